@@ -1,0 +1,139 @@
+"""Reverse-mode backpropagation over a graph of Values.
+
+The chain rule: for an output ``y`` and any node ``v``,
+
+    dy/dv = sum over the nodes p that use v of  dy/dp * dp/dv,
+
+where dp/dv is the local derivative stored on ``p``. Visiting nodes in reverse
+topological order (every user of ``v`` before ``v``) makes each dy/dp final
+before it is passed on. The order comes from Kahn's algorithm: count the edges
+into each node, then release a node once all of its users are done. Both passes
+use an explicit stack, so a chain of a million nodes needs no recursion.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+from .mode import MODE, AnomalyError
+from .value import Value, as_float, describe
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each after all the nodes it uses (root last)."""
+    users = _count_users(root)
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in node.children:
+            left = users[child] - 1
+            users[child] = left
+            if left == 0:
+                ready.append(child)
+    order.reverse()
+    return order
+
+
+def _count_users(root: Value) -> dict[Value, int]:
+    """For each node reachable from root, how many edges lead into it."""
+    users = {root: 0}
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            if child in users:
+                users[child] += 1
+            else:
+                users[child] = 1
+                stack.append(child)
+    return users
+
+
+def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """d root / d node for every node root depends on, as a dict; ``.grad`` is untouched.
+
+    With ``create_graph`` the local derivatives are recomputed by each row's rule
+    on Values, so the gradients are Values whose own graph can be differentiated.
+    """
+    users = _count_users(root)
+    grads: dict[Value, Any] = {root: seed}
+    ready = [root]
+    anomaly = MODE.anomaly
+    while ready:
+        node = ready.pop()
+        upstream = grads[node]
+        if create_graph and node._row is not None:
+            local = node._row.derivatives(*node.children, node)
+        else:
+            local = node._local
+        for child, derivative in zip(node.children, local):
+            contribution = derivative * upstream
+            if anomaly:
+                _check_finite_gradient(node, child, contribution)
+            if child in grads:
+                grads[child] = grads[child] + contribution
+            else:
+                grads[child] = contribution
+            left = users[child] - 1
+            users[child] = left
+            if left == 0:
+                ready.append(child)
+    return grads
+
+
+def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None:
+    number = contribution.data if isinstance(contribution, Value) else contribution
+    if math.isfinite(number):
+        return
+    raise AnomalyError(
+        f"detect_anomaly: the gradient reaching {describe(child)} from {user.op} node "
+        f"({user.data:.6g}) is {number} (upstream gradient x local derivative)", child)
+
+
+def backward(root: Value, grad: Any = 1.0) -> None:
+    """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
+
+    All gradients are computed before any ``.grad`` is written, so an error
+    (such as an anomaly) leaves every gradient as it was.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward expects a Value, got {type(root).__name__}")
+    seed = as_float(grad, "backward(grad=...)")
+    if MODE.anomaly and not math.isfinite(seed):
+        raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
+    for node, g in gradients(root, seed).items():
+        if node.children:
+            node.grad = g
+        else:
+            node.grad += g
+
+
+def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False,
+         grad_output: Any = 1.0) -> list[Any]:
+    """d output / d input for each input, as a list; no ``.grad`` is changed.
+
+    Like ``torch.autograd.grad``. With ``create_graph=True`` the results are Values
+    that can be differentiated again (second, third, ... derivatives); an input
+    the output does not depend on gets zero.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
+    targets = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, target in enumerate(targets):
+        if not isinstance(target, Value):
+            raise TypeError(f"grad: input {i} is a {type(target).__name__}, expected a Value")
+    if isinstance(grad_output, Value):
+        seed: Any = grad_output
+    else:
+        seed = as_float(grad_output, "grad(grad_output=...)")
+        if create_graph:
+            seed = Value(seed)
+    if create_graph and not MODE.grad_enabled:
+        raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
+                           "it was called inside no_grad()")
+    found = gradients(output, seed, create_graph)
+    zero: Any = Value(0.0) if create_graph else 0.0
+    return [found.get(target, zero) for target in targets]
+

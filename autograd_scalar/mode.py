@@ -1,0 +1,63 @@
+"""What the engine records: gradient tracking on or off, and anomaly checks.
+
+``no_grad()`` makes every new node a leaf (no children, no local derivatives), for
+inference and parameter updates. ``detect_anomaly()`` checks every new value and
+every gradient for NaN and infinity and raises :class:`AnomalyError` at the first,
+naming the op and its operands. Both nest, and restore the previous mode on exit.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+
+class Mode:
+    """The engine's global switches (single-threaded, like the rest of the engine)."""
+
+    __slots__ = ("grad_enabled", "anomaly")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.anomaly = False
+
+
+MODE = Mode()
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or infinite value or gradient met under ``detect_anomaly()``.
+
+    ``node`` is the Value at which it was first met, so it can be drawn.
+    """
+
+    def __init__(self, message: str, node: Any) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Build no graph inside the block: results are leaves, ``backward`` sees no history."""
+    previous = MODE.grad_enabled
+    MODE.grad_enabled = False
+    try:
+        yield
+    finally:
+        MODE.grad_enabled = previous
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise :class:`AnomalyError` at the first non-finite value or gradient in the block."""
+    previous = MODE.anomaly
+    MODE.anomaly = True
+    try:
+        yield
+    finally:
+        MODE.anomaly = previous
+
+
+def is_grad_enabled() -> bool:
+    """Whether new operations record their inputs for backward."""
+    return MODE.grad_enabled

@@ -1,0 +1,248 @@
+"""The op table: every differentiable operation, defined once, as a row.
+
+A row (:class:`Op`) holds an op's name, its forward on floats (``scalar``), its
+forward on NumPy arrays (``vector``), an optional domain ``check``, and its
+derivative rule: ``derivatives(*xs, out)`` returns the partial derivative of the
+output with respect to each input, written in terms of the inputs and the output.
+
+The rules use arithmetic and the table's own rows only (a row is callable on a
+float, a NumPy array or a :class:`~autograd_scalar.Value` alike), so one rule
+serves every consumer: the eager forward stores its float results on each node,
+``backward()`` reads those floats, ``grad(..., create_graph=True)`` calls the rule
+with Values so that the backward pass is itself a graph, the compiled tape calls
+it with arrays, and ``check_graph`` compares it with finite differences of the
+row's own forward.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+Check = Callable[..., "Exception | None"]
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One row of the op table.
+
+    ``arity`` is the number of inputs, or ``None`` for an n-ary row (``sum``,
+    ``dot``). ``formula`` states the derivative rule in words for drawings and
+    reports, e.g. ``"d/dx = 1 - out**2"``.
+    """
+
+    name: str
+    scalar: Callable[..., float]
+    vector: Callable[..., Any]
+    derivatives: Callable[..., tuple[Any, ...]]
+    arity: int | None = 1
+    check: Check | None = None
+    formula: str = ""
+    params: tuple[float, ...] = field(default=())
+
+    def __call__(self, *args: Any) -> Any:
+        """Apply the row to floats, NumPy arrays or Values (whichever it is given)."""
+        if len(args) == 1 and type(args[0]) is float:
+            return evaluate(self, args)
+        if any(_is_graph_node(a) for a in args):
+            from .value import apply
+
+            return apply(self, args)
+        if any(isinstance(a, (np.ndarray, np.generic)) for a in args):
+            with np.errstate(all="ignore"):
+                return self.vector(*args)
+        return evaluate(self, tuple(float(a) for a in args))
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+def _is_graph_node(x: object) -> bool:
+    return hasattr(x, "children") and hasattr(x, "data")
+
+
+def evaluate(row: Op, xs: tuple[float, ...]) -> float:
+    """The row's forward on floats: domain check first, then IEEE semantics.
+
+    Python's float arithmetic raises where IEEE 754 gives ``inf`` or ``nan``
+    (``math.exp(1000)``, ``1 / 0.0``); inputs inside the row's domain get the
+    IEEE answer instead, as NumPy and the compiled tape give it.
+    """
+    if row.check is not None:
+        error = row.check(*xs)
+        if error is not None:
+            raise error
+    try:
+        return row.scalar(*xs)
+    except (ArithmeticError, ValueError):
+        return float(ieee(row.vector, xs))
+
+
+def local_derivatives(row: Op, xs: tuple[float, ...], out: float) -> tuple[float, ...]:
+    """The row's derivative rule on floats, with IEEE semantics at singular points."""
+    try:
+        return row.derivatives(*xs, out)
+    except (ArithmeticError, ValueError):
+        return tuple(float(d) for d in ieee(row.derivatives, (*xs, out)))
+
+
+def ieee(fn: Callable[..., Any], xs: Sequence[float]) -> Any:
+    """Evaluate ``fn`` on NumPy float64 scalars, where 1/0 is inf, not an exception."""
+    with np.errstate(all="ignore"):
+        return fn(*(np.float64(x) for x in xs))
+
+
+def requires(predicate: Callable[..., bool], name: str, expected: str,
+             error: type[Exception] = ValueError) -> Check:
+    """A domain check: ``None`` when ``predicate(*xs)`` holds, else an error to raise.
+
+    NaN inputs pass (they propagate, and ``detect_anomaly`` reports them).
+    """
+
+    def check(*xs: float) -> Exception | None:
+        if predicate(*xs) or any(x != x for x in xs):
+            return None
+        shown = ", ".join(repr(float(x)) for x in xs)
+        return error(f"{name}: expected {expected}, got {shown}")
+
+    return check
+
+
+# ---------------------------------------------------------------------------
+# Arithmetic
+# ---------------------------------------------------------------------------
+
+ADD = Op("+", operator.add, np.add, lambda x, y, out: (1.0, 1.0), arity=2,
+         formula="d/dx = 1, d/dy = 1")
+SUB = Op("-", operator.sub, np.subtract, lambda x, y, out: (1.0, -1.0), arity=2,
+         formula="d/dx = 1, d/dy = -1")
+MUL = Op("*", operator.mul, np.multiply, lambda x, y, out: (y, x), arity=2,
+         formula="d/dx = y, d/dy = x")
+DIV = Op("/", operator.truediv, np.divide, lambda x, y, out: (1.0 / y, -out / y), arity=2,
+         check=requires(lambda x, y: y != 0, "/", "a non-zero divisor (x / y)",
+                        ZeroDivisionError),
+         formula="d/dx = 1/y, d/dy = -out/y")
+NEG = Op("neg", operator.neg, np.negative, lambda x, out: (-1.0,), formula="d/dx = -1")
+
+
+def _pow_base_positive(x: float, y: float) -> bool:
+    return x > 0
+
+
+POW = Op("**", operator.pow, np.power,
+         lambda x, y, out: (y * x ** (y - 1.0), out * LOG(x)), arity=2,
+         check=requires(_pow_base_positive, "**",
+                        "a base > 0 when the exponent is a Value (x ** y); "
+                        "raise to a plain number for integer powers of any base"),
+         formula="d/dx = y * x**(y-1), d/dy = out * log(x)")
+
+
+def _power_check(p: float) -> Check:
+    name = f"**{p:g}"
+    if p < 0 and p == int(p):
+        return requires(lambda x: x != 0, name, f"a non-zero base for the negative power {p:g}",
+                        ZeroDivisionError)
+    if p < 0:
+        return requires(lambda x: x > 0, name, f"a base > 0 for the power {p:g}")
+    if p != int(p):
+        return requires(lambda x: x >= 0, name, f"a base >= 0 for the non-integer power {p:g}")
+    return lambda x: None
+
+
+@cache
+def power(p: float) -> Op:
+    """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1)."""
+    return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p),
+              lambda x, out: (p * x ** (p - 1.0),), check=_power_check(p),
+              formula=f"d/dx = {p:g} * x**{p - 1:g}", params=(p,))
+
+
+# ---------------------------------------------------------------------------
+# Elementary functions
+# ---------------------------------------------------------------------------
+
+STEP = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda x: (x > 0).astype(np.float64),
+          lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)")
+SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0.0,),
+          formula="d/dx = 0 (the derivative of abs)")
+ABS = Op("abs", abs, np.abs, lambda x, out: (SIGN(x),), formula="d/dx = sign(x)")
+RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
+          lambda x, out: (STEP(x),), formula="d/dx = 1 if x > 0 else 0")
+EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out")
+LOG = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
+         check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x")
+SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
+          check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out")
+SIN = Op("sin", math.sin, np.sin, lambda x, out: (COS(x),), formula="d/dx = cos(x)")
+COS = Op("cos", math.cos, np.cos, lambda x, out: (-SIN(x),), formula="d/dx = -sin(x)")
+TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
+          formula="d/dx = 1 - out**2")
+
+
+def _sigmoid(x: float) -> float:
+    """1 / (1 + e^-x), evaluated without overflow on either side."""
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _sigmoid_array(x: Any) -> Any:
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, lambda x, out: (out * (1.0 - out),),
+             formula="d/dx = out * (1 - out)")
+
+
+def _softplus(x: float) -> float:
+    """log(1 + e^x) = max(x, 0) + log1p(e^-|x|), exact at |x| = 1000."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+SOFTPLUS = Op("softplus", _softplus,
+              lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
+              lambda x, out: (SIGMOID(x),), formula="d/dx = sigmoid(x)")
+
+
+@cache
+def leaky_relu(slope: float) -> Op:
+    """The row for leaky_relu with a constant ``slope``: x if x > 0 else slope * x."""
+    return Op(f"leaky_relu({slope:g})", lambda x: x if x > 0 else slope * x,
+              lambda x: np.where(x > 0, x, slope * x),
+              lambda x, out: (slope + (1.0 - slope) * STEP(x),),
+              formula=f"d/dx = 1 if x > 0 else {slope:g}", params=(slope,))
+
+
+# ---------------------------------------------------------------------------
+# n-ary rows: one node for a whole sum or dot product
+# ---------------------------------------------------------------------------
+
+def _dot(*wx: Any) -> Any:
+    n = len(wx) // 2
+    return sum(map(operator.mul, wx[:n], wx[n:]))
+
+
+def _dot_derivatives(*wx_out: Any) -> tuple[Any, ...]:
+    n = (len(wx_out) - 1) // 2
+    return wx_out[n:2 * n] + wx_out[:n]
+
+
+def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
+    return (1.0,) * (len(xs_out) - 1)
+
+
+SUM = Op("sum", lambda *xs: sum(xs), lambda *xs: sum(xs), _sum_derivatives, arity=None,
+         formula="d/dx_i = 1")
+DOT = Op("dot", _dot, _dot, _dot_derivatives, arity=None,
+         formula="d/dw_i = x_i, d/dx_i = w_i")
+
+TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
+                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT)
+"""The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""

@@ -1,0 +1,302 @@
+"""Value: a real number that remembers how it was computed.
+
+Each operation on Values makes a new node holding its result (``data``), its
+inputs (``children``), the row of the op table that made it (``op`` names it), and
+the local derivatives d out / d child as floats, computed once by the row's rule.
+``backward()`` multiplies those along every path from the output (the chain rule)
+in one generic loop; no node carries a closure.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Union
+
+import numpy as np
+
+from . import ops
+from .mode import MODE, AnomalyError
+from .ops import Op, evaluate, local_derivatives
+
+REAL_TYPES = (int, float, np.integer, np.floating)
+Number = Union[int, float, np.integer, np.floating]
+Operand = Union["Value", Number]
+
+
+def as_float(x: object, what: str = "Value") -> float:
+    """``x`` as a float if it is a real number (bools and complex numbers are not)."""
+    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{what} expects a real number (int, float or NumPy scalar), "
+                    f"got {type(x).__name__}: {x!r}"[:300])
+
+
+class Value:
+    """A scalar node of a computation graph.
+
+    ``Value(data, label="")`` makes a leaf. Arithmetic (``+ - * / **``, unary ``-``,
+    ``abs``) and the methods below make new nodes. ``backward()`` fills ``grad``:
+    d output / d node for every node the output depends on.
+    """
+
+    __slots__ = ("data", "grad", "label", "children", "_row", "_local")
+    __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
+
+    data: float
+    grad: Any
+    label: str
+    children: tuple[Value, ...]
+    _row: Op | None
+    _local: tuple[Any, ...]
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+        self.data = data if type(data) is float else as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.children = ()
+        self._row = None
+        self._local = ()
+
+    # -- inspection -----------------------------------------------------------
+
+    @property
+    def op(self) -> str:
+        """The name of the op that made this node ("" for a leaf)."""
+        return "" if self._row is None else self._row.name
+
+    @property
+    def row(self) -> Op | None:
+        """The op-table row that made this node (None for a leaf)."""
+        return self._row
+
+    @property
+    def local_grads(self) -> tuple[Any, ...]:
+        """d self / d child for each child, as stored at the forward pass."""
+        return self._local
+
+    _op = op  # micrograd's names, for code written against its engine
+
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.children)
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    # -- arithmetic -----------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        return _binary(ops.ADD, self, other)
+
+    def __radd__(self, other: Number) -> Value:
+        return _binary_reflected(ops.ADD, self, other)
+
+    def __sub__(self, other: Operand) -> Value:
+        return _binary(ops.SUB, self, other)
+
+    def __rsub__(self, other: Number) -> Value:
+        return _binary_reflected(ops.SUB, self, other)
+
+    def __mul__(self, other: Operand) -> Value:
+        return _binary(ops.MUL, self, other)
+
+    def __rmul__(self, other: Number) -> Value:
+        return _binary_reflected(ops.MUL, self, other)
+
+    def __truediv__(self, other: Operand) -> Value:
+        return _binary(ops.DIV, self, other)
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _binary_reflected(ops.DIV, self, other)
+
+    def __pow__(self, other: Operand) -> Value:
+        if type(other) is Value:
+            return _binary(ops.POW, self, other)
+        if isinstance(other, REAL_TYPES) and not isinstance(other, bool):
+            return _unary(ops.power(float(other)), self)
+        return NotImplemented
+
+    def __rpow__(self, other: Number) -> Value:
+        return _binary_reflected(ops.POW, self, other)
+
+    def __neg__(self) -> Value:
+        return _unary(ops.NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(ops.ABS, self)
+
+    # -- elementary functions -------------------------------------------------
+
+    def abs(self) -> Value:
+        """|x|; d/dx = sign(x)."""
+        return _unary(ops.ABS, self)
+
+    def relu(self) -> Value:
+        """max(x, 0); d/dx = 1 for x > 0, else 0."""
+        return _unary(ops.RELU, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """x for x > 0, else slope * x."""
+        return _unary(ops.leaky_relu(as_float(slope, "leaky_relu slope")), self)
+
+    def tanh(self) -> Value:
+        """tanh(x); d/dx = 1 - tanh(x)**2."""
+        return _unary(ops.TANH, self)
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), stable for any x; d/dx = s (1 - s)."""
+        return _unary(ops.SIGMOID, self)
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), stable for any x; d/dx = sigmoid(x)."""
+        return _unary(ops.SOFTPLUS, self)
+
+    def exp(self) -> Value:
+        """e^x; d/dx = e^x."""
+        return _unary(ops.EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm, for x > 0; d/dx = 1/x."""
+        return _unary(ops.LOG, self)
+
+    def sqrt(self) -> Value:
+        """Square root, for x >= 0; d/dx = 1 / (2 sqrt(x))."""
+        return _unary(ops.SQRT, self)
+
+    def sin(self) -> Value:
+        """sin(x); d/dx = cos(x)."""
+        return _unary(ops.SIN, self)
+
+    def cos(self) -> Value:
+        """cos(x); d/dx = -sin(x)."""
+        return _unary(ops.COS, self)
+
+    # -- gradients ------------------------------------------------------------
+
+    def backward(self, grad: Number = 1.0) -> None:
+        """Accumulate d self / d leaf into every leaf's ``grad``.
+
+        Interior nodes get this pass's gradient (not accumulated), so calling
+        ``backward()`` twice leaves exactly twice the gradient in every leaf.
+        """
+        from .backward import backward
+
+        backward(self, grad)
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this graph."""
+        return Value(self.data, self.label)
+
+
+_new = object.__new__
+
+
+def _node(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, ...]) -> Value:
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    if MODE.grad_enabled:
+        node.children = children
+        node._row = row
+        node._local = local
+    else:
+        node.children = ()
+        node._row = None
+        node._local = ()
+    if MODE.anomaly:
+        check_finite_forward(node, row, children)
+    return node
+
+
+def _unary(row: Op, x: Value) -> Value:
+    a = x.data
+    if row.check is not None:
+        error = row.check(a)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a)
+    except (ArithmeticError, ValueError):
+        out = evaluate(row, (a,))
+    if not MODE.grad_enabled:
+        return _node(out, (), row, ())
+    try:
+        local = row.derivatives(a, out)
+    except (ArithmeticError, ValueError):
+        local = local_derivatives(row, (a,), out)
+    return _node(out, (x,), row, local)
+
+
+def _binary(row: Op, x: Value, other: Operand) -> Value:
+    if type(other) is not Value:
+        if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
+            return NotImplemented
+        other = Value(other)
+    a = x.data
+    b = other.data
+    if row.check is not None:
+        error = row.check(a, b)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a, b)
+    except (ArithmeticError, ValueError):
+        out = evaluate(row, (a, b))
+    if not MODE.grad_enabled:
+        return _node(out, (), row, ())
+    try:
+        local = row.derivatives(a, b, out)
+    except (ArithmeticError, ValueError):
+        local = local_derivatives(row, (a, b), out)
+    return _node(out, (x, other), row, local)
+
+
+def _binary_reflected(row: Op, x: Value, other: Number) -> Value:
+    if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
+        return NotImplemented
+    return _binary(row, Value(other), x)
+
+
+def lift(x: object, op_name: str) -> Value:
+    """``x`` itself if it is a Value, else a constant leaf; TypeError for non-numbers."""
+    if type(x) is Value:
+        return x
+    return Value(as_float(x, f"{op_name}: an operand"))
+
+
+def apply(row: Op, args: Iterable[Any]) -> Value:
+    """Make the node ``row(*args)``: the generic path, for any arity (numbers are lifted)."""
+    children = tuple(lift(a, row.name) for a in args)
+    if row.arity is not None and len(children) != row.arity:
+        raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
+    xs = tuple(c.data for c in children)
+    out = evaluate(row, xs)
+    local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
+    return _node(out, children, row, local)
+
+
+def describe(node: Value) -> str:
+    """A short name for a node in messages: its label, or its op and data."""
+    if node.label:
+        return f"{node.label!r} ({node.data:.6g})"
+    kind = node.op or "leaf"
+    return f"{kind} node ({node.data:.6g})"
+
+
+def check_finite_forward(node: Value, row: Op, children: tuple[Value, ...]) -> None:
+    """Under detect_anomaly: raise if an op made NaN or infinity."""
+    if math.isfinite(node.data):
+        return
+    operands = ", ".join(describe(c) for c in children)
+    raise AnomalyError(f"detect_anomaly: {row.name} returned {node.data} "
+                       f"from operands {operands}", node)

@@ -1,0 +1,1 @@
+"""nn: neural networks on autograd_scalar's public API."""
