@@ -14,7 +14,8 @@ use an explicit stack, so a chain of a million nodes needs no recursion.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .mode import MODE, AnomalyError
 from .value import Value, as_float, describe

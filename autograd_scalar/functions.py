@@ -8,7 +8,8 @@ array or a Value and answers in kind.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from . import ops
 from .value import Value, apply, lift
@@ -24,7 +25,7 @@ softplus = ops.SOFTPLUS
 relu = ops.RELU
 
 
-def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - the natural name, as in NumPy
+def sum(values: Iterable[Any]) -> Value:
     """One ``sum`` node over all of ``values`` (Values or numbers); 0 for none."""
     items = tuple(values)
     if not items:

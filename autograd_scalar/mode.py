@@ -1,4 +1,4 @@
-"""What the engine records: gradient tracking on or off, and anomaly checks.
+"""What the engine records: gradient tracking, anomaly checks and module scopes.
 
 ``no_grad()`` makes every new node a leaf (no children, no local derivatives), for
 inference and parameter updates. ``detect_anomaly()`` checks every new value and
@@ -8,18 +8,20 @@ naming the op and its operands. Both nest, and restore the previous mode on exit
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 
 class Mode:
     """The engine's global switches (single-threaded, like the rest of the engine)."""
 
-    __slots__ = ("grad_enabled", "anomaly")
+    __slots__ = ("grad_enabled", "anomaly", "scope")
 
     def __init__(self) -> None:
         self.grad_enabled = True
         self.anomaly = False
+        self.scope = ""
 
 
 MODE = Mode()
@@ -56,6 +58,23 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         MODE.anomaly = previous
+
+
+@contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every node made inside the block with ``name`` (nested scopes join with ".").
+
+    nn modules open a scope per call, so a drawing can box the nodes of each
+    neuron and layer under its name (``layers.1.neurons.3``).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"scope name must be a non-empty str, got {name!r}")
+    previous = MODE.scope
+    MODE.scope = f"{previous}.{name}" if previous else name
+    try:
+        yield MODE.scope
+    finally:
+        MODE.scope = previous
 
 
 def is_grad_enabled() -> bool:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,7 @@ def requires(predicate: Callable[..., bool], name: str, expected: str,
 # Arithmetic
 # ---------------------------------------------------------------------------
 
-ADD = Op("+", operator.add, np.add, lambda x, y, out: (1.0, 1.0), arity=2,
+ADD: Op = Op("+", operator.add, np.add, lambda x, y, out: (1.0, 1.0), arity=2,
          formula="d/dx = 1, d/dy = 1")
 SUB = Op("-", operator.sub, np.subtract, lambda x, y, out: (1.0, -1.0), arity=2,
          formula="d/dx = 1, d/dy = -1")
@@ -174,12 +175,12 @@ ABS = Op("abs", abs, np.abs, lambda x, out: (SIGN(x),), formula="d/dx = sign(x)"
 RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
           lambda x, out: (STEP(x),), formula="d/dx = 1 if x > 0 else 0")
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out")
-LOG = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
+LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
          check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x")
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out")
-SIN = Op("sin", math.sin, np.sin, lambda x, out: (COS(x),), formula="d/dx = cos(x)")
-COS = Op("cos", math.cos, np.cos, lambda x, out: (-SIN(x),), formula="d/dx = -sin(x)")
+SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (COS(x),), formula="d/dx = cos(x)")
+COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-SIN(x),), formula="d/dx = -sin(x)")
 TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
           formula="d/dx = 1 - out**2")
 

@@ -10,7 +10,8 @@ in one generic loop; no node carries a closure.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Union
+from collections.abc import Iterable
+from typing import Any, Union
 
 import numpy as np
 
@@ -36,15 +37,17 @@ class Value:
 
     ``Value(data, label="")`` makes a leaf. Arithmetic (``+ - * / **``, unary ``-``,
     ``abs``) and the methods below make new nodes. ``backward()`` fills ``grad``:
-    d output / d node for every node the output depends on.
+    d output / d node for every node the output depends on. ``scope`` names the
+    nn module (if any) inside whose call the node was made.
     """
 
-    __slots__ = ("data", "grad", "label", "children", "_row", "_local")
+    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
 
     data: float
     grad: Any
     label: str
+    scope: str
     children: tuple[Value, ...]
     _row: Op | None
     _local: tuple[Any, ...]
@@ -55,6 +58,7 @@ class Value:
         self.data = data if type(data) is float else as_float(data)
         self.grad = 0.0
         self.label = label
+        self.scope = MODE.scope
         self.children = ()
         self._row = None
         self._local = ()
@@ -205,6 +209,7 @@ def _node(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, .
     node.data = data
     node.grad = 0.0
     node.label = ""
+    node.scope = MODE.scope
     if MODE.grad_enabled:
         node.children = children
         node._row = row
