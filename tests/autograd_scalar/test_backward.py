@@ -1,0 +1,285 @@
+"""backward(), grad() and the modes, against finite differences on random graphs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import AnomalyError, Value, detect_anomaly, grad, no_grad
+from tests.finite_differences import close, gradient
+
+# Ops defined and smooth on the whole real line, so random graphs never leave a domain.
+UNARY = {
+    "tanh": lambda v: v.tanh(), "sin": lambda v: v.sin(), "cos": lambda v: v.cos(),
+    "sigmoid": lambda v: v.sigmoid(), "softplus": lambda v: v.softplus(),
+    "square": lambda v: v ** 2, "neg": lambda v: -v,
+    "log1p_sq": lambda v: (v * v + 1).log(), "sqrt1p_sq": lambda v: (v * v + 1).sqrt(),
+    "exp_tanh": lambda v: v.tanh().exp(),
+}
+BINARY = {
+    "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+    "/": lambda a, b: a / (b * b + 1), "rsub": lambda a, b: 2.0 - a * b,
+    "pow": lambda a, b: (a * a + 1) ** b.tanh(),
+}
+NARY = {"sum": ag.sum, "dot": lambda vs: ag.dot(vs, list(reversed(vs)))}
+
+
+@st.composite
+def programs(draw):
+    """A random straight-line program over n inputs; later steps reuse earlier results."""
+    n_inputs = draw(st.integers(1, 4))
+    steps = []
+    for k in range(draw(st.integers(1, 12))):
+        available = n_inputs + k
+        kind = draw(st.sampled_from(["unary", "binary", "nary"]))
+        if kind == "unary":
+            steps.append((kind, draw(st.sampled_from(sorted(UNARY))),
+                          [draw(st.integers(0, available - 1))]))
+        elif kind == "binary":
+            steps.append((kind, draw(st.sampled_from(sorted(BINARY))),
+                          [draw(st.integers(0, available - 1)) for _ in range(2)]))
+        else:
+            size = draw(st.integers(1, 4))
+            steps.append((kind, draw(st.sampled_from(sorted(NARY))),
+                          [draw(st.integers(0, available - 1)) for _ in range(size)]))
+    point = draw(st.lists(st.floats(-2, 2), min_size=n_inputs, max_size=n_inputs))
+    return steps, point
+
+
+def run(steps, inputs):
+    """Evaluate a program on Values; the last step's result is the output."""
+    table = {"unary": UNARY, "binary": BINARY}
+    results = list(inputs)
+    for kind, name, args in steps:
+        operands = [results[i] for i in args]
+        if kind == "nary":
+            results.append(NARY[name](operands))
+        else:
+            results.append(table[kind][name](*operands))
+    return results[-1]
+
+
+def as_float_function(steps):
+    return lambda *xs: run(steps, [Value(x) for x in xs]).data
+
+
+@given(programs())
+def test_backward_on_random_graphs_matches_finite_differences(program) -> None:
+    steps, point = program
+    leaves = [Value(x) for x in point]
+    out = run(steps, leaves)
+    out.backward()
+    numeric = gradient(as_float_function(steps), point)
+    for leaf, expected in zip(leaves, numeric, strict=True):
+        assert close(leaf.grad, expected, rtol=1e-4, atol=1e-5), (steps, point)
+
+
+@given(programs())
+def test_grad_equals_backward_and_leaves_grad_alone(program) -> None:
+    steps, point = program
+    leaves = [Value(x) for x in point]
+    out = run(steps, leaves)
+    found = grad(out, leaves)
+    assert all(leaf.grad == 0.0 for leaf in leaves)
+    out.backward()
+    assert found == [leaf.grad for leaf in leaves]
+
+
+@given(programs())
+def test_second_backward_doubles_leaves_and_keeps_interior(program) -> None:
+    steps, point = program
+    leaves = [Value(x) for x in point]
+    out = run(steps, leaves)
+    out.backward()
+    first_leaves = [leaf.grad for leaf in leaves]
+    first_interior = {id(n): n.grad for n in ag.topological_order(out) if n.children}
+    out.backward()
+    for leaf, once in zip(leaves, first_leaves, strict=True):
+        assert leaf.grad == pytest.approx(2 * once, rel=1e-12, abs=1e-300)
+    for node in ag.topological_order(out):
+        if node.children:
+            assert node.grad == first_interior[id(node)]
+
+
+@given(programs())
+def test_topological_order_puts_every_node_after_its_children(program) -> None:
+    steps, point = program
+    out = run(steps, [Value(x) for x in point])
+    order = ag.topological_order(out)
+    position = {id(node): i for i, node in enumerate(order)}
+    assert len(position) == len(order) and order[-1] is out
+    for node in order:
+        for child in node.children:
+            assert position[id(child)] < position[id(node)]
+
+
+def test_reused_nodes_accumulate() -> None:
+    a = Value(3.0)
+    (a + a).backward()
+    assert a.grad == 2.0
+    b = Value(3.0)
+    (b * b).backward()
+    assert b.grad == 6.0
+    c = Value(2.0)
+    ag.sum([c, c, c]).backward()
+    assert c.grad == 3.0
+
+
+def test_diamond() -> None:
+    x = Value(0.7)
+    top = x.tanh()
+    left, right = top * 2.0, top.sin()
+    out = left * right
+    out.backward()
+    t = math.tanh(0.7)
+    expected = (2 * math.sin(t) + 2 * t * math.cos(t)) * (1 - t * t)
+    assert x.grad == pytest.approx(expected, rel=1e-12)
+    assert top.grad == pytest.approx(2 * math.sin(t) + 2 * t * math.cos(t), rel=1e-12)
+
+
+def test_backward_from_an_interior_node() -> None:
+    x = Value(2.0)
+    y = x * x
+    z = y * 3.0
+    y.backward()
+    assert x.grad == 4.0 and z.grad == 0.0
+    z.backward()
+    assert x.grad == 4.0 + 12.0 and y.grad == 3.0
+
+
+def test_backward_seed_scales_every_gradient() -> None:
+    x = Value(1.5)
+    (x * x).backward(grad=-2.0)
+    assert x.grad == -6.0
+    with pytest.raises(TypeError, match="backward"):
+        (x * x).backward(grad="1")  # type: ignore[arg-type]
+
+
+def test_a_million_node_chain_needs_no_recursion() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y + 1.0
+    y.backward()
+    assert y.data == 1_000_001.0 and x.grad == 1.0
+
+
+def test_no_grad_builds_no_graph() -> None:
+    w = Value(2.0)
+    with no_grad():
+        assert not ag.is_grad_enabled()
+        y = (w * 3.0).tanh()
+        with no_grad():
+            pass
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert y.children == () and y.op == "" and y.data == pytest.approx(math.tanh(6.0))
+    y.backward()
+    assert w.grad == 0.0
+
+
+def test_no_grad_restores_the_mode_after_an_error() -> None:
+    with pytest.raises(ValueError), no_grad():
+        Value(-1.0).log()
+    assert ag.is_grad_enabled()
+
+
+def test_detach_cuts_the_graph() -> None:
+    x = Value(3.0, label="x")
+    y = (x * x).detach()
+    assert y.children == () and y.data == 9.0
+    (y * x).backward()
+    assert x.grad == 9.0
+
+
+def test_anomaly_in_the_forward_names_the_op_and_operands() -> None:
+    big = Value(float("inf"), label="big")
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        big * 0.0
+    message = str(caught.value)
+    assert "*" in message and "'big'" in message and "nan" in message
+    assert isinstance(caught.value, FloatingPointError)
+    assert (big * 0.0).data != (big * 0.0).data  # outside the block NaN just propagates
+
+
+def test_anomaly_in_the_backward_leaves_every_gradient_unchanged() -> None:
+    x = Value(0.0, label="x")
+    w = Value(2.0, label="w")
+    w.grad = 5.0
+    out = w * x.sqrt()
+    with detect_anomaly(), pytest.raises(AnomalyError) as caught:
+        out.backward()
+    assert "'x'" in str(caught.value) and "inf" in str(caught.value)
+    assert caught.value.node is x
+    assert (x.grad, w.grad, out.grad) == (0.0, 5.0, 0.0)
+
+
+def test_grad_with_create_graph_gives_third_derivatives() -> None:
+    x = Value(0.3)
+    y = x ** 4 + x.sin()
+    (d1,) = grad(y, [x], create_graph=True)
+    (d2,) = grad(d1, [x], create_graph=True)
+    (d3,) = grad(d2, [x])
+    assert d1.data == pytest.approx(4 * 0.3 ** 3 + math.cos(0.3), rel=1e-12)
+    assert d2.data == pytest.approx(12 * 0.3 ** 2 - math.sin(0.3), rel=1e-12)
+    assert d3 == pytest.approx(24 * 0.3 - math.cos(0.3), rel=1e-12)
+    assert x.grad == 0.0
+
+
+def test_grad_of_an_unused_input_is_zero_and_bad_arguments_are_named() -> None:
+    x, unused = Value(1.0), Value(2.0)
+    assert grad(x * 2.0, [x, unused]) == [2.0, 0.0]
+    assert grad(x * 2.0, x) == [2.0]
+    with pytest.raises(TypeError, match="input 1"):
+        grad(x * 2.0, [x, 3.0])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="output"):
+        grad(3.0, [x])  # type: ignore[arg-type]
+    with no_grad(), pytest.raises(RuntimeError, match="no_grad"):
+        grad(x * 2.0, [x], create_graph=True)
+
+
+def test_micrograd_readme_example_gives_the_same_numbers() -> None:
+    a = Value(-4.0)
+    b = Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    assert f"{g.data:.4f}" == "24.7041"
+    assert f"{a.grad:.4f}" == "138.8338"
+    assert f"{b.grad:.4f}" == "645.5773"
+
+
+@given(programs())
+def test_micrograd_and_we_agree_on_what_micrograd_supports(program) -> None:
+    from micrograd import engine
+    ops = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - b,
+           lambda a, b: a / (b * b + 1), lambda a, b: (a * 0.5).relu() + b ** 3]
+    steps, point = program
+
+    def build(make):
+        values = [make(x) for x in point]
+        results = list(values)
+        for k, (_, _, args) in enumerate(steps):
+            first, second = results[args[0]], results[args[-1]]
+            results.append(ops[k % len(ops)](first, second))
+        results[-1].backward()
+        return results[-1], values
+
+    ours, our_leaves = build(Value)
+    theirs, their_leaves = build(engine.Value)
+    assert ours.data == pytest.approx(theirs.data, rel=1e-9, abs=1e-12)
+    for mine, other in zip(our_leaves, their_leaves, strict=True):
+        assert mine.grad == pytest.approx(other.grad, rel=1e-9, abs=1e-9)
+    assert ours._op == ours.op and ours._prev == set(ours.children)

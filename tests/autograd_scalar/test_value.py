@@ -1,0 +1,160 @@
+"""Value: construction, operators with numbers on either side, and bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import Value
+
+
+@pytest.mark.parametrize("number", [3, 3.0, np.float64(3), np.float32(3), np.int64(3),
+                                    np.int8(3)])
+def test_real_numbers_of_every_kind_make_a_leaf(number) -> None:
+    v = Value(number, label="x")
+    assert type(v.data) is float and v.data == 3.0
+    assert (v.grad, v.label, v.op, v.children) == (0.0, "x", "", ())
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [1], (1.0,), 1 + 2j, np.complex128(1), True,
+                                 np.array([1.0]), {"x": 1}])
+def test_anything_else_is_a_type_error_naming_the_type(bad) -> None:
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_a_label_must_be_text() -> None:
+    with pytest.raises(TypeError, match="label"):
+        Value(1.0, label=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("left, right", [(Value(3.0), 2.0), (3.0, Value(2.0)),
+                                         (Value(3.0), Value(2.0)), (np.float64(3), Value(2.0)),
+                                         (Value(3.0), np.int64(2)), (3, Value(2.0))])
+def test_operators_take_numbers_on_either_side(left, right) -> None:
+    results = {
+        "+": (left + right, 5.0), "-": (left - right, 1.0), "*": (left * right, 6.0),
+        "/": (left / right, 1.5), "**": (left ** right, 9.0),
+    }
+    for symbol, (result, expected) in results.items():
+        assert isinstance(result, Value), symbol
+        assert result.data == pytest.approx(expected), symbol
+
+
+def test_numpy_scalar_on_the_left_gives_a_value_not_an_array() -> None:
+    product = np.float64(2) * Value(3)
+    assert isinstance(product, Value) and product.data == 6.0
+    assert isinstance(np.int32(1) - Value(3), Value)
+
+
+def test_unary_operators_and_methods() -> None:
+    x = Value(-0.5)
+    assert (-x).data == 0.5 and (+x) is x
+    assert abs(x).data == 0.5 and x.abs().op == "abs"
+    expected = {
+        "relu": 0.0, "tanh": math.tanh(-0.5), "sigmoid": 1 / (1 + math.exp(0.5)),
+        "exp": math.exp(-0.5), "sin": math.sin(-0.5), "cos": math.cos(-0.5),
+        "softplus": math.log1p(math.exp(-0.5)),
+    }
+    for name, value in expected.items():
+        node = getattr(x, name)()
+        assert node.op == name and node.children == (x,)
+        assert node.data == pytest.approx(value, rel=1e-15)
+    assert x.leaky_relu(0.2).data == pytest.approx(-0.1)
+    assert Value(4.0).sqrt().data == 2.0 and Value(math.e).log().data == pytest.approx(1.0)
+
+
+def test_unsupported_operand_types_raise_type_error() -> None:
+    with pytest.raises(TypeError):
+        Value(1.0) + "a"  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        [1.0] * Value(2.0)  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        Value(1.0) ** None  # type: ignore[operator]
+    with pytest.raises(TypeError, match="leaky_relu slope"):
+        Value(1.0).leaky_relu("0.1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: Value(0.0).log(), ValueError, ["log", "x > 0", "0.0"]),
+    (lambda: Value(-1.0).log(), ValueError, ["log", "-1.0"]),
+    (lambda: Value(-4.0).sqrt(), ValueError, ["sqrt", "x >= 0", "-4.0"]),
+    (lambda: Value(0.0) ** -1, ZeroDivisionError, ["**-1", "0.0"]),
+    (lambda: 0 ** Value(-1.0), ValueError, ["**", "base > 0"]),
+    (lambda: Value(1.0) / 0, ZeroDivisionError, ["/", "non-zero", "0.0"]),
+    (lambda: 1 / Value(0.0), ZeroDivisionError, ["/", "0.0"]),
+    (lambda: Value(-8.0) ** (1 / 3), ValueError, ["base >= 0", "-8.0"]),
+    (lambda: Value(-2.0) ** Value(2.0), ValueError, ["base > 0", "-2.0"]),
+    (lambda: ag.dot([Value(1.0)], [1.0, 2.0]), ValueError, ["dot", "1", "2"]),
+    (lambda: ag.logsumexp([]), ValueError, ["logsumexp"]),
+])
+def test_domain_errors_name_the_op_and_the_value(make, error, words) -> None:
+    with pytest.raises(error) as caught:
+        make()
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_integer_powers_of_negative_numbers_work() -> None:
+    x = Value(-2.0)
+    assert (x ** 3).data == -8.0 and (x ** 2).data == 4.0 and (x ** -1).data == -0.5
+
+
+def test_nan_passes_through_ops_without_a_domain_error() -> None:
+    assert math.isnan(Value(float("nan")).log().data)
+    assert math.isnan(Value(float("nan")).sqrt().data)
+
+
+def test_overflow_gives_ieee_infinity_like_numpy() -> None:
+    assert Value(1000.0).exp().data == math.inf
+    assert (Value(1e200) * 1e200).data == math.inf
+    assert Value(0.0).sqrt().local_grads == (math.inf,)
+
+
+def test_stable_sigmoid_softplus_and_logsumexp_at_a_thousand() -> None:
+    assert Value(1000.0).sigmoid().data == 1.0
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(-1000.0).sigmoid().local_grads == (0.0,)
+    assert Value(1000.0).softplus().data == 1000.0
+    assert Value(-1000.0).softplus().data == 0.0
+    a, b = Value(1000.0), Value(1000.0)
+    lse = ag.logsumexp([a, b])
+    assert lse.data == pytest.approx(1000.0 + math.log(2), rel=1e-15)
+    lse.backward()
+    assert a.grad == pytest.approx(0.5) and b.grad == pytest.approx(0.5)
+    low = ag.logsumexp([Value(-1000.0), Value(-1001.0)])
+    assert low.data == pytest.approx(-1000.0 + math.log1p(math.exp(-1.0)), rel=1e-15)
+
+
+def test_sum_and_dot_make_one_node_each() -> None:
+    xs = [Value(float(i)) for i in range(5)]
+    total = ag.sum(xs)
+    assert total.op == "sum" and total.children == tuple(xs) and total.data == 10.0
+    ws = [Value(2.0)] * 5
+    product = ag.dot(ws, xs)
+    assert product.op == "dot" and len(product.children) == 10 and product.data == 20.0
+    assert ag.sum([]).data == 0.0 and ag.dot([], []).data == 0.0
+    mixed = ag.dot([1.0, Value(2.0)], [Value(3.0), 4])
+    assert mixed.data == 11.0
+
+
+def test_repr_and_float() -> None:
+    v = Value(2.5, label="w")
+    assert repr(v) == "Value(data=2.5, grad=0.0, label='w')"
+    assert float(v) == 2.5
+    assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
+
+
+def test_table_rows_work_as_functions_on_floats_arrays_and_values() -> None:
+    assert ag.tanh(0.5) == math.tanh(0.5)
+    assert np.allclose(ag.exp(np.array([0.0, 1.0])), [1.0, math.e])
+    node = ag.sin(Value(0.5))
+    assert isinstance(node, Value) and node.op == "sin"
+
+
+def test_nodes_are_hashable_by_identity() -> None:
+    a, b = Value(1.0), Value(1.0)
+    assert len({a, b, a}) == 2
