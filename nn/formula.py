@@ -1,0 +1,359 @@
+"""Formulas typed by a person (``"tanh(x * w + b)"``) turned into graphs of Values.
+
+A formula is read by Python's own parser (:func:`ast.parse`) and then checked
+node by node against a whitelist: numbers, variables, ``+ - * / **``, unary ``-``
+and ``+``, and calls to the op table's functions. The graph is built by walking
+that tree; no text is ever handed to ``eval``, ``exec`` or ``compile``, so a
+formula can do nothing but arithmetic on Values, whatever it contains.
+
+The graph is the one Python would build if every variable were a
+:class:`~autograd_scalar.Value`: the same rows of the op table, constants lifted
+to constant leaves, ``x ** 2`` a power row with a constant exponent. Parts of a
+formula without variables (the ``1/2`` of ``x ** (1/2)``) are folded to one number
+at parse time, through the same rows, so a constant error such as ``1/0`` is found
+before any point is given.
+
+Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters and
+:data:`MAX_DEPTH` levels of nesting. Every rejected formula raises
+:class:`FormulaError`, one line naming the problem and where it is.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Union
+
+import autograd_scalar
+from autograd_scalar import Value, ops
+
+MAX_LENGTH = 2000
+"""The longest formula accepted, in characters."""
+
+MAX_DEPTH = 100
+"""The deepest nesting of the syntax tree accepted (``((x))`` counts once per level)."""
+
+
+class FormulaError(ValueError):
+    """A formula, or a point to evaluate it at, that cannot be used; the message says why."""
+
+
+Scalar = Union[float, Value]
+
+
+@dataclass(frozen=True)
+class _Const:
+    value: float
+
+
+@dataclass(frozen=True)
+class _Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class _Apply:
+    """``fn(*args)`` where ``fn`` accepts floats and Values alike; ``source`` is for errors."""
+
+    fn: Callable[..., Any]
+    args: tuple[_Term, ...]
+    source: str
+
+
+_Term = Union[_Const, _Var, _Apply]
+
+_UNARY_ROWS: dict[str, ops.Op] = {
+    "exp": ops.EXP, "log": ops.LOG, "sqrt": ops.SQRT, "sin": ops.SIN, "cos": ops.COS,
+    "tanh": ops.TANH, "sigmoid": ops.SIGMOID, "relu": ops.RELU, "softplus": ops.SOFTPLUS,
+    "abs": ops.ABS,
+}
+_N_ARY = ("sum", "logsumexp", "dot", "leaky_relu")
+FUNCTIONS: tuple[str, ...] = (*_UNARY_ROWS, *_N_ARY)
+"""The names a formula may call."""
+
+_BINARY_ROWS: dict[type[ast.operator], ops.Op] = {
+    ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV,
+}
+_OPERATOR_NAMES: dict[type[ast.AST], str] = {
+    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
+    ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.Not: "not", ast.Invert: "~",
+}
+_CONSTRUCT_NAMES: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access", ast.Subscript: "a subscript ([...])",
+    ast.Lambda: "a lambda", ast.ListComp: "a comprehension", ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension", ast.GeneratorExp: "a generator expression",
+    ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "a conditional expression",
+    ast.NamedExpr: "assignment (:=)", ast.Starred: "a starred argument (*)",
+    ast.JoinedStr: "an f-string", ast.Dict: "a dictionary", ast.Set: "a set",
+    ast.Tuple: "a tuple (a formula is one expression)", ast.List: "a list outside dot(...)",
+    ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
+}
+_ALLOWED = ("allowed: numbers, variables, + - * / **, unary -, and calls to "
+            + ", ".join(FUNCTIONS))
+
+
+def parse_formula(text: str) -> Formula:
+    """Check ``text`` against the whitelist and return the :class:`Formula` it denotes.
+
+    Raises :class:`FormulaError` for anything outside the whitelist, oversized or
+    too deeply nested input, and constant parts that fail or overflow (``1/0``,
+    ``9**9**9``).
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise FormulaError("the formula is empty; write an expression such as 'x * y + 1'")
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is {len(text)} characters long; "
+                           f"at most {MAX_LENGTH} are accepted")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise FormulaError(f"column {error.offset or 1}: not a formula: {error.msg}") from None
+    except (RecursionError, MemoryError):
+        raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)"
+                           ) from None
+    _check_depth(tree.body)
+    reader = _Reader(text.strip())
+    root = reader.term(tree.body)
+    return Formula(text.strip(), tuple(dict.fromkeys(reader.variables)), root)
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A checked formula: its text, its variables in order of first use, and its terms.
+
+    Call it with one number or Value per variable (in :attr:`variables` order) to
+    build its graph; :meth:`build` does the same from a mapping of names to numbers.
+    """
+
+    text: str
+    variables: tuple[str, ...]
+    _root: _Term
+
+    def __call__(self, *inputs: Scalar) -> Value:
+        """The formula's output node, with ``inputs[i]`` standing for ``variables[i]``."""
+        if len(inputs) != len(self.variables):
+            raise FormulaError(f"{self.text!r} has {len(self.variables)} variable(s) "
+                               f"{list(self.variables)}, got {len(inputs)} input(s)")
+        out = _build(self._root, dict(zip(self.variables, inputs)))
+        return out if isinstance(out, Value) else Value(out)
+
+    def build(self, point: Mapping[str, float]) -> tuple[Value, dict[str, Value]]:
+        """The output node and the input leaves (labelled with their names) at ``point``.
+
+        ``point`` must give every variable and nothing else: a missing name is an
+        unbound variable, an extra one most likely a typo.
+        """
+        missing = [name for name in self.variables if name not in point]
+        if missing:
+            shown = ", ".join(missing)
+            example = ",".join(f"{name}=1.0" for name in missing)
+            raise FormulaError(f"unbound variable(s) {shown}: give a value for each, "
+                               f"e.g. --at {example}")
+        extra = [name for name in point if name not in self.variables]
+        if extra:
+            used = ", ".join(self.variables) or "none"
+            raise FormulaError(f"{', '.join(extra)} given a value but not used in the "
+                               f"formula (its variables: {used})")
+        leaves = {name: Value(float(point[name]), label=name) for name in self.variables}
+        return self(*leaves.values()), leaves
+
+
+def _check_depth(root: ast.AST) -> None:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise FormulaError(f"the formula is nested too deeply (more than {MAX_DEPTH} "
+                               "levels); for a long sum write sum(a, b, c, ...)")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+
+
+class _Reader:
+    """Turns a checked syntax tree into terms, collecting the variables it meets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.variables: list[str] = []
+
+    def source(self, node: ast.AST) -> str:
+        segment = ast.get_source_segment(self.text, node) or ""
+        return segment if len(segment) <= 60 else segment[:57] + "..."
+
+    def fail(self, node: ast.AST, problem: str) -> FormulaError:
+        return FormulaError(f"column {getattr(node, 'col_offset', 0) + 1}: {problem}")
+
+    def term(self, node: ast.expr) -> _Term:
+        if isinstance(node, ast.Constant):
+            return _Const(self.number(node))
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.BinOp):
+            return self.binary(node)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.UAdd):
+                return self.term(node.operand)
+            if isinstance(node.op, ast.USub):
+                return self.apply(ops.NEG, (self.term(node.operand),), node)
+            raise self.fail(node, f"the operator {_OPERATOR_NAMES[type(node.op)]} "
+                                  "is not allowed; use + - * / ** and functions")
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        construct = _CONSTRUCT_NAMES.get(type(node), type(node).__name__)
+        raise self.fail(node, f"{construct} is not allowed in a formula; {_ALLOWED}")
+
+    def number(self, node: ast.Constant) -> float:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            kind = "a string" if isinstance(value, (str, bytes)) else repr(value)
+            raise self.fail(node, f"{kind} is not a number; {_ALLOWED}")
+        try:
+            number = float(value)
+        except OverflowError:
+            raise self.fail(node, f"the number {self.source(node)} is too large for a "
+                                  "float") from None
+        return number
+
+    def name(self, node: ast.Name) -> _Var:
+        if node.id in FUNCTIONS:
+            raise self.fail(node, f"{node.id} is a function; call it, as in {node.id}(x)")
+        self.variables.append(node.id)
+        return _Var(node.id)
+
+    def binary(self, node: ast.BinOp) -> _Term:
+        left, right = self.term(node.left), self.term(node.right)
+        if isinstance(node.op, ast.Pow):
+            if isinstance(right, _Const):
+                return self.apply(ops.power(right.value), (left,), node)
+            return self.apply(ops.POW, (left, right), node)
+        row = _BINARY_ROWS.get(type(node.op))
+        if row is None:
+            raise self.fail(node, f"the operator {_OPERATOR_NAMES[type(node.op)]} is not "
+                                  "allowed; use + - * / **")
+        return self.apply(row, (left, right), node)
+
+    def call(self, node: ast.Call) -> _Term:
+        if not isinstance(node.func, ast.Name):
+            self.term(node.func)
+            raise self.fail(node, f"only the functions {', '.join(FUNCTIONS)} may be called, "
+                                  f"not {self.source(node.func)}")
+        name = node.func.id
+        if name not in FUNCTIONS:
+            raise self.fail(node, f"unknown function {name}; known: {', '.join(FUNCTIONS)}")
+        if node.keywords:
+            raise self.fail(node, f"{name} takes positional arguments only, "
+                                  "as in leaky_relu(x, 0.1)")
+        if name in _UNARY_ROWS:
+            if len(node.args) != 1:
+                raise self.fail(node, f"{name} takes 1 argument, got {len(node.args)}")
+            return self.apply(_UNARY_ROWS[name], (self.term(node.args[0]),), node)
+        if name == "leaky_relu":
+            return self.leaky_relu(node)
+        if name == "dot":
+            return self.dot(node)
+        if not node.args:
+            raise self.fail(node, f"{name} needs at least one argument")
+        args = tuple(self.term(arg) for arg in node.args)
+        fn = ops.SUM if name == "sum" else _gathered(autograd_scalar.logsumexp)
+        return self.apply(fn, args, node)
+
+    def leaky_relu(self, node: ast.Call) -> _Term:
+        if len(node.args) not in (1, 2):
+            raise self.fail(node, f"leaky_relu takes 1 or 2 arguments (x, slope), "
+                                  f"got {len(node.args)}")
+        slope = 0.01
+        if len(node.args) == 2:
+            given = self.term(node.args[1])
+            if not isinstance(given, _Const):
+                raise self.fail(node.args[1], "the slope of leaky_relu must be a number, "
+                                              "not depend on a variable")
+            slope = given.value
+        return self.apply(ops.leaky_relu(slope), (self.term(node.args[0]),), node)
+
+    def dot(self, node: ast.Call) -> _Term:
+        lists = [arg for arg in node.args if isinstance(arg, ast.List)]
+        if len(lists) != 2 or len(node.args) != 2:
+            raise self.fail(node, "dot takes two lists of equal length, "
+                                  "as in dot([w1, w2], [x1, x2])")
+        ws, xs = (tuple(self.term(entry) for entry in arg.elts) for arg in lists)
+        if len(ws) != len(xs) or not ws:
+            raise self.fail(node, f"dot takes two non-empty lists of equal length, "
+                                  f"got {len(ws)} and {len(xs)} entries")
+        return self.apply(ops.DOT, ws + xs, node)
+
+    def apply(self, fn: Callable[..., Any], args: tuple[_Term, ...], node: ast.AST) -> _Term:
+        """The term ``fn(*args)``, folded to a number at once when every arg is a number."""
+        term = _Apply(fn, args, self.source(node))
+        if not all(isinstance(arg, _Const) for arg in args):
+            return term
+        value = _build(term, {})
+        number = value.data if isinstance(value, Value) else float(value)
+        if not math.isfinite(number):
+            raise self.fail(node, f"the constant {term.source} is {number}; "
+                                  "keep constants within the range of a float")
+        return _Const(number)
+
+
+def _gathered(fn: Callable[[Iterable[Any]], Any]) -> Callable[..., Any]:
+    """``fn`` (which takes one iterable) as a function of its items one by one."""
+
+    def call(*items: Any) -> Any:
+        return fn(items)
+
+    return call
+
+
+def _build(term: _Term, inputs: Mapping[str, Scalar]) -> Scalar:
+    """The number or Value ``term`` denotes, with ``inputs`` for its variables."""
+    if isinstance(term, _Const):
+        return term.value
+    if isinstance(term, _Var):
+        return inputs[term.name]
+    args = [_build(arg, inputs) for arg in term.args]
+    try:
+        return term.fn(*args)
+    except (ArithmeticError, ValueError) as error:
+        raise FormulaError(f"{error} (in {term.source})") from None
+
+
+def parse_point(specs: str | Iterable[str]) -> dict[str, float]:
+    """The point ``"x=1,y=2"`` (or several such strings) as ``{"x": 1.0, "y": 2.0}``.
+
+    Each entry is ``name=number`` with ``name`` a Python identifier and the number
+    finite. A missing value, a repeated name or a non-number is a FormulaError.
+    """
+    pieces = [specs] if isinstance(specs, str) else list(specs)
+    point: dict[str, float] = {}
+    for piece in pieces:
+        for entry in piece.split(","):
+            name, value = _assignment(entry.strip())
+            if name in point:
+                raise FormulaError(f"{name} is given twice in --at; give each variable once")
+            point[name] = value
+    return point
+
+
+def _assignment(entry: str) -> tuple[str, float]:
+    if not entry:
+        raise FormulaError("empty entry in --at; write name=value pairs separated by commas, "
+                           "e.g. --at x=1,y=2")
+    name, sep, text = (part.strip() for part in entry.partition("="))
+    if not sep:
+        raise FormulaError(f"{entry!r} in --at has no value; write {entry}=1.5")
+    if not name:
+        raise FormulaError(f"{entry!r} in --at has no name; write x{entry}")
+    if not name.isidentifier():
+        raise FormulaError(f"{name!r} in --at is not a variable name "
+                           "(letters, digits and _, not starting with a digit)")
+    if not text:
+        raise FormulaError(f"{name} in --at has no value; write {name}=1.5")
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormulaError(f"{name}={text} in --at: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise FormulaError(f"{name}={text} in --at: expected a finite number")
+    return name, value
