@@ -1,0 +1,405 @@
+"""Draw a computation graph with Graphviz: every node's data, gradient and derivatives.
+
+Each Value is a record ``label | data | grad``; the op that made it is a bubble
+feeding the record (the classic drawing) or the record's first field (``compact``).
+Edges run from inputs to the ops that use them. Options mark nodes (``highlight``,
+e.g. the failures of a ``check_graph`` report), colour them by |gradient|
+(``heatmap``), and box the nodes made inside each nn module (``cluster``). Hovering
+a node shows its tooltip: label, op, data, gradient, and the local derivatives
+d node / d input stored at the forward pass, with the op's rule.
+
+Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.graph_summary`),
+so the call returns quickly whatever the size of the graph.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import graphviz
+
+from .graph_summary import Box, Plan, plan
+from .value import Value
+
+RANKDIRS = ("LR", "RL", "TB", "BT")
+HIGHLIGHT = "#d62728"
+HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
+DEFAULT_MAX_NODES = 250
+
+
+class GraphDrawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` that also displays in Jupyter without Graphviz installed.
+
+    ``_repr_mimebundle_`` and ``_repr_svg_`` lay the graph out with the ``dot``
+    program when it is on PATH and with Graphviz compiled to WebAssembly otherwise.
+    """
+
+    def _repr_image_svg_xml(self) -> str:
+        from .render import svg_text
+
+        return svg_text(self)
+
+    def _repr_svg_(self) -> str:
+        return self._repr_image_svg_xml()
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:
+        wanted = set(include) if include is not None else {"image/svg+xml"}
+        wanted -= set(exclude or ())
+        return {"image/svg+xml": self._repr_image_svg_xml()} if "image/svg+xml" in wanted else {}
+
+
+@dataclass
+class Overlay:
+    """Per-frame changes to a drawing (used by the backward animation).
+
+    ``grads`` replaces the gradients shown (a node missing from it shows "?"),
+    ``node_attrs`` and ``edge_attrs`` (keyed by (input, user)) add Graphviz attributes.
+    """
+
+    grads: Mapping[Value, float] | None = None
+    node_attrs: Mapping[Value, Mapping[str, str]] = field(default_factory=dict)
+    edge_attrs: Mapping[tuple[Value, Value], Mapping[str, str]] = field(default_factory=dict)
+    caption: str = ""
+
+
+@dataclass
+class Options:
+    rankdir: str = "LR"
+    precision: int = 4
+    compact: bool = False
+    heatmap: bool = False
+    cluster: bool = False
+    max_nodes: int = DEFAULT_MAX_NODES
+    title: str = ""
+    highlighted: set[Value] = field(default_factory=set)
+    names: dict[Value, str] = field(default_factory=dict)
+
+
+def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact: bool = False,
+               highlight: Any = None, heatmap: bool = False, cluster: bool = False,
+               names: Any = None, max_nodes: int = DEFAULT_MAX_NODES,
+               title: str = "") -> GraphDrawing:
+    """The computation graph that produced ``root``, as a Graphviz Digraph.
+
+    - ``rankdir``: "LR" (inputs left, output right, the default), "RL", "TB" or "BT".
+    - ``precision``: significant digits of data, gradients and derivatives.
+    - ``compact``: put the op inside the node's record instead of a separate bubble.
+    - ``highlight``: Values, or a ``check_graph`` report (its failing nodes), drawn
+      with a thick red border.
+    - ``heatmap``: fill each node by |grad|, white (0) to dark red (the largest).
+    - ``cluster``: box the nodes made inside each nn module, nested as the modules are.
+    - ``names``: a model (anything with ``named_parameters()``) or (name, Value) pairs;
+      a parameter's name goes into its tooltip and, if it has no label, its record.
+    - ``max_nodes``: above this many nodes the drawing is a summary (see
+      :mod:`autograd_scalar.graph_summary`).
+    """
+    options = Options(rankdir=rankdir, precision=precision, compact=compact, heatmap=heatmap,
+                      cluster=cluster, max_nodes=max_nodes, title=title,
+                      highlighted=highlighted_nodes(highlight), names=parameter_names(names))
+    check_options(root, options)
+    return build(root, options)
+
+
+def check_options(root: Value, options: Options) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph expects a Value, got {type(root).__name__}")
+    if options.rankdir not in RANKDIRS:
+        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, "
+                         f"got {options.rankdir!r}")
+    if not isinstance(options.precision, int) or isinstance(options.precision, bool) \
+            or not 1 <= options.precision <= 17:
+        raise ValueError(f"draw_graph: precision must be an int from 1 to 17 "
+                         f"(significant digits), got {options.precision!r}")
+    if not isinstance(options.max_nodes, int) or isinstance(options.max_nodes, bool) \
+            or options.max_nodes < 2:
+        raise ValueError(f"draw_graph: max_nodes must be an int >= 2, got {options.max_nodes!r}")
+    if not isinstance(options.title, str):
+        raise TypeError(f"draw_graph: title must be a str, got {type(options.title).__name__}")
+
+
+def highlighted_nodes(highlight: Any) -> set[Value]:
+    """The Values to mark: given directly, or the failing nodes of a check_graph report."""
+    if highlight is None:
+        return set()
+    if isinstance(highlight, Value):
+        return {highlight}
+    if hasattr(highlight, "failures"):
+        return {failure.node for failure in highlight.failures}
+    try:
+        values = list(highlight)
+    except TypeError:
+        raise TypeError(f"draw_graph: highlight expects a Value, Values or a check_graph "
+                        f"report, got {type(highlight).__name__}") from None
+    for value in values:
+        if not isinstance(value, Value):
+            raise TypeError(f"draw_graph: highlight expects Values, got a "
+                            f"{type(value).__name__} among them")
+    return set(values)
+
+
+def parameter_names(names: Any) -> dict[Value, str]:
+    """Value -> name, from a model's ``named_parameters()`` or from (name, Value) pairs."""
+    if names is None:
+        return {}
+    pairs = names.named_parameters() if hasattr(names, "named_parameters") else names
+    found: dict[Value, str] = {}
+    try:
+        for name, value in pairs:
+            if not isinstance(name, str) or not isinstance(value, Value):
+                raise TypeError
+            found[value] = name
+    except (TypeError, ValueError):
+        raise TypeError("draw_graph: names expects a model with named_parameters() or "
+                        "(name, Value) pairs") from None
+    return found
+
+
+# ---------------------------------------------------------------------------
+# Building the Digraph
+# ---------------------------------------------------------------------------
+
+def build(root: Value, options: Options, overlay: Overlay | None = None) -> GraphDrawing:
+    """Lay the planned nodes, boxes and edges out as a GraphDrawing."""
+    layout = plan(root, options.max_nodes, options.highlighted)
+    graph = GraphDrawing(name="computation_graph",
+                         graph_attr={"rankdir": options.rankdir, "fontname": "Helvetica",
+                                     "fontsize": "12", "labelloc": "t", "tooltip": " "},
+                         node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                         edge_attr={"color": "#555555", "arrowsize": "0.7"})
+    ids = Ids()
+    heat = heat_scale(layout, options, overlay)
+    scoped: dict[str, list[Callable[[Any], None]]] = {}
+
+    def place(scope: str, emit: Callable[[Any], None]) -> None:
+        scoped.setdefault(scope if options.cluster else "", []).append(emit)
+
+    for node in layout.nodes:
+        place(node.scope, partial(draw_value, node=node, ids=ids, options=options, heat=heat,
+                                  overlay=overlay))
+    for box in layout.boxes:
+        place(box.scope, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
+    emit_clusters(graph, scoped)
+    if layout.summarised:
+        draw_summary_edges(graph, layout, ids, options)
+    else:
+        draw_edges(graph, layout.nodes, ids, options, overlay)
+    caption = "\n".join(part for part in (
+        options.title, overlay.caption if overlay else "", layout.note(options.max_nodes),
+        heat_legend(heat, options.precision)) if part)
+    if caption:
+        graph.attr(label=escape_text(caption))
+    return graph
+
+
+class Ids:
+    """Short stable DOT ids (v0, v1, ...) in drawing order, so output is reproducible."""
+
+    def __init__(self) -> None:
+        self.known: dict[int, str] = {}
+
+    def __call__(self, thing: object) -> str:
+        key = id(thing)
+        name = self.known.get(key)
+        if name is None:
+            name = self.known[key] = f"v{len(self.known)}"
+        return name
+
+
+def emit_clusters(graph: Any, scoped: dict[str, list[Callable[[Any], None]]]) -> None:
+    """Emit each scope's nodes inside nested ``cluster_`` subgraphs (a.b inside a)."""
+    tree: dict[str, Any] = {}
+    for scope in scoped:
+        if scope:
+            level = tree
+            for depth, _ in enumerate(scope.split(".")):
+                level = level.setdefault(".".join(scope.split(".")[:depth + 1]), {})
+    for emit in scoped.get("", []):
+        emit(graph)
+
+    def nest(parent: Any, branches: dict[str, Any]) -> None:
+        for name, children in branches.items():
+            with parent.subgraph(name=f"cluster_{name}") as box:
+                box.attr(label=name, style="rounded", color="#7f7f7f", fontcolor="#404040",
+                         tooltip=f"module {name}")
+                for emit in scoped.get(name, []):
+                    emit(box)
+                nest(box, children)
+
+    nest(graph, tree)
+
+
+def number(x: Any, precision: int) -> str:
+    """A float with ``precision`` significant digits (nan and inf spelled out)."""
+    if isinstance(x, Value):
+        x = x.data
+    try:
+        return f"{float(x):.{precision}g}"
+    except (TypeError, ValueError):
+        return str(x)
+
+
+def escape_record(text: str) -> str:
+    """Escape the characters that structure a Graphviz record label."""
+    for ch in "\\{}|<>\"":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("\n", " ")
+
+
+def escape_text(text: str) -> str:
+    """Escape text for a plain label or tooltip; newlines become DOT line breaks."""
+    return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+
+
+def shown_grad(node: Value, overlay: Overlay | None) -> Any:
+    if overlay is None or overlay.grads is None:
+        return node.grad
+    return overlay.grads.get(node, "?")
+
+
+def node_name(node: Value, options: Options) -> str:
+    return node.label or options.names.get(node, "").rsplit(".", 1)[-1]
+
+
+def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat | None,
+               overlay: Overlay | None) -> None:
+    """The record for ``node`` and, in the classic drawing, its op bubble."""
+    p = options.precision
+    grad = shown_grad(node, overlay)
+    fields = [f"data {number(node.data, p)}", f"grad {number(grad, p)}"]
+    name = node_name(node, options)
+    if name:
+        fields.insert(0, name)
+    if options.compact and node.op:
+        fields.insert(0, node.op)
+    attrs = {"shape": "record", "label": "{ " + " | ".join(map(escape_record, fields)) + " }",
+             "tooltip": escape_text(tooltip(node, options, grad))}
+    attrs.update(node_style(node, options, heat, grad))
+    if overlay is not None:
+        attrs.update(overlay.node_attrs.get(node, {}))
+    graph.node(ids(node), **attrs)
+    if node.op and not options.compact:
+        graph.node(ids(node) + "op", label=escape_text(node.op), shape="ellipse",
+                   style="filled", fillcolor="#eeeeee", color="#999999",
+                   tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"))
+        graph.edge(ids(node) + "op", ids(node))
+
+
+def node_style(node: Value, options: Options, heat: Heat | None, grad: Any) -> dict[str, str]:
+    style: dict[str, str] = {}
+    if heat is not None:
+        fill, ink = heat.colours(grad)
+        style.update(style="filled", fillcolor=fill, fontcolor=ink)
+    if node in options.highlighted:
+        style.update(color=HIGHLIGHT, penwidth="3")
+        if heat is None:
+            style.update(style="filled", fillcolor="#fde0dd")
+    return style
+
+
+def tooltip(node: Value, options: Options, grad: Any) -> str:
+    """Everything known about ``node``, one fact a line."""
+    p = options.precision
+    lines = []
+    if node.label:
+        lines.append(f"label: {node.label}")
+    if node in options.names:
+        lines.append(f"parameter: {options.names[node]}")
+    row = node.row
+    lines.append(f"op: {node.op} ({row.formula})" if row is not None and row.formula
+                 else f"op: {node.op or 'none (leaf)'}")
+    lines += [f"data: {number(node.data, p)}", f"grad: {number(grad, p)}"]
+    if node.children:
+        lines.append("local derivatives d(this)/d(input):")
+        for i, (child, d) in enumerate(zip(node.children, node.local_grads)):
+            who = child.label or options.names.get(child) or f"{child.op or 'leaf'} node"
+            lines.append(f"  input {i} ({who} = {number(child.data, p)}): {number(d, p)}")
+    if node.scope:
+        lines.append(f"module: {node.scope}")
+    if node in options.highlighted:
+        lines.append("highlighted")
+    return "\n".join(lines)
+
+
+def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
+               overlay: Overlay | None) -> None:
+    for node in nodes:
+        target = ids(node) if options.compact or not node.op else ids(node) + "op"
+        for child in node.children:
+            attrs = dict(overlay.edge_attrs.get((child, node), {})) if overlay else {}
+            graph.edge(ids(child), target, **attrs)
+
+
+def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None) -> None:
+    """A box standing for several nodes (a chain, a module) or for inputs not drawn."""
+    if box.kind == "stub":
+        graph.node(ids(box), label=f"... {box.hidden_inputs:,} input(s) not drawn",
+                   shape="plaintext", fontcolor="#7f7f7f",
+                   tooltip=f"{box.hidden_inputs:,} input edge(s) lead to nodes left out "
+                           "of this summary")
+        return
+    what = "chain" if box.kind == "chain" else f"module {box.scope}"
+    label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
+    attrs = {"shape": "box3d", "label": escape_text(label), "style": "filled",
+             "fillcolor": "#dfe9f5",
+             "tooltip": escape_text(f"{label}\ncollapsed to fit the drawing budget "
+                                    f"(max_nodes={options.max_nodes})")}
+    if heat is not None:
+        fill, ink = heat.colours(max((abs(float(n.grad)) for n in box.members), default=0.0))
+        attrs.update(fillcolor=fill, fontcolor=ink)
+    if any(n in options.highlighted for n in box.members):
+        attrs.update(color=HIGHLIGHT, penwidth="3")
+    graph.node(ids(box), **attrs)
+
+
+def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options) -> None:
+    for source, target, count in layout.edges:
+        end = ids(target)
+        if isinstance(target, Value) and target.op and not options.compact:
+            end += "op"
+        graph.edge(ids(source), end, **({"label": f"×{count}"} if count > 1 else {}))
+
+
+# ---------------------------------------------------------------------------
+# Heat map of |grad|
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Heat:
+    """Colours from |grad| / the largest |grad| drawn: white, orange, red, dark red."""
+
+    largest: float
+
+    def colours(self, grad: Any) -> tuple[str, str]:
+        try:
+            size = abs(float(grad.data if isinstance(grad, Value) else grad))
+        except (TypeError, ValueError):
+            return "#ffffff", "#000000"
+        if not math.isfinite(size):
+            return "#7f0000", "#ffffff"
+        t = 0.0 if self.largest == 0 else min(size / self.largest, 1.0)
+        position = t * (len(HEAT_COLOURS) - 1)
+        low = min(int(position), len(HEAT_COLOURS) - 2)
+        mix = position - low
+        rgb = [round(a + (b - a) * mix) for a, b in zip(HEAT_COLOURS[low], HEAT_COLOURS[low + 1])]
+        return "#{:02x}{:02x}{:02x}".format(*rgb), "#ffffff" if t > 0.6 else "#000000"
+
+
+def heat_scale(layout: Plan, options: Options, overlay: Overlay | None) -> Heat | None:
+    if not options.heatmap:
+        return None
+    sizes = [abs(float(g)) for g in (shown_grad(n, overlay) for n in layout.nodes)
+             if isinstance(g, (int, float)) and math.isfinite(g)]
+    for box in layout.boxes:
+        sizes += [abs(n.grad) for n in box.members if math.isfinite(n.grad)]
+    return Heat(max(sizes, default=0.0))
+
+
+def heat_legend(heat: Heat | None, precision: int) -> str:
+    if heat is None:
+        return ""
+    return f"heat map: |grad| from 0 (white) to {number(heat.largest, precision)} (dark red)"

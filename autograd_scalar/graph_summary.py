@@ -1,0 +1,206 @@
+"""Which parts of a graph to draw, within a budget of boxes.
+
+A drawing of a few hundred nodes is the most a person can read, and laying out
+more takes Graphviz longer than anyone wants to wait. So the graph is explored
+breadth-first from the output, and never further than a fixed number of nodes
+(a million-node graph costs the same as a ten-thousand-node one). If everything
+fits in the budget it is drawn node by node. Otherwise it is summarised, coarser
+step by step until it fits:
+
+1. chains of single-use nodes (each node the only input of the next) become one box;
+2. the nodes made inside nn modules become one box per module, from the innermost
+   scopes (neurons) outwards (layers) until the count fits;
+3. what is still over the budget, farthest from the output first, is left out, and
+   the drawn nodes that had inputs left out get a small "... not drawn" stub.
+
+Every box and the note on the drawing say how many nodes they stand for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .value import Value
+
+EXPLORE_FACTOR = 20
+EXPLORE_MINIMUM = 5000
+SHORTEST_CHAIN = 3
+
+
+@dataclass(eq=False)
+class Box:
+    """Several nodes drawn as one: a chain, a module's nodes, or inputs left out."""
+
+    kind: str
+    scope: str
+    members: list[Value] = field(default_factory=list)
+    hidden_inputs: int = 0
+
+    def op_counts(self, most: int = 3) -> str:
+        counts = Counter(node.op or "leaf" for node in self.members)
+        shown = ", ".join(f"{op} ×{n:,}" for op, n in counts.most_common(most))
+        return shown + (", ..." if len(counts) > most else "")
+
+
+
+@dataclass
+class Plan:
+    """What to draw: nodes one by one, boxes, the edges between them, and the counts."""
+
+    nodes: list[Value]
+    boxes: list[Box]
+    edges: list[tuple[object, object, int]]
+    explored: int
+    complete: bool
+    summarised: bool
+
+    @property
+    def drawn(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def boxed(self) -> int:
+        return sum(len(box.members) for box in self.boxes if box.kind != "stub")
+
+    def note(self, budget: int) -> str:
+        """One line that says what the summary left out, for the drawing's caption."""
+        if not self.summarised:
+            return ""
+        total = f"{self.explored:,}" if self.complete else f"more than {self.explored:,}"
+        hidden = self.explored - self.drawn
+        hidden_text = f"{hidden:,}" if self.complete else f"at least {hidden + 1:,}"
+        return (f"Summary of a graph of {total} nodes (budget {budget:,} boxes): "
+                f"{self.drawn:,} drawn one by one, {hidden_text} hidden "
+                f"({self.boxed:,} of them inside {sum(b.kind != 'stub' for b in self.boxes)} "
+                f"collapsed boxes)")
+
+
+def explore(root: Value, limit: int) -> tuple[list[Value], set[Value], bool]:
+    """Up to ``limit`` nodes breadth-first from ``root``; also whether that was all of them."""
+    order = [root]
+    seen = {root}
+    complete = True
+    position = 0
+    while position < len(order):
+        node = order[position]
+        position += 1
+        for child in node.children:
+            if child in seen:
+                continue
+            if len(order) >= limit:
+                complete = False
+                continue
+            seen.add(child)
+            order.append(child)
+    return order, seen, complete
+
+
+def plan(root: Value, budget: int, keep: Iterable[Value] = ()) -> Plan:
+    """Decide what to draw for ``root`` within ``budget`` boxes (see the module doc)."""
+    order, seen, complete = explore(root, budget + 1)
+    if complete and len(order) <= budget:
+        return Plan(order, [], [], len(order), True, False)
+    order, seen, complete = explore(root, max(EXPLORE_FACTOR * budget, EXPLORE_MINIMUM))
+    return summarise(root, order, seen, complete, budget, set(keep))
+
+
+def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
+              budget: int, keep: set[Value]) -> Plan:
+    """Coarsen the explored nodes until at most ``budget`` boxes remain."""
+    pinned = keep | {root}
+    owner: dict[Value, object] = {node: node for node in order}
+    for box in chains(order, seen, pinned):
+        for node in box.members:
+            owner[node] = box
+    if count_items(order, owner) > budget:
+        depths = sorted({node.scope.count(".") + 1 for node in order if node.scope},
+                        reverse=True)
+        for depth in depths:
+            collapse_scopes(order, owner, pinned, depth)
+            if count_items(order, owner) <= budget:
+                break
+    items = list(dict.fromkeys(owner[node] for node in order))
+    kept = set(items[:max(1, budget // 2)]) if len(items) > budget else set(items)
+    return assemble(order, seen, owner, kept, complete)
+
+
+def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box]:
+    """Runs of nodes where each is the only input of the next and is used nowhere else."""
+    users = Counter(child for node in order for child in node.children if child in seen)
+    below: dict[Value, Value] = {}
+    above: dict[Value, Value] = {}
+    for node in order:
+        if len(node.children) != 1 or node in pinned:
+            continue
+        child = node.children[0]
+        if child in seen and users[child] == 1 and child not in pinned \
+                and child.scope == node.scope:
+            below[node] = child
+            above[child] = node
+    boxes = []
+    for top in below:
+        if top in above:
+            continue
+        run = [top]
+        while run[-1] in below:
+            run.append(below[run[-1]])
+        if len(run) >= SHORTEST_CHAIN:
+            boxes.append(Box("chain", top.scope, run))
+    return boxes
+
+
+def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[Value],
+                    depth: int) -> None:
+    """Put every node at least ``depth`` scopes deep into its depth-``depth`` module's box."""
+    boxes: dict[str, Box] = {}
+    for item in set(owner.values()):
+        if isinstance(item, Box) and item.kind == "scope":
+            boxes[item.scope] = item
+    for node in order:
+        if node in pinned or not node.scope:
+            continue
+        parts = node.scope.split(".")
+        if len(parts) < depth:
+            continue
+        name = ".".join(parts[:depth])
+        box = boxes.get(name)
+        if box is None:
+            box = boxes[name] = Box("scope", name)
+        owner[node] = box
+    for box in boxes.values():
+        box.members = [node for node in order if owner[node] is box]
+
+
+def count_items(order: list[Value], owner: dict[Value, object]) -> int:
+    return len({id(owner[node]) for node in order})
+
+
+def assemble(order: list[Value], seen: set[Value], owner: dict[Value, object],
+             kept: set[object], complete: bool) -> Plan:
+    """The drawn items and the edges between them; cut inputs become one stub per item."""
+    edges: Counter[tuple[object, object]] = Counter()
+    stubs: dict[int, Box] = {}
+    for node in order:
+        target = owner[node]
+        if target not in kept:
+            continue
+        for child in node.children:
+            source = owner.get(child) if child in seen else None
+            if source is not None and source in kept:
+                if source is not target:
+                    edges[(source, target)] += 1
+                continue
+            stub = stubs.get(id(target))
+            if stub is None:
+                stub = stubs[id(target)] = Box("stub", getattr(target, "scope", ""))
+                edges[(stub, target)] += 1
+            stub.hidden_inputs += 1
+    nodes = [item for item in dict.fromkeys(owner[n] for n in order)
+             if item in kept and isinstance(item, Value)]
+    boxes = [item for item in dict.fromkeys(owner[n] for n in order)
+             if item in kept and isinstance(item, Box)]
+    boxes.extend(stubs.values())
+    return Plan(nodes, boxes, [(a, b, n) for (a, b), n in edges.items()], len(order),
+                complete, True)
