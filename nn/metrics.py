@@ -1,0 +1,71 @@
+"""Classification metrics: class decisions from raw outputs, accuracy, confusion matrix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def classes_from_outputs(raw: Any, threshold: float = 0.0) -> np.ndarray:
+    """Predicted class indices from raw model outputs.
+
+    One output per example (shape (n,) or (n, 1)) is a binary score: class 1 where
+    it exceeds ``threshold`` (0 for logits and hinge scores), else class 0. Several
+    outputs (n, k) are per-class scores: the class with the largest.
+    """
+    array = np.asarray(raw, dtype=np.float64)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 1:
+        return (array > threshold).astype(np.int64)
+    if array.ndim == 2 and array.shape[1] > 1:
+        return np.argmax(array, axis=1)
+    raise ValueError(f"raw outputs must have shape (n,) or (n, k), got {array.shape}")
+
+
+def _labels(values: Any, what: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{what} must be a non-empty 1-D array of class indices, "
+                         f"got shape {array.shape}")
+    if array.dtype.kind not in "iuf":
+        raise ValueError(f"{what} must hold integer class indices, got dtype {array.dtype}")
+    whole = np.isfinite(array) & (array == np.round(array))
+    if not whole.all():
+        raise ValueError(f"{what} must hold integer class indices, got {array[~whole][0]!r}")
+    if (array < 0).any():
+        raise ValueError(f"{what} must hold class indices >= 0, got {array[array < 0][0]}")
+    return array.astype(np.int64)
+
+
+def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    true = _labels(y_true, "y_true")
+    pred = _labels(y_pred, "y_pred")
+    if true.shape != pred.shape:
+        raise ValueError(f"y_true has {true.size} labels but y_pred has {pred.size}; "
+                         "they must have the same length")
+    return true, pred
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """The fraction of examples whose predicted class equals the true class."""
+    true, pred = _pair(y_true, y_pred)
+    return float(np.mean(true == pred))
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -> np.ndarray:
+    """Counts C[i, j] of examples of true class i predicted as class j (rows: truth).
+
+    ``num_classes`` fixes the size K (default: the largest label seen, plus one).
+    """
+    true, pred = _pair(y_true, y_pred)
+    seen = int(max(true.max(), pred.max())) + 1
+    if num_classes is None:
+        num_classes = seen
+    elif isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < seen:
+        raise ValueError(f"num_classes must be an int >= {seen} (the largest label plus one), "
+                         f"got {num_classes!r}")
+    matrix = np.zeros((num_classes, num_classes), dtype=np.int64)
+    np.add.at(matrix, (true, pred), 1)
+    return matrix

@@ -1,0 +1,48 @@
+"""Metrics against scikit-learn and hand counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sklearn.metrics
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nn.metrics import accuracy, classes_from_outputs, confusion_matrix
+
+labels = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None)
+@given(labels)
+def test_accuracy_and_confusion_matrix_agree_with_scikit_learn(pairs):
+    true, pred = map(np.array, zip(*pairs))
+    assert accuracy(true, pred) == pytest.approx(sklearn.metrics.accuracy_score(true, pred))
+    expected = sklearn.metrics.confusion_matrix(true, pred, labels=[0, 1, 2, 3])
+    assert np.array_equal(confusion_matrix(true, pred, num_classes=4), expected)
+
+
+def test_confusion_matrix_rows_are_the_true_classes():
+    matrix = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_classes_from_outputs_thresholds_one_output_and_takes_argmax_of_several():
+    assert classes_from_outputs([-0.5, 0.0, 0.2]).tolist() == [0, 0, 1]
+    assert classes_from_outputs([[0.6], [0.4]], threshold=0.5).tolist() == [1, 0]
+    assert classes_from_outputs([[0.1, 0.9, 0.0], [2.0, -1.0, 1.0]]).tolist() == [1, 0]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: accuracy([0, 1], [0]), "same length"),
+    (lambda: accuracy([], []), "non-empty 1-D"),
+    (lambda: accuracy([[0, 1]], [[0, 1]]), "non-empty 1-D"),
+    (lambda: accuracy([0.5], [0]), "integer class indices"),
+    (lambda: accuracy(["a"], [0]), "integer class indices"),
+    (lambda: accuracy([-1], [0]), ">= 0"),
+    (lambda: confusion_matrix([0, 3], [0, 1], num_classes=2), "num_classes must be an int >= 4"),
+    (lambda: classes_from_outputs(np.zeros((2, 2, 2))), "(n,) or (n, k)"),
+])
+def test_bad_labels_are_clear_errors(call, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()
