@@ -1,1 +1,7 @@
 """nn: neural networks on autograd_scalar's public API."""
+
+from . import activations, init
+from .layers import MLP, Layer, Neuron
+from .module import Module
+
+__all__ = ["MLP", "Layer", "Module", "Neuron", "activations", "init"]

@@ -1,0 +1,146 @@
+"""Neuron, Layer and MLP: the fully connected building blocks.
+
+A neuron computes act(w . x + b): the dot product is one n-ary ``dot`` node
+(d/dw_i = x_i, d/dx_i = w_i), then one ``+`` node and the activation's node.
+With ``init="uniform"`` (micrograd's U(-1, 1) weights, zero biases), relu hidden
+layers and a linear output layer, an MLP computes exactly what micrograd's MLP
+computes from the same weights, with the same gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value, dot
+
+from . import activations
+from . import init as weight_init
+from .init import Seed
+from .module import Module
+
+
+def check_size(name: str, n: Any) -> int:
+    """``n`` if it is a positive int; ValueError naming ``name`` otherwise."""
+    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1:
+        return int(n)
+    raise ValueError(f"{name} must be a positive int, got {n!r}")
+
+
+def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
+    """``x`` as ``nin`` Values: a sequence of numbers or Values, a 1-D NumPy row,
+    or a single number or Value when ``nin == 1``. Numbers become constant leaves.
+    """
+    if isinstance(x, Value) or (isinstance(x, (int, float, np.number)) and
+                                not isinstance(x, bool)):
+        items: Sequence[Any] = (x,)
+    elif isinstance(x, np.ndarray):
+        if x.ndim != 1:
+            raise ValueError(f"{who} expects one example as a 1-D row of {nin} inputs, got "
+                             f"an array of shape {x.shape}")
+        items = x.tolist()
+    elif isinstance(x, Sequence) and not isinstance(x, (str, bytes)):
+        items = x
+    else:
+        raise TypeError(f"{who} expects {nin} inputs as a sequence of numbers or Values or a "
+                        f"1-D NumPy row, got {type(x).__name__}")
+    if len(items) != nin:
+        raise ValueError(f"{who} expects {nin} input{'s' if nin != 1 else ''}, got {len(items)}")
+    return tuple(v if type(v) is Value else Value(v) for v in items)
+
+
+class Neuron(Module):
+    """One unit: act(w . x + b), with ``nin`` weights ``w[i]`` and a bias ``b``.
+
+    ``fan_out`` (the width of the neuron's layer) matters only to Glorot's init.
+    """
+
+    def __init__(self, nin: int, activation: str = "relu", init: str = "uniform",
+                 seed: Seed = None, fan_out: int = 1) -> None:
+        self.nin = check_size("nin", nin)
+        self.activation = activation
+        self._act = activations.get(activation)
+        self.init = init
+        drawn = weight_init.weights(init, self.nin, check_size("fan_out", fan_out), seed)
+        self.w = [Value(float(v), f"w[{i}]") for i, v in enumerate(drawn)]
+        self.b = Value(0.0, "b")
+
+    def forward(self, x: Any) -> Value:
+        return self._act(dot(self.w, as_inputs(x, self.nin, "Neuron")) + self.b)
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation!r}"
+
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs.
+
+    Returns a list of ``nout`` Values, or a single Value when ``nout == 1`` (as
+    micrograd). The neurons draw their weights in turn from one generator made
+    from ``seed``.
+    """
+
+    repr_children = False
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", init: str = "uniform",
+                 seed: Seed = None) -> None:
+        self.nin = check_size("nin", nin)
+        self.nout = check_size("nout", nout)
+        self.activation = activation
+        activations.get(activation)
+        weight_init.check_scheme(init)
+        self.init = init
+        rng = weight_init.generator(seed)
+        self.neurons = [Neuron(self.nin, activation, init, rng, fan_out=self.nout)
+                        for _ in range(self.nout)]
+
+    def forward(self, x: Any) -> Value | list[Value]:
+        xs = as_inputs(x, self.nin, "Layer")
+        out = [n(xs) for n in self.neurons]
+        return out[0] if self.nout == 1 else out
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
+
+
+class MLP(Module):
+    """A multilayer perceptron: layers of sizes ``nin -> nouts[0] -> ... -> nouts[-1]``.
+
+    Hidden layers use ``activation``, the last one ``output_activation``.
+    ``MLP(2, [16, 16, 1])`` has (2+1)*16 + (16+1)*16 + (16+1)*1 = 337 parameters.
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 output_activation: str = "linear", init: str = "uniform",
+                 seed: Seed = None) -> None:
+        self.nin = check_size("nin", nin)
+        if (isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence)
+                or len(nouts) == 0):
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        self.nouts = [check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        activations.get(activation)
+        activations.get(output_activation)
+        weight_init.check_scheme(init)
+        self.activation = activation
+        self.output_activation = output_activation
+        self.init = init
+        rng = weight_init.generator(seed)
+        sizes = [self.nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [Layer(sizes[i], sizes[i + 1],
+                             output_activation if i == last else activation, init, rng)
+                       for i in range(len(self.nouts))]
+
+    def forward(self, x: Any) -> Value | list[Value]:
+        out: Any = as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            out = layer(out)
+        return out
+
+    def extra_repr(self) -> str:
+        sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])
+        return (f"{sizes}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r}")

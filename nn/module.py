@@ -1,0 +1,305 @@
+"""Module: the base of every model, a tree of submodules holding parameters.
+
+A module finds its parts by looking at its own attributes: a :class:`Value` (or a
+list of Values) is a parameter, a :class:`Module` (or a list of Modules) is a
+submodule. Names are dotted paths through that tree, ``layers.1.neurons.3.w[2]``:
+list items of modules are numbered ``name.i`` and list items of Values ``name[i]``.
+Calling a submodule tags every node it makes with the same path
+(``node.scope == "layers.1.neurons.3"``), so drawings and names agree.
+
+Parameters are saved as JSON (never pickle) together with a description of the
+architecture, written atomically: the file is either the old one or the new one.
+Loading checks everything first and changes nothing on any error.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from autograd_scalar import Value, scope
+
+FORMAT = "autograd-scalar/module"
+"""The ``format`` field of a saved module file."""
+VERSION = 1
+"""The version of that file format."""
+
+PathLike = str | os.PathLike[str]
+
+
+class Module:
+    """Base class of models: parameters, submodules, modes, saving and loading.
+
+    Subclasses set parameters and submodules as attributes and define
+    ``forward(x)``; calling the module runs ``forward`` inside a scope named
+    after the module's place in its parent.
+    """
+
+    training: bool = True
+    """True after ``train()`` (the default), False after ``eval()``."""
+    repr_children: ClassVar[bool] = True
+    """Whether ``repr`` lists the submodules one per line."""
+    _scope_name: str = ""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, Module):
+            object.__setattr__(value, "_scope_name", name)
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                if isinstance(item, Module):
+                    object.__setattr__(item, "_scope_name", f"{name}.{i}")
+        object.__setattr__(self, name, value)
+
+    # -- calling ---------------------------------------------------------------
+
+    def __call__(self, x: Any) -> Any:
+        name = self._scope_name
+        if not name:
+            return self.forward(x)
+        with scope(name):
+            return self.forward(x)
+
+    def forward(self, x: Any) -> Any:
+        """The module's computation; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward(x)")
+
+    # -- the tree --------------------------------------------------------------
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct submodules with their attribute names (``layers.0`` for list items)."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def named_own_parameters(self) -> Iterator[tuple[str, Value]]:
+        """This module's own parameters (not its submodules'), with their short names."""
+        for name, value in vars(self).items():
+            if isinstance(value, Value):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Value):
+                        yield f"{name}[{i}]", item
+
+    def named_modules(self) -> list[tuple[str, Module]]:
+        """This module (named "") and every submodule below it, with dotted paths."""
+        found: list[tuple[str, Module]] = []
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            path, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append((path, module))
+            children = [(f"{path}.{name}" if path else name, child)
+                        for name, child in module.named_children()]
+            stack.extend(reversed(children))
+        return found
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, in a fixed order; shared ones once."""
+        found: list[tuple[str, Value]] = []
+        seen: set[int] = set()
+        for path, module in self.named_modules():
+            for name, p in module.named_own_parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    found.append((f"{path}.{name}" if path else name, p))
+        return found
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (``backward()`` accumulates into it)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and all below it in training mode (``eval()`` undoes it)."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train(mode) expects a bool, got {mode!r}")
+        for _, module in self.named_modules():
+            object.__setattr__(module, "training", mode)
+        return self
+
+    def eval(self) -> Module:
+        """Put this module and all below it in evaluation mode (``training`` False)."""
+        return self.train(False)
+
+    # -- state -----------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's value by dotted name (a plain, JSON-ready dict)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict()``).
+
+        ``state`` must name exactly this module's parameters, each with a finite
+        real number. Everything is checked before anything is set, so on an
+        error (ValueError naming the problem) the parameters are unchanged.
+        Gradients are left as they are.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of parameter names to numbers, "
+                            f"got {type(state).__name__}")
+        named = self.named_parameters()
+        check_names([name for name, _ in named], list(state))
+        values = [finite_number(name, state[name]) for name, _ in named]
+        for (_, p), v in zip(named, values):
+            p.data = v
+
+    def architecture(self) -> list[str]:
+        """One line per module, ``path: Class(config)``: what a saved file must match."""
+        return [f"{path or '.'}: {type(m).__name__}({m.extra_repr()})"
+                for path, m in self.named_modules()]
+
+    def save(self, path: PathLike) -> None:
+        """Write the parameters and architecture to ``path`` as JSON, atomically.
+
+        The text goes to a temporary file in the same directory, which then
+        replaces ``path`` in one step (``os.replace``): a crash leaves the old
+        file or the new one, never a mixture. Non-finite parameters are refused.
+        """
+        state = self.state_dict()
+        for name, v in state.items():
+            if not math.isfinite(v):
+                raise ValueError(f"save: parameter {name!r} is {v}; only finite values "
+                                 "can be saved")
+        document = {"format": FORMAT, "version": VERSION, "module": type(self).__name__,
+                    "architecture": self.architecture(), "parameters": state}
+        write_atomically(os.fspath(path), json.dumps(document, indent=1, allow_nan=False))
+
+    def load(self, path: PathLike) -> None:
+        """Set the parameters from a file written by ``save``.
+
+        A file that is not UTF-8 JSON, not a saved module, or saved from a
+        different architecture is a ValueError naming what is wrong, and the
+        parameters are unchanged.
+        """
+        where = os.fspath(path)
+        with open(where, "rb") as f:
+            raw = f.read()
+        try:
+            document = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{where}: not a saved module (not valid UTF-8 JSON: {error})"
+                             ) from None
+        try:
+            state = self._check_document(document)
+            self.load_state_dict(state)
+        except ValueError as error:
+            raise ValueError(f"{where}: {error}") from None
+
+    def _check_document(self, document: Any) -> Mapping[str, Any]:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"not a saved module (expected a JSON object with "
+                             f"\"format\": \"{FORMAT}\")")
+        if document.get("version") != VERSION:
+            raise ValueError(f"unsupported version {document.get('version')!r}; "
+                             f"expected {VERSION}")
+        kind = document.get("module")
+        if kind != type(self).__name__:
+            raise ValueError(f"saved from a {kind!r}, but this model is a "
+                             f"{type(self).__name__!r}")
+        saved, ours = document.get("architecture"), self.architecture()
+        if saved != ours:
+            raise ValueError(f"saved from a different architecture: "
+                             f"{first_difference(saved, ours)}")
+        state = document.get("parameters")
+        if not isinstance(state, dict):
+            raise ValueError("\"parameters\" must be a JSON object of names to numbers")
+        return state
+
+    # -- display ---------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The module's configuration as text, e.g. ``2 -> 16, activation='relu'``."""
+        return ""
+
+    def __repr__(self) -> str:
+        count = len(self.parameters())
+        config = self.extra_repr()
+        head = (f"{type(self).__name__}({config}{', ' if config else ''}"
+                f"{count} parameter{'' if count == 1 else 's'})")
+        children = list(self.named_children()) if self.repr_children else []
+        if not children:
+            return head
+        lines = [head + " {"]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append("}")
+        return "\n".join(lines)
+
+
+def check_names(expected: list[str], given: list[str]) -> None:
+    """ValueError listing missing and unexpected parameter names, if any."""
+    expected_set, given_set = set(expected), set(given)
+    missing = [n for n in expected if n not in given_set]
+    unexpected = [n for n in given if n not in expected_set]
+    if not missing and not unexpected:
+        return
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing ({shorten(missing)})")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected ({shorten(unexpected)})")
+    raise ValueError(f"parameter names do not match: {' and '.join(parts)}; the model has "
+                     f"{len(expected)} parameters, the state has {len(given)}")
+
+
+def finite_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number; ValueError naming ``name``."""
+    if (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+            and math.isfinite(value)):
+        return float(value)
+    raise ValueError(f"parameter {name!r} must be a finite real number, got {value!r}"[:300])
+
+
+def shorten(names: list[Any], limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def first_difference(saved: Any, ours: list[str]) -> str:
+    """Where a saved architecture description first differs from this model's."""
+    if not isinstance(saved, list):
+        return f"the file's architecture is {type(saved).__name__}, expected a list of lines"
+    for i, (a, b) in enumerate(zip(saved, ours)):
+        if a != b:
+            return f"line {i + 1} is {a!r} in the file but {b!r} in this model"
+    return (f"the file describes {len(saved)} modules, this model has {len(ours)}")
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
+                                     suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
