@@ -215,6 +215,13 @@ def _formula_at(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
     return formula.text, out, leaves
 
 
+def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) -> None:
+    print(f"f({', '.join(leaves)}) = {text}")
+    if leaves:
+        print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
+    print(f"f = {out.data:.{precision}g}")
+
+
 def _run_graph(args: argparse.Namespace) -> int:
     from autograd_scalar.graph import draw_graph
     from autograd_scalar.render import render
@@ -223,9 +230,7 @@ def _run_graph(args: argparse.Namespace) -> int:
     out.backward()
     drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision)
     path = render(drawing, args.output)
-    print(f"f = {text}")
-    print(f"f = {out.data:.{args.precision}g} at "
-          + ", ".join(f"{name}={leaf.data:g}" for name, leaf in leaves.items()))
+    _print_point(text, out, leaves, args.precision)
     for name, leaf in leaves.items():
         print(f"df/d{name} = {leaf.grad:.{args.precision}g}")
     print(f"wrote {path}")
