@@ -3,5 +3,6 @@
 from . import activations, init
 from .layers import MLP, Layer, Neuron
 from .module import Module
+from .network import Network
 
-__all__ = ["MLP", "Layer", "Module", "Neuron", "activations", "init"]
+__all__ = ["MLP", "Layer", "Module", "Network", "Neuron", "activations", "init"]

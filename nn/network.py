@@ -1,0 +1,232 @@
+"""Network: a free-form feed-forward net, built one unit and one connection at a time.
+
+Units are inputs or neurons. A neuron computes act(sum_j w_j x_j + b) over the
+units connected into it; any unit may feed any neuron, so skip connections are
+allowed, as in the XOR network of Rumelhart, Hinton and Williams (1986): two
+inputs, one hidden unit, one output unit, and direct input -> output connections
+besides the path through the hidden unit. Connections that would close a cycle
+are refused, and the net is evaluated in topological order.
+
+Parameter names read as the drawing does: ``"h.w[x1]"`` is the weight of the
+connection x1 -> h and ``"h.b"`` the bias of h; the nodes of unit h are made in
+scope ``"h"``. The outputs are the neurons that feed no other unit, in the order
+they were added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from autograd_scalar import Value, dot, scope
+
+from . import activations
+from .init import Seed, generator
+from .layers import as_inputs
+from .module import Module
+
+
+@dataclass
+class Unit:
+    """One unit: an input (no parameters) or a neuron with weights from earlier units."""
+
+    name: str
+    activation: str | None = None
+    bias: Value | None = None
+    weights: dict[str, Value] = field(default_factory=dict)
+
+    @property
+    def is_input(self) -> bool:
+        return self.activation is None
+
+
+class Network(Module):
+    """A feed-forward network of individually added units and connections.
+
+    New weights are drawn from U(-weight_range, weight_range) with a generator
+    made from ``seed``, unless ``connect`` is given a weight; biases start at 0.
+    """
+
+    def __init__(self, weight_range: float = 1.0, seed: Seed = None) -> None:
+        if (not isinstance(weight_range, (int, float)) or isinstance(weight_range, bool)
+                or not weight_range >= 0 or weight_range == float("inf")):
+            raise ValueError(f"weight_range must be a finite number >= 0, got {weight_range!r}")
+        self.weight_range = float(weight_range)
+        self._rng = generator(seed)
+        self._units: dict[str, Unit] = {}
+        self._order: list[Unit] | None = None
+
+    # -- building --------------------------------------------------------------
+
+    def add_input(self, name: str) -> str:
+        """Add an input unit; inputs take the values of ``x`` in the order they were added."""
+        self._units[self._new_name(name)] = Unit(name)
+        self._order = None
+        return name
+
+    def add_neuron(self, name: str, activation: str = "sigmoid", bias: bool = True) -> str:
+        """Add a neuron computing act(sum of weighted inputs + b); connect into it next."""
+        self._new_name(name)
+        activations.get(activation)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
+        self._units[name] = Unit(name, activation, Value(0.0, "b") if bias else None)
+        self._order = None
+        return name
+
+    def connect(self, source: str, target: str, weight: float | None = None) -> Value:
+        """Connect unit ``source`` into neuron ``target``; returns the new weight.
+
+        ValueError for an unknown unit, a target that is an input, a connection that
+        exists already or one that would close a cycle; nothing changes then.
+        """
+        given = None if weight is None else Value(weight).data
+        src, dst = self._unit(source), self._unit(target)
+        if dst.is_input:
+            raise ValueError(f"cannot connect into {target!r}: it is an input unit")
+        if source in dst.weights:
+            raise ValueError(f"{source!r} -> {target!r} is connected already")
+        path = self._path(target, source)
+        if path is not None:
+            cycle = " -> ".join([source, *path])
+            raise ValueError(f"connecting {source!r} -> {target!r} would make a cycle: {cycle}")
+        if given is None:
+            given = float(self._rng.uniform(-self.weight_range, self.weight_range))
+        w = Value(given, f"w[{src.name}]")
+        dst.weights[source] = w
+        self._order = None
+        return w
+
+    def _new_name(self, name: str) -> str:
+        if not isinstance(name, str) or not name or any(c in name for c in ".[] "):
+            raise ValueError(f"a unit name must be a non-empty str without '.', '[', ']' or "
+                             f"spaces, got {name!r}")
+        if name in self._units:
+            raise ValueError(f"there is already a unit named {name!r}")
+        return name
+
+    def _unit(self, name: str) -> Unit:
+        try:
+            return self._units[name]
+        except (KeyError, TypeError):
+            known = ", ".join(repr(n) for n in self._units) or "none yet"
+            raise ValueError(f"unknown unit {name!r}; the units are {known}") from None
+
+    def _path(self, start: str, goal: str) -> list[str] | None:
+        """A path start -> ... -> goal along existing connections, or None."""
+        feeds: dict[str, list[str]] = {}
+        for unit in self._units.values():
+            for src in unit.weights:
+                feeds.setdefault(src, []).append(unit.name)
+        came_from: dict[str, str | None] = {start: None}
+        stack = [start]
+        while stack:
+            here = stack.pop()
+            if here == goal:
+                path = [here]
+                while (previous := came_from[path[-1]]) is not None:
+                    path.append(previous)
+                return path[::-1]
+            for nxt in feeds.get(here, []):
+                if nxt not in came_from:
+                    came_from[nxt] = here
+                    stack.append(nxt)
+        return None
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def inputs(self) -> list[str]:
+        """The input units' names, in the order ``x`` supplies them."""
+        return [u.name for u in self._units.values() if u.is_input]
+
+    @property
+    def neurons(self) -> list[str]:
+        """The neurons' names, in the order they were added."""
+        return [u.name for u in self._units.values() if not u.is_input]
+
+    @property
+    def outputs(self) -> list[str]:
+        """The neurons that feed no other unit, in the order they were added."""
+        sources = {s for u in self._units.values() for s in u.weights}
+        return [n for n in self.neurons if n not in sources]
+
+    @property
+    def connections(self) -> list[tuple[str, str, Value]]:
+        """Every connection as (source, target, weight)."""
+        return [(s, u.name, w) for u in self._units.values() for s, w in u.weights.items()]
+
+    def weight(self, source: str, target: str) -> Value:
+        """The weight of the connection source -> target."""
+        dst = self._unit(target)
+        self._unit(source)
+        if source not in dst.weights:
+            raise ValueError(f"{source!r} is not connected into {target!r}")
+        return dst.weights[source]
+
+    def bias(self, name: str) -> Value:
+        """The bias of neuron ``name``."""
+        unit = self._unit(name)
+        if unit.bias is None:
+            raise ValueError(f"{name!r} has no bias")
+        return unit.bias
+
+    def topological_order(self) -> list[str]:
+        """Every unit, each after all the units that feed it (Kahn's algorithm)."""
+        return [u.name for u in self._ordered()]
+
+    def _ordered(self) -> list[Unit]:
+        if self._order is None:
+            waiting = {u.name: len(u.weights) for u in self._units.values()}
+            feeds: dict[str, list[str]] = {}
+            for unit in self._units.values():
+                for src in unit.weights:
+                    feeds.setdefault(src, []).append(unit.name)
+            ready = [n for n, count in waiting.items() if count == 0]
+            order: list[Unit] = []
+            while ready:
+                name = ready.pop(0)
+                order.append(self._units[name])
+                for nxt in feeds.get(name, []):
+                    waiting[nxt] -= 1
+                    if waiting[nxt] == 0:
+                        ready.append(nxt)
+            self._order = order
+        return self._order
+
+    def named_own_parameters(self) -> Iterator[tuple[str, Value]]:
+        for unit in self._units.values():
+            for source, w in unit.weights.items():
+                yield f"{unit.name}.w[{source}]", w
+            if unit.bias is not None:
+                yield f"{unit.name}.b", unit.bias
+
+    # -- computing -------------------------------------------------------------
+
+    def forward(self, x: Any) -> Value | list[Value]:
+        """The outputs for one example ``x`` (one value per input unit)."""
+        outputs = self.outputs
+        if not outputs:
+            raise ValueError("the network has no neurons; add_neuron and connect first")
+        inputs = self.inputs
+        values: dict[str, Value] = dict(zip(inputs, as_inputs(x, len(inputs), "Network")))
+        for unit in self._ordered():
+            if unit.is_input:
+                continue
+            with scope(unit.name):
+                z = dot(list(unit.weights.values()), [values[s] for s in unit.weights])
+                if unit.bias is not None:
+                    z = z + unit.bias
+                values[unit.name] = activations.get(unit.activation or "linear")(z)
+        result = [values[n] for n in outputs]
+        return result[0] if len(result) == 1 else result
+
+    def extra_repr(self) -> str:
+        parts = [f"inputs={self.inputs}"]
+        for unit in self._units.values():
+            if unit.is_input:
+                continue
+            sources = [*unit.weights, *(["bias"] if unit.bias is not None else [])]
+            parts.append(f"{unit.name}={unit.activation}({', '.join(sources)})")
+        return ", ".join(parts)
