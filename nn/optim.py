@@ -1,0 +1,326 @@
+"""Optimizers: update parameters from their gradients, and gradient clipping.
+
+Each optimizer follows the algorithm PyTorch documents for the class of the same
+name (g is the gradient, p the parameter, t = 1, 2, ... the step number):
+
+    SGD      g += wd p;  b = mu b + (1 - dampening) g  (b = g at t = 1);
+             g = g + mu b (Nesterov) or b;  p -= lr g
+    Adam     g += wd p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
+             p -= lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+    AdamW    p -= lr wd p (decoupled decay), then Adam's step without the g += wd p
+    RMSProp  g += wd p;  v = alpha v + (1 - alpha) g^2;  u = g / (sqrt(v) + eps);
+             b = mu b + u (with momentum) or b = u;  p -= lr b
+    Adagrad  g += wd p;  s += g^2;  p -= lr / (1 + (t - 1) lr_decay) g / (sqrt(s) + eps)
+
+A step works on all parameters at once as NumPy arrays. It first checks every
+gradient: a NaN or infinite gradient raises :class:`NonFiniteGradientError` naming
+the parameter, and nothing changes (parameters, momentum buffers, step count). A
+step whose result would not be finite is refused the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value
+
+State = dict[str, np.ndarray]
+
+
+class NonFiniteGradientError(FloatingPointError):
+    """A NaN or infinite gradient (or update) met by an optimizer or a clipping function.
+
+    ``name`` names the parameter and ``parameter`` is its Value.
+    """
+
+    def __init__(self, message: str, name: str, parameter: Value) -> None:
+        super().__init__(message)
+        self.name = name
+        self.parameter = parameter
+
+
+# ---------------------------------------------------------------------------
+# Parameters and gradients as arrays
+# ---------------------------------------------------------------------------
+
+def named_parameter_list(params: Any) -> tuple[list[Value], list[str]]:
+    """Parameters and their names from a model (``named_parameters()``), (name, Value)
+    pairs or Values (named by position and label). Each parameter may appear once."""
+    if hasattr(params, "named_parameters"):
+        items = list(params.named_parameters())
+    elif isinstance(params, Value) or not isinstance(params, Iterable):
+        raise TypeError("params must be a model, an iterable of Values or of (name, Value) "
+                        f"pairs, got {type(params).__name__}")
+    else:
+        items = list(params)
+    values: list[Value] = []
+    names: list[str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, Value):
+            value, name = item, f"parameter {i}" + (f" ({item.label!r})" if item.label else "")
+        elif (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+              and isinstance(item[1], Value)):
+            name, value = item
+        else:
+            raise TypeError(f"params[{i}] must be a Value or a (name, Value) pair, "
+                            f"got {type(item).__name__}")
+        values.append(value)
+        names.append(name)
+    if not values:
+        raise ValueError("params is empty; an optimizer needs at least one parameter")
+    first: dict[int, str] = {}
+    for name, value in zip(names, values):
+        if id(value) in first:
+            raise ValueError(f"{name} is the same Value as {first[id(value)]}; each parameter "
+                             "must be listed once (it would be updated twice per step)")
+        first[id(value)] = name
+    return values, names
+
+
+def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
+    """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
+    grads = np.empty(len(params))
+    for i, p in enumerate(params):
+        try:
+            grads[i] = float(p.grad)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{names[i]}: gradient must be a number, got "
+                            f"{type(p.grad).__name__}") from error
+    if not np.isfinite(grads).all():
+        i = int(np.flatnonzero(~np.isfinite(grads))[0])
+        raise NonFiniteGradientError(
+            f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
+            "Lower the learning rate, clip gradients, or find the op with "
+            "autograd_scalar.detect_anomaly()", names[i], params[i])
+    return grads
+
+
+def _write(params: list[Value], values: np.ndarray, attribute: str) -> None:
+    for p, v in zip(params, values.tolist()):
+        setattr(p, attribute, v)
+
+
+# ---------------------------------------------------------------------------
+# Hyperparameter checks
+# ---------------------------------------------------------------------------
+
+def _number(name: str, value: object, low: float, high: float = math.inf,
+            closed_low: bool = True, closed_high: bool = False) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    x = float(value) if ok else math.nan  # type: ignore[arg-type]
+    inside = (x >= low if closed_low else x > low) and (x <= high if closed_high else x < high)
+    if not (ok and math.isfinite(x) and inside):
+        left = "[" if closed_low else "("
+        right = "]" if closed_high else ")"
+        raise ValueError(f"{name} must be a number in {left}{low:g}, {high:g}{right}, "
+                         f"got {value!r}")
+    return x
+
+
+def check_lr(lr: object) -> float:
+    """``lr`` as a float; ValueError unless it is a finite number > 0."""
+    return _number("lr", lr, 0.0, closed_low=False)
+
+
+# ---------------------------------------------------------------------------
+# Optimizers
+# ---------------------------------------------------------------------------
+
+class Optimizer:
+    """Holds parameters, a learning rate ``lr`` and per-parameter state arrays.
+
+    Subclasses implement ``update(p, g, t) -> (new p, new state)`` on arrays, without
+    touching ``self.state``; ``step`` commits the result only if it is finite.
+    """
+
+    def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
+        self._lr = check_lr(lr)
+        self.weight_decay = _number("weight_decay", weight_decay, 0.0)
+        self.params, self.names = named_parameter_list(params)
+        self.state: State = {}
+        self.steps = 0
+
+    @property
+    def lr(self) -> float:
+        """The learning rate of the next step.
+
+        It must be > 0 when the optimizer is made; schedules change it between steps
+        and may take it down to 0 (cosine annealing ends there).
+        """
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = _number("lr", value, 0.0)
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (backward accumulates into leaves)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """One update of every parameter from its current gradient."""
+        grads = gradient_array(self.params, self.names)
+        data = np.fromiter((p.data for p in self.params), dtype=np.float64,
+                           count=len(self.params))
+        with np.errstate(all="ignore"):
+            new, state = self.update(data, grads, self.steps + 1)
+        if not np.isfinite(new).all():
+            i = int(np.flatnonzero(~np.isfinite(new))[0])
+            raise NonFiniteGradientError(
+                f"{self.names[i]} would become {new[i]} (gradient {grads[i]}); nothing was "
+                "updated. Lower the learning rate or clip gradients",
+                self.names[i], self.params[i])
+        _write(self.params, new, "data")
+        self.state = state
+        self.steps += 1
+
+    def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
+        raise NotImplementedError
+
+    def _buffer(self, name: str, like: np.ndarray) -> np.ndarray:
+        return self.state.get(name, np.zeros_like(like))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and L2
+    weight decay (which adds ``weight_decay * p`` to the gradient)."""
+
+    def __init__(self, params: Any, lr: float, momentum: float = 0.0, dampening: float = 0.0,
+                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+        self.momentum = _number("momentum", momentum, 0.0)
+        self.dampening = _number("dampening", dampening, 0.0, 1.0, closed_high=True)
+        if not isinstance(nesterov, bool):
+            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={momentum!r}, dampening={dampening!r}")
+        self.nesterov = nesterov
+        super().__init__(params, lr, weight_decay)
+
+    def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
+        g = g + self.weight_decay * p
+        if self.momentum == 0.0:
+            return p - self.lr * g, {}
+        b = g if t == 1 else self.momentum * self.state["momentum"] + (1 - self.dampening) * g
+        direction = g + self.momentum * b if self.nesterov else b
+        return p - self.lr * direction, {"momentum": b}
+
+
+def _betas(betas: object) -> tuple[float, float]:
+    if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    return (_number("betas[0]", betas[0], 0.0, 1.0), _number("betas[1]", betas[1], 0.0, 1.0))
+
+
+class Adam(Optimizer):
+    """Adam (Kingma and Ba, 2015): steps scaled by bias-corrected running averages of the
+    gradient (m) and of its square (v); ``weight_decay`` is L2 added to the gradient."""
+
+    decoupled = False
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        self.betas = _betas(betas)
+        self.eps = _number("eps", eps, 0.0, closed_low=False)
+        super().__init__(params, lr, weight_decay)
+
+    def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
+        b1, b2 = self.betas
+        if self.decoupled:
+            p = p - self.lr * self.weight_decay * p
+        else:
+            g = g + self.weight_decay * p
+        m = b1 * self._buffer("m", p) + (1 - b1) * g
+        v = b2 * self._buffer("v", p) + (1 - b2) * g * g
+        m_hat = m / (1 - b1 ** t)
+        v_hat = v / (1 - b2 ** t)
+        return p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), {"m": m, "v": v}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019): p shrinks by
+    ``lr * weight_decay * p`` each step, apart from the adaptive gradient step."""
+
+    decoupled = True
+
+    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 1e-2) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+class RMSProp(Optimizer):
+    """RMSProp (Hinton, 2012): divide the gradient by a running root mean square of
+    recent gradients (decay ``alpha``); optional momentum on the scaled step."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+        self.alpha = _number("alpha", alpha, 0.0, 1.0)
+        self.eps = _number("eps", eps, 0.0, closed_low=False)
+        self.momentum = _number("momentum", momentum, 0.0)
+        super().__init__(params, lr, weight_decay)
+
+    def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
+        g = g + self.weight_decay * p
+        v = self.alpha * self._buffer("square_avg", p) + (1 - self.alpha) * g * g
+        scaled = g / (np.sqrt(v) + self.eps)
+        if self.momentum == 0.0:
+            return p - self.lr * scaled, {"square_avg": v}
+        b = self.momentum * self._buffer("momentum", p) + scaled
+        return p - self.lr * b, {"square_avg": v, "momentum": b}
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi, Hazan and Singer, 2011): each parameter's step is divided by the
+    root of the sum of all its squared gradients so far."""
+
+    def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10) -> None:
+        self.lr_decay = _number("lr_decay", lr_decay, 0.0)
+        self.initial_accumulator_value = _number("initial_accumulator_value",
+                                                 initial_accumulator_value, 0.0)
+        self.eps = _number("eps", eps, 0.0, closed_low=False)
+        super().__init__(params, lr, weight_decay)
+
+    def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
+        g = g + self.weight_decay * p
+        start = np.full_like(p, self.initial_accumulator_value)
+        s = self.state.get("sum", start) + g * g
+        lr = self.lr / (1 + (t - 1) * self.lr_decay)
+        return p - lr * g / (np.sqrt(s) + self.eps), {"sum": s}
+
+
+# ---------------------------------------------------------------------------
+# Gradient clipping
+# ---------------------------------------------------------------------------
+
+def clip_grad_norm(params: Any, max_norm: float) -> float:
+    """Scale all gradients together so their global L2 norm is at most ``max_norm``.
+
+    The norm is ||g|| = sqrt(sum_i g_i^2) over every parameter; when it exceeds
+    ``max_norm`` each gradient is multiplied by max_norm / (||g|| + 1e-6), which keeps
+    the direction of the whole gradient. Returns ||g|| before clipping.
+    """
+    limit = _number("max_norm", max_norm, 0.0, closed_low=False)
+    values, names = named_parameter_list(params)
+    grads = gradient_array(values, names)
+    norm = float(np.linalg.norm(grads))
+    if norm > limit:
+        _write(values, grads * (limit / (norm + 1e-6)), "grad")
+    return norm
+
+
+def clip_grad_value(params: Any, clip_value: float) -> None:
+    """Clamp every gradient to [-clip_value, clip_value], each on its own."""
+    limit = _number("clip_value", clip_value, 0.0, closed_low=False)
+    values, names = named_parameter_list(params)
+    grads = gradient_array(values, names)
+    _write(values, np.clip(grads, -limit, limit), "grad")

@@ -1,0 +1,274 @@
+"""Optimizers against step-by-step hand computations of PyTorch's documented algorithms."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from autograd_scalar import Value
+from nn import optim
+
+START = [0.5, -1.5, 2.0]
+GRADS = [[0.3, -0.2, 1.0], [0.1, 0.4, -2.0], [-0.5, 0.0, 0.7], [0.2, -0.1, 0.05]]
+
+
+def run(make, grads=GRADS, start=START):
+    params = [Value(x) for x in start]
+    opt = make(params)
+    trajectory = []
+    for g in grads:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        opt.step()
+        trajectory.append([p.data for p in params])
+    return np.array(trajectory)
+
+
+def reference(update, grads=GRADS, start=START):
+    """Apply ``update(p, g, t, state) -> p`` to each parameter separately, in plain floats."""
+    out = []
+    for i, p in enumerate(start):
+        state: dict = {}
+        path = []
+        for t, g in enumerate(grads, start=1):
+            p = update(p, g[i], t, state)
+            path.append(p)
+        out.append(path)
+    return np.array(out).T
+
+
+def sgd_reference(lr, momentum=0.0, dampening=0.0, nesterov=False, wd=0.0):
+    def update(p, g, t, state):
+        g = g + wd * p
+        if momentum:
+            b = g if t == 1 else momentum * state["b"] + (1 - dampening) * g
+            state["b"] = b
+            g = g + momentum * b if nesterov else b
+        return p - lr * g
+    return update
+
+
+def adam_reference(lr, b1, b2, eps, wd=0.0, decoupled=False):
+    def update(p, g, t, state):
+        if decoupled:
+            p = p - lr * wd * p
+        else:
+            g = g + wd * p
+        state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
+        state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
+        m_hat = state["m"] / (1 - b1 ** t)
+        v_hat = state["v"] / (1 - b2 ** t)
+        return p - lr * m_hat / (math.sqrt(v_hat) + eps)
+    return update
+
+
+def rmsprop_reference(lr, alpha, eps, momentum=0.0, wd=0.0):
+    def update(p, g, t, state):
+        g = g + wd * p
+        state["v"] = alpha * state.get("v", 0.0) + (1 - alpha) * g * g
+        step = g / (math.sqrt(state["v"]) + eps)
+        if momentum:
+            state["b"] = momentum * state.get("b", 0.0) + step
+            step = state["b"]
+        return p - lr * step
+    return update
+
+
+def adagrad_reference(lr, lr_decay=0.0, wd=0.0, initial=0.0, eps=1e-10):
+    def update(p, g, t, state):
+        g = g + wd * p
+        state["s"] = state.get("s", initial) + g * g
+        return p - lr / (1 + (t - 1) * lr_decay) * g / (math.sqrt(state["s"]) + eps)
+    return update
+
+
+@pytest.mark.parametrize("make, update", [
+    (lambda ps: optim.SGD(ps, lr=0.1), sgd_reference(0.1)),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=0.01), sgd_reference(0.1, wd=0.01)),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), sgd_reference(0.1, 0.9)),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.5),
+     sgd_reference(0.1, 0.9, dampening=0.5)),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.8, nesterov=True, weight_decay=0.1),
+     sgd_reference(0.1, 0.8, nesterov=True, wd=0.1)),
+    (lambda ps: optim.Adam(ps, lr=0.01), adam_reference(0.01, 0.9, 0.999, 1e-8)),
+    (lambda ps: optim.Adam(ps, lr=0.05, betas=(0.5, 0.9), eps=1e-3, weight_decay=0.1),
+     adam_reference(0.05, 0.5, 0.9, 1e-3, wd=0.1)),
+    (lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.1),
+     adam_reference(0.05, 0.9, 0.999, 1e-8, wd=0.1, decoupled=True)),
+    (lambda ps: optim.RMSProp(ps, lr=0.01), rmsprop_reference(0.01, 0.99, 1e-8)),
+    (lambda ps: optim.RMSProp(ps, lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.2),
+     rmsprop_reference(0.01, 0.9, 1e-8, momentum=0.5, wd=0.2)),
+    (lambda ps: optim.Adagrad(ps, lr=0.1), adagrad_reference(0.1)),
+    (lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.5, weight_decay=0.1,
+                              initial_accumulator_value=0.2),
+     adagrad_reference(0.1, 0.5, 0.1, 0.2)),
+])
+def test_each_update_rule_follows_its_published_formula(make, update):
+    assert np.allclose(run(make), reference(update), rtol=1e-12, atol=1e-14)
+
+
+def test_first_steps_have_the_known_sizes():
+    # Adam and Adagrad: the first step is lr * g / |g| (up to eps); RMSProp's is
+    # lr * g / (sqrt(1 - alpha) |g|), ten times lr for alpha = 0.99.
+    grads = [[0.3, -20.0, 1e-3]]
+    start = np.array(START)
+    for make, size in [(lambda ps: optim.Adam(ps, lr=0.01), 0.01),
+                       (lambda ps: optim.Adagrad(ps, lr=0.01), 0.01),
+                       (lambda ps: optim.RMSProp(ps, lr=0.01), 0.1)]:
+        moved = run(make, grads)[0] - start
+        assert np.allclose(moved, -size * np.sign(grads[0]), rtol=1e-4)
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.02, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=1e-4),
+    lambda ps: optim.RMSProp(ps, lr=0.01),
+    lambda ps: optim.Adagrad(ps, lr=0.5),
+])
+def test_every_optimizer_finds_the_minimum_of_a_quadratic(make):
+    # f(x, y) = (x - 3)^2 + 10 (y + 1)^2, minimum at (3, -1)
+    x, y = Value(0.0), Value(0.0)
+    opt = make([x, y])
+    for _ in range(500):
+        opt.zero_grad()
+        ((x - 3) ** 2 + 10 * (y + 1) ** 2).backward()
+        opt.step()
+    assert x.data == pytest.approx(3.0, abs=0.02)
+    assert y.data == pytest.approx(-1.0, abs=0.02)
+
+
+def test_zero_grad_clears_every_gradient():
+    params = [Value(1.0), Value(2.0)]
+    for p in params:
+        p.grad = 5.0
+    optim.SGD(params, lr=0.1).zero_grad()
+    assert [p.grad for p in params] == [0.0, 0.0]
+
+
+def test_named_parameters_and_models_give_names_to_errors():
+    class Model:
+        def named_parameters(self):
+            return [("layer.w", Value(1.0)), ("layer.b", Value(0.0))]
+
+    opt = optim.SGD(Model(), lr=0.1)
+    assert opt.names == ["layer.w", "layer.b"]
+    assert optim.SGD([Value(1.0, label="w")], lr=1).names == ["parameter 0 ('w')"]
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.Adagrad(ps, lr=0.1),
+])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_non_finite_gradient_raises_naming_the_parameter_and_changes_nothing(make, bad):
+    params = [Value(1.0, label="a"), Value(2.0, label="b"), Value(3.0, label="c")]
+    opt = make(params)
+    for p in params:
+        p.grad = 0.5
+    opt.step()
+    before = [p.data for p in params], {k: v.copy() for k, v in opt.state.items()}, opt.steps
+    params[1].grad = bad
+    with pytest.raises(optim.NonFiniteGradientError, match=r"parameter 1 \('b'\)") as info:
+        opt.step()
+    assert info.value.parameter is params[1]
+    assert [p.data for p in params] == before[0]
+    assert opt.state.keys() == before[1].keys()
+    assert all(np.array_equal(opt.state[k], before[1][k]) for k in before[1])
+    assert opt.steps == before[2]
+
+
+def test_an_update_that_overflows_is_refused():
+    p = Value(1e308, label="big")
+    p.grad = -1e308
+    with pytest.raises(optim.NonFiniteGradientError, match="would become inf"):
+        optim.SGD([p], lr=10.0).step()
+    assert p.data == 1e308
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda ps: optim.SGD(ps, lr=0), "lr must be a number in (0, inf)"),
+    (lambda ps: optim.SGD(ps, lr=-1), "lr must be"),
+    (lambda ps: optim.SGD(ps, lr=math.nan), "lr must be"),
+    (lambda ps: optim.SGD(ps, lr="0.1"), "lr must be"),
+    (lambda ps: optim.SGD(ps, lr=True), "lr must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=-0.1), "momentum must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1, weight_decay=-1), "weight_decay must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1, dampening=2), "dampening must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1, nesterov=True), "nesterov=True needs momentum > 0"),
+    (lambda ps: optim.Adam(ps, betas=(0.9, 1.0)), "betas[1] must be a number in [0, 1)"),
+    (lambda ps: optim.Adam(ps, betas=(-0.1, 0.9)), "betas[0] must be"),
+    (lambda ps: optim.Adam(ps, betas=0.9), "betas must be a pair"),
+    (lambda ps: optim.Adam(ps, eps=0), "eps must be a number in (0, inf)"),
+    (lambda ps: optim.AdamW(ps, weight_decay=-0.1), "weight_decay must be"),
+    (lambda ps: optim.RMSProp(ps, alpha=1.0), "alpha must be a number in [0, 1)"),
+    (lambda ps: optim.Adagrad(ps, lr_decay=-1), "lr_decay must be"),
+    (lambda ps: optim.SGD([], lr=0.1), "params is empty"),
+    (lambda ps: optim.SGD(ps + ps[:1], lr=0.1), "parameter 2 is the same Value as parameter 0"),
+])
+def test_bad_hyperparameters_are_clear_value_errors(call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call([Value(1.0), Value(2.0)])
+
+
+def test_params_of_the_wrong_kind_are_type_errors():
+    with pytest.raises(TypeError, match=r"params\[1\] must be a Value"):
+        optim.SGD([Value(1.0), 2.0], lr=0.1)
+    with pytest.raises(TypeError, match="params must be a model"):
+        optim.SGD(Value(1.0), lr=0.1)
+    with pytest.raises(TypeError, match="nesterov must be True or False"):
+        optim.SGD([Value(1.0)], lr=0.1, momentum=0.9, nesterov=1)
+
+
+def test_lr_can_be_changed_but_not_to_a_bad_value():
+    opt = optim.SGD([Value(1.0)], lr=0.1)
+    opt.lr = 0.0
+    assert opt.lr == 0.0
+    with pytest.raises(ValueError, match="lr must be"):
+        opt.lr = -0.5
+    assert opt.lr == 0.0
+
+
+# -- gradient clipping ----------------------------------------------------------------
+
+def with_grads(grads):
+    params = [Value(0.0) for _ in grads]
+    for p, g in zip(params, grads):
+        p.grad = g
+    return params
+
+
+def test_clip_grad_norm_scales_the_whole_gradient_to_the_limit():
+    params = with_grads([3.0, -4.0, 12.0])
+    assert optim.clip_grad_norm(params, 6.5) == pytest.approx(13.0)
+    clipped = np.array([p.grad for p in params])
+    assert np.linalg.norm(clipped) == pytest.approx(6.5, rel=1e-6)
+    assert np.allclose(clipped / np.linalg.norm(clipped), np.array([3, -4, 12]) / 13)
+
+
+def test_clip_grad_norm_leaves_small_gradients_alone():
+    params = with_grads([0.3, -0.4])
+    assert optim.clip_grad_norm(params, 1.0) == pytest.approx(0.5)
+    assert [p.grad for p in params] == [0.3, -0.4]
+
+
+def test_clip_grad_value_clamps_each_gradient():
+    params = with_grads([3.0, -0.2, -7.0])
+    optim.clip_grad_value(params, 1.0)
+    assert [p.grad for p in params] == [1.0, -0.2, -1.0]
+
+
+def test_clipping_a_non_finite_gradient_raises_and_changes_nothing():
+    params = with_grads([3.0, math.nan, 1.0])
+    for clip in (optim.clip_grad_norm, optim.clip_grad_value):
+        with pytest.raises(optim.NonFiniteGradientError, match="parameter 1"):
+            clip(params, 1.0)
+        assert params[0].grad == 3.0 and params[2].grad == 1.0
+    with pytest.raises(ValueError, match="max_norm must be"):
+        optim.clip_grad_norm(with_grads([1.0]), 0.0)
+    with pytest.raises(ValueError, match="clip_value must be"):
+        optim.clip_grad_value(with_grads([1.0]), -1.0)

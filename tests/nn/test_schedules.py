@@ -1,0 +1,84 @@
+"""Learning-rate schedules against their closed-form formulas."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd_scalar import Value
+from nn import optim, schedules
+
+
+def sgd(lr=0.5):
+    return optim.SGD([Value(1.0)], lr=lr)
+
+
+def lrs(schedule, steps):
+    seen = [schedule.optimizer.lr]
+    for _ in range(steps):
+        seen.append(schedule.step())
+        assert schedule.optimizer.lr == seen[-1]
+    return seen
+
+
+def test_step_lr_multiplies_by_gamma_every_step_size_steps():
+    seen = lrs(schedules.StepLR(sgd(0.5), step_size=3, gamma=0.1), 7)
+    assert seen == pytest.approx([0.5] * 3 + [0.05] * 3 + [0.005] * 2)
+
+
+def test_exponential_lr_multiplies_by_gamma_every_step():
+    seen = lrs(schedules.ExponentialLR(sgd(0.5), gamma=0.9), 5)
+    assert seen == pytest.approx([0.5 * 0.9 ** t for t in range(6)])
+
+
+def test_linear_lr_is_micrograds_demo_schedule():
+    # micrograd's demo: learning_rate = 1.0 - 0.9 * k / 100 for k = 0..99
+    seen = lrs(schedules.LinearLR(sgd(1.0), start_factor=1.0, end_factor=0.1, total=100), 120)
+    assert seen[:100] == pytest.approx([1.0 - 0.9 * k / 100 for k in range(100)])
+    assert seen[100:] == pytest.approx([0.1] * 21)
+
+
+def test_cosine_annealing_follows_half_a_cosine_to_the_minimum():
+    seen = lrs(schedules.CosineAnnealingLR(sgd(0.5), total=10, min_lr=0.01), 12)
+    expected = [0.01 + 0.49 * (1 + math.cos(math.pi * min(t, 10) / 10)) / 2 for t in range(13)]
+    assert seen == pytest.approx(expected)
+    assert seen[5] == pytest.approx((0.5 + 0.01) / 2)
+
+
+def test_cosine_annealing_may_end_at_zero():
+    assert lrs(schedules.CosineAnnealingLR(sgd(0.5), total=4), 4)[-1] == pytest.approx(0.0)
+
+
+def test_a_schedule_sets_the_rate_for_the_optimizers_steps():
+    p = Value(0.0)
+    opt = optim.SGD([p], lr=1.0)
+    schedule = schedules.ExponentialLR(opt, gamma=0.5)
+    for _ in range(3):
+        p.grad = 1.0
+        opt.step()
+        schedule.step()
+    assert p.data == pytest.approx(-(1.0 + 0.5 + 0.25))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda o: schedules.StepLR(o, step_size=0), "step_size must be a positive int"),
+    (lambda o: schedules.StepLR(o, step_size=2.5), "step_size must be a positive int"),
+    (lambda o: schedules.StepLR(o, step_size=2, gamma=1.5), "gamma must be"),
+    (lambda o: schedules.ExponentialLR(o, gamma=0), "gamma must be"),
+    (lambda o: schedules.LinearLR(o, start_factor=0), "start_factor must be"),
+    (lambda o: schedules.LinearLR(o, end_factor=2), "end_factor must be"),
+    (lambda o: schedules.LinearLR(o, total=-3), "total must be a positive int"),
+    (lambda o: schedules.CosineAnnealingLR(o, total=10, min_lr=-1), "min_lr must be"),
+    (lambda o: schedules.CosineAnnealingLR(o, total=10, min_lr=0.5), "must be below"),
+])
+def test_bad_schedule_arguments_are_errors_that_leave_the_rate_alone(make, message):
+    opt = sgd(0.5)
+    with pytest.raises(ValueError, match=message):
+        make(opt)
+    assert opt.lr == 0.5
+
+
+def test_a_schedule_needs_an_optimizer():
+    with pytest.raises(TypeError, match=r"attaches to an nn\.optim optimizer"):
+        schedules.ExponentialLR(object(), gamma=0.5)
