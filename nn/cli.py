@@ -124,6 +124,7 @@ def _add_graph(commands: Any) -> None:
         epilog="examples:\n"
                f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg\n"
                f"  {PROG} graph 'log(x) * y ** 2' --at x=3,y=2 -o graph.png --rankdir TB\n"
+               f"  {PROG} graph 'exp(-x * x) * sin(y)' --at x=0.5,y=1 --heatmap --compact\n"
                f"  {PROG} graph 'sum(a, b, a * b)' --at a=1 --at b=2 -o graph.dot",
     )
     _add_formula_arguments(graph)
@@ -134,6 +135,10 @@ def _add_graph(commands: Any) -> None:
                        help="direction of the graph, inputs first (default: LR)")
     graph.add_argument("--precision", type=_count, default=4, metavar="N",
                        help="significant digits shown (default: 4)")
+    graph.add_argument("--compact", action="store_true",
+                       help="put each op inside its node instead of a separate bubble")
+    graph.add_argument("--heatmap", action="store_true",
+                       help="shade each node by the size of its gradient")
     graph.set_defaults(run=_run_graph)
 
 
@@ -228,7 +233,8 @@ def _run_graph(args: argparse.Namespace) -> int:
 
     text, out, leaves = _formula_at(args)
     out.backward()
-    drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision)
+    drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,
+                         compact=args.compact, heatmap=args.heatmap)
     path = render(drawing, args.output)
     _print_point(text, out, leaves, args.precision)
     for name, leaf in leaves.items():
