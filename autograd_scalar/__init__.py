@@ -5,16 +5,20 @@ Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 runs the chain rule over the graph in reverse topological order.
 """
 
+from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .functions import cos, dot, exp, log, logsumexp, relu, sigmoid, sin, softplus, sqrt, sum, tanh
+from .graph import GraphDrawing, draw_graph
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import Op
+from .render import GraphvizNotFound, render
 from .value import Value
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "Op", "Value", "__version__", "cos", "detect_anomaly", "dot", "exp",
-    "grad", "gradients", "is_grad_enabled", "log", "logsumexp", "no_grad", "relu", "scope",
+    "AnomalyError", "GraphDrawing", "GraphvizNotFound", "Op", "Value", "__version__",
+    "animate_backward", "cos", "detect_anomaly", "dot", "draw_graph", "exp", "grad",
+    "gradients", "is_grad_enabled", "log", "logsumexp", "no_grad", "relu", "render", "scope",
     "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
 ]

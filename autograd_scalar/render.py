@@ -103,10 +103,18 @@ def write_atomically(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """The process's file-creation mask (mkstemp makes files private; renders are not)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def render(drawing: Any, path: PathLike) -> Path:

@@ -1,0 +1,259 @@
+"""The backward pass, one node at a time: an HTML page with a slider, or a GIF.
+
+Backpropagation visits nodes in reverse topological order. When it reaches a node
+``v``, every node that uses ``v`` already has its final gradient, and ``v``
+receives
+
+    dL/dv = sum over the users p of v of  dp/dv * dL/dp,
+
+with dp/dv the local derivative stored on ``p`` at the forward pass. Frame 0
+seeds the output with dL/dL = 1; frame k shows the k-th node receiving its
+gradient (amber), the edges it arrives along (blue), the nodes already done (green)
+and those still waiting ("grad ?"). The gradients are this pass's own (as
+``autograd_scalar.grad`` computes them); no ``.grad`` is changed.
+
+The HTML page is self-contained (inline SVG frames and script, nothing fetched),
+so it works offline and in any browser. The GIF needs PNG rendering (Graphviz's
+``dot``) and Pillow.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .backward import gradients, topological_order
+from .graph import Options, Overlay, build, check_options, number, parameter_names
+from .graph_summary import explore
+from .render import (
+    INSTALL_HINT,
+    GraphvizNotFound,
+    check_target,
+    has_dot,
+    image_bytes,
+    write_atomically,
+)
+from .value import Value
+
+CURRENT = {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "3", "color": "#b07800"}
+DONE = {"style": "filled", "fillcolor": "#c7e9c0"}
+ARRIVING = {"color": "#1f77b4", "penwidth": "3"}
+ANIMATION_FORMATS = (".html", ".htm", ".gif")
+
+
+@dataclass
+class Step:
+    """One frame: the node that gets its gradient, and the terms it sums.
+
+    ``sources`` holds (user, dp/dv, dL/dp) for each use of the node.
+    """
+
+    node: Value
+    grad: float
+    sources: list[tuple[Value, float, float]]
+
+
+def backward_steps(root: Value) -> list[Step]:
+    """The backward pass as steps, in the order backpropagation finalises the nodes."""
+    final = gradients(root)
+    order = topological_order(root)
+    uses: dict[Value, list[tuple[Value, float, float]]] = {node: [] for node in order}
+    for node in order:
+        for child, local in zip(node.children, node.local_grads):
+            uses[child].append((node, float(local), float(final[node])))
+    return [Step(node, float(final[node]), uses[node]) for node in reversed(order)]
+
+
+def display_name(node: Value, options: Options) -> str:
+    return node.label or options.names.get(node) or f"{node.op or 'leaf'} node"
+
+
+def describe_step(index: int, total: int, step: Step, options: Options) -> str:
+    """The frame's caption: who receives which gradient, as the sum it is."""
+    p = options.precision
+    name = display_name(step.node, options)
+    if not step.sources:
+        return f"Step 0 of {total}: the output {name} is seeded with grad 1"
+    terms = " + ".join(
+        f"d({display_name(user, options)})/d({name}) {number(local, p)} × {number(upstream, p)}"
+        for user, local, upstream in step.sources)
+    return f"Step {index} of {total}: {name} receives grad {number(step.grad, p)} = {terms}"
+
+
+def frame_overlays(steps: list[Step], options: Options) -> list[Overlay]:
+    """One Overlay per step: the gradients known so far and the colours of the frame."""
+    shown: dict[Value, float] = {}
+    overlays = []
+    total = len(steps) - 1
+    for index, step in enumerate(steps):
+        node_attrs: dict[Value, dict[str, str]] = {node: DONE for node in shown}
+        node_attrs[step.node] = CURRENT
+        shown[step.node] = step.grad
+        edges = {(step.node, user): ARRIVING for user, _, _ in step.sources}
+        overlays.append(Overlay(dict(shown), node_attrs, edges,
+                                describe_step(index, total, step, options)))
+    return overlays
+
+
+def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str = "LR",
+                     precision: int = 4, compact: bool = False, names: Any = None,
+                     max_nodes: int = 100, seconds_per_step: float = 1.0) -> Path:
+    """Write the backward pass of ``root``'s graph as ``.html`` (slider) or ``.gif``.
+
+    One frame per node, so graphs over ``max_nodes`` nodes are refused (draw them
+    with ``draw_graph``, which summarises). Returns the path written.
+    """
+    options = Options(rankdir=rankdir, precision=precision, compact=compact,
+                      max_nodes=max_nodes, names=parameter_names(names))
+    check_options(root, options)
+    target = check_target(path)
+    suffix = target.suffix.lower()
+    if suffix not in ANIMATION_FORMATS:
+        raise ValueError(f"animate_backward: cannot tell the format of {str(target)!r}: "
+                         f"expected a file name ending in .html or .gif")
+    if not (isinstance(seconds_per_step, (int, float)) and 0 < seconds_per_step <= 60):
+        raise ValueError(f"animate_backward: seconds_per_step must be a number in (0, 60], "
+                         f"got {seconds_per_step!r}")
+    if suffix == ".gif":
+        require_gif_tools()
+    _, _, complete = explore(root, max_nodes)
+    if not complete:
+        raise ValueError(f"animate_backward draws one frame per node and the graph has more "
+                         f"than max_nodes={max_nodes} nodes; raise max_nodes or animate a "
+                         "smaller graph (draw_graph summarises large ones)")
+    overlays = frame_overlays(backward_steps(root), options)
+    sources = [build(root, options, overlay).source for overlay in overlays]
+    if suffix == ".gif":
+        data = gif_bytes([image_bytes(source, "png") for source in sources], seconds_per_step)
+    else:
+        svgs = [image_bytes(source, "svg").decode("utf-8") for source in sources]
+        data = html_page(svgs, [o.caption for o in overlays], seconds_per_step).encode("utf-8")
+    write_atomically(target, data)
+    return target
+
+
+def require_gif_tools() -> None:
+    """Fail early, before any work, if a GIF cannot be made here."""
+    if not has_dot():
+        raise GraphvizNotFound("a GIF is made of PNG frames, which need Graphviz's dot "
+                               "program (not on PATH); the .html animation works without it. "
+                               + INSTALL_HINT)
+    try:
+        import PIL.Image  # noqa: F401
+    except ImportError:
+        raise ImportError("a GIF needs Pillow: pip install 'autograd-scalar[gif]' "
+                          "(or write .html, which needs nothing more)") from None
+
+
+def gif_bytes(pngs: list[bytes], seconds_per_step: float) -> bytes:
+    """The PNG frames as one looping GIF, each frame padded to the largest size."""
+    from PIL import Image
+
+    frames = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    width = max(frame.width for frame in frames)
+    height = max(frame.height for frame in frames)
+    padded = []
+    for frame in frames:
+        canvas = Image.new("RGB", (width, height), "white")
+        canvas.paste(frame, (0, 0))
+        padded.append(canvas)
+    out = io.BytesIO()
+    padded[0].save(out, format="GIF", save_all=True, append_images=padded[1:],
+                   duration=round(seconds_per_step * 1000), loop=0)
+    return out.getvalue()
+
+
+def inline_svg(svg: str) -> str:
+    """The <svg> element alone (no XML prolog or doctype), to place inside HTML."""
+    return svg[svg.index("<svg"):]
+
+
+def html_page(svgs: list[str], captions: list[str], seconds_per_step: float) -> str:
+    """A page that shows one frame at a time: slider, previous, next, play/pause, arrow keys."""
+    frames = "\n".join(
+        f'<div class="frame" data-caption="{html.escape(caption)}"{"" if i == 0 else " hidden"}>'
+        f"{inline_svg(svg)}</div>"
+        for i, (svg, caption) in enumerate(zip(svgs, captions)))
+    last = len(svgs) - 1
+    return PAGE.format(frames=frames, last=last, first_caption=html.escape(captions[0]),
+                       interval=round(seconds_per_step * 1000))
+
+
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Backward pass, step by step</title>
+<style>
+body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
+#controls {{ display: flex; gap: 0.5em; align-items: center; margin-bottom: 0.5em; }}
+#slider {{ width: 20em; }}
+#caption {{ min-height: 2.5em; }}
+.frame svg {{ max-width: 100%; height: auto; }}
+</style>
+</head>
+<body data-frame="0">
+<h1>Backward pass, step by step</h1>
+<p>Amber: the node receiving its gradient at this step, along the blue edges, as the sum
+over its users of (local derivative × the user's gradient). Green: done. "grad ?": not yet.</p>
+<div id="controls">
+<button id="prev" type="button">&#9664; Previous</button>
+<button id="play" type="button">Play</button>
+<button id="next" type="button">Next &#9654;</button>
+<input id="slider" type="range" min="0" max="{last}" value="0" aria-label="step">
+<span id="counter">step 0 of {last}</span>
+</div>
+<p id="caption">{first_caption}</p>
+<div id="frames">
+{frames}
+</div>
+<script>
+(function () {{
+  var frames = Array.prototype.slice.call(document.querySelectorAll(".frame"));
+  var slider = document.getElementById("slider");
+  var counter = document.getElementById("counter");
+  var caption = document.getElementById("caption");
+  var play = document.getElementById("play");
+  var last = frames.length - 1;
+  var current = 0;
+  var timer = null;
+  function show(i) {{
+    current = Math.max(0, Math.min(last, i));
+    frames.forEach(function (frame, k) {{ frame.hidden = k !== current; }});
+    slider.value = String(current);
+    counter.textContent = "step " + current + " of " + last;
+    caption.textContent = frames[current].getAttribute("data-caption");
+    document.body.setAttribute("data-frame", String(current));
+  }}
+  function stop() {{
+    if (timer !== null) {{ clearInterval(timer); timer = null; }}
+    play.textContent = "Play";
+  }}
+  function start() {{
+    if (current === last) {{ show(0); }}
+    play.textContent = "Pause";
+    timer = setInterval(function () {{
+      if (current >= last) {{ stop(); }} else {{ show(current + 1); }}
+    }}, {interval});
+  }}
+  function step(by) {{ stop(); show(current + by); }}
+  document.getElementById("prev").addEventListener("click", function () {{ step(-1); }});
+  document.getElementById("next").addEventListener("click", function () {{ step(1); }});
+  play.addEventListener("click", function () {{
+    if (timer === null) {{ start(); }} else {{ stop(); }}
+  }});
+  slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
+  document.addEventListener("keydown", function (event) {{
+    if (event.key === "ArrowRight") {{ step(1); }}
+    if (event.key === "ArrowLeft") {{ step(-1); }}
+  }});
+  show(0);
+}})();
+</script>
+</body>
+</html>
+"""

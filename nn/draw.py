@@ -1,0 +1,219 @@
+"""The network view: neurons as nodes, connections as edges, weights as width and colour.
+
+A computation graph shows every multiply and add; a person thinking about a
+network wants one circle per neuron and one arrow per weight. ``draw_network``
+finds those by tracing: it runs the model once on labelled input leaves and reads
+the graph it made. Every weight appears in a ``dot`` (or ``*``) node next to the
+value it multiplies; the weight's name says which neuron it belongs to (the
+prefix of ``named_parameters()``), and the value's module scope says which neuron
+(or input) produced it. So any model whose neurons call ``scope`` works the same:
+an MLP, or a free-form network with skip connections.
+
+Edges are as wide as |w| (relative to the largest) and blue for w > 0, red for w < 0.
+Units are ranked by their longest path from the inputs, so layers line up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from autograd_scalar import GraphDrawing, Value
+
+POSITIVE = "#2166ac"
+NEGATIVE = "#b2182b"
+MAX_PENWIDTH = 6.0
+MIN_PENWIDTH = 0.4
+
+
+@dataclass(frozen=True)
+class Connection:
+    source: str
+    target: str
+    name: str
+    weight: float
+
+
+def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
+                 weight_labels: bool | None = None, title: str = "") -> GraphDrawing:
+    """Draw ``model`` as neurons and weighted connections (a Graphviz Digraph).
+
+    ``model`` needs ``named_parameters()`` and a call on one example; its number of
+    inputs comes from ``model.inputs`` (names) or ``model.nin``. ``weight_labels``
+    writes each weight on its edge (default: when there are at most 20 edges).
+    """
+    if not hasattr(model, "named_parameters") or not callable(model):
+        raise TypeError(f"draw_network expects a model with named_parameters() and a call, "
+                        f"got {type(model).__name__}")
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_network: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
+        raise ValueError(f"draw_network: precision must be an int from 1 to 17, got {precision!r}")
+    names = input_names(model)
+    params = dict(model.named_parameters())
+    owner = {value: name.rsplit(".", 1)[0] for name, value in params.items() if "." in name}
+    neurons = sorted(set(owner.values()), key=list(owner.values()).index)
+    inputs = [Value(0.5, name) for name in names]
+    outputs = model(inputs)
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    connections = trace_connections(outputs, inputs, owner, neurons,
+                                    {value: name for name, value in params.items()})
+    position = {unit: i for i, unit in enumerate([*names, *neurons])}
+    connections.sort(key=lambda c: (position[c.source], position[c.target]))
+    return layout(names, neurons, outputs, connections, params, rankdir, precision,
+                  weight_labels, title)
+
+
+def input_names(model: Any) -> list[str]:
+    """The model's input names: ``model.inputs`` if it names them, else x[0], x[1], ..."""
+    given = getattr(model, "inputs", None)
+    if isinstance(given, Sequence) and given and all(isinstance(n, str) for n in given):
+        return list(given)
+    nin = getattr(model, "nin", None)
+    if isinstance(nin, int) and not isinstance(nin, bool) and nin >= 1:
+        return [f"x[{i}]" for i in range(nin)]
+    raise TypeError(f"draw_network: cannot tell how many inputs {type(model).__name__} takes; "
+                    "expected a .nin (int) or .inputs (list of names) attribute")
+
+
+def unit_of(node: Value, neurons: list[str]) -> str | None:
+    """The neuron whose scope made ``node`` (the longest matching name), if any."""
+    best = None
+    for name in neurons:
+        if (node.scope == name or node.scope.startswith(name + ".")) and \
+                (best is None or len(name) > len(best)):
+            best = name
+    return best
+
+
+def sources(node: Value, inputs: dict[Value, str], neurons: list[str],
+            params: dict[Value, str]) -> set[str]:
+    """The units (inputs or neurons) whose outputs flow into ``node`` without a neuron between."""
+    found: set[str] = set()
+    stack, seen = [node], {node}
+    while stack:
+        here = stack.pop()
+        if here in inputs:
+            found.add(inputs[here])
+            continue
+        if here in params:
+            continue
+        unit = unit_of(here, neurons)
+        if unit is not None:
+            found.add(unit)
+            continue
+        for child in here.children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return found
+
+
+def trace_connections(outputs: list[Value], inputs: list[Value], owner: dict[Value, str],
+                      neurons: list[str], params: dict[Value, str]) -> list[Connection]:
+    """Each (weight, multiplied value) pair in the graph, as unit -> neuron connections."""
+    named_inputs = {value: value.label for value in inputs}
+    found: dict[tuple[str, str, str], Connection] = {}
+    stack, seen = list(outputs), set(outputs)
+    while stack:
+        node = stack.pop()
+        for weight, x in weighted_pairs(node):
+            if weight not in owner:
+                continue
+            for source in sources(x, named_inputs, neurons, params):
+                key = (source, owner[weight], params[weight])
+                found[key] = Connection(source, owner[weight], params[weight], weight.data)
+        for child in node.children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return list(found.values())
+
+
+def weighted_pairs(node: Value) -> Iterable[tuple[Value, Value]]:
+    """(factor, other factor) for each product inside a ``dot`` or ``*`` node."""
+    if node.op == "dot":
+        n = len(node.children) // 2
+        return zip(node.children[:n], node.children[n:])
+    if node.op == "*":
+        a, b = node.children
+        return ((a, b), (b, a))
+    return ()
+
+
+def ranks(names: list[str], neurons: list[str], connections: list[Connection]) -> dict[str, int]:
+    """Longest path from the inputs to each unit, so a layer's neurons share a column."""
+    rank = dict.fromkeys(names, 0)
+    rank.update(dict.fromkeys(neurons, 1))
+    for _ in range(len(neurons) + 1):
+        changed = False
+        for c in connections:
+            if rank.get(c.target, 1) < rank.get(c.source, 0) + 1:
+                rank[c.target] = rank.get(c.source, 0) + 1
+                changed = True
+        if not changed:
+            break
+    return rank
+
+
+def layout(names: list[str], neurons: list[str], outputs: list[Value],
+           connections: list[Connection], params: dict[str, Value], rankdir: str,
+           precision: int, weight_labels: bool | None, title: str) -> GraphDrawing:
+    graph = GraphDrawing(name="network",
+                         graph_attr={"rankdir": rankdir, "ranksep": "1.2", "nodesep": "0.25",
+                                     "ordering": "out",
+                                     "fontname": "Helvetica", "labelloc": "t", "tooltip": " "},
+                         node_attr={"fontname": "Helvetica", "fontsize": "10"},
+                         edge_attr={"arrowsize": "0.5"})
+    ids = {unit: f"u{i}" for i, unit in enumerate([*names, *neurons])}
+    by_rank: dict[int, list[str]] = {}
+    for unit, r in ranks(names, neurons, connections).items():
+        by_rank.setdefault(r, []).append(unit)
+    for members in by_rank.values():
+        with graph.subgraph() as column:
+            column.attr(rank="same")
+            for unit in members:
+                draw_unit(column, unit, ids[unit], unit in names, params, precision)
+    largest = max((abs(c.weight) for c in connections), default=0.0) or 1.0
+    show = len(connections) <= 20 if weight_labels is None else weight_labels
+    for c in connections:
+        width = MIN_PENWIDTH + (MAX_PENWIDTH - MIN_PENWIDTH) * abs(c.weight) / largest
+        attrs = {"penwidth": f"{width:.2f}", "color": POSITIVE if c.weight >= 0 else NEGATIVE,
+                 "tooltip": f"{c.name} = {c.weight:.{precision}g} ({c.source} -> {c.target})"}
+        if show:
+            attrs.update(label=f"{c.weight:.{precision}g}", fontsize="8",
+                         fontcolor=attrs["color"])
+        graph.edge(ids[c.source], ids[c.target], **attrs)
+    for i, out in enumerate(outputs):
+        unit = next((n for n in neurons if out.scope == n or out.scope.startswith(n + ".")), None)
+        if unit is not None:
+            graph.node(f"out{i}", label=f"output {i}" if len(outputs) > 1 else "output",
+                       shape="plaintext", tooltip=f"output {i}")
+            graph.edge(ids[unit], f"out{i}", color="#555555")
+    legend = (f"edge width ∝ |w| (widest: {largest:.{precision}g}); blue w > 0, red w < 0; "
+              f"neuron fill: bias (blue > 0, red < 0)")
+    graph.attr(label="\\n".join(part for part in (title, legend) if part), fontsize="11")
+    return graph
+
+
+def draw_unit(graph: Any, unit: str, node_id: str, is_input: bool, params: dict[str, Value],
+              precision: int) -> None:
+    if is_input:
+        graph.node(node_id, label=unit, shape="box", style="rounded,filled",
+                   fillcolor="#f0f0f0", tooltip=f"input {unit}")
+        return
+    bias = params.get(f"{unit}.b")
+    fill = "#ffffff"
+    tip = f"neuron {unit}"
+    if bias is not None:
+        fill = "#d1e5f0" if bias.data > 0 else "#fddbc7" if bias.data < 0 else "#ffffff"
+        tip += f"\\nbias {unit}.b = {bias.data:.{precision}g}"
+    graph.node(node_id, label=short_name(unit), shape="circle", style="filled", fillcolor=fill,
+               tooltip=tip, width="0.5", fixedsize="false")
+
+
+def short_name(unit: str) -> str:
+    """``layers.1.neurons.3`` -> ``1.3``; names without numbers stay as they are."""
+    digits = [part for part in unit.split(".") if part.isdigit()]
+    return ".".join(digits) if digits else unit
