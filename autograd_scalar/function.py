@@ -1,0 +1,178 @@
+"""Function: an op of your own, as a new row of the op table.
+
+Subclass :class:`Function` with two static methods, the forward on floats and the
+partial derivative of the output with respect to each input::
+
+    class Cube(Function):
+        @staticmethod
+        def forward(x):
+            return x * x * x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (3 * x * x,)
+
+    y = Cube.apply(Value(2.0))        # a node whose op is "Cube"
+
+Defining the class builds its row once (``Cube.row``, an :class:`~autograd_scalar.Op`
+named after the class), so a ``Cube`` node is like any other: ``backward()`` reads
+its stored local derivative, drawings show "Cube", and ``check_graph`` compares the
+rule with finite differences of ``forward``. When the rule is written with
+arithmetic and the table's rows (``ops.COS(x)``, ``autograd_scalar.exp(x)``; not
+``math.cos``), it also runs on Values, so ``grad(..., create_graph=True)`` can
+differentiate it again.
+
+Optional class attributes: ``domain`` (a static predicate on the inputs) with
+``expected`` (what it requires, in words) checks the inputs before ``forward``;
+``kinks`` lists the points at which ``forward`` is not differentiable (as 0 for
+``abs``), so the checkers report a point there as a kink; ``formula`` states the
+rule in words for drawings.
+
+Errors, raised at the call, naming the class, before any node is made: a forward
+that returns anything but a real number is a TypeError, a rule that returns the
+wrong number of partial derivatives is a ValueError, a wrong number of inputs to
+``apply`` is a TypeError.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import kinks as kink_registry
+from .ops import Op, requires
+from .value import REAL_TYPES, Value, apply
+
+_RESERVED_FIRST = ("self", "ctx", "cls")
+
+
+def _is_real(x: object) -> bool:
+    return isinstance(x, REAL_TYPES) and not isinstance(x, bool)
+
+
+def _describe(x: object) -> str:
+    return f"{type(x).__name__}: {x!r}"[:120]
+
+
+class Function:
+    """Base class of user-defined ops; see the module docstring for an example.
+
+    Subclasses define static ``forward(*xs) -> float`` and
+    ``derivatives(*xs, out) -> tuple`` (one partial derivative per input);
+    ``forward(*xs)`` with a star argument makes an op of any number of inputs.
+    """
+
+    row: ClassVar[Op | None] = None
+    """The op-table row built from this class (None for an abstract class)."""
+
+    kinks: ClassVar[tuple[float, ...]] = ()
+    formula: ClassVar[str] = ""
+    domain: ClassVar[Callable[..., bool] | None] = None
+    expected: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        forward = getattr(cls, "forward", None)
+        derivatives = getattr(cls, "derivatives", None)
+        if forward is None and derivatives is None:
+            cls.row = None
+            return
+        if forward is None or derivatives is None:
+            missing = "forward" if forward is None else "derivatives"
+            raise TypeError(f"Function {cls.__name__} defines no static {missing}; "
+                            "a Function needs forward(*xs) and derivatives(*xs, out)")
+        cls.row = _build_row(cls, forward, derivatives)
+
+    @classmethod
+    def apply(cls, *inputs: Any) -> Value:
+        """The node ``cls(*inputs)``; numbers among the inputs become constant leaves."""
+        row = cls.row
+        if row is None:
+            raise TypeError(f"{cls.__name__} is abstract: define static forward(*xs) and "
+                            "derivatives(*xs, out) in a subclass, then call apply on it")
+        if row.arity is not None and len(inputs) != row.arity:
+            raise TypeError(f"{cls.__name__}.apply takes {row.arity} input(s), "
+                            f"as its forward does, got {len(inputs)}")
+        if not inputs:
+            raise TypeError(f"{cls.__name__}.apply takes at least one input, got none")
+        return apply(row, inputs)
+
+
+def _arity(cls: type, forward: Callable[..., Any]) -> int | None:
+    """The number of inputs ``forward`` takes, or None if it takes ``*xs``."""
+    try:
+        parameters = list(inspect.signature(forward).parameters.values())
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"Function {cls.__name__}: forward must be a function") from error
+    if parameters and parameters[0].name in _RESERVED_FIRST:
+        raise TypeError(f"Function {cls.__name__}: forward takes the inputs only; make it a "
+                        f"@staticmethod without '{parameters[0].name}'")
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            return None
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+        elif parameter.default is parameter.empty:
+            raise TypeError(f"Function {cls.__name__}: forward may take positional inputs "
+                            f"only, got the keyword-only parameter '{parameter.name}'")
+    return count
+
+
+def _check_rule_signature(cls: type, derivatives: Callable[..., Any], arity: int | None) -> None:
+    """``derivatives`` must accept the inputs followed by ``out``."""
+    try:
+        signature = inspect.signature(derivatives)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"Function {cls.__name__}: derivatives must be a function") from error
+    counts = (arity + 1,) if arity is not None else (2, 3)
+    for count in counts:
+        try:
+            signature.bind(*([0.0] * count))
+        except TypeError:
+            wanted = (f"{arity} input(s) and then out" if arity is not None
+                      else "the inputs and then out (*xs_out)")
+            raise TypeError(f"Function {cls.__name__}: derivatives must take {wanted}, "
+                            f"its signature is {signature}") from None
+
+
+def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[..., Any]) -> Op:
+    name = cls.__name__
+    arity = _arity(cls, forward)
+    _check_rule_signature(cls, derivatives, arity)
+
+    def checked_forward(*xs: Any) -> float:
+        out = forward(*xs)
+        if _is_real(out):
+            return float(out)
+        raise TypeError(f"{name}.forward must return a real number (int or float), "
+                        f"got {_describe(out)}")
+
+    def checked_derivatives(*xs_out: Any) -> tuple[Any, ...]:
+        partials = derivatives(*xs_out)
+        inputs = len(xs_out) - 1
+        if not isinstance(partials, (tuple, list)):
+            raise TypeError(f"{name}.derivatives must return a tuple with one partial "
+                            f"derivative per input ({inputs}), got {_describe(partials)}")
+        if len(partials) != inputs:
+            raise ValueError(f"{name}.derivatives returned {len(partials)} partial "
+                             f"derivative(s) for {inputs} input(s); expected one per input")
+        for i, partial in enumerate(partials):
+            if not (_is_real(partial) or isinstance(partial, (Value, np.ndarray))):
+                raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
+                                f"must be a real number, got {_describe(partial)}")
+        return tuple(partials)
+
+    domain = getattr(cls, "domain", None)
+    check = None
+    if domain is not None:
+        expected = getattr(cls, "expected", "") or f"inputs inside the domain of {name}"
+        check = requires(domain, name, expected)
+    row = Op(name, checked_forward, np.vectorize(checked_forward, otypes=[float]),
+             checked_derivatives, arity=arity, check=check,
+             formula=getattr(cls, "formula", ""))
+    kink_registry.register(row, tuple(getattr(cls, "kinks", ())))
+    return row
