@@ -1,0 +1,119 @@
+"""Whole matrices of derivatives of a function of several inputs.
+
+``f`` takes one Value per coordinate of ``point``. ``jacobian(f, point)`` is the
+matrix J[k][i] = d f_k / d x_i of a function returning several Values, one
+reverse pass per output. ``hessian(f, point)`` is H[i][j] = d^2 f / dx_i dx_j of a
+function returning one Value: the gradient is computed with
+``grad(..., create_graph=True)``, so each of its entries is itself a Value, and
+one more reverse pass per entry gives a row of H. Both return NumPy float64
+arrays, of shape (outputs, inputs) and (inputs, inputs).
+
+:func:`as_point` and :func:`call` are the input checks shared with the
+derivative checkers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .backward import grad
+from .value import REAL_TYPES, Value
+
+
+def as_point(point: Any, who: str) -> list[float]:
+    """``point`` as a non-empty list of finite floats (Values give their data)."""
+    if isinstance(point, (Value, str, bytes)) or _is_number(point):
+        raise TypeError(f"{who}: the point must be a sequence of numbers (one per input), "
+                        f"got {type(point).__name__}; wrap a single input in a list: [x]")
+    if isinstance(point, np.ndarray) and point.ndim != 1:
+        raise ValueError(f"{who}: the point must be one-dimensional, got an array of "
+                         f"shape {point.shape}")
+    try:
+        items = list(point)
+    except TypeError:
+        raise TypeError(f"{who}: the point must be a sequence of numbers, "
+                        f"got {type(point).__name__}") from None
+    if not items:
+        raise ValueError(f"{who}: the point is empty; expected at least one number")
+    values = []
+    for i, item in enumerate(items):
+        x = item.data if isinstance(item, Value) else item
+        if not _is_number(x):
+            raise TypeError(f"{who}: input {i} must be a real number or a Value, "
+                            f"got {type(item).__name__}: {item!r}"[:200])
+        if not math.isfinite(float(x)):
+            raise ValueError(f"{who}: input {i} is {float(x)}; expected a finite number")
+        values.append(float(x))
+    return values
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, REAL_TYPES) and not isinstance(x, bool)
+
+
+def check_callable(f: Any, who: str) -> None:
+    """A TypeError unless ``f`` can be called."""
+    if not callable(f):
+        raise TypeError(f"{who}: f must be a function of Values, got {type(f).__name__}")
+
+
+def call(f: Callable[..., Any], xs: Sequence[Value], who: str) -> Value:
+    """``f(*xs)``, which must be a Value (a plain number is lifted to a constant)."""
+    out = f(*xs)
+    if isinstance(out, Value):
+        return out
+    if _is_number(out):
+        return Value(out)
+    raise TypeError(f"{who}: f must return a Value (one number), got {type(out).__name__}"
+                    + (" of length " + str(len(out)) if isinstance(out, (list, tuple)) else "")
+                    + ("; use jacobian for a function with several outputs"
+                       if isinstance(out, (list, tuple)) else ""))
+
+
+def leaves(point: Sequence[float], like: Any = None) -> list[Value]:
+    """One fresh leaf per coordinate, labelled like the caller's Values if it gave any."""
+    labels = [getattr(item, "label", "") for item in like] if like is not None else []
+    return [Value(x, labels[i] if i < len(labels) else "") for i, x in enumerate(point)]
+
+
+def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
+    """J[k][i] = d f_k / d x_i at ``point``, as an array of shape (outputs, inputs).
+
+    ``f`` takes one Value per coordinate and returns a sequence of Values (numbers
+    count as constant outputs); a single Value is one output, a 1 x n matrix.
+    """
+    check_callable(f, "jacobian")
+    xs = leaves(as_point(point, "jacobian"))
+    result = f(*xs)
+    outputs = [result] if isinstance(result, Value) or _is_number(result) else result
+    if not isinstance(outputs, (list, tuple)) or not outputs:
+        raise TypeError("jacobian: f must return a non-empty list or tuple of Values, "
+                        f"got {type(result).__name__}")
+    rows = []
+    for k, out in enumerate(outputs):
+        if _is_number(out):
+            rows.append([0.0] * len(xs))
+        elif isinstance(out, Value):
+            rows.append(grad(out, xs))
+        else:
+            raise TypeError(f"jacobian: output {k} of f is a {type(out).__name__}, "
+                            "expected a Value")
+    return np.array(rows, dtype=np.float64)
+
+
+def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
+    """H[i][j] = d^2 f / dx_i dx_j at ``point``, as an (n, n) array.
+
+    Mixed partials of a twice continuously differentiable f agree (H is
+    symmetric); nothing symmetrises the result, so a rule whose own derivative is
+    wrong shows as an asymmetric H.
+    """
+    check_callable(f, "hessian")
+    xs = leaves(as_point(point, "hessian"))
+    out = call(f, xs, "hessian")
+    first = grad(out, xs, create_graph=True)
+    return np.array([grad(g, xs) for g in first], dtype=np.float64)
