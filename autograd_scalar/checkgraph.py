@@ -1,0 +1,297 @@
+"""check_graph: find the node whose local derivative disagrees with its own forward.
+
+Every node made by an op stores its local derivatives d out / d x_j, computed by
+its row's rule at the forward pass (``node.local_grads``). ``check_graph`` visits
+each such node and recomputes them from the row's forward alone, by central
+differences at the node's own inputs:
+
+    d out / d x_j  ~  (F(.., x_j + h, ..) - F(.., x_j - h, ..)) / 2h,   h = eps * max(1, |x_j|)
+
+Each node is checked on its own, so a wrong rule is reported at the nodes it made
+and nowhere else, however deep the graph. A node passes when
+|analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
+difference, about 2**-52 * |F| / h). At the edge of a row's domain (``log`` near
+0) a one-sided difference is used; a node whose input sits within h of a kink
+(``relu``, ``abs``: see :mod:`autograd_scalar.kinks`) is listed under ``kinks``,
+not as a failure; a node that cannot be checked (its derivative is infinite, or
+its inputs changed since the forward pass) is listed under ``skipped`` with why.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .backward import topological_order
+from .kinks import distance_to_kink
+from .ops import Op, evaluate
+from .value import Value
+
+_ROUNDING = 4 * 2.0 ** -52
+_KINK_ROWS = 5
+_VECTOR_FROM = 32
+"""n-ary nodes with more inputs than this are differenced on NumPy rows, in chunks."""
+
+
+def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
+    """ValueError unless eps > 0 and atol, rtol >= 0, all finite real numbers."""
+    for name, value, low in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
+                                                              np.integer)):
+            raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
+        number = float(value)
+        if not math.isfinite(number) or number < 0 or (low == "> 0" and number == 0):
+            raise ValueError(f"{who}: {name} must be finite and {low}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class NodeFailure:
+    """A node whose stored local derivatives disagree with its forward.
+
+    ``inputs``, ``analytic`` (stored) and ``numeric`` (central differences) have
+    one entry per input of the node; ``wrong`` lists the positions that disagree;
+    ``index`` is the node's position in topological order (leaves first).
+    """
+
+    node: Value
+    op: str
+    inputs: tuple[float, ...]
+    analytic: tuple[float, ...]
+    numeric: tuple[float, ...]
+    wrong: tuple[int, ...]
+    index: int
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A node that could not be checked, and why."""
+
+    node: Value
+    op: str
+    index: int
+    reason: str
+
+
+@dataclass
+class GraphReport:
+    """The result of :func:`check_graph`; prints as a table of the failing nodes.
+
+    ``ok`` is True when no node disagrees. ``kinks`` are disagreements explained
+    by an input within h of a kink; ``skipped`` are nodes that could not be checked.
+    """
+
+    failures: list[NodeFailure]
+    kinks: list[NodeFailure]
+    skipped: list[Skipped]
+    checked: int
+    seconds: float
+    eps: float
+    atol: float
+    rtol: float
+    nodes: int = field(default=0)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary(self) -> str:
+        """One line: how many op nodes were checked and how many disagree."""
+        verdict = (f"{len(self.failures)} of {self.checked:,} op nodes disagree with finite "
+                   f"differences of their own forward" if self.failures else
+                   f"all {self.checked:,} op nodes agree with finite differences of their "
+                   "own forward")
+        extra = []
+        if self.kinks:
+            extra.append(f"{len(self.kinks)} at a kink")
+        if self.skipped:
+            extra.append(f"{len(self.skipped)} not checkable")
+        tail = f" ({', '.join(extra)})" if extra else ""
+        return f"check_graph: {verdict}{tail}"
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table: one row per disagreeing (node, input) pair, then the kinks."""
+        header = ("node", "op", "scope", "input", "at", "analytic", "numeric", "abs error", "")
+        table: list[tuple[str, ...]] = [header]
+        for mark, group in (("<-- wrong", self.failures), ("kink", self.kinks[:_KINK_ROWS])):
+            for failure in group:
+                for j in failure.wrong:
+                    a, n = failure.analytic[j], failure.numeric[j]
+                    table.append((_name(failure), failure.op, failure.node.scope or "-", str(j),
+                                  f"{failure.inputs[j]:.6g}", f"{a:.8g}", f"{n:.8g}",
+                                  f"{abs(a - n):.2e}", mark))
+        return table
+
+    def __str__(self) -> str:
+        lines = [self.summary(),
+                 f"(central differences, eps={self.eps:g}, atol={self.atol:g}, "
+                 f"rtol={self.rtol:g}; {self.seconds:.2f} s)"]
+        if self.failures or self.kinks:
+            lines.append("")
+            lines.extend(format_table(self.rows()))
+        if len(self.kinks) > _KINK_ROWS:
+            lines.append(f"  ... and {len(self.kinks) - _KINK_ROWS} more nodes at a kink")
+        if self.kinks:
+            lines.append("kink: the input is within h of a point where the op has no "
+                         "derivative; the difference straddles it, so no check is possible.")
+        for skipped in self.skipped[:5]:
+            lines.append(f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}")
+        if len(self.skipped) > 5:
+            lines.append(f"not checked: {len(self.skipped) - 5} more")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<GraphReport ok={self.ok} failures={len(self.failures)} checked={self.checked}>"
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        body = "".join(
+            "<tr" + (' style="color:#b00"' if row[-1] == "<-- wrong" else "") + ">"
+            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in rows[1:])
+        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
+        return f"<p>{html.escape(self.summary())}</p>{table}"
+
+
+def _name(item: NodeFailure | Skipped) -> str:
+    label = f" {item.node.label!r}" if item.node.label else ""
+    return f"#{item.index}{label}"
+
+
+def format_table(rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of cells as lines of left-aligned columns (the first row is the header)."""
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+            for row in rows]
+
+
+def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
+                rtol: float = 1e-3) -> GraphReport:
+    """Check every node's stored local derivatives against its row's forward.
+
+    Returns a :class:`GraphReport`; ``report.failures[i].node`` is the Value
+    whose rule is wrong (``draw_graph(output, highlight=report)`` marks them).
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"check_graph expects a Value, got {type(output).__name__}")
+    check_tolerances(eps, atol, rtol, "check_graph")
+    start = time.perf_counter()
+    failures: list[NodeFailure] = []
+    kinks: list[NodeFailure] = []
+    skipped: list[Skipped] = []
+    checked = 0
+    order = topological_order(output)
+    for index, node in enumerate(order):
+        row = node.row
+        if row is None:
+            continue
+        result = _check_node(node, row, index, float(eps), float(atol), float(rtol))
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        checked += 1
+        if result is None:
+            continue
+        at_kink = all(distance_to_kink(row, result.inputs[j])
+                      <= eps * max(1.0, abs(result.inputs[j])) for j in result.wrong)
+        (kinks if at_kink else failures).append(result)
+    return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
+                       float(eps), float(atol), float(rtol), len(order))
+
+
+def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
+                rtol: float) -> NodeFailure | Skipped | None:
+    """None if the node agrees, else what disagrees or why it cannot be checked."""
+    xs = tuple(child.data for child in node.children)
+    analytic = tuple(float(getattr(d, "data", d)) for d in node.local_grads)
+    try:
+        out = evaluate(row, xs)
+    except (ArithmeticError, ValueError) as error:
+        return Skipped(node, row.name, index, f"its forward fails at its inputs now ({error})")
+    if not _same(out, node.data):
+        return Skipped(node, row.name, index, "its inputs changed since the forward pass "
+                       f"(data {node.data:.6g}, forward now {out:.6g})")
+    if not all(map(math.isfinite, xs)) or not math.isfinite(out):
+        return Skipped(node, row.name, index, "its inputs or output are not finite")
+    if len(analytic) != len(xs):
+        return Skipped(node, row.name, index, "it stores no local derivatives (no_grad)")
+    if row.arity is None and len(xs) > _VECTOR_FROM:
+        differences = _vector_differences(row, xs, eps)
+    else:
+        differences = [_difference(row, xs, j, out, eps) for j in range(len(xs))]
+    numeric = tuple(d for d, _ in differences)
+    wrong = []
+    for j, (a, (n, noise)) in enumerate(zip(analytic, differences)):
+        if not math.isfinite(n):
+            continue
+        if not math.isfinite(a):
+            return Skipped(node, row.name, index,
+                           f"its derivative for input {j} is {a} (a singular point)")
+        if abs(a - n) > atol + rtol * abs(n) + noise:
+            wrong.append(j)
+    if not wrong:
+        return None
+    return NodeFailure(node, row.name, xs, analytic, numeric, tuple(wrong), index)
+
+
+def _same(a: float, b: float) -> bool:
+    return a == b or (a != a and b != b) or abs(a - b) <= _ROUNDING * max(abs(a), abs(b))
+
+
+def _difference(row: Op, xs: tuple[float, ...], j: int, out: float,
+                eps: float) -> tuple[float, float]:
+    """d F / d x_j by central differences (one-sided at a domain edge), and its noise."""
+    h = eps * max(1.0, abs(xs[j]))
+    up = _at(row, xs, j, xs[j] + h)
+    down = _at(row, xs, j, xs[j] - h)
+    if up is not None and down is not None:
+        lo, hi, f_lo, f_hi = xs[j] - h, xs[j] + h, down, up
+    elif up is not None:
+        lo, hi, f_lo, f_hi = xs[j], xs[j] + h, out, up
+    elif down is not None:
+        lo, hi, f_lo, f_hi = xs[j] - h, xs[j], down, out
+    else:
+        return math.nan, 0.0
+    step = hi - lo
+    return (f_hi - f_lo) / step, _ROUNDING * (abs(f_hi) + abs(f_lo)) / step
+
+
+def _at(row: Op, xs: tuple[float, ...], j: int, x: float) -> float | None:
+    try:
+        return evaluate(row, (*xs[:j], x, *xs[j + 1:]))
+    except (ArithmeticError, ValueError):
+        return None
+
+
+def _vector_differences(row: Op, xs: Sequence[float],
+                        eps: float) -> list[tuple[float, float]]:
+    """Central differences of an n-ary row for all inputs at once, on NumPy rows.
+
+    Each chunk of inputs makes a matrix whose columns are the point moved up or
+    down along one coordinate; the row's vector forward takes its rows as inputs.
+    """
+    point = np.asarray(xs, dtype=np.float64)
+    n = len(point)
+    steps = eps * np.maximum(1.0, np.abs(point))
+    chunk = max(1, 4_000_000 // n)
+    result: list[tuple[float, float]] = []
+    for start in range(0, n, chunk):
+        js = np.arange(start, min(n, start + chunk))
+        moved = np.repeat(point[:, None], 2 * len(js), axis=1)
+        moved[js, 2 * np.arange(len(js))] += steps[js]
+        moved[js, 2 * np.arange(len(js)) + 1] -= steps[js]
+        with np.errstate(all="ignore"):
+            values = np.asarray(row.vector(*moved), dtype=np.float64)
+        up, down = values[0::2], values[1::2]
+        span = (point[js] + steps[js]) - (point[js] - steps[js])
+        slopes = (up - down) / span
+        noise = _ROUNDING * (np.abs(up) + np.abs(down)) / span
+        result.extend(zip(slopes.tolist(), noise.tolist()))
+    return result
+
