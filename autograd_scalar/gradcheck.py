@@ -1,0 +1,337 @@
+"""gradcheck and gradgradcheck: derivatives from backward against finite differences.
+
+For f taking one Value per input and returning one Value, ``gradcheck`` compares
+the gradient from the reverse pass with central differences of f itself, in
+double precision:
+
+    d f / d x_i  ~  (f(.., x_i + eps, ..) - f(.., x_i - eps, ..)) / 2 eps
+
+(error O(eps^2) from the Taylor series, plus rounding of order 1e-16 |f| / eps).
+``gradgradcheck`` does the same one order up: the Hessian from
+``grad(..., create_graph=True)`` against central differences of the gradient.
+An entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
+
+On failure the error (:class:`GradcheckError`, an AssertionError, since a check
+failed; bad arguments raise TypeError or ValueError) shows a table, input by
+input, and says where the fault is: an input whose perturbation crosses, or sits
+within eps of, a kink of a node that depends on it (``relu``, ``abs``) is marked
+as such, and otherwise :func:`~autograd_scalar.checkgraph.check_graph` points at the
+node whose local derivative is wrong, or finds none, which means f lost the
+gradient outside the graph. Only fresh leaves are given to f and ``grad`` is used
+throughout, so no ``.grad`` of the caller's Values changes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backward import grad, topological_order
+from .checkgraph import check_graph, check_tolerances, format_table
+from .functional import as_point, call, check_callable, leaves
+from .kinks import kinks_of
+from .mode import is_grad_enabled
+from .ops import Op, evaluate, local_derivatives
+from .value import Value, apply
+
+_SHOW_ALL_ROWS = 20
+
+
+class GradcheckError(AssertionError):
+    """Analytic derivatives disagree with finite differences; ``report`` has the table."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One derivative compared: its name, the analytic and numeric values, the verdict."""
+
+    name: str
+    analytic: float
+    numeric: float
+    ok: bool
+    kink: str = ""
+
+    @property
+    def abs_error(self) -> float:
+        return abs(self.analytic - self.numeric)
+
+    @property
+    def rel_error(self) -> float:
+        return self.abs_error / abs(self.numeric) if self.numeric else (
+            0.0 if self.abs_error == 0 else math.inf)
+
+
+@dataclass
+class CheckReport:
+    """What gradcheck or gradgradcheck compared; ``str()`` is the error message."""
+
+    title: str
+    point: str
+    entries: list[Entry]
+    eps: float
+    atol: float
+    rtol: float
+    where: list[str] = field(default_factory=list)
+    """Lines saying where the fault is (filled on failure)."""
+
+    @property
+    def ok(self) -> bool:
+        return all(entry.ok for entry in self.entries)
+
+    def __str__(self) -> str:
+        bad = [e for e in self.entries if not e.ok]
+        verdict = (f"{len(bad)} of {len(self.entries)} derivatives disagree" if bad
+                   else f"all {len(self.entries)} derivatives agree")
+        lines = [f"{self.title} at {self.point}: {verdict}",
+                 f"(central differences with eps={self.eps:g}; an entry passes when "
+                 f"|analytic - numeric| <= atol + rtol * |numeric|, atol={self.atol:g}, "
+                 f"rtol={self.rtol:g})", ""]
+        shown = self.entries if len(self.entries) <= _SHOW_ALL_ROWS else bad
+        table = [("derivative", "analytic", "numeric", "abs error", "rel error", "")]
+        for e in shown:
+            mark = "" if e.ok else ("<-- kink" if e.kink else "<-- wrong")
+            table.append((e.name, f"{e.analytic:.8g}", f"{e.numeric:.8g}",
+                          f"{e.abs_error:.2e}", f"{e.rel_error:.2e}", mark))
+        lines.extend(format_table(table))
+        if len(shown) < len(self.entries):
+            lines.append(f"  ({len(self.entries) - len(shown)} agreeing entries not shown)")
+        for e in bad:
+            if e.kink:
+                lines.append(f"\n{e.name}: {e.kink}; the difference straddles a point with no "
+                             "derivative, so it cannot be checked there: move the point")
+        if self.where:
+            lines.extend(["", "where:", *self.where])
+        return "\n".join(lines)
+
+
+def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
+           who: str) -> tuple[list[float], list[str], list[Any]]:
+    check_callable(f, who)
+    items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
+        inputs, (str, bytes)) else inputs
+    point = as_point(items, who)
+    check_tolerances(eps, atol, rtol, who)
+    if not is_grad_enabled():
+        raise RuntimeError(f"{who} needs gradient tracking; it was called inside no_grad()")
+    names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
+    return point, names, items
+
+
+def _evaluate(f: Callable[..., Any], point: Sequence[float], like: Any, who: str,
+              moved: str = "") -> tuple[list[Value], Value]:
+    xs = leaves(point, like)
+    try:
+        out = call(f, xs, who)
+    except (ArithmeticError, ValueError) as error:
+        where = f" at {moved}" if moved else ""
+        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least eps "
+                         "inside f's domain") from error
+    if not math.isfinite(out.data):
+        raise ValueError(f"{who}: f is {out.data}{' at ' + moved if moved else ''}; "
+                         "expected a finite value")
+    return xs, out
+
+
+def _moved(point: Sequence[float], i: int, x: float) -> list[float]:
+    return [*point[:i], x, *point[i + 1:]]
+
+
+def _passes(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
+    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
+def _describe_point(names: Sequence[str], point: Sequence[float]) -> str:
+    shown = ", ".join(f"{n}={x:.6g}" for n, x in zip(names[:6], point[:6]))
+    return f"({shown}{', ...' if len(point) > 6 else ''})"
+
+
+def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+    """Whether the gradient of ``f(*inputs)`` from backward matches central differences.
+
+    ``inputs`` are numbers, or Values whose data (and labels, for the table) are
+    used. On a mismatch, raise :class:`GradcheckError` (or return False when
+    ``raise_exception`` is False).
+    """
+    point, names, inputs = _setup(f, inputs, eps, atol, rtol, "gradcheck")
+    xs, out = _evaluate(f, point, inputs, "gradcheck")
+    analytic = grad(out, xs)
+    entries = []
+    for i, x in enumerate(point):
+        up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradcheck",
+                       f"{names[i]} + eps")[1].data
+        down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradcheck",
+                         f"{names[i]} - eps")[1].data
+        numeric = (up - down) / ((x + eps) - (x - eps))
+        ok = _passes(analytic[i], numeric, atol, rtol)
+        kink = "" if ok else _kink_near(out, xs, i, eps)
+        entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
+    return _verdict(CheckReport(f"gradcheck of {_name(f)}", _describe_point(names, point),
+                                entries, eps, atol, rtol), out, raise_exception, 1)
+
+
+def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3,
+                  raise_exception: bool = True) -> bool:
+    """Whether the second derivatives of ``f`` match central differences of its gradient.
+
+    The Hessian entry d^2 f / dx_j dx_i comes from differentiating the gradient
+    made by ``grad(..., create_graph=True)``, the numeric one from the gradient
+    (by backward) at x_i +- eps. Run :func:`gradcheck` first: this trusts the
+    first derivatives.
+    """
+    point, names, inputs = _setup(f, inputs, eps, atol, rtol, "gradgradcheck")
+    xs, out = _evaluate(f, point, inputs, "gradgradcheck")
+    first = grad(out, xs, create_graph=True)
+    analytic = [grad(g, xs) for g in first]
+    numeric_columns = []
+    for i, x in enumerate(point):
+        xs_up, out_up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradgradcheck",
+                                  f"{names[i]} + eps")
+        xs_down, out_down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradgradcheck",
+                                      f"{names[i]} - eps")
+        ups, downs = grad(out_up, xs_up), grad(out_down, xs_down)
+        span = (x + eps) - (x - eps)
+        numeric_columns.append([(u - d) / span for u, d in zip(ups, downs)])
+    entries = []
+    kinks: dict[int, str] = {}
+    for j in range(len(point)):
+        for i in range(len(point)):
+            a, n = analytic[j][i], numeric_columns[i][j]
+            ok = _passes(a, n, atol, rtol)
+            if not ok and i not in kinks:
+                kinks[i] = _kink_near(out, xs, i, eps)
+            entries.append(Entry(f"d2/d{names[j]}d{names[i]}", a, n, ok,
+                                 "" if ok else kinks[i]))
+    return _verdict(CheckReport(f"gradgradcheck of {_name(f)}", _describe_point(names, point),
+                                entries, eps, atol, rtol), out, raise_exception, 2)
+
+
+def _name(f: Callable[..., Any]) -> str:
+    return getattr(f, "__qualname__", None) or type(f).__name__
+
+
+def _verdict(report: CheckReport, out: Value, raise_exception: bool, order: int) -> bool:
+    if report.ok:
+        return True
+    if any(not e.ok and not e.kink for e in report.entries):
+        report.where = _locate(out, report, order)
+    if raise_exception:
+        raise GradcheckError(report)
+    return False
+
+
+def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
+    """Lines naming the nodes whose rule is wrong, or the likely cause if none is."""
+    found = check_graph(out, eps=report.eps, atol=report.atol, rtol=report.rtol)
+    if found.failures:
+        return str(found).splitlines()
+    if order == 2:
+        rules = _rules_not_differentiable(out, report.eps, report.atol, report.rtol)
+        if rules:
+            return ["these derivative rules, run on Values by grad(create_graph=True), have "
+                    "derivatives that disagree with finite differences of the rule itself:",
+                    *rules,
+                    "a rule must compute with arithmetic and table rows (ops.COS(x), not "
+                    "math.cos(x)) so that its result stays in the graph"]
+        return ["every node's first and second derivatives agree with its own forward, so "
+                "the gradient is lost outside the graph: does f use .data, float() or math "
+                "functions on a Value?"]
+    return ["check_graph finds every node consistent with its own forward, so the gradient "
+            "is lost outside the graph: does f use .data, float() or math functions on a "
+            "Value?"]
+
+
+def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) -> list[str]:
+    """Nodes whose rule, called on Values, differentiates to the wrong second derivative.
+
+    For each node, the rule is run on fresh leaves holding the node's inputs, and
+    d(partial_j)/dx_i from ``grad`` is compared with central differences of the
+    rule on floats. A rule that leaves the graph (``math.cos(x)``) gives constants.
+    """
+    lines: list[str] = []
+    seen: set[Op] = set()
+    for index, node in enumerate(topological_order(out)):
+        row = node.row
+        if row is None or row in seen or len(node.children) > _SHOW_ALL_ROWS:
+            continue
+        xs = tuple(child.data for child in node.children)
+        fresh = [Value(x) for x in xs]
+        try:
+            partials = row.derivatives(*fresh, apply(row, fresh))
+        except (ArithmeticError, ValueError):
+            continue
+        for j, partial in enumerate(partials):
+            analytic = grad(partial, fresh) if isinstance(partial, Value) else [0.0] * len(xs)
+            for i, x in enumerate(xs):
+                numeric = _rule_slope(row, xs, i, j, eps * max(1.0, abs(x)))
+                if numeric is not None and not _passes(analytic[i], numeric, atol, rtol):
+                    seen.add(row)
+                    lines.append(f"  {row.name} node #{index}: d(partial {j})/d(input {i}) "
+                                 f"is {analytic[i]:.8g} by grad, {numeric:.8g} numerically")
+    return lines
+
+
+def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> float | None:
+    """d/dx_i of the row's j-th partial derivative, by central differences on floats."""
+    try:
+        up_xs, down_xs = _moved(xs, i, xs[i] + h), _moved(xs, i, xs[i] - h)
+        up = local_derivatives(row, tuple(up_xs), evaluate(row, tuple(up_xs)))[j]
+        down = local_derivatives(row, tuple(down_xs), evaluate(row, tuple(down_xs)))[j]
+    except (ArithmeticError, ValueError):
+        return None
+    return float((up - down) / (up_xs[i] - down_xs[i]))
+
+
+def _kink_near(out: Value, xs: Sequence[Value], i: int, eps: float) -> str:
+    """Describe the kinked nodes that x_i reaches and that x_i +- eps crosses or nears.
+
+    The recorded graph is replayed (each row's forward on floats) with x_i moved up
+    and down by eps; a kinked node is reported when its input sits within eps of a
+    kink, or lies on different sides of it in the two replays.
+    """
+    order = topological_order(out)
+    target = xs[i]
+    depends: set[Value] = {target}
+    for node in order:
+        if any(child in depends for child in node.children):
+            depends.add(node)
+    up = _replay(order, target, target.data + eps)
+    down = _replay(order, target, target.data - eps)
+    found = []
+    for index, node in enumerate(order):
+        points = kinks_of(node.row)
+        if not points or node not in depends:
+            continue
+        for child in node.children:
+            if child not in depends:
+                continue
+            u, hi, lo = child.data, up[child], down[child]
+            if any(abs(u - k) <= eps or (hi - k) * (lo - k) <= 0 for k in points):
+                found.append(f"{node.op} node #{index} (its input is {u:.3g})")
+                break
+    if not found:
+        return ""
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    return "at a kink: " + ", ".join(found[:3]) + more
+
+
+def _replay(order: Sequence[Value], target: Value, x: float) -> dict[Value, float]:
+    """Every node's data recomputed from its row's forward with ``target`` set to x."""
+    data: dict[Value, float] = {}
+    for node in order:
+        row = node.row
+        if row is None:
+            data[node] = x if node is target else node.data
+            continue
+        try:
+            data[node] = evaluate(row, tuple(data[c] for c in node.children))
+        except (ArithmeticError, ValueError):
+            data[node] = math.nan
+    return data
