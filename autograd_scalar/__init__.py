@@ -7,7 +7,11 @@ runs the chain rule over the graph in reverse topological order.
 
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
+from .checkgraph import GraphReport, check_graph
+from .function import Function
+from .functional import hessian, jacobian
 from .functions import cos, dot, exp, log, logsumexp, relu, sigmoid, sin, softplus, sqrt, sum, tanh
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .graph import GraphDrawing, draw_graph
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import Op
@@ -17,8 +21,10 @@ from .value import Value
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "GraphDrawing", "GraphvizNotFound", "Op", "Value", "__version__",
-    "animate_backward", "cos", "detect_anomaly", "dot", "draw_graph", "exp", "grad",
-    "gradients", "is_grad_enabled", "log", "logsumexp", "no_grad", "relu", "render", "scope",
-    "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
+    "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
+    "GraphvizNotFound", "Op", "Value", "__version__", "animate_backward", "check_graph", "cos",
+    "detect_anomaly", "dot", "draw_graph", "exp", "grad", "gradcheck", "gradgradcheck",
+    "gradients", "hessian", "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad",
+    "relu", "render", "scope", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh",
+    "topological_order",
 ]

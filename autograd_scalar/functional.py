@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
+from .mode import is_grad_enabled
 from .value import REAL_TYPES, Value
 
 
@@ -56,9 +57,11 @@ def _is_number(x: object) -> bool:
 
 
 def check_callable(f: Any, who: str) -> None:
-    """A TypeError unless ``f`` can be called."""
+    """A TypeError unless ``f`` can be called; a RuntimeError inside ``no_grad()``."""
     if not callable(f):
         raise TypeError(f"{who}: f must be a function of Values, got {type(f).__name__}")
+    if not is_grad_enabled():
+        raise RuntimeError(f"{who} needs gradient tracking; it was called inside no_grad()")
 
 
 def call(f: Callable[..., Any], xs: Sequence[Value], who: str) -> Value:

@@ -32,7 +32,6 @@ from .backward import grad, topological_order
 from .checkgraph import check_graph, check_tolerances, format_table
 from .functional import as_point, call, check_callable, leaves
 from .kinks import kinks_of
-from .mode import is_grad_enabled
 from .ops import Op, evaluate, local_derivatives
 from .value import Value, apply
 
@@ -117,8 +116,6 @@ def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
         inputs, (str, bytes)) else inputs
     point = as_point(items, who)
     check_tolerances(eps, atol, rtol, who)
-    if not is_grad_enabled():
-        raise RuntimeError(f"{who} needs gradient tracking; it was called inside no_grad()")
     names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
     return point, names, items
 
