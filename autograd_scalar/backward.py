@@ -96,19 +96,88 @@ def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None
 def backward(root: Value, grad: Any = 1.0) -> None:
     """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
 
-    All gradients are computed before any ``.grad`` is written, so an error
-    (such as an anomaly) leaves every gradient as it was.
+    All gradients of a pass are summed before they are added to a leaf's ``grad``,
+    so a leaf gets old + (this pass's total), and an error (such as an anomaly)
+    leaves every gradient as it was.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward expects a Value, got {type(root).__name__}")
     seed = as_float(grad, "backward(grad=...)")
-    if MODE.anomaly and not math.isfinite(seed):
-        raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    for node, g in gradients(root, seed).items():
-        if node.children:
-            node.grad = g
-        else:
-            node.grad += g
+    if MODE.anomaly:
+        if not math.isfinite(seed):
+            raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
+        for node, g in gradients(root, seed).items():
+            if node.children:
+                node.grad = g
+            else:
+                node.grad += g
+        return
+    if not root.children:
+        root.grad += seed
+        return
+    leaves: list[Value] = []
+    saved: list[float] = []
+    try:
+        _reset_and_count_users(root, leaves, saved)
+        root.grad = seed
+        _propagate(root)
+    except BaseException:
+        _clear_users(root)
+        for leaf, old in zip(leaves, saved):
+            leaf.grad = old
+        raise
+    for leaf, old in zip(leaves, saved):
+        leaf.grad = old + leaf.grad
+
+
+def _reset_and_count_users(root: Value, leaves: list[Value], saved: list[float]) -> None:
+    """Count in each node's ``_users`` the edges into it, and zero its ``grad``.
+
+    The leaves reached are listed with their old ``grad`` in ``saved``, so that
+    their sum for this pass can be added to it at the end.
+    """
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            count = child._users
+            if count == 0:
+                if child.children:
+                    stack.append(child)
+                else:
+                    leaves.append(child)
+                    saved.append(child.grad)
+                child.grad = 0.0
+            child._users = count + 1
+
+
+def _propagate(root: Value) -> None:
+    """The chain rule in Kahn's order, summing into ``grad`` in place.
+
+    The same order and the same sums as :func:`gradients`, without its dicts:
+    the counts live on the nodes (``_users``) and return to 0 as edges are used.
+    """
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        upstream = node.grad
+        for child, derivative in zip(node.children, node._local):
+            child.grad += derivative * upstream
+            left = child._users - 1
+            child._users = left
+            if left == 0 and child.children:
+                ready.append(child)
+
+
+def _clear_users(root: Value) -> None:
+    """Set every ``_users`` count under root back to 0 (after an interrupted pass)."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            child._users = 0
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False,

@@ -41,7 +41,7 @@ class Value:
     nn module (if any) inside whose call the node was made.
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local")
+    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -51,6 +51,7 @@ class Value:
     children: tuple[Value, ...]
     _row: Op | None
     _local: tuple[Any, ...]
+    _users: int
 
     def __init__(self, data: Number, label: str = "") -> None:
         if not isinstance(label, str):
@@ -62,6 +63,7 @@ class Value:
         self.children = ()
         self._row = None
         self._local = ()
+        self._users = 0
 
     # -- inspection -----------------------------------------------------------
 
@@ -205,11 +207,13 @@ _new = object.__new__
 
 
 def _node(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, ...]) -> Value:
+    """A new node; with gradient tracking off (``no_grad``) it is a leaf."""
     node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
     node.scope = MODE.scope
+    node._users = 0
     if MODE.grad_enabled:
         node.children = children
         node._row = row
@@ -220,6 +224,20 @@ def _node(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, .
         node._local = ()
     if MODE.anomaly:
         check_finite_forward(node, row, children)
+    return node
+
+
+def _constant(x: Number) -> Value:
+    """A constant leaf for a number met as an operand (already checked to be real)."""
+    node = _new(Value)
+    node.data = x if type(x) is float else float(x)
+    node.grad = 0.0
+    node.label = ""
+    node.scope = MODE.scope
+    node.children = ()
+    node._row = None
+    node._local = ()
+    node._users = 0
     return node
 
 
@@ -239,14 +257,25 @@ def _unary(row: Op, x: Value) -> Value:
         local = row.derivatives(a, out)
     except (ArithmeticError, ValueError):
         local = local_derivatives(row, (a,), out)
-    return _node(out, (x,), row, local)
+    if MODE.anomaly:
+        return _node(out, (x,), row, local)
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = MODE.scope
+    node.children = (x,)
+    node._row = row
+    node._local = local
+    node._users = 0
+    return node
 
 
 def _binary(row: Op, x: Value, other: Operand) -> Value:
     if type(other) is not Value:
         if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
             return NotImplemented
-        other = Value(other)
+        other = _constant(other)
     a = x.data
     b = other.data
     if row.check is not None:
@@ -263,13 +292,24 @@ def _binary(row: Op, x: Value, other: Operand) -> Value:
         local = row.derivatives(a, b, out)
     except (ArithmeticError, ValueError):
         local = local_derivatives(row, (a, b), out)
-    return _node(out, (x, other), row, local)
+    if MODE.anomaly:
+        return _node(out, (x, other), row, local)
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = MODE.scope
+    node.children = (x, other)
+    node._row = row
+    node._local = local
+    node._users = 0
+    return node
 
 
 def _binary_reflected(row: Op, x: Value, other: Number) -> Value:
     if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
         return NotImplemented
-    return _binary(row, Value(other), x)
+    return _binary(row, _constant(other), x)
 
 
 def lift(x: object, op_name: str) -> Value:
