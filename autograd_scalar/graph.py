@@ -211,13 +211,19 @@ class Ids:
 
 
 def emit_clusters(graph: Any, scoped: dict[str, list[Callable[[Any], None]]]) -> None:
-    """Emit each scope's nodes inside nested ``cluster_`` subgraphs (a.b inside a)."""
+    """Emit each scope's nodes inside nested ``cluster_`` subgraphs (a.b inside a).
+
+    A prefix followed by an index (``layers`` in ``layers.0``) names a list of
+    modules, not a module, so it gets no box: a layer's box holds its neurons' boxes.
+    """
     tree: dict[str, Any] = {}
     for scope in scoped:
         if scope:
+            parts = scope.split(".")
             level = tree
-            for depth, _ in enumerate(scope.split(".")):
-                level = level.setdefault(".".join(scope.split(".")[:depth + 1]), {})
+            for depth in range(1, len(parts) + 1):
+                if depth == len(parts) or not parts[depth].isdigit():
+                    level = level.setdefault(".".join(parts[:depth]), {})
     for emit in scoped.get("", []):
         emit(graph)
 

@@ -186,11 +186,11 @@ def layout(names: list[str], neurons: list[str], outputs: list[Value],
                          fontcolor=attrs["color"])
         graph.edge(ids[c.source], ids[c.target], **attrs)
     for i, out in enumerate(outputs):
-        unit = next((n for n in neurons if out.scope == n or out.scope.startswith(n + ".")), None)
-        if unit is not None:
+        producer = unit_of(out, neurons)
+        if producer is not None:
             graph.node(f"out{i}", label=f"output {i}" if len(outputs) > 1 else "output",
                        shape="plaintext", tooltip=f"output {i}")
-            graph.edge(ids[unit], f"out{i}", color="#555555")
+            graph.edge(ids[producer], f"out{i}", color="#555555")
     legend = (f"edge width ∝ |w| (widest: {largest:.{precision}g}); blue w > 0, red w < 0; "
               f"neuron fill: bias (blue > 0, red < 0)")
     graph.attr(label="\\n".join(part for part in (title, legend) if part), fontsize="11")
