@@ -163,8 +163,9 @@ class Module:
             p.data = v
 
     def architecture(self) -> list[str]:
-        """One line per module, ``path: Class(config)``: what a saved file must match."""
-        return [f"{path or '.'}: {type(m).__name__}({m.extra_repr()})"
+        """One line per module, ``path: Class(config)`` (the root without a path): what a
+        saved file must match."""
+        return [f"{path}{': ' if path else ''}{type(m).__name__}({m.extra_repr()})"
                 for path, m in self.named_modules()]
 
     def save(self, path: PathLike) -> None:
