@@ -1,10 +1,16 @@
 """nn: neural networks on autograd_scalar's public API."""
 
-from . import activations, data, init
+from . import activations, callbacks, data, init, losses, metrics, optim, schedules
+from .callbacks import EarlyStopping, History, LivePlot
 from .draw import draw_network
 from .layers import MLP, Layer, Neuron
+from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .network import Network
+from .train import fit, predict
 
-__all__ = ["MLP", "Layer", "Module", "Network", "Neuron", "activations", "data", "draw_network",
-           "init"]
+__all__ = [
+    "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
+    "accuracy", "activations", "callbacks", "confusion_matrix", "data", "draw_network", "fit",
+    "init", "losses", "metrics", "optim", "predict", "schedules",
+]

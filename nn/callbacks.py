@@ -1,0 +1,176 @@
+"""Callbacks for ``fit``: the training history, early stopping and live plotting.
+
+A callback is any object with ``on_epoch_end(epoch, history) -> bool``; returning
+True stops training after that epoch. It may also define
+``on_train_begin(model, history)`` (called after ``fit`` has checked its arguments
+and before the first update; the place to reject a bad setting) and
+``on_train_end(model, history)``. :class:`Callback` provides all three as no-ops.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+@dataclass
+class History:
+    """What ``fit`` measured, one entry per epoch run.
+
+    ``loss`` and ``accuracy`` are averaged over the epoch's mini-batches as they
+    were trained on (each batch measured just before its update, weighted by its
+    size); ``val_loss`` and ``val_accuracy`` are measured on the validation set
+    after the epoch. ``lr`` is the learning rate the epoch used. ``metrics`` names
+    the lists this run fills (accuracy needs a classification loss, val_* needs
+    ``val``); the others stay empty.
+    """
+
+    metrics: tuple[str, ...] = ("loss",)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """The number of epochs run."""
+        return len(self.loss)
+
+    def __len__(self) -> int:
+        return self.epochs
+
+    def as_dict(self) -> dict[str, list[float]]:
+        """The recorded lists by name (the ones this run fills, and ``lr``)."""
+        return {name: list(getattr(self, name)) for name in (*self.metrics, "lr")}
+
+
+class Callback:
+    """Base class with no-op hooks; override the ones you need."""
+
+    def on_train_begin(self, model: Any, history: History) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, epoch: int, history: History) -> bool:
+        """Called after each epoch (numbered from 0); True stops training."""
+        return False
+
+    def on_train_end(self, model: Any, history: History) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs; with ``restore_best`` put back the parameters of the best epoch.
+
+    Losses improve by going down, accuracies by going up.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best: bool = True) -> None:
+        if monitor not in METRICS:
+            raise ValueError(f"EarlyStopping: monitor must be one of {list(METRICS)}, "
+                             f"got {monitor!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"EarlyStopping: patience must be a positive int, got {patience!r}")
+        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
+                or not math.isfinite(min_delta) or min_delta < 0):
+            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.restore_best = bool(restore_best)
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0
+        self.best = math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self._params: list[Any] = []
+        self._best_data: list[float] = []
+
+    def on_train_begin(self, model: Any, history: History) -> None:
+        if self.monitor not in history.metrics:
+            raise ValueError(f"EarlyStopping: this run does not record {self.monitor!r} "
+                             f"(it records {list(history.metrics)}); val_* needs fit(val=...) "
+                             "and accuracy a classification loss")
+        self._params = list(model.parameters())
+        self.best, self.best_epoch, self.wait = math.inf, None, 0
+        self._best_data = []
+
+    def on_epoch_end(self, epoch: int, history: History) -> bool:
+        score = self.sign * getattr(history, self.monitor)[-1]
+        if score < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = score, epoch, 0
+            if self.restore_best:
+                self._best_data = [p.data for p in self._params]
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def on_train_end(self, model: Any, history: History) -> None:
+        if self.restore_best and self._best_data:
+            for p, data in zip(self._params, self._best_data):
+                p.data = data
+
+    @property
+    def best_value(self) -> float:
+        """The best value of the monitored metric seen (inf or -inf before any)."""
+        return self.sign * self.best
+
+
+class LivePlot(Callback):
+    """Redraw the loss and accuracy curves after every ``every`` epochs.
+
+    In a notebook the figure is replaced in place (one output cell, updated);
+    with ``path`` it is also written to that file each time. Needs matplotlib.
+    """
+
+    def __init__(self, every: int = 1, path: str | None = None) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"LivePlot: every must be a positive int, got {every!r}")
+        from .plot import require_matplotlib
+
+        require_matplotlib()
+        self.every = every
+        self.path = path
+        self.handle: Any = None
+        self.redraws = 0
+
+    def on_epoch_end(self, epoch: int, history: History) -> bool:
+        if (epoch + 1) % self.every == 0:
+            self.redraw(history)
+        return False
+
+    def on_train_end(self, model: Any, history: History) -> None:
+        if history.epochs % self.every != 0:
+            self.redraw(history)
+
+    def redraw(self, history: History) -> None:
+        """Draw the curves now: update the notebook output and write ``path``."""
+        import matplotlib.pyplot as plt
+
+        from .plot import plot_history
+
+        figure = plot_history(history, path=self.path)
+        display = notebook_display()
+        if display is not None:
+            if self.handle is None:
+                self.handle = display(figure, display_id=True)
+            else:
+                self.handle.update(figure)
+        plt.close(figure)
+        self.redraws += 1
+
+
+def notebook_display() -> Any:
+    """IPython's ``display`` when running in a Jupyter kernel, else None."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return display if shell is not None and hasattr(shell, "kernel") else None

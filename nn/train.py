@@ -1,0 +1,292 @@
+"""fit and predict: train a model on arrays of examples, and run it on new ones.
+
+One epoch of ``fit`` shuffles the examples (with ``batch_size``; full batch keeps
+the order), and for each mini-batch: zeroes the gradients, computes the batch's
+mean loss and backpropagates it, optionally clips the global gradient norm, and
+takes one optimizer step. With ``compiled=True`` the loss and its gradient come
+from the batched NumPy tape (:mod:`nn.compiled`) instead of one graph per example;
+the updates are the same.
+
+Every argument is checked before the first update, so a bad call changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value, no_grad
+
+from . import losses as losses_module
+from .callbacks import History
+from .losses import Loss
+from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
+from .schedules import Schedule
+
+
+def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
+        batch_size: int | None = None, val: tuple[Any, Any] | None = None,
+        progress: bool = True, callbacks: Iterable[Any] = (), seed: int | None = None,
+        compiled: bool = False, schedule: Schedule | None = None,
+        clip: float | None = None) -> History:
+    """Train ``model`` on inputs ``X`` (n, d) and targets ``y`` for ``epochs`` epochs.
+
+    ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
+    :mod:`nn.optim` optimizer over (some of) the model's parameters; ``batch_size``
+    None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
+    after each epoch; ``seed`` fixes the shuffling; ``schedule`` is stepped once per
+    epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
+    ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
+    shows progress when ``progress`` is True and stderr is a terminal.
+    """
+    params = _model_parameters(model)
+    X = _inputs(X, "X")
+    loss = losses_module.get(loss)
+    width = _output_width(model, X)
+    encoded = _encode(loss, y, len(X), width, "y")
+    _check_optimizer(optimizer, params)
+    epochs = _positive_int("epochs", epochs)
+    size = len(X) if batch_size is None else min(_positive_int("batch_size", batch_size), len(X))
+    validation = None
+    if val is not None:
+        if not (isinstance(val, (tuple, list)) and len(val) == 2):
+            raise ValueError("val must be a pair (X_val, y_val), got "
+                             f"{type(val).__name__}")
+        X_val = _inputs(val[0], "X_val")
+        if X_val.shape[1] != X.shape[1]:
+            raise ValueError(f"X_val has {X_val.shape[1]} columns but X has {X.shape[1]}")
+        validation = (X_val, _encode(loss, val[1], len(X_val), width, "y_val"))
+    callbacks = _callbacks(callbacks)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+    if not isinstance(compiled, bool) or not isinstance(progress, bool):
+        raise TypeError(f"compiled and progress must be True or False, got "
+                        f"compiled={compiled!r}, progress={progress!r}")
+    if schedule is not None and (not isinstance(schedule, Schedule)
+                                 or schedule.optimizer is not optimizer):
+        raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
+    if clip is not None:
+        clip = _positive_number("clip", clip)
+
+    classify = loss.target_classes(encoded) is not None
+    metrics = ["loss", "accuracy"] if classify else ["loss"]
+    if validation is not None:
+        metrics += ["val_loss", "val_accuracy"] if classify else ["val_loss"]
+    history = History(metrics=tuple(metrics))
+    for callback in callbacks:
+        if hasattr(callback, "on_train_begin"):
+            callback.on_train_begin(model, history)
+
+    step = _compiled_step(model, loss) if compiled else _eager_step(model, loss)
+    rng = np.random.default_rng(seed)
+    bar = _progress_bar(epochs, progress)
+    try:
+        for epoch in range(epochs):
+            order = rng.permutation(len(X)) if size < len(X) else np.arange(len(X))
+            total_loss, outputs = 0.0, []
+            history.lr.append(optimizer.lr)
+            for start in range(0, len(X), size):
+                batch = order[start:start + size]
+                for p in params:
+                    p.grad = 0.0
+                value, raw = step(X[batch], encoded[batch], classify)
+                try:
+                    if clip is not None:
+                        clip_grad_norm(list(zip(optimizer.names, optimizer.params)), clip)
+                    optimizer.step()
+                except NonFiniteGradientError as error:
+                    raise _renamed(error, model, epoch) from None
+                total_loss += value * len(batch)
+                outputs.append((batch, raw))
+            history.loss.append(total_loss / len(X))
+            if classify:
+                history.accuracy.append(_batch_accuracy(loss, outputs, encoded))
+            if validation is not None:
+                _validate(model, loss, validation, history, compiled, classify)
+            if schedule is not None:
+                schedule.step()
+            bar.update(1)
+            bar.set_postfix({name: f"{getattr(history, name)[-1]:.4g}" for name in metrics})
+            stop = [bool(callback.on_epoch_end(epoch, history)) for callback in callbacks]
+            if any(stop):
+                history.stopped_early = epoch + 1 < epochs
+                break
+    finally:
+        bar.close()
+    for callback in callbacks:
+        if hasattr(callback, "on_train_end"):
+            callback.on_train_end(model, history)
+    return history
+
+
+def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
+    """The model's raw outputs for each row of ``X`` (n, d), without building a graph.
+
+    Shape (n,) when the model has one output, (n, k) for k outputs.
+    """
+    X = _inputs(X, "X")
+    if compiled:
+        from .compiled import compiled_predict
+
+        return compiled_predict(model, X)
+    with no_grad():
+        rows = [_output_data(model(x)) for x in X.tolist()]
+    raw = np.array(rows, dtype=np.float64)
+    return raw[:, 0] if raw.shape[1] == 1 else raw
+
+
+# ---------------------------------------------------------------------------
+# One training step, eager or compiled: (batch loss, raw outputs or None)
+# ---------------------------------------------------------------------------
+
+def _eager_step(model: Any, loss: Loss) -> Any:
+    def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
+             ) -> tuple[float, np.ndarray | None]:
+        outputs = [model(x) for x in X.tolist()]
+        total = loss.reduce(outputs, encoded)
+        total.backward()
+        raw = np.array([_output_data(o) for o in outputs]) if want_outputs else None
+        return total.data, raw
+
+    return step
+
+
+def _compiled_step(model: Any, loss: Loss) -> Any:
+    from .compiled import CompiledLoss, compiled_predict
+
+    compiled = CompiledLoss(model, loss)
+
+    def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
+             ) -> tuple[float, np.ndarray | None]:
+        raw = compiled_predict(model, X) if want_outputs else None
+        return float(compiled.step(X, encoded, reduction="mean")), raw
+
+    return step
+
+
+def _output_data(output: Any) -> list[float]:
+    if isinstance(output, Value):
+        return [output.data]
+    if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value)
+                                                            for o in output):
+        return [o.data for o in output]
+    raise TypeError(f"the model must return a Value or a list of Values, "
+                    f"got {type(output).__name__}")
+
+
+def _batch_accuracy(loss: Loss, outputs: list[tuple[np.ndarray, Any]],
+                    encoded: np.ndarray) -> float:
+    correct = 0
+    for batch, raw in outputs:
+        predicted = loss.predicted_classes(raw)
+        target = loss.target_classes(encoded[batch])
+        correct += int(np.sum(predicted == target))
+    return correct / len(encoded)
+
+
+def _validate(model: Any, loss: Loss, validation: tuple[np.ndarray, np.ndarray],
+              history: History, compiled: bool, classify: bool) -> None:
+    X_val, encoded = validation
+    raw = predict(model, X_val, compiled=compiled)
+    rows = raw.reshape(len(X_val), -1)
+    with no_grad():
+        history.val_loss.append(loss.reduce(rows.tolist(), encoded).data)
+    if classify:
+        predicted = loss.predicted_classes(raw)
+        history.val_accuracy.append(float(np.mean(predicted == loss.target_classes(encoded))))
+
+
+def _renamed(error: NonFiniteGradientError, model: Any, epoch: int) -> NonFiniteGradientError:
+    """The error with the parameter's name in the model and the epoch it happened in."""
+    names = {id(p): name for name, p in getattr(model, "named_parameters", list)()}
+    name = names.get(id(error.parameter), error.name)
+    return NonFiniteGradientError(f"epoch {epoch}: " + str(error).replace(error.name, name, 1),
+                                  name, error.parameter)
+
+
+# ---------------------------------------------------------------------------
+# Argument checks (all before the first update)
+# ---------------------------------------------------------------------------
+
+def _model_parameters(model: Any) -> list[Value]:
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"model must be a callable nn Module with parameters(), got "
+                        f"{type(model).__name__}")
+    params = list(model.parameters())
+    if not params:
+        raise ValueError("model has no parameters to train")
+    return params
+
+
+def _inputs(X: Any, name: str) -> np.ndarray:
+    try:
+        array = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numeric array (n, d), got {type(X).__name__}"
+                        ) from error
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
+                         f"got shape {array.shape}")
+    if not np.isfinite(array).all():
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+        raise ValueError(f"{name} must be finite; row {row} is {array[row].tolist()}")
+    return array
+
+
+def _output_width(model: Any, X: np.ndarray) -> int:
+    with no_grad():
+        return len(_output_data(model(X[0].tolist())))
+
+
+def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
+    targets = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    if targets.ndim == 0 or len(targets) != n:
+        raise ValueError(f"{name} must have one target per example ({n}), got "
+                         f"{'a scalar' if targets.ndim == 0 else len(targets)}")
+    return loss.encode(targets, width=width)
+
+
+def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be an nn.optim optimizer (e.g. nn.optim.SGD("
+                        f"model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    ours = {id(p) for p in params}
+    for name, p in zip(optimizer.names, optimizer.params):
+        if id(p) not in ours:
+            raise ValueError(f"the optimizer's {name} is not a parameter of this model; "
+                             "make the optimizer from model.parameters()")
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _positive_number(name: str, value: Any) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not (ok and np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number (a maximum gradient norm), "
+                         f"got {value!r}")
+    return float(value)
+
+
+def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"callbacks must be a list of callbacks, got {type(callbacks).__name__}")
+    found = list(callbacks)
+    for i, callback in enumerate(found):
+        if not callable(getattr(callback, "on_epoch_end", None)):
+            raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
+                            "on_epoch_end(epoch, history) method")
+    return found
+
+
+def _progress_bar(epochs: int, progress: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    quiet = not progress or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    return tqdm(total=epochs, unit="epoch", disable=quiet, leave=True)

@@ -1,0 +1,375 @@
+"""fit and predict: against micrograd's own training loop, hand computations and bad calls."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_scalar import Value
+from nn import losses, optim, schedules
+from nn.callbacks import Callback, EarlyStopping, History
+from nn.data import blobs, moons
+from nn.train import fit, predict
+
+
+def small_moons(n=24, seed=0):
+    return moons(n, noise=0.1, seed=seed)
+
+
+def snapshot(model):
+    return [p.data for p in model.parameters()]
+
+
+def micrograd_copy(model):
+    """micrograd's MLP with our MLP's weights, matched by parameter name."""
+    import micrograd.nn
+
+    theirs = micrograd.nn.MLP(model.nin, list(model.nouts))
+    ours = dict(model.named_parameters())
+    for i, layer in enumerate(theirs.layers):
+        for j, neuron in enumerate(layer.neurons):
+            prefix = f"layers.{i}.neurons.{j}"
+            for k, w in enumerate(neuron.w):
+                w.data = ours[f"{prefix}.w[{k}]"].data
+            neuron.b.data = ours[f"{prefix}.b"].data
+    return theirs
+
+
+def micrograd_demo_steps(model, X, y, steps, alpha=1e-4):
+    """micrograd's demo loop (demo.ipynb), verbatim in its arithmetic."""
+    from micrograd.engine import Value as MicroValue
+
+    signs = [1 if label == 1 else -1 for label in y]
+    for k in range(steps):
+        inputs = [list(map(MicroValue, row)) for row in X.tolist()]
+        scores = list(map(model, inputs))
+        hinge = [(1 + -yi * si).relu() for yi, si in zip(signs, scores)]
+        data_loss = sum(hinge) * (1.0 / len(hinge))
+        total = data_loss + alpha * sum(p * p for p in model.parameters())
+        model.zero_grad()
+        total.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+
+
+def demo_setup(model, epochs=100):
+    opt = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
+    schedule = schedules.LinearLR(opt, start_factor=1.0, end_factor=0.1, total=100)
+    return opt, schedule
+
+
+# -- the recipe ------------------------------------------------------------------------
+
+def test_the_micrograd_demo_recipe_reaches_97_percent():
+    X, y = moons(100, noise=0.1, seed=1337)
+    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    opt, schedule = demo_setup(model)
+    history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=100, schedule=schedule,
+                  progress=False)
+    final = nn.accuracy(y, (predict(model, X) > 0).astype(int))
+    assert final >= 0.97
+    assert history.lr == pytest.approx([1.0 - 0.9 * k / 100 for k in range(100)])
+    assert history.loss[-1] < 0.2 * history.loss[0]
+
+
+def test_fit_takes_the_same_steps_as_micrograds_demo_loop():
+    X, y = small_moons(20)
+    model = nn.MLP(2, [6, 6, 1], seed=3)
+    theirs = micrograd_copy(model)
+    opt, schedule = demo_setup(model)
+    fit(model, X, y, loss=losses.hinge, optimizer=opt, epochs=5, schedule=schedule,
+        progress=False)
+    micrograd_demo_steps(theirs, X, y, steps=5)
+    ours = dict(model.named_parameters())
+    for i, layer in enumerate(theirs.layers):
+        for j, neuron in enumerate(layer.neurons):
+            prefix = f"layers.{i}.neurons.{j}"
+            got = [ours[f"{prefix}.w[{k}]"].data for k in range(len(neuron.w))]
+            assert got == pytest.approx([w.data for w in neuron.w], rel=1e-9, abs=1e-12)
+            assert ours[f"{prefix}.b"].data == pytest.approx(neuron.b.data, abs=1e-12)
+
+
+# -- history, batches, validation --------------------------------------------------------
+
+def test_full_batch_history_records_the_loss_and_accuracy_before_each_step():
+    X, y = small_moons()
+    model = nn.MLP(2, [4, 1], seed=0)
+    scores = predict(model, X)
+    expected_loss = np.mean(np.maximum(0, 1 - np.where(y == 1, 1, -1) * scores))
+    expected_accuracy = np.mean((scores > 0) == y)
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                  epochs=2, progress=False)
+    assert history.loss[0] == pytest.approx(expected_loss, rel=1e-12)
+    assert history.accuracy[0] == pytest.approx(expected_accuracy)
+    assert history.epochs == len(history) == 2
+    assert history.metrics == ("loss", "accuracy")
+    assert history.as_dict().keys() == {"loss", "accuracy", "lr"}
+
+
+def test_mini_batches_visit_every_example_once_per_epoch_in_a_seeded_order():
+    X, y = small_moons(10)
+    seen = []
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            self.w = Value(0.5)
+
+        def forward(self, x):
+            seen.append(tuple(x))
+            return self.w * x[0]
+
+    def run(seed):
+        seen.clear()
+        model = Recorder()
+        opt = optim.SGD(model.parameters(), lr=0.01)
+        fit(model, X, y, loss="hinge", optimizer=opt, epochs=2, batch_size=4, seed=seed,
+            progress=False)
+        return list(seen), opt.steps
+
+    first, steps = run(seed=7)
+    # one probe call to learn the output width, then 2 epochs of 10 examples
+    epochs = first[1:11], first[11:21]
+    assert len(first) == 21 and steps == 2 * 3
+    for epoch in epochs:
+        assert sorted(epoch) == sorted(map(tuple, X.tolist()))
+    assert epochs[0] != epochs[1]
+    assert run(seed=7)[0] == first
+    assert run(seed=8)[0] != first
+
+
+def test_validation_metrics_are_measured_after_each_epoch():
+    X, y = small_moons(30, seed=1)
+    X_val, y_val = small_moons(12, seed=2)
+    model = nn.MLP(2, [8, 1], seed=1)
+    history = fit(model, X, y, loss="hinge", optimizer=optim.Adam(model.parameters(), lr=0.05),
+                  epochs=3, batch_size=10, seed=0, val=(X_val, y_val), progress=False)
+    scores = predict(model, X_val)
+    signs = np.where(y_val == 1, 1, -1)
+    assert history.val_loss[-1] == pytest.approx(np.mean(np.maximum(0, 1 - signs * scores)))
+    assert history.val_accuracy[-1] == pytest.approx(np.mean((scores > 0) == y_val))
+    assert len(history.val_loss) == len(history.val_accuracy) == 3
+
+
+def test_cross_entropy_training_learns_three_blobs_eagerly():
+    X, y = blobs(60, centers=3, std=0.5, seed=4)
+    model = nn.MLP(2, [8, 3], seed=2)
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    history = fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=15, batch_size=20,
+                  seed=1, progress=False)
+    assert history.loss[-1] < history.loss[0]
+    assert nn.accuracy(y, predict(model, X).argmax(axis=1)) >= 0.9
+
+
+def test_regression_records_no_accuracy():
+    X = np.linspace(-1, 1, 8).reshape(-1, 1)
+    y = 3 * X[:, 0] - 1
+    model = nn.MLP(1, [1], seed=0)
+    history = fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.3),
+                  epochs=60, progress=False)
+    assert history.accuracy == [] and history.metrics == ("loss",)
+    w, b = (p.data for p in model.parameters())
+    assert (w, b) == pytest.approx((3.0, -1.0), abs=1e-3)
+
+
+def test_clip_bounds_every_sgd_step_by_lr_times_the_norm():
+    X, y = small_moons()
+    model = nn.MLP(2, [4, 1], seed=0)
+    lr, limit = 0.5, 0.01
+    opt = optim.SGD(model.parameters(), lr=lr)
+    moves = []
+
+    class Watch(Callback):
+        def __init__(self):
+            self.last = snapshot(model)
+
+        def on_epoch_end(self, epoch, history):
+            now = snapshot(model)
+            moves.append(np.linalg.norm(np.subtract(now, self.last)))
+            self.last = now
+            return False
+
+    fit(model, X, y, loss="hinge", optimizer=opt, epochs=3, clip=limit, callbacks=[Watch()],
+        progress=False)
+    assert max(moves) <= lr * limit * (1 + 1e-9)
+    assert min(moves) > 0.5 * lr * limit
+
+
+def test_a_callback_returning_true_stops_training():
+    X, y = small_moons()
+    model = nn.MLP(2, [4, 1], seed=0)
+
+    class StopAtTwo:
+        def on_epoch_end(self, epoch, history):
+            return epoch == 2
+
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                  epochs=10, callbacks=[StopAtTwo()], progress=False)
+    assert history.epochs == 3 and history.stopped_early
+
+
+# -- early stopping ---------------------------------------------------------------------
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_parameters():
+    p = Value(0.0)
+
+    class Model:
+        def parameters(self):
+            return [p]
+
+    history = History(metrics=("loss", "val_loss"))
+    stopper = EarlyStopping(monitor="val_loss", patience=2, min_delta=0.01)
+    stopper.on_train_begin(Model(), history)
+    decisions = []
+    for epoch, value in enumerate([1.0, 0.5, 0.495, 0.6, 0.7]):
+        p.data = float(epoch)
+        history.val_loss.append(value)
+        decisions.append(stopper.on_epoch_end(epoch, history))
+    assert decisions == [False, False, False, True, True]
+    assert stopper.best_epoch == 1 and stopper.best_value == 0.5
+    stopper.on_train_end(Model(), history)
+    assert p.data == 1.0
+
+
+def test_early_stopping_on_accuracy_waits_for_a_rise():
+    history = History(metrics=("loss", "accuracy"))
+    stopper = EarlyStopping(monitor="accuracy", patience=1, restore_best=False)
+    stopper.on_train_begin(nn.MLP(1, [1], seed=0), history)
+    stops = []
+    for epoch, value in enumerate([0.5, 0.7, 0.6]):
+        history.accuracy.append(value)
+        stops.append(stopper.on_epoch_end(epoch, history))
+    assert stops == [False, False, True] and stopper.best_value == 0.7
+
+
+def test_early_stopping_inside_fit():
+    X, y = small_moons(20)
+    model = nn.MLP(2, [4, 1], seed=0)
+    stopper = EarlyStopping(monitor="loss", patience=1)
+    # lr 0 changes nothing, so the loss never improves after the first epoch
+    opt = optim.SGD(model.parameters(), lr=1.0)
+    opt.lr = 0.0
+    history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=10, callbacks=[stopper],
+                  progress=False)
+    assert history.epochs == 2 and history.stopped_early and stopper.best_epoch == 0
+
+
+def test_early_stopping_rejects_a_metric_the_run_does_not_record():
+    X, y = small_moons()
+    model = nn.MLP(2, [4, 1], seed=0)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match="does not record 'val_loss'"):
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, callbacks=[EarlyStopping()], progress=False)
+    assert snapshot(model) == before
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        EarlyStopping(monitor="val_acc")
+    with pytest.raises(ValueError, match="patience must be a positive int"):
+        EarlyStopping(patience=0)
+
+
+# -- progress bar --------------------------------------------------------------------------
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("terminal, progress, shown", [
+    (True, True, True), (True, False, False), (False, True, False)])
+def test_the_progress_bar_shows_only_on_a_terminal_and_when_asked(monkeypatch, terminal,
+                                                                   progress, shown):
+    stream = FakeTerminal() if terminal else io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    X, y = small_moons(8)
+    model = nn.MLP(2, [2, 1], seed=0)
+    fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2,
+        progress=progress)
+    output = stream.getvalue()
+    assert ("2/2" in output and "epoch" in output) == shown
+    assert (output != "") == shown
+
+
+# -- predict --------------------------------------------------------------------------------
+
+def test_predict_returns_raw_outputs_in_the_contract_shapes():
+    X = np.array([[0.1, -0.3], [1.2, 0.4], [-0.7, 0.9]])
+    one = nn.MLP(2, [3, 1], seed=0)
+    three = nn.MLP(2, [3, 3], seed=0)
+    assert predict(one, X).shape == (3,)
+    assert predict(one, X).tolist() == [one(row).data for row in X.tolist()]
+    assert predict(three, X).shape == (3, 3)
+    assert predict(three, X).tolist() == [[v.data for v in three(row)] for row in X.tolist()]
+
+
+def test_predict_builds_no_graph():
+    model = nn.MLP(2, [3, 1], seed=0)
+    predict(model, np.ones((2, 2)))
+    assert all(p.grad == 0.0 for p in model.parameters())
+    with pytest.raises(ValueError, match="2-D array"):
+        predict(model, np.ones(2))
+
+
+# -- bad calls change nothing -------------------------------------------------------------
+
+def bad_calls():
+    X, y = small_moons(10)
+    other = optim.SGD([Value(1.0, label="stranger")], lr=0.1)
+    return [
+        (dict(X=X[:, :1]), ValueError, "MLP expects 2 inputs, got 1"),
+        (dict(X=np.ones(10)), ValueError, "non-empty 2-D array"),
+        (dict(X=np.full((10, 2), math.nan)), ValueError, "X must be finite; row 0"),
+        (dict(y=y[:5]), ValueError, "one target per example (10), got 5"),
+        (dict(y=y + 2), ValueError, "0/1 or -1/+1"),
+        (dict(loss="hinj"), ValueError, "unknown loss 'hinj'"),
+        (dict(loss="cross_entropy"), ValueError, "at least 2 classes"),
+        (dict(optimizer="sgd"), TypeError, "optimizer must be an nn.optim optimizer"),
+        (dict(optimizer=other), ValueError, "'stranger') is not a parameter of this model"),
+        (dict(epochs=0), ValueError, "epochs must be a positive int"),
+        (dict(epochs=2.0), ValueError, "epochs must be a positive int"),
+        (dict(batch_size=0), ValueError, "batch_size must be a positive int"),
+        (dict(val=X), ValueError, "val must be a pair"),
+        (dict(val=(X[:, :1], y)), ValueError, "X_val has 1 columns but X has 2"),
+        (dict(val=(X, y[:3])), ValueError, "y_val must have one target per example (10)"),
+        (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
+        (dict(callbacks=EarlyStopping()), TypeError, "callbacks must be a list"),
+        (dict(seed=-1), ValueError, "seed must be None or an int >= 0"),
+        (dict(compiled="yes"), TypeError, "compiled and progress must be True or False"),
+        (dict(schedule="cosine"), ValueError, "schedule must be an nn.schedules schedule"),
+        (dict(clip=0.0), ValueError, "clip must be a positive number"),
+    ]
+
+
+@pytest.mark.parametrize("change, error, message", bad_calls())
+def test_bad_arguments_are_clear_errors_raised_before_any_update(change, error, message):
+    X, y = small_moons(10)
+    model = nn.MLP(2, [3, 1], seed=0)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    arguments = dict(X=X, y=y, loss="hinge", optimizer=opt, epochs=2, progress=False) | change
+    before = snapshot(model)
+    with pytest.raises(error, match=re.escape(message)):
+        fit(model, **arguments)
+    assert snapshot(model) == before
+    assert opt.steps == 0 and opt.state == {}
+
+
+def test_a_model_without_parameters_is_rejected():
+    with pytest.raises(TypeError, match="callable nn Module"):
+        fit(object(), np.ones((2, 2)), [0, 1], loss="hinge",
+            optimizer=optim.SGD([Value(1.0)], lr=0.1), epochs=1)
+
+
+def test_a_diverging_run_stops_with_the_parameter_named_and_unchanged():
+    X = np.array([[1e300, 1e300], [-1e300, 1e300]])
+    model = nn.MLP(2, [1], seed=0)
+    before = snapshot(model)
+    opt = optim.SGD(model.parameters(), lr=1e10)
+    named = re.escape("epoch 0: layers.0.neurons.0.w[0]")
+    with pytest.raises(optim.NonFiniteGradientError, match=named):
+        fit(model, X, [0.0, 1.0], loss="mse", optimizer=opt, epochs=1, progress=False)
+    assert snapshot(model) == before
