@@ -7,6 +7,9 @@ list items of modules are numbered ``name.i`` and list items of Values ``name[i]
 Calling a submodule tags every node it makes with the same path
 (``node.scope == "layers.1.neurons.3"``), so drawings and names agree.
 
+Submodules learn their names when assigned, so assign a list of them whole
+(``self.layers = [...]``) rather than appending to it afterwards.
+
 Parameters are saved as JSON (never pickle) together with a description of the
 architecture, written atomically: the file is either the old one or the new one.
 Loading checks everything first and changes nothing on any error.
