@@ -367,7 +367,8 @@ def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options) -> 
         end = ids(target)
         if isinstance(target, Value) and target.op and not options.compact:
             end += "op"
-        graph.edge(ids(source), end, **({"label": f"×{count}"} if count > 1 else {}))
+        graph.edge(ids(source), end, tooltip=f"{count:,} edge(s) between these",
+                   penwidth=f"{min(1.0 + math.log2(count), 4.0):.2g}")
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,8 @@ step by step until it fits:
 2. the nodes made inside nn modules become one box per module, from the innermost
    scopes (neurons) outwards (layers) until the count fits;
 3. what is still over the budget, farthest from the output first, is left out, and
-   the drawn nodes that had inputs left out get a small "... not drawn" stub.
+   the drawn nodes that had inputs left out get a small "... not drawn" stub (stubs
+   count against the budget too). The output and any highlighted node stay visible.
 
 Every box and the note on the drawing say how many nodes they stand for.
 """
@@ -121,9 +122,15 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
             collapse_scopes(order, owner, pinned, depth)
             if count_items(order, owner) <= budget:
                 break
-    items = list(dict.fromkeys(owner[node] for node in order))
-    kept = set(items[:max(1, budget // 2)]) if len(items) > budget else set(items)
-    return assemble(order, seen, owner, kept, complete)
+    items = list(dict.fromkeys([root, *(n for n in order if n in pinned),
+                                *(owner[n] for n in order)]))
+    keep_count = min(len(items), budget)
+    while True:
+        layout = assemble(order, seen, owner, set(items[:keep_count]), complete)
+        excess = len(layout.nodes) + len(layout.boxes) - budget
+        if excess <= 0 or keep_count == 1:
+            return layout
+        keep_count = max(1, keep_count - max(1, excess // 2))
 
 
 def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box]:
@@ -169,8 +176,28 @@ def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[
         if box is None:
             box = boxes[name] = Box("scope", name)
         owner[node] = box
+    absorb_leaves(order, owner, pinned)
     for box in boxes.values():
         box.members = [node for node in order if owner[node] is box]
+
+
+def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Value]) -> None:
+    """A leaf used only inside one module's box (its weights and bias) joins that box.
+
+    Parameters are made outside any call, so they carry no scope of their own.
+    """
+    homes: dict[Value, set[int]] = {}
+    boxes: dict[int, object] = {}
+    for node in order:
+        home = owner[node]
+        for child in node.children:
+            if not child.children and child not in pinned and child in owner:
+                homes.setdefault(child, set()).add(id(home))
+                boxes[id(home)] = home
+    for leaf, found in homes.items():
+        home = boxes[next(iter(found))]
+        if len(found) == 1 and owner[leaf] is leaf and isinstance(home, Box):
+            owner[leaf] = home
 
 
 def count_items(order: list[Value], owner: dict[Value, object]) -> int:

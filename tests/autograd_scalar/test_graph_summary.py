@@ -1,0 +1,163 @@
+"""The size guard: big graphs are summarised within the budget, fast, without a full walk."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_scalar import Value, draw_graph, topological_order
+from autograd_scalar.graph import DEFAULT_MAX_NODES
+from tests.autograd_scalar.graph_dot import edges, nodes, records
+
+CHAIN_LENGTH = 1_000_000
+
+
+class Sentinel(Value):
+    """A leaf that counts how often anything asks for its inputs."""
+
+    __slots__ = ("_kids",)
+    visits = 0
+
+    @property  # type: ignore[override]
+    def children(self) -> tuple[Value, ...]:
+        Sentinel.visits += 1
+        return self._kids
+
+    @children.setter
+    def children(self, kids: tuple[Value, ...]) -> None:
+        self._kids = kids
+
+
+@pytest.fixture(scope="module")
+def chain() -> Value:
+    """-(-(...-(x)...)): a million negations above a leaf that notices a full walk."""
+    x: Value = Sentinel(0.5, "x")
+    for _ in range(CHAIN_LENGTH):
+        x = -x
+    x.label = "top"
+    return x
+
+
+def boxes(source: str) -> dict[str, dict[str, str]]:
+    return {k: v for k, v in nodes(source).items() if v.get("shape") == "box3d"}
+
+
+def drawn_items(source: str) -> int:
+    """Records, boxes and stubs: the things the budget counts (op bubbles ride along)."""
+    return sum(v.get("shape") in ("record", "box3d", "plaintext")
+               for v in nodes(source).values())
+
+
+def graph_label(source: str) -> str:
+    line = next(line for line in source.splitlines() if line.strip().startswith("label="))
+    return line
+
+
+def test_million_node_chain_is_summarised_quickly_without_a_full_walk(chain: Value) -> None:
+    Sentinel.visits = 0
+    start = time.perf_counter()
+    source = draw_graph(chain).source
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"draw_graph took {elapsed:.2f} s on a 1,000,000-node chain"
+    assert Sentinel.visits == 0, "draw_graph reached the bottom of the chain"
+    assert drawn_items(source) <= DEFAULT_MAX_NODES
+    (box,) = boxes(source).values()
+    hidden = int(re.search(r"chain: ([\d,]+) nodes", box["label"]).group(1).replace(",", ""))
+    assert 1000 < hidden < CHAIN_LENGTH
+    assert f"neg ×{hidden:,}" in box["label"]
+    note = graph_label(source)
+    assert "Summary of a graph of more than" in note and "hidden" in note
+    assert any("not drawn" in v.get("label", "") for v in nodes(source).values())
+    # the output itself is still drawn as a record
+    assert any(v["label"].startswith("{ top") for v in records(source).values())
+
+
+@pytest.mark.parametrize("budget", [2, 10, 60])
+def test_the_budget_is_respected_on_the_chain(chain: Value, budget: int) -> None:
+    Sentinel.visits = 0
+    source = draw_graph(chain, max_nodes=budget, compact=True).source
+    assert drawn_items(source) <= budget
+    assert Sentinel.visits == 0
+
+
+def wide_graph(n: int) -> Value:
+    """A sum of n products (no chains): 3n + 1 nodes, nothing to collapse but scope-free."""
+    rng = np.random.default_rng(0)
+    xs = [Value(float(v)) for v in rng.normal(size=n)]
+    ws = [Value(float(v)) for v in rng.normal(size=n)]
+    total = xs[0] * ws[0]
+    for x, w in zip(xs[1:], ws[1:]):
+        total = total + x * w
+    return total
+
+
+def test_a_graph_within_the_budget_is_drawn_whole() -> None:
+    root = wide_graph(20)
+    count = len(topological_order(root))
+    whole = draw_graph(root, max_nodes=count).source
+    assert len(records(whole)) == count
+    assert "Summary" not in whole
+    summary = draw_graph(root, max_nodes=count - 1).source
+    assert "Summary of a graph of" in summary
+    assert drawn_items(summary) <= count - 1
+
+
+def test_the_note_counts_every_node_of_a_fully_explored_graph() -> None:
+    root = wide_graph(200)
+    total = len(topological_order(root))
+    source = draw_graph(root, max_nodes=50).source
+    note = graph_label(source)
+    numbers = [int(n.replace(",", "")) for n in
+               re.findall(r"graph of ([\d,]+) nodes.*?([\d,]+) drawn one by one, ([\d,]+) hidden",
+                          note)[0]]
+    assert numbers[0] == total
+    assert numbers[1] + numbers[2] == total
+    assert numbers[1] == len(records(source))
+
+
+def model_loss() -> tuple[Any, Value]:
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    rng = np.random.default_rng(1)
+    outputs = [model(row) for row in rng.normal(size=(6, 2))]
+    loss = outputs[0]
+    for out in outputs[1:]:
+        loss = loss + out * out
+    loss.backward()
+    return model, loss
+
+
+def test_a_model_graph_collapses_into_module_boxes() -> None:
+    model, loss = model_loss()
+    total = len(topological_order(loss))
+    assert total > 300
+    source = draw_graph(loss, max_nodes=60, names=model).source
+    assert drawn_items(source) <= 60
+    labels = [b["label"] for b in boxes(source).values()]
+    module_boxes = [label for label in labels if label.startswith("module ")]
+    assert module_boxes, labels
+    in_boxes = sum(int(re.search(r": ([\d,]+) nodes", label).group(1).replace(",", ""))
+                   for label in labels)
+    assert in_boxes + len(records(source)) <= total
+    # boxes are wired to what they feed: every box has an edge
+    wired = {a for a, _, _ in edges(source)} | {b for _, b, _ in edges(source)}
+    assert set(boxes(source)) <= wired
+
+
+def test_summary_keeps_highlighted_nodes_visible() -> None:
+    model, loss = model_loss()
+    weight = model.layers[0].neurons[0].w[0]
+    source = draw_graph(loss, max_nodes=60, highlight=[weight], names=model).source
+    assert any(a.get("penwidth") == "3" and "layers.0.neurons.0.w[0]" in a["tooltip"]
+               for a in records(source).values())
+
+
+def test_summary_with_clusters_nests_module_boxes() -> None:
+    _, loss = model_loss()
+    source = draw_graph(loss, max_nodes=80, cluster=True).source
+    assert "subgraph cluster_layers" in source or 'subgraph "cluster_layers' in source
+    assert drawn_items(source) <= 80
