@@ -7,19 +7,18 @@ differences at the node's own inputs:
 
     d out / d x_j  ~  (F(.., x_j + h, ..) - F(.., x_j - h, ..)) / 2h,   h = eps * max(1, |x_j|)
 
-A disagreement is confirmed with a step at least 100 times smaller (and at most
-|x_j| / 1e3) before it is reported:
-a wrong rule disagrees at every step, while a difference that straddles a pole or
-sharp bend (1 / y with |y| < h) recovers.
 Each node is checked on its own, so a wrong rule is reported at the nodes it made
 and nowhere else, however deep the graph. A node passes when
 |analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
-difference, about 2**-52 * |F| / h). Near the edge of a row's domain (``log`` near
-0) the step shrinks to keep both sides inside; a node whose input sits within h of a kink
-(``relu``, ``abs``: see :mod:`autograd_scalar.kinks`) is listed under ``kinks``,
-not as a failure; a node that cannot be checked (its derivative is infinite, or
-it sits at the edge of its domain, or its inputs changed since the forward pass) is
-listed under ``skipped`` with why.
+difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
+before it is reported (:func:`_finer_steps`): a wrong rule disagrees at every step.
+
+Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
+sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
+:mod:`autograd_scalar.kinks`) and disagrees is listed under ``kinks``, not as a
+failure. A node that cannot be checked (its derivative is infinite, it sits at the
+edge of its domain, or its inputs changed since the forward pass) is listed under
+``skipped`` with why.
 """
 
 from __future__ import annotations
@@ -231,22 +230,30 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     if row.arity is None and len(xs) > _VECTOR_FROM:
         differences = _vector_differences(row, xs, eps)
     else:
-        differences = [_difference(row, xs, j, eps) for j in range(len(xs))]
+        differences = [_difference(row, xs, j, _step(xs[j], eps)) for j in range(len(xs))]
     numeric = [d for d, _ in differences]
     wrong = []
     unchecked = ""
     for j, (a, (n, noise)) in enumerate(zip(analytic, differences)):
-        if not math.isfinite(n):
-            unchecked = (f"its forward is not finite or not defined on both sides of input "
-                         f"{j} = {xs[j]:.6g} (the edge of its domain)")
-        elif not math.isfinite(a):
+        if not math.isfinite(a):
             unchecked = f"its derivative for input {j} is {a} (a singular point)"
-        elif abs(a - n) > atol + rtol * abs(n) + noise:
-            n, noise = _difference(row, xs, j, eps, finer=True)
-            if not math.isfinite(n) or abs(a - n) > atol + rtol * abs(n) + noise:
+            continue
+        if math.isfinite(n) and abs(a - n) <= atol + rtol * abs(n) + noise:
+            continue
+        for h in _finer_steps(xs[j], eps):
+            n_finer, noise = _difference(row, xs, j, h)
+            if not math.isfinite(n_finer):
+                continue
+            if not math.isfinite(n) or abs(a - n_finer) <= atol + rtol * abs(n_finer) + noise:
+                n = numeric[j] = n_finer
+            if abs(a - n_finer) <= atol + rtol * abs(n_finer) + noise:
+                break
+        else:
+            if math.isfinite(n):
                 wrong.append(j)
-            elif math.isfinite(n):
-                numeric[j] = n
+            else:
+                unchecked = (f"its forward is not finite or not defined on both sides of "
+                             f"input {j} = {xs[j]:.6g} (the edge of its domain)")
     if wrong:
         return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(wrong), index)
     if unchecked:
@@ -254,29 +261,44 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     return None
 
 
+def _step(x: float, eps: float) -> float:
+    return eps * max(1.0, abs(x))
+
+
+def _finer_steps(x: float, eps: float) -> list[float]:
+    """Steps that confirm a disagreement: 100 times smaller (at most |x| / 1e3), then
+    eps itself (at least 64 units in the last place of x, so that x +- h differ).
+
+    A wrong rule disagrees at every step; a difference that straddles a pole or a
+    sharp bend (1 / y with |y| < h) recovers at the first, and one that spans
+    periods of ``sin`` at x = 1e8 (where h = eps |x|) recovers at the second.
+    """
+    first = _step(x, eps)
+    steps = [min(first / 100, abs(x) * 1e-3) or first / 100]
+    absolute = max(eps, 64 * math.ulp(x))
+    if absolute < steps[0]:
+        steps.append(absolute)
+    return steps
+
+
 def _same(a: float, b: float) -> bool:
     return a == b or (a != a and b != b) or abs(a - b) <= _ROUNDING * max(abs(a), abs(b))
 
 
-def _difference(row: Op, xs: tuple[float, ...], j: int, eps: float,
-                finer: bool = False) -> tuple[float, float]:
-    """d F / d x_j by central differences, and the rounding noise of that difference.
+def _difference(row: Op, xs: tuple[float, ...], j: int, first: float) -> tuple[float, float]:
+    """d F / d x_j by central differences with step ``first``, and its rounding noise.
 
     Near the edge of the row's domain (``log`` at 1e-7) x_j - h may leave it; the
     step then becomes |x_j| / 1e3 or / 1e5, which keeps both sides inside a domain
     bounded at 0, with a truncation error of order (h / x_j)**2. NaN if no step fits.
-    ``finer`` starts from min(h / 100, |x_j| / 1e3), to confirm a disagreement.
     """
-    first = eps * max(1.0, abs(xs[j]))
-    if finer:
-        first = min(first / 100, abs(xs[j]) * 1e-3) or first / 100
     for h in (first, abs(xs[j]) * 1e-3, abs(xs[j]) * 1e-5):
         if not 0 < h <= first:
             continue
         up = _at(row, xs, j, xs[j] + h)
         down = _at(row, xs, j, xs[j] - h)
-        if up is not None and down is not None:
-            step = (xs[j] + h) - (xs[j] - h)
+        step = (xs[j] + h) - (xs[j] - h)
+        if up is not None and down is not None and step > 0:
             return (up - down) / step, _ROUNDING * (abs(up) + abs(down)) / step
     return math.nan, 0.0
 
@@ -309,8 +331,9 @@ def _vector_differences(row: Op, xs: Sequence[float],
             values = np.asarray(row.vector(*moved), dtype=np.float64)
         up, down = values[0::2], values[1::2]
         span = (point[js] + steps[js]) - (point[js] - steps[js])
-        slopes = (up - down) / span
-        noise = _ROUNDING * (np.abs(up) + np.abs(down)) / span
+        with np.errstate(all="ignore"):
+            slopes = (up - down) / span
+            noise = _ROUNDING * (np.abs(up) + np.abs(down)) / span
         result.extend(zip(slopes.tolist(), noise.tolist()))
     return result
 

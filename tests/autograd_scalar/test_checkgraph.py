@@ -1,0 +1,218 @@
+"""check_graph: the one node whose local derivative is wrong, found among thousands."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
+
+
+class BadCube(Function):
+    """x**3 with the power rule misapplied: 3x instead of 3x**2."""
+
+    @staticmethod
+    def forward(x):
+        return x ** 3
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x,)
+
+
+class BadWeightedSum(Function):
+    """sum_i (i + 1) x_i, whose rule forgets the weight of input 40."""
+
+    @staticmethod
+    def forward(*xs):
+        return sum((i + 1) * x for i, x in enumerate(xs))
+
+    @staticmethod
+    def derivatives(*xs_out):
+        n = len(xs_out) - 1
+        return tuple(float(i + 1) if i != 40 else 1.0 for i in range(n))
+
+
+# Ops that keep values bounded, so that a 10,000-node graph stays finite.
+UNARY = [lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: a.sin(),
+         lambda a: (a * a + 1).log(), lambda a: a.softplus() - a.relu(),
+         lambda a: a.tanh().exp().sqrt(), lambda a: a.leaky_relu(0.2) * a.cos()]
+BINARY = [lambda a, b: (a * b).sin(), lambda a, b: (a + b).tanh(), lambda a, b: (a - b) * 0.5,
+          lambda a, b: a / (b * b + 1), lambda a, b: (a.tanh() ** 2 + 1) ** b.tanh()]
+
+
+def random_graph(seed: int, size: int, plant_at: int | None = None):
+    """A random layered graph of about ``size`` nodes over 50 inputs, and the planted node."""
+    rng = random.Random(seed)
+    nodes = [Value(rng.uniform(-1, 1), f"x{i}") for i in range(50)]
+    planted = None
+    while len(nodes) < size:
+        if plant_at is not None and planted is None and len(nodes) >= plant_at:
+            planted = BadCube.apply(nodes[-1])
+            nodes.append(planted)
+            continue
+        a = rng.choice(nodes[-100:])
+        if rng.random() < 0.5:
+            nodes.append(rng.choice(UNARY)(a))
+        else:
+            nodes.append(rng.choice(BINARY)(a, rng.choice(nodes[-100:])))
+    return ag.sum(nodes), planted
+
+
+def test_one_wrong_node_among_ten_thousand_is_pinpointed_in_seconds() -> None:
+    output, planted = random_graph(seed=1, size=10_000, plant_at=6_000)
+    assert len(ag.topological_order(output)) > 10_000
+    start = time.perf_counter()
+    report = check_graph(output)
+    seconds = time.perf_counter() - start
+    assert not report.ok
+    assert [failure.node for failure in report.failures] == [planted]
+    failure = report.failures[0]
+    x = planted.children[0].data
+    assert failure.op == "BadCube" and failure.inputs == (x,) and failure.wrong == (0,)
+    assert failure.analytic == (3 * x,)
+    assert failure.numeric[0] == pytest.approx(3 * x * x, rel=1e-6)
+    assert report.checked > 9_000
+    assert seconds < 10, f"check_graph took {seconds:.1f} s on a 10,000-node graph"
+
+
+@given(st.integers(0, 10_000))
+def test_correct_graphs_pass(seed) -> None:
+    output, _ = random_graph(seed, size=200)
+    report = check_graph(output)
+    assert report.ok, str(report)
+    assert report.failures == [] and report.skipped == []
+
+
+def test_the_report_prints_the_failing_node_as_a_table() -> None:
+    x = Value(1.5, "x")
+    with ag.scope("block"):
+        y = BadCube.apply(x)
+    report = check_graph((y * 2).tanh())
+    text = str(report)
+    lines = text.splitlines()
+    assert lines[0] == ("check_graph: 1 of 3 op nodes have a local derivative that disagrees "
+                        "with finite differences of their forward")
+    assert lines[3].split() == ["node", "op", "scope", "input", "at", "analytic", "numeric",
+                                "abs", "error"]
+    row = lines[4].split()
+    assert row[1:6] == ["BadCube", "block", "0", "1.5", "4.5"]
+    assert float(row[6]) == pytest.approx(3 * 1.5 ** 2, rel=1e-6)
+    assert row[-2:] == ["<--", "wrong"]
+    html = report._repr_html_()
+    assert "<table>" in html and "BadCube" in html and "block" in html
+    assert repr(report) == "<GraphReport ok=False failures=1 checked=3>"
+
+
+def test_an_n_ary_rule_is_checked_input_by_input() -> None:
+    xs = [Value(0.01 * i) for i in range(60)]
+    report = check_graph(BadWeightedSum.apply(*xs) + ag.dot(xs, xs[::-1]))
+    (failure,) = report.failures
+    assert failure.op == "BadWeightedSum" and failure.wrong == (40,)
+    assert failure.analytic[40] == 1.0 and failure.numeric[40] == pytest.approx(41.0)
+
+
+@pytest.mark.parametrize("make", [lambda x: x.relu(), lambda x: x.leaky_relu(0.1),
+                                  lambda x: ag.ops.STEP(x), lambda x: ag.ops.SIGN(x)])
+def test_an_input_at_a_kink_is_listed_as_a_kink_not_a_failure(make) -> None:
+    node = make(Value(0.0))
+    report = check_graph(node * 3)
+    assert report.ok and report.failures == []
+    assert [k.node for k in report.kinks] == [node]
+    assert "kink" in str(report)
+
+
+def test_abs_at_zero_agrees_with_the_symmetric_difference() -> None:
+    report = check_graph(abs(Value(0.0)))
+    assert report.ok and report.kinks == [] and report.checked == 1
+
+
+@pytest.mark.parametrize("x", [5.7e7, -4.6e7, 1e12])
+def test_periodic_ops_far_from_zero_are_checked_at_a_fine_step(x) -> None:
+    report = check_graph(Value(x).sin() + Value(x).cos())
+    assert report.ok and report.kinks == [] and report.skipped == []
+
+
+def test_an_input_beside_a_kink_is_checked_with_a_finer_step() -> None:
+    assert check_graph(Value(3e-7).relu()).kinks == []
+    assert check_graph(Value(2.0) / Value(3e-7)).ok
+
+
+@pytest.mark.parametrize("x", [1e-7, 1e-12, 1e-100])
+def test_near_a_domain_edge_the_step_stays_inside(x) -> None:
+    v = Value(x)
+    report = check_graph(v.log() + v.sqrt() + v ** 1.5 + v ** -0.5)
+    assert report.ok and report.skipped == [] and report.checked == 7
+
+
+def test_at_a_domain_edge_or_singular_point_a_node_is_skipped_with_why() -> None:
+    v = Value(0.0)
+    report = check_graph(v.sqrt() + v ** 1.5)
+    reasons = sorted(s.reason for s in report.skipped)
+    assert report.ok and len(reasons) == 2
+    assert all("edge of its domain" in r or "singular" in r for r in reasons)
+    assert "not checked: #" in str(report)
+
+
+def test_a_graph_whose_inputs_changed_after_the_forward_is_not_misreported() -> None:
+    x = Value(0.5)
+    y = x.tanh() * x
+    x.data = 2.0
+    report = check_graph(y)
+    assert report.ok and len(report.skipped) == 2
+    assert all("changed since the forward pass" in s.reason for s in report.skipped)
+
+
+def test_leaves_and_no_grad_results_have_nothing_to_check() -> None:
+    with no_grad():
+        y = Value(2.0).exp()
+    report = check_graph(y)
+    assert report.ok and report.checked == 0 and isinstance(report, GraphReport)
+
+
+def test_check_graph_changes_no_grad_or_data() -> None:
+    output, _ = random_graph(seed=3, size=300)
+    output.backward()
+    before = [(n.data, n.grad) for n in ag.topological_order(output)]
+    check_graph(output)
+    assert [(n.data, n.grad) for n in ag.topological_order(output)] == before
+
+
+def test_tolerances_decide() -> None:
+    class Slightly(Function):
+        @staticmethod
+        def forward(x):
+            return 2 * x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (2.0 * (1 + 5e-3),)
+
+    y = Slightly.apply(Value(1.0))
+    assert not check_graph(y).ok
+    assert check_graph(y, rtol=1e-2).ok
+    assert check_graph(y, atol=0.02).ok
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"eps": 0.0}, ValueError, r"check_graph: eps must be finite and > 0, got 0.0"),
+    ({"eps": -1e-6}, ValueError, r"eps must be finite and > 0"),
+    ({"atol": math.inf}, ValueError, r"atol must be finite and >= 0"),
+    ({"rtol": -1.0}, ValueError, r"rtol must be finite and >= 0"),
+    ({"rtol": True}, TypeError, r"rtol must be a real number, got bool"),
+    ({"atol": "1e-5"}, TypeError, r"atol must be a real number, got str"),
+])
+def test_bad_tolerances_are_named(kwargs, error, message) -> None:
+    with pytest.raises(error, match=message):
+        check_graph(Value(1.0).exp(), **kwargs)
+
+
+def test_a_non_value_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match=r"check_graph expects a Value, got float"):
+        check_graph(1.0)
