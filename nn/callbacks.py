@@ -150,18 +150,22 @@ class LivePlot(Callback):
 
     def redraw(self, history: History) -> None:
         """Draw the curves now: update the notebook output and write ``path``."""
-        import matplotlib.pyplot as plt
+        from io import BytesIO
 
         from .plot import plot_history
 
         figure = plot_history(history, path=self.path)
         display = notebook_display()
         if display is not None:
+            from IPython.display import Image
+
+            png = BytesIO()
+            figure.savefig(png, format="png")
+            image = Image(data=png.getvalue(), format="png")
             if self.handle is None:
-                self.handle = display(figure, display_id=True)
+                self.handle = display(image, display_id=True)
             else:
-                self.handle.update(figure)
-        plt.close(figure)
+                self.handle.update(image)
         self.redraws += 1
 
 

@@ -43,7 +43,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     shows progress when ``progress`` is True and stderr is a terminal.
     """
     params = _model_parameters(model)
-    X = _inputs(X, "X")
+    X = check_inputs(X, "X")
     loss = losses_module.get(loss)
     width = _output_width(model, X)
     encoded = _encode(loss, y, len(X), width, "y")
@@ -55,7 +55,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
         if not (isinstance(val, (tuple, list)) and len(val) == 2):
             raise ValueError("val must be a pair (X_val, y_val), got "
                              f"{type(val).__name__}")
-        X_val = _inputs(val[0], "X_val")
+        X_val = check_inputs(val[0], "X_val")
         if X_val.shape[1] != X.shape[1]:
             raise ValueError(f"X_val has {X_val.shape[1]} columns but X has {X.shape[1]}")
         validation = (X_val, _encode(loss, val[1], len(X_val), width, "y_val"))
@@ -127,7 +127,7 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
 
     Shape (n,) when the model has one output, (n, k) for k outputs.
     """
-    X = _inputs(X, "X")
+    X = check_inputs(X, "X")
     if compiled:
         from .compiled import compiled_predict
 
@@ -221,7 +221,9 @@ def _model_parameters(model: Any) -> list[Value]:
     return params
 
 
-def _inputs(X: Any, name: str) -> np.ndarray:
+def check_inputs(X: Any, name: str = "X") -> np.ndarray:
+    """``X`` as a float array (n, d); TypeError or ValueError unless numeric, 2-D,
+    non-empty and finite."""
     try:
         array = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as error:

@@ -1,0 +1,285 @@
+"""Pictures of training: decision boundaries, learning curves, confusion matrices and
+Hinton diagrams of weights.
+
+Each function returns a matplotlib ``Figure`` and, given ``path``, also writes it
+there (format from the suffix: .png, .svg, .pdf, ...; written to a temporary file
+first and then moved into place, so a failed save leaves no partial file). The
+figures are made with the object-oriented API on the Agg canvas, outside pyplot's
+list of open figures: they display in a notebook as a cell's result, need no
+display to save, and are freed like any object. matplotlib is the optional extra
+``plots``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from .callbacks import History
+from .metrics import classes_from_outputs
+
+INSTALL_HINT = 'pip install "autograd-scalar[plots]"'
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+"""Class colours: class k is drawn in PALETTE[k % 10]."""
+
+REGION_ALPHA = 0.35
+"""Opacity of the class regions behind the data points in a decision-boundary plot."""
+
+
+def require_matplotlib() -> Any:
+    """Import matplotlib (choosing the Agg backend when there is no display), or raise
+    ImportError saying how to install it."""
+    try:
+        import matplotlib
+    except ImportError as error:
+        raise ImportError(f"plotting needs matplotlib; install it with {INSTALL_HINT}"
+                          ) from error
+    headless = sys.platform.startswith("linux") and not os.environ.get("DISPLAY") \
+        and not os.environ.get("WAYLAND_DISPLAY")
+    if headless and "MPLBACKEND" not in os.environ and "matplotlib.pyplot" not in sys.modules:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot  # in a notebook kernel this registers how figures display
+
+    return matplotlib
+
+
+def new_figure(width: float, height: float) -> Any:
+    """A Figure on an Agg canvas, not registered with pyplot."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> None:
+    """Write ``figure`` to ``path`` atomically (nothing is written if it fails)."""
+    if path is None:
+        return
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    formats = figure.canvas.get_supported_filetypes()
+    if suffix not in formats:
+        raise ValueError(f"cannot save a figure as {path!r}: the suffix must be one of "
+                         f"{sorted('.' + f for f in formats)}")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save a figure as {path!r}: the folder {folder!r} "
+                                "does not exist")
+    handle, temporary = tempfile.mkstemp(suffix="." + suffix, dir=folder)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, format=suffix, dpi=dpi)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+# ---------------------------------------------------------------------------
+# Decision boundary
+# ---------------------------------------------------------------------------
+
+def decision_grid(model: Any, X: np.ndarray, resolution: int, margin: float,
+                  threshold: float, compiled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The class the model predicts at each point of a resolution x resolution grid
+    covering X plus ``margin``: returns (xs, ys, classes[row=y, column=x])."""
+    from .train import predict
+
+    low = X.min(axis=0) - margin
+    high = X.max(axis=0) + margin
+    xs = np.linspace(low[0], high[0], resolution)
+    ys = np.linspace(low[1], high[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    raw = predict(model, np.column_stack([gx.ravel(), gy.ravel()]), compiled=compiled)
+    return xs, ys, classes_from_outputs(raw, threshold).reshape(resolution, resolution)
+
+
+def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = None,
+                           resolution: int = 100, margin: float = 0.5,
+                           threshold: float = 0.0, compiled: bool = False,
+                           title: str = "") -> Any:
+    """The regions where a 2-D classifier predicts each class, with the data on top.
+
+    Class decisions follow :func:`nn.metrics.classes_from_outputs`: one output is
+    thresholded at ``threshold`` (0 suits logits and hinge scores), several take the
+    argmax. Region and point colours are ``PALETTE[class]``.
+    """
+    from .train import check_inputs
+
+    X = check_inputs(X, "X")
+    if X.shape[1] != 2:
+        raise ValueError(f"a decision boundary needs 2-D inputs, got X with {X.shape[1]} "
+                         "columns")
+    labels = np.asarray(y)
+    if labels.shape != (len(X),) or labels.dtype.kind not in "iu" or (labels < 0).any():
+        raise ValueError(f"y must hold one class index >= 0 per row of X ({len(X)}), "
+                         f"got shape {labels.shape} and dtype {labels.dtype}")
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    xs, ys, classes = decision_grid(model, X, resolution, float(margin), threshold, compiled)
+    count = int(max(classes.max(), labels.max())) + 1
+    from matplotlib.colors import ListedColormap
+
+    colours = ListedColormap([PALETTE[k % len(PALETTE)] for k in range(count)])
+    figure = new_figure(5, 5)
+    ax = figure.add_subplot()
+    step = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
+    ax.imshow(classes, origin="lower", cmap=colours, vmin=-0.5, vmax=count - 0.5,
+              alpha=REGION_ALPHA, interpolation="nearest", aspect="auto",
+              extent=(xs[0] - step[0], xs[-1] + step[0], ys[0] - step[1], ys[-1] + step[1]))
+    ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=colours, vmin=-0.5, vmax=count - 0.5,
+               s=25, edgecolors="black", linewidths=0.5)
+    ax.set_xlabel("x[0]")
+    ax.set_ylabel("x[1]")
+    ax.set_title(title or "decision boundary")
+    save(figure, path)
+    return figure
+
+
+# ---------------------------------------------------------------------------
+# Learning curves
+# ---------------------------------------------------------------------------
+
+def plot_history(history: History, *, path: str | None = None, title: str = "") -> Any:
+    """Loss (and, for classification, accuracy) per epoch, training and validation."""
+    if not isinstance(history, History):
+        raise TypeError(f"plot_history needs the History that fit returns, got "
+                        f"{type(history).__name__}")
+    panels = [("loss", "val_loss")]
+    if "accuracy" in history.metrics:
+        panels.append(("accuracy", "val_accuracy"))
+    figure = new_figure(5 * len(panels), 3.5)
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    for ax, (train, validation) in zip(axes, panels):
+        epochs = np.arange(1, history.epochs + 1)
+        ax.plot(epochs, getattr(history, train), label="training", color=PALETTE[0])
+        if getattr(history, validation):
+            ax.plot(epochs, getattr(history, validation), label="validation", color=PALETTE[1])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(train)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        figure.suptitle(title)
+    save(figure, path)
+    return figure
+
+
+# ---------------------------------------------------------------------------
+# Confusion matrix
+# ---------------------------------------------------------------------------
+
+def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
+                          path: str | None = None, title: str = "") -> Any:
+    """A confusion matrix (rows: true class, columns: predicted) as a grid of counts,
+    darker for more."""
+    counts = np.asarray(matrix)
+    if (counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0
+            or counts.dtype.kind not in "iu" or (counts < 0).any()):
+        raise ValueError("matrix must be a square array of counts >= 0 (see "
+                         f"nn.confusion_matrix), got shape {counts.shape}, dtype {counts.dtype}")
+    k = counts.shape[0]
+    names = [str(i) for i in range(k)] if labels is None else [str(n) for n in labels]
+    if len(names) != k:
+        raise ValueError(f"labels has {len(names)} names for {k} classes")
+    figure = new_figure(1.5 + 0.6 * k, 1.2 + 0.6 * k)
+    ax = figure.add_subplot()
+    image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
+    for (i, j), count in np.ndenumerate(counts):
+        dark = count > 0.6 * counts.max()
+        ax.text(j, i, str(count), ha="center", va="center",
+                color="white" if dark else "black")
+    ax.set_xticks(range(k), names)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title or "confusion matrix")
+    figure.colorbar(image, ax=ax, shrink=0.8)
+    save(figure, path)
+    return figure
+
+
+# ---------------------------------------------------------------------------
+# Hinton diagram
+# ---------------------------------------------------------------------------
+
+NEURON_WEIGHT = re.compile(r"^(?:(?P<layer>.+)\.)?neurons\.(?P<neuron>\d+)\.w\[(?P<input>\d+)\]$")
+
+
+def layer_weights(model: Any) -> dict[str, np.ndarray]:
+    """Each layer's weight matrix W[neuron, input], keyed by the layer's name, read from
+    parameter names of the form ``<layer>.neurons.<j>.w[<i>]``."""
+    entries: dict[str, dict[tuple[int, int], float]] = {}
+    for name, p in model.named_parameters():
+        match = NEURON_WEIGHT.match(name)
+        if match:
+            layer = match["layer"] or "layer"
+            entries.setdefault(layer, {})[(int(match["neuron"]), int(match["input"]))] = p.data
+    matrices = {}
+    for layer, cells in entries.items():
+        shape = tuple(max(index[axis] for index in cells) + 1 for axis in (0, 1))
+        matrix = np.zeros(shape)
+        for index, value in cells.items():
+            matrix[index] = value
+        matrices[layer] = matrix
+    return matrices
+
+
+def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | None = None,
+                title: str = "") -> Any:
+    """Weights as a Hinton diagram: one square per weight, its area proportional to
+    |w| / max_weight, white for positive and black for negative, on grey.
+
+    ``weights`` is a 2-D array (rows: neurons, columns: inputs) or a model whose
+    layers of neurons each get a panel. ``max_weight`` defaults to the largest |w|.
+    """
+    if hasattr(weights, "named_parameters"):
+        panels = layer_weights(weights)
+        if not panels:
+            raise ValueError("the model has no layers of neurons (parameters named "
+                             "'<layer>.neurons.<j>.w[<i>]') to draw")
+    else:
+        matrix = np.asarray(weights, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.size == 0 or not np.isfinite(matrix).all():
+            raise ValueError("weights must be a model or a non-empty finite 2-D array, got "
+                             f"shape {matrix.shape}")
+        panels = {"weights": matrix}
+    largest = max(float(np.abs(m).max()) for m in panels.values())
+    if max_weight is None:
+        max_weight = largest if largest > 0 else 1.0
+    elif not (isinstance(max_weight, (int, float)) and max_weight > 0):
+        raise ValueError(f"max_weight must be a number > 0, got {max_weight!r}")
+    from matplotlib.patches import Rectangle
+
+    widths = [m.shape[1] + 1 for m in panels.values()]
+    height = max(m.shape[0] for m in panels.values())
+    figure = new_figure(min(2 + 0.3 * sum(widths), 30), min(1.5 + 0.3 * height, 30))
+    axes = figure.subplots(1, len(panels), squeeze=False, width_ratios=widths)[0]
+    for ax, (name, matrix) in zip(axes, panels.items()):
+        ax.set_facecolor("grey")
+        ax.set_aspect("equal")
+        for (row, column), w in np.ndenumerate(matrix):
+            side = min(np.sqrt(abs(w) / max_weight), 1.0)
+            ax.add_patch(Rectangle((column - side / 2, row - side / 2), side, side,
+                                   facecolor="white" if w > 0 else "black", edgecolor="none"))
+        ax.set_xlim(-0.5, matrix.shape[1] - 0.5)
+        ax.set_ylim(matrix.shape[0] - 0.5, -0.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel(f"inputs ({matrix.shape[1]})")
+        ax.set_ylabel(f"neurons ({matrix.shape[0]})")
+        ax.set_title(name)
+    if title:
+        figure.suptitle(title)
+    save(figure, path)
+    return figure
