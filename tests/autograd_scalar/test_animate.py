@@ -1,0 +1,196 @@
+"""animate_backward: the steps are backprop's own, the page works in a real browser, GIFs."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from autograd_scalar import GraphvizNotFound, Value, animate_backward, topological_order
+from autograd_scalar.animate import CURRENT, backward_steps, frame_overlays
+from autograd_scalar.graph import Options
+from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def values() -> dict[str, Value]:
+    return neuron()
+
+
+def test_steps_give_each_node_its_gradient_after_all_its_users(values: dict[str, Value]) -> None:
+    steps = backward_steps(values["o"])
+    assert steps[0].node is values["o"]
+    assert {s.node for s in steps} == set(topological_order(values["o"]))
+    done: set[Value] = set()
+    for step in steps:
+        assert {user for user, _, _ in step.sources} <= done
+        assert step.grad == pytest.approx(sum(local * up for _, local, up in step.sources)
+                                          if step.sources else 1.0)
+        done.add(step.node)
+    expected = expected_neuron_grads()
+    for step in steps:
+        if step.node.label in expected:
+            assert step.grad == pytest.approx(expected[step.node.label], abs=1e-12)
+
+
+def test_a_node_used_twice_sums_both_uses() -> None:
+    x = Value(3.0, "x")
+    y = x * x + x
+    y.label = "y"
+    step = next(s for s in backward_steps(y) if s.node is x)
+    assert len(step.sources) == 3  # twice in x * x, once in + x
+    assert step.grad == pytest.approx(2 * 3.0 + 1)
+
+
+def test_frames_mark_the_current_node_and_show_only_known_gradients(
+        values: dict[str, Value]) -> None:
+    steps = backward_steps(values["o"])
+    overlays = frame_overlays(steps, Options())
+    assert len(overlays) == len(steps)
+    for k, (step, overlay) in enumerate(zip(steps, overlays)):
+        assert overlay.node_attrs[step.node] == CURRENT
+        assert overlay.grads is not None
+        assert set(overlay.grads) == {s.node for s in steps[:k + 1]}
+        assert overlay.caption.startswith(f"Step {k} of {len(steps) - 1}")
+
+
+def test_animation_changes_no_gradient(values: dict[str, Value], tmp_path: Path) -> None:
+    animate_backward(values["o"], tmp_path / "a.html")
+    assert all(v.grad == 0.0 for v in topological_order(values["o"]))
+
+
+def frames_of(page: str) -> list[str]:
+    return re.findall(r'<div class="frame" data-caption="([^"]*)"', page)
+
+
+def test_html_is_self_contained_with_one_frame_per_step(values: dict[str, Value],
+                                                        tmp_path: Path) -> None:
+    page = animate_backward(values["o"], tmp_path / "a.html").read_text()
+    captions = [html.unescape(c) for c in frames_of(page)]
+    assert len(captions) == len(topological_order(values["o"]))
+    assert captions[0] == "Step 0 of 9: the output o is seeded with grad 1"
+    assert any(c.startswith("Step 1 of 9: n receives grad 0.5 = d(o)/d(n) 0.5 × 1")
+               for c in captions)
+    assert page.count("<svg") == len(captions)
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)=', page)
+    assert "@import" not in page and "url(http" not in page
+
+
+def test_html_works_without_dot(values: dict[str, Value], tmp_path: Path,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    page = animate_backward(values["o"], tmp_path / "a.html").read_text()
+    assert len(frames_of(page)) == 10
+
+
+STEPPER = """
+<script>
+(function () {
+  var log = [];
+  function state() {
+    var frames = Array.prototype.slice.call(document.querySelectorAll(".frame"));
+    return {frame: document.body.getAttribute("data-frame"),
+            visible: frames.map(function (f, i) { return f.hidden ? -1 : i; })
+                           .filter(function (i) { return i >= 0; }),
+            slider: document.getElementById("slider").value,
+            counter: document.getElementById("counter").textContent,
+            caption: document.getElementById("caption").textContent,
+            play: document.getElementById("play").textContent};
+  }
+  function click(id) { document.getElementById(id).click(); log.push(state()); }
+  log.push(state());
+  for (var i = 0; i < 12; i++) { click("next"); }
+  click("prev");
+  click("prev");
+  var slider = document.getElementById("slider");
+  slider.value = "4";
+  slider.dispatchEvent(new Event("input"));
+  log.push(state());
+  slider.value = "0";
+  slider.dispatchEvent(new Event("input"));
+  click("play");
+  setTimeout(function () {
+    log.push(state());
+    var out = document.createElement("pre");
+    out.id = "test-log";
+    out.textContent = JSON.stringify(log);
+    document.body.appendChild(out);
+  }, 3000);
+})();
+</script>
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
+def test_the_page_steps_through_its_frames_in_a_headless_browser(
+        values: dict[str, Value], tmp_path: Path) -> None:
+    page = animate_backward(values["o"], tmp_path / "a.html", seconds_per_step=0.1).read_text()
+    captions = [html.unescape(c) for c in frames_of(page)]
+    last = len(captions) - 1
+    driven = tmp_path / "driven.html"
+    driven.write_text(page.replace("</body>", STEPPER + "</body>"))
+    done = subprocess.run(
+        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=10000", "--dump-dom", driven.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r'<pre id="test-log">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"no log in the page; chromium said: {done.stderr[-2000:]}"
+    log = json.loads(html.unescape(found.group(1)))
+    frames = [int(s["frame"]) for s in log]
+    # 12 x next (the last 3 stay at the end), 2 x prev, slider to 4, play from 0 to the end
+    expected = [0, *range(1, last + 1), last, last, last, last - 1, last - 2, 4, 0, last]
+    assert frames == expected
+    for state in log:
+        k = int(state["frame"])
+        assert state["visible"] == [k]
+        assert state["slider"] == str(k)
+        assert state["counter"] == f"step {k} of {last}"
+        assert state["caption"] == captions[k]
+    assert log[-2]["play"] == "Pause" and log[-1]["play"] == "Play"
+
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+@needs_dot
+def test_gif_has_one_frame_per_step(values: dict[str, Value], tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = animate_backward(values["o"], tmp_path / "a.gif", seconds_per_step=0.5)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF"
+        assert gif.n_frames == len(topological_order(values["o"]))
+        assert gif.info["duration"] == 500
+
+
+def test_gif_without_dot_is_a_clear_error(values: dict[str, Value], tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(GraphvizNotFound, match="apt-get install graphviz"):
+        animate_backward(values["o"], tmp_path / "a.gif")
+    assert not (tmp_path / "a.gif").exists()
+
+
+@pytest.mark.parametrize(("kwargs", "name", "error", "words"), [
+    ({}, "a.mp4", ValueError, "expected a file name ending in .html or .gif"),
+    ({"max_nodes": 5}, "a.html", ValueError, "more than max_nodes=5 nodes"),
+    ({"seconds_per_step": 0}, "a.html", ValueError, "seconds_per_step must be a number"),
+    ({"rankdir": "sideways"}, "a.html", ValueError, "rankdir"),
+    ({}, "nowhere/a.html", FileNotFoundError, "does not exist"),
+])
+def test_bad_arguments_are_clear_errors_and_write_nothing(
+        values: dict[str, Value], tmp_path: Path, kwargs: dict[str, object], name: str,
+        error: type[Exception], words: str) -> None:
+    with pytest.raises(error, match=words):
+        animate_backward(values["o"], tmp_path / name, **kwargs)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
