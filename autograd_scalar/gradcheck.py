@@ -211,7 +211,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
 
 
 def _name(f: Callable[..., Any]) -> str:
-    return getattr(f, "__qualname__", None) or type(f).__name__
+    return getattr(f, "__name__", None) or type(f).__name__
 
 
 def _verdict(report: CheckReport, out: Value, raise_exception: bool, order: int) -> bool:

@@ -1,0 +1,251 @@
+"""gradcheck and gradgradcheck: catching wrong derivatives and saying where they are."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import (
+    Function,
+    GradcheckError,
+    Value,
+    gradcheck,
+    gradgradcheck,
+    no_grad,
+    ops,
+)
+
+
+class BadCube(Function):
+    """x**3 with the power rule misapplied: 3x instead of 3x**2."""
+
+    @staticmethod
+    def forward(x):
+        return x ** 3
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x,)
+
+
+class MathSin(Function):
+    """sin with a rule that is right on floats but leaves the graph (math.cos)."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (math.cos(x),)
+
+
+class TableSin(Function):
+    """The same rule written with a table row, so it differentiates again."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (ops.COS(x),)
+
+
+def planted(x, y):
+    return (BadCube.apply(x) * y).tanh() + y.exp()
+
+
+def smooth(x, y, z):
+    return (x * y).sin() * z.exp() + (x * x + y * y + 1).log() / (z * z + 1) + TableSin.apply(z)
+
+
+reals = st.floats(-2, 2, allow_nan=False)
+
+
+@given(reals, reals, reals)
+def test_correct_derivatives_pass_at_random_points(a, b, c) -> None:
+    assert gradcheck(smooth, [a, b, c]) is True
+    assert gradgradcheck(smooth, [a, b, c]) is True
+
+
+def _error(call) -> GradcheckError:
+    with pytest.raises(GradcheckError) as caught:
+        call()
+    return caught.value
+
+
+def test_a_wrong_rule_is_caught_and_its_node_named() -> None:
+    error = _error(lambda: gradcheck(planted, [Value(0.7, "x"), Value(-0.3, "y")]))
+    assert isinstance(error, AssertionError)
+    x, y = 0.7, -0.3
+    sech2 = 1 - math.tanh(x ** 3 * y) ** 2
+    right_dx, wrong_dx = sech2 * 3 * x * x * y, sech2 * 3 * x * y
+    right_dy = sech2 * x ** 3 + math.exp(y)
+    dx, dy = error.report.entries
+    assert (dx.name, dy.name) == ("d/dx", "d/dy")
+    assert dx.analytic == pytest.approx(wrong_dx, rel=1e-12)
+    assert dx.numeric == pytest.approx(right_dx, rel=1e-7) and not dx.ok and not dx.kink
+    assert dy.analytic == pytest.approx(right_dy) and dy.ok
+    assert dx.abs_error == pytest.approx(abs(wrong_dx - right_dx), rel=1e-6)
+    assert dx.rel_error == pytest.approx(abs(wrong_dx - right_dx) / abs(right_dx), rel=1e-6)
+    lines = str(error).splitlines()
+    assert lines[0] == "gradcheck of planted at (x=0.7, y=-0.3): 1 of 2 derivatives disagree"
+    assert lines[3].split() == ["derivative", "analytic", "numeric", "abs", "error", "rel",
+                                "error"]
+    assert lines[4].split()[0] == "d/dx" and lines[4].endswith("<-- wrong")
+    assert float(lines[4].split()[1]) == pytest.approx(wrong_dx, rel=1e-7)
+    assert float(lines[4].split()[2]) == pytest.approx(right_dx, rel=1e-7)
+    assert lines[5].split()[0] == "d/dy" and "<--" not in lines[5]
+    where = lines[lines.index("where:") + 1:]
+    assert where[0].startswith("check_graph: 1 of 5 op nodes have a local derivative")
+    bad_row = next(line for line in where if "BadCube" in line)
+    assert bad_row.split()[3:6] == ["0", "0.7", f"{3 * 0.7:.8g}"] and "<-- wrong" in bad_row
+
+
+def test_raise_exception_false_returns_false() -> None:
+    assert gradcheck(planted, [0.7, -0.3], raise_exception=False) is False
+    assert gradgradcheck(lambda x: MathSin.apply(x) * x, [0.3], raise_exception=False) is False
+
+
+def test_no_grad_of_the_callers_values_changes() -> None:
+    w = Value(1.5, "w")
+    x = Value(0.4, "x")
+    w.grad, x.grad = 0.25, -3.0
+
+    def f(v):
+        return (v * w).tanh() * BadCube.apply(w)
+
+    assert gradcheck(f, [x]) is True
+    assert gradgradcheck(f, [x]) is True
+    _error(lambda: gradcheck(lambda v: BadCube.apply(v) * w, [x]))
+    assert (w.grad, x.grad) == (0.25, -3.0)
+
+
+def test_the_gradient_lost_outside_the_graph_is_explained() -> None:
+    error = _error(lambda: gradcheck(lambda x: Value(x.data ** 2) + x, [1.5]))
+    (entry,) = error.report.entries
+    assert entry.analytic == 1.0 and entry.numeric == pytest.approx(4.0)
+    assert "the gradient is lost outside the graph: does f use .data" in str(error)
+
+
+@pytest.mark.parametrize(("f", "point", "op"), [
+    (lambda x: x.relu() * 3, [0.0], "relu"),
+    (lambda x: x.leaky_relu(0.1) + x, [0.0], "leaky_relu(0.1)"),
+    (lambda x: ops.STEP(x) + x, [0.0], "step"),
+    (lambda x: (x * 1000).relu(), [1e-7], "relu"),
+    (lambda x: abs(x - 2e-7) * 2, [0.0], "abs"),
+])
+def test_an_input_at_a_kink_is_reported_as_a_kink(f, point, op) -> None:
+    error = _error(lambda: gradcheck(f, point))
+    (entry,) = error.report.entries
+    assert entry.kink.startswith(f"at a kink: {op} node #")
+    assert str(error).splitlines()[4].endswith("<-- kink")
+    assert "cannot be checked there: move the point" in str(error)
+    assert "where:" not in str(error)
+
+
+def test_a_kink_that_does_not_depend_on_the_failing_input_is_not_blamed() -> None:
+    error = _error(lambda: gradcheck(lambda x, y: BadCube.apply(x) + y.relu(), [0.5, 0.0]))
+    dx, dy = error.report.entries
+    assert not dx.ok and dx.kink == ""
+    assert not dy.ok and dy.kink.startswith("at a kink: relu node")
+    assert "BadCube" in str(error)
+
+
+def test_second_derivatives_of_a_rule_that_leaves_the_graph_are_caught() -> None:
+    error = _error(lambda: gradgradcheck(lambda x: MathSin.apply(x) * x, [0.3]))
+    (entry,) = error.report.entries
+    x = 0.3
+    assert entry.name == "d2/dx[0]dx[0]"
+    assert entry.numeric == pytest.approx(2 * math.cos(x) - x * math.sin(x), rel=1e-6)
+    assert entry.analytic == pytest.approx(2 * math.cos(x), rel=1e-12)
+    assert "MathSin node #1: d(partial 0)/d(input 0) is 0 by grad" in str(error)
+    assert gradcheck(lambda x: MathSin.apply(x) * x, [0.3])
+    assert gradgradcheck(lambda x: TableSin.apply(x) * x, [0.3])
+
+
+def test_gradgradcheck_reports_every_entry_of_the_hessian() -> None:
+    class Product(Function):
+        """x * y whose rule for y, float(x), is a constant to create_graph."""
+
+        @staticmethod
+        def forward(x, y):
+            return x * y
+
+        @staticmethod
+        def derivatives(x, y, out):
+            return (y, float(x))
+
+    error = _error(lambda: gradgradcheck(lambda x, y: Product.apply(x, y), [1.5, 2.0]))
+    names = [e.name for e in error.report.entries]
+    assert names == ["d2/dx[0]dx[0]", "d2/dx[0]dx[1]", "d2/dx[1]dx[0]", "d2/dx[1]dx[1]"]
+    assert [e.ok for e in error.report.entries] == [True, True, False, True]
+    assert [e.analytic for e in error.report.entries] == [0.0, 1.0, 0.0, 0.0]
+    assert error.report.entries[2].numeric == pytest.approx(1.0, rel=1e-8)
+    assert "Product node #2: d(partial 1)/d(input 0) is 0 by grad" in str(error)
+
+
+def test_gradgradcheck_kink() -> None:
+    error = _error(lambda: gradgradcheck(lambda x: x.relu() ** 2, [0.0]))
+    assert error.report.entries[0].kink.startswith("at a kink: relu")
+
+
+def test_tolerances_decide() -> None:
+    class Slightly(Function):
+        @staticmethod
+        def forward(x):
+            return 2 * x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (2.0 * (1 + 5e-3),)
+
+    assert not gradcheck(Slightly.apply, [1.0], raise_exception=False)
+    assert gradcheck(Slightly.apply, [1.0], rtol=1e-2)
+    assert gradcheck(Slightly.apply, [1.0], atol=0.011, rtol=0.0)
+
+
+def test_many_inputs_show_only_the_failing_rows() -> None:
+    def f(*xs):
+        return ag.sum(xs[:7]) + BadCube.apply(xs[7]) + ag.sum(xs[8:])
+
+    error = _error(lambda: gradcheck(f, [0.1 * i for i in range(30)]))
+    text = str(error)
+    assert "1 of 30 derivatives disagree" in text and "(29 agreeing entries not shown)" in text
+    assert "d/dx[7]" in text and "d/dx[6] " not in text
+
+
+@pytest.mark.parametrize(("call", "error", "message"), [
+    (lambda: gradcheck(3, [1.0]), TypeError, r"gradcheck: f must be a function of Values"),
+    (lambda: gradcheck(ag.exp, 1.0), TypeError, r"the point must be a sequence"),
+    (lambda: gradcheck(ag.exp, []), ValueError, r"gradcheck: the point is empty"),
+    (lambda: gradcheck(ag.exp, "1"), TypeError, r"the point must be a sequence"),
+    (lambda: gradcheck(ag.exp, [None]), TypeError, r"input 0 must be a real number"),
+    (lambda: gradcheck(ag.exp, [math.inf]), ValueError, r"input 0 is inf; expected a finite"),
+    (lambda: gradcheck(ag.exp, [1.0], eps=0), ValueError, r"eps must be finite and > 0"),
+    (lambda: gradcheck(ag.exp, [1.0], atol=-1), ValueError, r"atol must be finite and >= 0"),
+    (lambda: gradcheck(ag.exp, [1.0], rtol=math.nan), ValueError, r"rtol must be finite"),
+    (lambda: gradgradcheck(ag.exp, [1.0], eps="1"), TypeError, r"eps must be a real number"),
+    (lambda: gradcheck(lambda x: [x, x], [1.0]), TypeError,
+     r"gradcheck: f must return a Value .*use jacobian"),
+    (lambda: gradcheck(lambda x: "x", [1.0]), TypeError, r"f must return a Value"),
+    (lambda: gradcheck(lambda x: x.log(), [1e-7]), ValueError,
+     r"gradcheck: f failed at x\[0\] - eps: log: expected x > 0"),
+    (lambda: gradgradcheck(lambda x: x.log(), [0.0]), ValueError,
+     r"gradgradcheck: f failed: log: expected x > 0"),
+    (lambda: gradcheck(lambda x: (x * 1000).exp(), [1.0]), ValueError,
+     r"gradcheck: f is inf; expected a finite value"),
+])
+def test_bad_arguments_are_named(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_no_grad_is_an_error() -> None:
+    with no_grad(), pytest.raises(RuntimeError, match=r"gradcheck needs gradient tracking"):
+        gradcheck(ag.exp, [1.0])
