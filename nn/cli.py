@@ -244,4 +244,22 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _run_gradcheck(args: argparse.Namespace) -> int:
-    raise CommandFailed("gradcheck is not available yet")
+    from autograd_scalar import GradcheckError, gradcheck
+
+    formula = parse_formula(args.formula)
+    _, leaves = formula.build(parse_point(args.at))
+    if not leaves:
+        raise UsageError(f"{formula.text!r} has no variables, so there is no gradient to check")
+
+    def f(*inputs: Any) -> Any:
+        return formula(*inputs)
+
+    f.__name__ = f.__qualname__ = f"f = {formula.text}"
+    try:
+        gradcheck(f, list(leaves.values()), eps=args.eps, atol=args.atol, rtol=args.rtol)
+    except GradcheckError as mismatch:
+        print(mismatch.report)
+        return EXIT_FAILED
+    print(f"gradcheck of f = {formula.text}: all {len(leaves)} derivatives agree with central "
+          f"differences (eps={args.eps:g}, atol={args.atol:g}, rtol={args.rtol:g})")
+    return EXIT_OK

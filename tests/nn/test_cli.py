@@ -90,6 +90,48 @@ def test_python_dash_m_nn_is_the_same_command(tmp_path):
 
 
 # ---------------------------------------------------------------------------
+# gradcheck
+# ---------------------------------------------------------------------------
+
+def test_gradcheck_agrees_on_a_smooth_formula(capsys):
+    status, out, err = run(capsys, "gradcheck", "x * sin(y) / y", "--at", "x=1.5,y=0.3")
+    assert (status, err) == (0, "")
+    assert "all 2 derivatives agree" in out
+
+
+def test_gradcheck_at_a_kink_prints_the_table_and_exits_1(capsys):
+    status, out, err = run(capsys, "gradcheck", "relu(x) + abs(y - 1) + y", "--at", "x=0,y=3")
+    assert (status, err) == (1, "")
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.strip().startswith("d/d")}
+    # backward takes relu'(0) = 0; the central difference straddles the kink and gives 1/2
+    assert float(rows["d/dx"][1]) == 0.0 and float(rows["d/dx"][2]) == pytest.approx(0.5)
+    assert "kink" in rows["d/dx"][-1]
+    # d/dy of |y - 1| + y at y = 3 is 2, and it agrees
+    assert float(rows["d/dy"][1]) == 2.0 and float(rows["d/dy"][2]) == pytest.approx(2.0)
+    assert "relu" in out
+
+
+def test_gradcheck_tolerances_decide(capsys):
+    # the central difference of exp at 1 with eps = 0.1 is e * sinh(0.1) / 0.1, 0.17% above e
+    argv = ["gradcheck", "exp(x)", "--at", "x=1", "--eps", "0.1", "--atol", "0"]
+    assert run(capsys, *argv, "--rtol", "0.01")[0] == 0
+    status, out, _ = run(capsys, *argv, "--rtol", "0.001")
+    assert status == 1
+    numeric = math.e * math.sinh(0.1) / 0.1
+    assert f"{numeric:.8g}" in out
+
+
+def test_gradcheck_needs_a_variable_and_a_point_inside_the_domain(capsys):
+    status, _, err = run(capsys, "gradcheck", "exp(1) + 2")
+    assert status == 2
+    assert_one_line_error(err, "no variables")
+    status, _, err = run(capsys, "gradcheck", "log(x)", "--at", "x=1e-7")
+    assert status == 2
+    assert_one_line_error(err, "log: expected x > 0", "domain")
+
+
+# ---------------------------------------------------------------------------
 # errors: one line on stderr, never a traceback, status 2 for a bad command line
 # ---------------------------------------------------------------------------
 
@@ -108,7 +150,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("formula", "problem"), HOSTILE, ids=[h[1] for h in HOSTILE])
-@pytest.mark.parametrize("command", ["graph"])
+@pytest.mark.parametrize("command", ["graph", "gradcheck"])
 def test_hostile_formulas_are_refused_in_one_line(capsys, tmp_path, command, formula, problem):
     target = tmp_path / "g.svg"
     argv = [command, formula, "--at", "x=1"]
@@ -155,7 +197,7 @@ def test_an_unwritable_output_is_status_1_in_one_line(capsys, tmp_path):
     assert_one_line_error(err, "missing")
 
 
-@pytest.mark.parametrize("command", ["graph"])
+@pytest.mark.parametrize("command", ["graph", "gradcheck"])
 def test_every_subcommand_has_help_with_examples(capsys, command):
     status, out, _ = run(capsys, command, "--help")
     assert status == 0
