@@ -10,7 +10,15 @@ from types import SimpleNamespace
 import pytest
 
 import nn
-from autograd_scalar import GraphDrawing, Value, draw_graph, ops, topological_order
+from autograd_scalar import (
+    Function,
+    GraphDrawing,
+    Value,
+    check_graph,
+    draw_graph,
+    ops,
+    topological_order,
+)
 from tests.autograd_scalar.graph_dot import (
     W1_BIAS,
     attributes,
@@ -136,6 +144,29 @@ def test_highlight_accepts_a_check_graph_report(trained: dict[str, Value]) -> No
     source = draw_graph(trained["o"], highlight=report).source
     assert by_label(source, "o")["penwidth"] == "3"
     assert sum(a.get("penwidth") == "3" for a in records(source).values()) == 1
+
+
+class SwappedSoftsign(Function):
+    """x / (1 + |x|) with a wrong rule: 1 / (1 + |x|) instead of 1 / (1 + |x|)**2."""
+
+    @staticmethod
+    def forward(x):  # type: ignore[no-untyped-def]
+        return x / (1 + abs(x))
+
+    @staticmethod
+    def derivatives(x, out):  # type: ignore[no-untyped-def]
+        return (1 / (1 + abs(x)),)
+
+
+def test_highlight_marks_the_node_a_real_check_graph_report_blames() -> None:
+    x, w = Value(0.7, "x"), Value(-1.3, "w")
+    bad = SwappedSoftsign.apply(x * w)
+    out = (bad + w).tanh()
+    report = check_graph(out)
+    assert [f.node for f in report.failures] == [bad]
+    source = draw_graph(out, highlight=report, compact=True).source
+    marked = [a for a in records(source).values() if a.get("penwidth") == "3"]
+    assert len(marked) == 1 and record_fields(marked[0])[0] == "SwappedSoftsign"
 
 
 def luminance(colour: str) -> float:
