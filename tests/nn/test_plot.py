@@ -1,0 +1,211 @@
+"""Plots: files are written whole, and the pictures show the data they were given."""
+
+from __future__ import annotations
+
+import builtins
+import os
+import re
+
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgb
+
+import nn
+from nn import plot
+from nn.callbacks import History, LivePlot
+
+
+def linear_neuron(w0, w1, b=0.0):
+    neuron = nn.Neuron(2, activation="linear")
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = w0, w1, b
+    return neuron
+
+
+def pixels(figure):
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[..., :3] / 255.0
+
+
+def colour_at(figure, ax, x, y):
+    image = pixels(figure)
+    column, row = ax.transData.transform((x, y))
+    return image[image.shape[0] - round(float(row)), round(float(column))]
+
+
+def region_colour(k):
+    alpha = plot.REGION_ALPHA
+    return alpha * np.array(to_rgb(plot.PALETTE[k])) + (1 - alpha) * np.ones(3)
+
+
+# -- decision boundary ----------------------------------------------------------------
+
+def test_decision_boundary_colours_each_side_by_the_predicted_class(tmp_path):
+    # output = x[0] - x[1]: class 1 below the diagonal y = x, class 0 above it
+    model = linear_neuron(1.0, -1.0)
+    X = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
+    y = np.array([0, 0, 0, 1])
+    path = tmp_path / "boundary.png"
+    figure = plot.plot_decision_boundary(model, X, y, path=path, resolution=40)
+    ax = figure.axes[0]
+    for point, k in [((0.8, -0.4), 1), ((-0.4, 0.8), 0), ((1.3, 0.2), 1), ((-1.3, -0.2), 0)]:
+        assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
+    faces = ax.collections[0].get_facecolors()[:, :3]
+    assert np.allclose(faces, [to_rgb(plot.PALETTE[k]) for k in y], atol=1e-3)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_decision_boundary_of_several_outputs_takes_the_argmax():
+    layer = nn.Layer(2, 3, activation="linear")
+    for j, (w0, w1) in enumerate([(-1.0, 0.0), (1.0, 0.0), (0.0, 1.5)]):
+        layer.neurons[j].w[0].data, layer.neurons[j].w[1].data = w0, w1
+    X = np.array([[-2.0, -2.0], [2.0, 2.0]])
+    figure = plot.plot_decision_boundary(layer, X, np.array([0, 2]), resolution=30, margin=0.0)
+    ax = figure.axes[0]
+    for point, k in [((-1.5, -1.0), 0), ((1.5, -1.0), 1), ((0.0, 1.5), 2)]:
+        assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
+
+
+@pytest.mark.parametrize("X, y, options, message", [
+    (np.zeros((3, 3)), [0, 1, 0], {}, "needs 2-D inputs"),
+    (np.zeros((3, 2)), [0, 1], {}, "one class index >= 0 per row of X (3)"),
+    (np.zeros((3, 2)), [0.5, 1, 0], {}, "one class index"),
+    (np.zeros((3, 2)), [0, 1, 0], {"resolution": 1}, "resolution must be an int >= 2"),
+])
+def test_decision_boundary_rejects_bad_inputs(X, y, options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        plot.plot_decision_boundary(linear_neuron(1, 0), X, np.asarray(y), **options)
+
+
+# -- learning curves ------------------------------------------------------------------
+
+def test_history_curves_show_the_recorded_numbers(tmp_path):
+    history = History(metrics=("loss", "accuracy", "val_loss", "val_accuracy"),
+                      loss=[0.9, 0.5, 0.3], accuracy=[0.5, 0.7, 0.9],
+                      val_loss=[1.0, 0.6, 0.5], val_accuracy=[0.4, 0.6, 0.8])
+    figure = plot.plot_history(history, path=tmp_path / "curves.svg")
+    loss_ax, accuracy_ax = figure.axes[:2]
+    assert [list(line.get_ydata()) for line in loss_ax.lines] == [history.loss, history.val_loss]
+    assert [list(line.get_ydata()) for line in accuracy_ax.lines] == [history.accuracy,
+                                                                    history.val_accuracy]
+    assert list(loss_ax.lines[0].get_xdata()) == [1, 2, 3]
+    assert (tmp_path / "curves.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_regression_history_has_one_panel_and_no_validation_line():
+    figure = plot.plot_history(History(metrics=("loss",), loss=[3.0, 2.0]))
+    assert len(figure.axes) == 1 and len(figure.axes[0].lines) == 1
+    with pytest.raises(TypeError, match="needs the History"):
+        plot.plot_history({"loss": [1.0]})
+
+
+# -- confusion matrix -------------------------------------------------------------------
+
+def test_confusion_matrix_picture_holds_the_counts():
+    matrix = nn.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 2])
+    figure = plot.plot_confusion_matrix(matrix, labels=["a", "b", "c"])
+    ax = figure.axes[0]
+    assert np.array_equal(ax.images[0].get_array(), matrix)
+    texts = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_text()
+             for t in ax.texts}
+    assert texts == {index: str(count) for index, count in np.ndenumerate(matrix)}
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="square array of counts"):
+        plot.plot_confusion_matrix(np.ones((2, 3), dtype=int))
+    with pytest.raises(ValueError, match="labels has 2 names for 3 classes"):
+        plot.plot_confusion_matrix(matrix, labels=["a", "b"])
+
+
+# -- Hinton diagram -------------------------------------------------------------------------
+
+def test_hinton_squares_have_area_proportional_to_the_weight_and_colour_by_sign():
+    weights = np.array([[1.0, -0.25], [0.0, -0.5]])
+    figure = plot.plot_hinton(weights)
+    squares = {(round(p.get_x() + p.get_width() / 2), round(p.get_y() + p.get_height() / 2)):
+               p for p in figure.axes[0].patches}
+    for (row, column), w in np.ndenumerate(weights):
+        square = squares[(column, row)]
+        assert square.get_width() ** 2 == pytest.approx(abs(w))
+        assert to_rgb(square.get_facecolor()) == to_rgb("white" if w > 0 else "black")
+
+
+def test_hinton_of_a_model_draws_one_panel_per_layer(tmp_path):
+    model = nn.MLP(3, [4, 2], seed=0)
+    figure = plot.plot_hinton(model, path=tmp_path / "weights.png")
+    assert [ax.get_title() for ax in figure.axes] == ["layers.0", "layers.1"]
+    assert [len(ax.patches) for ax in figure.axes] == [4 * 3, 2 * 4]
+    largest = max(abs(p.data) for name, p in model.named_parameters() if ".w[" in name)
+    first = dict(model.named_parameters())["layers.0.neurons.0.w[0]"].data
+    square = next(p for p in figure.axes[0].patches
+                  if abs(p.get_x() + p.get_width() / 2) < 1e-9
+                  and abs(p.get_y() + p.get_height() / 2) < 1e-9)
+    assert square.get_width() ** 2 == pytest.approx(abs(first) / largest)
+    assert os.path.getsize(tmp_path / "weights.png") > 0
+
+
+def test_hinton_rejects_what_it_cannot_draw():
+    with pytest.raises(ValueError, match="non-empty finite 2-D array"):
+        plot.plot_hinton(np.ones(3))
+    with pytest.raises(ValueError, match="no layers of neurons"):
+        plot.plot_hinton(nn.Network())
+    with pytest.raises(ValueError, match="max_weight must be"):
+        plot.plot_hinton(np.ones((2, 2)), max_weight=0)
+
+
+# -- saving ---------------------------------------------------------------------------------
+
+def test_a_failed_save_writes_nothing(tmp_path):
+    figure = plot.plot_history(History(loss=[1.0]))
+    with pytest.raises(ValueError, match="the suffix must be one of"):
+        plot.save(figure, tmp_path / "curves.xyz")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        plot.save(figure, tmp_path / "missing" / "curves.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    real_import = builtins.__import__
+
+    def without_matplotlib(name, *args, **kwargs):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_matplotlib)
+    with pytest.raises(ImportError, match=r'pip install "autograd-scalar\[plots\]"'):
+        plot.require_matplotlib()
+
+
+# -- live plotting ------------------------------------------------------------------------------
+
+def test_live_plot_writes_the_file_and_updates_one_notebook_output(monkeypatch, tmp_path):
+    shown = []
+
+    class Handle:
+        def update(self, image):
+            shown.append(("update", image))
+
+    def display(image, display_id):
+        assert display_id is True
+        shown.append(("display", image))
+        return Handle()
+
+    monkeypatch.setattr("nn.callbacks.notebook_display", lambda: display)
+    live = LivePlot(every=2, path=str(tmp_path / "live.png"))
+    history = History(metrics=("loss",))
+    for epoch in range(5):
+        history.loss.append(1.0 / (epoch + 1))
+        assert live.on_epoch_end(epoch, history) is False
+    live.on_train_end(None, history)
+    assert [kind for kind, _ in shown] == ["display", "update", "update"]
+    assert all(image.data[:8] == b"\x89PNG\r\n\x1a\n" for _, image in shown)
+    assert (tmp_path / "live.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="every must be a positive int"):
+        LivePlot(every=0)
+
+
+def test_live_plot_outside_a_notebook_only_writes_the_file(tmp_path):
+    live = LivePlot(path=str(tmp_path / "live.png"))
+    history = History(metrics=("loss",), loss=[1.0])
+    live.on_epoch_end(0, history)
+    assert live.handle is None and live.redraws == 1
+    assert (tmp_path / "live.png").exists()
