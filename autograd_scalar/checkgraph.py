@@ -107,11 +107,11 @@ class GraphReport:
     def summary(self) -> str:
         """One line: how many op nodes were checked and how many disagree."""
         if self.failures:
-            verdict = (f"{len(self.failures)} of {self.checked:,} op nodes have a local "
-                       "derivative that disagrees with finite differences of their forward")
+            verdict = (f"{len(self.failures)} of {self.checked:,} op nodes disagree with "
+                       "finite differences of their own forward")
         else:
-            verdict = (f"ok, no local derivative of the {self.checked:,} op nodes disagrees "
-                       "with finite differences of its forward")
+            verdict = (f"ok, none of {self.checked:,} op nodes disagrees with finite "
+                       "differences of its own forward")
         extra = []
         if self.kinks:
             extra.append(f"{len(self.kinks)} at a kink")

@@ -88,9 +88,8 @@ class CheckReport:
         verdict = (f"{len(bad)} of {len(self.entries)} derivatives disagree" if bad
                    else f"all {len(self.entries)} derivatives agree")
         lines = [f"{self.title} at {self.point}: {verdict}",
-                 f"(central differences with eps={self.eps:g}; an entry passes when "
-                 f"|analytic - numeric| <= atol + rtol * |numeric|, atol={self.atol:g}, "
-                 f"rtol={self.rtol:g})", ""]
+                 f"(central differences, eps={self.eps:g}; pass when |analytic - numeric| "
+                 f"<= {self.atol:g} + {self.rtol:g} * |numeric|)", ""]
         shown = self.entries if len(self.entries) <= _SHOW_ALL_ROWS else bad
         table = [("derivative", "analytic", "numeric", "abs error", "rel error", "")]
         for e in shown:

@@ -97,8 +97,8 @@ def test_the_report_prints_the_failing_node_as_a_table() -> None:
     report = check_graph((y * 2).tanh())
     text = str(report)
     lines = text.splitlines()
-    assert lines[0] == ("check_graph: 1 of 3 op nodes have a local derivative that disagrees "
-                        "with finite differences of their forward")
+    assert lines[0] == ("check_graph: 1 of 3 op nodes disagree with finite differences of "
+                        "their own forward")
     assert lines[3].split() == ["node", "op", "scope", "input", "at", "analytic", "numeric",
                                 "abs", "error"]
     row = lines[4].split()

@@ -102,7 +102,7 @@ def test_a_wrong_rule_is_caught_and_its_node_named() -> None:
     assert float(lines[4].split()[2]) == pytest.approx(right_dx, rel=1e-7)
     assert lines[5].split()[0] == "d/dy" and "<--" not in lines[5]
     where = lines[lines.index("where:") + 1:]
-    assert where[0].startswith("check_graph: 1 of 5 op nodes have a local derivative")
+    assert where[0].startswith("check_graph: 1 of 5 op nodes disagree with finite")
     bad_row = next(line for line in where if "BadCube" in line)
     assert bad_row.split()[3:6] == ["0", "0.7", f"{3 * 0.7:.8g}"] and "<-- wrong" in bad_row
 
