@@ -179,7 +179,7 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         scoped.setdefault(scope if options.cluster else "", []).append(emit)
 
     for node in layout.nodes:
-        place(node.scope, partial(draw_value, node=node, ids=ids, options=options, heat=heat,
+        place(home_scope(node, options), partial(draw_value, node=node, ids=ids, options=options, heat=heat,
                                   overlay=overlay))
     for box in layout.boxes:
         place(box.scope, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
@@ -194,6 +194,15 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
     if caption:
         graph.attr(label=escape_text(caption))
     return graph
+
+
+def home_scope(node: Value, options: Options) -> str:
+    """The module box a node belongs in: where it was made, or for a named parameter
+    (made outside any call) the module its name says it belongs to."""
+    name = options.names.get(node, "")
+    if node.scope or "." not in name:
+        return node.scope
+    return name.rsplit(".", 1)[0]
 
 
 class Ids:
@@ -289,9 +298,13 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
         attrs.update(overlay.node_attrs.get(node, {}))
     graph.node(ids(node), **attrs)
     if node.op and not options.compact:
+        bubble = {"color": "#999999"}
+        if node in options.highlighted:
+            bubble = {"color": HIGHLIGHT, "penwidth": "3"}
         graph.node(ids(node) + "op", label=escape_text(node.op), shape="ellipse",
-                   style="filled", fillcolor="#eeeeee", color="#999999",
-                   tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"))
+                   style="filled", fillcolor="#eeeeee",
+                   tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"),
+                   **bubble)
         graph.edge(ids(node) + "op", ids(node))
 
 

@@ -260,3 +260,20 @@ def test_bad_options_are_clear_errors(trained: dict[str, Value], options: dict[s
 def test_root_must_be_a_value() -> None:
     with pytest.raises(TypeError, match="draw_graph expects a Value, got float"):
         draw_graph(1.0)  # type: ignore[arg-type]
+
+
+def test_with_names_parameters_sit_in_their_modules_box() -> None:
+    model = nn.MLP(2, [2, 1], seed=0)
+    out = model([0.3, -0.7])
+    source = draw_graph(out, cluster=True, names=model).source
+    current: list[str] = []
+    for line in source.splitlines():
+        opening = re.match(r'\s*subgraph "?cluster_([\w.]+)"? \{', line)
+        if opening:
+            current.append(opening.group(1))
+        elif line.strip() == "}" and current:
+            current.pop()
+        else:
+            name = re.search(r"parameter: ([\w.\[\]]+)", line)
+            if name:
+                assert current and current[-1] == name.group(1).rsplit(".", 1)[0], line
