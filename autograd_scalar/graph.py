@@ -179,8 +179,8 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         scoped.setdefault(scope if options.cluster else "", []).append(emit)
 
     for node in layout.nodes:
-        place(home_scope(node, options), partial(draw_value, node=node, ids=ids, options=options, heat=heat,
-                                  overlay=overlay))
+        place(home_scope(node, options), partial(draw_value, node=node, ids=ids,
+                                                 options=options, heat=heat, overlay=overlay))
     for box in layout.boxes:
         place(box.scope, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
     emit_clusters(graph, scoped)
