@@ -274,3 +274,19 @@ def test_a_subclass_of_a_function_is_its_own_row() -> None:
         pass
 
     assert Cube2.row is not Cube.row and Cube2.apply(Value(2.0)).op == "Cube2"
+
+
+def test_the_compiled_tape_runs_a_function_row_on_arrays() -> None:
+    from autograd_scalar.tape import compile
+
+    def f(x, y):
+        return Sinc.apply(x * y + 0.5) + Cube.apply(x)
+
+    xs, ys = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.3, -0.7])
+    tape = compile(f, 1.0, 2.0)
+    assert np.allclose(tape.forward(xs, ys), [f(Value(a), Value(b)).data
+                                              for a, b in zip(xs, ys)], rtol=1e-12)
+    found = tape.gradients(xs, ys).inputs
+    for k, (a, b) in enumerate(zip(xs, ys)):
+        x, y = Value(a), Value(b)
+        assert np.allclose([found[0][k], found[1][k]], grad(f(x, y), [x, y]), rtol=1e-12)
