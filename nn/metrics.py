@@ -25,7 +25,10 @@ def classes_from_outputs(raw: Any, threshold: float = 0.0) -> np.ndarray:
 
 
 def _labels(values: Any, what: str) -> np.ndarray:
+    """Class indices as int64: integers, integral floats, or booleans (False 0, True 1)."""
     array = np.asarray(values)
+    if array.dtype.kind == "b":
+        array = array.astype(np.int64)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"{what} must be a non-empty 1-D array of class indices, "
                          f"got shape {array.shape}")

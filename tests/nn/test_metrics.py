@@ -46,3 +46,8 @@ def test_classes_from_outputs_thresholds_one_output_and_takes_argmax_of_several(
 def test_bad_labels_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_boolean_decisions_count_as_classes_zero_and_one():
+    scores = np.array([0.3, -1.0, 2.0])
+    assert accuracy([1, 0, 0], scores > 0) == pytest.approx(2 / 3)
