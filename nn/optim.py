@@ -135,7 +135,10 @@ class Optimizer:
 
     Subclasses implement ``update(p, g, t) -> (new p, new state)`` on arrays, without
     touching ``self.state``; ``step`` commits the result only if it is finite.
+    ``buffers`` names the state arrays a subclass may keep.
     """
+
+    buffers: tuple[str, ...] = ()
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
         self._lr = check_lr(lr)
@@ -182,6 +185,43 @@ class Optimizer:
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's progress as plain numbers: its kind, ``lr``, the step count and
+        each state buffer as a list with one entry per parameter (JSON-ready)."""
+        return {"optimizer": type(self).__name__, "lr": self.lr, "steps": self.steps,
+                "state": {name: buffer.tolist() for name, buffer in self.state.items()}}
+
+    def load_state_dict(self, state: Any) -> None:
+        """Restore what ``state_dict`` gave, checked whole first: a different optimizer,
+        unknown buffers, wrong lengths or non-finite numbers are ValueErrors that change
+        nothing."""
+        kind = type(self).__name__
+        if not isinstance(state, dict) or set(state) != {"optimizer", "lr", "steps", "state"}:
+            raise ValueError(f"{kind}.load_state_dict: expected a dict with keys optimizer, "
+                             f"lr, steps and state, got {state!r}"[:300])
+        if state["optimizer"] != kind:
+            raise ValueError(f"{kind}.load_state_dict: the state is from a "
+                             f"{state['optimizer']!r} optimizer")
+        lr = _number("lr", state["lr"], 0.0)
+        steps = state["steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(f"{kind}.load_state_dict: steps must be an int >= 0, got {steps!r}")
+        buffers = state["state"]
+        if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
+            raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
+                             f"{list(self.buffers)}, got {buffers!r}"[:300])
+        arrays = {}
+        for name, values in buffers.items():
+            try:
+                array = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                array = np.full(0, np.nan)
+            if array.shape != (len(self.params),) or not np.isfinite(array).all():
+                raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must hold "
+                                 f"{len(self.params)} finite numbers, one per parameter")
+            arrays[name] = array
+        self._lr, self.steps, self.state = lr, steps, arrays
+
     def _buffer(self, name: str, like: np.ndarray) -> np.ndarray:
         return self.state.get(name, np.zeros_like(like))
 
@@ -192,6 +232,8 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum, Nesterov momentum and L2
     weight decay (which adds ``weight_decay * p`` to the gradient)."""
+
+    buffers = ("momentum",)
 
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
@@ -209,7 +251,10 @@ class SGD(Optimizer):
         g = g + self.weight_decay * p
         if self.momentum == 0.0:
             return p - self.lr * g, {}
-        b = g if t == 1 else self.momentum * self.state["momentum"] + (1 - self.dampening) * g
+        if "momentum" in self.state:
+            b = self.momentum * self.state["momentum"] + (1 - self.dampening) * g
+        else:
+            b = g
         direction = g + self.momentum * b if self.nesterov else b
         return p - self.lr * direction, {"momentum": b}
 
@@ -225,6 +270,7 @@ class Adam(Optimizer):
     gradient (m) and of its square (v); ``weight_decay`` is L2 added to the gradient."""
 
     decoupled = False
+    buffers = ("m", "v")
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -260,6 +306,8 @@ class RMSProp(Optimizer):
     """RMSProp (Hinton, 2012): divide the gradient by a running root mean square of
     recent gradients (decay ``alpha``); optional momentum on the scaled step."""
 
+    buffers = ("square_avg", "momentum")
+
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         self.alpha = _number("alpha", alpha, 0.0, 1.0)
@@ -280,6 +328,8 @@ class RMSProp(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad (Duchi, Hazan and Singer, 2011): each parameter's step is divided by the
     root of the sum of all its squared gradients so far."""
+
+    buffers = ("sum",)
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

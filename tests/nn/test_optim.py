@@ -272,3 +272,52 @@ def test_clipping_a_non_finite_gradient_raises_and_changes_nothing():
         optim.clip_grad_norm(with_grads([1.0]), 0.0)
     with pytest.raises(ValueError, match="clip_value must be"):
         optim.clip_grad_value(with_grads([1.0]), -1.0)
+
+
+# -- state dicts ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.05),
+    lambda ps: optim.RMSProp(ps, lr=0.01, momentum=0.5),
+    lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.1),
+])
+def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
+    import json
+
+    whole = run(make)
+    params = [Value(x) for x in START]
+    first = make(params)
+    for g in GRADS[:2]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        first.step()
+    saved = json.loads(json.dumps(first.state_dict()))
+    second = make(params)
+    second.load_state_dict(saved)
+    for g in GRADS[2:]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        second.step()
+    assert [p.data for p in params] == pytest.approx(list(whole[-1]), rel=1e-12)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s | {"optimizer": "SGD"}, "from a 'SGD' optimizer"),
+    (lambda s: s | {"steps": -1}, "steps must be an int >= 0"),
+    (lambda s: s | {"lr": 0.0} | {"lr": -1.0}, "lr must be"),
+    (lambda s: s | {"state": {"velocity": [0.0] * 3}}, "state buffers must be among"),
+    (lambda s: s | {"state": {"m": [0.0] * 2, "v": [0.0] * 3}}, "buffer 'm' must hold 3"),
+    (lambda s: s | {"state": {"m": [0.0, math.nan, 0.0]}}, "finite numbers"),
+    (lambda s: {"lr": 0.1}, "expected a dict with keys"),
+])
+def test_a_bad_state_dict_changes_nothing(change, message):
+    params = [Value(x) for x in START]
+    opt = optim.Adam(params, lr=0.05)
+    for p in params:
+        p.grad = 1.0
+    opt.step()
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        opt.load_state_dict(change(opt.state_dict()))
+    assert opt.state_dict() == before
