@@ -17,9 +17,14 @@ import argparse
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
+from . import optim
+from .activations import ACTIVATIONS
 from .formula import FUNCTIONS, FormulaError, parse_formula, parse_point
+from .init import SCHEMES
+from .losses import LOSSES
 
 PROG = "autograd-scalar"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -45,6 +50,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
+
+_SYNTHETIC = ("moons", "circles", "spirals", "xor", "blobs")
+_DATA_SETS = (*_SYNTHETIC, "digits", "mnist_5k")
+_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "linear")
+_LOSSES = tuple(LOSSES)
+_OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
+    "sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSProp,
+    "adagrad": optim.Adagrad,
+}
 
 _FORMULA_HELP = (
     "a formula in Python syntax: numbers, variables, + - * / **, unary -, and "
@@ -108,9 +122,111 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=_Parser)
+    _add_demo(commands)
+    _add_train(commands)
     _add_graph(commands)
     _add_gradcheck(commands)
     return parser
+
+
+def _add_demo(commands: Any) -> None:
+    demo = commands.add_parser(
+        "demo", formatter_class=_FORMATTER,
+        help="train a small network on two moons and draw what it learned",
+        description=_paragraph(
+            "Train an MLP 2-16-16-1 on 100 points of the two-moons data (hinge loss, SGD "
+            "with weight decay, learning rate falling from 1.0 to 0.1: micrograd's demo "
+            "recipe), then write the decision boundary and the loss curves as PNG and the "
+            "computation graph of one neuron as SVG into --out, and print their paths. "
+            "Needs matplotlib (pip install \"autograd-scalar[plots]\"); no display and no "
+            "Graphviz install are needed."),
+        epilog="examples:\n"
+               f"  {PROG} demo\n"
+               f"  {PROG} demo --out pictures --epochs 50 --seed 7\n",
+    )
+    demo.add_argument("--out", default="out", metavar="DIR",
+                      help="folder for the pictures, made if missing (default: out)")
+    demo.add_argument("--epochs", type=_count, default=100, metavar="N",
+                      help="training epochs, one full-batch step each (default: 100)")
+    demo.add_argument("--seed", type=_seed, default=1337,
+                      help="seed of the data and the initial weights (default: 1337)")
+    _add_mode_arguments(demo)
+    demo.set_defaults(run=_run_demo)
+
+
+def _add_train(commands: Any) -> None:
+    train = commands.add_parser(
+        "train", formatter_class=_FORMATTER,
+        help="train an MLP on a data set with every choice open",
+        description=_paragraph(
+            "Train an MLP on one of the bundled data sets, print the final loss and "
+            "accuracy (training and validation), and optionally save the model as JSON "
+            "and the pictures (loss curves; decision boundary for 2-D data) into a folder."),
+        epilog="examples:\n"
+               f"  {PROG} train --data circles --hidden 8,8 --activation tanh --epochs 100\n"
+               f"  {PROG} train --data spirals --classes 3 --hidden 32,32 "
+               "--optimizer adam --lr 0.02\n"
+               f"  {PROG} train --data digits --hidden 32 --loss cross_entropy "
+               "--batch-size 64 --epochs 10 --save digits.json\n"
+               f"  {PROG} train --data moons --optimizer sgd --lr 0.5 --momentum 0.9 "
+               "--plots out",
+    )
+    data = train.add_argument_group("data")
+    data.add_argument("--data", choices=_DATA_SETS, default="moons",
+                      help="the data set (default: moons); digits and mnist_5k need "
+                           "the data extra")
+    data.add_argument("--samples", type=_count, default=None, metavar="N",
+                      help="number of examples: generated for the synthetic sets "
+                           "(default 200), a random subset of the real ones (default all)")
+    data.add_argument("--noise", type=_non_negative, default=None,
+                      help="noise of the synthetic sets (default: each set's own)")
+    data.add_argument("--classes", type=_count, default=None, metavar="K",
+                      help="number of classes of spirals and blobs (default: 2 and 3)")
+    data.add_argument("--val", type=_fraction, default=0.2, metavar="FRACTION",
+                      help="fraction held out for validation, 0 for none (default: 0.2)")
+    data.add_argument("--standardize", action="store_true",
+                      help="scale every input to mean 0 and variance 1 (training statistics)")
+    model = train.add_argument_group("model")
+    model.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="SIZES",
+                       help="hidden layer sizes, comma separated; 'none' for a linear "
+                            "model (default: 16,16)")
+    model.add_argument("--activation", choices=_ACTIVATIONS, default="relu",
+                       help="activation of the hidden layers (default: relu)")
+    model.add_argument("--init", choices=SCHEMES, default="uniform",
+                       help="weight initialisation (default: uniform, micrograd's U(-1, 1))")
+    training = train.add_argument_group("training")
+    training.add_argument("--loss", choices=_LOSSES, default=None,
+                          help="loss (default: hinge for two classes, cross_entropy for more)")
+    training.add_argument("--optimizer", choices=tuple(_OPTIMIZERS), default="adam",
+                          help="optimizer (default: adam)")
+    training.add_argument("--lr", type=_positive, default=0.01,
+                          help="learning rate (default: 0.01)")
+    training.add_argument("--momentum", type=_non_negative, default=0.0,
+                          help="momentum, for sgd only (default: 0)")
+    training.add_argument("--weight-decay", type=_non_negative, default=0.0,
+                          help="L2 weight decay (default: 0)")
+    training.add_argument("--epochs", type=_count, default=50, metavar="N",
+                          help="passes over the training set (default: 50)")
+    training.add_argument("--batch-size", type=_count, default=None, metavar="N",
+                          help="examples per step (default: the whole training set)")
+    training.add_argument("--seed", type=_seed, default=0,
+                          help="seed of the data, the weights and the shuffling (default: 0)")
+    _add_mode_arguments(training)
+    output = train.add_argument_group("output")
+    output.add_argument("--save", metavar="PATH", default=None,
+                        help="write the trained model here as JSON (load with Module.load)")
+    output.add_argument("--plots", metavar="DIR", default=None,
+                        help="write loss.png (and decision_boundary.png for 2-D data) here")
+    train.set_defaults(run=_run_train)
+
+
+def _add_mode_arguments(parser: Any) -> None:
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--compiled", dest="compiled", action="store_true", default=False,
+                      help="run each batch on the compiled NumPy tape")
+    mode.add_argument("--eager", dest="compiled", action="store_false",
+                      help="build one graph per example (the default)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_graph(commands: Any) -> None:
@@ -176,6 +292,36 @@ def _add_formula_arguments(parser: argparse.ArgumentParser) -> None:
                              "(may be repeated)")
 
 
+def _seed(text: str) -> int:
+    """A seed: a whole number >= 0, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    """A fraction in [0, 1), for argparse."""
+    value = _number(text, 0.0, inclusive=True)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
+def _sizes(text: str) -> list[int]:
+    """Hidden layer sizes "16,16" (or "none"), for argparse."""
+    if text.strip().lower() == "none":
+        return []
+    try:
+        return [_count(part.strip()) for part in text.split(",")]
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes are whole numbers >= 1 "
+                                         f"separated by commas, e.g. 16,16 ({error})") from None
+
+
 def _count(text: str) -> int:
     """A whole number >= 1, for argparse."""
     try:
@@ -228,8 +374,7 @@ def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) ->
 
 
 def _run_graph(args: argparse.Namespace) -> int:
-    from autograd_scalar.graph import draw_graph
-    from autograd_scalar.render import render
+    from autograd_scalar import draw_graph, render
 
     text, out, leaves = _formula_at(args)
     out.backward()
@@ -263,3 +408,173 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     print(f"gradcheck of f = {formula.text}: all {len(leaves)} derivatives agree with central "
           f"differences (eps={args.eps:g}, atol={args.atol:g}, rtol={args.rtol:g})")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# demo and train
+# ---------------------------------------------------------------------------
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from autograd_scalar import draw_graph, render
+
+    from .data import moons
+    from .layers import MLP
+    from .plot import plot_decision_boundary, plot_history
+    from .schedules import LinearLR
+
+    out = _folder(args.out)
+    X, y = moons(100, noise=0.1, seed=args.seed)
+    model = MLP(2, [16, 16, 1], seed=args.seed)
+    optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
+    schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1,
+                                  total=args.epochs)
+    print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
+          f"1.0 falling to 0.1; {args.epochs} epochs, {_mode(args)}")
+    history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
+                                  epochs=args.epochs, schedule=schedule)
+    print(f"done in {seconds:.1f} s: loss {history.loss[-1]:.4f}, "
+          f"training accuracy {100 * history.accuracy[-1]:.1f}%")
+    boundary = out / "decision_boundary.png"
+    plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
+                           title="MLP 2-16-16-1 on two moons")
+    curves = out / "loss.png"
+    plot_history(history, path=str(curves), title="training on two moons")
+    activation = _active_neuron(model, X)
+    model.zero_grad()
+    activation.backward()
+    graph = render(draw_graph(activation, names=model), out / "neuron.svg")
+    for path in (boundary, curves, graph):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .data import split, standardize
+    from .layers import MLP
+
+    X, y = _load_data(args)
+    classes = int(y.max()) + 1
+    loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
+    if classes > 2 and loss != "cross_entropy":
+        raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
+                         "use --loss cross_entropy")
+    if args.plots is not None:
+        plots = _folder(args.plots)
+    val = None
+    if args.val > 0:
+        (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
+    if args.standardize:
+        if val is None:
+            (X,) = standardize(X)
+        else:
+            X, X_val = standardize(X, val[0])
+            val = (X_val, val[1])
+    nout = classes if loss == "cross_entropy" else 1
+    model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation,
+                   init=args.init, seed=args.seed)
+    extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
+    if args.momentum and args.optimizer != "sgd":
+        raise UsageError("--momentum is for --optimizer sgd")
+    optimizer = _OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr,
+                                            weight_decay=args.weight_decay, **extra)
+    held = f", {len(val[0])} held out" if val is not None else ""
+    print(f"{args.data}: {len(X)} training examples{held}, {X.shape[1]} inputs, "
+          f"{classes} classes; {_describe(model)}; {loss} loss; {args.optimizer} "
+          f"lr={args.lr:g}; {args.epochs} epochs, {_mode(args)}")
+    history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
+                                  epochs=args.epochs, batch_size=args.batch_size, val=val)
+    summary = f"loss {history.loss[-1]:.4f}, training accuracy {100 * history.accuracy[-1]:.1f}%"
+    if val is not None:
+        summary += f", validation accuracy {100 * history.val_accuracy[-1]:.1f}%"
+    print(f"done in {seconds:.1f} s: {summary}")
+    written = []
+    if args.save is not None:
+        model.save(args.save)
+        written.append(args.save)
+    if args.plots is not None:
+        from .plot import plot_decision_boundary, plot_history
+
+        curves = plots / "loss.png"
+        plot_history(history, path=str(curves), title=f"training on {args.data}")
+        written.append(str(curves))
+        if X.shape[1] == 2:
+            boundary = plots / "decision_boundary.png"
+            plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
+                                   title=f"{_describe(model)} on {args.data}")
+            written.append(str(boundary))
+    for path in written:
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _active_neuron(model: Any, X: Any) -> Any:
+    """The output of the first neuron of the first layer that fires (> 0) on some example.
+
+    Its inputs are leaves labelled x[0], x[1], ..., so that the drawing shows the
+    whole of one neuron: inputs and weights into ``dot``, the bias, the activation.
+    """
+    from autograd_scalar import Value
+
+    first = None
+    for row in X:
+        for neuron in model.layers[0].neurons:
+            inputs = [Value(float(x), label=f"x[{i}]") for i, x in enumerate(row)]
+            out = neuron(inputs)
+            first = first or out
+            if out.data > 0:
+                return out
+    return first
+
+
+def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The data set ``--data`` with the size, noise and classes asked for."""
+    import numpy as np
+
+    from . import data
+
+    if args.classes is not None and args.data not in ("spirals", "blobs"):
+        raise UsageError(f"--classes is for spirals and blobs, not {args.data}")
+    if args.data not in _SYNTHETIC:
+        if args.noise is not None:
+            raise UsageError(f"--noise is for the synthetic data sets, not {args.data}")
+        X, y = getattr(data, args.data)()
+        if args.samples is not None and args.samples < len(X):
+            keep = np.random.default_rng(args.seed).permutation(len(X))[:args.samples]
+            X, y = X[keep], y[keep]
+        return X, y
+    options: dict[str, Any] = {"n": args.samples or 200, "seed": args.seed}
+    if args.noise is not None:
+        options["std" if args.data == "blobs" else "noise"] = args.noise
+    if args.classes is not None:
+        options["centers" if args.data == "blobs" else "classes"] = args.classes
+    return getattr(data, args.data)(**options)
+
+
+def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
+               **settings: Any) -> tuple[Any, float]:
+    import time
+
+    from .train import fit
+
+    start = time.perf_counter()
+    history = fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
+                     seed=getattr(args, "seed", None), **settings)
+    return history, time.perf_counter() - start
+
+
+def _describe(model: Any) -> str:
+    sizes = "-".join(str(n) for n in [model.nin, *model.nouts])
+    return f"MLP {sizes} ({len(model.parameters())} parameters)"
+
+
+def _mode(args: argparse.Namespace) -> str:
+    return "compiled" if args.compiled else "eager"
+
+
+def _folder(name: str) -> Path:
+    """The folder ``name``, made (with its parents) if it does not exist."""
+    folder = Path(name)
+    if folder.exists() and not folder.is_dir():
+        raise CommandFailed(f"{name} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
