@@ -458,6 +458,9 @@ def _run_train(args: argparse.Namespace) -> int:
     if classes > 2 and loss != "cross_entropy":
         raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
                          "use --loss cross_entropy")
+    if args.save is not None and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
+                         "does not exist")
     if args.plots is not None:
         plots = _folder(args.plots)
     val = None

@@ -197,7 +197,7 @@ def test_an_unwritable_output_is_status_1_in_one_line(capsys, tmp_path):
     assert_one_line_error(err, "missing")
 
 
-@pytest.mark.parametrize("command", ["graph", "gradcheck"])
+@pytest.mark.parametrize("command", ["demo", "train", "graph", "gradcheck"])
 def test_every_subcommand_has_help_with_examples(capsys, command):
     status, out, _ = run(capsys, command, "--help")
     assert status == 0
@@ -209,7 +209,7 @@ def test_every_subcommand_has_help_with_examples(capsys, command):
 def test_top_level_help_and_version(capsys):
     status, out, _ = run(capsys, "--help")
     assert status == 0
-    for command in ("graph", "gradcheck"):
+    for command in ("demo", "train", "graph", "gradcheck"):
         assert command in out
     status, out, _ = run(capsys, "--version")
     assert status == 0 and out.startswith("autograd-scalar ")
@@ -222,3 +222,145 @@ def test_the_installed_command_reports_errors_without_traceback(tmp_path):
     assert done.returncode == 2
     assert_one_line_error(done.stderr, "attribute access")
     assert done.stdout == ""
+
+
+# ---------------------------------------------------------------------------
+# demo and train
+# ---------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def printed_paths(out: str) -> list[Path]:
+    return [Path(line.removeprefix("wrote ")) for line in out.splitlines()
+            if line.startswith("wrote ")]
+
+
+def percent_after(out: str, words: str) -> float:
+    tail = out.split(words, 1)[1]
+    return float(tail.split("%", 1)[0])
+
+
+def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
+    """The README's main job, as a user runs it: no Graphviz, no display, default settings."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    done = subprocess.run([str(COMMAND), "demo", "--out", "pictures"], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert percent_after(done.stdout, "training accuracy ") >= 97.0
+    paths = printed_paths(done.stdout)
+    assert [p.name for p in paths] == ["decision_boundary.png", "loss.png", "neuron.svg"]
+    for path in paths:
+        assert path.parent == Path("pictures")
+        data = (tmp_path / path).read_bytes()
+        if path.suffix == ".png":
+            assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
+        else:
+            text = data.decode()
+            assert text.lstrip().startswith(("<?xml", "<svg")) and text.rstrip().endswith(
+                "</svg>")
+            for piece in ("dot", "relu", "w[0]", "x[1]", "b"):
+                assert piece in text
+
+
+def test_demo_into_a_file_instead_of_a_folder_fails_in_one_line(capsys, tmp_path):
+    clash = tmp_path / "out"
+    clash.write_text("not a folder")
+    status, _, err = run(capsys, "demo", "--out", str(clash), "--epochs", "1", "--quiet")
+    assert status == 1
+    assert_one_line_error(err, "is not a folder")
+    assert clash.read_text() == "not a folder"
+
+
+def train_by_hand(seed: int, epochs: int):
+    """What `train --data xor --samples 40 --hidden 4 --activation tanh --optimizer sgd
+    --lr 0.1 --momentum 0.9 --batch-size 8 --val 0.25` does, written with the library."""
+    import nn
+    from nn.data import split, xor
+
+    X, y = xor(40, seed=seed)
+    (X, y), _ = split(X, y, fraction=0.25, seed=seed, stratify=True)
+    model = nn.MLP(2, [4, 1], activation="tanh", seed=seed)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, batch_size=8, seed=seed,
+           progress=False)
+    return model
+
+
+def test_train_saves_the_model_the_library_trains_with_the_same_settings(capsys, tmp_path):
+    import nn
+
+    saved = tmp_path / "xor.json"
+    status, out, err = run(capsys, "train", "--data", "xor", "--samples", "40", "--hidden", "4",
+                           "--activation", "tanh", "--optimizer", "sgd", "--lr", "0.1",
+                           "--momentum", "0.9", "--batch-size", "8", "--val", "0.25",
+                           "--epochs", "7", "--seed", "3", "--save", str(saved), "--quiet")
+    assert status == 0, err
+    assert "30 training examples, 10 held out" in out
+    assert "MLP 2-4-1 (17 parameters)" in out
+    loaded = nn.MLP(2, [4, 1], activation="tanh")
+    loaded.load(saved)
+    reference = train_by_hand(seed=3, epochs=7)
+    assert loaded.state_dict() == pytest.approx(reference.state_dict(), rel=1e-12)
+    assert printed_paths(out) == [saved]
+
+
+def test_train_writes_loss_curves_and_a_boundary_for_2d_data_only(capsys, tmp_path):
+    status, out, err = run(capsys, "train", "--data", "blobs", "--samples", "60", "--epochs", "3",
+                           "--hidden", "4", "--plots", str(tmp_path / "a"), "--quiet")
+    assert status == 0, err
+    assert "3 classes" in out and "cross_entropy loss" in out
+    assert {p.name for p in printed_paths(out)} == {"loss.png", "decision_boundary.png"}
+    status, out, err = run(capsys, "train", "--data", "digits", "--samples", "100", "--epochs",
+                           "1", "--hidden", "none", "--plots", str(tmp_path / "b"), "--quiet")
+    assert status == 0, err
+    assert "64 inputs, 10 classes" in out and "MLP 64-10 (650 parameters)" in out
+    assert [p.name for p in printed_paths(out)] == ["loss.png"]
+    for path in printed_paths(out):
+        assert path.read_bytes().startswith(PNG_SIGNATURE)
+
+
+@pytest.mark.parametrize(("argv", "problem"), [
+    (["--data", "blobs", "--loss", "hinge"], "--loss hinge is for two classes"),
+    (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
+    (["--data", "moons", "--classes", "3"], "--classes is for spirals and blobs"),
+    (["--data", "digits", "--noise", "0.1"], "--noise is for the synthetic data sets"),
+    (["--hidden", "16,x"], "layer sizes are whole numbers"),
+    (["--hidden", "16,0"], "layer sizes are whole numbers"),
+    (["--val", "1"], "expected a fraction in [0, 1)"),
+    (["--lr", "0"], "expected a finite number > 0"),
+    (["--lr", "inf"], "expected a finite number > 0"),
+    (["--epochs", "2.5"], "'2.5' is not a whole number"),
+    (["--seed", "-1"], "expected a whole number >= 0"),
+    (["--data", "iris"], "invalid choice: 'iris'"),
+    (["--activation", "swish"], "invalid choice: 'swish'"),
+    (["--compiled", "--eager"], "not allowed with argument"),
+    (["--save", "missing/model.json"], "does not exist"),
+])
+def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch, argv, problem):
+    import nn.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "train", *argv)
+    assert (status, out) == (2, "")
+    assert_one_line_error(err, problem)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch):
+    import nn.train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.train, "fit", interrupted)
+    status, _, err = run(capsys, "train", "--quiet")
+    assert status == 130
+    assert_one_line_error(err, "interrupted")
