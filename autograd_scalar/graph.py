@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from typing import Any
 
 import graphviz
@@ -29,6 +30,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
+TOOLTIP_INPUTS = 16
 
 
 class GraphDrawing(graphviz.Digraph):
@@ -334,9 +336,12 @@ def tooltip(node: Value, options: Options, grad: Any) -> str:
     lines += [f"data: {number(node.data, p)}", f"grad: {number(grad, p)}"]
     if node.children:
         lines.append("local derivatives d(this)/d(input):")
-        for i, (child, d) in enumerate(zip(node.children, node.local_grads)):
+        pairs = islice(zip(node.children, node.local_grads), TOOLTIP_INPUTS)
+        for i, (child, d) in enumerate(pairs):
             who = child.label or options.names.get(child) or f"{child.op or 'leaf'} node"
             lines.append(f"  input {i} ({who} = {number(child.data, p)}): {number(d, p)}")
+        if len(node.children) > TOOLTIP_INPUTS:
+            lines.append(f"  ... and {len(node.children) - TOOLTIP_INPUTS:,} more inputs")
     if node.scope:
         lines.append(f"module: {node.scope}")
     if node in options.highlighted:

@@ -22,12 +22,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 from .value import Value
 
 EXPLORE_FACTOR = 20
 EXPLORE_MINIMUM = 5000
 SHORTEST_CHAIN = 3
+MOST_INPUTS = 10_000
 
 
 @dataclass(eq=False)
@@ -82,7 +84,6 @@ def explore(root: Value, limit: int) -> tuple[list[Value], set[Value], bool]:
     """Up to ``limit`` nodes breadth-first from ``root``; also whether that was all of them."""
     order = [root]
     seen = {root}
-    complete = True
     position = 0
     while position < len(order):
         node = order[position]
@@ -91,11 +92,15 @@ def explore(root: Value, limit: int) -> tuple[list[Value], set[Value], bool]:
             if child in seen:
                 continue
             if len(order) >= limit:
-                complete = False
-                continue
+                return order, seen, False
             seen.add(child)
             order.append(child)
-    return order, seen, complete
+    return order, seen, True
+
+
+def inputs(node: Value) -> Iterable[Value]:
+    """A node's inputs, at most ``MOST_INPUTS`` of them (a sum may have a million)."""
+    return islice(node.children, MOST_INPUTS)
 
 
 def plan(root: Value, budget: int, keep: Iterable[Value] = ()) -> Plan:
@@ -135,7 +140,7 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
 
 def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box]:
     """Runs of nodes where each is the only input of the next and is used nowhere else."""
-    users = Counter(child for node in order for child in node.children if child in seen)
+    users = Counter(child for node in order for child in inputs(node) if child in seen)
     below: dict[Value, Value] = {}
     above: dict[Value, Value] = {}
     for node in order:
@@ -190,7 +195,7 @@ def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Va
     boxes: dict[int, object] = {}
     for node in order:
         home = owner[node]
-        for child in node.children:
+        for child in inputs(node):
             if not child.children and child not in pinned and child in owner:
                 homes.setdefault(child, set()).add(id(home))
                 boxes[id(home)] = home
@@ -213,17 +218,20 @@ def assemble(order: list[Value], seen: set[Value], owner: dict[Value, object],
         target = owner[node]
         if target not in kept:
             continue
-        for child in node.children:
+        cut = max(0, len(node.children) - MOST_INPUTS)
+        for child in inputs(node):
             source = owner.get(child) if child in seen else None
             if source is not None and source in kept:
                 if source is not target:
                     edges[(source, target)] += 1
-                continue
+            else:
+                cut += 1
+        if cut:
             stub = stubs.get(id(target))
             if stub is None:
                 stub = stubs[id(target)] = Box("stub", getattr(target, "scope", ""))
                 edges[(stub, target)] += 1
-            stub.hidden_inputs += 1
+            stub.hidden_inputs += cut
     nodes = [item for item in dict.fromkeys(owner[n] for n in order)
              if item in kept and isinstance(item, Value)]
     boxes = [item for item in dict.fromkeys(owner[n] for n in order)

@@ -11,6 +11,7 @@ import pytest
 
 import nn
 from autograd_scalar import Value, draw_graph, topological_order
+from autograd_scalar import sum as ag_sum
 from autograd_scalar.graph import DEFAULT_MAX_NODES
 from tests.autograd_scalar.graph_dot import edges, nodes, records
 
@@ -161,3 +162,18 @@ def test_summary_with_clusters_nests_module_boxes() -> None:
     source = draw_graph(loss, max_nodes=80, cluster=True).source
     assert "subgraph cluster_layers" in source or 'subgraph "cluster_layers' in source
     assert drawn_items(source) <= 80
+
+
+def test_a_node_with_300000_inputs_is_summarised_quickly() -> None:
+    n = 300_000
+    total = ag_sum([Value(float(i)) for i in range(n)])
+    start = time.perf_counter()
+    source = draw_graph(total, max_nodes=100).source
+    elapsed = time.perf_counter() - start
+    assert elapsed < 1.0, f"draw_graph took {elapsed:.2f} s on a 300,000-input sum"
+    assert drawn_items(source) <= 100
+    stub = next(v for v in nodes(source).values() if "not drawn" in v.get("label", ""))
+    hidden = int(re.search(r"([\d,]+) input", stub["label"]).group(1).replace(",", ""))
+    assert hidden == n - (len(records(source)) - 1)
+    tip = next(a for a in records(source).values() if "op: sum" in a["tooltip"])["tooltip"]
+    assert f"... and {n - 16:,} more inputs" in tip
