@@ -449,35 +449,25 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .data import split, standardize
     from .layers import MLP
 
+    if args.save is not None and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
+                         "does not exist")
+    if args.momentum and args.optimizer != "sgd":
+        raise UsageError("--momentum is for --optimizer sgd")
     X, y = _load_data(args)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     if classes > 2 and loss != "cross_entropy":
         raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
                          "use --loss cross_entropy")
-    if args.save is not None and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                         "does not exist")
-    if args.plots is not None:
-        plots = _folder(args.plots)
-    val = None
-    if args.val > 0:
-        (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
-    if args.standardize:
-        if val is None:
-            (X,) = standardize(X)
-        else:
-            X, X_val = standardize(X, val[0])
-            val = (X_val, val[1])
+    plots = _folder(args.plots) if args.plots is not None else None
+    X, y, val = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
-    model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation,
-                   init=args.init, seed=args.seed)
+    model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,
+                seed=args.seed)
     extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
-    if args.momentum and args.optimizer != "sgd":
-        raise UsageError("--momentum is for --optimizer sgd")
     optimizer = _OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr,
                                             weight_decay=args.weight_decay, **extra)
     held = f", {len(val[0])} held out" if val is not None else ""
@@ -494,7 +484,7 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.save is not None:
         model.save(args.save)
         written.append(args.save)
-    if args.plots is not None:
+    if plots is not None:
         from .plot import plot_decision_boundary, plot_history
 
         curves = plots / "loss.png"
@@ -508,6 +498,22 @@ def _run_train(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _hold_out(X: Any, y: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The training set and the validation pair (or None), standardised if asked."""
+    from .data import split, standardize
+
+    val = None
+    if args.val > 0:
+        (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
+    if args.standardize:
+        if val is None:
+            (X,) = standardize(X)
+        else:
+            X, X_val = standardize(X, val[0])
+            val = (X_val, val[1])
+    return X, y, val
 
 
 def _active_neuron(model: Any, X: Any) -> Any:
