@@ -288,7 +288,21 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
 
 
 def _progress_bar(epochs: int, progress: bool) -> Any:
+    """tqdm's bar over the epochs on a terminal; a silent stand-in otherwise (tqdm.auto is
+    not even imported then, so a notebook without ipywidgets gets no warning)."""
+    if not progress or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
+        return _QuietBar()
     from tqdm.auto import tqdm
 
-    quiet = not progress or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-    return tqdm(total=epochs, unit="epoch", disable=quiet, leave=True)
+    return tqdm(total=epochs, unit="epoch", leave=True)
+
+
+class _QuietBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, values: dict[str, str]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
