@@ -230,6 +230,39 @@ def _dot(*wx: Any) -> Any:
     return sum(map(operator.mul, wx[:n], wx[n:]))
 
 
+def _stacked(xs: tuple[Any, ...]) -> Any:
+    """The arrays ``xs`` stacked on a new first axis, or None if their shapes differ."""
+    if not xs:
+        return None
+    first = xs[0]
+    if not all(type(x) is np.ndarray and x.shape == first.shape for x in xs):
+        return None
+    if first.ndim == 0:
+        return np.array(xs)
+    return np.concatenate(xs).reshape(len(xs), *first.shape)
+
+
+def _sum_array(*xs: Any) -> Any:
+    """The n-ary sum on arrays, added in the same order as on floats (x0 + x1 + ...)."""
+    stacked = _stacked(xs)
+    return sum(xs) if stacked is None else stacked.sum(axis=0)
+
+
+def _dot_array(*wx: Any) -> Any:
+    """The dot product on arrays: sum_i ws[i] * xs[i], added in the float order.
+
+    The ws and the xs are stacked apart, so that they may broadcast against each
+    other (ws of shape (k, 1), weights shared by a batch; xs of shape (1, n), inputs
+    shared by k neurons).
+    """
+    n = len(wx) // 2
+    ws = _stacked(wx[:n])
+    xs = _stacked(wx[n:])
+    if ws is None or xs is None:
+        return _dot(*wx)
+    return np.einsum("i...,i...->...", ws, xs)
+
+
 def _dot_derivatives(*wx_out: Any) -> tuple[Any, ...]:
     n = (len(wx_out) - 1) // 2
     return wx_out[n:2 * n] + wx_out[:n]
@@ -239,9 +272,9 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
     return (1.0,) * (len(xs_out) - 1)
 
 
-SUM = Op("sum", lambda *xs: sum(xs), lambda *xs: sum(xs), _sum_derivatives, arity=None,
+SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
          formula="d/dx_i = 1")
-DOT = Op("dot", _dot, _dot, _dot_derivatives, arity=None,
+DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          formula="d/dw_i = x_i, d/dx_i = w_i")
 
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
