@@ -16,15 +16,16 @@ from .graph import GraphDrawing, draw_graph
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import Op
 from .render import GraphvizNotFound, render
+from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
 from .value import Value
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
-    "GraphvizNotFound", "Op", "Value", "__version__", "animate_backward", "check_graph", "cos",
-    "detect_anomaly", "dot", "draw_graph", "exp", "grad", "gradcheck", "gradgradcheck",
-    "gradients", "hessian", "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad",
-    "relu", "render", "scope", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh",
-    "topological_order",
+    "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError", "Value",
+    "__version__", "animate_backward", "check_graph", "compile", "cos", "detect_anomaly", "dot",
+    "draw_graph", "exp", "grad", "gradcheck", "gradgradcheck", "gradients", "hessian",
+    "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad", "relu", "render", "scope",
+    "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order"
 ]

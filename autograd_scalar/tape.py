@@ -1,0 +1,382 @@
+"""compile: trace a per-example function once, then run it on whole batches with NumPy.
+
+``tape = compile(fn, *example)`` calls ``fn`` once on placeholder Values holding the
+``example``'s numbers (one list of Values per argument, or one Value for a scalar
+argument) and records the graph it builds. The graph's leaves are of two kinds:
+
+- placeholders: a fresh column per example of the batch (the inputs, the targets);
+- shared leaves: every other leaf the graph reached, such as the model's parameters
+  (and constants). Their ``.data`` is read at every run, so parameter updates are
+  seen, and their gradient is summed over the batch.
+
+The interior nodes are levelled by depth (1 + the largest depth of their children)
+and grouped by op within a level. A run keeps one array of shape (nodes, batch) and
+makes one vectorized call per group, for the forward and for the backward alike:
+the group's row's ``vector`` forward on the gathered children, then the row's own
+``derivatives`` rule on the same arrays (the op table stays the only definition of
+every op, ``Function`` rows included), times the upstream gradient, scattered back
+onto the children. ``dot`` and ``sum`` nodes of equal length form one group.
+
+What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
+(``if x.data > 0``) is taken as it was for the traced example, and a number computed
+from ``.data`` (the shift of ``logsumexp``) is frozen as a constant. Ops themselves
+(``relu``, ``abs``) branch per example correctly. Out-of-domain inputs give IEEE
+results (``log(-1)`` is NaN) instead of errors. :meth:`Tape.check` runs ``fn``
+eagerly on every row of a batch and raises :class:`TraceMismatchError` if the tape
+disagrees, so checking the first batch catches a trace that does not generalize.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .backward import gradients, topological_order
+from .mode import MODE
+from .ops import Op
+from .tape_groups import Group, TraceError, make_group
+from .value import REAL_TYPES, Value
+
+_data = operator.attrgetter("data")
+
+__all__ = ["Tape", "TapeGradients", "TraceError", "TraceMismatchError", "compile"]
+
+
+class TraceMismatchError(AssertionError):
+    """The tape disagrees with the eager graph on some example (see :meth:`Tape.check`)."""
+
+
+@dataclass(frozen=True)
+class TapeGradients:
+    """What :meth:`Tape.gradients` returns.
+
+    ``outputs``: (n,) or (n, k), as :meth:`Tape.forward`. ``shared``: for every shared
+    leaf, d(sum over the batch of seed * outputs) / d leaf. ``inputs``: for each
+    argument, the gradient with respect to its placeholders, (n, width) or (n,).
+    """
+
+    outputs: np.ndarray
+    shared: dict[Value, float]
+    inputs: tuple[np.ndarray, ...]
+
+
+class Tape:
+    """A traced per-example function, run on batches (see the module docstring)."""
+
+    def __init__(self, fn: Callable[..., Any], example: Sequence[Any]) -> None:
+        if not MODE.grad_enabled:
+            raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
+        self.fn = fn
+        self.widths: tuple[int | None, ...] = tuple(_width(x, i) for i, x in enumerate(example))
+        numbers = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in example])
+        placeholders, arguments = _arguments(self.widths, numbers.tolist())
+        result = fn(*arguments)
+        self.single = isinstance(result, Value)
+        outputs = [result] if self.single else _output_list(result)
+        self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
+        self._trace(placeholders, outputs)
+        self._validate(example)
+
+    # -- tracing ------------------------------------------------------------
+
+    def _trace(self, placeholders: list[Value], outputs: list[Value]) -> None:
+        index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+        interior: list[Value] = []
+        shared: list[Value] = []
+        seen: set[Value] = set(placeholders)
+        for output in outputs:
+            for node in topological_order(output):
+                if node in seen:
+                    continue
+                seen.add(node)
+                (interior if node.children else shared).append(node)
+        for node in shared:
+            index[node] = len(index)
+        depth: dict[Value, int] = {}
+        levels: dict[tuple[int, int, int], tuple[Op, list[Value]]] = {}
+        for node in interior:
+            level = 1 + max(depth.get(c, 0) for c in node.children)
+            depth[node] = level
+            row = node.row
+            assert row is not None
+            key = (level, id(row), len(node.children))
+            if key not in levels:
+                levels[key] = (row, [])
+            levels[key][1].append(node)
+        first_shared = len(placeholders)
+        first_interior = first_shared + len(shared)
+        groups: list[Group] = []
+        for key in sorted(levels, key=lambda k: k[0]):
+            row, nodes = levels[key]
+            start = len(index)
+            for node in nodes:
+                index[node] = len(index)
+            children = [tuple(index[c] for c in node.children) for node in nodes]
+            groups.append(make_group(row, slice(start, len(index)), children, first_shared,
+                                     first_interior))
+        self.placeholders = tuple(placeholders)
+        self.shared: tuple[Value, ...] = tuple(shared)
+        self.size = len(index)
+        self.groups = tuple(groups)
+        self.levels = max((k[0] for k in levels), default=0)
+        self.outputs = np.array([index[o] for o in outputs], dtype=np.intp)
+        self._traced_outputs = np.array([o.data for o in outputs])
+        self._shared_rows = slice(len(placeholders), len(placeholders) + len(shared))
+
+    def _validate(self, example: Sequence[Any]) -> None:
+        """Run the tape on two copies of the example: every row must work on arrays."""
+        batch = [np.stack([np.asarray(x, dtype=np.float64)] * 2) for x in example]
+        values, inputs = self._forward(self._columns(batch))
+        self._backward(values, inputs, np.ones((len(self.outputs), 2)), True)
+        found = values[self.outputs, 0]
+        if not np.allclose(found, self._traced_outputs, rtol=1e-9, atol=0.0, equal_nan=True):
+            raise TraceError(f"compile: the batched forward gives {found.tolist()} on the traced "
+                             f"example, the eager graph gave {self._traced_outputs.tolist()}; "
+                             "some row's vector forward disagrees with its float forward")
+
+    # -- running ------------------------------------------------------------
+
+    def _columns(self, batches: Sequence[Any]) -> np.ndarray:
+        """The placeholder rows of the value array, (placeholders, n), from the batches."""
+        if len(batches) != len(self.widths):
+            raise TypeError(f"the tape takes {len(self.widths)} batch argument(s) (one per "
+                            f"argument of the traced function), got {len(batches)}")
+        parts = []
+        n = None
+        for i, (batch, width) in enumerate(zip(batches, self.widths)):
+            try:
+                array = np.asarray(batch, dtype=np.float64)
+            except (TypeError, ValueError) as error:
+                raise TypeError(f"batch argument {i} must be an array of real numbers: "
+                                f"{error}") from None
+            expected = "(n,)" if width is None else f"(n, {width})"
+            if array.ndim != (1 if width is None else 2) or (width is not None
+                                                              and array.shape[1] != width):
+                raise ValueError(f"batch argument {i} must have shape {expected} as traced, "
+                                 f"got {array.shape}")
+            if n is None:
+                n = array.shape[0]
+            elif array.shape[0] != n:
+                raise ValueError(f"batch argument {i} has {array.shape[0]} rows, argument 0 "
+                                 f"has {n}; every argument needs one row per example")
+            parts.append(array.reshape(n, -1))
+        if not n:
+            raise ValueError("the batch is empty; pass at least one example")
+        return np.concatenate(parts, axis=1).T
+
+    def _forward(self, columns: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """The value of every node for every example, and each group's gathered inputs."""
+        n = columns.shape[1]
+        values = np.empty((self.size, n))
+        values[:len(self.placeholders)] = columns
+        data = np.fromiter(map(_data, self.shared), np.float64, len(self.shared))
+        values[self._shared_rows] = data[:, None]
+        inputs = []
+        with np.errstate(all="ignore"):
+            for group in self.groups:
+                gathered = group.gather(values)
+                inputs.append(gathered)
+                values[group.nodes] = group.forward(gathered, n)
+        return values, inputs
+
+    def _backward(self, values: np.ndarray, inputs: list[Any], seed: np.ndarray,
+                  with_inputs: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Per-example gradients of every node, and the shared leaves' batch sums."""
+        grads = np.zeros_like(values)
+        shared_grads = np.zeros(len(self.shared))
+        np.add.at(grads, self.outputs, seed)
+        with np.errstate(all="ignore"):
+            for group, gathered in zip(reversed(self.groups), reversed(inputs)):
+                group.backward(gathered, values, grads, shared_grads, with_inputs)
+        shared_grads += grads[self._shared_rows].sum(axis=1)
+        return grads, shared_grads
+
+    def forward(self, *batches: Any) -> np.ndarray:
+        """The outputs for every example: (n,) for one output Value, (n, k) for k."""
+        values, _ = self._forward(self._columns(batches))
+        return self._shape(values[self.outputs])
+
+    __call__ = forward
+
+    def gradients(self, *batches: Any, seed: Any = None) -> TapeGradients:
+        """Outputs and the gradients of sum(seed * outputs); seed defaults to ones."""
+        columns = self._columns(batches)
+        n = columns.shape[1]
+        values, inputs = self._forward(columns)
+        if seed is None:
+            seeds = np.ones((len(self.outputs), n))
+        else:
+            seeds = np.asarray(seed, dtype=np.float64)
+            wanted = (n,) if self.single else (n, len(self.outputs))
+            if seeds.shape != wanted:
+                raise ValueError(f"seed must have the outputs' shape {wanted}, got {seeds.shape}")
+            seeds = seeds.reshape(n, -1).T
+        grads, shared_grads = self._backward(values, inputs, seeds, True)
+        shared = dict(zip(self.shared, shared_grads.tolist()))
+        inputs = []
+        start = 0
+        for width in self.widths:
+            stop = start + (1 if width is None else width)
+            block = grads[start:stop].T
+            inputs.append(block[:, 0] if width is None else block)
+            start = stop
+        return TapeGradients(self._shape(values[self.outputs]), shared, tuple(inputs))
+
+    def backward(self, *batches: Any, reduction: str = "mean",
+                 wrt: Sequence[Value] | None = None) -> float:
+        """Add d(reduced output)/d leaf to ``leaf.grad``; return the reduced output.
+
+        The traced function must return one Value (a per-example loss); ``reduction``
+        is "mean" or "sum" over the batch. ``wrt`` names the leaves to update (default:
+        every shared leaf); a leaf the tape does not use gets nothing. Nothing is
+        written before everything is computed.
+        """
+        if not self.single:
+            raise TypeError(f"backward needs a function that returns one Value; this one "
+                            f"returns {len(self.outputs)}")
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        columns = self._columns(batches)
+        n = columns.shape[1]
+        values, inputs = self._forward(columns)
+        weight = 1.0 / n if reduction == "mean" else 1.0
+        _, shared_grads = self._backward(values, inputs, np.full((1, n), weight), False)
+        if wrt is None:
+            leaves, updates = self.shared, shared_grads
+        else:
+            leaves = tuple(wrt)
+            positions = self._positions(leaves)
+            updates = np.where(positions >= 0, shared_grads[positions], 0.0)
+        for leaf, g in zip(leaves, updates.tolist()):
+            leaf.grad += g
+        losses = values[self.outputs[0]]
+        return float(losses.mean() if reduction == "mean" else losses.sum())
+
+    def _positions(self, leaves: tuple[Value, ...]) -> np.ndarray:
+        """Each leaf's place among the shared leaves (-1 if the tape does not use it)."""
+        if self._last_wrt is not None and self._last_wrt[0] == leaves:
+            return self._last_wrt[1]
+        index = {leaf: i for i, leaf in enumerate(self.shared)}
+        positions = np.array([index.get(leaf, -1) for leaf in leaves], dtype=np.intp)
+        self._last_wrt = (leaves, positions)
+        return positions
+
+    def _shape(self, rows: np.ndarray) -> np.ndarray:
+        return rows[0].copy() if self.single else rows.T.copy()
+
+    # -- checking -----------------------------------------------------------
+
+    def check(self, *batches: Any, rtol: float = 1e-9) -> None:
+        """Compare the tape with the eager graph on every example of a batch.
+
+        Runs the traced function eagerly on each row, and compares its outputs and
+        the gradients of the outputs' sum with respect to the shared leaves that the
+        eager graphs reach too (the parameters; constants made while tracing are the
+        tape's own), to ``rtol`` relative to the largest magnitude.
+        Raises :class:`TraceMismatchError` naming the first disagreement, which
+        usually means the function branches in Python on ``.data``.
+        """
+        found = self.gradients(*batches)
+        columns = self._columns(batches).T
+        outputs = found.outputs.reshape(len(columns), -1)
+        totals: dict[Value, float] = {}
+        for i, row in enumerate(columns.tolist()):
+            result = self.fn(*_arguments(self.widths, row)[1])
+            eager = [result] if isinstance(result, Value) else _output_list(result)
+            got = [o.data for o in eager]
+            if len(got) != outputs.shape[1] or not _close(outputs[i], np.array(got), rtol):
+                raise TraceMismatchError(
+                    f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
+                    f"function gives {got}; the function's graph depends on the data "
+                    "(a Python branch on .data?), so it cannot be compiled as traced")
+            for output in eager:
+                for leaf, g in gradients(output).items():
+                    if leaf in found.shared:
+                        totals[leaf] = totals.get(leaf, 0.0) + g
+        shared = [leaf for leaf in found.shared if leaf in totals]
+        tape_grads = np.array([found.shared[leaf] for leaf in shared])
+        eager_grads = np.array([totals.get(leaf, 0.0) for leaf in shared])
+        if not _close(tape_grads, eager_grads, rtol):
+            worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
+            leaf = shared[worst]
+            raise TraceMismatchError(
+                f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
+                f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
+                "data (a Python branch on .data?), so it cannot be compiled as traced")
+
+    def __repr__(self) -> str:
+        return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "
+                f"{self.size - len(self.placeholders) - len(self.shared)} ops in "
+                f"{len(self.groups)} groups over {self.levels} levels)")
+
+
+def compile(fn: Callable[..., Any], *example: Any) -> Tape:
+    """Trace ``fn`` on one example and return a :class:`Tape` that runs it on batches.
+
+    Each argument of ``example`` is a 1-D sequence of numbers (``fn`` gets a list of
+    Values) or one number (``fn`` gets a Value); ``fn`` returns a Value or a list of
+    Values. Then ``tape.forward(*batches)``, ``tape.gradients(*batches)`` and
+    ``tape.backward(*batches, reduction="mean")`` take one array per argument, with
+    one row per example::
+
+        tape = compile(lambda x, t: loss.example(model(x), t), X[0], T[0])
+        batch_loss = tape.backward(X, T)     # adds to every parameter's .grad
+    """
+    if not callable(fn):
+        raise TypeError(f"compile expects a function, got {type(fn).__name__}")
+    if not example:
+        raise TypeError("compile needs an example: one value per argument of the function")
+    return Tape(fn, example)
+
+
+# ---------------------------------------------------------------------------
+
+def _width(x: Any, i: int) -> int | None:
+    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+        return None
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != 1:
+        raise TraceError(f"compile: example argument {i} must be a number or a 1-D sequence "
+                         f"of numbers, got {type(x).__name__}: {x!r}"[:300])
+    return int(array.shape[0])
+
+
+def _arguments(widths: Sequence[int | None], numbers: list[float]
+               ) -> tuple[list[Value], list[Any]]:
+    """Fresh leaves for one example, and the arguments they make (a Value or a list each)."""
+    leaves = [Value(x) for x in numbers]
+    for i, leaf in enumerate(leaves):
+        leaf.label = f"in[{i}]"
+    arguments: list[Any] = []
+    start = 0
+    for width in widths:
+        if width is None:
+            arguments.append(leaves[start])
+            start += 1
+        else:
+            arguments.append(leaves[start:start + width])
+            start += width
+    return leaves, arguments
+
+
+def _output_list(result: Any) -> list[Value]:
+    if isinstance(result, (list, tuple)) and result and all(isinstance(o, Value)
+                                                            for o in result):
+        return list(result)
+    raise TraceError(f"compile: the function must return a Value or a non-empty list of "
+                     f"Values, got {type(result).__name__}: {result!r}"[:300])
+
+
+def _close(found: np.ndarray, expected: np.ndarray, rtol: float) -> bool:
+    scale = float(np.max(np.abs(expected), initial=0.0))
+    if not math.isfinite(scale):
+        return bool(np.array_equal(found, expected, equal_nan=True))
+    return bool(np.allclose(found, expected, rtol=rtol, atol=rtol * scale, equal_nan=True))
