@@ -184,7 +184,8 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         place(home_scope(node, options), partial(draw_value, node=node, ids=ids,
                                                  options=options, heat=heat, overlay=overlay))
     for box in layout.boxes:
-        place(box.scope, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
+        home = parent_module(box.scope) if box.kind == "scope" else box.scope
+        place(home, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
     emit_clusters(graph, scoped)
     if layout.summarised:
         draw_summary_edges(graph, layout, ids, options)
@@ -205,6 +206,15 @@ def home_scope(node: Value, options: Options) -> str:
     if node.scope or "." not in name:
         return node.scope
     return name.rsplit(".", 1)[0]
+
+
+def parent_module(scope: str) -> str:
+    """The module around ``scope``: ``layers.0`` for ``layers.0.neurons.3``, "" at the top."""
+    parts = scope.split(".")
+    last = parts.pop()
+    if last.isdigit() and parts:
+        parts.pop()
+    return ".".join(parts)
 
 
 class Ids:

@@ -48,6 +48,16 @@ def planted_mistake():
     return out, check_graph(out)
 
 
+def summary():
+    """A loss over six examples: 427 nodes, drawn within a budget of 60 boxes."""
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    rows = [(0.3, -1.2), (1.1, 0.4), (-0.7, 0.9), (0.05, 0.5), (-1.5, -0.2), (0.8, 1.6)]
+    loss = sum((model(list(row)) ** 2 for row in rows), Value(0.0, "zero"))
+    loss.label = "loss"
+    loss.backward()
+    return draw_graph(loss, max_nodes=60, cluster=True, heatmap=True, names=model)
+
+
 def main() -> None:
     pictures = {"neuron": draw_graph(neuron())}
     out, report = planted_mistake()
@@ -59,6 +69,7 @@ def main() -> None:
     prediction.backward()
     pictures["mlp_modules"] = draw_graph(prediction, cluster=True, compact=True, names=model)
     pictures["network"] = nn.draw_network(nn.MLP(2, [4, 4, 1], seed=0))
+    pictures["summary"] = summary()
     for name, drawing in pictures.items():
         for suffix in (".svg", ".png"):
             print(render(drawing, HERE / f"{name}{suffix}").relative_to(HERE.parent.parent))
