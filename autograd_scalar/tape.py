@@ -159,14 +159,14 @@ class Tape:
                                                               and array.shape[1] != width):
                 raise ValueError(f"batch argument {i} must have shape {expected} as traced, "
                                  f"got {array.shape}")
+            if array.shape[0] == 0:
+                raise ValueError(f"batch argument {i} is empty; pass at least one example")
             if n is None:
                 n = array.shape[0]
             elif array.shape[0] != n:
                 raise ValueError(f"batch argument {i} has {array.shape[0]} rows, argument 0 "
                                  f"has {n}; every argument needs one row per example")
             parts.append(array.reshape(n, -1))
-        if not n:
-            raise ValueError("the batch is empty; pass at least one example")
         return np.concatenate(parts, axis=1).T
 
     def _forward(self, columns: np.ndarray) -> tuple[np.ndarray, list[Any]]:

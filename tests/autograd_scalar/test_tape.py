@@ -1,0 +1,240 @@
+"""compile: the batched tape against the eager graph, example by example."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Function, TraceError, TraceMismatchError, Value, compile, no_grad
+from tests.autograd_scalar.test_backward import programs, run
+
+RTOL = 1e-12
+
+
+def assert_close(found, expected, rtol=RTOL):
+    """Equal to ``rtol`` relative to the largest magnitude (sums differ in order only)."""
+    found, expected = np.asarray(found, dtype=float), np.asarray(expected, dtype=float)
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    np.testing.assert_allclose(found, expected, rtol=rtol, atol=rtol * scale)
+
+
+def eager(fn, params, *batches):
+    """Outputs, shared-leaf gradient sums and input gradients, one eager graph per row."""
+    n = len(batches[0])
+    outputs, inputs = [], [np.zeros_like(np.asarray(b, dtype=float)) for b in batches]
+    totals = dict.fromkeys(params, 0.0)
+    for i in range(n):
+        args = [[Value(v) for v in b[i]] if np.ndim(b[i]) else Value(b[i]) for b in batches]
+        out = fn(*args)
+        outs = [out] if isinstance(out, Value) else list(out)
+        outputs.append([o.data for o in outs])
+        for o in outs:
+            found = ag.gradients(o)
+            for p in params:
+                totals[p] += found.get(p, 0.0)
+            for j, arg in enumerate(args):
+                leaves = arg if isinstance(arg, list) else [arg]
+                row = [found.get(leaf, 0.0) for leaf in leaves]
+                inputs[j][i] = row if isinstance(arg, list) else row[0]
+    return np.array(outputs), totals, inputs
+
+
+@given(programs(), st.integers(0, 3), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_random_graphs_match_eager(program, n_shared, n, seed) -> None:
+    steps, point = program
+    n_shared = min(n_shared, len(point) - 1)
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
+    width = len(point) - n_shared
+
+    def fn(xs):
+        return run(steps, [*params, *xs])
+
+    tape = compile(fn, point[n_shared:])
+    X = np.random.default_rng(seed).uniform(-2, 2, size=(n, width))
+    found = tape.gradients(X)
+    outputs, totals, inputs = eager(fn, params, X)
+    assert_close(found.outputs, outputs[:, 0])
+    assert_close([found.shared.get(p, 0.0) for p in params], [totals[p] for p in params])
+    assert_close(found.inputs[0], inputs[0])
+
+
+@st.composite
+def mlps(draw):
+    sizes = [draw(st.integers(1, 4))] + [draw(st.integers(1, 5)) for _ in range(draw(
+        st.integers(1, 3)))]
+    activation = draw(st.sampled_from(["relu", "tanh", "sigmoid", "softplus", "leaky"]))
+    return sizes, activation, draw(st.integers(0, 2**32 - 1))
+
+
+def build(sizes, activation, seed):
+    rng = np.random.default_rng(seed)
+    layers = [[([Value(w) for w in rng.normal(size=a)], Value(rng.normal()))
+               for _ in range(b)] for a, b in itertools.pairwise(sizes)]
+    act = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid,
+           "softplus": Value.softplus, "leaky": lambda v: v.leaky_relu(0.1)}[activation]
+
+    def model(x):
+        for i, layer in enumerate(layers):
+            out = [ag.dot(w, x) + b for w, b in layer]
+            x = out if i == len(layers) - 1 else [act(o) for o in out]
+        return x
+
+    params = [p for layer in layers for w, b in layer for p in (*w, b)]
+    return model, params
+
+
+@given(mlps(), st.integers(1, 20))
+def test_random_mlps_with_a_loss_match_eager_backward(mlp, n) -> None:
+    sizes, activation, seed = mlp
+    model, params = build(sizes, activation, seed)
+
+    def loss(x, t):
+        return ag.sum([(o - ti) ** 2 for o, ti in zip(model(x), t)]) + 0.01 * ag.sum(
+            [p * p for p in params[:2]])
+
+    rng = np.random.default_rng(seed + 1)
+    X, T = rng.normal(size=(n, sizes[0])), rng.normal(size=(n, sizes[-1]))
+    tape = compile(loss, X[0], T[0])
+    for p in params:
+        p.grad = 0.5
+    batch_loss = tape.backward(X, T, reduction="mean", wrt=params)
+    compiled = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.5
+    total = ag.sum([loss([Value(v) for v in x], [Value(v) for v in t]) for x, t in zip(X, T)])
+    mean = total / n
+    mean.backward()
+    assert batch_loss == pytest.approx(mean.data, rel=RTOL)
+    assert_close(compiled, [p.grad for p in params])
+
+
+def test_sum_reduction_and_forward_shapes() -> None:
+    w = Value(2.0)
+    tape = compile(lambda x, c: [x[0] * w + c, x[1] * w], [1.0, 2.0], 3.0)
+    X, C = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), np.array([1.0, 0.0, -1.0])
+    np.testing.assert_array_equal(tape.forward(X, C), [[3.0, 4.0], [6.0, 8.0], [9.0, 12.0]])
+    single = compile(lambda x: x[0] * w + x[1], [1.0, 2.0])
+    assert single(X).shape == (3,)
+    assert single.backward(X, reduction="sum") == pytest.approx(2 * 9 + 12)
+    assert w.grad == 9.0  # d/dw sum_i x_i0 w = 1 + 3 + 5
+    assert single.backward(X, reduction="mean") == pytest.approx(10.0)
+    assert w.grad == 9.0 + 3.0
+
+
+def test_shared_leaves_read_their_current_data() -> None:
+    w = Value(1.0)
+    tape = compile(lambda x: (x[0] * w).tanh(), [0.5])
+    w.data = 3.0
+    assert tape(np.array([[0.5]]))[0] == pytest.approx(math.tanh(1.5), rel=RTOL)
+
+
+def test_groups_are_levelled_by_depth_and_op() -> None:
+    ws = [Value(0.5), Value(-0.25)]
+    tape = compile(lambda x: [ag.dot(ws, x).relu(), ag.dot(ws[::-1], x).relu()], [1.0, 2.0])
+    assert [(g.row.name, g.size) for g in tape.groups] == [("dot", 2), ("relu", 2)]
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(x):
+        return x * x * x
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x * x,)
+
+
+class MathCos(Function):
+    @staticmethod
+    def forward(x):
+        return math.cos(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (-math.sin(x),)
+
+
+def test_user_function_rows_run_on_arrays() -> None:
+    w = Value(0.7)
+    tape = compile(lambda x: Cube.apply(x[0] * w), [1.5])
+    X = np.array([[1.5], [-2.0], [0.25]])
+    found = tape.gradients(X)
+    assert_close(found.outputs, (0.7 * X[:, 0]) ** 3)
+    assert_close(found.shared[w], np.sum(3 * 0.7 ** 2 * X[:, 0] ** 3))
+
+
+def test_a_function_whose_rule_needs_floats_is_a_clear_error() -> None:
+    with pytest.raises(TraceError, match=r"derivatives of op 'MathCos' cannot run on NumPy"):
+        compile(lambda x: MathCos.apply(x[0]), [0.5])
+
+
+def test_check_catches_python_branches_on_data() -> None:
+    w = Value(2.0)
+
+    def branchy(x):
+        return x[0] * w if x[0].data > 0 else x[0] * w * w
+
+    tape = compile(branchy, [1.0])
+    tape.check(np.array([[1.0], [2.0]]))
+    with pytest.raises(TraceMismatchError, match="example 1"):
+        tape.check(np.array([[1.0], [-2.0]]))
+
+
+def test_check_catches_gradient_differences() -> None:
+    w = Value(2.0)
+
+    def frozen(x):
+        scale = w.data if x[0].data > 0 else 1.0
+        return x[0] * w * 0.0 + x[0] * scale
+
+    tape = compile(frozen, [1.0])
+    with pytest.raises(TraceMismatchError):
+        tape.check(np.array([[1.0], [-1.0]]))
+
+
+def test_out_of_domain_inputs_give_ieee_results() -> None:
+    tape = compile(lambda x: x[0].log(), [1.0])
+    assert np.isnan(tape(np.array([[-1.0]]))[0])
+
+
+def test_bad_examples_and_outputs_are_errors() -> None:
+    with pytest.raises(TraceError, match="example argument 0"):
+        compile(lambda x: x, [[1.0, 2.0]])
+    with pytest.raises(TraceError, match="must return a Value"):
+        compile(lambda x: 3.0, [1.0])
+    with pytest.raises(TypeError, match="expects a function"):
+        compile(3, [1.0])
+    with pytest.raises(TypeError, match="needs an example"):
+        compile(lambda: Value(1.0))
+    with no_grad(), pytest.raises(TraceError, match="no_grad"):
+        compile(lambda x: x[0] * 2, [1.0])
+
+
+def test_bad_batches_are_errors_and_change_nothing() -> None:
+    w = Value(1.0)
+    tape = compile(lambda x, t: (x[0] * w - t) ** 2, [1.0, 2.0], 0.5)
+    w.grad = 0.25
+    with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
+        tape.backward(np.ones((3, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="3 rows, argument 0 has 2"):
+        tape.backward(np.ones((2, 2)), np.ones(3))
+    with pytest.raises(TypeError, match="2 batch argument"):
+        tape.backward(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="empty"):
+        tape.backward(np.ones((0, 2)), np.ones(0))
+    with pytest.raises(ValueError, match="reduction"):
+        tape.backward(np.ones((2, 2)), np.ones(2), reduction="max")
+    with pytest.raises(TypeError, match="real numbers"):
+        tape.backward([["a", "b"]], [1.0])
+    assert w.grad == 0.25
+    many = compile(lambda x: [x[0] * w, x[1] * w], [1.0, 2.0])
+    with pytest.raises(TypeError, match="one Value"):
+        many.backward(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="seed"):
+        many.gradients(np.ones((2, 2)), seed=np.ones(2))
