@@ -39,16 +39,19 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
-def dot_source(drawing: Any) -> str:
-    """The DOT text of a Value (drawn with default options) or a graphviz graph."""
+def dot_source(drawing: Any, **options: Any) -> str:
+    """The DOT text of a Value (drawn by ``draw_graph(drawing, **options)``) or a graph."""
     if isinstance(drawing, graphviz.graphs.BaseGraph):
+        if options:
+            raise TypeError(f"render: drawing options ({', '.join(sorted(options))}) apply to "
+                            "a Value; this Digraph is drawn already")
         return drawing.source
     from .value import Value
 
     if isinstance(drawing, Value):
         from .graph import draw_graph
 
-        return draw_graph(drawing).source
+        return draw_graph(drawing, **options).source
     raise TypeError(f"render expects a Value or a graphviz Digraph, "
                     f"got {type(drawing).__name__}")
 
@@ -117,15 +120,16 @@ def current_umask() -> int:
     return mask
 
 
-def render(drawing: Any, path: PathLike) -> Path:
+def render(drawing: Any, path: PathLike, **options: Any) -> Path:
     """Draw a Value's graph (or a ready Digraph) into ``path``; returns the path.
 
     The suffix picks the format: ``.svg``, ``.png``, ``.pdf``, or ``.dot``/``.gv`` for
-    the DOT text itself. Nothing is written unless the whole drawing succeeded.
+    the DOT text itself. ``options`` go to ``draw_graph`` when ``drawing`` is a Value.
+    Nothing is written unless the whole drawing succeeded.
     """
     target = check_target(path)
     fmt = target_format(target)
-    source = dot_source(drawing)
+    source = dot_source(drawing, **options)
     data = source.encode("utf-8") if fmt == "dot" else image_bytes(source, fmt)
     write_atomically(target, data)
     return target

@@ -178,3 +178,13 @@ def test_rendered_files_are_readable_by_others(root: Value, tmp_path: Path,
                                                no_dot: None) -> None:
     mode = render(root, tmp_path / "g.svg").stat().st_mode & 0o777
     assert mode & 0o044 == 0o044
+
+
+def test_options_are_passed_to_draw_graph_for_a_value(root: Value, tmp_path: Path) -> None:
+    path = render(root, tmp_path / "g.dot", compact=True, rankdir="TB")
+    assert path.read_text() == draw_graph(root, compact=True, rankdir="TB").source
+    with pytest.raises(TypeError, match=r"drawing options \(compact\) apply to a Value"):
+        render(draw_graph(root), tmp_path / "h.dot", compact=True)
+    with pytest.raises(ValueError, match="rankdir"):
+        render(root, tmp_path / "i.dot", rankdir="diagonal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
