@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nn
-from autograd_scalar import Function, Value, check_graph, draw_graph, render
+from autograd_scalar import Function, Value, animate_backward, check_graph, draw_graph, render
 
 HERE = Path(__file__).resolve().parent
 
@@ -73,6 +73,8 @@ def main() -> None:
     for name, drawing in pictures.items():
         for suffix in (".svg", ".png"):
             print(render(drawing, HERE / f"{name}{suffix}").relative_to(HERE.parent.parent))
+    gif = animate_backward(neuron(), HERE / "backward.gif", seconds_per_step=1.5)
+    print(gif.relative_to(HERE.parent.parent))
 
 
 if __name__ == "__main__":
