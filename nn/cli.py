@@ -405,8 +405,10 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     except GradcheckError as mismatch:
         print(mismatch.report)
         return EXIT_FAILED
-    print(f"gradcheck of f = {formula.text}: all {len(leaves)} derivatives agree with central "
-          f"differences (eps={args.eps:g}, atol={args.atol:g}, rtol={args.rtol:g})")
+    point = ", ".join(f"{name}={leaf.data:.6g}" for name, leaf in leaves.items())
+    print(f"gradcheck of f = {formula.text} at ({point}): all {len(leaves)} derivatives "
+          f"agree with central differences (eps={args.eps:g}, atol={args.atol:g}, "
+          f"rtol={args.rtol:g})")
     return EXIT_OK
 
 

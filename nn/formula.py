@@ -203,6 +203,8 @@ class _Reader:
         if isinstance(node, ast.Call):
             return self.call(node)
         construct = _CONSTRUCT_NAMES.get(type(node), type(node).__name__)
+        if isinstance(node, ast.Attribute):
+            construct += f" (.{node.attr})"
         raise self.fail(node, f"{construct} is not allowed in a formula; {_ALLOWED}")
 
     def number(self, node: ast.Constant) -> float:
@@ -292,7 +294,7 @@ class _Reader:
         value = _build(term, {})
         number = value.data if isinstance(value, Value) else float(value)
         if not math.isfinite(number):
-            raise self.fail(node, f"the constant {term.source} is {number}; "
+            raise self.fail(node, f"the constant {term.source} overflows to {number}; "
                                   "keep constants within the range of a float")
         return _Const(number)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +15,28 @@ from nn.cli import main
 from tests import finite_differences as fd
 
 COMMAND = Path(sys.executable).with_name("autograd-scalar")
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_examples() -> list[tuple[str, list[str]]]:
+    """Each `$ command` of the README's command-line section with the lines shown after it."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## The command line", 1)[-1].split("\n## ", 1)[0]
+    examples: list[tuple[str, list[str]]] = []
+    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+        for line in block.splitlines():
+            if line.startswith("$ "):
+                examples.append((line[2:], []))
+            elif examples:
+                examples[-1][1].append(line)
+    return examples
+
+
+def without_timings(lines: list[str]) -> list[str]:
+    return [re.sub(r"done in [0-9.]+ s", "done in N s", line) for line in lines]
+
+
+EXAMPLES = readme_examples()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -242,19 +266,24 @@ def percent_after(out: str, words: str) -> float:
 
 
 def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
-    """The README's main job, as a user runs it: no Graphviz, no display, default settings."""
+    """The README's main job, as a user runs it: no Graphviz, no display, default settings.
+
+    It prints what the README shows (but the time it took).
+    """
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     env = {"PATH": str(bin_dir), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
-    done = subprocess.run([str(COMMAND), "demo", "--out", "pictures"], capture_output=True,
+    done = subprocess.run([str(COMMAND), "demo"], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path, env=env)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+    (shown,) = [lines for command, lines in EXAMPLES if command == "autograd-scalar demo"]
+    assert without_timings(done.stdout.splitlines()) == without_timings(shown)
     assert percent_after(done.stdout, "training accuracy ") >= 97.0
     paths = printed_paths(done.stdout)
     assert [p.name for p in paths] == ["decision_boundary.png", "loss.png", "neuron.svg"]
     for path in paths:
-        assert path.parent == Path("pictures")
+        assert path.parent == Path("out")
         data = (tmp_path / path).read_bytes()
         if path.suffix == ".png":
             assert data.startswith(PNG_SIGNATURE) and len(data) > 5000
@@ -364,3 +393,26 @@ def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch)
     status, _, err = run(capsys, "train", "--quiet")
     assert status == 130
     assert_one_line_error(err, "interrupted")
+
+
+# ---------------------------------------------------------------------------
+# the README's examples
+# ---------------------------------------------------------------------------
+
+def test_the_readme_shows_every_subcommand():
+    commands = [shlex.split(command)[1] for command, _ in EXAMPLES]
+    assert {"demo", "train", "graph", "gradcheck"} <= set(commands)
+
+
+@pytest.mark.parametrize(("command", "shown"),
+                         [e for e in EXAMPLES if shlex.split(e[0])[1] != "demo"],
+                         ids=[e[0][16:60] for e in EXAMPLES if shlex.split(e[0])[1] != "demo"])
+def test_readme_commands_print_what_the_readme_shows(capsys, tmp_path, monkeypatch,
+                                                     command, shown):
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(command)
+    assert argv[0] == "autograd-scalar"
+    main(argv[1:])
+    captured = capsys.readouterr()
+    printed = (captured.out + captured.err).rstrip("\n").splitlines()
+    assert without_timings(printed) == without_timings(shown)

@@ -101,7 +101,7 @@ def test_a_formula_without_variables_is_a_constant_value():
 @pytest.mark.parametrize(("text", "problem"), [
     ("__import__('os')", "unknown function __import__"),
     ("__import__('os').system('true')", "attribute access"),
-    ("x.__class__", "attribute access is not allowed"),
+    ("x.__class__", "attribute access (.__class__) is not allowed"),
     ("x.__class__.__bases__[0].__subclasses__()", "attribute access"),
     ("(lambda: 1)()", "a lambda is not allowed"),
     ("[x for x in y]", "a comprehension is not allowed"),
@@ -145,11 +145,11 @@ def test_anything_outside_the_whitelist_is_named(text, problem):
 
 
 def test_huge_exponents_fail_fast_instead_of_computing():
-    with pytest.raises(FormulaError, match="is inf"):
+    with pytest.raises(FormulaError, match="overflows to inf"):
         parse_formula("9 ** 9 ** 9 * x")
     with pytest.raises(FormulaError, match="too large for a float"):
         parse_formula("1" + "0" * 400 + " * x")
-    with pytest.raises(FormulaError, match="is inf"):
+    with pytest.raises(FormulaError, match="overflows to inf"):
         parse_formula("exp(1000) + x")
 
 
