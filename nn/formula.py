@@ -215,8 +215,9 @@ class _Reader:
         try:
             number = float(value)
         except OverflowError:
-            raise self.fail(node, f"the number {self.source(node)} is too large for a "
-                                  "float") from None
+            number = math.inf
+        if not math.isfinite(number):
+            raise self.fail(node, f"the number {self.source(node)} is too large for a float")
         return number
 
     def name(self, node: ast.Name) -> _Var:

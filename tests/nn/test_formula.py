@@ -149,6 +149,8 @@ def test_huge_exponents_fail_fast_instead_of_computing():
         parse_formula("9 ** 9 ** 9 * x")
     with pytest.raises(FormulaError, match="too large for a float"):
         parse_formula("1" + "0" * 400 + " * x")
+    with pytest.raises(FormulaError, match="the number 1e400 is too large"):
+        parse_formula("1e400 * x")
     with pytest.raises(FormulaError, match="overflows to inf"):
         parse_formula("exp(1000) + x")
 
