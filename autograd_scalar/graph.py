@@ -95,7 +95,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
       with a thick red border.
     - ``heatmap``: fill each node by |grad|, white (0) to dark red (the largest).
     - ``cluster``: box the nodes made inside each nn module, nested as the modules are.
-    - ``names``: a model (anything with ``named_parameters()``) or (name, Value) pairs;
+    - ``names``: a model (anything with ``named_parameters()``), (name, Value) pairs or
+      a {name: Value} dict;
       a parameter's name goes into its tooltip and, if it has no label, its record.
     - ``max_nodes``: above this many nodes the drawing is a summary (see
       :mod:`autograd_scalar.graph_summary`).
@@ -145,10 +146,15 @@ def highlighted_nodes(highlight: Any) -> set[Value]:
 
 
 def parameter_names(names: Any) -> dict[Value, str]:
-    """Value -> name, from a model's ``named_parameters()`` or from (name, Value) pairs."""
+    """Value -> name, from a model's ``named_parameters()``, (name, Value) pairs or a dict."""
     if names is None:
         return {}
-    pairs = names.named_parameters() if hasattr(names, "named_parameters") else names
+    if hasattr(names, "named_parameters"):
+        pairs = names.named_parameters()
+    elif isinstance(names, Mapping):
+        pairs = names.items()
+    else:
+        pairs = names
     found: dict[Value, str] = {}
     try:
         for name, value in pairs:

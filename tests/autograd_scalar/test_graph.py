@@ -125,8 +125,10 @@ def test_names_of_a_models_parameters_reach_the_tooltips() -> None:
     tips = [a["tooltip"] for a in records(source).values()]
     for name, _ in model.named_parameters():
         assert sum(f"parameter: {name}\\n" in tip for tip in tips) == 1, name
-    pairs = draw_graph(out, names=[("my_bias", model.layers[1].neurons[0].b)]).source
-    assert sum("parameter: my_bias" in a["tooltip"] for a in records(pairs).values()) == 1
+    bias = model.layers[1].neurons[0].b
+    for names in ([("my_bias", bias)], {"my_bias": bias}):
+        pairs = draw_graph(out, names=names).source
+        assert sum("parameter: my_bias" in a["tooltip"] for a in records(pairs).values()) == 1
 
 
 def test_highlight_values_draws_thick_red_borders(trained: dict[str, Value]) -> None:
@@ -277,3 +279,14 @@ def test_with_names_parameters_sit_in_their_modules_box() -> None:
             name = re.search(r"parameter: ([\w.\[\]]+)", line)
             if name:
                 assert current and current[-1] == name.group(1).rsplit(".", 1)[0], line
+
+
+def test_nan_and_infinity_are_drawn_and_coloured() -> None:
+    x = Value(float("inf"), "x")
+    y = x * 0.0
+    y.label = "y"
+    y.backward()
+    source = draw_graph(y, heatmap=True).source
+    assert record_fields(by_label(source, "y"))[1] == "data nan"
+    assert record_fields(by_label(source, "x"))[1] == "data inf"
+    assert by_label(source, "x")["fillcolor"].startswith("#")
