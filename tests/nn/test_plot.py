@@ -39,13 +39,15 @@ def region_colour(k):
 
 # -- decision boundary ----------------------------------------------------------------
 
-def test_decision_boundary_colours_each_side_by_the_predicted_class(tmp_path):
+@pytest.mark.parametrize("compiled", [False, True])
+def test_decision_boundary_colours_each_side_by_the_predicted_class(tmp_path, compiled):
     # output = x[0] - x[1]: class 1 below the diagonal y = x, class 0 above it
     model = linear_neuron(1.0, -1.0)
     X = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [1.0, -1.0]])
     y = np.array([0, 0, 0, 1])
     path = tmp_path / "boundary.png"
-    figure = plot.plot_decision_boundary(model, X, y, path=path, resolution=40)
+    figure = plot.plot_decision_boundary(model, X, y, path=path, resolution=40,
+                                         compiled=compiled)
     ax = figure.axes[0]
     for point, k in [((0.8, -0.4), 1), ((-0.4, 0.8), 0), ((1.3, 0.2), 1), ((-1.3, -0.2), 0)]:
         assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point

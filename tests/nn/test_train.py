@@ -67,12 +67,14 @@ def demo_setup(model, epochs=100):
 # -- the recipe ------------------------------------------------------------------------
 
 def test_the_micrograd_demo_recipe_reaches_97_percent():
+    # compiled for speed; the next test shows the eager steps equal micrograd's, and
+    # test_compiled_training_takes_the_eager_steps that compiled steps equal eager ones
     X, y = moons(100, noise=0.1, seed=1337)
     model = nn.MLP(2, [16, 16, 1], seed=1337)
     opt, schedule = demo_setup(model)
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=100, schedule=schedule,
-                  progress=False)
-    final = nn.accuracy(y, (predict(model, X) > 0).astype(int))
+                  progress=False, compiled=True)
+    final = nn.accuracy(y, predict(model, X) > 0)
     assert final >= 0.97
     assert history.lr == pytest.approx([1.0 - 0.9 * k / 100 for k in range(100)])
     assert history.loss[-1] < 0.2 * history.loss[0]
@@ -93,6 +95,31 @@ def test_fit_takes_the_same_steps_as_micrograds_demo_loop():
             got = [ours[f"{prefix}.w[{k}]"].data for k in range(len(neuron.w))]
             assert got == pytest.approx([w.data for w in neuron.w], rel=1e-9, abs=1e-12)
             assert ours[f"{prefix}.b"].data == pytest.approx(neuron.b.data, abs=1e-12)
+
+
+@pytest.mark.parametrize("loss, data, nouts, batch_size", [
+    ("hinge", lambda: small_moons(30), [8, 8, 1], None),
+    ("cross_entropy", lambda: blobs(40, centers=3, seed=5), [6, 3], 16),
+    ("bce_with_logits", lambda: small_moons(30), [6, 1], 8),
+])
+def test_compiled_training_takes_the_eager_steps(loss, data, nouts, batch_size):
+    X, y = data()
+    X_val, y_val = X[:10], y[:10]
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP(2, nouts, seed=11)
+        opt = optim.SGD(model.parameters(), lr=0.2, momentum=0.5, weight_decay=1e-3)
+        history = fit(model, X, y, loss=loss, optimizer=opt, epochs=4, batch_size=batch_size,
+                      seed=2, val=(X_val, y_val), clip=5.0, progress=False,
+                      compiled=compiled)
+        runs.append((snapshot(model), history, predict(model, X, compiled=compiled)))
+    (eager, eager_history, eager_raw), (fast, fast_history, fast_raw) = runs
+    assert fast == pytest.approx(eager, rel=1e-9, abs=1e-12)
+    for name in eager_history.metrics:
+        assert getattr(fast_history, name) == pytest.approx(getattr(eager_history, name),
+                                                            rel=1e-9, abs=1e-12)
+    assert fast_raw.shape == eager_raw.shape
+    assert np.allclose(fast_raw, eager_raw, rtol=1e-9, atol=1e-12)
 
 
 # -- history, batches, validation --------------------------------------------------------
