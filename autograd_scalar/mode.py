@@ -60,21 +60,30 @@ def detect_anomaly() -> Iterator[None]:
         MODE.anomaly = previous
 
 
-@contextmanager
-def scope(name: str) -> Iterator[str]:
+class scope:
     """Tag every node made inside the block with ``name`` (nested scopes join with ".").
 
     nn modules open a scope per call, so a drawing can box the nodes of each
-    neuron and layer under its name (``layers.1.neurons.3``).
+    neuron and layer under its name (``layers.1.neurons.3``). ``with scope(name) as
+    full:`` gives the joined name. A small class rather than a generator, since
+    every module call enters one.
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"scope name must be a non-empty str, got {name!r}")
-    previous = MODE.scope
-    MODE.scope = f"{previous}.{name}" if previous else name
-    try:
-        yield MODE.scope
-    finally:
-        MODE.scope = previous
+
+    __slots__ = ("_name", "_previous")
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"scope name must be a non-empty str, got {name!r}")
+        self._name = name
+        self._previous = ""
+
+    def __enter__(self) -> str:
+        previous = self._previous = MODE.scope
+        MODE.scope = f"{previous}.{self._name}" if previous else self._name
+        return MODE.scope
+
+    def __exit__(self, *exc: object) -> None:
+        MODE.scope = self._previous
 
 
 def is_grad_enabled() -> bool:

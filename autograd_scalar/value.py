@@ -10,6 +10,7 @@ in one generic loop; no node carries a closure.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable
 from typing import Any, Union
 
@@ -319,12 +320,18 @@ def lift(x: object, op_name: str) -> Value:
     return Value(as_float(x, f"{op_name}: an operand"))
 
 
+_ONLY_VALUES = {Value}
+_data = operator.attrgetter("data")
+
+
 def apply(row: Op, args: Iterable[Any]) -> Value:
     """Make the node ``row(*args)``: the generic path, for any arity (numbers are lifted)."""
-    children = tuple(lift(a, row.name) for a in args)
+    children = tuple(args)
+    if set(map(type, children)) != _ONLY_VALUES:
+        children = tuple(lift(a, row.name) for a in children)
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
-    xs = tuple(c.data for c in children)
+    xs = tuple(map(_data, children))
     out = evaluate(row, xs)
     local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
     return _node(out, children, row, local)
