@@ -222,10 +222,11 @@ def _add_train(commands: Any) -> None:
 
 def _add_mode_arguments(parser: Any) -> None:
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--compiled", dest="compiled", action="store_true", default=False,
-                      help="run each batch on the compiled NumPy tape")
+    mode.add_argument("--compiled", dest="compiled", action="store_true", default=True,
+                      help="run each batch on the compiled NumPy tape (the default)")
     mode.add_argument("--eager", dest="compiled", action="store_false",
-                      help="build one graph per example (the default)")
+                      help="build one graph of Values per example instead (slower, same "
+                           "result)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

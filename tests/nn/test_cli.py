@@ -352,6 +352,43 @@ def test_train_writes_loss_curves_and_a_boundary_for_2d_data_only(capsys, tmp_pa
         assert path.read_bytes().startswith(PNG_SIGNATURE)
 
 
+def test_eager_and_compiled_training_save_the_same_model(capsys, tmp_path):
+    import nn
+
+    argv = ["train", "--data", "moons", "--samples", "60", "--hidden", "5", "--epochs", "4",
+            "--batch-size", "16", "--quiet", "--save"]
+    assert run(capsys, *argv, str(tmp_path / "eager.json"), "--eager")[0] == 0
+    assert run(capsys, *argv, str(tmp_path / "compiled.json"))[0] == 0
+    eager, compiled = nn.MLP(2, [5, 1]), nn.MLP(2, [5, 1])
+    eager.load(tmp_path / "eager.json")
+    compiled.load(tmp_path / "compiled.json")
+    untrained = nn.MLP(2, [5, 1], seed=0).state_dict()
+    assert eager.state_dict() != pytest.approx(untrained)
+    assert eager.state_dict() == pytest.approx(compiled.state_dict(), rel=1e-9)
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["demo"], {"compiled": True, "progress": True, "epochs": 100}),
+    (["demo", "--eager", "--quiet", "--epochs", "3"],
+     {"compiled": False, "progress": False, "epochs": 3}),
+    (["train", "--batch-size", "8", "--epochs", "2", "--seed", "5"],
+     {"compiled": True, "progress": True, "batch_size": 8, "epochs": 2, "seed": 5}),
+])
+def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, expected):
+    import nn.train
+
+    seen = {}
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.train, "fit", record)
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, *argv)[0] == 130
+    assert {key: seen[key] for key in expected} == expected
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--data", "blobs", "--loss", "hinge"], "--loss hinge is for two classes"),
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
