@@ -422,9 +422,10 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     from .data import moons
     from .layers import MLP
-    from .plot import plot_decision_boundary, plot_history
+    from .plot import plot_decision_boundary, plot_history, require_matplotlib
     from .schedules import LinearLR
 
+    require_matplotlib()
     out = _folder(args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], seed=args.seed)
@@ -465,7 +466,12 @@ def _run_train(args: argparse.Namespace) -> int:
     if classes > 2 and loss != "cross_entropy":
         raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
                          "use --loss cross_entropy")
-    plots = _folder(args.plots) if args.plots is not None else None
+    plots = None
+    if args.plots is not None:
+        from .plot import require_matplotlib
+
+        require_matplotlib()
+        plots = _folder(args.plots)
     X, y, val = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
     model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,

@@ -214,6 +214,32 @@ def test_bad_command_lines_exit_2_with_one_line(capsys, tmp_path, monkeypatch, a
     assert list(tmp_path.iterdir()) == []
 
 
+def test_png_without_dot_names_graphviz_and_writes_nothing(capsys, tmp_path, monkeypatch):
+    no_dot_on_path(monkeypatch, tmp_path)
+    target = tmp_path / "g.png"
+    status, out, err = run(capsys, "graph", "x * x", "--at", "x=1", "-o", str(target))
+    assert (status, out) == (1, "")
+    assert_one_line_error(err, "Graphviz")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("argv", [["demo", "--out", "pictures"],
+                                  ["train", "--plots", "pictures"]])
+def test_missing_matplotlib_is_named_before_training(capsys, tmp_path, monkeypatch, argv):
+    import nn.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert_one_line_error(err, "matplotlib", "autograd-scalar[plots]")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_unwritable_output_is_status_1_in_one_line(capsys, tmp_path):
     status, _, err = run(capsys, "graph", "x", "--at", "x=1",
                          "-o", str(tmp_path / "missing" / "g.svg"))
