@@ -150,6 +150,52 @@ def test_third_derivatives_match_finite_differences_of_the_second(a, b) -> None:
     assert all(close(u, v, rtol=1e-4, atol=1e-5) for u, v in zip(analytic, numeric))
 
 
+UNARY = [lambda a: a.tanh(), lambda a: a.sigmoid(), lambda a: a.sin(), lambda a: a.cos(),
+         lambda a: (a * a + 1).log(), lambda a: a.softplus(), lambda a: (a * a + 1).sqrt(),
+         lambda a: a.exp() * 0.5, lambda a: a ** 3, lambda a: 1 / (a * a + 2)]
+BINARY = [lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a - b,
+          lambda a, b: a / (b * b + 1), lambda a, b: (a * a + 1) ** b.tanh(),
+          lambda a, b: ag.dot([a, b], [b, a]), lambda a, b: ag.logsumexp([a, b])]
+
+
+@st.composite
+def programs(draw):
+    """A random straight-line program over 2 or 3 inputs, as a list of steps."""
+    n = draw(st.integers(2, 3))
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        if draw(st.booleans()):
+            steps.append((draw(st.integers(0, len(UNARY) - 1)), draw(st.integers(0, n + k - 1))))
+        else:
+            steps.append((draw(st.integers(0, len(BINARY) - 1)), draw(st.integers(0, n + k - 1)),
+                          draw(st.integers(0, n + k - 1))))
+    point = draw(st.lists(st.floats(-1.5, 1.5, allow_nan=False), min_size=n, max_size=n))
+    return steps, point
+
+
+def run(steps, xs):
+    values = list(xs)
+    for step in steps:
+        if len(step) == 2:
+            values.append(UNARY[step[0]](values[step[1]]))
+        else:
+            values.append(BINARY[step[0]](values[step[1]], values[step[2]]))
+    return ag.sum(values[len(xs):])
+
+
+@given(programs())
+def test_hessians_of_random_programs_match_finite_differences(program) -> None:
+    steps, point = program
+    h = hessian(lambda *xs: run(steps, xs), point)
+    for i in range(len(point)):
+        def partial(*coords, i=i):
+            xs = [Value(c) for c in coords]
+            return grad(run(steps, xs), xs)[i]
+        numeric = gradient(partial, point)
+        assert all(close(h[i][j], numeric[j], rtol=1e-4, atol=1e-5)
+                   for j in range(len(point))), (h, numeric)
+
+
 def test_hessian_of_a_quadratic_form_is_its_symmetric_matrix() -> None:
     a = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, 1.0], [1.5, 0.0, -4.0]])
 
