@@ -174,5 +174,13 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
     row = Op(name, checked_forward, np.vectorize(checked_forward, otypes=[float]),
              checked_derivatives, arity=arity, check=check,
              formula=getattr(cls, "formula", ""))
-    kink_registry.register(row, tuple(getattr(cls, "kinks", ())))
+    kink_registry.register(row, _kinks(cls))
     return row
+
+
+def _kinks(cls: type) -> tuple[float, ...]:
+    points = getattr(cls, "kinks", ())
+    if not isinstance(points, (tuple, list)) or not all(_is_real(p) for p in points):
+        raise TypeError(f"Function {cls.__name__}: kinks must be a tuple of real numbers "
+                        f"(the points where forward has no derivative), got {points!r}")
+    return tuple(float(p) for p in points)

@@ -71,10 +71,10 @@ def call(f: Callable[..., Any], xs: Sequence[Value], who: str) -> Value:
         return out
     if _is_number(out):
         return Value(out)
-    raise TypeError(f"{who}: f must return a Value (one number), got {type(out).__name__}"
-                    + (" of length " + str(len(out)) if isinstance(out, (list, tuple)) else "")
-                    + ("; use jacobian for a function with several outputs"
-                       if isinstance(out, (list, tuple)) else ""))
+    got = type(out).__name__
+    if isinstance(out, (list, tuple)):
+        got += f" of length {len(out)}; use jacobian for a function with several outputs"
+    raise TypeError(f"{who}: f must return a Value (one number), got {got}")
 
 
 def leaves(point: Sequence[float], like: Any = None) -> list[Value]:

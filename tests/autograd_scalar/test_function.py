@@ -269,6 +269,21 @@ def test_abstract_classes_and_bad_definitions() -> None:
                 return (1.0,)
 
 
+def test_kinks_must_be_numbers() -> None:
+    with pytest.raises(TypeError, match=r"Function Kinky: kinks must be a tuple of real "
+                                        r"numbers .*got 'zero'"):
+        class Kinky(Function):
+            kinks = "zero"
+
+            @staticmethod
+            def forward(x):
+                return abs(x)
+
+            @staticmethod
+            def derivatives(x, out):
+                return (ops.SIGN(x),)
+
+
 def test_a_subclass_of_a_function_is_its_own_row() -> None:
     class Cube2(Cube):
         pass
