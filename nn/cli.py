@@ -6,9 +6,11 @@ graph of a formula after backward; ``gradcheck`` compares a formula's analytic
 gradient with central differences. Formulas are read by :mod:`nn.formula`, which
 evaluates nothing: it builds Values from a whitelisted syntax tree.
 
-Exit status: 0 on success, 1 when ``gradcheck`` finds a mismatch or a file cannot
-be written, 2 for a bad command line (unknown option, bad formula, bad ``--at``).
-Every error is one line on stderr, never a traceback.
+Exit status: 0 on success; 1 when ``gradcheck`` finds a mismatch or a command
+fails (a file that cannot be written, a missing optional dependency, training
+that diverges); 2 for a bad command line (unknown option, bad formula, bad
+``--at``); 130 when interrupted. Every error is one line on stderr, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -83,9 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, str(error), EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail(command, "interrupted", 130)
-    except (FormulaError, ValueError, TypeError, ArithmeticError) as error:
+    except (FormulaError, ValueError, TypeError) as error:
         return _fail(command, str(error), EXIT_USAGE)
-    except (OSError, RuntimeError, ImportError) as error:
+    except (ArithmeticError, OSError, RuntimeError, ImportError) as error:
         return _fail(command, _one_line(error), EXIT_FAILED)
 
 
@@ -430,8 +432,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     X, y = moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], seed=args.seed)
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
-    schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1,
-                                  total=args.epochs)
+    schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
           f"1.0 falling to 0.1; {args.epochs} epochs, {_mode(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
@@ -489,24 +490,28 @@ def _run_train(args: argparse.Namespace) -> int:
     if val is not None:
         summary += f", validation accuracy {100 * history.val_accuracy[-1]:.1f}%"
     print(f"done in {seconds:.1f} s: {summary}")
-    written = []
     if args.save is not None:
         model.save(args.save)
-        written.append(args.save)
+        print(f"wrote {args.save}")
     if plots is not None:
-        from .plot import plot_decision_boundary, plot_history
-
-        curves = plots / "loss.png"
-        plot_history(history, path=str(curves), title=f"training on {args.data}")
-        written.append(str(curves))
-        if X.shape[1] == 2:
-            boundary = plots / "decision_boundary.png"
-            plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
-                                   title=f"{_describe(model)} on {args.data}")
-            written.append(str(boundary))
-    for path in written:
-        print(f"wrote {path}")
+        for path in _training_pictures(model, history, X, y, plots, args):
+            print(f"wrote {path}")
     return EXIT_OK
+
+
+def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
+                       args: argparse.Namespace) -> list[Path]:
+    """Write the loss curves, and the decision boundary of 2-D data, into ``folder``."""
+    from .plot import plot_decision_boundary, plot_history
+
+    curves = folder / "loss.png"
+    plot_history(history, path=str(curves), title=f"training on {args.data}")
+    if X.shape[1] != 2:
+        return [curves]
+    boundary = folder / "decision_boundary.png"
+    plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
+                           title=f"{_describe(model)} on {args.data}")
+    return [curves, boundary]
 
 
 def _hold_out(X: Any, y: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
@@ -536,11 +541,10 @@ def _active_neuron(model: Any, X: Any) -> Any:
     first = None
     for row in X:
         for neuron in model.layers[0].neurons:
-            inputs = [Value(float(x), label=f"x[{i}]") for i, x in enumerate(row)]
-            out = neuron(inputs)
-            first = first or out
+            out = neuron([Value(float(x), label=f"x[{i}]") for i, x in enumerate(row)])
             if out.data > 0:
                 return out
+            first = out if first is None else first
     return first
 
 
@@ -576,7 +580,7 @@ def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
 
     start = time.perf_counter()
     history = fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
-                     seed=getattr(args, "seed", None), **settings)
+                  seed=args.seed, **settings)
     return history, time.perf_counter() - start
 
 

@@ -446,6 +446,15 @@ def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_diverging_training_is_status_1_in_one_line(capsys, tmp_path):
+    saved = tmp_path / "model.json"
+    status, out, err = run(capsys, "train", "--optimizer", "sgd", "--lr", "1e300",
+                           "--epochs", "3", "--quiet", "--save", str(saved))
+    assert status == 1
+    assert_one_line_error(err, "non-finite gradient", "Lower the learning rate")
+    assert "wrote" not in out and not saved.exists()
+
+
 def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch):
     import nn.train
 
