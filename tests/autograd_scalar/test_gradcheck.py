@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -244,6 +245,11 @@ def test_many_inputs_show_only_the_failing_rows() -> None:
 def test_bad_arguments_are_named(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_inputs_may_be_a_numpy_row_or_a_generator() -> None:
+    assert gradcheck(smooth, np.array([0.1, -0.4, 0.8]))
+    assert gradgradcheck(smooth, (x for x in [0.1, -0.4, 0.8]))
 
 
 def test_no_grad_is_an_error() -> None:
