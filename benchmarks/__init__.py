@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of autograd-scalar; run them all with ``python -m benchmarks``."""

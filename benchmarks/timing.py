@@ -1,0 +1,34 @@
+"""Timing helpers: alternating blocks in one process, medians of per-step times."""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+
+
+def alternating(steps: dict[str, tuple[Callable[[], object], int]], rounds: int,
+                warmup: int = 1) -> dict[str, float]:
+    """Median seconds per call of each step, measured in alternating blocks.
+
+    Each entry is (step, calls per block). In every round each library runs its
+    block of consecutive steps, as in its own training loop, so it pays for its own
+    garbage (micrograd's closures make reference cycles that only the cyclic
+    collector frees); a full collection between blocks, not timed, keeps one
+    library's garbage out of the next one's time. Alternating the blocks round by
+    round spreads any slowdown of the machine over all libraries alike.
+    """
+    for step, _ in steps.values():
+        for _ in range(warmup):
+            step()
+    samples: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, (step, calls) in steps.items():
+            gc.collect()
+            start = time.perf_counter()
+            for _ in range(calls):
+                step()
+            samples[name].append((time.perf_counter() - start) / calls)
+    gc.collect()
+    return {name: statistics.median(times) for name, times in samples.items()}
