@@ -215,3 +215,59 @@ def test_parse_point_errors_name_the_problem(spec, problem):
         parse_point(spec)
     with pytest.raises(FormulaError, match="twice"):
         parse_point(["x=1", "x=2"])
+
+
+# Random formulas: each drawn as its text and, independently, as a Python function on floats.
+_UNARY = {
+    "exp": math.exp, "sin": math.sin, "cos": math.cos, "tanh": math.tanh,
+    "sigmoid": _sigmoid, "softplus": lambda t: math.log1p(math.exp(t)),
+}
+
+
+def _leaf():
+    variables = st.sampled_from([("x", lambda x, y: x), ("y", lambda x, y: y)])
+    constants = st.floats(0.5, 2.0).map(lambda c: (repr(c), lambda x, y, c=c: c))
+    return variables | constants
+
+
+def _extend(children):
+    def unary(name, a):
+        text, f = a
+        g = _UNARY[name]
+        return f"{name}({text})", lambda x, y: g(f(x, y))
+
+    def binary(op, a, b):
+        (ta, fa), (tb, fb) = a, b
+        if op == "+":
+            return f"({ta}) + ({tb})", lambda x, y: fa(x, y) + fb(x, y)
+        if op == "-":
+            return f"({ta}) - ({tb})", lambda x, y: fa(x, y) - fb(x, y)
+        if op == "*":
+            return f"({ta}) * ({tb})", lambda x, y: fa(x, y) * fb(x, y)
+        return f"({ta}) / (1 + ({tb}) ** 2)", lambda x, y: fa(x, y) / (1 + fb(x, y) ** 2)
+
+    return (st.builds(unary, st.sampled_from(sorted(_UNARY)), children)
+            | st.builds(binary, st.sampled_from("+-*/"), children, children))
+
+
+formulas = st.recursive(_leaf(), _extend, max_leaves=8)
+
+
+@given(formula=formulas, point=points)
+def test_random_formulas_match_their_python_twin(formula, point):
+    text, reference = formula
+    try:
+        expected = reference(*point)
+    except OverflowError:
+        return
+    parsed = parse_formula(text)
+    inputs = {name: value for name, value in zip(("x", "y"), point) if name in parsed.variables}
+    out, leaves = parsed.build(inputs)
+    assert math.isclose(out.data, expected, rel_tol=1e-12, abs_tol=1e-12), text
+    if abs(expected) > 1e6:
+        return
+    out.backward()
+    for i, name in enumerate(("x", "y")):
+        if name in leaves:
+            numeric = fd.partial(reference, list(point), i)
+            assert fd.close(leaves[name].grad, numeric, rtol=1e-3, atol=1e-5), (text, name)
