@@ -29,11 +29,13 @@ from typing import Any, Union
 import autograd_scalar
 from autograd_scalar import Value, ops
 
+from .activations import LEAKY_RELU_SLOPE
+
 MAX_LENGTH = 2000
 """The longest formula accepted, in characters."""
 
 MAX_DEPTH = 100
-"""The deepest nesting of the syntax tree accepted (``((x))`` counts once per level)."""
+"""The deepest syntax tree accepted: each operator or call adds a level, parentheses none."""
 
 
 class FormulaError(ValueError):
@@ -112,6 +114,8 @@ def parse_formula(text: str) -> Formula:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
         raise FormulaError(f"column {error.offset or 1}: not a formula: {error.msg}") from None
+    except ValueError as error:
+        raise FormulaError(f"not a formula: {error}") from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)"
                            ) from None
@@ -163,6 +167,7 @@ class Formula:
 
 
 def _check_depth(root: ast.AST) -> None:
+    """FormulaError if the tree is deeper than MAX_DEPTH (walked with a stack, not recursion)."""
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
@@ -267,7 +272,7 @@ class _Reader:
         if len(node.args) not in (1, 2):
             raise self.fail(node, f"leaky_relu takes 1 or 2 arguments (x, slope), "
                                   f"got {len(node.args)}")
-        slope = 0.01
+        slope = LEAKY_RELU_SLOPE
         if len(node.args) == 2:
             given = self.term(node.args[1])
             if not isinstance(given, _Const):
