@@ -395,7 +395,7 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     from autograd_scalar import GradcheckError, gradcheck
 
     formula = parse_formula(args.formula)
-    _, leaves = formula.build(parse_point(args.at))
+    out, leaves = formula.build(parse_point(args.at))
     if not leaves:
         raise UsageError(f"{formula.text!r} has no variables, so there is no gradient to check")
 
@@ -412,6 +412,9 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
     print(f"gradcheck of f = {formula.text} at ({point}): all {len(leaves)} derivatives "
           f"agree with central differences (eps={args.eps:g}, atol={args.atol:g}, "
           f"rtol={args.rtol:g})")
+    out.backward()
+    for name, leaf in leaves.items():
+        print(f"  d/d{name} = {leaf.grad:.8g}")
     return EXIT_OK
 
 

@@ -56,7 +56,7 @@ def assert_one_line_error(err: str, *words: str) -> None:
 
 def printed_number(out: str, key: str) -> float:
     for line in out.splitlines():
-        if line.startswith(f"{key} = "):
+        if line.strip().startswith(f"{key} = "):
             return float(line.split(" = ", 1)[1].split()[0])
     raise AssertionError(f"{key} not printed in {out!r}")
 
@@ -121,6 +121,12 @@ def test_gradcheck_agrees_on_a_smooth_formula(capsys):
     status, out, err = run(capsys, "gradcheck", "x * sin(y) / y", "--at", "x=1.5,y=0.3")
     assert (status, err) == (0, "")
     assert "all 2 derivatives agree" in out
+
+    def f(x: float, y: float) -> float:
+        return x * math.sin(y) / y
+
+    for name, expected in zip("xy", fd.gradient(f, [1.5, 0.3])):
+        assert fd.close(printed_number(out, f"d/d{name}"), expected)
 
 
 def test_gradcheck_at_a_kink_prints_the_table_and_exits_1(capsys):
