@@ -230,12 +230,16 @@ def _dot(*wx: Any) -> Any:
     return sum(map(operator.mul, wx[:n], wx[n:]))
 
 
+_ARRAY = {np.ndarray}
+_shape = operator.attrgetter("shape")
+
+
 def _stacked(xs: tuple[Any, ...]) -> Any:
     """The arrays ``xs`` stacked on a new first axis, or None if their shapes differ."""
     if not xs:
         return None
     first = xs[0]
-    if not all(type(x) is np.ndarray and x.shape == first.shape for x in xs):
+    if set(map(type, xs)) != _ARRAY or len(set(map(_shape, xs))) != 1:
         return None
     if first.ndim == 0:
         return np.array(xs)
