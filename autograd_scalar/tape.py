@@ -79,6 +79,7 @@ class Tape:
         self.single = isinstance(result, Value)
         outputs = [result] if self.single else _output_list(result)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
+        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
         self._trace(placeholders, outputs)
         self._validate(example)
 
@@ -110,6 +111,8 @@ class Tape:
             levels[key][1].append(node)
         first_shared = len(placeholders)
         first_interior = first_shared + len(shared)
+        invariant = np.zeros(first_interior + len(interior), dtype=bool)
+        invariant[first_shared:first_interior] = True
         groups: list[Group] = []
         for key in sorted(levels, key=lambda k: k[0]):
             row, nodes = levels[key]
@@ -117,8 +120,10 @@ class Tape:
             for node in nodes:
                 index[node] = len(index)
             children = [tuple(index[c] for c in node.children) for node in nodes]
+            for i, kids in enumerate(children):
+                invariant[start + i] = invariant[list(kids)].all()
             groups.append(make_group(row, slice(start, len(index)), children, first_shared,
-                                     first_interior))
+                                     first_interior, invariant))
         self.placeholders = tuple(placeholders)
         self.shared: tuple[Value, ...] = tuple(shared)
         self.size = len(index)
@@ -172,7 +177,7 @@ class Tape:
     def _forward(self, columns: np.ndarray) -> tuple[np.ndarray, list[Any]]:
         """The value of every node for every example, and each group's gathered inputs."""
         n = columns.shape[1]
-        values = np.empty((self.size, n))
+        values = self._buffer(n, 0)
         values[:len(self.placeholders)] = columns
         data = np.fromiter(map(_data, self.shared), np.float64, len(self.shared))
         values[self._shared_rows] = data[:, None]
@@ -187,7 +192,8 @@ class Tape:
     def _backward(self, values: np.ndarray, inputs: list[Any], seed: np.ndarray,
                   with_inputs: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per-example gradients of every node, and the shared leaves' batch sums."""
-        grads = np.zeros_like(values)
+        grads = self._buffer(values.shape[1], 1)
+        grads.fill(0.0)
         shared_grads = np.zeros(len(self.shared))
         np.add.at(grads, self.outputs, seed)
         with np.errstate(all="ignore"):
@@ -222,7 +228,7 @@ class Tape:
         start = 0
         for width in self.widths:
             stop = start + (1 if width is None else width)
-            block = grads[start:stop].T
+            block = grads[start:stop].T.copy()
             inputs.append(block[:, 0] if width is None else block)
             start = stop
         return TapeGradients(self._shape(values[self.outputs]), shared, tuple(inputs))
@@ -256,6 +262,16 @@ class Tape:
             leaf.grad += g
         losses = values[self.outputs[0]]
         return float(losses.mean() if reduction == "mean" else losses.sum())
+
+    def _buffer(self, n: int, which: int) -> np.ndarray:
+        """The values (0) or gradients (1) array for a batch of n, reused run after run.
+
+        A fresh array of this size each run would cost page faults every time; the
+        results handed out are copies, so reusing the two arrays is safe.
+        """
+        if self._buffers is None or self._buffers[0].shape[1] != n:
+            self._buffers = (np.empty((self.size, n)), np.empty((self.size, n)))
+        return self._buffers[which]
 
     def _positions(self, leaves: tuple[Value, ...]) -> np.ndarray:
         """Each leaf's place among the shared leaves (-1 if the tape does not use it)."""

@@ -16,6 +16,7 @@ unless the gradients with respect to the inputs are asked for.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,10 @@ from typing import Any
 import numpy as np
 
 from .ops import Op
+
+_ARRAY = {np.ndarray}
+_FLOAT = {float}
+_shape = operator.attrgetter("shape")
 
 
 class TraceError(TypeError):
@@ -122,8 +127,9 @@ class Group:
     def gather(self, values: np.ndarray) -> Sequence[np.ndarray]:
         """The children's values, one array per input position.
 
-        (k, n) in general; (k, 1) where all are shared leaves (the same in every
-        column) and (1, n) where all k nodes use the same child.
+        (k, n) in general; (k, 1) where all are the same in every column (shared
+        leaves and what is made of them only) and (1, n) where all k nodes use the
+        same child.
         """
         if len(self.gathers) == 1:
             return tuple(self.gathers[0].take(values))
@@ -168,10 +174,14 @@ class Group:
 
 
 def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_shared: int,
-               first_interior: int) -> Group:
-    """Plan a group: how to gather its inputs and where its gradients go."""
+               first_interior: int, invariant: np.ndarray) -> Group:
+    """Plan a group: how to gather its inputs and where its gradients go.
+
+    ``invariant[r]`` tells whether row r is the same for every example (a shared
+    leaf, or a node computed from shared leaves only, such as an L2 term).
+    """
     rows = np.array(children, dtype=np.intp).T.copy()
-    shared = ((rows >= first_shared) & (rows < first_interior)).all(axis=1)
+    shared = invariant[rows].all(axis=1)
     uniform = (rows == rows[:, :1]).all(axis=1)
     gathers = []
     for is_uniform in (False, True):
@@ -200,13 +210,15 @@ def _call(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]
 def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarray:
     """The partials as one array that broadcasts to (len, k, n).
 
-    Partials of one shape ((k, n), or (k, 1) and (1, n) from broadcast inputs) are
-    stacked in one call; mixed ones and constants are written into a full array.
+    Partials of one shape ((k, n), or (k, 1) and (1, n) from broadcast inputs) and
+    plain floats (constant partials such as sum's 1.0) are stacked in one call;
+    mixed ones are written into a full array.
     """
-    first = partials[0] if partials else None
-    if type(first) is np.ndarray and first.ndim == 2 and all(
-            type(p) is np.ndarray and p.shape == first.shape for p in partials):
-        return np.concatenate(partials).reshape(len(partials), *first.shape)
+    types = set(map(type, partials))
+    if types == _ARRAY and len(set(map(_shape, partials))) == 1 and partials[0].ndim == 2:
+        return np.concatenate(partials).reshape(len(partials), *partials[0].shape)
+    if types == _FLOAT:
+        return np.array(partials).reshape(len(partials), 1, 1)
     stacked = np.empty((len(partials), *shape))
     try:
         for j, partial in enumerate(partials):

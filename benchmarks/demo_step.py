@@ -17,6 +17,7 @@ zero_grad, backward, and one SGD update of every parameter.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,7 @@ class MicrogradStyleMLP:
     def __init__(self, value: type, sizes: tuple[int, ...], seed: int = 0) -> None:
         rng = random.Random(seed)
         self.layers = [[([value(rng.uniform(-1, 1)) for _ in range(nin)], value(0.0))
-                        for _ in range(nout)] for nin, nout in zip(sizes[:-1], sizes[1:])]
+                        for _ in range(nout)] for nin, nout in itertools.pairwise(sizes)]
 
     def __call__(self, x: list[Any]) -> Any:
         for i, layer in enumerate(self.layers):
@@ -150,7 +151,7 @@ def ours_compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
 def numpy_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     """The same network and loss by hand: matrices, and the backward written out."""
     rng = np.random.default_rng(0)
-    Ws = [rng.uniform(-1, 1, (nin, nout)) for nin, nout in zip(SIZES[:-1], SIZES[1:])]
+    Ws = [rng.uniform(-1, 1, (nin, nout)) for nin, nout in itertools.pairwise(SIZES)]
     bs = [np.zeros(nout) for nout in SIZES[1:]]
     n = len(X)
 

@@ -7,11 +7,12 @@ on the batch: the forward, the backward, and the gradient of the reduced loss
 ``loss(outputs, targets).backward()`` would. ``compiled_predict(model, X)`` does the
 same for the model's raw outputs.
 
-A tape is traced again whenever the model's parameters are other objects than
-before (its parameter values are read at every run). What a trace cannot capture
-is said in :mod:`autograd_scalar.tape`: a model or loss that branches in Python on
-``.data`` is traced for the first example only. ``CompiledLoss(..., check=True)``
-compares the first batch with the eager graph and raises
+Parameter values are read at every step, so optimizer updates and
+``load_state_dict`` are seen; a model whose parameters are replaced by new Value
+objects needs a new ``CompiledLoss`` (``compiled_predict`` checks this itself).
+What a trace cannot capture is said in :mod:`autograd_scalar.tape`: a model or
+loss that branches in Python on ``.data`` is traced for the first example only.
+``CompiledLoss(..., check=True)`` compares the first batch with the eager graph and raises
 :class:`autograd_scalar.TraceMismatchError` if they differ.
 """
 
@@ -61,14 +62,12 @@ class CompiledLoss:
         return self.loss.example(self.model(x), t)
 
     def _traced(self, X: np.ndarray, T: np.ndarray) -> tuple[Tape, bool]:
-        parameters = tuple(self.model.parameters())
         tape = self.tape
-        fresh = (tape is None or tape.widths != (X.shape[1], T.shape[1])
-                 or len(parameters) != len(self._parameters)
-                 or any(a is not b for a, b in zip(parameters, self._parameters)))
+        fresh = tape is None or tape.widths != (X.shape[1], T.shape[1])
         if fresh:
+            self._parameters = tuple(self.model.parameters())
             tape = compile(self._example, X[0], T[0])
-            self.tape, self._parameters = tape, parameters
+            self.tape = tape
         assert tape is not None
         return tape, fresh
 
