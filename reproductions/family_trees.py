@@ -85,8 +85,9 @@ class FamilyTreesNetwork(Module):
 
 @dataclass
 class FamilyTreesRun:
-    """One run: the held-out facts, the network's outputs for them, and how many were right."""
+    """One run: the trained network, the held-out facts, its outputs for them, how many right."""
 
+    model: FamilyTreesNetwork
     seed: int
     settings: Settings
     test: list[Fact]
@@ -115,28 +116,28 @@ def train_family_trees(seed: int, settings: Settings = ADJUSTED, compiled: bool 
     uniform_weights(model, settings.initial_bound, seed)
     optimizer = SGD(model.parameters(), lr=settings.epsilon, momentum=ALPHA_EARLY)
     gradient = SweepGradient(model, PaperError(MARGIN), X, T, compiled=compiled)
-    params = model.parameters()
     errors = []
     for sweep in range(settings.sweeps if sweeps is None else sweeps):
         if sweep == EARLY_SWEEPS:
             optimizer.momentum = ALPHA
-        error, _ = gradient()
+        error, _ = gradient(with_outputs=False)
         errors.append(error)
         optimizer.step()
-        for p in params:
+        for p in gradient.parameters:
             p.data *= 1.0 - settings.weight_decay
     return _score(model, trees.encode, train, test, seed, settings, errors, compiled)
 
 
-def _score(model: Module, encode: Any, train: Sequence[Fact], test: Sequence[Fact], seed: int,
-           settings: Settings, errors: list[float], compiled: bool) -> FamilyTreesRun:
+def _score(model: FamilyTreesNetwork, encode: Any, train: Sequence[Fact],
+           test: Sequence[Fact], seed: int, settings: Settings, errors: list[float],
+           compiled: bool) -> FamilyTreesRun:
     X_train, T_train = encode(train)
     X_test, T_test = encode(test)
     Y_train = outputs(model, X_train, compiled)
     Y_test = outputs(model, X_test, compiled)
     right = [answered_correctly(y, t) for y, t in zip(Y_test, T_test)]
     train_right = sum(answered_correctly(y, t) for y, t in zip(Y_train, T_train))
-    return FamilyTreesRun(seed, settings, list(test), Y_test, sum(right), train_right,
+    return FamilyTreesRun(model, seed, settings, list(test), Y_test, sum(right), train_right,
                           len(train), errors)
 
 

@@ -27,8 +27,9 @@ SIZES = (16, 16, 10)
 
 @dataclass
 class MnistRun:
-    """Test accuracy after training, the per-epoch history and the training time."""
+    """The trained model, its test accuracy, the per-epoch history and the training time."""
 
+    model: MLP
     test_accuracy: float
     history: History
     confusion: np.ndarray
@@ -61,6 +62,6 @@ def train_mnist(seed: int = 0, epochs: int = EPOCHS, compiled: bool = True,
                   compiled=compiled, progress=False)
     seconds = time.perf_counter() - start
     predicted = np.argmax(predict(model, X_test, compiled=compiled), axis=1)
-    return MnistRun(accuracy(y_test, predicted), history,
+    return MnistRun(model, accuracy(y_test, predicted), history,
                     confusion_matrix(y_test, predicted, num_classes=10), seconds,
                     len(X_train), len(X_test))

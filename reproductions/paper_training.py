@@ -24,7 +24,7 @@ import numpy as np
 
 import autograd_scalar as ag
 from autograd_scalar import Value, ops
-from nn import Module
+from nn import Module, predict
 from nn.losses import Loss
 
 
@@ -81,6 +81,7 @@ class SweepGradient:
     def __init__(self, model: Module, loss: Loss, X: np.ndarray, T: np.ndarray,
                  compiled: bool = False) -> None:
         self.model, self.loss = model, loss
+        self.parameters = model.parameters()
         self.X = np.asarray(X, dtype=float)
         self.T = loss.encode(T)
         self._compiled: Any = None
@@ -89,15 +90,18 @@ class SweepGradient:
 
             self._compiled = CompiledLoss(model, loss)
 
-    def __call__(self) -> tuple[float, np.ndarray]:
+    def __call__(self, with_outputs: bool = True) -> tuple[float, np.ndarray | None]:
         """Zero the gradients, accumulate dE/dw over the sweep; return E and the outputs.
 
-        The outputs (shape (n, k)) are those of the weights the gradient was taken at.
+        The outputs (shape (n, k), or None unless ``with_outputs``) are those of the
+        weights the gradient was taken at.
         """
-        self.model.zero_grad()
+        for p in self.parameters:
+            p.grad = 0.0
         if self._compiled is not None:
             error = float(self._compiled.step(self.X, self.T, reduction="sum"))
-            return error, outputs(self.model, self.X, compiled=True)
+            found = outputs(self.model, self.X, compiled=True) if with_outputs else None
+            return error, found
         results = [self.model(x) for x in self.X]
         total = self.loss.reduce(results, self.T, reduction="sum")
         total.backward()
@@ -105,15 +109,8 @@ class SweepGradient:
 
 
 def outputs(model: Module, X: np.ndarray, compiled: bool = False) -> np.ndarray:
-    """The model's outputs for every row of X, shape (n, k), without building a graph."""
-    if compiled:
-        from nn.compiled import compiled_predict
-
-        raw = np.asarray(compiled_predict(model, X), dtype=float)
-    else:
-        with ag.no_grad():
-            raw = np.array([[v.data for v in _as_list(model(x))] for x in X])
-    return raw.reshape(len(X), -1)
+    """The model's outputs for every row of X as an (n, k) array (:func:`nn.predict`)."""
+    return np.asarray(predict(model, X, compiled=compiled), dtype=float).reshape(len(X), -1)
 
 
 def _as_list(output: Any) -> list[Value]:

@@ -65,6 +65,7 @@ def train_symmetry(seed: int, max_sweeps: int = 20000, tolerance: float = 0.1,
     sweeps: int | None = None
     for sweep in range(max_sweeps + 1):
         error, out = gradient()
+        assert out is not None
         if np.max(np.abs(out[:, 0] - y)) < tolerance:
             sweeps = sweep
             break
