@@ -9,7 +9,7 @@ same for the model's raw outputs.
 
 Parameter values are read at every step, so optimizer updates and
 ``load_state_dict`` are seen; a model whose parameters are replaced by new Value
-objects needs a new ``CompiledLoss`` (``compiled_predict`` checks this itself).
+objects needs a new ``CompiledLoss`` (and ``compiled_predict(..., retrace=True)``).
 What a trace cannot capture is said in :mod:`autograd_scalar.tape`: a model or
 loss that branches in Python on ``.data`` is traced for the first example only.
 ``CompiledLoss(..., check=True)`` compares the first batch with the eager graph and raises
@@ -90,26 +90,25 @@ class CompiledLoss:
         return tape.backward(X, T, reduction=reduction, wrt=self._parameters)
 
 
-_predictors: weakref.WeakKeyDictionary[Any, tuple[tuple[Value, ...], Tape]] = (
-    weakref.WeakKeyDictionary())
+_predictors: weakref.WeakKeyDictionary[Any, Tape] = weakref.WeakKeyDictionary()
 
 
-def compiled_predict(model: Any, X: Any) -> np.ndarray:
-    """The model's raw outputs for each row of ``X``: (n,) for one output, (n, k) for k."""
+def compiled_predict(model: Any, X: Any, retrace: bool = False) -> np.ndarray:
+    """The model's raw outputs for each row of ``X``: (n,) for one output, (n, k) for k.
+
+    The tape traced for a model is kept (without keeping the model alive) and reused
+    while the input width stays the same; it reads the parameters' current values.
+    Pass ``retrace=True`` after replacing parameters by new Value objects.
+    """
     X = _rows(X, "X")
-    parameters = tuple(model.parameters())
     try:
-        cached = _predictors.get(model)
+        tape = None if retrace else _predictors.get(model)
     except TypeError:
-        cached = None
-    if (cached is not None and cached[1].widths == (X.shape[1],)
-            and len(cached[0]) == len(parameters)
-            and all(a is b for a, b in zip(cached[0], parameters))):
-        tape = cached[1]
-    else:
+        tape = None
+    if tape is None or tape.widths != (X.shape[1],):
         tape = compile(model, X[0])
         with contextlib.suppress(TypeError):
-            _predictors[model] = (parameters, tape)
+            _predictors[model] = tape
     outputs = tape.forward(X)
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         return outputs[:, 0]

@@ -67,7 +67,7 @@ def test_compiled_predict_equals_eager_predict(nout) -> None:
     assert_close(nn.predict(model, X, compiled=True), expected)
 
 
-def test_predict_sees_updated_and_replaced_parameters() -> None:
+def test_predict_sees_updated_parameters_and_retraces_on_request() -> None:
     model = nn.MLP(2, [3, 1], seed=0)
     X = np.array([[0.5, -1.0], [2.0, 0.25]])
     compiled_predict(model, X)
@@ -75,7 +75,7 @@ def test_predict_sees_updated_and_replaced_parameters() -> None:
         p.data *= 0.5
     assert_close(compiled_predict(model, X), nn.predict(model, X))
     model.layers[0].neurons[0].b = Value(3.0)
-    assert_close(compiled_predict(model, X), nn.predict(model, X))
+    assert_close(compiled_predict(model, X, retrace=True), nn.predict(model, X))
 
 
 def test_fit_compiled_follows_fit_eager() -> None:
