@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import math
 import operator
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -43,6 +45,7 @@ from .tape_groups import Group, TraceError, make_group
 from .value import REAL_TYPES, Value
 
 _data = operator.attrgetter("data")
+_grad = operator.attrgetter("grad")
 
 __all__ = ["Tape", "TapeGradients", "TraceError", "TraceMismatchError", "compile"]
 
@@ -132,6 +135,8 @@ class Tape:
         self.outputs = np.array([index[o] for o in outputs], dtype=np.intp)
         self._traced_outputs = np.array([o.data for o in outputs])
         self._shared_rows = slice(len(placeholders), len(placeholders) + len(shared))
+        self._full_shared = any(group.reads_shared_in_full for group in groups) or any(
+            first_shared <= i < first_interior for i in self.outputs.tolist())
 
     def _validate(self, example: Sequence[Any]) -> None:
         """Run the tape on two copies of the example: every row must work on arrays."""
@@ -180,7 +185,10 @@ class Tape:
         values = self._buffer(n, 0)
         values[:len(self.placeholders)] = columns
         data = np.fromiter(map(_data, self.shared), np.float64, len(self.shared))
-        values[self._shared_rows] = data[:, None]
+        if self._full_shared:
+            values[self._shared_rows] = data[:, None]
+        else:
+            values[self._shared_rows, 0] = data
         inputs = []
         with np.errstate(all="ignore"):
             for group in self.groups:
@@ -193,13 +201,13 @@ class Tape:
                   with_inputs: bool) -> tuple[np.ndarray, np.ndarray]:
         """Per-example gradients of every node, and the shared leaves' batch sums."""
         grads = self._buffer(values.shape[1], 1)
-        grads.fill(0.0)
+        grads[:self._shared_rows.start] = 0.0
+        grads[self._shared_rows.stop:] = 0.0
         shared_grads = np.zeros(len(self.shared))
         np.add.at(grads, self.outputs, seed)
         with np.errstate(all="ignore"):
             for group, gathered in zip(reversed(self.groups), reversed(inputs)):
                 group.backward(gathered, values, grads, shared_grads, with_inputs)
-        shared_grads += grads[self._shared_rows].sum(axis=1)
         return grads, shared_grads
 
     def forward(self, *batches: Any) -> np.ndarray:
@@ -258,8 +266,13 @@ class Tape:
             leaves = tuple(wrt)
             positions = self._positions(leaves)
             updates = np.where(positions >= 0, shared_grads[positions], 0.0)
-        for leaf, g in zip(leaves, updates.tolist()):
-            leaf.grad += g
+        try:
+            current = np.fromiter(map(_grad, leaves), np.float64, len(leaves))
+        except (TypeError, ValueError):
+            for leaf, g in zip(leaves, updates.tolist()):
+                leaf.grad += g
+        else:
+            deque(map(setattr, leaves, repeat("grad"), (current + updates).tolist()), maxlen=0)
         losses = values[self.outputs[0]]
         return float(losses.mean() if reduction == "mean" else losses.sum())
 

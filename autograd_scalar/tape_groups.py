@@ -119,6 +119,15 @@ class Group:
     gathers: tuple[Gather, ...]
     order: list[int] | None
     plans: tuple[BackwardPlan, BackwardPlan]
+    first_shared: int
+    first_interior: int
+
+    @property
+    def reads_shared_in_full(self) -> bool:
+        """Whether some input position mixes shared leaves with per-example nodes."""
+        return any(not g.shared and bool(((g.rows >= self.first_shared)
+                                          & (g.rows < self.first_interior)).any())
+                   for g in self.gathers)
 
     @property
     def size(self) -> int:
@@ -197,7 +206,7 @@ def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_sha
             order[position] = place
     plans = (_plan(rows, first_shared, first_interior, False),
              _plan(rows, first_shared, first_interior, True))
-    return Group(row, nodes, rows, tuple(gathers), order, plans)
+    return Group(row, nodes, rows, tuple(gathers), order, plans, first_shared, first_interior)
 
 
 def _call(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
