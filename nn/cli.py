@@ -440,8 +440,7 @@ def _run_demo(args: argparse.Namespace) -> int:
           f"1.0 falling to 0.1; {args.epochs} epochs, {_mode(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
                                   epochs=args.epochs, schedule=schedule)
-    print(f"done in {seconds:.1f} s: loss {history.loss[-1]:.4f}, "
-          f"training accuracy {100 * history.accuracy[-1]:.1f}%")
+    print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
     boundary = out / "decision_boundary.png"
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
                            title="MLP 2-16-16-1 on two moons")
@@ -489,10 +488,7 @@ def _run_train(args: argparse.Namespace) -> int:
           f"lr={args.lr:g}; {args.epochs} epochs, {_mode(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
-    summary = f"loss {history.loss[-1]:.4f}, training accuracy {100 * history.accuracy[-1]:.1f}%"
-    if val is not None:
-        summary += f", validation accuracy {100 * history.val_accuracy[-1]:.1f}%"
-    print(f"done in {seconds:.1f} s: {summary}")
+    print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
     if args.save is not None:
         model.save(args.save)
         print(f"wrote {args.save}")
@@ -500,6 +496,24 @@ def _run_train(args: argparse.Namespace) -> int:
         for path in _training_pictures(model, history, X, y, plots, args):
             print(f"wrote {path}")
     return EXIT_OK
+
+
+def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
+             val: tuple[Any, Any] | None, args: argparse.Namespace) -> str:
+    """The last epoch's loss, and the trained model's accuracy for a classification loss."""
+    from .losses import get
+    from .metrics import accuracy
+    from .train import predict
+
+    loss = get(loss_name)
+    parts = [f"loss {history.loss[-1]:.4f}"]
+    for name, data in (("training", train), ("validation", val)):
+        if data is None:
+            continue
+        predicted = loss.predicted_classes(predict(model, data[0], compiled=args.compiled))
+        if predicted is not None:
+            parts.append(f"{name} accuracy {100 * accuracy(data[1], predicted):.1f}%")
+    return ", ".join(parts)
 
 
 def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,

@@ -343,12 +343,12 @@ def train_by_hand(seed: int, epochs: int):
     from nn.data import split, xor
 
     X, y = xor(40, seed=seed)
-    (X, y), _ = split(X, y, fraction=0.25, seed=seed, stratify=True)
+    (X, y), held = split(X, y, fraction=0.25, seed=seed, stratify=True)
     model = nn.MLP(2, [4, 1], activation="tanh", seed=seed)
     opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, batch_size=8, seed=seed,
            progress=False)
-    return model
+    return model, (X, y), held
 
 
 def test_train_saves_the_model_the_library_trains_with_the_same_settings(capsys, tmp_path):
@@ -364,9 +364,23 @@ def test_train_saves_the_model_the_library_trains_with_the_same_settings(capsys,
     assert "MLP 2-4-1 (17 parameters)" in out
     loaded = nn.MLP(2, [4, 1], activation="tanh")
     loaded.load(saved)
-    reference = train_by_hand(seed=3, epochs=7)
+    reference, (X, y), (X_val, y_val) = train_by_hand(seed=3, epochs=7)
     assert loaded.state_dict() == pytest.approx(reference.state_dict(), rel=1e-12)
     assert printed_paths(out) == [saved]
+    for words, (inputs, labels) in (("training accuracy ", (X, y)),
+                                    ("validation accuracy ", (X_val, y_val))):
+        right = sum((score > 0) == label for score, label in zip(nn.predict(loaded, inputs),
+                                                                  labels))
+        assert percent_after(out, words) == pytest.approx(100 * right / len(labels), abs=0.05)
+
+
+def test_train_with_a_regression_loss_reports_the_loss_only(capsys):
+    status, out, err = run(capsys, "train", "--loss", "mse", "--samples", "40", "--hidden", "3",
+                           "--epochs", "2", "--quiet")
+    assert status == 0, err
+    assert "mse loss" in out
+    (done,) = [line for line in out.splitlines() if line.startswith("done in")]
+    assert "loss " in done and "accuracy" not in done
 
 
 def test_train_writes_loss_curves_and_a_boundary_for_2d_data_only(capsys, tmp_path):
