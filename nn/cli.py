@@ -10,12 +10,14 @@ Exit status: 0 on success; 1 when ``gradcheck`` finds a mismatch or a command
 fails (a file that cannot be written, a missing optional dependency, training
 that diverges); 2 for a bad command line (unknown option, bad formula, bad
 ``--at``); 130 when interrupted. Every error is one line on stderr, never a
-traceback.
+traceback; an unexpected one (a bug) too, unless the environment variable
+``AUTOGRAD_SCALAR_TRACEBACK`` is set.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -30,6 +32,10 @@ from .losses import LOSSES
 
 PROG = "autograd-scalar"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+TRACEBACK_VARIABLE = "AUTOGRAD_SCALAR_TRACEBACK"
+"""Set this environment variable to see the traceback of an unexpected error."""
+MAX_SAMPLES = 1_000_000
+MAX_LAYER_SIZE = 10_000
 
 
 class UsageError(Exception):
@@ -89,6 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, str(error), EXIT_USAGE)
     except (ArithmeticError, OSError, RuntimeError, ImportError) as error:
         return _fail(command, _one_line(error), EXIT_FAILED)
+    except Exception as error:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        return _fail(command, f"internal error: {type(error).__name__}: {error} (this is a "
+                              f"bug; run again with {TRACEBACK_VARIABLE}=1 to see where)",
+                     EXIT_FAILED)
 
 
 def _fail(command: str, message: str, status: int) -> int:
@@ -177,7 +189,7 @@ def _add_train(commands: Any) -> None:
     data.add_argument("--data", choices=_DATA_SETS, default="moons",
                       help="the data set (default: moons); digits and mnist_5k need "
                            "the data extra")
-    data.add_argument("--samples", type=_count, default=None, metavar="N",
+    data.add_argument("--samples", type=_sample_count, default=None, metavar="N",
                       help="number of examples: generated for the synthetic sets "
                            "(default 200), a random subset of the real ones (default all)")
     data.add_argument("--noise", type=_non_negative, default=None,
@@ -319,10 +331,22 @@ def _sizes(text: str) -> list[int]:
     if text.strip().lower() == "none":
         return []
     try:
-        return [_count(part.strip()) for part in text.split(",")]
+        sizes = [_count(part.strip()) for part in text.split(",")]
     except argparse.ArgumentTypeError as error:
         raise argparse.ArgumentTypeError(f"{text!r}: layer sizes are whole numbers >= 1 "
                                          f"separated by commas, e.g. 16,16 ({error})") from None
+    if max(sizes) > MAX_LAYER_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r}: at most {MAX_LAYER_SIZE:,} neurons "
+                                         "per layer")
+    return sizes
+
+
+def _sample_count(text: str) -> int:
+    """A number of examples: 1 to MAX_SAMPLES, for argparse."""
+    value = _count(text)
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,} examples, got {value:,}")
+    return value
 
 
 def _count(text: str) -> int:

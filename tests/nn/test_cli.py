@@ -451,6 +451,8 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     (["--activation", "swish"], "invalid choice: 'swish'"),
     (["--compiled", "--eager"], "not allowed with argument"),
     (["--save", "missing/model.json"], "does not exist"),
+    (["--samples", "1000000000"], "at most 1,000,000 examples"),
+    (["--hidden", "16,100000"], "at most 10,000 neurons per layer"),
 ])
 def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch, argv, problem):
     import nn.train
@@ -473,6 +475,24 @@ def test_a_diverging_training_is_status_1_in_one_line(capsys, tmp_path):
     assert status == 1
     assert_one_line_error(err, "non-finite gradient", "Lower the learning rate")
     assert "wrote" not in out and not saved.exists()
+
+
+def test_an_unexpected_error_is_one_line_unless_the_traceback_is_asked_for(capsys,
+                                                                           monkeypatch):
+    import nn.train
+
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(nn.train, "fit", broken)
+    monkeypatch.delenv("AUTOGRAD_SCALAR_TRACEBACK", raising=False)
+    status, _, err = run(capsys, "train", "--quiet")
+    assert status == 1
+    assert_one_line_error(err, "internal error: IndexError: list index out of range",
+                          "AUTOGRAD_SCALAR_TRACEBACK=1")
+    monkeypatch.setenv("AUTOGRAD_SCALAR_TRACEBACK", "1")
+    with pytest.raises(IndexError):
+        main(["train", "--quiet"])
 
 
 def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch):
