@@ -65,10 +65,8 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     while ready:
         node = ready.pop()
         upstream = grads[node]
-        if create_graph and node._row is not None:
-            local = node._row.derivatives(*node.children, node)
-        else:
-            local = node._local
+        rebuild = create_graph and node._row is not None
+        local = _rule_on_values(node) if rebuild else node._local
         for child, derivative in zip(node.children, local):
             contribution = derivative * upstream
             if anomaly:
@@ -82,6 +80,29 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
             if left == 0:
                 ready.append(child)
     return grads
+
+
+def _rule_on_values(node: Value) -> tuple[Any, ...]:
+    """The node's local derivatives as Values, from its row's rule (for create_graph).
+
+    At a singular point (sqrt at 0, 1/x at 0) the derivative has no finite value to
+    build a graph on, and a rule written with ``math`` functions cannot take Values;
+    either way the error says which rule.
+    """
+    row = node._row
+    assert row is not None
+    try:
+        return row.derivatives(*node.children, node)
+    except TypeError as error:
+        raise TypeError(
+            f"grad(create_graph=True): the derivative rule of {row.name} cannot run on "
+            f"Values ({error}); write it with arithmetic and the op table's functions "
+            "(autograd_scalar.cos, exp, ...), not math's") from error
+    except (ArithmeticError, ValueError) as error:
+        inputs = ", ".join(f"{child.data:.6g}" for child in node.children)
+        raise type(error)(
+            f"grad(create_graph=True): the derivative of {row.name} at ({inputs}) has no "
+            f"finite value to differentiate further ({row.formula}); {error}") from error
 
 
 def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ops
-from .value import Value, apply, lift
+from .value import Value, apply
 
 exp = ops.EXP
 log = ops.LOG
@@ -45,13 +45,12 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
 
 
 def logsumexp(values: Iterable[Any]) -> Value:
-    """log(sum_i e^(v_i)), computed as m + log(sum_i e^(v_i - m)) with m = max v_i.
+    """One ``logsumexp`` node: log(sum_i e^(v_i)), exact at any magnitude.
 
-    Shifting by the constant m leaves the value and the gradient (the softmax of
-    the values) unchanged and keeps every exponent <= 0, so nothing overflows.
+    It is evaluated as m + log(sum_i e^(v_i - m)) with m = max_i v_i, so no exponent
+    is positive; its derivatives are the softmax, d/dv_i = e^(v_i - out) <= 1.
     """
-    items = [lift(v, "logsumexp") for v in values]
+    items = tuple(values)
     if not items:
         raise ValueError("logsumexp: expected at least one value, got none")
-    top = max(v.data for v in items)
-    return sum([(v - top).exp() for v in items]).log() + top
+    return apply(ops.LOGSUMEXP, items)

@@ -239,11 +239,11 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
                     "a rule must compute with arithmetic and table rows (ops.COS(x), not "
                     "math.cos(x)) so that its result stays in the graph"]
         return ["every node's first and second derivatives agree with its own forward, so "
-                "the gradient is lost outside the graph: does f use .data, float() or math "
-                "functions on a Value?"]
+                "the gradient is lost outside the graph: does f use .data (or "
+                "math functions on it)?"]
     return ["check_graph finds every node consistent with its own forward, so the gradient "
-            "is lost outside the graph: does f use .data, float() or math functions on a "
-            "Value?"]
+            "is lost outside the graph: does f use .data (or math functions on "
+            "it)?"]
 
 
 def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) -> list[str]:

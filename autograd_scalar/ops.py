@@ -158,8 +158,12 @@ def _power_check(p: float) -> Check:
 @cache
 def power(p: float) -> Op:
     """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1)."""
-    return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p),
-              lambda x, out: (p * x ** (p - 1.0),), check=_power_check(p),
+    def rule(x: Any, out: Any) -> tuple[Any, ...]:
+        # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
+        return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
+
+    return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p), rule,
+              check=_power_check(p),
               formula=f"d/dx = {p:g} * x**{p - 1:g}", params=(p,))
 
 
@@ -222,7 +226,7 @@ def leaky_relu(slope: float) -> Op:
 
 
 # ---------------------------------------------------------------------------
-# n-ary rows: one node for a whole sum or dot product
+# n-ary rows: one node for a whole sum, dot product or log-sum-exp
 # ---------------------------------------------------------------------------
 
 def _dot(*wx: Any) -> Any:
@@ -281,6 +285,31 @@ SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          formula="d/dw_i = x_i, d/dx_i = w_i")
 
+
+
+def _logsumexp(*xs: float) -> float:
+    """log(sum_i e^(x_i)) = m + log(sum_i e^(x_i - m)) with m = max_i x_i: no overflow."""
+    top = max(xs)
+    if math.isinf(top):
+        return top
+    return top + math.log(sum(math.exp(x - top) for x in xs))
+
+
+def _logsumexp_array(*xs: Any) -> Any:
+    stacked = np.stack(np.broadcast_arrays(*xs))
+    top = stacked.max(axis=0)
+    finite_top = np.where(np.isfinite(top), top, 0.0)
+    return finite_top + np.log(np.exp(stacked - finite_top).sum(axis=0))
+
+
+def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
+    out = xs_out[-1]
+    return tuple(EXP(x - out) for x in xs_out[:-1])
+
+
+LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
+               formula="d/dx_i = exp(x_i - out) (the softmax)")
+
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
-                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT)
+                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT, LOGSUMEXP)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""

@@ -93,9 +93,6 @@ class Value:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
 
-    def __float__(self) -> float:
-        return self.data
-
     # -- arithmetic -----------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:

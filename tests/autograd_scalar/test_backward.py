@@ -283,3 +283,22 @@ def test_micrograd_and_we_agree_on_what_micrograd_supports(program) -> None:
     for mine, other in zip(our_leaves, their_leaves, strict=True):
         assert mine.grad == pytest.approx(other.grad, rel=1e-9, abs=1e-9)
     assert ours._op == ours.op and ours._prev == set(ours.children)
+
+
+def test_the_derivatives_of_x_to_the_zero_and_one_are_defined_at_zero() -> None:
+    x = Value(0.0)
+    assert grad(x ** 0, [x]) == [0.0]
+    (first,) = grad(x ** 1, [x], create_graph=True)
+    assert first.data == 1.0 and grad(first, [x]) == [0.0]
+    (d1,) = grad(x ** 2, [x], create_graph=True)
+    (d2,) = grad(d1, [x], create_graph=True)
+    assert (d1.data, d2.data, grad(d2, [x])) == (0.0, 2.0, [0.0])
+
+
+def test_create_graph_at_a_singular_point_names_the_node_and_rule() -> None:
+    x = Value(0.0)
+    assert grad(x.sqrt(), [x]) == [math.inf]
+    with pytest.raises(ZeroDivisionError) as caught:
+        grad(x.sqrt(), [x], create_graph=True)
+    message = str(caught.value)
+    assert "sqrt" in message and "0.5/out" in message and "(0)" in message

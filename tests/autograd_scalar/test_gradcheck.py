@@ -34,7 +34,7 @@ class BadCube(Function):
 
 
 class MathSin(Function):
-    """sin with a rule that is right on floats but leaves the graph (math.cos)."""
+    """sin with a rule written with math.cos: right on floats, refused on Values."""
 
     @staticmethod
     def forward(x):
@@ -43,6 +43,18 @@ class MathSin(Function):
     @staticmethod
     def derivatives(x, out):
         return (math.cos(x),)
+
+
+class DataSin(Function):
+    """sin with a rule that is right on floats but leaves the graph (reads .data)."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (math.cos(getattr(x, "data", x)),)
 
 
 class TableSin(Function):
@@ -110,7 +122,7 @@ def test_a_wrong_rule_is_caught_and_its_node_named() -> None:
 
 def test_raise_exception_false_returns_false() -> None:
     assert gradcheck(planted, [0.7, -0.3], raise_exception=False) is False
-    assert gradgradcheck(lambda x: MathSin.apply(x) * x, [0.3], raise_exception=False) is False
+    assert gradgradcheck(lambda x: DataSin.apply(x) * x, [0.3], raise_exception=False) is False
 
 
 def test_no_grad_of_the_callers_values_changes() -> None:
@@ -159,20 +171,27 @@ def test_a_kink_that_does_not_depend_on_the_failing_input_is_not_blamed() -> Non
 
 
 def test_second_derivatives_of_a_rule_that_leaves_the_graph_are_caught() -> None:
-    error = _error(lambda: gradgradcheck(lambda x: MathSin.apply(x) * x, [0.3]))
+    error = _error(lambda: gradgradcheck(lambda x: DataSin.apply(x) * x, [0.3]))
     (entry,) = error.report.entries
     x = 0.3
     assert entry.name == "d2/dx[0]dx[0]"
     assert entry.numeric == pytest.approx(2 * math.cos(x) - x * math.sin(x), rel=1e-6)
     assert entry.analytic == pytest.approx(2 * math.cos(x), rel=1e-12)
-    assert "MathSin node #1: d(partial 0)/d(input 0) is 0 by grad" in str(error)
-    assert gradcheck(lambda x: MathSin.apply(x) * x, [0.3])
+    assert "DataSin node #1: d(partial 0)/d(input 0) is 0 by grad" in str(error)
+    assert gradcheck(lambda x: DataSin.apply(x) * x, [0.3])
     assert gradgradcheck(lambda x: TableSin.apply(x) * x, [0.3])
+
+
+def test_a_rule_written_with_math_functions_is_named_when_differentiated_again() -> None:
+    assert gradcheck(lambda x: MathSin.apply(x) * x, [0.3])
+    with pytest.raises(TypeError) as caught:
+        gradgradcheck(lambda x: MathSin.apply(x) * x, [0.3])
+    assert "MathSin" in str(caught.value) and "not math's" in str(caught.value)
 
 
 def test_gradgradcheck_reports_every_entry_of_the_hessian() -> None:
     class Product(Function):
-        """x * y whose rule for y, float(x), is a constant to create_graph."""
+        """x * y whose rule for y reads x.data: a constant to create_graph."""
 
         @staticmethod
         def forward(x, y):
@@ -180,7 +199,7 @@ def test_gradgradcheck_reports_every_entry_of_the_hessian() -> None:
 
         @staticmethod
         def derivatives(x, y, out):
-            return (y, float(x))
+            return (y, getattr(x, "data", x))
 
     error = _error(lambda: gradgradcheck(lambda x, y: Product.apply(x, y), [1.5, 2.0]))
     names = [e.name for e in error.report.entries]

@@ -48,6 +48,7 @@ DOMAINS = {
     ops.leaky_relu(0.01): st.tuples(away_from_zero),
     ops.leaky_relu(0.3): st.tuples(away_from_zero),
     ops.SUM: st.lists(real, min_size=1, max_size=6).map(tuple),
+    ops.LOGSUMEXP: st.lists(real, min_size=1, max_size=6).map(tuple),
     ops.DOT: st.integers(1, 4).flatmap(lambda n: st.lists(real, min_size=2 * n,
                                                          max_size=2 * n).map(tuple)),
 }

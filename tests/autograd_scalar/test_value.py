@@ -141,11 +141,16 @@ def test_sum_and_dot_make_one_node_each() -> None:
     assert mixed.data == 11.0
 
 
-def test_repr_and_float() -> None:
-    v = Value(2.5, label="w")
-    assert repr(v) == "Value(data=2.5, grad=0.0, label='w')"
-    assert float(v) == 2.5
+def test_repr() -> None:
+    assert repr(Value(2.5, label="w")) == "Value(data=2.5, grad=0.0, label='w')"
     assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
+
+
+def test_math_functions_refuse_values_instead_of_silently_dropping_the_graph() -> None:
+    with pytest.raises(TypeError):
+        math.cos(Value(1.0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        float(Value(1.0))  # type: ignore[arg-type]
 
 
 def test_table_rows_work_as_functions_on_floats_arrays_and_values() -> None:
