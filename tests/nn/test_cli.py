@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import shlex
 import subprocess
@@ -325,6 +326,36 @@ def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
                 "</svg>")
             for piece in ("dot", "relu", "w[0]", "x[1]", "b"):
                 assert piece in text
+
+
+def test_demo_shows_a_progress_bar_on_a_terminal(tmp_path):
+    """stderr on a pseudo-terminal 100 columns wide: the bar counts the epochs to the end."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    process = subprocess.Popen([str(COMMAND), "demo", "--epochs", "20"], cwd=tmp_path,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=follower)
+    os.close(follower)
+    shown = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        try:
+            chunk = os.read(leader, 65536) if ready else b""
+        except OSError:
+            chunk = b""
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    assert process.stdout is not None and b"training accuracy" in process.stdout.read()
+    assert b"20/20" in shown and b"epoch" in shown and b"Traceback" not in shown
 
 
 def test_demo_into_a_file_instead_of_a_folder_fails_in_one_line(capsys, tmp_path):
