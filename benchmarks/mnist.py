@@ -12,8 +12,8 @@ import nn
 def train(epochs: int = 10, batch_size: int = 64) -> tuple[float, float]:
     """(seconds for fit, training accuracy afterwards)."""
     X, y = nn.data.mnist_5k()
-    model = nn.MLP(784, [16, 16, 10], seed=0)
-    optimizer = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model = nn.MLP(784, [16, 16, 10], init="he", seed=0)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
     start = time.perf_counter()
     nn.fit(model, X, y, loss="cross_entropy", optimizer=optimizer, epochs=epochs,
            batch_size=batch_size, seed=0, compiled=True, progress=False)
