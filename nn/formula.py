@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-import autograd_scalar
 from autograd_scalar import Value, ops
 
 from .activations import LEAKY_RELU_SLOPE
@@ -265,8 +264,7 @@ class _Reader:
         if not node.args:
             raise self.fail(node, f"{name} needs at least one argument")
         args = tuple(self.term(arg) for arg in node.args)
-        fn = ops.SUM if name == "sum" else _gathered(autograd_scalar.logsumexp)
-        return self.apply(fn, args, node)
+        return self.apply(ops.SUM if name == "sum" else ops.LOGSUMEXP, args, node)
 
     def leaky_relu(self, node: ast.Call) -> _Term:
         if len(node.args) not in (1, 2):
@@ -303,15 +301,6 @@ class _Reader:
             raise self.fail(node, f"the constant {term.source} overflows to {number}; "
                                   "keep constants within the range of a float")
         return _Const(number)
-
-
-def _gathered(fn: Callable[[Iterable[Any]], Any]) -> Callable[..., Any]:
-    """``fn`` (which takes one iterable) as a function of its items one by one."""
-
-    def call(*items: Any) -> Any:
-        return fn(items)
-
-    return call
 
 
 def _build(term: _Term, inputs: Mapping[str, Scalar]) -> Scalar:

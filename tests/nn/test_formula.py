@@ -74,6 +74,8 @@ def test_the_graph_uses_the_op_table_rows_python_would():
     assert exp.op == "exp" and exp.children == (leaves["x"],)
     out, _ = parse_formula("sum(x, y, z)").build({"x": 1.0, "y": 2.0, "z": 3.0})
     assert out.op == "sum" and len(out.children) == 3
+    out, _ = parse_formula("logsumexp(x, y, 0)").build({"x": 1.0, "y": 2.0})
+    assert out.op == "logsumexp" and len(out.children) == 3
 
 
 def test_constant_parts_are_folded_into_one_leaf():
