@@ -149,33 +149,38 @@ def backward(root: Value, grad: Any = 1.0) -> None:
         raise
     for leaf, old in zip(leaves, saved):
         leaf.grad = old + leaf.grad
+        leaf._users = 0
 
 
 def _reset_and_count_users(root: Value, leaves: list[Value], saved: list[float]) -> None:
-    """Count in each node's ``_users`` the edges into it, and zero its ``grad``.
+    """Count in each interior node's ``_users`` the edges into it, and zero its ``grad``.
 
-    The leaves reached are listed with their old ``grad`` in ``saved``, so that
-    their sum for this pass can be added to it at the end.
+    The leaves reached are listed with their old ``grad`` in ``saved`` (so that
+    their sum for this pass can be added to it at the end) and marked seen with
+    ``_users = 1`` until the pass ends.
     """
     stack = [root]
     while stack:
         for child in stack.pop().children:
             count = child._users
-            if count == 0:
-                if child.children:
+            if child.children:
+                if count == 0:
                     stack.append(child)
-                else:
-                    leaves.append(child)
-                    saved.append(child.grad)
+                    child.grad = 0.0
+                child._users = count + 1
+            elif count == 0:
+                child._users = 1
+                leaves.append(child)
+                saved.append(child.grad)
                 child.grad = 0.0
-            child._users = count + 1
 
 
 def _propagate(root: Value) -> None:
     """The chain rule in Kahn's order, summing into ``grad`` in place.
 
     The same order and the same sums as :func:`gradients`, without its dicts:
-    the counts live on the nodes (``_users``) and return to 0 as edges are used.
+    the counts live on the interior nodes (``_users``) and return to 0 as edges
+    are used; leaves need no count.
     """
     ready = [root]
     while ready:
@@ -183,10 +188,11 @@ def _propagate(root: Value) -> None:
         upstream = node.grad
         for child, derivative in zip(node.children, node._local):
             child.grad += derivative * upstream
-            left = child._users - 1
-            child._users = left
-            if left == 0 and child.children:
-                ready.append(child)
+            if child.children:
+                left = child._users - 1
+                child._users = left
+                if not left:
+                    ready.append(child)
 
 
 def _clear_users(root: Value) -> None:
