@@ -184,7 +184,8 @@ class _Reader:
         self.variables: list[str] = []
 
     def source(self, node: ast.AST) -> str:
-        segment = ast.get_source_segment(self.text, node) or ""
+        """The text of ``node`` on one line, shortened to 60 characters, for messages."""
+        segment = " ".join((ast.get_source_segment(self.text, node) or "").split())
         return segment if len(segment) <= 60 else segment[:57] + "..."
 
     def fail(self, node: ast.AST, problem: str) -> FormulaError:

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_scalar import Value
-from nn.formula import MAX_DEPTH, MAX_LENGTH, FormulaError, parse_formula, parse_point
+from nn.formula import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, FormulaError, parse_formula, parse_point
 from tests import finite_differences as fd
 
 
@@ -273,3 +273,37 @@ def test_random_formulas_match_their_python_twin(formula, point):
         if name in leaves:
             numeric = fd.partial(reference, list(point), i)
             assert fd.close(leaves[name].grad, numeric, rtol=1e-3, atol=1e-5), (text, name)
+
+
+_FORMULA_ALPHABET = st.sampled_from(list("xy0123456789.e+-*/()[],:'\"_ ") + list(FUNCTIONS)
+                                    + ["**", "lambda", "__import__", ".__class__", "\n"])
+
+
+@pytest.mark.parametrize("text", ["(x\n+1)(2)", "(1/\n0) + x", "(log(\n-1)) * x"])
+def test_messages_quote_a_formula_on_one_line(text):
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(text)
+    assert "\n" not in str(caught.value)
+
+
+@given(text=st.text(max_size=300) | st.lists(_FORMULA_ALPHABET, max_size=60).map("".join))
+def test_any_text_is_a_formula_or_one_formula_error(text):
+    try:
+        formula = parse_formula(text)
+    except FormulaError as error:
+        assert "\n" not in str(error).strip()
+        return
+    try:
+        out, _ = formula.build({name: 0.5 for name in formula.variables})
+    except FormulaError:
+        return
+    assert isinstance(out, Value)
+
+
+@given(text=st.text(max_size=100))
+def test_any_point_text_is_a_point_or_one_formula_error(text):
+    try:
+        point = parse_point(text)
+    except FormulaError:
+        return
+    assert all(name.isidentifier() and math.isfinite(v) for name, v in point.items())
