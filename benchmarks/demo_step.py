@@ -96,8 +96,8 @@ def ours_same_graph_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     return elementwise_step(ag.Value, MicrogradStyleMLP(ag.Value, SIZES), X, y)
 
 
-def ours_mlp_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    model = nn.MLP(2, [16, 16, 1], seed=0)
+def ours_mlp_step(X: np.ndarray, y: np.ndarray, model: Any = None) -> Callable[[], float]:
+    model = nn.MLP(2, [16, 16, 1], seed=0) if model is None else model
     params = model.parameters()
     hinge = nn.losses.get("hinge")
     encoded = hinge.encode((y > 0).astype(int))
@@ -131,8 +131,9 @@ class HingeWithL2:
             [p * p for p in self.params])
 
 
-def ours_compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    model = nn.MLP(2, [16, 16, 1], seed=0)
+def ours_compiled_step(X: np.ndarray, y: np.ndarray, model: Any = None
+                       ) -> Callable[[], float]:
+    model = nn.MLP(2, [16, 16, 1], seed=0) if model is None else model
     params = model.parameters()
     compiled = CompiledLoss(model, HingeWithL2(params))
     encoded = nn.losses.get("hinge").encode((y > 0).astype(int))
@@ -148,11 +149,26 @@ def ours_compiled_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     return step
 
 
-def numpy_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
-    """The same network and loss by hand: matrices, and the backward written out."""
-    rng = np.random.default_rng(0)
-    Ws = [rng.uniform(-1, 1, (nin, nout)) for nin, nout in itertools.pairwise(SIZES)]
-    bs = [np.zeros(nout) for nout in SIZES[1:]]
+def mlp_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """An nn.MLP's weights as (W of shape (nin, nout), b of shape (nout,)) per layer."""
+    return [(np.array([[w.data for w in neuron.w] for neuron in layer.neurons]).T,
+             np.array([neuron.b.data for neuron in layer.neurons])) for layer in model.layers]
+
+
+def numpy_step(X: np.ndarray, y: np.ndarray,
+               weights: list[tuple[np.ndarray, np.ndarray]] | None = None
+               ) -> Callable[[], float]:
+    """The same network and loss by hand: matrices, and the backward written out.
+
+    ``weights`` (copied) start the network where an nn.MLP is (see ``mlp_weights``);
+    the step's ``Ws`` and ``bs`` attributes expose the current ones.
+    """
+    if weights is None:
+        rng = np.random.default_rng(0)
+        weights = [(rng.uniform(-1, 1, (nin, nout)), np.zeros(nout))
+                   for nin, nout in itertools.pairwise(SIZES)]
+    Ws = [W.copy() for W, _ in weights]
+    bs = [b.copy() for _, b in weights]
     n = len(X)
 
     def step() -> float:
@@ -174,6 +190,7 @@ def numpy_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float]:
             b -= LR * (gb + 2 * ALPHA * b)
         return total
 
+    step.Ws, step.bs = Ws, bs  # type: ignore[attr-defined]
     return step
 
 

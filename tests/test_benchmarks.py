@@ -1,0 +1,50 @@
+"""The benchmarks compare like with like: every implementation takes the same step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_scalar as ag
+import nn
+from benchmarks import demo_step, scale
+
+
+def test_hand_numpy_eager_and_compiled_steps_agree() -> None:
+    X, y = demo_step.data(30)
+    eager_model = nn.MLP(2, [16, 16, 1], seed=3)
+    compiled_model = nn.MLP(2, [16, 16, 1], seed=3)
+    by_hand = demo_step.numpy_step(X, y, demo_step.mlp_weights(eager_model))
+    eager = demo_step.ours_mlp_step(X, y, eager_model)
+    compiled = demo_step.ours_compiled_step(X, y, compiled_model)
+    for _ in range(3):
+        losses = by_hand(), eager(), compiled()
+        assert losses[1] == pytest.approx(losses[0], rel=1e-12)
+        assert losses[2] == pytest.approx(losses[0], rel=1e-12)
+    for model in (eager_model, compiled_model):
+        for (W, b), (W_hand, b_hand) in zip(demo_step.mlp_weights(model),
+                                            zip(by_hand.Ws, by_hand.bs)):
+            np.testing.assert_allclose(W, W_hand, rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(b, b_hand, rtol=1e-10, atol=1e-13)
+
+
+def test_same_graph_step_matches_micrograd() -> None:
+    engine = pytest.importorskip("micrograd.engine")
+    X, y = demo_step.data(20)
+    ours = demo_step.MicrogradStyleMLP(ag.Value, demo_step.SIZES, seed=1)
+    theirs = demo_step.MicrogradStyleMLP(engine.Value, demo_step.SIZES, seed=1)
+    ours_step = demo_step.elementwise_step(ag.Value, ours, X, y)
+    theirs_step = demo_step.elementwise_step(engine.Value, theirs, X, y)
+    for _ in range(2):
+        assert ours_step() == pytest.approx(theirs_step(), rel=1e-12)
+    np.testing.assert_allclose([p.data for p in ours.parameters()],
+                               [p.data for p in theirs.parameters()], rtol=1e-12)
+
+
+@pytest.mark.parametrize("nodes", [30, 3000])
+def test_scale_graph_has_the_stated_size(nodes) -> None:
+    root, weights = scale.build(nodes)
+    order = ag.topological_order(root)
+    assert sum(1 for node in order if node.children) == 3 * (nodes // 3)
+    root.backward()
+    assert all(np.isfinite(w.grad) for w in weights)
