@@ -5,10 +5,10 @@ from __future__ import annotations
 import gc
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 
-def alternating(steps: dict[str, tuple[Callable[[], object], int]], rounds: int,
+def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: int,
                 warmup: int = 1) -> dict[str, float]:
     """Median seconds per call of each step, measured in alternating blocks.
 
