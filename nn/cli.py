@@ -194,7 +194,7 @@ def _add_train(commands: Any) -> None:
                            "(default 200), a random subset of the real ones (default all)")
     data.add_argument("--noise", type=_non_negative, default=None,
                       help="noise of the synthetic sets (default: each set's own)")
-    data.add_argument("--classes", type=_count, default=None, metavar="K",
+    data.add_argument("--classes", type=_class_count, default=None, metavar="K",
                       help="number of classes of spirals and blobs (default: 2 and 3)")
     data.add_argument("--val", type=_fraction, default=0.2, metavar="FRACTION",
                       help="fraction held out for validation, 0 for none (default: 0.2)")
@@ -341,6 +341,14 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _class_count(text: str) -> int:
+    """A number of classes: 2 or more, for argparse."""
+    value = _count(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 classes, got {value}")
+    return value
+
+
 def _sample_count(text: str) -> int:
     """A number of examples: 1 to MAX_SAMPLES, for argparse."""
     value = _count(text)
@@ -461,7 +469,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
-          f"1.0 falling to 0.1; {args.epochs} epochs, {_mode(args)}")
+          f"1.0 falling to 0.1; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
                                   epochs=args.epochs, schedule=schedule)
     print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
@@ -509,7 +517,7 @@ def _run_train(args: argparse.Namespace) -> int:
     held = f", {len(val[0])} held out" if val is not None else ""
     print(f"{args.data}: {len(X)} training examples{held}, {X.shape[1]} inputs, "
           f"{classes} classes; {_describe(model)}; {loss} loss; {args.optimizer} "
-          f"lr={args.lr:g}; {args.epochs} epochs, {_mode(args)}")
+          f"lr={args.lr:g}; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
     print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
@@ -600,7 +608,7 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.data not in _SYNTHETIC:
         if args.noise is not None:
             raise UsageError(f"--noise is for the synthetic data sets, not {args.data}")
-        X, y = getattr(data, args.data)()
+        X, y = _read(args, getattr(data, args.data))
         if args.samples is not None and args.samples < len(X):
             keep = np.random.default_rng(args.seed).permutation(len(X))[:args.samples]
             X, y = X[keep], y[keep]
@@ -610,7 +618,17 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
         options["std" if args.data == "blobs" else "noise"] = args.noise
     if args.classes is not None:
         options["centers" if args.data == "blobs" else "classes"] = args.classes
-    return getattr(data, args.data)(**options)
+    return _read(args, getattr(data, args.data), **options)
+
+
+def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) -> Any:
+    """``load(**options)``, its complaints about them put in terms of the command line."""
+    try:
+        return load(**options)
+    except ValueError as error:
+        given = [f"--{name} {getattr(args, name)}" for name in ("samples", "noise", "classes")
+                 if getattr(args, name) is not None]
+        raise UsageError(f"{' '.join(['--data', args.data, *given])}: {error}") from None
 
 
 def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
@@ -630,8 +648,9 @@ def _describe(model: Any) -> str:
     return f"MLP {sizes} ({len(model.parameters())} parameters)"
 
 
-def _mode(args: argparse.Namespace) -> str:
-    return "compiled" if args.compiled else "eager"
+def _epochs(args: argparse.Namespace) -> str:
+    count = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
+    return f"{count}, {'compiled' if args.compiled else 'eager'}"
 
 
 def _folder(name: str) -> Path:

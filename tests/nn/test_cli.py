@@ -487,6 +487,9 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     (["--compiled", "--eager"], "not allowed with argument"),
     (["--save", "missing/model.json"], "does not exist"),
     (["--samples", "1000000000"], "at most 1,000,000 examples"),
+    (["--data", "xor", "--samples", "3"], "--data xor --samples 3: n must be an int >= 4"),
+    (["--data", "blobs", "--classes", "1"], "expected at least 2 classes"),
+    (["--samples", "4"], "leaves 0 held out"),
     (["--hidden", "16,100000"], "at most 10,000 neurons per layer"),
 ])
 def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch, argv, problem):
