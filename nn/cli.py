@@ -284,7 +284,8 @@ def _add_gradcheck(commands: Any) -> None:
             "one does not."),
         epilog="examples:\n"
                f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n"
-               f"  {PROG} gradcheck 'softplus(x) - log(1 + exp(x))' --at x=0.7 --atol 1e-8",
+               f"  {PROG} gradcheck 'softplus(x) - log(1 + exp(x))' --at x=0.7 --atol 1e-8\n"
+               f"  {PROG} gradcheck 'x ** 3 * tanh(y)' --at x=0.5,y=-1 --second",
     )
     _add_formula_arguments(check)
     check.add_argument("--eps", type=_positive, default=1e-6,
@@ -293,6 +294,9 @@ def _add_gradcheck(commands: Any) -> None:
                        help="absolute tolerance (default: 1e-5)")
     check.add_argument("--rtol", type=_non_negative, default=1e-3,
                        help="relative tolerance (default: 1e-3)")
+    check.add_argument("--second", action="store_true",
+                       help="also check the second derivatives (the Hessian from "
+                            "grad(create_graph=True)) against differences of the gradient")
     check.set_defaults(run=_run_gradcheck)
 
 
@@ -424,7 +428,7 @@ def _run_graph(args: argparse.Namespace) -> int:
 
 
 def _run_gradcheck(args: argparse.Namespace) -> int:
-    from autograd_scalar import GradcheckError, gradcheck
+    from autograd_scalar import GradcheckError, gradcheck, gradgradcheck
 
     formula = parse_formula(args.formula)
     out, leaves = formula.build(parse_point(args.at))
@@ -435,13 +439,16 @@ def _run_gradcheck(args: argparse.Namespace) -> int:
         return formula(*inputs)
 
     f.__name__ = f.__qualname__ = f"f = {formula.text}"
-    try:
-        gradcheck(f, list(leaves.values()), eps=args.eps, atol=args.atol, rtol=args.rtol)
-    except GradcheckError as mismatch:
-        print(mismatch.report)
-        return EXIT_FAILED
+    checks = [gradcheck, gradgradcheck] if args.second else [gradcheck]
+    for check in checks:
+        try:
+            check(f, list(leaves.values()), eps=args.eps, atol=args.atol, rtol=args.rtol)
+        except GradcheckError as mismatch:
+            print(mismatch.report)
+            return EXIT_FAILED
     point = ", ".join(f"{name}={leaf.data:.6g}" for name, leaf in leaves.items())
-    print(f"gradcheck of f = {formula.text} at ({point}): all {len(leaves)} derivatives "
+    count = len(leaves) * (1 + len(leaves)) if args.second else len(leaves)
+    print(f"gradcheck of f = {formula.text} at ({point}): all {count} derivatives "
           f"agree with central differences (eps={args.eps:g}, atol={args.atol:g}, "
           f"rtol={args.rtol:g})")
     out.backward()

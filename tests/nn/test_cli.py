@@ -146,6 +146,21 @@ def test_gradcheck_at_a_kink_prints_the_table_and_exits_1(capsys):
     assert "relu" in out
 
 
+def test_gradcheck_second_checks_the_hessian_too(capsys):
+    status, out, err = run(capsys, "gradcheck", "x ** 3 * tanh(y)", "--at", "x=0.5,y=-1",
+                           "--second")
+    assert (status, err) == (0, "")
+    assert "all 6 derivatives agree" in out
+    # x * relu(x) has the derivative 2 relu(x), fine at 0; its second derivative jumps there
+    status, out, err = run(capsys, "gradcheck", "x * relu(x)", "--at", "x=0")
+    assert (status, err) == (0, "")
+    status, out, err = run(capsys, "gradcheck", "x * relu(x)", "--at", "x=0", "--second")
+    assert (status, err) == (1, "")
+    (row,) = [line.split() for line in out.splitlines() if line.split()[:1] == ["d2/dxdx"]]
+    assert float(row[1]) == 0.0 and float(row[2]) == pytest.approx(1.0)
+    assert row[-1] == "kink"
+
+
 def test_gradcheck_tolerances_decide(capsys):
     # the central difference of exp at 1 with eps = 0.1 is e * sinh(0.1) / 0.1, 0.17% above e
     argv = ["gradcheck", "exp(x)", "--at", "x=1", "--eps", "0.1", "--atol", "0"]
