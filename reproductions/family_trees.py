@@ -39,7 +39,7 @@ from nn import Layer, Module
 from nn.data.rumelhart1986 import Fact, family_trees
 from nn.optim import SGD
 
-from .paper_training import PaperError, SweepGradient, outputs, uniform_weights
+from .paper_training import PaperError, SweepGradient, check_count, outputs, uniform_weights
 
 PAPER_HELD_OUT_RIGHT = (4, 3)
 ALPHA_EARLY, ALPHA, EARLY_SWEEPS, MARGIN = 0.5, 0.9, 20, 0.2
@@ -109,6 +109,7 @@ def train_family_trees(seed: int, settings: Settings = ADJUSTED, compiled: bool 
 
     ``sweeps`` overrides the settings' number of sweeps (for quick runs).
     """
+    total = check_count("sweeps", settings.sweeps if sweeps is None else sweeps, 1)
     trees = family_trees()
     train, test = trees.split(4, seed=seed)
     X, T = trees.encode(train)
@@ -117,7 +118,7 @@ def train_family_trees(seed: int, settings: Settings = ADJUSTED, compiled: bool 
     optimizer = SGD(model.parameters(), lr=settings.epsilon, momentum=ALPHA_EARLY)
     gradient = SweepGradient(model, PaperError(MARGIN), X, T, compiled=compiled)
     errors = []
-    for sweep in range(settings.sweeps if sweeps is None else sweeps):
+    for sweep in range(total):
         if sweep == EARLY_SWEEPS:
             optimizer.momentum = ALPHA
         error, _ = gradient(with_outputs=False)

@@ -63,6 +63,13 @@ class PaperError(Loss):
         return ag.sum(terms)
 
 
+def check_count(name: str, n: object, least: int) -> int:
+    """``n`` if it is an int >= ``least``; ValueError naming ``name`` otherwise."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {n!r}")
+    return int(n)
+
+
 def uniform_weights(model: Module, bound: float, seed: int) -> None:
     """Set every parameter of ``model`` (weights and biases) to U(-bound, bound)."""
     params = model.parameters()
@@ -105,6 +112,8 @@ class SweepGradient:
         results = [self.model(x) for x in self.X]
         total = self.loss.reduce(results, self.T, reduction="sum")
         total.backward()
+        if not with_outputs:
+            return total.data, None
         return total.data, np.array([[v.data for v in _as_list(r)] for r in results])
 
 

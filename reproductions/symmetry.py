@@ -24,7 +24,7 @@ from nn import MLP, Module
 from nn.data.rumelhart1986 import symmetry
 from nn.optim import SGD
 
-from .paper_training import PaperError, SweepGradient, uniform_weights
+from .paper_training import PaperError, SweepGradient, check_count, uniform_weights
 
 PAPER_SWEEPS = 1425
 EPSILON, ALPHA, INITIAL_BOUND = 0.1, 0.9, 0.3
@@ -57,6 +57,9 @@ def symmetry_network(seed: int) -> MLP:
 def train_symmetry(seed: int, max_sweeps: int = 20000, tolerance: float = 0.1,
                    compiled: bool = False) -> SymmetryRun:
     """Train the paper's network from ``seed`` until solved or ``max_sweeps`` changes."""
+    check_count("max_sweeps", max_sweeps, 0)
+    if not (isinstance(tolerance, (int, float)) and 0 < tolerance < 0.5):
+        raise ValueError(f"tolerance must be a number in (0, 0.5), got {tolerance!r}")
     X, y = symmetry(6)
     model = symmetry_network(seed)
     optimizer = SGD(model.parameters(), lr=EPSILON, momentum=ALPHA)

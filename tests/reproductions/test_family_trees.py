@@ -57,3 +57,9 @@ def test_a_run_holds_out_four_facts_and_scores_them_by_the_papers_test():
     assert run.test_right == sum(answered_correctly(y, t) for y, t in zip(run.test_outputs, T))
     assert run.settings is PAPER and len(run.errors) == 40
     assert run.errors[-1] < run.errors[0]
+
+
+@pytest.mark.parametrize("sweeps", [0, -3, 1.5, True])
+def test_train_family_trees_rejects_a_bad_number_of_sweeps(sweeps):
+    with pytest.raises(ValueError, match="sweeps must be an int >= 1"):
+        train_family_trees(seed=0, sweeps=sweeps)

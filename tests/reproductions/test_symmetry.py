@@ -79,3 +79,14 @@ def test_summary_takes_the_median_over_solved_runs_only():
     assert len(summary.with_paper_pattern) == 3
     assert SymmetrySummary([run(None)], 10).median_sweeps is None
     assert isinstance(mirror_pattern(run(1).hidden_weights[0]), MirrorPattern)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"max_sweeps": -1}, "max_sweeps must be an int >= 0"),
+    ({"max_sweeps": 2.5}, "max_sweeps must be an int >= 0"),
+    ({"tolerance": 0.0}, r"tolerance must be a number in \(0, 0.5\)"),
+    ({"tolerance": "0.1"}, "tolerance must be a number"),
+])
+def test_train_symmetry_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        train_symmetry(seed=0, **kwargs)
