@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -362,12 +363,17 @@ def test_demo_shows_a_progress_bar_on_a_terminal(tmp_path):
                                stderr=follower)
     os.close(follower)
     shown = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 60)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 1.0)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
         try:
-            chunk = os.read(leader, 65536) if ready else b""
+            chunk = os.read(leader, 65536)
         except OSError:
-            chunk = b""
+            break
         if not chunk:
             break
         shown += chunk
