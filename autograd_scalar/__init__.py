@@ -11,7 +11,7 @@ from .checkgraph import GraphReport, check_graph
 from .function import Function
 from .functional import hessian, jacobian
 from .functions import cos, dot, exp, log, logsumexp, relu, sigmoid, sin, softplus, sqrt, sum, tanh
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
 from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, scope
 from .ops import Op
@@ -25,7 +25,7 @@ __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
     "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError", "Value",
     "__version__", "animate_backward", "check_graph", "compile", "cos", "detect_anomaly", "dot",
-    "draw_graph", "exp", "grad", "gradcheck", "gradgradcheck", "gradients", "hessian",
-    "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad", "relu", "render", "scope",
-    "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order"
+    "draw_graph", "exp", "grad", "gradcheck", "gradcheck_report", "gradgradcheck", "gradients",
+    "hessian", "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad", "relu", "render",
+    "scope", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
 ]

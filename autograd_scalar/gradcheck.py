@@ -155,23 +155,10 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6
 
     ``inputs`` are numbers, or Values whose data (and labels, for the table) are
     used. On a mismatch, raise :class:`GradcheckError` (or return False when
-    ``raise_exception`` is False).
+    ``raise_exception`` is False). :func:`gradcheck_report` gives the table always.
     """
-    point, names, inputs = _setup(f, inputs, eps, atol, rtol, "gradcheck")
-    xs, out = _evaluate(f, point, inputs, "gradcheck")
-    analytic = grad(out, xs)
-    entries = []
-    for i, x in enumerate(point):
-        up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradcheck",
-                       f"{names[i]} + eps")[1].data
-        down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradcheck",
-                         f"{names[i]} - eps")[1].data
-        numeric = (up - down) / ((x + eps) - (x - eps))
-        ok = _passes(analytic[i], numeric, atol, rtol)
-        kink = "" if ok else _kink_near(out, xs, i, eps)
-        entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
-    return _verdict(CheckReport(f"gradcheck of {_name(f)}", _describe_point(names, point),
-                                entries, eps, atol, rtol), out, raise_exception, 1)
+    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol)
+    return _verdict(report, raise_exception)
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
@@ -184,8 +171,52 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
     (by backward) at x_i +- eps. Run :func:`gradcheck` first: this trusts the
     first derivatives.
     """
-    point, names, inputs = _setup(f, inputs, eps, atol, rtol, "gradgradcheck")
-    xs, out = _evaluate(f, point, inputs, "gradgradcheck")
+    report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol)
+    return _verdict(report, raise_exception)
+
+
+def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
+                     eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> CheckReport:
+    """The table gradcheck (``order=1``) or gradgradcheck (``order=2``) judges by.
+
+    Every entry compares an analytic derivative with its central difference; on a
+    mismatch ``report.where`` names the faulty node or rule. Printing the report
+    shows the table, whether or not the check passes.
+    """
+    if order not in (1, 2):
+        raise ValueError(f"gradcheck_report: order must be 1 or 2, got {order!r}")
+    who = "gradcheck" if order == 1 else "gradgradcheck"
+    point, names, inputs = _setup(f, inputs, eps, atol, rtol, who)
+    xs, out = _evaluate(f, point, inputs, who)
+    measure = _first_derivatives if order == 1 else _second_derivatives
+    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol)
+    report = CheckReport(f"{who} of {_name(f)}", _describe_point(names, point), entries,
+                         eps, atol, rtol)
+    if any(not e.ok and not e.kink for e in report.entries):
+        report.where = _locate(out, report, order)
+    return report
+
+
+def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
+                       inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
+                       rtol: float) -> list[Entry]:
+    analytic = grad(out, xs)
+    entries = []
+    for i, x in enumerate(point):
+        up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradcheck",
+                       f"{names[i]} + eps")[1].data
+        down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradcheck",
+                         f"{names[i]} - eps")[1].data
+        numeric = (up - down) / ((x + eps) - (x - eps))
+        ok = _passes(analytic[i], numeric, atol, rtol)
+        kink = "" if ok else _kink_near(out, xs, i, eps)
+        entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
+    return entries
+
+
+def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
+                        inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
+                        rtol: float) -> list[Entry]:
     first = grad(out, xs, create_graph=True)
     analytic = [grad(g, xs) for g in first]
     numeric_columns = []
@@ -207,19 +238,16 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
                 kinks[i] = _kink_near(out, xs, i, eps)
             entries.append(Entry(f"d2/d{names[j]}d{names[i]}", a, n, ok,
                                  "" if ok else kinks[i]))
-    return _verdict(CheckReport(f"gradgradcheck of {_name(f)}", _describe_point(names, point),
-                                entries, eps, atol, rtol), out, raise_exception, 2)
+    return entries
 
 
 def _name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
-def _verdict(report: CheckReport, out: Value, raise_exception: bool, order: int) -> bool:
+def _verdict(report: CheckReport, raise_exception: bool) -> bool:
     if report.ok:
         return True
-    if any(not e.ok and not e.kink for e in report.entries):
-        report.where = _locate(out, report, order)
     if raise_exception:
         raise GradcheckError(report)
     return False

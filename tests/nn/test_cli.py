@@ -130,8 +130,11 @@ def test_gradcheck_agrees_on_a_smooth_formula(capsys):
     def f(x: float, y: float) -> float:
         return x * math.sin(y) / y
 
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.strip().startswith("d/d")}
     for name, expected in zip("xy", fd.gradient(f, [1.5, 0.3])):
-        assert fd.close(printed_number(out, f"d/d{name}"), expected)
+        analytic, numeric = float(rows[f"d/d{name}"][1]), float(rows[f"d/d{name}"][2])
+        assert fd.close(analytic, expected) and fd.close(numeric, expected)
 
 
 def test_gradcheck_at_a_kink_prints_the_table_and_exits_1(capsys):
@@ -151,7 +154,7 @@ def test_gradcheck_second_checks_the_hessian_too(capsys):
     status, out, err = run(capsys, "gradcheck", "x ** 3 * tanh(y)", "--at", "x=0.5,y=-1",
                            "--second")
     assert (status, err) == (0, "")
-    assert "all 6 derivatives agree" in out
+    assert "all 2 derivatives agree" in out and "all 4 derivatives agree" in out
     # x * relu(x) has the derivative 2 relu(x), fine at 0; its second derivative jumps there
     status, out, err = run(capsys, "gradcheck", "x * relu(x)", "--at", "x=0")
     assert (status, err) == (0, "")
