@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .backward import gradients, topological_order
+from .files import write_atomically
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .graph_summary import explore
 from .render import (
@@ -35,7 +36,6 @@ from .render import (
     check_target,
     has_dot,
     image_bytes,
-    write_atomically,
 )
 from .value import Value
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, Union
 
 import graphviz
 
+from .files import write_atomically
 from .wasm_graphviz import svg_from_dot
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -97,27 +97,6 @@ def check_target(path: PathLike) -> Path:
     if not target.parent.is_dir():
         raise FileNotFoundError(f"render: the folder {str(target.parent)!r} does not exist")
     return target
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~current_umask())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def current_umask() -> int:
-    """The process's file-creation mask (mkstemp makes files private; renders are not)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def render(drawing: Any, path: PathLike, **options: Any) -> Path:

@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd_scalar import Value, scope
+from autograd_scalar.files import write_atomically
 
 FORMAT = "autograd-scalar/module"
 """The ``format`` field of a saved module file."""
@@ -288,22 +288,3 @@ def first_difference(saved: Any, ours: list[str]) -> str:
             return f"line {i + 1} is {a!r} in the file but {b!r} in this model"
     return (f"the file describes {len(saved)} modules, this model has {len(ours)}")
 
-
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and ``os.replace``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.",
-                                     suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise

@@ -12,13 +12,15 @@ display to save, and are freed like any object. matplotlib is the optional extra
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
-import tempfile
 from typing import Any
 
 import numpy as np
+
+from autograd_scalar.files import write_atomically
 
 from .callbacks import History
 from .metrics import classes_from_outputs
@@ -75,14 +77,9 @@ def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> No
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save a figure as {path!r}: the folder {folder!r} "
                                 "does not exist")
-    handle, temporary = tempfile.mkstemp(suffix="." + suffix, dir=folder)
-    os.close(handle)
-    try:
-        figure.savefig(temporary, format=suffix, dpi=dpi)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=suffix, dpi=dpi)
+    write_atomically(path, buffer.getvalue())
 
 
 # ---------------------------------------------------------------------------
