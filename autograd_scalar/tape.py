@@ -20,10 +20,11 @@ onto the children. ``dot`` and ``sum`` nodes of equal length form one group.
 What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
 (``if x.data > 0``) is taken as it was for the traced example, and a number computed
 from ``.data`` (``Value(max(v.data for v in vs))``) is frozen as a constant. Ops
-themselves (``relu``, ``abs``, ``logsumexp``'s shift) act per example correctly. Out-of-domain inputs give IEEE
-results (``log(-1)`` is NaN) instead of errors. :meth:`Tape.check` runs ``fn``
-eagerly on every row of a batch and raises :class:`TraceMismatchError` if the tape
-disagrees, so checking the first batch catches a trace that does not generalize.
+themselves (``relu``, ``abs``, ``logsumexp``'s shift) act per example correctly.
+Out-of-domain inputs give IEEE results (``log(-1)`` is NaN) instead of errors.
+:meth:`Tape.check` runs ``fn`` eagerly on every row of a batch and raises
+:class:`TraceMismatchError` if the tape disagrees, so checking the first batch
+catches a trace that does not generalize.
 """
 
 from __future__ import annotations
