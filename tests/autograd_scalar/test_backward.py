@@ -302,3 +302,30 @@ def test_create_graph_at_a_singular_point_names_the_node_and_rule() -> None:
         grad(x.sqrt(), [x], create_graph=True)
     message = str(caught.value)
     assert "sqrt" in message and "0.5/out" in message and "(0)" in message
+
+
+def test_an_interrupted_backward_restores_leaves_and_leaves_the_graph_reusable(
+        monkeypatch) -> None:
+    from autograd_scalar import backward as engine
+
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    x.grad, w.grad = 10.0, 20.0
+    shared = (x * w).tanh()
+    out = shared * shared + x
+    real_propagate = engine._propagate
+
+    def interrupted(root):
+        real_propagate(root)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(engine, "_propagate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        out.backward()
+    assert (x.grad, w.grad) == (10.0, 20.0)
+    assert all(node._users == 0 for node in ag.topological_order(out))
+    monkeypatch.setattr(engine, "_propagate", real_propagate)
+    x.grad = w.grad = 0.0
+    out.backward()
+    t = math.tanh(0.5 * -1.5)
+    assert x.grad == pytest.approx(2 * t * (1 - t * t) * -1.5 + 1, rel=1e-12)
+    assert w.grad == pytest.approx(2 * t * (1 - t * t) * 0.5, rel=1e-12)
