@@ -118,8 +118,9 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
 
     All gradients of a pass are summed before they are added to a leaf's ``grad``,
-    so a leaf gets old + (this pass's total), and an error (such as an anomaly)
-    leaves every gradient as it was.
+    so a leaf gets old + (this pass's total), and an error or an interrupt leaves
+    every leaf's gradient as it was (under ``detect_anomaly`` every interior
+    gradient too, since nothing is written before the whole pass succeeds).
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward expects a Value, got {type(root).__name__}")
