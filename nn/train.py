@@ -288,13 +288,32 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
 
 
 def _progress_bar(epochs: int, progress: bool) -> Any:
-    """tqdm's bar over the epochs on a terminal; a silent stand-in otherwise (tqdm.auto is
-    not even imported then, so a notebook without ipywidgets gets no warning)."""
-    if not progress or not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
-        return _QuietBar()
-    from tqdm.auto import tqdm
+    """A tqdm bar over the epochs where someone is watching, a silent stand-in elsewhere.
 
+    In a notebook: the widget bar when ipywidgets is installed, else tqdm's text bar
+    (tqdm.auto would warn instead). On a terminal: the text bar. Piped output and
+    ``progress=False`` get no bar.
+    """
+    if not progress:
+        return _QuietBar()
+    if _in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+            from tqdm.notebook import tqdm
+        except ImportError:
+            from tqdm.std import tqdm
+    elif hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+        from tqdm.std import tqdm
+    else:
+        return _QuietBar()
     return tqdm(total=epochs, unit="epoch", leave=True)
+
+
+def _in_notebook() -> bool:
+    """Whether this runs in a Jupyter kernel (IPython's ZMQ shell)."""
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    return get_ipython is not None and type(get_ipython()).__name__ == "ZMQInteractiveShell"
 
 
 class _QuietBar:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import math
 import re
+import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -320,6 +322,26 @@ def test_the_progress_bar_shows_only_on_a_terminal_and_when_asked(monkeypatch, t
     output = stream.getvalue()
     assert ("2/2" in output and "epoch" in output) == shown
     assert (output != "") == shown
+
+
+def test_a_notebook_gets_a_text_bar_without_ipywidgets(monkeypatch):
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    monkeypatch.setattr("nn.train._in_notebook", lambda: True)
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    X, y = small_moons(8)
+    model = nn.MLP(2, [2, 1], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2)
+    assert "2/2" in stream.getvalue() and "epoch" in stream.getvalue()
+
+
+def test_outside_a_notebook_the_kernel_check_says_no():
+    from nn.train import _in_notebook
+
+    assert _in_notebook() is False
 
 
 # -- predict --------------------------------------------------------------------------------
