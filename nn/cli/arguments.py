@@ -1,0 +1,89 @@
+"""Argument types for argparse: each turns a word into a checked value or says why not."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import MAX_LAYER_SIZE, MAX_SAMPLES
+
+
+def seed(text: str) -> int:
+    """A seed: a whole number >= 0, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A fraction in [0, 1), for argparse."""
+    value = number(text, 0.0, inclusive=True)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text}")
+    return value
+
+
+def sizes(text: str) -> list[int]:
+    """Hidden layer sizes "16,16" (or "none"), for argparse."""
+    if text.strip().lower() == "none":
+        return []
+    try:
+        sizes = [count(part.strip()) for part in text.split(",")]
+    except argparse.ArgumentTypeError as error:
+        raise argparse.ArgumentTypeError(f"{text!r}: layer sizes are whole numbers >= 1 "
+                                         f"separated by commas, e.g. 16,16 ({error})") from None
+    if max(sizes) > MAX_LAYER_SIZE:
+        raise argparse.ArgumentTypeError(f"{text!r}: at most {MAX_LAYER_SIZE:,} neurons "
+                                         "per layer")
+    return sizes
+
+
+def class_count(text: str) -> int:
+    """A number of classes: 2 or more, for argparse."""
+    value = count(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2 classes, got {value}")
+    return value
+
+
+def sample_count(text: str) -> int:
+    """A number of examples: 1 to MAX_SAMPLES, for argparse."""
+    value = count(text)
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,} examples, got {value:,}")
+    return value
+
+
+def count(text: str) -> int:
+    """A whole number >= 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def number(text: str, low: float, inclusive: bool) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value >= low if inclusive else value > low) or value == float("inf"):
+        expected = f">= {low:g}" if inclusive else f"> {low:g}"
+        raise argparse.ArgumentTypeError(f"expected a finite number {expected}, got {text}")
+    return value
+
+
+def positive(text: str) -> float:
+    """A finite number > 0, for argparse."""
+    return number(text, 0.0, inclusive=False)
+
+
+def non_negative(text: str) -> float:
+    """A finite number >= 0, for argparse."""
+    return number(text, 0.0, inclusive=True)

@@ -1,0 +1,60 @@
+"""``graph`` and ``gradcheck``: a formula's computation graph, and its gradient checked."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..formula import parse_formula, parse_point
+from .common import EXIT_FAILED, EXIT_OK, UsageError
+
+
+def _formula_at(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
+    """The formula's text, output node and input leaves at the point ``--at``."""
+    formula = parse_formula(args.formula)
+    point = parse_point(args.at)
+    out, leaves = formula.build(point)
+    return formula.text, out, leaves
+
+
+def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) -> None:
+    print(f"f({', '.join(leaves)}) = {text}")
+    if leaves:
+        print("at " + ", ".join(f"{name} = {leaf.data:g}" for name, leaf in leaves.items()))
+    print(f"f = {out.data:.{precision}g}")
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    from autograd_scalar import draw_graph, render
+
+    text, out, leaves = _formula_at(args)
+    out.backward()
+    drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,
+                         compact=args.compact, heatmap=args.heatmap)
+    path = render(drawing, args.output)
+    _print_point(text, out, leaves, args.precision)
+    for name, leaf in leaves.items():
+        print(f"df/d{name} = {leaf.grad:.{args.precision}g}")
+    print(f"wrote {path}")
+    return EXIT_OK
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    from autograd_scalar import gradcheck_report
+
+    formula = parse_formula(args.formula)
+    _, leaves = formula.build(parse_point(args.at))
+    if not leaves:
+        raise UsageError(f"{formula.text!r} has no variables, so there is no gradient to check")
+
+    def f(*inputs: Any) -> Any:
+        return formula(*inputs)
+
+    f.__name__ = f.__qualname__ = f"f = {formula.text}"
+    agree = True
+    for order in (1, 2) if args.second else (1,):
+        report = gradcheck_report(f, list(leaves.values()), order=order, eps=args.eps,
+                                  atol=args.atol, rtol=args.rtol)
+        print(report)
+        agree = agree and report.ok
+    return EXIT_OK if agree else EXIT_FAILED

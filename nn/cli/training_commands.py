@@ -1,0 +1,219 @@
+"""``demo`` and ``train``: train a network, report it, and write its pictures."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .. import optim
+from .common import EXIT_OK, OPTIMIZERS, SYNTHETIC, CommandFailed, UsageError
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from autograd_scalar import draw_graph, render
+
+    from ..data import moons
+    from ..layers import MLP
+    from ..plot import plot_decision_boundary, plot_history, require_matplotlib
+    from ..schedules import LinearLR
+
+    require_matplotlib()
+    out = _folder(args.out)
+    X, y = moons(100, noise=0.1, seed=args.seed)
+    model = MLP(2, [16, 16, 1], seed=args.seed)
+    optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
+    schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
+    print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
+          f"1.0 falling to 0.1; {_epochs(args)}")
+    history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
+                                  epochs=args.epochs, schedule=schedule)
+    print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
+    boundary = out / "decision_boundary.png"
+    plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
+                           title="MLP 2-16-16-1 on two moons")
+    curves = out / "loss.png"
+    plot_history(history, path=str(curves), title="training on two moons")
+    activation = _active_neuron(model, X)
+    model.zero_grad()
+    activation.backward()
+    graph = render(draw_graph(activation, names=model), out / "neuron.svg")
+    for path in (boundary, curves, graph):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..layers import MLP
+
+    if args.save is not None and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
+                         "does not exist")
+    if args.momentum and args.optimizer != "sgd":
+        raise UsageError("--momentum is for --optimizer sgd")
+    X, y = _load_data(args)
+    classes = int(y.max()) + 1
+    loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
+    if classes > 2 and loss != "cross_entropy":
+        raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
+                         "use --loss cross_entropy")
+    plots = None
+    if args.plots is not None:
+        from ..plot import require_matplotlib
+
+        require_matplotlib()
+        plots = _folder(args.plots)
+    X, y, val = _hold_out(X, y, args)
+    nout = classes if loss == "cross_entropy" else 1
+    model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,
+                seed=args.seed)
+    extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr,
+                                            weight_decay=args.weight_decay, **extra)
+    held = f", {len(val[0])} held out" if val is not None else ""
+    print(f"{args.data}: {len(X)} training examples{held}, {X.shape[1]} inputs, "
+          f"{classes} classes; {_describe(model)}; {loss} loss; {args.optimizer} "
+          f"lr={args.lr:g}; {_epochs(args)}")
+    history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
+                                  epochs=args.epochs, batch_size=args.batch_size, val=val)
+    print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
+    if args.save is not None:
+        model.save(args.save)
+        print(f"wrote {args.save}")
+    if plots is not None:
+        for path in _training_pictures(model, history, X, y, plots, args):
+            print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
+             val: tuple[Any, Any] | None, args: argparse.Namespace) -> str:
+    """The last epoch's loss, and the trained model's accuracy for a classification loss."""
+    from ..losses import get
+    from ..metrics import accuracy
+    from ..train import predict
+
+    loss = get(loss_name)
+    parts = [f"loss {history.loss[-1]:.4f}"]
+    for name, data in (("training", train), ("validation", val)):
+        if data is None:
+            continue
+        predicted = loss.predicted_classes(predict(model, data[0], compiled=args.compiled))
+        if predicted is not None:
+            parts.append(f"{name} accuracy {100 * accuracy(data[1], predicted):.1f}%")
+    return ", ".join(parts)
+
+
+def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
+                       args: argparse.Namespace) -> list[Path]:
+    """Write the loss curves, and the decision boundary of 2-D data, into ``folder``."""
+    from ..plot import plot_decision_boundary, plot_history
+
+    curves = folder / "loss.png"
+    plot_history(history, path=str(curves), title=f"training on {args.data}")
+    if X.shape[1] != 2:
+        return [curves]
+    boundary = folder / "decision_boundary.png"
+    plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
+                           title=f"{_describe(model)} on {args.data}")
+    return [curves, boundary]
+
+
+def _hold_out(X: Any, y: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """The training set and the validation pair (or None), standardised if asked."""
+    from ..data import split, standardize
+
+    val = None
+    if args.val > 0:
+        (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
+    if args.standardize:
+        if val is None:
+            (X,) = standardize(X)
+        else:
+            X, X_val = standardize(X, val[0])
+            val = (X_val, val[1])
+    return X, y, val
+
+
+def _active_neuron(model: Any, X: Any) -> Any:
+    """The output of the first neuron of the first layer that fires (> 0) on some example.
+
+    Its inputs are leaves labelled x[0], x[1], ..., so that the drawing shows the
+    whole of one neuron: inputs and weights into ``dot``, the bias, the activation.
+    """
+    from autograd_scalar import Value
+
+    first = None
+    for row in X:
+        for neuron in model.layers[0].neurons:
+            out = neuron([Value(float(x), label=f"x[{i}]") for i, x in enumerate(row)])
+            if out.data > 0:
+                return out
+            first = out if first is None else first
+    return first
+
+
+def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The data set ``--data`` with the size, noise and classes asked for."""
+    import numpy as np
+
+    from .. import data
+
+    if args.classes is not None and args.data not in ("spirals", "blobs"):
+        raise UsageError(f"--classes is for spirals and blobs, not {args.data}")
+    if args.data not in SYNTHETIC:
+        if args.noise is not None:
+            raise UsageError(f"--noise is for the synthetic data sets, not {args.data}")
+        X, y = _read(args, getattr(data, args.data))
+        if args.samples is not None and args.samples < len(X):
+            keep = np.random.default_rng(args.seed).permutation(len(X))[:args.samples]
+            X, y = X[keep], y[keep]
+        return X, y
+    options: dict[str, Any] = {"n": args.samples or 200, "seed": args.seed}
+    if args.noise is not None:
+        options["std" if args.data == "blobs" else "noise"] = args.noise
+    if args.classes is not None:
+        options["centers" if args.data == "blobs" else "classes"] = args.classes
+    return _read(args, getattr(data, args.data), **options)
+
+
+def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) -> Any:
+    """``load(**options)``, its complaints about them put in terms of the command line."""
+    try:
+        return load(**options)
+    except ValueError as error:
+        given = [f"--{name} {getattr(args, name)}" for name in ("samples", "noise", "classes")
+                 if getattr(args, name) is not None]
+        raise UsageError(f"{' '.join(['--data', args.data, *given])}: {error}") from None
+
+
+def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
+               **settings: Any) -> tuple[Any, float]:
+    import time
+
+    from ..train import fit
+
+    start = time.perf_counter()
+    history = fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
+                  seed=args.seed, **settings)
+    return history, time.perf_counter() - start
+
+
+def _describe(model: Any) -> str:
+    sizes = "-".join(str(n) for n in [model.nin, *model.nouts])
+    return f"MLP {sizes} ({len(model.parameters())} parameters)"
+
+
+def _epochs(args: argparse.Namespace) -> str:
+    count = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
+    return f"{count}, {'compiled' if args.compiled else 'eager'}"
+
+
+def _folder(name: str) -> Path:
+    """The folder ``name``, made (with its parents) if it does not exist."""
+    folder = Path(name)
+    if folder.exists() and not folder.is_dir():
+        raise CommandFailed(f"{name} exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
