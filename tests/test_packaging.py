@@ -1,0 +1,24 @@
+"""A regular install carries every package of the project, not only the top ones."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_install_patterns_cover_every_package_folder() -> None:
+    config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = config.split("[tool.setuptools.packages.find]", 1)[1]
+    patterns = re.findall(r'"([^"]+)"', section.split("[", 1)[0])
+    installed = set(find_packages(where=str(ROOT), include=patterns))
+    folders = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("autograd_scalar", "nn")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert folders and folders <= installed
+    assert installed <= folders
