@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_install_patterns_cover_every_package_folder() -> None:
     config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = config.split("[tool.setuptools.packages.find]", 1)[1]
-    patterns = re.findall(r'"([^"]+)"', section.split("[", 1)[0])
+    patterns = re.findall(r'"([^"]+)"', re.split(r"\n\[", section, maxsplit=1)[0])
     installed = set(find_packages(where=str(ROOT), include=patterns))
     folders = {
         ".".join(init.parent.relative_to(ROOT).parts)
