@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, dot
+from autograd_scalar import Value, dot, scope
 
 from . import activations
 from . import init as weight_init
@@ -32,10 +32,16 @@ def check_size(name: str, n: Any) -> int:
 def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
     """``x`` as ``nin`` Values: a sequence of numbers or Values, a 1-D NumPy row,
     or a single number or Value when ``nin == 1``. Numbers become constant leaves.
+
+    A list or tuple of Values (what one layer hands the next) is checked by
+    exact type in one pass, without the abstract ``Sequence`` test.
     """
-    if isinstance(x, Value) or (isinstance(x, (int, float, np.number)) and
-                                not isinstance(x, bool)):
-        items: Sequence[Any] = (x,)
+    kind = type(x)
+    if kind is tuple or kind is list:
+        items: Sequence[Any] = x
+    elif isinstance(x, Value) or (isinstance(x, (int, float, np.number)) and
+                                  not isinstance(x, bool)):
+        items = (x,)
     elif isinstance(x, np.ndarray):
         if x.ndim != 1:
             raise ValueError(f"{who} expects one example as a 1-D row of {nin} inputs, got "
@@ -48,7 +54,12 @@ def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
                         f"1-D NumPy row, got {type(x).__name__}")
     if len(items) != nin:
         raise ValueError(f"{who} expects {nin} input{'s' if nin != 1 else ''}, got {len(items)}")
+    if set(map(type, items)) == _ONLY_VALUES:
+        return items if type(items) is tuple else tuple(items)
     return tuple(v if type(v) is Value else Value(v) for v in items)
+
+
+_ONLY_VALUES = {Value}
 
 
 class Neuron(Module):
@@ -68,7 +79,11 @@ class Neuron(Module):
         self.b = Value(0.0, "b")
 
     def forward(self, x: Any) -> Value:
-        return self._act(dot(self.w, as_inputs(x, self.nin, "Neuron")) + self.b)
+        return self.compute(as_inputs(x, self.nin, "Neuron"))
+
+    def compute(self, xs: tuple[Value, ...]) -> Value:
+        """act(w . xs + b) on inputs already checked (``nin`` Values)."""
+        return self._act(dot(self.w, xs) + self.b)
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
@@ -98,8 +113,19 @@ class Layer(Module):
                         for _ in range(self.nout)]
 
     def forward(self, x: Any) -> Value | list[Value]:
+        """Every neuron on the same inputs, checked once for the whole layer.
+
+        Each neuron still computes inside its own scope (``neurons.3``), as if
+        it were called, so drawings box its nodes under its name.
+        """
         xs = as_inputs(x, self.nin, "Layer")
-        out = [n(xs) for n in self.neurons]
+        out = []
+        for neuron in self.neurons:
+            if type(neuron).forward is not Neuron.forward or not neuron._scope_name:
+                out.append(neuron(xs))
+                continue
+            with scope(neuron._scope_name):
+                out.append(neuron.compute(xs))
         return out[0] if self.nout == 1 else out
 
     def extra_repr(self) -> str:
