@@ -49,6 +49,11 @@ class Op:
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or Values (whichever it is given)."""
         if len(args) == 1 and type(args[0]) is float:
+            if self.check is None:
+                try:
+                    return self.scalar(args[0])
+                except (ArithmeticError, ValueError):
+                    pass
             return evaluate(self, args)
         if any(_is_graph_node(a) for a in args):
             from .value import apply
