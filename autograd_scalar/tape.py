@@ -103,13 +103,17 @@ class Tape:
         for node in shared:
             index[node] = len(index)
         depth: dict[Value, int] = {}
-        levels: dict[tuple[int, int, int], tuple[Op, list[Value]]] = {}
+        constant: set[Value] = set(shared)
+        levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
         for node in interior:
             level = 1 + max(depth.get(c, 0) for c in node.children)
             depth[node] = level
             row = node.row
             assert row is not None
-            key = (level, id(row), len(node.children))
+            same_for_all = constant.issuperset(node.children)
+            if same_for_all:
+                constant.add(node)
+            key = (level, id(row), len(node.children), same_for_all)
             if key not in levels:
                 levels[key] = (row, [])
             levels[key][1].append(node)
@@ -136,8 +140,8 @@ class Tape:
         self.outputs = np.array([index[o] for o in outputs], dtype=np.intp)
         self._traced_outputs = np.array([o.data for o in outputs])
         self._shared_rows = slice(len(placeholders), len(placeholders) + len(shared))
-        self._full_shared = any(group.reads_shared_in_full for group in groups) or any(
-            first_shared <= i < first_interior for i in self.outputs.tolist())
+        self._full_shared = any(group.reads_shared_in_full for group in groups) or bool(
+            invariant[self.outputs].any())
 
     def _validate(self, example: Sequence[Any]) -> None:
         """Run the tape on two copies of the example: every row must work on arrays."""
@@ -195,7 +199,7 @@ class Tape:
             for group in self.groups:
                 gathered = group.gather(values)
                 inputs.append(gathered)
-                values[group.nodes] = group.forward(gathered, n)
+                group.forward(gathered, values, self._full_shared)
         return values, inputs
 
     def _backward(self, values: np.ndarray, inputs: list[Any], seed: np.ndarray,

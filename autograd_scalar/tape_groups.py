@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op
+from .ops import DOT, SUM, Op
 
 _ARRAY = {np.ndarray}
 _FLOAT = {float}
@@ -110,8 +110,32 @@ class Gather:
 
 
 @dataclass(frozen=True)
+class MatrixDot:
+    """A ``dot`` group that is a dense layer: ``out = W @ X``.
+
+    Every node's ws are shared leaves (``weights[j, i]`` is the row of node j's
+    i-th weight) and all k nodes read the same per-example xs (rows ``inputs``,
+    distinct). The ``dot`` row's forward sum_i w_i x_i is then one matrix product,
+    and its rule d/dw_i = x_i, d/dx_i = w_i gives, against the upstream gradient U
+    (k, n), the batch-summed weight gradients U @ X^T and the input gradients
+    W^T @ U.
+    """
+
+    weights: np.ndarray
+    weight_targets: np.ndarray
+    unique_targets: bool
+    inputs: Any
+    input_keep: tuple[Any, Any]
+
+
+@dataclass(frozen=True)
 class Group:
-    """Nodes of one level made by one row (and, for n-ary rows, of one length)."""
+    """Nodes of one level made by one row (and, for n-ary rows, of one length).
+
+    ``invariant`` groups read only shared leaves and nodes made from them (an L2
+    term): they run once, on one column, not once per example, and their
+    gradient is the upstream gradient summed over the batch first.
+    """
 
     row: Op
     nodes: slice
@@ -121,56 +145,86 @@ class Group:
     plans: tuple[BackwardPlan, BackwardPlan]
     first_shared: int
     first_interior: int
-
-    @property
-    def reads_shared_in_full(self) -> bool:
-        """Whether some input position mixes shared leaves with per-example nodes."""
-        return any(not g.shared and bool(((g.rows >= self.first_shared)
-                                          & (g.rows < self.first_interior)).any())
-                   for g in self.gathers)
+    invariant: bool
+    reads_shared_in_full: bool
+    summed: bool
+    matrix: MatrixDot | None
 
     @property
     def size(self) -> int:
         return self.nodes.stop - self.nodes.start
 
-    def gather(self, values: np.ndarray) -> Sequence[np.ndarray]:
+    def gather(self, values: np.ndarray) -> Any:
         """The children's values, one array per input position.
 
         (k, n) in general; (k, 1) where all are the same in every column (shared
         leaves and what is made of them only) and (1, n) where all k nodes use the
-        same child.
+        same child. A ``sum`` read through one gather is one stacked array, a
+        dense ``dot`` the pair (W, X).
         """
+        if self.matrix is not None:
+            return values[self.matrix.weights, 0], values[self.matrix.inputs]
         if len(self.gathers) == 1:
-            return tuple(self.gathers[0].take(values))
+            stacked = self.gathers[0].take(values)
+            return stacked if self.summed else tuple(stacked)
         parts = [part for gather in self.gathers for part in gather.take(values)]
         return parts if self.order is None else [parts[i] for i in self.order]
 
-    def forward(self, inputs: Sequence[np.ndarray], n: int) -> np.ndarray:
-        """The row's vector forward on the gathered inputs, as (k, n)."""
-        shape = (self.size, n)
-        result = _call(self.row, "forward", self.row.vector, inputs)
-        if type(result) is np.ndarray and result.shape == shape:
-            return result
-        try:
-            return np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
-        except ValueError as error:
-            raise _array_error(self.row, "forward", error) from error
+    def forward(self, inputs: Any, values: np.ndarray, full: bool) -> None:
+        """Write the row's vector forward on the gathered inputs into ``values``.
 
-    def backward(self, inputs: Sequence[np.ndarray], values: np.ndarray, grads: np.ndarray,
+        An invariant group fills column 0 only, unless some later group or an
+        output reads its rows in full.
+        """
+        n = values.shape[1]
+        if self.matrix is not None:
+            values[self.nodes] = inputs[0] @ inputs[1]
+            return
+        if self.summed:
+            result = inputs.sum(axis=0)
+        else:
+            result = _call(self.row, "forward", self.row.vector, inputs)
+        width = 1 if self.invariant else n
+        shape = (self.size, width)
+        if type(result) is not np.ndarray or result.shape != shape:
+            try:
+                result = np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
+            except ValueError as error:
+                raise _array_error(self.row, "forward", error) from error
+        if self.invariant and not full:
+            values[self.nodes, :1] = result
+        else:
+            values[self.nodes] = result
+
+    def backward(self, inputs: Any, values: np.ndarray, grads: np.ndarray,
                  shared_grads: np.ndarray, with_inputs: bool) -> None:
         """Add this group's contributions to its children's gradients."""
+        if self.matrix is not None:
+            self._backward_matrix(inputs, grads, shared_grads, with_inputs)
+            return
         plan = self.plans[with_inputs]
         if plan.shared_entries is None and not plan.scatters:
             return
-        n = values.shape[1]
-        result = _call(self.row, "derivatives", self.row.derivatives,
-                       (*inputs, values[self.nodes]))
-        if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
-            raise _array_error(self.row, "derivatives", ValueError(
-                f"it returned {result!r:.80} instead of {len(inputs)} partial derivatives"))
-        picked = result if plan.positions is None else [result[j] for j in plan.positions]
-        partials = _stack(self.row, picked, (self.size, n))
-        contributions = np.multiply(partials, grads[self.nodes]).reshape(-1, n)
+        upstream = grads[self.nodes]
+        if self.invariant:
+            upstream = upstream.sum(axis=1, keepdims=True)
+            grads = grads[:, :1]
+        n = upstream.shape[1]
+        if self.summed:
+            arity = len(inputs)
+            contributions = np.broadcast_to(upstream, (arity, *upstream.shape))
+            if plan.positions is not None:
+                contributions = contributions[plan.positions]
+            contributions = contributions.reshape(-1, n)
+        else:
+            out = values[self.nodes, :1] if self.invariant else values[self.nodes]
+            result = _call(self.row, "derivatives", self.row.derivatives, (*inputs, out))
+            if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
+                raise _array_error(self.row, "derivatives", ValueError(
+                    f"it returned {result!r:.80} instead of {len(inputs)} partial derivatives"))
+            picked = result if plan.positions is None else [result[j] for j in plan.positions]
+            partials = _stack(self.row, picked, (self.size, n))
+            contributions = np.multiply(partials, upstream).reshape(-1, n)
         if plan.shared_targets is not None:
             sums = contributions[plan.shared_entries].sum(axis=1)
             shared_grads += np.bincount(plan.shared_targets, sums,
@@ -180,6 +234,59 @@ class Group:
             if scatter.m > 1:
                 part = part.reshape(-1, scatter.m, n).sum(axis=1)
             grads[scatter.targets] += part
+
+    def _backward_matrix(self, inputs: tuple[np.ndarray, np.ndarray], grads: np.ndarray,
+                         shared_grads: np.ndarray, with_inputs: bool) -> None:
+        matrix = self.matrix
+        assert matrix is not None
+        W, X = inputs
+        upstream = grads[self.nodes]
+        weight_grads = (upstream @ X.T).ravel()
+        if matrix.unique_targets:
+            shared_grads[matrix.weight_targets] += weight_grads
+        else:
+            shared_grads += np.bincount(matrix.weight_targets, weight_grads,
+                                        minlength=len(shared_grads))
+        keep = matrix.input_keep[with_inputs]
+        if keep is None:
+            return
+        input_grads = W.T @ upstream
+        if isinstance(keep, tuple):
+            positions, rows = keep
+            grads[rows] += input_grads[positions]
+        else:
+            grads[matrix.inputs] += input_grads
+
+
+def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
+                invariant: np.ndarray, first_shared: int, first_interior: int
+                ) -> MatrixDot | None:
+    """The dense-layer form of a ``dot`` group, if it has one (see :class:`MatrixDot`)."""
+    if row is not DOT or rows.shape[0] % 2:
+        return None
+    m = rows.shape[0] // 2
+    for w, x in ((slice(0, m), slice(m, None)), (slice(m, None), slice(0, m))):
+        weights, inputs = rows[w], rows[x]
+        is_leaf = (weights >= first_shared) & (weights < first_interior)
+        if not (shared[w].all() and is_leaf.all() and uniform[x].all()):
+            continue
+        children = inputs[:, 0]
+        if invariant[children].any() or len(np.unique(children)) != m:
+            continue
+        targets = (weights.T - first_shared).ravel()
+        keep: list[Any] = []
+        for with_inputs in (False, True):
+            needed = children >= (0 if with_inputs else first_shared)
+            if needed.all():
+                keep.append(True)
+            elif needed.any():
+                positions = np.flatnonzero(needed)
+                keep.append((positions, children[positions]))
+            else:
+                keep.append(None)
+        return MatrixDot(weights.T.copy(), targets, len(np.unique(targets)) == len(targets),
+                         _as_rows(children), (keep[0], keep[1]))
+    return None
 
 
 def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_shared: int,
@@ -206,7 +313,13 @@ def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_sha
             order[position] = place
     plans = (_plan(rows, first_shared, first_interior, False),
              _plan(rows, first_shared, first_interior, True))
-    return Group(row, nodes, rows, tuple(gathers), order, plans, first_shared, first_interior)
+    reads_in_full = any(not g.shared and bool(invariant[g.rows].any()) for g in gathers)
+    group_invariant = bool(shared.all())
+    summed = row is SUM and len(gathers) == 1
+    matrix = None if group_invariant else _matrix_dot(
+        row, rows, shared, uniform, invariant, first_shared, first_interior)
+    return Group(row, nodes, rows, tuple(gathers), order, plans, first_shared, first_interior,
+                 group_invariant, reads_in_full, summed, matrix)
 
 
 def _call(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
