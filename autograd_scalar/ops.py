@@ -48,6 +48,9 @@ class Op:
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or Values (whichever it is given)."""
+        if len(args) == 1 and type(args[0]) is np.ndarray:
+            with np.errstate(all="ignore"):
+                return self.vector(args[0])
         if len(args) == 1 and type(args[0]) is float:
             if self.check is None:
                 try:

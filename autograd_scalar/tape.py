@@ -100,8 +100,6 @@ class Tape:
                     continue
                 seen.add(node)
                 (interior if node.children else shared).append(node)
-        for node in shared:
-            index[node] = len(index)
         depth: dict[Value, int] = {}
         constant: set[Value] = set(shared)
         levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
@@ -117,12 +115,16 @@ class Tape:
             if key not in levels:
                 levels[key] = (row, [])
             levels[key][1].append(node)
+        ordered = sorted(levels, key=lambda k: k[0])
+        shared = _by_first_use(shared, [levels[key][1] for key in ordered])
+        for node in shared:
+            index[node] = len(index)
         first_shared = len(placeholders)
         first_interior = first_shared + len(shared)
         invariant = np.zeros(first_interior + len(interior), dtype=bool)
         invariant[first_shared:first_interior] = True
         groups: list[Group] = []
-        for key in sorted(levels, key=lambda k: k[0]):
+        for key in ordered:
             row, nodes = levels[key]
             start = len(index)
             for node in nodes:
@@ -369,6 +371,23 @@ def compile(fn: Callable[..., Any], *example: Any) -> Tape:
 
 
 # ---------------------------------------------------------------------------
+
+def _by_first_use(shared: list[Value], groups: list[list[Value]]) -> list[Value]:
+    """The shared leaves in the order the groups first read them, node by node.
+
+    Then the weights of a dense layer are one run of rows in row-major (node,
+    input) order, and its biases another, so the tape reads them as views.
+    """
+    wanted = set(shared)
+    order: dict[Value, None] = {}
+    for nodes in groups:
+        for node in nodes:
+            for child in node.children:
+                if child in wanted and child not in order:
+                    order[child] = None
+    order.update(dict.fromkeys(shared))
+    return list(order)
+
 
 def _width(x: Any, i: int) -> int | None:
     if isinstance(x, REAL_TYPES) and not isinstance(x, bool):

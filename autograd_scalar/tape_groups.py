@@ -56,6 +56,52 @@ class Scatter:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where the contributions of one input position go, when they go to one place each.
+
+    ``targets`` are rows of the per-example gradients, or (``shared``) places in
+    the shared leaves' batch sums; ``uniform``: all k nodes read one child, so the
+    k contributions are summed first.
+    """
+
+    position: int
+    targets: Any
+    shared: bool
+    uniform: bool
+
+
+def _routes(children: np.ndarray, first_shared: int, first_interior: int,
+            with_inputs: bool) -> tuple[Route, ...] | None:
+    """One route per needed position, or None if some position needs the general scatter
+    (a child met twice in one position, or shared leaves mixed with other nodes)."""
+    lowest = 0 if with_inputs else first_shared
+    routes = []
+    for position, kids in enumerate(children):
+        needed = kids >= lowest
+        if not needed.any():
+            continue
+        leaf = (kids >= first_shared) & (kids < first_interior)
+        uniform = bool((kids == kids[0]).all())
+        if leaf.all():
+            targets = kids - first_shared
+            shared = True
+        elif needed.all() and not leaf.any():
+            targets = kids
+            shared = False
+        else:
+            return None
+        if uniform:
+            first = int(targets[0])
+            routes.append(Route(position, first if shared else slice(first, first + 1),
+                                shared, True))
+        elif len(np.unique(targets)) == len(targets):
+            routes.append(Route(position, _as_rows(targets), shared, False))
+        else:
+            return None
+    return tuple(routes)
+
+
+@dataclass(frozen=True)
 class BackwardPlan:
     """Which partials a group needs, and where their contributions go."""
 
@@ -63,6 +109,8 @@ class BackwardPlan:
     shared_entries: Any
     shared_targets: Any
     scatters: tuple[Scatter, ...]
+    shared_unique: bool
+    routes: tuple[Route, ...] | None
 
 
 def _plan(children: np.ndarray, first_shared: int, first_interior: int,
@@ -88,11 +136,14 @@ def _plan(children: np.ndarray, first_shared: int, first_interior: int,
             rows = (starts[chosen][:, None] + np.arange(m)[None, :]).ravel()
             scatters.append(Scatter(_as_rows(targets[chosen]),
                                     _as_rows(example_entries[order[rows]]), m))
+    shared_targets = kept[shared_entries] - first_shared
+    unique = len(np.unique(shared_targets)) == len(shared_targets)
     return BackwardPlan(
         None if len(positions) == arity else positions.tolist(),
         _as_rows(shared_entries) if len(shared_entries) else None,
-        kept[shared_entries] - first_shared if len(shared_entries) else None,
-        tuple(scatters))
+        (_as_rows(shared_targets) if unique else shared_targets) if len(shared_entries)
+        else None,
+        tuple(scatters), unique, _routes(children, first_shared, first_interior, with_inputs))
 
 
 @dataclass(frozen=True)
@@ -103,10 +154,32 @@ class Gather:
     rows: np.ndarray
     uniform: bool
     shared: bool
+    cuts: tuple[Any, ...] | None
 
     def take(self, values: np.ndarray) -> np.ndarray:
         rows = self.rows[:, :1] if self.uniform else self.rows
         return values[rows, :1] if self.shared else values[rows]
+
+    def pieces(self, values: np.ndarray) -> tuple[np.ndarray, ...]:
+        """One array per position: views when every position reads a run of rows."""
+        if self.cuts is None:
+            return tuple(self.take(values))
+        return tuple(values[cut] for cut in self.cuts)
+
+
+def _cuts(rows: np.ndarray, uniform: bool, shared: bool) -> tuple[Any, ...] | None:
+    """Per position, the basic index of its rows (a view), if each is one run."""
+    cuts = []
+    columns = slice(0, 1) if shared else slice(None)
+    for run in rows:
+        first = int(run[0])
+        if uniform:
+            cuts.append((slice(first, first + 1), columns))
+        elif first >= 0 and np.array_equal(run, np.arange(first, first + len(run))):
+            cuts.append((slice(first, first + len(run)), columns))
+        else:
+            return None
+    return tuple(cuts)
 
 
 @dataclass(frozen=True)
@@ -121,8 +194,9 @@ class MatrixDot:
     W^T @ U.
     """
 
-    weights: np.ndarray
-    weight_targets: np.ndarray
+    weights: Any
+    shape: tuple[int, int]
+    weight_targets: Any
     unique_targets: bool
     inputs: Any
     input_keep: tuple[Any, Any]
@@ -163,11 +237,17 @@ class Group:
         dense ``dot`` the pair (W, X).
         """
         if self.matrix is not None:
-            return values[self.matrix.weights, 0], values[self.matrix.inputs]
+            weights = self.matrix.weights
+            if type(weights) is slice:
+                W = values[weights, 0].reshape(self.matrix.shape)
+            else:
+                W = values[weights, 0]
+            return W, values[self.matrix.inputs]
         if len(self.gathers) == 1:
-            stacked = self.gathers[0].take(values)
-            return stacked if self.summed else tuple(stacked)
-        parts = [part for gather in self.gathers for part in gather.take(values)]
+            if self.summed:
+                return self.gathers[0].take(values)
+            return self.gathers[0].pieces(values)
+        parts = [part for gather in self.gathers for part in gather.pieces(values)]
         return parts if self.order is None else [parts[i] for i in self.order]
 
     def forward(self, inputs: Any, values: np.ndarray, full: bool) -> None:
@@ -222,13 +302,22 @@ class Group:
             if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
                 raise _array_error(self.row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of {len(inputs)} partial derivatives"))
+            if plan.routes is not None:
+                try:
+                    _follow(plan.routes, result, upstream, grads, shared_grads)
+                except (TypeError, ValueError) as error:
+                    raise _array_error(self.row, "derivatives", error) from error
+                return
             picked = result if plan.positions is None else [result[j] for j in plan.positions]
             partials = _stack(self.row, picked, (self.size, n))
             contributions = np.multiply(partials, upstream).reshape(-1, n)
         if plan.shared_targets is not None:
             sums = contributions[plan.shared_entries].sum(axis=1)
-            shared_grads += np.bincount(plan.shared_targets, sums,
-                                        minlength=len(shared_grads))
+            if plan.shared_unique:
+                shared_grads[plan.shared_targets] += sums
+            else:
+                shared_grads += np.bincount(plan.shared_targets, sums,
+                                            minlength=len(shared_grads))
         for scatter in plan.scatters:
             part = contributions[scatter.entries]
             if scatter.m > 1:
@@ -258,6 +347,25 @@ class Group:
             grads[matrix.inputs] += input_grads
 
 
+def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.ndarray,
+            grads: np.ndarray, shared_grads: np.ndarray) -> None:
+    """Add partial * upstream along each route (summed over the batch for shared leaves)."""
+    shape = upstream.shape
+    for route in routes:
+        contribution = partials[route.position] * upstream
+        if type(contribution) is not np.ndarray or contribution.shape != shape:
+            contribution = np.broadcast_to(contribution, shape)
+        if route.shared:
+            if route.uniform:
+                shared_grads[route.targets] += contribution.sum()
+            else:
+                shared_grads[route.targets] += contribution.sum(axis=1)
+        elif route.uniform:
+            grads[route.targets] += contribution.sum(axis=0, keepdims=True)
+        else:
+            grads[route.targets] += contribution
+
+
 def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
                 invariant: np.ndarray, first_shared: int, first_interior: int
                 ) -> MatrixDot | None:
@@ -284,8 +392,11 @@ def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarr
                 keep.append((positions, children[positions]))
             else:
                 keep.append(None)
-        return MatrixDot(weights.T.copy(), targets, len(np.unique(targets)) == len(targets),
-                         _as_rows(children), (keep[0], keep[1]))
+        unique = len(np.unique(targets)) == len(targets)
+        rows_w = _as_rows(weights.T.ravel())
+        return MatrixDot(rows_w if type(rows_w) is slice else weights.T.copy(),
+                         (weights.shape[1], m), _as_rows(targets) if unique else targets,
+                         unique, _as_rows(children), (keep[0], keep[1]))
     return None
 
 
@@ -304,7 +415,8 @@ def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_sha
         for is_shared in (False, True):
             chosen = np.flatnonzero((uniform == is_uniform) & (shared == is_shared))
             if len(chosen):
-                gathers.append(Gather(chosen.tolist(), rows[chosen], is_uniform, is_shared))
+                gathers.append(Gather(chosen.tolist(), rows[chosen], is_uniform, is_shared,
+                                      _cuts(rows[chosen], is_uniform, is_shared)))
     sequence = [position for gather in gathers for position in gather.positions]
     order = None
     if sequence != sorted(sequence):
@@ -336,6 +448,8 @@ def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarr
     plain floats (constant partials such as sum's 1.0) are stacked in one call;
     mixed ones are written into a full array.
     """
+    if len(partials) == 1 and type(partials[0]) is np.ndarray and partials[0].ndim == 2:
+        return partials[0][None]
     types = set(map(type, partials))
     if types == _ARRAY and len(set(map(_shape, partials))) == 1 and partials[0].ndim == 2:
         return np.concatenate(partials).reshape(len(partials), *partials[0].shape)

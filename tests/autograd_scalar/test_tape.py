@@ -56,7 +56,9 @@ def test_random_graphs_match_eager(program, n_shared, n, seed) -> None:
         return run(steps, [*params, *xs])
 
     tape = compile(fn, point[n_shared:])
-    X = np.random.default_rng(seed).uniform(-2, 2, size=(n, width))
+    # Inputs in [-1, 1]: much further out, chains such as tanh(2 x^2) saturate, and a
+    # one-ulp difference between NumPy's and math's tanh becomes 1e-10 in 1 - tanh^2.
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, width))
     found = tape.gradients(X)
     outputs, totals, inputs = eager(fn, params, X)
     assert_close(found.outputs, outputs[:, 0])
