@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ops
-from .value import Value, apply
+from .value import Value, apply, dot_node
 
 exp = ops.EXP
 log = ops.LOG
@@ -41,7 +41,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
                          "they must have the same length")
     if not ws:
         return Value(0.0)
-    return apply(ops.DOT, ws + xs)
+    return dot_node(ws, xs)
 
 
 def logsumexp(values: Iterable[Any]) -> Value:

@@ -237,9 +237,19 @@ def leaky_relu(slope: float) -> Op:
 # n-ary rows: one node for a whole sum, dot product or log-sum-exp
 # ---------------------------------------------------------------------------
 
+def dot_forward(ws: Sequence[Any], xs: Sequence[Any]) -> Any:
+    """w . x = sum_i ws[i] * xs[i], added left to right: the ``dot`` row's forward."""
+    return sum(map(operator.mul, ws, xs))
+
+
+def dot_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The ``dot`` row's rule: d/dw_i = x_i, then d/dx_i = w_i (children are ws + xs)."""
+    return xs + ws
+
+
 def _dot(*wx: Any) -> Any:
     n = len(wx) // 2
-    return sum(map(operator.mul, wx[:n], wx[n:]))
+    return dot_forward(wx[:n], wx[n:])
 
 
 _ARRAY = {np.ndarray}
@@ -281,7 +291,7 @@ def _dot_array(*wx: Any) -> Any:
 
 def _dot_derivatives(*wx_out: Any) -> tuple[Any, ...]:
     n = (len(wx_out) - 1) // 2
-    return wx_out[n:2 * n] + wx_out[:n]
+    return dot_partials(wx_out[:n], wx_out[n:2 * n])
 
 
 def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:

@@ -355,6 +355,37 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     return node
 
 
+def dot_node(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
+    """The ``dot`` node of ws . xs (equal lengths, at least one), made directly.
+
+    The same node as ``apply(ops.DOT, ws + xs)``, from the row's own forward and
+    rule (``ops.dot_forward``, ``ops.dot_partials``) on the two halves, without
+    the generic path's packing and unpacking of every operand: a layer makes one
+    per neuron per example. Numbers among the operands, ``no_grad`` and
+    ``detect_anomaly`` take the generic path.
+    """
+    children = ws + xs
+    if (set(map(type, children)) != _ONLY_VALUES or not MODE.grad_enabled
+            or MODE.anomaly):
+        return apply(ops.DOT, children)
+    wd = tuple(map(_data, ws))
+    xd = tuple(map(_data, xs))
+    try:
+        out = ops.dot_forward(wd, xd)
+    except (ArithmeticError, ValueError):
+        out = evaluate(ops.DOT, wd + xd)
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.scope = MODE.scope
+    node.children = children
+    node._row = ops.DOT
+    node._local = ops.dot_partials(wd, xd)
+    node._users = 0
+    return node
+
+
 def describe(node: Value) -> str:
     """A short name for a node in messages: its label, or its op and data."""
     if node.label:

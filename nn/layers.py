@@ -111,6 +111,7 @@ class Layer(Module):
         rng = weight_init.generator(seed)
         self.neurons = [Neuron(self.nin, activation, init, rng, fan_out=self.nout)
                         for _ in range(self.nout)]
+        self._scopes: dict[str, scope] = {}
 
     def forward(self, x: Any) -> Value | list[Value]:
         """Every neuron on the same inputs, checked once for the whole layer.
@@ -119,12 +120,17 @@ class Layer(Module):
         it were called, so drawings box its nodes under its name.
         """
         xs = as_inputs(x, self.nin, "Layer")
+        scopes = self._scopes
         out = []
         for neuron in self.neurons:
-            if type(neuron).forward is not Neuron.forward or not neuron._scope_name:
+            name = neuron._scope_name
+            if type(neuron).forward is not Neuron.forward or not name:
                 out.append(neuron(xs))
                 continue
-            with scope(neuron._scope_name):
+            entered = scopes.get(name)
+            if entered is None:
+                entered = scopes[name] = scope(name)
+            with entered:
                 out.append(neuron.compute(xs))
         return out[0] if self.nout == 1 else out
 

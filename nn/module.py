@@ -34,6 +34,7 @@ VERSION = 1
 """The version of that file format."""
 
 PathLike = str | os.PathLike[str]
+_ONLY_VALUES = {Value}
 
 
 class Module:
@@ -79,7 +80,7 @@ class Module:
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, (list, tuple)):
+            elif isinstance(value, (list, tuple)) and set(map(type, value)) != _ONLY_VALUES:
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
@@ -122,8 +123,25 @@ class Module:
         return found
 
     def parameters(self) -> list[Value]:
-        """Every parameter, in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter, in the order of ``named_parameters()``.
+
+        The same walk without building the names (training loops call this through
+        ``zero_grad`` at every step): a list of Values joins in one dict update.
+        """
+        found: dict[Value, None] = {}
+        for _, module in self.named_modules():
+            if type(module).named_own_parameters is not Module.named_own_parameters:
+                found.update(dict.fromkeys(p for _, p in module.named_own_parameters()))
+                continue
+            for value in vars(module).values():
+                if isinstance(value, Value):
+                    found.setdefault(value)
+                elif isinstance(value, (list, tuple)):
+                    if set(map(type, value)) == _ONLY_VALUES:
+                        found.update(dict.fromkeys(value))
+                    else:
+                        found.update(dict.fromkeys(p for p in value if isinstance(p, Value)))
+        return list(found)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (``backward()`` accumulates into it)."""
