@@ -17,6 +17,15 @@ the group's row's ``vector`` forward on the gathered children, then the row's ow
 every op, ``Function`` rows included), times the upstream gradient, scattered back
 onto the children. ``dot`` and ``sum`` nodes of equal length form one group.
 
+Three shapes of group take a shorter road to the same numbers. Nodes made from
+shared leaves only (an L2 term) are grouped apart and run once per batch, on one
+column, their gradient being the upstream gradient summed over the batch. A ``dot``
+group that is a dense layer (shared weights, the same inputs for every node) is the
+``dot`` row's forward and rule as matrix products: W @ X, then U @ X^T for the
+weights and W^T @ U for the inputs. A ``sum`` read through one gather is one sum
+over a stacked array. The shared leaves are laid out in the order the groups read
+them, so a layer's weights and biases are runs of rows, read as views.
+
 What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
 (``if x.data > 0``) is taken as it was for the traced example, and a number computed
 from ``.data`` (``Value(max(v.data for v in vs))``) is frozen as a constant. Ops
