@@ -11,7 +11,9 @@ batch, so a weight is never copied once per example. The backward multiplies the
 row's partial derivatives by the upstream gradient and sends each contribution to
 its child: summed over the batch at once for a shared leaf (a 1-D accumulator),
 row by row for a per-example node. Contributions to placeholders are skipped
-unless the gradients with respect to the inputs are asked for.
+unless the gradients with respect to the inputs are asked for. When each position
+sends its contributions to distinct children (the usual case), they go position
+by position (a :class:`Route`); otherwise they are stacked and scattered.
 """
 
 from __future__ import annotations
