@@ -336,30 +336,9 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
     xs = tuple(map(_data, children))
-    if row.check is None:
-        try:
-            out = row.scalar(*xs)
-        except (ArithmeticError, ValueError):
-            out = evaluate(row, xs)
-    else:
-        out = evaluate(row, xs)
-    if not MODE.grad_enabled or MODE.anomaly:
-        local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
-        return _node(out, children, row, local)
-    try:
-        local = row.derivatives(*xs, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, xs, out)
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = MODE.scope
-    node.children = children
-    node._row = row
-    node._local = local
-    node._users = 0
-    return node
+    out = evaluate(row, xs)
+    local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
+    return _node(out, children, row, local)
 
 
 def dot_node(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
