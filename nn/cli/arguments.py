@@ -9,13 +9,7 @@ from .common import MAX_LAYER_SIZE, MAX_SAMPLES
 
 def seed(text: str) -> int:
     """A seed: a whole number >= 0, for argparse."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
+    return whole_number(text, 0)
 
 
 def fraction(text: str) -> float:
@@ -59,12 +53,17 @@ def sample_count(text: str) -> int:
 
 def count(text: str) -> int:
     """A whole number >= 1, for argparse."""
+    return whole_number(text, 1)
+
+
+def whole_number(text: str, low: int) -> int:
+    """A whole number >= ``low``, for argparse."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    if value < low:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {value}")
     return value
 
 

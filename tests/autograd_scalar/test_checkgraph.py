@@ -12,18 +12,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
-
-
-class BadCube(Function):
-    """x**3 with the power rule misapplied: 3x instead of 3x**2."""
-
-    @staticmethod
-    def forward(x):
-        return x ** 3
-
-    @staticmethod
-    def derivatives(x, out):
-        return (3 * x,)
+from tests.autograd_scalar.sample_functions import BadCube
 
 
 class BadWeightedSum(Function):

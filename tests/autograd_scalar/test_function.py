@@ -12,19 +12,8 @@ from hypothesis import strategies as st
 import autograd_scalar as ag
 from autograd_scalar import Function, Value, grad, no_grad, ops
 from autograd_scalar.kinks import kinks_of
+from tests.autograd_scalar.sample_functions import Cube
 from tests.finite_differences import close, gradient
-
-
-class Cube(Function):
-    formula = "d/dx = 3 x**2"
-
-    @staticmethod
-    def forward(x):
-        return x * x * x
-
-    @staticmethod
-    def derivatives(x, out):
-        return (3 * x * x,)
 
 
 class Sinc(Function):

@@ -19,18 +19,7 @@ from autograd_scalar import (
     no_grad,
     ops,
 )
-
-
-class BadCube(Function):
-    """x**3 with the power rule misapplied: 3x instead of 3x**2."""
-
-    @staticmethod
-    def forward(x):
-        return x ** 3
-
-    @staticmethod
-    def derivatives(x, out):
-        return (3 * x,)
+from tests.autograd_scalar.sample_functions import BadCube
 
 
 class MathSin(Function):

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, TraceError, TraceMismatchError, Value, compile, no_grad
-from tests.autograd_scalar.test_backward import programs, run
+from tests.autograd_scalar.random_programs import programs, run
+from tests.autograd_scalar.sample_functions import Cube
 
 RTOL = 1e-12
 
@@ -140,16 +141,6 @@ def test_groups_are_levelled_by_depth_and_op() -> None:
     ws = [Value(0.5), Value(-0.25)]
     tape = compile(lambda x: [ag.dot(ws, x).relu(), ag.dot(ws[::-1], x).relu()], [1.0, 2.0])
     assert [(g.row.name, g.size) for g in tape.groups] == [("dot", 2), ("relu", 2)]
-
-
-class Cube(Function):
-    @staticmethod
-    def forward(x):
-        return x * x * x
-
-    @staticmethod
-    def derivatives(x, out):
-        return (3 * x * x,)
 
 
 class MathCos(Function):

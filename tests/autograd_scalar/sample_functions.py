@@ -1,0 +1,31 @@
+"""Function subclasses the tests share: a correct cube and a cube with a wrong rule."""
+
+from __future__ import annotations
+
+from autograd_scalar import Function
+
+
+class Cube(Function):
+    """x**3, with its rule d/dx = 3 x**2 written with arithmetic (differentiable again)."""
+
+    formula = "d/dx = 3 x**2"
+
+    @staticmethod
+    def forward(x):
+        return x * x * x
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x * x,)
+
+
+class BadCube(Function):
+    """x**3 with the power rule misapplied: 3x instead of 3x**2."""
+
+    @staticmethod
+    def forward(x):
+        return x ** 3
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x,)
