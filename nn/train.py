@@ -108,8 +108,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
                 _validate(model, loss, validation, history, compiled, classify)
             if schedule is not None:
                 schedule.step()
+            bar.set_postfix({name: f"{getattr(history, name)[-1]:.4g}" for name in metrics},
+                            refresh=False)
             bar.update(1)
-            bar.set_postfix({name: f"{getattr(history, name)[-1]:.4g}" for name in metrics})
             stop = [bool(callback.on_epoch_end(epoch, history)) for callback in callbacks]
             if any(stop):
                 history.stopped_early = epoch + 1 < epochs
@@ -306,7 +307,8 @@ def _progress_bar(epochs: int, progress: bool) -> Any:
         from tqdm.std import tqdm
     else:
         return _QuietBar()
-    return tqdm(total=epochs, unit="epoch", leave=True)
+    # a bar redraws at most twice a second, so a stored notebook keeps a few lines of it
+    return tqdm(total=epochs, unit="epoch", leave=True, mininterval=0.5)
 
 
 def _in_notebook() -> bool:
@@ -320,7 +322,7 @@ class _QuietBar:
     def update(self, n: int) -> None:
         pass
 
-    def set_postfix(self, values: dict[str, str]) -> None:
+    def set_postfix(self, values: dict[str, str], refresh: bool = True) -> None:
         pass
 
     def close(self) -> None:
