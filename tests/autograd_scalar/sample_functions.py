@@ -1,4 +1,4 @@
-"""Function subclasses the tests share: a correct cube and a cube with a wrong rule."""
+"""Function subclasses the tests share: a correct cube, and rules wrong by much or little."""
 
 from __future__ import annotations
 
@@ -29,3 +29,15 @@ class BadCube(Function):
     @staticmethod
     def derivatives(x, out):
         return (3 * x,)
+
+
+class Slightly(Function):
+    """2x whose rule is off by half a percent: a mismatch only tolerances decide."""
+
+    @staticmethod
+    def forward(x):
+        return 2 * x
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2.0 * (1 + 5e-3),)

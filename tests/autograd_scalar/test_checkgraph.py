@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
-from tests.autograd_scalar.sample_functions import BadCube
+from tests.autograd_scalar.sample_functions import BadCube, Slightly
 
 
 class BadWeightedSum(Function):
@@ -176,15 +176,6 @@ def test_check_graph_changes_no_grad_or_data() -> None:
 
 
 def test_tolerances_decide() -> None:
-    class Slightly(Function):
-        @staticmethod
-        def forward(x):
-            return 2 * x
-
-        @staticmethod
-        def derivatives(x, out):
-            return (2.0 * (1 + 5e-3),)
-
     y = Slightly.apply(Value(1.0))
     assert not check_graph(y).ok
     assert check_graph(y, rtol=1e-2).ok

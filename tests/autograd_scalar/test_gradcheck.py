@@ -19,7 +19,7 @@ from autograd_scalar import (
     no_grad,
     ops,
 )
-from tests.autograd_scalar.sample_functions import BadCube
+from tests.autograd_scalar.sample_functions import BadCube, Slightly
 
 
 class MathSin(Function):
@@ -205,15 +205,6 @@ def test_gradgradcheck_kink() -> None:
 
 
 def test_tolerances_decide() -> None:
-    class Slightly(Function):
-        @staticmethod
-        def forward(x):
-            return 2 * x
-
-        @staticmethod
-        def derivatives(x, out):
-            return (2.0 * (1 + 5e-3),)
-
     assert not gradcheck(Slightly.apply, [1.0], raise_exception=False)
     assert gradcheck(Slightly.apply, [1.0], rtol=1e-2)
     assert gradcheck(Slightly.apply, [1.0], atol=0.011, rtol=0.0)
