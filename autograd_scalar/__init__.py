@@ -10,10 +10,33 @@ from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
 from .function import Function
 from .functional import hessian, jacobian
-from .functions import cos, dot, exp, log, logsumexp, relu, sigmoid, sin, softplus, sqrt, sum, tanh
+from .functions import (
+    affine,
+    cos,
+    dot,
+    exp,
+    linear,
+    log,
+    logsumexp,
+    relu,
+    sigmoid,
+    sin,
+    softplus,
+    sqrt,
+    sum,
+    tanh,
+)
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
-from .mode import AnomalyError, detect_anomaly, is_grad_enabled, no_grad, scope
+from .mode import (
+    AnomalyError,
+    current_scope,
+    detect_anomaly,
+    is_grad_enabled,
+    joined_scope,
+    no_grad,
+    scope,
+)
 from .ops import Op
 from .render import GraphvizNotFound, render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
@@ -23,9 +46,10 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
-    "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError", "Value",
-    "__version__", "animate_backward", "check_graph", "compile", "cos", "detect_anomaly", "dot",
-    "draw_graph", "exp", "grad", "gradcheck", "gradcheck_report", "gradgradcheck", "gradients",
-    "hessian", "is_grad_enabled", "jacobian", "log", "logsumexp", "no_grad", "relu", "render",
-    "scope", "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
+    "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
+    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "cos",
+    "current_scope", "detect_anomaly", "dot", "draw_graph", "exp", "grad", "gradcheck",
+    "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
+    "joined_scope", "linear", "log", "logsumexp", "no_grad", "relu", "render", "scope",
+    "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
 ]

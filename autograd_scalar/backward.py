@@ -66,7 +66,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
         node = ready.pop()
         upstream = grads[node]
         rebuild = create_graph and node._row is not None
-        local = _rule_on_values(node) if rebuild else node._local
+        local = _rule_on_values(node) if rebuild else node.local_grads
         for child, derivative in zip(node.children, local):
             contribution = derivative * upstream
             if anomaly:
@@ -187,7 +187,17 @@ def _propagate(root: Value) -> None:
     while ready:
         node = ready.pop()
         upstream = node.grad
-        for child, derivative in zip(node.children, node._local):
+        local = node._local
+        if type(local) is float:  # one child, its derivative stored bare (written out:
+            child = node.children[0]  # no pairs to build for half the nodes of a net)
+            child.grad += local * upstream
+            if child.children:
+                left = child._users - 1
+                child._users = left
+                if not left:
+                    ready.append(child)
+            continue
+        for child, derivative in zip(node.children, local):
             child.grad += derivative * upstream
             if child.children:
                 left = child._users - 1

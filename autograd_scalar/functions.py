@@ -1,7 +1,9 @@
 """Free functions over Values: n-ary nodes and the table's rows as functions.
 
-``sum`` and ``dot`` make one node each, however many inputs: d(sum)/dx_i = 1 and
-d(w . x)/dw_i = x_i, d(w . x)/dx_i = w_i. The elementwise functions (``exp``,
+``sum``, ``dot`` and ``affine`` make one node each, however many inputs:
+d(sum)/dx_i = 1; d(w . x)/dw_i = x_i, d(w . x)/dx_i = w_i; and the affine map
+b + w . x (a neuron before its activation) adds d/db = 1. ``linear`` makes a
+whole layer's affine nodes, W x + b, at once. The elementwise functions (``exp``,
 ``tanh``, ...) are the op table's rows themselves: each accepts a float, a NumPy
 array or a Value and answers in kind.
 """
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ops
-from .value import Value, apply, dot_node
+from .value import _ONLY_VALUES, Value, affine_nodes, apply, dot_node, lift
 
 exp = ops.EXP
 log = ops.LOG
@@ -42,6 +44,53 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     if not ws:
         return Value(0.0)
     return dot_node(ws, xs)
+
+
+def affine(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Value:
+    """One ``affine`` node for b + sum_i ws[i] * xs[i]; the lengths must agree.
+
+    It is the pre-activation of a neuron: the same value as ``dot(ws, xs) + b``
+    (added in micrograd's order, from b), as one node instead of two.
+    """
+    return linear([ws], xs, [b], "affine")[0]
+
+
+def linear(W: Sequence[Sequence[Any]], xs: Sequence[Any], b: Sequence[Any],
+           name: str = "linear") -> list[Value]:
+    """The affine map W x + b as one ``affine`` node per row: b[j] + W[j] . xs.
+
+    A layer's pre-activations: ``W`` holds one row of weights per output, each as
+    long as ``xs``, and ``b`` one bias per row. The xs are checked and read once
+    for all rows; numbers among them become constant leaves shared by the rows.
+    """
+    xs, biases = _sequence(xs, name, "xs"), _sequence(b, name, "b")
+    try:
+        rows = list(map(tuple, _sequence(W, name, "W")))
+    except TypeError:
+        raise TypeError(f"{name}: W must be a sequence of rows, each a sequence of "
+                        "weights") from None
+    if len(biases) != len(rows):
+        raise ValueError(f"{name}: W has {len(rows)} rows but b has {len(biases)} entries; "
+                         "they must have the same length")
+    if set(map(len, rows)) - {len(xs)}:
+        j = next(j for j, ws in enumerate(rows) if len(ws) != len(xs))
+        where = "ws" if name == "affine" else f"row {j} of W"
+        raise ValueError(f"{name}: {where} has {len(rows[j])} entries but xs has {len(xs)}; "
+                         "they must have the same length")
+    if not xs:
+        return [lift(bias, name) for bias in biases]
+    if set(map(type, xs)) != _ONLY_VALUES:
+        xs = tuple(lift(x, name) for x in xs)
+    return affine_nodes(rows, xs, biases)
+
+
+def _sequence(items: Any, name: str, what: str) -> tuple[Any, ...]:
+    if type(items) is tuple:
+        return items
+    if type(items) is not list and (isinstance(items, (str, bytes))
+                                    or not isinstance(items, Iterable)):
+        raise TypeError(f"{name}: {what} must be a sequence, got {type(items).__name__}")
+    return tuple(items)
 
 
 def logsumexp(values: Iterable[Any]) -> Value:

@@ -79,11 +79,21 @@ class scope:
 
     def __enter__(self) -> str:
         previous = self._previous = MODE.scope
-        MODE.scope = f"{previous}.{self._name}" if previous else self._name
+        MODE.scope = joined_scope(previous, self._name)
         return MODE.scope
 
     def __exit__(self, *exc: object) -> None:
         MODE.scope = self._previous
+
+
+def joined_scope(outer: str, name: str) -> str:
+    """The full name of scope ``name`` entered inside scope ``outer`` ("" for none)."""
+    return f"{outer}.{name}" if outer else name
+
+
+def current_scope() -> str:
+    """The scope that new nodes are tagged with ("" outside every scope)."""
+    return MODE.scope
 
 
 def is_grad_enabled() -> bool:

@@ -48,16 +48,18 @@ class Op:
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or Values (whichever it is given)."""
-        if len(args) == 1 and type(args[0]) is np.ndarray:
-            with np.errstate(all="ignore"):
-                return self.vector(args[0])
-        if len(args) == 1 and type(args[0]) is float:
-            if self.check is None:
-                try:
-                    return self.scalar(args[0])
-                except (ArithmeticError, ValueError):
-                    pass
-            return evaluate(self, args)
+        if len(args) == 1:
+            x = args[0]
+            if type(x) is float:  # first: a rule on floats (relu's step) comes here
+                if self.check is None:
+                    try:
+                        return self.scalar(x)
+                    except (ArithmeticError, ValueError):
+                        pass
+                return evaluate(self, args)
+            if type(x) is np.ndarray:
+                with np.errstate(all="ignore"):
+                    return self.vector(x)
         if any(_is_graph_node(a) for a in args):
             from .value import apply
 
@@ -179,20 +181,44 @@ def power(p: float) -> Op:
 # Elementary functions
 # ---------------------------------------------------------------------------
 
+def plain_function(row: Op) -> Callable[[Any], Any]:
+    """``row`` (one operand, no domain check) as a plain function, for derivative rules.
+
+    A float goes straight to the row's forward; an array or a Value goes to the row
+    itself. Same results as calling the row, without the cost of calling an object
+    (the eager forward runs a rule per node, so relu's step runs once per relu).
+    """
+    scalar = row.scalar
+
+    def function(x: Any) -> Any:
+        if type(x) is float:
+            try:
+                return scalar(x)
+            except (ArithmeticError, ValueError):
+                pass
+        return row(x)
+
+    function.__name__ = function.__qualname__ = row.name
+    return function
+
+
 STEP = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda x: (x > 0).astype(np.float64),
           lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)")
 SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0.0,),
           formula="d/dx = 0 (the derivative of abs)")
-ABS = Op("abs", abs, np.abs, lambda x, out: (SIGN(x),), formula="d/dx = sign(x)")
+_step, _sign = plain_function(STEP), plain_function(SIGN)
+ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)")
 RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
-          lambda x, out: (STEP(x),), formula="d/dx = 1 if x > 0 else 0")
+          lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0")
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out")
 LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
          check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x")
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out")
-SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (COS(x),), formula="d/dx = cos(x)")
-COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-SIN(x),), formula="d/dx = -sin(x)")
+SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)")
+COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)")
+_sin: Callable[[Any], Any] = plain_function(SIN)
+_cos: Callable[[Any], Any] = plain_function(COS)
 TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
           formula="d/dx = 1 - out**2")
 
@@ -212,6 +238,7 @@ def _sigmoid_array(x: Any) -> Any:
 
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, lambda x, out: (out * (1.0 - out),),
              formula="d/dx = out * (1 - out)")
+_sigmoid_function = plain_function(SIGMOID)
 
 
 def _softplus(x: float) -> float:
@@ -221,7 +248,7 @@ def _softplus(x: float) -> float:
 
 SOFTPLUS = Op("softplus", _softplus,
               lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-              lambda x, out: (SIGMOID(x),), formula="d/dx = sigmoid(x)")
+              lambda x, out: (_sigmoid_function(x),), formula="d/dx = sigmoid(x)")
 
 
 @cache
@@ -229,12 +256,12 @@ def leaky_relu(slope: float) -> Op:
     """The row for leaky_relu with a constant ``slope``: x if x > 0 else slope * x."""
     return Op(f"leaky_relu({slope:g})", lambda x: x if x > 0 else slope * x,
               lambda x: np.where(x > 0, x, slope * x),
-              lambda x, out: (slope + (1.0 - slope) * STEP(x),),
+              lambda x, out: (slope + (1.0 - slope) * _step(x),),
               formula=f"d/dx = 1 if x > 0 else {slope:g}", params=(slope,))
 
 
 # ---------------------------------------------------------------------------
-# n-ary rows: one node for a whole sum, dot product or log-sum-exp
+# n-ary rows: one node for a whole sum, dot product, affine map or log-sum-exp
 # ---------------------------------------------------------------------------
 
 def dot_forward(ws: Sequence[Any], xs: Sequence[Any]) -> Any:
@@ -247,9 +274,39 @@ def dot_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
     return xs + ws
 
 
+def affine_forward(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Any:
+    """b + w . x = b + sum_i ws[i] * xs[i], added left to right from b (as micrograd's
+    neuron adds): the ``affine`` row's forward."""
+    return sum(map(operator.mul, ws, xs), b)
+
+
+def affine_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The ``affine`` row's rule: d/dw_i = x_i, d/dx_i = w_i, d/db = 1 (children ws + xs + b)."""
+    return xs + ws + (1.0,)
+
+
+def _operand_count(name: str, bias: int) -> Check:
+    """The check that a ``dot`` (bias 0) or ``affine`` (bias 1) node has ws, xs (and b)."""
+    expected = "ws + xs + (b,)" if bias else "ws + xs"
+
+    def check(*operands: float) -> Exception | None:
+        count = len(operands) - bias
+        if count >= 2 and count % 2 == 0:
+            return None
+        return ValueError(f"{name}: expected operands {expected} with as many ws as xs "
+                          f"(at least one each), got {len(operands)} operands")
+
+    return check
+
+
 def _dot(*wx: Any) -> Any:
     n = len(wx) // 2
     return dot_forward(wx[:n], wx[n:])
+
+
+def _affine(*wxb: Any) -> Any:
+    n = len(wxb) // 2
+    return affine_forward(wxb[:n], wxb[n:2 * n], wxb[-1])
 
 
 _ARRAY = {np.ndarray}
@@ -289,9 +346,19 @@ def _dot_array(*wx: Any) -> Any:
     return np.einsum("i...,i...->...", ws, xs)
 
 
+def _affine_array(*wxb: Any) -> Any:
+    """The affine map on arrays: b + sum_i ws[i] * xs[i], stacked as in :func:`_dot_array`."""
+    return _dot_array(*wxb[:-1]) + wxb[-1]
+
+
 def _dot_derivatives(*wx_out: Any) -> tuple[Any, ...]:
     n = (len(wx_out) - 1) // 2
     return dot_partials(wx_out[:n], wx_out[n:2 * n])
+
+
+def _affine_derivatives(*wxb_out: Any) -> tuple[Any, ...]:
+    n = (len(wxb_out) - 2) // 2
+    return affine_partials(wxb_out[:n], wxb_out[n:2 * n])
 
 
 def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
@@ -301,7 +368,9 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
          formula="d/dx_i = 1")
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
-         formula="d/dw_i = x_i, d/dx_i = w_i")
+         check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i")
+AFFINE = Op("affine", _affine, _affine_array, _affine_derivatives, arity=None,
+            check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1")
 
 
 
@@ -329,5 +398,6 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives
                formula="d/dx_i = exp(x_i - out) (the softmax)")
 
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
-                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT, LOGSUMEXP)
+                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
+                         LOGSUMEXP)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""

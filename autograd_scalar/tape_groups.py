@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import DOT, SUM, Op
+from .ops import AFFINE, DOT, SUM, Op
 
 _ARRAY = {np.ndarray}
 _FLOAT = {float}
@@ -186,14 +186,15 @@ def _cuts(rows: np.ndarray, uniform: bool, shared: bool) -> tuple[Any, ...] | No
 
 @dataclass(frozen=True)
 class MatrixDot:
-    """A ``dot`` group that is a dense layer: ``out = W @ X``.
+    """A ``dot`` or ``affine`` group that is a dense layer: ``out = W @ X (+ b)``.
 
     Every node's ws are shared leaves (``weights[j, i]`` is the row of node j's
-    i-th weight) and all k nodes read the same per-example xs (rows ``inputs``,
-    distinct). The ``dot`` row's forward sum_i w_i x_i is then one matrix product,
-    and its rule d/dw_i = x_i, d/dx_i = w_i gives, against the upstream gradient U
-    (k, n), the batch-summed weight gradients U @ X^T and the input gradients
-    W^T @ U.
+    i-th weight), all k nodes read the same per-example xs (rows ``inputs``,
+    distinct), and an ``affine`` node's b is a shared leaf too (row ``biases[j]``).
+    The forward b_j + sum_i w_ji x_i is then one matrix product, and the rule
+    d/dw_i = x_i, d/dx_i = w_i, d/db = 1 gives, against the upstream gradient U
+    (k, n), the batch-summed weight gradients U @ X^T, the input gradients
+    W^T @ U, and the bias gradients U summed over the batch.
     """
 
     weights: Any
@@ -202,6 +203,17 @@ class MatrixDot:
     unique_targets: bool
     inputs: Any
     input_keep: tuple[Any, Any]
+    biases: Any = None
+    bias_targets: Any = None
+    unique_biases: bool = True
+
+
+def _add_shared(shared_grads: np.ndarray, targets: Any, unique: bool, sums: np.ndarray) -> None:
+    """shared_grads[targets] += sums, where targets may repeat unless ``unique``."""
+    if unique:
+        shared_grads[targets] += sums
+    else:
+        shared_grads += np.bincount(targets, sums, minlength=len(shared_grads))
 
 
 @dataclass(frozen=True)
@@ -260,7 +272,10 @@ class Group:
         """
         n = values.shape[1]
         if self.matrix is not None:
-            values[self.nodes] = inputs[0] @ inputs[1]
+            product = inputs[0] @ inputs[1]
+            if self.matrix.biases is not None:
+                product += values[self.matrix.biases, :1]
+            values[self.nodes] = product
             return
         if self.summed:
             result = inputs.sum(axis=0)
@@ -332,12 +347,11 @@ class Group:
         assert matrix is not None
         W, X = inputs
         upstream = grads[self.nodes]
-        weight_grads = (upstream @ X.T).ravel()
-        if matrix.unique_targets:
-            shared_grads[matrix.weight_targets] += weight_grads
-        else:
-            shared_grads += np.bincount(matrix.weight_targets, weight_grads,
-                                        minlength=len(shared_grads))
+        _add_shared(shared_grads, matrix.weight_targets, matrix.unique_targets,
+                    (upstream @ X.T).ravel())
+        if matrix.biases is not None:
+            _add_shared(shared_grads, matrix.bias_targets, matrix.unique_biases,
+                        upstream.sum(axis=1))
         keep = matrix.input_keep[with_inputs]
         if keep is None:
             return
@@ -368,17 +382,29 @@ def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.nda
             grads[route.targets] += contribution
 
 
+def _is_shared_leaf(rows: np.ndarray, first_shared: int, first_interior: int) -> bool:
+    return bool(((rows >= first_shared) & (rows < first_interior)).all())
+
+
 def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
                 invariant: np.ndarray, first_shared: int, first_interior: int
                 ) -> MatrixDot | None:
-    """The dense-layer form of a ``dot`` group, if it has one (see :class:`MatrixDot`)."""
-    if row is not DOT or rows.shape[0] % 2:
+    """The dense-layer form of a ``dot`` or ``affine`` group, if it has one
+    (see :class:`MatrixDot`)."""
+    biases = None
+    if row is AFFINE:
+        biases, rows = rows[-1], rows[:-1]
+        if not _is_shared_leaf(biases, first_shared, first_interior):
+            return None
+    elif row is not DOT:
+        return None
+    if rows.shape[0] % 2:
         return None
     m = rows.shape[0] // 2
-    for w, x in ((slice(0, m), slice(m, None)), (slice(m, None), slice(0, m))):
+    for w, x in ((slice(0, m), slice(m, 2 * m)), (slice(m, 2 * m), slice(0, m))):
         weights, inputs = rows[w], rows[x]
-        is_leaf = (weights >= first_shared) & (weights < first_interior)
-        if not (shared[w].all() and is_leaf.all() and uniform[x].all()):
+        if not (shared[w].all() and uniform[x].all()
+                and _is_shared_leaf(weights, first_shared, first_interior)):
             continue
         children = inputs[:, 0]
         if invariant[children].any() or len(np.unique(children)) != m:
@@ -396,9 +422,16 @@ def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarr
                 keep.append(None)
         unique = len(np.unique(targets)) == len(targets)
         rows_w = _as_rows(weights.T.ravel())
+        bias_fields: dict[str, Any] = {}
+        if biases is not None:
+            bias_targets = biases - first_shared
+            unique_biases = len(np.unique(bias_targets)) == len(bias_targets)
+            bias_fields = {"biases": _as_rows(biases), "unique_biases": unique_biases,
+                           "bias_targets": _as_rows(bias_targets) if unique_biases
+                           else bias_targets}
         return MatrixDot(rows_w if type(rows_w) is slice else weights.T.copy(),
                          (weights.shape[1], m), _as_rows(targets) if unique else targets,
-                         unique, _as_rows(children), (keep[0], keep[1]))
+                         unique, _as_rows(children), (keep[0], keep[1]), **bias_fields)
     return None
 
 

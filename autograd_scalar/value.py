@@ -51,7 +51,7 @@ class Value:
     scope: str
     children: tuple[Value, ...]
     _row: Op | None
-    _local: tuple[Any, ...]
+    _local: Any  # a tuple, or one bare float for a one-input node
     _users: int
 
     def __init__(self, data: Number, label: str = "") -> None:
@@ -81,7 +81,8 @@ class Value:
     @property
     def local_grads(self) -> tuple[Any, ...]:
         """d self / d child for each child, as stored at the forward pass."""
-        return self._local
+        local = self._local
+        return (local,) if type(local) is float else tuple(local)
 
     _op = op  # micrograd's names, for code written against its engine
 
@@ -204,7 +205,8 @@ class Value:
 _new = object.__new__
 
 
-def _node(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, ...]) -> Value:
+def _node(data: float, children: tuple[Value, ...], row: Op,
+          local: tuple[Any, ...] | float) -> Value:
     """A new node; with gradient tracking off (``no_grad``) it is a leaf."""
     node = _new(Value)
     node.data = data
@@ -244,7 +246,9 @@ def _unary(row: Op, x: Value) -> Value:
 
     _unary and _binary repeat _node's assignments on purpose: one call fewer per
     node is a measured tenth of an MLP step. Under no_grad or detect_anomaly they
-    go through _node itself.
+    go through _node itself. A one-input node keeps its one local derivative as a
+    bare float, not in a tuple: an object fewer to allocate and collect per node
+    (``local_grads`` and backward read either form).
     """
     a = x.data
     if row.check is not None:
@@ -258,9 +262,9 @@ def _unary(row: Op, x: Value) -> Value:
     if not MODE.grad_enabled:
         return _node(out, (), row, ())
     try:
-        local = row.derivatives(a, out)
+        (local,) = row.derivatives(a, out)
     except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a,), out)
+        (local,) = local_derivatives(row, (a,), out)
     if MODE.anomaly:
         return _node(out, (x,), row, local)
     node = _new(Value)
@@ -345,29 +349,59 @@ def dot_node(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
     """The ``dot`` node of ws . xs (equal lengths, at least one), made directly.
 
     The same node as ``apply(ops.DOT, ws + xs)``, from the row's own forward and
-    rule (``ops.dot_forward``, ``ops.dot_partials``) on the two halves, without
-    the generic path's packing and unpacking of every operand: a layer makes one
-    per neuron per example. Numbers among the operands, ``no_grad`` and
-    ``detect_anomaly`` take the generic path.
+    rule (``ops.dot_forward``, ``ops.dot_partials``) on the two halves, without the
+    generic path's packing and unpacking of every operand. Numbers among the
+    operands, ``no_grad`` and ``detect_anomaly`` take the generic path.
     """
-    children = ws + xs
-    if (set(map(type, children)) != _ONLY_VALUES or not MODE.grad_enabled
-            or MODE.anomaly):
+    children = (*ws, *xs)
+    wd = _data_of_values(ws)
+    xd = _data_of_values(xs)
+    if wd is None or xd is None or not MODE.grad_enabled or MODE.anomaly:
         return apply(ops.DOT, children)
-    wd = tuple(map(_data, ws))
-    xd = tuple(map(_data, xs))
-    try:
-        out = ops.dot_forward(wd, xd)
-    except (ArithmeticError, ValueError):
-        out = evaluate(ops.DOT, wd + xd)
+    return _made(ops.dot_forward(wd, xd), children, ops.DOT, ops.dot_partials(wd, xd))
+
+
+def affine_nodes(rows: Iterable[tuple[Any, ...]], xs: tuple[Any, ...],
+                 biases: Iterable[Any]) -> list[Value]:
+    """The ``affine`` nodes b_j + rows[j] . xs, one per row: a layer's pre-activations.
+
+    Each is the same node as ``apply(ops.AFFINE, rows[j] + xs + (b_j,))``, made from
+    the row's own forward and rule (``ops.affine_forward``, ``ops.affine_partials``),
+    with the xs checked and read once for all rows: a layer makes one per neuron
+    per example. Numbers among the operands, ``no_grad`` and ``detect_anomaly``
+    take the generic path. The lengths must already agree.
+    """
+    xd = _data_of_values(xs)
+    if xd is None or not MODE.grad_enabled or MODE.anomaly:
+        return [apply(ops.AFFINE, (*ws, *xs, b)) for ws, b in zip(rows, biases)]
+    nodes = []
+    for ws, b in zip(rows, biases):
+        children = (*ws, *xs, b)
+        wd = _data_of_values(ws)
+        if wd is None or type(b) is not Value:
+            nodes.append(apply(ops.AFFINE, children))
+            continue
+        nodes.append(_made(ops.affine_forward(wd, xd, b.data), children, ops.AFFINE,
+                           ops.affine_partials(wd, xd)))
+    return nodes
+
+
+def _data_of_values(values: tuple[Any, ...]) -> tuple[float, ...] | None:
+    """The data of ``values`` if every one is a Value (checked as it is read), else None."""
+    data = [v.data for v in values if type(v) is Value]
+    return tuple(data) if len(data) == len(values) else None
+
+
+def _made(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, ...]) -> Value:
+    """A new node with gradient tracking on and no anomaly check (the n-ary fast paths)."""
     node = _new(Value)
-    node.data = out
+    node.data = data
     node.grad = 0.0
     node.label = ""
     node.scope = MODE.scope
     node.children = children
-    node._row = ops.DOT
-    node._local = ops.dot_partials(wd, xd)
+    node._row = row
+    node._local = local
     node._users = 0
     return node
 

@@ -52,7 +52,9 @@ DOMAINS = {
     ops.DOT: st.integers(1, 4).flatmap(lambda n: st.lists(real, min_size=2 * n,
                                                          max_size=2 * n).map(tuple)),
 }
-SMOOTH = [row for row in DOMAINS if row not in (ops.SUM, ops.DOT)]
+DOMAINS[ops.AFFINE] = st.integers(1, 4).flatmap(
+    lambda n: st.lists(real, min_size=2 * n + 1, max_size=2 * n + 1).map(tuple))
+SMOOTH = [row for row in DOMAINS if row not in (ops.SUM, ops.DOT, ops.AFFINE)]
 # rows whose second derivative is zero or undefined at kinks are covered by the first test
 TWICE_DIFFERENTIABLE = [row for row in SMOOTH
                         if row.name not in ("abs", "relu", "-", "+", "neg")
@@ -104,7 +106,7 @@ def test_rows_agree_on_floats_and_arrays(row: ops.Op, data) -> None:
     batch = [data.draw(DOMAINS[row]) for _ in range(3)]
     arity = min(len(xs) for xs in batch)
     batch = [xs[:arity] for xs in batch]
-    if row is ops.DOT and arity % 2:
+    if (row is ops.DOT and arity % 2) or (row is ops.AFFINE and not arity % 2):
         batch = [xs[:-1] for xs in batch]
         arity -= 1
     columns = [np.array([xs[i] for xs in batch]) for i in range(arity)]

@@ -1,8 +1,8 @@
-"""The tape's shortcuts against the eager graph: invariant groups and dense dot groups.
+"""The tape's shortcuts against the eager graph: invariant groups and dense layers.
 
-A group of nodes made from shared leaves only runs once per batch; a ``dot`` group
-whose weights are shared leaves and whose inputs are the same rows for every node
-runs as one matrix product. Each case below builds graphs that take (or just miss)
+A group of nodes made from shared leaves only runs once per batch; a ``dot`` or
+``affine`` group whose weights (and biases) are shared leaves and whose inputs are
+the same rows for every node runs as one matrix product. Each case below builds graphs that take (or just miss)
 these paths and compares outputs, shared-leaf gradients and input gradients with
 one eager graph per example.
 """
@@ -70,6 +70,39 @@ def test_dense_dot_groups(nin, nout, n, seed) -> None:
         return [*second, repeated, swapped, ag.dot(v, inputs)]
 
     check_against_eager(fn, params, rng.uniform(-1, 1, size=(n, nin)))
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.integers(1, 6), st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_dense_affine_groups(nin, nout, n, seed) -> None:
+    rng = np.random.default_rng(seed)
+    W = [[Value(w) for w in row] for row in rng.normal(size=(nout, nin))]
+    b = [Value(v) for v in rng.normal(size=nout)]
+    b[-1] = b[0]                                  # a bias shared by two nodes
+    params = list(dict.fromkeys([w for row in W for w in row] + b))
+
+    def fn(x):
+        hidden = [ag.affine(row, x, bias).tanh() for row, bias in zip(W, b)]   # dense
+        weights = [W[0][0]] * len(hidden)
+        per_example_bias = [ag.affine(weights, hidden, x[0])]
+        interior_bias = [ag.affine(weights, hidden, per_example_bias[0])]
+        swapped = ag.affine([x[0].tanh()], W[0][:1], b[0])   # weights in the second half
+        return [*hidden, *per_example_bias, *interior_bias, swapped]
+
+    check_against_eager(fn, params, rng.uniform(-1, 1, size=(n, nin)))
+
+
+def test_dense_affine_layers_add_their_biases() -> None:
+    W = [[Value(0.5), Value(-1.0)], [Value(2.0), Value(0.25)], [Value(1.5), Value(-0.5)]]
+    b = [Value(0.1), Value(-2.0), Value(3.0)]
+    tape = compile(lambda x: [ag.affine(row, x, bias) for row, bias in zip(W, b)], [1.0, 2.0])
+    (group,) = tape.groups
+    assert group.row.name == "affine" and group.matrix is not None
+    X = np.array([[1.0, 2.0], [-3.0, 0.5]])
+    expected = X @ np.array([[w.data for w in row] for row in W]).T + [v.data for v in b]
+    np.testing.assert_allclose(tape.forward(X), expected, rtol=1e-15)
+    found = tape.gradients(X)
+    assert [found.shared[v] for v in b] == [2.0, 2.0, 2.0]
 
 
 def test_dense_layers_run_as_matrix_products() -> None:

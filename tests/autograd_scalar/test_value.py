@@ -141,6 +141,47 @@ def test_sum_and_dot_make_one_node_each() -> None:
     assert mixed.data == 11.0
 
 
+def test_affine_is_one_node_adding_in_micrograds_order() -> None:
+    ws = [Value(0.1), Value(-0.7), Value(0.3)]
+    xs = [Value(1.9), Value(0.2), Value(-4.4)]
+    b = Value(0.05)
+    node = ag.affine(ws, xs, b)
+    assert node.op == "affine" and node.children == (*ws, *xs, b)
+    expected = b.data
+    for w, x in zip(ws, xs):
+        expected += w.data * x.data
+    assert node.data == expected
+    assert node.local_grads == (*(x.data for x in xs), *(w.data for w in ws), 1.0)
+    node.backward()
+    assert [w.grad for w in ws] == [x.data for x in xs] and b.grad == 1.0
+    assert ag.affine([2.0, Value(3.0)], [Value(1.0), 4], 0.5).data == 14.5
+    assert ag.affine([], [], b) is b and ag.affine([], [], 2).data == 2.0
+
+
+def test_affine_and_dot_take_the_generic_path_under_no_grad_and_anomaly() -> None:
+    ws, xs, b = [Value(2.0)], [Value(3.0)], Value(1.0)
+    with ag.no_grad():
+        assert ag.affine(ws, xs, b).children == () and ag.dot(ws, xs).children == ()
+    with ag.detect_anomaly():
+        node = ag.affine(ws, xs, b)
+        assert node.data == 7.0 and node.local_grads == (3.0, 2.0, 1.0)
+        with pytest.raises(ag.AnomalyError, match="affine returned inf"):
+            ag.affine([Value(1e308)], [Value(10.0)], b)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: ag.affine([Value(1.0)], [], Value(0.0)), "ws has 1 entries but xs has 0"),
+    (lambda: ag.dot([1.0, 2.0], [1.0]), "ws has 2 entries but xs has 1"),
+    (lambda: ag.affine([Value(1.0)], [Value(1.0)], "b"), "expects a real number"),
+    (lambda: ag.affine([], [], None), "affine: an operand expects a real number"),
+    (lambda: ag.ops.AFFINE(Value(1.0), Value(2.0)), r"affine: expected operands ws \+ xs \+ "),
+    (lambda: ag.ops.DOT(Value(1.0), Value(2.0), Value(3.0)), "dot: expected operands ws"),
+])
+def test_affine_and_dot_refuse_mismatched_operands(call, message) -> None:
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
 def test_repr() -> None:
     assert repr(Value(2.5, label="w")) == "Value(data=2.5, grad=0.0, label='w')"
     assert repr(Value(1.0)) == "Value(data=1.0, grad=0.0)"
