@@ -132,10 +132,10 @@ def trace_connections(outputs: list[Value], inputs: list[Value], owner: dict[Val
 
 
 def weighted_pairs(node: Value) -> Iterable[tuple[Value, Value]]:
-    """(factor, other factor) for each product inside a ``dot`` or ``*`` node."""
-    if node.op == "dot":
+    """(factor, other factor) for each product inside a ``dot``, ``affine`` or ``*`` node."""
+    if node.op in ("dot", "affine"):
         n = len(node.children) // 2
-        return zip(node.children[:n], node.children[n:])
+        return zip(node.children[:n], node.children[n:2 * n])
     if node.op == "*":
         a, b = node.children
         return ((a, b), (b, a))

@@ -1,7 +1,7 @@
 """Neuron, Layer and MLP: the fully connected building blocks.
 
-A neuron computes act(w . x + b): the dot product is one n-ary ``dot`` node
-(d/dw_i = x_i, d/dx_i = w_i), then one ``+`` node and the activation's node.
+A neuron computes act(w . x + b): the affine map is one n-ary ``affine`` node
+(d/dw_i = x_i, d/dx_i = w_i, d/db = 1), then the activation's node.
 With ``init="uniform"`` (micrograd's U(-1, 1) weights, zero biases), relu hidden
 layers and a linear output layer, an MLP computes exactly what micrograd's MLP
 computes from the same weights, with the same gradients.
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, dot, scope
+from autograd_scalar import Value, affine, current_scope, joined_scope, linear
 
 from . import activations
 from . import init as weight_init
@@ -83,11 +83,14 @@ class Neuron(Module):
 
     def compute(self, xs: tuple[Value, ...]) -> Value:
         """act(w . xs + b) on inputs already checked (``nin`` Values)."""
-        return self._act(dot(self.w, xs) + self.b)
+        return self._act(affine(self.w, xs, self.b))
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
 
+
+
+_ONLY_NEURONS = {Neuron}
 
 
 class Layer(Module):
@@ -111,27 +114,29 @@ class Layer(Module):
         rng = weight_init.generator(seed)
         self.neurons = [Neuron(self.nin, activation, init, rng, fan_out=self.nout)
                         for _ in range(self.nout)]
-        self._scopes: dict[str, scope] = {}
 
     def forward(self, x: Any) -> Value | list[Value]:
-        """Every neuron on the same inputs, checked once for the whole layer.
+        """Every neuron on the same inputs, checked and read once for the whole layer.
 
-        Each neuron still computes inside its own scope (``neurons.3``), as if
-        it were called, so drawings box its nodes under its name.
+        The neurons' affine nodes are made together (``linear``: W x + b). Each
+        neuron's affine node and activation are then tagged with the neuron's own
+        scope (``layers.1.neurons.3``), as if it had been called, so drawings box
+        them under its name. A subclass of Neuron is called as it is.
         """
         xs = as_inputs(x, self.nin, "Layer")
-        scopes = self._scopes
-        out = []
-        for neuron in self.neurons:
-            name = neuron._scope_name
-            if type(neuron).forward is not Neuron.forward or not name:
-                out.append(neuron(xs))
-                continue
-            entered = scopes.get(name)
-            if entered is None:
-                entered = scopes[name] = scope(name)
-            with entered:
-                out.append(neuron.compute(xs))
+        neurons = self.neurons
+        if set(map(type, neurons)) != _ONLY_NEURONS:
+            out = [neuron(xs) for neuron in neurons]
+        else:
+            pre = linear([neuron.w for neuron in neurons], xs, [neuron.b for neuron in neurons])
+            outer = current_scope()
+            out = []
+            for neuron, z in zip(neurons, pre):
+                activated = neuron._act(z)
+                name = neuron._scope_name
+                if name:
+                    z.scope = activated.scope = joined_scope(outer, name)
+                out.append(activated)
         return out[0] if self.nout == 1 else out
 
     def extra_repr(self) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_scalar import Value, dot, scope
+from autograd_scalar import Value, affine, dot, scope
 
 from . import activations
 from .init import Seed, generator
@@ -215,9 +215,9 @@ class Network(Module):
             if unit.is_input:
                 continue
             with scope(unit.name):
-                z = dot(list(unit.weights.values()), [values[s] for s in unit.weights])
-                if unit.bias is not None:
-                    z = z + unit.bias
+                ws = list(unit.weights.values())
+                xs = [values[s] for s in unit.weights]
+                z = dot(ws, xs) if unit.bias is None else affine(ws, xs, unit.bias)
                 values[unit.name] = activations.get(unit.activation or "linear")(z)
         result = [values[n] for n in outputs]
         return result[0] if len(result) == 1 else result

@@ -347,7 +347,7 @@ def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
             text = data.decode()
             assert text.lstrip().startswith(("<?xml", "<svg")) and text.rstrip().endswith(
                 "</svg>")
-            for piece in ("dot", "relu", "w[0]", "x[1]", "b"):
+            for piece in ("affine", "relu", "w[0]", "x[1]", "b"):
                 assert piece in text
 
 

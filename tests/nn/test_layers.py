@@ -92,14 +92,13 @@ def test_neuron_is_act_of_w_dot_x_plus_b(ws: list[float], xs: list[float], b: fl
     assert neuron(xs).data == pytest.approx(reference, rel=1e-12, abs=1e-12)
 
 
-def test_neuron_uses_one_dot_node() -> None:
+def test_neuron_is_one_affine_node_then_its_activation() -> None:
     neuron = Neuron(4, activation="tanh", seed=0)
     out = neuron([1.0, 2.0, 3.0, 4.0])
     assert out.op == "tanh"
-    add = out.children[0]
-    assert add.op == "+"
-    assert add.children[0].op == "dot" and len(add.children[0].children) == 8
-    assert add.children[1] is neuron.b
+    (affine,) = out.children
+    assert affine.op == "affine" and len(affine.children) == 9
+    assert affine.children[:4] == tuple(neuron.w) and affine.children[-1] is neuron.b
 
 
 def test_inputs_as_floats_values_and_numpy_rows_agree() -> None:
