@@ -15,9 +15,11 @@ def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: i
     Each entry is (step, calls per block). In every round each library runs its
     block of consecutive steps, as in its own training loop, so it pays for its own
     garbage (micrograd's closures make reference cycles that only the cyclic
-    collector frees); a full collection between blocks, not timed, keeps one
-    library's garbage out of the next one's time. Alternating the blocks round by
-    round spreads any slowdown of the machine over all libraries alike.
+    collector frees). Before each block a full collection keeps the previous
+    library's garbage out of this one's time, and one untimed step puts the library
+    back in the state of a running training loop, with the garbage of the step
+    before still to be collected; the block's timed steps follow. Alternating the
+    blocks round by round spreads any slowdown of the machine over all libraries alike.
     """
     for step, _ in steps.values():
         for _ in range(warmup):
@@ -26,6 +28,7 @@ def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: i
     for _ in range(rounds):
         for name, (step, calls) in steps.items():
             gc.collect()
+            step()
             start = time.perf_counter()
             for _ in range(calls):
                 step()
