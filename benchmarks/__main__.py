@@ -45,8 +45,8 @@ def machine() -> str:
 def demo_rows(rounds: int) -> tuple[list[tuple[str, float]], dict[str, float]]:
     X, y = demo_step.data()
     steps = {
-        "micrograd 0.1.0": (demo_step.micrograd_step(X, y), 3),
-        "ours, eager, same graph (+ * relu)": (demo_step.ours_same_graph_step(X, y), 6),
+        "micrograd 0.1.0": (demo_step.micrograd_step(X, y), 5),
+        "ours, eager, same graph (+ * relu)": (demo_step.ours_same_graph_step(X, y), 8),
         "ours, eager, nn.MLP (dot)": (demo_step.ours_mlp_step(X, y), 15),
         "ours, compiled (nn.compiled)": (demo_step.ours_compiled_step(X, y), 100),
         "hand-written NumPy": (demo_step.numpy_step(X, y), 500),

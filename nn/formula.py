@@ -70,7 +70,7 @@ _UNARY_ROWS: dict[str, ops.Op] = {
     "tanh": ops.TANH, "sigmoid": ops.SIGMOID, "relu": ops.RELU, "softplus": ops.SOFTPLUS,
     "abs": ops.ABS,
 }
-_N_ARY = ("sum", "logsumexp", "dot", "leaky_relu")
+_N_ARY = ("sum", "logsumexp", "dot", "affine", "leaky_relu")
 FUNCTIONS: tuple[str, ...] = (*_UNARY_ROWS, *_N_ARY)
 """The names a formula may call."""
 
@@ -88,7 +88,8 @@ _CONSTRUCT_NAMES: dict[type[ast.AST], str] = {
     ast.Compare: "a comparison", ast.BoolOp: "and/or", ast.IfExp: "a conditional expression",
     ast.NamedExpr: "assignment (:=)", ast.Starred: "a starred argument (*)",
     ast.JoinedStr: "an f-string", ast.Dict: "a dictionary", ast.Set: "a set",
-    ast.Tuple: "a tuple (a formula is one expression)", ast.List: "a list outside dot(...)",
+    ast.Tuple: "a tuple (a formula is one expression)",
+    ast.List: "a list outside dot(...) or affine(...)",
     ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
 }
 _ALLOWED = ("allowed: numbers, variables, + - * / **, unary -, and calls to "
@@ -260,8 +261,8 @@ class _Reader:
             return self.apply(_UNARY_ROWS[name], (self.term(node.args[0]),), node)
         if name == "leaky_relu":
             return self.leaky_relu(node)
-        if name == "dot":
-            return self.dot(node)
+        if name in ("dot", "affine"):
+            return self.dot(node, name)
         if not node.args:
             raise self.fail(node, f"{name} needs at least one argument")
         args = tuple(self.term(arg) for arg in node.args)
@@ -280,16 +281,20 @@ class _Reader:
             slope = given.value
         return self.apply(ops.leaky_relu(slope), (self.term(node.args[0]),), node)
 
-    def dot(self, node: ast.Call) -> _Term:
-        lists = [arg for arg in node.args if isinstance(arg, ast.List)]
-        if len(lists) != 2 or len(node.args) != 2:
-            raise self.fail(node, "dot takes two lists of equal length, "
-                                  "as in dot([w1, w2], [x1, x2])")
+    def dot(self, node: ast.Call, name: str) -> _Term:
+        """``dot([w1, w2], [x1, x2])``, or ``affine([w1, w2], [x1, x2], b)``: one n-ary node."""
+        example = "as in dot([w1, w2], [x1, x2])" if name == "dot" else \
+            "and a bias, as in affine([w1, w2], [x1, x2], b)"
+        lists = [arg for arg in node.args[:2] if isinstance(arg, ast.List)]
+        if len(lists) != 2 or len(node.args) != (2 if name == "dot" else 3):
+            raise self.fail(node, f"{name} takes two lists of equal length {example}")
         ws, xs = (tuple(self.term(entry) for entry in arg.elts) for arg in lists)
         if len(ws) != len(xs) or not ws:
-            raise self.fail(node, f"dot takes two non-empty lists of equal length, "
+            raise self.fail(node, f"{name} takes two non-empty lists of equal length, "
                                   f"got {len(ws)} and {len(xs)} entries")
-        return self.apply(ops.DOT, ws + xs, node)
+        if name == "dot":
+            return self.apply(ops.DOT, ws + xs, node)
+        return self.apply(ops.AFFINE, (*ws, *xs, self.term(node.args[2])), node)
 
     def apply(self, fn: Callable[..., Any], args: tuple[_Term, ...], node: ast.AST) -> _Term:
         """The term ``fn(*args)``, folded to a number at once when every arg is a number."""

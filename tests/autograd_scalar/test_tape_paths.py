@@ -2,9 +2,9 @@
 
 A group of nodes made from shared leaves only runs once per batch; a ``dot`` or
 ``affine`` group whose weights (and biases) are shared leaves and whose inputs are
-the same rows for every node runs as one matrix product. Each case below builds graphs that take (or just miss)
-these paths and compares outputs, shared-leaf gradients and input gradients with
-one eager graph per example.
+the same rows for every node runs as one matrix product. Each case below builds
+graphs that take (or just miss) these paths and compares outputs, shared-leaf
+gradients and input gradients with one eager graph per example.
 """
 
 from __future__ import annotations

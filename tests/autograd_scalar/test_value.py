@@ -204,3 +204,60 @@ def test_table_rows_work_as_functions_on_floats_arrays_and_values() -> None:
 def test_nodes_are_hashable_by_identity() -> None:
     a, b = Value(1.0), Value(1.0)
     assert len({a, b, a}) == 2
+
+
+def test_linear_makes_one_affine_node_per_row_sharing_the_inputs() -> None:
+    W = [[Value(0.5), Value(-1.0)], [2.0, Value(0.25)], [Value(1.5), Value(-0.5)]]
+    b = [Value(0.1), -2.0, Value(3.0)]
+    nodes = ag.linear(W, [1.5, Value(-2.0)], b)
+    expected = [ag.affine(ws, [1.5, -2.0], bias).data for ws, bias in zip(W, b)]
+    assert [n.data for n in nodes] == expected
+    assert all(n.op == "affine" and len(n.children) == 5 for n in nodes)
+    constant = nodes[0].children[2]                 # the number 1.5, lifted once for all rows
+    assert constant.data == 1.5 and all(n.children[2] is constant for n in nodes)
+    assert ag.linear([], [Value(1.0)], []) == []
+    assert [v.data for v in ag.linear([[], []], [], [1, Value(2.0)])] == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: ag.linear([[1.0]], [1.0], [0.0, 1.0]), ValueError, "W has 1 rows but b has 2"),
+    (lambda: ag.linear([[1.0], [1.0, 2.0]], [1.0], [0, 0]), ValueError,
+     r"row 1 of W has 2 entries but xs has 1"),
+    (lambda: ag.linear([1.0, 2.0], [1.0], [0, 0]), TypeError, "W must be a sequence of rows"),
+    (lambda: ag.linear([[1.0]], 1.0, [0]), TypeError, "xs must be a sequence, got float"),
+    (lambda: ag.linear([[1.0]], [1.0], 0.5), TypeError, "b must be a sequence, got float"),
+    (lambda: ag.linear([["w"]], [1.0], [0]), TypeError, "expects a real number"),
+])
+def test_linear_refuses_bad_shapes_and_operands(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_scopes_join_and_the_current_one_is_readable() -> None:
+    assert ag.current_scope() == ""
+    with ag.scope("layers.1") as outer:
+        assert ag.current_scope() == outer == "layers.1"
+        with ag.scope("neurons.3") as inner:
+            assert inner == ag.joined_scope(outer, "neurons.3") == "layers.1.neurons.3"
+            assert Value(1.0).scope == inner
+    assert ag.current_scope() == "" and ag.joined_scope("", "b") == "b"
+
+
+@pytest.mark.parametrize("row", [ag.ops.STEP, ag.ops.SIGN, ag.ops.SIN, ag.ops.COS,
+                                 ag.ops.SIGMOID, ag.ops.EXP])
+@pytest.mark.parametrize("x", [-2.5, 0.0, 0.75, 1000.0, float("nan")])
+def test_rows_as_plain_functions_answer_as_the_rows(row, x) -> None:
+    function = ag.ops.plain_function(row)
+    for given in (x, np.array([x, -x]), Value(x)):
+        mine, theirs = function(given), row(given)
+        if isinstance(given, Value):
+            assert mine.op == theirs.op == row.name
+            mine, theirs = mine.data, theirs.data
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_one_input_node_lists_its_local_derivative_like_any_other() -> None:
+    x = Value(0.5)
+    node = x.tanh()
+    assert node.local_grads == (1.0 - node.data ** 2,)
+    assert (x * 2.0).local_grads == (2.0, 0.5)

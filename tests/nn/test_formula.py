@@ -36,6 +36,7 @@ REFERENCES = [
      lambda x, y: abs(x - 3) * (y - 2.7 if y > 2.7 else 0.1 * (y - 2.7))),
     ("sum(x, y, x * y, 1)", lambda x, y: x + y + x * y + 1),
     ("dot([x, y, 2], [y, 3, x])", lambda x, y: x * y + y * 3 + 2 * x),
+    ("affine([x, 2], [y, x], x * y)", lambda x, y: x * y + x * y + 2 * x),
     ("logsumexp(x, y, 0)", lambda x, y: math.log(math.exp(x) + math.exp(y) + 1)),
     ("x ** (1/2) / y ** -1", lambda x, y: math.sqrt(x) * y),
 ]
@@ -120,6 +121,8 @@ def test_a_formula_without_variables_is_a_constant_value():
     ("leaky_relu(x, y)", "slope of leaky_relu must be a number"),
     ("dot(x, y)", "dot takes two lists"),
     ("dot([x, y], [1])", "equal length, got 2 and 1"),
+    ("affine([x], [y])", "affine takes two lists of equal length and a bias"),
+    ("affine([x], [], 1)", "equal length, got 1 and 0"),
     ("sum()", "sum needs at least one argument"),
     ("(x + 1)(2)", "may be called, not x + 1"),
     ("x // 2", "the operator // is not allowed"),

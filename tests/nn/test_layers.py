@@ -284,3 +284,26 @@ def test_unknown_activation_lists_valid_names() -> None:
     with pytest.raises(ValueError, match="expected one of 'relu', 'leaky_relu', 'tanh', "
                                          "'sigmoid', 'softplus', 'linear'"):
         activations.get("swish")
+
+
+def test_a_layer_calls_a_neuron_subclass_as_it_is() -> None:
+    class Doubled(Neuron):
+        def forward(self, x):
+            return super().forward(x) * 2.0
+
+    layer = Layer(2, 2, activation="tanh", seed=0)
+    plain = [v.data for v in layer([0.5, -1.0])]
+    layer.neurons = [Doubled(2, activation="tanh", seed=1), layer.neurons[1]]
+    out = layer([0.5, -1.0])
+    expected = 2.0 * math.tanh(sum(w.data * x for w, x in zip(layer.neurons[0].w, [0.5, -1.0])))
+    assert out[0].data == pytest.approx(expected, rel=1e-15) and out[0].op == "*"
+    assert out[1].data == plain[1] and out[0].scope == "neurons.0"
+
+
+def test_a_neuron_appended_to_the_list_later_computes_in_the_layers_scope() -> None:
+    model = MLP(2, [2, 1], seed=0)
+    model.layers[0].neurons.append(Neuron(2, seed=3))
+    model.layers[0].nout = 3
+    out = model.layers[0]([0.5, -1.0])
+    # unnamed, so not a parameter of the model either: its nodes stay in its layer's scope
+    assert [v.scope for v in out] == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.0"]
