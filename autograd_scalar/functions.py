@@ -52,31 +52,40 @@ def affine(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Value:
     It is the pre-activation of a neuron: the same value as ``dot(ws, xs) + b``
     (added in micrograd's order, from b), as one node instead of two.
     """
-    return linear([ws], xs, [b], "affine")[0]
+    ws, xs = _sequence(ws, "affine", "ws"), _sequence(xs, "affine", "xs")
+    if len(ws) != len(xs):
+        raise ValueError(f"affine: ws has {len(ws)} entries but xs has {len(xs)}; "
+                         "they must have the same length")
+    return _affine_map((ws,), xs, (b,), "affine")[0]
 
 
-def linear(W: Sequence[Sequence[Any]], xs: Sequence[Any], b: Sequence[Any],
-           name: str = "linear") -> list[Value]:
+def linear(W: Sequence[Sequence[Any]], xs: Sequence[Any], b: Sequence[Any]) -> list[Value]:
     """The affine map W x + b as one ``affine`` node per row: b[j] + W[j] . xs.
 
     A layer's pre-activations: ``W`` holds one row of weights per output, each as
     long as ``xs``, and ``b`` one bias per row. The xs are checked and read once
     for all rows; numbers among them become constant leaves shared by the rows.
     """
-    xs, biases = _sequence(xs, name, "xs"), _sequence(b, name, "b")
+    xs, biases, rows = (_sequence(xs, "linear", "xs"), _sequence(b, "linear", "b"),
+                        _sequence(W, "linear", "W"))
     try:
-        rows = list(map(tuple, _sequence(W, name, "W")))
+        lengths = set(map(len, rows))
     except TypeError:
-        raise TypeError(f"{name}: W must be a sequence of rows, each a sequence of "
-                        "weights") from None
+        rows = tuple(_sequence(row, "linear", f"row {j} of W") for j, row in enumerate(rows))
+        lengths = set(map(len, rows))
     if len(biases) != len(rows):
-        raise ValueError(f"{name}: W has {len(rows)} rows but b has {len(biases)} entries; "
+        raise ValueError(f"linear: W has {len(rows)} rows but b has {len(biases)} entries; "
                          "they must have the same length")
-    if set(map(len, rows)) - {len(xs)}:
+    if lengths - {len(xs)}:
         j = next(j for j, ws in enumerate(rows) if len(ws) != len(xs))
-        where = "ws" if name == "affine" else f"row {j} of W"
-        raise ValueError(f"{name}: {where} has {len(rows[j])} entries but xs has {len(xs)}; "
-                         "they must have the same length")
+        raise ValueError(f"linear: row {j} of W has {len(rows[j])} entries but xs has "
+                         f"{len(xs)}; they must have the same length")
+    return _affine_map(rows, xs, biases, "linear")
+
+
+def _affine_map(rows: Sequence[Sequence[Any]], xs: tuple[Any, ...], biases: Sequence[Any],
+                name: str) -> list[Value]:
+    """The affine nodes of rows whose lengths are checked; numbers in xs lifted once."""
     if not xs:
         return [lift(bias, name) for bias in biases]
     if set(map(type, xs)) != _ONLY_VALUES:

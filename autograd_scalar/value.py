@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -361,7 +361,7 @@ def dot_node(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
     return _made(ops.dot_forward(wd, xd), children, ops.DOT, ops.dot_partials(wd, xd))
 
 
-def affine_nodes(rows: Iterable[tuple[Any, ...]], xs: tuple[Any, ...],
+def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Any, ...],
                  biases: Iterable[Any]) -> list[Value]:
     """The ``affine`` nodes b_j + rows[j] . xs, one per row: a layer's pre-activations.
 
@@ -386,7 +386,7 @@ def affine_nodes(rows: Iterable[tuple[Any, ...]], xs: tuple[Any, ...],
     return nodes
 
 
-def _data_of_values(values: tuple[Any, ...]) -> tuple[float, ...] | None:
+def _data_of_values(values: Sequence[Any]) -> tuple[float, ...] | None:
     """The data of ``values`` if every one is a Value (checked as it is read), else None."""
     data = [v.data for v in values if type(v) is Value]
     return tuple(data) if len(data) == len(values) else None

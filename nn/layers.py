@@ -9,6 +9,7 @@ computes from the same weights, with the same gradients.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,6 +92,8 @@ class Neuron(Module):
 
 
 _ONLY_NEURONS = {Neuron}
+_weights = operator.attrgetter("w")
+_bias = operator.attrgetter("b")
 
 
 class Layer(Module):
@@ -128,7 +131,7 @@ class Layer(Module):
         if set(map(type, neurons)) != _ONLY_NEURONS:
             out = [neuron(xs) for neuron in neurons]
         else:
-            pre = linear([neuron.w for neuron in neurons], xs, [neuron.b for neuron in neurons])
+            pre = linear(list(map(_weights, neurons)), xs, list(map(_bias, neurons)))
             outer = current_scope()
             out = []
             for neuron, z in zip(neurons, pre):
