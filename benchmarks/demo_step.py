@@ -7,12 +7,13 @@ zero_grad, backward, and one SGD update of every parameter.
 - ``micrograd``: micrograd 0.1.0's own engine and ``nn.MLP``;
 - ``ours, same graph``: our Value in micrograd's code (the same elementwise graph
   of ``+ * relu``, one node per operation);
-- ``ours, nn.MLP``: our ``nn.MLP`` (one ``dot`` node per neuron), ``sum`` nodes for
-  the loss and the L2 term;
+- ``ours, nn.MLP``: our ``nn.MLP`` (per neuron one ``affine`` node, b + w . x, and its
+  relu), ``sum`` nodes for the loss and the L2 term;
 - ``ours, compiled``: the same model and loss traced once (``nn.compiled``), each
   step run batched on NumPy;
 - ``hand NumPy``: the same network and loss written by hand with matrices;
-- ``PyTorch``: the same, on the CPU, only if torch is installed.
+- ``PyTorch``: the same, on the CPU, only if torch is installed (timed after the others,
+  see ``benchmarks/__main__.py``).
 """
 
 from __future__ import annotations
@@ -214,6 +215,6 @@ def torch_step(X: np.ndarray, y: np.ndarray) -> Callable[[], float] | None:
         optimizer.zero_grad()
         total.backward()
         optimizer.step()
-        return float(total)
+        return total.item()
 
     return step
