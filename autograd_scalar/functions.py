@@ -49,8 +49,9 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
 def affine(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Value:
     """One ``affine`` node for b + sum_i ws[i] * xs[i]; the lengths must agree.
 
-    It is the pre-activation of a neuron: the same value as ``dot(ws, xs) + b``
-    (added in micrograd's order, from b), as one node instead of two.
+    It is the pre-activation of a neuron, ``dot(ws, xs) + b`` as one node instead
+    of two, added in micrograd's order: from b, then each product in turn (so the
+    last bit may differ from ``dot(ws, xs) + b``). There must be at least one input.
     """
     ws, xs = _sequence(ws, "affine", "ws"), _sequence(xs, "affine", "xs")
     if len(ws) != len(xs):
@@ -63,8 +64,9 @@ def linear(W: Sequence[Sequence[Any]], xs: Sequence[Any], b: Sequence[Any]) -> l
     """The affine map W x + b as one ``affine`` node per row: b[j] + W[j] . xs.
 
     A layer's pre-activations: ``W`` holds one row of weights per output, each as
-    long as ``xs``, and ``b`` one bias per row. The xs are checked and read once
-    for all rows; numbers among them become constant leaves shared by the rows.
+    long as ``xs`` (at least one), and ``b`` one bias per row. The xs are checked
+    and read once for all rows; numbers among them become constant leaves shared by
+    the rows.
     """
     xs, biases, rows = (_sequence(xs, "linear", "xs"), _sequence(b, "linear", "b"),
                         _sequence(W, "linear", "W"))
@@ -86,8 +88,9 @@ def linear(W: Sequence[Sequence[Any]], xs: Sequence[Any], b: Sequence[Any]) -> l
 def _affine_map(rows: Sequence[Sequence[Any]], xs: tuple[Any, ...], biases: Sequence[Any],
                 name: str) -> list[Value]:
     """The affine nodes of rows whose lengths are checked; numbers in xs lifted once."""
-    if not xs:
-        return [lift(bias, name) for bias in biases]
+    if not xs and rows:
+        raise ValueError(f"{name}: there are no inputs xs; an affine node needs at least one "
+                         "(for a bias alone, use the bias itself)")
     if set(map(type, xs)) != _ONLY_VALUES:
         xs = tuple(lift(x, name) for x in xs)
     return affine_nodes(rows, xs, biases)

@@ -305,6 +305,7 @@ def _dot(*wx: Any) -> Any:
 
 
 def _affine(*wxb: Any) -> Any:
+    """The affine row's forward on floats and on arrays alike, in the same order."""
     n = len(wxb) // 2
     return affine_forward(wxb[:n], wxb[n:2 * n], wxb[-1])
 
@@ -346,11 +347,6 @@ def _dot_array(*wx: Any) -> Any:
     return np.einsum("i...,i...->...", ws, xs)
 
 
-def _affine_array(*wxb: Any) -> Any:
-    """The affine map on arrays: b + sum_i ws[i] * xs[i], stacked as in :func:`_dot_array`."""
-    return _dot_array(*wxb[:-1]) + wxb[-1]
-
-
 def _dot_derivatives(*wx_out: Any) -> tuple[Any, ...]:
     n = (len(wx_out) - 1) // 2
     return dot_partials(wx_out[:n], wx_out[n:2 * n])
@@ -369,7 +365,7 @@ SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
          formula="d/dx_i = 1")
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i")
-AFFINE = Op("affine", _affine, _affine_array, _affine_derivatives, arity=None,
+AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
             check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1")
 
 

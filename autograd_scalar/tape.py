@@ -151,6 +151,8 @@ class Tape:
         self.outputs = np.array([index[o] for o in outputs], dtype=np.intp)
         self._traced_outputs = np.array([o.data for o in outputs])
         self._shared_rows = slice(len(placeholders), len(placeholders) + len(shared))
+        self._shared_outputs = ((self.outputs >= self._shared_rows.start)
+                                & (self.outputs < self._shared_rows.stop))
         self._full_shared = any(group.reads_shared_in_full for group in groups) or bool(
             invariant[self.outputs].any())
 
@@ -160,7 +162,7 @@ class Tape:
         values, inputs = self._forward(self._columns(batch))
         self._backward(values, inputs, np.ones((len(self.outputs), 2)), True)
         found = values[self.outputs, 0]
-        if not np.allclose(found, self._traced_outputs, rtol=1e-9, atol=0.0, equal_nan=True):
+        if not _close(found, self._traced_outputs, 1e-9, _magnitude(values)):
             raise TraceError(f"compile: the batched forward gives {found.tolist()} on the traced "
                              f"example, the eager graph gave {self._traced_outputs.tolist()}; "
                              "some row's vector forward disagrees with its float forward")
@@ -221,6 +223,10 @@ class Tape:
         grads[self._shared_rows.stop:] = 0.0
         shared_grads = np.zeros(len(self.shared))
         np.add.at(grads, self.outputs, seed)
+        shared = self._shared_outputs
+        if shared.any():  # an output that is a parameter itself: its seed, batch-summed
+            np.add.at(shared_grads, self.outputs[shared] - self._shared_rows.start,
+                      seed[shared].sum(axis=1))
         with np.errstate(all="ignore"):
             for group, gathered in zip(reversed(self.groups), reversed(inputs)):
                 group.backward(gathered, values, grads, shared_grads, with_inputs)
@@ -328,13 +334,15 @@ class Tape:
         """
         found = self.gradients(*batches)
         columns = self._columns(batches).T
+        scale = _magnitude(self._forward(columns.T)[0])
         outputs = found.outputs.reshape(len(columns), -1)
         totals: dict[Value, float] = {}
         for i, row in enumerate(columns.tolist()):
             result = self.fn(*_arguments(self.widths, row)[1])
             eager = [result] if isinstance(result, Value) else _output_list(result)
             got = [o.data for o in eager]
-            if len(got) != outputs.shape[1] or not _close(outputs[i], np.array(got), rtol):
+            if len(got) != outputs.shape[1] or not _close(outputs[i], np.array(got), rtol,
+                                                          scale):
                 raise TraceMismatchError(
                     f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
                     f"function gives {got}; the function's graph depends on the data "
@@ -437,8 +445,21 @@ def _output_list(result: Any) -> list[Value]:
                      f"Values, got {type(result).__name__}: {result!r}"[:300])
 
 
-def _close(found: np.ndarray, expected: np.ndarray, rtol: float) -> bool:
-    scale = float(np.max(np.abs(expected), initial=0.0))
+def _close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:
+    """Equal to ``rtol`` relative to the largest of ``expected`` and ``scale``.
+
+    ``scale`` is the magnitude of the values the results were summed from: two
+    orders of addition (a dense layer's matrix product, the eager left-to-right
+    sum) differ by rounding relative to those, which cancellation can make large
+    relative to the result itself.
+    """
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), scale)
     if not math.isfinite(scale):
         return bool(np.array_equal(found, expected, equal_nan=True))
     return bool(np.allclose(found, expected, rtol=rtol, atol=rtol * scale, equal_nan=True))
+
+
+def _magnitude(values: np.ndarray) -> float:
+    """The largest finite |value| of any node on any example (0 if there is none)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max(initial=0.0))

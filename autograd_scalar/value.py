@@ -247,8 +247,9 @@ def _unary(row: Op, x: Value) -> Value:
     _unary and _binary repeat _node's assignments on purpose: one call fewer per
     node is a measured tenth of an MLP step. Under no_grad or detect_anomaly they
     go through _node itself. A one-input node keeps its one local derivative as a
-    bare float, not in a tuple: an object fewer to allocate and collect per node
-    (``local_grads`` and backward read either form).
+    bare float, not in a tuple (unless it is some other number, say a NumPy scalar
+    from a ``data`` set by hand): an object fewer to allocate and collect per node.
+    ``local_grads`` and backward read either form.
     """
     a = x.data
     if row.check is not None:
@@ -262,9 +263,11 @@ def _unary(row: Op, x: Value) -> Value:
     if not MODE.grad_enabled:
         return _node(out, (), row, ())
     try:
-        (local,) = row.derivatives(a, out)
+        local: Any = row.derivatives(a, out)
     except (ArithmeticError, ValueError):
-        (local,) = local_derivatives(row, (a,), out)
+        local = local_derivatives(row, (a,), out)
+    if type(local[0]) is float:
+        local = local[0]
     if MODE.anomaly:
         return _node(out, (x,), row, local)
     node = _new(Value)

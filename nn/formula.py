@@ -283,11 +283,11 @@ class _Reader:
 
     def dot(self, node: ast.Call, name: str) -> _Term:
         """``dot([w1, w2], [x1, x2])``, or ``affine([w1, w2], [x1, x2], b)``: one n-ary node."""
-        example = "as in dot([w1, w2], [x1, x2])" if name == "dot" else \
-            "and a bias, as in affine([w1, w2], [x1, x2], b)"
+        shape = ("two lists of equal length, as in dot([w1, w2], [x1, x2])" if name == "dot"
+                 else "two lists of equal length and a bias, as in affine([w1, w2], [x1, x2], b)")
         lists = [arg for arg in node.args[:2] if isinstance(arg, ast.List)]
         if len(lists) != 2 or len(node.args) != (2 if name == "dot" else 3):
-            raise self.fail(node, f"{name} takes two lists of equal length {example}")
+            raise self.fail(node, f"{name} takes {shape}; got {len(node.args)} argument(s)")
         ws, xs = (tuple(self.term(entry) for entry in arg.elts) for arg in lists)
         if len(ws) != len(xs) or not ws:
             raise self.fail(node, f"{name} takes two non-empty lists of equal length, "

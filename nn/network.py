@@ -217,7 +217,12 @@ class Network(Module):
             with scope(unit.name):
                 ws = list(unit.weights.values())
                 xs = [values[s] for s in unit.weights]
-                z = dot(ws, xs) if unit.bias is None else affine(ws, xs, unit.bias)
+                if unit.bias is None:
+                    z = dot(ws, xs)
+                elif ws:
+                    z = affine(ws, xs, unit.bias)
+                else:  # a neuron with no connections in: its bias alone, as a node
+                    z = dot(ws, xs) + unit.bias
                 values[unit.name] = activations.get(unit.activation or "linear")(z)
         result = [values[n] for n in outputs]
         return result[0] if len(result) == 1 else result

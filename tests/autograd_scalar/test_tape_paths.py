@@ -113,3 +113,19 @@ def test_dense_layers_run_as_matrix_products() -> None:
     X = np.array([[1.0, 2.0], [-3.0, 0.5]])
     expected = X @ np.array([[w.data for w in row] for row in W]).T
     np.testing.assert_allclose(tape.forward(X), expected, rtol=1e-15)
+
+
+def test_an_output_that_is_a_parameter_gets_its_seed_summed_over_the_batch() -> None:
+    w, b = Value(0.5, "w"), Value(0.25, "b")
+    tape = compile(lambda x: [ag.affine([w], x, b), b], [1.0])
+    X = np.array([[1.0], [2.0], [4.0]])
+    found = tape.gradients(X)
+    assert found.shared[b] == 3.0 + 3.0 and found.shared[w] == 7.0
+
+
+def test_a_traced_sum_that_cancels_to_rounding_is_still_compiled() -> None:
+    # b + w0 + w1 = 0.1 + 0.2 - 0.3: the float sum and the matrix product round apart
+    ws, b = [Value(0.2), Value(-0.3)], Value(0.1)
+    tape = compile(lambda x: ag.affine(ws, x, b), [1.0, 1.0])
+    assert abs(tape.forward(np.array([[1.0, 1.0]]))[0]) < 1e-16
+    tape.check(np.array([[1.0, 1.0], [2.0, -1.0]]))

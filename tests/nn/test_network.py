@@ -229,3 +229,16 @@ def test_save_and_load_round_trip_and_refuse_other_wiring(tmp_path: Path) -> Non
 def test_repr_lists_units_and_their_sources() -> None:
     assert repr(xor_network()) == ("Network(inputs=['x1', 'x2'], h=sigmoid(x1, x2, bias), "
                                    "y=sigmoid(h, x1, x2, bias), 7 parameters)")
+
+
+def test_a_neuron_with_no_connections_in_is_its_bias_as_a_node() -> None:
+    net = Network(seed=0)
+    net.add_input("x")
+    net.add_neuron("h", activation="linear")
+    net.add_neuron("y", activation="linear")
+    net.connect("x", "y")
+    h, _ = net([1.0])
+    bias = dict(net.named_parameters())["h.b"]
+    assert h.op == "+" and h.scope == "h" and bias in h.children and h is not bias
+    h.backward()
+    assert bias.grad == 1.0
