@@ -37,10 +37,7 @@ def sum(values: Iterable[Any]) -> Value:
 
 def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     """One ``dot`` node for sum_i ws[i] * xs[i]; the lengths must agree."""
-    ws, xs = tuple(ws), tuple(xs)
-    if len(ws) != len(xs):
-        raise ValueError(f"dot: ws has {len(ws)} entries but xs has {len(xs)}; "
-                         "they must have the same length")
+    ws, xs = _pair(ws, xs, "dot")
     if not ws:
         return Value(0.0)
     return dot_node(ws, xs)
@@ -53,10 +50,7 @@ def affine(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Value:
     of two, added in micrograd's order: from b, then each product in turn (so the
     last bit may differ from ``dot(ws, xs) + b``). There must be at least one input.
     """
-    ws, xs = _sequence(ws, "affine", "ws"), _sequence(xs, "affine", "xs")
-    if len(ws) != len(xs):
-        raise ValueError(f"affine: ws has {len(ws)} entries but xs has {len(xs)}; "
-                         "they must have the same length")
+    ws, xs = _pair(ws, xs, "affine")
     return _affine_map((ws,), xs, (b,), "affine")[0]
 
 
@@ -94,6 +88,15 @@ def _affine_map(rows: Sequence[Sequence[Any]], xs: tuple[Any, ...], biases: Sequ
     if set(map(type, xs)) != _ONLY_VALUES:
         xs = tuple(lift(x, name) for x in xs)
     return affine_nodes(rows, xs, biases)
+
+
+def _pair(ws: Any, xs: Any, name: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """ws and xs as tuples of the same length, or an error naming ``name``."""
+    ws, xs = _sequence(ws, name, "ws"), _sequence(xs, name, "xs")
+    if len(ws) != len(xs):
+        raise ValueError(f"{name}: ws has {len(ws)} entries but xs has {len(xs)}; "
+                         "they must have the same length")
+    return ws, xs
 
 
 def _sequence(items: Any, name: str, what: str) -> tuple[Any, ...]:

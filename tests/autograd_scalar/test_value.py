@@ -171,6 +171,7 @@ def test_affine_and_dot_take_the_generic_path_under_no_grad_and_anomaly() -> Non
 @pytest.mark.parametrize("call, message", [
     (lambda: ag.affine([Value(1.0)], [], Value(0.0)), "ws has 1 entries but xs has 0"),
     (lambda: ag.dot([1.0, 2.0], [1.0]), "ws has 2 entries but xs has 1"),
+    (lambda: ag.dot([1.0], 2.0), "dot: xs must be a sequence, got float"),
     (lambda: ag.affine([Value(1.0)], [Value(1.0)], "b"), "expects a real number"),
     (lambda: ag.affine([], [], Value(1.0)), "affine: there are no inputs xs"),
     (lambda: ag.affine([Value(1.0)], [Value(2.0)], None), "an operand expects a real number"),
