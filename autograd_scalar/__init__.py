@@ -10,22 +10,7 @@ from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
 from .function import Function
 from .functional import hessian, jacobian
-from .functions import (
-    affine,
-    cos,
-    dot,
-    exp,
-    linear,
-    log,
-    logsumexp,
-    relu,
-    sigmoid,
-    sin,
-    softplus,
-    sqrt,
-    sum,
-    tanh,
-)
+from .functions import ELEMENTWISE, affine, dot, linear, logsumexp, sum
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
 from .mode import (
@@ -37,19 +22,22 @@ from .mode import (
     no_grad,
     scope,
 )
+from . import ops
 from .ops import Op
 from .render import GraphvizNotFound, render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
 from .value import Value
+
+globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's rows as functions
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
     "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
-    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "cos",
-    "current_scope", "detect_anomaly", "dot", "draw_graph", "exp", "grad", "gradcheck",
+    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile",
+    "current_scope", "detect_anomaly", "dot", "draw_graph", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "log", "logsumexp", "no_grad", "relu", "render", "scope",
-    "sigmoid", "sin", "softplus", "sqrt", "sum", "tanh", "topological_order",
+    "joined_scope", "linear", "logsumexp", "no_grad", "render", "scope", "sum",
+    "topological_order", *ELEMENTWISE,
 ]

@@ -1,14 +1,20 @@
-"""Reverse-mode backpropagation over a graph of Values.
+"""Reverse-mode backpropagation over a graph of Values: one chain-rule loop.
 
 The chain rule: for an output ``y`` and any node ``v``,
 
     dy/dv = sum over the nodes p that use v of  dy/dp * dp/dv,
 
-where dp/dv is the local derivative stored on ``p``. Visiting nodes in reverse
-topological order (every user of ``v`` before ``v``) makes each dy/dp final
-before it is passed on. The order comes from Kahn's algorithm: count the edges
-into each node, then release a node once all of its users are done. Both passes
-use an explicit stack, so a chain of a million nodes needs no recursion.
+where dp/dv is the local derivative stored on ``p``. Visiting nodes users-first
+(every user of ``v`` before ``v``) makes each dy/dp final before it is passed on.
+The order comes from Kahn's algorithm: count the edges into each node, then
+release a node once all of its users are done; an explicit stack, no recursion.
+
+:func:`chain_rule` is the one loop. It sums each node's dy/dv into the node's
+scratch field ``_pending`` and writes nothing else, so that ``backward`` (which
+then writes ``.grad``), ``grad`` and ``gradients`` (which read the sums), the
+higher-order pass (``create_graph``: local derivatives rebuilt as Values by each
+row's rule) and ``detect_anomaly`` (every contribution checked) all share it, and
+an error or an interrupt anywhere in a pass changes no gradient at all.
 """
 
 from __future__ import annotations
@@ -21,65 +27,90 @@ from .mode import MODE, AnomalyError
 from .value import Value, as_float, describe
 
 
+def users_first(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each before all the nodes it uses (root first).
+
+    Kahn's algorithm with the edge counts kept on the nodes (``_users``); the
+    counts are back to 0 when it returns.
+    """
+    order: list[Value] = []
+    try:
+        stack = [root]
+        while stack:
+            for child in stack.pop().children:
+                if child._users == 0:
+                    stack.append(child)
+                child._users += 1
+        ready = [root]
+        while ready:
+            node = ready.pop()
+            order.append(node)
+            for child in node.children:
+                left = child._users - 1
+                child._users = left
+                if left == 0:
+                    ready.append(child)
+    except BaseException:  # an interrupt: leave no count behind
+        _reset_users(root)
+        raise
+    return order
+
+
+def _reset_users(root: Value) -> None:
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            child._users = 0
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after all the nodes it uses (root last)."""
-    users = _count_users(root)
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for child in node.children:
-            left = users[child] - 1
-            users[child] = left
-            if left == 0:
-                ready.append(child)
+    order = users_first(root)
     order.reverse()
     return order
 
 
-def _count_users(root: Value) -> dict[Value, int]:
-    """For each node reachable from root, how many edges lead into it."""
-    users = {root: 0}
-    stack = [root]
-    while stack:
-        for child in stack.pop().children:
-            if child in users:
-                users[child] += 1
-            else:
-                users[child] = 1
-                stack.append(child)
-    return users
+def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value]:
+    """Sum d root / d v into ``v._pending`` for every node v under root; return them all.
 
-
-def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
-    """d root / d node for every node root depends on, as a dict; ``.grad`` is untouched.
-
-    With ``create_graph`` the local derivatives are recomputed by each row's rule
-    on Values, so the gradients are Values whose own graph can be differentiated.
+    The nodes come back users-first (root first). The caller reads the sums and
+    must give each ``_pending`` back (:func:`release`). With ``create_graph`` the
+    local derivatives are the rows' rules run on Values, so the sums are Values
+    whose own graph can be differentiated. Under ``detect_anomaly`` a non-finite
+    contribution raises :class:`AnomalyError` naming the two nodes.
     """
-    users = _count_users(root)
-    grads: dict[Value, Any] = {root: seed}
-    ready = [root]
+    order = users_first(root)
     anomaly = MODE.anomaly
-    while ready:
-        node = ready.pop()
-        upstream = grads[node]
-        rebuild = create_graph and node._row is not None
-        local = _rule_on_values(node) if rebuild else node.local_grads
-        for child, derivative in zip(node.children, local):
-            contribution = derivative * upstream
-            if anomaly:
-                _check_finite_gradient(node, child, contribution)
-            if child in grads:
-                grads[child] = grads[child] + contribution
-            else:
-                grads[child] = contribution
-            left = users[child] - 1
-            users[child] = left
-            if left == 0:
-                ready.append(child)
-    return grads
+    root._pending = seed
+    try:
+        for node in order:
+            children = node.children
+            if not children:
+                continue
+            upstream = node._pending
+            local = _rule_on_values(node) if create_graph else node._local
+            if type(local) is float:
+                local = (local,)
+            for child, derivative in zip(children, local):
+                contribution = derivative * upstream
+                if anomaly:
+                    _check_finite_gradient(node, child, contribution)
+                pending = child._pending
+                child._pending = contribution if pending is None else pending + contribution
+    except BaseException:
+        release(order)
+        raise
+    return order
+
+
+def release(nodes: list[Value]) -> None:
+    """Clear the scratch sums a :func:`chain_rule` pass left on ``nodes``."""
+    for node in nodes:
+        node._pending = None
 
 
 def _rule_on_values(node: Value) -> tuple[Any, ...]:
@@ -117,114 +148,45 @@ def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None
 def backward(root: Value, grad: Any = 1.0) -> None:
     """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
 
-    All gradients of a pass are summed before they are added to a leaf's ``grad``,
-    so a leaf gets old + (this pass's total), and an error or an interrupt leaves
-    every leaf's gradient as it was (under ``detect_anomaly`` every interior
-    gradient too, since nothing is written before the whole pass succeeds).
+    A leaf gets old + (this pass's total); an interior node this pass's total. The
+    whole pass is summed before anything is written, so an error, an anomaly or an
+    interrupt (Ctrl-C) leaves every gradient, leaf and interior, as it was.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward expects a Value, got {type(root).__name__}")
     seed = as_float(grad, "backward(grad=...)")
-    if MODE.anomaly:
-        if not math.isfinite(seed):
-            raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-        for node, g in gradients(root, seed).items():
-            if node.children:
-                node.grad = g
-            else:
-                node.grad += g
-        return
-    if not root.children:
-        root.grad += seed
-        return
-    leaves: list[Value] = []
-    saved: list[float] = []
-    try:
-        _reset_and_count_users(root, leaves, saved)
-        root.grad = seed
-        _propagate(root)
-    except BaseException:
-        _clear_users(root)
-        for leaf, old in zip(leaves, saved):
-            leaf.grad = old
-        raise
-    for leaf, old in zip(leaves, saved):
-        leaf.grad = old + leaf.grad
-        leaf._users = 0
+    if MODE.anomaly and not math.isfinite(seed):
+        raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
+    order = chain_rule(root, seed)
+    for node in order:
+        total = node._pending
+        node._pending = None
+        if node.children:
+            node.grad = total
+        else:
+            node.grad += total
 
 
-def _reset_and_count_users(root: Value, leaves: list[Value], saved: list[float]) -> None:
-    """Count in each interior node's ``_users`` the edges into it, and zero its ``grad``.
+def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
+    """d root / d node for every node root depends on, as a dict; ``.grad`` is untouched.
 
-    The leaves reached are listed with their old ``grad`` in ``saved`` (so that
-    their sum for this pass can be added to it at the end) and marked seen with
-    ``_users = 1`` until the pass ends.
+    With ``create_graph`` the gradients are Values whose own graph can be
+    differentiated (see :func:`chain_rule`).
     """
-    stack = [root]
-    while stack:
-        for child in stack.pop().children:
-            count = child._users
-            if child.children:
-                if count == 0:
-                    stack.append(child)
-                    child.grad = 0.0
-                child._users = count + 1
-            elif count == 0:
-                child._users = 1
-                leaves.append(child)
-                saved.append(child.grad)
-                child.grad = 0.0
-
-
-def _propagate(root: Value) -> None:
-    """The chain rule in Kahn's order, summing into ``grad`` in place.
-
-    The same order and the same sums as :func:`gradients`, without its dicts:
-    the counts live on the interior nodes (``_users``) and return to 0 as edges
-    are used; leaves need no count.
-    """
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        upstream = node.grad
-        local = node._local
-        if type(local) is float:  # one child, its derivative stored bare (written out:
-            child = node.children[0]  # no pairs to build for half the nodes of a net)
-            child.grad += local * upstream
-            if child.children:
-                left = child._users - 1
-                child._users = left
-                if not left:
-                    ready.append(child)
-            continue
-        for child, derivative in zip(node.children, local):
-            child.grad += derivative * upstream
-            if child.children:
-                left = child._users - 1
-                child._users = left
-                if not left:
-                    ready.append(child)
-
-
-def _clear_users(root: Value) -> None:
-    """Set every ``_users`` count under root back to 0 (after an interrupted pass)."""
-    seen = {root}
-    stack = [root]
-    while stack:
-        for child in stack.pop().children:
-            child._users = 0
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
+    order = chain_rule(root, seed, create_graph)
+    found = {node: node._pending for node in order}
+    release(order)
+    return found
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False,
          grad_output: Any = 1.0) -> list[Any]:
     """d output / d input for each input, as a list; no ``.grad`` is changed.
 
-    Like ``torch.autograd.grad``. With ``create_graph=True`` the results are Values
-    that can be differentiated again (second, third, ... derivatives); an input
-    the output does not depend on gets zero.
+    Like ``torch.autograd.grad``: the list has one entry per input, in order, each a
+    float (a Value with ``create_graph=True``, which can be differentiated again
+    for second, third, ... derivatives). An input the output does not depend on
+    gets zero.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
@@ -241,7 +203,9 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph and not MODE.grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    found = gradients(output, seed, create_graph)
-    zero: Any = Value(0.0) if create_graph else 0.0
-    return [found.get(target, zero) for target in targets]
-
+    order = chain_rule(output, seed, create_graph)
+    try:
+        zero: Any = Value(0.0) if create_graph else 0.0
+        return [zero if target._pending is None else target._pending for target in targets]
+    finally:
+        release(order)

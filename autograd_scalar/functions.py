@@ -4,8 +4,9 @@
 d(sum)/dx_i = 1; d(w . x)/dw_i = x_i, d(w . x)/dx_i = w_i; and the affine map
 b + w . x (a neuron before its activation) adds d/db = 1. ``linear`` makes a
 whole layer's affine nodes, W x + b, at once. The elementwise functions (``exp``,
-``tanh``, ...) are the op table's rows themselves: each accepts a float, a NumPy
-array or a Value and answers in kind.
+``tanh``, ``erf``, ...) are the op table's rows themselves, every row marked
+``method`` (``ops.METHODS``): each accepts a float, a NumPy array or a Value and
+answers in kind.
 """
 
 from __future__ import annotations
@@ -14,17 +15,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ops
-from .value import _ONLY_VALUES, Value, affine_nodes, apply, dot_node, lift
+from .value import Value, affine_nodes, apply, lift
 
-exp = ops.EXP
-log = ops.LOG
-sqrt = ops.SQRT
-sin = ops.SIN
-cos = ops.COS
-tanh = ops.TANH
-sigmoid = ops.SIGMOID
-softplus = ops.SOFTPLUS
-relu = ops.RELU
+globals().update(ops.METHODS)
+ELEMENTWISE: tuple[str, ...] = tuple(ops.METHODS)
+"""The names of the table's one-input rows exported as functions (exp, tanh, erf, ...)."""
 
 
 def sum(values: Iterable[Any]) -> Value:
@@ -40,7 +35,7 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
     ws, xs = _pair(ws, xs, "dot")
     if not ws:
         return Value(0.0)
-    return dot_node(ws, xs)
+    return apply(ops.DOT, ws + xs)
 
 
 def affine(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Value:
@@ -85,9 +80,7 @@ def _affine_map(rows: Sequence[Sequence[Any]], xs: tuple[Any, ...], biases: Sequ
     if not xs and rows:
         raise ValueError(f"{name}: there are no inputs xs; an affine node needs at least one "
                          "(for a bias alone, use the bias itself)")
-    if set(map(type, xs)) != _ONLY_VALUES:
-        xs = tuple(lift(x, name) for x in xs)
-    return affine_nodes(rows, xs, biases)
+    return affine_nodes(rows, tuple(lift(x, name) for x in xs), biases)
 
 
 def _pair(ws: Any, xs: Any, name: str) -> tuple[tuple[Any, ...], tuple[Any, ...]]:

@@ -5,6 +5,13 @@ forward on NumPy arrays (``vector``), an optional domain ``check``, and its
 derivative rule: ``derivatives(*xs, out)`` returns the partial derivative of the
 output with respect to each input, written in terms of the inputs and the output.
 
+A row also owns everything else that is known about its op: the points where it
+has no derivative (``kinks``, for the checkers), its operand layout (a
+``bilinear`` row is sum_i ws[i] * xs[i], plus a last ``bias`` operand: the tape
+runs a dense group of them as a matrix product, drawings read weights from it),
+how drawings show it (``symbol``) and its name in formulas (``formula_name``).
+No other module matches op names.
+
 The rules use arithmetic and the table's own rows only (a row is callable on a
 float, a NumPy array or a :class:`~autograd_scalar.Value` alike), so one rule
 serves every consumer: the eager forward stores its float results on each node,
@@ -20,7 +27,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,7 +41,14 @@ class Op:
 
     ``arity`` is the number of inputs, or ``None`` for an n-ary row (``sum``,
     ``dot``). ``formula`` states the derivative rule in words for drawings and
-    reports, e.g. ``"d/dx = 1 - out**2"``.
+    reports, e.g. ``"d/dx = 1 - out**2"``; ``symbol`` is how a drawing shows the
+    op (its name unless given). ``kinks`` are the points, in any input, where the
+    forward has no derivative (relu at 0): a central difference straddling one
+    measures the mean of the one-sided slopes, so the checkers report it as a kink.
+    A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
+    (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
+    is the function's name in formulas ("" when formulas do not call it), and
+    ``method`` makes it a method of Value and a function of the package.
     """
 
     name: str
@@ -45,9 +59,20 @@ class Op:
     check: Check | None = None
     formula: str = ""
     params: tuple[float, ...] = field(default=())
+    symbol: str = ""
+    kinks: tuple[float, ...] = ()
+    bilinear: bool = False
+    bias: bool = False
+    formula_name: str = ""
+    method: bool = False
 
     def __call__(self, *args: Any) -> Any:
-        """Apply the row to floats, NumPy arrays or Values (whichever it is given)."""
+        """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).
+
+        A graph node takes part through its type's ``__apply_row__(row, args)``
+        (Value has one), so the table knows nothing of the node class. NumPy
+        scalars are numbers like floats: their domain is checked.
+        """
         if len(args) == 1:
             x = args[0]
             if type(x) is float:  # first: a rule on floats (relu's step) comes here
@@ -60,21 +85,41 @@ class Op:
             if type(x) is np.ndarray:
                 with np.errstate(all="ignore"):
                     return self.vector(x)
-        if any(_is_graph_node(a) for a in args):
-            from .value import apply
-
-            return apply(self, args)
-        if any(isinstance(a, (np.ndarray, np.generic)) for a in args):
+        for a in args:
+            apply_row = getattr(type(a), "__apply_row__", None)
+            if apply_row is not None:
+                return apply_row(self, args)
+        if any(type(a) is np.ndarray for a in args):
             with np.errstate(all="ignore"):
                 return self.vector(*args)
-        return evaluate(self, tuple(float(a) for a in args))
+        return evaluate(self, tuple(_real(self, a) for a in args))
 
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    @property
+    def shown(self) -> str:
+        """How drawings show the op: its symbol, else its name."""
+        return self.symbol or self.name
 
-def _is_graph_node(x: object) -> bool:
-    return hasattr(x, "children") and hasattr(x, "data")
+    def split(self, operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], Any]:
+        """A bilinear row's operands as (ws, xs, b); b is None without a bias."""
+        if not self.bilinear:
+            raise TypeError(f"{self.name} is not a bilinear row; it has no ws and xs")
+        n = (len(operands) - self.bias) // 2
+        return operands[:n], operands[n:2 * n], operands[2 * n] if self.bias else None
+
+    def distance_to_kink(self, x: float) -> float:
+        """How far the input ``x`` is from the row's nearest kink (inf if it has none)."""
+        return min((abs(x - k) for k in self.kinks), default=math.inf)
+
+
+def _real(row: Op, x: Any) -> float:
+    """A number operand of a row as a float; anything else is a TypeError naming the row."""
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{row.name}: expected real numbers, NumPy arrays or Values, "
+                    f"got {type(x).__name__}: {x!r}"[:300])
 
 
 def evaluate(row: Op, xs: tuple[float, ...]) -> float:
@@ -133,12 +178,13 @@ ADD: Op = Op("+", operator.add, np.add, lambda x, y, out: (1.0, 1.0), arity=2,
 SUB = Op("-", operator.sub, np.subtract, lambda x, y, out: (1.0, -1.0), arity=2,
          formula="d/dx = 1, d/dy = -1")
 MUL = Op("*", operator.mul, np.multiply, lambda x, y, out: (y, x), arity=2,
-         formula="d/dx = y, d/dy = x")
+         formula="d/dx = y, d/dy = x", bilinear=True)
 DIV = Op("/", operator.truediv, np.divide, lambda x, y, out: (1.0 / y, -out / y), arity=2,
          check=requires(lambda x, y: y != 0, "/", "a non-zero divisor (x / y)",
                         ZeroDivisionError),
          formula="d/dx = 1/y, d/dy = -out/y")
-NEG = Op("neg", operator.neg, np.negative, lambda x, out: (-1.0,), formula="d/dx = -1")
+NEG = Op("neg", operator.neg, np.negative, lambda x, out: (-1.0,), formula="d/dx = -1",
+         symbol="-")
 
 
 def _pow_base_positive(x: float, y: float) -> bool:
@@ -153,27 +199,38 @@ POW = Op("**", operator.pow, np.power,
          formula="d/dx = y * x**(y-1), d/dy = out * log(x)")
 
 
-def _power_check(p: float) -> Check:
+def _power_check(p: float) -> Check | None:
+    """The domain of x ** p: every x for a whole p >= 0; x != 0 for a whole p < 0; x > 0
+    for other negative p; x >= 0 for other p (a NaN exponent gives NaN, as IEEE says)."""
     name = f"**{p:g}"
-    if p < 0 and p == int(p):
+    whole = p.is_integer()
+    if p != p or (whole and p >= 0):
+        return None
+    if p < 0 and whole:
         return requires(lambda x: x != 0, name, f"a non-zero base for the negative power {p:g}",
                         ZeroDivisionError)
     if p < 0:
         return requires(lambda x: x > 0, name, f"a base > 0 for the power {p:g}")
-    if p != int(p):
-        return requires(lambda x: x >= 0, name, f"a base >= 0 for the non-integer power {p:g}")
-    return lambda x: None
+    return requires(lambda x: x >= 0, name, f"a base >= 0 for the non-integer power {p:g}")
 
 
-@cache
+ROW_CACHE_SIZE = 1024
+"""How many ``power(p)`` and ``leaky_relu(slope)`` rows are kept for reuse (each)."""
+
+
+@lru_cache(maxsize=ROW_CACHE_SIZE)
 def power(p: float) -> Op:
-    """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1)."""
+    """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1).
+
+    Rows of recent exponents are reused; the cache is bounded, so a program with a
+    new exponent at every step does not hold a row for each.
+    """
     def rule(x: Any, out: Any) -> tuple[Any, ...]:
         # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
         return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
 
     return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p), rule,
-              check=_power_check(p),
+              check=_power_check(p), symbol=f"^{p:g}",
               formula=f"d/dx = {p:g} * x**{p - 1:g}", params=(p,))
 
 
@@ -203,24 +260,51 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
 
 
 STEP = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda x: (x > 0).astype(np.float64),
-          lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)")
+          lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)", kinks=(0.0,))
 SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0.0,),
-          formula="d/dx = 0 (the derivative of abs)")
+          formula="d/dx = 0 (the derivative of abs)", kinks=(0.0,))
 _step, _sign = plain_function(STEP), plain_function(SIGN)
-ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)")
-RELU = Op("relu", lambda x: x if x > 0 else 0.0, lambda x: np.maximum(x, 0.0),
-          lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0")
-EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out")
+ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
+         kinks=(0.0,), formula_name="abs", method=True)
+RELU = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda x: np.where(x <= 0, 0.0, x),
+          lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
+          formula_name="relu", method=True)
+EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
+         formula_name="exp", method=True)
+_exp: Callable[[Any], Any] = plain_function(EXP)
 LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
-         check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x")
+         check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x",
+         formula_name="log", method=True)
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
-          check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out")
-SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)")
-COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)")
+          check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out",
+          formula_name="sqrt", method=True)
+SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)",
+             formula_name="sin", method=True)
+COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)",
+             formula_name="cos", method=True)
 _sin: Callable[[Any], Any] = plain_function(SIN)
 _cos: Callable[[Any], Any] = plain_function(COS)
 TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
-          formula="d/dx = 1 - out**2")
+          formula="d/dx = 1 - out**2", formula_name="tanh", method=True)
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+ERF = Op("erf", math.erf, np.vectorize(math.erf, otypes=[np.float64]),
+         lambda x, out: (_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
+         formula="d/dx = 2/sqrt(pi) * exp(-x**2)", formula_name="erf", method=True)
+_erf: Callable[[Any], Any] = plain_function(ERF)
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gelu(x: float) -> float:
+    """x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)), with Phi the standard normal CDF."""
+    return 0.5 * x * (1.0 + math.erf(x * _INV_SQRT2))
+
+
+GELU = Op("gelu", _gelu, np.vectorize(_gelu, otypes=[np.float64]),
+          lambda x, out: (0.5 * (1.0 + _erf(x * _INV_SQRT2))
+                          + x * _INV_SQRT_2PI * _exp(-0.5 * (x * x)),),
+          formula="d/dx = Phi(x) + x * phi(x)", formula_name="gelu", method=True)
 
 
 def _sigmoid(x: float) -> float:
@@ -237,7 +321,7 @@ def _sigmoid_array(x: Any) -> Any:
 
 
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, lambda x, out: (out * (1.0 - out),),
-             formula="d/dx = out * (1 - out)")
+             formula="d/dx = out * (1 - out)", formula_name="sigmoid", method=True)
 _sigmoid_function = plain_function(SIGMOID)
 
 
@@ -248,16 +332,17 @@ def _softplus(x: float) -> float:
 
 SOFTPLUS = Op("softplus", _softplus,
               lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
-              lambda x, out: (_sigmoid_function(x),), formula="d/dx = sigmoid(x)")
+              lambda x, out: (_sigmoid_function(x),), formula="d/dx = sigmoid(x)",
+              formula_name="softplus", method=True)
 
 
-@cache
+@lru_cache(maxsize=ROW_CACHE_SIZE)
 def leaky_relu(slope: float) -> Op:
     """The row for leaky_relu with a constant ``slope``: x if x > 0 else slope * x."""
-    return Op(f"leaky_relu({slope:g})", lambda x: x if x > 0 else slope * x,
-              lambda x: np.where(x > 0, x, slope * x),
+    return Op(f"leaky_relu({slope:g})", lambda x: slope * x if x <= 0 else x,
+              lambda x: np.where(x <= 0, slope * x, x),
               lambda x, out: (slope + (1.0 - slope) * _step(x),),
-              formula=f"d/dx = 1 if x > 0 else {slope:g}", params=(slope,))
+              formula=f"d/dx = 1 if x > 0 else {slope:g}", params=(slope,), kinks=(0.0,))
 
 
 # ---------------------------------------------------------------------------
@@ -362,12 +447,13 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1")
+         formula="d/dx_i = 1", symbol="Σ", formula_name="sum")
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
-         check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i")
+         check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
+         bilinear=True, formula_name="dot")
 AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
-            check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1")
-
+            check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
+            symbol="w·x+b", bilinear=True, bias=True, formula_name="affine")
 
 
 def _logsumexp(*xs: float) -> float:
@@ -391,9 +477,12 @@ def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
-               formula="d/dx_i = exp(x_i - out) (the softmax)")
+               formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp")
 
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
-                         SIN, COS, TANH, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
+                         SIN, COS, TANH, ERF, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
                          LOGSUMEXP)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""
+
+METHODS: dict[str, Op] = {row.name: row for row in TABLE if row.method}
+"""The one-input rows that are methods of Value and functions of the package, by name."""

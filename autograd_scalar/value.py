@@ -5,13 +5,19 @@ inputs (``children``), the row of the op table that made it (``op`` names it), a
 the local derivatives d out / d child as floats, computed once by the row's rule.
 ``backward()`` multiplies those along every path from the output (the chain rule)
 in one generic loop; no node carries a closure.
+
+Every node, leaf or op result, is made by :func:`new_node`, the one place that
+sets a node's fields. This file is plain Python; ``value.pxd`` beside it gives
+Cython the static types to compile it (``pip install`` does where a C compiler is
+found, and falls back to this source where not; both run the same tests). A Value
+never refers to a node made after it, so Values cannot form reference cycles: the
+compiled class leaves them out of the cyclic garbage collector.
 """
 
 from __future__ import annotations
 
 import math
-import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
 import numpy as np
@@ -27,8 +33,15 @@ Operand = Union["Value", Number]
 
 def as_float(x: object, what: str = "Value") -> float:
     """``x`` as a float if it is a real number (bools and complex numbers are not)."""
+    if type(x) is float:
+        return x
     if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            digits = int(int(x).bit_length() * math.log10(2)) + 1
+            raise OverflowError(f"{what} expects a real number within float range (up to "
+                                f"about 1.8e308), got an integer of {digits} digits") from None
     raise TypeError(f"{what} expects a real number (int, float or NumPy scalar), "
                     f"got {type(x).__name__}: {x!r}"[:300])
 
@@ -42,29 +55,15 @@ class Value:
     nn module (if any) inside whose call the node was made.
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users")
+    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users",
+                 "_pending")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
 
-    data: float
-    grad: Any
-    label: str
-    scope: str
-    children: tuple[Value, ...]
-    _row: Op | None
-    _local: Any  # a tuple, or one bare float for a one-input node
-    _users: int
-
     def __init__(self, data: Number, label: str = "") -> None:
-        if not isinstance(label, str):
+        if type(label) is not str:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        self.data = data if type(data) is float else as_float(data)
-        self.grad = 0.0
+        _fill(self, as_float(data), (), None, ())
         self.label = label
-        self.scope = MODE.scope
-        self.children = ()
-        self._row = None
-        self._local = ()
-        self._users = 0
 
     # -- inspection -----------------------------------------------------------
 
@@ -84,15 +83,29 @@ class Value:
         local = self._local
         return (local,) if type(local) is float else tuple(local)
 
-    _op = op  # micrograd's names, for code written against its engine
+    @property
+    def _op(self) -> str:  # micrograd's name, for code written against its engine
+        return self.op
 
     @property
-    def _prev(self) -> set[Value]:
+    def _prev(self) -> set[Value]:  # likewise
         return set(self.children)
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data}, grad={self.grad}{label})"
+
+    @staticmethod
+    def __apply_row__(row: Op, args: tuple[Any, ...]) -> Value:
+        """How a row of the op table applies itself to operands among which are Values."""
+        return apply(row, args)
+
+    def __getattr__(self, name: str) -> Callable[[], Value]:
+        """The table's other one-input rows as methods (``v.erf()``, ``v.gelu()``)."""
+        row = ops.METHODS.get(name)
+        if row is None:
+            raise AttributeError(f"'Value' object has no attribute {name!r}")
+        return lambda: _unary(row, self)
 
     # -- arithmetic -----------------------------------------------------------
 
@@ -100,35 +113,35 @@ class Value:
         return _binary(ops.ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return _binary_reflected(ops.ADD, self, other)
+        return _reflected(ops.ADD, self, other)
 
     def __sub__(self, other: Operand) -> Value:
         return _binary(ops.SUB, self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return _binary_reflected(ops.SUB, self, other)
+        return _reflected(ops.SUB, self, other)
 
     def __mul__(self, other: Operand) -> Value:
         return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return _binary_reflected(ops.MUL, self, other)
+        return _reflected(ops.MUL, self, other)
 
     def __truediv__(self, other: Operand) -> Value:
         return _binary(ops.DIV, self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _binary_reflected(ops.DIV, self, other)
+        return _reflected(ops.DIV, self, other)
 
     def __pow__(self, other: Operand) -> Value:
-        if type(other) is Value:
+        if isinstance(other, Value):
             return _binary(ops.POW, self, other)
         if isinstance(other, REAL_TYPES) and not isinstance(other, bool):
-            return _unary(ops.power(float(other)), self)
+            return _unary(ops.power(as_float(other, "** (the exponent)")), self)
         return NotImplemented
 
     def __rpow__(self, other: Number) -> Value:
-        return _binary_reflected(ops.POW, self, other)
+        return _reflected(ops.POW, self, other)
 
     def __neg__(self) -> Value:
         return _unary(ops.NEG, self)
@@ -202,202 +215,18 @@ class Value:
         return Value(self.data, self.label)
 
 
-_new = object.__new__
+# ---------------------------------------------------------------------------
+# The node factory
+# ---------------------------------------------------------------------------
 
+def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
+          local: Any) -> Value:
+    """Set every field of a new node: the only place that does.
 
-def _node(data: float, children: tuple[Value, ...], row: Op,
-          local: tuple[Any, ...] | float) -> Value:
-    """A new node; with gradient tracking off (``no_grad``) it is a leaf."""
-    node = _new(Value)
-    node.data = data
-    node.grad = 0.0
-    node.label = ""
-    node.scope = MODE.scope
-    node._users = 0
-    if MODE.grad_enabled:
-        node.children = children
-        node._row = row
-        node._local = local
-    else:
-        node.children = ()
-        node._row = None
-        node._local = ()
-    if MODE.anomaly:
-        check_finite_forward(node, row, children)
-    return node
-
-
-def _constant(x: Number) -> Value:
-    """A constant leaf for a number met as an operand (already checked to be real)."""
-    node = _new(Value)
-    node.data = x if type(x) is float else float(x)
-    node.grad = 0.0
-    node.label = ""
-    node.scope = MODE.scope
-    node.children = ()
-    node._row = None
-    node._local = ()
-    node._users = 0
-    return node
-
-
-def _unary(row: Op, x: Value) -> Value:
-    """The node ``row(x)``: the hot path of every method, with ``_node`` written inline.
-
-    _unary and _binary repeat _node's assignments on purpose: one call fewer per
-    node is a measured tenth of an MLP step. Under no_grad or detect_anomaly they
-    go through _node itself. A one-input node keeps its one local derivative as a
-    bare float, not in a tuple (unless it is some other number, say a NumPy scalar
-    from a ``data`` set by hand): an object fewer to allocate and collect per node.
-    ``local_grads`` and backward read either form.
+    ``local`` holds d node / d child for each child: a tuple, or one bare float for
+    a one-input node (an object fewer to allocate per node). ``_users`` and
+    ``_pending`` are the backward pass's scratch (see :mod:`autograd_scalar.backward`).
     """
-    a = x.data
-    if row.check is not None:
-        error = row.check(a)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a,))
-    if not MODE.grad_enabled:
-        return _node(out, (), row, ())
-    try:
-        local: Any = row.derivatives(a, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a,), out)
-    if type(local[0]) is float:
-        local = local[0]
-    if MODE.anomaly:
-        return _node(out, (x,), row, local)
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = MODE.scope
-    node.children = (x,)
-    node._row = row
-    node._local = local
-    node._users = 0
-    return node
-
-
-def _binary(row: Op, x: Value, other: Operand) -> Value:
-    """The node ``row(x, other)``, numbers lifted to constants (see :func:`_unary`)."""
-    if type(other) is not Value:
-        if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
-            return NotImplemented
-        other = _constant(other)
-    a = x.data
-    b = other.data
-    if row.check is not None:
-        error = row.check(a, b)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a, b)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a, b))
-    if not MODE.grad_enabled:
-        return _node(out, (), row, ())
-    try:
-        local = row.derivatives(a, b, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a, b), out)
-    if MODE.anomaly:
-        return _node(out, (x, other), row, local)
-    node = _new(Value)
-    node.data = out
-    node.grad = 0.0
-    node.label = ""
-    node.scope = MODE.scope
-    node.children = (x, other)
-    node._row = row
-    node._local = local
-    node._users = 0
-    return node
-
-
-def _binary_reflected(row: Op, x: Value, other: Number) -> Value:
-    if not isinstance(other, REAL_TYPES) or isinstance(other, bool):
-        return NotImplemented
-    return _binary(row, _constant(other), x)
-
-
-def lift(x: object, op_name: str) -> Value:
-    """``x`` itself if it is a Value, else a constant leaf; TypeError for non-numbers."""
-    if type(x) is Value:
-        return x
-    return Value(as_float(x, f"{op_name}: an operand"))
-
-
-_ONLY_VALUES = {Value}
-_data = operator.attrgetter("data")
-
-
-def apply(row: Op, args: Iterable[Any]) -> Value:
-    """Make the node ``row(*args)``: the generic path, for any arity (numbers are lifted)."""
-    children = tuple(args)
-    if set(map(type, children)) != _ONLY_VALUES:
-        children = tuple(lift(a, row.name) for a in children)
-    if row.arity is not None and len(children) != row.arity:
-        raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
-    xs = tuple(map(_data, children))
-    out = evaluate(row, xs)
-    local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
-    return _node(out, children, row, local)
-
-
-def dot_node(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> Value:
-    """The ``dot`` node of ws . xs (equal lengths, at least one), made directly.
-
-    The same node as ``apply(ops.DOT, ws + xs)``, from the row's own forward and
-    rule (``ops.dot_forward``, ``ops.dot_partials``) on the two halves, without the
-    generic path's packing and unpacking of every operand. Numbers among the
-    operands, ``no_grad`` and ``detect_anomaly`` take the generic path.
-    """
-    children = (*ws, *xs)
-    wd = _data_of_values(ws)
-    xd = _data_of_values(xs)
-    if wd is None or xd is None or not MODE.grad_enabled or MODE.anomaly:
-        return apply(ops.DOT, children)
-    return _made(ops.dot_forward(wd, xd), children, ops.DOT, ops.dot_partials(wd, xd))
-
-
-def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Any, ...],
-                 biases: Iterable[Any]) -> list[Value]:
-    """The ``affine`` nodes b_j + rows[j] . xs, one per row: a layer's pre-activations.
-
-    Each is the same node as ``apply(ops.AFFINE, rows[j] + xs + (b_j,))``, made from
-    the row's own forward and rule (``ops.affine_forward``, ``ops.affine_partials``),
-    with the xs checked and read once for all rows: a layer makes one per neuron
-    per example. Numbers among the operands, ``no_grad`` and ``detect_anomaly``
-    take the generic path. The lengths must already agree.
-    """
-    xd = _data_of_values(xs)
-    if xd is None or not MODE.grad_enabled or MODE.anomaly:
-        return [apply(ops.AFFINE, (*ws, *xs, b)) for ws, b in zip(rows, biases)]
-    nodes = []
-    for ws, b in zip(rows, biases):
-        children = (*ws, *xs, b)
-        wd = _data_of_values(ws)
-        if wd is None or type(b) is not Value:
-            nodes.append(apply(ops.AFFINE, children))
-            continue
-        nodes.append(_made(ops.affine_forward(wd, xd, b.data), children, ops.AFFINE,
-                           ops.affine_partials(wd, xd)))
-    return nodes
-
-
-def _data_of_values(values: Sequence[Any]) -> tuple[float, ...] | None:
-    """The data of ``values`` if every one is a Value (checked as it is read), else None."""
-    data = [v.data for v in values if type(v) is Value]
-    return tuple(data) if len(data) == len(values) else None
-
-
-def _made(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, ...]) -> Value:
-    """A new node with gradient tracking on and no anomaly check (the n-ary fast paths)."""
-    node = _new(Value)
     node.data = data
     node.grad = 0.0
     node.label = ""
@@ -406,7 +235,125 @@ def _made(data: float, children: tuple[Value, ...], row: Op, local: tuple[Any, .
     node._row = row
     node._local = local
     node._users = 0
+    node._pending = None
     return node
+
+
+def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: Any) -> Value:
+    """A new node; every Value is made here (``Value(...)`` fills itself the same way).
+
+    With gradient tracking off (``no_grad``) the node is a leaf; under
+    ``detect_anomaly`` a NaN or infinite result raises, naming the op.
+    """
+    if not MODE.grad_enabled:
+        children, row, local = (), None, ()
+    node = _fill(Value.__new__(Value), data, children, row, local)
+    if MODE.anomaly and not math.isfinite(data):
+        raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
+                           f"from operands {', '.join(map(describe, children))}", node)
+    return node
+
+
+def _unary(row: Op, x: Value) -> Value:
+    """The node ``row(x)``, from the row's forward and rule on floats."""
+    a = x.data
+    check = row.check
+    if check is not None:
+        error = check(a)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a)
+    except (ArithmeticError, ValueError):
+        out = evaluate(row, (a,))
+    if not MODE.grad_enabled:
+        return new_node(out, (), None, ())
+    try:
+        local = row.derivatives(a, out)
+    except (ArithmeticError, ValueError):
+        local = local_derivatives(row, (a,), out)
+    first = local[0]
+    return new_node(out, (x,), row, first if type(first) is float else local)
+
+
+def _binary(row: Op, x: Value, other: Any) -> Value:
+    """The node ``row(x, other)``; a number ``other`` becomes a constant leaf."""
+    if type(other) is not Value:
+        other = _operand(other)
+        if other is None:
+            return NotImplemented
+    a = x.data
+    b = other.data
+    check = row.check
+    if check is not None:
+        error = check(a, b)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a, b)
+    except (ArithmeticError, ValueError):
+        out = evaluate(row, (a, b))
+    if not MODE.grad_enabled:
+        return new_node(out, (), None, ())
+    try:
+        local = row.derivatives(a, b, out)
+    except (ArithmeticError, ValueError):
+        local = local_derivatives(row, (a, b), out)
+    return new_node(out, (x, other), row, local)
+
+
+def _reflected(row: Op, x: Value, other: Any) -> Value:
+    """The node ``row(other, x)`` for ``other <op> x`` (``2 - x``)."""
+    lifted = _operand(other)
+    if lifted is None:
+        return NotImplemented
+    return _binary(row, lifted, x)
+
+
+def _operand(x: Any) -> Value | None:
+    """An operand met beside a Value: itself if a Value (or subclass), a constant
+    leaf if a real number, else None (the operator then returns NotImplemented)."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+        return new_node(as_float(x, "an operand"), (), None, ())
+    return None
+
+
+def lift(x: object, op_name: str) -> Value:
+    """``x`` itself if it is a Value, else a constant leaf; TypeError for non-numbers."""
+    if isinstance(x, Value):
+        return x
+    return new_node(as_float(x, f"{op_name}: an operand"), (), None, ())
+
+
+def apply(row: Op, args: Iterable[Any]) -> Value:
+    """Make the node ``row(*args)``: the generic path, for any arity (numbers are lifted)."""
+    children = tuple(lift(a, row.name) for a in args)
+    if row.arity is not None and len(children) != row.arity:
+        raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
+    xs = tuple([c.data for c in children])
+    out = evaluate(row, xs)
+    local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
+    return new_node(out, children, row, local)
+
+
+def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],
+                 biases: Iterable[Any]) -> list[Value]:
+    """The ``affine`` nodes b_j + rows[j] . xs, one per row: a layer's pre-activations.
+
+    Each is the node ``apply(ops.AFFINE, rows[j] + xs + (b_j,))``, made from the
+    row's own forward and rule (``ops.affine_forward``, ``ops.affine_partials``)
+    with the xs read once for all rows. The xs must be Values and the lengths agree.
+    """
+    xd = tuple([x.data for x in xs])
+    nodes = []
+    for ws, b in zip(rows, biases):
+        children = (*(lift(w, "affine") for w in ws), *xs, lift(b, "affine"))
+        wd = tuple([w.data for w in children[:len(xd)]])
+        out = ops.affine_forward(wd, xd, children[-1].data)
+        nodes.append(new_node(out, children, ops.AFFINE, ops.affine_partials(wd, xd)))
+    return nodes
 
 
 def describe(node: Value) -> str:
@@ -415,12 +362,3 @@ def describe(node: Value) -> str:
         return f"{node.label!r} ({node.data:.6g})"
     kind = node.op or "leaf"
     return f"{kind} node ({node.data:.6g})"
-
-
-def check_finite_forward(node: Value, row: Op, children: tuple[Value, ...]) -> None:
-    """Under detect_anomaly: raise if an op made NaN or infinity."""
-    if math.isfinite(node.data):
-        return
-    operands = ", ".join(describe(c) for c in children)
-    raise AnomalyError(f"detect_anomaly: {row.name} returned {node.data} "
-                       f"from operands {operands}", node)

@@ -250,26 +250,28 @@ def test_create_graph_at_a_singular_point_names_the_node_and_rule() -> None:
     assert "sqrt" in message and "0.5/out" in message and "(0)" in message
 
 
-def test_an_interrupted_backward_restores_leaves_and_leaves_the_graph_reusable(
-        monkeypatch) -> None:
-    from autograd_scalar import backward as engine
+class _Interrupt:
+    """A local derivative that interrupts the pass when the chain rule multiplies by it."""
 
-    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
-    x.grad, w.grad = 10.0, 20.0
-    shared = (x * w).tanh()
-    out = shared * shared + x
-    real_propagate = engine._propagate
-
-    def interrupted(root):
-        real_propagate(root)
+    def __mul__(self, other: object) -> float:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(engine, "_propagate", interrupted)
+
+def test_an_interrupted_backward_changes_no_gradient_and_leaves_the_graph_reusable() -> None:
+    x, w = Value(0.5, label="x"), Value(-1.5, label="w")
+    x.grad, w.grad = 10.0, 20.0
+    product = x * w
+    shared = product.tanh()
+    out = shared * shared + x
+    shared.grad = product.grad = 7.0
+    stored = shared._local
+    shared._local = (_Interrupt(),)  # reached after out's and the square's edges
     with pytest.raises(KeyboardInterrupt):
         out.backward()
-    assert (x.grad, w.grad) == (10.0, 20.0)
-    assert all(node._users == 0 for node in ag.topological_order(out))
-    monkeypatch.setattr(engine, "_propagate", real_propagate)
+    assert (x.grad, w.grad, shared.grad, product.grad) == (10.0, 20.0, 7.0, 7.0)
+    nodes = ag.topological_order(out)
+    assert all(node._users == 0 and node._pending is None for node in nodes)
+    shared._local = stored
     x.grad = w.grad = 0.0
     out.backward()
     t = math.tanh(0.5 * -1.5)

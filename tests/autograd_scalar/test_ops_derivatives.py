@@ -38,6 +38,8 @@ DOMAINS = {
     ops.SIN: st.tuples(real),
     ops.COS: st.tuples(real),
     ops.TANH: st.tuples(real),
+    ops.ERF: st.tuples(real),
+    ops.GELU: st.tuples(real),
     ops.SIGMOID: st.tuples(real),
     ops.SOFTPLUS: st.tuples(real),
     ops.power(2.0): st.tuples(real),
