@@ -4,7 +4,13 @@ Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 :class:`Value` records each step of a computation as a node, and ``backward()``
 runs the chain rule over the graph in reverse topological order.
 """
+# ruff: noqa: E402 (the core is chosen, compiled or source, before it is imported)
 
+from .purepython import compiled, prefer_source
+
+prefer_source(__name__, __path__[0])
+
+from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
@@ -22,7 +28,6 @@ from .mode import (
     no_grad,
     scope,
 )
-from . import ops
 from .ops import Op
 from .render import GraphvizNotFound, render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
@@ -35,7 +40,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
     "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
-    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile",
+    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
     "current_scope", "detect_anomaly", "dot", "draw_graph", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "render", "scope", "sum",

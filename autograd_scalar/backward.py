@@ -92,11 +92,11 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
             if not children:
                 continue
             upstream = node._pending
-            local = _rule_on_values(node) if create_graph else node._local
-            if type(local) is float:
-                local = (local,)
-            for child, derivative in zip(children, local):
-                contribution = derivative * upstream
+            stored = _rule_on_values(node) if create_graph else node._local
+            local = (stored,) if type(stored) is float else stored
+            for i in range(len(children)):
+                child = children[i]
+                contribution = local[i] * upstream
                 if anomaly:
                     _check_finite_gradient(node, child, contribution)
                 pending = child._pending

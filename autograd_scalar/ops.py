@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +34,6 @@ import numpy as np
 Check = Callable[..., "Exception | None"]
 
 
-@dataclass(frozen=True, eq=False)
 class Op:
     """One row of the op table.
 
@@ -48,23 +46,48 @@ class Op:
     A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
     (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
     is the function's name in formulas ("" when formulas do not call it), and
-    ``method`` makes it a method of Value and a function of the package.
+    ``method`` makes it a method of Value and a function of the package. A row
+    is read-only once made (``ops.pxd`` declares its fields for the compiled core).
     """
+
+    __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
+                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
 
     name: str
     scalar: Callable[..., float]
     vector: Callable[..., Any]
     derivatives: Callable[..., tuple[Any, ...]]
-    arity: int | None = 1
-    check: Check | None = None
-    formula: str = ""
-    params: tuple[float, ...] = field(default=())
-    symbol: str = ""
-    kinks: tuple[float, ...] = ()
-    bilinear: bool = False
-    bias: bool = False
-    formula_name: str = ""
-    method: bool = False
+    arity: int | None
+    check: Check | None
+    formula: str
+    params: tuple[float, ...]
+    symbol: str
+    kinks: tuple[float, ...]
+    bilinear: bool
+    bias: bool
+    formula_name: str
+    method: bool
+
+    def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
+                 derivatives: Callable[..., tuple[Any, ...]], arity: int | None = 1,
+                 check: Check | None = None, formula: str = "",
+                 params: tuple[float, ...] = (), symbol: str = "",
+                 kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
+                 formula_name: str = "", method: bool = False) -> None:
+        self.name = name
+        self.scalar = scalar
+        self.vector = vector
+        self.derivatives = derivatives
+        self.arity = arity
+        self.check = check
+        self.formula = formula
+        self.params = tuple(params)
+        self.symbol = symbol
+        self.kinks = tuple(float(k) for k in kinks)
+        self.bilinear = bilinear
+        self.bias = bias
+        self.formula_name = formula_name
+        self.method = method
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).

@@ -24,6 +24,11 @@ import numpy as np
 
 from . import ops
 from .mode import MODE, AnomalyError
+
+try:
+    import cython
+except ImportError:  # interpreted without Cython installed: the decorators do nothing
+    from . import purepython as cython
 from .ops import Op, evaluate, local_derivatives
 
 REAL_TYPES = (int, float, np.integer, np.floating)
@@ -46,6 +51,8 @@ def as_float(x: object, what: str = "Value") -> float:
                     f"got {type(x).__name__}: {x!r}"[:300])
 
 
+@cython.no_gc
+@cython.cclass
 class Value:
     """A scalar node of a computation graph.
 
@@ -58,6 +65,16 @@ class Value:
     __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users",
                  "_pending")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
+
+    data: float
+    grad: float
+    label: str
+    scope: str
+    children: tuple[Value, ...]
+    _row: Op | None
+    _local: Any  # a tuple, or one bare float for a one-input node
+    _users: int
+    _pending: Any
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(label) is not str:
@@ -227,10 +244,11 @@ def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
     a one-input node (an object fewer to allocate per node). ``_users`` and
     ``_pending`` are the backward pass's scratch (see :mod:`autograd_scalar.backward`).
     """
+    mode = MODE
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node.scope = MODE.scope
+    node.scope = mode.scope
     node.children = children
     node._row = row
     node._local = local
@@ -245,10 +263,11 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
     With gradient tracking off (``no_grad``) the node is a leaf; under
     ``detect_anomaly`` a NaN or infinite result raises, naming the op.
     """
-    if not MODE.grad_enabled:
+    mode = MODE
+    if not mode.grad_enabled:
         children, row, local = (), None, ()
     node = _fill(Value.__new__(Value), data, children, row, local)
-    if MODE.anomaly and not math.isfinite(data):
+    if mode.anomaly and not math.isfinite(data):
         raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
                            f"from operands {', '.join(map(describe, children))}", node)
     return node
@@ -266,7 +285,8 @@ def _unary(row: Op, x: Value) -> Value:
         out = row.scalar(a)
     except (ArithmeticError, ValueError):
         out = evaluate(row, (a,))
-    if not MODE.grad_enabled:
+    mode = MODE
+    if not mode.grad_enabled:
         return new_node(out, (), None, ())
     try:
         local = row.derivatives(a, out)
@@ -293,7 +313,8 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         out = row.scalar(a, b)
     except (ArithmeticError, ValueError):
         out = evaluate(row, (a, b))
-    if not MODE.grad_enabled:
+    mode = MODE
+    if not mode.grad_enabled:
         return new_node(out, (), None, ())
     try:
         local = row.derivatives(a, b, out)

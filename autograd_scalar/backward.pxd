@@ -1,0 +1,15 @@
+# Static types for compiling backward.py with Cython (the .py file stays plain Python).
+cimport cython
+
+from autograd_scalar.value cimport Value
+
+
+@cython.locals(order=list, stack=list, ready=list, node=Value, child=Value, left=Py_ssize_t)
+cpdef list users_first(Value root)
+@cython.locals(order=list, node=Value, child=Value, children=tuple, local=tuple, stored=object,
+               upstream=object, contribution=object, pending=object, anomaly=bint, i=Py_ssize_t)
+cpdef list chain_rule(Value root, object seed, bint create_graph=*)
+@cython.locals(node=Value)
+cpdef void release(list nodes)
+@cython.locals(order=list, node=Value, seed=double)
+cpdef backward(object root, object grad=*)

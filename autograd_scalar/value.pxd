@@ -1,0 +1,30 @@
+# Static types for compiling value.py with Cython (the .py file stays plain Python).
+cimport cython
+
+from autograd_scalar.mode cimport Mode
+from autograd_scalar.ops cimport Op
+
+
+
+cdef class Value:
+    cdef public double data
+    cdef public double grad
+    cdef public str label
+    cdef public str scope
+    cdef public tuple children
+    cdef public object _row
+    cdef public object _local
+    cdef public Py_ssize_t _users
+    cdef public object _pending
+
+
+@cython.locals(mode=Mode)
+cdef Value _fill(Value node, double data, tuple children, object row, object local)
+@cython.locals(mode=Mode, node=Value)
+cpdef Value new_node(double data, tuple children, object row, object local)
+@cython.locals(a=object, out=object, local=tuple, mode=Mode)
+cdef object _unary(Op row, Value x)
+@cython.locals(a=object, b=object, local=tuple, mode=Mode)
+cdef object _binary(Op row, Value x, object other)
+cdef object _reflected(Op row, Value x, object other)
+cdef object _operand(object x)

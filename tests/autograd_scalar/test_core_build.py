@@ -1,0 +1,83 @@
+"""The compiled core and the pure-Python core: the same results, the same tests.
+
+``pip install`` compiles ops, mode, value and backward with Cython where it can;
+``AUTOGRAD_SCALAR_PURE_PYTHON=1`` loads them from source instead. Random programs
+must give bit-identical values and gradients both ways, and the engine's whole
+test directory must pass on the source core too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Value, purepython
+from tests.autograd_scalar.random_programs import programs, run
+
+ROOT = Path(__file__).resolve().parents[2]
+PURE = {**os.environ, purepython.PURE_PYTHON_VARIABLE: "1"}
+
+EVALUATE = """
+import json, sys
+import autograd_scalar as ag
+from autograd_scalar import Value
+from tests.autograd_scalar.random_programs import run
+cases = json.loads(sys.stdin.read())
+found = []
+for steps, point in cases:
+    inputs = [Value(x) for x in point]
+    out = run(steps, inputs)
+    out.backward()
+    found.append([out.data.hex(), [x.grad.hex() for x in inputs]])
+print(json.dumps({"compiled": ag.compiled(), "found": found}))
+"""
+
+
+def _python(code: str, stdin: str = "") -> str:
+    done = subprocess.run([sys.executable, "-c", code], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, env=PURE, timeout=120, check=True)
+    return done.stdout
+
+
+def test_the_switch_loads_the_core_from_source() -> None:
+    shown = _python("import autograd_scalar as ag, autograd_scalar.value as v; "
+                    "print(ag.compiled(), v.__file__.endswith('value.py'))")
+    assert shown.split() == ["False", "True"]
+
+
+@settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(programs(), min_size=40, max_size=40))
+def test_random_programs_are_bit_identical_compiled_and_interpreted(cases) -> None:
+    answer = json.loads(_python(EVALUATE, json.dumps(cases)))
+    assert answer["compiled"] is False
+    for (steps, point), (data, grads) in zip(cases, answer["found"]):
+        inputs = [Value(x) for x in point]
+        out = run(steps, inputs)
+        out.backward()
+        assert out.data.hex() == data
+        assert [x.grad.hex() for x in inputs] == grads
+
+
+def test_the_engine_tests_pass_on_the_source_core() -> None:
+    here = Path(__file__).name
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "0",
+         "tests/autograd_scalar", f"--deselect=tests/autograd_scalar/{here}",
+         "--ignore", f"tests/autograd_scalar/{here}"],
+        capture_output=True, text=True, cwd=ROOT, env=PURE, timeout=480)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout.splitlines()[-1]
+
+
+def test_values_are_not_tracked_by_the_cyclic_collector_when_compiled() -> None:
+    import gc
+
+    node = Value(1.0) * 2.0
+    assert gc.is_tracked(node) is (not ag.compiled())
