@@ -5,9 +5,11 @@ Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 runs the chain rule over the graph in reverse topological order.
 """
 
+from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
+from .files import write_atomically
 from .function import Function
 from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, linear, logsumexp, sum
@@ -22,7 +24,6 @@ from .mode import (
     no_grad,
     scope,
 )
-from . import ops
 from .ops import Op
 from .render import GraphvizNotFound, render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
@@ -38,6 +39,6 @@ __all__ = [
     "Value", "__version__", "affine", "animate_backward", "check_graph", "compile",
     "current_scope", "detect_anomaly", "dot", "draw_graph", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "render", "scope", "sum",
-    "topological_order", *ELEMENTWISE,
+    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "sum",
+    "topological_order", "write_atomically", *ELEMENTWISE,
 ]

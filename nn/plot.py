@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar.files import write_atomically
+from autograd_scalar import write_atomically
 
 from .callbacks import History
 from .metrics import classes_from_outputs
