@@ -22,6 +22,7 @@ from autograd_scalar import Value, no_grad
 
 from . import losses as losses_module
 from .callbacks import History
+from .compiled import CompiledLoss, compiled_predict
 from .losses import Loss
 from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
 from .schedules import Schedule
@@ -130,8 +131,6 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     """
     X = check_inputs(X, "X")
     if compiled:
-        from .compiled import compiled_predict
-
         return compiled_predict(model, X)
     with no_grad():
         rows = [_output_data(model(x)) for x in X.tolist()]
@@ -156,8 +155,6 @@ def _eager_step(model: Any, loss: Loss) -> Any:
 
 
 def _compiled_step(model: Any, loss: Loss) -> Any:
-    from .compiled import CompiledLoss, compiled_predict
-
     compiled = CompiledLoss(model, loss)
 
     def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool

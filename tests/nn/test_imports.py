@@ -1,6 +1,6 @@
-"""nn's imports: autograd_scalar only through its public names.
+"""nn's imports: autograd_scalar only through its public names, and no cycle among nn's modules.
 
-Read from the source (every import statement, at module level or inside a
+Both are read from the source (every import statement, at module level or inside a
 function), so an import that runs only when a function is called counts too.
 """
 
@@ -57,3 +57,40 @@ def test_nn_uses_only_the_public_names_of_autograd_scalar() -> None:
                 raise AssertionError(f"{module} imports the private module {source}")
             if source == "autograd_scalar" and name is not None:
                 assert name in public, f"{module} imports {name}, not in autograd_scalar.__all__"
+
+
+def nn_dependencies() -> dict[str, set[str]]:
+    """Each nn module's nn modules it imports (the package nn itself left out: it is the
+    facade that imports them all, and Python imports it before any of them)."""
+    graph: dict[str, set[str]] = {}
+    for module, tree in SOURCES.items():
+        targets = set()
+        for source, name in imported(module, tree):
+            if not source.startswith("nn"):
+                continue
+            target = f"{source}.{name}" if name and is_module(f"{source}.{name}") else source
+            if target != "nn" and target != module:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def test_no_import_cycle_among_nn_modules() -> None:
+    graph = nn_dependencies()
+    assert {"nn.callbacks", "nn.train"} <= graph["nn.plot"]  # the reader sees these edges
+    assert not graph["nn.callbacks"] & {"nn.plot", "nn.train", "nn.liveplot"}
+    state: dict[str, str] = {}
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph.get(module, ())):
+            if state.get(target) == "open":
+                cycle = [*path[path.index(target):], target] if target in path else [target]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*path, target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
