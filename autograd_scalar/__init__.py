@@ -14,6 +14,7 @@ from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
+from .files import write_atomically
 from .function import Function
 from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, linear, logsumexp, sum
@@ -43,6 +44,6 @@ __all__ = [
     "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
     "current_scope", "detect_anomaly", "dot", "draw_graph", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "render", "scope", "sum",
-    "topological_order", *ELEMENTWISE,
+    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "sum",
+    "topological_order", "write_atomically", *ELEMENTWISE,
 ]

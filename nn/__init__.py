@@ -1,9 +1,10 @@
 """nn: neural networks on autograd_scalar's public API."""
 
 from . import activations, callbacks, data, init, losses, metrics, optim, schedules
-from .callbacks import EarlyStopping, History, LivePlot
+from .callbacks import EarlyStopping, History
 from .draw import draw_network
 from .layers import MLP, Layer, Neuron
+from .liveplot import LivePlot
 from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .network import Network

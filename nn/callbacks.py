@@ -1,10 +1,14 @@
-"""Callbacks for ``fit``: the training history, early stopping and live plotting.
+"""Callbacks for ``fit``: the training history, the callback protocol and early stopping.
 
 A callback is any object with ``on_epoch_end(epoch, history) -> bool``; returning
 True stops training after that epoch. It may also define
 ``on_train_begin(model, history)`` (called after ``fit`` has checked its arguments
 and before the first update; the place to reject a bad setting) and
 ``on_train_end(model, history)``. :class:`Callback` provides all three as no-ops.
+
+This module depends on no other part of nn, so that ``fit`` (:mod:`nn.train`) and
+the pictures (:mod:`nn.plot`) can both use it; the live-plotting callback lives
+with the pictures, in :mod:`nn.liveplot`.
 """
 
 from __future__ import annotations
@@ -119,62 +123,3 @@ class EarlyStopping(Callback):
     def best_value(self) -> float:
         """The best value of the monitored metric seen (inf or -inf before any)."""
         return self.sign * self.best
-
-
-class LivePlot(Callback):
-    """Redraw the loss and accuracy curves after every ``every`` epochs.
-
-    In a notebook the figure is replaced in place (one output cell, updated);
-    with ``path`` it is also written to that file each time. Needs matplotlib.
-    """
-
-    def __init__(self, every: int = 1, path: str | None = None) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"LivePlot: every must be a positive int, got {every!r}")
-        from .plot import require_matplotlib
-
-        require_matplotlib()
-        self.every = every
-        self.path = path
-        self.handle: Any = None
-        self.redraws = 0
-
-    def on_epoch_end(self, epoch: int, history: History) -> bool:
-        if (epoch + 1) % self.every == 0:
-            self.redraw(history)
-        return False
-
-    def on_train_end(self, model: Any, history: History) -> None:
-        if history.epochs % self.every != 0:
-            self.redraw(history)
-
-    def redraw(self, history: History) -> None:
-        """Draw the curves now: update the notebook output and write ``path``."""
-        from io import BytesIO
-
-        from .plot import plot_history
-
-        figure = plot_history(history, path=self.path)
-        display = notebook_display()
-        if display is not None:
-            from IPython.display import Image
-
-            png = BytesIO()
-            figure.savefig(png, format="png")
-            image = Image(data=png.getvalue(), format="png")
-            if self.handle is None:
-                self.handle = display(image, display_id=True)
-            else:
-                self.handle.update(image)
-        self.redraws += 1
-
-
-def notebook_display() -> Any:
-    """IPython's ``display`` when running in a Jupyter kernel, else None."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
-        return None
-    shell = get_ipython()
-    return display if shell is not None and hasattr(shell, "kernel") else None

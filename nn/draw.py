@@ -3,8 +3,9 @@
 A computation graph shows every multiply and add; a person thinking about a
 network wants one circle per neuron and one arrow per weight. ``draw_network``
 finds those by tracing: it runs the model once on labelled input leaves and reads
-the graph it made. Every weight appears in a ``dot`` (or ``*``) node next to the
-value it multiplies; the weight's name says which neuron it belongs to (the
+the graph it made. Every weight appears in a node of a bilinear row (``dot``,
+``affine`` or ``*``: the row's ``split`` gives its weights and the values they
+multiply); the weight's name says which neuron it belongs to (the
 prefix of ``named_parameters()``), and the value's module scope says which neuron
 (or input) produced it. So any model whose neurons call ``scope`` works the same:
 an MLP, or a free-form network with skip connections.
@@ -132,14 +133,21 @@ def trace_connections(outputs: list[Value], inputs: list[Value], owner: dict[Val
 
 
 def weighted_pairs(node: Value) -> Iterable[tuple[Value, Value]]:
-    """(factor, other factor) for each product inside a ``dot``, ``affine`` or ``*`` node."""
-    if node.op in ("dot", "affine"):
-        n = len(node.children) // 2
-        return zip(node.children[:n], node.children[n:2 * n])
-    if node.op == "*":
-        a, b = node.children
-        return ((a, b), (b, a))
-    return ()
+    """(weight, multiplied value) for each product inside a bilinear node.
+
+    The node's row says where its weights are: a ``bilinear`` row (``dot``,
+    ``affine``, ``*``) computes sum_i ws[i] * xs[i] (+ b), and ``row.split`` gives
+    its ws and xs. An operator row of fixed arity (``*``) takes its operands in
+    whichever order they were written, so its one product gives both orders.
+    """
+    row = node.row
+    if row is None or not row.bilinear:
+        return ()
+    ws, xs, _ = row.split(node.children)
+    pairs = list(zip(ws, xs))
+    if row.arity is not None:
+        pairs += [(x, w) for w, x in pairs]
+    return pairs
 
 
 def ranks(names: list[str], neurons: list[str], connections: list[Connection]) -> dict[str, int]:

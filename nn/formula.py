@@ -65,14 +65,11 @@ class _Apply:
 
 _Term = Union[_Const, _Var, _Apply]
 
-_UNARY_ROWS: dict[str, ops.Op] = {
-    "exp": ops.EXP, "log": ops.LOG, "sqrt": ops.SQRT, "sin": ops.SIN, "cos": ops.COS,
-    "tanh": ops.TANH, "sigmoid": ops.SIGMOID, "relu": ops.RELU, "softplus": ops.SOFTPLUS,
-    "abs": ops.ABS,
-}
-_N_ARY = ("sum", "logsumexp", "dot", "affine", "leaky_relu")
-FUNCTIONS: tuple[str, ...] = (*_UNARY_ROWS, *_N_ARY)
-"""The names a formula may call."""
+_ROWS: dict[str, ops.Op] = {row.formula_name: row for row in ops.TABLE if row.formula_name}
+"""The op table's rows that formulas call, by their ``formula_name``."""
+_BILINEAR = tuple(name for name, row in _ROWS.items() if row.bilinear and row.arity is None)
+FUNCTIONS: tuple[str, ...] = (*_ROWS, "leaky_relu")
+"""The names a formula may call: every named row of the table, and leaky_relu (x, slope)."""
 
 _BINARY_ROWS: dict[type[ast.operator], ops.Op] = {
     ast.Add: ops.ADD, ast.Sub: ops.SUB, ast.Mult: ops.MUL, ast.Div: ops.DIV,
@@ -89,7 +86,7 @@ _CONSTRUCT_NAMES: dict[type[ast.AST], str] = {
     ast.NamedExpr: "assignment (:=)", ast.Starred: "a starred argument (*)",
     ast.JoinedStr: "an f-string", ast.Dict: "a dictionary", ast.Set: "a set",
     ast.Tuple: "a tuple (a formula is one expression)",
-    ast.List: "a list outside dot(...) or affine(...)",
+    ast.List: "a list outside " + " or ".join(f"{name}(...)" for name in _BILINEAR),
     ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield",
 }
 _ALLOWED = ("allowed: numbers, variables, + - * / **, unary -, and calls to "
@@ -255,18 +252,18 @@ class _Reader:
         if node.keywords:
             raise self.fail(node, f"{name} takes positional arguments only, "
                                   "as in leaky_relu(x, 0.1)")
-        if name in _UNARY_ROWS:
-            if len(node.args) != 1:
-                raise self.fail(node, f"{name} takes 1 argument, got {len(node.args)}")
-            return self.apply(_UNARY_ROWS[name], (self.term(node.args[0]),), node)
         if name == "leaky_relu":
             return self.leaky_relu(node)
-        if name in ("dot", "affine"):
-            return self.dot(node, name)
-        if not node.args:
-            raise self.fail(node, f"{name} needs at least one argument")
-        args = tuple(self.term(arg) for arg in node.args)
-        return self.apply(ops.SUM if name == "sum" else ops.LOGSUMEXP, args, node)
+        row = _ROWS[name]
+        if row.arity is None and row.bilinear:
+            return self.bilinear(node, row)
+        if row.arity is None:
+            if not node.args:
+                raise self.fail(node, f"{name} needs at least one argument")
+        elif len(node.args) != row.arity:
+            raise self.fail(node, f"{name} takes {row.arity} argument"
+                                  f"{'s' if row.arity != 1 else ''}, got {len(node.args)}")
+        return self.apply(row, tuple(self.term(arg) for arg in node.args), node)
 
     def leaky_relu(self, node: ast.Call) -> _Term:
         if len(node.args) not in (1, 2):
@@ -281,20 +278,22 @@ class _Reader:
             slope = given.value
         return self.apply(ops.leaky_relu(slope), (self.term(node.args[0]),), node)
 
-    def dot(self, node: ast.Call, name: str) -> _Term:
-        """``dot([w1, w2], [x1, x2])``, or ``affine([w1, w2], [x1, x2], b)``: one n-ary node."""
-        shape = ("two lists of equal length, as in dot([w1, w2], [x1, x2])" if name == "dot"
-                 else "two lists of equal length and a bias, as in affine([w1, w2], [x1, x2], b)")
+    def bilinear(self, node: ast.Call, row: ops.Op) -> _Term:
+        """``dot([w1, w2], [x1, x2])``, or ``affine([w1, w2], [x1, x2], b)`` for a row with a
+        bias: one node of the bilinear ``row``, its operands laid out as ws + xs (+ b)."""
+        name = row.formula_name
+        example = f"{name}([w1, w2], [x1, x2]{', b' if row.bias else ''})"
+        shape = ("two lists of equal length" + (" and a bias" if row.bias else "")
+                 + f", as in {example}")
         lists = [arg for arg in node.args[:2] if isinstance(arg, ast.List)]
-        if len(lists) != 2 or len(node.args) != (2 if name == "dot" else 3):
+        if len(lists) != 2 or len(node.args) != 2 + row.bias:
             raise self.fail(node, f"{name} takes {shape}; got {len(node.args)} argument(s)")
         ws, xs = (tuple(self.term(entry) for entry in arg.elts) for arg in lists)
         if len(ws) != len(xs) or not ws:
             raise self.fail(node, f"{name} takes two non-empty lists of equal length, "
                                   f"got {len(ws)} and {len(xs)} entries")
-        if name == "dot":
-            return self.apply(ops.DOT, ws + xs, node)
-        return self.apply(ops.AFFINE, (*ws, *xs, self.term(node.args[2])), node)
+        bias = (self.term(node.args[2]),) if row.bias else ()
+        return self.apply(row, (*ws, *xs, *bias), node)
 
     def apply(self, fn: Callable[..., Any], args: tuple[_Term, ...], node: ast.AST) -> _Term:
         """The term ``fn(*args)``, folded to a number at once when every arg is a number."""

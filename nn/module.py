@@ -25,8 +25,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd_scalar import Value, scope
-from autograd_scalar.files import write_atomically
+from autograd_scalar import Value, scope, write_atomically
 
 FORMAT = "autograd-scalar/module"
 """The ``format`` field of a saved module file."""

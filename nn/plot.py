@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar.files import write_atomically
+from autograd_scalar import write_atomically
 
 from .callbacks import History
 from .metrics import classes_from_outputs
+from .train import check_inputs, predict
 
 INSTALL_HINT = 'pip install "autograd-scalar[plots]"'
 
@@ -90,8 +91,6 @@ def decision_grid(model: Any, X: np.ndarray, resolution: int, margin: float,
                   threshold: float, compiled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The class the model predicts at each point of a resolution x resolution grid
     covering X plus ``margin``: returns (xs, ys, classes[row=y, column=x])."""
-    from .train import predict
-
     low = X.min(axis=0) - margin
     high = X.max(axis=0) + margin
     xs = np.linspace(low[0], high[0], resolution)
@@ -111,8 +110,6 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     thresholded at ``threshold`` (0 suits logits and hinge scores), several take the
     argmax. Region and point colours are ``PALETTE[class]``.
     """
-    from .train import check_inputs
-
     X = check_inputs(X, "X")
     if X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D inputs, got X with {X.shape[1]} "

@@ -13,7 +13,8 @@ Every argument is checked before the first update, so a bad call changes nothing
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from autograd_scalar import Value, no_grad
 
 from . import losses as losses_module
 from .callbacks import History
+from .compiled import CompiledLoss, compiled_predict
 from .losses import Loss
 from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
 from .schedules import Schedule
@@ -42,6 +44,57 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
     shows progress when ``progress`` is True and stderr is a terminal.
     """
+    run = _checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                       batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
+                       seed=seed, compiled=compiled, schedule=schedule, clip=clip)
+    history = _begin(run)
+    step = _compiled_step(model, run.loss) if compiled else _eager_step(model, run.loss)
+    rng = np.random.default_rng(seed)
+    bar = _progress_bar(run.epochs, progress)
+    try:
+        for epoch in range(run.epochs):
+            _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
+            _evaluate(run, history)
+            if run.schedule is not None:
+                run.schedule.step()
+            _show_progress(bar, history)
+            if _callbacks_stop(run.callbacks, epoch, history):
+                history.stopped_early = epoch + 1 < run.epochs
+                break
+    finally:
+        bar.close()
+    _end(run, history)
+    return history
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A training run as ``fit`` checked it: the arrays, the settings, what it measures."""
+
+    model: Any
+    params: list[Value]
+    X: np.ndarray
+    encoded: np.ndarray
+    loss: Loss
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    validation: tuple[np.ndarray, np.ndarray] | None
+    callbacks: list[Any]
+    compiled: bool
+    schedule: Schedule | None
+    clip: float | None
+    classify: bool
+
+
+def _checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
+                 epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
+                 progress: bool, callbacks: Iterable[Any], seed: int | None, compiled: bool,
+                 schedule: Schedule | None, clip: float | None) -> _Run:
+    """Every argument of ``fit`` checked (before anything changes) and put in a :class:`_Run`.
+
+    The inputs become a float array, the targets the loss's encoding of them.
+    """
     params = _model_parameters(model)
     X = check_inputs(X, "X")
     loss = losses_module.get(loss)
@@ -50,77 +103,93 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     _check_optimizer(optimizer, params)
     epochs = _positive_int("epochs", epochs)
     size = len(X) if batch_size is None else min(_positive_int("batch_size", batch_size), len(X))
-    validation = None
-    if val is not None:
-        if not (isinstance(val, (tuple, list)) and len(val) == 2):
-            raise ValueError("val must be a pair (X_val, y_val), got "
-                             f"{type(val).__name__}")
-        X_val = check_inputs(val[0], "X_val")
-        if X_val.shape[1] != X.shape[1]:
-            raise ValueError(f"X_val has {X_val.shape[1]} columns but X has {X.shape[1]}")
-        validation = (X_val, _encode(loss, val[1], len(X_val), width, "y_val"))
+    validation = None if val is None else _checked_validation(val, X, loss, width)
     callbacks = _callbacks(callbacks)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-    if not isinstance(compiled, bool) or not isinstance(progress, bool):
-        raise TypeError(f"compiled and progress must be True or False, got "
-                        f"compiled={compiled!r}, progress={progress!r}")
-    if schedule is not None and (not isinstance(schedule, Schedule)
-                                 or schedule.optimizer is not optimizer):
-        raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
+    _check_settings(seed, compiled, progress, schedule, optimizer)
     if clip is not None:
         clip = _positive_number("clip", clip)
+    return _Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
+                callbacks, compiled, schedule, clip,
+                classify=loss.target_classes(encoded) is not None)
 
-    classify = loss.target_classes(encoded) is not None
-    metrics = ["loss", "accuracy"] if classify else ["loss"]
-    if validation is not None:
-        metrics += ["val_loss", "val_accuracy"] if classify else ["val_loss"]
+
+def _begin(run: _Run) -> History:
+    """The run's empty History, naming what it will record, after ``on_train_begin``.
+
+    Accuracy is recorded for a classification loss, val_* with a validation set.
+    """
+    metrics = ["loss", "accuracy"] if run.classify else ["loss"]
+    if run.validation is not None:
+        metrics += ["val_loss", "val_accuracy"] if run.classify else ["val_loss"]
     history = History(metrics=tuple(metrics))
-    for callback in callbacks:
+    for callback in run.callbacks:
         if hasattr(callback, "on_train_begin"):
-            callback.on_train_begin(model, history)
-
-    step = _compiled_step(model, loss) if compiled else _eager_step(model, loss)
-    rng = np.random.default_rng(seed)
-    bar = _progress_bar(epochs, progress)
-    try:
-        for epoch in range(epochs):
-            order = rng.permutation(len(X)) if size < len(X) else np.arange(len(X))
-            total_loss, outputs = 0.0, []
-            history.lr.append(optimizer.lr)
-            for start in range(0, len(X), size):
-                batch = order[start:start + size]
-                for p in params:
-                    p.grad = 0.0
-                value, raw = step(X[batch], encoded[batch], classify)
-                try:
-                    if clip is not None:
-                        clip_grad_norm(list(zip(optimizer.names, optimizer.params)), clip)
-                    optimizer.step()
-                except NonFiniteGradientError as error:
-                    raise _renamed(error, model, epoch) from None
-                total_loss += value * len(batch)
-                outputs.append((batch, raw))
-            history.loss.append(total_loss / len(X))
-            if classify:
-                history.accuracy.append(_batch_accuracy(loss, outputs, encoded))
-            if validation is not None:
-                _validate(model, loss, validation, history, compiled, classify)
-            if schedule is not None:
-                schedule.step()
-            bar.set_postfix({name: f"{getattr(history, name)[-1]:.4g}" for name in metrics},
-                            refresh=False)
-            bar.update(1)
-            stop = [bool(callback.on_epoch_end(epoch, history)) for callback in callbacks]
-            if any(stop):
-                history.stopped_early = epoch + 1 < epochs
-                break
-    finally:
-        bar.close()
-    for callback in callbacks:
-        if hasattr(callback, "on_train_end"):
-            callback.on_train_end(model, history)
+            callback.on_train_begin(run.model, history)
     return history
+
+
+def _batches(rng: np.random.Generator, n: int, size: int) -> Iterator[np.ndarray]:
+    """One epoch's mini-batches of example indices: shuffled, or in order for a full batch."""
+    order = rng.permutation(n) if size < n else np.arange(n)
+    for start in range(0, n, size):
+        yield order[start:start + size]
+
+
+def _train_epoch(run: _Run, step: Step, batches: Iterable[np.ndarray], epoch: int,
+                 history: History) -> None:
+    """One update per batch; records the learning rate, and the epoch's loss (and accuracy)
+    as the mean over its batches, each measured just before its update."""
+    total_loss, outputs = 0.0, []
+    history.lr.append(run.optimizer.lr)
+    for batch in batches:
+        value, raw = _train_batch(run, step, batch, epoch)
+        total_loss += value * len(batch)
+        outputs.append((batch, raw))
+    history.loss.append(total_loss / len(run.X))
+    if run.classify:
+        history.accuracy.append(_batch_accuracy(run.loss, outputs, run.encoded))
+
+
+def _train_batch(run: _Run, step: Step, batch: np.ndarray, epoch: int
+                 ) -> tuple[float, np.ndarray | None]:
+    """Zero the gradients, backpropagate the batch's mean loss, clip, take one optimizer
+    step; returns the batch's loss and (for accuracy) its raw outputs."""
+    for p in run.params:
+        p.grad = 0.0
+    value, raw = step(run.X[batch], run.encoded[batch], run.classify)
+    try:
+        if run.clip is not None:
+            clip_grad_norm(list(zip(run.optimizer.names, run.optimizer.params)), run.clip)
+        run.optimizer.step()
+    except NonFiniteGradientError as error:
+        raise _renamed(error, run.model, epoch) from None
+    return value, raw
+
+
+def _evaluate(run: _Run, history: History) -> None:
+    """Validation loss (and accuracy) after the epoch, when ``fit`` was given ``val``."""
+    if run.validation is not None:
+        _validate(run.model, run.loss, run.validation, history, run.compiled, run.classify)
+
+
+def _show_progress(bar: Any, history: History) -> None:
+    """Advance the progress bar by one epoch, showing the epoch's metrics."""
+    bar.set_postfix({name: f"{getattr(history, name)[-1]:.4g}" for name in history.metrics},
+                    refresh=False)
+    bar.update(1)
+
+
+def _callbacks_stop(callbacks: list[Any], epoch: int, history: History) -> bool:
+    """Every callback's ``on_epoch_end``; True if any of them asks to stop."""
+    stop = [bool(callback.on_epoch_end(epoch, history)) for callback in callbacks]
+    return any(stop)
+
+
+def _end(run: _Run, history: History) -> None:
+    """``on_train_end`` of each callback that has one, after the last epoch."""
+    for callback in run.callbacks:
+        if hasattr(callback, "on_train_end"):
+            callback.on_train_end(run.model, history)
 
 
 def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
@@ -130,8 +199,6 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     """
     X = check_inputs(X, "X")
     if compiled:
-        from .compiled import compiled_predict
-
         return compiled_predict(model, X)
     with no_grad():
         rows = [_output_data(model(x)) for x in X.tolist()]
@@ -143,7 +210,11 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
 # One training step, eager or compiled: (batch loss, raw outputs or None)
 # ---------------------------------------------------------------------------
 
-def _eager_step(model: Any, loss: Loss) -> Any:
+Step = Callable[[np.ndarray, np.ndarray, bool], "tuple[float, np.ndarray | None]"]
+"""A training step: (inputs, encoded targets, want outputs) -> (batch loss, raw outputs)."""
+
+
+def _eager_step(model: Any, loss: Loss) -> Step:
     def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
              ) -> tuple[float, np.ndarray | None]:
         outputs = [model(x) for x in X.tolist()]
@@ -155,9 +226,7 @@ def _eager_step(model: Any, loss: Loss) -> Any:
     return step
 
 
-def _compiled_step(model: Any, loss: Loss) -> Any:
-    from .compiled import CompiledLoss, compiled_predict
-
+def _compiled_step(model: Any, loss: Loss) -> Step:
     compiled = CompiledLoss(model, loss)
 
     def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
@@ -250,6 +319,32 @@ def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
         raise ValueError(f"{name} must have one target per example ({n}), got "
                          f"{'a scalar' if targets.ndim == 0 else len(targets)}")
     return loss.encode(targets, width=width)
+
+
+def _checked_validation(val: Any, X: np.ndarray, loss: Loss, width: int
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """``val=(X_val, y_val)`` as inputs with as many columns as X and encoded targets."""
+    if not (isinstance(val, (tuple, list)) and len(val) == 2):
+        raise ValueError("val must be a pair (X_val, y_val), got "
+                         f"{type(val).__name__}")
+    X_val = check_inputs(val[0], "X_val")
+    if X_val.shape[1] != X.shape[1]:
+        raise ValueError(f"X_val has {X_val.shape[1]} columns but X has {X.shape[1]}")
+    return X_val, _encode(loss, val[1], len(X_val), width, "y_val")
+
+
+def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
+                    optimizer: Optimizer) -> None:
+    """``seed`` None or an int >= 0, ``compiled`` and ``progress`` bools, and ``schedule``
+    None or a schedule of this optimizer."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+    if not isinstance(compiled, bool) or not isinstance(progress, bool):
+        raise TypeError(f"compiled and progress must be True or False, got "
+                        f"compiled={compiled!r}, progress={progress!r}")
+    if schedule is not None and (not isinstance(schedule, Schedule)
+                                 or schedule.optimizer is not optimizer):
+        raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
 
 
 def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from autograd_scalar import draw_graph, gradcheck_report, render
+
 from ..formula import parse_formula, parse_point
 from .common import EXIT_FAILED, EXIT_OK, UsageError
 
@@ -25,8 +27,6 @@ def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) ->
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    from autograd_scalar import draw_graph, render
-
     text, out, leaves = _formula_at(args)
     out.backward()
     drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,
@@ -40,8 +40,6 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:
-    from autograd_scalar import gradcheck_report
-
     formula = parse_formula(args.formula)
     _, leaves = formula.build(parse_point(args.at))
     if not leaves:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from autograd_scalar import __version__
+
 from ..init import SCHEMES
 from . import arguments
 from .common import (
@@ -35,8 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
                f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n\n"
                "exit status: 0 success, 1 gradient mismatch or failure, 2 bad command line",
     )
-    from autograd_scalar import __version__
-
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
                                      parser_class=Parser)

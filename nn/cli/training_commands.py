@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import optim
+import numpy as np
+
+from autograd_scalar import Value, draw_graph, render
+
+from .. import data as datasets
+from .. import losses, optim
+from .. import train as training  # fit is looked up when called, so it can be replaced
+from ..data import moons, split, standardize
+from ..layers import MLP
+from ..metrics import accuracy
+from ..plot import plot_decision_boundary, plot_history, require_matplotlib
+from ..schedules import LinearLR
 from .common import EXIT_OK, OPTIMIZERS, SYNTHETIC, CommandFailed, UsageError
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from autograd_scalar import draw_graph, render
-
-    from ..data import moons
-    from ..layers import MLP
-    from ..plot import plot_decision_boundary, plot_history, require_matplotlib
-    from ..schedules import LinearLR
-
     require_matplotlib()
     out = _folder(args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
@@ -45,8 +50,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..layers import MLP
-
     if args.save is not None and not Path(args.save).parent.is_dir():
         raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
                          "does not exist")
@@ -60,8 +63,6 @@ def run_train(args: argparse.Namespace) -> int:
                          "use --loss cross_entropy")
     plots = None
     if args.plots is not None:
-        from ..plot import require_matplotlib
-
         require_matplotlib()
         plots = _folder(args.plots)
     X, y, val = _hold_out(X, y, args)
@@ -90,16 +91,13 @@ def run_train(args: argparse.Namespace) -> int:
 def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
              val: tuple[Any, Any] | None, args: argparse.Namespace) -> str:
     """The last epoch's loss, and the trained model's accuracy for a classification loss."""
-    from ..losses import get
-    from ..metrics import accuracy
-    from ..train import predict
-
-    loss = get(loss_name)
+    loss = losses.get(loss_name)
     parts = [f"loss {history.loss[-1]:.4f}"]
     for name, data in (("training", train), ("validation", val)):
         if data is None:
             continue
-        predicted = loss.predicted_classes(predict(model, data[0], compiled=args.compiled))
+        raw = training.predict(model, data[0], compiled=args.compiled)
+        predicted = loss.predicted_classes(raw)
         if predicted is not None:
             parts.append(f"{name} accuracy {100 * accuracy(data[1], predicted):.1f}%")
     return ", ".join(parts)
@@ -108,8 +106,6 @@ def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
 def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
                        args: argparse.Namespace) -> list[Path]:
     """Write the loss curves, and the decision boundary of 2-D data, into ``folder``."""
-    from ..plot import plot_decision_boundary, plot_history
-
     curves = folder / "loss.png"
     plot_history(history, path=str(curves), title=f"training on {args.data}")
     if X.shape[1] != 2:
@@ -122,8 +118,6 @@ def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
 
 def _hold_out(X: Any, y: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
     """The training set and the validation pair (or None), standardised if asked."""
-    from ..data import split, standardize
-
     val = None
     if args.val > 0:
         (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
@@ -142,8 +136,6 @@ def _active_neuron(model: Any, X: Any) -> Any:
     Its inputs are leaves labelled x[0], x[1], ..., so that the drawing shows the
     whole of one neuron: inputs and weights into ``dot``, the bias, the activation.
     """
-    from autograd_scalar import Value
-
     first = None
     for row in X:
         for neuron in model.layers[0].neurons:
@@ -156,16 +148,12 @@ def _active_neuron(model: Any, X: Any) -> Any:
 
 def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
     """The data set ``--data`` with the size, noise and classes asked for."""
-    import numpy as np
-
-    from .. import data
-
     if args.classes is not None and args.data not in ("spirals", "blobs"):
         raise UsageError(f"--classes is for spirals and blobs, not {args.data}")
     if args.data not in SYNTHETIC:
         if args.noise is not None:
             raise UsageError(f"--noise is for the synthetic data sets, not {args.data}")
-        X, y = _read(args, getattr(data, args.data))
+        X, y = _read(args, getattr(datasets, args.data))
         if args.samples is not None and args.samples < len(X):
             keep = np.random.default_rng(args.seed).permutation(len(X))[:args.samples]
             X, y = X[keep], y[keep]
@@ -175,7 +163,7 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
         options["std" if args.data == "blobs" else "noise"] = args.noise
     if args.classes is not None:
         options["centers" if args.data == "blobs" else "classes"] = args.classes
-    return _read(args, getattr(data, args.data), **options)
+    return _read(args, getattr(datasets, args.data), **options)
 
 
 def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) -> Any:
@@ -190,12 +178,8 @@ def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) ->
 
 def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
                **settings: Any) -> tuple[Any, float]:
-    import time
-
-    from ..train import fit
-
     start = time.perf_counter()
-    history = fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
+    history = training.fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
                   seed=args.seed, **settings)
     return history, time.perf_counter() - start
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 import nn
-from autograd_scalar import GraphDrawing
+from autograd_scalar import GraphDrawing, Value, affine, dot, ops
+from nn.draw import weighted_pairs
 from tests.autograd_scalar.graph_dot import edges, nodes
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
@@ -126,3 +128,21 @@ def test_bad_arguments_are_clear_errors() -> None:
 
     with pytest.raises(TypeError, match=r"expected a \.nin \(int\) or \.inputs"):
         nn.draw_network(Headless())
+
+
+def test_weighted_pairs_read_the_layout_from_the_row() -> None:
+    w1, w2, x1, x2, b = (Value(float(i), label) for i, label in enumerate("abcde", 1))
+    assert list(weighted_pairs(dot([w1, w2], [x1, x2]))) == [(w1, x1), (w2, x2)]
+    assert list(weighted_pairs(affine([w1, w2], [x1, x2], b))) == [(w1, x1), (w2, x2)]
+    assert list(weighted_pairs(w1 * x1)) == [(w1, x1), (x1, w1)]
+    assert list(weighted_pairs(w1 + x1)) == []
+    assert list(weighted_pairs(w1)) == []
+
+
+def test_weighted_pairs_follow_the_row_not_its_name() -> None:
+    w1, w2, x1, x2 = (Value(float(i)) for i in range(1, 5))
+    renamed = dataclasses.replace(ops.DOT, name="pairs", symbol="", formula_name="")
+    assert list(weighted_pairs(renamed(w1, w2, x1, x2))) == [(w1, x1), (w2, x2)]
+    not_bilinear = dataclasses.replace(ops.DOT, bilinear=False)
+    assert not_bilinear(w1, w2, x1, x2).op == "dot"
+    assert list(weighted_pairs(not_bilinear(w1, w2, x1, x2))) == []

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograd_scalar import Value
+from autograd_scalar import Value, ops
 from nn.formula import FUNCTIONS, MAX_DEPTH, MAX_LENGTH, FormulaError, parse_formula, parse_point
 from tests import finite_differences as fd
 
@@ -79,6 +79,34 @@ def test_the_graph_uses_the_op_table_rows_python_would():
     assert out.op == "logsumexp" and len(out.children) == 3
 
 
+def _gelu(t: float) -> float:
+    return 0.5 * t * (1.0 + math.erf(t / math.sqrt(2.0)))
+
+
+@pytest.mark.parametrize(("text", "reference", "row"), [
+    ("erf(x)", math.erf, ops.ERF), ("gelu(x)", _gelu, ops.GELU),
+    ("erf(2 * x) - gelu(-x)", lambda t: math.erf(2 * t) - _gelu(-t), ops.SUB),
+], ids=["erf", "gelu", "erf-gelu"])
+@given(x=st.floats(-3.0, 3.0))
+def test_erf_and_gelu_come_from_the_table_and_match_math(text, reference, row, x):
+    out, leaves = parse_formula(text).build({"x": x})
+    assert out.row is row
+    assert math.isclose(out.data, reference(x), rel_tol=1e-12, abs_tol=1e-12)
+    out.backward()
+    assert fd.close(leaves["x"].grad, fd.gradient(reference, [x])[0])
+
+
+def test_every_named_row_of_the_table_is_a_formula_function():
+    named = {row.formula_name: row for row in ops.TABLE if row.formula_name}
+    assert set(FUNCTIONS) == {*named, "leaky_relu"}
+    assert {"erf", "gelu", "sum", "logsumexp", "dot", "affine"} <= set(named)
+    for name, row in named.items():
+        if row.arity == 1:
+            out, leaves = parse_formula(f"{name}(x)").build({"x": 0.7})
+            assert out.row is row and out.children == (leaves["x"],)
+            assert out.data == row(0.7)
+
+
 def test_constant_parts_are_folded_into_one_leaf():
     out, _ = parse_formula("x * (2 ** 3 - exp(0))").build({"x": 2.0})
     assert out.op == "*"
@@ -116,6 +144,8 @@ def test_a_formula_without_variables_is_a_constant_value():
     ("open('/etc/passwd')", "unknown function open"),
     ("eval('1')", "unknown function eval"),
     ("exp(x, y)", "exp takes 1 argument, got 2"),
+    ("gelu()", "gelu takes 1 argument, got 0"),
+    ("logsumexp()", "logsumexp needs at least one argument"),
     ("exp", "exp is a function"),
     ("leaky_relu(x, slope=0.2)", "positional arguments only"),
     ("leaky_relu(x, y)", "slope of leaky_relu must be a number"),

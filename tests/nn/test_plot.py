@@ -12,7 +12,8 @@ from matplotlib.colors import to_rgb
 
 import nn
 from nn import plot
-from nn.callbacks import History, LivePlot
+from nn.callbacks import History
+from nn.liveplot import LivePlot
 
 
 def linear_neuron(w0, w1, b=0.0):
@@ -191,7 +192,7 @@ def test_live_plot_writes_the_file_and_updates_one_notebook_output(monkeypatch, 
         shown.append(("display", image))
         return Handle()
 
-    monkeypatch.setattr("nn.callbacks.notebook_display", lambda: display)
+    monkeypatch.setattr("nn.liveplot.notebook_display", lambda: display)
     live = LivePlot(every=2, path=str(tmp_path / "live.png"))
     history = History(metrics=("loss",))
     for epoch in range(5):

@@ -1,0 +1,66 @@
+"""LivePlot: the callback that redraws the learning curves while ``fit`` trains.
+
+It uses the pictures of :mod:`nn.plot` and the callback protocol of
+:mod:`nn.callbacks`; neither of them, nor ``fit``, depends on it.
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+from .callbacks import Callback, History
+from .plot import plot_history, require_matplotlib
+
+
+class LivePlot(Callback):
+    """Redraw the loss and accuracy curves after every ``every`` epochs.
+
+    In a notebook the figure is replaced in place (one output cell, updated);
+    with ``path`` it is also written to that file each time. Needs matplotlib.
+    """
+
+    def __init__(self, every: int = 1, path: str | None = None) -> None:
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"LivePlot: every must be a positive int, got {every!r}")
+        require_matplotlib()
+        self.every = every
+        self.path = path
+        self.handle: Any = None
+        self.redraws = 0
+
+    def on_epoch_end(self, epoch: int, history: History) -> bool:
+        if (epoch + 1) % self.every == 0:
+            self.redraw(history)
+        return False
+
+    def on_train_end(self, model: Any, history: History) -> None:
+        if history.epochs % self.every != 0:
+            self.redraw(history)
+
+    def redraw(self, history: History) -> None:
+        """Draw the curves now: update the notebook output and write ``path``."""
+        figure = plot_history(history, path=self.path)
+        display = notebook_display()
+        if display is not None:
+            from IPython.display import Image
+
+            png = BytesIO()
+            figure.savefig(png, format="png")
+            image = Image(data=png.getvalue(), format="png")
+            if self.handle is None:
+                self.handle = display(image, display_id=True)
+            else:
+                self.handle.update(image)
+        self.redraws += 1
+
+
+def notebook_display() -> Any:
+    """IPython's ``display`` when running in a Jupyter kernel, else None."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return None
+    shell = get_ipython()
+    return display if shell is not None and hasattr(shell, "kernel") else None
