@@ -120,6 +120,14 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
+    def replace(self, **changes: Any) -> Op:
+        """A new row with the same fields as this one but for ``changes`` (by name)."""
+        unknown = set(changes) - set(FIELDS)
+        if unknown:
+            raise TypeError(f"Op.replace: no field {', '.join(sorted(unknown))}; "
+                            f"the fields are {', '.join(FIELDS)}")
+        return Op(**{name: changes.get(name, getattr(self, name)) for name in FIELDS})
+
     @property
     def shown(self) -> str:
         """How drawings show the op: its symbol, else its name."""
@@ -135,6 +143,11 @@ class Op:
     def distance_to_kink(self, x: float) -> float:
         """How far the input ``x`` is from the row's nearest kink (inf if it has none)."""
         return min((abs(x - k) for k in self.kinks), default=math.inf)
+
+
+FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
+          "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
+"""The fields of a row, in the order :class:`Op` takes them."""
 
 
 def _real(row: Op, x: Any) -> float:

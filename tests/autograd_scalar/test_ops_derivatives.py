@@ -129,3 +129,11 @@ def test_step_and_sign_are_flat_away_from_zero(row: ops.Op, x: float) -> None:
     assert node.local_grads == (0.0,)
     assert partial(forward(row), [x], 0) == 0.0
     assert node.data == (1.0 if x > 0 else (0.0 if row is ops.STEP else -1.0))
+
+
+def test_replace_copies_a_row_with_changed_fields_and_refuses_unknown_ones() -> None:
+    variant = ops.TANH.replace(name="my_tanh", kinks=(0.5,))
+    assert (variant.name, variant.kinks, variant.formula) == ("my_tanh", (0.5,), ops.TANH.formula)
+    assert variant(Value(0.3)).data == math.tanh(0.3) and ops.TANH.name == "tanh"
+    with pytest.raises(TypeError, match="no field colour"):
+        ops.TANH.replace(colour="red")

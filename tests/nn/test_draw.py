@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -141,8 +140,8 @@ def test_weighted_pairs_read_the_layout_from_the_row() -> None:
 
 def test_weighted_pairs_follow_the_row_not_its_name() -> None:
     w1, w2, x1, x2 = (Value(float(i)) for i in range(1, 5))
-    renamed = dataclasses.replace(ops.DOT, name="pairs", symbol="", formula_name="")
+    renamed = ops.DOT.replace(name="pairs", symbol="", formula_name="")
     assert list(weighted_pairs(renamed(w1, w2, x1, x2))) == [(w1, x1), (w2, x2)]
-    not_bilinear = dataclasses.replace(ops.DOT, bilinear=False)
+    not_bilinear = ops.DOT.replace(bilinear=False)
     assert not_bilinear(w1, w2, x1, x2).op == "dot"
     assert list(weighted_pairs(not_bilinear(w1, w2, x1, x2))) == []
