@@ -20,7 +20,7 @@ import numpy as np
 
 import autograd_scalar as ag
 
-from . import demo_step, memory, mnist, scale
+from . import demo_step, memory, microgpt, mnist, scale
 from .timing import alternating
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -38,8 +38,20 @@ def machine() -> str:
         pass
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return (f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, NumPy {np.__version__}; "
+            f"Python {platform.python_version()}, NumPy {np.__version__} ({blas()}); "
             f"load average at start {load}")
+
+
+def blas() -> str:
+    """NumPy's BLAS library and the environment variables that change its threads or kernel."""
+    try:
+        info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        name = f"BLAS {info.get('name', '?')} {info.get('version', '')}".strip()
+    except Exception:  # older NumPy: no dict form of its build configuration
+        name = "BLAS unknown"
+    settings = [f"{key}={value}" for key, value in sorted(os.environ.items())
+                if key.startswith(("OPENBLAS_", "OMP_", "MKL_"))]
+    return ", ".join([name, *settings]) if settings else f"{name}, no BLAS variables set"
 
 
 def demo_rows(rounds: int) -> tuple[list[tuple[str, float]], dict[str, float]]:
@@ -92,6 +104,17 @@ def table(args: argparse.Namespace) -> str:
         seconds, accuracy = mnist.train()
         lines.append(f"| MNIST-5k, 784-16-16-10, 10 epochs of batch 64, compiled fit "
                      f"| < 20 s | {seconds:.1f} s (training accuracy {accuracy:.1%}) |")
+    lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
+              f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
+              "verbatim with its own 30-line Value, then with ours dropped in; same weights, "
+              "same names, alternating blocks of steps.", "",
+              "| cyclic collector | microgpt's Value | ours | microgpt / ours (target >= 1.5x) "
+              "| largest loss difference |", "| --- | ---: | ---: | ---: | ---: |"]
+    rounds, steps = (3, 4) if args.quick else (7, 8)
+    for collector in (True, False):
+        reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
+        lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
+                     f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     lines += ["", "### backward() at scale (chain of (x * w + x).tanh())", "",
               "| op nodes | backward time | time per node | peak memory during backward |",

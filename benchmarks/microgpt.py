@@ -194,3 +194,41 @@ def rmsnorm(x: list[Any]) -> list[Any]:
     ms = sum(xi * xi for xi in x) / len(x)
     scale = (ms + 1e-5) ** -0.5
     return [xi * scale for xi in x]
+
+
+def names() -> list[str]:
+    """makemore's names, as shipped inside the package."""
+    from nn.data import names as shipped
+
+    return shipped()
+
+
+def compare(value: Callable[[float], Any], rounds: int, steps: int,
+            collector: bool) -> tuple[float, float, float]:
+    """Median seconds per step of microgpt's own Value and of ``value``, and the
+    largest loss difference between them, over ``rounds`` alternating blocks.
+
+    The two trainers start from the same weights and see the same names, so their
+    losses must agree step for step. ``collector`` keeps Python's cyclic garbage
+    collector on (as in any training script) or turns it off during the blocks.
+    """
+    import gc
+    import statistics
+    import time
+
+    docs = names()
+    reference, ours = Trainer(MicrogptValue, docs), Trainer(value, docs)
+    times: dict[str, list[float]] = {"reference": [], "ours": []}
+    worst = 0.0
+    for _ in range(rounds):
+        losses = {}
+        for name, trainer in (("reference", reference), ("ours", ours)):
+            gc.collect()
+            if not collector:
+                gc.disable()
+            start = time.perf_counter()
+            losses[name] = [trainer.step() for _ in range(steps)]
+            times[name].append((time.perf_counter() - start) / steps)
+            gc.enable()
+        worst = max([worst] + [abs(a - b) for a, b in zip(losses["reference"], losses["ours"])])
+    return statistics.median(times["reference"]), statistics.median(times["ours"]), worst
