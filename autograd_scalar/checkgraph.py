@@ -15,7 +15,7 @@ before it is reported (:func:`_finer_steps`): a wrong rule disagrees at every st
 
 Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
 sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
-:mod:`autograd_scalar.kinks`) and disagrees is listed under ``kinks``, not as a
+its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
 failure. A node that cannot be checked (its derivative is infinite, it sits at the
 edge of its domain, or its inputs changed since the forward pass) is listed under
 ``skipped`` with why.
@@ -33,7 +33,6 @@ from typing import Any
 import numpy as np
 
 from .backward import topological_order
-from .kinks import distance_to_kink
 from .ops import Op, evaluate
 from .value import Value
 
@@ -208,7 +207,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
         checked += 1
         if result is None:
             continue
-        at_kink = all(distance_to_kink(row, result.inputs[j]) <= _step(result.inputs[j], eps)
+        at_kink = all(row.distance_to_kink(result.inputs[j]) <= _step(result.inputs[j], eps)
                       for j in result.wrong)
         (kinks if at_kink else failures).append(result)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,

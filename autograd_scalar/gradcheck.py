@@ -31,7 +31,6 @@ from typing import Any
 from .backward import grad, topological_order
 from .checkgraph import check_graph, check_tolerances, format_table
 from .functional import as_point, call, check_callable, leaves
-from .kinks import kinks_of
 from .ops import Op, evaluate, local_derivatives
 from .value import Value, apply
 
@@ -332,7 +331,7 @@ def _kink_near(out: Value, xs: Sequence[Value], i: int, eps: float) -> str:
     down = _replay(order, target, target.data - eps)
     found = []
     for index, node in enumerate(order):
-        points = kinks_of(node.row)
+        points = node.row.kinks if node.row is not None else ()
         if not points or node not in depends:
             continue
         for child in node.children:
