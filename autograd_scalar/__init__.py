@@ -5,6 +5,7 @@ Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 runs the chain rule over the graph in reverse topological order.
 """
 
+from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
@@ -22,7 +23,6 @@ from .mode import (
     no_grad,
     scope,
 )
-from . import ops
 from .ops import Op
 from .render import GraphvizNotFound, render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
