@@ -20,7 +20,7 @@ import graphviz
 
 from .files import write_atomically
 from .graph import draw_graph
-from .layout import image_bytes, svg_of
+from .layout import image_bytes
 from .value import Value
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
@@ -38,11 +38,6 @@ def dot_source(drawing: Any, **options: Any) -> str:
         return draw_graph(drawing, **options).source
     raise TypeError(f"render expects a Value or a graphviz Digraph, "
                     f"got {type(drawing).__name__}")
-
-
-def svg_text(drawing: Any) -> str:
-    """The drawing as SVG text, with or without the dot program."""
-    return svg_of(dot_source(drawing))
 
 
 def target_format(path: Path) -> str:
