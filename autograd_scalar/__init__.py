@@ -20,6 +20,7 @@ from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, linear, logsumexp, sum
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
+from .layout import GraphvizNotFound
 from .mode import (
     AnomalyError,
     current_scope,
@@ -30,7 +31,7 @@ from .mode import (
     scope,
 )
 from .ops import Op
-from .render import GraphvizNotFound, render
+from .render import render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
 from .value import Value
 

@@ -30,13 +30,8 @@ from .backward import gradients, topological_order
 from .files import write_atomically
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .graph_summary import explore
-from .render import (
-    INSTALL_HINT,
-    GraphvizNotFound,
-    check_target,
-    has_dot,
-    image_bytes,
-)
+from .layout import INSTALL_HINT, GraphvizNotFound, has_dot, image_bytes
+from .render import check_target
 from .value import Value
 
 CURRENT = {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "3", "color": "#b07800"}

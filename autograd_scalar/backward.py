@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .mode import MODE, AnomalyError
-from .value import Value, as_float, describe
+from .value import BACKWARD, Value, as_float, describe
 
 
 def users_first(root: Value) -> list[Value]:
@@ -209,3 +209,6 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         return [zero if target._pending is None else target._pending for target in targets]
     finally:
         release(order)
+
+
+BACKWARD.append(backward)

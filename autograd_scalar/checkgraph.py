@@ -11,11 +11,16 @@ Each node is checked on its own, so a wrong rule is reported at the nodes it mad
 and nowhere else, however deep the graph. A node passes when
 |analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
 difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
-before it is reported (:func:`_finer_steps`): a wrong rule disagrees at every step.
+before it is reported (:func:`~autograd_scalar.differences.finer_steps`): a wrong
+rule disagrees at every step. The differences are those of
+:mod:`autograd_scalar.differences`, the kernel gradcheck uses too; an n-ary node
+with many inputs is differenced for all of them at once
+(:mod:`autograd_scalar.nary_differences`), in time linear in its inputs when its
+row is bilinear (``dot``, ``affine``).
 
 Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
 sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
-:mod:`autograd_scalar.kinks`) and disagrees is listed under ``kinks``, not as a
+its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
 failure. A node that cannot be checked (its derivative is infinite, it sits at the
 edge of its domain, or its inputs changed since the forward pass) is listed under
 ``skipped`` with why.
@@ -26,23 +31,22 @@ from __future__ import annotations
 import html
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .backward import topological_order
-from .kinks import distance_to_kink
+from .differences import ROUNDING, confirmed, derivative, step
+from .nary_differences import vector_differences
 from .ops import Op, evaluate
 from .value import Value
 
-_ROUNDING = 4 * 2.0 ** -52
-"""Relative rounding error allowed in each forward value of a difference."""
 _KINK_ROWS = 5
 """Nodes at a kink shown in the printed table (all are in ``report.kinks``)."""
 _VECTOR_FROM = 32
-"""n-ary nodes with more inputs than this are differenced on NumPy rows, in chunks."""
+"""n-ary nodes with more inputs than this are differenced on NumPy arrays, all at once."""
 
 
 def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
@@ -208,7 +212,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
         checked += 1
         if result is None:
             continue
-        at_kink = all(distance_to_kink(row, result.inputs[j]) <= _step(result.inputs[j], eps)
+        at_kink = all(row.distance_to_kink(result.inputs[j]) <= step(result.inputs[j], eps)
                       for j in result.wrong)
         (kinks if at_kink else failures).append(result)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
@@ -232,32 +236,27 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     if len(analytic) != len(xs):
         return Skipped(node, row.name, index, "it stores no local derivatives (no_grad)")
     if row.arity is None and len(xs) > _VECTOR_FROM:
-        differences = _vector_differences(row, xs, eps)
+        differences = vector_differences(row, xs, eps)
     else:
-        differences = [_difference(row, xs, j, _step(xs[j], eps)) for j in range(len(xs))]
-    numeric = [d for d, _ in differences]
+        differences = [derivative(_moving(row, xs, j), xs[j], step(xs[j], eps))
+                       for j in range(len(xs))]
+    numeric = []
     wrong = []
     unchecked = ""
-    for j, (a, (n, noise)) in enumerate(zip(analytic, differences)):
+    for j, (a, first) in enumerate(zip(analytic, differences)):
         if not math.isfinite(a):
+            numeric.append(first[0])
             unchecked = f"its derivative for input {j} is {a} (a singular point)"
             continue
-        if math.isfinite(n) and abs(a - n) <= atol + rtol * abs(n) + noise:
+        n, _, ok = confirmed(_moving(row, xs, j), xs[j], eps, a, first, atol, rtol)
+        numeric.append(n)
+        if ok:
             continue
-        for h in _finer_steps(xs[j], eps):
-            n_finer, noise = _difference(row, xs, j, h)
-            if not math.isfinite(n_finer):
-                continue
-            if not math.isfinite(n) or abs(a - n_finer) <= atol + rtol * abs(n_finer) + noise:
-                n = numeric[j] = n_finer
-            if abs(a - n_finer) <= atol + rtol * abs(n_finer) + noise:
-                break
+        if math.isfinite(n):
+            wrong.append(j)
         else:
-            if math.isfinite(n):
-                wrong.append(j)
-            else:
-                unchecked = (f"its forward is not finite or not defined on both sides of "
-                             f"input {j} = {xs[j]:.6g} (the edge of its domain)")
+            unchecked = (f"its forward is not finite or not defined on both sides of "
+                         f"input {j} = {xs[j]:.6g} (the edge of its domain)")
     if wrong:
         return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(wrong), index)
     if unchecked:
@@ -265,79 +264,19 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     return None
 
 
-def _step(x: float, eps: float) -> float:
-    return eps * max(1.0, abs(x))
-
-
-def _finer_steps(x: float, eps: float) -> list[float]:
-    """Steps that confirm a disagreement: 100 times smaller (at most |x| / 1e3), then
-    eps itself (at least 64 units in the last place of x, so that x +- h differ).
-
-    A wrong rule disagrees at every step; a difference that straddles a pole or a
-    sharp bend (1 / y with |y| < h) recovers at the first, and one that spans
-    periods of ``sin`` at x = 1e8 (where h = eps |x|) recovers at the second.
-    """
-    first = _step(x, eps)
-    steps = [min(first / 100, abs(x) * 1e-3) or first / 100]
-    absolute = max(eps, 64 * math.ulp(x))
-    if absolute < steps[0]:
-        steps.append(absolute)
-    return steps
-
-
 def _same(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b) or abs(a - b) <= _ROUNDING * max(abs(a), abs(b))
+    return a == b or (a != a and b != b) or abs(a - b) <= ROUNDING * max(abs(a), abs(b))
 
 
-def _difference(row: Op, xs: tuple[float, ...], j: int, first: float) -> tuple[float, float]:
-    """d F / d x_j by central differences with step ``first``, and its rounding noise.
+def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:
+    """The row's forward as a function of its input j alone, the others held at xs.
 
-    Near the edge of the row's domain (``log`` at 1e-7) x_j - h may leave it; the
-    step then becomes |x_j| / 1e3 or / 1e5, which keeps both sides inside a domain
-    bounded at 0, with a truncation error of order (h / x_j)**2. NaN if no step fits.
+    Making it copies nothing; each call builds the operand tuple it evaluates (as
+    it must), so checking an n-ary node whose inputs all agree at the first step
+    costs no scalar evaluation at all.
     """
-    for h in (first, abs(xs[j]) * 1e-3, abs(xs[j]) * 1e-5):
-        if not 0 < h <= first:
-            continue
-        up = _at(row, xs, j, xs[j] + h)
-        down = _at(row, xs, j, xs[j] - h)
-        step = (xs[j] + h) - (xs[j] - h)
-        if up is not None and down is not None and step > 0:
-            return (up - down) / step, _ROUNDING * (abs(up) + abs(down)) / step
-    return math.nan, 0.0
 
-
-def _at(row: Op, xs: tuple[float, ...], j: int, x: float) -> float | None:
-    try:
+    def forward(x: float) -> float:
         return evaluate(row, (*xs[:j], x, *xs[j + 1:]))
-    except (ArithmeticError, ValueError):
-        return None
 
-
-def _vector_differences(row: Op, xs: Sequence[float],
-                        eps: float) -> list[tuple[float, float]]:
-    """Central differences of an n-ary row for all inputs at once, on NumPy rows.
-
-    Each chunk of inputs makes a matrix whose columns are the point moved up or
-    down along one coordinate; the row's vector forward takes its rows as inputs.
-    """
-    point = np.asarray(xs, dtype=np.float64)
-    n = len(point)
-    steps = eps * np.maximum(1.0, np.abs(point))
-    chunk = max(1, 4_000_000 // n)
-    result: list[tuple[float, float]] = []
-    for start in range(0, n, chunk):
-        js = np.arange(start, min(n, start + chunk))
-        moved = np.repeat(point[:, None], 2 * len(js), axis=1)
-        moved[js, 2 * np.arange(len(js))] += steps[js]
-        moved[js, 2 * np.arange(len(js)) + 1] -= steps[js]
-        with np.errstate(all="ignore"):
-            values = np.asarray(row.vector(*moved), dtype=np.float64)
-        up, down = values[0::2], values[1::2]
-        span = (point[js] + steps[js]) - (point[js] - steps[js])
-        with np.errstate(all="ignore"):
-            slopes = (up - down) / span
-            noise = _ROUNDING * (np.abs(up) + np.abs(down)) / span
-        result.extend(zip(slopes.tolist(), noise.tolist()))
-    return result
-
+    return forward

@@ -42,7 +42,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import kinks as kink_registry
 from .ops import Op, requires
 from .value import REAL_TYPES, Value, apply
 
@@ -173,8 +172,7 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
         check = requires(domain, name, expected)
     row = Op(name, checked_forward, np.vectorize(checked_forward, otypes=[float]),
              checked_derivatives, arity=arity, check=check,
-             formula=getattr(cls, "formula", ""))
-    kink_registry.register(row, _kinks(cls))
+             formula=getattr(cls, "formula", ""), kinks=_kinks(cls))
     return row
 
 

@@ -2,11 +2,14 @@
 
 For f taking one Value per input and returning one Value, ``gradcheck`` compares
 the gradient from the reverse pass with central differences of f itself, in
-double precision:
+double precision, with the kernel of :mod:`autograd_scalar.differences`:
 
-    d f / d x_i  ~  (f(.., x_i + eps, ..) - f(.., x_i - eps, ..)) / 2 eps
+    d f / d x_i  ~  (f(.., x_i + h, ..) - f(.., x_i - h, ..)) / 2h,   h = eps * max(1, |x_i|)
 
-(error O(eps^2) from the Taylor series, plus rounding of order 1e-16 |f| / eps).
+(error O(h^2) from the Taylor series, plus rounding of order 1e-16 |f| / h; the
+step is relative, so that x_i +- h differ even at x_i = 1e12). The step is the
+one asked for: unlike ``check_graph``, gradcheck does not retry at finer steps,
+so ``eps`` and the tolerances decide as given.
 ``gradgradcheck`` does the same one order up: the Hessian from
 ``grad(..., create_graph=True)`` against central differences of the gradient.
 An entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
@@ -14,7 +17,7 @@ An entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
 On failure the error (:class:`GradcheckError`, an AssertionError, since a check
 failed; bad arguments raise TypeError or ValueError) shows a table, input by
 input, and says where the fault is: an input whose perturbation crosses, or sits
-within eps of, a kink of a node that depends on it (``relu``, ``abs``) is marked
+within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
 as such, and otherwise :func:`~autograd_scalar.checkgraph.check_graph` points at the
 node whose local derivative is wrong, or finds none, which means f lost the
 gradient outside the graph. Only fresh leaves are given to f and ``grad`` is used
@@ -30,8 +33,8 @@ from typing import Any
 
 from .backward import grad, topological_order
 from .checkgraph import check_graph, check_tolerances, format_table
+from .differences import agrees, central, step
 from .functional import as_point, call, check_callable, leaves
-from .kinks import kinks_of
 from .ops import Op, evaluate, local_derivatives
 from .value import Value, apply
 
@@ -140,10 +143,6 @@ def _moved(point: Sequence[float], i: int, x: float) -> list[float]:
     return [*point[:i], x, *point[i + 1:]]
 
 
-def _passes(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
-    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
-
-
 def _describe_point(names: Sequence[str], point: Sequence[float]) -> str:
     shown = ", ".join(f"{n}={x:.6g}" for n, x in zip(names[:6], point[:6]))
     return f"({shown}{', ...' if len(point) > 6 else ''})"
@@ -168,7 +167,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
 
     The Hessian entry d^2 f / dx_j dx_i comes from differentiating the gradient
     made by ``grad(..., create_graph=True)``, the numeric one from the gradient
-    (by backward) at x_i +- eps. Run :func:`gradcheck` first: this trusts the
+    (by backward) at x_i +- h. Run :func:`gradcheck` first: this trusts the
     first derivatives.
     """
     report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol)
@@ -203,15 +202,19 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
     analytic = grad(out, xs)
     entries = []
     for i, x in enumerate(point):
-        up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradcheck",
-                       f"{names[i]} + eps")[1].data
-        down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradcheck",
-                         f"{names[i]} - eps")[1].data
-        numeric = (up - down) / ((x + eps) - (x - eps))
-        ok = _passes(analytic[i], numeric, atol, rtol)
-        kink = "" if ok else _kink_near(out, xs, i, eps)
+        def along(moved: float, i: int = i) -> float:
+            return _evaluate(f, _moved(point, i, moved), inputs, "gradcheck",
+                             _side(names[i], moved, point[i]))[1].data
+
+        numeric = central(along, x, step(x, eps))[0]
+        ok = agrees(analytic[i], numeric, atol, rtol)
+        kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
         entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
     return entries
+
+
+def _side(name: str, moved: float, x: float) -> str:
+    return f"{name} {'+' if moved > x else '-'} eps"
 
 
 def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
@@ -221,21 +224,20 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
     analytic = [grad(g, xs) for g in first]
     numeric_columns = []
     for i, x in enumerate(point):
-        xs_up, out_up = _evaluate(f, _moved(point, i, x + eps), inputs, "gradgradcheck",
-                                  f"{names[i]} + eps")
-        xs_down, out_down = _evaluate(f, _moved(point, i, x - eps), inputs, "gradgradcheck",
-                                      f"{names[i]} - eps")
-        ups, downs = grad(out_up, xs_up), grad(out_down, xs_down)
-        span = (x + eps) - (x - eps)
-        numeric_columns.append([(u - d) / span for u, d in zip(ups, downs)])
+        def gradient(moved: float, i: int = i) -> list[float]:
+            xs_moved, out_moved = _evaluate(f, _moved(point, i, moved), inputs,
+                                            "gradgradcheck", _side(names[i], moved, point[i]))
+            return grad(out_moved, xs_moved)
+
+        numeric_columns.append(central(gradient, x, step(x, eps))[0].tolist())
     entries = []
     kinks: dict[int, str] = {}
     for j in range(len(point)):
         for i in range(len(point)):
             a, n = analytic[j][i], numeric_columns[i][j]
-            ok = _passes(a, n, atol, rtol)
+            ok = agrees(a, n, atol, rtol)
             if not ok and i not in kinks:
-                kinks[i] = _kink_near(out, xs, i, eps)
+                kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
             entries.append(Entry(f"d2/d{names[j]}d{names[i]}", a, n, ok,
                                  "" if ok else kinks[i]))
     return entries
@@ -296,8 +298,8 @@ def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) 
         for j, partial in enumerate(partials):
             analytic = grad(partial, fresh) if isinstance(partial, Value) else [0.0] * len(xs)
             for i, x in enumerate(xs):
-                numeric = _rule_slope(row, xs, i, j, eps * max(1.0, abs(x)))
-                if numeric is not None and not _passes(analytic[i], numeric, atol, rtol):
+                numeric = _rule_slope(row, xs, i, j, step(x, eps))
+                if numeric is not None and not agrees(analytic[i], numeric, atol, rtol):
                     seen.add(row)
                     lines.append(f"  {row.name} node #{index}: d(partial {j})/d(input {i}) "
                                  f"is {analytic[i]:.8g} by grad, {numeric:.8g} numerically")
@@ -306,21 +308,22 @@ def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) 
 
 def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> float | None:
     """d/dx_i of the row's j-th partial derivative, by central differences on floats."""
+    def partial(x: float) -> float:
+        moved = tuple(_moved(xs, i, x))
+        return float(local_derivatives(row, moved, evaluate(row, moved))[j])
+
     try:
-        up_xs, down_xs = _moved(xs, i, xs[i] + h), _moved(xs, i, xs[i] - h)
-        up = local_derivatives(row, tuple(up_xs), evaluate(row, tuple(up_xs)))[j]
-        down = local_derivatives(row, tuple(down_xs), evaluate(row, tuple(down_xs)))[j]
+        return central(partial, xs[i], h)[0]
     except (ArithmeticError, ValueError):
         return None
-    return float((up - down) / (up_xs[i] - down_xs[i]))
 
 
-def _kink_near(out: Value, xs: Sequence[Value], i: int, eps: float) -> str:
-    """Describe the kinked nodes that x_i reaches and that x_i +- eps crosses or nears.
+def _kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
+    """Describe the kinked nodes that x_i reaches and that x_i +- h crosses or nears.
 
     The recorded graph is replayed (each row's forward on floats) with x_i moved up
-    and down by eps; a kinked node is reported when its input sits within eps of a
-    kink, or lies on different sides of it in the two replays.
+    and down by the step h; a kinked node is reported when its input sits within h
+    of a kink, or lies on different sides of it in the two replays.
     """
     order = topological_order(out)
     target = xs[i]
@@ -328,18 +331,18 @@ def _kink_near(out: Value, xs: Sequence[Value], i: int, eps: float) -> str:
     for node in order:
         if any(child in depends for child in node.children):
             depends.add(node)
-    up = _replay(order, target, target.data + eps)
-    down = _replay(order, target, target.data - eps)
+    up = _replay(order, target, target.data + h)
+    down = _replay(order, target, target.data - h)
     found = []
     for index, node in enumerate(order):
-        points = kinks_of(node.row)
+        points = node.row.kinks if node.row is not None else ()
         if not points or node not in depends:
             continue
         for child in node.children:
             if child not in depends:
                 continue
             u, hi, lo = child.data, up[child], down[child]
-            if any(abs(u - k) <= eps or (hi - k) * (lo - k) <= 0 for k in points):
+            if any(abs(u - k) <= h or (hi - k) * (lo - k) <= 0 for k in points):
                 found.append(f"{node.op} node #{index} (its input is {u:.3g})")
                 break
     if not found:

@@ -1,7 +1,9 @@
 """Draw a computation graph with Graphviz: every node's data, gradient and derivatives.
 
 Each Value is a record ``label | data | grad``; the op that made it is a bubble
-feeding the record (the classic drawing) or the record's first field (``compact``).
+feeding the record (the classic drawing) or the record's first field, marked
+``op <symbol>`` (``compact``). An op is shown as its row shows it (``row.shown``:
+the symbol, such as ``Σ`` or ``w·x``, else the name); tooltips give its name and rule.
 Edges run from inputs to the ops that use them. Options mark nodes (``highlight``,
 e.g. the failures of a ``check_graph`` report), colour them by |gradient|
 (``heatmap``), and box the nodes made inside each nn module (``cluster``). Hovering
@@ -24,6 +26,8 @@ from typing import Any
 import graphviz
 
 from .graph_summary import Box, Plan, plan
+from .layout import svg_of
+from .ops import Op
 from .value import Value
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -31,6 +35,8 @@ HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
 TOOLTIP_INPUTS = 16
+COMPACT_OP_MARK = "op "
+"""What precedes the op in a compact record, as "data " precedes the data."""
 
 
 class GraphDrawing(graphviz.Digraph):
@@ -41,9 +47,7 @@ class GraphDrawing(graphviz.Digraph):
     """
 
     def _repr_image_svg_xml(self) -> str:
-        from .render import svg_text
-
-        return svg_text(self)
+        return svg_of(self.source)
 
     def _repr_svg_(self) -> str:
         return self._repr_image_svg_xml()
@@ -307,8 +311,8 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
     name = node_name(node, options)
     if name:
         fields.insert(0, name)
-    if options.compact and node.op:
-        fields.insert(0, node.op)
+    if options.compact and node.row is not None:
+        fields.insert(0, compact_op(node.row))
     attrs = {"shape": "record", "label": "{ " + " | ".join(map(escape_record, fields)) + " }",
              "tooltip": escape_text(tooltip(node, options, grad))}
     attrs.update(node_style(node, options, heat, grad))
@@ -319,11 +323,25 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
         bubble = {"color": "#999999"}
         if node in options.highlighted:
             bubble = {"color": HIGHLIGHT, "penwidth": "3"}
-        graph.node(ids(node) + "op", label=escape_text(node.op), shape="ellipse",
+        graph.node(ids(node) + "op", label=escape_text(op_shown(node)), shape="ellipse",
                    style="filled", fillcolor="#eeeeee",
                    tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"),
                    **bubble)
         graph.edge(ids(node) + "op", ids(node))
+
+
+def op_shown(node: Value) -> str:
+    """How a drawing shows the op that made ``node``: its row's symbol, else its name."""
+    return node.row.shown if node.row is not None else ""
+
+
+def compact_op(row: Op) -> str:
+    """The op's field in a compact record, marked so that it never reads as a label.
+
+    A record's fields are ``label | data .. | grad ..``; the op goes first as
+    ``op <shown>`` (``op w·x``, ``op tanh``), keyed like ``data`` and ``grad``.
+    """
+    return f"{COMPACT_OP_MARK}{row.shown}"
 
 
 def node_style(node: Value, options: Options, heat: Heat | None, grad: Any) -> dict[str, str]:

@@ -64,6 +64,5 @@ def prefer_source(package: str, folder: str) -> None:
 
 def compiled() -> bool:
     """Whether the engine's core runs compiled (True) or interpreted (False)."""
-    from . import value
-
-    return not value.__file__.endswith(".py")
+    value = sys.modules[f"{__package__}.value"]  # imported by the package's __init__
+    return not str(value.__file__).endswith(".py")

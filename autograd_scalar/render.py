@@ -5,38 +5,26 @@ it, SVG still works with nothing but pip (Graphviz compiled to WebAssembly, see
 :mod:`autograd_scalar.wasm_graphviz`); PNG and PDF then need Graphviz installed.
 Files are written atomically: the bytes go to a temporary file in the same folder
 that replaces the target only once complete, so a failed render leaves no file
-behind and never a half-written one.
+behind and never a half-written one. Laying DOT text out is :mod:`autograd_scalar.layout`'s
+job; this module draws Values through :func:`~autograd_scalar.graph.draw_graph` (render ->
+graph, never back).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any, Union
 
 import graphviz
 
 from .files import write_atomically
-from .wasm_graphviz import svg_from_dot
+from .graph import draw_graph
+from .layout import image_bytes
+from .value import Value
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
-INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
-                "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), "
-                "conda install -c conda-forge graphviz, or see graphviz.org/download")
-DOT_TIMEOUT_SECONDS = 120.0
-
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-class GraphvizNotFound(RuntimeError):
-    """A format that needs Graphviz's ``dot`` program was asked for without it."""
-
-
-def has_dot() -> bool:
-    """Whether Graphviz's ``dot`` program is on ``PATH`` (looked up at each call)."""
-    return shutil.which("dot") is not None
 
 
 def dot_source(drawing: Any, **options: Any) -> str:
@@ -46,35 +34,10 @@ def dot_source(drawing: Any, **options: Any) -> str:
             raise TypeError(f"render: drawing options ({', '.join(sorted(options))}) apply to "
                             "a Value; this Digraph is drawn already")
         return drawing.source
-    from .value import Value
-
     if isinstance(drawing, Value):
-        from .graph import draw_graph
-
         return draw_graph(drawing, **options).source
     raise TypeError(f"render expects a Value or a graphviz Digraph, "
                     f"got {type(drawing).__name__}")
-
-
-def image_bytes(source: str, fmt: str) -> bytes:
-    """Lay out DOT ``source`` as ``fmt`` ("svg", "png", "pdf"): dot if present, else SVG only."""
-    dot = shutil.which("dot")
-    if dot is not None:
-        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=DOT_TIMEOUT_SECONDS, check=False)
-        if done.returncode != 0 or not done.stdout:
-            reason = done.stderr.decode("utf-8", errors="replace").strip()
-            raise RuntimeError(f"Graphviz dot could not draw the graph as {fmt}: {reason}")
-        return done.stdout
-    if fmt == "svg":
-        return svg_from_dot(source)
-    raise GraphvizNotFound(f"{fmt.upper()} output needs Graphviz's dot program, which is not "
-                           f"on PATH; SVG works without it. To get {fmt.upper()}: {INSTALL_HINT}")
-
-
-def svg_text(drawing: Any) -> str:
-    """The drawing as SVG text, with or without the dot program."""
-    return image_bytes(dot_source(drawing), "svg").decode("utf-8")
 
 
 def target_format(path: Path) -> str:

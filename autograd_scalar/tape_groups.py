@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import AFFINE, DOT, SUM, Op
+from .ops import SUM, Op
 
 _ARRAY = {np.ndarray}
 _FLOAT = {float}
@@ -186,11 +186,12 @@ def _cuts(rows: np.ndarray, uniform: bool, shared: bool) -> tuple[Any, ...] | No
 
 @dataclass(frozen=True)
 class MatrixDot:
-    """A ``dot`` or ``affine`` group that is a dense layer: ``out = W @ X (+ b)``.
+    """A group of a bilinear row (``dot``, ``affine``, ``*``) that is a dense layer:
+    ``out = W @ X (+ b)``.
 
     Every node's ws are shared leaves (``weights[j, i]`` is the row of node j's
     i-th weight), all k nodes read the same per-example xs (rows ``inputs``,
-    distinct), and an ``affine`` node's b is a shared leaf too (row ``biases[j]``).
+    distinct), and the b of a row with a bias is a shared leaf too (row ``biases[j]``).
     The forward b_j + sum_i w_ji x_i is then one matrix product, and the rule
     d/dw_i = x_i, d/dx_i = w_i, d/db = 1 gives, against the upstream gradient U
     (k, n), the batch-summed weight gradients U @ X^T, the input gradients
@@ -389,18 +390,23 @@ def _is_shared_leaf(rows: np.ndarray, first_shared: int, first_interior: int) ->
 def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
                 invariant: np.ndarray, first_shared: int, first_interior: int
                 ) -> MatrixDot | None:
-    """The dense-layer form of a ``dot`` or ``affine`` group, if it has one
-    (see :class:`MatrixDot`)."""
+    """The dense-layer form of a group of a bilinear row, if it has one
+    (see :class:`MatrixDot`).
+
+    The row's own layout decides: ``row.bilinear`` (out = sum_i ws[i] * xs[i]),
+    ``row.split`` into as many ws as xs, and ``row.bias`` for a last operand b.
+    """
+    if not row.bilinear:
+        return None
+    ws, xs, bias = row.split(range(rows.shape[0]))
+    m = len(ws)
+    if m == 0 or len(xs) != m or 2 * m + (bias is not None) != rows.shape[0]:
+        return None
     biases = None
-    if row is AFFINE:
-        biases, rows = rows[-1], rows[:-1]
+    if bias is not None:
+        biases, rows = rows[bias], rows[:2 * m]
         if not _is_shared_leaf(biases, first_shared, first_interior):
             return None
-    elif row is not DOT:
-        return None
-    if rows.shape[0] % 2:
-        return None
-    m = rows.shape[0] // 2
     for w, x in ((slice(0, m), slice(m, 2 * m)), (slice(m, 2 * m), slice(0, m))):
         weights, inputs = rows[w], rows[x]
         if not (shared[w].all() and uniform[x].all()
@@ -462,6 +468,8 @@ def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], first_sha
              _plan(rows, first_shared, first_interior, True))
     reads_in_full = any(not g.shared and bool(invariant[g.rows].any()) for g in gathers)
     group_invariant = bool(shared.all())
+    # the stacked sum: forward inputs.sum(axis=0), every partial 1. No row field says
+    # "out = sum of the operands" yet, so this one still names its row.
     summed = row is SUM and len(gathers) == 1
     matrix = None if group_invariant else _matrix_dot(
         row, rows, shared, uniform, invariant, first_shared, first_interior)

@@ -223,13 +223,16 @@ class Value:
         Interior nodes get this pass's gradient (not accumulated), so calling
         ``backward()`` twice leaves exactly twice the gradient in every leaf.
         """
-        from .backward import backward
-
-        backward(self, grad)
+        BACKWARD[0](self, grad)
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
+
+
+BACKWARD: list[Callable[[Value, Any], None]] = []
+"""The backward pass, put here by :mod:`autograd_scalar.backward` when it is imported (it
+builds on this module, so this module does not import it)."""
 
 
 # ---------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from autograd_scalar import (
     ops,
     topological_order,
 )
+from autograd_scalar import dot as ag_dot
+from autograd_scalar import sum as ag_sum
 from tests.autograd_scalar.graph_dot import (
     W1_BIAS,
     attributes,
@@ -65,7 +67,7 @@ def test_classic_drawing_has_one_op_bubble_per_computed_node(trained: dict[str, 
     source = draw_graph(o).source
     bubbles = {k: v for k, v in nodes(source).items() if v.get("shape") == "ellipse"}
     computed = [v for v in topological_order(o) if v.children]
-    assert sorted(b["label"] for b in bubbles.values()) == sorted(v.op for v in computed)
+    assert sorted(b["label"] for b in bubbles.values()) == sorted(v.row.shown for v in computed)
     # one edge per input into each bubble, one from each bubble to its record
     assert len(edges(source)) == sum(len(v.children) for v in computed) + len(computed)
     for bubble_id in bubbles:
@@ -76,10 +78,45 @@ def test_compact_puts_the_op_inside_the_record(trained: dict[str, Value]) -> Non
     o = trained["o"]
     source = draw_graph(o, compact=True).source
     assert not any(v.get("shape") == "ellipse" for v in nodes(source).values())
-    assert record_fields(by_label(source, "o"))[0] == "tanh"
-    assert record_fields(by_label(source, "n"))[0] == "+"
+    assert record_fields(by_label(source, "o"))[:2] == ["op tanh", "o"]
+    assert record_fields(by_label(source, "n"))[:2] == ["op +", "n"]
     assert record_fields(by_label(source, "x1"))[0] == "x1"
     assert len(edges(source)) == sum(len(v.children) for v in topological_order(o))
+
+
+def _symbol_graph() -> tuple[Value, dict[str, Value]]:
+    """Nodes of rows whose symbol differs from their name: neg, **2, sum, dot."""
+    a, b = Value(1.5, "a"), Value(-0.5, "b")
+    made = {"neg": -a, "square": b ** 2, "total": ag_sum([a, b]), "inner": ag_dot([a], [b])}
+    for name, node in made.items():
+        node.label = name
+    return ag_sum(list(made.values())), made
+
+
+def test_drawings_show_an_op_by_its_rows_symbol() -> None:
+    out, made = _symbol_graph()
+    shown = {name: node.row.shown for name, node in made.items()}
+    assert shown == {"neg": "-", "square": "^2", "total": "Σ", "inner": "w·x"}
+    assert all(node.row.shown != node.op for node in made.values())
+    source = draw_graph(out).source
+    for name, node in made.items():
+        bubble = nodes(source)[next(k for k, v in records(source).items()
+                                    if record_fields(v)[0] == name) + "op"]
+        assert bubble["label"] == node.row.shown
+        assert f"op: {node.op}" in by_label(source, name)["tooltip"]
+    compact = draw_graph(out, compact=True).source
+    for name, node in made.items():
+        record = next(v for v in records(compact).values() if name in record_fields(v))
+        assert record_fields(record)[:2] == [f"op {node.row.shown}", name]
+
+
+def test_in_a_compact_record_an_op_never_reads_as_a_label() -> None:
+    x = Value(2.0, "tanh")  # a leaf labelled like an op
+    y = x.tanh()
+    y.label = "y"
+    source = draw_graph(y, compact=True).source
+    fields = sorted(record_fields(r)[0] for r in records(source).values())
+    assert fields == ["op tanh", "tanh"]
 
 
 @pytest.mark.parametrize("rankdir", ["LR", "RL", "TB", "BT"])
@@ -168,7 +205,7 @@ def test_highlight_marks_the_node_a_real_check_graph_report_blames() -> None:
     assert [f.node for f in report.failures] == [bad]
     source = draw_graph(out, highlight=report, compact=True).source
     marked = [a for a in records(source).values() if a.get("penwidth") == "3"]
-    assert len(marked) == 1 and record_fields(marked[0])[0] == "SwappedSoftsign"
+    assert len(marked) == 1 and record_fields(marked[0])[0] == "op SwappedSoftsign"
 
 
 def luminance(colour: str) -> float:

@@ -231,3 +231,40 @@ def test_bad_batches_are_errors_and_change_nothing() -> None:
         many.backward(np.ones((2, 2)))
     with pytest.raises(ValueError, match="seed"):
         many.gradients(np.ones((2, 2)), seed=np.ones(2))
+
+
+def _dot_like(name: str, bilinear: bool) -> ag.Op:
+    """A copy of the dot row under another name, bilinear or not as asked."""
+    dot = ag.ops.DOT
+    return ag.Op(name, dot.scalar, dot.vector, dot.derivatives, arity=None, check=dot.check,
+                 bilinear=bilinear)
+
+
+@pytest.mark.parametrize(("row", "dense"), [
+    (ag.ops.DOT, True), (_dot_like("mydot", True), True), (_dot_like("plaindot", False), False),
+])
+def test_the_dense_matrix_form_is_decided_by_the_rows_layout(row, dense) -> None:
+    from autograd_scalar.value import apply
+
+    W = [[Value(0.5), Value(-1.0), Value(2.0)], [Value(0.25), Value(1.5), Value(-0.75)]]
+    tape = compile(lambda x: [apply(row, [*ws, *x]).tanh() for ws in W], [1.0, 2.0, 3.0])
+    (group, _) = tape.groups
+    assert group.row is row and (group.matrix is not None) == dense
+    X = np.array([[1.0, 2.0, 3.0], [-0.5, 0.25, 4.0]])
+    found = tape.gradients(X)
+    for n, x in enumerate(X):
+        outputs = [apply(row, [*ws, *map(Value, x)]).tanh() for ws in W]
+        assert_close(found.outputs[n], [o.data for o in outputs])
+    for ws in W:
+        for w in ws:
+            expected = sum(ag.grad(apply(row, [*ws, *map(Value, x)]).tanh(), [w])[0]
+                           for x in X)
+            assert found.shared[w] == pytest.approx(expected, rel=1e-12)
+
+
+def test_an_affine_groups_bias_comes_from_the_row() -> None:
+    ws, b = [Value(0.5), Value(-1.0)], Value(0.125)
+    tape = compile(lambda x: ag.affine(ws, x, b), [1.0, 2.0])
+    (group,) = tape.groups
+    assert ag.ops.AFFINE.bias and group.matrix is not None and group.matrix.biases is not None
+    assert_close(tape(np.array([[1.0, 2.0], [3.0, -4.0]])), [0.125 - 1.5, 0.125 + 5.5])

@@ -106,7 +106,8 @@ def test_graph_dot_output_holds_every_variable(capsys, tmp_path):
               if "label: " in line}
     # d/da (a + b + ab) = 1 + b = 3 and d/db = 1 + a = 2, drawn after backward
     assert "grad: 3" in leaves["a"] and "grad: 2" in leaves["b"]
-    assert "label=sum" in source
+    # the sum node's bubble shows the sum row's symbol; its tooltip names the op
+    assert 'label="Σ"' in source and 'tooltip="op sum: ' in source
 
 
 def test_python_dash_m_nn_is_the_same_command(tmp_path):

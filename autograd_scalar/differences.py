@@ -1,0 +1,128 @@
+"""Central differences: the one numeric derivative that every checker uses.
+
+For f at x, with a step h scaled to the point,
+
+    f'(x)  ~  (f(x + h) - f(x - h)) / ((x + h) - (x - h)),     h = eps * max(1, |x|)
+
+The error is O(h**2 f''') from the Taylor series plus the rounding of the two
+forward values, about ``ROUNDING * (|f(x + h)| + |f(x - h)|) / 2h`` (the
+``noise`` returned with each slope). The step is relative so that x +- h stay
+distinct numbers however large x is (at x = 1e12 an absolute 1e-6 vanishes in
+rounding), and the denominator is the step actually taken, (x + h) - (x - h).
+
+A disagreement is confirmed at finer steps before anyone calls it wrong
+(:func:`finer_steps`): a wrong derivative disagrees at every step, while a
+difference that straddles a pole, a sharp bend or many periods of ``sin``
+recovers at a smaller one. Near the edge of a domain bounded at 0 (``log`` at
+1e-7) :func:`derivative` shrinks the step until both sides are inside.
+
+``f`` may map floats to floats or NumPy arrays to arrays (elementwise); the same
+formula serves ``gradcheck``, ``gradgradcheck`` (f is then the gradient, an array)
+and ``check_graph`` (f is a row's forward with one operand moved).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+ROUNDING = 4 * 2.0 ** -52
+"""Relative rounding error allowed in each forward value of a difference."""
+
+
+def step(x: Any, eps: float) -> Any:
+    """The step at x: eps * max(1, |x|) (floats or arrays)."""
+    if isinstance(x, np.ndarray):
+        return eps * np.maximum(1.0, np.abs(x))
+    return eps * max(1.0, abs(x))
+
+
+def central(f: Callable[[Any], Any], x: Any, h: Any) -> tuple[Any, Any]:
+    """(slope, noise) of f at x with step h: (f(x+h) - f(x-h)) / ((x+h) - (x-h)).
+
+    Whatever f raises propagates. Where the step vanishes in rounding, or f is not
+    finite, the slope is NaN (never a ZeroDivisionError).
+    """
+    up, down = f(x + h), f(x - h)
+    span = (x + h) - (x - h)
+    if isinstance(up, float) and isinstance(down, float) and not isinstance(span, np.ndarray):
+        if not span > 0:
+            return math.nan, 0.0
+        return (up - down) / span, ROUNDING * (abs(up) + abs(down)) / span
+    up, down = np.asarray(up, dtype=np.float64), np.asarray(down, dtype=np.float64)
+    span = np.asarray(span, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        slope = np.where(span > 0, (up - down) / span, math.nan)
+        noise = np.where(span > 0, ROUNDING * (np.abs(up) + np.abs(down)) / span, 0.0)
+    if slope.ndim == 0:
+        return float(slope), float(noise)
+    return slope, noise
+
+
+def derivative(f: Callable[[float], float], x: float, first: float) -> tuple[float, float]:
+    """(slope, noise) of a float function at x with step ``first``, inside f's domain.
+
+    When f fails on a side (ArithmeticError, ValueError), or the step vanishes in
+    rounding, the step becomes |x| / 1e3, then |x| / 1e5: both sides stay inside a
+    domain bounded at 0, with a truncation error of order (h / x)**2. (NaN, 0) if no
+    step fits.
+    """
+    for h in (first, abs(x) * 1e-3, abs(x) * 1e-5):
+        if not 0 < h <= first:
+            continue
+        if not (x + h) - (x - h) > 0:
+            continue
+        try:
+            return central(f, x, h)
+        except (ArithmeticError, ValueError):
+            continue
+    return math.nan, 0.0
+
+
+def finer_steps(x: float, eps: float) -> list[float]:
+    """Steps that confirm a disagreement: 100 times smaller (at most |x| / 1e3), then
+    eps itself (at least 64 units in the last place of x, so that x +- h differ).
+
+    A wrong rule disagrees at every step; a difference that straddles a pole or a
+    sharp bend (1 / y with |y| < h) recovers at the first, and one that spans
+    periods of ``sin`` at x = 1e8 (where h = eps |x|) recovers at the second.
+    """
+    first = step(x, eps)
+    steps = [min(first / 100, abs(x) * 1e-3) or first / 100]
+    absolute = max(eps, 64 * math.ulp(x))
+    if absolute < steps[0]:
+        steps.append(absolute)
+    return steps
+
+
+def agrees(analytic: float, numeric: float, atol: float, rtol: float,
+           noise: float = 0.0) -> bool:
+    """|analytic - numeric| <= atol + rtol * |numeric| + noise (False for a NaN numeric)."""
+    return abs(analytic - numeric) <= atol + rtol * abs(numeric) + noise
+
+
+def confirmed(f: Callable[[float], float], x: float, eps: float, analytic: float,
+              first: tuple[float, float], atol: float, rtol: float
+              ) -> tuple[float, float, bool]:
+    """Check ``analytic`` against the difference ``first`` = (slope, noise) at step(x, eps),
+    retrying at :func:`finer_steps` when they disagree.
+
+    Returns (numeric, noise, agrees): the numeric slope kept is the first finite one
+    that agrees, else the first finite one found (NaN if none is finite).
+    """
+    numeric, noise = first
+    if math.isfinite(numeric) and agrees(analytic, numeric, atol, rtol, noise):
+        return numeric, noise, True
+    for h in finer_steps(x, eps):
+        finer, finer_noise = derivative(f, x, h)
+        if not math.isfinite(finer):
+            continue
+        ok = agrees(analytic, finer, atol, rtol, finer_noise)
+        if not math.isfinite(numeric) or ok:
+            numeric, noise = finer, finer_noise
+        if ok:
+            return numeric, noise, True
+    return numeric, noise, False

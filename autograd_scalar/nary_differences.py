@@ -1,0 +1,89 @@
+"""Central differences of an n-ary row for all of its inputs at once, on NumPy arrays.
+
+For a node F(x_1, ..., x_n) with many inputs (a ``sum``, ``dot`` or ``affine``
+over thousands of operands) the differences d F / d x_j ~ (F(x + h_j e_j) -
+F(x - h_j e_j)) / 2h_j are taken with the row's vector forward and the kernel of
+:mod:`autograd_scalar.differences`, never one float evaluation at a time.
+
+A bilinear row (``row.bilinear``: F = sum_i w_i x_i (+ b)) changes, when one
+operand moves, by the change of that operand's own term only:
+
+    F(.., w_j + h, ..) - F(.., w_j - h, ..) = G(w_j + h, x_j) - G(w_j - h, x_j)
+
+where G(w, x) is the same row's forward on the single pair (w, x) (and b = 0).
+So each operand is differenced on its own pair, all pairs in one vector call:
+linear in n. The bias, if any, is differenced on the whole forward (once).
+
+Any other n-ary row is differenced on the whole forward at every moved point:
+its operands as a matrix whose columns are the point moved along one coordinate,
+in chunks of columns. That is n forward evaluations of n operands each, O(n**2),
+the price of knowing nothing about the row but its forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .differences import central, derivative, step
+from .ops import Op, evaluate
+
+_CELLS = 4_000_000
+"""Matrix cells per chunk of moved points for a row differenced on its whole forward."""
+
+
+def vector_differences(row: Op, xs: Sequence[float], eps: float) -> list[tuple[float, float]]:
+    """(slope, noise) of the row at xs along each input, at the steps step(x_j, eps)."""
+    point = np.asarray(xs, dtype=np.float64)
+    if row.bilinear:
+        try:
+            return _bilinear_differences(row, point, eps)
+        except (ArithmeticError, TypeError, ValueError):
+            pass  # a vector forward that cannot take one pair: difference it whole
+    return _whole_differences(row, point, eps)
+
+
+def _bilinear_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:
+    ws, xs, b = row.split(range(len(point)))
+    if len(ws) != len(xs) or not len(ws):
+        raise ValueError(f"{row.name}: operands do not split into as many ws as xs")
+    w, x = point[list(ws)], point[list(xs)]
+    tail = (np.zeros_like(w),) if b is not None else ()
+    h = step(point, eps)
+
+    def pair(w: np.ndarray, x: np.ndarray) -> Any:
+        with np.errstate(all="ignore"):
+            return row.vector(w, x, *tail)
+
+    w_slopes, w_noise = central(lambda moved: pair(moved, x), w, h[list(ws)])
+    x_slopes, x_noise = central(lambda moved: pair(w, moved), x, h[list(xs)])
+    result = list(zip(w_slopes.tolist(), w_noise.tolist()))
+    result.extend(zip(x_slopes.tolist(), x_noise.tolist()))
+    if b is not None:
+        rest = tuple(point[:b].tolist())
+        result.append(derivative(lambda moved: evaluate(row, (*rest, moved)),
+                                 float(point[b]), float(h[b])))
+    return result
+
+
+def _whole_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:
+    n = len(point)
+    h = step(point, eps)
+    chunk = max(1, _CELLS // n)
+    result: list[tuple[float, float]] = []
+    for start in range(0, n, chunk):
+        js = np.arange(start, min(n, start + chunk))
+        columns = np.arange(len(js))
+
+        def forward(moved: np.ndarray, js: np.ndarray = js, columns: np.ndarray = columns
+                    ) -> Any:
+            operands = np.repeat(point[:, None], len(js), axis=1)
+            operands[js, columns] = moved
+            with np.errstate(all="ignore"):
+                return row.vector(*operands)
+
+        slopes, noise = central(forward, point[js], h[js])
+        result.extend(zip(np.asarray(slopes).tolist(), np.asarray(noise).tolist()))
+    return result

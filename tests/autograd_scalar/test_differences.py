@@ -1,0 +1,101 @@
+"""The central-difference kernel every checker uses, and what it makes possible."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import check_graph, gradcheck, gradgradcheck, ops
+from autograd_scalar.differences import central, confirmed, derivative, finer_steps, step
+from autograd_scalar.value import apply
+
+
+def test_the_step_is_relative_so_it_never_vanishes_in_rounding() -> None:
+    for x in (0.0, 0.5, -3.0, 1e12, -1e200):
+        h = step(x, 1e-6)
+        assert h == 1e-6 * max(1.0, abs(x))
+        assert (x + h) - (x - h) > 0
+    assert np.array_equal(step(np.array([0.5, -4.0]), 1e-6), [1e-6, 4e-6])
+
+
+def test_central_is_the_symmetric_difference_quotient_on_floats_and_arrays() -> None:
+    slope, noise = central(math.exp, 1.0, 1e-6)
+    assert slope == pytest.approx(math.e, rel=1e-9) and 0 < noise < 1e-8
+    xs = np.array([0.0, 1.0, 2.0])
+    slopes, _ = central(np.sin, xs, step(xs, 1e-6))
+    assert np.allclose(slopes, np.cos(xs), rtol=1e-9)
+
+
+def test_a_step_lost_in_rounding_gives_nan_not_zero_division() -> None:
+    assert math.isnan(central(lambda x: 2 * x, 1e12, 1e-6)[0])
+
+
+def test_derivative_shrinks_the_step_to_stay_inside_the_domain() -> None:
+    slope, _ = derivative(lambda x: ops.evaluate(ops.LOG, (x,)), 1e-7, 1e-6)
+    assert slope == pytest.approx(1e7, rel=1e-5)
+    assert math.isnan(derivative(lambda x: ops.evaluate(ops.LOG, (x,)), 0.0, 1e-6)[0])
+
+
+def test_a_disagreement_is_confirmed_at_finer_steps() -> None:
+    assert finer_steps(1.0, 1e-6)[0] == pytest.approx(1e-8)
+    x = 1e8  # h = 100 spans many periods of sin; a finer step recovers cos(x)
+    first = central(math.sin, x, step(x, 1e-6))
+    numeric, _, ok = confirmed(math.sin, x, 1e-6, math.cos(x), first, 1e-5, 1e-3)
+    assert ok and numeric == pytest.approx(math.cos(x), abs=1e-4)
+    wrong = confirmed(math.sin, 1.0, 1e-6, 2.0, central(math.sin, 1.0, 1e-6), 1e-5, 1e-3)
+    assert wrong[2] is False and wrong[0] == pytest.approx(math.cos(1.0))
+
+
+def test_gradcheck_at_a_huge_point_does_not_divide_by_zero() -> None:
+    assert gradcheck(lambda x: x * 2, [1e12]) is True
+    assert gradcheck(lambda x, y: x * y, [1e12, -3e15]) is True
+    assert gradgradcheck(lambda x: x * x, [1e12]) is True
+    with pytest.raises(ag.GradcheckError):
+        gradcheck(lambda x: ag.Value(x.data * 3.0) + x, [1e12])
+
+
+def test_a_20000_operand_dot_is_checked_input_by_input() -> None:
+    rng = random.Random(0)
+    n = 20_000
+    ws = [ag.Value(rng.uniform(-1, 1)) for _ in range(n)]
+    xs = [ag.Value(rng.uniform(-1, 1)) for _ in range(n)]
+    report = check_graph(ag.dot(ws, xs))
+    assert report.ok and report.checked == 1 and report.nodes == 2 * n + 1
+    assert not report.kinks and not report.skipped
+    report = check_graph(ag.affine(ws, xs, ag.Value(0.5)))
+    assert report.ok and report.checked == 1 and report.nodes == 2 * n + 2
+
+
+def _bilinear_row(wrong_at: int) -> ops.Op:
+    """A dot row whose rule swaps in a wrong partial for operand ``wrong_at``."""
+    def rule(*wx_out: float) -> tuple[float, ...]:
+        partials = list(ops.DOT.derivatives(*wx_out))
+        partials[wrong_at] += 1.0
+        return tuple(partials)
+
+    return ops.Op("baddot", ops.DOT.scalar, ops.DOT.vector, rule, arity=None,
+                  check=ops.DOT.check, bilinear=True)
+
+
+@pytest.mark.parametrize("wrong_at", [7, 5_000 + 123])
+def test_a_wrong_partial_of_a_large_bilinear_row_is_pinpointed(wrong_at: int) -> None:
+    rng = random.Random(1)
+    operands = [ag.Value(rng.uniform(-2, 2)) for _ in range(10_000)]
+    report = check_graph(apply(_bilinear_row(wrong_at), operands))
+    (failure,) = report.failures
+    assert failure.wrong == (wrong_at,)
+    partner = operands[(wrong_at + 5_000) % 10_000].data
+    assert failure.numeric[wrong_at] == pytest.approx(partner, abs=1e-6)
+    assert failure.analytic[wrong_at] == pytest.approx(partner + 1.0)
+
+
+def test_a_large_row_that_is_not_bilinear_is_differenced_whole() -> None:
+    xs = [ag.Value(0.01 * i) for i in range(200)]
+    report = check_graph(ops.LOGSUMEXP(*xs))
+    assert report.ok and report.checked == 1
+    report = check_graph(ag.sum(xs))
+    assert report.ok and report.checked == 1
