@@ -22,7 +22,8 @@ def assert_close(found, expected, rtol=RTOL):
     """Equal to ``rtol`` relative to the largest magnitude (sums differ in order only)."""
     found, expected = np.asarray(found, dtype=float), np.asarray(expected, dtype=float)
     scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
-    np.testing.assert_allclose(found, expected, rtol=rtol, atol=rtol * scale)
+    # an absolute floor: terms of order 1 that cancel leave rounding of order 1e-16 each
+    np.testing.assert_allclose(found, expected, rtol=rtol, atol=max(rtol * scale, 1e-14))
 
 
 def eager(fn, params, *batches):
