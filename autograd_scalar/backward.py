@@ -89,22 +89,38 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
     try:
         for node in order:
             children = node.children
-            if not children:
+            count = len(children)
+            if count == 0:
                 continue
             upstream = node._pending
-            stored = _rule_on_values(node) if create_graph else node._local
-            local = (stored,) if type(stored) is float else stored
-            for i in range(len(children)):
-                child = children[i]
-                contribution = local[i] * upstream
-                if anomaly:
-                    _check_finite_gradient(node, child, contribution)
-                pending = child._pending
-                child._pending = contribution if pending is None else pending + contribution
+            if count <= 2 and not create_graph:  # local derivatives stored unboxed
+                _accumulate(node, children[0], _times(node._d0, upstream), anomaly)
+                if count == 2:
+                    _accumulate(node, children[1], _times(node._d1, upstream), anomaly)
+                continue
+            local = _rule_on_values(node) if create_graph else node._local
+            for i in range(count):
+                _accumulate(node, children[i], local[i] * upstream, anomaly)
     except BaseException:
         release(order)
         raise
     return order
+
+
+def _times(local: float, upstream: Any) -> Any:
+    """local * upstream, multiplied unboxed when the upstream gradient is a float."""
+    if type(upstream) is float:
+        scalar = upstream
+        return local * scalar
+    return local * upstream
+
+
+def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> None:
+    """Add one edge's share, dy/d user * d user/d child, to the child's running sum."""
+    if anomaly:
+        _check_finite_gradient(user, child, contribution)
+    pending = child._pending
+    child._pending = contribution if pending is None else pending + contribution
 
 
 def release(nodes: list[Value]) -> None:

@@ -13,12 +13,14 @@ cdef class Value:
     cdef public str scope
     cdef public tuple children
     cdef public object _row
+    cdef public double _d0
+    cdef public double _d1
     cdef public object _local
     cdef public Py_ssize_t _users
     cdef public object _pending
 
 
-@cython.locals(mode=Mode)
+@cython.locals(mode=Mode, count=Py_ssize_t)
 cdef Value _fill(Value node, double data, tuple children, object row, object local)
 @cython.locals(mode=Mode, node=Value)
 cpdef Value new_node(double data, tuple children, object row, object local)

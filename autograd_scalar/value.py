@@ -62,8 +62,8 @@ class Value:
     nn module (if any) inside whose call the node was made.
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users",
-                 "_pending")
+    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_d0", "_d1", "_local",
+                 "_users", "_pending")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -72,7 +72,9 @@ class Value:
     scope: str
     children: tuple[Value, ...]
     _row: Op | None
-    _local: Any  # a tuple, or one bare float for a one-input node
+    _d0: float  # d self / d children[0], for a node of one or two inputs
+    _d1: float  # d self / d children[1], for a node of two inputs
+    _local: tuple[Any, ...] | None  # every d self / d child, for a node of three or more
     _users: int
     _pending: Any
 
@@ -97,8 +99,10 @@ class Value:
     @property
     def local_grads(self) -> tuple[Any, ...]:
         """d self / d child for each child, as stored at the forward pass."""
-        local = self._local
-        return (local,) if type(local) is float else tuple(local)
+        count = len(self.children)
+        if count > 2:
+            return tuple(self._local)
+        return (self._d0, self._d1)[:count]
 
     @property
     def _op(self) -> str:  # micrograd's name, for code written against its engine
@@ -243,9 +247,11 @@ def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
           local: Any) -> Value:
     """Set every field of a new node: the only place that does.
 
-    ``local`` holds d node / d child for each child: a tuple, or one bare float for
-    a one-input node (an object fewer to allocate per node). ``_users`` and
-    ``_pending`` are the backward pass's scratch (see :mod:`autograd_scalar.backward`).
+    ``local`` holds d node / d child for each child. A node of one or two inputs
+    (nearly all of them) keeps them as two unboxed floats, ``_d0`` and ``_d1``, so
+    that it allocates no tuple and no float objects beside itself; a node of more
+    inputs keeps the tuple in ``_local``. ``_users`` and ``_pending`` are the
+    backward pass's scratch (see :mod:`autograd_scalar.backward`).
     """
     mode = MODE
     node.data = data
@@ -254,7 +260,14 @@ def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
     node.scope = mode.scope
     node.children = children
     node._row = row
-    node._local = local
+    count = len(children)
+    if count > 2:
+        node._d0 = node._d1 = 0.0
+        node._local = local
+    else:
+        node._d0 = local[0] if count else 0.0
+        node._d1 = local[1] if count == 2 else 0.0
+        node._local = None
     node._users = 0
     node._pending = None
     return node
@@ -295,8 +308,7 @@ def _unary(row: Op, x: Value) -> Value:
         local = row.derivatives(a, out)
     except (ArithmeticError, ValueError):
         local = local_derivatives(row, (a,), out)
-    first = local[0]
-    return new_node(out, (x,), row, first if type(first) is float else local)
+    return new_node(out, (x,), row, local)
 
 
 def _binary(row: Op, x: Value, other: Any) -> Value:
