@@ -215,7 +215,8 @@ def items_in_reading_order(root: Value, layout: Plan) -> list[Value | Box]:
         members.update(dict.fromkeys(box.members, box))
     items = list(dict.fromkeys(members[node] for node in reading_order(root, members)))
     placed = set(map(id, items))
-    items += [item for item in [*layout.nodes, *layout.boxes]
+    rest: list[Value | Box] = [*layout.nodes, *layout.boxes]
+    items += [item for item in rest
               if id(item) not in placed and not (isinstance(item, Box) and item.kind == "stub")]
     fed = {id(target): source for source, target, _ in layout.edges
            if isinstance(source, Box) and source.kind == "stub"}
@@ -223,7 +224,7 @@ def items_in_reading_order(root: Value, layout: Plan) -> list[Value | Box]:
     for item in items:
         stub = fed.get(id(item))
         if stub is not None:
-            ordered.append(stub)  # type: ignore[arg-type]
+            ordered.append(stub)
         ordered.append(item)
     return ordered
 

@@ -114,11 +114,11 @@ def bundle_attrs(group: Bundle) -> tuple[Any, Any, dict[str, str]]:
     sources = list(dict.fromkeys(edge[0] for edge in group.edges))
     targets = list(dict.fromkeys(edge[1] for edge in group.edges))
     source, target = sources[len(sources) // 2], targets[len(targets) // 2]
-    names = []
-    for end, key in ((group.tail, "ltail"), (group.head, "lhead")):
-        kind, name = end  # type: ignore[misc]
+    names: list[str] = []
+    ends: tuple[tuple[Any, str], ...] = ((group.tail, "ltail"), (group.head, "lhead"))
+    for (kind, name), key in ends:
         if kind == "box":
-            attrs[key] = CLUSTER_PREFIX + name
+            attrs[key] = CLUSTER_PREFIX + str(name)
             names.append(f"module {name}")
     attrs["tooltip"] = f"{count:,} edges bundled into one ({' to '.join(names)})"
     return source, target, attrs
