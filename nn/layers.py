@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -30,9 +31,12 @@ def check_size(name: str, n: Any) -> int:
     raise ValueError(f"{name} must be a positive int, got {n!r}")
 
 
-def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
+def as_inputs(x: Any, nin: int, who: str,
+              names: Sequence[str] | None = None) -> tuple[Value, ...]:
     """``x`` as ``nin`` Values: a sequence of numbers or Values, a 1-D NumPy row,
-    or a single number or Value when ``nin == 1``. Numbers become constant leaves.
+    or a single number or Value when ``nin == 1``. Numbers become constant leaves,
+    labelled by position (``x[0]``, ``x[1]``, ...) or by ``names``, so drawings and
+    reports name them; a Value given is used as it is, with its own label.
 
     A list or tuple of Values (what one layer hands the next) is checked by
     exact type in one pass, without the abstract ``Sequence`` test.
@@ -57,10 +61,18 @@ def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
         raise ValueError(f"{who} expects {nin} input{'s' if nin != 1 else ''}, got {len(items)}")
     if set(map(type, items)) == _ONLY_VALUES:
         return items if type(items) is tuple else tuple(items)
-    return tuple(v if type(v) is Value else Value(v) for v in items)
+    labels = input_labels(nin) if names is None else names
+    return tuple(v if type(v) is Value else Value(v, label)
+                 for v, label in zip(items, labels))
 
 
 _ONLY_VALUES = {Value}
+
+
+@cache
+def input_labels(nin: int) -> tuple[str, ...]:
+    """``("x[0]", ..., "x[nin-1]")``, made once per width."""
+    return tuple(f"x[{i}]" for i in range(nin))
 
 
 class Neuron(Module):

@@ -210,7 +210,7 @@ class Network(Module):
         if not outputs:
             raise ValueError("the network has no neurons; add_neuron and connect first")
         inputs = self.inputs
-        values: dict[str, Value] = dict(zip(inputs, as_inputs(x, len(inputs), "Network")))
+        values: dict[str, Value] = dict(zip(inputs, as_inputs(x, len(inputs), "Network", inputs)))
         for unit in self._ordered():
             if unit.is_input:
                 continue
