@@ -222,24 +222,31 @@ var AutogradScalarView = (function () {
       if (data.outputs.indexOf(v) >= 0) { cls += " agv-output"; }
       return cls;
     }
-    function groupMembers(g, out) {
-      groups[g].items.forEach(function (item) {
-        if (item[0] === "n") { out.push(item[1]); } else { groupMembers(item[1], out); }
-      });
-      return out;
+    var groupHeat = groups.map(function () { return 0; }), groupFailed = new Set();
+    nodes.forEach(function (n, v) {
+      for (var g = home[v]; g > 0; g = groups[g].parent) {
+        groupHeat[g] = Math.max(groupHeat[g], magnitude(n.grad));
+        if (n.failed) { groupFailed.add(g); }
+      }
+    });
+    function holding(vs) {  /* the groups that hold any of the nodes vs */
+      var found = new Set();
+      vs.forEach(function (v) { for (var g = home[v]; g > 0 && !found.has(g); g = groups[g].parent) { found.add(g); } });
+      return found;
     }
-    function boxClasses(g) {
-      var cls = "agv-box", members = groupMembers(g, []);
-      var any = function (test) { return members.some(test); };
-      if (any(function (v) { return nodes[v].failed; })) { cls += " agv-failed"; }
-      if (any(function (v) { return state.matches.has(v); })) { cls += " agv-match"; }
-      if (any(function (v) { return state.path.has(v); })) { cls += " agv-path"; }
-      if (state.step >= 0 && any(function (v) { return stepOf[v] === state.step; })) { cls += " agv-current"; }
+    function boxClasses(g, marks) {
+      var cls = "agv-box";
+      if (groupFailed.has(g)) { cls += " agv-failed"; }
+      if (marks.match.has(g)) { cls += " agv-match"; }
+      if (marks.path.has(g)) { cls += " agv-path"; }
+      if (marks.current.has(g)) { cls += " agv-current"; }
       return cls;
     }
 
     function paint() {
       var parts = [];
+      var marks = { match: holding(state.matches), path: holding(state.path),
+                    current: holding(state.step >= 0 ? [steps[state.step].node] : []) };
       placed.frames.forEach(function (f) {
         var r = f.rect, G = groups[f.g];
         parts.push('<g class="agv-frame" data-g="' + f.g + '"><rect x="' + r.x + '" y="' + r.y +
@@ -257,18 +264,15 @@ var AutogradScalarView = (function () {
           var sx = a.x + a.w, sy = a.y + a.h / 2, ex = b.x, ey = b.y + b.h / 2, mx = (sx + ex) / 2;
           d = "M" + sx + "," + sy + " C" + mx + "," + sy + " " + mx + "," + ey + " " + ex + "," + ey;
         }
-        var on = state.path.size && inPath(+ends[0]) && inPath(+ends[1]);
+        var on = state.path.size && inPath(+ends[0], marks) && inPath(+ends[1], marks);
         var width = Math.min(1 + Math.log2(count), 5);
         parts.push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
           '" stroke-width="' + width + '"></path>');
       });
       placed.boxes.forEach(function (r, g) {
         var G = groups[g], fill = "";
-        if (state.heat) {
-          var big = 0; groupMembers(g, []).forEach(function (v) { big = Math.max(big, magnitude(nodes[v].grad)); });
-          fill = ' style="fill:' + heatFill(big)[0] + '"';
-        }
-        parts.push('<g class="' + boxClasses(g) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
+        if (state.heat) { fill = ' style="fill:' + heatFill(groupHeat[g])[0] + '"'; }
+        parts.push('<g class="' + boxClasses(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"' + fill + '></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title">\u25B8 ' + esc(G.title) + '</text><text x="' +
           (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text></g>");
@@ -293,10 +297,7 @@ var AutogradScalarView = (function () {
       root.setAttribute("data-step", String(state.step));
       root.setAttribute("data-shown", String(placed.nodes.size));
     }
-    function inPath(rep) {
-      if (rep >= 0) { return state.path.has(rep); }
-      return groupMembers(-1 - rep, []).some(function (v) { return state.path.has(v); });
-    }
+    function inPath(rep, marks) { return rep >= 0 ? state.path.has(rep) : marks.path.has(-1 - rep); }
 
     function relayout() { placed = flatten(); paint(); }
 
