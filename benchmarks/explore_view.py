@@ -33,7 +33,9 @@ NEXT_FRAME = """
 var done = arguments[arguments.length - 1], root = document.querySelector('.agv');
 var t0 = performance.now();
 (%s)(root);
-requestAnimationFrame(function () { setTimeout(function () { done(performance.now() - t0); }, 0); });
+requestAnimationFrame(function () {
+  setTimeout(function () { done(performance.now() - t0); }, 0);
+});
 """
 ACTIONS = {
     "open a group": "function (r) { r.querySelector('.agv-box').dispatchEvent("

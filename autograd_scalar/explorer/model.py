@@ -138,7 +138,7 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
     while len(group.items) > FRAME_BUDGET:
         count = math.ceil(len(group.items) / FRAME_BUDGET)
         width = math.ceil(len(group.items) / count)
-        runs = []
+        runs: list[Value | Group] = []
         for start in range(0, len(group.items), width):
             run = Group(f"{group.key}#{len(groups)}.{len(runs)}.{start}", "", group,
                         group.items[start:start + width])

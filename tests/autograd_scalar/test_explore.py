@@ -178,7 +178,7 @@ def test_bad_arguments_are_clear_errors(target: object, kwargs: dict[str, object
 
 def test_save_refuses_other_suffixes_and_missing_folders(tmp_path: Path) -> None:
     view = explore(Value(1.0) * 2)
-    with pytest.raises(ValueError, match="ending in .html"):
+    with pytest.raises(ValueError, match=r"ending in \.html"):
         view.save(tmp_path / "view.svg")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         view.save(tmp_path / "nowhere" / "view.html")

@@ -42,14 +42,16 @@ def free_port() -> int:
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
     """A JupyterLab server on a free local port, its folder and its environment."""
     folder = tmp_path_factory.mktemp("lab")
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "JUPYTER_DATA_DIR": str(folder / "data"),
-           "JUPYTER_CONFIG_DIR": str(folder / "config"), "JUPYTER_RUNTIME_DIR": str(folder / "rt"),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+           "JUPYTER_CONFIG_DIR": str(folder / "config"),
+           "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "PYTHONPATH": path}
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
-         f"--ServerApp.root_dir={folder}", "--ServerApp.allow_root=True", "--ServerApp.open_browser=False"],
+         f"--ServerApp.root_dir={folder}", "--ServerApp.allow_root=True",
+         "--ServerApp.open_browser=False"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
