@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..graph import DEFAULT_MAX_NODES, Options, highlighted_nodes, parameter_names
+from ..graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
+from ..graph_reading import parameter_names
 from .model import (
     Group,
     edges_by_group,

@@ -31,7 +31,9 @@ from typing import Any
 
 from ..animate import backward_steps, describe_step, display_name
 from ..backward import topological_order
-from ..graph import Options, home_scope, node_name, parent_module
+from ..graph import Options
+from ..graph_reading import display_name as reading_name
+from ..graph_reading import home_scope, parent_module
 from ..value import Value
 
 FRAME_BUDGET = 120
@@ -119,7 +121,7 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
 def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     """Each node's module: where it was made, where its parameter name puts it, or, for
     an unnamed leaf, the one module all its users were made in ("" if several)."""
-    scopes = {node: home_scope(node, options) for node in order}
+    scopes = {node: home_scope(node, options.names) for node in order}
     users: dict[Value, set[str]] = {}
     for node in order:
         for child in node.children:
@@ -217,7 +219,7 @@ def node_record(node: Value, ids: dict[Value, int], options: Options,
     """One node as the view reads it (numbers as floats; inf and nan as strings)."""
     row = node.row
     return {
-        "name": node_name(node, options) or "",
+        "name": reading_name(node, options.names),
         "title": display_name(node, options),
         "label": node.label,
         "param": options.names.get(node, ""),
