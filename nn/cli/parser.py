@@ -91,8 +91,7 @@ def _add_train(commands: Any) -> None:
     )
     data = train.add_argument_group("data")
     data.add_argument("--data", choices=DATA_SETS, default="moons",
-                      help="the data set (default: moons); digits and mnist_5k need "
-                           "the data extra")
+                      help="the data set (default: moons)")
     data.add_argument("--samples", type=arguments.sample_count, default=None, metavar="N",
                       help="number of examples: generated for the synthetic sets "
                            "(default 200), a random subset of the real ones (default all)")
