@@ -131,7 +131,8 @@ def _add_train(commands: Any) -> None:
     _add_mode_arguments(training)
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="PATH", default=None,
-                        help="write the trained model here as JSON (load with Module.load)")
+                        help="write the trained model here as JSON, with the scaling of "
+                             "--standardize (load it with nn.load(PATH))")
     output.add_argument("--plots", metavar="DIR", default=None,
                         help="write loss.png (and decision_boundary.png for 2-D data) here")
     train.set_defaults(run=run_train)
