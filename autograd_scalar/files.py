@@ -30,6 +30,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
@@ -127,7 +128,7 @@ def _signals_clean_up() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {}
+    previous: dict[int, Any] = {}
 
     def interrupt(signum: int, frame: object) -> None:
         raise _Terminated(signum)
@@ -145,9 +146,9 @@ def _signals_clean_up() -> Iterator[None]:
         _restore(previous)
 
 
-def _restore(previous: dict[int, object]) -> None:
+def _restore(previous: dict[int, Any]) -> None:
     for number, handler in previous.items():
-        signal.signal(number, handler)  # type: ignore[arg-type]
+        signal.signal(number, handler)
     previous.clear()
 
 

@@ -63,14 +63,18 @@ def _read_text(where: str, max_bytes: int) -> str:
     """At most ``max_bytes`` of the regular file ``where``, decoded as UTF-8."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)  # opening a FIFO must not wait
     descriptor = os.open(where, flags)
-    with os.fdopen(descriptor, "rb") as stream:
+    try:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode):
             raise ValueError(f"{where}: not a regular file (a device, FIFO, socket or "
                              "directory); a saved model is a regular file")
         if status.st_size > max_bytes:
             raise ValueError(f"{where}: {status.st_size:,} bytes, more than the limit of "
-                             f"{max_bytes:,} (pass max_bytes= to raise it)")
+                             f"{max_bytes:,} bytes (pass max_bytes= to raise it)")
+    except BaseException:
+        os.close(descriptor)
+        raise
+    with os.fdopen(descriptor, "rb") as stream:
         raw = stream.read(max_bytes + 1)
     if len(raw) > max_bytes:
         raise ValueError(f"{where}: more than the limit of {max_bytes:,} bytes (the file "

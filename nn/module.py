@@ -18,6 +18,7 @@ everything first and changes nothing on any error.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
@@ -208,11 +209,11 @@ class Module:
         """The keyword arguments that make this module's architecture again, JSON-ready
         (``from_config(config())`` builds a model of the same shape, with new parameters).
 
-        nn's modules define it. The default is ``{}`` for a class whose ``__init__`` takes
-        no arguments and None otherwise (the file then cannot rebuild the model, and
+        nn's modules define it. The default is ``{}`` for a class made without arguments
+        and None otherwise (the file then cannot rebuild the model, and
         ``nn.load`` says so): define it for your own modules to make them loadable.
         """
-        return {} if type(self).__init__ is Module.__init__ else None
+        return {} if not inspect.signature(type(self)).parameters else None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Module:

@@ -38,7 +38,7 @@ VERSION = 2
 READABLE_VERSIONS = (1, 2)
 """Versions whose parameters a model can load in place (``nn.load`` needs 2)."""
 
-_classes: dict[str, type] = {}
+_classes: dict[str, Any] = {}
 
 
 def register(cls: type) -> None:

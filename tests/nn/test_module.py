@@ -243,7 +243,7 @@ def test_nan_in_a_file_is_rejected(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('"b": 0.0', '"b": NaN'))
     model = Neuron(2, seed=1)
     before = snapshot(model)
-    with pytest.raises(ValueError, match="model.json: NaN is not allowed"):
+    with pytest.raises(ValueError, match=r"model\.json: NaN is not allowed"):
         model.load(path)
     assert snapshot(model) == before
 
