@@ -365,3 +365,34 @@ def test_a_standardized_command_line_model_scores_as_trained_after_nn_load(capsy
     scores = nn.predict(loaded, X_val)  # raw pixels in: the file brings the scaling
     assert round(100 * nn.accuracy(y_val, scores.argmax(axis=1)), 1) == printed
     assert printed > 80
+
+
+def test_saving_a_model_over_dev_null_or_a_directory_is_refused(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    import autograd_scalar.files
+
+    def no_temporary(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a temporary file was about to be made")
+
+    monkeypatch.setattr(autograd_scalar.files.tempfile, "mkstemp", no_temporary)
+    with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
+        MLP(2, [3, 1], seed=0).save("/dev/null")
+    with pytest.raises(ValueError, match=r"is a directory, not a regular file"):
+        MLP(2, [3, 1], seed=0).save(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["folder", "/dev/null"])
+def test_the_command_line_refuses_to_save_over_a_non_file_before_training(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    import nn.train
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    (tmp_path / "folder").mkdir()
+    path = target if target.startswith("/") else str(tmp_path / target)
+    status, out, err = run(capsys, "train", "--save", path)
+    assert (status, out) == (2, "")
+    assert "exists and is not a regular file" in err
