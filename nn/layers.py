@@ -87,7 +87,8 @@ class Neuron(Module):
         self.activation = activation
         self._act = activations.get(activation)
         self.init = init
-        drawn = weight_init.weights(init, self.nin, check_size("fan_out", fan_out), seed)
+        self.fan_out = check_size("fan_out", fan_out)
+        drawn = weight_init.weights(init, self.nin, self.fan_out, seed)
         self.w = [Value(float(v), f"w[{i}]") for i, v in enumerate(drawn)]
         self.b = Value(0.0, "b")
 
@@ -97,6 +98,10 @@ class Neuron(Module):
     def compute(self, xs: tuple[Value, ...]) -> Value:
         """act(w . xs + b) on inputs already checked (``nin`` Values)."""
         return self._act(affine(self.w, xs, self.b))
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation, "init": self.init,
+                "fan_out": self.fan_out}
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
@@ -154,6 +159,10 @@ class Layer(Module):
                 out.append(activated)
         return out[0] if self.nout == 1 else out
 
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
+                "init": self.init}
+
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
 
@@ -191,6 +200,10 @@ class MLP(Module):
         for layer in self.layers:
             out = layer(out)
         return out
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation, "init": self.init}
 
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])
