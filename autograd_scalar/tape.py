@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 
 from .backward import gradients
+from .functions import sum as value_sum
 from .mode import MODE
 from .ops import Op
 from .tape_groups import Group, TraceError, make_group
@@ -188,8 +189,8 @@ class Tape:
 
     # -- running ------------------------------------------------------------
 
-    def _columns(self, batches: Sequence[Any]) -> np.ndarray:
-        """The placeholder rows of the value array, (placeholders, n), from the batches."""
+    def _columns(self, batches: Sequence[Any]) -> list[np.ndarray]:
+        """The batches checked, as one (n, width) array per argument."""
         if len(batches) != len(self.widths):
             raise TypeError(f"the tape takes {len(self.widths)} batch argument(s) (one per "
                             f"argument of the traced function), got {len(batches)}")
@@ -214,17 +215,21 @@ class Tape:
                 raise ValueError(f"batch argument {i} has {array.shape[0]} rows, argument 0 "
                                  f"has {n}; every argument needs one row per example")
             parts.append(array.reshape(n, -1))
-        return np.concatenate(parts, axis=1).T
+        return parts
 
-    def _forward(self, columns: np.ndarray, pull: bool = True) -> tuple[np.ndarray, list[Any]]:
+    def _forward(self, columns: list[np.ndarray], pull: bool = True
+                 ) -> tuple[np.ndarray, list[Any]]:
         """The value of every node for every example, and each group's gathered inputs.
 
         ``pull`` first copies the shared leaves' ``.data`` into ``self.arrays``;
         without it the tape reads the arrays as they are (compiled training).
         """
-        n = columns.shape[1]
+        n = len(columns[0])
         values = self._buffer(n, 0)
-        values[:len(self.placeholders)] = columns
+        start = 0
+        for part in columns:  # the placeholders' rows, argument by argument
+            values[start:start + part.shape[1]] = part.T
+            start += part.shape[1]
         arrays = self.arrays
         if pull:
             arrays.pull()
@@ -276,7 +281,7 @@ class Tape:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         columns = self._columns(batches)
-        n = columns.shape[1]
+        n = len(columns[0])
         seeds = np.zeros((len(self.outputs), n))
         seeds[0] = 1.0 / n if reduction == "mean" else 1.0
         with blas_threads(self.threads):
@@ -297,7 +302,7 @@ class Tape:
     def gradients(self, *batches: Any, seed: Any = None) -> TapeGradients:
         """Outputs and the gradients of sum(seed * outputs); seed defaults to ones."""
         columns = self._columns(batches)
-        n = columns.shape[1]
+        n = len(columns[0])
         if seed is None:
             seeds = np.ones((len(self.outputs), n))
         else:
@@ -334,7 +339,7 @@ class Tape:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         columns = self._columns(batches)
-        n = columns.shape[1]
+        n = len(columns[0])
         weight = 1.0 / n if reduction == "mean" else 1.0
         with blas_threads(self.threads):
             values, inputs = self._forward(columns)
@@ -395,8 +400,9 @@ class Tape:
         usually means the function branches in Python on ``.data``.
         """
         found = self.gradients(*batches)
-        columns = self._columns(batches).T
-        scale = self._magnitude(self._forward(columns.T)[0])
+        parts = self._columns(batches)
+        columns = np.concatenate(parts, axis=1)
+        scale = self._magnitude(self._forward(parts)[0])
         outputs = found.outputs.reshape(len(columns), -1)
         totals: dict[Value, float] = {}
         for i, row in enumerate(columns.tolist()):
@@ -409,10 +415,10 @@ class Tape:
                     f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
                     f"function gives {got}; the function's graph depends on the data "
                     "(a Python branch on .data?), so it cannot be compiled as traced")
-            for output in eager:
-                for leaf, g in gradients(output).items():
-                    if leaf in found.shared:
-                        totals[leaf] = totals.get(leaf, 0.0) + g
+            root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
+            for leaf, g in gradients(root).items():
+                if leaf in found.shared:
+                    totals[leaf] = totals.get(leaf, 0.0) + g
         shared = [leaf for leaf in found.shared if leaf in totals]
         tape_grads = np.array([found.shared[leaf] for leaf in shared])
         eager_grads = np.array([totals.get(leaf, 0.0) for leaf in shared])

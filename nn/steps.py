@@ -31,7 +31,7 @@ from .compiled import CompiledTraining
 from .losses import Loss
 from .optim import Optimizer, clip_grad_norm
 
-CHECKED_ROWS = 8
+CHECKED_ROWS = 4
 """How many examples of the first batch ``compiled="auto"`` checks eagerly."""
 
 
