@@ -30,6 +30,7 @@ batch's raw outputs (for training accuracy) without a second forward.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -190,7 +191,7 @@ def compiled_memory(sizes: Sequence[int], batch: int, targets: int | None = None
     targets + 2 per unit (its affine node and activation) + 8 for the loss; and
     the parameters' data and gradients, 16 bytes each.
     """
-    parameters = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
     targets = sizes[-1] if targets is None else targets
     rows = sizes[0] + targets + 2 * sum(sizes[1:]) + 8
     return TRACE_BYTES_PER_PARAMETER * parameters + 24 * rows * batch + 16 * parameters

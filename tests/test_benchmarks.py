@@ -69,6 +69,6 @@ def test_compiled_step_numpy_and_torch_take_the_same_step(sizes) -> None:
 def test_mnist_fit_and_hand_numpy_train_alike() -> None:
     from benchmarks import mnist
 
-    fit_seconds, fit_accuracy = mnist.train(epochs=1, batch_size=500)
-    hand_seconds, hand_accuracy = mnist.numpy_train(epochs=1, batch_size=500)
+    _fit_seconds, fit_accuracy = mnist.train(epochs=1, batch_size=500)
+    _hand_seconds, hand_accuracy = mnist.numpy_train(epochs=1, batch_size=500)
     assert fit_accuracy == hand_accuracy and fit_accuracy > 0.5

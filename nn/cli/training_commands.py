@@ -15,8 +15,8 @@ from autograd_scalar import Value, draw_graph, render
 from .. import data as datasets
 from .. import losses, optim
 from .. import train as training  # fit is looked up when called, so it can be replaced
-from ..data import moons, split, standardize
 from ..compiled import compiled_memory
+from ..data import moons, split, standardize
 from ..layers import MLP
 from ..metrics import accuracy
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib

@@ -600,8 +600,8 @@ def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(c
     needed = compiled_memory(sizes, 100)
     assert needed > 512 * 9_000_000   # the trace alone: 512 bytes per parameter
     start = time.perf_counter()
-    status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100", "--val", "0", "--hidden",
-                         "3000,3000", "--memory-budget", "1", "--quiet")
+    status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100", "--val", "0",
+                         "--hidden", "3000,3000", "--memory-budget", "1", "--quiet")
     assert status == 2 and time.perf_counter() - start < 5
     assert_one_line_error(err, f"needs about {needed / 2**30:.1f} GiB",
                           "memory budget of 1 GiB")

@@ -114,7 +114,7 @@ def test_step_arrays_refuses_a_non_finite_gradient_and_changes_nothing() -> None
     values = [Value(1.0, "a"), Value(2.0, "b")]
     opt = optim.Adam(values, lr=0.1)
     data = np.array([1.0, 2.0])
-    with pytest.raises(optim.NonFiniteGradientError, match="parameter 1 .'b'. has a non-finite"):
+    with pytest.raises(optim.NonFiniteGradientError, match=r"parameter 1 .'b'. has a non-finite"):
         opt.step_arrays(data, np.array([0.5, np.nan]))
     assert data.tolist() == [1.0, 2.0] and opt.steps == 0 and opt.state == {}
     with pytest.raises(ValueError, match=r"shape \(2,\), one entry per parameter"):
@@ -166,7 +166,7 @@ def test_a_training_step_reads_and_writes_no_value() -> None:
     T = nn.losses.get("cross_entropy").encode(y, width=3)
     training.trace(X, T)
     before = parameters(model)
-    loss, raw = training.step(X, T)
+    _loss, raw = training.step(X, T)
     assert raw.shape == (len(X), 3)
     np.testing.assert_allclose(raw, nn.predict(model, X), rtol=1e-12)   # outputs before the step
     assert np.array_equal(parameters(model), before)                      # Values untouched
