@@ -101,7 +101,7 @@ class Value:
         """d self / d child for each child, as stored at the forward pass."""
         count = len(self.children)
         if count > 2:
-            return tuple(self._local)
+            return tuple(self._local or ())
         return (self._d0, self._d1)[:count]
 
     @property

@@ -128,6 +128,9 @@ def _add_train(commands: Any) -> None:
                           help="examples per step (default: the whole training set)")
     training.add_argument("--seed", type=arguments.seed, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
+    training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
+                          metavar="GIB", help="refuse a compiled run whose estimated memory "
+                          "exceeds this many GiB (default: 4)")
     _add_mode_arguments(training)
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="PATH", default=None,

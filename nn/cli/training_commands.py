@@ -15,6 +15,7 @@ from autograd_scalar import Value, draw_graph, render
 from .. import data as datasets
 from .. import losses, optim
 from .. import train as training  # fit is looked up when called, so it can be replaced
+from ..compiled import compiled_memory
 from ..data import Standardizer, moons, split
 from ..layers import MLP
 from ..metrics import accuracy
@@ -71,6 +72,7 @@ def run_train(args: argparse.Namespace) -> int:
         plots = _folder(args.plots)
     X, y, val, scaler = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
+    _check_memory(args, [X.shape[1], *args.hidden, nout], len(X))
     model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,
                 seed=args.seed)
     extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
@@ -90,6 +92,20 @@ def run_train(args: argparse.Namespace) -> int:
         for path in _training_pictures(model, history, X, y, plots, args):
             print(f"wrote {path}")
     return EXIT_OK
+
+
+def _check_memory(args: argparse.Namespace, sizes: list[int], n: int) -> None:
+    """Refuse, before anything is allocated, a compiled run over ``--memory-budget``."""
+    if not args.compiled:
+        return
+    batch = n if args.batch_size is None else min(args.batch_size, n)
+    needed = compiled_memory(sizes, batch)
+    budget = args.memory_budget * 2**30
+    if needed > budget:
+        raise UsageError(f"a compiled {'-'.join(map(str, sizes))} network on batches of {batch} "
+                         f"needs about {needed / 2**30:.1f} GiB, over the memory budget of "
+                         f"{args.memory_budget:g} GiB; use a smaller --batch-size or "
+                         "--hidden, or raise --memory-budget")
 
 
 def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],

@@ -591,3 +591,20 @@ def test_readme_commands_print_what_the_readme_shows(capsys, tmp_path, monkeypat
     captured = capsys.readouterr()
     printed = (captured.out + captured.err).rstrip("\n").splitlines()
     assert without_timings(printed) == without_timings(shown)
+
+
+def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(capsys):
+    from nn.compiled import compiled_memory
+
+    sizes = [2, 3000, 3000, 2]
+    needed = compiled_memory(sizes, 100)
+    assert needed > 512 * 9_000_000   # the trace alone: 512 bytes per parameter
+    start = time.perf_counter()
+    status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100", "--val", "0",
+                         "--hidden", "3000,3000", "--memory-budget", "1", "--quiet")
+    assert status == 2 and time.perf_counter() - start < 5
+    assert_one_line_error(err, f"needs about {needed / 2**30:.1f} GiB",
+                          "memory budget of 1 GiB")
+    eager = run(capsys, "train", "--data", "moons", "--samples", "40", "--hidden", "4",
+                "--memory-budget", "0.000001", "--eager", "--epochs", "1", "--quiet")
+    assert eager[0] == 0

@@ -158,7 +158,7 @@ def test_mini_batches_visit_every_example_once_per_epoch_in_a_seeded_order():
         model = Recorder()
         opt = optim.SGD(model.parameters(), lr=0.01)
         fit(model, X, y, loss="hinge", optimizer=opt, epochs=2, batch_size=4, seed=seed,
-            progress=False)
+            progress=False, compiled=False)
         return list(seen), opt.steps
 
     first, steps = run(seed=7)
@@ -388,7 +388,7 @@ def bad_calls():
         (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
         (dict(callbacks=EarlyStopping()), TypeError, "callbacks must be a list"),
         (dict(seed=-1), ValueError, "seed must be None or an int >= 0"),
-        (dict(compiled="yes"), TypeError, "compiled and progress must be True or False"),
+        (dict(compiled="yes"), TypeError, "compiled must be True, False or 'auto'"),
         (dict(schedule="cosine"), ValueError, "schedule must be an nn.schedules schedule"),
         (dict(clip=0.0), ValueError, "clip must be a positive number"),
     ]
