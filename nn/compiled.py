@@ -56,6 +56,13 @@ def _rows(X: Any, name: str) -> np.ndarray:
     return array
 
 
+def _fits(tape: Tape, X: Any, T: Any) -> bool:
+    """Whether 2-D arrays X and T have the widths the tape was traced for (the tape
+    checks them fully when it runs; anything else goes through ``_rows``)."""
+    return (type(X) is np.ndarray and type(T) is np.ndarray and X.ndim == 2 and T.ndim == 2
+            and tape.widths == (X.shape[1], T.shape[1]))
+
+
 class CompiledLoss:
     """A model and a loss, traced once, stepped on batches (see the module docstring)."""
 
@@ -156,7 +163,9 @@ class CompiledTraining:
         clipped, and the optimizer steps on the arrays. On an error (a non-finite
         gradient) the arrays, the optimizer and the Values are left as they were.
         """
-        tape = self.trace(X, encoded_targets)
+        tape = self.tape
+        if tape is None or not _fits(tape, X, encoded_targets):
+            tape = self.trace(X, encoded_targets)
         value, outputs = tape.backward_arrays(X, encoded_targets, reduction="mean")
         count = len(self.optimizer.params)
         grad = tape.arrays.grad[:count]

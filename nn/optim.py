@@ -100,8 +100,13 @@ def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
 
 
 def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[str]) -> None:
-    """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf."""
-    if not np.isfinite(grads).all():
+    """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf.
+
+    A NaN or an infinity makes the sum non-finite, so a finite sum (one pass, no
+    temporary) clears every gradient; only a non-finite sum (or one that overflowed)
+    looks at them one by one.
+    """
+    if not math.isfinite(np.add.reduce(grads)) and not np.isfinite(grads).all():
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
             f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
@@ -197,7 +202,7 @@ class Optimizer:
         check_finite_gradients(grad, self.params, self.names)
         with np.errstate(all="ignore"):
             new, state = self.update(data, grad, self.steps + 1)
-        if not np.isfinite(new).all():
+        if not math.isfinite(np.add.reduce(new)) and not np.isfinite(new).all():
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
@@ -273,7 +278,8 @@ class SGD(Optimizer):
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
-        g = g + self.weight_decay * p
+        if self.weight_decay:
+            g = g + self.weight_decay * p
         if self.momentum == 0.0:
             return p - self.lr * g, {}
         if "momentum" in self.state:
