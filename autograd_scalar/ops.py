@@ -46,12 +46,18 @@ class Op:
     A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
     (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
     is the function's name in formulas ("" when formulas do not call it), and
-    ``method`` makes it a method of Value and a function of the package. A row
+    ``method`` makes it a method of Value and a function of the package. An n-ary
+    row may give ``stacked``, its forward and rule on all operands at once: the
+    pair ``(forward(S), derivatives(S, out))`` for the operands stacked on a new
+    first axis, S = (operands, ...), the forward reducing that axis and the rule
+    returning every partial as one array (or number) that broadcasts to S's shape;
+    the tape runs a group of such nodes with two calls. A row
     is read-only once made (``ops.pxd`` declares its fields for the compiled core).
     """
 
     __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
-                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
+                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method",
+                 "stacked")
 
     name: str
     scalar: Callable[..., float]
@@ -67,13 +73,16 @@ class Op:
     bias: bool
     formula_name: str
     method: bool
+    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
 
     def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
                  derivatives: Callable[..., tuple[Any, ...]], arity: int | None = 1,
                  check: Check | None = None, formula: str = "",
                  params: tuple[float, ...] = (), symbol: str = "",
                  kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
-                 formula_name: str = "", method: bool = False) -> None:
+                 formula_name: str = "", method: bool = False,
+                 stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None = None
+                 ) -> None:
         self.name = name
         self.scalar = scalar
         self.vector = vector
@@ -88,6 +97,7 @@ class Op:
         self.bias = bias
         self.formula_name = formula_name
         self.method = method
+        self.stacked = stacked
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).
@@ -146,7 +156,7 @@ class Op:
 
 
 FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
-          "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
+          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "stacked")
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
@@ -450,7 +460,28 @@ def _stacked(xs: tuple[Any, ...]) -> Any:
 def _sum_array(*xs: Any) -> Any:
     """The n-ary sum on arrays, added in the same order as on floats (x0 + x1 + ...)."""
     stacked = _stacked(xs)
-    return sum(xs) if stacked is None else stacked.sum(axis=0)
+    return sum(xs) if stacked is None else _sum_stacked(stacked)
+
+
+def _sum_stacked(S: Any) -> Any:
+    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats."""
+    return S.sum(axis=0)
+
+
+def _sum_stacked_derivatives(S: Any, out: Any) -> float:
+    return 1.0
+
+
+def _dot_stacked(S: Any) -> Any:
+    """sum_i ws[i] * xs[i] for S = ws + xs stacked: the products, then their sum in order."""
+    n = len(S) // 2
+    return (S[:n] * S[n:]).sum(axis=0)
+
+
+def _dot_stacked_derivatives(S: Any, out: Any) -> Any:
+    """d/dw_i = x_i, d/dx_i = w_i: the two halves of S swapped (the ``dot`` row's rule)."""
+    n = len(S) // 2
+    return np.concatenate((S[n:], S[:n]))
 
 
 def _dot_array(*wx: Any) -> Any:
@@ -483,10 +514,11 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1", symbol="Σ", formula_name="sum")
+         formula="d/dx_i = 1", symbol="Σ", formula_name="sum",
+         stacked=(_sum_stacked, _sum_stacked_derivatives))
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
-         bilinear=True, formula_name="dot")
+         bilinear=True, formula_name="dot", stacked=(_dot_stacked, _dot_stacked_derivatives))
 AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
             check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
             symbol="w·x+b", bilinear=True, bias=True, formula_name="affine")
@@ -501,10 +533,14 @@ def _logsumexp(*xs: float) -> float:
 
 
 def _logsumexp_array(*xs: Any) -> Any:
-    stacked = np.stack(np.broadcast_arrays(*xs))
-    top = stacked.max(axis=0)
+    return _logsumexp_stacked(np.stack(np.broadcast_arrays(*xs)))
+
+
+def _logsumexp_stacked(S: Any) -> Any:
+    """m + log(sum_i e^(S[i] - m)) over the first axis, with m the finite maximum."""
+    top = S.max(axis=0)
     finite_top = np.where(np.isfinite(top), top, 0.0)
-    return finite_top + np.log(np.exp(stacked - finite_top).sum(axis=0))
+    return finite_top + np.log(np.exp(S - finite_top).sum(axis=0))
 
 
 def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
@@ -512,8 +548,14 @@ def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
     return tuple(EXP(x - out) for x in xs_out[:-1])
 
 
+def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:
+    """Every d/dx_i = e^(x_i - out) at once: the softmax along the first axis."""
+    return EXP(S - out)
+
+
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
-               formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp")
+               formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp",
+               stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives))
 
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
                          SIN, COS, TANH, ERF, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,

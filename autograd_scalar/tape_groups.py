@@ -22,21 +22,19 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .ops import SUM, Op
-from .tape_layout import Layout, Read, SharedArrays, as_rows, strided, strided_view
+from .ops import Op
+from .tape_layout import Layout, Read, SharedArrays, as_rows
+from .tape_matrix import MatrixDot, matrix_dot
+from .tape_program import TraceError
 
 _ARRAY = {np.ndarray}
 _FLOAT = {float}
 _shape = operator.attrgetter("shape")
-
-
-class TraceError(TypeError):
-    """The function cannot be compiled (bad example, bad output, a row that needs floats)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +108,10 @@ class BackwardPlan:
     routes: tuple[Route, ...] | None
 
 
-def _plan(children: np.ndarray, layout: Layout, with_inputs: bool) -> BackwardPlan:
+def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
+          ) -> BackwardPlan:
+    """The plan; ``scatter`` plans the stacked scatter even where routes would do (a
+    stacked row's partials are one array: one scatter beats a route per position)."""
     arity = children.shape[0]
     lowest = 0 if with_inputs else layout.first_shared
     needed = (children >= lowest).any(axis=1)
@@ -123,7 +124,7 @@ def _plan(children: np.ndarray, layout: Layout, with_inputs: bool) -> BackwardPl
     scatters = []
     example_entries = entries[is_example]
     routes = _routes(children, layout, with_inputs)
-    if len(example_entries) and routes is None:
+    if len(example_entries) and (routes is None or scatter):
         targets_all = layout.row(kept[example_entries])
         order = np.argsort(targets_all, kind="stable")
         targets, starts, counts = np.unique(targets_all[order], return_index=True,
@@ -173,60 +174,6 @@ def _gather(positions: np.ndarray, rows: np.ndarray, uniform: bool, shared: bool
                   chosen.shape)
 
 
-@dataclass
-class MatrixDot:
-    """A group of a bilinear row (``dot``, ``affine``, ``*``) that is a dense layer:
-    ``out = W @ X (+ b)``.
-
-    Every node's ws are shared leaves (node j's i-th weight is shared leaf
-    ``weights[j, i]``), all k nodes read the same per-example xs (rows ``inputs``,
-    distinct), and the b of a row with a bias is a shared leaf too (``biases[j]``).
-    The forward b_j + sum_i w_ji x_i is then one matrix product, and the rule
-    d/dw_i = x_i, d/dx_i = w_i, d/db = 1 gives, against the upstream gradient U
-    (k, n), the batch-summed weight gradients U @ X^T, the input gradients
-    W^T @ U, and the bias gradients U summed over the batch. W and its gradient
-    are read and written through views of the shared arrays when the weights are
-    laid out with fixed strides (a layer's neurons one after another).
-    """
-
-    weights: np.ndarray
-    inputs: Any
-    input_keep: tuple[Any, Any]
-    biases: np.ndarray | None = None
-    views: dict[str, Any] = field(default_factory=dict)
-
-    def bind(self, shared: SharedArrays) -> None:
-        """Views (or index arrays) of W, b and their gradients in the shared arrays."""
-        self.views = {}
-        for name, indices in (("W", self.weights), ("b", self.biases)):
-            if indices is None:
-                continue
-            block = indices if indices.ndim == 2 else indices[:, None]
-            layout = strided(block)
-            if layout is not None:
-                value = strided_view(shared.data, layout, block.shape)
-                grad = strided_view(shared.grad, layout, block.shape)
-                if indices.ndim == 1:
-                    value, grad = value[:, 0], grad[:, 0]
-                self.views[name] = (value, grad, None)
-            else:
-                unique = len(np.unique(indices)) == indices.size
-                self.views[name] = (None, None, (indices, unique))
-
-    def read(self, name: str, shared: SharedArrays) -> np.ndarray:
-        value, _, fancy = self.views[name]
-        return value if fancy is None else shared.data[fancy[0]]
-
-    def add_grad(self, name: str, shared: SharedArrays, contribution: np.ndarray) -> None:
-        _, grad, fancy = self.views[name]
-        if fancy is None:
-            grad += contribution
-        elif fancy[1]:
-            shared.grad[fancy[0]] += contribution
-        else:
-            np.add.at(shared.grad, fancy[0], contribution)
-
-
 @dataclass(frozen=True)
 class Group:
     """Nodes of one level made by one row (and, for n-ary rows, of one length).
@@ -246,7 +193,7 @@ class Group:
     plans: tuple[BackwardPlan, BackwardPlan]
     invariant: bool
     reads_invariant_in_full: bool
-    summed: bool
+    stacked: bool
     matrix: MatrixDot | None
 
     @property
@@ -255,11 +202,13 @@ class Group:
 
     @property
     def strategy(self) -> str:
-        """How the group runs: "matrix", "sum", "once" (invariant) or "elementwise"."""
+        """How the group runs: "matrix" (a dense layer, see :mod:`autograd_scalar.tape_dense`),
+        "stacked" (the row's ``stacked`` form on one stacked array), "once"
+        (invariant) or "elementwise" (the row's vector forward and rule)."""
         if self.matrix is not None:
             return "matrix"
-        if self.summed:
-            return "sum"
+        if self.stacked:
+            return "stacked"
         return "once" if self.invariant else "elementwise"
 
     def gather(self, values: np.ndarray, shared: SharedArrays) -> Any:
@@ -267,18 +216,27 @@ class Group:
 
         (k, n) in general; (k, 1) where all are the same in every column (shared
         leaves and what is made of them only) and (1, n) where all k nodes use the
-        same child. A ``sum`` read through one gather is one stacked array, a
-        dense ``dot`` the pair (W, X).
+        same child. A row with a ``stacked`` form read through one gather gets one
+        stacked array (operands, k|1, n|1).
         """
-        if self.matrix is not None:
-            return self.matrix.read("W", shared), values[self.matrix.inputs]
         data = shared.data
         if len(self.gathers) == 1:
-            if self.summed:
+            if self.stacked:
                 return self.gathers[0].take(values, data)
             return self.gathers[0].pieces(values, data)
         parts = [part for gather in self.gathers for part in gather.pieces(values, data)]
         return parts if self.order is None else [parts[i] for i in self.order]
+
+    def owned_rows(self, with_inputs: bool) -> list[Any]:
+        """Rows this group assigns rather than adds to (none: it always adds)."""
+        return []
+
+    def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
+            batch: Sequence[np.ndarray]) -> Any:
+        """Gather, then forward; the gathered inputs are kept for the backward."""
+        inputs = self.gather(values, shared)
+        self.forward(inputs, values, shared, full)
+        return inputs
 
     def forward(self, inputs: Any, values: np.ndarray, shared: SharedArrays,
                 full: bool) -> None:
@@ -288,14 +246,8 @@ class Group:
         output reads its rows in full.
         """
         n = values.shape[1]
-        if self.matrix is not None:
-            out = values[self.rows]
-            np.matmul(inputs[0], inputs[1], out=out)
-            if self.matrix.biases is not None:
-                out += self.matrix.read("b", shared)[:, None]
-            return
-        if self.summed:
-            result = inputs.sum(axis=0)
+        if self.stacked:
+            result = _call(self.row, "forward", self.row.stacked[0], (inputs,))
         else:
             result = _call(self.row, "forward", self.row.vector, inputs)
         width = 1 if self.invariant else n
@@ -313,9 +265,6 @@ class Group:
     def backward(self, inputs: Any, values: np.ndarray, grads: np.ndarray,
                  shared: SharedArrays, with_inputs: bool) -> None:
         """Add this group's contributions to its children's gradients."""
-        if self.matrix is not None:
-            self._backward_matrix(inputs, grads, shared, with_inputs)
-            return
         shared_grads = shared.grad
         plan = self.plans[with_inputs]
         if plan.shared_entries is None and not plan.scatters and not plan.routes:
@@ -325,20 +274,22 @@ class Group:
             upstream = upstream.sum(axis=1, keepdims=True)
             grads = grads[:, :1]
         n = upstream.shape[1]
-        if self.summed:
+        out = values[self.rows, :1] if self.invariant else values[self.rows]
+        if self.stacked:
             arity = len(inputs)
-            if plan.routes is not None:
-                try:
-                    _follow(plan.routes, [1.0] * arity, upstream, grads, shared_grads)
-                except (TypeError, ValueError) as error:
-                    raise _array_error(self.row, "derivatives", error) from error
+            partials = _call(self.row, "derivatives", self.row.stacked[1], (inputs, out))
+            if plan.routes is not None and type(partials) is float:
+                _follow(plan.routes, [partials] * arity, upstream, grads, shared_grads)
                 return
-            contributions = np.broadcast_to(upstream, (arity, *upstream.shape))
+            try:
+                contributions = np.broadcast_to(np.multiply(partials, upstream),
+                                                (arity, self.size, n))
+            except ValueError as error:
+                raise _array_error(self.row, "derivatives", error) from error
             if plan.positions is not None:
                 contributions = contributions[plan.positions]
             contributions = contributions.reshape(-1, n)
         else:
-            out = values[self.rows, :1] if self.invariant else values[self.rows]
             result = _call(self.row, "derivatives", self.row.derivatives, (*inputs, out))
             if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
                 raise _array_error(self.row, "derivatives", ValueError(
@@ -365,25 +316,6 @@ class Group:
                 part = part.reshape(-1, scatter.m, n).sum(axis=1)
             grads[scatter.targets] += part
 
-    def _backward_matrix(self, inputs: tuple[np.ndarray, np.ndarray], grads: np.ndarray,
-                         shared: SharedArrays, with_inputs: bool) -> None:
-        matrix = self.matrix
-        assert matrix is not None
-        W, X = inputs
-        upstream = grads[self.rows]
-        matrix.add_grad("W", shared, upstream @ X.T)
-        if matrix.biases is not None:
-            matrix.add_grad("b", shared, upstream.sum(axis=1))
-        keep = matrix.input_keep[with_inputs]
-        if keep is None:
-            return
-        input_grads = W.T @ upstream
-        if isinstance(keep, tuple):
-            positions, rows = keep
-            grads[rows] += input_grads[positions]
-        else:
-            grads[matrix.inputs] += input_grads
-
 
 def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.ndarray,
             grads: np.ndarray, shared_grads: np.ndarray) -> None:
@@ -406,60 +338,18 @@ def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.nda
             grads[route.targets] += contribution
 
 
-def _matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
-                invariant: np.ndarray, layout: Layout) -> MatrixDot | None:
-    """The dense-layer form of a group of a bilinear row, if it has one
-    (see :class:`MatrixDot`).
-
-    The row's own layout decides: ``row.bilinear`` (out = sum_i ws[i] * xs[i]),
-    ``row.split`` into as many ws as xs, and ``row.bias`` for a last operand b.
-    """
-    if not row.bilinear:
-        return None
-    ws, xs, bias = row.split(range(rows.shape[0]))
-    m = len(ws)
-    if m == 0 or len(xs) != m or 2 * m + (bias is not None) != rows.shape[0]:
-        return None
-    biases = None
-    if bias is not None:
-        biases, rows = rows[bias], rows[:2 * m]
-        if not layout.is_shared(biases).all():
-            return None
-    for w, x in ((slice(0, m), slice(m, 2 * m)), (slice(m, 2 * m), slice(0, m))):
-        weights, inputs = rows[w], rows[x]
-        if not (shared[w].all() and uniform[x].all() and layout.is_shared(weights).all()):
-            continue
-        children = inputs[:, 0]
-        if invariant[children].any() or len(np.unique(children)) != m:
-            continue
-        keep: list[Any] = []
-        for with_inputs in (False, True):
-            needed = children >= (0 if with_inputs else layout.first_shared)
-            if needed.all():
-                keep.append(True)
-            elif needed.any():
-                positions = np.flatnonzero(needed)
-                keep.append((positions, layout.row(children[positions])))
-            else:
-                keep.append(None)
-        return MatrixDot(weights.T - layout.first_shared, as_rows(layout.row(children)),
-                         (keep[0], keep[1]),
-                         None if biases is None else biases - layout.first_shared)
-    return None
-
-
-def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], layout: Layout,
+def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
                invariant: np.ndarray) -> Group:
-    """Plan a group: how to gather its inputs and where its gradients go.
+    """Plan a group: how to gather its inputs ``rows`` (operands, k) and where its
+    gradients go.
 
     ``invariant[r]`` tells whether index r is the same for every example (a shared
     leaf, or a node computed from shared leaves only, such as an L2 term).
     """
-    rows = np.array(children, dtype=np.intp).T.copy()
     shared = invariant[rows].all(axis=1)
     uniform = (rows == rows[:, :1]).all(axis=1)
     group_invariant = bool(shared.all())
-    matrix = None if group_invariant else _matrix_dot(row, rows, shared, uniform, invariant,
+    matrix = None if group_invariant else matrix_dot(row, rows, shared, uniform, invariant,
                                                       layout)
     if matrix is not None:  # a dense layer needs no per-position reads or routes
         nothing = BackwardPlan(None, None, None, (), True, ())
@@ -477,14 +367,12 @@ def make_group(row: Op, nodes: slice, children: list[tuple[int, ...]], layout: L
         order = [0] * len(sequence)
         for place, position in enumerate(sequence):
             order[position] = place
-    plans = (_plan(rows, layout, False), _plan(rows, layout, True))
+    stacked = row.stacked is not None and len(gathers) == 1
+    plans = (_plan(rows, layout, False, stacked), _plan(rows, layout, True, stacked))
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
     reads_in_full = bool(interior_invariant[rows[~shared]].any())
-    # the stacked sum: forward inputs.sum(axis=0), every partial 1. No row field says
-    # "out = sum of the operands" yet, so this one still names its row.
-    summed = row is SUM and len(gathers) == 1
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,
-                 group_invariant, reads_in_full, summed, None)
+                 group_invariant, reads_in_full, stacked, None)
 
 
 def _call(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:

@@ -1,0 +1,76 @@
+"""Verifying a compiled tape against the eager graph, example by example.
+
+:func:`check` runs the traced function eagerly on each row of a batch and
+compares its outputs, and the gradients of the outputs' sum with respect to the
+shared leaves the eager graphs reach too, with what the tape gives. The two
+sum in different orders (a matrix product against the eager left-to-right sum),
+so they are compared relative to the magnitude of what was summed (:func:`close`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .backward import gradients
+from .functions import sum as value_sum
+from .tape_program import make_arguments, output_list
+from .value import Value
+
+
+class TraceMismatchError(AssertionError):
+    """The tape disagrees with the eager graph on some example (see :func:`check`)."""
+
+
+def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
+          outputs: np.ndarray, shared: dict[Value, float], scale: float, rtol: float) -> None:
+    """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
+    ``outputs`` (n, k) and ``shared`` gradients with the eager graph of ``fn`` on each
+    row of ``columns`` (n, inputs); ``scale`` is the magnitude of the tape's run."""
+    totals: dict[Value, float] = {}
+    for i, row in enumerate(columns.tolist()):
+        result = fn(*make_arguments(widths, row)[1])
+        eager = [result] if isinstance(result, Value) else output_list(result)
+        got = [o.data for o in eager]
+        if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
+            raise TraceMismatchError(
+                f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
+                f"function gives {got}; the function's graph depends on the data "
+                "(a Python branch on .data?), so it cannot be compiled as traced")
+        root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
+        for leaf, g in gradients(root).items():
+            if leaf in shared:
+                totals[leaf] = totals.get(leaf, 0.0) + g
+    leaves = [leaf for leaf in shared if leaf in totals]
+    tape_grads = np.array([shared[leaf] for leaf in leaves])
+    eager_grads = np.array([totals.get(leaf, 0.0) for leaf in leaves])
+    if not close(tape_grads, eager_grads, rtol):
+        worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
+        leaf = leaves[worst]
+        raise TraceMismatchError(
+            f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
+            f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
+            "data (a Python branch on .data?), so it cannot be compiled as traced")
+
+
+def close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:
+    """Equal to ``rtol`` relative to the largest of ``expected`` and ``scale``.
+
+    ``scale`` is the magnitude of the values the results were summed from: two
+    orders of addition (a dense layer's matrix product, the eager left-to-right
+    sum) differ by rounding relative to those, which cancellation can make large
+    relative to the result itself.
+    """
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), scale)
+    if not math.isfinite(scale):
+        return bool(np.array_equal(found, expected, equal_nan=True))
+    return bool(np.allclose(found, expected, rtol=rtol, atol=rtol * scale, equal_nan=True))
+
+
+def magnitude(values: np.ndarray) -> float:
+    """The largest finite |value| in ``values`` (0 if there is none)."""
+    finite = np.abs(values[np.isfinite(values)])
+    return float(finite.max(initial=0.0))

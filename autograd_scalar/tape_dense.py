@@ -1,0 +1,216 @@
+"""The steps a compiled tape runs: its groups, with each dense layer fused into one step.
+
+A group with a matrix form (see :mod:`autograd_scalar.tape_matrix`) followed by
+a group of a one-input row over exactly its nodes, in order (the layer's
+activation), run as one :class:`Dense` step::
+
+    forward    Z = W @ X + b            one matrix product and one addition
+               H = act(Z)               the activation row's vector forward
+    backward   U = act'(Z, H) * dH      the activation row's own rule, once
+               dW = U @ X^T, db = sum_n U, dX = W^T @ U
+
+Every other group is its own step. A step writes its gradients by assignment
+instead of ``+=`` where it is the only one to write them (it alone reads those
+nodes or leaves): a layer's weight gradient goes straight into the shared
+arrays, its input gradient into the previous layer's rows, with no temporary
+and no zeroing first; :func:`plan_steps` says which rows still need zeroing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .tape_groups import Group, _array_error, _call
+from .tape_layout import Layout, SharedArrays
+from .tape_matrix import MatrixDot
+
+
+class Dense:
+    """A dense layer's affine group, and its activation group if it has one, as one step.
+
+    ``alone``: flags, decided by :func:`plan_steps`, for what only this step reads or
+    writes: "z" (only the activation reads Z, so its gradient is the activation's
+    contribution alone), "W", "b" (no other group uses these leaves) and "x"
+    (no other group reads the inputs X, and all their gradients are wanted).
+    ``external`` = (argument, start, stop) when X is a run of one argument's
+    columns: X is then read from the batch itself, set by the tape.
+    """
+
+    strategy = "matrix"
+
+    def __init__(self, affine: Group, activation: Group | None, alone: set[str]) -> None:
+        matrix = affine.matrix
+        assert matrix is not None
+        self.affine = affine
+        self.activation = activation
+        self.matrix: MatrixDot = matrix
+        self.zrows = affine.rows
+        self.hrows = activation.rows if activation is not None else None
+        self.alone = frozenset(alone)
+        self.external: tuple[int, int, int] | None = None
+        self._z_alone, self._x_alone = "z" in alone, "x" in alone
+        W, b = matrix.W, matrix.b
+        assert W is not None
+        # views of the shared arrays, fixed for the tape's life (fancy-indexed blocks are
+        # read at each run instead)
+        self._W = W.value
+        self._b = None if b is None or b.value is None else b.value[:, None]
+        self._gW = W.grad if "W" in alone else None
+        self._gb = b.grad if b is not None and "b" in alone else None
+        self._values: np.ndarray | None = None
+        self._grads: np.ndarray | None = None
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        return (self.affine,) if self.activation is None else (self.affine, self.activation)
+
+    def _bind(self, values: np.ndarray, grads: np.ndarray | None) -> None:
+        """Views of this step's rows in the run's arrays, made again only when the tape
+        makes new arrays (a new batch size)."""
+        if values is not self._values:
+            inputs = self.matrix.inputs
+            self._values = values
+            self._Z = values[self.zrows]
+            self._H = None if self.hrows is None else values[self.hrows]
+            self._X = values[inputs] if isinstance(inputs, slice) else None
+        if grads is not None and grads is not self._grads:
+            self._grads = grads
+            self._gZ = grads[self.zrows]
+            self._gH = None if self.hrows is None else grads[self.hrows]
+
+    def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
+            batch: Sequence[np.ndarray]) -> Any:
+        self._bind(values, None)
+        W = self._W if self._W is not None else self.matrix.read("W", shared)
+        external = self.external
+        if external is not None:  # (n, d) as the batch gives it: U @ X^T is then row-major
+            argument, start, stop = external
+            X = batch[argument][:, start:stop].T
+        else:
+            X = self._X if self._X is not None else values[self.matrix.inputs]
+        Z = self._Z
+        np.matmul(W, X, out=Z)
+        if self._b is not None:
+            Z += self._b
+        elif self.matrix.b is not None:
+            Z += self.matrix.read("b", shared)[:, None]
+        activation = self.activation
+        if activation is not None:
+            row = activation.row
+            H = _call(row, "forward", row.vector, (Z,))
+            if type(H) is not np.ndarray or H.shape != Z.shape:
+                try:
+                    H = np.broadcast_to(np.asarray(H, dtype=np.float64), Z.shape)
+                except ValueError as error:
+                    raise _array_error(row, "forward", error) from error
+            self._H[...] = H
+        return W, X
+
+    def backward(self, saved: Any, values: np.ndarray, grads: np.ndarray,
+                 shared: SharedArrays, with_inputs: bool) -> None:
+        self._bind(values, grads)
+        W, X = saved
+        activation = self.activation
+        if activation is None:
+            U = self._gZ
+        else:
+            row = activation.row
+            Z = self._Z
+            result = _call(row, "derivatives", row.derivatives, (Z, self._H))
+            if not isinstance(result, (tuple, list)) or len(result) != 1:
+                raise _array_error(row, "derivatives", ValueError(
+                    f"it returned {result!r:.80} instead of 1 partial derivative"))
+            U = np.multiply(result[0], self._gH)
+            if type(U) is not np.ndarray or U.shape != Z.shape:
+                try:
+                    U = np.broadcast_to(U, Z.shape)
+                except ValueError as error:
+                    raise _array_error(row, "derivatives", error) from error
+            if not self._z_alone:
+                U = U + self._gZ
+        matrix = self.matrix
+        if self._gW is not None:
+            np.matmul(U, X.T, out=self._gW)
+        else:
+            matrix.W.add(shared, U @ X.T)  # type: ignore[union-attr]
+        if self._gb is not None:
+            np.add.reduce(U, 1, out=self._gb)
+        elif matrix.b is not None:
+            matrix.b.add(shared, np.add.reduce(U, 1))
+        keep = matrix.input_keep[with_inputs]
+        if keep is None:
+            return
+        if keep is True and self._x_alone:
+            np.matmul(W.T, U, out=grads[matrix.inputs])
+            return
+        input_grads = W.T @ U
+        if isinstance(keep, tuple):
+            positions, rows = keep
+            grads[rows] += input_grads[positions]
+        else:
+            grads[matrix.inputs] += input_grads
+
+    def owned_rows(self, with_inputs: bool) -> list[Any]:
+        """Rows of the per-example gradients this step assigns before anyone reads them."""
+        if "x" in self.alone and self.matrix.input_keep[with_inputs] is True:
+            return [self.matrix.inputs]
+        return []
+
+
+def plan_steps(groups: Sequence[Group], layout: Layout, outputs: np.ndarray, size: int
+          ) -> tuple[list[Any], np.ndarray]:
+    """The steps to run, in order, and for each index how many groups and outputs read it.
+
+    A matrix group is fused with the next group when that group is a one-input
+    row (``arity == 1``) over exactly the matrix group's nodes in order, and no
+    group at the same level comes between them in a way that matters: the
+    activation reads only Z, which the fused step computes first.
+    """
+    reads = np.bincount(np.concatenate([g.children.ravel() for g in groups] + [outputs]),
+                        minlength=size) if groups else np.zeros(size, dtype=np.intp)
+    activation_of: dict[int, Group] = {}
+    for group in groups:
+        if group.row.arity == 1 and not group.invariant and group.matrix is None:
+            first = int(group.children[0, 0])
+            activation_of.setdefault(first, group)
+    fused: set[int] = set()
+    found: list[Any] = []
+    for group in groups:
+        if id(group) in fused:
+            continue
+        if group.matrix is None:
+            found.append(group)
+            continue
+        nodes = group.nodes
+        activation = activation_of.get(nodes.start)
+        if activation is not None and not (
+                activation.size == group.size
+                and np.array_equal(activation.children[0], np.arange(nodes.start, nodes.stop))):
+            activation = None
+        if activation is not None:
+            fused.add(id(activation))
+        found.append(Dense(group, activation, _alone(group, activation, reads, layout)))
+    return found, reads
+
+
+def _alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
+           ) -> set[str]:
+    """What only this dense step reads or writes (see :class:`Dense`)."""
+    matrix = group.matrix
+    assert matrix is not None
+    alone = set()
+    nodes = np.arange(group.nodes.start, group.nodes.stop)
+    if activation is not None and (reads[nodes] == 1).all():
+        alone.add("z")
+    first = layout.first_shared
+    if (reads[matrix.weights + first] == 1).all():
+        alone.add("W")
+    if matrix.biases is not None and (reads[matrix.biases + first] == 1).all():
+        alone.add("b")
+    if isinstance(matrix.inputs, slice) and (reads[matrix.sources] == group.size).all():
+        alone.add("x")
+    return alone
+

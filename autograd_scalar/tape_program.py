@@ -1,0 +1,227 @@
+"""Tracing: a per-example function, called once on placeholders, as an inert program.
+
+``trace(fn, widths, numbers, parameters)`` calls ``fn`` on fresh leaves holding
+one example's numbers (the placeholders) and reads the graph it builds into a
+:class:`Program`: plain numbers and arrays, which run nothing and print as text.
+
+The program numbers every node it needs in one index space: the placeholders
+[0, first_shared), then the shared leaves [first_shared, first_interior) (the
+``parameters`` first, in the order given, then every other leaf the graph
+reached, in the order the ops first read them: a dense layer's weights are then
+a run, or, as a model lists them, each neuron's weights then its bias, a strided
+run), then the interior nodes. The interior nodes are levelled by depth (1 + the
+largest depth of their op children) and grouped by row within a level, n-ary rows
+by operand count, and apart when made from shared leaves only (``invariant``:
+the same for every example, such as an L2 term); each group's nodes get one
+contiguous run of indices, and its children are an array (operands, nodes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from .ops import Op
+from .value import REAL_TYPES, Value
+
+
+class TraceError(TypeError):
+    """The function cannot be compiled (bad example, bad output, a row that needs floats)."""
+
+
+@dataclass(frozen=True)
+class ProgramGroup:
+    """Nodes of one level made by one row: indices ``nodes``, operands ``children``
+    (operands, k) as indices; ``invariant`` if they read shared leaves only."""
+
+    level: int
+    row: Op
+    nodes: slice
+    children: np.ndarray
+    invariant: bool
+
+    @property
+    def size(self) -> int:
+        return self.nodes.stop - self.nodes.start
+
+
+@dataclass(frozen=True)
+class Program:
+    """What a trace found (see the module docstring); ``str(program)`` lists it."""
+
+    placeholders: tuple[Value, ...]
+    shared: tuple[Value, ...]
+    parameter_count: int
+    groups: tuple[ProgramGroup, ...]
+    outputs: np.ndarray
+    traced_outputs: np.ndarray
+    single: bool
+    invariant: np.ndarray
+
+    @property
+    def first_shared(self) -> int:
+        return len(self.placeholders)
+
+    @property
+    def first_interior(self) -> int:
+        return len(self.placeholders) + len(self.shared)
+
+    @property
+    def size(self) -> int:
+        return len(self.invariant)
+
+    @property
+    def levels(self) -> int:
+        return max((group.level for group in self.groups), default=0)
+
+    def __str__(self) -> str:
+        lines = [f"program: {len(self.placeholders)} placeholders 0..{self.first_shared - 1}, "
+                 f"{len(self.shared)} shared leaves {self.first_shared}.."
+                 f"{self.first_interior - 1} ({self.parameter_count} parameters), "
+                 f"{self.size - self.first_interior} ops; outputs {self.outputs.tolist()}"]
+        for group in self.groups:
+            kids = group.children
+            lines.append(f"  level {group.level:3d}: {group.row.name:<10} x{group.size:<6} "
+                         f"nodes {group.nodes.start}..{group.nodes.stop - 1} "
+                         f"reading {kids.shape[0]} operands from {int(kids.min())}.."
+                         f"{int(kids.max())}" + (" (invariant)" if group.invariant else ""))
+        return "\n".join(lines)
+
+
+def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[float],
+          parameters: Sequence[Value]) -> Program:
+    """Call ``fn`` once on placeholders holding ``numbers`` and read its graph."""
+    placeholders, arguments = make_arguments(widths, numbers)
+    result = fn(*arguments)
+    single = isinstance(result, Value)
+    outputs = [result] if single else output_list(result)
+    params = parameter_list(parameters)
+    index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+    interior, inner = _interior_order(outputs)
+    leaves: dict[Value, None] = dict.fromkeys(params)
+    for node in interior:
+        leaves.update(dict.fromkeys(node.children))
+    leaves.update((o, None) for o in outputs if not o.children)
+    shared = [leaf for leaf in leaves if not leaf.children and leaf not in index]
+    depth: dict[Value, int] = {}
+    constant: set[Value] = set(shared)
+    levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
+    for node in interior:
+        level = 1 + max([depth[c] for c in inner[node]], default=0)
+        depth[node] = level
+        row = node.row
+        assert row is not None
+        same_for_all = constant.issuperset(node.children)
+        if same_for_all:
+            constant.add(node)
+        key = (level, id(row), len(node.children), same_for_all)
+        if key not in levels:
+            levels[key] = (row, [])
+        levels[key][1].append(node)
+    for p in params:
+        if p in index or p in depth:
+            raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
+                             "input in the traced function; parameters must be leaves")
+    for node in shared:
+        index[node] = len(index)
+    first_interior = len(index)
+    invariant = np.zeros(first_interior + len(interior), dtype=bool)
+    invariant[len(placeholders):first_interior] = True
+    groups = []
+    for key in sorted(levels, key=lambda k: k[0]):
+        row, nodes = levels[key]
+        start = len(index)
+        index.update(zip(nodes, range(start, start + len(nodes))))
+        flat = np.fromiter(map(index.__getitem__,
+                               chain.from_iterable(node.children for node in nodes)),
+                           np.intp, len(nodes) * key[2])
+        children = flat.reshape(len(nodes), key[2]).T.copy()
+        invariant[start:len(index)] = invariant[children].all(axis=0)
+        groups.append(ProgramGroup(key[0], row, slice(start, len(index)), children, key[3]))
+    return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
+                   np.array([index[o] for o in outputs], dtype=np.intp),
+                   np.array([o.data for o in outputs]), single, invariant)
+
+
+def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list[Value]]]:
+    """The op nodes the outputs depend on, each after its children, and each node's
+    op children.
+
+    Only op nodes are pushed on the stack: the leaves (a layer's many weights)
+    are skipped by one test each, so a graph of few ops over many parameters is
+    ordered in time proportional to its edges, with a small constant.
+    """
+    order: list[Value] = []
+    inner: dict[Value, list[Value]] = {}
+    stack: list[tuple[Value, bool]] = [(o, False) for o in reversed(outputs) if o.children]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in inner:
+            continue
+        kids = [c for c in node.children if c.children]
+        inner[node] = kids
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(kids) if c not in inner)
+    return order, inner
+
+
+def parameter_list(parameters: Sequence[Value]) -> list[Value]:
+    """The parameters checked: Values, leaves, each once."""
+    found = list(parameters)
+    for i, p in enumerate(found):
+        if not isinstance(p, Value):
+            raise TypeError(f"compile: parameters[{i}] must be a Value, got {type(p).__name__}")
+        if p.children:
+            raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a leaf; "
+                             "parameters must be leaves")
+    if len(set(found)) != len(found):
+        raise ValueError("compile: a parameter is listed twice; list each once")
+    return found
+
+
+def width_of(x: Any, i: int) -> int | None:
+    """The width of example argument ``i``: None for a number, the length of a 1-D sequence."""
+    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+        return None
+    try:
+        array = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.ndim != 1:
+        raise TraceError(f"compile: example argument {i} must be a number or a 1-D sequence "
+                         f"of numbers, got {type(x).__name__}: {x!r}"[:300])
+    return int(array.shape[0])
+
+
+def make_arguments(widths: Sequence[int | None], numbers: list[float]
+                   ) -> tuple[list[Value], list[Any]]:
+    """Fresh leaves for one example, and the arguments they make (a Value or a list each)."""
+    leaves = [Value(x) for x in numbers]
+    for i, leaf in enumerate(leaves):
+        leaf.label = f"in[{i}]"
+    arguments: list[Any] = []
+    start = 0
+    for w in widths:
+        if w is None:
+            arguments.append(leaves[start])
+            start += 1
+        else:
+            arguments.append(leaves[start:start + w])
+            start += w
+    return leaves, arguments
+
+
+def output_list(result: Any) -> list[Value]:
+    """What the traced function returned, as a list of Values (or a TraceError)."""
+    if isinstance(result, (list, tuple)) and result and all(isinstance(o, Value)
+                                                            for o in result):
+        return list(result)
+    raise TraceError(f"compile: the function must return a Value or a non-empty list of "
+                     f"Values, got {type(result).__name__}: {result!r}"[:300])
