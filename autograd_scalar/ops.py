@@ -287,11 +287,14 @@ def power(p: float) -> Op:
 def plain_function(row: Op) -> Callable[[Any], Any]:
     """``row`` (one operand, no domain check) as a plain function, for derivative rules.
 
-    A float goes straight to the row's forward; an array or a Value goes to the row
-    itself. Same results as calling the row, without the cost of calling an object
-    (the eager forward runs a rule per node, so relu's step runs once per relu).
+    A float goes straight to the row's forward, an array to its vector forward, a
+    Value to the row itself. Same results as calling the row, without the cost of
+    calling an object (the eager forward runs a rule per node, so relu's step runs
+    once per relu) or of setting NumPy's error state for every array: rules run on
+    arrays inside the compiled tape, which ignores floating-point errors for the
+    whole run (IEEE results).
     """
-    scalar = row.scalar
+    scalar, vector = row.scalar, row.vector
 
     def function(x: Any) -> Any:
         if type(x) is float:
@@ -299,6 +302,8 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
                 return scalar(x)
             except (ArithmeticError, ValueError):
                 pass
+        elif type(x) is np.ndarray:
+            return vector(x)
         return row(x)
 
     function.__name__ = function.__qualname__ = row.name

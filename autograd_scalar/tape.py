@@ -10,21 +10,22 @@ argument) and records the graph it builds. The graph's leaves are of two kinds:
   seen, and their gradient is summed over the batch.
 
 The interior nodes are levelled by depth (1 + the largest depth of their children)
-and grouped by op within a level. A run keeps one array of shape (nodes, batch) and
-makes one vectorized call per group, for the forward and for the backward alike:
-the group's row's ``vector`` forward on the gathered children, then the row's own
-``derivatives`` rule on the same arrays (the op table stays the only definition of
-every op, ``Function`` rows included), times the upstream gradient, scattered back
-onto the children. ``dot`` and ``sum`` nodes of equal length form one group.
+and grouped by op within a level (:mod:`~autograd_scalar.tape_program`). A run keeps
+one array of shape (rows, batch) and makes one vectorized call per group, for the
+forward and for the backward alike: the group's row's ``vector`` forward on the
+gathered children, then the row's own ``derivatives`` rule on the same arrays (the
+op table stays the only definition of every op, ``Function`` rows included), times
+the upstream gradient, scattered back onto the children
+(:mod:`~autograd_scalar.tape_groups`).
 
-Three shapes of group take a shorter road to the same numbers. Nodes made from
-shared leaves only (an L2 term) are grouped apart and run once per batch, on one
-column, their gradient being the upstream gradient summed over the batch. A ``dot``
-group that is a dense layer (shared weights, the same inputs for every node) is the
-``dot`` row's forward and rule as matrix products: W @ X, then U @ X^T for the
-weights and W^T @ U for the inputs. A ``sum`` read through one gather is one sum
-over a stacked array. The shared leaves are laid out in the order the groups read
-them, so a layer's weights and biases are runs of rows, read as views.
+What rows declare picks shorter roads to the same numbers. Nodes made from shared
+leaves only (an L2 term) run once per batch, on one column. A group of a
+``bilinear`` row that is a dense layer runs as matrix products
+(:mod:`~autograd_scalar.tape_matrix`), fused with the one-input row applied to its
+nodes (its activation) into one step (:mod:`~autograd_scalar.tape_dense`). A row with
+a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) runs on one stacked array. The
+shared leaves are laid out in the order the groups read them, so a layer's weights
+and biases are views of the shared arrays (:mod:`~autograd_scalar.tape_layout`).
 
 What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
 (``if x.data > 0``) is taken as it was for the traced example, and a number computed
@@ -99,6 +100,7 @@ class Tape:
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters)
         self.runner = Runner(self.traced, self.widths)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
+        self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
         self._validate(example)
 
     # names the tests, nn and users read
@@ -202,7 +204,8 @@ class Tape:
         runner = self.runner
         if pull:
             runner.arrays.pull()
-        with blas_threads(self.threads), np.errstate(all="ignore"):
+        with blas_threads(self.threads, runner.product * len(columns[0])), \
+                np.errstate(all="ignore"):
             values, saved = runner.forward(columns)
             grads = None if seed is None else runner.backward(values, saved, seed, with_inputs)
         return values, grads
@@ -227,8 +230,12 @@ class Tape:
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         columns = self._columns(batches)
         n = len(columns[0])
-        seeds = np.zeros((len(self.outputs), n))
-        seeds[0] = 1.0 / n if reduction == "mean" else 1.0
+        seeds = self._seeds
+        if seeds is None or seeds.shape[1] != n or seeds[0, 0] != (
+                1.0 / n if reduction == "mean" else 1.0):
+            seeds = np.zeros((len(self.outputs), n))
+            seeds[0] = 1.0 / n if reduction == "mean" else 1.0
+            self._seeds = seeds
         values, _ = self._run(columns, False, seeds)
         outputs = self.runner.output_values(values)
         total = float(np.add.reduce(outputs[0]))

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .tape_dense import plan_steps
+from .tape_dense import Dense, plan_steps
 from .tape_groups import Group, make_group
 from .tape_layout import Layout, SharedArrays
 from .tape_program import Program
@@ -41,6 +41,9 @@ class Runner:
         outputs = program.outputs
         self.outputs = outputs
         self.steps, reads = plan_steps(self.groups, layout, outputs, program.size)
+        # multiply-adds per example of the largest matrix product (k x m of a layer)
+        self.product = max((step.affine.size * len(step.matrix.sources)
+                            for step in self.steps if isinstance(step, Dense)), default=0)
         self.zero = tuple(_zeroed(layout, self.steps, w) for w in (False, True))
         self.copied = _read_from_batch(widths, self.steps, reads)
         self.full = any(group.reads_invariant_in_full for group in self.groups) or bool(
@@ -135,7 +138,7 @@ def _read_from_batch(widths: Sequence[int | None], steps: Sequence[Any], reads: 
         start = stop
     others = reads.copy()
     for step in steps:
-        if not hasattr(step, "external"):
+        if not isinstance(step, Dense):
             continue
         sources = step.matrix.sources
         first, last = int(sources[0]), int(sources[-1])

@@ -10,12 +10,18 @@ duration of the run; outside the run the previous setting is restored.
 threadpoolctl finds the BLAS libraries once; a run then only asks each library
 its thread count and sets it when it is above the limit (a few µs a run, where
 ``threadpoolctl.threadpool_limits`` rescans the libraries each time, about 10 µs).
+A run whose largest matrix product is below ``SMALL_PRODUCT`` multiply-adds
+(micrograd's 2-16-16-1 at batch 64: 16,384) is left alone: BLAS runs products that
+small on the calling thread anyway (OpenBLAS below 4 x 65,536, its GEMM threshold).
 """
 
 from __future__ import annotations
 
 import contextlib
 from typing import Any
+
+SMALL_PRODUCT = 65_536
+"""Multiply-adds (m x n x k) below which a product is not worth limiting threads for."""
 
 _libraries: list[Any] | None = None
 
@@ -56,10 +62,16 @@ class _Limit:
         self.restore = []
 
 
-def blas_threads(threads: int | None) -> contextlib.AbstractContextManager[Any]:
-    """A context in which BLAS uses at most ``threads`` threads (no limit for None)."""
-    if threads is None:
-        return contextlib.nullcontext()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+def blas_threads(threads: int | None, work: int | None = None
+                 ) -> contextlib.AbstractContextManager[Any]:
+    """A context in which BLAS uses at most ``threads`` threads (no limit for None).
+
+    ``work``: the multiply-adds of the largest product to run inside; below
+    ``SMALL_PRODUCT`` nothing is changed.
+    """
+    if isinstance(threads, bool) or not (threads is None or isinstance(threads, int)) or (
+            threads is not None and threads < 1):
         raise ValueError(f"threads must be None or a positive int, got {threads!r}")
+    if threads is None or (work is not None and work < SMALL_PRODUCT):
+        return contextlib.nullcontext()
     return _Limit(threads)

@@ -285,7 +285,7 @@ class SGD(Optimizer):
         if "momentum" in self.state:
             b = self.momentum * self.state["momentum"] + (1 - self.dampening) * g
         else:
-            b = g
+            b = g.copy()  # kept as state: never the caller's gradient array itself
         direction = g + self.momentum * b if self.nesterov else b
         return p - self.lr * direction, {"momentum": b}
 

@@ -237,10 +237,18 @@ def test_auto_falls_back_to_eager_with_one_line_and_trains_the_same() -> None:
     assert err.getvalue() == "" and model.w.data != eager_w
 
 
-def test_blas_runs_single_threaded_inside_a_tape_run() -> None:
+def blas_counts(threadpoolctl) -> list[int]:
+    return [info["num_threads"] for info in threadpoolctl.threadpool_info()
+            if info["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("nin, limited", [(300, True), (4, False)])
+def test_blas_runs_single_threaded_inside_a_tape_run(nin, limited) -> None:
+    """Limited when the largest product is at least SMALL_PRODUCT multiply-adds (300 x 300
+    x 5 here); a tape of small products (4 x 3 x 5) leaves BLAS alone."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     seen = []
-    model = nn.MLP(4, [3], activation="linear", seed=0)
+    model = nn.MLP(nin, [3 if nin < 10 else 300], activation="linear", seed=0)
 
     class Watch(ag.Function):
         @staticmethod
@@ -249,12 +257,15 @@ def test_blas_runs_single_threaded_inside_a_tape_run() -> None:
 
         @staticmethod
         def derivatives(x, out):
-            seen.append([info["num_threads"] for info in
-                         threadpoolctl.threadpool_info() if info["user_api"] == "blas"])
+            seen.append(blas_counts(threadpoolctl))
             return (1.0 + 0.0 * x,)
 
-    tape = compile(lambda x: Watch.apply(model(x)[0]), np.zeros(4))
+    tape = compile(lambda x: Watch.apply(ag.sum(model(x))), np.zeros(nin))
     seen.clear()
-    tape.gradients(np.ones((5, 4)))
-    assert seen and all(threads == [1] * len(threads) for threads in seen)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_counts(threadpoolctl)
+        tape.gradients(np.ones((5, nin)))
+        assert blas_counts(threadpoolctl) == before          # restored after the run
+    expected = [1] * len(before) if limited else before
+    assert seen and all(threads == expected for threads in seen)
     assert threading.active_count() >= 1

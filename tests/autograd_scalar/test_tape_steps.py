@@ -1,0 +1,167 @@
+"""The tape's steps: what rows declare picks them, and each one equals the eager graph.
+
+A dense layer and its activation run as one step (the activation's own forward and
+rule on the layer's matrix product), n-ary rows with a ``stacked`` form run on one
+stacked array, the first layer reads its inputs from the batch, and gradients are
+assigned where one step alone writes them. Each case compares outputs, shared-leaf
+gradients and input gradients with one eager graph per example
+(``check_against_eager``), including the cases that must not take a shortcut: an
+affine output read by something else too, inputs read twice, layers whose weights
+are not laid out as views.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Value, compile, ops
+from autograd_scalar.tape_dense import Dense
+from autograd_scalar.tape_program import Program
+from autograd_scalar.value import apply
+from tests.autograd_scalar.test_tape_paths import check_against_eager
+
+ACTIVATIONS = {
+    "relu": lambda v: v.relu(),
+    "tanh": lambda v: v.tanh(),
+    "square": lambda v: v ** 2,
+    "leaky": lambda v: v.leaky_relu(0.1),
+    "sigmoid": lambda v: v.sigmoid(),
+}
+
+
+def layer(rng, nin, nout, label):
+    W = [[Value(w, f"{label}w{j}{i}") for i, w in enumerate(row)]
+         for j, row in enumerate(rng.normal(size=(nout, nin)))]
+    b = [Value(x, f"{label}b{j}") for j, x in enumerate(rng.normal(size=nout))]
+    return W, b, [p for row, bias in zip(W, b) for p in (*row, bias)]
+
+
+@given(st.sampled_from(sorted(ACTIVATIONS)), st.integers(1, 4), st.integers(1, 5),
+       st.integers(1, 6), st.booleans(), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_dense_layers_with_their_activation(name, nin, nout, n, z_read_again, seed) -> None:
+    rng = np.random.default_rng(seed)
+    act = ACTIVATIONS[name]
+    W1, b1, p1 = layer(rng, nin, nout, "a")
+    W2, b2, p2 = layer(rng, nout, 2, "b")
+
+    def fn(x):
+        z = ag.linear(W1, x, b1)
+        h = [act(v) for v in z]
+        out = ag.linear(W2, h, b2)
+        return [*out, z[0] * 0.5] if z_read_again else out
+
+    tape = compile(fn, np.zeros(nin))
+    fused = [step for step in tape.steps if isinstance(step, Dense)]
+    assert fused and fused[0].activation is not None
+    assert fused[0].activation.row.name == tape.groups[1].row.name
+    check_against_eager(fn, p1 + p2, rng.uniform(-2, 2, size=(n, nin)))
+
+
+def test_an_mlp_runs_as_one_step_per_layer_and_reads_its_inputs_from_the_batch() -> None:
+    rng = np.random.default_rng(0)
+    W1, b1, _p1 = layer(rng, 5, 4, "a")
+    W2, b2, _p2 = layer(rng, 4, 3, "b")
+
+    def fn(x, t):
+        h = [v.relu() for v in ag.linear(W1, x, b1)]
+        z = ag.linear(W2, h, b2)
+        return ag.logsumexp(z) - ag.dot(t, z)
+
+    tape = compile(fn, np.zeros(5), np.eye(3)[0])
+    assert [step.strategy for step in tape.steps] == ["matrix", "matrix", "stacked",
+                                                      "stacked", "elementwise"]
+    first = tape.steps[0]
+    assert first.external == (0, 0, 5)                  # argument 0, columns 0..4
+    assert tape.runner.copied[0] is None                # x is never copied, t is
+    assert tape.runner.copied[1] is not None
+    assert {"W", "b"} <= first.alone
+    text = tape.program()
+    assert "affine+relu" in text and "logsumexp" in text
+    X, T = rng.normal(size=(7, 5)), np.eye(3)[rng.integers(0, 3, 7)]
+    tape.check(X, T)
+    found = tape.gradients(X, T)
+    for i in range(7):                                  # input gradients from the batch read
+        xs = [Value(v) for v in X[i]]
+        grads = ag.gradients(fn(xs, [Value(v) for v in T[i]]))
+        assert np.allclose(found.inputs[0][i], [grads.get(x, 0.0) for x in xs], atol=1e-12)
+
+
+def test_inputs_read_by_two_layers_get_both_gradients() -> None:
+    rng = np.random.default_rng(1)
+    W1, b1, p1 = layer(rng, 3, 2, "a")
+    W2, _b2, _p2 = layer(rng, 3, 2, "b")
+
+    def fn(x):  # two dense groups over the same x: an affine one and a dot one
+        return [v.tanh() for v in ag.linear(W1, x, b1)] + [ag.dot(w, x).relu() for w in W2]
+
+    tape = compile(fn, np.zeros(3))
+    dense = [step for step in tape.steps if isinstance(step, Dense)]
+    assert len(dense) == 2 and all("x" not in step.alone for step in dense)
+    check_against_eager(fn, p1 + [w for row in W2 for w in row], rng.normal(size=(5, 3)))
+
+
+def test_weights_not_laid_out_as_a_view_are_read_and_written_by_index() -> None:
+    rng = np.random.default_rng(2)
+    W1, b1, p1 = layer(rng, 3, 4, "a")
+    shuffled = [p1[i] for i in rng.permutation(len(p1))]
+
+    def fn(x):
+        return [v.relu() for v in ag.linear(W1, x, b1)]
+
+    tape = compile(fn, np.zeros(3), parameters=shuffled)
+    (step,) = tape.steps
+    assert step.matrix.W.value is None                  # no strided view of a shuffle
+    X = rng.normal(size=(6, 3))
+    found = tape.gradients(X)
+    eager = dict.fromkeys(p1, 0.0)
+    for row in X:
+        grads = ag.gradients(ag.sum(fn([Value(v) for v in row])))
+        for p in p1:
+            eager[p] += grads.get(p, 0.0)
+    assert np.allclose([found.shared[p] for p in p1], [eager[p] for p in p1], atol=1e-12)
+
+
+@pytest.mark.parametrize("row", [ops.SUM, ops.DOT, ops.LOGSUMEXP])
+def test_stacked_forms_agree_with_the_rows_own_forward_and_rule(row) -> None:
+    rng = np.random.default_rng(3)
+    S = rng.normal(size=(6, 4, 5)) * 3
+    forward, derivatives = row.stacked
+    out = forward(S)
+    assert np.allclose(out, row.vector(*S), rtol=1e-13, atol=1e-13)
+    for k in range(4):                                   # each node against the float forward
+        for j in range(5):
+            assert out[k, j] == pytest.approx(row.scalar(*S[:, k, j].tolist()), rel=1e-13)
+    partials = np.broadcast_to(derivatives(S, out), S.shape)
+    for i, partial in enumerate(row.derivatives(*S, out)):
+        assert np.allclose(partials[i], partial, rtol=1e-13, atol=1e-13)
+
+
+def test_the_strategy_comes_from_the_row_not_its_name() -> None:
+    plain_sum = ops.SUM.replace(stacked=None)            # the same op, no stacked form
+    stacked = compile(lambda x: ag.sum(x).tanh(), np.zeros(3))
+    plain = compile(lambda x: apply(plain_sum, tuple(x)).tanh(), np.zeros(3))
+    assert stacked.steps[0].strategy == "stacked"
+    assert plain.steps[0].strategy == "elementwise"
+    X = np.random.default_rng(4).normal(size=(5, 3))
+    a, b = stacked.gradients(X), plain.gradients(X)
+    assert np.allclose(a.outputs, b.outputs) and np.allclose(a.inputs[0], b.inputs[0])
+
+
+def test_the_traced_program_is_inert_and_printable() -> None:
+    model_w = [Value(0.5, "w0"), Value(-1.0, "w1")]
+    tape = compile(lambda x: (ag.dot(model_w, x) + 1.0).relu(), np.zeros(2),
+                   parameters=model_w)
+    program = tape.traced
+    assert isinstance(program, Program)
+    assert program.parameter_count == 2 and program.first_shared == 2
+    assert program.shared[:2] == tuple(model_w)
+    text = str(program)
+    assert text.splitlines()[0].startswith("program: 2 placeholders 0..1, 3 shared leaves")
+    assert [line.split()[2] for line in text.splitlines()[1:]] == ["dot", "+", "relu"]
+    with pytest.raises(AttributeError):
+        program.groups = ()  # type: ignore[misc]
