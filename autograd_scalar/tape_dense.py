@@ -106,7 +106,7 @@ class Dense:
                     H = np.broadcast_to(np.asarray(H, dtype=np.float64), Z.shape)
                 except ValueError as error:
                     raise _array_error(row, "forward", error) from error
-            self._H[...] = H
+            self._H[...] = H  # type: ignore[index]
         return W, X
 
     def backward(self, saved: Any, values: np.ndarray, grads: np.ndarray,
@@ -123,7 +123,7 @@ class Dense:
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise _array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
-            U = np.multiply(result[0], self._gH)
+            U = np.multiply(result[0], self._gH)  # type: ignore[arg-type]
             if type(U) is not np.ndarray or U.shape != Z.shape:
                 try:
                     U = np.broadcast_to(U, Z.shape)

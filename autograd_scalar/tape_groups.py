@@ -193,7 +193,7 @@ class Group:
     plans: tuple[BackwardPlan, BackwardPlan]
     invariant: bool
     reads_invariant_in_full: bool
-    stacked: bool
+    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
     matrix: MatrixDot | None
 
     @property
@@ -247,7 +247,7 @@ class Group:
         """
         n = values.shape[1]
         if self.stacked:
-            result = _call(self.row, "forward", self.row.stacked[0], (inputs,))
+            result = _call(self.row, "forward", self.stacked[0], (inputs,))
         else:
             result = _call(self.row, "forward", self.row.vector, inputs)
         width = 1 if self.invariant else n
@@ -277,7 +277,7 @@ class Group:
         out = values[self.rows, :1] if self.invariant else values[self.rows]
         if self.stacked:
             arity = len(inputs)
-            partials = _call(self.row, "derivatives", self.row.stacked[1], (inputs, out))
+            partials = _call(self.row, "derivatives", self.stacked[1], (inputs, out))
             if plan.routes is not None and type(partials) is float:
                 _follow(plan.routes, [partials] * arity, upstream, grads, shared_grads)
                 return
@@ -354,7 +354,7 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
     if matrix is not None:  # a dense layer needs no per-position reads or routes
         nothing = BackwardPlan(None, None, None, (), True, ())
         return Group(row, nodes, layout.row(nodes), rows, (), None, (nothing, nothing),
-                     False, False, False, matrix)
+                     False, False, None, matrix)
     gathers = []
     for is_uniform in (False, True):
         for is_shared in (False, True):
@@ -367,8 +367,9 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
         order = [0] * len(sequence)
         for place, position in enumerate(sequence):
             order[position] = place
-    stacked = row.stacked is not None and len(gathers) == 1
-    plans = (_plan(rows, layout, False, stacked), _plan(rows, layout, True, stacked))
+    stacked = row.stacked if len(gathers) == 1 else None
+    plans = (_plan(rows, layout, False, stacked is not None),
+             _plan(rows, layout, True, stacked is not None))
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
     reads_in_full = bool(interior_invariant[rows[~shared]].any())
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,
