@@ -317,7 +317,7 @@ SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0
 _step, _sign = plain_function(STEP), plain_function(SIGN)
 ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
          kinks=(0.0,), formula_name="abs", method=True)
-RELU = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda x: np.where(x <= 0, 0.0, x),
+RELU = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda x: np.maximum(x, 0.0),
           lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
           formula_name="relu", method=True)
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",

@@ -10,7 +10,24 @@ from collections.abc import Callable, Mapping
 
 def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: int,
                 warmup: int = 1) -> dict[str, float]:
-    """Median seconds per call of each step, measured in alternating blocks.
+    """Median seconds per call of each step, measured in alternating blocks
+    (see :func:`alternating_rounds`)."""
+    samples = alternating_rounds(steps, rounds, warmup)
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def ratio(samples: Mapping[str, list[float]], name: str, reference: str
+          ) -> tuple[float, float, float]:
+    """(median, lowest, highest) over the rounds of ``name``'s time over ``reference``'s
+    in the same round: blocks that ran seconds apart, so a change of the machine's load
+    between rounds cancels out."""
+    ratios = [a / b for a, b in zip(samples[name], samples[reference])]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def alternating_rounds(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: int,
+                       warmup: int = 1) -> dict[str, list[float]]:
+    """Seconds per call of each step in each round, measured in alternating blocks.
 
     Each entry is (step, calls per block). In every round each library runs its
     block of consecutive steps, as in its own training loop, so it pays for its own
@@ -34,4 +51,4 @@ def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: i
                 step()
             samples[name].append((time.perf_counter() - start) / calls)
     gc.collect()
-    return {name: statistics.median(times) for name, times in samples.items()}
+    return samples

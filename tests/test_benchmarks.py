@@ -72,3 +72,17 @@ def test_mnist_fit_and_hand_numpy_train_alike() -> None:
     _fit_seconds, fit_accuracy = mnist.train(epochs=1, batch_size=500)
     _hand_seconds, hand_accuracy = mnist.numpy_train(epochs=1, batch_size=500)
     assert fit_accuracy == hand_accuracy and fit_accuracy > 0.5
+
+
+def test_ratios_are_taken_round_by_round() -> None:
+    from benchmarks.timing import alternating_rounds, ratio
+
+    samples = {"a": [2.0, 4.0, 9.0], "b": [1.0, 4.0, 3.0]}
+    assert ratio(samples, "a", "b") == (2.0, 1.0, 3.0)
+    calls = {"x": 0}
+
+    def step() -> None:
+        calls["x"] += 1
+
+    found = alternating_rounds({"x": (step, 4)}, rounds=3, warmup=2)
+    assert len(found["x"]) == 3 and calls["x"] == 2 + 3 * (1 + 4)
