@@ -554,8 +554,9 @@ def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
 
 
 def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:
-    """Every d/dx_i = e^(x_i - out) at once: the softmax along the first axis."""
-    return EXP(S - out)
+    """Every d/dx_i = e^(x_i - out) at once: the softmax along the first axis (S is an
+    array: a stacked form runs on arrays only)."""
+    return np.exp(S - out)
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,

@@ -106,6 +106,7 @@ class BackwardPlan:
     scatters: tuple[Scatter, ...]
     shared_unique: bool
     routes: tuple[Route, ...] | None
+    picked: Any = None  # ``positions`` as a slice when they are a run (else the list)
 
 
 def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
@@ -141,7 +142,8 @@ def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
         as_rows(shared_entries) if len(shared_entries) else None,
         (as_rows(shared_targets) if unique else shared_targets) if len(shared_entries)
         else None,
-        tuple(scatters), unique, routes)
+        tuple(scatters), unique, routes,
+        None if len(positions) == arity else as_rows(positions))
 
 
 @dataclass(frozen=True)
@@ -281,14 +283,19 @@ class Group:
             if plan.routes is not None and type(partials) is float:
                 _follow(plan.routes, [partials] * arity, upstream, grads, shared_grads)
                 return
-            try:
-                contributions = np.broadcast_to(np.multiply(partials, upstream),
-                                                (arity, self.size, n))
-            except ValueError as error:
-                raise _array_error(self.row, "derivatives", error) from error
-            if plan.positions is not None:
-                contributions = contributions[plan.positions]
-            contributions = contributions.reshape(-1, n)
+            if type(partials) is np.ndarray and partials.shape == (arity, self.size, n):
+                if plan.picked is not None:  # only the needed positions' partials
+                    partials = partials[plan.picked]
+                contributions = np.multiply(partials, upstream).reshape(-1, n)
+            else:
+                try:
+                    contributions = np.broadcast_to(np.multiply(partials, upstream),
+                                                    (arity, self.size, n))
+                except ValueError as error:
+                    raise _array_error(self.row, "derivatives", error) from error
+                if plan.picked is not None:
+                    contributions = contributions[plan.picked]
+                contributions = contributions.reshape(-1, n)
         else:
             result = _call(self.row, "derivatives", self.row.derivatives, (*inputs, out))
             if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
