@@ -280,9 +280,6 @@ class Group:
         if self.stacked:
             arity = len(inputs)
             partials = _call(self.row, "derivatives", self.stacked[1], (inputs, out))
-            if plan.routes is not None and type(partials) is float:
-                _follow(plan.routes, [partials] * arity, upstream, grads, shared_grads)
-                return
             if type(partials) is np.ndarray and partials.shape == (arity, self.size, n):
                 if plan.picked is not None:  # only the needed positions' partials
                     partials = partials[plan.picked]

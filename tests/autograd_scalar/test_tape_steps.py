@@ -165,3 +165,13 @@ def test_the_traced_program_is_inert_and_printable() -> None:
     assert [line.split()[2] for line in text.splitlines()[1:]] == ["dot", "+", "relu"]
     with pytest.raises(AttributeError):
         program.groups = ()  # type: ignore[misc]
+
+
+def test_a_stacked_group_sends_its_gradients_in_one_scatter() -> None:
+    """An L2 term's sum over 300 squares: one scatter onto the 300 rows, not 300 routes."""
+    ps = [Value(0.01 * i) for i in range(300)]
+    tape = compile(lambda x: x[0] * ag.sum([p * p for p in ps]), np.ones(1))
+    (summed,) = [g for g in tape.groups if g.row is ops.SUM]
+    assert summed.strategy == "stacked" and len(summed.plans[False].scatters) == 1
+    found = tape.gradients(np.array([[2.0], [3.0]]))
+    assert np.allclose([found.shared[p] for p in ps], [5 * 2 * p.data for p in ps])
