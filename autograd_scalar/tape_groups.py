@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .ops import Op
-from .tape_layout import Layout, Read, SharedArrays, as_rows
+from .tape_layout import Layout, Read, SharedArrays, as_rows, distinct
 from .tape_matrix import MatrixDot, matrix_dot
 from .tape_program import TraceError
 
@@ -89,7 +89,7 @@ def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
             first = int(targets[0])
             routes.append(Route(position, first if shared else slice(first, first + 1),
                                 shared, True))
-        elif len(np.unique(targets)) == len(targets):
+        elif distinct(targets):
             routes.append(Route(position, as_rows(targets), shared, False))
         else:
             return None
@@ -136,7 +136,7 @@ def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
             scatters.append(Scatter(as_rows(targets[chosen]),
                                     as_rows(example_entries[order[rows]]), m))
     shared_targets = kept[shared_entries] - layout.first_shared
-    unique = len(np.unique(shared_targets)) == len(shared_targets)
+    unique = distinct(shared_targets)
     return BackwardPlan(
         None if len(positions) == arity else positions.tolist(),
         as_rows(shared_entries) if len(shared_entries) else None,

@@ -138,6 +138,15 @@ class Read:
         return out
 
 
+def distinct(indices: np.ndarray) -> bool:
+    """Whether no index repeats: at once for an increasing run (the usual case: a
+    layer's nodes, its weights laid out in order), by sorting otherwise."""
+    flat = np.asarray(indices).ravel()
+    if len(flat) < 2 or bool((flat[1:] > flat[:-1]).all()):
+        return True
+    return len(np.unique(flat)) == len(flat)
+
+
 def as_rows(indices: np.ndarray) -> Any:
     """A slice when the indices are a contiguous increasing run (no fancy-index copy)."""
     n = len(indices)

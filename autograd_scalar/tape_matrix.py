@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .ops import Op
-from .tape_layout import Layout, SharedArrays, as_rows, strided, strided_view
+from .tape_layout import Layout, SharedArrays, as_rows, distinct, strided, strided_view
 
 
 class Block:
@@ -36,8 +36,8 @@ class Block:
         layout = strided(block)
         self.value: np.ndarray | None = None
         self.grad: np.ndarray | None = None
-        self.unique = len(np.unique(indices)) == indices.size
-        if layout is not None:
+        self.unique = distinct(indices)  # a view of a block whose indices repeat would alias
+        if layout is not None and self.unique:
             value = strided_view(shared.data, layout, block.shape)
             grad = strided_view(shared.grad, layout, block.shape)
             self.value, self.grad = (value[:, 0], grad[:, 0]) if indices.ndim == 1 else (
@@ -116,7 +116,7 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
         if not (shared[w].all() and uniform[x].all() and layout.is_shared(weights).all()):
             continue
         children = inputs[:, 0]
-        if invariant[children].any() or len(np.unique(children)) != m:
+        if invariant[children].any() or not distinct(children):
             continue
         keep: list[Any] = []
         for with_inputs in (False, True):

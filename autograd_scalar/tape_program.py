@@ -18,15 +18,18 @@ contiguous run of indices, and its children are an array (operands, nodes).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
 from .ops import Op
 from .value import REAL_TYPES, Value
+
+_children = operator.attrgetter("children")
 
 
 class TraceError(TypeError):
@@ -102,10 +105,9 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     params = parameter_list(parameters)
     index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
     interior, inner = _interior_order(outputs)
-    leaves: dict[Value, None] = dict.fromkeys(params)
-    for node in interior:
-        leaves.update(dict.fromkeys(node.children))
-    leaves.update((o, None) for o in outputs if not o.children)
+    leaves: dict[Value, None] = dict.fromkeys(chain(
+        params, chain.from_iterable(map(_children, interior)),
+        (o for o in outputs if not o.children)))
     shared = [leaf for leaf in leaves if not leaf.children and leaf not in index]
     depth: dict[Value, int] = {}
     constant: set[Value] = set(shared)
@@ -122,10 +124,10 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         if key not in levels:
             levels[key] = (row, [])
         levels[key][1].append(node)
-    for p in params:
-        if p in index or p in depth:
-            raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
-                             "input in the traced function; parameters must be leaves")
+    if not (index.keys().isdisjoint(params) and depth.keys().isdisjoint(params)):
+        p = next(p for p in params if p in index or p in depth)
+        raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
+                         "input in the traced function; parameters must be leaves")
     for node in shared:
         index[node] = len(index)
     first_interior = len(index)
@@ -175,12 +177,14 @@ def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list
 def parameter_list(parameters: Sequence[Value]) -> list[Value]:
     """The parameters checked: Values, leaves, each once."""
     found = list(parameters)
-    for i, p in enumerate(found):
-        if not isinstance(p, Value):
-            raise TypeError(f"compile: parameters[{i}] must be a Value, got {type(p).__name__}")
-        if p.children:
-            raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a leaf; "
-                             "parameters must be leaves")
+    if not all(map(isinstance, found, repeat(Value))) or any(map(_children, found)):
+        for i, p in enumerate(found):
+            if not isinstance(p, Value):
+                raise TypeError(f"compile: parameters[{i}] must be a Value, got "
+                                f"{type(p).__name__}")
+            if p.children:
+                raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a "
+                                 "leaf; parameters must be leaves")
     if len(set(found)) != len(found):
         raise ValueError("compile: a parameter is listed twice; list each once")
     return found

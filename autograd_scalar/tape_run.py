@@ -21,7 +21,7 @@ import numpy as np
 
 from .tape_dense import Dense, plan_steps
 from .tape_groups import Group, make_group
-from .tape_layout import Layout, SharedArrays
+from .tape_layout import Layout, SharedArrays, distinct
 from .tape_program import Program
 
 
@@ -53,7 +53,7 @@ class Runner:
         self.output_read = layout.reader(outputs, one_column=False)
         rows = layout.row(outputs[~self.shared_outputs])
         self.seed_rows = rows
-        self.unique_seed_rows = len(np.unique(rows)) == len(rows)
+        self.unique_seed_rows = distinct(rows)
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
 
     def forward(self, columns: Sequence[np.ndarray]) -> tuple[np.ndarray, list[Any]]:
