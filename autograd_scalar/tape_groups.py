@@ -16,6 +16,13 @@ row by row for a per-example node. Contributions to placeholders are skipped
 unless the gradients with respect to the inputs are asked for. When each position
 sends its contributions to distinct children (the usual case), they go position
 by position (a :class:`Route`); otherwise they are stacked and scattered.
+
+A row with a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) whose positions
+are all gathered alike is read as one array (operands, k, n): its forward is one
+call, its rule one call giving every partial, and the contributions go back by
+one planned scatter, however many operands (an L2 term's sum over every weight).
+A group with a matrix form keeps it here (``matrix``) and runs as a step of
+:mod:`autograd_scalar.tape_dense`.
 """
 
 from __future__ import annotations
