@@ -269,3 +269,16 @@ def test_blas_runs_single_threaded_inside_a_tape_run(nin, limited) -> None:
     expected = [1] * len(before) if limited else before
     assert seen and all(threads == expected for threads in seen)
     assert threading.active_count() >= 1
+
+
+def test_blas_threads_refuses_a_bad_count_and_leaves_small_work_alone() -> None:
+    import contextlib
+
+    from autograd_scalar.threads import SMALL_PRODUCT, blas_threads
+
+    for bad in (0, -1, True, 1.5, "2"):
+        with pytest.raises(ValueError, match="threads must be None or a positive int"):
+            blas_threads(bad)  # type: ignore[arg-type]
+    assert isinstance(blas_threads(None), contextlib.nullcontext)
+    assert isinstance(blas_threads(1, SMALL_PRODUCT - 1), contextlib.nullcontext)
+    assert not isinstance(blas_threads(1, SMALL_PRODUCT), contextlib.nullcontext)
