@@ -278,3 +278,22 @@ def test_data_set_to_a_numpy_scalar_still_differentiates(make) -> None:
     z.backward()
     assert y.data == z.data and x.grad == reference.grad
     assert ag.grad(make(x), x) == [reference.grad]
+
+
+def test_a_value_formats_its_data_and_item_gives_a_plain_float() -> None:
+    loss = Value(2.0) * Value(1.23456789)
+    assert f"{loss:.4f}" == "2.4691"
+    assert f"{loss:>10.2e}" == "  2.47e+00"
+    assert f"{loss}" == repr(loss) == str(loss)
+    assert type(loss.item()) is float and loss.item() == loss.data
+    with pytest.raises(ValueError):
+        f"{loss:d}"
+
+
+@pytest.mark.parametrize("convert", [float, int, round, math.cos, lambda v: v < 1,
+                                     lambda v: v >= Value(0.0)])
+def test_conversions_that_would_drop_the_graph_are_refused(convert) -> None:
+    """float(v), round(v), math.cos(v) and comparisons are refused on purpose: they
+    would turn a node into a plain number silently and cut it out of the graph."""
+    with pytest.raises(TypeError):
+        convert(Value(0.5))
