@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
+import numpy as np
+
 from autograd_scalar import Value, ops
 
 from .activations import LEAKY_RELU_SLOPE
@@ -159,8 +161,18 @@ class Formula:
             used = ", ".join(self.variables) or "none"
             raise FormulaError(f"{', '.join(extra)} given a value but not used in the "
                                f"formula (its variables: {used})")
-        leaves = {name: Value(float(point[name]), label=name) for name in self.variables}
+        leaves = {name: Value(_number(name, point[name]), label=name)
+                  for name in self.variables}
         return self(*leaves.values()), leaves
+
+
+def _number(name: str, value: Any) -> float:
+    """The value given for variable ``name``; TypeError unless a real number (a string
+    such as "1.5" is refused, not parsed: ``parse_point`` reads text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"the value of {name} must be a real number, got "
+                        f"{type(value).__name__}: {value!r}"[:200])
+    return float(value)
 
 
 def _check_depth(root: ast.AST) -> None:

@@ -22,6 +22,7 @@ import numpy as np
 from autograd_scalar import Value, no_grad
 
 from . import losses as losses_module
+from .arrays import real_array
 from .callbacks import History
 from .compiled import CompiledLoss, compiled_predict
 from .losses import Loss
@@ -292,13 +293,9 @@ def _model_parameters(model: Any) -> list[Value]:
 
 
 def check_inputs(X: Any, name: str = "X") -> np.ndarray:
-    """``X`` as a float array (n, d); TypeError or ValueError unless numeric, 2-D,
-    non-empty and finite."""
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array (n, d), got {type(X).__name__}"
-                        ) from error
+    """``X`` as a float array (n, d); TypeError unless real numbers (complex and text
+    refused), ValueError unless 2-D, non-empty and finite."""
+    array = real_array(X, f"{name} (a numeric array (n, d))")
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
                          f"got shape {array.shape}")

@@ -340,3 +340,11 @@ def test_any_point_text_is_a_point_or_one_formula_error(text):
     except FormulaError:
         return
     assert all(name.isidentifier() and math.isfinite(v) for name, v in point.items())
+
+
+@pytest.mark.parametrize("bad", ["1.5", b"1", None, True, 1j])
+def test_a_value_that_is_not_a_real_number_is_refused_by_build(bad):
+    with pytest.raises(TypeError, match="the value of x must be a real number"):
+        parse_formula("x * 2").build({"x": bad})
+    with pytest.raises(TypeError):
+        parse_formula("x * 2")(bad)

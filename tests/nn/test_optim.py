@@ -321,3 +321,13 @@ def test_a_bad_state_dict_changes_nothing(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         opt.load_state_dict(change(opt.state_dict()))
     assert opt.state_dict() == before
+
+
+@pytest.mark.parametrize("bad", ["3", b"3", None, Value(1.0), True])
+def test_a_gradient_that_is_not_a_real_number_is_refused_and_changes_nothing(bad):
+    p, q = Value(1.0, label="w"), Value(2.0, label="v")
+    p.grad, q.grad = 0.5, bad
+    opt = optim.Adam([p, q], lr=0.1)
+    with pytest.raises(TypeError, match="parameter 1 .*gradient must be a real number"):
+        opt.step()
+    assert (p.data, q.data) == (1.0, 2.0)

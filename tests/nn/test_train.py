@@ -422,3 +422,15 @@ def test_a_diverging_run_stops_with_the_parameter_named_and_unchanged():
     with pytest.raises(optim.NonFiniteGradientError, match=named):
         fit(model, X, [0.0, 1.0], loss="mse", optimizer=opt, epochs=1, progress=False)
     assert snapshot(model) == before
+
+
+@pytest.mark.parametrize("X", [np.array([[1 + 2j, 0.5]]), [["1.5", "0.5"]]])
+def test_complex_or_text_inputs_are_refused_before_training(X):
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match="X .*must be real numbers"):
+        fit(model, X, [1], loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)
+    with pytest.raises(TypeError, match="real numbers"):
+        predict(model, X)
+    assert model.state_dict() == before
