@@ -204,7 +204,8 @@ def _add_gradcheck(commands: Any) -> None:
     check.set_defaults(run=run_gradcheck)
 
 
-def _add_formula_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_formula_arguments(parser: Parser) -> None:
+    parser.takes_formula = True
     parser.add_argument("formula", metavar="FORMULA", help=FORMULA_HELP)
     parser.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
                         help="the value of every variable, e.g. --at x=1.5,y=0.3 "

@@ -20,7 +20,14 @@ from ..layers import MLP
 from ..metrics import accuracy
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib
 from ..schedules import LinearLR
-from .common import EXIT_OK, OPTIMIZERS, SYNTHETIC, CommandFailed, UsageError
+from .common import (
+    EXIT_OK,
+    OPTIMIZERS,
+    SYNTHETIC,
+    CommandFailed,
+    UsageError,
+    check_output_file,
+)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -50,9 +57,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.save is not None and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                         "does not exist")
+    if args.save is not None:
+        check_output_file("--save", args.save)
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")
     X, y = _load_data(args)

@@ -328,6 +328,6 @@ def test_a_gradient_that_is_not_a_real_number_is_refused_and_changes_nothing(bad
     p, q = Value(1.0, label="w"), Value(2.0, label="v")
     p.grad, q.grad = 0.5, bad
     opt = optim.Adam([p, q], lr=0.1)
-    with pytest.raises(TypeError, match="parameter 1 .*gradient must be a real number"):
+    with pytest.raises(TypeError, match=r"parameter 1 .*gradient must be a real number"):
         opt.step()
     assert (p.data, q.data) == (1.0, 2.0)

@@ -428,7 +428,7 @@ def test_a_diverging_run_stops_with_the_parameter_named_and_unchanged():
 def test_complex_or_text_inputs_are_refused_before_training(X):
     model = nn.MLP(2, [1], seed=0)
     before = model.state_dict()
-    with pytest.raises(TypeError, match="X .*must be real numbers"):
+    with pytest.raises(TypeError, match=r"X .*must be real numbers"):
         fit(model, X, [1], loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
             epochs=1, progress=False)
     with pytest.raises(TypeError, match="real numbers"):
