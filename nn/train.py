@@ -25,6 +25,7 @@ from . import losses as losses_module
 from .arrays import real_array
 from .callbacks import History
 from .compiled import CompiledLoss, compiled_predict
+from .init import generator
 from .losses import Loss
 from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
 from .schedules import Schedule
@@ -40,8 +41,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
     :mod:`nn.optim` optimizer over (some of) the model's parameters; ``batch_size``
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
-    after each epoch; ``seed`` fixes the shuffling; ``schedule`` is stepped once per
-    epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
+    after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
+    ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
+    gradient norm. ``callbacks`` get
     ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
     shows progress when ``progress`` is True and stderr is a terminal.
     """
@@ -50,7 +52,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
                        seed=seed, compiled=compiled, schedule=schedule, clip=clip)
     history = _begin(run)
     step = _compiled_step(model, run.loss) if compiled else _eager_step(model, run.loss)
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     bar = _progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):

@@ -7,6 +7,7 @@ from typing import Any
 
 from autograd_scalar import __version__
 
+from ..init import DEFAULT as DEFAULT_INIT
 from ..init import SCHEMES
 from . import arguments
 from .common import (
@@ -110,8 +111,9 @@ def _add_train(commands: Any) -> None:
                             "model (default: 16,16)")
     model.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu",
                        help="activation of the hidden layers (default: relu)")
-    model.add_argument("--init", choices=SCHEMES, default="uniform",
-                       help="weight initialisation (default: uniform, micrograd's U(-1, 1))")
+    model.add_argument("--init", choices=SCHEMES, default=DEFAULT_INIT,
+                       help=f"weight initialisation (default: {DEFAULT_INIT}, PyTorch's "
+                            "Linear rule; uniform is micrograd's U(-1, 1))")
     training = train.add_argument_group("training")
     training.add_argument("--loss", choices=LOSS_CHOICES, default=None,
                           help="loss (default: hinge for two classes, cross_entropy for more)")

@@ -34,7 +34,7 @@ def run_demo(args: argparse.Namespace) -> int:
     require_matplotlib()
     out = _folder(args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
+    model = MLP(2, [16, 16, 1], init="uniform", seed=args.seed)  # micrograd's own init
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "

@@ -72,7 +72,7 @@ def test_the_micrograd_demo_recipe_reaches_97_percent():
     # compiled for speed; the next test shows the eager steps equal micrograd's, and
     # test_compiled_training_takes_the_eager_steps that compiled steps equal eager ones
     X, y = moons(100, noise=0.1, seed=1337)
-    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    model = nn.MLP(2, [16, 16, 1], init="uniform", seed=1337)
     opt, schedule = demo_setup(model)
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=100, schedule=schedule,
                   progress=False, compiled=True)
@@ -434,3 +434,17 @@ def test_complex_or_text_inputs_are_refused_before_training(X):
     with pytest.raises(TypeError, match="real numbers"):
         predict(model, X)
     assert model.state_dict() == before
+
+
+def test_unseeded_shuffling_follows_python_random():
+    import random
+
+    X, y = moons(40, noise=0.1, seed=0)
+    runs = []
+    for seed in (5, 5, 6):
+        random.seed(seed)
+        model = nn.MLP(2, [4, 1], seed=0)
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, batch_size=8, progress=False)
+        runs.append(model.state_dict())
+    assert runs[0] == runs[1] and runs[0] != runs[2]
