@@ -13,6 +13,7 @@ from . import arguments
 from .common import (
     ACTIVATION_CHOICES,
     DATA_SETS,
+    DEFAULT_EPOCHS,
     FORMATTER,
     FORMULA_HELP,
     LOSS_CHOICES,
@@ -125,10 +126,12 @@ def _add_train(commands: Any) -> None:
                           help="momentum, for sgd only (default: 0)")
     training.add_argument("--weight-decay", type=arguments.non_negative, default=0.0,
                           help="L2 weight decay (default: 0)")
-    training.add_argument("--epochs", type=arguments.count, default=50, metavar="N",
-                          help="passes over the training set (default: 50)")
-    training.add_argument("--batch-size", type=arguments.count, default=None, metavar="N",
-                          help="examples per step (default: the whole training set)")
+    training.add_argument("--epochs", type=arguments.count, default=None, metavar="N",
+                          help=f"passes over the training set (default: "
+                               f"{DEFAULT_EPOCHS['synthetic']} for the generated sets, "
+                               f"{DEFAULT_EPOCHS['real']} for digits and mnist_5k)")
+    training.add_argument("--batch-size", type=arguments.count, default=32, metavar="N",
+                          help="examples per step, shuffled each epoch (default: 32)")
     training.add_argument("--seed", type=arguments.seed, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
     _add_mode_arguments(training)

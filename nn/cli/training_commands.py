@@ -21,6 +21,7 @@ from ..metrics import accuracy
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib
 from ..schedules import LinearLR
 from .common import (
+    DEFAULT_EPOCHS,
     EXIT_OK,
     OPTIMIZERS,
     SYNTHETIC,
@@ -61,6 +62,8 @@ def run_train(args: argparse.Namespace) -> int:
         check_output_file("--save", args.save)
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS["synthetic" if args.data in SYNTHETIC else "real"]
     X, y = _load_data(args)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")

@@ -479,6 +479,8 @@ def test_eager_and_compiled_training_save_the_same_model(capsys, tmp_path):
      {"compiled": False, "progress": False, "epochs": 3}),
     (["train", "--batch-size", "8", "--epochs", "2", "--seed", "5"],
      {"compiled": True, "progress": True, "batch_size": 8, "epochs": 2, "seed": 5}),
+    (["train"], {"batch_size": 32, "epochs": 100}),
+    (["train", "--data", "digits"], {"batch_size": 32, "epochs": 10}),
 ])
 def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, expected):
     import nn.train
@@ -653,3 +655,16 @@ def test_gradcheck_at_a_huge_point_agrees(capsys):
     status, out, err = run(capsys, "gradcheck", "x*2", "--at", "x=1e12")
     assert (status, err) == (0, "")
     assert "all 1 derivatives agree" in out
+
+
+@pytest.mark.parametrize(("data", "least"), [
+    ("moons", 0.95), ("circles", 0.95), ("spirals", 0.85), ("xor", 0.95), ("blobs", 0.95),
+    ("digits", 0.90), ("mnist_5k", 0.85),
+])
+def test_train_defaults_reach_good_accuracy_on_every_data_set(capsys, data, least):
+    """README's table of what `train --data NAME` reaches with nothing else given."""
+    status, out, err = run(capsys, "train", "--data", data, "--quiet")
+    assert (status, err) == (0, "")
+    validation = re.search(r"validation accuracy (\d+\.\d)%", out)
+    assert validation is not None, out
+    assert float(validation.group(1)) / 100 >= least
