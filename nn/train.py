@@ -12,7 +12,6 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +27,7 @@ from .compiled import CompiledLoss, compiled_predict
 from .init import generator
 from .losses import Loss
 from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
+from .progress import progress_bar
 from .schedules import Schedule
 
 
@@ -44,8 +44,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
     ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
     gradient norm. ``callbacks`` get
-    ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
-    shows progress when ``progress`` is True and stderr is a terminal.
+    ``on_epoch_end(epoch, history)`` and stop training by returning True. With
+    ``progress``, a bar shows the epochs on a terminal and in a notebook
+    (:mod:`nn.progress`).
     """
     run = _checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
@@ -53,7 +54,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     history = _begin(run)
     step = _compiled_step(model, run.loss) if compiled else _eager_step(model, run.loss)
     rng = generator(seed)
-    bar = _progress_bar(run.epochs, progress)
+    bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
             _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
@@ -380,44 +381,3 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
             raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
                             "on_epoch_end(epoch, history) method")
     return found
-
-
-def _progress_bar(epochs: int, progress: bool) -> Any:
-    """A tqdm bar over the epochs where someone is watching, a silent stand-in elsewhere.
-
-    In a notebook: the widget bar when ipywidgets is installed, else tqdm's text bar
-    (tqdm.auto would warn instead). On a terminal: the text bar. Piped output and
-    ``progress=False`` get no bar.
-    """
-    if not progress:
-        return _QuietBar()
-    if _in_notebook():
-        try:
-            import ipywidgets  # noqa: F401
-            from tqdm.notebook import tqdm
-        except ImportError:
-            from tqdm.std import tqdm
-    elif hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        from tqdm.std import tqdm
-    else:
-        return _QuietBar()
-    # a bar redraws at most twice a second, so a stored notebook keeps a few lines of it
-    return tqdm(total=epochs, unit="epoch", leave=True, mininterval=0.5)
-
-
-def _in_notebook() -> bool:
-    """Whether this runs in a Jupyter kernel (IPython's ZMQ shell)."""
-    shell = sys.modules.get("IPython")
-    get_ipython = getattr(shell, "get_ipython", None)
-    return get_ipython is not None and type(get_ipython()).__name__ == "ZMQInteractiveShell"
-
-
-class _QuietBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def set_postfix(self, values: dict[str, str], refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -297,3 +297,16 @@ def test_conversions_that_would_drop_the_graph_are_refused(convert) -> None:
     would turn a node into a plain number silently and cut it out of the graph."""
     with pytest.raises(TypeError):
         convert(Value(0.5))
+
+
+def test_grad_returns_what_readme_says() -> None:
+    """A list, one entry per input in order (a list of one for a single Value); floats
+    scaled by grad_output; 0.0 for an unused input; no .grad written anywhere."""
+    x, y, unused = Value(3.0), Value(-2.0), Value(5.0)
+    out = x * x * y
+    result = ag.grad(out, [y, unused, x], grad_output=2.0)
+    assert result == [18.0, 0.0, -24.0] and all(type(g) is float for g in result)
+    assert ag.grad(out, x) == [-12.0]
+    assert (x.grad, y.grad, unused.grad, out.grad) == (0.0, 0.0, 0.0, 0.0)
+    (second,) = ag.grad(out, [x], create_graph=True)
+    assert isinstance(second, Value) and second.data == -12.0
