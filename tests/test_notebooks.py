@@ -4,7 +4,8 @@ The kernel is this test run's own interpreter (a kernel spec made on the fly tha
 points at ``sys.executable``), so a fresh virtual environment needs no kernel
 registered. Each notebook runs in a scratch directory, so nothing it writes lands
 in the repository, and the repository root is on the kernel's ``PYTHONPATH`` so
-``reproductions`` imports as it does from a clone.
+that the kernel imports this checkout's packages (``reproductions`` included, which
+an install carries too) rather than whatever else is installed.
 """
 
 from __future__ import annotations

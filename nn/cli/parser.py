@@ -7,11 +7,13 @@ from typing import Any
 
 from autograd_scalar import __version__
 
+from ..init import DEFAULT as DEFAULT_INIT
 from ..init import SCHEMES
 from . import arguments
 from .common import (
     ACTIVATION_CHOICES,
     DATA_SETS,
+    DEFAULT_EPOCHS,
     FORMATTER,
     FORMULA_HELP,
     LOSS_CHOICES,
@@ -109,8 +111,9 @@ def _add_train(commands: Any) -> None:
                             "model (default: 16,16)")
     model.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu",
                        help="activation of the hidden layers (default: relu)")
-    model.add_argument("--init", choices=SCHEMES, default="uniform",
-                       help="weight initialisation (default: uniform, micrograd's U(-1, 1))")
+    model.add_argument("--init", choices=SCHEMES, default=DEFAULT_INIT,
+                       help=f"weight initialisation (default: {DEFAULT_INIT}, PyTorch's "
+                            "Linear rule; uniform is micrograd's U(-1, 1))")
     training = train.add_argument_group("training")
     training.add_argument("--loss", choices=LOSS_CHOICES, default=None,
                           help="loss (default: hinge for two classes, cross_entropy for more)")
@@ -122,10 +125,12 @@ def _add_train(commands: Any) -> None:
                           help="momentum, for sgd only (default: 0)")
     training.add_argument("--weight-decay", type=arguments.non_negative, default=0.0,
                           help="L2 weight decay (default: 0)")
-    training.add_argument("--epochs", type=arguments.count, default=50, metavar="N",
-                          help="passes over the training set (default: 50)")
-    training.add_argument("--batch-size", type=arguments.count, default=None, metavar="N",
-                          help="examples per step (default: the whole training set)")
+    training.add_argument("--epochs", type=arguments.count, default=None, metavar="N",
+                          help=f"passes over the training set (default: "
+                               f"{DEFAULT_EPOCHS['synthetic']} for the generated sets, "
+                               f"{DEFAULT_EPOCHS['real']} for digits and mnist_5k)")
+    training.add_argument("--batch-size", type=arguments.count, default=32, metavar="N",
+                          help="examples per step, shuffled each epoch (default: 32)")
     training.add_argument("--seed", type=arguments.seed, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
     training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
@@ -207,7 +212,8 @@ def _add_gradcheck(commands: Any) -> None:
     check.set_defaults(run=run_gradcheck)
 
 
-def _add_formula_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_formula_arguments(parser: Parser) -> None:
+    parser.takes_formula = True
     parser.add_argument("formula", metavar="FORMULA", help=FORMULA_HELP)
     parser.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
                         help="the value of every variable, e.g. --at x=1.5,y=0.3 "
