@@ -22,9 +22,9 @@ Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
 sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
 its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
 failure. An index operand (``gather``'s last) selects rather than varies: it is
-held fixed, and its stored derivative must be exactly 0. A node that cannot be checked (its derivative is infinite, it sits at the
-edge of its domain, or its inputs changed since the forward pass) is listed under
-``skipped`` with why.
+held fixed, and its stored derivative must be exactly 0. A node that cannot be
+checked (its derivative is infinite, it sits at the edge of its domain, or its
+inputs changed since the forward pass) is listed under ``skipped`` with why.
 """
 
 from __future__ import annotations

@@ -564,8 +564,8 @@ def _gather_derivatives(*operands_out: Any) -> tuple[Any, ...]:
     index, n = operands_out[-2], len(operands_out) - 2
     if type(index) is float:
         k = int(index)
-        return tuple([1.0 if i == k else 0.0 for i in range(n)]) + (0.0,)
-    return tuple(STEP(0.5 - ABS(index - i)) for i in range(n)) + (0.0,)
+        return (*[1.0 if i == k else 0.0 for i in range(n)], 0.0)
+    return (*[STEP(0.5 - ABS(index - i)) for i in range(n)], 0.0)
 
 
 def scatter_add(grad: Any, index: Any, n: int) -> Any:

@@ -232,3 +232,16 @@ def compare(value: Callable[[float], Any], rounds: int, steps: int,
             gc.enable()
         worst = max([worst] + [abs(a - b) for a, b in zip(losses["reference"], losses["ours"])])
     return statistics.median(times["reference"]), statistics.median(times["ours"]), worst
+
+
+def gpt_state(trainer: Trainer) -> dict[str, float]:
+    """The trainer's weights under the parameter names of ``nn.gpt.GPT`` (a state dict)."""
+    names = {"wte": "wte", "wpe": "wpe", "lm_head": "lm_head"}
+    for i in range(N_LAYER):
+        for ours, theirs in (("attn.wq", "attn_wq"), ("attn.wk", "attn_wk"),
+                             ("attn.wv", "attn_wv"), ("attn.wo", "attn_wo"),
+                             ("mlp.fc1", "mlp_fc1"), ("mlp.fc2", "mlp_fc2")):
+            names[f"layer{i}.{theirs}"] = f"blocks.{i}.{ours}"
+    return {f"{names[key]}.weight[{r}][{c}]": float(w.data)
+            for key, matrix in trainer.state.items()
+            for r, row in enumerate(matrix) for c, w in enumerate(row)}

@@ -50,7 +50,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     history = _begin(run)
     step = _compiled_step(model, run.loss) if compiled else _eager_step(model, run.loss)
     rng = np.random.default_rng(seed)
-    bar = _progress_bar(run.epochs, progress)
+    bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
             _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
@@ -383,8 +383,9 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
     return found
 
 
-def _progress_bar(epochs: int, progress: bool) -> Any:
-    """A tqdm bar over the epochs where someone is watching, a silent stand-in elsewhere.
+def progress_bar(total: int, progress: bool, unit: str = "epoch") -> Any:
+    """A tqdm bar over ``total`` units (epochs, steps) where someone is watching, a silent
+    stand-in elsewhere.
 
     In a notebook: the widget bar when ipywidgets is installed, else tqdm's text bar
     (tqdm.auto would warn instead). On a terminal: the text bar. Piped output and
@@ -403,7 +404,7 @@ def _progress_bar(epochs: int, progress: bool) -> Any:
     else:
         return _QuietBar()
     # a bar redraws at most twice a second, so a stored notebook keeps a few lines of it
-    return tqdm(total=epochs, unit="epoch", leave=True, mininterval=0.5)
+    return tqdm(total=total, unit=unit, leave=True, mininterval=0.5)
 
 
 def _in_notebook() -> bool:
