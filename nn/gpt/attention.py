@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_scalar import Value, dot, exp, logsumexp, scope
+from autograd_scalar import Value, dot, logsumexp, scope
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -46,7 +46,7 @@ class KVCache:
 def softmax(logits: Sequence[Any]) -> list[Value]:
     """exp(l_i - logsumexp(l)): stable at any magnitude, with no ``max`` over data."""
     total = logsumexp(logits)
-    return [exp(logit - total) for logit in logits]
+    return [(logit - total).exp() for logit in logits]
 
 
 class CausalSelfAttention(Module):
