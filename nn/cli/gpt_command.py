@@ -35,9 +35,9 @@ def run_gpt(args: argparse.Namespace) -> int:
                         progress=not args.quiet)
         seconds = time.perf_counter() - start
         tail = history.loss[-SMOOTHING:]
-        print(f"trained {args.steps} steps in {seconds:.1f} s ({seconds / args.steps * 1e3:.0f} "
-              f"ms per step): first loss {history.loss[0]:.4f}, mean of the last {len(tail)} "
-              f"{sum(tail) / len(tail):.4f}")
+        print(f"trained {args.steps} steps, one name each: first loss {history.loss[0]:.4f}, "
+              f"mean of the last {len(tail)} {sum(tail) / len(tail):.4f}; done in "
+              f"{seconds:.1f} s")
     if args.save is not None:
         model.save(args.save)
         print(f"wrote {args.save}")
