@@ -48,3 +48,10 @@ def test_scale_graph_has_the_stated_size(nodes) -> None:
     assert sum(1 for node in order if node.children) == 3 * (nodes // 3)
     root.backward()
     assert all(np.isfinite(w.grad) for w in weights)
+
+
+def test_the_gpt_module_row_takes_microgpts_step() -> None:
+    from benchmarks import microgpt
+
+    reference, ours, worst = microgpt.compare_module(rounds=1, steps=2, collector=True)
+    assert worst <= 1e-12 and reference > 0 and ours > 0
