@@ -123,3 +123,12 @@ def test_check_graph_finds_a_wrong_gather_rule(n: int) -> None:
         node = ops.GATHER.replace(name="my_gather", derivatives=rule)(*leaves, 0)
         (failure,) = check_graph(node).failures
         assert (failure.op, failure.wrong) == ("my_gather", wrong)
+
+
+def test_the_compiled_tape_takes_the_index_as_a_per_example_input() -> None:
+    table = [Value(1.0), Value(2.0), Value(3.0)]
+    tape = ag.compile(lambda x, k: gather(table, k) * x, 2.0, 1.0)
+    X, K = np.array([2.0, 3.0, 4.0, 5.0]), np.array([0.0, 1.0, 2.0, 1.0])
+    assert tape.forward(X, K).tolist() == [2.0, 6.0, 12.0, 10.0]
+    tape.backward(X, K, reduction="sum")  # d/dtable[i] = sum of x over the examples picking i
+    assert [v.grad for v in table] == [2.0, 3.0 + 5.0, 4.0]
