@@ -159,3 +159,21 @@ def test_attention_gradients_match_central_differences() -> None:
 def test_attention_needs_heads_that_divide_the_width() -> None:
     with pytest.raises(ValueError, match=r"n_embd \(6\) must be a multiple of n_head \(4\)"):
         CausalSelfAttention(6, 4)
+
+
+def test_a_block_is_attention_then_mlp_each_added_to_its_input() -> None:
+    from nn.gpt import Block
+
+    block = Block(4, 2, std=0.6, seed=6)
+    x = [0.4, -1.2, 0.3, 0.8]
+
+    def matrix(layer: Linear) -> np.ndarray:
+        return np.array([[w.data for w in row] for row in layer.weight])
+
+    def rms(v: np.ndarray) -> np.ndarray:
+        return v / np.sqrt(np.mean(v * v) + 1e-5)
+
+    attn = block.attn
+    h = np.array(x) + matrix(attn.wo) @ matrix(attn.wv) @ rms(np.array(x))  # one position
+    mlp = matrix(block.mlp.fc2) @ np.maximum(matrix(block.mlp.fc1) @ rms(h), 0.0)
+    assert [v.data for v in block(x)] == pytest.approx((h + mlp).tolist(), rel=1e-12)
