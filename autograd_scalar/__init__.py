@@ -14,6 +14,8 @@ from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
+from .explorer import GraphView, explore
+from .explorer.notebook import register_value_display
 from .files import write_atomically
 from .function import Function
 from .functional import hessian, jacobian
@@ -35,15 +37,17 @@ from .render import render
 from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
 from .value import Value
 
+register_value_display()
 globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's rows as functions
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport",
+    "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport", "GraphView",
     "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
     "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
-    "current_scope", "detect_anomaly", "dot", "draw_graph", "gather", "grad", "gradcheck",
+    "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
+    "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "sum",
     "topological_order", "write_atomically", *ELEMENTWISE,

@@ -120,15 +120,30 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
         raise ValueError(f"animate_backward draws one frame per node and the graph has more "
                          f"than max_nodes={max_nodes} nodes; raise max_nodes or animate a "
                          "smaller graph (draw_graph summarises large ones)")
-    overlays = frame_overlays(backward_steps(root), options)
-    sources = [build(root, options, overlay).source for overlay in overlays]
+    sources, captions = frames(root, options)
     if suffix == ".gif":
         data = gif_bytes([image_bytes(source, "png") for source in sources], seconds_per_step)
     else:
         svgs = [image_bytes(source, "svg").decode("utf-8") for source in sources]
-        data = html_page(svgs, [o.caption for o in overlays], seconds_per_step).encode("utf-8")
+        data = html_page(svgs, captions, seconds_per_step).encode("utf-8")
     write_atomically(target, data)
     return target
+
+
+def backward_frames(root: Value, *, rankdir: str = "LR", precision: int = 4,
+                    compact: bool = False, names: Any = None,
+                    max_nodes: int = 100) -> tuple[list[str], list[str]]:
+    """The DOT text and the caption of every frame ``animate_backward`` would draw."""
+    options = Options(rankdir=rankdir, precision=precision, compact=compact,
+                      max_nodes=max_nodes, names=parameter_names(names))
+    check_options(root, options)
+    return frames(root, options)
+
+
+def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
+    overlays = frame_overlays(backward_steps(root), options)
+    return [build(root, options, overlay).source for overlay in overlays], \
+        [overlay.caption for overlay in overlays]
 
 
 def require_gif_tools() -> None:

@@ -6,9 +6,13 @@ from autograd_scalar.value cimport Value
 
 @cython.locals(order=list, stack=list, ready=list, node=Value, child=Value, left=Py_ssize_t)
 cpdef list users_first(Value root)
-@cython.locals(order=list, node=Value, child=Value, children=tuple, local=tuple, stored=object,
-               upstream=object, contribution=object, pending=object, anomaly=bint, i=Py_ssize_t)
+@cython.locals(order=list, node=Value, children=tuple, local=tuple, upstream=object,
+               anomaly=bint, i=Py_ssize_t, count=Py_ssize_t)
 cpdef list chain_rule(Value root, object seed, bint create_graph=*)
+@cython.locals(scalar=double)
+cdef inline object _times(double local, object upstream)
+@cython.locals(pending=object)
+cdef inline void _accumulate(Value user, Value child, object contribution, bint anomaly) except *
 @cython.locals(node=Value)
 cpdef void release(list nodes)
 @cython.locals(order=list, node=Value, seed=double)

@@ -20,11 +20,17 @@ an error or an interrupt anywhere in a pass changes no gradient at all.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Sequence
 from typing import Any
 
-from .mode import MODE, AnomalyError
+from .mode import AnomalyError, current_mode
 from .value import BACKWARD, Value, as_float, describe
+
+
+PASS_LOCK = threading.RLock()
+"""Held by every pass over a graph: passes keep scratch counts and sums on the nodes, so
+two threads walking graphs that share nodes (a model's parameters) take turns."""
 
 
 def users_first(root: Value) -> list[Value]:
@@ -33,27 +39,28 @@ def users_first(root: Value) -> list[Value]:
     Kahn's algorithm with the edge counts kept on the nodes (``_users``); the
     counts are back to 0 when it returns.
     """
-    order: list[Value] = []
-    try:
-        stack = [root]
-        while stack:
-            for child in stack.pop().children:
-                if child._users == 0:
-                    stack.append(child)
-                child._users += 1
-        ready = [root]
-        while ready:
-            node = ready.pop()
-            order.append(node)
-            for child in node.children:
-                left = child._users - 1
-                child._users = left
-                if left == 0:
-                    ready.append(child)
-    except BaseException:  # an interrupt: leave no count behind
-        _reset_users(root)
-        raise
-    return order
+    with PASS_LOCK:
+        order: list[Value] = []
+        try:
+            stack = [root]
+            while stack:
+                for child in stack.pop().children:
+                    if child._users == 0:
+                        stack.append(child)
+                    child._users += 1
+            ready = [root]
+            while ready:
+                node = ready.pop()
+                order.append(node)
+                for child in node.children:
+                    left = child._users - 1
+                    child._users = left
+                    if left == 0:
+                        ready.append(child)
+        except BaseException:  # an interrupt: leave no count behind
+            _reset_users(root)
+            raise
+        return order
 
 
 def _reset_users(root: Value) -> None:
@@ -84,27 +91,43 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
     contribution raises :class:`AnomalyError` naming the two nodes.
     """
     order = users_first(root)
-    anomaly = MODE.anomaly
+    anomaly = current_mode().anomaly
     root._pending = seed
     try:
         for node in order:
             children = node.children
-            if not children:
+            count = len(children)
+            if count == 0:
                 continue
             upstream = node._pending
-            stored = _rule_on_values(node) if create_graph else node._local
-            local = (stored,) if type(stored) is float else stored
-            for i in range(len(children)):
-                child = children[i]
-                contribution = local[i] * upstream
-                if anomaly:
-                    _check_finite_gradient(node, child, contribution)
-                pending = child._pending
-                child._pending = contribution if pending is None else pending + contribution
+            if count <= 2 and not create_graph:  # local derivatives stored unboxed
+                _accumulate(node, children[0], _times(node._d0, upstream), anomaly)
+                if count == 2:
+                    _accumulate(node, children[1], _times(node._d1, upstream), anomaly)
+                continue
+            local = _rule_on_values(node) if create_graph else node._local
+            for i in range(count):
+                _accumulate(node, children[i], local[i] * upstream, anomaly)
     except BaseException:
         release(order)
         raise
     return order
+
+
+def _times(local: float, upstream: Any) -> Any:
+    """local * upstream, multiplied unboxed when the upstream gradient is a float."""
+    if type(upstream) is float:
+        scalar = upstream
+        return local * scalar
+    return local * upstream
+
+
+def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> None:
+    """Add one edge's share, dy/d user * d user/d child, to the child's running sum."""
+    if anomaly:
+        _check_finite_gradient(user, child, contribution)
+    pending = child._pending
+    child._pending = contribution if pending is None else pending + contribution
 
 
 def release(nodes: list[Value]) -> None:
@@ -155,16 +178,17 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"backward expects a Value, got {type(root).__name__}")
     seed = as_float(grad, "backward(grad=...)")
-    if MODE.anomaly and not math.isfinite(seed):
+    if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    order = chain_rule(root, seed)
-    for node in order:
-        total = node._pending
-        node._pending = None
-        if node.children:
-            node.grad = total
-        else:
-            node.grad += total
+    with PASS_LOCK:
+        order = chain_rule(root, seed)
+        for node in order:
+            total = node._pending
+            node._pending = None
+            if node.children:
+                node.grad = total
+            else:
+                node.grad += total
 
 
 def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
@@ -173,9 +197,10 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     With ``create_graph`` the gradients are Values whose own graph can be
     differentiated (see :func:`chain_rule`).
     """
-    order = chain_rule(root, seed, create_graph)
-    found = {node: node._pending for node in order}
-    release(order)
+    with PASS_LOCK:
+        order = chain_rule(root, seed, create_graph)
+        found = {node: node._pending for node in order}
+        release(order)
     return found
 
 
@@ -200,15 +225,16 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         seed = as_float(grad_output, "grad(grad_output=...)")
         if create_graph:
             seed = Value(seed)
-    if create_graph and not MODE.grad_enabled:
+    if create_graph and not current_mode().grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    order = chain_rule(output, seed, create_graph)
-    try:
-        zero: Any = Value(0.0) if create_graph else 0.0
-        return [zero if target._pending is None else target._pending for target in targets]
-    finally:
-        release(order)
+    with PASS_LOCK:
+        order = chain_rule(output, seed, create_graph)
+        try:
+            zero: Any = Value(0.0) if create_graph else 0.0
+            return [zero if target._pending is None else target._pending for target in targets]
+        finally:
+            release(order)
 
 
 BACKWARD.append(backward)

@@ -108,6 +108,8 @@ class GraphReport:
     atol: float
     rtol: float
     nodes: int = field(default=0)
+    output: Value | None = field(default=None, repr=False, compare=False)
+    """The Value that was checked, so that ``explore(report)`` can show its graph."""
 
     @property
     def ok(self) -> bool:
@@ -217,7 +219,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
                       for j in result.wrong)
         (kinks if at_kink else failures).append(result)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
-                       float(eps), float(atol), float(rtol), len(order))
+                       float(eps), float(atol), float(rtol), len(order), output)
 
 
 def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,

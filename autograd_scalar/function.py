@@ -159,10 +159,13 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
         if len(partials) != inputs:
             raise ValueError(f"{name}.derivatives returned {len(partials)} partial "
                              f"derivative(s) for {inputs} input(s); expected one per input")
+        on_arrays = any(isinstance(x, np.ndarray) for x in xs_out)  # the compiled tape
         for i, partial in enumerate(partials):
-            if not (_is_real(partial) or isinstance(partial, (Value, np.ndarray))):
-                raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
-                                f"must be a real number, got {_describe(partial)}")
+            if _is_real(partial) or isinstance(partial, Value) or (
+                    on_arrays and isinstance(partial, np.ndarray)):
+                continue
+            raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
+                            f"must be a real number, got {_describe(partial)}")
         return tuple(partials)
 
     domain = getattr(cls, "domain", None)

@@ -25,6 +25,14 @@ from typing import Any
 
 import graphviz
 
+from .graph_boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
+from .graph_reading import (
+    display_name,
+    home_scope,
+    parameter_names,
+    parent_module,
+    reading_order,
+)
 from .graph_summary import Box, Plan, plan
 from .layout import svg_of
 from .ops import Op
@@ -34,9 +42,13 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
+MCLIMIT = "0.01"
+"""Almost no crossing reduction: Graphviz keeps the reading order nodes are written in."""
 TOOLTIP_INPUTS = 16
 COMPACT_OP_MARK = "op "
 """What precedes the op in a compact record, as "data " precedes the data."""
+COMPACT_OP_STYLE = {"shape": "Mrecord", "style": "filled", "fillcolor": "#e8eef7"}
+"""A compact record made by an op: rounded and tinted, so it never reads as a leaf."""
 
 
 class GraphDrawing(graphviz.Digraph):
@@ -149,54 +161,37 @@ def highlighted_nodes(highlight: Any) -> set[Value]:
     return set(values)
 
 
-def parameter_names(names: Any) -> dict[Value, str]:
-    """Value -> name, from a model's ``named_parameters()``, (name, Value) pairs or a dict."""
-    if names is None:
-        return {}
-    if hasattr(names, "named_parameters"):
-        pairs = names.named_parameters()
-    elif isinstance(names, Mapping):
-        pairs = names.items()
-    else:
-        pairs = names
-    found: dict[Value, str] = {}
-    try:
-        for name, value in pairs:
-            if not isinstance(name, str) or not isinstance(value, Value):
-                raise TypeError
-            found[value] = name
-    except (TypeError, ValueError):
-        raise TypeError("draw_graph: names expects a model with named_parameters() or "
-                        "(name, Value) pairs") from None
-    return found
-
-
 # ---------------------------------------------------------------------------
 # Building the Digraph
 # ---------------------------------------------------------------------------
 
 def build(root: Value, options: Options, overlay: Overlay | None = None) -> GraphDrawing:
-    """Lay the planned nodes, boxes and edges out as a GraphDrawing."""
+    """Lay the planned nodes, boxes and edges out as a GraphDrawing.
+
+    Nodes and boxes are written in reading order (inputs and weights by index), so
+    Graphviz stacks each column in that order, first on top; with ``cluster`` they go
+    into their modules' boxes (:mod:`autograd_scalar.graph_boxes`).
+    """
     layout = plan(root, options.max_nodes, options.highlighted)
     graph = GraphDrawing(name="computation_graph",
                          graph_attr={"rankdir": options.rankdir, "fontname": "Helvetica",
-                                     "fontsize": "12", "labelloc": "t", "tooltip": " "},
+                                     "fontsize": "12", "labelloc": "t", "tooltip": " ",
+                                     "mclimit": MCLIMIT},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
                          edge_attr={"color": "#555555", "arrowsize": "0.7"})
+    if options.cluster and layout.summarised:
+        graph.attr(compound="true")
     ids = Ids()
     heat = heat_scale(layout, options, overlay)
-    scoped: dict[str, list[Callable[[Any], None]]] = {}
-
-    def place(scope: str, emit: Callable[[Any], None]) -> None:
-        scoped.setdefault(scope if options.cluster else "", []).append(emit)
-
-    for node in layout.nodes:
-        place(home_scope(node, options), partial(draw_value, node=node, ids=ids,
-                                                 options=options, heat=heat, overlay=overlay))
-    for box in layout.boxes:
-        home = parent_module(box.scope) if box.kind == "scope" else box.scope
-        place(home, partial(draw_box, box=box, ids=ids, options=options, heat=heat))
-    emit_clusters(graph, scoped)
+    entries: list[tuple[str, Callable[[Any], None]]] = []
+    for item in items_in_reading_order(root, layout):
+        if isinstance(item, Value):
+            emit = partial(draw_value, node=item, ids=ids, options=options, heat=heat,
+                           overlay=overlay)
+        else:
+            emit = partial(draw_box, box=item, ids=ids, options=options, heat=heat)
+        entries.append((item_home(item, options), emit))
+    emit_boxes(graph, entries)
     if layout.summarised:
         draw_summary_edges(graph, layout, ids, options)
     else:
@@ -209,22 +204,39 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
     return graph
 
 
-def home_scope(node: Value, options: Options) -> str:
-    """The module box a node belongs in: where it was made, or for a named parameter
-    (made outside any call) the module its name says it belongs to."""
-    name = options.names.get(node, "")
-    if node.scope or "." not in name:
-        return node.scope
-    return name.rsplit(".", 1)[0]
+def items_in_reading_order(root: Value, layout: Plan) -> list[Value | Box]:
+    """The plan's nodes and boxes in reading order (see :func:`reading_order`).
+
+    A box comes where its first member comes; a stub (inputs not drawn) just
+    before the item it feeds; anything the walk from ``root`` did not reach, last.
+    """
+    members: dict[Value, Value | Box] = {node: node for node in layout.nodes}
+    for box in layout.boxes:
+        members.update(dict.fromkeys(box.members, box))
+    items = list(dict.fromkeys(members[node] for node in reading_order(root, members)))
+    placed = set(map(id, items))
+    rest: list[Value | Box] = [*layout.nodes, *layout.boxes]
+    items += [item for item in rest
+              if id(item) not in placed and not (isinstance(item, Box) and item.kind == "stub")]
+    fed = {id(target): source for source, target, _ in layout.edges
+           if isinstance(source, Box) and source.kind == "stub"}
+    ordered: list[Value | Box] = []
+    for item in items:
+        stub = fed.get(id(item))
+        if stub is not None:
+            ordered.append(stub)
+        ordered.append(item)
+    return ordered
 
 
-def parent_module(scope: str) -> str:
-    """The module around ``scope``: ``layers.0`` for ``layers.0.neurons.3``, "" at the top."""
-    parts = scope.split(".")
-    last = parts.pop()
-    if last.isdigit() and parts:
-        parts.pop()
-    return ".".join(parts)
+def item_home(item: Value | Box, options: Options) -> str:
+    """The module box an item is drawn in ("" without ``cluster``): a node's home
+    module, a module's box inside the module around it, a chain or stub where it is."""
+    if not options.cluster:
+        return ""
+    if isinstance(item, Value):
+        return home_scope(item, options.names)
+    return parent_module(item.scope) if item.kind == "scope" else item.scope
 
 
 class Ids:
@@ -239,35 +251,6 @@ class Ids:
         if name is None:
             name = self.known[key] = f"v{len(self.known)}"
         return name
-
-
-def emit_clusters(graph: Any, scoped: dict[str, list[Callable[[Any], None]]]) -> None:
-    """Emit each scope's nodes inside nested ``cluster_`` subgraphs (a.b inside a).
-
-    A prefix followed by an index (``layers`` in ``layers.0``) names a list of
-    modules, not a module, so it gets no box: a layer's box holds its neurons' boxes.
-    """
-    tree: dict[str, Any] = {}
-    for scope in scoped:
-        if scope:
-            parts = scope.split(".")
-            level = tree
-            for depth in range(1, len(parts) + 1):
-                if depth == len(parts) or not parts[depth].isdigit():
-                    level = level.setdefault(".".join(parts[:depth]), {})
-    for emit in scoped.get("", []):
-        emit(graph)
-
-    def nest(parent: Any, branches: dict[str, Any]) -> None:
-        for name, children in branches.items():
-            with parent.subgraph(name=f"cluster_{name}") as box:
-                box.attr(label=name, style="rounded", color="#7f7f7f", fontcolor="#404040",
-                         tooltip=f"module {name}")
-                for emit in scoped.get(name, []):
-                    emit(box)
-                nest(box, children)
-
-    nest(graph, tree)
 
 
 def number(x: Any, precision: int) -> str:
@@ -298,23 +281,20 @@ def shown_grad(node: Value, overlay: Overlay | None) -> Any:
     return overlay.grads.get(node, "?")
 
 
-def node_name(node: Value, options: Options) -> str:
-    return node.label or options.names.get(node, "").rsplit(".", 1)[-1]
-
-
 def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat | None,
                overlay: Overlay | None) -> None:
     """The record for ``node`` and, in the classic drawing, its op bubble."""
     p = options.precision
     grad = shown_grad(node, overlay)
     fields = [f"data {number(node.data, p)}", f"grad {number(grad, p)}"]
-    name = node_name(node, options)
+    name = display_name(node, options.names)
     if name:
         fields.insert(0, name)
+    attrs = {"shape": "record", "tooltip": escape_text(tooltip(node, options, grad))}
     if options.compact and node.row is not None:
         fields.insert(0, compact_op(node.row))
-    attrs = {"shape": "record", "label": "{ " + " | ".join(map(escape_record, fields)) + " }",
-             "tooltip": escape_text(tooltip(node, options, grad))}
+        attrs.update(COMPACT_OP_STYLE)
+    attrs["label"] = "{ " + " | ".join(map(escape_record, fields)) + " }"
     attrs.update(node_style(node, options, heat, grad))
     if overlay is not None:
         attrs.update(overlay.node_attrs.get(node, {}))
@@ -342,6 +322,15 @@ def compact_op(row: Op) -> str:
     ``op <shown>`` (``op w·x``, ``op tanh``), keyed like ``data`` and ``grad``.
     """
     return f"{COMPACT_OP_MARK}{row.shown}"
+
+
+def edge_homes(options: Options) -> Callable[[Any, Any], dict[str, str]]:
+    """The extra attributes of an edge between two items: ``minlen=2`` into a box
+    (see :mod:`autograd_scalar.graph_boxes`) when drawing boxes, else none."""
+    if not options.cluster:
+        return lambda source, target: {}
+    return lambda source, target: entering_attrs(item_home(source, options),
+                                                 item_home(target, options))
 
 
 def node_style(node: Value, options: Options, heat: Heat | None, grad: Any) -> dict[str, str]:
@@ -385,10 +374,13 @@ def tooltip(node: Value, options: Options, grad: Any) -> str:
 
 def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
                overlay: Overlay | None) -> None:
+    extra = edge_homes(options)
     for node in nodes:
         target = ids(node) if options.compact or not node.op else ids(node) + "op"
         for child in node.children:
-            attrs = dict(overlay.edge_attrs.get((child, node), {})) if overlay else {}
+            attrs = extra(child, node)
+            if overlay is not None:
+                attrs.update(overlay.edge_attrs.get((child, node), {}))
             graph.edge(ids(child), target, **attrs)
 
 
@@ -415,12 +407,15 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
 
 
 def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options) -> None:
-    for source, target, count in layout.edges:
+    """The summary's edges, each as wide as the log of the edges it stands for; with
+    ``cluster``, the edges from one box (or node) into another box are bundled."""
+    extra = edge_homes(options)
+    for group in bundle(layout.edges, lambda item: item_home(item, options)):
+        source, target, attrs = bundle_attrs(group)
         end = ids(target)
         if isinstance(target, Value) and target.op and not options.compact:
             end += "op"
-        graph.edge(ids(source), end, tooltip=f"{count:,} edge(s) between these",
-                   penwidth=f"{min(1.0 + math.log2(count), 4.0):.2g}")
+        graph.edge(ids(source), end, **extra(source, target), **attrs)
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from .wasm_graphviz import svg_from_dot
+from .wasm_graphviz import svg_from_dot, text_from_dot
 
 INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
                 "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), "
@@ -47,3 +47,24 @@ def image_bytes(source: str, fmt: str) -> bytes:
 def svg_of(source: str) -> str:
     """DOT ``source`` laid out as SVG text, with or without the dot program."""
     return image_bytes(source, "svg").decode("utf-8")
+
+
+def plain_layouts(sources: list[str]) -> list[str]:
+    """Each DOT graph of ``sources`` laid out by ``dot`` as Graphviz's ``plain`` text.
+
+    Positions only (``node NAME x y width height ...`` lines, in inches), for a
+    consumer that draws the graph itself. With the dot program every graph goes
+    through one process (dot reads graph after graph); without it, each through
+    Graphviz compiled to WebAssembly.
+    """
+    dot = shutil.which("dot")
+    if dot is None:
+        return [text_from_dot(source, "plain").decode("utf-8") for source in sources]
+    done = subprocess.run([dot, "-Tplain"], input="\n".join(sources).encode("utf-8"),
+                          capture_output=True, timeout=DOT_TIMEOUT_SECONDS, check=False)
+    text = done.stdout.decode("utf-8")
+    layouts = [part + "stop\n" for part in text.split("stop\n") if part.strip()]
+    if done.returncode != 0 or len(layouts) != len(sources):
+        reason = done.stderr.decode("utf-8", errors="replace").strip()
+        raise RuntimeError(f"Graphviz dot could not lay out the graphs: {reason}")
+    return layouts

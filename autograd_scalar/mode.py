@@ -4,27 +4,41 @@
 inference and parameter updates. ``detect_anomaly()`` checks every new value and
 every gradient for NaN and infinity and raises :class:`AnomalyError` at the first,
 naming the op and its operands. Both nest, and restore the previous mode on exit.
+
+The mode belongs to the running thread (and asyncio task): it lives in a
+:class:`contextvars.ContextVar`, so a ``no_grad()`` block in one thread never strips
+another thread's graph, and a new thread starts with the defaults (gradients on,
+no anomaly checks, no scope). A :class:`Mode` is never changed once made; entering
+a block sets a new one and leaving it puts the old one back.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 
 class Mode:
-    """The engine's global switches (single-threaded, like the rest of the engine)."""
+    """The engine's switches as one thread sees them; never changed once made."""
 
     __slots__ = ("grad_enabled", "anomaly", "scope")
 
-    def __init__(self) -> None:
-        self.grad_enabled = True
-        self.anomaly = False
-        self.scope = ""
+    def __init__(self, grad_enabled: bool = True, anomaly: bool = False, scope: str = "") -> None:
+        self.grad_enabled = grad_enabled
+        self.anomaly = anomaly
+        self.scope = scope
 
 
-MODE = Mode()
+_CURRENT: contextvars.ContextVar[Mode] = contextvars.ContextVar("autograd_scalar_mode",
+                                                                 default=Mode())
+_get_mode = _CURRENT.get
+
+
+def current_mode() -> Mode:
+    """The mode in force in this thread (or asyncio task)."""
+    return _get_mode()
 
 
 class AnomalyError(FloatingPointError):
@@ -41,23 +55,23 @@ class AnomalyError(FloatingPointError):
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Build no graph inside the block: results are leaves, ``backward`` sees no history."""
-    previous = MODE.grad_enabled
-    MODE.grad_enabled = False
+    previous = _get_mode()
+    _CURRENT.set(Mode(False, previous.anomaly, previous.scope))
     try:
         yield
     finally:
-        MODE.grad_enabled = previous
+        _CURRENT.set(previous)
 
 
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Raise :class:`AnomalyError` at the first non-finite value or gradient in the block."""
-    previous = MODE.anomaly
-    MODE.anomaly = True
+    previous = _get_mode()
+    _CURRENT.set(Mode(previous.grad_enabled, True, previous.scope))
     try:
         yield
     finally:
-        MODE.anomaly = previous
+        _CURRENT.set(previous)
 
 
 class scope:
@@ -75,15 +89,17 @@ class scope:
         if not isinstance(name, str) or not name:
             raise ValueError(f"scope name must be a non-empty str, got {name!r}")
         self._name = name
-        self._previous = ""
+        self._previous: Mode | None = None
 
     def __enter__(self) -> str:
-        previous = self._previous = MODE.scope
-        MODE.scope = joined_scope(previous, self._name)
-        return MODE.scope
+        previous = self._previous = _get_mode()
+        full = joined_scope(previous.scope, self._name)
+        _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, full))
+        return full
 
     def __exit__(self, *exc: object) -> None:
-        MODE.scope = self._previous
+        if self._previous is not None:
+            _CURRENT.set(self._previous)
 
 
 def joined_scope(outer: str, name: str) -> str:
@@ -93,9 +109,9 @@ def joined_scope(outer: str, name: str) -> str:
 
 def current_scope() -> str:
     """The scope that new nodes are tagged with ("" outside every scope)."""
-    return MODE.scope
+    return _get_mode().scope
 
 
 def is_grad_enabled() -> bool:
     """Whether new operations record their inputs for backward."""
-    return MODE.grad_enabled
+    return _get_mode().grad_enabled

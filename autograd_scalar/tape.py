@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from .backward import gradients, topological_order
-from .mode import MODE
+from .mode import is_grad_enabled
 from .ops import Op
 from .tape_groups import Group, TraceError, make_group
 from .value import REAL_TYPES, Value
@@ -82,7 +82,7 @@ class Tape:
     """A traced per-example function, run on batches (see the module docstring)."""
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any]) -> None:
-        if not MODE.grad_enabled:
+        if not is_grad_enabled():
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
         self.widths: tuple[int | None, ...] = tuple(_width(x, i) for i, x in enumerate(example))

@@ -13,18 +13,22 @@ cdef class Value:
     cdef public str scope
     cdef public tuple children
     cdef public object _row
+    cdef public double _d0
+    cdef public double _d1
     cdef public object _local
     cdef public Py_ssize_t _users
     cdef public object _pending
 
 
-@cython.locals(mode=Mode)
-cdef Value _fill(Value node, double data, tuple children, object row, object local)
-@cython.locals(mode=Mode, node=Value)
+@cython.locals(count=Py_ssize_t)
+cdef Value _fill(Value node, double data, tuple children, object row, object local, str scope)
 cpdef Value new_node(double data, tuple children, object row, object local)
+@cython.locals(node=Value)
+cdef Value _made(Mode mode, double data, tuple children, object row, object local)
 @cython.locals(a=object, out=object, local=tuple, mode=Mode)
 cdef object _unary(Op row, Value x)
 @cython.locals(a=object, b=object, local=tuple, mode=Mode)
 cdef object _binary(Op row, Value x, object other)
 cdef object _reflected(Op row, Value x, object other)
-cdef object _operand(object x)
+cdef object _operand(object x, str what)
+cpdef Value lift(object x, str what)

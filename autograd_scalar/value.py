@@ -23,7 +23,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import ops
-from .mode import MODE, AnomalyError
+from .mode import AnomalyError, Mode, current_mode
 
 try:
     import cython
@@ -62,8 +62,8 @@ class Value:
     nn module (if any) inside whose call the node was made.
     """
 
-    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_local", "_users",
-                 "_pending")
+    __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_d0", "_d1", "_local",
+                 "_users", "_pending")
     __array_ufunc__ = None  # NumPy scalars defer to Value's reflected operators
 
     data: float
@@ -72,14 +72,16 @@ class Value:
     scope: str
     children: tuple[Value, ...]
     _row: Op | None
-    _local: Any  # a tuple, or one bare float for a one-input node
+    _d0: float  # d self / d children[0], for a node of one or two inputs
+    _d1: float  # d self / d children[1], for a node of two inputs
+    _local: tuple[Any, ...] | None  # every d self / d child, for a node of three or more
     _users: int
     _pending: Any
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(label) is not str:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        _fill(self, as_float(data), (), None, ())
+        _fill(self, as_float(data), (), None, (), current_mode().scope)
         self.label = label
 
     # -- inspection -----------------------------------------------------------
@@ -97,8 +99,10 @@ class Value:
     @property
     def local_grads(self) -> tuple[Any, ...]:
         """d self / d child for each child, as stored at the forward pass."""
-        local = self._local
-        return (local,) if type(local) is float else tuple(local)
+        count = len(self.children)
+        if count > 2:
+            return tuple(self._local)
+        return (self._d0, self._d1)[:count]
 
     @property
     def _op(self) -> str:  # micrograd's name, for code written against its engine
@@ -240,21 +244,29 @@ builds on this module, so this module does not import it)."""
 # ---------------------------------------------------------------------------
 
 def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
-          local: Any) -> Value:
+          local: Any, scope: str) -> Value:
     """Set every field of a new node: the only place that does.
 
-    ``local`` holds d node / d child for each child: a tuple, or one bare float for
-    a one-input node (an object fewer to allocate per node). ``_users`` and
-    ``_pending`` are the backward pass's scratch (see :mod:`autograd_scalar.backward`).
+    ``local`` holds d node / d child for each child. A node of one or two inputs
+    (nearly all of them) keeps them as two unboxed floats, ``_d0`` and ``_d1``, so
+    that it allocates no tuple and no float objects beside itself; a node of more
+    inputs keeps the tuple in ``_local``. ``_users`` and ``_pending`` are the
+    backward pass's scratch (see :mod:`autograd_scalar.backward`).
     """
-    mode = MODE
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node.scope = mode.scope
+    node.scope = scope
     node.children = children
     node._row = row
-    node._local = local
+    count = len(children)
+    if count > 2:
+        node._d0 = node._d1 = 0.0
+        node._local = local
+    else:
+        node._d0 = local[0] if count else 0.0
+        node._d1 = local[1] if count == 2 else 0.0
+        node._local = None
     node._users = 0
     node._pending = None
     return node
@@ -266,10 +278,15 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
     With gradient tracking off (``no_grad``) the node is a leaf; under
     ``detect_anomaly`` a NaN or infinite result raises, naming the op.
     """
-    mode = MODE
+    return _made(current_mode(), data, children, row, local)
+
+
+def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
+          local: Any) -> Value:
+    """:func:`new_node` under a mode the caller has already looked up."""
     if not mode.grad_enabled:
         children, row, local = (), None, ()
-    node = _fill(Value.__new__(Value), data, children, row, local)
+    node = _fill(Value.__new__(Value), data, children, row, local, mode.scope)
     if mode.anomaly and not math.isfinite(data):
         raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
                            f"from operands {', '.join(map(describe, children))}", node)
@@ -288,21 +305,20 @@ def _unary(row: Op, x: Value) -> Value:
         out = row.scalar(a)
     except (ArithmeticError, ValueError):
         out = evaluate(row, (a,))
-    mode = MODE
+    mode = current_mode()
     if not mode.grad_enabled:
-        return new_node(out, (), None, ())
+        return _made(mode, out, (), None, ())
     try:
         local = row.derivatives(a, out)
     except (ArithmeticError, ValueError):
         local = local_derivatives(row, (a,), out)
-    first = local[0]
-    return new_node(out, (x,), row, first if type(first) is float else local)
+    return _made(mode, out, (x,), row, local)
 
 
 def _binary(row: Op, x: Value, other: Any) -> Value:
     """The node ``row(x, other)``; a number ``other`` becomes a constant leaf."""
     if type(other) is not Value:
-        other = _operand(other)
+        other = _operand(other, row.name)
         if other is None:
             return NotImplemented
     a = x.data
@@ -316,39 +332,40 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         out = row.scalar(a, b)
     except (ArithmeticError, ValueError):
         out = evaluate(row, (a, b))
-    mode = MODE
+    mode = current_mode()
     if not mode.grad_enabled:
-        return new_node(out, (), None, ())
+        return _made(mode, out, (), None, ())
     try:
         local = row.derivatives(a, b, out)
     except (ArithmeticError, ValueError):
         local = local_derivatives(row, (a, b), out)
-    return new_node(out, (x, other), row, local)
+    return _made(mode, out, (x, other), row, local)
 
 
 def _reflected(row: Op, x: Value, other: Any) -> Value:
     """The node ``row(other, x)`` for ``other <op> x`` (``2 - x``)."""
-    lifted = _operand(other)
+    lifted = _operand(other, row.name)
     if lifted is None:
         return NotImplemented
     return _binary(row, lifted, x)
 
 
-def _operand(x: Any) -> Value | None:
+def _operand(x: Any, what: str) -> Value | None:
     """An operand met beside a Value: itself if a Value (or subclass), a constant
     leaf if a real number, else None (the operator then returns NotImplemented)."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
-        return new_node(as_float(x, "an operand"), (), None, ())
+    if isinstance(x, Value) or (isinstance(x, REAL_TYPES) and not isinstance(x, bool)):
+        return lift(x, what)
     return None
 
 
-def lift(x: object, op_name: str) -> Value:
-    """``x`` itself if it is a Value, else a constant leaf; TypeError for non-numbers."""
+def lift(x: object, what: str) -> Value:
+    """``x`` itself if it is a Value, else a constant leaf; TypeError for non-numbers.
+
+    ``what`` names the op (or role) in the error message.
+    """
     if isinstance(x, Value):
         return x
-    return new_node(as_float(x, f"{op_name}: an operand"), (), None, ())
+    return new_node(as_float(x, f"{what}: an operand"), (), None, ())
 
 
 def apply(row: Op, args: Iterable[Any]) -> Value:
@@ -358,8 +375,9 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
     xs = tuple([c.data for c in children])
     out = evaluate(row, xs)
-    local = local_derivatives(row, xs, out) if MODE.grad_enabled else ()
-    return new_node(out, children, row, local)
+    mode = current_mode()
+    local = local_derivatives(row, xs, out) if mode.grad_enabled else ()
+    return _made(mode, out, children, row, local)
 
 
 def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],

@@ -48,6 +48,14 @@ atexit.register(_compiled.cache_clear)
 
 def svg_from_dot(source: str, engine_name: str = "dot") -> bytes:
     """Lay out DOT ``source`` and return the SVG, in a fresh WebAssembly instance."""
+    svg = text_from_dot(source, "svg", engine_name)
+    if b"<svg" not in svg:
+        raise WasmGraphvizError("Graphviz (WebAssembly) returned no SVG")
+    return svg
+
+
+def text_from_dot(source: str, fmt: str, engine_name: str = "dot") -> bytes:
+    """Lay out DOT ``source`` as ``fmt`` ("svg", "plain", "json"), in a fresh instance."""
     wasmtime, engine, module = _compiled()
     store = wasmtime.Store(engine)
     linker = wasmtime.Linker(engine)
@@ -64,19 +72,16 @@ def svg_from_dot(source: str, engine_name: str = "dot") -> bytes:
             return int(address)
 
         length_at = exports["malloc"](store, 4)
-        result = exports["graphviz_render"](store, put(source), put("svg"), put(engine_name),
+        result = exports["graphviz_render"](store, put(source), put(fmt), put(engine_name),
                                             length_at)
         if result == 0:
             message = _c_string(memory, store, exports["graphviz_last_error"](store))
             raise WasmGraphvizError(f"Graphviz could not draw the graph: "
                                     f"{message or 'no reason given'}")
         (length,) = struct.unpack("<I", memory.read(store, length_at, length_at + 4))
-        svg = bytes(memory.read(store, result, result + length))
+        return bytes(memory.read(store, result, result + length))
     except wasmtime.WasmtimeError as error:
         raise WasmGraphvizError(f"Graphviz (WebAssembly) stopped: {error}") from error
-    if b"<svg" not in svg:
-        raise WasmGraphvizError("Graphviz (WebAssembly) returned no SVG")
-    return svg
 
 
 def _c_string(memory: Any, store: Any, address: int, limit: int = 4096) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -30,9 +31,12 @@ def check_size(name: str, n: Any) -> int:
     raise ValueError(f"{name} must be a positive int, got {n!r}")
 
 
-def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
+def as_inputs(x: Any, nin: int, who: str,
+              names: Sequence[str] | None = None) -> tuple[Value, ...]:
     """``x`` as ``nin`` Values: a sequence of numbers or Values, a 1-D NumPy row,
-    or a single number or Value when ``nin == 1``. Numbers become constant leaves.
+    or a single number or Value when ``nin == 1``. Numbers become constant leaves,
+    labelled by position (``x[0]``, ``x[1]``, ...) or by ``names``, so drawings and
+    reports name them; a Value given is used as it is, with its own label.
 
     A list or tuple of Values (what one layer hands the next) is checked by
     exact type in one pass, without the abstract ``Sequence`` test.
@@ -57,10 +61,18 @@ def as_inputs(x: Any, nin: int, who: str) -> tuple[Value, ...]:
         raise ValueError(f"{who} expects {nin} input{'s' if nin != 1 else ''}, got {len(items)}")
     if set(map(type, items)) == _ONLY_VALUES:
         return items if type(items) is tuple else tuple(items)
-    return tuple(v if type(v) is Value else Value(v) for v in items)
+    labels = input_labels(nin) if names is None else names
+    return tuple(v if type(v) is Value else Value(v, label)
+                 for v, label in zip(items, labels))
 
 
 _ONLY_VALUES = {Value}
+
+
+@cache
+def input_labels(nin: int) -> tuple[str, ...]:
+    """``("x[0]", ..., "x[nin-1]")``, made once per width."""
+    return tuple(f"x[{i}]" for i in range(nin))
 
 
 class Neuron(Module):
@@ -75,7 +87,8 @@ class Neuron(Module):
         self.activation = activation
         self._act = activations.get(activation)
         self.init = init
-        drawn = weight_init.weights(init, self.nin, check_size("fan_out", fan_out), seed)
+        self.fan_out = check_size("fan_out", fan_out)
+        drawn = weight_init.weights(init, self.nin, self.fan_out, seed)
         self.w = [Value(float(v), f"w[{i}]") for i, v in enumerate(drawn)]
         self.b = Value(0.0, "b")
 
@@ -85,6 +98,10 @@ class Neuron(Module):
     def compute(self, xs: tuple[Value, ...]) -> Value:
         """act(w . xs + b) on inputs already checked (``nin`` Values)."""
         return self._act(affine(self.w, xs, self.b))
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation, "init": self.init,
+                "fan_out": self.fan_out}
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
@@ -142,6 +159,10 @@ class Layer(Module):
                 out.append(activated)
         return out[0] if self.nout == 1 else out
 
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
+                "init": self.init}
+
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
 
@@ -179,6 +200,10 @@ class MLP(Module):
         for layer in self.layers:
             out = layer(out)
         return out
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation, "init": self.init}
 
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])

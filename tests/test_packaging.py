@@ -22,3 +22,17 @@ def test_the_install_patterns_cover_every_package_folder() -> None:
     }
     assert folders and folders <= installed
     assert installed <= folders
+
+
+def test_every_data_file_of_the_packages_is_package_data() -> None:
+    """Files that are not code (data sets, licences, py.typed) must be listed to be installed."""
+    config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = re.split(r"\n\[", config.split("[tool.setuptools.package-data]", 1)[1])[0]
+    patterns = {name: re.findall(r'"([^"]+)"', files)
+                for name, files in re.findall(r"^(\w+) = \[([^\]]*)\]", section, re.M)}
+    code = {".py", ".pyc", ".pxd", ".c", ".so"}
+    for top in ("autograd_scalar", "nn"):
+        for path in (ROOT / top).rglob("*"):
+            if path.is_file() and path.suffix not in code and "__pycache__" not in path.parts:
+                relative = path.relative_to(ROOT / top).as_posix()
+                assert relative in patterns.get(top, []), f"{top}/{relative} is not package data"

@@ -1,13 +1,52 @@
-"""Make the README's pictures: python docs/images/make_images.py (PNG needs Graphviz's dot)."""
+"""Make every picture that README.md and docs/ show, from the current code.
+
+    python docs/images/make_images.py    (PNG and GIF need Graphviz's dot)
+
+writes docs/images/* (the drawings of the README's "Drawing graphs" section) and
+docs/cli/* (what ``autograd-scalar demo`` writes, made by running it), and
+docs/images/sources.json, which records for each picture the SHA-256 of its bytes
+and of its *source*: what the code draws, independent of the Graphviz and
+matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
+the backward animation's, the DOT text of its frames; the demo's, its printed
+report (losses and accuracy, without the time taken) and the text of its neuron
+drawing. tests/test_pictures.py makes every source again and fails, naming the
+picture, when a stored one no longer matches what the code draws.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import json
+import re
+import sys
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-
-import nn
-from autograd_scalar import Function, Value, animate_backward, check_graph, draw_graph, render
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nn  # noqa: E402
+from autograd_scalar import (  # noqa: E402
+    Function,
+    Value,
+    check_graph,
+    draw_graph,
+    render,
+    topological_order,
+)
+from autograd_scalar.animate import backward_frames  # noqa: E402
+from autograd_scalar.layout import has_dot  # noqa: E402
+from nn.cli import main as command  # noqa: E402
+
+MANIFEST = HERE / "sources.json"
+SUMMARY_BUDGET = 60
+DEMO = ("demo", "--seed", "1337")
+GIF_SECONDS_PER_STEP = 1.5
 
 
 class Softsign(Function):
@@ -25,6 +64,7 @@ class Softsign(Function):
 
 
 def neuron() -> Value:
+    """The README's neuron, o = tanh(x1 w1 + x2 w2 + b), after backward."""
     x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
     w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
     b = Value(6.8813735870195432, "b")
@@ -36,7 +76,7 @@ def neuron() -> Value:
     return o
 
 
-def planted_mistake():
+def planted_mistake() -> tuple[Value, Any]:
     x, w, b = Value(0.7, "x"), Value(-1.3, "w"), Value(0.4, "b")
     z = x * w + b
     z.label = "z"
@@ -48,34 +88,108 @@ def planted_mistake():
     return out, check_graph(out)
 
 
-def summary():
-    """A loss over six examples: 427 nodes, drawn within a budget of 60 boxes."""
+def summary_loss() -> tuple[Value, nn.MLP]:
+    """A squared-output loss of an MLP 2-8-8-1 over six examples, after backward."""
     model = nn.MLP(2, [8, 8, 1], seed=0)
     rows = [(0.3, -1.2), (1.1, 0.4), (-0.7, 0.9), (0.05, 0.5), (-1.5, -0.2), (0.8, 1.6)]
     loss = sum((model(list(row)) ** 2 for row in rows), Value(0.0, "zero"))
     loss.label = "loss"
     loss.backward()
-    return draw_graph(loss, max_nodes=60, cluster=True, heatmap=True, names=model)
+    return loss, model
 
 
-def main() -> None:
-    pictures = {"neuron": draw_graph(neuron())}
+def summary_nodes() -> int:
+    """How many nodes the summary picture's graph has (README and title say this number)."""
+    return len(topological_order(summary_loss()[0]))
+
+
+def drawings() -> dict[str, Any]:
+    """Every drawing of docs/images, by file stem."""
     out, report = planted_mistake()
-    pictures["check_graph"] = draw_graph(out, highlight=report,
-                                         title="check_graph blames the Softsign node")
-    pictures["heatmap"] = draw_graph(out, heatmap=True)
     model = nn.MLP(2, [2, 1], seed=0)
     prediction = model([0.5, -1.0])
     prediction.backward()
-    pictures["mlp_modules"] = draw_graph(prediction, cluster=True, compact=True, names=model)
-    pictures["network"] = nn.draw_network(nn.MLP(2, [4, 4, 1], seed=0))
-    pictures["summary"] = summary()
-    for name, drawing in pictures.items():
+    loss, big = summary_loss()
+    return {
+        "neuron": draw_graph(neuron()),
+        "check_graph": draw_graph(out, highlight=report,
+                                  title="check_graph blames the Softsign node"),
+        "heatmap": draw_graph(out, heatmap=True),
+        "mlp_modules": draw_graph(prediction, cluster=True, compact=True, names=model),
+        "network": nn.draw_network(nn.MLP(2, [4, 4, 1], seed=0)),
+        "summary": draw_graph(loss, max_nodes=SUMMARY_BUDGET, cluster=True, heatmap=True,
+                              names=big, title=f"a loss over six examples: "
+                                                f"{len(topological_order(loss)):,} nodes"),
+    }
+
+
+def backward_sources() -> str:
+    """The DOT text of every frame of the backward animation of :func:`neuron`."""
+    sources, _ = backward_frames(neuron())
+    return "\n".join(sources)
+
+
+def run_demo(folder: Path) -> str:
+    """Run ``autograd-scalar demo --out folder``; its report without the time taken."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        status = command([*DEMO, "--out", str(folder)])
+    if status != 0:
+        raise RuntimeError(f"autograd-scalar demo exited with {status}")
+    report = re.sub(r"done in [\d.]+ s", "done", printed.getvalue())
+    return re.sub(r"wrote \S+[/\\]", "wrote ", report)
+
+
+def svg_words(svg: str) -> str:
+    """The text an SVG drawing shows (its labels and titles), without coordinates,
+    which differ from one Graphviz version to another."""
+    return "\n".join(re.findall(r">([^<>]+)</(?:text|title)>", svg))
+
+
+def demo_source(folder: Path) -> str:
+    """The demo's source: its report, and the words of its neuron drawing."""
+    report = run_demo(folder)
+    return report + svg_words((folder / "neuron.svg").read_text(encoding="utf-8"))
+
+
+def sources() -> dict[str, str]:
+    """What each picture is made from, by path relative to the repository."""
+    found = {}
+    for name, drawing in drawings().items():
         for suffix in (".svg", ".png"):
-            print(render(drawing, HERE / f"{name}{suffix}").relative_to(HERE.parent.parent))
-    gif = animate_backward(neuron(), HERE / "backward.gif", seconds_per_step=1.5)
-    print(gif.relative_to(HERE.parent.parent))
+            found[f"docs/images/{name}{suffix}"] = drawing.source
+    found["docs/images/backward.gif"] = backward_sources()
+    with tempfile.TemporaryDirectory() as folder:
+        demo = demo_source(Path(folder))
+    for name in ("decision_boundary.png", "loss.png", "neuron.svg"):
+        found[f"docs/cli/{name}"] = demo
+    return found
+
+
+def digest(data: bytes | str) -> str:
+    return hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
+
+
+def write_pictures(echo: Callable[[str], None] = print) -> None:
+    """Draw every picture into docs/, then record the manifest."""
+    if not has_dot():
+        raise SystemExit("make_images.py needs Graphviz's dot for PNG and GIF: "
+                         "apt-get install graphviz")
+    for name, drawing in drawings().items():
+        for suffix in (".svg", ".png"):
+            echo(str(render(drawing, HERE / f"{name}{suffix}").relative_to(ROOT)))
+    from autograd_scalar import animate_backward
+
+    gif = animate_backward(neuron(), HERE / "backward.gif",
+                           seconds_per_step=GIF_SECONDS_PER_STEP)
+    echo(str(gif.relative_to(ROOT)))
+    run_demo(ROOT / "docs" / "cli")
+    echo("docs/cli/decision_boundary.png docs/cli/loss.png docs/cli/neuron.svg")
+    manifest = {path: {"source": digest(source), "bytes": digest((ROOT / path).read_bytes())}
+                for path, source in sorted(sources().items())}
+    MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    echo(str(MANIFEST.relative_to(ROOT)))
 
 
 if __name__ == "__main__":
-    main()
+    write_pictures()

@@ -94,8 +94,7 @@ def _add_train(commands: Any) -> None:
     )
     data = train.add_argument_group("data")
     data.add_argument("--data", choices=DATA_SETS, default="moons",
-                      help="the data set (default: moons); digits and mnist_5k need "
-                           "the data extra")
+                      help="the data set (default: moons)")
     data.add_argument("--samples", type=arguments.sample_count, default=None, metavar="N",
                       help="number of examples: generated for the synthetic sets "
                            "(default 200), a random subset of the real ones (default all)")
@@ -135,7 +134,8 @@ def _add_train(commands: Any) -> None:
     _add_mode_arguments(training)
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="PATH", default=None,
-                        help="write the trained model here as JSON (load with Module.load)")
+                        help="write the trained model here as JSON, with the scaling of "
+                             "--standardize (load it with nn.load(PATH))")
     output.add_argument("--plots", metavar="DIR", default=None,
                         help="write loss.png (and decision_boundary.png for 2-D data) here")
     train.set_defaults(run=run_train)

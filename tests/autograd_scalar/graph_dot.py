@@ -42,8 +42,8 @@ def edges(source: str) -> list[tuple[str, str, dict[str, str]]]:
 
 
 def records(source: str) -> dict[str, dict[str, str]]:
-    """The Value records only (shape=record)."""
-    return {k: v for k, v in nodes(source).items() if v.get("shape") == "record"}
+    """The Value records only (shape=record, or Mrecord for a compact op node)."""
+    return {k: v for k, v in nodes(source).items() if v.get("shape") in ("record", "Mrecord")}
 
 
 def record_fields(attrs: dict[str, str]) -> list[str]:

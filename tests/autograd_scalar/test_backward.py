@@ -261,11 +261,11 @@ def test_an_interrupted_backward_changes_no_gradient_and_leaves_the_graph_reusab
     x, w = Value(0.5, label="x"), Value(-1.5, label="w")
     x.grad, w.grad = 10.0, 20.0
     product = x * w
-    shared = product.tanh()
+    shared = ag.sum([product.tanh(), Value(0.0), Value(0.0)])  # three inputs: a stored tuple
     out = shared * shared + x
     shared.grad = product.grad = 7.0
     stored = shared._local
-    shared._local = (_Interrupt(),)  # reached after out's and the square's edges
+    shared._local = (_Interrupt(), 1.0, 1.0)  # reached after out's and the square's edges
     with pytest.raises(KeyboardInterrupt):
         out.backward()
     assert (x.grad, w.grad, shared.grad, product.grad) == (10.0, 20.0, 7.0, 7.0)

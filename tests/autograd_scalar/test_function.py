@@ -293,3 +293,18 @@ def test_the_compiled_tape_runs_a_function_row_on_arrays() -> None:
     for k, (a, b) in enumerate(zip(xs, ys)):
         x, y = Value(a), Value(b)
         assert np.allclose([found[0][k], found[1][k]], grad(f(x, y), [x, y]), rtol=1e-12)
+
+
+def test_a_rule_returning_an_array_for_scalar_inputs_is_refused_by_name() -> None:
+    class Twice(Function):
+        @staticmethod
+        def forward(x: float) -> float:
+            return 2 * x
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[object]:
+            return (np.array([2.0, 2.0]),)
+
+    with pytest.raises(TypeError, match=r"Twice.derivatives: the partial derivative for "
+                                        r"input 0 must be a real number, got .*ndarray"):
+        Twice.apply(Value(1.0))

@@ -1,0 +1,256 @@
+"""What the interactive view shows, as plain data: nodes, groups, backward steps, failures.
+
+The graph behind the outputs is cut into a tree of *groups*, each a box that can be
+collapsed into one item or expanded to show what is inside:
+
+- the nn modules the nodes were made in (``layers.0`` holds ``layers.0.neurons.3``),
+  a named parameter going to the module its name says, an unnamed leaf to the one
+  module that uses it;
+- inside any group (and at the top) with more than ``FRAME_BUDGET`` items, runs of
+  consecutive items in topological order (``nodes 1-120``), so that no group ever
+  shows more than that many items and each is laid out quickly.
+
+Every group is laid out on its own (:mod:`autograd_scalar.explorer.positions`),
+so a 20,000-node graph is a few hundred small layouts rather than one huge one.
+
+The chain rule the panel and the step-through show is backprop's own: for a
+node ``v`` reached at step k,
+
+    dL/dv = sum over the users p of v of  dL/dp * dp/dv,
+
+as :func:`autograd_scalar.animate.backward_steps` gives it, narrated by
+:func:`autograd_scalar.animate.describe_step` (one place for both).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..animate import backward_steps, describe_step, display_name
+from ..backward import topological_order
+from ..graph import Options
+from ..graph_reading import display_name as reading_name
+from ..graph_reading import home_scope, parent_module
+from ..value import Value
+
+FRAME_BUDGET = 120
+"""The most items one group shows when expanded (larger ones are split into runs)."""
+
+
+@dataclass(eq=False)
+class Group:
+    """A box of the view: a module, a run of nodes, or the whole graph (``key`` "")."""
+
+    key: str
+    title: str
+    parent: Group | None
+    items: list[Value | Group] = field(default_factory=list)
+    size: int = 0
+
+    @property
+    def depth(self) -> int:
+        return 0 if self.parent is None else self.parent.depth + 1
+
+
+@dataclass
+class Graph:
+    """The nodes in topological order (leaves first), their groups and where each sits."""
+
+    order: list[Value]
+    top: Group
+    groups: list[Group]
+    home: dict[Value, Group]
+    outputs: list[Value]
+
+
+def outputs_of(target: Any) -> tuple[list[Value], Any]:
+    """The Values to show and the check_graph report, if ``target`` is one."""
+    if isinstance(target, Value):
+        return [target], None
+    if hasattr(target, "failures") and hasattr(target, "output"):
+        if not isinstance(target.output, Value):
+            raise ValueError("explore: this check_graph report does not know its output "
+                             "Value; pass the Value and highlight=report instead")
+        return [target.output], target
+    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
+        raise TypeError(f"explore expects a Value, a list of Values or a check_graph report, "
+                        f"got {type(target).__name__}")
+    values = list(target)
+    if not values:
+        raise ValueError("explore: expected at least one Value, got an empty list")
+    for value in values:
+        if not isinstance(value, Value):
+            raise TypeError(f"explore expects Values, got a {type(value).__name__} among them")
+    return list(dict.fromkeys(values)), None
+
+
+def graph_of(outputs: list[Value], options: Options) -> Graph:
+    """Every node behind ``outputs``, grouped by module and then into runs."""
+    seen: dict[Value, None] = {}
+    for output in outputs:
+        for node in topological_order(output):
+            seen.setdefault(node, None)
+    order = list(seen)
+    scopes = module_of(order, options)
+    top = Group("", "graph", None)
+    modules: dict[str, Group] = {"": top}
+
+    def module(scope: str) -> Group:
+        group = modules.get(scope)
+        if group is None:
+            parent = module(parent_module(scope))
+            group = modules[scope] = Group(scope, scope, parent)
+            parent.items.append(group)
+        return group
+
+    home: dict[Value, Group] = {}
+    for node in order:
+        group = module(scopes[node])
+        group.items.append(node)
+        home[node] = group
+    groups: list[Group] = []
+    split_runs(top, groups, home)
+    for group in reversed(groups):
+        group.size = sum(1 if isinstance(i, Value) else i.size for i in group.items)
+    return Graph(order, top, groups, home, outputs)
+
+
+def module_of(order: list[Value], options: Options) -> dict[Value, str]:
+    """Each node's module: where it was made, where its parameter name puts it, or, for
+    an unnamed leaf, the one module all its users were made in ("" if several)."""
+    scopes = {node: home_scope(node, options.names) for node in order}
+    users: dict[Value, set[str]] = {}
+    for node in order:
+        for child in node.children:
+            if not child.children and not scopes[child]:
+                users.setdefault(child, set()).add(scopes[node])
+    for leaf, found in users.items():
+        if len(found) == 1:
+            scopes[leaf] = next(iter(found))
+    return scopes
+
+
+def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> None:
+    """Number the groups depth first; split any group of more than FRAME_BUDGET items
+    into runs of consecutive items (runs of runs when there are very many)."""
+    groups.append(group)
+    while len(group.items) > FRAME_BUDGET:
+        count = math.ceil(len(group.items) / FRAME_BUDGET)
+        width = math.ceil(len(group.items) / count)
+        runs: list[Value | Group] = []
+        for start in range(0, len(group.items), width):
+            run = Group(f"{group.key}#{len(groups)}.{len(runs)}.{start}", "", group,
+                        group.items[start:start + width])
+            for item in run.items:
+                if isinstance(item, Value):
+                    home[item] = run
+                else:
+                    item.parent = run
+            runs.append(run)
+        group.items = list(runs)
+    for item in group.items:
+        if isinstance(item, Group):
+            split_runs(item, groups, home)
+
+
+def run_titles(graph: Graph, index: dict[Value, int]) -> None:
+    """A run is titled by the positions of the nodes it holds: ``nodes 241-360``."""
+    for group in reversed(graph.groups):
+        if group.title:
+            continue
+        positions = [index[n] for n in members(group)]
+        group.title = f"nodes {min(positions) + 1:,}-{max(positions) + 1:,}" \
+            if positions else "nodes"
+        if group.parent is not None and group.parent.key:
+            group.title = f"{group.parent.title}: {group.title}"
+
+
+def members(group: Group) -> Iterable[Value]:
+    for item in group.items:
+        if isinstance(item, Value):
+            yield item
+        else:
+            yield from members(item)
+
+
+def ancestors(group: Group | None) -> list[Group]:
+    found = []
+    while group is not None:
+        found.append(group)
+        group = group.parent
+    return found
+
+
+def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
+    """For each group (by id), its items' edges: (from item, to item) -> how many edges.
+
+    An edge between two nodes belongs to the innermost group holding both; there it
+    joins the two items (a node, or the subgroup holding it) that contain its ends.
+    """
+    found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
+    chains: dict[int, list[Any]] = {}
+
+    def chain(node: Value) -> list[Any]:
+        got = chains.get(id(node))
+        if got is None:
+            got = chains[id(node)] = [node, *ancestors(graph.home[node])][::-1]
+        return got
+
+    for node in graph.order:
+        upper = chain(node)
+        for child in node.children:
+            lower = chain(child)
+            depth = 0
+            while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
+                depth += 1
+            if depth == 0 or depth >= len(lower) or depth >= len(upper):
+                continue
+            counts = found[id(lower[depth - 1])]
+            key = (id(lower[depth]), id(upper[depth]))
+            counts[key] = counts.get(key, 0) + 1
+    return found
+
+
+def node_record(node: Value, ids: dict[Value, int], options: Options,
+                users: list[tuple[int, float, float]], failed: bool) -> dict[str, Any]:
+    """One node as the view reads it (numbers as floats; inf and nan as strings)."""
+    row = node.row
+    return {
+        "name": reading_name(node, options.names),
+        "title": display_name(node, options),
+        "label": node.label,
+        "param": options.names.get(node, ""),
+        "op": node.op,
+        "shown": row.shown if row is not None else "",
+        "rule": row.formula if row is not None else "",
+        "data": finite(node.data),
+        "grad": finite(node.grad),
+        "kids": [ids[child] for child in node.children],
+        "locals": [finite(d) for d in node.local_grads],
+        "users": [[user, finite(local), finite(up)] for user, local, up in users],
+        "scope": node.scope,
+        "failed": failed,
+    }
+
+
+def finite(x: Any) -> float | str:
+    """JSON has no inf or nan: those travel as the strings "inf", "-inf", "nan"."""
+    value = float(x)
+    return value if math.isfinite(value) else str(value)
+
+
+def steps_record(root: Value, ids: dict[Value, int], options: Options
+                 ) -> tuple[list[dict[str, Any]], dict[Value, list[tuple[int, float, float]]]]:
+    """Backprop's steps from ``root`` with their narration, and each node's users' terms."""
+    steps = backward_steps(root)
+    total = len(steps) - 1
+    records = []
+    uses: dict[Value, list[tuple[int, float, float]]] = {}
+    for index, step in enumerate(steps):
+        records.append({"node": ids[step.node], "grad": finite(step.grad),
+                        "text": describe_step(index, total, step, options)})
+        uses[step.node] = [(ids[user], local, up) for user, local, up in step.sources]
+    return records, uses

@@ -1,0 +1,45 @@
+"""A headless Chromium driven by selenium, and a folder for the screenshots tests keep."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None or DRIVER is None,
+    reason="Chromium and its driver are not installed (apt-get install chromium chromium-driver)")
+
+
+def chromium(width: int = 1100, height: int = 900) -> Any:
+    """A new headless Chromium session (Debian's chromium and chromedriver, nothing fetched)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                     "--disable-dev-shm-usage", f"--window-size={width},{height}"):
+        options.add_argument(argument)
+    options.binary_location = str(CHROMIUM)
+    return webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    driver = chromium()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots of each state go (the path is printed with -s or on failure)."""
+    folder = tmp_path_factory.mktemp("artefacts")
+    print(f"screenshots in {folder}")
+    return folder

@@ -1,0 +1,139 @@
+"""The explore view in a real (headless) Chromium: it fits, its panel reads the Values'
+own numbers, groups open and close, backward steps narrate, search finds parameters."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import autograd_scalar as ag
+import nn
+from autograd_scalar import Value, explore, topological_order
+from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
+from tests.autograd_scalar.graph_dot import neuron
+
+__all__ = ["artefacts", "browser"]
+pytestmark = [pytest.mark.browser, needs_chromium]
+
+
+def open_view(browser: Any, path: Path) -> Any:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(path.as_uri())
+    WebDriverWait(browser, 20).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".agv[data-mounted] .agv-node"))
+    return browser.find_element(By.CSS_SELECTOR, ".agv")
+
+
+def click(browser: Any, css: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    element = browser.find_element(By.CSS_SELECTOR, css)
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", element)
+
+
+def panel_number(browser: Any, row: str) -> float:
+    from selenium.webdriver.common.by import By
+
+    return float(browser.find_element(By.CSS_SELECTOR, f".agv-{row}-value td").text)
+
+
+def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    values = neuron()
+    values["o"].backward()
+    view = explore(values["o"])
+    open_view(browser, view.save(tmp_path / "neuron.html"))
+    browser.save_screenshot(str(artefacts / "neuron_open.png"))
+    canvas = browser.execute_script(
+        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    drawn = browser.execute_script(
+        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+    assert drawn["width"] <= canvas["width"] + 1 and drawn["height"] <= canvas["height"] + 1
+    assert drawn["left"] >= canvas["left"] - 1 and drawn["width"] > 0.5 * canvas["width"]
+
+    order = topological_order(values["o"])
+    w1 = order.index(values["w1"])
+    click(browser, f'[data-n="{w1}"]')
+    browser.save_screenshot(str(artefacts / "neuron_panel_w1.png"))
+    assert panel_number(browser, "data") == pytest.approx(values["w1"].data, rel=1e-3)
+    assert panel_number(browser, "grad") == pytest.approx(values["w1"].grad, rel=1e-3)
+    chain = browser.find_element(By.CSS_SELECTOR, ".agv-chain").text
+    assert chain.startswith("chain rule: dL/d(w1) =") and chain.endswith(
+        f"= {values['w1'].grad:.4g}")
+
+    click(browser, ".agv-step")
+    click(browser, ".agv-step")
+    browser.save_screenshot(str(artefacts / "neuron_step_2.png"))
+    root = browser.find_element(By.CSS_SELECTOR, ".agv")
+    assert root.get_attribute("data-step") == "1"
+    narration = browser.find_element(By.CSS_SELECTOR, ".agv-narration").text
+    assert narration == view.data["steps"][1]["text"]
+    current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
+    assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1]["node"])]
+    waiting = browser.find_element(By.CSS_SELECTOR, f'[data-n="{w1}"] .agv-grad').text
+    assert waiting == "grad ?"                 # not reached yet at step 1
+    click(browser, ".agv-back")
+    assert root.get_attribute("data-step") == "0"
+
+
+def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_parameter(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    loss.backward()
+    root = open_view(browser, explore(loss, names=model, max_nodes=120).save(
+        tmp_path / "mlp.html"))
+    browser.save_screenshot(str(artefacts / "mlp_open.png"))
+    shown = int(root.get_attribute("data-shown"))
+    assert 0 < shown <= 120 < len(topological_order(loss))
+
+    box = browser.find_elements(By.CSS_SELECTOR, ".agv-box")[0]
+    group = box.get_attribute("data-g")
+    click(browser, f'.agv-box[data-g="{group}"]')
+    opened = int(root.get_attribute("data-shown"))
+    browser.save_screenshot(str(artefacts / "mlp_group_opened.png"))
+    assert opened > shown
+    assert browser.find_elements(By.CSS_SELECTOR, f'.agv-frame[data-g="{group}"]')
+    click(browser, f'.agv-frame[data-g="{group}"] .agv-frame-title')
+    assert int(root.get_attribute("data-shown")) == shown
+
+    name = "layers.1.neurons.2.w[3]"
+    weight = dict(model.named_parameters())[name]
+    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys(name)
+    time.sleep(0.2)
+    browser.save_screenshot(str(artefacts / "mlp_search.png"))
+    assert browser.find_element(By.CSS_SELECTOR, ".agv-found").text == "1 found"
+    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    assert panel_number(browser, "grad") == pytest.approx(weight.grad, rel=1e-3)
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")) == 1
+
+
+def test_check_graph_failures_show_in_red_with_their_table(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from tests.autograd_scalar.test_explore import BrokenSoftsign
+
+    x, w = Value(0.7, label="x"), Value(-1.3, label="w")
+    y = (BrokenSoftsign.apply(x * w + 0.4) ** 2).tanh()
+    y.backward()
+    open_view(browser, explore(ag.check_graph(y)).save(tmp_path / "check.html"))
+    browser.save_screenshot(str(artefacts / "check_graph.png"))
+    red = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-failed")
+    assert len(red) == 1
+    colour = browser.execute_script(
+        "return getComputedStyle(arguments[0].querySelector('rect')).stroke", red[0])
+    assert colour == "rgb(214, 39, 40)"
+    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".agv-table td")]
+    assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
