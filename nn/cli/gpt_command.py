@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
+from ..serialize import load
 from .common import EXIT_OK, UsageError
 
 SMOOTHING = 50
@@ -22,13 +23,14 @@ def run_gpt(args: argparse.Namespace) -> int:
     docs = names()
     random.Random(args.seed).shuffle(docs)
     tokenizer = CharTokenizer.from_documents(docs)
-    model = GPT(tokenizer.vocab_size, n_embd=args.n_embd, n_head=args.n_head,
-                n_layer=args.n_layer, block_size=args.block_size, seed=args.seed)
-    if args.load is not None:
-        model.load(args.load)
+    if args.load is None:
+        model = GPT(tokenizer.vocab_size, n_embd=args.n_embd, n_head=args.n_head,
+                    n_layer=args.n_layer, block_size=args.block_size, seed=args.seed)
+    else:
+        model = load_gpt(args.load, tokenizer.vocab_size)
     print(f"names: {len(docs):,} documents, {tokenizer.vocab_size} tokens; GPT with "
-          f"{len(model.parameters()):,} parameters (n_embd {args.n_embd}, {args.n_head} heads, "
-          f"{args.n_layer} layer(s), block size {args.block_size})")
+          f"{len(model.parameters()):,} parameters (n_embd {model.n_embd}, {model.n_head} "
+          f"heads, {model.n_layer} layer(s), block size {model.block_size})")
     if args.steps:
         start = time.perf_counter()
         history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
@@ -46,3 +48,14 @@ def run_gpt(args: argparse.Namespace) -> int:
                         prompt=args.prompt, seed=args.seed):
         print(f"  {name}")
     return EXIT_OK
+
+
+def load_gpt(path: str, vocab_size: int) -> GPT:
+    """The GPT saved in ``path`` (sizes from the file); UsageError if it is not one over
+    ``vocab_size`` tokens."""
+    model = load(path)
+    if not isinstance(model, GPT) or model.vocab_size != vocab_size:
+        raise UsageError(f"--load {path}: expected a GPT over the names' {vocab_size} tokens, "
+                         f"got {type(model).__name__}"
+                         + (f" over {model.vocab_size}" if isinstance(model, GPT) else ""))
+    return model

@@ -248,7 +248,8 @@ def _add_gpt(commands: Any) -> None:
                           help="seed of the shuffling, the weights and the sampling "
                                "(default: 42)")
     training.add_argument("--load", metavar="PATH", default=None,
-                          help="start from a model saved by --save (same sizes)")
+                          help="start from a model saved by --save (its sizes come from "
+                               "the file; the size options are ignored)")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     output = gpt.add_argument_group("sampling and output")
     output.add_argument("--samples", type=arguments.zero_or_more, default=20, metavar="N",

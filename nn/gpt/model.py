@@ -84,6 +84,7 @@ class GPT(Module):
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head}): "
                              "each head takes an equal slice")
+        self.std = float(std)
         rng = generator(seed)
         self.wte = Embedding(self.vocab_size, self.n_embd, std, rng)
         self.wpe = Embedding(self.block_size, self.n_embd, std, rng)
@@ -137,6 +138,11 @@ class GPT(Module):
             logits = self.step(tokens[t], t, caches)
             losses.append(logsumexp(logits) - gather(logits, tokens[t + 1]))
         return (1 / n) * value_sum(losses)
+
+    def config(self) -> dict[str, Any]:
+        """The sizes that make this architecture again: ``nn.load`` rebuilds a GPT with them."""
+        return {"vocab_size": self.vocab_size, "n_embd": self.n_embd, "n_head": self.n_head,
+                "n_layer": self.n_layer, "block_size": self.block_size, "std": self.std}
 
     def extra_repr(self) -> str:
         return (f"vocab_size={self.vocab_size}, n_embd={self.n_embd}, n_head={self.n_head}, "

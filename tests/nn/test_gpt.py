@@ -161,6 +161,9 @@ def test_save_and_load_give_the_same_model(tmp_path) -> None:
     other = GPT(tokenizer.vocab_size, n_embd=8, n_head=4, block_size=8, seed=0)
     with pytest.raises(ValueError, match="saved from a different architecture"):
         other.load(path)
+    rebuilt = nn.load(path)  # from the file alone: class, sizes and parameters
+    assert isinstance(rebuilt, GPT) and rebuilt.config() == model.config()
+    assert rebuilt.loss(tokens).data == model.loss(tokens).data
 
 
 def test_attention_weights_are_causal_rows_of_a_softmax(tmp_path) -> None:

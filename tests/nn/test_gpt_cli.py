@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import nn
 from nn.cli import main
 
 SMALL = ["--n-embd", "8", "--n-head", "2", "--block-size", "8", "--quiet"]
@@ -29,9 +30,11 @@ def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
     names = out.split("sampled at temperature 0.5:\n")[1].split()
     assert len(names) == 3 and all(re.fullmatch(r"[a-z]*", n) for n in names)
     assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "2",
-                 "--prompt", "ka", *SMALL]) == 0
-    loaded = capsys.readouterr().out.split("sampled at temperature 0.5:\n")[1].split()
-    assert "trained" not in loaded and all(n.startswith("ka") for n in loaded)
+                 "--prompt", "ka", "--quiet"]) == 0  # sizes from the file
+    shown = capsys.readouterr().out
+    assert "GPT with 1,264 parameters (n_embd 8, 2 heads" in shown and "trained" not in shown
+    loaded = shown.split("sampled at temperature 0.5:\n")[1].split()
+    assert len(loaded) == 2 and all(n.startswith("ka") for n in loaded)
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -44,3 +47,12 @@ def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
 def test_bad_options_are_one_line_errors(capsys, argv, message) -> None:
     assert main(["gpt", *argv, "--quiet"]) == 2
     assert re.search(message, capsys.readouterr().err)
+
+
+def test_load_refuses_a_missing_file_and_a_model_that_is_not_a_gpt(capsys, tmp_path) -> None:
+    assert main(["gpt", "--load", str(tmp_path / "missing.json"), "--quiet"]) == 1
+    assert "No such file or directory" in capsys.readouterr().err
+    path = tmp_path / "mlp.json"
+    nn.MLP(2, [3, 1], seed=0).save(path)
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--quiet"]) == 2
+    assert "expected a GPT over the names' 27 tokens, got MLP" in capsys.readouterr().err
