@@ -9,8 +9,9 @@ and of its *source*: what the code draws, independent of the Graphviz and
 matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
 the backward animation's, the DOT text of its frames; the demo's, its printed
 report (losses and accuracy, without the time taken) and the text of its neuron
-drawing; the GPT's attention picture, its attention weights (rounded to 1e-8). tests/test_pictures.py makes every source again and fails, naming the
-picture, when a stored one no longer matches what the code draws.
+drawing; the GPT's attention picture, its attention weights (rounded to 1e-8).
+tests/test_pictures.py makes every source again and fails, naming the picture, when a
+stored one no longer matches what the code draws.
 """
 
 from __future__ import annotations
