@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_scalar import draw_graph, no_grad
+from autograd_scalar import draw_graph, explore, no_grad
 from benchmarks.microgpt import MicrogptValue, Trainer, gpt_state
 from nn.gpt import GPT, CharTokenizer, sample, samples, train
 from nn.gpt.inspection import attention_weights, plot_attention, position_loss
@@ -195,6 +195,17 @@ def test_the_graph_of_one_position_is_its_loss_and_is_summarised_by_module() -> 
             "lm_head"} <= boxes
     with pytest.raises(ValueError, match="position must be an int from 0 to 3"):
         position_loss(model, tokens, 4)
+
+
+def test_the_graph_of_one_position_opens_in_the_interactive_view(tmp_path) -> None:
+    model, tokenizer = tiny(9)
+    loss = position_loss(model, tokenizer.encode("mia"), 1)
+    loss.backward()
+    page = tmp_path / "position.html"
+    explore(loss, names=model).save(page)
+    text = page.read_text(encoding="utf-8")
+    for module in ("blocks.0.attn.head0", "blocks.0.attn.head1", "blocks.0.mlp.fc1", "wte"):
+        assert module in text
 
 
 def test_summary_lists_every_module_with_its_parameters() -> None:
