@@ -122,6 +122,17 @@ def table(args: argparse.Namespace) -> str:
         reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
         lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
                      f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+    lines += ["", "### microgpt's step as nn.gpt's GPT module, eager", "",
+              "nn.gpt.GPT (Embedding and target through the gather row, softmax through "
+              "logsumexp, nn.optim.Adam with LinearLR) from microgpt's weights, against "
+              "microgpt's own code and Value; same names, alternating blocks of steps.", "",
+              "| cyclic collector | microgpt's Value | nn.gpt.GPT | microgpt / ours "
+              "| largest loss difference (target <= 1e-12) |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for collector in (True, False):
+        reference, ours, worst = microgpt.compare_module(rounds, steps, collector)
+        lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
+                     f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     lines += ["", "### backward() at scale (chain of (x * w + x).tanh())", "",
               "| op nodes | backward time | time per node | peak memory during backward |",

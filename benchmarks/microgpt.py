@@ -212,23 +212,69 @@ def compare(value: Callable[[float], Any], rounds: int, steps: int,
     losses must agree step for step. ``collector`` keeps Python's cyclic garbage
     collector on (as in any training script) or turns it off during the blocks.
     """
+    docs = names()
+    reference, ours = Trainer(MicrogptValue, docs), Trainer(value, docs)
+    return alternate(reference.step, ours.step, rounds, steps, collector)
+
+
+def compare_module(rounds: int, steps: int, collector: bool) -> tuple[float, float, float]:
+    """As :func:`compare`, with ``nn.gpt.GPT`` (its modules, ``gather`` and ``logsumexp``,
+    ``nn.optim.Adam`` and ``LinearLR``) in place of microgpt's code and our Value."""
+    from nn.gpt import GPT, CharTokenizer, train_step
+    from nn.optim import Adam
+    from nn.schedules import LinearLR
+
+    reference = Trainer(MicrogptValue, names())
+    tokenizer = CharTokenizer.from_documents(reference.docs)
+    model = GPT(tokenizer.vocab_size, n_embd=N_EMBD, n_head=N_HEAD, n_layer=N_LAYER,
+                block_size=BLOCK_SIZE)
+    model.load_state_dict(gpt_state(reference))
+    optimizer = Adam(model, lr=LEARNING_RATE, betas=(BETA1, BETA2), eps=EPS_ADAM)
+    schedule = LinearLR(optimizer, 1.0, 0.0, 1000)  # Trainer.step decays over 1,000 steps
+    documents = [tokenizer.encode(doc) for doc in reference.docs]
+    done = [0]
+
+    def step() -> float:
+        loss = train_step(model, optimizer, documents[done[0] % len(documents)])
+        schedule.step()
+        done[0] += 1
+        return loss
+
+    return alternate(reference.step, step, rounds, steps, collector)
+
+
+def alternate(reference: Callable[[], float], ours: Callable[[], float], rounds: int,
+              steps: int, collector: bool) -> tuple[float, float, float]:
+    """Median seconds per step of two step functions run in alternating blocks of
+    ``steps``, and the largest difference between the losses they return."""
     import gc
     import statistics
     import time
 
-    docs = names()
-    reference, ours = Trainer(MicrogptValue, docs), Trainer(value, docs)
     times: dict[str, list[float]] = {"reference": [], "ours": []}
     worst = 0.0
     for _ in range(rounds):
         losses = {}
-        for name, trainer in (("reference", reference), ("ours", ours)):
+        for name, step in (("reference", reference), ("ours", ours)):
             gc.collect()
             if not collector:
                 gc.disable()
             start = time.perf_counter()
-            losses[name] = [trainer.step() for _ in range(steps)]
+            losses[name] = [step() for _ in range(steps)]
             times[name].append((time.perf_counter() - start) / steps)
             gc.enable()
         worst = max([worst] + [abs(a - b) for a, b in zip(losses["reference"], losses["ours"])])
     return statistics.median(times["reference"]), statistics.median(times["ours"]), worst
+
+
+def gpt_state(trainer: Trainer) -> dict[str, float]:
+    """The trainer's weights under the parameter names of ``nn.gpt.GPT`` (a state dict)."""
+    names = {"wte": "wte", "wpe": "wpe", "lm_head": "lm_head"}
+    for i in range(N_LAYER):
+        for ours, theirs in (("attn.wq", "attn_wq"), ("attn.wk", "attn_wk"),
+                             ("attn.wv", "attn_wv"), ("attn.wo", "attn_wo"),
+                             ("mlp.fc1", "mlp_fc1"), ("mlp.fc2", "mlp_fc2")):
+            names[f"layer{i}.{theirs}"] = f"blocks.{i}.{ours}"
+    return {f"{names[key]}.weight[{r}][{c}]": float(w.data)
+            for key, matrix in trainer.state.items()
+            for r, row in enumerate(matrix) for c, w in enumerate(row)}

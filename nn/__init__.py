@@ -18,12 +18,14 @@ from .module import Module
 from .network import Network
 from .serialize import load
 from .standardized import Standardized
+from .summary import summary
 from .train import fit, predict
 
 __all__ = [
     "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
     "Standardized", "accuracy", "activations", "callbacks", "confusion_matrix", "data",
     "draw_network", "fit", "init", "load", "losses", "metrics", "optim", "predict", "schedules",
+    "summary",
 ]
 
 

@@ -22,16 +22,17 @@ REFRESH = 0.5
 """Seconds between redraws of a bar (the last state is always drawn)."""
 
 
-def progress_bar(epochs: int, progress: bool) -> Any:
-    """A bar over ``epochs`` where someone is watching, a silent stand-in elsewhere."""
+def progress_bar(total: int, progress: bool, unit: str = "epoch") -> Any:
+    """A bar over ``total`` units (epochs, steps) where someone is watching, a silent
+    stand-in elsewhere."""
     if not progress:
         return QuietBar()
     if in_notebook():
         from IPython.display import display
 
-        return NotebookBar(epochs, display)
+        return NotebookBar(total, display, unit)
     if hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        return tqdm(total=epochs, unit="epoch", leave=True, mininterval=REFRESH)
+        return tqdm(total=total, unit=unit, leave=True, mininterval=REFRESH)
     return QuietBar()
 
 
@@ -46,8 +47,8 @@ class NotebookBar:
     """tqdm's text line (``7/10 [00:01<00:00, 5.2epoch/s, loss=0.31]``) in one notebook
     output, redrawn in place at most every :data:`REFRESH` seconds and on ``close``."""
 
-    def __init__(self, total: int, display: Callable[..., Any]) -> None:
-        self.n, self.total = 0, total
+    def __init__(self, total: int, display: Callable[..., Any], unit: str = "epoch") -> None:
+        self.n, self.total, self.unit = 0, total, unit
         self.postfix: dict[str, str] = {}
         self.start = time.perf_counter()
         self.drawn = -math.inf
@@ -57,7 +58,7 @@ class NotebookBar:
         """The bar as one line of text, as tqdm draws it."""
         postfix = ", ".join(f"{name}={value}" for name, value in self.postfix.items())
         return tqdm.format_meter(self.n, self.total, time.perf_counter() - self.start,
-                                 unit="epoch", postfix=postfix or None)
+                                 unit=self.unit, postfix=postfix or None)
 
     def update(self, n: int) -> None:
         self.n += n

@@ -72,3 +72,10 @@ def test_mnist_fit_and_hand_numpy_train_alike() -> None:
     _fit_seconds, fit_accuracy = mnist.train(epochs=1, batch_size=500)
     _hand_seconds, hand_accuracy = mnist.numpy_train(epochs=1, batch_size=500)
     assert fit_accuracy == hand_accuracy and fit_accuracy > 0.5
+
+
+def test_the_gpt_module_row_takes_microgpts_step() -> None:
+    from benchmarks import microgpt
+
+    reference, ours, worst = microgpt.compare_module(rounds=1, steps=2, collector=True)
+    assert worst <= 1e-12 and reference > 0 and ours > 0

@@ -577,7 +577,7 @@ def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch)
 
 def test_the_readme_shows_every_subcommand():
     commands = [shlex.split(command)[1] for command, _ in EXAMPLES]
-    assert {"demo", "train", "graph", "gradcheck"} <= set(commands)
+    assert {"demo", "train", "graph", "gradcheck", "gpt"} <= set(commands)
 
 
 @pytest.mark.parametrize(("command", "shown"),
