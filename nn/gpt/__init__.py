@@ -6,6 +6,7 @@
 ``train`` fits it one document per step; ``sample`` and ``samples`` draw new documents.
 """
 
+from . import inspection
 from .attention import CausalSelfAttention, KVCache, softmax
 from .layers import Embedding, Linear, RMSNorm
 from .model import GPT, Block, FeedForward
@@ -14,7 +15,20 @@ from .tokenizer import CharTokenizer
 from .training import encode_documents, train, train_step
 
 __all__ = [
-    "GPT", "Block", "CausalSelfAttention", "CharTokenizer", "Embedding", "FeedForward",
-    "KVCache", "Linear", "RMSNorm", "encode_documents", "sample", "samples", "softmax",
-    "train", "train_step",
+    "GPT",
+    "Block",
+    "CausalSelfAttention",
+    "CharTokenizer",
+    "Embedding",
+    "FeedForward",
+    "KVCache",
+    "Linear",
+    "RMSNorm",
+    "encode_documents",
+    "inspection",
+    "sample",
+    "samples",
+    "softmax",
+    "train",
+    "train_step",
 ]

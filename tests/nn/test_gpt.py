@@ -12,9 +12,9 @@ import pytest
 
 import nn
 from autograd_scalar import draw_graph, explore, no_grad
-from benchmarks.microgpt import MicrogptValue, Trainer, gpt_state
 from nn.gpt import GPT, CharTokenizer, sample, samples, train
 from nn.gpt.inspection import attention_weights, plot_attention, position_loss
+from reproductions.microgpt import MicrogptValue, Trainer, gpt_state
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"]
 
@@ -33,7 +33,7 @@ def test_microgpt_sizes_give_4192_parameters_and_other_sizes_the_formula() -> No
 
 
 def test_same_losses_as_microgpt_from_its_own_weights() -> None:
-    """microgpt's 30-line Value and training step (benchmarks/microgpt.py) are the reference."""
+    """microgpt's 30-line Value and training step (reproductions/microgpt.py) are the reference."""
     reference = Trainer(MicrogptValue, nn.data.names())
     tokenizer = CharTokenizer.from_documents(reference.docs)
     model = GPT(tokenizer.vocab_size, seed=0)
