@@ -121,23 +121,30 @@ class GPT(Module):
         caches = self.new_caches()
         return [self.step(token, t, caches) for t, token in enumerate(tokens)]
 
-    def loss(self, tokens: Sequence[int], caches: list[KVCache] | None = None) -> Value:
+    def loss(self, tokens: Sequence[Any], caches: list[KVCache] | None = None) -> Value:
         """Mean next-token loss of a document's tokens: each token predicts the next,
-        for the first min(block_size, len - 1) positions.
+        for the first min(block_size, len - 1) positions (``position_losses``, averaged).
 
-        -log softmax(logits)[target] = logsumexp(logits) - gather(logits, target).
         ``caches`` (from ``new_caches``) keep the attention weights for a picture.
+        """
+        losses = self.position_losses(tokens, caches)
+        return (1 / len(losses)) * value_sum(losses)
+
+    def position_losses(self, tokens: Sequence[Any],
+                        caches: list[KVCache] | None = None) -> list[Value]:
+        """-log p(tokens[t + 1] | tokens[:t + 1]) for t < min(block_size, len - 1):
+        logsumexp(logits) - gather(logits, target), the target read through a ``gather``
+        node. ``tokens`` may be ints or Values holding them (a traced program's inputs).
         """
         if len(tokens) < 2:
             raise ValueError(f"GPT.loss: a document needs at least 2 tokens (one to read, one "
                              f"to predict), got {len(tokens)}")
         caches = self.new_caches() if caches is None else caches
-        n = min(self.block_size, len(tokens) - 1)
         losses = []
-        for t in range(n):
+        for t in range(min(self.block_size, len(tokens) - 1)):
             logits = self.step(tokens[t], t, caches)
             losses.append(logsumexp(logits) - gather(logits, tokens[t + 1]))
-        return (1 / n) * value_sum(losses)
+        return losses
 
     def config(self) -> dict[str, Any]:
         """The sizes that make this architecture again: ``nn.load`` rebuilds a GPT with them."""
