@@ -1,4 +1,5 @@
-"""``gpt``: train microgpt's GPT on makemore's names, one name per step, and print new ones."""
+"""``gpt``: train microgpt's GPT on makemore's names, one name (or a batch) per step, eagerly
+or compiled, and print new ones."""
 
 from __future__ import annotations
 
@@ -34,10 +35,13 @@ def run_gpt(args: argparse.Namespace) -> int:
     if args.steps:
         start = time.perf_counter()
         history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
+                        batch_size=args.batch_size, compiled=args.compiled,
                         progress=not args.quiet)
         seconds = time.perf_counter() - start
         tail = history.loss[-SMOOTHING:]
-        print(f"trained {args.steps} steps, one name each: first loss {history.loss[0]:.4f}, "
+        each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
+        how = "compiled" if args.compiled else "eagerly"
+        print(f"trained {args.steps} steps {how}, {each}: first loss {history.loss[0]:.4f}, "
               f"mean of the last {len(tail)} {sum(tail) / len(tail):.4f}; done in "
               f"{seconds:.1f} s")
     if args.save is not None:

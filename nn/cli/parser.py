@@ -235,6 +235,7 @@ def _add_gpt(commands: Any) -> None:
             "defaults are microgpt's recipe (4,192 parameters, 1,000 steps)."),
         epilog="examples:\n"
                f"  {PROG} gpt --steps 200 --samples 10\n"
+               f"  {PROG} gpt --compiled --batch-size 32 --steps 500\n"
                f"  {PROG} gpt --n-embd 32 --n-head 4 --n-layer 2 --save gpt.json\n"
                f"  {PROG} gpt --load gpt.json --steps 0 --prompt ma --temperature 0.8",
     )
@@ -253,6 +254,11 @@ def _add_gpt(commands: Any) -> None:
                                "(default: 1000)")
     training.add_argument("--lr", type=arguments.positive, default=0.01,
                           help="initial learning rate of Adam (default: 0.01)")
+    training.add_argument("--batch-size", type=arguments.count, default=1, metavar="N",
+                          help="names per step, each step's loss their mean (default: 1)")
+    training.add_argument("--compiled", action="store_true",
+                          help="train on traced programs, one per name length, with the "
+                               "parameters as arrays: the same losses, many times faster")
     training.add_argument("--seed", type=arguments.seed, default=42,
                           help="seed of the shuffling, the weights and the sampling "
                                "(default: 42)")

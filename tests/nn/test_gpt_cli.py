@@ -25,7 +25,7 @@ def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
     assert main(["gpt", "--steps", "4", "--samples", "3", "--save", str(path), *SMALL]) == 0
     out = capsys.readouterr().out
     assert "GPT with 1,264 parameters" in out  # 2*27*8 + 8*8 + 12*8*8
-    assert re.search(r"trained 4 steps, one name each: first loss 3\.\d+, .*done in [\d.]+ s",
+    assert re.search(r"trained 4 steps eagerly, one name each: first loss 3\.\d+, .*done in [\d.]+ s",
                      out)
     names = out.split("sampled at temperature 0.5:\n")[1].split()
     assert len(names) == 3 and all(re.fullmatch(r"[a-z]*", n) for n in names)
@@ -37,9 +37,18 @@ def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
     assert len(loaded) == 2 and all(n.startswith("ka") for n in loaded)
 
 
+def test_gpt_trains_compiled_in_batches(capsys) -> None:
+    assert main(["gpt", "--steps", "3", "--samples", "2", "--compiled", "--batch-size", "4",
+                 *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"trained 3 steps compiled, 4 names each: first loss 3\.\d+", out)
+    assert len(out.split("sampled at temperature 0.5:\n")[1].split()) == 2
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--n-embd", "10"], r"n_embd \(10\) must be a multiple of n_head \(4\)"),
     (["--steps", "-1"], "expected a whole number >= 0, got -1"),
+    (["--batch-size", "0"], "--batch-size"),
     (["--temperature", "0"], "expected a finite number > 0, got 0"),
     (["--save", "no/such/folder/gpt.json"], "does not exist"),
     (["--prompt", "A1", "--steps", "0"], "character 'A' at position 0"),
