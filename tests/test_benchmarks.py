@@ -79,3 +79,27 @@ def test_the_gpt_module_row_takes_microgpts_step() -> None:
 
     reference, ours, worst = microgpt.compare_module(rounds=1, steps=2, collector=True)
     assert worst <= 1e-12 and reference > 0 and ours > 0
+
+
+def test_the_compiled_gpt_recipe_takes_microgpts_steps() -> None:
+    from benchmarks import gpt_compiled
+
+    seconds, ours = gpt_compiled.compiled_recipe(steps=4)
+    reference_seconds, theirs = gpt_compiled.reference_recipe(4, total=4)
+    assert seconds > 0 and reference_seconds > 0
+    assert ours == pytest.approx(theirs, rel=0, abs=1e-9)
+
+
+def test_batched_gpt_steps_of_ours_and_torch_agree() -> None:
+    pytest.importorskip("torch")
+    from benchmarks import gpt_compiled
+
+    model, _, batches = gpt_compiled.batches(8, 3)
+    twin, _, _ = gpt_compiled.batches(8, 3)
+    ours = gpt_compiled.ours_batched_step(model, batches, 3)
+    theirs = gpt_compiled.torch_step(twin, batches, 3)
+    assert theirs is not None
+    for _ in range(3):
+        assert ours() == pytest.approx(theirs(), rel=1e-10)
+    assert gpt_compiled.tokens_per_batch(batches) == [
+        sum(len(doc) - 1 for doc in batch) for batch in batches]

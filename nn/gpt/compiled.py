@@ -66,13 +66,6 @@ class CompiledGPT:
         self.grad = np.zeros(len(self.params))
         self.programs: dict[int, Tape] = {}
 
-    def positions(self, tokens: Sequence[int]) -> int:
-        """How many positions a document is read at: min(block_size, len(tokens) - 1)."""
-        if len(tokens) < 2:
-            raise ValueError(f"a document needs at least 2 tokens (one to read, one to "
-                             f"predict), got {len(tokens)}")
-        return min(self.model.block_size, len(tokens) - 1)
-
     def program(self, n: int) -> Tape:
         """The traced program of n positions (traced now if it is the first)."""
         tape = self.programs.get(n)
@@ -86,23 +79,8 @@ class CompiledGPT:
         return dot(weights, self.model.position_losses(tokens))
 
     def batch(self, documents: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """The padded tokens (B, n_max + 1) and weights (B, n_max) of a batch (see the
-        module docstring); every token is checked against the vocabulary."""
-        if not documents:
-            raise ValueError("a batch needs at least one document, got none")
-        lengths = [self.positions(doc) for doc in documents]
-        n = max(lengths)
-        vocab = self.model.vocab_size
-        tokens = np.full((len(documents), n + 1), vocab - 1, dtype=np.float64)
-        weights = np.zeros((len(documents), n))
-        for i, (doc, length) in enumerate(zip(documents, lengths)):
-            row = np.asarray(doc[:length + 1], dtype=np.float64)
-            if not (np.all(row == np.floor(row)) and np.all((row >= 0) & (row < vocab))):
-                raise ValueError(f"document {i}: expected token ids from 0 to {vocab - 1}, "
-                                 f"got {list(doc)!r}"[:300])
-            tokens[i, :length + 1] = row
-            weights[i, :length] = 1.0 / length
-        return tokens, weights
+        """The padded tokens and the weights of a batch for this model (:func:`pad_batch`)."""
+        return pad_batch(documents, self.model.vocab_size, self.model.block_size)
 
     def loss_and_gradient(self, documents: Sequence[Sequence[int]]) -> float:
         """The batch's mean loss at ``self.data``; its gradient goes to ``self.grad``."""
@@ -137,3 +115,33 @@ class CompiledGPT:
         return (f"CompiledGPT({len(self.params):,} parameters, programs for "
                 f"{sorted(self.programs)} positions)")
 
+
+
+def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens (B, n_max + 1) and weights (B, n_max) of a batch of encoded documents.
+
+    Document d is read at n_d = min(block_size, len - 1) positions; n_max is the
+    largest n_d. Its row of tokens is padded with ``bos`` (token vocab_size - 1) and its
+    weights are 1 / n_d on its positions, 0 on the padding (see the module docstring).
+    Every token is checked against the vocabulary.
+    """
+    if not documents:
+        raise ValueError("a batch needs at least one document, got none")
+    lengths = []
+    for i, doc in enumerate(documents):
+        if len(doc) < 2:
+            raise ValueError(f"document {i}: a document needs at least 2 tokens (one to read, "
+                             f"one to predict), got {len(doc)}")
+        lengths.append(min(block_size, len(doc) - 1))
+    n = max(lengths)
+    tokens = np.full((len(documents), n + 1), vocab_size - 1, dtype=np.float64)
+    weights = np.zeros((len(documents), n))
+    for i, (doc, length) in enumerate(zip(documents, lengths)):
+        row = np.asarray(doc[:length + 1], dtype=np.float64)
+        if not (np.all(row == np.floor(row)) and np.all((row >= 0) & (row < vocab_size))):
+            raise ValueError(f"document {i}: expected token ids from 0 to {vocab_size - 1}, "
+                             f"got {list(doc)!r}"[:300])
+        tokens[i, :length + 1] = row
+        weights[i, :length] = 1.0 / length
+    return tokens, weights
