@@ -35,9 +35,8 @@ def microgpt_model(reference: Trainer) -> tuple[Any, Any, list[str]]:
 
 def compiled_recipe(steps: int = RECIPE_STEPS) -> tuple[float, list[float]]:
     """Seconds (traces included) and losses of microgpt's recipe trained compiled."""
-    from reproductions.microgpt import MicrogptValue, names
-
     from nn.gpt import train
+    from reproductions.microgpt import MicrogptValue, names
 
     model, tokenizer, docs = microgpt_model(Trainer(MicrogptValue, names()))
     start = time.perf_counter()

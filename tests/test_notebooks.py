@@ -63,7 +63,10 @@ PROMISES: dict[str, list[str]] = {
         r"parameters: 4,192 \(closed form: 4,192\)",
         r"same losses as microgpt's own Value over 5 steps: largest difference "
         r"\d\.\de-(1[2-9]|[2-9]\d)",
-        r"trained \d+ steps in .* loss 3\.\d+ over the first 10 names, 2\.\d+ over the last",
+        r"first 20 steps, eager and compiled: largest loss difference "
+        r"\d\.\de-(1[0-9]|[2-9]\d)",
+        r"trained 1,000 steps compiled in .* loss 3\.\d+ over the first 10 names, "
+        r"2\.\d+ over the last 10, 2\.\d+ over the last 50",
         r"20 names sampled: (\w+, ){19}\w+",
         r"graph of [\d,]+ nodes",
         r"saved and loaded: same loss True",

@@ -30,6 +30,7 @@ to the model's Values, ``pull()`` reads the Values back (after someone changed t
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 import numpy as np
 
 from autograd_scalar import Tape, Value, compile, dot

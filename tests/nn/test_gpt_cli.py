@@ -25,8 +25,8 @@ def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
     assert main(["gpt", "--steps", "4", "--samples", "3", "--save", str(path), *SMALL]) == 0
     out = capsys.readouterr().out
     assert "GPT with 1,264 parameters" in out  # 2*27*8 + 8*8 + 12*8*8
-    assert re.search(r"trained 4 steps eagerly, one name each: first loss 3\.\d+, .*done in [\d.]+ s",
-                     out)
+    assert re.search(r"trained 4 steps eagerly, one name each: first loss 3\.\d+, "
+                     r".*done in [\d.]+ s", out)
     names = out.split("sampled at temperature 0.5:\n")[1].split()
     assert len(names) == 3 and all(re.fullmatch(r"[a-z]*", n) for n in names)
     assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "2",

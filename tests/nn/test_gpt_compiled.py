@@ -124,8 +124,7 @@ def test_bad_inputs_are_clear_errors_that_change_nothing() -> None:
     other = GPT(tokenizer.vocab_size, seed=1)
     with pytest.raises(TypeError, match="CompiledGPT expects a GPT"):
         CompiledGPT(nn.MLP(2, [1]), Adam(model))  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="the optimizer must hold exactly the model's 4,192|"
-                                         "exactly the model's 4192"):
+    with pytest.raises(ValueError, match="the optimizer must hold exactly the model's 4192"):
         CompiledGPT(model, Adam(other))
     runner = CompiledGPT(model, Adam(model, lr=0.01))
     before = runner.data.copy()
