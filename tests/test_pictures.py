@@ -97,7 +97,7 @@ def test_the_views_screenshot_is_fingerprinted_by_its_data_not_its_layout(
     view = script.explore_view()
     source = script.explore_source(view)
     assert script.digest(source) == manifest["docs/images/explore.png"]["source"]
-    view.data["groups"][0]["centres"][0][0] += 5.0
+    view.data["groups"][0]["centres"][0] += 5.0
     assert script.explore_source(view) == source
     view.data["precision"] += 1
     assert script.explore_source(view) != source

@@ -15,6 +15,7 @@ through Graphviz compiled to WebAssembly without it; only positions are read
 
 from __future__ import annotations
 
+from ..graph import MCLIMIT
 from ..layout import plain_layouts
 from .model import Graph, Group
 
@@ -32,8 +33,11 @@ def item_size(item: object) -> tuple[float, float]:
 
 
 def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) -> str:
-    """One group's items as fixed-size boxes and its edges, in DOT."""
-    lines = [f"digraph g {{ rankdir={rankdir}; nodesep=0.15; ranksep=0.35; splines=false;",
+    """One group's items as fixed-size boxes and its edges, in DOT, items in reading
+    order and crossing reduction almost off (as in the drawings), so that each column
+    keeps that order, first on top."""
+    lines = [f"digraph g {{ rankdir={rankdir}; nodesep=0.15; ranksep=0.35; splines=false; "
+             f"mclimit={MCLIMIT};",
              'node [shape=box, fixedsize=true, label=""];']
     index = {id(item): k for k, item in enumerate(group.items)}
     for k, item in enumerate(group.items):
