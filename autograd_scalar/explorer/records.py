@@ -87,9 +87,7 @@ def group_records(graph: Graph, ids: dict[Value, int], rankdir: str) -> list[dic
             "parent": group_ids[id(group.parent)] if group.parent is not None else -1,
             "items": [-1 - group_ids[id(i)] if isinstance(i, Group) else ids[i]
                       for i in group.items],
-            "size": group.size,
-            "centres": [c for centre in where["centres"] for c in centre],
-            "width": where["width"], "height": where["height"]})
+            "size": group.size, **where})
     return records
 
 

@@ -12,8 +12,9 @@ the backward animation's, the DOT text of its frames; the demo's, its printed
 report (losses and accuracy, without the time taken) and the text of its neuron
 drawing; the screenshot of the interactive view's, the view's data without its
 coordinates (which Graphviz versions place differently), its script and style, and
-what the screenshot does (window size, search). tests/test_pictures.py makes every source again and fails, naming the
-picture, when a stored one no longer matches what the code draws.
+what the screenshot does (window size, search). tests/test_pictures.py makes every
+source again and fails, naming the picture, when a stored one no longer matches
+what the code draws.
 """
 
 from __future__ import annotations

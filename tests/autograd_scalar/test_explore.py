@@ -14,10 +14,10 @@ import autograd_scalar as ag
 import nn
 from autograd_scalar import Function, Value, check_graph, explore
 from autograd_scalar.animate import backward_steps
-from autograd_scalar.graph_reading import display_name, reading_order
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import register_value_display, value_bundle
 from autograd_scalar.explorer.positions import BOX, NODE
+from autograd_scalar.graph_reading import display_name, reading_order
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 
 
