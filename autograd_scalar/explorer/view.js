@@ -9,13 +9,13 @@
    all other boxes clear, and draws the group's own layout inside.
 
    Drawing: only what lies within a screen of the visible part is drawn (panning or
-   zooming past it draws again), and text is left out when zoomed far out. A change
+   zooming past it draws again), and nodes' text is left out when zoomed far out. A change
    of layout (a box opened or closed) draws again; a change of marks (selection,
    search, step, heat map) restyles only the elements already drawn. */
 var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
-  var TEXT_SCALE = 0.3;  /* below this zoom, nodes and boxes are drawn without text */
+  var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
@@ -298,8 +298,8 @@ var AutogradScalarView = (function () {
         var r = f.rect;
         if (!meets(r, region)) { return; }
         html[0].push('<g class="agv-frame" data-g="' + f.g + '"><rect x="' + r.x + '" y="' + r.y +
-          '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect>' + (text ? '<text class="agv-frame-title" x="' +
-          (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text>" : "") + "</g>");
+          '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect><text class="agv-frame-title" x="' +
+          (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text></g>");
       });
       var base = placed.edgeBase;
       placed.edges.forEach(function (count, key) {
@@ -324,9 +324,9 @@ var AutogradScalarView = (function () {
         if (!meets(r, region)) { return; }
         var G = groups[g];
         html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
-          '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ? '<text x="' + (r.x + 8) +
+          '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title">\u25B8 ' + esc(G.title) + '</text><text x="' +
-          (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text>" : "") + "</g>");
+          (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text></g>");
       });
       placed.nodes.forEach(function (r, v) {
         if (!meets(r, region)) { return; }
