@@ -181,3 +181,33 @@ def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path
     current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
     assert [c.get_attribute("data-n") for c in current] == [str(target)]
     assert root.get_attribute("data-step") == "5" and browser.execute_script(shown, target)
+
+
+def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from benchmarks.explore_view import loss_with
+
+    model, loss = loss_with(10_000)
+    view = explore(loss, names=model)
+    root = open_view(browser, view.save(tmp_path / "big.html"))
+    browser.save_screenshot(str(artefacts / "big_open.png"))
+    assert 0 < int(root.get_attribute("data-shown")) <= 250
+    canvas = browser.execute_script(
+        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    drawn = browser.execute_script(
+        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+    assert drawn["width"] <= canvas["width"] + 1 and drawn["left"] >= canvas["left"] - 1
+
+    name = "layers.1.neurons.3.w[0]"
+    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys(name)
+    time.sleep(0.2)
+    browser.save_screenshot(str(artefacts / "big_search.png"))
+    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    shown, drawn_nodes = (int(root.get_attribute(k)) for k in ("data-shown", "data-drawn"))
+    assert 0 < drawn_nodes < shown          # zoomed in on the match: the rest is not drawn
+    matched = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
+    assert [m.get_attribute("data-n") for m in matched] == [
+        str(view.data["names"].index(name))]
