@@ -27,7 +27,6 @@ from typing import Any
 from .mode import AnomalyError, current_mode
 from .value import BACKWARD, Value, as_float, describe
 
-
 PASS_LOCK = threading.RLock()
 """Held by every pass over a graph: passes keep scratch counts and sums on the nodes, so
 two threads walking graphs that share nodes (a model's parameters) take turns."""
@@ -105,7 +104,7 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
                 if count == 2:
                     _accumulate(node, children[1], _times(node._d1, upstream), anomaly)
                 continue
-            local = _rule_on_values(node) if create_graph else node._local
+            local = _rule_on_values(node) if create_graph else node._local or ()
             for i in range(count):
                 _accumulate(node, children[i], local[i] * upstream, anomaly)
     except BaseException:

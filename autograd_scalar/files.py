@@ -3,33 +3,153 @@
 Every file the project writes (drawings, saved models, plots) goes through
 :func:`write_atomically`: the bytes go to a temporary file in the target's folder,
 are flushed to disk, and the temporary file replaces the target in one step
-(``os.replace``). If anything fails, the temporary file is removed and the old
-target, if any, is left as it was.
+(``os.replace``). What it promises:
+
+- **Only regular files are replaced.** A path naming a directory, a FIFO, a device
+  (``/dev/null``) or a socket is refused with a ValueError before anything is
+  written: replacing ``/dev/null`` with a regular file would break the system.
+- **Symbolic links are followed**: the file the link points to is replaced and the
+  link stays a link (as ``open(path, "w")`` would do).
+- **An existing file keeps its permission bits** (a 0600 file stays 0600) and, where
+  the process may set them, its owner and group; a new file gets 0666 less the umask.
+- **Nothing is left behind on failure**: on any error, Ctrl-C, or SIGTERM or SIGHUP
+  (in the main thread, while their handler is the default one) the temporary file
+  is removed and the old target is untouched; the signal then ends the process as
+  it would have. Only SIGKILL, which no process can catch, can leave a
+  ``.name.*.tmp`` file next to the target.
+- **Errors name the caller's path**, never the hidden temporary file.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import stat
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
+
+CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                        if hasattr(signal, name))
+"""Signals whose default action (ending the process) waits until the temporary is removed."""
+
+KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+         (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+         (stat.S_ISSOCK, "a socket"))
 
 
 def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
-    """Replace ``path`` with ``data`` (text is written as UTF-8) in one step."""
-    target = Path(path)
+    """Replace the regular file ``path`` with ``data`` (text is written as UTF-8) in one step.
+
+    ValueError if ``path`` exists and is not a regular file (after following links);
+    an OSError (FileNotFoundError for a missing folder, PermissionError, ...) names
+    ``path``. In every failure the old file is left as it was and no temporary remains.
+    """
+    shown = os.fspath(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
+    target = Path(os.path.realpath(shown))
+    try:
+        existing = regular_file_status(target, shown)
+        with _signals_clean_up():
+            _replace(target, shown, payload, existing)
+    except OSError as error:
+        if error.filename in (None, shown):
+            raise
+        raise type(error)(error.errno, error.strerror, shown) from None
+
+
+def regular_file_status(target: Path, shown: str) -> os.stat_result | None:
+    """The status of ``target`` if it is a regular file, None if it does not exist;
+    ValueError naming ``shown`` and what it is otherwise."""
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        return None
+    for test, kind in KINDS:
+        if test(status.st_mode):
+            raise ValueError(f"{shown} is {kind}, not a regular file; refusing to replace it "
+                             "(give the path of a regular file or of a new one)")
+    if not stat.S_ISREG(status.st_mode):
+        raise ValueError(f"{shown} is not a regular file; refusing to replace it")
+    return status
+
+
+def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result | None
+             ) -> None:
+    """Write a temporary beside ``target``, give it the old file's mode, and rename it over."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS) \
+        if CLEANUP_SIGNALS and hasattr(signal, "pthread_sigmask") else None
+    temporary = None
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=target.parent)
+    finally:
+        if blocked is not None:  # a signal that came meanwhile is handled from here on
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's files are private; ours are not
+        if existing is None:
+            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's files are private; ours are not
+        else:
+            _keep_owner_and_mode(temporary, existing)
+        regular_file_status(target, shown)  # still a regular file, or still absent
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _keep_owner_and_mode(temporary: str, existing: os.stat_result) -> None:
+    if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+        with suppress(PermissionError):  # only root may give a file away
+            os.chown(temporary, existing.st_uid, existing.st_gid)
+    os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+
+
+class _Terminated(BaseException):
+    """Raised inside a write by a termination signal, so that ``finally`` blocks run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum} during a file write")
+        self.signum = signum
+
+
+@contextmanager
+def _signals_clean_up() -> Iterator[None]:
+    """While the body runs, SIGTERM and SIGHUP (if left at their default, ending the
+    process) raise instead; once the body has cleaned up, the signal is sent again
+    with the default action restored, so the process ends as it would have."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    for number in CLEANUP_SIGNALS:
+        if signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    except _Terminated as stopped:
+        _restore(previous)
+        os.kill(os.getpid(), stopped.signum)
+        raise  # reached only if the signal is blocked: the caller still sees the write fail
+    finally:
+        _restore(previous)
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+    previous.clear()
 
 
 def _umask() -> int:

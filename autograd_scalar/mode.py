@@ -31,8 +31,9 @@ class Mode:
         self.scope = scope
 
 
-_CURRENT: contextvars.ContextVar[Mode] = contextvars.ContextVar("autograd_scalar_mode",
-                                                                 default=Mode())
+_DEFAULT = Mode()  # never changed: every block sets a new Mode
+_CURRENT: contextvars.ContextVar[Mode] = contextvars.ContextVar(
+    "autograd_scalar_mode", default=_DEFAULT)
 _get_mode = _CURRENT.get
 
 

@@ -69,7 +69,8 @@ def _bilinear_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[
 
 
 def _whole_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:
-    n = len(point)
+    """Every operand moved in turn but an index operand (held fixed: it selects)."""
+    n = len(point) - row.index
     h = step(point, eps)
     chunk = max(1, _CELLS // n)
     result: list[tuple[float, float]] = []

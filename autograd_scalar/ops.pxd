@@ -15,3 +15,4 @@ cdef class Op:
     cdef readonly bint bias
     cdef readonly str formula_name
     cdef readonly bint method
+    cdef readonly bint index

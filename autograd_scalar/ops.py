@@ -46,12 +46,15 @@ class Op:
     A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
     (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
     is the function's name in formulas ("" when formulas do not call it), and
-    ``method`` makes it a method of Value and a function of the package. A row
-    is read-only once made (``ops.pxd`` declares its fields for the compiled core).
+    ``method`` makes it a method of Value and a function of the package. An
+    ``index`` row takes, as its last operand, an integer that selects among the
+    others (``gather``): that operand is data, not a variable; its derivative is 0
+    and the checkers hold it fixed instead of differencing it. A row is read-only
+    once made (``ops.pxd`` declares its fields for the compiled core).
     """
 
     __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
-                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
+                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index")
 
     name: str
     scalar: Callable[..., float]
@@ -67,13 +70,14 @@ class Op:
     bias: bool
     formula_name: str
     method: bool
+    index: bool
 
     def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
                  derivatives: Callable[..., tuple[Any, ...]], arity: int | None = 1,
                  check: Check | None = None, formula: str = "",
                  params: tuple[float, ...] = (), symbol: str = "",
                  kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
-                 formula_name: str = "", method: bool = False) -> None:
+                 formula_name: str = "", method: bool = False, index: bool = False) -> None:
         self.name = name
         self.scalar = scalar
         self.vector = vector
@@ -88,6 +92,7 @@ class Op:
         self.bias = bias
         self.formula_name = formula_name
         self.method = method
+        self.index = index
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).
@@ -146,7 +151,7 @@ class Op:
 
 
 FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
-          "symbol", "kinks", "bilinear", "bias", "formula_name", "method")
+          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index")
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
@@ -515,9 +520,73 @@ def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
                formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp")
 
+
+# ---------------------------------------------------------------------------
+# gather: one of n operands, selected by an index that is itself data
+# ---------------------------------------------------------------------------
+
+def _gather_check(*operands: float) -> Exception | None:
+    """The operands are values v_0 .. v_{n-1} and an index k, an exact integer in [0, n)."""
+    n = len(operands) - 1
+    if n < 1:
+        return ValueError("gather: expected operands v_0, ..., v_{n-1} and an index k "
+                          f"(at least one value), got {len(operands)} operand(s)")
+    k = operands[-1]
+    if float(k).is_integer() and 0 <= k < n:
+        return None
+    return ValueError(f"gather: expected the index (the last operand) to be an integer from 0 "
+                      f"to {n - 1}, selecting one of {n} values, got {float(k)!r}")
+
+
+def _gather(*operands: float) -> float:
+    """v_k for operands v_0, ..., v_{n-1}, k (k an exact integer, checked before)."""
+    return operands[int(operands[-1])]
+
+
+def _gather_array(*operands: Any) -> Any:
+    """The gather on arrays: out[b] = v_{k[b]}[b], one NumPy take_along_axis for a batch."""
+    stacked = np.stack(np.broadcast_arrays(*operands))
+    values, index = stacked[:-1], stacked[-1]
+    n = len(values)
+    bad = ~((index == np.floor(index)) & (index >= 0) & (index < n))
+    if bad.any():
+        raise ValueError(f"gather: expected every index to be an integer from 0 to {n - 1}, "
+                         f"got {float(index[bad].flat[0])!r}")
+    return np.take_along_axis(values, index.astype(np.intp)[None], axis=0)[0]
+
+
+def _gather_derivatives(*operands_out: Any) -> tuple[Any, ...]:
+    """d out / d v_i = [i == k] (one-hot on the selected operand); d out / d k = 0.
+
+    [i == k] is written step(1/2 - |k - i|), from the table's own rows, so that one
+    rule serves floats, arrays and Values; on floats it is read off directly.
+    """
+    index, n = operands_out[-2], len(operands_out) - 2
+    if type(index) is float:
+        k = int(index)
+        return (*[1.0 if i == k else 0.0 for i in range(n)], 0.0)
+    return (*[STEP(0.5 - ABS(index - i)) for i in range(n)], 0.0)
+
+
+def scatter_add(grad: Any, index: Any, n: int) -> Any:
+    """The gather row's backward on arrays: g_i[b] = grad[b] * [k[b] == i], shape (n, ...).
+
+    It is the sum of the one-hot partials times ``grad``, put in place at each
+    selected row (``np.put_along_axis`` over the batch) instead of n multiplications.
+    """
+    grad, index = np.broadcast_arrays(np.asarray(grad, dtype=np.float64), np.asarray(index))
+    result = np.zeros((n, *grad.shape))
+    np.put_along_axis(result, index.astype(np.intp)[None], grad[None], axis=0)
+    return result
+
+
+GATHER = Op("gather", _gather, _gather_array, _gather_derivatives, arity=None,
+            check=_gather_check, formula="d/dv_i = 1 if i == k else 0, d/dk = 0",
+            symbol="v[k]", index=True)
+
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
                          SIN, COS, TANH, ERF, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
-                         LOGSUMEXP)
+                         LOGSUMEXP, GATHER)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""
 
 METHODS: dict[str, Op] = {row.name: row for row in TABLE if row.method}

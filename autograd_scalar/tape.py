@@ -48,13 +48,15 @@ from typing import Any
 
 import numpy as np
 
-from .backward import gradients, topological_order
+from .backward import gradients
+from .functions import sum as value_sum
 from .mode import is_grad_enabled
 from .ops import Op
 from .tape_groups import Group, TraceError, make_group
+from .tape_layout import Layout, SharedArrays
+from .threads import blas_threads
 from .value import REAL_TYPES, Value
 
-_data = operator.attrgetter("data")
 _grad = operator.attrgetter("grad")
 
 __all__ = ["Tape", "TapeGradients", "TraceError", "TraceMismatchError", "compile"]
@@ -79,9 +81,16 @@ class TapeGradients:
 
 
 class Tape:
-    """A traced per-example function, run on batches (see the module docstring)."""
+    """A traced per-example function, run on batches (see the module docstring).
 
-    def __init__(self, fn: Callable[..., Any], example: Sequence[Any]) -> None:
+    ``threads``: how many threads BLAS may use during a run (1 by default, None
+    for no limit; see :mod:`autograd_scalar.threads`).
+    """
+
+    threads: int | None = 1
+
+    def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
+                 parameters: Sequence[Value] = ()) -> None:
         if not is_grad_enabled():
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
@@ -93,27 +102,28 @@ class Tape:
         outputs = [result] if self.single else _output_list(result)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
-        self._trace(placeholders, outputs)
+        self._trace(placeholders, outputs, _parameter_list(parameters))
         self._validate(example)
 
     # -- tracing ------------------------------------------------------------
 
-    def _trace(self, placeholders: list[Value], outputs: list[Value]) -> None:
+    def _trace(self, placeholders: list[Value], outputs: list[Value],
+               parameters: list[Value]) -> None:
         index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
-        interior: list[Value] = []
-        shared: list[Value] = []
-        seen: set[Value] = set(placeholders)
-        for output in outputs:
-            for node in topological_order(output):
-                if node in seen:
-                    continue
-                seen.add(node)
-                (interior if node.children else shared).append(node)
+        interior, inner = _interior_order(outputs)
+        leaves: dict[Value, None] = dict.fromkeys(parameters)
+        for node in interior:
+            leaves.update(dict.fromkeys(node.children))
+        leaves.update((o, None) for o in outputs if not o.children)
+        # the parameters as given, then the other shared leaves in the order the ops
+        # first read them: a dense layer's weights are then one run of rows (or, as a
+        # model lists them, each neuron's weights then its bias: a strided run)
+        shared = [leaf for leaf in leaves if not leaf.children and leaf not in index]
         depth: dict[Value, int] = {}
         constant: set[Value] = set(shared)
         levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
         for node in interior:
-            level = 1 + max(depth.get(c, 0) for c in node.children)
+            level = 1 + max([depth[c] for c in inner[node]], default=0)
             depth[node] = level
             row = node.row
             assert row is not None
@@ -125,35 +135,45 @@ class Tape:
                 levels[key] = (row, [])
             levels[key][1].append(node)
         ordered = sorted(levels, key=lambda k: k[0])
-        shared = _by_first_use(shared, [levels[key][1] for key in ordered])
+        for p in parameters:
+            if p in index or p in depth:
+                raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
+                                 "input in the traced function; parameters must be leaves")
         for node in shared:
             index[node] = len(index)
         first_shared = len(placeholders)
         first_interior = first_shared + len(shared)
         invariant = np.zeros(first_interior + len(interior), dtype=bool)
         invariant[first_shared:first_interior] = True
+        layout = Layout(first_shared, first_interior, first_interior + len(interior))
         groups: list[Group] = []
         for key in ordered:
             row, nodes = levels[key]
             start = len(index)
             for node in nodes:
                 index[node] = len(index)
-            children = [tuple(index[c] for c in node.children) for node in nodes]
+            children = [tuple(map(index.__getitem__, node.children)) for node in nodes]
             for i, kids in enumerate(children):
                 invariant[start + i] = invariant[list(kids)].all()
-            groups.append(make_group(row, slice(start, len(index)), children, first_shared,
-                                     first_interior, invariant))
+            groups.append(make_group(row, slice(start, len(index)), children, layout,
+                                     invariant))
         self.placeholders = tuple(placeholders)
         self.shared: tuple[Value, ...] = tuple(shared)
+        self.parameter_count = len(parameters)
+        self.arrays = SharedArrays(shared)
+        for group in groups:
+            if group.matrix is not None:
+                group.matrix.bind(self.arrays)
+        self.layout = layout
         self.size = len(index)
         self.groups = tuple(groups)
         self.levels = max((k[0] for k in levels), default=0)
         self.outputs = np.array([index[o] for o in outputs], dtype=np.intp)
         self._traced_outputs = np.array([o.data for o in outputs])
-        self._shared_rows = slice(len(placeholders), len(placeholders) + len(shared))
-        self._shared_outputs = ((self.outputs >= self._shared_rows.start)
-                                & (self.outputs < self._shared_rows.stop))
-        self._full_shared = any(group.reads_shared_in_full for group in groups) or bool(
+        self._shared_outputs = layout.is_shared(self.outputs)
+        self._output_read = layout.reader(self.outputs, one_column=False)
+        self._output_rows = layout.row(self.outputs[~self._shared_outputs])
+        self._full = any(group.reads_invariant_in_full for group in groups) or bool(
             invariant[self.outputs].any())
 
     def _validate(self, example: Sequence[Any]) -> None:
@@ -161,16 +181,16 @@ class Tape:
         batch = [np.stack([np.asarray(x, dtype=np.float64)] * 2) for x in example]
         values, inputs = self._forward(self._columns(batch))
         self._backward(values, inputs, np.ones((len(self.outputs), 2)), True)
-        found = values[self.outputs, 0]
-        if not _close(found, self._traced_outputs, 1e-9, _magnitude(values)):
+        found = self._output_values(values)[:, 0]
+        if not _close(found, self._traced_outputs, 1e-9, self._magnitude(values)):
             raise TraceError(f"compile: the batched forward gives {found.tolist()} on the traced "
                              f"example, the eager graph gave {self._traced_outputs.tolist()}; "
                              "some row's vector forward disagrees with its float forward")
 
     # -- running ------------------------------------------------------------
 
-    def _columns(self, batches: Sequence[Any]) -> np.ndarray:
-        """The placeholder rows of the value array, (placeholders, n), from the batches."""
+    def _columns(self, batches: Sequence[Any]) -> list[np.ndarray]:
+        """The batches checked, as one (n, width) array per argument."""
         if len(batches) != len(self.widths):
             raise TypeError(f"the tape takes {len(self.widths)} batch argument(s) (one per "
                             f"argument of the traced function), got {len(batches)}")
@@ -195,55 +215,94 @@ class Tape:
                 raise ValueError(f"batch argument {i} has {array.shape[0]} rows, argument 0 "
                                  f"has {n}; every argument needs one row per example")
             parts.append(array.reshape(n, -1))
-        return np.concatenate(parts, axis=1).T
+        return parts
 
-    def _forward(self, columns: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-        """The value of every node for every example, and each group's gathered inputs."""
-        n = columns.shape[1]
+    def _forward(self, columns: list[np.ndarray], pull: bool = True
+                 ) -> tuple[np.ndarray, list[Any]]:
+        """The value of every node for every example, and each group's gathered inputs.
+
+        ``pull`` first copies the shared leaves' ``.data`` into ``self.arrays``;
+        without it the tape reads the arrays as they are (compiled training).
+        """
+        n = len(columns[0])
         values = self._buffer(n, 0)
-        values[:len(self.placeholders)] = columns
-        data = np.fromiter(map(_data, self.shared), np.float64, len(self.shared))
-        if self._full_shared:
-            values[self._shared_rows] = data[:, None]
-        else:
-            values[self._shared_rows, 0] = data
+        start = 0
+        for part in columns:  # the placeholders' rows, argument by argument
+            values[start:start + part.shape[1]] = part.T
+            start += part.shape[1]
+        arrays = self.arrays
+        if pull:
+            arrays.pull()
         inputs = []
+        full = self._full
         with np.errstate(all="ignore"):
             for group in self.groups:
-                gathered = group.gather(values)
+                gathered = group.gather(values, arrays)
                 inputs.append(gathered)
-                group.forward(gathered, values, self._full_shared)
+                group.forward(gathered, values, arrays, full)
         return values, inputs
 
     def _backward(self, values: np.ndarray, inputs: list[Any], seed: np.ndarray,
-                  with_inputs: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Per-example gradients of every node, and the shared leaves' batch sums."""
+                  with_inputs: bool) -> np.ndarray:
+        """Per-example gradients of every node; the shared leaves' batch sums go to
+        ``self.arrays.grad`` (set to zero first)."""
         grads = self._buffer(values.shape[1], 1)
-        grads[:self._shared_rows.start] = 0.0
-        grads[self._shared_rows.stop:] = 0.0
-        shared_grads = np.zeros(len(self.shared))
-        np.add.at(grads, self.outputs, seed)
+        grads.fill(0.0)
+        shared_grads = self.arrays.grad
+        shared_grads.fill(0.0)
         shared = self._shared_outputs
+        np.add.at(grads, self._output_rows, seed[~shared])
         if shared.any():  # an output that is a parameter itself: its seed, batch-summed
-            np.add.at(shared_grads, self.outputs[shared] - self._shared_rows.start,
+            np.add.at(shared_grads, self.outputs[shared] - self.layout.first_shared,
                       seed[shared].sum(axis=1))
+        arrays = self.arrays
         with np.errstate(all="ignore"):
             for group, gathered in zip(reversed(self.groups), reversed(inputs)):
-                group.backward(gathered, values, grads, shared_grads, with_inputs)
-        return grads, shared_grads
+                group.backward(gathered, values, grads, arrays, with_inputs)
+        return grads
+
+    def _output_values(self, values: np.ndarray) -> np.ndarray:
+        """The outputs' rows (outputs, n) of a run."""
+        return self._output_read(values, self.arrays.data)
+
+    def _magnitude(self, values: np.ndarray) -> float:
+        return max(_magnitude(values), _magnitude(self.arrays.data))
+
+    def backward_arrays(self, *batches: Any, reduction: str = "mean"
+                        ) -> tuple[float, np.ndarray]:
+        """The reduced first output, its gradient in ``self.arrays.grad``, and all outputs.
+
+        The fast path of compiled training: the shared leaves are read from
+        ``self.arrays.data`` as they are (no Value is read) and d(reduced output 0)
+        / d leaf is written to ``self.arrays.grad`` (no Value is written; the
+        caller syncs with ``self.arrays.push``). The other outputs (a model's raw
+        outputs traced beside its loss) are returned too, as (n, k), for free.
+        """
+        if reduction not in ("mean", "sum"):
+            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        columns = self._columns(batches)
+        n = len(columns[0])
+        seeds = np.zeros((len(self.outputs), n))
+        seeds[0] = 1.0 / n if reduction == "mean" else 1.0
+        with blas_threads(self.threads):
+            values, inputs = self._forward(columns, pull=False)
+            self._backward(values, inputs, seeds, False)
+        outputs = self._output_values(values)
+        losses = outputs[0]
+        return float(losses.mean() if reduction == "mean" else losses.sum()), outputs.T.copy()
 
     def forward(self, *batches: Any) -> np.ndarray:
         """The outputs for every example: (n,) for one output Value, (n, k) for k."""
-        values, _ = self._forward(self._columns(batches))
-        return self._shape(values[self.outputs])
+        with blas_threads(self.threads):
+            values, _ = self._forward(self._columns(batches))
+        return self._shape(self._output_values(values))
 
     __call__ = forward
 
     def gradients(self, *batches: Any, seed: Any = None) -> TapeGradients:
         """Outputs and the gradients of sum(seed * outputs); seed defaults to ones."""
         columns = self._columns(batches)
-        n = columns.shape[1]
-        values, inputs = self._forward(columns)
+        n = len(columns[0])
         if seed is None:
             seeds = np.ones((len(self.outputs), n))
         else:
@@ -252,8 +311,10 @@ class Tape:
             if seeds.shape != wanted:
                 raise ValueError(f"seed must have the outputs' shape {wanted}, got {seeds.shape}")
             seeds = seeds.reshape(n, -1).T
-        grads, shared_grads = self._backward(values, inputs, seeds, True)
-        shared = dict(zip(self.shared, shared_grads.tolist()))
+        with blas_threads(self.threads):
+            values, inputs = self._forward(columns)
+            grads = self._backward(values, inputs, seeds, True)
+        shared = dict(zip(self.shared, self.arrays.grad.tolist()))
         inputs = []
         start = 0
         for width in self.widths:
@@ -261,7 +322,7 @@ class Tape:
             block = grads[start:stop].T.copy()
             inputs.append(block[:, 0] if width is None else block)
             start = stop
-        return TapeGradients(self._shape(values[self.outputs]), shared, tuple(inputs))
+        return TapeGradients(self._shape(self._output_values(values)), shared, tuple(inputs))
 
     def backward(self, *batches: Any, reduction: str = "mean",
                  wrt: Sequence[Value] | None = None) -> float:
@@ -278,10 +339,12 @@ class Tape:
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
         columns = self._columns(batches)
-        n = columns.shape[1]
-        values, inputs = self._forward(columns)
+        n = len(columns[0])
         weight = 1.0 / n if reduction == "mean" else 1.0
-        _, shared_grads = self._backward(values, inputs, np.full((1, n), weight), False)
+        with blas_threads(self.threads):
+            values, inputs = self._forward(columns)
+            self._backward(values, inputs, np.full((len(self.outputs), n), weight), False)
+        shared_grads = self.arrays.grad
         if wrt is None:
             leaves, updates = self.shared, shared_grads
         else:
@@ -295,17 +358,21 @@ class Tape:
                 leaf.grad += g
         else:
             deque(map(setattr, leaves, repeat("grad"), (current + updates).tolist()), maxlen=0)
-        losses = values[self.outputs[0]]
+        losses = self._output_values(values)[0]
         return float(losses.mean() if reduction == "mean" else losses.sum())
 
     def _buffer(self, n: int, which: int) -> np.ndarray:
         """The values (0) or gradients (1) array for a batch of n, reused run after run.
 
         A fresh array of this size each run would cost page faults every time; the
-        results handed out are copies, so reusing the two arrays is safe.
+        results handed out are copies, so reusing the two arrays is safe. Their rows
+        are the placeholders and the interior nodes only (see
+        :mod:`autograd_scalar.tape_layout`).
         """
         if self._buffers is None or self._buffers[0].shape[1] != n:
-            self._buffers = (np.empty((self.size, n)), np.empty((self.size, n)))
+            rows = self.layout.rows
+            self._buffers = None  # the old pair is freed before the new one is made
+            self._buffers = (np.empty((rows, n)), np.empty((rows, n)))
         return self._buffers[which]
 
     def _positions(self, leaves: tuple[Value, ...]) -> np.ndarray:
@@ -333,8 +400,9 @@ class Tape:
         usually means the function branches in Python on ``.data``.
         """
         found = self.gradients(*batches)
-        columns = self._columns(batches).T
-        scale = _magnitude(self._forward(columns.T)[0])
+        parts = self._columns(batches)
+        columns = np.concatenate(parts, axis=1)
+        scale = self._magnitude(self._forward(parts)[0])
         outputs = found.outputs.reshape(len(columns), -1)
         totals: dict[Value, float] = {}
         for i, row in enumerate(columns.tolist()):
@@ -347,10 +415,10 @@ class Tape:
                     f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
                     f"function gives {got}; the function's graph depends on the data "
                     "(a Python branch on .data?), so it cannot be compiled as traced")
-            for output in eager:
-                for leaf, g in gradients(output).items():
-                    if leaf in found.shared:
-                        totals[leaf] = totals.get(leaf, 0.0) + g
+            root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
+            for leaf, g in gradients(root).items():
+                if leaf in found.shared:
+                    totals[leaf] = totals.get(leaf, 0.0) + g
         shared = [leaf for leaf in found.shared if leaf in totals]
         tape_grads = np.array([found.shared[leaf] for leaf in shared])
         eager_grads = np.array([totals.get(leaf, 0.0) for leaf in shared])
@@ -362,13 +430,32 @@ class Tape:
                 f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
                 "data (a Python branch on .data?), so it cannot be compiled as traced")
 
+    def memory(self, n: int) -> int:
+        """Bytes of the arrays a run on a batch of ``n`` keeps: the values and gradients
+        of every placeholder and op for every example, and the shared arrays."""
+        return 8 * (2 * self.layout.rows * n + 2 * len(self.shared))
+
+    def program(self) -> str:
+        """The traced program as text: one line per group, in the order it runs.
+
+        Each line gives the level, the row, the number of nodes, the strategy
+        ("matrix": a dense layer as matrix products; "sum": one stacked sum;
+        "once": made of shared leaves only, run once per batch; "elementwise":
+        the row's vector forward and rule) and the index range of its nodes.
+        """
+        lines = [repr(self)]
+        for i, group in enumerate(self.groups):
+            lines.append(f"  group {i:3d}: {group.row.name:<10} x{group.size:<6} "
+                         f"{group.strategy:<11} nodes {group.nodes.start}..{group.nodes.stop - 1}")
+        return "\n".join(lines)
+
     def __repr__(self) -> str:
         return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "
                 f"{self.size - len(self.placeholders) - len(self.shared)} ops in "
                 f"{len(self.groups)} groups over {self.levels} levels)")
 
 
-def compile(fn: Callable[..., Any], *example: Any) -> Tape:
+def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = ()) -> Tape:
     """Trace ``fn`` on one example and return a :class:`Tape` that runs it on batches.
 
     Each argument of ``example`` is a 1-D sequence of numbers (``fn`` gets a list of
@@ -379,31 +466,57 @@ def compile(fn: Callable[..., Any], *example: Any) -> Tape:
 
         tape = compile(lambda x, t: loss.example(model(x), t), X[0], T[0])
         batch_loss = tape.backward(X, T)     # adds to every parameter's .grad
+
+    ``parameters`` (leaves, e.g. an optimizer's) are laid out first in
+    ``tape.arrays``, in the order given, so that ``tape.arrays.data[:len(parameters)]``
+    and ``tape.arrays.grad[:len(parameters)]`` line up with that list (see
+    :meth:`Tape.backward_arrays`).
     """
     if not callable(fn):
         raise TypeError(f"compile expects a function, got {type(fn).__name__}")
     if not example:
         raise TypeError("compile needs an example: one value per argument of the function")
-    return Tape(fn, example)
+    return Tape(fn, example, parameters)
 
 
 # ---------------------------------------------------------------------------
 
-def _by_first_use(shared: list[Value], groups: list[list[Value]]) -> list[Value]:
-    """The shared leaves in the order the groups first read them, node by node.
+def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list[Value]]]:
+    """The op nodes the outputs depend on, each after its children, and each node's
+    op children.
 
-    Then the weights of a dense layer are one run of rows in row-major (node,
-    input) order, and its biases another, so the tape reads them as views.
+    Only op nodes are pushed on the stack: the leaves (a layer's many weights)
+    are skipped by one test each, so a graph of few ops over many parameters is
+    ordered in time proportional to its edges, with a small constant.
     """
-    wanted = set(shared)
-    order: dict[Value, None] = {}
-    for nodes in groups:
-        for node in nodes:
-            for child in node.children:
-                if child in wanted and child not in order:
-                    order[child] = None
-    order.update(dict.fromkeys(shared))
-    return list(order)
+    order: list[Value] = []
+    inner: dict[Value, list[Value]] = {}
+    stack: list[tuple[Value, bool]] = [(o, False) for o in reversed(outputs) if o.children]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in inner:
+            continue
+        kids = [c for c in node.children if c.children]
+        inner[node] = kids
+        stack.append((node, True))
+        stack.extend((c, False) for c in reversed(kids) if c not in inner)
+    return order, inner
+
+
+def _parameter_list(parameters: Sequence[Value]) -> list[Value]:
+    found = list(parameters)
+    for i, p in enumerate(found):
+        if not isinstance(p, Value):
+            raise TypeError(f"compile: parameters[{i}] must be a Value, got {type(p).__name__}")
+        if p.children:
+            raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a leaf; "
+                             "parameters must be leaves")
+    if len(set(found)) != len(found):
+        raise ValueError("compile: a parameter is listed twice; list each once")
+    return found
 
 
 def _width(x: Any, i: int) -> int | None:

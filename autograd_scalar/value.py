@@ -101,7 +101,7 @@ class Value:
         """d self / d child for each child, as stored at the forward pass."""
         count = len(self.children)
         if count > 2:
-            return tuple(self._local)
+            return tuple(self._local or ())
         return (self._d0, self._d1)[:count]
 
     @property
@@ -232,6 +232,14 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
+
+    def item(self) -> float:
+        """``data`` as a Python float, as ``torch.Tensor.item()``: a plain number, no graph."""
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats ``data`` by the float format ``spec``; no spec gives repr."""
+        return format(self.data, spec) if spec else repr(self)
 
 
 BACKWARD: list[Callable[[Value, Any], None]] = []

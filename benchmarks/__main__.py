@@ -10,9 +10,11 @@ every ratio is a ratio of medians from that same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import platform
+import statistics
 import sys
 from pathlib import Path
 
@@ -20,7 +22,7 @@ import numpy as np
 
 import autograd_scalar as ag
 
-from . import demo_step, explore_view, memory, microgpt, mnist, scale
+from . import compiled_step, demo_step, explore_view, memory, microgpt, mnist, scale
 from .timing import alternating
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -49,8 +51,16 @@ def blas() -> str:
         name = f"BLAS {info.get('name', '?')} {info.get('version', '')}".strip()
     except Exception:  # older NumPy: no dict form of its build configuration
         name = "BLAS unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        pools = [f"{pool['num_threads']} threads, kernel {pool.get('architecture', '?')}"
+                 for pool in threadpool_info() if pool["user_api"] == "blas"]
+        name = f"{name} ({'; '.join(pools)})" if pools else name
+    except ImportError:
+        pass
     settings = [f"{key}={value}" for key, value in sorted(os.environ.items())
-                if key.startswith(("OPENBLAS_", "OMP_", "MKL_"))]
+                if key.startswith(("OPENBLAS_", "OMP_", "MKL_", "GOTO"))]
     return ", ".join([name, *settings]) if settings else f"{name}, no BLAS variables set"
 
 
@@ -100,10 +110,7 @@ def table(args: argparse.Namespace) -> str:
               f"| memory per node (chain of x*c, relu; constants counted): micrograd / ours "
               f"| >= 4x | {micro_bytes / ours_bytes:.1f}x ({micro_bytes:.0f} B vs "
               f"{ours_bytes:.0f} B) |"]
-    if not args.quick:
-        seconds, accuracy = mnist.train()
-        lines.append(f"| MNIST-5k, 784-16-16-10, 10 epochs of batch 64, compiled fit "
-                     f"| < 20 s | {seconds:.1f} s (training accuracy {accuracy:.1%}) |")
+    lines += compiled_rows(args)
     lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
               f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
               "verbatim with its own 30-line Value, then with ours dropped in; same weights, "
@@ -113,6 +120,17 @@ def table(args: argparse.Namespace) -> str:
     rounds, steps = (3, 4) if args.quick else (7, 8)
     for collector in (True, False):
         reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
+        lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
+                     f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+    lines += ["", "### microgpt's step as nn.gpt's GPT module, eager", "",
+              "nn.gpt.GPT (Embedding and target through the gather row, softmax through "
+              "logsumexp, nn.optim.Adam with LinearLR) from microgpt's weights, against "
+              "microgpt's own code and Value; same names, alternating blocks of steps.", "",
+              "| cyclic collector | microgpt's Value | nn.gpt.GPT | microgpt / ours "
+              "| largest loss difference (target <= 1e-12) |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for collector in (True, False):
+        reference, ours, worst = microgpt.compare_module(rounds, steps, collector)
         lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
                      f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
@@ -130,6 +148,62 @@ def table(args: argparse.Namespace) -> str:
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
     return "\n".join(lines) + "\n"
+
+
+def compiled_rows(args: argparse.Namespace) -> list[str]:
+    """Compiled training at network sizes: step times against hand NumPy and PyTorch,
+    single-threaded and with default threads; MNIST fit time; trace time; memory."""
+    from threadpoolctl import threadpool_limits
+
+    rounds = 2 if args.quick else 5
+    pairs = compiled_step.pairs()
+    has_torch = any("torch" in steps for _, steps in pairs)
+    lines = ["", "### Compiled training step at batch 64 (relu MLP, mean loss, backward, SGD)",
+             "", "Ours is `nn.compiled.CompiledTraining` (the tape on parameter arrays; it "
+             "runs BLAS on one thread whatever the setting), hand NumPy the same network "
+             "with matrices, PyTorch 2 CPU eager in float64 "
+             + ("" if has_torch else "(not installed: `pip install torch`; optional, as "
+                "its wheels are too large for the project's own install) ")
+             + "from the same weights. Ratios are to hand NumPy's median in the same run.", "",
+             "| network | parameters | BLAS threads | hand NumPy | ours | ours / NumPy "
+             "(target <= 2x) | PyTorch | PyTorch / NumPy | ours / PyTorch (target <= 1x) |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for threads in (1, None):
+        limit = threadpool_limits(limits=threads) if threads else contextlib.nullcontext()
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            torch.set_num_threads(threads or os.cpu_count() or 1)
+        with limit:
+            for sizes, steps in pairs:
+                blocks = {name: (step, 20 if sizes[0] < 10 else 5)
+                          for name, step in steps.items()}
+                times = alternating(blocks, rounds)
+                ours, hand = times["ours"], times["numpy"]
+                torch_time = times.get("torch")
+                torch_cells = (f"{_duration(torch_time)} | {torch_time / hand:.1f}x | "
+                               f"{ours / torch_time:.2f}x" if torch_time else "- | - | -")
+                lines.append(f"| {compiled_step.label(sizes)} | "
+                             f"{compiled_step.parameter_count(sizes):,} | "
+                             f"{threads or 'default'} | {_duration(hand)} | {_duration(ours)} | "
+                             f"{ours / hand:.1f}x | {torch_cells} |")
+    lines += ["", "| measure | target | measured |", "| --- | --- | ---: |"]
+    trace = min(compiled_step.trace_seconds() for _ in range(1 if args.quick else 3))
+    lines.append(f"| trace of 784-256-256-10 with its loss | < 1 s | {trace:.2f} s |")
+    ours_bytes, numpy_bytes = compiled_step.step_memory()
+    lines.append(f"| memory of one step of 784-256-256-10 at batch 1,024: ours / hand NumPy "
+                 f"| <= 3x | {ours_bytes / numpy_bytes:.1f}x ({ours_bytes / 2**20:.1f} MiB vs "
+                 f"{numpy_bytes / 2**20:.1f} MiB) |")
+    if not args.quick:
+        with threadpool_limits(limits=1):
+            fits = [(mnist.train(), mnist.numpy_train()) for _ in range(3)]
+        fit_time = statistics.median(f[0][0] for f in fits)
+        hand_time = statistics.median(f[1][0] for f in fits)
+        lines.append(f"| MNIST-5k, 784-16-16-10, 10 epochs of batch 64 of Adam: `nn.fit` "
+                     f"(default compiled=\"auto\", trace and check included) / hand NumPy, "
+                     f"one BLAS thread, median of 3 | <= 2x | {fit_time / hand_time:.1f}x "
+                     f"({fit_time:.2f} s vs {hand_time:.2f} s; training accuracy "
+                     f"{fits[0][0][1]:.2%} vs {fits[0][1][1]:.2%}) |")
+    return lines
 
 
 def _duration(seconds: float) -> str:

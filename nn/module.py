@@ -10,30 +10,43 @@ Calling a submodule tags every node it makes with the same path
 Submodules learn their names when assigned, so assign a list of them whole
 (``self.layers = [...]``) rather than appending to it afterwards.
 
-Parameters are saved as JSON (never pickle) together with a description of the
-architecture, written atomically: the file is either the old one or the new one.
-Loading checks everything first and changes nothing on any error.
+Parameters are saved as JSON (never pickle) together with how to rebuild the model
+(its class and ``config()``) and the architecture in words, written atomically: the
+file is either the old one or the new one (see :mod:`nn.serialize`). Loading checks
+everything first and changes nothing on any error.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd_scalar import Value, scope, write_atomically
 
-FORMAT = "autograd-scalar/module"
-"""The ``format`` field of a saved module file."""
-VERSION = 1
-"""The version of that file format."""
+from . import serialize
+from .jsonfile import MAX_BYTES
 
 PathLike = str | os.PathLike[str]
 _ONLY_VALUES = {Value}
+
+
+class class_or_instance_method:
+    """A method that receives the class when called on the class and the instance when
+    called on an instance (``MLP.load(path)`` and ``model.load(path)``)."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Callable[..., Any]:
+        return types.MethodType(self.function, owner if instance is None else instance)
 
 
 class Module:
@@ -49,6 +62,10 @@ class Module:
     repr_children: ClassVar[bool] = True
     """Whether ``repr`` lists the submodules one per line."""
     _scope_name: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        serialize.register(cls)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Module):
@@ -188,53 +205,63 @@ class Module:
         return [f"{path}{': ' if path else ''}{type(m).__name__}({m.extra_repr()})"
                 for path, m in self.named_modules()]
 
+    def config(self) -> dict[str, Any] | None:
+        """The keyword arguments that make this module's architecture again, JSON-ready
+        (``from_config(config())`` builds a model of the same shape, with new parameters).
+
+        nn's modules define it. The default is ``{}`` for a class made without arguments
+        and None otherwise (the file then cannot rebuild the model, and
+        ``nn.load`` says so): define it for your own modules to make them loadable.
+        """
+        return {} if not inspect.signature(type(self)).parameters else None
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """A new module made from ``config()``'s output: ``cls(**config)`` unless overridden."""
+        return cls(**config)
+
     def save(self, path: PathLike) -> None:
-        """Write the parameters and architecture to ``path`` as JSON, atomically.
+        """Write the model to ``path`` as JSON, atomically: how to rebuild it (class and
+        ``config()``), its architecture in words, and every parameter.
 
-        The text goes to a temporary file in the same directory, which then
-        replaces ``path`` in one step (``os.replace``): a crash leaves the old
-        file or the new one, never a mixture. Non-finite parameters are refused.
+        The text goes to a temporary file in the same directory, which then replaces
+        ``path`` in one step: a crash leaves the old file or the new one, never a
+        mixture. Non-finite parameters are refused, and so is a path that is not a
+        regular file (see ``autograd_scalar.write_atomically``).
         """
-        state = self.state_dict()
-        for name, v in state.items():
-            if not math.isfinite(v):
-                raise ValueError(f"save: parameter {name!r} is {v}; only finite values "
-                                 "can be saved")
-        document = {"format": FORMAT, "version": VERSION, "module": type(self).__name__,
-                    "architecture": self.architecture(), "parameters": state}
-        write_atomically(os.fspath(path), json.dumps(document, indent=1, allow_nan=False))
+        text = json.dumps(serialize.document(self), indent=1, allow_nan=False)
+        write_atomically(os.fspath(path), text)
 
-    def load(self, path: PathLike) -> None:
-        """Set the parameters from a file written by ``save``.
+    @class_or_instance_method
+    def load(self_or_cls: Any, path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
+        """Read a file written by ``save``: ``MLP.load(path)`` returns a new model,
+        ``model.load(path)`` sets this model's parameters in place and returns it.
 
-        A file that is not UTF-8 JSON, not a saved module, or saved from a
-        different architecture is a ValueError naming what is wrong, and the
-        parameters are unchanged.
+        On the class it is ``nn.load(path)`` and also checks that the file holds this
+        class. On an instance the file's architecture must match this model's. Any
+        problem (not a model file, damaged or hostile JSON, another architecture) is a
+        ValueError naming the file and what is wrong, and the parameters are unchanged.
         """
+        if isinstance(self_or_cls, type):
+            model = serialize.load(path, max_bytes=max_bytes)
+            if not isinstance(model, self_or_cls):
+                raise ValueError(f"{os.fspath(path)}: holds a {type(model).__name__}, not a "
+                                 f"{self_or_cls.__name__}; nn.load(path) loads any model")
+            return model
         where = os.fspath(path)
-        with open(where, "rb") as f:
-            raw = f.read()
+        document = serialize.read(where, max_bytes)
         try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{where}: not a saved module (not valid UTF-8 JSON: {error})"
-                             ) from None
-        try:
-            state = self._check_document(document)
-            self.load_state_dict(state)
+            self_or_cls.load_document(document)
         except ValueError as error:
             raise ValueError(f"{where}: {error}") from None
+        return self_or_cls
 
-    def _check_document(self, document: Any) -> Mapping[str, Any]:
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"not a saved module (expected a JSON object with "
-                             f"\"format\": \"{FORMAT}\")")
-        if document.get("version") != VERSION:
-            raise ValueError(f"unsupported version {document.get('version')!r}; "
-                             f"expected {VERSION}")
+    def load_document(self, document: Mapping[str, Any]) -> None:
+        """Set the parameters from a saved document (as read by ``nn.serialize.read``),
+        after checking that it was saved from this class and architecture."""
         kind = document.get("module")
         if kind != type(self).__name__:
-            raise ValueError(f"saved from a {kind!r}, but this model is a "
+            raise ValueError(f"saved from a {str(kind)[:100]!r}, but this model is a "
                              f"{type(self).__name__!r}")
         saved, ours = document.get("architecture"), self.architecture()
         if saved != ours:
@@ -243,7 +270,7 @@ class Module:
         state = document.get("parameters")
         if not isinstance(state, dict):
             raise ValueError("\"parameters\" must be a JSON object of names to numbers")
-        return state
+        self.load_state_dict(state)
 
     # -- display ---------------------------------------------------------------
 

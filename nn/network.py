@@ -202,6 +202,40 @@ class Network(Module):
             if unit.bias is not None:
                 yield f"{unit.name}.b", unit.bias
 
+    # -- saving ----------------------------------------------------------------
+
+    def config(self) -> dict[str, Any]:
+        """The units in the order they were added and the connections (source, target) in
+        the order of ``connections``: enough to build the same network again."""
+        units = [{"name": u.name, "activation": u.activation, "bias": u.bias is not None}
+                 for u in self._units.values()]
+        return {"weight_range": self.weight_range, "units": units,
+                "connections": [[source, target] for source, target, _ in self.connections]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Network:
+        """A network with the units and connections of ``config`` (weights 0, to be loaded)."""
+        units, connections = config.get("units"), config.get("connections")
+        if set(config) != {"weight_range", "units", "connections"} or not (
+                isinstance(units, list) and isinstance(connections, list)):
+            raise ValueError("a Network's config has \"weight_range\", \"units\" (a list) "
+                             "and \"connections\" (a list)")
+        network = cls(config["weight_range"], seed=0)
+        for unit in units:
+            if not isinstance(unit, dict) or set(unit) != {"name", "activation", "bias"}:
+                raise ValueError(f"a unit is an object with \"name\", \"activation\" and "
+                                 f"\"bias\", got {str(unit)[:100]}")
+            if unit["activation"] is None:
+                network.add_input(unit["name"])
+            else:
+                network.add_neuron(unit["name"], unit["activation"], unit["bias"])
+        for pair in connections:
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError(f"a connection is a [source, target] pair, got "
+                                 f"{str(pair)[:100]}")
+            network.connect(pair[0], pair[1], 0.0)
+        return network
+
     # -- computing -------------------------------------------------------------
 
     def forward(self, x: Any) -> Value | list[Value]:

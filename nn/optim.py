@@ -16,6 +16,11 @@ A step works on all parameters at once as NumPy arrays. It first checks every
 gradient: a NaN or infinite gradient raises :class:`NonFiniteGradientError` naming
 the parameter, and nothing changes (parameters, momentum buffers, step count). A
 step whose result would not be finite is refused the same way.
+
+``step()`` reads the parameters' Values and writes them back; ``step_arrays(data,
+grad)`` is the same update on arrays that mirror the parameters in the optimizer's
+order (compiled training keeps them so), in place, without reading or writing a
+Value. Both share one update and one step count, so a run may switch between them.
 """
 
 from __future__ import annotations
@@ -81,22 +86,30 @@ def named_parameter_list(params: Any) -> tuple[list[Value], list[str]]:
     return values, names
 
 
+_REAL = (int, float, np.integer, np.floating)
+
+
 def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
     """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
     grads = np.empty(len(params))
     for i, p in enumerate(params):
-        try:
-            grads[i] = float(p.grad)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{names[i]}: gradient must be a number, got "
-                            f"{type(p.grad).__name__}") from error
+        g = p.grad
+        if type(g) is not float and (isinstance(g, bool) or not isinstance(g, _REAL)):
+            raise TypeError(f"{names[i]}: gradient must be a real number, got "
+                            f"{type(g).__name__}: {g!r}"[:200])
+        grads[i] = g
+    check_finite_gradients(grads, params, names)
+    return grads
+
+
+def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[str]) -> None:
+    """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf."""
     if not np.isfinite(grads).all():
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
             f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
             "Lower the learning rate, clip gradients, or find the op with "
             "autograd_scalar.detect_anomaly()", names[i], params[i])
-    return grads
 
 
 def _write(params: list[Value], values: np.ndarray, attribute: str) -> None:
@@ -170,15 +183,30 @@ class Optimizer:
         grads = gradient_array(self.params, self.names)
         data = np.fromiter((p.data for p in self.params), dtype=np.float64,
                            count=len(self.params))
+        self.step_arrays(data, grads)
+        _write(self.params, data, "data")
+
+    def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """One update of ``data`` in place from ``grad``: arrays (len(params),) in the order
+        of ``self.params``, standing for their data and gradients. No Value is touched.
+
+        A non-finite gradient or result raises NonFiniteGradientError naming the
+        parameter, and changes nothing (``data``, state, step count).
+        """
+        if data.shape != (len(self.params),) or grad.shape != data.shape:
+            raise ValueError(f"step_arrays: data and grad must both have shape "
+                             f"({len(self.params)},), one entry per parameter, got "
+                             f"{data.shape} and {grad.shape}")
+        check_finite_gradients(grad, self.params, self.names)
         with np.errstate(all="ignore"):
-            new, state = self.update(data, grads, self.steps + 1)
+            new, state = self.update(data, grad, self.steps + 1)
         if not np.isfinite(new).all():
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
-                f"{self.names[i]} would become {new[i]} (gradient {grads[i]}); nothing was "
+                f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
                 "updated. Lower the learning rate or clip gradients",
                 self.names[i], self.params[i])
-        _write(self.params, new, "data")
+        data[:] = new
         self.state = state
         self.steps += 1
 
@@ -362,9 +390,18 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     limit = _number("max_norm", max_norm, 0.0, closed_low=False)
     values, names = named_parameter_list(params)
     grads = gradient_array(values, names)
-    norm = float(np.linalg.norm(grads))
+    norm = clip_norm_arrays(grads, limit)
     if norm > limit:
-        _write(values, grads * (limit / (norm + 1e-6)), "grad")
+        _write(values, grads, "grad")
+    return norm
+
+
+def clip_norm_arrays(grad: np.ndarray, max_norm: float) -> float:
+    """:func:`clip_grad_norm` on an array of gradients, in place; returns the norm before."""
+    limit = _number("max_norm", max_norm, 0.0, closed_low=False)
+    norm = float(np.linalg.norm(grad))
+    if norm > limit:
+        grad *= limit / (norm + 1e-6)
     return norm
 
 

@@ -3,17 +3,18 @@
 One epoch of ``fit`` shuffles the examples (with ``batch_size``; full batch keeps
 the order), and for each mini-batch: zeroes the gradients, computes the batch's
 mean loss and backpropagates it, optionally clips the global gradient norm, and
-takes one optimizer step. With ``compiled=True`` the loss and its gradient come
-from the batched NumPy tape (:mod:`nn.compiled`) instead of one graph per example;
-the updates are the same.
+takes one optimizer step. Compiled (the default, ``compiled="auto"``), the loss,
+its gradient and the update run on the batched NumPy tape with the parameters as
+arrays (:mod:`nn.compiled`, :mod:`nn.steps`), and the Values are brought up to
+date at the end of every epoch; eager (``compiled=False``), one graph per example.
+The updates are the same.
 
 Every argument is checked before the first update, so a bad call changes nothing.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,46 +23,61 @@ import numpy as np
 from autograd_scalar import Value, no_grad
 
 from . import losses as losses_module
+from .arrays import real_array
 from .callbacks import History
-from .compiled import CompiledLoss, compiled_predict
+from .compiled import compiled_predict
+from .init import generator
 from .losses import Loss
-from .optim import NonFiniteGradientError, Optimizer, clip_grad_norm
+from .optim import NonFiniteGradientError, Optimizer
+from .progress import progress_bar
 from .schedules import Schedule
+from .steps import Trainer, output_data, trainer
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
         batch_size: int | None = None, val: tuple[Any, Any] | None = None,
         progress: bool = True, callbacks: Iterable[Any] = (), seed: int | None = None,
-        compiled: bool = False, schedule: Schedule | None = None,
+        compiled: bool | str = "auto", schedule: Schedule | None = None,
         clip: float | None = None) -> History:
     """Train ``model`` on inputs ``X`` (n, d) and targets ``y`` for ``epochs`` epochs.
 
     ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
     :mod:`nn.optim` optimizer over (some of) the model's parameters; ``batch_size``
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
-    after each epoch; ``seed`` fixes the shuffling; ``schedule`` is stepped once per
-    epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
-    ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
-    shows progress when ``progress`` is True and stderr is a terminal.
+    after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
+    ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
+    gradient norm. ``callbacks`` get ``on_epoch_end(epoch, history)`` and stop
+    training by returning True. With ``progress``, a bar shows the epochs on a
+    terminal and in a notebook (:mod:`nn.progress`).
+
+    ``compiled``: "auto" traces the model at the first batch, checks the tape
+    against the eager graph on a few of its examples and trains compiled, or
+    eagerly with one line on stderr saying why; True compiles (an error if it
+    cannot); False trains eagerly. BLAS runs single-threaded inside compiled
+    steps (see :mod:`autograd_scalar.threads`).
     """
     run = _checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
                        seed=seed, compiled=compiled, schedule=schedule, clip=clip)
     history = _begin(run)
-    step = _compiled_step(model, run.loss) if compiled else _eager_step(model, run.loss)
-    rng = np.random.default_rng(seed)
-    bar = _progress_bar(run.epochs, progress)
+    step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip)
+    rng = generator(seed)
+    bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
             _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
-            _evaluate(run, history)
+            step.push()
+            _evaluate(run, history, step.compiled)
             if run.schedule is not None:
                 run.schedule.step()
             _show_progress(bar, history)
-            if _callbacks_stop(run.callbacks, epoch, history):
+            stop = _callbacks_stop(run.callbacks, epoch, history)
+            step.pull()
+            if stop:
                 history.stopped_early = epoch + 1 < run.epochs
                 break
     finally:
+        step.push()
         bar.close()
     _end(run, history)
     return history
@@ -81,7 +97,7 @@ class _Run:
     batch_size: int
     validation: tuple[np.ndarray, np.ndarray] | None
     callbacks: list[Any]
-    compiled: bool
+    compiled: bool | str
     schedule: Schedule | None
     clip: float | None
     classify: bool
@@ -89,7 +105,8 @@ class _Run:
 
 def _checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
                  epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
-                 progress: bool, callbacks: Iterable[Any], seed: int | None, compiled: bool,
+                 progress: bool, callbacks: Iterable[Any], seed: int | None,
+                 compiled: bool | str,
                  schedule: Schedule | None, clip: float | None) -> _Run:
     """Every argument of ``fit`` checked (before anything changes) and put in a :class:`_Run`.
 
@@ -135,7 +152,7 @@ def _batches(rng: np.random.Generator, n: int, size: int) -> Iterator[np.ndarray
         yield order[start:start + size]
 
 
-def _train_epoch(run: _Run, step: Step, batches: Iterable[np.ndarray], epoch: int,
+def _train_epoch(run: _Run, step: Trainer, batches: Iterable[np.ndarray], epoch: int,
                  history: History) -> None:
     """One update per batch; records the learning rate, and the epoch's loss (and accuracy)
     as the mean over its batches, each measured just before its update."""
@@ -150,26 +167,21 @@ def _train_epoch(run: _Run, step: Step, batches: Iterable[np.ndarray], epoch: in
         history.accuracy.append(_batch_accuracy(run.loss, outputs, run.encoded))
 
 
-def _train_batch(run: _Run, step: Step, batch: np.ndarray, epoch: int
+def _train_batch(run: _Run, step: Trainer, batch: np.ndarray, epoch: int
                  ) -> tuple[float, np.ndarray | None]:
     """Zero the gradients, backpropagate the batch's mean loss, clip, take one optimizer
-    step; returns the batch's loss and (for accuracy) its raw outputs."""
-    for p in run.params:
-        p.grad = 0.0
-    value, raw = step(run.X[batch], run.encoded[batch], run.classify)
+    step (see :mod:`nn.steps`); returns the batch's loss and (for accuracy) its raw
+    outputs."""
     try:
-        if run.clip is not None:
-            clip_grad_norm(list(zip(run.optimizer.names, run.optimizer.params)), run.clip)
-        run.optimizer.step()
+        return step.step(run.X[batch], run.encoded[batch], run.classify)
     except NonFiniteGradientError as error:
         raise _renamed(error, run.model, epoch) from None
-    return value, raw
 
 
-def _evaluate(run: _Run, history: History) -> None:
+def _evaluate(run: _Run, history: History, compiled: bool) -> None:
     """Validation loss (and accuracy) after the epoch, when ``fit`` was given ``val``."""
     if run.validation is not None:
-        _validate(run.model, run.loss, run.validation, history, run.compiled, run.classify)
+        _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
 
 
 def _show_progress(bar: Any, history: History) -> None:
@@ -201,50 +213,9 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     if compiled:
         return compiled_predict(model, X)
     with no_grad():
-        rows = [_output_data(model(x)) for x in X.tolist()]
+        rows = [output_data(model(x)) for x in X.tolist()]
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
-
-
-# ---------------------------------------------------------------------------
-# One training step, eager or compiled: (batch loss, raw outputs or None)
-# ---------------------------------------------------------------------------
-
-Step = Callable[[np.ndarray, np.ndarray, bool], "tuple[float, np.ndarray | None]"]
-"""A training step: (inputs, encoded targets, want outputs) -> (batch loss, raw outputs)."""
-
-
-def _eager_step(model: Any, loss: Loss) -> Step:
-    def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
-             ) -> tuple[float, np.ndarray | None]:
-        outputs = [model(x) for x in X.tolist()]
-        total = loss.reduce(outputs, encoded)
-        total.backward()
-        raw = np.array([_output_data(o) for o in outputs]) if want_outputs else None
-        return total.data, raw
-
-    return step
-
-
-def _compiled_step(model: Any, loss: Loss) -> Step:
-    compiled = CompiledLoss(model, loss)
-
-    def step(X: np.ndarray, encoded: np.ndarray, want_outputs: bool
-             ) -> tuple[float, np.ndarray | None]:
-        raw = compiled_predict(model, X) if want_outputs else None
-        return float(compiled.step(X, encoded, reduction="mean")), raw
-
-    return step
-
-
-def _output_data(output: Any) -> list[float]:
-    if isinstance(output, Value):
-        return [output.data]
-    if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value)
-                                                            for o in output):
-        return [o.data for o in output]
-    raise TypeError(f"the model must return a Value or a list of Values, "
-                    f"got {type(output).__name__}")
 
 
 def _batch_accuracy(loss: Loss, outputs: list[tuple[np.ndarray, Any]],
@@ -292,13 +263,9 @@ def _model_parameters(model: Any) -> list[Value]:
 
 
 def check_inputs(X: Any, name: str = "X") -> np.ndarray:
-    """``X`` as a float array (n, d); TypeError or ValueError unless numeric, 2-D,
-    non-empty and finite."""
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array (n, d), got {type(X).__name__}"
-                        ) from error
+    """``X`` as a float array (n, d); TypeError unless real numbers (complex and text
+    refused), ValueError unless 2-D, non-empty and finite."""
+    array = real_array(X, f"{name} (a numeric array (n, d))")
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
                          f"got shape {array.shape}")
@@ -310,7 +277,7 @@ def check_inputs(X: Any, name: str = "X") -> np.ndarray:
 
 def _output_width(model: Any, X: np.ndarray) -> int:
     with no_grad():
-        return len(_output_data(model(X[0].tolist())))
+        return len(output_data(model(X[0].tolist())))
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
@@ -339,9 +306,10 @@ def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
     None or a schedule of this optimizer."""
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
-    if not isinstance(compiled, bool) or not isinstance(progress, bool):
-        raise TypeError(f"compiled and progress must be True or False, got "
-                        f"compiled={compiled!r}, progress={progress!r}")
+    if not (isinstance(compiled, bool) or compiled == "auto") or not isinstance(progress,
+                                                                                  bool):
+        raise TypeError(f"compiled must be True, False or 'auto' and progress True or False, "
+                        f"got compiled={compiled!r}, progress={progress!r}")
     if schedule is not None and (not isinstance(schedule, Schedule)
                                  or schedule.optimizer is not optimizer):
         raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
@@ -381,44 +349,3 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
             raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
                             "on_epoch_end(epoch, history) method")
     return found
-
-
-def _progress_bar(epochs: int, progress: bool) -> Any:
-    """A tqdm bar over the epochs where someone is watching, a silent stand-in elsewhere.
-
-    In a notebook: the widget bar when ipywidgets is installed, else tqdm's text bar
-    (tqdm.auto would warn instead). On a terminal: the text bar. Piped output and
-    ``progress=False`` get no bar.
-    """
-    if not progress:
-        return _QuietBar()
-    if _in_notebook():
-        try:
-            import ipywidgets  # noqa: F401
-            from tqdm.notebook import tqdm
-        except ImportError:
-            from tqdm.std import tqdm
-    elif hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        from tqdm.std import tqdm
-    else:
-        return _QuietBar()
-    # a bar redraws at most twice a second, so a stored notebook keeps a few lines of it
-    return tqdm(total=epochs, unit="epoch", leave=True, mininterval=0.5)
-
-
-def _in_notebook() -> bool:
-    """Whether this runs in a Jupyter kernel (IPython's ZMQ shell)."""
-    shell = sys.modules.get("IPython")
-    get_ipython = getattr(shell, "get_ipython", None)
-    return get_ipython is not None and type(get_ipython()).__name__ == "ZMQInteractiveShell"
-
-
-class _QuietBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def set_postfix(self, values: dict[str, str], refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

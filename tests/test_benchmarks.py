@@ -48,3 +48,34 @@ def test_scale_graph_has_the_stated_size(nodes) -> None:
     assert sum(1 for node in order if node.children) == 3 * (nodes // 3)
     root.backward()
     assert all(np.isfinite(w.grad) for w in weights)
+
+
+@pytest.mark.parametrize("sizes", [(2, 5, 1), (6, 4, 3)])
+def test_compiled_step_numpy_and_torch_take_the_same_step(sizes) -> None:
+    from benchmarks import compiled_step
+
+    X, T, loss = compiled_step.problem(sizes, 16)
+    steps = {"ours": compiled_step.ours(sizes, X, T, loss),
+             "numpy": compiled_step.numpy_step(sizes, X, T, loss)}
+    torch = compiled_step.torch_step(sizes, X, T, loss)
+    if torch is not None:
+        steps["torch"] = torch
+    for _ in range(3):
+        losses = {name: step() for name, step in steps.items()}
+        for value in losses.values():
+            assert value == pytest.approx(losses["numpy"], rel=1e-10)
+
+
+def test_mnist_fit_and_hand_numpy_train_alike() -> None:
+    from benchmarks import mnist
+
+    _fit_seconds, fit_accuracy = mnist.train(epochs=1, batch_size=500)
+    _hand_seconds, hand_accuracy = mnist.numpy_train(epochs=1, batch_size=500)
+    assert fit_accuracy == hand_accuracy and fit_accuracy > 0.5
+
+
+def test_the_gpt_module_row_takes_microgpts_step() -> None:
+    from benchmarks import microgpt
+
+    reference, ours, worst = microgpt.compare_module(rounds=1, steps=2, collector=True)
+    assert worst <= 1e-12 and reference > 0 and ours > 0

@@ -10,11 +10,11 @@ and of its *source*: what the code draws, independent of the Graphviz and
 matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
 the backward animation's, the DOT text of its frames; the demo's, its printed
 report (losses and accuracy, without the time taken) and the text of its neuron
-drawing; the screenshot of the interactive view's, the view's data without its
-coordinates (which Graphviz versions place differently), its script and style, and
-what the screenshot does (window size, search). tests/test_pictures.py makes every
-source again and fails, naming the picture, when a stored one no longer matches
-what the code draws.
+drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
+screenshot of the interactive view's, the view's data without its coordinates (which
+Graphviz versions place differently), its script and style, and what the screenshot
+does (window size, search). tests/test_pictures.py makes every source again and fails,
+naming the picture, when a stored one no longer matches what the code draws.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ GIF_SECONDS_PER_STEP = 1.5
 EXPLORE_WINDOW = (1100, 760)
 EXPLORE_SEARCH = "layers.1.neurons.2.w[3]"
 LAYOUT_KEYS = ("centres", "width", "height")
+GPT_STEPS = 50
+GPT_TEXT = "emma"
 
 
 class Softsign(Function):
@@ -208,6 +210,30 @@ def demo_source(folder: Path) -> str:
     return report + svg_words((folder / "neuron.svg").read_text(encoding="utf-8"))
 
 
+def gpt_after_training() -> tuple[Any, Any]:
+    """microgpt's GPT (seed 42) after GPT_STEPS names in microgpt's order, and its tokenizer."""
+    import random
+
+    from nn.gpt import GPT, CharTokenizer, train
+
+    docs = nn.data.names()
+    random.Random(42).shuffle(docs)
+    tokenizer = CharTokenizer.from_documents(docs)
+    model = GPT(tokenizer.vocab_size, seed=42)
+    train(model, tokenizer, docs, steps=GPT_STEPS, progress=False)
+    return model, tokenizer
+
+
+def gpt_attention_source(model: Any, tokenizer: Any) -> str:
+    """The attention weights the picture shows, reading [bos] + GPT_TEXT, as text."""
+    import numpy as np
+
+    from nn.gpt.inspection import attention_weights
+
+    weights = attention_weights(model, tokenizer.encode(GPT_TEXT)[:-1])
+    return np.array2string(np.round(weights, 8), threshold=10**6)
+
+
 def sources() -> dict[str, str]:
     """What each picture is made from, by path relative to the repository."""
     found = {}
@@ -220,6 +246,7 @@ def sources() -> dict[str, str]:
         demo = demo_source(Path(folder))
     for name in ("decision_boundary.png", "loss.png", "neuron.svg"):
         found[f"docs/cli/{name}"] = demo
+    found["docs/images/gpt_attention.png"] = gpt_attention_source(*gpt_after_training())
     return found
 
 
@@ -248,10 +275,21 @@ def write_pictures(echo: Callable[[str], None] = print) -> None:
     echo(str(screenshot_view(explore_view(), HERE / "explore.png").relative_to(ROOT)))
     run_demo(ROOT / "docs" / "cli")
     echo("docs/cli/decision_boundary.png docs/cli/loss.png docs/cli/neuron.svg")
+    write_gpt_attention(echo)
     manifest = {path: {"source": digest(source), "bytes": digest((ROOT / path).read_bytes())}
                 for path, source in sorted(sources().items())}
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     echo(str(MANIFEST.relative_to(ROOT)))
+
+
+def write_gpt_attention(echo: Callable[[str], None] = print) -> None:
+    """The attention of the trained GPT's heads reading GPT_TEXT (docs/images/gpt_attention.png)."""
+    from nn.gpt.inspection import plot_attention
+
+    model, tokenizer = gpt_after_training()
+    path = HERE / "gpt_attention.png"
+    plot_attention(model, tokenizer, GPT_TEXT, path=str(path))
+    echo(str(path.relative_to(ROOT)))
 
 
 if __name__ == "__main__":

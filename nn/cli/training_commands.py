@@ -15,19 +15,29 @@ from autograd_scalar import Value, draw_graph, render
 from .. import data as datasets
 from .. import losses, optim
 from .. import train as training  # fit is looked up when called, so it can be replaced
-from ..data import moons, split, standardize
+from ..compiled import compiled_memory
+from ..data import Standardizer, moons, split
 from ..layers import MLP
 from ..metrics import accuracy
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib
 from ..schedules import LinearLR
-from .common import EXIT_OK, OPTIMIZERS, SYNTHETIC, CommandFailed, UsageError
+from ..standardized import Standardized
+from .common import (
+    DEFAULT_EPOCHS,
+    EXIT_OK,
+    OPTIMIZERS,
+    SYNTHETIC,
+    CommandFailed,
+    UsageError,
+    check_output_file,
+)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     require_matplotlib()
     out = _folder(args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
+    model = MLP(2, [16, 16, 1], init="uniform", seed=args.seed)  # micrograd's own init
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
@@ -50,11 +60,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.save is not None and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                         "does not exist")
+    if args.save is not None:
+        check_output_file("--save", args.save)
+    if args.save is not None and Path(args.save).exists() and not Path(args.save).is_file():
+        raise UsageError(f"--save {args.save}: exists and is not a regular file (a folder, "
+                         "device or pipe); give the path of a file")
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS["synthetic" if args.data in SYNTHETIC else "real"]
     X, y = _load_data(args)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
@@ -65,8 +79,9 @@ def run_train(args: argparse.Namespace) -> int:
     if args.plots is not None:
         require_matplotlib()
         plots = _folder(args.plots)
-    X, y, val = _hold_out(X, y, args)
+    X, y, val, scaler = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
+    _check_memory(args, [X.shape[1], *args.hidden, nout], len(X))
     model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,
                 seed=args.seed)
     extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
@@ -80,12 +95,26 @@ def run_train(args: argparse.Namespace) -> int:
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
     print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
     if args.save is not None:
-        model.save(args.save)
+        (model if scaler is None else Standardized(model, scaler)).save(args.save)
         print(f"wrote {args.save}")
     if plots is not None:
         for path in _training_pictures(model, history, X, y, plots, args):
             print(f"wrote {path}")
     return EXIT_OK
+
+
+def _check_memory(args: argparse.Namespace, sizes: list[int], n: int) -> None:
+    """Refuse, before anything is allocated, a compiled run over ``--memory-budget``."""
+    if not args.compiled:
+        return
+    batch = n if args.batch_size is None else min(args.batch_size, n)
+    needed = compiled_memory(sizes, batch)
+    budget = args.memory_budget * 2**30
+    if needed > budget:
+        raise UsageError(f"a compiled {'-'.join(map(str, sizes))} network on batches of {batch} "
+                         f"needs about {needed / 2**30:.1f} GiB, over the memory budget of "
+                         f"{args.memory_budget:g} GiB; use a smaller --batch-size or "
+                         "--hidden, or raise --memory-budget")
 
 
 def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
@@ -116,18 +145,20 @@ def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
     return [curves, boundary]
 
 
-def _hold_out(X: Any, y: Any, args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """The training set and the validation pair (or None), standardised if asked."""
+def _hold_out(X: Any, y: Any, args: argparse.Namespace
+              ) -> tuple[Any, Any, Any, Standardizer | None]:
+    """The training set, the validation pair (or None), both standardised if asked with
+    the training set's statistics, and that scaling (or None), which is saved with the
+    model so that the saved model takes raw features."""
     val = None
     if args.val > 0:
         (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
-    if args.standardize:
-        if val is None:
-            (X,) = standardize(X)
-        else:
-            X, X_val = standardize(X, val[0])
-            val = (X_val, val[1])
-    return X, y, val
+    if not args.standardize:
+        return X, y, val, None
+    scaler = Standardizer.fit(X)
+    if val is not None:
+        val = (scaler(val[0]), val[1])
+    return scaler(X), y, val, scaler
 
 
 def _active_neuron(model: Any, X: Any) -> Any:

@@ -47,3 +47,116 @@ def test_a_missing_folder_is_an_error_and_writes_nothing(tmp_path) -> None:
     with pytest.raises(FileNotFoundError):
         write_atomically(tmp_path / "nowhere" / "file.txt", "x")
     assert os.listdir(tmp_path) == []
+
+
+def test_errors_name_the_callers_path_not_the_temporary(tmp_path) -> None:
+    path = tmp_path / "nowhere" / "file.txt"
+    with pytest.raises(FileNotFoundError) as caught:
+        write_atomically(path, "x")
+    assert caught.value.filename == str(path)
+    assert ".tmp" not in str(caught.value)
+
+
+def test_an_error_writing_the_temporary_names_the_callers_path(tmp_path, monkeypatch) -> None:
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / ".model.json.x1y2.tmp"))
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError, match=r"No space left on device: '.*/model.json'$") as caught:
+        write_atomically(tmp_path / "model.json", "x")
+    assert caught.value.errno == 28 and caught.value.filename == str(tmp_path / "model.json")
+    assert os.listdir(tmp_path) == []
+
+
+def refuse_any_write(monkeypatch) -> None:
+    def no_temporary(*args, **kwargs):
+        raise AssertionError("a temporary file was about to be made")
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", no_temporary)
+
+
+def test_a_directory_is_refused_and_left_alone(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "inside.txt").write_text("kept")
+    refuse_any_write(monkeypatch)
+    with pytest.raises(ValueError, match=r"folder is a directory, not a regular file"):
+        write_atomically(folder, "x")
+    assert folder.is_dir() and os.listdir(folder) == ["inside.txt"]
+
+
+def test_a_fifo_is_refused_without_opening_it(tmp_path, monkeypatch) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    refuse_any_write(monkeypatch)
+    with pytest.raises(ValueError, match=r"pipe is a FIFO \(named pipe\), not a regular file"):
+        write_atomically(fifo, "x")
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_dev_null_is_refused_before_any_write(monkeypatch) -> None:
+    refuse_any_write(monkeypatch)  # safe even as root: the test fails before a write
+    with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
+        write_atomically("/dev/null", "x")
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_symlink_is_followed_and_stays_a_link(tmp_path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real.name)
+    write_atomically(link, "new")
+    assert link.is_symlink() and os.readlink(link) == "real.json"
+    assert real.read_text() == "new"
+    assert sorted(os.listdir(tmp_path)) == ["link.json", "real.json"]
+
+
+def test_a_symlink_to_a_directory_is_refused(tmp_path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "link").symlink_to("folder")
+    with pytest.raises(ValueError, match="link is a directory"):
+        write_atomically(tmp_path / "link", "x")
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444], ids=["0600", "0640", "0444"])
+def test_an_existing_file_keeps_its_permissions(tmp_path, mode) -> None:
+    target = tmp_path / "private.json"
+    target.write_text("old")
+    target.chmod(mode)
+    write_atomically(target, "new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == mode
+
+
+KILLED_MID_SAVE = """
+import os, sys, time
+from autograd_scalar import files
+
+def slow_fsync(fd):
+    print("writing", flush=True)
+    time.sleep(60)
+
+files.os.fsync = slow_fsync
+files.write_atomically(sys.argv[1], b"n" * 50_000_000)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_termination_signal_mid_save_leaves_the_old_file_and_no_temporary(tmp_path,
+                                                                            name) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "model.json"
+    target.write_text("old")
+    child = subprocess.Popen([sys.executable, "-c", KILLED_MID_SAVE, str(target)],
+                             stdout=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert child.stdout is not None and child.stdout.readline() == "writing\n"
+    assert len(os.listdir(tmp_path)) == 2  # the temporary, 50 MB, is there now
+    child.send_signal(getattr(signal, name))
+    assert child.wait(timeout=30) == -getattr(signal, name)  # ended by the signal, as asked
+    assert os.listdir(tmp_path) == ["model.json"]
+    assert target.read_text() == "old"

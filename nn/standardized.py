@@ -1,0 +1,94 @@
+"""Standardized: a model behind the feature scaling it was trained with.
+
+A model trained on standardised features, z = (x - mean) / std with the training
+set's statistics, gives nonsense on raw features. ``Standardized(model, scaler)``
+applies the scaling first, so it takes raw features, and it saves and loads the
+scaling with the model: ``nn.load(path)`` gives back a model that scores as it
+did when it was trained. The command line's ``train --standardize --save`` saves one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value
+
+from . import serialize
+from .data.split import Standardizer
+from .module import Module
+
+
+class Standardized(Module):
+    """``model`` applied to (x - mean) / std, per feature; ``scaler`` is a fitted
+    :class:`nn.data.Standardizer`. Its parameters are the model's (``model.*``)."""
+
+    repr_children = True
+
+    def __init__(self, model: Module, scaler: Standardizer) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"Standardized wraps a Module, got {type(model).__name__}")
+        if not isinstance(scaler, Standardizer):
+            raise TypeError(f"Standardized needs a fitted nn.data.Standardizer, got "
+                            f"{type(scaler).__name__}")
+        mean = np.asarray(scaler.mean, dtype=np.float64)
+        std = np.asarray(scaler.std, dtype=np.float64)
+        if (mean.ndim != 1 or mean.shape != std.shape or not np.isfinite(mean).all()
+                or not np.isfinite(std).all() or not (std > 0).all()):
+            raise ValueError("the scaler needs one finite mean and one finite std > 0 per "
+                             f"feature, got shapes {mean.shape} and {std.shape}")
+        self.model = model
+        self.scaler = Standardizer(mean, std)
+
+    def forward(self, x: Any) -> Any:
+        """``model((x - mean) / std)``: in floats for numbers, in graph nodes for Values."""
+        mean, std = self.scaler.mean, self.scaler.std
+        if isinstance(x, (list, tuple)) and any(isinstance(v, Value) for v in x):
+            if len(x) != len(mean):
+                raise ValueError(f"Standardized expects {len(mean)} inputs, got {len(x)}")
+            return self.model([(v - m) / s for v, m, s in zip(x, mean.tolist(), std.tolist())])
+        row = np.asarray(x, dtype=np.float64).reshape(-1)
+        if row.shape != mean.shape:
+            raise ValueError(f"Standardized expects {len(mean)} inputs, got {row.size}")
+        return self.model((row - mean) / std)
+
+    def config(self) -> dict[str, Any]:
+        return {"model": serialize.describe(self.model), "mean": self.scaler.mean.tolist(),
+                "std": self.scaler.std.tolist()}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Standardized:
+        return cls(serialize.build(config.get("model")), _scaler(config))
+
+    def load_document(self, document: Any) -> None:
+        """Load the model's parameters and the file's scaling (both checked first)."""
+        description = document.get("model")
+        config = description.get("config") if isinstance(description, dict) else None
+        scaler = _scaler(config) if isinstance(config, dict) else None
+        if scaler is not None and scaler.mean.shape != self.scaler.mean.shape:
+            raise ValueError(f"the file scales {len(scaler.mean)} features, this model "
+                             f"{len(self.scaler.mean)}")
+        super().load_document(document)
+        if scaler is not None:
+            self.scaler = scaler
+
+    def extra_repr(self) -> str:
+        return f"{len(self.scaler.mean)} features"
+
+
+def _scaler(config: dict[str, Any]) -> Standardizer:
+    """The scaling recorded in a Standardized's config; ValueError if it is malformed."""
+    if set(config) != {"model", "mean", "std"}:
+        raise ValueError("a Standardized's config has \"model\", \"mean\" and \"std\"")
+    arrays = []
+    for key in ("mean", "std"):
+        values = config[key]
+        if not isinstance(values, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"\"{key}\" must be a list of numbers")
+        arrays.append(np.array(values, dtype=np.float64))
+    mean, std = arrays
+    if mean.shape != std.shape or not (std > 0).all():
+        raise ValueError("\"mean\" and \"std\" need one number per feature, std > 0")
+    return Standardizer(mean, std)

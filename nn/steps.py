@@ -1,0 +1,138 @@
+"""The training step of ``fit``, eager or compiled, behind one interface.
+
+A trainer takes a batch and does the whole step: zero the gradients, the batch's
+mean loss and its gradient, clipping, one optimizer update. It returns the loss
+and the batch's raw outputs (for training accuracy). ``push()`` makes the
+parameters' Values current and ``pull()`` reads changes made to them; the eager
+trainer works on the Values themselves, so both do nothing there.
+
+``fit(compiled=...)`` picks one with :func:`trainer`:
+
+- ``False``: :class:`EagerTrainer`, one graph per example;
+- ``True``: :class:`CompiledTrainer`, the traced tape on arrays
+  (:class:`nn.compiled.CompiledTraining`); a model it cannot trace is an error;
+- ``"auto"`` (the default): compiled, after tracing at the first batch and
+  checking the tape against the eager graph on the first ``CHECKED_ROWS``
+  examples of that batch (``Tape.check``). If the model cannot be traced, or the
+  tape disagrees (a Python branch on ``.data``), one line on stderr says why and
+  training goes on eagerly, from the same parameters.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Protocol
+
+import numpy as np
+
+from autograd_scalar import TraceError, TraceMismatchError, Value
+
+from .compiled import CompiledTraining
+from .losses import Loss
+from .optim import Optimizer, clip_grad_norm
+
+CHECKED_ROWS = 4
+"""How many examples of the first batch ``compiled="auto"`` checks eagerly."""
+
+
+class Trainer(Protocol):
+    compiled: bool
+
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
+             ) -> tuple[float, np.ndarray | None]: ...
+
+    def push(self) -> None: ...
+
+    def pull(self) -> None: ...
+
+
+class EagerTrainer:
+    """One graph per example, ``backward()``, and the optimizer on the Values."""
+
+    compiled = False
+
+    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
+                 clip: float | None) -> None:
+        self.model, self.loss, self.optimizer = model, loss, optimizer
+        self.params, self.clip = params, clip
+
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
+             ) -> tuple[float, np.ndarray | None]:
+        for p in self.params:
+            p.grad = 0.0
+        outputs = [self.model(x) for x in X.tolist()]
+        total = self.loss.reduce(outputs, encoded)
+        total.backward()
+        raw = np.array([output_data(o) for o in outputs]) if want_outputs else None
+        if self.clip is not None:
+            clip_grad_norm(list(zip(self.optimizer.names, self.optimizer.params)), self.clip)
+        self.optimizer.step()
+        return total.data, raw
+
+    def push(self) -> None:
+        pass
+
+    def pull(self) -> None:
+        pass
+
+
+class CompiledTrainer:
+    """The traced tape on arrays; with ``check`` ("auto"), checked at the first batch
+    and replaced by an :class:`EagerTrainer` if it cannot be used."""
+
+    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
+                 clip: float | None, check: bool) -> None:
+        self.training = CompiledTraining(model, loss, optimizer, clip)
+        self.eager = EagerTrainer(model, loss, optimizer, params, clip)
+        self.check = check
+        self.compiled = True
+        self.reason: str | None = None
+        self._started = False
+
+    def _start(self, X: np.ndarray, encoded: np.ndarray) -> None:
+        self._started = True
+        if not self.check:
+            self.training.trace(X, encoded)
+            return
+        try:
+            tape = self.training.trace(X, encoded)
+            tape.check(X[:CHECKED_ROWS], encoded[:CHECKED_ROWS])
+        except (TraceError, TraceMismatchError) as error:
+            self.compiled = False
+            self.training.tape = None
+            self.reason = str(error).splitlines()[0]
+            print(f"fit: training eagerly, the model could not be compiled: {self.reason}",
+                  file=sys.stderr)
+
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
+             ) -> tuple[float, np.ndarray | None]:
+        if not self._started:
+            self._start(X, encoded)
+        if not self.compiled:
+            return self.eager.step(X, encoded, want_outputs)
+        return self.training.step(X, encoded)
+
+    def push(self) -> None:
+        self.training.push()
+
+    def pull(self) -> None:
+        self.training.pull()
+
+
+def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
+            params: list[Value], clip: float | None) -> EagerTrainer | CompiledTrainer:
+    """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module docstring)."""
+    if compiled is False:
+        return EagerTrainer(model, loss, optimizer, params, clip)
+    return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto")
+
+
+def output_data(output: Any) -> list[float]:
+    """A model's output for one example (a Value or a list of Values) as floats."""
+    if isinstance(output, Value):
+        return [output.data]
+    if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value)
+                                                            for o in output):
+        return [o.data for o in output]
+    raise TypeError(f"the model must return a Value or a list of Values, "
+                    f"got {type(output).__name__}")

@@ -1,0 +1,260 @@
+"""Compiled training on arrays: the same parameters as eager training, for every optimizer.
+
+Eager training (one graph per example, ``Optimizer.step`` on the Values) is the
+reference; compiled training (the tape on arrays, ``Optimizer.step_arrays``) must
+end at the same parameters to 1e-10 on random models, with every optimizer,
+clipping and schedules, and the two must be interchangeable mid-run.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from contextlib import redirect_stderr
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+import nn
+from autograd_scalar import Value, compile
+from nn import optim
+from nn.compiled import CompiledTraining
+from nn.schedules import CosineAnnealingLR, StepLR
+from nn.train import fit
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.1),
+    "momentum": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, weight_decay=1e-3),
+    "nesterov": lambda p: optim.SGD(p, lr=0.05, momentum=0.8, nesterov=True),
+    "adam": lambda p: optim.Adam(p, lr=0.01, weight_decay=1e-3),
+    "adamw": lambda p: optim.AdamW(p, lr=0.01),
+    "rmsprop": lambda p: optim.RMSProp(p, lr=0.01, momentum=0.5, weight_decay=1e-4),
+    "adagrad": lambda p: optim.Adagrad(p, lr=0.05, lr_decay=0.01,
+                                       initial_accumulator_value=0.1),
+}
+LOSSES = [("cross_entropy", 3), ("mse", 2), ("hinge", 1), ("bce_with_logits", 1), ("l1", 1)]
+
+
+def problem(loss: str, nout: int, seed: int, n: int = 24, nin: int = 3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, nin))
+    if loss == "cross_entropy":
+        y = rng.integers(0, nout, size=n)
+    elif loss in ("hinge", "bce_with_logits"):
+        y = rng.integers(0, 2, size=n)
+    else:
+        y = rng.normal(size=(n, nout)) if nout > 1 else rng.normal(size=n)
+    return X, y
+
+
+def parameters(model) -> np.ndarray:
+    return np.array([p.data for p in model.parameters()])
+
+
+def train(compiled, loss, nout, seed, make_optimizer, activation="tanh", epochs=3,
+          batch_size=8, clip=None, schedule=None, hidden=(5,)):
+    X, y = problem(loss, nout, seed)
+    model = nn.MLP(X.shape[1], [*hidden, nout], activation=activation, seed=seed)
+    opt = make_optimizer(model.parameters())
+    sched = schedule(opt) if schedule is not None else None
+    history = fit(model, X, y, loss=loss, optimizer=opt, epochs=epochs, batch_size=batch_size,
+                  seed=seed, clip=clip, schedule=sched, progress=False, compiled=compiled)
+    return model, opt, history
+
+
+@given(st.sampled_from(sorted(OPTIMIZERS)), st.sampled_from(LOSSES),
+       st.sampled_from(["relu", "tanh", "sigmoid"]), st.integers(0, 2**31 - 1),
+       st.sampled_from([None, 0.5]))
+@settings(max_examples=40, deadline=None)
+def test_compiled_and_eager_training_end_at_the_same_parameters(name, case, activation, seed,
+                                                                 clip) -> None:
+    loss, nout = case
+    runs = [train(compiled, loss, nout, seed, OPTIMIZERS[name], activation, clip=clip)
+            for compiled in (False, True)]
+    (eager, eager_opt, eager_history), (fast, fast_opt, fast_history) = runs
+    np.testing.assert_allclose(parameters(fast), parameters(eager), rtol=1e-10, atol=1e-10)
+    assert fast_opt.steps == eager_opt.steps
+    for key, buffer in eager_opt.state.items():
+        np.testing.assert_allclose(fast_opt.state[key], buffer, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(fast_history.loss, eager_history.loss, rtol=1e-10, atol=1e-12)
+    if "accuracy" in eager_history.metrics:
+        assert fast_history.accuracy == eager_history.accuracy
+
+
+@pytest.mark.parametrize("schedule", [lambda o: StepLR(o, 1, 0.5),
+                                      lambda o: CosineAnnealingLR(o, 3)])
+def test_schedules_are_followed_on_arrays(schedule) -> None:
+    runs = [train(compiled, "mse", 2, 4, OPTIMIZERS["adam"], schedule=schedule)
+            for compiled in (False, True)]
+    np.testing.assert_allclose(parameters(runs[1][0]), parameters(runs[0][0]), rtol=1e-10,
+                               atol=1e-10)
+    assert runs[1][2].lr == runs[0][2].lr
+
+
+def test_step_arrays_is_the_eager_update_exactly() -> None:
+    rng = np.random.default_rng(0)
+    for name, make in OPTIMIZERS.items():
+        values = [Value(x) for x in rng.normal(size=7)]
+        eager, arrays = make(values), make([Value(v.data) for v in values])
+        data = np.array([v.data for v in values])
+        for _ in range(4):
+            grads = rng.normal(size=7)
+            for v, g in zip(values, grads):
+                v.grad = float(g)
+            eager.step()
+            arrays.step_arrays(data, grads.copy())
+        np.testing.assert_allclose(data, [v.data for v in values], rtol=1e-12, atol=1e-15,
+                                   err_msg=name)
+
+
+def test_step_arrays_refuses_a_non_finite_gradient_and_changes_nothing() -> None:
+    values = [Value(1.0, "a"), Value(2.0, "b")]
+    opt = optim.Adam(values, lr=0.1)
+    data = np.array([1.0, 2.0])
+    with pytest.raises(optim.NonFiniteGradientError, match=r"parameter 1 .'b'. has a non-finite"):
+        opt.step_arrays(data, np.array([0.5, np.nan]))
+    assert data.tolist() == [1.0, 2.0] and opt.steps == 0 and opt.state == {}
+    with pytest.raises(ValueError, match=r"shape \(2,\), one entry per parameter"):
+        opt.step_arrays(np.zeros(3), np.zeros(3))
+
+
+def test_eager_and_compiled_training_are_interchangeable_mid_run() -> None:
+    X, y = problem("cross_entropy", 3, 1)
+    models = [nn.MLP(3, [6, 3], seed=1) for _ in range(2)]
+    opts = [optim.Adam(m.parameters(), lr=0.02) for m in models]
+    for epoch, (first, second) in enumerate([(False, False), (True, False), (False, True),
+                                             (True, True)]):
+        for model, opt, compiled in zip(models, opts, (first, second)):
+            fit(model, X, y, loss="cross_entropy", optimizer=opt, epochs=1, batch_size=6,
+                seed=epoch, progress=False, compiled=compiled)
+        np.testing.assert_allclose(parameters(models[1]), parameters(models[0]), rtol=1e-10,
+                                   atol=1e-10)
+    assert opts[0].steps == opts[1].steps == 16
+
+
+def test_values_are_current_for_callbacks_and_their_changes_are_kept() -> None:
+    X, y = problem("mse", 1, 2)
+    model = nn.MLP(3, [4, 1], seed=2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen = []
+
+    class Reset:
+        def on_epoch_end(self, epoch, history):
+            seen.append(parameters(model))
+            if epoch == 1:  # a callback that changes the parameters: the next epoch uses them
+                model.load_state_dict({name: 0.1 for name, _ in model.named_parameters()})
+            return False
+
+    fit(model, X, y, loss="mse", optimizer=opt, epochs=3, batch_size=24, progress=False,
+        compiled=True, callbacks=[Reset()])
+    reference = nn.MLP(3, [4, 1], seed=2)
+    ref_opt = optim.SGD(reference.parameters(), lr=0.1)
+    fit(reference, X, y, loss="mse", optimizer=ref_opt, epochs=2, batch_size=24,
+        progress=False, compiled=False)
+    np.testing.assert_allclose(seen[1], parameters(reference), rtol=1e-10, atol=1e-12)
+    assert not np.allclose(seen[2], 0.1) and np.allclose(seen[2], parameters(model))
+
+
+def test_a_training_step_reads_and_writes_no_value() -> None:
+    X, y = problem("cross_entropy", 3, 3)
+    model = nn.MLP(3, [4, 3], seed=3)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    training = CompiledTraining(model, nn.losses.get("cross_entropy"), opt)
+    T = nn.losses.get("cross_entropy").encode(y, width=3)
+    training.trace(X, T)
+    before = parameters(model)
+    _loss, raw = training.step(X, T)
+    assert raw.shape == (len(X), 3)
+    np.testing.assert_allclose(raw, nn.predict(model, X), rtol=1e-12)   # outputs before the step
+    assert np.array_equal(parameters(model), before)                      # Values untouched
+    assert not np.array_equal(training.tape.arrays.data[:len(before)], before)
+    training.push()
+    assert np.array_equal(parameters(model), training.tape.arrays.data[:len(before)])
+    assert [p.grad for p in model.parameters()] == training.tape.arrays.grad[:len(before)].tolist()
+
+
+def test_parameter_rows_are_never_widened_to_the_batch() -> None:
+    model = nn.MLP(50, [40, 3], seed=0)
+    tape = compile(lambda x: model(x), np.zeros(50), parameters=model.parameters())
+    ops = tape.size - len(tape.placeholders) - len(tape.shared)
+    assert tape.layout.rows == 50 + ops
+    assert tape.memory(1000) == 8 * (2 * (50 + ops) * 1000 + 2 * len(tape.shared))
+    strategies = [group.strategy for group in tape.groups]
+    assert strategies.count("matrix") == 2
+    W = tape.groups[0].matrix.read("W", tape.arrays)
+    assert np.shares_memory(W, tape.arrays.data) and W.shape == (40, 50)
+    assert W[3, 7] == model.layers[0].neurons[3].w[7].data
+    assert "matrix" in tape.program() and "relu" in tape.program()
+
+
+def test_compile_places_parameters_first_in_the_order_given() -> None:
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    unused = Value(9.0)
+    tape = compile(lambda x: a * x + b * c, 0.5, parameters=[c, unused, a])
+    assert tape.shared[:3] == (c, unused, a)
+    assert tape.arrays.data[:3].tolist() == [3.0, 9.0, 1.0]
+    with pytest.raises(ag.TraceError, match="parameters must be leaves"):
+        compile(lambda x: a * x, 0.5, parameters=[a * 2])
+    with pytest.raises(ValueError, match="listed twice"):
+        compile(lambda x: a * x, 0.5, parameters=[a, a])
+    with pytest.raises(TypeError, match=r"parameters\[0\] must be a Value"):
+        compile(lambda x: a * x, 0.5, parameters=[1.0])
+
+
+class Branchy(nn.Module):
+    """A model whose graph depends on the data: the tape cannot follow it."""
+
+    def __init__(self):
+        self.w = Value(0.5)
+
+    def forward(self, x):
+        z = self.w * x[0]
+        return z * 2 if z.data > 0 else z - 1
+
+
+def test_auto_falls_back_to_eager_with_one_line_and_trains_the_same() -> None:
+    X = np.array([[1.0], [-1.0], [2.0], [-2.0]])
+    y = np.array([1.0, 0.0, 2.0, -1.0])
+    results = []
+    for compiled in ("auto", False):
+        model = Branchy()
+        err = io.StringIO()
+        with redirect_stderr(err):
+            fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                epochs=2, progress=False, compiled=compiled)
+        results.append((model.w.data, err.getvalue()))
+    (auto_w, message), (eager_w, quiet) = results
+    assert auto_w == eager_w and quiet == ""
+    assert message.count("\n") == 1 and message.startswith("fit: training eagerly")
+    model = Branchy()                                 # compiled=True trusts the trace
+    err = io.StringIO()
+    with redirect_stderr(err):
+        fit(model, X, y, loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, progress=False, compiled=True)
+    assert err.getvalue() == "" and model.w.data != eager_w
+
+
+def test_blas_runs_single_threaded_inside_a_tape_run() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    model = nn.MLP(4, [3], activation="linear", seed=0)
+
+    class Watch(ag.Function):
+        @staticmethod
+        def forward(x):
+            return x
+
+        @staticmethod
+        def derivatives(x, out):
+            seen.append([info["num_threads"] for info in
+                         threadpoolctl.threadpool_info() if info["user_api"] == "blas"])
+            return (1.0 + 0.0 * x,)
+
+    tape = compile(lambda x: Watch.apply(model(x)[0]), np.zeros(4))
+    seen.clear()
+    tape.gradients(np.ones((5, 4)))
+    assert seen and all(threads == [1] * len(threads) for threads in seen)
+    assert threading.active_count() >= 1

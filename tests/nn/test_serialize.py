@@ -1,0 +1,398 @@
+"""Model files: every kind of model rebuilt by nn.load from the file alone, old versions,
+unknown classes, and damaged or hostile files refused with parameters left byte-identical."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from nn import MLP, Layer, Module, Network, Neuron, Standardized
+from nn.data import Standardizer
+from tests.nn.test_cli import run
+
+
+def skip_network(seed: int = 0) -> Network:
+    """Rumelhart, Hinton and Williams' XOR net: a skip connection and a neuron without bias."""
+    net = Network(weight_range=0.5, seed=seed)
+    for name in ("x1", "x2"):
+        net.add_input(name)
+    net.add_neuron("h", "sigmoid")
+    net.add_neuron("o", "tanh", bias=False)
+    for source, target in (("x2", "h"), ("x1", "h"), ("h", "o"), ("x1", "o"), ("x2", "o")):
+        net.connect(source, target)
+    return net
+
+
+class Pair(Module):
+    """A user's module with no constructor arguments: loadable without config()."""
+
+    def __init__(self) -> None:
+        self.scale = nn.Neuron(2, activation="tanh", seed=4)
+        self.rest = [Neuron(2, seed=5), Neuron(2, seed=6)]
+
+    def forward(self, x: Any) -> Any:
+        return self.scale(x) + sum(n(x) for n in self.rest)
+
+
+class Scaled(Module):
+    """A user's module with arguments: loadable because it defines config()."""
+
+    def __init__(self, width: int, seed: int | None = None) -> None:
+        self.width = width
+        self.inner = MLP(2, [width, 1], init="he", seed=seed)
+
+    def forward(self, x: Any) -> Any:
+        return self.inner(x) * 2.0
+
+    def config(self) -> dict[str, Any]:
+        return {"width": self.width}
+
+
+class Opaque(Module):
+    """A user's module with arguments and no config(): nn.load cannot rebuild it."""
+
+    def __init__(self, nin: int) -> None:
+        self.inner = Neuron(nin, seed=0)
+
+    def forward(self, x: Any) -> Any:
+        return self.inner(x)
+
+
+def standardized(model: Module, features: int) -> Standardized:
+    X = np.random.default_rng(1).normal(5.0, 3.0, size=(50, features))
+    return Standardized(model, Standardizer.fit(X))
+
+
+MODELS: dict[str, Callable[[], Module]] = {
+    "Neuron": lambda: Neuron(2, activation="sigmoid", init="glorot", seed=0, fan_out=3),
+    "Layer": lambda: Layer(2, 3, activation="tanh", init="he", seed=0),
+    "MLP": lambda: MLP(2, [4, 3, 1], activation="leaky_relu", output_activation="sigmoid",
+                       seed=0),
+    "Network": skip_network,
+    "Standardized MLP": lambda: standardized(MLP(2, [3, 1], seed=0), 2),
+    "Standardized Network": lambda: standardized(skip_network(), 2),
+    "user module without arguments": Pair,
+    "user module with config()": lambda: Scaled(3, seed=0),
+}
+
+
+def outputs(model: Module, x: list[float]) -> list[float]:
+    out = model(x)
+    return [v.data for v in out] if isinstance(out, list) else [out.data]
+
+
+@pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
+def test_every_kind_of_model_round_trips_through_nn_load_alone(tmp_path: Path,
+                                                               make: Callable[[], Module]
+                                                               ) -> None:
+    model = make()
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = nn.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.architecture() == model.architecture()
+    assert loaded.state_dict() == model.state_dict()  # exactly: floats round-trip in JSON
+    for x in ([0.3, -1.2], [4.0, 7.5]):
+        assert outputs(loaded, x) == outputs(model, x)
+    assert type(model).load(path).state_dict() == model.state_dict()
+
+
+def test_the_file_records_format_version_class_and_config(tmp_path: Path) -> None:
+    MLP(2, [16, 1], activation="tanh", seed=0).save(tmp_path / "model.json")
+    document = json.loads((tmp_path / "model.json").read_text())
+    assert document["format"] == "autograd-scalar/module" and document["version"] == 2
+    assert document["model"] == {"class": "MLP", "config": {
+        "nin": 2, "nouts": [16, 1], "activation": "tanh", "output_activation": "linear",
+        "init": "fan_in"}}
+    user = Scaled(2, seed=1)
+    user.save(tmp_path / "user.json")
+    described = json.loads((tmp_path / "user.json").read_text())["model"]
+    assert described == {"class": f"{__name__}.Scaled", "config": {"width": 2}}
+
+
+def test_class_load_returns_a_new_model_and_instance_load_returns_itself(tmp_path: Path
+                                                                         ) -> None:
+    source = MLP(2, [3, 1], seed=1)
+    source.save(tmp_path / "model.json")
+    loaded = MLP.load(tmp_path / "model.json")
+    assert isinstance(loaded, MLP) and loaded is not source
+    assert loaded.state_dict() == source.state_dict()
+    target = MLP(2, [3, 1], seed=2)
+    assert target.load(tmp_path / "model.json") is target
+    assert target.state_dict() == source.state_dict()
+    assert Module.load(tmp_path / "model.json").state_dict() == source.state_dict()
+
+
+def test_class_load_of_another_class_is_a_clear_error(tmp_path: Path) -> None:
+    MLP(2, [3, 1], seed=1).save(tmp_path / "model.json")
+    with pytest.raises(ValueError, match=r"model.json: holds a MLP, not a Network; "
+                                         r"nn.load\(path\) loads any model"):
+        Network.load(tmp_path / "model.json")
+
+
+def test_standardized_in_place_load_takes_the_files_scaling(tmp_path: Path) -> None:
+    source = standardized(MLP(2, [3, 1], seed=0), 2)
+    source.save(tmp_path / "model.json")
+    target = Standardized(MLP(2, [3, 1], seed=1), Standardizer(np.zeros(2), np.ones(2)))
+    target.load(tmp_path / "model.json")
+    assert np.array_equal(target.scaler.mean, source.scaler.mean)
+    assert np.array_equal(target.scaler.std, source.scaler.std)
+    assert outputs(target, [1.0, 2.0]) == outputs(source, [1.0, 2.0])
+
+
+def test_standardized_scales_values_and_numbers_alike() -> None:
+    model = standardized(MLP(2, [3, 1], seed=0), 2)
+    from autograd_scalar import Value
+
+    x = [Value(1.5), Value(-2.0)]
+    out = model(x)
+    out.backward()
+    assert out.data == outputs(model, [1.5, -2.0])[0]
+    inner = model.model([(1.5 - model.scaler.mean[0]) / model.scaler.std[0],
+                         (-2.0 - model.scaler.mean[1]) / model.scaler.std[1]])
+    assert out.data == inner.data
+    assert x[0].grad != 0.0  # the scaling is part of the graph
+    with pytest.raises(ValueError, match="Standardized expects 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])
+
+
+def version_1_file(tmp_path: Path) -> tuple[Path, MLP]:
+    """A file as version 1 wrote it: no "model" field."""
+    source = MLP(2, [3, 1], seed=1)
+    path = tmp_path / "old.json"
+    source.save(path)
+    document = json.loads(path.read_text())
+    del document["model"]
+    document["version"] = 1
+    path.write_text(json.dumps(document))
+    return path, source
+
+
+def test_version_1_files_load_into_a_built_model(tmp_path: Path) -> None:
+    path, source = version_1_file(tmp_path)
+    assert MLP(2, [3, 1], seed=5).load(path).state_dict() == source.state_dict()
+
+
+def test_nn_load_refuses_version_1_naming_the_version_and_what_to_build(tmp_path: Path
+                                                                        ) -> None:
+    path, _ = version_1_file(tmp_path)
+    with pytest.raises(ValueError, match=re.escape(
+            "old.json: version 1 files do not record how to rebuild the model; build it "
+            "(MLP(2 -> 3 -> 1, activation='relu', output_activation='linear')) and call its "
+            "load(path)")):
+        nn.load(path)
+
+
+def test_a_class_not_defined_here_is_refused_and_nothing_is_imported(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    Neuron(2, seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["class"] = "antigravity.Fly"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"model class 'antigravity.Fly' is not defined in "
+                                         r"this process; import the module that defines it"):
+        nn.load(path)
+    assert "antigravity" not in sys.modules
+
+
+def test_a_class_without_config_saves_but_nn_load_says_how_to_load_it(tmp_path: Path
+                                                                       ) -> None:
+    path = tmp_path / "model.json"
+    Opaque(3).save(path)
+    with pytest.raises(ValueError, match=r"Opaque does not record how it was made \(define "
+                                         r"its config\(\).*build the model yourself and "
+                                         r"call its load\(path\)"):
+        nn.load(path)
+    assert Opaque(3).load(path).state_dict() == Opaque(3).state_dict()
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"nin": 2, "nouts": [3, 1], "activation": "swish", "output_activation": "linear",
+      "init": "uniform"}, "unknown activation 'swish'"),
+    ({"nin": 2}, "missing 1 required positional argument: 'nouts'"),
+    ({"nin": -2, "nouts": [1]}, "nin must be a positive int"),
+    ([2, [3, 1]], "the config of MLP must be a JSON object, got list"),
+])
+def test_a_bad_config_is_refused_naming_the_class(tmp_path: Path, config: Any,
+                                                  message: str) -> None:
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["config"] = config
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message) as caught:
+        nn.load(path)
+    assert str(caught.value).startswith(str(path))
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d["model"]["config"]["units"].append({"name": "x1", "activation": None,
+                                                     "bias": True}),
+     "there is already a unit named 'x1'"),
+    (lambda d: d["model"]["config"]["connections"].append(["o", "h"]),
+     "would make a cycle"),
+    (lambda d: d["model"]["config"]["connections"].append("h"),
+     r"a connection is a \[source, target\] pair"),
+    (lambda d: d["model"]["config"].pop("units"), "a Network's config has"),
+])
+def test_a_damaged_network_config_is_refused(tmp_path: Path, edit: Callable[[Any], Any],
+                                             message: str) -> None:
+    path = tmp_path / "net.json"
+    skip_network().save(path)
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=message):
+        nn.load(path)
+
+
+# -- hostile files: a ValueError naming the problem, parameters byte-identical ------
+
+def raw_parameters(model: Module) -> bytes:
+    return b"".join(struct.pack("<dd", p.data, p.grad) for p in model.parameters())
+
+
+def with_parameter(text: str) -> Callable[[str], str]:
+    """An edit that sets one parameter's value to ``text`` (raw JSON)."""
+    return lambda saved: re.sub(r'("layers.1.neurons.0.b": )[^,\n}]+', lambda m: m[1] + text,
+                                saved)
+
+
+HOSTILE: dict[str, tuple[Callable[[str], str], str]] = {
+    "deep nesting": (lambda saved: "[" * 100_000 + "]" * 100_000,
+                     r"JSON nested deeper than Python's parser can follow; at most 64 "
+                     r"levels"),
+    "nesting within the recursion limit": (lambda saved: "[" * 200 + "]" * 200,
+                                           "JSON nested 200 levels deep; at most 64"),
+    "float beyond range": (with_parameter("1e400"),
+                           r"the number 1e400 is beyond float range \(\|x\| <= 1.8e\+308\)"),
+    "integer beyond range": (with_parameter("9" * 400), r"the integer 9999.*\(400 digits\) is "
+                                                        r"beyond float range"),
+    "integer just beyond range": (with_parameter("2" + "0" * 308),
+                                  r"the integer 2000.* is beyond float range"),
+    "NaN": (with_parameter("NaN"), "NaN is not allowed"),
+    "-Infinity": (with_parameter("-Infinity"), "-Infinity is not allowed"),
+    "duplicate key": (lambda saved: saved.replace('"version": 2,',
+                                                  '"version": 2, "version": 1,'),
+                      "duplicate key 'version' in one JSON object"),
+    "duplicate parameter": (lambda saved: saved.replace(
+        '"layers.1.neurons.0.b":', '"layers.1.neurons.0.b": 1.0, "layers.1.neurons.0.b":'),
+        "duplicate key 'layers.1.neurons.0.b'"),
+}
+
+
+@pytest.mark.parametrize("loader", ["instance", "nn.load"])
+@pytest.mark.parametrize("edit, message", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_json_is_a_value_error_and_changes_no_parameter(
+        tmp_path: Path, edit: Callable[[str], str], message: str, loader: str) -> None:
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=9).save(path)
+    damaged = edit(path.read_text())
+    assert damaged != path.read_text()
+    path.write_text(damaged)
+    model = MLP(2, [3, 1], seed=0)
+    model.parameters()[0].grad = 0.5
+    before = raw_parameters(model)
+    with pytest.raises(ValueError, match=message) as caught:
+        model.load(path) if loader == "instance" else nn.load(path)
+    assert str(caught.value).startswith(str(path))
+    assert raw_parameters(model) == before
+
+
+@pytest.mark.parametrize("loader", ["instance", "nn.load"])
+def test_dev_zero_is_refused_at_once(loader: str) -> None:
+    model = MLP(2, [3, 1], seed=0)
+    before = raw_parameters(model)
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match=r"^/dev/zero: not a regular file"):
+        model.load("/dev/zero") if loader == "instance" else nn.load("/dev/zero")
+    assert time.perf_counter() - start < 1.0
+    assert raw_parameters(model) == before
+
+
+def test_a_fifo_or_a_directory_is_refused_without_waiting(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe")  # opening it for reading would wait for a writer
+    for path in (tmp_path / "pipe", tmp_path):
+        with pytest.raises(ValueError, match="not a regular file"):
+            nn.load(path)
+
+
+def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    model = MLP(2, [3, 1], seed=0)
+    model.save(path)
+    size = path.stat().st_size
+    before = raw_parameters(model)
+    with pytest.raises(ValueError, match=rf"{size:,} bytes, more than the limit of 100 bytes "
+                                         r"\(pass max_bytes= to raise it\)"):
+        model.load(path, max_bytes=100)
+    with pytest.raises(ValueError, match="more than the limit of 100 bytes"):
+        nn.load(path, max_bytes=100)
+    assert raw_parameters(model) == before
+    assert nn.load(path, max_bytes=size).state_dict() == model.state_dict()
+
+
+# -- the command line's --standardize ------------------------------------------
+
+def test_a_standardized_command_line_model_scores_as_trained_after_nn_load(capsys,
+                                                                          tmp_path: Path
+                                                                          ) -> None:
+    saved = tmp_path / "digits.json"
+    status, out, err = run(capsys, "train", "--data", "digits", "--samples", "400",
+                           "--hidden", "16", "--optimizer", "adam", "--lr", "0.01",
+                           "--epochs", "8", "--batch-size", "32", "--standardize",
+                           "--save", str(saved), "--quiet")
+    assert status == 0, err
+    printed = float(re.search(r"validation accuracy ([\d.]+)%", out)[1])  # type: ignore[index]
+    loaded = nn.load(saved)
+    assert isinstance(loaded, Standardized) and isinstance(loaded.model, MLP)
+    X, y = nn.data.digits()
+    keep = np.random.default_rng(0).permutation(len(X))[:400]  # as --samples 400 --seed 0
+    (X_train, _), (X_val, y_val) = nn.data.split(X[keep], y[keep], fraction=0.2, seed=0,
+                                                 stratify=True)
+    assert np.array_equal(loaded.scaler.mean, Standardizer.fit(X_train).mean)
+    scores = nn.predict(loaded, X_val)  # raw pixels in: the file brings the scaling
+    assert round(100 * nn.accuracy(y_val, scores.argmax(axis=1)), 1) == printed
+    assert printed > 80
+
+
+def test_saving_a_model_over_dev_null_or_a_directory_is_refused(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    import autograd_scalar.files
+
+    def no_temporary(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a temporary file was about to be made")
+
+    monkeypatch.setattr(autograd_scalar.files.tempfile, "mkstemp", no_temporary)
+    with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
+        MLP(2, [3, 1], seed=0).save("/dev/null")
+    with pytest.raises(ValueError, match=r"is a directory, not a regular file"):
+        MLP(2, [3, 1], seed=0).save(tmp_path)
+
+
+@pytest.mark.parametrize("target", ["folder", "/dev/null"])
+def test_the_command_line_refuses_to_save_over_a_non_file_before_training(
+        capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: str) -> None:
+    import nn.train
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    (tmp_path / "folder").mkdir()
+    path = target if target.startswith("/") else str(tmp_path / target)
+    status, out, err = run(capsys, "train", "--save", path)
+    assert (status, out) == (2, "")
+    assert "exists and is not a regular file" in err
