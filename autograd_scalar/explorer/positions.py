@@ -15,6 +15,9 @@ through Graphviz compiled to WebAssembly without it; only positions are read
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..graph import MCLIMIT
 from ..layout import plain_layouts
 from .model import Graph, Group
 
@@ -32,8 +35,11 @@ def item_size(item: object) -> tuple[float, float]:
 
 
 def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) -> str:
-    """One group's items as fixed-size boxes and its edges, in DOT."""
-    lines = [f"digraph g {{ rankdir={rankdir}; nodesep=0.15; ranksep=0.35; splines=false;",
+    """One group's items as fixed-size boxes and its edges, in DOT, items in reading
+    order and crossing reduction almost off (as in the drawings), so that each column
+    keeps that order, first on top."""
+    lines = [f"digraph g {{ rankdir={rankdir}; nodesep=0.15; ranksep=0.35; splines=false; "
+             f"mclimit={MCLIMIT};",
              'node [shape=box, fixedsize=true, label=""];']
     index = {id(item): k for k, item in enumerate(group.items)}
     for k, item in enumerate(group.items):
@@ -45,9 +51,10 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
     return "\n".join(lines)
 
 
-def read_plain(text: str, count: int) -> tuple[list[list[float]], float, float]:
-    """Item centres (x right, y down, in points) and the width and height of the layout."""
-    centres: list[list[float]] = [[0.0, 0.0] for _ in range(count)]
+def read_plain(text: str, count: int) -> tuple[list[float], float, float]:
+    """Item centres (x right, y down, in points) flattened [x0, y0, x1, y1, ...], and
+    the width and height of the layout."""
+    centres = [0.0] * (2 * count)
     height = width = 0.0
     for line in text.splitlines():
         parts = line.split()
@@ -55,13 +62,15 @@ def read_plain(text: str, count: int) -> tuple[list[list[float]], float, float]:
             width, height = float(parts[2]) * POINTS, float(parts[3]) * POINTS
         elif parts[:1] == ["node"] and parts[1].startswith("i"):
             x, y = float(parts[2]) * POINTS, float(parts[3]) * POINTS
-            centres[int(parts[1][1:])] = [round(x, 1), round(height - y, 1)]
+            k = int(parts[1][1:])
+            centres[2 * k:2 * k + 2] = [round(x, 1), round(height - y, 1)]
     return centres, width, height
 
 
 def lay_out(graph: Graph, edges: dict[int, dict[tuple[int, int], int]],
-            rankdir: str) -> list[dict[str, object]]:
-    """For each group, in ``graph.groups`` order: its items' centres and its frame size."""
+            rankdir: str) -> list[dict[str, Any]]:
+    """For each group, in ``graph.groups`` order: its items' centres (flattened) and
+    its frame's width and height."""
     sources = [dot_source(group, edges[id(group)], rankdir) for group in graph.groups]
     placed = []
     for group, text in zip(graph.groups, plain_layouts(sources)):

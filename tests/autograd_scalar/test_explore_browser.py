@@ -12,6 +12,9 @@ import pytest
 import autograd_scalar as ag
 import nn
 from autograd_scalar import Value, explore, topological_order
+from autograd_scalar.animate import backward_steps, describe_step
+from autograd_scalar.graph import Options
+from autograd_scalar.graph_reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import neuron
 
@@ -59,7 +62,7 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     assert drawn["width"] <= canvas["width"] + 1 and drawn["height"] <= canvas["height"] + 1
     assert drawn["left"] >= canvas["left"] - 1 and drawn["width"] > 0.5 * canvas["width"]
 
-    order = topological_order(values["o"])
+    order = reading_order(values["o"])
     w1 = order.index(values["w1"])
     click(browser, f'[data-n="{w1}"]')
     browser.save_screenshot(str(artefacts / "neuron_panel_w1.png"))
@@ -75,9 +78,10 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     root = browser.find_element(By.CSS_SELECTOR, ".agv")
     assert root.get_attribute("data-step") == "1"
     narration = browser.find_element(By.CSS_SELECTOR, ".agv-narration").text
-    assert narration == view.data["steps"][1]["text"]
+    steps = backward_steps(values["o"])
+    assert narration == describe_step(1, len(steps) - 1, steps[1], Options())
     current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
-    assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1]["node"])]
+    assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1])]
     waiting = browser.find_element(By.CSS_SELECTOR, f'[data-n="{w1}"] .agv-grad').text
     assert waiting == "grad ?"                 # not reached yet at step 1
     click(browser, ".agv-back")
@@ -137,3 +141,73 @@ def test_check_graph_failures_show_in_red_with_their_table(
     assert colour == "rgb(214, 39, 40)"
     cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".agv-table td")]
     assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
+
+
+def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: Path) -> None:
+    """The page carries numbers only; its script words every step as describe_step
+    does (a reused node's terms in backprop's order) and formats numbers as "{:.4g}"."""
+    x = Value(3.0, label="x")
+    y = (x * x + x).tanh() * x
+    y.label = "y"
+    y.backward()
+    open_view(browser, explore(y).save(tmp_path / "reused.html"))
+    steps = backward_steps(y)
+    said = browser.execute_script(
+        "var a = document.querySelector('.agv').agv;"
+        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
+    assert said == [describe_step(k, len(steps) - 1, step, Options())
+                    for k, step in enumerate(steps)]
+    numbers = [0.0, -0.0, 1.0, 0.5, 123456.0, 1234.5678, 1e-5, -2.5e-7, 0.00012345, 9.99995,
+               1e20, 3.14159e-300, 99999.0, -0.1]
+    shown = browser.execute_script(
+        "return arguments[0].map(function (x) { return AutogradScalarView.num(x, 4); })",
+        numbers)
+    assert shown == [f"{x:.4g}" for x in numbers]
+
+
+def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    loss.backward()
+    view = explore(loss, names=model, max_nodes=60)
+    root = open_view(browser, view.save(tmp_path / "steps.html"))
+    shown = "return document.querySelector('.agv').agv.rects().nodes.has(arguments[0])"
+    target = view.data["steps"][5]
+    assert not browser.execute_script(shown, target)     # in a closed box at first
+    for _ in range(6):
+        click(browser, ".agv-step")
+    current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
+    assert [c.get_attribute("data-n") for c in current] == [str(target)]
+    assert root.get_attribute("data-step") == "5" and browser.execute_script(shown, target)
+
+
+def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from benchmarks.explore_view import loss_with
+
+    model, loss = loss_with(10_000)
+    view = explore(loss, names=model)
+    root = open_view(browser, view.save(tmp_path / "big.html"))
+    browser.save_screenshot(str(artefacts / "big_open.png"))
+    assert 0 < int(root.get_attribute("data-shown")) <= 250
+    canvas = browser.execute_script(
+        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    drawn = browser.execute_script(
+        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+    assert drawn["width"] <= canvas["width"] + 1 and drawn["left"] >= canvas["left"] - 1
+
+    name = "layers.1.neurons.3.w[0]"
+    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys(name)
+    time.sleep(0.2)
+    browser.save_screenshot(str(artefacts / "big_search.png"))
+    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    shown, drawn_nodes = (int(root.get_attribute(k)) for k in ("data-shown", "data-drawn"))
+    assert 0 < drawn_nodes < shown          # zoomed in on the match: the rest is not drawn
+    matched = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
+    assert [m.get_attribute("data-n") for m in matched] == [
+        str(view.data["names"].index(name))]
