@@ -33,8 +33,8 @@ class BrokenSoftsign(Function):
         return (1 / (1 + abs(x)),)
 
 
-def mlp_loss(examples: int) -> tuple[nn.MLP, Value]:
-    model = nn.MLP(2, [4, 4, 1], seed=0)
+def mlp_loss(examples: int, nouts: list[int] | None = None) -> tuple[nn.MLP, Value]:
+    model = nn.MLP(2, nouts or [4, 4, 1], seed=0)
     xs = [[0.1 * k, -0.2 * k] for k in range(examples)]
     loss = ag.sum([(model(x) - 1.0) ** 2 for x in xs])
     loss.backward()
@@ -95,6 +95,26 @@ def test_an_mlp_reads_in_index_order_with_parameter_names() -> None:
                    for k, i in enumerate(group["items"]) if i >= 0}
         column = [heights[n] for n in weights if n in heights]
         assert column == sorted(column)          # laid out top to bottom in index order
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_layers_neuron_boxes_are_laid_out_in_index_order(rankdir: str) -> None:
+    """layers.k.neurons.0 above layers.k.neurons.1 above ... (left of, top to bottom),
+    read from the laid-out centres: Graphviz alone puts unconnected boxes last first."""
+    model, loss = mlp_loss(3, nouts=[6, 5, 1])
+    groups = explore(loss, names=model, rankdir=rankdir).data["groups"]
+    along = 1 if rankdir == "LR" else 0
+    checked = 0
+    for layer in ("layers.0", "layers.1"):
+        group = next(g for g in groups if g["title"] == layer)
+        place = {groups[-1 - item]["title"]: group["centres"][2 * k + along]
+                 for k, item in enumerate(group["items"]) if item < 0}
+        neurons = [f"{layer}.neurons.{i}" for i in range(len(place))]
+        assert sorted(place) == sorted(neurons)
+        assert [place[n] for n in neurons] == sorted(place.values())
+        assert len(set(place.values())) == len(neurons)
+        checked += len(neurons)
+    assert checked == 11
 
 
 def parameter_names_of(model: nn.Module) -> dict[Value, str]:
