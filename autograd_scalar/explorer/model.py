@@ -4,8 +4,10 @@ The graph behind the outputs is cut into a tree of *groups*, each a box that can
 collapsed into one item or expanded to show what is inside:
 
 - the nn modules the nodes were made in (``layers.0`` holds ``layers.0.neurons.3``),
-  a named parameter going to the module its name says, an unnamed leaf to the one
-  module that uses it;
+  a named parameter going to the module its name says, an unnamed leaf to the
+  innermost module around all its users (a network's inputs, used by every neuron
+  of ``layers.0``, go in ``layers.0``: a loss over many examples then opens as a
+  few columns of per-example nodes, not one tall column of inputs);
 - inside any group (and at the top) with more than ``FRAME_BUDGET`` items, runs of
   consecutive items in reading order (``nodes 1-120``), so that no group ever
   shows more than that many items and each is laid out quickly.
@@ -23,12 +25,13 @@ out as the drawings lay theirs out, first on top. What each node carries is
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..graph import Options
-from ..graph_reading import home_scope, parent_module, reading_order
+from ..graph_reading import home_scope, module_path, parent_module, reading_order
 from ..value import Value
 
 FRAME_BUDGET = 120
@@ -115,16 +118,31 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
 
 def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     """Each node's module: where it was made, where its parameter name puts it, or, for
-    an unnamed leaf, the one module all its users were made in ("" if several)."""
+    an unnamed leaf, the one module its users were made in, or else the innermost
+    module around all of them (``layers.0`` for ``layers.0.neurons.0`` and
+    ``layers.0.neurons.1``; "" if none). The last only while that module's box stays
+    within FRAME_BUDGET items: the inputs of thousands of examples would only be cut
+    into runs there, so they stay where they are."""
     scopes = {node: home_scope(node, options.names) for node in order}
     users: dict[Value, set[str]] = {}
     for node in order:
         for child in node.children:
             if not child.children and not scopes[child]:
                 users.setdefault(child, set()).add(scopes[node])
+    shared: dict[Value, str] = {}
     for leaf, found in users.items():
+        paths = [module_path(scope) for scope in found]
+        around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
         if len(found) == 1:
             scopes[leaf] = next(iter(found))
+        elif around:
+            shared[leaf] = around[-1]
+    items = Counter(scopes.values())
+    items.update(parent_module(scope) for scope in set(scopes.values()) if scope)
+    items.update(shared.values())
+    for leaf, scope in shared.items():
+        if items[scope] <= FRAME_BUDGET:
+            scopes[leaf] = scope
     return scopes
 
 

@@ -16,6 +16,9 @@ var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
+  var READABLE = 0.4;    /* the least zoom a fit may use: 11px text drawn 4.4px high */
+  var TALLEST = 0.8;     /* the view is at most this part of the window's height */
+  var MARGIN = 8;
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
@@ -88,7 +91,6 @@ var AutogradScalarView = (function () {
     var expanded = new Set([0]);
     var state = { step: -1, selected: -1, matches: new Set(), matchList: [], matchAt: -1,
                   path: new Set(), heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
-    openWithinBudget();
 
     /* ---- DOM ---- */
     var bar = el("div", "agv-bar");
@@ -99,7 +101,7 @@ var AutogradScalarView = (function () {
     }
     button("+", "zoom in", function () { zoomBy(1.25); }, "agv-zoom-in");
     button("\u2212", "zoom out", function () { zoomBy(0.8); }, "agv-zoom-out");
-    button("fit", "fit to width (reset)", function () { fit(); }, "agv-fit");
+    button("fit", "fit the whole graph in view (reset)", function () { fit(); }, "agv-fit");
     var heatButton = button("heat map", "colour nodes by |grad|", function () {
       state.heat = !state.heat; heatButton.classList.toggle("agv-on", state.heat); restyle();
     }, "agv-heat");
@@ -125,6 +127,7 @@ var AutogradScalarView = (function () {
     var counter = el("span", "agv-counter", "backward pass: " + (steps.length - 1) + " steps");
     stepper.appendChild(counter);
     var narration = el("div", "agv-narration", "");
+    var note = el("div", "agv-note", "");
     var canvas = el("div", "agv-canvas");
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
@@ -136,7 +139,7 @@ var AutogradScalarView = (function () {
     svg.appendChild(viewport); canvas.appendChild(svg);
     var panel = el("div", "agv-panel", "Hover over or click a node for its numbers; click a box to open it.");
     root.appendChild(bar); root.appendChild(stepper); root.appendChild(narration);
-    root.appendChild(canvas); root.appendChild(panel);
+    root.appendChild(note); root.appendChild(canvas); root.appendChild(panel);
     if (data.failures.length) {
       var failures = el("div", "agv-failures");
       failures.appendChild(el("div", "agv-failures-title", data.summary));
@@ -217,14 +220,27 @@ var AutogradScalarView = (function () {
     }
     function rectOf(r) { return r >= 0 ? placed.nodes.get(r) : placed.boxes.get(-1 - r); }
 
+    /* Open boxes level by level, outermost first, while the items shown stay within
+       the budget; a module's box whose opening would stop the graph fitting the view
+       whole at a readable zoom stays closed, so a graph that fits closed opens whole.
+       (Runs of nodes open on the budget alone: a graph that needs them is too big to
+       fit whole anyway, and is fitted to the width.) */
     function openWithinBudget() {
-      var shown = groups[0].items.length, queue = [0];
+      var shown = groups[0].items.length, queue = [0], room = roomFor();
+      function fits() {
+        var top = frame(0);
+        return fitScale(top.w - 2 * PAD, top.h - 2 * PAD - HEADER, room) >= READABLE;
+      }
       while (queue.length) {
         var g = queue.shift();
         groups[g].items.forEach(function (item) {
           if (item >= 0) { return; }
           var sub = -1 - item, more = groups[sub].items.length - 1;
-          if (shown + more <= data.budget) { expanded.add(sub); shown += more; queue.push(sub); }
+          if (shown + more > data.budget) { return; }
+          var fitted = groups[sub].module && fits();
+          expanded.add(sub);
+          if (fitted && !fits()) { expanded.delete(sub); return; }
+          shown += more; queue.push(sub);
         });
       }
     }
@@ -379,12 +395,38 @@ var AutogradScalarView = (function () {
         requestAnimationFrame(function () { pending = false; paint(); });
       }
     }
+    /* The room a fit has: the canvas's width and at most TALLEST of the window's height. */
+    function roomFor() {
+      var tall = TALLEST * (window.innerHeight || 800);
+      return { w: (canvas.clientWidth || 800) - 2 * MARGIN, h: Math.max(140, tall) - 2 * MARGIN };
+    }
+    /* The zoom that shows a w x h graph whole in the room: min(width ratio, height
+       ratio), never above 1.25. */
+    function fitScale(w, h, room) {
+      return Math.min(1.25, room.w / Math.max(w, 1), room.h / Math.max(h, 1));
+    }
+    /* Show the whole graph, as large as fits the room, the canvas as tall as the
+       graph's aspect needs. If the height is what limits and that would make the
+       text unreadable (zoom below READABLE), fit the width instead, keep the output
+       end in view, and say so. */
     function fit() {
-      var width = canvas.clientWidth || 800;
-      var s = Math.min(1.25, (width - 16) / Math.max(placed.w, 1));
-      var height = Math.max(140, Math.min(placed.h * s + 16, 620));
+      var room = roomFor(), s = fitScale(placed.w, placed.h, room);
+      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1)), whole = s >= READABLE || s === sw;
+      if (!whole) { s = sw; }
+      var height = Math.max(140, Math.min(placed.h * s, room.h)) + 2 * MARGIN;
       canvas.style.height = height + "px";
-      state.s = s; state.tx = 8; state.ty = Math.max(8, (height - placed.h * s) / 2);
+      state.s = s; state.tx = MARGIN;
+      if (whole) {
+        state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
+        note.textContent = "";
+      } else {
+        var out = rectOf(placed.rep[data.outputs[0]]), middle = out ? out.y + out.h / 2 : placed.h;
+        state.ty = Math.min(MARGIN, Math.max(height - MARGIN - placed.h * s, height / 2 - middle * s));
+        note.textContent = "Fitted to the width at " + Math.round(100 * s) + "%: the whole graph is " +
+          (placed.h * s / (height - 2 * MARGIN)).toFixed(1) + " times the view's height, so the view shows the output's end; " +
+          "drag, wheel or \u2212 to see the rest.";
+      }
+      root.setAttribute("data-fit", whole ? "whole" : "width");
       apply();
     }
     function zoomBy(factor, cx, cy) {
@@ -582,6 +624,7 @@ var AutogradScalarView = (function () {
       }, 900);
     }
 
+    openWithinBudget();
     placed = flatten();
     fit();
     paint();

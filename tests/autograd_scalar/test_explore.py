@@ -117,6 +117,23 @@ def test_a_layers_neuron_boxes_are_laid_out_in_index_order(rankdir: str) -> None
     assert checked == 11
 
 
+def test_a_networks_inputs_go_in_its_first_layer_while_that_box_stays_small() -> None:
+    """x[0], x[1] of every example are used by all of layers.0's neurons, so they sit in
+    layers.0 (the loss then opens as one column per example, not a column of inputs);
+    the inputs of more examples than a box shows stay outside it."""
+    for examples, inside in ((20, True), (80, False)):
+        model, loss = mlp_loss(examples)
+        data = explore(loss, names=model).data
+        groups = data["groups"]
+        layer = next(k for k, g in enumerate(groups) if g["title"] == "layers.0")
+        inputs = [k for k, name in enumerate(data["names"]) if name.startswith("x[")]
+        assert len(inputs) == 2 * examples
+        homes = {k: g for g, group in enumerate(groups) for k in group["items"] if k >= 0}
+        assert all((homes[k] == layer) is inside for k in inputs)
+        if not inside:
+            assert all(len(g["items"]) <= FRAME_BUDGET for g in groups)
+
+
 def parameter_names_of(model: nn.Module) -> dict[Value, str]:
     return {value: name for name, value in model.named_parameters()}
 

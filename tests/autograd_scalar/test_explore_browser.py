@@ -40,6 +40,24 @@ def click(browser: Any, css: str) -> None:
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", element)
 
 
+def assert_fits_whole(browser: Any) -> None:
+    """Every drawn node and box lies inside the canvas, and the view says it fitted whole."""
+    from selenium.webdriver.common.by import By
+
+    canvas, drawn = browser.execute_script(
+        "var items = document.querySelectorAll('.agv-node rect, .agv-box rect');"
+        "var b = {left: 1e9, top: 1e9, right: -1e9, bottom: -1e9};"
+        "items.forEach(function (e) { var r = e.getBoundingClientRect();"
+        "  b.left = Math.min(b.left, r.left); b.top = Math.min(b.top, r.top);"
+        "  b.right = Math.max(b.right, r.right); b.bottom = Math.max(b.bottom, r.bottom); });"
+        "return [document.querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
+    assert drawn["left"] >= canvas["left"] and drawn["right"] <= canvas["right"], (drawn, canvas)
+    assert drawn["top"] >= canvas["top"] and drawn["bottom"] <= canvas["bottom"], (drawn, canvas)
+    assert browser.find_element(By.CSS_SELECTOR, ".agv").get_attribute("data-fit") == "whole"
+    height = browser.execute_script("return window.innerHeight")
+    assert canvas["height"] <= 0.8 * height + 2 + 1       # at most 80vh, plus its border
+
+
 def panel_number(browser: Any, row: str) -> float:
     from selenium.webdriver.common.by import By
 
@@ -55,6 +73,7 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     view = explore(values["o"])
     open_view(browser, view.save(tmp_path / "neuron.html"))
     browser.save_screenshot(str(artefacts / "neuron_open.png"))
+    assert_fits_whole(browser)
     canvas = browser.execute_script(
         "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
     drawn = browser.execute_script(
@@ -98,6 +117,9 @@ def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_p
     root = open_view(browser, explore(loss, names=model, max_nodes=120).save(
         tmp_path / "mlp.html"))
     browser.save_screenshot(str(artefacts / "mlp_open.png"))
+    assert_fits_whole(browser)
+    scale = browser.execute_script("return document.querySelector('.agv').agv.state.s")
+    assert scale >= 0.4                      # whole, and still at a readable zoom
     shown = int(root.get_attribute("data-shown"))
     assert 0 < shown <= 120 < len(topological_order(loss))
 
@@ -134,6 +156,7 @@ def test_check_graph_failures_show_in_red_with_their_table(
     y.backward()
     open_view(browser, explore(ag.check_graph(y)).save(tmp_path / "check.html"))
     browser.save_screenshot(str(artefacts / "check_graph.png"))
+    assert_fits_whole(browser)
     red = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-failed")
     assert len(red) == 1
     colour = browser.execute_script(
@@ -199,6 +222,15 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
     drawn = browser.execute_script(
         "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
     assert drawn["width"] <= canvas["width"] + 1 and drawn["left"] >= canvas["left"] - 1
+    assert root.get_attribute("data-fit") == "width"     # too tall to read whole
+    assert "Fitted to the width" in browser.find_element(By.CSS_SELECTOR, ".agv-note").text
+    output = browser.execute_script(
+        "var a = document.querySelector('.agv').agv, P = a.rects(), r = P.rep[a.data.outputs[0]];"
+        "var e = document.querySelector(r >= 0 ? '[data-n=\"' + r + '\"] rect'"
+        "                                      : '.agv-box[data-g=\"' + (-1 - r) + '\"] rect');"
+        "return e.getBoundingClientRect().toJSON();")
+    assert canvas["top"] <= output["top"] and output["bottom"] <= canvas["bottom"]
+    assert canvas["left"] <= output["left"] and output["right"] <= canvas["right"]
 
     name = "layers.1.neurons.3.w[0]"
     search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
