@@ -406,12 +406,12 @@ var AutogradScalarView = (function () {
       return Math.min(1.25, room.w / Math.max(w, 1), room.h / Math.max(h, 1));
     }
     /* Show the whole graph, as large as fits the room, the canvas as tall as the
-       graph's aspect needs. If the height is what limits and that would make the
-       text unreadable (zoom below READABLE), fit the width instead, keep the output
-       end in view, and say so. */
+       graph's aspect needs. If that would make the text unreadable (zoom below
+       READABLE) where fitting the width alone would not, fit the width instead, keep
+       the output's end in view, and say so. */
     function fit() {
       var room = roomFor(), s = fitScale(placed.w, placed.h, room);
-      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1)), whole = s >= READABLE || s === sw;
+      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1)), whole = s >= READABLE || sw < READABLE;
       if (!whole) { s = sw; }
       var height = Math.max(140, Math.min(placed.h * s, room.h)) + 2 * MARGIN;
       canvas.style.height = height + "px";
