@@ -16,3 +16,4 @@ cdef class Op:
     cdef readonly str formula_name
     cdef readonly bint method
     cdef readonly bint index
+    cdef readonly bint separable

@@ -49,12 +49,16 @@ class Op:
     ``method`` makes it a method of Value and a function of the package. An
     ``index`` row takes, as its last operand, an integer that selects among the
     others (``gather``): that operand is data, not a variable; its derivative is 0
-    and the checkers hold it fixed instead of differencing it. A row is read-only
-    once made (``ops.pxd`` declares its fields for the compiled core).
+    and the checkers hold it fixed instead of differencing it. A ``separable`` row
+    is a sum of one term per operand, F(x_1, ..., x_n) = sum_j F(x_j) (``sum``): its
+    forward on one operand is that operand's term, so moving one operand changes
+    F by that term alone. A row is read-only once made (``ops.pxd`` declares its
+    fields for the compiled core).
     """
 
     __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
-                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index")
+                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index",
+                 "separable")
 
     name: str
     scalar: Callable[..., float]
@@ -71,13 +75,15 @@ class Op:
     formula_name: str
     method: bool
     index: bool
+    separable: bool
 
     def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
                  derivatives: Callable[..., tuple[Any, ...]], arity: int | None = 1,
                  check: Check | None = None, formula: str = "",
                  params: tuple[float, ...] = (), symbol: str = "",
                  kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
-                 formula_name: str = "", method: bool = False, index: bool = False) -> None:
+                 formula_name: str = "", method: bool = False, index: bool = False,
+                 separable: bool = False) -> None:
         self.name = name
         self.scalar = scalar
         self.vector = vector
@@ -93,6 +99,7 @@ class Op:
         self.formula_name = formula_name
         self.method = method
         self.index = index
+        self.separable = separable
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).
@@ -151,7 +158,7 @@ class Op:
 
 
 FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
-          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index")
+          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index", "separable")
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
@@ -488,7 +495,7 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1", symbol="Σ", formula_name="sum")
+         formula="d/dx_i = 1", symbol="Σ", formula_name="sum", separable=True)
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
          bilinear=True, formula_name="dot")

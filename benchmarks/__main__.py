@@ -23,7 +23,16 @@ import numpy as np
 
 import autograd_scalar as ag
 
-from . import compiled_step, demo_step, gpt_compiled, memory, microgpt, mnist, scale
+from . import (
+    compiled_step,
+    demo_step,
+    explore_view,
+    gpt_compiled,
+    memory,
+    microgpt,
+    mnist,
+    scale,
+)
 from .timing import alternating
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -143,6 +152,12 @@ def table(args: argparse.Namespace) -> str:
         seconds, peak = scale.measure(nodes)
         lines.append(f"| {nodes:,} | {_duration(seconds)} | {seconds / nodes * 1e9:.0f} ns "
                      f"| {peak:.1f} MiB |")
+    lines += ["", "### The explore view: time to first paint and per interaction", ""]
+    if explore_view.available():
+        rounds = 2 if args.quick else explore_view.ROUNDS
+        lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
+    else:
+        lines.append("Not measured: needs chromium and chromium-driver.")
     return "\n".join(lines) + "\n"
 
 

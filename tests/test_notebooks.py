@@ -33,6 +33,7 @@ PROMISES: dict[str, list[str]] = {
         r"o = 0\.7071, do/dx1 = -1\.5000, do/dw1 = 1\.0000",
         r"chain rule by hand agrees: True",
         r"animation frames: \d+",
+        r"10,\d{3} nodes in \d+ boxes: a page of [0-2]\.\d MB",
     ],
     "02_checking_derivatives.ipynb": [
         r"gradcheck of the correct rule: True",
@@ -162,3 +163,40 @@ def test_stored_notebook_has_fresh_outputs(name: str) -> None:
     text = printed_text(notebook)
     for promise in PROMISES[name]:
         assert re.search(promise, text), f"stored {name} lacks {promise!r}"
+
+
+def refresh_script() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refresh", NOTEBOOKS / "refresh.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_big_view_is_stored_as_its_picture() -> None:
+    """refresh.py keeps a big output's static picture and text, not its megabytes of
+    HTML; a small view is stored whole."""
+    refresh = refresh_script()
+    big = "x" * (refresh.STORED_HTML_LIMIT + 1)  # type: ignore[attr-defined]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("view")]
+    notebook.cells[0].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/html": big, "image/svg+xml": "<svg/>",
+                                                  "text/plain": "<GraphView>"}),
+        nbformat.v4.new_output("execute_result", {"text/html": "<div>small</div>",
+                                                  "text/plain": "small"})]
+    assert refresh.slim(notebook) == 1  # type: ignore[attr-defined]
+    first, second = (o["data"] for o in notebook.cells[0].outputs)
+    assert set(first) == {"image/svg+xml", "text/plain"}
+    assert second["text/html"] == "<div>small</div>"
+
+
+def test_the_stored_first_notebook_shows_the_big_graph_as_a_picture() -> None:
+    path = NOTEBOOKS / "01_value_and_graph.ipynb"
+    assert path.stat().st_size < 1_500_000
+    notebook = nbformat.read(path, as_version=4)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])
+               if "GraphView of 10," in o.get("data", {}).get("text/plain", "")]
+    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]
