@@ -19,7 +19,7 @@ from .explorer.notebook import register_value_display
 from .files import write_atomically
 from .function import Function
 from .functional import hessian, jacobian
-from .functions import ELEMENTWISE, affine, dot, linear, logsumexp, sum
+from .functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
 from .layout import GraphvizNotFound
@@ -46,7 +46,8 @@ __all__ = [
     "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport", "GraphView",
     "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
     "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
-    "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "grad", "gradcheck",
+    "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
+    "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "sum",
     "topological_order", "write_atomically", *ELEMENTWISE,

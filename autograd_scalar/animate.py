@@ -29,6 +29,7 @@ from typing import Any
 from .backward import gradients, topological_order
 from .files import write_atomically
 from .graph import Options, Overlay, build, check_options, number, parameter_names
+from .graph_reading import display_name as reading_name
 from .graph_summary import explore
 from .layout import INSTALL_HINT, GraphvizNotFound, has_dot, image_bytes
 from .render import check_target
@@ -64,7 +65,9 @@ def backward_steps(root: Value) -> list[Step]:
 
 
 def display_name(node: Value, options: Options) -> str:
-    return node.label or options.names.get(node) or f"{node.op or 'leaf'} node"
+    """What a caption calls ``node``: its name in the drawings (parameter name or
+    label), else what made it: ``tanh node``, ``leaf node``."""
+    return reading_name(node, options.names) or f"{node.op or 'leaf'} node"
 
 
 def describe_step(index: int, total: int, step: Step, options: Options) -> str:

@@ -21,9 +21,10 @@ row is bilinear (``dot``, ``affine``).
 Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
 sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
 its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
-failure. A node that cannot be checked (its derivative is infinite, it sits at the
-edge of its domain, or its inputs changed since the forward pass) is listed under
-``skipped`` with why.
+failure. An index operand (``gather``'s last) selects rather than varies: it is
+held fixed, and its stored derivative must be exactly 0. A node that cannot be
+checked (its derivative is infinite, it sits at the edge of its domain, or its
+inputs changed since the forward pass) is listed under ``skipped`` with why.
 """
 
 from __future__ import annotations
@@ -237,15 +238,16 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         return Skipped(node, row.name, index, "its inputs or output are not finite")
     if len(analytic) != len(xs):
         return Skipped(node, row.name, index, "it stores no local derivatives (no_grad)")
+    moved = len(xs) - row.index  # an index operand is held fixed: its derivative is 0
     if row.arity is None and len(xs) > _VECTOR_FROM:
         differences = vector_differences(row, xs, eps)
     else:
         differences = [derivative(_moving(row, xs, j), xs[j], step(xs[j], eps))
-                       for j in range(len(xs))]
+                       for j in range(moved)]
     numeric = []
-    wrong = []
+    wrong = [j for j in range(moved, len(xs)) if analytic[j] != 0.0]
     unchecked = ""
-    for j, (a, first) in enumerate(zip(analytic, differences)):
+    for j, (a, first) in enumerate(zip(analytic[:moved], differences)):
         if not math.isfinite(a):
             numeric.append(first[0])
             unchecked = f"its derivative for input {j} is {a} (a singular point)"
@@ -259,8 +261,10 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         else:
             unchecked = (f"its forward is not finite or not defined on both sides of "
                          f"input {j} = {xs[j]:.6g} (the edge of its domain)")
+    numeric.extend([0.0] * (len(xs) - moved))
     if wrong:
-        return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(wrong), index)
+        return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(sorted(wrong)),
+                           index)
     if unchecked:
         return Skipped(node, row.name, index, unchecked)
     return None

@@ -6,7 +6,8 @@ b + w . x (a neuron before its activation) adds d/db = 1. ``linear`` makes a
 whole layer's affine nodes, W x + b, at once. The elementwise functions (``exp``,
 ``tanh``, ``erf``, ...) are the op table's rows themselves, every row marked
 ``method`` (``ops.METHODS``): each accepts a float, a NumPy array or a Value and
-answers in kind.
+answers in kind. ``gather`` selects one of n Values by an index that is itself
+data: d/dv_i = 1 for the selected one, 0 for the others and for the index.
 """
 
 from __future__ import annotations
@@ -111,3 +112,18 @@ def logsumexp(values: Iterable[Any]) -> Value:
     if not items:
         raise ValueError("logsumexp: expected at least one value, got none")
     return apply(ops.LOGSUMEXP, items)
+
+
+def gather(values: Sequence[Any], index: Any) -> Value:
+    """One ``gather`` node: ``values[index]``, with the index an operand of the graph.
+
+    ``index`` (an int, an integral float or a Value holding one) must select one of
+    the ``values``, 0 <= index < len(values). The node's derivatives are one-hot:
+    d/dv_i = 1 if i == index else 0, and 0 for the index. The selection is data, not
+    structure: the same node shape serves every index (a token's embedding row, the
+    probability of a target), so a traced program can take the index as an input.
+    """
+    items = _sequence(values, "gather", "values")
+    if not items:
+        raise ValueError("gather: expected at least one value to select from, got none")
+    return apply(ops.GATHER, (*items, index))

@@ -9,7 +9,8 @@ step by step until it fits:
 
 1. chains of single-use nodes (each node the only input of the next) become one box;
 2. the nodes made inside nn modules become one box per module, from the innermost
-   scopes (neurons) outwards (layers) until the count fits;
+   scopes (neurons) outwards (layers) until the count fits; at each step a module
+   less deep than the cut is boxed whole (a model's embedding beside its blocks' parts);
 3. what is still over the budget, farthest from the output first, is left out, and
    the drawn nodes that had inputs left out get a small "... not drawn" stub (stubs
    count against the budget too). The output and any highlighted node stay visible.
@@ -165,7 +166,9 @@ def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box
 
 def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[Value],
                     depth: int) -> None:
-    """Put every node at least ``depth`` scopes deep into its depth-``depth`` module's box."""
+    """Put every node into its module's box, cut to ``depth`` scopes: a node deeper than
+    that joins its depth-``depth`` ancestor's box, a shallower one its own module's box
+    (so a model's top-level modules are boxed while its blocks still show their parts)."""
     boxes: dict[str, Box] = {}
     for item in set(owner.values()):
         if isinstance(item, Box) and item.kind == "scope":
@@ -173,10 +176,7 @@ def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[
     for node in order:
         if node in pinned or not node.scope:
             continue
-        parts = node.scope.split(".")
-        if len(parts) < depth:
-            continue
-        name = ".".join(parts[:depth])
+        name = ".".join(node.scope.split(".")[:depth])
         box = boxes.get(name)
         if box is None:
             box = boxes[name] = Box("scope", name)

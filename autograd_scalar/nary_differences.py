@@ -14,6 +14,9 @@ where G(w, x) is the same row's forward on the single pair (w, x) (and b = 0).
 So each operand is differenced on its own pair, all pairs in one vector call:
 linear in n. The bias, if any, is differenced on the whole forward (once).
 
+A separable row (``row.separable``: F = sum_j F(x_j), as ``sum``) is likewise
+differenced on each operand alone, F(x_j + h) - F(x_j - h), all in one vector call.
+
 Any other n-ary row is differenced on the whole forward at every moved point:
 its operands as a matrix whose columns are the point moved along one coordinate,
 in chunks of columns. That is n forward evaluations of n operands each, O(n**2),
@@ -37,6 +40,8 @@ _CELLS = 4_000_000
 def vector_differences(row: Op, xs: Sequence[float], eps: float) -> list[tuple[float, float]]:
     """(slope, noise) of the row at xs along each input, at the steps step(x_j, eps)."""
     point = np.asarray(xs, dtype=np.float64)
+    if row.separable:
+        return _separable_differences(row, point, eps)
     if row.bilinear:
         try:
             return _bilinear_differences(row, point, eps)
@@ -68,8 +73,19 @@ def _bilinear_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[
     return result
 
 
+def _separable_differences(row: Op, point: np.ndarray, eps: float
+                           ) -> list[tuple[float, float]]:
+    def term(moved: np.ndarray) -> Any:
+        with np.errstate(all="ignore"):
+            return row.vector(moved)
+
+    slopes, noise = central(term, point, step(point, eps))
+    return list(zip(np.asarray(slopes).tolist(), np.asarray(noise).tolist()))
+
+
 def _whole_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:
-    n = len(point)
+    """Every operand moved in turn but an index operand (held fixed: it selects)."""
+    n = len(point) - row.index
     h = step(point, eps)
     chunk = max(1, _CELLS // n)
     result: list[tuple[float, float]] = []

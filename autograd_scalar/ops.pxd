@@ -15,4 +15,6 @@ cdef class Op:
     cdef readonly bint bias
     cdef readonly str formula_name
     cdef readonly bint method
+    cdef readonly bint index
+    cdef readonly bint separable
     cdef readonly object stacked

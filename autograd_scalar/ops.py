@@ -46,18 +46,23 @@ class Op:
     A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
     (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
     is the function's name in formulas ("" when formulas do not call it), and
-    ``method`` makes it a method of Value and a function of the package. An n-ary
-    row may give ``stacked``, its forward and rule on all operands at once: the
-    pair ``(forward(S), derivatives(S, out))`` for the operands stacked on a new
-    first axis, S = (operands, ...), the forward reducing that axis and the rule
-    returning every partial as one array (or number) that broadcasts to S's shape;
-    the tape runs a group of such nodes with two calls. A row
-    is read-only once made (``ops.pxd`` declares its fields for the compiled core).
+    ``method`` makes it a method of Value and a function of the package. An
+    ``index`` row takes, as its last operand, an integer that selects among the
+    others (``gather``): that operand is data, not a variable; its derivative is 0
+    and the checkers hold it fixed instead of differencing it. A ``separable`` row
+    is a sum of one term per operand, F(x_1, ..., x_n) = sum_j F(x_j) (``sum``): its
+    forward on one operand is that operand's term, so moving one operand changes
+    F by that term alone. An n-ary row may give ``stacked``, its forward and rule on
+    all operands at once: the pair ``(forward(S), derivatives(S, out))`` for the
+    operands stacked on a new first axis, S = (operands, ...), the forward reducing
+    that axis and the rule returning every partial as one array (or number) that
+    broadcasts to S's shape; the tape runs a group of such nodes with two calls. A
+    row is read-only once made (``ops.pxd`` declares its fields for the compiled core).
     """
 
     __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
-                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method",
-                 "stacked")
+                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index",
+                 "separable", "stacked")
 
     name: str
     scalar: Callable[..., float]
@@ -73,6 +78,8 @@ class Op:
     bias: bool
     formula_name: str
     method: bool
+    index: bool
+    separable: bool
     stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
 
     def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
@@ -80,7 +87,8 @@ class Op:
                  check: Check | None = None, formula: str = "",
                  params: tuple[float, ...] = (), symbol: str = "",
                  kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
-                 formula_name: str = "", method: bool = False,
+                 formula_name: str = "", method: bool = False, index: bool = False,
+                 separable: bool = False,
                  stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None = None
                  ) -> None:
         self.name = name
@@ -97,6 +105,8 @@ class Op:
         self.bias = bias
         self.formula_name = formula_name
         self.method = method
+        self.index = index
+        self.separable = separable
         self.stacked = stacked
 
     def __call__(self, *args: Any) -> Any:
@@ -156,7 +166,8 @@ class Op:
 
 
 FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
-          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "stacked")
+          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index", "separable",
+          "stacked")
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
@@ -519,7 +530,7 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1", symbol="Σ", formula_name="sum",
+         formula="d/dx_i = 1", symbol="Σ", formula_name="sum", separable=True,
          stacked=(_sum_stacked, _sum_stacked_derivatives))
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
@@ -563,9 +574,73 @@ LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives
                formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp",
                stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives))
 
+
+# ---------------------------------------------------------------------------
+# gather: one of n operands, selected by an index that is itself data
+# ---------------------------------------------------------------------------
+
+def _gather_check(*operands: float) -> Exception | None:
+    """The operands are values v_0 .. v_{n-1} and an index k, an exact integer in [0, n)."""
+    n = len(operands) - 1
+    if n < 1:
+        return ValueError("gather: expected operands v_0, ..., v_{n-1} and an index k "
+                          f"(at least one value), got {len(operands)} operand(s)")
+    k = operands[-1]
+    if float(k).is_integer() and 0 <= k < n:
+        return None
+    return ValueError(f"gather: expected the index (the last operand) to be an integer from 0 "
+                      f"to {n - 1}, selecting one of {n} values, got {float(k)!r}")
+
+
+def _gather(*operands: float) -> float:
+    """v_k for operands v_0, ..., v_{n-1}, k (k an exact integer, checked before)."""
+    return operands[int(operands[-1])]
+
+
+def _gather_array(*operands: Any) -> Any:
+    """The gather on arrays: out[b] = v_{k[b]}[b], one NumPy take_along_axis for a batch."""
+    stacked = np.stack(np.broadcast_arrays(*operands))
+    values, index = stacked[:-1], stacked[-1]
+    n = len(values)
+    bad = ~((index == np.floor(index)) & (index >= 0) & (index < n))
+    if bad.any():
+        raise ValueError(f"gather: expected every index to be an integer from 0 to {n - 1}, "
+                         f"got {float(index[bad].flat[0])!r}")
+    return np.take_along_axis(values, index.astype(np.intp)[None], axis=0)[0]
+
+
+def _gather_derivatives(*operands_out: Any) -> tuple[Any, ...]:
+    """d out / d v_i = [i == k] (one-hot on the selected operand); d out / d k = 0.
+
+    [i == k] is written step(1/2 - |k - i|), from the table's own rows, so that one
+    rule serves floats, arrays and Values; on floats it is read off directly.
+    """
+    index, n = operands_out[-2], len(operands_out) - 2
+    if type(index) is float:
+        k = int(index)
+        return (*[1.0 if i == k else 0.0 for i in range(n)], 0.0)
+    return (*[STEP(0.5 - ABS(index - i)) for i in range(n)], 0.0)
+
+
+def scatter_add(grad: Any, index: Any, n: int) -> Any:
+    """The gather row's backward on arrays: g_i[b] = grad[b] * [k[b] == i], shape (n, ...).
+
+    It is the sum of the one-hot partials times ``grad``, put in place at each
+    selected row (``np.put_along_axis`` over the batch) instead of n multiplications.
+    """
+    grad, index = np.broadcast_arrays(np.asarray(grad, dtype=np.float64), np.asarray(index))
+    result = np.zeros((n, *grad.shape))
+    np.put_along_axis(result, index.astype(np.intp)[None], grad[None], axis=0)
+    return result
+
+
+GATHER = Op("gather", _gather, _gather_array, _gather_derivatives, arity=None,
+            check=_gather_check, formula="d/dv_i = 1 if i == k else 0, d/dk = 0",
+            symbol="v[k]", index=True)
+
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
                          SIN, COS, TANH, ERF, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
-                         LOGSUMEXP)
+                         LOGSUMEXP, GATHER)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""
 
 METHODS: dict[str, Op] = {row.name: row for row in TABLE if row.method}

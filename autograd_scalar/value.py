@@ -233,6 +233,14 @@ class Value:
         """A new leaf with the same data and label, cut off from this graph."""
         return Value(self.data, self.label)
 
+    def item(self) -> float:
+        """``data`` as a Python float, as ``torch.Tensor.item()``: a plain number, no graph."""
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats ``data`` by the float format ``spec``; no spec gives repr."""
+        return format(self.data, spec) if spec else repr(self)
+
 
 BACKWARD: list[Callable[[Value, Any], None]] = []
 """The backward pass, put here by :mod:`autograd_scalar.backward` when it is imported (it

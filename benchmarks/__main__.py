@@ -16,14 +16,24 @@ import os
 import platform
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
 import autograd_scalar as ag
 
-from . import compiled_step, demo_step, memory, microgpt, mnist, scale
-from .timing import alternating, alternating_rounds, ratio
+from . import (
+    compiled_step,
+    demo_step,
+    explore_view,
+    gpt_compiled,
+    memory,
+    microgpt,
+    mnist,
+    scale,
+)
+from .timing import alternating, alternating_rounds, ratio_by_round
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -122,6 +132,18 @@ def table(args: argparse.Namespace) -> str:
         reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
         lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
                      f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+    lines += ["", "### microgpt's step as nn.gpt's GPT module, eager", "",
+              "nn.gpt.GPT (Embedding and target through the gather row, softmax through "
+              "logsumexp, nn.optim.Adam with LinearLR) from microgpt's weights, against "
+              "microgpt's own code and Value; same names, alternating blocks of steps.", "",
+              "| cyclic collector | microgpt's Value | nn.gpt.GPT | microgpt / ours "
+              "| largest loss difference (target <= 1e-12) |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for collector in (True, False):
+        reference, ours, worst = microgpt.compare_module(rounds, steps, collector)
+        lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
+                     f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+    lines += gpt_rows(args)
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     lines += ["", "### backward() at scale (chain of (x * w + x).tanh())", "",
               "| op nodes | backward time | time per node | peak memory during backward |",
@@ -130,6 +152,12 @@ def table(args: argparse.Namespace) -> str:
         seconds, peak = scale.measure(nodes)
         lines.append(f"| {nodes:,} | {_duration(seconds)} | {seconds / nodes * 1e9:.0f} ns "
                      f"| {peak:.1f} MiB |")
+    lines += ["", "### The explore view: time to first paint and per interaction", ""]
+    if explore_view.available():
+        rounds = 2 if args.quick else explore_view.ROUNDS
+        lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
+    else:
+        lines.append("Not measured: needs chromium and chromium-driver.")
     return "\n".join(lines) + "\n"
 
 
@@ -168,12 +196,12 @@ def compiled_rows(args: argparse.Namespace) -> list[str]:
                 torch_cells = "- | - | -"
                 if "torch" in samples:
                     torch_cells = (f"{_duration(statistics.median(samples['torch']))} | "
-                                   f"{_ratio(ratio(samples, 'torch', 'numpy'))} | "
-                                   f"{_ratio(ratio(samples, 'ours', 'torch'))}")
+                                   f"{_ratio(ratio_by_round(samples, 'torch', 'numpy'))} | "
+                                   f"{_ratio(ratio_by_round(samples, 'ours', 'torch'))}")
                 lines.append(f"| {compiled_step.label(sizes)} | "
                              f"{compiled_step.parameter_count(sizes):,} | "
                              f"{threads or 'default'} | {_duration(hand)} | {_duration(ours)} | "
-                             f"{_ratio(ratio(samples, 'ours', 'numpy'))} | {torch_cells} |")
+                             f"{_ratio(ratio_by_round(samples, 'ours', 'numpy'))} | {torch_cells} |")
     lines += ["", "| measure | target | measured |", "| --- | --- | ---: |"]
     traces = sorted(compiled_step.trace_seconds() for _ in range(1 if args.quick else 5))
     lines.append(f"| trace of 784-256-256-10 with its loss, median (range) | < 1 s | "
@@ -204,6 +232,98 @@ def _ratio(found: tuple[float, float, float]) -> str:
     """A ratio's median and range: "1.6x (1.5-1.8)"."""
     middle, low, high = found
     return f"{middle:.2f}x ({low:.2f}-{high:.2f})"
+
+
+def gpt_rows(args: argparse.Namespace) -> list[str]:
+    """microgpt's 1,000-step recipe compiled against microgpt's own Value; batched
+    training (32 names per step) against PyTorch on the same batches."""
+    import gc
+
+    from reproductions.microgpt import names
+
+    g = gpt_compiled
+    rounds = 1 if args.quick else 3
+    ours_runs = []
+    for _ in range(rounds):
+        gc.collect()
+        ours_runs.append(g.compiled_recipe())
+    ours_times = [seconds for seconds, _ in ours_runs]
+    losses = ours_runs[0][1]
+    reference_steps = 20 if args.quick else g.RECIPE_STEPS
+    reference_time, reference_losses = g.reference_recipe(reference_steps)
+    docs = g.microgpt_order(names())
+    full = reference_steps == g.RECIPE_STEPS
+    # the reference's time for the whole recipe: measured, or scaled by tokens predicted
+    scale_up = 1.0 if full else (g.positions(docs[:g.RECIPE_STEPS])
+                                 / g.positions(docs[:reference_steps]))
+    reference_total = reference_time * scale_up
+    worst = max(abs(a - b) for a, b in zip(losses, reference_losses))
+    median = statistics.median(ours_times)
+    lines = ["", "### microgpt's 1,000-step recipe, compiled (nn.gpt.train(compiled=True))", "",
+             f"One name per step, Adam (0.01, 0.85, 0.99) with linear decay, from microgpt's "
+             f"initial weights; ours traces one program per name length (the traces are in "
+             f"the time), median of {rounds} run(s). microgpt's own code and 30-line Value "
+             + ("ran the whole recipe once." if full else
+                f"ran the first {reference_steps} steps, scaled to 1,000 steps by the tokens "
+                "predicted (`--quick`; the full run times all 1,000)."), "",
+             "| measure | target | measured |", "| --- | --- | ---: |",
+             f"| microgpt's Value / ours, 1,000 steps | >= 30x | "
+             f"{reference_total / median:.1f}x ({_duration(reference_total)} vs "
+             f"{_duration(median)}, ours {_duration(min(ours_times))} to "
+             f"{_duration(max(ours_times))}) |",
+             f"| largest loss difference over the {reference_steps} steps compared | <= 1e-9 "
+             f"| {worst:.1e} |"]
+    ours_final = float(np.mean(losses[-g.TAIL:]))
+    if full:
+        theirs_final = float(np.mean(reference_losses[-g.TAIL:]))
+        lines.append(f"| final loss (mean of the last {g.TAIL} steps): ours - microgpt's "
+                     f"| within 0.05 | {ours_final - theirs_final:+.1e} ({ours_final:.4f} vs "
+                     f"{theirs_final:.4f}) |")
+    else:
+        lines.append(f"| final loss (mean of the last {g.TAIL} steps) | within 0.05 of "
+                     f"microgpt's | ours {ours_final:.4f}; microgpt's not run in `--quick` |")
+    lines += batched_rows(args)
+    return lines
+
+
+def batched_rows(args: argparse.Namespace) -> list[str]:
+    """Tokens per second of batched training, ours against PyTorch, alternating rounds."""
+    try:
+        import torch  # only now: see demo_rows
+    except ImportError:
+        return ["", "Batched GPT training against PyTorch: not measured (PyTorch is not "
+                "installed: `pip install torch`)."]
+    g = gpt_compiled
+    rounds, steps, batch = (2, 3, 32) if args.quick else (5, 10, 32)
+    model, _, batches = g.batches(batch, rounds * steps)
+    twin, _, _ = g.batches(batch, rounds * steps)
+    ours = g.ours_batched_step(model, batches, rounds * steps)
+    theirs = g.torch_step(twin, batches, rounds * steps)
+    assert theirs is not None
+    torch.set_num_threads(1)
+    ours(), theirs()  # warm-up
+    tokens = g.tokens_per_batch(batches)
+    rates: dict[str, list[float]] = {"ours": [], "torch": []}
+    for r in range(rounds):
+        count = sum(tokens[(1 + r * steps + i) % len(tokens)] for i in range(steps))
+        for name, step in (("ours", ours), ("torch", theirs)):
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            rates[name].append(count / (time.perf_counter() - start))
+    torch.set_num_threads(os.cpu_count() or 1)
+    ratio, low, high = g.ratio_range(rates["torch"], rates["ours"])
+    return ["", f"### Batched GPT training: {batch} names per step, tokens per second", "",
+            "The same GPT (microgpt's sizes and initial weights) and the same padded batches "
+            "with a mask; ours compiled (`nn.gpt.train(batch_size=32, compiled=True)`), "
+            "PyTorch CPU eager in float64; both on one thread (ours traced beforehand), "
+            "alternating rounds of "
+            f"{steps} steps, {rounds} rounds. Tokens are the predicted ones, padding not "
+            "counted.", "",
+            "| ours | PyTorch | ours / PyTorch (aim >= 1x) |", "| ---: | ---: | ---: |",
+            f"| {statistics.median(rates['ours']):,.0f} tokens/s | "
+            f"{statistics.median(rates['torch']):,.0f} tokens/s | {ratio:.2f}x "
+            f"({low:.2f}x to {high:.2f}x) |"]
 
 
 def _duration(seconds: float) -> str:

@@ -16,7 +16,7 @@ def alternating(steps: Mapping[str, tuple[Callable[[], object], int]], rounds: i
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
-def ratio(samples: Mapping[str, list[float]], name: str, reference: str
+def ratio_by_round(samples: Mapping[str, list[float]], name: str, reference: str
           ) -> tuple[float, float, float]:
     """(median, lowest, highest) over the rounds of ``name``'s time over ``reference``'s
     in the same round: blocks that ran seconds apart, so a change of the machine's load

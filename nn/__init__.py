@@ -1,4 +1,12 @@
-"""nn: neural networks on autograd_scalar's public API."""
+"""nn: neural networks on autograd_scalar's public API.
+
+The submodules not imported here (``nn.formula``, ``nn.cli``) load on first use, so
+``import nn`` then ``nn.formula.parse_formula`` works as written.
+"""
+
+import importlib
+import pkgutil
+from typing import Any
 
 from . import activations, callbacks, data, init, losses, metrics, optim, schedules
 from .callbacks import EarlyStopping, History
@@ -10,10 +18,22 @@ from .module import Module
 from .network import Network
 from .serialize import load
 from .standardized import Standardized
+from .summary import summary
 from .train import fit, predict
 
 __all__ = [
     "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
     "Standardized", "accuracy", "activations", "callbacks", "confusion_matrix", "data",
     "draw_network", "fit", "init", "load", "losses", "metrics", "optim", "predict", "schedules",
+    "summary",
 ]
+
+
+_SUBMODULES = frozenset(info.name for info in pkgutil.iter_modules(__path__))
+
+
+def __getattr__(name: str) -> Any:
+    """A submodule of nn not yet imported (``nn.formula``, ``nn.cli``), imported now."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,11 @@ from typing import Any
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
-@dataclass
+SHOWN = 3
+"""Epochs shown at each end of a History's table when there are more than twice as many."""
+
+
+@dataclass(repr=False)
 class History:
     """What ``fit`` measured, one entry per epoch run.
 
@@ -47,6 +51,25 @@ class History:
 
     def __len__(self) -> int:
         return self.epochs
+
+    def __repr__(self) -> str:
+        """A short table: one row per epoch (numbered from 0, as callbacks see them), the
+        first and last :data:`SHOWN` only when there are many, numbers to 4 digits."""
+        plural = "" if self.epochs == 1 else "s"
+        head = f"History({self.epochs} epoch{plural}{', stopped early' * self.stopped_early})"
+        names = [n for n in (*self.metrics, "lr") if len(getattr(self, n)) == self.epochs]
+        if not self.epochs:
+            return head
+        epochs: list[int | None] = list(range(self.epochs))
+        if self.epochs > 2 * SHOWN + 1:
+            epochs = [*epochs[:SHOWN], None, *epochs[-SHOWN:]]
+        rows = [["epoch", *names]]
+        for i in epochs:
+            rows.append(["..."] * (len(names) + 1) if i is None else
+                        [str(i), *(f"{getattr(self, n)[i]:.4g}" for n in names)])
+        widths = [max(len(row[c]) for row in rows) for c in range(len(names) + 1)]
+        lines = ["  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+        return "\n".join([head, *lines])
 
     def as_dict(self) -> dict[str, list[float]]:
         """The recorded lists by name (the ones this run fills, and ``lr``)."""

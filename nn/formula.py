@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
+
+import numpy as np
 
 from autograd_scalar import Value, ops
 
@@ -107,17 +110,19 @@ def parse_formula(text: str) -> Formula:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is {len(text)} characters long; "
                            f"at most {MAX_LENGTH} are accepted")
+    indent = len(text) - len(text.lstrip())
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise FormulaError(f"column {error.offset or 1}: not a formula: {error.msg}") from None
+        raise FormulaError(f"column {(error.offset or 1) + indent}: not a formula: "
+                           f"{error.msg}") from None
     except ValueError as error:
         raise FormulaError(f"not a formula: {error}") from None
     except (RecursionError, MemoryError):
         raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)"
                            ) from None
     _check_depth(tree.body)
-    reader = _Reader(text.strip())
+    reader = _Reader(text.strip(), indent)
     root = reader.term(tree.body)
     return Formula(text.strip(), tuple(dict.fromkeys(reader.variables)), root)
 
@@ -159,26 +164,43 @@ class Formula:
             used = ", ".join(self.variables) or "none"
             raise FormulaError(f"{', '.join(extra)} given a value but not used in the "
                                f"formula (its variables: {used})")
-        leaves = {name: Value(float(point[name]), label=name) for name in self.variables}
+        leaves = {name: Value(_number(name, point[name]), label=name)
+                  for name in self.variables}
         return self(*leaves.values()), leaves
 
 
+def _number(name: str, value: Any) -> float:
+    """The value given for variable ``name``; TypeError unless a real number (a string
+    such as "1.5" is refused, not parsed: ``parse_point`` reads text)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"the value of {name} must be a real number, got "
+                        f"{type(value).__name__}: {value!r}"[:200])
+    return float(value)
+
+
+_LEVELS = (ast.BinOp, ast.UnaryOp, ast.Call)
+"""The nodes that add a level of nesting: operators and calls (not names, numbers, lists)."""
+
+
 def _check_depth(root: ast.AST) -> None:
-    """FormulaError if the tree is deeper than MAX_DEPTH (walked with a stack, not recursion)."""
-    stack = [(root, 1)]
+    """FormulaError if more than MAX_DEPTH operators and calls nest inside one another
+    (``-`` * 100 + ``x`` is 100 levels and passes; walked with a stack, not recursion)."""
+    stack = [(root, 0)]
     while stack:
         node, depth = stack.pop()
+        depth += isinstance(node, _LEVELS)
         if depth > MAX_DEPTH:
             raise FormulaError(f"the formula is nested too deeply (more than {MAX_DEPTH} "
                                "levels); for a long sum write sum(a, b, c, ...)")
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        stack.extend((child, depth) for child in ast.iter_child_nodes(node))
 
 
 class _Reader:
     """Turns a checked syntax tree into terms, collecting the variables it meets."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, indent: int = 0) -> None:
         self.text = text
+        self.indent = indent
         self.variables: list[str] = []
 
     def source(self, node: ast.AST) -> str:
@@ -187,7 +209,11 @@ class _Reader:
         return segment if len(segment) <= 60 else segment[:57] + "..."
 
     def fail(self, node: ast.AST, problem: str) -> FormulaError:
-        return FormulaError(f"column {getattr(node, 'col_offset', 0) + 1}: {problem}")
+        """The error ``problem`` at ``node``, its column counted in characters (the syntax
+        tree counts UTF-8 bytes, so ``é`` would count twice) in the text as given."""
+        line = self.text.splitlines()[getattr(node, "lineno", 1) - 1]
+        column = len(line.encode()[:getattr(node, "col_offset", 0)].decode(errors="ignore"))
+        return FormulaError(f"column {column + 1 + self.indent}: {problem}")
 
     def term(self, node: ast.expr) -> _Term:
         if isinstance(node, ast.Constant):
@@ -325,7 +351,9 @@ def parse_point(specs: str | Iterable[str]) -> dict[str, float]:
     """The point ``"x=1,y=2"`` (or several such strings) as ``{"x": 1.0, "y": 2.0}``.
 
     Each entry is ``name=number`` with ``name`` a Python identifier and the number
-    finite. A missing value, a repeated name or a non-number is a FormulaError.
+    finite. Names are normalised as Python normalises the formula's own (NFKC: ``ﬁ``
+    is ``fi``, a full-width ``ｘ`` is ``x``), so they match. A missing value, a
+    repeated name or a non-number is a FormulaError.
     """
     pieces = [specs] if isinstance(specs, str) else list(specs)
     point: dict[str, float] = {}
@@ -350,6 +378,7 @@ def _assignment(entry: str) -> tuple[str, float]:
     if not name.isidentifier():
         raise FormulaError(f"{name!r} in --at is not a variable name "
                            "(letters, digits and _, not starting with a digit)")
+    name = unicodedata.normalize("NFKC", name)
     if not text:
         raise FormulaError(f"{name} in --at has no value; write {name}=1.5")
     try:

@@ -2,9 +2,10 @@
 
 A neuron computes act(w . x + b): the affine map is one n-ary ``affine`` node
 (d/dw_i = x_i, d/dx_i = w_i, d/db = 1), then the activation's node.
-With ``init="uniform"`` (micrograd's U(-1, 1) weights, zero biases), relu hidden
-layers and a linear output layer, an MLP computes exactly what micrograd's MLP
-computes from the same weights, with the same gradients.
+Weights start by PyTorch's rule for its Linear layer (``init="fan_in"``: w and b
+uniform in +-1/sqrt(fan_in)). With ``init="uniform"`` (micrograd's U(-1, 1) weights,
+zero biases), relu hidden layers and a linear output layer, an MLP computes exactly
+what micrograd's MLP computes from the same weights, with the same gradients.
 """
 
 from __future__ import annotations
@@ -81,16 +82,16 @@ class Neuron(Module):
     ``fan_out`` (the width of the neuron's layer) matters only to Glorot's init.
     """
 
-    def __init__(self, nin: int, activation: str = "relu", init: str = "uniform",
+    def __init__(self, nin: int, activation: str = "relu", init: str = weight_init.DEFAULT,
                  seed: Seed = None, fan_out: int = 1) -> None:
         self.nin = check_size("nin", nin)
         self.activation = activation
         self._act = activations.get(activation)
         self.init = init
         self.fan_out = check_size("fan_out", fan_out)
-        drawn = weight_init.weights(init, self.nin, self.fan_out, seed)
+        drawn, bias = weight_init.neuron(init, self.nin, self.fan_out, seed)
         self.w = [Value(float(v), f"w[{i}]") for i, v in enumerate(drawn)]
-        self.b = Value(0.0, "b")
+        self.b = Value(bias, "b")
 
     def forward(self, x: Any) -> Value:
         return self.compute(as_inputs(x, self.nin, "Neuron"))
@@ -123,8 +124,8 @@ class Layer(Module):
 
     repr_children = False
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", init: str = "uniform",
-                 seed: Seed = None) -> None:
+    def __init__(self, nin: int, nout: int, activation: str = "relu",
+                 init: str = weight_init.DEFAULT, seed: Seed = None) -> None:
         self.nin = check_size("nin", nin)
         self.nout = check_size("nout", nout)
         self.activation = activation
@@ -175,7 +176,7 @@ class MLP(Module):
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 output_activation: str = "linear", init: str = "uniform",
+                 output_activation: str = "linear", init: str = weight_init.DEFAULT,
                  seed: Seed = None) -> None:
         self.nin = check_size("nin", nin)
         if (isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence)

@@ -37,9 +37,12 @@ import numpy as np
 import autograd_scalar as ag
 from autograd_scalar import Value
 
+from .arrays import real_array
 from .metrics import classes_from_outputs
 
 REDUCTIONS = ("mean", "sum")
+MAX_CLASSES = 1_000_000
+"""The most classes cross-entropy infers from its targets alone (without a model's width)."""
 
 
 class Loss:
@@ -209,14 +212,17 @@ class CrossEntropy(Loss):
             bad = targets[(targets != np.round(targets)) | (targets < 0)][0]
             raise ValueError(f"{self.name}: targets must be class indices 0, 1, 2, ..., "
                              f"got {bad!r}")
-        classes = targets.astype(np.int64)
-        k = int(classes.max()) + 1 if width is None else width
+        largest = float(targets.max())
+        if width is None and largest >= MAX_CLASSES:
+            raise ValueError(f"{self.name}: target class {largest:.0f} would need "
+                             f"{largest + 1:.0f} outputs; at most {MAX_CLASSES:,} classes")
+        k = int(largest) + 1 if width is None else width
         if k < 2:
             raise ValueError(f"{self.name}: needs at least 2 classes (model outputs), got {k}")
-        if classes.max() >= k:
-            raise ValueError(f"{self.name}: target class {int(classes.max())} is out of range "
+        if largest >= k:
+            raise ValueError(f"{self.name}: target class {largest:.0f} is out of range "
                              f"for a model with {k} outputs (classes 0..{k - 1})")
-        return np.eye(k)[classes]
+        return one_hot(targets.astype(np.int64), k)
 
     def example(self, output: Any, encoded_row: Sequence[Any]) -> Value:
         zs, ts = self._row(output, encoded_row)
@@ -287,6 +293,13 @@ def check_reduction(reduction: object, name: str) -> None:
         raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
+def one_hot(classes: np.ndarray, k: int) -> np.ndarray:
+    """Rows e_c (n, k) for the class indices ``classes``: n * k floats, never k * k."""
+    rows = np.zeros((len(classes), k))
+    rows[np.arange(len(classes)), classes] = 1.0
+    return rows
+
+
 def _single(raw: np.ndarray) -> bool:
     return raw.ndim == 1 or raw.shape[1] == 1
 
@@ -312,11 +325,7 @@ def _batch_outputs(outputs: Any, name: str) -> list[Any]:
 
 
 def _numeric_array(targets: Any, name: str) -> np.ndarray:
-    try:
-        array = np.asarray(targets, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name}: targets must be numbers, got {type(targets).__name__}"
-                        ) from error
+    array = real_array(targets, f"{name}: targets")
     if array.size == 0 or array.ndim == 0:
         raise ValueError(f"{name}: targets must be a non-empty (n,) or (n, k) array, "
                          f"got shape {array.shape}")

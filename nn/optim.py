@@ -86,15 +86,18 @@ def named_parameter_list(params: Any) -> tuple[list[Value], list[str]]:
     return values, names
 
 
+_REAL = (int, float, np.integer, np.floating)
+
+
 def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
     """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
     grads = np.empty(len(params))
     for i, p in enumerate(params):
-        try:
-            grads[i] = float(p.grad)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{names[i]}: gradient must be a number, got "
-                            f"{type(p.grad).__name__}") from error
+        g = p.grad
+        if type(g) is not float and (isinstance(g, bool) or not isinstance(g, _REAL)):
+            raise TypeError(f"{names[i]}: gradient must be a real number, got "
+                            f"{type(g).__name__}: {g!r}"[:200])
+        grads[i] = g
     check_finite_gradients(grads, params, names)
     return grads
 

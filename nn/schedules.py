@@ -10,7 +10,8 @@ base rate a and step count t (formulas as PyTorch documents them):
     LinearLR           a (s + (e - s) min(t, T) / T)        s, e: start and end factors
     CosineAnnealingLR  m + (a - m) (1 + cos(pi min(t, T) / T)) / 2     m: the minimum
 
-``LinearLR(opt, 1.0, 0.1, 100)`` is micrograd's demo schedule, 1.0 - 0.9 t / 100.
+``LinearLR(opt, 1.0, 0.1, 100)`` is micrograd's demo schedule, 1.0 - 0.9 t / 100, and
+``LinearLR(opt, 1.0, 0.0, T)`` microgpt's linear decay to zero, a (1 - t / T).
 """
 
 from __future__ import annotations
@@ -81,15 +82,14 @@ class ExponentialLR(Schedule):
 
 
 class LinearLR(Schedule):
-    """Scale the learning rate by a factor going linearly from ``start_factor`` to
-    ``end_factor`` over ``total`` steps, then staying there."""
+    """Scale the learning rate by a factor going linearly from ``start_factor`` (in (0, 1])
+    to ``end_factor`` (in [0, 1]) over ``total`` steps, then staying there."""
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0,
                  end_factor: float = 0.1, total: int = 100) -> None:
         self.start_factor = _number("start_factor", start_factor, 0.0, 1.0,
                                     closed_low=False, closed_high=True)
-        self.end_factor = _number("end_factor", end_factor, 0.0, 1.0,
-                                  closed_low=False, closed_high=True)
+        self.end_factor = _number("end_factor", end_factor, 0.0, 1.0, closed_high=True)
         self.total = _count("total", total)
         super().__init__(optimizer)
 

@@ -14,7 +14,6 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +23,13 @@ import numpy as np
 from autograd_scalar import Value, no_grad
 
 from . import losses as losses_module
+from .arrays import real_array
 from .callbacks import History
 from .compiled import compiled_predict
+from .init import generator
 from .losses import Loss
 from .optim import NonFiniteGradientError, Optimizer
+from .progress import progress_bar
 from .schedules import Schedule
 from .steps import Trainer, output_data, trainer
 
@@ -42,10 +44,11 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
     :mod:`nn.optim` optimizer over (some of) the model's parameters; ``batch_size``
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
-    after each epoch; ``seed`` fixes the shuffling; ``schedule`` is stepped once per
-    epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
-    ``on_epoch_end(epoch, history)`` and stop training by returning True. A tqdm bar
-    shows progress when ``progress`` is True and stderr is a terminal.
+    after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
+    ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
+    gradient norm. ``callbacks`` get ``on_epoch_end(epoch, history)`` and stop
+    training by returning True. With ``progress``, a bar shows the epochs on a
+    terminal and in a notebook (:mod:`nn.progress`).
 
     ``compiled``: "auto" traces the model at the first batch, checks the tape
     against the eager graph on a few of its examples and trains compiled, or
@@ -58,8 +61,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
                        seed=seed, compiled=compiled, schedule=schedule, clip=clip)
     history = _begin(run)
     step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip)
-    rng = np.random.default_rng(seed)
-    bar = _progress_bar(run.epochs, progress)
+    rng = generator(seed)
+    bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
             _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
@@ -260,13 +263,9 @@ def _model_parameters(model: Any) -> list[Value]:
 
 
 def check_inputs(X: Any, name: str = "X") -> np.ndarray:
-    """``X`` as a float array (n, d); TypeError or ValueError unless numeric, 2-D,
-    non-empty and finite."""
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array (n, d), got {type(X).__name__}"
-                        ) from error
+    """``X`` as a float array (n, d); TypeError unless real numbers (complex and text
+    refused), ValueError unless 2-D, non-empty and finite."""
+    array = real_array(X, f"{name} (a numeric array (n, d))")
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
                          f"got shape {array.shape}")
@@ -350,44 +349,3 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
             raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
                             "on_epoch_end(epoch, history) method")
     return found
-
-
-def _progress_bar(epochs: int, progress: bool) -> Any:
-    """A tqdm bar over the epochs where someone is watching, a silent stand-in elsewhere.
-
-    In a notebook: the widget bar when ipywidgets is installed, else tqdm's text bar
-    (tqdm.auto would warn instead). On a terminal: the text bar. Piped output and
-    ``progress=False`` get no bar.
-    """
-    if not progress:
-        return _QuietBar()
-    if _in_notebook():
-        try:
-            import ipywidgets  # noqa: F401
-            from tqdm.notebook import tqdm
-        except ImportError:
-            from tqdm.std import tqdm
-    elif hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        from tqdm.std import tqdm
-    else:
-        return _QuietBar()
-    # a bar redraws at most twice a second, so a stored notebook keeps a few lines of it
-    return tqdm(total=epochs, unit="epoch", leave=True, mininterval=0.5)
-
-
-def _in_notebook() -> bool:
-    """Whether this runs in a Jupyter kernel (IPython's ZMQ shell)."""
-    shell = sys.modules.get("IPython")
-    get_ipython = getattr(shell, "get_ipython", None)
-    return get_ipython is not None and type(get_ipython()).__name__ == "ZMQInteractiveShell"
-
-
-class _QuietBar:
-    def update(self, n: int) -> None:
-        pass
-
-    def set_postfix(self, values: dict[str, str], refresh: bool = True) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

@@ -4,7 +4,10 @@
     python notebooks/refresh.py 03 05      # those whose names start so
 
 Each runs in a scratch folder (nothing it writes lands in the repository) with the
-repository root on PYTHONPATH, as the test suite runs them.
+repository root on PYTHONPATH, as the test suite runs them. An output whose HTML is
+over STORED_HTML_LIMIT (an interactive view of thousands of nodes) is stored without
+it: its static picture and text stay, which is what an untrusted notebook shows
+anyway, and running the cell brings the view back.
 """
 
 from __future__ import annotations
@@ -18,6 +21,23 @@ import nbclient
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
+STORED_HTML_LIMIT = 500_000
+"""Bytes of HTML one stored output may carry."""
+
+
+def slim(notebook: nbformat.NotebookNode) -> int:
+    """Drop the HTML of every output over STORED_HTML_LIMIT that has a picture or
+    text besides; how many were slimmed."""
+    slimmed = 0
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            page = data.get("text/html", "")
+            if len("".join(page).encode("utf-8")) > STORED_HTML_LIMIT and (
+                    "image/svg+xml" in data or "image/png" in data or "text/plain" in data):
+                del data["text/html"]
+                slimmed += 1
+    return slimmed
 
 
 def refresh(path: Path) -> None:
@@ -27,8 +47,10 @@ def refresh(path: Path) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                 resources={"metadata": {"path": scratch}}).execute()
+    slimmed = slim(notebook)
     nbformat.write(notebook, path)
-    print(f"refreshed {path.relative_to(ROOT)}")
+    note = f" ({slimmed} big output(s) stored as their picture)" if slimmed else ""
+    print(f"refreshed {path.relative_to(ROOT)}{note}")
 
 
 def main(prefixes: list[str]) -> None:

@@ -74,11 +74,42 @@ def test_mnist_fit_and_hand_numpy_train_alike() -> None:
     assert fit_accuracy == hand_accuracy and fit_accuracy > 0.5
 
 
+def test_the_gpt_module_row_takes_microgpts_step() -> None:
+    from benchmarks import microgpt
+
+    reference, ours, worst = microgpt.compare_module(rounds=1, steps=2, collector=True)
+    assert worst <= 1e-12 and reference > 0 and ours > 0
+
+
+def test_the_compiled_gpt_recipe_takes_microgpts_steps() -> None:
+    from benchmarks import gpt_compiled
+
+    seconds, ours = gpt_compiled.compiled_recipe(steps=4)
+    reference_seconds, theirs = gpt_compiled.reference_recipe(4, total=4)
+    assert seconds > 0 and reference_seconds > 0
+    assert ours == pytest.approx(theirs, rel=0, abs=1e-9)
+
+
+def test_batched_gpt_steps_of_ours_and_torch_agree() -> None:
+    pytest.importorskip("torch")
+    from benchmarks import gpt_compiled
+
+    model, _, batches = gpt_compiled.batches(8, 3)
+    twin, _, _ = gpt_compiled.batches(8, 3)
+    ours = gpt_compiled.ours_batched_step(model, batches, 3)
+    theirs = gpt_compiled.torch_step(twin, batches, 3)
+    assert theirs is not None
+    for _ in range(3):
+        assert ours() == pytest.approx(theirs(), rel=1e-10)
+    assert gpt_compiled.tokens_per_batch(batches) == [
+        sum(len(doc) - 1 for doc in batch) for batch in batches]
+
+
 def test_ratios_are_taken_round_by_round() -> None:
-    from benchmarks.timing import alternating_rounds, ratio
+    from benchmarks.timing import alternating_rounds, ratio_by_round
 
     samples = {"a": [2.0, 4.0, 9.0], "b": [1.0, 4.0, 3.0]}
-    assert ratio(samples, "a", "b") == (2.0, 1.0, 3.0)
+    assert ratio_by_round(samples, "a", "b") == (2.0, 1.0, 3.0)
     calls = {"x": 0}
 
     def step() -> None:

@@ -4,7 +4,8 @@ The kernel is this test run's own interpreter (a kernel spec made on the fly tha
 points at ``sys.executable``), so a fresh virtual environment needs no kernel
 registered. Each notebook runs in a scratch directory, so nothing it writes lands
 in the repository, and the repository root is on the kernel's ``PYTHONPATH`` so
-``reproductions`` imports as it does from a clone.
+that the kernel imports this checkout's packages (``reproductions`` included, which
+an install carries too) rather than whatever else is installed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PROMISES: dict[str, list[str]] = {
         r"o = 0\.7071, do/dx1 = -1\.5000, do/dw1 = 1\.0000",
         r"chain rule by hand agrees: True",
         r"animation frames: \d+",
+        r"10,\d{3} nodes in \d+ boxes: a page of [0-2]\.\d MB",
     ],
     "02_checking_derivatives.ipynb": [
         r"gradcheck of the correct rule: True",
@@ -57,6 +59,18 @@ PROMISES: dict[str, list[str]] = {
     "06_network_by_hand.ipynb": [
         r"units: x1, x2, h, y",
         r"XOR learned: \[0, 1, 1, 0\]",
+    ],
+    "07_gpt_on_scalars.ipynb": [
+        r"parameters: 4,192 \(closed form: 4,192\)",
+        r"same losses as microgpt's own Value over 5 steps: largest difference "
+        r"\d\.\de-(1[2-9]|[2-9]\d)",
+        r"first 20 steps, eager and compiled: largest loss difference "
+        r"\d\.\de-(1[0-9]|[2-9]\d)",
+        r"trained 1,000 steps compiled in .* loss 3\.\d+ over the first 10 names, "
+        r"2\.\d+ over the last 10, 2\.\d+ over the last 50",
+        r"20 names sampled: (\w+, ){19}\w+",
+        r"graph of [\d,]+ nodes",
+        r"saved and loaded: same loss True",
     ],
 }
 
@@ -118,7 +132,7 @@ def pictures(notebook: object) -> int:
                if any(k in output.get("data", {}) for k in kinds))
 
 
-def test_every_notebook_has_promises_and_the_six_are_there() -> None:
+def test_every_notebook_has_promises() -> None:
     assert notebook_names() == sorted(PROMISES)
 
 
@@ -149,3 +163,40 @@ def test_stored_notebook_has_fresh_outputs(name: str) -> None:
     text = printed_text(notebook)
     for promise in PROMISES[name]:
         assert re.search(promise, text), f"stored {name} lacks {promise!r}"
+
+
+def refresh_script() -> object:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("refresh", NOTEBOOKS / "refresh.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_big_view_is_stored_as_its_picture() -> None:
+    """refresh.py keeps a big output's static picture and text, not its megabytes of
+    HTML; a small view is stored whole."""
+    refresh = refresh_script()
+    big = "x" * (refresh.STORED_HTML_LIMIT + 1)  # type: ignore[attr-defined]
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("view")]
+    notebook.cells[0].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/html": big, "image/svg+xml": "<svg/>",
+                                                  "text/plain": "<GraphView>"}),
+        nbformat.v4.new_output("execute_result", {"text/html": "<div>small</div>",
+                                                  "text/plain": "small"})]
+    assert refresh.slim(notebook) == 1  # type: ignore[attr-defined]
+    first, second = (o["data"] for o in notebook.cells[0].outputs)
+    assert set(first) == {"image/svg+xml", "text/plain"}
+    assert second["text/html"] == "<div>small</div>"
+
+
+def test_the_stored_first_notebook_shows_the_big_graph_as_a_picture() -> None:
+    path = NOTEBOOKS / "01_value_and_graph.ipynb"
+    assert path.stat().st_size < 1_500_000
+    notebook = nbformat.read(path, as_version=4)
+    outputs = [o for c in notebook.cells for o in c.get("outputs", [])
+               if "GraphView of 10," in o.get("data", {}).get("text/plain", "")]
+    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]

@@ -88,3 +88,16 @@ def test_the_summary_node_count_agrees_in_readme_script_and_title(script: Module
     source = script.drawings()["summary"].source
     assert f"a loss over six examples: {count:,} nodes" in source
     assert f"Summary of a graph of {count:,} nodes" in source
+
+
+def test_the_views_screenshot_is_fingerprinted_by_its_data_not_its_layout(
+        script: ModuleType, manifest: dict[str, dict[str, str]]) -> None:
+    """Its source is the view's data, script and style: a moved box is not a change
+    (Graphviz versions place boxes differently), a changed number is."""
+    view = script.explore_view()
+    source = script.explore_source(view)
+    assert script.digest(source) == manifest["docs/images/explore.png"]["source"]
+    view.data["groups"][0]["centres"][0] += 5.0
+    assert script.explore_source(view) == source
+    view.data["precision"] += 1
+    assert script.explore_source(view) != source

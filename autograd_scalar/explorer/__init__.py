@@ -14,17 +14,9 @@ from typing import Any
 
 from ..graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
 from ..graph_reading import parameter_names
-from .model import (
-    Group,
-    edges_by_group,
-    graph_of,
-    node_record,
-    outputs_of,
-    run_titles,
-    steps_record,
-)
+from .model import outputs_of
 from .page import GraphView, static_picture
-from .positions import lay_out
+from .records import view_data
 
 __all__ = ["GraphView", "explore"]
 
@@ -73,28 +65,3 @@ def check_view_options(options: Options, heatmap: Any) -> None:
         raise TypeError(f"explore: heatmap must be True or False, got {heatmap!r}")
     if not isinstance(options.title, str):
         raise TypeError(f"explore: title must be a str, got {type(options.title).__name__}")
-
-
-def view_data(outputs: list[Any], options: Options, report: Any) -> dict[str, Any]:
-    """Everything the script draws, as JSON-ready data (see model.py for the groups)."""
-    graph = graph_of(outputs, options)
-    ids = {node: k for k, node in enumerate(graph.order)}
-    run_titles(graph, ids)
-    steps, uses = steps_record(outputs[0], ids, options)
-    nodes = [node_record(node, ids, options, uses.get(node, []),
-                         node in options.highlighted) for node in graph.order]
-    group_ids = {id(group): k for k, group in enumerate(graph.groups)}
-    placed = lay_out(graph, edges_by_group(graph), options.rankdir)
-    groups = []
-    for group, where in zip(graph.groups, placed):
-        groups.append({
-            "title": group.title, "module": bool(group.key) and "#" not in group.key,
-            "parent": group_ids[id(group.parent)] if group.parent is not None else -1,
-            "items": [["g", group_ids[id(i)]] if isinstance(i, Group) else ["n", ids[i]]
-                      for i in group.items],
-            "size": group.size, **where})
-    failures = report.rows() if report is not None and hasattr(report, "rows") else []
-    return {"nodes": nodes, "groups": groups, "steps": steps, "failures": failures,
-            "summary": report.summary() if failures else "",
-            "outputs": [ids[o] for o in outputs], "precision": options.precision,
-            "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title}

@@ -1,39 +1,37 @@
-"""What the interactive view shows, as plain data: nodes, groups, backward steps, failures.
+"""How the interactive view boxes a graph: its nodes in reading order, cut into groups.
 
 The graph behind the outputs is cut into a tree of *groups*, each a box that can be
 collapsed into one item or expanded to show what is inside:
 
 - the nn modules the nodes were made in (``layers.0`` holds ``layers.0.neurons.3``),
-  a named parameter going to the module its name says, an unnamed leaf to the one
-  module that uses it;
+  a named parameter going to the module its name says, an unnamed leaf to the
+  innermost module around all its users (a network's inputs, used by every neuron
+  of ``layers.0``, go in ``layers.0``: a loss over many examples then opens as a
+  few columns of per-example nodes, not one tall column of inputs);
 - inside any group (and at the top) with more than ``FRAME_BUDGET`` items, runs of
-  consecutive items in topological order (``nodes 1-120``), so that no group ever
+  consecutive items in reading order (``nodes 1-120``), so that no group ever
   shows more than that many items and each is laid out quickly.
 
 Every group is laid out on its own (:mod:`autograd_scalar.explorer.positions`),
 so a 20,000-node graph is a few hundred small layouts rather than one huge one.
 
-The chain rule the panel and the step-through show is backprop's own: for a
-node ``v`` reached at step k,
-
-    dL/dv = sum over the users p of v of  dL/dp * dp/dv,
-
-as :func:`autograd_scalar.animate.backward_steps` gives it, narrated by
-:func:`autograd_scalar.animate.describe_step` (one place for both).
+Nodes come in reading order (:func:`autograd_scalar.graph_reading.reading_order`,
+the drawings' order: inputs and weights by index, neuron 0's subgraph before
+neuron 1's), and every group lists its items in that order, so each box is laid
+out as the drawings lay theirs out, first on top. What each node carries is
+:mod:`autograd_scalar.explorer.records`.
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..animate import backward_steps, describe_step, display_name
-from ..backward import topological_order
 from ..graph import Options
-from ..graph_reading import display_name as reading_name
-from ..graph_reading import home_scope, parent_module
+from ..graph_reading import home_scope, module_path, parent_module, reading_order
 from ..value import Value
 
 FRAME_BUDGET = 120
@@ -57,7 +55,7 @@ class Group:
 
 @dataclass
 class Graph:
-    """The nodes in topological order (leaves first), their groups and where each sits."""
+    """The nodes in reading order (each after its inputs), their groups and where each sits."""
 
     order: list[Value]
     top: Group
@@ -88,10 +86,10 @@ def outputs_of(target: Any) -> tuple[list[Value], Any]:
 
 
 def graph_of(outputs: list[Value], options: Options) -> Graph:
-    """Every node behind ``outputs``, grouped by module and then into runs."""
+    """Every node behind ``outputs`` in reading order, grouped by module and then into runs."""
     seen: dict[Value, None] = {}
     for output in outputs:
-        for node in topological_order(output):
+        for node in reading_order(output):
             seen.setdefault(node, None)
     order = list(seen)
     scopes = module_of(order, options)
@@ -120,16 +118,31 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
 
 def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     """Each node's module: where it was made, where its parameter name puts it, or, for
-    an unnamed leaf, the one module all its users were made in ("" if several)."""
+    an unnamed leaf, the one module its users were made in, or else the innermost
+    module around all of them (``layers.0`` for ``layers.0.neurons.0`` and
+    ``layers.0.neurons.1``; "" if none). The last only while that module's box stays
+    within FRAME_BUDGET items: the inputs of thousands of examples would only be cut
+    into runs there, so they stay where they are."""
     scopes = {node: home_scope(node, options.names) for node in order}
     users: dict[Value, set[str]] = {}
     for node in order:
         for child in node.children:
             if not child.children and not scopes[child]:
                 users.setdefault(child, set()).add(scopes[node])
+    shared: dict[Value, str] = {}
     for leaf, found in users.items():
+        paths = [module_path(scope) for scope in found]
+        around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
         if len(found) == 1:
             scopes[leaf] = next(iter(found))
+        elif around:
+            shared[leaf] = around[-1]
+    items = Counter(scopes.values())
+    items.update(parent_module(scope) for scope in set(scopes.values()) if scope)
+    items.update(shared.values())
+    for leaf, scope in shared.items():
+        if items[scope] <= FRAME_BUDGET:
+            scopes[leaf] = scope
     return scopes
 
 
@@ -157,7 +170,8 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
 
 
 def run_titles(graph: Graph, index: dict[Value, int]) -> None:
-    """A run is titled by the positions of the nodes it holds: ``nodes 241-360``."""
+    """A run is titled by the positions (in reading order) of the nodes it holds:
+    ``nodes 241-360``."""
     for group in reversed(graph.groups):
         if group.title:
             continue
@@ -212,45 +226,3 @@ def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
             key = (id(lower[depth]), id(upper[depth]))
             counts[key] = counts.get(key, 0) + 1
     return found
-
-
-def node_record(node: Value, ids: dict[Value, int], options: Options,
-                users: list[tuple[int, float, float]], failed: bool) -> dict[str, Any]:
-    """One node as the view reads it (numbers as floats; inf and nan as strings)."""
-    row = node.row
-    return {
-        "name": reading_name(node, options.names),
-        "title": display_name(node, options),
-        "label": node.label,
-        "param": options.names.get(node, ""),
-        "op": node.op,
-        "shown": row.shown if row is not None else "",
-        "rule": row.formula if row is not None else "",
-        "data": finite(node.data),
-        "grad": finite(node.grad),
-        "kids": [ids[child] for child in node.children],
-        "locals": [finite(d) for d in node.local_grads],
-        "users": [[user, finite(local), finite(up)] for user, local, up in users],
-        "scope": node.scope,
-        "failed": failed,
-    }
-
-
-def finite(x: Any) -> float | str:
-    """JSON has no inf or nan: those travel as the strings "inf", "-inf", "nan"."""
-    value = float(x)
-    return value if math.isfinite(value) else str(value)
-
-
-def steps_record(root: Value, ids: dict[Value, int], options: Options
-                 ) -> tuple[list[dict[str, Any]], dict[Value, list[tuple[int, float, float]]]]:
-    """Backprop's steps from ``root`` with their narration, and each node's users' terms."""
-    steps = backward_steps(root)
-    total = len(steps) - 1
-    records = []
-    uses: dict[Value, list[tuple[int, float, float]]] = {}
-    for index, step in enumerate(steps):
-        records.append({"node": ids[step.node], "grad": finite(step.grad),
-                        "text": describe_step(index, total, step, options)})
-        uses[step.node] = [(ids[user], local, up) for user, local, up in step.sources]
-    return records, uses

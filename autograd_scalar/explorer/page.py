@@ -50,8 +50,8 @@ class GraphView:
         self.title = title
 
     def __repr__(self) -> str:
-        nodes, groups = len(self.data["nodes"]), len(self.data["groups"])
-        failing = sum(1 for node in self.data["nodes"] if node["failed"])
+        nodes, groups = len(self.data["data"]), len(self.data["groups"])
+        failing = len(self.data["failed"])
         marked = f", {failing} marked" if failing else ""
         return f"<GraphView of {nodes:,} nodes in {groups:,} groups{marked}>"
 
@@ -64,7 +64,7 @@ class GraphView:
         caption = f"<div class='agv-title'>{html.escape(self.title)}</div>" if self.title else ""
         return (
             f'<div class="agv" id="{view_id}">{caption}'
-            f'<img class="agv-picture" alt="computation graph of {len(self.data["nodes"]):,} '
+            f'<img class="agv-picture" alt="computation graph of {len(self.data["data"]):,} '
             f'nodes" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
             f'<script type="application/json" class="agv-data">{payload}</script>'
             f"<style>{asset('view.css')}</style>"

@@ -1,27 +1,39 @@
 /* The interactive graph view of autograd_scalar.explore: draws the data that Python
-   laid out (nodes, groups, backward steps) as SVG, with pan and zoom, a panel per
-   node, collapsible groups, search, paths, a heat map and a step-through backward.
+   laid out (see records.py: per-node columns of numbers and indices, groups with their
+   own layouts, backward's steps) as SVG, with pan and zoom, a panel per node,
+   collapsible groups, search, paths, a heat map and a step-through backward.
 
    Positions: every group was laid out on its own by Graphviz (item centres in its
    frame). Expanding a group stretches its frame's plane at the group's centre by
    the growth (items to the right move right, items below move down), which keeps
-   all other boxes clear, and draws the group's own layout inside. */
+   all other boxes clear, and draws the group's own layout inside.
+
+   Drawing: only what lies within a screen of the visible part is drawn (panning or
+   zooming past it draws again), and nodes' text is left out when zoomed far out. A change
+   of layout (a box opened or closed) draws again; a change of marks (selection,
+   search, step, heat map) restyles only the elements already drawn. */
 var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
+  var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
+  var READABLE = 0.4;    /* the least zoom a fit may use: 11px text drawn 4.4px high */
+  var TALLEST = 0.8;     /* the view is at most this part of the window's height */
+  var MARGIN = 8;
   var SVGNS = "http://www.w3.org/2000/svg";
 
+  /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
+     and above, trailing zeros dropped (the numbers of animate.describe_step). */
   function num(x, p) {
     if (typeof x === "string") { return x; }
-    if (x === 0) { return "0"; }
-    var s = Number(x).toPrecision(p);
-    if (s.indexOf("e") < 0 && s.indexOf(".") >= 0) { s = s.replace(/0+$/, "").replace(/\.$/, ""); }
-    else if (s.indexOf("e") >= 0) {
-      var parts = s.split("e"), m = parts[0];
-      if (m.indexOf(".") >= 0) { m = m.replace(/0+$/, "").replace(/\.$/, ""); }
-      var e = parseInt(parts[1], 10);
-      s = m + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
+    if (x === 0) { return 1 / x < 0 ? "-0" : "0"; }
+    var parts = x.toExponential(p - 1).split("e"), e = parseInt(parts[1], 10), s;
+    if (e < -4 || e >= p) {
+      s = parts[0];
+      if (s.indexOf(".") >= 0) { s = s.replace(/0+$/, "").replace(/\.$/, ""); }
+      return s + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
     }
+    s = x.toFixed(Math.max(0, p - 1 - e));
+    if (s.indexOf(".") >= 0) { s = s.replace(/0+$/, "").replace(/\.$/, ""); }
     return s;
   }
   function esc(s) {
@@ -35,32 +47,50 @@ var AutogradScalarView = (function () {
     return e;
   }
   function magnitude(x) { return typeof x === "string" ? Infinity : Math.abs(x); }
+  function flags(count, list) {
+    var out = new Uint8Array(count);
+    list.forEach(function (k) { out[k] = 1; });
+    return out;
+  }
 
   function mount(root) {
     if (!root || root.getAttribute("data-mounted")) { return null; }
     root.setAttribute("data-mounted", "1");
     var data = JSON.parse(root.querySelector(".agv-data").textContent);
-    var nodes = data.nodes, groups = data.groups, steps = data.steps, p = data.precision;
+    var N = data.data.length, groups = data.groups, steps = data.steps, p = data.precision;
+    var kids = data.kids, names = data.names, labels = data.labels, ops = data.ops;
     var picture = root.querySelector(".agv-picture");
     if (picture) { picture.remove(); }
 
-    /* ---- structure: each node's group, each node's users ---- */
-    var home = new Int32Array(nodes.length);
-    groups.forEach(function (g, k) {
-      g.items.forEach(function (item) { if (item[0] === "n") { home[item[1]] = k; } });
-    });
-    var users = nodes.map(function () { return []; });
-    nodes.forEach(function (n, v) { n.kids.forEach(function (c) { users[c].push(v); }); });
-    var stepOf = new Int32Array(nodes.length).fill(-1);
-    steps.forEach(function (s, k) { stepOf[s.node] = k; });
+    /* ---- structure: each node's group, its users, its step ---- */
+    var home = new Int32Array(N);
+    groups.forEach(function (G, g) { G.items.forEach(function (i) { if (i >= 0) { home[i] = g; } }); });
+    var isParam = flags(N, data.params), failed = flags(N, data.failed), isOutput = flags(N, data.outputs);
+    var stepOf = new Int32Array(N).fill(-1);
+    steps.forEach(function (v, k) { stepOf[v] = k; });
+    /* users[v]: [user, operand position, ...], users in topological order (backprop's
+       own: the reverse of the steps), then any user off the first output's graph */
+    var users = [];
+    for (var v0 = 0; v0 < N; v0 += 1) { users.push([]); }
+    function addUses(u) { kids[u].forEach(function (c, i) { users[c].push(u, i); }); }
+    for (var k0 = steps.length - 1; k0 >= 0; k0 -= 1) { addUses(steps[k0]); }
+    for (var u0 = 0; u0 < N; u0 += 1) { if (stepOf[u0] < 0) { addUses(u0); } }
     var largest = 0;
-    nodes.forEach(function (n) { var m = magnitude(n.grad); if (isFinite(m)) { largest = Math.max(largest, m); } });
+    data.grad.forEach(function (g) { var m = magnitude(g); if (isFinite(m)) { largest = Math.max(largest, m); } });
+    var groupHeat = new Float64Array(groups.length), groupFailed = new Uint8Array(groups.length);
+    for (var v1 = 0; v1 < N; v1 += 1) {
+      var m1 = magnitude(data.grad[v1]);
+      for (var g1 = home[v1]; g1 > 0; g1 = groups[g1].parent) {
+        if (m1 > groupHeat[g1]) { groupHeat[g1] = m1; }
+        if (failed[v1]) { groupFailed[g1] = 1; }
+      }
+    }
+    function who(v) { return names[v] || (ops[data.op[v]][0] || "leaf") + " node"; }
 
     /* ---- state ---- */
     var expanded = new Set([0]);
-    var state = { step: -1, selected: -1, matches: new Set(), path: new Set(),
-                  heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
-    openWithinBudget();
+    var state = { step: -1, selected: -1, matches: new Set(), matchList: [], matchAt: -1,
+                  path: new Set(), heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
 
     /* ---- DOM ---- */
     var bar = el("div", "agv-bar");
@@ -71,15 +101,16 @@ var AutogradScalarView = (function () {
     }
     button("+", "zoom in", function () { zoomBy(1.25); }, "agv-zoom-in");
     button("\u2212", "zoom out", function () { zoomBy(0.8); }, "agv-zoom-out");
-    button("fit", "fit to width (reset)", function () { fit(); }, "agv-fit");
+    button("fit", "fit the whole graph in view (reset)", function () { fit(); }, "agv-fit");
     var heatButton = button("heat map", "colour nodes by |grad|", function () {
-      state.heat = !state.heat; heatButton.classList.toggle("agv-on", state.heat); paint();
+      state.heat = !state.heat; heatButton.classList.toggle("agv-on", state.heat); restyle();
     }, "agv-heat");
     heatButton.classList.toggle("agv-on", state.heat);
     var pathButton = button("paths to output", "highlight every path from the chosen node to the output",
                             function () { togglePaths(); }, "agv-paths");
     var search = el("input", "agv-search");
     search.type = "search"; search.placeholder = "search label or parameter";
+    search.title = "Enter: next match";
     search.setAttribute("aria-label", "search label or parameter name");
     bar.appendChild(search);
     var found = el("span", "agv-found", "");
@@ -96,14 +127,19 @@ var AutogradScalarView = (function () {
     var counter = el("span", "agv-counter", "backward pass: " + (steps.length - 1) + " steps");
     stepper.appendChild(counter);
     var narration = el("div", "agv-narration", "");
+    var note = el("div", "agv-note", "");
     var canvas = el("div", "agv-canvas");
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
     var viewport = document.createElementNS(SVGNS, "g");
+    var layers = ["frames", "edges", "boxes", "nodes"].map(function (name) {
+      var g = document.createElementNS(SVGNS, "g");
+      g.setAttribute("class", "agv-layer-" + name); viewport.appendChild(g); return g;
+    });
     svg.appendChild(viewport); canvas.appendChild(svg);
     var panel = el("div", "agv-panel", "Hover over or click a node for its numbers; click a box to open it.");
     root.appendChild(bar); root.appendChild(stepper); root.appendChild(narration);
-    root.appendChild(canvas); root.appendChild(panel);
+    root.appendChild(note); root.appendChild(canvas); root.appendChild(panel);
     if (data.failures.length) {
       var failures = el("div", "agv-failures");
       failures.appendChild(el("div", "agv-failures-title", data.summary));
@@ -116,19 +152,18 @@ var AutogradScalarView = (function () {
       failures.appendChild(table); root.appendChild(failures);
     }
 
-    /* ---- layout: rectangles of what is visible ---- */
+    /* ---- layout: rectangles of what is shown ---- */
     var placed = null;
 
     function frame(g) {
       var G = groups[g];
       var rects = G.items.map(function (item, k) {
-        var size = item[0] === "n" ? NODE : BOX;
-        return { kind: item[0], id: item[1], cx: G.centres[k][0], cy: G.centres[k][1],
-                 w: size[0], h: size[1], sub: null };
+        var size = item >= 0 ? NODE : BOX;
+        return { id: item, cx: G.centres[2 * k], cy: G.centres[2 * k + 1], w: size[0], h: size[1], sub: null };
       });
       rects.forEach(function (r) {
-        if (r.kind !== "g" || !expanded.has(r.id)) { return; }
-        var sub = frame(r.id), dw = Math.max(0, sub.w - r.w), dh = Math.max(0, sub.h - r.h);
+        if (r.id >= 0 || !expanded.has(-1 - r.id)) { return; }
+        var sub = frame(-1 - r.id), dw = Math.max(0, sub.w - r.w), dh = Math.max(0, sub.h - r.h);
         var x0 = r.cx, left = r.cx - r.w / 2, top = r.cy - r.h / 2;
         rects.forEach(function (o) { if (o !== r && o.cx > x0) { o.cx += dw; } });
         r.w = Math.max(r.w, sub.w); r.h = Math.max(r.h, sub.h);
@@ -146,55 +181,71 @@ var AutogradScalarView = (function () {
       return { rects: rects, w: width, h: height };
     }
 
+    /* Every shown node's, collapsed box's and open frame's rectangle, and the edges
+       between what is shown (a node hidden in a closed box is represented by the box,
+       its stand-in: -1 - box), counted. */
     function flatten() {
       var top = frame(0);
       var out = { nodes: new Map(), boxes: new Map(), frames: [], w: top.w - 2 * PAD,
-                 h: top.h - 2 * PAD - HEADER };
+                  h: top.h - 2 * PAD - HEADER };
       (function walk(f, ox, oy) {
         f.rects.forEach(function (r) {
-          var x = ox + PAD + r.cx - r.w / 2, y = oy + PAD + HEADER + r.cy - r.h / 2;
-          var rect = { x: x, y: y, w: r.w, h: r.h };
-          if (r.kind === "n") { out.nodes.set(r.id, rect); }
-          else if (r.sub) { out.frames.push({ g: r.id, rect: rect }); walk(r.sub, x, y); }
-          else { out.boxes.set(r.id, rect); }
+          var rect = { x: ox + PAD + r.cx - r.w / 2, y: oy + PAD + HEADER + r.cy - r.h / 2, w: r.w, h: r.h };
+          if (r.id >= 0) { out.nodes.set(r.id, rect); }
+          else if (r.sub) { out.frames.push({ g: -1 - r.id, rect: rect }); walk(r.sub, rect.x, rect.y); }
+          else { out.boxes.set(-1 - r.id, rect); }
         });
       })(top, -PAD, -PAD - HEADER);
-      /* the visible stand-in of every node: itself, or the outermost collapsed group */
-      out.rep = new Int32Array(nodes.length);
-      nodes.forEach(function (n, v) {
-        var rep = v, g = home[v];
-        while (g > 0) { if (!expanded.has(g)) { rep = -1 - g; } g = groups[g].parent; }
-        out.rep[v] = rep;
+      var outer = new Int32Array(groups.length).fill(-1);  /* outermost closed group around g */
+      groups.forEach(function (G, g) {
+        if (g === 0) { return; }
+        var up = outer[G.parent];
+        outer[g] = up >= 0 ? up : (expanded.has(g) ? -1 : g);
       });
-      var edges = new Map();
-      nodes.forEach(function (n, v) {
-        var b = out.rep[v];
-        n.kids.forEach(function (c) {
-          var a = out.rep[c];
-          if (a === b) { return; }
-          var key = a + "," + b;
+      var rep = new Int32Array(N);
+      for (var v = 0; v < N; v += 1) { var o = outer[home[v]]; rep[v] = o >= 0 ? -1 - o : v; }
+      var G = groups.length, M = N + G + 1, edges = new Map();
+      for (var b = 0; b < N; b += 1) {
+        var list = kids[b], rb = rep[b];
+        for (var i = 0; i < list.length; i += 1) {
+          var ra = rep[list[i]];
+          if (ra === rb) { continue; }
+          var key = (ra + G) * M + (rb + G);
           edges.set(key, (edges.get(key) || 0) + 1);
-        });
-      });
-      out.edges = edges;
+        }
+      }
+      out.rep = rep;
+      out.edges = edges; out.edgeBase = [G, M];
       return out;
     }
+    function rectOf(r) { return r >= 0 ? placed.nodes.get(r) : placed.boxes.get(-1 - r); }
 
-    function rectOf(rep) { return rep >= 0 ? placed.nodes.get(rep) : placed.boxes.get(-1 - rep); }
-
+    /* Open boxes level by level, outermost first, while the items shown stay within
+       the budget; a module's box whose opening would stop the graph fitting the view
+       whole at a readable zoom stays closed, so a graph that fits closed opens whole.
+       (Runs of nodes open on the budget alone: a graph that needs them is too big to
+       fit whole anyway, and is fitted to the width.) */
     function openWithinBudget() {
-      var shown = groups[0].items.length, queue = [0];
+      var shown = groups[0].items.length, queue = [0], room = roomFor();
+      function fits() {
+        var top = frame(0);
+        return fitScale(top.w - 2 * PAD, top.h - 2 * PAD - HEADER, room) >= READABLE;
+      }
       while (queue.length) {
         var g = queue.shift();
         groups[g].items.forEach(function (item) {
-          if (item[0] !== "g") { return; }
-          var more = groups[item[1]].items.length - 1;
-          if (shown + more <= data.budget) { expanded.add(item[1]); shown += more; queue.push(item[1]); }
+          if (item >= 0) { return; }
+          var sub = -1 - item, more = groups[sub].items.length - 1;
+          if (shown + more > data.budget) { return; }
+          var fitted = groups[sub].module && fits();
+          expanded.add(sub);
+          if (fitted && !fits()) { expanded.delete(sub); return; }
+          shown += more; queue.push(sub);
         });
       }
     }
 
-    /* ---- drawing ---- */
+    /* ---- marks: classes and colours, for drawing and restyling alike ---- */
     function heatFill(x) {
       var colours = [[255, 255, 255], [253, 174, 97], [215, 48, 39], [127, 0, 0]];
       var m = magnitude(x);
@@ -205,13 +256,13 @@ var AutogradScalarView = (function () {
       return ["rgb(" + rgb.join(",") + ")", t > 0.6 ? "#fff" : "#000"];
     }
     function shownGrad(v) {
-      if (state.step < 0) { return nodes[v].grad; }
+      if (state.step < 0) { return data.grad[v]; }
       var k = stepOf[v];
-      return k >= 0 && k <= state.step ? steps[k].grad : "?";
+      return k >= 0 && k <= state.step ? data.stepGrads[k] : "?";
     }
-    function nodeClasses(v) {
-      var n = nodes[v], cls = "agv-node";
-      if (n.failed) { cls += " agv-failed"; }
+    function nodeClass(v) {
+      var cls = "agv-node";
+      if (failed[v]) { cls += " agv-failed"; }
       if (state.matches.has(v)) { cls += " agv-match"; }
       if (state.path.has(v)) { cls += " agv-path"; }
       if (state.selected === v) { cls += " agv-selected"; }
@@ -219,43 +270,60 @@ var AutogradScalarView = (function () {
         var k = stepOf[v];
         if (k === state.step) { cls += " agv-current"; } else if (k >= 0 && k < state.step) { cls += " agv-done"; }
       }
-      if (data.outputs.indexOf(v) >= 0) { cls += " agv-output"; }
+      if (isOutput[v]) { cls += " agv-output"; }
       return cls;
     }
-    var groupHeat = groups.map(function () { return 0; }), groupFailed = new Set();
-    nodes.forEach(function (n, v) {
-      for (var g = home[v]; g > 0; g = groups[g].parent) {
-        groupHeat[g] = Math.max(groupHeat[g], magnitude(n.grad));
-        if (n.failed) { groupFailed.add(g); }
-      }
-    });
     function holding(vs) {  /* the groups that hold any of the nodes vs */
       var found = new Set();
       vs.forEach(function (v) { for (var g = home[v]; g > 0 && !found.has(g); g = groups[g].parent) { found.add(g); } });
       return found;
     }
-    function boxClasses(g, marks) {
+    function boxMarks() {
+      return { match: holding(state.matches), path: holding(state.path),
+               current: holding(state.step >= 0 ? [steps[state.step]] : []) };
+    }
+    function boxClass(g, marks) {
       var cls = "agv-box";
-      if (groupFailed.has(g)) { cls += " agv-failed"; }
+      if (groupFailed[g]) { cls += " agv-failed"; }
       if (marks.match.has(g)) { cls += " agv-match"; }
       if (marks.path.has(g)) { cls += " agv-path"; }
       if (marks.current.has(g)) { cls += " agv-current"; }
       return cls;
     }
+    function nodeFill(v) { return state.heat ? heatFill(shownGrad(v) === "?" ? 0 : shownGrad(v)) : null; }
+    function shortName(v) {  /* the end of a long name says most: ...neurons.2.w[3] */
+      var name = names[v];
+      return name.length > 16 ? "\u2026" + name.slice(-15) : name;
+    }
+
+    /* ---- drawing what is near the visible part ---- */
+    var drawn = { nodes: new Map(), boxes: new Map(), region: null, text: true };
+    var pending = false;
+
+    function visible() {
+      var s = state.s, w = canvas.clientWidth || 800, h = canvas.clientHeight || 400;
+      return { x0: -state.tx / s, y0: -state.ty / s, x1: (w - state.tx) / s, y1: (h - state.ty) / s };
+    }
+    function meets(r, q) { return r.x < q.x1 && r.x + r.w > q.x0 && r.y < q.y1 && r.y + r.h > q.y0; }
 
     function paint() {
-      var parts = [];
-      var marks = { match: holding(state.matches), path: holding(state.path),
-                    current: holding(state.step >= 0 ? [steps[state.step].node] : []) };
+      var view = visible(), dx = view.x1 - view.x0, dy = view.y1 - view.y0;
+      var region = { x0: view.x0 - dx, y0: view.y0 - dy, x1: view.x1 + dx, y1: view.y1 + dy };
+      var text = state.s >= TEXT_SCALE, marks = boxMarks(), html = [[], [], [], []];
       placed.frames.forEach(function (f) {
-        var r = f.rect, G = groups[f.g];
-        parts.push('<g class="agv-frame" data-g="' + f.g + '"><rect x="' + r.x + '" y="' + r.y +
+        var r = f.rect;
+        if (!meets(r, region)) { return; }
+        html[0].push('<g class="agv-frame" data-g="' + f.g + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect><text class="agv-frame-title" x="' +
-          (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(G.title) + "</text></g>");
+          (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text></g>");
       });
+      var base = placed.edgeBase;
       placed.edges.forEach(function (count, key) {
-        var ends = key.split(","), a = rectOf(+ends[0]), b = rectOf(+ends[1]);
+        var ra = Math.floor(key / base[1]) - base[0], rb = key % base[1] - base[0];
+        var a = rectOf(ra), b = rectOf(rb);
         if (!a || !b) { return; }
+        var x0 = Math.min(a.x, b.x), y0 = Math.min(a.y, b.y);
+        if (!meets({ x: x0, y: y0, w: Math.max(a.x + a.w, b.x + b.w) - x0, h: Math.max(a.y + a.h, b.y + b.h) - y0 }, region)) { return; }
         var d;
         if (data.rankdir === "TB") {
           var x1 = a.x + a.w / 2, y1 = a.y + a.h, x2 = b.x + b.w / 2, y2 = b.y, my = (y1 + y2) / 2;
@@ -264,53 +332,101 @@ var AutogradScalarView = (function () {
           var sx = a.x + a.w, sy = a.y + a.h / 2, ex = b.x, ey = b.y + b.h / 2, mx = (sx + ex) / 2;
           d = "M" + sx + "," + sy + " C" + mx + "," + sy + " " + mx + "," + ey + " " + ex + "," + ey;
         }
-        var on = state.path.size && inPath(+ends[0], marks) && inPath(+ends[1], marks);
-        var width = Math.min(1 + Math.log2(count), 5);
-        parts.push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
-          '" stroke-width="' + width + '"></path>');
+        var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
+        html[1].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
+          '" stroke-width="' + Math.min(1 + Math.log2(count), 5) + '"></path>');
       });
       placed.boxes.forEach(function (r, g) {
-        var G = groups[g], fill = "";
-        if (state.heat) { fill = ' style="fill:' + heatFill(groupHeat[g])[0] + '"'; }
-        parts.push('<g class="' + boxClasses(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
-          '" width="' + r.w + '" height="' + r.h + '" rx="4"' + fill + '></rect><text x="' + (r.x + 8) +
+        if (!meets(r, region)) { return; }
+        var G = groups[g];
+        html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
+          '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title">\u25B8 ' + esc(G.title) + '</text><text x="' +
           (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text></g>");
       });
       placed.nodes.forEach(function (r, v) {
-        var n = nodes[v], fill = "", ink = "";
-        if (state.heat) {
-          var hf = heatFill(shownGrad(v) === "?" ? 0 : shownGrad(v));
-          fill = ' style="fill:' + hf[0] + '"'; ink = ' style="fill:' + hf[1] + '"';
-        }
-        parts.push('<g class="' + nodeClasses(v) + '" data-n="' + v + '"><rect x="' + r.x + '" y="' + r.y +
-          '" width="' + r.w + '" height="' + r.h + '" rx="4"' + fill + "></rect>" +
-          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name"' + ink + ">" +
-          esc(n.name.length > 14 ? n.name.slice(0, 13) + "\u2026" : n.name) + "</text>" +
-          (n.op ? '<text x="' + (r.x + r.w - 6) + '" y="' + (r.y + 14) + '" class="agv-op"' + ink + ">" +
-            esc(n.shown) + "</text>" : "") +
-          '<text x="' + (r.x + 6) + '" y="' + (r.y + 29) + '"' + ink + ">data " + num(n.data, p) + "</text>" +
-          '<text x="' + (r.x + 6) + '" y="' + (r.y + 44) + '"' + ink + ' class="agv-grad">grad ' +
-          num(shownGrad(v), p) + "</text></g>");
+        if (!meets(r, region)) { return; }
+        var op = ops[data.op[v]];
+        html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '"><rect x="' + r.x + '" y="' + r.y +
+          '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
+          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name">' + esc(shortName(v)) + "</text>" +
+          (op[0] ? '<text x="' + (r.x + r.w - 6) + '" y="' + (r.y + 14) + '" class="agv-op">' + esc(op[1]) + "</text>" : "") +
+          '<text x="' + (r.x + 6) + '" y="' + (r.y + 29) + '">data ' + num(data.data[v], p) + "</text>" +
+          '<text x="' + (r.x + 6) + '" y="' + (r.y + 44) + '" class="agv-grad">grad ' +
+          num(shownGrad(v), p) + "</text>" : "") + "</g>");
       });
-      viewport.innerHTML = parts.join("");
+      layers.forEach(function (layer, i) { layer.innerHTML = html[i].join(""); });
+      drawn = { nodes: new Map(), boxes: new Map(), region: region, text: text };
+      Array.prototype.forEach.call(layers[3].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
+      Array.prototype.forEach.call(layers[2].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
+      if (state.heat) { restyle(); }
       root.setAttribute("data-step", String(state.step));
       root.setAttribute("data-shown", String(placed.nodes.size));
+      root.setAttribute("data-drawn", String(drawn.nodes.size));
     }
-    function inPath(rep, marks) { return rep >= 0 ? state.path.has(rep) : marks.path.has(-1 - rep); }
+    function inPath(r, marks) { return r >= 0 ? state.path.has(r) : marks.path.has(-1 - r); }
 
-    function relayout() { placed = flatten(); paint(); }
+    /* The marks of what is drawn, brought up to date without drawing anything anew. */
+    function restyle() {
+      var marks = boxMarks();
+      drawn.nodes.forEach(function (e, v) {
+        e.setAttribute("class", nodeClass(v));
+        var fill = nodeFill(v);
+        e.firstChild.style.fill = fill ? fill[0] : "";
+        var texts = e.querySelectorAll("text");
+        for (var i = 0; i < texts.length; i += 1) { texts[i].style.fill = fill ? fill[1] : ""; }
+        var grad = e.querySelector(".agv-grad");
+        if (grad) { grad.textContent = "grad " + num(shownGrad(v), p); }
+      });
+      drawn.boxes.forEach(function (e, g) {
+        e.setAttribute("class", boxClass(g, marks));
+        e.firstChild.style.fill = state.heat ? heatFill(groupHeat[g])[0] : "";
+      });
+      root.setAttribute("data-step", String(state.step));
+    }
 
     /* ---- pan and zoom ---- */
     function apply() {
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
+      var view = visible(), region = drawn.region;
+      var outside = !region || view.x0 < region.x0 || view.y0 < region.y0 || view.x1 > region.x1 || view.y1 > region.y1;
+      if ((outside || (state.s >= TEXT_SCALE) !== drawn.text) && !pending) {
+        pending = true;
+        requestAnimationFrame(function () { pending = false; paint(); });
+      }
     }
+    /* The room a fit has: the canvas's width and at most TALLEST of the window's height. */
+    function roomFor() {
+      var tall = TALLEST * (window.innerHeight || 800);
+      return { w: (canvas.clientWidth || 800) - 2 * MARGIN, h: Math.max(140, tall) - 2 * MARGIN };
+    }
+    /* The zoom that shows a w x h graph whole in the room: min(width ratio, height
+       ratio), never above 1.25. */
+    function fitScale(w, h, room) {
+      return Math.min(1.25, room.w / Math.max(w, 1), room.h / Math.max(h, 1));
+    }
+    /* Show the whole graph, as large as fits the room, the canvas as tall as the
+       graph's aspect needs. If that would make the text unreadable (zoom below
+       READABLE) where fitting the width alone would not, fit the width instead, keep
+       the output's end in view, and say so. */
     function fit() {
-      var width = canvas.clientWidth || 800;
-      var s = Math.min(1.25, (width - 16) / Math.max(placed.w, 1));
-      var height = Math.max(140, Math.min(placed.h * s + 16, 620));
+      var room = roomFor(), s = fitScale(placed.w, placed.h, room);
+      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1)), whole = s >= READABLE || sw < READABLE;
+      if (!whole) { s = sw; }
+      var height = Math.max(140, Math.min(placed.h * s, room.h)) + 2 * MARGIN;
       canvas.style.height = height + "px";
-      state.s = s; state.tx = 8; state.ty = Math.max(8, (height - placed.h * s) / 2);
+      state.s = s; state.tx = MARGIN;
+      if (whole) {
+        state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
+        note.textContent = "";
+      } else {
+        var out = rectOf(placed.rep[data.outputs[0]]), middle = out ? out.y + out.h / 2 : placed.h;
+        state.ty = Math.min(MARGIN, Math.max(height - MARGIN - placed.h * s, height / 2 - middle * s));
+        note.textContent = "Fitted to the width at " + Math.round(100 * s) + "%: the whole graph is " +
+          (placed.h * s / (height - 2 * MARGIN)).toFixed(1) + " times the view's height, so the view shows the output's end; " +
+          "drag, wheel or \u2212 to see the rest.";
+      }
+      root.setAttribute("data-fit", whole ? "whole" : "width");
       apply();
     }
     function zoomBy(factor, cx, cy) {
@@ -319,12 +435,16 @@ var AutogradScalarView = (function () {
       state.tx = cx - (cx - state.tx) * (s / state.s); state.ty = cy - (cy - state.ty) * (s / state.s);
       state.s = s; apply();
     }
-    function centreOn(rect) {
+    function inView(rect) {  /* wholly visible */
+      var q = visible();
+      return rect && rect.x >= q.x0 && rect.y >= q.y0 && rect.x + rect.w <= q.x1 && rect.y + rect.h <= q.y1;
+    }
+    function centreOn(rect) {  /* moves the view; the caller draws */
       if (!rect) { return; }
       if (state.s < 0.6) { state.s = 0.9; }
       state.tx = canvas.clientWidth / 2 - (rect.x + rect.w / 2) * state.s;
       state.ty = canvas.clientHeight / 2 - (rect.y + rect.h / 2) * state.s;
-      apply();
+      viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
     canvas.addEventListener("wheel", function (event) {
       event.preventDefault();
@@ -351,11 +471,11 @@ var AutogradScalarView = (function () {
       if (target.hasAttribute("data-n")) {
         var v = +target.getAttribute("data-n");
         state.selected = state.selected === v ? -1 : v;
-        describe(v); paint(); return;
+        describe(v); restyle(); return;
       }
       var g = +target.getAttribute("data-g");
       if (expanded.has(g)) { collapse(g); } else { expanded.add(g); }
-      relayout();
+      placed = flatten(); paint();
     });
     svg.addEventListener("mouseover", function (event) {
       var target = event.target.closest("[data-n]");
@@ -363,81 +483,102 @@ var AutogradScalarView = (function () {
     });
     function collapse(g) {
       expanded.delete(g);
-      groups.forEach(function (G, k) { var a = k; while (a > 0) { a = groups[a].parent; if (a === g) { expanded.delete(k); } } });
+      groups.forEach(function (G, k) { for (var a = G.parent; a > 0; a = groups[a].parent) { if (a === g) { expanded.delete(k); } } });
     }
-    function reveal(v) {
-      var g = home[v];
-      while (g > 0) { expanded.add(g); g = groups[g].parent; }
+    function reveal(v) {  /* open every box around v; true if any was closed */
+      var opened = false;
+      for (var g = home[v]; g > 0; g = groups[g].parent) { if (!expanded.has(g)) { expanded.add(g); opened = true; } }
+      return opened;
+    }
+    /* Show node v: open its boxes, bring it into view, draw what changed. */
+    function show(v) {
+      if (reveal(v)) { placed = flatten(); centreOn(placed.nodes.get(v)); paint(); return; }
+      var rect = placed.nodes.get(v);
+      if (!inView(rect)) { centreOn(rect); paint(); } else { restyle(); }
     }
 
     /* ---- the panel: a node's numbers and the chain rule that gave its grad ---- */
-    function who(v) { return nodes[v].title; }
+    function terms(v) {  /* [user, local, upstream] for each use on the backward pass */
+      var list = users[v], out = [];
+      for (var i = 0; i < list.length; i += 2) {
+        var u = list[i], k = stepOf[u];
+        if (k >= 0) { out.push([u, data.locals[u][list[i + 1]], data.stepGrads[k]]); }
+      }
+      return out;
+    }
     function describe(v) {
-      var n = nodes[v];
+      var op = ops[data.op[v]];
       panel.innerHTML = "";
       panel.setAttribute("data-node", String(v));
-      panel.appendChild(el("div", "agv-panel-title", n.param || n.name || who(v)));
+      panel.appendChild(el("div", "agv-panel-title", who(v)));
       var facts = el("table", "agv-facts");
       function fact(key, value, cls) {
         var tr = el("tr", cls); tr.appendChild(el("th", "", key)); tr.appendChild(el("td", "", value));
         facts.appendChild(tr);
       }
-      if (n.label) { fact("label", n.label); }
-      if (n.param) { fact("parameter", n.param); }
-      fact("op", n.op ? n.op + (n.rule ? "   (" + n.rule + ")" : "") : "none (leaf)");
-      fact("data", num(n.data, p), "agv-data-value");
-      fact("grad", num(n.grad, p), "agv-grad-value");
-      if (n.scope) { fact("module", n.scope); }
+      if (labels[v]) { fact("label", labels[v]); }
+      if (isParam[v]) { fact("parameter", names[v]); }
+      fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
+      fact("data", num(data.data[v], p), "agv-data-value");
+      fact("grad", num(data.grad[v], p), "agv-grad-value");
+      if (data.scope[v]) { fact("module", data.scopes[data.scope[v]]); }
       panel.appendChild(facts);
-      if (n.kids.length) {
+      var inputs = kids[v];
+      if (inputs.length) {
         panel.appendChild(el("div", "agv-panel-head", "local derivatives d(this)/d(input), stored at the forward pass:"));
         var list = el("ul", "agv-locals");
-        n.kids.slice(0, 16).forEach(function (c, i) {
-          list.appendChild(el("li", "", "d(" + who(v) + ")/d(" + who(c) + " = " + num(nodes[c].data, p) +
-            ") = " + num(n.locals[i], p)));
+        inputs.slice(0, 16).forEach(function (c, i) {
+          list.appendChild(el("li", "", "d(" + who(v) + ")/d(" + who(c) + " = " + num(data.data[c], p) +
+            ") = " + num(data.locals[v][i], p)));
         });
-        if (n.kids.length > 16) { list.appendChild(el("li", "", "\u2026 and " + (n.kids.length - 16) + " more inputs")); }
+        if (inputs.length > 16) { list.appendChild(el("li", "", "\u2026 and " + (inputs.length - 16) + " more inputs")); }
         panel.appendChild(list);
       }
-      var k = stepOf[v];
-      var rule = el("div", "agv-chain");
+      var k = stepOf[v], rule = el("div", "agv-chain");
       if (k === 0) {
         rule.textContent = "output: dL/d(" + who(v) + ") = 1 (the seed of the backward pass)";
       } else if (k > 0) {
-        var terms = n.users.map(function (u) { return num(u[2], p) + " \u00D7 " + num(u[1], p); });
-        var names = n.users.map(function (u) { return "dL/d(" + who(u[0]) + ") \u00B7 d(" + who(u[0]) + ")/d(" + who(v) + ")"; });
-        rule.textContent = "chain rule: dL/d(" + who(v) + ") = " + names.join(" + ") + " = " +
-          terms.join(" + ") + " = " + num(steps[k].grad, p);
-        if (n.users.length > 1) {
-          rule.appendChild(el("div", "agv-reused", "reused: " + n.users.length +
+        var used = terms(v);
+        rule.textContent = "chain rule: dL/d(" + who(v) + ") = " + used.map(function (t) {
+          return "dL/d(" + who(t[0]) + ") \u00B7 d(" + who(t[0]) + ")/d(" + who(v) + ")";
+        }).join(" + ") + " = " + used.map(function (t) { return num(t[2], p) + " \u00D7 " + num(t[1], p); }).join(" + ") +
+          " = " + num(data.stepGrads[k], p);
+        if (used.length > 1) {
+          rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
         }
       } else {
         rule.textContent = "not on the backward pass of the first output";
       }
       panel.appendChild(rule);
-      if (n.failed) {
+      if (failed[v]) {
         panel.appendChild(el("div", "agv-panel-failed", "check_graph: this node's stored local derivative disagrees with finite differences of its op's forward (see the table below)"));
       }
     }
 
     /* ---- search and paths ---- */
+    var lowered = null;
     search.addEventListener("input", function () { runSearch(search.value); });
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && state.matchList.length) {
+        event.preventDefault();
+        goToMatch((state.matchAt + 1) % state.matchList.length);
+      }
+    });
     function runSearch(text) {
       var q = text.trim().toLowerCase();
-      state.matches = new Set();
-      if (q) {
-        nodes.forEach(function (n, v) {
-          if ((n.name && n.name.toLowerCase().indexOf(q) >= 0) || (n.param && n.param.toLowerCase().indexOf(q) >= 0) ||
-              (n.label && n.label.toLowerCase().indexOf(q) >= 0)) { state.matches.add(v); }
-        });
-      }
-      var first = state.matches.size ? state.matches.values().next().value : -1;
-      var shownCount = 0;
-      state.matches.forEach(function (v) { if (shownCount < 20) { reveal(v); shownCount += 1; } });
-      found.textContent = q ? state.matches.size + " found" : "";
-      relayout();
-      if (first >= 0) { centreOn(placed.nodes.get(first)); describe(first); }
+      if (!lowered) { lowered = names.map(function (n, v) { return (n + "\n" + labels[v]).toLowerCase(); }); }
+      state.matchList = [];
+      if (q) { for (var v = 0; v < N; v += 1) { if (lowered[v].indexOf(q) >= 0) { state.matchList.push(v); } } }
+      state.matches = new Set(state.matchList);
+      found.textContent = q ? state.matchList.length + " found" : "";
+      if (state.matchList.length) { goToMatch(0); } else { restyle(); }
+    }
+    function goToMatch(i) {
+      var v = state.matchList[i];
+      state.matchAt = i;
+      if (state.matchList.length > 1) { found.textContent = (i + 1) + " of " + state.matchList.length + " found"; }
+      show(v); describe(v);
     }
     function togglePaths() {
       if (state.path.size || state.selected < 0) {
@@ -447,21 +588,29 @@ var AutogradScalarView = (function () {
       }
       var seen = new Set([state.selected]), queue = [state.selected];
       while (queue.length) {
-        users[queue.pop()].forEach(function (u) { if (!seen.has(u)) { seen.add(u); queue.push(u); } });
+        var list = users[queue.pop()];
+        for (var i = 0; i < list.length; i += 2) { if (!seen.has(list[i])) { seen.add(list[i]); queue.push(list[i]); } }
       }
       state.path = seen; pathButton.classList.add("agv-on"); paint();
     }
 
-    /* ---- stepping through backward ---- */
+    /* ---- stepping through backward: animate.describe_step's words, from the numbers ---- */
+    function narrate(k) {
+      var v = steps[k], name = who(v), total = steps.length - 1, used = terms(v);
+      if (!used.length) { return "Step 0 of " + total + ": the output " + name + " is seeded with grad 1"; }
+      return "Step " + k + " of " + total + ": " + name + " receives grad " + num(data.stepGrads[k], p) + " = " +
+        used.map(function (t) { return "d(" + who(t[0]) + ")/d(" + name + ") " + num(t[1], p) + " \u00D7 " + num(t[2], p); }).join(" + ");
+    }
     function goTo(k) {
       state.step = Math.max(-1, Math.min(steps.length - 1, k));
       if (state.step < 0) {
         narration.textContent = ""; counter.textContent = "backward pass: " + (steps.length - 1) + " steps";
+        restyle();
       } else {
-        narration.textContent = steps[state.step].text;
+        narration.textContent = narrate(state.step);
         counter.textContent = "step " + state.step + " of " + (steps.length - 1);
+        show(steps[state.step]);
       }
-      paint();
     }
     function stop() {
       if (state.timer) { clearInterval(state.timer); state.timer = null; }
@@ -475,11 +624,14 @@ var AutogradScalarView = (function () {
       }, 900);
     }
 
-    relayout();
+    openWithinBudget();
+    placed = flatten();
     fit();
-    root.agv = { data: data, expanded: expanded, state: state, fit: fit, rects: function () { return placed; } };
+    paint();
+    root.agv = { data: data, expanded: expanded, state: state, fit: fit, narrate: narrate,
+                 rects: function () { return placed; } };
     return root.agv;
   }
 
-  return { mount: mount };
+  return { mount: mount, num: num };
 })();

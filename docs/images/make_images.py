@@ -1,6 +1,7 @@
 """Make every picture that README.md and docs/ show, from the current code.
 
-    python docs/images/make_images.py    (PNG and GIF need Graphviz's dot)
+    python docs/images/make_images.py    (PNG and GIF need Graphviz's dot, the
+                                          view's screenshot Chromium and its driver)
 
 writes docs/images/* (the drawings of the README's "Drawing graphs" section) and
 docs/cli/* (what ``autograd-scalar demo`` writes, made by running it), and
@@ -9,8 +10,11 @@ and of its *source*: what the code draws, independent of the Graphviz and
 matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
 the backward animation's, the DOT text of its frames; the demo's, its printed
 report (losses and accuracy, without the time taken) and the text of its neuron
-drawing. tests/test_pictures.py makes every source again and fails, naming the
-picture, when a stored one no longer matches what the code draws.
+drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
+screenshot of the interactive view's, the view's data without its coordinates (which
+Graphviz versions place differently), its script and style, and what the screenshot
+does (window size, search). tests/test_pictures.py makes every source again and fails,
+naming the picture, when a stored one no longer matches what the code draws.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ from autograd_scalar import (  # noqa: E402
     topological_order,
 )
 from autograd_scalar.animate import backward_frames  # noqa: E402
+from autograd_scalar.explorer import GraphView, explore  # noqa: E402
+from autograd_scalar.explorer.page import asset  # noqa: E402
 from autograd_scalar.layout import has_dot  # noqa: E402
 from nn.cli import main as command  # noqa: E402
 
@@ -47,6 +53,11 @@ MANIFEST = HERE / "sources.json"
 SUMMARY_BUDGET = 60
 DEMO = ("demo", "--seed", "1337")
 GIF_SECONDS_PER_STEP = 1.5
+EXPLORE_WINDOW = (1100, 760)
+EXPLORE_SEARCH = "layers.1.neurons.2.w[3]"
+LAYOUT_KEYS = ("centres", "width", "height")
+GPT_STEPS = 50
+GPT_TEXT = "emma"
 
 
 class Softsign(Function):
@@ -123,6 +134,53 @@ def drawings() -> dict[str, Any]:
     }
 
 
+def explore_view() -> GraphView:
+    """The README's view: an MLP 2-8-8-1 loss over twenty examples, parameters by name."""
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)), Value(0.0, "zero"))
+    loss.label = "loss"
+    loss.backward()
+    return explore(loss, names=model, max_nodes=120)
+
+
+def explore_source(view: GraphView) -> str:
+    """What the view's screenshot is made from: its data without coordinates, its
+    script and style, and what the screenshot does."""
+    data = dict(view.data)
+    data["groups"] = [{k: v for k, v in group.items() if k not in LAYOUT_KEYS}
+                      for group in data["groups"]]
+    recipe = {"window": EXPLORE_WINDOW, "search": EXPLORE_SEARCH}
+    return "\n".join([json.dumps(data, sort_keys=True), asset("view.js"), asset("view.css"),
+                       json.dumps(recipe)])
+
+
+def screenshot_view(view: GraphView, path: Path) -> Path:
+    """Open the saved view in headless Chromium at EXPLORE_WINDOW (CSS pixels, scale 1),
+    search EXPLORE_SEARCH and write the window as PNG."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.autograd_scalar.browser import chromium
+
+    width, height = EXPLORE_WINDOW
+    driver = chromium(width, height)
+    try:
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        with tempfile.TemporaryDirectory() as folder:
+            driver.get(view.save(Path(folder) / "view.html").as_uri())
+            WebDriverWait(driver, 30).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, ".agv[data-mounted] .agv-node"))
+            driver.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
+            driver.execute_async_script(
+                "var done = arguments[arguments.length - 1];"
+                "requestAnimationFrame(function () { setTimeout(done, 50); });")
+            path.write_bytes(driver.get_screenshot_as_png())
+    finally:
+        driver.quit()
+    return path
+
+
 def backward_sources() -> str:
     """The DOT text of every frame of the backward animation of :func:`neuron`."""
     sources, _ = backward_frames(neuron())
@@ -152,6 +210,30 @@ def demo_source(folder: Path) -> str:
     return report + svg_words((folder / "neuron.svg").read_text(encoding="utf-8"))
 
 
+def gpt_after_training() -> tuple[Any, Any]:
+    """microgpt's GPT (seed 42) after GPT_STEPS names in microgpt's order, and its tokenizer."""
+    import random
+
+    from nn.gpt import GPT, CharTokenizer, train
+
+    docs = nn.data.names()
+    random.Random(42).shuffle(docs)
+    tokenizer = CharTokenizer.from_documents(docs)
+    model = GPT(tokenizer.vocab_size, seed=42)
+    train(model, tokenizer, docs, steps=GPT_STEPS, progress=False)
+    return model, tokenizer
+
+
+def gpt_attention_source(model: Any, tokenizer: Any) -> str:
+    """The attention weights the picture shows, reading [bos] + GPT_TEXT, as text."""
+    import numpy as np
+
+    from nn.gpt.inspection import attention_weights
+
+    weights = attention_weights(model, tokenizer.encode(GPT_TEXT)[:-1])
+    return np.array2string(np.round(weights, 8), threshold=10**6)
+
+
 def sources() -> dict[str, str]:
     """What each picture is made from, by path relative to the repository."""
     found = {}
@@ -159,10 +241,12 @@ def sources() -> dict[str, str]:
         for suffix in (".svg", ".png"):
             found[f"docs/images/{name}{suffix}"] = drawing.source
     found["docs/images/backward.gif"] = backward_sources()
+    found["docs/images/explore.png"] = explore_source(explore_view())
     with tempfile.TemporaryDirectory() as folder:
         demo = demo_source(Path(folder))
     for name in ("decision_boundary.png", "loss.png", "neuron.svg"):
         found[f"docs/cli/{name}"] = demo
+    found["docs/images/gpt_attention.png"] = gpt_attention_source(*gpt_after_training())
     return found
 
 
@@ -175,6 +259,11 @@ def write_pictures(echo: Callable[[str], None] = print) -> None:
     if not has_dot():
         raise SystemExit("make_images.py needs Graphviz's dot for PNG and GIF: "
                          "apt-get install graphviz")
+    from tests.autograd_scalar.browser import CHROMIUM, DRIVER
+
+    if CHROMIUM is None or DRIVER is None:
+        raise SystemExit("make_images.py needs Chromium and its driver for the view's "
+                         "screenshot: apt-get install chromium chromium-driver")
     for name, drawing in drawings().items():
         for suffix in (".svg", ".png"):
             echo(str(render(drawing, HERE / f"{name}{suffix}").relative_to(ROOT)))
@@ -183,12 +272,24 @@ def write_pictures(echo: Callable[[str], None] = print) -> None:
     gif = animate_backward(neuron(), HERE / "backward.gif",
                            seconds_per_step=GIF_SECONDS_PER_STEP)
     echo(str(gif.relative_to(ROOT)))
+    echo(str(screenshot_view(explore_view(), HERE / "explore.png").relative_to(ROOT)))
     run_demo(ROOT / "docs" / "cli")
     echo("docs/cli/decision_boundary.png docs/cli/loss.png docs/cli/neuron.svg")
+    write_gpt_attention(echo)
     manifest = {path: {"source": digest(source), "bytes": digest((ROOT / path).read_bytes())}
                 for path, source in sorted(sources().items())}
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     echo(str(MANIFEST.relative_to(ROOT)))
+
+
+def write_gpt_attention(echo: Callable[[str], None] = print) -> None:
+    """The attention of the trained GPT's heads reading GPT_TEXT (docs/images/gpt_attention.png)."""
+    from nn.gpt.inspection import plot_attention
+
+    model, tokenizer = gpt_after_training()
+    path = HERE / "gpt_attention.png"
+    plot_attention(model, tokenizer, GPT_TEXT, path=str(path))
+    echo(str(path.relative_to(ROOT)))
 
 
 if __name__ == "__main__":

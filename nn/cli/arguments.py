@@ -56,6 +56,11 @@ def count(text: str) -> int:
     return whole_number(text, 1)
 
 
+def zero_or_more(text: str) -> int:
+    """A whole number >= 0 (a count that may be none), for argparse."""
+    return whole_number(text, 0)
+
+
 def whole_number(text: str, low: int) -> int:
     """A whole number >= ``low``, for argparse."""
     try:

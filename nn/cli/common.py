@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from typing import NoReturn
+from collections.abc import Container
+from pathlib import Path
+from typing import Any, NoReturn
 
 from .. import optim
 from ..activations import ACTIVATIONS
-from ..formula import FUNCTIONS
+from ..formula import FUNCTIONS, FormulaError, parse_formula
 from ..losses import LOSSES
 
 PROG = "autograd-scalar"
@@ -32,10 +34,34 @@ class CommandFailed(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a bad command line raises UsageError instead of printing usage."""
+    """argparse, but a bad command line raises UsageError instead of printing usage.
+
+    On a parser whose ``takes_formula`` is set, a word that starts with one ``-``, is
+    not one of its options and reads as a formula (``-x**2``, ``-3*x``) is the formula,
+    not an unknown option: argparse would only take it so with a space in it.
+    """
+
+    takes_formula = False
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)", self.prog)
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        # argparse's hook that tells options from positionals: None means positional
+        if self.takes_formula and _reads_as_formula(arg_string, self._option_string_actions):
+            return None
+        return super()._parse_optional(arg_string)
+
+
+def _reads_as_formula(word: str, options: Container[str]) -> bool:
+    """Whether ``word`` is a formula that starts with one minus sign, not an option."""
+    if not word.startswith("-") or word.startswith("--") or word in options:
+        return False
+    try:
+        parse_formula(word)
+    except FormulaError:
+        return False
+    return True
 
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
@@ -43,6 +69,9 @@ FORMATTER = argparse.RawDescriptionHelpFormatter
 
 SYNTHETIC = ("moons", "circles", "spirals", "xor", "blobs")
 DATA_SETS = (*SYNTHETIC, "digits", "mnist_5k")
+DEFAULT_EPOCHS = {"synthetic": 100, "real": 10}
+"""train's epochs when --epochs is not given: the generated sets have 200 points, the real
+ones 1,797 and 5,000, so with batches of 32 both get a few thousand steps."""
 ACTIVATION_CHOICES = tuple(name for name in ACTIVATIONS if name != "linear")
 LOSS_CHOICES = tuple(LOSSES)
 OPTIMIZERS: dict[str, type[optim.Optimizer]] = {
@@ -59,3 +88,11 @@ FORMULA_HELP = (
 def paragraph(text: str) -> str:
     """``text`` wrapped for a --help screen."""
     return textwrap.fill(text, width=78)
+
+
+def check_output_file(option: str, path: str) -> None:
+    """CommandFailed (exit 1, as for any file that cannot be written) when the folder of
+    the output file ``path`` given by ``option`` does not exist; checked before any work."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise CommandFailed(f"{option} {path}: the folder {folder} does not exist")

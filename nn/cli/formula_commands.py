@@ -8,7 +8,7 @@ from typing import Any
 from autograd_scalar import draw_graph, gradcheck_report, render
 
 from ..formula import parse_formula, parse_point
-from .common import EXIT_FAILED, EXIT_OK, UsageError
+from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_file
 
 
 def _formula_at(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
@@ -27,6 +27,7 @@ def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) ->
 
 
 def run_graph(args: argparse.Namespace) -> int:
+    check_output_file("-o", args.output)
     text, out, leaves = _formula_at(args)
     out.backward()
     drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,

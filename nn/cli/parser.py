@@ -7,11 +7,13 @@ from typing import Any
 
 from autograd_scalar import __version__
 
+from ..init import DEFAULT as DEFAULT_INIT
 from ..init import SCHEMES
 from . import arguments
 from .common import (
     ACTIVATION_CHOICES,
     DATA_SETS,
+    DEFAULT_EPOCHS,
     FORMATTER,
     FORMULA_HELP,
     LOSS_CHOICES,
@@ -21,11 +23,12 @@ from .common import (
     paragraph,
 )
 from .formula_commands import run_gradcheck, run_graph
+from .gpt_command import run_gpt
 from .training_commands import run_demo, run_train
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``autograd-scalar`` and its four subcommands."""
+    """The argument parser of ``autograd-scalar`` and its five subcommands."""
     parser = Parser(
         prog=PROG, formatter_class=FORMATTER,
         description=paragraph(
@@ -34,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                f"  {PROG} demo\n"
                f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg\n"
-               f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n\n"
+               f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n"
+               f"  {PROG} gpt --steps 200\n\n"
                "exit status: 0 success, 1 gradient mismatch or failure, 2 bad command line",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -44,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_graph(commands)
     _add_gradcheck(commands)
+    _add_gpt(commands)
     return parser
 
 
@@ -109,8 +114,9 @@ def _add_train(commands: Any) -> None:
                             "model (default: 16,16)")
     model.add_argument("--activation", choices=ACTIVATION_CHOICES, default="relu",
                        help="activation of the hidden layers (default: relu)")
-    model.add_argument("--init", choices=SCHEMES, default="uniform",
-                       help="weight initialisation (default: uniform, micrograd's U(-1, 1))")
+    model.add_argument("--init", choices=SCHEMES, default=DEFAULT_INIT,
+                       help=f"weight initialisation (default: {DEFAULT_INIT}, PyTorch's "
+                            "Linear rule; uniform is micrograd's U(-1, 1))")
     training = train.add_argument_group("training")
     training.add_argument("--loss", choices=LOSS_CHOICES, default=None,
                           help="loss (default: hinge for two classes, cross_entropy for more)")
@@ -122,10 +128,12 @@ def _add_train(commands: Any) -> None:
                           help="momentum, for sgd only (default: 0)")
     training.add_argument("--weight-decay", type=arguments.non_negative, default=0.0,
                           help="L2 weight decay (default: 0)")
-    training.add_argument("--epochs", type=arguments.count, default=50, metavar="N",
-                          help="passes over the training set (default: 50)")
-    training.add_argument("--batch-size", type=arguments.count, default=None, metavar="N",
-                          help="examples per step (default: the whole training set)")
+    training.add_argument("--epochs", type=arguments.count, default=None, metavar="N",
+                          help=f"passes over the training set (default: "
+                               f"{DEFAULT_EPOCHS['synthetic']} for the generated sets, "
+                               f"{DEFAULT_EPOCHS['real']} for digits and mnist_5k)")
+    training.add_argument("--batch-size", type=arguments.count, default=32, metavar="N",
+                          help="examples per step, shuffled each epoch (default: 32)")
     training.add_argument("--seed", type=arguments.seed, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
     training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
@@ -207,8 +215,65 @@ def _add_gradcheck(commands: Any) -> None:
     check.set_defaults(run=run_gradcheck)
 
 
-def _add_formula_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_formula_arguments(parser: Parser) -> None:
+    parser.takes_formula = True
     parser.add_argument("formula", metavar="FORMULA", help=FORMULA_HELP)
     parser.add_argument("--at", action="append", default=[], metavar="NAME=VALUE,...",
                         help="the value of every variable, e.g. --at x=1.5,y=0.3 "
                              "(may be repeated)")
+
+
+def _add_gpt(commands: Any) -> None:
+    gpt = commands.add_parser(
+        "gpt", formatter_class=FORMATTER,
+        help="train microgpt's GPT on 32,033 names, one per step, and sample new names",
+        description=paragraph(
+            "Train a GPT on single numbers (microgpt's architecture: token and position "
+            "embeddings, RMSNorm, causal multi-head self-attention, a ReLU MLP, no biases) on "
+            "makemore's names, shuffled, one name per step, with Adam (0.85, 0.99) and the "
+            "learning rate decaying linearly to zero; then print names it invents. The "
+            "defaults are microgpt's recipe (4,192 parameters, 1,000 steps)."),
+        epilog="examples:\n"
+               f"  {PROG} gpt --steps 200 --samples 10\n"
+               f"  {PROG} gpt --compiled --batch-size 32 --steps 500\n"
+               f"  {PROG} gpt --n-embd 32 --n-head 4 --n-layer 2 --save gpt.json\n"
+               f"  {PROG} gpt --load gpt.json --steps 0 --prompt ma --temperature 0.8",
+    )
+    model = gpt.add_argument_group("model")
+    model.add_argument("--n-embd", type=arguments.count, default=16, metavar="N",
+                       help="numbers per embedding, a multiple of --n-head (default: 16)")
+    model.add_argument("--n-head", type=arguments.count, default=4, metavar="N",
+                       help="attention heads (default: 4)")
+    model.add_argument("--n-layer", type=arguments.count, default=1, metavar="N",
+                       help="transformer blocks (default: 1)")
+    model.add_argument("--block-size", type=arguments.count, default=16, metavar="N",
+                       help="positions the model reads; longer names are cut (default: 16)")
+    training = gpt.add_argument_group("training")
+    training.add_argument("--steps", type=arguments.zero_or_more, default=1000, metavar="N",
+                          help="training steps, one name each; 0 to only sample "
+                               "(default: 1000)")
+    training.add_argument("--lr", type=arguments.positive, default=0.01,
+                          help="initial learning rate of Adam (default: 0.01)")
+    training.add_argument("--batch-size", type=arguments.count, default=1, metavar="N",
+                          help="names per step, each step's loss their mean (default: 1)")
+    training.add_argument("--compiled", action="store_true",
+                          help="train on traced programs, one per name length, with the "
+                               "parameters as arrays: the same losses, many times faster")
+    training.add_argument("--seed", type=arguments.seed, default=42,
+                          help="seed of the shuffling, the weights and the sampling "
+                               "(default: 42)")
+    training.add_argument("--load", metavar="PATH", default=None,
+                          help="start from a model saved by --save (its sizes come from "
+                               "the file; the size options are ignored)")
+    training.add_argument("--quiet", action="store_true", help="no progress bar")
+    output = gpt.add_argument_group("sampling and output")
+    output.add_argument("--samples", type=arguments.zero_or_more, default=20, metavar="N",
+                        help="names to sample after training (default: 20)")
+    output.add_argument("--temperature", type=arguments.positive, default=0.5,
+                        help="sampling temperature: lower is safer, higher more inventive "
+                             "(default: 0.5)")
+    output.add_argument("--prompt", default="", metavar="TEXT",
+                        help="the start of every sampled name (default: none)")
+    output.add_argument("--save", metavar="PATH", default=None,
+                        help="write the trained model here as JSON")
+    gpt.set_defaults(run=run_gpt)

@@ -22,14 +22,22 @@ from ..metrics import accuracy
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib
 from ..schedules import LinearLR
 from ..standardized import Standardized
-from .common import EXIT_OK, OPTIMIZERS, SYNTHETIC, CommandFailed, UsageError
+from .common import (
+    DEFAULT_EPOCHS,
+    EXIT_OK,
+    OPTIMIZERS,
+    SYNTHETIC,
+    CommandFailed,
+    UsageError,
+    check_output_file,
+)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     require_matplotlib()
     out = _folder(args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
+    model = MLP(2, [16, 16, 1], init="uniform", seed=args.seed)  # micrograd's own init
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
@@ -52,14 +60,15 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    if args.save is not None and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                         "does not exist")
+    if args.save is not None:
+        check_output_file("--save", args.save)
     if args.save is not None and Path(args.save).exists() and not Path(args.save).is_file():
         raise UsageError(f"--save {args.save}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")
+    if args.epochs is None:
+        args.epochs = DEFAULT_EPOCHS["synthetic" if args.data in SYNTHETIC else "real"]
     X, y = _load_data(args)
     classes = int(y.max()) + 1
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")

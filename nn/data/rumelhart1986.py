@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..init import generator
+
 RELATIONSHIPS: tuple[str, ...] = (
     "father", "mother", "husband", "wife", "son", "daughter",
     "uncle", "aunt", "brother", "sister", "nephew", "niece",
@@ -181,8 +183,8 @@ class FamilyTrees:
         if not 0 <= n_test < len(self.facts):
             raise ValueError(f"split: n_test must be between 0 and {len(self.facts) - 1}, "
                              f"got {n_test}")
-        held = set(np.random.default_rng(seed).choice(len(self.facts), int(n_test),
-                                                      replace=False).tolist())
+        held = set(generator(seed).choice(len(self.facts), int(n_test),
+                                          replace=False).tolist())
         train = [f for i, f in enumerate(self.facts) if i not in held]
         test = [f for i, f in enumerate(self.facts) if i in held]
         return train, test

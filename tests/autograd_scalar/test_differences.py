@@ -97,5 +97,25 @@ def test_a_large_row_that_is_not_bilinear_is_differenced_whole() -> None:
     xs = [ag.Value(0.01 * i) for i in range(200)]
     report = check_graph(ops.LOGSUMEXP(*xs))
     assert report.ok and report.checked == 1
+
+
+def test_a_333000_operand_sum_is_checked_term_by_term() -> None:
+    """sum is separable: each operand is differenced on its own term, linear in n (the
+    whole forward at every moved point would be n**2 = 1.1e11 additions)."""
+    rng = random.Random(2)
+    xs = [ag.Value(rng.uniform(-1, 1)) for _ in range(333_000)]
     report = check_graph(ag.sum(xs))
-    assert report.ok and report.checked == 1
+    assert report.ok and report.checked == 1 and report.nodes == len(xs) + 1
+
+
+def test_a_wrong_partial_of_a_separable_row_is_pinpointed() -> None:
+    def rule(*xs_out: float) -> tuple[float, ...]:
+        partials = list(ops.SUM.derivatives(*xs_out))
+        partials[4_321] = 0.5
+        return tuple(partials)
+
+    badsum = ops.SUM.replace(name="badsum", derivatives=rule)
+    report = check_graph(apply(badsum, [ag.Value(0.001 * i) for i in range(10_000)]))
+    (failure,) = report.failures
+    assert failure.wrong == (4_321,)
+    assert failure.numeric[4_321] == pytest.approx(1.0) and failure.analytic[4_321] == 0.5

@@ -12,11 +12,12 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Function, Value, check_graph, explore, topological_order
+from autograd_scalar import Function, Value, check_graph, explore
 from autograd_scalar.animate import backward_steps
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import register_value_display, value_bundle
 from autograd_scalar.explorer.positions import BOX, NODE
+from autograd_scalar.graph_reading import display_name, reading_order
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 
 
@@ -32,48 +33,118 @@ class BrokenSoftsign(Function):
         return (1 / (1 + abs(x)),)
 
 
-def mlp_loss(examples: int) -> tuple[nn.MLP, Value]:
-    model = nn.MLP(2, [4, 4, 1], seed=0)
+def mlp_loss(examples: int, nouts: list[int] | None = None) -> tuple[nn.MLP, Value]:
+    model = nn.MLP(2, nouts or [4, 4, 1], seed=0)
     xs = [[0.1 * k, -0.2 * k] for k in range(examples)]
     loss = ag.sum([(model(x) - 1.0) ** 2 for x in xs])
     loss.backward()
     return model, loss
 
 
-def test_nodes_carry_the_values_own_numbers() -> None:
+def test_nodes_carry_the_values_own_numbers_in_reading_order() -> None:
     values = neuron()
     values["o"].backward()
-    view = explore(values["o"])
-    order = topological_order(values["o"])
-    assert len(view.data["nodes"]) == len(order)
+    view = explore(values["o"], precision=17)
+    order = reading_order(values["o"])
+    data = view.data
+    assert len(data["data"]) == len(order)
     expected = expected_neuron_grads()
-    for node, record in zip(order, view.data["nodes"]):
-        assert record["data"] == node.data and record["grad"] == node.grad
-        assert record["locals"] == [float(d) for d in node.local_grads]
-        assert [order[k] for k in record["kids"]] == list(node.children)
+    for k, node in enumerate(order):
+        assert data["data"][k] == node.data and data["grad"][k] == node.grad
+        assert data["locals"][k] == [float(d) for d in node.local_grads]
+        assert [order[c] for c in data["kids"][k]] == list(node.children)
+        assert data["ops"][data["op"][k]][0] == node.op
+        assert data["labels"][k] == node.label
         if node.label in expected:
-            assert record["grad"] == pytest.approx(expected[node.label], abs=1e-12)
+            assert data["grad"][k] == pytest.approx(expected[node.label], abs=1e-12)
 
 
-def test_steps_are_backprops_order_and_narration() -> None:
+def test_numbers_travel_at_the_precision_shown() -> None:
     values = neuron()
-    view = explore(values["o"])
-    order = topological_order(values["o"])
+    values["o"].backward()
+    data = explore(values["o"], precision=3).data
+    order = reading_order(values["o"])
+    assert data["data"] == [float(f"{node.data:.3g}") for node in order]
+    assert data["grad"] == [float(f"{node.grad:.3g}") for node in order]
+    huge = Value(1e308, "x") * 10
+    assert explore(huge).data["data"][-1] == "inf"
+
+
+def test_an_mlp_reads_in_index_order_with_parameter_names() -> None:
+    """Neurons, weights and inputs in index order, as the drawings read them: the
+    order of the nodes is reading_order's, and each box lists its items in it."""
+    model = nn.MLP(3, [4, 1], seed=0)
+    out = model([0.5, -1.0, 2.0])
+    out.backward()
+    view = explore(out, names=model)
+    order = reading_order(out)
+    names = parameter_names_of(model)
+    assert view.data["names"] == [display_name(node, names) for node in order]
+    shown = [view.data["names"][k] for k in view.data["params"]]
+    assert shown == [name for name in view.data["names"] if name in names.values()]
+    weights = [n for n in shown if n.startswith("layers.0.neurons.0.w[")]
+    assert weights == [f"layers.0.neurons.0.w[{i}]" for i in range(3)]
+    neurons = [n for n in shown if n.endswith(".b") and n.startswith("layers.0")]
+    assert neurons == [f"layers.0.neurons.{i}.b" for i in range(4)]
+    inputs = [name for name in view.data["names"] if name.startswith("x[")]
+    assert inputs == ["x[0]", "x[1]", "x[2]"]
+    for group in view.data["groups"]:
+        nodes = [i for i in group["items"] if i >= 0]
+        assert nodes == sorted(nodes)
+        heights = {view.data["names"][i]: group["centres"][2 * k + 1]
+                   for k, i in enumerate(group["items"]) if i >= 0}
+        column = [heights[n] for n in weights if n in heights]
+        assert column == sorted(column)          # laid out top to bottom in index order
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_layers_neuron_boxes_are_laid_out_in_index_order(rankdir: str) -> None:
+    """layers.k.neurons.0 above layers.k.neurons.1 above ... (left of, top to bottom),
+    read from the laid-out centres: Graphviz alone puts unconnected boxes last first."""
+    model, loss = mlp_loss(3, nouts=[6, 5, 1])
+    groups = explore(loss, names=model, rankdir=rankdir).data["groups"]
+    along = 1 if rankdir == "LR" else 0
+    checked = 0
+    for layer in ("layers.0", "layers.1"):
+        group = next(g for g in groups if g["title"] == layer)
+        place = {groups[-1 - item]["title"]: group["centres"][2 * k + along]
+                 for k, item in enumerate(group["items"]) if item < 0}
+        neurons = [f"{layer}.neurons.{i}" for i in range(len(place))]
+        assert sorted(place) == sorted(neurons)
+        assert [place[n] for n in neurons] == sorted(place.values())
+        assert len(set(place.values())) == len(neurons)
+        checked += len(neurons)
+    assert checked == 11
+
+
+def test_a_networks_inputs_go_in_its_first_layer_while_that_box_stays_small() -> None:
+    """x[0], x[1] of every example are used by all of layers.0's neurons, so they sit in
+    layers.0 (the loss then opens as one column per example, not a column of inputs);
+    the inputs of more examples than a box shows stay outside it."""
+    for examples, inside in ((20, True), (80, False)):
+        model, loss = mlp_loss(examples)
+        data = explore(loss, names=model).data
+        groups = data["groups"]
+        layer = next(k for k, g in enumerate(groups) if g["title"] == "layers.0")
+        inputs = [k for k, name in enumerate(data["names"]) if name.startswith("x[")]
+        assert len(inputs) == 2 * examples
+        homes = {k: g for g, group in enumerate(groups) for k in group["items"] if k >= 0}
+        assert all((homes[k] == layer) is inside for k in inputs)
+        if not inside:
+            assert all(len(g["items"]) <= FRAME_BUDGET for g in groups)
+
+
+def parameter_names_of(model: nn.Module) -> dict[Value, str]:
+    return {value: name for name, value in model.named_parameters()}
+
+
+def test_steps_are_backprops_order_and_its_grads() -> None:
+    values = neuron()
+    view = explore(values["o"], precision=17)
+    order = reading_order(values["o"])
     steps = backward_steps(values["o"])
-    assert [order[s["node"]] for s in view.data["steps"]] == [s.node for s in steps]
-    assert view.data["steps"][0]["text"].startswith("Step 0 of")
-    assert "receives grad" in view.data["steps"][1]["text"]
-
-
-def test_the_chain_rule_terms_sum_to_the_gradient_and_reuse_is_recorded() -> None:
-    x = Value(3.0, label="x")
-    y = x * x + x
-    y.backward()
-    view = explore(y)
-    order = topological_order(y)
-    record = view.data["nodes"][order.index(x)]
-    assert len(record["users"]) == 3          # twice in x * x, once in + x
-    assert sum(local * up for _, local, up in record["users"]) == pytest.approx(x.grad)
+    assert [order[k] for k in view.data["steps"]] == [s.node for s in steps]
+    assert view.data["stepGrads"] == [s.grad for s in steps]
 
 
 def test_a_check_graph_report_marks_its_failure_and_carries_its_table() -> None:
@@ -81,11 +152,27 @@ def test_a_check_graph_report_marks_its_failure_and_carries_its_table() -> None:
     y = (BrokenSoftsign.apply(x * w + 0.4) ** 2).tanh()
     report = check_graph(y)
     view = explore(report)
-    failed = [n for n in view.data["nodes"] if n["failed"]]
-    assert [n["op"] for n in failed] == ["BrokenSoftsign"]
-    assert view.data["failures"][0][0] == "node" and len(view.data["failures"]) == 2
-    assert "1 of" in view.data["summary"]
+    data = view.data
+    assert [data["ops"][data["op"][k]][0] for k in data["failed"]] == ["BrokenSoftsign"]
+    assert data["failures"][0][0] == "node" and len(data["failures"]) == 2
+    assert "1 of" in data["summary"]
     assert "1 marked" in repr(view)
+
+
+def test_a_big_page_stays_small() -> None:
+    """Numbers and indices only, every rule in words once, no prose per node: under
+    200 bytes of data a node (a 10,000-node page is 2 MB with its picture and script)."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.01 * k, -0.02 * k]) - 1.0) ** 2 for k in range(12)])
+    loss.backward()
+    view = explore(loss, names=model)
+    nodes = len(view.data["data"])
+    assert nodes > 900
+    payload = re.search(r'class="agv-data">(.*?)</script>', view.html(), re.S)
+    assert payload is not None
+    per_node = len(payload.group(1).encode("utf-8")) / nodes
+    assert per_node < 200, f"{per_node:.0f} bytes per node"
+    assert sum(1 for row in view.data["ops"] if row[2]) == len(view.data["ops"]) - 1
 
 
 def test_groups_follow_modules_and_none_shows_more_than_its_budget() -> None:
@@ -95,9 +182,9 @@ def test_groups_follow_modules_and_none_shows_more_than_its_budget() -> None:
     titles = {g["title"] for g in groups if g["module"]}
     assert {"layers.0", "layers.0.neurons.3", "layers.2.neurons.0"} <= titles
     assert all(len(g["items"]) <= FRAME_BUDGET for g in groups)
-    held = sorted(i[1] for g in groups for i in g["items"] if i[0] == "n")
-    assert held == list(range(len(view.data["nodes"])))      # each node in exactly one group
-    names = {n["param"] for n in view.data["nodes"] if n["param"]}
+    held = sorted(i for g in groups for i in g["items"] if i >= 0)
+    assert held == list(range(len(view.data["data"])))      # each node in exactly one group
+    names = {view.data["names"][k] for k in view.data["params"]}
     assert names == {name for name, _ in model.named_parameters()}
 
 
@@ -105,8 +192,10 @@ def test_layouts_keep_items_apart() -> None:
     model, loss = mlp_loss(3)
     for group in explore(loss, names=model).data["groups"]:
         boxes = []
-        for (kind, _), (x, y) in zip(group["items"], group["centres"]):
-            w, h = NODE if kind == "n" else BOX
+        centres = group["centres"]
+        for k, item in enumerate(group["items"]):
+            x, y = centres[2 * k], centres[2 * k + 1]
+            w, h = NODE if item >= 0 else BOX
             boxes.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
         for i, a in enumerate(boxes):
             for b in boxes[i + 1:]:
@@ -120,8 +209,8 @@ def test_layout_works_without_the_dot_program(monkeypatch: pytest.MonkeyPatch,
     with_dot = explore(values["o"]).data["groups"]
     monkeypatch.setenv("PATH", str(tmp_path))
     without = explore(values["o"]).data["groups"]
-    def flat(groups: list[dict[str, list[list[float]]]]) -> list[float]:
-        return [c for g in groups for centre in g["centres"] for c in centre]
+    def flat(groups: list[dict[str, list[float]]]) -> list[float]:
+        return [c for g in groups for c in g["centres"]]
 
     assert flat(without) == pytest.approx(flat(with_dot), abs=1.0)
 
@@ -137,7 +226,7 @@ def test_every_output_carries_a_static_picture() -> None:
     assert found and base64.b64decode(found.group(1)).decode() == view.picture
     payload = re.search(r'<script type="application/json" class="agv-data">(.*?)</script>',
                         bundle["text/html"], re.S)
-    assert payload and json.loads(payload.group(1))["nodes"][0]["data"] == 2.0
+    assert payload and json.loads(payload.group(1))["data"][0] == 2.0
     assert "</script>" not in payload.group(1)
     assert view._repr_mimebundle_(include=["image/svg+xml"]) == {"image/svg+xml": view.picture}
 

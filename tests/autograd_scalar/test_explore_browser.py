@@ -12,6 +12,9 @@ import pytest
 import autograd_scalar as ag
 import nn
 from autograd_scalar import Value, explore, topological_order
+from autograd_scalar.animate import backward_steps, describe_step
+from autograd_scalar.graph import Options
+from autograd_scalar.graph_reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import neuron
 
@@ -37,6 +40,24 @@ def click(browser: Any, css: str) -> None:
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", element)
 
 
+def assert_fits_whole(browser: Any) -> None:
+    """Every drawn node and box lies inside the canvas, and the view says it fitted whole."""
+    from selenium.webdriver.common.by import By
+
+    canvas, drawn = browser.execute_script(
+        "var items = document.querySelectorAll('.agv-node rect, .agv-box rect');"
+        "var b = {left: 1e9, top: 1e9, right: -1e9, bottom: -1e9};"
+        "items.forEach(function (e) { var r = e.getBoundingClientRect();"
+        "  b.left = Math.min(b.left, r.left); b.top = Math.min(b.top, r.top);"
+        "  b.right = Math.max(b.right, r.right); b.bottom = Math.max(b.bottom, r.bottom); });"
+        "return [document.querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
+    assert drawn["left"] >= canvas["left"] and drawn["right"] <= canvas["right"], (drawn, canvas)
+    assert drawn["top"] >= canvas["top"] and drawn["bottom"] <= canvas["bottom"], (drawn, canvas)
+    assert browser.find_element(By.CSS_SELECTOR, ".agv").get_attribute("data-fit") == "whole"
+    height = browser.execute_script("return window.innerHeight")
+    assert canvas["height"] <= 0.8 * height + 2 + 1       # at most 80vh, plus its border
+
+
 def panel_number(browser: Any, row: str) -> float:
     from selenium.webdriver.common.by import By
 
@@ -52,6 +73,7 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     view = explore(values["o"])
     open_view(browser, view.save(tmp_path / "neuron.html"))
     browser.save_screenshot(str(artefacts / "neuron_open.png"))
+    assert_fits_whole(browser)
     canvas = browser.execute_script(
         "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
     drawn = browser.execute_script(
@@ -59,7 +81,7 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     assert drawn["width"] <= canvas["width"] + 1 and drawn["height"] <= canvas["height"] + 1
     assert drawn["left"] >= canvas["left"] - 1 and drawn["width"] > 0.5 * canvas["width"]
 
-    order = topological_order(values["o"])
+    order = reading_order(values["o"])
     w1 = order.index(values["w1"])
     click(browser, f'[data-n="{w1}"]')
     browser.save_screenshot(str(artefacts / "neuron_panel_w1.png"))
@@ -75,9 +97,10 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     root = browser.find_element(By.CSS_SELECTOR, ".agv")
     assert root.get_attribute("data-step") == "1"
     narration = browser.find_element(By.CSS_SELECTOR, ".agv-narration").text
-    assert narration == view.data["steps"][1]["text"]
+    steps = backward_steps(values["o"])
+    assert narration == describe_step(1, len(steps) - 1, steps[1], Options())
     current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
-    assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1]["node"])]
+    assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1])]
     waiting = browser.find_element(By.CSS_SELECTOR, f'[data-n="{w1}"] .agv-grad').text
     assert waiting == "grad ?"                 # not reached yet at step 1
     click(browser, ".agv-back")
@@ -94,6 +117,9 @@ def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_p
     root = open_view(browser, explore(loss, names=model, max_nodes=120).save(
         tmp_path / "mlp.html"))
     browser.save_screenshot(str(artefacts / "mlp_open.png"))
+    assert_fits_whole(browser)
+    scale = browser.execute_script("return document.querySelector('.agv').agv.state.s")
+    assert scale >= 0.4                      # whole, and still at a readable zoom
     shown = int(root.get_attribute("data-shown"))
     assert 0 < shown <= 120 < len(topological_order(loss))
 
@@ -130,6 +156,7 @@ def test_check_graph_failures_show_in_red_with_their_table(
     y.backward()
     open_view(browser, explore(ag.check_graph(y)).save(tmp_path / "check.html"))
     browser.save_screenshot(str(artefacts / "check_graph.png"))
+    assert_fits_whole(browser)
     red = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-failed")
     assert len(red) == 1
     colour = browser.execute_script(
@@ -137,3 +164,82 @@ def test_check_graph_failures_show_in_red_with_their_table(
     assert colour == "rgb(214, 39, 40)"
     cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".agv-table td")]
     assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
+
+
+def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: Path) -> None:
+    """The page carries numbers only; its script words every step as describe_step
+    does (a reused node's terms in backprop's order) and formats numbers as "{:.4g}"."""
+    x = Value(3.0, label="x")
+    y = (x * x + x).tanh() * x
+    y.label = "y"
+    y.backward()
+    open_view(browser, explore(y).save(tmp_path / "reused.html"))
+    steps = backward_steps(y)
+    said = browser.execute_script(
+        "var a = document.querySelector('.agv').agv;"
+        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
+    assert said == [describe_step(k, len(steps) - 1, step, Options())
+                    for k, step in enumerate(steps)]
+    numbers = [0.0, -0.0, 1.0, 0.5, 123456.0, 1234.5678, 1e-5, -2.5e-7, 0.00012345, 9.99995,
+               1e20, 3.14159e-300, 99999.0, -0.1]
+    shown = browser.execute_script(
+        "return arguments[0].map(function (x) { return AutogradScalarView.num(x, 4); })",
+        numbers)
+    assert shown == [f"{x:.4g}" for x in numbers]
+
+
+def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    loss.backward()
+    view = explore(loss, names=model, max_nodes=60)
+    root = open_view(browser, view.save(tmp_path / "steps.html"))
+    shown = "return document.querySelector('.agv').agv.rects().nodes.has(arguments[0])"
+    target = view.data["steps"][5]
+    assert not browser.execute_script(shown, target)     # in a closed box at first
+    for _ in range(6):
+        click(browser, ".agv-step")
+    current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
+    assert [c.get_attribute("data-n") for c in current] == [str(target)]
+    assert root.get_attribute("data-step") == "5" and browser.execute_script(shown, target)
+
+
+def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    from benchmarks.explore_view import loss_with
+
+    model, loss = loss_with(10_000)
+    view = explore(loss, names=model)
+    root = open_view(browser, view.save(tmp_path / "big.html"))
+    browser.save_screenshot(str(artefacts / "big_open.png"))
+    assert 0 < int(root.get_attribute("data-shown")) <= 250
+    canvas = browser.execute_script(
+        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    drawn = browser.execute_script(
+        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+    assert drawn["width"] <= canvas["width"] + 1 and drawn["left"] >= canvas["left"] - 1
+    assert root.get_attribute("data-fit") == "width"     # too tall to read whole
+    assert "Fitted to the width" in browser.find_element(By.CSS_SELECTOR, ".agv-note").text
+    output = browser.execute_script(
+        "var a = document.querySelector('.agv').agv, P = a.rects(), r = P.rep[a.data.outputs[0]];"
+        "var e = document.querySelector(r >= 0 ? '[data-n=\"' + r + '\"] rect'"
+        "                                      : '.agv-box[data-g=\"' + (-1 - r) + '\"] rect');"
+        "return e.getBoundingClientRect().toJSON();")
+    assert canvas["top"] <= output["top"] and output["bottom"] <= canvas["bottom"]
+    assert canvas["left"] <= output["left"] and output["right"] <= canvas["right"]
+
+    name = "layers.1.neurons.3.w[0]"
+    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys(name)
+    time.sleep(0.2)
+    browser.save_screenshot(str(artefacts / "big_search.png"))
+    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    shown, drawn_nodes = (int(root.get_attribute(k)) for k in ("data-shown", "data-drawn"))
+    assert 0 < drawn_nodes < shown          # zoomed in on the match: the rest is not drawn
+    matched = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
+    assert [m.get_attribute("data-n") for m in matched] == [
+        str(view.data["names"].index(name))]

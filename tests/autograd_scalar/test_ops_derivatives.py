@@ -16,7 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from autograd_scalar import Value, grad, ops
-from tests.finite_differences import close, gradient, partial
+from tests.finite_differences import close, partial
+from tests.finite_differences import gradient as moving_gradient
 
 real = st.floats(-5, 5, allow_nan=False)
 positive = st.floats(0.05, 5)
@@ -56,7 +57,9 @@ DOMAINS = {
 }
 DOMAINS[ops.AFFINE] = st.integers(1, 4).flatmap(
     lambda n: st.lists(real, min_size=2 * n + 1, max_size=2 * n + 1).map(tuple))
-SMOOTH = [row for row in DOMAINS if row not in (ops.SUM, ops.DOT, ops.AFFINE)]
+# five values and an index among them (a fixed count, so a batch shares its arity)
+DOMAINS[ops.GATHER] = st.tuples(*[real] * 5, st.integers(0, 4).map(float))
+SMOOTH = [row for row in DOMAINS if row not in (ops.SUM, ops.DOT, ops.AFFINE, ops.GATHER)]
 # rows whose second derivative is zero or undefined at kinks are covered by the first test
 TWICE_DIFFERENTIABLE = [row for row in SMOOTH
                         if row.name not in ("abs", "relu", "-", "+", "neg")
@@ -64,7 +67,21 @@ TWICE_DIFFERENTIABLE = [row for row in SMOOTH
 
 
 def forward(row: ops.Op):
-    return lambda *xs: ops.evaluate(row, tuple(xs))
+    def f(*xs: float) -> float:
+        return ops.evaluate(row, tuple(xs))
+
+    f.row = row  # type: ignore[attr-defined]
+    return f
+
+
+def gradient(f, xs):
+    """Central differences in every operand; an index operand (last, of an index row) is
+    held fixed, its derivative 0 by definition (the forward is flat between integers)."""
+    row = getattr(f, "row", None)
+    if row is not None and row.index:
+        held = xs[-1]
+        return [*moving_gradient(lambda *moved: f(*moved, held), xs[:-1]), 0.0]
+    return moving_gradient(f, xs)
 
 
 def test_every_fixed_row_has_a_domain_here() -> None:

@@ -278,3 +278,35 @@ def test_data_set_to_a_numpy_scalar_still_differentiates(make) -> None:
     z.backward()
     assert y.data == z.data and x.grad == reference.grad
     assert ag.grad(make(x), x) == [reference.grad]
+
+
+def test_a_value_formats_its_data_and_item_gives_a_plain_float() -> None:
+    loss = Value(2.0) * Value(1.23456789)
+    assert f"{loss:.4f}" == "2.4691"
+    assert f"{loss:>10.2e}" == "  2.47e+00"
+    assert f"{loss}" == repr(loss) == str(loss)
+    assert type(loss.item()) is float and loss.item() == loss.data
+    with pytest.raises(ValueError):
+        f"{loss:d}"
+
+
+@pytest.mark.parametrize("convert", [float, int, round, math.cos, lambda v: v < 1,
+                                     lambda v: v >= Value(0.0)])
+def test_conversions_that_would_drop_the_graph_are_refused(convert) -> None:
+    """float(v), round(v), math.cos(v) and comparisons are refused on purpose: they
+    would turn a node into a plain number silently and cut it out of the graph."""
+    with pytest.raises(TypeError):
+        convert(Value(0.5))
+
+
+def test_grad_returns_what_readme_says() -> None:
+    """A list, one entry per input in order (a list of one for a single Value); floats
+    scaled by grad_output; 0.0 for an unused input; no .grad written anywhere."""
+    x, y, unused = Value(3.0), Value(-2.0), Value(5.0)
+    out = x * x * y
+    result = ag.grad(out, [y, unused, x], grad_output=2.0)
+    assert result == [18.0, 0.0, -24.0] and all(type(g) is float for g in result)
+    assert ag.grad(out, x) == [-12.0]
+    assert (x.grad, y.grad, unused.grad, out.grad) == (0.0, 0.0, 0.0, 0.0)
+    (second,) = ag.grad(out, [x], create_graph=True)
+    assert isinstance(second, Value) and second.data == -12.0

@@ -479,6 +479,8 @@ def test_eager_and_compiled_training_save_the_same_model(capsys, tmp_path):
      {"compiled": False, "progress": False, "epochs": 3}),
     (["train", "--batch-size", "8", "--epochs", "2", "--seed", "5"],
      {"compiled": True, "progress": True, "batch_size": 8, "epochs": 2, "seed": 5}),
+    (["train"], {"batch_size": 32, "epochs": 100}),
+    (["train", "--data", "digits"], {"batch_size": 32, "epochs": 10}),
 ])
 def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, expected):
     import nn.train
@@ -510,7 +512,6 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     (["--data", "iris"], "invalid choice: 'iris'"),
     (["--activation", "swish"], "invalid choice: 'swish'"),
     (["--compiled", "--eager"], "not allowed with argument"),
-    (["--save", "missing/model.json"], "does not exist"),
     (["--samples", "1000000000"], "at most 1,000,000 examples"),
     (["--data", "xor", "--samples", "3"], "--data xor --samples 3: n must be an int >= 4"),
     (["--data", "blobs", "--classes", "1"], "expected at least 2 classes"),
@@ -576,7 +577,7 @@ def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch)
 
 def test_the_readme_shows_every_subcommand():
     commands = [shlex.split(command)[1] for command, _ in EXAMPLES]
-    assert {"demo", "train", "graph", "gradcheck"} <= set(commands)
+    assert {"demo", "train", "graph", "gradcheck", "gpt"} <= set(commands)
 
 
 @pytest.mark.parametrize(("command", "shown"),
@@ -601,10 +602,87 @@ def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(c
     assert needed > 512 * 9_000_000   # the trace alone: 512 bytes per parameter
     start = time.perf_counter()
     status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100", "--val", "0",
-                         "--hidden", "3000,3000", "--memory-budget", "1", "--quiet")
+                         "--hidden", "3000,3000", "--batch-size", "100", "--memory-budget", "1",
+                         "--quiet")
     assert status == 2 and time.perf_counter() - start < 5
     assert_one_line_error(err, f"needs about {needed / 2**30:.1f} GiB",
                           "memory budget of 1 GiB")
     eager = run(capsys, "train", "--data", "moons", "--samples", "40", "--hidden", "4",
                 "--memory-budget", "0.000001", "--eager", "--epochs", "1", "--quiet")
     assert eager[0] == 0
+
+
+# ---------------------------------------------------------------------------
+# Odd command lines: a leading minus, unicode names, missing folders
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("formula", "value", "slope"), [
+    ("-x**2", -9.0, -6.0), ("-3*x", -9.0, -3.0), ("-x", -3.0, -1.0), ("-(x + 1)", -4.0, -1.0),
+])
+def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formula, value,
+                                                        slope):
+    target = tmp_path / "g.dot"
+    status, out, err = run(capsys, "graph", formula, "--at", "x=3", "-o", str(target))
+    assert (status, err) == (0, "")
+    assert printed_number(out, "f") == value and printed_number(out, "df/dx") == slope
+    status, out, err = run(capsys, "gradcheck", "--at", "x=3", formula)
+    assert (status, err) == (0, "")
+    status, out, err = run(capsys, "graph", "x", "--at", "x=3", "-o", str(target), "-x")
+    assert status == 2
+    assert_one_line_error(err, "unrecognized arguments: -x")
+
+
+def test_error_columns_count_characters_not_bytes(capsys):
+    status, _, err = run(capsys, "graph", "é + x.y", "--at", "x=1")
+    assert status == 2
+    assert_one_line_error(err, "column 5: attribute access (.y)")
+    status, _, err = run(capsys, "graph", "  ééé * x + )", "--at", "x=1")
+    assert_one_line_error(err, "column 13: not a formula")
+
+
+def test_at_names_are_normalised_as_formula_names(capsys, tmp_path):
+    """Python reads the ligature ﬁ as fi and a full-width ｘ as x (NFKC), in the formula
+    and in --at alike."""
+    status, out, err = run(capsys, "graph", "ﬁ * ｘ", "--at", "ﬁ=3,ｘ=2",
+                           "-o", str(tmp_path / "g.dot"))
+    assert (status, err) == (0, "")
+    assert printed_number(out, "f") == 6.0 and printed_number(out, "df/dfi") == 2.0
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", "x * 2", "--at", "x=1", "-o", "missing/g.svg"],
+    ["graph", "x * 2", "--at", "x=1", "-o", "missing/g.dot"],
+    ["train", "--epochs", "1", "--quiet", "--save", "missing/model.json"],
+])
+def test_a_missing_output_folder_is_status_1_for_every_command(capsys, tmp_path, monkeypatch,
+                                                                argv):
+    import nn.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert_one_line_error(err, "the folder missing does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gradcheck_at_a_huge_point_agrees(capsys):
+    status, out, err = run(capsys, "gradcheck", "x*2", "--at", "x=1e12")
+    assert (status, err) == (0, "")
+    assert "all 1 derivatives agree" in out
+
+
+@pytest.mark.parametrize(("data", "least"), [
+    ("moons", 0.95), ("circles", 0.95), ("spirals", 0.85), ("xor", 0.95), ("blobs", 0.95),
+    ("digits", 0.90), ("mnist_5k", 0.85),
+])
+def test_train_defaults_reach_good_accuracy_on_every_data_set(capsys, data, least):
+    """README's table of what `train --data NAME` reaches with nothing else given."""
+    status, out, err = run(capsys, "train", "--data", data, "--quiet")
+    assert (status, err) == (0, "")
+    validation = re.search(r"validation accuracy (\d+\.\d)%", out)
+    assert validation is not None, out
+    assert float(validation.group(1)) / 100 >= least

@@ -340,3 +340,24 @@ def test_any_point_text_is_a_point_or_one_formula_error(text):
     except FormulaError:
         return
     assert all(name.isidentifier() and math.isfinite(v) for name, v in point.items())
+
+
+@pytest.mark.parametrize("bad", ["1.5", b"1", None, True, 1j])
+def test_a_value_that_is_not_a_real_number_is_refused_by_build(bad):
+    with pytest.raises(TypeError, match="the value of x must be a real number"):
+        parse_formula("x * 2").build({"x": bad})
+    with pytest.raises(TypeError):
+        parse_formula("x * 2")(bad)
+
+
+def test_the_nesting_limit_is_exactly_max_depth_operators_or_calls():
+    """README: more than MAX_DEPTH levels are refused, each operator or call one level."""
+    for make in (lambda n: "-" * n + "x", lambda n: "+".join(["x"] * (n + 1)),
+                 lambda n: "sin(" * n + "x" + ")" * n, lambda n: "x**" * n + "x",
+                 lambda n: "sum(" * n + "x" + ")" * n):
+        assert parse_formula(make(MAX_DEPTH)).variables == ("x",)
+        with pytest.raises(FormulaError, match=f"more than {MAX_DEPTH} levels"):
+            parse_formula(make(MAX_DEPTH + 1))
+    assert parse_formula("(" * 150 + "x" + ")" * 150).variables == ("x",)
+    assert parse_formula("dot([" + ", ".join(["x"] * 200) + "], [" + ", ".join(["1"] * 200)
+                         + "])").variables == ("x",)

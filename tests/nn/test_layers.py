@@ -71,8 +71,8 @@ def test_a_width_one_hidden_layer_feeds_the_next_layer() -> None:
     model = MLP(1, [1, 2], activation="linear", seed=0)
     n0 = model.layers[0].neurons[0]
     x = 0.7
-    h = n0.w[0].data * x
-    expected = [n.w[0].data * h for n in model.layers[1].neurons]
+    h = n0.w[0].data * x + n0.b.data
+    expected = [n.w[0].data * h + n.b.data for n in model.layers[1].neurons]
     assert [v.data for v in model([x])] == pytest.approx(expected, abs=1e-15)
     assert model(x)[0].data == pytest.approx(expected[0], abs=1e-15)
 
@@ -156,8 +156,8 @@ def test_bad_activation_and_init_names_list_the_valid_ones() -> None:
         MLP(2, [3, 1], output_activation="softmax")
     with pytest.raises(ValueError, match="unknown activation"):
         Layer(2, 3, activation=None)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="unknown init 'xavier'; expected one of 'uniform', "
-                                         "'glorot', 'he'"):
+    with pytest.raises(ValueError, match="unknown init 'xavier'; expected one of 'fan_in', "
+                                         "'uniform', 'glorot', 'he'"):
         Neuron(2, init="xavier")
     with pytest.raises(ValueError, match="unknown init"):
         MLP(2, [1], init="zeros")
@@ -188,7 +188,7 @@ def test_outputs_and_gradients_match_micrograd(xs: list[float], seed: int) -> No
 def test_micrograd_parameter_order_and_zero_biases_match() -> None:
     random.seed(7)
     reference = MgMLP(3, [4, 2])
-    model = MLP(3, [4, 2], seed=7)
+    model = MLP(3, [4, 2], init="uniform", seed=7)
     assert len(model.parameters()) == len(reference.parameters())
     assert [p.data for n, p in model.named_parameters() if n.endswith(".b")] == [0.0] * 6
     outputs = model([1.0, 2.0, 3.0])
@@ -207,9 +207,14 @@ def test_same_seed_same_weights_different_seed_different_weights() -> None:
 
 def test_a_shared_generator_continues_its_sequence() -> None:
     rng = np.random.default_rng(5)
-    first, second = Neuron(3, seed=rng), Neuron(3, seed=rng)
+    first, second = Neuron(3, init="uniform", seed=rng), Neuron(3, init="uniform", seed=rng)
     draws = np.random.default_rng(5).uniform(-1, 1, size=6)
     assert [p.data for p in first.w + second.w] == draws.tolist()
+    rng = np.random.default_rng(5)
+    first, second = Neuron(3, seed=rng), Neuron(3, seed=rng)
+    bound = 1 / math.sqrt(3)
+    draws = np.random.default_rng(5).uniform(-bound, bound, size=8)
+    assert [p.data for p in [*first.w, first.b, *second.w, second.b]] == draws.tolist()
 
 
 @pytest.mark.parametrize("fan_in, fan_out", [(50, 30), (200, 10)])
@@ -295,7 +300,9 @@ def test_a_layer_calls_a_neuron_subclass_as_it_is() -> None:
     plain = [v.data for v in layer([0.5, -1.0])]
     layer.neurons = [Doubled(2, activation="tanh", seed=1), layer.neurons[1]]
     out = layer([0.5, -1.0])
-    expected = 2.0 * math.tanh(sum(w.data * x for w, x in zip(layer.neurons[0].w, [0.5, -1.0])))
+    doubled = layer.neurons[0]
+    expected = 2.0 * math.tanh(sum(w.data * x for w, x in zip(doubled.w, [0.5, -1.0]))
+                               + doubled.b.data)
     assert out[0].data == pytest.approx(expected, rel=1e-15) and out[0].op == "*"
     assert out[1].data == plain[1] and out[0].scope == "neurons.0"
 
@@ -307,3 +314,39 @@ def test_a_neuron_appended_to_the_list_later_computes_in_the_layers_scope() -> N
     out = model.layers[0]([0.5, -1.0])
     # unnamed, so not a parameter of the model either: its nodes stay in its layer's scope
     assert [v.scope for v in out] == ["layers.0.neurons.0", "layers.0.neurons.1", "layers.0"]
+
+
+# -- reproducible from the seed ------------------------------------------------
+
+def test_a_seed_alone_fixes_the_weights_whatever_python_random_did() -> None:
+    random.seed(1)
+    a = MLP(3, [4, 2], seed=9).state_dict()
+    random.seed(2)
+    np.random.seed(3)
+    assert MLP(3, [4, 2], seed=9).state_dict() == a
+
+
+def test_python_random_seed_makes_unseeded_models_and_data_repeat() -> None:
+    """As micrograd users expect: random.seed(n) repeats a program with no seed given."""
+    from nn.data import moons
+
+    random.seed(1337)
+    first = (MLP(2, [3, 1]).state_dict(), moons(10)[0].tolist())
+    random.seed(1337)
+    again = (MLP(2, [3, 1]).state_dict(), moons(10)[0].tolist())
+    random.seed(1338)
+    other = (MLP(2, [3, 1]).state_dict(), moons(10)[0].tolist())
+    assert first == again
+    assert first[0] != other[0] and first[1] != other[1]
+
+
+def test_the_default_init_is_pytorchs_linear_rule() -> None:
+    """w and b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), as torch.nn.Linear.reset_parameters:
+    the bound and the variance a^2 / 3 checked on 784 x 64 draws."""
+    layer = Layer(784, 64, seed=0)
+    w = np.array([[p.data for p in n.w] for n in layer.neurons])
+    b = np.array([n.b.data for n in layer.neurons])
+    bound = 1 / math.sqrt(784)
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    assert np.abs(w).max() > 0.99 * bound and np.any(b != 0)
+    assert w.var() == pytest.approx(bound ** 2 / 3, rel=0.02)

@@ -204,7 +204,7 @@ def test_bad_inputs_are_clear_value_errors(call, message):
 
 
 def test_non_numeric_targets_and_outputs_are_type_errors():
-    with pytest.raises(TypeError, match="targets must be numbers"):
+    with pytest.raises(TypeError, match="targets must be real numbers"):
         losses.mse([Value(1.0)], ["a"])
     with pytest.raises(TypeError, match="one model output per example"):
         losses.mse(Value(1.0), [1.0])
@@ -218,3 +218,36 @@ def test_a_failed_loss_leaves_gradients_alone():
     with pytest.raises(ValueError):
         losses.cross_entropy([[z, Value(0.0)]], [5])
     assert z.grad == 0.25
+
+
+def test_cross_entropy_one_hot_is_linear_in_the_class_count():
+    """Two labels up to 5,000 encode to 2 x 5,000 floats (80 kB), not a 5,000 x 5,000
+    identity (200 MB) indexed by the labels."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        encoded = losses.cross_entropy.encode([0, 4_999])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert encoded.shape == (2, 5_000) and encoded[1, 4_999] == 1.0 and encoded.sum() == 2.0
+    assert peak < 2_000_000
+
+
+@pytest.mark.parametrize("width", [None, 3])
+@pytest.mark.parametrize("label", [1e20, 3, 2.0 ** 63])
+def test_cross_entropy_labels_out_of_range_are_value_errors(label, width):
+    if width is None and label == 3:
+        return  # 4 classes inferred: in range
+    with pytest.raises(ValueError, match="cross_entropy: target class"):
+        losses.cross_entropy.encode([0, label], width=width)
+
+
+def test_complex_or_text_targets_are_refused_not_truncated():
+    with pytest.raises(TypeError, match="complex"):
+        losses.mse([Value(1.0)], np.array([1 + 2j]))
+    with pytest.raises(TypeError, match="real numbers"):
+        losses.mse([Value(1.0)], np.array(["1.5"]))
+    with pytest.raises(TypeError, match="real numbers, got str"):
+        losses.mse([Value(1.0), Value(2.0)], np.array([1.0, "2"], dtype=object))

@@ -239,7 +239,7 @@ def test_a_json_value_that_is_not_an_object_is_not_a_saved_module(tmp_path: Path
 
 def test_nan_in_a_file_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
-    Neuron(2, seed=0).save(path)
+    Neuron(2, init="uniform", seed=0).save(path)
     path.write_text(path.read_text().replace('"b": 0.0', '"b": NaN'))
     model = Neuron(2, seed=1)
     before = snapshot(model)

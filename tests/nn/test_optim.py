@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+import autograd_scalar as ag
 from autograd_scalar import Value
 from nn import optim
 
@@ -321,3 +322,21 @@ def test_a_bad_state_dict_changes_nothing(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         opt.load_state_dict(change(opt.state_dict()))
     assert opt.state_dict() == before
+
+
+@pytest.mark.parametrize("bad", ["3", b"3", None, Value(1.0), True])
+def test_a_gradient_that_is_not_a_real_number_is_refused_and_changes_nothing(bad):
+    p, q = Value(1.0, label="w"), Value(2.0, label="v")
+    p.grad = 0.5
+    try:
+        q.grad = bad
+    except TypeError:  # the compiled core keeps grad as a C double: refused on assignment
+        assert ag.compiled() and q.grad == 0.0
+        return
+    if type(q.grad) is float:  # ... and stores True as 1.0, a real number
+        assert ag.compiled() and bad is True and q.grad == 1.0
+        return
+    opt = optim.Adam([p, q], lr=0.1)
+    with pytest.raises(TypeError, match=r"parameter 1 .*gradient must be a real number"):
+        opt.step()
+    assert (p.data, q.data) == (1.0, 2.0)

@@ -114,7 +114,7 @@ def test_the_file_records_format_version_class_and_config(tmp_path: Path) -> Non
     assert document["format"] == "autograd-scalar/module" and document["version"] == 2
     assert document["model"] == {"class": "MLP", "config": {
         "nin": 2, "nouts": [16, 1], "activation": "tanh", "output_activation": "linear",
-        "init": "uniform"}}
+        "init": "fan_in"}}
     user = Scaled(2, seed=1)
     user.save(tmp_path / "user.json")
     described = json.loads((tmp_path / "user.json").read_text())["model"]

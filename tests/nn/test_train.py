@@ -72,7 +72,7 @@ def test_the_micrograd_demo_recipe_reaches_97_percent():
     # compiled for speed; the next test shows the eager steps equal micrograd's, and
     # test_compiled_training_takes_the_eager_steps that compiled steps equal eager ones
     X, y = moons(100, noise=0.1, seed=1337)
-    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    model = nn.MLP(2, [16, 16, 1], init="uniform", seed=1337)
     opt, schedule = demo_setup(model)
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=100, schedule=schedule,
                   progress=False, compiled=True)
@@ -324,24 +324,54 @@ def test_the_progress_bar_shows_only_on_a_terminal_and_when_asked(monkeypatch, t
     assert (output != "") == shown
 
 
-def test_a_notebook_gets_a_text_bar_without_ipywidgets(monkeypatch):
+class FakeHandle:
+    """IPython's display handle, recording what the output shows after each redraw."""
+
+    def __init__(self, shown: list[str]) -> None:
+        self.shown = shown
+
+    def update(self, bundle, raw=False):
+        self.shown.append(bundle["text/plain"])
+
+
+@pytest.mark.parametrize("widgets", [False, True])
+def test_a_notebook_gets_one_output_line_redrawn_in_place(monkeypatch, widgets):
+    """No stderr lines to stack up, no widget frozen at 0%: one display, redrawn, whose
+    last state is the finished bar (with ipywidgets installed or not)."""
+    import types
+
+    import IPython.display
+
+    shown: list[str] = []
+    displays = []
+
+    def display(bundle, raw=False, display_id=False):
+        displays.append(bundle)
+        shown.append(bundle["text/plain"])
+        return FakeHandle(shown)
+
     stream = io.StringIO()
     monkeypatch.setattr("sys.stderr", stream)
-    monkeypatch.setattr("nn.train._in_notebook", lambda: True)
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    monkeypatch.setattr("nn.progress.in_notebook", lambda: True)
+    monkeypatch.setattr(IPython.display, "display", display)
+    monkeypatch.setitem(sys.modules, "ipywidgets",
+                        types.ModuleType("ipywidgets") if widgets else None)
     X, y = small_moons(8)
     model = nn.MLP(2, [2, 1], seed=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
-            epochs=2)
-    assert "2/2" in stream.getvalue() and "epoch" in stream.getvalue()
+            epochs=3)
+    assert stream.getvalue() == ""
+    assert len(displays) == 1 and shown[0].startswith("  0%")
+    assert "\n" not in shown[-1] and "\r" not in shown[-1]
+    assert shown[-1].startswith("100%") and "3/3" in shown[-1] and "loss=" in shown[-1]
 
 
 def test_outside_a_notebook_the_kernel_check_says_no():
-    from nn.train import _in_notebook
+    from nn.progress import in_notebook
 
-    assert _in_notebook() is False
+    assert in_notebook() is False
 
 
 # -- predict --------------------------------------------------------------------------------
@@ -422,3 +452,49 @@ def test_a_diverging_run_stops_with_the_parameter_named_and_unchanged():
     with pytest.raises(optim.NonFiniteGradientError, match=named):
         fit(model, X, [0.0, 1.0], loss="mse", optimizer=opt, epochs=1, progress=False)
     assert snapshot(model) == before
+
+
+@pytest.mark.parametrize("X", [np.array([[1 + 2j, 0.5]]), [["1.5", "0.5"]]])
+def test_complex_or_text_inputs_are_refused_before_training(X):
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(TypeError, match=r"X .*must be real numbers"):
+        fit(model, X, [1], loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)
+    with pytest.raises(TypeError, match="real numbers"):
+        predict(model, X)
+    assert model.state_dict() == before
+
+
+def test_unseeded_shuffling_follows_python_random():
+    import random
+
+    X, y = moons(40, noise=0.1, seed=0)
+    runs = []
+    for seed in (5, 5, 6):
+        random.seed(seed)
+        model = nn.MLP(2, [4, 1], seed=0)
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=2, batch_size=8, progress=False)
+        runs.append(model.state_dict())
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+def test_a_history_prints_as_a_short_table():
+    history = History(metrics=("loss", "accuracy"))
+    for i in range(10):
+        history.loss.append(1 / (i + 1))
+        history.accuracy.append(0.5 + i / 20)
+        history.lr.append(0.01)
+    lines = repr(history).splitlines()
+    assert str(history) == repr(history)
+    assert lines[0] == "History(10 epochs)"
+    assert lines[1].split() == ["epoch", "loss", "accuracy", "lr"]
+    assert lines[2].split() == ["0", "1", "0.5", "0.01"]
+    assert lines[4].split() == ["2", "0.3333", "0.6", "0.01"]
+    assert lines[5].split() == ["...", "...", "...", "..."]
+    assert lines[-1].split() == ["9", "0.1", "0.95", "0.01"]
+    assert len(lines) == 9
+    history.stopped_early = True
+    assert repr(history).startswith("History(10 epochs, stopped early)")
+    assert repr(History()) == "History(0 epochs)"

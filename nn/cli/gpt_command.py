@@ -1,0 +1,65 @@
+"""``gpt``: train microgpt's GPT on makemore's names, one name (or a batch) per step, eagerly
+or compiled, and print new ones."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+from pathlib import Path
+
+from ..data import names
+from ..gpt import GPT, CharTokenizer, samples, train
+from ..serialize import load
+from .common import EXIT_OK, UsageError
+
+SMOOTHING = 50
+"""The final loss is reported as the mean over this many last steps (one name each)."""
+
+
+def run_gpt(args: argparse.Namespace) -> int:
+    if args.save is not None and not Path(args.save).parent.is_dir():
+        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
+                         "does not exist")
+    docs = names()
+    random.Random(args.seed).shuffle(docs)
+    tokenizer = CharTokenizer.from_documents(docs)
+    if args.load is None:
+        model = GPT(tokenizer.vocab_size, n_embd=args.n_embd, n_head=args.n_head,
+                    n_layer=args.n_layer, block_size=args.block_size, seed=args.seed)
+    else:
+        model = load_gpt(args.load, tokenizer.vocab_size)
+    print(f"names: {len(docs):,} documents, {tokenizer.vocab_size} tokens; GPT with "
+          f"{len(model.parameters()):,} parameters (n_embd {model.n_embd}, {model.n_head} "
+          f"heads, {model.n_layer} layer(s), block size {model.block_size})")
+    if args.steps:
+        start = time.perf_counter()
+        history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
+                        batch_size=args.batch_size, compiled=args.compiled,
+                        progress=not args.quiet)
+        seconds = time.perf_counter() - start
+        tail = history.loss[-SMOOTHING:]
+        each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
+        how = "compiled" if args.compiled else "eagerly"
+        print(f"trained {args.steps} steps {how}, {each}: first loss {history.loss[0]:.4f}, "
+              f"mean of the last {len(tail)} {sum(tail) / len(tail):.4f}; done in "
+              f"{seconds:.1f} s")
+    if args.save is not None:
+        model.save(args.save)
+        print(f"wrote {args.save}")
+    print(f"{args.samples} names sampled at temperature {args.temperature:g}:")
+    for name in samples(model, tokenizer, args.samples, temperature=args.temperature,
+                        prompt=args.prompt, seed=args.seed):
+        print(f"  {name}")
+    return EXIT_OK
+
+
+def load_gpt(path: str, vocab_size: int) -> GPT:
+    """The GPT saved in ``path`` (sizes from the file); UsageError if it is not one over
+    ``vocab_size`` tokens."""
+    model = load(path)
+    if not isinstance(model, GPT) or model.vocab_size != vocab_size:
+        raise UsageError(f"--load {path}: expected a GPT over the names' {vocab_size} tokens, "
+                         f"got {type(model).__name__}"
+                         + (f" over {model.vocab_size}" if isinstance(model, GPT) else ""))
+    return model

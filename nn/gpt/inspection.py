@@ -1,0 +1,86 @@
+"""Looking inside a GPT: the attention weights of a text, their picture, and the graph of
+one position.
+
+The attention weights of head h at position t are the softmax w_s over the positions
+s <= t (each row sums to 1, the positions after t get none: the model is causal).
+The graph of one position is that position's loss with the positions before it run
+without a graph (``no_grad``): their keys and values enter as constants, so the graph
+holds one position's embedding, attention heads, MLP and head, and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value, gather, logsumexp, no_grad
+
+from ..plot import new_figure, save
+from .model import GPT
+from .tokenizer import CharTokenizer
+
+
+def attention_weights(model: GPT, tokens: Sequence[int]) -> np.ndarray:
+    """Array (n_layer, n_head, T, T): weights[l, h, t, s] = attention of position t on s
+    in block l, head h, reading ``tokens`` (T of them); 0 above the diagonal."""
+    if not 1 <= len(tokens) <= model.block_size:
+        raise ValueError(f"attention_weights: expected 1 to {model.block_size} tokens, "
+                         f"got {len(tokens)}")
+    caches = model.new_caches()
+    with no_grad():
+        for t, token in enumerate(tokens):
+            model.step(token, t, caches)
+    n = len(tokens)
+    weights = np.zeros((model.n_layer, model.n_head, n, n))
+    for layer, cache in enumerate(caches):
+        for t, heads in enumerate(cache.weights):
+            for h, row in enumerate(heads):
+                weights[layer, h, t, :t + 1] = row
+    return weights
+
+
+def token_labels(tokenizer: CharTokenizer, tokens: Sequence[int]) -> list[str]:
+    """The characters of ``tokens``, with the boundary token shown as "<bos>"."""
+    return ["<bos>" if t == tokenizer.bos else tokenizer.chars[t] for t in tokens]
+
+
+def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: int = 0,
+                   path: str | None = None) -> Any:
+    """One heat map per head of block ``layer``: row t shows where position t looks as
+    the model reads [bos] + ``text`` (darker is more attention)."""
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < model.n_layer:
+        raise ValueError(f"layer must be an int from 0 to {model.n_layer - 1}, got {layer!r}")
+    tokens = tokenizer.encode(text)[:-1][:model.block_size]
+    weights = attention_weights(model, tokens)[layer]
+    labels = token_labels(tokenizer, tokens)
+    figure = new_figure(3.0 * model.n_head, 3.2)
+    axes = figure.subplots(1, model.n_head, squeeze=False)[0]
+    for h, ax in enumerate(axes):
+        shown = np.where(np.tril(np.ones_like(weights[h])) > 0, weights[h], np.nan)
+        image = ax.imshow(shown, cmap="Blues", vmin=0.0, vmax=1.0)
+        ax.set_title(f"head {h}")
+        ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=90)
+        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("attends to")
+    axes[0].set_ylabel("position")
+    figure.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
+    figure.suptitle(f"attention of block {layer} reading {text!r}")
+    save(figure, path)
+    return figure
+
+
+def position_loss(model: GPT, tokens: Sequence[int], position: int) -> Value:
+    """The loss at ``position`` alone, -log p(tokens[position + 1] | tokens[:position + 1]),
+    with the earlier positions run without a graph: the graph of one position."""
+    if isinstance(position, bool) or not isinstance(position, int) \
+            or not 0 <= position < min(model.block_size, len(tokens) - 1):
+        raise ValueError(f"position must be an int from 0 to "
+                         f"{min(model.block_size, len(tokens) - 1) - 1}, got {position!r}")
+    caches = model.new_caches()
+    with no_grad():
+        for t in range(position):
+            model.step(tokens[t], t, caches)
+    logits = model.step(tokens[position], position, caches)
+    return logsumexp(logits) - gather(logits, tokens[position + 1])

@@ -1,0 +1,118 @@
+"""Next-token training on a list of documents, one document (or a batch) per step.
+
+Step s reads documents sB, ..., sB + B - 1 (mod len(docs)) as tokens [bos, c_1, ...,
+c_m, bos], computes the mean over the batch of each document's mean loss of predicting
+each next token (``GPT.loss``), backpropagates it and takes one Adam step. B = 1 is
+microgpt's one document per step. microgpt's recipe is the default: Adam with lr 0.01,
+betas (0.85, 0.99), eps 1e-8, and the learning rate decaying linearly to zero over the
+run, lr_s = 0.01 (1 - s / steps) (``nn.schedules.LinearLR(opt, 1.0, 0.0, steps)``).
+
+``compiled=True`` runs the same steps on traced programs, one per sequence length,
+with the parameters as arrays (:class:`nn.gpt.compiled.CompiledGPT`): the same losses
+to rounding, many times faster. The model's Values are brought up to date at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from autograd_scalar import sum as value_sum
+
+from ..callbacks import History
+from ..layers import check_size
+from ..optim import Adam
+from ..progress import progress_bar
+from ..schedules import LinearLR
+from .compiled import CompiledGPT
+from .model import GPT
+from .tokenizer import CharTokenizer
+
+
+def encode_documents(tokenizer: CharTokenizer, docs: Sequence[str]) -> list[list[int]]:
+    """Every document's tokens, [bos, ..., bos]; an error names the first bad document."""
+    if isinstance(docs, str) or not isinstance(docs, Sequence) or not docs:
+        raise ValueError(f"docs must be a non-empty list of strings, got {docs!r}"[:200])
+    encoded = []
+    for i, doc in enumerate(docs):
+        if not isinstance(doc, str):
+            raise TypeError(f"document {i} is a {type(doc).__name__}, expected a str")
+        try:
+            encoded.append(tokenizer.encode(doc))
+        except ValueError as error:
+            raise ValueError(f"document {i}: {error}") from None
+    return encoded
+
+
+def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: int,
+          lr: float = 0.01, betas: tuple[float, float] = (0.85, 0.99),
+          eps: float = 1e-8, decay: bool = True, batch_size: int = 1,
+          compiled: bool = False, progress: bool = True) -> History:
+    """Train ``model`` for ``steps`` steps, ``batch_size`` documents of ``docs`` per step,
+    in order (see the module docstring).
+
+    Returns a :class:`~nn.History` with one entry per step: ``loss`` (the batch's mean
+    next-token loss before the step's update) and ``lr``. Everything is checked before
+    the first update (the documents against the tokenizer, the tokenizer against the
+    model), so a bad call changes nothing. ``decay`` False keeps lr constant.
+    ``compiled`` True trains on traced programs (the model's Values are written at the
+    end, also when training stops on an error or an interrupt).
+    """
+    if not isinstance(model, GPT):
+        raise TypeError(f"train expects a GPT, got {type(model).__name__}")
+    if not isinstance(tokenizer, CharTokenizer):
+        raise TypeError(f"train expects a CharTokenizer, got {type(tokenizer).__name__}")
+    if tokenizer.vocab_size != model.vocab_size:
+        raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's "
+                         f"vocab_size is {model.vocab_size}")
+    steps = check_size("steps", steps)
+    batch_size = check_size("batch_size", batch_size)
+    encoded = encode_documents(tokenizer, docs)
+    flags = {"progress": progress, "decay": decay, "compiled": compiled}
+    for name, flag in flags.items():
+        if not isinstance(flag, bool):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    opt = Adam(model, lr=lr, betas=betas, eps=eps)
+    schedule = LinearLR(opt, 1.0, 0.0, steps) if decay else None
+    runner = CompiledGPT(model, opt) if compiled else None
+    history = History(metrics=("loss",))
+    bar: Any = progress_bar(steps, progress, unit="step")
+    try:
+        for step in range(steps):
+            first = step * batch_size
+            batch = [encoded[(first + i) % len(encoded)] for i in range(batch_size)]
+            history.lr.append(opt.lr)
+            if runner is not None:
+                history.loss.append(runner.step(batch))
+            elif batch_size == 1:
+                history.loss.append(train_step(model, opt, batch[0]))
+            else:
+                history.loss.append(batch_step(model, opt, batch))
+            if schedule is not None:
+                schedule.step()
+            bar.set_postfix({"loss": f"{history.loss[-1]:.4f}"}, refresh=False)
+            bar.update(1)
+    finally:
+        bar.close()
+        if runner is not None:
+            runner.push()
+    return history
+
+
+def train_step(model: GPT, optimizer: Adam, tokens: Sequence[int]) -> float:
+    """One update on one document's tokens; returns its loss before the update."""
+    optimizer.zero_grad()
+    loss = model.loss(tokens)
+    loss.backward()
+    optimizer.step()
+    return loss.data
+
+
+def batch_step(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) -> float:
+    """One update on a batch of documents' tokens, the mean of their mean losses;
+    returns it before the update."""
+    optimizer.zero_grad()
+    loss = (1 / len(documents)) * value_sum([model.loss(tokens) for tokens in documents])
+    loss.backward()
+    optimizer.step()
+    return loss.data

@@ -1,0 +1,218 @@
+"""The GPT: microgpt's losses from microgpt's weights, gradients against central
+differences, training, sampling, saving, and the pictures of its insides."""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_scalar import draw_graph, explore, no_grad
+from nn.gpt import GPT, CharTokenizer, sample, samples, train
+from nn.gpt.inspection import attention_weights, plot_attention, position_loss
+from reproductions.microgpt import MicrogptValue, Trainer, gpt_state
+
+DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"]
+
+
+def tiny(seed: int = 0) -> tuple[GPT, CharTokenizer]:
+    tokenizer = CharTokenizer.from_documents(DOCS)
+    return GPT(tokenizer.vocab_size, n_embd=8, n_head=2, block_size=8, seed=seed), tokenizer
+
+
+def test_microgpt_sizes_give_4192_parameters_and_other_sizes_the_formula() -> None:
+    assert len(GPT(27, seed=0).parameters()) == 4192
+    v, d, layers, block = 11, 12, 2, 5
+    model = GPT(v, n_embd=d, n_head=3, n_layer=layers, block_size=block, seed=0)
+    assert len(model.parameters()) == 2 * v * d + block * d + layers * 12 * d * d
+    assert nn.summary(model).total == len(model.parameters())
+
+
+def test_same_losses_as_microgpt_from_its_own_weights() -> None:
+    """microgpt's 30-line Value and training step (reproductions/microgpt.py) are the reference."""
+    reference = Trainer(MicrogptValue, nn.data.names())
+    tokenizer = CharTokenizer.from_documents(reference.docs)
+    model = GPT(tokenizer.vocab_size, seed=0)
+    model.load_state_dict(gpt_state(reference))
+    steps = 5
+    expected = [reference.step(num_steps=steps) for _ in range(steps)]
+    history = train(model, tokenizer, reference.docs, steps=steps, progress=False)
+    assert history.loss == pytest.approx(expected, rel=0, abs=1e-12)
+    theirs = gpt_state(reference)
+    assert max(abs(p - theirs[name]) for name, p in model.state_dict().items()) < 1e-12
+
+
+def test_loss_gradients_match_central_differences() -> None:
+    model, tokenizer = tiny(1)
+    tokens = tokenizer.encode("amelia")
+    loss = model.loss(tokens)
+    loss.backward()
+    named = model.named_parameters()
+    picks = random.Random(0).sample(range(len(named)), 25)
+    picks += [i for i, (name, _) in enumerate(named) if name == "wte.weight[0][0]"]
+    for i in picks:
+        name, p = named[i]
+        h = 1e-6
+        saved = p.data
+        with no_grad():
+            p.data = saved + h
+            up = model.loss(tokens).data
+            p.data = saved - h
+            down = model.loss(tokens).data
+        p.data = saved
+        numeric = (up - down) / (2 * h)
+        assert p.grad == pytest.approx(numeric, rel=1e-4, abs=1e-8), name
+
+
+def test_the_loss_of_a_uniform_model_is_log_vocab() -> None:
+    model, tokenizer = tiny()
+    for p in model.lm_head.parameters():
+        p.data = 0.0  # every logit 0: p(next) = 1 / V at every position
+    assert model.loss(tokenizer.encode("ava")).data == pytest.approx(
+        math.log(tokenizer.vocab_size), rel=1e-14)
+
+
+def test_later_tokens_do_not_change_earlier_logits() -> None:
+    model, tokenizer = tiny(2)
+    with no_grad():
+        a = model(tokenizer.encode("em"))  # bos e m bos
+        b = model(tokenizer.encode("ea"))  # bos e a bos
+    for t in (0, 1):
+        assert [v.data for v in a[t]] == [v.data for v in b[t]]
+    assert [v.data for v in a[2]] != [v.data for v in b[2]]
+
+
+def test_bad_model_arguments_and_calls_are_clear_errors() -> None:
+    with pytest.raises(ValueError, match=r"n_embd \(10\) must be a multiple of n_head \(4\)"):
+        GPT(5, n_embd=10)
+    model, tokenizer = tiny()
+    with pytest.raises(ValueError, match="at most block_size = 8 tokens, got 9"):
+        model(list(range(9)))
+    with pytest.raises(ValueError, match="position must be an int from 0 to 7"):
+        model.step(0, 8, model.new_caches())
+    with pytest.raises(ValueError, match="holding the 0 position"):
+        caches = model.new_caches()
+        model.step(0, 0, caches)
+        model.step(0, 0, caches)
+    with pytest.raises(ValueError, match="at least 2 tokens"):
+        model.loss([tokenizer.bos])
+
+
+def test_training_lowers_the_loss_and_decays_the_rate_linearly() -> None:
+    model, tokenizer = tiny(3)
+    history = train(model, tokenizer, DOCS, steps=40, lr=0.02, progress=False)
+    assert len(history.loss) == len(history.lr) == 40
+    assert history.lr == pytest.approx([0.02 * (1 - s / 40) for s in range(40)], rel=1e-15)
+    assert np.mean(history.loss[-8:]) < np.mean(history.loss[:8]) - 0.3
+
+
+def test_bad_training_input_changes_nothing() -> None:
+    model, tokenizer = tiny()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"document 1: encode: character 'Z'"):
+        train(model, tokenizer, ["emma", "Zoe"], steps=3, progress=False)
+    with pytest.raises(ValueError, match="steps must be a positive int"):
+        train(model, tokenizer, DOCS, steps=0, progress=False)
+    with pytest.raises(ValueError, match="the tokenizer has 4 tokens but the model's vocab_size"):
+        train(model, CharTokenizer("abc"), ["abc"], steps=1, progress=False)
+    with pytest.raises(ValueError, match="docs must be a non-empty list"):
+        train(model, tokenizer, [], steps=1, progress=False)
+    assert model.state_dict() == before
+
+
+def test_samples_are_reproducible_made_of_the_vocabulary_and_bounded() -> None:
+    model, tokenizer = tiny(4)
+    train(model, tokenizer, DOCS, steps=30, lr=0.02, progress=False)
+    drawn = samples(model, tokenizer, 20, seed=7)
+    assert drawn == samples(model, tokenizer, 20, seed=7)
+    assert all(set(name) <= set(tokenizer.chars) and len(name) <= model.block_size
+               for name in drawn)
+    assert len(set(drawn)) > 1
+    assert all(s.startswith("is") for s in samples(model, tokenizer, 5, prompt="is", seed=1))
+
+
+def test_temperature_sharpens_sampling_towards_the_likeliest_token() -> None:
+    model, tokenizer = tiny(5)
+    with no_grad():
+        logits = [v.data for v in model.step(tokenizer.bos, 0, model.new_caches())]
+    likeliest = tokenizer.decode([int(np.argmax(logits))])
+    first = [sample(model, tokenizer, temperature=0.01, rng=random.Random(i))[:1]
+             for i in range(5)]
+    assert first == [likeliest] * 5
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+        sample(model, tokenizer, temperature=0)
+    with pytest.raises(ValueError, match="at most 7 fit in block_size 8"):
+        sample(model, tokenizer, prompt="isabella")
+
+
+def test_save_and_load_give_the_same_model(tmp_path) -> None:
+    model, tokenizer = tiny(6)
+    train(model, tokenizer, DOCS, steps=5, progress=False)
+    path = tmp_path / "gpt.json"
+    model.save(path)
+    loaded, _ = tiny(99)
+    loaded.load(path)
+    tokens = tokenizer.encode("sophia")
+    assert loaded.loss(tokens).data == model.loss(tokens).data
+    other = GPT(tokenizer.vocab_size, n_embd=8, n_head=4, block_size=8, seed=0)
+    with pytest.raises(ValueError, match="saved from a different architecture"):
+        other.load(path)
+    rebuilt = nn.load(path)  # from the file alone: class, sizes and parameters
+    assert isinstance(rebuilt, GPT) and rebuilt.config() == model.config()
+    assert rebuilt.loss(tokens).data == model.loss(tokens).data
+
+
+def test_attention_weights_are_causal_rows_of_a_softmax(tmp_path) -> None:
+    model, tokenizer = tiny(7)
+    weights = attention_weights(model, tokenizer.encode("mia"))
+    assert weights.shape == (1, 2, 5, 5)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-12)
+    assert np.all(np.triu(weights[0, 0], k=1) == 0.0)
+    figure = plot_attention(model, tokenizer, "mia", path=tmp_path / "attention.png")
+    assert len(figure.axes) == 3 and (tmp_path / "attention.png").stat().st_size > 1000
+    with pytest.raises(ValueError, match="layer must be an int from 0 to 0"):
+        plot_attention(model, tokenizer, "mia", layer=1)
+
+
+def test_the_graph_of_one_position_is_its_loss_and_is_summarised_by_module() -> None:
+    model, tokenizer = tiny(8)
+    tokens = tokenizer.encode("ava")
+    caches = model.new_caches()
+    with no_grad():
+        logits = [model.step(tokens[t], t, caches) for t in range(3)]
+    last = logits[2]
+    top = max(v.data for v in last)
+    expected = top + math.log(sum(math.exp(v.data - top) for v in last)) - last[tokens[3]].data
+    loss = position_loss(model, tokens, 2)
+    assert loss.data == pytest.approx(expected, rel=1e-13)
+    source = draw_graph(loss, names=model, max_nodes=60).source
+    boxes = set(re.findall(r"module ([\w.]+): [\d,]+ nodes", source))
+    assert {"wte", "wpe", "blocks.0.attn.head0", "blocks.0.attn.head1", "blocks.0.mlp.fc1",
+            "lm_head"} <= boxes
+    with pytest.raises(ValueError, match="position must be an int from 0 to 3"):
+        position_loss(model, tokens, 4)
+
+
+def test_the_graph_of_one_position_opens_in_the_interactive_view(tmp_path) -> None:
+    model, tokenizer = tiny(9)
+    loss = position_loss(model, tokenizer.encode("mia"), 1)
+    loss.backward()
+    page = tmp_path / "position.html"
+    explore(loss, names=model).save(page)
+    text = page.read_text(encoding="utf-8")
+    for module in ("blocks.0.attn.head0", "blocks.0.attn.head1", "blocks.0.mlp.fc1", "wte"):
+        assert module in text
+
+
+def test_summary_lists_every_module_with_its_parameters() -> None:
+    text = str(nn.summary(GPT(27, seed=0)))
+    assert re.search(r"^  wte\s+Embedding\(27, 16\)\s+432\s+432$", text, re.M)
+    assert re.search(r"^      fc1\s+Linear\(16 -> 64, bias=False\)\s+1,024\s+1,024$", text, re.M)
+    assert text.endswith("4,192 parameters")
+    assert len(nn.summary(GPT(27, seed=0), depth=1).rows) == 6
+    with pytest.raises(TypeError, match="summary expects an nn Module"):
+        nn.summary("model")  # type: ignore[arg-type]

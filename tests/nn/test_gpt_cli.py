@@ -1,0 +1,67 @@
+"""``autograd-scalar gpt``: trains the GPT on the names, prints samples, saves and loads."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import nn
+from nn.cli import main
+
+SMALL = ["--n-embd", "8", "--n-head", "2", "--block-size", "8", "--quiet"]
+
+
+def test_help_lists_the_sizes_as_options(capsys) -> None:
+    assert main(["gpt", "--help"]) == 0
+    shown = capsys.readouterr().out
+    for option in ("--n-embd", "--n-head", "--n-layer", "--block-size", "--steps",
+                   "--temperature", "--samples", "--save", "--load"):
+        assert option in shown
+
+
+def test_gpt_trains_prints_samples_and_saves(capsys, tmp_path) -> None:
+    path = tmp_path / "gpt.json"
+    assert main(["gpt", "--steps", "4", "--samples", "3", "--save", str(path), *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert "GPT with 1,264 parameters" in out  # 2*27*8 + 8*8 + 12*8*8
+    assert re.search(r"trained 4 steps eagerly, one name each: first loss 3\.\d+, "
+                     r".*done in [\d.]+ s", out)
+    names = out.split("sampled at temperature 0.5:\n")[1].split()
+    assert len(names) == 3 and all(re.fullmatch(r"[a-z]*", n) for n in names)
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "2",
+                 "--prompt", "ka", "--quiet"]) == 0  # sizes from the file
+    shown = capsys.readouterr().out
+    assert "GPT with 1,264 parameters (n_embd 8, 2 heads" in shown and "trained" not in shown
+    loaded = shown.split("sampled at temperature 0.5:\n")[1].split()
+    assert len(loaded) == 2 and all(n.startswith("ka") for n in loaded)
+
+
+def test_gpt_trains_compiled_in_batches(capsys) -> None:
+    assert main(["gpt", "--steps", "3", "--samples", "2", "--compiled", "--batch-size", "4",
+                 *SMALL]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"trained 3 steps compiled, 4 names each: first loss 3\.\d+", out)
+    assert len(out.split("sampled at temperature 0.5:\n")[1].split()) == 2
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n-embd", "10"], r"n_embd \(10\) must be a multiple of n_head \(4\)"),
+    (["--steps", "-1"], "expected a whole number >= 0, got -1"),
+    (["--batch-size", "0"], "--batch-size"),
+    (["--temperature", "0"], "expected a finite number > 0, got 0"),
+    (["--save", "no/such/folder/gpt.json"], "does not exist"),
+    (["--prompt", "A1", "--steps", "0"], "character 'A' at position 0"),
+])
+def test_bad_options_are_one_line_errors(capsys, argv, message) -> None:
+    assert main(["gpt", *argv, "--quiet"]) == 2
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_load_refuses_a_missing_file_and_a_model_that_is_not_a_gpt(capsys, tmp_path) -> None:
+    assert main(["gpt", "--load", str(tmp_path / "missing.json"), "--quiet"]) == 1
+    assert "No such file or directory" in capsys.readouterr().err
+    path = tmp_path / "mlp.json"
+    nn.MLP(2, [3, 1], seed=0).save(path)
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--quiet"]) == 2
+    assert "expected a GPT over the names' 27 tokens, got MLP" in capsys.readouterr().err
