@@ -201,7 +201,8 @@ def compiled_rows(args: argparse.Namespace) -> list[str]:
                 lines.append(f"| {compiled_step.label(sizes)} | "
                              f"{compiled_step.parameter_count(sizes):,} | "
                              f"{threads or 'default'} | {_duration(hand)} | {_duration(ours)} | "
-                             f"{_ratio(ratio_by_round(samples, 'ours', 'numpy'))} | {torch_cells} |")
+                             f"{_ratio(ratio_by_round(samples, 'ours', 'numpy'))} | "
+                             f"{torch_cells} |")
     lines += ["", "| measure | target | measured |", "| --- | --- | ---: |"]
     traces = sorted(compiled_step.trace_seconds() for _ in range(1 if args.quick else 5))
     lines.append(f"| trace of 784-256-256-10 with its loss, median (range) | < 1 s | "
