@@ -126,6 +126,7 @@ def test_a_value_at_the_end_of_a_cell_shows_the_view_when_trusted_and_the_pictur
         "return document.querySelector('.jp-OutputArea-output .agv-svg > g')"
         ".getBoundingClientRect().toJSON()")
     assert drawn["width"] <= canvas["width"] + 1
+    assert canvas["top"] - 1 <= drawn["top"] and drawn["bottom"] <= canvas["bottom"] + 1
 
     open_in_lab(browser, url, "untrusted.ipynb")
     picture = wait_for(browser, ".jp-OutputArea-output img")
