@@ -23,6 +23,8 @@ import numpy as np
 import nn
 from nn.compiled import CompiledTraining
 
+from . import hand_numpy
+
 LR = 0.01
 NETWORKS = ((2, 16, 16, 1), (784, 16, 16, 10), (784, 128, 128, 10))
 
@@ -69,12 +71,7 @@ def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
     classify = T.shape[1] > 1
 
     def step() -> float:
-        hs, zs = [X], []
-        for i, (W, b) in enumerate(layers):
-            z = hs[-1] @ W + b
-            zs.append(z)
-            if i < len(layers) - 1:
-                hs.append(np.maximum(z, 0.0))
+        hs, zs = hand_numpy.forward(layers, X)
         out = zs[-1]
         if classify:
             shifted = out - out.max(axis=1, keepdims=True)
@@ -86,11 +83,8 @@ def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
             diff = out - T
             value = float(np.mean(diff * diff))
             d = 2.0 * diff / diff.size
-        for i in range(len(layers) - 1, -1, -1):
-            W, b = layers[i]
-            gW, gb = hs[i].T @ d, d.sum(axis=0)
-            if i:
-                d = (d @ W.T) * (zs[i - 1] > 0)
+        grads = hand_numpy.backward(layers, hs, zs, d)
+        for (W, b), gW, gb in zip(layers, grads[::2], grads[1::2]):
             W -= LR * gW
             b -= LR * gb
         return value

@@ -14,6 +14,8 @@ import numpy as np
 
 import nn
 
+from . import hand_numpy
+
 SIZES = (784, 16, 16, 10)
 LR = 0.01
 
@@ -56,27 +58,14 @@ def numpy_train(epochs: int = 10, batch_size: int = 64) -> tuple[float, float]:
                 v[i] = b2 * v[i] + (1 - b2) * g * g
                 p -= LR * (m[i] / (1 - b1 ** t)) / (np.sqrt(v[i] / (1 - b2 ** t)) + eps)
     seconds = time.perf_counter() - start
-    h = X
-    for i, (W, b) in enumerate(layers):
-        h = h @ W + b if i == len(layers) - 1 else np.maximum(h @ W + b, 0.0)
-    return seconds, float(np.mean(np.argmax(h, axis=1) == y))
+    outputs = hand_numpy.forward(layers, X)[1][-1]
+    return seconds, float(np.mean(np.argmax(outputs, axis=1) == y))
 
 
 def _gradients(layers: list[tuple[np.ndarray, np.ndarray]], X: np.ndarray, T: np.ndarray
                ) -> list[np.ndarray]:
     """Gradients of the mean softmax cross-entropy, in the order W0, b0, W1, b1, ..."""
-    hs, zs = [X], []
-    for i, (W, b) in enumerate(layers):
-        z = hs[-1] @ W + b
-        zs.append(z)
-        if i < len(layers) - 1:
-            hs.append(np.maximum(z, 0.0))
+    hs, zs = hand_numpy.forward(layers, X)
     exp = np.exp(zs[-1] - zs[-1].max(axis=1, keepdims=True))
     d = (exp / exp.sum(axis=1, keepdims=True) - T) / len(X)
-    grads: list[np.ndarray] = []
-    for i in range(len(layers) - 1, -1, -1):
-        W = layers[i][0]
-        grads = [hs[i].T @ d, d.sum(axis=0), *grads]
-        if i:
-            d = (d @ W.T) * (zs[i - 1] > 0)
-    return grads
+    return hand_numpy.backward(layers, hs, zs, d)

@@ -67,12 +67,7 @@ class CompiledLoss:
     """A model and a loss, traced once, stepped on batches (see the module docstring)."""
 
     def __init__(self, model: Any, loss: Any, check: bool = False) -> None:
-        if not callable(model) or not hasattr(model, "parameters"):
-            raise TypeError(f"CompiledLoss expects a model with parameters(), got "
-                            f"{type(model).__name__}")
-        if not hasattr(loss, "example"):
-            raise TypeError(f"CompiledLoss expects a loss with example(output, encoded_row), "
-                            f"got {type(loss).__name__}")
+        _check_model_and_loss("CompiledLoss", model, loss)
         self.model = model
         self.loss = loss
         self.check = check
@@ -120,12 +115,7 @@ class CompiledTraining:
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
                  clip: float | None = None) -> None:
-        if not callable(model) or not hasattr(model, "parameters"):
-            raise TypeError(f"CompiledTraining expects a model with parameters(), got "
-                            f"{type(model).__name__}")
-        if not hasattr(loss, "example"):
-            raise TypeError(f"CompiledTraining expects a loss with example(output, "
-                            f"encoded_row), got {type(loss).__name__}")
+        _check_model_and_loss("CompiledTraining", model, loss)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTraining expects an nn.optim optimizer, got "
                             f"{type(optimizer).__name__}")
@@ -229,3 +219,13 @@ def compiled_predict(model: Any, X: Any, retrace: bool = False) -> np.ndarray:
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         return outputs[:, 0]
     return outputs
+
+
+def _check_model_and_loss(who: str, model: Any, loss: Any) -> None:
+    """TypeError naming ``who`` unless ``model`` is a callable with parameters() and
+    ``loss`` an nn loss (it has ``example(output, encoded_row)``)."""
+    if not callable(model) or not hasattr(model, "parameters"):
+        raise TypeError(f"{who} expects a model with parameters(), got {type(model).__name__}")
+    if not hasattr(loss, "example"):
+        raise TypeError(f"{who} expects a loss with example(output, encoded_row), "
+                        f"got {type(loss).__name__}")
