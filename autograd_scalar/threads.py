@@ -23,8 +23,10 @@ ten times slower than with one. So every run of a tape sets BLAS's threads by
   exceeds that. The figures are sampled at most once a second (``SAMPLE_EVERY``)
   and the limit is cached in between, so a run pays one clock read. Where the
   load average is unknown (``os.getloadavg`` is missing, as on Windows) the
-  limit is 1, the safe choice. A load average follows new work over tens of
-  seconds, so a run started just as other work starts may still use all cores.
+  limit is 1, the safe choice. A load average follows changes over tens of
+  seconds: a run started just as other work starts may still use all cores, and
+  one started just after other heavy work ended may use 1 thread for up to a
+  minute.
 - an int ``n``: at most ``n`` threads in every run;
 - ``None``: BLAS is left as it is.
 
