@@ -53,7 +53,7 @@ from .mode import is_grad_enabled
 from .tape_check import TraceMismatchError, close, magnitude
 from .tape_program import Program, TraceError, trace, width_of
 from .tape_run import Runner
-from .threads import blas_threads
+from .threads import Threads, blas_threads
 from .value import Value
 
 _grad = operator.attrgetter("grad")
@@ -84,11 +84,12 @@ class Tape:
     (``tape.steps``, listed by :meth:`program`) and runs them;
     :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
 
-    ``threads``: how many threads BLAS may use during a run (1 by default, None
-    for no limit; see :mod:`autograd_scalar.threads`).
+    ``threads``: how many threads BLAS may use during a run: "auto" (the default)
+    as many as the machine has idle cores, at least 1; an int, at most that many;
+    None, no limit (see :mod:`autograd_scalar.threads`).
     """
 
-    threads: int | None = 1
+    threads: Threads = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
                  parameters: Sequence[Value] = ()) -> None:

@@ -170,9 +170,10 @@ def compiled_rows(args: argparse.Namespace) -> list[str]:
     pairs = compiled_step.pairs()
     has_torch = any("torch" in steps for _, steps in pairs)
     lines = ["", "### Compiled training step at batch 64 (relu MLP, mean loss, backward, SGD)",
-             "", "Ours is `nn.compiled.CompiledTraining` (the tape on parameter arrays; it "
-             "runs BLAS on one thread whatever the setting once a product reaches 65,536 "
-             "multiply-adds), hand NumPy the same network "
+             "", "Ours is `nn.compiled.CompiledTraining` (the tape on parameter arrays; once "
+             "a product reaches 65,536 multiply-adds it runs BLAS on at most as many "
+             "threads as the machine has idle cores, `Tape.threads = \"auto\"`), hand "
+             "NumPy the same network "
              "with matrices, PyTorch 2 CPU eager in float64 "
              + ("" if has_torch else "(not installed: `pip install torch`; optional, as "
                 "its wheels are too large for the project's own install) ")

@@ -242,11 +242,21 @@ def blas_counts(threadpoolctl) -> list[int]:
             if info["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize("nin, limited", [(300, True), (4, False)])
-def test_blas_runs_single_threaded_inside_a_tape_run(nin, limited) -> None:
+@pytest.mark.parametrize("setting, decided, expected", [
+    (1, 2, 1), (None, 1, "before"), ("auto", 1, 1), ("auto", 2, "before")])
+@pytest.mark.parametrize("nin", [300, 4])
+def test_blas_threads_inside_a_tape_run_follow_the_setting(monkeypatch, nin, setting,
+                                                          decided, expected) -> None:
     """Limited when the largest product is at least SMALL_PRODUCT multiply-adds (300 x 300
-    x 5 here); a tape of small products (4 x 3 x 5) leaves BLAS alone."""
+    x 5 here): to 1 thread when set so or when "auto" finds the cores busy, and left at
+    BLAS's 2 threads for None or when "auto" finds them idle (``decided``: the limit
+    the machine's load gives; explicit settings ignore it). A tape of small products
+    (4 x 3 x 5) leaves BLAS alone whatever the setting."""
+    from autograd_scalar import threads
+
     threadpoolctl = pytest.importorskip("threadpoolctl")
+    sampler = type("Sampler", (), {"limit": lambda self: decided})()
+    monkeypatch.setattr(threads, "_sampler", sampler)
     seen = []
     model = nn.MLP(nin, [3 if nin < 10 else 300], activation="linear", seed=0)
 
@@ -261,24 +271,13 @@ def test_blas_runs_single_threaded_inside_a_tape_run(nin, limited) -> None:
             return (1.0 + 0.0 * x,)
 
     tape = compile(lambda x: Watch.apply(ag.sum(model(x))), np.zeros(nin))
+    assert tape.threads == "auto"                         # the default
+    tape.threads = setting
     seen.clear()
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
         before = blas_counts(threadpoolctl)
         tape.gradients(np.ones((5, nin)))
         assert blas_counts(threadpoolctl) == before          # restored after the run
-    expected = [1] * len(before) if limited else before
-    assert seen and all(threads == expected for threads in seen)
+    expected_counts = [1] * len(before) if expected == 1 and nin > 10 else before
+    assert seen and all(threads == expected_counts for threads in seen)
     assert threading.active_count() >= 1
-
-
-def test_blas_threads_refuses_a_bad_count_and_leaves_small_work_alone() -> None:
-    import contextlib
-
-    from autograd_scalar.threads import SMALL_PRODUCT, blas_threads
-
-    for bad in (0, -1, True, 1.5, "2"):
-        with pytest.raises(ValueError, match="threads must be None or a positive int"):
-            blas_threads(bad)  # type: ignore[arg-type]
-    assert isinstance(blas_threads(None), contextlib.nullcontext)
-    assert isinstance(blas_threads(1, SMALL_PRODUCT - 1), contextlib.nullcontext)
-    assert not isinstance(blas_threads(1, SMALL_PRODUCT), contextlib.nullcontext)
