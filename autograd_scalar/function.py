@@ -42,14 +42,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .ops import Op, requires
-from .value import REAL_TYPES, Value, apply
+from .ops import Op, is_real, requires
+from .value import Value, apply
 
 _RESERVED_FIRST = ("self", "ctx", "cls")
-
-
-def _is_real(x: object) -> bool:
-    return isinstance(x, REAL_TYPES) and not isinstance(x, bool)
 
 
 def _describe(x: object) -> str:
@@ -145,7 +141,7 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
 
     def checked_forward(*xs: Any) -> float:
         out = forward(*xs)
-        if _is_real(out):
+        if is_real(out):
             return float(out)
         raise TypeError(f"{name}.forward must return a real number (int or float), "
                         f"got {_describe(out)}")
@@ -161,7 +157,7 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
                              f"derivative(s) for {inputs} input(s); expected one per input")
         on_arrays = any(isinstance(x, np.ndarray) for x in xs_out)  # the compiled tape
         for i, partial in enumerate(partials):
-            if _is_real(partial) or isinstance(partial, Value) or (
+            if is_real(partial) or isinstance(partial, Value) or (
                     on_arrays and isinstance(partial, np.ndarray)):
                 continue
             raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
@@ -181,7 +177,7 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
 
 def _kinks(cls: type) -> tuple[float, ...]:
     points = getattr(cls, "kinks", ())
-    if not isinstance(points, (tuple, list)) or not all(_is_real(p) for p in points):
+    if not isinstance(points, (tuple, list)) or not all(is_real(p) for p in points):
         raise TypeError(f"Function {cls.__name__}: kinks must be a tuple of real numbers "
                         f"(the points where forward has no derivative), got {points!r}")
     return tuple(float(p) for p in points)

@@ -22,12 +22,13 @@ import numpy as np
 
 from .backward import grad
 from .mode import is_grad_enabled
-from .value import REAL_TYPES, Value
+from .ops import is_real
+from .value import Value
 
 
 def as_point(point: Any, who: str) -> list[float]:
     """``point`` as a non-empty list of finite floats (Values give their data)."""
-    if isinstance(point, (Value, str, bytes)) or _is_number(point):
+    if isinstance(point, (Value, str, bytes)) or is_real(point):
         raise TypeError(f"{who}: the point must be a sequence of numbers (one per input), "
                         f"got {type(point).__name__}; wrap a single input in a list: [x]")
     if isinstance(point, np.ndarray) and point.ndim != 1:
@@ -43,17 +44,13 @@ def as_point(point: Any, who: str) -> list[float]:
     values = []
     for i, item in enumerate(items):
         x = item.data if isinstance(item, Value) else item
-        if not _is_number(x):
+        if not is_real(x):
             raise TypeError(f"{who}: input {i} must be a real number or a Value, "
                             f"got {type(item).__name__}: {item!r}"[:200])
         if not math.isfinite(float(x)):
             raise ValueError(f"{who}: input {i} is {float(x)}; expected a finite number")
         values.append(float(x))
     return values
-
-
-def _is_number(x: object) -> bool:
-    return isinstance(x, REAL_TYPES) and not isinstance(x, bool)
 
 
 def check_callable(f: Any, who: str) -> None:
@@ -69,7 +66,7 @@ def call(f: Callable[..., Any], xs: Sequence[Value], who: str) -> Value:
     out = f(*xs)
     if isinstance(out, Value):
         return out
-    if _is_number(out):
+    if is_real(out):
         return Value(out)
     got = type(out).__name__
     if isinstance(out, (list, tuple)):
@@ -92,13 +89,13 @@ def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     check_callable(f, "jacobian")
     xs = leaves(as_point(point, "jacobian"))
     result = f(*xs)
-    outputs = [result] if isinstance(result, Value) or _is_number(result) else result
+    outputs = [result] if isinstance(result, Value) or is_real(result) else result
     if not isinstance(outputs, (list, tuple)) or not outputs:
         raise TypeError("jacobian: f must return a non-empty list or tuple of Values, "
                         f"got {type(result).__name__}")
     rows = []
     for k, out in enumerate(outputs):
-        if _is_number(out):
+        if is_real(out):
             rows.append([0.0] * len(xs))
         elif isinstance(out, Value):
             rows.append(grad(out, xs))

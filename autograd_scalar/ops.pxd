@@ -18,3 +18,5 @@ cdef class Op:
     cdef readonly bint index
     cdef readonly bint separable
     cdef readonly object stacked
+
+cpdef bint is_real(object x)

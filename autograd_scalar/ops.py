@@ -27,7 +27,7 @@ import math
 import operator
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -171,9 +171,17 @@ FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula"
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
+REAL_TYPES = (int, float, np.integer, np.floating)
+
+
+def is_real(x: object) -> TypeGuard[int | float | np.integer | np.floating]:
+    """Whether ``x`` is a real number: an int, a float or a NumPy scalar, not a bool."""
+    return isinstance(x, REAL_TYPES) and not isinstance(x, bool)
+
+
 def _real(row: Op, x: Any) -> float:
     """A number operand of a row as a float; anything else is a TypeError naming the row."""
-    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+    if is_real(x):
         return float(x)
     raise TypeError(f"{row.name}: expected real numbers, NumPy arrays or Values, "
                     f"got {type(x).__name__}: {x!r}"[:300])

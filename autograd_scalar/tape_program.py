@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op
-from .value import REAL_TYPES, Value
+from .ops import Op, is_real
+from .value import Value
 
 _children = operator.attrgetter("children")
 
@@ -192,7 +192,7 @@ def parameter_list(parameters: Sequence[Value]) -> list[Value]:
 
 def width_of(x: Any, i: int) -> int | None:
     """The width of example argument ``i``: None for a number, the length of a 1-D sequence."""
-    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+    if is_real(x):
         return None
     try:
         array = np.asarray(x, dtype=np.float64)

@@ -2,7 +2,7 @@
 cimport cython
 
 from autograd_scalar.mode cimport Mode
-from autograd_scalar.ops cimport Op
+from autograd_scalar.ops cimport Op, is_real
 
 
 

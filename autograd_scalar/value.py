@@ -29,9 +29,8 @@ try:
     import cython
 except ImportError:  # interpreted without Cython installed: the decorators do nothing
     from . import purepython as cython
-from .ops import Op, evaluate, local_derivatives
+from .ops import Op, evaluate, is_real, local_derivatives
 
-REAL_TYPES = (int, float, np.integer, np.floating)
 Number = Union[int, float, np.integer, np.floating]
 Operand = Union["Value", Number]
 
@@ -40,7 +39,7 @@ def as_float(x: object, what: str = "Value") -> float:
     """``x`` as a float if it is a real number (bools and complex numbers are not)."""
     if type(x) is float:
         return x
-    if isinstance(x, REAL_TYPES) and not isinstance(x, bool):
+    if is_real(x):
         try:
             return float(x)
         except OverflowError:
@@ -157,7 +156,7 @@ class Value:
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
             return _binary(ops.POW, self, other)
-        if isinstance(other, REAL_TYPES) and not isinstance(other, bool):
+        if is_real(other):
             return _unary(ops.power(as_float(other, "** (the exponent)")), self)
         return NotImplemented
 
@@ -361,7 +360,7 @@ def _reflected(row: Op, x: Value, other: Any) -> Value:
 def _operand(x: Any, what: str) -> Value | None:
     """An operand met beside a Value: itself if a Value (or subclass), a constant
     leaf if a real number, else None (the operator then returns NotImplemented)."""
-    if isinstance(x, Value) or (isinstance(x, REAL_TYPES) and not isinstance(x, bool)):
+    if isinstance(x, Value) or is_real(x):
         return lift(x, what)
     return None
 
