@@ -14,8 +14,8 @@ from . import ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
-from .explorer import GraphView, explore
-from .explorer.notebook import register_value_display
+from .explorer import explore
+from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
 from .function import Function
 from .functional import hessian, jacobian
@@ -38,6 +38,15 @@ from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
 from .value import Value
 
 register_value_display()
+
+
+def __getattr__(name: str) -> object:
+    """``GraphView`` (the notebook widget) is imported on first use, with anywidget."""
+    if name == "GraphView":
+        from .explorer.widget import GraphView
+
+        return GraphView
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's rows as functions
 
 __version__ = "0.1.0"
@@ -49,6 +58,7 @@ __all__ = [
     "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
     "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "sum",
+    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "set_display",
+    "sum",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

@@ -34,7 +34,7 @@ from .graph_reading import (
     reading_order,
 )
 from .graph_summary import Box, Plan, plan
-from .layout import svg_of
+from .layout import picture_bundle, svg_of
 from .ops import Op
 from .value import Value
 
@@ -54,8 +54,9 @@ COMPACT_OP_STYLE = {"shape": "Mrecord", "style": "filled", "fillcolor": "#e8eef7
 class GraphDrawing(graphviz.Digraph):
     """A ``graphviz.Digraph`` that also displays in Jupyter without Graphviz installed.
 
-    ``_repr_mimebundle_`` and ``_repr_svg_`` lay the graph out with the ``dot``
-    program when it is on PATH and with Graphviz compiled to WebAssembly otherwise.
+    ``_repr_mimebundle_`` lays the graph out with the ``dot`` program when it is on
+    PATH and with Graphviz compiled to WebAssembly otherwise, and offers the picture
+    as HTML, SVG and (with ``dot``) PNG: an untrusted notebook shows it too.
     """
 
     def _repr_image_svg_xml(self) -> str:
@@ -64,11 +65,16 @@ class GraphDrawing(graphviz.Digraph):
     def _repr_svg_(self) -> str:
         return self._repr_image_svg_xml()
 
+    def __repr__(self) -> str:
+        nodes = sum(1 for line in self.body if "->" not in line and "[" in line)
+        return f"<GraphDrawing: a Graphviz drawing of {nodes:,} items>"
+
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:
-        wanted = set(include) if include is not None else {"image/svg+xml"}
+        bundle = picture_bundle(self.source, repr(self))
+        wanted = set(include) if include is not None else set(bundle)
         wanted -= set(exclude or ())
-        return {"image/svg+xml": self._repr_image_svg_xml()} if "image/svg+xml" in wanted else {}
+        return {kind: value for kind, value in bundle.items() if kind in wanted}
 
 
 @dataclass

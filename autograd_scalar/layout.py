@@ -8,8 +8,11 @@ neither imports the other's way round: render -> graph -> layout.
 
 from __future__ import annotations
 
+import base64
+import html
 import shutil
 import subprocess
+from typing import Any
 
 from .wasm_graphviz import svg_from_dot, text_from_dot
 
@@ -17,6 +20,8 @@ INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
                 "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), "
                 "conda install -c conda-forge graphviz, or see graphviz.org/download")
 DOT_TIMEOUT_SECONDS = 120.0
+PNG_BUDGET = 250_000
+"""The largest PNG (bytes) a drawing's notebook output carries beside its SVG."""
 
 
 class GraphvizNotFound(RuntimeError):
@@ -68,3 +73,27 @@ def plain_layouts(sources: list[str]) -> list[str]:
         reason = done.stderr.decode("utf-8", errors="replace").strip()
         raise RuntimeError(f"Graphviz dot could not lay out the graphs: {reason}")
     return layouts
+
+
+def picture_bundle(source: str, description: str, svg: str | None = None) -> dict[str, Any]:
+    """A drawing's MIME bundle for notebooks: the picture in every form a front end may
+    pick, so that none ever falls back to an object's repr.
+
+    ``text/html`` holds the SVG as an ``<img>`` data URI, which HTML sanitizers keep
+    (untrusted notebooks, GitHub, nbviewer); ``image/svg+xml`` the SVG itself;
+    ``image/png`` a PNG when Graphviz's ``dot`` is installed and the PNG is at most
+    :data:`PNG_BUDGET` bytes (a big graph's PNG runs to megabytes, which a notebook
+    would store in every copy; its SVG forms stay); ``text/plain``
+    ``description``. ``svg``: the SVG of ``source`` when already made.
+    """
+    svg = svg if svg is not None else svg_of(source)
+    encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    bundle: dict[str, Any] = {
+        "text/html": f'<img alt="{html.escape(description)}" style="max-width:100%" '
+                     f'src="data:image/svg+xml;base64,{encoded}">',
+        "image/svg+xml": svg, "text/plain": description}
+    if has_dot():
+        png = image_bytes(source, "png")
+        if len(png) <= PNG_BUDGET:
+            bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    return bundle

@@ -7,7 +7,8 @@ Each runs in a scratch folder (nothing it writes lands in the repository) with t
 repository root on PYTHONPATH, as the test suite runs them. An output whose HTML is
 over STORED_HTML_LIMIT (an interactive view of thousands of nodes) is stored without
 it: its static picture and text stay, which is what an untrusted notebook shows
-anyway, and running the cell brings the view back.
+anyway, and running the cell brings the view back. Widgets' state is not stored: a
+widget needs its kernel, and every output of this project carries a picture besides.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ STORED_HTML_LIMIT = 500_000
 
 def slim(notebook: nbformat.NotebookNode) -> int:
     """Drop the HTML of every output over STORED_HTML_LIMIT that has a picture or
-    text besides; how many were slimmed."""
+    text besides, and the SVG of a big picture that its HTML already holds as an
+    ``<img>``; how many were slimmed."""
     slimmed = 0
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             page = data.get("text/html", "")
+            if ("image/svg+xml" in data and "data:image/svg+xml;base64," in "".join(page)
+                    and len("".join(data["image/svg+xml"])) > STORED_HTML_LIMIT // 4):
+                del data["image/svg+xml"]
             if len("".join(page).encode("utf-8")) > STORED_HTML_LIMIT and (
                     "image/svg+xml" in data or "image/png" in data or "text/plain" in data):
                 del data["text/html"]
@@ -46,6 +51,7 @@ def refresh(path: Path) -> None:
         [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     with tempfile.TemporaryDirectory() as scratch:
         nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                store_widget_state=False,
                                 resources={"metadata": {"path": scratch}}).execute()
     slimmed = slim(notebook)
     nbformat.write(notebook, path)

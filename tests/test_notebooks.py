@@ -33,7 +33,9 @@ PROMISES: dict[str, list[str]] = {
         r"o = 0\.7071, do/dx1 = -1\.5000, do/dw1 = 1\.0000",
         r"chain rule by hand agrees: True",
         r"animation frames: \d+",
-        r"10,\d{3} nodes in \d+ boxes: a page of [0-2]\.\d MB",
+        r"10,\d{3} nodes in \d+ boxes: [0-2]\.\d MB of data",
+        r"loss after 5 steps: 0\.0\d{3}",
+        r"10,\d{3} nodes \(\d+ leaves; ops: .*\), over the display budget of 2,000",
     ],
     "02_checking_derivatives.ipynb": [
         r"gradcheck of the correct rule: True",
@@ -199,4 +201,4 @@ def test_the_stored_first_notebook_shows_the_big_graph_as_a_picture() -> None:
     notebook = nbformat.read(path, as_version=4)
     outputs = [o for c in notebook.cells for o in c.get("outputs", [])
                if "GraphView of 10," in o.get("data", {}).get("text/plain", "")]
-    assert len(outputs) == 1 and "image/svg+xml" in outputs[0]["data"]
+    assert len(outputs) == 1 and "data:image/svg+xml;base64," in outputs[0]["data"]["text/html"]

@@ -1,24 +1,35 @@
 """``explore(root)``: the computation graph as an interactive view, in a notebook or a page.
 
-The view is one self-contained piece of HTML (its script and style are read from
-``view.js`` and ``view.css`` beside this file and inlined; nothing is fetched), so
-it works in JupyterLab, Notebook, VS Code and Colab, and ``.save(path)`` writes it
-as a page that opens in any browser without a server. Under the script sits a
-static picture of the graph (``draw_graph``'s SVG), which the script replaces: an
-untrusted notebook, GitHub or a plain-text viewer shows that picture instead.
+In a notebook the view is a widget (:mod:`autograd_scalar.explorer.widget`, on
+anywidget: JupyterLab, Notebook 7, VS Code, Colab) that stays bound to the graph:
+``refresh()`` shows new numbers, ``selected`` is the node clicked. ``.save(path)``
+writes the same view, the same script, as a page that opens in any browser without
+a server. Every output also carries a static picture of the graph, which untrusted
+notebooks, GitHub and nbviewer show instead.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
 from ..graph_reading import parameter_names
 from .model import outputs_of
-from .page import GraphView, static_picture
-from .records import view_data
+
+if TYPE_CHECKING:
+    from .widget import GraphView
 
 __all__ = ["GraphView", "explore"]
+
+
+def __getattr__(name: str) -> Any:
+    """``GraphView`` is imported on first use: anywidget (and ipywidgets under it) load
+    only when a view is made, not with the engine."""
+    if name == "GraphView":
+        from .widget import GraphView
+
+        return GraphView
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str = "LR",
@@ -38,7 +49,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     - ``heatmap``: open with the |grad| heat map on.
     - ``title``: a line above the view.
 
-    Returns a :class:`GraphView` (``.save(path)`` writes the page).
+    Returns a :class:`GraphView`, a notebook widget: ``refresh()`` shows new
+    numbers, ``selected`` is the Value clicked, ``save(path)`` writes the page.
     """
     outputs, report = outputs_of(root)
     if highlight is None and report is not None:
@@ -48,10 +60,9 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     options = Options(rankdir=rankdir, precision=precision, max_nodes=max_nodes, title=title,
                       highlighted=highlighted_nodes(highlight), names=parameter_names(names))
     check_view_options(options, heatmap)
-    data = view_data(outputs, options, report if report is not None else highlight)
-    data["heatmap"] = heatmap
-    picture = static_picture(outputs[0], options)
-    return GraphView(data, picture, title)
+    from .widget import GraphView
+
+    return GraphView(outputs, options, report if report is not None else highlight, heatmap)
 
 
 def check_view_options(options: Options, heatmap: Any) -> None:

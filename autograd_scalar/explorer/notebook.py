@@ -1,30 +1,83 @@
-"""A Value left at the end of a notebook cell displays as its graph's interactive view.
+"""A Value left at the end of a notebook cell displays as its graph: a view, or a summary.
 
 ``Value`` keeps no display code of its own (its class is the engine's core); the
-view is registered with IPython's display machinery for the Value type instead,
+display is registered with IPython's display machinery for the Value type instead,
 when ``autograd_scalar`` is imported inside a running IPython (a Jupyter kernel).
 Outside IPython this does nothing and imports nothing.
+
+A graph of at most ``max_nodes`` nodes (:func:`set_display`; 2,000 by default) shows as
+the interactive view (:func:`~autograd_scalar.explorer.explore`). A bigger one shows
+as a short summary, made in one pass over the graph (a 35,000-node loss in a few
+milliseconds and a few hundred bytes), saying how to explore it; laying out and
+shipping a view of tens of thousands of nodes for every cell that ends in a loss
+would cost seconds and megabytes each time. ``set_display(rich=False)`` shows Values as
+their plain repr only.
 """
 
 from __future__ import annotations
 
+import html
 import sys
+from collections import Counter
 from typing import Any
 
+from ..backward import topological_order
 from ..value import Value
 
+SETTINGS: dict[str, Any] = {"rich": True, "max_nodes": 2_000}
+"""How a Value at the end of a cell displays (see :func:`set_display`)."""
 
-def value_bundle(value: Value) -> dict[str, Any]:
-    """The MIME bundle of ``value``: its graph's view, that view's picture, and its repr."""
+
+def set_display(*, rich: bool | None = None, max_nodes: int | None = None) -> dict[str, Any]:
+    """Set how a Value at the end of a notebook cell displays; returns the settings.
+
+    - ``rich``: True (the default) shows the graph; False shows only the repr,
+      ``Value(data=..., grad=...)``.
+    - ``max_nodes``: the largest graph shown as the interactive view (2,000 by
+      default); a bigger one shows as a summary. ``explore(value)`` always gives
+      the view, whatever the size.
+    """
+    if rich is not None:
+        if not isinstance(rich, bool):
+            raise TypeError(f"set_display: rich must be True or False, got {rich!r}")
+        SETTINGS["rich"] = rich
+    if max_nodes is not None:
+        if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+            raise ValueError(f"set_display: max_nodes must be an int >= 1, got {max_nodes!r}")
+        SETTINGS["max_nodes"] = max_nodes
+    return dict(SETTINGS)
+
+
+def value_bundle(value: Value) -> dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]:
+    """The MIME bundle of ``value``: its view within the budget, a summary above it,
+    its repr alone when the rich display is off."""
+    if not SETTINGS["rich"]:
+        return {"text/plain": repr(value)}
+    order = topological_order(value)
+    if len(order) > SETTINGS["max_nodes"]:
+        return summary_bundle(value, order)
     from . import explore
 
-    bundle = explore(value)._repr_mimebundle_(include=("text/html", "image/svg+xml"))
-    bundle["text/plain"] = repr(value)
-    return bundle
+    return explore(value)._repr_mimebundle_()
+
+
+def summary_bundle(value: Value, order: list[Value]) -> dict[str, Any]:
+    """A big graph in a few lines: its size, its ops, its leaves, how to see it."""
+    ops = Counter(node.op for node in order if node.op)
+    leaves = sum(1 for node in order if not node.op)
+    common = ", ".join(f"{op} {count:,}" for op, count in ops.most_common(6))
+    facts = (f"{len(order):,} nodes ({leaves:,} leaves; ops: {common}), over the display "
+             f"budget of {SETTINGS['max_nodes']:,}")
+    advice = ("explore(value) opens it as the interactive view (summarised by module); "
+              "autograd_scalar.set_display(max_nodes=...) raises the budget")
+    text = f"{value!r}\n{facts}.\n{advice}."
+    page = (f"<div><code>{html.escape(repr(value))}</code><br>{html.escape(facts)}.<br>"
+            f"<span style='color:#555'>{html.escape(advice)}.</span></div>")
+    return {"text/plain": text, "text/html": page}
 
 
 def register_value_display() -> bool:
-    """Make IPython show a Value through :func:`explore`; True if a shell was found."""
+    """Make IPython show a Value through :func:`value_bundle`; True if a shell was found."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:

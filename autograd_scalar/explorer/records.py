@@ -35,12 +35,35 @@ from .model import Graph, Group, edges_by_group, graph_of, run_titles
 from .positions import lay_out
 
 
-def view_data(outputs: list[Value], options: Options, report: Any) -> dict[str, Any]:
-    """Everything the script draws, as JSON-ready numbers, indices and tables."""
+def view_data(outputs: list[Value], options: Options, report: Any,
+              previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the script draws, as JSON-ready numbers, indices and tables.
+
+    ``previous``: the data of an earlier view; if the graph has the same structure
+    (:data:`STRUCTURE`: the same ops joined the same way, with the same names), its
+    layout and its ``structure`` serial are kept, so the view only takes the new numbers.
+    """
     graph = graph_of(outputs, options)
     ids = {node: k for k, node in enumerate(graph.order)}
     run_titles(graph, ids)
-    p = options.precision
+    data = structure_of(graph, ids, outputs, options, report)
+    if previous is not None and all(previous[key] == data[key] for key in STRUCTURE):
+        data["groups"], data["structure"] = previous["groups"], previous["structure"]
+    else:
+        data["groups"] = group_records(graph, ids, options.rankdir)
+        data["structure"] = (previous["structure"] + 1) if previous is not None else 0
+    data.update(numbers_of(graph.order, ids, outputs[0], options.precision))
+    return data
+
+
+STRUCTURE = ("names", "labels", "params", "ops", "op", "scopes", "scope", "kids", "failed",
+             "outputs", "rankdir", "budget")
+"""The entries that define the drawing: equal entries, equal layout."""
+
+
+def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], options: Options,
+                 report: Any) -> dict[str, Any]:
+    """The graph's shape and words: what each node is, how they join, what is marked."""
     ops: dict[str, int] = {"": 0}
     op_rows: list[list[str]] = [["", "", ""]]
     scopes: dict[str, int] = {"": 0}
@@ -52,7 +75,6 @@ def view_data(outputs: list[Value], options: Options, report: Any) -> dict[str, 
             op_rows.append([node.op, row.shown if row else "", row.formula if row else ""])
         op_column.append(ops[node.op])
         scope_column.append(scopes.setdefault(node.scope, len(scopes)))
-    steps = backward_steps(outputs[0])
     failures = report.rows() if report is not None and hasattr(report, "rows") else []
     return {
         "names": [display_name(node, options.names) for node in graph.order],
@@ -60,17 +82,26 @@ def view_data(outputs: list[Value], options: Options, report: Any) -> dict[str, 
         "params": [ids[node] for node in graph.order if node in options.names],
         "ops": op_rows, "op": op_column,
         "scopes": list(scopes), "scope": scope_column,
-        "data": [rounded(node.data, p) for node in graph.order],
-        "grad": [rounded(node.grad, p) for node in graph.order],
         "kids": [[ids[child] for child in node.children] for node in graph.order],
-        "locals": [[rounded(d, p) for d in node.local_grads] for node in graph.order],
+        "failed": [ids[node] for node in graph.order if node in options.highlighted],
+        "failures": failures, "summary": report.summary() if failures else "",
+        "outputs": [ids[o] for o in outputs], "precision": options.precision,
+        "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title,
+    }
+
+
+def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
+               precision: int) -> dict[str, Any]:
+    """Each node's data, grad and local derivatives, and the backward pass of the
+    first output: its steps and the gradient each step gives."""
+    p = precision
+    steps = backward_steps(output)
+    return {
+        "data": [rounded(node.data, p) for node in order],
+        "grad": [rounded(node.grad, p) for node in order],
+        "locals": [[rounded(d, p) for d in node.local_grads] for node in order],
         "steps": [ids[step.node] for step in steps],
         "stepGrads": [rounded(step.grad, p) for step in steps],
-        "failed": [ids[node] for node in graph.order if node in options.highlighted],
-        "groups": group_records(graph, ids, options.rankdir),
-        "failures": failures, "summary": report.summary() if failures else "",
-        "outputs": [ids[o] for o in outputs], "precision": p,
-        "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title,
     }
 
 

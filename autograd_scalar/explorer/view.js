@@ -11,12 +11,19 @@
    Drawing: only what lies within a screen of the visible part is drawn (panning or
    zooming past it draws again), and nodes' text is left out when zoomed far out. A change
    of layout (a box opened or closed) draws again; a change of marks (selection,
-   search, step, heat map) restyles only the elements already drawn. */
+   search, step, heat map) restyles only the elements already drawn.
+
+   Where: the view lives in a shadow root of its own, its style inside it, so no rule
+   of the host page (a notebook's `svg {height: auto}`) reaches it. One core serves the
+   notebook widget (render(model, el): anywidget's protocol, the data in the model's
+   "payload", the clicked node sent back as "selected_index", refresh() pushing new
+   numbers) and the saved page (mount(host, data) with no kernel behind it). STYLE,
+   the view's CSS, is defined before this script by the Python side that inlines it. */
 var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
-  var READABLE = 0.4;    /* the least zoom a fit may use: 11px text drawn 4.4px high */
+  var READABLE = 9 / 11; /* the least zoom the view opens at: 11px text drawn 9px high */
   var TALLEST = 0.8;     /* the view is at most this part of the window's height */
   var MARGIN = 8;
   var SVGNS = "http://www.w3.org/2000/svg";
@@ -53,14 +60,23 @@ var AutogradScalarView = (function () {
     return out;
   }
 
-  function mount(root) {
-    if (!root || root.getAttribute("data-mounted")) { return null; }
+  /* Draw the view of `data` (records.py's columns) in `host`'s shadow root. `hooks`
+     is the kernel's side, when there is one: select(v) hears of the node clicked. */
+  function mount(host, data, hooks) {
+    hooks = hooks || {};
+    if (host.agv) { host.agv.destroy(); }
+    var shadow = host.shadowRoot || host.attachShadow({ mode: "open" });
+    shadow.innerHTML = "";
+    var style = document.createElement("style");
+    style.textContent = typeof STYLE === "string" ? STYLE : "";
+    shadow.appendChild(style);
+    var root = el("div", "agv");
+    shadow.appendChild(root);
     root.setAttribute("data-mounted", "1");
-    var data = JSON.parse(root.querySelector(".agv-data").textContent);
+    var cleanup = [];  /* listeners outside the view and observers, undone by destroy() */
     var N = data.data.length, groups = data.groups, steps = data.steps, p = data.precision;
     var kids = data.kids, names = data.names, labels = data.labels, ops = data.ops;
-    var picture = root.querySelector(".agv-picture");
-    if (picture) { picture.remove(); }
+    if (data.title) { root.appendChild(el("div", "agv-title", data.title)); }
 
     /* ---- structure: each node's group, its users, its step ---- */
     var home = new Int32Array(N);
@@ -75,20 +91,36 @@ var AutogradScalarView = (function () {
     function addUses(u) { kids[u].forEach(function (c, i) { users[c].push(u, i); }); }
     for (var k0 = steps.length - 1; k0 >= 0; k0 -= 1) { addUses(steps[k0]); }
     for (var u0 = 0; u0 < N; u0 += 1) { if (stepOf[u0] < 0) { addUses(u0); } }
-    var largest = 0;
-    data.grad.forEach(function (g) { var m = magnitude(g); if (isFinite(m)) { largest = Math.max(largest, m); } });
-    var groupHeat = new Float64Array(groups.length), groupFailed = new Uint8Array(groups.length);
-    for (var v1 = 0; v1 < N; v1 += 1) {
-      var m1 = magnitude(data.grad[v1]);
-      for (var g1 = home[v1]; g1 > 0; g1 = groups[g1].parent) {
-        if (m1 > groupHeat[g1]) { groupHeat[g1] = m1; }
-        if (failed[v1]) { groupFailed[g1] = 1; }
+    var largest = 0, groupHeat = new Float64Array(groups.length), groupFailed = new Uint8Array(groups.length);
+    /* The heat map's scale (the largest finite |grad|) and each box's hottest node. */
+    function measureHeat() {
+      largest = 0; groupHeat.fill(0);
+      for (var v1 = 0; v1 < N; v1 += 1) {
+        var m1 = magnitude(data.grad[v1]);
+        if (isFinite(m1)) { largest = Math.max(largest, m1); }
+        for (var g1 = home[v1]; g1 > 0; g1 = groups[g1].parent) {
+          if (m1 > groupHeat[g1]) { groupHeat[g1] = m1; }
+          if (failed[v1]) { groupFailed[g1] = 1; }
+        }
       }
     }
-    function who(v) { return names[v] || (ops[data.op[v]][0] || "leaf") + " node"; }
+    measureHeat();
+    /* A node's short id, shown on unnamed nodes and found by search: n0, n1, ... */
+    function tag(v) { return "n" + v; }
+    /* How the panel and the narration name a node: its label or parameter name, else
+       what it computes from what ("relu of n3", "* of x, w"), else its id. */
+    function who(v) {
+      if (names[v]) { return names[v]; }
+      var op = ops[data.op[v]][0], inputs = kids[v];
+      if (!op) { return "leaf " + tag(v); }
+      if (inputs.length <= 2) {
+        return op + " of " + inputs.map(function (c) { return names[c] || tag(c); }).join(", ") + " (" + tag(v) + ")";
+      }
+      return op + " of " + inputs.length + " inputs (" + tag(v) + ")";
+    }
 
     /* ---- state ---- */
-    var expanded = new Set([0]);
+    var expanded = new Set([0]), moved = false;  /* moved: the user moved the view or went somewhere in it */
     var state = { step: -1, selected: -1, matches: new Set(), matchList: [], matchAt: -1,
                   path: new Set(), heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
 
@@ -99,9 +131,9 @@ var AutogradScalarView = (function () {
       b.type = "button"; b.title = title; b.setAttribute("aria-label", title);
       b.addEventListener("click", action); bar.appendChild(b); return b;
     }
-    button("+", "zoom in", function () { zoomBy(1.25); }, "agv-zoom-in");
-    button("\u2212", "zoom out", function () { zoomBy(0.8); }, "agv-zoom-out");
-    button("fit", "fit the whole graph in view (reset)", function () { fit(); }, "agv-fit");
+    button("+", "zoom in", function () { moved = true; zoomBy(1.25); }, "agv-zoom-in");
+    button("\u2212", "zoom out", function () { moved = true; zoomBy(0.8); }, "agv-zoom-out");
+    button("fit", "fit the whole graph in view, however small", function () { moved = false; fit(true); }, "agv-fit");
     var heatButton = button("heat map", "colour nodes by |grad|", function () {
       state.heat = !state.heat; heatButton.classList.toggle("agv-on", state.heat); restyle();
     }, "agv-heat");
@@ -124,11 +156,22 @@ var AutogradScalarView = (function () {
       if (state.timer) { stop(); } else { play(); }
     }, "agv-play");
     stepButton("step \u25B6", "step forward", function () { stop(); goTo(state.step + 1); }, "agv-step");
+    stepButton("end \u25B6\u25B6", "jump to the end of the backward pass", function () { stop(); goTo(steps.length - 1); }, "agv-end");
+    var speed = el("select", "agv-speed");
+    speed.title = "how fast play steps"; speed.setAttribute("aria-label", "play speed");
+    [["slow", 900], ["normal", 300], ["fast", 60], ["fastest", 0]].forEach(function (o) {
+      var option = el("option", "", o[0]); option.value = String(o[1]); speed.appendChild(option);
+    });
+    speed.value = "300";
+    speed.addEventListener("change", function () { if (state.timer) { stop(); play(); } });
+    stepper.appendChild(speed);
     var counter = el("span", "agv-counter", "backward pass: " + (steps.length - 1) + " steps");
     stepper.appendChild(counter);
     var narration = el("div", "agv-narration", "");
     var note = el("div", "agv-note", "");
     var canvas = el("div", "agv-canvas");
+    canvas.tabIndex = 0;
+    canvas.title = "drag to pan; click the graph, then the wheel zooms (or ctrl + wheel anywhere)";
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
     var viewport = document.createElementNS(SVGNS, "g");
@@ -292,7 +335,7 @@ var AutogradScalarView = (function () {
     }
     function nodeFill(v) { return state.heat ? heatFill(shownGrad(v) === "?" ? 0 : shownGrad(v)) : null; }
     function shortName(v) {  /* the end of a long name says most: ...neurons.2.w[3] */
-      var name = names[v];
+      var name = names[v] || tag(v);
       return name.length > 16 ? "\u2026" + name.slice(-15) : name;
     }
 
@@ -349,7 +392,7 @@ var AutogradScalarView = (function () {
         var op = ops[data.op[v]];
         html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
-          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name">' + esc(shortName(v)) + "</text>" +
+          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' + esc(shortName(v)) + "</text>" +
           (op[0] ? '<text x="' + (r.x + r.w - 6) + '" y="' + (r.y + 14) + '" class="agv-op">' + esc(op[1]) + "</text>" : "") +
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 29) + '">data ' + num(data.data[v], p) + "</text>" +
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 44) + '" class="agv-grad">grad ' +
@@ -405,28 +448,44 @@ var AutogradScalarView = (function () {
     function fitScale(w, h, room) {
       return Math.min(1.25, room.w / Math.max(w, 1), room.h / Math.max(h, 1));
     }
-    /* Show the whole graph, as large as fits the room, the canvas as tall as the
-       graph's aspect needs. If that would make the text unreadable (zoom below
-       READABLE) where fitting the width alone would not, fit the width instead, keep
-       the output's end in view, and say so. */
-    function fit() {
+    /* Open at a zoom where text is readable (at least READABLE, 9px on screen):
+       - "whole": the whole graph, as large as fits the room (up to 125%), the canvas as
+         tall as the graph's aspect needs; always, when asked for (the fit button);
+       - "width": else, if the width fits readably, the width, the output's end in view;
+       - "near": else the output's neighbourhood at 100%.
+       The note says which, and how to see the rest. */
+    function fit(whole) {
       var room = roomFor(), s = fitScale(placed.w, placed.h, room);
-      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1)), whole = s >= READABLE || sw < READABLE;
-      if (!whole) { s = sw; }
-      var height = Math.max(140, Math.min(placed.h * s, room.h)) + 2 * MARGIN;
+      var sw = Math.min(1.25, room.w / Math.max(placed.w, 1));
+      var mode = whole || s >= READABLE ? "whole" : sw >= READABLE ? "width" : "near";
+      if (mode === "width") { s = sw; } else if (mode === "near") { s = 1; }
+      var height = (mode === "whole" ? Math.max(140, Math.min(placed.h * s, room.h)) : room.h) + 2 * MARGIN;
+      var width = canvas.clientWidth || room.w + 2 * MARGIN;
       canvas.style.height = height + "px";
       state.s = s; state.tx = MARGIN;
-      if (whole) {
+      var out = rectOf(placed.rep[data.outputs[0]]) || { x: placed.w, y: placed.h / 2, w: 0, h: 0 };
+      var zoom = Math.round(100 * s) + "%";
+      if (mode === "whole") {
         state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
-        note.textContent = "";
-      } else {
-        var out = rectOf(placed.rep[data.outputs[0]]), middle = out ? out.y + out.h / 2 : placed.h;
+        note.textContent = s >= READABLE ? "" : "The whole graph at " + zoom +
+          ": too small to read; zoom in, search, or click a box.";
+      } else if (mode === "width") {
+        var middle = out.y + out.h / 2;
         state.ty = Math.min(MARGIN, Math.max(height - MARGIN - placed.h * s, height / 2 - middle * s));
-        note.textContent = "Fitted to the width at " + Math.round(100 * s) + "%: the whole graph is " +
+        note.textContent = "Fitted to the width at " + zoom + ": the whole graph is " +
           (placed.h * s / (height - 2 * MARGIN)).toFixed(1) + " times the view's height, so the view shows the output's end; " +
-          "drag, wheel or \u2212 to see the rest.";
+          "drag, ctrl + wheel or 'fit' to see the rest.";
+      } else {
+        if (data.rankdir === "TB") {
+          state.tx = width / 2 - (out.x + out.w / 2) * s; state.ty = height - MARGIN - (out.y + out.h) * s;
+        } else {
+          state.tx = Math.min(MARGIN, width - MARGIN - (out.x + out.w) * s); state.ty = height / 2 - (out.y + out.h / 2) * s;
+        }
+        note.textContent = "Showing the output's neighbourhood at " + zoom + ": the whole graph would need " +
+          Math.round(100 * fitScale(placed.w, placed.h, room)) + "% to fit, too small to read. " +
+          "Drag or ctrl + wheel to move, 'fit' for the whole, search to find a node.";
       }
-      root.setAttribute("data-fit", whole ? "whole" : "width");
+      root.setAttribute("data-fit", mode);
       apply();
     }
     function zoomBy(factor, cx, cy) {
@@ -441,27 +500,50 @@ var AutogradScalarView = (function () {
     }
     function centreOn(rect) {  /* moves the view; the caller draws */
       if (!rect) { return; }
-      if (state.s < 0.6) { state.s = 0.9; }
+      if (state.s < READABLE) { state.s = 1; }
       state.tx = canvas.clientWidth / 2 - (rect.x + rect.w / 2) * state.s;
       state.ty = canvas.clientHeight / 2 - (rect.y + rect.h / 2) * state.s;
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
+    /* The wheel scrolls the notebook, unless the view has focus (after a click on the
+       graph) or ctrl (cmd) is held: then it zooms. */
     canvas.addEventListener("wheel", function (event) {
-      event.preventDefault();
+      if (shadow.activeElement !== canvas && !event.ctrlKey && !event.metaKey) { return; }
+      event.preventDefault(); moved = true;
       var box = canvas.getBoundingClientRect();
       zoomBy(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
     }, { passive: false });
     var drag = null;
     canvas.addEventListener("pointerdown", function (event) {
+      canvas.focus({ preventScroll: true });
       drag = { x: event.clientX, y: event.clientY, tx: state.tx, ty: state.ty, moved: false };
     });
-    window.addEventListener("pointermove", function (event) {
+    function onPointerMove(event) {
       if (!drag) { return; }
       var dx = event.clientX - drag.x, dy = event.clientY - drag.y;
       if (Math.abs(dx) + Math.abs(dy) > 3) { drag.moved = true; }
-      if (drag.moved) { state.tx = drag.tx + dx; state.ty = drag.ty + dy; apply(); }
+      if (drag.moved) { moved = true; state.tx = drag.tx + dx; state.ty = drag.ty + dy; apply(); }
+    }
+    function onPointerUp() { setTimeout(function () { drag = null; }, 0); }
+    window.addEventListener("pointermove", onPointerMove);
+    window.addEventListener("pointerup", onPointerUp);
+    cleanup.push(function () {
+      window.removeEventListener("pointermove", onPointerMove);
+      window.removeEventListener("pointerup", onPointerUp);
     });
-    window.addEventListener("pointerup", function () { setTimeout(function () { drag = null; }, 0); });
+    /* A change of the canvas's width refits, unless the user has moved the view or gone
+       somewhere in it (a search, a step, a box opened): then it only draws what came into view. */
+    var lastWidth = 0;
+    if (typeof ResizeObserver !== "undefined") {
+      var observer = new ResizeObserver(function () {
+        var w = canvas.clientWidth;
+        if (!w || w === lastWidth) { return; }
+        lastWidth = w;
+        if (moved) { apply(); } else { opening(); }
+      });
+      observer.observe(canvas);
+      cleanup.push(function () { observer.disconnect(); });
+    }
 
     /* ---- clicks and hover ---- */
     svg.addEventListener("click", function (event) {
@@ -471,9 +553,11 @@ var AutogradScalarView = (function () {
       if (target.hasAttribute("data-n")) {
         var v = +target.getAttribute("data-n");
         state.selected = state.selected === v ? -1 : v;
+        if (hooks.select) { hooks.select(state.selected); }
         describe(v); restyle(); return;
       }
       var g = +target.getAttribute("data-g");
+      moved = true;
       if (expanded.has(g)) { collapse(g); } else { expanded.add(g); }
       placed = flatten(); paint();
     });
@@ -492,6 +576,8 @@ var AutogradScalarView = (function () {
     }
     /* Show node v: open its boxes, bring it into view, draw what changed. */
     function show(v) {
+      moved = true;
+      if (root.getAttribute("data-fit") !== "whole") { note.textContent = ""; }  /* it told of the opening view */
       if (reveal(v)) { placed = flatten(); centreOn(placed.nodes.get(v)); paint(); return; }
       var rect = placed.nodes.get(v);
       if (!inView(rect)) { centreOn(rect); paint(); } else { restyle(); }
@@ -506,6 +592,27 @@ var AutogradScalarView = (function () {
       }
       return out;
     }
+    /* The chain rule's terms in symbols: each use written out when there are a few,
+       the sum over the uses when there are many. */
+    function chainSymbols(v, used) {
+      if (used.length > 3) {
+        return "the sum over its " + used.length + " users u of dL/du \u00B7 du/d(" + who(v) + ")";
+      }
+      return used.map(function (t) {
+        return "dL/d(" + who(t[0]) + ") \u00B7 d(" + who(t[0]) + ")/d(" + who(v) + ")";
+      }).join(" + ");
+    }
+    /* The same terms in numbers, identical ones counted once: "20 \u00D7 (0.5 \u00D7 1)". */
+    function chainNumbers(used) {
+      var counts = new Map();
+      used.forEach(function (t) {
+        var key = num(t[2], p) + " \u00D7 " + num(t[1], p);
+        counts.set(key, (counts.get(key) || 0) + 1);
+      });
+      var parts = [];
+      counts.forEach(function (n, key) { parts.push(n > 1 ? n + " \u00D7 (" + key + ")" : key); });
+      return parts.length > 12 ? parts.slice(0, 12).join(" + ") + " + \u2026 (" + (parts.length - 12) + " more)" : parts.join(" + ");
+    }
     function describe(v) {
       var op = ops[data.op[v]];
       panel.innerHTML = "";
@@ -516,6 +623,7 @@ var AutogradScalarView = (function () {
         var tr = el("tr", cls); tr.appendChild(el("th", "", key)); tr.appendChild(el("td", "", value));
         facts.appendChild(tr);
       }
+      fact("node", tag(v));
       if (labels[v]) { fact("label", labels[v]); }
       if (isParam[v]) { fact("parameter", names[v]); }
       fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
@@ -538,14 +646,19 @@ var AutogradScalarView = (function () {
       if (k === 0) {
         rule.textContent = "output: dL/d(" + who(v) + ") = 1 (the seed of the backward pass)";
       } else if (k > 0) {
-        var used = terms(v);
-        rule.textContent = "chain rule: dL/d(" + who(v) + ") = " + used.map(function (t) {
-          return "dL/d(" + who(t[0]) + ") \u00B7 d(" + who(t[0]) + ")/d(" + who(v) + ")";
-        }).join(" + ") + " = " + used.map(function (t) { return num(t[2], p) + " \u00D7 " + num(t[1], p); }).join(" + ") +
-          " = " + num(data.stepGrads[k], p);
+        var used = terms(v), sum = data.stepGrads[k];
+        rule.textContent = "chain rule: dL/d(" + who(v) + ") = " + chainSymbols(v, used) + " = " +
+          chainNumbers(used) + " = " + num(sum, p);
         if (used.length > 1) {
           rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
+        }
+        if (num(data.grad[v], p) !== num(sum, p)) {
+          var times = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? data.grad[v] / sum : NaN;
+          rule.appendChild(el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
+            " differs from this pass's sum " + num(sum, p) + ": .grad accumulates over backward() calls" +
+            (Math.abs(times - Math.round(times)) < 1e-6 && times > 1 ? " (" + Math.round(times) + " passes added up)" : "") +
+            ". Set the grads to 0 (model.zero_grad()) before each backward()."));
         }
       } else {
         rule.textContent = "not on the backward pass of the first output";
@@ -568,6 +681,7 @@ var AutogradScalarView = (function () {
     function runSearch(text) {
       var q = text.trim().toLowerCase();
       if (!lowered) { lowered = names.map(function (n, v) { return (n + "\n" + labels[v]).toLowerCase(); }); }
+      if (/^n\d+$/.test(q) && +q.slice(1) < N) { state.matchList = [+q.slice(1)]; state.matches = new Set(state.matchList); found.textContent = "1 found"; goToMatch(0); return; }
       state.matchList = [];
       if (q) { for (var v = 0; v < N; v += 1) { if (lowered[v].indexOf(q) >= 0) { state.matchList.push(v); } } }
       state.matches = new Set(state.matchList);
@@ -616,22 +730,82 @@ var AutogradScalarView = (function () {
       if (state.timer) { clearInterval(state.timer); state.timer = null; }
       playButton.textContent = "\u25B6 play";
     }
+    /* Play at the chosen speed: a step every so many ms, or ten steps a frame ("fastest"). */
     function play() {
       if (state.step >= steps.length - 1) { goTo(-1); }
       playButton.textContent = "\u2016 pause";
+      var delay = +speed.value, stride = delay ? 1 : 10;
       state.timer = setInterval(function () {
-        if (state.step >= steps.length - 1) { stop(); } else { goTo(state.step + 1); }
-      }, 900);
+        if (state.step >= steps.length - 1) { stop(); } else { goTo(Math.min(steps.length - 1, state.step + stride)); }
+      }, delay || 16);
+    }
+    cleanup.push(stop);
+
+    /* ---- new numbers from the kernel (refresh) ---- */
+    var numeric = ["data", "grad", "locals", "steps", "stepGrads"];
+    /* Take `next`'s numbers when the graph is the same (its structure serial is), marking
+       the nodes whose data or grad changed for a moment; else draw the new graph. */
+    function update(next) {
+      if (next.structure !== data.structure) { return mount(host, next, hooks); }
+      var changed = [];
+      for (var v = 0; v < N; v += 1) {
+        if (next.data[v] !== data.data[v] || next.grad[v] !== data.grad[v]) { changed.push(v); }
+      }
+      numeric.forEach(function (key) { data[key] = next[key]; });
+      measureHeat();
+      paint();
+      changed.forEach(function (v) { var e = drawn.nodes.get(v); if (e) { e.classList.add("agv-changed"); } });
+      setTimeout(function () {
+        drawn.nodes.forEach(function (e) { e.classList.remove("agv-changed"); });
+      }, 700);
+      var shown = panel.getAttribute("data-node");
+      if (shown !== null && shown !== "") { describe(+shown); }
+      root.setAttribute("data-refreshed", String((+root.getAttribute("data-refreshed") || 0) + 1));
+      return handle;
+    }
+    function destroy() {
+      cleanup.forEach(function (undo) { undo(); });
+      cleanup = [];
+      host.agv = null;
+    }
+    /* Open: boxes within the budget, a readable zoom; a check_graph report on its
+       (first) failing node, its box open and its numbers in the panel. */
+    function opening() {
+      placed = flatten();
+      fit();
+      if (data.failed.length) {
+        var v = data.failed[0];
+        if (reveal(v)) { placed = flatten(); }
+        state.selected = v;
+        if (!inView(placed.nodes.get(v)) || state.s < READABLE) {
+          if (state.s < READABLE) { state.s = 1; }
+          centreOn(placed.nodes.get(v));
+        }
+        describe(v);
+        note.textContent = "Opened on the failing node " + who(v) + " (in red): " + data.failed.length +
+          " node" + (data.failed.length > 1 ? "s" : "") + " failed the check.";
+      }
+      paint();
     }
 
     openWithinBudget();
-    placed = flatten();
-    fit();
-    paint();
-    root.agv = { data: data, expanded: expanded, state: state, fit: fit, narrate: narrate,
-                 rects: function () { return placed; } };
-    return root.agv;
+    opening();
+    var handle = { data: data, expanded: expanded, state: state, fit: fit, narrate: narrate,
+                   rects: function () { return placed; }, update: update, destroy: destroy,
+                   root: root, who: who };
+    root.agv = handle; host.agv = handle;
+    return handle;
   }
 
-  return { mount: mount, num: num };
+  /* anywidget's render: the view of the model's "payload", kept up to date when
+     refresh() sends new numbers, telling the kernel which node was clicked. */
+  function render(model, el) {
+    var hooks = { select: function (v) { model.set("selected_index", v); model.save_changes(); } };
+    var view = mount(el, JSON.parse(model.get("payload")), hooks);
+    function onPayload() { view = view.update(JSON.parse(model.get("payload"))); }
+    model.on("change:payload", onPayload);
+    return function () { model.off("change:payload", onPayload); view.destroy(); };
+  }
+
+  return { mount: mount, render: render, num: num };
 })();

@@ -169,9 +169,11 @@ def screenshot_view(view: GraphView, path: Path) -> Path:
             "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
         with tempfile.TemporaryDirectory() as folder:
             driver.get(view.save(Path(folder) / "view.html").as_uri())
-            WebDriverWait(driver, 30).until(
-                lambda d: d.find_elements(By.CSS_SELECTOR, ".agv[data-mounted] .agv-node"))
-            driver.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
+            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
+                "var h = document.querySelector('.agv-host');"
+                "return !!(h && h.shadowRoot && h.shadowRoot.querySelector('.agv-node'));"))
+            view_root = driver.find_element(By.CSS_SELECTOR, ".agv-host").shadow_root
+            view_root.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
             driver.execute_async_script(
                 "var done = arguments[arguments.length - 1];"
                 "requestAnimationFrame(function () { setTimeout(done, 50); });")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,11 @@ import nn
 from autograd_scalar import Function, Value, check_graph, explore
 from autograd_scalar.animate import backward_steps
 from autograd_scalar.explorer.model import FRAME_BUDGET
-from autograd_scalar.explorer.notebook import register_value_display, value_bundle
+from autograd_scalar.explorer.notebook import (
+    register_value_display,
+    set_display,
+    value_bundle,
+)
 from autograd_scalar.explorer.positions import BOX, NODE
 from autograd_scalar.graph_reading import display_name, reading_order
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
@@ -168,9 +174,7 @@ def test_a_big_page_stays_small() -> None:
     view = explore(loss, names=model)
     nodes = len(view.data["data"])
     assert nodes > 900
-    payload = re.search(r'class="agv-data">(.*?)</script>', view.html(), re.S)
-    assert payload is not None
-    per_node = len(payload.group(1).encode("utf-8")) / nodes
+    per_node = len(view.payload.encode("utf-8")) / nodes
     assert per_node < 200, f"{per_node:.0f} bytes per node"
     assert sum(1 for row in view.data["ops"] if row[2]) == len(view.data["ops"]) - 1
 
@@ -215,27 +219,85 @@ def test_layout_works_without_the_dot_program(monkeypatch: pytest.MonkeyPatch,
     assert flat(without) == pytest.approx(flat(with_dot), abs=1.0)
 
 
-def test_every_output_carries_a_static_picture() -> None:
+def test_every_output_carries_the_widget_and_a_static_picture() -> None:
+    """The widget for a live kernel; for anywhere else the picture, as HTML that
+    sanitizers keep, as SVG, and as PNG when dot is installed; never a bare repr."""
     values = neuron()
     view = explore(values["o"])
-    bundle = view._repr_mimebundle_()
-    assert set(bundle) == {"text/html", "image/svg+xml", "text/plain"}
+    bundle, _ = view._repr_mimebundle_()
+    assert {"application/vnd.jupyter.widget-view+json", "text/html", "image/svg+xml",
+            "text/plain"} <= set(bundle)
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
     assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg", "<!--"))
-    found = re.search(r'<img class="agv-picture"[^>]*src="data:image/svg\+xml;base64,([^"]+)"',
-                      bundle["text/html"])
+    found = re.search(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)"', bundle["text/html"])
     assert found and base64.b64decode(found.group(1)).decode() == view.picture
-    payload = re.search(r'<script type="application/json" class="agv-data">(.*?)</script>',
-                        bundle["text/html"], re.S)
-    assert payload and json.loads(payload.group(1))["data"][0] == 2.0
-    assert "</script>" not in payload.group(1)
-    assert view._repr_mimebundle_(include=["image/svg+xml"]) == {"image/svg+xml": view.picture}
+    assert "<script" not in bundle["text/html"]
+    if shutil.which("dot"):
+        assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert bundle["text/plain"] == f"<GraphView of {len(view.data['data'])} nodes in 1 groups>"
+    assert json.loads(view.payload)["data"] == view.data["data"]
+    only, _ = view._repr_mimebundle_(include=["image/svg+xml"])
+    assert only == {"image/svg+xml": view.picture}
 
 
-def test_a_value_displays_through_the_view() -> None:
+def test_refresh_shows_new_numbers_and_keeps_the_layout_of_the_same_structure() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    X = [[0.5, -1.0], [1.5, 0.25]]
+
+    def loss_of() -> Value:
+        loss = ag.sum([(model(x) - 1.0) ** 2 for x in X])
+        model.zero_grad()
+        loss.backward()
+        return loss
+
+    loss = loss_of()
+    view = explore(loss, names=model, precision=17)
+    before = json.loads(view.payload)
+    for p in model.parameters():
+        p.data -= 0.1 * p.grad
+    again = loss_of()
+    view.refresh(again)
+    after = json.loads(view.payload)
+    assert after["structure"] == before["structure"] and after["groups"] == before["groups"]
+    assert after["data"][-1] == again.data != before["data"][-1]
+    order = reading_order(again)
+    assert after["grad"] == [node.grad for node in order]
+    view.refresh(ag.sum([model(x) for x in X]))           # another structure: laid out anew
+    assert json.loads(view.payload)["structure"] == before["structure"] + 1
+
+
+def test_selected_is_the_value_the_view_reports_clicked() -> None:
     values = neuron()
-    bundle = value_bundle(values["o"])
-    assert bundle["text/plain"] == repr(values["o"])
-    assert 'class="agv"' in bundle["text/html"] and "<svg" in bundle["image/svg+xml"]
+    view = explore(values["o"])
+    assert view.selected is None
+    order = reading_order(values["o"])
+    view.selected_index = order.index(values["w1"])      # what the front end sets
+    assert view.selected is values["w1"]
+
+
+def test_a_value_displays_through_the_view_within_the_budget_and_as_a_summary_above() -> None:
+    values = neuron()
+    bundle, _ = value_bundle(values["o"])
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<svg" in bundle["image/svg+xml"]
+    big = ag.sum([Value(float(k)) * Value(0.5) for k in range(20_000)])
+    started = time.perf_counter()
+    summary = value_bundle(big)
+    assert time.perf_counter() - started < 1.0
+    assert isinstance(summary, dict) and set(summary) == {"text/plain", "text/html"}
+    assert "60,001 nodes" in summary["text/plain"] and "explore(value)" in summary["text/plain"]
+    assert len(summary["text/html"]) < 2_000
+    try:
+        set_display(rich=False)
+        assert value_bundle(values["o"]) == {"text/plain": repr(values["o"])}
+        set_display(rich=True, max_nodes=100_000)
+        assert "application/vnd.jupyter.widget-view+json" in value_bundle(big)[0]
+    finally:
+        set_display(rich=True, max_nodes=2_000)
+    with pytest.raises(ValueError, match="max_nodes must be an int >= 1"):
+        set_display(max_nodes=0)
+    with pytest.raises(TypeError, match="rich must be True or False"):
+        set_display(rich="no")  # type: ignore[arg-type]
     assert register_value_display() is False   # no IPython shell in a test run
 
 
@@ -244,7 +306,7 @@ def test_save_writes_one_self_contained_page(tmp_path: Path) -> None:
     path = explore(values["o"], title="a neuron").save(tmp_path / "view.html")
     page = path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<title>a neuron</title>" in page
-    assert "AutogradScalarView.mount" in page
+    assert "AutogradScalarView.mount" in page and 'class="agv-picture"' in page
     assert not re.search(r'(src|href)="(https?:)?//', page)
 
 

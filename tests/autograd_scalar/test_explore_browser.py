@@ -19,6 +19,8 @@ from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import neuron
 
 __all__ = ["artefacts", "browser"]
+ROOT = "document.querySelector('.agv-host').shadowRoot"
+"""The view's shadow root, in the page's script."""
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 
@@ -27,15 +29,24 @@ def open_view(browser: Any, path: Path) -> Any:
     from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(path.as_uri())
-    WebDriverWait(browser, 20).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".agv[data-mounted] .agv-node"))
-    return browser.find_element(By.CSS_SELECTOR, ".agv")
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "var h = document.querySelector('.agv-host');"
+        "return !!(h && h.shadowRoot"
+        "          && h.shadowRoot.querySelector('.agv[data-mounted] .agv-node'));"))
+    return shown(browser).find_element(By.CSS_SELECTOR, ".agv")
+
+
+def shown(browser: Any) -> Any:
+    """The view's shadow root (the view draws inside it, out of the page's CSS)."""
+    from selenium.webdriver.common.by import By
+
+    return browser.find_element(By.CSS_SELECTOR, ".agv-host").shadow_root
 
 
 def click(browser: Any, css: str) -> None:
     from selenium.webdriver.common.by import By
 
-    element = browser.find_element(By.CSS_SELECTOR, css)
+    element = shown(browser).find_element(By.CSS_SELECTOR, css)
     browser.execute_script(
         "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", element)
 
@@ -45,15 +56,15 @@ def assert_fits_whole(browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     canvas, drawn = browser.execute_script(
-        "var items = document.querySelectorAll('.agv-node rect, .agv-box rect');"
+        "var items = " + ROOT + ".querySelectorAll('.agv-node rect, .agv-box rect');"
         "var b = {left: 1e9, top: 1e9, right: -1e9, bottom: -1e9};"
         "items.forEach(function (e) { var r = e.getBoundingClientRect();"
         "  b.left = Math.min(b.left, r.left); b.top = Math.min(b.top, r.top);"
         "  b.right = Math.max(b.right, r.right); b.bottom = Math.max(b.bottom, r.bottom); });"
-        "return [document.querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
+        "return [" + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
     assert drawn["left"] >= canvas["left"] and drawn["right"] <= canvas["right"], (drawn, canvas)
     assert drawn["top"] >= canvas["top"] and drawn["bottom"] <= canvas["bottom"], (drawn, canvas)
-    assert browser.find_element(By.CSS_SELECTOR, ".agv").get_attribute("data-fit") == "whole"
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv").get_attribute("data-fit") == "whole"
     height = browser.execute_script("return window.innerHeight")
     assert canvas["height"] <= 0.8 * height + 2 + 1       # at most 80vh, plus its border
 
@@ -61,7 +72,7 @@ def assert_fits_whole(browser: Any) -> None:
 def panel_number(browser: Any, row: str) -> float:
     from selenium.webdriver.common.by import By
 
-    return float(browser.find_element(By.CSS_SELECTOR, f".agv-{row}-value td").text)
+    return float(shown(browser).find_element(By.CSS_SELECTOR, f".agv-{row}-value td").text)
 
 
 def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
@@ -75,9 +86,9 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     browser.save_screenshot(str(artefacts / "neuron_open.png"))
     assert_fits_whole(browser)
     canvas = browser.execute_script(
-        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+        "return " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
     drawn = browser.execute_script(
-        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+        "return " + ROOT + ".querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
     assert drawn["width"] <= canvas["width"] + 1 and drawn["height"] <= canvas["height"] + 1
     assert drawn["left"] >= canvas["left"] - 1 and drawn["width"] > 0.5 * canvas["width"]
 
@@ -87,21 +98,21 @@ def test_a_neuron_fits_and_its_panel_and_steps_read_the_graphs_numbers(
     browser.save_screenshot(str(artefacts / "neuron_panel_w1.png"))
     assert panel_number(browser, "data") == pytest.approx(values["w1"].data, rel=1e-3)
     assert panel_number(browser, "grad") == pytest.approx(values["w1"].grad, rel=1e-3)
-    chain = browser.find_element(By.CSS_SELECTOR, ".agv-chain").text
+    chain = shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text
     assert chain.startswith("chain rule: dL/d(w1) =") and chain.endswith(
         f"= {values['w1'].grad:.4g}")
 
     click(browser, ".agv-step")
     click(browser, ".agv-step")
     browser.save_screenshot(str(artefacts / "neuron_step_2.png"))
-    root = browser.find_element(By.CSS_SELECTOR, ".agv")
+    root = shown(browser).find_element(By.CSS_SELECTOR, ".agv")
     assert root.get_attribute("data-step") == "1"
-    narration = browser.find_element(By.CSS_SELECTOR, ".agv-narration").text
+    narration = shown(browser).find_element(By.CSS_SELECTOR, ".agv-narration").text
     steps = backward_steps(values["o"])
     assert narration == describe_step(1, len(steps) - 1, steps[1], Options())
-    current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
+    current = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
     assert [c.get_attribute("data-n") for c in current] == [str(view.data["steps"][1])]
-    waiting = browser.find_element(By.CSS_SELECTOR, f'[data-n="{w1}"] .agv-grad').text
+    waiting = shown(browser).find_element(By.CSS_SELECTOR, f'[data-n="{w1}"] .agv-grad').text
     assert waiting == "grad ?"                 # not reached yet at step 1
     click(browser, ".agv-back")
     assert root.get_attribute("data-step") == "0"
@@ -117,32 +128,31 @@ def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_p
     root = open_view(browser, explore(loss, names=model, max_nodes=120).save(
         tmp_path / "mlp.html"))
     browser.save_screenshot(str(artefacts / "mlp_open.png"))
-    assert_fits_whole(browser)
-    scale = browser.execute_script("return document.querySelector('.agv').agv.state.s")
-    assert scale >= 0.4                      # whole, and still at a readable zoom
-    shown = int(root.get_attribute("data-shown"))
-    assert 0 < shown <= 120 < len(topological_order(loss))
+    scale = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.state.s")
+    assert scale >= 9 / 11                   # 11 px text drawn at least 9 px high
+    on_view = int(root.get_attribute("data-shown"))
+    assert 0 < on_view <= 120 < len(topological_order(loss))
 
-    box = browser.find_elements(By.CSS_SELECTOR, ".agv-box")[0]
+    box = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-box")[0]
     group = box.get_attribute("data-g")
     click(browser, f'.agv-box[data-g="{group}"]')
     opened = int(root.get_attribute("data-shown"))
     browser.save_screenshot(str(artefacts / "mlp_group_opened.png"))
-    assert opened > shown
-    assert browser.find_elements(By.CSS_SELECTOR, f'.agv-frame[data-g="{group}"]')
+    assert opened > on_view
+    assert shown(browser).find_elements(By.CSS_SELECTOR, f'.agv-frame[data-g="{group}"]')
     click(browser, f'.agv-frame[data-g="{group}"] .agv-frame-title')
-    assert int(root.get_attribute("data-shown")) == shown
+    assert int(root.get_attribute("data-shown")) == on_view
 
     name = "layers.1.neurons.2.w[3]"
     weight = dict(model.named_parameters())[name]
-    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search = shown(browser).find_element(By.CSS_SELECTOR, ".agv-search")
     search.send_keys(name)
     time.sleep(0.2)
     browser.save_screenshot(str(artefacts / "mlp_search.png"))
-    assert browser.find_element(By.CSS_SELECTOR, ".agv-found").text == "1 found"
-    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-found").text == "1 found"
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
     assert panel_number(browser, "grad") == pytest.approx(weight.grad, rel=1e-3)
-    assert len(browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")) == 1
+    assert len(shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")) == 1
 
 
 def test_check_graph_failures_show_in_red_with_their_table(
@@ -157,13 +167,36 @@ def test_check_graph_failures_show_in_red_with_their_table(
     open_view(browser, explore(ag.check_graph(y)).save(tmp_path / "check.html"))
     browser.save_screenshot(str(artefacts / "check_graph.png"))
     assert_fits_whole(browser)
-    red = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-failed")
+    red = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-failed")
     assert len(red) == 1
     colour = browser.execute_script(
         "return getComputedStyle(arguments[0].querySelector('rect')).stroke", red[0])
     assert colour == "rgb(214, 39, 40)"
-    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".agv-table td")]
+    cells = [c.text for c in shown(browser).find_elements(By.CSS_SELECTOR, ".agv-table td")]
     assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
+
+
+def view_names(view: Any, root: Value) -> Any:
+    """How the view names a node, as its docs say: its label or parameter name, else
+    "op of its inputs (its id)", an id being n and the node's place in reading order."""
+    order = reading_order(root)
+    ids = {node: k for k, node in enumerate(order)}
+    names = view.data["names"]
+
+    def short(node: Value) -> str:
+        return names[ids[node]] or f"n{ids[node]}"
+
+    def name_of(node: Value) -> str:
+        k = ids[node]
+        if names[k]:
+            return str(names[k])
+        if not node.op:
+            return f"leaf n{k}"
+        if len(node.children) <= 2:
+            return f"{node.op} of {', '.join(short(c) for c in node.children)} (n{k})"
+        return f"{node.op} of {len(node.children)} inputs (n{k})"
+
+    return name_of
 
 
 def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: Path) -> None:
@@ -173,13 +206,16 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     y = (x * x + x).tanh() * x
     y.label = "y"
     y.backward()
-    open_view(browser, explore(y).save(tmp_path / "reused.html"))
+    view = explore(y)
+    open_view(browser, view.save(tmp_path / "reused.html"))
     steps = backward_steps(y)
     said = browser.execute_script(
-        "var a = document.querySelector('.agv').agv;"
+        "var a = " + ROOT + ".querySelector('.agv').agv;"
         "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
-    assert said == [describe_step(k, len(steps) - 1, step, Options())
+    name_of = view_names(view, y)
+    assert said == [describe_step(k, len(steps) - 1, step, Options(), name_of)
                     for k, step in enumerate(steps)]
+    assert "tanh of n" in said[1]
     numbers = [0.0, -0.0, 1.0, 0.5, 123456.0, 1234.5678, 1e-5, -2.5e-7, 0.00012345, 9.99995,
                1e20, 3.14159e-300, 99999.0, -0.1]
     shown = browser.execute_script(
@@ -196,14 +232,14 @@ def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path
     loss.backward()
     view = explore(loss, names=model, max_nodes=60)
     root = open_view(browser, view.save(tmp_path / "steps.html"))
-    shown = "return document.querySelector('.agv').agv.rects().nodes.has(arguments[0])"
+    is_drawn = "return " + ROOT + ".querySelector('.agv').agv.rects().nodes.has(arguments[0])"
     target = view.data["steps"][5]
-    assert not browser.execute_script(shown, target)     # in a closed box at first
+    assert not browser.execute_script(is_drawn, target)     # in a closed box at first
     for _ in range(6):
         click(browser, ".agv-step")
-    current = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
+    current = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-current")
     assert [c.get_attribute("data-n") for c in current] == [str(target)]
-    assert root.get_attribute("data-step") == "5" and browser.execute_script(shown, target)
+    assert root.get_attribute("data-step") == "5" and browser.execute_script(is_drawn, target)
 
 
 def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
@@ -218,28 +254,29 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
     browser.save_screenshot(str(artefacts / "big_open.png"))
     assert 0 < int(root.get_attribute("data-shown")) <= 250
     canvas = browser.execute_script(
-        "return document.querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
-    drawn = browser.execute_script(
-        "return document.querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
-    assert drawn["width"] <= canvas["width"] + 1 and drawn["left"] >= canvas["left"] - 1
-    assert root.get_attribute("data-fit") == "width"     # too tall to read whole
-    assert "Fitted to the width" in browser.find_element(By.CSS_SELECTOR, ".agv-note").text
+        "return " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    scale = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.state.s")
+    assert scale >= 9 / 11                   # readable on open, not the whole at 8%
+    assert root.get_attribute("data-fit") in ("width", "near")    # too big to read whole
+    note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-note").text
+    assert "Fitted to the width" in note or "the output's neighbourhood" in note
     output = browser.execute_script(
-        "var a = document.querySelector('.agv').agv, P = a.rects(), r = P.rep[a.data.outputs[0]];"
-        "var e = document.querySelector(r >= 0 ? '[data-n=\"' + r + '\"] rect'"
-        "                                      : '.agv-box[data-g=\"' + (-1 - r) + '\"] rect');"
+        "var R = " + ROOT + ", a = R.querySelector('.agv').agv, P = a.rects(),"
+        "    r = P.rep[a.data.outputs[0]];"
+        "var e = R.querySelector(r >= 0 ? '[data-n=\"' + r + '\"] rect'"
+        "                               : '.agv-box[data-g=\"' + (-1 - r) + '\"] rect');"
         "return e.getBoundingClientRect().toJSON();")
     assert canvas["top"] <= output["top"] and output["bottom"] <= canvas["bottom"]
     assert canvas["left"] <= output["left"] and output["right"] <= canvas["right"]
 
     name = "layers.1.neurons.3.w[0]"
-    search = browser.find_element(By.CSS_SELECTOR, ".agv-search")
+    search = shown(browser).find_element(By.CSS_SELECTOR, ".agv-search")
     search.send_keys(name)
     time.sleep(0.2)
     browser.save_screenshot(str(artefacts / "big_search.png"))
-    assert browser.find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
-    shown, drawn_nodes = (int(root.get_attribute(k)) for k in ("data-shown", "data-drawn"))
-    assert 0 < drawn_nodes < shown          # zoomed in on the match: the rest is not drawn
-    matched = browser.find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel-title").text == name
+    on_view, drawn_nodes = (int(root.get_attribute(k)) for k in ("data-shown", "data-drawn"))
+    assert 0 < drawn_nodes < on_view         # zoomed in on the match: the rest is not drawn
+    matched = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
     assert [m.get_attribute("data-n") for m in matched] == [
         str(view.data["names"].index(name))]

@@ -1,0 +1,136 @@
+"""The view as a notebook widget: anywidget's protocol, bound to the graph in the kernel.
+
+:class:`GraphView` is an ``anywidget.AnyWidget``: its front end is the view's core
+(:func:`autograd_scalar.explorer.page.widget_module`), which draws the model's
+``payload`` (the view's data as JSON) and sets ``selected_index`` when a node is
+clicked. Only anywidget's documented API is used (``model.get``, ``model.set``,
+``model.save_changes``, ``model.on``), so the view runs wherever anywidget does:
+JupyterLab, Notebook 7, VS Code, Colab, marimo.
+
+Beside the widget, the output's MIME bundle keeps a static picture of the graph
+(an ``<img>`` in ``text/html``, ``image/svg+xml``, and ``image/png`` when Graphviz's
+``dot`` is installed): an untrusted notebook (a fresh clone), GitHub and nbviewer
+show that picture, never an object's repr.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..files import write_atomically
+from ..graph import Options, build
+from ..layout import picture_bundle, svg_of
+from ..render import check_target
+from ..value import Value
+from .model import outputs_of
+from .page import page, payload_json, widget_module
+from .records import view_data
+
+
+class GraphView(anywidget.AnyWidget):
+    """An interactive view of a computation graph (made by :func:`explore`).
+
+    - ``refresh()`` re-reads the graph's data and gradients (after an optimizer step,
+      say) and ``refresh(new_root)`` shows another graph: when its structure is the
+      same, the view keeps its layout and marks the numbers that changed; else it is
+      laid out anew;
+    - ``selected`` is the Value the user last clicked (None if none);
+    - ``save(path)`` writes the view as one self-contained page, ``data`` is what the
+      script draws.
+    """
+
+    _esm = widget_module()
+    payload = traitlets.Unicode("").tag(sync=True)
+    selected_index = traitlets.Int(-1).tag(sync=True)
+
+    def __init__(self, outputs: list[Value], options: Options, report: Any,
+                 heatmap: bool) -> None:
+        self._outputs, self._options, self._report = outputs, options, report
+        self._heatmap = heatmap
+        self._data = self._read(None)
+        super().__init__(payload=payload_json(self._data))
+
+    def _read(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        report = self._report if self._report is not None else None
+        data = view_data(self._outputs, self._options, report, previous)
+        data["heatmap"] = self._heatmap
+        self._order: list[Value] = []
+        self._picture: str | None = None
+        return data
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What the script draws: :mod:`autograd_scalar.explorer.records`' columns."""
+        return self._data
+
+    @property
+    def selected(self) -> Value | None:
+        """The Value of the node the user last clicked in the view, or None."""
+        index = self.selected_index
+        if index < 0:
+            return None
+        if not self._order:
+            from .model import graph_of
+
+            self._order = graph_of(self._outputs, self._options).order
+        return self._order[index] if index < len(self._order) else None
+
+    def refresh(self, root: Any = None) -> GraphView:
+        """Show the current numbers of the graph, or of ``root``'s graph if given.
+
+        ``root`` is what :func:`explore` takes (a Value, a list of Values, a
+        check_graph report). The layout is kept when the structure is unchanged.
+        """
+        if root is not None:
+            outputs, report = outputs_of(root)
+            self._outputs = outputs
+            if report is not None:
+                self._report = report
+        self._data = self._read(self._data)
+        self.selected_index = -1
+        self.payload = payload_json(self._data)
+        return self
+
+    @property
+    def picture(self) -> str:
+        """The static picture: ``draw_graph``'s SVG of the graph (summarised when big)."""
+        if self._picture is None:
+            self._picture = svg_of(build(self._outputs[0], self._options).source)
+        return self._picture
+
+    def __repr__(self) -> str:
+        nodes, groups = len(self._data["data"]), len(self._data["groups"])
+        failing = len(self._data["failed"])
+        marked = f", {failing} marked" if failing else ""
+        return f"<GraphView of {nodes:,} nodes in {groups:,} groups{marked}>"
+
+    def page(self) -> str:
+        """The view as a whole HTML page, self-contained (nothing is fetched)."""
+        return page(self._data, self.picture)
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the page to ``path`` (``.html`` or ``.htm``), whole or not at all."""
+        target = check_target(path)
+        if target.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"GraphView.save writes an HTML page: expected a file name "
+                             f"ending in .html or .htm, got {str(target)!r}")
+        write_atomically(target, self.page())
+        return target
+
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None, **kwargs: Any
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The widget's view and, for where it cannot run, the static picture."""
+        shown = super()._repr_mimebundle_(**kwargs)
+        bundle, metadata = shown if shown is not None else ({}, {})
+        source = build(self._outputs[0], self._options).source
+        bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
+        wanted = set(include) if include is not None else set(bundle)
+        wanted -= set(exclude or ())
+        return {kind: value for kind, value in bundle.items() if kind in wanted}, metadata
