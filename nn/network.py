@@ -236,6 +236,19 @@ class Network(Module):
             network.connect(pair[0], pair[1], 0.0)
         return network
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """One weight per connection and one bias per neuron made with ``bias`` true;
+        None for a config ``from_config`` would refuse anyway."""
+        units, connections = config.get("units"), config.get("connections")
+        if not (isinstance(units, list) and isinstance(connections, list)
+                and all(isinstance(unit, dict) for unit in units)
+                and all(isinstance(pair, list) and len(pair) == 2 for pair in connections)):
+            return None
+        biases = sum(1 for unit in units
+                     if unit.get("activation") is not None and unit.get("bias") is True)
+        return len(connections) + biases
+
     # -- computing -------------------------------------------------------------
 
     def forward(self, x: Any) -> Value | list[Value]:
