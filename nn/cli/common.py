@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
 from collections.abc import Container
 from pathlib import Path
@@ -19,6 +20,10 @@ TRACEBACK_VARIABLE = "AUTOGRAD_SCALAR_TRACEBACK"
 """Set this environment variable to see the traceback of an unexpected error."""
 MAX_SAMPLES = 1_000_000
 MAX_LAYER_SIZE = 10_000
+MAX_GPT_PARAMETERS = 1_000_000
+"""The largest GPT the ``gpt`` command builds: every parameter is a Value and every
+training step a graph through all of them, so 1,000,000 parameters (240 times microgpt's)
+already take gigabytes."""
 
 
 class UsageError(Exception):
@@ -88,6 +93,18 @@ FORMULA_HELP = (
 def paragraph(text: str) -> str:
     """``text`` wrapped for a --help screen."""
     return textwrap.fill(text, width=78)
+
+
+def check_file_target(option: str, path: str) -> None:
+    """UsageError (exit 2) when the output file ``path`` given by ``option`` exists and is
+    not a regular file (a folder, device or pipe), or its folder exists but cannot be
+    written: found before any work, not when the work is done and would be lost."""
+    target, folder = Path(path), Path(path).parent
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
+                         "device or pipe); give the path of a file")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
 def check_output_file(option: str, path: str) -> None:
