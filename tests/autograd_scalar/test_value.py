@@ -314,3 +314,44 @@ def test_grad_returns_what_readme_says() -> None:
     assert (x.grad, y.grad, unused.grad, out.grad) == (0.0, 0.0, 0.0, 0.0)
     (second,) = ag.grad(out, [x], create_graph=True)
     assert isinstance(second, Value) and second.data == -12.0
+
+
+HUGE_EXPONENTS = [2.0 ** 53, 2.0 ** 53 + 2, 2.0 ** 60, 1e20, 1e300, -(2.0 ** 54), -1e20]
+NEAR_ONE = [-1.0, 1.0, -(1 - 2.0 ** -53), -(1 + 2.0 ** -52), 1 - 2.0 ** -53, -0.5, -2.0, 0.0]
+
+
+def huge_power_derivative(x: float, n: float) -> float:
+    """n * x**(n-1) in closed form, with n - 1 an exact Python int: its parity gives the
+    sign, a logarithm the size."""
+    whole = int(n) - 1
+    if x == 0:
+        return 0.0 if whole > 0 else math.nan
+    sign = -1.0 if x < 0 and whole % 2 else 1.0
+    exponent = whole * math.log(abs(x))
+    size = math.inf if exponent > 709.7 else math.exp(exponent)
+    return n * sign * size
+
+
+@pytest.mark.parametrize("n", HUGE_EXPONENTS)
+@pytest.mark.parametrize("x", NEAR_ONE)
+def test_huge_even_powers_of_negative_numbers_have_the_derivatives_sign(x: float,
+                                                                         n: float) -> None:
+    if x == 0 and n < 0:
+        return  # outside the domain (refused, as for any negative power)
+    expected = huge_power_derivative(x, n)
+    leaf = Value(x)
+    (leaf ** n).backward()
+    graph = ag.grad(leaf ** n, leaf, create_graph=True)[0].data
+    tape = ag.compile(lambda xs: xs[0] ** n, [x])
+    compiled = tape.gradients(np.array([[x]])).inputs[0][0, 0]
+    for got in (leaf.grad, graph, compiled):
+        assert got == pytest.approx(expected, rel=1e-12)
+        assert math.copysign(1.0, got) == math.copysign(1.0, expected) or expected == 0
+
+
+def test_huge_powers_have_the_closed_forms_second_derivative() -> None:
+    n = 2.0 ** 60  # d2/dx2 x**n = n (n-1) x**(n-2): positive at x = -1
+    x = Value(-1.0)
+    first = ag.grad(x ** n, x, create_graph=True)[0]
+    assert first.data == -n
+    assert ag.grad(first, x)[0] == pytest.approx(n * (n - 1))
