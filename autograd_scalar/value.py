@@ -172,6 +172,13 @@ class Value:
     def __abs__(self) -> Value:
         return _unary(ops.ABS, self)
 
+    def __bool__(self) -> bool:
+        """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
+        the number silently (and Values were always true), while a branch the graph
+        cannot see is one to write out, on ``value.data``."""
+        raise TypeError(f"a Value has no truth value ({self!r}); test its number "
+                        "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
+
     # -- elementary functions -------------------------------------------------
 
     def abs(self) -> Value:

@@ -303,6 +303,18 @@ def test_conversions_that_would_drop_the_graph_are_refused(convert) -> None:
         convert(Value(0.5))
 
 
+@pytest.mark.parametrize("test", [bool, lambda v: not v, lambda v: v or 1.0,
+                                  lambda v: 1 if v else 0, lambda v: any([v])])
+@pytest.mark.parametrize("number", [0.0, 1.0])
+def test_a_value_has_no_truth_value(test, number) -> None:
+    """Like float() and comparisons: Value(0.0) used to be true, so `if loss:` and
+    `value or default` silently took the wrong branch."""
+    with pytest.raises(TypeError, match=r"a Value has no truth value \(Value\(data="
+                                        r".*\); test its number explicitly, e\.g\. "
+                                        r"`if value\.data != 0:`"):
+        test(Value(number))
+
+
 def test_grad_returns_what_readme_says() -> None:
     """A list, one entry per input in order (a list of one for a single Value); floats
     scaled by grad_output; 0.0 for an unused input; no .grad written anywhere."""
