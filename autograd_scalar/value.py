@@ -36,16 +36,24 @@ Operand = Union["Value", Number]
 
 
 def as_float(x: object, what: str = "Value") -> float:
-    """``x`` as a float if it is a real number (bools and complex numbers are not)."""
+    """``x`` as a float if it is a real number (bools and complex numbers are not).
+
+    A finite number beyond float range is an OverflowError, whether an int (which
+    ``float`` refuses) or a NumPy ``longdouble`` (which ``float`` would turn into inf).
+    """
     if type(x) is float:
         return x
     if is_real(x):
         try:
-            return float(x)
+            number = float(x)
         except OverflowError:
             digits = int(int(x).bit_length() * math.log10(2)) + 1
             raise OverflowError(f"{what} expects a real number within float range (up to "
                                 f"about 1.8e308), got an integer of {digits} digits") from None
+        if math.isinf(number) and isinstance(x, np.floating) and np.isfinite(x):
+            raise OverflowError(f"{what} expects a real number within float range (up to "
+                                f"about 1.8e308), got {x!r}"[:300])
+        return number
     raise TypeError(f"{what} expects a real number (int, float or NumPy scalar), "
                     f"got {type(x).__name__}: {x!r}"[:300])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -101,6 +102,26 @@ def test_domain_errors_name_the_op_and_the_value(make, error, words) -> None:
 def test_integer_powers_of_negative_numbers_work() -> None:
     x = Value(-2.0)
     assert (x ** 3).data == -8.0 and (x ** 2).data == 4.0 and (x ** -1).data == -0.5
+
+
+@pytest.mark.parametrize("make", [lambda x: Value(x), lambda x: Value(1.0) * x,
+                                  lambda x: Value(2.0) ** x, lambda x: x - Value(1.0)])
+@pytest.mark.parametrize("huge, shown", [(10 ** 400, "an integer of 401 digits"),
+                                         (-(10 ** 309), "an integer of 310 digits"),
+                                         (np.longdouble("1e4000"), "1e+4000"),
+                                         (np.longdouble("-1e400"), "-1e+400")])
+def test_a_number_beyond_float_range_is_refused_not_made_infinite(make, huge, shown) -> None:
+    if isinstance(huge, np.longdouble) and not np.isfinite(huge):
+        pytest.skip("long double is no wider than a float on this machine")
+    with pytest.raises(OverflowError, match=r"expects a real number within float range "
+                                            rf"\(up to about 1.8e308\), got .*{re.escape(shown)}"):
+        make(huge)
+
+
+def test_infinite_and_tiny_long_doubles_are_kept_as_ieee_says() -> None:
+    assert Value(np.longdouble("inf")).data == math.inf
+    assert Value(np.longdouble("1e-4000")).data == 0.0
+    assert Value(np.longdouble("1e300")).data == 1e300
 
 
 def test_nan_passes_through_ops_without_a_domain_error() -> None:
