@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
-from collections.abc import Container
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -41,9 +41,10 @@ class CommandFailed(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse, but a bad command line raises UsageError instead of printing usage.
 
-    On a parser whose ``takes_formula`` is set, a word that starts with one ``-``, is
-    not one of its options and reads as a formula (``-x**2``, ``-3*x``) is the formula,
-    not an unknown option: argparse would only take it so with a space in it.
+    On a parser whose ``takes_formula`` is set, a word that starts with ``-``, is not
+    one of its options (nor, for ``--``, an abbreviation of one) and reads as a formula
+    (``-x**2``, ``-3*x``, ``--x``) is the formula, not an unknown option: argparse would
+    only take it so with a space in it.
     """
 
     takes_formula = False
@@ -58,9 +59,16 @@ class Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
-def _reads_as_formula(word: str, options: Container[str]) -> bool:
-    """Whether ``word`` is a formula that starts with one minus sign, not an option."""
-    if not word.startswith("-") or word.startswith("--") or word in options:
+def _reads_as_formula(word: str, options: Iterable[str]) -> bool:
+    """Whether ``word`` is a formula that starts with a minus sign, not an option.
+
+    A word starting with ``--`` that argparse would take as an abbreviation of a long
+    option (``--a`` for ``--at``) stays the option; ``--`` alone ends the options.
+    """
+    names = list(options)
+    if not word.startswith("-") or word in names:
+        return False
+    if word.startswith("--") and any(name.startswith(word) for name in names):
         return False
     try:
         parse_formula(word)

@@ -618,6 +618,7 @@ def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(c
 
 @pytest.mark.parametrize(("formula", "value", "slope"), [
     ("-x**2", -9.0, -6.0), ("-3*x", -9.0, -3.0), ("-x", -3.0, -1.0), ("-(x + 1)", -4.0, -1.0),
+    ("--x", 3.0, 1.0), ("--x*x", 9.0, 6.0), ("---x", -3.0, -1.0),
 ])
 def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formula, value,
                                                         slope):
@@ -630,6 +631,14 @@ def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formul
     status, out, err = run(capsys, "graph", "x", "--at", "x=3", "-o", str(target), "-x")
     assert status == 2
     assert_one_line_error(err, "unrecognized arguments: -x")
+
+
+def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):
+    status, _, err = run(capsys, "gradcheck", "x", "--a", "x=1")
+    assert status == 2
+    assert_one_line_error(err, "ambiguous option: --a could match --at, --atol")
+    status, out, err = run(capsys, "gradcheck", "x", "--at", "x=1", "--ep", "1e-4")
+    assert (status, err) == (0, "") and "eps=0.0001" in out
 
 
 def test_error_columns_count_characters_not_bytes(capsys):
