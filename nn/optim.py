@@ -117,7 +117,9 @@ def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[s
     temporary) clears every gradient; only a non-finite sum (or one that overflowed)
     looks at them one by one.
     """
-    if not math.isfinite(np.add.reduce(grads)) and not np.isfinite(grads).all():
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is expected
+        total = np.add.reduce(grads)
+    if not math.isfinite(total) and not np.isfinite(grads).all():
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
             f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
@@ -257,9 +259,10 @@ class Optimizer:
         """The next step's parameters and state, computed without changing anything;
         NonFiniteGradientError for a non-finite gradient or result."""
         check_finite_gradients(grad, self.params, self.names)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a non-finite result is refused below, not warned of
             new, state = self.update(data, grad, self.steps + 1)
-        if not math.isfinite(np.add.reduce(new)) and not np.isfinite(new).all():
+            total = np.add.reduce(new)
+        if not math.isfinite(total) and not np.isfinite(new).all():
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "

@@ -633,6 +633,20 @@ def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formul
     assert_one_line_error(err, "unrecognized arguments: -x")
 
 
+@pytest.mark.parametrize("mode", ["--compiled", "--eager"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_huge_learning_rate_is_one_error_line_without_numpy_warnings(capsys, mode,
+                                                                       optimizer):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a leaked RuntimeWarning would end the run here
+        status, _, err = run(capsys, "train", "--lr", "1e308", "--optimizer", optimizer,
+                             "--samples", "40", "--hidden", "4", "--epochs", "2", mode,
+                             "--quiet")
+    assert status == 1
+    assert_one_line_error(err, "nothing was updated. Lower the learning rate")
+
+
 def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):
     status, _, err = run(capsys, "gradcheck", "x", "--a", "x=1")
     assert status == 2
