@@ -283,20 +283,35 @@ ROW_CACHE_SIZE = 1024
 """How many ``power(p)`` and ``leaky_relu(slope)`` rows are kept for reuse (each)."""
 
 
+EXACT_INTEGERS = 2.0 ** 53
+"""Every float of at least this size is an even integer: p - 1 is odd, and not a float."""
+
+
 @lru_cache(maxsize=ROW_CACHE_SIZE)
 def power(p: float) -> Op:
     """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1).
 
     Rows of recent exponents are reused; the cache is bounded, so a program with a
     new exponent at every step does not hold a row for each.
+
+    From |p| = 2**53 on, every float p is an even integer and p - 1, which is odd, rounds
+    to an even float: x ** (p - 1.0) would lose the sign of a negative x. There the rule
+    is p * x * x**(p-2), the same number, with an even exponent left (p - 2.0 is even
+    however it rounds; for |x| far from 1 both are 0 or inf, and where they are not,
+    |x| is within 1e-13 of 1, so a unit off in the exponent changes nothing visible).
     """
-    def rule(x: Any, out: Any) -> tuple[Any, ...]:
-        # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
-        return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
+    if abs(p) >= EXACT_INTEGERS:
+        def rule(x: Any, out: Any) -> tuple[Any, ...]:
+            return (p * x * x ** (p - 2.0),)
+        formula = f"d/dx = {p:g} * x**(p-1), as {p:g} * x * x**(p-2) (p-1 is not a float)"
+    else:
+        def rule(x: Any, out: Any) -> tuple[Any, ...]:
+            # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
+            return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
+        formula = f"d/dx = {p:g} * x**{p - 1:g}"
 
     return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p), rule,
-              check=_power_check(p), symbol=f"^{p:g}",
-              formula=f"d/dx = {p:g} * x**{p - 1:g}", params=(p,))
+              check=_power_check(p), symbol=f"^{p:g}", formula=formula, params=(p,))
 
 
 # ---------------------------------------------------------------------------

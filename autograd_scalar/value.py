@@ -36,16 +36,24 @@ Operand = Union["Value", Number]
 
 
 def as_float(x: object, what: str = "Value") -> float:
-    """``x`` as a float if it is a real number (bools and complex numbers are not)."""
+    """``x`` as a float if it is a real number (bools and complex numbers are not).
+
+    A finite number beyond float range is an OverflowError, whether an int (which
+    ``float`` refuses) or a NumPy ``longdouble`` (which ``float`` would turn into inf).
+    """
     if type(x) is float:
         return x
     if is_real(x):
         try:
-            return float(x)
+            number = float(x)
         except OverflowError:
             digits = int(int(x).bit_length() * math.log10(2)) + 1
             raise OverflowError(f"{what} expects a real number within float range (up to "
                                 f"about 1.8e308), got an integer of {digits} digits") from None
+        if math.isinf(number) and isinstance(x, np.floating) and np.isfinite(x):
+            raise OverflowError(f"{what} expects a real number within float range (up to "
+                                f"about 1.8e308), got {x!r}"[:300])
+        return number
     raise TypeError(f"{what} expects a real number (int, float or NumPy scalar), "
                     f"got {type(x).__name__}: {x!r}"[:300])
 
@@ -171,6 +179,13 @@ class Value:
 
     def __abs__(self) -> Value:
         return _unary(ops.ABS, self)
+
+    def __bool__(self) -> bool:
+        """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
+        the number silently (and Values were always true), while a branch the graph
+        cannot see is one to write out, on ``value.data``."""
+        raise TypeError(f"a Value has no truth value ({self!r}); test its number "
+                        "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
     # -- elementary functions -------------------------------------------------
 

@@ -75,7 +75,11 @@ def _read_text(where: str, max_bytes: int) -> str:
         os.close(descriptor)
         raise
     with os.fdopen(descriptor, "rb") as stream:
-        raw = stream.read(max_bytes + 1)
+        # read(n) allocates n bytes up front: ask for the size the file has, and for
+        # the rest of the limit only if it grew meanwhile
+        raw = stream.read(min(status.st_size, max_bytes) + 1)
+        if len(raw) > status.st_size:
+            raw += stream.read(max_bytes + 1 - len(raw))
     if len(raw) > max_bytes:
         raise ValueError(f"{where}: more than the limit of {max_bytes:,} bytes (the file "
                          "grew while being read)")

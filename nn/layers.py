@@ -13,6 +13,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,15 @@ def as_inputs(x: Any, nin: int, who: str,
                  for v, label in zip(items, labels))
 
 
+def layer_sizes(nouts: Any) -> list[int]:
+    """``nouts`` as a list of positive ints; ValueError if it is not a non-empty sequence
+    of them."""
+    if (isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence)
+            or len(nouts) == 0):
+        raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+    return [check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+
+
 _ONLY_VALUES = {Value}
 
 
@@ -103,6 +113,12 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "init": self.init,
                 "fan_out": self.fan_out}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """nin weights and a bias: nin + 1."""
+        args = cls.config_arguments(config)
+        return None if args is None else check_size("nin", args["nin"]) + 1
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation!r}"
@@ -164,6 +180,14 @@ class Layer(Module):
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
                 "init": self.init}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """nout neurons of nin + 1 parameters each: (nin + 1) * nout."""
+        args = cls.config_arguments(config)
+        if args is None:
+            return None
+        return (check_size("nin", args["nin"]) + 1) * check_size("nout", args["nout"])
+
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation!r}"
 
@@ -179,10 +203,7 @@ class MLP(Module):
                  output_activation: str = "linear", init: str = weight_init.DEFAULT,
                  seed: Seed = None) -> None:
         self.nin = check_size("nin", nin)
-        if (isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence)
-                or len(nouts) == 0):
-            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        self.nouts = layer_sizes(nouts)
         activations.get(activation)
         activations.get(output_activation)
         weight_init.check_scheme(init)
@@ -205,6 +226,15 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
                 "output_activation": self.output_activation, "init": self.init}
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """Each layer's (inputs + 1) * outputs, summed over the layers."""
+        args = cls.config_arguments(config)
+        if args is None:
+            return None
+        sizes = [check_size("nin", args["nin"]), *layer_sizes(args["nouts"])]
+        return sum((a + 1) * b for a, b in pairwise(sizes))
 
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])

@@ -220,6 +220,32 @@ class Module:
         """A new module made from ``config()``'s output: ``cls(**config)`` unless overridden."""
         return cls(**config)
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """How many parameters ``from_config(config)`` would make, worked out from the
+        config alone (nothing is built), or None when the class cannot tell.
+
+        ``nn.load`` compares it with the number of parameters the file holds before it
+        builds anything, so a small file whose config asks for ``MLP(10**7, [10**7])``
+        is a ValueError rather than a MemoryError. nn's rebuildable models define it;
+        define it for a module of your own whose config sets its size. A ValueError
+        names a size the constructor would refuse too; a config the constructor cannot
+        even take (a missing argument) gives None, and building then says what is wrong.
+        """
+        return None
+
+    @classmethod
+    def config_arguments(cls, config: dict[str, Any]) -> dict[str, Any] | None:
+        """``config`` bound to the constructor's parameters, defaults filled in, or None
+        if the constructor would not accept it (a missing or unknown argument): what a
+        ``parameter_count`` reads sizes from without calling the constructor."""
+        try:
+            bound = inspect.signature(cls).bind(**config)
+        except TypeError:
+            return None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
     def save(self, path: PathLike) -> None:
         """Write the model to ``path`` as JSON, atomically: how to rebuild it (class and
         ``config()``), its architecture in words, and every parameter.

@@ -15,6 +15,7 @@ they were added.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,7 @@ class Network(Module):
         self.weight_range = float(weight_range)
         self._rng = generator(seed)
         self._units: dict[str, Unit] = {}
+        self._feeds: dict[str, list[str]] = {}  # each unit's targets, kept as connected
         self._order: list[Unit] | None = None
 
     # -- building --------------------------------------------------------------
@@ -82,19 +84,31 @@ class Network(Module):
         exists already or one that would close a cycle; nothing changes then.
         """
         given = None if weight is None else Value(weight).data
-        src, dst = self._unit(source), self._unit(target)
+        dst = self._connectable(source, target)
+        path = self._path(target, source)
+        if path is not None:
+            raise ValueError(f"connecting {source!r} -> {target!r} would make a cycle: "
+                             f"{' -> '.join([source, *path])}")
+        if given is None:
+            given = float(self._rng.uniform(-self.weight_range, self.weight_range))
+        return self._link(source, dst, given)
+
+    def _connectable(self, source: str, target: str) -> Unit:
+        """The unit ``target``, after checking that ``source`` -> ``target`` may be added
+        (both known, the target a neuron, not connected yet); cycles are not checked."""
+        self._unit(source)
+        dst = self._unit(target)
         if dst.is_input:
             raise ValueError(f"cannot connect into {target!r}: it is an input unit")
         if source in dst.weights:
             raise ValueError(f"{source!r} -> {target!r} is connected already")
-        path = self._path(target, source)
-        if path is not None:
-            cycle = " -> ".join([source, *path])
-            raise ValueError(f"connecting {source!r} -> {target!r} would make a cycle: {cycle}")
-        if given is None:
-            given = float(self._rng.uniform(-self.weight_range, self.weight_range))
-        w = Value(given, f"w[{src.name}]")
+        return dst
+
+    def _link(self, source: str, dst: Unit, weight: float) -> Value:
+        """Add the checked connection ``source`` -> ``dst`` with ``weight``."""
+        w = Value(weight, f"w[{source}]")
         dst.weights[source] = w
+        self._feeds.setdefault(source, []).append(dst.name)
         self._order = None
         return w
 
@@ -114,11 +128,9 @@ class Network(Module):
             raise ValueError(f"unknown unit {name!r}; the units are {known}") from None
 
     def _path(self, start: str, goal: str) -> list[str] | None:
-        """A path start -> ... -> goal along existing connections, or None."""
-        feeds: dict[str, list[str]] = {}
-        for unit in self._units.values():
-            for src in unit.weights:
-                feeds.setdefault(src, []).append(unit.name)
+        """A path start -> ... -> goal along existing connections, or None (a search of
+        the units reachable from ``start`` only)."""
+        feeds = self._feeds
         came_from: dict[str, str | None] = {start: None}
         stack = [start]
         while stack:
@@ -178,22 +190,53 @@ class Network(Module):
 
     def _ordered(self) -> list[Unit]:
         if self._order is None:
-            waiting = {u.name: len(u.weights) for u in self._units.values()}
-            feeds: dict[str, list[str]] = {}
-            for unit in self._units.values():
-                for src in unit.weights:
-                    feeds.setdefault(src, []).append(unit.name)
-            ready = [n for n, count in waiting.items() if count == 0]
-            order: list[Unit] = []
-            while ready:
-                name = ready.pop(0)
-                order.append(self._units[name])
-                for nxt in feeds.get(name, []):
-                    waiting[nxt] -= 1
-                    if waiting[nxt] == 0:
-                        ready.append(nxt)
+            order, waiting = self._kahn()
+            if waiting:  # connect refuses cycles, so only a bug could bring one here
+                made = [(source, target) for source, target, _ in self.connections]
+                raise ValueError(self._cycle_message(waiting, made))
             self._order = order
         return self._order
+
+    def _kahn(self) -> tuple[list[Unit], dict[str, int]]:
+        """Kahn's algorithm, in time linear in units + connections: the units in an order
+        where each comes after the units feeding it, and the units left out with how many
+        of their sources were left out too (none unless the connections hold a cycle)."""
+        waiting = {u.name: len(u.weights) for u in self._units.values()}
+        ready = deque(n for n, count in waiting.items() if count == 0)
+        order: list[Unit] = []
+        while ready:
+            name = ready.popleft()
+            del waiting[name]
+            order.append(self._units[name])
+            for nxt in self._feeds.get(name, ()):
+                waiting[nxt] -= 1
+                if waiting[nxt] == 0:
+                    ready.append(nxt)
+        return order, waiting
+
+    def _cycle_message(self, waiting: dict[str, int], made: list[Any]) -> str:
+        """Why the units in ``waiting`` (left out by :meth:`_kahn`) have no order: one
+        cycle among them, named by the connection on it that comes last in ``made``
+        (the (source, target) pairs in the order they were made).
+
+        Each unit left out has a source that was left out too, so walking from any of
+        them to such a source must come back to a unit already seen: that is a cycle.
+        """
+        seen: dict[str, int] = {}
+        walk: list[str] = []
+        name = next(iter(waiting))
+        while name not in seen:
+            seen[name] = len(walk)
+            walk.append(name)
+            name = next(s for s in self._units[name].weights if s in waiting)
+        cycle = walk[seen[name]:][::-1]  # sources first: cycle[i] feeds cycle[i + 1]
+        edges = [(cycle[i - 1], cycle[i]) for i in range(len(cycle))]
+        position = {(s, t): i for i, (s, t) in enumerate(made) if s in seen and t in seen}
+        source, target = max(edges, key=position.__getitem__)
+        start = cycle.index(target)
+        around = cycle[start:] + cycle[:start]  # target -> ... -> source
+        return (f"connecting {source!r} -> {target!r} would make a cycle: "
+                f"{' -> '.join([source, *around])}")
 
     def named_own_parameters(self) -> Iterator[tuple[str, Value]]:
         for unit in self._units.values():
@@ -233,8 +276,25 @@ class Network(Module):
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ValueError(f"a connection is a [source, target] pair, got "
                                  f"{str(pair)[:100]}")
-            network.connect(pair[0], pair[1], 0.0)
+            network._link(pair[0], network._connectable(pair[0], pair[1]), 0.0)
+        order, waiting = network._kahn()  # one sort for all of them, not a search per pair
+        if waiting:
+            raise ValueError(network._cycle_message(waiting, [tuple(p) for p in connections]))
+        network._order = order
         return network
+
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """One weight per connection and one bias per neuron made with ``bias`` true;
+        None for a config ``from_config`` would refuse anyway."""
+        units, connections = config.get("units"), config.get("connections")
+        if not (isinstance(units, list) and isinstance(connections, list)
+                and all(isinstance(unit, dict) for unit in units)
+                and all(isinstance(pair, list) and len(pair) == 2 for pair in connections)):
+            return None
+        biases = sum(1 for unit in units
+                     if unit.get("activation") is not None and unit.get("bias") is True)
+        return len(connections) + biases
 
     # -- computing -------------------------------------------------------------
 

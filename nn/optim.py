@@ -17,6 +17,11 @@ gradient: a NaN or infinite gradient raises :class:`NonFiniteGradientError` nami
 the parameter, and nothing changes (parameters, momentum buffers, step count). A
 step whose result would not be finite is refused the same way.
 
+A step is all or nothing, also under Ctrl-C: the new values and state are computed
+first, changing nothing, and then written in one block during which a
+KeyboardInterrupt is held back (:func:`interrupts_deferred`) and raised once the
+parameters, the state buffers and the step count all hold the new step.
+
 ``step()`` reads the parameters' Values and writes them back; ``step_arrays(data,
 grad)`` is the same update on arrays that mirror the parameters in the optimizer's
 order (compiled training keeps them so), in place, without reading or writing a
@@ -26,7 +31,10 @@ Value. Both share one update and one step count, so a run may switch between the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -109,7 +117,9 @@ def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[s
     temporary) clears every gradient; only a non-finite sum (or one that overflowed)
     looks at them one by one.
     """
-    if not math.isfinite(np.add.reduce(grads)) and not np.isfinite(grads).all():
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is expected
+        total = np.add.reduce(grads)
+    if not math.isfinite(total) and not np.isfinite(grads).all():
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
             f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
@@ -118,8 +128,38 @@ def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[s
 
 
 def _write(params: list[Value], values: np.ndarray, attribute: str) -> None:
-    for p, v in zip(params, values.tolist()):
-        setattr(p, attribute, v)
+    """Set ``attribute`` of every parameter from ``values``, with Ctrl-C held back until
+    all are set (a float store cannot fail, so the loop runs to its end)."""
+    floats = values.tolist()
+    with interrupts_deferred():
+        for p, v in zip(params, floats):
+            setattr(p, attribute, v)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Run the block whole: a SIGINT (Ctrl-C) arriving meanwhile is held and delivered
+    again when the block ends, to whatever handler was there before (by default a
+    KeyboardInterrupt, raised after the block).
+
+    Python raises KeyboardInterrupt between any two bytecodes, so a loop writing
+    many parameters could otherwise stop half way. Signal handlers run in the main
+    thread only; elsewhere, or when the handler was not set from Python (it could not
+    be put back), the block runs as it is. The block itself must not raise: keep it
+    to stores of prepared values.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is None):
+        yield
+        return
+    held: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)
 
 
 # ---------------------------------------------------------------------------
@@ -184,36 +224,51 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """One update of every parameter from its current gradient."""
+        """One update of every parameter from its current gradient, all or nothing: an
+        error or a Ctrl-C leaves the parameters, the state and the step count all as
+        they were or all updated (see the module docstring)."""
         grads = gradient_array(self.params, self.names)
         data = np.fromiter((p.data for p in self.params), dtype=np.float64,
                            count=len(self.params))
-        self.step_arrays(data, grads)
-        _write(self.params, data, "data")
+        new, state = self._prepare(data, grads)
+        floats = new.tolist()
+        with interrupts_deferred():
+            for p, v in zip(self.params, floats):
+                p.data = v
+            self.state, self.steps = state, self.steps + 1
 
     def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
         """One update of ``data`` in place from ``grad``: arrays (len(params),) in the order
         of ``self.params``, standing for their data and gradients. No Value is touched.
 
         A non-finite gradient or result raises NonFiniteGradientError naming the
-        parameter, and changes nothing (``data``, state, step count).
+        parameter, and changes nothing (``data``, state, step count); as with
+        ``step``, a Ctrl-C never leaves ``data`` updated and the state not, or the
+        other way round.
         """
         if data.shape != (len(self.params),) or grad.shape != data.shape:
             raise ValueError(f"step_arrays: data and grad must both have shape "
                              f"({len(self.params)},), one entry per parameter, got "
                              f"{data.shape} and {grad.shape}")
+        new, state = self._prepare(data, grad)
+        with interrupts_deferred():
+            data[:] = new
+            self.state, self.steps = state, self.steps + 1
+
+    def _prepare(self, data: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, State]:
+        """The next step's parameters and state, computed without changing anything;
+        NonFiniteGradientError for a non-finite gradient or result."""
         check_finite_gradients(grad, self.params, self.names)
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"):  # a non-finite result is refused below, not warned of
             new, state = self.update(data, grad, self.steps + 1)
-        if not math.isfinite(np.add.reduce(new)) and not np.isfinite(new).all():
+            total = np.add.reduce(new)
+        if not math.isfinite(total) and not np.isfinite(new).all():
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
                 "updated. Lower the learning rate or clip gradients",
                 self.names[i], self.params[i])
-        data[:] = new
-        self.state = state
-        self.steps += 1
+        return new, state
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
         raise NotImplementedError

@@ -67,6 +67,42 @@ def build(description: Any) -> Any:
     ValueError naming the problem: an unknown class, a class that does not record
     its config, or a config its constructor refuses.
     """
+    name, cls, config = _resolve(description)
+    try:
+        return cls.from_config(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot rebuild {name} from its config: {error}"[:500]) from None
+
+
+def parameter_count(description: Any) -> int | None:
+    """How many parameters :func:`build` would make from ``description``, found from the
+    config alone (nothing is built), or None when the class cannot tell (see
+    ``Module.parameter_count``).
+
+    A count inherited from a base class is used only when the class builds itself as
+    that base does (same ``__init__``, ``from_config`` and ``config``): a subclass
+    that changes how it is made may well change its size.
+    """
+    name, cls, config = _resolve(description)
+    owner = _definer(cls, "parameter_count")
+    if any(_definer(cls, attribute) is not _definer(owner, attribute)
+           for attribute in ("__init__", "from_config", "config")):
+        return None
+    try:
+        count = cls.parameter_count(config)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot rebuild {name} from its config: {error}"[:500]) from None
+    return None if count is None else int(count)
+
+
+def _definer(cls: type, attribute: str) -> type:
+    """The class in ``cls``'s method resolution order that defines ``attribute``."""
+    return next(c for c in cls.__mro__ if attribute in vars(c))
+
+
+def _resolve(description: Any) -> tuple[str, Any, dict[str, Any]]:
+    """The class name, the registered class and the config of a model description;
+    ValueError for a malformed one, an unknown class or a class without a config."""
     if (not isinstance(description, dict) or set(description) != {"class", "config"}
             or not isinstance(description["class"], str)):
         raise ValueError("\"model\" must be an object with \"class\" (a name) and \"config\"")
@@ -83,10 +119,7 @@ def build(description: Any) -> Any:
     if not isinstance(config, dict):
         raise ValueError(f"the config of {name} must be a JSON object, got "
                          f"{type(config).__name__}")
-    try:
-        return cls.from_config(config)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"cannot rebuild {name} from its config: {error}"[:500]) from None
+    return name, cls, config
 
 
 def document(model: Any) -> dict[str, Any]:
@@ -134,7 +167,9 @@ def load(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
     Every problem is a ValueError starting with the path: not a model file, an
     unsupported or old version, an unknown class, damaged or hostile JSON (see
     :mod:`nn.jsonfile`), parameters that do not fit. Files over ``max_bytes``
-    (256 MiB by default) are refused before they are read.
+    (256 MiB by default) are refused before they are read. Before anything is built,
+    the number of parameters the config implies must equal the number the file holds,
+    so a few bytes of config cannot ask for a model that exhausts memory.
     """
     where = os.fspath(path)
     saved = read(where, max_bytes)
@@ -145,8 +180,22 @@ def load(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
                          f"rebuild the model; build it ({str(first)[:200]}) and call its "
                          f"load(path), then save it again to upgrade the file")
     try:
+        check_size(saved.get("model"), saved.get("parameters"))
         model = build(saved.get("model"))
         model.load_document(saved)
     except ValueError as error:
         raise ValueError(f"{where}: {error}") from None
     return model
+
+
+def check_size(description: Any, parameters: Any) -> None:
+    """ValueError unless ``parameters`` is an object with as many entries as the model
+    ``description`` makes (when its class can tell): checked before building, since
+    the parameters are bounded by the file's size and a config's numbers are not."""
+    if not isinstance(parameters, dict):
+        raise ValueError("\"parameters\" must be a JSON object of names to numbers")
+    expected = parameter_count(description)
+    if expected is not None and expected != len(parameters):
+        raise ValueError(f"the config of {description['class']} makes {expected:,} "
+                         f"parameters but the file holds {len(parameters):,}; refusing to "
+                         f"build it (a damaged or hostile file)"[:500])

@@ -61,6 +61,11 @@ class Standardized(Module):
     def from_config(cls, config: dict[str, Any]) -> Standardized:
         return cls(serialize.build(config.get("model")), _scaler(config))
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """The wrapped model's count (the scaling has no parameters)."""
+        return serialize.parameter_count(config.get("model"))
+
     def load_document(self, document: Any) -> None:
         """Load the model's parameters and the file's scaling (both checked first)."""
         description = document.get("model")

@@ -8,7 +8,7 @@ evaluates nothing: it builds Values from a whitelisted syntax tree.
 
 Exit status: 0 on success; 1 when ``gradcheck`` finds a mismatch or a command
 fails (a file that cannot be written, a missing optional dependency, training
-that diverges); 2 for a bad command line (unknown option, bad formula, bad
+that diverges, memory running out); 2 for a bad command line (unknown option, bad formula, bad
 ``--at``); 130 when interrupted. Every error is one line on stderr, never a
 traceback; an unexpected one (a bug) too, unless the environment variable
 ``AUTOGRAD_SCALAR_TRACEBACK`` is set.
@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, "interrupted", 130)
     except (FormulaError, ValueError, TypeError) as error:
         return _fail(command, str(error), EXIT_USAGE)
+    except MemoryError:
+        return _fail(command, "out of memory; ask for a smaller model, batch or data set",
+                     EXIT_FAILED)
     except (ArithmeticError, OSError, RuntimeError, ImportError) as error:
         return _fail(command, _one_line(error), EXIT_FAILED)
     except Exception as error:

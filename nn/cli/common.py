@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import textwrap
-from collections.abc import Container
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,6 +20,10 @@ TRACEBACK_VARIABLE = "AUTOGRAD_SCALAR_TRACEBACK"
 """Set this environment variable to see the traceback of an unexpected error."""
 MAX_SAMPLES = 1_000_000
 MAX_LAYER_SIZE = 10_000
+MAX_GPT_PARAMETERS = 1_000_000
+"""The largest GPT the ``gpt`` command builds: every parameter is a Value and every
+training step a graph through all of them, so 1,000,000 parameters (240 times microgpt's)
+already take gigabytes."""
 
 
 class UsageError(Exception):
@@ -36,9 +41,10 @@ class CommandFailed(Exception):
 class Parser(argparse.ArgumentParser):
     """argparse, but a bad command line raises UsageError instead of printing usage.
 
-    On a parser whose ``takes_formula`` is set, a word that starts with one ``-``, is
-    not one of its options and reads as a formula (``-x**2``, ``-3*x``) is the formula,
-    not an unknown option: argparse would only take it so with a space in it.
+    On a parser whose ``takes_formula`` is set, a word that starts with ``-``, is not
+    one of its options (nor, for ``--``, an abbreviation of one) and reads as a formula
+    (``-x**2``, ``-3*x``, ``--x``) is the formula, not an unknown option: argparse would
+    only take it so with a space in it.
     """
 
     takes_formula = False
@@ -53,9 +59,16 @@ class Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
-def _reads_as_formula(word: str, options: Container[str]) -> bool:
-    """Whether ``word`` is a formula that starts with one minus sign, not an option."""
-    if not word.startswith("-") or word.startswith("--") or word in options:
+def _reads_as_formula(word: str, options: Iterable[str]) -> bool:
+    """Whether ``word`` is a formula that starts with a minus sign, not an option.
+
+    A word starting with ``--`` that argparse would take as an abbreviation of a long
+    option (``--a`` for ``--at``) stays the option; ``--`` alone ends the options.
+    """
+    names = list(options)
+    if not word.startswith("-") or word in names:
+        return False
+    if word.startswith("--") and any(name.startswith(word) for name in names):
         return False
     try:
         parse_formula(word)
@@ -88,6 +101,18 @@ FORMULA_HELP = (
 def paragraph(text: str) -> str:
     """``text`` wrapped for a --help screen."""
     return textwrap.fill(text, width=78)
+
+
+def check_file_target(option: str, path: str) -> None:
+    """UsageError (exit 2) when the output file ``path`` given by ``option`` exists and is
+    not a regular file (a folder, device or pipe), or its folder exists but cannot be
+    written: found before any work, not when the work is done and would be lost."""
+    target, folder = Path(path), Path(path).parent
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
+                         "device or pipe); give the path of a file")
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
 def check_output_file(option: str, path: str) -> None:

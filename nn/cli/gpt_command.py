@@ -10,25 +10,37 @@ from pathlib import Path
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
+from ..gpt.sampling import check_temperature, prompt_tokens
 from ..serialize import load
-from .common import EXIT_OK, UsageError
+from .common import EXIT_OK, MAX_GPT_PARAMETERS, UsageError, check_file_target
 
 SMOOTHING = 50
 """The final loss is reported as the mean over this many last steps (one name each)."""
 
 
 def run_gpt(args: argparse.Namespace) -> int:
-    if args.save is not None and not Path(args.save).parent.is_dir():
-        raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                         "does not exist")
+    """Check every option (sizes, --save, --temperature, --prompt) before the first step,
+    so a bad one is an error at once rather than after training, with the model lost."""
+    if args.save is not None:
+        if not Path(args.save).parent.is_dir():
+            raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
+                             "does not exist")
+        check_file_target("--save", args.save)
+    try:
+        temperature = check_temperature(args.temperature)
+    except ValueError as error:
+        raise UsageError(f"--temperature: {error}") from None
     docs = names()
     random.Random(args.seed).shuffle(docs)
     tokenizer = CharTokenizer.from_documents(docs)
     if args.load is None:
-        model = GPT(tokenizer.vocab_size, n_embd=args.n_embd, n_head=args.n_head,
-                    n_layer=args.n_layer, block_size=args.block_size, seed=args.seed)
+        model = new_gpt(args, tokenizer.vocab_size)
     else:
         model = load_gpt(args.load, tokenizer.vocab_size)
+    try:
+        prompt_tokens(model, tokenizer, args.prompt)
+    except ValueError as error:
+        raise UsageError(f"--prompt {args.prompt!r}: {error}") from None
     print(f"names: {len(docs):,} documents, {tokenizer.vocab_size} tokens; GPT with "
           f"{len(model.parameters()):,} parameters (n_embd {model.n_embd}, {model.n_head} "
           f"heads, {model.n_layer} layer(s), block size {model.block_size})")
@@ -48,10 +60,24 @@ def run_gpt(args: argparse.Namespace) -> int:
         model.save(args.save)
         print(f"wrote {args.save}")
     print(f"{args.samples} names sampled at temperature {args.temperature:g}:")
-    for name in samples(model, tokenizer, args.samples, temperature=args.temperature,
+    for name in samples(model, tokenizer, args.samples, temperature=temperature,
                         prompt=args.prompt, seed=args.seed):
         print(f"  {name}")
     return EXIT_OK
+
+
+def new_gpt(args: argparse.Namespace, vocab_size: int) -> GPT:
+    """The GPT of the size options; UsageError, before anything is built, if it would
+    have more than MAX_GPT_PARAMETERS parameters."""
+    config = {"vocab_size": vocab_size, "n_embd": args.n_embd, "n_head": args.n_head,
+              "n_layer": args.n_layer, "block_size": args.block_size}
+    count = GPT.parameter_count(config) or 0
+    if count > MAX_GPT_PARAMETERS:
+        raise UsageError(f"--n-embd {args.n_embd} --n-layer {args.n_layer} --block-size "
+                         f"{args.block_size} make a GPT of {count:,} parameters; at most "
+                         f"{MAX_GPT_PARAMETERS:,} (every parameter is a Value: a larger "
+                         "model needs more memory than a machine has)"[:400])
+    return GPT(**config, seed=args.seed)
 
 
 def load_gpt(path: str, vocab_size: int) -> GPT:

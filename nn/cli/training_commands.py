@@ -29,6 +29,7 @@ from .common import (
     SYNTHETIC,
     CommandFailed,
     UsageError,
+    check_file_target,
     check_output_file,
 )
 
@@ -62,9 +63,7 @@ def run_demo(args: argparse.Namespace) -> int:
 def run_train(args: argparse.Namespace) -> int:
     if args.save is not None:
         check_output_file("--save", args.save)
-    if args.save is not None and Path(args.save).exists() and not Path(args.save).is_file():
-        raise UsageError(f"--save {args.save}: exists and is not a regular file (a folder, "
-                         "device or pipe); give the path of a file")
+        check_file_target("--save", args.save)
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")
     if args.epochs is None:

@@ -151,6 +151,19 @@ class GPT(Module):
         return {"vocab_size": self.vocab_size, "n_embd": self.n_embd, "n_head": self.n_head,
                 "n_layer": self.n_layer, "block_size": self.block_size, "std": self.std}
 
+    @classmethod
+    def parameter_count(cls, config: dict[str, Any]) -> int | None:
+        """Token and position tables and the output map, (2 vocab_size + block_size)
+        n_embd, and per block 4 n_embd^2 for attention and 8 n_embd^2 for the MLP."""
+        args = cls.config_arguments(config)
+        if args is None:
+            return None
+        vocab, embd = check_size("vocab_size", args["vocab_size"]), check_size(
+            "n_embd", args["n_embd"])
+        layers, block = check_size("n_layer", args["n_layer"]), check_size(
+            "block_size", args["block_size"])
+        return (2 * vocab + block) * embd + layers * 12 * embd * embd
+
     def extra_repr(self) -> str:
         return (f"vocab_size={self.vocab_size}, n_embd={self.n_embd}, n_head={self.n_head}, "
                 f"n_layer={self.n_layer}, block_size={self.block_size}")

@@ -2,8 +2,8 @@
 
 From [bos] (and the tokens of a ``prompt``, if any), each step computes the logits of
 the next token, divides them by ``temperature`` and draws the token from
-softmax(logits / T) = exp(l / T - logsumexp(l / T)). T < 1 sharpens the distribution
-towards the likeliest tokens, T > 1 flattens it. A document ends when ``bos`` is drawn
+softmax(logits / T), in proportion to exp((l - max l) / T). T < 1 sharpens the
+distribution towards the likeliest tokens, T > 1 flattens it. A document ends when ``bos`` is drawn
 or the model's ``block_size`` positions are used up. No graph is kept (``no_grad``).
 """
 
@@ -12,22 +12,36 @@ from __future__ import annotations
 import math
 import random
 
-from autograd_scalar import no_grad
+import numpy as np
 
-from .attention import softmax
+from autograd_scalar import Value, no_grad
+
 from .model import GPT
 from .tokenizer import CharTokenizer
 
+MIN_TEMPERATURE = 1e-308
+"""A round lower bound of the temperatures whose reciprocal is a finite float."""
 
-def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
-           prompt: str = "", rng: random.Random | int | None = None) -> str:
-    """One document drawn from ``model``, starting with ``prompt``.
 
-    ``rng`` is a ``random.Random`` (shared across calls), an int seed or None.
-    """
+def check_temperature(temperature: float) -> float:
+    """``temperature`` as a float; ValueError unless it is a finite number > 0 whose
+    reciprocal is finite too (the logits are divided by it: 5e-324 would make them inf)."""
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
             or not math.isfinite(temperature) or temperature <= 0:
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    if not math.isfinite(1.0 / temperature):
+        raise ValueError(f"temperature {temperature!r} is too small: 1 / temperature "
+                         f"overflows; expected at least {MIN_TEMPERATURE:g}")
+    return float(temperature)
+
+
+def prompt_tokens(model: GPT, tokenizer: CharTokenizer, prompt: str) -> list[int]:
+    """[bos, the prompt's tokens]: where sampling starts. ValueError if the tokenizer does
+    not fit the model, a character of the prompt is not in the vocabulary, or the
+    prompt does not fit in the model's ``block_size``.
+
+    Everything ``sample`` checks, so a caller can check it before training for long.
+    """
     if tokenizer.vocab_size != model.vocab_size:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's "
                          f"vocab_size is {model.vocab_size}")
@@ -35,7 +49,20 @@ def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
     if len(start) > model.block_size:
         raise ValueError(f"the prompt has {len(prompt)} characters; at most "
                          f"{model.block_size - 1} fit in block_size {model.block_size}")
-    generator = rng if isinstance(rng, random.Random) else random.Random(rng)
+    return start
+
+
+def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
+           prompt: str = "", rng: random.Random | int | None = None) -> str:
+    """One document drawn from ``model``, starting with ``prompt``.
+
+    ``rng`` is a ``random.Random`` (shared across calls), an int seed, None, or a
+    ``numpy.random.Generator`` (which gives the seed of this document's draws, so it
+    too advances from call to call).
+    """
+    temperature = check_temperature(temperature)
+    start = prompt_tokens(model, tokenizer, prompt)
+    generator = python_random(rng)
     tokens = list(start)
     choices = range(model.vocab_size)
     with no_grad():
@@ -44,12 +71,34 @@ def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
             logits = model.step(tokens[position], position, caches)
             if position + 1 < len(tokens):
                 continue  # still reading the prompt
-            probs = softmax([logit / temperature for logit in logits])
-            token = generator.choices(choices, weights=[p.data for p in probs])[0]
+            token = generator.choices(choices, weights=weights(logits, temperature))[0]
             if token == tokenizer.bos:
                 break
             tokens.append(token)
     return tokenizer.decode(tokens)
+
+
+def python_random(rng: object) -> random.Random:
+    """The ``random.Random`` that draws the tokens, from what ``sample`` takes as ``rng``;
+    TypeError naming what is accepted for anything else (a float or a str would
+    otherwise seed Python's generator silently)."""
+    if isinstance(rng, random.Random):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return random.Random(None if rng is None else int(rng))
+    if isinstance(rng, np.random.Generator):
+        return random.Random(int(rng.integers(2**63)))
+    raise TypeError(f"rng must be a random.Random, an int seed, a numpy.random.Generator "
+                    f"or None, got {type(rng).__name__}: {rng!r}"[:200])
+
+
+def weights(logits: list[Value], temperature: float) -> list[float]:
+    """exp((l_i - max l) / T): softmax(logits / T) times a constant, which is all
+    ``random.choices`` needs. Subtracting the largest logit before dividing keeps every
+    exponent <= 0, so a tiny T cannot overflow (l / T could: 3 / 1e-308 is inf)."""
+    data = [logit.data for logit in logits]
+    top = max(data)
+    return [math.exp((x - top) / temperature) for x in data]
 
 
 def samples(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float = 0.5,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
+
 
 class CharTokenizer:
     """Maps characters to token ids and back; ``bos`` is the boundary token.
@@ -71,13 +73,16 @@ class CharTokenizer:
         return [self.bos, *ids, self.bos] if boundaries else ids
 
     def decode(self, ids: Sequence[int]) -> str:
-        """The text of token ids; ``bos`` tokens are dropped."""
+        """The text of token ids (ints, NumPy integers included, as ``argmax`` gives
+        them); ``bos`` tokens are dropped."""
         out = []
         for i in ids:
-            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i <= self.bos:
-                raise ValueError(f"decode: expected token ids from 0 to {self.bos}, got {i!r}")
+            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) \
+                    or not 0 <= i <= self.bos:
+                raise ValueError(f"decode: expected token ids from 0 to {self.bos}, got "
+                                 f"{i!r} (token ids are ints, NumPy's included)")
             if i != self.bos:
-                out.append(self.chars[i])
+                out.append(self.chars[int(i)])
         return "".join(out)
 
     def __eq__(self, other: Any) -> bool:

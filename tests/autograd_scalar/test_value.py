@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -101,6 +102,26 @@ def test_domain_errors_name_the_op_and_the_value(make, error, words) -> None:
 def test_integer_powers_of_negative_numbers_work() -> None:
     x = Value(-2.0)
     assert (x ** 3).data == -8.0 and (x ** 2).data == 4.0 and (x ** -1).data == -0.5
+
+
+@pytest.mark.parametrize("make", [lambda x: Value(x), lambda x: Value(1.0) * x,
+                                  lambda x: Value(2.0) ** x, lambda x: x - Value(1.0)])
+@pytest.mark.parametrize("huge, shown", [(10 ** 400, "an integer of 401 digits"),
+                                         (-(10 ** 309), "an integer of 310 digits"),
+                                         (np.longdouble("1e4000"), "1e+4000"),
+                                         (np.longdouble("-1e400"), "-1e+400")])
+def test_a_number_beyond_float_range_is_refused_not_made_infinite(make, huge, shown) -> None:
+    if isinstance(huge, np.longdouble) and not np.isfinite(huge):
+        pytest.skip("long double is no wider than a float on this machine")
+    with pytest.raises(OverflowError, match=r"expects a real number within float range "
+                                            rf"\(up to about 1.8e308\), got .*{re.escape(shown)}"):
+        make(huge)
+
+
+def test_infinite_and_tiny_long_doubles_are_kept_as_ieee_says() -> None:
+    assert Value(np.longdouble("inf")).data == math.inf
+    assert Value(np.longdouble("1e-4000")).data == 0.0
+    assert Value(np.longdouble("1e300")).data == 1e300
 
 
 def test_nan_passes_through_ops_without_a_domain_error() -> None:
@@ -303,6 +324,18 @@ def test_conversions_that_would_drop_the_graph_are_refused(convert) -> None:
         convert(Value(0.5))
 
 
+@pytest.mark.parametrize("test", [bool, lambda v: not v, lambda v: v or 1.0,
+                                  lambda v: 1 if v else 0, lambda v: any([v])])
+@pytest.mark.parametrize("number", [0.0, 1.0])
+def test_a_value_has_no_truth_value(test, number) -> None:
+    """Like float() and comparisons: Value(0.0) used to be true, so `if loss:` and
+    `value or default` silently took the wrong branch."""
+    with pytest.raises(TypeError, match=r"a Value has no truth value \(Value\(data="
+                                        r".*\); test its number explicitly, e\.g\. "
+                                        r"`if value\.data != 0:`"):
+        test(Value(number))
+
+
 def test_grad_returns_what_readme_says() -> None:
     """A list, one entry per input in order (a list of one for a single Value); floats
     scaled by grad_output; 0.0 for an unused input; no .grad written anywhere."""
@@ -314,3 +347,44 @@ def test_grad_returns_what_readme_says() -> None:
     assert (x.grad, y.grad, unused.grad, out.grad) == (0.0, 0.0, 0.0, 0.0)
     (second,) = ag.grad(out, [x], create_graph=True)
     assert isinstance(second, Value) and second.data == -12.0
+
+
+HUGE_EXPONENTS = [2.0 ** 53, 2.0 ** 53 + 2, 2.0 ** 60, 1e20, 1e300, -(2.0 ** 54), -1e20]
+NEAR_ONE = [-1.0, 1.0, -(1 - 2.0 ** -53), -(1 + 2.0 ** -52), 1 - 2.0 ** -53, -0.5, -2.0, 0.0]
+
+
+def huge_power_derivative(x: float, n: float) -> float:
+    """n * x**(n-1) in closed form, with n - 1 an exact Python int: its parity gives the
+    sign, a logarithm the size."""
+    whole = int(n) - 1
+    if x == 0:
+        return 0.0 if whole > 0 else math.nan
+    sign = -1.0 if x < 0 and whole % 2 else 1.0
+    exponent = whole * math.log(abs(x))
+    size = math.inf if exponent > 709.7 else math.exp(exponent)
+    return n * sign * size
+
+
+@pytest.mark.parametrize("n", HUGE_EXPONENTS)
+@pytest.mark.parametrize("x", NEAR_ONE)
+def test_huge_even_powers_of_negative_numbers_have_the_derivatives_sign(x: float,
+                                                                         n: float) -> None:
+    if x == 0 and n < 0:
+        return  # outside the domain (refused, as for any negative power)
+    expected = huge_power_derivative(x, n)
+    leaf = Value(x)
+    (leaf ** n).backward()
+    graph = ag.grad(leaf ** n, leaf, create_graph=True)[0].data
+    tape = ag.compile(lambda xs: xs[0] ** n, [x])
+    compiled = tape.gradients(np.array([[x]])).inputs[0][0, 0]
+    for got in (leaf.grad, graph, compiled):
+        assert got == pytest.approx(expected, rel=1e-12)
+        assert math.copysign(1.0, got) == math.copysign(1.0, expected) or expected == 0
+
+
+def test_huge_powers_have_the_closed_forms_second_derivative() -> None:
+    n = 2.0 ** 60  # d2/dx2 x**n = n (n-1) x**(n-2): positive at x = -1
+    x = Value(-1.0)
+    first = ag.grad(x ** n, x, create_graph=True)[0]
+    assert first.data == -n
+    assert ag.grad(first, x)[0] == pytest.approx(n * (n - 1))

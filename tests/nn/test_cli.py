@@ -618,6 +618,7 @@ def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(c
 
 @pytest.mark.parametrize(("formula", "value", "slope"), [
     ("-x**2", -9.0, -6.0), ("-3*x", -9.0, -3.0), ("-x", -3.0, -1.0), ("-(x + 1)", -4.0, -1.0),
+    ("--x", 3.0, 1.0), ("--x*x", 9.0, 6.0), ("---x", -3.0, -1.0),
 ])
 def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formula, value,
                                                         slope):
@@ -630,6 +631,28 @@ def test_a_formula_starting_with_a_minus_is_the_formula(capsys, tmp_path, formul
     status, out, err = run(capsys, "graph", "x", "--at", "x=3", "-o", str(target), "-x")
     assert status == 2
     assert_one_line_error(err, "unrecognized arguments: -x")
+
+
+@pytest.mark.parametrize("mode", ["--compiled", "--eager"])
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_huge_learning_rate_is_one_error_line_without_numpy_warnings(capsys, mode,
+                                                                       optimizer):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a leaked RuntimeWarning would end the run here
+        status, _, err = run(capsys, "train", "--lr", "1e308", "--optimizer", optimizer,
+                             "--samples", "40", "--hidden", "4", "--epochs", "2", mode,
+                             "--quiet")
+    assert status == 1
+    assert_one_line_error(err, "nothing was updated. Lower the learning rate")
+
+
+def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):
+    status, _, err = run(capsys, "gradcheck", "x", "--a", "x=1")
+    assert status == 2
+    assert_one_line_error(err, "ambiguous option: --a could match --at, --atol")
+    status, out, err = run(capsys, "gradcheck", "x", "--at", "x=1", "--ep", "1e-4")
+    assert (status, err) == (0, "") and "eps=0.0001" in out
 
 
 def test_error_columns_count_characters_not_bytes(capsys):

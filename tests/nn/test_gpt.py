@@ -149,6 +149,36 @@ def test_temperature_sharpens_sampling_towards_the_likeliest_token() -> None:
         sample(model, tokenizer, prompt="isabella")
 
 
+@pytest.mark.parametrize("temperature", [1e-300, 1e-308, 1e300])
+def test_extreme_temperatures_sample_without_overflow(temperature) -> None:
+    model = GPT(4, n_embd=8, n_head=2, block_size=8, std=1.0, seed=0)  # logits of size ~5
+    tokenizer = CharTokenizer("abc")
+    drawn = samples(model, tokenizer, 5, temperature=temperature, seed=0)
+    assert all(set(name) <= set("abc") for name in drawn)
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-309])
+def test_a_temperature_whose_reciprocal_overflows_is_refused(temperature) -> None:
+    model, tokenizer = tiny(5)
+    with pytest.raises(ValueError, match=rf"temperature {temperature!r} is too small: "
+                                         r"1 / temperature overflows; expected at least "
+                                         r"1e-308"):
+        sample(model, tokenizer, temperature=temperature)
+
+
+def test_rng_may_be_a_numpy_generator_and_anything_else_is_refused_clearly() -> None:
+    model, tokenizer = tiny(5)
+    drawn = [sample(model, tokenizer, rng=np.random.default_rng(3)) for _ in range(2)]
+    assert drawn[0] == drawn[1]  # the same Generator state gives the same document
+    shared = np.random.default_rng(3)
+    assert sample(model, tokenizer, rng=shared) == drawn[0]
+    assert sample(model, tokenizer, rng=np.int64(4)) == sample(model, tokenizer, rng=4)
+    for bad in (0.5, "seed", True):
+        with pytest.raises(TypeError, match=r"rng must be a random.Random, an int seed, a "
+                                            r"numpy.random.Generator or None, got"):
+            sample(model, tokenizer, rng=bad)
+
+
 def test_save_and_load_give_the_same_model(tmp_path) -> None:
     model, tokenizer = tiny(6)
     train(model, tokenizer, DOCS, steps=5, progress=False)

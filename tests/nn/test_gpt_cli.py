@@ -65,3 +65,53 @@ def test_load_refuses_a_missing_file_and_a_model_that_is_not_a_gpt(capsys, tmp_p
     nn.MLP(2, [3, 1], seed=0).save(path)
     assert main(["gpt", "--load", str(path), "--steps", "0", "--quiet"]) == 2
     assert "expected a GPT over the names' 27 tokens, got MLP" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--n-embd", "10000000"], r"--n-embd 10000000 --n-layer 1 --block-size 16 make a GPT "
+                               r"of 1,200,000,700,000,000 parameters; at most 1,000,000"),
+    (["--n-layer", "1000000000"], "make a GPT of 3,072,000,001,120 parameters"),
+    (["--block-size", "1000000000"], "make a GPT of 16,000,003,936 parameters"),
+    (["--save", "{tmp}"], "--save .*: exists and is not a regular file"),
+    (["--save", "/dev/null"], "--save /dev/null: exists and is not a regular file"),
+    (["--prompt", "Zoe"], r"--prompt 'Zoe': encode: character 'Z' at position 0 of 'Zoe' is "
+                          r"not in the vocabulary"),
+    (["--prompt", "a" * 16], "--prompt 'a+': the prompt has 16 characters; at most 15 fit "
+                             "in block_size 16"),
+    (["--temperature", "5e-324"], "--temperature: temperature 5e-324 is too small"),
+])
+def test_every_option_is_checked_before_the_first_step(capsys, monkeypatch, tmp_path, argv,
+                                                       message) -> None:
+    import nn.cli.gpt_command as command
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+    monkeypatch.setattr(command, "train", never)
+    argv = [word.replace("{tmp}", str(tmp_path)) for word in argv]
+    assert main(["gpt", *argv, "--steps", "1000", "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert re.search(message, captured.err), captured.err
+
+
+def test_a_loaded_model_too_short_for_the_prompt_is_refused_before_training(
+        capsys, monkeypatch, tmp_path) -> None:
+    import nn.cli.gpt_command as command
+    path = tmp_path / "gpt.json"
+    assert main(["gpt", "--steps", "0", "--samples", "0", "--save", str(path),
+                 "--block-size", "4", "--quiet"]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(command, "train", None)
+    assert main(["gpt", "--load", str(path), "--prompt", "emma", "--quiet"]) == 2
+    assert "at most 3 fit in block_size 4" in capsys.readouterr().err
+
+
+def test_running_out_of_memory_is_a_failure_not_a_bug(capsys, monkeypatch) -> None:
+    import nn.cli.gpt_command as command
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+    monkeypatch.setattr(command, "train", exhausted)
+    assert main(["gpt", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "out of memory" in err and "bug" not in err

@@ -27,6 +27,8 @@ def test_the_tokenizer_numbers_sorted_characters_and_puts_bos_last() -> None:
     assert tokenizer.encode("emma") == [6, 2, 3, 3, 0, 6]
     assert tokenizer.encode("ab", boundaries=False) == [0, 1]
     assert tokenizer.decode(tokenizer.encode("mova")) == "mova"
+    assert tokenizer.decode(np.array([3, 4, 5, 0])) == "mova"  # NumPy integers too
+    assert tokenizer.decode([np.int64(1), np.uint8(0)]) == "ba"
     assert tokenizer == CharTokenizer("vomeba") and repr(tokenizer).startswith("CharTokenizer(")
 
 
@@ -37,6 +39,10 @@ def test_tokenizer_errors_name_the_character_or_token() -> None:
         tokenizer.encode("az")
     with pytest.raises(ValueError, match="expected token ids from 0 to 3, got 4"):
         tokenizer.decode([0, 4])
+    for bad in (np.int64(4), 1.0, True, "a"):
+        with pytest.raises(ValueError, match=r"expected token ids from 0 to 3, got .* "
+                                             r"\(token ids are ints"):
+            tokenizer.decode([bad])
     with pytest.raises(ValueError, match="one-character str, got 'ab'"):
         CharTokenizer(["ab"])
     with pytest.raises(ValueError, match="at least one character"):

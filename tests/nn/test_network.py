@@ -242,3 +242,55 @@ def test_a_neuron_with_no_connections_in_is_its_bias_as_a_node() -> None:
     assert h.op == "+" and h.scope == "h" and bias in h.children and h is not bias
     h.backward()
     assert bias.grad == 1.0
+
+
+def chain(n: int) -> Network:
+    """u0 -> u1 -> ... -> u(n-1), built by hand one connection at a time."""
+    net = Network(seed=0)
+    net.add_input("u0")
+    for i in range(1, n):
+        net.add_neuron(f"u{i}", activation="linear")
+        net.connect(f"u{i - 1}", f"u{i}")
+    return net
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["in order", "listed backwards"])
+def test_a_long_chain_builds_saves_and_loads_in_linear_time(tmp_path: Path,
+                                                             reverse: bool) -> None:
+    import json
+    import time
+
+    import nn
+    n = 20_000  # 32,000 units took 323 s to load when each connection searched the graph
+    started = time.perf_counter()
+    net = chain(n)
+    path = tmp_path / "chain.json"
+    net.save(path)
+    if reverse:  # each connection then reaches everything made before it
+        document = json.loads(path.read_text())
+        document["model"]["config"]["connections"].reverse()
+        path.write_text(json.dumps(document))
+    loaded = nn.load(path)
+    assert time.perf_counter() - started < 10
+    assert loaded.topological_order() == [f"u{i}" for i in range(n)]
+    assert loaded.state_dict() == net.state_dict()
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["u3", "u1"], "connecting 'u3' -> 'u1' would make a cycle: u3 -> u1 -> u2 -> u3"),
+    (["u2", "u2"], "connecting 'u2' -> 'u2' would make a cycle: u2 -> u2"),
+])
+def test_a_file_whose_connections_make_a_cycle_is_refused_naming_it(
+        tmp_path: Path, extra: list[str], message: str) -> None:
+    import json
+
+    import nn
+    path = tmp_path / "cycle.json"
+    chain(5).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["config"]["connections"].append(extra)
+    document["parameters"][f"{extra[1]}.w[{extra[0]}]"] = 0.0
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=rf"cycle.json: cannot rebuild Network from its "
+                                         rf"config: {message}$"):
+        nn.load(path)

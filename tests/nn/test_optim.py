@@ -340,3 +340,140 @@ def test_a_gradient_that_is_not_a_real_number_is_refused_and_changes_nothing(bad
     with pytest.raises(TypeError, match=r"parameter 1 .*gradient must be a real number"):
         opt.step()
     assert (p.data, q.data) == (1.0, 2.0)
+
+
+# -- Ctrl-C: a step is all or nothing ----------------------------------------------------
+
+INTERRUPTED = [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.RMSProp(ps, lr=0.1, momentum=0.5),
+    lambda ps: optim.Adagrad(ps, lr=0.1),
+]
+
+
+def progress_of(params, opt):
+    """Everything a step changes: the parameters, the state buffers, the step count."""
+    return ([p.data for p in params], {k: v.tolist() for k, v in opt.state.items()},
+            opt.steps)
+
+
+def stepped_once(make):
+    """Three parameters and their optimizer after one step, gradients set for the next."""
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(START)]
+    opt = make(params)
+    for grads in GRADS[:2]:
+        for p, g in zip(params, grads):
+            p.grad = g
+        if grads is GRADS[0]:
+            opt.step()
+    return params, opt
+
+
+def keyboard_interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("make", INTERRUPTED)
+@pytest.mark.parametrize("where", ["reading the gradients", "checking them",
+                                   "computing the update"])
+def test_ctrl_c_before_the_commit_changes_nothing(monkeypatch, make, where):
+    params, opt = stepped_once(make)
+    before = progress_of(params, opt)
+    if where == "reading the gradients":
+        monkeypatch.setattr(optim, "gradient_array", keyboard_interrupt)
+    elif where == "checking them":
+        monkeypatch.setattr(optim, "check_finite_gradients", keyboard_interrupt)
+    else:
+        monkeypatch.setattr(opt, "update", keyboard_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    assert progress_of(params, opt) == before
+
+
+def sigint_after(monkeypatch, writes):
+    """Make a real SIGINT arrive while the optimizer's commit loop is ``writes`` items in
+    (``zip`` is what that loop iterates; the hook sits in nn.optim's globals)."""
+    import builtins
+    import signal
+    count = [0]
+
+    def zip_that_interrupts(*iterables):
+        for item in builtins.zip(*iterables):
+            if count[0] == writes:
+                signal.raise_signal(signal.SIGINT)
+            count[0] += 1
+            yield item
+    monkeypatch.setattr(optim, "zip", zip_that_interrupts, raising=False)
+
+
+@pytest.mark.parametrize("make", INTERRUPTED)
+@pytest.mark.parametrize("writes", [0, 1, 2])
+def test_ctrl_c_during_the_commit_lands_after_the_whole_step(monkeypatch, make, writes):
+    params, opt = stepped_once(make)
+    expected_params, expected_opt = stepped_once(make)
+    expected_opt.step()
+    sigint_after(monkeypatch, writes)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step()
+    assert progress_of(params, opt) == progress_of(expected_params, expected_opt)
+    assert opt.steps == 2
+
+
+def test_interrupts_deferred_holds_ctrl_c_to_the_end_and_restores_the_handler():
+    import signal
+    before = signal.getsignal(signal.SIGINT)
+    done = []
+    with pytest.raises(KeyboardInterrupt), optim.interrupts_deferred():
+        signal.raise_signal(signal.SIGINT)
+        done.append("the rest of the block")
+    assert done == ["the rest of the block"]
+    assert signal.getsignal(signal.SIGINT) is before
+    with optim.interrupts_deferred():  # nothing held: nothing raised
+        done.append("again")
+
+
+class InterruptedArray(np.ndarray):
+    """Parameter data whose write is interrupted by a real SIGINT as it happens."""
+
+    def __setitem__(self, key, value):
+        import signal
+        super().__setitem__(key, value)
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_step_arrays_commits_data_state_and_count_together():
+    data, grad = np.array(START).view(InterruptedArray), np.array(GRADS[0])
+    opt = optim.Adam([Value(x) for x in START], lr=0.1)
+    expected = optim.Adam([Value(x) for x in START], lr=0.1)
+    expected_data = np.array(START)
+    expected.step_arrays(expected_data, grad)
+    with pytest.raises(KeyboardInterrupt):
+        opt.step_arrays(data, grad)
+    assert data.tolist() == expected_data.tolist()
+    assert opt.steps == 1 and {k: v.tolist() for k, v in opt.state.items()} == {
+        k: v.tolist() for k, v in expected.state.items()}
+
+
+def test_ctrl_c_in_eager_fit_stops_between_steps(monkeypatch):
+    import nn
+    from nn.data import moons
+
+    X, y = moons(40, noise=0.1, seed=0)
+
+    def untrained():
+        model = nn.MLP(2, [4, 1], seed=0)
+        return model, optim.Adam(model, lr=0.05)
+
+    reference, reference_opt = untrained()
+    nn.fit(reference, X, y, loss="bce_with_logits", optimizer=reference_opt, epochs=3,
+           compiled=False, progress=False, seed=0)
+    model, opt = untrained()
+    count = len(opt.params)
+    sigint_after(monkeypatch, 2 * count + count // 2)  # half way through step 3's writes
+    with pytest.raises(KeyboardInterrupt):
+        nn.fit(model, X, y, loss="bce_with_logits", optimizer=opt, epochs=10, compiled=False,
+               progress=False, seed=0)
+    assert opt.steps == 3
+    assert model.state_dict() == reference.state_dict()
+    assert all(np.array_equal(opt.state[k], reference_opt.state[k]) for k in ("m", "v"))

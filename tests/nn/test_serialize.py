@@ -19,6 +19,7 @@ import pytest
 import nn
 from nn import MLP, Layer, Module, Network, Neuron, Standardized
 from nn.data import Standardizer
+from nn.gpt import GPT
 from tests.nn.test_cli import run
 
 
@@ -240,7 +241,8 @@ def test_a_bad_config_is_refused_naming_the_class(tmp_path: Path, config: Any,
     (lambda d: d["model"]["config"]["units"].append({"name": "x1", "activation": None,
                                                      "bias": True}),
      "there is already a unit named 'x1'"),
-    (lambda d: d["model"]["config"]["connections"].append(["o", "h"]),
+    (lambda d: (d["model"]["config"]["connections"].append(["o", "h"]),
+                d["parameters"].update({"h.w[o]": 0.0})),
      "would make a cycle"),
     (lambda d: d["model"]["config"]["connections"].append("h"),
      r"a connection is a \[source, target\] pair"),
@@ -396,3 +398,105 @@ def test_the_command_line_refuses_to_save_over_a_non_file_before_training(
     status, out, err = run(capsys, "train", "--save", path)
     assert (status, out) == (2, "")
     assert "exists and is not a regular file" in err
+
+
+# -- memory bombs: the size a config implies is checked against the file first -----------
+
+SIZES: dict[str, Callable[[], Module]] = {
+    **{kind: make for kind, make in MODELS.items() if not kind.startswith("user")},
+    "GPT": lambda: GPT(5, n_embd=8, n_head=2, n_layer=2, block_size=3, seed=0),
+    "MLP with one layer": lambda: MLP(3, [2], seed=0),
+    "Network with an unconnected neuron": lambda: (lambda net: (net.add_input("x"),
+                                                                net.add_neuron("n"),
+                                                                net)[-1])(Network()),
+}
+
+
+@pytest.mark.parametrize("make", SIZES.values(), ids=SIZES.keys())
+def test_every_rebuildable_model_counts_its_parameters_from_its_config(
+        make: Callable[[], Module]) -> None:
+    model = make()
+    description = nn.serialize.describe(model)
+    assert nn.serialize.parameter_count(description) == len(model.parameters())
+
+
+def test_a_user_module_or_a_subclass_built_differently_has_no_count() -> None:
+    class Wide(MLP):
+        def __init__(self, width: int) -> None:
+            super().__init__(2, [width, width, 1], seed=0)
+
+        def config(self) -> dict[str, Any]:
+            return {"width": self.nouts[0]}
+
+    class Relabelled(MLP):
+        """Made as MLP is, so MLP's count holds."""
+
+    for model in (Pair(), Scaled(3, seed=0), Wide(4)):
+        assert nn.serialize.parameter_count(nn.serialize.describe(model)) is None
+    relabelled = Relabelled(2, [3, 1], seed=0)
+    assert nn.serialize.parameter_count(nn.serialize.describe(relabelled)) == 13
+
+
+BOMBS: dict[str, tuple[str, dict[str, Any], str]] = {
+    "MLP": ("MLP", {"nin": 10**7, "nouts": [10**7]}, "100,000,010,000,000"),
+    "Layer": ("Layer", {"nin": 10**7, "nout": 10**7}, "100,000,010,000,000"),
+    "Neuron": ("Neuron", {"nin": 10**9}, "1,000,000,001"),
+    "GPT width": ("GPT", {"vocab_size": 27, "n_embd": 10**6}, "12,000,070,000,000"),
+    "GPT depth": ("GPT", {"vocab_size": 27, "n_layer": 10**9}, "3,072,000,001,120"),
+    "GPT context": ("GPT", {"vocab_size": 27, "block_size": 10**9}, "16,000,003,936"),
+    "Standardized": ("Standardized", {"model": {"class": "MLP", "config": {
+        "nin": 2, "nouts": [10**9]}}, "mean": [0.0, 0.0], "std": [1.0, 1.0]},
+        "3,000,000,000"),
+    "Network": ("Network", {"weight_range": 1.0, "units": [
+        {"name": "x", "activation": None, "bias": False},
+        {"name": "y", "activation": "tanh", "bias": True}],
+        "connections": [["x", "y"]]}, "2"),
+}
+
+
+@pytest.mark.parametrize("kind, config, count", BOMBS.values(), ids=BOMBS.keys())
+def test_a_small_file_asking_for_a_huge_model_is_refused_before_building(
+        tmp_path: Path, kind: str, config: dict[str, Any], count: str) -> None:
+    import tracemalloc
+    path = tmp_path / "bomb.json"
+    path.write_text(json.dumps({"format": "autograd-scalar/module", "version": 2,
+                                "model": {"class": kind, "config": config}, "module": kind,
+                                "architecture": [], "parameters": {"w": 0.5}}))
+    assert path.stat().st_size < 400
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=rf"bomb.json: the config of {kind} makes "
+                                             rf"{count} parameters but the file holds 1;"):
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20  # nothing of the model was allocated
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"nin": 10**7, "nouts": [0]}, r"nouts\[0\] must be a positive int, got 0"),
+    ({"nin": 2.5, "nouts": [10**9]}, "nin must be a positive int, got 2.5"),
+    ({"nin": 2, "nouts": "big"}, "nouts must be a non-empty list of layer sizes"),
+])
+def test_a_config_with_bad_sizes_is_refused_while_counting(tmp_path: Path,
+                                                           config: dict[str, Any],
+                                                           message: str) -> None:
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["config"] = config
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=f"cannot rebuild MLP from its config: {message}"):
+        nn.load(path)
+
+
+def test_parameters_that_are_not_an_object_are_refused_before_building(tmp_path: Path
+                                                                       ) -> None:
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    document = json.loads(path.read_text())
+    document["parameters"] = [0.5] * 13
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="\"parameters\" must be a JSON object"):
+        nn.load(path)
