@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import nn
-from autograd_scalar import TraceMismatchError, Value
+from autograd_scalar import DataDependenceError, Value
 from nn.compiled import CompiledLoss, compiled_predict
 
 RTOL = 1e-12
@@ -93,7 +93,7 @@ def test_fit_compiled_follows_fit_eager() -> None:
 
 
 class Branchy(nn.Module):
-    """A model that branches in Python on .data: the tape keeps the traced branch."""
+    """A model that branches in Python on .data: the trace would keep the traced branch."""
 
     def __init__(self) -> None:
         self.w = Value(2.0)
@@ -105,13 +105,15 @@ class Branchy(nn.Module):
         return x[0] * self.w if x[0].data > 0 else x[0] * self.w * self.w
 
 
-def test_check_on_the_first_batch_catches_a_branching_model() -> None:
+def test_a_branching_model_is_refused_at_the_trace_naming_the_line() -> None:
     loss = nn.losses.get("mse")
     X = np.array([[1.0], [-1.0]])
     T = loss.encode(np.array([0.0, 0.0]))
-    CompiledLoss(Branchy(), loss).step(X, T)
-    with pytest.raises(TraceMismatchError):
-        CompiledLoss(Branchy(), loss, check=True).step(X, T)
+    for check in (False, True):
+        model = Branchy()
+        with pytest.raises(DataDependenceError, match=r"test_compiled\.py:\d+ in __call__"):
+            CompiledLoss(model, loss, check=check).step(X, T)
+        assert model.w.grad == 0.0
 
 
 def test_bad_arguments_are_errors_and_change_nothing() -> None:
