@@ -10,12 +10,16 @@ trainer works on the Values themselves, so both do nothing there.
 
 - ``False``: :class:`EagerTrainer`, one graph per example;
 - ``True``: :class:`CompiledTrainer`, the traced tape on arrays
-  (:class:`nn.compiled.CompiledTraining`); a model it cannot trace is an error;
+  (:class:`nn.compiled.CompiledTraining`); a model it cannot trace is an error,
+  such as :class:`autograd_scalar.DataDependenceError` naming the line of a model
+  that reads ``.data`` of a traced Value (a Python branch on it);
 - ``"auto"`` (the default): compiled, after tracing at the first batch and
   checking the tape against the eager graph on the first ``CHECKED_ROWS``
-  examples of that batch (``Tape.check``). If the model cannot be traced, or the
-  tape disagrees (a Python branch on ``.data``), one line on stderr says why and
-  training goes on eagerly, from the same parameters.
+  examples of that batch (``Tape.check``). If the model cannot be traced (as when
+  it reads ``.data`` of a traced Value: seen at the trace, however few rows the
+  read would change), or the tape disagrees, one line on stderr says why (naming
+  the file and line of such a read) and training goes on eagerly, from the same
+  parameters.
 """
 
 from __future__ import annotations
