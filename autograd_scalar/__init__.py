@@ -34,7 +34,15 @@ from .mode import (
 )
 from .ops import Op
 from .render import render
-from .tape import Tape, TapeGradients, TraceError, TraceMismatchError, compile
+from .tape import (
+    DataDependenceError,
+    Tape,
+    TapeGradients,
+    TraceError,
+    TraceMismatchError,
+    compile,
+)
+from .tape_program import peek
 from .value import Value
 
 register_value_display()
@@ -52,13 +60,14 @@ globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's row
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "Function", "GradcheckError", "GraphDrawing", "GraphReport", "GraphView",
-    "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
+    "AnomalyError", "DataDependenceError", "Function", "GradcheckError", "GraphDrawing",
+    "GraphReport", "GraphView", "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError",
+    "TraceMismatchError",
     "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
     "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
     "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "render", "scope", "set_display",
-    "sum",
+    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
+    "set_display", "sum",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

@@ -4,5 +4,6 @@ cdef class Mode:
     cdef readonly bint grad_enabled
     cdef readonly bint anomaly
     cdef readonly str scope
+    cdef readonly object tracing
 
 cpdef Mode current_mode()

@@ -1,9 +1,13 @@
-"""What the engine records: gradient tracking, anomaly checks and module scopes.
+"""What the engine records: gradient tracking, anomaly checks, module scopes, tracing.
 
 ``no_grad()`` makes every new node a leaf (no children, no local derivatives), for
 inference and parameter updates. ``detect_anomaly()`` checks every new value and
 every gradient for NaN and infinity and raises :class:`AnomalyError` at the first,
 naming the op and its operands. Both nest, and restore the previous mode on exit.
+``tracing(reads)`` is how :func:`autograd_scalar.compile` watches the function it
+traces: every op node made inside the block is made by ``reads.new_node()`` (a node
+whose ``.data`` reads are recorded), and ``reads`` is ``current_mode().tracing``.
+Outside a trace ``tracing`` is None, and making a node costs one test more.
 
 The mode belongs to the running thread (and asyncio task): it lives in a
 :class:`contextvars.ContextVar`, so a ``no_grad()`` block in one thread never strips
@@ -23,12 +27,14 @@ from typing import Any
 class Mode:
     """The engine's switches as one thread sees them; never changed once made."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracing")
 
-    def __init__(self, grad_enabled: bool = True, anomaly: bool = False, scope: str = "") -> None:
+    def __init__(self, grad_enabled: bool = True, anomaly: bool = False, scope: str = "",
+                 tracing: Any = None) -> None:
         self.grad_enabled = grad_enabled
         self.anomaly = anomaly
         self.scope = scope
+        self.tracing = tracing
 
 
 _DEFAULT = Mode()  # never changed: every block sets a new Mode
@@ -57,7 +63,7 @@ class AnomalyError(FloatingPointError):
 def no_grad() -> Iterator[None]:
     """Build no graph inside the block: results are leaves, ``backward`` sees no history."""
     previous = _get_mode()
-    _CURRENT.set(Mode(False, previous.anomaly, previous.scope))
+    _CURRENT.set(Mode(False, previous.anomaly, previous.scope, previous.tracing))
     try:
         yield
     finally:
@@ -68,7 +74,19 @@ def no_grad() -> Iterator[None]:
 def detect_anomaly() -> Iterator[None]:
     """Raise :class:`AnomalyError` at the first non-finite value or gradient in the block."""
     previous = _get_mode()
-    _CURRENT.set(Mode(previous.grad_enabled, True, previous.scope))
+    _CURRENT.set(Mode(previous.grad_enabled, True, previous.scope, previous.tracing))
+    try:
+        yield
+    finally:
+        _CURRENT.set(previous)
+
+
+@contextmanager
+def tracing(reads: Any) -> Iterator[None]:
+    """Make every op node inside the block with ``reads.new_node()``, and let those
+    nodes find ``reads`` as ``current_mode().tracing`` (see the module docstring)."""
+    previous = _get_mode()
+    _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, previous.scope, reads))
     try:
         yield
     finally:
@@ -95,7 +113,7 @@ class scope:
     def __enter__(self) -> str:
         previous = self._previous = _get_mode()
         full = joined_scope(previous.scope, self._name)
-        _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, full))
+        _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, full, previous.tracing))
         return full
 
     def __exit__(self, *exc: object) -> None:

@@ -28,13 +28,18 @@ shared leaves are laid out in the order the groups read them, so a layer's weigh
 and biases are views of the shared arrays (:mod:`~autograd_scalar.tape_layout`).
 
 What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
-(``if x.data > 0``) is taken as it was for the traced example, and a number computed
-from ``.data`` (``Value(max(v.data for v in vs))``) is frozen as a constant. Ops
-themselves (``relu``, ``abs``, ``logsumexp``'s shift) act per example correctly.
-Out-of-domain inputs give IEEE results (``log(-1)`` is NaN) instead of errors.
-:meth:`Tape.check` runs ``fn`` eagerly on every row of a batch and raises
-:class:`TraceMismatchError` if the tape disagrees, so checking the first batch
-catches a trace that does not generalize.
+(``if x.data > 0``) would be taken as it was for the traced example, and a number
+computed from ``.data`` (``Value(max(v.data for v in vs))``) frozen as a constant.
+So the trace records every read of a traced Value's number by the function (the
+placeholders' and every node made from them; see :mod:`~autograd_scalar.tape_program`)
+and ``compile`` raises :class:`DataDependenceError` naming the file and line of the
+first, as JAX refuses to branch on a tracer; ``compile(..., allow_data_reads=True)``
+traces anyway and lists the places in ``tape.data_reads``. Ops themselves (``relu``,
+``abs``, ``logsumexp``'s shift) act per example correctly. Out-of-domain inputs
+give IEEE results (``log(-1)`` is NaN) instead of errors. :meth:`Tape.check` runs
+``fn`` eagerly on every row of a batch and raises :class:`TraceMismatchError` if the
+tape disagrees, which also catches what the trace cannot see (a read of a
+parameter's own ``.data``).
 """
 
 from __future__ import annotations
@@ -51,14 +56,15 @@ import numpy as np
 from . import tape_check
 from .mode import is_grad_enabled
 from .tape_check import TraceMismatchError, close, magnitude
-from .tape_program import Program, TraceError, trace, width_of
+from .tape_program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
 from .tape_run import Runner
 from .threads import Threads, blas_threads
 from .value import Value
 
 _grad = operator.attrgetter("grad")
 
-__all__ = ["Tape", "TapeGradients", "TraceError", "TraceMismatchError", "compile"]
+__all__ = ["DataDependenceError", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
+           "compile"]
 
 
 @dataclass(frozen=True)
@@ -92,13 +98,14 @@ class Tape:
     threads: Threads = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
-                 parameters: Sequence[Value] = ()) -> None:
+                 parameters: Sequence[Value] = (), allow_data_reads: bool = False) -> None:
         if not is_grad_enabled():
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
         self.widths: tuple[int | None, ...] = tuple(width_of(x, i) for i, x in enumerate(example))
         numbers = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in example])
-        self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters)
+        self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
+                                     allow_data_reads)
         self.runner = Runner(self.traced, self.widths)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
@@ -124,6 +131,12 @@ class Tape:
     @property
     def outputs(self) -> np.ndarray:
         return self.traced.outputs
+
+    @property
+    def data_reads(self) -> tuple[DataRead, ...]:
+        """Where the traced function read a traced Value's number (empty unless traced
+        with ``allow_data_reads=True``, which is then what :meth:`check` must vouch for)."""
+        return self.traced.data_reads
 
     @property
     def size(self) -> int:
@@ -369,7 +382,8 @@ class Tape:
                 f"{len(self.groups)} groups over {self.levels} levels)")
 
 
-def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = ()) -> Tape:
+def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = (),
+            allow_data_reads: bool = False) -> Tape:
     """Trace ``fn`` on one example and return a :class:`Tape` that runs it on batches.
 
     Each argument of ``example`` is a 1-D sequence of numbers (``fn`` gets a list of
@@ -385,9 +399,17 @@ def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] =
     ``tape.arrays``, in the order given, so that ``tape.arrays.data[:len(parameters)]``
     and ``tape.arrays.grad[:len(parameters)]`` line up with that list (see
     :meth:`Tape.backward_arrays`).
+
+    If ``fn`` reads the number of a Value made from its arguments (``.data``,
+    ``item()``, ``detach()``: a Python branch or a frozen number), the trace cannot
+    stand for other examples and ``compile`` raises :class:`DataDependenceError`
+    naming the file and line; ``allow_data_reads=True`` traces anyway (check the
+    tape with :meth:`Tape.check`).
     """
     if not callable(fn):
         raise TypeError(f"compile expects a function, got {type(fn).__name__}")
     if not example:
         raise TypeError("compile needs an example: one value per argument of the function")
-    return Tape(fn, example, parameters)
+    if not isinstance(allow_data_reads, bool):
+        raise TypeError(f"allow_data_reads must be True or False, got {allow_data_reads!r}")
+    return Tape(fn, example, parameters, allow_data_reads)

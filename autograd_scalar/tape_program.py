@@ -14,26 +14,177 @@ largest depth of their op children) and grouped by row within a level, n-ary row
 by operand count, and apart when made from shared leaves only (``invariant``:
 the same for every example, such as an L2 term); each group's nodes get one
 contiguous run of indices, and its children are an array (operands, nodes).
+
+A trace sees one example's numbers, so a function whose graph depends on them
+cannot be traced: a Python branch on ``v.data`` (``if v.data > 0:``), a number
+made from it (``Value(v.data)``, ``float(v.data)``, ``v.item()``, ``v.detach()``)
+would be replayed for every example as it went for the traced one. The trace
+therefore watches for those reads, as JAX refuses ``float()`` of a tracer: the
+placeholders and every op node made while ``fn`` runs are :class:`TracedValue`
+nodes (the mode's ``tracing`` switch, see :mod:`autograd_scalar.mode`), whose
+``data`` is read through a property that records where it was read from (file,
+line, function). Reads by the engine itself (``autograd_scalar``'s own files,
+computing each op's forward and rule, which the tape replays per example) are not
+counted; the compiled core reads the field directly and never calls the property.
+Any other read makes :func:`trace` raise :class:`DataDependenceError` naming the
+place, unless ``allow_data_reads`` (then the places are in ``Program.data_reads``).
+Every other Value is untouched: eager code never meets the property. What a
+trace cannot see: a read of a parameter's (or another leaf's) own ``.data``, which
+is a Value of yours, not the trace's, and numbers computed under ``no_grad``.
 """
 
 from __future__ import annotations
 
+import linecache
 import operator
+import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
+from types import FrameType
 from typing import Any
 
 import numpy as np
 
+from .mode import current_mode, tracing
 from .ops import Op, is_real
-from .value import Value
+from .value import Value, data_of
 
 _children = operator.attrgetter("children")
 
 
 class TraceError(TypeError):
     """The function cannot be compiled (bad example, bad output, a row that needs floats)."""
+
+
+@dataclass(frozen=True)
+class DataRead:
+    """A place where a traced function read the number of a traced Value: the source
+    ``file``, ``line`` and ``function``, and the line's ``code`` ("" if unavailable)."""
+
+    file: str
+    line: int
+    function: str
+    code: str
+
+    def __str__(self) -> str:
+        code = f" ({self.code})" if self.code else ""
+        return f"{self.file}:{self.line} in {self.function}{code}"
+
+
+class DataDependenceError(TraceError):
+    """The traced function read ``.data`` of a traced Value, so its graph may depend on
+    the example: ``reads`` lists the places (see the module docstring).
+
+    The first line of the message names the first place; the rest says what to do.
+    """
+
+    def __init__(self, reads: Sequence[DataRead]) -> None:
+        self.reads = tuple(reads)
+        first, others = self.reads[0], self.reads[1:]
+        more = f" (and {len(others)} more place{'s' if len(others) > 1 else ''})" if others \
+            else ""
+        lines = [f"compile: the function reads .data of a traced Value at {first}{more}, "
+                 "so its graph may depend on the data",
+                 "A trace sees one example: a Python branch on a Value's number, a comparison "
+                 "of it or a number made from it (float(v.data), Value(v.data), v.item(), "
+                 "v.detach()) would be replayed for every example as it went for that one. "
+                 "Compute with Value ops instead (relu, abs, ...), run eagerly "
+                 "(compiled=False), or, if the read does not change the graph, read it with "
+                 "autograd_scalar.peek(v) (or pass allow_data_reads=True and check the tape "
+                 "with Tape.check)."]
+        lines += [f"  also at {read}" for read in others[:10]]
+        super().__init__("\n".join(lines))
+
+
+_DATA = Value.__dict__["data"]
+"""Every Value's own ``data`` field (a slot; a C double in the compiled core)."""
+
+_ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class TracedValue(Value):
+    """A node of a function being traced: a placeholder, or an op node made while it runs.
+
+    A Value in every respect, except that reading its number from Python (``.data``,
+    ``item()``, ``detach()``) during the trace records where it was read from; see
+    the module docstring. Outside the trace that made it, it is read as any Value.
+    """
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> float:
+        """The node's number; during its trace the reading place is recorded."""
+        _seen(sys._getframe(1))
+        return _DATA.__get__(self, Value)
+
+    @data.setter
+    def data(self, value: float) -> None:
+        _DATA.__set__(self, value)
+
+    def item(self) -> float:
+        """``data``, as :meth:`Value.item`; during its trace the reading place is recorded."""
+        _seen(sys._getframe(1))
+        return _DATA.__get__(self, Value)
+
+    def detach(self) -> Value:
+        """A new leaf with this number, as :meth:`Value.detach`: a number frozen by a trace,
+        so the place is recorded."""
+        _seen(sys._getframe(1))
+        return Value(_DATA.__get__(self, Value), self.label)
+
+
+def _seen(frame: FrameType) -> None:
+    """Record ``frame``'s place with the trace in progress, if any."""
+    reads = current_mode().tracing
+    if reads is not None:
+        reads.saw(frame)
+
+
+class Reads:
+    """What one trace saw: the places, outside the engine, that read a traced node's
+    number, each once, in the order first met. ``current_mode().tracing`` during the
+    trace (see :func:`autograd_scalar.mode.tracing`)."""
+
+    def __init__(self) -> None:
+        self.places: dict[tuple[str, int], DataRead] = {}
+        self._engine: dict[str, bool] = {}
+
+    @staticmethod
+    def new_node() -> Value:
+        """An empty node for the core to fill: op nodes made during the trace are traced."""
+        return TracedValue.__new__(TracedValue)
+
+    def saw(self, frame: FrameType) -> None:
+        """Record the place ``frame`` is at, unless it is in the engine's own files."""
+        code = frame.f_code
+        file = code.co_filename
+        engine = self._engine.get(file)
+        if engine is None:
+            engine = self._engine[file] = os.path.abspath(file).startswith(_ENGINE)
+        key = (file, frame.f_lineno)
+        if not engine and key not in self.places:
+            self.places[key] = DataRead(file, frame.f_lineno, code.co_name,
+                                        linecache.getline(file, frame.f_lineno).strip())
+
+    def found(self) -> tuple[DataRead, ...]:
+        """Every place recorded, in the order first met."""
+        return tuple(self.places.values())
+
+
+def peek(value: Value) -> float:
+    """``value.data``, read without a trace counting it as a dependence on the data.
+
+    Inside a function given to :func:`autograd_scalar.compile`, reading a traced
+    Value's ``.data`` makes the trace refuse the function, since its graph may depend
+    on the number. ``peek`` is for reads that cannot change the graph: a check that
+    only raises (an index against a table's size) or a number kept for display.
+    """
+    if not isinstance(value, Value):
+        raise TypeError(f"peek expects a Value, got {type(value).__name__}")
+    return data_of(value)
 
 
 @dataclass(frozen=True)
@@ -64,6 +215,7 @@ class Program:
     traced_outputs: np.ndarray
     single: bool
     invariant: np.ndarray
+    data_reads: tuple[DataRead, ...] = ()
 
     @property
     def first_shared(self) -> int:
@@ -96,10 +248,19 @@ class Program:
 
 
 def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[float],
-          parameters: Sequence[Value]) -> Program:
-    """Call ``fn`` once on placeholders holding ``numbers`` and read its graph."""
-    placeholders, arguments = make_arguments(widths, numbers)
-    result = fn(*arguments)
+          parameters: Sequence[Value], allow_data_reads: bool = False) -> Program:
+    """Call ``fn`` once on placeholders holding ``numbers`` and read its graph.
+
+    :class:`DataDependenceError` if ``fn`` read the number of a traced Value, unless
+    ``allow_data_reads`` (see the module docstring).
+    """
+    placeholders, arguments = make_arguments(widths, numbers, TracedValue)
+    reads = Reads()
+    with tracing(reads):
+        result = fn(*arguments)
+    data_reads = reads.found()
+    if data_reads and not allow_data_reads:
+        raise DataDependenceError(data_reads)
     single = isinstance(result, Value)
     outputs = [result] if single else output_list(result)
     params = parameter_list(parameters)
@@ -146,7 +307,7 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         groups.append(ProgramGroup(key[0], row, slice(start, len(index)), children, key[3]))
     return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
                    np.array([index[o] for o in outputs], dtype=np.intp),
-                   np.array([o.data for o in outputs]), single, invariant)
+                   np.array([o.data for o in outputs]), single, invariant, data_reads)
 
 
 def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list[Value]]]:
@@ -204,10 +365,11 @@ def width_of(x: Any, i: int) -> int | None:
     return int(array.shape[0])
 
 
-def make_arguments(widths: Sequence[int | None], numbers: list[float]
-                   ) -> tuple[list[Value], list[Any]]:
-    """Fresh leaves for one example, and the arguments they make (a Value or a list each)."""
-    leaves = [Value(x) for x in numbers]
+def make_arguments(widths: Sequence[int | None], numbers: list[float],
+                   kind: type[Value] = Value) -> tuple[list[Value], list[Any]]:
+    """Fresh leaves of class ``kind`` for one example, and the arguments they make (a
+    Value or a list each)."""
+    leaves = [kind(x) for x in numbers]
     for i, leaf in enumerate(leaves):
         leaf.label = f"in[{i}]"
     arguments: list[Any] = []

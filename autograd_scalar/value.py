@@ -298,7 +298,9 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
     """A new node; every Value is made here (``Value(...)`` fills itself the same way).
 
     With gradient tracking off (``no_grad``) the node is a leaf; under
-    ``detect_anomaly`` a NaN or infinite result raises, naming the op.
+    ``detect_anomaly`` a NaN or infinite result raises, naming the op. While
+    :func:`autograd_scalar.compile` traces a function, an op node is made by the
+    trace (``mode.tracing.new_node()``), so that the trace sees its ``.data`` read.
     """
     return _made(current_mode(), data, children, row, local)
 
@@ -308,7 +310,10 @@ def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
     """:func:`new_node` under a mode the caller has already looked up."""
     if not mode.grad_enabled:
         children, row, local = (), None, ()
-    node = _fill(Value.__new__(Value), data, children, row, local, mode.scope)
+    if mode.tracing is None or not children:
+        node = _fill(Value.__new__(Value), data, children, row, local, mode.scope)
+    else:
+        node = _fill(mode.tracing.new_node(), data, children, row, local, mode.scope)
     if mode.anomaly and not math.isfinite(data):
         raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
                            f"from operands {', '.join(map(describe, children))}", node)
@@ -343,8 +348,9 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         other = _operand(other, row.name)
         if other is None:
             return NotImplemented
+    y = other  # typed Value in value.pxd: the compiled core reads its field directly
     a = x.data
-    b = other.data
+    b = y.data
     check = row.check
     if check is not None:
         error = check(a, b)
@@ -395,7 +401,7 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     children = tuple(lift(a, row.name) for a in args)
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
-    xs = tuple([c.data for c in children])
+    xs = numbers(children)
     out = evaluate(row, xs)
     mode = current_mode()
     local = local_derivatives(row, xs, out) if mode.grad_enabled else ()
@@ -410,14 +416,30 @@ def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],
     row's own forward and rule (``ops.affine_forward``, ``ops.affine_partials``)
     with the xs read once for all rows. The xs must be Values and the lengths agree.
     """
-    xd = tuple([x.data for x in xs])
+    xd = numbers(xs)
     nodes = []
     for ws, b in zip(rows, biases):
         children = (*(lift(w, "affine") for w in ws), *xs, lift(b, "affine"))
-        wd = tuple([w.data for w in children[:len(xd)]])
-        out = ops.affine_forward(wd, xd, children[-1].data)
+        wd = numbers(children[:len(xd)])
+        out = ops.affine_forward(wd, xd, data_of(children[-1]))
         nodes.append(new_node(out, children, ops.AFFINE, ops.affine_partials(wd, xd)))
     return nodes
+
+
+def data_of(node: Value) -> float:
+    """``node.data``, read by the compiled core from the node's field (``value.pxd``
+    types it) rather than by attribute: the engine's own read, which a trace does not
+    count (see :mod:`autograd_scalar.tape_program`)."""
+    return node.data
+
+
+def numbers(nodes: Iterable[Value]) -> tuple[float, ...]:
+    """Each node's ``data``, as :func:`data_of` reads it (a loop, not a comprehension,
+    so that ``value.pxd`` can type the node)."""
+    found = []
+    for node in nodes:
+        found.append(node.data)
+    return tuple(found)
 
 
 def describe(node: Value) -> str:

@@ -8,11 +8,18 @@ on the batch: the forward, the backward, and the gradient of the reduced loss
 same for the model's raw outputs.
 
 Parameter values are read at every step, so optimizer updates and
-``load_state_dict`` are seen; a model whose parameters are replaced by new Value
-objects needs a new ``CompiledLoss`` (and ``compiled_predict(..., retrace=True)``).
-What a trace cannot capture is said in :mod:`autograd_scalar.tape`: a model or
-loss that branches in Python on ``.data`` is traced for the first example only.
-``CompiledLoss(..., check=True)`` compares the first batch with the eager graph and raises
+``load_state_dict`` are seen. Everything else a trace saw is frozen into it (which
+Value objects the parameters are, the structure, other numbers such as a
+``Standardized`` model's scaling), so a kept trace is used only while the model's
+key (:func:`nn.model_key.model_key`) is unchanged: ``compiled_predict`` compares it
+at every call and ``CompiledTraining`` at ``pull()``, and both trace anew when it
+changed. A ``CompiledLoss`` stands for the model as it was at its first step
+(comparing the key at every step would cost about as much as a small model's
+step): make a new one after changing the model other than its parameters' numbers.
+A model or loss that reads ``.data`` of a traced Value (a Python branch on it) is
+refused at the trace with :class:`autograd_scalar.DataDependenceError` naming the
+line (see :mod:`autograd_scalar.tape`). ``CompiledLoss(..., check=True)`` also
+compares the first batch with the eager graph and raises
 :class:`autograd_scalar.TraceMismatchError` if they differ.
 
 ``CompiledTraining(model, loss, optimizer)`` is what ``nn.fit`` runs: the whole
@@ -22,7 +29,8 @@ there, writes the batch's gradient there, clips it there and lets the optimizer
 step there (``Optimizer.step_arrays``): a step reads and writes no Value. The
 Values are brought up to date by ``push()`` (``fit`` calls it at the end of every
 epoch, before validation and callbacks, and when it stops) and the arrays from
-the Values by ``pull()`` (after callbacks, which may change parameters). The
+the Values by ``pull()`` (after callbacks, which may change parameters, or the
+model itself: then the tape is dropped and the next step traces anew). The
 tape traces the model's outputs beside the loss, so each step also returns the
 batch's raw outputs (for training accuracy) without a second forward.
 """
@@ -32,13 +40,14 @@ from __future__ import annotations
 import contextlib
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd_scalar import Tape, Value, compile
 
+from .model_key import model_key
 from .optim import Optimizer, clip_norm_arrays
 
 __all__ = ["CompiledLoss", "CompiledTraining", "compiled_memory", "compiled_predict"]
@@ -64,7 +73,9 @@ def _fits(tape: Tape, X: Any, T: Any) -> bool:
 
 
 class CompiledLoss:
-    """A model and a loss, traced once, stepped on batches (see the module docstring)."""
+    """A model and a loss, traced at the first step (again if the widths change) and
+    stepped on batches; it stands for the model as it was traced (see the module
+    docstring)."""
 
     def __init__(self, model: Any, loss: Any, check: bool = False) -> None:
         _check_model_and_loss("CompiledLoss", model, loss)
@@ -125,6 +136,7 @@ class CompiledTraining:
         self.clip = clip
         self.tape: Tape | None = None
         self._count = 0
+        self._key: tuple[Any, ...] | None = None
 
     def _example(self, x: Sequence[Value], t: Sequence[Value]) -> list[Value]:
         """[loss of the example, the model's outputs...]: one tape gives both."""
@@ -133,16 +145,18 @@ class CompiledTraining:
         return [self.loss.example(output, t), *outputs]
 
     def trace(self, X: Any, encoded_targets: Any) -> Tape:
-        """Trace the model and loss on the first row (again if the widths changed)."""
+        """Trace the model and loss on the first row (again if the widths or the model
+        changed)."""
         X = _rows(X, "X")
         T = _rows(encoded_targets, "encoded_targets")
         tape = self.tape
-        if tape is None or tape.widths != (X.shape[1], T.shape[1]):
+        key = model_key(self.model)
+        if tape is None or tape.widths != (X.shape[1], T.shape[1]) or key != self._key:
             own = self.optimizer.params
             chosen = set(own)
             others = [p for p in self.model.parameters() if p not in chosen]
             tape = compile(self._example, X[0], T[0], parameters=[*own, *others])
-            self.tape = tape
+            self.tape, self._key = tape, key
             self._count = len(own) + len(others)
         return tape
 
@@ -170,9 +184,18 @@ class CompiledTraining:
             self.tape.arrays.push(self._count)
 
     def pull(self) -> None:
-        """Read every parameter's Value into the arrays (after anyone changed them)."""
-        if self.tape is not None:
-            self.tape.arrays.pull()
+        """Read every parameter's Value into the arrays (after anyone changed them).
+
+        If the model itself changed (its key: a parameter or layer replaced, a
+        scaling loaded, see :mod:`nn.model_key`), the tape no longer stands for it
+        and is dropped instead; the next ``step`` (or ``trace``) traces anew.
+        """
+        if self.tape is None:
+            return
+        if model_key(self.model) != self._key:
+            self.tape = None
+            return
+        self.tape.arrays.pull()
 
 
 TRACE_BYTES_PER_PARAMETER = 512
@@ -196,29 +219,55 @@ def compiled_memory(sizes: Sequence[int], batch: int, targets: int | None = None
     return TRACE_BYTES_PER_PARAMETER * parameters + 24 * rows * batch + 16 * parameters
 
 
-_predictors: weakref.WeakKeyDictionary[Any, Tape] = weakref.WeakKeyDictionary()
+_predictors: weakref.WeakKeyDictionary[Any, tuple[tuple[Any, ...], Tape]] = \
+    weakref.WeakKeyDictionary()
 
 
 def compiled_predict(model: Any, X: Any, retrace: bool = False) -> np.ndarray:
     """The model's raw outputs for each row of ``X``: (n,) for one output, (n, k) for k.
 
-    The tape traced for a model is kept (without keeping the model alive) and reused
-    while the input width stays the same; it reads the parameters' current values.
-    Pass ``retrace=True`` after replacing parameters by new Value objects.
+    The tape traced for an nn Module is kept (without keeping the model alive) beside
+    the input width and the model's key (:func:`nn.model_key.model_key`: every
+    parameter by identity, the structure, every other attribute such as a
+    ``Standardized`` model's scaling), and reused only while both are the same; it
+    reads the parameters' current values at every call. So ``model.load(path)``,
+    replacing a layer or a parameter, or a new scaling traces anew, and training or
+    ``load_state_dict`` does not need to. A model that is not a Module (its state
+    cannot be seen) is traced at every call; ``retrace=True`` traces anew regardless.
     """
     X = _rows(X, "X")
+    key = model_key(model)
+    mark = None if key is None else (X.shape[1], key)
     try:
-        tape = None if retrace else _predictors.get(model)
-    except TypeError:
-        tape = None
-    if tape is None or tape.widths != (X.shape[1],):
+        kept = None if retrace or mark is None else _predictors.get(model)
+    except TypeError:  # an unhashable model
+        kept = None
+    if kept is not None and kept[0] == mark:
+        tape = kept[1]
+    elif mark is None:
         tape = compile(model, X[0])
+    else:
+        tape = compile(_called_weakly(model), X[0])
         with contextlib.suppress(TypeError):
-            _predictors[model] = tape
+            _predictors[model] = (mark, tape)
     outputs = tape.forward(X)
     if outputs.ndim == 2 and outputs.shape[1] == 1:
         return outputs[:, 0]
     return outputs
+
+
+def _called_weakly(model: Any) -> Callable[[Any], Any]:
+    """``model(x)`` through a weak reference: a tape keeps its function, and a tape kept
+    in ``_predictors`` must not keep its model (the dictionary's key) alive."""
+    reference = weakref.ref(model)
+
+    def call(x: Any) -> Any:
+        found = reference()
+        if found is None:
+            raise ReferenceError("the model of this compiled predictor no longer exists")
+        return found(x)
+
+    return call
 
 
 def _check_model_and_loss(who: str, model: Any, loss: Any) -> None:

@@ -64,7 +64,7 @@ def as_inputs(x: Any, nin: int, who: str,
     if set(map(type, items)) == _ONLY_VALUES:
         return items if type(items) is tuple else tuple(items)
     labels = input_labels(nin) if names is None else names
-    return tuple(v if type(v) is Value else Value(v, label)
+    return tuple(v if isinstance(v, Value) else Value(v, label)
                  for v, label in zip(items, labels))
 
 

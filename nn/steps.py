@@ -10,12 +10,20 @@ trainer works on the Values themselves, so both do nothing there.
 
 - ``False``: :class:`EagerTrainer`, one graph per example;
 - ``True``: :class:`CompiledTrainer`, the traced tape on arrays
-  (:class:`nn.compiled.CompiledTraining`); a model it cannot trace is an error;
+  (:class:`nn.compiled.CompiledTraining`); a model it cannot trace is an error,
+  such as :class:`autograd_scalar.DataDependenceError` naming the line of a model
+  that reads ``.data`` of a traced Value (a Python branch on it);
 - ``"auto"`` (the default): compiled, after tracing at the first batch and
   checking the tape against the eager graph on the first ``CHECKED_ROWS``
-  examples of that batch (``Tape.check``). If the model cannot be traced, or the
-  tape disagrees (a Python branch on ``.data``), one line on stderr says why and
-  training goes on eagerly, from the same parameters.
+  examples of that batch (``Tape.check``). If the model cannot be traced (as when
+  it reads ``.data`` of a traced Value: seen at the trace, however few rows the
+  read would change), or the tape disagrees, one line on stderr says why (naming
+  the file and line of such a read) and training goes on eagerly, from the same
+  parameters.
+
+When the model itself changes during training (a callback replaces a layer or
+loads a file), ``pull()`` drops the tape and the next batch traces, and checks,
+anew.
 """
 
 from __future__ import annotations
@@ -87,10 +95,9 @@ class CompiledTrainer:
         self.check = check
         self.compiled = True
         self.reason: str | None = None
-        self._started = False
 
     def _start(self, X: np.ndarray, encoded: np.ndarray) -> None:
-        self._started = True
+        """Trace at this batch (and with ``check``, check it or fall back to eager)."""
         if not self.check:
             self.training.trace(X, encoded)
             return
@@ -106,7 +113,7 @@ class CompiledTrainer:
 
     def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
              ) -> tuple[float, np.ndarray | None]:
-        if not self._started:
+        if self.compiled and self.training.tape is None:
             self._start(X, encoded)
         if not self.compiled:
             return self.eager.step(X, encoded, want_outputs)

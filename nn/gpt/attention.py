@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_scalar import Value, dot, logsumexp, scope
+from autograd_scalar import Value, dot, logsumexp, peek, scope
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -83,7 +83,7 @@ class CausalSelfAttention(Module):
                 weights = softmax(logits)
                 heads.extend(dot(weights, [value[j] for value in cache.values])
                              for j in range(lo, hi))
-            shown.append([w.data for w in weights])
+            shown.append([peek(w) for w in weights])
         cache.weights.append(shown)
         return self.wo(heads)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, dot, gather
+from autograd_scalar import Value, dot, gather, peek
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -78,7 +78,8 @@ class Embedding(MatrixModule):
         self.weight = gaussian_matrix(self.num, self.dim, std, seed)
 
     def forward(self, index: Any) -> list[Value]:
-        k = index.data if isinstance(index, Value) else index
+        # peek: the number only checks the index (a tape's gather checks each example's)
+        k = peek(index) if isinstance(index, Value) else index
         if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)) \
                 or not float(k).is_integer() or not 0 <= k < self.num:
             raise ValueError(f"Embedding: expected an index from 0 to {self.num - 1} (a row of "

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import io
+import re
+from contextlib import redirect_stderr
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import nn
-from autograd_scalar import TraceMismatchError, Value
+from autograd_scalar import DataDependenceError, Value
 from nn.compiled import CompiledLoss, compiled_predict
 
 RTOL = 1e-12
@@ -93,7 +98,7 @@ def test_fit_compiled_follows_fit_eager() -> None:
 
 
 class Branchy(nn.Module):
-    """A model that branches in Python on .data: the tape keeps the traced branch."""
+    """A model that branches in Python on .data: the trace would keep the traced branch."""
 
     def __init__(self) -> None:
         self.w = Value(2.0)
@@ -105,13 +110,15 @@ class Branchy(nn.Module):
         return x[0] * self.w if x[0].data > 0 else x[0] * self.w * self.w
 
 
-def test_check_on_the_first_batch_catches_a_branching_model() -> None:
+def test_a_branching_model_is_refused_at_the_trace_naming_the_line() -> None:
     loss = nn.losses.get("mse")
     X = np.array([[1.0], [-1.0]])
     T = loss.encode(np.array([0.0, 0.0]))
-    CompiledLoss(Branchy(), loss).step(X, T)
-    with pytest.raises(TraceMismatchError):
-        CompiledLoss(Branchy(), loss, check=True).step(X, T)
+    for check in (False, True):
+        model = Branchy()
+        with pytest.raises(DataDependenceError, match=r"test_compiled\.py:\d+ in __call__"):
+            CompiledLoss(model, loss, check=check).step(X, T)
+        assert model.w.grad == 0.0
 
 
 def test_bad_arguments_are_errors_and_change_nothing() -> None:
@@ -136,3 +143,51 @@ def test_bad_arguments_are_errors_and_change_nothing() -> None:
         CompiledLoss(lambda x: x, loss)
     with pytest.raises(TypeError, match="example"):
         CompiledLoss(model, "mse")
+
+
+class RareBranch(nn.Module):
+    """An MLP whose output doubles, by a Python branch on .data, on about 5% of moons."""
+
+    def __init__(self) -> None:
+        self.mlp = nn.MLP(2, [8, 1], seed=0)
+
+    def __call__(self, x):
+        x = [v if isinstance(v, Value) else Value(v) for v in x]  # eager fit passes floats
+        out = self.mlp(x)
+        if x[0].data > 1.9:  # the read
+            return out * 2
+        return out
+
+
+def test_a_model_branching_on_few_rows_is_caught_at_the_trace_not_after() -> None:
+    X, y = nn.data.moons(100, noise=0.1, seed=0)
+    rare = X[:, 0] > 1.9
+    assert 0 < rare.mean() <= 0.05 and not rare[:4].any()  # the 4 checked rows agree
+    source = inspect.getsource(RareBranch.__call__).splitlines()
+    first = inspect.getsourcelines(RareBranch.__call__)[1]
+    line = first + next(i for i, text in enumerate(source) if text.endswith("# the read"))
+    place = re.escape(f"test_compiled.py:{line} in __call__ (if x[0].data > 1.9:")
+
+    results = []
+    for compiled in ("auto", False):
+        model = RareBranch()
+        err = io.StringIO()
+        with redirect_stderr(err):
+            history = nn.fit(model, X, y, loss="hinge", epochs=3, batch_size=20, seed=1,
+                             optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                             progress=False, compiled=compiled)
+        results.append((history.loss, [p.data for p in model.parameters()], err.getvalue()))
+    (auto_loss, auto_params, message), (eager_loss, eager_params, quiet) = results
+    assert auto_loss == eager_loss and auto_params == eager_params and quiet == ""
+    assert message.count("\n") == 1
+    assert re.match(r"fit: training eagerly, the model could not be compiled: compile: the "
+                    r"function reads \.data of a traced Value at .*" + place, message)
+
+    model = RareBranch()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(DataDependenceError, match=place):
+        nn.fit(model, X, y, loss="hinge", epochs=1, progress=False, compiled=True,
+               optimizer=nn.optim.SGD(model.parameters(), lr=0.1))
+    assert [p.data for p in model.parameters()] == before
+    with pytest.raises(DataDependenceError, match=place):
+        nn.predict(model, X, compiled=True)

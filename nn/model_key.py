@@ -1,0 +1,157 @@
+"""model_key: what a traced model's function is made of, to know when a trace is stale.
+
+A compiled model (a tape, see :mod:`nn.compiled`) reads the parameters' current
+numbers at every run, but everything else the trace saw is frozen into it: which
+Value objects the parameters are, the model's structure, and every number that
+was not a parameter (a ``Standardized`` model's mean and std become constants of
+the tape). A tape kept for a model may be reused only while all of that is the
+same, so it is kept beside ``model_key(model)`` and reused only while the key
+compares equal.
+
+For an nn :class:`~nn.module.Module` the key lists, for every module of its tree,
+its class and every attribute, by name:
+
+- a Value (a parameter or a constant) by identity: replacing one by another Value,
+  even of the same number, changes the key; changing its ``data`` does not;
+- a number, string, bytes, bool or None by value (a float by its exact bits);
+- a NumPy array or scalar by dtype, shape and contents;
+- a list, tuple or dict item by item;
+- a submodule (or a list or tuple of them) in its turn, as ``named_modules`` walks;
+- any other object by identity and, if it has attributes (a dataclass such as
+  :class:`nn.data.Standardizer`), by those too, down to ``DEPTH`` levels.
+
+What the key cannot see: state outside the module tree (globals, a closure's
+variables, class attributes changed after the trace). A model that is not a Module
+(a plain function) has no key: ``model_key`` returns None, and callers retrace.
+Objects compared by identity are held weakly where Python allows, so a kept key
+keeps no model alive.
+"""
+
+from __future__ import annotations
+
+import types
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import Value
+
+from .module import Module
+
+DEPTH = 8
+"""How many containers and objects deep an attribute is compared by its contents;
+deeper, by identity only."""
+
+_BY_VALUE = (type(None), bool, int, str, bytes)
+_ONLY_VALUES = {Value}
+
+
+class _Same:
+    """Stands for an object whose own ``==`` is not identity (a dataclass compares its
+    fields, arrays elementwise): equal only to a ``_Same`` of the very same object.
+    Held weakly where Python allows, as :func:`_identity` says why."""
+
+    __slots__ = ("_get",)
+
+    def __init__(self, thing: Any) -> None:
+        try:
+            self._get: Callable[[], Any] = weakref.ref(thing)
+        except TypeError:
+            self._get = lambda: thing
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Same):
+            return NotImplemented
+        mine = self._get()
+        return mine is not None and mine is other._get()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _identity(thing: Any) -> Any:
+    """A stand-in for ``thing`` equal to another only for the same object, that keeps
+    nothing alive where Python allows: a key kept in a cache beside its model must not
+    keep the model alive (a bound method or a closure in an attribute refers to it).
+
+    An object compared by identity anyway (a function, most objects) is stood for by a
+    weak reference (equal while it lives exactly when the objects are the same; Python
+    reuses one reference per object, so this costs no allocation after the first).
+    """
+    if type(thing).__eq__ is object.__eq__:
+        try:
+            return weakref.ref(thing)
+        except TypeError:
+            return _Same(thing)
+    return _Same(thing)
+
+
+def model_key(model: Any) -> tuple[Any, ...] | None:
+    """A value equal to ``model_key(model)`` taken at another time exactly when the
+    model's traced function is unchanged (see the module docstring); None for a model
+    that is not an nn Module.
+
+    One walk of the module tree in the order of ``named_modules`` (a submodule, or a
+    list or tuple of them, is walked in its turn, each module once), with the usual
+    attributes (numbers, strings, Values, lists of Values) taken as they are: it runs
+    at every compiled prediction, so it is kept to one pass over the attributes.
+    """
+    if not isinstance(model, Module):
+        return None
+    key: list[Any] = []
+    stack: list[Module] = [model]
+    seen: set[int] = set()
+    while stack:
+        module = stack.pop()
+        attributes = vars(module)
+        key += (type(module), tuple(attributes))
+        if id(module) in seen:
+            key.append(_identity(module))
+            continue
+        seen.add(id(module))
+        found: list[Module] = []
+        for thing in attributes.values():
+            kind = type(thing)
+            if kind in _BY_VALUE or kind is Value:
+                key.append(thing)
+            elif isinstance(thing, Module):
+                key.append(Module)
+                found.append(thing)
+            elif (kind is list or kind is tuple) and thing:
+                if set(map(type, thing)) == _ONLY_VALUES:
+                    key.append(tuple(thing))
+                elif all(isinstance(item, Module) for item in thing):
+                    key += (Module, len(thing))
+                    found.extend(thing)
+                else:
+                    key.append(_contents(thing, 0))
+            else:
+                key.append(_contents(thing, 0))
+        stack.extend(reversed(found))
+    return tuple(key)
+
+
+def _contents(thing: Any, depth: int) -> Any:
+    """``thing`` as a value compared as the module docstring says."""
+    kind = type(thing)
+    if kind in _BY_VALUE or isinstance(thing, Value):
+        return thing
+    if isinstance(thing, float):
+        return (float, thing.hex())
+    if isinstance(thing, np.ndarray):
+        return (np.ndarray, thing.dtype.str, thing.shape, thing.tobytes())
+    if isinstance(thing, np.generic):
+        return (np.generic, thing.dtype.str, thing.tobytes())
+    if depth >= DEPTH:
+        return _identity(thing)
+    if kind is list or kind is tuple:
+        return (kind, tuple(_contents(item, depth + 1) for item in thing))
+    if kind is dict:
+        return (dict, tuple((_contents(k, depth + 1), _contents(v, depth + 1))
+                            for k, v in thing.items()))
+    same = _identity(thing)
+    attributes = getattr(thing, "__dict__", None)
+    if attributes and type(attributes) is dict and not isinstance(thing, types.ModuleType):
+        return (same, _contents(attributes, depth + 1))
+    return same

@@ -1,0 +1,189 @@
+"""compile refuses a function whose graph may depend on the data, naming the place.
+
+A trace sees one example: a Python branch on a traced Value's number, or a number
+made from it, would be replayed for every other example. The trace records every
+such read by the function (not by the engine itself) and ``compile`` raises
+DataDependenceError naming the file and line, unless ``allow_data_reads=True``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import (
+    DataDependenceError,
+    TraceError,
+    TraceMismatchError,
+    Value,
+    compile,
+    no_grad,
+    peek,
+    scope,
+)
+from tests.autograd_scalar.sample_functions import Cube
+
+W = Value(2.0, label="w")
+
+
+def branch(x):
+    return x[0] * W if x[0].data > 1.5 else x[0] * W * W  # READ
+
+
+def branch_on_a_node(x):
+    z = x[0] * W + x[1]
+    return z.relu() if z.data > 0 else -z  # READ
+
+
+def frozen_float(x):
+    scale = float(x[0].data)  # READ
+    return x[1] * scale
+
+
+def frozen_value(x):
+    return x[1] * Value(x[0].data)  # READ
+
+
+def frozen_max(x):
+    top = max(v.data for v in x)  # READ
+    return x[0] - top
+
+
+def item(x):
+    return x[1] * x[0].item()  # READ
+
+
+def detach(x):
+    return x[1] * (x[0] * 2).detach()  # READ
+
+
+def inside_no_grad_and_a_scope(x):
+    with scope("inner"), no_grad():
+        positive = x[0].data > 0  # READ
+    return x[1] if positive else x[0]
+
+
+READERS = [branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
+           inside_no_grad_and_a_scope]
+
+
+def marked_line(fn) -> int:
+    """The line of ``fn``'s source marked READ."""
+    lines, first = __import__("inspect").getsourcelines(fn)
+    return first + next(i for i, line in enumerate(lines) if line.rstrip().endswith("# READ"))
+
+
+@pytest.mark.parametrize("fn", READERS, ids=lambda fn: fn.__name__)
+def test_a_read_of_a_traced_number_is_refused_naming_file_and_line(fn) -> None:
+    with pytest.raises(DataDependenceError) as caught:
+        compile(fn, [1.0, 2.0])
+    error = caught.value
+    assert isinstance(error, TraceError)
+    [read] = error.reads
+    assert (read.file, read.line) == (__file__, marked_line(fn))
+    assert read.function == ("<genexpr>" if fn is frozen_max else fn.__name__)
+    assert read.code.endswith("# READ")
+    first = str(error).splitlines()[0]
+    assert first.startswith("compile: the function reads .data of a traced Value at "
+                            f"{__file__}:{read.line} in {read.function} (")
+    assert first.endswith("so its graph may depend on the data")
+    assert "allow_data_reads=True" in str(error)
+
+
+def test_every_place_is_listed_once() -> None:
+    def twice(x):
+        total = x[0] * 0
+        for v in x:
+            if v.data > 0:
+                total = total + v
+        return total + (x[0] if x[1].item() > 0 else x[1])
+
+    with pytest.raises(DataDependenceError, match=r"\(and 1 more place\)") as caught:
+        compile(twice, [1.0, -1.0, 3.0])
+    assert [read.code for read in caught.value.reads] == [
+        "if v.data > 0:", "return total + (x[0] if x[1].item() > 0 else x[1])"]
+    assert "  also at " in str(caught.value)
+
+
+def test_the_engines_own_reads_are_not_counted() -> None:
+    """Every op reads its operands' numbers to compute its forward and rule; the tape
+    replays those per example, so they are not a dependence on the data."""
+
+    def many_ops(x, t):
+        a = ag.sum(x) + ag.dot(x, x) + ag.gather(x, t) + ag.logsumexp(x)
+        b = ag.exp(x[0]) + x[1].tanh() + (2 - x[0]) ** 2 + 3.0 / x[1] + abs(x[0]) - x[0]
+        c = ag.affine([W, W], x, 1.0) + ag.linear([[W, 0.5], [1.5, W]], x, [0.0, 1.0])[1]
+        d = Cube.apply(x[0]) + x[1].erf() + x[0].leaky_relu(0.1) + x[1].sqrt().log()
+        return [a + b + c, d]
+
+    tape = compile(many_ops, [0.5, 2.0], 1.0)
+    assert tape.data_reads == ()
+    X = np.array([[0.5, 2.0], [1.5, 0.25]])
+    tape.check(X, np.array([0.0, 1.0]))
+
+
+def test_reads_of_constants_and_of_nodes_after_the_trace_are_not_counted() -> None:
+    def constant_read(x):
+        c = Value(3.0)
+        return x[0] * c.data + W * 2  # a constant is the same for every example
+
+    tape = compile(constant_read, [1.0])
+    assert tape.data_reads == ()
+    assert tape.placeholders[0].data == 1.0  # outside the trace: a Value as any other
+    assert type(tape.placeholders[0]).__name__ == "TracedValue"
+
+
+def test_allow_data_reads_traces_and_lists_the_places() -> None:
+    tape = compile(branch, [1.0, 0.0], allow_data_reads=True)
+    [read] = tape.data_reads
+    assert read.line == marked_line(branch)
+    assert str(read) == f"{__file__}:{read.line} in branch ({read.code})"
+    tape.check(np.array([[0.5, 0.0], [1.0, 0.0]]))  # both on the traced side
+    with pytest.raises(TraceMismatchError, match="example 1"):
+        tape.check(np.array([[1.0, 0.0], [2.0, 0.0]]))
+
+
+def test_allow_data_reads_must_be_a_bool() -> None:
+    with pytest.raises(TypeError, match="allow_data_reads must be True or False, got 'yes'"):
+        compile(branch, [1.0, 0.0], allow_data_reads="yes")
+
+
+def test_peek_reads_without_counting() -> None:
+    def checked(x):
+        if not 0 <= peek(x[0]) < 10:
+            raise ValueError("out of range")
+        return x[0] * W
+
+    tape = compile(checked, [3.0])
+    assert tape.data_reads == ()
+    assert peek(Value(2.5)) == 2.5
+    with pytest.raises(TypeError, match="peek expects a Value, got float"):
+        peek(2.5)
+
+
+def test_a_refused_trace_leaves_the_mode_as_it_was() -> None:
+    with pytest.raises(DataDependenceError):
+        compile(branch, [1.0, 0.0])
+    made = W * 2
+    assert type(made) is Value and made.data == 4.0
+    assert ag.current_scope() == "" and ag.is_grad_enabled()
+
+
+def test_an_error_inside_the_traced_function_leaves_the_mode_as_it_was() -> None:
+    def failing(x):
+        raise RuntimeError("inside")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        compile(failing, [1.0])
+    assert type(W * 2) is Value
+
+
+def test_a_traced_value_reads_and_writes_as_a_value() -> None:
+    tape = compile(lambda x: x[0] * W, [1.0])
+    leaf = tape.placeholders[0]
+    leaf.data = 4.0
+    assert leaf.data == 4.0 and leaf.item() == 4.0 and math.isclose((leaf * 2).data, 8.0)
+    assert type(leaf.detach()) is Value and leaf.detach().data == 4.0

@@ -1,0 +1,239 @@
+"""A compiled model follows the model: a kept trace is used only while it stands for it.
+
+The compiled predictor is kept per model beside the model's key (nn.model_key):
+loading a file onto a Standardized model, replacing a layer or a parameter, or a
+new scaling traces anew, and predictions and fit's validation equal the eager
+ones; an unchanged model (its parameters' numbers may change) is not traced
+again. fit's compiled training traces anew when a callback changes the model.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import nn
+import nn.activations
+import nn.compiled
+from autograd_scalar import Value
+from nn import Layer, Standardized
+from nn.data import Standardizer
+from nn.model_key import model_key
+
+RTOL = 1e-12
+
+
+@pytest.fixture
+def traces(monkeypatch):
+    """Counts the traces nn.compiled makes."""
+    count = [0]
+    original = nn.compiled.compile
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nn.compiled, "compile", counted)
+    return count
+
+
+def data(n=40, seed=0):
+    X, y = nn.data.moons(n, noise=0.1, seed=seed)
+    return X * [3.0, 0.5] + [1.0, -2.0], y  # features far from standardized
+
+
+def standardized(seed, X):
+    return Standardized(nn.MLP(2, [8, 1], seed=seed), Standardizer.fit(X))
+
+
+def assert_same_predictions(model, X):
+    eager = nn.predict(model, X, compiled=False)
+    np.testing.assert_allclose(nn.predict(model, X, compiled=True), eager, rtol=RTOL,
+                               atol=RTOL * np.max(np.abs(eager)))
+
+
+def test_loading_a_file_onto_a_standardized_model_traces_anew(tmp_path, traces) -> None:
+    X, _ = data()
+    model = standardized(0, X)
+    assert_same_predictions(model, X)
+    other = Standardized(nn.MLP(2, [8, 1], seed=1),
+                         Standardizer(np.array([3.0, -2.0]), np.array([0.5, 4.0])))
+    other.save(tmp_path / "other.json")
+    model.load(tmp_path / "other.json")
+    assert_same_predictions(model, X)
+    np.testing.assert_allclose(nn.predict(model, X, compiled=True), nn.predict(other, X),
+                               rtol=RTOL)
+    assert traces[0] == 2  # before and after the load
+
+
+def test_changing_the_scaling_traces_anew(traces) -> None:
+    X, _ = data()
+    model = standardized(0, X)
+    assert_same_predictions(model, X)
+    model.scaler = Standardizer(model.scaler.mean + 1.0, model.scaler.std * 2.0)
+    assert_same_predictions(model, X)
+    model.scaler.mean[0] = 7.0  # a frozen dataclass holds a mutable array
+    assert_same_predictions(model, X)
+    assert traces[0] == 3
+
+
+def test_replacing_a_layer_traces_anew(traces) -> None:
+    X, _ = data()
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    assert_same_predictions(model, X)
+    model.layers[1] = Layer(8, 8, seed=5)
+    assert_same_predictions(model, X)
+    model.layers = [*model.layers, Layer(1, 2, activation="linear", seed=6)]
+    assert nn.predict(model, X, compiled=True).shape == (len(X), 2)
+    assert_same_predictions(model, X)
+    assert traces[0] == 3
+
+
+def test_replacing_a_parameter_traces_anew(traces) -> None:
+    X, _ = data()
+    model = nn.MLP(2, [8, 1], seed=0)
+    assert_same_predictions(model, X)
+    model.layers[1].neurons[0].b = Value(5.0)
+    assert_same_predictions(model, X)
+    model.layers[0].neurons[3].w[1] = Value(-4.0)  # inside a list, in place
+    assert_same_predictions(model, X)
+    assert traces[0] == 3
+
+
+def test_changing_an_attribute_that_shapes_the_function_traces_anew(traces) -> None:
+    X, _ = data()
+    model = nn.MLP(2, [8, 1], seed=0)
+    assert_same_predictions(model, X)
+    for neuron in model.layers[0].neurons:
+        neuron.activation = "tanh"
+        neuron._act = nn.activations.get("tanh")
+    assert_same_predictions(model, X)
+    assert traces[0] == 2
+
+
+def test_an_unchanged_model_is_not_traced_again(traces) -> None:
+    X, y = data()
+    model = standardized(0, X)
+    for _ in range(3):
+        assert_same_predictions(model, X)
+    model.load_state_dict({name: 0.5 for name in model.state_dict()})  # numbers only
+    assert_same_predictions(model, X)
+    assert traces[0] == 1
+    nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+           epochs=3, val=(X, y), progress=False, compiled=True)
+    assert traces[0] == 2  # the training tape; validation reused the predictor
+    assert_same_predictions(model, X)
+    assert traces[0] == 2
+
+
+def test_fits_validation_sees_a_loaded_model(tmp_path) -> None:
+    X, y = data()
+    X_val, y_val = data(30, seed=1)
+    model = standardized(0, X)
+    nn.fit(model, X, y, loss="hinge", optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+           epochs=1, val=(X_val, y_val), progress=False, compiled=True)
+    standardized(1, X_val * 2.0).save(tmp_path / "other.json")
+    histories = []
+    for compiled in (True, False):
+        model.load(tmp_path / "other.json")
+        histories.append(nn.fit(model, X, y, loss="hinge", epochs=2, val=(X_val, y_val),
+                                optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                                progress=False, compiled=compiled))
+    np.testing.assert_allclose(histories[0].val_loss, histories[1].val_loss, rtol=1e-9)
+    np.testing.assert_allclose(histories[0].loss, histories[1].loss, rtol=1e-9)
+
+
+class LoadAfterFirstEpoch:
+    """A callback that loads a file onto the model at the end of epoch 0."""
+
+    def __init__(self, model, path) -> None:
+        self.model, self.path = model, path
+
+    def on_epoch_end(self, epoch, history) -> bool:
+        if epoch == 0:
+            self.model.load(self.path)
+        return False
+
+
+class ReplaceLayerAfterFirstEpoch:
+    """A callback that gives the model a new first layer at the end of epoch 0."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def on_epoch_end(self, epoch, history) -> bool:
+        if epoch == 0:
+            self.model.layers[0] = Layer(2, 8, seed=9)
+        return False
+
+
+@pytest.mark.parametrize("compiled", [True, "auto"])
+def test_compiled_training_follows_a_model_changed_by_a_callback(tmp_path, compiled) -> None:
+    X, y = data()
+    standardized(1, X * 2.0).save(tmp_path / "other.json")
+    for make, callback in ((lambda: standardized(0, X), LoadAfterFirstEpoch),
+                           (lambda: nn.MLP(2, [8, 1], seed=0), ReplaceLayerAfterFirstEpoch)):
+        runs = []
+        for mode in (compiled, False):
+            model = make()
+            hook = (callback(model, tmp_path / "other.json") if callback is LoadAfterFirstEpoch
+                    else callback(model))
+            history = nn.fit(model, X, y, loss="hinge", epochs=3, val=(X, y), callbacks=[hook],
+                             optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                             batch_size=16, seed=2, progress=False, compiled=mode)
+            runs.append((history, [p.data for p in model.parameters()]))
+        (found, found_params), (eager, eager_params) = runs
+        np.testing.assert_allclose(found.loss, eager.loss, rtol=1e-9)
+        np.testing.assert_allclose(found.val_loss, eager.val_loss, rtol=1e-9)
+        np.testing.assert_allclose(found_params, eager_params, rtol=1e-9, atol=1e-12)
+
+
+def test_a_model_that_is_not_a_module_is_traced_at_every_call(traces) -> None:
+    X, _ = data()
+    scale = [2.0]
+    w = Value(0.5)
+
+    def model(x):
+        return x[0] * w * scale[0]
+
+    assert model_key(model) is None
+    first = nn.predict(model, X, compiled=True)
+    scale[0] = 3.0
+    np.testing.assert_allclose(nn.predict(model, X, compiled=True), first * 1.5, rtol=RTOL)
+    assert traces[0] == 2
+
+
+def test_a_kept_predictor_keeps_no_model_alive() -> None:
+    X, _ = data()
+    model = standardized(0, X)
+    nn.predict(model, X, compiled=True)
+    assert model in nn.compiled._predictors
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
+    assert len([m for m in nn.compiled._predictors if isinstance(m, Standardized)]) == 0
+
+
+def test_the_key_sees_what_defines_the_function_and_nothing_else() -> None:
+    X, _ = data()
+    model = standardized(0, X).train()
+    key = model_key(model)
+    assert model_key(model) == key
+    for p in model.parameters():
+        p.data += 1.0
+        p.grad = 3.0
+    assert model_key(model) == key
+    assert model_key(model.eval()) != key  # a module may compute otherwise in eval mode
+    assert model_key(model.train()) == key
+    assert model_key(standardized(0, X)) != key  # equal numbers, other Value objects
+    model.model.layers[0].neurons[0].w = list(model.model.layers[0].neurons[0].w)
+    assert model_key(model) == key  # a new list of the same Values
+    model.extra = {"note": [1, 2.5, np.float64(3.0)]}
+    changed = model_key(model)
+    assert changed != key
+    model.extra["note"][1] = 2.75
+    assert model_key(model) != changed
