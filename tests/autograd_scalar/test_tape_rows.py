@@ -1,7 +1,9 @@
-"""The rows as straight-line code reads them: expression templates.
+"""The rows as straight-line code reads them: expression templates and rules as graphs.
 
 Each row's scalar template gives what the row's float forward gives (or raises,
-which sends a run to NumPy), each vector template what its vector forward gives.
+which sends a run to NumPy), each vector template what its vector forward gives,
+and each rule read as an expression graph (``tape_rules.derive``) computes, step
+by step, what the rule itself computes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import numpy as np
 import pytest
 
 from autograd_scalar import ops
+from autograd_scalar.tape_rules import derive
+from tests.autograd_scalar.sample_functions import Cube
 
 SCALAR_NAMES = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
 """What scalar templates may call besides the builtins (``tape_code.SCALAR_NAMES``)."""
@@ -69,3 +73,35 @@ def test_vector_templates_give_the_rows_vector_forward(row) -> None:
         expected = np.asarray(row.vector(*xs), dtype=float)
         found = np.asarray(function(*xs), dtype=float)
     np.testing.assert_allclose(found, expected, rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("row", [*ops.TABLE, ops.power(2.5), ops.power(-2.0),
+                                 ops.leaky_relu(0.2), Cube.row],
+                         ids=lambda row: row.name)
+def test_rules_read_as_expression_graphs_equal_the_rules(row) -> None:
+    """The graph :func:`derive` reads, evaluated step by step with the rows' float
+    forwards, gives what the row's own rule gives."""
+    arity = _arity(row)
+    rule = derive(row, arity)
+    assert not rule.opaque and len(rule.partials) == arity
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        xs = [float(v) for v in rng.uniform(0.2, 2.0, size=arity)]
+        if row.index:
+            xs[-1] = float(rng.integers(0, arity - 1))
+        out = row.scalar(*xs)
+        made: list[float] = []
+
+        def value(ref, xs=xs, out=out, made=made):
+            kind, number = ref
+            if kind == "in":
+                return xs[int(number)]
+            if kind == "out":
+                return out
+            return number if kind == "const" else made[int(number)]
+
+        for step_row, refs in rule.steps:
+            made.append(step_row.scalar(*(value(r) for r in refs)))
+        found = [0.0 if ref is None else value(ref) for ref in rule.partials]
+        expected = [float(e) for e in row.derivatives(*xs, out)]
+        np.testing.assert_allclose(found, expected, rtol=1e-14, atol=1e-300)
