@@ -35,12 +35,14 @@ is a Value of yours, not the trace's, and numbers computed under ``no_grad``.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import operator
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from types import FrameType
 from typing import Any
@@ -216,6 +218,7 @@ class Program:
     single: bool
     invariant: np.ndarray
     data_reads: tuple[DataRead, ...] = ()
+    numbers: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def first_shared(self) -> int:
@@ -264,6 +267,28 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     single = isinstance(result, Value)
     outputs = [result] if single else output_list(result)
     params = parameter_list(parameters)
+    with _collector_paused():
+        return _read(placeholders, outputs, params, single, data_reads)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: reading a graph of n nodes allocates
+    O(n) containers that hold no cycles, and each full collection would walk all of
+    them again, making the reading superlinear in n."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], single: bool,
+          data_reads: tuple[DataRead, ...]) -> Program:
+    """The program of a traced graph: nodes levelled, grouped and numbered, in single
+    passes over them (see the module docstring)."""
     index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
     interior, inner = _interior_order(outputs)
     leaves: dict[Value, None] = dict.fromkeys(chain(
@@ -292,22 +317,35 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     for node in shared:
         index[node] = len(index)
     first_interior = len(index)
-    invariant = np.zeros(first_interior + len(interior), dtype=bool)
-    invariant[len(placeholders):first_interior] = True
+    keys = sorted(levels, key=_level)  # stable: a level's groups in the order first met
+    for key in keys:  # every interior node's index, group after group
+        nodes = levels[key][1]
+        index.update(zip(nodes, range(len(index), len(index) + len(nodes))))
+    edges = sum(key[2] * len(levels[key][1]) for key in keys)
+    flat = np.fromiter(map(index.__getitem__, chain.from_iterable(map(
+        _children, chain.from_iterable(levels[key][1] for key in keys)))), np.intp, edges)
     groups = []
-    for key in sorted(levels, key=lambda k: k[0]):
+    start = first_interior
+    offset = 0
+    for key in keys:
         row, nodes = levels[key]
-        start = len(index)
-        index.update(zip(nodes, range(start, start + len(nodes))))
-        flat = np.fromiter(map(index.__getitem__,
-                               chain.from_iterable(node.children for node in nodes)),
-                           np.intp, len(nodes) * key[2])
-        children = flat.reshape(len(nodes), key[2]).T.copy()
-        invariant[start:len(index)] = invariant[children].all(axis=0)
-        groups.append(ProgramGroup(key[0], row, slice(start, len(index)), children, key[3]))
+        k, arity = len(nodes), key[2]
+        children = flat[offset:offset + k * arity].reshape(k, arity).T
+        groups.append(ProgramGroup(key[0], row, slice(start, start + k), children, key[3]))
+        start += k
+        offset += k * arity
+    invariant = np.zeros(len(index), dtype=bool)
+    invariant[len(placeholders):first_interior] = True
+    invariant[first_interior:] = np.repeat([key[3] for key in keys],
+                                           [len(levels[key][1]) for key in keys])
+    numbers = np.fromiter(map(data_of, index), np.float64, len(index))
     return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
                    np.array([index[o] for o in outputs], dtype=np.intp),
-                   np.array([o.data for o in outputs]), single, invariant, data_reads)
+                   np.array([o.data for o in outputs]), single, invariant, data_reads, numbers)
+
+
+def _level(key: tuple[int, int, int, bool]) -> int:
+    return key[0]
 
 
 def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list[Value]]]:
