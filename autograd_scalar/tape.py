@@ -11,12 +11,25 @@ argument) and records the graph it builds. The graph's leaves are of two kinds:
 
 The interior nodes are levelled by depth (1 + the largest depth of their children)
 and grouped by op within a level (:mod:`~autograd_scalar.tape_program`). A run keeps
-one array of shape (rows, batch) and makes one vectorized call per group, for the
-forward and for the backward alike: the group's row's ``vector`` forward on the
-gathered children, then the row's own ``derivatives`` rule on the same arrays (the
-op table stays the only definition of every op, ``Function`` rows included), times
-the upstream gradient, scattered back onto the children
-(:mod:`~autograd_scalar.tape_groups`).
+one array of shape (rows, batch) and runs each group one of three ways, as a cost
+model measured on the machine finds cheapest for the batch's size
+(:mod:`~autograd_scalar.tape_cost`; ``Tape.strategy`` forces one):
+
+- grouped: one vectorized call per group, for the forward and for the backward
+  alike: the group's row's ``vector`` forward on the gathered children, then the
+  row's own ``derivatives`` rule on the same arrays, times the upstream gradient,
+  scattered back onto the children (:mod:`~autograd_scalar.tape_groups`); for wide
+  levels and large batches;
+- straight-line code (:mod:`~autograd_scalar.tape_code`): consecutive groups
+  written out as one Python function, a statement per node, forward and backward
+  (reverse accumulation into local variables), compiled once; scalar code runs
+  each example on floats, vector code the batch's columns with NumPy; for narrow,
+  irregular graphs, where a group is a node or two and NumPy's cost per call would
+  dominate. ``tape.source(n)`` shows the code a batch of n runs.
+
+Either way the op table stays the only definition of every op, ``Function`` rows
+included: the code writes each row's own expression (``Op.template``) and its rule,
+read as an expression graph (:mod:`~autograd_scalar.tape_rules`).
 
 What rows declare picks shorter roads to the same numbers. Nodes made from shared
 leaves only (an L2 term) run once per batch, on one column. A group of a
@@ -56,6 +69,8 @@ import numpy as np
 from . import tape_check
 from .mode import is_grad_enabled
 from .tape_check import TraceMismatchError, magnitude
+from .tape_code import Code
+from .tape_cost import STRATEGIES
 from .tape_program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
 from .tape_run import Runner
 from .threads import Threads, blas_threads
@@ -93,9 +108,17 @@ class Tape:
     ``threads``: how many threads BLAS may use during a run: "auto" (the default)
     as many as the machine has idle cores, at least 1; an int, at most that many;
     None, no limit (see :mod:`autograd_scalar.threads`).
+
+    ``strategy``: how each group runs: "auto" (the default) as the measured cost
+    model finds cheapest for the batch's size (:mod:`autograd_scalar.tape_cost`),
+    or one strategy for every group: "grouped" (NumPy calls per group, dense
+    layers as matrix products), "scalar" (straight-line Python float code per
+    example) or "vector" (straight-line NumPy code over the batch's columns). The
+    results are the same whichever runs, to rounding.
     """
 
     threads: Threads = "auto"
+    strategy: str = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
                  parameters: Sequence[Value] = (), allow_data_reads: bool = False) -> None:
@@ -158,13 +181,34 @@ class Tape:
 
     @property
     def groups(self) -> tuple[Any, ...]:
-        """The program's groups, planned (:class:`~autograd_scalar.tape_groups.Group`)."""
+        """The program's groups, planned to run grouped
+        (:class:`~autograd_scalar.tape_groups.Group`)."""
         return self.runner.groups
 
     @property
     def steps(self) -> list[Any]:
-        """What runs, in order: groups, and dense layers fused with their activation."""
+        """What a run with every group grouped runs, in order: groups, and dense layers
+        fused with their activation (``plan(n)`` gives what a batch of n runs)."""
         return self.runner.steps
+
+    def plan(self, n: int) -> list[Any]:
+        """The steps a batch of ``n`` runs under ``strategy``: groups, dense layers and
+        :class:`~autograd_scalar.tape_code.Code` segments (straight-line code)."""
+        return self.runner.plan(_batch_size(n), self.strategy).steps
+
+    def source(self, n: int = 1, with_inputs: bool = True) -> str:
+        """The Python source of the straight-line code a batch of ``n`` runs (forward and
+        backward, the gradients with respect to the inputs included unless
+        ``with_inputs=False``); "" where the plan has none (see
+        :mod:`autograd_scalar.tape_code`)."""
+        plan = self.runner.plan(_batch_size(n), self.strategy)
+        if plan.single is not None:
+            return plan.single.source("both", with_inputs)
+        parts = []
+        for step in plan.steps:
+            if isinstance(step, Code):
+                parts += [step.source("saved"), step.source("backward", with_inputs)]
+        return "\n".join(parts)
 
     # -- running ------------------------------------------------------------
 
@@ -197,20 +241,24 @@ class Tape:
         return parts
 
     def _run(self, columns: list[np.ndarray], pull: bool, seed: np.ndarray | None,
-             with_inputs: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Values (and, given a seed on the outputs, gradients) of every node.
+             with_inputs: bool = False, everything: bool = False
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values (and, given a seed on the outputs, gradients) of the nodes.
 
         ``pull`` first copies the shared leaves' ``.data`` into ``self.arrays``;
         without it the tape reads the arrays as they are (compiled training).
+        ``everything``: every node's value is written, not only those the outputs need.
         """
         runner = self.runner
         if pull:
             runner.arrays.pull()
-        with blas_threads(self.threads, runner.product * len(columns[0])), \
-                np.errstate(all="ignore"):
-            values, saved = runner.forward(columns)
-            grads = None if seed is None else runner.backward(values, saved, seed, with_inputs)
-        return values, grads
+        n = len(columns[0])
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"Tape.strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
+                             f"got {self.strategy!r}")
+        product = runner.plan(n, self.strategy).product
+        with blas_threads(self.threads, product * n), np.errstate(all="ignore"):
+            return runner.run(columns, seed, with_inputs, everything, self.strategy)
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
@@ -336,7 +384,7 @@ class Tape:
         """
         found = self.gradients(*batches)
         parts = self._columns(batches)
-        scale = self._magnitude(self._run(parts, False, None)[0], parts)
+        scale = self._magnitude(self._run(parts, False, None, everything=True)[0], parts)
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns,
                          found.outputs.reshape(len(columns), -1), found.shared, scale, rtol)
@@ -346,17 +394,24 @@ class Tape:
         of every placeholder and op for every example, and the shared arrays."""
         return 8 * (2 * self.layout.rows * n + 2 * len(self.shared))
 
-    def program(self) -> str:
+    def program(self, n: int | None = None) -> str:
         """The traced program as text: one line per step, in the order it runs.
 
+        The steps of a batch of ``n`` (default: every group grouped, as ``steps``).
         Each line gives the row (``affine+relu`` for a dense layer fused with its
         activation), the number of nodes, the strategy ("matrix": a dense layer as
         matrix products; "stacked": the row's stacked form on one array; "once":
         made of shared leaves only, run once per batch; "elementwise": the row's
-        vector forward and rule) and the index range of its nodes.
+        vector forward and rule; "scalar" and "vector": straight-line code, whose
+        line names no row) and the index range of its nodes.
         """
         lines = [repr(self)]
-        for i, step in enumerate(self.steps):
+        steps = self.steps if n is None else self.plan(n)
+        for i, step in enumerate(steps):
+            if isinstance(step, Code):
+                lines.append(f"  step {i:3d}: {'code':<14} x{step.size:<6} "
+                             f"{step.strategy:<11} nodes {step.first}..{step.last}")
+                continue
             groups = getattr(step, "groups", (step,))
             name = "+".join(group.row.name for group in groups)
             first, last = groups[0].nodes.start, groups[-1].nodes.stop - 1
@@ -367,7 +422,13 @@ class Tape:
     def __repr__(self) -> str:
         return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "
                 f"{self.size - len(self.placeholders) - len(self.shared)} ops in "
-                f"{len(self.groups)} groups over {self.levels} levels)")
+                f"{len(self.traced.groups)} groups over {self.levels} levels)")
+
+
+def _batch_size(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"a batch size is a positive integer, got {n!r}")
+    return int(n)
 
 
 def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = (),

@@ -13,7 +13,9 @@ Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
 nodes or leaves): a layer's weight gradient goes straight into the shared
 arrays, its input gradient into the previous layer's rows, with no temporary
-and no zeroing first; :func:`plan_steps` says which rows still need zeroing.
+and no zeroing first (:func:`alone` says what it alone writes; the runner,
+:mod:`autograd_scalar.tape_run`, finds each dense layer's activation and which
+rows still need zeroing).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .tape_matrix import MatrixDot
 class Dense:
     """A dense layer's affine group, and its activation group if it has one, as one step.
 
-    ``alone``: flags, decided by :func:`plan_steps`, for what only this step reads or
+    ``alone``: flags, decided by :func:`alone`, for what only this step reads or
     writes: "z" (only the activation reads Z, so its gradient is the activation's
     contribution alone), "W", "b" (no other group uses these leaves) and "x"
     (no other group reads the inputs X, and all their gradients are wanted).
@@ -82,7 +84,7 @@ class Dense:
             self._gH = None if self.hrows is None else grads[self.hrows]
 
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
-            batch: Sequence[np.ndarray]) -> Any:
+            batch: Sequence[np.ndarray], everything: bool = False) -> Any:
         self._bind(values, None)
         W = self._W if self._W is not None else self.matrix.read("W", shared)
         external = self.external
@@ -160,44 +162,8 @@ class Dense:
         return []
 
 
-def plan_steps(groups: Sequence[Group], layout: Layout, outputs: np.ndarray, size: int
-          ) -> tuple[list[Any], np.ndarray]:
-    """The steps to run, in order, and for each index how many groups and outputs read it.
-
-    A matrix group is fused with the next group when that group is a one-input
-    row (``arity == 1``) over exactly the matrix group's nodes in order, and no
-    group at the same level comes between them in a way that matters: the
-    activation reads only Z, which the fused step computes first.
-    """
-    reads = np.bincount(np.concatenate([g.children.ravel() for g in groups] + [outputs]),
-                        minlength=size) if groups else np.zeros(size, dtype=np.intp)
-    activation_of: dict[int, Group] = {}
-    for group in groups:
-        if group.row.arity == 1 and not group.invariant and group.matrix is None:
-            first = int(group.children[0, 0])
-            activation_of.setdefault(first, group)
-    fused: set[int] = set()
-    found: list[Any] = []
-    for group in groups:
-        if id(group) in fused:
-            continue
-        if group.matrix is None:
-            found.append(group)
-            continue
-        nodes = group.nodes
-        activation = activation_of.get(nodes.start)
-        if activation is not None and not (
-                activation.size == group.size
-                and np.array_equal(activation.children[0], np.arange(nodes.start, nodes.stop))):
-            activation = None
-        if activation is not None:
-            fused.add(id(activation))
-        found.append(Dense(group, activation, _alone(group, activation, reads, layout)))
-    return found, reads
-
-
-def _alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
-           ) -> set[str]:
+def alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
+          ) -> set[str]:
     """What only this dense step reads or writes (see :class:`Dense`)."""
     matrix = group.matrix
     assert matrix is not None

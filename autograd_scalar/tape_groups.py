@@ -241,8 +241,9 @@ class Group:
         return []
 
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
-            batch: Sequence[np.ndarray]) -> Any:
-        """Gather, then forward; the gathered inputs are kept for the backward."""
+            batch: Sequence[np.ndarray], everything: bool = False) -> Any:
+        """Gather, then forward; the gathered inputs are kept for the backward
+        (``everything``: a group always writes all its nodes' values)."""
         inputs = self.gather(values, shared)
         self.forward(inputs, values, shared, full)
         return inputs

@@ -1,0 +1,231 @@
+"""Which strategy runs each group of a compiled program: a cost model, measured.
+
+A group of k like nodes with a operands each can run three ways on a batch of n:
+
+- **grouped** (:mod:`autograd_scalar.tape_groups`): a few NumPy calls for the
+  whole group, forward and backward, whatever k: cost ~ w (group + group_element k n);
+- **vector** code (:mod:`autograd_scalar.tape_code`): a NumPy expression per node
+  over the batch's columns: ~ w k (vector + vector_element n);
+- **scalar** code: a Python float expression per node, per example: ~ w k n scalar;
+
+with w = 1 + a (the forward, and one term of the backward per operand). A NumPy
+call costs microseconds however small its arrays, a float statement tens of
+nanoseconds: narrow groups at small batches run as scalar code, wide groups and
+large batches grouped, and in between vector code wins. Each code segment also
+pays once per call (``segment``, plus ``segment_example`` per example, for scalar
+code; ``vector_segment`` for vector code), so a lone narrow group between grouped ones stays
+grouped unless its code saves more than that.
+
+The unit costs are measured, not guessed: :func:`calibrate` runs two small chain
+programs (one node per level: what straight-line code is for) through each
+strategy at two batch sizes, and reads the constants off the times.
+:func:`costs` calibrates once per process; ``tape_cost.COSTS`` may be set to
+fixed :class:`Costs` instead (the tests do, for plans that do not depend on the
+machine).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+STRATEGIES = ("auto", "grouped", "scalar", "vector")
+"""What ``Tape.strategy`` may be: the cost model's choice, or one strategy for every
+group (dense layers included) ("auto" may still pick grouped for everything)."""
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Seconds per unit of work of each strategy (see the module docstring)."""
+
+    scalar: float
+    vector: float
+    vector_element: float
+    group: float
+    group_element: float
+    segment: float
+    segment_example: float
+    vector_segment: float
+
+    def grouped(self, k: int, arity: int, n: int) -> float:
+        return (1 + arity) * (self.group + self.group_element * k * n)
+
+    def code(self, k: int, arity: int, n: int, vector: bool) -> float:
+        work = (1 + arity) * k
+        if vector:
+            return work * (self.vector + self.vector_element * n)
+        return work * self.scalar * n
+
+    def overhead(self, n: int, vector: bool) -> float:
+        """The cost of one call of a code segment on a batch of n (scalar code is
+        called once per example)."""
+        return self.vector_segment if vector else self.segment + self.segment_example * n
+
+
+COSTS: Costs | None = None
+"""The process's measured costs (None until first needed), or costs set by hand."""
+
+
+def costs() -> Costs:
+    """The unit costs, measured on first use (see :func:`calibrate`)."""
+    global COSTS
+    if COSTS is None:
+        COSTS = calibrate()
+    return COSTS
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A group of the program, as the cost model sees it: its size and operand count,
+    and whether it must stay grouped (a dense layer and its activation)."""
+
+    k: int
+    arity: int
+    fixed: bool
+
+
+def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
+           ) -> list[str]:
+    """Each group's strategy ("grouped", "scalar" or "vector") for a batch of n.
+
+    ``groups`` are in the order they run. For "auto" each group takes its cheapest
+    strategy; then each run of consecutive code groups (a segment) is checked as a
+    whole, its call overhead included, against running its groups grouped.
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
+                         f"got {strategy!r}")
+    if strategy != "auto":
+        return [strategy] * len(groups)
+    assert model is not None
+    chosen = []
+    for group in groups:
+        if group.fixed:
+            chosen.append("grouped")
+            continue
+        options = {"grouped": model.grouped(group.k, group.arity, n),
+                   "scalar": model.code(group.k, group.arity, n, False),
+                   "vector": model.code(group.k, group.arity, n, True)}
+        chosen.append(min(options, key=options.__getitem__))
+    start = 0
+    while start < len(chosen):
+        kind = chosen[start]
+        stop = start + 1
+        while stop < len(chosen) and chosen[stop] == kind:
+            stop += 1
+        if kind != "grouped":
+            span = groups[start:stop]
+            code = model.overhead(n, kind == "vector") + sum(
+                model.code(g.k, g.arity, n, kind == "vector") for g in span)
+            if code > sum(model.grouped(g.k, g.arity, n) for g in span):
+                chosen[start:stop] = ["grouped"] * (stop - start)
+        start = stop
+    return chosen
+
+
+CHAINS = (6, 48)
+"""Nodes of the two calibration chains: x -> tanh -> * w -> + x -> tanh -> ..."""
+
+WIDE = 256
+"""The larger batch of the calibration (the smaller is 1)."""
+
+FEW = 16
+"""The larger batch of scalar code's calibration (a loop over the examples)."""
+
+
+def calibrate(repeats: int = 5) -> Costs:
+    """Measure the unit costs on two chains, of :data:`CHAINS` nodes, one node per level.
+
+    Grouped: each chain's run (forward and backward) on batches of 1 and
+    :data:`WIDE`; the difference between the chains, over the difference of their
+    work (sum over nodes of 1 + operands), is a unit's cost, and the difference
+    between the batches its cost per example. Code: the long chain's compiled
+    function itself, called on the tape's arrays (scalar code on one example,
+    vector code on 1 and :data:`WIDE` columns), over its work; a segment's cost per
+    call (and per example) is what a whole run of the short chain costs beyond its
+    function and the grouped run's fixed cost (which every run pays). Times are CPU
+    times, the fastest of ``repeats``, so that other work on the machine counts least.
+    """
+    import numpy as np
+
+    from .tape_program import trace
+    from .tape_run import Runner
+    from .value import Value
+
+    w = Value(0.5)
+    rng = np.random.default_rng(0)
+    runners = []
+    for length in CHAINS:
+        def chain(x: Any, length: int = length) -> Any:
+            v = x[0]
+            for i in range(length // 3):
+                v = (v.tanh() * w) + x[i % 2]
+            return v
+
+        program = trace(chain, (2,), [0.25, -0.5], ())
+        work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
+        runners.append((Runner(program, (2,)), work))
+    (short, short_work), (long, long_work) = runners
+
+    def run(runner: Any, strategy: str, n: int) -> float:
+        """The time of a whole run (forward and backward) on a batch of n."""
+        columns = [rng.uniform(-1, 1, size=(n, 2))]
+        seed = np.ones((1, n))
+
+        def once() -> Any:
+            with np.errstate(all="ignore"):
+                return runner.run(columns, seed, False, strategy=strategy)
+
+        return _fastest(once, repeats)
+
+    def function(runner: Any, strategy: str, n: int, calls: int) -> float:
+        """The time of the plan's one code function alone, on a batch of n."""
+        run(runner, strategy, n)  # compiles it and sizes the arrays
+        (step,) = runner.plan(n, strategy).steps
+        code = step.function("both", False, False)
+        values, grads = runner.buffer(n, 0), runner.buffer(n, 1)
+        arrays = runner.arrays
+        if strategy == "vector":
+            def once() -> Any:
+                with np.errstate(all="ignore"):
+                    for _ in range(calls):
+                        code(values, arrays.data, grads, arrays.grad)
+        else:
+            operands = step.operands(values, arrays)[0]
+            upstream = [1.0] * len(step.upstream_rows)
+
+            def once() -> Any:
+                for _ in range(calls):
+                    code(operands, upstream)
+        return _fastest(once, repeats) / calls
+
+    group = (run(long, "grouped", 1) - run(short, "grouped", 1)) / (long_work - short_work)
+    group_wide = (run(long, "grouped", WIDE) - run(short, "grouped", WIDE)) / (
+        long_work - short_work)
+    fixed = run(short, "grouped", 1) - short_work * group  # what every run pays
+    scalar = function(long, "scalar", 1, 50) / long_work
+    vector = function(long, "vector", 1, 5) / long_work
+    vector_wide = function(long, "vector", WIDE, 5) / long_work
+    segment = run(short, "scalar", 1) - function(short, "scalar", 1, 50) - fixed
+    few = run(short, "scalar", FEW) - FEW * function(short, "scalar", 1, 50) - fixed
+    vector_segment = run(short, "vector", 1) - function(short, "vector", 1, 5) - fixed
+    example = max(few - segment, 0.0) / (FEW - 1)
+    return Costs(scalar=scalar, vector=vector,
+                 vector_element=max(vector_wide - vector, 0.0) / (WIDE - 1),
+                 group=max(group, 0.0),
+                 group_element=max(group_wide - group, 0.0) / (WIDE - 1),
+                 segment=max(segment - example, 0.0), segment_example=example,
+                 vector_segment=max(vector_segment, 0.0))
+
+
+def _fastest(run: Callable[[], Any], repeats: int) -> float:
+    """The least CPU time of ``repeats`` calls of ``run`` (after one untimed call)."""
+    run()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        run()
+        best = min(best, time.process_time() - start)
+    return best
