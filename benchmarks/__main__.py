@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, and write it to benchmarks/RESULTS.md.
 
-    python -m benchmarks            # the full run (about two minutes)
+    python -m benchmarks            # the full run (about two and a half minutes)
     python -m benchmarks --quick    # fewer rounds, no 1M-node graph, no MNIST
 
 All timings come from one process, the libraries alternating round by round, and
@@ -31,6 +31,7 @@ from . import (
     memory,
     microgpt,
     mnist,
+    narrow_graph,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -121,6 +122,7 @@ def table(args: argparse.Namespace) -> str:
               f"| >= 4x | {micro_bytes / ours_bytes:.1f}x ({micro_bytes:.0f} B vs "
               f"{ours_bytes:.0f} B) |"]
     lines += compiled_rows(args)
+    lines += ["", *narrow_graph.rows(3 if args.quick else 9)]
     lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
               f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
               "verbatim with its own 30-line Value, then with ours dropped in; same weights, "
