@@ -644,7 +644,8 @@ def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:
 def _logsumexp_code(*xs: str) -> str:
     """``_logsumexp`` as one expression: the top m, then m + log(sum_i e^(x_i - m))."""
     shifted = " + ".join(f"exp({x} - _m)" for x in xs)
-    return f"(_m if isinf(_m := max(({', '.join(xs)},))) else _m + log({shifted}))"
+    top = f"max({', '.join(xs)})" if len(xs) > 1 else xs[0]
+    return f"(_m if isinf(_m := {top}) else _m + log({shifted}))"
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
