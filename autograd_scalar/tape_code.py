@@ -202,12 +202,12 @@ class Segment:
         kept = self._kept() if kind in ("saved", "backward") else []
         if vector:
             return self._vector(writer, cse, kind, forward, written, kept, with_inputs)
-        unpack = [f"{_tuple(f'v{i}' for i in self.reads)} = r"] if self.reads else []
+        unpack = [f"{_targets(f'v{i}' for i in self.reads)} = r"] if self.reads else []
         if kind == "forward":
             lines = ["def forward(r):", *_indent([*unpack, *forward, f"return {_tuple(written)}"])]
             return "\n".join(lines) + "\n", writer.names
         upstream = [f"u{i}" for i in nodes if i in self.upstream]
-        take = [f"{_tuple(upstream)} = u"] if upstream else []
+        take = [f"{_targets(upstream)} = u"] if upstream else []
         if kind == "both":
             backward, _, sinks = self._backward(writer, cse, with_inputs)
             lines = ["def both(r, u):", *_indent([*unpack, *forward, *take, *backward,
@@ -218,7 +218,7 @@ class Segment:
                                                 f"return {_tuple(written)}, {_tuple(kept)}"])]
             return "\n".join(lines) + "\n", writer.names
         backward, _, sinks = self._backward(writer, cse, with_inputs)
-        restore = [f"{_tuple(kept)} = s"] if kept else []
+        restore = [f"{_targets(kept)} = s"] if kept else []
         lines = ["def backward(s, u):", *_indent([*restore, *take, *backward,
                                                   f"return {_tuple(sinks)}"])]
         return "\n".join(lines) + "\n", writer.names
@@ -431,8 +431,15 @@ def _indent(lines: Sequence[str]) -> list[str]:
 
 
 def _tuple(items: Any) -> str:
-    """Python source of a tuple of these expressions (one or none included)."""
-    return "(" + "".join(f"{item}, " for item in items) + ")"
+    """Python source of a tuple of these expressions: "(a, b)", "(a,)" or "()"."""
+    items = list(items)
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _targets(items: Any) -> str:
+    """Python source of names to unpack into: "a, b" or "a,"."""
+    items = list(items)
+    return f"{items[0]}," if len(items) == 1 else ", ".join(items)
 
 
 def compile_function(source: str, names: dict[str, Any], vector: bool, filename: str
