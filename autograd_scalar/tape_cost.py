@@ -91,8 +91,10 @@ def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
     """Each group's strategy ("grouped", "scalar" or "vector") for a batch of n.
 
     ``groups`` are in the order they run. For "auto" each group takes its cheapest
-    strategy; then each run of consecutive code groups (a segment) is checked as a
-    whole, its call overhead included, against running its groups grouped.
+    strategy; a run of grouped groups between two code segments of the same kind
+    joins them if its code costs no more than running it grouped plus the call of
+    the segment that joining saves; then each segment is checked as a whole, its
+    call included, against running its groups grouped.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
@@ -109,20 +111,38 @@ def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
                    "scalar": model.code(group.k, group.arity, n, False),
                    "vector": model.code(group.k, group.arity, n, True)}
         chosen.append(min(options, key=options.__getitem__))
-    start = 0
-    while start < len(chosen):
-        kind = chosen[start]
-        stop = start + 1
-        while stop < len(chosen) and chosen[stop] == kind:
-            stop += 1
+    runs = _runs(chosen)
+    for (before, _, _), (kind, start, stop), (after, _, _) in zip(runs, runs[1:], runs[2:]):
+        # grouped groups between two code segments of one kind: as code, they join the two
+        # into one, which saves a segment's call
+        span = groups[start:stop]
+        if kind != "grouped" or before != after or any(g.fixed for g in span):
+            continue
+        vector = before == "vector"
+        code = sum(model.code(g.k, g.arity, n, vector) for g in span)
+        if code <= sum(model.grouped(g.k, g.arity, n) for g in span) + model.overhead(n, vector):
+            chosen[start:stop] = [before] * (stop - start)
+    for kind, start, stop in _runs(chosen):
         if kind != "grouped":
             span = groups[start:stop]
             code = model.overhead(n, kind == "vector") + sum(
                 model.code(g.k, g.arity, n, kind == "vector") for g in span)
             if code > sum(model.grouped(g.k, g.arity, n) for g in span):
                 chosen[start:stop] = ["grouped"] * (stop - start)
-        start = stop
     return chosen
+
+
+def _runs(chosen: Sequence[str]) -> list[tuple[str, int, int]]:
+    """The maximal runs of one strategy: (strategy, start, stop)."""
+    found = []
+    start = 0
+    while start < len(chosen):
+        stop = start + 1
+        while stop < len(chosen) and chosen[stop] == chosen[start]:
+            stop += 1
+        found.append((chosen[start], start, stop))
+        start = stop
+    return found
 
 
 CHAINS = (6, 48)
@@ -134,14 +154,18 @@ WIDE = 256
 FEW = 16
 """The larger batch of scalar code's calibration (a loop over the examples)."""
 
+ACROSS = 4
+"""Nodes per level of the calibration program for a grouped step's cost per example."""
+
 
 def calibrate(repeats: int = 5) -> Costs:
     """Measure the unit costs on two chains, of :data:`CHAINS` nodes, one node per level.
 
-    Grouped: each chain's run (forward and backward) on batches of 1 and
-    :data:`WIDE`; the difference between the chains, over the difference of their
-    work (sum over nodes of 1 + operands), is a unit's cost, and the difference
-    between the batches its cost per example. Code: the long chain's compiled
+    Grouped: each chain's run (forward and backward) on a batch of 1; the difference
+    between the chains, over the difference of their work (sum over nodes of 1 +
+    operands), is a unit's cost. Its cost per example comes from :data:`ACROSS`
+    chains side by side, each node reading its neighbour's (groups of several nodes,
+    gathered and scattered), on batches of 1 and :data:`WIDE`. Code: the long chain's compiled
     function itself, called on the tape's arrays (scalar code on one example,
     vector code on 1 and :data:`WIDE` columns), over its work; a segment's cost per
     call (and per example) is what a whole run of the short chain costs beyond its
@@ -169,10 +193,21 @@ def calibrate(repeats: int = 5) -> Costs:
         runners.append((Runner(program, (2,)), work))
     (short, short_work), (long, long_work) = runners
 
+    def crossed(x: Any) -> Any:
+        """:data:`ACROSS` chains side by side, each node reading its neighbour's."""
+        vs = list(x)
+        for _ in range(CHAINS[1] // 3):
+            vs = [(vs[(j + 1) % ACROSS].tanh() * w) + vs[j] for j in range(ACROSS)]
+        return vs
+
+    program = trace(crossed, (ACROSS,), [0.1 * j for j in range(ACROSS)], ())
+    wide = Runner(program, (ACROSS,))
+    wide_work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
+
     def run(runner: Any, strategy: str, n: int) -> float:
         """The time of a whole run (forward and backward) on a batch of n."""
-        columns = [rng.uniform(-1, 1, size=(n, 2))]
-        seed = np.ones((1, n))
+        columns = [rng.uniform(-1, 1, size=(n, runner.widths[0]))]
+        seed = np.ones((len(runner.outputs), n))
 
         def once() -> Any:
             with np.errstate(all="ignore"):
@@ -202,8 +237,9 @@ def calibrate(repeats: int = 5) -> Costs:
         return _fastest(once, repeats) / calls
 
     group = (run(long, "grouped", 1) - run(short, "grouped", 1)) / (long_work - short_work)
-    group_wide = (run(long, "grouped", WIDE) - run(short, "grouped", WIDE)) / (
-        long_work - short_work)
+    # per example, on groups of ACROSS nodes whose operands are gathered and scattered
+    group_element = (run(wide, "grouped", WIDE) - run(wide, "grouped", 1)) / (
+        wide_work * (WIDE - 1))
     fixed = run(short, "grouped", 1) - short_work * group  # what every run pays
     scalar = function(long, "scalar", 1, 50) / long_work
     vector = function(long, "vector", 1, 5) / long_work
@@ -214,8 +250,7 @@ def calibrate(repeats: int = 5) -> Costs:
     example = max(few - segment, 0.0) / (FEW - 1)
     return Costs(scalar=scalar, vector=vector,
                  vector_element=max(vector_wide - vector, 0.0) / (WIDE - 1),
-                 group=max(group, 0.0),
-                 group_element=max(group_wide - group, 0.0) / (WIDE - 1),
+                 group=max(group, 0.0), group_element=max(group_element, 0.0),
                  segment=max(segment - example, 0.0), segment_example=example,
                  vector_segment=max(vector_segment, 0.0))
 
