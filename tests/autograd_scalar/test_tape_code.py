@@ -166,6 +166,18 @@ def test_the_cost_model_picks_code_for_narrow_graphs_and_matrices_for_layers() -
     assert choose(narrow, 7, "scalar", None) == ["scalar"] * len(narrow)
 
 
+def test_a_near_tie_between_two_code_segments_joins_them() -> None:
+    """Alone, the middle group is cheaper grouped (7.5 against 9); as code it saves the
+    call of a second segment (2), so the three run as one segment (15 against 15.5)."""
+    model = Costs(scalar=math.inf, vector=1.0, vector_element=0.0, group=2.5,
+                  group_element=0.0, segment=0.0, segment_example=0.0, vector_segment=2.0)
+    groups = [Choice(1, 1, False), Choice(3, 2, False), Choice(1, 1, False)]
+    assert model.grouped(3, 2, 1) < model.code(3, 2, 1, True)
+    assert choose(groups, 1, "auto", model) == ["vector"] * 3
+    fixed = [Choice(1, 1, False), Choice(3, 2, True), Choice(1, 1, False)]
+    assert choose(fixed, 1, "auto", model) == ["vector", "grouped", "vector"]
+
+
 def test_a_narrow_program_at_a_batch_of_one_is_one_step_of_scalar_code(fixed_costs) -> None:
     fixed_costs(SCALAR_FOR_SINGLES)
     tape = compile(lambda x: (x[0] * x[1]).tanh().exp() + x[0], [0.5, -1.5])
