@@ -57,6 +57,10 @@ SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
 VECTOR_NAMES: dict[str, Any] = {"np": np, "inf": math.inf, "nan": math.nan}
 """What vector expressions may use: NumPy as ``np``, and ``inf`` and ``nan``."""
 
+LONGEST = 256
+"""The most terms one expression sums: Python's compiler recurses once per operator of
+a sum, and a few thousand (an L2 term over a network's weights) exhaust its stack."""
+
 Node = tuple[int, Op, list[int]]
 """A node of a program: its index, its row and its operands' indices."""
 
@@ -127,9 +131,10 @@ class Writer:
         return f"d{self.count}"
 
     def expression(self, row: Op, operands: Sequence[str]) -> str:
-        """``row`` applied to the named operands: its template, or a call of its forward."""
+        """``row`` applied to the named operands: its template, or a call of its forward
+        (for a row without one, or with more than :data:`LONGEST` operands)."""
         template = row.template[1 if self.vector else 0]
-        if template:
+        if template and len(operands) <= LONGEST:
             return template(*operands) if callable(template) else template.format(*operands)
         function = row.vector if self.vector else (
             row.scalar if row.check is None else _checked(row))
@@ -347,7 +352,13 @@ class Segment:
                     terms.insert(0, ("+", f"u{i}"))
             if not terms:
                 continue
-            lines += self._assign(writer, "g", i, _sum(terms))
+            first, *rest = _chunks(terms)
+            lines += self._assign(writer, "g", i, first)
+            for chunk in rest:  # a long sum, in statements Python's compiler takes
+                if vector and i not in invariant:
+                    lines.append(f"G[{self.layout.row(i)}] += {chunk}")
+                else:
+                    lines.append(f"g{i} = g{i} + ({chunk})")
             partials[i] = self._partials(writer, cse, lines, used, i, row, kids, needs)
         sinks: list[str] = []
         layout = self.layout
@@ -358,17 +369,19 @@ class Segment:
                 continue
             terms = terms_for(c)
             if not vector:
-                sinks.append(_sum(terms) if terms else "0.0")
-                continue
-            if not terms:
+                if len(terms) <= LONGEST:
+                    sinks.append(_sum(terms) if terms else "0.0")
+                    continue
+                name = writer.temporary()
+                first, *rest = _chunks(terms)
+                lines += [f"{name} = {first}", *(f"{name} = {name} + ({chunk})"
+                                                 for chunk in rest)]
+                sinks.append(name)
                 continue
             kind = self.kind(c)
-            if kind == "shared":
-                lines.append(f"SG[{c - layout.first_shared}] += {_sum(terms)}")
-            elif kind == "once":
-                lines.append(f"G[{layout.row(c)}, 0] += {_sum(terms)}")
-            else:
-                lines.append(f"G[{layout.row(c)}] += {_sum(terms)}")
+            target = (f"SG[{c - layout.first_shared}]" if kind == "shared" else
+                      f"G[{layout.row(c)}, 0]" if kind == "once" else f"G[{layout.row(c)}]")
+            lines += [f"{target} += {chunk}" for chunk in _chunks(terms)]
         return lines, used, sinks
 
     def _partials(self, writer: Writer, cse: dict[tuple[Any, ...], str], lines: list[str],
@@ -415,6 +428,11 @@ class Segment:
 
         return [expression(ref) if ref is not None and wanted[p] else None
                 for p, ref in enumerate(rule.partials)]
+
+
+def _chunks(terms: Sequence[tuple[str, str]]) -> list[str]:
+    """The terms as sums of at most :data:`LONGEST` terms each (none for no terms)."""
+    return [_sum(terms[start:start + LONGEST]) for start in range(0, len(terms), LONGEST)]
 
 
 def _sum(terms: Sequence[tuple[str, str]]) -> str:

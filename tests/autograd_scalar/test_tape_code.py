@@ -216,6 +216,20 @@ def test_vector_code_reads_and_writes_the_batch_columns(fixed_costs) -> None:
     assert "def saved(V, S):" in source and "def backward(V, S, G, SG):" in source
 
 
+@pytest.mark.parametrize("strategy", ["scalar", "vector"])
+def test_sums_of_thousands_of_terms_compile(strategy) -> None:
+    """An L2 term over 3,000 leaves (one sum node) and an input read by 3,000 nodes (one
+    gradient of 3,000 terms): more than Python's compiler takes in one expression."""
+    rng = np.random.default_rng(6)
+    ps = [Value(v) for v in rng.normal(size=3000)]
+
+    def fn(x):
+        return x[0] * ag.sum([p * p for p in ps]) + ag.sum([p * x[1] for p in ps]).sin()
+
+    tape = compile(fn, [0.5, 1.0])
+    check_strategy(tape, strategy, ps[:50], fn, rng.normal(size=(3, 2)))
+
+
 class NumpyCos(Function):
     """cos with a rule written with NumPy: it runs on floats and arrays, not on Values."""
 
