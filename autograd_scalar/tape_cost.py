@@ -68,11 +68,12 @@ COSTS: Costs | None = None
 """The process's measured costs (None until first needed), or costs set by hand."""
 
 
-def costs() -> Costs:
-    """The unit costs, measured on first use (see :func:`calibrate`)."""
+def costs(runner: Callable[..., Any]) -> Costs:
+    """The unit costs, measured on first use with the runner class ``runner`` (see
+    :func:`calibrate`)."""
     global COSTS
     if COSTS is None:
-        COSTS = calibrate()
+        COSTS = calibrate(runner)
     return COSTS
 
 
@@ -158,7 +159,7 @@ ACROSS = 4
 """Nodes per level of the calibration program for a grouped step's cost per example."""
 
 
-def calibrate(repeats: int = 5) -> Costs:
+def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
     """Measure the unit costs on two chains, of :data:`CHAINS` nodes, one node per level.
 
     Grouped: each chain's run (forward and backward) on a batch of 1; the difference
@@ -171,11 +172,12 @@ def calibrate(repeats: int = 5) -> Costs:
     call (and per example) is what a whole run of the short chain costs beyond its
     function and the grouped run's fixed cost (which every run pays). Times are CPU
     times, the fastest of ``repeats``, so that other work on the machine counts least.
+    ``runner`` is :class:`~autograd_scalar.tape_run.Runner` (passed in: it imports
+    this module).
     """
     import numpy as np
 
     from .tape_program import trace
-    from .tape_run import Runner
     from .value import Value
 
     w = Value(0.5)
@@ -190,7 +192,7 @@ def calibrate(repeats: int = 5) -> Costs:
 
         program = trace(chain, (2,), [0.25, -0.5], ())
         work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
-        runners.append((Runner(program, (2,)), work))
+        runners.append((runner(program, (2,)), work))
     (short, short_work), (long, long_work) = runners
 
     def crossed(x: Any) -> Any:
@@ -201,27 +203,27 @@ def calibrate(repeats: int = 5) -> Costs:
         return vs
 
     program = trace(crossed, (ACROSS,), [0.1 * j for j in range(ACROSS)], ())
-    wide = Runner(program, (ACROSS,))
+    wide = runner(program, (ACROSS,))
     wide_work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
 
-    def run(runner: Any, strategy: str, n: int) -> float:
+    def run(made: Any, strategy: str, n: int) -> float:
         """The time of a whole run (forward and backward) on a batch of n."""
-        columns = [rng.uniform(-1, 1, size=(n, runner.widths[0]))]
-        seed = np.ones((len(runner.outputs), n))
+        columns = [rng.uniform(-1, 1, size=(n, made.widths[0]))]
+        seed = np.ones((len(made.outputs), n))
 
         def once() -> Any:
             with np.errstate(all="ignore"):
-                return runner.run(columns, seed, False, strategy=strategy)
+                return made.run(columns, seed, False, strategy=strategy)
 
         return _fastest(once, repeats)
 
-    def function(runner: Any, strategy: str, n: int, calls: int) -> float:
+    def function(made: Any, strategy: str, n: int, calls: int) -> float:
         """The time of the plan's one code function alone, on a batch of n."""
-        run(runner, strategy, n)  # compiles it and sizes the arrays
-        (step,) = runner.plan(n, strategy).steps
+        run(made, strategy, n)  # compiles it and sizes the arrays
+        (step,) = made.plan(n, strategy).steps
         code = step.function("both", False, False)
-        values, grads = runner.buffer(n, 0), runner.buffer(n, 1)
-        arrays = runner.arrays
+        values, grads = made.buffer(n, 0), made.buffer(n, 1)
+        arrays = made.arrays
         if strategy == "vector":
             def once() -> Any:
                 with np.errstate(all="ignore"):

@@ -182,10 +182,10 @@ class Runner:
         choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused)
                    for i, g in enumerate(program.groups)]
         if strategy == "numpy":  # what runs when scalar code raised: the cheapest but it
-            model = replace(costs(), scalar=float("inf"))
+            model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)
         else:
-            chosen = choose(choices, n, strategy, costs() if strategy == "auto" else None)
+            chosen = choose(choices, n, strategy, costs(Runner) if strategy == "auto" else None)
         # within a level, grouped groups first: code groups then join the next level's
         order = sorted(range(len(chosen)), key=lambda g: (program.groups[g].level,
                                                           chosen[g] != "grouped"))
