@@ -157,11 +157,19 @@ class Op:
         return f"Op({self.name!r})"
 
     def replace(self, **changes: Any) -> Op:
-        """A new row with the same fields as this one but for ``changes`` (by name)."""
+        """A new row with the same fields as this one but for ``changes`` (by name).
+
+        A new ``scalar`` or ``vector`` forward drops the matching ``template`` (which
+        wrote the old one), unless a template is given too.
+        """
         unknown = set(changes) - set(FIELDS)
         if unknown:
             raise TypeError(f"Op.replace: no field {', '.join(sorted(unknown))}; "
                             f"the fields are {', '.join(FIELDS)}")
+        if "template" not in changes:
+            scalar, vector = self.template
+            changes["template"] = ("" if "scalar" in changes else scalar,
+                                   "" if "vector" in changes else vector)
         return Op(**{name: changes.get(name, getattr(self, name)) for name in FIELDS})
 
     @property

@@ -105,3 +105,13 @@ def test_rules_read_as_expression_graphs_equal_the_rules(row) -> None:
         found = [0.0 if ref is None else value(ref) for ref in rule.partials]
         expected = [float(e) for e in row.derivatives(*xs, out)]
         np.testing.assert_allclose(found, expected, rtol=1e-14, atol=1e-300)
+
+
+def test_a_replaced_forward_drops_its_template() -> None:
+    """The template wrote the old forward: a row made with a new one must not keep it."""
+    doubled = ops.EXP.replace(name="doubled", scalar=lambda x: 2.0 * x)
+    assert doubled.template == ("", "np.exp({0})")
+    both = ops.EXP.replace(scalar=lambda x: 2.0 * x, vector=lambda x: 2.0 * x)
+    assert both.template == ("", "")
+    assert ops.EXP.replace(name="same").template == ops.EXP.template
+    assert ops.EXP.replace(scalar=abs, template=("abs({0})", "")).template == ("abs({0})", "")
