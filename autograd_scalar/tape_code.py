@@ -110,10 +110,10 @@ def _checked(row: Op) -> Callable[..., float]:
 
 @dataclass
 class Writer:
-    """Source lines and the objects they call, for one function."""
+    """What one function's source calls (bound under names ``F0``, ``F1``, ...) and its
+    temporaries' count."""
 
     vector: bool
-    lines: list[str] = field(default_factory=list)
     names: dict[str, Any] = field(default_factory=dict)
     bound: dict[int, str] = field(default_factory=dict)
     count: int = 0
@@ -163,7 +163,7 @@ class Segment:
         self.upstream = upstream
         self.needs = needs
         inside = {i for i, _, _ in nodes}
-        touched = sorted(inside.union(*(kids for _, _, kids in nodes)))
+        touched = inside.union(*(kids for _, _, kids in nodes))
         # plain containers: the writer asks about every node several times
         self._once = {i for i in touched if invariant[i]}
         self._needs = tuple({i for i in touched if wanted[i]} for wanted in needs)
@@ -172,7 +172,7 @@ class Segment:
         for c in found:
             by_kind[self.kind(c)].append(c)
         self.reads = by_kind["row"] + by_kind["once"] + by_kind["shared"]
-        self.counts = {kind: len(found) for kind, found in by_kind.items()}
+        self.counts = {kind: len(indices) for kind, indices in by_kind.items()}
 
     # -- where the edges live ----------------------------------------------
 
