@@ -207,7 +207,11 @@ class ProgramGroup:
 
 @dataclass(frozen=True)
 class Program:
-    """What a trace found (see the module docstring); ``str(program)`` lists it."""
+    """What a trace found (see the module docstring); ``str(program)`` lists it.
+
+    ``numbers``: the traced example's number at every index, on which the rows are
+    checked against their vector forwards (:func:`~autograd_scalar.tape_check.check_rows`).
+    """
 
     placeholders: tuple[Value, ...]
     shared: tuple[Value, ...]
