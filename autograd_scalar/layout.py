@@ -20,8 +20,6 @@ INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
                 "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), "
                 "conda install -c conda-forge graphviz, or see graphviz.org/download")
 DOT_TIMEOUT_SECONDS = 120.0
-PNG_BUDGET = 250_000
-"""The largest PNG (bytes) a drawing's notebook output carries beside its SVG."""
 
 
 class GraphvizNotFound(RuntimeError):
@@ -80,11 +78,11 @@ def picture_bundle(source: str, description: str, svg: str | None = None) -> dic
     pick, so that none ever falls back to an object's repr.
 
     ``text/html`` holds the SVG as an ``<img>`` data URI, which HTML sanitizers keep
-    (untrusted notebooks, GitHub, nbviewer); ``image/svg+xml`` the SVG itself;
-    ``image/png`` a PNG when Graphviz's ``dot`` is installed and the PNG is at most
-    :data:`PNG_BUDGET` bytes (a big graph's PNG runs to megabytes, which a notebook
-    would store in every copy; its SVG forms stay); ``text/plain``
-    ``description``. ``svg``: the SVG of ``source`` when already made.
+    (untrusted notebooks, nbviewer); ``image/svg+xml`` the SVG itself (GitHub);
+    ``text/plain`` ``description``. ``svg``: the SVG of ``source`` when already made.
+    No PNG: rendering one costs a second layout and seconds on a big graph at every
+    display, and runs to megabytes in every stored copy, for front ends that show
+    the SVG forms anyway.
     """
     svg = svg if svg is not None else svg_of(source)
     encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -92,8 +90,4 @@ def picture_bundle(source: str, description: str, svg: str | None = None) -> dic
         "text/html": f'<img alt="{html.escape(description)}" style="max-width:100%" '
                      f'src="data:image/svg+xml;base64,{encoded}">',
         "image/svg+xml": svg, "text/plain": description}
-    if has_dot():
-        png = image_bytes(source, "png")
-        if len(png) <= PNG_BUDGET:
-            bundle["image/png"] = base64.b64encode(png).decode("ascii")
     return bundle

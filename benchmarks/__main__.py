@@ -31,6 +31,7 @@ from . import (
     memory,
     microgpt,
     mnist,
+    notebook_view,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -156,6 +157,13 @@ def table(args: argparse.Namespace) -> str:
     if explore_view.available():
         rounds = 2 if args.quick else explore_view.ROUNDS
         lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
+    else:
+        lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The explore view in a notebook: Enter to first paint, a big Value's display",
+              ""]
+    if notebook_view.available():
+        rounds = 2 if args.quick else notebook_view.ROUNDS
+        lines.append(notebook_view.markdown(notebook_view.measure(rounds=rounds), rounds))
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
     return "\n".join(lines) + "\n"

@@ -203,26 +203,37 @@ def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
 
     An edge between two nodes belongs to the innermost group holding both; there it
     joins the two items (a node, or the subgroup holding it) that contain its ends.
+    Each group's path from the top is made once, and each pair of homes is compared once.
     """
     found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
-    chains: dict[int, list[Any]] = {}
+    paths: dict[int, tuple[Group, ...]] = {}
 
-    def chain(node: Value) -> list[Any]:
-        got = chains.get(id(node))
+    def path(group: Group) -> tuple[Group, ...]:
+        got = paths.get(id(group))
         if got is None:
-            got = chains[id(node)] = [node, *ancestors(graph.home[node])][::-1]
+            got = paths[id(group)] = (*ancestors(group)[::-1],)
         return got
 
+    split: dict[tuple[int, int], int] = {}   # (child's home, node's home) -> shared depth
     for node in graph.order:
-        upper = chain(node)
+        home = graph.home[node]
+        upper = path(home)
         for child in node.children:
-            lower = chain(child)
-            depth = 0
-            while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
-                depth += 1
-            if depth == 0 or depth >= len(lower) or depth >= len(upper):
-                continue
-            counts = found[id(lower[depth - 1])]
-            key = (id(lower[depth]), id(upper[depth]))
+            lower_home = graph.home[child]
+            if lower_home is home:
+                counts = found[id(home)]
+                key = (id(child), id(node))
+            else:
+                lower = path(lower_home)
+                pair = (id(lower_home), id(home))
+                depth = split.get(pair)
+                if depth is None:
+                    depth = 0
+                    while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
+                        depth += 1
+                    split[pair] = depth
+                counts = found[id(lower[depth - 1])]
+                key = (id(lower[depth]) if depth < len(lower) else id(child),
+                       id(upper[depth]) if depth < len(upper) else id(node))
             counts[key] = counts.get(key, 0) + 1
     return found

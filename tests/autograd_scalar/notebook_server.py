@@ -6,6 +6,7 @@ The views live in shadow roots, so element lookups go through ``shadow(...)``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -32,10 +33,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """A Jupyter server on a free local port: its URL, its folder and its environment."""
-    folder = tmp_path_factory.mktemp("notebooks")
+@contextlib.contextmanager
+def jupyter_server(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Jupyter server on a free local port serving ``folder``: its URL and environment
+    (the repository on PYTHONPATH, Jupyter's own folders inside ``folder``)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "JUPYTER_DATA_DIR": str(folder / "data"),
            "JUPYTER_CONFIG_DIR": str(folder / "config"),
@@ -58,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the Jupyter server did not start") from None
                 time.sleep(0.5)
-        yield url, folder, env
+        yield url, env
     finally:  # the server and its kernels: one process group
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -66,6 +67,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """A Jupyter server for a module's tests: its URL, its folder and its environment."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    with jupyter_server(folder) as (url, env):
+        yield url, folder, env
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
