@@ -11,7 +11,10 @@ a node shows its tooltip: label, op, data, gradient, and the local derivatives
 d node / d input stored at the forward pass, with the op's rule.
 
 Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.graph_summary`),
-so the call returns quickly whatever the size of the graph.
+so the call returns quickly whatever the size of the graph. Every text from the user
+(labels, parameter names, scopes, ops, the title) goes in through
+:mod:`autograd_scalar.dot_text`, so it is shown as it is: never as an HTML-like label
+(a link, an image), never as a DOT escape, cut with an ellipsis if very long.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 import graphviz
 
+from .dot_text import plain, plain_tooltip, record
 from .graph_boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .graph_reading import (
     display_name,
@@ -56,7 +60,14 @@ class GraphDrawing(graphviz.Digraph):
 
     ``_repr_mimebundle_`` and ``_repr_svg_`` lay the graph out with the ``dot``
     program when it is on PATH and with Graphviz compiled to WebAssembly otherwise.
+    ``GraphDrawing.plain(text)`` (a label or caption) and ``GraphDrawing.plain_tooltip(text)``
+    are the way user text goes into a drawing, shown as it is, never as HTML or DOT
+    escapes (see :mod:`autograd_scalar.dot_text`), for drawings made outside this package
+    too (``nn.draw_network``).
     """
+
+    plain = staticmethod(plain)
+    plain_tooltip = staticmethod(plain_tooltip)
 
     def _repr_image_svg_xml(self) -> str:
         return svg_of(self.source)
@@ -200,7 +211,7 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         options.title, overlay.caption if overlay else "", layout.note(options.max_nodes),
         heat_legend(heat, options.precision)) if part)
     if caption:
-        graph.attr(label=escape_text(caption))
+        graph.attr(label=plain(caption))
     return graph
 
 
@@ -263,18 +274,6 @@ def number(x: Any, precision: int) -> str:
         return str(x)
 
 
-def escape_record(text: str) -> str:
-    """Escape the characters that structure a Graphviz record label."""
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
-
-
-def escape_text(text: str) -> str:
-    """Escape text for a plain label or tooltip; newlines become DOT line breaks."""
-    return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
-
-
 def shown_grad(node: Value, overlay: Overlay | None) -> Any:
     if overlay is None or overlay.grads is None:
         return node.grad
@@ -290,11 +289,11 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
     name = display_name(node, options.names)
     if name:
         fields.insert(0, name)
-    attrs = {"shape": "record", "tooltip": escape_text(tooltip(node, options, grad))}
+    attrs = {"shape": "record", "tooltip": plain_tooltip(tooltip(node, options, grad))}
     if options.compact and node.row is not None:
         fields.insert(0, compact_op(node.row))
         attrs.update(COMPACT_OP_STYLE)
-    attrs["label"] = "{ " + " | ".join(map(escape_record, fields)) + " }"
+    attrs["label"] = record(fields)
     attrs.update(node_style(node, options, heat, grad))
     if overlay is not None:
         attrs.update(overlay.node_attrs.get(node, {}))
@@ -303,9 +302,9 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
         bubble = {"color": "#999999"}
         if node in options.highlighted:
             bubble = {"color": HIGHLIGHT, "penwidth": "3"}
-        graph.node(ids(node) + "op", label=escape_text(op_shown(node)), shape="ellipse",
+        graph.node(ids(node) + "op", label=plain(op_shown(node)), shape="ellipse",
                    style="filled", fillcolor="#eeeeee",
-                   tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"),
+                   tooltip=plain_tooltip(f"op {node.op}: {node.row.formula if node.row else ''}"),
                    **bubble)
         graph.edge(ids(node) + "op", ids(node))
 
@@ -394,10 +393,10 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
         return
     what = "chain" if box.kind == "chain" else f"module {box.scope}"
     label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
-    attrs = {"shape": "box3d", "label": escape_text(label), "style": "filled",
+    attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",
-             "tooltip": escape_text(f"{label}\ncollapsed to fit the drawing budget "
-                                    f"(max_nodes={options.max_nodes})")}
+             "tooltip": plain_tooltip(f"{label}\ncollapsed to fit the drawing budget "
+                              f"(max_nodes={options.max_nodes})")}
     if heat is not None:
         fill, ink = heat.colours(max((abs(float(n.grad)) for n in box.members), default=0.0))
         attrs.update(fillcolor=fill, fontcolor=ink)
