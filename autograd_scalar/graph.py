@@ -443,7 +443,7 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
     attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",
              "tooltip": plain_tooltip(f"{label}\ncollapsed to fit the drawing budget "
-                              f"(max_nodes={options.max_nodes})")}
+                                      f"(max_nodes={options.max_nodes})")}
     if heat is not None:
         fill, ink = heat.colours(max((abs(float(n.grad)) for n in box.members), default=0.0))
         attrs.update(fillcolor=fill, fontcolor=ink)
