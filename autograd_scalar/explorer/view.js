@@ -592,6 +592,12 @@ var AutogradScalarView = (function () {
       }
       return out;
     }
+    /* Whether two numbers as shown (p significant digits; "inf", "nan" as strings)
+       differ by more than their rounding: 0 and -0 do not, 1.5 and 3 do. */
+    function differs(a, b) {
+      if (typeof a !== "number" || typeof b !== "number") { return String(a) !== String(b); }
+      return Math.abs(a - b) > Math.pow(10, 1 - p) * Math.max(Math.abs(a), Math.abs(b));
+    }
     /* The chain rule's terms in symbols: each use written out when there are a few,
        the sum over the uses when there are many. */
     function chainSymbols(v, used) {
@@ -653,7 +659,7 @@ var AutogradScalarView = (function () {
           rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
         }
-        if (num(data.grad[v], p) !== num(sum, p)) {
+        if (differs(data.grad[v], sum)) {
           var times = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? data.grad[v] / sum : NaN;
           rule.appendChild(el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
             " differs from this pass's sum " + num(sum, p) + ": .grad accumulates over backward() calls" +
