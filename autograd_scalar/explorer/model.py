@@ -206,34 +206,28 @@ def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
     Each group's path from the top is made once, and each pair of homes is compared once.
     """
     found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
-    paths: dict[int, tuple[Group, ...]] = {}
-
-    def path(group: Group) -> tuple[Group, ...]:
-        got = paths.get(id(group))
-        if got is None:
-            got = paths[id(group)] = (*ancestors(group)[::-1],)
-        return got
-
-    split: dict[tuple[int, int], int] = {}   # (child's home, node's home) -> shared depth
+    paths = {id(g): (*ancestors(g)[::-1],) for g in graph.groups}
+    split: dict[tuple[int, int], tuple[dict[tuple[int, int], int], int, int]] = {}
+    home = graph.home
     for node in graph.order:
-        home = graph.home[node]
-        upper = path(home)
+        node_home = home[node]
         for child in node.children:
-            lower_home = graph.home[child]
-            if lower_home is home:
-                counts = found[id(home)]
-                key = (id(child), id(node))
+            child_home = home[child]
+            if child_home is node_home:
+                counts, key = found[id(node_home)], (id(child), id(node))
             else:
-                lower = path(lower_home)
-                pair = (id(lower_home), id(home))
-                depth = split.get(pair)
-                if depth is None:
+                pair = (id(child_home), id(node_home))
+                known = split.get(pair)
+                if known is None:   # where the two homes' paths part: the items they are there
+                    lower, upper = paths[pair[0]], paths[pair[1]]
                     depth = 0
                     while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
                         depth += 1
-                    split[pair] = depth
-                counts = found[id(lower[depth - 1])]
-                key = (id(lower[depth]) if depth < len(lower) else id(child),
-                       id(upper[depth]) if depth < len(upper) else id(node))
+                    known = split[pair] = (
+                        found[id(lower[depth - 1])],
+                        id(lower[depth]) if depth < len(lower) else 0,
+                        id(upper[depth]) if depth < len(upper) else 0)
+                counts, low, up = known
+                key = (low or id(child), up or id(node))
             counts[key] = counts.get(key, 0) + 1
     return found

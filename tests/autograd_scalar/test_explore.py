@@ -13,7 +13,7 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Function, Value, check_graph, explore
+from autograd_scalar import Function, Value, check_graph, explore, topological_order
 from autograd_scalar.animate import backward_steps
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import (
@@ -331,3 +331,34 @@ def test_save_refuses_other_suffixes_and_missing_folders(tmp_path: Path) -> None
     with pytest.raises(FileNotFoundError, match="does not exist"):
         view.save(tmp_path / "nowhere" / "view.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_big_graph_lays_out_its_boxes_when_they_are_opened(tmp_path: Path) -> None:
+    """Over LAZY_NODES nodes, only the boxes that open with the view are laid out; the
+    front end asks for the others and gets the same layouts a full one would give; a
+    saved page carries them all."""
+    from autograd_scalar.explorer.records import LAZY_NODES, view_data
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.01 * k, -0.02 * k]) - 1.0) ** 2 for k in range(70)])
+    loss.backward()
+    assert len(topological_order(loss)) > LAZY_NODES
+    view = explore(loss, names=model)
+    groups = view.data["groups"]
+    closed = [g for g, record in enumerate(groups) if record["centres"] is None]
+    assert groups[0]["centres"] is not None and len(closed) > len(groups) // 2
+    sent: list[dict] = []
+    view.send = sent.append  # type: ignore[method-assign]
+    view._answer(view, {"type": "layout", "groups": closed[:3]})
+    assert sent[-1]["type"] == "layouts" and sorted(sent[-1]["groups"]) == sorted(
+        str(g) for g in closed[:3])
+    view._answer(view, {"type": "layout", "groups": [len(groups)]})
+    assert sent[-1] == {"type": "error", "message": f"explore: no box {len(groups)}; boxes "
+                        f"are numbered 0 to {len(groups) - 1}"}
+    page = view.save(tmp_path / "big.html").read_text(encoding="utf-8")
+    payload = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>',
+                                   page, re.S).group(1))
+    full = view_data([loss], view._options, None, lazy=False)[0]
+    assert [g["centres"] for g in payload["groups"]] == [g["centres"] for g in full["groups"]]
+    got = {int(g): layout for g, layout in sent[0]["groups"].items()}
+    assert all(got[g]["centres"] == full["groups"][g]["centres"] for g in got)
