@@ -35,7 +35,6 @@ from ..value import Value
 from .model import Graph, Group, edges_by_group, graph_of, run_titles
 from .positions import lay_out
 
-
 LAZY_NODES = 5_000
 """A graph of more nodes lays out up front only the boxes that open with the view (within
 its budget, and around marked nodes); the view asks for any other box's layout when
@@ -118,10 +117,10 @@ def opening_groups(graph: Graph, budget: int, marked: list[int]) -> list[int]:
                 shown += len(item.items) - 1
                 queue.append(item)
     for k in marked:
-        group: Group | None = graph.home[graph.order[k]]
-        while group is not None:
-            chosen.append(number[id(group)])
-            group = group.parent
+        around: Group | None = graph.home[graph.order[k]]
+        while around is not None:
+            chosen.append(number[id(around)])
+            around = around.parent
     return chosen
 
 
