@@ -40,7 +40,8 @@ function number(x, digits = 4) {
   if (x === null || x === undefined) return "–";
   if (x === 0) return "0";
   const magnitude = Math.abs(x);
-  return magnitude >= 1e4 || magnitude < 1e-3 ? x.toExponential(2) : x.toPrecision(digits);
+  return magnitude >= 1e4 || magnitude < 1e-3 ? x.toExponential(2)
+    : String(Number(x.toPrecision(digits)));
 }
 
 class View {
