@@ -355,8 +355,16 @@ class View {
 
   // -- one frame -------------------------------------------------------------------
 
+  frame() {
+    try {
+      return JSON.parse(this.model.get("_frame") || "{}");
+    } catch (error) {
+      return {};
+    }
+  }
+
   receive() {
-    const frame = this.model.get("_frame") || {};
+    const frame = this.frame();
     if (frame.id !== undefined) this.send({ type: "received", frame: frame.id });
     this.schedule();
   }
@@ -371,7 +379,7 @@ class View {
   }
 
   draw() {
-    const frame = this.model.get("_frame") || {};
+    const frame = this.frame();
     if (frame.id === undefined) return;
     this.drawGrid();
     this.drawNetwork(frame);

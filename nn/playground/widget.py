@@ -7,7 +7,9 @@ API is used on either side, so it runs in JupyterLab, Notebook 7, VS Code and Co
 
 State flows one way, from the kernel to the page, through synced traits: the
 network's layout, the classes, the plane's bounds (fixed when the widget is made),
-the points, the grid's pixels and a frame (:func:`.frames.frame`). The page sends
+the points, the grid's pixels and a frame (:func:`.frames.frame`, sent as one JSON
+string: ipywidgets walks a dict's every list looking for binary buffers, which
+for a frame's few thousand numbers cost more than the step itself). The page sends
 commands as custom messages ({"type": "step"}, {"type": "lr", "value": "0.1"},
 {"type": "add", "x": ..., "y": ..., "label": 1}, ...); the kernel checks each one,
 applies it or shows why not, and pushes the new state. A control never changes a
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import json
 import math
 import threading
 import time
@@ -68,7 +71,7 @@ class Playground(anywidget.AnyWidget):
     _resolution = traitlets.Int(0).tag(sync=True)
     _points: traitlets.List[Any] = traitlets.List().tag(sync=True)
     _grid = traitlets.Bytes(b"").tag(sync=True)
-    _frame = traitlets.Dict().tag(sync=True)
+    _frame = traitlets.Unicode("{}").tag(sync=True)
 
     def __init__(self, model: Any, X: Any, y: Any, *, loss: Any, optimizer: Optimizer,
                  batch_size: int | None = None, compiled: bool | str = "auto",
@@ -99,6 +102,7 @@ class Playground(anywidget.AnyWidget):
         self._playing = False
         self._error = ""
         self._frame_id = 0
+        self._shown: dict[str, Any] = {}
         self._times: collections.deque[float] = collections.deque(maxlen=RATE_WINDOW)
         from ..plot import PALETTE
 
@@ -177,6 +181,12 @@ class Playground(anywidget.AnyWidget):
             rest = self._interval - (time.perf_counter() - started)
             if rest > 0:
                 self._stop.wait(rest)
+
+    @property
+    def frame(self) -> dict[str, Any]:
+        """The state last shown (see :func:`.frames.frame`), with the frame's ``id``,
+        ``playing``, ``error`` and ``steps_per_update``; a copy."""
+        return json.loads(self._frame)
 
     def _answered_after(self, frame_id: int) -> bool:
         """Whether a page answered a frame after ``frame_id``, or play is stopping."""
@@ -290,7 +300,8 @@ class Playground(anywidget.AnyWidget):
                 self._points = point_list(self.session)
             if self._resolution:
                 self._grid = grid_rgba(self.session, self._grid_at)
-            self._frame = state
+            self._shown = state
+            self._frame = json.dumps(state, separators=(",", ":"), allow_nan=False)
 
     def _on_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """A command from the page: applied, or its error shown on the page."""
@@ -333,7 +344,7 @@ class Playground(anywidget.AnyWidget):
     def picture(self) -> str:
         """The current state as an SVG picture (what a page without the widget shows)."""
         with self._lock:
-            return picture(self._title, self._layout, dict(self._frame), bytes(self._grid),
+            return picture(self._title, self._layout, self.frame, bytes(self._grid),
                            self._resolution, list(self._points), list(self._classes),
                            list(self._bounds), self._plane_note)
 
