@@ -31,6 +31,7 @@ from . import (
     memory,
     microgpt,
     mnist,
+    playground,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -158,6 +159,8 @@ def table(args: argparse.Namespace) -> str:
         lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The training playground: updates per second while playing", "",
+              playground.markdown(rounds=2 if args.quick else playground.ROUNDS)]
     return "\n".join(lines) + "\n"
 
 
