@@ -73,12 +73,15 @@ def network_svg(layout: dict[str, Any], frame: dict[str, Any], left: float) -> l
                       max(2.5, min(9.0, spacing * 0.38)) * scale))
     widths = frame.get("width", [0.5] * len(layout["edges"]))
     signs = frame.get("sign", [1] * len(layout["edges"]))
+    strokes: dict[tuple[int, float], list[str]] = {}
     for (source, target), width, sign in zip(layout["edges"], widths, signs):
         (x1, y1, _), (x2, y2, _) = place[source], place[target]
+        key = (sign, round(width * scale * 4) / 4)
+        strokes.setdefault(key, []).append(f"M{x1:.1f} {y1:.1f}L{x2:.1f} {y2:.1f}")
+    for (sign, width), segments in sorted(strokes.items()):
         colour = layout["positive"] if sign else layout["negative"]
-        parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-                     f'stroke="{colour}" stroke-width="{width * scale:.2f}" '
-                     f'stroke-opacity="0.65"/>')
+        parts.append(f'<path d="{"".join(segments)}" stroke="{colour}" '
+                     f'stroke-width="{max(width, 0.25):g}" stroke-opacity="0.65" fill="none"/>')
     fills = frame.get("fill", ["#ffffff"] * len(units))
     for unit, (x, y, r), fill in zip(units, place, fills):
         if unit["input"]:
@@ -110,13 +113,16 @@ def plane_svg(grid: bytes, resolution: int, points: list[list[float]],
     parts.append(f'<rect x="{left}" y="{TOP}" width="{PANEL}" height="{PANEL}" fill="none" '
                  f'stroke="#d0d7de"/>')
     x0, x1, y0, y1 = bounds
+    by_class: dict[int, list[str]] = {}
     for x, y, c in points:
         if x0 <= x <= x1 and y0 <= y <= y1:
             cx = left + (x - x0) / (x1 - x0) * PANEL
             cy = TOP + (y1 - y) / (y1 - y0) * PANEL
-            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="3.6" '
-                         f'fill="{classes[int(c)]["colour"]}" stroke="#1d1d1f" '
-                         f'stroke-width="0.8"/>')
+            by_class.setdefault(int(c), []).append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" '
+                                                   f'r="3.6"/>')
+    for c, circles in sorted(by_class.items()):
+        parts.append(f'<g fill="{classes[c]["colour"]}" stroke="#1d1d1f" stroke-width="0.8">'
+                     + "".join(circles) + "</g>")
     parts.append(_text(left, TOP + PANEL + 16, f"{frame['points']} points · batches of "
                                                f"{frame['batch']}", 10))
     return parts

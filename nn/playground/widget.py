@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import html
 import json
 import math
 import threading
@@ -372,7 +373,7 @@ class Playground(anywidget.AnyWidget):
         data, metadata = result if isinstance(result, tuple) else (result or {}, {})
         svg = self.picture()
         encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-        alt = self.summary().replace('"', "'").replace("<", "(").replace(">", ")")
+        alt = html.escape(self.summary(), quote=True)
         return ({**data, "text/plain": self.summary(), "image/svg+xml": svg,
                  "text/html": f'<img alt="{alt}" style="max-width:100%" '
                               f'src="data:image/svg+xml;base64,{encoded}">'}, metadata)
