@@ -393,13 +393,17 @@ class View {
       `lr ${number(optimizer.lr)}`, ...state].join(" · ");
     this.count.textContent = `${frame.points} points · batches of ${frame.batch}`;
     this.status.textContent = frame.mode === "compiled" ? "compiled" : `eager${frame.reason ? ": " + frame.reason : ""}`;
-    if (document.activeElement !== this.lr && this.root.activeElement !== this.lr) {
-      this.lr.value = String(frame.lr);
-    }
+    if (this.root.activeElement !== this.lr) this.lr.value = String(frame.lr);
     if (this.root.activeElement !== this.batch) {
       this.batch.value = frame.batch_size === null ? "" : String(frame.batch_size);
     }
-    this.speed.value = String(frame.steps_per_update);
+    const speed = String(frame.steps_per_update);
+    if (![...this.speed.options].some((option) => option.value === speed)) {
+      const option = html("option", { value: speed });
+      option.textContent = speed;
+      this.speed.append(option);
+    }
+    this.speed.value = speed;
     this.playButton.disabled = frame.playing;
     this.pauseButton.disabled = !frame.playing;
     this.error.textContent = frame.error || "";

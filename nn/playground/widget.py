@@ -149,6 +149,8 @@ class Playground(anywidget.AnyWidget):
         """Stop playing after the update under way (waits for it)."""
         with self._lock:
             self._stop.set()
+            with self._answered:
+                self._answered.notify_all()
             thread, self._thread = self._thread, None
             if self._playing:
                 self._playing = False

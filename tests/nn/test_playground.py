@@ -120,12 +120,15 @@ def test_a_non_finite_gradient_names_the_step_and_parameter_and_changes_nothing(
 
 def test_adding_and_removing_points_changes_the_data_the_next_step_uses() -> None:
     pg, _, X, _ = make(n=40)
+    pg.step()
+    tape = pg.session.trainer.training.tape
     assert pg.add_point(0.25, -0.5, 1) == 41
     assert pg.X[-1].tolist() == [0.25, -0.5] and pg.y[-1] == 1
     assert pg._points[-1] == [0.25, -0.5, 1]
     assert pg.frame["points"] == 41
     pg.step()
     assert pg.frame["batch"] == 41
+    assert pg.session.trainer.training.tape is tape  # a new batch size needs no new trace
     nearest = int(np.argmin(((X - [2.0, 2.0]) ** 2).sum(axis=1)))
     assert pg.remove_nearest(2.0, 2.0) == 40
     kept = np.delete(np.vstack([X, [0.25, -0.5]]), nearest, axis=0)
@@ -296,7 +299,9 @@ def test_play_runs_steps_in_the_kernel_until_paused() -> None:
     pg.play()
     assert pg.playing and pg.frame["playing"]
     time.sleep(1.0)
+    started = time.perf_counter()
     pg.pause()
+    assert time.perf_counter() - started < 0.2
     stopped = pg.session.count
     time.sleep(0.2)
     assert pg.session.count == stopped >= 10
@@ -308,7 +313,9 @@ def test_play_without_a_page_goes_on_at_the_timeout_pace() -> None:
     pg = make()[0]
     pg.play()
     time.sleep(1.2)
+    started = time.perf_counter()
     pg.pause()
+    assert time.perf_counter() - started < 0.2  # the wait for an answer is cut short
     assert 1 <= pg.session.count <= 6
 
 
