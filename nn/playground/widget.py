@@ -45,6 +45,7 @@ import numpy as np
 import traitlets
 
 from ..optim import Optimizer
+from ..plot import PALETTE
 from .frames import frame, grid_points, grid_rgba, network_layout, plane_bounds, point_list
 from .picture import picture
 from .session import Session
@@ -105,8 +106,6 @@ class Playground(anywidget.AnyWidget):
         self._frame_id = 0
         self._shown: dict[str, Any] = {}
         self._times: collections.deque[float] = collections.deque(maxlen=RATE_WINDOW)
-        from ..plot import PALETTE
-
         classes = [{"label": _label(c), "colour": PALETTE[i]}
                    for i, c in enumerate(session.classes)]
         note = "" if plane else (f"no decision boundary: the data has {session.X.shape[1]} "
@@ -132,7 +131,8 @@ class Playground(anywidget.AnyWidget):
 
     def play(self) -> None:
         """Train in the kernel until :meth:`pause`: ``steps_per_update`` steps per update,
-        at most ``max_rate`` updates per second, each shown before the next."""
+        at most ``max_rate`` updates per second, paced by the page's answers (see the
+        module docstring)."""
         with self._lock:
             self._error = ""
             if self._playing:
@@ -140,10 +140,10 @@ class Playground(anywidget.AnyWidget):
             self._playing = True
             self._stop.clear()
             self._times.clear()
+            self._publish()
             self._thread = threading.Thread(target=self._play_loop, name="nn-playground",
                                             daemon=True)
-            self._publish()
-        self._thread.start()
+            self._thread.start()  # its first step waits for this lock
 
     def pause(self) -> None:
         """Stop playing after the update under way (waits for it)."""
@@ -347,7 +347,7 @@ class Playground(anywidget.AnyWidget):
     def picture(self) -> str:
         """The current state as an SVG picture (what a page without the widget shows)."""
         with self._lock:
-            return picture(self._title, self._layout, self.frame, bytes(self._grid),
+            return picture(self._title, self._layout, self._shown, bytes(self._grid),
                            self._resolution, list(self._points), list(self._classes),
                            list(self._bounds), self._plane_note)
 
