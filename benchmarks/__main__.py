@@ -32,6 +32,7 @@ from . import (
     microgpt,
     mnist,
     notebook_view,
+    playground,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -166,6 +167,8 @@ def table(args: argparse.Namespace) -> str:
         lines.append(notebook_view.markdown(notebook_view.measure(rounds=rounds), rounds))
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The training playground: updates per second while playing", "",
+              playground.markdown(rounds=2 if args.quick else playground.ROUNDS)]
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from .liveplot import LivePlot
 from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .network import Network
+from .playground import playground
 from .serialize import load
 from .standardized import Standardized
 from .summary import summary
@@ -24,8 +25,8 @@ from .train import fit, predict
 __all__ = [
     "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
     "Standardized", "accuracy", "activations", "callbacks", "confusion_matrix", "data",
-    "draw_network", "fit", "init", "load", "losses", "metrics", "optim", "predict", "schedules",
-    "summary",
+    "draw_network", "fit", "init", "load", "losses", "metrics", "optim", "playground", "predict",
+    "schedules", "summary",
 ]
 
 

@@ -57,6 +57,28 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
         raise ValueError(f"draw_network: precision must be an int from 1 to 17, got {precision!r}")
     if not isinstance(title, str):
         raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}")
+    net = trace_network(model)
+    return layout(net.inputs, net.neurons, net.outputs, net.connections, net.params, rankdir,
+                  precision, weight_labels, title)
+
+
+@dataclass(frozen=True)
+class TracedNetwork:
+    """A model read as units and connections: its input names, its neurons (named by
+    the prefix of their parameters' names), the output Values of one traced call,
+    the connections (in unit order) and the parameters by name."""
+
+    inputs: list[str]
+    neurons: list[str]
+    outputs: list[Value]
+    connections: list[Connection]
+    params: dict[str, Value]
+
+
+def trace_network(model: Any) -> TracedNetwork:
+    """Run ``model`` once on labelled input leaves and read its neurons and weighted
+    connections from the graph (see the module docstring). The drawing here and the
+    training playground's network view both start from this."""
     names = input_names(model)
     params = dict(model.named_parameters())
     owner = {value: name.rsplit(".", 1)[0] for name, value in params.items() if "." in name}
@@ -68,8 +90,7 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
                                     {value: name for name, value in params.items()})
     position = {unit: i for i, unit in enumerate([*names, *neurons])}
     connections.sort(key=lambda c: (position[c.source], position[c.target]))
-    return layout(names, neurons, outputs, connections, params, rankdir, precision,
-                  weight_labels, title)
+    return TracedNetwork(names, neurons, outputs, connections, params)
 
 
 def input_names(model: Any) -> list[str]:
