@@ -77,7 +77,7 @@ def measure(rounds: int = ROUNDS) -> Measured:
     from selenium.webdriver.common.keys import Keys
 
     from tests.autograd_scalar.browser import chromium
-    from tests.autograd_scalar.notebook_server import (
+    from tests.notebook_server import (
         cells,
         jupyter_server,
         kernel_idle,

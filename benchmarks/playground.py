@@ -115,15 +115,17 @@ def page_rates(rounds: int = ROUNDS) -> list[float]:
     """Updates per second of play seen on a JupyterLab page, one figure per window."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.autograd_scalar.browser import chromium
-    from tests.nn.lab import running_lab, wait_for
-    from tests.nn.test_playground_browser import click, run_first_cell, shadow, step_of
+    from tests.nn.test_playground_browser import click, shadow, step_of
+    from tests.notebook_server import jupyter_server, open_notebook, run_cell, write_notebook
+    from tests.notebook_server import poll as wait_for
 
     rates = []
-    with tempfile.TemporaryDirectory() as folder, running_lab(Path(folder)) as lab:
+    with tempfile.TemporaryDirectory() as folder, jupyter_server(Path(folder)) as (url, _):
         driver = chromium()
         try:
-            lab.open(driver, lab.write("playground.ipynb", [CELL]))
-            run_first_cell(driver)
+            write_notebook(Path(folder) / "playground.ipynb", [CELL])
+            open_notebook(driver, url, "jupyterlab", "playground.ipynb")
+            run_cell(driver, 0)
             root = wait_for(120, lambda: shadow(driver), "the playground")
             wait_for(30, lambda: step_of(root) == 0, "the first frame")
             click(root, ".pg-play")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
-from tests.autograd_scalar.notebook_server import (
+from tests.notebook_server import (
     HIT_TEST,
     execute_stored,
     open_notebook,

@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbclient
-import nbformat
 import pytest
 
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
-from tests.nn.lab import Lab, lab, wait_for
+from tests.notebook_server import execute_stored, open_notebook, run_cell, server, write_notebook
+from tests.notebook_server import poll as wait_for
 
-__all__ = ["artefacts", "browser", "lab"]
+__all__ = ["artefacts", "browser", "server"]
+Server = tuple[str, Path, dict[str, str]]
 pytestmark = [pytest.mark.browser, needs_chromium]
 
 CELL = """import nn
@@ -33,22 +33,6 @@ model = nn.MLP(2, [16, 16, 1], seed=0)
 pg = nn.playground(model, X, y, loss="bce_with_logits",
                    optimizer=optim.Adam(model.parameters(), lr=0.03), title="moons")
 pg"""
-
-
-def run_first_cell(browser: Any, ui: str = "lab") -> None:
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
-    def focus() -> bool:
-        browser.find_element(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content").click()
-        return True
-
-    if ui == "lab":
-        wait_for(60, lambda: "Idle" in browser.find_element(
-            By.CSS_SELECTOR, "#jp-main-statusbar").text, "an idle kernel")
-    wait_for(60, focus, "the first cell to take the cursor")
-    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
 
 
 def shadow(browser: Any) -> Any:
@@ -84,13 +68,15 @@ def points_of(root: Any) -> int:
 
 
 def test_the_page_drives_the_kernel_and_shows_what_it_sends(
-        browser: Any, artefacts: Path, lab: Lab) -> None:
+        browser: Any, artefacts: Path, server: Server) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    lab.open(browser, lab.write("playground.ipynb", [CELL]))
-    run_first_cell(browser)
+    url, folder, _ = server
+    write_notebook(folder / "playground.ipynb", [CELL])
+    open_notebook(browser, url, "jupyterlab", "playground.ipynb")
+    run_cell(browser, 0)
     root = wait_for(120, lambda: shadow(browser), "the playground in the output")
     wait_for(30, lambda: "step 0" in text(root, ".pg-loss-text"), "the first frame")
     browser.execute_script("arguments[0].scrollIntoView()", browser.find_element(
@@ -152,10 +138,12 @@ def test_the_page_drives_the_kernel_and_shows_what_it_sends(
     assert text(root, ".pg-error") == ""
 
 
-def test_notebook_7_runs_the_same_widget(browser: Any, artefacts: Path, lab: Lab) -> None:
-    lab.open(browser, lab.write("playground7.ipynb", [CELL]), ui="notebooks")
-    time.sleep(3)  # Notebook 7 shows no kernel status to wait for; a run sent early waits
-    run_first_cell(browser, ui="notebooks")
+def test_notebook_7_runs_the_same_widget(browser: Any, artefacts: Path,
+                                         server: Server) -> None:
+    url, folder, _ = server
+    write_notebook(folder / "playground7.ipynb", [CELL])
+    open_notebook(browser, url, "notebook7", "playground7.ipynb")
+    run_cell(browser, 0)
     root = wait_for(120, lambda: shadow(browser), "the playground in Notebook 7")
     wait_for(30, lambda: "step 0" in text(root, ".pg-loss-text"), "the first frame")
     click(root, ".pg-step")
@@ -164,17 +152,13 @@ def test_notebook_7_runs_the_same_widget(browser: Any, artefacts: Path, lab: Lab
 
 
 def test_an_untrusted_stored_notebook_shows_the_picture(browser: Any, artefacts: Path,
-                                                        lab: Lab) -> None:
+                                                        server: Server) -> None:
     from selenium.webdriver.common.by import By
 
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(CELL + "\npg.step(20)\npg")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(lab.folder)}}).execute()
-    nbformat.write(notebook, lab.folder / "stored.ipynb")
-    lab.open(browser, "stored.ipynb")
+    url, folder, env = server
+    write_notebook(folder / "stored.ipynb", [CELL + "\npg.step(20)\npg"])
+    execute_stored(folder / "stored.ipynb", env, trusted=False)
+    open_notebook(browser, url, "jupyterlab", "stored.ipynb")
     picture = wait_for(60, lambda: browser.find_element(By.CSS_SELECTOR,
                                                         ".jp-OutputArea-output img"),
                        "the static picture")

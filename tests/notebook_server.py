@@ -1,5 +1,6 @@
-"""A Jupyter server (JupyterLab 4 and Notebook 7 on one port) for browser tests, and the
-moves a person makes there: open a notebook, run a cell, read its output.
+"""A Jupyter server (JupyterLab 4 and Notebook 7 on one port) for browser tests, benchmarks
+and screenshots, and the moves a person makes there: open a notebook, run a cell, read
+its output.
 
 The views live in shadow roots, so element lookups go through ``shadow(...)``.
 """
@@ -21,7 +22,7 @@ from typing import Any
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "notebook-view-test"
 FRONT_ENDS = {"jupyterlab": "lab/tree", "notebook7": "notebooks"}
 """Each front end's address for a notebook file, under the server's root."""
@@ -41,6 +42,7 @@ def jupyter_server(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
     env = {**os.environ, "JUPYTER_DATA_DIR": str(folder / "data"),
            "JUPYTER_CONFIG_DIR": str(folder / "config"),
            "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "PYTHONPATH": path}
+    env.pop("MPLBACKEND", None)   # kernels draw inline, as a person's do
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -224,3 +226,19 @@ return {seen: seen, hit: hit, misses: misses, canvas: box.toJSON(),
 """Every node whose centre lies inside the canvas, where the page shows the view (not
 scrolled away, not under the front end's bars): does a click there land on it
 (``elementFromPoint``), and how tall is the smallest label drawn."""
+
+
+def poll(seconds: float, condition: Any, what: str, step: float = 0.1) -> Any:
+    """Poll ``condition()`` until it returns something true (a page between states may
+    raise meanwhile); AssertionError naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found = condition()
+        except Exception:  # stale or not yet there
+            found = None
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(step)
