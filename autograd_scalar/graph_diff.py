@@ -189,8 +189,9 @@ class DiffReport:
         structure = self.structure
         if structure:
             first = structure[0]
-            lines.append(f"the structures differ at {len(structure):,} rows, first at "
-                         f"{first.name}: {first.what}")
+            lines.append(f"the structures differ in {len(structure):,} "
+                         f"row{'s' if len(structure) != 1 else ''}, first at {first.name}: "
+                         f"{first.what}")
         if self.rows:
             lines.append("")
             lines.extend(_columns(self.table()))
