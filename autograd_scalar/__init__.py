@@ -22,6 +22,7 @@ from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
+from .graph_diff import Difference, DiffReport, diff
 from .layout import GraphvizNotFound, LayoutTimeout
 from .mode import (
     AnomalyError,
@@ -60,11 +61,12 @@ globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's row
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "DataDependenceError", "Function", "GradcheckError", "GraphDrawing",
+    "AnomalyError", "DataDependenceError", "DiffReport", "Difference", "Function",
+    "GradcheckError", "GraphDrawing",
     "GraphReport", "GraphView", "GraphvizNotFound", "LayoutTimeout", "Op", "Tape",
     "TapeGradients", "TraceError", "TraceMismatchError", "Value", "__version__", "affine",
     "animate_backward", "check_graph", "compile", "compiled", "current_scope",
-    "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad", "gradcheck",
+    "detect_anomaly", "diff", "dot", "draw_graph", "explore", "gather", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
     "set_display", "sum",

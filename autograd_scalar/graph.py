@@ -34,6 +34,7 @@ import graphviz
 from .dot_text import plain, plain_tooltip, record
 from .graph_boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .graph_copies import Copy, far_copies
+from .graph_diff import DiffReport
 from .graph_reading import (
     display_name,
     home_scope,
@@ -128,8 +129,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
     - ``rankdir``: "LR" (inputs left, output right, the default), "RL", "TB" or "BT".
     - ``precision``: significant digits of data, gradients and derivatives.
     - ``compact``: put the op inside the node's record instead of a separate bubble.
-    - ``highlight``: Values, or a ``check_graph`` report (its failing nodes), drawn
-      with a thick red border.
+    - ``highlight``: Values, a ``check_graph`` report (its failing nodes) or a ``diff``
+      report (the nodes where its differences start), drawn with a thick red border.
     - ``heatmap``: fill each node by |grad|, white (0) to dark red (the largest).
     - ``cluster``: box the nodes made inside each nn module, nested as the modules are.
     - ``names``: a model (anything with ``named_parameters()``), (name, Value) pairs or
@@ -163,18 +164,21 @@ def check_options(root: Value, options: Options) -> None:
 
 
 def highlighted_nodes(highlight: Any) -> set[Value]:
-    """The Values to mark: given directly, or the failing nodes of a check_graph report."""
+    """The Values to mark: given directly, the failing nodes of a check_graph report,
+    or the nodes where a ``diff`` report's differences start (in either graph)."""
     if highlight is None:
         return set()
     if isinstance(highlight, Value):
         return {highlight}
+    if isinstance(highlight, DiffReport):
+        return highlight.highlighted()
     if hasattr(highlight, "failures"):
         return {failure.node for failure in highlight.failures}
     try:
         values = list(highlight)
     except TypeError:
         raise TypeError(f"draw_graph: highlight expects a Value, Values or a check_graph "
-                        f"report, got {type(highlight).__name__}") from None
+                        f"or diff report, got {type(highlight).__name__}") from None
     for value in values:
         if not isinstance(value, Value):
             raise TypeError(f"draw_graph: highlight expects Values, got a "

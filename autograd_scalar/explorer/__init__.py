@@ -41,7 +41,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
       ``check_graph`` report (its output's graph, the failing nodes in red).
     - ``names``: a model (``named_parameters()``), (name, Value) pairs or a dict:
       parameters are shown and searchable by name (``layers.0.neurons.3.w[1]``).
-    - ``highlight``: Values, or a ``check_graph`` report, marked in red.
+    - ``highlight``: Values, a ``check_graph`` report or a ``diff`` report, marked in
+      red (a report's table shows under the view).
     - ``rankdir``: "LR" (inputs left, the default) or "TB" (inputs on top).
     - ``precision``: significant digits of the numbers shown.
     - ``max_nodes``: a graph of more nodes opens summarised, its groups collapsed

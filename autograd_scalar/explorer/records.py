@@ -143,7 +143,7 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
             op_rows.append([node.op, row.shown if row else "", row.formula if row else ""])
         op_column.append(ops[node.op])
         scope_column.append(scopes.setdefault(node.scope, len(scopes)))
-    failures = report.rows() if report is not None and hasattr(report, "rows") else []
+    failures = report_table(report)
     return {
         "names": [display_name(node, options.names) for node in graph.order],
         "labels": [node.label for node in graph.order],
@@ -156,6 +156,16 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
         "outputs": [ids[o] for o in outputs], "precision": options.precision,
         "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title,
     }
+
+
+def report_table(report: Any) -> list[Any]:
+    """The table shown under the view, header first: a check_graph report's ``rows()``,
+    a diff report's ``table()``; no table for Values."""
+    for name in ("table", "rows"):
+        method = getattr(report, name, None)
+        if callable(method):
+            return list(method())
+    return []
 
 
 def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
