@@ -45,6 +45,7 @@ from .tape import (
     compile,
 )
 from .tape_program import peek
+from .taylor import TaylorError, taylor_report, taylor_test, taylorcheck
 from .value import Value
 
 register_value_display()
@@ -70,6 +71,7 @@ __all__ = [
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
     "set_display", "sum",
-    "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
+    "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
+    "taylor_report", "taylor_test", "taylorcheck",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]
