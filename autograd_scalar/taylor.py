@@ -354,11 +354,13 @@ class TaylorReport:
         verdict = (f"{len(bad)} of {len(self.rows)} derivatives fail the Taylor test" if bad
                    else f"all {len(self.rows)} derivatives pass the Taylor test")
         lines = [f"{self.title} at {self.point}: {verdict}",
-                 "(Taylor: |f(x + h v) - f(x) - h g.v| ~ h^order, h = 0.1 s .. 1e-13 s, "
-                 f"s = max(1, |x|); pass when order >= {PASS_ORDER:g} or at rounding level.",
-                 f" Central differences beside it: eps={self.eps:g}, pass when "
-                 f"|analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|)", ""]
-        table = [("derivative", "mode", "analytic", "central", "central", "Taylor order",
+                 "(Taylor: |f(x + h v) - f(x) - h g.v| ~ h^order for h = 0.1 s .. 1e-13 s, "
+                 "s = max(1, |x|);",
+                 f" pass when order >= {PASS_ORDER:g} or at rounding level. Central "
+                 f"differences beside it: eps={self.eps:g},",
+                 f" pass when |analytic - numeric| <= {self.atol:g} + {self.rtol:g} * "
+                 "|numeric|)", ""]
+        table = [("derivative", "mode", "analytic", "numeric", "central", "Taylor order",
                   "Taylor")]
         for row in self.rows:
             table.append((row.name, row.mode, f"{row.analytic:.8g}", f"{row.numeric:.8g}",
