@@ -240,36 +240,42 @@ def _evaluate(f: Callable[..., Any], point: Sequence[float], like: Any,
 
 
 def _ladder(f: Callable[..., Any], point: Sequence[float], like: Any, out: Value,
-            direction: Sequence[float], directional: _Directional, who: str) -> TaylorResult:
-    """Measure R(h) along ``direction`` over the ladder of steps and judge its order."""
+            direction: Sequence[float], modes: Sequence[_Directional],
+            who: str) -> list[TaylorResult]:
+    """Measure R(h) along ``direction`` over the ladder of steps and judge its order,
+    once per mode: f is evaluated once per step, and each mode's g.d read off it."""
     norm = max(abs(v) for v in direction)
     unit = [v / norm for v in direction]
     scale = max([1.0, *(abs(x) for x, v in zip(point, unit) if v)])
     f0 = out.data
     e0 = _rounding_bound(out)
     steps: list[float] = []
-    remainders: list[float] = []
-    bounds: list[float] = []
+    remainders: list[list[float]] = [[] for _ in modes]
+    bounds: list[list[float]] = [[] for _ in modes]
     for multiple in LADDER:
         h = multiple * scale
         moved = [x + h * v for x, v in zip(point, unit)]
         delta = [m - x for m, x in zip(moved, point)]
         steps.append(h)
         there = _evaluate(f, moved, like, who) if any(delta) else None
-        if there is None:
-            remainders.append(math.nan)
-            bounds.append(math.nan)
-            continue
-        linear = directional(delta)
-        remainders.append(math.fsum((there.data, -f0, -linear)))
-        bounds.append(e0 + _rounding_bound(there) + UNIT * (abs(f0) + abs(there.data))
-                      + 16 * UNIT * directional.magnitude(delta))
-    order, used = observed_order(steps, remainders, bounds)
-    result = TaylorResult(
-        direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),
-        remainders=tuple(remainders), bounds=tuple(bounds), used=used, order=order,
-        ok=order >= PASS_ORDER, norm=norm)
-    return replace(result, ok=True) if result.at_rounding else result
+        values = e0 + UNIT * abs(f0) + (math.nan if there is None else
+                                          _rounding_bound(there) + UNIT * abs(there.data))
+        for k, directional in enumerate(modes):
+            if there is None:
+                remainders[k].append(math.nan)
+                bounds[k].append(math.nan)
+                continue
+            remainders[k].append(math.fsum((there.data, -f0, -directional(delta))))
+            bounds[k].append(values + 16 * UNIT * directional.magnitude(delta))
+    results = []
+    for k, directional in enumerate(modes):
+        order, used = observed_order(steps, remainders[k], bounds[k])
+        result = TaylorResult(
+            direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),
+            remainders=tuple(remainders[k]), bounds=tuple(bounds[k]), used=used, order=order,
+            ok=order >= PASS_ORDER, norm=norm)
+        results.append(replace(result, ok=True) if result.at_rounding else result)
+    return results
 
 
 def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence[Any], *,
@@ -285,7 +291,7 @@ def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence
     x = as_point(point, who)
     v = _direction(direction, len(x), who)
     xs, out = _start(f, x, point, who)
-    return _ladder(f, x, point, out, v, _Directional(mode, out, xs), who)
+    return _ladder(f, x, point, out, v, [_Directional(mode, out, xs)], who)[0]
 
 
 def _start(f: Callable[..., Any], x: Sequence[float], like: Any,
@@ -439,7 +445,7 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
     n = len(point)
     extra = [] if directions is None else _directions(directions, n, who)
     xs, out = _start(f, point, items, who)
-    by_mode = {mode: _Directional(mode, out, xs) for mode in chosen}
+    directionals = [_Directional(mode, out, xs) for mode in chosen]
 
     def value_at(moved: list[float]) -> float:
         found = _evaluate(f, moved, items, who)
@@ -449,23 +455,23 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
     for i in range(n):
         unit = [0.0] * n
         unit[i] = 1.0
+
         def along(x: float, i: int = i) -> float:
             return value_at([*point[:i], x, *point[i + 1:]])
 
         numeric = central(along, point[i], step(point[i], eps))[0]
-        for mode in chosen:
-            result = _ladder(f, point, items, out, unit, by_mode[mode], who)
+        for mode, result in zip(chosen, _ladder(f, point, items, out, unit, directionals, who)):
             kink = "" if result.ok else _kink_near(out, xs, i, _smallest(result))
             rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result, kink))
     for k, v in enumerate(extra):
         scale = max([1.0, *(abs(x) for x, c in zip(point, v) if c)])
+
         def line(t: float, v: list[float] = v) -> float:
             return value_at([x + t * c for x, c in zip(point, v)])
 
         numeric = central(line, 0.0, step(scale, eps) / max(abs(c) for c in v))[0]
-        for mode in chosen:
-            result = _ladder(f, point, items, out, v, by_mode[mode], who)
+        for mode, result in zip(chosen, _ladder(f, point, items, out, v, directionals, who)):
             rows.append(TaylorRow(f"along v{k}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result))
     report = TaylorReport(f"taylorcheck of {_name(f)}", _describe_point(names, point), rows,
