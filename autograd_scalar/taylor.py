@@ -33,7 +33,14 @@ The steps and the rounding level come from the number type, not from the user:
   two smallest steps of the last run of at least three consecutive steps above
   that level at which R keeps one sign: the smallest steps are where the Taylor
   series is most exact, and a change of sign is a dip where two terms cancel,
-  not the order.
+  not the order. When R then falls ten times below that run's own trend and
+  stays at rounding level for every smaller step, the run was a kink passed
+  at some distance (R ~ h beyond it, 0 within): f is linear at the smallest
+  steps, and the test passes.
+
+What no test of f's values can see: a term whose size is below f's rounding
+but whose slope is not (1e-12 sin(x^2) added to 3x at x = 3e5). The values then
+show the slope without it, and the test reports order 1 against that slope.
 
 ``taylorcheck`` and ``taylor_report`` run the test along each input (and any
 directions given) in either mode (``modes``: "rev" takes g from backward, "fwd"
