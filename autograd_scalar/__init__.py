@@ -2,7 +2,8 @@
 
 Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 :class:`Value` records each step of a computation as a node, and ``backward()``
-runs the chain rule over the graph in reverse topological order.
+runs the chain rule over the graph in reverse topological order. Forward mode
+(:mod:`autograd_scalar.forward`) reads the same stored local derivatives inputs-first.
 """
 # ruff: noqa: E402 (the core is chosen, compiled or source, before it is imported)
 
@@ -17,6 +18,7 @@ from .checkgraph import GraphReport, check_graph
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
+from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
 from .function import Function
 from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
@@ -44,6 +46,7 @@ from .tape import (
     compile,
 )
 from .tape_program import peek
+from .taylor import TaylorError, taylor_report, taylor_test, taylorcheck
 from .value import Value
 
 register_value_display()
@@ -70,5 +73,7 @@ __all__ = [
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
     "set_display", "sum",
+    "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
+    "taylor_report", "taylor_test", "taylorcheck",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

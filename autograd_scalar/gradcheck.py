@@ -34,6 +34,7 @@ from typing import Any
 from .backward import grad, topological_order
 from .checkgraph import check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
+from .forward import check_modes, gradient_by, hessian_by
 from .functional import as_point, call, check_callable, leaves
 from .ops import Op, evaluate, local_derivatives
 from .value import Value, apply
@@ -149,46 +150,54 @@ def _describe_point(names: Sequence[str], point: Sequence[float]) -> str:
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+              modes: Sequence[str] = ("rev",)) -> bool:
     """Whether the gradient of ``f(*inputs)`` from backward matches central differences.
 
     ``inputs`` are numbers, or Values whose data (and labels, for the table) are
     used. On a mismatch, raise :class:`GradcheckError` (or return False when
     ``raise_exception`` is False). :func:`gradcheck_report` gives the table always.
+    ``modes`` (as JAX's ``check_grads``): "rev" checks the gradient from the
+    reverse pass, "fwd" the one from forward mode (a tangent pass per input,
+    :mod:`autograd_scalar.forward`); ``("fwd", "rev")`` checks both.
     """
-    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol)
+    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return _verdict(report, raise_exception)
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True) -> bool:
+                  raise_exception: bool = True, modes: Sequence[str] = ("rev",)) -> bool:
     """Whether the second derivatives of ``f`` match central differences of its gradient.
 
     The Hessian entry d^2 f / dx_j dx_i comes from differentiating the gradient
     made by ``grad(..., create_graph=True)``, the numeric one from the gradient
     (by backward) at x_i +- h. Run :func:`gradcheck` first: this trusts the
-    first derivatives.
+    first derivatives. ``modes``: "rev" differentiates the gradient graph by
+    reverse passes, "fwd" by tangent passes (forward-over-reverse).
     """
-    report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol)
+    report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return _verdict(report, raise_exception)
 
 
 def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
-                     eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> CheckReport:
+                     eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                     modes: Sequence[str] = ("rev",)) -> CheckReport:
     """The table gradcheck (``order=1``) or gradgradcheck (``order=2``) judges by.
 
     Every entry compares an analytic derivative with its central difference; on a
     mismatch ``report.where`` names the faulty node or rule. Printing the report
-    shows the table, whether or not the check passes.
+    shows the table, whether or not the check passes. With ``modes`` other than
+    ("rev",) each derivative has a row per mode, named with it: ``d/dx (fwd)``.
     """
     if order not in (1, 2):
         raise ValueError(f"gradcheck_report: order must be 1 or 2, got {order!r}")
     who = "gradcheck" if order == 1 else "gradgradcheck"
     point, names, inputs = _setup(f, inputs, eps, atol, rtol, who)
+    chosen = check_modes(modes, who)
     xs, out = _evaluate(f, point, inputs, who)
     measure = _first_derivatives if order == 1 else _second_derivatives
-    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol)
+    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
     report = CheckReport(f"{who} of {_name(f)}", _describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
@@ -198,8 +207,8 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
 
 def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
                        inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                       rtol: float) -> list[Entry]:
-    analytic = grad(out, xs)
+                       rtol: float, modes: tuple[str, ...]) -> list[Entry]:
+    gradients = {mode: gradient_by(mode, out, xs) for mode in modes}
     entries = []
     for i, x in enumerate(point):
         def along(moved: float, i: int = i) -> float:
@@ -207,10 +216,17 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
                              _side(names[i], moved, point[i]))[1].data
 
         numeric = central(along, x, step(x, eps))[0]
-        ok = agrees(analytic[i], numeric, atol, rtol)
-        kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
-        entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
+        for mode, analytic in gradients.items():
+            ok = agrees(analytic[i], numeric, atol, rtol)
+            kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
+            entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
+                                 kink))
     return entries
+
+
+def _by(mode: str, modes: tuple[str, ...]) -> str:
+    """The mode in an entry's name, when the report has more than the reverse mode."""
+    return "" if modes == ("rev",) else f" ({mode})"
 
 
 def _side(name: str, moved: float, x: float) -> str:
@@ -219,9 +235,8 @@ def _side(name: str, moved: float, x: float) -> str:
 
 def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
                         inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                        rtol: float) -> list[Entry]:
-    first = grad(out, xs, create_graph=True)
-    analytic = [grad(g, xs) for g in first]
+                        rtol: float, modes: tuple[str, ...]) -> list[Entry]:
+    hessians = {mode: hessian_by(mode, out, xs) for mode in modes}
     numeric_columns = []
     for i, x in enumerate(point):
         def gradient(moved: float, i: int = i) -> list[float]:
@@ -234,12 +249,13 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
     kinks: dict[int, str] = {}
     for j in range(len(point)):
         for i in range(len(point)):
-            a, n = analytic[j][i], numeric_columns[i][j]
-            ok = agrees(a, n, atol, rtol)
-            if not ok and i not in kinks:
-                kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
-            entries.append(Entry(f"d2/d{names[j]}d{names[i]}", a, n, ok,
-                                 "" if ok else kinks[i]))
+            for mode, analytic in hessians.items():
+                a, n = analytic[j][i], numeric_columns[i][j]
+                ok = agrees(a, n, atol, rtol)
+                if not ok and i not in kinks:
+                    kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
+                entries.append(Entry(f"d2/d{names[j]}d{names[i]}{_by(mode, modes)}", a, n,
+                                     ok, "" if ok else kinks[i]))
     return entries
 
 

@@ -50,6 +50,9 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     - ``heatmap``: open with the |grad| heat map on.
     - ``title``: a line above the view.
 
+    Inside a ``forward_ad()`` block whose duals the graph uses, the panel shows each
+    node's tangent beside its grad.
+
     Returns a :class:`GraphView`, a notebook widget: ``refresh()`` shows new
     numbers, ``selected`` is the Value clicked, ``save(path)`` writes the page.
     """

@@ -18,6 +18,9 @@ A page of 10,000 nodes has to stay a few megabytes, so nothing per node is prose
 
   each user's dp/dv being its stored local derivative and dL/dp its own step's
   gradient, users taken in topological order (the reverse of the steps);
+- where the graph has tangents (inside a ``forward_ad()`` block whose duals it
+  uses: :mod:`autograd_scalar.forward`), ``tangents``: each node's rate of change
+  along the duals' tangents, t(p) = sum_i dp/dc_i * t(c_i), shown beside its grad;
 - numbers travel at the precision the view shows them (``precision`` significant
   digits; inf and nan as the strings "inf", "-inf", "nan", which JSON lacks).
 """
@@ -29,6 +32,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..animate import backward_steps
+from ..forward import open_tangents
 from ..graph import Options
 from ..graph_reading import display_name
 from ..value import Value
@@ -170,17 +174,22 @@ def report_table(report: Any) -> list[Any]:
 
 def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
                precision: int) -> dict[str, Any]:
-    """Each node's data, grad and local derivatives, and the backward pass of the
-    first output: its steps and the gradient each step gives."""
+    """Each node's data, grad and local derivatives (and tangent, when the graph has
+    them), and the backward pass of the first output: its steps and the gradient
+    each step gives."""
     p = precision
     steps = backward_steps(output)
-    return {
+    numbers: dict[str, Any] = {
         "data": [rounded(node.data, p) for node in order],
         "grad": [rounded(node.grad, p) for node in order],
         "locals": [[rounded(d, p) for d in node.local_grads] for node in order],
         "steps": [ids[step.node] for step in steps],
         "stepGrads": [rounded(step.grad, p) for step in steps],
     }
+    tangents = open_tangents(order)
+    if tangents is not None:
+        numbers["tangents"] = [rounded(t, p) for t in tangents]
+    return numbers
 
 
 def group_records(graph: Graph, ids: dict[Value, int],

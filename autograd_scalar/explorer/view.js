@@ -670,6 +670,7 @@ var AutogradScalarView = (function () {
       fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
       fact("data", num(data.data[v], p), "agv-data-value");
       fact("grad", num(data.grad[v], p), "agv-grad-value");
+      if (data.tangents) { fact("tangent", num(data.tangents[v], p), "agv-tangent-value"); }
       if (data.scope[v]) { fact("module", data.scopes[data.scope[v]]); }
       panel.appendChild(facts);
       var inputs = kids[v];
@@ -783,7 +784,7 @@ var AutogradScalarView = (function () {
     cleanup.push(stop);
 
     /* ---- new numbers from the kernel (refresh) ---- */
-    var numeric = ["data", "grad", "locals", "steps", "stepGrads"];
+    var numeric = ["data", "grad", "locals", "steps", "stepGrads", "tangents"];
     /* Take `next`'s numbers when the graph is the same (its structure serial is), marking
        the nodes whose data or grad changed for a moment; else draw the new graph. */
     function update(next) {
