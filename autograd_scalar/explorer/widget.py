@@ -15,6 +15,7 @@ show that picture, never an object's repr.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,6 +32,9 @@ from ..value import Value
 from .model import outputs_of
 from .page import page, payload_json, widget_module
 from .records import Layouts, view_data
+
+PICTURE_NODES = 40
+"""The most items the static picture under the view draws (the rest summarised)."""
 
 
 class GraphView(anywidget.AnyWidget):
@@ -116,11 +120,18 @@ class GraphView(anywidget.AnyWidget):
         self.payload = payload_json(self._data)
         return self
 
+    def _drawing(self) -> Any:
+        """``draw_graph``'s drawing of the graph, summarised to at most PICTURE_NODES
+        items: a notebook shows the picture at the output's width, where a bigger one's
+        text would be too small to read."""
+        budget = min(self._options.max_nodes, PICTURE_NODES)
+        return build(self._outputs[0], dataclasses.replace(self._options, max_nodes=budget))
+
     @property
     def picture(self) -> str:
-        """The static picture: ``draw_graph``'s SVG of the graph (summarised when big)."""
+        """The static picture: the SVG of :meth:`_drawing`."""
         if self._picture is None:
-            self._picture = svg_of(build(self._outputs[0], self._options).source)
+            self._picture = svg_of(self._drawing().source)
         return self._picture
 
     def __repr__(self) -> str:
@@ -148,7 +159,7 @@ class GraphView(anywidget.AnyWidget):
         """The widget's view and, for where it cannot run, the static picture."""
         shown = super()._repr_mimebundle_(**kwargs)
         bundle, metadata = shown if shown is not None else ({}, {})
-        source = build(self._outputs[0], self._options).source
+        source = self._drawing().source
         bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
         wanted = set(include) if include is not None else set(bundle)
         wanted -= set(exclude or ())
