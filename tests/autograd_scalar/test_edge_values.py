@@ -1,0 +1,102 @@
+"""Conventions at edge values (inf and NaN gradients, -0.0, NaN inputs), eager and
+compiled alike: both must give the same bits, and PyTorch's answer where it has one."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_scalar as ag
+from autograd_scalar import Value
+
+
+def same(a: float, b: float) -> bool:
+    """Equal as IEEE bit patterns go: NaN equals NaN, and 0.0 differs from -0.0."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def eager_and_compiled(f, x: float) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(output, d output / dx) at x, from an eager graph and from a compiled tape."""
+    leaf = Value(x)
+    out = f(leaf)
+    eager = (out.data, ag.grad(out, [leaf])[0])
+    found = ag.compile(f, 1.0).gradients(np.array([x]))
+    return eager, (float(found.outputs[0]), float(found.inputs[0][0]))
+
+
+# -- a zero local derivative contributes exactly zero ------------------------------
+
+ZERO_LOCAL = {
+    "relu then sqrt": lambda x: x.relu().sqrt(),
+    "leaky_relu(0) then sqrt": lambda x: x.leaky_relu(0.0).sqrt(),
+    "unselected gather operand": lambda x: ag.gather([(x * x).sqrt() * 0.0 + x.relu().sqrt(),
+                                                      x * 2.0], 1) + x.relu().sqrt(),
+    "n-ary gather into sqrt(0)": lambda x: ag.gather([x, x * 2.0, (x * x).relu() * 0.0],
+                                                     2).sqrt(),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_LOCAL)
+@pytest.mark.parametrize("x", [-1.0, -0.0, 0.0])
+def test_an_infinite_upstream_gradient_through_a_zero_derivative_gives_zero(name, x) -> None:
+    eager, compiled = eager_and_compiled(ZERO_LOCAL[name], x)
+    assert not math.isnan(eager[1]), (name, x, eager)
+    assert same(eager[0], compiled[0]) and same(eager[1], compiled[1]), (eager, compiled)
+
+
+def test_relu_of_a_negative_number_into_sqrt_gives_zero_as_pytorch_does() -> None:
+    x = Value(-1.0)
+    x.relu().sqrt().backward()
+    assert same(x.grad, 0.0)
+
+
+def test_an_infinite_local_derivative_against_a_zero_upstream_stays_nan() -> None:
+    """Only the zero *local* derivative is exact: inf * 0 is NaN (PyTorch agrees)."""
+    x = Value(0.0)
+    y = x.sqrt() * 0.0
+    y.backward()
+    assert math.isnan(x.grad)
+
+
+def test_gather_passes_nothing_to_an_unselected_operand_under_create_graph() -> None:
+    """d/dx of gather([x * x, x], 1) * inf is inf through x; the unselected x * x adds
+    nothing (not 0 * inf = NaN), also when the gradient is built as a graph."""
+    x = Value(2.0)
+    y = ag.gather([x * x, x], 1) * Value(math.inf)
+    (first,) = ag.grad(y, [x], create_graph=True)
+    assert first.data == math.inf
+    assert ag.grad(y, [x])[0] == math.inf
+
+
+def test_a_dense_layer_gives_zero_for_zero_inputs_weights_and_dead_units() -> None:
+    """The compiled dense step (matrix products) against the eager graph, term by term:
+    x_1 = 0 meets an infinite upstream in d/dw, a zero weight in d/dx, and a dead relu
+    unit masks an infinite gradient from sqrt."""
+    W = [[Value(1.0), Value(0.0)], [Value(-1.0), Value(2.0)], [Value(0.5), Value(0.0)]]
+    b = [Value(0.0), Value(0.0), Value(-0.5)]
+    params = [w for row in W for w in row] + b
+
+    def f(xs):
+        h = [z.relu() for z in ag.linear(W, xs, b)]
+        return ag.sum([v.sqrt() for v in h])
+
+    X = np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 1.0]])
+    tape = ag.compile(f, X[0])
+    assert "matrix" in tape.program()
+    found = tape.gradients(X)
+    totals = dict.fromkeys(params, 0.0)
+    for i, row in enumerate(X):
+        xs = [Value(v) for v in row]
+        out = f(xs)
+        grads = ag.grad(out, params + xs)
+        for p, g in zip(params, grads):
+            totals[p] += g
+        for j, g in enumerate(grads[len(params):]):
+            assert same(found.inputs[0][i][j], g), (i, j, found.inputs[0][i][j], g)
+    for p in params:
+        assert same(found.shared.get(p, 0.0), totals[p]), (p, found.shared.get(p), totals[p])
+    assert not any(math.isnan(g) for g in totals.values())
