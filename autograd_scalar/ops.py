@@ -291,6 +291,11 @@ EXACT_INTEGERS = 2.0 ** 53
 def power(p: float) -> Op:
     """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1).
 
+    ``x ** 0.5`` is ``sqrt(x)`` (same forward and rule, d/dx = 0.5 / out), and the rule
+    of ``x ** 1.5`` is 1.5 * sqrt(x): the two agree on every x >= 0 with C's pow but at
+    -0.0, where pow gives +0.0 and sqrt -0.0. NumPy computes x ** 0.5 as sqrt, and so
+    does PyTorch, so eager, compiled and PyTorch all give sqrt's -0.0 (and d/dx = -inf).
+
     Rows of recent exponents are reused; the cache is bounded, so a program with a
     new exponent at every step does not hold a row for each.
 
@@ -300,10 +305,18 @@ def power(p: float) -> Op:
     however it rounds; for |x| far from 1 both are 0 or inf, and where they are not,
     |x| is within 1e-13 of 1, so a unit off in the exponent changes nothing visible).
     """
+    if p == 0.5:
+        return SQRT.replace(name="**0.5", symbol="^0.5", formula="d/dx = 0.5 / out",
+                            params=(0.5,), check=_power_check(0.5), formula_name="",
+                            method=False)
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (p * x * x ** (p - 2.0),)
         formula = f"d/dx = {p:g} * x**(p-1), as {p:g} * x * x**(p-2) (p-1 is not a float)"
+    elif p == 1.5:
+        def rule(x: Any, out: Any) -> tuple[Any, ...]:
+            return (1.5 * _sqrt(x),)
+        formula = "d/dx = 1.5 * sqrt(x)"
     else:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
@@ -344,14 +357,32 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
     return function
 
 
-STEP = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda x: (x > 0).astype(np.float64),
+def _step_array(x: Any) -> Any:
+    return np.where(x <= 0, 0.0, 1.0)
+
+
+def _sign_array(x: Any) -> Any:
+    """sign(x) as the float forward gives it: 0.0 at NaN (np.sign gives NaN) and at -0.0."""
+    return np.subtract(x > 0, x < 0, dtype=np.float64)
+
+
+def _relu_array(x: Any) -> Any:
+    """max(x, 0) with relu's float semantics: -0.0 and NaN pass through unchanged."""
+    return np.where(x < 0, 0.0, x)
+
+
+# The conventions at edge values are PyTorch's, on floats and arrays alike: relu keeps
+# -0.0 and NaN (it zeroes x < 0 only); relu'(x) = step(x) = 0 for x <= 0, else 1, so
+# that relu'(NaN) = 1 (the gradient passes, as torch's threshold_backward passes it);
+# abs'(x) = sign(x), 0 at NaN as torch.sign gives.
+STEP = Op("step", lambda x: 0.0 if x <= 0 else 1.0, _step_array,
           lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)", kinks=(0.0,))
-SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0.0,),
+SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), _sign_array, lambda x, out: (0.0,),
           formula="d/dx = 0 (the derivative of abs)", kinks=(0.0,))
 _step, _sign = plain_function(STEP), plain_function(SIGN)
 ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
          kinks=(0.0,), formula_name="abs", method=True)
-RELU = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda x: np.maximum(x, 0.0),
+RELU = Op("relu", lambda x: 0.0 if x < 0 else x, _relu_array,
           lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
           formula_name="relu", method=True)
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
@@ -363,6 +394,7 @@ LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out",
           formula_name="sqrt", method=True)
+_sqrt: Callable[[Any], Any] = plain_function(SQRT)
 SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)",
              formula_name="sin", method=True)
 COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)",
@@ -503,7 +535,8 @@ def _sum_array(*xs: Any) -> Any:
 
 
 def _sum_stacked(S: Any) -> Any:
-    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats."""
+    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats
+    (from +0.0, as Python's ``sum`` starts: a sum of -0.0s is +0.0, as in PyTorch)."""
     return S.sum(axis=0)
 
 

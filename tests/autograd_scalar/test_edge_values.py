@@ -100,3 +100,45 @@ def test_a_dense_layer_gives_zero_for_zero_inputs_weights_and_dead_units() -> No
     for p in params:
         assert same(found.shared.get(p, 0.0), totals[p]), (p, found.shared.get(p), totals[p])
     assert not any(math.isnan(g) for g in totals.values())
+
+
+# -- -0.0 and NaN: one convention (PyTorch's), eager and compiled alike ------------
+
+NAN = math.nan
+
+# f, x, (output, derivative) as PyTorch 2 gives them in float64
+CONVENTIONS = [
+    ("relu", lambda x: x.relu(), -0.0, (-0.0, 0.0)),
+    ("relu", lambda x: x.relu(), NAN, (NAN, 1.0)),
+    ("relu", lambda x: x.relu(), 0.0, (0.0, 0.0)),
+    ("abs", lambda x: abs(x), NAN, (NAN, 0.0)),
+    ("abs", lambda x: abs(x), -0.0, (0.0, 0.0)),
+    ("x ** 0.5", lambda x: x ** 0.5, -0.0, (-0.0, -math.inf)),
+    ("x ** 0.5", lambda x: x ** 0.5, 4.0, (2.0, 0.25)),
+    ("sqrt", lambda x: x.sqrt(), -0.0, (-0.0, -math.inf)),
+    ("x ** 1.5", lambda x: x ** 1.5, -0.0, (0.0, -0.0)),
+    ("sum", lambda x: ag.sum([x, x * 1.0, x * 2.0]), -0.0, (0.0, 4.0)),
+    ("sum of one", lambda x: ag.sum([x]), -0.0, (0.0, 1.0)),
+    ("dot", lambda x: ag.dot([x, x * 2.0], [Value(1.0), Value(3.0)]), -0.0, (0.0, 7.0)),
+    ("dot", lambda x: ag.dot([x, x], [x * 2.0, x * 3.0]), -0.0, (0.0, 0.0)),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "x", "expected"), CONVENTIONS,
+                         ids=[f"{c[0]}({c[2]})" for c in CONVENTIONS])
+def test_edge_values_follow_pytorch_eager_and_compiled(name, f, x, expected) -> None:
+    """Outputs to the bit; a zero gradient's sign is not part of the convention (a
+    gradient adds up from +0.0: ``.grad += ...``, the tape's zeroed rows)."""
+    eager, compiled = eager_and_compiled(f, x)
+    for found in (eager, compiled):
+        assert same(found[0], expected[0]), (name, x, eager, compiled, expected)
+        assert same(found[1] + 0.0, expected[1] + 0.0), (name, x, eager, compiled, expected)
+
+
+def test_sums_of_negative_zeros_in_a_batch_are_positive_zero() -> None:
+    """The stacked forms (one NumPy reduction for a group) start from +0.0, as ``sum``."""
+    for f in (lambda xs: ag.sum(xs), lambda xs: ag.dot(xs, xs[::-1])):
+        for n in (1, 2, 5, 40):
+            assert same(f([Value(-0.0)] * n).data, 0.0)
+            out = ag.compile(f, [1.0] * n).forward(np.full((3, n), -0.0))
+            assert all(same(float(v), 0.0) for v in np.ravel(out))
