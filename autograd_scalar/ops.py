@@ -256,12 +256,35 @@ def _pow_base_positive(x: float, y: float) -> bool:
     return x > 0
 
 
-POW = Op("**", operator.pow, np.power,
-         lambda x, y, out: (y * x ** (y - 1.0), out * LOG(x)), arity=2,
+def _pow_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+    """d/dx x**y = y * x**(y-1), exactly 0 at y = 0; d/dy x**y = out * log(x).
+
+    x ** 0 is 1 whatever x is, so d/dx is 0 there even where x**(y-1) is not finite
+    (x = nan; a subnormal x, where x**-1 overflows): PyTorch's convention. d/dy keeps
+    IEEE's answer (NaN at x = nan, as in PyTorch).
+    """
+    return (_zero_times(y, x ** (y - 1.0)), out * LOG(x))
+
+
+def _zero_times(a: Any, b: Any) -> Any:
+    """a * b, but exactly 0 where a = 0 and b is inf or NaN (IEEE: 0 * inf = NaN).
+
+    Where b is finite it is the plain product, so its derivatives (with Values) stay
+    those of a * b. Elsewhere ``gather`` picks 0.0 by the index
+    [a = 0] * [b not finite] = (1 - step(|a|)) * step(|b - b|) (b - b is 0 for a finite
+    b, NaN otherwise, and step(NaN) = 1): one expression on floats, arrays and Values.
+    """
+    if type(a) is float and type(b) is float:
+        return 0.0 if a == 0.0 and b - b != 0.0 else a * b
+    index = (1.0 - STEP(ABS(a))) * STEP(ABS(b - b))
+    return GATHER(a * b, 0.0, index)
+
+
+POW = Op("**", operator.pow, np.power, _pow_derivatives, arity=2,
          check=requires(_pow_base_positive, "**",
                         "a base > 0 when the exponent is a Value (x ** y); "
                         "raise to a plain number for integer powers of any base"),
-         formula="d/dx = y * x**(y-1), d/dy = out * log(x)")
+         formula="d/dx = y * x**(y-1) (0 at y = 0), d/dy = out * log(x)")
 
 
 def _power_check(p: float) -> Check | None:

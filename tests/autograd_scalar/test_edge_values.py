@@ -142,3 +142,33 @@ def test_sums_of_negative_zeros_in_a_batch_are_positive_zero() -> None:
             assert same(f([Value(-0.0)] * n).data, 0.0)
             out = ag.compile(f, [1.0] * n).forward(np.full((3, n), -0.0))
             assert all(same(float(v), 0.0) for v in np.ravel(out))
+
+
+# -- x ** y with a Value exponent at y = 0 -------------------------------------------
+
+@pytest.mark.parametrize("base", [NAN, 5e-324, 2.0, 1e300])
+def test_the_base_derivative_of_x_to_the_zero_is_zero_as_in_pytorch(base) -> None:
+    """d/dx x**y = y x**(y-1) is 0 at y = 0 even where x**-1 is inf or NaN; d/dy stays
+    out * log(x) (NaN at a NaN base, as in PyTorch). Eager and compiled agree."""
+    def f(xy):
+        return xy[0] ** xy[1]
+
+    x, y = Value(base), Value(0.0)
+    eager = ag.grad(x ** y, [x, y])
+    found = ag.compile(f, [1.0, 1.0]).gradients(np.array([[base, 0.0]])).inputs[0][0]
+    assert eager[0] == 0.0 and found[0] == 0.0
+    expected = math.log(base) if base == base else NAN
+    assert same(eager[1], expected) and same(float(found[1]), expected)
+
+
+def test_the_zero_exponent_keeps_the_mixed_second_derivative() -> None:
+    """At y = 0 and a normal x the rule is still y * x**(y-1): d/dy of d/dx is 1/x."""
+    H = ag.hessian(lambda x, y: x ** y, [2.0, 0.0])
+    assert H[0][1] == H[1][0] == 0.5
+    assert H[0][0] == 0.0
+
+
+def test_a_subnormal_base_overflows_in_one_order_only_as_documented() -> None:
+    H = ag.hessian(lambda x, y: x ** y, [5e-324, 0.5])
+    assert math.isfinite(H[0][1]) and H[1][0] == math.inf
+    assert H[0][1] == pytest.approx(5e-324 ** -0.5 * (1 + 0.5 * math.log(5e-324)), rel=1e-12)
