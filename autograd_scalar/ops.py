@@ -639,8 +639,31 @@ def _logsumexp_stacked(S: Any) -> Any:
 
 
 def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
-    out = xs_out[-1]
-    return tuple(EXP(x - out) for x in xs_out[:-1])
+    """d/dx_i = p_i = e^(x_i - out), the softmax; the largest input's as a graph of its own.
+
+    On floats and arrays e^(x_i - out) is accurate to a few ulps. Differentiated again
+    (``create_graph``: the rule runs on Values), the largest input m's partial would carry
+    1 - p_m, a cancellation when m dominates (p_m = 1 - 2e-9 at a lead of 20 loses
+    half the digits of every higher derivative). There it is written
+
+        p_m = 1 / (1 + sum_{j != m} e^(x_j - x_m)),
+
+    whose derivatives are sums of terms of one sign (every exponent <= 0, no overflow);
+    the other partials stay e^(x_i - out), small, with 1 - p_i close to 1.
+    """
+    xs, out = xs_out[:-1], xs_out[-1]
+    if type(out) in _PLAIN:
+        return tuple(EXP(x - out) for x in xs)
+    data = [getattr(x, "data", x) for x in xs]
+    m = data.index(max(data))
+    top = xs[m]
+    rest = [EXP(x - top) for j, x in enumerate(xs) if j != m]
+    dominant = 1.0 / (1.0 + SUM(*rest)) if rest else EXP(top - out)
+    return tuple(dominant if j == m else EXP(x - out) for j, x in enumerate(xs))
+
+
+_PLAIN = (float, np.ndarray, np.float64)
+"""Operand types of a rule run on numbers (eagerly, by the tape, by the checkers)."""
 
 
 def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:
