@@ -19,8 +19,13 @@ failed; bad arguments raise TypeError or ValueError) shows a table, input by
 input, and says where the fault is: an input whose perturbation crosses, or sits
 within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
 as such, and otherwise :func:`~autograd_scalar.checkgraph.check_graph` points at the
-node whose local derivative is wrong, or finds none, which means f lost the
-gradient outside the graph. Only fresh leaves are given to f and ``grad`` is used
+node whose local derivative is wrong. If it finds none, each failing entry is
+differenced again at a step 100 times smaller: if that moves it, the differences
+themselves are inaccurate at this step (h**2 times f's third derivative is large),
+and the message blames the step, suggesting a smaller eps or a Taylor test;
+otherwise f lost the gradient outside the graph. An eps below
+:data:`~autograd_scalar.checkgraph.SMALLEST_EPS` is refused: its step is lost in
+the rounding of x +- h. Only fresh leaves are given to f and ``grad`` is used
 throughout, so no ``.grad`` of the caller's Values changes.
 """
 
@@ -32,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backward import grad, topological_order
-from .checkgraph import check_graph, check_tolerances, format_table
+from .checkgraph import SMALLEST_EPS, check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
 from .forward import check_modes, gradient_by, hessian_by
 from .functional import as_point, call, check_callable, leaves
@@ -61,6 +66,10 @@ class Entry:
     numeric: float
     ok: bool
     kink: str = ""
+    finer: float = math.nan
+    """For a disagreeing entry, the central difference again at a step 100 times smaller
+    (NaN if not measured): when it differs from ``numeric``, the differences themselves
+    are inaccurate at this step, and the step is to blame rather than the graph."""
 
     @property
     def abs_error(self) -> float:
@@ -219,14 +228,24 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
         for mode, analytic in gradients.items():
             ok = agrees(analytic[i], numeric, atol, rtol)
             kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
+            finer = math.nan if ok or kink else central(along, x, _finer(x, eps))[0]
             entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
-                                 kink))
+                                 kink, finer))
     return entries
 
 
 def _by(mode: str, modes: tuple[str, ...]) -> str:
     """The mode in an entry's name, when the report has more than the reverse mode."""
     return "" if modes == ("rev",) else f" ({mode})"
+
+
+FINER = 100.0
+"""How much smaller the second step is, at which a disagreement is measured again."""
+
+
+def _finer(x: float, eps: float) -> float:
+    """The second step: step(x, eps) / FINER, but no smaller than the smallest eps allows."""
+    return max(eps / FINER, SMALLEST_EPS) * max(1.0, abs(x))
 
 
 def _side(name: str, moved: float, x: float) -> str:
@@ -238,15 +257,18 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
                         rtol: float, modes: tuple[str, ...]) -> list[Entry]:
     hessians = {mode: hessian_by(mode, out, xs) for mode in modes}
     numeric_columns = []
+    gradients = []
     for i, x in enumerate(point):
         def gradient(moved: float, i: int = i) -> list[float]:
             xs_moved, out_moved = _evaluate(f, _moved(point, i, moved), inputs,
                                             "gradgradcheck", _side(names[i], moved, point[i]))
             return grad(out_moved, xs_moved)
 
+        gradients.append(gradient)
         numeric_columns.append(central(gradient, x, step(x, eps))[0].tolist())
     entries = []
     kinks: dict[int, str] = {}
+    finer_columns: dict[int, list[float]] = {}
     for j in range(len(point)):
         for i in range(len(point)):
             for mode, analytic in hessians.items():
@@ -254,8 +276,12 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
                 ok = agrees(a, n, atol, rtol)
                 if not ok and i not in kinks:
                     kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
+                    if not kinks[i]:
+                        finer_columns[i] = central(gradients[i], point[i],
+                                                   _finer(point[i], eps))[0].tolist()
+                finer = finer_columns[i][j] if not ok and i in finer_columns else math.nan
                 entries.append(Entry(f"d2/d{names[j]}d{names[i]}{_by(mode, modes)}", a, n,
-                                     ok, "" if ok else kinks[i]))
+                                     ok, "" if ok else kinks[i], finer))
     return entries
 
 
@@ -276,6 +302,10 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     found = check_graph(out, eps=report.eps, atol=report.atol, rtol=report.rtol)
     if found.failures:
         return str(found).splitlines()
+    unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
+                and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
+    if unsteady:
+        return _blame_the_step(report, unsteady)
     if order == 2:
         rules = _rules_not_differentiable(out, report.eps, report.atol, report.rtol)
         if rules:
@@ -290,6 +320,22 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     return ["check_graph finds every node consistent with its own forward, so the gradient "
             "is lost outside the graph: does f use .data (or math functions on "
             "it)?"]
+
+
+def _blame_the_step(report: CheckReport, unsteady: list[Entry]) -> list[str]:
+    """Lines saying that the finite differences, not the graph, are inaccurate here."""
+    finer_eps = max(report.eps / FINER, SMALLEST_EPS)
+    lines = ["check_graph finds every node consistent with its own forward, and the central "
+             "differences change with the step, so they are what is inaccurate here (their "
+             "error grows as h^2 times f's third derivative):"]
+    for e in unsteady:
+        verdict = ("agrees with" if agrees(e.analytic, e.finer, report.atol, report.rtol)
+                   else "still differs from")
+        lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
+                     f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
+    lines.append(f"use a smaller eps (eps={finer_eps:.2g}), or a Taylor test: the remainder "
+                 "f(x + t v) - f(x) - t grad.v must shrink as t**2 when t is halved")
+    return lines
 
 
 def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) -> list[str]:

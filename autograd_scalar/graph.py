@@ -141,31 +141,35 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact, heatmap=heatmap,
                       cluster=cluster, max_nodes=max_nodes, title=title,
-                      highlighted=highlighted_nodes(highlight), names=parameter_names(names))
-    check_options(root, options)
+                      highlighted=highlighted_nodes(highlight, "draw_graph"),
+                      names=parameter_names(names, "draw_graph"))
+    check_options(root, options, "draw_graph")
     return build(root, options)
 
 
-def check_options(root: Value, options: Options) -> None:
+def check_options(root: Value, options: Options, who: str) -> None:
+    """TypeError or ValueError for a bad root or option, naming ``who`` (the function the
+    user called)."""
     if not isinstance(root, Value):
-        raise TypeError(f"draw_graph expects a Value, got {type(root).__name__}")
+        raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
     if options.rankdir not in RANKDIRS:
-        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, "
+        raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, "
                          f"got {options.rankdir!r}")
     if not isinstance(options.precision, int) or isinstance(options.precision, bool) \
             or not 1 <= options.precision <= 17:
-        raise ValueError(f"draw_graph: precision must be an int from 1 to 17 "
+        raise ValueError(f"{who}: precision must be an int from 1 to 17 "
                          f"(significant digits), got {options.precision!r}")
     if not isinstance(options.max_nodes, int) or isinstance(options.max_nodes, bool) \
             or options.max_nodes < 2:
-        raise ValueError(f"draw_graph: max_nodes must be an int >= 2, got {options.max_nodes!r}")
+        raise ValueError(f"{who}: max_nodes must be an int >= 2, got {options.max_nodes!r}")
     if not isinstance(options.title, str):
-        raise TypeError(f"draw_graph: title must be a str, got {type(options.title).__name__}")
+        raise TypeError(f"{who}: title must be a str, got {type(options.title).__name__}")
 
 
-def highlighted_nodes(highlight: Any) -> set[Value]:
+def highlighted_nodes(highlight: Any, who: str) -> set[Value]:
     """The Values to mark: given directly, the failing nodes of a check_graph report,
-    or the nodes where a ``diff`` report's differences start (in either graph)."""
+    or the nodes where a ``diff`` report's differences start (in either graph); errors
+    name ``who``, the function the user called."""
     if highlight is None:
         return set()
     if isinstance(highlight, Value):
@@ -177,11 +181,11 @@ def highlighted_nodes(highlight: Any) -> set[Value]:
     try:
         values = list(highlight)
     except TypeError:
-        raise TypeError(f"draw_graph: highlight expects a Value, Values or a check_graph "
+        raise TypeError(f"{who}: highlight expects a Value, Values or a check_graph "
                         f"or diff report, got {type(highlight).__name__}") from None
     for value in values:
         if not isinstance(value, Value):
-            raise TypeError(f"draw_graph: highlight expects Values, got a "
+            raise TypeError(f"{who}: highlight expects Values, got a "
                             f"{type(value).__name__} among them")
     return set(values)
 

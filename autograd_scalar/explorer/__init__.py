@@ -62,7 +62,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"explore: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     options = Options(rankdir=rankdir, precision=precision, max_nodes=max_nodes, title=title,
-                      highlighted=highlighted_nodes(highlight), names=parameter_names(names))
+                      highlighted=highlighted_nodes(highlight, "explore"),
+                      names=parameter_names(names, "explore"))
     check_view_options(options, heatmap)
     from .widget import GraphView
 

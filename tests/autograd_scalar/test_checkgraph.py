@@ -151,6 +151,37 @@ def test_at_a_domain_edge_or_singular_point_a_node_is_skipped_with_why() -> None
     assert "not checked: #" in str(report)
 
 
+class NanAtOne(Function):
+    """x * x with a rule that gives NaN (or inf) at x = 1, where x * x is smooth."""
+
+    bad = math.nan
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @classmethod
+    def derivatives(cls, x, out):
+        return (cls.bad if x == 1 else 2 * x,)
+
+
+class InfAtOne(NanAtOne):
+    bad = math.inf
+
+
+@pytest.mark.parametrize("rule", [NanAtOne, InfAtOne])
+def test_a_rule_giving_nan_or_inf_at_a_smooth_point_is_a_failure(rule) -> None:
+    y = rule.apply(Value(1.0)).tanh()
+    report = check_graph(y)
+    assert not report.ok and report.skipped == []
+    (failure,) = report.failures
+    assert failure.op == rule.__name__ and failure.not_finite == (0,)
+    assert failure.numeric[0] == pytest.approx(2.0)
+    assert (f"#1 {rule.__name__}: its rule gives {rule.bad} (NaN or inf) for input 0 = 1, "
+            "where its forward is smooth with slope 2") in str(report)
+    assert check_graph(rule.apply(Value(2.0))).ok
+
+
 def test_a_graph_whose_inputs_changed_after_the_forward_is_not_misreported() -> None:
     x = Value(0.5)
     y = x.tanh() * x

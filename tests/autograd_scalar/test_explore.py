@@ -315,11 +315,17 @@ def test_save_writes_one_self_contained_page(tmp_path: Path) -> None:
     (None, {"precision": 0}, ValueError, "precision must be an int from 1 to 17"),
     (None, {"max_nodes": 1}, ValueError, "max_nodes must be an int >= 2"),
     (None, {"heatmap": "yes"}, TypeError, "heatmap must be True or False"),
-    (None, {"names": [1, 2]}, TypeError, "names expects"),
+    (None, {"names": [1, 2]}, TypeError, "^explore: names expects"),
+    ("root", {"names": "reversed"}, TypeError,
+     r"^explore: names expects .*\{name: Value\} dict, got dict whose entry Value"),
+    (None, {"highlight": 3}, TypeError, "^explore: highlight expects a Value"),
+    (None, {"highlight": [2.0]}, TypeError, "^explore: highlight expects Values"),
 ])
 def test_bad_arguments_are_clear_errors(target: object, kwargs: dict[str, object],
                                         error: type[Exception], words: str) -> None:
-    root = Value(1.0) * 2 if target is None else target
+    root = Value(1.0) * 2 if target in (None, "root") else target
+    if kwargs.get("names") == "reversed":  # {Value: name}, the wrong way round
+        kwargs = {"names": {root: "n"}}
     with pytest.raises(error, match=words):
         explore(root, **kwargs)  # type: ignore[arg-type]
 
