@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -229,3 +230,25 @@ def test_bad_tolerances_are_named(kwargs, error, message) -> None:
 def test_a_non_value_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"check_graph expects a Value, got float"):
         check_graph(1.0)
+
+
+@pytest.mark.parametrize("x", [-0.02, -1.4])
+@pytest.mark.parametrize(("forward", "derivative"), [
+    (lambda x: x * x * x, lambda x: 3 * x * x), (math.exp, math.exp), (math.sin, math.cos),
+    (math.tanh, lambda x: 1 - math.tanh(x) ** 2), (lambda x: x * x, lambda x: 2 * x)])
+def test_a_one_in_a_million_bug_is_caught_at_tight_tolerances_where_the_derivative_is_small(
+        x: float, forward: Any, derivative: Any) -> None:
+    """A rule off by a relative 1e-6 fails check_graph at atol=1e-12, rtol=1e-9, near
+    zero (x = -0.02, small derivatives for x**2 and x**3) as far from it."""
+
+    class OffByAMillionth(Function):
+        @staticmethod
+        def forward(x: float) -> float:
+            return float(forward(x))
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[float]:
+            return (derivative(x) * (1 + 1e-6),)
+
+    report = check_graph(OffByAMillionth.apply(Value(x)), atol=1e-12, rtol=1e-9)
+    assert not report.ok and [f.op for f in report.failures] == ["OffByAMillionth"]
