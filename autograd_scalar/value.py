@@ -267,11 +267,16 @@ class Value:
         nodes needs no recursion): every node keeps its data, grad, label, scope, row and
         local derivatives, and the copies link to each other as the originals do (a
         node used twice is copied once). Rows are shared, not copied: they are read-only."""
-        from .backward import topological_order  # backward builds on this module
-
-        for node in topological_order(self):
-            if id(node) not in memo:
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:  # depth first: a node is copied once its inputs are
+            node, inputs_done = stack.pop()
+            if id(node) in memo:
+                continue
+            if inputs_done:
                 memo[id(node)] = _copied(node, tuple(memo[id(c)] for c in node.children))
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in node.children if id(child) not in memo)
         return memo[id(self)]
 
     def __reduce__(self) -> tuple[Any, ...]:
