@@ -280,12 +280,35 @@ def _pow_base_positive(x: float, y: float) -> bool:
     return x > 0
 
 
-POW = Op("**", operator.pow, np.power,
-         lambda x, y, out: (y * x ** (y - 1.0), out * LOG(x)), arity=2,
+def _pow_derivatives(x: Any, y: Any, out: Any) -> tuple[Any, Any]:
+    """d/dx x**y = y * x**(y-1), exactly 0 at y = 0; d/dy x**y = out * log(x).
+
+    x ** 0 is 1 whatever x is, so d/dx is 0 there even where x**(y-1) is not finite
+    (x = nan; a subnormal x, where x**-1 overflows): PyTorch's convention. d/dy keeps
+    IEEE's answer (NaN at x = nan, as in PyTorch).
+    """
+    return (_zero_times(y, x ** (y - 1.0)), out * LOG(x))
+
+
+def _zero_times(a: Any, b: Any) -> Any:
+    """a * b, but exactly 0 where a = 0 and b is inf or NaN (IEEE: 0 * inf = NaN).
+
+    Where b is finite it is the plain product, so its derivatives (with Values) stay
+    those of a * b. Elsewhere ``gather`` picks 0.0 by the index
+    [a = 0] * [b not finite] = (1 - step(|a|)) * step(|b - b|) (b - b is 0 for a finite
+    b, NaN otherwise, and step(NaN) = 1): one expression on floats, arrays and Values.
+    """
+    if type(a) is float and type(b) is float:
+        return 0.0 if a == 0.0 and b - b != 0.0 else a * b
+    index = (1.0 - STEP(ABS(a))) * STEP(ABS(b - b))
+    return GATHER(a * b, 0.0, index)
+
+
+POW = Op("**", operator.pow, np.power, _pow_derivatives, arity=2,
          check=requires(_pow_base_positive, "**",
                         "a base > 0 when the exponent is a Value (x ** y); "
                         "raise to a plain number for integer powers of any base"),
-         formula="d/dx = y * x**(y-1), d/dy = out * log(x)",
+         formula="d/dx = y * x**(y-1) (0 at y = 0), d/dy = out * log(x)",
          template=("pow({0}, {1})", "np.power({0}, {1})"))
 
 
@@ -316,6 +339,11 @@ EXACT_INTEGERS = 2.0 ** 53
 def power(p: float) -> Op:
     """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1).
 
+    ``x ** 0.5`` is ``sqrt(x)`` (same forward and rule, d/dx = 0.5 / out), and the rule
+    of ``x ** 1.5`` is 1.5 * sqrt(x): the two agree on every x >= 0 with C's pow but at
+    -0.0, where pow gives +0.0 and sqrt -0.0. NumPy computes x ** 0.5 as sqrt, and so
+    does PyTorch, so eager, compiled and PyTorch all give sqrt's -0.0 (and d/dx = -inf).
+
     Rows of recent exponents are reused; the cache is bounded, so a program with a
     new exponent at every step does not hold a row for each.
 
@@ -325,10 +353,18 @@ def power(p: float) -> Op:
     however it rounds; for |x| far from 1 both are 0 or inf, and where they are not,
     |x| is within 1e-13 of 1, so a unit off in the exponent changes nothing visible).
     """
+    if p == 0.5:
+        return SQRT.replace(name="**0.5", symbol="^0.5", formula="d/dx = 0.5 / out",
+                            params=(0.5,), check=_power_check(0.5), formula_name="",
+                            method=False)
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (p * x * x ** (p - 2.0),)
         formula = f"d/dx = {p:g} * x**(p-1), as {p:g} * x * x**(p-2) (p-1 is not a float)"
+    elif p == 1.5:
+        def rule(x: Any, out: Any) -> tuple[Any, ...]:
+            return (1.5 * _sqrt(x),)
+        formula = "d/dx = 1.5 * sqrt(x)"
     else:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
@@ -370,19 +406,37 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
     return function
 
 
-STEP = Op("step", lambda x: 1.0 if x > 0 else 0.0, lambda x: (x > 0).astype(np.float64),
+def _step_array(x: Any) -> Any:
+    return np.where(x <= 0, 0.0, 1.0)
+
+
+def _sign_array(x: Any) -> Any:
+    """sign(x) as the float forward gives it: 0.0 at NaN (np.sign gives NaN) and at -0.0."""
+    return np.subtract(x > 0, x < 0, dtype=np.float64)
+
+
+def _relu_array(x: Any) -> Any:
+    """max(x, 0) with relu's float semantics: -0.0 and NaN pass through unchanged."""
+    return np.where(x < 0, 0.0, x)
+
+
+# The conventions at edge values are PyTorch's, on floats and arrays alike: relu keeps
+# -0.0 and NaN (it zeroes x < 0 only); relu'(x) = step(x) = 0 for x <= 0, else 1, so
+# that relu'(NaN) = 1 (the gradient passes, as torch's threshold_backward passes it);
+# abs'(x) = sign(x), 0 at NaN as torch.sign gives.
+STEP = Op("step", lambda x: 0.0 if x <= 0 else 1.0, _step_array,
           lambda x, out: (0.0,), formula="d/dx = 0 (the derivative of relu)", kinks=(0.0,),
-          template=("(1.0 if {0} > 0 else 0.0)", ""))
-SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), np.sign, lambda x, out: (0.0,),
+          template=("(0.0 if {0} <= 0 else 1.0)", ""))
+SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), _sign_array, lambda x, out: (0.0,),
           formula="d/dx = 0 (the derivative of abs)", kinks=(0.0,),
-          template=("float(({0} > 0) - ({0} < 0))", "np.sign({0})"))
+          template=("float(({0} > 0) - ({0} < 0))", ""))
 _step, _sign = plain_function(STEP), plain_function(SIGN)
 ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
          kinks=(0.0,), formula_name="abs", method=True, template=("abs({0})", "np.abs({0})"))
-RELU = Op("relu", lambda x: 0.0 if x <= 0 else x, lambda x: np.maximum(x, 0.0),
+RELU = Op("relu", lambda x: 0.0 if x < 0 else x, _relu_array,
           lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
           formula_name="relu", method=True,
-          template=("(0.0 if {0} <= 0 else {0})", "np.maximum({0}, 0.0)"))
+          template=("(0.0 if {0} < 0 else {0})", ""))
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
          formula_name="exp", method=True, template=("exp({0})", "np.exp({0})"))
 _exp: Callable[[Any], Any] = plain_function(EXP)
@@ -392,6 +446,7 @@ LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out",
           formula_name="sqrt", method=True, template=("sqrt({0})", "np.sqrt({0})"))
+_sqrt: Callable[[Any], Any] = plain_function(SQRT)
 SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)",
              formula_name="sin", method=True, template=("sin({0})", "np.sin({0})"))
 COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)",
@@ -540,7 +595,8 @@ def _sum_array(*xs: Any) -> Any:
 
 
 def _sum_stacked(S: Any) -> Any:
-    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats."""
+    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats
+    (from +0.0, as Python's ``sum`` starts: a sum of -0.0s is +0.0, as in PyTorch)."""
     return S.sum(axis=0)
 
 
@@ -639,8 +695,31 @@ def _logsumexp_stacked(S: Any) -> Any:
 
 
 def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
-    out = xs_out[-1]
-    return tuple(EXP(x - out) for x in xs_out[:-1])
+    """d/dx_i = p_i = e^(x_i - out), the softmax; the largest input's as a graph of its own.
+
+    On floats and arrays e^(x_i - out) is accurate to a few ulps. Differentiated again
+    (``create_graph``: the rule runs on Values), the largest input m's partial would carry
+    1 - p_m, a cancellation when m dominates (p_m = 1 - 2e-9 at a lead of 20 loses
+    half the digits of every higher derivative). There it is written
+
+        p_m = 1 / (1 + sum_{j != m} e^(x_j - x_m)),
+
+    whose derivatives are sums of terms of one sign (every exponent <= 0, no overflow);
+    the other partials stay e^(x_i - out), small, with 1 - p_i close to 1.
+    """
+    xs, out = xs_out[:-1], xs_out[-1]
+    if type(out) in _PLAIN:
+        return tuple(EXP(x - out) for x in xs)
+    data = [getattr(x, "data", x) for x in xs]
+    m = data.index(max(data))
+    top = xs[m]
+    rest = [EXP(x - top) for j, x in enumerate(xs) if j != m]
+    dominant = 1.0 / (1.0 + SUM(*rest)) if rest else EXP(top - out)
+    return tuple(dominant if j == m else EXP(x - out) for j, x in enumerate(xs))
+
+
+_PLAIN = (float, np.ndarray, np.float64)
+"""Operand types of a rule run on numbers (eagerly, by the tape, by the checkers)."""
 
 
 def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:

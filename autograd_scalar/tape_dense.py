@@ -9,6 +9,11 @@ activation), run as one :class:`Dense` step::
     backward   U = act'(Z, H) * dH      the activation row's own rule, once
                dW = U @ X^T, db = sum_n U, dX = W^T @ U
 
+A zero local derivative contributes exactly zero (see
+:func:`~autograd_scalar.tape_groups.times`): when the upstream gradient is not all
+finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
+out each term whose factor is 0, as the eager chain rule does edge by edge.
+
 Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
 nodes or leaves): a layer's weight gradient goes straight into the shared
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .tape_groups import Group, _array_error, _call
+from .tape_groups import Group, _array_error, _call, finite, times
 from .tape_layout import Layout, SharedArrays
 from .tape_matrix import MatrixDot
 
@@ -125,7 +130,9 @@ class Dense:
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise _array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
-            U = np.multiply(result[0], self._gH)  # type: ignore[arg-type]
+            gH = self._gH
+            assert gH is not None
+            U = np.multiply(result[0], gH) if finite(gH) else times(result[0], gH)
             if type(U) is not np.ndarray or U.shape != Z.shape:
                 try:
                     U = np.broadcast_to(U, Z.shape)
@@ -134,6 +141,9 @@ class Dense:
             if not self._z_alone:
                 U = U + self._gZ
         matrix = self.matrix
+        if not finite(U):
+            self._backward_not_finite(U, W, X, grads, shared, with_inputs)
+            return
         if self._gW is not None:
             np.matmul(U, X.T, out=self._gW)
         else:
@@ -150,6 +160,38 @@ class Dense:
             return
         input_grads = W.T @ U
         if isinstance(keep, tuple):
+            positions, rows = keep
+            grads[rows] += input_grads[positions]
+        else:
+            grads[matrix.inputs] += input_grads
+
+    def _backward_not_finite(self, U: np.ndarray, W: np.ndarray, X: np.ndarray,
+                             grads: np.ndarray, shared: SharedArrays,
+                             with_inputs: bool) -> None:
+        """The backward for an upstream gradient U with an inf or NaN: term by term.
+
+        dW[j, i] = sum_n U[j, n] X[i, n] and dX[i, n] = sum_j W[j, i] U[j, n], each
+        term a local derivative (X for the weights, W for the inputs) times U, with
+        a zero local derivative giving 0, not NaN (:func:`times`). Slower than the
+        matrix products (it forms every term), and only run when U is not finite.
+        """
+        matrix = self.matrix
+        dW = times(X[None, :, :], U[:, None, :]).sum(axis=2)
+        if self._gW is not None:
+            self._gW[...] = dW
+        else:
+            matrix.W.add(shared, dW)  # type: ignore[union-attr]
+        if self._gb is not None:
+            np.add.reduce(U, 1, out=self._gb)
+        elif matrix.b is not None:
+            matrix.b.add(shared, np.add.reduce(U, 1))
+        keep = matrix.input_keep[with_inputs]
+        if keep is None:
+            return
+        input_grads = times(W[:, :, None], U[:, None, :]).sum(axis=0)
+        if keep is True and self._x_alone:
+            grads[matrix.inputs] = input_grads
+        elif isinstance(keep, tuple):
             positions, rows = keep
             grads[rows] += input_grads[positions]
         else:

@@ -32,6 +32,8 @@ from . import (
     microgpt,
     mnist,
     narrow_graph,
+    notebook_view,
+    playground,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -160,6 +162,15 @@ def table(args: argparse.Namespace) -> str:
         lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The explore view in a notebook: Enter to first paint, a big Value's display",
+              ""]
+    if notebook_view.available():
+        rounds = 2 if args.quick else notebook_view.ROUNDS
+        lines.append(notebook_view.markdown(notebook_view.measure(rounds=rounds), rounds))
+    else:
+        lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The training playground: updates per second while playing", "",
+              playground.markdown(rounds=2 if args.quick else playground.ROUNDS)]
     return "\n".join(lines) + "\n"
 
 
