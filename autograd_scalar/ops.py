@@ -646,14 +646,15 @@ def _sum_derivatives(*xs_out: Any) -> tuple[float, ...]:
 
 
 def _sum_code(*xs: str) -> str:
-    """x0 + x1 + ...: the sum in the order ``sum`` adds (0.0 for no operands)."""
-    return f"({' + '.join(xs)})" if xs else "0.0"
+    """0.0 + x0 + x1 + ...: the sum in the order ``sum`` adds, from +0.0 as it starts (a
+    sum of -0.0s is +0.0)."""
+    return f"({' + '.join(['0.0', *xs])})"
 
 
 def _dot_code(*wx: str) -> str:
-    """w0 * x0 + w1 * x1 + ...: the dot product in the order ``dot_forward`` adds."""
+    """0.0 + w0 * x0 + ...: the dot product in the order ``dot_forward`` adds (from +0.0)."""
     n = len(wx) // 2
-    return "(" + " + ".join(f"{w} * {x}" for w, x in zip(wx[:n], wx[n:])) + ")"
+    return "(" + " + ".join(["0.0", *(f"{w} * {x}" for w, x in zip(wx[:n], wx[n:]))]) + ")"
 
 
 def _affine_code(*wxb: str) -> str:

@@ -23,10 +23,11 @@ from __future__ import annotations
 import contextvars
 from dataclasses import dataclass
 from functools import lru_cache
+from types import FrameType
 
 from .mode import tracing
 from .ops import Op, is_real
-from .tape_program import Reads, TracedValue
+from .tape_program import DataRead, Reads, TracedValue
 from .value import Value
 
 Ref = tuple[str, float]
@@ -61,12 +62,22 @@ def derive(row: Op, arity: int) -> Rule:
     return contextvars.Context().run(_derive, row, arity)
 
 
+class _EveryRead(Reads):
+    """Reads that records the engine's own reads too: a rule in the op table may branch on
+    a number (``logsumexp`` picks its largest input), and that branch must not be frozen."""
+
+    def saw(self, frame: FrameType) -> None:
+        key = (frame.f_code.co_filename, frame.f_lineno)
+        if key not in self.places:
+            self.places[key] = DataRead(key[0], key[1], frame.f_code.co_name, "")
+
+
 def _derive(row: Op, arity: int) -> Rule:
     opaque = Rule(arity, (), (), True)
     # Positive, distinct, away from 0 and 1: inside every built-in row's domain.
     xs = [TracedValue(0.3 + 0.05 * i) for i in range(arity)]
     out = TracedValue(0.45)
-    reads = Reads()
+    reads = _EveryRead()
     try:
         with tracing(reads):
             result = row.derivatives(*xs, out)
