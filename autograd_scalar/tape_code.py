@@ -33,6 +33,13 @@ backward in one call. Scalar code follows Python's float arithmetic, which raise
 where IEEE arithmetic gives inf or NaN (``math.log(-1)``, ``1 / 0``): a scalar run
 that raises so is run again by the tape with NumPy, which gives the IEEE results (or
 the row's own error), so the results never depend on which code ran.
+
+A zero partial derivative sends exactly 0 back, even against an infinite or NaN
+gradient (IEEE's 0 * inf is NaN), as the eager loop and the grouped steps do. The
+code multiplies plainly, and only where a run's gradients hold a NaN is it run
+again by a careful variant (``careful``), whose terms are :func:`times_scalar` or
+:func:`times_vector`: the fast path keeps its speed and the results agree with
+eager to the bit.
 """
 
 from __future__ import annotations
@@ -47,6 +54,7 @@ import numpy as np
 
 from .ops import Op
 from .tape_layout import Layout, SharedArrays
+from .tape_groups import times
 from .tape_program import Program
 from .tape_rules import Ref, derive
 
@@ -69,6 +77,23 @@ FLOAT_ERRORS = (ArithmeticError, ValueError)
 """What Python's float arithmetic and ``math`` raise where IEEE gives inf or NaN (and a
 row's domain check raises outside its domain): scalar code that raises one of these
 is run again with NumPy."""
+
+
+def times_scalar(upstream: float, partial: float) -> float:
+    """upstream * partial, but exactly 0.0 where the partial is 0 and the product NaN."""
+    product = upstream * partial
+    return 0.0 if product != product and partial == 0 else product
+
+
+def times_vector(upstream: Any, partial: Any) -> Any:
+    """:func:`times_scalar` on arrays (:func:`autograd_scalar.tape_groups.times`)."""
+    return times(partial, upstream)
+
+
+def has_nan(*sums: Any) -> bool:
+    """Whether some of the arrays (or numbers) holds a NaN: one sum each (an overflow to
+    inf - inf only sends the run to the careful variant, which gives the same)."""
+    return math.isnan(sum(float(np.sum(x)) for x in sums))
 
 
 class CodeFallback(Exception):
@@ -114,6 +139,7 @@ class Writer:
     temporaries' count."""
 
     vector: bool
+    careful: bool = False
     names: dict[str, Any] = field(default_factory=dict)
     bound: dict[int, str] = field(default_factory=dict)
     count: int = 0
@@ -187,7 +213,7 @@ class Segment:
     # -- writing -----------------------------------------------------------
 
     def source(self, vector: bool, kind: str, with_inputs: bool = False,
-               everything: bool = False) -> tuple[str, dict[str, Any]]:
+               everything: bool = False, careful: bool = False) -> tuple[str, dict[str, Any]]:
         """Python source defining one function, and the names it calls.
 
         ``kind``: "forward" (the values other steps and the outputs read, or every
@@ -196,10 +222,14 @@ class Segment:
         "backward" (from those and the upstream gradients, the gradient sent to
         each operand read from outside: scalar code returns them, vector code adds
         them into ``G`` and ``SG``) or "both" (forward and backward in one call).
+
+        ``careful``: each gradient term is 0 where its partial is 0 (see the module
+        docstring). Fast vector code returns True, having added nothing, where a
+        gradient it would add holds a NaN: the caller then runs the careful variant.
         """
         if kind not in ("forward", "saved", "backward", "both"):
             raise ValueError(f"no code of kind {kind!r}")
-        writer = Writer(vector)
+        writer = Writer(vector, careful=careful)
         cse: dict[tuple[Any, ...], str] = {}
         forward = self._forward(writer, cse)
         nodes = [i for i, _, _ in self.nodes]
@@ -308,6 +338,7 @@ class Segment:
         vector: statements adding into ``G`` and ``SG``)."""
         needs = self._needs[with_inputs]
         vector = writer.vector
+        careful = writer.careful and writer.bind(times_vector if vector else times_scalar)
         invariant = self._once
         readers: dict[int, list[tuple[int, int]]] = {}
         for i, _, kids in self.nodes:
@@ -333,6 +364,8 @@ class Segment:
                     pass
                 elif partial == "(-1.0)":
                     sign = "-"
+                elif careful:
+                    term = f"{careful}(g{u}, {partial})"
                 else:
                     term = f"g{u} * {partial}"
                 if once and u not in invariant:
@@ -353,9 +386,11 @@ class Segment:
             if not terms:
                 continue
             first, *rest = _chunks(terms)
-            lines += self._assign(writer, "g", i, first)
+            # an upstream gradient's row is read, not overwritten: a careful run reads it again
+            local = i in self.upstream
+            lines += [f"g{i} = {first}"] if local else self._assign(writer, "g", i, first)
             for chunk in rest:  # a long sum, in statements Python's compiler takes
-                if vector and i not in invariant:
+                if vector and i not in invariant and not local:
                     lines.append(f"G[{self.layout.row(i)}] += {chunk}")
                 else:
                     lines.append(f"g{i} = g{i} + ({chunk})")
@@ -381,7 +416,17 @@ class Segment:
             kind = self.kind(c)
             target = (f"SG[{c - layout.first_shared}]" if kind == "shared" else
                       f"G[{layout.row(c)}, 0]" if kind == "once" else f"G[{layout.row(c)}]")
-            lines += [f"{target} += {chunk}" for chunk in _chunks(terms)]
+            if careful:
+                lines += [f"{target} += {chunk}" for chunk in _chunks(terms)]
+                continue
+            for chunk in _chunks(terms):  # added once none holds a NaN
+                name = writer.temporary()
+                lines.append(f"{name} = {chunk}")
+                sinks.append(f"{target} += {name}")
+        if vector and sinks:
+            names = [line.split(" += ")[1] for line in sinks]
+            lines.append(f"if {writer.bind(has_nan)}({', '.join(names)}):")
+            lines.append("    return True")
         return lines, used, sinks
 
     def _partials(self, writer: Writer, cse: dict[tuple[Any, ...], str], lines: list[str],
@@ -487,7 +532,7 @@ class Code:
         layout = segment.layout
         self.first = segment.nodes[0][0]
         self.last = segment.nodes[-1][0]
-        self._functions: dict[tuple[str, bool, bool], Callable[..., Any]] = {}
+        self._functions: dict[tuple[str, bool, bool, bool], Callable[..., Any]] = {}
         # scalar code reads its operands as one list per example, in the order of
         # ``segment.reads``: per-example rows, invariant rows (column 0), shared leaves
         reads, counts = segment.reads, segment.counts
@@ -505,17 +550,19 @@ class Code:
         self._internal_rows = np.array([layout.row(i) for i in nodes
                                         if i not in segment.upstream], dtype=np.intp)
 
-    def source(self, kind: str, with_inputs: bool = False, everything: bool = False) -> str:
+    def source(self, kind: str, with_inputs: bool = False, everything: bool = False,
+               careful: bool = False) -> str:
         """The Python source of one of its functions (see :meth:`Segment.source`)."""
-        return self.segment.source(self.vector, kind, with_inputs, everything)[0]
+        return self.segment.source(self.vector, kind, with_inputs, everything, careful)[0]
 
-    def function(self, kind: str, with_inputs: bool = False, everything: bool = False
-                 ) -> Callable[..., Any]:
+    def function(self, kind: str, with_inputs: bool = False, everything: bool = False,
+                 careful: bool = False) -> Callable[..., Any]:
         """One of its functions, compiled on first use and kept."""
-        key = (kind, with_inputs, everything)
+        key = (kind, with_inputs, everything, careful)
         found = self._functions.get(key)
         if found is None:
-            source, names = self.segment.source(self.vector, kind, with_inputs, everything)
+            source, names = self.segment.source(self.vector, kind, with_inputs, everything,
+                                                careful)
             found = self._functions[key] = compile_function(
                 source, names, self.vector, f"<tape {self.strategy} code {kind}>")
         return found
@@ -557,17 +604,24 @@ class Code:
         """Add the gradients sent to the operands read from outside: into ``grads`` per
         example, into the shared leaves' batch sums."""
         if self.vector:
-            self.function("backward", with_inputs)(values, shared.data, grads, shared.grad)
+            if self.function("backward", with_inputs)(values, shared.data, grads, shared.grad):
+                self.function("backward", with_inputs, careful=True)(
+                    values, shared.data, grads, shared.grad)
             return
-        function = self.function("backward", with_inputs)
         n = values.shape[1]
         upstream = (grads[self.upstream_rows].T.tolist() if len(self.upstream_rows)
                     else [[]] * n)
-        try:
-            sent = [function(kept, u) for kept, u in zip(saved, upstream)]
-        except FLOAT_ERRORS as error:
-            raise CodeFallback(str(error)) from error
-        self._send(np.array(sent).reshape(n, -1).T, grads, shared)
+        careful = False
+        while True:
+            function = self.function("backward", with_inputs, careful=careful)
+            try:
+                sent = np.array([function(kept, u) for kept, u in zip(saved, upstream)])
+            except FLOAT_ERRORS as error:
+                raise CodeFallback(str(error)) from error
+            if careful or not np.isnan(sent).any():
+                break
+            careful = True
+        self._send(sent.reshape(n, -1).T, grads, shared)
 
     def _send(self, sent: np.ndarray, grads: np.ndarray, shared: SharedArrays) -> None:
         """Add the gradients sent to outside operands (operands, n) into the arrays."""
@@ -583,13 +637,19 @@ class Code:
         only step."""
         function = self.function("both", with_inputs, everything)
         if self.vector:
-            function(values, shared.data, grads, shared.grad)
+            if function(values, shared.data, grads, shared.grad):
+                self.function("both", with_inputs, everything, careful=True)(
+                    values, shared.data, grads, shared.grad)
             return
         n = values.shape[1]
         upstream = (grads[self.upstream_rows].T.tolist() if len(self.upstream_rows)
                     else [[]] * n)
+        operands = self.operands(values, shared)
         try:
-            results = [function(r, u) for r, u in zip(self.operands(values, shared), upstream)]
+            results = [function(r, u) for r, u in zip(operands, upstream)]
+            if any(sent != sent for _, example in results for sent in example):
+                function = self.function("both", with_inputs, everything, careful=True)
+                results = [function(r, u) for r, u in zip(operands, upstream)]
         except FLOAT_ERRORS as error:
             raise CodeFallback(str(error)) from error
         rows = self._all_rows if everything else self._write_rows

@@ -75,6 +75,10 @@ def test_vector_templates_give_the_rows_vector_forward(row) -> None:
     np.testing.assert_allclose(found, expected, rtol=1e-15, atol=0)
 
 
+READS_NUMBERS = {"logsumexp"}
+"""Rows whose rule, run on Values, branches on their numbers (logsumexp's largest input)."""
+
+
 @pytest.mark.parametrize("row", [*ops.TABLE, ops.power(2.5), ops.power(-2.0),
                                  ops.leaky_relu(0.2), Cube.row],
                          ids=lambda row: row.name)
@@ -83,6 +87,9 @@ def test_rules_read_as_expression_graphs_equal_the_rules(row) -> None:
     forwards, gives what the row's own rule gives."""
     arity = _arity(row)
     rule = derive(row, arity)
+    if row.name in READS_NUMBERS:  # called as it is, not frozen for the placeholders
+        assert rule.opaque
+        return
     assert not rule.opaque and len(rule.partials) == arity
     rng = np.random.default_rng(2)
     for _ in range(50):
