@@ -53,8 +53,8 @@ from typing import Any
 import numpy as np
 
 from .ops import Op
-from .tape_layout import Layout, SharedArrays
 from .tape_groups import times
+from .tape_layout import Layout, SharedArrays
 from .tape_program import Program
 from .tape_rules import Ref, derive
 
