@@ -21,10 +21,12 @@ code as it went for the placeholder), is not read: the code calls it as it is
 from __future__ import annotations
 
 import contextvars
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from types import FrameType
 
+from . import ops
 from .mode import tracing
 from .ops import Op, is_real
 from .tape_program import DataRead, Reads, TracedValue
@@ -62,14 +64,23 @@ def derive(row: Op, arity: int) -> Rule:
     return contextvars.Context().run(_derive, row, arity)
 
 
-class _EveryRead(Reads):
-    """Reads that records the engine's own reads too: a rule in the op table may branch on
-    a number (``logsumexp`` picks its largest input), and that branch must not be frozen."""
+_RULE_FILES = frozenset(os.path.abspath(file) for file in (ops.__file__, __file__))
+"""Where the op table's rules read numbers: ``ops.py`` (the pure-Python core) or, with the
+compiled core, which makes no frames of its own, the frame that called the rule (here)."""
+
+
+class _RuleReads(Reads):
+    """Reads that also records the op table's own reads: a built-in rule may branch on a
+    number (``logsumexp`` picks its largest input), and that branch must not be frozen.
+    The core's arithmetic on Values (``value.py``) reads numbers too, as any op does."""
 
     def saw(self, frame: FrameType) -> None:
-        key = (frame.f_code.co_filename, frame.f_lineno)
-        if key not in self.places:
-            self.places[key] = DataRead(key[0], key[1], frame.f_code.co_name, "")
+        code = frame.f_code
+        key = (code.co_filename, frame.f_lineno)
+        if os.path.abspath(code.co_filename) not in _RULE_FILES:
+            super().saw(frame)
+        elif key not in self.places:
+            self.places[key] = DataRead(key[0], key[1], code.co_name, "")
 
 
 def _derive(row: Op, arity: int) -> Rule:
@@ -77,7 +88,7 @@ def _derive(row: Op, arity: int) -> Rule:
     # Positive, distinct, away from 0 and 1: inside every built-in row's domain.
     xs = [TracedValue(0.3 + 0.05 * i) for i in range(arity)]
     out = TracedValue(0.45)
-    reads = _EveryRead()
+    reads = _RuleReads()
     try:
         with tracing(reads):
             result = row.derivatives(*xs, out)
