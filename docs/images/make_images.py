@@ -27,7 +27,7 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -166,50 +166,60 @@ ag.explore(loss, names=model, max_nodes=120)"""
 """The notebook cell of the view's screenshot: :func:`explore_view`, as a person types it."""
 
 
-def screenshot_view(view: GraphView, path: Path) -> Path:
-    """Run EXPLORE_CELL in JupyterLab with a live kernel, in headless Chromium at
-    EXPLORE_WINDOW (CSS pixels, scale 1), search EXPLORE_SEARCH in the view and write
-    the window as PNG. ``view`` is the same view made here (its data must agree)."""
+@contextlib.contextmanager
+def notebook_in_lab(cell: str) -> Iterator[tuple[Any, Any]]:
+    """JupyterLab with a live kernel in headless Chromium at EXPLORE_WINDOW (CSS pixels,
+    scale 1): a notebook of ``cell``, run, and the file browser folded away, as for a
+    screenshot. Yields the driver and the cell's element."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
     from tests.autograd_scalar.browser import chromium
-    from tests.notebook_server import (
-        jupyter_server,
-        open_notebook,
-        run_cell,
-        shadow,
-        view_in,
-        write_notebook,
-    )
+    from tests.notebook_server import jupyter_server, open_notebook, run_cell, write_notebook
 
     width, height = EXPLORE_WINDOW
     with tempfile.TemporaryDirectory() as folder, jupyter_server(Path(folder)) as (url, _):
-        write_notebook(Path(folder) / "explore.ipynb", [EXPLORE_CELL])
+        write_notebook(Path(folder) / "picture.ipynb", [cell])
         driver = chromium(width, height)
         try:
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
                 "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-            open_notebook(driver, url, "jupyterlab", "explore.ipynb")
-            host = view_in(driver, run_cell(driver, 0))
+            open_notebook(driver, url, "jupyterlab", "picture.ipynb")
+            ran = run_cell(driver, 0)
             ActionChains(driver).key_down(Keys.CONTROL).send_keys("b").key_up(
-                Keys.CONTROL).perform()              # the file browser folded away
-            shown = shadow(driver, host, "return view.data.data.length;")
-            if shown != len(view.data["data"]):
-                raise RuntimeError(f"the notebook's view has {shown} nodes, explore_view() "
-                                   f"{len(view.data['data'])}")
-            host.shadow_root.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(
-                EXPLORE_SEARCH)
-            shadow(driver, host, "root.querySelector('.agv-panel').scrollIntoView("
-                   "{block: 'end'});")               # the found node's panel in view
-            driver.execute_async_script(
-                "var done = arguments[arguments.length - 1];"
-                "requestAnimationFrame(function () { setTimeout(done, 300); });")
-            path.write_bytes(driver.get_screenshot_as_png())
+                Keys.CONTROL).perform()
+            yield driver, ran
         finally:
             driver.quit()
+
+
+def settled_screenshot(driver: Any, path: Path) -> Path:
+    """The window as PNG at ``path``, after the next frame has been drawn."""
+    driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(function () { setTimeout(done, 300); });")
+    path.write_bytes(driver.get_screenshot_as_png())
     return path
+
+
+def screenshot_view(view: GraphView, path: Path) -> Path:
+    """Run EXPLORE_CELL in JupyterLab (:func:`notebook_in_lab`), search EXPLORE_SEARCH in
+    the view and write the window as PNG. ``view`` is the same view made here (its data
+    must agree)."""
+    from selenium.webdriver.common.by import By
+
+    from tests.notebook_server import shadow, view_in
+
+    with notebook_in_lab(EXPLORE_CELL) as (driver, cell):
+        host = view_in(driver, cell)
+        shown = shadow(driver, host, "return view.data.data.length;")
+        if shown != len(view.data["data"]):
+            raise RuntimeError(f"the notebook's view has {shown} nodes, explore_view() "
+                               f"{len(view.data['data'])}")
+        host.shadow_root.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
+        shadow(driver, host, "root.querySelector('.agv-panel').scrollIntoView("
+               "{block: 'end'});")               # the found node's panel in view
+        return settled_screenshot(driver, path)
 
 
 PLAYGROUND_CELL = """import nn
@@ -238,38 +248,18 @@ def playground_source() -> str:
 
 
 def screenshot_playground(path: Path) -> Path:
-    """Run PLAYGROUND_CELL in JupyterLab with a live kernel, in headless Chromium at
-    EXPLORE_WINDOW, and write the window, the widget in view, as PNG."""
-    from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.keys import Keys
+    """Run PLAYGROUND_CELL in JupyterLab (:func:`notebook_in_lab`) and write the window,
+    the widget in view, as PNG."""
+    from tests.notebook_server import poll
 
-    from tests.autograd_scalar.browser import chromium
-    from tests.notebook_server import jupyter_server, open_notebook, poll, run_cell, write_notebook
-
-    width, height = EXPLORE_WINDOW
-    with tempfile.TemporaryDirectory() as folder, jupyter_server(Path(folder)) as (url, _):
-        write_notebook(Path(folder) / "playground.ipynb", [PLAYGROUND_CELL])
-        driver = chromium(width, height)
-        try:
-            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-            open_notebook(driver, url, "jupyterlab", "playground.ipynb")
-            run_cell(driver, 0)
-            ActionChains(driver).key_down(Keys.CONTROL).send_keys("b").key_up(
-                Keys.CONTROL).perform()              # the file browser folded away
-            host = poll(60, lambda: driver.find_element(
-                "css selector", ".jp-OutputArea-output .nn-playground[data-mounted]"),
-                "the playground drawn")
-            poll(30, lambda: "step 150" in host.shadow_root.find_element(
-                "css selector", ".pg-loss-text").text, "the kernel's frame")
-            driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", host)
-            driver.execute_async_script(
-                "var done = arguments[arguments.length - 1];"
-                "requestAnimationFrame(function () { setTimeout(done, 300); });")
-            path.write_bytes(driver.get_screenshot_as_png())
-        finally:
-            driver.quit()
-    return path
+    with notebook_in_lab(PLAYGROUND_CELL) as (driver, _):
+        host = poll(60, lambda: driver.find_element(
+            "css selector", ".jp-OutputArea-output .nn-playground[data-mounted]"),
+            "the playground drawn")
+        poll(30, lambda: "step 150" in host.shadow_root.find_element(
+            "css selector", ".pg-loss-text").text, "the kernel's frame")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", host)
+        return settled_screenshot(driver, path)
 
 
 def backward_sources() -> str:
