@@ -12,20 +12,22 @@ from .purepython import compiled, prefer_source
 prefer_source(__name__, __path__[0])
 
 from . import ops
-from .animate import animate_backward
 from .backward import grad, gradients, topological_order
-from .checkgraph import GraphReport, check_graph
+from .check.check_graph import GraphReport, check_graph
+from .check.diff import Difference, DiffReport, diff
+from .check.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
+from .check.taylor import TaylorError, taylor_report, taylor_test, taylorcheck
+from .derivatives import hessian, jacobian
+from .draw.animate import animate_backward
+from .draw.graph import GraphDrawing, draw_graph
+from .draw.layout import GraphvizNotFound, LayoutTimeout
+from .draw.render import render
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
 from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
+from .free_functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
 from .function import Function
-from .functional import hessian, jacobian
-from .functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
-from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
-from .graph import GraphDrawing, draw_graph
-from .graph_diff import Difference, DiffReport, diff
-from .layout import GraphvizNotFound, LayoutTimeout
 from .mode import (
     AnomalyError,
     current_scope,
@@ -36,7 +38,6 @@ from .mode import (
     scope,
 )
 from .ops import Op
-from .render import render
 from .tape import (
     DataDependenceError,
     Tape,
@@ -46,7 +47,6 @@ from .tape import (
     compile,
 )
 from .tape_program import peek
-from .taylor import TaylorError, taylor_report, taylor_test, taylorcheck
 from .value import Value
 
 register_value_display()

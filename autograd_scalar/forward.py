@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .functional import as_point, check_callable, leaves
+from .derivatives import as_point, check_callable, leaves
 from .ops import is_real
 from .value import Value
 

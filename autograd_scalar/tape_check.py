@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .backward import gradients
-from .functions import sum as value_sum
+from .free_functions import sum as value_sum
 from .ops import Op
 from .tape_groups import _array_error, _call
 from .tape_program import Program, TraceError, make_arguments, output_list

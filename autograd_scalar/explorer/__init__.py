@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
-from ..graph_reading import parameter_names
+from ..draw.graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
+from ..draw.reading import parameter_names
 from .model import outputs_of
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ collapsed into one item or expanded to show what is inside:
 Every group is laid out on its own (:mod:`autograd_scalar.explorer.positions`),
 so a 20,000-node graph is a few hundred small layouts rather than one huge one.
 
-Nodes come in reading order (:func:`autograd_scalar.graph_reading.reading_order`,
+Nodes come in reading order (:func:`autograd_scalar.draw.reading.reading_order`,
 the drawings' order: inputs and weights by index, neuron 0's subgraph before
 neuron 1's), and every group lists its items in that order, so each box is laid
 out as the drawings lay theirs out, first on top. What each node carries is
@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..graph import Options
-from ..graph_reading import home_scope, module_path, parent_module, reading_order
+from ..draw.graph import Options
+from ..draw.reading import home_scope, module_path, parent_module, reading_order
 from ..value import Value
 
 FRAME_BUDGET = 120

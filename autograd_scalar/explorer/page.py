@@ -20,8 +20,8 @@ from importlib import resources
 from itertools import count
 from typing import Any
 
-from ..graph import Options, build
-from ..layout import svg_of
+from ..draw.graph import Options, build
+from ..draw.layout import svg_of
 
 _serial = count()
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..graph import MCLIMIT
-from ..layout import plain_layouts
+from ..draw.graph import MCLIMIT
+from ..draw.layout import plain_layouts
 from .model import Group
 
 POINTS = 72.0

@@ -10,8 +10,8 @@ A page of 10,000 nodes has to stay a few megabytes, so nothing per node is prose
 - an op's name, symbol and rule in words are sent once, in ``ops``;
 - backward's steps are the numbers of the nodes in the order backprop finalises
   them and the gradient each receives (this pass's own, as
-  :func:`autograd_scalar.animate.backward_steps` computes it); the script puts the
-  narration of :func:`autograd_scalar.animate.describe_step` together from them:
+  :func:`autograd_scalar.draw.animate.backward_steps` computes it); the script puts the
+  narration of :func:`autograd_scalar.draw.animate.describe_step` together from them:
   for the node ``v`` of step k,
 
       dL/dv = sum over the users p of v of  dp/dv * dL/dp,
@@ -31,10 +31,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ..animate import backward_steps
+from ..draw.animate import backward_steps
+from ..draw.graph import Options
+from ..draw.reading import display_name
 from ..forward import open_tangents
-from ..graph import Options
-from ..graph_reading import display_name
 from ..value import Value
 from .model import Graph, Group, edges_by_group, graph_of, run_titles
 from .positions import lay_out

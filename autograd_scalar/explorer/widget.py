@@ -24,10 +24,10 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..draw.graph import Options, build
+from ..draw.layout import picture_bundle, svg_of
+from ..draw.render import check_target
 from ..files import write_atomically
-from ..graph import Options, build
-from ..layout import picture_bundle, svg_of
-from ..render import check_target
 from ..value import Value
 from .model import outputs_of
 from .page import page, payload_json, widget_module

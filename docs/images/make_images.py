@@ -44,10 +44,10 @@ from autograd_scalar import (  # noqa: E402
     render,
     topological_order,
 )
-from autograd_scalar.animate import backward_frames  # noqa: E402
+from autograd_scalar.draw.animate import backward_frames  # noqa: E402
+from autograd_scalar.draw.layout import has_dot  # noqa: E402
 from autograd_scalar.explorer import GraphView, explore  # noqa: E402
 from autograd_scalar.explorer.page import asset  # noqa: E402
-from autograd_scalar.layout import has_dot  # noqa: E402
 from nn.cli import main as command  # noqa: E402
 
 MANIFEST = HERE / "sources.json"

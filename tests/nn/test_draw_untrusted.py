@@ -14,7 +14,7 @@ import pytest
 
 import nn
 from autograd_scalar import Value, draw_graph, explore
-from autograd_scalar.layout import svg_of
+from autograd_scalar.draw.layout import svg_of
 from tests.autograd_scalar.untrusted_text import IMAGE, SCRIPT, assert_inert, shown_texts
 
 TAB_SCRIPT = SCRIPT.replace(" ", "\t")

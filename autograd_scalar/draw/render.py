@@ -2,11 +2,11 @@
 
 With Graphviz's ``dot`` program on ``PATH`` every format goes through it. Without
 it, SVG still works with nothing but pip (Graphviz compiled to WebAssembly, see
-:mod:`autograd_scalar.wasm_graphviz`); PNG and PDF then need Graphviz installed.
+:mod:`autograd_scalar.draw.wasm_graphviz`); PNG and PDF then need Graphviz installed.
 Files are written atomically: the bytes go to a temporary file in the same folder
 that replaces the target only once complete, so a failed render leaves no file
-behind and never a half-written one. Laying DOT text out is :mod:`autograd_scalar.layout`'s
-job; this module draws Values through :func:`~autograd_scalar.graph.draw_graph` (render ->
+behind and never a half-written one. Laying DOT text out is :mod:`autograd_scalar.draw.layout`'s
+job; this module draws Values through :func:`~autograd_scalar.draw.graph.draw_graph` (render ->
 graph, never back).
 """
 
@@ -18,10 +18,10 @@ from typing import Any, Union
 
 import graphviz
 
-from .files import write_atomically
+from ..files import write_atomically
+from ..value import Value
 from .graph import draw_graph
 from .layout import image_bytes
-from .value import Value
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 PathLike = Union[str, "os.PathLike[str]"]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from autograd_scalar import Function, Value, draw_graph, explore, scope
-from autograd_scalar.dot_text import (
+from autograd_scalar.draw.dot_text import (
     LINE_CHARS,
     TEXT_CHARS,
     dot_name,
@@ -22,7 +22,7 @@ from autograd_scalar.dot_text import (
     plain_tooltip,
     record,
 )
-from autograd_scalar.layout import svg_of
+from autograd_scalar.draw.layout import svg_of
 from tests.autograd_scalar.untrusted_text import (
     AWKWARD,
     IMAGE,

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
-from .value import Value
+from ..value import Value
 
 EXPLORE_FACTOR = 20
 EXPLORE_MINIMUM = 5000

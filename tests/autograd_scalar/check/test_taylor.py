@@ -20,7 +20,7 @@ from autograd_scalar import (
     taylor_test,
     taylorcheck,
 )
-from autograd_scalar.taylor import LADDER, observed_order
+from autograd_scalar.check.taylor import LADDER, observed_order
 from tests.autograd_scalar.random_programs import BINARY, NARY, UNARY, programs
 from tests.autograd_scalar.sample_functions import BadCube
 

@@ -2,7 +2,7 @@
 
 For f taking one Value per input and returning one Value, ``gradcheck`` compares
 the gradient from the reverse pass with central differences of f itself, in
-double precision, with the kernel of :mod:`autograd_scalar.differences`:
+double precision, with the kernel of :mod:`autograd_scalar.check.differences`:
 
     d f / d x_i  ~  (f(.., x_i + h, ..) - f(.., x_i - h, ..)) / 2h,   h = eps * max(1, |x_i|)
 
@@ -18,13 +18,13 @@ On failure the error (:class:`GradcheckError`, an AssertionError, since a check
 failed; bad arguments raise TypeError or ValueError) shows a table, input by
 input, and says where the fault is: an input whose perturbation crosses, or sits
 within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
-as such, and otherwise :func:`~autograd_scalar.checkgraph.check_graph` points at the
+as such, and otherwise :func:`~autograd_scalar.check.check_graph.check_graph` points at the
 node whose local derivative is wrong. If it finds none, each failing entry is
 differenced again at a step 100 times smaller: if that moves it, the differences
 themselves are inaccurate at this step (h**2 times f's third derivative is large),
 and the message blames the step, suggesting a smaller eps or a Taylor test;
 otherwise f lost the gradient outside the graph. An eps below
-:data:`~autograd_scalar.checkgraph.SMALLEST_EPS` is refused: its step is lost in
+:data:`~autograd_scalar.check.check_graph.SMALLEST_EPS` is refused: its step is lost in
 the rounding of x +- h. Only fresh leaves are given to f and ``grad`` is used
 throughout, so no ``.grad`` of the caller's Values changes.
 """
@@ -36,13 +36,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backward import grad, topological_order
-from .checkgraph import SMALLEST_EPS, check_graph, check_tolerances, format_table
+from ..backward import grad, topological_order
+from ..derivatives import as_point, call, check_callable, leaves
+from ..forward import check_modes, gradient_by, hessian_by
+from ..ops import Op, evaluate, local_derivatives
+from ..value import Value, apply
+from .check_graph import SMALLEST_EPS, check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
-from .forward import check_modes, gradient_by, hessian_by
-from .functional import as_point, call, check_callable, leaves
-from .ops import Op, evaluate, local_derivatives
-from .value import Value, apply
 
 _SHOW_ALL_ROWS = 20
 _RULE_INPUTS_MAX = 32

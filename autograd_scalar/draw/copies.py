@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .value import Value
+from ..value import Value
 
 LONGEST_EDGE = 3
 """The most columns (Values) an edge may span before its user gets a copy of its source."""

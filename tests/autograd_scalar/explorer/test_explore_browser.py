@@ -12,9 +12,9 @@ import pytest
 import autograd_scalar as ag
 import nn
 from autograd_scalar import Value, explore, topological_order
-from autograd_scalar.animate import backward_steps, describe_step
-from autograd_scalar.graph import Options
-from autograd_scalar.graph_reading import reading_order
+from autograd_scalar.draw.animate import backward_steps, describe_step
+from autograd_scalar.draw.graph import Options
+from autograd_scalar.draw.reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import neuron
 
@@ -159,7 +159,7 @@ def test_check_graph_failures_show_in_red_with_their_table(
         browser: Any, artefacts: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
 
-    from tests.autograd_scalar.test_explore import BrokenSoftsign
+    from tests.autograd_scalar.explorer.test_explore import BrokenSoftsign
 
     x, w = Value(0.7, label="x"), Value(-1.3, label="w")
     y = (BrokenSoftsign.apply(x * w + 0.4) ** 2).tanh()

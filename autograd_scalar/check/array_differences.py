@@ -3,7 +3,7 @@
 For a node F(x_1, ..., x_n) with many inputs (a ``sum``, ``dot`` or ``affine``
 over thousands of operands) the differences d F / d x_j ~ (F(x + h_j e_j) -
 F(x - h_j e_j)) / 2h_j are taken with the row's vector forward and the kernel of
-:mod:`autograd_scalar.differences`, never one float evaluation at a time.
+:mod:`autograd_scalar.check.differences`, never one float evaluation at a time.
 
 A bilinear row (``row.bilinear``: F = sum_i w_i x_i (+ b)) changes, when one
 operand moves, by the change of that operand's own term only:
@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import Op, evaluate
 from .differences import central, derivative, step
-from .ops import Op, evaluate
 
 _CELLS = 4_000_000
 """Matrix cells per chunk of moved points for a row differenced on its whole forward."""

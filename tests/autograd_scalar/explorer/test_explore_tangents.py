@@ -10,7 +10,7 @@ import pytest
 
 import autograd_scalar as ag
 from autograd_scalar import Value, explore
-from autograd_scalar.graph_reading import reading_order
+from autograd_scalar.draw.reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 
 __all__ = ["artefacts", "browser"]

@@ -11,11 +11,11 @@ Each node is checked on its own, so a wrong rule is reported at the nodes it mad
 and nowhere else, however deep the graph. A node passes when
 |analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
 difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
-before it is reported (:func:`~autograd_scalar.differences.finer_steps`): a wrong
+before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a wrong
 rule disagrees at every step. The differences are those of
-:mod:`autograd_scalar.differences`, the kernel gradcheck uses too; an n-ary node
+:mod:`autograd_scalar.check.differences`, the kernel gradcheck uses too; an n-ary node
 with many inputs is differenced for all of them at once
-(:mod:`autograd_scalar.nary_differences`), in time linear in its inputs when its
+(:mod:`autograd_scalar.check.array_differences`), in time linear in its inputs when its
 row is bilinear (``dot``, ``affine``).
 
 Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
@@ -38,11 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from .backward import topological_order
+from ..backward import topological_order
+from ..ops import Op, evaluate
+from ..value import Value
+from .array_differences import vector_differences
 from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
-from .nary_differences import vector_differences
-from .ops import Op, evaluate
-from .value import Value
 
 _KINK_ROWS = 5
 """Nodes at a kink shown in the printed table (all are in ``report.kinks``)."""

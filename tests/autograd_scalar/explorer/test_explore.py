@@ -14,7 +14,8 @@ import pytest
 import autograd_scalar as ag
 import nn
 from autograd_scalar import Function, Value, check_graph, explore, topological_order
-from autograd_scalar.animate import backward_steps
+from autograd_scalar.draw.animate import backward_steps
+from autograd_scalar.draw.reading import display_name, reading_order
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import (
     register_value_display,
@@ -22,7 +23,6 @@ from autograd_scalar.explorer.notebook import (
     value_bundle,
 )
 from autograd_scalar.explorer.positions import BOX, NODE
-from autograd_scalar.graph_reading import display_name, reading_order
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 
 

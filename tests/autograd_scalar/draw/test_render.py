@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograd_scalar import GraphvizNotFound, Value, draw_graph, render
-from autograd_scalar.wasm_graphviz import WasmGraphvizError, svg_from_dot
+from autograd_scalar.draw.wasm_graphviz import WasmGraphvizError, svg_from_dot
 from tests.autograd_scalar.graph_dot import neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

@@ -10,7 +10,7 @@ import pytest
 import autograd_scalar as ag
 import nn
 from autograd_scalar import DiffReport, Function, Value, diff, draw_graph, explore
-from autograd_scalar.graph_reading import reading_order
+from autograd_scalar.draw.reading import reading_order
 
 
 def neuron(x: float = 0.5, w: float = -1.5, b: float = 0.2, act: str = "tanh",

@@ -9,7 +9,7 @@ its layer's box, and layer after layer steps down the page. Three more things ke
 a drawing with boxes readable:
 
 - **order**: :func:`emit_boxes` writes nodes and boxes in the order it is given (the
-  reading order of :mod:`autograd_scalar.graph_reading`), each box where its first
+  reading order of :mod:`autograd_scalar.draw.reading`), each box where its first
   node comes, so Graphviz stacks neurons, weights and inputs by index, first on top
   (the drawing also asks Graphviz for little crossing reduction, ``mclimit``, which
   would otherwise reorder them).
@@ -63,7 +63,7 @@ def emit_boxes(graph: Any, entries: Sequence[tuple[str, Emit]]) -> None:
 
 def box_name(home: str) -> str:
     """The DOT name of a module's box: ``cluster_`` and the module's name, or a digest of
-    a name that is not plain words and dots (see :func:`autograd_scalar.dot_text.dot_name`)."""
+    a name that is not plain words and dots (see :func:`autograd_scalar.draw.dot_text.dot_name`)."""
     return dot_name(CLUSTER_PREFIX, home)
 
 

@@ -12,7 +12,7 @@ import pytest
 import nn
 from autograd_scalar import Value, draw_graph, topological_order
 from autograd_scalar import sum as ag_sum
-from autograd_scalar.graph import DEFAULT_MAX_NODES
+from autograd_scalar.draw.graph import DEFAULT_MAX_NODES
 from tests.autograd_scalar.graph_dot import edges, nodes, records
 
 CHAIN_LENGTH = 1_000_000

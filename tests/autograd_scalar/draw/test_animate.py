@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from autograd_scalar import GraphvizNotFound, Value, animate_backward, topological_order
-from autograd_scalar.animate import CURRENT, backward_steps, frame_overlays
-from autograd_scalar.graph import Options
+from autograd_scalar.draw.animate import CURRENT, backward_steps, frame_overlays
+from autograd_scalar.draw.graph import Options
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -1,7 +1,7 @@
 """Lay out DOT text as an image: with Graphviz's ``dot`` program, else SVG by WebAssembly.
 
 DOT text in, bytes out; nothing here knows about Values or drawings, so both
-:mod:`autograd_scalar.graph` (a drawing shows itself in Jupyter) and
+:mod:`autograd_scalar.draw.graph` (a drawing shows itself in Jupyter) and
 :mod:`autograd_scalar.render` (a drawing is written to a file) import it, and
 neither imports the other's way round: render -> graph -> layout.
 
@@ -45,7 +45,7 @@ class LayoutTimeout(RuntimeError):
     def __init__(self, seconds: float, what: str, advice: str = DRAWING_ADVICE) -> None:
         super().__init__(f"Graphviz could not lay out {what} within {seconds:g} s and was "
                          f"stopped; to draw it faster, {advice} (or allow more time: "
-                         f"autograd_scalar.layout.LAYOUT_SECONDS)")
+                         f"autograd_scalar.draw.layout.LAYOUT_SECONDS)")
         self.seconds = seconds
 
 

@@ -27,14 +27,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .backward import gradients, topological_order
-from .files import write_atomically
+from ..backward import gradients, topological_order
+from ..files import write_atomically
+from ..value import Value
 from .graph import Options, Overlay, build, check_options, number, parameter_names
-from .graph_reading import display_name as reading_name
-from .graph_summary import explore
 from .layout import INSTALL_HINT, GraphvizNotFound, has_dot, image_bytes
+from .reading import display_name as reading_name
 from .render import check_target
-from .value import Value
+from .summary import explore
 
 CURRENT = {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "3", "color": "#b07800"}
 DONE = {"style": "filled", "fillcolor": "#c7e9c0"}

@@ -10,13 +10,13 @@ e.g. the failures of a ``check_graph`` report), colour them by |gradient|
 a node shows its tooltip: label, op, data, gradient, and the local derivatives
 d node / d input stored at the forward pass, with the op's rule.
 
-Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.graph_summary`),
+Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.draw.summary`),
 so the call returns quickly whatever the size of the graph; a node used all along
 the graph (the x of a polynomial) is drawn in full once and as a small copy beside
-each far user (:mod:`autograd_scalar.graph_copies`), so that every edge is short and
+each far user (:mod:`autograd_scalar.draw.copies`), so that every edge is short and
 Graphviz lays the drawing out in about a second. Every text from the user
 (labels, parameter names, scopes, ops, the title) goes in through
-:mod:`autograd_scalar.dot_text`, so it is shown as it is: never as an HTML-like label
+:mod:`autograd_scalar.draw.dot_text`, so it is shown as it is: never as an HTML-like label
 (a link, an image), never as a DOT escape, cut with an ellipsis if very long.
 """
 
@@ -31,21 +31,21 @@ from typing import Any
 
 import graphviz
 
+from ..check.diff import DiffReport
+from ..ops import Op
+from ..value import Value
+from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
+from .copies import Copy, far_copies
 from .dot_text import plain, plain_tooltip, record
-from .graph_boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
-from .graph_copies import Copy, far_copies
-from .graph_diff import DiffReport
-from .graph_reading import (
+from .layout import picture_bundle, svg_of
+from .reading import (
     display_name,
     home_scope,
     parameter_names,
     parent_module,
     reading_order,
 )
-from .graph_summary import Box, Plan, plan
-from .layout import picture_bundle, svg_of
-from .ops import Op
-from .value import Value
+from .summary import Box, Plan, plan
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
@@ -68,7 +68,7 @@ class GraphDrawing(graphviz.Digraph):
     as HTML and SVG: an untrusted notebook shows it too.
     ``GraphDrawing.plain(text)`` (a label or caption) and ``GraphDrawing.plain_tooltip(text)``
     are the way user text goes into a drawing, shown as it is, never as HTML or DOT
-    escapes (see :mod:`autograd_scalar.dot_text`), for drawings made outside this package
+    escapes (see :mod:`autograd_scalar.draw.dot_text`), for drawings made outside this package
     too (``nn.draw_network``).
     """
 
@@ -137,7 +137,7 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
       a {name: Value} dict;
       a parameter's name goes into its tooltip and, if it has no label, its record.
     - ``max_nodes``: above this many nodes the drawing is a summary (see
-      :mod:`autograd_scalar.graph_summary`).
+      :mod:`autograd_scalar.draw.summary`).
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact, heatmap=heatmap,
                       cluster=cluster, max_nodes=max_nodes, title=title,
@@ -199,7 +199,7 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
 
     Nodes and boxes are written in reading order (inputs and weights by index), so
     Graphviz stacks each column in that order, first on top; with ``cluster`` they go
-    into their modules' boxes (:mod:`autograd_scalar.graph_boxes`).
+    into their modules' boxes (:mod:`autograd_scalar.draw.boxes`).
     """
     layout = plan(root, options.max_nodes, options.highlighted)
     graph = GraphDrawing(name="computation_graph",
@@ -361,7 +361,7 @@ def compact_op(row: Op) -> str:
 
 def edge_homes(options: Options) -> Callable[[Any, Any], dict[str, str]]:
     """The extra attributes of an edge between two items: ``minlen=2`` into a box
-    (see :mod:`autograd_scalar.graph_boxes`) when drawing boxes, else none."""
+    (see :mod:`autograd_scalar.draw.boxes`) when drawing boxes, else none."""
     if not options.cluster:
         return lambda source, target: {}
     return lambda source, target: entering_attrs(item_home(source, options),
@@ -410,7 +410,7 @@ def tooltip(node: Value, options: Options, grad: Any) -> str:
 def draw_copy(graph: Any, copy: Copy, ids: Ids, options: Options, heat: Heat | None,
               overlay: Overlay | None) -> None:
     """A small dashed copy of a node beside one of its far users (see
-    :mod:`autograd_scalar.graph_copies`): its name (or op) and data; the tooltip is the
+    :mod:`autograd_scalar.draw.copies`): its name (or op) and data; the tooltip is the
     node's own, and says where the node is drawn in full."""
     node = copy.original
     grad = shown_grad(node, overlay)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-import autograd_scalar.layout as layout
+import autograd_scalar.draw.layout as layout
 from autograd_scalar import LayoutTimeout, Value, draw_graph, explore, render
-from autograd_scalar.wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
+from autograd_scalar.draw.wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 from nn.cli import main
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

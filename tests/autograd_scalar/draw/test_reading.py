@@ -14,10 +14,11 @@ from statistics import mean
 
 import pytest
 
-import autograd_scalar.layout as layout
+import autograd_scalar.draw.layout as layout
 import nn
 from autograd_scalar import Value, draw_graph
-from autograd_scalar.graph_reading import (
+from autograd_scalar.draw.layout import svg_of
+from autograd_scalar.draw.reading import (
     display_name,
     home_scope,
     module_path,
@@ -26,7 +27,6 @@ from autograd_scalar.graph_reading import (
     parent_module,
     reading_order,
 )
-from autograd_scalar.layout import svg_of
 from tests.autograd_scalar.graph_dot import edges, nodes, record_fields, records
 
 SVG = "{http://www.w3.org/2000/svg}"

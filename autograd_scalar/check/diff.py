@@ -10,7 +10,7 @@ differs as a consequence, and the report says which rows start a difference
 (``origin``) and which follow from one.
 
 Pairing. Both graphs are read in the same deterministic order
-(:func:`~autograd_scalar.graph_reading.reading_order`: each node after its inputs,
+(:func:`~autograd_scalar.draw.reading.reading_order`: each node after its inputs,
 inputs in operand order), and each node is reduced to a token: its op and number
 of inputs, and for a leaf its name (its parameter name when ``names_a`` /
 ``names_b`` give a model's, else its label). Equal token sequences pair node for
@@ -65,8 +65,8 @@ from typing import Any
 
 import numpy as np
 
-from .graph_reading import display_name, parameter_names, reading_order
-from .value import Value
+from ..draw.reading import display_name, parameter_names, reading_order
+from ..value import Value
 
 Token = tuple[str, int, str]
 Pair = tuple["Value | None", "Value | None"]

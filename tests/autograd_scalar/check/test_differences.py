@@ -10,7 +10,7 @@ import pytest
 
 import autograd_scalar as ag
 from autograd_scalar import check_graph, gradcheck, gradgradcheck, ops
-from autograd_scalar.differences import central, confirmed, derivative, finer_steps, step
+from autograd_scalar.check.differences import central, confirmed, derivative, finer_steps, step
 from autograd_scalar.value import apply
 
 

@@ -57,13 +57,13 @@ from typing import Any
 
 import numpy as np
 
-from .backward import grad
-from .checkgraph import check_graph, check_tolerances, format_table
+from ..backward import grad
+from ..derivatives import as_point, call, check_callable, leaves
+from ..forward import as_vector, check_modes, inputs_first, push
+from ..value import Value
+from .check_graph import check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
-from .forward import as_vector, check_modes, inputs_first, push
-from .functional import as_point, call, check_callable, leaves
 from .gradcheck import _describe_point, _kink_near, _name
-from .value import Value
 
 UNIT = 2.0 ** -52
 """The spacing of float64 numbers at 1: each op's result is within UNIT / 2 of exact,

@@ -15,8 +15,8 @@ import pytest
 
 import nn
 from autograd_scalar import Value, draw_graph, scope
-from autograd_scalar.graph_copies import LONGEST_EDGE, far_copies
-from autograd_scalar.layout import svg_of
+from autograd_scalar.draw.copies import LONGEST_EDGE, far_copies
+from autograd_scalar.draw.layout import svg_of
 from nn.cli import main
 from tests.autograd_scalar.graph_dot import edges, nodes, records
 

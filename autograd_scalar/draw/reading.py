@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .value import Value
+from ..value import Value
 
 ModuleTree = dict[str, "ModuleTree"]
 
