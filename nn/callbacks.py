@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd_scalar.validate import integer, real
+
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
@@ -102,11 +104,8 @@ class EarlyStopping(Callback):
         if monitor not in METRICS:
             raise ValueError(f"EarlyStopping: monitor must be one of {list(METRICS)}, "
                              f"got {monitor!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"EarlyStopping: patience must be a positive int, got {patience!r}")
-        if (isinstance(min_delta, bool) or not isinstance(min_delta, (int, float))
-                or not math.isfinite(min_delta) or min_delta < 0):
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        patience = integer("patience", patience, 1, who="EarlyStopping")
+        min_delta = real("min_delta", min_delta, 0, who="EarlyStopping", what="a number >= 0")
         self.monitor = monitor
         self.patience = patience
         self.min_delta = float(min_delta)

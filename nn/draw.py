@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd_scalar import GraphDrawing, Value
+from autograd_scalar.validate import integer, is_integer
 
 plain, plain_tooltip = GraphDrawing.plain, GraphDrawing.plain_tooltip
 POSITIVE = "#2166ac"
@@ -53,8 +54,7 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
                         f"got {type(model).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_network: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
-    if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
-        raise ValueError(f"draw_network: precision must be an int from 1 to 17, got {precision!r}")
+    integer("precision", precision, 1, 17, who="draw_network")
     if not isinstance(title, str):
         raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}")
     net = trace_network(model)
@@ -99,7 +99,7 @@ def input_names(model: Any) -> list[str]:
     if isinstance(given, Sequence) and given and all(isinstance(n, str) for n in given):
         return list(given)
     nin = getattr(model, "nin", None)
-    if isinstance(nin, int) and not isinstance(nin, bool) and nin >= 1:
+    if is_integer(nin) and nin >= 1:
         return [f"x[{i}]" for i in range(nin)]
     raise TypeError(f"draw_network: cannot tell how many inputs {type(model).__name__} takes; "
                     "expected a .nin (int) or .inputs (list of names) attribute")

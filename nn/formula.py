@@ -27,9 +27,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Union
 
-import numpy as np
-
 from autograd_scalar import Value, ops
+from autograd_scalar.validate import is_real
 
 from .activations import LEAKY_RELU_SLOPE
 
@@ -172,7 +171,7 @@ class Formula:
 def _number(name: str, value: Any) -> float:
     """The value given for variable ``name``; TypeError unless a real number (a string
     such as "1.5" is refused, not parsed: ``parse_point`` reads text)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real(value):
         raise TypeError(f"the value of {name} must be a real number, got "
                         f"{type(value).__name__}: {value!r}"[:200])
     return float(value)

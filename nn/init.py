@@ -27,6 +27,8 @@ from typing import Union
 
 import numpy as np
 
+from autograd_scalar.validate import integer, is_integer
+
 Seed = Union[int, np.random.Generator, None]
 
 SCHEMES = ("fan_in", "uniform", "glorot", "he")
@@ -41,7 +43,7 @@ def generator(seed: Seed) -> np.random.Generator:
         return seed
     if seed is None:
         return np.random.default_rng(random.getrandbits(128))
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+    if is_integer(seed) and seed >= 0:
         return np.random.default_rng(seed)
     raise ValueError(f"seed must be a non-negative int, None or a numpy.random.Generator, "
                      f"got {seed!r}")
@@ -86,8 +88,7 @@ def neuron(init: str, fan_in: int, fan_out: int, seed: Seed = None) -> tuple[np.
 def _draw(init: str, fan_in: int, fan_out: int, seed: Seed, count: int) -> np.ndarray:
     """``count`` numbers drawn by ``init`` for a neuron with ``fan_in`` inputs."""
     for name, n in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{name} must be a positive int, got {n!r}")
+        integer(name, n, 1)
     a = limit(init, fan_in, fan_out)
     rng = generator(seed)
     if init == "he":

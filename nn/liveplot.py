@@ -9,6 +9,8 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
+from autograd_scalar.validate import integer
+
 from .callbacks import Callback, History
 from .plot import plot_history, require_matplotlib
 
@@ -21,8 +23,7 @@ class LivePlot(Callback):
     """
 
     def __init__(self, every: int = 1, path: str | None = None) -> None:
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"LivePlot: every must be a positive int, got {every!r}")
+        integer("every", every, 1, who="LivePlot")
         require_matplotlib()
         self.every = every
         self.path = path

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_scalar.validate import is_integer
+
 
 def classes_from_outputs(raw: Any, threshold: float = 0.0) -> np.ndarray:
     """Predicted class indices from raw model outputs.
@@ -66,7 +68,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
     seen = int(max(true.max(), pred.max())) + 1
     if num_classes is None:
         num_classes = seen
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < seen:
+    elif not is_integer(num_classes) or num_classes < seen:
         raise ValueError(f"num_classes must be an int >= {seen} (the largest label plus one), "
                          f"got {num_classes!r}")
     matrix = np.zeros((num_classes, num_classes), dtype=np.int64)

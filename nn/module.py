@@ -26,9 +26,8 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-import numpy as np
-
 from autograd_scalar import Value, scope, write_atomically
+from autograd_scalar.validate import flag, is_real
 
 from . import serialize
 from .jsonfile import MAX_BYTES
@@ -166,8 +165,7 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and all below it in training mode (``eval()`` undoes it)."""
-        if not isinstance(mode, bool):
-            raise TypeError(f"train(mode) expects a bool, got {mode!r}")
+        flag("mode", mode, who="train")
         for _, module in self.named_modules():
             object.__setattr__(module, "training", mode)
         return self
@@ -338,8 +336,7 @@ def check_names(expected: list[str], given: list[str]) -> None:
 
 def finite_number(name: str, value: Any) -> float:
     """``value`` as a float if it is a finite real number; ValueError naming ``name``."""
-    if (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-            and math.isfinite(value)):
+    if is_real(value) and math.isfinite(value):
         return float(value)
     raise ValueError(f"parameter {name!r} must be a finite real number, got {value!r}"[:300])
 

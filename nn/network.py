@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd_scalar import Value, affine, dot, scope
+from autograd_scalar.validate import flag, real
 
 from . import activations
 from .init import Seed, generator
@@ -50,9 +51,7 @@ class Network(Module):
     """
 
     def __init__(self, weight_range: float = 1.0, seed: Seed = None) -> None:
-        if (not isinstance(weight_range, (int, float)) or isinstance(weight_range, bool)
-                or not weight_range >= 0 or weight_range == float("inf")):
-            raise ValueError(f"weight_range must be a finite number >= 0, got {weight_range!r}")
+        real("weight_range", weight_range, 0)
         self.weight_range = float(weight_range)
         self._rng = generator(seed)
         self._units: dict[str, Unit] = {}
@@ -71,8 +70,7 @@ class Network(Module):
         """Add a neuron computing act(sum of weighted inputs + b); connect into it next."""
         self._new_name(name)
         activations.get(activation)
-        if not isinstance(bias, bool):
-            raise TypeError(f"bias must be True or False, got {bias!r}")
+        flag("bias", bias)
         self._units[name] = Unit(name, activation, Value(0.0, "b") if bias else None)
         self._order = None
         return name

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import write_atomically
+from autograd_scalar.validate import integer
 
 from .callbacks import History
 from .metrics import classes_from_outputs
@@ -118,8 +119,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     if labels.shape != (len(X),) or labels.dtype.kind not in "iu" or (labels < 0).any():
         raise ValueError(f"y must hold one class index >= 0 per row of X ({len(X)}), "
                          f"got shape {labels.shape} and dtype {labels.dtype}")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"resolution must be an int >= 2, got {resolution!r}")
+    integer("resolution", resolution, 2)
     xs, ys, classes = decision_grid(model, X, resolution, float(margin), threshold, compiled)
     count = int(max(classes.max(), labels.max())) + 1
     from matplotlib.colors import ListedColormap

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+from autograd_scalar.validate import integer
+
 from .optim import Optimizer, _number
 
 
@@ -53,9 +55,7 @@ def _require_optimizer(optimizer: object) -> Optimizer:
 
 
 def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
+    return integer(name, value, 1)
 
 
 class StepLR(Schedule):

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value
+from autograd_scalar.validate import is_real
 
 from . import serialize
 from .data.split import Standardizer
@@ -90,7 +91,7 @@ def _scaler(config: dict[str, Any]) -> Standardizer:
     for key in ("mean", "std"):
         values = config[key]
         if not isinstance(values, list) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+                is_real(v) for v in values):
             raise ValueError(f"\"{key}\" must be a list of numbers")
         arrays.append(np.array(values, dtype=np.float64))
     mean, std = arrays

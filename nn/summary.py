@@ -10,6 +10,8 @@ import html
 from dataclasses import dataclass
 from typing import Any
 
+from autograd_scalar.validate import integer
+
 from .module import Module
 
 
@@ -66,9 +68,8 @@ def summary(model: Any, depth: int | None = None) -> ModuleSummary:
     its own and total parameter counts."""
     if not isinstance(model, Module):
         raise TypeError(f"summary expects an nn Module, got {type(model).__name__}")
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
-                              or depth < 0):
-        raise ValueError(f"depth must be None or an int >= 0, got {depth!r}")
+    if depth is not None:
+        integer("depth", depth, 0, what="None or an int >= 0")
     rows: list[SummaryRow] = []
     stack: list[tuple[str, str, int, Module]] = [("", "", 0, model)]
     while stack:

@@ -32,6 +32,7 @@ import numpy as np
 
 from autograd_scalar import Value, no_grad
 from autograd_scalar import sum as value_sum
+from autograd_scalar.validate import is_integer, is_real
 
 from .layers import MLP
 from .module import Module
@@ -415,8 +416,7 @@ def torch_parity(model: Module, X: Any, y: Any = None, *, atol: float = 1e-12,
     """
     torch = require_torch("nn.torch_parity")
     for name, value in (("atol", atol), ("rtol", rtol)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                or not math.isfinite(value) or value < 0:
+        if not is_real(value) or not math.isfinite(value) or value < 0:
             raise ValueError(f"nn.torch_parity: {name} must be a finite number >= 0, "
                              f"got {value!r}")
     entries = layout(model)
@@ -519,7 +519,7 @@ def _documents(X: Any) -> list[list[int]]:
     documents = [X] if not isinstance(X[0], Sequence) else list(X)
     for document in documents:
         if not isinstance(document, Sequence) or not all(
-                isinstance(t, (int, np.integer)) and not isinstance(t, bool) for t in document):
+                is_integer(t) for t in document):
             raise ValueError("nn.torch_parity: for a GPT, every document is a list of int "
                              "token ids")
     return [[int(t) for t in document] for document in documents]

@@ -36,10 +36,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from ..backward import topological_order
 from ..ops import Op, evaluate
+from ..validate import is_real
 from ..value import Value
 from .array_differences import vector_differences
 from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
@@ -59,8 +58,7 @@ step actually taken, (x + h) - (x - h), is within 2% of 2h. A smaller eps measur
 def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
     """ValueError unless eps >= :data:`SMALLEST_EPS` and atol, rtol >= 0, all finite reals."""
     for name, value, low in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
-                                                              np.integer)):
+        if not is_real(value):
             raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
         number = float(value)
         if not math.isfinite(number) or number < 0 or (low == "> 0" and number == 0):

@@ -63,9 +63,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from ..draw.reading import display_name, parameter_names, reading_order
+from ..validate import flag, is_real
 from ..value import Value
 
 Token = tuple[str, int, str]
@@ -238,8 +237,7 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
         raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
                          "expected as many in each")
     rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
-    if not isinstance(grads, bool):
-        raise TypeError(f"diff: grads must be True or False, got {grads!r}")
+    flag("grads", grads, who="diff")
     named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
     order_a, order_b = _order(outputs_a), _order(outputs_b)
     pairs = _align(order_a, order_b, named_a, named_b)
@@ -273,7 +271,7 @@ def _outputs(target: Any, which: str) -> list[Value]:
 
 
 def _tolerance(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if not is_real(value):
         raise TypeError(f"diff: {name} must be a real number, got {type(value).__name__}")
     number = float(value)
     if not math.isfinite(number) or number < 0:

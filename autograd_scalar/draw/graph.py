@@ -33,6 +33,7 @@ import graphviz
 
 from ..check.diff import DiffReport
 from ..ops import Op
+from ..validate import integer
 from ..value import Value
 from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
@@ -155,13 +156,15 @@ def check_options(root: Value, options: Options, who: str) -> None:
     if options.rankdir not in RANKDIRS:
         raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, "
                          f"got {options.rankdir!r}")
-    if not isinstance(options.precision, int) or isinstance(options.precision, bool) \
-            or not 1 <= options.precision <= 17:
-        raise ValueError(f"{who}: precision must be an int from 1 to 17 "
-                         f"(significant digits), got {options.precision!r}")
-    if not isinstance(options.max_nodes, int) or isinstance(options.max_nodes, bool) \
-            or options.max_nodes < 2:
-        raise ValueError(f"{who}: max_nodes must be an int >= 2, got {options.max_nodes!r}")
+    check_budget_options(options, who)
+
+
+def check_budget_options(options: Options, who: str) -> None:
+    """ValueError or TypeError for a bad precision, node budget or title, naming ``who``;
+    every view of a graph (drawing, explorer) takes these three."""
+    integer("precision", options.precision, 1, 17, who=who,
+            what="an int from 1 to 17 (significant digits)")
+    integer("max_nodes", options.max_nodes, 2, who=who)
     if not isinstance(options.title, str):
         raise TypeError(f"{who}: title must be a str, got {type(options.title).__name__}")
 

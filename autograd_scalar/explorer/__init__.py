@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..draw.graph import DEFAULT_MAX_NODES, Options, highlighted_nodes
+from ..draw.graph import DEFAULT_MAX_NODES, Options, check_budget_options, highlighted_nodes
 from ..draw.reading import parameter_names
+from ..validate import flag
 from .model import outputs_of
 
 if TYPE_CHECKING:
@@ -71,13 +72,5 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
 
 
 def check_view_options(options: Options, heatmap: Any) -> None:
-    precision, budget = options.precision, options.max_nodes
-    if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
-        raise ValueError(f"explore: precision must be an int from 1 to 17 (significant "
-                         f"digits), got {precision!r}")
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 2:
-        raise ValueError(f"explore: max_nodes must be an int >= 2, got {budget!r}")
-    if not isinstance(heatmap, bool):
-        raise TypeError(f"explore: heatmap must be True or False, got {heatmap!r}")
-    if not isinstance(options.title, str):
-        raise TypeError(f"explore: title must be a str, got {type(options.title).__name__}")
+    check_budget_options(options, "explore")
+    flag("heatmap", heatmap, who="explore")

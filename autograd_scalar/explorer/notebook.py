@@ -22,6 +22,7 @@ from collections import Counter
 from typing import Any
 
 from ..backward import topological_order
+from ..validate import flag, integer
 from ..value import Value
 
 SETTINGS: dict[str, Any] = {"rich": True, "max_nodes": 2_000}
@@ -38,13 +39,10 @@ def set_display(*, rich: bool | None = None, max_nodes: int | None = None) -> di
       the view, whatever the size.
     """
     if rich is not None:
-        if not isinstance(rich, bool):
-            raise TypeError(f"set_display: rich must be True or False, got {rich!r}")
-        SETTINGS["rich"] = rich
+        SETTINGS["rich"] = flag("rich", rich, who="set_display")
     if max_nodes is not None:
-        if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
-            raise ValueError(f"set_display: max_nodes must be an int >= 1, got {max_nodes!r}")
-        SETTINGS["max_nodes"] = max_nodes
+        SETTINGS["max_nodes"] = integer("max_nodes", max_nodes, 1, who="set_display",
+                                        what="an int >= 1")
     return dict(SETTINGS)
 
 

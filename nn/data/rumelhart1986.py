@@ -50,6 +50,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograd_scalar.validate import is_integer
+
 from ..init import generator
 
 RELATIONSHIPS: tuple[str, ...] = (
@@ -101,7 +103,7 @@ def symmetry(n_bits: int = 6) -> tuple[np.ndarray, np.ndarray]:
     ``X[i] == X[i, ::-1]`` and 0 otherwise. ``2**ceil(n_bits / 2)`` patterns are
     symmetric, since the first half of the bits fixes the rest.
     """
-    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)):
+    if not is_integer(n_bits):
         raise TypeError(f"symmetry: n_bits must be an int, got {type(n_bits).__name__}")
     if not 1 <= n_bits <= MAX_SYMMETRY_BITS:
         raise ValueError(f"symmetry: n_bits must be between 1 and {MAX_SYMMETRY_BITS}, "
@@ -178,7 +180,7 @@ class FamilyTrees:
 
         The paper trained on 100 of the 104 facts and tested on the other 4.
         """
-        if isinstance(n_test, bool) or not isinstance(n_test, (int, np.integer)):
+        if not is_integer(n_test):
             raise TypeError(f"split: n_test must be an int, got {type(n_test).__name__}")
         if not 0 <= n_test < len(self.facts):
             raise ValueError(f"split: n_test must be between 0 and {len(self.facts) - 1}, "

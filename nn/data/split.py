@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_scalar.validate import is_real
+
 from ..init import Seed, generator
 
 Dataset = tuple[np.ndarray, np.ndarray]
@@ -45,8 +47,7 @@ def split(X: Any, y: Any, fraction: float = 0.2, seed: Seed = None, stratify: bo
     if labels.ndim != 1 or len(labels) != len(features):
         raise ValueError(f"y must be 1-D with one label per row of X ({len(features)}), got "
                          f"shape {labels.shape}")
-    if (isinstance(fraction, bool) or not isinstance(fraction, (int, float, np.floating))
-            or not 0 < fraction < 1):
+    if not is_real(fraction) or not 0 < fraction < 1:
         raise ValueError(f"fraction must be a number strictly between 0 and 1, got "
                          f"{fraction!r}")
     rng = generator(seed)

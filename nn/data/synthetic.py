@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_scalar.validate import integer, is_integer, real
+
 from ..init import Seed, generator
 
 Dataset = tuple[np.ndarray, np.ndarray]
@@ -21,17 +23,12 @@ Dataset = tuple[np.ndarray, np.ndarray]
 
 def check_count(name: str, n: Any, least: int) -> int:
     """``n`` if it is an int >= ``least``; ValueError naming ``name`` otherwise."""
-    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= least:
-        return int(n)
-    raise ValueError(f"{name} must be an int >= {least}, got {n!r}")
+    return integer(name, n, least, what=f"an int >= {least}")
 
 
 def check_scale(name: str, x: Any, positive: bool = False) -> float:
     """``x`` as a float if it is a finite real number >= 0 (> 0 if ``positive``)."""
-    if (isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
-            and math.isfinite(x) and (x > 0 if positive else x >= 0)):
-        return float(x)
-    raise ValueError(f"{name} must be a finite number {'>' if positive else '>='} 0, got {x!r}")
+    return real(name, x, 0, low_open=positive)
 
 
 def finish(points: np.ndarray, labels: np.ndarray, noise: float, rng: np.random.Generator,
@@ -125,7 +122,7 @@ def blobs(n: int = 300, centers: int | np.ndarray = 3, dim: int = 2, std: float 
     (K, dim) array of centers (then ``dim`` is taken from it).
     """
     rng = generator(seed)
-    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+    if is_integer(centers):
         k = check_count("centers", centers, 1)
         dim = check_count("dim", dim, 1)
         middles = rng.uniform(-10.0, 10.0, size=(k, dim))

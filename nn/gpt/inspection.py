@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, gather, logsumexp, no_grad
+from autograd_scalar.validate import integer, is_integer
 
 from ..plot import new_figure, save
 from .model import GPT
@@ -50,8 +51,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
                    path: str | None = None) -> Any:
     """One heat map per head of block ``layer``: row t shows where position t looks as
     the model reads [bos] + ``text`` (darker is more attention)."""
-    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < model.n_layer:
-        raise ValueError(f"layer must be an int from 0 to {model.n_layer - 1}, got {layer!r}")
+    integer("layer", layer, 0, model.n_layer - 1)
     tokens = tokenizer.encode(text)[:-1][:model.block_size]
     weights = attention_weights(model, tokens)[layer]
     labels = token_labels(tokenizer, tokens)
@@ -74,7 +74,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
 def position_loss(model: GPT, tokens: Sequence[int], position: int) -> Value:
     """The loss at ``position`` alone, -log p(tokens[position + 1] | tokens[:position + 1]),
     with the earlier positions run without a graph: the graph of one position."""
-    if isinstance(position, bool) or not isinstance(position, int) \
+    if not is_integer(position) \
             or not 0 <= position < min(model.block_size, len(tokens) - 1):
         raise ValueError(f"position must be an int from 0 to "
                          f"{min(model.block_size, len(tokens) - 1) - 1}, got {position!r}")

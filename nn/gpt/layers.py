@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
-
 from autograd_scalar import Value, dot, gather, peek
+from autograd_scalar.validate import is_real, real
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -25,9 +24,7 @@ Matrix = list[list[Value]]
 
 def gaussian_matrix(rows: int, columns: int, std: float, seed: Seed) -> Matrix:
     """A rows x columns matrix of Values drawn from N(0, std^2), row after row."""
-    if isinstance(std, bool) or not isinstance(std, (int, float)) or not std >= 0 \
-            or not np.isfinite(std):
-        raise ValueError(f"std must be a finite number >= 0, got {std!r}")
+    real("std", std, 0)
     drawn = generator(seed).normal(0.0, std, size=(rows, columns))
     return [[Value(float(w)) for w in row] for row in drawn.tolist()]
 
@@ -80,8 +77,7 @@ class Embedding(MatrixModule):
     def forward(self, index: Any) -> list[Value]:
         # peek: the number only checks the index (a tape's gather checks each example's)
         k = peek(index) if isinstance(index, Value) else index
-        if isinstance(k, bool) or not isinstance(k, (int, float, np.integer, np.floating)) \
-                or not float(k).is_integer() or not 0 <= k < self.num:
+        if not is_real(k) or not float(k).is_integer() or not 0 <= k < self.num:
             raise ValueError(f"Embedding: expected an index from 0 to {self.num - 1} (a row of "
                              f"its {self.num} x {self.dim} table), got {index!r}")
         return [gather(column, index) for column in zip(*self.weight)]
@@ -97,10 +93,7 @@ class RMSNorm(Module):
     """
 
     def __init__(self, eps: float = 1e-5) -> None:
-        if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0 \
-                or not np.isfinite(eps):
-            raise ValueError(f"RMSNorm: eps must be a finite number > 0, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = real("eps", eps, 0, low_open=True, who="RMSNorm")
 
     def forward(self, x: Sequence[Any]) -> list[Value]:
         if not len(x):

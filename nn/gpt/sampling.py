@@ -15,6 +15,7 @@ import random
 import numpy as np
 
 from autograd_scalar import Value, no_grad
+from autograd_scalar.validate import integer, is_integer, real
 
 from .model import GPT
 from .tokenizer import CharTokenizer
@@ -26,9 +27,7 @@ MIN_TEMPERATURE = 1e-308
 def check_temperature(temperature: float) -> float:
     """``temperature`` as a float; ValueError unless it is a finite number > 0 whose
     reciprocal is finite too (the logits are divided by it: 5e-324 would make them inf)."""
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-            or not math.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    real("temperature", temperature, 0, low_open=True)
     if not math.isfinite(1.0 / temperature):
         raise ValueError(f"temperature {temperature!r} is too small: 1 / temperature "
                          f"overflows; expected at least {MIN_TEMPERATURE:g}")
@@ -84,7 +83,7 @@ def python_random(rng: object) -> random.Random:
     otherwise seed Python's generator silently)."""
     if isinstance(rng, random.Random):
         return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+    if rng is None or is_integer(rng):
         return random.Random(None if rng is None else int(rng))
     if isinstance(rng, np.random.Generator):
         return random.Random(int(rng.integers(2**63)))
@@ -104,8 +103,7 @@ def weights(logits: list[Value], temperature: float) -> list[float]:
 def samples(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float = 0.5,
             prompt: str = "", seed: int | None = None) -> list[str]:
     """``n`` documents drawn in turn from one generator seeded with ``seed``."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an int >= 0, got {n!r}")
+    integer("n", n, 0)
     rng = random.Random(seed)
     return [sample(model, tokenizer, temperature=temperature, prompt=prompt, rng=rng)
             for _ in range(n)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
+from autograd_scalar.validate import is_integer
 
 
 class CharTokenizer:
@@ -77,7 +77,7 @@ class CharTokenizer:
         them); ``bos`` tokens are dropped."""
         out = []
         for i in ids:
-            if isinstance(i, bool) or not isinstance(i, (int, np.integer)) \
+            if not is_integer(i) \
                     or not 0 <= i <= self.bos:
                 raise ValueError(f"decode: expected token ids from 0 to {self.bos}, got "
                                  f"{i!r} (token ids are ints, NumPy's included)")

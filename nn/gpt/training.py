@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from autograd_scalar import sum as value_sum
+from autograd_scalar.validate import flag as check_flag
 
 from ..callbacks import History
 from ..layers import check_size
@@ -70,8 +71,7 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
     encoded = encode_documents(tokenizer, docs)
     flags = {"progress": progress, "decay": decay, "compiled": compiled}
     for name, flag in flags.items():
-        if not isinstance(flag, bool):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+        check_flag(name, flag)
     opt = Adam(model, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(opt, 1.0, 0.0, steps) if decay else None
     runner = CompiledGPT(model, opt) if compiled else None

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd_scalar.validate import integer, is_integer
+
 from ..init import generator
 from ..losses import BCEWithLogits, CrossEntropy
 from ..optim import NonFiniteGradientError, Optimizer
@@ -116,8 +118,7 @@ class Session:
             value = None if text in ("", "full", "none") else _number("batch size", text)
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
-        if value is not None and (isinstance(value, bool) or not isinstance(
-                value, (int, np.integer)) or value < 1):
+        if value is not None and (not is_integer(value) or value < 1):
             raise ValueError(f"batch size must be a positive whole number (or 'full' for the "
                              f"whole data set), got {value!r}")
         self.batch_size = None if value is None else int(value)
@@ -140,8 +141,7 @@ class Session:
         :class:`nn.optim.NonFiniteGradientError` naming the parameter and the step;
         that update changes nothing, the ones before it stay.
         """
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-            raise ValueError(f"step: count must be a positive int, got {count!r}")
+        integer("count", count, 1, who="step")
         value = math.nan
         for _ in range(int(count)):
             value = self._one_step()
@@ -210,8 +210,7 @@ class Session:
         point = np.array([_number("x", x), _number("y", y)])
         if not np.isfinite(point).all():
             raise ValueError(f"a point needs finite coordinates, got ({x!r}, {y!r})")
-        if (isinstance(class_index, bool) or not isinstance(class_index, (int, np.integer))
-                or not 0 <= class_index < len(self.classes)):
+        if not is_integer(class_index) or not 0 <= class_index < len(self.classes):
             raise ValueError(f"class must be an index from 0 to {len(self.classes) - 1} "
                              f"(classes {self.classes}), got {class_index!r}")
         labels = np.append(self.labels, self.classes[int(class_index)])
@@ -230,8 +229,7 @@ class Session:
     def remove_point(self, index: Any) -> int:
         """Remove the point at ``index``; returns the new count. The last point stays."""
         n = len(self.X)
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not (
-                -n <= index < n):
+        if not is_integer(index) or not -n <= index < n:
             raise ValueError(f"index must be a point's index from 0 to {n - 1}, got {index!r}")
         if n == 1:
             raise ValueError("cannot remove the last point: training needs at least one")

@@ -44,6 +44,8 @@ import anywidget
 import numpy as np
 import traitlets
 
+from autograd_scalar.validate import integer, is_integer, is_real
+
 from ..optim import Optimizer
 from ..plot import PALETTE
 from .frames import frame, grid_points, grid_rgba, network_layout, plane_bounds, point_list
@@ -81,8 +83,7 @@ class Playground(anywidget.AnyWidget):
                  steps_per_update: int = 1, max_rate: float = 30.0, title: str = "") -> None:
         resolution = _whole("resolution", resolution, 8, 256)
         steps_per_update = _whole("steps_per_update", steps_per_update, 1, 10_000)
-        if isinstance(max_rate, bool) or not isinstance(max_rate, (int, float)) or not (
-                math.isfinite(max_rate) and max_rate > 0):
+        if not is_real(max_rate) or not (math.isfinite(max_rate) and max_rate > 0):
             raise ValueError(f"max_rate must be a number of updates per second > 0, "
                              f"got {max_rate!r}")
         if not isinstance(title, str):
@@ -317,9 +318,9 @@ class Playground(anywidget.AnyWidget):
 
         if kind == "received":
             frame_id = content.get("frame")
-            if isinstance(frame_id, int) and not isinstance(frame_id, bool):
+            if is_integer(frame_id):
                 with self._answered:
-                    self._acked = max(self._acked, frame_id)
+                    self._acked = max(self._acked, int(frame_id))
                     self._answered.notify_all()
             return
         commands = {
@@ -396,9 +397,7 @@ def _label(value: float) -> str:
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (
-            low <= value <= high):
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    integer(name, value, low, high, what=f"a whole number from {low} to {high}")
     return int(value)
 
 

@@ -77,7 +77,7 @@ def test_train_and_eval_reach_every_submodule() -> None:
     assert [m.training for _, m in model.named_modules()] == [False] * 7
     assert model.train() is model
     assert all(m.training for _, m in model.named_modules())
-    with pytest.raises(TypeError, match="expects a bool"):
+    with pytest.raises(TypeError, match="mode must be True or False"):
         model.train(1)  # type: ignore[arg-type]
 
 

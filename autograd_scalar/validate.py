@@ -1,0 +1,95 @@
+"""Checking arguments: the questions every public function asks of its numbers, asked once.
+
+Python's ``bool`` is an ``int`` (``True + True == 2``), so ``isinstance(x, int)`` takes
+``True`` for 1 and a flag passed in the wrong place would go unnoticed; every count, index
+and size here refuses bools. NumPy's integer and floating scalars count as numbers, since
+they are what indexing and reductions of arrays give back.
+
+Each checker returns the value in its plain Python type (``int``, ``float``, ``bool``) or
+raises with a message that names the argument, what was expected and what came:
+``"fit: epochs must be a positive int, got 2.5"``. ``who`` (the function's name) prefixes
+the message when given.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypeGuard
+
+import numpy as np
+
+INTEGERS = (int, np.integer)
+REALS = (int, float, np.integer, np.floating)
+
+
+def is_integer(value: Any) -> TypeGuard[int | np.integer[Any]]:
+    """Whether ``value`` is an int or a NumPy integer (a bool is not)."""
+    return isinstance(value, INTEGERS) and not isinstance(value, bool)
+
+
+def is_real(value: Any) -> TypeGuard[int | float | np.integer[Any] | np.floating[Any]]:
+    """Whether ``value`` is a real number: int, float or NumPy scalar (a bool is not)."""
+    return isinstance(value, REALS) and not isinstance(value, bool)
+
+
+def _prefix(who: str) -> str:
+    return f"{who}: " if who else ""
+
+
+def integer(name: str, value: Any, low: int | None = None, high: int | None = None, *,
+            who: str = "", what: str | None = None) -> int:
+    """``value`` as an int if it is an integer with ``low <= value <= high`` (either bound
+    may be None); ValueError otherwise. ``what`` replaces the generated description
+    ("a positive int", "an int >= 0", "an int from 1 to 17")."""
+    if is_integer(value) and (low is None or value >= low) and (high is None or value <= high):
+        return int(value)
+    if what is None:
+        if low is not None and high is not None:
+            what = f"an int from {low} to {high}"
+        elif low == 1:
+            what = "a positive int"
+        elif low is not None:
+            what = f"an int >= {low}"
+        elif high is not None:
+            what = f"an int <= {high}"
+        else:
+            what = "an int"
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}")
+
+
+def real(name: str, value: Any, low: float | None = None, high: float | None = None, *,
+         low_open: bool = False, high_open: bool = False, finite: bool = True,
+         who: str = "", what: str | None = None) -> float:
+    """``value`` as a float if it is a real number within the bounds (closed unless
+    ``low_open`` / ``high_open``) and, with ``finite``, neither infinite nor NaN;
+    ValueError otherwise. ``what`` replaces the generated description
+    ("a finite number > 0", "a number from 0 to 1")."""
+    if is_real(value):
+        x = float(value)
+        inside = ((low is None or (x > low if low_open else x >= low))
+                  and (high is None or (x < high if high_open else x <= high)))
+        if inside and not math.isnan(x) and (math.isfinite(x) or not finite):
+            return x
+    if what is None:
+        kind = "a finite number" if finite else "a number"
+        if low is not None and high is not None:
+            if low_open and high_open:
+                what = f"{kind} strictly between {low:g} and {high:g}"
+            else:
+                what = (f"{kind} from {low:g}{' (excluded)' if low_open else ''} "
+                        f"to {high:g}{' (excluded)' if high_open else ''}")
+        elif low is not None:
+            what = f"{kind} {'>' if low_open else '>='} {low:g}"
+        elif high is not None:
+            what = f"{kind} {'<' if high_open else '<='} {high:g}"
+        else:
+            what = kind
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}")
+
+
+def flag(name: str, value: Any, *, who: str = "") -> bool:
+    """``value`` if it is True or False; TypeError otherwise (1, "yes" and None are not
+    flags: a flag in the wrong position should not pass silently)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise TypeError(f"{_prefix(who)}{name} must be True or False, got {value!r}")

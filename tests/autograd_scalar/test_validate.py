@@ -1,0 +1,63 @@
+"""The argument checkers: bools are never numbers, NumPy scalars are, and every message
+names the argument, what was expected and what came."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from autograd_scalar.validate import flag, integer, is_integer, is_real, real
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_a_bool_is_not_a_number(value) -> None:
+    assert not is_integer(value) and not is_real(value)
+    with pytest.raises(ValueError, match=r"epochs must be a positive int, got .*(True|False)"):
+        integer("epochs", value, 1)
+    with pytest.raises(ValueError, match="lr must be"):
+        real("lr", value, 0)
+
+
+def test_numpy_scalars_count_and_come_back_as_python_numbers() -> None:
+    n = integer("n", np.int64(3), 1)
+    x = real("x", np.float32(0.5), 0, 1)
+    assert (n, type(n)) == (3, int) and (x, type(x)) == (0.5, float)
+    assert is_integer(np.uint8(2)) and not is_integer(2.0) and is_real(np.float16(1))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: integer("precision", 0, 1, 17, who="draw"),
+     "draw: precision must be an int from 1 to 17, got 0"),
+    (lambda: integer("depth", -1, 0), "depth must be an int >= 0, got -1"),
+    (lambda: integer("k", 2.0), "k must be an int, got 2.0"),
+    (lambda: integer("size", 9, 8, 256, what="a whole number from 8 to 256"),
+     None),
+    (lambda: real("eps", 0.0, 0, low_open=True), "eps must be a finite number > 0, got 0.0"),
+    (lambda: real("p", 1.0, 0, 1, low_open=True, high_open=True),
+     "p must be a finite number strictly between 0 and 1, got 1.0"),
+    (lambda: real("std", math.inf, 0), "std must be a finite number >= 0, got inf"),
+    (lambda: real("t", math.nan, finite=False), "t must be a number, got nan"),
+    (lambda: real("lr", "0.1"), "lr must be a finite number, got '0.1'"),
+])
+def test_messages_name_the_argument_the_expectation_and_the_value(call, message) -> None:
+    if message is None:
+        assert call() == 9
+        return
+    with pytest.raises(ValueError) as raised:
+        call()
+    assert str(raised.value) == message
+
+
+def test_bounds_are_closed_unless_said_open_and_infinity_passes_only_when_allowed() -> None:
+    assert real("x", 0, 0) == 0.0 and real("x", 1, 0, 1) == 1.0
+    assert real("x", math.inf, 0, finite=False) == math.inf
+    assert integer("n", 17, 1, 17) == 17
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None, 1.0])
+def test_a_flag_is_true_or_false_only(value) -> None:
+    with pytest.raises(TypeError, match=f"heatmap must be True or False, got {value!r}"):
+        flag("heatmap", value, who="explore")
+    assert flag("x", True) is True and flag("x", np.bool_(False)) is False
