@@ -34,7 +34,6 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
-    "sphinx.ext.viewcode",
 ]
 
 source_suffix = {".md": "markdown"}
@@ -52,7 +51,6 @@ autodoc_default_options = {
 }
 autodoc_typehints = "signature"
 autodoc_member_order = "bysource"
-autodoc_preserve_defaults = True
 # Objects are documented under their public names (autograd_scalar.gradcheck, not the
 # module that defines it), so the reference survives moves between private modules.
 add_module_names = True
