@@ -11,5 +11,5 @@ figure the source reports:
 - :mod:`reproductions.mnist`: a 784-16-16-10 network on 5,000 MNIST digits,
   against the 88.97% test accuracy of a hand-written NumPy network.
 
-``python -m reproductions`` runs them all and prints the table in README.md.
+``python -m reproductions`` runs them all and prints the table in docs/howto/reproductions.md.
 """

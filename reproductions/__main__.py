@@ -1,4 +1,4 @@
-"""``python -m reproductions``: run every reproduction and print the README table.
+"""``python -m reproductions``: run every reproduction and print the table of the docs.
 
 Options: ``--seeds N`` runs of each experiment but MNIST (default 10), ``--max-sweeps`` the symmetry
 budget per run (default 20000), ``--eager`` to build one graph per example instead
@@ -19,8 +19,8 @@ from .table import details, table
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m reproductions",
-                                     description="Reproduce the published figures in "
-                                                 "README.md's table and print the table.")
+                                     description="Reproduce the published figures of the "
+                                                 "reproductions table and print the table.")
     parser.add_argument("--seeds", type=int, default=10,
                         help="runs (seeds 0..N-1) of the symmetry and family-trees "
                              "experiments (default 10)")

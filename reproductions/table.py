@@ -1,4 +1,4 @@
-"""The README's reproduction table: each published figure beside ours, from real runs."""
+"""The reproduction table (docs/howto/reproductions.md): each published figure beside ours."""
 
 from __future__ import annotations
 

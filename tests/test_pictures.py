@@ -80,10 +80,10 @@ def test_a_change_in_a_drawing_is_caught(script: ModuleType,
     assert script.digest(changed) != manifest["docs/images/neuron.svg"]["source"]
 
 
-def test_the_summary_node_count_agrees_in_readme_script_and_title(script: ModuleType) -> None:
+def test_the_summary_node_count_agrees_in_the_docs_script_and_title(script: ModuleType) -> None:
     count = script.summary_nodes()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    said = re.search(r"!\[A loss over six examples, ([\d,]+) nodes", readme)
+    page = (ROOT / "docs" / "tutorials" / "see-backprop.md").read_text(encoding="utf-8")
+    said = re.search(r"!\[A loss over six examples, ([\d,]+) nodes", page)
     assert said is not None and int(said.group(1).replace(",", "")) == count
     source = script.drawings()["summary"].source
     assert f"a loss over six examples: {count:,} nodes" in source

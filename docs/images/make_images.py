@@ -1,9 +1,9 @@
-"""Make every picture that README.md and docs/ show, from the current code.
+"""Make every picture that README.md and the docs/ pages show, from the current code.
 
     python docs/images/make_images.py    (PNG and GIF need Graphviz's dot, the
                                           view's screenshot Chromium and its driver)
 
-writes docs/images/* (the drawings of the README's "Drawing graphs" section) and
+writes docs/images/* (the drawings of docs/tutorials/see-backprop.md and others) and
 docs/cli/* (what ``autograd-scalar demo`` writes, made by running it), and
 docs/images/sources.json, which records for each picture the SHA-256 of its bytes
 and of its *source*: what the code draws, independent of the Graphviz and
@@ -76,7 +76,7 @@ class Softsign(Function):
 
 
 def neuron() -> Value:
-    """The README's neuron, o = tanh(x1 w1 + x2 w2 + b), after backward."""
+    """The docs' neuron, o = tanh(x1 w1 + x2 w2 + b), after backward."""
     x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
     w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
     b = Value(6.8813735870195432, "b")
@@ -111,7 +111,7 @@ def summary_loss() -> tuple[Value, nn.MLP]:
 
 
 def summary_nodes() -> int:
-    """How many nodes the summary picture's graph has (README and title say this number)."""
+    """How many nodes the summary picture's graph has (the page and title say this number)."""
     return len(topological_order(summary_loss()[0]))
 
 
@@ -136,7 +136,7 @@ def drawings() -> dict[str, Any]:
 
 
 def explore_view() -> GraphView:
-    """The README's view: an MLP 2-8-8-1 loss over twenty examples, parameters by name."""
+    """The README's picture: an MLP 2-8-8-1 loss over twenty examples, parameters by name."""
     model = nn.MLP(2, [8, 8, 1], seed=0)
     loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)), Value(0.0, "zero"))
     loss.label = "loss"

@@ -18,15 +18,14 @@ from nn.cli import main
 from tests import finite_differences as fd
 
 COMMAND = Path(sys.executable).with_name("autograd-scalar")
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "howto" / "command-line.md"
 
 
-def readme_examples() -> list[tuple[str, list[str]]]:
-    """Each `$ command` of the README's command-line section with the lines shown after it."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## The command line", 1)[-1].split("\n## ", 1)[0]
+def page_examples() -> list[tuple[str, list[str]]]:
+    """Each `$ command` of the docs' command-line page with the lines shown after it."""
+    text = PAGE.read_text(encoding="utf-8")
     examples: list[tuple[str, list[str]]] = []
-    for block in re.findall(r"```console\n(.*?)```", section, re.S):
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
         for line in block.splitlines():
             if line.startswith("$ "):
                 examples.append((line[2:], []))
@@ -39,7 +38,7 @@ def without_timings(lines: list[str]) -> list[str]:
     return [re.sub(r"done in [0-9.]+ s", "done in N s", line) for line in lines]
 
 
-EXAMPLES = readme_examples()
+EXAMPLES = page_examples()
 
 
 def run(capture: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -343,9 +342,8 @@ def percent_after(out: str, words: str) -> float:
 
 
 def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
-    """The README's main job, as a user runs it: no Graphviz, no display, default settings.
-
-    It prints what the README shows (but the time it took).
+    """The README's Quick start command, as a user runs it: no Graphviz, no display,
+    default settings. It prints what the command-line page shows (but the time it took).
     """
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -592,10 +590,10 @@ def test_an_interrupted_training_is_one_line_and_status_130(capsys, monkeypatch)
 
 
 # ---------------------------------------------------------------------------
-# the README's examples
+# the examples of the command-line page (docs/howto/command-line.md)
 # ---------------------------------------------------------------------------
 
-def test_the_readme_shows_every_subcommand():
+def test_the_docs_show_every_subcommand():
     commands = [shlex.split(command)[1] for command, _ in EXAMPLES]
     assert {"demo", "train", "graph", "gradcheck", "gpt"} <= set(commands)
 
@@ -603,7 +601,7 @@ def test_the_readme_shows_every_subcommand():
 @pytest.mark.parametrize(("command", "shown"),
                          [e for e in EXAMPLES if shlex.split(e[0])[1] != "demo"],
                          ids=[e[0][16:60] for e in EXAMPLES if shlex.split(e[0])[1] != "demo"])
-def test_readme_commands_print_what_the_readme_shows(capsys, tmp_path, monkeypatch,
+def test_documented_commands_print_what_the_docs_show(capsys, tmp_path, monkeypatch,
                                                      command, shown):
     monkeypatch.chdir(tmp_path)
     argv = shlex.split(command)
@@ -723,7 +721,8 @@ def test_gradcheck_at_a_huge_point_agrees(capsys):
     ("digits", 0.90), ("mnist_5k", 0.85),
 ])
 def test_train_defaults_reach_good_accuracy_on_every_data_set(capsys, data, least):
-    """README's table of what `train --data NAME` reaches with nothing else given."""
+    """The command-line page's table of what `train --data NAME` reaches with nothing
+    else given."""
     status, out, err = run(capsys, "train", "--data", data, "--quiet")
     assert (status, err) == (0, "")
     validation = re.search(r"validation accuracy (\d+\.\d)%", out)

@@ -1,4 +1,4 @@
-"""The README table: published figures beside the measured ones, and the command's options."""
+"""The reproductions table: published figures beside measured ones, and the options."""
 
 from __future__ import annotations
 
