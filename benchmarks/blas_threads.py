@@ -1,16 +1,17 @@
-"""BLAS threads in compiled training: the load-average rule against fixed rules.
+"""BLAS threads in compiled training: the old load-average rule against fixed rules.
 
 The same compiled MLP training step (``nn.compiled.CompiledTraining``, relu hidden
 layers, mean loss, backward, SGD; :mod:`benchmarks.compiled_step`) runs under three
 rules for BLAS's threads, each on its own copy of the model from the same weights:
 
-- ``load average``: the rule ``Tape.threads = "auto"`` used to apply, kept here only
-  as the comparison (:class:`LoadAverageRule`): before every run whose largest
-  product reaches 65,536 multiply-adds, BLAS is lowered to as many threads as the
-  1-minute load average (less this process's own averaged CPU use) leaves idle
-  cores, at least 1, sampled at most once a second; restored after the run;
+- ``load average``: the rule the tape's default ``Tape.threads = "auto"`` used to
+  apply, kept here only as the comparison (:class:`LoadAverageRule`): before every
+  run whose largest product reaches 65,536 multiply-adds, BLAS is lowered to as many
+  threads as the 1-minute load average (less this process's own averaged CPU use)
+  leaves idle cores, at least 1, sampled at most once a second; restored after;
 - ``left alone``: BLAS's threads are not touched (``Tape.threads = None``);
-- ``1 thread``: BLAS limited to one thread for the tape's run (``Tape.threads = 1``).
+- ``1 thread``: BLAS limited to one thread for the tape's run (``Tape.threads = 1``,
+  the default, :mod:`autograd_scalar.threads`).
 
 Each is measured as the machine is found and again while a second process keeps one
 core busy (a Python loop, started and stopped by the benchmark): the case a limit
@@ -103,7 +104,7 @@ def steps(sizes: tuple[int, ...], n: int, old: LoadAverageRule
     """The step under each rule, each on its own model from the same weights."""
     X, T, loss = compiled_step.problem(sizes, n)
     work = largest_product(sizes, n)
-    found = {}
+    found: dict[str, Callable[[], float]] = {}
     for rule in RULES:
         step = compiled_step.ours(sizes, X, T, loss)
         tape = step.training.tape  # type: ignore[attr-defined]
@@ -177,8 +178,9 @@ def rows(rounds: int, sizes: Sequence[tuple[tuple[int, ...], int]] = SIZES,
     lines = ["### BLAS threads in compiled training steps: three rules side by side", "",
              "One process; relu MLP, mean loss, backward, SGD step "
              "(`nn.compiled.CompiledTraining`). Rules: the old load-average rule "
-             "(`Tape.threads = \"auto\"` before), BLAS left alone (`Tape.threads = None`), "
-             "BLAS on one thread for the tape's run (`Tape.threads = 1`). \"one core "
+             "(the default `Tape.threads = \"auto\"` before), BLAS left alone "
+             "(`Tape.threads = None`), BLAS on one thread for the tape's run "
+             "(`Tape.threads = 1`, the default now). \"one core "
              "busy\": a second process spins on one core throughout. "
              f"{rounds} rounds of alternating blocks; time per step, median (range) over "
              "the rounds; ratios taken within a round (below 1x: faster than the "
