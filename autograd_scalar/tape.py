@@ -105,9 +105,10 @@ class Tape:
     (``tape.steps``, listed by :meth:`program`) and runs them;
     :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
 
-    ``threads``: how many threads BLAS may use during a run: "auto" (the default)
-    as many as the machine has idle cores, at least 1; an int, at most that many;
-    None, no limit (see :mod:`autograd_scalar.threads`).
+    ``threads``: how many threads BLAS may use during a run whose largest product
+    reaches 65,536 multiply-adds: 1 (the default) or an int, at most that many, for
+    the run (BLAS's count is process-wide); None, BLAS left as the user set it
+    (``OPENBLAS_NUM_THREADS``; see :mod:`autograd_scalar.threads`).
 
     ``strategy``: how each group runs: "auto" (the default) as the measured cost
     model finds cheapest for the batch's size (:mod:`autograd_scalar.tape_cost`),
@@ -117,7 +118,7 @@ class Tape:
     results are the same whichever runs, to rounding.
     """
 
-    threads: Threads = "auto"
+    threads: Threads = 1
     strategy: str = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],

@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, and write it to benchmarks/RESULTS.md.
 
-    python -m benchmarks            # the full run (about two and a half minutes)
+    python -m benchmarks            # the full run (about three and a half minutes)
     python -m benchmarks --quick    # fewer rounds, no 1M-node graph, no MNIST
 
 All timings come from one process, the libraries alternating round by round, and
@@ -24,6 +24,7 @@ import numpy as np
 import autograd_scalar as ag
 
 from . import (
+    blas_threads,
     compiled_step,
     demo_step,
     explore_view,
@@ -124,6 +125,7 @@ def table(args: argparse.Namespace) -> str:
               f"| >= 4x | {micro_bytes / ours_bytes:.1f}x ({micro_bytes:.0f} B vs "
               f"{ours_bytes:.0f} B) |"]
     lines += compiled_rows(args)
+    lines += ["", *blas_threads.rows(3 if args.quick else 9)]
     lines += ["", *narrow_graph.rows(3 if args.quick else 9)]
     lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
               f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
@@ -184,8 +186,8 @@ def compiled_rows(args: argparse.Namespace) -> list[str]:
     has_torch = any("torch" in steps for _, steps in pairs)
     lines = ["", "### Compiled training step at batch 64 (relu MLP, mean loss, backward, SGD)",
              "", "Ours is `nn.compiled.CompiledTraining` (the tape on parameter arrays; once "
-             "a product reaches 65,536 multiply-adds it runs BLAS on at most as many "
-             "threads as the machine has idle cores, `Tape.threads = \"auto\"`), hand "
+             "a product reaches 65,536 multiply-adds it runs BLAS on one thread, "
+             "`Tape.threads = 1`, the default), hand "
              "NumPy the same network "
              "with matrices, PyTorch 2 CPU eager in float64 "
              + ("" if has_torch else "(not installed: `pip install torch`; optional, as "

@@ -53,8 +53,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     ``compiled``: "auto" traces the model at the first batch, checks the tape
     against the eager graph on a few of its examples and trains compiled, or
     eagerly with one line on stderr saying why; True compiles (an error if it
-    cannot); False trains eagerly. Inside compiled steps BLAS uses at most as
-    many threads as the machine has idle cores (see :mod:`autograd_scalar.threads`).
+    cannot); False trains eagerly. Inside compiled steps BLAS uses one thread
+    (``Tape.threads``; see :mod:`autograd_scalar.threads`).
     """
     run = checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,

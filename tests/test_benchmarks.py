@@ -145,3 +145,20 @@ def test_the_playground_benchmark_page_stand_in_answers_every_frame() -> None:
 
     rates = playground.kernel_rates(rounds=1)
     assert rates[0] > 5
+
+
+def test_the_blas_threads_benchmark_runs_every_rule_and_keeps_the_old_one_apart() -> None:
+    """One round at two small sizes, one core busy: a row per size with the three rules;
+    the old load-average rule, kept only here, restores BLAS's count after each run."""
+    from benchmarks import blas_threads
+
+    assert blas_threads.idle_limit(1.0, 2, 1.0) == 2 and blas_threads.idle_limit(2.0, 2, 1.0) == 1
+    lines = blas_threads.rows(1, sizes=(((2, 4, 1), 8), ((64, 64, 1), 32)), conditions=(True,))
+    table = [line for line in lines if line.startswith("| 2-4-1") or line.startswith("| 64-")]
+    assert len(table) == 2 and all("one core busy" in line for line in table)
+    assert "| not limited |" in table[0] and table[1].count(" ms (") + table[1].count(" µs (") == 3
+    old = blas_threads.LoadAverageRule()
+    before = [library.get_num_threads() for library in old.libraries]
+    with old.run(blas_threads.SMALL_PRODUCT):
+        pass
+    assert [library.get_num_threads() for library in old.libraries] == before
