@@ -17,7 +17,6 @@ Memory is therefore O((placeholders + ops) x n + shared), whatever the batch.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .mirror import read_data, write_data, write_grad
 from .value import Value
-
-_data = operator.attrgetter("data")
-_grad = operator.attrgetter("grad")
 
 
 class SharedArrays:
@@ -51,18 +48,15 @@ class SharedArrays:
 
     def pull(self) -> None:
         """data[i] = leaves[i].data for every leaf (what the user may have changed)."""
-        if self.leaves:
-            self.data[:] = np.fromiter(map(_data, self.leaves), np.float64, len(self.leaves))
+        read_data(self.leaves, self.data)
 
     def push(self, count: int | None = None, grads: bool = True) -> None:
         """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves."""
         count = len(self.leaves) if count is None else count
-        leaves = self.leaves[:count]
-        for leaf, x in zip(leaves, self.data[:count].tolist()):
-            leaf.data = x
+        leaves = self.leaves if count == len(self.leaves) else self.leaves[:count]
+        write_data(leaves, self.data[:count])
         if grads:
-            for leaf, g in zip(leaves, self.grad[:count].tolist()):
-                leaf.grad = g
+            write_grad(leaves, self.grad[:count])
 
     def __repr__(self) -> str:
         return f"SharedArrays({len(self.leaves)} leaves)"

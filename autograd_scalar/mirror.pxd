@@ -1,0 +1,13 @@
+# Static types for compiling mirror.py with Cython (the .py file stays plain Python).
+cimport cython
+
+from autograd_scalar.value cimport Value
+
+
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="double[::1]")
+cpdef void read_data(tuple nodes, object out) except *
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
+cpdef void write_data(tuple nodes, object data) except *
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
+cpdef void write_grad(tuple nodes, object grad) except *
+cdef void _check(Py_ssize_t count, object array, str name) except *
