@@ -10,7 +10,7 @@ from .purepython import compiled, prefer_source
 
 prefer_source(__name__, __path__[0])
 
-from . import ops
+from . import mirror, ops
 from .animate import animate_backward
 from .backward import grad, gradients, topological_order
 from .checkgraph import GraphReport, check_graph
@@ -67,7 +67,7 @@ __all__ = [
     "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
     "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
+    "joined_scope", "linear", "logsumexp", "mirror", "no_grad", "ops", "peek", "render", "scope",
     "set_display", "sum",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

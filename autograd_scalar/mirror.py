@@ -1,14 +1,18 @@
-"""Numbers between Values and float64 arrays, in one pass: the mirror of compiled training.
+"""Many Values at once, in one pass: the mirror of compiled training.
 
 Compiled training keeps the parameters in contiguous arrays (see
 :mod:`autograd_scalar.tape_layout`) and brings the Values up to date from them, or
-them from the Values, at the edges of a run: ``fit`` does so at every call, so the
-copy must cost little beside a training step even for 100,000 parameters. Compiled,
-each function is one C loop over the nodes' fields (``mirror.pxd`` types them, about a
-nanosecond a node); interpreted, the same loop in Python, with the same results.
+them from the Values, at the edges of a run; and before it reuses a tape it
+compares the model's parameters, Value by Value, with those it traced (see
+``nn.model_key``). ``fit`` does both at every call, so each pass must cost little
+beside a training step even for 100,000 parameters. Compiled, each function is one
+C loop over the nodes (``mirror.pxd`` types them, about a nanosecond a node);
+interpreted, the same loop in Python, with the same results.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +47,19 @@ def write_grad(nodes: tuple[Value, ...], grad: np.ndarray) -> None:
     for i in range(count):
         node = nodes[i]
         node.grad = float(view[i])
+
+
+def only_values(items: list[Any] | tuple[Any, ...]) -> tuple[Value, ...] | None:
+    """``items`` as a tuple if every item is exactly a Value (no subclass), else None.
+
+    Such a tuple compares equal to another exactly when they hold the same Value
+    objects in the same order (a Value's ``==`` is identity).
+    """
+    found = tuple(items)
+    for i in range(len(found)):
+        if type(found[i]) is not Value:
+            return None
+    return found
 
 
 def _check(count: int, array: np.ndarray, name: str) -> None:

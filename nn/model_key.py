@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value
+from autograd_scalar import Value, mirror
 
 from .module import Module
 
@@ -45,7 +45,6 @@ DEPTH = 8
 deeper, by identity only."""
 
 _BY_VALUE = (type(None), bool, int, str, bytes)
-_ONLY_VALUES = {Value}
 
 
 class _Same:
@@ -119,8 +118,9 @@ def model_key(model: Any) -> tuple[Any, ...] | None:
                 key.append(Module)
                 found.append(thing)
             elif (kind is list or kind is tuple) and thing:
-                if set(map(type, thing)) == _ONLY_VALUES:
-                    key.append(tuple(thing))
+                values = mirror.only_values(thing)
+                if values is not None:
+                    key.append(values)
                 elif all(isinstance(item, Module) for item in thing):
                     key += (Module, len(thing))
                     found.extend(thing)
@@ -130,6 +130,13 @@ def model_key(model: Any) -> tuple[Any, ...] | None:
                 key.append(_contents(thing, 0))
         stack.extend(reversed(found))
     return tuple(key)
+
+
+def object_key(thing: Any) -> Any:
+    """A value equal to ``object_key(thing)`` taken at another time exactly when it is the
+    same object with the same attributes, compared as a module's attributes are (see
+    the module docstring): for what a trace uses beside the model, such as its loss."""
+    return _contents(thing, 0)
 
 
 def _contents(thing: Any, depth: int) -> Any:

@@ -50,3 +50,20 @@ def test_a_wrong_array_is_refused_before_anything_changes(array) -> None:
             copy(nodes, array)
     assert [node.data for node in nodes] == before
     assert [node.grad for node in nodes] == [0.0] * 5
+
+
+def test_only_values_is_a_tuple_of_exactly_values_or_none() -> None:
+    nodes = list(values(6))
+    found = mirror.only_values(nodes)
+    assert type(found) is tuple and all(a is b for a, b in zip(found, nodes))
+    assert mirror.only_values(tuple(nodes)) == found
+    assert mirror.only_values([*nodes, 1.0]) is None
+    assert mirror.only_values([*nodes, np.float64(1.0)]) is None
+    assert mirror.only_values([]) == ()
+
+
+def test_only_values_refuses_a_subclass() -> None:
+    class Tagged(Value):
+        pass
+
+    assert mirror.only_values([Value(1.0), Tagged(2.0)]) is None
