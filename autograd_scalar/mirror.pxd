@@ -8,8 +8,9 @@ from autograd_scalar.value cimport Value
 cpdef void read_data(tuple nodes, object out) except *
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
 cpdef void write_data(tuple nodes, object data) except *
-@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
-cpdef void write_grad(tuple nodes, object grad) except *
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, numbers="const double[::1]",
+               gradients="const double[::1]")
+cpdef void write_data_and_grad(tuple nodes, object data, object grad) except *
 @cython.locals(found=tuple, i=Py_ssize_t)
 cpdef tuple only_values(object items)
 cdef void _check(Py_ssize_t count, object array, str name) except *

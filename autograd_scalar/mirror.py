@@ -39,14 +39,19 @@ def write_data(nodes: tuple[Value, ...], data: np.ndarray) -> None:
         node.data = float(view[i])
 
 
-def write_grad(nodes: tuple[Value, ...], grad: np.ndarray) -> None:
-    """``nodes[i].grad = grad[i]`` for every node; ``grad`` a float64 array (len(nodes),)."""
+def write_data_and_grad(nodes: tuple[Value, ...], data: np.ndarray, grad: np.ndarray) -> None:
+    """``nodes[i].data = data[i]`` and ``nodes[i].grad = grad[i]`` for every node, in one
+    pass (both fields of a node share its memory: one visit, where two passes over
+    100,000 nodes would fetch each from memory twice)."""
     count = len(nodes)
+    _check(count, data, "data")
     _check(count, grad, "grad")
-    view = grad
+    numbers = data
+    gradients = grad
     for i in range(count):
         node = nodes[i]
-        node.grad = float(view[i])
+        node.data = float(numbers[i])
+        node.grad = float(gradients[i])
 
 
 def only_values(items: list[Any] | tuple[Any, ...]) -> tuple[Value, ...] | None:

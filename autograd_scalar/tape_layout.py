@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .mirror import read_data, write_data, write_grad
+from .mirror import read_data, write_data, write_data_and_grad
 from .value import Value
 
 
@@ -54,9 +54,10 @@ class SharedArrays:
         """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves."""
         count = len(self.leaves) if count is None else count
         leaves = self.leaves if count == len(self.leaves) else self.leaves[:count]
-        write_data(leaves, self.data[:count])
         if grads:
-            write_grad(leaves, self.grad[:count])
+            write_data_and_grad(leaves, self.data[:count], self.grad[:count])
+        else:
+            write_data(leaves, self.data[:count])
 
     def __repr__(self) -> str:
         return f"SharedArrays({len(self.leaves)} leaves)"

@@ -27,9 +27,11 @@ def test_read_data_copies_every_number_exactly() -> None:
 def test_write_data_and_grad_leave_python_floats() -> None:
     nodes = values(20)
     numbers = np.linspace(-1.0, 1.0, 20) / 3.0
-    mirror.write_data(nodes, numbers)
-    mirror.write_grad(nodes, numbers * 2.0)
+    mirror.write_data_and_grad(nodes, numbers, numbers * 2.0)
     assert [node.data for node in nodes] == numbers.tolist()
+    assert [node.grad for node in nodes] == (numbers * 2.0).tolist()
+    mirror.write_data(nodes, numbers / 7.0)  # the gradients stay
+    assert [node.data for node in nodes] == (numbers / 7.0).tolist()
     assert [node.grad for node in nodes] == (numbers * 2.0).tolist()
     assert {type(node.data) for node in nodes} == {float}
     assert {type(node.grad) for node in nodes} == {float}
@@ -45,7 +47,10 @@ def test_an_empty_tuple_is_fine() -> None:
 def test_a_wrong_array_is_refused_before_anything_changes(array) -> None:
     nodes = values(5)
     before = [node.data for node in nodes]
-    for copy in (mirror.read_data, mirror.write_data, mirror.write_grad):
+    good = np.zeros(5)
+    for copy in (mirror.read_data, mirror.write_data,
+                 lambda nodes, a: mirror.write_data_and_grad(nodes, good, a),
+                 lambda nodes, a: mirror.write_data_and_grad(nodes, a, good)):
         with pytest.raises(ValueError, match="contiguous float64 array of 5 numbers"):
             copy(nodes, array)
     assert [node.data for node in nodes] == before
