@@ -41,6 +41,7 @@ from .tape import (
     TraceError,
     TraceMismatchError,
     compile,
+    tape_dtype,
 )
 from .tape_program import peek
 from .value import Value
@@ -68,6 +69,6 @@ __all__ = [
     "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "mirror", "no_grad", "ops", "peek", "render", "scope",
-    "set_display", "sum",
+    "set_display", "sum", "tape_dtype",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

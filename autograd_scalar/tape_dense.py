@@ -123,7 +123,9 @@ class Dense:
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise _array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
-            U = np.multiply(result[0], self._gH)  # type: ignore[arg-type]
+            # in the tape's dtype: a rule may answer float64 (relu's step), and a float64 U
+            # would turn the float32 products below into slow mixed-type ones
+            U = np.multiply(result[0], self._gH, dtype=Z.dtype)  # type: ignore[arg-type]
             if type(U) is not np.ndarray or U.shape != Z.shape:
                 try:
                     U = np.broadcast_to(U, Z.shape)

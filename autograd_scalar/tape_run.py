@@ -4,12 +4,12 @@
 (:mod:`autograd_scalar.tape_layout`), plans each group
 (:mod:`autograd_scalar.tape_groups`) and picks the steps that run them
 (:mod:`autograd_scalar.tape_dense`). A :class:`Runner` then keeps two arrays
-(rows, n) for a batch of n, values and gradients, reused run after run (a fresh
-array each run would cost page faults every time), and runs the steps: the
-forward in order, each step keeping what its backward needs; the backward in
-reverse, from a seed on the outputs. Everything it precomputes, it precomputes
-once: which gradient rows need zeroing, which arguments need copying, where the
-outputs are.
+(rows, n) of the tape's dtype for a batch of n, values and gradients, reused run
+after run (a fresh array each run would cost page faults every time), and runs the
+steps: the forward in order, each step keeping what its backward needs; the
+backward in reverse, from a seed on the outputs. Everything it precomputes, it
+precomputes once: which gradient rows need zeroing, which arguments need copying,
+where the outputs are.
 """
 
 from __future__ import annotations
@@ -28,10 +28,12 @@ from .tape_program import Program
 class Runner:
     """The steps of a program on its layout and shared arrays (see the module docstring)."""
 
-    def __init__(self, program: Program, widths: Sequence[int | None]) -> None:
+    def __init__(self, program: Program, widths: Sequence[int | None],
+                 dtype: Any = np.float64) -> None:
         layout = Layout(program.first_shared, program.first_interior, program.size)
         self.layout = layout
-        self.arrays = SharedArrays(program.shared)
+        self.dtype = np.dtype(dtype)
+        self.arrays = SharedArrays(program.shared, dtype)
         self.groups: tuple[Group, ...] = tuple(
             make_group(g.row, g.nodes, g.children, layout, program.invariant)
             for g in program.groups)
@@ -105,7 +107,7 @@ class Runner:
         if self._buffers is None or self._buffers[0].shape[1] != n:
             rows = self.layout.rows
             self._buffers = None  # the old pair is freed before the new one is made
-            self._buffers = (np.empty((rows, n)), np.empty((rows, n)))
+            self._buffers = (np.empty((rows, n), self.dtype), np.empty((rows, n), self.dtype))
         return self._buffers[which]
 
 

@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Tape, Value, compile
+from autograd_scalar import Tape, Value, compile, tape_dtype
 
 from .model_key import model_key, object_key
 from .optim import Optimizer, clip_norm_arrays
@@ -127,14 +127,17 @@ class CompiledTraining:
 
     ``clip`` is a maximum global gradient norm, as in ``fit``. The tape is traced
     at the first ``step`` (or by ``trace``) from that batch's first row.
+    ``dtype`` is the tape's arithmetic, "float64" (the default) or "float32" (see
+    :func:`autograd_scalar.compile`): the parameters live in arrays of that dtype
+    between pushes, and the optimizer steps on them (its state takes their dtype).
 
     ``keep=True`` (what ``fit`` uses) keeps the tape with the model after this
     object is gone, so that the next ``CompiledTraining(..., keep=True)`` for the
     same model takes it over instead of tracing again, as long as everything the
     tape stands for is the same: the model's key (:func:`nn.model_key.model_key`:
     parameters by identity, structure, other attributes), the loss (by identity
-    and attributes), the input and target widths, and the optimizer's parameters
-    (the same Values in the same order: they are laid out first). Nothing else
+    and attributes), the input and target widths, the dtype, and the optimizer's
+    parameters (the same Values in the same order: they are laid out first). Nothing else
     is traced: the optimizer itself, its learning rate and other hyperparameters,
     ``clip`` and the batch size may all differ. The kept tape holds no reference
     to the model (it is kept in a dictionary weakly keyed on the model), and it
@@ -143,8 +146,10 @@ class CompiledTraining:
     """
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
-                 clip: float | None = None, keep: bool = False) -> None:
+                 clip: float | None = None, keep: bool = False, dtype: Any = "float64"
+                 ) -> None:
         _check_model_and_loss("CompiledTraining", model, loss)
+        self.dtype = tape_dtype(dtype)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTraining expects an nn.optim optimizer, got "
                             f"{type(optimizer).__name__}")
@@ -184,10 +189,10 @@ class CompiledTraining:
             parameters = list(self.model.parameters())
             others = [p for p in parameters if p not in chosen]
             tape = compile(_loss_and_outputs(self.model, self.loss), X[0], T[0],
-                           parameters=[*own, *others])
+                           parameters=[*own, *others], dtype=self.dtype)
             count = len(own) + len(others)
-            kept = _Kept(tape, key, object_key(self.loss), widths, parameters, count,
-                         own, weakref.ref(self.optimizer))
+            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
+                         count, own, weakref.ref(self.optimizer))
             if self.keep and key is not None:
                 with contextlib.suppress(TypeError):
                     _kept_tapes[self.model] = kept
@@ -204,7 +209,7 @@ class CompiledTraining:
             kept = _kept_tapes.get(self.model)
         except TypeError:  # an unhashable model
             return None
-        if kept is None or kept.widths != widths or kept.key != key:
+        if kept is None or kept.widths != widths or kept.dtype != self.dtype or kept.key != key:
             return None
         return kept if kept.loss_key == object_key(self.loss) else None
 
@@ -231,7 +236,7 @@ class CompiledTraining:
         self.tape, self._kept = None, None
         if self.keep and key is not None:
             widths = (X.shape[1], encoded_targets.shape[1])
-            refused = _Kept(None, key, object_key(self.loss), widths, [], 0, [],
+            refused = _Kept(None, key, object_key(self.loss), widths, self.dtype, [], 0, [],
                             weakref.ref(self.optimizer), refused=reason)
             with contextlib.suppress(TypeError):
                 _kept_tapes[self.model] = refused
@@ -288,14 +293,15 @@ class _Kept:
     check it against the model again while the key is the same.
     """
 
-    __slots__ = ("checked", "count", "key", "loss_key", "optimizer", "optimizer_params",
-                 "parameters", "refused", "tape", "widths")
+    __slots__ = ("checked", "count", "dtype", "key", "loss_key", "optimizer",
+                 "optimizer_params", "parameters", "refused", "tape", "widths")
 
     def __init__(self, tape: Tape | None, key: Any, loss_key: Any, widths: tuple[int, int],
-                 parameters: list[Value], count: int, optimizer_params: list[Value],
-                 optimizer: weakref.ReferenceType[Optimizer], refused: str | None = None
-                 ) -> None:
+                 dtype: np.dtype[Any], parameters: list[Value], count: int,
+                 optimizer_params: list[Value], optimizer: weakref.ReferenceType[Optimizer],
+                 refused: str | None = None) -> None:
         self.tape, self.key, self.loss_key, self.widths = tape, key, loss_key, widths
+        self.dtype = dtype
         self.parameters, self.count = parameters, count
         self.optimizer_params, self.optimizer = optimizer_params, optimizer
         self.checked, self.refused = False, refused

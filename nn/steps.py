@@ -100,8 +100,8 @@ class CompiledTrainer:
     """
 
     def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
-                 clip: float | None, check: bool, key: Any) -> None:
-        self.training = CompiledTraining(model, loss, optimizer, clip, keep=True)
+                 clip: float | None, check: bool, key: Any, dtype: str = "float64") -> None:
+        self.training = CompiledTraining(model, loss, optimizer, clip, keep=True, dtype=dtype)
         self.eager = EagerTrainer(model, loss, optimizer, params, clip)
         self.check = check
         self.key = key
@@ -150,14 +150,14 @@ class CompiledTrainer:
 
 
 def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
-            params: list[Value], clip: float | None, key: Any = None
-            ) -> EagerTrainer | CompiledTrainer:
+            params: list[Value], clip: float | None, key: Any = None,
+            dtype: str = "float64") -> EagerTrainer | CompiledTrainer:
     """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module
-    docstring); ``key`` is ``model_key(model)``."""
+    docstring); ``key`` is ``model_key(model)``, ``dtype`` the tape's."""
     if compiled is False:
         return EagerTrainer(model, loss, optimizer, params, clip)
     return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto",
-                           key=key)
+                           key=key, dtype=dtype)
 
 
 def output_data(output: Any) -> list[float]:
