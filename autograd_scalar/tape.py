@@ -356,12 +356,14 @@ class Tape:
         Raises :class:`TraceMismatchError` naming the first disagreement, which
         usually means the function branches in Python on ``.data``.
         """
-        found = self.gradients(*batches)
         parts = self._columns(batches)
-        scale = self._magnitude(self._run(parts, False, None)[0], parts)
+        n = len(parts[0])
+        values, _ = self._run(parts, True, np.ones((len(self.outputs), n), self.dtype))
+        outputs = self._shape(self.runner.output_values(values)).reshape(n, -1)
+        scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
-        tape_check.check(self.fn, self.widths, columns.astype(np.float64),
-                         found.outputs.reshape(len(columns), -1), found.shared, scale,
+        tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
+                         self.shared, self.arrays.grad, scale,
                          self.rtol if rtol is None else rtol)
 
     def memory(self, n: int) -> int:

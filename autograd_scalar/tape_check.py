@@ -26,11 +26,20 @@ class TraceMismatchError(AssertionError):
 
 
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
-          outputs: np.ndarray, shared: dict[Value, float], scale: float, rtol: float) -> None:
+          outputs: np.ndarray, shared: Sequence[Value], shared_grads: np.ndarray,
+          scale: float, rtol: float) -> None:
     """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
-    ``outputs`` (n, k) and ``shared`` gradients with the eager graph of ``fn`` on each
-    row of ``columns`` (n, inputs); ``scale`` is the magnitude of the tape's run."""
-    totals: dict[Value, float] = {}
+    ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
+    eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
+    magnitude of the tape's run.
+
+    One eager graph lives at a time, and the eager gradients are summed into an array
+    beside ``shared`` (the leaves found by identity, :class:`_Positions`), not into a
+    dictionary: a large model's parameters would otherwise be held several times over.
+    """
+    positions = _Positions(shared)
+    totals = np.zeros(len(shared))
+    reached = np.zeros(len(shared), dtype=bool)
     for i, row in enumerate(columns.tolist()):
         result = fn(*make_arguments(widths, row)[1])
         eager = [result] if isinstance(result, Value) else output_list(result)
@@ -41,20 +50,43 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
                 f"function gives {got}; the function's graph depends on the data "
                 "(a Python branch on .data?), so it cannot be compiled as traced")
         root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
-        for leaf, g in gradients(root).items():
-            if leaf in shared:
-                totals[leaf] = totals.get(leaf, 0.0) + g
-    leaves = [leaf for leaf in shared if leaf in totals]
-    tape_grads = np.array([shared[leaf] for leaf in leaves])
-    eager_grads = np.array([totals.get(leaf, 0.0) for leaf in leaves])
+        del result, eager
+        found = gradients(root)
+        del root  # the graph goes before the next row's is made
+        places, kept = positions.of(found)
+        np.add.at(totals, places, np.fromiter(found.values(), np.float64, len(found))[kept])
+        reached[places] = True
+        del found
+    leaves = np.flatnonzero(reached)
+    tape_grads = np.asarray(shared_grads, dtype=np.float64)[leaves]
+    eager_grads = totals[leaves]
     if not close(tape_grads, eager_grads, rtol):
         with np.errstate(invalid="ignore"):  # inf - inf: the NaN is not the worst
             worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
-        leaf = leaves[worst]
+        leaf = shared[int(leaves[worst])]
         raise TraceMismatchError(
             f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
             f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
             "data (a Python branch on .data?), so it cannot be compiled as traced")
+
+
+class _Positions:
+    """Where each of a tape's shared leaves is, found by identity: their ``id``s sorted."""
+
+    def __init__(self, leaves: Sequence[Value]) -> None:
+        ids = np.fromiter(map(id, leaves), np.intp, len(leaves))
+        self.order = np.argsort(ids, kind="stable")
+        self.ids = ids[self.order]
+
+    def of(self, gradients: dict[Value, float]) -> tuple[np.ndarray, np.ndarray]:
+        """For the keys of ``gradients`` (leaves of an eager graph) that are shared leaves:
+        their positions, and which keys they are (a mask over the keys in order)."""
+        wanted = np.fromiter(map(id, gradients), np.intp, len(gradients))
+        if not len(self.ids):
+            return np.zeros(0, dtype=np.intp), np.zeros(len(wanted), dtype=bool)
+        places = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        kept = self.ids[places] == wanted
+        return self.order[places[kept]], kept
 
 
 def close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:

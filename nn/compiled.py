@@ -185,9 +185,12 @@ class CompiledTraining:
             count = kept.count
         else:
             own = self.optimizer.params
-            chosen = set(own)
             parameters = list(self.model.parameters())
-            others = [p for p in parameters if p not in chosen]
+            if len(own) == len(parameters) and all(map(operator.is_, own, parameters)):
+                others = []  # the usual case, seen without a set of every parameter
+            else:
+                chosen = set(own)
+                others = [p for p in parameters if p not in chosen]
             tape = compile(_loss_and_outputs(self.model, self.loss), X[0], T[0],
                            parameters=[*own, *others], dtype=self.dtype)
             count = len(own) + len(others)
