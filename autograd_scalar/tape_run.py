@@ -47,6 +47,7 @@ class Runner:
         self.product = max((step.affine.size * len(step.matrix.sources)
                             for step in self.steps if isinstance(step, Dense)), default=0)
         self.zero = tuple(_zeroed(layout, self.steps, w) for w in (False, True))
+        self.shared_zero = _shared_zeroed(len(program.shared), self.steps)
         self.copied = _read_from_batch(widths, self.steps, reads)
         self.full = any(group.reads_invariant_in_full for group in self.groups) or bool(
             program.invariant[outputs].any())
@@ -78,7 +79,8 @@ class Runner:
         for rows in self.zero[with_inputs]:
             grads[rows] = 0.0
         shared_grads = self.arrays.grad
-        shared_grads.fill(0.0)
+        for positions in self.shared_zero:
+            shared_grads[positions] = 0.0
         if self.any_shared_output:  # an output that is a shared leaf: its seed, batch-summed
             shared = self.shared_outputs
             np.add.at(shared_grads, self.outputs[shared] - self.layout.first_shared,
@@ -120,6 +122,22 @@ def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[sli
     for step in steps:
         for rows in step.owned_rows(with_inputs):
             zero[rows] = False
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], zero.view(np.int8), [0]))))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _shared_zeroed(count: int, steps: Sequence[Any]) -> list[slice]:
+    """The runs of shared leaves whose batch-summed gradient must be set to zero before a
+    backward pass: all but those a dense step assigns whole (a layer's weights and
+    biases that no other group reads, written by ``matmul(..., out=)``)."""
+    zero = np.ones(count, dtype=bool)
+    for step in steps:
+        if isinstance(step, Dense):
+            matrix = step.matrix
+            if step._gW is not None:
+                zero[matrix.weights.ravel()] = False
+            if step._gb is not None and matrix.biases is not None:
+                zero[matrix.biases] = False
     edges = np.flatnonzero(np.diff(np.concatenate(([0], zero.view(np.int8), [0]))))
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
