@@ -6,6 +6,10 @@ from autograd_scalar.value cimport Value
 
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="double[::1]")
 cpdef void read_data(tuple nodes, object out) except *
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="double[::1]")
+cpdef void read_grad(tuple nodes, object out) except *
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
+cpdef void write_grad(tuple nodes, object grad) except *
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="const double[::1]")
 cpdef void write_data(tuple nodes, object data) except *
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, numbers="const double[::1]",

@@ -29,6 +29,26 @@ def read_data(nodes: tuple[Value, ...], out: np.ndarray) -> None:
         view[i] = node.data
 
 
+def read_grad(nodes: tuple[Value, ...], out: np.ndarray) -> None:
+    """``out[i] = nodes[i].grad`` for every node; ``out`` is a float64 array (len(nodes),)."""
+    count = len(nodes)
+    _check(count, out, "out")
+    view = out
+    for i in range(count):
+        node = nodes[i]
+        view[i] = node.grad
+
+
+def write_grad(nodes: tuple[Value, ...], grad: np.ndarray) -> None:
+    """``nodes[i].grad = grad[i]`` for every node; ``grad`` a float64 array (len(nodes),)."""
+    count = len(nodes)
+    _check(count, grad, "grad")
+    view = grad
+    for i in range(count):
+        node = nodes[i]
+        node.grad = float(view[i])
+
+
 def write_data(nodes: tuple[Value, ...], data: np.ndarray) -> None:
     """``nodes[i].data = data[i]`` for every node; ``data`` a float64 array (len(nodes),)."""
     count = len(nodes)

@@ -349,10 +349,12 @@ class Tape:
         """Compare the tape with the eager graph on every example of a batch.
 
         Runs the traced function eagerly on each row, and compares its outputs and
-        the gradients of the outputs' sum with respect to the shared leaves that the
-        eager graphs reach too (the parameters; constants made while tracing are the
-        tape's own), to ``rtol`` relative to the largest magnitude (by default
-        :attr:`rtol`: 1e-9 in float64, 1e-4 in float32).
+        the gradients of the outputs' sum with respect to every ``parameters`` leaf
+        given to :func:`compile` and every other shared leaf the eager graphs reach
+        too (constants made while tracing are the tape's own), to ``rtol`` relative
+        to the largest magnitude (by default :attr:`rtol`: 1e-9 in float64, 1e-4 in
+        float32). The leaves' ``.grad`` are used for the eager sums and left as they
+        were.
         Raises :class:`TraceMismatchError` naming the first disagreement, which
         usually means the function branches in Python on ``.data``.
         """
@@ -363,7 +365,7 @@ class Tape:
         scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
-                         self.shared, self.arrays.grad, scale,
+                         self.shared, self.arrays.grad, self.parameter_count, scale,
                          self.rtol if rtol is None else rtol)
 
     def memory(self, n: int) -> int:

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .backward import gradients
+from .backward import users_first
 from .functions import sum as value_sum
+from .mirror import read_grad, write_grad
 from .tape_program import make_arguments, output_list
 from .value import Value
 
@@ -26,40 +27,52 @@ class TraceMismatchError(AssertionError):
 
 
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
-          outputs: np.ndarray, shared: Sequence[Value], shared_grads: np.ndarray,
-          scale: float, rtol: float) -> None:
+          outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
+          parameter_count: int, scale: float, rtol: float) -> None:
     """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
     ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
     eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
     magnitude of the tape's run.
 
-    One eager graph lives at a time, and the eager gradients are summed into an array
-    beside ``shared`` (the leaves found by identity, :class:`_Positions`), not into a
-    dictionary: a large model's parameters would otherwise be held several times over.
+    The eager gradients of the outputs' sum are accumulated row by row into the
+    leaves' own ``.grad`` by ``backward()`` (one eager graph alive at a time, no
+    dictionary of every parameter's gradient), then read, and every ``.grad`` is put
+    back as it was, whatever happens. The first ``parameter_count`` shared leaves (the
+    parameters) are all compared: one that a branch left out on one side has a zero
+    gradient there. The others are compared where the eager graphs reach them too
+    (constants made while tracing are the tape's own).
     """
-    positions = _Positions(shared)
-    totals = np.zeros(len(shared))
-    reached = np.zeros(len(shared), dtype=bool)
-    for i, row in enumerate(columns.tolist()):
-        result = fn(*make_arguments(widths, row)[1])
-        eager = [result] if isinstance(result, Value) else output_list(result)
-        got = [o.data for o in eager]
-        if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
-            raise TraceMismatchError(
-                f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
-                f"function gives {got}; the function's graph depends on the data "
-                "(a Python branch on .data?), so it cannot be compiled as traced")
-        root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
-        del result, eager
-        found = gradients(root)
-        del root  # the graph goes before the next row's is made
-        places, kept = positions.of(found)
-        np.add.at(totals, places, np.fromiter(found.values(), np.float64, len(found))[kept])
-        reached[places] = True
-        del found
-    leaves = np.flatnonzero(reached)
+    saved = np.empty(len(shared))
+    read_grad(shared, saved)
+    extra = set(shared[parameter_count:])
+    reached: set[Value] = set()
+    eager_grads = np.empty(len(shared))
+    try:
+        write_grad(shared, np.zeros(len(shared)))
+        for i, row in enumerate(columns.tolist()):
+            result = fn(*make_arguments(widths, row)[1])
+            eager = [result] if isinstance(result, Value) else output_list(result)
+            got = [o.data for o in eager]
+            if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol,
+                                                           scale):
+                raise TraceMismatchError(
+                    f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
+                    f"function gives {got}; the function's graph depends on the data "
+                    "(a Python branch on .data?), so it cannot be compiled as traced")
+            root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
+            del result, eager
+            if extra:
+                reached |= extra.intersection(users_first(root))
+            root.backward()
+            del root  # the graph goes before the next row's is made
+        read_grad(shared, eager_grads)
+    finally:
+        write_grad(shared, saved)
+    compared = np.ones(len(shared), dtype=bool)
+    compared[parameter_count:] = [leaf in reached for leaf in shared[parameter_count:]]
+    leaves = np.flatnonzero(compared)
     tape_grads = np.asarray(shared_grads, dtype=np.float64)[leaves]
-    eager_grads = totals[leaves]
+    eager_grads = eager_grads[leaves]
     if not close(tape_grads, eager_grads, rtol):
         with np.errstate(invalid="ignore"):  # inf - inf: the NaN is not the worst
             worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
@@ -68,25 +81,6 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
             f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
             f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
             "data (a Python branch on .data?), so it cannot be compiled as traced")
-
-
-class _Positions:
-    """Where each of a tape's shared leaves is, found by identity: their ``id``s sorted."""
-
-    def __init__(self, leaves: Sequence[Value]) -> None:
-        ids = np.fromiter(map(id, leaves), np.intp, len(leaves))
-        self.order = np.argsort(ids, kind="stable")
-        self.ids = ids[self.order]
-
-    def of(self, gradients: dict[Value, float]) -> tuple[np.ndarray, np.ndarray]:
-        """For the keys of ``gradients`` (leaves of an eager graph) that are shared leaves:
-        their positions, and which keys they are (a mask over the keys in order)."""
-        wanted = np.fromiter(map(id, gradients), np.intp, len(gradients))
-        if not len(self.ids):
-            return np.zeros(0, dtype=np.intp), np.zeros(len(wanted), dtype=bool)
-        places = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
-        kept = self.ids[places] == wanted
-        return self.order[places[kept]], kept
 
 
 def close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:
