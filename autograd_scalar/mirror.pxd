@@ -17,4 +17,6 @@ cpdef void write_data(tuple nodes, object data) except *
 cpdef void write_data_and_grad(tuple nodes, object data, object grad) except *
 @cython.locals(found=tuple, i=Py_ssize_t)
 cpdef tuple only_values(object items)
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t, as_list=list, as_tuple=tuple)
+cpdef bint same_items(object items, tuple previous) except -1
 cdef void _check(Py_ssize_t count, object array, str name) except *

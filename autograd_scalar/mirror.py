@@ -87,6 +87,29 @@ def only_values(items: list[Any] | tuple[Any, ...]) -> tuple[Value, ...] | None:
     return found
 
 
+def same_items(items: list[Any] | tuple[Any, ...], previous: tuple[Any, ...]) -> bool:
+    """Whether a list or tuple holds exactly the objects of ``previous``, in order.
+
+    Compared by address only, without reading the objects themselves: after an epoch
+    a model's Values are not in the processor's caches, and a pass that touches each
+    would cost more than the comparison. ``items`` must be exactly a list or a tuple.
+    """
+    count = len(items)
+    if count != len(previous):
+        return False
+    if type(items) is list:
+        as_list = items
+        for i in range(count):  # noqa: SIM110 (a loop that mirror.pxd compiles to C)
+            if as_list[i] is not previous[i]:
+                return False
+        return True
+    as_tuple = items
+    for i in range(count):  # noqa: SIM110 (a loop that mirror.pxd compiles to C)
+        if as_tuple[i] is not previous[i]:
+            return False
+    return True
+
+
 def _check(count: int, array: np.ndarray, name: str) -> None:
     """ValueError unless ``array`` is a contiguous float64 array of ``count`` numbers."""
     if (type(array) is not np.ndarray or array.dtype != np.float64 or array.ndim != 1

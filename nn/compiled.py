@@ -175,7 +175,7 @@ class CompiledTraining:
         widths = (X.shape[1], T.shape[1])
         tape = self.tape
         if key is _UNSET:
-            key = model_key(self.model)
+            key = model_key(self.model, self._key)
         if tape is not None and tape.widths == widths and key == self._key:
             return tape
         kept = self._kept_record(key, widths)
@@ -215,6 +215,11 @@ class CompiledTraining:
         if kept is None or kept.widths != widths or kept.dtype != self.dtype or kept.key != key:
             return None
         return kept if kept.loss_key == object_key(self.loss) else None
+
+    @property
+    def key(self) -> tuple[Any, ...] | None:
+        """The model's key when the tape was traced (None before, or for a plain function)."""
+        return self._key
 
     @property
     def checked(self) -> bool:
@@ -279,7 +284,7 @@ class CompiledTraining:
         """
         if self.tape is None:
             return
-        if model_key(self.model) != self._key:
+        if model_key(self.model, self._key) != self._key:
             self.tape = None
             return
         self.tape.arrays.pull()
@@ -336,6 +341,16 @@ class _Kept:
 
 
 _kept_tapes: weakref.WeakKeyDictionary[Any, _Kept] = weakref.WeakKeyDictionary()
+
+
+def kept_key(model: Any) -> tuple[Any, ...] | None:
+    """The model's key when its kept training tape was traced (to pass to
+    :func:`nn.model_key.model_key` as ``previous``), or None."""
+    try:
+        kept = _kept_tapes.get(model)
+    except TypeError:
+        return None
+    return None if kept is None else kept.key
 
 
 def kept_training(model: Any, key: Any) -> _Kept | None:
@@ -408,12 +423,12 @@ def compiled_predict(model: Any, X: Any, retrace: bool = False) -> np.ndarray:
     cannot be seen) is traced at every call; ``retrace=True`` traces anew regardless.
     """
     X = _rows(X, "X")
-    key = model_key(model)
-    mark = None if key is None else (X.shape[1], key)
     try:
-        kept = None if retrace or mark is None else _predictors.get(model)
+        kept = None if retrace else _predictors.get(model)
     except TypeError:  # an unhashable model
         kept = None
+    key = model_key(model, None if kept is None else kept[0][1])
+    mark = None if key is None else (X.shape[1], key)
     if kept is not None and kept[0] == mark:
         tape = kept[1]
     elif mark is None:

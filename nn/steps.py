@@ -113,7 +113,7 @@ class CompiledTrainer:
         """Trace at this batch, or take the kept tape (and with ``check``, check it unless
         it was, or fall back to eager)."""
         training = self.training
-        key = self.key if self.first else model_key(training.model)
+        key = self.key if self.first else model_key(training.model, training.key)
         self.first = False
         if not self.check:
             training.trace(X, encoded, key)

@@ -32,7 +32,7 @@ from autograd_scalar import Value, no_grad, tape_dtype
 from . import losses as losses_module
 from .arrays import real_array
 from .callbacks import History
-from .compiled import compiled_predict, kept_training
+from .compiled import compiled_predict, kept_key, kept_training
 from .init import generator
 from .losses import Loss
 from .model_key import model_key
@@ -75,7 +75,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     they are). float32 needs compiled training; if "auto" falls back to eager
     training, that runs in float64 on the rounded inputs.
     """
-    key = model_key(model)
+    key = model_key(model, kept_key(model))
     run = _checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
                        batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
                        seed=seed, compiled=compiled, schedule=schedule, clip=clip,
@@ -83,7 +83,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
                        kept=kept_training(model, key) if compiled is not False else None)
     history = _begin(run)
     if any(hasattr(callback, "on_train_begin") for callback in run.callbacks):
-        key = model_key(model)  # a callback may have changed the model
+        key = model_key(model, key)  # a callback may have changed the model
     step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip, key,
                    run.dtype)
     rng = generator(seed)

@@ -72,3 +72,13 @@ def test_only_values_refuses_a_subclass() -> None:
         pass
 
     assert mirror.only_values([Value(1.0), Tagged(2.0)]) is None
+
+
+def test_same_items_compares_by_address() -> None:
+    nodes = list(values(4))
+    before = tuple(nodes)
+    assert mirror.same_items(nodes, before) and mirror.same_items(tuple(nodes), before)
+    assert not mirror.same_items(nodes[:3], before)
+    nodes[2] = Value(nodes[2].data)  # the same number, another Value
+    assert not mirror.same_items(nodes, before)
+    assert mirror.same_items([], ())
