@@ -159,7 +159,11 @@ def table(args: argparse.Namespace) -> str:
     lines += ["", "### The explore view: time to first paint and per interaction", ""]
     if explore_view.available():
         rounds = 2 if args.quick else explore_view.ROUNDS
-        lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
+        try:
+            lines.append(explore_view.markdown(explore_view.measure(rounds=rounds), rounds))
+        except Exception as error:  # the page changed under the driver: say so, keep the rest
+            lines.append(f"Not measured: the page driver failed ({type(error).__name__}: "
+                         f"{str(error).splitlines()[0]}).")
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
     return "\n".join(lines) + "\n"
