@@ -90,6 +90,8 @@ class Tape:
     (``tape.steps``, listed by :meth:`program`) and runs them;
     :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
 
+    ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`).
+
     ``threads``: how many threads BLAS may use during a run: "auto" (the default)
     as many as the machine has idle cores, at least 1; an int, at most that many;
     None, no limit (see :mod:`autograd_scalar.threads`).
