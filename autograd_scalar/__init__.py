@@ -2,7 +2,8 @@
 
 Every operation is one row of an op table (:mod:`autograd_scalar.ops`); a
 :class:`Value` records each step of a computation as a node, and ``backward()``
-runs the chain rule over the graph in reverse topological order.
+runs the chain rule over the graph in reverse topological order. Forward mode
+(:mod:`autograd_scalar.forward`) reads the same stored local derivatives inputs-first.
 """
 # ruff: noqa: E402 (the core is chosen, compiled or source, before it is imported)
 
@@ -17,12 +18,14 @@ from .checkgraph import GraphReport, check_graph
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
+from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
 from .function import Function
 from .functional import hessian, jacobian
 from .functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
 from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .graph import GraphDrawing, draw_graph
-from .layout import GraphvizNotFound
+from .graph_diff import Difference, DiffReport, diff
+from .layout import GraphvizNotFound, LayoutTimeout
 from .mode import (
     AnomalyError,
     current_scope,
@@ -44,6 +47,7 @@ from .tape import (
     tape_dtype,
 )
 from .tape_program import peek
+from .taylor import TaylorError, taylor_report, taylor_test, taylorcheck
 from .value import Value
 
 register_value_display()
@@ -61,14 +65,16 @@ globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's row
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "DataDependenceError", "Function", "GradcheckError", "GraphDrawing",
-    "GraphReport", "GraphView", "GraphvizNotFound", "Op", "Tape", "TapeGradients", "TraceError",
-    "TraceMismatchError",
-    "Value", "__version__", "affine", "animate_backward", "check_graph", "compile", "compiled",
-    "current_scope", "detect_anomaly", "dot", "draw_graph", "explore", "gather", "grad",
-    "gradcheck",
+    "AnomalyError", "DataDependenceError", "DiffReport", "Difference", "Function",
+    "GradcheckError", "GraphDrawing",
+    "GraphReport", "GraphView", "GraphvizNotFound", "LayoutTimeout", "Op", "Tape",
+    "TapeGradients", "TraceError", "TraceMismatchError", "Value", "__version__", "affine",
+    "animate_backward", "check_graph", "compile", "compiled", "current_scope",
+    "detect_anomaly", "diff", "dot", "draw_graph", "explore", "gather", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "mirror", "no_grad", "ops", "peek", "render", "scope",
     "set_display", "sum", "tape_dtype",
+    "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
+    "taylor_report", "taylor_test", "taylorcheck",
     "topological_order", "write_atomically", *ELEMENTWISE,
 ]

@@ -113,8 +113,8 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     with ``draw_graph``, which summarises). Returns the path written.
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
-                      max_nodes=max_nodes, names=parameter_names(names))
-    check_options(root, options)
+                      max_nodes=max_nodes, names=parameter_names(names, "animate_backward"))
+    check_options(root, options, "animate_backward")
     target = check_target(path)
     suffix = target.suffix.lower()
     if suffix not in ANIMATION_FORMATS:
@@ -145,8 +145,8 @@ def backward_frames(root: Value, *, rankdir: str = "LR", precision: int = 4,
                     max_nodes: int = 100) -> tuple[list[str], list[str]]:
     """The DOT text and the caption of every frame ``animate_backward`` would draw."""
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
-                      max_nodes=max_nodes, names=parameter_names(names))
-    check_options(root, options)
+                      max_nodes=max_nodes, names=parameter_names(names, "backward_frames"))
+    check_options(root, options, "backward_frames")
     return frames(root, options)
 
 

@@ -9,7 +9,7 @@ cpdef list users_first(Value root)
 @cython.locals(order=list, node=Value, children=tuple, local=tuple, upstream=object,
                anomaly=bint, i=Py_ssize_t, count=Py_ssize_t)
 cpdef list chain_rule(Value root, object seed, bint create_graph=*)
-@cython.locals(scalar=double)
+@cython.locals(scalar=double, product=double)
 cdef inline object _times(double local, object upstream)
 @cython.locals(pending=object)
 cdef inline void _accumulate(Value user, Value child, object contribution, bint anomaly) except *

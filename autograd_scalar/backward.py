@@ -15,6 +15,13 @@ then writes ``.grad``), ``grad`` and ``gradients`` (which read the sums), the
 higher-order pass (``create_graph``: local derivatives rebuilt as Values by each
 row's rule) and ``detect_anomaly`` (every contribution checked) all share it, and
 an error or an interrupt anywhere in a pass changes no gradient at all.
+
+A zero local derivative contributes exactly zero, even when the upstream gradient
+is infinite or NaN: IEEE arithmetic gives 0 * inf = NaN, but dp/dv = 0 means v
+does not move p at all (a relu at x <= 0, an operand ``gather`` did not select),
+so nothing flows back to v. This is PyTorch's convention (``relu`` and ``gather``
+pass no gradient, not NaN, to what they ignore); the compiled tape keeps it too.
+An infinite local derivative times a zero upstream gradient stays NaN (as there).
 """
 
 from __future__ import annotations
@@ -104,9 +111,14 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
                 if count == 2:
                     _accumulate(node, children[1], _times(node._d1, upstream), anomaly)
                 continue
-            local = _rule_on_values(node) if create_graph else node._local or ()
+            if create_graph:
+                local = _rule_on_values(node)
+                for i in range(count):
+                    _accumulate(node, children[i], _scaled(local[i], upstream), anomaly)
+                continue
+            local = node._local or ()
             for i in range(count):
-                _accumulate(node, children[i], local[i] * upstream, anomaly)
+                _accumulate(node, children[i], _times(local[i], upstream), anomaly)
     except BaseException:
         release(order)
         raise
@@ -114,11 +126,31 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
 
 
 def _times(local: float, upstream: Any) -> Any:
-    """local * upstream, multiplied unboxed when the upstream gradient is a float."""
+    """local * upstream, multiplied unboxed when the upstream gradient is a float; exactly
+    0.0 when the local derivative is 0 and the upstream gradient is inf or NaN.
+
+    The test costs one comparison of the product with itself: only a NaN product can
+    come from 0 * inf or 0 * NaN.
+    """
     if type(upstream) is float:
         scalar = upstream
-        return local * scalar
-    return local * upstream
+        product = local * scalar
+        if product != product and local == 0.0:
+            return 0.0
+        return product
+    return _scaled(local, upstream)
+
+
+def _scaled(local: Any, upstream: Any) -> Any:
+    """local * upstream for any operands (Values under create_graph); a local derivative
+    that is 0 against a non-finite upstream gradient gives a constant zero, not NaN."""
+    product = local * upstream
+    number = product.data if isinstance(product, Value) else product
+    if number == number:
+        return product
+    if getattr(local, "data", local) != 0.0:
+        return product
+    return Value(0.0) if isinstance(product, Value) else 0.0
 
 
 def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> None:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from .backward import topological_order
-from .differences import ROUNDING, confirmed, derivative, step
+from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
 from .nary_differences import vector_differences
 from .ops import Op, evaluate
 from .value import Value
@@ -50,8 +50,14 @@ _VECTOR_FROM = 32
 """n-ary nodes with more inputs than this are differenced on NumPy arrays, all at once."""
 
 
+SMALLEST_EPS = 64 * 2.0 ** -52
+"""The smallest relative step, about 1.4e-14: the step h = eps * max(1, |x|) is then at least
+64 float64 spacings of the scale max(1, |x|), so x + h and x - h are distinct numbers and the
+step actually taken, (x + h) - (x - h), is within 2% of 2h. A smaller eps measures rounding."""
+
+
 def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
-    """ValueError unless eps > 0 and atol, rtol >= 0, all finite real numbers."""
+    """ValueError unless eps >= :data:`SMALLEST_EPS` and atol, rtol >= 0, all finite reals."""
     for name, value, low in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.floating,
                                                               np.integer)):
@@ -59,6 +65,12 @@ def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
         number = float(value)
         if not math.isfinite(number) or number < 0 or (low == "> 0" and number == 0):
             raise ValueError(f"{who}: {name} must be finite and {low}, got {value!r}")
+    if float(eps) < SMALLEST_EPS:
+        raise ValueError(
+            f"{who}: eps must be at least {SMALLEST_EPS:.2g}, got {eps!r}: the step is "
+            "eps * max(1, |x|), and a smaller one is lost in the rounding of x +- step "
+            "(float64 numbers near x are 2.2e-16 * |x| apart), so the difference would "
+            "measure rounding, not the slope")
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,11 @@ class NodeFailure:
     numeric: tuple[float, ...]
     wrong: tuple[int, ...]
     index: int
+
+    @property
+    def not_finite(self) -> tuple[int, ...]:
+        """The wrong positions whose stored derivative is NaN or infinite."""
+        return tuple(j for j in self.wrong if not math.isfinite(self.analytic[j]))
 
 
 @dataclass(frozen=True)
@@ -156,6 +173,12 @@ class GraphReport:
         if self.kinks:
             lines.append("kink: the input is within h of a point where the op has no "
                          "derivative; the difference straddles it, so no check is possible.")
+        for failure in self.failures:
+            for j in failure.not_finite:
+                lines.append(
+                    f"{_name(failure)} {failure.op}: its rule gives {failure.analytic[j]} "
+                    f"(NaN or inf) for input {j} = {failure.inputs[j]:.6g}, where its forward "
+                    f"is smooth with slope {failure.numeric[j]:.8g}")
         for skipped in self.skipped[:5]:
             lines.append(f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}")
         if len(self.skipped) > 5:
@@ -250,7 +273,10 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     for j, (a, first) in enumerate(zip(analytic[:moved], differences)):
         if not math.isfinite(a):
             numeric.append(first[0])
-            unchecked = f"its derivative for input {j} is {a} (a singular point)"
+            if _smooth(_moving(row, xs, j), xs[j], eps, first, atol, rtol):
+                wrong.append(j)  # a NaN or inf from the rule where the forward is smooth
+            else:
+                unchecked = f"its derivative for input {j} is {a} (a singular point)"
             continue
         n, _, ok = confirmed(_moving(row, xs, j), xs[j], eps, a, first, atol, rtol)
         numeric.append(n)
@@ -268,6 +294,18 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     if unchecked:
         return Skipped(node, row.name, index, unchecked)
     return None
+
+
+def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],
+            atol: float, rtol: float) -> bool:
+    """Whether f has a finite slope at x: the difference is finite at the step eps gives and
+    at a finer one, and the two agree. A rule's NaN or inf is then wrong, not a singular
+    point (sqrt at 0 has no difference that fits; 1/x at 0 gives ones that disagree)."""
+    slope, noise = first
+    if not math.isfinite(slope):
+        return False
+    finer, finer_noise = derivative(f, x, finer_steps(x, eps)[0])
+    return math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)
 
 
 def _same(a: float, b: float) -> bool:

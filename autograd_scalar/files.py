@@ -8,8 +8,11 @@ are flushed to disk, and the temporary file replaces the target in one step
 - **Only regular files are replaced.** A path naming a directory, a FIFO, a device
   (``/dev/null``) or a socket is refused with a ValueError before anything is
   written: replacing ``/dev/null`` with a regular file would break the system.
-- **Symbolic links are followed**: the file the link points to is replaced and the
-  link stays a link (as ``open(path, "w")`` would do).
+- **A symbolic link is replaced, not followed**: a link at ``path`` becomes the new
+  regular file, and whatever it pointed to (a file, a folder, ``/dev/null``) is left
+  untouched. A write never reaches past the path it was given, so a link planted in a
+  shared folder cannot redirect it; to write through a link, pass its target
+  (``os.path.realpath(path)``).
 - **An existing file keeps its permission bits** (a 0600 file stays 0600) and, where
   the process may set them, its owner and group; a new file gets 0666 less the umask.
 - **Nothing is left behind on failure**: on any error, Ctrl-C, or SIGTERM or SIGHUP
@@ -44,13 +47,14 @@ KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
 def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Replace the regular file ``path`` with ``data`` (text is written as UTF-8) in one step.
 
-    ValueError if ``path`` exists and is not a regular file (after following links);
-    an OSError (FileNotFoundError for a missing folder, PermissionError, ...) names
-    ``path``. In every failure the old file is left as it was and no temporary remains.
+    ValueError if ``path`` exists and is neither a regular file nor a symbolic link (which
+    is replaced itself); an OSError (FileNotFoundError for a missing folder,
+    PermissionError, ...) names ``path``. In every failure the old file is left as it was
+    and no temporary remains.
     """
     shown = os.fspath(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    target = Path(os.path.realpath(shown))
+    target = Path(shown)
     try:
         existing = regular_file_status(target, shown)
         with _signals_clean_up():
@@ -62,11 +66,14 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
 
 
 def regular_file_status(target: Path, shown: str) -> os.stat_result | None:
-    """The status of ``target`` if it is a regular file, None if it does not exist;
-    ValueError naming ``shown`` and what it is otherwise."""
+    """The status of ``target`` if it is a regular file, None if it does not exist or is
+    a symbolic link (replaced like a new file); ValueError naming ``shown`` and what it
+    is otherwise."""
     try:
-        status = os.stat(target)
+        status = os.lstat(target)
     except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(status.st_mode):
         return None
     for test, kind in KINDS:
         if test(status.st_mode):

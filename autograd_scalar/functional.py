@@ -110,7 +110,9 @@ def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
 
     Mixed partials of a twice continuously differentiable f agree (H is
     symmetric); nothing symmetrises the result, so a rule whose own derivative is
-    wrong shows as an asymmetric H.
+    wrong shows as an asymmetric H. The two orders are different graphs, so where an
+    intermediate overflows (1/x at a subnormal x) one entry can be inf or NaN while
+    its mirror is finite: IEEE arithmetic, reported as computed.
     """
     check_callable(f, "hessian")
     xs = leaves(as_point(point, "hessian"))

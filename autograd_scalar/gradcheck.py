@@ -19,8 +19,13 @@ failed; bad arguments raise TypeError or ValueError) shows a table, input by
 input, and says where the fault is: an input whose perturbation crosses, or sits
 within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
 as such, and otherwise :func:`~autograd_scalar.checkgraph.check_graph` points at the
-node whose local derivative is wrong, or finds none, which means f lost the
-gradient outside the graph. Only fresh leaves are given to f and ``grad`` is used
+node whose local derivative is wrong. If it finds none, each failing entry is
+differenced again at a step 100 times smaller: if that moves it, the differences
+themselves are inaccurate at this step (h**2 times f's third derivative is large),
+and the message blames the step, suggesting a smaller eps or a Taylor test;
+otherwise f lost the gradient outside the graph. An eps below
+:data:`~autograd_scalar.checkgraph.SMALLEST_EPS` is refused: its step is lost in
+the rounding of x +- h. Only fresh leaves are given to f and ``grad`` is used
 throughout, so no ``.grad`` of the caller's Values changes.
 """
 
@@ -32,8 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .backward import grad, topological_order
-from .checkgraph import check_graph, check_tolerances, format_table
+from .checkgraph import SMALLEST_EPS, check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
+from .forward import check_modes, gradient_by, hessian_by
 from .functional import as_point, call, check_callable, leaves
 from .ops import Op, evaluate, local_derivatives
 from .value import Value, apply
@@ -60,6 +66,10 @@ class Entry:
     numeric: float
     ok: bool
     kink: str = ""
+    finer: float = math.nan
+    """For a disagreeing entry, the central difference again at a step 100 times smaller
+    (NaN if not measured): when it differs from ``numeric``, the differences themselves
+    are inaccurate at this step, and the step is to blame rather than the graph."""
 
     @property
     def abs_error(self) -> float:
@@ -149,46 +159,54 @@ def _describe_point(names: Sequence[str], point: Sequence[float]) -> str:
 
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
-              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+              atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+              modes: Sequence[str] = ("rev",)) -> bool:
     """Whether the gradient of ``f(*inputs)`` from backward matches central differences.
 
     ``inputs`` are numbers, or Values whose data (and labels, for the table) are
     used. On a mismatch, raise :class:`GradcheckError` (or return False when
     ``raise_exception`` is False). :func:`gradcheck_report` gives the table always.
+    ``modes`` (as JAX's ``check_grads``): "rev" checks the gradient from the
+    reverse pass, "fwd" the one from forward mode (a tangent pass per input,
+    :mod:`autograd_scalar.forward`); ``("fwd", "rev")`` checks both.
     """
-    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol)
+    report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return _verdict(report, raise_exception)
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
                   atol: float = 1e-5, rtol: float = 1e-3,
-                  raise_exception: bool = True) -> bool:
+                  raise_exception: bool = True, modes: Sequence[str] = ("rev",)) -> bool:
     """Whether the second derivatives of ``f`` match central differences of its gradient.
 
     The Hessian entry d^2 f / dx_j dx_i comes from differentiating the gradient
     made by ``grad(..., create_graph=True)``, the numeric one from the gradient
     (by backward) at x_i +- h. Run :func:`gradcheck` first: this trusts the
-    first derivatives.
+    first derivatives. ``modes``: "rev" differentiates the gradient graph by
+    reverse passes, "fwd" by tangent passes (forward-over-reverse).
     """
-    report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol)
+    report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return _verdict(report, raise_exception)
 
 
 def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
-                     eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> CheckReport:
+                     eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                     modes: Sequence[str] = ("rev",)) -> CheckReport:
     """The table gradcheck (``order=1``) or gradgradcheck (``order=2``) judges by.
 
     Every entry compares an analytic derivative with its central difference; on a
     mismatch ``report.where`` names the faulty node or rule. Printing the report
-    shows the table, whether or not the check passes.
+    shows the table, whether or not the check passes. With ``modes`` other than
+    ("rev",) each derivative has a row per mode, named with it: ``d/dx (fwd)``.
     """
     if order not in (1, 2):
         raise ValueError(f"gradcheck_report: order must be 1 or 2, got {order!r}")
     who = "gradcheck" if order == 1 else "gradgradcheck"
     point, names, inputs = _setup(f, inputs, eps, atol, rtol, who)
+    chosen = check_modes(modes, who)
     xs, out = _evaluate(f, point, inputs, who)
     measure = _first_derivatives if order == 1 else _second_derivatives
-    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol)
+    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
     report = CheckReport(f"{who} of {_name(f)}", _describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
@@ -198,8 +216,8 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
 
 def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
                        inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                       rtol: float) -> list[Entry]:
-    analytic = grad(out, xs)
+                       rtol: float, modes: tuple[str, ...]) -> list[Entry]:
+    gradients = {mode: gradient_by(mode, out, xs) for mode in modes}
     entries = []
     for i, x in enumerate(point):
         def along(moved: float, i: int = i) -> float:
@@ -207,10 +225,27 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
                              _side(names[i], moved, point[i]))[1].data
 
         numeric = central(along, x, step(x, eps))[0]
-        ok = agrees(analytic[i], numeric, atol, rtol)
-        kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
-        entries.append(Entry(f"d/d{names[i]}", analytic[i], numeric, ok, kink))
+        for mode, analytic in gradients.items():
+            ok = agrees(analytic[i], numeric, atol, rtol)
+            kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
+            finer = math.nan if ok or kink else central(along, x, _finer(x, eps))[0]
+            entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
+                                 kink, finer))
     return entries
+
+
+def _by(mode: str, modes: tuple[str, ...]) -> str:
+    """The mode in an entry's name, when the report has more than the reverse mode."""
+    return "" if modes == ("rev",) else f" ({mode})"
+
+
+FINER = 100.0
+"""How much smaller the second step is, at which a disagreement is measured again."""
+
+
+def _finer(x: float, eps: float) -> float:
+    """The second step: step(x, eps) / FINER, but no smaller than the smallest eps allows."""
+    return max(eps / FINER, SMALLEST_EPS) * max(1.0, abs(x))
 
 
 def _side(name: str, moved: float, x: float) -> str:
@@ -219,27 +254,34 @@ def _side(name: str, moved: float, x: float) -> str:
 
 def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
                         inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                        rtol: float) -> list[Entry]:
-    first = grad(out, xs, create_graph=True)
-    analytic = [grad(g, xs) for g in first]
+                        rtol: float, modes: tuple[str, ...]) -> list[Entry]:
+    hessians = {mode: hessian_by(mode, out, xs) for mode in modes}
     numeric_columns = []
+    gradients = []
     for i, x in enumerate(point):
         def gradient(moved: float, i: int = i) -> list[float]:
             xs_moved, out_moved = _evaluate(f, _moved(point, i, moved), inputs,
                                             "gradgradcheck", _side(names[i], moved, point[i]))
             return grad(out_moved, xs_moved)
 
+        gradients.append(gradient)
         numeric_columns.append(central(gradient, x, step(x, eps))[0].tolist())
     entries = []
     kinks: dict[int, str] = {}
+    finer_columns: dict[int, list[float]] = {}
     for j in range(len(point)):
         for i in range(len(point)):
-            a, n = analytic[j][i], numeric_columns[i][j]
-            ok = agrees(a, n, atol, rtol)
-            if not ok and i not in kinks:
-                kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
-            entries.append(Entry(f"d2/d{names[j]}d{names[i]}", a, n, ok,
-                                 "" if ok else kinks[i]))
+            for mode, analytic in hessians.items():
+                a, n = analytic[j][i], numeric_columns[i][j]
+                ok = agrees(a, n, atol, rtol)
+                if not ok and i not in kinks:
+                    kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
+                    if not kinks[i]:
+                        finer_columns[i] = central(gradients[i], point[i],
+                                                   _finer(point[i], eps))[0].tolist()
+                finer = finer_columns[i][j] if not ok and i in finer_columns else math.nan
+                entries.append(Entry(f"d2/d{names[j]}d{names[i]}{_by(mode, modes)}", a, n,
+                                     ok, "" if ok else kinks[i], finer))
     return entries
 
 
@@ -260,6 +302,10 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     found = check_graph(out, eps=report.eps, atol=report.atol, rtol=report.rtol)
     if found.failures:
         return str(found).splitlines()
+    unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
+                and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
+    if unsteady:
+        return _blame_the_step(report, unsteady)
     if order == 2:
         rules = _rules_not_differentiable(out, report.eps, report.atol, report.rtol)
         if rules:
@@ -274,6 +320,22 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     return ["check_graph finds every node consistent with its own forward, so the gradient "
             "is lost outside the graph: does f use .data (or math functions on "
             "it)?"]
+
+
+def _blame_the_step(report: CheckReport, unsteady: list[Entry]) -> list[str]:
+    """Lines saying that the finite differences, not the graph, are inaccurate here."""
+    finer_eps = max(report.eps / FINER, SMALLEST_EPS)
+    lines = ["check_graph finds every node consistent with its own forward, and the central "
+             "differences change with the step, so they are what is inaccurate here (their "
+             "error grows as h^2 times f's third derivative):"]
+    for e in unsteady:
+        verdict = ("agrees with" if agrees(e.analytic, e.finer, report.atol, report.rtol)
+                   else "still differs from")
+        lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
+                     f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
+    lines.append(f"use a smaller eps (eps={finer_eps:.2g}), or a Taylor test: the remainder "
+                 "f(x + t v) - f(x) - t grad.v must shrink as t**2 when t is halved")
+    return lines
 
 
 def _rules_not_differentiable(out: Value, eps: float, atol: float, rtol: float) -> list[str]:

@@ -11,7 +11,13 @@ a node shows its tooltip: label, op, data, gradient, and the local derivatives
 d node / d input stored at the forward pass, with the op's rule.
 
 Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.graph_summary`),
-so the call returns quickly whatever the size of the graph.
+so the call returns quickly whatever the size of the graph; a node used all along
+the graph (the x of a polynomial) is drawn in full once and as a small copy beside
+each far user (:mod:`autograd_scalar.graph_copies`), so that every edge is short and
+Graphviz lays the drawing out in about a second. Every text from the user
+(labels, parameter names, scopes, ops, the title) goes in through
+:mod:`autograd_scalar.dot_text`, so it is shown as it is: never as an HTML-like label
+(a link, an image), never as a DOT escape, cut with an ellipsis if very long.
 """
 
 from __future__ import annotations
@@ -25,7 +31,10 @@ from typing import Any
 
 import graphviz
 
+from .dot_text import plain, plain_tooltip, record
 from .graph_boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
+from .graph_copies import Copy, far_copies
+from .graph_diff import DiffReport
 from .graph_reading import (
     display_name,
     home_scope,
@@ -56,8 +65,15 @@ class GraphDrawing(graphviz.Digraph):
 
     ``_repr_mimebundle_`` lays the graph out with the ``dot`` program when it is on
     PATH and with Graphviz compiled to WebAssembly otherwise, and offers the picture
-    as HTML, SVG and (with ``dot``) PNG: an untrusted notebook shows it too.
+    as HTML and SVG: an untrusted notebook shows it too.
+    ``GraphDrawing.plain(text)`` (a label or caption) and ``GraphDrawing.plain_tooltip(text)``
+    are the way user text goes into a drawing, shown as it is, never as HTML or DOT
+    escapes (see :mod:`autograd_scalar.dot_text`), for drawings made outside this package
+    too (``nn.draw_network``).
     """
+
+    plain = staticmethod(plain)
+    plain_tooltip = staticmethod(plain_tooltip)
 
     def _repr_image_svg_xml(self) -> str:
         return svg_of(self.source)
@@ -113,8 +129,8 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
     - ``rankdir``: "LR" (inputs left, output right, the default), "RL", "TB" or "BT".
     - ``precision``: significant digits of data, gradients and derivatives.
     - ``compact``: put the op inside the node's record instead of a separate bubble.
-    - ``highlight``: Values, or a ``check_graph`` report (its failing nodes), drawn
-      with a thick red border.
+    - ``highlight``: Values, a ``check_graph`` report (its failing nodes) or a ``diff``
+      report (the nodes where its differences start), drawn with a thick red border.
     - ``heatmap``: fill each node by |grad|, white (0) to dark red (the largest).
     - ``cluster``: box the nodes made inside each nn module, nested as the modules are.
     - ``names``: a model (anything with ``named_parameters()``), (name, Value) pairs or
@@ -125,44 +141,51 @@ def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact:
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact, heatmap=heatmap,
                       cluster=cluster, max_nodes=max_nodes, title=title,
-                      highlighted=highlighted_nodes(highlight), names=parameter_names(names))
-    check_options(root, options)
+                      highlighted=highlighted_nodes(highlight, "draw_graph"),
+                      names=parameter_names(names, "draw_graph"))
+    check_options(root, options, "draw_graph")
     return build(root, options)
 
 
-def check_options(root: Value, options: Options) -> None:
+def check_options(root: Value, options: Options, who: str) -> None:
+    """TypeError or ValueError for a bad root or option, naming ``who`` (the function the
+    user called)."""
     if not isinstance(root, Value):
-        raise TypeError(f"draw_graph expects a Value, got {type(root).__name__}")
+        raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
     if options.rankdir not in RANKDIRS:
-        raise ValueError(f"draw_graph: rankdir must be one of {', '.join(RANKDIRS)}, "
+        raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, "
                          f"got {options.rankdir!r}")
     if not isinstance(options.precision, int) or isinstance(options.precision, bool) \
             or not 1 <= options.precision <= 17:
-        raise ValueError(f"draw_graph: precision must be an int from 1 to 17 "
+        raise ValueError(f"{who}: precision must be an int from 1 to 17 "
                          f"(significant digits), got {options.precision!r}")
     if not isinstance(options.max_nodes, int) or isinstance(options.max_nodes, bool) \
             or options.max_nodes < 2:
-        raise ValueError(f"draw_graph: max_nodes must be an int >= 2, got {options.max_nodes!r}")
+        raise ValueError(f"{who}: max_nodes must be an int >= 2, got {options.max_nodes!r}")
     if not isinstance(options.title, str):
-        raise TypeError(f"draw_graph: title must be a str, got {type(options.title).__name__}")
+        raise TypeError(f"{who}: title must be a str, got {type(options.title).__name__}")
 
 
-def highlighted_nodes(highlight: Any) -> set[Value]:
-    """The Values to mark: given directly, or the failing nodes of a check_graph report."""
+def highlighted_nodes(highlight: Any, who: str) -> set[Value]:
+    """The Values to mark: given directly, the failing nodes of a check_graph report,
+    or the nodes where a ``diff`` report's differences start (in either graph); errors
+    name ``who``, the function the user called."""
     if highlight is None:
         return set()
     if isinstance(highlight, Value):
         return {highlight}
+    if isinstance(highlight, DiffReport):
+        return highlight.highlighted()
     if hasattr(highlight, "failures"):
         return {failure.node for failure in highlight.failures}
     try:
         values = list(highlight)
     except TypeError:
-        raise TypeError(f"draw_graph: highlight expects a Value, Values or a check_graph "
-                        f"report, got {type(highlight).__name__}") from None
+        raise TypeError(f"{who}: highlight expects a Value, Values or a check_graph "
+                        f"or diff report, got {type(highlight).__name__}") from None
     for value in values:
         if not isinstance(value, Value):
-            raise TypeError(f"draw_graph: highlight expects Values, got a "
+            raise TypeError(f"{who}: highlight expects Values, got a "
                             f"{type(value).__name__} among them")
     return set(values)
 
@@ -189,8 +212,16 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         graph.attr(compound="true")
     ids = Ids()
     heat = heat_scale(layout, options, overlay)
+    copies = far_copies([*layout.nodes, *layout.boxes], plan_edges(layout))
+    beside: dict[int, list[Copy]] = {}
+    for copy in copies.values():
+        beside.setdefault(id(copy.user), []).append(copy)
     entries: list[tuple[str, Callable[[Any], None]]] = []
     for item in items_in_reading_order(root, layout):
+        for copy in beside.get(id(item), ()):
+            entries.append((item_home(item, options),
+                            partial(draw_copy, copy=copy, ids=ids, options=options, heat=heat,
+                                    overlay=overlay)))
         if isinstance(item, Value):
             emit = partial(draw_value, node=item, ids=ids, options=options, heat=heat,
                            overlay=overlay)
@@ -199,14 +230,14 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         entries.append((item_home(item, options), emit))
     emit_boxes(graph, entries)
     if layout.summarised:
-        draw_summary_edges(graph, layout, ids, options)
+        draw_summary_edges(graph, layout, ids, options, copies)
     else:
-        draw_edges(graph, layout.nodes, ids, options, overlay)
+        draw_edges(graph, layout.nodes, ids, options, overlay, copies)
     caption = "\n".join(part for part in (
         options.title, overlay.caption if overlay else "", layout.note(options.max_nodes),
         heat_legend(heat, options.precision)) if part)
     if caption:
-        graph.attr(label=escape_text(caption))
+        graph.attr(label=plain(caption))
     return graph
 
 
@@ -235,11 +266,21 @@ def items_in_reading_order(root: Value, layout: Plan) -> list[Value | Box]:
     return ordered
 
 
-def item_home(item: Value | Box, options: Options) -> str:
+def plan_edges(layout: Plan) -> list[tuple[object, object]]:
+    """The (source, user) pairs the drawing of ``layout`` joins by edges."""
+    if layout.summarised:
+        return [(source, target) for source, target, _ in layout.edges]
+    return [(child, node) for node in layout.nodes for child in node.children]
+
+
+def item_home(item: Value | Box | Copy, options: Options) -> str:
     """The module box an item is drawn in ("" without ``cluster``): a node's home
-    module, a module's box inside the module around it, a chain or stub where it is."""
+    module, a module's box inside the module around it, a chain or stub where it is,
+    a copy where its user is."""
     if not options.cluster:
         return ""
+    if isinstance(item, Copy):
+        return item_home(item.user, options)
     if isinstance(item, Value):
         return home_scope(item, options.names)
     return parent_module(item.scope) if item.kind == "scope" else item.scope
@@ -269,18 +310,6 @@ def number(x: Any, precision: int) -> str:
         return str(x)
 
 
-def escape_record(text: str) -> str:
-    """Escape the characters that structure a Graphviz record label."""
-    for ch in "\\{}|<>\"":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("\n", " ")
-
-
-def escape_text(text: str) -> str:
-    """Escape text for a plain label or tooltip; newlines become DOT line breaks."""
-    return text.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
-
-
 def shown_grad(node: Value, overlay: Overlay | None) -> Any:
     if overlay is None or overlay.grads is None:
         return node.grad
@@ -296,11 +325,11 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
     name = display_name(node, options.names)
     if name:
         fields.insert(0, name)
-    attrs = {"shape": "record", "tooltip": escape_text(tooltip(node, options, grad))}
+    attrs = {"shape": "record", "tooltip": plain_tooltip(tooltip(node, options, grad))}
     if options.compact and node.row is not None:
         fields.insert(0, compact_op(node.row))
         attrs.update(COMPACT_OP_STYLE)
-    attrs["label"] = "{ " + " | ".join(map(escape_record, fields)) + " }"
+    attrs["label"] = record(fields)
     attrs.update(node_style(node, options, heat, grad))
     if overlay is not None:
         attrs.update(overlay.node_attrs.get(node, {}))
@@ -309,9 +338,9 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
         bubble = {"color": "#999999"}
         if node in options.highlighted:
             bubble = {"color": HIGHLIGHT, "penwidth": "3"}
-        graph.node(ids(node) + "op", label=escape_text(op_shown(node)), shape="ellipse",
+        graph.node(ids(node) + "op", label=plain(op_shown(node)), shape="ellipse",
                    style="filled", fillcolor="#eeeeee",
-                   tooltip=escape_text(f"op {node.op}: {node.row.formula if node.row else ''}"),
+                   tooltip=plain_tooltip(f"op {node.op}: {node.row.formula if node.row else ''}"),
                    **bubble)
         graph.edge(ids(node) + "op", ids(node))
 
@@ -378,16 +407,41 @@ def tooltip(node: Value, options: Options, grad: Any) -> str:
     return "\n".join(lines)
 
 
+def draw_copy(graph: Any, copy: Copy, ids: Ids, options: Options, heat: Heat | None,
+              overlay: Overlay | None) -> None:
+    """A small dashed copy of a node beside one of its far users (see
+    :mod:`autograd_scalar.graph_copies`): its name (or op) and data; the tooltip is the
+    node's own, and says where the node is drawn in full."""
+    node = copy.original
+    grad = shown_grad(node, overlay)
+    data = number(node.data, options.precision)
+    name = display_name(node, options.names)
+    label = f"{name} = {data}" if name else f"{op_shown(node)} = {data}" if node.op else data
+    note = (f"(a copy: this node is used by {copy.users:,} nodes across the drawing; it is "
+            f"drawn in full once, and as a copy like this beside each far user)")
+    attrs = {"shape": "box", "style": "rounded,dashed", "color": "#7f7f7f", "fontsize": "9",
+             "height": "0.2", "margin": "0.05,0.02", "label": plain(label),
+             "tooltip": plain_tooltip(f"{tooltip(node, options, grad)}\n{note}")}
+    style = node_style(node, options, heat, grad)
+    if "style" in style:
+        style["style"] += ",rounded,dashed"
+    attrs.update(style)
+    if overlay is not None:
+        attrs.update(overlay.node_attrs.get(node, {}))
+    graph.node(ids(copy), **attrs)
+
+
 def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
-               overlay: Overlay | None) -> None:
+               overlay: Overlay | None, copies: Mapping[tuple[int, int], Copy]) -> None:
     extra = edge_homes(options)
     for node in nodes:
         target = ids(node) if options.compact or not node.op else ids(node) + "op"
         for child in node.children:
-            attrs = extra(child, node)
+            copy = copies.get((id(child), id(node)))
+            attrs = extra(copy or child, node)
             if overlay is not None:
                 attrs.update(overlay.edge_attrs.get((child, node), {}))
-            graph.edge(ids(child), target, **attrs)
+            graph.edge(ids(copy or child), target, **attrs)
 
 
 def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None) -> None:
@@ -400,10 +454,10 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
         return
     what = "chain" if box.kind == "chain" else f"module {box.scope}"
     label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
-    attrs = {"shape": "box3d", "label": escape_text(label), "style": "filled",
+    attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",
-             "tooltip": escape_text(f"{label}\ncollapsed to fit the drawing budget "
-                                    f"(max_nodes={options.max_nodes})")}
+             "tooltip": plain_tooltip(f"{label}\ncollapsed to fit the drawing budget "
+                                      f"(max_nodes={options.max_nodes})")}
     if heat is not None:
         fill, ink = heat.colours(max((abs(float(n.grad)) for n in box.members), default=0.0))
         attrs.update(fillcolor=fill, fontcolor=ink)
@@ -412,11 +466,15 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
     graph.node(ids(box), **attrs)
 
 
-def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options) -> None:
+def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options,
+                       copies: Mapping[tuple[int, int], Copy]) -> None:
     """The summary's edges, each as wide as the log of the edges it stands for; with
-    ``cluster``, the edges from one box (or node) into another box are bundled."""
+    ``cluster``, the edges from one box (or node) into another box are bundled. An edge
+    to a far user starts at the source's copy beside that user."""
     extra = edge_homes(options)
-    for group in bundle(layout.edges, lambda item: item_home(item, options)):
+    edges = [(copies.get((id(source), id(target)), source), target, count)
+             for source, target, count in layout.edges]
+    for group in bundle(edges, lambda item: item_home(item, options)):
         source, target, attrs = bundle_attrs(group)
         end = ids(target)
         if isinstance(target, Value) and target.op and not options.compact:

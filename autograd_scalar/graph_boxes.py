@@ -33,6 +33,8 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .dot_text import dot_name, plain, plain_tooltip
+
 Emit = Callable[[Any], None]
 CLUSTER_PREFIX = "cluster_"
 MINLEN_INTO_BOX = "2"
@@ -52,11 +54,17 @@ def emit_boxes(graph: Any, entries: Sequence[tuple[str, Emit]]) -> None:
         if home not in homes:
             emits[0](graph)
             continue
-        with graph.subgraph(name=CLUSTER_PREFIX + home) as box:
-            box.attr(label=home, style="rounded", color="#7f7f7f", fontcolor="#404040",
-                     tooltip=f"module {home}")
+        with graph.subgraph(name=box_name(home)) as box:
+            box.attr(label=plain(home), style="rounded", color="#7f7f7f", fontcolor="#404040",
+                     tooltip=plain_tooltip(f"module {home}"))
             for emit in emits:
                 emit(box)
+
+
+def box_name(home: str) -> str:
+    """The DOT name of a module's box: ``cluster_`` and the module's name, or a digest of
+    a name that is not plain words and dots (see :func:`autograd_scalar.dot_text.dot_name`)."""
+    return dot_name(CLUSTER_PREFIX, home)
 
 
 def entering_attrs(source_home: str, target_home: str) -> dict[str, str]:
@@ -118,7 +126,8 @@ def bundle_attrs(group: Bundle) -> tuple[Any, Any, dict[str, str]]:
     ends: tuple[tuple[Any, str], ...] = ((group.tail, "ltail"), (group.head, "lhead"))
     for (kind, name), key in ends:
         if kind == "box":
-            attrs[key] = CLUSTER_PREFIX + str(name)
+            attrs[key] = box_name(str(name))
             names.append(f"module {name}")
-    attrs["tooltip"] = f"{count:,} edges bundled into one ({' to '.join(names)})"
+    attrs["tooltip"] = plain_tooltip(f"{count:,} edges bundled into one "
+                                     f"({' to '.join(names)})")
     return source, target, attrs

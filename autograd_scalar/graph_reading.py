@@ -62,9 +62,10 @@ def reading_order(root: Value, within: Iterable[Value] | None = None) -> list[Va
     return order
 
 
-def parameter_names(names: Any, who: str = "draw_graph") -> dict[Value, str]:
+def parameter_names(names: Any, who: str) -> dict[Value, str]:
     """Value -> dotted name, from a model's ``named_parameters()``, (name, Value) pairs
-    or a {name: Value} dict; ``None`` gives no names. TypeError for anything else."""
+    or a {name: Value} dict; ``None`` gives no names. TypeError for anything else, naming
+    ``who``, the function the user called."""
     if names is None:
         return {}
     if hasattr(names, "named_parameters"):
@@ -74,15 +75,18 @@ def parameter_names(names: Any, who: str = "draw_graph") -> dict[Value, str]:
     else:
         pairs = names
     found: dict[Value, str] = {}
+    entry = ""
     try:
         for name, value in pairs:
             if not isinstance(name, str) or not isinstance(value, Value):
+                entry = (f" whose entry {name!r:.60}: {value!r:.60} is not a str name "
+                         "and its Value")
                 raise TypeError
             found[value] = name
     except (TypeError, ValueError):
         raise TypeError(f"{who}: names expects a model with named_parameters(), "
                         f"(name, Value) pairs or a {{name: Value}} dict, "
-                        f"got {type(names).__name__}") from None
+                        f"got {type(names).__name__}{entry}") from None
     return found
 
 

@@ -4,6 +4,11 @@ DOT text in, bytes out; nothing here knows about Values or drawings, so both
 :mod:`autograd_scalar.graph` (a drawing shows itself in Jupyter) and
 :mod:`autograd_scalar.render` (a drawing is written to a file) import it, and
 neither imports the other's way round: render -> graph -> layout.
+
+Every layout has a time limit, ``LAYOUT_SECONDS``, with either Graphviz (the ``dot``
+process is killed, the WebAssembly run interrupted): a drawing that Graphviz cannot
+lay out in that time raises :class:`LayoutTimeout`, which says what to draw instead,
+rather than keeping a notebook or a command busy for minutes.
 """
 
 from __future__ import annotations
@@ -12,20 +17,59 @@ import base64
 import html
 import shutil
 import subprocess
+import time
 from typing import Any
 
-from .wasm_graphviz import svg_from_dot, text_from_dot
+from .wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 
 INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
                 "apt-get install graphviz (Debian, Ubuntu), brew install graphviz (macOS), "
                 "conda install -c conda-forge graphviz, or see graphviz.org/download")
-DOT_TIMEOUT_SECONDS = 120.0
-PNG_BUDGET = 250_000
-"""The largest PNG (bytes) a drawing's notebook output carries beside its SVG."""
+LAYOUT_SECONDS = 30.0
+"""The longest one drawing may take to lay out (drawings are summarised to a few hundred
+boxes, which dot lays out in about a second)."""
+SECONDS_PER_PLAIN_LAYOUT = 1.0
+"""What :func:`plain_layouts` adds to that limit for each graph of a batch."""
+DRAWING_ADVICE = ("draw fewer nodes (max_nodes=, e.g. 100: the rest is summarised), put the "
+                  "ops inside the nodes (compact=True), or draw a part of the graph")
+VIEW_ADVICE = "open it with a smaller max_nodes (the rest is summarised), or a part of the graph"
 
 
 class GraphvizNotFound(RuntimeError):
     """A format that needs Graphviz's ``dot`` program was asked for without it."""
+
+
+class LayoutTimeout(RuntimeError):
+    """Graphviz did not finish laying a drawing out within the time limit, and was stopped."""
+
+    def __init__(self, seconds: float, what: str, advice: str = DRAWING_ADVICE) -> None:
+        super().__init__(f"Graphviz could not lay out {what} within {seconds:g} s and was "
+                         f"stopped; to draw it faster, {advice} (or allow more time: "
+                         f"autograd_scalar.layout.LAYOUT_SECONDS)")
+        self.seconds = seconds
+
+
+def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
+            advice: str = DRAWING_ADVICE) -> bytes:
+    """``dot -T<fmt>`` on ``source``: its output, or LayoutTimeout after ``seconds`` (the
+    process is killed), or RuntimeError with dot's own message."""
+    try:
+        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=seconds, check=False)
+    except subprocess.TimeoutExpired:
+        raise LayoutTimeout(seconds, what, advice) from None
+    if done.returncode != 0 or not done.stdout:
+        reason = done.stderr.decode("utf-8", errors="replace").strip()
+        raise RuntimeError(f"Graphviz dot could not draw {what} as {fmt}: "
+                           f"{reason or 'no reason given'}")
+    return done.stdout
+
+
+def run_wasm(fmt: str, source: str, seconds: float) -> bytes:
+    """Graphviz compiled to WebAssembly on ``source``; WasmGraphvizTimeout after ``seconds``."""
+    if fmt == "svg":
+        return svg_from_dot(source, seconds=seconds)
+    return text_from_dot(source, fmt, seconds=seconds)
 
 
 def has_dot() -> bool:
@@ -37,14 +81,12 @@ def image_bytes(source: str, fmt: str) -> bytes:
     """Lay out DOT ``source`` as ``fmt`` ("svg", "png", "pdf"): dot if present, else SVG only."""
     dot = shutil.which("dot")
     if dot is not None:
-        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=DOT_TIMEOUT_SECONDS, check=False)
-        if done.returncode != 0 or not done.stdout:
-            reason = done.stderr.decode("utf-8", errors="replace").strip()
-            raise RuntimeError(f"Graphviz dot could not draw the graph as {fmt}: {reason}")
-        return done.stdout
+        return run_dot(dot, fmt, source, LAYOUT_SECONDS, "the graph")
     if fmt == "svg":
-        return svg_from_dot(source)
+        try:
+            return run_wasm(fmt, source, LAYOUT_SECONDS)
+        except WasmGraphvizTimeout:
+            raise LayoutTimeout(LAYOUT_SECONDS, "the graph") from None
     raise GraphvizNotFound(f"{fmt.upper()} output needs Graphviz's dot program, which is not "
                            f"on PATH; SVG works without it. To get {fmt.upper()}: {INSTALL_HINT}")
 
@@ -62,16 +104,23 @@ def plain_layouts(sources: list[str]) -> list[str]:
     through one process (dot reads graph after graph); without it, each through
     Graphviz compiled to WebAssembly.
     """
+    seconds = LAYOUT_SECONDS + SECONDS_PER_PLAIN_LAYOUT * len(sources)
+    what = f"the view's {len(sources):,} box layouts"
     dot = shutil.which("dot")
     if dot is None:
-        return [text_from_dot(source, "plain").decode("utf-8") for source in sources]
-    done = subprocess.run([dot, "-Tplain"], input="\n".join(sources).encode("utf-8"),
-                          capture_output=True, timeout=DOT_TIMEOUT_SECONDS, check=False)
-    text = done.stdout.decode("utf-8")
+        deadline = time.monotonic() + seconds
+        layouts = []
+        try:
+            for source in sources:
+                left = max(deadline - time.monotonic(), 0.001)
+                layouts.append(run_wasm("plain", source, left).decode("utf-8"))
+        except WasmGraphvizTimeout:
+            raise LayoutTimeout(seconds, what, VIEW_ADVICE) from None
+        return layouts
+    text = run_dot(dot, "plain", "\n".join(sources), seconds, what, VIEW_ADVICE).decode("utf-8")
     layouts = [part + "stop\n" for part in text.split("stop\n") if part.strip()]
-    if done.returncode != 0 or len(layouts) != len(sources):
-        reason = done.stderr.decode("utf-8", errors="replace").strip()
-        raise RuntimeError(f"Graphviz dot could not lay out the graphs: {reason}")
+    if len(layouts) != len(sources):
+        raise RuntimeError(f"Graphviz dot laid out {len(layouts):,} of {what}")
     return layouts
 
 
@@ -80,11 +129,11 @@ def picture_bundle(source: str, description: str, svg: str | None = None) -> dic
     pick, so that none ever falls back to an object's repr.
 
     ``text/html`` holds the SVG as an ``<img>`` data URI, which HTML sanitizers keep
-    (untrusted notebooks, GitHub, nbviewer); ``image/svg+xml`` the SVG itself;
-    ``image/png`` a PNG when Graphviz's ``dot`` is installed and the PNG is at most
-    :data:`PNG_BUDGET` bytes (a big graph's PNG runs to megabytes, which a notebook
-    would store in every copy; its SVG forms stay); ``text/plain``
-    ``description``. ``svg``: the SVG of ``source`` when already made.
+    (untrusted notebooks, nbviewer); ``image/svg+xml`` the SVG itself (GitHub);
+    ``text/plain`` ``description``. ``svg``: the SVG of ``source`` when already made.
+    No PNG: rendering one costs a second layout and seconds on a big graph at every
+    display, and runs to megabytes in every stored copy, for front ends that show
+    the SVG forms anyway.
     """
     svg = svg if svg is not None else svg_of(source)
     encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -92,8 +141,4 @@ def picture_bundle(source: str, description: str, svg: str | None = None) -> dic
         "text/html": f'<img alt="{html.escape(description)}" style="max-width:100%" '
                      f'src="data:image/svg+xml;base64,{encoded}">',
         "image/svg+xml": svg, "text/plain": description}
-    if has_dot():
-        png = image_bytes(source, "png")
-        if len(png) <= PNG_BUDGET:
-            bundle["image/png"] = base64.b64encode(png).decode("ascii")
     return bundle

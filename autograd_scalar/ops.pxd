@@ -18,5 +18,6 @@ cdef class Op:
     cdef readonly bint index
     cdef readonly bint separable
     cdef readonly object stacked
+    cdef readonly tuple template
 
 cpdef bint is_real(object x)

@@ -51,11 +51,12 @@ def target_format(path: Path) -> str:
 
 
 def check_target(path: PathLike) -> Path:
-    """``path`` as a Path whose folder exists and that is not itself a folder."""
+    """``path`` as a Path whose folder exists and that is not itself a folder (a symbolic
+    link is replaced by the file, not followed: see :func:`write_atomically`)."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"render expects a file path (str or Path), got {type(path).__name__}")
     target = Path(path)
-    if target.is_dir():
+    if target.is_dir() and not target.is_symlink():
         raise IsADirectoryError(f"render: {str(target)!r} is a folder; expected a file name")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"render: the folder {str(target.parent)!r} does not exist")

@@ -11,12 +11,25 @@ argument) and records the graph it builds. The graph's leaves are of two kinds:
 
 The interior nodes are levelled by depth (1 + the largest depth of their children)
 and grouped by op within a level (:mod:`~autograd_scalar.tape_program`). A run keeps
-one array of shape (rows, batch) and makes one vectorized call per group, for the
-forward and for the backward alike: the group's row's ``vector`` forward on the
-gathered children, then the row's own ``derivatives`` rule on the same arrays (the
-op table stays the only definition of every op, ``Function`` rows included), times
-the upstream gradient, scattered back onto the children
-(:mod:`~autograd_scalar.tape_groups`).
+one array of shape (rows, batch) and runs each group one of three ways, as a cost
+model measured on the machine finds cheapest for the batch's size
+(:mod:`~autograd_scalar.tape_cost`; ``Tape.strategy`` forces one):
+
+- grouped: one vectorized call per group, for the forward and for the backward
+  alike: the group's row's ``vector`` forward on the gathered children, then the
+  row's own ``derivatives`` rule on the same arrays, times the upstream gradient,
+  scattered back onto the children (:mod:`~autograd_scalar.tape_groups`); for wide
+  levels and large batches;
+- straight-line code (:mod:`~autograd_scalar.tape_code`): consecutive groups
+  written out as one Python function, a statement per node, forward and backward
+  (reverse accumulation into local variables), compiled once; scalar code runs
+  each example on floats, vector code the batch's columns with NumPy; for narrow,
+  irregular graphs, where a group is a node or two and NumPy's cost per call would
+  dominate. ``tape.source(n)`` shows the code a batch of n runs.
+
+Either way the op table stays the only definition of every op, ``Function`` rows
+included: the code writes each row's own expression (``Op.template``) and its rule,
+read as an expression graph (:mod:`~autograd_scalar.tape_rules`).
 
 What rows declare picks shorter roads to the same numbers. Nodes made from shared
 leaves only (an L2 term) run once per batch, on one column. A group of a
@@ -55,7 +68,9 @@ import numpy as np
 
 from . import tape_check
 from .mode import is_grad_enabled
-from .tape_check import TraceMismatchError, close, magnitude
+from .tape_check import TraceMismatchError, magnitude
+from .tape_code import Code
+from .tape_cost import STRATEGIES
 from .tape_program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
 from .tape_run import Runner
 from .threads import Threads, blas_threads
@@ -90,14 +105,25 @@ class Tape:
     (``tape.steps``, listed by :meth:`program`) and runs them;
     :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
 
-    ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`).
+    ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
+    whichever strategy runs: grouped steps compute in it, straight-line code reads
+    its operands from and writes its results to arrays of it (scalar code computes
+    each example in Python floats between them, vector code in the arrays' dtype).
 
     ``threads``: how many threads BLAS may use during a run: "auto" (the default)
     as many as the machine has idle cores, at least 1; an int, at most that many;
     None, no limit (see :mod:`autograd_scalar.threads`).
+
+    ``strategy``: how each group runs: "auto" (the default) as the measured cost
+    model finds cheapest for the batch's size (:mod:`autograd_scalar.tape_cost`),
+    or one strategy for every group: "grouped" (NumPy calls per group, dense
+    layers as matrix products), "scalar" (straight-line Python float code per
+    example) or "vector" (straight-line NumPy code over the batch's columns). The
+    results are the same whichever runs, to rounding.
     """
 
     threads: Threads = "auto"
+    strategy: str = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
                  parameters: Sequence[Value] = (), allow_data_reads: bool = False,
@@ -110,10 +136,10 @@ class Tape:
         numbers = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in example])
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
+        tape_check.check_rows(self.traced)
         self.runner = Runner(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
-        self._validate(example)
 
     # names the tests, nn and users read
     @property
@@ -162,25 +188,34 @@ class Tape:
 
     @property
     def groups(self) -> tuple[Any, ...]:
-        """The program's groups, planned (:class:`~autograd_scalar.tape_groups.Group`)."""
+        """The program's groups, planned to run grouped
+        (:class:`~autograd_scalar.tape_groups.Group`)."""
         return self.runner.groups
 
     @property
     def steps(self) -> list[Any]:
-        """What runs, in order: groups, and dense layers fused with their activation."""
+        """What a run with every group grouped runs, in order: groups, and dense layers
+        fused with their activation (``plan(n)`` gives what a batch of n runs)."""
         return self.runner.steps
 
-    def _validate(self, example: Sequence[Any]) -> None:
-        """Run the tape on two copies of the example: every row must work on arrays."""
-        batch = self._columns([np.stack([np.asarray(x, dtype=np.float64)] * 2)
-                               for x in example])
-        values, _ = self._run(batch, True, np.ones((len(self.outputs), 2), self.dtype), True)
-        found = self.runner.output_values(values)[:, 0]
-        traced = self.traced.traced_outputs
-        if not close(found, traced, self.rtol, self._magnitude(values, batch)):
-            raise TraceError(f"compile: the batched forward gives {found.tolist()} on the traced "
-                             f"example, the eager graph gave {traced.tolist()}; "
-                             "some row's vector forward disagrees with its float forward")
+    def plan(self, n: int) -> list[Any]:
+        """The steps a batch of ``n`` runs under ``strategy``: groups, dense layers and
+        :class:`~autograd_scalar.tape_code.Code` segments (straight-line code)."""
+        return self.runner.plan(_batch_size(n), self.strategy).steps
+
+    def source(self, n: int = 1, with_inputs: bool = True) -> str:
+        """The Python source of the straight-line code a batch of ``n`` runs (forward and
+        backward, the gradients with respect to the inputs included unless
+        ``with_inputs=False``); "" where the plan has none (see
+        :mod:`autograd_scalar.tape_code`)."""
+        plan = self.runner.plan(_batch_size(n), self.strategy)
+        if plan.single is not None:
+            return plan.single.source("both", with_inputs)
+        parts = []
+        for step in plan.steps:
+            if isinstance(step, Code):
+                parts += [step.source("saved"), step.source("backward", with_inputs)]
+        return "\n".join(parts)
 
     # -- running ------------------------------------------------------------
 
@@ -214,20 +249,24 @@ class Tape:
         return parts
 
     def _run(self, columns: list[np.ndarray], pull: bool, seed: np.ndarray | None,
-             with_inputs: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Values (and, given a seed on the outputs, gradients) of every node.
+             with_inputs: bool = False, everything: bool = False
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values (and, given a seed on the outputs, gradients) of the nodes.
 
         ``pull`` first copies the shared leaves' ``.data`` into ``self.arrays``;
         without it the tape reads the arrays as they are (compiled training).
+        ``everything``: every node's value is written, not only those the outputs need.
         """
         runner = self.runner
         if pull:
             runner.arrays.pull()
-        with blas_threads(self.threads, runner.product * len(columns[0])), \
-                np.errstate(all="ignore"):
-            values, saved = runner.forward(columns)
-            grads = None if seed is None else runner.backward(values, saved, seed, with_inputs)
-        return values, grads
+        n = len(columns[0])
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"Tape.strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
+                             f"got {self.strategy!r}")
+        product = runner.plan(n, self.strategy).product
+        with blas_threads(self.threads, product * n), np.errstate(all="ignore"):
+            return runner.run(columns, seed, with_inputs, everything, self.strategy)
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
@@ -343,8 +382,8 @@ class Tape:
 
     @property
     def rtol(self) -> float:
-        """The tolerance of :meth:`check` (and of the check at the trace) for this tape's
-        dtype, relative to the run's largest magnitude: ``CHECK_RTOL``."""
+        """The tolerance of :meth:`check` for this tape's dtype, relative to the run's
+        largest magnitude: ``CHECK_RTOL``."""
         return CHECK_RTOL[self.dtype.name]
 
     def check(self, *batches: Any, rtol: float | None = None) -> None:
@@ -362,7 +401,8 @@ class Tape:
         """
         parts = self._columns(batches)
         n = len(parts[0])
-        values, _ = self._run(parts, True, np.ones((len(self.outputs), n), self.dtype))
+        values, _ = self._run(parts, True, np.ones((len(self.outputs), n), self.dtype),
+                              everything=True)
         outputs = self._shape(self.runner.output_values(values)).reshape(n, -1)
         scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
@@ -375,17 +415,24 @@ class Tape:
         of every placeholder and op for every example, and the shared arrays."""
         return self.dtype.itemsize * (2 * self.layout.rows * n + 2 * len(self.shared))
 
-    def program(self) -> str:
+    def program(self, n: int | None = None) -> str:
         """The traced program as text: one line per step, in the order it runs.
 
+        The steps of a batch of ``n`` (default: every group grouped, as ``steps``).
         Each line gives the row (``affine+relu`` for a dense layer fused with its
         activation), the number of nodes, the strategy ("matrix": a dense layer as
         matrix products; "stacked": the row's stacked form on one array; "once":
         made of shared leaves only, run once per batch; "elementwise": the row's
-        vector forward and rule) and the index range of its nodes.
+        vector forward and rule; "scalar" and "vector": straight-line code, whose
+        line names no row) and the index range of its nodes.
         """
         lines = [repr(self)]
-        for i, step in enumerate(self.steps):
+        steps = self.steps if n is None else self.plan(n)
+        for i, step in enumerate(steps):
+            if isinstance(step, Code):
+                lines.append(f"  step {i:3d}: {'code':<14} x{step.size:<6} "
+                             f"{step.strategy:<11} nodes {step.first}..{step.last}")
+                continue
             groups = getattr(step, "groups", (step,))
             name = "+".join(group.row.name for group in groups)
             first, last = groups[0].nodes.start, groups[-1].nodes.stop - 1
@@ -397,7 +444,7 @@ class Tape:
         kind = "" if self.dtype == np.float64 else f", {self.dtype.name}"
         return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "
                 f"{self.size - len(self.placeholders) - len(self.shared)} ops in "
-                f"{len(self.groups)} groups over {self.levels} levels{kind})")
+                f"{len(self.traced.groups)} groups over {self.levels} levels{kind})")
 
 
 CHECK_RTOL = {"float64": 1e-9, "float32": 1e-4}
@@ -419,6 +466,12 @@ def tape_dtype(dtype: Any) -> np.dtype[Any]:
     if found is None or found.name not in CHECK_RTOL or isinstance(dtype, bool):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     return found
+
+
+def _batch_size(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"a batch size is a positive integer, got {n!r}")
+    return int(n)
 
 
 def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = (),

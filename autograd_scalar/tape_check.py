@@ -1,8 +1,16 @@
-"""Verifying a compiled tape against the eager graph, example by example.
+"""Verifying a compiled tape: its rows on arrays at the trace, its runs against the eager graph.
+
+:func:`check_rows` runs, when a program is traced, every row it uses on arrays:
+the row's vector forward on the traced numbers of all its nodes at once, against
+the numbers the float forward gave, and its rule on the same arrays, which must
+give one partial per operand (a rule written with ``math`` or ``float`` cannot).
+So a row that cannot run batched is a :class:`TraceError` at ``compile``, naming
+the row, whichever strategy later runs it.
 
 :func:`check` runs the traced function eagerly on each row of a batch and
 compares its outputs, and the gradients of the outputs' sum with respect to the
-shared leaves the eager graphs reach too, with what the tape gives. The two
+parameters and the other shared leaves the eager graphs reach too, with what the
+tape gives. The two
 sum in different orders (a matrix product against the eager left-to-right sum),
 so they are compared relative to the magnitude of what was summed (:func:`close`).
 """
@@ -18,8 +26,51 @@ import numpy as np
 from .backward import users_first
 from .functions import sum as value_sum
 from .mirror import read_grad, write_grad
-from .tape_program import make_arguments, output_list
+from .ops import Op
+from .tape_groups import _array_error, _call
+from .tape_program import Program, TraceError, make_arguments, output_list
 from .value import Value
+
+
+def check_rows(program: Program, rtol: float = 1e-9) -> None:
+    """Raise :class:`TraceError` if a row of the program fails on arrays or its vector
+    forward disagrees with its float forward on the traced numbers (see the module
+    docstring); each (row, operand count) is run once, on all its nodes as two columns."""
+    numbers = program.numbers
+    by_row: dict[tuple[Op, int], list[Any]] = {}
+    for group in program.groups:
+        by_row.setdefault((group.row, group.children.shape[0]), []).append(group)
+    with np.errstate(all="ignore"):
+        for (row, arity), groups in by_row.items():
+            children = np.concatenate([group.children for group in groups], axis=1)
+            nodes = np.concatenate([np.arange(group.nodes.start, group.nodes.stop)
+                                    for group in groups])
+            k = len(nodes)
+            operands = [np.repeat(numbers[position][:, None], 2, axis=1)
+                        for position in children]
+            expected = numbers[nodes]
+            result = _call(row, "forward", row.vector, operands)
+            try:
+                found = np.broadcast_to(np.asarray(result, dtype=np.float64), (k, 2))
+            except (TypeError, ValueError) as error:
+                raise _array_error(row, "forward", error) from error
+            scale = max(magnitude(expected), *(magnitude(x) for x in operands))
+            if not close(found[:, 0], expected, rtol, scale):
+                worst = int(np.argmax(np.abs(found[:, 0] - expected)))
+                raise TraceError(
+                    f"compile: op {row.name!r} gives {found[worst, 0]!r} on arrays where it "
+                    f"gave {expected[worst]!r} on floats, at operands "
+                    f"{[float(x[worst, 0]) for x in operands]}; its vector forward must "
+                    "compute what its float forward does")
+            partials = _call(row, "derivatives", row.derivatives, (*operands, found))
+            if not isinstance(partials, (tuple, list)) or len(partials) != arity:
+                raise _array_error(row, "derivatives", ValueError(
+                    f"it returned {partials!r:.80} instead of {arity} partial derivatives"))
+            for partial in partials:
+                try:
+                    np.broadcast_to(np.asarray(partial, dtype=np.float64), (k, 2))
+                except (TypeError, ValueError) as error:
+                    raise _array_error(row, "derivatives", error) from error
 
 
 class TraceMismatchError(AssertionError):

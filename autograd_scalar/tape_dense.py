@@ -9,11 +9,18 @@ activation), run as one :class:`Dense` step::
     backward   U = act'(Z, H) * dH      the activation row's own rule, once
                dW = U @ X^T, db = sum_n U, dX = W^T @ U
 
+A zero local derivative contributes exactly zero (see
+:func:`~autograd_scalar.tape_groups.times`): when the upstream gradient is not all
+finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
+out each term whose factor is 0, as the eager chain rule does edge by edge.
+
 Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
 nodes or leaves): a layer's weight gradient goes straight into the shared
 arrays, its input gradient into the previous layer's rows, with no temporary
-and no zeroing first; :func:`plan_steps` says which rows still need zeroing.
+and no zeroing first (:func:`alone` says what it alone writes; the runner,
+:mod:`autograd_scalar.tape_run`, finds each dense layer's activation and which
+rows still need zeroing).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .tape_groups import Group, _array_error, _call
+from .tape_groups import Group, _array_error, _call, finite, times
 from .tape_layout import Layout, SharedArrays
 from .tape_matrix import MatrixDot
 
@@ -31,7 +38,7 @@ from .tape_matrix import MatrixDot
 class Dense:
     """A dense layer's affine group, and its activation group if it has one, as one step.
 
-    ``alone``: flags, decided by :func:`plan_steps`, for what only this step reads or
+    ``alone``: flags, decided by :func:`alone`, for what only this step reads or
     writes: "z" (only the activation reads Z, so its gradient is the activation's
     contribution alone), "W", "b" (no other group uses these leaves) and "x"
     (no other group reads the inputs X, and all their gradients are wanted).
@@ -82,7 +89,7 @@ class Dense:
             self._gH = None if self.hrows is None else grads[self.hrows]
 
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
-            batch: Sequence[np.ndarray]) -> Any:
+            batch: Sequence[np.ndarray], everything: bool = False) -> Any:
         self._bind(values, None)
         W = self._W if self._W is not None else self.matrix.read("W", shared)
         external = self.external
@@ -123,9 +130,14 @@ class Dense:
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise _array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
+            gH = self._gH
+            assert gH is not None
             # in the tape's dtype: a rule may answer float64 (relu's step), and a float64 U
             # would turn the float32 products below into slow mixed-type ones
-            U = np.multiply(result[0], self._gH, dtype=Z.dtype)  # type: ignore[arg-type]
+            if finite(gH):
+                U = np.multiply(result[0], gH, dtype=Z.dtype)
+            else:
+                U = np.asarray(times(result[0], gH), dtype=Z.dtype)
             if type(U) is not np.ndarray or U.shape != Z.shape:
                 try:
                     U = np.broadcast_to(U, Z.shape)
@@ -134,6 +146,9 @@ class Dense:
             if not self._z_alone:
                 U = U + self._gZ
         matrix = self.matrix
+        if not finite(U):
+            self._backward_not_finite(U, W, X, grads, shared, with_inputs)
+            return
         if self._gW is not None:
             np.matmul(U, X.T, out=self._gW)
         else:
@@ -155,6 +170,38 @@ class Dense:
         else:
             grads[matrix.inputs] += input_grads
 
+    def _backward_not_finite(self, U: np.ndarray, W: np.ndarray, X: np.ndarray,
+                             grads: np.ndarray, shared: SharedArrays,
+                             with_inputs: bool) -> None:
+        """The backward for an upstream gradient U with an inf or NaN: term by term.
+
+        dW[j, i] = sum_n U[j, n] X[i, n] and dX[i, n] = sum_j W[j, i] U[j, n], each
+        term a local derivative (X for the weights, W for the inputs) times U, with
+        a zero local derivative giving 0, not NaN (:func:`times`). Slower than the
+        matrix products (it forms every term), and only run when U is not finite.
+        """
+        matrix = self.matrix
+        dW = times(X[None, :, :], U[:, None, :]).sum(axis=2)
+        if self._gW is not None:
+            self._gW[...] = dW
+        else:
+            matrix.W.add(shared, dW)  # type: ignore[union-attr]
+        if self._gb is not None:
+            np.add.reduce(U, 1, out=self._gb)
+        elif matrix.b is not None:
+            matrix.b.add(shared, np.add.reduce(U, 1))
+        keep = matrix.input_keep[with_inputs]
+        if keep is None:
+            return
+        input_grads = times(W[:, :, None], U[:, None, :]).sum(axis=0)
+        if keep is True and self._x_alone:
+            grads[matrix.inputs] = input_grads
+        elif isinstance(keep, tuple):
+            positions, rows = keep
+            grads[rows] += input_grads[positions]
+        else:
+            grads[matrix.inputs] += input_grads
+
     def owned_rows(self, with_inputs: bool) -> list[Any]:
         """Rows of the per-example gradients this step assigns before anyone reads them."""
         if "x" in self.alone and self.matrix.input_keep[with_inputs] is True:
@@ -162,44 +209,8 @@ class Dense:
         return []
 
 
-def plan_steps(groups: Sequence[Group], layout: Layout, outputs: np.ndarray, size: int
-          ) -> tuple[list[Any], np.ndarray]:
-    """The steps to run, in order, and for each index how many groups and outputs read it.
-
-    A matrix group is fused with the next group when that group is a one-input
-    row (``arity == 1``) over exactly the matrix group's nodes in order, and no
-    group at the same level comes between them in a way that matters: the
-    activation reads only Z, which the fused step computes first.
-    """
-    reads = np.bincount(np.concatenate([g.children.ravel() for g in groups] + [outputs]),
-                        minlength=size) if groups else np.zeros(size, dtype=np.intp)
-    activation_of: dict[int, Group] = {}
-    for group in groups:
-        if group.row.arity == 1 and not group.invariant and group.matrix is None:
-            first = int(group.children[0, 0])
-            activation_of.setdefault(first, group)
-    fused: set[int] = set()
-    found: list[Any] = []
-    for group in groups:
-        if id(group) in fused:
-            continue
-        if group.matrix is None:
-            found.append(group)
-            continue
-        nodes = group.nodes
-        activation = activation_of.get(nodes.start)
-        if activation is not None and not (
-                activation.size == group.size
-                and np.array_equal(activation.children[0], np.arange(nodes.start, nodes.stop))):
-            activation = None
-        if activation is not None:
-            fused.add(id(activation))
-        found.append(Dense(group, activation, _alone(group, activation, reads, layout)))
-    return found, reads
-
-
-def _alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
-           ) -> set[str]:
+def alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
+          ) -> set[str]:
     """What only this dense step reads or writes (see :class:`Dense`)."""
     matrix = group.matrix
     assert matrix is not None

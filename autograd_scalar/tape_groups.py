@@ -23,10 +23,16 @@ call, its rule one call giving every partial, and the contributions go back by
 one planned scatter, however many operands (an L2 term's sum over every weight).
 A group with a matrix form keeps it here (``matrix``) and runs as a step of
 :mod:`autograd_scalar.tape_dense`.
+
+As in the eager chain rule (:mod:`autograd_scalar.backward`), a zero partial
+derivative contributes exactly zero, even against an infinite or NaN upstream
+gradient (where IEEE gives 0 * inf = NaN): see :func:`times`. The products are
+computed as usual, and mended only when the upstream gradient is not all finite.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -70,6 +76,24 @@ class Route:
     targets: Any
     shared: bool
     uniform: bool
+
+
+def finite(upstream: np.ndarray) -> bool:
+    """Whether every upstream gradient is finite (a sum is cheaper than a mask; an
+    overflowing sum of finite numbers only sends the product to the careful path)."""
+    return math.isfinite(upstream.sum())
+
+
+def times(partial: Any, upstream: Any) -> Any:
+    """partial * upstream, elementwise, with exactly 0.0 where the partial is 0 and the
+    product NaN (0 * inf, 0 * NaN): a zero local derivative passes nothing back.
+
+    Call it where the upstream gradient is not all :func:`finite`; elsewhere the
+    plain product is the same. The condition is the eager loop's, so both agree
+    to the bit (a zero partial against a finite upstream keeps IEEE's signed zero).
+    """
+    product = np.multiply(partial, upstream)
+    return np.where(np.isnan(product) & (np.asarray(partial) == 0), 0.0, product)
 
 
 def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
@@ -241,8 +265,9 @@ class Group:
         return []
 
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
-            batch: Sequence[np.ndarray]) -> Any:
-        """Gather, then forward; the gathered inputs are kept for the backward."""
+            batch: Sequence[np.ndarray], everything: bool = False) -> Any:
+        """Gather, then forward; the gathered inputs are kept for the backward
+        (``everything``: a group always writes all its nodes' values)."""
         inputs = self.gather(values, shared)
         self.forward(inputs, values, shared, full)
         return inputs
@@ -284,16 +309,17 @@ class Group:
             grads = grads[:, :1]
         n = upstream.shape[1]
         out = values[self.rows, :1] if self.invariant else values[self.rows]
+        multiply = np.multiply if finite(upstream) else times
         if self.stacked:
             arity = len(inputs)
             partials = _call(self.row, "derivatives", self.stacked[1], (inputs, out))
             if type(partials) is np.ndarray and partials.shape == (arity, self.size, n):
                 if plan.picked is not None:  # only the needed positions' partials
                     partials = partials[plan.picked]
-                contributions = np.multiply(partials, upstream).reshape(-1, n)
+                contributions = multiply(partials, upstream).reshape(-1, n)
             else:
                 try:
-                    contributions = np.broadcast_to(np.multiply(partials, upstream),
+                    contributions = np.broadcast_to(multiply(partials, upstream),
                                                     (arity, self.size, n))
                 except ValueError as error:
                     raise _array_error(self.row, "derivatives", error) from error
@@ -307,13 +333,13 @@ class Group:
                     f"it returned {result!r:.80} instead of {len(inputs)} partial derivatives"))
             if plan.routes is not None:
                 try:
-                    _follow(plan.routes, result, upstream, grads, shared_grads)
+                    _follow(plan.routes, result, upstream, grads, shared_grads, multiply)
                 except (TypeError, ValueError) as error:
                     raise _array_error(self.row, "derivatives", error) from error
                 return
             picked = result if plan.positions is None else [result[j] for j in plan.positions]
             partials = _stack(self.row, picked, (self.size, n))
-            contributions = np.multiply(partials, upstream).reshape(-1, n)
+            contributions = multiply(partials, upstream).reshape(-1, n)
         if plan.shared_targets is not None:
             sums = contributions[plan.shared_entries].sum(axis=1)
             if plan.shared_unique:
@@ -329,13 +355,15 @@ class Group:
 
 
 def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.ndarray,
-            grads: np.ndarray, shared_grads: np.ndarray) -> None:
-    """Add partial * upstream along each route (summed over the batch for shared leaves)."""
+            grads: np.ndarray, shared_grads: np.ndarray,
+            multiply: Callable[[Any, Any], Any] = np.multiply) -> None:
+    """Add partial * upstream along each route (summed over the batch for shared leaves);
+    ``multiply`` is :func:`times` when the upstream gradient is not all finite."""
     shape = upstream.shape
     for route in routes:
         partial = partials[route.position]
         contribution = upstream if type(partial) is float and partial == 1.0 else (
-            partial * upstream)
+            multiply(partial, upstream))
         if type(contribution) is not np.ndarray or contribution.shape != shape:
             contribution = np.broadcast_to(contribution, shape)
         if route.shared:

@@ -35,12 +35,14 @@ is a Value of yours, not the trace's, and numbers computed under ``no_grad``.
 
 from __future__ import annotations
 
+import gc
 import linecache
 import operator
 import os
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from itertools import chain, repeat
 from types import FrameType
 from typing import Any
@@ -205,7 +207,11 @@ class ProgramGroup:
 
 @dataclass(frozen=True)
 class Program:
-    """What a trace found (see the module docstring); ``str(program)`` lists it."""
+    """What a trace found (see the module docstring); ``str(program)`` lists it.
+
+    ``numbers``: the traced example's number at every index, on which the rows are
+    checked against their vector forwards (:func:`~autograd_scalar.tape_check.check_rows`).
+    """
 
     placeholders: tuple[Value, ...]
     shared: tuple[Value, ...]
@@ -216,6 +222,7 @@ class Program:
     single: bool
     invariant: np.ndarray
     data_reads: tuple[DataRead, ...] = ()
+    numbers: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def first_shared(self) -> int:
@@ -271,6 +278,28 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     single = isinstance(result, Value)
     outputs = [result] if single else output_list(result)
     del result, arguments
+    with _collector_paused():
+        return _read(placeholders, outputs, params, single, data_reads)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: reading a graph of n nodes allocates
+    O(n) containers that hold no cycles, and each full collection would walk all of
+    them again, making the reading superlinear in n."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], single: bool,
+          data_reads: tuple[DataRead, ...]) -> Program:
+    """The program of a traced graph: nodes levelled, grouped and numbered, in single
+    passes over them (see the module docstring and :func:`trace`)."""
     inputs = set(placeholders)
     interior, inner = _interior_order(outputs)
     leaves: dict[Value, None] = dict.fromkeys(chain(
@@ -298,26 +327,45 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         p = next(p for p in params if p in inputs or p in depth)
         raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
                          "input in the traced function; parameters must be leaves")
-    order = [levels[key] for key in sorted(levels, key=lambda k: k[0])]
+    keys = sorted(levels, key=_level)  # stable: a level's groups in the order first met
     first_interior = len(placeholders) + len(shared)
-    indices = _Indices(chain(placeholders, shared,
-                             chain.from_iterable(nodes for _, nodes in order)),
-                       first_interior + len(interior))
-    invariant = np.zeros(first_interior + len(interior), dtype=bool)
-    invariant[len(placeholders):first_interior] = True
+    size = first_interior + len(interior)
+    indices = _Indices(_numbered(placeholders, shared, levels, keys), size)
+    edges = sum(key[2] * len(levels[key][1]) for key in keys)
+    flat = np.empty(edges, dtype=np.intp)  # every group's children, one array
     groups = []
     start = first_interior
-    for key, (row, nodes) in zip(sorted(levels, key=lambda k: k[0]), order):
-        stop = start + len(nodes)
-        flat = indices.of(chain.from_iterable(node.children for node in nodes),
-                          len(nodes) * key[2])
-        children = flat.reshape(len(nodes), key[2]).T.copy()
-        invariant[start:stop] = invariant[children].all(axis=0)
-        groups.append(ProgramGroup(key[0], row, slice(start, stop), children, key[3]))
-        start = stop
+    offset = 0
+    for key in keys:
+        row, nodes = levels[key]
+        k, arity = len(nodes), key[2]
+        flat[offset:offset + k * arity] = indices.of(  # a group at a time: small temporaries
+            chain.from_iterable(map(_children, nodes)), k * arity)
+        children = flat[offset:offset + k * arity].reshape(k, arity).T
+        groups.append(ProgramGroup(key[0], row, slice(start, start + k), children, key[3]))
+        start += k
+        offset += k * arity
+    invariant = np.zeros(size, dtype=bool)
+    invariant[len(placeholders):first_interior] = True
+    invariant[first_interior:] = np.repeat([key[3] for key in keys],
+                                           [len(levels[key][1]) for key in keys])
+    numbers = np.fromiter(map(data_of, _numbered(placeholders, shared, levels, keys)),
+                          np.float64, size)
     return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
                    indices.of(outputs, len(outputs)),
-                   np.array([o.data for o in outputs]), single, invariant, data_reads)
+                   np.array([o.data for o in outputs]), single, invariant, data_reads, numbers)
+
+
+def _level(key: tuple[int, int, int, bool]) -> int:
+    return key[0]
+
+
+def _numbered(placeholders: list[Value], shared: list[Value],
+              levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]],
+              keys: list[tuple[int, int, int, bool]]) -> Iterator[Value]:
+    """Every node in the order of its index: placeholders, shared leaves, then the
+    interior nodes group after group."""
+    return chain(placeholders, shared, chain.from_iterable(levels[key][1] for key in keys))
 
 
 class _Indices:

@@ -1,56 +1,94 @@
 """Running a compiled program: its steps over a batch, forward then backward.
 
-:func:`build` lays a :class:`~autograd_scalar.tape_program.Program` out
-(:mod:`autograd_scalar.tape_layout`), plans each group
-(:mod:`autograd_scalar.tape_groups`) and picks the steps that run them
-(:mod:`autograd_scalar.tape_dense`). A :class:`Runner` then keeps two arrays
-(rows, n) of the tape's dtype for a batch of n, values and gradients, reused run
-after run (a fresh array each run would cost page faults every time), and runs the
-steps: the forward in order, each step keeping what its backward needs; the
-backward in reverse, from a seed on the outputs. Everything it precomputes, it
-precomputes once: which gradient rows need zeroing, which arguments need copying,
-where the outputs are.
+A :class:`Runner` lays a :class:`~autograd_scalar.tape_program.Program` out
+(:mod:`autograd_scalar.tape_layout`) and, for each batch size it meets, makes a
+:class:`Plan`: which strategy runs each group (:mod:`autograd_scalar.tape_cost`),
+as steps. A group that runs grouped is planned by :mod:`autograd_scalar.tape_groups`
+(a dense layer and its activation fused into one step, :mod:`autograd_scalar.tape_dense`);
+consecutive groups that run as code are one :class:`~autograd_scalar.tape_code.Code`
+step. Groups of one level do not read each other, so within a level the grouped
+ones run first and the code ones join the next level's code. Everything is made
+when first needed and kept: groups, compiled code, plans (per batch size).
+
+A run keeps two arrays (rows, n) of the tape's dtype for a batch of n, values and
+gradients, reused run after run (a fresh array each run would cost page faults
+every time), and runs the steps: the forward in order, each step keeping what its
+backward needs; the backward in reverse, from a seed on the outputs. A plan that
+is one code segment runs forward and backward in one call (per example, for
+scalar code). Code reads and writes those arrays, so it runs in the tape's dtype
+too (scalar code computes each example in Python floats in between).
+Scalar code that raises (Python's floats raise where IEEE arithmetic gives inf or
+NaN) is run again by NumPy: the plan without scalar code, then the plan without
+code at all.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .tape_dense import Dense, plan_steps
+from .tape_code import Code, CodeFallback, Segment, program_nodes
+from .tape_cost import Choice, choose, costs
+from .tape_dense import Dense, alone
 from .tape_groups import Group, make_group
 from .tape_layout import Layout, SharedArrays, distinct
 from .tape_program import Program
 
+PLANS_KEPT = 16
+"""How many batch sizes' plans a runner keeps (the least recently used go first)."""
+
+
+@dataclass
+class Plan:
+    """The steps of a run on a batch of one size, and what they need done around them.
+
+    ``zero[with_inputs]``: runs of gradient rows to zero before the backward;
+    ``shared_zero``: runs of shared leaves whose batch-summed gradient is zeroed first
+    (all but those a dense step assigns whole);
+    ``copied``: per argument, the placeholders' rows to copy from the batch (or None);
+    ``full``: invariant groups write every column; ``product``: the largest matrix
+    product's multiply-adds per example; ``single``: the one code step, when the
+    plan is just that (it then runs forward and backward in one call).
+    ``strategy``: what was asked ("numpy": the cost model's choice without scalar
+    code, the plan that runs when scalar code raised).
+    """
+
+    steps: list[Any]
+    zero: tuple[list[slice], list[slice]]
+    shared_zero: list[slice]
+    copied: list[slice | None]
+    full: bool
+    product: int
+    single: Code | None
+    strategy: str
+
 
 class Runner:
-    """The steps of a program on its layout and shared arrays (see the module docstring)."""
+    """The plans of a program on its layout and shared arrays (see the module docstring)."""
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
         layout = Layout(program.first_shared, program.first_interior, program.size)
+        self.program = program
+        self.widths = tuple(widths)
         self.layout = layout
         self.dtype = np.dtype(dtype)
-        self.arrays = SharedArrays(program.shared, dtype)
-        self.groups: tuple[Group, ...] = tuple(
-            make_group(g.row, g.nodes, g.children, layout, program.invariant)
-            for g in program.groups)
-        for group in self.groups:
-            if group.matrix is not None:
-                group.matrix.bind(self.arrays)
-        outputs = program.outputs
-        self.outputs = outputs
-        self.steps, reads = plan_steps(self.groups, layout, outputs, program.size)
-        # multiply-adds per example of the largest matrix product (k x m of a layer)
-        self.product = max((step.affine.size * len(step.matrix.sources)
-                            for step in self.steps if isinstance(step, Dense)), default=0)
-        self.zero = tuple(_zeroed(layout, self.steps, w) for w in (False, True))
-        self.shared_zero = _shared_zeroed(len(program.shared), self.steps)
-        self.copied = _read_from_batch(widths, self.steps, reads)
-        self.full = any(group.reads_invariant_in_full for group in self.groups) or bool(
-            program.invariant[outputs].any())
+        self.arrays = SharedArrays(program.shared, self.dtype)
+        self.outputs = outputs = program.outputs
+        groups = program.groups
+        self.reads = np.bincount(np.concatenate([g.children.ravel() for g in groups]
+                                                + [outputs]),
+                                 minlength=program.size)
+        self._groups: dict[int, Group] = {}
+        self._dense: dict[int, Dense] = {}
+        self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
+        self._plans: OrderedDict[tuple[int | None, str], Plan] = OrderedDict()
+        self._needs: tuple[np.ndarray, np.ndarray] | None = None
+        self._fixed: dict[int, int | None] | None = None
         self.shared_outputs = layout.is_shared(outputs)
         self.any_shared_output = bool(self.shared_outputs.any())
         self.output_read = layout.reader(outputs, one_column=False)
@@ -58,28 +96,219 @@ class Runner:
         self.seed_rows = rows
         self.unique_seed_rows = distinct(rows)
         self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self.fallbacks = 0  # runs whose scalar code raised and that NumPy ran again
 
-    def forward(self, columns: Sequence[np.ndarray]) -> tuple[np.ndarray, list[Any]]:
-        """The value of every node for every example, and what each step keeps.
+    # -- groups, made when first needed -------------------------------------
 
-        Run inside ``np.errstate(all="ignore")``: IEEE results, as documented.
+    def group(self, g: int) -> Group:
+        """The program's group ``g``, planned to run grouped."""
+        found = self._groups.get(g)
+        if found is None:
+            group = self.program.groups[g]
+            found = self._groups[g] = make_group(group.row, group.nodes, group.children,
+                                                 self.layout, self.program.invariant)
+            if found.matrix is not None:
+                found.matrix.bind(self.arrays)
+        return found
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        """Every group of the program, planned to run grouped."""
+        return tuple(self.group(g) for g in range(len(self.program.groups)))
+
+    def fixed(self) -> dict[int, int | None]:
+        """The dense layers, which always run grouped: group -> its activation group (or
+        None). A dense layer is a group of a ``bilinear`` row with a matrix form
+        (:mod:`autograd_scalar.tape_matrix`); its activation, a one-input group over
+        exactly its nodes."""
+        if self._fixed is None:
+            program, layout = self.program, self.layout
+            activation: dict[int, int] = {}
+            for g, group in enumerate(program.groups):
+                if group.row.arity == 1 and not group.invariant:
+                    activation.setdefault(int(group.children[0, 0]), g)
+            self._fixed = {}
+            for g, group in enumerate(program.groups):
+                if not _may_be_dense(group.row, group.children, layout) or \
+                        self.group(g).matrix is None:
+                    continue
+                a = activation.get(group.nodes.start)
+                if a is not None:
+                    kids = program.groups[a].children[0]
+                    if program.groups[a].size != group.size or not np.array_equal(
+                            kids, np.arange(group.nodes.start, group.nodes.stop)):
+                        a = None
+                self._fixed[g] = a
+        return self._fixed
+
+    def needs(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each index, whether its gradient is wanted: without and with the inputs'."""
+        if self._needs is None:
+            program = self.program
+            found = []
+            for with_inputs in (False, True):
+                needs = np.zeros(program.size, dtype=bool)
+                needs[0 if with_inputs else program.first_shared:program.first_interior] = True
+                for group in program.groups:
+                    needs[group.nodes] = needs[group.children].any(axis=0)
+                found.append(needs)
+            self._needs = (found[0], found[1])
+        return self._needs
+
+    # -- plans ----------------------------------------------------------------
+
+    @property
+    def steps(self) -> list[Any]:
+        """The steps of a run with every group grouped (dense layers as matrices)."""
+        return self.plan(None, "grouped").steps
+
+    @property
+    def copied(self) -> list[slice | None]:
+        return self.plan(None, "grouped").copied
+
+    @property
+    def product(self) -> int:
+        return self.plan(None, "grouped").product
+
+    def plan(self, n: int | None, strategy: str = "auto") -> Plan:
+        """The plan for a batch of n (None: any, for a fixed strategy)."""
+        key = (n if strategy in ("auto", "numpy") else None, strategy)
+        found = self._plans.get(key)
+        if found is not None:
+            self._plans.move_to_end(key)
+            return found
+        found = self._plans[key] = self._make_plan(n or 1, strategy)
+        while len(self._plans) > PLANS_KEPT:
+            self._plans.popitem(last=False)
+        return found
+
+    def _make_plan(self, n: int, strategy: str) -> Plan:
+        program = self.program
+        fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
+        fused = {a for a in fixed.values() if a is not None}
+        choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused)
+                   for i, g in enumerate(program.groups)]
+        if strategy == "numpy":  # what runs when scalar code raised: the cheapest but it
+            model = replace(costs(Runner), scalar=float("inf"))
+            chosen = choose(choices, n, "auto", model)
+        else:
+            chosen = choose(choices, n, strategy, costs(Runner) if strategy == "auto" else None)
+        # within a level, grouped groups first: code groups then join the next level's
+        order = sorted(range(len(chosen)), key=lambda g: (program.groups[g].level,
+                                                          chosen[g] != "grouped"))
+        steps: list[Any] = []
+        start = 0
+        while start < len(order):
+            kind = chosen[order[start]]
+            if kind == "grouped":
+                g = order[start]
+                start += 1
+                if g in fused:
+                    continue
+                steps.append(self._dense_step(g, fixed[g]) if g in fixed else self.group(g))
+                continue
+            stop = start
+            while stop < len(order) and chosen[order[stop]] == kind:
+                stop += 1
+            steps.append(self._code(tuple(order[start:stop]), kind == "vector"))
+            start = stop
+        layout = self.layout
+        full = bool(program.invariant[self.outputs].any()) or any(
+            isinstance(step, Group) and step.reads_invariant_in_full for step in steps)
+        product = max((step.affine.size * len(step.matrix.sources)
+                       for step in steps if isinstance(step, Dense)), default=0)
+        single = steps[0] if len(steps) == 1 and isinstance(steps[0], Code) else None
+        return Plan(steps, (_zeroed(layout, steps, False), _zeroed(layout, steps, True)),
+                    _shared_zeroed(len(program.shared), steps),
+                    _read_from_batch(self.widths, steps, self.reads), full, product, single,
+                    strategy)
+
+    def _dense_step(self, g: int, activation: int | None) -> Dense:
+        found = self._dense.get(g)
+        if found is None:
+            affine = self.group(g)
+            fused = None if activation is None else self.group(activation)
+            found = self._dense[g] = Dense(affine, fused, alone(affine, fused, self.reads,
+                                                                self.layout))
+        return found
+
+    def _code(self, groups: tuple[int, ...], vector: bool) -> Code:
+        """The code step of these groups, made (and kept) when first needed."""
+        key = (groups, vector)
+        found = self._codes.get(key)
+        if found is None:
+            program = self.program
+            nodes = program_nodes(program, groups)
+            # the nodes read by other steps or outputs: more reads than from inside
+            inside = [i for i, _, _ in nodes]
+            within = dict.fromkeys(inside, 0)
+            for _, _, kids in nodes:
+                for c in kids:
+                    if c in within:
+                        within[c] += 1
+            reads = self.reads[inside].tolist()
+            upstream = frozenset(i for i, count in zip(inside, reads) if count > within[i])
+            segment = Segment(nodes, self.layout, program.invariant, upstream, self.needs())
+            found = self._codes[key] = Code(segment, vector)
+        return found
+
+    def _fallback(self, plan: Plan, n: int) -> Plan:
+        """The plan to run when ``plan``'s code raised: without scalar code, then grouped."""
+        if plan.strategy in ("auto", "scalar") and any(
+                isinstance(step, Code) and not step.vector for step in plan.steps):
+            return self.plan(n, "numpy")
+        return self.plan(None, "grouped")
+
+    # -- running --------------------------------------------------------------
+
+    def run(self, columns: Sequence[np.ndarray], seed: np.ndarray | None, with_inputs: bool,
+            everything: bool = False, strategy: str = "auto"
+            ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values (and, given a seed on the outputs, gradients) of every node needed.
+
+        ``everything``: every node's value is written (code steps otherwise write
+        only what other steps and the outputs read). Run inside
+        ``np.errstate(all="ignore")``: IEEE results, as documented.
         """
+        plan = self.plan(len(columns[0]), strategy)
+        while True:
+            try:
+                return self._run(plan, columns, seed, with_inputs, everything)
+            except CodeFallback:
+                self.fallbacks += 1
+                plan = self._fallback(plan, len(columns[0]))
+
+    def _run(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
+             with_inputs: bool, everything: bool) -> tuple[np.ndarray, np.ndarray | None]:
         values = self.buffer(len(columns[0]), 0)
-        for part, rows in zip(columns, self.copied):  # the placeholders' rows, by argument
+        for part, rows in zip(columns, plan.copied):  # the placeholders' rows, by argument
             if rows is not None:
                 values[rows] = part.T
-        arrays, full = self.arrays, self.full
-        return values, [step.run(values, arrays, full, columns) for step in self.steps]
+        arrays, full = self.arrays, plan.full or everything
+        single = plan.single
+        if single is not None:
+            if seed is None:
+                single.forward_only(values, arrays, everything)
+                return values, None
+            grads = self._seeded(plan, values.shape[1], seed, with_inputs)
+            single.both(values, grads, arrays, with_inputs, everything)
+            return values, grads
+        saved = [step.run(values, arrays, full, columns, everything) for step in plan.steps]
+        if seed is None:
+            return values, None
+        grads = self._seeded(plan, values.shape[1], seed, with_inputs)
+        for step, kept in zip(reversed(plan.steps), reversed(saved)):
+            step.backward(kept, values, grads, arrays, with_inputs)
+        return values, grads
 
-    def backward(self, values: np.ndarray, saved: list[Any], seed: np.ndarray,
-                 with_inputs: bool) -> np.ndarray:
-        """Per-example gradients of sum(seed * outputs) for every node (the placeholders'
-        rows only ``with_inputs``); the shared leaves' batch sums go to ``arrays.grad``."""
-        grads = self.buffer(values.shape[1], 1)
-        for rows in self.zero[with_inputs]:
+    def _seeded(self, plan: Plan, n: int, seed: np.ndarray, with_inputs: bool) -> np.ndarray:
+        """The gradients array, zeroed where steps add, with the seed on the outputs (a
+        shared leaf's, batch-summed, in ``arrays.grad``)."""
+        grads = self.buffer(n, 1)
+        for rows in plan.zero[with_inputs]:
             grads[rows] = 0.0
         shared_grads = self.arrays.grad
-        for positions in self.shared_zero:
+        for positions in plan.shared_zero:
             shared_grads[positions] = 0.0
         if self.any_shared_output:  # an output that is a shared leaf: its seed, batch-summed
             shared = self.shared_outputs
@@ -90,9 +319,6 @@ class Runner:
             grads[self.seed_rows] += seed
         else:
             np.add.at(grads, self.seed_rows, seed)
-        arrays = self.arrays
-        for step, kept in zip(reversed(self.steps), reversed(saved)):
-            step.backward(kept, values, grads, arrays, with_inputs)
         return grads
 
     def output_values(self, values: np.ndarray) -> np.ndarray:
@@ -113,10 +339,24 @@ class Runner:
         return self._buffers[which]
 
 
+def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
+    """Whether a group could be a dense layer: a ``bilinear`` row, one half of whose
+    operands (the ws or the xs) are all shared leaves (a cheap test before the real one)."""
+    if not row.bilinear or children.shape[1] < 1:
+        return False
+    arity = children.shape[0]
+    m = (arity - row.bias) // 2
+    if m < 1:
+        return False
+    shared = layout.is_shared(children)
+    return bool(shared[:m].all() or shared[m:2 * m].all())
+
+
 def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[slice]:
     """The runs of per-example gradient rows to set to zero before a backward pass:
     the interior rows (and the placeholders' with ``with_inputs``), but for those a
-    step assigns before anything reads them."""
+    step assigns before anything reads them, or that no step reads (code keeps its
+    own nodes' gradients in local variables)."""
     zero = np.zeros(layout.rows, dtype=bool)
     zero[0 if with_inputs else layout.first_shared:] = True
     for step in steps:

@@ -255,6 +255,62 @@ class Value:
         """``f"{loss:.4f}"`` formats ``data`` by the float format ``spec``; no spec gives repr."""
         return format(self.data, spec) if spec else repr(self)
 
+    # -- copies ---------------------------------------------------------------
+
+    def __copy__(self) -> Value:
+        """A new node with this one's data, grad, label, scope, row, local derivatives and
+        the same children (not copies of them)."""
+        return _copied(self, self.children)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph under this node, made iteratively (a chain of 100,000
+        nodes needs no recursion): every node keeps its data, grad, label, scope, row and
+        local derivatives, and the copies link to each other as the originals do (a
+        node used twice is copied once). Rows are shared, not copied: they are read-only."""
+        stack: list[tuple[Value, bool]] = [(self, False)]
+        while stack:  # depth first: a node is copied once its inputs are
+            node, inputs_done = stack.pop()
+            if id(node) in memo:
+                continue
+            if inputs_done:
+                memo[id(node)] = _copied(node, tuple(memo[id(c)] for c in node.children))
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in node.children if id(child) not in memo)
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle a leaf by its data, grad, label and scope; refuse an op node clearly.
+
+        An op node's row holds its forward and rule as functions, which pickle cannot
+        store by value, and a graph's worth of nested nodes would recurse once per node.
+        Save numbers instead (a leaf, ``v.data``, or a model's ``save``, which writes JSON).
+        """
+        if self._row is not None:
+            raise TypeError(
+                f"cannot pickle {self!r}, made by {self.op!r}: only a leaf Value (no op) can "
+                "be pickled, since an op node's row holds functions; pickle v.detach() or "
+                "v.data, or save a model with Module.save (JSON); copy.deepcopy copies a graph")
+        return (_leaf, (self.data, self.grad, self.label, self.scope))
+
+
+def _copied(node: Value, children: tuple[Value, ...]) -> Value:
+    """A new node like ``node`` (data, grad, label, scope, row, local derivatives) on
+    ``children``."""
+    local = node._local if len(children) > 2 else (node._d0, node._d1)
+    copy = _fill(Value.__new__(Value), node.data, children, node._row, local, node.scope)
+    copy.grad = node.grad
+    copy.label = node.label
+    return copy
+
+
+def _leaf(data: float, grad: float, label: str, scope: str) -> Value:
+    """A leaf from pickled fields (see ``Value.__reduce__``)."""
+    node = _fill(Value.__new__(Value), data, (), None, (), scope)
+    node.grad = grad
+    node.label = label
+    return node
+
 
 BACKWARD: list[Callable[[Value, Any], None]] = []
 """The backward pass, put here by :mod:`autograd_scalar.backward` when it is imported (it

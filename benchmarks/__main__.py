@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, and write it to benchmarks/RESULTS.md.
 
-    python -m benchmarks            # the full run (about two minutes)
+    python -m benchmarks            # the full run (about two and a half minutes)
     python -m benchmarks --quick    # fewer rounds, no 1M-node graph, no MNIST
 
 All timings come from one process, the libraries alternating round by round, and
@@ -35,6 +35,9 @@ from . import (
     memory,
     microgpt,
     mnist,
+    narrow_graph,
+    notebook_view,
+    playground,
     scale,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
@@ -125,6 +128,7 @@ def table(args: argparse.Namespace) -> str:
               f"| >= 4x | {micro_bytes / ours_bytes:.1f}x ({micro_bytes:.0f} B vs "
               f"{ours_bytes:.0f} B) |"]
     lines += compiled_rows(args)
+    lines += ["", *narrow_graph.rows(3 if args.quick else 9)]
     lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
               f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
               "verbatim with its own 30-line Value, then with ours dropped in; same weights, "
@@ -166,6 +170,15 @@ def table(args: argparse.Namespace) -> str:
                          f"{str(error).splitlines()[0]}).")
     else:
         lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The explore view in a notebook: Enter to first paint, a big Value's display",
+              ""]
+    if notebook_view.available():
+        rounds = 2 if args.quick else notebook_view.ROUNDS
+        lines.append(notebook_view.markdown(notebook_view.measure(rounds=rounds), rounds))
+    else:
+        lines.append("Not measured: needs chromium and chromium-driver.")
+    lines += ["", "### The training playground: updates per second while playing", "",
+              playground.markdown(rounds=2 if args.quick else playground.ROUNDS)]
     return "\n".join(lines) + "\n"
 
 

@@ -16,16 +16,25 @@ from .liveplot import LivePlot
 from .metrics import accuracy, confusion_matrix
 from .module import Module
 from .network import Network
+from .playground import playground
 from .serialize import load
 from .standardized import Standardized
 from .summary import summary
+from .torch_bridge import (
+    TorchParity,
+    from_torch,
+    load_torch_state_dict,
+    to_torch,
+    torch_parity,
+)
 from .train import fit, predict
 
 __all__ = [
     "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
-    "Standardized", "accuracy", "activations", "callbacks", "confusion_matrix", "data",
-    "draw_network", "fit", "init", "load", "losses", "metrics", "optim", "predict", "schedules",
-    "summary",
+    "Standardized", "TorchParity", "accuracy", "activations", "callbacks", "confusion_matrix",
+    "data", "draw_network", "fit", "from_torch", "init", "load", "load_torch_state_dict",
+    "losses", "metrics", "optim", "playground", "predict", "schedules", "summary", "to_torch",
+    "torch_parity",
 ]
 
 

@@ -12,6 +12,9 @@ an MLP, or a free-form network with skip connections.
 
 Edges are as wide as |w| (relative to the largest) and blue for w > 0, red for w < 0.
 Units are ranked by their longest path from the inputs, so layers line up.
+Unit names and the title may come from a model file, so every text goes into the
+drawing through ``GraphDrawing.plain`` (``plain_tooltip`` for a tooltip): shown as it
+is, never as HTML or DOT escapes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import Any
 
 from autograd_scalar import GraphDrawing, Value
 
+plain, plain_tooltip = GraphDrawing.plain, GraphDrawing.plain_tooltip
 POSITIVE = "#2166ac"
 NEGATIVE = "#b2182b"
 MAX_PENWIDTH = 6.0
@@ -51,6 +55,30 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
         raise ValueError(f"draw_network: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
     if not isinstance(precision, int) or isinstance(precision, bool) or not 1 <= precision <= 17:
         raise ValueError(f"draw_network: precision must be an int from 1 to 17, got {precision!r}")
+    if not isinstance(title, str):
+        raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}")
+    net = trace_network(model)
+    return layout(net.inputs, net.neurons, net.outputs, net.connections, net.params, rankdir,
+                  precision, weight_labels, title)
+
+
+@dataclass(frozen=True)
+class TracedNetwork:
+    """A model read as units and connections: its input names, its neurons (named by
+    the prefix of their parameters' names), the output Values of one traced call,
+    the connections (in unit order) and the parameters by name."""
+
+    inputs: list[str]
+    neurons: list[str]
+    outputs: list[Value]
+    connections: list[Connection]
+    params: dict[str, Value]
+
+
+def trace_network(model: Any) -> TracedNetwork:
+    """Run ``model`` once on labelled input leaves and read its neurons and weighted
+    connections from the graph (see the module docstring). The drawing here and the
+    training playground's network view both start from this."""
     names = input_names(model)
     params = dict(model.named_parameters())
     owner = {value: name.rsplit(".", 1)[0] for name, value in params.items() if "." in name}
@@ -62,8 +90,7 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
                                     {value: name for name, value in params.items()})
     position = {unit: i for i, unit in enumerate([*names, *neurons])}
     connections.sort(key=lambda c: (position[c.source], position[c.target]))
-    return layout(names, neurons, outputs, connections, params, rankdir, precision,
-                  weight_labels, title)
+    return TracedNetwork(names, neurons, outputs, connections, params)
 
 
 def input_names(model: Any) -> list[str]:
@@ -188,7 +215,8 @@ def layout(names: list[str], neurons: list[str], outputs: list[Value],
     for c in connections:
         width = MIN_PENWIDTH + (MAX_PENWIDTH - MIN_PENWIDTH) * abs(c.weight) / largest
         attrs = {"penwidth": f"{width:.2f}", "color": POSITIVE if c.weight >= 0 else NEGATIVE,
-                 "tooltip": f"{c.name} = {c.weight:.{precision}g} ({c.source} -> {c.target})"}
+                 "tooltip": plain_tooltip(f"{c.name} = {c.weight:.{precision}g} "
+                                 f"({c.source} -> {c.target})")}
         if show:
             attrs.update(label=f"{c.weight:.{precision}g}", fontsize="8",
                          fontcolor=attrs["color"])
@@ -196,29 +224,29 @@ def layout(names: list[str], neurons: list[str], outputs: list[Value],
     for i, out in enumerate(outputs):
         producer = unit_of(out, neurons)
         if producer is not None:
-            graph.node(f"out{i}", label=f"output {i}" if len(outputs) > 1 else "output",
-                       shape="plaintext", tooltip=f"output {i}")
+            graph.node(f"out{i}", label=plain(f"output {i}" if len(outputs) > 1 else "output"),
+                       shape="plaintext", tooltip=plain_tooltip(f"output {i}"))
             graph.edge(ids[producer], f"out{i}", color="#555555")
     legend = (f"edge width ∝ |w| (widest: {largest:.{precision}g}); blue w > 0, red w < 0; "
               f"neuron fill: bias (blue > 0, red < 0)")
-    graph.attr(label="\\n".join(part for part in (title, legend) if part), fontsize="11")
+    graph.attr(label=plain("\n".join(part for part in (title, legend) if part)), fontsize="11")
     return graph
 
 
 def draw_unit(graph: Any, unit: str, node_id: str, is_input: bool, params: dict[str, Value],
               precision: int) -> None:
     if is_input:
-        graph.node(node_id, label=unit, shape="box", style="rounded,filled",
-                   fillcolor="#f0f0f0", tooltip=f"input {unit}")
+        graph.node(node_id, label=plain(unit), shape="box", style="rounded,filled",
+                   fillcolor="#f0f0f0", tooltip=plain_tooltip(f"input {unit}"))
         return
     bias = params.get(f"{unit}.b")
     fill = "#ffffff"
     tip = f"neuron {unit}"
     if bias is not None:
         fill = "#d1e5f0" if bias.data > 0 else "#fddbc7" if bias.data < 0 else "#ffffff"
-        tip += f"\\nbias {unit}.b = {bias.data:.{precision}g}"
-    graph.node(node_id, label=short_name(unit), shape="circle", style="filled", fillcolor=fill,
-               tooltip=tip, width="0.5", fixedsize="false")
+        tip += f"\nbias {unit}.b = {bias.data:.{precision}g}"
+    graph.node(node_id, label=plain(short_name(unit)), shape="circle", style="filled",
+               fillcolor=fill, tooltip=plain_tooltip(tip), width="0.5", fixedsize="false")
 
 
 def short_name(unit: str) -> str:

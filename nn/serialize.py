@@ -15,8 +15,9 @@ its own config, so a model saved with it scores as it did when trained.
 
 Class names come from a registry of the :class:`Module` subclasses defined in this
 process (nn's own under their plain names, others as ``module.QualName``). A file
-never makes code run: nothing is imported because a file names it, so a class of
-your own must be defined (imported) before ``nn.load`` reads a file that names it.
+never makes code run: nothing outside nn is imported because a file names it, so a
+class of your own must be defined (imported) before ``nn.load`` reads a file that
+names it; nn's own classes in subpackages (``nn.gpt``) load after ``import nn`` alone.
 
 Version 1 files (before the ``model`` field) can still be loaded into a model you
 build yourself, ``MLP(2, [16, 1]).load(path)``; ``nn.load`` refuses them, naming the
@@ -25,6 +26,7 @@ version and the architecture to build.
 
 from __future__ import annotations
 
+import importlib
 import math
 import os
 from typing import Any
@@ -39,6 +41,11 @@ READABLE_VERSIONS = (1, 2)
 """Versions whose parameters a model can load in place (``nn.load`` needs 2)."""
 
 _classes: dict[str, Any] = {}
+OWN_SUBPACKAGES = {"nn.gpt": ("Block", "CausalSelfAttention", "Embedding", "FeedForward", "GPT",
+                              "Linear", "MatrixModule", "RMSNorm")}
+"""nn's own classes that ``import nn`` does not load, by subpackage. A file naming one
+makes nn.load import that subpackage of nn itself (never a module a file names), so a
+GPT loads after ``import nn`` alone."""
 
 
 def register(cls: type) -> None:
@@ -108,6 +115,10 @@ def _resolve(description: Any) -> tuple[str, Any, dict[str, Any]]:
         raise ValueError("\"model\" must be an object with \"class\" (a name) and \"config\"")
     name, config = description["class"], description["config"]
     cls = _classes.get(name)
+    for package, names in OWN_SUBPACKAGES.items():
+        if cls is None and name in names:
+            importlib.import_module(package)
+            cls = _classes.get(name)
     if cls is None:
         raise ValueError(f"the file's model class {name[:100]!r} is not defined in this "
                          "process; import the module that defines it first (a file never "

@@ -153,9 +153,12 @@ def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
             params: list[Value], clip: float | None, key: Any = None,
             dtype: str = "float64") -> EagerTrainer | CompiledTrainer:
     """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module
-    docstring); ``key`` is ``model_key(model)``, ``dtype`` the tape's."""
+    docstring); ``key`` is ``model_key(model)`` if the caller has it (else it is taken
+    here: the training playground's), ``dtype`` the tape's."""
     if compiled is False:
         return EagerTrainer(model, loss, optimizer, params, clip)
+    if key is None:
+        key = model_key(model)
     return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto",
                            key=key, dtype=dtype)
 

@@ -47,6 +47,10 @@ class ModuleSummary:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """A notebook's plain-text form (a viewer without HTML): the table, not the fields."""
+        printer.text(str(self))
+
     def _repr_html_(self) -> str:
         cells = "".join(
             f"<tr><td style='text-align:left;padding-left:{1.2 * row.depth}em'>"

@@ -76,11 +76,11 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     training, that runs in float64 on the rounded inputs.
     """
     key = model_key(model, kept_key(model))
-    run = _checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                       batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
-                       seed=seed, compiled=compiled, schedule=schedule, clip=clip,
-                       dtype=dtype,
-                       kept=kept_training(model, key) if compiled is not False else None)
+    run = checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
+                      batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
+                      seed=seed, compiled=compiled, schedule=schedule, clip=clip,
+                      dtype=dtype,
+                      kept=kept_training(model, key) if compiled is not False else None)
     history = _begin(run)
     if any(hasattr(callback, "on_train_begin") for callback in run.callbacks):
         key = model_key(model, key)  # a callback may have changed the model
@@ -90,7 +90,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
-            _train_epoch(run, step, _batches(rng, len(run.X), run.batch_size), epoch, history)
+            batches = epoch_batches(rng, len(run.X), run.batch_size)
+            _train_epoch(run, step, batches, epoch, history)
             if run.validation is not None or run.callbacks:
                 step.push()  # they read the model
             _evaluate(run, history, step.compiled)
@@ -111,7 +112,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
 
 
 @dataclass(frozen=True)
-class _Run:
+class Run:
     """A training run as ``fit`` checked it: the arrays, the settings, what it measures."""
 
     model: Any
@@ -131,18 +132,19 @@ class _Run:
     dtype: str
 
 
-def _checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
-                 epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
-                 progress: bool, callbacks: Iterable[Any], seed: int | None,
-                 compiled: bool | str,
-                 schedule: Schedule | None, clip: float | None, dtype: str = "float64",
-                 kept: Any = None) -> _Run:
-    """Every argument of ``fit`` checked (before anything changes) and put in a :class:`_Run`.
+def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
+                epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
+                progress: bool, callbacks: Iterable[Any], seed: int | None,
+                compiled: bool | str,
+                schedule: Schedule | None, clip: float | None, dtype: str = "float64",
+                kept: Any = None) -> Run:
+    """Every argument of ``fit`` checked (before anything changes) and put in a :class:`Run`.
 
-    The inputs become a float array, the targets the loss's encoding of them.
-    ``kept``, the model's kept training record (:func:`nn.compiled.kept_training`)
-    when it still describes the model, gives the parameters, the number of outputs
-    and the optimizer it already checked.
+    The inputs become a float array, the targets the loss's encoding of them. The
+    training playground (:mod:`nn.playground`) checks its arguments here too, so it
+    accepts exactly what ``fit`` accepts. ``kept``, the model's kept training record
+    (:func:`nn.compiled.kept_training`) when it still describes the model, gives the
+    parameters, the number of outputs and the optimizer it already checked.
     """
     params = kept.parameters if kept is not None else _model_parameters(model)
     X = check_inputs(X, "X")
@@ -164,11 +166,11 @@ def _checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opt
     classify = loss.target_classes(encoded) is not None
     if kind != "float64":  # rounded once here, not batch by batch
         X, encoded = X.astype(kind), encoded.astype(kind)
-    return _Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
-                callbacks, compiled, schedule, clip, classify=classify, dtype=kind)
+    return Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
+               callbacks, compiled, schedule, clip, classify=classify, dtype=kind)
 
 
-def _begin(run: _Run) -> History:
+def _begin(run: Run) -> History:
     """The run's empty History, naming what it will record, after ``on_train_begin``.
 
     Accuracy is recorded for a classification loss, val_* with a validation set.
@@ -183,14 +185,17 @@ def _begin(run: _Run) -> History:
     return history
 
 
-def _batches(rng: np.random.Generator, n: int, size: int) -> Iterator[np.ndarray]:
-    """One epoch's mini-batches of example indices: shuffled, or in order for a full batch."""
+def epoch_batches(rng: np.random.Generator, n: int, size: int) -> Iterator[np.ndarray]:
+    """One epoch's mini-batches of example indices: shuffled, or in order for a full batch.
+
+    The playground draws its batches here as well, so its steps follow ``fit``'s order.
+    """
     order = rng.permutation(n) if size < n else np.arange(n)
     for start in range(0, n, size):
         yield order[start:start + size]
 
 
-def _train_epoch(run: _Run, step: Trainer, batches: Iterable[np.ndarray], epoch: int,
+def _train_epoch(run: Run, step: Trainer, batches: Iterable[np.ndarray], epoch: int,
                  history: History) -> None:
     """One update per batch; records the learning rate, and the epoch's loss (and accuracy)
     as the mean over its batches, each measured just before its update."""
@@ -205,7 +210,7 @@ def _train_epoch(run: _Run, step: Trainer, batches: Iterable[np.ndarray], epoch:
         history.accuracy.append(_batch_accuracy(run.loss, outputs, run.encoded))
 
 
-def _train_batch(run: _Run, step: Trainer, batch: np.ndarray, epoch: int
+def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
                  ) -> tuple[float, np.ndarray | None]:
     """Zero the gradients, backpropagate the batch's mean loss, clip, take one optimizer
     step (see :mod:`nn.steps`); returns the batch's loss and (for accuracy) its raw
@@ -216,7 +221,7 @@ def _train_batch(run: _Run, step: Trainer, batch: np.ndarray, epoch: int
         raise _renamed(error, run.model, epoch) from None
 
 
-def _evaluate(run: _Run, history: History, compiled: bool) -> None:
+def _evaluate(run: Run, history: History, compiled: bool) -> None:
     """Validation loss (and accuracy) after the epoch, when ``fit`` was given ``val``."""
     if run.validation is not None:
         _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
@@ -235,7 +240,7 @@ def _callbacks_stop(callbacks: list[Any], epoch: int, history: History) -> bool:
     return any(stop)
 
 
-def _end(run: _Run, history: History) -> None:
+def _end(run: Run, history: History) -> None:
     """``on_train_end`` of each callback that has one, after the last epoch."""
     for callback in run.callbacks:
         if hasattr(callback, "on_train_end"):

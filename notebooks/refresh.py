@@ -53,6 +53,7 @@ def refresh(path: Path) -> None:
         nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
                                 store_widget_state=False,
                                 resources={"metadata": {"path": scratch}}).execute()
+    notebook.metadata.pop("widgets", None)   # a widget's state needs its kernel anyway
     slimmed = slim(notebook)
     nbformat.write(notebook, path)
     note = f" ({slimmed} big output(s) stored as their picture)" if slimmed else ""

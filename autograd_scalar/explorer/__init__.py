@@ -41,13 +41,17 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
       ``check_graph`` report (its output's graph, the failing nodes in red).
     - ``names``: a model (``named_parameters()``), (name, Value) pairs or a dict:
       parameters are shown and searchable by name (``layers.0.neurons.3.w[1]``).
-    - ``highlight``: Values, or a ``check_graph`` report, marked in red.
+    - ``highlight``: Values, a ``check_graph`` report or a ``diff`` report, marked in
+      red (a report's table shows under the view).
     - ``rankdir``: "LR" (inputs left, the default) or "TB" (inputs on top).
     - ``precision``: significant digits of the numbers shown.
     - ``max_nodes``: a graph of more nodes opens summarised, its groups collapsed
       (expanded level by level while the nodes shown stay within this budget).
     - ``heatmap``: open with the |grad| heat map on.
     - ``title``: a line above the view.
+
+    Inside a ``forward_ad()`` block whose duals the graph uses, the panel shows each
+    node's tangent beside its grad.
 
     Returns a :class:`GraphView`, a notebook widget: ``refresh()`` shows new
     numbers, ``selected`` is the Value clicked, ``save(path)`` writes the page.
@@ -58,7 +62,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     if rankdir not in ("LR", "TB"):
         raise ValueError(f"explore: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     options = Options(rankdir=rankdir, precision=precision, max_nodes=max_nodes, title=title,
-                      highlighted=highlighted_nodes(highlight), names=parameter_names(names))
+                      highlighted=highlighted_nodes(highlight, "explore"),
+                      names=parameter_names(names, "explore"))
     check_view_options(options, heatmap)
     from .widget import GraphView
 

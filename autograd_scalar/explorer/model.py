@@ -203,26 +203,31 @@ def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
 
     An edge between two nodes belongs to the innermost group holding both; there it
     joins the two items (a node, or the subgroup holding it) that contain its ends.
+    Each group's path from the top is made once, and each pair of homes is compared once.
     """
     found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
-    chains: dict[int, list[Any]] = {}
-
-    def chain(node: Value) -> list[Any]:
-        got = chains.get(id(node))
-        if got is None:
-            got = chains[id(node)] = [node, *ancestors(graph.home[node])][::-1]
-        return got
-
+    paths = {id(g): (*ancestors(g)[::-1],) for g in graph.groups}
+    split: dict[tuple[int, int], tuple[dict[tuple[int, int], int], int, int]] = {}
+    home = graph.home
     for node in graph.order:
-        upper = chain(node)
+        node_home = home[node]
         for child in node.children:
-            lower = chain(child)
-            depth = 0
-            while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
-                depth += 1
-            if depth == 0 or depth >= len(lower) or depth >= len(upper):
-                continue
-            counts = found[id(lower[depth - 1])]
-            key = (id(lower[depth]), id(upper[depth]))
+            child_home = home[child]
+            if child_home is node_home:
+                counts, key = found[id(node_home)], (id(child), id(node))
+            else:
+                pair = (id(child_home), id(node_home))
+                known = split.get(pair)
+                if known is None:   # where the two homes' paths part: the items they are there
+                    lower, upper = paths[pair[0]], paths[pair[1]]
+                    depth = 0
+                    while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
+                        depth += 1
+                    known = split[pair] = (
+                        found[id(lower[depth - 1])],
+                        id(lower[depth]) if depth < len(lower) else 0,
+                        id(upper[depth]) if depth < len(upper) else 0)
+                counts, low, up = known
+                key = (low or id(child), up or id(node))
             counts[key] = counts.get(key, 0) + 1
     return found

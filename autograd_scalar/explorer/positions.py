@@ -9,7 +9,8 @@ clear of it, and draws the group's own layout inside. So one layout per group
 serves every combination of expanded and collapsed groups.
 
 All groups go through one ``dot`` process (Graphviz reads graph after graph), or
-through Graphviz compiled to WebAssembly without it; only positions are read
+through Graphviz compiled to WebAssembly without it, each distinct group once (the
+neuron boxes of a layer are often the same small graph); only positions are read
 (``-Tplain``), the view draws the boxes and edges itself. Graphviz decides which
 column (rank) an item goes in, but not reliably where in its column: items with no
 edges between them inside the group, such as a layer's neuron boxes, come out
@@ -24,7 +25,7 @@ from typing import Any
 
 from ..graph import MCLIMIT
 from ..layout import plain_layouts
-from .model import Graph, Group
+from .model import Group
 
 POINTS = 72.0
 """Graphviz works in inches; the view in points, 72 to the inch."""
@@ -100,13 +101,16 @@ def in_reading_order(items: Sequence[object], centres: list[float], rankdir: str
     return ordered
 
 
-def lay_out(graph: Graph, edges: dict[int, dict[tuple[int, int], int]],
+def lay_out(groups: Sequence[Group], edges: dict[int, dict[tuple[int, int], int]],
             rankdir: str) -> list[dict[str, Any]]:
-    """For each group, in ``graph.groups`` order: its items' centres (flattened) and
-    its frame's width and height."""
-    sources = [dot_source(group, edges[id(group)], rankdir) for group in graph.groups]
+    """For each of ``groups``, in order: its items' centres (flattened) and its frame's
+    width and height. ``edges``: :func:`~autograd_scalar.explorer.model.edges_by_group`."""
+    sources = [dot_source(group, edges[id(group)], rankdir) for group in groups]
+    unique = list(dict.fromkeys(sources))   # a layer's neuron boxes are often alike
+    laid_out = dict(zip(unique, plain_layouts(unique)))
     placed = []
-    for group, text in zip(graph.groups, plain_layouts(sources)):
+    for group, source in zip(groups, sources):
+        text = laid_out[source]
         centres, width, height = read_plain(text, len(group.items))
         centres = in_reading_order(group.items, centres, rankdir)
         along = 1 if rankdir == "LR" else 0

@@ -18,6 +18,9 @@ A page of 10,000 nodes has to stay a few megabytes, so nothing per node is prose
 
   each user's dp/dv being its stored local derivative and dL/dp its own step's
   gradient, users taken in topological order (the reverse of the steps);
+- where the graph has tangents (inside a ``forward_ad()`` block whose duals it
+  uses: :mod:`autograd_scalar.forward`), ``tangents``: each node's rate of change
+  along the duals' tangents, t(p) = sum_i dp/dc_i * t(c_i), shown beside its grad;
 - numbers travel at the precision the view shows them (``precision`` significant
   digits; inf and nan as the strings "inf", "-inf", "nan", which JSON lacks).
 """
@@ -25,35 +28,104 @@ A page of 10,000 nodes has to stay a few megabytes, so nothing per node is prose
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from ..animate import backward_steps
+from ..forward import open_tangents
 from ..graph import Options
 from ..graph_reading import display_name
 from ..value import Value
 from .model import Graph, Group, edges_by_group, graph_of, run_titles
 from .positions import lay_out
 
+LAZY_NODES = 5_000
+"""A graph of more nodes lays out up front only the boxes that open with the view (within
+its budget, and around marked nodes); the view asks for any other box's layout when
+the box is opened (:class:`Layouts`). A smaller graph, and a saved page, carry all."""
+
+
+class Layouts:
+    """Each group's own layout (:func:`~autograd_scalar.explorer.positions.lay_out`),
+    made when first asked for and kept: by group number, its centres, width, height."""
+
+    def __init__(self, graph: Graph, rankdir: str) -> None:
+        self.graph, self.rankdir = graph, rankdir
+        self.edges: dict[int, dict[tuple[int, int], int]] | None = None
+        self.done: dict[int, dict[str, Any]] = {}
+
+    def rebind(self, graph: Graph) -> None:
+        """Serve ``graph``, of the same structure as the one laid out (a new forward
+        pass): the layouts made stay, the edges are counted again when needed."""
+        self.graph, self.edges = graph, None
+
+    def of(self, numbers: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """The layouts of the groups ``numbers`` (ValueError for a group not in the graph)."""
+        wanted = list(dict.fromkeys(numbers))
+        for g in wanted:
+            if not (isinstance(g, int) and 0 <= g < len(self.graph.groups)):
+                raise ValueError(f"explore: no box {g!r}; boxes are numbered 0 to "
+                                 f"{len(self.graph.groups) - 1}")
+        missing = [g for g in wanted if g not in self.done]
+        if missing:
+            if self.edges is None:
+                self.edges = edges_by_group(self.graph)
+            placed = lay_out([self.graph.groups[g] for g in missing], self.edges, self.rankdir)
+            self.done.update(zip(missing, placed))
+        return {g: self.done[g] for g in wanted}
+
 
 def view_data(outputs: list[Value], options: Options, report: Any,
-              previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the script draws, as JSON-ready numbers, indices and tables.
+              previous: tuple[dict[str, Any], Layouts] | None = None,
+              lazy: bool | None = False) -> tuple[dict[str, Any], Layouts]:
+    """Everything the script draws, as JSON-ready numbers, indices and tables, and the
+    groups' layouts (to lay out more of them later).
 
-    ``previous``: the data of an earlier view; if the graph has the same structure
-    (:data:`STRUCTURE`: the same ops joined the same way, with the same names), its
-    layout and its ``structure`` serial are kept, so the view only takes the new numbers.
+    ``previous``: an earlier view's data and layouts; if the graph has the same
+    structure (:data:`STRUCTURE`: the same ops joined the same way, with the same
+    names), its layouts and its ``structure`` serial are kept, so the view only takes
+    the new numbers. ``lazy``: lay out only the boxes that open with the view
+    (:func:`opening_groups`); else every box; None: lazy above LAZY_NODES nodes.
     """
     graph = graph_of(outputs, options)
     ids = {node: k for k, node in enumerate(graph.order)}
     run_titles(graph, ids)
     data = structure_of(graph, ids, outputs, options, report)
-    if previous is not None and all(previous[key] == data[key] for key in STRUCTURE):
-        data["groups"], data["structure"] = previous["groups"], previous["structure"]
+    if previous is not None and all(previous[0][key] == data[key] for key in STRUCTURE):
+        layouts = previous[1]
+        layouts.rebind(graph)
+        data["structure"] = previous[0]["structure"]
     else:
-        data["groups"] = group_records(graph, ids, options.rankdir)
-        data["structure"] = (previous["structure"] + 1) if previous is not None else 0
+        layouts = Layouts(graph, options.rankdir)
+        data["structure"] = (previous[0]["structure"] + 1) if previous is not None else 0
+    if lazy is None:
+        lazy = len(graph.order) > LAZY_NODES
+    wanted = opening_groups(graph, options.max_nodes, data["failed"]) if lazy \
+        else range(len(graph.groups))
+    data["groups"] = group_records(graph, ids, layouts.of(wanted))
     data.update(numbers_of(graph.order, ids, outputs[0], options.precision))
-    return data
+    return data, layouts
+
+
+def opening_groups(graph: Graph, budget: int, marked: list[int]) -> list[int]:
+    """The groups the view may open at first: level by level, outermost first, while
+    the items shown stay within ``budget`` (the view's own rule, which may keep some of
+    them closed to fit), and every group around a marked node (which the view opens)."""
+    number = {id(group): k for k, group in enumerate(graph.groups)}
+    chosen, shown, queue = [0], len(graph.top.items), [graph.top]
+    while queue:
+        group = queue.pop(0)
+        for item in group.items:
+            if isinstance(item, Group) and shown + len(item.items) - 1 <= budget:
+                chosen.append(number[id(item)])
+                shown += len(item.items) - 1
+                queue.append(item)
+    for k in marked:
+        around: Group | None = graph.home[graph.order[k]]
+        while around is not None:
+            chosen.append(number[id(around)])
+            around = around.parent
+    return chosen
 
 
 STRUCTURE = ("names", "labels", "params", "ops", "op", "scopes", "scope", "kids", "failed",
@@ -75,7 +147,7 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
             op_rows.append([node.op, row.shown if row else "", row.formula if row else ""])
         op_column.append(ops[node.op])
         scope_column.append(scopes.setdefault(node.scope, len(scopes)))
-    failures = report.rows() if report is not None and hasattr(report, "rows") else []
+    failures = report_table(report)
     return {
         "names": [display_name(node, options.names) for node in graph.order],
         "labels": [node.label for node in graph.order],
@@ -90,35 +162,51 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
     }
 
 
+def report_table(report: Any) -> list[Any]:
+    """The table shown under the view, header first: a check_graph report's ``rows()``,
+    a diff report's ``table()``; no table for Values."""
+    for name in ("table", "rows"):
+        method = getattr(report, name, None)
+        if callable(method):
+            return list(method())
+    return []
+
+
 def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
                precision: int) -> dict[str, Any]:
-    """Each node's data, grad and local derivatives, and the backward pass of the
-    first output: its steps and the gradient each step gives."""
+    """Each node's data, grad and local derivatives (and tangent, when the graph has
+    them), and the backward pass of the first output: its steps and the gradient
+    each step gives."""
     p = precision
     steps = backward_steps(output)
-    return {
+    numbers: dict[str, Any] = {
         "data": [rounded(node.data, p) for node in order],
         "grad": [rounded(node.grad, p) for node in order],
         "locals": [[rounded(d, p) for d in node.local_grads] for node in order],
         "steps": [ids[step.node] for step in steps],
         "stepGrads": [rounded(step.grad, p) for step in steps],
     }
+    tangents = open_tangents(order)
+    if tangents is not None:
+        numbers["tangents"] = [rounded(t, p) for t in tangents]
+    return numbers
 
 
-def group_records(graph: Graph, ids: dict[Value, int], rankdir: str) -> list[dict[str, Any]]:
+def group_records(graph: Graph, ids: dict[Value, int],
+                  layouts: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each group: title, parent, items (a node's number k, or a subgroup g as -1 - g),
-    size in nodes, and its own layout: item centres flattened [x0, y0, x1, y1, ...]
-    and the frame's width and height."""
+    size in nodes, and its own layout if in ``layouts``: item centres flattened
+    [x0, y0, x1, y1, ...] and the frame's width and height (else None: not laid out yet)."""
     group_ids = {id(group): k for k, group in enumerate(graph.groups)}
-    placed = lay_out(graph, edges_by_group(graph), rankdir)
     records = []
-    for group, where in zip(graph.groups, placed):
+    for k, group in enumerate(graph.groups):
         records.append({
             "title": group.title, "module": int(bool(group.key) and "#" not in group.key),
             "parent": group_ids[id(group.parent)] if group.parent is not None else -1,
             "items": [-1 - group_ids[id(i)] if isinstance(i, Group) else ids[i]
                       for i in group.items],
-            "size": group.size, **where})
+            "size": group.size,
+            **layouts.get(k, {"centres": None, "width": None, "height": None})})
     return records
 
 

@@ -17,7 +17,8 @@
    of the host page (a notebook's `svg {height: auto}`) reaches it. One core serves the
    notebook widget (render(model, el): anywidget's protocol, the data in the model's
    "payload", the clicked node sent back as "selected_index", refresh() pushing new
-   numbers) and the saved page (mount(host, data) with no kernel behind it). STYLE,
+   numbers, a big graph's boxes laid out in the kernel when first opened) and the saved
+   page (mount(host, data) with no kernel behind it and every box laid out). STYLE,
    the view's CSS, is defined before this script by the Python side that inlines it. */
 var AutogradScalarView = (function () {
   "use strict";
@@ -279,7 +280,7 @@ var AutogradScalarView = (function () {
         groups[g].items.forEach(function (item) {
           if (item >= 0) { return; }
           var sub = -1 - item, more = groups[sub].items.length - 1;
-          if (shown + more > data.budget) { return; }
+          if (shown + more > data.budget || !groups[sub].centres) { return; }
           var fitted = groups[sub].module && fits();
           expanded.add(sub);
           if (fitted && !fits()) { expanded.delete(sub); return; }
@@ -558,8 +559,8 @@ var AutogradScalarView = (function () {
       }
       var g = +target.getAttribute("data-g");
       moved = true;
-      if (expanded.has(g)) { collapse(g); } else { expanded.add(g); }
-      placed = flatten(); paint();
+      if (expanded.has(g)) { collapse(g); placed = flatten(); paint(); return; }
+      withLayouts([g], function () { expanded.add(g); placed = flatten(); paint(); });
     });
     svg.addEventListener("mouseover", function (event) {
       var target = event.target.closest("[data-n]");
@@ -569,6 +570,37 @@ var AutogradScalarView = (function () {
       expanded.delete(g);
       groups.forEach(function (G, k) { for (var a = G.parent; a > 0; a = groups[a].parent) { if (a === g) { expanded.delete(k); } } });
     }
+    function around(v) {  /* the boxes around v, innermost first */
+      var found = [];
+      for (var g = home[v]; g > 0; g = groups[g].parent) { found.push(g); }
+      return found;
+    }
+    /* Boxes of a big graph are laid out when first opened: the kernel is asked for the
+       layouts missing among gs, and `then` runs once they have come (at once if none
+       is missing). A saved page carries every layout. */
+    var waiting = [];
+    function withLayouts(gs, then) {
+      var missing = gs.filter(function (g) { return !groups[g].centres; });
+      if (!missing.length) { then(); return; }
+      if (!hooks.fetch) { note.textContent = "This box was not laid out, and there is no kernel to ask."; return; }
+      waiting.push([missing, then]);
+      note.textContent = "Laying out " + missing.length + (missing.length > 1 ? " boxes" : " box") + " in the kernel\u2026";
+      root.setAttribute("data-fetching", String(waiting.length));
+      hooks.fetch(missing);
+    }
+    /* The kernel's layouts arrive: keep them, and run what waited for them. */
+    function receive(records) {
+      Object.keys(records).forEach(function (g) {
+        var G = groups[+g], r = records[g];
+        G.centres = r.centres; G.width = r.width; G.height = r.height;
+      });
+      var ready = waiting.filter(function (w) { return w[0].every(function (g) { return groups[g].centres; }); });
+      waiting = waiting.filter(function (w) { return ready.indexOf(w) < 0; });
+      note.textContent = "";
+      root.setAttribute("data-fetching", String(waiting.length));
+      ready.forEach(function (w) { w[1](); });
+    }
+    function say(text) { note.textContent = text; }
     function reveal(v) {  /* open every box around v; true if any was closed */
       var opened = false;
       for (var g = home[v]; g > 0; g = groups[g].parent) { if (!expanded.has(g)) { expanded.add(g); opened = true; } }
@@ -578,6 +610,9 @@ var AutogradScalarView = (function () {
     function show(v) {
       moved = true;
       if (root.getAttribute("data-fit") !== "whole") { note.textContent = ""; }  /* it told of the opening view */
+      withLayouts(around(v), function () { showLaidOut(v); });
+    }
+    function showLaidOut(v) {
       if (reveal(v)) { placed = flatten(); centreOn(placed.nodes.get(v)); paint(); return; }
       var rect = placed.nodes.get(v);
       if (!inView(rect)) { centreOn(rect); paint(); } else { restyle(); }
@@ -591,6 +626,12 @@ var AutogradScalarView = (function () {
         if (k >= 0) { out.push([u, data.locals[u][list[i + 1]], data.stepGrads[k]]); }
       }
       return out;
+    }
+    /* Whether two numbers as shown (p significant digits; "inf", "nan" as strings)
+       differ by more than their rounding: 0 and -0 do not, 1.5 and 3 do. */
+    function differs(a, b) {
+      if (typeof a !== "number" || typeof b !== "number") { return String(a) !== String(b); }
+      return Math.abs(a - b) > Math.pow(10, 1 - p) * Math.max(Math.abs(a), Math.abs(b));
     }
     /* The chain rule's terms in symbols: each use written out when there are a few,
        the sum over the uses when there are many. */
@@ -629,6 +670,7 @@ var AutogradScalarView = (function () {
       fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
       fact("data", num(data.data[v], p), "agv-data-value");
       fact("grad", num(data.grad[v], p), "agv-grad-value");
+      if (data.tangents) { fact("tangent", num(data.tangents[v], p), "agv-tangent-value"); }
       if (data.scope[v]) { fact("module", data.scopes[data.scope[v]]); }
       panel.appendChild(facts);
       var inputs = kids[v];
@@ -653,7 +695,7 @@ var AutogradScalarView = (function () {
           rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
         }
-        if (num(data.grad[v], p) !== num(sum, p)) {
+        if (differs(data.grad[v], sum)) {
           var times = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? data.grad[v] / sum : NaN;
           rule.appendChild(el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
             " differs from this pass's sum " + num(sum, p) + ": .grad accumulates over backward() calls" +
@@ -742,7 +784,7 @@ var AutogradScalarView = (function () {
     cleanup.push(stop);
 
     /* ---- new numbers from the kernel (refresh) ---- */
-    var numeric = ["data", "grad", "locals", "steps", "stepGrads"];
+    var numeric = ["data", "grad", "locals", "steps", "stepGrads", "tangents"];
     /* Take `next`'s numbers when the graph is the same (its structure serial is), marking
        the nodes whose data or grad changed for a moment; else draw the new graph. */
     function update(next) {
@@ -792,7 +834,7 @@ var AutogradScalarView = (function () {
     opening();
     var handle = { data: data, expanded: expanded, state: state, fit: fit, narrate: narrate,
                    rects: function () { return placed; }, update: update, destroy: destroy,
-                   root: root, who: who };
+                   root: root, who: who, receive: receive, say: say };
     root.agv = handle; host.agv = handle;
     return handle;
   }
@@ -800,11 +842,21 @@ var AutogradScalarView = (function () {
   /* anywidget's render: the view of the model's "payload", kept up to date when
      refresh() sends new numbers, telling the kernel which node was clicked. */
   function render(model, el) {
-    var hooks = { select: function (v) { model.set("selected_index", v); model.save_changes(); } };
+    var hooks = {
+      select: function (v) { model.set("selected_index", v); model.save_changes(); },
+      fetch: function (gs) { model.send({ type: "layout", groups: gs }); }
+    };
     var view = mount(el, JSON.parse(model.get("payload")), hooks);
     function onPayload() { view = view.update(JSON.parse(model.get("payload"))); }
+    function onMessage(message) {
+      if (message && message.type === "layouts") { view.receive(message.groups); }
+      if (message && message.type === "error") { view.say(message.message); }
+    }
     model.on("change:payload", onPayload);
-    return function () { model.off("change:payload", onPayload); view.destroy(); };
+    model.on("msg:custom", onMessage);
+    return function () {
+      model.off("change:payload", onPayload); model.off("msg:custom", onMessage); view.destroy();
+    };
   }
 
   return { mount: mount, render: render, num: num };

@@ -15,6 +15,7 @@ show that picture, never an object's repr.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +31,10 @@ from ..render import check_target
 from ..value import Value
 from .model import outputs_of
 from .page import page, payload_json, widget_module
-from .records import view_data
+from .records import Layouts, view_data
+
+PICTURE_NODES = 40
+"""The most items the static picture under the view draws (the rest summarised)."""
 
 
 class GraphView(anywidget.AnyWidget):
@@ -53,16 +57,40 @@ class GraphView(anywidget.AnyWidget):
                  heatmap: bool) -> None:
         self._outputs, self._options, self._report = outputs, options, report
         self._heatmap = heatmap
+        self._layouts: Layouts | None = None
         self._data = self._read(None)
         super().__init__(payload=payload_json(self._data))
+        self.on_msg(self._answer)
 
     def _read(self, previous: dict[str, Any] | None) -> dict[str, Any]:
-        report = self._report if self._report is not None else None
-        data = view_data(self._outputs, self._options, report, previous)
+        """The view's data; a graph over LAZY_NODES nodes with only its opening boxes laid out."""
+        earlier = (previous, self._layouts) if previous is not None and self._layouts else None
+        data, self._layouts = view_data(self._outputs, self._options, self._report, earlier,
+                                        lazy=None)
         data["heatmap"] = self._heatmap
-        self._order: list[Value] = []
         self._picture: str | None = None
         return data
+
+    def _answer(self, _: Any, content: Any, buffers: Any = None) -> None:
+        """The front end asks for the layouts of boxes being opened: send them."""
+        if not isinstance(content, dict) or content.get("type") != "layout":
+            return
+        assert self._layouts is not None
+        try:
+            found = self._layouts.of(content.get("groups", []))
+        except ValueError as error:
+            self.send({"type": "error", "message": str(error)})
+            return
+        for g, layout in found.items():
+            self._data["groups"][g].update(layout)
+        self.send({"type": "layouts", "groups": {str(g): layout for g, layout in found.items()}})
+
+    def _complete(self) -> dict[str, Any]:
+        """The data with every box laid out (a saved page has no kernel to ask)."""
+        assert self._layouts is not None
+        for g, layout in self._layouts.of(range(len(self._data["groups"]))).items():
+            self._data["groups"][g].update(layout)
+        return self._data
 
     @property
     def data(self) -> dict[str, Any]:
@@ -73,13 +101,8 @@ class GraphView(anywidget.AnyWidget):
     def selected(self) -> Value | None:
         """The Value of the node the user last clicked in the view, or None."""
         index = self.selected_index
-        if index < 0:
-            return None
-        if not self._order:
-            from .model import graph_of
-
-            self._order = graph_of(self._outputs, self._options).order
-        return self._order[index] if index < len(self._order) else None
+        order = self._layouts.graph.order if self._layouts is not None else []
+        return order[index] if 0 <= index < len(order) else None
 
     def refresh(self, root: Any = None) -> GraphView:
         """Show the current numbers of the graph, or of ``root``'s graph if given.
@@ -97,11 +120,18 @@ class GraphView(anywidget.AnyWidget):
         self.payload = payload_json(self._data)
         return self
 
+    def _drawing(self) -> Any:
+        """``draw_graph``'s drawing of the graph, summarised to at most PICTURE_NODES
+        items: a notebook shows the picture at the output's width, where a bigger one's
+        text would be too small to read."""
+        budget = min(self._options.max_nodes, PICTURE_NODES)
+        return build(self._outputs[0], dataclasses.replace(self._options, max_nodes=budget))
+
     @property
     def picture(self) -> str:
-        """The static picture: ``draw_graph``'s SVG of the graph (summarised when big)."""
+        """The static picture: the SVG of :meth:`_drawing`."""
         if self._picture is None:
-            self._picture = svg_of(build(self._outputs[0], self._options).source)
+            self._picture = svg_of(self._drawing().source)
         return self._picture
 
     def __repr__(self) -> str:
@@ -112,7 +142,7 @@ class GraphView(anywidget.AnyWidget):
 
     def page(self) -> str:
         """The view as a whole HTML page, self-contained (nothing is fetched)."""
-        return page(self._data, self.picture)
+        return page(self._complete(), self.picture)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to ``path`` (``.html`` or ``.htm``), whole or not at all."""
@@ -129,7 +159,7 @@ class GraphView(anywidget.AnyWidget):
         """The widget's view and, for where it cannot run, the static picture."""
         shown = super()._repr_mimebundle_(**kwargs)
         bundle, metadata = shown if shown is not None else ({}, {})
-        source = build(self._outputs[0], self._options).source
+        source = self._drawing().source
         bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
         wanted = set(include) if include is not None else set(bundle)
         wanted -= set(exclude or ())

@@ -8,7 +8,8 @@ docs/cli/* (what ``autograd-scalar demo`` writes, made by running it), and
 docs/images/sources.json, which records for each picture the SHA-256 of its bytes
 and of its *source*: what the code draws, independent of the Graphviz and
 matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
-the backward animation's, the DOT text of its frames; the demo's, its printed
+the backward animation's, the DOT text of its frames; the playground's screenshot's,
+its cell, its script and style and the frame its kernel sends; the demo's, its printed
 report (losses and accuracy, without the time taken) and the text of its neuron
 drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
 screenshot of the interactive view's, the view's data without its coordinates (which
@@ -26,7 +27,7 @@ import json
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ MANIFEST = HERE / "sources.json"
 SUMMARY_BUDGET = 60
 DEMO = ("demo", "--seed", "1337")
 GIF_SECONDS_PER_STEP = 1.5
-EXPLORE_WINDOW = (1100, 760)
+EXPLORE_WINDOW = (1100, 900)
 EXPLORE_SEARCH = "layers.1.neurons.2.w[3]"
 LAYOUT_KEYS = ("centres", "width", "height")
 GPT_STEPS = 50
@@ -149,38 +150,116 @@ def explore_source(view: GraphView) -> str:
     data = dict(view.data)
     data["groups"] = [{k: v for k, v in group.items() if k not in LAYOUT_KEYS}
                       for group in data["groups"]]
-    recipe = {"window": EXPLORE_WINDOW, "search": EXPLORE_SEARCH}
+    recipe = {"window": EXPLORE_WINDOW, "search": EXPLORE_SEARCH, "cell": EXPLORE_CELL,
+              "front end": "jupyterlab"}
     return "\n".join([json.dumps(data, sort_keys=True), asset("view.js"), asset("view.css"),
                        json.dumps(recipe)])
 
 
-def screenshot_view(view: GraphView, path: Path) -> Path:
-    """Open the saved view in headless Chromium at EXPLORE_WINDOW (CSS pixels, scale 1),
-    search EXPLORE_SEARCH and write the window as PNG."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+EXPLORE_CELL = """import autograd_scalar as ag, nn
+from autograd_scalar import Value
+model = nn.MLP(2, [8, 8, 1], seed=0)
+loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)), Value(0.0, "zero"))
+loss.label = "loss"
+loss.backward()
+ag.explore(loss, names=model, max_nodes=120)"""
+"""The notebook cell of the view's screenshot: :func:`explore_view`, as a person types it."""
+
+
+@contextlib.contextmanager
+def notebook_in_lab(cell: str) -> Iterator[tuple[Any, Any]]:
+    """JupyterLab with a live kernel in headless Chromium at EXPLORE_WINDOW (CSS pixels,
+    scale 1): a notebook of ``cell``, run, and the file browser folded away, as for a
+    screenshot. Yields the driver and the cell's element."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
 
     from tests.autograd_scalar.browser import chromium
+    from tests.notebook_server import jupyter_server, open_notebook, run_cell, write_notebook
 
     width, height = EXPLORE_WINDOW
-    driver = chromium(width, height)
-    try:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-        with tempfile.TemporaryDirectory() as folder:
-            driver.get(view.save(Path(folder) / "view.html").as_uri())
-            WebDriverWait(driver, 30).until(lambda d: d.execute_script(
-                "var h = document.querySelector('.agv-host');"
-                "return !!(h && h.shadowRoot && h.shadowRoot.querySelector('.agv-node'));"))
-            view_root = driver.find_element(By.CSS_SELECTOR, ".agv-host").shadow_root
-            view_root.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
-            driver.execute_async_script(
-                "var done = arguments[arguments.length - 1];"
-                "requestAnimationFrame(function () { setTimeout(done, 50); });")
-            path.write_bytes(driver.get_screenshot_as_png())
-    finally:
-        driver.quit()
+    with tempfile.TemporaryDirectory() as folder, jupyter_server(Path(folder)) as (url, _):
+        write_notebook(Path(folder) / "picture.ipynb", [cell])
+        driver = chromium(width, height)
+        try:
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            open_notebook(driver, url, "jupyterlab", "picture.ipynb")
+            ran = run_cell(driver, 0)
+            ActionChains(driver).key_down(Keys.CONTROL).send_keys("b").key_up(
+                Keys.CONTROL).perform()
+            yield driver, ran
+        finally:
+            driver.quit()
+
+
+def settled_screenshot(driver: Any, path: Path) -> Path:
+    """The window as PNG at ``path``, after the next frame has been drawn."""
+    driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "requestAnimationFrame(function () { setTimeout(done, 300); });")
+    path.write_bytes(driver.get_screenshot_as_png())
     return path
+
+
+def screenshot_view(view: GraphView, path: Path) -> Path:
+    """Run EXPLORE_CELL in JupyterLab (:func:`notebook_in_lab`), search EXPLORE_SEARCH in
+    the view and write the window as PNG. ``view`` is the same view made here (its data
+    must agree)."""
+    from selenium.webdriver.common.by import By
+
+    from tests.notebook_server import shadow, view_in
+
+    with notebook_in_lab(EXPLORE_CELL) as (driver, cell):
+        host = view_in(driver, cell)
+        shown = shadow(driver, host, "return view.data.data.length;")
+        if shown != len(view.data["data"]):
+            raise RuntimeError(f"the notebook's view has {shown} nodes, explore_view() "
+                               f"{len(view.data['data'])}")
+        host.shadow_root.find_element(By.CSS_SELECTOR, ".agv-search").send_keys(EXPLORE_SEARCH)
+        shadow(driver, host, "root.querySelector('.agv-panel').scrollIntoView("
+               "{block: 'end'});")               # the found node's panel in view
+        return settled_screenshot(driver, path)
+
+
+PLAYGROUND_CELL = """import nn
+from nn import optim
+X, y = nn.data.moons(100, noise=0.1, seed=0)
+model = nn.MLP(2, [16, 16, 1], seed=0)
+pg = nn.playground(model, X, y, loss="bce_with_logits",
+                   optimizer=optim.Adam(model.parameters(), lr=0.03), title="moons")
+pg.step(150)
+pg"""
+"""The notebook cell of the playground's screenshot: 150 steps, then the widget."""
+
+
+def playground_source() -> str:
+    """What the playground's screenshot is made from: the cell, the widget's script and
+    style, and the frame the kernel sends after the cell's steps (made here alike)."""
+    from nn.playground import widget
+
+    namespace: dict[str, Any] = {}
+    exec(PLAYGROUND_CELL.rsplit("\n", 1)[0], namespace)
+    folder = Path(widget.__file__).parent
+    return "\n".join([PLAYGROUND_CELL, (folder / "playground.js").read_text(encoding="utf-8"),
+                      (folder / "playground.css").read_text(encoding="utf-8"),
+                      json.dumps(namespace["pg"].frame, sort_keys=True),
+                      json.dumps({"window": EXPLORE_WINDOW})])
+
+
+def screenshot_playground(path: Path) -> Path:
+    """Run PLAYGROUND_CELL in JupyterLab (:func:`notebook_in_lab`) and write the window,
+    the widget in view, as PNG."""
+    from tests.notebook_server import poll
+
+    with notebook_in_lab(PLAYGROUND_CELL) as (driver, _):
+        host = poll(60, lambda: driver.find_element(
+            "css selector", ".jp-OutputArea-output .nn-playground[data-mounted]"),
+            "the playground drawn")
+        poll(30, lambda: "step 150" in host.shadow_root.find_element(
+            "css selector", ".pg-loss-text").text, "the kernel's frame")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", host)
+        return settled_screenshot(driver, path)
 
 
 def backward_sources() -> str:
@@ -244,6 +323,7 @@ def sources() -> dict[str, str]:
             found[f"docs/images/{name}{suffix}"] = drawing.source
     found["docs/images/backward.gif"] = backward_sources()
     found["docs/images/explore.png"] = explore_source(explore_view())
+    found["docs/images/playground.png"] = playground_source()
     with tempfile.TemporaryDirectory() as folder:
         demo = demo_source(Path(folder))
     for name in ("decision_boundary.png", "loss.png", "neuron.svg"):
@@ -275,6 +355,7 @@ def write_pictures(echo: Callable[[str], None] = print) -> None:
                            seconds_per_step=GIF_SECONDS_PER_STEP)
     echo(str(gif.relative_to(ROOT)))
     echo(str(screenshot_view(explore_view(), HERE / "explore.png").relative_to(ROOT)))
+    echo(str(screenshot_playground(HERE / "playground.png").relative_to(ROOT)))
     run_demo(ROOT / "docs" / "cli")
     echo("docs/cli/decision_boundary.png docs/cli/loss.png docs/cli/neuron.svg")
     write_gpt_attention(echo)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
-from autograd_scalar import draw_graph, gradcheck_report, render
+from autograd_scalar import draw_graph, explore, gradcheck_report, render
 
 from ..formula import parse_formula, parse_point
 from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_file
@@ -30,14 +31,33 @@ def run_graph(args: argparse.Namespace) -> int:
     check_output_file("-o", args.output)
     text, out, leaves = _formula_at(args)
     out.backward()
-    drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,
-                         compact=args.compact, heatmap=args.heatmap)
-    path = render(drawing, args.output)
+    if Path(args.output).suffix.lower() in PAGES:
+        path = _write_page(args, out)
+    else:
+        drawing = draw_graph(out, rankdir=args.rankdir, precision=args.precision,
+                             compact=args.compact, heatmap=args.heatmap)
+        path = render(drawing, args.output)
     _print_point(text, out, leaves, args.precision)
     for name, leaf in leaves.items():
         print(f"df/d{name} = {leaf.grad:.{args.precision}g}")
     print(f"wrote {path}")
     return EXIT_OK
+
+
+PAGES = (".html", ".htm")
+"""Output suffixes that write the interactive view as a page instead of a drawing."""
+
+
+def _write_page(args: argparse.Namespace, out: Any) -> Path:
+    """The interactive view (``explore``) as a self-contained page at ``args.output``."""
+    if args.compact:
+        raise UsageError("--compact shapes a drawing's records; the interactive page (-o "
+                         "*.html) draws its own nodes: drop --compact or write .svg/.png")
+    if args.rankdir not in ("LR", "TB"):
+        raise UsageError(f"the interactive page (-o *.html) is laid out LR or TB, "
+                         f"got --rankdir {args.rankdir}")
+    view = explore(out, rankdir=args.rankdir, precision=args.precision, heatmap=args.heatmap)
+    return view.save(args.output)
 
 
 def run_gradcheck(args: argparse.Namespace) -> int:

@@ -166,17 +166,21 @@ def _add_graph(commands: Any) -> None:
         description=paragraph(
             "Build the graph of FORMULA at the point --at, run backward, print the value and "
             "the gradient, and draw the graph (data, grad and op at every node). SVG needs "
-            "no Graphviz install; PNG and PDF need its dot program."),
+            "no Graphviz install; PNG and PDF need its dot program. A .html output is the "
+            "interactive view as a page: pan, zoom, click a node for its chain rule, step "
+            "through backward."),
         epilog="examples:\n"
                f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg\n"
                f"  {PROG} graph 'log(x) * y ** 2' --at x=3,y=2 -o graph.png --rankdir TB\n"
                f"  {PROG} graph 'exp(-x * x) * sin(y)' --at x=0.5,y=1 --heatmap --compact\n"
-               f"  {PROG} graph 'sum(a, b, a * b)' --at a=1 --at b=2 -o graph.dot",
+               f"  {PROG} graph 'sum(a, b, a * b)' --at a=1 --at b=2 -o graph.dot\n"
+               f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o page.html",
     )
     _add_formula_arguments(graph)
     graph.add_argument("-o", "--output", default="graph.svg", metavar="PATH",
                        help="where to write the drawing; the suffix picks the format: "
-                            ".svg .png .pdf .dot (default: graph.svg)")
+                            ".svg .png .pdf .dot, or .html for the interactive page "
+                            "(default: graph.svg)")
     graph.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR",
                        help="direction of the graph, inputs first (default: LR)")
     graph.add_argument("--precision", type=arguments.count, default=4, metavar="N",

@@ -185,7 +185,9 @@ def test_gif_without_dot_is_a_clear_error(values: dict[str, Value], tmp_path: Pa
     ({}, "a.mp4", ValueError, "expected a file name ending in .html or .gif"),
     ({"max_nodes": 5}, "a.html", ValueError, "more than max_nodes=5 nodes"),
     ({"seconds_per_step": 0}, "a.html", ValueError, "seconds_per_step must be a number"),
-    ({"rankdir": "sideways"}, "a.html", ValueError, "rankdir"),
+    ({"rankdir": "sideways"}, "a.html", ValueError, "^animate_backward: rankdir"),
+    ({"names": 5}, "a.html", TypeError, "^animate_backward: names expects"),
+    ({"precision": 0}, "a.html", ValueError, "^animate_backward: precision"),
     ({}, "nowhere/a.html", FileNotFoundError, "does not exist"),
 ])
 def test_bad_arguments_are_clear_errors_and_write_nothing(

@@ -251,7 +251,11 @@ def test_create_graph_at_a_singular_point_names_the_node_and_rule() -> None:
 
 
 class _Interrupt:
-    """A local derivative that interrupts the pass when the chain rule multiplies by it."""
+    """A local derivative that interrupts the pass when the chain rule reads it as a
+    number (the compiled core) or multiplies by it (the interpreted one)."""
+
+    def __float__(self) -> float:
+        raise KeyboardInterrupt
 
     def __mul__(self, other: object) -> float:
         raise KeyboardInterrupt

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -151,6 +152,37 @@ def test_at_a_domain_edge_or_singular_point_a_node_is_skipped_with_why() -> None
     assert "not checked: #" in str(report)
 
 
+class NanAtOne(Function):
+    """x * x with a rule that gives NaN (or inf) at x = 1, where x * x is smooth."""
+
+    bad = math.nan
+
+    @staticmethod
+    def forward(x):
+        return x * x
+
+    @classmethod
+    def derivatives(cls, x, out):
+        return (cls.bad if x == 1 else 2 * x,)
+
+
+class InfAtOne(NanAtOne):
+    bad = math.inf
+
+
+@pytest.mark.parametrize("rule", [NanAtOne, InfAtOne])
+def test_a_rule_giving_nan_or_inf_at_a_smooth_point_is_a_failure(rule) -> None:
+    y = rule.apply(Value(1.0)).tanh()
+    report = check_graph(y)
+    assert not report.ok and report.skipped == []
+    (failure,) = report.failures
+    assert failure.op == rule.__name__ and failure.not_finite == (0,)
+    assert failure.numeric[0] == pytest.approx(2.0)
+    assert (f"#1 {rule.__name__}: its rule gives {rule.bad} (NaN or inf) for input 0 = 1, "
+            "where its forward is smooth with slope 2") in str(report)
+    assert check_graph(rule.apply(Value(2.0))).ok
+
+
 def test_a_graph_whose_inputs_changed_after_the_forward_is_not_misreported() -> None:
     x = Value(0.5)
     y = x.tanh() * x
@@ -198,3 +230,25 @@ def test_bad_tolerances_are_named(kwargs, error, message) -> None:
 def test_a_non_value_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"check_graph expects a Value, got float"):
         check_graph(1.0)
+
+
+@pytest.mark.parametrize("x", [-0.02, -1.4])
+@pytest.mark.parametrize(("forward", "derivative"), [
+    (lambda x: x * x * x, lambda x: 3 * x * x), (math.exp, math.exp), (math.sin, math.cos),
+    (math.tanh, lambda x: 1 - math.tanh(x) ** 2), (lambda x: x * x, lambda x: 2 * x)])
+def test_a_one_in_a_million_bug_is_caught_at_tight_tolerances_where_the_derivative_is_small(
+        x: float, forward: Any, derivative: Any) -> None:
+    """A rule off by a relative 1e-6 fails check_graph at atol=1e-12, rtol=1e-9, near
+    zero (x = -0.02, small derivatives for x**2 and x**3) as far from it."""
+
+    class OffByAMillionth(Function):
+        @staticmethod
+        def forward(x: float) -> float:
+            return float(forward(x))
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[float]:
+            return (derivative(x) * (1 + 1e-6),)
+
+    report = check_graph(OffByAMillionth.apply(Value(x)), atol=1e-12, rtol=1e-9)
+    assert not report.ok and [f.op for f in report.failures] == ["OffByAMillionth"]

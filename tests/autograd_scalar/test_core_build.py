@@ -69,7 +69,8 @@ def test_the_engine_tests_pass_on_the_source_core() -> None:
     here = Path(__file__).name
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-n", "0",
-         "--hypothesis-seed=0", "tests/autograd_scalar", f"--deselect=tests/autograd_scalar/{here}",
+         "--hypothesis-seed=0", "-m", "not browser",  # pages and notebooks: the same core
+         "tests/autograd_scalar", f"--deselect=tests/autograd_scalar/{here}",
          "--ignore", f"tests/autograd_scalar/{here}"],
         capture_output=True, text=True, cwd=ROOT, env=PURE, timeout=480)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import time
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Function, Value, check_graph, explore
+from autograd_scalar import Function, Value, check_graph, explore, topological_order
 from autograd_scalar.animate import backward_steps
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import (
@@ -221,7 +220,7 @@ def test_layout_works_without_the_dot_program(monkeypatch: pytest.MonkeyPatch,
 
 def test_every_output_carries_the_widget_and_a_static_picture() -> None:
     """The widget for a live kernel; for anywhere else the picture, as HTML that
-    sanitizers keep, as SVG, and as PNG when dot is installed; never a bare repr."""
+    sanitizers keep and as SVG; never a bare repr."""
     values = neuron()
     view = explore(values["o"])
     bundle, _ = view._repr_mimebundle_()
@@ -232,8 +231,6 @@ def test_every_output_carries_the_widget_and_a_static_picture() -> None:
     found = re.search(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)"', bundle["text/html"])
     assert found and base64.b64decode(found.group(1)).decode() == view.picture
     assert "<script" not in bundle["text/html"]
-    if shutil.which("dot"):
-        assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert bundle["text/plain"] == f"<GraphView of {len(view.data['data'])} nodes in 1 groups>"
     assert json.loads(view.payload)["data"] == view.data["data"]
     only, _ = view._repr_mimebundle_(include=["image/svg+xml"])
@@ -318,11 +315,17 @@ def test_save_writes_one_self_contained_page(tmp_path: Path) -> None:
     (None, {"precision": 0}, ValueError, "precision must be an int from 1 to 17"),
     (None, {"max_nodes": 1}, ValueError, "max_nodes must be an int >= 2"),
     (None, {"heatmap": "yes"}, TypeError, "heatmap must be True or False"),
-    (None, {"names": [1, 2]}, TypeError, "names expects"),
+    (None, {"names": [1, 2]}, TypeError, "^explore: names expects"),
+    ("root", {"names": "reversed"}, TypeError,
+     r"^explore: names expects .*\{name: Value\} dict, got dict whose entry Value"),
+    (None, {"highlight": 3}, TypeError, "^explore: highlight expects a Value"),
+    (None, {"highlight": [2.0]}, TypeError, "^explore: highlight expects Values"),
 ])
 def test_bad_arguments_are_clear_errors(target: object, kwargs: dict[str, object],
                                         error: type[Exception], words: str) -> None:
-    root = Value(1.0) * 2 if target is None else target
+    root = Value(1.0) * 2 if target in (None, "root") else target
+    if kwargs.get("names") == "reversed":  # {Value: name}, the wrong way round
+        kwargs = {"names": {root: "n"}}
     with pytest.raises(error, match=words):
         explore(root, **kwargs)  # type: ignore[arg-type]
 
@@ -334,3 +337,34 @@ def test_save_refuses_other_suffixes_and_missing_folders(tmp_path: Path) -> None
     with pytest.raises(FileNotFoundError, match="does not exist"):
         view.save(tmp_path / "nowhere" / "view.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_big_graph_lays_out_its_boxes_when_they_are_opened(tmp_path: Path) -> None:
+    """Over LAZY_NODES nodes, only the boxes that open with the view are laid out; the
+    front end asks for the others and gets the same layouts a full one would give; a
+    saved page carries them all."""
+    from autograd_scalar.explorer.records import LAZY_NODES, view_data
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.01 * k, -0.02 * k]) - 1.0) ** 2 for k in range(70)])
+    loss.backward()
+    assert len(topological_order(loss)) > LAZY_NODES
+    view = explore(loss, names=model)
+    groups = view.data["groups"]
+    closed = [g for g, record in enumerate(groups) if record["centres"] is None]
+    assert groups[0]["centres"] is not None and len(closed) > len(groups) // 2
+    sent: list[dict] = []
+    view.send = sent.append  # type: ignore[method-assign]
+    view._answer(view, {"type": "layout", "groups": closed[:3]})
+    assert sent[-1]["type"] == "layouts" and sorted(sent[-1]["groups"]) == sorted(
+        str(g) for g in closed[:3])
+    view._answer(view, {"type": "layout", "groups": [len(groups)]})
+    assert sent[-1] == {"type": "error", "message": f"explore: no box {len(groups)}; boxes "
+                        f"are numbered 0 to {len(groups) - 1}"}
+    page = view.save(tmp_path / "big.html").read_text(encoding="utf-8")
+    payload = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>',
+                                   page, re.S).group(1))
+    full = view_data([loss], view._options, None, lazy=False)[0]
+    assert [g["centres"] for g in payload["groups"]] == [g["centres"] for g in full["groups"]]
+    got = {int(g): layout for g, layout in sent[0]["groups"].items()}
+    assert all(got[g]["centres"] == full["groups"][g]["centres"] for g in got)

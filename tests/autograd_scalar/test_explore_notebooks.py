@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
-from tests.autograd_scalar.notebook_server import (
+from tests.notebook_server import (
     HIT_TEST,
     execute_stored,
     open_notebook,
@@ -131,6 +131,14 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     assert int(output_text(cell).split()[0]) > 10_000
     big = view_in(browser, cell)
     assert_readable_and_clickable(browser, big, f"{front_end}_10k", artefacts)
+    # a big graph's closed boxes are laid out in the kernel when first opened
+    closed = shadow(browser, big, LAZY_BOX)
+    assert closed > 0, "every box of the 10k view was laid out up front"
+    shadow(browser, big, "root.querySelector('.agv-box[data-g=\"' + args[0] + '\"] rect')"
+           ".dispatchEvent(new MouseEvent('click', {bubbles: true}));", closed)
+    wait_for(browser, lambda _: shadow(
+        browser, big, "return !!root.querySelector('.agv-frame[data-g=\"' + args[0] + '\"]')"
+        " && !!view.data.groups[args[0]].centres;", closed), 30)
 
     report = view_in(browser, run_cell(browser, 4))
     assert_readable_and_clickable(browser, report, f"{front_end}_check_graph", artefacts)
@@ -148,6 +156,15 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     assert "nodes" in text and "over the display budget" in text, text
     assert time.monotonic() - started < 30
 
+
+LAZY_BOX = """
+var gs = view.data.groups;
+for (var g = 1; g < gs.length; g += 1) {
+  if (!gs[g].centres && root.querySelector('.agv-box[data-g="' + g + '"]')) { return g; }
+}
+return -1;
+"""
+"""A box drawn closed whose layout the page does not have yet."""
 
 HIT_FAILED = """
 var node = root.querySelector('.agv-node.agv-failed'), box = root.querySelector('.agv-canvas')

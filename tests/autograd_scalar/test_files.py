@@ -101,22 +101,30 @@ def test_dev_null_is_refused_before_any_write(monkeypatch) -> None:
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-def test_a_symlink_is_followed_and_stays_a_link(tmp_path) -> None:
+def test_a_symlink_is_replaced_and_its_target_left_alone(tmp_path) -> None:
     real = tmp_path / "real.json"
     real.write_text("old")
+    real.chmod(0o600)
     link = tmp_path / "link.json"
     link.symlink_to(real.name)
     write_atomically(link, "new")
-    assert link.is_symlink() and os.readlink(link) == "real.json"
-    assert real.read_text() == "new"
+    assert not link.is_symlink() and link.read_text() == "new"
+    assert real.read_text() == "old" and stat.S_IMODE(real.stat().st_mode) == 0o600
     assert sorted(os.listdir(tmp_path)) == ["link.json", "real.json"]
 
 
-def test_a_symlink_to_a_directory_is_refused(tmp_path) -> None:
+@pytest.mark.parametrize("kind", ["folder", "dangling", "dev-null"])
+def test_a_symlink_to_anything_is_replaced_without_touching_what_it_names(
+        tmp_path, monkeypatch, kind) -> None:
     (tmp_path / "folder").mkdir()
-    (tmp_path / "link").symlink_to("folder")
-    with pytest.raises(ValueError, match="link is a directory"):
-        write_atomically(tmp_path / "link", "x")
+    pointee = {"folder": "folder", "dangling": "missing.json", "dev-null": "/dev/null"}[kind]
+    link = tmp_path / "link"
+    link.symlink_to(pointee)
+    write_atomically(link, "x")
+    assert not link.is_symlink() and link.read_text() == "x"
+    assert (tmp_path / "folder").is_dir() and list((tmp_path / "folder").iterdir()) == []
+    assert not (tmp_path / "missing.json").exists()
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
 @pytest.mark.parametrize("mode", [0o600, 0o640, 0o444], ids=["0600", "0640", "0444"])

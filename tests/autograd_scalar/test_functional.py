@@ -274,3 +274,20 @@ def test_no_grad_is_an_error_not_a_silent_zero() -> None:
         hessian(lambda x: x * x, [1.0])
     with no_grad(), pytest.raises(RuntimeError, match=r"jacobian needs gradient tracking"):
         jacobian(lambda x: [x * x], [1.0])
+
+
+@pytest.mark.parametrize("lead", [5.0, 12.0, 20.0, 30.0])
+def test_logsumexp_higher_derivatives_stay_accurate_at_a_dominant_input(lead) -> None:
+    """d^k/dx^k logsumexp(x, 0, -1) at x = lead against closed forms in q = 1 - p, which
+    is computed without cancellation: p q, p q (1 - 2p) = p q (q - p)."""
+    x = Value(lead)
+    y = ag.logsumexp([x, Value(0.0), Value(-1.0)])
+    (d1,) = ag.grad(y, [x], create_graph=True)
+    (d2,) = ag.grad(d1, [x], create_graph=True)
+    (d3,) = ag.grad(d2, [x])
+    others = math.exp(-lead) + math.exp(-1.0 - lead)
+    q = others / (1.0 + others)
+    p = 1.0 / (1.0 + others)
+    assert d1.data == pytest.approx(p, rel=1e-15, abs=0)
+    assert d2.data == pytest.approx(p * q, rel=4e-15, abs=0)
+    assert d3 == pytest.approx(p * q * (q - p), rel=4e-15, abs=0)

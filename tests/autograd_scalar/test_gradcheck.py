@@ -135,6 +135,43 @@ def test_the_gradient_lost_outside_the_graph_is_explained() -> None:
     assert "the gradient is lost outside the graph: does f use .data" in str(error)
 
 
+@pytest.mark.parametrize(("f", "point", "analytic", "finer"), [
+    (lambda x: (x * 1e5).sin(), [0.3], -59642.953, "-59642.94"),
+    (lambda x: (x * x + 1e-300).sqrt(), [1e-7], 1.0, "1 at eps=1e-08"),
+])
+def test_inaccurate_differences_blame_the_step_not_the_graph(f, point, analytic,
+                                                             finer) -> None:
+    """The difference at eps curves away from the slope (the third derivative times h**2
+    is large, or h > |x| on a function bent at 0); at a step 100 times smaller it agrees.
+    The message says so, suggests a smaller eps or a Taylor test, and blames no .data."""
+    error = _error(lambda: gradcheck(f, point))
+    message = str(error)
+    (entry,) = error.report.entries
+    assert entry.analytic == pytest.approx(analytic, rel=1e-7)
+    assert "the central differences change with the step" in message
+    assert finer in message and "which agrees with the analytic" in message
+    assert "smaller eps (eps=1e-08)" in message and "Taylor test" in message
+    assert ".data" not in message
+    assert gradcheck(f, point, eps=1e-8)
+
+
+def test_a_rule_giving_nan_at_a_smooth_point_is_named_by_gradcheck() -> None:
+    class NanRule(Function):
+        @staticmethod
+        def forward(x):
+            return x * x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (math.nan,)
+
+    error = _error(lambda: gradcheck(lambda x: NanRule.apply(x) + x, [1.0]))
+    message = str(error)
+    assert "lost outside the graph" not in message
+    assert "NanRule: its rule gives nan (NaN or inf) for input 0 = 1" in message
+    assert "slope 2" in message
+
+
 @pytest.mark.parametrize(("f", "point", "op"), [
     (lambda x: x.relu() * 3, [0.0], "relu"),
     (lambda x: x.leaky_relu(0.1) + x, [0.0], "leaky_relu(0.1)"),
@@ -231,6 +268,12 @@ def test_many_inputs_show_only_the_failing_rows() -> None:
     (lambda: gradcheck(ag.exp, [1.0], atol=-1), ValueError, r"atol must be finite and >= 0"),
     (lambda: gradcheck(ag.exp, [1.0], rtol=math.nan), ValueError, r"rtol must be finite"),
     (lambda: gradgradcheck(ag.exp, [1.0], eps="1"), TypeError, r"eps must be a real number"),
+    (lambda: gradcheck(lambda x: x * x, [1.0], eps=1e-320), ValueError,
+     r"gradcheck: eps must be at least 1.4e-14, got 1e-320: .* lost in the rounding"),
+    (lambda: gradgradcheck(lambda x: x * x, [1e9], eps=1e-15), ValueError,
+     r"gradgradcheck: eps must be at least 1.4e-14, got 1e-15"),
+    (lambda: ag.check_graph(Value(1.0) * 2, eps=1e-16), ValueError,
+     r"check_graph: eps must be at least 1.4e-14"),
     (lambda: gradcheck(lambda x: [x, x], [1.0]), TypeError,
      r"gradcheck: f must return a Value .*use jacobian"),
     (lambda: gradcheck(lambda x: "x", [1.0]), TypeError, r"f must return a Value"),

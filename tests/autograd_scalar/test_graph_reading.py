@@ -97,7 +97,7 @@ def test_reading_order_visits_operands_in_order_each_after_its_inputs() -> None:
     position = {node: i for i, node in enumerate(order)}
     for node in order:
         assert all(position[child] < position[node] for child in node.children)
-    names = parameter_names(model)
+    names = parameter_names(model, "draw_graph")
     weights = [names[v] for v in order if names.get(v, "").startswith("layers.0.")]
     assert weights[:5] == ["layers.0.neurons.0.w[0]", "layers.0.neurons.0.w[1]",
                            "layers.0.neurons.0.w[2]", "layers.0.neurons.0.b",
@@ -119,7 +119,7 @@ def test_reading_order_is_iterative_and_can_be_restricted() -> None:
 
 def test_display_name_prefers_the_parameter_name_and_home_scope_follows_it() -> None:
     model, out = trained_mlp(2, [2, 1])
-    names = parameter_names(model)
+    names = parameter_names(model, "draw_graph")
     weight = model.layers[0].neurons[1].w[1]
     assert weight.label == "w[1]"
     assert display_name(weight, names) == "layers.0.neurons.1.w[1]"
@@ -143,9 +143,9 @@ def test_module_scopes_nest_by_name() -> None:
 def test_bad_names_say_what_was_expected() -> None:
     with pytest.raises(TypeError, match=r"names expects a model with named_parameters\(\).*"
                                         r"got int"):
-        parameter_names(3)
-    with pytest.raises(TypeError, match="got list"):
-        parameter_names([("w", 1.0)])
+        parameter_names(3, "draw_graph")
+    with pytest.raises(TypeError, match=r"draw_graph: .*got list whose entry 'w': 1.0 is not"):
+        parameter_names([("w", 1.0)], "draw_graph")
 
 
 # ---------------------------------------------------------------------------

@@ -166,6 +166,19 @@ def test_a_folder_is_not_a_file_name(root: Value, tmp_path: Path) -> None:
         render(root, folder)
 
 
+def test_a_symbolic_link_is_replaced_by_the_drawing_not_followed(root: Value,
+                                                                 tmp_path: Path) -> None:
+    kept = tmp_path / "kept.dot"
+    kept.write_text("old")
+    (tmp_path / "folder.dot").mkdir()
+    for name, pointee in (("to_file.dot", kept), ("to_folder.dot", tmp_path / "folder.dot")):
+        link = tmp_path / name
+        link.symlink_to(pointee)
+        assert render(root, link) == link
+        assert not link.is_symlink() and link.read_text().startswith("digraph")
+    assert kept.read_text() == "old" and list((tmp_path / "folder.dot").iterdir()) == []
+
+
 def test_render_needs_a_value_or_a_digraph(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="render expects a Value or a graphviz Digraph, got str"):
         render("digraph {}", tmp_path / "g.svg")

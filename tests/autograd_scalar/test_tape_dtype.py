@@ -4,8 +4,10 @@ float64 stays the default and the reference (the tests elsewhere compare it with
 the eager graph to 1e-12). A float32 tape must agree with it, and with the eager
 graph, to ``CHECK_RTOL["float32"]`` (1e-4) of the run's largest magnitude, which
 ``Tape.check`` uses for it; keep its arrays in float32 (half the bytes per example);
-and write Python floats back to the Values. A dtype other than float32 or float64
-is refused, naming what is expected.
+and write Python floats back to the Values, whichever strategy runs it (grouped
+steps, straight-line code, mixed plans; the careful paths for a zero derivative
+against an infinite gradient too). A dtype other than float32 or float64 is
+refused, naming what is expected.
 """
 
 from __future__ import annotations
@@ -90,3 +92,63 @@ def test_numpy_spellings_of_the_two_dtypes_are_accepted() -> None:
         assert ag.tape_dtype(spelling) == np.float32
     for spelling in ("float64", np.float64, float, "f8"):
         assert ag.tape_dtype(spelling) == np.float64
+
+
+# -- float32 through every strategy: grouped steps, straight-line code, mixed plans ----
+
+@pytest.mark.parametrize("strategy", ["auto", "grouped", "scalar", "vector"])
+def test_a_float32_tape_runs_every_strategy_in_float32(strategy) -> None:
+    """Straight-line code reads and writes the tape's float32 arrays (scalar code computes
+    each example in Python floats between them) and agrees with float64 grouped."""
+    _, wide, X, T = mlp_tape("float64", sizes=(5, 6, 6, 3))
+    wide.strategy = "grouped"
+    _, narrow, _, _ = mlp_tape("float32", sizes=(5, 6, 6, 3))
+    narrow.strategy = strategy
+    found, expected = narrow.gradients(X, T), wide.gradients(X, T)
+    assert found.outputs.dtype == np.float32 and found.inputs[0].dtype == np.float32
+    assert narrow.runner.buffer(len(X), 0).dtype == np.float32
+    assert narrow.arrays.grad.dtype == np.float32
+    close(found.outputs, expected.outputs)
+    close(np.array(list(found.shared.values())), np.array(list(expected.shared.values())))
+    loss, outputs = narrow.backward_arrays(X, T)
+    assert outputs.dtype == np.float32
+    assert loss == pytest.approx(float(np.mean(expected.outputs)), rel=RTOL)
+    narrow.check(X[:4], T[:4])
+    assert narrow.runner.fallbacks == 0
+
+
+@pytest.mark.parametrize("strategy", ["grouped", "scalar", "vector"])
+def test_a_float32_zero_local_derivative_passes_back_zero(strategy) -> None:
+    """The careful NaN paths (relu's zero derivative against sqrt's infinite one) in
+    float32 as in float64: 0, not NaN."""
+    for f in (lambda x: x.relu().sqrt(), lambda x: x.leaky_relu(0.0).sqrt()):
+        results = []
+        for dtype in ("float64", "float32"):
+            tape = ag.compile(f, 1.0, dtype=dtype)
+            tape.strategy = strategy
+            results.append(tape.gradients(np.array([-1.0, -0.0, 0.0, 2.0])).inputs[0])
+        assert results[1].dtype == np.float32
+        assert results[1][:3].tolist() == [0.0, 0.0, 0.0]
+        close(results[1], results[0])
+
+
+@pytest.mark.parametrize("strategy", ["auto", "grouped", "scalar", "vector"])
+def test_a_float32_dense_layer_into_sqrt_passes_back_no_nan(strategy) -> None:
+    """A relu layer whose zero outputs feed sqrt: an infinite upstream gradient against
+    relu's zero derivative, through the dense step's careful path or the code's."""
+    layer = nn.Layer(3, 4, activation="relu")
+
+    def total(x):
+        return ag.sum([o.sqrt() for o in layer(x)])
+
+    X = np.random.default_rng(0).normal(size=(8, 3))
+    found = {}
+    for dtype in ("float64", "float32"):
+        tape = ag.compile(total, X[0], parameters=layer.parameters(), dtype=dtype)
+        tape.strategy = strategy
+        found[dtype] = tape.gradients(X)
+    wide, narrow = found["float64"], found["float32"]
+    shared = np.array(list(narrow.shared.values()))
+    assert not np.isnan(shared).any() and not np.isnan(narrow.inputs[0]).any()
+    close(shared, np.array(list(wide.shared.values())))
+    close(narrow.inputs[0], wide.inputs[0])

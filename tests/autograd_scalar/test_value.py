@@ -388,3 +388,40 @@ def test_huge_powers_have_the_closed_forms_second_derivative() -> None:
     first = ag.grad(x ** n, x, create_graph=True)[0]
     assert first.data == -n
     assert ag.grad(first, x)[0] == pytest.approx(n * (n - 1))
+
+
+def test_deepcopy_copies_a_long_graph_without_recursion_keeping_everything() -> None:
+    import copy
+
+    x = Value(0.5, label="x")
+    v = x
+    for _ in range(100_000):
+        v = (v * 1.0).tanh() if v.data < 0 else v * 0.999 + 0.0
+    y = ag.sum([v, x * x, x.exp()])  # an n-ary node; x is a child four times
+    y.label = "y"
+    y.backward()
+    copied = copy.deepcopy(y)
+    old, new = ag.topological_order(y), ag.topological_order(copied)
+    assert len(old) == len(new) and not set(map(id, old)) & set(map(id, new))
+    place = {id(node): i for nodes in (old, new) for i, node in enumerate(nodes)}
+    for a, b in zip(old, new):
+        assert (a.data, a.grad, a.label, a.op, a.local_grads, a.row) == (
+            b.data, b.grad, b.label, b.op, b.local_grads, b.row)
+        assert [place[id(c)] for c in a.children] == [place[id(c)] for c in b.children]
+    leaf = new[0]
+    assert leaf.label == "x" and sum(c is leaf for n in new for c in n.children) == 4
+    assert ag.grad(copied, [leaf]) == ag.grad(y, [x])
+    shallow = copy.copy(y)
+    assert shallow is not y and shallow.children == y.children and shallow.grad == y.grad
+
+
+def test_a_leaf_pickles_and_an_op_node_is_refused_clearly() -> None:
+    import pickle
+
+    x = Value(1.5, label="x")
+    x.grad = 2.0
+    back = pickle.loads(pickle.dumps(x))
+    assert (back.data, back.grad, back.label, back.op) == (1.5, 2.0, "x", "")
+    with pytest.raises(TypeError, match=r"cannot pickle Value\(data=3.0.*made by '\*': only a "
+                                        r"leaf Value .* copy.deepcopy copies a graph"):
+        pickle.dumps(x * 2)

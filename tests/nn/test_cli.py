@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -93,6 +94,25 @@ def test_graph_prints_value_and_gradient_and_writes_svg(capsys, tmp_path, monkey
     assert svg.lstrip().startswith("<?xml") or svg.lstrip().startswith("<svg")
     assert "</svg>" in svg and "tanh" in svg
     assert f"wrote {target}" in out
+
+
+def test_graph_writes_the_interactive_page_for_html(capsys, tmp_path):
+    target = tmp_path / "page.html"
+    status, out, err = run(capsys, "graph", "tanh(x * w + b)", "--at", "x=2,w=-0.5,b=0.3",
+                           "-o", str(target), "--precision", "6")
+    assert status == 0, err
+    page = target.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "AutogradScalarView.mount" in page
+    payload = json.loads(re.search(r'<script type="application/json" id="[^"]+">(.*?)</script>',
+                                   page, re.S).group(1))
+    assert payload["labels"][-1] == "" and payload["data"][-1] == pytest.approx(
+        math.tanh(2 * -0.5 + 0.3), rel=1e-5)
+    assert f"wrote {target}" in out
+    for option, words in ((["--compact"], "--compact shapes a drawing"),
+                          (["--rankdir", "RL"], "laid out LR or TB")):
+        other = tmp_path / "other.html"
+        status, _, err = run(capsys, "graph", "x * 2", "--at", "x=1", "-o", str(other), *option)
+        assert status == 2 and words in err and not other.exists()
 
 
 def test_graph_dot_output_holds_every_variable(capsys, tmp_path):

@@ -285,3 +285,22 @@ def test_compiled_training_without_keep_keeps_nothing(traces) -> None:
     with pytest.raises(TypeError, match="keep must be True or False"):
         nn.compiled.CompiledTraining(model, loss, nn.optim.SGD(model.parameters(), lr=0.1),
                                      keep="yes")
+
+
+@pytest.mark.parametrize("compiled", [True, "auto"])
+def test_a_playground_session_traces_once_and_shares_fits_tape(traces, compiled) -> None:
+    """The playground's trainer (made without a key from fit) takes the model's key itself:
+    its steps, each between a pull and a push, trace once, and a fit call after them
+    takes the same tape over."""
+    from nn.playground.session import Session
+
+    X, y = data()
+    model = nn.MLP(2, [8, 1], seed=0)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1)
+    session = Session(model, X, y, loss="hinge", optimizer=opt, batch_size=8,
+                      compiled=compiled)
+    for _ in range(3):
+        session.step(2)
+    assert session.compiled and traces[0] == 1
+    one_epoch(model, X, y, opt, compiled)
+    assert traces[0] == 1

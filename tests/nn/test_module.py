@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nn
 from autograd_scalar import Value
 from nn import MLP, Layer, Module, Neuron
 
@@ -300,3 +301,10 @@ def test_repr_nests_children_and_counts_parameters() -> None:
     nested = repr(Pair()).splitlines()
     assert nested[0] == "Pair(10 parameters) {"
     assert nested[2] == "  (rest.0): Neuron(2, activation='tanh', 3 parameters)"
+
+
+def test_a_summary_shows_as_its_table_in_plain_text_too() -> None:
+    from IPython.lib.pretty import pretty
+
+    table = nn.summary(nn.MLP(2, [3, 1]))
+    assert pretty(table) == str(table) and pretty(table).endswith("13 parameters")

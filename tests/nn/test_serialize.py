@@ -7,6 +7,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -500,3 +501,26 @@ def test_parameters_that_are_not_an_object_are_refused_before_building(tmp_path:
     path.write_text(json.dumps(document))
     with pytest.raises(ValueError, match="\"parameters\" must be a JSON object"):
         nn.load(path)
+
+
+def test_a_gpt_file_loads_after_import_nn_alone(tmp_path: Path) -> None:
+    """nn.gpt is nn's own: a GPT file loads in a process that imported only nn."""
+    path = tmp_path / "gpt.json"
+    GPT(5, seed=0, n_embd=4, n_head=2, n_layer=1, block_size=4).save(path)
+    script = ("import sys, nn\nassert 'nn.gpt' not in sys.modules\n"
+              f"model = nn.load({str(path)!r})\nprint(type(model).__name__, "
+              "len(model.parameters()))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["GPT", str(len(GPT(5, seed=0, n_embd=4, n_head=2, n_layer=1,
+                                                      block_size=4).parameters()))]
+
+
+def test_nn_s_own_lazy_classes_are_listed_where_load_finds_them() -> None:
+    import nn.gpt  # noqa: F401  (registers its classes)
+    from nn.serialize import OWN_SUBPACKAGES, _classes
+
+    for package, names in OWN_SUBPACKAGES.items():
+        defined = sorted(n for n, cls in _classes.items() if cls.__module__.startswith(package))
+        assert sorted(names) == defined

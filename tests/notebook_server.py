@@ -1,11 +1,13 @@
-"""A Jupyter server (JupyterLab 4 and Notebook 7 on one port) for browser tests, and the
-moves a person makes there: open a notebook, run a cell, read its output.
+"""A Jupyter server (JupyterLab 4 and Notebook 7 on one port) for browser tests, benchmarks
+and screenshots, and the moves a person makes there: open a notebook, run a cell, read
+its output.
 
 The views live in shadow roots, so element lookups go through ``shadow(...)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -20,7 +22,7 @@ from typing import Any
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "notebook-view-test"
 FRONT_ENDS = {"jupyterlab": "lab/tree", "notebook7": "notebooks"}
 """Each front end's address for a notebook file, under the server's root."""
@@ -32,14 +34,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """A Jupyter server on a free local port: its URL, its folder and its environment."""
-    folder = tmp_path_factory.mktemp("notebooks")
+@contextlib.contextmanager
+def jupyter_server(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """A Jupyter server on a free local port serving ``folder``: its URL and environment
+    (the repository on PYTHONPATH, Jupyter's own folders inside ``folder``)."""
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "JUPYTER_DATA_DIR": str(folder / "data"),
            "JUPYTER_CONFIG_DIR": str(folder / "config"),
            "JUPYTER_RUNTIME_DIR": str(folder / "rt"), "PYTHONPATH": path}
+    env.pop("MPLBACKEND", None)   # kernels draw inline, as a person's do
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", f"--port={port}",
@@ -58,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError("the Jupyter server did not start") from None
                 time.sleep(0.5)
-        yield url, folder, env
+        yield url, env
     finally:  # the server and its kernels: one process group
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -66,6 +69,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """A Jupyter server for a module's tests: its URL, its folder and its environment."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    with jupyter_server(folder) as (url, env):
+        yield url, folder, env
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:
@@ -215,3 +226,19 @@ return {seen: seen, hit: hit, misses: misses, canvas: box.toJSON(),
 """Every node whose centre lies inside the canvas, where the page shows the view (not
 scrolled away, not under the front end's bars): does a click there land on it
 (``elementFromPoint``), and how tall is the smallest label drawn."""
+
+
+def poll(seconds: float, condition: Any, what: str, step: float = 0.1) -> Any:
+    """Poll ``condition()`` until it returns something true (a page between states may
+    raise meanwhile); AssertionError naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            found = condition()
+        except Exception:  # stale or not yet there
+            found = None
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(step)

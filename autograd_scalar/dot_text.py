@@ -1,0 +1,117 @@
+"""User text in DOT: every label, name, scope, title and tooltip, shown as plain text.
+
+Text in a drawing comes from the user (labels, parameter names, module scopes, unit
+names, titles, a Function's symbol) and so, through a model file, from anyone. DOT
+gives such text several meanings besides itself, and this module takes every one away:
+
+- **HTML-like labels.** A string that starts with ``<`` and ends with ``>`` is an
+  HTML-like label to Graphviz (and the graphviz package writes it unquoted), so a
+  unit named ``<<TABLE HREF='javascript:...'>...>`` would become a link that runs
+  script in the SVG, and ``<IMG SRC='file'/>`` would embed a local file. Every text
+  here is marked ``graphviz.nohtml``: always quoted, so always a plain string.
+- **Escapes.** In a label ``\\n``, ``\\l``, ``\\N``, ``\\G`` ... mean line breaks and
+  names, and a text ending in one backslash swallows its closing quote (a syntax
+  error). Backslashes are doubled; quotes are escaped by the graphviz package. A
+  tooltip is read for escapes twice (once as a DOT string, once for ``\\N`` and
+  friends), so there each backslash is written four times.
+- **Records.** ``{ } | < >`` structure a record label; inside a field they are escaped.
+- **Characters dot cannot take.** NUL ends dot's input, other control characters make
+  SVG that is not XML, and a lone surrogate cannot be written as UTF-8: each becomes
+  U+FFFD. A tab, which a record field drops, becomes a space.
+- **Length.** dot refuses a quoted string over 16,384 bytes. Each line of a text is
+  cut to ``LINE_CHARS`` characters and a whole text to ``TEXT_CHARS``, visibly, with
+  an ellipsis: escaped, a character takes at most 4 bytes, so no string comes near
+  the limit (and a label of thousands of characters is unreadable anyway).
+
+One place does this, so that no drawing can forget a case: :func:`plain` for a label
+or caption, :func:`plain_tooltip` for a tooltip, :func:`record` for a record's fields,
+:func:`dot_name` for a name made from user text (a module's box).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+import graphviz
+
+LINE_CHARS = 500
+"""The most characters of one line of text that a drawing shows."""
+TEXT_CHARS = 3000
+"""The most characters of one text (a tooltip, a caption); with escapes (a backslash in a
+tooltip is four) and UTF-8 at most 4 bytes each, so below dot's limit of 16,384 bytes on
+one quoted string."""
+ELLIPSIS = "…"
+NAME_CHARS = 200
+"""The longest user text kept readable in a DOT name; longer ones become a digest."""
+RECORD_SPECIALS = "\\{}|<>\""
+UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+"""Control characters other than tab and line breaks, and lone surrogates."""
+SIMPLE_NAME = re.compile(r"[\w.\[\]\- ]+")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, the last being an ellipsis if cut."""
+    return text if len(text) <= limit else text[:limit - 1] + ELLIPSIS
+
+
+def clean(text: str) -> str:
+    """``text`` (anything, made a str) with line breaks as ``\\n``, tabs as spaces (a record
+    field would drop them), characters dot cannot take replaced by U+FFFD, each line
+    clipped to LINE_CHARS and the whole to TEXT_CHARS."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = UNSAFE.sub("\ufffd", text)
+    lines = [clip(line, LINE_CHARS) for line in text.split("\n")]
+    return clip("\n".join(lines), TEXT_CHARS)
+
+
+def plain(text: str) -> str:
+    """``text`` as a DOT label or caption that Graphviz shows as it is.
+
+    Clipped and cleaned (:func:`clean`), backslashes doubled, line breaks as DOT's
+    ``\\n``, and marked not HTML, so the graphviz package always quotes it (it escapes
+    the double quotes itself).
+    """
+    return escaped(text, "\\\\")
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` as a DOT tooltip that Graphviz shows as it is: as :func:`plain`, but each
+    backslash written four times, since a tooltip is unescaped twice."""
+    return escaped(text, "\\" * 4)
+
+
+def escaped(text: str, backslash: str) -> str:
+    """``text`` cleaned, each backslash written as ``backslash``, line breaks as DOT's
+    ``\\n``, marked not HTML."""
+    return graphviz.nohtml(clean(text).replace("\\", backslash).replace("\n", "\\n"))
+
+
+def record_field(text: str) -> str:
+    """One field of a record label: cleaned, on one line, its structure characters escaped."""
+    field = clean(text).replace("\n", " ")
+    for ch in RECORD_SPECIALS:
+        field = field.replace(ch, "\\" + ch)
+    return field
+
+
+def record(fields: Iterable[str]) -> str:
+    """A record label ``{ a | b | c }`` (fields stacked; turned by rankdir) of plain fields.
+
+    ``"`` is escaped in the field (``\\"``), which the graphviz package leaves as it is.
+    """
+    return graphviz.nohtml("{ " + " | ".join(map(record_field, fields)) + " }")
+
+
+def dot_name(prefix: str, text: str) -> str:
+    """A DOT name for something named by user text (a module's box: ``cluster_layers.0``).
+
+    Short text of word characters, dots, brackets, dashes and spaces is kept readable;
+    anything else is replaced by a digest of it, so a name never carries a quote, a
+    backslash or a megabyte into the DOT text, and two texts never share a name.
+    """
+    if len(text) <= NAME_CHARS and SIMPLE_NAME.fullmatch(text):
+        return graphviz.nohtml(prefix + text)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return graphviz.nohtml(f"{prefix}{digest}")

@@ -1,0 +1,588 @@
+"""diff: where two computation graphs part ways.
+
+Two graphs that should compute the same thing (a student's and a reference, one
+model's loss before and after a change, an eager and a rewritten function) are
+compared node by node: ``diff(a, b)`` pairs the nodes of ``a`` with those of ``b``
+and reports, in the order the computation happened, every node whose value, local
+derivatives or gradient differ, and where the two structures diverge. The first
+row of the report is the first place they part ways; everything it feeds then
+differs as a consequence, and the report says which rows start a difference
+(``origin``) and which follow from one.
+
+Pairing. Both graphs are read in the same deterministic order
+(:func:`~autograd_scalar.graph_reading.reading_order`: each node after its inputs,
+inputs in operand order), and each node is reduced to a token: its op and number
+of inputs, and for a leaf its name (its parameter name when ``names_a`` /
+``names_b`` give a model's, else its label). Equal token sequences pair node for
+node. Otherwise a leaf whose name occurs once in each graph (an input ``x``, a
+parameter ``layers.0.neurons.3.w[1]``) is an anchor, paired with its namesake
+wherever the two graphs read it, and the other nodes are aligned as a text diff
+aligns lines (the common start and end, then :class:`difflib.SequenceMatcher` in
+between), so that an inserted or removed node shows as such rather than shifting
+every pairing after it. A run of one graph that replaces a run of the other is
+aligned again by op and number of inputs, then by number of inputs alone: leaves
+of other names, and nodes of another op (a user's ``Function`` standing for a
+built-in row), still pair with the nodes they stand for. (Very long runs that
+differ, two networks of different widths, are paired by occurrence instead, in
+linear time.) Labels of op nodes are not compared: they name intermediate results
+and do not change what is computed.
+
+Structure. A node present in one graph only is a row ``only in a`` / ``only in b``.
+Paired nodes made by different ops are a row ``op``, and paired leaves of
+different names a row ``name``. For a paired op node, each input must be paired
+with the corresponding input of its partner; when not (the node reads a different
+node, or the graphs share nodes differently), the row ``input j`` names both.
+
+Numbers. Two numbers x (in a) and y (in b) agree when
+|x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN). The value is
+compared at every paired node, the local derivative d node / d input j at every
+paired op node, and (with ``grads=True``) the gradient.
+
+Order and origins. Rows come in the order of the computation: the forward pass's
+differences (structure, values, local derivatives) in reading order, then the
+backward pass's (gradients) in reverse reading order, the order ``backward()``
+visits them. A row is an ``origin`` when its node's inputs agree (for a value or
+a local derivative) or its users agree (for a gradient): the difference starts
+there. ``explore(b, highlight=report)`` and ``draw_graph(b, highlight=report)``
+mark the origins in red.
+
+A leaf shared by both graphs (a model's parameter, read before and after an
+optimizer step) is one object holding its newest number, so it agrees with itself
+and the difference shows first at the nodes that read it. To see the parameters
+differ too, build ``b`` from a copy of the model (``load_state_dict`` of the
+other's ``state_dict()``) and pass both models as ``names_a`` and ``names_b``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import math
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .graph_reading import display_name, parameter_names, reading_order
+from .value import Value
+
+Token = tuple[str, int, str]
+Pair = tuple["Value | None", "Value | None"]
+
+SHOWN_ROWS = 20
+"""Rows printed by ``str(report)`` and shown under the interactive view (all are in
+``report.rows``)."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One row of a diff: at one node, one thing that differs between ``a`` and ``b``.
+
+    - ``name``: the node as the table shows it, ``#7 tanh`` (its place in reading
+      order, ``#7 (b: #9)`` when the graphs place it differently, then its op and
+      name).
+    - ``what``: ``value``, ``d/d input j`` (the local derivative for input j),
+      ``gradient``, ``op`` (paired nodes made by different ops), ``input j`` (the
+      inputs are not paired nodes), ``name`` (paired leaves of different names),
+      ``only in a`` or ``only in b``.
+    - ``a``, ``b``: the two numbers, or for a structural row the two descriptions
+      (None where one graph has no such node).
+    - ``difference``: a - b for numbers, None otherwise.
+    - ``node_a``, ``node_b``: the Values (None where a graph has no such node).
+    - ``origin``: True where the difference starts (the node's inputs agree, or for
+      a gradient its users do), False where it follows from an earlier row.
+    """
+
+    name: str
+    what: str
+    a: float | str | None
+    b: float | str | None
+    difference: float | None
+    node_a: Value | None
+    node_b: Value | None
+    origin: bool
+
+    @property
+    def structural(self) -> bool:
+        """True for a row about the graphs' structure rather than their numbers."""
+        return self.difference is None
+
+
+@dataclass
+class DiffReport:
+    """The result of :func:`diff`.
+
+    ``ok`` is True when the graphs pair completely and every number agrees.
+    ``rows`` lists every :class:`Difference` in the order of the computation;
+    ``first`` is the first of them (None when ``ok``); ``origins`` the rows where a
+    difference starts; ``structure`` the rows about the graphs' structure. ``paired``
+    counts the nodes paired, ``nodes_a`` and ``nodes_b`` the nodes of each graph.
+    ``explore(b, highlight=report)`` marks the origins' nodes in red.
+    """
+
+    rows: list[Difference]
+    paired: int
+    nodes_a: int
+    nodes_b: int
+    rtol: float
+    atol: float
+    grads: bool
+    a: list[Value]
+    b: list[Value]
+
+    @property
+    def ok(self) -> bool:
+        return not self.rows
+
+    @property
+    def first(self) -> Difference | None:
+        return self.rows[0] if self.rows else None
+
+    @property
+    def origins(self) -> list[Difference]:
+        return [row for row in self.rows if row.origin]
+
+    @property
+    def structure(self) -> list[Difference]:
+        """The rows about structure (``only in``, ``op``, ``name``, ``input j``): where
+        the two graphs stop being the same computation."""
+        return [row for row in self.rows if row.structural]
+
+    def highlighted(self) -> set[Value]:
+        """The nodes, of either graph, where a difference starts: what drawings mark."""
+        return {node for row in self.origins for node in (row.node_a, row.node_b)
+                if node is not None}
+
+    def summary(self) -> str:
+        """One line: whether the graphs agree, and if not, the first difference."""
+        compared = "values, local derivatives" + (" and gradients" if self.grads else "")
+        if self.ok:
+            return (f"diff: no difference: {self.paired:,} nodes paired, their {compared} "
+                    "agree")
+        first = self.rows[0]
+        starts = len(self.origins)
+        said = f"{first.what}" if first.a is None or first.b is None else \
+            f"{first.what} {_cell(first.a)} in a, {_cell(first.b)} in b"
+        return (f"diff: {len(self.rows):,} difference{'s' if len(self.rows) != 1 else ''} "
+                f"({starts} where a difference starts) over {self.paired:,} paired nodes; "
+                f"first: {first.name}, {said}")
+
+    def table(self, limit: int | None = SHOWN_ROWS) -> list[tuple[str, ...]]:
+        """The rows as text, header first: node, what, a, b, a - b and a mark on the
+        rows where a difference starts; at most ``limit`` rows (None: all)."""
+        header = ("node", "what", "a", "b", "a - b", "")
+        shown = self.rows if limit is None else self.rows[:limit]
+        table: list[tuple[str, ...]] = [header]
+        for row in shown:
+            table.append((row.name, row.what, _cell(row.a), _cell(row.b),
+                          "" if row.difference is None else f"{row.difference:.3g}",
+                          "<-- starts here" if row.origin else ""))
+        return table
+
+    def __str__(self) -> str:
+        lines = [self.summary(),
+                 f"(numbers agree when |a - b| <= atol + rtol * max(|a|, |b|); "
+                 f"rtol={self.rtol:g}, atol={self.atol:g}; a: {self.nodes_a:,} nodes, "
+                 f"b: {self.nodes_b:,} nodes)"]
+        structure = self.structure
+        if structure:
+            first = structure[0]
+            lines.append(f"the structures differ in {len(structure):,} "
+                         f"row{'s' if len(structure) != 1 else ''}, first at {first.name}: "
+                         f"{first.what}")
+        if self.rows:
+            lines.append("")
+            lines.extend(_columns(self.table()))
+        if len(self.rows) > SHOWN_ROWS:
+            lines.append(f"  ... and {len(self.rows) - SHOWN_ROWS:,} more rows "
+                         "(report.rows has them all)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<DiffReport ok={self.ok} rows={len(self.rows)} origins={len(self.origins)} "
+                f"paired={self.paired}>")
+
+    def _repr_html_(self) -> str:
+        rows = self.table()
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+        body = "".join(
+            "<tr" + (' style="color:#b00"' if row[-1] else "") + ">"
+            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+            for row in rows[1:])
+        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
+        more = (f"<p>... and {len(self.rows) - SHOWN_ROWS:,} more rows (report.rows has them "
+                "all)</p>" if len(self.rows) > SHOWN_ROWS else "")
+        return f"<p>{html.escape(self.summary())}</p>{table}{more}"
+
+
+def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float = 1e-9,
+         atol: float = 1e-12, grads: bool = True, names_a: Any = None,
+         names_b: Any = None) -> DiffReport:
+    """Compare the graph behind ``a`` with the graph behind ``b``, node by node.
+
+    ``a`` and ``b`` are Values, or lists of as many Values (a model's outputs),
+    whose graphs are read in order. ``rtol`` and ``atol`` set when two numbers agree;
+    ``grads=False`` compares values and local derivatives only (for graphs that have
+    not been through ``backward()``, or not the same one). ``names_a`` / ``names_b``
+    name the parameters of each graph, as ``draw_graph``'s ``names`` (a model, or
+    (name, Value) pairs): leaves are then paired by parameter name.
+
+    Returns a :class:`DiffReport`: ``report.ok``, ``report.first`` (the first
+    difference, in the order of the computation), ``report.rows``; it prints as a
+    table and ``explore(b, highlight=report)`` marks where differences start.
+    """
+    outputs_a, outputs_b = _outputs(a, "a"), _outputs(b, "b")
+    if len(outputs_a) != len(outputs_b):
+        raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
+                         "expected as many in each")
+    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    if not isinstance(grads, bool):
+        raise TypeError(f"diff: grads must be True or False, got {grads!r}")
+    named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
+    order_a, order_b = _order(outputs_a), _order(outputs_b)
+    pairs = _align(order_a, order_b, named_a, named_b)
+    comparison = _Comparison(pairs, order_a, order_b, named_a, named_b, rtol, atol)
+    rows = comparison.forward_rows()
+    if grads:
+        rows.extend(comparison.gradient_rows())
+    paired = sum(1 for x, y in pairs if x is not None and y is not None)
+    return DiffReport(rows, paired, len(order_a), len(order_b), rtol, atol, grads,
+                      outputs_a, outputs_b)
+
+
+# ---------------------------------------------------------------------------
+# Checking the arguments
+# ---------------------------------------------------------------------------
+
+def _outputs(target: Any, which: str) -> list[Value]:
+    if isinstance(target, Value):
+        return [target]
+    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
+        raise TypeError(f"diff expects a Value or a list of Values for {which}, got "
+                        f"{type(target).__name__}")
+    values = list(target)
+    if not values:
+        raise ValueError(f"diff: {which} is an empty list; expected at least one Value")
+    for value in values:
+        if not isinstance(value, Value):
+            raise TypeError(f"diff expects Values in {which}, got a {type(value).__name__} "
+                            "among them")
+    return values
+
+
+def _tolerance(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"diff: {name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"diff: {name} must be finite and >= 0, got {value!r}")
+    return number
+
+
+def _order(outputs: list[Value]) -> list[Value]:
+    """Every node behind the outputs in reading order, the first output's first."""
+    seen: dict[Value, None] = {}
+    for output in outputs:
+        seen.update(dict.fromkeys(reading_order(output)))
+    return list(seen)
+
+
+# ---------------------------------------------------------------------------
+# Pairing
+# ---------------------------------------------------------------------------
+
+def _token(node: Value, names: Mapping[Value, str]) -> Token:
+    """What must agree for two nodes to pair: op, number of inputs, and a leaf's name."""
+    return (node.op, len(node.children), "" if node.children else display_name(node, names))
+
+
+def _align(order_a: list[Value], order_b: list[Value], names_a: Mapping[Value, str],
+           names_b: Mapping[Value, str]) -> list[Pair]:
+    """The two reading orders merged: (node of a, node of b) for each pair, with None
+    for a node the other graph has no partner for, in the order of the computation.
+
+    Equal token sequences pair position by position. Otherwise the anchors (leaves
+    whose name occurs once in each graph) pair by name, the other nodes are aligned
+    as sequences, and the anchors are put back at their places in ``a``.
+    """
+    tokens_a = [_token(node, names_a) for node in order_a]
+    tokens_b = [_token(node, names_b) for node in order_b]
+    if tokens_a == tokens_b:
+        return list(zip(order_a, order_b))
+    anchors = _anchors(order_a, order_b, tokens_a, tokens_b)
+    rest_a = [(n, t) for n, t in zip(order_a, tokens_a) if n not in anchors]
+    anchored_b = set(anchors.values())
+    rest_b = [(n, t) for n, t in zip(order_b, tokens_b) if n not in anchored_b]
+    aligned = _align_sequences([n for n, _ in rest_a], [n for n, _ in rest_b],
+                               [t for _, t in rest_a], [t for _, t in rest_b])
+    place = {node: k for k, node in enumerate(order_a)}
+    keyed: list[tuple[float, Pair]] = [(place[x], (x, y)) for x, y in anchors.items()]
+    last = -1.0
+    for x, y in aligned:  # a node of b alone goes after the node of a aligned before it
+        last = place[x] if x is not None else last
+        keyed.append((last if x is not None else last + 0.5, (x, y)))
+    keyed.sort(key=lambda item: item[0])
+    return [pair for _, pair in keyed]
+
+
+def _anchors(order_a: list[Value], order_b: list[Value], tokens_a: list[Token],
+             tokens_b: list[Token]) -> dict[Value, Value]:
+    """Leaf of a -> leaf of b, for each leaf name found exactly once in each graph."""
+    def unique(order: list[Value], tokens: list[Token]) -> dict[str, Value]:
+        counts = Counter(t[2] for t in tokens if t[2])
+        return {t[2]: n for n, t in zip(order, tokens) if t[2] and counts[t[2]] == 1}
+
+    once_a, once_b = unique(order_a, tokens_a), unique(order_b, tokens_b)
+    return {node: once_b[name] for name, node in once_a.items() if name in once_b}
+
+
+def _align_sequences(order_a: list[Value], order_b: list[Value], tokens_a: Sequence[Any],
+                     tokens_b: Sequence[Any]) -> list[Pair]:
+    """Two sequences aligned: the common start and end pair position by position, the
+    runs between by :func:`_align_runs`."""
+    start = 0
+    shorter = min(len(tokens_a), len(tokens_b))
+    while start < shorter and tokens_a[start] == tokens_b[start]:
+        start += 1
+    end = 0
+    while end < shorter - start and tokens_a[-1 - end] == tokens_b[-1 - end]:
+        end += 1
+    stop_a, stop_b = len(order_a) - end, len(order_b) - end
+    merged: list[Pair] = list(zip(order_a[:start], order_b[:start]))
+    merged.extend(_align_runs(order_a[start:stop_a], order_b[start:stop_b],
+                              tokens_a[start:stop_a], tokens_b[start:stop_b]))
+    merged.extend(zip(order_a[stop_a:], order_b[stop_b:]))
+    return merged
+
+
+def _align_runs(nodes_a: list[Value], nodes_b: list[Value], tokens_a: Sequence[Any],
+                tokens_b: Sequence[Any], level: int = 0) -> list[Pair]:
+    """Align two runs of nodes by their tokens, from the strictest match to the loosest.
+
+    Where a run of one graph is replaced by a run of the other, the two are aligned
+    again by op and number of inputs alone (so that leaves of different names pair,
+    and are reported as such), then by number of inputs alone (so that a node made by
+    another op, a user's ``Function`` in place of a built-in row, pairs with the node
+    it stands for, and its numbers are compared too).
+    """
+    if len(tokens_a) * len(tokens_b) > _MATCHER_CELLS:
+        return _align_by_occurrence(nodes_a, nodes_b, tokens_a, tokens_b, level)
+    matcher = difflib.SequenceMatcher(None, tokens_a, tokens_b, autojunk=False)
+    merged: list[Pair] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            merged.extend(zip(nodes_a[i1:i2], nodes_b[j1:j2]))
+        elif tag == "replace" and level < len(_LOOSER):
+            looser = _LOOSER[level]
+            merged.extend(_align_runs(nodes_a[i1:i2], nodes_b[j1:j2],
+                                      [looser(n) for n in nodes_a[i1:i2]],
+                                      [looser(n) for n in nodes_b[j1:j2]], level + 1))
+        else:
+            merged.extend((node, None) for node in nodes_a[i1:i2])
+            merged.extend((None, node) for node in nodes_b[j1:j2])
+    return merged
+
+
+def _align_by_occurrence(nodes_a: list[Value], nodes_b: list[Value], tokens_a: Sequence[Any],
+                         tokens_b: Sequence[Any], level: int) -> list[Pair]:
+    """Long runs that differ, aligned in linear time: the k-th node of a with a token
+    pairs with the k-th node of b with that token; the nodes left over are aligned
+    again one level looser, and what is left then stays unpaired (b's after a's).
+
+    :class:`difflib.SequenceMatcher` takes time quadratic in the runs' lengths when
+    their tokens repeat (every node of a layer has the same token), which is minutes
+    for two networks of different widths; this pairing takes milliseconds and keeps
+    each token's nodes in order.
+    """
+    waiting: dict[Any, deque[Value]] = {}
+    for node, token in zip(nodes_b, tokens_b):
+        waiting.setdefault(token, deque()).append(node)
+    merged: list[Pair] = []
+    left_a: list[Value] = []
+    for node, token in zip(nodes_a, tokens_a):
+        queue = waiting.get(token)
+        if queue:
+            merged.append((node, queue.popleft()))
+        else:
+            left_a.append(node)
+    taken = {y for _, y in merged}
+    left_b = [node for node in nodes_b if node not in taken]
+    if level < len(_LOOSER) and left_a and left_b:
+        looser = _LOOSER[level]
+        merged.extend(_align_runs(left_a, left_b, [looser(n) for n in left_a],
+                                  [looser(n) for n in left_b], level + 1))
+    else:
+        merged.extend((node, None) for node in left_a)
+        merged.extend((None, node) for node in left_b)
+    return merged
+
+
+def _op_and_arity(node: Value) -> tuple[str, int]:
+    return node.op, len(node.children)
+
+
+def _arity(node: Value) -> tuple[bool, int]:
+    return bool(node.children), len(node.children)
+
+
+_LOOSER = (_op_and_arity, _arity)
+"""The tokens replaced runs are aligned by again, one level looser each time."""
+
+_MATCHER_CELLS = 4_000_000
+"""Runs longer than this product of lengths are aligned by :func:`_align_by_occurrence`."""
+
+
+# ---------------------------------------------------------------------------
+# Comparing
+# ---------------------------------------------------------------------------
+
+def _close(x: float, y: float, rtol: float, atol: float) -> bool:
+    if x == y or (x != x and y != y):
+        return True
+    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
+
+
+def _number(d: Any) -> float:
+    """A stored local derivative as a float (a Value's data under ``create_graph``)."""
+    return float(getattr(d, "data", d))
+
+
+def _cell(x: float | str | None) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    return f"{x:.10g}"
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+            for row in rows]
+
+
+def _users(order: list[Value]) -> dict[Value, list[Value]]:
+    found: dict[Value, list[Value]] = {}
+    for node in order:
+        for child in dict.fromkeys(node.children):
+            found.setdefault(child, []).append(node)
+    return found
+
+
+class _Comparison:
+    """The paired graphs and what differs at each node, built up row by row."""
+
+    def __init__(self, pairs: list[Pair], order_a: list[Value], order_b: list[Value],
+                 names_a: Mapping[Value, str], names_b: Mapping[Value, str], rtol: float,
+                 atol: float) -> None:
+        self.pairs, self.rtol, self.atol = pairs, rtol, atol
+        self.names_a, self.names_b = names_a, names_b
+        self.index_a = {node: k for k, node in enumerate(order_a)}
+        self.index_b = {node: k for k, node in enumerate(order_b)}
+        self.partner = {x: y for x, y in pairs if x is not None and y is not None}
+        self.partner_b = {y: x for x, y in pairs if x is not None and y is not None}
+        self.unpaired: set[Value] = set()  # nodes of either graph with a structural row
+        self.value_differs: set[Value] = set()  # nodes of a
+        self.local_differs: set[Value] = set()
+        self.grad_differs: set[Value] = set()
+
+    def name(self, x: Value | None, y: Value | None) -> str:
+        """``#7 tanh``, ``#7 (b: #9) 'x[0]'``, ``#3 (a) mul``: where and what the node is."""
+        node = x if x is not None else y
+        assert node is not None
+        if x is not None and y is not None:
+            i, j = self.index_a[x], self.index_b[y]
+            where = f"#{i}" if i == j else f"#{i} (b: #{j})"
+        elif x is not None:
+            where = f"#{self.index_a[x]} (a)"
+        else:
+            assert y is not None
+            where = f"#{self.index_b[y]} (b)"
+        names = self.names_a if x is not None else self.names_b
+        shown = display_name(node, names)
+        what = node.op or "leaf"
+        if node.children:
+            return f"{where} {what}" + (f" {shown!r}" if shown else "")
+        return f"{where} {shown!r}" if shown else f"{where} leaf"
+
+    def describe(self, node: Value, side: str) -> str:
+        """``#4 mul 'h'``: a node of graph ``side`` ("a" or "b") by its own place and name."""
+        index = (self.index_a if side == "a" else self.index_b)[node]
+        shown = display_name(node, self.names_a if side == "a" else self.names_b)
+        return f"#{index} {node.op or 'leaf'}" + (f" {shown!r}" if shown else "")
+
+    def inputs_paired(self, x: Value, y: Value) -> bool:
+        return all(self.partner.get(cx) is cy for cx, cy in zip(x.children, y.children))
+
+    def forward_rows(self) -> list[Difference]:
+        """Structure, values and local derivatives, in the order the forward pass ran."""
+        rows: list[Difference] = []
+        for x, y in self.pairs:
+            if x is None or y is None:
+                self.unpaired.update(n for n in (x, y) if n is not None)
+                node = x if x is not None else y
+                assert node is not None
+                where = "a" if x is not None else "b"
+                description = self.describe(node, where)
+                rows.append(Difference(self.name(x, y), f"only in {where}",
+                                       description if x is not None else None,
+                                       description if y is not None else None, None, x, y,
+                                       True))
+                continue
+            rows.extend(self.structure(x, y))
+            rows.extend(self.numbers(x, y))
+        return rows
+
+    def structure(self, x: Value, y: Value) -> list[Difference]:
+        rows = []
+        if x.op != y.op:
+            rows.append(Difference(self.name(x, y), "op", x.op, y.op, None, x, y, True))
+        if not x.children:
+            shown_a, shown_b = display_name(x, self.names_a), display_name(y, self.names_b)
+            if shown_a != shown_b:
+                rows.append(Difference(self.name(x, y), "name", repr(shown_a), repr(shown_b),
+                                       None, x, y, True))
+        for j, (cx, cy) in enumerate(zip(x.children, y.children)):
+            if self.partner.get(cx) is not cy:
+                rows.append(Difference(self.name(x, y), f"input {j}",
+                                       self.describe(cx, "a"), self.describe(cy, "b"), None,
+                                       x, y, True))
+        if rows:
+            self.unpaired.update((x, y))
+        return rows
+
+    def numbers(self, x: Value, y: Value) -> list[Difference]:
+        rows = []
+        settled = self.inputs_paired(x, y) and not any(
+            c in self.value_differs or c in self.unpaired for c in x.children)
+        if not _close(x.data, y.data, self.rtol, self.atol):
+            self.value_differs.add(x)
+            rows.append(Difference(self.name(x, y), "value", x.data, y.data, x.data - y.data,
+                                   x, y, settled))
+        for j, (da, db) in enumerate(zip(x.local_grads, y.local_grads)):
+            da, db = _number(da), _number(db)
+            if not _close(da, db, self.rtol, self.atol):
+                self.local_differs.add(x)
+                rows.append(Difference(self.name(x, y), f"d/d input {j}", da, db, da - db,
+                                       x, y, settled))
+        return rows
+
+    def gradient_rows(self) -> list[Difference]:
+        """Gradients, in the order the backward pass visits the nodes (output first)."""
+        users_a = _users([x for x, _ in self.pairs if x is not None])
+        users_b = _users([y for _, y in self.pairs if y is not None])
+        rows = []
+        for x, y in reversed(self.pairs):
+            if x is None or y is None or _close(x.grad, y.grad, self.rtol, self.atol):
+                continue
+            self.grad_differs.add(x)
+            settled = all(
+                user in self.partner and user not in self.grad_differs
+                and user not in self.local_differs and user not in self.unpaired
+                for user in users_a.get(x, ())) and all(
+                user in self.partner_b for user in users_b.get(y, ()))
+            rows.append(Difference(self.name(x, y), "gradient", x.grad, y.grad,
+                                   x.grad - y.grad, x, y, settled))
+        return rows

@@ -1,0 +1,504 @@
+"""The Taylor-remainder test: a gradient check that needs no step size.
+
+For f smooth at x, a direction v and the directional derivative g.v under test,
+Taylor's theorem gives
+
+    R(h) = f(x + h v) - f(x) - h g.v  =  h^2 / 2  v^T H v  +  O(h^3)
+
+when g.v is right, and R(h) = h (g_true - g).v + O(h^2) when it is wrong. So
+|R(h)| shrinks as h^2 for a right derivative and only as h for a wrong one,
+whatever the size of f, of its derivative or of its curvature. The test measures
+|R| over a ladder of steps and reports the observed order, the slope of log |R|
+against log h; it passes when the order is at least 1.75 (above 2 where the
+quadratic term vanishes along v), or when |R| never rises above rounding (f is
+linear along v to working precision).
+
+A central difference instead fixes one step and one tolerance: for a steep f such
+as sin(1e5 x) the step eps = 1e-6 already spans a tenth of a radian and the
+difference misses by more than rtol, while a derivative of size 1e-12 is below
+atol, so any value passes. The order is a ratio, so it is blind to both scales.
+
+The steps and the rounding level come from the number type, not from the user:
+
+- steps h = s * 10^(-1 - k/2), k = 0 .. 24 (0.1 s down to 1e-13 s), where
+  s = max(1, |x_i| over the inputs that v moves), with v scaled to max |v_i| = 1.
+  The point actually reached, fl(x + h v), is used: R is formed with the step
+  taken, d = fl(x + h v) - x, so the rounding of x + h v costs nothing.
+- R(h) counts only where it stands above ten times its rounding bound: a running
+  error bound (Wilkinson's), pushed through the graph like a tangent,
+  e(p) = u (|p| + sum_i |dp/dc_i c_i|) + sum_i |dp/dc_i| e(c_i), with u = 2^-52
+  (and 2^-1074, the spacing of subnormals, per node),
+  for f(x) and for f(x + d), plus the rounding of g.d itself.
+- The order is the slope log(|R(h_a)| / |R(h_b)|) / log(h_a / h_b) between the
+  two smallest steps of the last run of at least three consecutive steps above
+  that level at which R keeps one sign: the smallest steps are where the Taylor
+  series is most exact, and a change of sign is a dip where two terms cancel,
+  not the order. When R then falls ten times below that run's own trend and
+  stays at rounding level for every smaller step, the run was a kink passed
+  at some distance (R ~ h beyond it, 0 within): f is linear at the smallest
+  steps, and the test passes.
+
+What no test of f's values can see: a term whose size is below f's rounding
+but whose slope is not (1e-12 sin(x^2) added to 3x at x = 3e5). The values then
+show the slope without it, and the test reports order 1 against that slope.
+
+``taylorcheck`` and ``taylor_report`` run the test along each input (and any
+directions given) in either mode (``modes``: "rev" takes g from backward, "fwd"
+from a tangent pass), with the central difference of ``gradcheck`` beside it, a
+column per test, so the two verdicts can be read side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .backward import grad
+from .checkgraph import check_graph, check_tolerances, format_table
+from .differences import agrees, central, step
+from .forward import as_vector, check_modes, inputs_first, push
+from .functional import as_point, call, check_callable, leaves
+from .gradcheck import _describe_point, _kink_near, _name
+from .value import Value
+
+UNIT = 2.0 ** -52
+"""The spacing of float64 numbers at 1: each op's result is within UNIT / 2 of exact,
+a library function's (sin, exp) within UNIT."""
+TINY = 2.0 ** -1074
+"""The spacing of float64 numbers near 0 (subnormals): the least rounding of any result."""
+LADDER = tuple(10.0 ** (-1 - k / 2) for k in range(25))
+"""The steps, as multiples of the scale s of x: 0.1 down to 1e-13, two per decade."""
+ABOVE_ROUNDING = 10.0
+"""R(h) counts when it exceeds this many times its rounding bound."""
+PASS_ORDER = 1.75
+"""The least observed order that passes: 2 for a right derivative, 1 for a wrong one."""
+FIT_MIN = 3
+"""Fewer steps in a row above rounding decide nothing: R is then at rounding level."""
+
+
+@dataclass(frozen=True)
+class TaylorResult:
+    """The Taylor test along one direction: the ladder, the remainders, the verdict.
+
+    ``steps`` are the h of the ladder, along v scaled by 1 / ``norm`` (so that
+    max |v_i| = 1); ``remainders`` the signed R(h) (NaN where f failed: outside
+    its domain), ``bounds`` their rounding bounds, ``used`` the steps looked at
+    for the order (the slope is between the last two). ``order`` is NaN when no
+    three consecutive steps stand above rounding: then ``at_rounding``.
+    """
+
+    direction: tuple[float, ...]
+    derivative: float
+    steps: tuple[float, ...]
+    remainders: tuple[float, ...]
+    bounds: tuple[float, ...]
+    used: tuple[int, ...]
+    order: float
+    ok: bool
+    norm: float = 1.0
+
+    @property
+    def at_rounding(self) -> bool:
+        """Whether |R(h)| stays at rounding level: f is linear along v to working precision."""
+        return not self.used and any(math.isfinite(r) for r in self.remainders)
+
+    @property
+    def estimate(self) -> float:
+        """The directional derivative along v that R points to, g.v + norm R(h) / h at
+        the smallest step used: for a wrong g, R(h) ~ h (g_true - g).v / norm."""
+        if not self.used:
+            return self.derivative
+        k = self.used[-1]
+        return self.derivative + self.remainders[k] / self.steps[k] * self.norm
+
+    def summary(self) -> str:
+        """The order as the table shows it: "2.00", "rounding", or "-" (f failed)."""
+        if self.at_rounding:
+            return "rounding"
+        return f"{self.order:.2f}" if self.used else "-"
+
+
+def observed_order(steps: Sequence[float], remainders: Sequence[float],
+                   bounds: Sequence[float]) -> tuple[float, tuple[int, ...]]:
+    """(the slope of log |R| against log h at the smallest steps, those steps), or (NaN, ()).
+
+    ``remainders`` are the signed R(h), ``steps`` decreasing. The slope is taken
+    between the last two steps of the last run of at least three consecutive
+    steps at which R stands above rounding with one sign: where R changes sign
+    its terms cancel (a dip that is not the asymptotic order; the step just past
+    the change is left out too), and for h small enough the leading term alone
+    decides the sign. With no such run, R is at rounding level (NaN, ()); so it
+    is too when R collapses below the run's trend at the next step and stays at
+    rounding level for every smaller step (:func:`_collapses`).
+    """
+    runs: list[list[int]] = []
+    run: list[int] = []
+    sign = 0.0
+    for k, (r, b) in enumerate(zip(remainders, bounds)):
+        if not (math.isfinite(r) and math.isfinite(b) and abs(r) > ABOVE_ROUNDING * b):
+            run = []
+            continue
+        if not run or math.copysign(1.0, r) != sign:
+            flipped = bool(run)
+            run = []
+            runs.append(run)
+            sign = math.copysign(1.0, r)
+            if flipped:  # next to the zero of R between k - 1 and k: a dip, not the order
+                continue
+        run.append(k)
+    long_enough = [run for run in runs if len(run) >= FIT_MIN]
+    if not long_enough:
+        return math.nan, ()
+    used = long_enough[-1][-FIT_MIN:]
+    a, b = used[-2], used[-1]
+    slope = math.log(abs(remainders[a] / remainders[b])) / math.log(steps[a] / steps[b])
+    if _collapses(steps, remainders, b, slope) and not any(k > b for run in runs for k in run):
+        return math.nan, ()
+    return slope, tuple(used)
+
+
+def _collapses(steps: Sequence[float], remainders: Sequence[float], last: int,
+               slope: float) -> bool:
+    """Whether R falls, just past step ``last``, ten times below the run's own trend.
+
+    Then the run was not the asymptotic order: f changes its formula within it
+    (a kink at distance d from x: R grows as h for h > d, and is 0 for h < d),
+    and the smaller steps, all at rounding level, show f linear along v.
+    """
+    k = last + 1
+    if k >= len(steps) or not math.isfinite(remainders[k]):
+        return False
+    trend = abs(remainders[last]) * (steps[k] / steps[last]) ** slope
+    return abs(remainders[k]) < trend / 10
+
+
+def _rounding_bound(out: Value) -> float:
+    """Wilkinson's running error bound on f's computed value, through f's graph.
+
+    Each node's own rounding, UNIT (|p| + sum_i |dp/dc_i c_i|) + TINY (the second
+    term is the cancellation inside an n-ary sum, TINY the spacing of subnormals),
+    is carried to the output by the stored local derivatives in absolute value:
+    e(p) = own(p) + sum_i |dp/dc_i| e(c_i).
+    Inputs and constants are exact (f is the function of the floats it was given).
+    """
+    bound: dict[Value, float] = {}
+    for node in inputs_first([out]):
+        children = node.children
+        if not children:
+            bound[node] = 0.0
+            continue
+        own = abs(node.data)
+        carried = 0.0
+        for local, child in zip(node.local_grads, children):
+            size = abs(local)
+            own += size * abs(child.data)
+            if bound[child]:
+                carried += size * bound[child]
+        bound[node] = UNIT * own + TINY + carried
+    return bound[out]
+
+
+def _magnitude(order: Sequence[Value], xs: Sequence[Value], delta: Sequence[float],
+               out: Value) -> float:
+    """sum over paths of |products of local derivatives| |delta_i|: how large the terms
+    summed into g.delta are, which bounds the rounding of g.delta."""
+    size: dict[Value, float] = {x: abs(d) for x, d in zip(xs, delta)}
+    for node in order:
+        total = 0.0
+        for local, child in zip(node.local_grads, node.children):
+            if size[child]:
+                total += abs(local) * size[child]
+        size[node] = total
+    return size[out]
+
+
+class _Directional:
+    """g.d for any displacement d, by the mode under test: g from one reverse pass
+    ("rev"), or a tangent pass along d through the graph of f(x) ("fwd")."""
+
+    def __init__(self, mode: str, out: Value, xs: Sequence[Value]) -> None:
+        self.mode, self.out, self.xs = mode, out, list(xs)
+        self.order = inputs_first([out], xs)
+        self.gradient = grad(out, xs) if mode == "rev" else None
+
+    def __call__(self, delta: Sequence[float]) -> float:
+        if self.gradient is not None:
+            return math.fsum(g * d for g, d in zip(self.gradient, delta))
+        known = dict(zip(self.xs, delta))
+        push(self.order, known)
+        return known[self.out]
+
+    def magnitude(self, delta: Sequence[float]) -> float:
+        return _magnitude(self.order, self.xs, delta, self.out)
+
+
+def _evaluate(f: Callable[..., Any], point: Sequence[float], like: Any,
+              who: str) -> Value | None:
+    """f at ``point``, or None where f fails or is not finite (outside its domain)."""
+    try:
+        out = call(f, leaves(point, like), who)
+    except (ArithmeticError, ValueError):
+        return None
+    return out if math.isfinite(out.data) else None
+
+
+def _ladder(f: Callable[..., Any], point: Sequence[float], like: Any, out: Value,
+            direction: Sequence[float], modes: Sequence[_Directional],
+            who: str) -> list[TaylorResult]:
+    """Measure R(h) along ``direction`` over the ladder of steps and judge its order,
+    once per mode: f is evaluated once per step, and each mode's g.d read off it."""
+    norm = max(abs(v) for v in direction)
+    unit = [v / norm for v in direction]
+    scale = max([1.0, *(abs(x) for x, v in zip(point, unit) if v)])
+    f0 = out.data
+    e0 = _rounding_bound(out)
+    steps: list[float] = []
+    remainders: list[list[float]] = [[] for _ in modes]
+    bounds: list[list[float]] = [[] for _ in modes]
+    for multiple in LADDER:
+        h = multiple * scale
+        moved = [x + h * v for x, v in zip(point, unit)]
+        delta = [m - x for m, x in zip(moved, point)]
+        steps.append(h)
+        there = _evaluate(f, moved, like, who) if any(delta) else None
+        values = e0 + UNIT * abs(f0) + (math.nan if there is None else
+                                          _rounding_bound(there) + UNIT * abs(there.data))
+        for k, directional in enumerate(modes):
+            if there is None:
+                remainders[k].append(math.nan)
+                bounds[k].append(math.nan)
+                continue
+            remainders[k].append(math.fsum((there.data, -f0, -directional(delta))))
+            bounds[k].append(values + 16 * UNIT * directional.magnitude(delta))
+    results = []
+    for k, directional in enumerate(modes):
+        order, used = observed_order(steps, remainders[k], bounds[k])
+        result = TaylorResult(
+            direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),
+            remainders=tuple(remainders[k]), bounds=tuple(bounds[k]), used=used, order=order,
+            ok=order >= PASS_ORDER, norm=norm)
+        results.append(replace(result, ok=True) if result.at_rounding else result)
+    return results
+
+
+def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence[Any], *,
+                mode: str = "rev") -> TaylorResult:
+    """The Taylor test of f's derivative at ``point`` along ``direction`` (one per input).
+
+    ``mode`` is where g comes from: "rev" (backward) or "fwd" (a tangent pass).
+    The result holds the steps and remainders, for a plot of log |R| against log h.
+    """
+    who = "taylor_test"
+    check_callable(f, who)
+    (mode,) = check_modes([mode], who)
+    x = as_point(point, who)
+    v = _direction(direction, len(x), who)
+    xs, out = _start(f, x, point, who)
+    return _ladder(f, x, point, out, v, [_Directional(mode, out, xs)], who)[0]
+
+
+def _start(f: Callable[..., Any], x: Sequence[float], like: Any,
+           who: str) -> tuple[list[Value], Value]:
+    xs = leaves(x, like)
+    try:
+        out = call(f, xs, who)
+    except (ArithmeticError, ValueError) as error:
+        raise ValueError(f"{who}: f failed at the point: {error}") from error
+    if not math.isfinite(out.data):
+        raise ValueError(f"{who}: f is {out.data} at the point; expected a finite value")
+    return xs, out
+
+
+def _direction(direction: Any, n: int, who: str) -> list[float]:
+    v = as_vector(who, direction, n, "direction")
+    if not any(v):
+        raise ValueError(f"{who}: the direction is all zeros; expected a non-zero vector")
+    return v
+
+
+# ---------------------------------------------------------------------------
+# The report: the Taylor test and the central difference side by side
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaylorRow:
+    """One derivative under both tests: the central difference and the Taylor test.
+
+    ``kink`` names the kinked nodes met along the input when the Taylor test fails
+    at a point where f has no derivative.
+    """
+
+    name: str
+    mode: str
+    analytic: float
+    numeric: float
+    central_ok: bool
+    taylor: TaylorResult
+    kink: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.taylor.ok
+
+
+@dataclass
+class TaylorReport:
+    """What taylorcheck compared; ``str()`` is the table (and the error message)."""
+
+    title: str
+    point: str
+    rows: list[TaylorRow]
+    eps: float
+    atol: float
+    rtol: float
+    where: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every derivative passes the Taylor test (the central column informs)."""
+        return all(row.ok for row in self.rows)
+
+    def __str__(self) -> str:
+        bad = [row for row in self.rows if not row.ok]
+        verdict = (f"{len(bad)} of {len(self.rows)} derivatives fail the Taylor test" if bad
+                   else f"all {len(self.rows)} derivatives pass the Taylor test")
+        lines = [f"{self.title} at {self.point}: {verdict}",
+                 "(Taylor: |f(x + h v) - f(x) - h g.v| ~ h^order for h = 0.1 s .. 1e-13 s, "
+                 "s = max(1, |x|);",
+                 f" pass when order >= {PASS_ORDER:g} or at rounding level. Central "
+                 f"differences beside it: eps={self.eps:g},",
+                 f" pass when |analytic - numeric| <= {self.atol:g} + {self.rtol:g} * "
+                 "|numeric|)", ""]
+        table = [("derivative", "mode", "analytic", "numeric", "central", "Taylor order",
+                  "Taylor")]
+        for row in self.rows:
+            table.append((row.name, row.mode, f"{row.analytic:.8g}", f"{row.numeric:.8g}",
+                          "ok" if row.central_ok else "wrong", row.taylor.summary(),
+                          "ok" if row.ok else "wrong"))
+        lines.extend(format_table(table))
+        for row in bad:
+            lines.append(f"\n{row.name} ({row.mode}): {_diagnosis(row)}")
+        if self.where:
+            lines.extend(["", "where:", *self.where])
+        return "\n".join(lines)
+
+
+def _diagnosis(row: TaylorRow) -> str:
+    """Why a row failed, in words: the order read as a wrong derivative, a kink, or no data."""
+    result = row.taylor
+    order = result.order
+    if not result.used:
+        return "f failed at every step along this direction (outside its domain)"
+    if row.kink:
+        return (f"order {order:.2f}; {row.kink}: f has no derivative there, so no test can "
+                "pass at this point; move the point")
+    if abs(order - 1) < 0.35:
+        return (f"order {order:.2f}: the remainder shrinks as h, not h^2, so the derivative "
+                f"is off: the remainder points to {result.estimate:.8g}, not "
+                f"{result.derivative:.8g}")
+    return (f"order {order:.2f}: the remainder does not shrink as h^2; f is not smooth here "
+            "(a kink or a jump), or its derivative is off")
+
+
+class TaylorError(AssertionError):
+    """A derivative fails the Taylor test; ``report`` has the table."""
+
+    def __init__(self, report: TaylorReport) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
+                modes: Sequence[str] = ("rev",), directions: Sequence[Any] | None = None,
+                eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+                raise_exception: bool = True) -> bool:
+    """Whether f's gradient passes the Taylor test along every input (and direction).
+
+    Raises :class:`TaylorError` on a failure (or returns False when
+    ``raise_exception`` is False). ``eps``, ``atol`` and ``rtol`` are only for the
+    central-difference column shown beside it: the Taylor verdict has no step
+    size or tolerance to set.
+    """
+    report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
+                           atol=atol, rtol=rtol)
+    if report.ok:
+        return True
+    if raise_exception:
+        raise TaylorError(report)
+    return False
+
+
+def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
+                  modes: Sequence[str] = ("rev",), directions: Sequence[Any] | None = None,
+                  eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> TaylorReport:
+    """The table taylorcheck judges by, a row per input (then per direction) and mode:
+    the analytic derivative, the central difference and its verdict, the observed
+    Taylor order and its verdict.
+
+    ``directions``: vectors (one number per input) to test along besides the
+    inputs' own axes; ``modes``: "rev", "fwd" or both (where g comes from).
+    """
+    who = "taylorcheck"
+    check_callable(f, who)
+    chosen = check_modes(modes, who)
+    check_tolerances(eps, atol, rtol, who)
+    items = list(inputs) if isinstance(inputs, (list, tuple, np.ndarray)) else inputs
+    point = as_point(items, who)
+    names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
+    n = len(point)
+    extra = [] if directions is None else _directions(directions, n, who)
+    xs, out = _start(f, point, items, who)
+    directionals = [_Directional(mode, out, xs) for mode in chosen]
+
+    def value_at(moved: list[float]) -> float:
+        found = _evaluate(f, moved, items, who)
+        return math.nan if found is None else found.data
+
+    rows = []
+    for i in range(n):
+        unit = [0.0] * n
+        unit[i] = 1.0
+
+        def along(x: float, i: int = i) -> float:
+            return value_at([*point[:i], x, *point[i + 1:]])
+
+        numeric = central(along, point[i], step(point[i], eps))[0]
+        for mode, result in zip(chosen, _ladder(f, point, items, out, unit, directionals, who)):
+            kink = "" if result.ok else _kink_near(out, xs, i, _smallest(result))
+            rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
+                                  agrees(result.derivative, numeric, atol, rtol), result, kink))
+    for k, v in enumerate(extra):
+        scale = max([1.0, *(abs(x) for x, c in zip(point, v) if c)])
+
+        def line(t: float, v: list[float] = v) -> float:
+            return value_at([x + t * c for x, c in zip(point, v)])
+
+        numeric = central(line, 0.0, step(scale, eps) / max(abs(c) for c in v))[0]
+        for mode, result in zip(chosen, _ladder(f, point, items, out, v, directionals, who)):
+            rows.append(TaylorRow(f"along v{k}", mode, result.derivative, numeric,
+                                  agrees(result.derivative, numeric, atol, rtol), result))
+    report = TaylorReport(f"taylorcheck of {_name(f)}", _describe_point(names, point), rows,
+                          eps, atol, rtol)
+    if any(not row.ok and not row.kink for row in rows):
+        # the Taylor test knows no absolute scale, so neither does the search: atol = 0
+        found = check_graph(out, eps=eps, atol=0.0, rtol=rtol)
+        if found.failures:
+            report.where = str(found).splitlines()
+    return report
+
+
+def _smallest(result: TaylorResult) -> float:
+    """The smallest step the order was read at (a kink nearer than it shows)."""
+    return result.steps[result.used[-1]] if result.used else result.steps[-1]
+
+
+def _directions(directions: Any, n: int, who: str) -> list[list[float]]:
+    if isinstance(directions, (str, bytes)) or not isinstance(directions, (list, tuple,
+                                                                           np.ndarray)):
+        raise TypeError(f"{who}: directions must be a list of vectors (each one number per "
+                        f"input), got {type(directions).__name__}")
+    return [_direction(v, n, f"{who}: direction {k}") for k, v in enumerate(directions)]

@@ -1,0 +1,208 @@
+"""What the playground shows, as plain data: the network's layout, the plane, and frames.
+
+The page (``playground.js``) and the static picture (:mod:`.picture`) draw the same
+data, so every colour and number is decided here, once:
+
+- the network: units in columns (inputs, then each layer, ranked by their longest
+  path from the inputs, as :func:`nn.draw.draw_network` ranks them), weights as
+  lines whose width grows with |w| and whose colour gives its sign;
+- the gradient heat map: each unit coloured by the mean |grad| of its own
+  parameters (weights into it and its bias) at the last step, relative to the
+  largest unit on a square-root scale (so units a hundred times quieter than the
+  loudest still show), on a white-to-dark-red ramp;
+- the plane (2-D data only): a square around the data, the model's predicted
+  class on a ``resolution`` x ``resolution`` grid of cell centres (compiled
+  prediction, one batched forward), each cell the class's colour faded towards
+  white as the model is less sure (see :func:`.session.classes_and_confidence`),
+  as RGBA bytes, top row first;
+- a frame: the step count, the loss and accuracy curves (at most CURVE_POINTS
+  points, evenly thinned), the optimizer's state (its step count, learning rate
+  and the norm of each of its state buffers, e.g. Adam's moments m and v) and
+  the heat map.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd_scalar import TraceError
+
+from ..compiled import compiled_predict
+from ..draw import NEGATIVE, POSITIVE, ranks, short_name, trace_network
+from ..plot import PALETTE
+from ..train import predict
+from .session import Session, classes_and_confidence
+
+CURVE_POINTS = 500
+"""The most points of the loss curve a frame carries (older ones are thinned)."""
+MAX_UNITS = 300
+MAX_EDGES = 5000
+"""Networks with more units or weights than these are not drawn (the rest still works)."""
+HEAT = ("#ffffff", "#fee8c8", "#fdbb84", "#e34a33", "#7f0000")
+"""The heat map's colour ramp, from no gradient to the largest."""
+PADDING = 0.15
+"""The plane extends this fraction of the data's range beyond it on each side."""
+
+
+def network_layout(session: Session) -> dict[str, Any]:
+    """Units (label, column, row, whether an input) and weights (source, target) of the
+    model, with each weight's and each unit's parameters as indices into
+    ``session.params``; or ``{"reason": ...}`` when the model cannot be drawn so."""
+    try:
+        net = trace_network(session.model)
+    except (TypeError, ValueError, AttributeError) as error:
+        return {"reason": f"the network is not drawn: {error}"}
+    units = [*net.inputs, *net.neurons]
+    if len(units) > MAX_UNITS or len(net.connections) > MAX_EDGES:
+        return {"reason": f"the network is not drawn: {len(units)} units and "
+                          f"{len(net.connections)} weights are more than a picture can show"}
+    index = {id(p): i for i, p in enumerate(session.params)}
+    column = ranks(net.inputs, net.neurons, net.connections)
+    rows: dict[int, int] = {}
+    placed = []
+    for unit in units:
+        c = column.get(unit, 0)
+        placed.append({"name": unit, "label": short_name(unit), "column": c,
+                       "row": rows.get(c, 0), "input": unit in net.inputs})
+        rows[c] = rows.get(c, 0) + 1
+    position = {unit: i for i, unit in enumerate(units)}
+    owned: list[list[int]] = [[] for _ in units]
+    for name, p in net.params.items():
+        unit = name.rsplit(".", 1)[0]
+        if unit in position and id(p) in index:
+            owned[position[unit]].append(index[id(p)])
+    edges = [[position[c.source], position[c.target]] for c in net.connections]
+    weights = [index.get(id(net.params[c.name]), -1) for c in net.connections]
+    return {"units": placed, "edges": edges, "weights": weights, "owned": owned,
+            "columns": max(column.values(), default=0) + 1,
+            "rows": max(rows.values(), default=1), "positive": POSITIVE,
+            "negative": NEGATIVE}
+
+
+def plane_bounds(X: np.ndarray) -> list[float]:
+    """[x0, x1, y0, y1]: a square holding every point of 2-D ``X`` with some room."""
+    low, high = X.min(axis=0), X.max(axis=0)
+    centre = (low + high) / 2
+    half = max(float((high - low).max()) / 2, 1e-6) * (1 + 2 * PADDING)
+    return [float(centre[0] - half), float(centre[0] + half), float(centre[1] - half),
+            float(centre[1] + half)]
+
+
+def grid_points(bounds: list[float], resolution: int) -> np.ndarray:
+    """The centres of the grid's cells (resolution^2, 2), the top row first."""
+    x0, x1, y0, y1 = bounds
+    step_x, step_y = (x1 - x0) / resolution, (y1 - y0) / resolution
+    xs = x0 + (np.arange(resolution) + 0.5) * step_x
+    ys = y1 - (np.arange(resolution) + 0.5) * step_y
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def grid_outputs(session: Session, points: np.ndarray) -> np.ndarray:
+    """The model's raw outputs on the grid: compiled (one batched forward) while the
+    session trains compiled, eagerly when compiling was refused."""
+    if session.compiled:
+        try:
+            return compiled_predict(session.model, points)
+        except TraceError:
+            pass
+    return predict(session.model, points)
+
+
+def class_colours(count: int) -> np.ndarray:
+    """The classes' colours as RGB rows (count, 3) of 0..255."""
+    return np.array([[int(PALETTE[k][i:i + 2], 16) for i in (1, 3, 5)] for k in range(count)],
+                    dtype=np.float64)
+
+
+def grid_rgba(session: Session, points: np.ndarray) -> bytes:
+    """The plane's picture: one RGBA pixel per grid cell, the top row first."""
+    classes, confidence = classes_and_confidence(session.loss, grid_outputs(session, points),
+                                                 session.codes)
+    colours = class_colours(len(session.classes))[classes]
+    strength = 0.12 + 0.55 * confidence[:, None]
+    rgb = 255 - (255 - colours) * strength
+    pixels = np.empty((len(points), 4), dtype=np.uint8)
+    pixels[:, :3] = np.round(rgb).astype(np.uint8)
+    pixels[:, 3] = 255
+    return pixels.tobytes()
+
+
+def point_list(session: Session) -> list[list[float]]:
+    """The data as [x, y, class index] rows (2-D data; rounded for a small message)."""
+    rounded = np.round(session.X[:, :2], 5).tolist()
+    return [[x, y, c] for (x, y), c in zip(rounded, session.class_index.tolist())]
+
+
+def heat_colours(values: np.ndarray) -> list[str]:
+    """Hex colours on the HEAT ramp for values in [0, 1]."""
+    ramp = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in HEAT], dtype=float)
+    position = np.clip(values, 0, 1) * (len(HEAT) - 1)
+    low = np.minimum(position.astype(int), len(HEAT) - 2)
+    t = (position - low)[:, None]
+    rgb = np.round(ramp[low] * (1 - t) + ramp[low + 1] * t).astype(int)
+    return ["#" + "".join(f"{channel:02x}" for channel in row) for row in rgb.tolist()]
+
+
+def frame(session: Session, layout: dict[str, Any]) -> dict[str, Any]:
+    """The state after the last step, JSON-ready (every number finite or None)."""
+    data = np.fromiter((p.data for p in session.params), np.float64, len(session.params))
+    grads = np.fromiter((p.grad for p in session.params), np.float64, len(session.params))
+    optimizer = session.optimizer
+    state = [[name, _finite(float(np.linalg.norm(buffer)))]
+             for name, buffer in sorted(optimizer.state.items())]
+    picked = _thinned(len(session.steps))
+    result: dict[str, Any] = {
+        "step": session.count,
+        "points": len(session.X),
+        "loss": _finite(session.losses[-1]) if session.losses else None,
+        "accuracy": session.accuracies[-1] if session.accuracies else None,
+        "curve": {"step": [session.steps[i] for i in picked],
+                  "loss": [_finite(session.losses[i]) for i in picked],
+                  "accuracy": [session.accuracies[i] for i in picked]
+                  if len(session.accuracies) == len(session.steps) else []},
+        "optimizer": {"name": type(optimizer).__name__, "lr": optimizer.lr,
+                      "steps": optimizer.steps, "state": state},
+        "lr": optimizer.lr,
+        "batch_size": session.batch_size,
+        "batch": session.effective_batch,
+        "mode": "compiled" if session.compiled else "eager",
+        "reason": session.eager_reason,
+    }
+    if "units" in layout:
+        result.update(network_frame(layout, data, grads))
+    return result
+
+
+def network_frame(layout: dict[str, Any], data: np.ndarray, grads: np.ndarray
+                  ) -> dict[str, Any]:
+    """The heat map's unit colours and mean |grad|s, and each weight's line width and sign."""
+    magnitude = np.abs(np.nan_to_num(grads, nan=0.0, posinf=0.0, neginf=0.0))
+    means = np.array([magnitude[own].mean() if own else np.nan for own in layout["owned"]])
+    largest = float(np.nanmax(means)) if np.isfinite(means).any() else 0.0
+    relative = np.nan_to_num(np.sqrt(means / largest) if largest > 0 else means * 0, nan=0.0)
+    fills = heat_colours(relative)
+    fills = [fill if own else "#f0f0f0" for fill, own in zip(fills, layout["owned"])]
+    index = np.array(layout["weights"], dtype=np.intp)
+    weights = np.where(index >= 0, data[index], 0.0) if len(index) else np.zeros(0)
+    weights = np.nan_to_num(weights, nan=0.0, posinf=0.0, neginf=0.0)
+    top = float(np.abs(weights).max()) if len(weights) else 0.0
+    widths = 0.3 + 3.2 * np.abs(weights) / top if top > 0 else np.full(len(weights), 0.3)
+    return {"fill": fills,
+            "grad": [None if np.isnan(m) else float(m) for m in means.tolist()],
+            "grad_max": largest,
+            "width": np.round(widths, 2).tolist(),
+            "sign": (weights >= 0).astype(int).tolist()}
+
+
+def _thinned(n: int) -> list[int]:
+    """At most CURVE_POINTS indices of 0..n-1, evenly spread, first and last kept."""
+    if n <= CURVE_POINTS:
+        return list(range(n))
+    return np.unique(np.linspace(0, n - 1, CURVE_POINTS).round().astype(int)).tolist()
+
+
+def _finite(x: float) -> float | None:
+    return x if np.isfinite(x) else None

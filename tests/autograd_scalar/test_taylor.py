@@ -1,0 +1,241 @@
+"""The Taylor-remainder test: right where a fixed step is wrong, and wrong rules at order 1."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import (
+    Function,
+    GradcheckError,
+    TaylorError,
+    gradcheck,
+    ops,
+    taylor_report,
+    taylor_test,
+    taylorcheck,
+)
+from autograd_scalar.taylor import LADDER, observed_order
+from tests.autograd_scalar.random_programs import BINARY, NARY, UNARY, programs
+from tests.autograd_scalar.sample_functions import BadCube
+
+
+def steep(x):
+    return (x * 1e5).sin()
+
+
+class TinySin(Function):
+    """1e-12 sin(x): a derivative far below gradcheck's atol."""
+
+    @staticmethod
+    def forward(x):
+        return 1e-12 * math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1e-12 * ops.COS(x),)
+
+
+class TinyWrong(TinySin):
+    """The same forward with a rule twice too large: wrong, yet below atol."""
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2e-12 * ops.COS(x),)
+
+
+def test_a_steep_function_fails_fixed_eps_wrongly_and_passes_the_taylor_test() -> None:
+    # eps = 1e-6 spans a tenth of a radian of sin(1e5 x): the difference is off by 0.17 %
+    with pytest.raises(GradcheckError, match="1 of 1 derivatives disagree"):
+        gradcheck(steep, [1.0])
+    assert taylorcheck(steep, [1.0], modes=("fwd", "rev"))
+    report = taylor_report(steep, [1.0])
+    (row,) = report.rows
+    assert row.analytic == pytest.approx(1e5 * math.cos(1e5), rel=1e-9)
+    assert not row.central_ok and row.ok
+    assert row.taylor.order == pytest.approx(2.0, abs=0.1)
+
+
+def test_a_tiny_wrong_derivative_passes_fixed_atol_and_fails_the_taylor_test() -> None:
+    def f(x):
+        return TinyWrong.apply(x)
+
+    assert gradcheck(f, [0.7])  # |2e-12 - 1e-12| cos(0.7) is far below atol = 1e-5
+    with pytest.raises(TaylorError) as caught:
+        taylorcheck(f, [0.7])
+    (row,) = caught.value.report.rows
+    assert row.central_ok and not row.ok
+    assert row.taylor.order == pytest.approx(1.0, abs=0.05)
+    assert row.taylor.estimate == pytest.approx(1e-12 * math.cos(0.7), rel=1e-3)
+    assert "the remainder points to 7.649" in str(caught.value)
+    assert "TinyWrong" in str(caught.value)  # check_graph names the node
+    assert taylorcheck(lambda x: TinySin.apply(x), [0.7])
+    assert taylor_report(lambda x: TinySin.apply(x), [0.7]).rows[0].taylor.order == \
+        pytest.approx(2.0, abs=0.1)
+
+
+def test_a_planted_wrong_rule_shows_order_one_and_the_right_slope() -> None:
+    with pytest.raises(TaylorError) as caught:
+        taylorcheck(lambda x, y: BadCube.apply(x) * y, [1.5, 2.0], modes=("fwd", "rev"))
+    report = caught.value.report
+    bad = [row for row in report.rows if not row.ok]
+    assert [(row.name, row.mode) for row in bad] == [("d/dx[0]", "fwd"), ("d/dx[0]", "rev")]
+    for row in bad:
+        assert row.taylor.order == pytest.approx(1.0, abs=0.05)
+        assert row.taylor.estimate == pytest.approx(3 * 1.5 ** 2 * 2.0, rel=1e-3)
+    assert any("BadCube" in line for line in report.where)
+
+
+def test_the_report_shows_both_tests_side_by_side() -> None:
+    text = str(taylor_report(steep, [1.0]))
+    header = next(line for line in text.splitlines() if line.startswith("  derivative"))
+    assert header.split() == ["derivative", "mode", "analytic", "numeric", "central",
+                              "Taylor", "order", "Taylor"]
+    row = text.splitlines()[-1].split()
+    assert row[0] == "d/dx[0]" and row[4:] == ["wrong", "1.99", "ok"]
+    assert text.startswith("taylorcheck of steep at (x[0]=1): all 1 derivatives pass")
+
+
+def test_near_a_kink_the_smallest_steps_decide_and_at_it_the_kink_is_named() -> None:
+    def f(x):
+        return (x * 3).relu()
+
+    report = taylor_report(f, [1e-7])  # within eps of relu's kink: central straddles it
+    assert not report.rows[0].central_ok and report.ok
+    with pytest.raises(TaylorError, match=r"at a kink: relu node #\d .*move the point"):
+        taylorcheck(f, [0.0])
+
+
+def test_a_linear_function_is_at_rounding_level() -> None:
+    report = taylor_report(lambda x, y: 3 * x - y + 1, [0.25, 4.0])
+    assert report.ok
+    assert all(row.taylor.at_rounding and row.taylor.summary() == "rounding"
+               for row in report.rows)
+
+
+def test_directions_and_steps_along_them() -> None:
+    report = taylor_report(lambda x, y: x * y.exp(), [0.5, -1.0], directions=[[1.0, 2.0]])
+    along = report.rows[-1]
+    assert along.name == "along v0"
+    expected = math.exp(-1.0) + 2 * 0.5 * math.exp(-1.0)
+    assert along.analytic == pytest.approx(expected, rel=1e-14)
+    assert along.taylor.order == pytest.approx(2.0, abs=0.1) and along.central_ok
+
+
+def test_taylor_test_gives_the_ladder() -> None:
+    result = taylor_test(lambda x: x.exp(), [0.0], [1.0], mode="fwd")
+    assert result.steps == LADDER  # s = 1 at x = 0
+    assert result.derivative == 1.0 and result.ok
+    k = result.used[-1]
+    assert result.remainders[k] == pytest.approx(result.steps[k] ** 2 / 2, rel=1e-3)
+    # the ladder scales with x: at x = 1e6 the first step is 1e5
+    assert taylor_test(lambda x: x * x, [1e6], [1.0]).steps[0] == pytest.approx(1e5)
+
+
+def test_steps_outside_the_domain_are_left_out() -> None:
+    result = taylor_test(lambda x: x.log(), [1e-3], [-1.0])  # x - h < 0 for h >= 1e-3
+    assert math.isnan(result.remainders[0])
+    assert result.ok and result.order == pytest.approx(2.0, abs=0.1)
+
+
+def test_observed_order_on_known_remainders() -> None:
+    h = np.array(LADDER)
+    flat = [1e-30] * len(h)
+    assert observed_order(h, 3 * h ** 2, flat)[0] == pytest.approx(2.0)
+    assert observed_order(h, -0.5 * h, flat)[0] == pytest.approx(1.0)
+    # a dip where two terms cancel (sign change) is not read as the order
+    dip = 1e-2 * h ** 2 - h ** 3
+    assert observed_order(h, dip, flat)[0] == pytest.approx(2.0, abs=0.05)
+    # everything at rounding level: no order
+    order, used = observed_order(h, [1e-31] * len(h), flat)
+    assert math.isnan(order) and used == ()
+    # R collapses to rounding below some step (a kink at distance 1e-5): no order either
+    kinked = np.where(h > 1e-5, h - 1e-5, 0.0)
+    assert observed_order(h, kinked, flat) == (pytest.approx(math.nan, nan_ok=True), ())
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), [
+    ({"directions": [[1.0]]}, ValueError, r"direction 0: 1 direction for 2 input\(s\)"),
+    ({"directions": [[0.0, 0.0]]}, ValueError, "the direction is all zeros"),
+    ({"directions": "xy"}, TypeError, "directions must be a list of vectors"),
+    ({"directions": [[1.0, "a"]]}, TypeError, r"direction\[1\] must be a real number"),
+    ({"modes": ("backward",)}, ValueError, "taylorcheck: unknown mode 'backward'"),
+    ({"eps": 0.0}, ValueError, "taylorcheck: eps must be finite and > 0"),
+])
+def test_bad_arguments_are_named(kwargs, error, message) -> None:
+    with pytest.raises(error, match=message):
+        taylorcheck(lambda x, y: x * y, [1.0, 2.0], **kwargs)
+
+
+def test_bad_points_and_functions_are_named() -> None:
+    with pytest.raises(ValueError, match="taylorcheck: f failed at the point"):
+        taylorcheck(lambda x: x.log(), [-1.0])
+    with pytest.raises(TypeError, match="taylor_test: the point must be a sequence"):
+        taylor_test(lambda x: x, 1.0, [1.0])
+    with pytest.raises(ValueError, match=r"taylor_test: 2 direction for 1 input\(s\)"):
+        taylor_test(lambda x: x, [1.0], [1.0, 1.0])
+    with pytest.raises(TypeError, match="taylorcheck: f must be a function"):
+        taylorcheck(None, [1.0])
+
+
+def test_raise_exception_false_returns_the_verdict() -> None:
+    assert taylorcheck(lambda x: BadCube.apply(x), [1.5], raise_exception=False) is False
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs())
+def test_random_programs_pass_the_taylor_test_in_both_modes(program) -> None:
+    from tests.autograd_scalar.random_programs import run
+
+    steps, point = program
+    report = taylor_report(lambda *xs: run(steps, list(xs)), point, modes=("fwd", "rev"))
+    assert report.ok, str(report)
+
+
+def planted(error):
+    class Off(Function):
+        """The identity with a rule off by ``error``."""
+
+        @staticmethod
+        def forward(x):
+            return x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (1.0 + error,)
+
+    return Off
+
+
+@settings(max_examples=100, deadline=None)
+@given(programs(), st.sampled_from([1e-1, 1e-3, 1e-5]), st.data())
+def test_whatever_gradcheck_catches_in_random_programs_the_taylor_test_catches(
+        program, error, data) -> None:
+    steps, point = program
+    where = data.draw(st.integers(0, len(steps) - 1))
+    off = planted(error)
+
+    def f(*xs):
+        results = list(xs)
+        for k, (kind, name, args) in enumerate(steps):
+            operands = [results[i] for i in args]
+            if kind == "nary":
+                value = NARY[name](operands)
+            else:
+                value = (UNARY if kind == "unary" else BINARY)[name](*operands)
+            results.append(off.apply(value) if k == where else value)
+        return results[-1]
+
+    central = gradcheck(f, point, raise_exception=False)
+    taylor = taylorcheck(f, point, raise_exception=False)
+    if not central:
+        assert not taylor, (steps, point, where, error)
+
+
+def test_the_taylor_test_is_exported() -> None:
+    assert ag.taylorcheck is taylorcheck and ag.TaylorError is TaylorError

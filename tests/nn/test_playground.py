@@ -1,0 +1,456 @@
+"""The training playground's kernel side: its steps are fit's, its edits, reset, controls,
+play loop, static picture and its refusals of bad input."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import time
+import xml.etree.ElementTree as ElementTree
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from autograd_scalar import Value
+from nn import optim
+from nn.data import moons, spirals
+from nn.playground.session import Session, classes_and_confidence
+
+ADAM_LR = 0.03
+
+
+def parameters(model: Any) -> list[float]:
+    return [p.data for p in model.parameters()]
+
+
+def make(n: int = 40, seed: int = 0, optimizer: str = "adam", **options: Any) -> Any:
+    X, y = moons(n, noise=0.1, seed=seed)
+    model = nn.MLP(2, [16, 16, 1], seed=seed)
+    opt = (optim.Adam(model.parameters(), lr=ADAM_LR) if optimizer == "adam"
+           else optim.SGD(model.parameters(), lr=0.1))
+    options.setdefault("loss", "bce_with_logits")
+    return nn.playground(model, X, y, optimizer=opt, **options), model, X, y
+
+
+def answering(pg: Any) -> Any:
+    """A page stand-in: answers every frame the moment it is published."""
+    pg.observe(lambda change: pg._on_message(pg, {"type": "received", "frame": json.loads(
+        change["new"])["id"]}, []), names="_frame")
+    return pg
+
+
+def page(pg: Any, **message: Any) -> None:
+    """A command as the page sends it."""
+    pg._on_message(pg, message, [])
+
+
+# -- steps are fit's steps --------------------------------------------------------
+
+@pytest.mark.parametrize("compiled", [True, "auto", False])
+def test_a_step_changes_the_parameters_exactly_as_one_fit_step(compiled: Any) -> None:
+    pg, model, X, y = make(compiled=compiled)
+    twin = nn.MLP(2, [16, 16, 1], seed=0)
+    history = nn.fit(twin, X, y, loss="bce_with_logits",
+                     optimizer=optim.Adam(twin.parameters(), lr=ADAM_LR), epochs=1,
+                     compiled=compiled, progress=False)
+    loss = pg.step()
+    assert parameters(model) == parameters(twin)
+    assert loss == history.loss[0]
+    assert pg.history["accuracy"] == history.accuracy
+    assert pg.session.optimizer.steps == 1
+    assert pg.frame["mode"] == ("eager" if compiled is False else "compiled")
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_mini_batch_steps_follow_fits_seeded_order_across_epochs(compiled: bool) -> None:
+    X, y = moons(30, noise=0.1, seed=2)
+    model, twin = nn.MLP(2, [8, 1], seed=2), nn.MLP(2, [8, 1], seed=2)
+    pg = nn.playground(model, X, y, loss="bce_with_logits", compiled=compiled,
+                       optimizer=optim.SGD(model.parameters(), lr=0.2), batch_size=7, seed=5)
+    nn.fit(twin, X, y, loss="bce_with_logits", optimizer=optim.SGD(twin.parameters(), lr=0.2),
+           epochs=3, batch_size=7, seed=5, compiled=compiled, progress=False)
+    pg.step(15)  # 30 points in batches of 7: 5 batches an epoch
+    assert parameters(model) == parameters(twin)
+
+
+def test_a_model_the_tape_cannot_follow_trains_eagerly_and_says_why(capsys) -> None:
+    class Branchy(nn.Module):
+        def __init__(self) -> None:
+            self.inner = nn.MLP(2, [4, 1], seed=0)
+
+        def forward(self, x: Any) -> Any:
+            out = self.inner(x)
+            first = x[0].data if isinstance(x[0], Value) else x[0]
+            return out if first > 0 else out * 2.0
+
+    X = np.array([[1.0, 0.5], [-1.0, 0.2], [0.5, -0.3], [-0.4, 0.9], [0.3, 0.3], [-2, 1]])
+    y = np.array([0, 1, 0, 1, 0, 1])
+    model, twin = Branchy(), Branchy()
+    pg = nn.playground(model, X, y, loss="bce_with_logits",
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    pg.step()
+    nn.fit(twin, X, y, loss="bce_with_logits", optimizer=optim.SGD(twin.parameters(), lr=0.1),
+           epochs=1, compiled=False, progress=False)
+    assert parameters(model) == parameters(twin)
+    assert pg.frame["mode"] == "eager"
+    assert pg.frame["reason"]
+    assert "training eagerly" in capsys.readouterr().err
+    assert "network is not drawn" in pg._network["reason"]  # no .nin: not drawn, still trains
+
+
+def test_a_non_finite_gradient_names_the_step_and_parameter_and_changes_nothing() -> None:
+    pg, model, _, _ = make(optimizer="sgd")
+    pg.lr = 1e300
+    with pytest.raises(optim.NonFiniteGradientError) as caught:
+        for _ in range(10):
+            before = parameters(model)
+            pg.step()
+    taken = pg.session.count
+    assert re.match(rf"step {taken + 1}: layers\.\d\.neurons\.\d+\.(w\[\d\]|b) ",
+                    str(caught.value))
+    assert parameters(model) == before
+    assert len(pg.history["loss"]) == taken
+
+
+# -- the data ---------------------------------------------------------------------
+
+def test_adding_and_removing_points_changes_the_data_the_next_step_uses() -> None:
+    pg, _, X, _ = make(n=40)
+    pg.step()
+    tape = pg.session.trainer.training.tape
+    assert pg.add_point(0.25, -0.5, 1) == 41
+    assert pg.X[-1].tolist() == [0.25, -0.5] and pg.y[-1] == 1
+    assert pg._points[-1] == [0.25, -0.5, 1]
+    assert pg.frame["points"] == 41
+    pg.step()
+    assert pg.frame["batch"] == 41
+    assert pg.session.trainer.training.tape is tape  # a new batch size needs no new trace
+    nearest = int(np.argmin(((X - [2.0, 2.0]) ** 2).sum(axis=1)))
+    assert pg.remove_nearest(2.0, 2.0) == 40
+    kept = np.delete(np.vstack([X, [0.25, -0.5]]), nearest, axis=0)
+    np.testing.assert_array_equal(pg.X, kept)
+    assert len(pg.y) == 40 and len(pg._points) == 40
+
+
+def test_points_from_the_page_are_added_and_removed() -> None:
+    pg, _, _, _ = make(n=40)
+    page(pg, type="add", x=0.1, y=0.2, label=0)
+    assert len(pg.X) == 41 and pg.y[-1] == 0
+    page(pg, type="remove", x=0.1, y=0.2)
+    assert len(pg.X) == 40
+    assert pg.frame["error"] == ""
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda pg: pg.add_point(float("nan"), 0.0, 0), "finite coordinates"),
+    (lambda pg: pg.add_point(0.0, "left", 0), "y must be a number"),
+    (lambda pg: pg.add_point(0.0, 0.0, 2), r"class must be an index from 0 to 1"),
+    (lambda pg: pg.add_point(0.0, 0.0, True), "class must be an index"),
+    (lambda pg: pg.remove_point(40), "from 0 to 39"),
+])
+def test_bad_edits_are_refused_and_change_nothing(call: Any, message: str) -> None:
+    pg, _, X, y = make(n=40)
+    with pytest.raises(ValueError, match=message):
+        call(pg)
+    np.testing.assert_array_equal(pg.X, X)
+    np.testing.assert_array_equal(pg.y, y)
+
+
+def test_the_last_point_stays() -> None:
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+    model = nn.MLP(2, [3, 1], seed=0)
+    pg = nn.playground(model, X, y, loss="bce_with_logits",
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    pg.remove_point(0)
+    with pytest.raises(ValueError, match="last point"):
+        pg.remove_point(0)
+    pg.step()
+
+
+def test_hinge_labels_minus_one_and_one_are_the_classes() -> None:
+    X, y = moons(20, noise=0.1, seed=0)
+    signs = np.where(y == 1, 1, -1)
+    model = nn.MLP(2, [4, 1], seed=0)
+    pg = nn.playground(model, X, signs, loss="hinge",
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    assert [c["label"] for c in pg._classes] == ["-1", "1"]
+    pg.add_point(0.0, 0.0, 1)
+    assert pg.y[-1] == 1
+    pg.add_point(0.0, 0.0, 0)
+    assert pg.y[-1] == -1
+    pg.step()
+
+
+def test_cross_entropy_shows_one_class_per_output() -> None:
+    X, y = spirals(60, classes=3, seed=0)
+    model = nn.MLP(2, [8, 3], seed=0)
+    pg = nn.playground(model, X, y, loss="cross_entropy",
+                       optimizer=optim.Adam(model.parameters(), lr=0.05), resolution=16)
+    assert [c["label"] for c in pg._classes] == ["0", "1", "2"]
+    pg.step(3)
+    assert len(pg._grid) == 16 * 16 * 4
+    assert 0 <= pg.frame["accuracy"] <= 1
+
+
+def test_the_confidence_is_zero_on_the_boundary_and_grows_away_from_it() -> None:
+    bce = nn.losses.get("bce_with_logits")
+    classes, confidence = classes_and_confidence(bce, np.array([-8.0, 0.0, 8.0]),
+                                                 np.array([0.0, 1.0]))
+    assert classes.tolist() == [0, 0, 1]
+    assert confidence[1] == 0 and confidence[0] > 0.99 and confidence[2] > 0.99
+    ce = nn.losses.get("cross_entropy")
+    classes, confidence = classes_and_confidence(ce, np.array([[1.0, 1.0], [5.0, -5.0]]),
+                                                 np.arange(2))
+    assert classes.tolist() == [0, 0] and confidence[0] == 0 and confidence[1] > 0.99
+
+
+# -- reset and controls ---------------------------------------------------------------
+
+def test_reset_restores_the_initial_parameters_and_optimizer_but_keeps_data_and_lr() -> None:
+    pg, model, _, _ = make()
+    initial = parameters(model)
+    pg.step(5)
+    pg.add_point(0.0, 0.0, 0)
+    pg.lr = 0.01
+    assert parameters(model) != initial
+    pg.reset()
+    assert parameters(model) == initial
+    assert pg.session.optimizer.steps == 0 and pg.session.optimizer.state == {}
+    assert pg.history == {"step": [], "loss": [], "accuracy": []}
+    assert pg.frame["step"] == 0
+    assert len(pg.X) == 41 and pg.lr == 0.01
+    first = pg.step()
+    pg.reset()
+    assert pg.step() == first  # the same start, the same first step
+
+
+def test_a_learning_rate_set_from_the_page_reaches_the_optimizer_and_its_step() -> None:
+    pg, model, _, _ = make(optimizer="sgd", compiled=False)
+    page(pg, type="lr", value="0.25")
+    assert pg.session.optimizer.lr == 0.25 and pg.frame["lr"] == 0.25
+    before = parameters(model)
+    pg.step()
+    grads = [p.grad for p in model.parameters()]
+    np.testing.assert_allclose(parameters(model), np.array(before) - 0.25 * np.array(grads),
+                               rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("-0.5", r"learning rate must be a finite number > 0, got '-0.5'"),
+    ("0", "learning rate must be a finite number > 0"),
+    ("fast", "learning rate must be a number, got 'fast'"),
+    ("inf", "learning rate must be a finite number"),
+])
+def test_a_bad_learning_rate_from_the_page_is_shown_and_changes_nothing(
+        value: str, message: str) -> None:
+    pg, _, _, _ = make()
+    sent = []
+    pg.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    page(pg, type="lr", value=value)
+    assert pg.session.optimizer.lr == ADAM_LR and pg.frame["lr"] == ADAM_LR
+    assert re.search(message, pg.frame["error"])
+    assert sent and re.search(message, sent[0]["message"])
+    page(pg, type="step")
+    assert pg.frame["error"] == ""
+
+
+def test_bad_learning_rates_from_python_are_value_errors() -> None:
+    pg, _, _, _ = make()
+    for bad in (-1, 0, float("nan"), "x", None, True):
+        with pytest.raises(ValueError, match="learning rate"):
+            pg.lr = bad
+    assert pg.lr == ADAM_LR
+
+
+def test_the_batch_size_control() -> None:
+    pg, _, _, _ = make(n=40)
+    page(pg, type="batch", value="16")
+    assert pg.batch_size == 16 and pg.frame["batch"] == 16
+    pg.step()
+    assert pg.frame["batch"] == 16
+    page(pg, type="batch", value="full")
+    assert pg.batch_size is None and pg.frame["batch"] == 40
+    for bad in ("0", "-3", "2.5", "many"):
+        page(pg, type="batch", value=bad)
+        assert "batch size" in pg.frame["error"]
+        assert pg.batch_size is None
+    with pytest.raises(ValueError, match="batch size"):
+        pg.batch_size = 0
+
+
+def test_steps_per_update() -> None:
+    pg, _, _, _ = make()
+    page(pg, type="speed", value="5")
+    assert pg.steps_per_update == 5 and pg.frame["steps_per_update"] == 5
+    page(pg, type="speed", value="lots")
+    assert "steps per update must be a whole number" in pg.frame["error"]
+    with pytest.raises(ValueError, match="steps_per_update"):
+        pg.steps_per_update = 0
+
+
+# -- play -------------------------------------------------------------------------
+
+def test_play_runs_steps_in_the_kernel_until_paused() -> None:
+    pg = answering(make()[0])
+    pg.play()
+    assert pg.playing and pg.frame["playing"]
+    time.sleep(1.0)
+    started = time.perf_counter()
+    pg.pause()
+    assert time.perf_counter() - started < 0.2
+    stopped = pg.session.count
+    time.sleep(0.2)
+    assert pg.session.count == stopped >= 10
+    assert not pg.playing and not pg.frame["playing"]
+    assert pg.updates_per_second is not None and pg.updates_per_second > 10
+
+
+def test_play_without_a_page_goes_on_at_the_timeout_pace() -> None:
+    pg = make()[0]
+    pg.play()
+    time.sleep(1.2)
+    started = time.perf_counter()
+    pg.pause()
+    assert time.perf_counter() - started < 0.2  # the wait for an answer is cut short
+    assert 1 <= pg.session.count <= 6
+
+
+def test_play_stops_at_a_non_finite_gradient_and_shows_why() -> None:
+    pg = answering(make(optimizer="sgd")[0])
+    pg.lr = 1e300
+    pg.play()
+    deadline = time.monotonic() + 10
+    while pg.playing and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pg.playing
+    assert pg.frame["error"].startswith("stopped playing: NonFiniteGradientError: step ")
+    pg.pause()
+
+
+def test_commands_from_the_page_while_playing_see_whole_steps() -> None:
+    pg = answering(make()[0])
+    page(pg, type="play")
+    for i in range(20):
+        page(pg, type="add", x=0.01 * i, y=0.0, label=i % 2)
+        page(pg, type="lr", value=str(0.01 + 0.001 * i))
+    page(pg, type="pause")
+    assert len(pg.X) == 60 and pg.lr == pytest.approx(0.029)
+    assert pg.frame["error"] == ""
+
+
+# -- what is shown ----------------------------------------------------------------------
+
+def test_the_frame_is_plain_json_with_the_optimizers_state() -> None:
+    pg = make()[0]
+    pg.step(3)
+    frame = json.loads(pg._frame)
+    assert frame["step"] == 3 and frame["optimizer"]["name"] == "Adam"
+    assert frame["optimizer"]["steps"] == 3
+    assert [name for name, _ in frame["optimizer"]["state"]] == ["m", "v"]
+    assert len(frame["fill"]) == len(pg._network["units"]) == 2 + 16 + 16 + 1
+    assert len(frame["width"]) == len(pg._network["edges"]) == 2 * 16 + 16 * 16 + 16
+    assert frame["curve"]["step"] == [1, 2, 3] and len(frame["curve"]["loss"]) == 3
+
+
+def test_the_curve_is_thinned_to_a_bounded_size() -> None:
+    pg = make(n=10)[0]
+    pg.step(1200)
+    curve = pg.frame["curve"]
+    assert len(curve["loss"]) <= 500 and curve["step"][0] == 1 and curve["step"][-1] == 1200
+
+
+def test_the_mime_bundle_carries_a_picture_and_a_line_of_text() -> None:
+    pg = make()[0]
+    pg.step(2)
+    data, _ = pg._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"].startswith("Playground: MLP(2 -> 16 -> 16 -> 1")
+    assert "object at 0x" not in data["text/plain"] and "step 2" in data["text/plain"]
+    svg = ElementTree.fromstring(data["image/svg+xml"])
+    assert svg.tag.endswith("svg")
+    images = [e for e in svg.iter() if e.tag.endswith("image")]
+    png = base64.b64decode(images[0].get("href").split(",", 1)[1])
+    assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == 48
+    circles = [e for e in svg.iter() if e.tag.endswith("circle")]
+    assert len(circles) >= 40 + 33  # the points and the neurons
+    assert "step 2 · loss" in data["image/svg+xml"]
+    html = data["text/html"]
+    assert html.startswith("<img") and "data:image/svg+xml;base64," in html
+
+
+def test_data_that_is_not_2d_shows_the_network_and_the_curves_only() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 3))
+    y = (X.sum(axis=1) > 0).astype(int)
+    model = nn.MLP(3, [4, 1], seed=0)
+    pg = nn.playground(model, X, y, loss="bce_with_logits",
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    pg.step(2)
+    assert pg._bounds == [] and pg._resolution == 0 and pg._grid == b""
+    assert "3 input columns" in pg._plane_note
+    assert "3 input columns" in pg.picture()
+    with pytest.raises(ValueError, match="3 input columns"):
+        pg.add_point(0.0, 0.0, 0)
+    page(pg, type="add", x=0.0, y=0.0, label=0)
+    assert "3 input columns" in pg.frame["error"]
+
+
+# -- bad inputs -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("change", "error", "message"), [
+    ({"X": np.zeros(10)}, ValueError, "X must be a non-empty 2-D array"),
+    ({"y": np.zeros(5)}, ValueError, "one target per example"),
+    ({"X": np.zeros((40, 3))}, ValueError, "MLP expects 2 inputs, got 3"),
+    ({"y": np.arange(40) / 40}, ValueError, "from 2 to 10 distinct labels, got 40"),
+    ({"y": np.zeros(40)}, ValueError, "from 2 to 10 distinct labels, got 1"),
+    ({"y": np.zeros((40, 2))}, ValueError, "the targets have 2 column"),
+    ({"loss": "hinge2"}, ValueError, "hinge2"),
+    ({"optimizer": "adam"}, TypeError, "optimizer must be an nn.optim optimizer"),
+    ({"batch_size": 0}, ValueError, "batch_size must be a positive int"),
+    ({"resolution": 4}, ValueError, "resolution must be a whole number from 8 to 256"),
+    ({"steps_per_update": 0}, ValueError, "steps_per_update must be a whole number"),
+    ({"max_rate": -1}, ValueError, "max_rate must be a number of updates per second > 0"),
+    ({"title": 3}, TypeError, "title must be a str"),
+    ({"compiled": "yes"}, TypeError, "compiled must be True, False or 'auto'"),
+])
+def test_bad_arguments_are_clear_errors_and_change_nothing(change: dict[str, Any], error: type,
+                                                           message: str) -> None:
+    X, y = moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    before = parameters(model)
+    arguments: dict[str, Any] = {"X": X, "y": y, "loss": "bce_with_logits",
+                                 "optimizer": optim.Adam(model.parameters(), lr=0.1)}
+    arguments.update(change)
+    with pytest.raises(error, match=message):
+        nn.playground(model, arguments.pop("X"), arguments.pop("y"), **arguments)
+    assert parameters(model) == before
+
+
+def test_a_two_output_model_needs_cross_entropy() -> None:
+    X, y = moons(10, noise=0.1, seed=0)
+    model = nn.MLP(2, [3, 2], seed=0)
+    with pytest.raises(ValueError, match=r"needs a model with one output .* this model has 2"):
+        nn.playground(model, X, np.eye(2)[y], loss="mse",
+                      optimizer=optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_an_optimizer_of_another_model_is_refused() -> None:
+    X, y = moons(10, noise=0.1, seed=0)
+    model, other = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=1)
+    with pytest.raises(ValueError, match="not a parameter of this model"):
+        nn.playground(model, X, y, loss="bce_with_logits",
+                      optimizer=optim.SGD(other.parameters(), lr=0.1))
+
+
+def test_a_session_steps_without_any_widget() -> None:
+    X, y = moons(20, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    session = Session(model, X, y, loss="bce_with_logits",
+                      optimizer=optim.SGD(model.parameters(), lr=0.1))
+    assert math.isfinite(session.step(3)) and session.count == 3
+    with pytest.raises(ValueError, match="count must be a positive int"):
+        session.step(0)

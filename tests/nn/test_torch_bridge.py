@@ -1,0 +1,283 @@
+"""PyTorch both ways: export, import, round trips and the parity check, on every model kind.
+
+PyTorch is optional. Where it is installed the real comparisons run; where it is not,
+every test here asserts the ImportError that says how to install it instead, so
+nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import nn
+from nn.gpt import GPT, train_step
+
+try:
+    import torch
+except ImportError:  # the tests below then check the ImportError instead
+    torch = None
+
+ACTIVATIONS = ["relu", "tanh", "sigmoid", "softplus", "leaky_relu", "linear"]
+PARITY = 1e-12
+
+
+def with_torch(test: Callable[..., None]) -> Callable[..., None]:
+    """Run ``test`` with PyTorch; without it, check that nn says how to install it."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        if torch is None:
+            with pytest.raises(ImportError, match="pip install torch"):
+                nn.to_torch(nn.MLP(2, [1], seed=0))
+            return
+        test(*args, **kwargs)
+
+    return run
+
+
+def assert_parity(model: nn.Module, X: Any, y: Any = None) -> nn.TorchParity:
+    report = nn.torch_parity(model, X, y)
+    assert report.ok, str(report)
+    assert report.outputs < PARITY and report.loss < PARITY and report.param_grads < PARITY
+    assert report.input_grads is None or report.input_grads < PARITY
+    return report
+
+
+def assert_round_trip(model: nn.Module) -> Any:
+    module = nn.to_torch(model)
+    assert all(p.dtype == torch.float64 for p in module.parameters())
+    back = nn.from_torch(module)
+    assert type(back) is type(model)
+    assert back.architecture() == model.architecture()
+    assert back.state_dict() == model.state_dict()  # float64 both ways: exact
+    return module
+
+
+def test_without_torch_every_function_says_how_to_install_it(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` now fails
+    model = nn.MLP(2, [3, 1], seed=0)
+    calls = [lambda: nn.to_torch(model), lambda: nn.from_torch(object()),
+             lambda: nn.torch_parity(model, [[1.0, 2.0]])]
+    for call in calls:
+        with pytest.raises(ImportError, match=r"needs PyTorch.*pip install torch"):
+            call()
+    # loading a state_dict needs no torch: NumPy arrays will do
+    nn.load_torch_state_dict(model, {"0.weight": np.ones((3, 2)), "0.bias": np.zeros(3),
+                                     "2.weight": np.ones((1, 3)), "2.bias": np.zeros(1)})
+    assert model.layers[0].neurons[2].w[1].data == 1.0
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@with_torch
+def test_mlp_with_each_activation_round_trips_and_agrees(activation: str) -> None:
+    rng = np.random.default_rng(0)
+    for output in ("linear", activation):
+        model = nn.MLP(3, [6, 5, 2], activation=activation, output_activation=output, seed=1)
+        module = assert_round_trip(model)
+        assert isinstance(module, torch.nn.Sequential)
+        assert next(iter(module.state_dict())) == "0.weight"
+        assert_parity(model, rng.normal(scale=2.0, size=(9, 3)), rng.normal(size=(9, 2)))
+
+
+@with_torch
+def test_a_trained_mlp_agrees_with_its_export() -> None:
+    X, y = nn.data.moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    nn.fit(model, X, y, loss="mse", optimizer=nn.optim.Adam(model.parameters(), lr=0.05),
+           epochs=5, progress=False, compiled=False)
+    assert_round_trip(model)
+    report = assert_parity(model, X, y)
+    assert report.examples == 40 and report.parameters == 105
+    module = nn.to_torch(model)
+    predicted = module(torch.tensor(X)).detach().numpy()[:, 0]
+    assert np.allclose(predicted, [model(row).data for row in X], rtol=0, atol=PARITY)
+
+
+def network() -> nn.Network:
+    """XOR's network with skip connections, a neuron without a bias, two outputs."""
+    net = nn.Network(seed=0)
+    for name in ("x1", "x2"):
+        net.add_input(name)
+    net.add_neuron("h", "sigmoid")
+    net.add_neuron("o", "tanh")
+    net.add_neuron("p", "softplus", bias=False)
+    for source, target in [("x1", "h"), ("x2", "h"), ("h", "o"), ("x1", "o"), ("x2", "o"),
+                           ("h", "p"), ("x2", "p")]:
+        net.connect(source, target)
+    return net
+
+
+@with_torch
+def test_network_round_trips_and_agrees() -> None:
+    net = network()
+    module = assert_round_trip(net)
+    assert module.unit_names == ["h", "o", "p"] and module.sources[1] == ["h", "x1", "x2"]
+    assert "units.2.bias" not in module.state_dict()
+    assert_parity(net, np.random.default_rng(1).normal(size=(6, 2)))
+
+
+@with_torch
+def test_gpt_round_trips_and_agrees() -> None:
+    model = GPT(11, n_embd=8, n_head=2, n_layer=2, block_size=6, seed=3)
+    optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
+    for document in ([0, 3, 5, 2, 0], [0, 1, 4, 4, 7, 9, 0]):
+        train_step(model, optimizer, document)
+    module = assert_round_trip(model)
+    assert sorted(module.state_dict())[:3] == ["blocks.0.attn.wk.weight",
+                                               "blocks.0.attn.wo.weight",
+                                               "blocks.0.attn.wq.weight"]
+    report = assert_parity(model, [[0, 3, 5, 2, 9, 1, 4, 7, 0], [1, 2], [5, 5, 5]])
+    assert report.input_grads is None and report.examples == 3
+    tokens = torch.tensor([[0, 3, 5], [1, 2, 4]])
+    assert module(tokens).shape == (2, 3, 11)
+
+
+@with_torch
+def test_microgpt_sized_gpt_agrees() -> None:
+    model = GPT(27, seed=0)
+    report = assert_parity(model, [0, 8, 1, 13, 1, 0, 20, 5, 11, 12, 1, 0])
+    assert report.parameters == 4192
+
+
+@with_torch
+def test_standardized_round_trips_and_agrees() -> None:
+    X = np.random.default_rng(2).normal(loc=[10.0, -3.0], scale=[4.0, 0.5], size=(20, 2))
+    model = nn.Standardized(nn.MLP(2, [4, 1], activation="tanh", seed=0),
+                            nn.data.Standardizer.fit(X))
+    module = assert_round_trip(model)
+    assert torch.equal(module.mean, torch.tensor(model.scaler.mean))
+    assert_parity(model, X)
+
+
+@with_torch
+def test_a_plain_sequential_mlp_imports() -> None:
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(3, 7), torch.nn.Tanh(), torch.nn.Linear(7, 7),
+                                 torch.nn.Tanh(), torch.nn.Linear(7, 2))  # float32
+    model = nn.from_torch(module)
+    assert isinstance(model, nn.MLP) and model.nouts == [7, 7, 2]
+    assert (model.activation, model.output_activation) == ("tanh", "linear")
+    X = np.random.default_rng(3).normal(size=(5, 3))
+    expected = module.double()(torch.tensor(X)).detach().numpy()
+    got = np.array([[v.data for v in model(row)] for row in X])
+    assert np.abs(got - expected).max() < PARITY
+
+
+@with_torch
+def test_a_hand_written_torch_mlp_loads_by_order() -> None:
+    class Net(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc1 = torch.nn.Linear(2, 16, dtype=torch.float64)
+            self.fc2 = torch.nn.Linear(16, 16, dtype=torch.float64)
+            self.out = torch.nn.Linear(16, 1, dtype=torch.float64)
+
+        def forward(self, x: Any) -> Any:
+            return self.out(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+    torch.manual_seed(1)
+    net = Net()
+    with pytest.raises(ValueError, match=r"build the matching nn\.MLP"):
+        nn.from_torch(net)
+    model = nn.load_torch_state_dict(nn.MLP(2, [16, 16, 1], seed=0), net.state_dict())
+    X = np.random.default_rng(4).normal(size=(8, 2))
+    expected = net(torch.tensor(X)).detach().numpy()[:, 0]
+    assert np.abs(np.array([model(row).data for row in X]) - expected).max() < PARITY
+    assert model.layers[1].neurons[3].w[5].data == net.fc2.weight[3, 5].item()
+
+
+@with_torch
+def test_gpt_weights_load_from_a_state_dict() -> None:
+    source, target = GPT(9, n_embd=4, n_head=2, seed=0), GPT(9, n_embd=4, n_head=2, seed=1)
+    state = nn.to_torch(source).state_dict()
+    assert nn.load_torch_state_dict(target, state) is target
+    assert target.state_dict() == source.state_dict()
+
+
+@with_torch
+def test_parity_finds_a_module_that_computes_something_else(monkeypatch) -> None:
+    from nn import torch_modules
+
+    # PyTorch's own Softplus returns x above 20, 2e-9 off log(1 + e^x) there
+    monkeypatch.setattr(torch_modules.Softplus, "forward",
+                        lambda self, x: torch.nn.functional.softplus(x))
+    model = nn.MLP(1, [1], activation="softplus", output_activation="softplus", seed=0)
+    model.layers[0].neurons[0].w[0].data = 1.0
+    report = nn.torch_parity(model, [[21.0], [25.0]])
+    assert not report.ok and report.outputs > 1e-10
+    assert "DISAGREE" in str(report)
+
+
+@with_torch
+def test_parity_leaves_the_models_gradients_alone() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    for k, p in enumerate(model.parameters()):
+        p.grad = float(k)
+    assert_parity(model, [[0.5, -1.0], [2.0, 0.1]])
+    assert [p.grad for p in model.parameters()] == [float(k) for k in range(13)]
+
+
+@with_torch
+def test_bad_state_dicts_are_refused_and_change_nothing() -> None:
+    model = nn.MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    good = nn.to_torch(model).state_dict()
+    wrong_shape = {**good, "2.weight": torch.zeros(3, 1, dtype=torch.float64)}
+    with pytest.raises(ValueError, match=r"'2.weight' has shape \(3, 1\), expected \(1, 3\)"):
+        nn.load_torch_state_dict(model, wrong_shape)
+    with pytest.raises(ValueError, match="has 3 entries, this MLP's 2 layers need 4"):
+        nn.load_torch_state_dict(model, {k: good[k] for k in list(good)[:3]})
+    swapped = {"a.bias": good["0.bias"], "a.weight": good["0.weight"],
+               "b.weight": good["2.weight"], "b.bias": good["2.bias"]}
+    with pytest.raises(ValueError, match=r"'a\.bias' stands where this MLP expects a weight"):
+        nn.load_torch_state_dict(model, swapped)
+    with pytest.raises(ValueError, match="must be a finite real number"):
+        nn.load_torch_state_dict(model, {**good, "0.bias": torch.tensor([1.0, np.nan, 0.0])})
+    with pytest.raises(TypeError, match="expects a state_dict"):
+        nn.load_torch_state_dict(model, [1, 2])  # type: ignore[arg-type]
+    gpt = GPT(5, n_embd=4, n_head=2, seed=0)
+    state = nn.to_torch(gpt).state_dict()
+    del state["lm_head.weight"]
+    with pytest.raises(ValueError, match=r"missing 'lm_head\.weight'"):
+        nn.load_torch_state_dict(gpt, state)
+    assert model.state_dict() == before
+
+
+@with_torch
+def test_what_cannot_be_exported_or_imported_says_why() -> None:
+    with pytest.raises(TypeError, match=r"support nn\.MLP, nn\.Network, nn\.gpt\.GPT"):
+        nn.to_torch(nn.Layer(2, 3, seed=0))
+    with pytest.raises(TypeError, match=r"expects a torch\.nn\.Module, got int"):
+        nn.from_torch(3)
+    cases = [
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.GELU()), "GELU"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False)), "has no bias"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 3),
+                             torch.nn.Tanh(), torch.nn.Linear(3, 1)), "one activation"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), "takes 4 inputs"),
+        (torch.nn.Sequential(torch.nn.ReLU()), "not right after a Linear"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2)),
+         "an activation nn does not have"),
+    ]
+    for module, message in cases:
+        with pytest.raises(ValueError, match=message):
+            nn.from_torch(module)
+
+
+@with_torch
+def test_bad_parity_inputs_say_what_was_expected() -> None:
+    model = nn.MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match=r"shape \(examples, 2\)"):
+        nn.torch_parity(model, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"y must have shape \(1, 1\)"):
+        nn.torch_parity(model, [[1.0, 2.0]], [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="atol must be a finite number >= 0"):
+        nn.torch_parity(model, [[1.0, 2.0]], atol=-1)
+    with pytest.raises(ValueError, match="list of int token ids"):
+        nn.torch_parity(GPT(5, n_embd=4, n_head=2, seed=0), [[0.5, 1.0]])
