@@ -13,7 +13,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 CORE = ["autograd_scalar/ops.py", "autograd_scalar/mode.py", "autograd_scalar/value.py",
-        "autograd_scalar/backward.py"]
+        "autograd_scalar/backward.py", "autograd_scalar/mirror.py"]
 
 
 class OptionalBuildExt(build_ext):

@@ -11,7 +11,7 @@ from .purepython import compiled, prefer_source
 
 prefer_source(__name__, __path__[0])
 
-from . import ops, validate
+from . import mirror, ops, validate
 from .backward import grad, gradients, topological_order
 from .check.check_graph import GraphReport, check_graph
 from .check.diff import Difference, DiffReport, diff
@@ -45,6 +45,7 @@ from .tape import (
     TraceError,
     TraceMismatchError,
     compile,
+    tape_dtype,
 )
 from .tape_program import peek
 from .value import Value
@@ -71,8 +72,8 @@ __all__ = [
     "animate_backward", "check_graph", "compile", "compiled", "current_scope",
     "detect_anomaly", "diff", "dot", "draw_graph", "explore", "gather", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
-    "joined_scope", "linear", "logsumexp", "no_grad", "ops", "peek", "render", "scope",
-    "set_display", "sum", "validate",
+    "joined_scope", "linear", "logsumexp", "mirror", "no_grad", "ops", "peek", "render", "scope",
+    "set_display", "sum", "tape_dtype", "validate",
     "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
     "taylor_report", "taylor_test", "taylorcheck",
     "topological_order", "write_atomically", *ELEMENTWISE,

@@ -31,7 +31,7 @@ def no_gc(cls: T) -> T:
     return cls
 
 
-CORE = ("ops", "mode", "value", "backward")
+CORE = ("ops", "mode", "value", "backward", "mirror")
 """The modules that ``pip install`` compiles with Cython where it can."""
 
 PURE_PYTHON_VARIABLE = "AUTOGRAD_SCALAR_PURE_PYTHON"

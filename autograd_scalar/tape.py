@@ -78,8 +78,8 @@ from .value import Value
 
 _grad = operator.attrgetter("grad")
 
-__all__ = ["DataDependenceError", "Tape", "TapeGradients", "TraceError", "TraceMismatchError",
-           "compile"]
+__all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
+           "TraceMismatchError", "compile", "tape_dtype"]
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,11 @@ class Tape:
     (``tape.steps``, listed by :meth:`program`) and runs them;
     :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
 
+    ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
+    whichever strategy runs: grouped steps compute in it, straight-line code reads
+    its operands from and writes its results to arrays of it (scalar code computes
+    each example in Python floats between them, vector code in the arrays' dtype).
+
     ``threads``: how many threads BLAS may use during a run whose largest product
     reaches 65,536 multiply-adds: 1 (the default) or an int, at most that many, for
     the run (BLAS's count is process-wide); None, BLAS left as the user set it
@@ -122,7 +127,9 @@ class Tape:
     strategy: str = "auto"
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
-                 parameters: Sequence[Value] = (), allow_data_reads: bool = False) -> None:
+                 parameters: Sequence[Value] = (), allow_data_reads: bool = False,
+                 dtype: Any = "float64") -> None:
+        self.dtype: np.dtype[Any] = tape_dtype(dtype)
         if not is_grad_enabled():
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
@@ -131,7 +138,7 @@ class Tape:
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
-        self.runner = Runner(self.traced, self.widths)
+        self.runner = Runner(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
 
@@ -222,7 +229,8 @@ class Tape:
         n = None
         for i, (batch, width) in enumerate(zip(batches, self.widths)):
             try:
-                array = np.asarray(batch, dtype=np.float64)
+                array = batch if type(batch) is np.ndarray and batch.dtype == self.dtype else (
+                    np.asarray(batch, dtype=np.float64).astype(self.dtype, copy=False))
             except (TypeError, ValueError) as error:
                 raise TypeError(f"batch argument {i} must be an array of real numbers: "
                                 f"{error}") from None
@@ -282,10 +290,10 @@ class Tape:
         columns = self._columns(batches)
         n = len(columns[0])
         seeds = self._seeds
-        if seeds is None or seeds.shape[1] != n or seeds[0, 0] != (
-                1.0 / n if reduction == "mean" else 1.0):
-            seeds = np.zeros((len(self.outputs), n))
-            seeds[0] = 1.0 / n if reduction == "mean" else 1.0
+        weight = self.dtype.type(1.0 / n if reduction == "mean" else 1.0)
+        if seeds is None or seeds.shape[1] != n or seeds[0, 0] != weight:
+            seeds = np.zeros((len(self.outputs), n), self.dtype)
+            seeds[0] = weight
             self._seeds = seeds
         values, _ = self._run(columns, False, seeds)
         outputs = self.runner.output_values(values)
@@ -304,13 +312,13 @@ class Tape:
         columns = self._columns(batches)
         n = len(columns[0])
         if seed is None:
-            seeds = np.ones((len(self.outputs), n))
+            seeds = np.ones((len(self.outputs), n), self.dtype)
         else:
             seeds = np.asarray(seed, dtype=np.float64)
             wanted = (n,) if self.single else (n, len(self.outputs))
             if seeds.shape != wanted:
                 raise ValueError(f"seed must have the outputs' shape {wanted}, got {seeds.shape}")
-            seeds = seeds.reshape(n, -1).T
+            seeds = seeds.reshape(n, -1).T.astype(self.dtype)
         values, grads = self._run(columns, True, seeds, True)
         assert grads is not None
         shared = dict(zip(self.shared, self.arrays.grad.tolist()))
@@ -341,7 +349,7 @@ class Tape:
         columns = self._columns(batches)
         n = len(columns[0])
         weight = 1.0 / n if reduction == "mean" else 1.0
-        values, _ = self._run(columns, True, np.full((len(self.outputs), n), weight))
+        values, _ = self._run(columns, True, np.full((len(self.outputs), n), weight, self.dtype))
         shared_grads = self.arrays.grad
         if wrt is None:
             leaves, updates = self.shared, shared_grads
@@ -373,27 +381,40 @@ class Tape:
 
     # -- checking -----------------------------------------------------------
 
-    def check(self, *batches: Any, rtol: float = 1e-9) -> None:
+    @property
+    def rtol(self) -> float:
+        """The tolerance of :meth:`check` for this tape's dtype, relative to the run's
+        largest magnitude: ``CHECK_RTOL``."""
+        return CHECK_RTOL[self.dtype.name]
+
+    def check(self, *batches: Any, rtol: float | None = None) -> None:
         """Compare the tape with the eager graph on every example of a batch.
 
         Runs the traced function eagerly on each row, and compares its outputs and
-        the gradients of the outputs' sum with respect to the shared leaves that the
-        eager graphs reach too (the parameters; constants made while tracing are the
-        tape's own), to ``rtol`` relative to the largest magnitude.
+        the gradients of the outputs' sum with respect to every ``parameters`` leaf
+        given to :func:`compile` and every other shared leaf the eager graphs reach
+        too (constants made while tracing are the tape's own), to ``rtol`` relative
+        to the largest magnitude (by default :attr:`rtol`: 1e-9 in float64, 1e-4 in
+        float32). The leaves' ``.grad`` are used for the eager sums and left as they
+        were.
         Raises :class:`TraceMismatchError` naming the first disagreement, which
         usually means the function branches in Python on ``.data``.
         """
-        found = self.gradients(*batches)
         parts = self._columns(batches)
-        scale = self._magnitude(self._run(parts, False, None, everything=True)[0], parts)
+        n = len(parts[0])
+        values, _ = self._run(parts, True, np.ones((len(self.outputs), n), self.dtype),
+                              everything=True)
+        outputs = self._shape(self.runner.output_values(values)).reshape(n, -1)
+        scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
-        tape_check.check(self.fn, self.widths, columns,
-                         found.outputs.reshape(len(columns), -1), found.shared, scale, rtol)
+        tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
+                         self.shared, self.arrays.grad, self.parameter_count, scale,
+                         self.rtol if rtol is None else rtol)
 
     def memory(self, n: int) -> int:
         """Bytes of the arrays a run on a batch of ``n`` keeps: the values and gradients
         of every placeholder and op for every example, and the shared arrays."""
-        return 8 * (2 * self.layout.rows * n + 2 * len(self.shared))
+        return self.dtype.itemsize * (2 * self.layout.rows * n + 2 * len(self.shared))
 
     def program(self, n: int | None = None) -> str:
         """The traced program as text: one line per step, in the order it runs.
@@ -421,9 +442,31 @@ class Tape:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        kind = "" if self.dtype == np.float64 else f", {self.dtype.name}"
         return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "
                 f"{self.size - len(self.placeholders) - len(self.shared)} ops in "
-                f"{len(self.traced.groups)} groups over {self.levels} levels)")
+                f"{len(self.traced.groups)} groups over {self.levels} levels{kind})")
+
+
+CHECK_RTOL = {"float64": 1e-9, "float32": 1e-4}
+"""How closely a tape must agree with the eager graph (float64 Values), relative to the
+largest magnitude of the run, by the tape's dtype. float32 keeps 24 bits (about 7
+digits); a layer's sum of hundreds of products rounded at each step, and the
+backward through several layers, stay within 1e-5 of the magnitude in the tests,
+so 1e-4 leaves room without hiding a wrong graph (which is off by far more)."""
+
+
+def tape_dtype(dtype: Any) -> np.dtype[Any]:
+    """``dtype`` as the NumPy dtype of a tape's arrays: float64 (the default, the same
+    numbers as the eager graph to rounding) or float32 (half the memory, faster
+    products); "float64", "float32", ``np.float32`` and the like are accepted."""
+    try:
+        found = None if dtype is None else np.dtype(dtype)
+    except TypeError:
+        found = None
+    if found is None or found.name not in CHECK_RTOL or isinstance(dtype, bool):
+        raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
+    return found
 
 
 def _batch_size(n: Any) -> int:
@@ -433,7 +476,7 @@ def _batch_size(n: Any) -> int:
 
 
 def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = (),
-            allow_data_reads: bool = False) -> Tape:
+            allow_data_reads: bool = False, dtype: Any = "float64") -> Tape:
     """Trace ``fn`` on one example and return a :class:`Tape` that runs it on batches.
 
     Each argument of ``example`` is a 1-D sequence of numbers (``fn`` gets a list of
@@ -455,6 +498,13 @@ def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] =
     stand for other examples and ``compile`` raises :class:`DataDependenceError`
     naming the file and line; ``allow_data_reads=True`` traces anyway (check the
     tape with :meth:`Tape.check`).
+
+    ``dtype`` is the tape's arithmetic: "float64" (the default and the reference) or
+    "float32", for half the memory per example and faster matrix products. The trace
+    itself is float64 Values either way; a float32 tape rounds the parameters and
+    inputs as it reads them, and writes float64 back to the Values. It agrees with
+    the eager graph to ``CHECK_RTOL["float32"]`` (1e-4) of the run's magnitude,
+    which :meth:`Tape.check` uses.
     """
     if not callable(fn):
         raise TypeError(f"compile expects a function, got {type(fn).__name__}")
@@ -462,4 +512,4 @@ def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] =
         raise TypeError("compile needs an example: one value per argument of the function")
     if not isinstance(allow_data_reads, bool):
         raise TypeError(f"allow_data_reads must be True or False, got {allow_data_reads!r}")
-    return Tape(fn, example, parameters, allow_data_reads)
+    return Tape(fn, example, parameters, allow_data_reads, dtype)

@@ -9,7 +9,8 @@ the row, whichever strategy later runs it.
 
 :func:`check` runs the traced function eagerly on each row of a batch and
 compares its outputs, and the gradients of the outputs' sum with respect to the
-shared leaves the eager graphs reach too, with what the tape gives. The two
+parameters and the other shared leaves the eager graphs reach too, with what the
+tape gives. The two
 sum in different orders (a matrix product against the eager left-to-right sum),
 so they are compared relative to the magnitude of what was summed (:func:`close`).
 """
@@ -22,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .backward import gradients
+from .backward import users_first
 from .free_functions import sum as value_sum
+from .mirror import read_grad, write_grad
 from .ops import Op
 from .tape_groups import _array_error, _call
 from .tape_program import Program, TraceError, make_arguments, output_list
@@ -76,31 +78,56 @@ class TraceMismatchError(AssertionError):
 
 
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
-          outputs: np.ndarray, shared: dict[Value, float], scale: float, rtol: float) -> None:
+          outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
+          parameter_count: int, scale: float, rtol: float) -> None:
     """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
-    ``outputs`` (n, k) and ``shared`` gradients with the eager graph of ``fn`` on each
-    row of ``columns`` (n, inputs); ``scale`` is the magnitude of the tape's run."""
-    totals: dict[Value, float] = {}
-    for i, row in enumerate(columns.tolist()):
-        result = fn(*make_arguments(widths, row)[1])
-        eager = [result] if isinstance(result, Value) else output_list(result)
-        got = [o.data for o in eager]
-        if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
-            raise TraceMismatchError(
-                f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
-                f"function gives {got}; the function's graph depends on the data "
-                "(a Python branch on .data?), so it cannot be compiled as traced")
-        root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
-        for leaf, g in gradients(root).items():
-            if leaf in shared:
-                totals[leaf] = totals.get(leaf, 0.0) + g
-    leaves = [leaf for leaf in shared if leaf in totals]
-    tape_grads = np.array([shared[leaf] for leaf in leaves])
-    eager_grads = np.array([totals.get(leaf, 0.0) for leaf in leaves])
+    ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
+    eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
+    magnitude of the tape's run.
+
+    The eager gradients of the outputs' sum are accumulated row by row into the
+    leaves' own ``.grad`` by ``backward()`` (one eager graph alive at a time, no
+    dictionary of every parameter's gradient), then read, and every ``.grad`` is put
+    back as it was, whatever happens. The first ``parameter_count`` shared leaves (the
+    parameters) are all compared: one that a branch left out on one side has a zero
+    gradient there. The others are compared where the eager graphs reach them too
+    (constants made while tracing are the tape's own).
+    """
+    saved = np.empty(len(shared))
+    read_grad(shared, saved)
+    extra = set(shared[parameter_count:])
+    reached: set[Value] = set()
+    eager_grads = np.empty(len(shared))
+    try:
+        write_grad(shared, np.zeros(len(shared)))
+        for i, row in enumerate(columns.tolist()):
+            result = fn(*make_arguments(widths, row)[1])
+            eager = [result] if isinstance(result, Value) else output_list(result)
+            got = [o.data for o in eager]
+            if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol,
+                                                           scale):
+                raise TraceMismatchError(
+                    f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
+                    f"function gives {got}; the function's graph depends on the data "
+                    "(a Python branch on .data?), so it cannot be compiled as traced")
+            root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
+            del result, eager
+            if extra:
+                reached |= extra.intersection(users_first(root))
+            root.backward()
+            del root  # the graph goes before the next row's is made
+        read_grad(shared, eager_grads)
+    finally:
+        write_grad(shared, saved)
+    compared = np.ones(len(shared), dtype=bool)
+    compared[parameter_count:] = [leaf in reached for leaf in shared[parameter_count:]]
+    leaves = np.flatnonzero(compared)
+    tape_grads = np.asarray(shared_grads, dtype=np.float64)[leaves]
+    eager_grads = eager_grads[leaves]
     if not close(tape_grads, eager_grads, rtol):
         with np.errstate(invalid="ignore"):  # inf - inf: the NaN is not the worst
             worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
-        leaf = leaves[worst]
+        leaf = shared[int(leaves[worst])]
         raise TraceMismatchError(
             f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
             f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "

@@ -132,7 +132,12 @@ class Dense:
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
             gH = self._gH
             assert gH is not None
-            U = np.multiply(result[0], gH) if finite(gH) else times(result[0], gH)
+            # in the tape's dtype: a rule may answer float64 (relu's step), and a float64 U
+            # would turn the float32 products below into slow mixed-type ones
+            if finite(gH):
+                U = np.multiply(result[0], gH, dtype=Z.dtype)
+            else:
+                U = np.asarray(times(result[0], gH), dtype=Z.dtype)
             if type(U) is not np.ndarray or U.shape != Z.shape:
                 try:
                     U = np.broadcast_to(U, Z.shape)

@@ -6,8 +6,8 @@ interior nodes after them. A run stores them in two places:
 
 - ``values``, an array (rows, n) with one column per example: the placeholders,
   then the interior nodes (row = index, or index - shared for an interior node);
-- ``SharedArrays``: the shared leaves' data and gradients as two 1-D float64
-  arrays (shared,), never widened to the batch. The leaves given as
+- ``SharedArrays``: the shared leaves' data and gradients as two 1-D arrays
+  (shared,) of the tape's dtype, never widened to the batch. The leaves given as
   ``parameters`` come first, in the order given, so an optimizer over those
   parameters steps on a prefix of the arrays (its own order); a dense layer's
   weights are then a strided 2-D view of them.
@@ -17,7 +17,6 @@ Memory is therefore O((placeholders + ops) x n + shared), whatever the batch.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,25 +24,26 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .mirror import read_data, write_data, write_data_and_grad
 from .value import Value
-
-_data = operator.attrgetter("data")
-_grad = operator.attrgetter("grad")
 
 
 class SharedArrays:
     """The shared leaves of a tape and their data and gradients as contiguous arrays.
 
-    ``leaves[i]`` is mirrored by ``data[i]`` and ``grad[i]``. The arrays are made
-    once and then only written in place, so views of them (a layer's weights) stay
-    valid. ``pull`` copies the Values' data in; ``push`` writes the first ``count``
-    leaves' data and gradients back to their Values (the user-visible truth).
+    ``leaves[i]`` is mirrored by ``data[i]`` and ``grad[i]``, of the tape's ``dtype``
+    (float64, or float32: then the Values' numbers are rounded to it when pulled).
+    The arrays are made once and then only written in place, so views of them (a
+    layer's weights) stay valid. ``pull`` copies the Values' data in; ``push`` writes
+    the first ``count`` leaves' data and gradients back to their Values (the
+    user-visible truth).
     """
 
-    def __init__(self, leaves: Sequence[Value]) -> None:
+    def __init__(self, leaves: Sequence[Value], dtype: Any = np.float64) -> None:
         self.leaves = tuple(leaves)
-        self.data = np.zeros(len(self.leaves))
-        self.grad = np.zeros(len(self.leaves))
+        self.dtype = np.dtype(dtype)
+        self.data = np.zeros(len(self.leaves), dtype=self.dtype)
+        self.grad = np.zeros(len(self.leaves), dtype=self.dtype)
         self.pull()
 
     def __len__(self) -> int:
@@ -51,18 +51,22 @@ class SharedArrays:
 
     def pull(self) -> None:
         """data[i] = leaves[i].data for every leaf (what the user may have changed)."""
-        if self.leaves:
-            self.data[:] = np.fromiter(map(_data, self.leaves), np.float64, len(self.leaves))
+        if self.dtype == np.float64:
+            read_data(self.leaves, self.data)
+        else:
+            numbers = np.empty(len(self.leaves))
+            read_data(self.leaves, numbers)
+            self.data[:] = numbers
 
     def push(self, count: int | None = None, grads: bool = True) -> None:
         """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves."""
         count = len(self.leaves) if count is None else count
-        leaves = self.leaves[:count]
-        for leaf, x in zip(leaves, self.data[:count].tolist()):
-            leaf.data = x
+        leaves = self.leaves if count == len(self.leaves) else self.leaves[:count]
+        data = self.data[:count].astype(np.float64, copy=False)
         if grads:
-            for leaf, g in zip(leaves, self.grad[:count].tolist()):
-                leaf.grad = g
+            write_data_and_grad(leaves, data, self.grad[:count].astype(np.float64, copy=False))
+        else:
+            write_data(leaves, data)
 
     def __repr__(self) -> str:
         return f"SharedArrays({len(self.leaves)} leaves)"
@@ -132,7 +136,7 @@ class Read:
             return shared[self.leaves][:, None]
         if self.leaves is None:
             return values[self.rows, :1] if self.one_column else values[self.rows]
-        out = np.empty((self.k, 1 if self.one_column else values.shape[1]))
+        out = np.empty((self.k, 1 if self.one_column else values.shape[1]), dtype=values.dtype)
         out[self.row_positions] = values[self.rows, :1] if self.one_column else values[self.rows]
         out[self.leaf_positions] = shared[self.leaves][:, None]
         return out

@@ -260,7 +260,14 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
 
     :class:`DataDependenceError` if ``fn`` read the number of a traced Value, unless
     ``allow_data_reads`` (see the module docstring).
+
+    The graph of one example lives only while this reads it. Its bookkeeping is kept
+    small beside it, since a model's parameters (hundreds of thousands of shared
+    leaves) outnumber its op nodes: sets and dictionaries hold the placeholders and
+    op nodes only, and the shared leaves are found by identity in sorted arrays of
+    ``id``s (:class:`_Indices`).
     """
+    params = parameter_list(parameters)  # checked before the graph exists
     placeholders, arguments = make_arguments(widths, numbers, TracedValue)
     reads = Reads()
     with tracing(reads):
@@ -270,7 +277,7 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         raise DataDependenceError(data_reads)
     single = isinstance(result, Value)
     outputs = [result] if single else output_list(result)
-    params = parameter_list(parameters)
+    del result, arguments
     with _collector_paused():
         return _read(placeholders, outputs, params, single, data_reads)
 
@@ -292,64 +299,92 @@ def _collector_paused() -> Iterator[None]:
 def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], single: bool,
           data_reads: tuple[DataRead, ...]) -> Program:
     """The program of a traced graph: nodes levelled, grouped and numbered, in single
-    passes over them (see the module docstring)."""
-    index: dict[Value, int] = {p: i for i, p in enumerate(placeholders)}
+    passes over them (see the module docstring and :func:`trace`)."""
+    inputs = set(placeholders)
     interior, inner = _interior_order(outputs)
     leaves: dict[Value, None] = dict.fromkeys(chain(
         params, chain.from_iterable(map(_children, interior)),
         (o for o in outputs if not o.children)))
-    shared = [leaf for leaf in leaves if not leaf.children and leaf not in index]
+    shared = [leaf for leaf in leaves if not leaf.children and leaf not in inputs]
+    del leaves
     depth: dict[Value, int] = {}
-    constant: set[Value] = set(shared)
+    constant: set[Value] = set()  # op nodes made from shared leaves only
     levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
     for node in interior:
         level = 1 + max([depth[c] for c in inner[node]], default=0)
         depth[node] = level
         row = node.row
         assert row is not None
-        same_for_all = constant.issuperset(node.children)
+        same_for_all = inputs.isdisjoint(node.children) and all(
+            c in constant for c in inner[node])
         if same_for_all:
             constant.add(node)
         key = (level, id(row), len(node.children), same_for_all)
         if key not in levels:
             levels[key] = (row, [])
         levels[key][1].append(node)
-    if not (index.keys().isdisjoint(params) and depth.keys().isdisjoint(params)):
-        p = next(p for p in params if p in index or p in depth)
+    if not (inputs.isdisjoint(params) and depth.keys().isdisjoint(params)):
+        p = next(p for p in params if p in inputs or p in depth)
         raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
                          "input in the traced function; parameters must be leaves")
-    for node in shared:
-        index[node] = len(index)
-    first_interior = len(index)
     keys = sorted(levels, key=_level)  # stable: a level's groups in the order first met
-    for key in keys:  # every interior node's index, group after group
-        nodes = levels[key][1]
-        index.update(zip(nodes, range(len(index), len(index) + len(nodes))))
+    first_interior = len(placeholders) + len(shared)
+    size = first_interior + len(interior)
+    indices = _Indices(_numbered(placeholders, shared, levels, keys), size)
     edges = sum(key[2] * len(levels[key][1]) for key in keys)
-    flat = np.fromiter(map(index.__getitem__, chain.from_iterable(map(
-        _children, chain.from_iterable(levels[key][1] for key in keys)))), np.intp, edges)
+    flat = np.empty(edges, dtype=np.intp)  # every group's children, one array
     groups = []
     start = first_interior
     offset = 0
     for key in keys:
         row, nodes = levels[key]
         k, arity = len(nodes), key[2]
+        flat[offset:offset + k * arity] = indices.of(  # a group at a time: small temporaries
+            chain.from_iterable(map(_children, nodes)), k * arity)
         children = flat[offset:offset + k * arity].reshape(k, arity).T
         groups.append(ProgramGroup(key[0], row, slice(start, start + k), children, key[3]))
         start += k
         offset += k * arity
-    invariant = np.zeros(len(index), dtype=bool)
+    invariant = np.zeros(size, dtype=bool)
     invariant[len(placeholders):first_interior] = True
     invariant[first_interior:] = np.repeat([key[3] for key in keys],
                                            [len(levels[key][1]) for key in keys])
-    numbers = np.fromiter(map(data_of, index), np.float64, len(index))
+    numbers = np.fromiter(map(data_of, _numbered(placeholders, shared, levels, keys)),
+                          np.float64, size)
     return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
-                   np.array([index[o] for o in outputs], dtype=np.intp),
+                   indices.of(outputs, len(outputs)),
                    np.array([o.data for o in outputs]), single, invariant, data_reads, numbers)
 
 
 def _level(key: tuple[int, int, int, bool]) -> int:
     return key[0]
+
+
+def _numbered(placeholders: list[Value], shared: list[Value],
+              levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]],
+              keys: list[tuple[int, int, int, bool]]) -> Iterator[Value]:
+    """Every node in the order of its index: placeholders, shared leaves, then the
+    interior nodes group after group."""
+    return chain(placeholders, shared, chain.from_iterable(levels[key][1] for key in keys))
+
+
+class _Indices:
+    """Every node's index in the program, found by identity: the nodes' ``id``s sorted,
+    and where each sorted id came from. Three arrays of 8 bytes a node, where a
+    dictionary would take over 60 (its table, and an int object per index)."""
+
+    def __init__(self, nodes: Any, count: int) -> None:
+        ids = np.fromiter(map(id, nodes), np.intp, count)
+        self.order = np.argsort(ids, kind="stable")
+        self.ids = ids[self.order]
+
+    def of(self, nodes: Any, count: int) -> np.ndarray:
+        """The indices of ``nodes`` (each must be one of the program's nodes)."""
+        wanted = np.fromiter(map(id, nodes), np.intp, count)
+        places = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        found = self.order[places]
+        assert np.array_equal(self.ids[places], wanted), "a node the program does not have"
+        return found
 
 
 def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list[Value]]]:
@@ -388,7 +423,9 @@ def parameter_list(parameters: Sequence[Value]) -> list[Value]:
             if p.children:
                 raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a "
                                  "leaf; parameters must be leaves")
-    if len(set(found)) != len(found):
+    ids = np.fromiter(map(id, found), np.intp, len(found))  # no set of every parameter
+    ids.sort()
+    if (ids[1:] == ids[:-1]).any():
         raise ValueError("compile: a parameter is listed twice; list each once")
     return found
 

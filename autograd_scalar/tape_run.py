@@ -10,11 +10,13 @@ step. Groups of one level do not read each other, so within a level the grouped
 ones run first and the code ones join the next level's code. Everything is made
 when first needed and kept: groups, compiled code, plans (per batch size).
 
-A run keeps two arrays (rows, n) for a batch of n, values and gradients, reused
-run after run (a fresh array each run would cost page faults every time), and
-runs the steps: the forward in order, each step keeping what its backward needs;
-the backward in reverse, from a seed on the outputs. A plan that is one code
-segment runs forward and backward in one call (per example, for scalar code).
+A run keeps two arrays (rows, n) of the tape's dtype for a batch of n, values and
+gradients, reused run after run (a fresh array each run would cost page faults
+every time), and runs the steps: the forward in order, each step keeping what its
+backward needs; the backward in reverse, from a seed on the outputs. A plan that
+is one code segment runs forward and backward in one call (per example, for
+scalar code). Code reads and writes those arrays, so it runs in the tape's dtype
+too (scalar code computes each example in Python floats in between).
 Scalar code that raises (Python's floats raise where IEEE arithmetic gives inf or
 NaN) is run again by NumPy: the plan without scalar code, then the plan without
 code at all.
@@ -45,6 +47,8 @@ class Plan:
     """The steps of a run on a batch of one size, and what they need done around them.
 
     ``zero[with_inputs]``: runs of gradient rows to zero before the backward;
+    ``shared_zero``: runs of shared leaves whose batch-summed gradient is zeroed first
+    (all but those a dense step assigns whole);
     ``copied``: per argument, the placeholders' rows to copy from the batch (or None);
     ``full``: invariant groups write every column; ``product``: the largest matrix
     product's multiply-adds per example; ``single``: the one code step, when the
@@ -55,6 +59,7 @@ class Plan:
 
     steps: list[Any]
     zero: tuple[list[slice], list[slice]]
+    shared_zero: list[slice]
     copied: list[slice | None]
     full: bool
     product: int
@@ -65,12 +70,14 @@ class Plan:
 class Runner:
     """The plans of a program on its layout and shared arrays (see the module docstring)."""
 
-    def __init__(self, program: Program, widths: Sequence[int | None]) -> None:
+    def __init__(self, program: Program, widths: Sequence[int | None],
+                 dtype: Any = np.float64) -> None:
         layout = Layout(program.first_shared, program.first_interior, program.size)
         self.program = program
         self.widths = tuple(widths)
         self.layout = layout
-        self.arrays = SharedArrays(program.shared)
+        self.dtype = np.dtype(dtype)
+        self.arrays = SharedArrays(program.shared, self.dtype)
         self.outputs = outputs = program.outputs
         groups = program.groups
         self.reads = np.bincount(np.concatenate([g.children.ravel() for g in groups]
@@ -212,6 +219,7 @@ class Runner:
                        for step in steps if isinstance(step, Dense)), default=0)
         single = steps[0] if len(steps) == 1 and isinstance(steps[0], Code) else None
         return Plan(steps, (_zeroed(layout, steps, False), _zeroed(layout, steps, True)),
+                    _shared_zeroed(len(program.shared), steps),
                     _read_from_batch(self.widths, steps, self.reads), full, product, single,
                     strategy)
 
@@ -300,8 +308,9 @@ class Runner:
         for rows in plan.zero[with_inputs]:
             grads[rows] = 0.0
         shared_grads = self.arrays.grad
-        shared_grads.fill(0.0)
-        if self.any_shared_output:
+        for positions in plan.shared_zero:
+            shared_grads[positions] = 0.0
+        if self.any_shared_output:  # an output that is a shared leaf: its seed, batch-summed
             shared = self.shared_outputs
             np.add.at(shared_grads, self.outputs[shared] - self.layout.first_shared,
                       seed[shared].sum(axis=1))
@@ -326,7 +335,7 @@ class Runner:
         if self._buffers is None or self._buffers[0].shape[1] != n:
             rows = self.layout.rows
             self._buffers = None  # the old pair is freed before the new one is made
-            self._buffers = (np.empty((rows, n)), np.empty((rows, n)))
+            self._buffers = (np.empty((rows, n), self.dtype), np.empty((rows, n), self.dtype))
         return self._buffers[which]
 
 
@@ -353,6 +362,22 @@ def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[sli
     for step in steps:
         for rows in step.owned_rows(with_inputs):
             zero[rows] = False
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], zero.view(np.int8), [0]))))
+    return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _shared_zeroed(count: int, steps: Sequence[Any]) -> list[slice]:
+    """The runs of shared leaves whose batch-summed gradient must be set to zero before a
+    backward pass: all but those a dense step assigns whole (a layer's weights and
+    biases that no other group reads, written by ``matmul(..., out=)``)."""
+    zero = np.ones(count, dtype=bool)
+    for step in steps:
+        if isinstance(step, Dense):
+            matrix = step.matrix
+            if step._gW is not None:
+                zero[matrix.weights.ravel()] = False
+            if step._gb is not None and matrix.biases is not None:
+                zero[matrix.biases] = False
     edges = np.flatnonzero(np.diff(np.concatenate(([0], zero.view(np.int8), [0]))))
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 

@@ -15,8 +15,9 @@ _REAL = (int, float, np.integer, np.floating, np.bool_)
 
 
 def real_array(x: Any, what: str) -> np.ndarray:
-    """``x`` as a float64 array; TypeError naming ``what`` for complex, text or other
-    non-numbers (the array is not checked for shape or finiteness here)."""
+    """``x`` as a float64 array (``x`` itself if it is one: a copy of a large array would
+    cost every call); TypeError naming ``what`` for complex, text or other non-numbers
+    (the array is not checked for shape or finiteness here)."""
     try:
         array = np.asarray(x)
     except (TypeError, ValueError) as error:
@@ -32,4 +33,4 @@ def real_array(x: Any, what: str) -> np.ndarray:
                             f"{bad!r}"[:200])
     elif kind not in "biuf":
         raise TypeError(f"{what} must be real numbers, got an array of dtype {array.dtype}")
-    return array.astype(np.float64)
+    return array.astype(np.float64, copy=False)

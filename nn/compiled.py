@@ -27,30 +27,38 @@ training step on arrays. Its tape lays the optimizer's parameters out first in
 ``tape.arrays`` (in the optimizer's order, so its state lines up), reads them
 there, writes the batch's gradient there, clips it there and lets the optimizer
 step there (``Optimizer.step_arrays``): a step reads and writes no Value. The
-Values are brought up to date by ``push()`` (``fit`` calls it at the end of every
-epoch, before validation and callbacks, and when it stops) and the arrays from
-the Values by ``pull()`` (after callbacks, which may change parameters, or the
-model itself: then the tape is dropped and the next step traces anew). The
-tape traces the model's outputs beside the loss, so each step also returns the
-batch's raw outputs (for training accuracy) without a second forward.
+Values are brought up to date by ``push()`` (``fit`` calls it before validation
+and callbacks read the model, and when it returns) and the arrays from the Values
+by ``pull()`` (after callbacks, which may change parameters, or the model itself:
+then the tape is dropped and the next step traces anew). The tape traces the
+model's outputs beside the loss, so each step also returns the batch's raw
+outputs (for training accuracy) without a second forward. With ``keep=True``
+(``fit``'s) the tape outlives the object and serves the next one made for the
+same model, loss, widths, dtype and optimizer parameters (see
+:class:`CompiledTraining`); ``dtype="float32"`` runs it in float32.
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Tape, Value, compile
+from autograd_scalar import Tape, Value, compile, tape_dtype
 
-from .model_key import model_key
+from .model_key import model_key, object_key
 from .optim import Optimizer, clip_norm_arrays
 
 __all__ = ["CompiledLoss", "CompiledTraining", "compiled_memory", "compiled_predict"]
+
+
+_UNSET: Any = object()
+"""``CompiledTraining.trace``'s key when the caller has none (None is a key: not a Module)."""
 
 
 def _rows(X: Any, name: str) -> np.ndarray:
@@ -122,43 +130,127 @@ class CompiledTraining:
 
     ``clip`` is a maximum global gradient norm, as in ``fit``. The tape is traced
     at the first ``step`` (or by ``trace``) from that batch's first row.
+    ``dtype`` is the tape's arithmetic, "float64" (the default) or "float32" (see
+    :func:`autograd_scalar.compile`): the parameters live in arrays of that dtype
+    between pushes, and the optimizer steps on them (its state takes their dtype).
+
+    ``keep=True`` (what ``fit`` uses) keeps the tape with the model after this
+    object is gone, so that the next ``CompiledTraining(..., keep=True)`` for the
+    same model takes it over instead of tracing again, as long as everything the
+    tape stands for is the same: the model's key (:func:`nn.model_key.model_key`:
+    parameters by identity, structure, other attributes), the loss (by identity
+    and attributes), the input and target widths, the dtype, and the optimizer's
+    parameters (the same Values in the same order: they are laid out first). Nothing else
+    is traced: the optimizer itself, its learning rate and other hyperparameters,
+    ``clip`` and the batch size may all differ. The kept tape holds no reference
+    to the model (it is kept in a dictionary weakly keyed on the model), and it
+    reads the Values into its arrays when taken over. One tape serves one
+    model: a new ``CompiledTraining(..., keep=True)`` takes it from the last.
     """
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
-                 clip: float | None = None) -> None:
+                 clip: float | None = None, keep: bool = False, dtype: Any = "float64"
+                 ) -> None:
         _check_model_and_loss("CompiledTraining", model, loss)
+        self.dtype = tape_dtype(dtype)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTraining expects an nn.optim optimizer, got "
                             f"{type(optimizer).__name__}")
+        if not isinstance(keep, bool):
+            raise TypeError(f"keep must be True or False, got {keep!r}")
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.clip = clip
+        self.keep = keep
         self.tape: Tape | None = None
         self._count = 0
         self._key: tuple[Any, ...] | None = None
+        self._kept: _Kept | None = None
+        self._unpushed = False
 
-    def _example(self, x: Sequence[Value], t: Sequence[Value]) -> list[Value]:
-        """[loss of the example, the model's outputs...]: one tape gives both."""
-        output = self.model(x)
-        outputs = [output] if isinstance(output, Value) else list(output)
-        return [self.loss.example(output, t), *outputs]
-
-    def trace(self, X: Any, encoded_targets: Any) -> Tape:
+    def trace(self, X: Any, encoded_targets: Any, key: Any = _UNSET) -> Tape:
         """Trace the model and loss on the first row (again if the widths or the model
-        changed)."""
+        changed); with ``keep``, take over the model's kept tape if it stands for the
+        same function. ``key`` is ``model_key(model)`` if the caller has it."""
         X = _rows(X, "X")
         T = _rows(encoded_targets, "encoded_targets")
+        widths = (X.shape[1], T.shape[1])
         tape = self.tape
-        key = model_key(self.model)
-        if tape is None or tape.widths != (X.shape[1], T.shape[1]) or key != self._key:
+        if key is _UNSET:
+            key = model_key(self.model, self._key)
+        if tape is not None and tape.widths == widths and key == self._key:
+            return tape
+        kept = self._kept_record(key, widths)
+        if kept is not None and kept.tape is not None and kept.takes(self.optimizer):
+            tape = kept.tape
+            tape.arrays.pull()
+            count = kept.count
+        else:
             own = self.optimizer.params
-            chosen = set(own)
-            others = [p for p in self.model.parameters() if p not in chosen]
-            tape = compile(self._example, X[0], T[0], parameters=[*own, *others])
-            self.tape, self._key = tape, key
-            self._count = len(own) + len(others)
+            parameters = list(self.model.parameters())
+            if len(own) == len(parameters) and all(map(operator.is_, own, parameters)):
+                others = []  # the usual case, seen without a set of every parameter
+            else:
+                chosen = set(own)
+                others = [p for p in parameters if p not in chosen]
+            tape = compile(_loss_and_outputs(self.model, self.loss), X[0], T[0],
+                           parameters=[*own, *others], dtype=self.dtype)
+            count = len(own) + len(others)
+            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
+                         count, own, weakref.ref(self.optimizer))
+            if self.keep and key is not None:
+                with contextlib.suppress(TypeError):
+                    _kept_tapes[self.model] = kept
+        self.tape, self._key, self._count, self._kept = tape, key, count, kept
+        self._unpushed = False
         return tape
+
+    def _kept_record(self, key: Any, widths: tuple[int, int]) -> _Kept | None:
+        """The model's kept record if ``keep`` and it stands for this model, loss and
+        widths (its tape may still need another optimizer's check: ``_Kept.takes``)."""
+        if not self.keep or key is None:
+            return None
+        try:
+            kept = _kept_tapes.get(self.model)
+        except TypeError:  # an unhashable model
+            return None
+        if kept is None or kept.widths != widths or kept.dtype != self.dtype or kept.key != key:
+            return None
+        return kept if kept.loss_key == object_key(self.loss) else None
+
+    @property
+    def key(self) -> tuple[Any, ...] | None:
+        """The model's key when the tape was traced (None before, or for a plain function)."""
+        return self._key
+
+    @property
+    def checked(self) -> bool:
+        """Whether the tape was checked against the eager graph (``Tape.check``), by this
+        object or by one that kept it before."""
+        return self._kept is not None and self._kept.checked
+
+    def mark_checked(self) -> None:
+        """Record that the tape passed ``Tape.check``, for whoever takes it over later."""
+        if self._kept is not None:
+            self._kept.checked = True
+
+    def refusal(self, X: np.ndarray, encoded_targets: np.ndarray, key: Any) -> str | None:
+        """Why this model could not be compiled, if a kept record says so for the same
+        model, loss and widths (see :meth:`refuse`); else None."""
+        kept = self._kept_record(key, (X.shape[1], encoded_targets.shape[1]))
+        return None if kept is None else kept.refused
+
+    def refuse(self, X: np.ndarray, encoded_targets: np.ndarray, key: Any, reason: str) -> None:
+        """Drop the tape and, with ``keep``, remember ``reason`` (the model's trace or check
+        failed) for the same model, loss and widths, so that they are not traced again."""
+        self.tape, self._kept = None, None
+        if self.keep and key is not None:
+            widths = (X.shape[1], encoded_targets.shape[1])
+            refused = _Kept(None, key, object_key(self.loss), widths, self.dtype, [], 0, [],
+                            weakref.ref(self.optimizer), refused=reason)
+            with contextlib.suppress(TypeError):
+                _kept_tapes[self.model] = refused
 
     def step(self, X: Any, encoded_targets: Any) -> tuple[float, np.ndarray]:
         """One training step on a batch: (mean loss before the update, raw outputs (n, k)).
@@ -176,12 +268,15 @@ class CompiledTraining:
         if self.clip is not None:
             clip_norm_arrays(grad, self.clip)
         self.optimizer.step_arrays(tape.arrays.data[:count], grad)
+        self._unpushed = True
         return value, outputs[:, 1:]
 
     def push(self) -> None:
-        """Write the arrays' parameters and gradients to the model's Values."""
-        if self.tape is not None:
+        """Write the arrays' parameters and gradients to the model's Values (if a step
+        changed them since the last ``push`` or ``pull``)."""
+        if self.tape is not None and self._unpushed:
             self.tape.arrays.push(self._count)
+            self._unpushed = False
 
     def pull(self) -> None:
         """Read every parameter's Value into the arrays (after anyone changed them).
@@ -192,15 +287,111 @@ class CompiledTraining:
         """
         if self.tape is None:
             return
-        if model_key(self.model) != self._key:
+        if model_key(self.model, self._key) != self._key:
             self.tape = None
             return
         self.tape.arrays.pull()
+        self._unpushed = False
+
+
+class _Kept:
+    """A training tape kept with its model between :class:`CompiledTraining` objects, and
+    what it stands for; or (``tape`` None) why the model could not be compiled.
+
+    ``parameters`` is ``model.parameters()`` at the trace and ``count`` how many of
+    them lead the tape's shared leaves (the optimizer's first). ``optimizer`` is the
+    last optimizer known to list ``optimizer_params`` (held weakly): ``fit`` need not
+    check it against the model again while the key is the same.
+    """
+
+    __slots__ = ("checked", "count", "dtype", "key", "loss_key", "optimizer",
+                 "optimizer_params", "parameters", "refused", "tape", "widths")
+
+    def __init__(self, tape: Tape | None, key: Any, loss_key: Any, widths: tuple[int, int],
+                 dtype: np.dtype[Any], parameters: list[Value], count: int,
+                 optimizer_params: list[Value], optimizer: weakref.ReferenceType[Optimizer],
+                 refused: str | None = None) -> None:
+        self.tape, self.key, self.loss_key, self.widths = tape, key, loss_key, widths
+        self.dtype = dtype
+        self.parameters, self.count = parameters, count
+        self.optimizer_params, self.optimizer = optimizer_params, optimizer
+        self.checked, self.refused = False, refused
+
+    def knows(self, optimizer: Optimizer) -> bool:
+        """Whether ``optimizer`` is the one this tape was last used with, its parameter
+        list unchanged (the same list object, of the same length)."""
+        return (self.optimizer() is optimizer and optimizer.params is self.optimizer_params
+                and len(optimizer.params) == len(self.optimizer_params))
+
+    def takes(self, optimizer: Optimizer) -> bool:
+        """Whether the tape serves ``optimizer``: it lists the same Values, in the same
+        order, as the tape's first shared leaves (then it becomes the known one)."""
+        if self.knows(optimizer):
+            return True
+        assert self.tape is not None
+        own = optimizer.params
+        if len(own) != len(self.optimizer_params) or not all(
+                map(operator.is_, own, self.tape.shared)):
+            return False
+        self.optimizer, self.optimizer_params = weakref.ref(optimizer), own
+        return True
+
+    def output_width(self, input_width: int) -> int | None:
+        """The model's number of outputs for inputs of this width, if the tape knows it."""
+        if self.tape is None or self.widths[0] != input_width:
+            return None
+        return len(self.tape.outputs) - 1
+
+
+_kept_tapes: weakref.WeakKeyDictionary[Any, _Kept] = weakref.WeakKeyDictionary()
+
+
+def kept_key(model: Any) -> tuple[Any, ...] | None:
+    """The model's key when its kept training tape was traced (to pass to
+    :func:`nn.model_key.model_key` as ``previous``), or None."""
+    try:
+        kept = _kept_tapes.get(model)
+    except TypeError:
+        return None
+    return None if kept is None else kept.key
+
+
+def kept_training(model: Any, key: Any) -> _Kept | None:
+    """The training tape's record kept for ``model`` (by ``CompiledTraining(...,
+    keep=True)``) if it was traced for the model as its key ``key`` now describes it;
+    else None."""
+    if key is None:
+        return None
+    try:
+        kept = _kept_tapes.get(model)
+    except TypeError:
+        return None
+    if kept is None or kept.tape is None or kept.key != key:
+        return None
+    return kept
+
+
+def _loss_and_outputs(model: Any, loss: Any) -> Callable[[Any, Any], list[Value]]:
+    """The traced function: [loss of the example, the model's outputs...], one tape for
+    both. It calls the model through a weak reference, so a kept tape keeps no model
+    alive."""
+    try:
+        call = _called_weakly(model)
+    except TypeError:  # a model that cannot be referred to weakly is held
+        call = model
+
+    def example(x: Sequence[Value], t: Sequence[Value]) -> list[Value]:
+        output = call(x)
+        outputs = [output] if isinstance(output, Value) else list(output)
+        return [loss.example(output, t), *outputs]
+
+    return example
 
 
 TRACE_BYTES_PER_PARAMETER = 512
-"""Bytes a trace of a dense model takes per parameter, its check included (measured
-about 400 on 784-256-256-10 and 2-300-300-2), rounded up."""
+"""Bytes a trace of a dense model takes per parameter, its check included: measured
+about 400 on 784-256-256-10 and 2-300-300-2 when this bound was set, about 180 since
+the trace and the check keep no dictionary of every parameter; kept as a safe bound."""
 
 
 def compiled_memory(sizes: Sequence[int], batch: int, targets: int | None = None) -> int:
@@ -236,12 +427,12 @@ def compiled_predict(model: Any, X: Any, retrace: bool = False) -> np.ndarray:
     cannot be seen) is traced at every call; ``retrace=True`` traces anew regardless.
     """
     X = _rows(X, "X")
-    key = model_key(model)
-    mark = None if key is None else (X.shape[1], key)
     try:
-        kept = None if retrace or mark is None else _predictors.get(model)
+        kept = None if retrace else _predictors.get(model)
     except TypeError:  # an unhashable model
         kept = None
+    key = model_key(model, None if kept is None else kept[0][1])
+    mark = None if key is None else (X.shape[1], key)
     if kept is not None and kept[0] == mark:
         tape = kept[1]
     elif mark is None:

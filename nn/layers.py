@@ -86,6 +86,13 @@ def input_labels(nin: int) -> tuple[str, ...]:
     return tuple(f"x[{i}]" for i in range(nin))
 
 
+@cache
+def weight_labels(nin: int) -> tuple[str, ...]:
+    """``("w[0]", ..., "w[nin-1]")``, made once per width and shared by every neuron of
+    that width: a label string per weight would hold as much memory as the Values."""
+    return tuple(f"w[{i}]" for i in range(nin))
+
+
 class Neuron(Module):
     """One unit: act(w . x + b), with ``nin`` weights ``w[i]`` and a bias ``b``.
 
@@ -100,7 +107,7 @@ class Neuron(Module):
         self.init = init
         self.fan_out = check_size("fan_out", fan_out)
         drawn, bias = weight_init.neuron(init, self.nin, self.fan_out, seed)
-        self.w = [Value(float(v), f"w[{i}]") for i, v in enumerate(drawn)]
+        self.w = [Value(float(v), label) for v, label in zip(drawn, weight_labels(self.nin))]
         self.b = Value(bias, "b")
 
     def forward(self, x: Any) -> Value:

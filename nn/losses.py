@@ -326,6 +326,8 @@ def _batch_outputs(outputs: Any, name: str) -> list[Any]:
 
 def _numeric_array(targets: Any, name: str) -> np.ndarray:
     array = real_array(targets, f"{name}: targets")
+    if array is targets:  # the encoding may be a view of it: never of the caller's array
+        array = array.copy()
     if array.size == 0 or array.ndim == 0:
         raise ValueError(f"{name}: targets must be a non-empty (n,) or (n, k) array, "
                          f"got shape {array.shape}")

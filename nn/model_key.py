@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value
+from autograd_scalar import Value, mirror
 
 from .module import Module
 
@@ -44,8 +44,7 @@ DEPTH = 8
 """How many containers and objects deep an attribute is compared by its contents;
 deeper, by identity only."""
 
-_BY_VALUE = (type(None), bool, int, str, bytes)
-_ONLY_VALUES = {Value}
+_BY_VALUE = frozenset((type(None), bool, int, str, bytes, Value))
 
 
 class _Same:
@@ -87,7 +86,7 @@ def _identity(thing: Any) -> Any:
     return _Same(thing)
 
 
-def model_key(model: Any) -> tuple[Any, ...] | None:
+def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any, ...] | None:
     """A value equal to ``model_key(model)`` taken at another time exactly when the
     model's traced function is unchanged (see the module docstring); None for a model
     that is not an nn Module.
@@ -95,10 +94,18 @@ def model_key(model: Any) -> tuple[Any, ...] | None:
     One walk of the module tree in the order of ``named_modules`` (a submodule, or a
     list or tuple of them, is walked in its turn, each module once), with the usual
     attributes (numbers, strings, Values, lists of Values) taken as they are: it runs
-    at every compiled prediction, so it is kept to one pass over the attributes.
+    at every compiled prediction and every ``fit`` call, so it is kept to one pass over
+    the attributes.
+
+    ``previous``, a key taken of the model before (the one it will be compared with),
+    makes that pass cheaper and changes nothing else: a list of Values that still holds
+    exactly the Values the previous key holds at the same place is stood for by that
+    same tuple (compared by address, :func:`autograd_scalar.mirror.same_items`) instead
+    of a new one made by visiting every Value.
     """
     if not isinstance(model, Module):
         return None
+    before = previous if type(previous) is tuple else ()
     key: list[Any] = []
     stack: list[Module] = [model]
     seen: set[int] = set()
@@ -113,14 +120,22 @@ def model_key(model: Any) -> tuple[Any, ...] | None:
         found: list[Module] = []
         for thing in attributes.values():
             kind = type(thing)
-            if kind in _BY_VALUE or kind is Value:
+            if kind in _BY_VALUE:
                 key.append(thing)
+            elif kind is types.FunctionType and not thing.__dict__:
+                key.append(_identity(thing))  # as _contents would, without its tests
             elif isinstance(thing, Module):
                 key.append(Module)
                 found.append(thing)
             elif (kind is list or kind is tuple) and thing:
-                if set(map(type, thing)) == _ONLY_VALUES:
-                    key.append(tuple(thing))
+                old = before[len(key)] if len(key) < len(before) else None
+                if (type(old) is tuple and old and type(old[0]) is Value
+                        and mirror.same_items(thing, old)):
+                    key.append(old)  # the same Values, already checked to be Values
+                    continue
+                values = mirror.only_values(thing)
+                if values is not None:
+                    key.append(values)
                 elif all(isinstance(item, Module) for item in thing):
                     key += (Module, len(thing))
                     found.extend(thing)
@@ -130,6 +145,13 @@ def model_key(model: Any) -> tuple[Any, ...] | None:
                 key.append(_contents(thing, 0))
         stack.extend(reversed(found))
     return tuple(key)
+
+
+def object_key(thing: Any) -> Any:
+    """A value equal to ``object_key(thing)`` taken at another time exactly when it is the
+    same object with the same attributes, compared as a module's attributes are (see
+    the module docstring): for what a trace uses beside the model, such as its loss."""
+    return _contents(thing, 0)
 
 
 def _contents(thing: Any, depth: int) -> Any:

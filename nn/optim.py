@@ -33,9 +33,10 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from itertools import repeat
+from typing import Any, overload
 
 import numpy as np
 
@@ -60,9 +61,48 @@ class NonFiniteGradientError(FloatingPointError):
 # Parameters and gradients as arrays
 # ---------------------------------------------------------------------------
 
-def named_parameter_list(params: Any) -> tuple[list[Value], list[str]]:
+class PositionNames(Sequence[str]):
+    """The names of parameters given as plain Values: "parameter i" and the label, made
+    when asked for (an error message, clipping eagerly) rather than one string per
+    parameter up front, which for a large model would hold as much memory as its
+    Values."""
+
+    def __init__(self, values: list[Value]) -> None:
+        self._values = values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        label = self._values[i].label
+        return f"parameter {i}" + (f" ({label!r})" if label else "")
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list or tuple (or another one) of the same names, in order."""
+        if not isinstance(other, (list, tuple, PositionNames)):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PositionNames({len(self)} parameters)"
+
+
+def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
     """Parameters and their names from a model (``named_parameters()``), (name, Value)
-    pairs or Values (named by position and label). Each parameter may appear once."""
+    pairs or Values (named by position and label, see :class:`PositionNames`). Each
+    parameter may appear once."""
     if hasattr(params, "named_parameters"):
         items = list(params.named_parameters())
     elif isinstance(params, Value) or not isinstance(params, Iterable):
@@ -70,34 +110,50 @@ def named_parameter_list(params: Any) -> tuple[list[Value], list[str]]:
                         f"pairs, got {type(params).__name__}")
     else:
         items = list(params)
-    values: list[Value] = []
-    names: list[str] = []
-    for i, item in enumerate(items):
-        if isinstance(item, Value):
-            value, name = item, f"parameter {i}" + (f" ({item.label!r})" if item.label else "")
-        elif (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
-              and isinstance(item[1], Value)):
-            name, value = item
-        else:
-            raise TypeError(f"params[{i}] must be a Value or a (name, Value) pair, "
-                            f"got {type(item).__name__}")
-        values.append(value)
-        names.append(name)
+    names: Sequence[str]
+    if all(map(isinstance, items, repeat(Value))):
+        values: list[Value] = items
+        names = PositionNames(values)
+    else:
+        values, pairs = [], []
+        for i, item in enumerate(items):
+            if isinstance(item, Value):
+                value = item
+                name = f"parameter {i}" + (f" ({item.label!r})" if item.label else "")
+            elif (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+                  and isinstance(item[1], Value)):
+                name, value = item
+            else:
+                raise TypeError(f"params[{i}] must be a Value or a (name, Value) pair, "
+                                f"got {type(item).__name__}")
+            values.append(value)
+            pairs.append(name)
+        names = pairs
     if not values:
         raise ValueError("params is empty; an optimizer needs at least one parameter")
-    first: dict[int, str] = {}
-    for name, value in zip(names, values):
-        if id(value) in first:
-            raise ValueError(f"{name} is the same Value as {first[id(value)]}; each parameter "
-                             "must be listed once (it would be updated twice per step)")
-        first[id(value)] = name
+    if _repeats(values):
+        first: dict[Value, int] = {}
+        for i, value in enumerate(values):
+            if value in first:
+                raise ValueError(f"{names[i]} is the same Value as {names[first[value]]}; "
+                                 "each parameter must be listed once (it would be updated "
+                                 "twice per step)")
+            first[value] = i
     return values, names
+
+
+def _repeats(values: list[Value]) -> bool:
+    """Whether a Value is listed twice: their ids sorted (16 bytes a parameter, where a
+    set of them would take 30 to 60 and keep much of it from the system afterwards)."""
+    ids = np.fromiter(map(id, values), np.intp, len(values))
+    ids.sort()
+    return bool((ids[1:] == ids[:-1]).any())
 
 
 _REAL = (int, float, np.integer, np.floating)
 
 
-def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
+def gradient_array(params: list[Value], names: Sequence[str]) -> np.ndarray:
     """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
     grads = np.empty(len(params))
     for i, p in enumerate(params):
@@ -110,7 +166,8 @@ def gradient_array(params: list[Value], names: list[str]) -> np.ndarray:
     return grads
 
 
-def check_finite_gradients(grads: np.ndarray, params: list[Value], names: list[str]) -> None:
+def check_finite_gradients(grads: np.ndarray, params: list[Value], names: Sequence[str]
+                           ) -> None:
     """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf.
 
     A NaN or an infinity makes the sum non-finite, so a finite sum (one pass, no

@@ -23,7 +23,9 @@ trainer works on the Values themselves, so both do nothing there.
 
 When the model itself changes during training (a callback replaces a layer or
 loads a file), ``pull()`` drops the tape and the next batch traces, and checks,
-anew.
+anew. Between ``fit`` calls the tape and the check's verdict stay with the model
+(see :class:`CompiledTrainer`), so a cell that runs ``fit`` for one epoch again and
+again traces once.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from autograd_scalar import TraceError, TraceMismatchError, Value
 
 from .compiled import CompiledTraining
 from .losses import Loss
+from .model_key import model_key
 from .optim import Optimizer, clip_grad_norm
 
 CHECKED_ROWS = 4
@@ -86,29 +89,49 @@ class EagerTrainer:
 
 class CompiledTrainer:
     """The traced tape on arrays; with ``check`` ("auto"), checked at the first batch
-    and replaced by an :class:`EagerTrainer` if it cannot be used."""
+    and replaced by an :class:`EagerTrainer` if it cannot be used.
+
+    The tape is kept with the model between ``fit`` calls
+    (``CompiledTraining(..., keep=True)``), and so is the check's verdict: a kept tape
+    that passed it is not checked again, and a model whose trace or check failed
+    trains eagerly at once (the line on stderr is printed again) until it changes.
+    ``key`` is the model's key as ``fit`` found it, used for the first trace only
+    (a callback may change the model before a later one).
+    """
 
     def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
-                 clip: float | None, check: bool) -> None:
-        self.training = CompiledTraining(model, loss, optimizer, clip)
+                 clip: float | None, check: bool, key: Any, dtype: str = "float64") -> None:
+        self.training = CompiledTraining(model, loss, optimizer, clip, keep=True, dtype=dtype)
         self.eager = EagerTrainer(model, loss, optimizer, params, clip)
         self.check = check
+        self.key = key
+        self.first = True
         self.compiled = True
         self.reason: str | None = None
 
     def _start(self, X: np.ndarray, encoded: np.ndarray) -> None:
-        """Trace at this batch (and with ``check``, check it or fall back to eager)."""
+        """Trace at this batch, or take the kept tape (and with ``check``, check it unless
+        it was, or fall back to eager)."""
+        training = self.training
+        key = self.key if self.first else model_key(training.model, training.key)
+        self.first = False
         if not self.check:
-            self.training.trace(X, encoded)
+            training.trace(X, encoded, key)
             return
-        try:
-            tape = self.training.trace(X, encoded)
-            tape.check(X[:CHECKED_ROWS], encoded[:CHECKED_ROWS])
-        except (TraceError, TraceMismatchError) as error:
+        reason = training.refusal(X, encoded, key)
+        if reason is None:
+            try:
+                tape = training.trace(X, encoded, key)
+                if not training.checked:
+                    tape.check(X[:CHECKED_ROWS], encoded[:CHECKED_ROWS])
+                    training.mark_checked()
+            except (TraceError, TraceMismatchError) as error:
+                reason = str(error).splitlines()[0]
+                training.refuse(X, encoded, key, reason)
+        if reason is not None:
             self.compiled = False
-            self.training.tape = None
-            self.reason = str(error).splitlines()[0]
-            print(f"fit: training eagerly, the model could not be compiled: {self.reason}",
+            self.reason = reason
+            print(f"fit: training eagerly, the model could not be compiled: {reason}",
                   file=sys.stderr)
 
     def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
@@ -127,11 +150,17 @@ class CompiledTrainer:
 
 
 def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
-            params: list[Value], clip: float | None) -> EagerTrainer | CompiledTrainer:
-    """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module docstring)."""
+            params: list[Value], clip: float | None, key: Any = None,
+            dtype: str = "float64") -> EagerTrainer | CompiledTrainer:
+    """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module
+    docstring); ``key`` is ``model_key(model)`` if the caller has it (else it is taken
+    here: the training playground's), ``dtype`` the tape's."""
     if compiled is False:
         return EagerTrainer(model, loss, optimizer, params, clip)
-    return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto")
+    if key is None:
+        key = model_key(model)
+    return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto",
+                           key=key, dtype=dtype)
 
 
 def output_data(output: Any) -> list[float]:

@@ -6,8 +6,15 @@ mean loss and backpropagates it, optionally clips the global gradient norm, and
 takes one optimizer step. Compiled (the default, ``compiled="auto"``), the loss,
 its gradient and the update run on the batched NumPy tape with the parameters as
 arrays (:mod:`nn.compiled`, :mod:`nn.steps`), and the Values are brought up to
-date at the end of every epoch; eager (``compiled=False``), one graph per example.
-The updates are the same.
+date before anything reads them: validation and callbacks at the end of an epoch,
+and the caller when ``fit`` returns (or raises); after the callbacks, which may
+change the model, the arrays are read back. Eager (``compiled=False``), one graph
+per example. The updates are the same.
+
+The tape lives with the model across calls (see :class:`nn.compiled.CompiledTraining`):
+when the model's key is unchanged, ``fit`` also takes the model's parameter list and
+number of outputs from it, and trusts the optimizer it already checked, instead of
+walking the model and running it eagerly once more.
 
 Every argument is checked before the first update, so a bad call changes nothing.
 """
@@ -20,14 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, no_grad
+from autograd_scalar import Value, no_grad, tape_dtype
 
 from . import losses as losses_module
 from .arrays import real_array
 from .callbacks import History
-from .compiled import compiled_predict
+from .compiled import compiled_predict, kept_key, kept_training
 from .init import generator
 from .losses import Loss
+from .model_key import model_key
 from .optim import NonFiniteGradientError, Optimizer
 from .progress import progress_bar
 from .schedules import Schedule
@@ -38,7 +46,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
         batch_size: int | None = None, val: tuple[Any, Any] | None = None,
         progress: bool = True, callbacks: Iterable[Any] = (), seed: int | None = None,
         compiled: bool | str = "auto", schedule: Schedule | None = None,
-        clip: float | None = None) -> History:
+        clip: float | None = None, dtype: str = "float64") -> History:
     """Train ``model`` on inputs ``X`` (n, d) and targets ``y`` for ``epochs`` epochs.
 
     ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
@@ -55,25 +63,44 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     eagerly with one line on stderr saying why; True compiles (an error if it
     cannot); False trains eagerly. Inside compiled steps BLAS uses one thread
     (``Tape.threads``; see :mod:`autograd_scalar.threads`).
+    The tape (and the check's verdict) stays with the model between calls and is
+    traced again only when what it stands for changed: the model (its
+    :func:`nn.model_key.model_key`), the loss, the width of the inputs or targets,
+    or the optimizer's parameters (see :class:`nn.compiled.CompiledTraining`).
+
+    ``dtype``: the compiled tape's arithmetic, "float64" (the default: the same
+    numbers as eager training to rounding) or "float32" (half the memory per
+    example, faster products; the inputs and targets are rounded to float32 once,
+    the parameters live in float32 arrays and are written back to the Values as
+    they are). float32 needs compiled training; if "auto" falls back to eager
+    training, that runs in float64 on the rounded inputs.
     """
+    key = model_key(model, kept_key(model))
     run = checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=epochs,
-                       batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
-                       seed=seed, compiled=compiled, schedule=schedule, clip=clip)
+                      batch_size=batch_size, val=val, progress=progress, callbacks=callbacks,
+                      seed=seed, compiled=compiled, schedule=schedule, clip=clip,
+                      dtype=dtype,
+                      kept=kept_training(model, key) if compiled is not False else None)
     history = _begin(run)
-    step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip)
+    if any(hasattr(callback, "on_train_begin") for callback in run.callbacks):
+        key = model_key(model, key)  # a callback may have changed the model
+    step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip, key,
+                   run.dtype)
     rng = generator(seed)
     bar = progress_bar(run.epochs, progress)
     try:
         for epoch in range(run.epochs):
             batches = epoch_batches(rng, len(run.X), run.batch_size)
             _train_epoch(run, step, batches, epoch, history)
-            step.push()
+            if run.validation is not None or run.callbacks:
+                step.push()  # they read the model
             _evaluate(run, history, step.compiled)
             if run.schedule is not None:
                 run.schedule.step()
             _show_progress(bar, history)
             stop = _callbacks_stop(run.callbacks, epoch, history)
-            step.pull()
+            if run.callbacks:
+                step.pull()  # they may have changed it
             if stop:
                 history.stopped_early = epoch + 1 < run.epochs
                 break
@@ -102,25 +129,32 @@ class Run:
     schedule: Schedule | None
     clip: float | None
     classify: bool
+    dtype: str
 
 
 def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
-                 epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
-                 progress: bool, callbacks: Iterable[Any], seed: int | None,
-                 compiled: bool | str,
-                 schedule: Schedule | None, clip: float | None) -> Run:
+                epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
+                progress: bool, callbacks: Iterable[Any], seed: int | None,
+                compiled: bool | str,
+                schedule: Schedule | None, clip: float | None, dtype: str = "float64",
+                kept: Any = None) -> Run:
     """Every argument of ``fit`` checked (before anything changes) and put in a :class:`Run`.
 
     The inputs become a float array, the targets the loss's encoding of them. The
     training playground (:mod:`nn.playground`) checks its arguments here too, so it
-    accepts exactly what ``fit`` accepts.
+    accepts exactly what ``fit`` accepts. ``kept``, the model's kept training record
+    (:func:`nn.compiled.kept_training`) when it still describes the model, gives the
+    parameters, the number of outputs and the optimizer it already checked.
     """
-    params = _model_parameters(model)
+    params = kept.parameters if kept is not None else _model_parameters(model)
     X = check_inputs(X, "X")
     loss = losses_module.get(loss)
-    width = _output_width(model, X)
+    width = kept.output_width(X.shape[1]) if kept is not None else None
+    if width is None:
+        width = _output_width(model, X)
     encoded = _encode(loss, y, len(X), width, "y")
-    _check_optimizer(optimizer, params)
+    if kept is None or not kept.knows(optimizer):
+        _check_optimizer(optimizer, params)
     epochs = _positive_int("epochs", epochs)
     size = len(X) if batch_size is None else min(_positive_int("batch_size", batch_size), len(X))
     validation = None if val is None else _checked_validation(val, X, loss, width)
@@ -128,9 +162,12 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
     _check_settings(seed, compiled, progress, schedule, optimizer)
     if clip is not None:
         clip = _positive_number("clip", clip)
+    kind = _checked_dtype(dtype, compiled)
+    classify = loss.target_classes(encoded) is not None
+    if kind != "float64":  # rounded once here, not batch by batch
+        X, encoded = X.astype(kind), encoded.astype(kind)
     return Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
-                callbacks, compiled, schedule, clip,
-                classify=loss.target_classes(encoded) is not None)
+               callbacks, compiled, schedule, clip, classify=classify, dtype=kind)
 
 
 def _begin(run: Run) -> History:
@@ -325,11 +362,21 @@ def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer (e.g. nn.optim.SGD("
                         f"model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
-    ours = {id(p) for p in params}
-    for name, p in zip(optimizer.names, optimizer.params):
-        if id(p) not in ours:
-            raise ValueError(f"the optimizer's {name} is not a parameter of this model; "
-                             "make the optimizer from model.parameters()")
+    ours = set(params)  # Values hash by identity
+    if ours.issuperset(optimizer.params):
+        return
+    i = next(i for i, p in enumerate(optimizer.params) if p not in ours)
+    raise ValueError(f"the optimizer's {optimizer.names[i]} is not a parameter of this model; "
+                     "make the optimizer from model.parameters()")
+
+
+def _checked_dtype(dtype: Any, compiled: bool | str) -> str:
+    """The tape's dtype by name, "float64" or "float32"; float32 only for compiled training."""
+    kind = tape_dtype(dtype).name
+    if kind != "float64" and compiled is False:
+        raise ValueError(f"dtype={kind!r} needs compiled training (compiled=True or 'auto'); "
+                         "eager training computes in float64")
+    return kind
 
 
 def _positive_int(name: str, value: Any) -> int:

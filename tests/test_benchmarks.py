@@ -126,6 +126,46 @@ def test_ratios_are_taken_round_by_round() -> None:
     assert len(found["x"]) == 3 and calls["x"] == 2 + 3 * (1 + 4)
 
 
+def test_a_fit_call_and_the_hand_epoch_train_alike() -> None:
+    """The repeated-fit row: each fit call and each hand epoch take the same batches in
+    the same order from the same weights, so their epoch losses agree call by call."""
+    from benchmarks import fit_calls
+
+    sizes = (12, 8, 8, 3)
+    X, y = fit_calls.problem(sizes, n=200)
+    ours, first = fit_calls.ours(sizes, X, y)
+    hand = fit_calls.by_hand(sizes, X, y)
+    hand()  # the epoch of ours's first call
+    assert first > 0
+    for _ in range(3):
+        assert ours() == pytest.approx(hand(), rel=1e-10)
+
+
+@pytest.mark.parametrize("sizes", [(6, 5, 4, 3)])
+def test_float32_steps_of_ours_numpy_and_torch_agree(sizes) -> None:
+    from benchmarks import float32_step
+
+    X, T, loss = float32_step.problem(sizes, 16)
+    steps = {"ours": float32_step.ours(sizes, X, T, loss),
+             "numpy": float32_step.numpy_step(sizes, X, T, loss)}
+    torch = float32_step.torch_step(sizes, X, T, loss)
+    if torch is not None:
+        steps["torch"] = torch
+    for _ in range(3):
+        losses = {name: step() for name, step in steps.items()}
+        for value in losses.values():
+            assert value == pytest.approx(losses["numpy"], rel=1e-5)
+
+
+def test_the_memory_rows_measure_both_sides_alike() -> None:
+    from benchmarks import fit_memory
+
+    found = {side: fit_memory.fresh(side, traced=True) for side in ("ours", "numpy")}
+    for figures in found.values():
+        assert figures["rss"] > 0 and figures["whole"] > figures["rss"]
+        assert figures["tracemalloc"] > 0
+
+
 def test_the_narrow_graph_is_rogozhnikovs_and_every_tape_agrees() -> None:
     """At 1,000 ops his graph traces to 2,490 ops over 751 levels; the flat tape, our
     compiled tape and our eager graph give the same value and input gradients."""

@@ -1,6 +1,6 @@
 """The compiled core and the pure-Python core: the same results, the same tests.
 
-``pip install`` compiles ops, mode, value and backward with Cython where it can;
+``pip install`` compiles ops, mode, value, backward and mirror with Cython where it can;
 ``AUTOGRAD_SCALAR_PURE_PYTHON=1`` loads them from source instead. Random programs
 must give bit-identical values and gradients both ways, and the engine's whole
 test directory must pass on the source core too.

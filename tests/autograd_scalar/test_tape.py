@@ -192,6 +192,24 @@ def test_check_catches_gradient_differences() -> None:
         tape.check(np.array([[1.0], [-1.0]]))
 
 
+def test_check_leaves_every_grad_as_it_was_and_compares_unreached_parameters() -> None:
+    w, v = Value(2.0), Value(-1.5)
+    w.grad, v.grad = 0.25, -3.0
+    switch = {"on": True}
+
+    def uses_v_when_switched(x):  # a branch the trace cannot see: on Python state
+        # x v - x (v's number): zero, but its gradient with respect to v is x
+        return x[0] * w + (x[0] * v - x[0] * Value(v.data) if switch["on"] else 0.0)
+
+    tape = compile(uses_v_when_switched, [1.0], parameters=[w, v])
+    tape.check(np.array([[1.0], [2.0]]))
+    assert (w.grad, v.grad) == (0.25, -3.0)
+    switch["on"] = False  # the same outputs, but eagerly v is not reached now
+    with pytest.raises(TraceMismatchError, match="gradient for leaf"):
+        tape.check(np.array([[1.0], [2.0]]))
+    assert (w.grad, v.grad) == (0.25, -3.0)
+
+
 def test_out_of_domain_inputs_give_ieee_results() -> None:
     tape = compile(lambda x: x[0].log(), [1.0])
     assert np.isnan(tape(np.array([[-1.0]]))[0])

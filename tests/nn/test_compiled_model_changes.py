@@ -237,3 +237,18 @@ def test_the_key_sees_what_defines_the_function_and_nothing_else() -> None:
     assert changed != key
     model.extra["note"][1] = 2.75
     assert model_key(model) != changed
+
+
+def test_a_key_taken_with_the_previous_one_is_the_same_key() -> None:
+    X, _ = data()
+    model = standardized(0, X)
+    first = model_key(model)
+    again = model_key(model, first)
+    assert again == first == model_key(model)
+    inner = model.model.layers[0].neurons[1].w
+    inner[0] = Value(inner[0].data)  # replaced in place: seen with or without previous
+    changed = model_key(model, first)
+    assert changed != first and changed == model_key(model)
+    model.model.layers[0].neurons[1].w = [inner[0], *inner[1:]]  # a new list, the same Values
+    assert model_key(model, changed) == changed
+    assert model_key(model, ("not", "a", "key")) == changed

