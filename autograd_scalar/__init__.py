@@ -45,9 +45,9 @@ from .tape import (
     TraceError,
     TraceMismatchError,
     compile,
+    peek,
     tape_dtype,
 )
-from .tape_program import peek
 from .value import Value
 
 register_value_display()

@@ -1,7 +1,7 @@
 """Many Values at once, in one pass: the mirror of compiled training.
 
 Compiled training keeps the parameters in contiguous arrays (see
-:mod:`autograd_scalar.tape_layout`) and brings the Values up to date from them, or
+:mod:`autograd_scalar.tape.layout`) and brings the Values up to date from them, or
 them from the Values, at the edges of a run; and before it reuses a tape it
 compares the model's parameters, Value by Value, with those it traced (see
 ``nn.model_key``). ``fit`` does both at every call, so each pass must cost little

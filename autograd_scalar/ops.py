@@ -63,7 +63,7 @@ class Op:
     row is read-only once made (``ops.pxd`` declares its fields for the compiled core).
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
-    for the tape's straight-line code (:mod:`autograd_scalar.tape_code`): a format
+    for the tape's straight-line code (:mod:`autograd_scalar.tape.code`): a format
     string over the operands' names ``{0}``, ``{1}``, ... (plain variables, so a name
     may appear twice), or for an n-ary row a function of the names returning the
     expression. The scalar one may call the ``math`` module's functions by their

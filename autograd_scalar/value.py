@@ -485,7 +485,7 @@ def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],
 def data_of(node: Value) -> float:
     """``node.data``, read by the compiled core from the node's field (``value.pxd``
     types it) rather than by attribute: the engine's own read, which a trace does not
-    count (see :mod:`autograd_scalar.tape_program`)."""
+    count (see :mod:`autograd_scalar.tape.program`)."""
     return node.data
 
 

@@ -11,7 +11,7 @@ rules for BLAS's threads, each on its own copy of the model from the same weight
   leaves idle cores, at least 1, sampled at most once a second; restored after;
 - ``left alone``: BLAS's threads are not touched (``Tape.threads = None``);
 - ``1 thread``: BLAS limited to one thread for the tape's run (``Tape.threads = 1``,
-  the default, :mod:`autograd_scalar.threads`).
+  the default, :mod:`autograd_scalar.tape.threads`).
 
 Each is measured as the machine is found and again while a second process keeps one
 core busy (a Python loop, started and stopped by the benchmark): the case a limit

@@ -223,7 +223,7 @@ def interrupts_deferred() -> Iterator[None]:
 # Hyperparameter checks
 # ---------------------------------------------------------------------------
 
-def _number(name: str, value: object, low: float, high: float = math.inf,
+def hyperparameter(name: str, value: object, low: float, high: float = math.inf,
             closed_low: bool = True, closed_high: bool = False) -> float:
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     x = float(value) if ok else math.nan  # type: ignore[arg-type]
@@ -238,7 +238,7 @@ def _number(name: str, value: object, low: float, high: float = math.inf,
 
 def check_lr(lr: object) -> float:
     """``lr`` as a float; ValueError unless it is a finite number > 0."""
-    return _number("lr", lr, 0.0, closed_low=False)
+    return hyperparameter("lr", lr, 0.0, closed_low=False)
 
 
 # ---------------------------------------------------------------------------
@@ -257,7 +257,7 @@ class Optimizer:
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
         self._lr = check_lr(lr)
-        self.weight_decay = _number("weight_decay", weight_decay, 0.0)
+        self.weight_decay = hyperparameter("weight_decay", weight_decay, 0.0)
         self.params, self.names = named_parameter_list(params)
         self.state: State = {}
         self.steps = 0
@@ -273,7 +273,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _number("lr", value, 0.0)
+        self._lr = hyperparameter("lr", value, 0.0)
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (backward accumulates into leaves)."""
@@ -347,7 +347,7 @@ class Optimizer:
         if state["optimizer"] != kind:
             raise ValueError(f"{kind}.load_state_dict: the state is from a "
                              f"{state['optimizer']!r} optimizer")
-        lr = _number("lr", state["lr"], 0.0)
+        lr = hyperparameter("lr", state["lr"], 0.0)
         steps = state["steps"]
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"{kind}.load_state_dict: steps must be an int >= 0, got {steps!r}")
@@ -382,8 +382,8 @@ class SGD(Optimizer):
 
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        self.momentum = _number("momentum", momentum, 0.0)
-        self.dampening = _number("dampening", dampening, 0.0, 1.0, closed_high=True)
+        self.momentum = hyperparameter("momentum", momentum, 0.0)
+        self.dampening = hyperparameter("dampening", dampening, 0.0, 1.0, closed_high=True)
         if not isinstance(nesterov, bool):
             raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
         if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
@@ -408,7 +408,8 @@ class SGD(Optimizer):
 def _betas(betas: object) -> tuple[float, float]:
     if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    return (_number("betas[0]", betas[0], 0.0, 1.0), _number("betas[1]", betas[1], 0.0, 1.0))
+    return (hyperparameter("betas[0]", betas[0], 0.0, 1.0),
+            hyperparameter("betas[1]", betas[1], 0.0, 1.0))
 
 
 class Adam(Optimizer):
@@ -421,7 +422,7 @@ class Adam(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         self.betas = _betas(betas)
-        self.eps = _number("eps", eps, 0.0, closed_low=False)
+        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -456,9 +457,9 @@ class RMSProp(Optimizer):
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        self.alpha = _number("alpha", alpha, 0.0, 1.0)
-        self.eps = _number("eps", eps, 0.0, closed_low=False)
-        self.momentum = _number("momentum", momentum, 0.0)
+        self.alpha = hyperparameter("alpha", alpha, 0.0, 1.0)
+        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
+        self.momentum = hyperparameter("momentum", momentum, 0.0)
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -480,10 +481,10 @@ class Adagrad(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:
-        self.lr_decay = _number("lr_decay", lr_decay, 0.0)
-        self.initial_accumulator_value = _number("initial_accumulator_value",
+        self.lr_decay = hyperparameter("lr_decay", lr_decay, 0.0)
+        self.initial_accumulator_value = hyperparameter("initial_accumulator_value",
                                                  initial_accumulator_value, 0.0)
-        self.eps = _number("eps", eps, 0.0, closed_low=False)
+        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -505,7 +506,7 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     ``max_norm`` each gradient is multiplied by max_norm / (||g|| + 1e-6), which keeps
     the direction of the whole gradient. Returns ||g|| before clipping.
     """
-    limit = _number("max_norm", max_norm, 0.0, closed_low=False)
+    limit = hyperparameter("max_norm", max_norm, 0.0, closed_low=False)
     values, names = named_parameter_list(params)
     grads = gradient_array(values, names)
     norm = clip_norm_arrays(grads, limit)
@@ -516,7 +517,7 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
 
 def clip_norm_arrays(grad: np.ndarray, max_norm: float) -> float:
     """:func:`clip_grad_norm` on an array of gradients, in place; returns the norm before."""
-    limit = _number("max_norm", max_norm, 0.0, closed_low=False)
+    limit = hyperparameter("max_norm", max_norm, 0.0, closed_low=False)
     norm = float(np.linalg.norm(grad))
     if norm > limit:
         grad *= limit / (norm + 1e-6)
@@ -525,7 +526,7 @@ def clip_norm_arrays(grad: np.ndarray, max_norm: float) -> float:
 
 def clip_grad_value(params: Any, clip_value: float) -> None:
     """Clamp every gradient to [-clip_value, clip_value], each on its own."""
-    limit = _number("clip_value", clip_value, 0.0, closed_low=False)
+    limit = hyperparameter("clip_value", clip_value, 0.0, closed_low=False)
     values, names = named_parameter_list(params)
     grads = gradient_array(values, names)
     _write(values, np.clip(grads, -limit, limit), "grad")

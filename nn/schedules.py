@@ -20,7 +20,7 @@ import math
 
 from autograd_scalar.validate import integer
 
-from .optim import Optimizer, _number
+from .optim import Optimizer, hyperparameter
 
 
 class Schedule:
@@ -63,7 +63,7 @@ class StepLR(Schedule):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = _count("step_size", step_size)
-        self.gamma = _number("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
+        self.gamma = hyperparameter("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -74,7 +74,7 @@ class ExponentialLR(Schedule):
     """Multiply the learning rate by ``gamma`` every step."""
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = _number("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
+        self.gamma = hyperparameter("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -87,9 +87,9 @@ class LinearLR(Schedule):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0,
                  end_factor: float = 0.1, total: int = 100) -> None:
-        self.start_factor = _number("start_factor", start_factor, 0.0, 1.0,
+        self.start_factor = hyperparameter("start_factor", start_factor, 0.0, 1.0,
                                     closed_low=False, closed_high=True)
-        self.end_factor = _number("end_factor", end_factor, 0.0, 1.0, closed_high=True)
+        self.end_factor = hyperparameter("end_factor", end_factor, 0.0, 1.0, closed_high=True)
         self.total = _count("total", total)
         super().__init__(optimizer)
 
@@ -105,7 +105,7 @@ class CosineAnnealingLR(Schedule):
 
     def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0) -> None:
         self.total = _count("total", total)
-        self.min_lr = _number("min_lr", min_lr, 0.0)
+        self.min_lr = hyperparameter("min_lr", min_lr, 0.0)
         if self.min_lr >= _require_optimizer(optimizer).lr:
             raise ValueError(f"min_lr ({min_lr!r}) must be below the optimizer's lr "
                              f"({optimizer.lr:g})")

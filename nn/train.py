@@ -62,7 +62,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     against the eager graph on a few of its examples and trains compiled, or
     eagerly with one line on stderr saying why; True compiles (an error if it
     cannot); False trains eagerly. Inside compiled steps BLAS uses one thread
-    (``Tape.threads``; see :mod:`autograd_scalar.threads`).
+    (``Tape.threads``; see :mod:`autograd_scalar.tape.threads`).
     The tape (and the check's verdict) stays with the model between calls and is
     traced again only when what it stands for changed: the model (its
     :func:`nn.model_key.model_key`), the loss, the width of the inputs or targets,

@@ -9,7 +9,10 @@ and resolved to the module it names. The rules (see the design notes):
     ``value`` only ``ops`` and ``mode``, ``backward`` only ``value``, ``mode`` and ``ops``;
 (c) ``autograd_scalar`` never imports ``nn``;
 (d) ``nn`` uses ``autograd_scalar`` through its public API only: ``import autograd_scalar``
-    or ``from autograd_scalar import name`` with ``name`` in ``autograd_scalar.__all__``.
+    or ``from autograd_scalar import name`` with ``name`` in ``autograd_scalar.__all__``;
+(e) no module takes a private name (``_name``) from another module;
+(f) ``autograd_scalar``'s top level holds the core and at most 12 modules in all, the rest
+    living in subpackages (check, draw, explorer, tape).
 
 Each failure lists the offending edges as ``module -> module (file:line)``.
 """
@@ -219,3 +222,21 @@ def test_nn_uses_only_the_public_api_of_autograd_scalar() -> None:
            and e.target.removeprefix("autograd_scalar.") not in public]
     assert not bad, ("nn must import autograd_scalar, or names in autograd_scalar.__all__, "
                      "only; these edges reach past the public API:" + report(bad))
+
+
+def test_no_module_imports_a_private_name_of_another() -> None:
+    bad = [e for e in EDGES if e.source != e.target and in_package(e.target, e.source.split(".")[0])
+           and any(name.startswith("_") and not name.startswith("__") for name in e.names)]
+    assert not bad, "private names imported across modules:" + report(bad)
+
+
+TOP_LEVEL_LIMIT = 12
+"""Modules directly in autograd_scalar/ besides __init__: the core and a few shared helpers."""
+
+
+def test_the_engine_top_level_is_small_and_the_rest_lives_in_subpackages() -> None:
+    top = sorted(p.stem for p in (ROOT / "autograd_scalar").glob("*.py") if p.stem != "__init__")
+    packages = sorted(p.parent.name for p in (ROOT / "autograd_scalar").glob("*/__init__.py"))
+    assert {"ops", "value", "backward", "mode", "function"} <= set(top)
+    assert len(top) <= TOP_LEVEL_LIMIT, f"{len(top)} top-level modules: {top}"
+    assert packages == ["check", "draw", "explorer", "tape"]

@@ -153,7 +153,7 @@ def _moved(point: Sequence[float], i: int, x: float) -> list[float]:
     return [*point[:i], x, *point[i + 1:]]
 
 
-def _describe_point(names: Sequence[str], point: Sequence[float]) -> str:
+def describe_point(names: Sequence[str], point: Sequence[float]) -> str:
     shown = ", ".join(f"{n}={x:.6g}" for n, x in zip(names[:6], point[:6]))
     return f"({shown}{', ...' if len(point) > 6 else ''})"
 
@@ -207,7 +207,7 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     xs, out = _evaluate(f, point, inputs, who)
     measure = _first_derivatives if order == 1 else _second_derivatives
     entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
-    report = CheckReport(f"{who} of {_name(f)}", _describe_point(names, point), entries,
+    report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
         report.where = _locate(out, report, order)
@@ -227,7 +227,7 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
         numeric = central(along, x, step(x, eps))[0]
         for mode, analytic in gradients.items():
             ok = agrees(analytic[i], numeric, atol, rtol)
-            kink = "" if ok else _kink_near(out, xs, i, step(x, eps))
+            kink = "" if ok else kink_near(out, xs, i, step(x, eps))
             finer = math.nan if ok or kink else central(along, x, _finer(x, eps))[0]
             entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
                                  kink, finer))
@@ -275,7 +275,7 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
                 a, n = analytic[j][i], numeric_columns[i][j]
                 ok = agrees(a, n, atol, rtol)
                 if not ok and i not in kinks:
-                    kinks[i] = _kink_near(out, xs, i, step(point[i], eps))
+                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
                     if not kinks[i]:
                         finer_columns[i] = central(gradients[i], point[i],
                                                    _finer(point[i], eps))[0].tolist()
@@ -285,7 +285,7 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
     return entries
 
 
-def _name(f: Callable[..., Any]) -> str:
+def function_name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
@@ -380,7 +380,7 @@ def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> flo
         return None
 
 
-def _kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
+def kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
     """Describe the kinked nodes that x_i reaches and that x_i +- h crosses or nears.
 
     The recorded graph is replayed (each row's forward on floats) with x_i moved up

@@ -63,7 +63,7 @@ from ..forward import as_vector, check_modes, inputs_first, push
 from ..value import Value
 from .check_graph import check_graph, check_tolerances, format_table
 from .differences import agrees, central, step
-from .gradcheck import _describe_point, _kink_near, _name
+from .gradcheck import describe_point, function_name, kink_near
 
 UNIT = 2.0 ** -52
 """The spacing of float64 numbers at 1: each op's result is within UNIT / 2 of exact,
@@ -468,7 +468,7 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
 
         numeric = central(along, point[i], step(point[i], eps))[0]
         for mode, result in zip(chosen, _ladder(f, point, items, out, unit, directionals, who)):
-            kink = "" if result.ok else _kink_near(out, xs, i, _smallest(result))
+            kink = "" if result.ok else kink_near(out, xs, i, _smallest(result))
             rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result, kink))
     for k, v in enumerate(extra):
@@ -481,7 +481,7 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
         for mode, result in zip(chosen, _ladder(f, point, items, out, v, directionals, who)):
             rows.append(TaylorRow(f"along v{k}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result))
-    report = TaylorReport(f"taylorcheck of {_name(f)}", _describe_point(names, point), rows,
+    report = TaylorReport(f"taylorcheck of {function_name(f)}", describe_point(names, point), rows,
                           eps, atol, rtol)
     if any(not row.ok and not row.kink for row in rows):
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0

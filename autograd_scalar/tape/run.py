@@ -1,11 +1,11 @@
 """Running a compiled program: its steps over a batch, forward then backward.
 
-A :class:`Runner` lays a :class:`~autograd_scalar.tape_program.Program` out
-(:mod:`autograd_scalar.tape_layout`) and, for each batch size it meets, makes a
-:class:`Plan`: which strategy runs each group (:mod:`autograd_scalar.tape_cost`),
-as steps. A group that runs grouped is planned by :mod:`autograd_scalar.tape_groups`
-(a dense layer and its activation fused into one step, :mod:`autograd_scalar.tape_dense`);
-consecutive groups that run as code are one :class:`~autograd_scalar.tape_code.Code`
+A :class:`Runner` lays a :class:`~autograd_scalar.tape.program.Program` out
+(:mod:`autograd_scalar.tape.layout`) and, for each batch size it meets, makes a
+:class:`Plan`: which strategy runs each group (:mod:`autograd_scalar.tape.cost`),
+as steps. A group that runs grouped is planned by :mod:`autograd_scalar.tape.groups`
+(a dense layer and its activation fused into one step, :mod:`autograd_scalar.tape.dense`);
+consecutive groups that run as code are one :class:`~autograd_scalar.tape.code.Code`
 step. Groups of one level do not read each other, so within a level the grouped
 ones run first and the code ones join the next level's code. Everything is made
 when first needed and kept: groups, compiled code, plans (per batch size).
@@ -31,12 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from .tape_code import Code, CodeFallback, Segment, program_nodes
-from .tape_cost import Choice, choose, costs
-from .tape_dense import Dense, alone
-from .tape_groups import Group, make_group
-from .tape_layout import Layout, SharedArrays, distinct
-from .tape_program import Program
+from .code import Code, CodeFallback, Segment, program_nodes
+from .cost import Choice, choose, costs
+from .dense import Dense, alone
+from .groups import Group, make_group
+from .layout import Layout, SharedArrays, distinct
+from .program import Program
 
 PLANS_KEPT = 16
 """How many batch sizes' plans a runner keeps (the least recently used go first)."""
@@ -119,7 +119,7 @@ class Runner:
     def fixed(self) -> dict[int, int | None]:
         """The dense layers, which always run grouped: group -> its activation group (or
         None). A dense layer is a group of a ``bilinear`` row with a matrix form
-        (:mod:`autograd_scalar.tape_matrix`); its activation, a one-input group over
+        (:mod:`autograd_scalar.tape.matrix`); its activation, a one-input group over
         exactly its nodes."""
         if self._fixed is None:
             program, layout = self.program, self.layout
@@ -330,7 +330,7 @@ class Runner:
 
         The results handed out are copies, so reusing the two arrays is safe. Their
         rows are the placeholders and the interior nodes only (see
-        :mod:`autograd_scalar.tape_layout`).
+        :mod:`autograd_scalar.tape.layout`).
         """
         if self._buffers is None or self._buffers[0].shape[1] != n:
             rows = self.layout.rows

@@ -19,7 +19,7 @@ local variables): node c's gradient is one statement,
           of g_u * d u / d x_p,
 
 written once every reader's gradient is known. Each partial derivative is the
-row's own rule, read as an expression graph by :mod:`autograd_scalar.tape_rules`
+row's own rule, read as an expression graph by :mod:`autograd_scalar.tape.rules`
 and written with the rows' expressions: a constant partial 1 adds g_u itself (a
 sum's operands), a zero adds nothing, and an expression already computed is not
 computed again (value numbering: the rule of ``logsumexp``, exp(x_i - out), is
@@ -27,7 +27,7 @@ the softmax the forward already made when the graph computes it). Everything
 comes from the rows: no op is known here by name.
 
 A segment of the program is read from and written to the tape's arrays at its
-edges (:mod:`autograd_scalar.tape_layout`), so it runs between grouped steps as
+edges (:mod:`autograd_scalar.tape.layout`), so it runs between grouped steps as
 one more step (:class:`Code`); a program that is all one segment runs forward and
 backward in one call. Scalar code follows Python's float arithmetic, which raises
 where IEEE arithmetic gives inf or NaN (``math.log(-1)``, ``1 / 0``): a scalar run
@@ -52,11 +52,11 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op
-from .tape_groups import times
-from .tape_layout import Layout, SharedArrays
-from .tape_program import Program
-from .tape_rules import Ref, derive
+from ..ops import Op
+from .groups import times
+from .layout import Layout, SharedArrays
+from .program import Program
+from .rules import Ref, derive
 
 SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
                                 if not name.startswith("_")}
@@ -86,7 +86,7 @@ def times_scalar(upstream: float, partial: float) -> float:
 
 
 def times_vector(upstream: Any, partial: Any) -> Any:
-    """:func:`times_scalar` on arrays (:func:`autograd_scalar.tape_groups.times`)."""
+    """:func:`times_scalar` on arrays (:func:`autograd_scalar.tape.groups.times`)."""
     return times(partial, upstream)
 
 

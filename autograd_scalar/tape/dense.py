@@ -1,6 +1,6 @@
 """The steps a compiled tape runs: its groups, with each dense layer fused into one step.
 
-A group with a matrix form (see :mod:`autograd_scalar.tape_matrix`) followed by
+A group with a matrix form (see :mod:`autograd_scalar.tape.matrix`) followed by
 a group of a one-input row over exactly its nodes, in order (the layer's
 activation), run as one :class:`Dense` step::
 
@@ -10,7 +10,7 @@ activation), run as one :class:`Dense` step::
                dW = U @ X^T, db = sum_n U, dX = W^T @ U
 
 A zero local derivative contributes exactly zero (see
-:func:`~autograd_scalar.tape_groups.times`): when the upstream gradient is not all
+:func:`~autograd_scalar.tape.groups.times`): when the upstream gradient is not all
 finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
 out each term whose factor is 0, as the eager chain rule does edge by edge.
 
@@ -19,7 +19,7 @@ instead of ``+=`` where it is the only one to write them (it alone reads those
 nodes or leaves): a layer's weight gradient goes straight into the shared
 arrays, its input gradient into the previous layer's rows, with no temporary
 and no zeroing first (:func:`alone` says what it alone writes; the runner,
-:mod:`autograd_scalar.tape_run`, finds each dense layer's activation and which
+:mod:`autograd_scalar.tape.run`, finds each dense layer's activation and which
 rows still need zeroing).
 """
 
@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from .tape_groups import Group, _array_error, _call, finite, times
-from .tape_layout import Layout, SharedArrays
-from .tape_matrix import MatrixDot
+from .groups import Group, array_error, call_rule, finite, times
+from .layout import Layout, SharedArrays
+from .matrix import MatrixDot
 
 
 class Dense:
@@ -107,12 +107,12 @@ class Dense:
         activation = self.activation
         if activation is not None:
             row = activation.row
-            H = _call(row, "forward", row.vector, (Z,))
+            H = call_rule(row, "forward", row.vector, (Z,))
             if type(H) is not np.ndarray or H.shape != Z.shape:
                 try:
                     H = np.broadcast_to(np.asarray(H, dtype=np.float64), Z.shape)
                 except ValueError as error:
-                    raise _array_error(row, "forward", error) from error
+                    raise array_error(row, "forward", error) from error
             self._H[...] = H  # type: ignore[index]
         return W, X
 
@@ -126,9 +126,9 @@ class Dense:
         else:
             row = activation.row
             Z = self._Z
-            result = _call(row, "derivatives", row.derivatives, (Z, self._H))
+            result = call_rule(row, "derivatives", row.derivatives, (Z, self._H))
             if not isinstance(result, (tuple, list)) or len(result) != 1:
-                raise _array_error(row, "derivatives", ValueError(
+                raise array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
             gH = self._gH
             assert gH is not None
@@ -142,7 +142,7 @@ class Dense:
                 try:
                     U = np.broadcast_to(U, Z.shape)
                 except ValueError as error:
-                    raise _array_error(row, "derivatives", error) from error
+                    raise array_error(row, "derivatives", error) from error
             if not self._z_alone:
                 U = U + self._gZ
         matrix = self.matrix

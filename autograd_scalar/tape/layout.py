@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .mirror import read_data, write_data, write_data_and_grad
-from .value import Value
+from ..mirror import read_data, write_data, write_data_and_grad
+from ..value import Value
 
 
 class SharedArrays:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Value, compile
-from tests.autograd_scalar.test_tape import assert_close
+from tests.autograd_scalar.tape.test_tape import assert_close
 
 
 def check_against_eager(fn, params, X) -> None:

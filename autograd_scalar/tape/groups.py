@@ -4,8 +4,8 @@ The tape keeps the value of every per-example node for every example in one
 array of shape (rows, n): first the placeholders (per-example inputs), then the
 interior nodes, group after group, so each group's nodes are one contiguous run
 of rows. The shared leaves (parameters and constants, the same for every
-example) live in the 1-D arrays of :class:`~autograd_scalar.tape_layout.SharedArrays`
-and are never copied per example (see :mod:`autograd_scalar.tape_layout`).
+example) live in the 1-D arrays of :class:`~autograd_scalar.tape.layout.SharedArrays`
+and are never copied per example (see :mod:`autograd_scalar.tape.layout`).
 
 A group gathers its children position by position: a position whose children are
 all shared leaves is gathered as a (k, 1) column that broadcasts against the
@@ -22,7 +22,7 @@ are all gathered alike is read as one array (operands, k, n): its forward is one
 call, its rule one call giving every partial, and the contributions go back by
 one planned scatter, however many operands (an L2 term's sum over every weight).
 A group with a matrix form keeps it here (``matrix``) and runs as a step of
-:mod:`autograd_scalar.tape_dense`.
+:mod:`autograd_scalar.tape.dense`.
 
 As in the eager chain rule (:mod:`autograd_scalar.backward`), a zero partial
 derivative contributes exactly zero, even against an infinite or NaN upstream
@@ -40,10 +40,10 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op
-from .tape_layout import Layout, Read, SharedArrays, as_rows, distinct
-from .tape_matrix import MatrixDot, matrix_dot
-from .tape_program import TraceError
+from ..ops import Op
+from .layout import Layout, Read, SharedArrays, as_rows, distinct
+from .matrix import MatrixDot, matrix_dot
+from .program import TraceError
 
 _ARRAY = {np.ndarray}
 _FLOAT = {float}
@@ -235,7 +235,7 @@ class Group:
 
     @property
     def strategy(self) -> str:
-        """How the group runs: "matrix" (a dense layer, see :mod:`autograd_scalar.tape_dense`),
+        """How the group runs: "matrix" (a dense layer, see :mod:`autograd_scalar.tape.dense`),
         "stacked" (the row's ``stacked`` form on one stacked array), "once"
         (invariant) or "elementwise" (the row's vector forward and rule)."""
         if self.matrix is not None:
@@ -281,16 +281,16 @@ class Group:
         """
         n = values.shape[1]
         if self.stacked:
-            result = _call(self.row, "forward", self.stacked[0], (inputs,))
+            result = call_rule(self.row, "forward", self.stacked[0], (inputs,))
         else:
-            result = _call(self.row, "forward", self.row.vector, inputs)
+            result = call_rule(self.row, "forward", self.row.vector, inputs)
         width = 1 if self.invariant else n
         shape = (self.size, width)
         if type(result) is not np.ndarray or result.shape != shape:
             try:
                 result = np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
             except ValueError as error:
-                raise _array_error(self.row, "forward", error) from error
+                raise array_error(self.row, "forward", error) from error
         if self.invariant and not full:
             values[self.rows, :1] = result
         else:
@@ -312,7 +312,7 @@ class Group:
         multiply = np.multiply if finite(upstream) else times
         if self.stacked:
             arity = len(inputs)
-            partials = _call(self.row, "derivatives", self.stacked[1], (inputs, out))
+            partials = call_rule(self.row, "derivatives", self.stacked[1], (inputs, out))
             if type(partials) is np.ndarray and partials.shape == (arity, self.size, n):
                 if plan.picked is not None:  # only the needed positions' partials
                     partials = partials[plan.picked]
@@ -322,20 +322,20 @@ class Group:
                     contributions = np.broadcast_to(multiply(partials, upstream),
                                                     (arity, self.size, n))
                 except ValueError as error:
-                    raise _array_error(self.row, "derivatives", error) from error
+                    raise array_error(self.row, "derivatives", error) from error
                 if plan.picked is not None:
                     contributions = contributions[plan.picked]
                 contributions = contributions.reshape(-1, n)
         else:
-            result = _call(self.row, "derivatives", self.row.derivatives, (*inputs, out))
+            result = call_rule(self.row, "derivatives", self.row.derivatives, (*inputs, out))
             if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
-                raise _array_error(self.row, "derivatives", ValueError(
+                raise array_error(self.row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of {len(inputs)} partial derivatives"))
             if plan.routes is not None:
                 try:
                     _follow(plan.routes, result, upstream, grads, shared_grads, multiply)
                 except (TypeError, ValueError) as error:
-                    raise _array_error(self.row, "derivatives", error) from error
+                    raise array_error(self.row, "derivatives", error) from error
                 return
             picked = result if plan.positions is None else [result[j] for j in plan.positions]
             partials = _stack(self.row, picked, (self.size, n))
@@ -415,11 +415,11 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
                  group_invariant, reads_in_full, stacked, None)
 
 
-def _call(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
+def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
     try:
         return rule(*arguments)
     except Exception as error:
-        raise _array_error(row, what, error) from error
+        raise array_error(row, what, error) from error
 
 
 def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarray:
@@ -441,11 +441,11 @@ def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarr
         for j, partial in enumerate(partials):
             stacked[j] = partial
     except (TypeError, ValueError) as error:
-        raise _array_error(row, "derivatives", error) from error
+        raise array_error(row, "derivatives", error) from error
     return stacked
 
 
-def _array_error(row: Op, what: str, error: Exception) -> TraceError:
+def array_error(row: Op, what: str, error: Exception) -> TraceError:
     return TraceError(
         f"compile: the {what} of op {row.name!r} cannot run on NumPy arrays ({error}); "
         "write it with arithmetic and autograd_scalar's functions (exp, log, ...) "

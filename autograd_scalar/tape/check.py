@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .backward import users_first
-from .free_functions import sum as value_sum
-from .mirror import read_grad, write_grad
-from .ops import Op
-from .tape_groups import _array_error, _call
-from .tape_program import Program, TraceError, make_arguments, output_list
-from .value import Value
+from ..backward import users_first
+from ..free_functions import sum as value_sum
+from ..mirror import read_grad, write_grad
+from ..ops import Op
+from ..value import Value
+from .groups import array_error, call_rule
+from .program import Program, TraceError, make_arguments, output_list
 
 
 def check_rows(program: Program, rtol: float = 1e-9) -> None:
@@ -49,11 +49,11 @@ def check_rows(program: Program, rtol: float = 1e-9) -> None:
             operands = [np.repeat(numbers[position][:, None], 2, axis=1)
                         for position in children]
             expected = numbers[nodes]
-            result = _call(row, "forward", row.vector, operands)
+            result = call_rule(row, "forward", row.vector, operands)
             try:
                 found = np.broadcast_to(np.asarray(result, dtype=np.float64), (k, 2))
             except (TypeError, ValueError) as error:
-                raise _array_error(row, "forward", error) from error
+                raise array_error(row, "forward", error) from error
             scale = max(magnitude(expected), *(magnitude(x) for x in operands))
             if not close(found[:, 0], expected, rtol, scale):
                 worst = int(np.argmax(np.abs(found[:, 0] - expected)))
@@ -62,15 +62,15 @@ def check_rows(program: Program, rtol: float = 1e-9) -> None:
                     f"gave {expected[worst]!r} on floats, at operands "
                     f"{[float(x[worst, 0]) for x in operands]}; its vector forward must "
                     "compute what its float forward does")
-            partials = _call(row, "derivatives", row.derivatives, (*operands, found))
+            partials = call_rule(row, "derivatives", row.derivatives, (*operands, found))
             if not isinstance(partials, (tuple, list)) or len(partials) != arity:
-                raise _array_error(row, "derivatives", ValueError(
+                raise array_error(row, "derivatives", ValueError(
                     f"it returned {partials!r:.80} instead of {arity} partial derivatives"))
             for partial in partials:
                 try:
                     np.broadcast_to(np.asarray(partial, dtype=np.float64), (k, 2))
                 except (TypeError, ValueError) as error:
-                    raise _array_error(row, "derivatives", error) from error
+                    raise array_error(row, "derivatives", error) from error
 
 
 class TraceMismatchError(AssertionError):

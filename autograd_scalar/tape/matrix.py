@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .ops import Op
-from .tape_layout import Layout, SharedArrays, as_rows, distinct, strided, strided_view
+from ..ops import Op
+from .layout import Layout, SharedArrays, as_rows, distinct, strided, strided_view
 
 
 class Block:

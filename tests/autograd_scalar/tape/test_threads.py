@@ -14,8 +14,8 @@ import threading
 
 import pytest
 
-from autograd_scalar import threads
-from autograd_scalar.threads import SMALL_PRODUCT, blas_threads
+from autograd_scalar.tape import threads
+from autograd_scalar.tape.threads import SMALL_PRODUCT, blas_threads
 
 
 class Library:

@@ -6,7 +6,7 @@ Called once with placeholder Values, x_1 .. x_k and out, a rule therefore builds
 the graph of its own partial derivatives: ``1.0 - out * out`` for tanh is the
 nodes ``t = out * out`` and ``1.0 - t``. :func:`derive` reads that graph back as
 :class:`Rule`: steps, each a row applied to earlier references, and one reference
-per partial derivative. The tape's code generator (:mod:`autograd_scalar.tape_code`)
+per partial derivative. The tape's code generator (:mod:`autograd_scalar.tape.code`)
 writes each step with the row's own forward expression, so the rule stays the
 only definition of the derivative; constant partials (sum's 1.0, a step's 0.0)
 are known as constants, so the code adds the upstream gradient without
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from types import FrameType
 
-from . import ops
-from .mode import tracing
-from .ops import Op, is_real
-from .tape_program import DataRead, Reads, TracedValue
-from .value import Value
+from .. import ops
+from ..mode import tracing
+from ..ops import Op, is_real
+from ..value import Value
+from .program import DataRead, Reads, TracedValue
 
 Ref = tuple[str, float]
 """A reference inside a rule: ("in", i) the i-th operand, ("out", 0) the node's output,

@@ -2,7 +2,7 @@
 
 Each row's scalar template gives what the row's float forward gives (or raises,
 which sends a run to NumPy), each vector template what its vector forward gives,
-and each rule read as an expression graph (``tape_rules.derive``) computes, step
+and each rule read as an expression graph (``rules.derive``) computes, step
 by step, what the rule itself computes.
 """
 
@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from autograd_scalar import ops
-from autograd_scalar.tape_rules import derive
+from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.sample_functions import Cube
 
 SCALAR_NAMES = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
-"""What scalar templates may call besides the builtins (``tape_code.SCALAR_NAMES``)."""
+"""What scalar templates may call besides the builtins (``code.SCALAR_NAMES``)."""
 VECTOR_NAMES = {"np": np, "inf": math.inf, "nan": math.nan}
 
 ROWS = [row for row in ops.TABLE if row.template != ("", "")] + [

@@ -10,17 +10,17 @@ argument) and records the graph it builds. The graph's leaves are of two kinds:
   seen, and their gradient is summed over the batch.
 
 The interior nodes are levelled by depth (1 + the largest depth of their children)
-and grouped by op within a level (:mod:`~autograd_scalar.tape_program`). A run keeps
+and grouped by op within a level (:mod:`~autograd_scalar.tape.program`). A run keeps
 one array of shape (rows, batch) and runs each group one of three ways, as a cost
 model measured on the machine finds cheapest for the batch's size
-(:mod:`~autograd_scalar.tape_cost`; ``Tape.strategy`` forces one):
+(:mod:`~autograd_scalar.tape.cost`; ``Tape.strategy`` forces one):
 
 - grouped: one vectorized call per group, for the forward and for the backward
   alike: the group's row's ``vector`` forward on the gathered children, then the
   row's own ``derivatives`` rule on the same arrays, times the upstream gradient,
-  scattered back onto the children (:mod:`~autograd_scalar.tape_groups`); for wide
+  scattered back onto the children (:mod:`~autograd_scalar.tape.groups`); for wide
   levels and large batches;
-- straight-line code (:mod:`~autograd_scalar.tape_code`): consecutive groups
+- straight-line code (:mod:`~autograd_scalar.tape.code`): consecutive groups
   written out as one Python function, a statement per node, forward and backward
   (reverse accumulation into local variables), compiled once; scalar code runs
   each example on floats, vector code the batch's columns with NumPy; for narrow,
@@ -29,22 +29,22 @@ model measured on the machine finds cheapest for the batch's size
 
 Either way the op table stays the only definition of every op, ``Function`` rows
 included: the code writes each row's own expression (``Op.template``) and its rule,
-read as an expression graph (:mod:`~autograd_scalar.tape_rules`).
+read as an expression graph (:mod:`~autograd_scalar.tape.rules`).
 
 What rows declare picks shorter roads to the same numbers. Nodes made from shared
 leaves only (an L2 term) run once per batch, on one column. A group of a
 ``bilinear`` row that is a dense layer runs as matrix products
-(:mod:`~autograd_scalar.tape_matrix`), fused with the one-input row applied to its
-nodes (its activation) into one step (:mod:`~autograd_scalar.tape_dense`). A row with
+(:mod:`~autograd_scalar.tape.matrix`), fused with the one-input row applied to its
+nodes (its activation) into one step (:mod:`~autograd_scalar.tape.dense`). A row with
 a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) runs on one stacked array. The
 shared leaves are laid out in the order the groups read them, so a layer's weights
-and biases are views of the shared arrays (:mod:`~autograd_scalar.tape_layout`).
+and biases are views of the shared arrays (:mod:`~autograd_scalar.tape.layout`).
 
 What a trace cannot capture: anything that depends on ``.data`` in Python. A branch
 (``if x.data > 0``) would be taken as it was for the traced example, and a number
 computed from ``.data`` (``Value(max(v.data for v in vs))``) frozen as a constant.
 So the trace records every read of a traced Value's number by the function (the
-placeholders' and every node made from them; see :mod:`~autograd_scalar.tape_program`)
+placeholders' and every node made from them; see :mod:`~autograd_scalar.tape.program`)
 and ``compile`` raises :class:`DataDependenceError` naming the file and line of the
 first, as JAX refuses to branch on a tracer; ``compile(..., allow_data_reads=True)``
 traces anyway and lists the places in ``tape.data_reads``. Ops themselves (``relu``,
@@ -66,15 +66,15 @@ from typing import Any
 
 import numpy as np
 
-from . import tape_check
-from .mode import is_grad_enabled
-from .tape_check import TraceMismatchError, magnitude
-from .tape_code import Code
-from .tape_cost import STRATEGIES
-from .tape_program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
-from .tape_run import Runner
+from ..mode import is_grad_enabled
+from ..value import Value
+from . import check as tape_check
+from .check import TraceMismatchError, magnitude
+from .code import Code
+from .cost import STRATEGIES
+from .program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
+from .run import Runner
 from .threads import Threads, blas_threads
-from .value import Value
 
 _grad = operator.attrgetter("grad")
 
@@ -99,11 +99,11 @@ class TapeGradients:
 class Tape:
     """A traced per-example function, run on batches (see the module docstring).
 
-    The seams: :mod:`~autograd_scalar.tape_program` traces ``fn`` into an inert
-    :class:`~autograd_scalar.tape_program.Program` (``tape.traced``, printable);
-    :mod:`~autograd_scalar.tape_run` lays it out and picks each group's strategy
+    The seams: :mod:`~autograd_scalar.tape.program` traces ``fn`` into an inert
+    :class:`~autograd_scalar.tape.program.Program` (``tape.traced``, printable);
+    :mod:`~autograd_scalar.tape.run` lays it out and picks each group's strategy
     (``tape.steps``, listed by :meth:`program`) and runs them;
-    :mod:`~autograd_scalar.tape_check` verifies a run against the eager graph.
+    :mod:`~autograd_scalar.tape.check` verifies a run against the eager graph.
 
     ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
     whichever strategy runs: grouped steps compute in it, straight-line code reads
@@ -113,10 +113,10 @@ class Tape:
     ``threads``: how many threads BLAS may use during a run whose largest product
     reaches 65,536 multiply-adds: 1 (the default) or an int, at most that many, for
     the run (BLAS's count is process-wide); None, BLAS left as the user set it
-    (``OPENBLAS_NUM_THREADS``; see :mod:`autograd_scalar.threads`).
+    (``OPENBLAS_NUM_THREADS``; see :mod:`autograd_scalar.tape.threads`).
 
     ``strategy``: how each group runs: "auto" (the default) as the measured cost
-    model finds cheapest for the batch's size (:mod:`autograd_scalar.tape_cost`),
+    model finds cheapest for the batch's size (:mod:`autograd_scalar.tape.cost`),
     or one strategy for every group: "grouped" (NumPy calls per group, dense
     layers as matrix products), "scalar" (straight-line Python float code per
     example) or "vector" (straight-line NumPy code over the batch's columns). The
@@ -180,7 +180,7 @@ class Tape:
     @property
     def arrays(self) -> Any:
         """The shared leaves' data and gradients, as
-        :class:`~autograd_scalar.tape_layout.SharedArrays`."""
+        :class:`~autograd_scalar.tape.layout.SharedArrays`."""
         return self.runner.arrays
 
     @property
@@ -190,7 +190,7 @@ class Tape:
     @property
     def groups(self) -> tuple[Any, ...]:
         """The program's groups, planned to run grouped
-        (:class:`~autograd_scalar.tape_groups.Group`)."""
+        (:class:`~autograd_scalar.tape.groups.Group`)."""
         return self.runner.groups
 
     @property
@@ -201,14 +201,14 @@ class Tape:
 
     def plan(self, n: int) -> list[Any]:
         """The steps a batch of ``n`` runs under ``strategy``: groups, dense layers and
-        :class:`~autograd_scalar.tape_code.Code` segments (straight-line code)."""
+        :class:`~autograd_scalar.tape.code.Code` segments (straight-line code)."""
         return self.runner.plan(_batch_size(n), self.strategy).steps
 
     def source(self, n: int = 1, with_inputs: bool = True) -> str:
         """The Python source of the straight-line code a batch of ``n`` runs (forward and
         backward, the gradients with respect to the inputs included unless
         ``with_inputs=False``); "" where the plan has none (see
-        :mod:`autograd_scalar.tape_code`)."""
+        :mod:`autograd_scalar.tape.code`)."""
         plan = self.runner.plan(_batch_size(n), self.strategy)
         if plan.single is not None:
             return plan.single.source("both", with_inputs)

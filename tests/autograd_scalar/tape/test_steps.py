@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Value, compile, ops
-from autograd_scalar.tape_dense import Dense
-from autograd_scalar.tape_program import Program
+from autograd_scalar.tape.dense import Dense
+from autograd_scalar.tape.program import Program
 from autograd_scalar.value import apply
-from tests.autograd_scalar.test_tape_paths import check_against_eager
+from tests.autograd_scalar.tape.test_paths import check_against_eager
 
 ACTIVATIONS = {
     "relu": lambda v: v.relu(),

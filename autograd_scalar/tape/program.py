@@ -49,9 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from .mode import current_mode, tracing
-from .ops import Op, is_real
-from .value import Value, data_of
+from ..mode import current_mode, tracing
+from ..ops import Op, is_real
+from ..value import Value, data_of
 
 _children = operator.attrgetter("children")
 
@@ -210,7 +210,7 @@ class Program:
     """What a trace found (see the module docstring); ``str(program)`` lists it.
 
     ``numbers``: the traced example's number at every index, on which the rows are
-    checked against their vector forwards (:func:`~autograd_scalar.tape_check.check_rows`).
+    checked against their vector forwards (:func:`~autograd_scalar.tape.check.check_rows`).
     """
 
     placeholders: tuple[Value, ...]

@@ -19,15 +19,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
-from autograd_scalar import Function, Value, compile, tape_cost
-from autograd_scalar.tape_code import Code
-from autograd_scalar.tape_cost import Choice, Costs, choose
-from autograd_scalar.tape_dense import Dense
-from autograd_scalar.tape_groups import Group
-from autograd_scalar.tape_rules import derive
+from autograd_scalar import Function, Value, compile
+from autograd_scalar.tape import cost as tape_cost
+from autograd_scalar.tape.code import Code
+from autograd_scalar.tape.cost import Choice, Costs, choose
+from autograd_scalar.tape.dense import Dense
+from autograd_scalar.tape.groups import Group
+from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.random_programs import programs, run
 from tests.autograd_scalar.sample_functions import Cube
-from tests.autograd_scalar.test_tape import assert_close, build, eager, mlps
+from tests.autograd_scalar.tape.test_tape import assert_close, build, eager, mlps
 
 STRATEGIES = ("grouped", "scalar", "vector", "auto")
 
@@ -168,7 +169,7 @@ def test_the_cost_model_picks_code_for_narrow_graphs_and_matrices_for_layers() -
 
 def test_calibration_measures_every_unit_cost() -> None:
     """Positive and finite, and a float statement cheaper than a NumPy call (by ~40x)."""
-    from autograd_scalar.tape_run import Runner
+    from autograd_scalar.tape.run import Runner
 
     model = tape_cost.calibrate(Runner, repeats=1)
     assert all(math.isfinite(v) and v >= 0.0 for v in vars(model).values())

@@ -2,9 +2,9 @@
 
 A group of k like nodes with a operands each can run three ways on a batch of n:
 
-- **grouped** (:mod:`autograd_scalar.tape_groups`): a few NumPy calls for the
+- **grouped** (:mod:`autograd_scalar.tape.groups`): a few NumPy calls for the
   whole group, forward and backward, whatever k: cost ~ w (group + group_element k n);
-- **vector** code (:mod:`autograd_scalar.tape_code`): a NumPy expression per node
+- **vector** code (:mod:`autograd_scalar.tape.code`): a NumPy expression per node
   over the batch's columns: ~ w k (vector + vector_element n);
 - **scalar** code: a Python float expression per node, per example: ~ w k n scalar;
 
@@ -172,13 +172,13 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
     call (and per example) is what a whole run of the short chain costs beyond its
     function and the grouped run's fixed cost (which every run pays). Times are CPU
     times, the fastest of ``repeats``, so that other work on the machine counts least.
-    ``runner`` is :class:`~autograd_scalar.tape_run.Runner` (passed in: it imports
+    ``runner`` is :class:`~autograd_scalar.tape.run.Runner` (passed in: it imports
     this module).
     """
     import numpy as np
 
-    from .tape_program import trace
-    from .value import Value
+    from ..value import Value
+    from .program import trace
 
     w = Value(0.5)
     rng = np.random.default_rng(0)

@@ -1,0 +1,24 @@
+"""compile: a per-example function traced once, then run on whole batches with NumPy.
+
+The modules in the order a run meets them:
+
+- :mod:`.program`: the trace, a function called once on placeholders, kept as an inert
+  program of levels and groups of like nodes.
+- :mod:`.layout`: where the numbers live: per-example rows, and the shared leaves
+  (parameters) as two contiguous arrays.
+- :mod:`.cost`: which strategy runs each group, from a measured cost model.
+- :mod:`.groups`, :mod:`.matrix`, :mod:`.dense`: grouped steps, dense layers as matrix
+  products fused with their activation; :mod:`.rules` and :mod:`.code`: straight-line
+  code written from each row's own rule.
+- :mod:`.run`: a plan per batch size, forward then backward.
+- :mod:`.check`: rows checked on arrays at the trace, runs against the eager graph.
+- :mod:`.threads`: BLAS's threads during a run.
+- :mod:`.tape`: :class:`Tape` and :func:`compile`, the public face of all of it.
+"""
+
+from .check import TraceMismatchError
+from .program import DataDependenceError, TraceError, peek
+from .tape import CHECK_RTOL, Tape, TapeGradients, compile, tape_dtype
+
+__all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
+           "TraceMismatchError", "compile", "peek", "tape_dtype"]
