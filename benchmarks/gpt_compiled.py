@@ -87,19 +87,23 @@ def ours_batched_step(model: Any, batches: list[list[list[int]]],
                       steps: int) -> Callable[[], float]:
     """Our compiled step on the batches in turn (Adam, microgpt's settings and decay),
     every program it needs traced beforehand (the recipe's row times the traces)."""
-    from nn.gpt.compiled import CompiledGPT
+    from nn.gpt.compiled import gpt_training, pad_batch
     from nn.optim import Adam
     from nn.schedules import LinearLR
 
     optimizer = Adam(model, lr=LEARNING_RATE, betas=(BETA1, BETA2), eps=EPS_ADAM)
     schedule = LinearLR(optimizer, 1.0, 0.0, steps)
-    runner = CompiledGPT(model, optimizer)
+    runner = gpt_training(model, optimizer)
+
+    def padded(batch: list[list[int]]) -> tuple[Any, Any]:
+        return pad_batch(batch, model.vocab_size, model.block_size)
+
     for batch in batches:
-        runner.program(runner.batch(batch)[1].shape[1])
+        runner.trace(*padded(batch))
     done = [0]
 
     def step() -> float:
-        loss = runner.step(batches[done[0] % len(batches)])
+        loss, _ = runner.step(*padded(batches[done[0] % len(batches)]))
         schedule.step()
         done[0] += 1
         return loss
@@ -114,7 +118,7 @@ def torch_step(model: Any, batches: list[list[list[int]]], steps: int
     x = rmsnorm(wte[tokens] + wpe); per block x += Wo attn(rmsnorm(x)) with a causal
     mask, x += W2 relu(W1 rmsnorm(x)); logits = W_lm x; the loss of a batch is the mean
     over its names of sum_t weights_t (logsumexp(logits_t) - logits_t[target_t]), with
-    the weights and padding of :meth:`nn.gpt.compiled.CompiledGPT.batch`.
+    the weights and padding of :func:`nn.gpt.compiled.pad_batch`.
     """
     try:
         import torch

@@ -61,7 +61,7 @@ def compare_module(rounds: int, steps: int, collector: bool) -> tuple[float, flo
     done = [0]
 
     def step() -> float:
-        loss = train_step(model, optimizer, documents[done[0] % len(documents)])
+        loss = train_step(model, optimizer, [documents[done[0] % len(documents)]])
         schedule.step()
         done[0] += 1
         return loss

@@ -146,12 +146,26 @@ class CompiledTraining:
     to the model (it is kept in a dictionary weakly keyed on the model), and it
     reads the Values into its arrays when taken over. One tape serves one
     model: a new ``CompiledTraining(..., keep=True)`` takes it from the last.
+
+    One tape per input shape: a batch of other widths (a GPT's documents of another
+    length) is traced once and kept in ``tapes``, keyed by (input width, target
+    width); switching shapes carries the parameters and gradients over, so the
+    optimizer steps on one set of numbers whichever tape runs.
+
+    ``example`` (x, t) -> Value replaces ``loss.example(model(x), t)`` as the traced
+    function of one example (``loss`` is then unused and ``step`` returns no model
+    outputs): the GPT traces its masked sequence loss this way
+    (:func:`nn.gpt.compiled.gpt_training`).
     """
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
-                 clip: float | None = None, keep: bool = False, dtype: Any = "float64"
-                 ) -> None:
-        _check_model_and_loss("CompiledTraining", model, loss)
+                 clip: float | None = None, keep: bool = False, dtype: Any = "float64",
+                 example: Callable[[Any, Any], Value] | None = None) -> None:
+        if example is None:
+            _check_model_and_loss("CompiledTraining", model, loss)
+        elif not callable(example):
+            raise TypeError(f"example must be a function (x, t) -> the loss of one example, "
+                            f"got {type(example).__name__}")
         self.dtype = tape_dtype(dtype)
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTraining expects an nn.optim optimizer, got "
@@ -163,7 +177,9 @@ class CompiledTraining:
         self.optimizer = optimizer
         self.clip = clip
         self.keep = keep
+        self.example = example
         self.tape: Tape | None = None
+        self.tapes: dict[tuple[int, int], Tape] = {}
         self._count = 0
         self._key: tuple[Any, ...] | None = None
         self._kept: _Kept | None = None
@@ -179,8 +195,15 @@ class CompiledTraining:
         tape = self.tape
         if key is _UNSET:
             key = model_key(self.model, self._key)
-        if tape is not None and tape.widths == widths and key == self._key:
-            return tape
+        if tape is not None and key == self._key:
+            if tape.widths == widths:
+                return tape
+            other = self.tapes.get(widths)
+            if other is not None:  # another shape of the same function: take the numbers along
+                return self._switch(other)
+        else:
+            self.tapes = {}
+        previous = tape if tape is not None and key == self._key else None
         kept = self._kept_record(key, widths)
         if kept is not None and kept.tape is not None and kept.takes(self.optimizer):
             tape = kept.tape
@@ -194,16 +217,33 @@ class CompiledTraining:
             else:
                 chosen = set(own)
                 others = [p for p in parameters if p not in chosen]
-            tape = compile(_loss_and_outputs(self.model, self.loss), X[0], T[0],
-                           parameters=[*own, *others], dtype=self.dtype)
+            function = (_loss_and_outputs(self.model, self.loss) if self.example is None
+                        else self.example)
+            tape = compile(function, X[0], T[0], parameters=[*own, *others], dtype=self.dtype)
             count = len(own) + len(others)
             kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
                          count, own, weakref.ref(self.optimizer))
             if self.keep and key is not None:
                 with contextlib.suppress(TypeError):
                     _kept_tapes[self.model] = kept
+        if previous is not None:  # the Values may be behind the arrays of the last shape
+            self.tape, self._key, self._count, self._kept = previous, key, count, kept
+            self.tapes[widths] = tape
+            return self._switch(tape)
         self.tape, self._key, self._count, self._kept = tape, key, count, kept
+        self.tapes = {widths: tape}
         self._unpushed = False
+        return tape
+
+    def _switch(self, tape: Tape) -> Tape:
+        """Make ``tape`` (the function traced at other widths) the current one, its
+        parameters and gradients taken from the current tape's arrays."""
+        current = self.tape
+        assert current is not None
+        count = self._count
+        tape.arrays.data[:count] = current.arrays.data[:count]
+        tape.arrays.grad[:count] = current.arrays.grad[:count]
+        self.tape = tape
         return tape
 
     def _kept_record(self, key: Any, widths: tuple[int, int]) -> _Kept | None:
@@ -244,7 +284,7 @@ class CompiledTraining:
     def refuse(self, X: np.ndarray, encoded_targets: np.ndarray, key: Any, reason: str) -> None:
         """Drop the tape and, with ``keep``, remember ``reason`` (the model's trace or check
         failed) for the same model, loss and widths, so that they are not traced again."""
-        self.tape, self._kept = None, None
+        self.tape, self.tapes, self._kept = None, {}, None
         if self.keep and key is not None:
             widths = (X.shape[1], encoded_targets.shape[1])
             refused = _Kept(None, key, object_key(self.loss), widths, self.dtype, [], 0, [],
@@ -288,7 +328,7 @@ class CompiledTraining:
         if self.tape is None:
             return
         if model_key(self.model, self._key) != self._key:
-            self.tape = None
+            self.tape, self.tapes = None, {}
             return
         self.tape.arrays.pull()
         self._unpushed = False

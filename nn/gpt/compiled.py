@@ -3,13 +3,14 @@
 A document of m + 1 tokens is read at n = min(block_size, m) positions. Its loss graph
 has the same shape for every document of n positions, because the tokens enter it as
 data, through ``gather`` nodes (the token embeddings and the targets' logits). So
-:class:`CompiledGPT` traces, the first time it meets n positions,
+its trainer traces, the first time it meets n positions,
 
     loss(tokens, weights) = sum_t weights_t (logsumexp(logits_t) - gather(logits_t, tokens_{t+1}))
 
 with ``autograd_scalar.compile``: the n + 1 tokens and the n weights are per-example
 inputs, and the program is kept and reused for every later document, or batch of
-documents, of that length.
+documents, of that length. This is ``fit``'s trainer, :class:`nn.compiled.CompiledTraining`,
+given that function of one example (:func:`gpt_training`).
 
 A batch of B documents runs as one batch of the program of its longest document,
 n_max positions. A document of n_d < n_max positions is padded with ``bos`` tokens
@@ -20,11 +21,12 @@ The batch's loss is the mean over its documents, as eager training computes it:
 
     L = (1/B) sum_d (1/n_d) sum_{t < n_d} -log p(x_{d,t+1} | x_{d,<=t})
 
-The parameters live in one array, in the optimizer's order (``self.data``). Each
-step copies it into the program's shared arrays, runs the forward and backward on
-the batch, and lets the optimizer update the array (``Optimizer.step_arrays``): no
-``Value`` is read or written. ``push()`` writes the array (and the last gradient)
-to the model's Values, ``pull()`` reads the Values back (after someone changed them).
+The parameters live in the current program's shared arrays, in the optimizer's
+order; a step runs the forward and backward on the batch and lets the optimizer
+update the arrays (``Optimizer.step_arrays``): no ``Value`` is read or written. A
+batch of another length switches programs and carries the numbers over. ``push()``
+writes the arrays (and the last gradient) to the model's Values, ``pull()`` reads
+the Values back (after someone changed them).
 """
 
 from __future__ import annotations
@@ -33,89 +35,35 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from autograd_scalar import Tape, Value, compile, dot
+from autograd_scalar import Value, dot
 
+from ..compiled import CompiledTraining
 from ..optim import Optimizer
 from .model import GPT
 
 
-class CompiledGPT:
-    """Training steps of a GPT on traced programs, one per sequence length.
+def gpt_training(model: GPT, optimizer: Optimizer, dtype: str = "float64"
+                 ) -> CompiledTraining:
+    """Compiled training of ``model``: :class:`nn.compiled.CompiledTraining` on the masked
+    sequence loss, one tape per number of positions (see the module docstring). Step it
+    on a padded batch: ``training.step(*pad_batch(documents, vocab_size, block_size))``
+    returns the batch's mean loss before the update (and no outputs)."""
+    if not isinstance(model, GPT):
+        raise TypeError(f"gpt_training expects a GPT, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"gpt_training expects an nn.optim optimizer, got "
+                        f"{type(optimizer).__name__}")
+    held = set(optimizer.params)
+    if held != set(model.parameters()):
+        missing = [name for name, p in model.named_parameters() if p not in held]
+        raise ValueError(f"gpt_training: the optimizer must hold exactly the model's "
+                         f"{len(model.parameters())} parameters; it holds "
+                         f"{len(optimizer.params)}, missing {missing[:3]}")
 
-    ``CompiledGPT(model, optimizer)``; ``step(documents)`` takes a list of encoded
-    documents (token lists from ``CharTokenizer.encode``, each [bos, ..., bos]) and
-    returns the batch's mean loss before the update. ``programs`` maps each number
-    of positions met so far to its :class:`~autograd_scalar.Tape`.
-    """
+    def example(tokens: Sequence[Value], weights: Sequence[Value]) -> Value:
+        return dot(weights, model.position_losses(tokens))
 
-    def __init__(self, model: GPT, optimizer: Optimizer) -> None:
-        if not isinstance(model, GPT):
-            raise TypeError(f"CompiledGPT expects a GPT, got {type(model).__name__}")
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"CompiledGPT expects an nn.optim optimizer, got "
-                            f"{type(optimizer).__name__}")
-        if set(optimizer.params) != set(model.parameters()):
-            missing = [name for name, p in model.named_parameters()
-                       if p not in set(optimizer.params)]
-            raise ValueError(f"CompiledGPT: the optimizer must hold exactly the model's "
-                             f"{len(model.parameters())} parameters; it holds "
-                             f"{len(optimizer.params)}, missing {missing[:3]}")
-        self.model = model
-        self.optimizer = optimizer
-        self.params: tuple[Value, ...] = tuple(optimizer.params)
-        self.data = np.array([p.data for p in self.params])
-        self.grad = np.zeros(len(self.params))
-        self.programs: dict[int, Tape] = {}
-
-    def program(self, n: int) -> Tape:
-        """The traced program of n positions (traced now if it is the first)."""
-        tape = self.programs.get(n)
-        if tape is None:
-            bos = self.model.vocab_size - 1
-            tape = compile(self._loss, [bos] * (n + 1), [1.0 / n] * n, parameters=self.params)
-            self.programs[n] = tape
-        return tape
-
-    def _loss(self, tokens: Sequence[Value], weights: Sequence[Value]) -> Value:
-        return dot(weights, self.model.position_losses(tokens))
-
-    def batch(self, documents: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
-        """The padded tokens and the weights of a batch for this model (:func:`pad_batch`)."""
-        return pad_batch(documents, self.model.vocab_size, self.model.block_size)
-
-    def loss_and_gradient(self, documents: Sequence[Sequence[int]]) -> float:
-        """The batch's mean loss at ``self.data``; its gradient goes to ``self.grad``."""
-        tokens, weights = self.batch(documents)
-        tape = self.program(weights.shape[1])
-        count = len(self.params)
-        tape.arrays.data[:count] = self.data
-        loss, _ = tape.backward_arrays(tokens, weights, reduction="mean")
-        self.grad[:] = tape.arrays.grad[:count]
-        return loss
-
-    def step(self, documents: Sequence[Sequence[int]]) -> float:
-        """One update on a batch of documents; returns its mean loss before the update.
-
-        On a non-finite gradient the optimizer raises and nothing is updated.
-        """
-        loss = self.loss_and_gradient(documents)
-        self.optimizer.step_arrays(self.data, self.grad)
-        return loss
-
-    def push(self) -> None:
-        """Write the parameters' array and the last gradient to the model's Values."""
-        for p, x, g in zip(self.params, self.data.tolist(), self.grad.tolist()):
-            p.data = x
-            p.grad = g
-
-    def pull(self) -> None:
-        """Read the model's Values into the parameters' array."""
-        self.data[:] = [p.data for p in self.params]
-
-    def __repr__(self) -> str:
-        return (f"CompiledGPT({len(self.params):,} parameters, programs for "
-                f"{sorted(self.programs)} positions)")
-
+    return CompiledTraining(model, None, optimizer, dtype=dtype, example=example)
 
 
 def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: int

@@ -8,7 +8,7 @@ betas (0.85, 0.99), eps 1e-8, and the learning rate decaying linearly to zero ov
 run, lr_s = 0.01 (1 - s / steps) (``nn.schedules.LinearLR(opt, 1.0, 0.0, steps)``).
 
 ``compiled=True`` runs the same steps on traced programs, one per sequence length,
-with the parameters as arrays (:class:`nn.gpt.compiled.CompiledGPT`): the same losses
+with the parameters as arrays (:func:`nn.gpt.compiled.gpt_training`): the same losses
 to rounding, many times faster. The model's Values are brought up to date at the end.
 """
 
@@ -25,7 +25,7 @@ from ..layers import check_size
 from ..optim import Adam
 from ..progress import progress_bar
 from ..schedules import LinearLR
-from .compiled import CompiledGPT
+from .compiled import gpt_training, pad_batch
 from .model import GPT
 from .tokenizer import CharTokenizer
 
@@ -74,7 +74,7 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
         check_flag(name, flag)
     opt = Adam(model, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(opt, 1.0, 0.0, steps) if decay else None
-    runner = CompiledGPT(model, opt) if compiled else None
+    runner = gpt_training(model, opt) if compiled else None
     history = History(metrics=("loss",))
     bar: Any = progress_bar(steps, progress, unit="step")
     try:
@@ -83,11 +83,10 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
             batch = [encoded[(first + i) % len(encoded)] for i in range(batch_size)]
             history.lr.append(opt.lr)
             if runner is not None:
-                history.loss.append(runner.step(batch))
-            elif batch_size == 1:
-                history.loss.append(train_step(model, opt, batch[0]))
+                tokens, weights = pad_batch(batch, model.vocab_size, model.block_size)
+                history.loss.append(runner.step(tokens, weights)[0])
             else:
-                history.loss.append(batch_step(model, opt, batch))
+                history.loss.append(train_step(model, opt, batch))
             if schedule is not None:
                 schedule.step()
             bar.set_postfix({"loss": f"{history.loss[-1]:.4f}"}, refresh=False)
@@ -99,20 +98,21 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
     return history
 
 
-def train_step(model: GPT, optimizer: Adam, tokens: Sequence[int]) -> float:
-    """One update on one document's tokens; returns its loss before the update."""
-    optimizer.zero_grad()
-    loss = model.loss(tokens)
-    loss.backward()
-    optimizer.step()
-    return loss.data
+def train_step(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) -> float:
+    """One eager update on a batch of encoded documents (one document is a batch of
+    one): the mean of their mean losses, backpropagated; returns it before the update.
 
-
-def batch_step(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) -> float:
-    """One update on a batch of documents' tokens, the mean of their mean losses;
-    returns it before the update."""
+    L = (1/B) sum_d loss_d, with loss_d = ``model.loss(tokens_d)``; for B = 1 the
+    document's own loss node, with no extra node.
+    """
+    if not documents:
+        raise ValueError("train_step needs at least one document, got none")
+    if not isinstance(documents[0], (list, tuple)):
+        raise TypeError("train_step expects a list of encoded documents (token lists), "
+                        f"got {type(documents).__name__} {documents!r:.60}")
     optimizer.zero_grad()
-    loss = (1 / len(documents)) * value_sum([model.loss(tokens) for tokens in documents])
+    losses = [model.loss(tokens) for tokens in documents]
+    loss = losses[0] if len(losses) == 1 else (1 / len(losses)) * value_sum(losses)
     loss.backward()
     optimizer.step()
     return loss.data

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import nn
-from nn.gpt import GPT, CharTokenizer, train
-from nn.gpt.compiled import CompiledGPT
+from nn.gpt import GPT, CharTokenizer, train, train_step
+from nn.gpt.compiled import gpt_training, pad_batch
 from nn.optim import SGD, Adam
 from reproductions.microgpt import MicrogptValue, Trainer, gpt_state
 
@@ -56,39 +56,59 @@ def test_compiled_training_matches_microgpts_own_value() -> None:
     assert max(abs(x - expected[name]) for name, x in model.state_dict().items()) < 1e-9
 
 
+def padded(model: GPT, documents: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    return pad_batch(documents, model.vocab_size, model.block_size)
+
+
 def test_one_program_per_length_reused_across_documents_and_batches() -> None:
     tokenizer = CharTokenizer.from_documents(nn.data.names())
     model = GPT(tokenizer.vocab_size, seed=0)
-    runner = CompiledGPT(model, Adam(model, lr=0.01))
+    runner = gpt_training(model, Adam(model, lr=0.01))
     emma, anna, mia = (tokenizer.encode(name) for name in ("emma", "anna", "mia"))
-    runner.step([emma])
-    program = runner.programs[5]
-    runner.step([anna])  # same length: same program
-    runner.step([mia, emma, anna])  # a batch padded to its longest: the same program again
-    assert runner.programs == {5: program}
-    runner.step([mia])
-    assert sorted(runner.programs) == [4, 5]
+    runner.step(*padded(model, [emma]))
+    program = runner.tapes[(6, 5)]
+    runner.step(*padded(model, [anna]))  # same length: same program
+    runner.step(*padded(model, [mia, emma, anna]))  # padded to its longest: the same again
+    assert runner.tapes == {(6, 5): program}
+    runner.step(*padded(model, [mia]))
+    assert sorted(runner.tapes) == [(5, 4), (6, 5)]
     assert program.placeholders and len(program.placeholders) == 6 + 5  # tokens and weights
+
+
+def test_switching_lengths_carries_the_parameters_over() -> None:
+    """Two programs, one set of numbers: steps alternating between lengths match eager
+    training on the same batches."""
+    tokenizer = CharTokenizer.from_documents(nn.data.names())
+    compiled, eager = GPT(tokenizer.vocab_size, seed=4), GPT(tokenizer.vocab_size, seed=4)
+    runner = gpt_training(compiled, SGD(compiled, lr=0.1))
+    eager_opt = SGD(eager, lr=0.1)
+    batches = [[tokenizer.encode(n)] for n in ("mia", "emma", "mia", "christopher", "emma")]
+    for batch in batches:
+        found, _ = runner.step(*padded(compiled, batch))
+        assert found == pytest.approx(train_step(eager, eager_opt, batch), abs=1e-12)
+    runner.push()
+    assert np.abs(parameters(compiled) - parameters(eager)).max() < 1e-12
 
 
 def test_a_padded_batch_is_the_mean_of_each_documents_own_loss() -> None:
     """Padding with bos and weight 0 changes nothing: causal attention, masked loss."""
     tokenizer = CharTokenizer.from_documents(nn.data.names())
     model = GPT(tokenizer.vocab_size, seed=1)
-    runner = CompiledGPT(model, Adam(model, lr=0.01))
+    runner = gpt_training(model, Adam(model, lr=0.01))
     docs = [tokenizer.encode(name) for name in ("bo", "emma", "christopher")]
-    tokens, weights = runner.batch(docs)
+    tokens, weights = padded(model, docs)
     assert tokens.shape == (3, 13) and weights.shape == (3, 12)
     assert weights[0].tolist() == [1 / 3] * 3 + [0.0] * 9
     assert tokens[0, 4:].tolist() == [tokenizer.bos] * 9
-    found = runner.loss_and_gradient(docs)
+    tape = runner.trace(tokens, weights)
+    found, _ = tape.backward_arrays(tokens, weights, reduction="mean")
     losses = [model.loss(doc) for doc in docs]
     assert found == pytest.approx(np.mean([loss.data for loss in losses]), rel=1e-12)
     model.zero_grad()
     for loss in losses:
         (loss / 3).backward()
-    eager = np.array([p.grad for p in runner.params])
-    assert np.abs(runner.grad - eager).max() < 1e-12
+    eager = np.array([p.grad for p in runner.optimizer.params])
+    assert np.abs(tape.arrays.grad[:len(eager)] - eager).max() < 1e-12
 
 
 def test_documents_longer_than_the_block_are_cut_as_eagerly() -> None:
@@ -106,35 +126,41 @@ def test_documents_longer_than_the_block_are_cut_as_eagerly() -> None:
 def test_push_and_pull_keep_the_values_and_the_arrays_in_step() -> None:
     tokenizer = CharTokenizer.from_documents(nn.data.names())
     model = GPT(tokenizer.vocab_size, seed=0)
-    runner = CompiledGPT(model, SGD(model, lr=0.1))
+    runner = gpt_training(model, SGD(model, lr=0.1))
     before = parameters(model)
-    runner.step([tokenizer.encode("emma")])
+    runner.step(*padded(model, [tokenizer.encode("emma")]))
+    assert runner.tape is not None
+    data = runner.tape.arrays.data[:len(before)]
     assert np.array_equal(parameters(model), before)  # the step touched the arrays only
     runner.push()
-    assert np.array_equal(parameters(model), runner.data)
-    assert not np.array_equal(runner.data, before)
+    assert np.array_equal(parameters(model), data)
+    assert not np.array_equal(data, before)
     model.wte.weight[0][0].data = 5.0
     runner.pull()
-    assert runner.data[0] == 5.0
+    assert runner.tape.arrays.data[0] == 5.0
 
 
 def test_bad_inputs_are_clear_errors_that_change_nothing() -> None:
     tokenizer = CharTokenizer.from_documents(nn.data.names())
     model = GPT(tokenizer.vocab_size, seed=0)
     other = GPT(tokenizer.vocab_size, seed=1)
-    with pytest.raises(TypeError, match="CompiledGPT expects a GPT"):
-        CompiledGPT(nn.MLP(2, [1]), Adam(model))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="gpt_training expects a GPT"):
+        gpt_training(nn.MLP(2, [1]), Adam(model))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="the optimizer must hold exactly the model's 4192"):
-        CompiledGPT(model, Adam(other))
-    runner = CompiledGPT(model, Adam(model, lr=0.01))
-    before = runner.data.copy()
+        gpt_training(model, Adam(other))
+    runner = gpt_training(model, Adam(model, lr=0.01))
+    before = parameters(model)
     with pytest.raises(ValueError, match="document 1: expected token ids from 0 to 26"):
-        runner.step([tokenizer.encode("emma"), [26, 27, 26]])
+        padded(model, [tokenizer.encode("emma"), [26, 27, 26]])
     with pytest.raises(ValueError, match="at least 2 tokens"):
-        runner.step([[26]])
+        padded(model, [[26]])
     with pytest.raises(ValueError, match="at least one document"):
-        runner.step([])
-    assert np.array_equal(runner.data, before) and runner.optimizer.steps == 0
+        padded(model, [])
+    with pytest.raises(ValueError, match="at least one document"):
+        train_step(model, runner.optimizer, [])
+    with pytest.raises(TypeError, match="a list of encoded documents"):
+        train_step(model, runner.optimizer, tokenizer.encode("emma"))  # type: ignore[arg-type]
+    assert np.array_equal(parameters(model), before) and runner.optimizer.steps == 0
     with pytest.raises(TypeError, match="compiled must be True or False"):
         train(model, tokenizer, ["emma"], steps=1, compiled="yes", progress=False)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="batch_size must be a positive int"):

@@ -127,7 +127,7 @@ def test_gpt_round_trips_and_agrees() -> None:
     model = GPT(11, n_embd=8, n_head=2, n_layer=2, block_size=6, seed=3)
     optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
     for document in ([0, 3, 5, 2, 0], [0, 1, 4, 4, 7, 9, 0]):
-        train_step(model, optimizer, document)
+        train_step(model, optimizer, [document])
     module = assert_round_trip(model)
     assert sorted(module.state_dict())[:3] == ["blocks.0.attn.wk.weight",
                                                "blocks.0.attn.wo.weight",
