@@ -20,3 +20,5 @@ cdef class Op:
     cdef readonly tuple template
 
 cpdef bint is_real(object x)
+cpdef object evaluate(Op row, tuple xs)
+cpdef object local_derivatives(Op row, tuple xs, object out)

@@ -113,11 +113,6 @@ class Op:
         if len(args) == 1:
             x = args[0]
             if type(x) is float:  # first: a rule on floats (relu's step) comes here
-                if self.check is None:
-                    try:
-                        return self.scalar(x)
-                    except (ArithmeticError, ValueError):
-                        pass
                 return evaluate(self, args)
             if type(x) is np.ndarray:
                 with np.errstate(all="ignore"):
@@ -192,24 +187,36 @@ def evaluate(row: Op, xs: tuple[float, ...]) -> float:
 
     Python's float arithmetic raises where IEEE 754 gives ``inf`` or ``nan``
     (``math.exp(1000)``, ``1 / 0.0``); inputs inside the row's domain get the
-    IEEE answer instead, as NumPy and the compiled tape give it.
+    IEEE answer instead, as NumPy and the compiled tape give it. Every forward on
+    floats comes here: a row called on numbers, a new Value's node, the checkers.
     """
-    if row.check is not None:
-        error = row.check(*xs)
+    check = row.check
+    if check is not None:
+        error = check(*xs)
         if error is not None:
             raise error
-    try:
-        return row.scalar(*xs)
+    scalar = row.scalar
+    try:  # one or two operands passed as such: compiled, a vectorcall, not a tuple's
+        if len(xs) == 1:
+            return scalar(xs[0])
+        if len(xs) == 2:
+            return scalar(xs[0], xs[1])
+        return scalar(*xs)
     except (ArithmeticError, ValueError):
         return float(ieee(row.vector, xs))
 
 
 def local_derivatives(row: Op, xs: tuple[float, ...], out: float) -> tuple[float, ...]:
     """The row's derivative rule on floats, with IEEE semantics at singular points."""
-    try:
-        return row.derivatives(*xs, out)
+    rule = row.derivatives
+    try:  # as in evaluate
+        if len(xs) == 1:
+            return rule(xs[0], out)
+        if len(xs) == 2:
+            return rule(xs[0], xs[1], out)
+        return rule(*xs, out)
     except (ArithmeticError, ValueError):
-        return tuple(float(d) for d in ieee(row.derivatives, (*xs, out)))
+        return tuple([float(d) for d in ieee(row.derivatives, (*xs, out))])
 
 
 def ieee(fn: Callable[..., Any], xs: Sequence[float]) -> Any:
@@ -365,15 +372,12 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
     arrays inside the compiled tape, which ignores floating-point errors for the
     whole run (IEEE results).
     """
-    scalar, vector = row.scalar, row.vector
+    vector = row.vector
 
     def function(x: Any) -> Any:
         if type(x) is float:
-            try:
-                return scalar(x)
-            except (ArithmeticError, ValueError):
-                pass
-        elif type(x) is np.ndarray:
+            return evaluate(row, (x,))
+        if type(x) is np.ndarray:
             return vector(x)
         return row(x)
 

@@ -376,26 +376,18 @@ def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
     return node
 
 
-def _unary(row: Op, x: Value) -> Value:
-    """The node ``row(x)``, from the row's forward and rule on floats."""
-    a = x.data
-    check = row.check
-    if check is not None:
-        error = check(a)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a,))
+def _node(row: Op, children: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
+    """The node ``row(*children)``, from the row's forward and rule on their data ``xs``."""
+    out = evaluate(row, xs)
     mode = current_mode()
     if not mode.grad_enabled:
         return _made(mode, out, (), None, ())
-    try:
-        local = row.derivatives(a, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a,), out)
-    return _made(mode, out, (x,), row, local)
+    return _made(mode, out, children, row, local_derivatives(row, xs, out))
+
+
+def _unary(row: Op, x: Value) -> Value:
+    """The node ``row(x)``."""
+    return _node(row, (x,), (x.data,))
 
 
 def _binary(row: Op, x: Value, other: Any) -> Value:
@@ -405,25 +397,7 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         if other is None:
             return NotImplemented
     y = other  # typed Value in value.pxd: the compiled core reads its field directly
-    a = x.data
-    b = y.data
-    check = row.check
-    if check is not None:
-        error = check(a, b)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a, b)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a, b))
-    mode = current_mode()
-    if not mode.grad_enabled:
-        return _made(mode, out, (), None, ())
-    try:
-        local = row.derivatives(a, b, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a, b), out)
-    return _made(mode, out, (x, other), row, local)
+    return _node(row, (x, y), (x.data, y.data))
 
 
 def _reflected(row: Op, x: Value, other: Any) -> Value:
@@ -457,11 +431,7 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     children = tuple(lift(a, row.name) for a in args)
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
-    xs = numbers(children)
-    out = evaluate(row, xs)
-    mode = current_mode()
-    local = local_derivatives(row, xs, out) if mode.grad_enabled else ()
-    return _made(mode, out, children, row, local)
+    return _node(row, children, numbers(children))
 
 
 def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],
