@@ -342,7 +342,7 @@ def power(p: float) -> Op:
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (p * x * x ** (p - 2.0),)
-        formula = f"d/dx = {p:g} * x**(p-1), as {p:g} * x * x**(p-2) (p-1 is not a float)"
+        formula = f"d/dx = {p!r} * x * x**{p - 2.0!r} (p * x**(p-1), with p-1 not a float)"
     elif p == 1.5:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (1.5 * _sqrt(x),)
