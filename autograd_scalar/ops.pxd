@@ -1,4 +1,5 @@
 # Static types for compiling ops.py with Cython (the .py file stays plain Python).
+# Op's attributes are its dataclass fields, in order (test_core_build checks).
 
 cdef class Op:
     cdef readonly str name
@@ -8,12 +9,10 @@ cdef class Op:
     cdef readonly object arity
     cdef readonly object check
     cdef readonly str formula
-    cdef readonly tuple params
     cdef readonly str symbol
     cdef readonly tuple kinks
     cdef readonly bint bilinear
     cdef readonly bint bias
-    cdef readonly str formula_name
     cdef readonly bint method
     cdef readonly bint index
     cdef readonly bint separable
@@ -21,3 +20,5 @@ cdef class Op:
     cdef readonly tuple template
 
 cpdef bint is_real(object x)
+cpdef object evaluate(Op row, tuple xs)
+cpdef object local_derivatives(Op row, tuple xs, object out)

@@ -9,8 +9,8 @@ A row also owns everything else that is known about its op: the points where it
 has no derivative (``kinks``, for the checkers), its operand layout (a
 ``bilinear`` row is sum_i ws[i] * xs[i], plus a last ``bias`` operand: the tape
 runs a dense group of them as a matrix product, drawings read weights from it),
-how drawings show it (``symbol``) and its name in formulas (``formula_name``).
-No other module matches op names.
+how drawings show it (``symbol``) and whether it is a method of Value and a
+function by its name (``method``). No other module matches op names.
 
 The rules use arithmetic and the table's own rows only (a row is callable on a
 float, a NumPy array or a :class:`~autograd_scalar.Value` alike), so one rule
@@ -23,13 +23,22 @@ row's own forward.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, TypeGuard, Union
+from typing import TYPE_CHECKING, Any, TypeGuard, Union
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from . import purepython as cython
+else:
+    try:
+        import cython
+    except ImportError:  # interpreted without Cython installed: the standard dataclass
+        from . import purepython as cython
 
 Check = Callable[..., "Exception | None"]
 Template = Union[str, Callable[..., str]]
@@ -37,30 +46,29 @@ Template = Union[str, Callable[..., str]]
 operands' names (see :class:`Op`)."""
 
 
+@cython.dataclasses.dataclass(frozen=True, eq=False, repr=False)
 class Op:
     """One row of the op table.
 
-    ``arity`` is the number of inputs, or ``None`` for an n-ary row (``sum``,
-    ``dot``). ``formula`` states the derivative rule in words for drawings and
-    reports, e.g. ``"d/dx = 1 - out**2"``; ``symbol`` is how a drawing shows the
-    op (its name unless given). ``kinks`` are the points, in any input, where the
-    forward has no derivative (relu at 0): a central difference straddling one
-    measures the mean of the one-sided slopes, so the checkers report it as a kink.
-    A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
-    (+ b when ``bias``): linear in the ws, in the xs and in b. ``formula_name``
-    is the function's name in formulas ("" when formulas do not call it), and
-    ``method`` makes it a method of Value and a function of the package. An
-    ``index`` row takes, as its last operand, an integer that selects among the
-    others (``gather``): that operand is data, not a variable; its derivative is 0
-    and the checkers hold it fixed instead of differencing it. A ``separable`` row
-    is a sum of one term per operand, F(x_1, ..., x_n) = sum_j F(x_j) (``sum``): its
-    forward on one operand is that operand's term, so moving one operand changes
-    F by that term alone. An n-ary row may give ``stacked``, its forward and rule on
-    all operands at once: the pair ``(forward(S), derivatives(S, out))`` for the
-    operands stacked on a new first axis, S = (operands, ...), the forward reducing
-    that axis and the rule returning every partial as one array (or number) that
-    broadcasts to S's shape; the tape runs a group of such nodes with two calls. A
-    row is read-only once made (``ops.pxd`` declares its fields for the compiled core).
+    ``arity`` is the number of inputs, or ``None`` for an n-ary row (``sum``, ``dot``).
+    ``formula`` states the derivative rule in words for drawings and reports, e.g.
+    ``"d/dx = 1 - out**2"`` (a test evaluates it against ``derivatives``); ``symbol`` is
+    how a drawing shows the op (its name unless given). ``kinks`` are the points, in any
+    input, where the forward has no derivative (relu at 0): a central difference
+    straddling one measures the mean of the one-sided slopes, so the checkers report it
+    as a kink. A ``bilinear`` row computes sum_i ws[i] * xs[i] over its operands ws + xs
+    (+ b when ``bias``): linear in the ws, in the xs and in b. ``method`` makes a one-
+    input row a method of Value and a function of the package, by its name. An ``index``
+    row takes, as its last operand, an integer that selects among the others
+    (``gather``): that operand is data, not a variable; its derivative is 0 and the
+    checkers hold it fixed instead of differencing it. A ``separable`` row is a sum of
+    one term per operand, F(x_1, ..., x_n) = sum_j F(x_j) (``sum``): its forward on one
+    operand is that operand's term, so moving one operand changes F by that term alone.
+    An n-ary row may give ``stacked``, its forward and rule on all operands at once: the
+    pair ``(forward(S), derivatives(S, out))`` for the operands stacked on a new first
+    axis, S = (operands, ...), the forward reducing that axis and the rule returning
+    every partial as one array (or number) that broadcasts to S's shape; the tape runs a
+    group of such nodes with two calls.
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
     for the tape's straight-line code (:mod:`autograd_scalar.tape.code`): a format
@@ -72,58 +80,28 @@ class Op:
     runs the batch with NumPy); the vector one calls NumPy as ``np`` and equals
     ``vector``. A temporary is a walrus name starting with ``_``. "" (the default)
     means the code calls the row's own function instead.
-    """
 
-    __slots__ = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula",
-                 "params", "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index",
-                 "separable", "stacked", "template")
+    The fields below are the row's one declaration: a frozen dataclass, so a row is
+    read-only once made. Compiled, it is a Cython extension type, and ``ops.pxd``
+    repeats the fields as typed attributes (a test holds the two equal).
+    """
 
     name: str
     scalar: Callable[..., float]
     vector: Callable[..., Any]
     derivatives: Callable[..., tuple[Any, ...]]
-    arity: int | None
-    check: Check | None
-    formula: str
-    params: tuple[float, ...]
-    symbol: str
-    kinks: tuple[float, ...]
-    bilinear: bool
-    bias: bool
-    formula_name: str
-    method: bool
-    index: bool
-    separable: bool
-    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
-    template: tuple[Template, Template]
-
-    def __init__(self, name: str, scalar: Callable[..., float], vector: Callable[..., Any],
-                 derivatives: Callable[..., tuple[Any, ...]], arity: int | None = 1,
-                 check: Check | None = None, formula: str = "",
-                 params: tuple[float, ...] = (), symbol: str = "",
-                 kinks: tuple[float, ...] = (), bilinear: bool = False, bias: bool = False,
-                 formula_name: str = "", method: bool = False, index: bool = False,
-                 separable: bool = False,
-                 stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None = None,
-                 template: tuple[Template, Template] = ("", "")) -> None:
-        self.name = name
-        self.scalar = scalar
-        self.vector = vector
-        self.derivatives = derivatives
-        self.arity = arity
-        self.check = check
-        self.formula = formula
-        self.params = tuple(params)
-        self.symbol = symbol
-        self.kinks = tuple(float(k) for k in kinks)
-        self.bilinear = bilinear
-        self.bias = bias
-        self.formula_name = formula_name
-        self.method = method
-        self.index = index
-        self.separable = separable
-        self.stacked = stacked
-        self.template = template
+    arity: int | None = 1
+    check: Check | None = None
+    formula: str = ""
+    symbol: str = ""
+    kinks: tuple[float, ...] = ()
+    bilinear: bool = False
+    bias: bool = False
+    method: bool = False
+    index: bool = False
+    separable: bool = False
+    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None = None
+    template: tuple[Template, Template] = ("", "")
 
     def __call__(self, *args: Any) -> Any:
         """Apply the row to floats, NumPy arrays or graph nodes (whichever it is given).
@@ -135,11 +113,6 @@ class Op:
         if len(args) == 1:
             x = args[0]
             if type(x) is float:  # first: a rule on floats (relu's step) comes here
-                if self.check is None:
-                    try:
-                        return self.scalar(x)
-                    except (ArithmeticError, ValueError):
-                        pass
                 return evaluate(self, args)
             if type(x) is np.ndarray:
                 with np.errstate(all="ignore"):
@@ -170,7 +143,7 @@ class Op:
             scalar, vector = self.template
             changes["template"] = ("" if "scalar" in changes else scalar,
                                    "" if "vector" in changes else vector)
-        return Op(**{name: changes.get(name, getattr(self, name)) for name in FIELDS})
+        return dataclasses.replace(self, **changes)
 
     @property
     def shown(self) -> str:
@@ -189,9 +162,7 @@ class Op:
         return min((abs(x - k) for k in self.kinks), default=math.inf)
 
 
-FIELDS = ("name", "scalar", "vector", "derivatives", "arity", "check", "formula", "params",
-          "symbol", "kinks", "bilinear", "bias", "formula_name", "method", "index", "separable",
-          "stacked", "template")
+FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Op))
 """The fields of a row, in the order :class:`Op` takes them."""
 
 
@@ -216,24 +187,36 @@ def evaluate(row: Op, xs: tuple[float, ...]) -> float:
 
     Python's float arithmetic raises where IEEE 754 gives ``inf`` or ``nan``
     (``math.exp(1000)``, ``1 / 0.0``); inputs inside the row's domain get the
-    IEEE answer instead, as NumPy and the compiled tape give it.
+    IEEE answer instead, as NumPy and the compiled tape give it. Every forward on
+    floats comes here: a row called on numbers, a new Value's node, the checkers.
     """
-    if row.check is not None:
-        error = row.check(*xs)
+    check = row.check
+    if check is not None:
+        error = check(*xs)
         if error is not None:
             raise error
-    try:
-        return row.scalar(*xs)
+    scalar = row.scalar
+    try:  # one or two operands passed as such: compiled, a vectorcall, not a tuple's
+        if len(xs) == 1:
+            return scalar(xs[0])
+        if len(xs) == 2:
+            return scalar(xs[0], xs[1])
+        return scalar(*xs)
     except (ArithmeticError, ValueError):
         return float(ieee(row.vector, xs))
 
 
 def local_derivatives(row: Op, xs: tuple[float, ...], out: float) -> tuple[float, ...]:
     """The row's derivative rule on floats, with IEEE semantics at singular points."""
-    try:
-        return row.derivatives(*xs, out)
+    rule = row.derivatives
+    try:  # as in evaluate
+        if len(xs) == 1:
+            return rule(xs[0], out)
+        if len(xs) == 2:
+            return rule(xs[0], xs[1], out)
+        return rule(*xs, out)
     except (ArithmeticError, ValueError):
-        return tuple(float(d) for d in ieee(row.derivatives, (*xs, out)))
+        return tuple([float(d) for d in ieee(row.derivatives, (*xs, out))])
 
 
 def ieee(fn: Callable[..., Any], xs: Sequence[float]) -> Any:
@@ -355,12 +338,11 @@ def power(p: float) -> Op:
     """
     if p == 0.5:
         return SQRT.replace(name="**0.5", symbol="^0.5", formula="d/dx = 0.5 / out",
-                            params=(0.5,), check=_power_check(0.5), formula_name="",
-                            method=False)
+                            check=_power_check(0.5), method=False)
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (p * x * x ** (p - 2.0),)
-        formula = f"d/dx = {p:g} * x**(p-1), as {p:g} * x * x**(p-2) (p-1 is not a float)"
+        formula = f"d/dx = {p!r} * x * x**{p - 2.0!r} (p * x**(p-1), with p-1 not a float)"
     elif p == 1.5:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (1.5 * _sqrt(x),)
@@ -372,7 +354,7 @@ def power(p: float) -> Op:
         formula = f"d/dx = {p:g} * x**{p - 1:g}"
 
     return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p), rule,
-              check=_power_check(p), symbol=f"^{p:g}", formula=formula, params=(p,),
+              check=_power_check(p), symbol=f"^{p:g}", formula=formula,
               template=(f"pow({{0}}, {p!r})", f"np.power({{0}}, {p!r})"))
 
 
@@ -390,15 +372,12 @@ def plain_function(row: Op) -> Callable[[Any], Any]:
     arrays inside the compiled tape, which ignores floating-point errors for the
     whole run (IEEE results).
     """
-    scalar, vector = row.scalar, row.vector
+    vector = row.vector
 
     def function(x: Any) -> Any:
         if type(x) is float:
-            try:
-                return scalar(x)
-            except (ArithmeticError, ValueError):
-                pass
-        elif type(x) is np.ndarray:
+            return evaluate(row, (x,))
+        if type(x) is np.ndarray:
             return vector(x)
         return row(x)
 
@@ -432,35 +411,35 @@ SIGN = Op("sign", lambda x: float((x > 0) - (x < 0)), _sign_array, lambda x, out
           template=("float(({0} > 0) - ({0} < 0))", ""))
 _step, _sign = plain_function(STEP), plain_function(SIGN)
 ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
-         kinks=(0.0,), formula_name="abs", method=True, template=("abs({0})", "np.abs({0})"))
+         kinks=(0.0,), method=True, template=("abs({0})", "np.abs({0})"))
 RELU = Op("relu", lambda x: 0.0 if x < 0 else x, _relu_array,
           lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
-          formula_name="relu", method=True,
+          method=True,
           template=("(0.0 if {0} < 0 else {0})", ""))
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
-         formula_name="exp", method=True, template=("exp({0})", "np.exp({0})"))
+         method=True, template=("exp({0})", "np.exp({0})"))
 _exp: Callable[[Any], Any] = plain_function(EXP)
 LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
          check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x",
-         formula_name="log", method=True, template=("log({0})", "np.log({0})"))
+         method=True, template=("log({0})", "np.log({0})"))
 SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           check=requires(lambda x: x >= 0, "sqrt", "x >= 0"), formula="d/dx = 0.5/out",
-          formula_name="sqrt", method=True, template=("sqrt({0})", "np.sqrt({0})"))
+          method=True, template=("sqrt({0})", "np.sqrt({0})"))
 _sqrt: Callable[[Any], Any] = plain_function(SQRT)
 SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)",
-             formula_name="sin", method=True, template=("sin({0})", "np.sin({0})"))
+             method=True, template=("sin({0})", "np.sin({0})"))
 COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)",
-             formula_name="cos", method=True, template=("cos({0})", "np.cos({0})"))
+             method=True, template=("cos({0})", "np.cos({0})"))
 _sin: Callable[[Any], Any] = plain_function(SIN)
 _cos: Callable[[Any], Any] = plain_function(COS)
 TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
-          formula="d/dx = 1 - out**2", formula_name="tanh", method=True,
+          formula="d/dx = 1 - out**2", method=True,
           template=("tanh({0})", "np.tanh({0})"))
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 ERF = Op("erf", math.erf, np.vectorize(math.erf, otypes=[np.float64]),
          lambda x, out: (_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
-         formula="d/dx = 2/sqrt(pi) * exp(-x**2)", formula_name="erf", method=True,
+         formula="d/dx = 2/sqrt(pi) * exp(-x**2)", method=True,
          template=("erf({0})", ""))
 _erf: Callable[[Any], Any] = plain_function(ERF)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -475,7 +454,7 @@ def _gelu(x: float) -> float:
 GELU = Op("gelu", _gelu, np.vectorize(_gelu, otypes=[np.float64]),
           lambda x, out: (0.5 * (1.0 + _erf(x * _INV_SQRT2))
                           + x * _INV_SQRT_2PI * _exp(-0.5 * (x * x)),),
-          formula="d/dx = Phi(x) + x * phi(x)", formula_name="gelu", method=True,
+          formula="d/dx = Phi(x) + x * phi(x)", method=True,
           template=(f"0.5 * {{0}} * (1.0 + erf({{0}} * {_INV_SQRT2!r}))", ""))
 
 
@@ -493,7 +472,7 @@ def _sigmoid_array(x: Any) -> Any:
 
 
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, lambda x, out: (out * (1.0 - out),),
-             formula="d/dx = out * (1 - out)", formula_name="sigmoid", method=True,
+             formula="d/dx = out * (1 - out)", method=True,
              template=("(1.0 / (1.0 + exp(-{0})) if {0} >= 0 else (_z := exp({0})) / (1.0 + _z))",
                        ""))
 _sigmoid_function = plain_function(SIGMOID)
@@ -507,7 +486,7 @@ def _softplus(x: float) -> float:
 SOFTPLUS = Op("softplus", _softplus,
               lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
               lambda x, out: (_sigmoid_function(x),), formula="d/dx = sigmoid(x)",
-              formula_name="softplus", method=True,
+              method=True,
               # max(x, 0) + log1p(e^-|x|), each side of 0 written out (the same floats)
               template=("({0} + log1p(exp(-{0})) if {0} > 0 else log1p(exp({0})))", ""))
 
@@ -518,7 +497,7 @@ def leaky_relu(slope: float) -> Op:
     return Op(f"leaky_relu({slope:g})", lambda x: slope * x if x <= 0 else x,
               lambda x: np.where(x <= 0, slope * x, x),
               lambda x, out: (slope + (1.0 - slope) * _step(x),),
-              formula=f"d/dx = 1 if x > 0 else {slope:g}", params=(slope,), kinks=(0.0,),
+              formula=f"d/dx = 1 if x > 0 else {slope:g}", kinks=(0.0,),
               template=(f"({slope!r} * {{0}} if {{0}} <= 0 else {{0}})", ""))
 
 
@@ -664,15 +643,15 @@ def _affine_code(*wxb: str) -> str:
 
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1", symbol="Σ", formula_name="sum", separable=True,
+         formula="d/dx_i = 1", symbol="Σ", separable=True,
          stacked=(_sum_stacked, _sum_stacked_derivatives), template=(_sum_code, _sum_code))
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
-         bilinear=True, formula_name="dot", stacked=(_dot_stacked, _dot_stacked_derivatives),
+         bilinear=True, stacked=(_dot_stacked, _dot_stacked_derivatives),
          template=(_dot_code, _dot_code))
 AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
             check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
-            symbol="w·x+b", bilinear=True, bias=True, formula_name="affine",
+            symbol="w·x+b", bilinear=True, bias=True,
             template=(_affine_code, _affine_code))
 
 
@@ -737,7 +716,7 @@ def _logsumexp_code(*xs: str) -> str:
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
-               formula="d/dx_i = exp(x_i - out) (the softmax)", formula_name="logsumexp",
+               formula="d/dx_i = exp(x_i - out) (the softmax)",
                stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives),
                template=(_logsumexp_code, ""))
 

@@ -1,15 +1,18 @@
-"""The core interpreted: Cython's two decorators as no-ops, and the switch to source.
+"""The core interpreted: Cython's decorators as plain Python, and the switch to source.
 
 The core (ops, mode, value, backward) is plain Python that Cython also compiles at
-install time, with the static types in the .pxd files beside each module. Where
-Cython is absent, ``value.py`` takes the decorators below, which do nothing, their
-exact meaning for interpreted code. ``AUTOGRAD_SCALAR_PURE_PYTHON=1`` makes an
-installed compiled core load from its .py files instead; the test suite runs the
-engine's tests both ways and compares their results.
+install time, with the static types in the .pxd files beside each module. Where Cython
+is absent, the core takes the decorators below instead: two that do nothing, their
+exact meaning for interpreted code, and ``dataclasses.dataclass``, the standard
+library's (``cython.dataclasses`` is the same module, interpreted).
+``AUTOGRAD_SCALAR_PURE_PYTHON=1`` makes an installed compiled core load from its .py
+files instead; the test suite runs the engine's tests both ways and compares their
+results.
 """
 
 from __future__ import annotations
 
+import dataclasses as dataclasses  # cython.dataclasses.dataclass: the standard one
 import importlib.abc
 import importlib.machinery
 import importlib.util

@@ -1,8 +1,8 @@
 # Static types for compiling value.py with Cython (the .py file stays plain Python).
 cimport cython
 
-from autograd_scalar.mode cimport Mode
-from autograd_scalar.ops cimport Op, is_real
+from autograd_scalar.mode cimport Mode, current_mode
+from autograd_scalar.ops cimport Op, evaluate, is_real, local_derivatives
 
 
 
@@ -25,9 +25,10 @@ cdef Value _fill(Value node, double data, tuple children, object row, object loc
 cpdef Value new_node(double data, tuple children, object row, object local)
 @cython.locals(node=Value)
 cdef Value _made(Mode mode, double data, tuple children, object row, object local)
-@cython.locals(a=object, out=object, local=tuple, mode=Mode)
+@cython.locals(mode=Mode)
+cdef Value _node(Op row, tuple children, tuple xs)
 cdef object _unary(Op row, Value x)
-@cython.locals(a=object, b=object, local=tuple, mode=Mode, y=Value)
+@cython.locals(y=Value)
 cdef object _binary(Op row, Value x, object other)
 cdef object _reflected(Op row, Value x, object other)
 cdef object _operand(object x, str what)

@@ -58,6 +58,22 @@ def as_float(x: object, what: str = "Value") -> float:
                     f"got {type(x).__name__}: {x!r}"[:300])
 
 
+def _method(row: Op) -> Callable[[Value], Value]:
+    """The method of Value for the one-input ``row``: ``x.tanh()`` is ``tanh(x)``, a new node.
+
+    Value's methods are made here, one per row marked ``method`` in the table (a
+    compiled Value is an extension type, which takes its methods in its class body
+    only; a test holds the two lists equal).
+    """
+    def method(self: Value) -> Value:
+        return _unary(row, self)
+
+    method.__name__ = row.name
+    method.__qualname__ = f"Value.{row.name}"
+    method.__doc__ = f"{row.name}(x) as a new node; {row.formula}."
+    return method
+
+
 @cython.no_gc
 @cython.cclass
 class Value:
@@ -128,13 +144,6 @@ class Value:
         """How a row of the op table applies itself to operands among which are Values."""
         return apply(row, args)
 
-    def __getattr__(self, name: str) -> Callable[[], Value]:
-        """The table's other one-input rows as methods (``v.erf()``, ``v.gelu()``)."""
-        row = ops.METHODS.get(name)
-        if row is None:
-            raise AttributeError(f"'Value' object has no attribute {name!r}")
-        return lambda: _unary(row, self)
-
     # -- arithmetic -----------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:
@@ -187,51 +196,24 @@ class Value:
         raise TypeError(f"a Value has no truth value ({self!r}); test its number "
                         "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
-    # -- elementary functions -------------------------------------------------
+    # -- elementary functions: the table's method rows (ops.METHODS), one each ---
 
-    def abs(self) -> Value:
-        """|x|; d/dx = sign(x)."""
-        return _unary(ops.ABS, self)
-
-    def relu(self) -> Value:
-        """max(x, 0); d/dx = 1 for x > 0, else 0."""
-        return _unary(ops.RELU, self)
+    abs = _method(ops.ABS)
+    relu = _method(ops.RELU)
+    tanh = _method(ops.TANH)
+    sigmoid = _method(ops.SIGMOID)
+    softplus = _method(ops.SOFTPLUS)
+    exp = _method(ops.EXP)
+    log = _method(ops.LOG)
+    sqrt = _method(ops.SQRT)
+    sin = _method(ops.SIN)
+    cos = _method(ops.COS)
+    erf = _method(ops.ERF)
+    gelu = _method(ops.GELU)
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """x for x > 0, else slope * x."""
+        """x for x > 0, else slope * x: the row ``ops.leaky_relu(slope)``, one per slope."""
         return _unary(ops.leaky_relu(as_float(slope, "leaky_relu slope")), self)
-
-    def tanh(self) -> Value:
-        """tanh(x); d/dx = 1 - tanh(x)**2."""
-        return _unary(ops.TANH, self)
-
-    def sigmoid(self) -> Value:
-        """1 / (1 + e^-x), stable for any x; d/dx = s (1 - s)."""
-        return _unary(ops.SIGMOID, self)
-
-    def softplus(self) -> Value:
-        """log(1 + e^x), stable for any x; d/dx = sigmoid(x)."""
-        return _unary(ops.SOFTPLUS, self)
-
-    def exp(self) -> Value:
-        """e^x; d/dx = e^x."""
-        return _unary(ops.EXP, self)
-
-    def log(self) -> Value:
-        """Natural logarithm, for x > 0; d/dx = 1/x."""
-        return _unary(ops.LOG, self)
-
-    def sqrt(self) -> Value:
-        """Square root, for x >= 0; d/dx = 1 / (2 sqrt(x))."""
-        return _unary(ops.SQRT, self)
-
-    def sin(self) -> Value:
-        """sin(x); d/dx = cos(x)."""
-        return _unary(ops.SIN, self)
-
-    def cos(self) -> Value:
-        """cos(x); d/dx = -sin(x)."""
-        return _unary(ops.COS, self)
 
     # -- gradients ------------------------------------------------------------
 
@@ -376,26 +358,18 @@ def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
     return node
 
 
-def _unary(row: Op, x: Value) -> Value:
-    """The node ``row(x)``, from the row's forward and rule on floats."""
-    a = x.data
-    check = row.check
-    if check is not None:
-        error = check(a)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a,))
+def _node(row: Op, children: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
+    """The node ``row(*children)``, from the row's forward and rule on their data ``xs``."""
+    out = evaluate(row, xs)
     mode = current_mode()
     if not mode.grad_enabled:
         return _made(mode, out, (), None, ())
-    try:
-        local = row.derivatives(a, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a,), out)
-    return _made(mode, out, (x,), row, local)
+    return _made(mode, out, children, row, local_derivatives(row, xs, out))
+
+
+def _unary(row: Op, x: Value) -> Value:
+    """The node ``row(x)``."""
+    return _node(row, (x,), (x.data,))
 
 
 def _binary(row: Op, x: Value, other: Any) -> Value:
@@ -405,25 +379,7 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         if other is None:
             return NotImplemented
     y = other  # typed Value in value.pxd: the compiled core reads its field directly
-    a = x.data
-    b = y.data
-    check = row.check
-    if check is not None:
-        error = check(a, b)
-        if error is not None:
-            raise error
-    try:
-        out = row.scalar(a, b)
-    except (ArithmeticError, ValueError):
-        out = evaluate(row, (a, b))
-    mode = current_mode()
-    if not mode.grad_enabled:
-        return _made(mode, out, (), None, ())
-    try:
-        local = row.derivatives(a, b, out)
-    except (ArithmeticError, ValueError):
-        local = local_derivatives(row, (a, b), out)
-    return _made(mode, out, (x, other), row, local)
+    return _node(row, (x, y), (x.data, y.data))
 
 
 def _reflected(row: Op, x: Value, other: Any) -> Value:
@@ -457,11 +413,7 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     children = tuple(lift(a, row.name) for a in args)
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
-    xs = numbers(children)
-    out = evaluate(row, xs)
-    mode = current_mode()
-    local = local_derivatives(row, xs, out) if mode.grad_enabled else ()
-    return _made(mode, out, children, row, local)
+    return _node(row, children, numbers(children))
 
 
 def affine_nodes(rows: Iterable[Sequence[Any]], xs: tuple[Value, ...],

@@ -67,8 +67,10 @@ class _Apply:
 
 _Term = Union[_Const, _Var, _Apply]
 
-_ROWS: dict[str, ops.Op] = {row.formula_name: row for row in ops.TABLE if row.formula_name}
-"""The op table's rows that formulas call, by their ``formula_name``."""
+_ROWS: dict[str, ops.Op] = {row.name: row for row in ops.TABLE
+                            if row.method or (row.arity is None and not row.index)}
+"""The op table's rows that formulas call by name: the methods of Value (exp, tanh, ...) and
+the n-ary rows (sum, dot, ...) but ``gather``, whose index is data, not a term."""
 _BILINEAR = tuple(name for name, row in _ROWS.items() if row.bilinear and row.arity is None)
 FUNCTIONS: tuple[str, ...] = (*_ROWS, "leaky_relu")
 """The names a formula may call: every named row of the table, and leaky_relu (x, slope)."""
@@ -306,7 +308,7 @@ class _Reader:
     def bilinear(self, node: ast.Call, row: ops.Op) -> _Term:
         """``dot([w1, w2], [x1, x2])``, or ``affine([w1, w2], [x1, x2], b)`` for a row with a
         bias: one node of the bilinear ``row``, its operands laid out as ws + xs (+ b)."""
-        name = row.formula_name
+        name = row.name
         example = f"{name}([w1, w2], [x1, x2]{', b' if row.bias else ''})"
         shape = ("two lists of equal length" + (" and a bias" if row.bias else "")
                  + f", as in {example}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,11 @@ def test_values_are_not_tracked_by_the_cyclic_collector_when_compiled() -> None:
 
     node = Value(1.0) * 2.0
     assert gc.is_tracked(node) is (not ag.compiled())
+
+
+def test_ops_pxd_declares_the_fields_of_a_row_in_order() -> None:
+    """The row's fields are declared once, as the dataclass ``Op``; Cython needs them again
+    as typed attributes in ``ops.pxd``, which must list the same names in the same order."""
+    pxd = (ROOT / "autograd_scalar" / "ops.pxd").read_text().split("cdef class Op:")[1]
+    declared = re.findall(r"^ +cdef readonly \w+ (\w+)$", pxd.split("\n\n")[0], re.MULTILINE)
+    assert tuple(declared) == ag.ops.FIELDS

@@ -9,6 +9,7 @@ arrays against the same rule and forward on floats.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -137,6 +138,73 @@ def test_rows_agree_on_floats_and_arrays(row: ops.Op, data) -> None:
         for on_array, on_float in zip(partials, row.derivatives(*xs, out), strict=True):
             assert math.isclose(np.broadcast_to(on_array, outs.shape)[k], on_float,
                                 rel_tol=1e-12, abs_tol=1e-12)
+
+
+# the names a rule's text may use, beside its variables (on floats)
+STATED = {"exp": math.exp, "log": math.log, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos,
+          "pi": math.pi, "sign": lambda x: float((x > 0) - (x < 0)),
+          "sigmoid": lambda x: 1.0 / (1.0 + math.exp(-x)),
+          "Phi": lambda x: 0.5 * (1.0 + math.erf(x / math.sqrt(2.0))),
+          "phi": lambda x: math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)}
+HUGE_POWER = ops.power(2.0 ** 53)  # its rule is written apart (p - 1 is not a float)
+TEXT_DOMAINS = {**DOMAINS, ops.STEP: st.tuples(away_from_zero),
+                ops.SIGN: st.tuples(away_from_zero),
+                HUGE_POWER: st.sampled_from([(1.0,), (-1.0,), (0.5,), (-0.25,)])}
+
+
+def stated_partials(row: ops.Op) -> dict[str, str]:
+    """A row's rule in words as {variable: Python expression}: "d/dx = 1/y, d/dy = -out/y"
+    gives {"x": "1/y", "y": "-out/y"}; a remark in parentheses after one is dropped."""
+    parts = re.split(r"(?:^|, )d/d(\w+) = ", row.formula)[1:]
+    stated = {}
+    for variable, text in zip(parts[::2], parts[1::2]):
+        while True:
+            try:
+                compile(text, row.formula, "eval")
+                break
+            except SyntaxError:
+                assert " (" in text, f"{row.name}: cannot read {text!r} in {row.formula!r}"
+                text = text[:text.rindex(" (")]
+        stated[variable] = text
+    return stated
+
+
+def operand_names(row: ops.Op, count: int) -> list[tuple[str, dict[str, float]]]:
+    """Each operand's variable in the rule text, with the names its partial may read."""
+    if row.arity is not None:
+        return [("xy"[j], {}) for j in range(count)]
+    if row.index:
+        return [*[("v_i", {"i": i}) for i in range(count - 1)], ("k", {})]
+    if not row.bilinear:
+        return [("x_i", {"i": i}) for i in range(count)]
+    n = (count - row.bias) // 2
+    return [*[("w_i", {"i": i}) for i in range(n)], *[("x_i", {"i": i}) for i in range(n)],
+            *[("b", {})] * row.bias]
+
+
+@pytest.mark.parametrize("row", list(TEXT_DOMAINS), ids=lambda row: row.name)
+@given(data=st.data())
+def test_every_rule_in_words_states_the_rule_in_code(row: ops.Op, data) -> None:
+    """The formula drawings and reports show is the derivative the row computes."""
+    xs = data.draw(TEXT_DOMAINS[row])
+    out = ops.evaluate(row, xs)
+    computed = ops.local_derivatives(row, xs, out)
+    stated = stated_partials(row)
+    names = operand_names(row, len(xs))
+    assert set(stated) == {variable for variable, _ in names}, row.formula
+    for j, (variable, where) in enumerate(names):
+        scope = {**STATED, "out": out, **dict(zip("xy", xs))}
+        if row.arity is None:
+            if row.bilinear:
+                n = (len(xs) - row.bias) // 2
+                i = where.get("i", 0)
+                scope.update(w_i=xs[i], x_i=xs[n + i], b=xs[-1])
+            else:
+                scope.update(x_i=xs[j], v_i=xs[j], k=xs[-1])
+            scope.update(where)
+        expected = eval(stated[variable], scope)
+        assert math.isclose(float(computed[j]), expected, rel_tol=1e-9, abs_tol=1e-12), (
+            row.name, row.formula, xs, j)
 
 
 @pytest.mark.parametrize("row", [ops.STEP, ops.SIGN])

@@ -68,6 +68,18 @@ def test_unary_operators_and_methods() -> None:
     assert Value(4.0).sqrt().data == 2.0 and Value(math.e).log().data == pytest.approx(1.0)
 
 
+def test_the_methods_of_value_are_the_tables_method_rows() -> None:
+    """Each row marked ``method`` is a method of Value making a node of that row, with the
+    row's rule for its docstring; Value has no other such method."""
+    made = {name for name, attr in vars(Value).items()
+            if (getattr(attr, "__doc__", None) or "").startswith(f"{name}(x) as a new node")}
+    assert made == set(ag.ops.METHODS)
+    for name, row in ag.ops.METHODS.items():
+        method = getattr(Value, name)
+        assert row.formula in method.__doc__ and method.__name__ == name
+        assert getattr(Value(0.5), name)().row is row
+
+
 def test_unsupported_operand_types_raise_type_error() -> None:
     with pytest.raises(TypeError):
         Value(1.0) + "a"  # type: ignore[operator]

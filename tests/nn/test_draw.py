@@ -140,7 +140,7 @@ def test_weighted_pairs_read_the_layout_from_the_row() -> None:
 
 def test_weighted_pairs_follow_the_row_not_its_name() -> None:
     w1, w2, x1, x2 = (Value(float(i)) for i in range(1, 5))
-    renamed = ops.DOT.replace(name="pairs", symbol="", formula_name="")
+    renamed = ops.DOT.replace(name="pairs", symbol="")
     assert list(weighted_pairs(renamed(w1, w2, x1, x2))) == [(w1, x1), (w2, x2)]
     not_bilinear = ops.DOT.replace(bilinear=False)
     assert not_bilinear(w1, w2, x1, x2).op == "dot"
