@@ -103,7 +103,8 @@ class DataDependenceError(TraceError):
 _DATA = Value.__dict__["data"]
 """Every Value's own ``data`` field (a slot; a C double in the compiled core)."""
 
-_ENGINE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+"""The package's folder: reads of .data by the engine's own code are not the user's."""
 
 
 class TracedValue(Value):
