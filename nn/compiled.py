@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Tape, Value, compile, tape_dtype
+from autograd_scalar.validate import flag
 
 from .model_key import model_key, object_key
 from .optim import Optimizer, clip_norm_arrays
@@ -170,8 +171,7 @@ class CompiledTraining:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"CompiledTraining expects an nn.optim optimizer, got "
                             f"{type(optimizer).__name__}")
-        if not isinstance(keep, bool):
-            raise TypeError(f"keep must be True or False, got {keep!r}")
+        flag("keep", keep)
         self.model = model
         self.loss = loss
         self.optimizer = optimizer

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, affine, current_scope, joined_scope, linear
+from autograd_scalar.validate import integer
 
 from . import activations
 from . import init as weight_init
@@ -28,9 +29,7 @@ from .module import Module
 
 def check_size(name: str, n: Any) -> int:
     """``n`` if it is a positive int; ValueError naming ``name`` otherwise."""
-    if isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1:
-        return int(n)
-    raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return integer(name, n, 1)
 
 
 def as_inputs(x: Any, nin: int, who: str,

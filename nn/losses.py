@@ -36,6 +36,7 @@ import numpy as np
 
 import autograd_scalar as ag
 from autograd_scalar import Value
+from autograd_scalar.validate import integer
 
 from .arrays import real_array
 from .metrics import classes_from_outputs
@@ -67,10 +68,9 @@ class Loss:
         outside the loss's range, or when they need a different number of outputs.
         """
         array = _numeric_array(targets, self.name)
-        if width is not None and (isinstance(width, bool) or not isinstance(width, int)
-                                  or width < 1):
-            raise ValueError(f"{self.name}: width must be a positive int (the number of "
-                             f"model outputs), got {width!r}")
+        if width is not None:
+            width = integer("width", width, 1, who=self.name,
+                            what="a positive int (the number of model outputs)")
         encoded = self.encode_array(array, width)
         if width is not None and encoded.shape[1] != width:
             raise ValueError(f"{self.name}: the targets have {encoded.shape[1]} column(s) but "

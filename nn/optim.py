@@ -41,6 +41,7 @@ from typing import Any, overload
 import numpy as np
 
 from autograd_scalar import Value
+from autograd_scalar.validate import flag, integer, real
 
 State = dict[str, np.ndarray]
 
@@ -225,15 +226,11 @@ def interrupts_deferred() -> Iterator[None]:
 
 def hyperparameter(name: str, value: object, low: float, high: float = math.inf,
             closed_low: bool = True, closed_high: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    x = float(value) if ok else math.nan  # type: ignore[arg-type]
-    inside = (x >= low if closed_low else x > low) and (x <= high if closed_high else x < high)
-    if not (ok and math.isfinite(x) and inside):
-        left = "[" if closed_low else "("
-        right = "]" if closed_high else ")"
-        raise ValueError(f"{name} must be a number in {left}{low:g}, {high:g}{right}, "
-                         f"got {value!r}")
-    return x
+    """``value`` as a float if it is a finite number in the interval from ``low`` to
+    ``high`` (each end closed or open as said); ValueError in interval notation."""
+    left, right = "[" if closed_low else "(", "]" if closed_high else ")"
+    return real(name, value, low, high, low_open=not closed_low, high_open=not closed_high,
+                what=f"a number in {left}{low:g}, {high:g}{right}")
 
 
 def check_lr(lr: object) -> float:
@@ -349,8 +346,7 @@ class Optimizer:
                              f"{state['optimizer']!r} optimizer")
         lr = hyperparameter("lr", state["lr"], 0.0)
         steps = state["steps"]
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(f"{kind}.load_state_dict: steps must be an int >= 0, got {steps!r}")
+        integer("steps", steps, 0, who=f"{kind}.load_state_dict")
         buffers = state["state"]
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
@@ -384,8 +380,7 @@ class SGD(Optimizer):
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
         self.momentum = hyperparameter("momentum", momentum, 0.0)
         self.dampening = hyperparameter("dampening", dampening, 0.0, 1.0, closed_high=True)
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be True or False, got {nesterov!r}")
+        flag("nesterov", nesterov)
         if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={momentum!r}, dampening={dampening!r}")

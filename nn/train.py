@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, no_grad, tape_dtype
+from autograd_scalar.validate import integer, real
 
 from . import losses as losses_module
 from .arrays import real_array
@@ -347,8 +348,8 @@ def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
                     optimizer: Optimizer) -> None:
     """``seed`` None or an int >= 0, ``compiled`` and ``progress`` bools, and ``schedule``
     None or a schedule of this optimizer."""
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"seed must be None or an int >= 0, got {seed!r}")
+    if seed is not None:
+        integer("seed", seed, 0, what="None or an int >= 0")
     if not (isinstance(compiled, bool) or compiled == "auto") or not isinstance(progress,
                                                                                   bool):
         raise TypeError(f"compiled must be True, False or 'auto' and progress True or False, "
@@ -380,17 +381,12 @@ def _checked_dtype(dtype: Any, compiled: bool | str) -> str:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+    return integer(name, value, 1)
 
 
 def _positive_number(name: str, value: Any) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not (ok and np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive number (a maximum gradient norm), "
-                         f"got {value!r}")
-    return float(value)
+    return real(name, value, 0, low_open=True,
+                what="a positive number (a maximum gradient norm)")
 
 
 def _callbacks(callbacks: Iterable[Any]) -> list[Any]:

@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from ..mode import is_grad_enabled
+from ..validate import flag, integer
 from ..value import Value
 from . import check as tape_check
 from .check import TraceMismatchError, magnitude
@@ -470,9 +471,7 @@ def tape_dtype(dtype: Any) -> np.dtype[Any]:
 
 
 def _batch_size(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"a batch size is a positive integer, got {n!r}")
-    return int(n)
+    return integer("a batch size", n, 1, what="a positive integer")
 
 
 def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] = (),
@@ -510,6 +509,5 @@ def compile(fn: Callable[..., Any], *example: Any, parameters: Sequence[Value] =
         raise TypeError(f"compile expects a function, got {type(fn).__name__}")
     if not example:
         raise TypeError("compile needs an example: one value per argument of the function")
-    if not isinstance(allow_data_reads, bool):
-        raise TypeError(f"allow_data_reads must be True or False, got {allow_data_reads!r}")
+    flag("allow_data_reads", allow_data_reads)
     return Tape(fn, example, parameters, allow_data_reads, dtype)

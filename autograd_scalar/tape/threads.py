@@ -33,6 +33,8 @@ import contextlib
 import threading
 from typing import Any, Union
 
+from ..validate import integer
+
 SMALL_PRODUCT = 65_536
 """Multiply-adds (m x n x k) below which a product is not worth limiting threads for."""
 
@@ -88,9 +90,8 @@ class _Limit:
 
 def check_threads(threads: object) -> None:
     """Raise ValueError unless ``threads`` is None or a positive int."""
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)
-                                or threads < 1):
-        raise ValueError(f"threads must be None or a positive int, got {threads!r}")
+    if threads is not None:
+        integer("threads", threads, 1, what="None or a positive int")
 
 
 def blas_threads(threads: Threads, work: int | None = None
