@@ -220,7 +220,7 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
     def function(made: Any, strategy: str, n: int, calls: int) -> float:
         """The time of the plan's one code function alone, on a batch of n."""
         run(made, strategy, n)  # compiles it and sizes the arrays
-        (step,) = made.plan(n, strategy).steps
+        (step,) = made.plan_for(n, strategy).steps
         code = step.function("both", False, False)
         values, grads = made.buffer(n, 0), made.buffer(n, 1)
         arrays = made.arrays

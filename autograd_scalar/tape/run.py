@@ -73,7 +73,7 @@ class Runner:
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
         layout = Layout(program.first_shared, program.first_interior, program.size)
-        self.program = program
+        self.traced = program
         self.widths = tuple(widths)
         self.layout = layout
         self.dtype = np.dtype(dtype)
@@ -104,9 +104,9 @@ class Runner:
         """The program's group ``g``, planned to run grouped."""
         found = self._groups.get(g)
         if found is None:
-            group = self.program.groups[g]
+            group = self.traced.groups[g]
             found = self._groups[g] = make_group(group.row, group.nodes, group.children,
-                                                 self.layout, self.program.invariant)
+                                                 self.layout, self.traced.invariant)
             if found.matrix is not None:
                 found.matrix.bind(self.arrays)
         return found
@@ -114,7 +114,7 @@ class Runner:
     @property
     def groups(self) -> tuple[Group, ...]:
         """Every group of the program, planned to run grouped."""
-        return tuple(self.group(g) for g in range(len(self.program.groups)))
+        return tuple(self.group(g) for g in range(len(self.traced.groups)))
 
     def fixed(self) -> dict[int, int | None]:
         """The dense layers, which always run grouped: group -> its activation group (or
@@ -122,7 +122,7 @@ class Runner:
         (:mod:`autograd_scalar.tape.matrix`); its activation, a one-input group over
         exactly its nodes."""
         if self._fixed is None:
-            program, layout = self.program, self.layout
+            program, layout = self.traced, self.layout
             activation: dict[int, int] = {}
             for g, group in enumerate(program.groups):
                 if group.row.arity == 1 and not group.invariant:
@@ -144,7 +144,7 @@ class Runner:
     def needs(self) -> tuple[np.ndarray, np.ndarray]:
         """For each index, whether its gradient is wanted: without and with the inputs'."""
         if self._needs is None:
-            program = self.program
+            program = self.traced
             found = []
             for with_inputs in (False, True):
                 needs = np.zeros(program.size, dtype=bool)
@@ -160,17 +160,17 @@ class Runner:
     @property
     def steps(self) -> list[Any]:
         """The steps of a run with every group grouped (dense layers as matrices)."""
-        return self.plan(None, "grouped").steps
+        return self.plan_for(None, "grouped").steps
 
     @property
     def copied(self) -> list[slice | None]:
-        return self.plan(None, "grouped").copied
+        return self.plan_for(None, "grouped").copied
 
     @property
     def product(self) -> int:
-        return self.plan(None, "grouped").product
+        return self.plan_for(None, "grouped").product
 
-    def plan(self, n: int | None, strategy: str = "auto") -> Plan:
+    def plan_for(self, n: int | None, strategy: str = "auto") -> Plan:
         """The plan for a batch of n (None: any, for a fixed strategy)."""
         key = (n if strategy in ("auto", "numpy") else None, strategy)
         found = self._plans.get(key)
@@ -183,7 +183,7 @@ class Runner:
         return found
 
     def _make_plan(self, n: int, strategy: str) -> Plan:
-        program = self.program
+        program = self.traced
         fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
         fused = {a for a in fixed.values() if a is not None}
         choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused)
@@ -237,7 +237,7 @@ class Runner:
         key = (groups, vector)
         found = self._codes.get(key)
         if found is None:
-            program = self.program
+            program = self.traced
             nodes = program_nodes(program, groups)
             # the nodes read by other steps or outputs: more reads than from inside
             inside = [i for i, _, _ in nodes]
@@ -256,8 +256,8 @@ class Runner:
         """The plan to run when ``plan``'s code raised: without scalar code, then grouped."""
         if plan.strategy in ("auto", "scalar") and any(
                 isinstance(step, Code) and not step.vector for step in plan.steps):
-            return self.plan(n, "numpy")
-        return self.plan(None, "grouped")
+            return self.plan_for(n, "numpy")
+        return self.plan_for(None, "grouped")
 
     # -- running --------------------------------------------------------------
 
@@ -270,15 +270,15 @@ class Runner:
         only what other steps and the outputs read). Run inside
         ``np.errstate(all="ignore")``: IEEE results, as documented.
         """
-        plan = self.plan(len(columns[0]), strategy)
+        plan = self.plan_for(len(columns[0]), strategy)
         while True:
             try:
-                return self._run(plan, columns, seed, with_inputs, everything)
+                return self._run_plan(plan, columns, seed, with_inputs, everything)
             except CodeFallback:
                 self.fallbacks += 1
                 plan = self._fallback(plan, len(columns[0]))
 
-    def _run(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
+    def _run_plan(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
              with_inputs: bool, everything: bool) -> tuple[np.ndarray, np.ndarray | None]:
         values = self.buffer(len(columns[0]), 0)
         for part, rows in zip(columns, plan.copied):  # the placeholders' rows, by argument

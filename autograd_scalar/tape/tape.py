@@ -97,14 +97,16 @@ class TapeGradients:
     inputs: tuple[np.ndarray, ...]
 
 
-class Tape:
+class Tape(Runner):
     """A traced per-example function, run on batches (see the module docstring).
 
     The seams: :mod:`~autograd_scalar.tape.program` traces ``fn`` into an inert
-    :class:`~autograd_scalar.tape.program.Program` (``tape.traced``, printable);
-    :mod:`~autograd_scalar.tape.run` lays it out and picks each group's strategy
-    (``tape.steps``, listed by :meth:`program`) and runs them;
-    :mod:`~autograd_scalar.tape.check` verifies a run against the eager graph.
+    :class:`~autograd_scalar.tape.program.Program` (``tape.traced``, printable); a
+    Tape is the :class:`~autograd_scalar.tape.run.Runner` of that program, which lays
+    it out (``tape.arrays``, ``tape.layout``), plans each batch size's steps
+    (``tape.steps``, listed by :meth:`program`) and runs them; this class adds the
+    public calls on batches; :mod:`~autograd_scalar.tape.check` verifies a run against
+    the eager graph.
 
     ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
     whichever strategy runs: grouped steps compute in it, straight-line code reads
@@ -139,7 +141,7 @@ class Tape:
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
-        self.runner = Runner(self.traced, self.widths, self.dtype)
+        super().__init__(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
 
@@ -161,10 +163,6 @@ class Tape:
         return self.traced.parameter_count
 
     @property
-    def outputs(self) -> np.ndarray:
-        return self.traced.outputs
-
-    @property
     def data_reads(self) -> tuple[DataRead, ...]:
         """Where the traced function read a traced Value's number (empty unless traced
         with ``allow_data_reads=True``, which is then what :meth:`check` must vouch for)."""
@@ -178,39 +176,17 @@ class Tape:
     def levels(self) -> int:
         return self.traced.levels
 
-    @property
-    def arrays(self) -> Any:
-        """The shared leaves' data and gradients, as
-        :class:`~autograd_scalar.tape.layout.SharedArrays`."""
-        return self.runner.arrays
-
-    @property
-    def layout(self) -> Any:
-        return self.runner.layout
-
-    @property
-    def groups(self) -> tuple[Any, ...]:
-        """The program's groups, planned to run grouped
-        (:class:`~autograd_scalar.tape.groups.Group`)."""
-        return self.runner.groups
-
-    @property
-    def steps(self) -> list[Any]:
-        """What a run with every group grouped runs, in order: groups, and dense layers
-        fused with their activation (``plan(n)`` gives what a batch of n runs)."""
-        return self.runner.steps
-
     def plan(self, n: int) -> list[Any]:
         """The steps a batch of ``n`` runs under ``strategy``: groups, dense layers and
         :class:`~autograd_scalar.tape.code.Code` segments (straight-line code)."""
-        return self.runner.plan(_batch_size(n), self.strategy).steps
+        return self.plan_for(_batch_size(n), self.strategy).steps
 
     def source(self, n: int = 1, with_inputs: bool = True) -> str:
         """The Python source of the straight-line code a batch of ``n`` runs (forward and
         backward, the gradients with respect to the inputs included unless
         ``with_inputs=False``); "" where the plan has none (see
         :mod:`autograd_scalar.tape.code`)."""
-        plan = self.runner.plan(_batch_size(n), self.strategy)
+        plan = self.plan_for(_batch_size(n), self.strategy)
         if plan.single is not None:
             return plan.single.source("both", with_inputs)
         parts = []
@@ -250,7 +226,7 @@ class Tape:
             parts.append(array.reshape(n, -1))
         return parts
 
-    def _run(self, columns: list[np.ndarray], pull: bool, seed: np.ndarray | None,
+    def _execute(self, columns: list[np.ndarray], pull: bool, seed: np.ndarray | None,
              with_inputs: bool = False, everything: bool = False
              ) -> tuple[np.ndarray, np.ndarray | None]:
         """Values (and, given a seed on the outputs, gradients) of the nodes.
@@ -259,20 +235,19 @@ class Tape:
         without it the tape reads the arrays as they are (compiled training).
         ``everything``: every node's value is written, not only those the outputs need.
         """
-        runner = self.runner
         if pull:
-            runner.arrays.pull()
+            self.arrays.pull()
         n = len(columns[0])
         if self.strategy not in STRATEGIES:
             raise ValueError(f"Tape.strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
                              f"got {self.strategy!r}")
-        product = runner.plan(n, self.strategy).product
+        product = self.plan_for(n, self.strategy).product
         with blas_threads(self.threads, product * n), np.errstate(all="ignore"):
-            return runner.run(columns, seed, with_inputs, everything, self.strategy)
+            return self.run(columns, seed, with_inputs, everything, self.strategy)
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
-        (not all the placeholders' rows of ``values`` are written, see ``Runner.copied``)."""
+        (not all the placeholders' rows of ``values`` are written, see ``copied``)."""
         return max(magnitude(values[self.layout.first_shared:]), magnitude(self.arrays.data),
                    *(magnitude(part) for part in columns))
 
@@ -296,15 +271,15 @@ class Tape:
             seeds = np.zeros((len(self.outputs), n), self.dtype)
             seeds[0] = weight
             self._seeds = seeds
-        values, _ = self._run(columns, False, seeds)
-        outputs = self.runner.output_values(values)
+        values, _ = self._execute(columns, False, seeds)
+        outputs = self.output_values(values)
         total = float(np.add.reduce(outputs[0]))
         return (total / n if reduction == "mean" else total), outputs.T.copy()
 
     def forward(self, *batches: Any) -> np.ndarray:
         """The outputs for every example: (n,) for one output Value, (n, k) for k."""
-        values, _ = self._run(self._columns(batches), True, None)
-        return self._shape(self.runner.output_values(values))
+        values, _ = self._execute(self._columns(batches), True, None)
+        return self._shape(self.output_values(values))
 
     __call__ = forward
 
@@ -320,7 +295,7 @@ class Tape:
             if seeds.shape != wanted:
                 raise ValueError(f"seed must have the outputs' shape {wanted}, got {seeds.shape}")
             seeds = seeds.reshape(n, -1).T.astype(self.dtype)
-        values, grads = self._run(columns, True, seeds, True)
+        values, grads = self._execute(columns, True, seeds, True)
         assert grads is not None
         shared = dict(zip(self.shared, self.arrays.grad.tolist()))
         inputs = []
@@ -330,7 +305,7 @@ class Tape:
             block = grads[start:stop].T.copy()
             inputs.append(block[:, 0] if width is None else block)
             start = stop
-        return TapeGradients(self._shape(self.runner.output_values(values)), shared,
+        return TapeGradients(self._shape(self.output_values(values)), shared,
                              tuple(inputs))
 
     def backward(self, *batches: Any, reduction: str = "mean",
@@ -350,7 +325,8 @@ class Tape:
         columns = self._columns(batches)
         n = len(columns[0])
         weight = 1.0 / n if reduction == "mean" else 1.0
-        values, _ = self._run(columns, True, np.full((len(self.outputs), n), weight, self.dtype))
+        seeds = np.full((len(self.outputs), n), weight, self.dtype)
+        values, _ = self._execute(columns, True, seeds)
         shared_grads = self.arrays.grad
         if wrt is None:
             leaves, updates = self.shared, shared_grads
@@ -365,7 +341,7 @@ class Tape:
                 leaf.grad += g
         else:
             deque(map(setattr, leaves, repeat("grad"), (current + updates).tolist()), maxlen=0)
-        losses = self.runner.output_values(values)[0]
+        losses = self.output_values(values)[0]
         return float(losses.mean() if reduction == "mean" else losses.sum())
 
     def _positions(self, leaves: tuple[Value, ...]) -> np.ndarray:
@@ -403,9 +379,9 @@ class Tape:
         """
         parts = self._columns(batches)
         n = len(parts[0])
-        values, _ = self._run(parts, True, np.ones((len(self.outputs), n), self.dtype),
+        values, _ = self._execute(parts, True, np.ones((len(self.outputs), n), self.dtype),
                               everything=True)
-        outputs = self._shape(self.runner.output_values(values)).reshape(n, -1)
+        outputs = self._shape(self.output_values(values)).reshape(n, -1)
         scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,

@@ -60,7 +60,7 @@ def test_a_float32_tape_keeps_float32_arrays_and_writes_floats() -> None:
     assert tape.memory(1000) * 2 == wide.memory(1000)
     loss, outputs = tape.backward_arrays(X, T)
     assert isinstance(loss, float) and outputs.dtype == np.float32
-    assert tape.runner.buffer(len(X), 0).dtype == np.float32
+    assert tape.buffer(len(X), 0).dtype == np.float32
     tape.arrays.push()
     assert {type(p.data) for p in model.parameters()} == {float}
     assert {type(p.grad) for p in model.parameters()} == {float}
@@ -106,7 +106,7 @@ def test_a_float32_tape_runs_every_strategy_in_float32(strategy) -> None:
     narrow.strategy = strategy
     found, expected = narrow.gradients(X, T), wide.gradients(X, T)
     assert found.outputs.dtype == np.float32 and found.inputs[0].dtype == np.float32
-    assert narrow.runner.buffer(len(X), 0).dtype == np.float32
+    assert narrow.buffer(len(X), 0).dtype == np.float32
     assert narrow.arrays.grad.dtype == np.float32
     close(found.outputs, expected.outputs)
     close(np.array(list(found.shared.values())), np.array(list(expected.shared.values())))
@@ -114,7 +114,7 @@ def test_a_float32_tape_runs_every_strategy_in_float32(strategy) -> None:
     assert outputs.dtype == np.float32
     assert loss == pytest.approx(float(np.mean(expected.outputs)), rel=RTOL)
     narrow.check(X[:4], T[:4])
-    assert narrow.runner.fallbacks == 0
+    assert narrow.fallbacks == 0
 
 
 @pytest.mark.parametrize("strategy", ["grouped", "scalar", "vector"])

@@ -77,8 +77,8 @@ def test_an_mlp_runs_as_one_step_per_layer_and_reads_its_inputs_from_the_batch()
                                                       "stacked", "elementwise"]
     first = tape.steps[0]
     assert first.external == (0, 0, 5)                  # argument 0, columns 0..4
-    assert tape.runner.copied[0] is None                # x is never copied, t is
-    assert tape.runner.copied[1] is not None
+    assert tape.copied[0] is None                # x is never copied, t is
+    assert tape.copied[1] is not None
     assert {"W", "b"} <= first.alone
     text = tape.program()
     assert "affine+relu" in text and "logsumexp" in text
