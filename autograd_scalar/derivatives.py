@@ -26,19 +26,26 @@ from .ops import is_real
 from .value import Value
 
 
+def as_items(sequence: Any, who: str, what: str, example: str) -> list[Any]:
+    """The items of ``sequence``, a one-dimensional sequence with one entry per input;
+    TypeError for a single number, a Value or a string (``example`` shows the fix: a
+    single one wrapped in a list), ValueError for an array of more dimensions."""
+    if isinstance(sequence, (Value, str, bytes)) or is_real(sequence):
+        raise TypeError(f"{who}: {what} must be a sequence of numbers, one per input, got "
+                        f"{type(sequence).__name__}; wrap a single one in a list: [{example}]")
+    if isinstance(sequence, np.ndarray) and sequence.ndim != 1:
+        raise ValueError(f"{who}: {what} must be one-dimensional, got an array of shape "
+                         f"{sequence.shape}")
+    try:
+        return list(sequence)
+    except TypeError:
+        raise TypeError(f"{who}: {what} must be a sequence of numbers, "
+                        f"got {type(sequence).__name__}") from None
+
+
 def as_point(point: Any, who: str) -> list[float]:
     """``point`` as a non-empty list of finite floats (Values give their data)."""
-    if isinstance(point, (Value, str, bytes)) or is_real(point):
-        raise TypeError(f"{who}: the point must be a sequence of numbers (one per input), "
-                        f"got {type(point).__name__}; wrap a single input in a list: [x]")
-    if isinstance(point, np.ndarray) and point.ndim != 1:
-        raise ValueError(f"{who}: the point must be one-dimensional, got an array of "
-                         f"shape {point.shape}")
-    try:
-        items = list(point)
-    except TypeError:
-        raise TypeError(f"{who}: the point must be a sequence of numbers, "
-                        f"got {type(point).__name__}") from None
+    items = as_items(point, who, "the point", "x")
     if not items:
         raise ValueError(f"{who}: the point is empty; expected at least one number")
     values = []

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .derivatives import as_point, check_callable, leaves
+from .derivatives import as_items, as_point, check_callable, leaves
 from .ops import is_real
 from .value import Value
 
@@ -153,17 +153,7 @@ def _rate(who: str, rate: Any, what: str) -> float:
 
 def as_vector(who: str, vector: Any, n: int, what: str) -> list[float]:
     """``vector`` as n finite floats (one per input), or an error saying what was wrong."""
-    if isinstance(vector, (Value, str, bytes)) or is_real(vector):
-        raise TypeError(f"{who}: {what} must be a sequence of numbers, one per input, got "
-                        f"{type(vector).__name__}; wrap a single one in a list: [t]")
-    if isinstance(vector, np.ndarray) and vector.ndim != 1:
-        raise ValueError(f"{who}: {what} must be one-dimensional, got an array of shape "
-                         f"{vector.shape}")
-    try:
-        items = list(vector)
-    except TypeError:
-        raise TypeError(f"{who}: {what} must be a sequence of numbers, "
-                        f"got {type(vector).__name__}") from None
+    items = as_items(vector, who, what, "t")
     if len(items) != n:
         raise ValueError(f"{who}: {len(items)} {what} for {n} input(s); "
                          "expected one per input")
