@@ -26,29 +26,30 @@ rows still need zeroing).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .groups import Group, array_error, call_rule, finite, times
 from .layout import Layout, SharedArrays
-from .matrix import MatrixDot
+from .matrix import InputGrads, MatrixDot
 
 
 class Dense:
     """A dense layer's affine group, and its activation group if it has one, as one step.
 
-    ``alone``: flags, decided by :func:`alone`, for what only this step reads or
-    writes: "z" (only the activation reads Z, so its gradient is the activation's
-    contribution alone), "W", "b" (no other group uses these leaves) and "x"
-    (no other group reads the inputs X, and all their gradients are wanted).
+    ``alone``: what only this step reads or writes, decided by :func:`alone`: ``z``
+    (only the activation reads Z, so its gradient is the activation's contribution
+    alone), ``W``, ``b`` (no other group uses these leaves: their gradients are
+    assigned, into ``weight_grad`` and ``bias_grad``, views of the shared arrays) and
+    ``x`` (no other group reads the inputs X, and all their gradients are wanted).
     ``external`` = (argument, start, stop) when X is a run of one argument's
     columns: X is then read from the batch itself, set by the tape.
     """
 
     strategy = "matrix"
 
-    def __init__(self, affine: Group, activation: Group | None, alone: set[str]) -> None:
+    def __init__(self, affine: Group, activation: Group | None, alone: Alone) -> None:
         matrix = affine.matrix
         assert matrix is not None
         self.affine = affine
@@ -56,17 +57,16 @@ class Dense:
         self.matrix: MatrixDot = matrix
         self.zrows = affine.rows
         self.hrows = activation.rows if activation is not None else None
-        self.alone = frozenset(alone)
+        self.alone = alone
         self.external: tuple[int, int, int] | None = None
-        self._z_alone, self._x_alone = "z" in alone, "x" in alone
         W, b = matrix.W, matrix.b
         assert W is not None
         # views of the shared arrays, fixed for the tape's life (fancy-indexed blocks are
         # read at each run instead)
         self._W = W.value
         self._b = None if b is None or b.value is None else b.value[:, None]
-        self._gW = W.grad if "W" in alone else None
-        self._gb = b.grad if b is not None and "b" in alone else None
+        self.weight_grad = W.grad if alone.W else None
+        self.bias_grad = b.grad if b is not None and alone.b else None
         self._values: np.ndarray | None = None
         self._grads: np.ndarray | None = None
 
@@ -143,32 +143,27 @@ class Dense:
                     U = np.broadcast_to(U, Z.shape)
                 except ValueError as error:
                     raise array_error(row, "derivatives", error) from error
-            if not self._z_alone:
+            if not self.alone.z:
                 U = U + self._gZ
         matrix = self.matrix
         if not finite(U):
             self._backward_not_finite(U, W, X, grads, shared, with_inputs)
             return
-        if self._gW is not None:
-            np.matmul(U, X.T, out=self._gW)
+        if self.weight_grad is not None:
+            np.matmul(U, X.T, out=self.weight_grad)
         else:
             matrix.W.add(shared, U @ X.T)  # type: ignore[union-attr]
-        if self._gb is not None:
-            np.add.reduce(U, 1, out=self._gb)
+        if self.bias_grad is not None:
+            np.add.reduce(U, 1, out=self.bias_grad)
         elif matrix.b is not None:
             matrix.b.add(shared, np.add.reduce(U, 1))
-        keep = matrix.input_keep[with_inputs]
-        if keep is None:
+        wanted = matrix.input_grads[with_inputs]
+        if wanted.none:
             return
-        if keep is True and self._x_alone:
+        if wanted.every and self.alone.x:
             np.matmul(W.T, U, out=grads[matrix.inputs])
             return
-        input_grads = W.T @ U
-        if isinstance(keep, tuple):
-            positions, rows = keep
-            grads[rows] += input_grads[positions]
-        else:
-            grads[matrix.inputs] += input_grads
+        _add_input_grads(W.T @ U, wanted, matrix.inputs, grads)
 
     def _backward_not_finite(self, U: np.ndarray, W: np.ndarray, X: np.ndarray,
                              grads: np.ndarray, shared: SharedArrays,
@@ -182,48 +177,58 @@ class Dense:
         """
         matrix = self.matrix
         dW = times(X[None, :, :], U[:, None, :]).sum(axis=2)
-        if self._gW is not None:
-            self._gW[...] = dW
+        if self.weight_grad is not None:
+            self.weight_grad[...] = dW
         else:
             matrix.W.add(shared, dW)  # type: ignore[union-attr]
-        if self._gb is not None:
-            np.add.reduce(U, 1, out=self._gb)
+        if self.bias_grad is not None:
+            np.add.reduce(U, 1, out=self.bias_grad)
         elif matrix.b is not None:
             matrix.b.add(shared, np.add.reduce(U, 1))
-        keep = matrix.input_keep[with_inputs]
-        if keep is None:
+        wanted = matrix.input_grads[with_inputs]
+        if wanted.none:
             return
         input_grads = times(W[:, :, None], U[:, None, :]).sum(axis=0)
-        if keep is True and self._x_alone:
+        if wanted.every and self.alone.x:
             grads[matrix.inputs] = input_grads
-        elif isinstance(keep, tuple):
-            positions, rows = keep
-            grads[rows] += input_grads[positions]
         else:
-            grads[matrix.inputs] += input_grads
+            _add_input_grads(input_grads, wanted, matrix.inputs, grads)
 
     def owned_rows(self, with_inputs: bool) -> list[Any]:
         """Rows of the per-example gradients this step assigns before anyone reads them."""
-        if "x" in self.alone and self.matrix.input_keep[with_inputs] is True:
+        if self.alone.x and self.matrix.input_grads[with_inputs].every:
             return [self.matrix.inputs]
         return []
 
 
+def _add_input_grads(input_grads: np.ndarray, wanted: InputGrads, inputs: Any,
+                     grads: np.ndarray) -> None:
+    """Add the wanted rows of a layer's input gradients W^T U to the per-example ones."""
+    if wanted.positions is not None:
+        grads[wanted.rows] += input_grads[wanted.positions]
+    else:
+        grads[inputs] += input_grads
+
+
+class Alone(NamedTuple):
+    """What only one dense step reads or writes (see :class:`Dense`)."""
+
+    z: bool
+    W: bool
+    b: bool
+    x: bool
+
+
 def alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Layout
-          ) -> set[str]:
+          ) -> Alone:
     """What only this dense step reads or writes (see :class:`Dense`)."""
     matrix = group.matrix
     assert matrix is not None
-    alone = set()
     nodes = np.arange(group.nodes.start, group.nodes.stop)
-    if activation is not None and (reads[nodes] == 1).all():
-        alone.add("z")
     first = layout.first_shared
-    if (reads[matrix.weights + first] == 1).all():
-        alone.add("W")
-    if matrix.biases is not None and (reads[matrix.biases + first] == 1).all():
-        alone.add("b")
-    if isinstance(matrix.inputs, slice) and (reads[matrix.sources] == group.size).all():
-        alone.add("x")
-    return alone
+    return Alone(
+        z=activation is not None and bool((reads[nodes] == 1).all()),
+        W=bool((reads[matrix.weights + first] == 1).all()),
+        b=matrix.biases is not None and bool((reads[matrix.biases + first] == 1).all()),
+        x=isinstance(matrix.inputs, slice) and bool((reads[matrix.sources] == group.size).all()))
 

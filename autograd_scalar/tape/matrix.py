@@ -55,6 +55,24 @@ class Block:
             np.add.at(shared.grad, self.indices, contribution)
 
 
+@dataclass(frozen=True)
+class InputGrads:
+    """Which input gradients of a dense layer a backward pass writes.
+
+    ``every``: all of them (rows ``inputs`` of the per-example gradients). Otherwise
+    those at ``positions`` among the inputs, into ``rows``; with no positions, none
+    (every input is a placeholder whose gradient is not asked for).
+    """
+
+    every: bool
+    positions: np.ndarray | None = None
+    rows: np.ndarray | None = None
+
+    @property
+    def none(self) -> bool:
+        return not self.every and self.positions is None
+
+
 @dataclass
 class MatrixDot:
     """A group of a bilinear row (``dot``, ``affine``, ``*``) that is a dense layer:
@@ -66,14 +84,14 @@ class MatrixDot:
     The forward b_j + sum_i w_ji x_i is then one matrix product, and the rule
     d/dw_i = x_i, d/dx_i = w_i, d/db = 1 gives, against the upstream gradient U
     (k, n), the batch-summed weight gradients U @ X^T, the input gradients
-    W^T @ U, and the bias gradients U summed over the batch. ``input_keep[with_inputs]``
-    says which input gradients are wanted: True (all), None (none: they are
-    placeholders) or (positions, rows) for some. ``sources``: the xs' indices.
+    W^T @ U, and the bias gradients U summed over the batch. ``input_grads[with_inputs]``
+    says which input gradients a backward writes (:class:`InputGrads`). ``sources``:
+    the xs' indices.
     """
 
     weights: np.ndarray
     inputs: Any
-    input_keep: tuple[Any, Any]
+    input_grads: tuple[InputGrads, InputGrads]
     biases: np.ndarray | None = None
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
     W: Block | None = field(default=None, repr=False)
@@ -118,17 +136,17 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
         children = inputs[:, 0]
         if invariant[children].any() or not distinct(children):
             continue
-        keep: list[Any] = []
+        wanted = []
         for with_inputs in (False, True):
             needed = children >= (0 if with_inputs else layout.first_shared)
             if needed.all():
-                keep.append(True)
+                wanted.append(InputGrads(every=True))
             elif needed.any():
                 positions = np.flatnonzero(needed)
-                keep.append((positions, layout.row(children[positions])))
+                wanted.append(InputGrads(False, positions, layout.row(children[positions])))
             else:
-                keep.append(None)
+                wanted.append(InputGrads(every=False))
         return MatrixDot(weights.T - layout.first_shared, as_rows(layout.row(children)),
-                         (keep[0], keep[1]),
+                         (wanted[0], wanted[1]),
                          None if biases is None else biases - layout.first_shared, children)
     return None

@@ -374,9 +374,9 @@ def _shared_zeroed(count: int, steps: Sequence[Any]) -> list[slice]:
     for step in steps:
         if isinstance(step, Dense):
             matrix = step.matrix
-            if step._gW is not None:
+            if step.weight_grad is not None:
                 zero[matrix.weights.ravel()] = False
-            if step._gb is not None and matrix.biases is not None:
+            if step.bias_grad is not None and matrix.biases is not None:
                 zero[matrix.biases] = False
     edges = np.flatnonzero(np.diff(np.concatenate(([0], zero.view(np.int8), [0]))))
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
