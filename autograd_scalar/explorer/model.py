@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..draw.graph import Options
 from ..draw.reading import home_scope, module_path, parent_module, reading_order
 from ..value import Value
@@ -198,36 +200,71 @@ def ancestors(group: Group | None) -> list[Group]:
     return found
 
 
-def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
-    """For each group (by id), its items' edges: (from item, to item) -> how many edges.
+class Edges:
+    """Each group's edges between its items: (from item, to item) -> how many edges, by
+    the group's id and the items' ids (what :func:`~autograd_scalar.explorer.positions.lay_out`
+    takes), made for the groups asked for.
 
     An edge between two nodes belongs to the innermost group holding both; there it
     joins the two items (a node, or the subgroup holding it) that contain its ends.
-    Each group's path from the top is made once, and each pair of homes is compared once.
+    Every edge's group and items are found at once on NumPy arrays (``kids``, ``arity``:
+    the children's numbers of each node in turn, and how many each has), each pair of
+    homes compared once; a group's counts are taken when first asked for, its pairs in
+    the order the edges come (node by node in reading order, children in order).
     """
-    found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
-    paths = {id(g): (*ancestors(g)[::-1],) for g in graph.groups}
-    split: dict[tuple[int, int], tuple[dict[tuple[int, int], int], int, int]] = {}
-    home = graph.home
-    for node in graph.order:
-        node_home = home[node]
-        for child in node.children:
-            child_home = home[child]
-            if child_home is node_home:
-                counts, key = found[id(node_home)], (id(child), id(node))
-            else:
-                pair = (id(child_home), id(node_home))
-                known = split.get(pair)
-                if known is None:   # where the two homes' paths part: the items they are there
-                    lower, upper = paths[pair[0]], paths[pair[1]]
-                    depth = 0
-                    while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
-                        depth += 1
-                    known = split[pair] = (
-                        found[id(lower[depth - 1])],
-                        id(lower[depth]) if depth < len(lower) else 0,
-                        id(upper[depth]) if depth < len(upper) else 0)
-                counts, low, up = known
-                key = (low or id(child), up or id(node))
-            counts[key] = counts.get(key, 0) + 1
-    return found
+
+    def __init__(self, graph: Graph, kids: np.ndarray, arity: np.ndarray) -> None:
+        self.graph = graph
+        count = len(graph.groups)
+        number = {id(group): g for g, group in enumerate(graph.groups)}
+        home = np.fromiter((number[id(graph.home[node])] for node in graph.order), np.int64,
+                           len(graph.order))
+        child = kids.astype(np.int64)
+        parent = np.repeat(np.arange(len(arity), dtype=np.int64), arity)
+        # items as codes: node k is count + k, group g is count - 1 - g (both >= 0)
+        group, low, up = home[parent], count + child, count + parent
+        split = np.flatnonzero(home[parent] != home[child])
+        if split.size:
+            pairs, inverse = np.unique(home[child][split] * count + home[parent][split],
+                                       return_inverse=True)
+            paths = [tuple(number[id(g)] for g in reversed(ancestors(group_)))
+                     for group_ in graph.groups]
+            found = np.empty((len(pairs), 3), dtype=np.int64)
+            for k, pair in enumerate(pairs.tolist()):
+                lower, upper = paths[pair // count], paths[pair % count]
+                depth = 0
+                while depth < min(len(lower), len(upper)) and lower[depth] == upper[depth]:
+                    depth += 1
+                found[k] = (lower[depth - 1],
+                            count - 1 - lower[depth] if depth < len(lower) else -1,
+                            count - 1 - upper[depth] if depth < len(upper) else -1)
+            at = found[inverse.ravel()]
+            group[split] = at[:, 0]
+            low[split] = np.where(at[:, 1] >= 0, at[:, 1], low[split])
+            up[split] = np.where(at[:, 2] >= 0, at[:, 2], up[split])
+        by_group = np.argsort(group, kind="stable")
+        self.low, self.up = low[by_group], up[by_group]
+        self.starts = np.searchsorted(group[by_group], np.arange(count + 1)).tolist()
+        self.done: dict[int, dict[tuple[int, int], int]] = {}
+
+    def of(self, numbers: Iterable[int]) -> dict[int, dict[tuple[int, int], int]]:
+        """The edges of the groups ``numbers``, by group id (as lay_out takes them)."""
+        graph, count = self.graph, len(self.graph.groups)
+
+        def item(code: int) -> int:
+            return id(graph.order[code - count] if code >= count
+                      else graph.groups[count - 1 - code])
+
+        found = {}
+        for g in numbers:
+            if g not in self.done:
+                a, b = self.starts[g], self.starts[g + 1]
+                keys = self.low[a:b] * (count + len(graph.order)) + self.up[a:b]
+                _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+                ordered = np.argsort(first, kind="stable")
+                self.done[g] = {
+                    (item(low), item(up)): n for low, up, n in zip(
+                        self.low[a:b][first[ordered]].tolist(),
+                        self.up[a:b][first[ordered]].tolist(), counts[ordered].tolist())}
+            found[id(graph.groups[g])] = self.done[g]
+        return found
