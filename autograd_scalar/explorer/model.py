@@ -128,17 +128,23 @@ def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     scopes = {node: home_scope(node, options.names) for node in order}
     users: dict[Value, set[str]] = {}
     for node in order:
+        scope = scopes[node]
         for child in node.children:
-            if not child.children and not scopes[child]:
-                users.setdefault(child, set()).add(scopes[node])
+            if not scopes[child] and not child.children:
+                users.setdefault(child, set()).add(scope)
     shared: dict[Value, str] = {}
+    innermost: dict[frozenset[str], str] = {}  # leaves used alike share the answer
     for leaf, found in users.items():
-        paths = [module_path(scope) for scope in found]
-        around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
         if len(found) == 1:
             scopes[leaf] = next(iter(found))
-        elif around:
-            shared[leaf] = around[-1]
+            continue
+        key = frozenset(found)
+        if key not in innermost:
+            paths = [module_path(scope) for scope in found]
+            around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
+            innermost[key] = around[-1] if around else ""
+        if innermost[key]:
+            shared[leaf] = innermost[key]
     items = Counter(scopes.values())
     items.update(parent_module(scope) for scope in set(scopes.values()) if scope)
     items.update(shared.values())
@@ -174,22 +180,20 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
 def run_titles(graph: Graph, index: dict[Value, int]) -> None:
     """A run is titled by the positions (in reading order) of the nodes it holds:
     ``nodes 241-360``."""
+    spans: dict[int, tuple[int, int]] = {}  # a group's first and last node, subgroups first
+    for group in reversed(graph.groups):
+        ends = [spans[id(item)] if isinstance(item, Group) else (index[item], index[item])
+                for item in group.items]
+        ends = [span for span in ends if span[0] <= span[1]]
+        spans[id(group)] = (min(a for a, _ in ends), max(b for _, b in ends)) if ends \
+            else (1, 0)
     for group in reversed(graph.groups):
         if group.title:
             continue
-        positions = [index[n] for n in members(group)]
-        group.title = f"nodes {min(positions) + 1:,}-{max(positions) + 1:,}" \
-            if positions else "nodes"
+        first, last = spans[id(group)]
+        group.title = f"nodes {first + 1:,}-{last + 1:,}" if first <= last else "nodes"
         if group.parent is not None and group.parent.key:
             group.title = f"{group.parent.title}: {group.title}"
-
-
-def members(group: Group) -> Iterable[Value]:
-    for item in group.items:
-        if isinstance(item, Value):
-            yield item
-        else:
-            yield from members(item)
 
 
 def ancestors(group: Group | None) -> list[Group]:
@@ -217,35 +221,50 @@ class Edges:
         self.graph = graph
         count = len(graph.groups)
         number = {id(group): g for g, group in enumerate(graph.groups)}
+        parent_of = np.array([number[id(g.parent)] if g.parent is not None else -1
+                              for g in graph.groups], dtype=np.int64)
+        depth = np.array([g.depth for g in graph.groups], dtype=np.int64)
         home = np.fromiter((number[id(graph.home[node])] for node in graph.order), np.int64,
                            len(graph.order))
         child = kids.astype(np.int64)
         parent = np.repeat(np.arange(len(arity), dtype=np.int64), arity)
         # items as codes: node k is count + k, group g is count - 1 - g (both >= 0)
-        group, low, up = home[parent], count + child, count + parent
-        split = np.flatnonzero(home[parent] != home[child])
+        low, up = count + child, count + parent
+        group, other = home[parent], home[child]
+        split = np.flatnonzero(group != other)
         if split.size:
-            pairs, inverse = np.unique(home[child][split] * count + home[parent][split],
-                                       return_inverse=True)
-            paths = [tuple(number[id(g)] for g in reversed(ancestors(group_)))
-                     for group_ in graph.groups]
-            found = np.empty((len(pairs), 3), dtype=np.int64)
-            for k, pair in enumerate(pairs.tolist()):
-                lower, upper = paths[pair // count], paths[pair % count]
-                depth = 0
-                while depth < min(len(lower), len(upper)) and lower[depth] == upper[depth]:
-                    depth += 1
-                found[k] = (lower[depth - 1],
-                            count - 1 - lower[depth] if depth < len(lower) else -1,
-                            count - 1 - upper[depth] if depth < len(upper) else -1)
-            at = found[inverse.ravel()]
-            group[split] = at[:, 0]
-            low[split] = np.where(at[:, 1] >= 0, at[:, 1], low[split])
-            up[split] = np.where(at[:, 2] >= 0, at[:, 2], up[split])
-        by_group = np.argsort(group, kind="stable")
-        self.low, self.up = low[by_group], up[by_group]
-        self.starts = np.searchsorted(group[by_group], np.arange(count + 1)).tolist()
+            # for each pair of homes, climb from both to the innermost group holding
+            # both, keeping the group passed last on each side: the items joined there
+            pairs, inverse = _distinct(other[split] * count + group[split], count * count)
+            a, b = pairs // count, pairs % count
+            below_a, below_b = np.full_like(a, -1), np.full_like(b, -1)
+            for deeper, shallower, below in ((a, b, below_a), (b, a, below_b)):
+                while True:
+                    m = np.flatnonzero(depth[deeper] > depth[shallower])
+                    if not m.size:
+                        break
+                    below[m] = deeper[m]
+                    deeper[m] = parent_of[deeper[m]]
+            while True:
+                m = np.flatnonzero(a != b)
+                if not m.size:
+                    break
+                below_a[m], below_b[m] = a[m], b[m]
+                a[m], b[m] = parent_of[a[m]], parent_of[b[m]]
+            group[split] = a[inverse]
+            below_a, below_b = below_a[inverse], below_b[inverse]
+            low[split] = np.where(below_a >= 0, count - 1 - below_a, low[split])
+            up[split] = np.where(below_b >= 0, count - 1 - below_b, up[split])
+        self.group, self.low, self.up = group, low, up
+        self.by_group: tuple[np.ndarray, list[int]] | None = None
         self.done: dict[int, dict[tuple[int, int], int]] = {}
+
+    def _edges(self, g: int) -> np.ndarray:
+        """The positions of group g's edges, in the order the edges come."""
+        if self.by_group is None:
+            return np.flatnonzero(self.group == g)
+        order, starts = self.by_group
+        return order[starts[g]:starts[g + 1]]
 
     def of(self, numbers: Iterable[int]) -> dict[int, dict[tuple[int, int], int]]:
         """The edges of the groups ``numbers``, by group id (as lay_out takes them)."""
@@ -255,16 +274,43 @@ class Edges:
             return id(graph.order[code - count] if code >= count
                       else graph.groups[count - 1 - code])
 
+        wanted = list(numbers)
+        if self.by_group is None and len(wanted) > _SCANS:  # many groups: sort once
+            order = np.argsort(self.group, kind="stable")
+            starts = np.searchsorted(self.group[order], np.arange(count + 1)).tolist()
+            self.by_group = order, starts
         found = {}
-        for g in numbers:
+        for g in wanted:
             if g not in self.done:
-                a, b = self.starts[g], self.starts[g + 1]
-                keys = self.low[a:b] * (count + len(graph.order)) + self.up[a:b]
+                at = self._edges(g)
+                low, up = self.low[at], self.up[at]
+                keys = low * (count + len(graph.order)) + up
                 _, first, counts = np.unique(keys, return_index=True, return_counts=True)
                 ordered = np.argsort(first, kind="stable")
                 self.done[g] = {
-                    (item(low), item(up)): n for low, up, n in zip(
-                        self.low[a:b][first[ordered]].tolist(),
-                        self.up[a:b][first[ordered]].tolist(), counts[ordered].tolist())}
+                    (item(a), item(b)): n for a, b, n in zip(
+                        low[first[ordered]].tolist(), up[first[ordered]].tolist(),
+                        counts[ordered].tolist())}
             found[id(graph.groups[g])] = self.done[g]
         return found
+
+
+def _distinct(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``codes`` (all in [0, bound)), sorted, and where each code
+    is among them: by a table of ``bound`` entries when that is small, else by sorting."""
+    if bound > _TABLE:
+        pairs, inverse = np.unique(codes, return_inverse=True)
+        return pairs, inverse.ravel()
+    present = np.zeros(bound, dtype=bool)
+    present[codes] = True
+    pairs = np.flatnonzero(present)
+    where = np.empty(bound, dtype=np.int64)
+    where[pairs] = np.arange(len(pairs))
+    return pairs, where[codes]
+
+
+_TABLE = 1 << 22
+"""The largest table :func:`_distinct` makes (4M entries, 36 MB at most, for a short while)."""
+_SCANS = 32
+"""Up to this many groups asked for at once are found by a scan of all edges each;
+more, by sorting the edges by group once."""

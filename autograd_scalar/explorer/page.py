@@ -89,7 +89,8 @@ COLUMNS = ("data", "grad", "stepGrads", "tangents", "locals", "kids", "arity", "
 
 def packed(data: dict[str, Any]) -> dict[str, Any]:
     """The data with its big columns as bytes: each column a little-endian array (int32,
-    or float32 / float64 rounded to the view's precision), 8-byte aligned, all of them
+    or float32 / float64 rounded to the view's precision; float64 for a column with a
+    number outside float32's normal range), 8-byte aligned, all of them
     compressed together with zlib and written in base64 under ``packed``, which says
     where each column lies (name: [type, byte offset, length]); ``names`` and
     ``labels`` only where not empty, as [[node numbers], [strings]]. The script's
@@ -103,7 +104,8 @@ def packed(data: dict[str, Any]) -> dict[str, Any]:
             continue
         column = data[key]
         if column.dtype.kind == "f":
-            column = significant(column, p).astype("<" + kind)
+            column = significant(column, p)
+            column = column.astype("<" + (kind if fits_float32(column) else "f8"))
         else:
             column = column.astype("<i4")
         raw = column.tobytes()
@@ -116,6 +118,14 @@ def packed(data: dict[str, Any]) -> dict[str, Any]:
         at = [k for k, text in enumerate(data[key]) if text]
         out[key] = [at, [data[key][k] for k in at]]
     return out
+
+
+def fits_float32(x: np.ndarray) -> bool:
+    """Whether every finite number of ``x`` is 0 or a normal float32 (no overflow to inf,
+    no loss of digits in a subnormal)."""
+    size = np.abs(x[np.isfinite(x)])
+    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    return bool(np.all((size == 0) | ((size >= tiny) & (size <= huge))))
 
 
 def unpacked(text: str) -> dict[str, Any]:
