@@ -26,6 +26,7 @@ import autograd_scalar as ag
 
 from . import (
     blas_threads,
+    check_explore_scale,
     compiled_step,
     demo_step,
     explore_view,
@@ -162,6 +163,7 @@ def table(args: argparse.Namespace) -> str:
         seconds, peak = scale.measure(nodes)
         lines.append(f"| {nodes:,} | {_duration(seconds)} | {seconds / nodes * 1e9:.0f} ns "
                      f"| {peak:.1f} MiB |")
+    lines += ["", *check_explore_scale.rows(2 if args.quick else check_explore_scale.ROUNDS)]
     lines += ["", "### The explore view: time to first paint and per interaction", ""]
     if explore_view.available():
         rounds = 2 if args.quick else explore_view.ROUNDS

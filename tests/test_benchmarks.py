@@ -202,3 +202,19 @@ def test_the_blas_threads_benchmark_runs_every_rule_and_keeps_the_old_one_apart(
     with old.run(blas_threads.SMALL_PRODUCT):
         pass
     assert [library.get_num_threads() for library in old.libraries] == before
+
+
+def test_the_check_and_explore_scale_rows_measure_both_graphs_at_each_size() -> None:
+    """One round at two small sizes: a row per graph and size, each with check_graph's
+    time per node, explore's seconds and the payload's and page's megabytes."""
+    from benchmarks import check_explore_scale
+
+    _, loss = check_explore_scale.mlp_loss(600)
+    assert len(ag.topological_order(loss)) >= 600 and ag.check_graph(loss).ok
+    assert sum(1 for n in ag.topological_order(check_explore_scale.chain(300)) if n.children) \
+        == 300
+    lines = check_explore_scale.rows(rounds=1, sizes=(300, 600))
+    table = [line for line in lines if line.startswith(("| MLP loss", "| chain"))]
+    assert len(table) == 4
+    assert all(line.count(" µs |") == 1 and line.count(" s |") == 1
+               and line.count(" MB |") == 2 for line in table)

@@ -7,8 +7,14 @@ differences at the node's own inputs:
 
     d out / d x_j  ~  (F(.., x_j + h, ..) - F(.., x_j - h, ..)) / 2h,   h = eps * max(1, |x_j|)
 
-Each node is checked on its own, so a wrong rule is reported at the nodes it made
-and nowhere else, however deep the graph. A node passes when
+Each node is checked on its own inputs, so a wrong rule is reported at the nodes it
+made and nowhere else, however deep the graph. The differences are taken for all the
+nodes of a row together, their inputs as the columns of NumPy arrays and the row's
+vector forward run once per moved input
+(:func:`~autograd_scalar.check.array_differences.column_differences`); a node that
+does not surely pass there (a disagreement, a non-finite number, a domain check that
+fails, a forward that no longer gives its data) is checked again alone, with the
+row's float forward, and that check decides what is reported. A node passes when
 |analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
 difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
 before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a wrong
@@ -34,19 +40,26 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
 from typing import Any
+
+import numpy as np
 
 from ..backward import topological_order
 from ..ops import Op, evaluate
 from ..validate import is_real
 from ..value import Value
-from .array_differences import vector_differences
+from .array_differences import column_differences, vector_differences
 from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
 
 _KINK_ROWS = 5
 """Nodes at a kink shown in the printed table (all are in ``report.kinks``)."""
 _VECTOR_FROM = 32
 """n-ary nodes with more inputs than this are differenced on NumPy arrays, all at once."""
+_data = attrgetter("data")
+_children = attrgetter("children")
+_local_grads = attrgetter("local_grads")
 
 
 SMALLEST_EPS = 64 * 2.0 ** -52
@@ -223,24 +236,106 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
     failures: list[NodeFailure] = []
     kinks: list[NodeFailure] = []
     skipped: list[Skipped] = []
-    checked = 0
     order = topological_order(output)
+    rows: dict[tuple[Op, int], list[int]] = {}
     for index, node in enumerate(order):
         row = node.row
-        if row is None:
-            continue
+        if row is not None:
+            rows.setdefault((row, len(node.children)), []).append(index)
+    suspects: list[int] = []
+    for (row, count), indices in rows.items():
+        nodes = [order[index] for index in indices]
+        agree = _agreeing(row, count, nodes, float(eps), float(atol), float(rtol))
+        suspects.extend(index for index, ok in zip(indices, agree) if not ok)
+    for index in sorted(suspects):
+        node = order[index]
+        row = node.row
+        assert row is not None
         result = _check_node(node, row, index, float(eps), float(atol), float(rtol))
         if isinstance(result, Skipped):
             skipped.append(result)
             continue
-        checked += 1
         if result is None:
             continue
         at_kink = all(row.distance_to_kink(result.inputs[j]) <= step(result.inputs[j], eps)
                       for j in result.wrong)
         (kinks if at_kink else failures).append(result)
+    checked = sum(map(len, rows.values())) - len(skipped)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
                        float(eps), float(atol), float(rtol), len(order), output)
+
+
+def _agreeing(row: Op, count: int, nodes: list[Value], eps: float, atol: float,
+              rtol: float) -> list[bool]:
+    """For each node of ``row`` with ``count`` inputs: True if it surely passes, its
+    differences taken for all the nodes at once on NumPy arrays (:func:`column_differences`);
+    False for a node to check on its own (:func:`_check_node`), which also decides
+    every disagreement, kink and skip. A node passes here only if its inputs and
+    output are finite, its row's forward gives its data again (and its domain check
+    passes, at its inputs and, for a row of fixed arity, at each moved point), and
+    every stored derivative is finite and agrees with the difference at the first step.
+    """
+    size = len(nodes)
+    doubt = [False] * size
+    if count == 0 or (row.arity is None and count > _COLUMNS_UP_TO
+                      and not (row.separable or row.bilinear)):
+        return doubt
+    try:
+        values = list(map(_data, chain.from_iterable(map(_children, nodes))))
+        point = np.array(values, dtype=np.float64).reshape(size, count).T.copy()
+        analytic = np.fromiter(chain.from_iterable(map(_local_grads, nodes)),
+                               np.float64, size * count).reshape(size, count).T.copy()
+        data = np.fromiter(map(_data, nodes), np.float64, size)
+        with np.errstate(all="ignore"):
+            out = np.broadcast_to(np.asarray(row.vector(*point), dtype=np.float64), (size,))
+        slopes, noise = column_differences(row, point, eps)
+    except (ArithmeticError, TypeError, ValueError):
+        return doubt  # a no_grad node, an operand the vector forward refuses: one by one
+    moved = count - row.index
+    with np.errstate(all="ignore"):
+        same = (out == data) | (np.abs(out - data) <= ROUNDING * np.maximum(np.abs(out),
+                                                                            np.abs(data)))
+        fits = np.abs(analytic[:moved] - slopes) <= atol + rtol * np.abs(slopes) + noise
+    good = (same & np.isfinite(data) & np.isfinite(point).all(axis=0)
+            & (fits & np.isfinite(analytic[:moved]) & np.isfinite(slopes)).all(axis=0)
+            & (analytic[moved:] == 0.0).all(axis=0))
+    if row.check is not None:
+        _checked_domain(row, values, point, moved, eps, good)
+    return good.tolist()
+
+
+_COLUMNS_UP_TO = 64
+"""n-ary nodes of a row that is neither separable nor bilinear, with up to this many
+inputs, are differenced together (n evaluations of the n-input forward per node);
+wider ones one by one (:func:`vector_differences`)."""
+
+
+def _checked_domain(row: Op, values: list[float], point: np.ndarray, moved: int,
+                    eps: float, good: np.ndarray) -> None:
+    """Clear ``good`` for the nodes whose inputs fail the row's domain check, or, for a
+    row of fixed arity, whose moved points do (those are checked one by one, where the
+    step shrinks to stay inside). An n-ary row's check is run at the inputs only."""
+    assert row.check is not None
+    check = row.check
+    columns = np.flatnonzero(good).tolist()
+    count = len(point)
+    points = [values[column * count:(column + 1) * count] for column in columns]
+    if row.arity is None:
+        for column, xs in zip(columns, points):
+            if check(*xs) is not None:
+                good[column] = False
+        return
+    steps = step(point[:, columns], eps).T.tolist()
+    for column, xs, hs in zip(columns, points, steps):
+        if check(*xs) is not None:
+            good[column] = False
+            continue
+        for j in range(moved):
+            x, h = xs[j], hs[j]
+            if (check(*xs[:j], x + h, *xs[j + 1:]) is not None
+                    or check(*xs[:j], x - h, *xs[j + 1:]) is not None):
+                good[column] = False
+                break
 
 
 def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,

@@ -40,25 +40,18 @@ def reading_order(root: Value, within: Iterable[Value] | None = None) -> list[Va
     """
     allowed = None if within is None else set(within)
     order: list[Value] = []
-    done: set[Value] = set()
-    stack: list[tuple[Value, int]] = [(root, 0)]
     entered = {root}
+    stack = [(root, iter(root.children))]
     while stack:
-        node, position = stack[-1]
-        children = node.children
-        while position < len(children):
-            child = children[position]
-            position += 1
+        node, inputs = stack[-1]
+        for child in inputs:  # the iterator resumes where this node's walk stopped
             if child not in entered and (allowed is None or child in allowed):
                 entered.add(child)
-                stack[-1] = (node, position)
-                stack.append((child, 0))
+                stack.append((child, iter(child.children)))
                 break
         else:
             stack.pop()
-            if node not in done:
-                done.add(node)
-                order.append(node)
+            order.append(node)  # each node is entered, so finished, once
     return order
 
 

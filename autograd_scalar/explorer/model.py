@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..draw.graph import Options
 from ..draw.reading import home_scope, module_path, parent_module, reading_order
 from ..value import Value
@@ -126,17 +128,23 @@ def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     scopes = {node: home_scope(node, options.names) for node in order}
     users: dict[Value, set[str]] = {}
     for node in order:
+        scope = scopes[node]
         for child in node.children:
-            if not child.children and not scopes[child]:
-                users.setdefault(child, set()).add(scopes[node])
+            if not scopes[child] and not child.children:
+                users.setdefault(child, set()).add(scope)
     shared: dict[Value, str] = {}
+    innermost: dict[frozenset[str], str] = {}  # leaves used alike share the answer
     for leaf, found in users.items():
-        paths = [module_path(scope) for scope in found]
-        around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
         if len(found) == 1:
             scopes[leaf] = next(iter(found))
-        elif around:
-            shared[leaf] = around[-1]
+            continue
+        key = frozenset(found)
+        if key not in innermost:
+            paths = [module_path(scope) for scope in found]
+            around = [boxes[0] for boxes in zip(*paths) if len(set(boxes)) == 1]
+            innermost[key] = around[-1] if around else ""
+        if innermost[key]:
+            shared[leaf] = innermost[key]
     items = Counter(scopes.values())
     items.update(parent_module(scope) for scope in set(scopes.values()) if scope)
     items.update(shared.values())
@@ -172,22 +180,20 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
 def run_titles(graph: Graph, index: dict[Value, int]) -> None:
     """A run is titled by the positions (in reading order) of the nodes it holds:
     ``nodes 241-360``."""
+    spans: dict[int, tuple[int, int]] = {}  # a group's first and last node, subgroups first
+    for group in reversed(graph.groups):
+        ends = [spans[id(item)] if isinstance(item, Group) else (index[item], index[item])
+                for item in group.items]
+        ends = [span for span in ends if span[0] <= span[1]]
+        spans[id(group)] = (min(a for a, _ in ends), max(b for _, b in ends)) if ends \
+            else (1, 0)
     for group in reversed(graph.groups):
         if group.title:
             continue
-        positions = [index[n] for n in members(group)]
-        group.title = f"nodes {min(positions) + 1:,}-{max(positions) + 1:,}" \
-            if positions else "nodes"
+        first, last = spans[id(group)]
+        group.title = f"nodes {first + 1:,}-{last + 1:,}" if first <= last else "nodes"
         if group.parent is not None and group.parent.key:
             group.title = f"{group.parent.title}: {group.title}"
-
-
-def members(group: Group) -> Iterable[Value]:
-    for item in group.items:
-        if isinstance(item, Value):
-            yield item
-        else:
-            yield from members(item)
 
 
 def ancestors(group: Group | None) -> list[Group]:
@@ -198,36 +204,113 @@ def ancestors(group: Group | None) -> list[Group]:
     return found
 
 
-def edges_by_group(graph: Graph) -> dict[int, dict[tuple[int, int], int]]:
-    """For each group (by id), its items' edges: (from item, to item) -> how many edges.
+class Edges:
+    """Each group's edges between its items: (from item, to item) -> how many edges, by
+    the group's id and the items' ids (what :func:`~autograd_scalar.explorer.positions.lay_out`
+    takes), made for the groups asked for.
 
     An edge between two nodes belongs to the innermost group holding both; there it
     joins the two items (a node, or the subgroup holding it) that contain its ends.
-    Each group's path from the top is made once, and each pair of homes is compared once.
+    Every edge's group and items are found at once on NumPy arrays (``kids``, ``arity``:
+    the children's numbers of each node in turn, and how many each has), each pair of
+    homes compared once; a group's counts are taken when first asked for, its pairs in
+    the order the edges come (node by node in reading order, children in order).
     """
-    found: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
-    paths = {id(g): (*ancestors(g)[::-1],) for g in graph.groups}
-    split: dict[tuple[int, int], tuple[dict[tuple[int, int], int], int, int]] = {}
-    home = graph.home
-    for node in graph.order:
-        node_home = home[node]
-        for child in node.children:
-            child_home = home[child]
-            if child_home is node_home:
-                counts, key = found[id(node_home)], (id(child), id(node))
-            else:
-                pair = (id(child_home), id(node_home))
-                known = split.get(pair)
-                if known is None:   # where the two homes' paths part: the items they are there
-                    lower, upper = paths[pair[0]], paths[pair[1]]
-                    depth = 0
-                    while depth < min(len(lower), len(upper)) and lower[depth] is upper[depth]:
-                        depth += 1
-                    known = split[pair] = (
-                        found[id(lower[depth - 1])],
-                        id(lower[depth]) if depth < len(lower) else 0,
-                        id(upper[depth]) if depth < len(upper) else 0)
-                counts, low, up = known
-                key = (low or id(child), up or id(node))
-            counts[key] = counts.get(key, 0) + 1
-    return found
+
+    def __init__(self, graph: Graph, kids: np.ndarray, arity: np.ndarray) -> None:
+        self.graph = graph
+        count = len(graph.groups)
+        number = {id(group): g for g, group in enumerate(graph.groups)}
+        parent_of = np.array([number[id(g.parent)] if g.parent is not None else -1
+                              for g in graph.groups], dtype=np.int64)
+        depth = np.array([g.depth for g in graph.groups], dtype=np.int64)
+        home = np.fromiter((number[id(graph.home[node])] for node in graph.order), np.int64,
+                           len(graph.order))
+        child = kids.astype(np.int64)
+        parent = np.repeat(np.arange(len(arity), dtype=np.int64), arity)
+        # items as codes: node k is count + k, group g is count - 1 - g (both >= 0)
+        low, up = count + child, count + parent
+        group, other = home[parent], home[child]
+        split = np.flatnonzero(group != other)
+        if split.size:
+            # for each pair of homes, climb from both to the innermost group holding
+            # both, keeping the group passed last on each side: the items joined there
+            pairs, inverse = _distinct(other[split] * count + group[split], count * count)
+            a, b = pairs // count, pairs % count
+            below_a, below_b = np.full_like(a, -1), np.full_like(b, -1)
+            for deeper, shallower, below in ((a, b, below_a), (b, a, below_b)):
+                while True:
+                    m = np.flatnonzero(depth[deeper] > depth[shallower])
+                    if not m.size:
+                        break
+                    below[m] = deeper[m]
+                    deeper[m] = parent_of[deeper[m]]
+            while True:
+                m = np.flatnonzero(a != b)
+                if not m.size:
+                    break
+                below_a[m], below_b[m] = a[m], b[m]
+                a[m], b[m] = parent_of[a[m]], parent_of[b[m]]
+            group[split] = a[inverse]
+            below_a, below_b = below_a[inverse], below_b[inverse]
+            low[split] = np.where(below_a >= 0, count - 1 - below_a, low[split])
+            up[split] = np.where(below_b >= 0, count - 1 - below_b, up[split])
+        self.group, self.low, self.up = group, low, up
+        self.by_group: tuple[np.ndarray, list[int]] | None = None
+        self.done: dict[int, dict[tuple[int, int], int]] = {}
+
+    def _edges(self, g: int) -> np.ndarray:
+        """The positions of group g's edges, in the order the edges come."""
+        if self.by_group is None:
+            return np.flatnonzero(self.group == g)
+        order, starts = self.by_group
+        return order[starts[g]:starts[g + 1]]
+
+    def of(self, numbers: Iterable[int]) -> dict[int, dict[tuple[int, int], int]]:
+        """The edges of the groups ``numbers``, by group id (as lay_out takes them)."""
+        graph, count = self.graph, len(self.graph.groups)
+
+        def item(code: int) -> int:
+            return id(graph.order[code - count] if code >= count
+                      else graph.groups[count - 1 - code])
+
+        wanted = list(numbers)
+        if self.by_group is None and len(wanted) > _SCANS:  # many groups: sort once
+            order = np.argsort(self.group, kind="stable")
+            starts = np.searchsorted(self.group[order], np.arange(count + 1)).tolist()
+            self.by_group = order, starts
+        found = {}
+        for g in wanted:
+            if g not in self.done:
+                at = self._edges(g)
+                low, up = self.low[at], self.up[at]
+                keys = low * (count + len(graph.order)) + up
+                _, first, counts = np.unique(keys, return_index=True, return_counts=True)
+                ordered = np.argsort(first, kind="stable")
+                self.done[g] = {
+                    (item(a), item(b)): n for a, b, n in zip(
+                        low[first[ordered]].tolist(), up[first[ordered]].tolist(),
+                        counts[ordered].tolist())}
+            found[id(graph.groups[g])] = self.done[g]
+        return found
+
+
+def _distinct(codes: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of ``codes`` (all in [0, bound)), sorted, and where each code
+    is among them: by a table of ``bound`` entries when that is small, else by sorting."""
+    if bound > _TABLE:
+        pairs, inverse = np.unique(codes, return_inverse=True)
+        return pairs, inverse.ravel()
+    present = np.zeros(bound, dtype=bool)
+    present[codes] = True
+    pairs = np.flatnonzero(present)
+    where = np.empty(bound, dtype=np.int64)
+    where[pairs] = np.arange(len(pairs))
+    return pairs, where[codes]
+
+
+_TABLE = 1 << 22
+"""The largest table :func:`_distinct` makes (4M entries, 36 MB at most, for a short while)."""
+_SCANS = 32
+"""Up to this many groups asked for at once are found by a scan of all edges each;
+more, by sorting the edges by group once."""

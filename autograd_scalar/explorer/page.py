@@ -13,15 +13,20 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import re
+import zlib
 from functools import cache
 from importlib import resources
-from itertools import count
+from itertools import count, pairwise
 from typing import Any
+
+import numpy as np
 
 from ..draw.graph import Options, build
 from ..draw.layout import svg_of
+from .records import plain
 
 _serial = count()
 
@@ -61,10 +66,110 @@ def picture_img(picture: str, nodes: int) -> str:
             f'style="max-width:100%" src="data:image/svg+xml;base64,{encoded}">')
 
 
+PACKED_FROM = 5_000
+"""A graph of more nodes travels packed (:func:`packed`); a smaller one as plain JSON."""
+FLOAT32_UP_TO = 6
+"""Numbers shown to at most this many significant digits travel as float32 (which holds
+every decimal of 6 digits exactly enough to give it back), others as float64."""
+
+
 def payload_json(data: dict[str, Any]) -> str:
-    """The view's data as compact JSON, safe inside a ``<script>`` element."""
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    """The view's data as compact JSON, safe inside a ``<script>`` element: plain lists
+    (:func:`~autograd_scalar.explorer.records.plain`) for a small graph, :func:`packed`
+    columns for one of over PACKED_FROM nodes."""
+    shown = packed(data) if len(data["data"]) > PACKED_FROM else plain(data)
+    text = json.dumps(shown, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c")
+
+
+COLUMNS = ("data", "grad", "stepGrads", "tangents", "locals", "kids", "arity", "steps", "op",
+           "scope")
+"""The per-node (and per-edge) columns that travel in a packed payload's bytes."""
+
+
+def packed(data: dict[str, Any]) -> dict[str, Any]:
+    """The data with its big columns as bytes: each column a little-endian array (int32,
+    or float32 / float64 rounded to the view's precision; float64 for a column with a
+    number outside float32's normal range), 8-byte aligned, all of them
+    compressed together with zlib and written in base64 under ``packed``, which says
+    where each column lies (name: [type, byte offset, length]); ``names`` and
+    ``labels`` only where not empty, as [[node numbers], [strings]]. The script's
+    ``unpack`` (and :func:`unpacked` here) give back the plain form."""
+    out = {key: value for key, value in data.items() if key not in COLUMNS}
+    p = data["precision"]
+    kind = "f4" if p <= FLOAT32_UP_TO else "f8"
+    chunks, columns, offset = [], {}, 0
+    for key in COLUMNS:
+        if key not in data:
+            continue
+        column = data[key]
+        if column.dtype.kind == "f":
+            column = significant(column, p)
+            column = column.astype("<" + (kind if fits_float32(column) else "f8"))
+        else:
+            column = column.astype("<i4")
+        raw = column.tobytes()
+        columns[key] = [column.dtype.str[1:], offset, len(column)]
+        chunks.append(raw + bytes(-len(raw) % 8))
+        offset += len(chunks[-1])
+    blob = zlib.compress(b"".join(chunks), 3)
+    out["packed"] = {"columns": columns, "bytes": base64.b64encode(blob).decode("ascii")}
+    for key in ("names", "labels"):
+        at = [k for k, text in enumerate(data[key]) if text]
+        out[key] = [at, [data[key][k] for k in at]]
+    return out
+
+
+def fits_float32(x: np.ndarray) -> bool:
+    """Whether every finite number of ``x`` is 0 or a normal float32 (no overflow to inf,
+    no loss of digits in a subnormal)."""
+    size = np.abs(x[np.isfinite(x)])
+    tiny, huge = np.finfo(np.float32).tiny, np.finfo(np.float32).max
+    return bool(np.all((size == 0) | ((size >= tiny) & (size <= huge))))
+
+
+def unpacked(text: str) -> dict[str, Any]:
+    """A payload's data in the plain form, packed or not (what the script reads)."""
+    data = json.loads(text)
+    if "packed" not in data:
+        return data
+    packing = data.pop("packed")
+    blob = zlib.decompress(base64.b64decode(packing["bytes"]))
+    columns = {key: np.frombuffer(blob, "<" + kind, length, offset)
+               for key, (kind, offset, length) in packing["columns"].items()}
+    n = int(columns["arity"].size)
+    for key in ("names", "labels"):
+        at, texts = data[key]
+        full = [""] * n
+        for k, text_ in zip(at, texts):
+            full[k] = text_
+        data[key] = full
+    for key, column in columns.items():
+        if column.dtype.kind == "f":
+            data[key] = [x if math.isfinite(x) else str(x) for x in column.tolist()]
+        else:
+            data[key] = column.tolist()
+    bounds = np.concatenate(([0], np.cumsum(columns["arity"]))).tolist()
+    for key in ("kids", "locals"):
+        flat = data[key]
+        data[key] = [flat[a:b] for a, b in pairwise(bounds)]
+    del data["arity"]
+    return data
+
+
+def significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """``x`` rounded to ``digits`` significant digits, as :func:`rounded` rounds a number
+    (up to the last binary digit), non-finite numbers as they are; from 17 digits on,
+    ``x`` itself (every float64 is exact there)."""
+    if digits >= 17:
+        return x.astype(np.float64)
+    with np.errstate(all="ignore"):
+        size = np.abs(x)
+        shift = (digits - 1 - np.floor(np.log10(np.where(size > 0, size, 1.0)))).astype(int)
+        up = shift >= 0
+        scale = 10.0 ** np.abs(shift)
+        result = np.where(up, np.round(x * scale) / scale, np.round(x / scale) * scale)
+    return np.where(np.isfinite(result), result, x)
 
 
 def page_fragment(data: dict[str, Any], picture: str) -> str:
@@ -77,7 +182,8 @@ def page_fragment(data: dict[str, Any], picture: str) -> str:
             f"<script>{core_script()}\n(function () {{\n"
             f'  var host = document.getElementById("{view_id}");\n'
             f'  var data = JSON.parse(document.getElementById("{view_id}-data").textContent);\n'
-            f"  AutogradScalarView.mount(host, data);\n}})();</script>")
+            f"  AutogradScalarView.unpack(data).then(function (whole) {{\n"
+            f"    AutogradScalarView.mount(host, whole); }});\n}})();</script>")
 
 
 def page(data: dict[str, Any], picture: str) -> str:

@@ -23,20 +23,29 @@ A page of 10,000 nodes has to stay a few megabytes, so nothing per node is prose
   along the duals' tangents, t(p) = sum_i dp/dc_i * t(c_i), shown beside its grad;
 - numbers travel at the precision the view shows them (``precision`` significant
   digits; inf and nan as the strings "inf", "-inf", "nan", which JSON lacks).
+
+Here the per-node columns are NumPy arrays (``kids`` and ``locals`` flat, with each
+node's ``arity``), made in a few passes over the graph; :func:`plain` gives the
+lists above, and a big graph's payload carries them packed as bytes
+(:func:`autograd_scalar.explorer.page.packed`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from itertools import chain, pairwise
+from operator import attrgetter
 from typing import Any
 
-from ..draw.animate import backward_steps
+import numpy as np
+
+from ..backward import gradients, topological_order
 from ..draw.graph import Options
 from ..draw.reading import display_name
 from ..forward import open_tangents
 from ..value import Value
-from .model import Graph, Group, edges_by_group, graph_of, run_titles
+from .model import Edges, Graph, Group, graph_of, run_titles
 from .positions import lay_out
 
 LAZY_NODES = 5_000
@@ -47,17 +56,20 @@ the box is opened (:class:`Layouts`). A smaller graph, and a saved page, carry a
 
 class Layouts:
     """Each group's own layout (:func:`~autograd_scalar.explorer.positions.lay_out`),
-    made when first asked for and kept: by group number, its centres, width, height."""
+    made when first asked for and kept: by group number, its centres, width, height.
+    ``kids`` and ``arity`` are the graph's edges (:func:`structure_of`)."""
 
-    def __init__(self, graph: Graph, rankdir: str) -> None:
+    def __init__(self, graph: Graph, rankdir: str, kids: np.ndarray, arity: np.ndarray) -> None:
         self.graph, self.rankdir = graph, rankdir
-        self.edges: dict[int, dict[tuple[int, int], int]] | None = None
+        self.kids, self.arity = kids, arity
+        self.edges: Edges | None = None
         self.done: dict[int, dict[str, Any]] = {}
 
-    def rebind(self, graph: Graph) -> None:
+    def rebind(self, graph: Graph, kids: np.ndarray, arity: np.ndarray) -> None:
         """Serve ``graph``, of the same structure as the one laid out (a new forward
         pass): the layouts made stay, the edges are counted again when needed."""
         self.graph, self.edges = graph, None
+        self.kids, self.arity = kids, arity
 
     def of(self, numbers: Iterable[int]) -> dict[int, dict[str, Any]]:
         """The layouts of the groups ``numbers`` (ValueError for a group not in the graph)."""
@@ -69,8 +81,9 @@ class Layouts:
         missing = [g for g in wanted if g not in self.done]
         if missing:
             if self.edges is None:
-                self.edges = edges_by_group(self.graph)
-            placed = lay_out([self.graph.groups[g] for g in missing], self.edges, self.rankdir)
+                self.edges = Edges(self.graph, self.kids, self.arity)
+            placed = lay_out([self.graph.groups[g] for g in missing], self.edges.of(missing),
+                             self.rankdir)
             self.done.update(zip(missing, placed))
         return {g: self.done[g] for g in wanted}
 
@@ -91,12 +104,12 @@ def view_data(outputs: list[Value], options: Options, report: Any,
     ids = {node: k for k, node in enumerate(graph.order)}
     run_titles(graph, ids)
     data = structure_of(graph, ids, outputs, options, report)
-    if previous is not None and all(previous[0][key] == data[key] for key in STRUCTURE):
+    if previous is not None and all(same(previous[0][key], data[key]) for key in STRUCTURE):
         layouts = previous[1]
-        layouts.rebind(graph)
+        layouts.rebind(graph, data["kids"], data["arity"])
         data["structure"] = previous[0]["structure"]
     else:
-        layouts = Layouts(graph, options.rankdir)
+        layouts = Layouts(graph, options.rankdir, data["kids"], data["arity"])
         data["structure"] = (previous[0]["structure"] + 1) if previous is not None else 0
     if lazy is None:
         lazy = len(graph.order) > LAZY_NODES
@@ -135,31 +148,61 @@ STRUCTURE = ("names", "labels", "params", "ops", "op", "scopes", "scope", "kids"
 
 def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], options: Options,
                  report: Any) -> dict[str, Any]:
-    """The graph's shape and words: what each node is, how they join, what is marked."""
+    """The graph's shape and words: what each node is, how they join, what is marked.
+
+    ``kids`` holds every node's children's numbers one after the other, ``arity`` how
+    many each node has (NumPy arrays, as ``op`` and ``scope``: see :func:`plain`)."""
     ops: dict[str, int] = {"": 0}
     op_rows: list[list[str]] = [["", "", ""]]
     scopes: dict[str, int] = {"": 0}
-    op_column, scope_column = [], []
     for node in graph.order:
         if node.op not in ops:
             ops[node.op] = len(op_rows)
             row = node.row
             op_rows.append([node.op, row.shown if row else "", row.formula if row else ""])
-        op_column.append(ops[node.op])
-        scope_column.append(scopes.setdefault(node.scope, len(scopes)))
+    order = graph.order
+    children = list(map(_children, order))
     failures = report_table(report)
     return {
-        "names": [display_name(node, options.names) for node in graph.order],
-        "labels": [node.label for node in graph.order],
-        "params": [ids[node] for node in graph.order if node in options.names],
-        "ops": op_rows, "op": op_column,
-        "scopes": list(scopes), "scope": scope_column,
-        "kids": [[ids[child] for child in node.children] for node in graph.order],
-        "failed": [ids[node] for node in graph.order if node in options.highlighted],
+        "names": [display_name(node, options.names) for node in order],
+        "labels": list(map(_label, order)),
+        "params": [ids[node] for node in order if node in options.names],
+        "ops": op_rows,
+        "op": _integers([ops[name] for name in map(_op, order)]),
+        "scopes": list(scopes),
+        "scope": _integers([scopes.setdefault(scope, len(scopes)) for scope in map(_scope, order)]),
+        "kids": _integers(list(map(ids.__getitem__, chain.from_iterable(children)))),
+        "arity": _integers(list(map(len, children))),
+        "failed": [ids[node] for node in order if node in options.highlighted],
         "failures": failures, "summary": report.summary() if failures else "",
         "outputs": [ids[o] for o in outputs], "precision": options.precision,
         "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title,
     }
+
+
+_children = attrgetter("children")
+_label = attrgetter("label")
+_op = attrgetter("op")
+_scope = attrgetter("scope")
+_data = attrgetter("data")
+_grad = attrgetter("grad")
+_local_grads = attrgetter("local_grads")
+
+
+def _integers(values: list[int]) -> np.ndarray:
+    return np.array(values, dtype=np.int32)
+
+
+def _floats(values: Iterable[Any], count: int = -1) -> np.ndarray:
+    return np.fromiter(values, np.float64, count)
+
+
+def same(a: Any, b: Any) -> bool:
+    """Whether two entries of the view's data are equal (lists, numbers or NumPy arrays)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) \
+            and a.dtype == b.dtype and np.array_equal(a, b)
+    return bool(a == b)
 
 
 def report_table(report: Any) -> list[Any]:
@@ -175,21 +218,56 @@ def report_table(report: Any) -> list[Any]:
 def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
                precision: int) -> dict[str, Any]:
     """Each node's data, grad and local derivatives (and tangent, when the graph has
-    them), and the backward pass of the first output: its steps and the gradient
-    each step gives."""
-    p = precision
-    steps = backward_steps(output)
+    them), and the backward pass of the first output: its steps (backprop finalises the
+    nodes in the reverse of their topological order) and the gradient each step gives
+    (this pass's own, as :func:`autograd_scalar.draw.animate.backward_steps` has them).
+
+    The numbers are NumPy float64 arrays, ``locals`` every node's one after the other
+    (as ``kids``), unrounded: :func:`plain` and the payload round them to ``precision``."""
+    final = gradients(output)
+    backward = topological_order(output)
+    backward.reverse()
+    edges = sum(map(len, map(_children, order)))
+    try:
+        local = _floats(chain.from_iterable(map(_local_grads, order)), edges)
+    except ValueError:  # a node that stores fewer derivatives than it has children
+        local = _floats(chain.from_iterable(
+            (*node.local_grads, *[math.nan] * (len(node.children) - len(node.local_grads)))
+            for node in order), edges)
     numbers: dict[str, Any] = {
-        "data": [rounded(node.data, p) for node in order],
-        "grad": [rounded(node.grad, p) for node in order],
-        "locals": [[rounded(d, p) for d in node.local_grads] for node in order],
-        "steps": [ids[step.node] for step in steps],
-        "stepGrads": [rounded(step.grad, p) for step in steps],
+        "data": _floats(map(_data, order), len(order)),
+        "grad": _floats(map(_grad, order), len(order)),
+        "locals": local,
+        "steps": _integers(list(map(ids.__getitem__, backward))),
+        "stepGrads": _floats(map(final.__getitem__, backward), len(backward)),
     }
     tangents = open_tangents(order)
     if tangents is not None:
-        numbers["tangents"] = [rounded(t, p) for t in tangents]
+        numbers["tangents"] = _floats(tangents, len(order))
     return numbers
+
+
+NUMBERS = ("data", "grad", "stepGrads", "tangents")
+"""The entries holding one number per node (or step)."""
+
+
+def plain(data: dict[str, Any]) -> dict[str, Any]:
+    """The view's data as plain JSON-ready lists: numbers rounded to the view's precision
+    (:func:`rounded`), ``kids`` and ``locals`` as one list per node, ``op``, ``scope``
+    and ``steps`` as lists of ints."""
+    p = data["precision"]
+    out = dict(data)
+    for key in NUMBERS:
+        if key in data:
+            out[key] = [rounded(x, p) for x in data[key].tolist()]
+    for key in ("op", "scope", "steps"):
+        out[key] = data[key].tolist()
+    bounds = np.concatenate(([0], np.cumsum(data["arity"]))).tolist()
+    kids, local = data["kids"].tolist(), data["locals"].tolist()
+    out["kids"] = [kids[a:b] for a, b in pairwise(bounds)]
+    out["locals"] = [[rounded(x, p) for x in local[a:b]] for a, b in pairwise(bounds)]
+    del out["arity"]
+    return out
 
 
 def group_records(graph: Graph, ids: dict[Value, int],

@@ -839,25 +839,72 @@ var AutogradScalarView = (function () {
     return handle;
   }
 
+  /* A payload in the form mount() reads. A big graph's columns come packed (page.py's
+     packed(): little-endian arrays, 8-byte aligned, zlib-compressed together, in
+     base64; names and labels only where not empty): they are inflated and cut back
+     into one number per node, one list of kids and of local derivatives per node,
+     non-finite numbers as the strings "inf", "-inf", "nan". A Promise of the data. */
+  function unpack(data) {
+    if (!data.packed) { return Promise.resolve(data); }
+    var text = atob(data.packed.bytes), bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i += 1) { bytes[i] = text.charCodeAt(i); }
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+    return new Response(stream).arrayBuffer().then(function (buffer) {
+      var columns = data.packed.columns, out = {}, kinds = { f4: Float32Array, f8: Float64Array, i4: Int32Array };
+      Object.keys(data).forEach(function (key) { if (key !== "packed") { out[key] = data[key]; } });
+      Object.keys(columns).forEach(function (key) {
+        var c = columns[key], view = new kinds[c[0]](buffer, c[1], c[2]), list = new Array(c[2]);
+        for (var k = 0; k < c[2]; k += 1) {
+          var x = view[k];
+          list[k] = c[0] === "i4" || isFinite(x) ? x : (x !== x ? "nan" : (x > 0 ? "inf" : "-inf"));
+        }
+        out[key] = list;
+      });
+      var arity = out.arity, N = arity.length;
+      ["kids", "locals"].forEach(function (key) {
+        var flat = out[key], lists = new Array(N), at = 0;
+        for (var v = 0; v < N; v += 1) { lists[v] = flat.slice(at, at + arity[v]); at += arity[v]; }
+        out[key] = lists;
+      });
+      delete out.arity;
+      ["names", "labels"].forEach(function (key) {
+        var full = new Array(N).fill(""), at = data[key][0], texts = data[key][1];
+        for (var j = 0; j < at.length; j += 1) { full[at[j]] = texts[j]; }
+        out[key] = full;
+      });
+      return out;
+    });
+  }
+
   /* anywidget's render: the view of the model's "payload", kept up to date when
-     refresh() sends new numbers, telling the kernel which node was clicked. */
+     refresh() sends new numbers, telling the kernel which node was clicked. Payloads
+     are unpacked in the order they came, each drawn once its bytes are inflated. */
   function render(model, el) {
     var hooks = {
       select: function (v) { model.set("selected_index", v); model.save_changes(); },
       fetch: function (gs) { model.send({ type: "layout", groups: gs }); }
     };
-    var view = mount(el, JSON.parse(model.get("payload")), hooks);
-    function onPayload() { view = view.update(JSON.parse(model.get("payload"))); }
+    var view = null, alive = true, queue = Promise.resolve();
+    function take() {
+      var data = JSON.parse(model.get("payload"));
+      queue = queue.then(function () { return unpack(data); }).then(function (whole) {
+        if (alive) { view = view ? view.update(whole) : mount(el, whole, hooks); }
+      });
+    }
     function onMessage(message) {
+      if (!view) { return; }
       if (message && message.type === "layouts") { view.receive(message.groups); }
       if (message && message.type === "error") { view.say(message.message); }
     }
-    model.on("change:payload", onPayload);
+    take();
+    model.on("change:payload", take);
     model.on("msg:custom", onMessage);
     return function () {
-      model.off("change:payload", onPayload); model.off("msg:custom", onMessage); view.destroy();
+      alive = false;
+      model.off("change:payload", take); model.off("msg:custom", onMessage);
+      if (view) { view.destroy(); }
     };
   }
 
-  return { mount: mount, render: render, num: num };
+  return { mount: mount, render: render, unpack: unpack, num: num };
 })();

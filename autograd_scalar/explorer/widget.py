@@ -31,7 +31,7 @@ from ..files import write_atomically
 from ..value import Value
 from .model import outputs_of
 from .page import page, payload_json, widget_module
-from .records import Layouts, view_data
+from .records import Layouts, plain, view_data
 
 PICTURE_NODES = 40
 """The most items the static picture under the view draws (the rest summarised)."""
@@ -69,6 +69,7 @@ class GraphView(anywidget.AnyWidget):
                                         lazy=None)
         data["heatmap"] = self._heatmap
         self._picture: str | None = None
+        self._plain: dict[str, Any] | None = None
         return data
 
     def _answer(self, _: Any, content: Any, buffers: Any = None) -> None:
@@ -94,8 +95,12 @@ class GraphView(anywidget.AnyWidget):
 
     @property
     def data(self) -> dict[str, Any]:
-        """What the script draws: :mod:`autograd_scalar.explorer.records`' columns."""
-        return self._data
+        """What the script draws: :mod:`autograd_scalar.explorer.records`' columns, as
+        plain lists (:func:`~autograd_scalar.explorer.records.plain`; made when first
+        asked for)."""
+        if self._plain is None:
+            self._plain = plain(self._data)
+        return self._plain
 
     @property
     def selected(self) -> Value | None:

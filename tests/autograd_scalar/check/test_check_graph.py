@@ -252,3 +252,61 @@ def test_a_one_in_a_million_bug_is_caught_at_tight_tolerances_where_the_derivati
 
     report = check_graph(OffByAMillionth.apply(Value(x)), atol=1e-12, rtol=1e-9)
     assert not report.ok and [f.op for f in report.failures] == ["OffByAMillionth"]
+
+
+def one_by_one(output: Value, **tolerances: float) -> GraphReport:
+    """check_graph with every node checked on its own (no differences over columns)."""
+    from autograd_scalar.check import check_graph as module
+
+    original = module._agreeing
+    module._agreeing = lambda row, count, nodes, *args: [False] * len(nodes)
+    try:
+        return check_graph(output, **tolerances)
+    finally:
+        module._agreeing = original
+
+
+def same_reports(a: GraphReport, b: GraphReport) -> None:
+    for found, expected in ((a.failures, b.failures), (a.kinks, b.kinks)):
+        assert [(f.node, f.wrong, f.index) for f in found] == \
+            [(f.node, f.wrong, f.index) for f in expected]
+    assert [(s.node, s.reason) for s in a.skipped] == [(s.node, s.reason) for s in b.skipped]
+    assert (a.checked, a.nodes) == (b.checked, b.nodes)
+
+
+@given(st.integers(0, 10_000))
+def test_differences_over_columns_report_what_node_by_node_checks_report(seed) -> None:
+    """Nodes of a row are differenced together, and only those that do not surely pass
+    are checked one by one: the report is the same as checking every node alone, with
+    wrong rules, kinks, domain edges and changed inputs among them."""
+    rng = random.Random(seed)
+    output, _ = random_graph(seed, size=150, plant_at=rng.randrange(60, 140))
+    xs = [Value(rng.choice([0.0, 1e-9, -0.5, 2.0, 3e-7])) for _ in range(6)]
+    extra = [x.relu() + abs(x) + x.leaky_relu(0.1) for x in xs]
+    extra += [(x * x + 1e-300).log() + (x * x).sqrt() + (x * x) ** 0.5 for x in xs]
+    extra += [BadCube.apply(x) + NanAtOne.apply(x + 1) for x in xs]
+    extra += [ag.dot(xs, xs[::-1]), ag.logsumexp(xs), BadWeightedSum.apply(*xs * 10)]
+    total = output + ag.sum(extra)
+    xs[0].data += 1.0  # some nodes' inputs changed since the forward pass
+    same_reports(check_graph(total), one_by_one(total))
+    same_reports(check_graph(total, atol=1e-9, rtol=1e-7), one_by_one(total, atol=1e-9,
+                                                                      rtol=1e-7))
+
+
+def test_one_wrong_node_among_many_of_its_row_is_the_only_one_reported() -> None:
+    xs = [Value(0.1 * i - 2.0) for i in range(40)]
+    cubes = [BadCube.apply(x) if i == 17 else x.tanh() for i, x in enumerate(xs)]
+    report = check_graph(ag.sum(cubes))
+    assert [f.node for f in report.failures] == [cubes[17]]
+    assert report.checked == 41 and report.skipped == [] and report.kinks == []
+
+
+
+def test_a_node_whose_input_left_the_domain_among_others_of_its_row_is_skipped() -> None:
+    xs = [Value(0.5 + i) for i in range(30)]
+    logs = [x.log() for x in xs]
+    xs[7].data = -1.0
+    report = check_graph(ag.sum(logs))
+    assert report.ok and report.checked == 30
+    assert [(s.node, s.reason.split(" (")[0]) for s in report.skipped] == [
+        (logs[7], "its forward fails at its inputs now")]

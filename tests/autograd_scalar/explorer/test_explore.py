@@ -8,6 +8,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -368,3 +369,78 @@ def test_a_big_graph_lays_out_its_boxes_when_they_are_opened(tmp_path: Path) -> 
     assert [g["centres"] for g in payload["groups"]] == [g["centres"] for g in full["groups"]]
     got = {int(g): layout for g, layout in sent[0]["groups"].items()}
     assert all(got[g]["centres"] == full["groups"][g]["centres"] for g in got)
+
+
+def big_loss_with_infinities() -> tuple[nn.MLP, Value]:
+    """An MLP loss of over PACKED_FROM nodes whose output is inf (one product overflows)."""
+    from autograd_scalar.explorer.page import PACKED_FROM
+
+    model, loss = mlp_loss(140, [16, 16, 1])
+    total = ag.sum([loss, Value(1e300) * 1e10])
+    total.backward()
+    assert len(topological_order(total)) > PACKED_FROM
+    return model, total
+
+
+def same_numbers(found: list[Any], expected: list[Any], digits: int) -> None:
+    assert len(found) == len(expected)
+    for a, b in zip(found, expected):
+        if isinstance(b, str):
+            assert a == b
+        else:
+            assert a == pytest.approx(b, rel=10.0 ** (1 - digits), abs=1e-300)
+
+
+def test_a_big_graphs_payload_is_packed_and_unpacks_to_the_views_data() -> None:
+    """Over PACKED_FROM nodes the columns travel as compressed bytes, a fraction of the
+    plain JSON; unpacked they are the view's own lists (numbers to its precision)."""
+    from autograd_scalar.explorer.page import unpacked
+
+    model, total = big_loss_with_infinities()
+    for precision in (4, 9):
+        view = explore(total, names=model, precision=precision)
+        payload = json.loads(view.payload)
+        assert "packed" in payload and "kids" not in payload
+        plain = json.dumps(view.data, separators=(",", ":"))
+        assert len(view.payload) < len(plain) / 3
+        data = unpacked(view.payload)
+        assert set(data) == set(view.data)
+        for key in ("kids", "steps", "op", "scope", "names", "labels", "groups", "params"):
+            assert data[key] == view.data[key], key
+        for key in ("data", "grad", "stepGrads"):
+            same_numbers(data[key], view.data[key], precision)
+        same_numbers([x for xs in data["locals"] for x in xs],
+                     [x for xs in view.data["locals"] for x in xs], precision)
+        assert data["data"][-1] == view.data["data"][-1] == "inf"
+
+
+def test_edges_are_the_same_found_by_table_or_sort_and_by_scan_or_sorted_groups(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each group's edges, as a reference that walks every edge counts them."""
+    from autograd_scalar.explorer import model as boxes
+    from autograd_scalar.explorer.records import view_data
+
+    model, loss = mlp_loss(300, [8, 8, 1])
+    view = explore(loss, names=model)
+    data, layouts = view_data([loss], view._options, None, lazy=True)
+    graph = layouts.graph
+    expected: dict[int, dict[tuple[int, int], int]] = {id(g): {} for g in graph.groups}
+    for node in graph.order:
+        for child in node.children:
+            a, b = boxes.ancestors(graph.home[child])[::-1], boxes.ancestors(graph.home[node])[::-1]
+            depth = 0
+            while depth < min(len(a), len(b)) and a[depth] is b[depth]:
+                depth += 1
+            key = (id(a[depth]) if depth < len(a) else id(child),
+                   id(b[depth]) if depth < len(b) else id(node))
+            counts = expected[id(a[depth - 1])]
+            counts[key] = counts.get(key, 0) + 1
+    everything = range(len(graph.groups))
+    for table in (boxes._TABLE, 0):
+        monkeypatch.setattr(boxes, "_TABLE", table)
+        sorted_once = boxes.Edges(graph, data["kids"], data["arity"]).of(everything)
+        scanned = boxes.Edges(graph, data["kids"], data["arity"])
+        one_by_one = {k: v for g in everything for k, v in scanned.of([g]).items()}
+        for found in (sorted_once, one_by_one):
+            assert {k: list(v.items()) for k, v in found.items()} == \
+                {k: list(v.items()) for k, v in expected.items()}

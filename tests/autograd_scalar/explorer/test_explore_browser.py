@@ -280,3 +280,29 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
     matched = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
     assert [m.get_attribute("data-n") for m in matched] == [
         str(view.data["names"].index(name))]
+
+
+def test_a_packed_page_unpacks_to_the_views_own_data(browser: Any, tmp_path: Path) -> None:
+    """Over PACKED_FROM nodes the page carries compressed columns; the script inflates
+    them into the lists it draws from: the same kids, names and steps as Python's, the
+    numbers to the view's precision, inf as "inf"; the panel shows them."""
+    from tests.autograd_scalar.explorer.test_explore import big_loss_with_infinities, same_numbers
+
+    model, total = big_loss_with_infinities()
+    view = explore(total, names=model)
+    open_view(browser, view.save(tmp_path / "packed.html"))
+    found = browser.execute_script(
+        "var d = " + ROOT + ".querySelector('.agv').agv.data;"
+        "return [d.kids, d.names, d.steps, d.data, d.grad, d.stepGrads, d.locals];")
+    kids, names, steps, data, grad, step_grads, local = found
+    assert kids == view.data["kids"] and names == view.data["names"]
+    assert steps == view.data["steps"] and data[-1] == "inf"
+    for got, expected in ((data, "data"), (grad, "grad"), (step_grads, "stepGrads")):
+        same_numbers(got, view.data[expected], 4)
+    same_numbers([x for xs in local for x in xs], [x for xs in view.data["locals"] for x in xs], 4)
+    name = "layers.1.neurons.3.w[0]"
+    search = shown(browser).find_element("css selector", ".agv-search")
+    search.send_keys(name)
+    time.sleep(0.2)
+    k = view.data["names"].index(name)
+    assert panel_number(browser, "grad") == pytest.approx(view.data["grad"][k], rel=1e-3)
