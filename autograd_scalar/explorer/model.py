@@ -192,7 +192,7 @@ def run_titles(graph: Graph, index: dict[Value, int]) -> None:
             continue
         first, last = spans[id(group)]
         group.title = f"nodes {first + 1:,}-{last + 1:,}" if first <= last else "nodes"
-        if group.parent is not None and group.parent.key:
+        if group.parent is not None and group.parent.key and group.parent.title:
             group.title = f"{group.parent.title}: {group.title}"
 
 
