@@ -72,11 +72,12 @@ def jupyter_server(folder: Path) -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """A Jupyter server for a module's tests: its URL, its folder and its environment."""
-    folder = tmp_path_factory.mktemp("notebooks")
-    with jupyter_server(folder) as (url, env):
-        yield url, folder, env
+def server(jupyter: tuple[str, Path, dict[str, str]]) -> tuple[str, Path, dict[str, str]]:
+    """A Jupyter server for a module's tests: its URL, its folder and its environment.
+
+    It is the test process's one server (``jupyter`` in tests/conftest.py), started when
+    a test first needs it: each module writes notebooks of its own names there."""
+    return jupyter
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:

@@ -2,7 +2,8 @@
 
 Every ``import`` and ``from ... import`` statement of every module of the two
 packages is read, at any depth (inside functions and ``if TYPE_CHECKING:`` too),
-and resolved to the module it names. The rules (see the design notes):
+and resolved to the module it names. The rules, stated here in full (docs/design/layout.md
+explains the layering they keep):
 
 (a) no import cycles among the modules of ``autograd_scalar``, nor among those of ``nn``;
 (b) the engine's core is layered: ``ops`` imports nothing from the package,

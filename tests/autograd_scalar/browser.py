@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,10 @@ def chromium(width: int = 1100, height: int = 900) -> Any:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    driver = chromium()
-    yield driver
-    driver.quit()
+def browser(chromium_session: Any) -> Any:
+    """The test process's one headless Chromium (``chromium_session`` in tests/conftest.py),
+    started when a test first needs it; every test loads its own page."""
+    return chromium_session
 
 
 @pytest.fixture(scope="module")

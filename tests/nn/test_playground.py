@@ -324,7 +324,9 @@ def test_play_stops_at_a_non_finite_gradient_and_shows_why() -> None:
     pg.lr = 1e300
     pg.play()
     deadline = time.monotonic() + 10
-    while pg.playing and time.monotonic() < deadline:
+    # the frame, not pg.playing: the loop clears playing a moment before it publishes
+    # the frame with the error
+    while pg.frame["playing"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not pg.playing
     assert pg.frame["error"].startswith("stopped playing: NonFiniteGradientError: step ")
