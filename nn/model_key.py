@@ -46,6 +46,11 @@ deeper, by identity only."""
 
 _BY_VALUE = frozenset((type(None), bool, int, str, bytes, Value))
 
+_FUNCTIONS = frozenset((types.FunctionType, types.BuiltinFunctionType, type(mirror.same_items)))
+"""Kinds of functions (Python's, built-in, and compiled ones such as an activation of
+the engine's core) that :func:`_contents` stands for by identity when they have no
+attributes of their own."""
+
 
 class _Same:
     """Stands for an object whose own ``==`` is not identity (a dataclass compares its
@@ -122,7 +127,7 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
             kind = type(thing)
             if kind in _BY_VALUE:
                 key.append(thing)
-            elif kind is types.FunctionType and not thing.__dict__:
+            elif kind in _FUNCTIONS and not getattr(thing, "__dict__", None):
                 key.append(_identity(thing))  # as _contents would, without its tests
             elif isinstance(thing, Module):
                 key.append(Module)

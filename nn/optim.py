@@ -258,6 +258,7 @@ class Optimizer:
         self.params, self.names = named_parameter_list(params)
         self.state: State = {}
         self.steps = 0
+        self._scratch: dict[tuple[int, Any, int], np.ndarray] = {}
 
     @property
     def lr(self) -> float:
@@ -366,6 +367,17 @@ class Optimizer:
     def _buffer(self, name: str, like: np.ndarray) -> np.ndarray:
         return self.state.get(name, np.zeros_like(like))
 
+    def _temporary(self, like: np.ndarray, slot: int = 0) -> np.ndarray:
+        """A work array of ``like``'s dtype and length, reused step after step (never
+        state, never returned to a caller that keeps it): the update is computed into it
+        and copied into the parameters only once it is known to be finite, without a new
+        array per step."""
+        key = (slot, like.dtype, len(like))
+        found = self._scratch.get(key)
+        if found is None:
+            found = self._scratch[key] = np.empty_like(like)
+        return found
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr:g})"
 
@@ -390,8 +402,9 @@ class SGD(Optimizer):
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
         if self.weight_decay:
             g = g + self.weight_decay * p
-        if self.momentum == 0.0:
-            return p - self.lr * g, {}
+        if self.momentum == 0.0:  # p - lr * g, without a new array per step
+            new = np.multiply(g, self.lr, out=self._temporary(p))
+            return np.subtract(p, new, out=new), {}
         if "momentum" in self.state:
             b = self.momentum * self.state["momentum"] + (1 - self.dampening) * g
         else:
@@ -426,11 +439,22 @@ class Adam(Optimizer):
             p = p - self.lr * self.weight_decay * p
         else:
             g = g + self.weight_decay * p
-        m = b1 * self._buffer("m", p) + (1 - b1) * g
-        v = b2 * self._buffer("v", p) + (1 - b2) * g * g
-        m_hat = m / (1 - b1 ** t)
-        v_hat = v / (1 - b2 ** t)
-        return p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps), {"m": m, "v": v}
+        # the formulas' operations in their order, into two reused work arrays: only m, v
+        # (the new state) are new arrays each step
+        work, other = self._temporary(p), self._temporary(p, 1)
+        m = b1 * self._buffer("m", p)
+        m += np.multiply(g, 1 - b1, out=work)
+        v = b2 * self._buffer("v", p)
+        term = np.multiply(g, 1 - b2, out=work)
+        term *= g
+        v += term
+        m_hat = np.divide(m, 1 - b1 ** t, out=work)
+        root = np.divide(v, 1 - b2 ** t, out=other)  # v_hat
+        np.sqrt(root, out=root)
+        root += self.eps
+        change = np.multiply(m_hat, self.lr, out=work)
+        change /= root
+        return np.subtract(p, change, out=work), {"m": m, "v": v}
 
 
 class AdamW(Adam):
