@@ -151,7 +151,7 @@ class View {
       this.count);
 
     // curve and optimizer
-    this.curve = svg("svg", { class: "pg-curve", viewBox: "0 0 300 170" });
+    this.curve = svg("svg", { class: "pg-curve", viewBox: "0 0 300 182" });
     this.lossText = html("div", { class: "pg-loss-text" });
     this.optimizer = html("div", { class: "pg-optimizer" });
     const curvePanel = html("div", { class: "pg-panel" },
@@ -313,7 +313,7 @@ class View {
 
   drawCurve(frame) {
     const curve = frame.curve || { step: [], loss: [], accuracy: [] };
-    const [left, right, top, bottom] = [40, 292, 10, 150];
+    const [left, right, top, bottom] = [40, 292, 22, 162];
     this.curve.replaceChildren();
     const frameBox = svg("rect", { x: left, y: top, width: right - left, height: bottom - top,
                                    class: "pg-axes" });
@@ -349,8 +349,10 @@ class View {
     label(left - 4, bottom, "0", "end");
     label(left, bottom + 14, String(first), "start");
     label(right, bottom + 14, `step ${steps[steps.length - 1]}`, "end");
-    label(left + 6, top + 14, "loss", "start", "pg-loss-key");
-    if (curve.accuracy.length) label(left + 6, top + 28, "accuracy (0 to 1)", "start", "pg-accuracy-key");
+    // the keys sit above the axes, where no curve can run over them
+    const keyRight = curve.accuracy.length ? right - 92 : right;
+    label(keyRight, top - 7, "loss", "end", "pg-loss-key");
+    if (curve.accuracy.length) label(right, top - 7, "accuracy (0 to 1)", "end", "pg-accuracy-key");
   }
 
   // -- one frame -------------------------------------------------------------------
@@ -389,8 +391,11 @@ class View {
         : ` · accuracy ${frame.accuracy.toFixed(2)}`);
     const optimizer = frame.optimizer;
     const state = optimizer.state.map(([name, norm]) => `|${name}| ${number(norm, 3)}`);
-    this.optimizer.textContent = [`${optimizer.name}: ${optimizer.steps} steps`,
-      `lr ${number(optimizer.lr)}`, ...state].join(" · ");
+    // each part unbroken ("|v| 1.90e-4" must not wrap after its "e-"); lines break between parts
+    const parts = [`${optimizer.name}: ${optimizer.steps} steps`, `lr ${number(optimizer.lr)}`,
+      ...state];
+    this.optimizer.replaceChildren(...parts.flatMap((part, i) =>
+      [...(i ? [" · "] : []), html("span", { class: "pg-part" }, part)]));
     this.count.textContent = `${frame.points} points · batches of ${frame.batch}`;
     this.status.textContent = frame.mode === "compiled" ? "compiled" : `eager${frame.reason ? ": " + frame.reason : ""}`;
     if (this.root.activeElement !== this.lr) this.lr.value = String(frame.lr);

@@ -112,6 +112,11 @@ def test_the_page_drives_the_kernel_and_shows_what_it_sends(
         "points") != curve_before
     print(f"play: {rate:.1f} updates per second measured on the page")
     assert rate >= 5
+    # the optimizer's line wraps between its parts, never inside one ("1.90e-" / "4")
+    parts = root.find_elements(By.CSS_SELECTOR, ".pg-optimizer .pg-part")
+    assert [part.text.split(":")[0] for part in parts[:1]] == ["Adam"] and len(parts) >= 4
+    heights = {part.text: part.rect["height"] for part in parts}
+    assert max(heights.values()) < 1.5 * min(heights.values()), heights
 
     plot = root.find_element(By.CSS_SELECTOR, ".pg-plot")
     ActionChains(browser).move_to_element_with_offset(plot, 10, 10).click().perform()
