@@ -215,11 +215,20 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
                  ) -> tuple[float, np.ndarray | None]:
     """Zero the gradients, backpropagate the batch's mean loss, clip, take one optimizer
     step (see :mod:`nn.steps`); returns the batch's loss and (for accuracy) its raw
-    outputs."""
+    outputs. A batch of every example in order (``epoch_batches``' full batch) is the
+    data itself, not a copy."""
+    X, encoded = run.X, run.encoded
+    if len(batch) != len(X) or not _in_order(batch):
+        X, encoded = X[batch], encoded[batch]
     try:
-        return step.step(run.X[batch], run.encoded[batch], run.classify)
+        return step.step(X, encoded, run.classify)
     except NonFiniteGradientError as error:
         raise _renamed(error, run.model, epoch) from None
+
+
+def _in_order(batch: np.ndarray) -> bool:
+    """Whether a batch of indices is 0, 1, 2, ... in order."""
+    return bool(batch[0] == 0 and (np.diff(batch) == 1).all())
 
 
 def _evaluate(run: Run, history: History, compiled: bool) -> None:

@@ -14,6 +14,14 @@ A zero local derivative contributes exactly zero (see
 finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
 out each term whose factor is 0, as the eager chain rule does edge by edge.
 
+A relu activation runs in place, in arrays kept per batch size: H = relu(Z) by
+``np.maximum(0, Z, out=H)`` where that keeps relu's edge values (checked once per
+dtype by :func:`_maximum_is_relu`: relu(-0.0) = -0.0, relu(NaN) = NaN; else the
+row's own vector forward), and U = relu'(Z) dH as dH times the mask not (Z <= 0)
+(relu'(x) = 0 for x <= 0, else 1, so relu'(NaN) = 1), the same products the
+row's rule gives. A finite dH then makes U finite, so one finiteness test serves
+both; a dH with an inf or NaN takes the careful path.
+
 Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
 nodes or leaves): a layer's weight gradient goes straight into the shared
@@ -30,6 +38,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..ops import RELU
 from .groups import Group, array_error, call_rule, finite, times
 from .layout import Layout, SharedArrays
 from .matrix import InputGrads, MatrixDot
@@ -69,6 +78,7 @@ class Dense:
         self.bias_grad = b.grad if b is not None and alone.b else None
         self._values: np.ndarray | None = None
         self._grads: np.ndarray | None = None
+        self.relu = activation is not None and activation.row is RELU
 
     @property
     def groups(self) -> tuple[Group, ...]:
@@ -83,6 +93,8 @@ class Dense:
             self._Z = values[self.zrows]
             self._H = None if self.hrows is None else values[self.hrows]
             self._X = values[inputs] if isinstance(inputs, slice) else None
+            if self.relu:  # relu's mask, kept for this batch size
+                self._mask = np.empty(self._Z.shape, dtype=bool)
         if grads is not None and grads is not self._grads:
             self._grads = grads
             self._gZ = grads[self.zrows]
@@ -105,7 +117,9 @@ class Dense:
         elif self.matrix.b is not None:
             Z += self.matrix.read("b", shared)[:, None]
         activation = self.activation
-        if activation is not None:
+        if self.relu and _maximum_is_relu(Z.dtype):
+            np.maximum(0.0, Z, out=self._H)
+        elif activation is not None:
             row = activation.row
             H = call_rule(row, "forward", row.vector, (Z,))
             if type(H) is not np.ndarray or H.shape != Z.shape:
@@ -121,8 +135,19 @@ class Dense:
         self._bind(values, grads)
         W, X = saved
         activation = self.activation
+        checked = False  # whether U is known to be finite
         if activation is None:
             U = self._gZ
+        elif self.relu and self._gH is not None and finite(self._gH):
+            Z, mask, gH = self._Z, self._mask, self._gH
+            np.less_equal(Z, 0.0, out=mask)
+            np.logical_not(mask, out=mask)
+            if self.alone.z:  # U is Z's gradient: written into its rows
+                U = np.multiply(gH, mask, out=self._gZ)
+                checked = True
+            else:
+                U = np.multiply(gH, mask, dtype=Z.dtype)
+                U += self._gZ
         else:
             row = activation.row
             Z = self._Z
@@ -130,8 +155,8 @@ class Dense:
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise array_error(row, "derivatives", ValueError(
                     f"it returned {result!r:.80} instead of 1 partial derivative"))
+            assert self._gH is not None
             gH = self._gH
-            assert gH is not None
             # in the tape's dtype: a rule may answer float64 (relu's step), and a float64 U
             # would turn the float32 products below into slow mixed-type ones
             if finite(gH):
@@ -146,7 +171,7 @@ class Dense:
             if not self.alone.z:
                 U = U + self._gZ
         matrix = self.matrix
-        if not finite(U):
+        if not checked and not finite(U):
             self._backward_not_finite(U, W, X, grads, shared, with_inputs)
             return
         if self.weight_grad is not None:
@@ -199,6 +224,32 @@ class Dense:
         if self.alone.x and self.matrix.input_grads[with_inputs].every:
             return [self.matrix.inputs]
         return []
+
+
+_MAXIMUM_IS_RELU: dict[np.dtype[Any], bool] = {}
+
+
+def _maximum_is_relu(dtype: np.dtype[Any]) -> bool:
+    """Whether ``np.maximum(0, x)`` gives relu(x) = (0 if x < 0 else x) to the bit in
+    this dtype: NumPy does not say which of two equal zeros maximum returns (relu
+    keeps -0.0) and SIMD and scalar loops may differ, so it is tried once, at every
+    position of arrays longer than any vector register, on each edge value."""
+    found = _MAXIMUM_IS_RELU.get(dtype)
+    if found is None:
+        edges = np.array([-0.0, 0.0, np.nan, -np.nan, -np.inf, np.inf, -1.5, 2.5, -5e-324,
+                          5e-324], dtype=dtype)
+        found = True
+        for length in (1, 3, 7, 17, 67):
+            for edge in edges:
+                x = np.full(length, 1.0, dtype=dtype)
+                for position in range(length):
+                    x[position] = edge
+                    want = np.where(x < 0, 0.0, x).astype(dtype)
+                    got = np.maximum(0.0, x, out=np.empty_like(x))
+                    found = found and want.tobytes() == got.tobytes()
+                    x[position] = 1.0
+        _MAXIMUM_IS_RELU[dtype] = found
+    return found
 
 
 def _add_input_grads(input_grads: np.ndarray, wanted: InputGrads, inputs: Any,
