@@ -172,3 +172,27 @@ def test_a_subnormal_base_overflows_in_one_order_only_as_documented() -> None:
     H = ag.hessian(lambda x, y: x ** y, [5e-324, 0.5])
     assert math.isfinite(H[0][1]) and H[1][0] == math.inf
     assert H[0][1] == pytest.approx(5e-324 ** -0.5 * (1 + 0.5 * math.log(5e-324)), rel=1e-12)
+
+
+def test_the_dense_relu_step_keeps_the_rows_edge_values() -> None:
+    """The fused relu of a dense step (relu in place, its mask written into Z's gradient
+    rows) against the eager graph on every edge value: relu(nan) is nan with slope 1,
+    inf and -inf, and units whose sum is exactly 0 or -0.0."""
+    W = [[Value(1.0), Value(0.0)], [Value(-1.0), Value(0.0)], [Value(0.5), Value(-0.5)]]
+    b = [Value(0.0), Value(0.0), Value(0.0)]
+
+    def f(xs):
+        return ag.sum([z.relu() for z in ag.linear(W, xs, b)])
+
+    X = np.array([[NAN, 1.0], [math.inf, 2.0], [-math.inf, 0.5], [0.0, 0.0], [-0.0, -0.0],
+                  [-3.0, 4.0], [2.0, 2.0], [5e-324, 0.0]])
+    tape = ag.compile(f, X[0])
+    assert "affine+relu" in tape.program()
+    found = tape.gradients(X)
+    for i, row in enumerate(X):
+        xs = [Value(v) for v in row]
+        out = f(xs)
+        grads = ag.grad(out, xs)
+        assert same(found.outputs[i], out.data), (row, found.outputs[i], out.data)
+        for j, g in enumerate(grads):
+            assert same(found.inputs[0][i][j], g), (row, j, found.inputs[0][i][j], g)
