@@ -51,9 +51,10 @@ def users_first(root: Value) -> list[Value]:
             stack = [root]
             while stack:
                 for child in stack.pop().children:
-                    if child._users == 0:
+                    users = child._users  # read once: the interpreted core pays per read
+                    if users == 0:
                         stack.append(child)
-                    child._users += 1
+                    child._users = users + 1
             ready = [root]
             while ready:
                 node = ready.pop()

@@ -29,7 +29,7 @@ try:
     import cython
 except ImportError:  # interpreted without Cython installed: the decorators do nothing
     from . import purepython as cython
-from .ops import Op, evaluate, is_real, local_derivatives
+from .ops import ABS, ADD, DIV, MUL, NEG, POW, SUB, Op, evaluate, is_real, local_derivatives
 
 Number = Union[int, float, np.integer, np.floating]
 Operand = Union["Value", Number]
@@ -147,47 +147,47 @@ class Value:
     # -- arithmetic -----------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        return _binary(ops.ADD, self, other)
+        return _binary(ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return _reflected(ops.ADD, self, other)
+        return _reflected(ADD, self, other)
 
     def __sub__(self, other: Operand) -> Value:
-        return _binary(ops.SUB, self, other)
+        return _binary(SUB, self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return _reflected(ops.SUB, self, other)
+        return _reflected(SUB, self, other)
 
     def __mul__(self, other: Operand) -> Value:
-        return _binary(ops.MUL, self, other)
+        return _binary(MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return _reflected(ops.MUL, self, other)
+        return _reflected(MUL, self, other)
 
     def __truediv__(self, other: Operand) -> Value:
-        return _binary(ops.DIV, self, other)
+        return _binary(DIV, self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _reflected(ops.DIV, self, other)
+        return _reflected(DIV, self, other)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _binary(ops.POW, self, other)
+            return _binary(POW, self, other)
         if is_real(other):
             return _unary(ops.power(as_float(other, "** (the exponent)")), self)
         return NotImplemented
 
     def __rpow__(self, other: Number) -> Value:
-        return _reflected(ops.POW, self, other)
+        return _reflected(POW, self, other)
 
     def __neg__(self) -> Value:
-        return _unary(ops.NEG, self)
+        return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _unary(ops.ABS, self)
+        return _unary(ABS, self)
 
     def __bool__(self) -> bool:
         """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
