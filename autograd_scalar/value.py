@@ -6,10 +6,12 @@ the local derivatives d out / d child as floats, computed once by the row's rule
 ``backward()`` multiplies those along every path from the output (the chain rule)
 in one generic loop; no node carries a closure.
 
-Every node, leaf or op result, is made by :func:`new_node`, the one place that
-sets a node's fields. This file is plain Python; ``value.pxd`` beside it gives
-Cython the static types to compile it (``pip install`` does where a C compiler is
-found, and falls back to this source where not; both run the same tests). A Value
+Every node, leaf or op result, has its fields set by :func:`_fill`, the one place
+that does, and is made by :func:`new_node` under the current mode (or, in the usual
+mode, by ``_unary`` and ``_binary``, which write that case out). This file is plain
+Python; ``value.pxd`` beside it gives Cython the static types to compile it (``pip
+install`` does where a C compiler is found, and falls back to this source where not;
+both run the same tests). A Value
 never refers to a node made after it, so Values cannot form reference cycles: the
 compiled class leaves them out of the cyclic garbage collector.
 """
@@ -328,7 +330,7 @@ def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
 
 
 def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: Any) -> Value:
-    """A new node; every Value is made here (``Value(...)`` fills itself the same way).
+    """A new node under the current mode (``Value(...)`` fills itself the same way).
 
     ``local`` holds d node / d child for each child. With gradient tracking off
     (``no_grad``) the node is a leaf; under ``detect_anomaly`` a NaN or infinite
