@@ -4,10 +4,13 @@ cimport cython
 from autograd_scalar.value cimport Value
 
 
-@cython.locals(order=list, stack=list, ready=list, node=Value, child=Value, left=Py_ssize_t)
+@cython.locals(order=list, stack=list, ready=list, node=Value, child=Value, left=Py_ssize_t,
+               users=Py_ssize_t)
 cpdef list users_first(Value root)
 @cython.locals(order=list, node=Value, children=tuple, local=tuple, upstream=object,
-               anomaly=bint, i=Py_ssize_t, count=Py_ssize_t)
+               anomaly=bint, plain=bint, i=Py_ssize_t, count=Py_ssize_t, child=Value,
+               pending=object, scalar=double, d0=double, d1=double,
+               product=double)
 cpdef list chain_rule(Value root, object seed, bint create_graph=*)
 @cython.locals(scalar=double, product=double)
 cdef inline object _times(double local, object upstream)

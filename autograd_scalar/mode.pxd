@@ -5,5 +5,6 @@ cdef class Mode:
     cdef readonly bint anomaly
     cdef readonly str scope
     cdef readonly object tracing
+    cdef readonly bint plain
 
 cpdef Mode current_mode()

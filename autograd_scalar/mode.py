@@ -27,7 +27,7 @@ from typing import Any
 class Mode:
     """The engine's switches as one thread sees them; never changed once made."""
 
-    __slots__ = ("grad_enabled", "anomaly", "scope", "tracing")
+    __slots__ = ("grad_enabled", "anomaly", "scope", "tracing", "plain")
 
     def __init__(self, grad_enabled: bool = True, anomaly: bool = False, scope: str = "",
                  tracing: Any = None) -> None:
@@ -35,17 +35,22 @@ class Mode:
         self.anomaly = anomaly
         self.scope = scope
         self.tracing = tracing
+        # The usual mode for a new op node, read once per node: gradients on, no anomaly
+        # checks, no trace (any scope).
+        self.plain = grad_enabled and not anomaly and tracing is None
 
 
 _DEFAULT = Mode()  # never changed: every block sets a new Mode
 _CURRENT: contextvars.ContextVar[Mode] = contextvars.ContextVar(
     "autograd_scalar_mode", default=_DEFAULT)
-_get_mode = _CURRENT.get
+get_mode = _CURRENT.get
+""":func:`current_mode` as the context variable's own method: the same Mode, with no
+Python call in between (the interpreted core looks the mode up once per new node)."""
 
 
 def current_mode() -> Mode:
     """The mode in force in this thread (or asyncio task)."""
-    return _get_mode()
+    return get_mode()
 
 
 class AnomalyError(FloatingPointError):
@@ -62,7 +67,7 @@ class AnomalyError(FloatingPointError):
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Build no graph inside the block: results are leaves, ``backward`` sees no history."""
-    previous = _get_mode()
+    previous = get_mode()
     _CURRENT.set(Mode(False, previous.anomaly, previous.scope, previous.tracing))
     try:
         yield
@@ -73,7 +78,7 @@ def no_grad() -> Iterator[None]:
 @contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Raise :class:`AnomalyError` at the first non-finite value or gradient in the block."""
-    previous = _get_mode()
+    previous = get_mode()
     _CURRENT.set(Mode(previous.grad_enabled, True, previous.scope, previous.tracing))
     try:
         yield
@@ -85,7 +90,7 @@ def detect_anomaly() -> Iterator[None]:
 def tracing(reads: Any) -> Iterator[None]:
     """Make every op node inside the block with ``reads.new_node()``, and let those
     nodes find ``reads`` as ``current_mode().tracing`` (see the module docstring)."""
-    previous = _get_mode()
+    previous = get_mode()
     _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, previous.scope, reads))
     try:
         yield
@@ -111,7 +116,7 @@ class scope:
         self._previous: Mode | None = None
 
     def __enter__(self) -> str:
-        previous = self._previous = _get_mode()
+        previous = self._previous = get_mode()
         full = joined_scope(previous.scope, self._name)
         _CURRENT.set(Mode(previous.grad_enabled, previous.anomaly, full, previous.tracing))
         return full
@@ -128,9 +133,9 @@ def joined_scope(outer: str, name: str) -> str:
 
 def current_scope() -> str:
     """The scope that new nodes are tagged with ("" outside every scope)."""
-    return _get_mode().scope
+    return get_mode().scope
 
 
 def is_grad_enabled() -> bool:
     """Whether new operations record their inputs for backward."""
-    return _get_mode().grad_enabled
+    return get_mode().grad_enabled

@@ -20,15 +20,16 @@ cdef class Value:
     cdef public object _pending
 
 
-@cython.locals(count=Py_ssize_t)
-cdef Value _fill(Value node, double data, tuple children, object row, object local, str scope)
+cdef Value _fill(Value node, double data, tuple children, object row, double d0, double d1,
+                 object local, str scope)
 cpdef Value new_node(double data, tuple children, object row, object local)
-@cython.locals(node=Value)
+@cython.locals(node=Value, count=Py_ssize_t)
 cdef Value _made(Mode mode, double data, tuple children, object row, object local)
 @cython.locals(mode=Mode)
 cdef Value _node(Op row, tuple children, tuple xs)
+@cython.locals(mode=Mode, a=double, out=double, d0=double)
 cdef object _unary(Op row, Value x)
-@cython.locals(y=Value)
+@cython.locals(y=Value, mode=Mode, a=double, b=double, out=double, d0=double, d1=double)
 cdef object _binary(Op row, Value x, object other)
 cdef object _reflected(Op row, Value x, object other)
 cdef object _operand(object x, str what)

@@ -6,10 +6,12 @@ the local derivatives d out / d child as floats, computed once by the row's rule
 ``backward()`` multiplies those along every path from the output (the chain rule)
 in one generic loop; no node carries a closure.
 
-Every node, leaf or op result, is made by :func:`new_node`, the one place that
-sets a node's fields. This file is plain Python; ``value.pxd`` beside it gives
-Cython the static types to compile it (``pip install`` does where a C compiler is
-found, and falls back to this source where not; both run the same tests). A Value
+Every node, leaf or op result, has its fields set by :func:`_fill`, the one place
+that does, and is made by :func:`new_node` under the current mode (or, in the usual
+mode, by ``_unary`` and ``_binary``, which write that case out). This file is plain
+Python; ``value.pxd`` beside it gives Cython the static types to compile it (``pip
+install`` does where a C compiler is found, and falls back to this source where not;
+both run the same tests). A Value
 never refers to a node made after it, so Values cannot form reference cycles: the
 compiled class leaves them out of the cyclic garbage collector.
 """
@@ -23,13 +25,13 @@ from typing import Any, Union
 import numpy as np
 
 from . import ops
-from .mode import AnomalyError, Mode, current_mode
+from .mode import AnomalyError, Mode, current_mode, get_mode
 
 try:
     import cython
 except ImportError:  # interpreted without Cython installed: the decorators do nothing
     from . import purepython as cython
-from .ops import Op, evaluate, is_real, local_derivatives
+from .ops import ABS, ADD, DIV, MUL, NEG, POW, SUB, Op, evaluate, is_real, local_derivatives
 
 Number = Union[int, float, np.integer, np.floating]
 Operand = Union["Value", Number]
@@ -104,7 +106,7 @@ class Value:
     def __init__(self, data: Number, label: str = "") -> None:
         if type(label) is not str:
             raise TypeError(f"Value label must be a str, got {type(label).__name__}")
-        _fill(self, as_float(data), (), None, (), current_mode().scope)
+        _fill(self, as_float(data), (), None, 0.0, 0.0, None, current_mode().scope)
         self.label = label
 
     # -- inspection -----------------------------------------------------------
@@ -147,47 +149,47 @@ class Value:
     # -- arithmetic -----------------------------------------------------------
 
     def __add__(self, other: Operand) -> Value:
-        return _binary(ops.ADD, self, other)
+        return _binary(ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return _reflected(ops.ADD, self, other)
+        return _reflected(ADD, self, other)
 
     def __sub__(self, other: Operand) -> Value:
-        return _binary(ops.SUB, self, other)
+        return _binary(SUB, self, other)
 
     def __rsub__(self, other: Number) -> Value:
-        return _reflected(ops.SUB, self, other)
+        return _reflected(SUB, self, other)
 
     def __mul__(self, other: Operand) -> Value:
-        return _binary(ops.MUL, self, other)
+        return _binary(MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return _reflected(ops.MUL, self, other)
+        return _reflected(MUL, self, other)
 
     def __truediv__(self, other: Operand) -> Value:
-        return _binary(ops.DIV, self, other)
+        return _binary(DIV, self, other)
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _reflected(ops.DIV, self, other)
+        return _reflected(DIV, self, other)
 
     def __pow__(self, other: Operand) -> Value:
         if isinstance(other, Value):
-            return _binary(ops.POW, self, other)
+            return _binary(POW, self, other)
         if is_real(other):
             return _unary(ops.power(as_float(other, "** (the exponent)")), self)
         return NotImplemented
 
     def __rpow__(self, other: Number) -> Value:
-        return _reflected(ops.POW, self, other)
+        return _reflected(POW, self, other)
 
     def __neg__(self) -> Value:
-        return _unary(ops.NEG, self)
+        return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _unary(ops.ABS, self)
+        return _unary(ABS, self)
 
     def __bool__(self) -> bool:
         """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
@@ -279,8 +281,8 @@ class Value:
 def _copied(node: Value, children: tuple[Value, ...]) -> Value:
     """A new node like ``node`` (data, grad, label, scope, row, local derivatives) on
     ``children``."""
-    local = node._local if len(children) > 2 else (node._d0, node._d1)
-    copy = _fill(Value.__new__(Value), node.data, children, node._row, local, node.scope)
+    copy = _fill(Value.__new__(Value), node.data, children, node._row, node._d0, node._d1,
+                 node._local if len(children) > 2 else None, node.scope)
     copy.grad = node.grad
     copy.label = node.label
     return copy
@@ -288,7 +290,7 @@ def _copied(node: Value, children: tuple[Value, ...]) -> Value:
 
 def _leaf(data: float, grad: float, label: str, scope: str) -> Value:
     """A leaf from pickled fields (see ``Value.__reduce__``)."""
-    node = _fill(Value.__new__(Value), data, (), None, (), scope)
+    node = _fill(Value.__new__(Value), data, (), None, 0.0, 0.0, None, scope)
     node.grad = grad
     node.label = label
     return node
@@ -304,14 +306,14 @@ builds on this module, so this module does not import it)."""
 # ---------------------------------------------------------------------------
 
 def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
-          local: Any, scope: str) -> Value:
+          d0: float, d1: float, local: Any, scope: str) -> Value:
     """Set every field of a new node: the only place that does.
 
-    ``local`` holds d node / d child for each child. A node of one or two inputs
-    (nearly all of them) keeps them as two unboxed floats, ``_d0`` and ``_d1``, so
-    that it allocates no tuple and no float objects beside itself; a node of more
-    inputs keeps the tuple in ``_local``. ``_users`` and ``_pending`` are the
-    backward pass's scratch (see :mod:`autograd_scalar.backward`).
+    A node of one or two inputs (nearly all of them) keeps d node / d child as two
+    unboxed floats, ``d0`` and ``d1`` (0.0 where there is no such child), so that it
+    allocates no tuple and no float objects beside itself; a node of more inputs
+    keeps the tuple in ``local`` (None otherwise). ``_users`` and ``_pending`` are
+    the backward pass's scratch (see :mod:`autograd_scalar.backward`).
     """
     node.data = data
     node.grad = 0.0
@@ -319,28 +321,24 @@ def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
     node.scope = scope
     node.children = children
     node._row = row
-    count = len(children)
-    if count > 2:
-        node._d0 = node._d1 = 0.0
-        node._local = local
-    else:
-        node._d0 = local[0] if count else 0.0
-        node._d1 = local[1] if count == 2 else 0.0
-        node._local = None
+    node._d0 = d0
+    node._d1 = d1
+    node._local = local
     node._users = 0
     node._pending = None
     return node
 
 
 def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: Any) -> Value:
-    """A new node; every Value is made here (``Value(...)`` fills itself the same way).
+    """A new node under the current mode (``Value(...)`` fills itself the same way).
 
-    With gradient tracking off (``no_grad``) the node is a leaf; under
-    ``detect_anomaly`` a NaN or infinite result raises, naming the op. While
-    :func:`autograd_scalar.compile` traces a function, an op node is made by the
-    trace (``mode.tracing.new_node()``), so that the trace sees its ``.data`` read.
+    ``local`` holds d node / d child for each child. With gradient tracking off
+    (``no_grad``) the node is a leaf; under ``detect_anomaly`` a NaN or infinite
+    result raises, naming the op. While :func:`autograd_scalar.compile` traces a
+    function, an op node is made by the trace (``mode.tracing.new_node()``), so that
+    the trace sees its ``.data`` read.
     """
-    return _made(current_mode(), data, children, row, local)
+    return _made(get_mode(), data, children, row, local)
 
 
 def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
@@ -348,10 +346,14 @@ def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
     """:func:`new_node` under a mode the caller has already looked up."""
     if not mode.grad_enabled:
         children, row, local = (), None, ()
-    if mode.tracing is None or not children:
-        node = _fill(Value.__new__(Value), data, children, row, local, mode.scope)
+    tracing = mode.tracing
+    node = Value.__new__(Value) if tracing is None or not children else tracing.new_node()
+    count = len(children)
+    if count > 2:
+        _fill(node, data, children, row, 0.0, 0.0, local, mode.scope)
     else:
-        node = _fill(mode.tracing.new_node(), data, children, row, local, mode.scope)
+        _fill(node, data, children, row, local[0] if count else 0.0,
+              local[1] if count == 2 else 0.0, None, mode.scope)
     if mode.anomaly and not math.isfinite(data):
         raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
                            f"from operands {', '.join(map(describe, children))}", node)
@@ -368,8 +370,28 @@ def _node(row: Op, children: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
 
 
 def _unary(row: Op, x: Value) -> Value:
-    """The node ``row(x)``."""
-    return _node(row, (x,), (x.data,))
+    """The node ``row(x)``.
+
+    In the usual mode this is :func:`_node` written out for one input: the domain
+    check, the forward and the rule called directly, with no tuple of the data (the
+    interpreted core spends more on calls than on arithmetic). A forward or rule
+    that raises where IEEE gives inf or NaN goes the general way (``evaluate``).
+    """
+    mode = get_mode()
+    if not mode.plain:
+        return _node(row, (x,), (x.data,))
+    a = x.data
+    check = row.check
+    if check is not None:
+        error = check(a)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a)
+        d0 = row.derivatives(a, out)[0]
+    except (ArithmeticError, ValueError):
+        return _node(row, (x,), (a,))
+    return _fill(Value.__new__(Value), out, (x,), row, d0, 0.0, None, mode.scope)
 
 
 def _binary(row: Op, x: Value, other: Any) -> Value:
@@ -379,7 +401,22 @@ def _binary(row: Op, x: Value, other: Any) -> Value:
         if other is None:
             return NotImplemented
     y = other  # typed Value in value.pxd: the compiled core reads its field directly
-    return _node(row, (x, y), (x.data, y.data))
+    mode = get_mode()
+    if not mode.plain:
+        return _node(row, (x, y), (x.data, y.data))
+    a = x.data  # as in _unary: _node written out for two inputs
+    b = y.data
+    check = row.check
+    if check is not None:
+        error = check(a, b)
+        if error is not None:
+            raise error
+    try:
+        out = row.scalar(a, b)
+        d0, d1 = row.derivatives(a, b, out)
+    except (ArithmeticError, ValueError):
+        return _node(row, (x, y), (a, b))
+    return _fill(Value.__new__(Value), out, (x, y), row, d0, d1, None, mode.scope)
 
 
 def _reflected(row: Op, x: Value, other: Any) -> Value:
@@ -393,7 +430,7 @@ def _reflected(row: Op, x: Value, other: Any) -> Value:
 def _operand(x: Any, what: str) -> Value | None:
     """An operand met beside a Value: itself if a Value (or subclass), a constant
     leaf if a real number, else None (the operator then returns NotImplemented)."""
-    if isinstance(x, Value) or is_real(x):
+    if type(x) is float or isinstance(x, Value) or is_real(x):  # float: the usual constant
         return lift(x, what)
     return None
 
@@ -405,7 +442,9 @@ def lift(x: object, what: str) -> Value:
     """
     if isinstance(x, Value):
         return x
-    return new_node(as_float(x, f"{what}: an operand"), (), None, ())
+    if type(x) is not float:  # a float needs no conversion (nor this message)
+        x = as_float(x, f"{what}: an operand")
+    return new_node(x, (), None, ())
 
 
 def apply(row: Op, args: Iterable[Any]) -> Value:
