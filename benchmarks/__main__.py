@@ -101,6 +101,18 @@ def demo_rows(rounds: int) -> tuple[list[tuple[str, float]], dict[str, float]]:
     return list(times.items()), times
 
 
+def interpreted_rows(args: argparse.Namespace) -> list[str]:
+    """``python -m benchmarks.microgpt`` in a process that loads the interpreted core."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.microgpt",
+                           *(["--quick"] if args.quick else [])],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, "AUTOGRAD_SCALAR_PURE_PYTHON": "1"},
+                          cwd=Path(__file__).resolve().parents[1])
+    return done.stdout.splitlines()
+
+
 def table(args: argparse.Namespace) -> str:
     lines = [f"Machine: {machine()}.", ""]
     rows, times = demo_rows(2 if args.quick else 5)
@@ -143,6 +155,8 @@ def table(args: argparse.Namespace) -> str:
         reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
         lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
                      f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+    lines += ["", "### microgpt's training step on the interpreted core (no C compiler)", "",
+              *interpreted_rows(args)]
     lines += ["", "### microgpt's step as nn.gpt's GPT module, eager", "",
               "nn.gpt.GPT (Embedding and target through the gather row, softmax through "
               "logsumexp, nn.optim.Adam with LinearLR) from microgpt's weights, against "

@@ -91,3 +91,40 @@ def alternate(reference: Callable[[], float], ours: Callable[[], float], rounds:
             gc.enable()
         worst = max([worst] + [abs(a - b) for a, b in zip(losses["reference"], losses["ours"])])
     return statistics.median(times["reference"]), statistics.median(times["ours"]), worst
+
+
+def core_rows(rounds: int = 7, steps: int = 8) -> list[str]:
+    """The table of microgpt's step with its Value and ours, for the core this process
+    loaded (compiled, or interpreted under ``AUTOGRAD_SCALAR_PURE_PYTHON=1``): medians of
+    the alternating blocks, and the ratio's median and range over rounds of one block
+    each (target for the interpreted core: microgpt / ours >= 1 with the collector off)."""
+    import statistics
+
+    import autograd_scalar as ag
+
+    core = "compiled" if ag.compiled() else "interpreted (AUTOGRAD_SCALAR_PURE_PYTHON=1)"
+    lines = [f"Core: {core}. microgpt's algorithm verbatim with its own 30-line Value, then "
+             "with ours dropped in; same weights, same names; rounds of alternating blocks "
+             f"of {steps} steps.", "",
+             "| cyclic collector | microgpt's Value | ours | microgpt / ours, median (range) "
+             "| largest loss difference |", "| --- | ---: | ---: | ---: | ---: |"]
+    for collector in (True, False):
+        ratios, refs, ourss, worst = [], [], [], 0.0
+        for _ in range(rounds):
+            reference, ours, difference = compare(ag.Value, 1, steps, collector)
+            ratios.append(reference / ours)
+            refs.append(reference)
+            ourss.append(ours)
+            worst = max(worst, difference)
+        lines.append(f"| {'on' if collector else 'off'} | {statistics.median(refs) * 1e3:.1f} ms "
+                     f"| {statistics.median(ourss) * 1e3:.1f} ms | "
+                     f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
+                     f"| {worst:.1e} |")
+    return lines
+
+
+if __name__ == "__main__":
+    import sys
+
+    quick = "--quick" in sys.argv
+    print("\n".join(core_rows(*((2, 2) if quick else (7, 8)))))

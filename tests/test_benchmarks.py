@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -218,3 +219,20 @@ def test_the_check_and_explore_scale_rows_measure_both_graphs_at_each_size() -> 
     assert len(table) == 4
     assert all(line.count(" µs |") == 1 and line.count(" s |") == 1
                and line.count(" MB |") == 2 for line in table)
+
+
+def test_the_core_table_runs_on_the_interpreted_core_in_its_own_process() -> None:
+    """``AUTOGRAD_SCALAR_PURE_PYTHON=1 python -m benchmarks.microgpt`` measures the
+    interpreted core (the row for users without a C compiler)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "benchmarks.microgpt", "--quick"],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "AUTOGRAD_SCALAR_PURE_PYTHON": "1"},
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "Core: interpreted" in done.stdout
+    rows = [line for line in done.stdout.splitlines() if line.startswith(("| on", "| off"))]
+    assert len(rows) == 2 and all(line.count("x (") == 1 for line in rows)
