@@ -156,12 +156,14 @@ class CompiledTraining:
     ``example`` (x, t) -> Value replaces ``loss.example(model(x), t)`` as the traced
     function of one example (``loss`` is then unused and ``step`` returns no model
     outputs): the GPT traces its masked sequence loss this way
-    (:func:`nn.gpt.compiled.gpt_training`).
+    (:func:`nn.gpt.compiled.gpt_training`). ``strategy`` is each tape's
+    :attr:`~autograd_scalar.Tape.strategy`.
     """
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
                  clip: float | None = None, keep: bool = False, dtype: Any = "float64",
-                 example: Callable[[Any, Any], Value] | None = None) -> None:
+                 example: Callable[[Any, Any], Value] | None = None,
+                 strategy: str = "auto") -> None:
         if example is None:
             _check_model_and_loss("CompiledTraining", model, loss)
         elif not callable(example):
@@ -178,6 +180,7 @@ class CompiledTraining:
         self.clip = clip
         self.keep = keep
         self.example = example
+        self.strategy = strategy
         self.tape: Tape | None = None
         self.tapes: dict[tuple[int, int], Tape] = {}
         self._count = 0
@@ -188,12 +191,17 @@ class CompiledTraining:
     def trace(self, X: Any, encoded_targets: Any, key: Any = _UNSET) -> Tape:
         """Trace the model and loss on the first row (again if the widths or the model
         changed); with ``keep``, take over the model's kept tape if it stands for the
-        same function. ``key`` is ``model_key(model)`` if the caller has it."""
+        same function. ``key`` is ``model_key(model)`` if the caller has it; without
+        one, a shape traced before is taken as it is (the model is compared at
+        :meth:`pull`, which costs a walk over the model: not once per batch)."""
         X = _rows(X, "X")
         T = _rows(encoded_targets, "encoded_targets")
         widths = (X.shape[1], T.shape[1])
         tape = self.tape
         if key is _UNSET:
+            other = self.tapes.get(widths) if tape is not None else None
+            if other is not None:  # a shape traced before: a change of model shows at pull()
+                return tape if other is tape else self._switch(other)
             key = model_key(self.model, self._key)
         if tape is not None and key == self._key:
             if tape.widths == widths:
@@ -220,6 +228,7 @@ class CompiledTraining:
             function = (_loss_and_outputs(self.model, self.loss) if self.example is None
                         else self.example)
             tape = compile(function, X[0], T[0], parameters=[*own, *others], dtype=self.dtype)
+            tape.strategy = self.strategy
             count = len(own) + len(others)
             kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
                          count, own, weakref.ref(self.optimizer))

@@ -63,7 +63,11 @@ def gpt_training(model: GPT, optimizer: Optimizer, dtype: str = "float64"
     def example(tokens: Sequence[Value], weights: Sequence[Value]) -> Value:
         return dot(weights, model.position_losses(tokens))
 
-    return CompiledTraining(model, None, optimizer, dtype=dtype, example=example)
+    # grouped steps, not straight-line code: training meets each length a few dozen times,
+    # and writing the code of a length costs more than it saves there (see the 1,000-step
+    # recipe in benchmarks/gpt_compiled.py)
+    return CompiledTraining(model, None, optimizer, dtype=dtype, example=example,
+                            strategy="grouped")
 
 
 def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: int
