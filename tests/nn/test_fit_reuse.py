@@ -224,11 +224,12 @@ def test_the_kept_tape_keeps_no_model_alive() -> None:
     opt = nn.optim.SGD(model.parameters(), lr=0.1)
     one_epoch(model, X, y, opt)
     assert model in nn.compiled._kept_tapes
+    kept = len(nn.compiled._kept_tapes)  # other tests' live models may be kept too
     alive = weakref.ref(model)
     del model
     gc.collect()
     assert alive() is None
-    assert not any(isinstance(m, nn.MLP) for m in list(nn.compiled._kept_tapes))
+    assert len(nn.compiled._kept_tapes) <= kept - 1  # its entry went with it
 
 
 class Branching(Module):
