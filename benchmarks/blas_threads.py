@@ -22,7 +22,6 @@ is for. The rules alternate in blocks of steps round by round; times are medians
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import itertools
 import math
@@ -35,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from . import compiled_step
-from .timing import alternating_rounds, ratio_by_round
+from .timing import alternating_rounds, ratio_by_round, run_alone
 
 SIZES: tuple[tuple[tuple[int, ...], int], ...] = (
     ((2, 16, 16, 1), 64), ((784, 128, 128, 10), 64), ((784, 128, 128, 10), 1024))
@@ -203,16 +202,7 @@ def rows(rounds: int, sizes: Sequence[tuple[tuple[int, ...], int]] = SIZES,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .__main__ import machine
-
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.blas_threads",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 9")
-    args = parser.parse_args(argv)
-    print(f"Machine: {machine()}.\n")
-    print("\n".join(rows(3 if args.quick else 9)))
-    return 0
+    return run_alone("python -m benchmarks.blas_threads", __doc__, rows, argv)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ within a round. ``python -m benchmarks.narrow_graph [--quick]`` prints the table
 
 from __future__ import annotations
 
-import argparse
 import gc
 import math
 import statistics
@@ -43,7 +42,7 @@ import numpy as np
 
 import autograd_scalar as ag
 
-from .timing import alternating_rounds, ratio_by_round
+from .timing import alternating_rounds, ratio_by_round, run_alone
 
 OPS = 10_000
 INPUTS = 100
@@ -295,16 +294,7 @@ def rows(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .__main__ import machine
-
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.narrow_graph",
-                                     description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 9")
-    args = parser.parse_args(argv)
-    print(f"Machine: {machine()}.\n")
-    print("\n".join(rows(3 if args.quick else 9)))
-    return 0
+    return run_alone("python -m benchmarks.narrow_graph", __doc__, rows, argv)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,20 @@ def alternating_rounds(steps: Mapping[str, tuple[Callable[[], object], int]], ro
             samples[name].append((time.perf_counter() - start) / calls)
     gc.collect()
     return samples
+
+
+def run_alone(prog: str, doc: str | None, rows: Callable[[int], list[str]],
+              argv: list[str] | None = None) -> int:
+    """A benchmark module run on its own (``python -m benchmarks.<name> [--quick]``): the
+    machine line, then its rows at 9 rounds (3 with ``--quick``)."""
+    import argparse
+
+    from .__main__ import machine
+
+    parser = argparse.ArgumentParser(prog=prog, description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 9")
+    args = parser.parse_args(argv)
+    print(f"Machine: {machine()}.\n")
+    print("\n".join(rows(3 if args.quick else 9)))
+    return 0
