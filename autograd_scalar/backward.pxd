@@ -4,14 +4,18 @@ cimport cython
 from autograd_scalar.value cimport Value
 
 
-@cython.locals(order=list, stack=list, ready=list, node=Value, child=Value, left=Py_ssize_t,
-               users=Py_ssize_t)
+@cython.locals(order=list, ready=list, node=Value, child=Value, left=Py_ssize_t)
 cpdef list users_first(Value root)
-@cython.locals(order=list, node=Value, children=tuple, local=tuple, upstream=object,
-               anomaly=bint, plain=bint, i=Py_ssize_t, count=Py_ssize_t, child=Value,
-               pending=object, scalar=double, d0=double, d1=double,
-               product=double)
+@cython.locals(stack=list, child=Value, users=Py_ssize_t)
+cdef void _count_users(Value root) except *
+@cython.locals(seen=set, stack=list, child=Value)
+cdef void _reset(Value root) except *
 cpdef list chain_rule(Value root, object seed, bint create_graph=*)
+@cython.locals(order=list, ready=list, node=Value, children=tuple, local=tuple,
+               upstream=object, anomaly=bint, plain=bint, i=Py_ssize_t, count=Py_ssize_t,
+               child=Value, pending=object, scalar=double, d0=double, d1=double,
+               product=double, left=Py_ssize_t)
+cdef list _chain_rule(Value root, object seed, bint create_graph)
 @cython.locals(scalar=double, product=double)
 cdef inline object _times(double local, object upstream)
 @cython.locals(pending=object)

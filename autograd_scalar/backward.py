@@ -42,19 +42,13 @@ two threads walking graphs that share nodes (a model's parameters) take turns.""
 def users_first(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each before all the nodes it uses (root first).
 
-    Kahn's algorithm with the edge counts kept on the nodes (``_users``); the
-    counts are back to 0 when it returns.
+    Kahn's algorithm with the edge counts kept on the nodes (``_users``, counted by
+    :func:`_count_users`); the counts are back to 0 when it returns.
     """
     with PASS_LOCK:
         order: list[Value] = []
         try:
-            stack = [root]
-            while stack:
-                for child in stack.pop().children:
-                    users = child._users  # read once: the interpreted core pays per read
-                    if users == 0:
-                        stack.append(child)
-                    child._users = users + 1
+            _count_users(root)
             ready = [root]
             while ready:
                 node = ready.pop()
@@ -65,17 +59,32 @@ def users_first(root: Value) -> list[Value]:
                     if left == 0:
                         ready.append(child)
         except BaseException:  # an interrupt: leave no count behind
-            _reset_users(root)
+            _reset(root)
             raise
         return order
 
 
-def _reset_users(root: Value) -> None:
+def _count_users(root: Value) -> None:
+    """Set each node's ``_users`` to the number of edges into it from nodes under ``root``
+    (every count must be 0 before)."""
+    stack = [root]
+    while stack:
+        for child in stack.pop().children:
+            users = child._users  # read once: the interpreted core pays per read
+            if users == 0:
+                stack.append(child)
+            child._users = users + 1
+
+
+def _reset(root: Value) -> None:
+    """Clear the scratch fields (``_users``, ``_pending``) of every node under ``root``."""
+    root._pending = None
     seen = {root}
     stack = [root]
     while stack:
         for child in stack.pop().children:
             child._users = 0
+            child._pending = None
             if child not in seen:
                 seen.add(child)
                 stack.append(child)
@@ -91,18 +100,30 @@ def topological_order(root: Value) -> list[Value]:
 def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value]:
     """Sum d root / d v into ``v._pending`` for every node v under root; return them all.
 
-    The nodes come back users-first (root first). The caller reads the sums and
+    The nodes come back users-first (root first), in the order :func:`users_first`
+    gives, which this pass makes as it goes: a node is released once all of its users
+    have passed their share to it (one walk over the edges fewer than ordering first,
+    and the child is touched once per edge, not twice). The caller reads the sums and
     must give each ``_pending`` back (:func:`release`). With ``create_graph`` the
     local derivatives are the rows' rules run on Values, so the sums are Values
     whose own graph can be differentiated. Under ``detect_anomaly`` a non-finite
     contribution raises :class:`AnomalyError` naming the two nodes.
     """
-    order = users_first(root)
+    with PASS_LOCK:
+        return _chain_rule(root, seed, create_graph)
+
+
+def _chain_rule(root: Value, seed: Any, create_graph: bool) -> list[Value]:
     anomaly = current_mode().anomaly
     plain = not (anomaly or create_graph)
-    root._pending = seed
+    order: list[Value] = []
     try:
-        for node in order:
+        _count_users(root)
+        root._pending = seed
+        ready = [root]
+        while ready:
+            node = ready.pop()
+            order.append(node)
             children = node.children
             count = len(children)
             if count == 0:
@@ -110,8 +131,8 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
             upstream = node._pending
             if count <= 2 and plain and type(upstream) is float:
                 # Nearly every node: _accumulate(node, child, _times(d, upstream), False)
-                # for each child, written out (an interpreted call costs more than the
-                # arithmetic; compiled, the same C either way).
+                # and _release for each child, written out (an interpreted call costs
+                # more than the arithmetic; compiled, the same C either way).
                 scalar = upstream  # typed double in backward.pxd
                 d0 = node._d0
                 product = d0 * scalar
@@ -120,6 +141,10 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
                 child = children[0]
                 pending = child._pending
                 child._pending = product if pending is None else pending + product
+                left = child._users - 1
+                child._users = left
+                if left == 0:
+                    ready.append(child)
                 if count == 2:
                     d1 = node._d1
                     product = d1 * scalar
@@ -128,22 +153,30 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
                     child = children[1]
                     pending = child._pending
                     child._pending = product if pending is None else pending + product
+                    left = child._users - 1
+                    child._users = left
+                    if left == 0:
+                        ready.append(child)
                 continue
             if count <= 2 and not create_graph:  # local derivatives stored unboxed
                 _accumulate(node, children[0], _times(node._d0, upstream), anomaly)
                 if count == 2:
                     _accumulate(node, children[1], _times(node._d1, upstream), anomaly)
-                continue
-            if create_graph:
+            elif create_graph:
                 local = _rule_on_values(node)
                 for i in range(count):
                     _accumulate(node, children[i], _scaled(local[i], upstream), anomaly)
-                continue
-            local = node._local or ()
-            for i in range(count):
-                _accumulate(node, children[i], _times(local[i], upstream), anomaly)
-    except BaseException:
-        release(order)
+            else:
+                local = node._local or ()
+                for i in range(count):
+                    _accumulate(node, children[i], _times(local[i], upstream), anomaly)
+            for child in children:
+                left = child._users - 1
+                child._users = left
+                if left == 0:
+                    ready.append(child)
+    except BaseException:  # an error or an interrupt: no count and no sum left behind
+        _reset(root)
         raise
     return order
 

@@ -6,9 +6,11 @@ the local derivatives d out / d child as floats, computed once by the row's rule
 ``backward()`` multiplies those along every path from the output (the chain rule)
 in one generic loop; no node carries a closure.
 
-Every node, leaf or op result, has its fields set by :func:`_fill`, the one place
-that does, and is made by :func:`new_node` under the current mode (or, in the usual
-mode, by ``_unary`` and ``_binary``, which write that case out). This file is plain
+Every node, leaf or op result, has its fields set by :func:`_fill`, and is made by
+:func:`new_node` under the current mode (or, in the usual mode, by ``_unary`` and
+``_binary``, which write that case out). Interpreted, Value's operators and methods
+are each written out as one function from their row by :func:`written_out`, which
+sets the same fields (it checks that it sets every field of the class). This file is plain
 Python; ``value.pxd`` beside it gives Cython the static types to compile it (``pip
 install`` does where a C compiler is found, and falls back to this source where not;
 both run the same tests). A Value
@@ -278,6 +280,73 @@ class Value:
         return (_leaf, (self.data, self.grad, self.label, self.scope))
 
 
+# ---------------------------------------------------------------------------
+# The interpreted core's operators, written out per row
+# ---------------------------------------------------------------------------
+
+INTERPRETED = __file__.endswith(".py")
+"""Whether this module runs as Python source (no compiled core): then the operators and
+methods below are replaced by the ones :func:`written_out` makes."""
+
+_OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
+              ("__sub__", ops.SUB, False), ("__rsub__", ops.SUB, True),
+              ("__mul__", ops.MUL, False), ("__rmul__", ops.MUL, True),
+              ("__truediv__", ops.DIV, False), ("__rtruediv__", ops.DIV, True))
+"""Value's two-operand operators: (method, row, reflected)."""
+
+
+def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., Any]:
+    """The method ``name`` of Value for ``row``, as one Python function: the interpreted
+    core's form of ``_unary`` / ``_binary``.
+
+    An interpreted call costs more than the arithmetic, so the usual case (operands
+    that are Values, the plain mode) is written out in one frame: the domain check,
+    the forward from the row's scalar ``template`` (``{0} * {1}`` becomes ``a * b``),
+    the row's rule and :func:`_fill`'s assignments. It gives the numbers ``_unary`` /
+    ``_binary`` give (a template equals its row's scalar forward); anything else (a
+    number or a subclass as operand, another mode, a forward or rule that raises where
+    IEEE gives inf or NaN) goes their way. The compiled core keeps its typed ``_unary``
+    and ``_binary``: the C compiler inlines them.
+    """
+    arity = 1 if row.arity == 1 else 2
+    operands = ("a", "b")[:arity]
+    template = row.template[0]
+    forward = (template.format(*operands) if isinstance(template, str) and template
+               else f"row.scalar({', '.join(operands)})")
+    slow = "_unary(row, self)" if arity == 1 else (
+        "_reflected(row, self, other)" if reflected else "_binary(row, self, other)")
+    x, y = ("other", "self") if reflected else ("self", "other")
+    reads = ["a = self.data"] if arity == 1 else [f"a = {x}.data", f"b = {y}.data"]
+    check = [] if row.check is None else [
+        f"error = row.check({', '.join(operands)})", "if error is not None:", "    raise error"]
+    partials = "d0 = row.derivatives(a, out)[0]" if arity == 1 else (
+        "d0, d1 = row.derivatives(a, b, out)")
+    children = "(self,)" if arity == 1 else f"({x}, {y})"
+    fields = {"data": "out", "grad": "0.0", "label": '""', "scope": "mode.scope",
+              "children": children, "_row": "row", "_d0": "d0",
+              "_d1": "0.0" if arity == 1 else "d1", "_local": "None", "_users": "0",
+              "_pending": "None"}
+    assert set(fields) == set(Value.__slots__), "written_out must set every field once"
+    guard = "if mode.plain:" if arity == 1 else (
+        "if mode.plain and type(other) is Value:" if not reflected else
+        "if mode.plain and (type(other) is float or type(other) is int):")
+    body = ["mode = get_mode()", guard, *["    " + line for line in [
+        *(["other = lift(other, row.name)"] if reflected else []),
+        *reads, *check, "try:", f"    out = {forward}", f"    {partials}",
+        "except (ArithmeticError, ValueError):", f"    return {slow}",
+        "node = new(Value)", *[f"node.{field} = {value}" for field, value in fields.items()],
+        "return node"]], f"return {slow}"]
+    signature = "self" if arity == 1 else "self, other"
+    source = "\n".join([f"def _written({signature}):", *["    " + line for line in body]])
+    names = {**math.__dict__, **globals(), "row": row, "new": Value.__new__}
+    exec(compile(source, f"<Value.{name}>", "exec"), names)
+    method = names["_written"]
+    method.__name__ = name
+    method.__qualname__ = f"Value.{name}"
+    method.__doc__ = getattr(Value, name).__doc__
+    return method
+
+
 def _copied(node: Value, children: tuple[Value, ...]) -> Value:
     """A new node like ``node`` (data, grad, label, scope, row, local derivatives) on
     ``children``."""
@@ -307,7 +376,7 @@ builds on this module, so this module does not import it)."""
 
 def _fill(node: Value, data: float, children: tuple[Value, ...], row: Op | None,
           d0: float, d1: float, local: Any, scope: str) -> Value:
-    """Set every field of a new node: the only place that does.
+    """Set every field of a new node (:func:`written_out` inlines the same assignments).
 
     A node of one or two inputs (nearly all of them) keeps d node / d child as two
     unboxed floats, ``d0`` and ``d1`` (0.0 where there is no such child), so that it
@@ -495,3 +564,12 @@ def describe(node: Value) -> str:
         return f"{node.label!r} ({node.data:.6g})"
     kind = node.op or "leaf"
     return f"{kind} node ({node.data:.6g})"
+
+
+WRITTEN_OUT = (*_OPERATORS, ("__neg__", ops.NEG, False),
+               *((name, row, False) for name, row in ops.METHODS.items()))
+"""Every method :func:`written_out` writes in the interpreted core: (method, row, reflected)."""
+
+if INTERPRETED:
+    for _name, _row, _reflected_operator in WRITTEN_OUT:
+        setattr(Value, _name, written_out(_name, _row, _reflected_operator))
