@@ -297,47 +297,51 @@ _OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
 
 def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., Any]:
     """The method ``name`` of Value for ``row``, as one Python function: the interpreted
-    core's form of ``_unary`` / ``_binary``.
+    core's form of ``_unary`` / ``_binary`` / ``_reflected``.
 
-    An interpreted call costs more than the arithmetic, so the usual case (operands
-    that are Values, the plain mode) is written out in one frame: the domain check,
-    the forward from the row's scalar ``template`` (``{0} * {1}`` becomes ``a * b``),
-    the row's rule and :func:`_fill`'s assignments. It gives the numbers ``_unary`` /
-    ``_binary`` give (a template equals its row's scalar forward); anything else (a
-    number or a subclass as operand, another mode, a forward or rule that raises where
-    IEEE gives inf or NaN) goes their way. The compiled core keeps its typed ``_unary``
-    and ``_binary``: the C compiler inlines them.
+    An interpreted call costs more than the arithmetic, so the usual case (the plain
+    mode; the other operand a Value, a float or an int) is written out in one frame:
+    a number operand's constant leaf, the domain check, the forward from the row's
+    scalar ``template`` (``{0} * {1}`` becomes ``a * b``), the row's rule and
+    :func:`_fill`'s assignments. It gives the numbers and errors the general way gives
+    (a template equals its row's scalar forward), and anything else (another operand
+    type, another mode, a forward or rule that raises where IEEE gives inf or NaN, an
+    int beyond float range) goes that way. The compiled core keeps its typed
+    ``_unary`` and ``_binary``: the C compiler inlines them.
     """
-    arity = 1 if row.arity == 1 else 2
-    operands = ("a", "b")[:arity]
+    unary = row.arity == 1
+    operands = ("a",) if unary else ("a", "b")
     template = row.template[0]
     forward = (template.format(*operands) if isinstance(template, str) and template
                else f"row.scalar({', '.join(operands)})")
-    slow = "_unary(row, self)" if arity == 1 else (
+    slow = "_unary(row, self)" if unary else (
         "_reflected(row, self, other)" if reflected else "_binary(row, self, other)")
-    x, y = ("other", "self") if reflected else ("self", "other")
-    reads = ["a = self.data"] if arity == 1 else [f"a = {x}.data", f"b = {y}.data"]
-    check = [] if row.check is None else [
-        f"error = row.check({', '.join(operands)})", "if error is not None:", "    raise error"]
-    partials = "d0 = row.derivatives(a, out)[0]" if arity == 1 else (
+    first, second = ("other", "self") if reflected else ("self", "other")
+    lines = ["mode = get_mode()", "if not mode.plain:", f"    return {slow}"]
+    if not unary:  # a number operand: its constant leaf, as lift makes it
+        leaf = ["try:", "    number = float(other)", "except OverflowError:", f"    return {slow}",
+                "other = new(Value)", *_assignments("other", data="number", children="()",
+                                                    _row="None", _d0="0.0", _d1="0.0")]
+        not_number = "kind is not float and kind is not int"
+        lines += ["kind = type(other)", *(  # number <op> Value: only a number comes here
+            [f"if {not_number}:", f"    return {slow}", *leaf] if reflected else
+            ["if kind is not Value:", f"    if {not_number}:", f"        return {slow}",
+             *_indent(leaf)])]
+    lines += [f"a = {first}.data", *([] if unary else [f"b = {second}.data"])]
+    if row.check is not None:
+        lines += [f"error = row.check({', '.join(operands)})", "if error is not None:",
+                  "    raise error"]
+    partials = "d0 = row.derivatives(a, out)[0]" if unary else (
         "d0, d1 = row.derivatives(a, b, out)")
-    children = "(self,)" if arity == 1 else f"({x}, {y})"
-    fields = {"data": "out", "grad": "0.0", "label": '""', "scope": "mode.scope",
-              "children": children, "_row": "row", "_d0": "d0",
-              "_d1": "0.0" if arity == 1 else "d1", "_local": "None", "_users": "0",
-              "_pending": "None"}
-    assert set(fields) == set(Value.__slots__), "written_out must set every field once"
-    guard = "if mode.plain:" if arity == 1 else (
-        "if mode.plain and type(other) is Value:" if not reflected else
-        "if mode.plain and (type(other) is float or type(other) is int):")
-    body = ["mode = get_mode()", guard, *["    " + line for line in [
-        *(["other = lift(other, row.name)"] if reflected else []),
-        *reads, *check, "try:", f"    out = {forward}", f"    {partials}",
-        "except (ArithmeticError, ValueError):", f"    return {slow}",
-        "node = new(Value)", *[f"node.{field} = {value}" for field, value in fields.items()],
-        "return node"]], f"return {slow}"]
-    signature = "self" if arity == 1 else "self, other"
-    source = "\n".join([f"def _written({signature}):", *["    " + line for line in body]])
+    lines += ["try:", f"    out = {forward}", f"    {partials}",
+              "except (ArithmeticError, ValueError):", f"    return {slow}",
+              "node = new(Value)",
+              *_assignments("node", data="out", children="(self,)" if unary else
+                            f"({first}, {second})", _row="row", _d0="d0",
+                            _d1="0.0" if unary else "d1"),
+              "return node"]
+    signature = "self" if unary else "self, other"
+    source = "\n".join([f"def _written({signature}):", *_indent(lines)])
     names = {**math.__dict__, **globals(), "row": row, "new": Value.__new__}
     exec(compile(source, f"<Value.{name}>", "exec"), names)
     method = names["_written"]
@@ -345,6 +349,19 @@ def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., An
     method.__qualname__ = f"Value.{name}"
     method.__doc__ = getattr(Value, name).__doc__
     return method
+
+
+def _assignments(node: str, **given: str) -> list[str]:
+    """Statements setting every field of the new Value ``node``: the ``given`` ones,
+    and the rest as :func:`_fill` starts them."""
+    fields = {"grad": "0.0", "label": '""', "scope": "mode.scope", "_local": "None",
+              "_users": "0", "_pending": "None", **given}
+    assert set(fields) == set(Value.__slots__), "a new node must get every field once"
+    return [f"{node}.{field} = {value}" for field, value in fields.items()]
+
+
+def _indent(lines: list[str]) -> list[str]:
+    return ["    " + line for line in lines]
 
 
 def _copied(node: Value, children: tuple[Value, ...]) -> Value:

@@ -69,6 +69,24 @@ def test_binary_operators_make_the_general_paths_node(a: float, b: float) -> Non
             assert ours == general, (name, a, b)
 
 
+@settings(max_examples=100, deadline=None)
+@given(a=numbers, b=st.one_of(numbers, st.integers(-10**6, 10**6)))
+def test_number_operands_become_the_general_paths_constant(a: float, b: float) -> None:
+    for name, row, reflected in value_module._OPERATORS:
+        x = Value(a)
+        ours = outcome(getattr(x, name), b)  # x <op> b, or b <op> x when reflected
+        pair = (Value(float(b)), x) if reflected else (x, Value(float(b)))
+        general = outcome(value_module._node, row, pair, tuple(p.data for p in pair))
+        assert _without_children(ours) == _without_children(general), (name, a, b)
+
+
+def test_an_int_beyond_float_range_is_refused_as_lift_refuses_it() -> None:
+    x = Value(2.0)
+    for name, _, _ in value_module._OPERATORS:
+        with pytest.raises(OverflowError, match="within float range"):
+            getattr(x, name)(10**400)
+
+
 @settings(max_examples=150, deadline=None)
 @given(a=numbers)
 def test_methods_make_the_general_paths_node(a: float) -> None:
