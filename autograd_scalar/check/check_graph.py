@@ -68,14 +68,23 @@ SMALLEST_EPS = 64 * 2.0 ** -52
 step actually taken, (x + h) - (x - h), is within 2% of 2h. A smaller eps measures rounding."""
 
 
+def tolerance(name: str, value: Any, who: str, positive: bool = False) -> float:
+    """``value`` as a finite float >= 0 (> 0 if ``positive``); TypeError or ValueError naming
+    ``name`` and ``who`` otherwise."""
+    if not is_real(value):
+        raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{who}: {name} must be finite and {'> 0' if positive else '>= 0'}, "
+                         f"got {value!r}")
+    return number
+
+
 def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
     """ValueError unless eps >= :data:`SMALLEST_EPS` and atol, rtol >= 0, all finite reals."""
-    for name, value, low in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        if not is_real(value):
-            raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
-        number = float(value)
-        if not math.isfinite(number) or number < 0 or (low == "> 0" and number == 0):
-            raise ValueError(f"{who}: {name} must be finite and {low}, got {value!r}")
+    tolerance("eps", eps, who, positive=True)
+    tolerance("atol", atol, who)
+    tolerance("rtol", rtol, who)
     if float(eps) < SMALLEST_EPS:
         raise ValueError(
             f"{who}: eps must be at least {SMALLEST_EPS:.2g}, got {eps!r}: the step is "
@@ -200,14 +209,7 @@ class GraphReport:
         return f"<GraphReport ok={self.ok} failures={len(self.failures)} checked={self.checked}>"
 
     def _repr_html_(self) -> str:
-        rows = self.rows()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join(
-            "<tr" + (' style="color:#b00"' if row[-1] == "<-- wrong" else "") + ">"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in rows[1:])
-        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
-        return f"<p>{html.escape(self.summary())}</p>{table}"
+        return html_table(self.summary(), self.rows(), lambda row: row[-1] == "<-- wrong")
 
 
 def _name(item: NodeFailure | Skipped) -> str:
@@ -220,6 +222,19 @@ def format_table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
             for row in rows]
+
+
+def html_table(summary: str, rows: Sequence[Sequence[str]],
+               red: Callable[[Sequence[str]], bool], more: str = "") -> str:
+    """A report as a notebook shows it: the summary, then the rows (header first) as a
+    table, those ``red`` picks in red, then ``more``."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = "".join(
+        "<tr" + (' style="color:#b00"' if red(row) else "") + ">"
+        + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+        for row in rows[1:])
+    table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
+    return f"<p>{html.escape(summary)}</p>{table}{more}"
 
 
 def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,

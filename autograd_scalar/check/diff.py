@@ -56,16 +56,15 @@ other's ``state_dict()``) and pass both models as ``names_a`` and ``names_b``.
 from __future__ import annotations
 
 import difflib
-import html
-import math
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..draw.reading import display_name, parameter_names, reading_order
-from ..validate import flag, is_real
+from ..validate import flag
 from ..value import Value
+from .check_graph import format_table, html_table, tolerance
 
 Token = tuple[str, int, str]
 Pair = tuple["Value | None", "Value | None"]
@@ -193,7 +192,7 @@ class DiffReport:
                          f"{first.what}")
         if self.rows:
             lines.append("")
-            lines.extend(_columns(self.table()))
+            lines.extend(format_table(self.table()))
         if len(self.rows) > SHOWN_ROWS:
             lines.append(f"  ... and {len(self.rows) - SHOWN_ROWS:,} more rows "
                          "(report.rows has them all)")
@@ -204,16 +203,9 @@ class DiffReport:
                 f"paired={self.paired}>")
 
     def _repr_html_(self) -> str:
-        rows = self.table()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join(
-            "<tr" + (' style="color:#b00"' if row[-1] else "") + ">"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in rows[1:])
-        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
         more = (f"<p>... and {len(self.rows) - SHOWN_ROWS:,} more rows (report.rows has them "
                 "all)</p>" if len(self.rows) > SHOWN_ROWS else "")
-        return f"<p>{html.escape(self.summary())}</p>{table}{more}"
+        return html_table(self.summary(), self.table(), lambda row: bool(row[-1]), more)
 
 
 def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float = 1e-9,
@@ -236,7 +228,7 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
     if len(outputs_a) != len(outputs_b):
         raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
                          "expected as many in each")
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    rtol, atol = tolerance("rtol", rtol, "diff"), tolerance("atol", atol, "diff")
     flag("grads", grads, who="diff")
     named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
     order_a, order_b = _order(outputs_a), _order(outputs_b)
@@ -268,15 +260,6 @@ def _outputs(target: Any, which: str) -> list[Value]:
             raise TypeError(f"diff expects Values in {which}, got a {type(value).__name__} "
                             "among them")
     return values
-
-
-def _tolerance(name: str, value: Any) -> float:
-    if not is_real(value):
-        raise TypeError(f"diff: {name} must be a real number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"diff: {name} must be finite and >= 0, got {value!r}")
-    return number
 
 
 def _order(outputs: list[Value]) -> list[Value]:
@@ -453,12 +436,6 @@ def _cell(x: float | str | None) -> str:
     if isinstance(x, str):
         return x
     return f"{x:.10g}"
-
-
-def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-            for row in rows]
 
 
 def _users(order: list[Value]) -> dict[Value, list[Value]]:

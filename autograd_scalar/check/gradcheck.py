@@ -87,7 +87,8 @@ class CheckReport:
 
     title: str
     point: str
-    entries: list[Entry]
+    entries: list[Any]
+    """An :class:`Entry` per derivative compared (a ``TaylorRow`` for taylorcheck)."""
     eps: float
     atol: float
     rtol: float
@@ -123,8 +124,10 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
-           who: str) -> tuple[list[float], list[str], list[Any]]:
+def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
+          who: str) -> tuple[list[float], list[str], list[Any]]:
+    """The checks every checker makes of its arguments: (the point, the inputs' names as the
+    table shows them, the inputs as a list)."""
     check_callable(f, who)
     items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
         inputs, (str, bytes)) else inputs
@@ -134,18 +137,19 @@ def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
     return point, names, items
 
 
-def _evaluate(f: Callable[..., Any], point: Sequence[float], like: Any, who: str,
-              moved: str = "") -> tuple[list[Value], Value]:
+def evaluate_at(f: Callable[..., Any], point: Sequence[float], like: Any, who: str,
+                moved: str = "") -> tuple[list[Value], Value]:
+    """(fresh leaves at ``point``, f of them); a ValueError naming ``moved`` (where f was
+    evaluated) if f fails there or is not finite."""
     xs = leaves(point, like)
+    where = f" at {moved}" if moved else ""
     try:
         out = call(f, xs, who)
     except (ArithmeticError, ValueError) as error:
-        where = f" at {moved}" if moved else ""
-        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least eps "
+        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least a step "
                          "inside f's domain") from error
     if not math.isfinite(out.data):
-        raise ValueError(f"{who}: f is {out.data}{' at ' + moved if moved else ''}; "
-                         "expected a finite value")
+        raise ValueError(f"{who}: f is {out.data}{where}; expected a finite value")
     return xs, out
 
 
@@ -171,7 +175,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6
     :mod:`autograd_scalar.forward`); ``("fwd", "rev")`` checks both.
     """
     report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception, GradcheckError)
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
@@ -186,7 +190,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
     reverse passes, "fwd" by tangent passes (forward-over-reverse).
     """
     report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol, modes=modes)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception, GradcheckError)
 
 
 def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
@@ -202,9 +206,9 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     if order not in (1, 2):
         raise ValueError(f"gradcheck_report: order must be 1 or 2, got {order!r}")
     who = "gradcheck" if order == 1 else "gradgradcheck"
-    point, names, inputs = _setup(f, inputs, eps, atol, rtol, who)
+    point, names, inputs = setup(f, inputs, eps, atol, rtol, who)
     chosen = check_modes(modes, who)
-    xs, out = _evaluate(f, point, inputs, who)
+    xs, out = evaluate_at(f, point, inputs, who)
     measure = _first_derivatives if order == 1 else _second_derivatives
     entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
     report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
@@ -221,7 +225,7 @@ def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[st
     entries = []
     for i, x in enumerate(point):
         def along(moved: float, i: int = i) -> float:
-            return _evaluate(f, _moved(point, i, moved), inputs, "gradcheck",
+            return evaluate_at(f, _moved(point, i, moved), inputs, "gradcheck",
                              _side(names[i], moved, point[i]))[1].data
 
         numeric = central(along, x, step(x, eps))[0]
@@ -260,7 +264,7 @@ def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[s
     gradients = []
     for i, x in enumerate(point):
         def gradient(moved: float, i: int = i) -> list[float]:
-            xs_moved, out_moved = _evaluate(f, _moved(point, i, moved), inputs,
+            xs_moved, out_moved = evaluate_at(f, _moved(point, i, moved), inputs,
                                             "gradgradcheck", _side(names[i], moved, point[i]))
             return grad(out_moved, xs_moved)
 
@@ -289,11 +293,13 @@ def function_name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
-def _verdict(report: CheckReport, raise_exception: bool) -> bool:
+def verdict(report: CheckReport, raise_exception: bool,
+            error: Callable[[Any], AssertionError]) -> bool:
+    """Whether the report passes; a failing one raises ``error(report)`` if asked to."""
     if report.ok:
         return True
     if raise_exception:
-        raise GradcheckError(report)
+        raise error(report)
     return False
 
 

@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,9 +61,17 @@ from ..backward import grad
 from ..derivatives import as_point, call, check_callable, leaves
 from ..forward import as_vector, check_modes, inputs_first, push
 from ..value import Value
-from .check_graph import check_graph, check_tolerances, format_table
+from .check_graph import check_graph, format_table
 from .differences import agrees, central, step
-from .gradcheck import describe_point, function_name, kink_near
+from .gradcheck import (
+    CheckReport,
+    describe_point,
+    evaluate_at,
+    function_name,
+    kink_near,
+    setup,
+    verdict,
+)
 
 UNIT = 2.0 ** -52
 """The spacing of float64 numbers at 1: each op's result is within UNIT / 2 of exact,
@@ -297,20 +305,8 @@ def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence
     (mode,) = check_modes([mode], who)
     x = as_point(point, who)
     v = _direction(direction, len(x), who)
-    xs, out = _start(f, x, point, who)
+    xs, out = evaluate_at(f, x, point, who, "the point")
     return _ladder(f, x, point, out, v, [_Directional(mode, out, xs)], who)[0]
-
-
-def _start(f: Callable[..., Any], x: Sequence[float], like: Any,
-           who: str) -> tuple[list[Value], Value]:
-    xs = leaves(x, like)
-    try:
-        out = call(f, xs, who)
-    except (ArithmeticError, ValueError) as error:
-        raise ValueError(f"{who}: f failed at the point: {error}") from error
-    if not math.isfinite(out.data):
-        raise ValueError(f"{who}: f is {out.data} at the point; expected a finite value")
-    return xs, out
 
 
 def _direction(direction: Any, n: int, who: str) -> list[float]:
@@ -345,22 +341,14 @@ class TaylorRow:
         return self.taylor.ok
 
 
-@dataclass
-class TaylorReport:
-    """What taylorcheck compared; ``str()`` is the table (and the error message)."""
-
-    title: str
-    point: str
-    rows: list[TaylorRow]
-    eps: float
-    atol: float
-    rtol: float
-    where: list[str] = field(default_factory=list)
+class TaylorReport(CheckReport):
+    """What taylorcheck compared, a :class:`TaylorRow` per entry; ``str()`` is the table
+    (and the error message). ``ok``: every derivative passes the Taylor test (the central
+    column informs)."""
 
     @property
-    def ok(self) -> bool:
-        """Whether every derivative passes the Taylor test (the central column informs)."""
-        return all(row.ok for row in self.rows)
+    def rows(self) -> list[TaylorRow]:
+        return self.entries
 
     def __str__(self) -> str:
         bad = [row for row in self.rows if not row.ok]
@@ -425,11 +413,7 @@ def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
     """
     report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
                            atol=atol, rtol=rtol)
-    if report.ok:
-        return True
-    if raise_exception:
-        raise TaylorError(report)
-    return False
+    return verdict(report, raise_exception, TaylorError)
 
 
 def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
@@ -443,15 +427,11 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
     inputs' own axes; ``modes``: "rev", "fwd" or both (where g comes from).
     """
     who = "taylorcheck"
-    check_callable(f, who)
+    point, names, items = setup(f, inputs, eps, atol, rtol, who)
     chosen = check_modes(modes, who)
-    check_tolerances(eps, atol, rtol, who)
-    items = list(inputs) if isinstance(inputs, (list, tuple, np.ndarray)) else inputs
-    point = as_point(items, who)
-    names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
     n = len(point)
     extra = [] if directions is None else _directions(directions, n, who)
-    xs, out = _start(f, point, items, who)
+    xs, out = evaluate_at(f, point, items, who, "the point")
     directionals = [_Directional(mode, out, xs) for mode in chosen]
 
     def value_at(moved: list[float]) -> float:
