@@ -87,6 +87,24 @@ def leaves(point: Sequence[float], like: Any = None) -> list[Value]:
     return [Value(x, labels[i] if i < len(labels) else "") for i, x in enumerate(point)]
 
 
+def outputs_of(who: str, result: Any) -> tuple[list[Value], bool]:
+    """f's result as a list of Values, and whether it was a single Value."""
+    if isinstance(result, Value) or is_real(result):
+        return [result if isinstance(result, Value) else Value(result)], True
+    if not isinstance(result, (list, tuple)) or not result:
+        raise TypeError(f"{who}: f must return a Value or a non-empty list or tuple of "
+                        f"Values, got {type(result).__name__}")
+    found = []
+    for k, out in enumerate(result):
+        if is_real(out):
+            out = Value(out)
+        elif not isinstance(out, Value):
+            raise TypeError(f"{who}: output {k} of f is a {type(out).__name__}, "
+                            "expected a Value")
+        found.append(out)
+    return found, False
+
+
 def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """J[k][i] = d f_k / d x_i at ``point``, as an array of shape (outputs, inputs).
 
@@ -95,21 +113,8 @@ def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """
     check_callable(f, "jacobian")
     xs = leaves(as_point(point, "jacobian"))
-    result = f(*xs)
-    outputs = [result] if isinstance(result, Value) or is_real(result) else result
-    if not isinstance(outputs, (list, tuple)) or not outputs:
-        raise TypeError("jacobian: f must return a non-empty list or tuple of Values, "
-                        f"got {type(result).__name__}")
-    rows = []
-    for k, out in enumerate(outputs):
-        if is_real(out):
-            rows.append([0.0] * len(xs))
-        elif isinstance(out, Value):
-            rows.append(grad(out, xs))
-        else:
-            raise TypeError(f"jacobian: output {k} of f is a {type(out).__name__}, "
-                            "expected a Value")
-    return np.array(rows, dtype=np.float64)
+    outputs, _ = outputs_of("jacobian", f(*xs))
+    return np.array([grad(out, xs) for out in outputs], dtype=np.float64)
 
 
 def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .derivatives import as_items, as_point, check_callable, leaves
+from .derivatives import as_items, as_point, check_callable, leaves, outputs_of
 from .ops import is_real
 from .value import Value
 
@@ -160,24 +160,6 @@ def as_vector(who: str, vector: Any, n: int, what: str) -> list[float]:
     return [_rate(who, item, f"{what}[{i}]") for i, item in enumerate(items)]
 
 
-def _outputs_of(who: str, result: Any) -> tuple[list[Value], bool]:
-    """f's result as a list of Values, and whether it was a single Value."""
-    if isinstance(result, Value) or is_real(result):
-        return [result if isinstance(result, Value) else Value(result)], True
-    if not isinstance(result, (list, tuple)) or not result:
-        raise TypeError(f"{who}: f must return a Value or a non-empty list or tuple of "
-                        f"Values, got {type(result).__name__}")
-    found = []
-    for k, out in enumerate(result):
-        if is_real(out):
-            out = Value(out)
-        elif not isinstance(out, Value):
-            raise TypeError(f"{who}: output {k} of f is a {type(out).__name__}, "
-                            "expected a Value")
-        found.append(out)
-    return found, False
-
-
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         ) -> tuple[Any, Any]:
     """(f(x), J v): f and its directional derivative along v at x, in one pass.
@@ -193,7 +175,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     point = as_point(primals, "jvp")
     direction = as_vector("jvp", tangents, len(point), "tangents")
     xs = leaves(point, primals)
-    outputs, single = _outputs_of("jvp", f(*xs))
+    outputs, single = outputs_of("jvp", f(*xs))
     known = dict(zip(xs, direction))
     push(inputs_first(outputs, known), known)
     data = [out.data for out in outputs]
@@ -212,7 +194,7 @@ def jacfwd(f: Callable[..., Any], point: Sequence[Any]) -> np.ndarray:
     """
     check_callable(f, "jacfwd")
     xs = leaves(as_point(point, "jacfwd"), point)
-    outputs, _ = _outputs_of("jacfwd", f(*xs))
+    outputs, _ = outputs_of("jacfwd", f(*xs))
     return _columns(outputs, xs)
 
 
@@ -244,7 +226,7 @@ def hvp(f: Callable[..., Any], point: Sequence[Any], v: Sequence[Any]) -> np.nda
     point_ = as_point(point, "hvp")
     direction = as_vector("hvp", v, len(point_), "v")
     xs = leaves(point_, point)
-    outputs, single = _outputs_of("hvp", f(*xs))
+    outputs, single = outputs_of("hvp", f(*xs))
     if not single:
         raise TypeError(f"hvp: f must return one Value, got a list of {len(outputs)}; "
                         "the Hessian is of a function with one output")

@@ -140,17 +140,8 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     return target
 
 
-def backward_frames(root: Value, *, rankdir: str = "LR", precision: int = 4,
-                    compact: bool = False, names: Any = None,
-                    max_nodes: int = 100) -> tuple[list[str], list[str]]:
-    """The DOT text and the caption of every frame ``animate_backward`` would draw."""
-    options = Options(rankdir=rankdir, precision=precision, compact=compact,
-                      max_nodes=max_nodes, names=parameter_names(names, "backward_frames"))
-    check_options(root, options, "backward_frames")
-    return frames(root, options)
-
-
 def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
+    """The DOT text and the caption of every frame of the backward pass."""
     overlays = frame_overlays(backward_steps(root), options)
     return [build(root, options, overlay).source for overlay in overlays], \
         [overlay.caption for overlay in overlays]

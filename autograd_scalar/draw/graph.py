@@ -38,7 +38,7 @@ from ..value import Value
 from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
 from .dot_text import plain, plain_tooltip, record
-from .layout import picture_bundle, svg_of
+from .layout import chosen, picture_bundle, svg_of
 from .reading import (
     display_name,
     home_scope,
@@ -88,10 +88,7 @@ class GraphDrawing(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:
-        bundle = picture_bundle(self.source, repr(self))
-        wanted = set(include) if include is not None else set(bundle)
-        wanted -= set(exclude or ())
-        return {kind: value for kind, value in bundle.items() if kind in wanted}
+        return chosen(picture_bundle(self.source, repr(self)), include, exclude)
 
 
 @dataclass

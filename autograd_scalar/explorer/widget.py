@@ -25,7 +25,7 @@ import anywidget
 import traitlets
 
 from ..draw.graph import Options, build
-from ..draw.layout import picture_bundle, svg_of
+from ..draw.layout import chosen, picture_bundle, svg_of
 from ..draw.render import check_target
 from ..files import write_atomically
 from ..value import Value
@@ -166,6 +166,4 @@ class GraphView(anywidget.AnyWidget):
         bundle, metadata = shown if shown is not None else ({}, {})
         source = self._drawing().source
         bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
-        wanted = set(include) if include is not None else set(bundle)
-        wanted -= set(exclude or ())
-        return {kind: value for kind, value in bundle.items() if kind in wanted}, metadata
+        return chosen(bundle, include, exclude), metadata
