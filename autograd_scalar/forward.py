@@ -6,24 +6,12 @@ a direction in input space); then every node moves at the rate
 
     t(p) = sum_i  dp/dc_i * t(c_i),
 
-the chain rule read inputs-first. Visiting the nodes inputs-first (each after
-every node it uses) makes each t(c_i) final before p reads it, so one pass over
-the graph gives the directional derivative of every node along the tangent:
-t(out) = J v, the Jacobian-vector product. ``backward()`` reads the very same
-numbers outputs-first to get v^T J; no op has a forward-mode rule of its own, and
-an op of yours (:class:`~autograd_scalar.Function`) works in both modes as soon
-as it has its one rule.
-
-- :func:`jvp` is JAX's ``jax.jvp``: ``jvp(f, primals, tangents) -> (out, J v)``.
-- :func:`jacfwd` builds the Jacobian column by column, one tangent pass per input
-  over one recorded graph.
-- :func:`hvp` is the Hessian-vector product forward-over-reverse: the gradient
-  from ``grad(..., create_graph=True)`` is itself a graph whose nodes store
-  their local derivatives, so one tangent pass over it along v gives
-  d/de grad f(x + e v) = H v, with no n x n Hessian ever formed.
-- Dual numbers: inside ``with forward_ad():``, ``dual(x, t)`` is a leaf that
-  moves at rate t and ``tangent(y)`` the rate of any Value built from it.
-- :func:`tangents` is the pass itself, on a graph already built.
+the chain rule read inputs-first: one pass over the graph, each node after every node
+it uses, gives t(out) = J v, the Jacobian-vector product. ``backward()`` reads the very
+same numbers outputs-first to get v^T J, so no op has a forward-mode rule of its own.
+``jvp``, ``jacfwd``, ``hvp`` (H v forward-over-reverse), dual numbers in a
+``forward_ad()`` block and ``tangents`` are shown in
+``docs/tutorials/check-derivatives.md``, "Forward mode from the same rows".
 
 A tangent that is exactly 0 is not multiplied (as JAX's symbolic zeros): a node
 that no seeded input reaches gets 0, even where a local derivative is infinite

@@ -1,36 +1,24 @@
 """check_graph: find the node whose local derivative disagrees with its own forward.
 
-Every node made by an op stores its local derivatives d out / d x_j, computed by
-its row's rule at the forward pass (``node.local_grads``). ``check_graph`` visits
-each such node and recomputes them from the row's forward alone, by central
-differences at the node's own inputs:
+Every node made by an op stores its local derivatives d out / d x_j, computed by its
+row's rule at the forward pass (``node.local_grads``). ``check_graph`` recomputes them
+from the row's forward alone, by central differences at the node's own inputs:
 
     d out / d x_j  ~  (F(.., x_j + h, ..) - F(.., x_j - h, ..)) / 2h,   h = eps * max(1, |x_j|)
 
-Each node is checked on its own inputs, so a wrong rule is reported at the nodes it
-made and nowhere else, however deep the graph. The differences are taken for all the
-nodes of a row together, their inputs as the columns of NumPy arrays and the row's
-vector forward run once per moved input
-(:func:`~autograd_scalar.check.array_differences.column_differences`); a node that
-does not surely pass there (a disagreement, a non-finite number, a domain check that
-fails, a forward that no longer gives its data) is checked again alone, with the
-row's float forward, and that check decides what is reported. A node passes when
-|analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
-difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
-before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a wrong
-rule disagrees at every step. The differences are those of
-:mod:`autograd_scalar.check.differences`, the kernel gradcheck uses too; an n-ary node
-with many inputs is differenced for all of them at once
-(:mod:`autograd_scalar.check.array_differences`), in time linear in its inputs when its
-row is bilinear (``dot``, ``affine``).
+so a wrong rule is reported at the nodes it made and nowhere else. A node passes when
+|analytic - numeric| <= atol + rtol * |numeric| + (the rounding of the difference, about
+2**-52 * |F| / h). What is reported as a kink, skipped or a failure:
+``docs/tutorials/check-derivatives.md``, "check_graph".
 
-Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
-sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
-its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
-failure. An index operand (``gather``'s last) selects rather than varies: it is
-held fixed, and its stored derivative must be exactly 0. A node that cannot be
-checked (its derivative is infinite, it sits at the edge of its domain, or its
-inputs changed since the forward pass) is listed under ``skipped`` with why.
+The differences are taken for all the nodes of a row together, their inputs as the
+columns of NumPy arrays (:func:`~autograd_scalar.check.array_differences.column_differences`);
+a node that does not surely pass there (a disagreement, a non-finite number, a domain
+check that fails, a forward that no longer gives its data) is checked again alone, with
+the row's float forward, and that check decides. A disagreement is confirmed at finer
+steps before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a
+wrong rule disagrees at every step. An index operand (``gather``'s last) is held fixed,
+and its stored derivative must be exactly 0.
 """
 
 from __future__ import annotations

@@ -1,50 +1,32 @@
 """diff: where two computation graphs part ways.
 
-Two graphs that should compute the same thing (a student's and a reference, one
-model's loss before and after a change, an eager and a rewritten function) are
-compared node by node: ``diff(a, b)`` pairs the nodes of ``a`` with those of ``b``
-and reports, in the order the computation happened, every node whose value, local
-derivatives or gradient differ, and where the two structures diverge. The first
-row of the report is the first place they part ways; everything it feeds then
-differs as a consequence, and the report says which rows start a difference
-(``origin``) and which follow from one.
+``diff(a, b)`` pairs the nodes of ``a`` with those of ``b`` and reports, in the order the
+computation happened, every node whose value, local derivatives or gradient differ, and
+where the two structures diverge; ``docs/tutorials/check-derivatives.md``, "Comparing
+two graphs", shows a report.
 
 Pairing. Both graphs are read in the same deterministic order
 (:func:`~autograd_scalar.draw.reading.reading_order`: each node after its inputs,
 inputs in operand order), and each node is reduced to a token: its op and number
 of inputs, and for a leaf its name (its parameter name when ``names_a`` /
 ``names_b`` give a model's, else its label). Equal token sequences pair node for
-node. Otherwise a leaf whose name occurs once in each graph (an input ``x``, a
-parameter ``layers.0.neurons.3.w[1]``) is an anchor, paired with its namesake
-wherever the two graphs read it, and the other nodes are aligned as a text diff
-aligns lines (the common start and end, then :class:`difflib.SequenceMatcher` in
-between), so that an inserted or removed node shows as such rather than shifting
-every pairing after it. A run of one graph that replaces a run of the other is
-aligned again by op and number of inputs, then by number of inputs alone: leaves
-of other names, and nodes of another op (a user's ``Function`` standing for a
-built-in row), still pair with the nodes they stand for. (Very long runs that
-differ, two networks of different widths, are paired by occurrence instead, in
-linear time.) Labels of op nodes are not compared: they name intermediate results
-and do not change what is computed.
-
-Structure. A node present in one graph only is a row ``only in a`` / ``only in b``.
-Paired nodes made by different ops are a row ``op``, and paired leaves of
-different names a row ``name``. For a paired op node, each input must be paired
-with the corresponding input of its partner; when not (the node reads a different
-node, or the graphs share nodes differently), the row ``input j`` names both.
+node. Otherwise a leaf whose name occurs once in each graph is an anchor, paired with
+its namesake wherever the two graphs read it, and the other nodes are aligned as a
+text diff aligns lines (the common start and end, then
+:class:`difflib.SequenceMatcher` in between). A run of one graph that replaces a run of
+the other is aligned again by op and number of inputs, then by number of inputs alone
+(a user's ``Function`` standing for a built-in row still pairs). Very long runs that
+differ are paired by occurrence instead, in linear time. Labels of op nodes are not
+compared.
 
 Numbers. Two numbers x (in a) and y (in b) agree when
-|x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN). The value is
-compared at every paired node, the local derivative d node / d input j at every
-paired op node, and (with ``grads=True``) the gradient.
+|x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN).
 
 Order and origins. Rows come in the order of the computation: the forward pass's
 differences (structure, values, local derivatives) in reading order, then the
-backward pass's (gradients) in reverse reading order, the order ``backward()``
-visits them. A row is an ``origin`` when its node's inputs agree (for a value or
-a local derivative) or its users agree (for a gradient): the difference starts
-there. ``explore(b, highlight=report)`` and ``draw_graph(b, highlight=report)``
-mark the origins in red.
+backward pass's (gradients) in reverse reading order. A row is an ``origin`` when its
+node's inputs agree (for a value or a local derivative) or its users agree (for a
+gradient): the difference starts there.
 
 A leaf shared by both graphs (a model's parameter, read before and after an
 optimizer step) is one object holding its newest number, so it agrees with itself

@@ -1,32 +1,21 @@
 """gradcheck and gradgradcheck: derivatives from backward against finite differences.
 
-For f taking one Value per input and returning one Value, ``gradcheck`` compares
-the gradient from the reverse pass with central differences of f itself, in
-double precision, with the kernel of :mod:`autograd_scalar.check.differences`:
+``gradcheck`` compares the gradient of f (one Value per input, one Value out) from the
+reverse pass (or forward mode) with central differences of f itself, in double
+precision, with the kernel of :mod:`autograd_scalar.check.differences`:
 
     d f / d x_i  ~  (f(.., x_i + h, ..) - f(.., x_i - h, ..)) / 2h,   h = eps * max(1, |x_i|)
 
-(error O(h^2) from the Taylor series, plus rounding of order 1e-16 |f| / h; the
-step is relative, so that x_i +- h differ even at x_i = 1e12). The step is the
-one asked for: unlike ``check_graph``, gradcheck does not retry at finer steps,
-so ``eps`` and the tolerances decide as given.
 ``gradgradcheck`` does the same one order up: the Hessian from
-``grad(..., create_graph=True)`` against central differences of the gradient.
-An entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
+``grad(..., create_graph=True)`` against central differences of the gradient. An entry
+passes when |analytic - numeric| <= atol + rtol * |numeric|; the step is the one asked
+for (no retry at finer steps, unlike ``check_graph``).
 
-On failure the error (:class:`GradcheckError`, an AssertionError, since a check
-failed; bad arguments raise TypeError or ValueError) shows a table, input by
-input, and says where the fault is: an input whose perturbation crosses, or sits
-within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
-as such, and otherwise :func:`~autograd_scalar.check.check_graph.check_graph` points at the
-node whose local derivative is wrong. If it finds none, each failing entry is
-differenced again at a step 100 times smaller: if that moves it, the differences
-themselves are inaccurate at this step (h**2 times f's third derivative is large),
-and the message blames the step, suggesting a smaller eps or a Taylor test;
-otherwise f lost the gradient outside the graph. An eps below
-:data:`~autograd_scalar.check.check_graph.SMALLEST_EPS` is refused: its step is lost in
-the rounding of x +- h. Only fresh leaves are given to f and ``grad`` is used
-throughout, so no ``.grad`` of the caller's Values changes.
+On failure :class:`GradcheckError` (an AssertionError; bad arguments raise TypeError or
+ValueError) shows the table and says where the fault is, in this order: an input within
+h of a kink (:func:`kink_near`), the node whose rule is wrong (``check_graph``), the step
+(the entry moves when differenced again at a step 100 times smaller), else a gradient
+lost outside the graph. ``docs/tutorials/check-derivatives.md`` shows each case.
 """
 
 from __future__ import annotations
