@@ -4,13 +4,9 @@
 (:func:`autograd_scalar.explorer.page.widget_module`), which draws the model's
 ``payload`` (the view's data as JSON) and sets ``selected_index`` when a node is
 clicked. Only anywidget's documented API is used (``model.get``, ``model.set``,
-``model.save_changes``, ``model.on``), so the view runs wherever anywidget does:
-JupyterLab, Notebook 7, VS Code, Colab, marimo.
-
-Beside the widget, the output's MIME bundle keeps a static picture of the graph
-(an ``<img>`` in ``text/html``, ``image/svg+xml``, and ``image/png`` when Graphviz's
-``dot`` is installed): an untrusted notebook (a fresh clone), GitHub and nbviewer
-show that picture, never an object's repr.
+``model.save_changes``, ``model.on``). Beside the widget, the output's MIME bundle keeps
+a static picture of the graph (:func:`~autograd_scalar.draw.layout.picture_bundle`), for
+where no script runs.
 """
 
 from __future__ import annotations
