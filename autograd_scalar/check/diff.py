@@ -39,11 +39,11 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..draw.reading import display_name, parameter_names, reading_order
+from ..draw.reading import display_name, parameter_names, reading_order_of, value_list
 from ..validate import flag
 from ..value import Value
 from .check_graph import format_table, html_table, tolerance
@@ -206,14 +206,15 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
     difference, in the order of the computation), ``report.rows``; it prints as a
     table and ``explore(b, highlight=report)`` marks where differences start.
     """
-    outputs_a, outputs_b = _outputs(a, "a"), _outputs(b, "b")
+    outputs_a, outputs_b = (value_list(x, "diff", f"a Value or a list of Values for {which}",
+                                       which) for x, which in ((a, "a"), (b, "b")))
     if len(outputs_a) != len(outputs_b):
         raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
                          "expected as many in each")
     rtol, atol = tolerance("rtol", rtol, "diff"), tolerance("atol", atol, "diff")
     flag("grads", grads, who="diff")
     named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
-    order_a, order_b = _order(outputs_a), _order(outputs_b)
+    order_a, order_b = reading_order_of(outputs_a), reading_order_of(outputs_b)
     pairs = _align(order_a, order_b, named_a, named_b)
     comparison = _Comparison(pairs, order_a, order_b, named_a, named_b, rtol, atol)
     rows = comparison.forward_rows()
@@ -227,30 +228,6 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
 # ---------------------------------------------------------------------------
 # Checking the arguments
 # ---------------------------------------------------------------------------
-
-def _outputs(target: Any, which: str) -> list[Value]:
-    if isinstance(target, Value):
-        return [target]
-    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
-        raise TypeError(f"diff expects a Value or a list of Values for {which}, got "
-                        f"{type(target).__name__}")
-    values = list(target)
-    if not values:
-        raise ValueError(f"diff: {which} is an empty list; expected at least one Value")
-    for value in values:
-        if not isinstance(value, Value):
-            raise TypeError(f"diff expects Values in {which}, got a {type(value).__name__} "
-                            "among them")
-    return values
-
-
-def _order(outputs: list[Value]) -> list[Value]:
-    """Every node behind the outputs in reading order, the first output's first."""
-    seen: dict[Value, None] = {}
-    for output in outputs:
-        seen.update(dict.fromkeys(reading_order(output)))
-    return list(seen)
-
 
 # ---------------------------------------------------------------------------
 # Pairing
