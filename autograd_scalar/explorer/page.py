@@ -19,13 +19,13 @@ import re
 import zlib
 from functools import cache
 from importlib import resources
-from itertools import count, pairwise
+from itertools import count
 from typing import Any
 
 import numpy as np
 
 from ..draw.layout import svg_img
-from .records import plain
+from .records import per_node, plain
 
 _serial = count()
 
@@ -135,10 +135,8 @@ def unpacked(text: str) -> dict[str, Any]:
             data[key] = [x if math.isfinite(x) else str(x) for x in column.tolist()]
         else:
             data[key] = column.tolist()
-    bounds = np.concatenate(([0], np.cumsum(columns["arity"]))).tolist()
     for key in ("kids", "locals"):
-        flat = data[key]
-        data[key] = [flat[a:b] for a, b in pairwise(bounds)]
+        data[key] = per_node(data[key], columns["arity"])
     del data["arity"]
     return data
 
