@@ -39,7 +39,7 @@ from ..ops import Op, evaluate
 from ..validate import is_real
 from ..value import Value
 from .array_differences import column_differences, vector_differences
-from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
+from .differences import ROUNDING, agrees, close, confirmed, derivative, finer_steps, step
 
 _KINK_ROWS = 5
 """Nodes at a kink shown in the printed table (all are in ``report.kinks``)."""
@@ -350,7 +350,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         out = evaluate(row, xs)
     except (ArithmeticError, ValueError) as error:
         return Skipped(node, row.name, index, f"its forward fails at its inputs now ({error})")
-    if not _same(out, node.data):
+    if not close(out, node.data, ROUNDING):
         return Skipped(node, row.name, index, "its inputs changed since the forward pass "
                        f"(data {node.data:.6g}, forward now {out:.6g})")
     if not all(map(math.isfinite, xs)) or not math.isfinite(out):
@@ -402,10 +402,6 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
         return False
     finer, finer_noise = derivative(f, x, finer_steps(x, eps)[0])
     return math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)
-
-
-def _same(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b) or abs(a - b) <= ROUNDING * max(abs(a), abs(b))
 
 
 def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:

@@ -47,6 +47,7 @@ from ..draw.reading import display_name, parameter_names, reading_order_of, valu
 from ..validate import flag
 from ..value import Value
 from .check_graph import format_table, html_table, tolerance
+from .differences import close
 
 Token = tuple[str, int, str]
 Pair = tuple["Value | None", "Value | None"]
@@ -378,12 +379,6 @@ _MATCHER_CELLS = 4_000_000
 # Comparing
 # ---------------------------------------------------------------------------
 
-def _close(x: float, y: float, rtol: float, atol: float) -> bool:
-    if x == y or (x != x and y != y):
-        return True
-    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
-
-
 def _number(d: Any) -> float:
     """A stored local derivative as a float (a Value's data under ``create_graph``)."""
     return float(getattr(d, "data", d))
@@ -491,13 +486,13 @@ class _Comparison:
         rows = []
         settled = self.inputs_paired(x, y) and not any(
             c in self.value_differs or c in self.unpaired for c in x.children)
-        if not _close(x.data, y.data, self.rtol, self.atol):
+        if not close(x.data, y.data, self.rtol, self.atol):
             self.value_differs.add(x)
             rows.append(Difference(self.name(x, y), "value", x.data, y.data, x.data - y.data,
                                    x, y, settled))
         for j, (da, db) in enumerate(zip(x.local_grads, y.local_grads)):
             da, db = _number(da), _number(db)
-            if not _close(da, db, self.rtol, self.atol):
+            if not close(da, db, self.rtol, self.atol):
                 self.local_differs.add(x)
                 rows.append(Difference(self.name(x, y), f"d/d input {j}", da, db, da - db,
                                        x, y, settled))
@@ -509,7 +504,7 @@ class _Comparison:
         users_b = _users([y for _, y in self.pairs if y is not None])
         rows = []
         for x, y in reversed(self.pairs):
-            if x is None or y is None or _close(x.grad, y.grad, self.rtol, self.atol):
+            if x is None or y is None or close(x.grad, y.grad, self.rtol, self.atol):
                 continue
             self.grad_differs.add(x)
             settled = all(

@@ -62,12 +62,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     options = Options(rankdir=rankdir, precision=precision, max_nodes=max_nodes, title=title,
                       highlighted=highlighted_nodes(highlight, "explore"),
                       names=parameter_names(names, "explore"))
-    check_view_options(options, heatmap)
+    check_budget_options(options, "explore")
+    flag("heatmap", heatmap, who="explore")
     from .widget import GraphView
 
     return GraphView(outputs, options, report if report is not None else highlight, heatmap)
-
-
-def check_view_options(options: Options, heatmap: Any) -> None:
-    check_budget_options(options, "explore")
-    flag("heatmap", heatmap, who="explore")
