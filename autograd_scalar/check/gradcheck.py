@@ -198,8 +198,7 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     point, names, inputs = setup(f, inputs, eps, atol, rtol, who)
     chosen = check_modes(modes, who)
     xs, out = evaluate_at(f, point, inputs, who)
-    measure = _first_derivatives if order == 1 else _second_derivatives
-    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
+    entries = _derivatives(f, point, names, inputs, xs, out, eps, atol, rtol, chosen, order)
     report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
@@ -207,23 +206,41 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     return report
 
 
-def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
-                       inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                       rtol: float, modes: tuple[str, ...]) -> list[Entry]:
-    gradients = {mode: gradient_by(mode, out, xs) for mode in modes}
-    entries = []
-    for i, x in enumerate(point):
-        def along(moved: float, i: int = i) -> float:
-            return evaluate_at(f, _moved(point, i, moved), inputs, "gradcheck",
-                             _side(names[i], moved, point[i]))[1].data
+def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], inputs: Any,
+                 xs: list[Value], out: Value, eps: float, atol: float, rtol: float,
+                 modes: tuple[str, ...], order: int) -> list[Entry]:
+    """The entries of the table: d/dx_i (order 1), or d2/dx_j dx_i (order 2), by each mode,
+    against central differences of f (order 1) or of its gradient by backward (order 2),
+    moving x_i; a disagreeing column i is checked for a kink and differenced again at the
+    finer step once."""
+    who = "gradcheck" if order == 1 else "gradgradcheck"
+    analytic = {mode: [gradient_by(mode, out, xs)] if order == 1 else hessian_by(mode, out, xs)
+                for mode in modes}
 
-        numeric = central(along, x, step(x, eps))[0]
-        for mode, analytic in gradients.items():
-            ok = agrees(analytic[i], numeric, atol, rtol)
-            kink = "" if ok else kink_near(out, xs, i, step(x, eps))
-            finer = math.nan if ok or kink else central(along, x, _finer(x, eps))[0]
-            entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
-                                 kink, finer))
+    def measured(moved: float, i: int) -> list[float]:
+        xs_moved, out_moved = evaluate_at(f, _moved(point, i, moved), inputs, who,
+                                          _side(names[i], moved, point[i]))
+        return [out_moved.data] if order == 1 else grad(out_moved, xs_moved)
+
+    def column(i: int, h: float) -> list[float]:
+        return central(lambda moved: measured(moved, i), point[i], h)[0].tolist()
+
+    numeric = [column(i, step(x, eps)) for i, x in enumerate(point)]
+    kinks: dict[int, str] = {}
+    finer: dict[int, list[float]] = {}
+    entries = []
+    for j in range(len(point) if order == 2 else 1):
+        for i in range(len(point)):
+            name = f"d/d{names[i]}" if order == 1 else f"d2/d{names[j]}d{names[i]}"
+            for mode, values in analytic.items():
+                a, n = values[j][i], numeric[i][j]
+                ok = agrees(a, n, atol, rtol)
+                if not ok and i not in kinks:
+                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
+                    if not kinks[i]:
+                        finer[i] = column(i, _finer(point[i], eps))
+                entries.append(Entry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
+                                     finer[i][j] if not ok and i in finer else math.nan))
     return entries
 
 
@@ -243,39 +260,6 @@ def _finer(x: float, eps: float) -> float:
 
 def _side(name: str, moved: float, x: float) -> str:
     return f"{name} {'+' if moved > x else '-'} eps"
-
-
-def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
-                        inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                        rtol: float, modes: tuple[str, ...]) -> list[Entry]:
-    hessians = {mode: hessian_by(mode, out, xs) for mode in modes}
-    numeric_columns = []
-    gradients = []
-    for i, x in enumerate(point):
-        def gradient(moved: float, i: int = i) -> list[float]:
-            xs_moved, out_moved = evaluate_at(f, _moved(point, i, moved), inputs,
-                                            "gradgradcheck", _side(names[i], moved, point[i]))
-            return grad(out_moved, xs_moved)
-
-        gradients.append(gradient)
-        numeric_columns.append(central(gradient, x, step(x, eps))[0].tolist())
-    entries = []
-    kinks: dict[int, str] = {}
-    finer_columns: dict[int, list[float]] = {}
-    for j in range(len(point)):
-        for i in range(len(point)):
-            for mode, analytic in hessians.items():
-                a, n = analytic[j][i], numeric_columns[i][j]
-                ok = agrees(a, n, atol, rtol)
-                if not ok and i not in kinks:
-                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
-                    if not kinks[i]:
-                        finer_columns[i] = central(gradients[i], point[i],
-                                                   _finer(point[i], eps))[0].tolist()
-                finer = finer_columns[i][j] if not ok and i in finer_columns else math.nan
-                entries.append(Entry(f"d2/d{names[j]}d{names[i]}{_by(mode, modes)}", a, n,
-                                     ok, "" if ok else kinks[i], finer))
-    return entries
 
 
 def function_name(f: Callable[..., Any]) -> str:
