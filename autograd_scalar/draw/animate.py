@@ -22,7 +22,6 @@ from __future__ import annotations
 import html
 import io
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,20 +70,16 @@ def display_name(node: Value, options: Options) -> str:
     return reading_name(node, options.names) or f"{node.op or 'leaf'} node"
 
 
-def describe_step(index: int, total: int, step: Step, options: Options,
-                  name_of: Callable[[Value], str] | None = None) -> str:
-    """The frame's caption: who receives which gradient, as the sum it is.
-
-    ``name_of`` names the nodes (:func:`display_name` by default; the explorer's view
-    says the same sentence with its own names, which can point at node ids it shows).
-    """
+def describe_step(index: int, total: int, step: Step, options: Options) -> str:
+    """The frame's caption: who receives which gradient, as the sum it is (the explorer's
+    script says the same sentence, with its own names for the nodes)."""
     p = options.precision
-    call = name_of if name_of is not None else (lambda node: display_name(node, options))
-    name = call(step.node)
+    name = display_name(step.node, options)
     if not step.sources:
         return f"Step 0 of {total}: the output {name} is seeded with grad 1"
     terms = " + ".join(
-        f"d({call(user)})/d({name}) {number(local, p)} × {number(upstream, p)}"
+        f"d({display_name(user, options)})/d({name}) {number(local, p)} × "
+        f"{number(upstream, p)}"
         for user, local, upstream in step.sources)
     return f"Step {index} of {total}: {name} receives grad {number(step.grad, p)} = {terms}"
 
