@@ -1,15 +1,10 @@
-"""Whole matrices of derivatives of a function of several inputs.
+"""Whole matrices of derivatives of a function of several inputs, and the reading of a point.
 
-``f`` takes one Value per coordinate of ``point``. ``jacobian(f, point)`` is the
-matrix J[k][i] = d f_k / d x_i of a function returning several Values, one
-reverse pass per output. ``hessian(f, point)`` is H[i][j] = d^2 f / dx_i dx_j of a
-function returning one Value: the gradient is computed with
-``grad(..., create_graph=True)``, so each of its entries is itself a Value, and
-one more reverse pass per entry gives a row of H. Both return NumPy float64
-arrays, of shape (outputs, inputs) and (inputs, inputs).
-
-:func:`as_point` and :func:`call` are the input checks shared with the
-derivative checkers.
+``jacobian(f, point)``, J[k][i] = d f_k / d x_i, takes one reverse pass per output;
+``hessian(f, point)``, H[i][j] = d^2 f / dx_i dx_j, one more reverse pass per entry of
+the gradient from ``grad(..., create_graph=True)``. The checks of a point, a function
+and its outputs (:func:`as_point`, :func:`call`, :func:`outputs_of`) are shared with
+forward mode and the derivative checkers.
 """
 
 from __future__ import annotations
