@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import io
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,16 +71,20 @@ def display_name(node: Value, options: Options) -> str:
     return reading_name(node, options.names) or f"{node.op or 'leaf'} node"
 
 
-def describe_step(index: int, total: int, step: Step, options: Options) -> str:
-    """The frame's caption: who receives which gradient, as the sum it is (the explorer's
-    script says the same sentence, with its own names for the nodes)."""
+def describe_step(index: int, total: int, step: Step, options: Options,
+                  name_of: Callable[[Value], str] | None = None) -> str:
+    """The frame's caption: who receives which gradient, as the sum it is.
+
+    ``name_of`` names the nodes (:func:`display_name` by default; the explorer's view
+    says the same sentence with its own names, which can point at node ids it shows).
+    """
     p = options.precision
-    name = display_name(step.node, options)
+    call = name_of if name_of is not None else (lambda node: display_name(node, options))
+    name = call(step.node)
     if not step.sources:
         return f"Step 0 of {total}: the output {name} is seeded with grad 1"
     terms = " + ".join(
-        f"d({display_name(user, options)})/d({name}) {number(local, p)} × "
-        f"{number(upstream, p)}"
+        f"d({call(user)})/d({name}) {number(local, p)} × {number(upstream, p)}"
         for user, local, upstream in step.sources)
     return f"Step {index} of {total}: {name} receives grad {number(step.grad, p)} = {terms}"
 
@@ -135,8 +140,17 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     return target
 
 
+def backward_frames(root: Value, *, rankdir: str = "LR", precision: int = 4,
+                    compact: bool = False, names: Any = None,
+                    max_nodes: int = 100) -> tuple[list[str], list[str]]:
+    """The DOT text and the caption of every frame ``animate_backward`` would draw."""
+    options = Options(rankdir=rankdir, precision=precision, compact=compact,
+                      max_nodes=max_nodes, names=parameter_names(names, "backward_frames"))
+    check_options(root, options, "backward_frames")
+    return frames(root, options)
+
+
 def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
-    """The DOT text and the caption of every frame of the backward pass."""
     overlays = frame_overlays(backward_steps(root), options)
     return [build(root, options, overlay).source for overlay in overlays], \
         [overlay.caption for overlay in overlays]
