@@ -1,15 +1,10 @@
-"""Whole matrices of derivatives of a function of several inputs.
+"""Whole matrices of derivatives of a function of several inputs, and the reading of a point.
 
-``f`` takes one Value per coordinate of ``point``. ``jacobian(f, point)`` is the
-matrix J[k][i] = d f_k / d x_i of a function returning several Values, one
-reverse pass per output. ``hessian(f, point)`` is H[i][j] = d^2 f / dx_i dx_j of a
-function returning one Value: the gradient is computed with
-``grad(..., create_graph=True)``, so each of its entries is itself a Value, and
-one more reverse pass per entry gives a row of H. Both return NumPy float64
-arrays, of shape (outputs, inputs) and (inputs, inputs).
-
-:func:`as_point` and :func:`call` are the input checks shared with the
-derivative checkers.
+``jacobian(f, point)``, J[k][i] = d f_k / d x_i, takes one reverse pass per output;
+``hessian(f, point)``, H[i][j] = d^2 f / dx_i dx_j, one more reverse pass per entry of
+the gradient from ``grad(..., create_graph=True)``. The checks of a point, a function
+and its outputs (:func:`as_point`, :func:`call`, :func:`outputs_of`) are shared with
+forward mode and the derivative checkers.
 """
 
 from __future__ import annotations
@@ -87,6 +82,24 @@ def leaves(point: Sequence[float], like: Any = None) -> list[Value]:
     return [Value(x, labels[i] if i < len(labels) else "") for i, x in enumerate(point)]
 
 
+def outputs_of(who: str, result: Any) -> tuple[list[Value], bool]:
+    """f's result as a list of Values, and whether it was a single Value."""
+    if isinstance(result, Value) or is_real(result):
+        return [result if isinstance(result, Value) else Value(result)], True
+    if not isinstance(result, (list, tuple)) or not result:
+        raise TypeError(f"{who}: f must return a Value or a non-empty list or tuple of "
+                        f"Values, got {type(result).__name__}")
+    found = []
+    for k, out in enumerate(result):
+        if is_real(out):
+            out = Value(out)
+        elif not isinstance(out, Value):
+            raise TypeError(f"{who}: output {k} of f is a {type(out).__name__}, "
+                            "expected a Value")
+        found.append(out)
+    return found, False
+
+
 def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """J[k][i] = d f_k / d x_i at ``point``, as an array of shape (outputs, inputs).
 
@@ -95,21 +108,8 @@ def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """
     check_callable(f, "jacobian")
     xs = leaves(as_point(point, "jacobian"))
-    result = f(*xs)
-    outputs = [result] if isinstance(result, Value) or is_real(result) else result
-    if not isinstance(outputs, (list, tuple)) or not outputs:
-        raise TypeError("jacobian: f must return a non-empty list or tuple of Values, "
-                        f"got {type(result).__name__}")
-    rows = []
-    for k, out in enumerate(outputs):
-        if is_real(out):
-            rows.append([0.0] * len(xs))
-        elif isinstance(out, Value):
-            rows.append(grad(out, xs))
-        else:
-            raise TypeError(f"jacobian: output {k} of f is a {type(out).__name__}, "
-                            "expected a Value")
-    return np.array(rows, dtype=np.float64)
+    outputs, _ = outputs_of("jacobian", f(*xs))
+    return np.array([grad(out, xs) for out in outputs], dtype=np.float64)
 
 
 def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:

@@ -1,26 +1,12 @@
 """Writing files all at once: a reader sees the old file or the new one, never half.
 
 Every file the project writes (drawings, saved models, plots) goes through
-:func:`write_atomically`: the bytes go to a temporary file in the target's folder,
-are flushed to disk, and the temporary file replaces the target in one step
-(``os.replace``). What it promises:
-
-- **Only regular files are replaced.** A path naming a directory, a FIFO, a device
-  (``/dev/null``) or a socket is refused with a ValueError before anything is
-  written: replacing ``/dev/null`` with a regular file would break the system.
-- **A symbolic link is replaced, not followed**: a link at ``path`` becomes the new
-  regular file, and whatever it pointed to (a file, a folder, ``/dev/null``) is left
-  untouched. A write never reaches past the path it was given, so a link planted in a
-  shared folder cannot redirect it; to write through a link, pass its target
-  (``os.path.realpath(path)``).
-- **An existing file keeps its permission bits** (a 0600 file stays 0600) and, where
-  the process may set them, its owner and group; a new file gets 0666 less the umask.
-- **Nothing is left behind on failure**: on any error, Ctrl-C, or SIGTERM or SIGHUP
-  (in the main thread, while their handler is the default one) the temporary file
-  is removed and the old target is untouched; the signal then ends the process as
-  it would have. Only SIGKILL, which no process can catch, can leave a
-  ``.name.*.tmp`` file next to the target.
-- **Errors name the caller's path**, never the hidden temporary file.
+:func:`write_atomically`: the bytes go to a temporary file in the target's folder, are
+flushed to disk, and the temporary file replaces the target in one step
+(``os.replace``). What it promises is in ``docs/howto/save-and-load.md``; two reasons
+behind it: only regular files are replaced, since replacing ``/dev/null`` with a regular
+file would break the system, and a symbolic link is replaced, not followed, so a link
+planted in a shared folder cannot redirect a write.
 """
 
 from __future__ import annotations

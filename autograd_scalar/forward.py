@@ -6,24 +6,12 @@ a direction in input space); then every node moves at the rate
 
     t(p) = sum_i  dp/dc_i * t(c_i),
 
-the chain rule read inputs-first. Visiting the nodes inputs-first (each after
-every node it uses) makes each t(c_i) final before p reads it, so one pass over
-the graph gives the directional derivative of every node along the tangent:
-t(out) = J v, the Jacobian-vector product. ``backward()`` reads the very same
-numbers outputs-first to get v^T J; no op has a forward-mode rule of its own, and
-an op of yours (:class:`~autograd_scalar.Function`) works in both modes as soon
-as it has its one rule.
-
-- :func:`jvp` is JAX's ``jax.jvp``: ``jvp(f, primals, tangents) -> (out, J v)``.
-- :func:`jacfwd` builds the Jacobian column by column, one tangent pass per input
-  over one recorded graph.
-- :func:`hvp` is the Hessian-vector product forward-over-reverse: the gradient
-  from ``grad(..., create_graph=True)`` is itself a graph whose nodes store
-  their local derivatives, so one tangent pass over it along v gives
-  d/de grad f(x + e v) = H v, with no n x n Hessian ever formed.
-- Dual numbers: inside ``with forward_ad():``, ``dual(x, t)`` is a leaf that
-  moves at rate t and ``tangent(y)`` the rate of any Value built from it.
-- :func:`tangents` is the pass itself, on a graph already built.
+the chain rule read inputs-first: one pass over the graph, each node after every node
+it uses, gives t(out) = J v, the Jacobian-vector product. ``backward()`` reads the very
+same numbers outputs-first to get v^T J, so no op has a forward-mode rule of its own.
+``jvp``, ``jacfwd``, ``hvp`` (H v forward-over-reverse), dual numbers in a
+``forward_ad()`` block and ``tangents`` are shown in
+``docs/tutorials/check-derivatives.md``, "Forward mode from the same rows".
 
 A tangent that is exactly 0 is not multiplied (as JAX's symbolic zeros): a node
 that no seeded input reaches gets 0, even where a local derivative is infinite
@@ -41,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .derivatives import as_items, as_point, check_callable, leaves
+from .derivatives import as_items, as_point, check_callable, leaves, outputs_of
 from .ops import is_real
 from .value import Value
 
@@ -160,24 +148,6 @@ def as_vector(who: str, vector: Any, n: int, what: str) -> list[float]:
     return [_rate(who, item, f"{what}[{i}]") for i, item in enumerate(items)]
 
 
-def _outputs_of(who: str, result: Any) -> tuple[list[Value], bool]:
-    """f's result as a list of Values, and whether it was a single Value."""
-    if isinstance(result, Value) or is_real(result):
-        return [result if isinstance(result, Value) else Value(result)], True
-    if not isinstance(result, (list, tuple)) or not result:
-        raise TypeError(f"{who}: f must return a Value or a non-empty list or tuple of "
-                        f"Values, got {type(result).__name__}")
-    found = []
-    for k, out in enumerate(result):
-        if is_real(out):
-            out = Value(out)
-        elif not isinstance(out, Value):
-            raise TypeError(f"{who}: output {k} of f is a {type(out).__name__}, "
-                            "expected a Value")
-        found.append(out)
-    return found, False
-
-
 def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         ) -> tuple[Any, Any]:
     """(f(x), J v): f and its directional derivative along v at x, in one pass.
@@ -193,7 +163,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     point = as_point(primals, "jvp")
     direction = as_vector("jvp", tangents, len(point), "tangents")
     xs = leaves(point, primals)
-    outputs, single = _outputs_of("jvp", f(*xs))
+    outputs, single = outputs_of("jvp", f(*xs))
     known = dict(zip(xs, direction))
     push(inputs_first(outputs, known), known)
     data = [out.data for out in outputs]
@@ -212,7 +182,7 @@ def jacfwd(f: Callable[..., Any], point: Sequence[Any]) -> np.ndarray:
     """
     check_callable(f, "jacfwd")
     xs = leaves(as_point(point, "jacfwd"), point)
-    outputs, _ = _outputs_of("jacfwd", f(*xs))
+    outputs, _ = outputs_of("jacfwd", f(*xs))
     return _columns(outputs, xs)
 
 
@@ -244,7 +214,7 @@ def hvp(f: Callable[..., Any], point: Sequence[Any], v: Sequence[Any]) -> np.nda
     point_ = as_point(point, "hvp")
     direction = as_vector("hvp", v, len(point_), "v")
     xs = leaves(point_, point)
-    outputs, single = _outputs_of("hvp", f(*xs))
+    outputs, single = outputs_of("hvp", f(*xs))
     if not single:
         raise TypeError(f"hvp: f must return one Value, got a list of {len(outputs)}; "
                         "the Hessian is of a function with one output")

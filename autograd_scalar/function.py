@@ -15,23 +15,10 @@ partial derivative of the output with respect to each input::
     y = Cube.apply(Value(2.0))        # a node whose op is "Cube"
 
 Defining the class builds its row once (``Cube.row``, an :class:`~autograd_scalar.Op`
-named after the class), so a ``Cube`` node is like any other: ``backward()`` reads
-its stored local derivative, drawings show "Cube", and ``check_graph`` compares the
-rule with finite differences of ``forward``. When the rule is written with
-arithmetic and the table's rows (``ops.COS(x)``, ``autograd_scalar.exp(x)``; not
-``math.cos``), it also runs on Values, so ``grad(..., create_graph=True)`` can
-differentiate it again.
-
-Optional class attributes: ``domain`` (a static predicate on the inputs) with
-``expected`` (what it requires, in words) checks the inputs before ``forward``;
-``kinks`` lists the points at which ``forward`` is not differentiable (as 0 for
-``abs``), so the checkers report a point there as a kink; ``formula`` states the
-rule in words for drawings.
-
-Errors, raised at the call, naming the class, before any node is made: a forward
-that returns anything but a real number is a TypeError, a rule that returns the
-wrong number of partial derivatives is a ValueError, a wrong number of inputs to
-``apply`` is a TypeError.
+named after the class), so a ``Cube`` node is like any other. The optional class
+attributes (``domain`` with ``expected``, ``kinks``, ``formula``) and the errors raised
+at the call, before any node is made: ``docs/tutorials/check-derivatives.md``, "Your own
+op".
 """
 
 from __future__ import annotations

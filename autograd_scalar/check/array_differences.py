@@ -36,57 +36,27 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import Op, evaluate
-from .differences import central, derivative, step
+from ..ops import Op
+from .differences import central, step
 
 _CELLS = 4_000_000
 """Matrix cells per chunk of moved points for a row differenced on its whole forward."""
 
 
 def vector_differences(row: Op, xs: Sequence[float], eps: float) -> list[tuple[float, float]]:
-    """(slope, noise) of the row at xs along each input, at the steps step(x_j, eps)."""
+    """(slope, noise) of the row at xs along each input, at the steps step(x_j, eps): for a
+    separable or bilinear row by :func:`column_differences` on xs as one column."""
     point = np.asarray(xs, dtype=np.float64)
     if row.separable:
-        return _separable_differences(row, point, eps)
-    if row.bilinear:
+        slopes, noise = column_differences(row, point[:, None], eps)
+    elif row.bilinear:
         try:
-            return _bilinear_differences(row, point, eps)
+            slopes, noise = _bilinear_columns(row, point[:, None], step(point, eps)[:, None])
         except (ArithmeticError, TypeError, ValueError):
-            pass  # a vector forward that cannot take one pair: difference it whole
-    return _whole_differences(row, point, eps)
-
-
-def _bilinear_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:
-    ws, xs, b = row.split(range(len(point)))
-    if len(ws) != len(xs) or not len(ws):
-        raise ValueError(f"{row.name}: operands do not split into as many ws as xs")
-    w, x = point[list(ws)], point[list(xs)]
-    tail = (np.zeros_like(w),) if b is not None else ()
-    h = step(point, eps)
-
-    def pair(w: np.ndarray, x: np.ndarray) -> Any:
-        with np.errstate(all="ignore"):
-            return row.vector(w, x, *tail)
-
-    w_slopes, w_noise = central(lambda moved: pair(moved, x), w, h[list(ws)])
-    x_slopes, x_noise = central(lambda moved: pair(w, moved), x, h[list(xs)])
-    result = list(zip(w_slopes.tolist(), w_noise.tolist()))
-    result.extend(zip(x_slopes.tolist(), x_noise.tolist()))
-    if b is not None:
-        rest = tuple(point[:b].tolist())
-        result.append(derivative(lambda moved: evaluate(row, (*rest, moved)),
-                                 float(point[b]), float(h[b])))
-    return result
-
-
-def _separable_differences(row: Op, point: np.ndarray, eps: float
-                           ) -> list[tuple[float, float]]:
-    def term(moved: np.ndarray) -> Any:
-        with np.errstate(all="ignore"):
-            return row.vector(moved)
-
-    slopes, noise = central(term, point, step(point, eps))
-    return list(zip(np.asarray(slopes).tolist(), np.asarray(noise).tolist()))
+            return _whole_differences(row, point, eps)  # it cannot take one pair: whole
+    else:
+        return _whole_differences(row, point, eps)
+    return list(zip(slopes[:, 0].tolist(), noise[:, 0].tolist()))
 
 
 def _whole_differences(row: Op, point: np.ndarray, eps: float) -> list[tuple[float, float]]:

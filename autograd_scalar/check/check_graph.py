@@ -1,36 +1,24 @@
 """check_graph: find the node whose local derivative disagrees with its own forward.
 
-Every node made by an op stores its local derivatives d out / d x_j, computed by
-its row's rule at the forward pass (``node.local_grads``). ``check_graph`` visits
-each such node and recomputes them from the row's forward alone, by central
-differences at the node's own inputs:
+Every node made by an op stores its local derivatives d out / d x_j, computed by its
+row's rule at the forward pass (``node.local_grads``). ``check_graph`` recomputes them
+from the row's forward alone, by central differences at the node's own inputs:
 
     d out / d x_j  ~  (F(.., x_j + h, ..) - F(.., x_j - h, ..)) / 2h,   h = eps * max(1, |x_j|)
 
-Each node is checked on its own inputs, so a wrong rule is reported at the nodes it
-made and nowhere else, however deep the graph. The differences are taken for all the
-nodes of a row together, their inputs as the columns of NumPy arrays and the row's
-vector forward run once per moved input
-(:func:`~autograd_scalar.check.array_differences.column_differences`); a node that
-does not surely pass there (a disagreement, a non-finite number, a domain check that
-fails, a forward that no longer gives its data) is checked again alone, with the
-row's float forward, and that check decides what is reported. A node passes when
-|analytic - numeric| <= atol + rtol * |numeric| + (the rounding error of the
-difference, about 2**-52 * |F| / h). A disagreement is confirmed at finer steps
-before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a wrong
-rule disagrees at every step. The differences are those of
-:mod:`autograd_scalar.check.differences`, the kernel gradcheck uses too; an n-ary node
-with many inputs is differenced for all of them at once
-(:mod:`autograd_scalar.check.array_differences`), in time linear in its inputs when its
-row is bilinear (``dot``, ``affine``).
+so a wrong rule is reported at the nodes it made and nowhere else. A node passes when
+|analytic - numeric| <= atol + rtol * |numeric| + (the rounding of the difference, about
+2**-52 * |F| / h). What is reported as a kink, skipped or a failure:
+``docs/tutorials/check-derivatives.md``, "check_graph".
 
-Near the edge of a row's domain (``log`` near 0) the step shrinks to keep both
-sides inside. A node whose input sits within h of a kink (``relu``, ``abs``: see
-its row's ``kinks``) and disagrees is listed under ``kinks``, not as a
-failure. An index operand (``gather``'s last) selects rather than varies: it is
-held fixed, and its stored derivative must be exactly 0. A node that cannot be
-checked (its derivative is infinite, it sits at the edge of its domain, or its
-inputs changed since the forward pass) is listed under ``skipped`` with why.
+The differences are taken for all the nodes of a row together, their inputs as the
+columns of NumPy arrays (:func:`~autograd_scalar.check.array_differences.column_differences`);
+a node that does not surely pass there (a disagreement, a non-finite number, a domain
+check that fails, a forward that no longer gives its data) is checked again alone, with
+the row's float forward, and that check decides. A disagreement is confirmed at finer
+steps before it is reported (:func:`~autograd_scalar.check.differences.finer_steps`): a
+wrong rule disagrees at every step. An index operand (``gather``'s last) is held fixed,
+and its stored derivative must be exactly 0.
 """
 
 from __future__ import annotations
@@ -51,7 +39,7 @@ from ..ops import Op, evaluate
 from ..validate import is_real
 from ..value import Value
 from .array_differences import column_differences, vector_differences
-from .differences import ROUNDING, agrees, confirmed, derivative, finer_steps, step
+from .differences import ROUNDING, agrees, close, confirmed, derivative, finer_steps, step
 
 _KINK_ROWS = 5
 """Nodes at a kink shown in the printed table (all are in ``report.kinks``)."""
@@ -68,14 +56,23 @@ SMALLEST_EPS = 64 * 2.0 ** -52
 step actually taken, (x + h) - (x - h), is within 2% of 2h. A smaller eps measures rounding."""
 
 
+def tolerance(name: str, value: Any, who: str, positive: bool = False) -> float:
+    """``value`` as a finite float >= 0 (> 0 if ``positive``); TypeError or ValueError naming
+    ``name`` and ``who`` otherwise."""
+    if not is_real(value):
+        raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{who}: {name} must be finite and {'> 0' if positive else '>= 0'}, "
+                         f"got {value!r}")
+    return number
+
+
 def check_tolerances(eps: Any, atol: Any, rtol: Any, who: str) -> None:
     """ValueError unless eps >= :data:`SMALLEST_EPS` and atol, rtol >= 0, all finite reals."""
-    for name, value, low in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
-        if not is_real(value):
-            raise TypeError(f"{who}: {name} must be a real number, got {type(value).__name__}")
-        number = float(value)
-        if not math.isfinite(number) or number < 0 or (low == "> 0" and number == 0):
-            raise ValueError(f"{who}: {name} must be finite and {low}, got {value!r}")
+    tolerance("eps", eps, who, positive=True)
+    tolerance("atol", atol, who)
+    tolerance("rtol", rtol, who)
     if float(eps) < SMALLEST_EPS:
         raise ValueError(
             f"{who}: eps must be at least {SMALLEST_EPS:.2g}, got {eps!r}: the step is "
@@ -200,14 +197,7 @@ class GraphReport:
         return f"<GraphReport ok={self.ok} failures={len(self.failures)} checked={self.checked}>"
 
     def _repr_html_(self) -> str:
-        rows = self.rows()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join(
-            "<tr" + (' style="color:#b00"' if row[-1] == "<-- wrong" else "") + ">"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in rows[1:])
-        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
-        return f"<p>{html.escape(self.summary())}</p>{table}"
+        return html_table(self.summary(), self.rows(), lambda row: row[-1] == "<-- wrong")
 
 
 def _name(item: NodeFailure | Skipped) -> str:
@@ -220,6 +210,19 @@ def format_table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
             for row in rows]
+
+
+def html_table(summary: str, rows: Sequence[Sequence[str]],
+               red: Callable[[Sequence[str]], bool], more: str = "") -> str:
+    """A report as a notebook shows it: the summary, then the rows (header first) as a
+    table, those ``red`` picks in red, then ``more``."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
+    body = "".join(
+        "<tr" + (' style="color:#b00"' if red(row) else "") + ">"
+        + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+        for row in rows[1:])
+    table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
+    return f"<p>{html.escape(summary)}</p>{table}{more}"
 
 
 def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
@@ -347,7 +350,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         out = evaluate(row, xs)
     except (ArithmeticError, ValueError) as error:
         return Skipped(node, row.name, index, f"its forward fails at its inputs now ({error})")
-    if not _same(out, node.data):
+    if not close(out, node.data, ROUNDING):
         return Skipped(node, row.name, index, "its inputs changed since the forward pass "
                        f"(data {node.data:.6g}, forward now {out:.6g})")
     if not all(map(math.isfinite, xs)) or not math.isfinite(out):
@@ -399,10 +402,6 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
         return False
     finer, finer_noise = derivative(f, x, finer_steps(x, eps)[0])
     return math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)
-
-
-def _same(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b) or abs(a - b) <= ROUNDING * max(abs(a), abs(b))
 
 
 def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:

@@ -1,50 +1,32 @@
 """diff: where two computation graphs part ways.
 
-Two graphs that should compute the same thing (a student's and a reference, one
-model's loss before and after a change, an eager and a rewritten function) are
-compared node by node: ``diff(a, b)`` pairs the nodes of ``a`` with those of ``b``
-and reports, in the order the computation happened, every node whose value, local
-derivatives or gradient differ, and where the two structures diverge. The first
-row of the report is the first place they part ways; everything it feeds then
-differs as a consequence, and the report says which rows start a difference
-(``origin``) and which follow from one.
+``diff(a, b)`` pairs the nodes of ``a`` with those of ``b`` and reports, in the order the
+computation happened, every node whose value, local derivatives or gradient differ, and
+where the two structures diverge; ``docs/tutorials/check-derivatives.md``, "Comparing
+two graphs", shows a report.
 
 Pairing. Both graphs are read in the same deterministic order
 (:func:`~autograd_scalar.draw.reading.reading_order`: each node after its inputs,
 inputs in operand order), and each node is reduced to a token: its op and number
 of inputs, and for a leaf its name (its parameter name when ``names_a`` /
 ``names_b`` give a model's, else its label). Equal token sequences pair node for
-node. Otherwise a leaf whose name occurs once in each graph (an input ``x``, a
-parameter ``layers.0.neurons.3.w[1]``) is an anchor, paired with its namesake
-wherever the two graphs read it, and the other nodes are aligned as a text diff
-aligns lines (the common start and end, then :class:`difflib.SequenceMatcher` in
-between), so that an inserted or removed node shows as such rather than shifting
-every pairing after it. A run of one graph that replaces a run of the other is
-aligned again by op and number of inputs, then by number of inputs alone: leaves
-of other names, and nodes of another op (a user's ``Function`` standing for a
-built-in row), still pair with the nodes they stand for. (Very long runs that
-differ, two networks of different widths, are paired by occurrence instead, in
-linear time.) Labels of op nodes are not compared: they name intermediate results
-and do not change what is computed.
-
-Structure. A node present in one graph only is a row ``only in a`` / ``only in b``.
-Paired nodes made by different ops are a row ``op``, and paired leaves of
-different names a row ``name``. For a paired op node, each input must be paired
-with the corresponding input of its partner; when not (the node reads a different
-node, or the graphs share nodes differently), the row ``input j`` names both.
+node. Otherwise a leaf whose name occurs once in each graph is an anchor, paired with
+its namesake wherever the two graphs read it, and the other nodes are aligned as a
+text diff aligns lines (the common start and end, then
+:class:`difflib.SequenceMatcher` in between). A run of one graph that replaces a run of
+the other is aligned again by op and number of inputs, then by number of inputs alone
+(a user's ``Function`` standing for a built-in row still pairs). Very long runs that
+differ are paired by occurrence instead, in linear time. Labels of op nodes are not
+compared.
 
 Numbers. Two numbers x (in a) and y (in b) agree when
-|x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN). The value is
-compared at every paired node, the local derivative d node / d input j at every
-paired op node, and (with ``grads=True``) the gradient.
+|x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN).
 
 Order and origins. Rows come in the order of the computation: the forward pass's
 differences (structure, values, local derivatives) in reading order, then the
-backward pass's (gradients) in reverse reading order, the order ``backward()``
-visits them. A row is an ``origin`` when its node's inputs agree (for a value or
-a local derivative) or its users agree (for a gradient): the difference starts
-there. ``explore(b, highlight=report)`` and ``draw_graph(b, highlight=report)``
-mark the origins in red.
+backward pass's (gradients) in reverse reading order. A row is an ``origin`` when its
+node's inputs agree (for a value or a local derivative) or its users agree (for a
+gradient): the difference starts there.
 
 A leaf shared by both graphs (a model's parameter, read before and after an
 optimizer step) is one object holding its newest number, so it agrees with itself
@@ -56,16 +38,16 @@ other's ``state_dict()``) and pass both models as ``names_a`` and ``names_b``.
 from __future__ import annotations
 
 import difflib
-import html
-import math
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..draw.reading import display_name, parameter_names, reading_order
-from ..validate import flag, is_real
+from ..draw.reading import display_name, parameter_names, reading_order_of, value_list
+from ..validate import flag
 from ..value import Value
+from .check_graph import format_table, html_table, tolerance
+from .differences import close
 
 Token = tuple[str, int, str]
 Pair = tuple["Value | None", "Value | None"]
@@ -193,7 +175,7 @@ class DiffReport:
                          f"{first.what}")
         if self.rows:
             lines.append("")
-            lines.extend(_columns(self.table()))
+            lines.extend(format_table(self.table()))
         if len(self.rows) > SHOWN_ROWS:
             lines.append(f"  ... and {len(self.rows) - SHOWN_ROWS:,} more rows "
                          "(report.rows has them all)")
@@ -204,16 +186,9 @@ class DiffReport:
                 f"paired={self.paired}>")
 
     def _repr_html_(self) -> str:
-        rows = self.table()
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in rows[0])
-        body = "".join(
-            "<tr" + (' style="color:#b00"' if row[-1] else "") + ">"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
-            for row in rows[1:])
-        table = f"<table><tr>{head}</tr>{body}</table>" if len(rows) > 1 else ""
         more = (f"<p>... and {len(self.rows) - SHOWN_ROWS:,} more rows (report.rows has them "
                 "all)</p>" if len(self.rows) > SHOWN_ROWS else "")
-        return f"<p>{html.escape(self.summary())}</p>{table}{more}"
+        return html_table(self.summary(), self.table(), lambda row: bool(row[-1]), more)
 
 
 def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float = 1e-9,
@@ -232,14 +207,15 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
     difference, in the order of the computation), ``report.rows``; it prints as a
     table and ``explore(b, highlight=report)`` marks where differences start.
     """
-    outputs_a, outputs_b = _outputs(a, "a"), _outputs(b, "b")
+    outputs_a, outputs_b = (value_list(x, "diff", f"a Value or a list of Values for {which}",
+                                       which) for x, which in ((a, "a"), (b, "b")))
     if len(outputs_a) != len(outputs_b):
         raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
                          "expected as many in each")
-    rtol, atol = _tolerance("rtol", rtol), _tolerance("atol", atol)
+    rtol, atol = tolerance("rtol", rtol, "diff"), tolerance("atol", atol, "diff")
     flag("grads", grads, who="diff")
     named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
-    order_a, order_b = _order(outputs_a), _order(outputs_b)
+    order_a, order_b = reading_order_of(outputs_a), reading_order_of(outputs_b)
     pairs = _align(order_a, order_b, named_a, named_b)
     comparison = _Comparison(pairs, order_a, order_b, named_a, named_b, rtol, atol)
     rows = comparison.forward_rows()
@@ -253,39 +229,6 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
 # ---------------------------------------------------------------------------
 # Checking the arguments
 # ---------------------------------------------------------------------------
-
-def _outputs(target: Any, which: str) -> list[Value]:
-    if isinstance(target, Value):
-        return [target]
-    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
-        raise TypeError(f"diff expects a Value or a list of Values for {which}, got "
-                        f"{type(target).__name__}")
-    values = list(target)
-    if not values:
-        raise ValueError(f"diff: {which} is an empty list; expected at least one Value")
-    for value in values:
-        if not isinstance(value, Value):
-            raise TypeError(f"diff expects Values in {which}, got a {type(value).__name__} "
-                            "among them")
-    return values
-
-
-def _tolerance(name: str, value: Any) -> float:
-    if not is_real(value):
-        raise TypeError(f"diff: {name} must be a real number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0:
-        raise ValueError(f"diff: {name} must be finite and >= 0, got {value!r}")
-    return number
-
-
-def _order(outputs: list[Value]) -> list[Value]:
-    """Every node behind the outputs in reading order, the first output's first."""
-    seen: dict[Value, None] = {}
-    for output in outputs:
-        seen.update(dict.fromkeys(reading_order(output)))
-    return list(seen)
-
 
 # ---------------------------------------------------------------------------
 # Pairing
@@ -436,12 +379,6 @@ _MATCHER_CELLS = 4_000_000
 # Comparing
 # ---------------------------------------------------------------------------
 
-def _close(x: float, y: float, rtol: float, atol: float) -> bool:
-    if x == y or (x != x and y != y):
-        return True
-    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
-
-
 def _number(d: Any) -> float:
     """A stored local derivative as a float (a Value's data under ``create_graph``)."""
     return float(getattr(d, "data", d))
@@ -453,12 +390,6 @@ def _cell(x: float | str | None) -> str:
     if isinstance(x, str):
         return x
     return f"{x:.10g}"
-
-
-def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
-    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
-            for row in rows]
 
 
 def _users(order: list[Value]) -> dict[Value, list[Value]]:
@@ -555,13 +486,13 @@ class _Comparison:
         rows = []
         settled = self.inputs_paired(x, y) and not any(
             c in self.value_differs or c in self.unpaired for c in x.children)
-        if not _close(x.data, y.data, self.rtol, self.atol):
+        if not close(x.data, y.data, self.rtol, self.atol):
             self.value_differs.add(x)
             rows.append(Difference(self.name(x, y), "value", x.data, y.data, x.data - y.data,
                                    x, y, settled))
         for j, (da, db) in enumerate(zip(x.local_grads, y.local_grads)):
             da, db = _number(da), _number(db)
-            if not _close(da, db, self.rtol, self.atol):
+            if not close(da, db, self.rtol, self.atol):
                 self.local_differs.add(x)
                 rows.append(Difference(self.name(x, y), f"d/d input {j}", da, db, da - db,
                                        x, y, settled))
@@ -573,7 +504,7 @@ class _Comparison:
         users_b = _users([y for _, y in self.pairs if y is not None])
         rows = []
         for x, y in reversed(self.pairs):
-            if x is None or y is None or _close(x.grad, y.grad, self.rtol, self.atol):
+            if x is None or y is None or close(x.grad, y.grad, self.rtol, self.atol):
                 continue
             self.grad_differs.add(x)
             settled = all(

@@ -104,6 +104,11 @@ def agrees(analytic: float, numeric: float, atol: float, rtol: float,
     return abs(analytic - numeric) <= atol + rtol * abs(numeric) + noise
 
 
+def close(x: float, y: float, rtol: float, atol: float = 0.0) -> bool:
+    """Whether two numbers agree: |x - y| <= atol + rtol * max(|x|, |y|), NaN with NaN."""
+    return x == y or (x != x and y != y) or abs(x - y) <= atol + rtol * max(abs(x), abs(y))
+
+
 def confirmed(f: Callable[[float], float], x: float, eps: float, analytic: float,
               first: tuple[float, float], atol: float, rtol: float
               ) -> tuple[float, float, bool]:

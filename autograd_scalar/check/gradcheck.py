@@ -1,32 +1,21 @@
 """gradcheck and gradgradcheck: derivatives from backward against finite differences.
 
-For f taking one Value per input and returning one Value, ``gradcheck`` compares
-the gradient from the reverse pass with central differences of f itself, in
-double precision, with the kernel of :mod:`autograd_scalar.check.differences`:
+``gradcheck`` compares the gradient of f (one Value per input, one Value out) from the
+reverse pass (or forward mode) with central differences of f itself, in double
+precision, with the kernel of :mod:`autograd_scalar.check.differences`:
 
     d f / d x_i  ~  (f(.., x_i + h, ..) - f(.., x_i - h, ..)) / 2h,   h = eps * max(1, |x_i|)
 
-(error O(h^2) from the Taylor series, plus rounding of order 1e-16 |f| / h; the
-step is relative, so that x_i +- h differ even at x_i = 1e12). The step is the
-one asked for: unlike ``check_graph``, gradcheck does not retry at finer steps,
-so ``eps`` and the tolerances decide as given.
 ``gradgradcheck`` does the same one order up: the Hessian from
-``grad(..., create_graph=True)`` against central differences of the gradient.
-An entry passes when |analytic - numeric| <= atol + rtol * |numeric|.
+``grad(..., create_graph=True)`` against central differences of the gradient. An entry
+passes when |analytic - numeric| <= atol + rtol * |numeric|; the step is the one asked
+for (no retry at finer steps, unlike ``check_graph``).
 
-On failure the error (:class:`GradcheckError`, an AssertionError, since a check
-failed; bad arguments raise TypeError or ValueError) shows a table, input by
-input, and says where the fault is: an input whose perturbation crosses, or sits
-within h of, a kink of a node that depends on it (``relu``, ``abs``) is marked
-as such, and otherwise :func:`~autograd_scalar.check.check_graph.check_graph` points at the
-node whose local derivative is wrong. If it finds none, each failing entry is
-differenced again at a step 100 times smaller: if that moves it, the differences
-themselves are inaccurate at this step (h**2 times f's third derivative is large),
-and the message blames the step, suggesting a smaller eps or a Taylor test;
-otherwise f lost the gradient outside the graph. An eps below
-:data:`~autograd_scalar.check.check_graph.SMALLEST_EPS` is refused: its step is lost in
-the rounding of x +- h. Only fresh leaves are given to f and ``grad`` is used
-throughout, so no ``.grad`` of the caller's Values changes.
+On failure :class:`GradcheckError` (an AssertionError; bad arguments raise TypeError or
+ValueError) shows the table and says where the fault is, in this order: an input within
+h of a kink (:func:`kink_near`), the node whose rule is wrong (``check_graph``), the step
+(the entry moves when differenced again at a step 100 times smaller), else a gradient
+lost outside the graph. ``docs/tutorials/check-derivatives.md`` shows each case.
 """
 
 from __future__ import annotations
@@ -87,7 +76,8 @@ class CheckReport:
 
     title: str
     point: str
-    entries: list[Entry]
+    entries: list[Any]
+    """An :class:`Entry` per derivative compared (a ``TaylorRow`` for taylorcheck)."""
     eps: float
     atol: float
     rtol: float
@@ -123,8 +113,10 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
-           who: str) -> tuple[list[float], list[str], list[Any]]:
+def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
+          who: str) -> tuple[list[float], list[str], list[Any]]:
+    """The checks every checker makes of its arguments: (the point, the inputs' names as the
+    table shows them, the inputs as a list)."""
     check_callable(f, who)
     items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
         inputs, (str, bytes)) else inputs
@@ -134,18 +126,19 @@ def _setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
     return point, names, items
 
 
-def _evaluate(f: Callable[..., Any], point: Sequence[float], like: Any, who: str,
-              moved: str = "") -> tuple[list[Value], Value]:
+def evaluate_at(f: Callable[..., Any], point: Sequence[float], like: Any, who: str,
+                moved: str = "") -> tuple[list[Value], Value]:
+    """(fresh leaves at ``point``, f of them); a ValueError naming ``moved`` (where f was
+    evaluated) if f fails there or is not finite."""
     xs = leaves(point, like)
+    where = f" at {moved}" if moved else ""
     try:
         out = call(f, xs, who)
     except (ArithmeticError, ValueError) as error:
-        where = f" at {moved}" if moved else ""
-        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least eps "
+        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least a step "
                          "inside f's domain") from error
     if not math.isfinite(out.data):
-        raise ValueError(f"{who}: f is {out.data}{' at ' + moved if moved else ''}; "
-                         "expected a finite value")
+        raise ValueError(f"{who}: f is {out.data}{where}; expected a finite value")
     return xs, out
 
 
@@ -171,7 +164,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6
     :mod:`autograd_scalar.forward`); ``("fwd", "rev")`` checks both.
     """
     report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception, GradcheckError)
 
 
 def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6,
@@ -186,7 +179,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
     reverse passes, "fwd" by tangent passes (forward-over-reverse).
     """
     report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol, modes=modes)
-    return _verdict(report, raise_exception)
+    return verdict(report, raise_exception, GradcheckError)
 
 
 def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
@@ -202,11 +195,10 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     if order not in (1, 2):
         raise ValueError(f"gradcheck_report: order must be 1 or 2, got {order!r}")
     who = "gradcheck" if order == 1 else "gradgradcheck"
-    point, names, inputs = _setup(f, inputs, eps, atol, rtol, who)
+    point, names, inputs = setup(f, inputs, eps, atol, rtol, who)
     chosen = check_modes(modes, who)
-    xs, out = _evaluate(f, point, inputs, who)
-    measure = _first_derivatives if order == 1 else _second_derivatives
-    entries = measure(f, point, names, inputs, xs, out, eps, atol, rtol, chosen)
+    xs, out = evaluate_at(f, point, inputs, who)
+    entries = _derivatives(f, point, names, inputs, xs, out, eps, atol, rtol, chosen, order)
     report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
@@ -214,23 +206,41 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     return report
 
 
-def _first_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
-                       inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                       rtol: float, modes: tuple[str, ...]) -> list[Entry]:
-    gradients = {mode: gradient_by(mode, out, xs) for mode in modes}
-    entries = []
-    for i, x in enumerate(point):
-        def along(moved: float, i: int = i) -> float:
-            return _evaluate(f, _moved(point, i, moved), inputs, "gradcheck",
-                             _side(names[i], moved, point[i]))[1].data
+def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], inputs: Any,
+                 xs: list[Value], out: Value, eps: float, atol: float, rtol: float,
+                 modes: tuple[str, ...], order: int) -> list[Entry]:
+    """The entries of the table: d/dx_i (order 1), or d2/dx_j dx_i (order 2), by each mode,
+    against central differences of f (order 1) or of its gradient by backward (order 2),
+    moving x_i; a disagreeing column i is checked for a kink and differenced again at the
+    finer step once."""
+    who = "gradcheck" if order == 1 else "gradgradcheck"
+    analytic = {mode: [gradient_by(mode, out, xs)] if order == 1 else hessian_by(mode, out, xs)
+                for mode in modes}
 
-        numeric = central(along, x, step(x, eps))[0]
-        for mode, analytic in gradients.items():
-            ok = agrees(analytic[i], numeric, atol, rtol)
-            kink = "" if ok else kink_near(out, xs, i, step(x, eps))
-            finer = math.nan if ok or kink else central(along, x, _finer(x, eps))[0]
-            entries.append(Entry(f"d/d{names[i]}{_by(mode, modes)}", analytic[i], numeric, ok,
-                                 kink, finer))
+    def measured(moved: float, i: int) -> list[float]:
+        xs_moved, out_moved = evaluate_at(f, _moved(point, i, moved), inputs, who,
+                                          _side(names[i], moved, point[i]))
+        return [out_moved.data] if order == 1 else grad(out_moved, xs_moved)
+
+    def column(i: int, h: float) -> list[float]:
+        return central(lambda moved: measured(moved, i), point[i], h)[0].tolist()
+
+    numeric = [column(i, step(x, eps)) for i, x in enumerate(point)]
+    kinks: dict[int, str] = {}
+    finer: dict[int, list[float]] = {}
+    entries = []
+    for j in range(len(point) if order == 2 else 1):
+        for i in range(len(point)):
+            name = f"d/d{names[i]}" if order == 1 else f"d2/d{names[j]}d{names[i]}"
+            for mode, values in analytic.items():
+                a, n = values[j][i], numeric[i][j]
+                ok = agrees(a, n, atol, rtol)
+                if not ok and i not in kinks:
+                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
+                    if not kinks[i]:
+                        finer[i] = column(i, _finer(point[i], eps))
+                entries.append(Entry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
+                                     finer[i][j] if not ok and i in finer else math.nan))
     return entries
 
 
@@ -252,48 +262,17 @@ def _side(name: str, moved: float, x: float) -> str:
     return f"{name} {'+' if moved > x else '-'} eps"
 
 
-def _second_derivatives(f: Callable[..., Any], point: list[float], names: list[str],
-                        inputs: Any, xs: list[Value], out: Value, eps: float, atol: float,
-                        rtol: float, modes: tuple[str, ...]) -> list[Entry]:
-    hessians = {mode: hessian_by(mode, out, xs) for mode in modes}
-    numeric_columns = []
-    gradients = []
-    for i, x in enumerate(point):
-        def gradient(moved: float, i: int = i) -> list[float]:
-            xs_moved, out_moved = _evaluate(f, _moved(point, i, moved), inputs,
-                                            "gradgradcheck", _side(names[i], moved, point[i]))
-            return grad(out_moved, xs_moved)
-
-        gradients.append(gradient)
-        numeric_columns.append(central(gradient, x, step(x, eps))[0].tolist())
-    entries = []
-    kinks: dict[int, str] = {}
-    finer_columns: dict[int, list[float]] = {}
-    for j in range(len(point)):
-        for i in range(len(point)):
-            for mode, analytic in hessians.items():
-                a, n = analytic[j][i], numeric_columns[i][j]
-                ok = agrees(a, n, atol, rtol)
-                if not ok and i not in kinks:
-                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
-                    if not kinks[i]:
-                        finer_columns[i] = central(gradients[i], point[i],
-                                                   _finer(point[i], eps))[0].tolist()
-                finer = finer_columns[i][j] if not ok and i in finer_columns else math.nan
-                entries.append(Entry(f"d2/d{names[j]}d{names[i]}{_by(mode, modes)}", a, n,
-                                     ok, "" if ok else kinks[i], finer))
-    return entries
-
-
 def function_name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
-def _verdict(report: CheckReport, raise_exception: bool) -> bool:
+def verdict(report: CheckReport, raise_exception: bool,
+            error: Callable[[Any], AssertionError]) -> bool:
+    """Whether the report passes; a failing one raises ``error(report)`` if asked to."""
     if report.ok:
         return True
     if raise_exception:
-        raise GradcheckError(report)
+        raise error(report)
     return False
 
 

@@ -1,22 +1,14 @@
 """The Taylor-remainder test: a gradient check that needs no step size.
 
 For f smooth at x, a direction v and the directional derivative g.v under test,
-Taylor's theorem gives
 
     R(h) = f(x + h v) - f(x) - h g.v  =  h^2 / 2  v^T H v  +  O(h^3)
 
-when g.v is right, and R(h) = h (g_true - g).v + O(h^2) when it is wrong. So
-|R(h)| shrinks as h^2 for a right derivative and only as h for a wrong one,
-whatever the size of f, of its derivative or of its curvature. The test measures
-|R| over a ladder of steps and reports the observed order, the slope of log |R|
-against log h; it passes when the order is at least 1.75 (above 2 where the
-quadratic term vanishes along v), or when |R| never rises above rounding (f is
-linear along v to working precision).
-
-A central difference instead fixes one step and one tolerance: for a steep f such
-as sin(1e5 x) the step eps = 1e-6 already spans a tenth of a radian and the
-difference misses by more than rtol, while a derivative of size 1e-12 is below
-atol, so any value passes. The order is a ratio, so it is blind to both scales.
+when g.v is right, and R(h) = h (g_true - g).v + O(h^2) when it is wrong, whatever the
+scale of f. The test passes when the observed order, the slope of log |R| against log h,
+is at least 1.75, or when |R| never rises above rounding (f linear along v). Why a
+central difference cannot do this, and how to read the report:
+``docs/tutorials/check-derivatives.md``, "The Taylor test".
 
 The steps and the rounding level come from the number type, not from the user:
 
@@ -37,22 +29,13 @@ The steps and the rounding level come from the number type, not from the user:
   stays at rounding level for every smaller step, the run was a kink passed
   at some distance (R ~ h beyond it, 0 within): f is linear at the smallest
   steps, and the test passes.
-
-What no test of f's values can see: a term whose size is below f's rounding
-but whose slope is not (1e-12 sin(x^2) added to 3x at x = 3e5). The values then
-show the slope without it, and the test reports order 1 against that slope.
-
-``taylorcheck`` and ``taylor_report`` run the test along each input (and any
-directions given) in either mode (``modes``: "rev" takes g from backward, "fwd"
-from a tangent pass), with the central difference of ``gradcheck`` beside it, a
-column per test, so the two verdicts can be read side by side.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -61,9 +44,17 @@ from ..backward import grad
 from ..derivatives import as_point, call, check_callable, leaves
 from ..forward import as_vector, check_modes, inputs_first, push
 from ..value import Value
-from .check_graph import check_graph, check_tolerances, format_table
+from .check_graph import check_graph, format_table
 from .differences import agrees, central, step
-from .gradcheck import describe_point, function_name, kink_near
+from .gradcheck import (
+    CheckReport,
+    describe_point,
+    evaluate_at,
+    function_name,
+    kink_near,
+    setup,
+    verdict,
+)
 
 UNIT = 2.0 ** -52
 """The spacing of float64 numbers at 1: each op's result is within UNIT / 2 of exact,
@@ -297,20 +288,8 @@ def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence
     (mode,) = check_modes([mode], who)
     x = as_point(point, who)
     v = _direction(direction, len(x), who)
-    xs, out = _start(f, x, point, who)
+    xs, out = evaluate_at(f, x, point, who, "the point")
     return _ladder(f, x, point, out, v, [_Directional(mode, out, xs)], who)[0]
-
-
-def _start(f: Callable[..., Any], x: Sequence[float], like: Any,
-           who: str) -> tuple[list[Value], Value]:
-    xs = leaves(x, like)
-    try:
-        out = call(f, xs, who)
-    except (ArithmeticError, ValueError) as error:
-        raise ValueError(f"{who}: f failed at the point: {error}") from error
-    if not math.isfinite(out.data):
-        raise ValueError(f"{who}: f is {out.data} at the point; expected a finite value")
-    return xs, out
 
 
 def _direction(direction: Any, n: int, who: str) -> list[float]:
@@ -345,22 +324,14 @@ class TaylorRow:
         return self.taylor.ok
 
 
-@dataclass
-class TaylorReport:
-    """What taylorcheck compared; ``str()`` is the table (and the error message)."""
-
-    title: str
-    point: str
-    rows: list[TaylorRow]
-    eps: float
-    atol: float
-    rtol: float
-    where: list[str] = field(default_factory=list)
+class TaylorReport(CheckReport):
+    """What taylorcheck compared, a :class:`TaylorRow` per entry; ``str()`` is the table
+    (and the error message). ``ok``: every derivative passes the Taylor test (the central
+    column informs)."""
 
     @property
-    def ok(self) -> bool:
-        """Whether every derivative passes the Taylor test (the central column informs)."""
-        return all(row.ok for row in self.rows)
+    def rows(self) -> list[TaylorRow]:
+        return self.entries
 
     def __str__(self) -> str:
         bad = [row for row in self.rows if not row.ok]
@@ -425,11 +396,7 @@ def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
     """
     report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
                            atol=atol, rtol=rtol)
-    if report.ok:
-        return True
-    if raise_exception:
-        raise TaylorError(report)
-    return False
+    return verdict(report, raise_exception, TaylorError)
 
 
 def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
@@ -443,15 +410,11 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
     inputs' own axes; ``modes``: "rev", "fwd" or both (where g comes from).
     """
     who = "taylorcheck"
-    check_callable(f, who)
+    point, names, items = setup(f, inputs, eps, atol, rtol, who)
     chosen = check_modes(modes, who)
-    check_tolerances(eps, atol, rtol, who)
-    items = list(inputs) if isinstance(inputs, (list, tuple, np.ndarray)) else inputs
-    point = as_point(items, who)
-    names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
     n = len(point)
     extra = [] if directions is None else _directions(directions, n, who)
-    xs, out = _start(f, point, items, who)
+    xs, out = evaluate_at(f, point, items, who, "the point")
     directionals = [_Directional(mode, out, xs) for mode in chosen]
 
     def value_at(moved: list[float]) -> float:

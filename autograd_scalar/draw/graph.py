@@ -1,23 +1,13 @@
 """Draw a computation graph with Graphviz: every node's data, gradient and derivatives.
 
-Each Value is a record ``label | data | grad``; the op that made it is a bubble
-feeding the record (the classic drawing) or the record's first field, marked
-``op <symbol>`` (``compact``). An op is shown as its row shows it (``row.shown``:
-the symbol, such as ``Σ`` or ``w·x``, else the name); tooltips give its name and rule.
-Edges run from inputs to the ops that use them. Options mark nodes (``highlight``,
-e.g. the failures of a ``check_graph`` report), colour them by |gradient|
-(``heatmap``), and box the nodes made inside each nn module (``cluster``). Hovering
-a node shows its tooltip: label, op, data, gradient, and the local derivatives
-d node / d input stored at the forward pass, with the op's rule.
+Each Value is a record ``label | data | grad``; the op that made it is a bubble feeding
+the record, or the record's first field, ``op <symbol>`` (``compact``). What a drawing
+shows and its options: ``docs/tutorials/see-backprop.md``, "Drawing the graph".
 
-Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.draw.summary`),
-so the call returns quickly whatever the size of the graph; a node used all along
-the graph (the x of a polynomial) is drawn in full once and as a small copy beside
-each far user (:mod:`autograd_scalar.draw.copies`), so that every edge is short and
-Graphviz lays the drawing out in about a second. Every text from the user
-(labels, parameter names, scopes, ops, the title) goes in through
-:mod:`autograd_scalar.draw.dot_text`, so it is shown as it is: never as an HTML-like label
-(a link, an image), never as a DOT escape, cut with an ellipsis if very long.
+Graphs over ``max_nodes`` are summarised (:mod:`autograd_scalar.draw.summary`); a node
+used all along the graph is drawn in full once and as a small copy beside each far user
+(:mod:`autograd_scalar.draw.copies`); every text from the user goes in through
+:mod:`autograd_scalar.draw.dot_text`, so it is shown as it is.
 """
 
 from __future__ import annotations
@@ -38,7 +28,7 @@ from ..value import Value
 from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
 from .dot_text import plain, plain_tooltip, record
-from .layout import picture_bundle, svg_of
+from .layout import chosen, picture_bundle, svg_of
 from .reading import (
     display_name,
     home_scope,
@@ -88,10 +78,7 @@ class GraphDrawing(graphviz.Digraph):
 
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None, **_: Any) -> dict[str, Any]:
-        bundle = picture_bundle(self.source, repr(self))
-        wanted = set(include) if include is not None else set(bundle)
-        wanted -= set(exclude or ())
-        return {kind: value for kind, value in bundle.items() if kind in wanted}
+        return chosen(picture_bundle(self.source, repr(self)), include, exclude)
 
 
 @dataclass

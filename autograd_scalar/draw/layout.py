@@ -18,6 +18,7 @@ import html
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from .wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
@@ -136,9 +137,22 @@ def picture_bundle(source: str, description: str, svg: str | None = None) -> dic
     the SVG forms anyway.
     """
     svg = svg if svg is not None else svg_of(source)
+    return {"text/html": svg_img(svg, description), "image/svg+xml": svg,
+            "text/plain": description}
+
+
+def svg_img(svg: str, description: str, css_class: str = "") -> str:
+    """An ``<img>`` of ``svg`` as a data URI: HTML that sanitizers keep, so untrusted
+    notebooks, GitHub and nbviewer show it."""
     encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    bundle: dict[str, Any] = {
-        "text/html": f'<img alt="{html.escape(description)}" style="max-width:100%" '
-                     f'src="data:image/svg+xml;base64,{encoded}">',
-        "image/svg+xml": svg, "text/plain": description}
-    return bundle
+    kind = f' class="{css_class}"' if css_class else ""
+    return (f'<img{kind} alt="{html.escape(description)}" style="max-width:100%" '
+            f'src="data:image/svg+xml;base64,{encoded}">')
+
+
+def chosen(bundle: dict[str, Any], include: Iterable[str] | None,
+           exclude: Iterable[str] | None) -> dict[str, Any]:
+    """The entries of a MIME bundle that a front end's ``include`` / ``exclude`` ask for."""
+    wanted = set(include) if include is not None else set(bundle)
+    wanted -= set(exclude or ())
+    return {kind: value for kind, value in bundle.items() if kind in wanted}

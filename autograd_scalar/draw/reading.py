@@ -55,6 +55,31 @@ def reading_order(root: Value, within: Iterable[Value] | None = None) -> list[Va
     return order
 
 
+def value_list(target: Any, who: str, expected: str, what: str) -> list[Value]:
+    """``target``, a Value or an iterable of Values, as a list; TypeError naming ``who``
+    and what it ``expected`` for anything else, ValueError when ``what`` is empty."""
+    if isinstance(target, Value):
+        return [target]
+    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
+        raise TypeError(f"{who} expects {expected}, got {type(target).__name__}")
+    values = list(target)
+    if not values:
+        raise ValueError(f"{who}: {what} is an empty list; expected at least one Value")
+    for value in values:
+        if not isinstance(value, Value):
+            raise TypeError(f"{who} expects Values in {what}, got a {type(value).__name__} "
+                            "among them")
+    return values
+
+
+def reading_order_of(outputs: Iterable[Value]) -> list[Value]:
+    """Every node behind the outputs in reading order, the first output's first."""
+    seen: dict[Value, None] = {}
+    for output in outputs:
+        seen.update(dict.fromkeys(reading_order(output)))
+    return list(seen)
+
+
 def parameter_names(names: Any, who: str) -> dict[Value, str]:
     """Value -> dotted name, from a model's ``named_parameters()``, (name, Value) pairs
     or a {name: Value} dict; ``None`` gives no names. TypeError for anything else, naming

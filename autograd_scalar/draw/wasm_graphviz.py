@@ -103,18 +103,16 @@ def _compiled() -> tuple[Any, Any, Any, Clock]:
 atexit.register(_compiled.cache_clear)
 
 
-def svg_from_dot(source: str, engine_name: str = "dot", *,
-                 seconds: float = DEFAULT_SECONDS) -> bytes:
+def svg_from_dot(source: str, *, seconds: float = DEFAULT_SECONDS) -> bytes:
     """Lay out DOT ``source`` and return the SVG, in a fresh WebAssembly instance, stopped
     (WasmGraphvizTimeout) after ``seconds``."""
-    svg = text_from_dot(source, "svg", engine_name, seconds=seconds)
+    svg = text_from_dot(source, "svg", seconds=seconds)
     if b"<svg" not in svg:
         raise WasmGraphvizError("Graphviz (WebAssembly) returned no SVG")
     return svg
 
 
-def text_from_dot(source: str, fmt: str, engine_name: str = "dot", *,
-                  seconds: float = DEFAULT_SECONDS) -> bytes:
+def text_from_dot(source: str, fmt: str, *, seconds: float = DEFAULT_SECONDS) -> bytes:
     """Lay out DOT ``source`` as ``fmt`` ("svg", "plain", "json"), in a fresh instance,
     stopped (WasmGraphvizTimeout) after ``seconds``."""
     if not seconds > 0:
@@ -127,7 +125,7 @@ def text_from_dot(source: str, fmt: str, engine_name: str = "dot", *,
     store.set_wasi(wasmtime.WasiConfig())
     try:
         with clock:
-            return _render(store, linker.instantiate(store, module), source, fmt, engine_name)
+            return _render(store, linker.instantiate(store, module), source, fmt)
     except wasmtime.Trap as trap:
         if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
             raise WasmGraphvizTimeout(f"Graphviz (WebAssembly) was stopped after its time "
@@ -137,8 +135,9 @@ def text_from_dot(source: str, fmt: str, engine_name: str = "dot", *,
         raise WasmGraphvizError(f"Graphviz (WebAssembly) stopped: {error}") from error
 
 
-def _render(store: Any, instance: Any, source: str, fmt: str, engine_name: str) -> bytes:
-    """Call the instance's ``graphviz_render`` on ``source``; its output bytes."""
+def _render(store: Any, instance: Any, source: str, fmt: str) -> bytes:
+    """Call the instance's ``graphviz_render`` on ``source`` with the ``dot`` layout engine;
+    its output bytes."""
     exports: Any = instance.exports(store)
     memory: Any = exports["memory"]
 
@@ -149,7 +148,7 @@ def _render(store: Any, instance: Any, source: str, fmt: str, engine_name: str) 
         return int(address)
 
     length_at = exports["malloc"](store, 4)
-    result = exports["graphviz_render"](store, put(source), put(fmt), put(engine_name),
+    result = exports["graphviz_render"](store, put(source), put(fmt), put("dot"),
                                         length_at)
     if result == 0:
         message = _c_string(memory, store, exports["graphviz_last_error"](store))

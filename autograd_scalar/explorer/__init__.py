@@ -1,11 +1,8 @@
 """``explore(root)``: the computation graph as an interactive view, in a notebook or a page.
 
-In a notebook the view is a widget (:mod:`autograd_scalar.explorer.widget`, on
-anywidget: JupyterLab, Notebook 7, VS Code, Colab) that stays bound to the graph:
-``refresh()`` shows new numbers, ``selected`` is the node clicked. ``.save(path)``
-writes the same view, the same script, as a page that opens in any browser without
-a server. Every output also carries a static picture of the graph, which untrusted
-notebooks, GitHub and nbviewer show instead.
+In a notebook the view is a widget (:mod:`autograd_scalar.explorer.widget`) bound to the
+graph; ``.save(path)`` writes the same view as a page. What the view does:
+``docs/tutorials/see-backprop.md``, "Exploring the graph interactively".
 """
 
 from __future__ import annotations
@@ -65,12 +62,8 @@ def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str
     options = Options(rankdir=rankdir, precision=precision, max_nodes=max_nodes, title=title,
                       highlighted=highlighted_nodes(highlight, "explore"),
                       names=parameter_names(names, "explore"))
-    check_view_options(options, heatmap)
+    check_budget_options(options, "explore")
+    flag("heatmap", heatmap, who="explore")
     from .widget import GraphView
 
     return GraphView(outputs, options, report if report is not None else highlight, heatmap)
-
-
-def check_view_options(options: Options, heatmap: Any) -> None:
-    check_budget_options(options, "explore")
-    flag("heatmap", heatmap, who="explore")

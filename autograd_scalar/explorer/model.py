@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..draw.graph import Options
-from ..draw.reading import home_scope, module_path, parent_module, reading_order
+from ..draw.reading import home_scope, module_path, parent_module, reading_order_of, value_list
 from ..value import Value
 
 FRAME_BUDGET = 120
@@ -68,32 +68,19 @@ class Graph:
 
 def outputs_of(target: Any) -> tuple[list[Value], Any]:
     """The Values to show and the check_graph report, if ``target`` is one."""
-    if isinstance(target, Value):
-        return [target], None
     if hasattr(target, "failures") and hasattr(target, "output"):
         if not isinstance(target.output, Value):
             raise ValueError("explore: this check_graph report does not know its output "
                              "Value; pass the Value and highlight=report instead")
         return [target.output], target
-    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
-        raise TypeError(f"explore expects a Value, a list of Values or a check_graph report, "
-                        f"got {type(target).__name__}")
-    values = list(target)
-    if not values:
-        raise ValueError("explore: expected at least one Value, got an empty list")
-    for value in values:
-        if not isinstance(value, Value):
-            raise TypeError(f"explore expects Values, got a {type(value).__name__} among them")
+    values = value_list(target, "explore", "a Value, a list of Values or a check_graph report",
+                        "root")
     return list(dict.fromkeys(values)), None
 
 
 def graph_of(outputs: list[Value], options: Options) -> Graph:
     """Every node behind ``outputs`` in reading order, grouped by module and then into runs."""
-    seen: dict[Value, None] = {}
-    for output in outputs:
-        for node in reading_order(output):
-            seen.setdefault(node, None)
-    order = list(seen)
+    order = reading_order_of(outputs)
     scopes = module_of(order, options)
     top = Group("", "graph", None)
     modules: dict[str, Group] = {"": top}

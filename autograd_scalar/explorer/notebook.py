@@ -3,15 +3,10 @@
 ``Value`` keeps no display code of its own (its class is the engine's core); the
 display is registered with IPython's display machinery for the Value type instead,
 when ``autograd_scalar`` is imported inside a running IPython (a Jupyter kernel).
-Outside IPython this does nothing and imports nothing.
-
-A graph of at most ``max_nodes`` nodes (:func:`set_display`; 2,000 by default) shows as
-the interactive view (:func:`~autograd_scalar.explorer.explore`). A bigger one shows
-as a short summary, made in one pass over the graph (a 35,000-node loss in a few
-milliseconds and a few hundred bytes), saying how to explore it; laying out and
-shipping a view of tens of thousands of nodes for every cell that ends in a loss
-would cost seconds and megabytes each time. ``set_display(rich=False)`` shows Values as
-their plain repr only.
+Outside IPython this does nothing and imports nothing. Up to ``max_nodes`` nodes
+(:func:`set_display`) a Value shows as the interactive view; a bigger graph as a short
+summary made in one pass over it, since laying out a view of tens of thousands of nodes
+for every cell that ends in a loss would cost seconds and megabytes each time.
 """
 
 from __future__ import annotations

@@ -19,14 +19,13 @@ import re
 import zlib
 from functools import cache
 from importlib import resources
-from itertools import count, pairwise
+from itertools import count
 from typing import Any
 
 import numpy as np
 
-from ..draw.graph import Options, build
-from ..draw.layout import svg_of
-from .records import plain
+from ..draw.layout import svg_img
+from .records import per_node, plain
 
 _serial = count()
 
@@ -51,19 +50,6 @@ def widget_module() -> str:
     """The core as an ES module whose default export is anywidget's ``render``."""
     return (core_script() + "\nexport default { render: function (context) {\n"
             "  return AutogradScalarView.render(context.model, context.el); } };\n")
-
-
-def static_picture(root: Any, options: Options) -> str:
-    """``draw_graph``'s SVG of the graph (summarised when big), for where no script runs."""
-    return svg_of(build(root, options).source)
-
-
-def picture_img(picture: str, nodes: int) -> str:
-    """An ``<img>`` of the SVG ``picture`` as a data URI: HTML that sanitizers keep, so
-    untrusted notebooks, GitHub and nbviewer show it."""
-    encoded = base64.b64encode(picture.encode("utf-8")).decode("ascii")
-    return (f'<img class="agv-picture" alt="computation graph of {nodes:,} nodes" '
-            f'style="max-width:100%" src="data:image/svg+xml;base64,{encoded}">')
 
 
 PACKED_FROM = 5_000
@@ -149,10 +135,8 @@ def unpacked(text: str) -> dict[str, Any]:
             data[key] = [x if math.isfinite(x) else str(x) for x in column.tolist()]
         else:
             data[key] = column.tolist()
-    bounds = np.concatenate(([0], np.cumsum(columns["arity"]))).tolist()
     for key in ("kids", "locals"):
-        flat = data[key]
-        data[key] = [flat[a:b] for a, b in pairwise(bounds)]
+        data[key] = per_node(data[key], columns["arity"])
     del data["arity"]
     return data
 
@@ -176,8 +160,8 @@ def page_fragment(data: dict[str, Any], picture: str) -> str:
     """The view as an HTML fragment: a host element holding the static picture, the
     data, and the core mounting the view over the picture."""
     view_id = f"agv-{os.getpid()}-{next(_serial)}"
-    return (f'<div class="agv-host" id="{view_id}">'
-            f'{picture_img(picture, len(data["data"]))}</div>'
+    shown = f"computation graph of {len(data['data']):,} nodes"
+    return (f'<div class="agv-host" id="{view_id}">{svg_img(picture, shown, "agv-picture")}</div>'
             f'<script type="application/json" id="{view_id}-data">{payload_json(data)}</script>'
             f"<script>{core_script()}\n(function () {{\n"
             f'  var host = document.getElementById("{view_id}");\n'

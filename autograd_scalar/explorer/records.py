@@ -262,12 +262,18 @@ def plain(data: dict[str, Any]) -> dict[str, Any]:
             out[key] = [rounded(x, p) for x in data[key].tolist()]
     for key in ("op", "scope", "steps"):
         out[key] = data[key].tolist()
-    bounds = np.concatenate(([0], np.cumsum(data["arity"]))).tolist()
-    kids, local = data["kids"].tolist(), data["locals"].tolist()
-    out["kids"] = [kids[a:b] for a, b in pairwise(bounds)]
-    out["locals"] = [[rounded(x, p) for x in local[a:b]] for a, b in pairwise(bounds)]
+    out["kids"] = per_node(data["kids"].tolist(), data["arity"])
+    out["locals"] = [[rounded(x, p) for x in local]
+                     for local in per_node(data["locals"].tolist(), data["arity"])]
     del out["arity"]
     return out
+
+
+def per_node(flat: list[Any], arity: np.ndarray) -> list[list[Any]]:
+    """A flat column of every node's entries one after the other (``kids``, ``locals``)
+    cut into one list per node, node k having ``arity[k]`` entries."""
+    bounds = np.concatenate(([0], np.cumsum(arity))).tolist()
+    return [flat[a:b] for a, b in pairwise(bounds)]
 
 
 def group_records(graph: Graph, ids: dict[Value, int],

@@ -4,13 +4,9 @@
 (:func:`autograd_scalar.explorer.page.widget_module`), which draws the model's
 ``payload`` (the view's data as JSON) and sets ``selected_index`` when a node is
 clicked. Only anywidget's documented API is used (``model.get``, ``model.set``,
-``model.save_changes``, ``model.on``), so the view runs wherever anywidget does:
-JupyterLab, Notebook 7, VS Code, Colab, marimo.
-
-Beside the widget, the output's MIME bundle keeps a static picture of the graph
-(an ``<img>`` in ``text/html``, ``image/svg+xml``, and ``image/png`` when Graphviz's
-``dot`` is installed): an untrusted notebook (a fresh clone), GitHub and nbviewer
-show that picture, never an object's repr.
+``model.save_changes``, ``model.on``). Beside the widget, the output's MIME bundle keeps
+a static picture of the graph (:func:`~autograd_scalar.draw.layout.picture_bundle`), for
+where no script runs.
 """
 
 from __future__ import annotations
@@ -25,7 +21,7 @@ import anywidget
 import traitlets
 
 from ..draw.graph import Options, build
-from ..draw.layout import picture_bundle, svg_of
+from ..draw.layout import chosen, picture_bundle, svg_of
 from ..draw.render import check_target
 from ..files import write_atomically
 from ..value import Value
@@ -166,6 +162,4 @@ class GraphView(anywidget.AnyWidget):
         bundle, metadata = shown if shown is not None else ({}, {})
         source = self._drawing().source
         bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
-        wanted = set(include) if include is not None else set(bundle)
-        wanted -= set(exclude or ())
-        return {kind: value for kind, value in bundle.items() if kind in wanted}, metadata
+        return chosen(bundle, include, exclude), metadata
