@@ -26,13 +26,13 @@ A group with a matrix form keeps it here (``matrix``) and runs as a step of
 
 As in the eager chain rule (:mod:`autograd_scalar.backward`), a zero partial
 derivative contributes exactly zero, even against an infinite or NaN upstream
-gradient (where IEEE gives 0 * inf = NaN): see :func:`times`. The products are
-computed as usual, and mended only when the upstream gradient is not all finite.
+gradient (where IEEE gives 0 * inf = NaN): see :mod:`autograd_scalar.tape.products`.
+The products are computed as usual, and mended only when the upstream gradient is
+not all finite.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +43,7 @@ import numpy as np
 from ..ops import Op
 from .layout import Layout, Read, SharedArrays, as_rows, distinct
 from .matrix import MatrixDot, matrix_dot
+from .products import finite, times
 from .program import TraceError
 
 _ARRAY = {np.ndarray}
@@ -76,24 +77,6 @@ class Route:
     targets: Any
     shared: bool
     uniform: bool
-
-
-def finite(upstream: np.ndarray) -> bool:
-    """Whether every upstream gradient is finite (a sum is cheaper than a mask; an
-    overflowing sum of finite numbers only sends the product to the careful path)."""
-    return math.isfinite(upstream.sum())
-
-
-def times(partial: Any, upstream: Any) -> Any:
-    """partial * upstream, elementwise, with exactly 0.0 where the partial is 0 and the
-    product NaN (0 * inf, 0 * NaN): a zero local derivative passes nothing back.
-
-    Call it where the upstream gradient is not all :func:`finite`; elsewhere the
-    plain product is the same. The condition is the eager loop's, so both agree
-    to the bit (a zero partial against a finite upstream keeps IEEE's signed zero).
-    """
-    product = np.multiply(partial, upstream)
-    return np.where(np.isnan(product) & (np.asarray(partial) == 0), 0.0, product)
 
 
 def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
