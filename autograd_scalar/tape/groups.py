@@ -42,6 +42,7 @@ import numpy as np
 
 from ..ops import Op
 from .layout import Layout, Read, SharedArrays, as_rows, distinct
+from .lookup import Lookup, Selected, lookup_form
 from .matrix import MatrixDot, matrix_dot
 from .products import finite, times
 from .program import TraceError
@@ -211,6 +212,7 @@ class Group:
     reads_invariant_in_full: bool
     stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
     matrix: MatrixDot | None
+    lookup: Lookup | None = None
 
     @property
     def size(self) -> int:
@@ -219,10 +221,13 @@ class Group:
     @property
     def strategy(self) -> str:
         """How the group runs: "matrix" (a dense layer, see :mod:`autograd_scalar.tape.dense`),
+        "lookup" (an ``index`` row as fancy indexing, see :mod:`autograd_scalar.tape.lookup`),
         "stacked" (the row's ``stacked`` form on one stacked array), "once"
         (invariant) or "elementwise" (the row's vector forward and rule)."""
         if self.matrix is not None:
             return "matrix"
+        if self.lookup is not None:
+            return "lookup"
         if self.stacked:
             return "stacked"
         return "once" if self.invariant else "elementwise"
@@ -250,7 +255,15 @@ class Group:
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
             batch: Sequence[np.ndarray], everything: bool = False) -> Any:
         """Gather, then forward; the gathered inputs are kept for the backward
-        (``everything``: a group always writes all its nodes' values)."""
+        (``everything``: a group always writes all its nodes' values). A group with
+        a lookup form keeps its selection instead, unless some index is out of range:
+        the row's own forward then runs (and raises)."""
+        if self.lookup is not None:
+            found = self.lookup.forward(values, shared.data, 1 if self.invariant else
+                                        values.shape[1])
+            if found is not None:
+                self._write(found[0], values, full)
+                return found[1]
         inputs = self.gather(values, shared)
         self.forward(inputs, values, shared, full)
         return inputs
@@ -274,6 +287,11 @@ class Group:
                 result = np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
             except ValueError as error:
                 raise array_error(self.row, "forward", error) from error
+        self._write(result, values, full)
+
+    def _write(self, result: np.ndarray, values: np.ndarray, full: bool) -> None:
+        """values[rows] = result (k, n), or (k, 1) for an invariant group: column 0
+        only, unless some later group or an output reads its rows in full."""
         if self.invariant and not full:
             values[self.rows, :1] = result
         else:
@@ -290,6 +308,10 @@ class Group:
         if self.invariant:
             upstream = upstream.sum(axis=1, keepdims=True)
             grads = grads[:, :1]
+        if type(inputs) is Selected:
+            self.lookup.backward(inputs, upstream, grads, shared_grads,  # type: ignore[union-attr]
+                                 with_inputs)
+            return
         n = upstream.shape[1]
         out = values[self.rows, :1] if self.invariant else values[self.rows]
         multiply = np.multiply if finite(upstream) else times
@@ -395,7 +417,8 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
     reads_in_full = bool(interior_invariant[rows[~shared]].any())
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,
-                 group_invariant, reads_in_full, stacked, None)
+                 group_invariant, reads_in_full, stacked, None,
+                 lookup_form(row, rows, invariant, layout))
 
 
 def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
