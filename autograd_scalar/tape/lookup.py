@@ -88,6 +88,7 @@ class Lookup:
             shared_grads[self.leaves] += sums
             return
         rows, columns = selected.picked, selected.columns
+        assert columns is not None  # a per-example table keeps its columns
         lowest = self.lowest[with_inputs]
         if lowest > 0:  # placeholders whose gradient is not asked for get nothing
             wanted = rows >= lowest
