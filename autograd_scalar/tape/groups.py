@@ -22,7 +22,9 @@ are all gathered alike is read as one array (operands, k, n): its forward is one
 call, its rule one call giving every partial, and the contributions go back by
 one planned scatter, however many operands (an L2 term's sum over every weight).
 A group with a matrix form keeps it here (``matrix``) and runs as a step of
-:mod:`autograd_scalar.tape.dense`.
+:mod:`autograd_scalar.tape.dense`; a group with a lookup form (``lookup``, an
+``index`` row's, :mod:`autograd_scalar.tape.lookup`) runs it in place of its row's
+forward and rule.
 
 As in the eager chain rule (:mod:`autograd_scalar.backward`), a zero partial
 derivative contributes exactly zero, even against an infinite or NaN upstream
