@@ -15,7 +15,7 @@ and the rule d/dw_i = x_i, d/dx_i = w_i, d/db = 1 give, against the upstream
 gradient U_t (k', n) of each run,
 
     dW  = sum_t U_t @ X_t^T                 one product over the P n columns
-    dX_t = W^T @ U_t                         one batched product
+    dX_t = W^T @ U_t                        one batched product
     db  = sum_t sum_n U_t
 
 All P m inputs must be distinct per-example nodes: a vector read twice, or two
