@@ -198,3 +198,25 @@ def test_an_index_out_of_range_gets_the_rows_own_error() -> None:
     with pytest.raises(ag.TraceError, match="integer from 0 to 2"):
         tape.forward(np.array([[0.5, 1.0]]))
     np.testing.assert_array_equal(tape.forward(np.array([[2.0, 2.0], [0.0, 1.0]])), [6.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batched_products_agree_with_eager_in_either_dtype(dtype) -> None:
+    """Interior vectors (tanh of the inputs), a bias, a fused relu, and the vectors also
+    read elsewhere (so their gradients are added to, not assigned)."""
+    rng = np.random.default_rng(7)
+    W = _matrix(rng, 3, 4)
+    b = [Value(v) for v in rng.normal(size=3)]
+
+    def fn(x):
+        xs = [[v.tanh() for v in x[4 * t:4 * t + 4]] for t in range(5)]
+        h = [ag.affine(W[r], xs[t], b[r]).relu() for t in range(5) for r in range(3)]
+        return ag.sum(h) + ag.sum(xs[0])
+
+    tape = compile(fn, np.zeros(20), dtype=dtype)
+    tape.strategy = "grouped"
+    (dense,) = [step for step in tape.steps if step.strategy == "matrix"]
+    assert dense.matrix.vectors == 5 and not dense.alone.x
+    X = rng.normal(size=(7, 20))
+    X[0, 3], X[1, 0] = math.inf, -math.inf
+    tape.check(X)
