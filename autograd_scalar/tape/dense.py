@@ -9,8 +9,11 @@ activation), run as one :class:`Dense` step::
     backward   U = act'(Z, H) * dH      the activation row's own rule, once
                dW = U @ X^T, db = sum_n U, dX = W^T @ U
 
+(for one matrix over P input vectors, each product the batched one of
+:class:`~autograd_scalar.tape.matrix.MatrixDot`, dW summed over the vectors).
+
 A zero local derivative contributes exactly zero (see
-:func:`~autograd_scalar.tape.groups.times`): when the upstream gradient is not all
+:func:`~autograd_scalar.tape.products.times`): when the upstream gradient is not all
 finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
 out each term whose factor is 0, as the eager chain rule does edge by edge.
 
