@@ -7,9 +7,11 @@ The modules in the order a run meets them:
 - :mod:`.layout`: where the numbers live: per-example rows, and the shared leaves
   (parameters) as two contiguous arrays.
 - :mod:`.cost`: which strategy runs each group, from a measured cost model.
-- :mod:`.groups`, :mod:`.matrix`, :mod:`.dense`: grouped steps, dense layers as matrix
-  products fused with their activation; :mod:`.rules` and :mod:`.code`: straight-line
-  code written from each row's own rule.
+- :mod:`.groups`, :mod:`.matrix`, :mod:`.dense`, :mod:`.lookup`: grouped steps, dense
+  layers (and one matrix over several input vectors) as matrix products fused with their
+  activation, ``index`` rows as fancy indexing; :mod:`.products`: a zero partial passes
+  nothing back; :mod:`.rules` and :mod:`.code`: straight-line code written from each
+  row's own rule.
 - :mod:`.run`: a plan per batch size, forward then backward.
 - :mod:`.check`: rows checked on arrays at the trace, runs against the eager graph.
 - :mod:`.threads`: BLAS's threads during a run.

@@ -9,8 +9,11 @@ activation), run as one :class:`Dense` step::
     backward   U = act'(Z, H) * dH      the activation row's own rule, once
                dW = U @ X^T, db = sum_n U, dX = W^T @ U
 
+(for one matrix over P input vectors, each product the batched one of
+:class:`~autograd_scalar.tape.matrix.MatrixDot`, dW summed over the vectors).
+
 A zero local derivative contributes exactly zero (see
-:func:`~autograd_scalar.tape.groups.times`): when the upstream gradient is not all
+:func:`~autograd_scalar.tape.products.times`): when the upstream gradient is not all
 finite, act'(Z) = 0 masks it, and the products with X (d/dw) and W (d/dx) leave
 out each term whose factor is 0, as the eager chain rule does edge by edge.
 
@@ -111,11 +114,12 @@ class Dense:
         else:
             X = self._X if self._X is not None else values[self.matrix.inputs]
         Z = self._Z
-        np.matmul(W, X, out=Z)
+        matrix = self.matrix
+        matrix.forward(W, X, Z)
         if self._b is not None:
-            Z += self._b
-        elif self.matrix.b is not None:
-            Z += self.matrix.read("b", shared)[:, None]
+            matrix.add_bias(Z, self._b)
+        elif matrix.b is not None:
+            matrix.add_bias(Z, matrix.read("b", shared)[:, None])
         activation = self.activation
         if self.relu and _maximum_is_relu(Z.dtype):
             np.maximum(0.0, Z, out=self._H)
@@ -175,20 +179,20 @@ class Dense:
             self._backward_not_finite(U, W, X, grads, shared, with_inputs)
             return
         if self.weight_grad is not None:
-            np.matmul(U, X.T, out=self.weight_grad)
+            matrix.weight_product(U, X, out=self.weight_grad)
         else:
-            matrix.W.add(shared, U @ X.T)  # type: ignore[union-attr]
+            matrix.W.add(shared, matrix.weight_product(U, X))  # type: ignore[union-attr]
         if self.bias_grad is not None:
-            np.add.reduce(U, 1, out=self.bias_grad)
+            matrix.bias_product(U, out=self.bias_grad)
         elif matrix.b is not None:
-            matrix.b.add(shared, np.add.reduce(U, 1))
+            matrix.b.add(shared, matrix.bias_product(U))
         wanted = matrix.input_grads[with_inputs]
         if wanted.none:
             return
         if wanted.every and self.alone.x:
-            np.matmul(W.T, U, out=grads[matrix.inputs])
+            matrix.input_product(W, U, out=grads[matrix.inputs])
             return
-        _add_input_grads(W.T @ U, wanted, matrix.inputs, grads)
+        _add_input_grads(matrix.input_product(W, U), wanted, matrix.inputs, grads)
 
     def _backward_not_finite(self, U: np.ndarray, W: np.ndarray, X: np.ndarray,
                              grads: np.ndarray, shared: SharedArrays,
@@ -201,19 +205,19 @@ class Dense:
         matrix products (it forms every term), and only run when U is not finite.
         """
         matrix = self.matrix
-        dW = times(X[None, :, :], U[:, None, :]).sum(axis=2)
+        dW = matrix.careful_weight_product(U, X)
         if self.weight_grad is not None:
             self.weight_grad[...] = dW
         else:
             matrix.W.add(shared, dW)  # type: ignore[union-attr]
         if self.bias_grad is not None:
-            np.add.reduce(U, 1, out=self.bias_grad)
+            matrix.bias_product(U, out=self.bias_grad)
         elif matrix.b is not None:
-            matrix.b.add(shared, np.add.reduce(U, 1))
+            matrix.b.add(shared, matrix.bias_product(U))
         wanted = matrix.input_grads[with_inputs]
         if wanted.none:
             return
-        input_grads = times(W[:, :, None], U[:, None, :]).sum(axis=0)
+        input_grads = matrix.careful_input_product(W, U)
         if wanted.every and self.alone.x:
             grads[matrix.inputs] = input_grads
         else:
@@ -277,9 +281,10 @@ def alone(group: Group, activation: Group | None, reads: np.ndarray, layout: Lay
     assert matrix is not None
     nodes = np.arange(group.nodes.start, group.nodes.stop)
     first = layout.first_shared
+    vectors = matrix.vectors  # each weight and bias is read once per input vector
     return Alone(
         z=activation is not None and bool((reads[nodes] == 1).all()),
-        W=bool((reads[matrix.weights + first] == 1).all()),
-        b=matrix.biases is not None and bool((reads[matrix.biases + first] == 1).all()),
-        x=isinstance(matrix.inputs, slice) and bool((reads[matrix.sources] == group.size).all()))
+        W=bool((reads[matrix.weights + first] == vectors).all()),
+        b=matrix.biases is not None and bool((reads[matrix.biases + first] == vectors).all()),
+        x=isinstance(matrix.inputs, slice) and bool((reads[matrix.sources] == matrix.width).all()))
 

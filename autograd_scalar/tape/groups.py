@@ -22,17 +22,19 @@ are all gathered alike is read as one array (operands, k, n): its forward is one
 call, its rule one call giving every partial, and the contributions go back by
 one planned scatter, however many operands (an L2 term's sum over every weight).
 A group with a matrix form keeps it here (``matrix``) and runs as a step of
-:mod:`autograd_scalar.tape.dense`.
+:mod:`autograd_scalar.tape.dense`; a group with a lookup form (``lookup``, an
+``index`` row's, :mod:`autograd_scalar.tape.lookup`) runs it in place of its row's
+forward and rule.
 
 As in the eager chain rule (:mod:`autograd_scalar.backward`), a zero partial
 derivative contributes exactly zero, even against an infinite or NaN upstream
-gradient (where IEEE gives 0 * inf = NaN): see :func:`times`. The products are
-computed as usual, and mended only when the upstream gradient is not all finite.
+gradient (where IEEE gives 0 * inf = NaN): see :mod:`autograd_scalar.tape.products`.
+The products are computed as usual, and mended only when the upstream gradient is
+not all finite.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,7 +44,9 @@ import numpy as np
 
 from ..ops import Op
 from .layout import Layout, Read, SharedArrays, as_rows, distinct
+from .lookup import Lookup, Selected, lookup_form
 from .matrix import MatrixDot, matrix_dot
+from .products import finite, times
 from .program import TraceError
 
 _ARRAY = {np.ndarray}
@@ -76,24 +80,6 @@ class Route:
     targets: Any
     shared: bool
     uniform: bool
-
-
-def finite(upstream: np.ndarray) -> bool:
-    """Whether every upstream gradient is finite (a sum is cheaper than a mask; an
-    overflowing sum of finite numbers only sends the product to the careful path)."""
-    return math.isfinite(upstream.sum())
-
-
-def times(partial: Any, upstream: Any) -> Any:
-    """partial * upstream, elementwise, with exactly 0.0 where the partial is 0 and the
-    product NaN (0 * inf, 0 * NaN): a zero local derivative passes nothing back.
-
-    Call it where the upstream gradient is not all :func:`finite`; elsewhere the
-    plain product is the same. The condition is the eager loop's, so both agree
-    to the bit (a zero partial against a finite upstream keeps IEEE's signed zero).
-    """
-    product = np.multiply(partial, upstream)
-    return np.where(np.isnan(product) & (np.asarray(partial) == 0), 0.0, product)
 
 
 def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
@@ -228,6 +214,7 @@ class Group:
     reads_invariant_in_full: bool
     stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
     matrix: MatrixDot | None
+    lookup: Lookup | None = None
 
     @property
     def size(self) -> int:
@@ -236,10 +223,13 @@ class Group:
     @property
     def strategy(self) -> str:
         """How the group runs: "matrix" (a dense layer, see :mod:`autograd_scalar.tape.dense`),
+        "lookup" (an ``index`` row as fancy indexing, see :mod:`autograd_scalar.tape.lookup`),
         "stacked" (the row's ``stacked`` form on one stacked array), "once"
         (invariant) or "elementwise" (the row's vector forward and rule)."""
         if self.matrix is not None:
             return "matrix"
+        if self.lookup is not None:
+            return "lookup"
         if self.stacked:
             return "stacked"
         return "once" if self.invariant else "elementwise"
@@ -267,7 +257,15 @@ class Group:
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
             batch: Sequence[np.ndarray], everything: bool = False) -> Any:
         """Gather, then forward; the gathered inputs are kept for the backward
-        (``everything``: a group always writes all its nodes' values)."""
+        (``everything``: a group always writes all its nodes' values). A group with
+        a lookup form keeps its selection instead, unless some index is out of range:
+        the row's own forward then runs (and raises)."""
+        if self.lookup is not None:
+            found = self.lookup.forward(values, shared.data, 1 if self.invariant else
+                                        values.shape[1])
+            if found is not None:
+                self._write(found[0], values, full)
+                return found[1]
         inputs = self.gather(values, shared)
         self.forward(inputs, values, shared, full)
         return inputs
@@ -291,6 +289,11 @@ class Group:
                 result = np.broadcast_to(np.asarray(result, dtype=np.float64), shape)
             except ValueError as error:
                 raise array_error(self.row, "forward", error) from error
+        self._write(result, values, full)
+
+    def _write(self, result: np.ndarray, values: np.ndarray, full: bool) -> None:
+        """values[rows] = result (k, n), or (k, 1) for an invariant group: column 0
+        only, unless some later group or an output reads its rows in full."""
         if self.invariant and not full:
             values[self.rows, :1] = result
         else:
@@ -307,6 +310,10 @@ class Group:
         if self.invariant:
             upstream = upstream.sum(axis=1, keepdims=True)
             grads = grads[:, :1]
+        if type(inputs) is Selected:
+            self.lookup.backward(inputs, upstream, grads, shared_grads,  # type: ignore[union-attr]
+                                 with_inputs)
+            return
         n = upstream.shape[1]
         out = values[self.rows, :1] if self.invariant else values[self.rows]
         multiply = np.multiply if finite(upstream) else times
@@ -412,7 +419,8 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
     reads_in_full = bool(interior_invariant[rows[~shared]].any())
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,
-                 group_invariant, reads_in_full, stacked, None)
+                 group_invariant, reads_in_full, stacked, None,
+                 lookup_form(row, rows, invariant, layout))
 
 
 def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:

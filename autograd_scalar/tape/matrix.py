@@ -1,11 +1,26 @@
-"""The dense-layer form of a tape group: a bilinear row's group as matrix products.
+"""The matrix form of a tape group: a bilinear row's group as matrix products.
 
 A group of ``dot`` or ``affine`` nodes (any row declaring ``bilinear``, and
-``bias`` for a last operand b) is a dense layer when every node's ws are shared
-leaves and all nodes read the same per-example xs: then the forward
-out_j = b_j + sum_i w_ji x_i is W @ X (+ b) for the whole batch, and the rule
-d/dw_i = x_i, d/dx_i = w_i, d/db = 1 is, against the upstream gradient U (k, n),
-U @ X^T for the weights, W^T @ U for the inputs and U summed over the batch for b.
+``bias`` for a last operand b) has a matrix form when every node's ws are shared
+leaves and the nodes fall into P runs, one per input vector: node j = t k' + r
+(t < P, r < k') reads the t-th vector x_t of m per-example nodes, with the r-th
+row of one weight matrix W (k', m) (and bias b_r), the same for every t. P = 1 is
+a dense layer; P > 1 is one linear map applied to several vectors, as a sequence
+model applies its per-position maps to every position. With X_t (m, n) the t-th
+vector over the batch of n, the forward
+
+    Z_t = W @ X_t (+ b)                     one batched product over the P vectors
+
+and the rule d/dw_i = x_i, d/dx_i = w_i, d/db = 1 give, against the upstream
+gradient U_t (k', n) of each run,
+
+    dW  = sum_t U_t @ X_t^T                 one product over the P n columns
+    dX_t = W^T @ U_t                        one batched product
+    db  = sum_t sum_n U_t
+
+All P m inputs must be distinct per-example nodes: a vector read twice, or two
+vectors sharing an entry, would need their gradients added together, and such a
+group runs elementwise instead (:mod:`autograd_scalar.tape.groups`).
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ import numpy as np
 
 from ..ops import Op
 from .layout import Layout, SharedArrays, as_rows, distinct, strided, strided_view
+from .products import times
 
 
 class Block:
@@ -75,18 +91,18 @@ class InputGrads:
 
 @dataclass
 class MatrixDot:
-    """A group of a bilinear row (``dot``, ``affine``, ``*``) that is a dense layer:
-    ``out = W @ X (+ b)``.
+    """A group of a bilinear row (``dot``, ``affine``, ``*``) with a matrix form:
+    ``Z_t = W @ X_t (+ b)`` for each of its P input vectors (see the module docstring).
 
-    Every node's ws are shared leaves (node j's i-th weight is shared leaf
-    ``weights[j, i]``), all k nodes read the same per-example xs (rows ``inputs``,
-    distinct), and the b of a row with a bias is a shared leaf too (``biases[j]``).
-    The forward b_j + sum_i w_ji x_i is then one matrix product, and the rule
-    d/dw_i = x_i, d/dx_i = w_i, d/db = 1 gives, against the upstream gradient U
-    (k, n), the batch-summed weight gradients U @ X^T, the input gradients
-    W^T @ U, and the bias gradients U summed over the batch. ``input_grads[with_inputs]``
-    says which input gradients a backward writes (:class:`InputGrads`). ``sources``:
-    the xs' indices.
+    Every node's ws are shared leaves: node t k' + r's i-th weight is shared leaf
+    ``weights[r, i]``, whatever t, and its bias (for a row with a bias) ``biases[r]``.
+    Its xs are the t-th vector, rows ``inputs`` hold the P vectors one after the other
+    (P m rows, distinct) and ``sources`` their indices. ``vectors`` is P (1: a dense
+    layer). ``input_grads[with_inputs]`` says which input gradients a backward writes
+    (:class:`InputGrads`, positions among the P m inputs).
+
+    The products below take and give the per-example arrays as the tape keeps them,
+    2-D: Z and U (P k', n), X and dX (P m, n).
     """
 
     weights: np.ndarray
@@ -94,8 +110,19 @@ class MatrixDot:
     input_grads: tuple[InputGrads, InputGrads]
     biases: np.ndarray | None = None
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
+    vectors: int = 1
     W: Block | None = field(default=None, repr=False)
     b: Block | None = field(default=None, repr=False)
+
+    @property
+    def width(self) -> int:
+        """k', the nodes per input vector (each input is read by that many nodes)."""
+        return int(self.weights.shape[0])
+
+    @property
+    def multiply_adds(self) -> int:
+        """Multiply-adds of the forward per example: P k' m."""
+        return self.vectors * int(self.weights.size)
 
     def bind(self, shared: SharedArrays) -> None:
         """W and b as blocks of the shared arrays (views where the layout allows)."""
@@ -103,20 +130,106 @@ class MatrixDot:
         self.b = None if self.biases is None else Block(self.biases, shared)
 
     def read(self, name: str, shared: SharedArrays) -> np.ndarray:
-        """The current W or b, (k, m) or (k,)."""
+        """The current W or b, (k', m) or (k',)."""
         block = self.W if name == "W" else self.b
         if block is None:
             raise KeyError(f"the matrix form has no {name!r}")
         return block.read(shared)
 
+    def _split(self, array: np.ndarray) -> np.ndarray:
+        """(P r, n) as (P, r, n): a view of the tape's contiguous rows."""
+        return array.reshape(self.vectors, -1, array.shape[-1])
+
+    def forward(self, W: np.ndarray, X: np.ndarray, out: np.ndarray) -> None:
+        """out = Z, each Z_t = W @ X_t: one batched product."""
+        if self.vectors == 1:
+            np.matmul(W, X, out=out)
+        else:
+            _into(out, np.matmul(W, self._split(X), out=_view(self._split, out)))
+
+    def add_bias(self, Z: np.ndarray, column: np.ndarray) -> None:
+        """Z_t += b for every t, with b as a column (k', 1)."""
+        if self.vectors == 1:
+            Z += column
+        else:
+            _into(Z, np.add(self._split(Z), column, out=_view(self._split, Z)))
+
+    def weight_product(self, U: np.ndarray, X: np.ndarray, out: np.ndarray | None = None
+                       ) -> np.ndarray:
+        """dW = sum_t U_t @ X_t^T (k', m): one product over the P n columns."""
+        if self.vectors == 1:
+            return np.matmul(U, X.T, out=out)
+        n = U.shape[1]
+        u = self._split(U).transpose(1, 0, 2).reshape(self.width, -1)
+        x = self._split(X).transpose(1, 0, 2).reshape(-1, self.vectors * n)
+        return np.matmul(u, x.T, out=out)
+
+    def bias_product(self, U: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """db = sum_t sum_n U_t (k',)."""
+        if self.vectors == 1:
+            return np.add.reduce(U, 1, out=out)
+        return np.add.reduce(self._split(U).sum(axis=0), 1, out=out)
+
+    def input_product(self, W: np.ndarray, U: np.ndarray, out: np.ndarray | None = None
+                      ) -> np.ndarray:
+        """dX, each dX_t = W^T @ U_t: one batched product, (P m, n)."""
+        if self.vectors == 1:
+            return np.matmul(W.T, U, out=out)
+        if out is None:
+            return np.matmul(W.T, self._split(U)).reshape(-1, U.shape[1])
+        _into(out, np.matmul(W.T, self._split(U), out=_view(self._split, out)))
+        return out
+
+    def careful_weight_product(self, U: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """dW as :meth:`weight_product`, term by term, a zero x giving 0 against an
+        infinite or NaN U (:func:`~autograd_scalar.tape.products.times`)."""
+        terms = times(self._split(X)[:, None, :, :], self._split(U)[:, :, None, :])
+        return terms.sum(axis=(0, 3))
+
+    def careful_input_product(self, W: np.ndarray, U: np.ndarray) -> np.ndarray:
+        """dX as :meth:`input_product`, term by term, a zero w giving 0."""
+        terms = times(W[None, :, :, None], self._split(U)[:, :, None, :])
+        return terms.sum(axis=1).reshape(-1, U.shape[1])
+
+
+def _view(split: Any, array: np.ndarray) -> np.ndarray | None:
+    """``split(array)`` when it is a view to write into, else None (a fresh result)."""
+    shaped = split(array)
+    return shaped if np.may_share_memory(shaped, array) else None
+
+
+def _into(target: np.ndarray, result: np.ndarray) -> None:
+    """Copy a (P, r, n) result into the 2-D target unless it was written in place."""
+    if not np.may_share_memory(result, target):
+        target[...] = result.reshape(target.shape)
+
+
+def _vectors(weights: np.ndarray, inputs: np.ndarray) -> int | None:
+    """P when the group's nodes fall into runs of k' = k / P nodes, run t reading one
+    vector of xs and the same k' rows of weights as every other run (see the module
+    docstring); None otherwise. ``weights`` and ``inputs`` are (m, k) indices."""
+    m, k = inputs.shape
+    same = (inputs == inputs[:, :1]).all(axis=0)
+    width = k if same.all() else int(np.argmin(same))
+    if k % width:
+        return None
+    vectors = k // width
+    xs = inputs.reshape(m, vectors, width)
+    ws = weights.reshape(m, vectors, width)
+    if not ((xs == xs[:, :, :1]).all() and (ws == ws[:, :1, :]).all()):
+        return None
+    return vectors
+
 
 def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarray,
                invariant: np.ndarray, layout: Layout) -> MatrixDot | None:
-    """The dense-layer form of a group of a bilinear row, if it has one
+    """The matrix form of a group of a bilinear row, if it has one
     (see :class:`MatrixDot`).
 
     The row's own layout decides: ``row.bilinear`` (out = sum_i ws[i] * xs[i]),
     ``row.split`` into as many ws as xs, and ``row.bias`` for a last operand b.
+    ``shared[p]``: operand p is a shared leaf (or made of them) for every node;
+    ``uniform[p]``: every node reads one node at operand p (P = 1 then).
     """
     if not row.bilinear:
         return None
@@ -131,9 +244,17 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
             return None
     for w, x in ((slice(0, m), slice(m, 2 * m)), (slice(m, 2 * m), slice(0, m))):
         weights, inputs = rows[w], rows[x]
-        if not (shared[w].all() and uniform[x].all() and layout.is_shared(weights).all()):
+        if not (shared[w].all() and layout.is_shared(weights).all()):
             continue
-        children = inputs[:, 0]
+        vectors = 1 if uniform[x].all() else _vectors(weights, inputs)
+        if vectors is None:
+            continue
+        width = rows.shape[1] // vectors
+        if biases is not None and vectors > 1:
+            runs = biases.reshape(vectors, width)
+            if not (runs == runs[:1]).all():
+                continue
+        children = inputs[:, ::width].T.ravel()  # vector after vector
         if invariant[children].any() or not distinct(children):
             continue
         wanted = []
@@ -146,7 +267,8 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
                 wanted.append(InputGrads(False, positions, layout.row(children[positions])))
             else:
                 wanted.append(InputGrads(every=False))
-        return MatrixDot(weights.T - layout.first_shared, as_rows(layout.row(children)),
+        first = layout.first_shared
+        return MatrixDot(weights[:, :width].T - first, as_rows(layout.row(children)),
                          (wanted[0], wanted[1]),
-                         None if biases is None else biases - layout.first_shared, children)
+                         None if biases is None else biases[:width] - first, children, vectors)
     return None

@@ -215,8 +215,8 @@ class Runner:
         layout = self.layout
         full = bool(program.invariant[self.outputs].any()) or any(
             isinstance(step, Group) and step.reads_invariant_in_full for step in steps)
-        product = max((step.affine.size * len(step.matrix.sources)
-                       for step in steps if isinstance(step, Dense)), default=0)
+        product = max((step.matrix.multiply_adds for step in steps if isinstance(step, Dense)),
+                      default=0)
         single = steps[0] if len(steps) == 1 and isinstance(steps[0], Code) else None
         return Plan(steps, (_zeroed(layout, steps, False), _zeroed(layout, steps, True)),
                     _shared_zeroed(len(program.shared), steps),
@@ -405,5 +405,5 @@ def _read_from_batch(widths: Sequence[int | None], steps: Sequence[Any], reads: 
         for argument, (a, b) in enumerate(bounds):
             if a <= first and last < b and np.array_equal(sources, np.arange(first, last + 1)):
                 step.external = (argument, first - a, last + 1 - a)
-                others[sources] -= step.affine.size
+                others[sources] -= step.matrix.width
     return [None if not others[a:b].any() else slice(a, b) for a, b in bounds]

@@ -33,9 +33,11 @@ read as an expression graph (:mod:`~autograd_scalar.tape.rules`).
 
 What rows declare picks shorter roads to the same numbers. Nodes made from shared
 leaves only (an L2 term) run once per batch, on one column. A group of a
-``bilinear`` row that is a dense layer runs as matrix products
+``bilinear`` row that is a dense layer, or one weight matrix applied to several input
+vectors (a sequence's positions), runs as matrix products
 (:mod:`~autograd_scalar.tape.matrix`), fused with the one-input row applied to its
-nodes (its activation) into one step (:mod:`~autograd_scalar.tape.dense`). A row with
+nodes (its activation) into one step (:mod:`~autograd_scalar.tape.dense`). A group of
+an ``index`` row selects by fancy indexing (:mod:`~autograd_scalar.tape.lookup`). A row with
 a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) runs on one stacked array. The
 shared leaves are laid out in the order the groups read them, so a layer's weights
 and biases are views of the shared arrays (:mod:`~autograd_scalar.tape.layout`).

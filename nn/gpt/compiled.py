@@ -32,6 +32,7 @@ the Values back (after someone changed them).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
@@ -63,9 +64,11 @@ def gpt_training(model: GPT, optimizer: Optimizer, dtype: str = "float64"
     def example(tokens: Sequence[Value], weights: Sequence[Value]) -> Value:
         return dot(weights, model.position_losses(tokens))
 
-    # grouped steps, not straight-line code: training meets each length a few dozen times,
-    # and writing the code of a length costs more than it saves there (see the 1,000-step
-    # recipe in benchmarks/gpt_compiled.py)
+    # grouped steps, not the cost model's mix with straight-line code: the per-position maps
+    # run as batched matrix products and the embedding and target gathers as lookups, which
+    # code cannot do, and training meets each length a few dozen times, so writing the code
+    # of a length costs more than it saves (see the recipe and the batched row in
+    # benchmarks/gpt_compiled.py)
     return CompiledTraining(model, None, optimizer, dtype=dtype, example=example,
                             strategy="grouped")
 
@@ -88,13 +91,17 @@ def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: i
                              f"one to predict), got {len(doc)}")
         lengths.append(min(block_size, len(doc) - 1))
     n = max(lengths)
+    counts = np.array(lengths) + 1  # tokens read from each document
+    flat = np.fromiter(chain.from_iterable(doc[:length + 1] for doc, length
+                                           in zip(documents, lengths)),
+                       dtype=np.float64, count=int(counts.sum()))
+    bad = ~((flat == np.floor(flat)) & (flat >= 0) & (flat < vocab_size))
+    if bad.any():
+        i = int(np.searchsorted(np.cumsum(counts), np.argmax(bad), side="right"))
+        raise ValueError(f"document {i}: expected token ids from 0 to {vocab_size - 1}, "
+                         f"got {list(documents[i])!r}"[:300])
     tokens = np.full((len(documents), n + 1), vocab_size - 1, dtype=np.float64)
-    weights = np.zeros((len(documents), n))
-    for i, (doc, length) in enumerate(zip(documents, lengths)):
-        row = np.asarray(doc[:length + 1], dtype=np.float64)
-        if not (np.all(row == np.floor(row)) and np.all((row >= 0) & (row < vocab_size))):
-            raise ValueError(f"document {i}: expected token ids from 0 to {vocab_size - 1}, "
-                             f"got {list(doc)!r}"[:300])
-        tokens[i, :length + 1] = row
-        weights[i, :length] = 1.0 / length
+    tokens[np.arange(n + 1) < counts[:, None]] = flat  # row after row, as flat holds them
+    read = np.arange(n) < counts[:, None] - 1
+    weights = np.where(read, 1.0 / (counts[:, None] - 1), 0.0)
     return tokens, weights

@@ -154,6 +154,10 @@ def test_bad_inputs_are_clear_errors_that_change_nothing() -> None:
     before = parameters(model)
     with pytest.raises(ValueError, match="document 1: expected token ids from 0 to 26"):
         padded(model, [tokenizer.encode("emma"), [26, 27, 26]])
+    for i, bad in enumerate(([3, 1.5], [3, -1], [3, float("nan")], [27, *[1, 2, 3] * 9])):
+        documents = [*[[1, 2, 3], [4, 5]][:i % 2 + 1], bad, [6, 7]]
+        with pytest.raises(ValueError, match=f"document {i % 2 + 1}: expected token ids"):
+            padded(model, documents)
     with pytest.raises(ValueError, match="at least 2 tokens"):
         padded(model, [[26]])
     with pytest.raises(ValueError, match="at least one document"):

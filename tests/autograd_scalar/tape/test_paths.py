@@ -18,9 +18,12 @@ from autograd_scalar import Value, compile
 from tests.autograd_scalar.tape.test_tape import assert_close
 
 
-def check_against_eager(fn, params, X) -> None:
-    """Outputs, and the gradients of the outputs' sum, on the tape and eagerly, row by row."""
-    found = compile(fn, X[0]).gradients(X)
+def check_against_eager(fn, params, X, strategy: str = "auto") -> None:
+    """Outputs, and the gradients of the outputs' sum, on the tape and eagerly, row by row
+    (the tape running under ``strategy``)."""
+    tape = compile(fn, X[0])
+    tape.strategy = strategy
+    found = tape.gradients(X)
     outputs, inputs = [], []
     totals = dict.fromkeys(params, 0.0)
     for row in X:

@@ -1,0 +1,222 @@
+"""The tape's forms for sequences against the eager graph: one weight matrix over several
+input vectors (batched matrix products) and ``index`` rows as fancy indexing.
+
+A group of bilinear nodes whose nodes fall into runs, each reading its own vector
+with the same rows of one shared weight matrix, runs as batched matrix products;
+a group reading a vector twice, vectors that share an entry, or different weights
+per vector must not, and runs elementwise. A gather group over a table of shared
+leaves, or of per-example nodes, runs as a lookup. Each case compares outputs,
+shared-leaf gradients and input gradients with one eager graph per example.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Value, compile
+from tests.autograd_scalar.tape.test_paths import check_against_eager
+from tests.autograd_scalar.test_edge_values import same
+
+
+def _matrix(rng: np.random.Generator, rows: int, columns: int) -> list[list[Value]]:
+    return [[Value(w) for w in row] for row in rng.normal(size=(rows, columns))]
+
+
+def _first_group(tape: ag.Tape, name: str):
+    return next(group for group in tape.groups if group.row.name == name)
+
+
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(1, 5),
+       st.booleans(), st.sampled_from(["none", "relu", "tanh"]), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_one_matrix_over_several_vectors_runs_as_batched_products(
+        m, k, vectors, n, bias, activation, seed) -> None:
+    rng = np.random.default_rng(seed)
+    W = _matrix(rng, k, m)
+    b = [Value(v) for v in rng.normal(size=k)]
+    params = [w for row in W for w in row] + (b if bias else [])
+
+    def fn(x):
+        outputs = []
+        for t in range(vectors):
+            xs = x[t * m:(t + 1) * m]
+            for r in range(k):
+                z = ag.affine(W[r], xs, b[r]) if bias else ag.dot(W[r], xs)
+                outputs.append(z if activation == "none" else getattr(z, activation)())
+        return outputs
+
+    X = rng.uniform(-1, 1, size=(n, vectors * m))
+    tape = compile(fn, X[0])
+    group = _first_group(tape, "affine" if bias else "dot")
+    assert group.strategy == "matrix" and group.matrix.vectors == vectors
+    assert tape.steps[0].strategy == "matrix"
+    check_against_eager(fn, params, X, "grouped")
+
+
+@given(st.integers(2, 4), st.integers(1, 3), st.integers(1, 4),
+       st.sampled_from(["repeated", "overlapping", "other weights", "shared input"]),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_vectors_read_twice_or_overlapping_do_not_take_the_form(m, k, n, case, seed) -> None:
+    rng = np.random.default_rng(seed)
+    W, V = _matrix(rng, k, m), _matrix(rng, k, m)
+    c = Value(0.75, "c")
+    params = [w for row in W + V for w in row] + [c]
+
+    def fn(x):
+        first, second = x[:m], x[m:2 * m]
+        if case == "repeated":            # runs over first, second, first
+            runs = [(W, first), (W, second), (W, first)]
+        elif case == "overlapping":       # the second vector starts inside the first
+            runs = [(W, first), (W, x[1:m + 1])]
+        elif case == "other weights":     # the second run with another matrix
+            runs = [(W, first), (V, second)]
+        else:                             # a shared leaf among the inputs
+            runs = [(W, first), (W, [c, *second[1:]])]
+        return [ag.dot(row, xs) for matrix, xs in runs for row in matrix]
+
+    X = rng.uniform(-1, 1, size=(n, 2 * m))
+    tape = compile(fn, X[0])
+    group = _first_group(tape, "dot")
+    assert group.matrix is None and group.strategy != "matrix"
+    check_against_eager(fn, params, X, "grouped")
+
+
+def test_the_gpt_position_maps_are_one_batched_step_each() -> None:
+    """A one-layer GPT's per-position maps (q, k and v together, the MLP, the head) are
+    matrix steps over every position, and its embedding and target gathers lookups."""
+    from nn.gpt import GPT
+
+    model = GPT(5, n_embd=4, n_head=2, block_size=4, seed=0)
+
+    def fn(tokens):
+        return ag.sum(model.position_losses(tokens))
+
+    tape = compile(fn, [0.0, 1.0, 2.0, 3.0])
+    batched = [step.matrix.vectors for step in tape.steps if step.strategy == "matrix"]
+    assert batched and all(vectors == 3 for vectors in batched), batched
+    assert sum(step.strategy == "lookup" for step in tape.steps) >= 2
+    tape.strategy = "grouped"
+    tape.check(np.array([[0.0, 1.0, 2.0, 3.0], [4.0, 4.0, 0.0, 1.0], [2.0, 3.0, 1.0, 0.0]]))
+
+
+def test_batched_products_give_zero_for_zero_inputs_weights_and_dead_units() -> None:
+    """The batched step against the eager graph, bit for bit, where an infinite gradient
+    (from sqrt(0)) meets zero inputs and zero weights, and dead relu units mask it."""
+    W = [[Value(1.0), Value(0.0)], [Value(-1.0), Value(2.0)], [Value(0.5), Value(0.0)]]
+    b = [Value(0.0), Value(0.0), Value(-0.5)]
+    params = [w for row in W for w in row] + b
+
+    def f(xs):
+        h = [z.relu() for t in range(2) for z in ag.linear(W, xs[2 * t:2 * t + 2], b)]
+        return ag.sum([v.sqrt() for v in h])
+
+    X = np.array([[1.0, 0.0, 0.0, 3.0], [0.0, 3.0, 2.0, 1.0], [2.0, 1.0, 0.0, 0.0],
+                  [math.nan, 1.0, 0.0, -0.0]])
+    tape = compile(f, X[0])
+    assert any(step.strategy == "matrix" and step.matrix.vectors == 2 for step in tape.steps)
+    found = tape.gradients(X)
+    totals = dict.fromkeys(params, 0.0)
+    for i, row in enumerate(X):
+        xs = [Value(v) for v in row]
+        out = f(xs)
+        assert same(float(found.outputs[i]), out.data)
+        grads = ag.grad(out, params + xs)
+        for p, g in zip(params, grads):
+            totals[p] += g
+        for j, g in enumerate(grads[len(params):]):
+            assert same(found.inputs[0][i][j], g), (i, j, found.inputs[0][i][j], g)
+    for p in params:
+        assert same(found.shared.get(p, 0.0), totals[p]), (p, found.shared.get(p), totals[p])
+
+
+# -- gather groups as lookups ---------------------------------------------------------
+
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 5), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_gathers_from_shared_and_per_example_tables_run_as_lookups(size, dim, n, seed) -> None:
+    rng = np.random.default_rng(seed)
+    table = _matrix(rng, size, dim)
+    table[-1][0] = table[0][0]                          # a leaf twice in the table
+    params = list(dict.fromkeys(w for row in table for w in row))
+
+    def fn(x):
+        rows = [ag.gather([row[j] for row in table], x[0]) for j in range(dim)]
+        again = [ag.gather([row[j] for row in table], x[1]) for j in range(dim)]
+        logits = [(v * x[2]).tanh() for v in rows + again]
+        picked = ag.gather(logits, x[3])                 # a per-example table
+        return [*rows, *again, picked * picked]
+
+    X = np.column_stack([rng.integers(0, size, size=n), rng.integers(0, size, size=n),
+                         rng.uniform(-1, 1, size=n), rng.integers(0, 2 * dim, size=n)])
+    tape = compile(fn, X[0])
+    assert [group.strategy for group in tape.groups if group.row.name == "gather"] == \
+        ["lookup", "lookup"]
+    check_against_eager(fn, params, X.astype(float), "grouped")
+
+
+def test_a_lookup_passes_nothing_to_unselected_values_against_an_infinite_gradient() -> None:
+    """sqrt(0) sends inf to the selected value only: the unselected ones and the index get
+    exactly 0, as their zero partials do eagerly."""
+    a, b = Value(0.0, "a"), Value(4.0, "b")
+
+    def f(xs):
+        picked = ag.gather([xs[0] * 1.0, xs[1] * 1.0, xs[0] * 0.5], xs[2])
+        return ag.gather([a, b], xs[3]).sqrt() + picked.sqrt()
+
+    X = np.array([[0.0, 1.0, 0.0, 0.0], [2.0, 0.0, 1.0, 1.0], [0.0, 0.0, 2.0, 0.0]])
+    tape = compile(f, X[0])
+    tape.strategy = "grouped"
+    assert [group.strategy for group in tape.groups if group.row.name == "gather"] == \
+        ["lookup", "lookup"]
+    found = tape.gradients(X)
+    totals = {a: 0.0, b: 0.0}
+    for i, row in enumerate(X):
+        xs = [Value(v) for v in row]
+        out = f(xs)
+        grads = ag.grad(out, [a, b, *xs])
+        totals[a] += grads[0]
+        totals[b] += grads[1]
+        for j, g in enumerate(grads[2:]):
+            assert same(found.inputs[0][i][j], g), (i, j, found.inputs[0][i][j], g)
+    assert same(found.shared[a], totals[a]) and same(found.shared[b], totals[b])
+
+
+def test_an_index_out_of_range_gets_the_rows_own_error() -> None:
+    table = [Value(1.0), Value(2.0), Value(3.0)]
+    tape = compile(lambda x: ag.gather(table, x[0]) * x[1], [1.0, 2.0])
+    tape.strategy = "grouped"
+    assert [group.strategy for group in tape.groups] == ["lookup", "elementwise"]
+    with pytest.raises(ag.TraceError, match="integer from 0 to 2"):
+        tape.forward(np.array([[1.0, 1.0], [3.0, 1.0]]))
+    with pytest.raises(ag.TraceError, match="integer from 0 to 2"):
+        tape.forward(np.array([[0.5, 1.0]]))
+    np.testing.assert_array_equal(tape.forward(np.array([[2.0, 2.0], [0.0, 1.0]])), [6.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batched_products_agree_with_eager_in_either_dtype(dtype) -> None:
+    """Interior vectors (tanh of the inputs), a bias, a fused relu, and the vectors also
+    read elsewhere (so their gradients are added to, not assigned)."""
+    rng = np.random.default_rng(7)
+    W = _matrix(rng, 3, 4)
+    b = [Value(v) for v in rng.normal(size=3)]
+
+    def fn(x):
+        xs = [[v.tanh() for v in x[4 * t:4 * t + 4]] for t in range(5)]
+        h = [ag.affine(W[r], xs[t], b[r]).relu() for t in range(5) for r in range(3)]
+        return ag.sum(h) + ag.sum(xs[0])
+
+    tape = compile(fn, np.zeros(20), dtype=dtype)
+    tape.strategy = "grouped"
+    (dense,) = [step for step in tape.steps if step.strategy == "matrix"]
+    assert dense.matrix.vectors == 5 and not dense.alone.x
+    X = rng.normal(size=(7, 20))
+    X[0, 3], X[1, 0] = math.inf, -math.inf
+    tape.check(X)
