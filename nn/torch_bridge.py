@@ -155,7 +155,8 @@ def _empty_module(model: Module) -> Any:
         return tm.NetworkModule(model.config(), model.inputs, _network_neurons(model),
                                 model.outputs)
     if _is_gpt(model):
-        return tm.GPTModule(model.config(), [norm.eps for norm in _gpt_norms(model)])
+        gpt: Any = model
+        return tm.GPTModule(gpt.config(), [norm.eps for norm in _gpt_norms(gpt)])
     raise TypeError(f"nn.to_torch supports {KINDS}; got {type(model).__name__}")
 
 

@@ -302,7 +302,7 @@ class Playground(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         kind = content.get("type")
-        field = content.get
+        field: Callable[[str], Any] = content.get
         if kind == "received":
             frame_id = content.get("frame")
             if is_integer(frame_id):
