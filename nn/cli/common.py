@@ -103,6 +103,11 @@ def paragraph(text: str) -> str:
     return textwrap.fill(text, width=78)
 
 
+def examples(*commands: str) -> str:
+    """A --help epilog listing example command lines of ``autograd-scalar``."""
+    return "\n".join(["examples:", *(f"  {PROG} {command}" for command in commands)])
+
+
 def check_file_target(option: str, path: str) -> None:
     """UsageError (exit 2) when the output file ``path`` given by ``option`` exists and is
     not a regular file (a folder, device or pipe), or its folder exists but cannot be
