@@ -13,6 +13,7 @@ from autograd_scalar.validate import integer
 
 from .callbacks import Callback, History
 from .plot import plot_history, require_matplotlib
+from .progress import in_notebook
 
 
 class LivePlot(Callback):
@@ -58,10 +59,8 @@ class LivePlot(Callback):
 
 def notebook_display() -> Any:
     """IPython's ``display`` when running in a Jupyter kernel, else None."""
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:
+    if not in_notebook():
         return None
-    shell = get_ipython()
-    return display if shell is not None and hasattr(shell, "kernel") else None
+    from IPython.display import display
+
+    return display
