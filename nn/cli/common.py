@@ -120,9 +120,11 @@ def check_file_target(option: str, path: str) -> None:
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
-def check_output_file(option: str, path: str) -> None:
-    """CommandFailed (exit 1, as for any file that cannot be written) when the folder of
-    the output file ``path`` given by ``option`` does not exist; checked before any work."""
+def check_output_file(option: str, path: str,
+                      failure: type[Exception] = CommandFailed) -> None:
+    """``failure`` (by default CommandFailed, exit 1, as for any file that cannot be
+    written) when the folder of the output file ``path`` given by ``option`` does not
+    exist; checked before any work."""
     folder = Path(path).parent
     if not folder.is_dir():
-        raise CommandFailed(f"{option} {path}: the folder {folder} does not exist")
+        raise failure(f"{option} {path}: the folder {folder} does not exist")

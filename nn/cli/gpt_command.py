@@ -6,13 +6,18 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from pathlib import Path
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
 from ..gpt.sampling import check_temperature, prompt_tokens
 from ..serialize import load
-from .common import EXIT_OK, MAX_GPT_PARAMETERS, UsageError, check_file_target
+from .common import (
+    EXIT_OK,
+    MAX_GPT_PARAMETERS,
+    UsageError,
+    check_file_target,
+    check_output_file,
+)
 
 SMOOTHING = 50
 """The final loss is reported as the mean over this many last steps (one name each)."""
@@ -22,9 +27,7 @@ def run_gpt(args: argparse.Namespace) -> int:
     """Check every option (sizes, --save, --temperature, --prompt) before the first step,
     so a bad one is an error at once rather than after training, with the model lost."""
     if args.save is not None:
-        if not Path(args.save).parent.is_dir():
-            raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                             "does not exist")
+        check_output_file("--save", args.save, UsageError)
         check_file_target("--save", args.save)
     try:
         temperature = check_temperature(args.temperature)

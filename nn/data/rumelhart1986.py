@@ -170,7 +170,8 @@ class FamilyTrees:
             if not isinstance(fact, Fact):
                 raise TypeError(f"encode: item {row} is a {type(fact).__name__}, expected a Fact")
             X[row, self._index(fact.person)] = 1.0
-            X[row, len(self.people) + self._relationship_index(fact.relationship)] = 1.0
+            X[row, len(self.people) + _position("relationship", fact.relationship,
+                                                self.relationships)] = 1.0
             for answer in fact.answers:
                 T[row, self._index(answer)] = 1.0
         return X, T
@@ -192,18 +193,15 @@ class FamilyTrees:
         return train, test
 
     def _index(self, person: str) -> int:
-        try:
-            return self.people.index(person)
-        except ValueError:
-            raise ValueError(f"unknown person {person!r}; expected one of "
-                             f"{', '.join(self.people)}") from None
+        return _position("person", person, self.people)
 
-    def _relationship_index(self, relationship: str) -> int:
-        try:
-            return self.relationships.index(relationship)
-        except ValueError:
-            raise ValueError(f"unknown relationship {relationship!r}; expected one of "
-                             f"{', '.join(self.relationships)}") from None
+
+def _position(kind: str, name: str, names: tuple[str, ...]) -> int:
+    """Where ``name`` stands in ``names``; ValueError naming the unknown ``kind``."""
+    try:
+        return names.index(name)
+    except ValueError:
+        raise ValueError(f"unknown {kind} {name!r}; expected one of {', '.join(names)}") from None
 
 
 def family_trees() -> FamilyTrees:
@@ -243,11 +241,6 @@ class _Kinship:
             return []
         return [k for k in self.children[self.parents[person][0]] if k != person]
 
-    def in_laws_siblings(self, person: str) -> list[str]:
-        """Siblings of the person and of the person's spouse."""
-        spouse = self.spouse.get(person)
-        return self.siblings(person) + (self.siblings(spouse) if spouse else [])
-
     def answers(self, person: str, relationship: str) -> tuple[str, ...]:
         parents = self.parents.get(person, ())
         spouse = self.spouse.get(person)
@@ -264,9 +257,10 @@ class _Kinship:
             aunts_and_uncles = [s for p in parents for s in self.siblings(p)]
             candidates = aunts_and_uncles + [self.spouse[s] for s in aunts_and_uncles
                                              if s in self.spouse]
-        else:
+        else:  # nephew, niece: children of one's own and one's spouse's siblings
+            siblings = self.siblings(person) + (self.siblings(spouse) if spouse else [])
             candidates = list(itertools.chain.from_iterable(
-                self.children.get(s, ()) for s in self.in_laws_siblings(person)))
+                self.children.get(s, ()) for s in siblings))
         female = relationship in ("mother", "wife", "daughter", "aunt", "sister", "niece")
         chosen = {c for c in candidates if (c in _FEMALE) == female}
         return tuple(p for p in PEOPLE if p in chosen)
