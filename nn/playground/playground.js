@@ -26,7 +26,10 @@ function svg(tag, attributes = {}) {
 }
 
 function bytesOf(value) {
-  if (ArrayBuffer.isView(value)) { // a typed array or a DataView
+  if (value instanceof DataView) {
+    return new Uint8ClampedArray(value.buffer, value.byteOffset, value.byteLength);
+  }
+  if (ArrayBuffer.isView(value)) {
     return new Uint8ClampedArray(value.buffer, value.byteOffset, value.byteLength);
   }
   if (value instanceof ArrayBuffer) return new Uint8ClampedArray(value);
@@ -113,7 +116,10 @@ class View {
     this.speed.addEventListener("change", () =>
       this.send({ type: "speed", value: this.speed.value }));
 
-    const label = (text, input) => html("label", {}, text + " ", input);
+    const label = (text, input) => {
+      const node = html("label", {}, text + " ", input);
+      return node;
+    };
     const controls = html("div", { class: "pg-controls" },
       this.stepButton, this.playButton, this.pauseButton, this.resetButton,
       label("learning rate", this.lr), label("batch size", this.batch),
