@@ -61,11 +61,6 @@ def activation_name(module: torch.nn.Module) -> str | None:
     return None
 
 
-def apply_activation(name: str, x: torch.Tensor) -> torch.Tensor:
-    module = activation_module(name)
-    return x if module is None else module(x)
-
-
 def mlp_module(sizes: Sequence[int], activations: Sequence[str]) -> torch.nn.Sequential:
     """Linear layers of ``sizes`` (nin, n1, n2, ...), each followed by its activation's
     module (none for ``linear``)."""
@@ -83,7 +78,7 @@ class UnitModule(torch.nn.Module):
 
     def __init__(self, sources: int, bias: bool, activation: str) -> None:
         super().__init__()
-        self.activation = activation
+        self.act = activation_module(activation) or torch.nn.Identity()
         self.weight = torch.nn.Parameter(torch.zeros(sources, dtype=DTYPE))
         self.bias = torch.nn.Parameter(torch.zeros((), dtype=DTYPE)) if bias else None
 
@@ -92,7 +87,7 @@ class UnitModule(torch.nn.Module):
         z = inputs @ self.weight
         if self.bias is not None:
             z = z + self.bias
-        return apply_activation(self.activation, z)
+        return self.act(z)
 
 
 class NetworkModule(torch.nn.Module):
