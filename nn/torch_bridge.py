@@ -411,21 +411,17 @@ def torch_parity(model: Module, X: Any, y: Any = None, *, atol: float = 1e-12,
             ours, theirs, examples = _gpt_run(torch, model, module, X)
         else:
             ours, theirs, examples = _batch_run(torch, model, module, X, y)
-        ours_grads = np.array([v.grad for entry in entries for v in entry.values])
+        ours["params"] = np.array([v.grad for entry in entries for v in entry.values])
     finally:
         for p, g in zip(params, saved):
             p.grad = g
-    theirs_grads = np.concatenate(
+    theirs["params"] = np.concatenate(
         [np.zeros(len(entry.values)) if module.get_parameter(entry.key).grad is None
          else module.get_parameter(entry.key).grad.detach().reshape(-1).numpy()
          for entry in entries] or [np.zeros(0)])
     names = [name for entry in entries for name in entry.names]
-    gaps = {key: _gap(ours[key], theirs[key], rtol) for key in ("outputs", "loss")}
-    if ours["inputs"] is not None:
-        gaps["inputs"] = _gap(ours["inputs"], theirs["inputs"], rtol)
-    gaps["params"] = _gap(ours_grads, theirs_grads, rtol)
-    worst = (names[int(np.argmax(np.abs(ours_grads - theirs_grads)))]
-             if len(names) else "-")
+    gaps = {key: _gap(ours[key], theirs[key], rtol) for key in ours if ours[key] is not None}
+    worst = names[int(np.argmax(np.abs(ours["params"] - theirs["params"])))] if names else "-"
     return TorchParity(type(model).__name__, examples, gaps["loss"][0], gaps["outputs"][0],
                        gaps["inputs"][0] if "inputs" in gaps else None, gaps["params"][0],
                        worst, len(params), float(atol), float(rtol),
