@@ -11,13 +11,7 @@ from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
 from ..gpt.sampling import check_temperature, prompt_tokens
 from ..serialize import load
-from .common import (
-    EXIT_OK,
-    MAX_GPT_PARAMETERS,
-    UsageError,
-    check_file_target,
-    check_output_file,
-)
+from .common import EXIT_OK, MAX_GPT_PARAMETERS, UsageError, check_file_target
 
 SMOOTHING = 50
 """The final loss is reported as the mean over this many last steps (one name each)."""
@@ -27,8 +21,7 @@ def run_gpt(args: argparse.Namespace) -> int:
     """Check every option (sizes, --save, --temperature, --prompt) before the first step,
     so a bad one is an error at once rather than after training, with the model lost."""
     if args.save is not None:
-        check_output_file("--save", args.save, UsageError)
-        check_file_target("--save", args.save)
+        check_file_target("--save", args.save, UsageError)
     try:
         temperature = check_temperature(args.temperature)
     except ValueError as error:
