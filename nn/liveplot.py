@@ -13,7 +13,6 @@ from autograd_scalar.validate import integer
 
 from .callbacks import Callback, History
 from .plot import plot_history, require_matplotlib
-from .progress import in_notebook
 
 
 class LivePlot(Callback):
@@ -59,8 +58,10 @@ class LivePlot(Callback):
 
 def notebook_display() -> Any:
     """IPython's ``display`` when running in a Jupyter kernel, else None."""
-    if not in_notebook():
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
         return None
-    from IPython.display import display
-
-    return display
+    shell = get_ipython()
+    return display if shell is not None and hasattr(shell, "kernel") else None
