@@ -4,16 +4,12 @@ Rumelhart, Hinton and Williams, "Learning representations by back-propagating
 errors", Nature 323 (1986), trained networks on two small tasks; both are built
 here from their definitions, not stored.
 
-- ``symmetry(n_bits)``: every binary pattern of ``n_bits`` bits, labelled 1 when the
-  pattern is its own mirror image (reads the same backwards), else 0. For 6 bits
-  that is 64 patterns of which 2**3 = 8 are symmetric.
+- ``symmetry(n_bits)``: every binary pattern, labelled by whether it is its own mirror image.
 - ``family_trees()``: two isomorphic family trees of 12 people each, one English
   and one Italian (Hinton, "Learning distributed representations of concepts",
   1986, figure 1), and the facts that hold in them over 12 relationships. A fact
   is a question (person, relationship) with every person that answers it, e.g.
-  (Colin, aunt) -> {Jennifer, Margaret}; the two trees hold 104 such facts (52
-  each), made of 112 (person, relationship, person) triples, because the 4 uncle
-  and 4 aunt questions have two answers each.
+  (Colin, aunt) -> {Jennifer, Margaret}.
 
 The trees (``=`` joins a married couple; children stand below their parents)::
 
@@ -145,7 +141,8 @@ class FamilyTrees:
     couples: tuple[tuple[str, str, tuple[str, ...]], ...]
 
     def triples(self) -> list[tuple[str, str, str]]:
-        """Every (person, relationship, answer) triple: 112 in all."""
+        """Every (person, relationship, answer) triple: 112 in all, since the 4 uncle and 4
+        aunt questions have two answers each."""
         return [t for fact in self.facts for t in fact.triples()]
 
     def tree_of(self, person: str) -> str:
