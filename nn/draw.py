@@ -57,9 +57,7 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
     integer("precision", precision, 1, 17, who="draw_network")
     if not isinstance(title, str):
         raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}")
-    net = trace_network(model)
-    return layout(net.inputs, net.neurons, net.outputs, net.connections, net.params, rankdir,
-                  precision, weight_labels, title)
+    return layout(trace_network(model), rankdir, precision, weight_labels, title)
 
 
 @dataclass(frozen=True)
@@ -192,9 +190,10 @@ def ranks(names: list[str], neurons: list[str], connections: list[Connection]) -
     return rank
 
 
-def layout(names: list[str], neurons: list[str], outputs: list[Value],
-           connections: list[Connection], params: dict[str, Value], rankdir: str,
-           precision: int, weight_labels: bool | None, title: str) -> GraphDrawing:
+def layout(net: TracedNetwork, rankdir: str, precision: int, weight_labels: bool | None,
+           title: str) -> GraphDrawing:
+    """The drawing of ``net``: one column per rank, edges as wide as |w|, a legend."""
+    names, neurons, connections, params = net.inputs, net.neurons, net.connections, net.params
     graph = GraphDrawing(name="network",
                          graph_attr={"rankdir": rankdir, "ranksep": "1.2", "nodesep": "0.25",
                                      "ordering": "out",
@@ -221,10 +220,10 @@ def layout(names: list[str], neurons: list[str], outputs: list[Value],
             attrs.update(label=f"{c.weight:.{precision}g}", fontsize="8",
                          fontcolor=attrs["color"])
         graph.edge(ids[c.source], ids[c.target], **attrs)
-    for i, out in enumerate(outputs):
+    for i, out in enumerate(net.outputs):
         producer = unit_of(out, neurons)
         if producer is not None:
-            graph.node(f"out{i}", label=plain(f"output {i}" if len(outputs) > 1 else "output"),
+            graph.node(f"out{i}", label=plain(f"output {i}" if len(net.outputs) > 1 else "output"),
                        shape="plaintext", tooltip=plain_tooltip(f"output {i}"))
             graph.edge(ids[producer], f"out{i}", color="#555555")
     legend = (f"edge width ∝ |w| (widest: {largest:.{precision}g}); blue w > 0, red w < 0; "

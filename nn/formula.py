@@ -1,20 +1,16 @@
 """Formulas typed by a person (``"tanh(x * w + b)"``) turned into graphs of Values.
 
 A formula is read by Python's own parser (:func:`ast.parse`) and then checked
-node by node against a whitelist: numbers, variables, ``+ - * / **``, unary ``-``
-and ``+``, and calls to the op table's functions. The graph is built by walking
+node by node against a whitelist (what it allows is listed in
+docs/howto/command-line.md and in :data:`FUNCTIONS`). The graph is built by walking
 that tree; no text is ever handed to ``eval``, ``exec`` or ``compile``, so a
 formula can do nothing but arithmetic on Values, whatever it contains.
 
 The graph is the one Python would build if every variable were a
-:class:`~autograd_scalar.Value`: the same rows of the op table, constants lifted
-to constant leaves, ``x ** 2`` a power row with a constant exponent. Parts of a
-formula without variables (the ``1/2`` of ``x ** (1/2)``) are folded to one number
-at parse time, through the same rows, so a constant error such as ``1/0`` is found
-before any point is given.
-
-Limits keep hostile input cheap: at most :data:`MAX_LENGTH` characters and
-:data:`MAX_DEPTH` levels of nesting. Every rejected formula raises
+:class:`~autograd_scalar.Value`: the same rows of the op table (``x ** 2`` a power
+row with a constant exponent). Parts of a formula without variables are folded to
+one number at parse time, through the same rows, so a constant error such as ``1/0``
+is found before any point is given. Every rejected formula raises
 :class:`FormulaError`, one line naming the problem and where it is.
 """
 

@@ -10,10 +10,7 @@ Calling a submodule tags every node it makes with the same path
 Submodules learn their names when assigned, so assign a list of them whole
 (``self.layers = [...]``) rather than appending to it afterwards.
 
-Parameters are saved as JSON (never pickle) together with how to rebuild the model
-(its class and ``config()``) and the architecture in words, written atomically: the
-file is either the old one or the new one (see :mod:`nn.serialize`). Loading checks
-everything first and changes nothing on any error.
+Saving and loading (``save``, ``load``) go through :mod:`nn.serialize`.
 """
 
 from __future__ import annotations

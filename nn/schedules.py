@@ -54,15 +54,11 @@ def _require_optimizer(optimizer: object) -> Optimizer:
     return optimizer
 
 
-def _count(name: str, value: object) -> int:
-    return integer(name, value, 1)
-
-
 class StepLR(Schedule):
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps."""
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _count("step_size", step_size)
+        self.step_size = integer("step_size", step_size, 1)
         self.gamma = hyperparameter("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
         super().__init__(optimizer)
 
@@ -90,7 +86,7 @@ class LinearLR(Schedule):
         self.start_factor = hyperparameter("start_factor", start_factor, 0.0, 1.0,
                                     closed_low=False, closed_high=True)
         self.end_factor = hyperparameter("end_factor", end_factor, 0.0, 1.0, closed_high=True)
-        self.total = _count("total", total)
+        self.total = integer("total", total, 1)
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:
@@ -104,7 +100,7 @@ class CosineAnnealingLR(Schedule):
     over ``total`` steps, then stay at ``min_lr``."""
 
     def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0) -> None:
-        self.total = _count("total", total)
+        self.total = integer("total", total, 1)
         self.min_lr = hyperparameter("min_lr", min_lr, 0.0)
         if self.min_lr >= _require_optimizer(optimizer).lr:
             raise ValueError(f"min_lr ({min_lr!r}) must be below the optimizer's lr "

@@ -14,14 +14,8 @@ Preprocessing is part of the model: :class:`nn.Standardized` records its scaling
 its own config, so a model saved with it scores as it did when trained.
 
 Class names come from a registry of the :class:`Module` subclasses defined in this
-process (nn's own under their plain names, others as ``module.QualName``). A file
-never makes code run: nothing outside nn is imported because a file names it, so a
-class of your own must be defined (imported) before ``nn.load`` reads a file that
-names it; nn's own classes in subpackages (``nn.gpt``) load after ``import nn`` alone.
-
-Version 1 files (before the ``model`` field) can still be loaded into a model you
-build yourself, ``MLP(2, [16, 1]).load(path)``; ``nn.load`` refuses them, naming the
-version and the architecture to build.
+process; a file never makes code run (nothing outside nn is imported because a file
+names it). Loading, from the user's side, is docs/howto/save-and-load.md.
 """
 
 from __future__ import annotations

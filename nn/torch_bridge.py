@@ -1,20 +1,8 @@
 """PyTorch both ways: export a model, import weights, and check that both compute the same.
 
-PyTorch is an optional dependency (``pip install torch``, or the ``torch`` extra);
-without it every function here raises an ImportError that says so, and ``import nn``
-never imports it.
-
-- :func:`to_torch`: an :class:`nn.MLP`, :class:`nn.Network`, :class:`nn.gpt.GPT` or
-  :class:`nn.Standardized` around one of them as an equivalent ``torch.nn.Module`` in
-  float64, its parameters copied (see :mod:`nn.torch_modules` for the modules).
-- :func:`from_torch`: a new nn model from such a module, or from a plain
-  ``torch.nn.Sequential`` of ``Linear`` layers and activations (an MLP).
-- :func:`load_torch_state_dict`: an nn model's parameters from a PyTorch state_dict:
-  the exported module's, or for an MLP any module's whose parameters are its
-  ``Linear`` layers' weights and biases in order (``fc1.weight, fc1.bias, fc2...``).
-- :func:`torch_parity`: both models on the same inputs; the largest differences of
-  their outputs, of the gradients of a loss with respect to the inputs and to every
-  parameter. In float64 they agree to about 1e-15; the check passes at 1e-12.
+PyTorch is an optional dependency; without it every function here raises an
+ImportError that says how to install it, and ``import nn`` never imports it. What
+each function accepts and promises is in its docstring and in docs/howto/pytorch.md.
 
 One table, :func:`layout`, says where each parameter of an nn model lives in the
 PyTorch module (state_dict key, shape, the Values in row-major order); export,
@@ -168,10 +156,7 @@ def _empty_module(model: Module) -> Any:
                                 model.outputs)
     if _is_gpt(model):
         gpt: Any = model
-        eps = [gpt.norm.eps]
-        for block in gpt.blocks:
-            eps += [block.norm1.eps, block.norm2.eps]
-        return tm.GPTModule(gpt.config(), eps)
+        return tm.GPTModule(gpt.config(), [norm.eps for norm in _gpt_norms(gpt)])
     raise TypeError(f"nn.to_torch supports {KINDS}; got {type(model).__name__}")
 
 
@@ -206,10 +191,9 @@ def from_torch(module: Any) -> Module:
     elif isinstance(module, tm.GPTModule):
         from .gpt.model import GPT
 
-        model = GPT(**{key: module.config[key] for key in
-                       ("vocab_size", "n_embd", "n_head", "n_layer", "block_size", "std")},
-                    seed=0)
-        _set_gpt_eps(model, module.eps)
+        model = GPT(**module.config, seed=0)
+        for norm, eps in zip(_gpt_norms(model), module.eps):
+            norm.eps = float(eps)
     elif isinstance(module, torch.nn.Sequential):
         model = MLP(**_mlp_arguments(module), seed=0)
     else:
@@ -221,12 +205,10 @@ def from_torch(module: Any) -> Module:
     return model
 
 
-def _set_gpt_eps(model: Any, eps: Sequence[float]) -> None:
-    norms = [model.norm]
-    for block in model.blocks:
-        norms += [block.norm1, block.norm2]
-    for norm, value in zip(norms, eps):
-        norm.eps = float(value)
+def _gpt_norms(model: Any) -> list[Any]:
+    """A GPT's RMSNorms in the order GPTModule takes their epsilons: the top one, then
+    each block's two."""
+    return [model.norm, *(norm for block in model.blocks for norm in (block.norm1, block.norm2))]
 
 
 def _mlp_arguments(module: Any) -> dict[str, Any]:
@@ -429,21 +411,17 @@ def torch_parity(model: Module, X: Any, y: Any = None, *, atol: float = 1e-12,
             ours, theirs, examples = _gpt_run(torch, model, module, X)
         else:
             ours, theirs, examples = _batch_run(torch, model, module, X, y)
-        ours_grads = np.array([v.grad for entry in entries for v in entry.values])
+        ours["params"] = np.array([v.grad for entry in entries for v in entry.values])
     finally:
         for p, g in zip(params, saved):
             p.grad = g
-    theirs_grads = np.concatenate(
+    theirs["params"] = np.concatenate(
         [np.zeros(len(entry.values)) if module.get_parameter(entry.key).grad is None
          else module.get_parameter(entry.key).grad.detach().reshape(-1).numpy()
          for entry in entries] or [np.zeros(0)])
     names = [name for entry in entries for name in entry.names]
-    gaps = {key: _gap(ours[key], theirs[key], rtol) for key in ("outputs", "loss")}
-    if ours["inputs"] is not None:
-        gaps["inputs"] = _gap(ours["inputs"], theirs["inputs"], rtol)
-    gaps["params"] = _gap(ours_grads, theirs_grads, rtol)
-    worst = (names[int(np.argmax(np.abs(ours_grads - theirs_grads)))]
-             if len(names) else "-")
+    gaps = {key: _gap(ours[key], theirs[key], rtol) for key in ours if ours[key] is not None}
+    worst = names[int(np.argmax(np.abs(ours["params"] - theirs["params"])))] if names else "-"
     return TorchParity(type(model).__name__, examples, gaps["loss"][0], gaps["outputs"][0],
                        gaps["inputs"][0] if "inputs" in gaps else None, gaps["params"][0],
                        worst, len(params), float(atol), float(rtol),

@@ -1,21 +1,11 @@
 """nn's models written as PyTorch modules, in float64: what ``nn.to_torch`` returns.
 
-Each computes what the nn model computes, on a batch at once:
-
-- an :class:`nn.MLP` becomes a plain ``torch.nn.Sequential`` of ``Linear`` layers and
-  activation modules (:func:`activation_module`), so its state_dict reads as any
-  PyTorch MLP's: ``0.weight``, ``0.bias``, ``2.weight``, ...;
-- an :class:`nn.Network` becomes a :class:`NetworkModule`: one :class:`UnitModule`
-  per neuron, in topological order, each act(w . inputs + b) over the units wired
-  into it;
-- a :class:`nn.gpt.GPT` becomes a :class:`GPTModule`, microgpt's architecture with
-  the same names as nn's GPT (``wte``, ``wpe``, ``blocks.0.attn.wq``, ...): RMSNorm
-  without a gain, causal multi-head attention whose softmax is exp(a - logsumexp(a)),
-  a ReLU MLP, no biases. nn's GPT reads one position at a time against a key/value
-  cache; here every position is computed at once under a causal mask, which is the
-  same arithmetic;
-- an :class:`nn.Standardized` becomes a :class:`StandardizedModule`:
-  model((x - mean) / std), the scaling held as buffers.
+Each computes what the nn model computes, on a batch at once: an MLP becomes a plain
+``torch.nn.Sequential`` (:func:`mlp_module`), so its state_dict reads as any PyTorch
+MLP's; a Network, a GPT and a Standardized become :class:`NetworkModule`,
+:class:`GPTModule` and :class:`StandardizedModule`. nn's GPT reads one position at a
+time against a key/value cache; :class:`GPTModule` computes every position at once
+under a causal mask, which is the same arithmetic.
 
 This module imports torch; ``nn.torch_bridge`` imports it only once torch is known
 to be installed.
@@ -71,11 +61,6 @@ def activation_name(module: torch.nn.Module) -> str | None:
     return None
 
 
-def apply_activation(name: str, x: torch.Tensor) -> torch.Tensor:
-    module = activation_module(name)
-    return x if module is None else module(x)
-
-
 def mlp_module(sizes: Sequence[int], activations: Sequence[str]) -> torch.nn.Sequential:
     """Linear layers of ``sizes`` (nin, n1, n2, ...), each followed by its activation's
     module (none for ``linear``)."""
@@ -93,7 +78,7 @@ class UnitModule(torch.nn.Module):
 
     def __init__(self, sources: int, bias: bool, activation: str) -> None:
         super().__init__()
-        self.activation = activation
+        self.act = activation_module(activation) or torch.nn.Identity()
         self.weight = torch.nn.Parameter(torch.zeros(sources, dtype=DTYPE))
         self.bias = torch.nn.Parameter(torch.zeros((), dtype=DTYPE)) if bias else None
 
@@ -102,7 +87,7 @@ class UnitModule(torch.nn.Module):
         z = inputs @ self.weight
         if self.bias is not None:
             z = z + self.bias
-        return apply_activation(self.activation, z)
+        return self.act(z)
 
 
 class NetworkModule(torch.nn.Module):

@@ -1,16 +1,11 @@
 """The command ``autograd-scalar``: the library's main jobs from a terminal.
 
-``demo`` trains a small network on the two-moons data and writes its pictures;
-``train`` does the same with every choice open; ``graph`` draws the computation
-graph of a formula after backward; ``gradcheck`` compares a formula's analytic
-gradient with central differences. Formulas are read by :mod:`nn.formula`, which
-evaluates nothing: it builds Values from a whitelisted syntax tree.
-
-Exit status: 0 on success; 1 when ``gradcheck`` finds a mismatch or a command
-fails (a file that cannot be written, a missing optional dependency, training
-that diverges, memory running out); 2 for a bad command line (unknown option, bad formula, bad
-``--at``); 130 when interrupted. Every error is one line on stderr, never a
-traceback; an unexpected one (a bug) too, unless the environment variable
+``demo`` and ``train`` train a network and draw it, ``graph`` draws a formula's
+computation graph, ``gradcheck`` checks its gradient, ``gpt`` trains a GPT on names;
+docs/howto/command-line.md describes each. :func:`main` turns every error into one
+line on stderr and an exit status: 0 on success; 1 when ``gradcheck`` finds a
+mismatch or a command fails; 2 for a bad command line; 130 when interrupted. An
+unexpected error (a bug) shows its traceback only when the environment variable
 ``AUTOGRAD_SCALAR_TRACEBACK`` is set.
 """
 

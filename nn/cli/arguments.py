@@ -7,11 +7,6 @@ import argparse
 from .common import MAX_LAYER_SIZE, MAX_SAMPLES
 
 
-def seed(text: str) -> int:
-    """A seed: a whole number >= 0, for argparse."""
-    return whole_number(text, 0)
-
-
 def fraction(text: str) -> float:
     """A fraction in [0, 1), for argparse."""
     value = number(text, 0.0, inclusive=True)
@@ -57,7 +52,7 @@ def count(text: str) -> int:
 
 
 def zero_or_more(text: str) -> int:
-    """A whole number >= 0 (a count that may be none), for argparse."""
+    """A whole number >= 0 (a count that may be none, or a seed), for argparse."""
     return whole_number(text, 0)
 
 

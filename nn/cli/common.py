@@ -103,21 +103,31 @@ def paragraph(text: str) -> str:
     return textwrap.fill(text, width=78)
 
 
-def check_file_target(option: str, path: str) -> None:
-    """UsageError (exit 2) when the output file ``path`` given by ``option`` exists and is
-    not a regular file (a folder, device or pipe), or its folder exists but cannot be
-    written: found before any work, not when the work is done and would be lost."""
+def examples(*commands: str) -> str:
+    """A --help epilog listing example command lines of ``autograd-scalar``."""
+    return "\n".join(["examples:", *(f"  {PROG} {command}" for command in commands)])
+
+
+def check_file_target(option: str, path: str,
+                      no_folder: type[Exception] = CommandFailed) -> None:
+    """Whether the output file ``path`` given by ``option`` can be written, found before
+    any work, not when the work is done and would be lost: ``no_folder`` when its folder
+    does not exist (:func:`check_output_file`); UsageError (exit 2) when it exists and is
+    not a regular file (a folder, device or pipe), or its folder cannot be written."""
+    check_output_file(option, path, no_folder)
     target, folder = Path(path), Path(path).parent
     if target.exists() and not target.is_file():
         raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
-    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+    if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
-def check_output_file(option: str, path: str) -> None:
-    """CommandFailed (exit 1, as for any file that cannot be written) when the folder of
-    the output file ``path`` given by ``option`` does not exist; checked before any work."""
+def check_output_file(option: str, path: str,
+                      failure: type[Exception] = CommandFailed) -> None:
+    """``failure`` (by default CommandFailed, exit 1, as for any file that cannot be
+    written) when the folder of the output file ``path`` given by ``option`` does not
+    exist; checked before any work."""
     folder = Path(path).parent
     if not folder.is_dir():
-        raise CommandFailed(f"{option} {path}: the folder {folder} does not exist")
+        raise failure(f"{option} {path}: the folder {folder} does not exist")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from pathlib import Path
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
@@ -22,10 +21,7 @@ def run_gpt(args: argparse.Namespace) -> int:
     """Check every option (sizes, --save, --temperature, --prompt) before the first step,
     so a bad one is an error at once rather than after training, with the model lost."""
     if args.save is not None:
-        if not Path(args.save).parent.is_dir():
-            raise UsageError(f"--save {args.save}: the folder {Path(args.save).parent} "
-                             "does not exist")
-        check_file_target("--save", args.save)
+        check_file_target("--save", args.save, UsageError)
     try:
         temperature = check_temperature(args.temperature)
     except ValueError as error:

@@ -20,6 +20,7 @@ from .common import (
     OPTIMIZERS,
     PROG,
     Parser,
+    examples,
     paragraph,
 )
 from .formula_commands import run_gradcheck, run_graph
@@ -34,12 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         description=paragraph(
             "A scalar autodiff engine and a small neural-network library: train a network, "
             "draw a computation graph, check a gradient."),
-        epilog="examples:\n"
-               f"  {PROG} demo\n"
-               f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg\n"
-               f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n"
-               f"  {PROG} gpt --steps 200\n\n"
-               "exit status: 0 success, 1 gradient mismatch or failure, 2 bad command line",
+        epilog=examples("demo",
+                        "graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg",
+                        "gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3",
+                        "gpt --steps 200")
+        + "\n\nexit status: 0 success, 1 gradient mismatch or failure, 2 bad command line",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True,
@@ -63,15 +63,14 @@ def _add_demo(commands: Any) -> None:
             "computation graph of one neuron as SVG into --out, and print their paths. "
             "Needs matplotlib (pip install \"autograd-scalar[plots]\"); no display and no "
             "Graphviz install are needed."),
-        epilog="examples:\n"
-               f"  {PROG} demo\n"
-               f"  {PROG} demo --out pictures --epochs 50 --seed 7\n",
+        epilog=examples("demo",
+                        "demo --out pictures --epochs 50 --seed 7"),
     )
     demo.add_argument("--out", default="out", metavar="DIR",
                       help="folder for the pictures, made if missing (default: out)")
     demo.add_argument("--epochs", type=arguments.count, default=100, metavar="N",
                       help="training epochs, one full-batch step each (default: 100)")
-    demo.add_argument("--seed", type=arguments.seed, default=1337,
+    demo.add_argument("--seed", type=arguments.zero_or_more, default=1337,
                       help="seed of the data and the initial weights (default: 1337)")
     _add_mode_arguments(demo)
     demo.set_defaults(run=run_demo)
@@ -85,14 +84,12 @@ def _add_train(commands: Any) -> None:
             "Train an MLP on one of the bundled data sets, print the final loss and "
             "accuracy (training and validation), and optionally save the model as JSON "
             "and the pictures (loss curves; decision boundary for 2-D data) into a folder."),
-        epilog="examples:\n"
-               f"  {PROG} train --data circles --hidden 8,8 --activation tanh --epochs 100\n"
-               f"  {PROG} train --data spirals --classes 3 --hidden 32,32 "
-               "--optimizer adam --lr 0.02\n"
-               f"  {PROG} train --data digits --hidden 32 --loss cross_entropy "
-               "--batch-size 64 --epochs 10 --save digits.json\n"
-               f"  {PROG} train --data moons --optimizer sgd --lr 0.5 --momentum 0.9 "
-               "--plots out",
+        epilog=examples(
+            "train --data circles --hidden 8,8 --activation tanh --epochs 100",
+            "train --data spirals --classes 3 --hidden 32,32 --optimizer adam --lr 0.02",
+            "train --data digits --hidden 32 --loss cross_entropy --batch-size 64 --epochs 10 "
+            "--save digits.json",
+            "train --data moons --optimizer sgd --lr 0.5 --momentum 0.9 --plots out"),
     )
     data = train.add_argument_group("data")
     data.add_argument("--data", choices=DATA_SETS, default="moons",
@@ -134,7 +131,7 @@ def _add_train(commands: Any) -> None:
                                f"{DEFAULT_EPOCHS['real']} for digits and mnist_5k)")
     training.add_argument("--batch-size", type=arguments.count, default=32, metavar="N",
                           help="examples per step, shuffled each epoch (default: 32)")
-    training.add_argument("--seed", type=arguments.seed, default=0,
+    training.add_argument("--seed", type=arguments.zero_or_more, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
     training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
                           metavar="GIB", help="refuse a compiled run whose estimated memory "
@@ -169,12 +166,11 @@ def _add_graph(commands: Any) -> None:
             "no Graphviz install; PNG and PDF need its dot program. A .html output is the "
             "interactive view as a page: pan, zoom, click a node for its chain rule, step "
             "through backward."),
-        epilog="examples:\n"
-               f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg\n"
-               f"  {PROG} graph 'log(x) * y ** 2' --at x=3,y=2 -o graph.png --rankdir TB\n"
-               f"  {PROG} graph 'exp(-x * x) * sin(y)' --at x=0.5,y=1 --heatmap --compact\n"
-               f"  {PROG} graph 'sum(a, b, a * b)' --at a=1 --at b=2 -o graph.dot\n"
-               f"  {PROG} graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o page.html",
+        epilog=examples("graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o graph.svg",
+                        "graph 'log(x) * y ** 2' --at x=3,y=2 -o graph.png --rankdir TB",
+                        "graph 'exp(-x * x) * sin(y)' --at x=0.5,y=1 --heatmap --compact",
+                        "graph 'sum(a, b, a * b)' --at a=1 --at b=2 -o graph.dot",
+                        "graph 'tanh(x * w + b)' --at x=2,w=-0.5,b=0.3 -o page.html"),
     )
     _add_formula_arguments(graph)
     graph.add_argument("-o", "--output", default="graph.svg", metavar="PATH",
@@ -201,10 +197,9 @@ def _add_gradcheck(commands: Any) -> None:
             "(f(x+eps) - f(x-eps)) / 2eps, and print them side by side with their errors. "
             "Exit status 0 when every input agrees within atol + rtol * |numeric|, 1 when "
             "one does not."),
-        epilog="examples:\n"
-               f"  {PROG} gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3\n"
-               f"  {PROG} gradcheck 'softplus(x) - log(1 + exp(x))' --at x=0.7 --atol 1e-8\n"
-               f"  {PROG} gradcheck 'x ** 3 * tanh(y)' --at x=0.5,y=-1 --second",
+        epilog=examples("gradcheck 'x * sin(y) / y' --at x=1.5,y=0.3",
+                        "gradcheck 'softplus(x) - log(1 + exp(x))' --at x=0.7 --atol 1e-8",
+                        "gradcheck 'x ** 3 * tanh(y)' --at x=0.5,y=-1 --second"),
     )
     _add_formula_arguments(check)
     check.add_argument("--eps", type=arguments.positive, default=1e-6,
@@ -237,11 +232,10 @@ def _add_gpt(commands: Any) -> None:
             "makemore's names, shuffled, one name per step, with Adam (0.85, 0.99) and the "
             "learning rate decaying linearly to zero; then print names it invents. The "
             "defaults are microgpt's recipe (4,192 parameters, 1,000 steps)."),
-        epilog="examples:\n"
-               f"  {PROG} gpt --steps 200 --samples 10\n"
-               f"  {PROG} gpt --compiled --batch-size 32 --steps 500\n"
-               f"  {PROG} gpt --n-embd 32 --n-head 4 --n-layer 2 --save gpt.json\n"
-               f"  {PROG} gpt --load gpt.json --steps 0 --prompt ma --temperature 0.8",
+        epilog=examples("gpt --steps 200 --samples 10",
+                        "gpt --compiled --batch-size 32 --steps 500",
+                        "gpt --n-embd 32 --n-head 4 --n-layer 2 --save gpt.json",
+                        "gpt --load gpt.json --steps 0 --prompt ma --temperature 0.8"),
     )
     model = gpt.add_argument_group("model")
     model.add_argument("--n-embd", type=arguments.count, default=16, metavar="N",
@@ -263,7 +257,7 @@ def _add_gpt(commands: Any) -> None:
     training.add_argument("--compiled", action="store_true",
                           help="train on traced programs, one per name length, with the "
                                "parameters as arrays: the same losses, many times faster")
-    training.add_argument("--seed", type=arguments.seed, default=42,
+    training.add_argument("--seed", type=arguments.zero_or_more, default=42,
                           help="seed of the shuffling, the weights and the sampling "
                                "(default: 42)")
     training.add_argument("--load", metavar="PATH", default=None,

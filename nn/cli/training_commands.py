@@ -30,7 +30,6 @@ from .common import (
     CommandFailed,
     UsageError,
     check_file_target,
-    check_output_file,
 )
 
 
@@ -62,7 +61,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_train(args: argparse.Namespace) -> int:
     if args.save is not None:
-        check_output_file("--save", args.save)
         check_file_target("--save", args.save)
     if args.momentum and args.optimizer != "sgd":
         raise UsageError("--momentum is for --optimizer sgd")

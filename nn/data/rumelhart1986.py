@@ -4,16 +4,12 @@ Rumelhart, Hinton and Williams, "Learning representations by back-propagating
 errors", Nature 323 (1986), trained networks on two small tasks; both are built
 here from their definitions, not stored.
 
-- ``symmetry(n_bits)``: every binary pattern of ``n_bits`` bits, labelled 1 when the
-  pattern is its own mirror image (reads the same backwards), else 0. For 6 bits
-  that is 64 patterns of which 2**3 = 8 are symmetric.
+- ``symmetry(n_bits)``: every binary pattern, labelled by whether it is its own mirror image.
 - ``family_trees()``: two isomorphic family trees of 12 people each, one English
   and one Italian (Hinton, "Learning distributed representations of concepts",
   1986, figure 1), and the facts that hold in them over 12 relationships. A fact
   is a question (person, relationship) with every person that answers it, e.g.
-  (Colin, aunt) -> {Jennifer, Margaret}; the two trees hold 104 such facts (52
-  each), made of 112 (person, relationship, person) triples, because the 4 uncle
-  and 4 aunt questions have two answers each.
+  (Colin, aunt) -> {Jennifer, Margaret}.
 
 The trees (``=`` joins a married couple; children stand below their parents)::
 
@@ -145,7 +141,8 @@ class FamilyTrees:
     couples: tuple[tuple[str, str, tuple[str, ...]], ...]
 
     def triples(self) -> list[tuple[str, str, str]]:
-        """Every (person, relationship, answer) triple: 112 in all."""
+        """Every (person, relationship, answer) triple: 112 in all, since the 4 uncle and 4
+        aunt questions have two answers each."""
         return [t for fact in self.facts for t in fact.triples()]
 
     def tree_of(self, person: str) -> str:
@@ -170,7 +167,8 @@ class FamilyTrees:
             if not isinstance(fact, Fact):
                 raise TypeError(f"encode: item {row} is a {type(fact).__name__}, expected a Fact")
             X[row, self._index(fact.person)] = 1.0
-            X[row, len(self.people) + self._relationship_index(fact.relationship)] = 1.0
+            X[row, len(self.people) + _position("relationship", fact.relationship,
+                                                self.relationships)] = 1.0
             for answer in fact.answers:
                 T[row, self._index(answer)] = 1.0
         return X, T
@@ -192,18 +190,15 @@ class FamilyTrees:
         return train, test
 
     def _index(self, person: str) -> int:
-        try:
-            return self.people.index(person)
-        except ValueError:
-            raise ValueError(f"unknown person {person!r}; expected one of "
-                             f"{', '.join(self.people)}") from None
+        return _position("person", person, self.people)
 
-    def _relationship_index(self, relationship: str) -> int:
-        try:
-            return self.relationships.index(relationship)
-        except ValueError:
-            raise ValueError(f"unknown relationship {relationship!r}; expected one of "
-                             f"{', '.join(self.relationships)}") from None
+
+def _position(kind: str, name: str, names: tuple[str, ...]) -> int:
+    """Where ``name`` stands in ``names``; ValueError naming the unknown ``kind``."""
+    try:
+        return names.index(name)
+    except ValueError:
+        raise ValueError(f"unknown {kind} {name!r}; expected one of {', '.join(names)}") from None
 
 
 def family_trees() -> FamilyTrees:
@@ -243,11 +238,6 @@ class _Kinship:
             return []
         return [k for k in self.children[self.parents[person][0]] if k != person]
 
-    def in_laws_siblings(self, person: str) -> list[str]:
-        """Siblings of the person and of the person's spouse."""
-        spouse = self.spouse.get(person)
-        return self.siblings(person) + (self.siblings(spouse) if spouse else [])
-
     def answers(self, person: str, relationship: str) -> tuple[str, ...]:
         parents = self.parents.get(person, ())
         spouse = self.spouse.get(person)
@@ -264,9 +254,10 @@ class _Kinship:
             aunts_and_uncles = [s for p in parents for s in self.siblings(p)]
             candidates = aunts_and_uncles + [self.spouse[s] for s in aunts_and_uncles
                                              if s in self.spouse]
-        else:
+        else:  # nephew, niece: children of one's own and one's spouse's siblings
+            siblings = self.siblings(person) + (self.siblings(spouse) if spouse else [])
             candidates = list(itertools.chain.from_iterable(
-                self.children.get(s, ()) for s in self.in_laws_siblings(person)))
+                self.children.get(s, ()) for s in siblings))
         female = relationship in ("mother", "wife", "daughter", "aunt", "sister", "niece")
         chosen = {c for c in candidates if (c in _FEMALE) == female}
         return tuple(p for p in PEOPLE if p in chosen)

@@ -86,19 +86,19 @@ class Standardizer:
 
     def __call__(self, X: Any) -> np.ndarray:
         """``X`` standardised with the fitted statistics."""
-        features = as_features(X)
-        if features.shape[1] != len(self.mean):
-            raise ValueError(f"expected {len(self.mean)} features, as fitted, got "
-                             f"{features.shape[1]}")
-        return (features - self.mean) / self.std
+        return (self._fitted_width(X, "X") - self.mean) / self.std
 
     def inverse(self, Z: Any) -> np.ndarray:
         """Undo the map: z * std + mean."""
-        values = as_features(Z, "Z")
-        if values.shape[1] != len(self.mean):
+        return self._fitted_width(Z, "Z") * self.std + self.mean
+
+    def _fitted_width(self, X: Any, name: str) -> np.ndarray:
+        """``X`` as features (see :func:`as_features`) with as many columns as fitted."""
+        features = as_features(X, name)
+        if features.shape[1] != len(self.mean):
             raise ValueError(f"expected {len(self.mean)} features, as fitted, got "
-                             f"{values.shape[1]}")
-        return values * self.std + self.mean
+                             f"{features.shape[1]}")
+        return features
 
 
 def standardize(train: Any, *others: Any) -> tuple[np.ndarray, ...]:

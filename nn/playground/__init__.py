@@ -1,17 +1,11 @@
 """A training playground in the notebook: watch a real model learn, step by step.
 
-``nn.playground(model, X, y, loss=..., optimizer=...)`` returns a widget showing
-the network layer by layer with a heat map of its gradients, the decision boundary
-of 2-D data with the points on it, the loss and accuracy per step and the
-optimizer's state, with buttons to step, play, pause and reset, controls for the
-learning rate and the batch size, and clicks on the plane that add (or, with
-shift, remove) points. In the spirit of TensorFlow Playground, but every update is
-the one ``nn.fit`` takes, run in the kernel on this library's engine.
-
-The parts: :mod:`.session` (the training state, no display), :mod:`.frames` (what
-is shown, as data), :mod:`.picture` (a static SVG of it) and :mod:`.widget` (the
-anywidget widget and its play loop). The widget's module loads anywidget, so it is
-imported when a playground is first made, not by ``import nn``.
+What it shows and how to drive it is in :func:`playground`'s docstring and
+docs/tutorials/train-in-a-notebook.md. The parts: :mod:`.session` (the training
+state, no display), :mod:`.frames` (what is shown, as data), :mod:`.picture` (a
+static SVG of it) and :mod:`.widget` (the anywidget widget and its play loop). The
+widget's module loads anywidget, so it is imported when a playground is first made,
+not by ``import nn``.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ data, so every colour and number is decided here, once:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -111,9 +112,9 @@ def grid_outputs(session: Session, points: np.ndarray) -> np.ndarray:
     return predict(session.model, points)
 
 
-def class_colours(count: int) -> np.ndarray:
-    """The classes' colours as RGB rows (count, 3) of 0..255."""
-    return np.array([[int(PALETTE[k][i:i + 2], 16) for i in (1, 3, 5)] for k in range(count)],
+def rgb_rows(colours: Sequence[str]) -> np.ndarray:
+    """Hex colours ``#rrggbb`` as RGB rows (len(colours), 3) of 0..255."""
+    return np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in colours],
                     dtype=np.float64)
 
 
@@ -121,7 +122,7 @@ def grid_rgba(session: Session, points: np.ndarray) -> bytes:
     """The plane's picture: one RGBA pixel per grid cell, the top row first."""
     classes, confidence = classes_and_confidence(session.loss, grid_outputs(session, points),
                                                  session.codes)
-    colours = class_colours(len(session.classes))[classes]
+    colours = rgb_rows(PALETTE)[classes]
     strength = 0.12 + 0.55 * confidence[:, None]
     rgb = 255 - (255 - colours) * strength
     pixels = np.empty((len(points), 4), dtype=np.uint8)
@@ -138,7 +139,7 @@ def point_list(session: Session) -> list[list[float]]:
 
 def heat_colours(values: np.ndarray) -> list[str]:
     """Hex colours on the HEAT ramp for values in [0, 1]."""
-    ramp = np.array([[int(h[i:i + 2], 16) for i in (1, 3, 5)] for h in HEAT], dtype=float)
+    ramp = rgb_rows(HEAT)
     position = np.clip(values, 0, 1) * (len(HEAT) - 1)
     low = np.minimum(position.astype(int), len(HEAT) - 2)
     t = (position - low)[:, None]

@@ -14,12 +14,10 @@ read from them before a step and written back after it), so a parameter changed
 by hand between steps is trained from, and a cell reading the model sees the
 current weights.
 
-Classes: the points are coloured by class and the plane by the class the model
-predicts there. With ``cross_entropy`` the classes are the model's outputs (0 to
-K-1); with one output they are the distinct labels of ``y`` (2 to 10 of them),
-and the predicted class is the label nearest to the output read in the targets'
-space (sigmoid(z) for ``bce_with_logits``, z itself for the others), which is the
-class ``fit``'s accuracy counts for ``bce_with_logits`` and ``hinge``.
+The points are coloured by class and the plane by the class the model predicts
+there: the classes are :func:`_classes`'s, the class of an output is
+:func:`classes_and_confidence`'s, which is the class ``fit``'s accuracy counts for
+``bce_with_logits`` and ``hinge``.
 """
 
 from __future__ import annotations

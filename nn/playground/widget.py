@@ -35,6 +35,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -206,10 +207,16 @@ class Playground(anywidget.AnyWidget):
 
     def reset(self) -> None:
         """Back to the initial parameters and optimizer state (see :meth:`Session.reset`)."""
+        self._change(self.session.reset)
+
+    def _change(self, apply: Callable[[], Any], points: bool = False) -> Any:
+        """``apply()`` under the lock, then the error shown cleared and the new state shown
+        (with the points when ``points``); if it raises, nothing is shown anew."""
         with self._lock:
+            result = apply()
             self._error = ""
-            self.session.reset()
-            self._publish()
+            self._publish(points)
+            return result
 
     # -- settings --------------------------------------------------------------
 
@@ -220,10 +227,7 @@ class Playground(anywidget.AnyWidget):
 
     @lr.setter
     def lr(self, value: Any) -> None:
-        with self._lock:
-            self.session.set_lr(value)
-            self._error = ""
-            self._publish()
+        self._change(partial(self.session.set_lr, value))
 
     @property
     def batch_size(self) -> int | None:
@@ -232,10 +236,7 @@ class Playground(anywidget.AnyWidget):
 
     @batch_size.setter
     def batch_size(self, value: Any) -> None:
-        with self._lock:
-            self.session.set_batch_size(value)
-            self._error = ""
-            self._publish()
+        self._change(partial(self.session.set_batch_size, value))
 
     @property
     def steps_per_update(self) -> int:
@@ -247,10 +248,7 @@ class Playground(anywidget.AnyWidget):
         if isinstance(value, str):
             value = _parsed_int("steps per update", value)
         checked = _whole("steps_per_update", value, 1, 10_000)
-        with self._lock:
-            self._steps_per_update = checked
-            self._error = ""
-            self._publish()
+        self._change(partial(setattr, self, "_steps_per_update", checked))
 
     # -- the data ----------------------------------------------------------------
 
@@ -272,19 +270,11 @@ class Playground(anywidget.AnyWidget):
 
     def add_point(self, x: float, y: float, label: int) -> int:
         """Add the point (x, y) of class index ``label``; returns the number of points."""
-        with self._lock:
-            count = self.session.add_point(x, y, label)
-            self._error = ""
-            self._publish(points=True)
-            return count
+        return int(self._change(partial(self.session.add_point, x, y, label), points=True))
 
     def remove_point(self, index: int) -> int:
         """Remove the point at ``index``; returns the number of points left."""
-        with self._lock:
-            count = self.session.remove_point(index)
-            self._error = ""
-            self._publish(points=True)
-            return count
+        return int(self._change(partial(self.session.remove_point, index), points=True))
 
     def remove_nearest(self, x: float, y: float) -> int:
         """Remove the point nearest to (x, y); returns the number of points left."""
@@ -312,10 +302,7 @@ class Playground(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         kind = content.get("type")
-
-        def field(name: str) -> Any:
-            return content.get(name)
-
+        field: Callable[[str], Any] = content.get
         if kind == "received":
             frame_id = content.get("frame")
             if is_integer(frame_id):
