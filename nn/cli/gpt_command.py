@@ -21,7 +21,7 @@ def run_gpt(args: argparse.Namespace) -> int:
     """Check every option (sizes, --save, --temperature, --prompt) before the first step,
     so a bad one is an error at once rather than after training, with the model lost."""
     if args.save is not None:
-        check_file_target("--save", args.save, UsageError)
+        check_file_target("--save", args.save)
     try:
         temperature = check_temperature(args.temperature)
     except ValueError as error:

@@ -694,6 +694,7 @@ def test_at_names_are_normalised_as_formula_names(capsys, tmp_path):
     ["graph", "x * 2", "--at", "x=1", "-o", "missing/g.svg"],
     ["graph", "x * 2", "--at", "x=1", "-o", "missing/g.dot"],
     ["train", "--epochs", "1", "--quiet", "--save", "missing/model.json"],
+    ["gpt", "--steps", "1", "--quiet", "--save", "missing/gpt.json"],
 ])
 def test_a_missing_output_folder_is_status_1_for_every_command(capsys, tmp_path, monkeypatch,
                                                                 argv):

@@ -50,7 +50,6 @@ def test_gpt_trains_compiled_in_batches(capsys) -> None:
     (["--steps", "-1"], "expected a whole number >= 0, got -1"),
     (["--batch-size", "0"], "--batch-size"),
     (["--temperature", "0"], "expected a finite number > 0, got 0"),
-    (["--save", "no/such/folder/gpt.json"], "does not exist"),
     (["--prompt", "A1", "--steps", "0"], "character 'A' at position 0"),
 ])
 def test_bad_options_are_one_line_errors(capsys, argv, message) -> None:
