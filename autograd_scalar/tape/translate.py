@@ -1,0 +1,367 @@
+"""Scalar straight-line code, translated from its Python source into C.
+
+:mod:`autograd_scalar.tape.code` writes a segment of a program as one Python
+function over floats (``tape.source()`` shows it). That source is a small, closed
+language: assignments to local names of expressions made of arithmetic
+(``+ - * / **``), comparisons, conditional expressions, named expressions
+(``_m := ...``), calls of the ``math`` module's functions and of ``abs``, ``max``,
+``min``, ``float`` and ``pow``, and float literals (``inf`` and ``nan`` too). This
+module reads it with :mod:`ast` and writes the same statements in C, one for one,
+so that the op table stays the only definition of every op: nothing here knows an
+op. Anything outside that language (a call of a row's own function, where a row has
+no template) raises :class:`Untranslatable`, and the Python code runs instead.
+
+The C gives Python's numbers wherever Python gives a number:
+
+- ``+ - *``, comparisons and conditional expressions are IEEE arithmetic in both,
+  in the same order (every operation is parenthesized as the Python tree has it,
+  and the C is compiled without contraction into fused multiply-adds);
+- the math functions are the C library's own (Python's ``math`` calls the same
+  ones); ``max`` and ``min`` keep the first of equal items, as Python's do;
+- the walrus temporaries are assigned in Python's order of evaluation: each named
+  expression is hoisted, with the comma operator, before the expression reading it.
+
+Where Python raises (``math.exp(1000)``, ``1 / 0``, ``math.log(-1)``) C goes on with
+inf or NaN. So every call of a math function, every division and every power is
+checked: its result must be finite, else the run is flagged (the function returns
+1) and the caller runs the Python code instead, which raises as it always did.
+Python raises only where such a result is inf or NaN, so a run that is not flagged
+raised nowhere in Python either (a flagged run may be a false alarm: an inf that
+Python computes without raising, which costs a slower run, not a wrong number).
+
+The C function runs a batch of ``n`` examples, example j at column j of arrays of
+shape (count, n): it reads the operands (``r``) from ``R``, the upstream
+gradients (``u``) from ``U``, a separate backward's saved values (``s``) from
+``KI``, and writes the values returned to ``W`` and ``KO`` (a forward's values and
+saved values) or ``SK`` (the gradients sent to the operands). Long code is split
+into functions of :data:`CHUNK` statements each (a C compiler's time grows faster
+than the length of one function); values that cross a chunk live in a scratch
+array ``x``.
+
+Only numbers, names this module makes and the structure of the generated source
+ever reach the C: no text from the user (a label, a row's name) is copied in.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+CHUNK = 400
+"""Statements per C function: short enough for the compiler's optimizer to stay fast."""
+
+ONE_ARGUMENT = frozenset({
+    "exp", "expm1", "log", "log1p", "log2", "log10", "sqrt", "sin", "cos", "tan", "asin",
+    "acos", "atan", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "erf", "erfc"})
+"""``math`` functions of one float whose C function of the same name is the one Python
+calls (checked for a finite result)."""
+
+TWO_ARGUMENTS = frozenset({"atan2", "pow"})
+"""``math`` functions of two floats, likewise (checked)."""
+
+EXACT = {"fabs": "__builtin_fabs", "copysign": "__builtin_copysign"}
+"""``math`` functions that never raise, and the C that computes them."""
+
+TESTS = {"isinf": "isinf", "isnan": "isnan", "isfinite": "isfinite"}
+"""``math`` functions returning a bool, as C's classification macros."""
+
+CONSTANTS = {"inf": math.inf, "nan": math.nan, "pi": math.pi, "e": math.e, "tau": math.tau}
+"""Names of ``math`` constants the code may read."""
+
+COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==",
+               ast.NotEq: "!="}
+ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
+
+PRELUDE = """\
+#include <math.h>
+/* Generated from a tape's straight-line Python code: numbers and generated names only. */
+static inline double max_(double a, double b) { return b > a ? b : a; }
+static inline double min_(double a, double b) { return b < a ? b : a; }
+/* e, adding e - e to the chunk's check: 0 for a finite e, NaN for inf and NaN */
+#define CK(e) ({ double c_ = (e); check += c_ - c_; c_; })
+#define ARGS const double *restrict R, const double *restrict U, const double *restrict KI, \\
+    double *restrict W, double *restrict KO, double *restrict SK, double *restrict x, long n, long j
+"""
+
+ARRAYS = {"r": "R", "u": "U", "s": "KI"}
+"""The Python function's parameters and the arrays that hold them."""
+
+OUTPUTS = {"forward": ("W",), "saved": ("W", "KO"), "backward": ("SK",), "both": ("W", "SK")}
+"""What each kind of function returns, as the arrays it writes."""
+
+
+class Untranslatable(ValueError):
+    """The source uses something the C writer does not translate (named in the message)."""
+
+
+def literal(value: float) -> str:
+    """A float as an exact C literal (hexadecimal), inf and NaN as C's constants."""
+    value = float(value)
+    if math.isnan(value):
+        return "(double)NAN"
+    if math.isinf(value):
+        return "(double)INFINITY" if value > 0 else "(-(double)INFINITY)"
+    return f"({value.hex()})"
+
+
+@dataclass
+class Statement:
+    """``target = value``: a local name, or an output array's element ``(array, k)``."""
+
+    target: str | tuple[str, int]
+    value: ast.expr
+
+
+@dataclass
+class Function:
+    """A parsed function: its kind, its statements, which parameter array and position
+    each unpacked name comes from, and the walrus names it uses."""
+
+    kind: str
+    statements: list[Statement]
+    inputs: dict[str, tuple[str, int]]
+    temporaries: set[str]
+
+
+def parse(source: str, helpers: dict[str, str]) -> Function:
+    """The one ``def`` of ``source`` read as statements (see the module docstring).
+
+    ``helpers``: names the code calls that the C defines (``F0`` -> ``times_``)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as error:  # pragma: no cover - the writer makes valid Python
+        raise Untranslatable(f"the source does not parse: {error}") from None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        raise Untranslatable("the source must be one function definition")
+    definition = tree.body[0]
+    kind = definition.name
+    if kind not in OUTPUTS:
+        raise Untranslatable(f"no C for a function named {kind!r}")
+    parameters = [a.arg for a in definition.args.args]
+    if any(p not in ARRAYS for p in parameters):
+        raise Untranslatable("unexpected parameters")
+    inputs: dict[str, tuple[str, int]] = {}
+    statements: list[Statement] = []
+    body = definition.body
+    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+        raise Untranslatable("the function must end in a return")
+    for node in body[:-1]:
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            raise Untranslatable(f"unsupported statement: {type(node).__name__}")
+        target, value = node.targets[0], node.value
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Name) \
+                and value.id in parameters:
+            for k, element in enumerate(target.elts):
+                if not isinstance(element, ast.Name) or element.id in inputs:
+                    raise Untranslatable("unpacking into something else than new names")
+                inputs[element.id] = (ARRAYS[value.id], k)
+            continue
+        if not isinstance(target, ast.Name):
+            raise Untranslatable("assignment to something else than a name")
+        statements.append(Statement(target.id, value))
+    returned = body[-1].value
+    arrays = OUTPUTS[kind]
+    parts = [returned] if len(arrays) == 1 else (
+        returned.elts if isinstance(returned, ast.Tuple) else [])
+    if len(parts) != len(arrays):
+        raise Untranslatable("the return is not the tuple expected")
+    for array, part in zip(arrays, parts):
+        if not isinstance(part, ast.Tuple):
+            raise Untranslatable("a returned part is not a tuple")
+        statements += [Statement((array, k), element) for k, element in enumerate(part.elts)]
+    assigned = {s.target for s in statements if isinstance(s.target, str)}
+    if assigned & set(inputs) or assigned & (set(helpers) | CONSTANTS.keys()
+                                              | ONE_ARGUMENT | TWO_ARGUMENTS):
+        raise Untranslatable("a name is assigned twice or shadows a function")
+    temporaries = {name for name in re.findall(r"\(\s*(\w+)\s*:=", source)}
+    return Function(kind, statements, inputs, temporaries)
+
+
+class Expressions:
+    """Writes Python expressions as C: each as (hoisted assignments, pure expression).
+
+    A local name is written as a token ``@name@`` (and noted in ``read``), replaced
+    once every statement is written and it is known where each name lives;
+    ``helpers`` maps called names to C functions."""
+
+    def __init__(self, locals_: set[str], helpers: dict[str, str]) -> None:
+        self.locals = locals_
+        self.helpers = helpers
+        self.read: set[str] = set()
+        self.temporaries: set[str] = set()
+
+    def statement(self, node: ast.expr) -> str:
+        """The expression as one C expression, its hoisted assignments first."""
+        hoisted, value = self.write(node)
+        return f"({', '.join([*hoisted, value])})" if hoisted else value
+
+    def write(self, node: ast.expr) -> tuple[list[str], str]:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise Untranslatable(f"constant {type(node.value).__name__}")
+            if isinstance(node.value, int) and abs(node.value) > 2 ** 53:
+                raise Untranslatable("an integer beyond a double's exact range")
+            return [], literal(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in self.locals:
+                self.read.add(node.id)
+                return [], f"@{node.id}@"
+            if node.id in CONSTANTS:
+                return [], literal(CONSTANTS[node.id])
+            raise Untranslatable(f"unknown name {node.id!r}")
+        if isinstance(node, ast.NamedExpr):
+            hoisted, value = self.write(node.value)
+            name = node.target.id
+            self.temporaries.add(name)
+            return [*hoisted, f"@{name}@ = {value}"], f"@{name}@"
+        if isinstance(node, ast.BinOp):
+            (left_hoisted, left), (right_hoisted, right) = self.operands([node.left,
+                                                                          node.right])
+            hoisted = left_hoisted + right_hoisted
+            operator = type(node.op)
+            if operator in ARITHMETIC:
+                return hoisted, f"({left} {ARITHMETIC[operator]} {right})"
+            if operator is ast.Div:
+                return hoisted, f"CK({left} / {right})"
+            if operator is ast.Pow:
+                return hoisted, f"CK(pow({left}, {right}))"
+            raise Untranslatable(f"operator {operator.__name__}")
+        if isinstance(node, ast.UnaryOp):
+            hoisted, operand = self.write(node.operand)
+            if isinstance(node.op, ast.USub):
+                return hoisted, f"(-{operand})"
+            if isinstance(node.op, ast.UAdd):
+                return hoisted, operand
+            if isinstance(node.op, ast.Not):
+                return hoisted, f"((double)!({operand}))"
+            raise Untranslatable(f"operator {type(node.op).__name__}")
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1 or type(node.ops[0]) not in COMPARISONS:
+                raise Untranslatable("a chained comparison or one without C")
+            (left_hoisted, left), (right_hoisted, right) = self.operands(
+                [node.left, node.comparators[0]])
+            symbol = COMPARISONS[type(node.ops[0])]
+            return left_hoisted + right_hoisted, f"((double)({left} {symbol} {right}))"
+        if isinstance(node, ast.IfExp):
+            hoisted, test = self.write(node.test)
+            body = self.statement(node.body)
+            orelse = self.statement(node.orelse)
+            return hoisted, f"({test} ? ({body}) : ({orelse}))"
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise Untranslatable(f"expression {type(node).__name__}")
+
+    def operands(self, nodes: Sequence[ast.expr]) -> list[tuple[list[str], str]]:
+        """Operands evaluated left to right: no operand's hoisted assignment may change a
+        name an earlier operand reads (their pure parts are evaluated after all of them)."""
+        written = [self.write(node) for node in nodes]
+        for k, (_, value) in enumerate(written):
+            for hoisted, _ in written[k + 1:]:
+                for assignment in hoisted:
+                    if assignment.split(" = ", 1)[0] in value:
+                        raise Untranslatable("a walrus name reassigned after it was read")
+        return written
+
+    def call(self, node: ast.Call) -> tuple[list[str], str]:
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise Untranslatable("a call of something else than a name")
+        name = node.func.id
+        arguments = self.operands(node.args)
+        hoisted = [a for h, _ in arguments for a in h]
+        values = [v for _, v in arguments]
+        count = len(values)
+        if name in self.helpers:
+            return hoisted, f"{self.helpers[name]}({', '.join(values)})"
+        if name in self.locals:
+            raise Untranslatable(f"a call of the local {name!r}")
+        if (name in ONE_ARGUMENT and count == 1) or (name in TWO_ARGUMENTS and count == 2):
+            return hoisted, f"CK({name}({', '.join(values)}))"
+        if name == "pow" and count == 2:  # the builtin: float ** float
+            return hoisted, f"CK(pow({values[0]}, {values[1]}))"
+        if name in ("abs", "fabs") and count == 1:
+            return hoisted, f"__builtin_fabs({values[0]})"
+        if name in EXACT and count == (2 if name == "copysign" else 1):
+            return hoisted, f"{EXACT[name]}({', '.join(values)})"
+        if name in TESTS and count == 1:
+            return hoisted, f"((double)({TESTS[name]}({values[0]}) != 0))"
+        if name == "float" and count == 1:
+            return hoisted, f"((double)({values[0]}))"
+        if name in ("max", "min") and count >= 2:
+            folded = values[0]
+            for value in values[1:]:
+                folded = f"{name}_({folded}, {value})"
+            return hoisted, folded
+        raise Untranslatable(f"a call of {name!r} with {count} argument(s)")
+
+
+def translate(source: str, helpers: dict[str, str] | None = None, chunk: int = CHUNK) -> str:
+    """C source of ``source`` (one function of scalar straight-line code): a function
+    ``int run(R, U, KI, W, KO, SK, x, n)`` over n examples, returning 1 if a checked
+    result was not finite (see the module docstring), and its number of scratch
+    slots as ``long slots(void)``. Raises :class:`Untranslatable`."""
+    helpers = helpers or {}
+    function = parse(source, helpers)
+    statements = function.statements
+    names = {s.target for s in statements if isinstance(s.target, str)} | set(function.inputs)
+    names |= function.temporaries
+    writer = Expressions(names, helpers)
+    written: list[tuple[str | tuple[str, int], str, set[str]]] = []
+    for statement in statements:
+        writer.read = set()
+        written.append((statement.target, writer.statement(statement.value), writer.read))
+    chunks = [written[start:start + chunk] for start in range(0, len(written), chunk)]
+    home: dict[str, int] = {}
+    for c, part in enumerate(chunks):
+        for target, _, _ in part:
+            if isinstance(target, str):
+                home[target] = c
+    crossing: set[str] = set()
+    for c, part in enumerate(chunks):
+        for _, _, read in part:
+            crossing.update(name for name in read if home.get(name, c) != c)
+    slots = {name: k for k, name in enumerate(sorted(crossing, key=lambda s: (len(s), s)))}
+    base: dict[str, str] = {name: f"{array}[{k}*n+j]"
+                            for name, (array, k) in function.inputs.items()}
+    base.update((name, f"x[{k}]") for name, k in slots.items())
+    temporaries = {name: f"t{k}" for k, name in enumerate(sorted(writer.temporaries))}
+    base.update(temporaries)
+    token = re.compile(r"@(\w+)@")
+    lines = [PRELUDE]
+    for c, part in enumerate(chunks):
+        local = [target for target, _, _ in part if isinstance(target, str)
+                 and target not in slots and target not in temporaries]
+        name_of = dict(base)
+        name_of.update((name, f"l{k}") for k, name in enumerate(local))
+
+        def name(match: re.Match[str], name_of: dict[str, str] = name_of) -> str:
+            return name_of[match.group(1)]
+
+        lines.append(f"__attribute__((noinline)) static int chunk{c}(ARGS) {{")
+        lines.append("    double check = 0.0;")
+        if temporaries:
+            lines.append(f"    double {', '.join(temporaries.values())};")
+        for target, text, _ in part:
+            value = token.sub(name, text)
+            if isinstance(target, tuple):
+                lines.append(f"    {target[0]}[{target[1]}*n+j] = {value};")
+            elif target in slots or target in temporaries:
+                lines.append(f"    {name_of[target]} = {value};")
+            else:
+                lines.append(f"    double {name_of[target]} = {value};")
+        lines.append("    return check != check;")
+        lines.append("}")
+    calls = "".join(f"        bad |= chunk{c}(R, U, KI, W, KO, SK, x, n, j);\n"
+                    for c in range(len(chunks)))
+    lines.append(f"long slots(void) {{ return {max(len(slots), 1)}; }}")
+    lines.append("int run(const double *R, const double *U, const double *KI, double *W, "
+                 "double *KO, double *SK, double *x, long n) {\n"
+                 "    int bad = 0;\n"
+                 "    for (long j = 0; j < n && !bad; j++) {\n"
+                 f"{calls}"
+                 "    }\n"
+                 "    return bad;\n"
+                 "}")
+    return "\n".join(lines) + "\n"
