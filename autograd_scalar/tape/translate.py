@@ -109,10 +109,12 @@ def literal(value: float) -> str:
 
 @dataclass
 class Statement:
-    """``target = value``: a local name, or an output array's element ``(array, k)``."""
+    """``target = value``: a local name, or an output array's element ``(array, k)``;
+    the value as Python source (a statement of the body) or as a tree (a part of the
+    return)."""
 
     target: str | tuple[str, int]
-    value: ast.expr
+    value: str | ast.expr
 
 
 @dataclass
@@ -126,43 +128,51 @@ class Function:
     temporaries: set[str]
 
 
-def parse(source: str, helpers: dict[str, str]) -> Function:
+HEADER = re.compile(r"def (\w+)\(([\w, ]*)\):")
+ASSIGNMENT = re.compile(r"    ([\w, ]+?) = (.+)")
+RETURN = re.compile(r"    return (.+)")
+IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def parse(source: str) -> Function:
     """The one ``def`` of ``source`` read as statements (see the module docstring).
 
-    ``helpers``: names the code calls that the C defines (``F0`` -> ``times_``)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as error:  # pragma: no cover - the writer makes valid Python
-        raise Untranslatable(f"the source does not parse: {error}") from None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+    The source is the code writer's: a header, one assignment per line, a return. Each
+    assignment's value stays text here (see :func:`translate`); the return is parsed."""
+    lines = source.rstrip("\n").split("\n")
+    header = HEADER.fullmatch(lines[0])
+    if header is None or len(lines) < 2:
         raise Untranslatable("the source must be one function definition")
-    definition = tree.body[0]
-    kind = definition.name
+    kind = header.group(1)
     if kind not in OUTPUTS:
         raise Untranslatable(f"no C for a function named {kind!r}")
-    parameters = [a.arg for a in definition.args.args]
+    parameters = [p.strip() for p in header.group(2).split(",") if p.strip()]
     if any(p not in ARRAYS for p in parameters):
         raise Untranslatable("unexpected parameters")
     inputs: dict[str, tuple[str, int]] = {}
     statements: list[Statement] = []
-    body = definition.body
-    if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
-        raise Untranslatable("the function must end in a return")
-    for node in body[:-1]:
-        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-            raise Untranslatable(f"unsupported statement: {type(node).__name__}")
-        target, value = node.targets[0], node.value
-        if isinstance(target, ast.Tuple) and isinstance(value, ast.Name) \
-                and value.id in parameters:
-            for k, element in enumerate(target.elts):
-                if not isinstance(element, ast.Name) or element.id in inputs:
+    for line in lines[1:-1]:
+        found = ASSIGNMENT.fullmatch(line)
+        if found is None:
+            raise Untranslatable("a line that is not an assignment")
+        target, value = found.groups()
+        if value in parameters:
+            names = [name.strip() for name in target.split(",") if name.strip()]
+            for k, name in enumerate(names):
+                if not name.isidentifier() or name in inputs:
                     raise Untranslatable("unpacking into something else than new names")
-                inputs[element.id] = (ARRAYS[value.id], k)
-            continue
-        if not isinstance(target, ast.Name):
+                inputs[name] = (ARRAYS[value], k)
+        elif target.isidentifier():
+            statements.append(Statement(target, value))
+        else:
             raise Untranslatable("assignment to something else than a name")
-        statements.append(Statement(target.id, value))
-    returned = body[-1].value
+    found = RETURN.fullmatch(lines[-1])
+    if found is None:
+        raise Untranslatable("the function must end in a return")
+    try:
+        returned = ast.parse(found.group(1), mode="eval").body
+    except SyntaxError:
+        raise Untranslatable("the return does not parse") from None
     arrays = OUTPUTS[kind]
     parts = [returned] if len(arrays) == 1 else (
         returned.elts if isinstance(returned, ast.Tuple) else [])
@@ -172,11 +182,11 @@ def parse(source: str, helpers: dict[str, str]) -> Function:
         if not isinstance(part, ast.Tuple):
             raise Untranslatable("a returned part is not a tuple")
         statements += [Statement((array, k), element) for k, element in enumerate(part.elts)]
-    assigned = {s.target for s in statements if isinstance(s.target, str)}
-    if assigned & set(inputs) or assigned & (set(helpers) | CONSTANTS.keys()
-                                              | ONE_ARGUMENT | TWO_ARGUMENTS):
+    assigned = [s.target for s in statements if isinstance(s.target, str)]
+    if len(set(assigned)) != len(assigned) or set(assigned) & set(inputs) or \
+            set(assigned) & (CONSTANTS.keys() | ONE_ARGUMENT | TWO_ARGUMENTS):
         raise Untranslatable("a name is assigned twice or shadows a function")
-    temporaries = {name for name in re.findall(r"\(\s*(\w+)\s*:=", source)}
+    temporaries = set(re.findall(r"\(\s*(\w+)\s*:=", source))
     return Function(kind, statements, inputs, temporaries)
 
 
@@ -184,14 +194,11 @@ class Expressions:
     """Writes Python expressions as C: each as (hoisted assignments, pure expression).
 
     A local name is written as a token ``@name@`` (and noted in ``read``), replaced
-    once every statement is written and it is known where each name lives;
-    ``helpers`` maps called names to C functions."""
+    once every statement is written and it is known where each name lives."""
 
-    def __init__(self, locals_: set[str], helpers: dict[str, str]) -> None:
+    def __init__(self, locals_: set[str]) -> None:
         self.locals = locals_
-        self.helpers = helpers
         self.read: set[str] = set()
-        self.temporaries: set[str] = set()
 
     def statement(self, node: ast.expr) -> str:
         """The expression as one C expression, its hoisted assignments first."""
@@ -215,7 +222,8 @@ class Expressions:
         if isinstance(node, ast.NamedExpr):
             hoisted, value = self.write(node.value)
             name = node.target.id
-            self.temporaries.add(name)
+            if name not in self.locals:
+                raise Untranslatable(f"unknown name {name!r}")
             return [*hoisted, f"@{name}@ = {value}"], f"@{name}@"
         if isinstance(node, ast.BinOp):
             (left_hoisted, left), (right_hoisted, right) = self.operands([node.left,
@@ -273,8 +281,6 @@ class Expressions:
         hoisted = [a for h, _ in arguments for a in h]
         values = [v for _, v in arguments]
         count = len(values)
-        if name in self.helpers:
-            return hoisted, f"{self.helpers[name]}({', '.join(values)})"
         if name in self.locals:
             raise Untranslatable(f"a call of the local {name!r}")
         if (name in ONE_ARGUMENT and count == 1) or (name in TWO_ARGUMENTS and count == 2):
@@ -297,42 +303,112 @@ class Expressions:
         raise Untranslatable(f"a call of {name!r} with {count} argument(s)")
 
 
-def translate(source: str, helpers: dict[str, str] | None = None, chunk: int = CHUNK) -> str:
+class Shapes:
+    """Statements translated by their shape: the text with its local names numbered in
+    order of appearance (``p_0``, ``p_1``, ...). Generated code repeats a few shapes
+    (every softplus node is one) thousands of times, so each is parsed and written
+    once. A shape met more than once that calls a function or branches is written
+    as a C function of its names (:meth:`functions`), and each statement calls it:
+    the compiler then reads its body once, not at every node."""
+
+    def __init__(self, locals_: set[str], temporaries: set[str]) -> None:
+        self.locals = locals_
+        self.temporaries = temporaries
+        self.written: dict[str, tuple[str, int]] = {}
+        self.uses: dict[str, int] = {}
+
+    def write(self, text: str) -> tuple[str, list[str], str]:
+        """The C of one statement's value (local names as ``@name@`` tokens), the local
+        names it reads, and its shape."""
+        names: list[str] = []
+        numbered: dict[str, str] = {}
+        locals_ = self.locals
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(0)
+            if name not in locals_:
+                return name
+            found = numbered.get(name)
+            if found is None:
+                found = numbered[name] = f"p_{len(names)}"
+                names.append(name)
+            return found
+
+        shape = IDENTIFIER.sub(number, text)
+        found = self.written.get(shape)
+        if found is None:
+            try:
+                tree = ast.parse(shape, mode="eval").body
+            except SyntaxError:
+                raise Untranslatable("a statement does not parse") from None
+            writer = Expressions({f"p_{k}" for k in range(len(names))} | self.temporaries)
+            found = self.written[shape] = (writer.statement(tree), len(names))
+        self.uses[shape] = self.uses.get(shape, 0) + 1
+        code = found[0]
+        for k, name in enumerate(names):
+            code = code.replace(f"@p_{k}@", f"@{name}@")
+        return code, names, shape
+
+    def functions(self, temporaries: dict[str, str]) -> dict[str, tuple[str, str]]:
+        """C of the shapes worth a function: shape -> (name, definition); ``temporaries``
+        names the walrus names in C."""
+        found: dict[str, tuple[str, str]] = {}
+        for shape, (code, count) in self.written.items():
+            if self.uses[shape] < 2 or not ("?" in code or code.count("CK(") > 1):
+                continue
+            name = f"s{len(found)}"
+            parameters = ", ".join([*(f"double p_{k}" for k in range(count)), "double *out"])
+            body = re.sub(r"@(\w+)@", lambda m: temporaries.get(m.group(1), m.group(1)), code)
+            used = ", ".join(sorted(set(re.findall(r"\bt\d+\b", body))))
+            declared = f"    double {used};\n" if used else ""
+            found[shape] = (name, f"__attribute__((noinline)) static double {name}("
+                            f"{parameters}) {{\n    double check = 0.0;\n{declared}"
+                            f"    double value = {body};\n    *out += check;\n"
+                            f"    return value;\n}}")
+        return found
+
+
+def translate(source: str, chunk: int = CHUNK) -> str:
     """C source of ``source`` (one function of scalar straight-line code): a function
     ``int run(R, U, KI, W, KO, SK, x, n)`` over n examples, returning 1 if a checked
     result was not finite (see the module docstring), and its number of scratch
     slots as ``long slots(void)``. Raises :class:`Untranslatable`."""
-    helpers = helpers or {}
-    function = parse(source, helpers)
+    function = parse(source)
     statements = function.statements
+    temporaries = {name: f"t{k}" for k, name in enumerate(sorted(function.temporaries))}
     names = {s.target for s in statements if isinstance(s.target, str)} | set(function.inputs)
-    names |= function.temporaries
-    writer = Expressions(names, helpers)
-    written: list[tuple[str | tuple[str, int], str, set[str]]] = []
+    shapes = Shapes(names, set(temporaries))
+    tree_writer = Expressions(names | set(temporaries))
+    written: list[tuple[str | tuple[str, int], str, list[str], str]] = []
     for statement in statements:
-        writer.read = set()
-        written.append((statement.target, writer.statement(statement.value), writer.read))
+        if isinstance(statement.value, str):
+            code, read, key = shapes.write(statement.value)
+        else:
+            tree_writer.read = set()
+            code = tree_writer.statement(statement.value)
+            read, key = sorted(tree_writer.read), ""
+        written.append((statement.target, code, read, key))
+    functions = shapes.functions(temporaries)
     chunks = [written[start:start + chunk] for start in range(0, len(written), chunk)]
     home: dict[str, int] = {}
     for c, part in enumerate(chunks):
-        for target, _, _ in part:
+        for target, _, _, _ in part:
             if isinstance(target, str):
                 home[target] = c
     crossing: set[str] = set()
     for c, part in enumerate(chunks):
-        for _, _, read in part:
+        for _, _, read, _ in part:
             crossing.update(name for name in read if home.get(name, c) != c)
     slots = {name: k for k, name in enumerate(sorted(crossing, key=lambda s: (len(s), s)))}
     base: dict[str, str] = {name: f"{array}[{k}*n+j]"
                             for name, (array, k) in function.inputs.items()}
     base.update((name, f"x[{k}]") for name, k in slots.items())
-    temporaries = {name: f"t{k}" for k, name in enumerate(sorted(writer.temporaries))}
     base.update(temporaries)
     token = re.compile(r"@(\w+)@")
-    lines = [PRELUDE]
+    lines = [PRELUDE, *(definition for _, definition in functions.values())]
     for c, part in enumerate(chunks):
-        local = [target for target, _, _ in part if isinstance(target, str)
-                 and target not in slots and target not in temporaries]
+        local = [target for target, _, _, _ in part if isinstance(target, str)
+                 and target not in slots]
         name_of = dict(base)
         name_of.update((name, f"l{k}") for k, name in enumerate(local))
 
@@ -343,11 +419,15 @@ def translate(source: str, helpers: dict[str, str] | None = None, chunk: int = C
         lines.append("    double check = 0.0;")
         if temporaries:
             lines.append(f"    double {', '.join(temporaries.values())};")
-        for target, text, _ in part:
-            value = token.sub(name, text)
+        for target, code, read, key in part:
+            called = functions.get(key)
+            if called is not None:
+                value = f"{called[0]}({', '.join([*(name_of[r] for r in read), '&check'])})"
+            else:
+                value = token.sub(name, code)
             if isinstance(target, tuple):
                 lines.append(f"    {target[0]}[{target[1]}*n+j] = {value};")
-            elif target in slots or target in temporaries:
+            elif target in slots:
                 lines.append(f"    {name_of[target]} = {value};")
             else:
                 lines.append(f"    double {name_of[target]} = {value};")
