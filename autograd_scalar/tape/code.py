@@ -594,9 +594,15 @@ class Code:
         """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
         return self.native_source_of((kind, with_inputs, everything))
 
-    def _kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
+    def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
+        """The compiled function, if there is one (or the policy builds it now).
+
+        Compiled code computes as scalar code does, to the bit. For vector code that is
+        the same numbers to rounding only (NumPy's math functions are not the C
+        library's), so "auto", which switches when timing says so, compiles scalar
+        code only: no result then depends on when the switch came."""
         policy = self.policy
-        if policy == "off":
+        if policy == "off" or (policy == "auto" and self.vector):
             return None
         return self.kernels.get((kind, with_inputs, everything), policy)
 
@@ -676,7 +682,7 @@ class Code:
         """The forward: write the values other steps and the outputs read (every value
         with ``everything``); return what the backward needs (scalar code: each
         example's saved values; vector code keeps them in ``values``)."""
-        kernel = self._kernel("saved", False, everything)
+        kernel = self.kernel("saved", False, everything)
         if kernel is not None:
             n = values.shape[1]
             rows = self._written(everything)
@@ -709,7 +715,7 @@ class Code:
                  shared: SharedArrays, with_inputs: bool) -> None:
         """Add the gradients sent to the operands read from outside: into ``grads`` per
         example, into the shared leaves' batch sums."""
-        kernel = self._kernel("backward", with_inputs, False)
+        kernel = self.kernel("backward", with_inputs, False)
         if kernel is not None and (isinstance(saved, NativeSaved) or
                                    (saved is not None and len(saved) and len(saved[0]))):
             n = values.shape[1]
@@ -759,7 +765,7 @@ class Code:
              with_inputs: bool, everything: bool) -> None:
         """Forward and backward in one call (per example, for scalar code): the plan's
         only step."""
-        kernel = self._kernel("both", with_inputs, everything)
+        kernel = self.kernel("both", with_inputs, everything)
         if kernel is not None and self._native_both(kernel, values, grads, shared, everything):
             return
         started = time.perf_counter()
@@ -792,7 +798,7 @@ class Code:
 
     def forward_only(self, values: np.ndarray, shared: SharedArrays, everything: bool) -> None:
         """The forward alone, writing what other steps and the outputs read."""
-        kernel = self._kernel("forward", False, everything)
+        kernel = self.kernel("forward", False, everything)
         if kernel is not None:
             n = values.shape[1]
             rows = self._written(everything)

@@ -20,10 +20,11 @@ The expected time is the compile time per C statement measured on this process's
 latest compilation (before any, :data:`SECONDS_PER_STATEMENT`). No sequence of
 runs then costs more than twice what the better choice in hindsight would have.
 
-``AUTOGRAD_SCALAR_NATIVE`` sets the default policy: "auto" (that rule; also when
-unset), "always" (compile at the first run, and wait for it) or "off" (never);
-``Tape.native`` sets it per tape.
-"""
+``AUTOGRAD_SCALAR_NATIVE`` sets the default policy: "auto" (that rule, for scalar code;
+also when unset), "always" (compile at the first run, and wait for it) or "off" (never);
+``Tape.native`` sets it per tape. Compiled code computes as scalar code does, so "auto"
+leaves vector code, whose numbers would change at rounding level, to "always" (see
+:meth:`autograd_scalar.tape.code.Code.kernel`)."""
 
 from __future__ import annotations
 

@@ -259,3 +259,26 @@ def test_auto_compiles_once_python_runs_have_cost_the_expected_compile_time(
             build.result(wait=True)
     tape.gradients(X)
     assert kernels_built(tape, 1) == 1
+
+
+def test_a_float32_tape_compiled_gives_its_scalar_codes_numbers() -> None:
+    """Scalar code computes in Python floats between the float32 arrays; so does C."""
+    tape = compile(lambda x: (x[0] * x[1]).tanh() / (x[1] * x[1] + 1.0), [0.5, 2.0],
+                   dtype="float32")
+    X = np.random.default_rng(3).normal(size=(3, 2)).astype(np.float32)
+    assert_runs_equal(runs(tape, "always", "scalar", X), runs(tape, "off", "scalar", X))
+    assert kernels_built(tape, 3) >= 1
+
+
+def test_auto_leaves_vector_code_to_python() -> None:
+    """Vector code compiled computes as scalar code does: the same numbers to rounding
+    only, so "auto" does not switch it (the switch would show), "always" does."""
+    tape = compile(lambda x: (x[0] * x[1]).exp() + x[1].sin(), [0.5, 2.0])
+    X = np.array([[0.5, 2.0], [1.0, -1.0]])
+    runs(tape, "auto", "vector", X)
+    (code,) = codes(tape, 2)
+    code.kernels.pay(("both", True, False), 1e9)  # as if its runs had taken long
+    runs(tape, "auto", "vector", X)
+    assert kernels_built(tape, 2) == 0
+    runs(tape, "always", "vector", X)
+    assert kernels_built(tape, 2) >= 1
