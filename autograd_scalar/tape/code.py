@@ -57,11 +57,11 @@ import numpy as np
 from ..ops import Op
 from .groups import times
 from .layout import Layout, SharedArrays
-from .native import Kernel, Kernels, default_policy
+from .native import UNITS, Kernel, Kernels, default_policy
 from .numeric import numeric_rule
 from .program import Program
 from .rules import Ref, derive
-from .translate import translate
+from .translate import translate, translate_units
 
 SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
                                 if not name.startswith("_")}
@@ -573,7 +573,7 @@ class Code:
         self._all_rows = np.array([layout.row(i) for i in nodes], dtype=np.intp)
         self._internal_rows = np.array([layout.row(i) for i in nodes
                                         if i not in segment.upstream], dtype=np.intp)
-        self.kernels = Kernels(self.native_source_of, self.size)
+        self.kernels = Kernels(self.native_sources, self.size)
 
     # -- machine code ----------------------------------------------------------
 
@@ -584,15 +584,17 @@ class Code:
         found = getattr(self.owner, "native", None)
         return default_policy() if found is None else found
 
-    def native_source_of(self, key: tuple[str, bool, bool]) -> str:
-        """The C of one function: its scalar code, fast variant, translated."""
+    def native_sources(self, key: tuple[str, bool, bool]) -> list[str]:
+        """The C of one function, as files to compile apart: its scalar code (the fast
+        variant) translated."""
         kind, with_inputs, everything = key
-        return translate(self.segment.source(False, kind, with_inputs, everything)[0])
+        return translate_units(self.segment.source(False, kind, with_inputs, everything)[0],
+                               UNITS)
 
     def native_source(self, kind: str, with_inputs: bool = False,
                       everything: bool = False) -> str:
         """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
-        return self.native_source_of((kind, with_inputs, everything))
+        return translate(self.segment.source(False, kind, with_inputs, everything)[0])
 
     def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
         """The compiled function, if there is one (or the policy builds it now).

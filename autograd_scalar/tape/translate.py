@@ -47,6 +47,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -82,6 +83,7 @@ static inline double max_(double a, double b) { return b > a ? b : a; }
 static inline double min_(double a, double b) { return b < a ? b : a; }
 /* e, adding e - e to the chunk's check: 0 for a finite e, NaN for inf and NaN */
 #define CK(e) ({ double c_ = (e); check += c_ - c_; c_; })
+#define CHUNK __attribute__((noinline, visibility("hidden")))
 #define ARGS const double *restrict R, const double *restrict U, const double *restrict KI, \\
     double *restrict W, double *restrict KO, double *restrict SK, double *restrict x, long n, long j
 """
@@ -182,10 +184,9 @@ def parse(source: str) -> Function:
         if not isinstance(part, ast.Tuple):
             raise Untranslatable("a returned part is not a tuple")
         statements += [Statement((array, k), element) for k, element in enumerate(part.elts)]
-    assigned = [s.target for s in statements if isinstance(s.target, str)]
-    if len(set(assigned)) != len(assigned) or set(assigned) & set(inputs) or \
-            set(assigned) & (CONSTANTS.keys() | ONE_ARGUMENT | TWO_ARGUMENTS):
-        raise Untranslatable("a name is assigned twice or shadows a function")
+    assigned = {s.target for s in statements if isinstance(s.target, str)}
+    if assigned & set(inputs) or assigned & (CONSTANTS.keys() | ONE_ARGUMENT | TWO_ARGUMENTS):
+        raise Untranslatable("an input is assigned or a name shadows a function")
     temporaries = set(re.findall(r"\(\s*(\w+)\s*:=", source))
     return Function(kind, statements, inputs, temporaries)
 
@@ -373,6 +374,13 @@ def translate(source: str, chunk: int = CHUNK) -> str:
     ``int run(R, U, KI, W, KO, SK, x, n)`` over n examples, returning 1 if a checked
     result was not finite (see the module docstring), and its number of scratch
     slots as ``long slots(void)``. Raises :class:`Untranslatable`."""
+    return translate_units(source, 1, chunk)[0]
+
+
+def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
+    """:func:`translate`'s C as up to ``units`` files that compile apart (in parallel)
+    and link into one library: the chunk functions shared out among them, the last
+    one holding ``run``."""
     function = parse(source)
     statements = function.statements
     temporaries = {name: f"t{k}" for k, name in enumerate(sorted(function.temporaries))}
@@ -395,7 +403,10 @@ def translate(source: str, chunk: int = CHUNK) -> str:
         for target, _, _, _ in part:
             if isinstance(target, str):
                 home[target] = c
-    crossing: set[str] = set()
+    # a name assigned again (a long sum, added up in steps) lives in x, as does one
+    # read in another chunk than its own
+    assigned = [s.target for s in statements if isinstance(s.target, str)]
+    crossing = {name for name, count in Counter(assigned).items() if count > 1}
     for c, part in enumerate(chunks):
         for _, _, read, _ in part:
             crossing.update(name for name in read if home.get(name, c) != c)
@@ -405,7 +416,8 @@ def translate(source: str, chunk: int = CHUNK) -> str:
     base.update((name, f"x[{k}]") for name, k in slots.items())
     base.update(temporaries)
     token = re.compile(r"@(\w+)@")
-    lines = [PRELUDE, *(definition for _, definition in functions.values())]
+    head = "\n".join([PRELUDE, *(definition for _, definition in functions.values())])
+    bodies = []
     for c, part in enumerate(chunks):
         local = [target for target, _, _, _ in part if isinstance(target, str)
                  and target not in slots]
@@ -415,8 +427,7 @@ def translate(source: str, chunk: int = CHUNK) -> str:
         def name(match: re.Match[str], name_of: dict[str, str] = name_of) -> str:
             return name_of[match.group(1)]
 
-        lines.append(f"__attribute__((noinline)) static int chunk{c}(ARGS) {{")
-        lines.append("    double check = 0.0;")
+        lines = [f"CHUNK int chunk{c}(ARGS) {{", "    double check = 0.0;"]
         if temporaries:
             lines.append(f"    double {', '.join(temporaries.values())};")
         for target, code, read, key in part:
@@ -431,17 +442,25 @@ def translate(source: str, chunk: int = CHUNK) -> str:
                 lines.append(f"    {name_of[target]} = {value};")
             else:
                 lines.append(f"    double {name_of[target]} = {value};")
-        lines.append("    return check != check;")
-        lines.append("}")
+        lines += ["    return check != check;", "}"]
+        bodies.append("\n".join(lines))
     calls = "".join(f"        bad |= chunk{c}(R, U, KI, W, KO, SK, x, n, j);\n"
                     for c in range(len(chunks)))
-    lines.append(f"long slots(void) {{ return {max(len(slots), 1)}; }}")
-    lines.append("int run(const double *R, const double *U, const double *KI, double *W, "
-                 "double *KO, double *SK, double *x, long n) {\n"
-                 "    int bad = 0;\n"
-                 "    for (long j = 0; j < n && !bad; j++) {\n"
-                 f"{calls}"
-                 "    }\n"
-                 "    return bad;\n"
-                 "}")
-    return "\n".join(lines) + "\n"
+    main = (f"long slots(void) {{ return {max(len(slots), 1)}; }}\n"
+            "int run(const double *R, const double *U, const double *KI, double *W, "
+            "double *KO, double *SK, double *x, long n) {\n"
+            "    int bad = 0;\n"
+            "    for (long j = 0; j < n && !bad; j++) {\n"
+            f"{calls}"
+            "    }\n"
+            "    return bad;\n"
+            "}\n")
+    units = max(1, min(units, len(bodies)))
+    if units == 1:
+        return ["\n".join([head, *bodies, main])]
+    share = -(-len(bodies) // units)
+    files = ["\n".join([head, *bodies[start:start + share]]) + "\n"
+             for start in range(0, len(bodies), share)]
+    declared = "".join(f"CHUNK int chunk{c}(ARGS);\n" for c in range(len(bodies)))
+    files[-1] += declared + main
+    return files

@@ -282,3 +282,30 @@ def test_auto_leaves_vector_code_to_python() -> None:
     assert kernels_built(tape, 2) == 0
     runs(tape, "always", "vector", X)
     assert kernels_built(tape, 2) >= 1
+
+
+def test_long_code_is_compiled_in_parallel_files_and_linked(monkeypatch) -> None:
+    """Longer than a chunk, split over three files: the same numbers as the Python code."""
+    from autograd_scalar.tape import code as tape_code
+
+    monkeypatch.setattr(tape_code, "UNITS", 3)
+
+    def chain(x):
+        y = x[0]
+        for k in range(300):
+            y = (y * x[1]).sin() + (y * 0.5).tanh() * (k + 1.0)
+        return y
+
+    tape = compile(chain, [0.3, 0.7])
+    tape.strategy = "scalar"
+    X = np.random.default_rng(5).normal(size=(2, 2))
+    assert len(translate_units_of(tape)) == 3
+    assert_runs_equal(runs(tape, "always", "scalar", X), runs(tape, "off", "scalar", X))
+    assert kernels_built(tape, 2) >= 1
+
+
+def translate_units_of(tape):
+    from autograd_scalar.tape.translate import translate_units
+
+    (code,) = codes(tape, 1)
+    return translate_units(code.segment.source(False, "both", True)[0], 3)
