@@ -172,6 +172,15 @@ class Build:
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         except OSError:
             self.failed = True
+            return
+        self._finished: float | None = None
+        threading.Thread(target=self._time, daemon=True).start()
+
+    def _time(self) -> None:
+        """When the compilers finish (a run may look only much later)."""
+        for process in self._processes:
+            process.wait()
+        self._finished = time.perf_counter()
 
     def result(self, wait: bool) -> Kernel | None:
         """The kernel once built (None while the compiler runs, unless ``wait``, or if it
@@ -195,7 +204,8 @@ class Build:
         except (OSError, AttributeError):
             self.failed = True
             return None
-        MEASURED.per_node = (time.perf_counter() - self._started) / max(self.size, 1)
+        finished = self._finished or time.perf_counter()
+        MEASURED.per_node = (finished - self._started) / max(self.size, 1)
         BUILT[self.key] = self.kernel
         return self.kernel
 
