@@ -133,7 +133,8 @@ class Function:
 HEADER = re.compile(r"def (\w+)\(([\w, ]*)\):")
 ASSIGNMENT = re.compile(r"    ([\w, ]+?) = (.+)")
 RETURN = re.compile(r"    return (.+)")
-IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+NAMES = re.compile(r"((?<![\w.])[A-Za-z_]\w*)")
+"""A name in Python source (not an attribute, not a number's exponent), kept by split."""
 
 
 def parse(source: str) -> Function:
@@ -304,6 +305,16 @@ class Expressions:
         raise Untranslatable(f"a call of {name!r} with {count} argument(s)")
 
 
+def _resolved(parts: list[str], read: list[str], name_of: dict[str, str]) -> list[str]:
+    """C split at its names (odd items), each name replaced by its C: ``p_k`` is the
+    k-th name read (a shape's), any other a name itself."""
+    found = parts[:]
+    for i in range(1, len(found), 2):
+        token = found[i]
+        found[i] = name_of[read[int(token[2:])] if token.startswith("p_") else token]
+    return found
+
+
 class Shapes:
     """Statements translated by their shape: the text with its local names numbered in
     order of appearance (``p_0``, ``p_1``, ...). Generated code repeats a few shapes
@@ -316,38 +327,37 @@ class Shapes:
         self.locals = locals_
         self.temporaries = temporaries
         self.written: dict[str, tuple[str, int]] = {}
+        self.parts: dict[str, list[str]] = {}
         self.uses: dict[str, int] = {}
 
-    def write(self, text: str) -> tuple[str, list[str], str]:
-        """The C of one statement's value (local names as ``@name@`` tokens), the local
-        names it reads, and its shape."""
+    def write(self, text: str) -> tuple[list[str], list[str], str]:
+        """One statement's value: its shape's C split at its names (odd items: ``p_k``,
+        the k-th local name the statement reads, or a walrus name), the local names it
+        reads, and its shape."""
+        parts = NAMES.split(text)
         names: list[str] = []
         numbered: dict[str, str] = {}
         locals_ = self.locals
-
-        def number(match: re.Match[str]) -> str:
-            name = match.group(0)
-            if name not in locals_:
-                return name
-            found = numbered.get(name)
-            if found is None:
-                found = numbered[name] = f"p_{len(names)}"
-                names.append(name)
-            return found
-
-        shape = IDENTIFIER.sub(number, text)
-        found = self.written.get(shape)
-        if found is None:
+        for i in range(1, len(parts), 2):
+            name = parts[i]
+            if name in locals_:
+                found = numbered.get(name)
+                if found is None:
+                    found = numbered[name] = f"p_{len(names)}"
+                    names.append(name)
+                parts[i] = found
+        shape = "".join(parts)
+        code = self.parts.get(shape)
+        if code is None:
             try:
                 tree = ast.parse(shape, mode="eval").body
             except SyntaxError:
                 raise Untranslatable("a statement does not parse") from None
             writer = Expressions({f"p_{k}" for k in range(len(names))} | self.temporaries)
-            found = self.written[shape] = (writer.statement(tree), len(names))
+            written = writer.statement(tree)
+            self.written[shape] = (written, len(names))
+            code = self.parts[shape] = written.split("@")
         self.uses[shape] = self.uses.get(shape, 0) + 1
-        code = found[0]
-        for k, name in enumerate(names):
-            code = code.replace(f"@p_{k}@", f"@{name}@")
         return code, names, shape
 
     def functions(self, temporaries: dict[str, str]) -> dict[str, tuple[str, str]]:
@@ -387,13 +397,15 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
     names = {s.target for s in statements if isinstance(s.target, str)} | set(function.inputs)
     shapes = Shapes(names, set(temporaries))
     tree_writer = Expressions(names | set(temporaries))
-    written: list[tuple[str | tuple[str, int], str, list[str], str]] = []
+    if any(name.startswith("p_") for name in names):
+        raise Untranslatable("a local name like the shapes' own (p_0, p_1, ...)")
+    written: list[tuple[str | tuple[str, int], list[str], list[str], str]] = []
     for statement in statements:
         if isinstance(statement.value, str):
             code, read, key = shapes.write(statement.value)
         else:
             tree_writer.read = set()
-            code = tree_writer.statement(statement.value)
+            code = tree_writer.statement(statement.value).split("@")
             read, key = sorted(tree_writer.read), ""
         written.append((statement.target, code, read, key))
     functions = shapes.functions(temporaries)
@@ -415,7 +427,6 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
                             for name, (array, k) in function.inputs.items()}
     base.update((name, f"x[{k}]") for name, k in slots.items())
     base.update(temporaries)
-    token = re.compile(r"@(\w+)@")
     head = "\n".join([PRELUDE, *(definition for _, definition in functions.values())])
     bodies = []
     for c, part in enumerate(chunks):
@@ -423,9 +434,6 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
                  and target not in slots]
         name_of = dict(base)
         name_of.update((name, f"l{k}") for k, name in enumerate(local))
-
-        def name(match: re.Match[str], name_of: dict[str, str] = name_of) -> str:
-            return name_of[match.group(1)]
 
         lines = [f"CHUNK int chunk{c}(ARGS) {{", "    double check = 0.0;"]
         if temporaries:
@@ -435,7 +443,7 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
             if called is not None:
                 value = f"{called[0]}({', '.join([*(name_of[r] for r in read), '&check'])})"
             else:
-                value = token.sub(name, code)
+                value = "".join(_resolved(code, read, name_of))
             if isinstance(target, tuple):
                 lines.append(f"    {target[0]}[{target[1]}*n+j] = {value};")
             elif target in slots:

@@ -309,3 +309,14 @@ def translate_units_of(tape):
 
     (code,) = codes(tape, 1)
     return translate_units(code.segment.source(False, "both", True)[0], 3)
+
+
+def test_check_runs_the_compiled_code_writing_every_value() -> None:
+    """Tape.check writes every node's value (``everything``): compiled too."""
+    tape = compile(lambda x: ((x[0] * x[1]).sin() + x[1]).softplus() * x[0], [0.5, 2.0])
+    tape.strategy, tape.native = "scalar", "always"
+    X = np.array([[0.5, 2.0], [-1.5, 0.25]])
+    tape.check(X)
+    (code,) = codes(tape, 2)
+    assert any(key[2] and isinstance(k, native.Kernel)
+               for key, k in code.kernels.kernels.items())
