@@ -40,6 +40,15 @@ code multiplies plainly, and only where a run's gradients hold a NaN is it run
 again by a careful variant (``careful``), whose terms are :func:`times_scalar` or
 :func:`times_vector`: the fast path keeps its speed and the results agree with
 eager to the bit.
+
+A segment's scalar code may also run compiled to machine code: its Python source
+translated into C (:mod:`autograd_scalar.tape.translate`), built and loaded
+(:mod:`autograd_scalar.tape.native`) when ``Tape.native`` says so. The compiled
+function reads the operands gathered into one array (reads, n) and writes the values
+and the gradients sent into arrays the Python side puts in place as the scalar code's
+results are put, so the numbers are the scalar code's to the bit; a run it flags (a
+math call, division or power that was not finite, where Python may have raised) or
+whose gradients hold a NaN runs as Python instead.
 """
 
 from __future__ import annotations
