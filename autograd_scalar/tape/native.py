@@ -60,9 +60,10 @@ UNITS = max(1, min(os.cpu_count() or 1, 8))
 """Into how many files a long piece of code is split, each compiled by its own process."""
 
 SECONDS_PER_NODE = 1e-3
-"""The compile time per node of code expected before this process has compiled anything
-(gcc -Og on the narrow-graph benchmark's code: 0.5 to 1 ms per node, forward and
-backward; each compilation then measures it again)."""
+"""The compile time per node of code (translation and compilers, forward and backward)
+expected before this process has compiled anything: gcc -Og on the narrow-graph
+benchmark's code takes about 0.3 ms per node on an idle two-core machine and over 1 ms
+with its cores busy; each compilation then measures it again."""
 
 
 def default_policy() -> str:
