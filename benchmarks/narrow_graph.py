@@ -27,7 +27,9 @@ Measured, in one process, the implementations alternating round by round:
 - the trace, ``autograd_scalar.compile`` of the graph, and separately the first
   run, which writes the straight-line code and compiles it (as Python, or to C and
   then machine code, each on a fresh trace and with no compiled library kept);
-- ours compiled on a batch of 1,000 examples, per example, both ways.
+- ours compiled on a batch of 1,000 examples, per example, both ways (compiled, the
+  batch runs the batch-1 code's library, found again by its source: its first run
+  writes and translates the code but does not compile it).
 
 Every figure is a median, with its range, over the rounds; each ratio is taken
 within a round. ``python -m benchmarks.narrow_graph [--quick]`` prints the table.
