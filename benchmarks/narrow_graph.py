@@ -19,11 +19,17 @@ one list of floats, run by a loop with one branch per op, forward then backward.
 Measured, in one process, the implementations alternating round by round:
 
 - ours compiled, batch 1: ``tape.gradients`` (outputs and input gradients), against
-  the flat tape's run, same inputs;
+  the flat tape's run, same inputs, its straight-line code run as Python
+  (``tape.native = "off"``) and as machine code (``"always"``: translated to C and
+  compiled; ``"auto"``, the default, compiles once the Python runs have taken as
+  long as the compilation is expected to);
 - ours eager: the graph rebuilt from Values at every run, then ``backward()``;
 - the trace, ``autograd_scalar.compile`` of the graph, and separately the first
-  run (which writes the straight-line code and compiles it);
-- ours compiled on a batch of 1,000 examples, per example.
+  run, which writes the straight-line code and compiles it (as Python, or to C and
+  then machine code, each on a fresh trace and with no compiled library kept);
+- ours compiled on a batch of 1,000 examples, per example, both ways (compiled, the
+  batch runs the batch-1 code's library, found again by its source: its first run
+  writes and translates the code but does not compile it).
 
 Every figure is a median, with its range, over the rounds; each ratio is taken
 within a round. ``python -m benchmarks.narrow_graph [--quick]`` prints the table.
@@ -41,6 +47,7 @@ from typing import Any
 import numpy as np
 
 import autograd_scalar as ag
+from autograd_scalar.tape import native as native_code
 
 from .timing import alternating_rounds, ratio_by_round, run_alone
 
@@ -170,8 +177,9 @@ def trace(n_ops: int = OPS) -> ag.Tape:
 
 
 def steps(n_ops: int = OPS) -> tuple[dict[str, Callable[[], Any]], ag.Tape]:
-    """The three runs at batch 1 on one example, each returning the last node's value and
-    the inputs' gradients, and the tape (traced, its code compiled by a first run)."""
+    """The runs at batch 1 on one example, each returning the last node's value and the
+    inputs' gradients, and the tape (traced, its code compiled by a first run both ways):
+    the flat tape, ours compiled with Python code and with machine code, ours eager."""
     x = inputs(1)
     flat = flat_tape(n_ops)
     tape = trace(n_ops)
@@ -181,9 +189,13 @@ def steps(n_ops: int = OPS) -> tuple[dict[str, Callable[[], Any]], ag.Tape]:
         v, g = flat.run(row)
         return v[-1], g[:INPUTS]
 
-    def compiled_run() -> tuple[float, list[float]]:
+    def compiled_run(native: str = "off") -> tuple[float, list[float]]:
+        tape.native = native
         found = tape.gradients(x)
         return float(found.outputs[0]), found.inputs[0][0].tolist()
+
+    def native_run() -> tuple[float, list[float]]:
+        return compiled_run("always")
 
     def eager_run() -> tuple[float, list[float]]:
         leaves = [ag.Value(v) for v in row]
@@ -191,7 +203,9 @@ def steps(n_ops: int = OPS) -> tuple[dict[str, Callable[[], Any]], ag.Tape]:
         out.backward()
         return out.data, [leaf.grad for leaf in leaves]
 
-    return {"flat": flat_run, "compiled": compiled_run, "eager": eager_run}, tape
+    native_run()
+    return {"flat": flat_run, "compiled": compiled_run, "native": native_run,
+            "eager": eager_run}, tape
 
 
 def largest_difference(n_ops: int = 1_000) -> float:
@@ -203,7 +217,7 @@ def largest_difference(n_ops: int = 1_000) -> float:
     out, grads = runs["flat"]()
     scale = max(map(abs, grads))
     worst = 0.0
-    for name in ("compiled", "eager"):
+    for name in ("compiled", "native", "eager"):
         found, found_grads = runs[name]()
         worst = max(worst, abs(found - out) / abs(out),
                     *(abs(a - b) / scale for a, b in zip(found_grads, grads)))
@@ -212,34 +226,44 @@ def largest_difference(n_ops: int = 1_000) -> float:
 
 def measure(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> dict[str, Any]:
     """Samples of every figure of the table (seconds), over ``rounds`` rounds."""
-    found: dict[str, Any] = {"traces": [], "first": []}
+    found: dict[str, Any] = {"traces": [], "first": [], "first_native": []}
     for _ in range(max(3, rounds // 2)):
-        gc.collect()
-        start = time.perf_counter()
-        tape = trace(n_ops)
-        middle = time.perf_counter()
-        tape.gradients(inputs(1))
-        found["traces"].append(middle - start)
-        found["first"].append(time.perf_counter() - middle)
-        del tape
+        for native in ("off", "always"):
+            gc.collect()
+            native_code.BUILT.clear()  # each first run compiles its own
+            start = time.perf_counter()
+            tape = trace(n_ops)
+            middle = time.perf_counter()
+            tape.native = native
+            tape.gradients(inputs(1))
+            found["traces"].append(middle - start)
+            found["first" if native == "off" else "first_native"].append(
+                time.perf_counter() - middle)
+            del tape
     found["difference"] = largest_difference()
     runs, tape = steps(n_ops)
     found["plan"] = tape.program(1).splitlines()[1].strip()
     blocks = {"flat": (runs["flat"], 10), "compiled": (runs["compiled"], 30),
-              "eager": (runs["eager"], 3)}
+              "native": (runs["native"], 100), "eager": (runs["eager"], 3)}
     found["samples"] = alternating_rounds(blocks, rounds)
     X = inputs(batch, seed=1)
-    start = time.perf_counter()
-    tape.gradients(X)  # the first run at this size writes its code
-    found["first_batch"] = time.perf_counter() - start
-    found["batch_plan"] = tape.program(batch).splitlines()[1].strip()
-    batch_times = []
-    for _ in range(rounds):
-        gc.collect()
+    for native in ("off", "always"):
+        tape.native = native
         start = time.perf_counter()
-        tape.gradients(X)
-        batch_times.append((time.perf_counter() - start) / batch)
-    found["batch"] = batch_times
+        tape.gradients(X)  # the first run at this size writes its code
+        found[f"first_batch_{native}"] = time.perf_counter() - start
+    found["batch_plan"] = tape.program(batch).splitlines()[1].strip()
+
+    def batch_run(native: str) -> Callable[[], Any]:
+        def run() -> Any:
+            tape.native = native
+            return tape.gradients(X)
+        return run
+
+    batch_samples = alternating_rounds({"off": (batch_run("off"), 1),
+                                        "always": (batch_run("always"), 1)}, rounds, warmup=0)
+    found["batch"] = [t / batch for t in batch_samples["off"]]
+    found["batch_native"] = [t / batch for t in batch_samples["always"]]
     found["tape"] = repr(tape)
     return found
 
@@ -273,22 +297,31 @@ def rows(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> list[str]:
         "| measure | target | measured |", "| --- | --- | ---: |",
         f"| flat tape, one run | reference | "
         f"{_spread(samples['flat'], 1e3, 'ms')} |",
-        f"| ours compiled, batch 1 (`tape.gradients`) | | "
+        f"| ours compiled, batch 1 (`tape.gradients`), Python code | | "
         f"{_spread(samples['compiled'], 1e3, 'ms')} |",
-        f"| flat tape / ours compiled, batch 1 | >= 10x | "
+        f"| ours compiled, batch 1, machine code | | "
+        f"{_spread(samples['native'], 1e6, 'µs', 0)} |",
+        f"| flat tape / ours compiled, batch 1, Python code | | "
         f"{_ratio(ratio_by_round(samples, 'flat', 'compiled'))} |",
+        f"| flat tape / ours compiled, batch 1, machine code | >= 10x | "
+        f"{_ratio(ratio_by_round(samples, 'flat', 'native'))} |",
         f"| ours eager, graph rebuilt each run, then `backward()` | | "
         f"{_spread(samples['eager'], 1e3, 'ms')} |",
         f"| flat tape / ours eager | >= 1x | "
         f"{_ratio(ratio_by_round(samples, 'flat', 'eager'))} |",
         f"| trace (`autograd_scalar.compile`) | <= 1 s | {_spread(found['traces'])} |",
-        f"| first run at batch 1 (writes and compiles the code) | | "
+        f"| first run at batch 1, Python code (writes and compiles it) | | "
         f"{_spread(found['first'])} |",
-        f"| ours compiled, batch {batch:,}, per example (first run at this size "
-        f"{found['first_batch']:.2f} s) | <= 10 µs | "
-        f"{_spread(found['batch'], 1e6, 'µs', 0)} |",
+        f"| first run at batch 1, machine code (writes the code, translates it to C, "
+        f"compiles it) | | {_spread(found['first_native'])} |",
+        f"| ours compiled, batch {batch:,}, per example, Python code (first run at this "
+        f"size {found['first_batch_off']:.2f} s) | | {_spread(found['batch'], 1e6, 'µs', 0)} |",
+        f"| ours compiled, batch {batch:,}, per example, machine code (first run at this "
+        f"size {found['first_batch_always']:.2f} s) | <= 10 µs | "
+        f"{_spread(found['batch_native'], 1e6, 'µs', 0)} |",
         f"| largest difference from the flat tape at 1,000 ops (value and input gradients, "
-        f"relative; at {n_ops:,} the gradients underflow to 0) | <= 1e-12 | "
+        f"relative, ours compiled both ways and eager; at {n_ops:,} the gradients "
+        f"underflow to 0) | <= 1e-12 | "
         f"{found['difference']:.1e} |",
     ]
 

@@ -40,14 +40,25 @@ code multiplies plainly, and only where a run's gradients hold a NaN is it run
 again by a careful variant (``careful``), whose terms are :func:`times_scalar` or
 :func:`times_vector`: the fast path keeps its speed and the results agree with
 eager to the bit.
+
+A segment's scalar code may also run compiled to machine code: its Python source
+translated into C (:mod:`autograd_scalar.tape.translate`), built and loaded
+(:mod:`autograd_scalar.tape.native`) when ``Tape.native`` says so. The compiled
+function reads the operands gathered into one array (reads, n) and writes the values
+and the gradients sent into arrays the Python side puts in place as the scalar code's
+results are put, so the numbers are the scalar code's to the bit; a run it flags (a
+math call, division or power that was not finite, where Python may have raised) or
+whose gradients hold a NaN runs as Python instead.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -55,8 +66,11 @@ import numpy as np
 from ..ops import Op
 from .groups import times
 from .layout import Layout, SharedArrays
+from .native import UNITS, Kernel, Kernels, default_policy
+from .numeric import numeric_rule
 from .program import Program
 from .rules import Ref, derive
+from .translate import translate, translate_units
 
 SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
                                 if not name.startswith("_")}
@@ -242,7 +256,7 @@ class Segment:
         forward = self._forward(writer, cse)
         nodes = [i for i, _, _ in self.nodes]
         written = [f"v{i}" for i in nodes if everything or i in self.upstream]
-        kept = self._kept() if kind in ("saved", "backward") else []
+        kept = self.kept if kind in ("saved", "backward") else []
         if vector:
             return self._vector(writer, cse, kind, forward, written, kept, with_inputs)
         unpack = [f"{_targets(f'v{i}' for i in self.reads)} = r"] if self.reads else []
@@ -292,7 +306,8 @@ class Segment:
                  *_indent([*backward, *sinks, "return None"])]
         return "\n".join(lines) + "\n", writer.names
 
-    def _kept(self) -> list[str]:
+    @cached_property
+    def kept(self) -> list[str]:
         """The values a separate backward reads, with or without the inputs' gradients
         (those with them: a superset), so that "saved" and "backward" agree."""
         writer = Writer(False)
@@ -444,6 +459,8 @@ class Segment:
         it is zero), writing the statements of its rule's steps they use; the values
         they read are added to ``used``."""
         rule = derive(row, len(kids))
+        if rule.opaque:  # perhaps readable as it runs on numbers
+            rule = numeric_rule(row, len(kids)) or rule
         operands = [f"v{c}" for c in kids]
         wanted = [c in needs for c in kids]
         if rule.opaque:
@@ -524,6 +541,13 @@ def compile_function(source: str, names: dict[str, Any], vector: bool, filename:
     return function
 
 
+@dataclass
+class NativeSaved:
+    """What a compiled forward keeps for its backward: the saved values, (kept, n)."""
+
+    kept: np.ndarray
+
+
 class Code:
     """A segment of the program as one step of a run (see the module docstring).
 
@@ -532,8 +556,9 @@ class Code:
     compiled when a run first needs them, and kept.
     """
 
-    def __init__(self, segment: Segment, vector: bool) -> None:
+    def __init__(self, segment: Segment, vector: bool, owner: Any = None) -> None:
         self.segment = segment
+        self.owner = owner
         self.vector = vector
         self.strategy = "vector" if vector else "scalar"
         self.size = len(segment.nodes)
@@ -557,6 +582,80 @@ class Code:
         self._all_rows = np.array([layout.row(i) for i in nodes], dtype=np.intp)
         self._internal_rows = np.array([layout.row(i) for i in nodes
                                         if i not in segment.upstream], dtype=np.intp)
+        self.kernels = Kernels(self.native_sources, self.size)
+
+    # -- machine code ----------------------------------------------------------
+
+    @property
+    def policy(self) -> str:
+        """When to compile to machine code: the owner's ``native`` (a Tape's), else
+        ``AUTOGRAD_SCALAR_NATIVE`` (see :mod:`autograd_scalar.tape.native`)."""
+        found = getattr(self.owner, "native", None)
+        return default_policy() if found is None else found
+
+    def native_sources(self, key: tuple[str, bool, bool]) -> list[str]:
+        """The C of one function, as files to compile apart: its scalar code (the fast
+        variant) translated."""
+        kind, with_inputs, everything = key
+        return translate_units(self.segment.source(False, kind, with_inputs, everything)[0],
+                               UNITS)
+
+    def native_source(self, kind: str, with_inputs: bool = False,
+                      everything: bool = False) -> str:
+        """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
+        return translate(self.segment.source(False, kind, with_inputs, everything)[0])
+
+    def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
+        """The compiled function, if there is one (or the policy builds it now).
+
+        Compiled code computes as scalar code does, to the bit. For vector code that is
+        the same numbers to rounding only (NumPy's math functions are not the C
+        library's), so "auto", which switches when timing says so, compiles scalar
+        code only: no result then depends on when the switch came."""
+        policy = self.policy
+        if policy == "off" or (policy == "auto" and self.vector):
+            return None
+        return self.kernels.get((kind, with_inputs, everything), policy)
+
+    def _paid(self, kind: str, with_inputs: bool, everything: bool, started: float) -> None:
+        """Count a Python run toward compiling its function (see ``Kernels``)."""
+        self.kernels.pay((kind, with_inputs, everything), time.perf_counter() - started)
+
+    def _reads(self, values: np.ndarray, shared: SharedArrays) -> np.ndarray:
+        """The operands read from outside, (reads, n) in float64: what a kernel reads."""
+        n = values.shape[1]
+        found = np.empty((len(self.segment.reads), n))
+        rows = len(self._rows)
+        once = rows + len(self._once)
+        if rows:
+            found[:rows] = values[self._rows]
+        if once > rows:
+            found[rows:once] = values[self._once, 0][:, None]
+        if len(self._shared):
+            found[once:] = shared.data[self._shared][:, None]
+        return found
+
+    def _upstream(self, grads: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(grads[self.upstream_rows], dtype=np.float64)
+
+    def _written(self, everything: bool) -> np.ndarray:
+        return self._all_rows if everything else self._write_rows
+
+    def _native_both(self, kernel: Kernel, values: np.ndarray, grads: np.ndarray,
+                     shared: SharedArrays, everything: bool) -> bool:
+        """Forward and backward by the kernel; False (nothing written) if it was flagged
+        or a gradient sent is NaN (the Python code then runs)."""
+        n = values.shape[1]
+        rows = self._written(everything)
+        W = np.empty((len(rows), n))
+        SK = np.empty((len(self.segment.reads), n))
+        if kernel(n, R=self._reads(values, shared), U=self._upstream(grads), W=W, SK=SK) \
+                or has_nan(SK):
+            return False
+        if len(rows):
+            values[rows] = W
+        self._send(SK, grads, shared)
+        return True
 
     def source(self, kind: str, with_inputs: bool = False, everything: bool = False,
                careful: bool = False) -> str:
@@ -594,6 +693,22 @@ class Code:
         """The forward: write the values other steps and the outputs read (every value
         with ``everything``); return what the backward needs (scalar code: each
         example's saved values; vector code keeps them in ``values``)."""
+        kernel = self.kernel("saved", False, everything)
+        if kernel is not None:
+            n = values.shape[1]
+            rows = self._written(everything)
+            W = np.empty((len(rows), n))
+            kept = np.empty((len(self.segment.kept), n))
+            if not kernel(n, R=self._reads(values, shared), W=W, KO=kept):
+                if len(rows):
+                    values[rows] = W
+                return NativeSaved(kept)
+        started = time.perf_counter()
+        saved = self._python_run(values, shared, everything)
+        self._paid("saved", False, everything, started)
+        return saved
+
+    def _python_run(self, values: np.ndarray, shared: SharedArrays, everything: bool) -> Any:
         if self.vector:
             self.function("saved", everything=everything)(values, shared.data)
             return None
@@ -602,7 +717,7 @@ class Code:
             results = [function(r) for r in self.operands(values, shared)]
         except FLOAT_ERRORS as error:
             raise CodeFallback(str(error)) from error
-        rows = self._all_rows if everything else self._write_rows
+        rows = self._written(everything)
         if len(rows):
             values[rows] = np.array([written for written, _ in results]).T
         return [kept for _, kept in results]
@@ -611,6 +726,24 @@ class Code:
                  shared: SharedArrays, with_inputs: bool) -> None:
         """Add the gradients sent to the operands read from outside: into ``grads`` per
         example, into the shared leaves' batch sums."""
+        kernel = self.kernel("backward", with_inputs, False)
+        if kernel is not None and (isinstance(saved, NativeSaved) or
+                                   (saved is not None and len(saved) and len(saved[0]))):
+            n = values.shape[1]
+            kept = saved.kept if isinstance(saved, NativeSaved) else np.array(saved).T
+            SK = np.empty((len(self.segment.reads), n))
+            if not kernel(n, U=self._upstream(grads), KI=np.ascontiguousarray(kept), SK=SK) \
+                    and not has_nan(SK):
+                self._send(SK, grads, shared)
+                return
+        if isinstance(saved, NativeSaved):  # the Python backward reads the Python forward's
+            saved = self._python_run(values, shared, False)
+        started = time.perf_counter()
+        self._python_backward(saved, values, grads, shared, with_inputs)
+        self._paid("backward", with_inputs, False, started)
+
+    def _python_backward(self, saved: Any, values: np.ndarray, grads: np.ndarray,
+                         shared: SharedArrays, with_inputs: bool) -> None:
         if self.vector:
             if self.function("backward", with_inputs)(values, shared.data, grads, shared.grad):
                 self.function("backward", with_inputs, careful=True)(
@@ -643,6 +776,15 @@ class Code:
              with_inputs: bool, everything: bool) -> None:
         """Forward and backward in one call (per example, for scalar code): the plan's
         only step."""
+        kernel = self.kernel("both", with_inputs, everything)
+        if kernel is not None and self._native_both(kernel, values, grads, shared, everything):
+            return
+        started = time.perf_counter()
+        self._python_both(values, grads, shared, with_inputs, everything)
+        self._paid("both", with_inputs, everything, started)
+
+    def _python_both(self, values: np.ndarray, grads: np.ndarray, shared: SharedArrays,
+                     with_inputs: bool, everything: bool) -> None:
         function = self.function("both", with_inputs, everything)
         if self.vector:
             if function(values, shared.data, grads, shared.grad):
@@ -667,6 +809,21 @@ class Code:
 
     def forward_only(self, values: np.ndarray, shared: SharedArrays, everything: bool) -> None:
         """The forward alone, writing what other steps and the outputs read."""
+        kernel = self.kernel("forward", False, everything)
+        if kernel is not None:
+            n = values.shape[1]
+            rows = self._written(everything)
+            W = np.empty((len(rows), n))
+            if not kernel(n, R=self._reads(values, shared), W=W):
+                if len(rows):
+                    values[rows] = W
+                return
+        started = time.perf_counter()
+        self._python_forward(values, shared, everything)
+        self._paid("forward", False, everything, started)
+
+    def _python_forward(self, values: np.ndarray, shared: SharedArrays,
+                        everything: bool) -> None:
         if self.vector:
             self.function("forward", everything=everything)(values, shared.data)
             return

@@ -68,7 +68,14 @@ class Plan:
 
 
 class Runner:
-    """The plans of a program on its layout and shared arrays (see the module docstring)."""
+    """The plans of a program on its layout and shared arrays (see the module docstring).
+
+    ``native``: when its straight-line code is compiled to machine code, "auto",
+    "always" or "off"; None (the default) follows ``AUTOGRAD_SCALAR_NATIVE``
+    (see :mod:`autograd_scalar.tape.native`).
+    """
+
+    native: str | None = None
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
@@ -249,7 +256,7 @@ class Runner:
             reads = self.reads[inside].tolist()
             upstream = frozenset(i for i, count in zip(inside, reads) if count > within[i])
             segment = Segment(nodes, self.layout, program.invariant, upstream, self.needs())
-            found = self._codes[key] = Code(segment, vector)
+            found = self._codes[key] = Code(segment, vector, self)
         return found
 
     def _fallback(self, plan: Plan, n: int) -> Plan:

@@ -75,6 +75,7 @@ from . import check as tape_check
 from .check import TraceMismatchError, magnitude
 from .code import Code
 from .cost import STRATEGIES
+from .native import POLICIES, default_policy
 from .program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
 from .run import Runner
 from .threads import Threads, blas_threads
@@ -197,6 +198,21 @@ class Tape(Runner):
                 parts += [step.source("saved"), step.source("backward", with_inputs)]
         return "\n".join(parts)
 
+    def native_source(self, n: int = 1, with_inputs: bool = True) -> str:
+        """The C that :meth:`source`'s code is compiled from, where the native path runs
+        it (see :mod:`autograd_scalar.tape.native`); "" where the plan has no code.
+        Raises :class:`~autograd_scalar.tape.translate.Untranslatable` for code the
+        C writer does not translate (it then runs as Python)."""
+        plan = self.plan_for(_batch_size(n), self.strategy)
+        if plan.single is not None:
+            return plan.single.native_source("both", with_inputs)
+        parts = []
+        for step in plan.steps:
+            if isinstance(step, Code):
+                parts += [step.native_source("saved"), step.native_source("backward",
+                                                                          with_inputs)]
+        return "\n".join(parts)
+
     # -- running ------------------------------------------------------------
 
     def _columns(self, batches: Sequence[Any]) -> list[np.ndarray]:
@@ -243,6 +259,11 @@ class Tape(Runner):
         if self.strategy not in STRATEGIES:
             raise ValueError(f"Tape.strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
                              f"got {self.strategy!r}")
+        if self.native is None:
+            default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
+        elif self.native not in POLICIES:
+            raise ValueError(f"Tape.native must be None or one of "
+                             f"{', '.join(map(repr, POLICIES))}, got {self.native!r}")
         product = self.plan_for(n, self.strategy).product
         with blas_threads(self.threads, product * n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)

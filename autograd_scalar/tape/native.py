@@ -1,0 +1,279 @@
+"""Machine code for straight-line code: the C compiler, the build and the loaded kernel.
+
+:mod:`autograd_scalar.tape.translate` writes a segment's scalar code as C; this
+module compiles it with the C compiler the installation would use (``CC`` if set,
+else the one Python was built with, as ``sysconfig`` and setuptools read it),
+into a temporary directory of this process (removed at exit), and loads it with
+:mod:`ctypes` as a :class:`Kernel`. Where there is no compiler, or it fails, there
+is no kernel and the Python code runs: the same numbers, only slower.
+
+The flags keep Python's numbers: ``-ffp-contract=off`` (no fused multiply-adds:
+each product is rounded as Python rounds it) and ``-fno-builtin`` (the compiler
+neither folds nor rewrites a math call, e.g. ``pow(x, 2.0)`` into ``x * x``: every
+one is the C library's function, which Python's ``math`` calls too).
+
+When to compile (:class:`Budget`) is a rent-or-buy rule, measured: a piece of code
+runs as Python (rent) until the time its Python runs took reaches the time its
+compilation is expected to take (buy); then it is compiled, in the background
+(the compiler is a process of its own; runs go on in Python until it is done).
+The expected time is the compile time per C statement measured on this process's
+latest compilation (before any, :data:`SECONDS_PER_STATEMENT`). No sequence of
+runs then costs more than twice what the better choice in hindsight would have.
+
+``AUTOGRAD_SCALAR_NATIVE`` sets the default policy: "auto" (that rule, for scalar code;
+also when unset), "always" (compile at the first run, and wait for it) or "off" (never);
+``Tape.native`` sets it per tape. Compiled code computes as scalar code does, so "auto"
+leaves vector code, whose numbers would change at rounding level, to "always" (see
+:meth:`autograd_scalar.tape.code.Code.kernel`)."""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import hashlib
+import os
+import shlex
+import shutil
+import subprocess
+import sysconfig
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .translate import Untranslatable
+
+POLICIES = ("auto", "always", "off")
+"""What ``Tape.native`` and ``AUTOGRAD_SCALAR_NATIVE`` may be."""
+
+ENVIRONMENT = "AUTOGRAD_SCALAR_NATIVE"
+
+FLAGS = ("-Og", "-fPIC", "-ffp-contract=off", "-fno-builtin")
+"""How the C is compiled (see the module docstring); ``-Og`` compiles fastest of the
+levels that keep values in registers (``-O0`` compiles a third faster, and runs the
+benchmark graph's code twice as slowly)."""
+
+UNITS = max(1, min(os.cpu_count() or 1, 8))
+"""Into how many files a long piece of code is split, each compiled by its own process."""
+
+SECONDS_PER_NODE = 1e-3
+"""The compile time per node of code (translation and compilers, forward and backward)
+expected before this process has compiled anything: gcc -Og on the narrow-graph
+benchmark's code takes about 0.3 ms per node on an idle two-core machine and over 1 ms
+with its cores busy; each compilation then measures it again."""
+
+
+def default_policy() -> str:
+    """``AUTOGRAD_SCALAR_NATIVE``, checked ("auto" when unset)."""
+    found = os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto"
+    if found not in POLICIES:
+        raise ValueError(f"{ENVIRONMENT} must be one of {', '.join(POLICIES)}, got {found!r}")
+    return found
+
+
+def compiler() -> list[str] | None:
+    """The C compiler's command (``CC``, else Python's own), or None if it is not there."""
+    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or shutil.which(words[0]) is None:
+        return None
+    return words
+
+
+_directory: str | None = None
+_lock = threading.Lock()
+
+
+def directory() -> str:
+    """This process's directory for sources and libraries, made on first use and removed
+    at exit."""
+    global _directory
+    with _lock:
+        if _directory is None:
+            _directory = tempfile.mkdtemp(prefix="autograd-scalar-native-")
+            atexit.register(shutil.rmtree, _directory, True)
+        return _directory
+
+
+@dataclass
+class Measured:
+    """Compile seconds per node, as last measured in this process."""
+
+    per_node: float = SECONDS_PER_NODE
+
+
+MEASURED = Measured()
+
+
+BUILT: dict[str, Kernel] = {}
+"""Libraries built by this process, by the hash of their source (one per source)."""
+
+
+class Kernel:
+    """A loaded C function over a batch (see :mod:`autograd_scalar.tape.translate`)."""
+
+    def __init__(self, library: ctypes.CDLL, path: str) -> None:
+        self.library = library
+        self.path = path
+        function = library.run
+        function.restype = ctypes.c_int
+        function.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_long]
+        self._run = function
+        library.slots.restype = ctypes.c_long
+        self.scratch = np.empty(int(library.slots()), dtype=np.float64)
+
+    def __call__(self, n: int, R: np.ndarray | None = None, U: np.ndarray | None = None,
+                 KI: np.ndarray | None = None, W: np.ndarray | None = None,
+                 KO: np.ndarray | None = None, SK: np.ndarray | None = None) -> bool:
+        """Run on n examples (arrays (count, n), C-ordered float64); True if flagged."""
+        pointers = [None if a is None or not a.size else a.ctypes.data
+                    for a in (R, U, KI, W, KO, SK)]
+        return bool(self._run(*pointers, self.scratch.ctypes.data, n))
+
+
+class Build:
+    """One compilation of C sources into a library, running in the background until
+    :meth:`result`: one compiler process per source (they compile in parallel), then
+    a link of their objects."""
+
+    def __init__(self, sources: list[str], size: int, started: float | None = None) -> None:
+        self.size = size
+        self._started = time.perf_counter() if started is None else started
+        self.key = hashlib.sha256("\0".join(sources).encode()).hexdigest()[:24]
+        self.kernel: Kernel | None = BUILT.get(self.key)
+        self.failed = False
+        self._processes: list[subprocess.Popen[bytes]] = []
+        if self.kernel is not None:
+            return
+        command = compiler()
+        if command is None:
+            self.failed = True
+            return
+        self._command = command
+        base = os.path.join(directory(), f"code_{self.key}")
+        self._library = base + ".so"
+        self._objects = []
+        try:
+            for k, source in enumerate(sources):
+                with open(f"{base}_{k}.c", "w", encoding="ascii") as file:
+                    file.write(source)
+                if len(sources) == 1:
+                    arguments = [*FLAGS, "-shared", "-o", self._library, f"{base}_{k}.c", "-lm"]
+                else:
+                    self._objects.append(f"{base}_{k}.o")
+                    arguments = [*FLAGS, "-c", "-o", f"{base}_{k}.o", f"{base}_{k}.c"]
+                self._processes.append(subprocess.Popen(
+                    [*command, *arguments], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        except OSError:
+            self.failed = True
+            return
+        self._finished: float | None = None
+        threading.Thread(target=self._time, daemon=True).start()
+
+    def _time(self) -> None:
+        """When the compilers finish (a run may look only much later)."""
+        for process in self._processes:
+            process.wait()
+        self._finished = time.perf_counter()
+
+    def result(self, wait: bool) -> Kernel | None:
+        """The kernel once built (None while the compiler runs, unless ``wait``, or if it
+        failed)."""
+        if self.kernel is not None or self.failed:
+            return self.kernel
+        if not wait and any(p.poll() is None for p in self._processes):
+            return None
+        codes = [p.wait() for p in self._processes]
+        if any(codes):
+            self.failed = True
+            return None
+        try:
+            if self._objects and subprocess.run(
+                    [*self._command, "-shared", "-o", self._library, *self._objects, "-lm"],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode:
+                self.failed = True
+                return None
+            self.kernel = Kernel(ctypes.CDLL(self._library), self._library)
+        except (OSError, AttributeError):
+            self.failed = True
+            return None
+        finished = self._finished or time.perf_counter()
+        MEASURED.per_node = (finished - self._started) / max(self.size, 1)
+        BUILT[self.key] = self.kernel
+        return self.kernel
+
+
+class Budget:
+    """The rent-or-buy rule of one piece of code (see the module docstring): the seconds
+    its Python runs took, against the expected seconds of its compilation."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.spent = 0.0
+
+    def pay(self, seconds: float) -> None:
+        self.spent += seconds
+
+    @property
+    def price(self) -> float:
+        return MEASURED.per_node * self.size
+
+    def buy(self, policy: str) -> bool:
+        """Whether to compile now under ``policy``."""
+        return policy == "always" or (policy == "auto" and self.spent >= self.price)
+
+
+Key = tuple[str, bool, bool]
+"""A function of a piece of code: (kind, with_inputs, everything)."""
+
+
+class Kernels:
+    """The compiled functions of one piece of code, each built when its budget says so.
+
+    ``source(key)`` writes a function's C, as files (it may raise
+    :class:`~autograd_scalar.tape.translate.Untranslatable`); ``size`` is the code's
+    length in nodes, by which the expected compile time is reckoned."""
+
+    def __init__(self, source: Callable[[Key], list[str]], size: int) -> None:
+        self.source = source
+        self.size = size
+        self.kernels: dict[Key, Kernel | Build | None] = {}
+        self.budgets: dict[Key, Budget] = {}
+
+    def get(self, key: Key, policy: str) -> Kernel | None:
+        """The kernel of ``key``, if built (starting the build when the policy says so)."""
+        found = self.kernels.get(key, False)
+        if isinstance(found, Kernel) or found is None:
+            return found
+        if not isinstance(found, Build):
+            budget = self.budgets.get(key)
+            if budget is None:
+                budget = self.budgets[key] = Budget(self.size)
+            if not budget.buy(policy):
+                return None
+            started = time.perf_counter()
+            try:
+                source = self.source(key)
+            except Untranslatable:
+                self.kernels[key] = None
+                return None
+            found = self.kernels[key] = Build(source, self.size, started)
+        kernel = found.result(wait=policy == "always")
+        if kernel is not None or found.failed:
+            self.kernels[key] = kernel
+        return kernel
+
+    def pay(self, key: Key, seconds: float) -> None:
+        """Count ``seconds`` of Python running ``key`` toward its budget."""
+        budget = self.budgets.get(key)
+        if budget is None:
+            budget = self.budgets[key] = Budget(self.size)
+        budget.pay(seconds)

@@ -1,0 +1,322 @@
+"""Straight-line code compiled to machine code: the same numbers as the Python code.
+
+The native path translates a segment's scalar Python code into C
+(:mod:`autograd_scalar.tape.translate`) and runs it compiled
+(:mod:`autograd_scalar.tape.native`). Both call the same C library's math
+functions in the same order, so the native results equal the Python code's to the
+bit, on random programs under every strategy (vector code runs the scalar
+code's arithmetic natively, so the comparison is with scalar Python code); where
+Python raises, C's inf or NaN sends the run to the Python code, so the numbers
+and the fallbacks are today's; without a compiler the Python code runs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import autograd_scalar as ag
+from autograd_scalar import Function, Value, compile
+from autograd_scalar.tape import native
+from autograd_scalar.tape.code import Code
+from autograd_scalar.tape.numeric import numeric_rule
+from autograd_scalar.tape.rules import derive
+from autograd_scalar.tape.translate import Untranslatable, translate
+from tests.autograd_scalar.random_programs import programs, run
+from tests.autograd_scalar.tape.test_tape import assert_close, eager
+
+
+def codes(tape, n):
+    return [step for step in tape.plan(n) if isinstance(step, Code)]
+
+
+def kernels_built(tape, n) -> int:
+    """How many compiled functions the code steps of a batch of n hold."""
+    return sum(isinstance(k, native.Kernel) for code in codes(tape, n)
+               for k in code.kernels.kernels.values())
+
+
+def runs(tape, native_policy, strategy, *batches):
+    """Gradients (with the inputs'), forward, and the backward's shared gradients."""
+    tape.native = native_policy
+    tape.strategy = strategy
+    found = tape.gradients(*batches)
+    forward = tape.forward(*batches)
+    return found, forward
+
+
+def assert_same(a, b) -> None:
+    """Equal to the bit (NaN where NaN)."""
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b), strict=True)
+
+
+def assert_runs_equal(first, second) -> None:
+    (grads_a, forward_a), (grads_b, forward_b) = first, second
+    assert_same(grads_a.outputs, grads_b.outputs)
+    assert_same(forward_a, forward_b)
+    assert grads_a.shared.keys() == grads_b.shared.keys()
+    assert_same(list(grads_a.shared.values()), list(grads_b.shared.values()))
+    for a, b in zip(grads_a.inputs, grads_b.inputs):
+        assert_same(a, b)
+
+
+@given(programs(), st.integers(0, 3), st.integers(1, 4), st.integers(0, 2**32 - 1),
+       st.sampled_from(("scalar", "vector")))
+@settings(max_examples=25, deadline=None)
+def test_random_programs_native_equals_python_code_and_eager(program, n_shared, n, seed,
+                                                             strategy) -> None:
+    steps, point = program
+    n_shared = min(n_shared, len(point) - 1)
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
+
+    def fn(xs):
+        return run(steps, [*params, *xs])
+
+    tape = compile(fn, point[n_shared:])
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(point) - n_shared))
+    scalar = runs(tape, "off", "scalar", X)
+    same = runs(tape, "off", strategy, X)
+    compiled = runs(tape, "always", strategy, X)
+    (code,) = codes(tape, n)  # every group runs as code: one segment
+    built = {key[0] for key, k in code.kernels.kernels.items() if isinstance(k, native.Kernel)}
+    # compiled code computes as scalar code does; code it could not translate runs as it was
+    assert_runs_equal((compiled[0], compiled[1]), (
+        (scalar if "both" in built else same)[0], (scalar if "forward" in built else same)[1]))
+    outputs, totals, inputs = eager(fn, params, X)
+    assert_close(compiled[0].outputs, outputs[:, 0])
+    assert_close([compiled[0].shared.get(p, 0.0) for p in params], [totals[p] for p in params])
+    assert_close(compiled[0].inputs[0], inputs[0])
+    assert tape.fallbacks == 0
+
+
+def test_a_mixed_plan_runs_its_code_segments_natively() -> None:
+    """Code between grouped steps: a separate forward (saving values) and backward."""
+    from autograd_scalar.tape import cost as tape_cost
+    from tests.autograd_scalar.tape.test_code import SCALAR_FOR_SINGLES
+
+    def fn(x):
+        return [x[0].tanh(), x[1].tanh(), (x[0] * x[1] + 1.0).log().sin()]
+
+    saved = tape_cost.COSTS
+    tape_cost.COSTS = SCALAR_FOR_SINGLES
+    try:
+        tape = compile(fn, [0.5, 2.0])
+        X = np.array([[0.5, 2.0]])
+        python = runs(tape, "off", "auto", X)
+        compiled = runs(tape, "always", "auto", X)
+        assert len(tape.plan(1)) > 1 and kernels_built(tape, 1) >= 2
+        assert_runs_equal(compiled, python)
+    finally:
+        tape_cost.COSTS = saved
+
+
+def test_logsumexp_and_softplus_partials_are_read_on_numbers() -> None:
+    """logsumexp's rule reads numbers on Values (its largest input), so it is opaque
+    there; on numbers it is exp(x_i - out), read as rows, and the code writes it."""
+    row = ag.logsumexp([Value(1.0), Value(2.0)]).row
+    assert derive(row, 3).opaque
+    rule = numeric_rule(row, 3)
+    assert rule is not None and len(rule.partials) == 3
+
+    def fn(x):
+        lse = ag.logsumexp(x)
+        return ag.sum([(v - lse).exp() * v.softplus() for v in x])
+
+    tape = compile(fn, [0.5, -1.0, 2.0])
+    X = np.array([[0.5, -1.0, 2.0], [3.0, 0.0, -7.0], [800.0, -800.0, 1.0]])
+    assert "F1(" not in tape.source(1)
+    assert_runs_equal(runs(tape, "always", "scalar", X), runs(tape, "off", "scalar", X))
+    outputs, _, inputs = eager(fn, [], X)
+    found = tape.gradients(X)
+    assert_close(found.outputs, outputs[:, 0])
+    assert_close(found.inputs[0], inputs[0])
+
+
+@pytest.mark.parametrize("fn, X", [
+    (lambda x: (x[0] * 1000.0).exp() + x[1], np.array([[1.0, 2.0], [0.001, 1.0]])),
+    (lambda x: x[0].log() * x[1], np.array([[-1.0, 2.0], [1.0, 1.0]])),
+    (lambda x: x[1] / x[0] + x[0].sqrt(), np.array([[0.0, 2.0], [4.0, 1.0]])),
+    # an overflow inside a finite result: Python raises at exp(1000)
+    (lambda x: 1.0 / (1.0 + (x[0] * 1000.0).exp()) + x[1], np.array([[1.0, 2.0], [0.0, 1.0]])),
+    (lambda x: x[0] * x[1], np.array([[math.inf, 0.0], [math.nan, 1.0]])),
+    (lambda x: (x[0] * x[1]).tanh() + x[0].relu(), np.array([[math.inf, 1.0], [-2.0, 1.0]])),
+])
+def test_where_python_raises_or_meets_nan_the_numbers_are_the_python_paths(fn, X) -> None:
+    tape = compile(fn, [0.5, 1.0])
+    for strategy in ("scalar", "vector"):
+        python = runs(tape, "off", strategy, X)
+        compiled = runs(tape, "always", strategy, X)
+        assert_runs_equal(compiled, python)
+
+
+def test_without_a_compiler_the_python_code_runs(monkeypatch) -> None:
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    assert native.compiler() is None
+    tape = compile(lambda x: (x[0] * x[1]).sin() + x[0].exp() * 1.2345, [0.5, 2.0])
+    X = np.array([[0.5, 2.0], [-1.0, 0.25]])
+    compiled = runs(tape, "always", "scalar", X)
+    assert kernels_built(tape, 2) == 0
+    assert_runs_equal(compiled, runs(tape, "off", "scalar", X))
+
+
+def test_a_compiler_that_fails_leaves_the_python_code(monkeypatch) -> None:
+    monkeypatch.setenv("CC", "false")  # a program that exits with an error
+    tape = compile(lambda x: (x[0] * x[1]).cos() * 3.0, [0.5, 2.0])
+    X = np.array([[0.5, 2.0]])
+    compiled = runs(tape, "always", "scalar", X)
+    assert kernels_built(tape, 1) == 0
+    assert_runs_equal(compiled, runs(tape, "off", "scalar", X))
+
+
+class NumpyCos(Function):
+    """A rule written with NumPy: neither readable on Values nor as rows."""
+
+    @staticmethod
+    def forward(x):
+        return math.cos(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (-np.sin(x),)
+
+
+def test_code_the_c_writer_does_not_translate_runs_as_python() -> None:
+    assert numeric_rule(NumpyCos.row, 1) is None
+    tape = compile(lambda x: NumpyCos.apply(x[0] * x[1]) + x[0], [0.5, 2.0])
+    tape.strategy = "scalar"
+    with pytest.raises(Untranslatable, match="call of 'F"):
+        tape.native_source(1)
+    X = np.array([[0.5, 2.0], [1.0, -3.0]])
+    compiled = runs(tape, "always", "scalar", X)
+    assert kernels_built(tape, 2) == 0
+    assert_runs_equal(compiled, runs(tape, "off", "scalar", X))
+
+
+def test_the_c_source_shows_numbers_and_generated_names_only() -> None:
+    w = Value(0.25, label='*/ system("rm -rf"); /*')
+
+    def fn(x):
+        return (x[0] * w).sigmoid() + ag.logsumexp([x[0], x[1], w])
+
+    tape = compile(fn, [0.5, 2.0])
+    tape.strategy = "scalar"
+    source = tape.native_source(1)
+    assert "int run(" in source and "CK(exp(" in source
+    assert "system" not in source and "rm -rf" not in source
+    assert tape.native_source(1, with_inputs=False) != source
+
+
+def test_translation_follows_python_evaluation_order_and_literals() -> None:
+    source = translate("def forward(r):\n    v0, v1 = r\n"
+                       "    v2 = (_z := exp(v0)) / (1.0 + _z) if v1 >= 0 else -inf\n"
+                       "    v3 = max(v0, v1, 0.1) + abs(v1) + float((v0 > 0) - (v0 < 0))\n"
+                       "    return (v2, v3)\n")
+    assert "t0 = CK(exp(R[0*n+j]))" in source
+    assert f"({(0.1).hex()})" in source and "max_(max_(" in source
+    for bad in ("v0 % v1", "v0 // v1", "v0 if v1 and v0 else v1", "f(v0)", "v0 < v1 < v0",
+                "'text'", "v0.real"):
+        with pytest.raises(Untranslatable):
+            translate(f"def forward(r):\n    v0, v1 = r\n    v2 = {bad}\n    return (v2,)\n")
+
+
+def test_the_policy_is_checked_and_read_from_the_environment(monkeypatch) -> None:
+    tape = compile(lambda x: x[0].exp(), [1.0])
+    tape.native = "sometimes"
+    with pytest.raises(ValueError, match=r"Tape\.native must be None or one of"):
+        tape(np.ones((1, 1)))
+    tape.native = None
+    monkeypatch.setenv(native.ENVIRONMENT, "never")
+    with pytest.raises(ValueError, match="AUTOGRAD_SCALAR_NATIVE must be one of"):
+        tape(np.ones((1, 1)))
+    monkeypatch.setenv(native.ENVIRONMENT, "off")
+    tape.strategy = "scalar"
+    tape(np.ones((1, 1)))
+    assert kernels_built(tape, 1) == 0
+    monkeypatch.setenv(native.ENVIRONMENT, "always")
+    tape(np.ones((1, 1)))
+    assert kernels_built(tape, 1) == 1
+
+
+def test_auto_compiles_once_python_runs_have_cost_the_expected_compile_time(
+        monkeypatch) -> None:
+    """Rent or buy: Python runs until their time reaches the expected compile time."""
+    tape = compile(lambda x: (x[0] * x[1]).sin() + x[1].tanh(), [0.5, 2.0])
+    tape.strategy, tape.native = "scalar", "auto"
+    X = np.array([[0.5, 2.0]])
+    monkeypatch.setattr(native.MEASURED, "per_node", 1e6)  # never worth it
+    for _ in range(3):
+        tape.gradients(X)
+    assert kernels_built(tape, 1) == 0
+    monkeypatch.setattr(native.MEASURED, "per_node", 0.0)  # always worth it
+    tape.gradients(X)  # starts the build
+    code = codes(tape, 1)[0]
+    for build in code.kernels.kernels.values():
+        if isinstance(build, native.Build):
+            build.result(wait=True)
+    tape.gradients(X)
+    assert kernels_built(tape, 1) == 1
+
+
+def test_a_float32_tape_compiled_gives_its_scalar_codes_numbers() -> None:
+    """Scalar code computes in Python floats between the float32 arrays; so does C."""
+    tape = compile(lambda x: (x[0] * x[1]).tanh() / (x[1] * x[1] + 1.0), [0.5, 2.0],
+                   dtype="float32")
+    X = np.random.default_rng(3).normal(size=(3, 2)).astype(np.float32)
+    assert_runs_equal(runs(tape, "always", "scalar", X), runs(tape, "off", "scalar", X))
+    assert kernels_built(tape, 3) >= 1
+
+
+def test_auto_leaves_vector_code_to_python() -> None:
+    """Vector code compiled computes as scalar code does: the same numbers to rounding
+    only, so "auto" does not switch it (the switch would show), "always" does."""
+    tape = compile(lambda x: (x[0] * x[1]).exp() + x[1].sin(), [0.5, 2.0])
+    X = np.array([[0.5, 2.0], [1.0, -1.0]])
+    runs(tape, "auto", "vector", X)
+    (code,) = codes(tape, 2)
+    code.kernels.pay(("both", True, False), 1e9)  # as if its runs had taken long
+    runs(tape, "auto", "vector", X)
+    assert kernels_built(tape, 2) == 0
+    runs(tape, "always", "vector", X)
+    assert kernels_built(tape, 2) >= 1
+
+
+def test_long_code_is_compiled_in_parallel_files_and_linked(monkeypatch) -> None:
+    """Longer than a chunk, split over three files: the same numbers as the Python code."""
+    from autograd_scalar.tape import code as tape_code
+
+    monkeypatch.setattr(tape_code, "UNITS", 3)
+
+    def chain(x):
+        y = x[0]
+        for k in range(300):
+            y = (y * x[1]).sin() + (y * 0.5).tanh() * (k + 1.0)
+        return y
+
+    tape = compile(chain, [0.3, 0.7])
+    tape.strategy = "scalar"
+    X = np.random.default_rng(5).normal(size=(2, 2))
+    assert len(translate_units_of(tape)) == 3
+    assert_runs_equal(runs(tape, "always", "scalar", X), runs(tape, "off", "scalar", X))
+    assert kernels_built(tape, 2) >= 1
+
+
+def translate_units_of(tape):
+    from autograd_scalar.tape.translate import translate_units
+
+    (code,) = codes(tape, 1)
+    return translate_units(code.segment.source(False, "both", True)[0], 3)
+
+
+def test_check_runs_the_compiled_code_writing_every_value() -> None:
+    """Tape.check writes every node's value (``everything``): compiled too."""
+    tape = compile(lambda x: ((x[0] * x[1]).sin() + x[1]).softplus() * x[0], [0.5, 2.0])
+    tape.strategy, tape.native = "scalar", "always"
+    X = np.array([[0.5, 2.0], [-1.5, 0.25]])
+    tape.check(X)
+    (code,) = codes(tape, 2)
+    assert any(key[2] and isinstance(k, native.Kernel)
+               for key, k in code.kernels.kernels.items())
