@@ -448,14 +448,15 @@ def compiled_memory(sizes: Sequence[int], batch: int, targets: int | None = None
     first) on batches of ``batch`` examples, before anything is allocated.
 
     The trace: ``TRACE_BYTES_PER_PARAMETER`` per parameter. A run: the values and
-    gradients of every input, target and op for every example, and the temporaries
-    of one group, about 3 x 8 bytes per (row, example), with rows = inputs +
-    targets + 2 per unit (its affine node and activation) + 8 for the loss; and
-    the parameters' data and gradients, 16 bytes each.
+    gradients of every target and op for every example (the inputs have no rows:
+    the first layer reads them from the batch), and the temporaries of one group,
+    about 3 x 8 bytes per (row, example), with rows = targets + 2 per unit (its
+    affine node and activation) + 8 for the loss; and the parameters' data and
+    gradients, 16 bytes each.
     """
     parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
     targets = sizes[-1] if targets is None else targets
-    rows = sizes[0] + targets + 2 * sum(sizes[1:]) + 8
+    rows = targets + 2 * sum(sizes[1:]) + 8
     return TRACE_BYTES_PER_PARAMETER * parameters + 24 * rows * batch + 16 * parameters
 
 

@@ -247,8 +247,8 @@ class Tape(Runner):
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
-        (not all the placeholders' rows of ``values`` are written, see ``copied``)."""
-        return max(magnitude(values[self.layout.first_shared:]), magnitude(self.arrays.data),
+        (the placeholders' rows of ``values`` are not all written, see ``copied``)."""
+        return max(magnitude(values[:self.layout.interior]), magnitude(self.arrays.data),
                    *(magnitude(part) for part in columns))
 
     def backward_arrays(self, *batches: Any, reduction: str = "mean"
@@ -299,12 +299,9 @@ class Tape(Runner):
         assert grads is not None
         shared = dict(zip(self.shared, self.arrays.grad.tolist()))
         inputs = []
-        start = 0
-        for width in self.widths:
-            stop = start + (1 if width is None else width)
-            block = grads[start:stop].T.copy()
+        for argument, width in enumerate(self.widths):
+            block = grads[self.layout.argument_rows(argument)].T.copy()
             inputs.append(block[:, 0] if width is None else block)
-            start = stop
         return TapeGradients(self._shape(self.output_values(values)), shared,
                              tuple(inputs))
 
@@ -389,9 +386,11 @@ class Tape(Runner):
                          self.rtol if rtol is None else rtol)
 
     def memory(self, n: int) -> int:
-        """Bytes of the arrays a run on a batch of ``n`` keeps: the values and gradients
-        of every placeholder and op for every example, and the shared arrays."""
-        return self.dtype.itemsize * (2 * self.layout.rows * n + 2 * len(self.shared))
+        """Bytes of the arrays a training run (:meth:`backward_arrays`) on a batch of ``n``
+        keeps: the values of every op and of the placeholders read from the array, the
+        gradients of every op, for every example (``Plan.rows``), and the shared arrays."""
+        value_rows, grad_rows = self.plan_for(_batch_size(n), self.strategy).rows
+        return self.dtype.itemsize * ((value_rows + grad_rows) * n + 2 * len(self.shared))
 
     def program(self, n: int | None = None) -> str:
         """The traced program as text: one line per step, in the order it runs.
