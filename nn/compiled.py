@@ -219,7 +219,9 @@ class CompiledTraining:
             count = kept.count
         else:
             own = self.optimizer.params
-            parameters = list(self.model.parameters())
+            parameters = self.model.parameters()
+            if type(parameters) is not list:
+                parameters = list(parameters)
             if len(own) == len(parameters) and all(map(operator.is_, own, parameters)):
                 others = []  # the usual case, seen without a set of every parameter
             else:
@@ -227,7 +229,8 @@ class CompiledTraining:
                 others = [p for p in parameters if p not in chosen]
             function = (_loss_and_outputs(self.model, self.loss) if self.example is None
                         else self.example)
-            tape = compile(function, X[0], T[0], parameters=[*own, *others], dtype=self.dtype)
+            tape = compile(function, X[0], T[0], parameters=[*own, *others] if others else own,
+                           dtype=self.dtype)
             tape.strategy = self.strategy
             count = len(own) + len(others)
             kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,

@@ -60,7 +60,7 @@ from __future__ import annotations
 import operator
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import repeat
 from typing import Any
 
@@ -78,6 +78,10 @@ from .run import Runner
 from .threads import Threads, blas_threads
 
 _grad = operator.attrgetter("grad")
+
+_CHECKED = np.zeros(0)
+"""A program's ``numbers`` once its rows are checked: the traced example's numbers at
+every index (as many as a model has parameters) are not kept with the tape."""
 
 __all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
            "TraceMismatchError", "compile", "tape_dtype"]
@@ -141,6 +145,7 @@ class Tape(Runner):
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
+        self.traced = replace(self.traced, numbers=_CHECKED)  # needed no more
         super().__init__(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
