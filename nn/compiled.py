@@ -222,8 +222,10 @@ class CompiledTraining:
             parameters = self.model.parameters()
             if type(parameters) is not list:
                 parameters = list(parameters)
+            listed: list[Value] | None = parameters
             if len(own) == len(parameters) and all(map(operator.is_, own, parameters)):
                 others = []  # the usual case, seen without a set of every parameter
+                listed = None  # the tape's leading shared leaves are they
             else:
                 chosen = set(own)
                 others = [p for p in parameters if p not in chosen]
@@ -233,7 +235,8 @@ class CompiledTraining:
                            dtype=self.dtype)
             tape.strategy = self.strategy
             count = len(own) + len(others)
-            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
+            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype,
+                         listed,
                          count, own, weakref.ref(self.optimizer))
             if self.keep and key is not None:
                 with contextlib.suppress(TypeError):
@@ -351,23 +354,36 @@ class _Kept:
     what it stands for; or (``tape`` None) why the model could not be compiled.
 
     ``parameters`` is ``model.parameters()`` at the trace and ``count`` how many of
-    them lead the tape's shared leaves (the optimizer's first). ``optimizer`` is the
+    them lead the tape's shared leaves (the optimizer's first); when the optimizer
+    lists them all in the model's order (the usual case) they are those leaves, and
+    no list of them is kept beside the tape's. ``optimizer`` is the
     last optimizer known to list ``optimizer_params`` (held weakly): ``fit`` need not
     check it against the model again while the key is the same.
     """
 
-    __slots__ = ("checked", "count", "dtype", "key", "loss_key", "optimizer",
-                 "optimizer_params", "parameters", "refused", "tape", "widths")
+    __slots__ = ("_parameters", "checked", "count", "dtype", "key", "loss_key", "optimizer",
+                 "optimizer_params", "refused", "tape", "widths")
 
     def __init__(self, tape: Tape | None, key: Any, loss_key: Any, widths: tuple[int, int],
-                 dtype: np.dtype[Any], parameters: list[Value], count: int,
+                 dtype: np.dtype[Any], parameters: Sequence[Value] | None, count: int,
                  optimizer_params: list[Value], optimizer: weakref.ReferenceType[Optimizer],
                  refused: str | None = None) -> None:
         self.tape, self.key, self.loss_key, self.widths = tape, key, loss_key, widths
         self.dtype = dtype
-        self.parameters, self.count = parameters, count
+        self._parameters, self.count = parameters, count
         self.optimizer_params, self.optimizer = optimizer_params, optimizer
         self.checked, self.refused = False, refused
+
+    @property
+    def parameters(self) -> Sequence[Value]:
+        """``model.parameters()`` at the trace (None given: the tape's first ``count``
+        shared leaves, which are they)."""
+        if self._parameters is not None:
+            return self._parameters
+        if self.tape is None:
+            return []
+        shared = self.tape.shared
+        return shared if len(shared) == self.count else shared[:self.count]
 
     def knows(self, optimizer: Optimizer) -> bool:
         """Whether ``optimizer`` is the one this tape was last used with, its parameter

@@ -117,7 +117,7 @@ class Run:
     """A training run as ``fit`` checked it: the arrays, the settings, what it measures."""
 
     model: Any
-    params: list[Value]
+    params: Sequence[Value]
     X: np.ndarray
     encoded: np.ndarray
     loss: Loss
@@ -273,11 +273,13 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
 
 def _batch_accuracy(loss: Loss, outputs: list[tuple[np.ndarray, Any]],
                     encoded: np.ndarray) -> float:
+    """The epoch's training accuracy from each batch's raw outputs (the targets' classes
+    found once for the epoch, not batch by batch)."""
+    targets = loss.target_classes(encoded)
+    assert targets is not None
     correct = 0
     for batch, raw in outputs:
-        predicted = loss.predicted_classes(raw)
-        target = loss.target_classes(encoded[batch])
-        correct += int(np.sum(predicted == target))
+        correct += int(np.count_nonzero(loss.predicted_classes(raw) == targets[batch]))
     return correct / len(encoded)
 
 

@@ -97,9 +97,10 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
     read_grad(shared, saved)
     extra = set(shared[parameter_count:])
     reached: set[Value] = set()
-    eager_grads = np.empty(len(shared))
     try:
-        write_grad(shared, np.zeros(len(shared)))
+        zeros = np.zeros(len(shared))
+        write_grad(shared, zeros)
+        del zeros  # nothing of the leaves' size beside ``saved`` while the graphs live
         for i, row in enumerate(columns.tolist()):
             result = fn(*make_arguments(widths, row)[1])
             eager = [result] if isinstance(result, Value) else output_list(result)
@@ -116,6 +117,7 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
                 reached |= extra.intersection(users_first(root))
             root.backward()
             del root  # the graph goes before the next row's is made
+        eager_grads = np.empty(len(shared))
         read_grad(shared, eager_grads)
     finally:
         write_grad(shared, saved)
