@@ -55,6 +55,10 @@ from ..value import Value, data_of
 
 _children = operator.attrgetter("children")
 
+INDEX = np.int32
+"""The dtype of a program's children indices (half the memory of ``np.intp``; a
+program of 2**31 nodes would not fit in memory anyway)."""
+
 
 class TraceError(TypeError):
     """The function cannot be compiled (bad example, bad output, a row that needs floats)."""
@@ -193,7 +197,7 @@ def peek(value: Value) -> float:
 @dataclass(frozen=True)
 class ProgramGroup:
     """Nodes of one level made by one row: indices ``nodes``, operands ``children``
-    (operands, k) as indices; ``invariant`` if they read shared leaves only."""
+    (operands, k) as indices (``INDEX``); ``invariant`` if they read shared leaves only."""
 
     level: int
     row: Op
@@ -333,7 +337,7 @@ def _read(placeholders: list[Value], outputs: list[Value], params: tuple[Value, 
     size = first_interior + len(interior)
     indices = _Indices(_numbered(placeholders, shared, levels, keys), size)
     edges = sum(key[2] * len(levels[key][1]) for key in keys)
-    flat = np.empty(edges, dtype=np.intp)  # every group's children, one array
+    flat = np.empty(edges, dtype=INDEX)  # every group's children, one array
     groups = []
     start = first_interior
     offset = 0
@@ -431,7 +435,7 @@ class _Indices:
                                  stop - start)
             places = self._places(wanted)
             assert np.array_equal(self.ids[places], wanted), "a node the program does not have"
-            np.take(self.order, places, out=found[start:stop])
+            found[start:stop] = self.order[places]
         return found
 
 

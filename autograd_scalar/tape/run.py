@@ -89,9 +89,10 @@ class Runner:
         self.arrays = SharedArrays(program.shared, self.dtype)
         self.outputs = outputs = program.outputs
         groups = program.groups
-        self.reads = np.bincount(np.concatenate([g.children.ravel() for g in groups]
-                                                + [outputs]),
-                                 minlength=program.size)
+        counts = np.bincount(outputs, minlength=program.size).astype(np.int32)
+        for group in groups:  # how many times each index is read, a group at a time
+            counts += np.bincount(group.children.ravel(), minlength=program.size)
+        self.reads = counts
         self._groups: dict[int, Group] = {}
         self._dense: dict[int, Dense] = {}
         self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
