@@ -21,6 +21,7 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -374,8 +375,11 @@ def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer (e.g. nn.optim.SGD("
                         f"model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    own = optimizer.params
+    if len(own) == len(params) and all(map(operator.is_, own, params)):
+        return  # the usual case, seen without a set of every parameter
     ours = set(params)  # Values hash by identity
-    if ours.issuperset(optimizer.params):
+    if ours.issuperset(own):
         return
     i = next(i for i, p in enumerate(optimizer.params) if p not in ours)
     raise ValueError(f"the optimizer's {optimizer.names[i]} is not a parameter of this model; "
