@@ -274,6 +274,24 @@ class CompiledTraining:
             return None
         return kept if kept.loss_key == object_key(self.loss) else None
 
+    def reference(self, X: Any, encoded_targets: Any) -> Any:
+        """The eager run of the traced function (the loss and the model's outputs) on
+        these rows, for :meth:`autograd_scalar.Tape.check` of the tape :meth:`trace` makes
+        next: made first, so that the check's eager graphs and the trace's graph never
+        live at once (see :meth:`autograd_scalar.Tape.eager_reference`)."""
+        X = _rows(X, "X")
+        T = _rows(encoded_targets, "encoded_targets")
+        function = (_loss_and_outputs(self.model, self.loss) if self.example is None
+                    else self.example)
+        return Tape.eager_reference(function, X, T, parameters=self.optimizer.params)
+
+    def checked_for(self, X: np.ndarray, encoded_targets: np.ndarray, key: Any) -> bool:
+        """Whether the tape kept for this model (as ``key`` describes it), loss and widths
+        passed :meth:`autograd_scalar.Tape.check` (then :meth:`trace` takes it over, and
+        it needs no check)."""
+        kept = self._kept_record(key, (X.shape[1], encoded_targets.shape[1]))
+        return kept is not None and kept.tape is not None and kept.checked
+
     @property
     def key(self) -> tuple[Any, ...] | None:
         """The model's key when the tape was traced (None before, or for a plain function)."""

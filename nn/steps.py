@@ -122,10 +122,15 @@ class CompiledTrainer:
         reason = training.refusal(X, encoded, key)
         if reason is None:
             try:
+                rows = X[:CHECKED_ROWS], encoded[:CHECKED_ROWS]
+                # the eager graphs before the trace: their memory serves the trace after
+                reference = (None if training.checked_for(X, encoded, key)
+                             else training.reference(*rows))
                 tape = training.trace(X, encoded, key)
                 if not training.checked:
-                    tape.check(X[:CHECKED_ROWS], encoded[:CHECKED_ROWS])
+                    tape.check(*rows, reference=reference)
                     training.mark_checked()
+                del reference
             except (TraceError, TraceMismatchError) as error:
                 reason = str(error).splitlines()[0]
                 training.refuse(X, encoded, key, reason)

@@ -70,10 +70,18 @@ from ..mode import is_grad_enabled
 from ..validate import flag, integer
 from ..value import Value
 from . import check as tape_check
-from .check import TraceMismatchError, magnitude
+from .check import EagerRun, TraceMismatchError, magnitude
 from .code import Code
 from .cost import STRATEGIES
-from .program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
+from .program import (
+    DataDependenceError,
+    DataRead,
+    Program,
+    TraceError,
+    parameter_list,
+    trace,
+    width_of,
+)
 from .run import Runner
 from .threads import Threads, blas_threads
 
@@ -366,7 +374,8 @@ class Tape(Runner):
         largest magnitude: ``CHECK_RTOL``."""
         return CHECK_RTOL[self.dtype.name]
 
-    def check(self, *batches: Any, rtol: float | None = None) -> None:
+    def check(self, *batches: Any, rtol: float | None = None,
+              reference: EagerRun | None = None) -> None:
         """Compare the tape with the eager graph on every example of a batch.
 
         Runs the traced function eagerly on each row, and compares its outputs and
@@ -376,6 +385,11 @@ class Tape(Runner):
         to the largest magnitude (by default :attr:`rtol`: 1e-9 in float64, 1e-4 in
         float32). The leaves' ``.grad`` are used for the eager sums and left as they
         were.
+
+        ``reference``: the eager run of the same function on the same rows, made by
+        :meth:`eager_reference` before this tape was traced, used instead of running
+        the function again when it stands for this tape (its parameters are the
+        tape's shared leaves; else the function runs eagerly here).
         Raises :class:`TraceMismatchError` naming the first disagreement, which
         usually means the function branches in Python on ``.data``.
         """
@@ -388,7 +402,21 @@ class Tape(Runner):
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
                          self.shared, self.arrays.grad, self.parameter_count, scale,
-                         self.rtol if rtol is None else rtol)
+                         self.rtol if rtol is None else rtol, reference)
+
+    @staticmethod
+    def eager_reference(fn: Callable[..., Any], *batches: Any,
+                        parameters: Sequence[Value]) -> EagerRun:
+        """The eager graph of ``fn`` on every row of the batches (one (n, width) or (n,)
+        array per argument): its outputs and the gradients of their sum with respect to
+        ``parameters``, for :meth:`check` of a tape traced afterwards from ``fn`` with
+        these ``parameters``. Made first, the eager graphs and the trace's graph never
+        live at once, and the trace reuses the memory the eager graphs took, where the
+        check made after the trace would need its own on top of the tape's."""
+        parts = [np.asarray(batch, dtype=np.float64) for batch in batches]
+        widths = tuple(None if part.ndim == 1 else part.shape[1] for part in parts)
+        columns = np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
+        return tape_check.eager_run(fn, widths, columns, parameter_list(parameters))
 
     def memory(self, n: int) -> int:
         """Bytes of the arrays a training run (:meth:`backward_arrays`) on a batch of ``n``
