@@ -157,6 +157,8 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
     encoded = _encode(loss, y, len(X), width, "y")
     if kept is None or not kept.knows(optimizer):
         _check_optimizer(optimizer, params)
+        if _same_values(optimizer.params, params):
+            params = optimizer.params  # the same Values in order: no second list of them
     epochs = _positive_int("epochs", epochs)
     size = len(X) if batch_size is None else min(_positive_int("batch_size", batch_size), len(X))
     validation = None if val is None else _checked_validation(val, X, loss, width)
@@ -371,12 +373,17 @@ def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
         raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
 
 
+def _same_values(a: Sequence[Value], b: Sequence[Value]) -> bool:
+    """Whether two sequences hold the same Values (by identity) in the same order."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer (e.g. nn.optim.SGD("
                         f"model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
     own = optimizer.params
-    if len(own) == len(params) and all(map(operator.is_, own, params)):
+    if _same_values(own, params):
         return  # the usual case, seen without a set of every parameter
     ours = set(params)  # Values hash by identity
     if ours.issuperset(own):
