@@ -405,14 +405,14 @@ class SGD(Optimizer):
 
     def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
         """As :meth:`Optimizer.step_arrays`. The plain step p -= lr g (no momentum, no
-        weight decay) runs block by block: once to see that every new value is finite,
-        then again to write them, the same numbers, with no work array of the parameters'
-        size and no copy of one."""
+        weight decay) runs block by block: once to see that every new value is finite
+        (which a NaN or infinite gradient never leaves them: lr >= 0), then again to write
+        them, the same numbers, with no work array of the parameters' size and no copy
+        of one."""
         if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \
                 or grad.shape != data.shape:
             super().step_arrays(data, grad)
             return
-        check_finite_gradients(grad, self.params, self.names)
         lr, n, size = self.lr, len(data), self.CHUNK
         work = self._temporary(data[:size])
         total = 0.0
@@ -421,8 +421,8 @@ class SGD(Optimizer):
                 block = work[:min(size, n - start)]
                 np.multiply(grad[start:start + size], lr, out=block)
                 total += np.add.reduce(np.subtract(data[start:start + size], block, out=block))
-        if not math.isfinite(total):  # an overflow: the general step names the parameter
-            super().step_arrays(data, grad)
+        if not math.isfinite(total):  # a NaN or inf gradient gives one (lr >= 0), as does an
+            super().step_arrays(data, grad)  # overflow: the general step names the parameter
             return
         with interrupts_deferred(), np.errstate(all="ignore"):
             for start in range(0, n, size):

@@ -297,3 +297,7 @@ def test_plain_sgd_on_arrays_steps_in_blocks_to_the_same_bits(monkeypatch) -> No
     with pytest.raises(optim.NonFiniteGradientError, match="non-finite gradient"):
         plain.step_arrays(data, np.where(np.arange(10) == 6, np.inf, 0.0))
     assert data.tobytes() == expected.tobytes() and plain.steps == 1
+    plain.lr = 0.0                                                  # 0 * inf is NaN: still seen
+    with pytest.raises(optim.NonFiniteGradientError, match="non-finite gradient"):
+        plain.step_arrays(data, np.where(np.arange(10) == 2, -np.inf, 0.0))
+    assert data.tobytes() == expected.tobytes() and plain.steps == 1
