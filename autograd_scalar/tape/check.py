@@ -7,12 +7,14 @@ give one partial per operand (a rule written with ``math`` or ``float`` cannot).
 So a row that cannot run batched is a :class:`TraceError` at ``compile``, naming
 the row, whichever strategy later runs it.
 
-:func:`check` runs the traced function eagerly on each row of a batch and
-compares its outputs, and the gradients of the outputs' sum with respect to the
-parameters and the other shared leaves the eager graphs reach too, with what the
-tape gives. The two
-sum in different orders (a matrix product against the eager left-to-right sum),
-so they are compared relative to the magnitude of what was summed (:func:`close`).
+:func:`check` runs the traced function eagerly on each row of a batch
+(:func:`eager_run`) and compares its outputs, and the gradients of the outputs'
+sum with respect to the parameters and the other shared leaves the eager graphs
+reach too, with what the tape gives. The eager run may be made before the trace
+(:class:`EagerRun`, ``Tape.eager_reference``): the eager graphs and the trace's
+then never live at once, and the trace reuses their memory. The two sum in
+different orders (a matrix product against the eager left-to-right sum), so they
+are compared relative to the magnitude of what was summed (:func:`close`).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ themselves, and the results compared with runs that do allocate every row.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import autograd_scalar as ag
 import nn
@@ -110,3 +111,30 @@ def test_every_strategy_sizes_its_arrays_for_what_it_reads() -> None:
         assert tape._buffers[0].shape[0] == value_rows
         assert tape._buffers[1].shape[0] == grad_rows
         tape.check(X, T)
+
+
+def test_an_eager_run_made_before_the_trace_serves_the_check() -> None:
+    """Tape.eager_reference runs the function eagerly before the tape exists; check then
+    compares with it instead of running the function again, and still finds a mismatch."""
+    sizes = (5, 4, 3)
+    model, fn = _mlp_loss(sizes, seed=8)
+    calls = [0]
+
+    def counted(x, t):
+        calls[0] += 1
+        return fn(x, t)
+
+    X, T = _batch(sizes, 4, seed=9)
+    params = model.parameters()
+    before = [p.grad for p in params]
+    reference = ag.Tape.eager_reference(counted, X, T, parameters=params)
+    assert calls[0] == 4 and [p.grad for p in params] == before     # grads put back
+    tape = compile(counted, X[0], T[0], parameters=params)
+    calls[0] = 0
+    tape.check(X, T, reference=reference)
+    assert calls[0] == 0                                            # no eager run again
+    tape.check(X[:3], T[:3], reference=reference)                   # other rows: run here
+    assert calls[0] == 3
+    wrong = ag.Tape.eager_reference(lambda x, t: counted(x, t) * 2, X, T, parameters=params)
+    with pytest.raises(ag.TraceMismatchError, match="example 0"):
+        tape.check(X, T, reference=wrong)
