@@ -219,18 +219,24 @@ class CompiledTraining:
             count = kept.count
         else:
             own = self.optimizer.params
-            parameters = list(self.model.parameters())
+            parameters = self.model.parameters()
+            if type(parameters) is not list:
+                parameters = list(parameters)
+            listed: list[Value] | None = parameters
             if len(own) == len(parameters) and all(map(operator.is_, own, parameters)):
                 others = []  # the usual case, seen without a set of every parameter
+                listed = None  # the tape's leading shared leaves are they
             else:
                 chosen = set(own)
                 others = [p for p in parameters if p not in chosen]
             function = (_loss_and_outputs(self.model, self.loss) if self.example is None
                         else self.example)
-            tape = compile(function, X[0], T[0], parameters=[*own, *others], dtype=self.dtype)
+            tape = compile(function, X[0], T[0], parameters=[*own, *others] if others else own,
+                           dtype=self.dtype)
             tape.strategy = self.strategy
             count = len(own) + len(others)
-            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype, parameters,
+            kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype,
+                         listed,
                          count, own, weakref.ref(self.optimizer))
             if self.keep and key is not None:
                 with contextlib.suppress(TypeError):
@@ -267,6 +273,24 @@ class CompiledTraining:
         if kept is None or kept.widths != widths or kept.dtype != self.dtype or kept.key != key:
             return None
         return kept if kept.loss_key == object_key(self.loss) else None
+
+    def reference(self, X: Any, encoded_targets: Any) -> Any:
+        """The eager run of the traced function (the loss and the model's outputs) on
+        these rows, for :meth:`autograd_scalar.Tape.check` of the tape :meth:`trace` makes
+        next: made first, so that the check's eager graphs and the trace's graph never
+        live at once (see :meth:`autograd_scalar.Tape.eager_reference`)."""
+        X = _rows(X, "X")
+        T = _rows(encoded_targets, "encoded_targets")
+        function = (_loss_and_outputs(self.model, self.loss) if self.example is None
+                    else self.example)
+        return Tape.eager_reference(function, X, T, parameters=self.optimizer.params)
+
+    def checked_for(self, X: np.ndarray, encoded_targets: np.ndarray, key: Any) -> bool:
+        """Whether the tape kept for this model (as ``key`` describes it), loss and widths
+        passed :meth:`autograd_scalar.Tape.check` (then :meth:`trace` takes it over, and
+        it needs no check)."""
+        kept = self._kept_record(key, (X.shape[1], encoded_targets.shape[1]))
+        return kept is not None and kept.tape is not None and kept.checked
 
     @property
     def key(self) -> tuple[Any, ...] | None:
@@ -348,23 +372,36 @@ class _Kept:
     what it stands for; or (``tape`` None) why the model could not be compiled.
 
     ``parameters`` is ``model.parameters()`` at the trace and ``count`` how many of
-    them lead the tape's shared leaves (the optimizer's first). ``optimizer`` is the
+    them lead the tape's shared leaves (the optimizer's first); when the optimizer
+    lists them all in the model's order (the usual case) they are those leaves, and
+    no list of them is kept beside the tape's. ``optimizer`` is the
     last optimizer known to list ``optimizer_params`` (held weakly): ``fit`` need not
     check it against the model again while the key is the same.
     """
 
-    __slots__ = ("checked", "count", "dtype", "key", "loss_key", "optimizer",
-                 "optimizer_params", "parameters", "refused", "tape", "widths")
+    __slots__ = ("_parameters", "checked", "count", "dtype", "key", "loss_key", "optimizer",
+                 "optimizer_params", "refused", "tape", "widths")
 
     def __init__(self, tape: Tape | None, key: Any, loss_key: Any, widths: tuple[int, int],
-                 dtype: np.dtype[Any], parameters: list[Value], count: int,
+                 dtype: np.dtype[Any], parameters: Sequence[Value] | None, count: int,
                  optimizer_params: list[Value], optimizer: weakref.ReferenceType[Optimizer],
                  refused: str | None = None) -> None:
         self.tape, self.key, self.loss_key, self.widths = tape, key, loss_key, widths
         self.dtype = dtype
-        self.parameters, self.count = parameters, count
+        self._parameters, self.count = parameters, count
         self.optimizer_params, self.optimizer = optimizer_params, optimizer
         self.checked, self.refused = False, refused
+
+    @property
+    def parameters(self) -> Sequence[Value]:
+        """``model.parameters()`` at the trace (None given: the tape's first ``count``
+        shared leaves, which are they)."""
+        if self._parameters is not None:
+            return self._parameters
+        if self.tape is None:
+            return []
+        shared = self.tape.shared
+        return shared if len(shared) == self.count else shared[:self.count]
 
     def knows(self, optimizer: Optimizer) -> bool:
         """Whether ``optimizer`` is the one this tape was last used with, its parameter
@@ -448,14 +485,15 @@ def compiled_memory(sizes: Sequence[int], batch: int, targets: int | None = None
     first) on batches of ``batch`` examples, before anything is allocated.
 
     The trace: ``TRACE_BYTES_PER_PARAMETER`` per parameter. A run: the values and
-    gradients of every input, target and op for every example, and the temporaries
-    of one group, about 3 x 8 bytes per (row, example), with rows = inputs +
-    targets + 2 per unit (its affine node and activation) + 8 for the loss; and
-    the parameters' data and gradients, 16 bytes each.
+    gradients of every target and op for every example (the inputs have no rows:
+    the first layer reads them from the batch), and the temporaries of one group,
+    about 3 x 8 bytes per (row, example), with rows = targets + 2 per unit (its
+    affine node and activation) + 8 for the loss; and the parameters' data and
+    gradients, 16 bytes each.
     """
     parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
     targets = sizes[-1] if targets is None else targets
-    rows = sizes[0] + targets + 2 * sum(sizes[1:]) + 8
+    rows = targets + 2 * sum(sizes[1:]) + 8
     return TRACE_BYTES_PER_PARAMETER * parameters + 24 * rows * batch + 16 * parameters
 
 

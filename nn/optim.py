@@ -399,6 +399,38 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         super().__init__(params, lr, weight_decay)
 
+    CHUNK = 1 << 15
+    """Parameters per block of :meth:`step_arrays`' plain step (a block's work array
+    stays in the cache)."""
+
+    def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """As :meth:`Optimizer.step_arrays`. The plain step p -= lr g (no momentum, no
+        weight decay) runs block by block: once to see that every new value is finite
+        (which a NaN or infinite gradient never leaves them: lr >= 0), then again to write
+        them, the same numbers, with no work array of the parameters' size and no copy
+        of one."""
+        if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \
+                or grad.shape != data.shape:
+            super().step_arrays(data, grad)
+            return
+        lr, n, size = self.lr, len(data), self.CHUNK
+        work = self._temporary(data[:size])
+        total = 0.0
+        with np.errstate(all="ignore"):  # a non-finite result is refused below, not warned of
+            for start in range(0, n, size):
+                block = work[:min(size, n - start)]
+                np.multiply(grad[start:start + size], lr, out=block)
+                total += np.add.reduce(np.subtract(data[start:start + size], block, out=block))
+        if not math.isfinite(total):  # a NaN or inf gradient gives one (lr >= 0), as does an
+            super().step_arrays(data, grad)  # overflow: the general step names the parameter
+            return
+        with interrupts_deferred(), np.errstate(all="ignore"):
+            for start in range(0, n, size):
+                block = work[:min(size, n - start)]
+                np.multiply(grad[start:start + size], lr, out=block)
+                np.subtract(data[start:start + size], block, out=data[start:start + size])
+            self.state, self.steps = {}, self.steps + 1
+
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
         if self.weight_decay:
             g = g + self.weight_decay * p

@@ -31,6 +31,7 @@ again traces once.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -62,7 +63,7 @@ class EagerTrainer:
 
     compiled = False
 
-    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
+    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: Sequence[Value],
                  clip: float | None) -> None:
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.params, self.clip = params, clip
@@ -99,7 +100,7 @@ class CompiledTrainer:
     (a callback may change the model before a later one).
     """
 
-    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: list[Value],
+    def __init__(self, model: Any, loss: Loss, optimizer: Optimizer, params: Sequence[Value],
                  clip: float | None, check: bool, key: Any, dtype: str = "float64") -> None:
         self.training = CompiledTraining(model, loss, optimizer, clip, keep=True, dtype=dtype)
         self.eager = EagerTrainer(model, loss, optimizer, params, clip)
@@ -121,10 +122,15 @@ class CompiledTrainer:
         reason = training.refusal(X, encoded, key)
         if reason is None:
             try:
+                rows = X[:CHECKED_ROWS], encoded[:CHECKED_ROWS]
+                # the eager graphs before the trace: their memory serves the trace after
+                reference = (None if training.checked_for(X, encoded, key)
+                             else training.reference(*rows))
                 tape = training.trace(X, encoded, key)
                 if not training.checked:
-                    tape.check(X[:CHECKED_ROWS], encoded[:CHECKED_ROWS])
+                    tape.check(*rows, reference=reference)
                     training.mark_checked()
+                del reference
             except (TraceError, TraceMismatchError) as error:
                 reason = str(error).splitlines()[0]
                 training.refuse(X, encoded, key, reason)
@@ -150,7 +156,7 @@ class CompiledTrainer:
 
 
 def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
-            params: list[Value], clip: float | None, key: Any = None,
+            params: Sequence[Value], clip: float | None, key: Any = None,
             dtype: str = "float64") -> EagerTrainer | CompiledTrainer:
     """The trainer for ``fit(compiled=...)``: False, True or "auto" (see the module
     docstring); ``key`` is ``model_key(model)`` if the caller has it (else it is taken

@@ -21,6 +21,7 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +118,7 @@ class Run:
     """A training run as ``fit`` checked it: the arrays, the settings, what it measures."""
 
     model: Any
-    params: list[Value]
+    params: Sequence[Value]
     X: np.ndarray
     encoded: np.ndarray
     loss: Loss
@@ -156,6 +157,8 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
     encoded = _encode(loss, y, len(X), width, "y")
     if kept is None or not kept.knows(optimizer):
         _check_optimizer(optimizer, params)
+        if _same_values(optimizer.params, params):
+            params = optimizer.params  # the same Values in order: no second list of them
     epochs = _positive_int("epochs", epochs)
     size = len(X) if batch_size is None else min(_positive_int("batch_size", batch_size), len(X))
     validation = None if val is None else _checked_validation(val, X, loss, width)
@@ -273,11 +276,13 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
 
 def _batch_accuracy(loss: Loss, outputs: list[tuple[np.ndarray, Any]],
                     encoded: np.ndarray) -> float:
+    """The epoch's training accuracy from each batch's raw outputs (the targets' classes
+    found once for the epoch, not batch by batch)."""
+    targets = loss.target_classes(encoded)
+    assert targets is not None
     correct = 0
     for batch, raw in outputs:
-        predicted = loss.predicted_classes(raw)
-        target = loss.target_classes(encoded[batch])
-        correct += int(np.sum(predicted == target))
+        correct += int(np.count_nonzero(loss.predicted_classes(raw) == targets[batch]))
     return correct / len(encoded)
 
 
@@ -368,12 +373,20 @@ def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
         raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")
 
 
+def _same_values(a: Sequence[Value], b: Sequence[Value]) -> bool:
+    """Whether two sequences hold the same Values (by identity) in the same order."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 def _check_optimizer(optimizer: Any, params: Sequence[Value]) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be an nn.optim optimizer (e.g. nn.optim.SGD("
                         f"model.parameters(), lr=0.1)), got {type(optimizer).__name__}")
+    own = optimizer.params
+    if _same_values(own, params):
+        return  # the usual case, seen without a set of every parameter
     ours = set(params)  # Values hash by identity
-    if ours.issuperset(optimizer.params):
+    if ours.issuperset(own):
         return
     i = next(i for i, p in enumerate(optimizer.params) if p not in ours)
     raise ValueError(f"the optimizer's {optimizer.names[i]} is not a parameter of this model; "

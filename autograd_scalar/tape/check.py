@@ -7,18 +7,22 @@ give one partial per operand (a rule written with ``math`` or ``float`` cannot).
 So a row that cannot run batched is a :class:`TraceError` at ``compile``, naming
 the row, whichever strategy later runs it.
 
-:func:`check` runs the traced function eagerly on each row of a batch and
-compares its outputs, and the gradients of the outputs' sum with respect to the
-parameters and the other shared leaves the eager graphs reach too, with what the
-tape gives. The two
-sum in different orders (a matrix product against the eager left-to-right sum),
-so they are compared relative to the magnitude of what was summed (:func:`close`).
+:func:`check` runs the traced function eagerly on each row of a batch
+(:func:`eager_run`) and compares its outputs, and the gradients of the outputs'
+sum with respect to the parameters and the other shared leaves the eager graphs
+reach too, with what the tape gives. The eager run may be made before the trace
+(:class:`EagerRun`, ``Tape.eager_reference``): the eager graphs and the trace's
+then never live at once, and the trace reuses their memory. The two sum in
+different orders (a matrix product against the eager left-to-right sum), so they
+are compared relative to the magnitude of what was summed (:func:`close`).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -77,53 +81,94 @@ class TraceMismatchError(AssertionError):
     """The tape disagrees with the eager graph on some example (see :func:`check`)."""
 
 
-def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
-          outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
-          parameter_count: int, scale: float, rtol: float) -> None:
-    """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
-    ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
-    eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
-    magnitude of the tape's run.
+@dataclass(frozen=True)
+class EagerRun:
+    """The eager graph of a function on every row of a batch: ``columns`` (n, inputs),
+    each row's ``outputs``, and ``grads``, d(sum over the rows of the outputs' sum) / d
+    leaf for each of ``leaves``; ``reached``: which of the leaves after the first
+    ``compared`` (the parameters) the graphs reached."""
 
-    The eager gradients of the outputs' sum are accumulated row by row into the
-    leaves' own ``.grad`` by ``backward()`` (one eager graph alive at a time, no
-    dictionary of every parameter's gradient), then read, and every ``.grad`` is put
-    back as it was, whatever happens. The first ``parameter_count`` shared leaves (the
-    parameters) are all compared: one that a branch left out on one side has a zero
-    gradient there. The others are compared where the eager graphs reach them too
-    (constants made while tracing are the tape's own).
+    columns: np.ndarray
+    outputs: list[list[float]]
+    leaves: tuple[Value, ...]
+    grads: np.ndarray
+    reached: set[Value]
+
+    def serves(self, columns: np.ndarray, shared: tuple[Value, ...], parameter_count: int
+               ) -> bool:
+        """Whether this run stands for a tape's: the same rows, and the tape's shared
+        leaves are its leaves, all parameters (no other leaf whose reach would count)."""
+        return (len(shared) == parameter_count == len(self.leaves)
+                and all(map(operator.is_, shared, self.leaves))
+                and np.array_equal(columns, self.columns))
+
+
+def eager_run(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
+              leaves: Sequence[Value], parameter_count: int | None = None) -> EagerRun:
+    """Run ``fn`` eagerly on each row of ``columns`` (n, inputs) (see :class:`EagerRun`).
+
+    The gradients are accumulated row by row into the leaves' own ``.grad`` by
+    ``backward()`` (one eager graph alive at a time, no dictionary of every leaf's
+    gradient), then read, and every ``.grad`` is put back as it was, whatever happens.
+    The leaves after the first ``parameter_count`` are looked for in each graph.
     """
-    saved = np.empty(len(shared))
-    read_grad(shared, saved)
-    extra = set(shared[parameter_count:])
+    leaves = tuple(leaves)
+    count = len(leaves) if parameter_count is None else parameter_count
+    saved = np.empty(len(leaves))
+    read_grad(leaves, saved)
+    extra = set(leaves[count:])
     reached: set[Value] = set()
-    eager_grads = np.empty(len(shared))
+    outputs = []
     try:
-        write_grad(shared, np.zeros(len(shared)))
-        for i, row in enumerate(columns.tolist()):
+        zeros = np.zeros(len(leaves))
+        write_grad(leaves, zeros)
+        del zeros  # nothing of the leaves' size beside ``saved`` while the graphs live
+        for row in columns.tolist():
             result = fn(*make_arguments(widths, row)[1])
             eager = [result] if isinstance(result, Value) else output_list(result)
-            got = [o.data for o in eager]
-            if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol,
-                                                           scale):
-                raise TraceMismatchError(
-                    f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
-                    f"function gives {got}; the function's graph depends on the data "
-                    "(a Python branch on .data?), so it cannot be compiled as traced")
+            outputs.append([o.data for o in eager])
             root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
             del result, eager
             if extra:
                 reached |= extra.intersection(users_first(root))
             root.backward()
             del root  # the graph goes before the next row's is made
-        read_grad(shared, eager_grads)
+        grads = np.empty(len(leaves))
+        read_grad(leaves, grads)
     finally:
-        write_grad(shared, saved)
+        write_grad(leaves, saved)
+    return EagerRun(columns, outputs, leaves, grads, reached)
+
+
+def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
+          outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
+          parameter_count: int, scale: float, rtol: float,
+          reference: EagerRun | None = None) -> None:
+    """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
+    ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
+    eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
+    magnitude of the tape's run.
+
+    The eager graph is run by :func:`eager_run`, unless ``reference`` is one made
+    before the tape (:meth:`EagerRun.serves`). The first ``parameter_count`` shared
+    leaves (the parameters) are all compared: one that a branch left out on one side
+    has a zero gradient there. The others are compared where the eager graphs reach
+    them too (constants made while tracing are the tape's own).
+    """
+    if reference is None or not reference.serves(columns, shared, parameter_count):
+        reference = eager_run(fn, widths, columns, shared, parameter_count)
+    for i, got in enumerate(reference.outputs):
+        if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
+            raise TraceMismatchError(
+                f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
+                f"function gives {got}; the function's graph depends on the data "
+                "(a Python branch on .data?), so it cannot be compiled as traced")
     compared = np.ones(len(shared), dtype=bool)
-    compared[parameter_count:] = [leaf in reached for leaf in shared[parameter_count:]]
+    compared[parameter_count:] = [leaf in reference.reached
+                                  for leaf in shared[parameter_count:]]
     leaves = np.flatnonzero(compared)
     tape_grads = np.asarray(shared_grads, dtype=np.float64)[leaves]
-    eager_grads = eager_grads[leaves]
+    eager_grads = reference.grads[leaves]
     if not close(tape_grads, eager_grads, rtol):
         with np.errstate(invalid="ignore"):  # inf - inf: the NaN is not the worst
             worst = int(np.argmax(np.abs(tape_grads - eager_grads)))

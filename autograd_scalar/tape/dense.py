@@ -95,7 +95,8 @@ class Dense:
             self._values = values
             self._Z = values[self.zrows]
             self._H = None if self.hrows is None else values[self.hrows]
-            self._X = values[inputs] if isinstance(inputs, slice) else None
+            self._X = values[inputs] if isinstance(inputs, slice) and self.external is None \
+                else None  # external inputs have no rows in the array
             if self.relu:  # relu's mask, kept for this batch size
                 self._mask = np.empty(self._Z.shape, dtype=bool)
         if grads is not None and grads is not self._grads:

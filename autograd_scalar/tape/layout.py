@@ -4,15 +4,21 @@ A traced program numbers its nodes in one index space: the placeholders
 [0, first_shared), the shared leaves [first_shared, first_interior) and the
 interior nodes after them. A run stores them in two places:
 
-- ``values``, an array (rows, n) with one column per example: the placeholders,
-  then the interior nodes (row = index, or index - shared for an interior node);
+- per-example arrays (rows, n), values and gradients, with one column per example:
+  the interior nodes first (row = index - first_interior), then the placeholders,
+  argument by argument in reverse order (the first argument's last). A run
+  allocates only the rows it uses: the interior nodes, and the placeholders of the
+  arguments some step reads from the array. A network's inputs (usually the first
+  argument), which its first dense layer reads straight from the batch, and every
+  placeholder's gradient row unless the inputs' gradients are asked for, are then
+  never allocated (see :mod:`autograd_scalar.tape.run`);
 - ``SharedArrays``: the shared leaves' data and gradients as two 1-D arrays
   (shared,) of the tape's dtype, never widened to the batch. The leaves given as
   ``parameters`` come first, in the order given, so an optimizer over those
   parameters steps on a prefix of the arrays (its own order); a dense layer's
   weights are then a strided 2-D view of them.
 
-Memory is therefore O((placeholders + ops) x n + shared), whatever the batch.
+Memory is therefore O((placeholders read + ops) x n + shared), whatever the batch.
 """
 
 from __future__ import annotations
@@ -72,13 +78,32 @@ class SharedArrays:
         return f"SharedArrays({len(self.leaves)} leaves)"
 
 
-@dataclass(frozen=True)
 class Layout:
-    """The program's index space and where each index is stored (see the module docstring)."""
+    """The program's index space and where each index is stored (see the module docstring).
 
-    first_shared: int
-    first_interior: int
-    size: int
+    ``widths``: how many placeholders each argument has, in argument order (they sum
+    to ``first_shared``; by default all of them are one argument).
+    """
+
+    def __init__(self, first_shared: int, first_interior: int, size: int,
+                 widths: Sequence[int] | None = None) -> None:
+        widths = (first_shared,) if widths is None else tuple(widths)
+        if sum(widths) != first_shared:
+            raise ValueError(f"the arguments' widths {widths} must add up to the "
+                             f"{first_shared} placeholders")
+        self.first_shared = first_shared
+        self.first_interior = first_interior
+        self.size = size
+        self.widths = widths
+        self.interior = size - first_interior
+        # each placeholder's row: the arguments' runs after the interior rows, last first
+        rows = np.empty(first_shared, dtype=np.intp)
+        start, row = 0, self.interior + first_shared
+        for width in widths:
+            row -= width
+            rows[start:start + width] = np.arange(row, row + width)
+            start += width
+        self._placeholder_rows = rows
 
     @property
     def shared(self) -> int:
@@ -86,22 +111,42 @@ class Layout:
 
     @property
     def rows(self) -> int:
-        """Rows of the per-example arrays: placeholders and interior nodes."""
+        """Rows of the per-example arrays when every one is allocated: interior nodes and
+        placeholders."""
         return self.size - self.shared
+
+    def argument_rows(self, argument: int) -> slice:
+        """The rows of one argument's placeholders (a run, in the argument's order)."""
+        start = sum(self.widths[:argument])
+        return self.row(slice(start, start + self.widths[argument]))
 
     def is_shared(self, indices: np.ndarray) -> np.ndarray:
         return (indices >= self.first_shared) & (indices < self.first_interior)
 
     def row(self, indices: Any) -> Any:
-        """The per-example row of each index (none of them a shared leaf)."""
+        """The per-example row of each index (none of them a shared leaf); a slice of
+        interior nodes, or of one argument's placeholders, gives a slice."""
+        first = self.first_interior
         if isinstance(indices, slice):
-            start = indices.start if indices.start < self.first_interior else (
-                indices.start - self.shared)
-            return slice(start, start + indices.stop - indices.start)
+            start, stop = indices.start, indices.stop
+            if start >= first:
+                return slice(start - first, stop - first)
+            if stop <= start:
+                return slice(0, 0)
+            row = int(self._placeholder_rows[start])
+            if stop > self.first_shared or int(self._placeholder_rows[stop - 1]) != \
+                    row + stop - 1 - start:
+                raise ValueError(f"indices {start}..{stop - 1} are not one run of rows")
+            return slice(row, row + stop - start)
         if isinstance(indices, (int, np.integer)):
-            return int(indices) - self.shared if indices >= self.first_interior else int(indices)
+            return int(indices) - first if indices >= first else \
+                int(self._placeholder_rows[indices])
         indices = np.asarray(indices)
-        return np.where(indices >= self.first_interior, indices - self.shared, indices)
+        found = indices - first
+        inputs = indices < self.first_shared
+        if inputs.any():
+            found[inputs] = self._placeholder_rows[indices[inputs]]
+        return found
 
     def reader(self, indices: np.ndarray, one_column: bool) -> Read:
         """How to read these indices' values into a (k, n) array ((k, 1) if ``one_column``)."""

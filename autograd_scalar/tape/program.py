@@ -43,7 +43,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from itertools import chain, compress, islice, repeat
 from types import FrameType
 from typing import Any
 
@@ -54,6 +54,10 @@ from ..ops import Op, is_real
 from ..value import Value, data_of
 
 _children = operator.attrgetter("children")
+
+INDEX = np.int32
+"""The dtype of a program's children indices (half the memory of ``np.intp``; a
+program of 2**31 nodes would not fit in memory anyway)."""
 
 
 class TraceError(TypeError):
@@ -193,7 +197,7 @@ def peek(value: Value) -> float:
 @dataclass(frozen=True)
 class ProgramGroup:
     """Nodes of one level made by one row: indices ``nodes``, operands ``children``
-    (operands, k) as indices; ``invariant`` if they read shared leaves only."""
+    (operands, k) as indices (``INDEX``); ``invariant`` if they read shared leaves only."""
 
     level: int
     row: Op
@@ -211,7 +215,8 @@ class Program:
     """What a trace found (see the module docstring); ``str(program)`` lists it.
 
     ``numbers``: the traced example's number at every index, on which the rows are
-    checked against their vector forwards (:func:`~autograd_scalar.tape.check.check_rows`).
+    checked against their vector forwards (:func:`~autograd_scalar.tape.check.check_rows`);
+    a :class:`~autograd_scalar.tape.Tape` keeps its program without them once checked.
     """
 
     placeholders: tuple[Value, ...]
@@ -297,17 +302,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], single: bool,
-          data_reads: tuple[DataRead, ...]) -> Program:
+def _read(placeholders: list[Value], outputs: list[Value], params: tuple[Value, ...],
+          single: bool, data_reads: tuple[DataRead, ...]) -> Program:
     """The program of a traced graph: nodes levelled, grouped and numbered, in single
     passes over them (see the module docstring and :func:`trace`)."""
     inputs = set(placeholders)
     interior, inner = _interior_order(outputs)
-    leaves: dict[Value, None] = dict.fromkeys(chain(
-        params, chain.from_iterable(map(_children, interior)),
-        (o for o in outputs if not o.children)))
-    shared = [leaf for leaf in leaves if not leaf.children and leaf not in inputs]
-    del leaves
     depth: dict[Value, int] = {}
     constant: set[Value] = set()  # op nodes made from shared leaves only
     levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]] = {}
@@ -328,21 +328,24 @@ def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], 
         p = next(p for p in params if p in inputs or p in depth)
         raise TraceError(f"compile: parameter {p.label or p!r} is computed or an "
                          "input in the traced function; parameters must be leaves")
+    del inner, depth, constant
+    others = _other_leaves(placeholders, params, interior, outputs)
+    shared = (*params, *others) if others else params
+    del others
     keys = sorted(levels, key=_level)  # stable: a level's groups in the order first met
     first_interior = len(placeholders) + len(shared)
     size = first_interior + len(interior)
     indices = _Indices(_numbered(placeholders, shared, levels, keys), size)
     edges = sum(key[2] * len(levels[key][1]) for key in keys)
-    flat = np.empty(edges, dtype=np.intp)  # every group's children, one array
+    flat = np.empty(edges, dtype=INDEX)  # every group's children, one array
     groups = []
     start = first_interior
     offset = 0
     for key in keys:
         row, nodes = levels[key]
         k, arity = len(nodes), key[2]
-        flat[offset:offset + k * arity] = indices.of(  # a group at a time: small temporaries
-            chain.from_iterable(map(_children, nodes)), k * arity)
-        children = flat[offset:offset + k * arity].reshape(k, arity).T
+        children = indices.of(chain.from_iterable(map(_children, nodes)), k * arity,
+                              flat[offset:offset + k * arity]).reshape(k, arity).T
         groups.append(ProgramGroup(key[0], row, slice(start, start + k), children, key[3]))
         start += k
         offset += k * arity
@@ -352,16 +355,44 @@ def _read(placeholders: list[Value], outputs: list[Value], params: list[Value], 
                                            [len(levels[key][1]) for key in keys])
     numbers = np.fromiter(map(data_of, _numbered(placeholders, shared, levels, keys)),
                           np.float64, size)
-    return Program(tuple(placeholders), tuple(shared), len(params), tuple(groups),
+    return Program(tuple(placeholders), shared, len(params), tuple(groups),
                    indices.of(outputs, len(outputs)),
                    np.array([o.data for o in outputs]), single, invariant, data_reads, numbers)
+
+
+def _other_leaves(placeholders: list[Value], params: tuple[Value, ...], interior: list[Value],
+                  outputs: list[Value]) -> list[Value]:
+    """The leaves that are neither placeholders nor parameters (constants, or a model's
+    weights when no parameters were given), each once, in the order the ops first read
+    them (then the outputs that are such leaves).
+
+    Found by identity in sorted arrays of ``id``s, one node's children at a time: no set
+    or dictionary of every leaf, which would take several times the memory."""
+    known = _Indices(chain(placeholders, params, interior),
+                     len(placeholders) + len(params) + len(interior))
+    found: list[Value] = []
+    for node in interior:
+        kids = node.children
+        missing = ~known.has(kids)
+        if missing.any():
+            found.extend(compress(kids, missing.tolist()))
+    leaf_outputs = [o for o in outputs if not o.children]
+    if leaf_outputs:
+        found.extend(compress(leaf_outputs, (~known.has(leaf_outputs)).tolist()))
+    del known
+    if len(found) < 2:
+        return found
+    ids = np.fromiter(map(id, found), np.intp, len(found))
+    first = np.unique(ids, return_index=True)[1]
+    first.sort()
+    return list(map(found.__getitem__, first.tolist()))
 
 
 def _level(key: tuple[int, int, int, bool]) -> int:
     return key[0]
 
 
-def _numbered(placeholders: list[Value], shared: list[Value],
+def _numbered(placeholders: list[Value], shared: Sequence[Value],
               levels: dict[tuple[int, int, int, bool], tuple[Op, list[Value]]],
               keys: list[tuple[int, int, int, bool]]) -> Iterator[Value]:
     """Every node in the order of its index: placeholders, shared leaves, then the
@@ -372,19 +403,39 @@ def _numbered(placeholders: list[Value], shared: list[Value],
 class _Indices:
     """Every node's index in the program, found by identity: the nodes' ``id``s sorted,
     and where each sorted id came from. Three arrays of 8 bytes a node, where a
-    dictionary would take over 60 (its table, and an int object per index)."""
+    dictionary would take over 60 (its table, and an int object per index); looked
+    up ``CHUNK`` nodes at a time, so that the temporaries stay small however many."""
+
+    CHUNK = 1 << 16
 
     def __init__(self, nodes: Any, count: int) -> None:
         ids = np.fromiter(map(id, nodes), np.intp, count)
         self.order = np.argsort(ids, kind="stable")
         self.ids = ids[self.order]
 
-    def of(self, nodes: Any, count: int) -> np.ndarray:
-        """The indices of ``nodes`` (each must be one of the program's nodes)."""
-        wanted = np.fromiter(map(id, nodes), np.intp, count)
-        places = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
-        found = self.order[places]
-        assert np.array_equal(self.ids[places], wanted), "a node the program does not have"
+    def _places(self, wanted: np.ndarray) -> np.ndarray:
+        places = np.searchsorted(self.ids, wanted)
+        return np.minimum(places, len(self.ids) - 1, out=places)
+
+    def has(self, nodes: Sequence[Value]) -> np.ndarray:
+        """Whether each of ``nodes`` is one of the nodes (a short sequence)."""
+        wanted = np.fromiter(map(id, nodes), np.intp, len(nodes))
+        if not len(self.ids):
+            return np.zeros(len(wanted), dtype=bool)
+        return self.ids[self._places(wanted)] == wanted
+
+    def of(self, nodes: Any, count: int, out: np.ndarray | None = None) -> np.ndarray:
+        """The indices of ``count`` ``nodes`` (each must be one of the program's nodes),
+        into ``out`` if given."""
+        found = np.empty(count, dtype=np.intp) if out is None else out
+        remaining = iter(nodes)
+        for start in range(0, count, self.CHUNK):
+            stop = min(count, start + self.CHUNK)
+            wanted = np.fromiter(map(id, islice(remaining, stop - start)), np.intp,
+                                 stop - start)
+            places = self._places(wanted)
+            assert np.array_equal(self.ids[places], wanted), "a node the program does not have"
+            found[start:stop] = self.order[places]
         return found
 
 
@@ -413,9 +464,9 @@ def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list
     return order, inner
 
 
-def parameter_list(parameters: Sequence[Value]) -> list[Value]:
+def parameter_list(parameters: Sequence[Value]) -> tuple[Value, ...]:
     """The parameters checked: Values, leaves, each once."""
-    found = list(parameters)
+    found = tuple(parameters)
     if not all(map(isinstance, found, repeat(Value))) or any(map(_children, found)):
         for i, p in enumerate(found):
             if not isinstance(p, Value):

@@ -12,8 +12,13 @@ when first needed and kept: groups, compiled code, plans (per batch size).
 
 A run keeps two arrays (rows, n) of the tape's dtype for a batch of n, values and
 gradients, reused run after run (a fresh array each run would cost page faults
-every time), and runs the steps: the forward in order, each step keeping what its
-backward needs; the backward in reverse, from a seed on the outputs. A plan that
+every time), each only as tall as the plan needs (``Plan.rows``): the interior
+nodes' rows, the values of the placeholders some step reads from the array (not
+those of an argument only dense layers read, straight from the batch), and the
+placeholders' gradients only when they are asked for (see
+:mod:`autograd_scalar.tape.layout`, which puts those rows last). It runs the
+steps: the forward in order, each step keeping what its backward needs; the
+backward in reverse, from a seed on the outputs. A plan that
 is one code segment runs forward and backward in one call (per example, for
 scalar code). Code reads and writes those arrays, so it runs in the tape's dtype
 too (scalar code computes each example in Python floats in between).
@@ -50,6 +55,8 @@ class Plan:
     ``shared_zero``: runs of shared leaves whose batch-summed gradient is zeroed first
     (all but those a dense step assigns whole);
     ``copied``: per argument, the placeholders' rows to copy from the batch (or None);
+    ``rows``: how many rows of the values, and of the gradients when the inputs'
+    gradients are not wanted, a run uses (every row of the layout when they are);
     ``full``: invariant groups write every column; ``product``: the largest matrix
     product's multiply-adds per example; ``single``: the one code step, when the
     plan is just that (it then runs forward and backward in one call).
@@ -61,6 +68,7 @@ class Plan:
     zero: tuple[list[slice], list[slice]]
     shared_zero: list[slice]
     copied: list[slice | None]
+    rows: tuple[int, int]
     full: bool
     product: int
     single: Code | None
@@ -79,7 +87,8 @@ class Runner:
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
-        layout = Layout(program.first_shared, program.first_interior, program.size)
+        layout = Layout(program.first_shared, program.first_interior, program.size,
+                        [1 if width is None else width for width in widths])
         self.traced = program
         self.widths = tuple(widths)
         self.layout = layout
@@ -87,9 +96,10 @@ class Runner:
         self.arrays = SharedArrays(program.shared, self.dtype)
         self.outputs = outputs = program.outputs
         groups = program.groups
-        self.reads = np.bincount(np.concatenate([g.children.ravel() for g in groups]
-                                                + [outputs]),
-                                 minlength=program.size)
+        counts = np.bincount(outputs, minlength=program.size).astype(np.int32)
+        for group in groups:  # how many times each index is read, a group at a time
+            counts += np.bincount(group.children.ravel(), minlength=program.size)
+        self.reads = counts
         self._groups: dict[int, Group] = {}
         self._dense: dict[int, Dense] = {}
         self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
@@ -102,7 +112,7 @@ class Runner:
         rows = layout.row(outputs[~self.shared_outputs])
         self.seed_rows = rows
         self.unique_seed_rows = distinct(rows)
-        self._buffers: tuple[np.ndarray, np.ndarray] | None = None
+        self._buffers: list[np.ndarray | None] = [None, None]
         self.fallbacks = 0  # runs whose scalar code raised and that NumPy ran again
 
     # -- groups, made when first needed -------------------------------------
@@ -225,10 +235,16 @@ class Runner:
         product = max((step.matrix.multiply_adds for step in steps if isinstance(step, Dense)),
                       default=0)
         single = steps[0] if len(steps) == 1 and isinstance(steps[0], Code) else None
+        copied = _read_from_batch(layout, steps, self.reads)
+        value_rows = max([layout.interior, *(rows.stop for rows in copied if rows is not None)])
+        # without the inputs' gradients, the gradient rows are those of the values (code
+        # sends a gradient to every operand it reads, wanted or not) and those of an
+        # output that is a placeholder (its seed goes there, unread)
+        seeded = np.asarray(self.seed_rows)
+        grad_rows = max(value_rows, int(seeded.max()) + 1 if seeded.size else 0)
         return Plan(steps, (_zeroed(layout, steps, False), _zeroed(layout, steps, True)),
-                    _shared_zeroed(len(program.shared), steps),
-                    _read_from_batch(self.widths, steps, self.reads), full, product, single,
-                    strategy)
+                    _shared_zeroed(len(program.shared), steps), copied,
+                    (value_rows, grad_rows), full, product, single, strategy)
 
     def _dense_step(self, g: int, activation: int | None) -> Dense:
         found = self._dense.get(g)
@@ -287,7 +303,7 @@ class Runner:
 
     def _run_plan(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
              with_inputs: bool, everything: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        values = self.buffer(len(columns[0]), 0)
+        values = self.buffer(len(columns[0]), 0, plan.rows[0])
         for part, rows in zip(columns, plan.copied):  # the placeholders' rows, by argument
             if rows is not None:
                 values[rows] = part.T
@@ -311,7 +327,7 @@ class Runner:
     def _seeded(self, plan: Plan, n: int, seed: np.ndarray, with_inputs: bool) -> np.ndarray:
         """The gradients array, zeroed where steps add, with the seed on the outputs (a
         shared leaf's, batch-summed, in ``arrays.grad``)."""
-        grads = self.buffer(n, 1)
+        grads = self.buffer(n, 1, self.layout.rows if with_inputs else plan.rows[1])
         for rows in plan.zero[with_inputs]:
             grads[rows] = 0.0
         shared_grads = self.arrays.grad
@@ -332,18 +348,25 @@ class Runner:
         """The outputs' rows (outputs, n) of a run."""
         return self.output_read(values, self.arrays.data)
 
-    def buffer(self, n: int, which: int) -> np.ndarray:
-        """The values (0) or gradients (1) array for a batch of n, reused run after run.
+    def buffer(self, n: int, which: int, rows: int | None = None) -> np.ndarray:
+        """The values (0) or gradients (1) array for a batch of n, with at least ``rows``
+        rows (default: every row of the layout), reused run after run.
 
         The results handed out are copies, so reusing the two arrays is safe. Their
-        rows are the placeholders and the interior nodes only (see
-        :mod:`autograd_scalar.tape.layout`).
+        rows are the interior nodes' then the placeholders' (see
+        :mod:`autograd_scalar.tape.layout`); a run asks for those it uses (``Plan.rows``),
+        and an array is made anew only for another batch size or more rows.
         """
-        if self._buffers is None or self._buffers[0].shape[1] != n:
-            rows = self.layout.rows
-            self._buffers = None  # the old pair is freed before the new one is made
-            self._buffers = (np.empty((rows, n), self.dtype), np.empty((rows, n), self.dtype))
-        return self._buffers[which]
+        buffers = self._buffers
+        first = buffers[0] if buffers[0] is not None else buffers[1]
+        if first is not None and first.shape[1] != n:
+            buffers[0] = buffers[1] = None  # the old pair is freed before a new one is made
+        wanted = self.layout.rows if rows is None else rows
+        found = buffers[which]
+        if found is None or found.shape[0] < wanted:
+            buffers[which] = None
+            found = buffers[which] = np.empty((wanted, n), self.dtype)
+        return found
 
 
 def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
@@ -365,7 +388,7 @@ def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[sli
     step assigns before anything reads them, or that no step reads (code keeps its
     own nodes' gradients in local variables)."""
     zero = np.zeros(layout.rows, dtype=bool)
-    zero[0 if with_inputs else layout.first_shared:] = True
+    zero[:layout.rows if with_inputs else layout.interior] = True
     for step in steps:
         for rows in step.owned_rows(with_inputs):
             zero[rows] = False
@@ -389,20 +412,21 @@ def _shared_zeroed(count: int, steps: Sequence[Any]) -> list[slice]:
     return [slice(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def _read_from_batch(widths: Sequence[int | None], steps: Sequence[Any], reads: np.ndarray
+def _read_from_batch(layout: Layout, steps: Sequence[Any], reads: np.ndarray
                      ) -> list[slice | None]:
-    """For each argument, the placeholders' rows to copy into the values array, or None.
+    """For each argument, the rows of its placeholders to copy into the values array,
+    or None.
 
     A dense step whose inputs are one argument's run of columns reads them straight
     from the batch, (n, d) as given (``Dense.external``); an argument nothing else
-    reads (a network's input, usually) is not copied at all.
+    reads (a network's input, usually) is not copied at all, and its rows are not
+    allocated (see :mod:`autograd_scalar.tape.layout`).
     """
     bounds = []
     start = 0
-    for width in widths:
-        stop = start + (1 if width is None else width)
-        bounds.append((start, stop))
-        start = stop
+    for width in layout.widths:
+        bounds.append((start, start + width))
+        start += width
     others = reads.copy()
     for step in steps:
         if not isinstance(step, Dense):
@@ -413,4 +437,5 @@ def _read_from_batch(widths: Sequence[int | None], steps: Sequence[Any], reads: 
             if a <= first and last < b and np.array_equal(sources, np.arange(first, last + 1)):
                 step.external = (argument, first - a, last + 1 - a)
                 others[sources] -= step.matrix.width
-    return [None if not others[a:b].any() else slice(a, b) for a, b in bounds]
+    return [None if not others[a:b].any() else layout.argument_rows(argument)
+            for argument, (a, b) in enumerate(bounds)]

@@ -62,7 +62,7 @@ from __future__ import annotations
 import operator
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import repeat
 from typing import Any
 
@@ -72,15 +72,27 @@ from ..mode import is_grad_enabled
 from ..validate import flag, integer
 from ..value import Value
 from . import check as tape_check
-from .check import TraceMismatchError, magnitude
+from .check import EagerRun, TraceMismatchError, magnitude
 from .code import Code
 from .cost import STRATEGIES
 from .native import POLICIES, default_policy
-from .program import DataDependenceError, DataRead, Program, TraceError, trace, width_of
+from .program import (
+    DataDependenceError,
+    DataRead,
+    Program,
+    TraceError,
+    parameter_list,
+    trace,
+    width_of,
+)
 from .run import Runner
 from .threads import Threads, blas_threads
 
 _grad = operator.attrgetter("grad")
+
+_CHECKED = np.zeros(0)
+"""A program's ``numbers`` once its rows are checked: the traced example's numbers at
+every index (as many as a model has parameters) are not kept with the tape."""
 
 __all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
            "TraceMismatchError", "compile", "tape_dtype"]
@@ -144,6 +156,7 @@ class Tape(Runner):
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
+        self.traced = replace(self.traced, numbers=_CHECKED)  # needed no more
         super().__init__(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
@@ -270,8 +283,8 @@ class Tape(Runner):
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
-        (not all the placeholders' rows of ``values`` are written, see ``copied``)."""
-        return max(magnitude(values[self.layout.first_shared:]), magnitude(self.arrays.data),
+        (the placeholders' rows of ``values`` are not all written, see ``copied``)."""
+        return max(magnitude(values[:self.layout.interior]), magnitude(self.arrays.data),
                    *(magnitude(part) for part in columns))
 
     def backward_arrays(self, *batches: Any, reduction: str = "mean"
@@ -322,12 +335,9 @@ class Tape(Runner):
         assert grads is not None
         shared = dict(zip(self.shared, self.arrays.grad.tolist()))
         inputs = []
-        start = 0
-        for width in self.widths:
-            stop = start + (1 if width is None else width)
-            block = grads[start:stop].T.copy()
+        for argument, width in enumerate(self.widths):
+            block = grads[self.layout.argument_rows(argument)].T.copy()
             inputs.append(block[:, 0] if width is None else block)
-            start = stop
         return TapeGradients(self._shape(self.output_values(values)), shared,
                              tuple(inputs))
 
@@ -387,7 +397,8 @@ class Tape(Runner):
         largest magnitude: ``CHECK_RTOL``."""
         return CHECK_RTOL[self.dtype.name]
 
-    def check(self, *batches: Any, rtol: float | None = None) -> None:
+    def check(self, *batches: Any, rtol: float | None = None,
+              reference: EagerRun | None = None) -> None:
         """Compare the tape with the eager graph on every example of a batch.
 
         Runs the traced function eagerly on each row, and compares its outputs and
@@ -397,6 +408,11 @@ class Tape(Runner):
         to the largest magnitude (by default :attr:`rtol`: 1e-9 in float64, 1e-4 in
         float32). The leaves' ``.grad`` are used for the eager sums and left as they
         were.
+
+        ``reference``: the eager run of the same function on the same rows, made by
+        :meth:`eager_reference` before this tape was traced, used instead of running
+        the function again when it stands for this tape (its parameters are the
+        tape's shared leaves; else the function runs eagerly here).
         Raises :class:`TraceMismatchError` naming the first disagreement, which
         usually means the function branches in Python on ``.data``.
         """
@@ -409,12 +425,28 @@ class Tape(Runner):
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
                          self.shared, self.arrays.grad, self.parameter_count, scale,
-                         self.rtol if rtol is None else rtol)
+                         self.rtol if rtol is None else rtol, reference)
+
+    @staticmethod
+    def eager_reference(fn: Callable[..., Any], *batches: Any,
+                        parameters: Sequence[Value]) -> EagerRun:
+        """The eager graph of ``fn`` on every row of the batches (one (n, width) or (n,)
+        array per argument): its outputs and the gradients of their sum with respect to
+        ``parameters``, for :meth:`check` of a tape traced afterwards from ``fn`` with
+        these ``parameters``. Made first, the eager graphs and the trace's graph never
+        live at once, and the trace reuses the memory the eager graphs took, where the
+        check made after the trace would need its own on top of the tape's."""
+        parts = [np.asarray(batch, dtype=np.float64) for batch in batches]
+        widths = tuple(None if part.ndim == 1 else part.shape[1] for part in parts)
+        columns = np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
+        return tape_check.eager_run(fn, widths, columns, parameter_list(parameters))
 
     def memory(self, n: int) -> int:
-        """Bytes of the arrays a run on a batch of ``n`` keeps: the values and gradients
-        of every placeholder and op for every example, and the shared arrays."""
-        return self.dtype.itemsize * (2 * self.layout.rows * n + 2 * len(self.shared))
+        """Bytes of the arrays a training run (:meth:`backward_arrays`) on a batch of ``n``
+        keeps: the values of every op and of the placeholders read from the array, the
+        gradients of every op, for every example (``Plan.rows``), and the shared arrays."""
+        value_rows, grad_rows = self.plan_for(_batch_size(n), self.strategy).rows
+        return self.dtype.itemsize * ((value_rows + grad_rows) * n + 2 * len(self.shared))
 
     def program(self, n: int | None = None) -> str:
         """The traced program as text: one line per step, in the order it runs.

@@ -305,3 +305,22 @@ def test_a_playground_session_traces_once_and_shares_fits_tape(traces, compiled)
     assert session.compiled and traces[0] == 1
     one_epoch(model, X, y, opt, compiled)
     assert traces[0] == 1
+
+
+def test_the_kept_record_holds_no_second_list_of_the_parameters() -> None:
+    """The kept record's parameters are the tape's own leading shared leaves when the
+    optimizer lists every parameter in the model's order; else its own list of them."""
+    X, y = np.random.default_rng(0).normal(size=(12, 3)), np.arange(12) % 2
+    model = nn.MLP(3, [4, 2], seed=0)
+    nn.fit(model, X, y, loss="cross_entropy", epochs=1, progress=False,
+           optimizer=nn.optim.SGD(model.parameters(), lr=0.1))
+    kept = nn.compiled._kept_tapes[model]
+    assert kept.parameters is kept.tape.shared
+    assert list(kept.parameters) == model.parameters()
+    other = nn.MLP(3, [4, 2], seed=1)
+    last = other.layers[-1].parameters()
+    nn.fit(other, X, y, loss="cross_entropy", epochs=1, progress=False,
+           optimizer=nn.optim.SGD(last, lr=0.1))
+    kept = nn.compiled._kept_tapes[other]
+    assert list(kept.parameters) == other.parameters()          # the model's order
+    assert list(kept.tape.shared[:len(last)]) == last           # the optimizer's first
