@@ -16,6 +16,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import nbclient
 import nbformat
@@ -24,7 +25,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL = "autograd-scalar-tests"
-TIME_LIMIT = 120.0
+CELL_TIMEOUT = 600.0
+"""Seconds a cell may run before nbclient stops it: a guard against a hung kernel, not
+a speed target (the time a notebook takes is reported, not checked)."""
 
 # For each notebook: lines its printed output must contain (regular expressions),
 # each a figure the notebook computes and checks against an independent reference.
@@ -104,7 +107,7 @@ def execute(path: Path, workdir: Path, env: dict[str, str]) -> tuple[object, flo
     os.environ.update(env)
     os.environ.pop("MPLBACKEND", None)
     try:
-        client = nbclient.NotebookClient(notebook, timeout=TIME_LIMIT, kernel_name=KERNEL,
+        client = nbclient.NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name=KERNEL,
                                          resources={"metadata": {"path": str(workdir)}})
         start = time.perf_counter()
         client.execute()
@@ -142,10 +145,12 @@ def test_every_notebook_has_promises() -> None:
 
 @pytest.mark.parametrize("name", sorted(PROMISES))
 def test_notebook_runs_in_a_fresh_kernel(name: str, tmp_path: Path,
-                                         kernel_env: dict[str, str]) -> None:
+                                         kernel_env: dict[str, str],
+                                         record_property: Any) -> None:
     before = {p.name for p in ROOT.iterdir()}
     notebook, seconds = execute(NOTEBOOKS / name, tmp_path, kernel_env)
-    assert seconds < TIME_LIMIT
+    record_property("seconds", round(seconds, 1))  # in the JUnit report, for the record
+    print(f"{name} ran in {seconds:.1f} s")
     errors = [o for c in notebook.cells for o in c.get("outputs", [])  # type: ignore[attr-defined]
               if o.get("output_type") == "error"]
     assert not errors

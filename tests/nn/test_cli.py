@@ -612,17 +612,24 @@ def test_documented_commands_print_what_the_docs_show(capsys, tmp_path, monkeypa
     assert without_timings(printed) == without_timings(shown)
 
 
-def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(capsys):
+def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(
+        capsys, monkeypatch):
+    from nn.cli import training_commands
     from nn.compiled import compiled_memory
 
     sizes = [2, 3000, 3000, 2]
     needed = compiled_memory(sizes, 100)
     assert needed > 512 * 9_000_000   # the trace alone: 512 bytes per parameter
-    start = time.perf_counter()
-    status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100", "--val", "0",
-                         "--hidden", "3000,3000", "--batch-size", "100", "--memory-budget", "1",
-                         "--quiet")
-    assert status == 2 and time.perf_counter() - start < 5
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the 9,000,000-parameter model was made before the refusal")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(training_commands, "MLP", no_model)
+        status, _, err = run(capsys, "train", "--data", "moons", "--samples", "100",
+                             "--val", "0", "--hidden", "3000,3000", "--batch-size", "100",
+                             "--memory-budget", "1", "--quiet")
+    assert status == 2
     assert_one_line_error(err, f"needs about {needed / 2**30:.1f} GiB",
                           "memory budget of 1 GiB")
     eager = run(capsys, "train", "--data", "moons", "--samples", "40", "--hidden", "4",

@@ -294,40 +294,77 @@ def test_steps_per_update() -> None:
 
 # -- play -------------------------------------------------------------------------
 
+def recorded_waits(pg: Any) -> list[list[Any]]:
+    """The play loop's waits for a page's answer, each as [its timeout, whether it ended
+    answered (or stopped) rather than timed out], the second None while it lasts."""
+    waits: list[list[Any]] = []
+    wait_for = pg._answered.wait_for
+
+    def recording(predicate: Any, timeout: float | None = None) -> bool:
+        wait = [timeout, None]
+        waits.append(wait)
+        wait[1] = wait_for(predicate, timeout)
+        return wait[1]
+
+    pg._answered.wait_for = recording
+    return waits
+
+
+def wait_until(condition: Any) -> None:
+    """Wait for ``condition()`` to hold: a guard against a hang, not a time limit."""
+    deadline = time.monotonic() + 120
+    while not condition():
+        assert time.monotonic() < deadline, "waited two minutes"
+        time.sleep(0.01)
+
+
 def test_play_runs_steps_in_the_kernel_until_paused() -> None:
     pg = answering(make()[0])
+    waits = recorded_waits(pg)
     pg.play()
     assert pg.playing and pg.frame["playing"]
-    time.sleep(1.0)
-    started = time.perf_counter()
+    thread = pg._thread
+    wait_until(lambda: pg.session.count >= 10)
     pg.pause()
-    assert time.perf_counter() - started < 0.2
+    assert not thread.is_alive()  # stopped, not left running past the join
     stopped = pg.session.count
     time.sleep(0.2)
     assert pg.session.count == stopped >= 10
     assert not pg.playing and not pg.frame["playing"]
-    assert pg.updates_per_second is not None and pg.updates_per_second > 10
+    # the page set the pace: every wait for its answer ended answered, none timed out
+    assert len(waits) >= 9 and all(answered for _, answered in waits)
+    assert pg.updates_per_second is not None and pg.updates_per_second > 0
 
 
-def test_play_without_a_page_goes_on_at_the_timeout_pace() -> None:
+def test_play_without_a_page_goes_on_at_the_timeout_pace(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from nn.playground import widget
+
     pg = make()[0]
+    waits = recorded_waits(pg)
+    monkeypatch.setattr(widget, "ACK_TIMEOUT", 0.05)
     pg.play()
-    time.sleep(1.2)
-    started = time.perf_counter()
+    thread = pg._thread
+    wait_until(lambda: pg.session.count >= 3)
+    # no answer came: each update waited the whole timeout, then went on
+    assert [timeout for timeout, _ in waits[:2]] == [0.05, 0.05]
+    assert [answered for _, answered in waits[:2]] == [False, False]
+    # a wait that is not cut short now outlasts the test
+    monkeypatch.setattr(widget, "ACK_TIMEOUT", 3600.0)
+    wait_until(lambda: waits[-1][0] == 3600.0)
     pg.pause()
-    assert time.perf_counter() - started < 0.2  # the wait for an answer is cut short
-    assert 1 <= pg.session.count <= 6
+    assert not thread.is_alive()
+    assert waits[-1] == [3600.0, True]  # the wait for an answer is cut short
+    assert pg.session.count == len(waits) * pg.steps_per_update
 
 
 def test_play_stops_at_a_non_finite_gradient_and_shows_why() -> None:
     pg = answering(make(optimizer="sgd")[0])
     pg.lr = 1e300
     pg.play()
-    deadline = time.monotonic() + 10
     # the frame, not pg.playing: the loop clears playing a moment before it publishes
     # the frame with the error
-    while pg.frame["playing"] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not pg.frame["playing"])
     assert not pg.playing
     assert pg.frame["error"].startswith("stopped playing: NonFiniteGradientError: step ")
     pg.pause()

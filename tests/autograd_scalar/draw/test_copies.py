@@ -2,12 +2,13 @@
 
 Without the copies, the x of a 90-step Horner polynomial made dot run for minutes
 (and raise a raw TimeoutExpired after two); with them every edge is short and the
-drawing is laid out in well under a second.
+drawing is laid out in well under a second. The tests check that every edge is short,
+the cause, rather than time the layout; a drawing that still took minutes would run
+into the layout's own limit and fail with LayoutTimeout.
 """
 
 from __future__ import annotations
 
-import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,9 +20,6 @@ from autograd_scalar.draw.copies import LONGEST_EDGE, far_copies
 from autograd_scalar.draw.layout import svg_of
 from nn.cli import main
 from tests.autograd_scalar.graph_dot import edges, nodes, records
-
-FAST_SECONDS = 10.0
-"""Far more than these layouts take (well under a second), far less than they took."""
 
 
 def horner(steps: int, x: Value | None = None) -> Value:
@@ -38,15 +36,37 @@ def copies_in(source: str) -> dict[str, dict[str, str]]:
     return {k: a for k, a in nodes(source).items() if "dashed" in a.get("style", "")}
 
 
-def timed_svg(source: str) -> str:
-    start = time.monotonic()
-    svg = svg_of(source)
-    assert time.monotonic() - start < FAST_SECONDS
-    return svg
+def longest_edge(source: str) -> int:
+    """The most columns an edge of the DOT ``source`` spans, with the columns counted as
+    dot ranks a graph with fan-out: from the outputs back, each node one column before
+    its earliest user (the one farthest from the outputs)."""
+    users: dict[str, list[str]] = {}
+    for tail, head, _ in edges(source):
+        users.setdefault(tail, []).append(head)
+    back: dict[str, int] = {}  # columns from the outputs
+    for start in users:
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            waiting = [user for user in users.get(node, []) if user not in back]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            back[node] = 1 + max((back[user] for user in users.get(node, [])), default=-1)
+    return max(back[tail] - back[head] for tail, heads in users.items() for head in heads)
+
+
+def short_edges_svg(source: str) -> str:
+    """The SVG of ``source``, after checking that no edge spans more than LONGEST_EDGE
+    Values (2 columns each: a record and its op bubble); a node used all along a long
+    chain spans 80 to 360 columns without its copies."""
+    assert longest_edge(source) <= 2 * LONGEST_EDGE
+    return svg_of(source)
 
 
 @pytest.mark.parametrize("compact", [False, True])
-def test_a_horner_polynomial_draws_in_seconds_with_copies_of_x(compact: bool) -> None:
+def test_a_horner_polynomial_draws_with_copies_of_x(compact: bool) -> None:
     p = horner(90)                                   # 272 nodes: drawn one by one
     source = draw_graph(p, compact=compact, max_nodes=300).source
     copies = copies_in(source)
@@ -58,16 +78,16 @@ def test_a_horner_polynomial_draws_in_seconds_with_copies_of_x(compact: bool) ->
     from_x = [edge for edge in edges(source) if edge[0] == x_records[0]]
     assert 1 <= len(from_x) <= 1 + LONGEST_EDGE // 2  # only to its near users
     assert len(edges(source)) == 2 * 90 * 2 + (0 if compact else 2 * 90)  # + op bubbles
-    assert "<svg" in timed_svg(source)
+    assert "<svg" in short_edges_svg(source)
 
 
-def test_a_summarised_horner_polynomial_draws_in_seconds_without_dot(
+def test_a_summarised_horner_polynomial_draws_without_dot(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     p = horner(180)                                   # 542 nodes: summarised
     source = draw_graph(p).source
     assert "Summary" in source and copies_in(source)
-    assert "<svg" in timed_svg(source)
+    assert "<svg" in short_edges_svg(source)
 
 
 def test_a_shared_intermediate_node_gets_copies_too() -> None:
@@ -75,15 +95,14 @@ def test_a_shared_intermediate_node_gets_copies_too() -> None:
     t.label = "t"
     source = draw_graph(horner(40, t), compact=True).source
     assert {a["label"] for a in copies_in(source).values()} == {"t = 0.2913"}
-    timed_svg(source)
+    assert "<svg" in short_edges_svg(source)
 
 
-def test_the_command_line_draws_a_tower_of_powers_in_seconds(
+def test_the_command_line_draws_a_tower_of_powers(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     formula = "**".join(["x"] * 100)                 # 298 characters
-    start = time.monotonic()
+    # without copies of x this layout runs into LAYOUT_SECONDS and the command fails
     assert main(["graph", formula, "--at", "x=1.1", "-o", str(tmp_path / "g.svg")]) == 0
-    assert time.monotonic() - start < FAST_SECONDS
     assert "wrote" in capsys.readouterr().out
     assert (tmp_path / "g.svg").read_text().rstrip().endswith("</svg>")
 

@@ -2,17 +2,24 @@
 
 ``slow_source`` is DOT that dot takes minutes over (a node feeding every step of a
 long chain, drawn without copies); each test gives the layout a fraction of a second.
+Whether a layout was stopped at its limit is read from how it ended (dot's process
+killed by its timeout, the WebAssembly run interrupted after the limit's ticks), not
+from a stopwatch, which a loaded machine would upset.
 """
 
 from __future__ import annotations
 
+import math
 import shutil
-import time
+import subprocess
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 import autograd_scalar.draw.layout as layout
+import autograd_scalar.draw.wasm_graphviz as wasm_graphviz
 from autograd_scalar import LayoutTimeout, Value, draw_graph, explore, render
 from autograd_scalar.draw.wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 from nn.cli import main
@@ -20,8 +27,6 @@ from nn.cli import main
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
 LIMIT = 0.5
-PROMPT = 3.0
-"""The most a stopped layout may take: its limit and the time to stop it."""
 
 
 def slow_source(steps: int = 60) -> str:
@@ -48,46 +53,102 @@ def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def short_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+def short_limit(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, float, str]]:
+    """A layout limit of LIMIT, and the layouts run meanwhile: (program, the time it was
+    given, "stopped" if it ran into that limit, else "finished")."""
     monkeypatch.setattr(layout, "LAYOUT_SECONDS", LIMIT)
     monkeypatch.setattr(layout, "SECONDS_PER_PLAIN_LAYOUT", 0.0)
+    runs: list[tuple[str, float, str]] = []
+
+    def dot_run(*args: Any, timeout: float, **options: Any) -> Any:
+        try:
+            done = subprocess.run(*args, timeout=timeout, **options)
+        except subprocess.TimeoutExpired:  # the process was killed
+            runs.append(("dot", timeout, "stopped"))
+            raise
+        runs.append(("dot", timeout, "finished"))
+        return done
+
+    def wasm_run(layout_call: Any) -> Any:
+        def run(*args: Any, seconds: float) -> bytes:
+            try:
+                text = layout_call(*args, seconds=seconds)
+            except WasmGraphvizTimeout:
+                runs.append(("wasm", seconds, "stopped"))
+                raise
+            runs.append(("wasm", seconds, "finished"))
+            return text
+        return run
+
+    monkeypatch.setattr(layout, "subprocess", SimpleNamespace(
+        run=dot_run, TimeoutExpired=subprocess.TimeoutExpired))
+    monkeypatch.setattr(layout, "svg_from_dot", wasm_run(svg_from_dot))
+    monkeypatch.setattr(layout, "text_from_dot", wasm_run(text_from_dot))
+    return runs
 
 
-def check_stops(action: object, match: str = "max_nodes=") -> None:
-    start = time.monotonic()
+def check_stops(runs: list[tuple[str, float, str]], action: object,
+                match: str = "max_nodes=") -> None:
+    """``action`` raises LayoutTimeout because the one layout it ran was stopped at LIMIT."""
+    runs.clear()
     with pytest.raises(LayoutTimeout, match=match) as caught:
         action()  # type: ignore[operator]
-    assert time.monotonic() - start < PROMPT
+    ((_, seconds, ended),) = runs
+    assert seconds <= LIMIT and ended == "stopped"
     assert f"within {LIMIT:g} s" in str(caught.value)
     assert "LAYOUT_SECONDS" in str(caught.value)
 
 
 @needs_dot
-def test_dot_is_stopped_at_the_limit(short_limit: None, tmp_path: Path) -> None:
+def test_dot_is_stopped_at_the_limit(short_limit: list[tuple[str, float, str]],
+                                     tmp_path: Path) -> None:
     source = slow_source()
-    check_stops(lambda: layout.svg_of(source))
-    check_stops(lambda: layout.image_bytes(source, "png"), match="compact=True")
+    check_stops(short_limit, lambda: layout.svg_of(source))
+    check_stops(short_limit, lambda: layout.image_bytes(source, "png"), match="compact=True")
     drawing = draw_graph(Value(1.0))
     drawing.body.append(source[source.index("{") + 1:source.rindex("}")])
-    check_stops(lambda: render(drawing, tmp_path / "slow.svg"))
+    check_stops(short_limit, lambda: render(drawing, tmp_path / "slow.svg"))
+    assert {program for program, _, _ in short_limit} == {"dot"}
     assert list(tmp_path.iterdir()) == []                   # no file, not half of one
 
 
-def test_the_webassembly_layout_is_stopped_at_the_limit(short_limit: None,
-                                                         no_dot: None) -> None:
-    svg_from_dot("digraph { a -> b }")                      # compile once, outside the timing
+def test_the_webassembly_layout_is_stopped_at_the_limit(
+        short_limit: list[tuple[str, float, str]], no_dot: None) -> None:
     source = slow_source()
-    check_stops(lambda: layout.svg_of(source))
-    check_stops(lambda: layout.plain_layouts([source]), match="smaller max_nodes")
+    check_stops(short_limit, lambda: layout.svg_of(source))
+    check_stops(short_limit, lambda: layout.plain_layouts([source]), match="smaller max_nodes")
+    assert {program for program, _, _ in short_limit} == {"wasm"}
     assert b"<svg" in svg_from_dot("digraph { a -> b }")    # the next layout is unharmed
 
 
-def test_the_webassembly_timeout_is_its_own_error(no_dot: None) -> None:
+def test_the_webassembly_timeout_is_its_own_error(no_dot: None,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     svg_from_dot("digraph { a -> b }")
-    start = time.monotonic()
+    wasmtime, _, _, clock = wasm_graphviz._compiled()
+    deadlines = []
+    ticks = []
+
+    class Store(wasmtime.Store):  # type: ignore[misc]
+        def set_epoch_deadline(self, ticks_ahead: int) -> None:
+            deadlines.append(ticks_ahead)
+            super().set_epoch_deadline(ticks_ahead)
+
+    class Engine:
+        def __init__(self, engine: Any) -> None:
+            self.engine = engine
+
+        def increment_epoch(self) -> None:
+            ticks.append(1)
+            self.engine.increment_epoch()
+
+    monkeypatch.setattr(wasmtime, "Store", Store)
+    monkeypatch.setattr(clock, "engine", Engine(clock.engine))
     with pytest.raises(WasmGraphvizTimeout, match=r"time limit of 0\.3 s"):
         text_from_dot(slow_source(), "svg", seconds=0.3)
-    assert time.monotonic() - start < PROMPT
+    # given 0.3 s worth of the clock's ticks (and one tick of slack), and interrupted
+    # once they had passed, not before and not by finishing
+    assert deadlines == [math.ceil(0.3 / wasm_graphviz.TICK_SECONDS) + 1]
+    assert len(ticks) >= deadlines[0]
     with pytest.raises(ValueError, match="seconds must be a number > 0"):
         text_from_dot("digraph { a }", "svg", seconds=0)
 

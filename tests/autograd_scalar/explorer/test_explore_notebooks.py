@@ -150,11 +150,11 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     gpt = view_in(browser, run_cell(browser, 5, seconds=180))
     assert_readable_and_clickable(browser, gpt, f"{front_end}_gpt_position", artefacts)
 
-    started = time.monotonic()
+    # a graph over the display budget shows as the summary, not as a view (the work
+    # the summary takes is bounded in test_explore.py)
     cell = run_cell(browser, 6)
     text = output_text(cell)
     assert "nodes" in text and "over the display budget" in text, text
-    assert time.monotonic() - started < 30
 
 
 LAZY_BOX = """
