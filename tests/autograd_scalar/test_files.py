@@ -138,8 +138,13 @@ def test_an_existing_file_keeps_its_permissions(tmp_path, mode) -> None:
 
 
 KILLED_MID_SAVE = """
-import os, sys, time
+import os, signal, sys, time
 from autograd_scalar import files
+
+# the signals' default handlers, as in a terminal session, even where this test runs
+# under nohup (which ignores SIGHUP, and a child inherits that)
+for number in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(number, signal.SIG_DFL)
 
 def slow_fsync(fd):
     print("writing", flush=True)
