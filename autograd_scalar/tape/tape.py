@@ -202,28 +202,25 @@ class Tape(Runner):
         backward, the gradients with respect to the inputs included unless
         ``with_inputs=False``); "" where the plan has none (see
         :mod:`autograd_scalar.tape.code`)."""
-        plan = self.plan_for(_batch_size(n), self.strategy)
-        if plan.single is not None:
-            return plan.single.source("both", with_inputs)
-        parts = []
-        for step in plan.steps:
-            if isinstance(step, Code):
-                parts += [step.source("saved"), step.source("backward", with_inputs)]
-        return "\n".join(parts)
+        return self._code_text(n, with_inputs, "source")
 
     def native_source(self, n: int = 1, with_inputs: bool = True) -> str:
         """The C that :meth:`source`'s code is compiled from, where the native path runs
         it (see :mod:`autograd_scalar.tape.native`); "" where the plan has no code.
         Raises :class:`~autograd_scalar.tape.translate.Untranslatable` for code the
         C writer does not translate (it then runs as Python)."""
+        return self._code_text(n, with_inputs, "native_source")
+
+    def _code_text(self, n: int, with_inputs: bool, kind: str) -> str:
+        """Each code step's text of ``kind`` ("source" or "native_source"), in order."""
         plan = self.plan_for(_batch_size(n), self.strategy)
         if plan.single is not None:
-            return plan.single.native_source("both", with_inputs)
+            return str(getattr(plan.single, kind)("both", with_inputs))
         parts = []
         for step in plan.steps:
             if isinstance(step, Code):
-                parts += [step.native_source("saved"), step.native_source("backward",
-                                                                          with_inputs)]
+                text = getattr(step, kind)
+                parts += [text("saved"), text("backward", with_inputs)]
         return "\n".join(parts)
 
     # -- running ------------------------------------------------------------

@@ -63,5 +63,18 @@ def run(steps, inputs):
     return results[-1]
 
 
+def with_shared_leaves(program, n_shared):
+    """A drawn program as a function of its last operands, its first ``n_shared`` (at
+    most all but one) made shared leaves: (fn, params, the point of fn's inputs)."""
+    steps, point = program
+    n_shared = min(n_shared, len(point) - 1)
+    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
+
+    def fn(xs):
+        return run(steps, [*params, *xs])
+
+    return fn, params, point[n_shared:]
+
+
 def as_float_function(steps):
     return lambda *xs: run(steps, [Value(x) for x in xs]).data

@@ -26,7 +26,7 @@ from autograd_scalar.tape.cost import Choice, Costs, choose
 from autograd_scalar.tape.dense import Dense
 from autograd_scalar.tape.groups import Group
 from autograd_scalar.tape.rules import derive
-from tests.autograd_scalar.random_programs import programs, run
+from tests.autograd_scalar.random_programs import programs, with_shared_leaves
 from tests.autograd_scalar.sample_functions import Cube
 from tests.autograd_scalar.tape.test_tape import assert_close, build, eager, mlps
 
@@ -77,15 +77,10 @@ def check_strategy(tape, strategy, params, fn, *batches) -> None:
        st.sampled_from(STRATEGIES))
 def test_random_programs_match_eager_under_every_strategy(program, n_shared, n, seed,
                                                           strategy) -> None:
-    steps, point = program
-    n_shared = min(n_shared, len(point) - 1)
-    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
+    fn, params, inputs = with_shared_leaves(program, n_shared)
 
-    def fn(xs):
-        return run(steps, [*params, *xs])
-
-    tape = compile(fn, point[n_shared:])
-    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(point) - n_shared))
+    tape = compile(fn, inputs)
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(inputs)))
     check_strategy(tape, strategy, params, fn, X)
 
 
@@ -93,19 +88,14 @@ def test_random_programs_match_eager_under_every_strategy(program, n_shared, n, 
        st.booleans())
 @settings(max_examples=40)
 def test_mixed_plans_match_eager(program, n_shared, n, seed, vector) -> None:
-    steps, point = program
-    n_shared = min(n_shared, len(point) - 1)
-    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
-
-    def fn(xs):
-        return run(steps, [*params, *xs])
+    fn, params, inputs = with_shared_leaves(program, n_shared)
 
     saved = tape_cost.COSTS
     tape_cost.COSTS = VECTOR_FOR_SINGLES if vector else SCALAR_FOR_SINGLES
     try:
-        tape = compile(fn, point[n_shared:])
+        tape = compile(fn, inputs)
         X = np.random.default_rng(seed).uniform(-1, 1, size=(n if vector else 1,
-                                                             len(point) - n_shared))
+                                                             len(inputs)))
         check_strategy(tape, "auto", params, fn, X)
     finally:
         tape_cost.COSTS = saved

@@ -26,7 +26,7 @@ from autograd_scalar.tape.code import Code
 from autograd_scalar.tape.numeric import numeric_rule
 from autograd_scalar.tape.rules import derive
 from autograd_scalar.tape.translate import Untranslatable, translate
-from tests.autograd_scalar.random_programs import programs, run
+from tests.autograd_scalar.random_programs import programs, with_shared_leaves
 from tests.autograd_scalar.tape.test_tape import assert_close, eager
 
 
@@ -69,15 +69,10 @@ def assert_runs_equal(first, second) -> None:
 @settings(max_examples=25, deadline=None)
 def test_random_programs_native_equals_python_code_and_eager(program, n_shared, n, seed,
                                                              strategy) -> None:
-    steps, point = program
-    n_shared = min(n_shared, len(point) - 1)
-    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
+    fn, params, inputs = with_shared_leaves(program, n_shared)
 
-    def fn(xs):
-        return run(steps, [*params, *xs])
-
-    tape = compile(fn, point[n_shared:])
-    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(point) - n_shared))
+    tape = compile(fn, inputs)
+    X = np.random.default_rng(seed).uniform(-1, 1, size=(n, len(inputs)))
     scalar = runs(tape, "off", "scalar", X)
     same = runs(tape, "off", strategy, X)
     compiled = runs(tape, "always", strategy, X)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, TraceError, TraceMismatchError, Value, compile, no_grad
-from tests.autograd_scalar.random_programs import programs, run
+from tests.autograd_scalar.random_programs import programs, with_shared_leaves
 from tests.autograd_scalar.sample_functions import Cube
 
 RTOL = 1e-12
@@ -49,15 +49,10 @@ def eager(fn, params, *batches):
 
 @given(programs(), st.integers(0, 3), st.integers(1, 6), st.integers(0, 2**32 - 1))
 def test_random_graphs_match_eager(program, n_shared, n, seed) -> None:
-    steps, point = program
-    n_shared = min(n_shared, len(point) - 1)
-    params = [Value(x, label=f"p{i}") for i, x in enumerate(point[:n_shared])]
-    width = len(point) - n_shared
+    fn, params, inputs = with_shared_leaves(program, n_shared)
+    width = len(inputs)
 
-    def fn(xs):
-        return run(steps, [*params, *xs])
-
-    tape = compile(fn, point[n_shared:])
+    tape = compile(fn, inputs)
     # Inputs in [-1, 1]: much further out, chains such as tanh(2 x^2) saturate, and a
     # one-ulp difference between NumPy's and math's tanh becomes 1e-10 in 1 - tanh^2.
     X = np.random.default_rng(seed).uniform(-1, 1, size=(n, width))
