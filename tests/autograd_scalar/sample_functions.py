@@ -1,6 +1,11 @@
-"""Function subclasses the tests share: a correct cube, and rules wrong by much or little."""
+"""Function subclasses the tests share: a correct cube, rules wrong by much or little, and
+a rule written with NumPy."""
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
 
 from autograd_scalar import Function
 
@@ -41,3 +46,16 @@ class Slightly(Function):
     @staticmethod
     def derivatives(x, out):
         return (2.0 * (1 + 5e-3),)
+
+
+class NumpyCos(Function):
+    """cos with a rule written with NumPy: it runs on floats and arrays, not on Values,
+    and it is not readable as rows."""
+
+    @staticmethod
+    def forward(x):
+        return math.cos(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (-np.sin(x),)

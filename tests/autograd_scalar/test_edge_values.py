@@ -87,11 +87,19 @@ def test_a_dense_layer_gives_zero_for_zero_inputs_weights_and_dead_units() -> No
     X = np.array([[1.0, 0.0], [0.0, 3.0], [2.0, 1.0]])
     tape = ag.compile(f, X[0])
     assert "matrix" in tape.program()
-    found = tape.gradients(X)
+    totals = assert_same_as_eager(tape.gradients(X), f, params, X)
+    assert not any(math.isnan(g) for g in totals.values())
+
+
+def assert_same_as_eager(found, f, params: list[Value], X: np.ndarray) -> dict[Value, float]:
+    """A tape's gradients of ``f`` over the rows of ``X`` equal the eager graph's, bit for
+    bit: every output, every input gradient, and each shared leaf's gradient summed over
+    the rows (returned, per leaf)."""
     totals = dict.fromkeys(params, 0.0)
     for i, row in enumerate(X):
         xs = [Value(v) for v in row]
         out = f(xs)
+        assert same(float(found.outputs[i]), out.data), (i, found.outputs[i], out.data)
         grads = ag.grad(out, params + xs)
         for p, g in zip(params, grads):
             totals[p] += g
@@ -99,7 +107,7 @@ def test_a_dense_layer_gives_zero_for_zero_inputs_weights_and_dead_units() -> No
             assert same(found.inputs[0][i][j], g), (i, j, found.inputs[0][i][j], g)
     for p in params:
         assert same(found.shared.get(p, 0.0), totals[p]), (p, found.shared.get(p), totals[p])
-    assert not any(math.isnan(g) for g in totals.values())
+    return totals
 
 
 # -- -0.0 and NaN: one convention (PyTorch's), eager and compiled alike ------------

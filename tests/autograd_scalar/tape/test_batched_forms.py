@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 import autograd_scalar as ag
 from autograd_scalar import Value, compile
 from tests.autograd_scalar.tape.test_paths import check_against_eager
-from tests.autograd_scalar.test_edge_values import same
+from tests.autograd_scalar.test_edge_values import assert_same_as_eager, same
 
 
 def _matrix(rng: np.random.Generator, rows: int, columns: int) -> list[list[Value]]:
@@ -121,19 +121,7 @@ def test_batched_products_give_zero_for_zero_inputs_weights_and_dead_units() -> 
                   [math.nan, 1.0, 0.0, -0.0]])
     tape = compile(f, X[0])
     assert any(step.strategy == "matrix" and step.matrix.vectors == 2 for step in tape.steps)
-    found = tape.gradients(X)
-    totals = dict.fromkeys(params, 0.0)
-    for i, row in enumerate(X):
-        xs = [Value(v) for v in row]
-        out = f(xs)
-        assert same(float(found.outputs[i]), out.data)
-        grads = ag.grad(out, params + xs)
-        for p, g in zip(params, grads):
-            totals[p] += g
-        for j, g in enumerate(grads[len(params):]):
-            assert same(found.inputs[0][i][j], g), (i, j, found.inputs[0][i][j], g)
-    for p in params:
-        assert same(found.shared.get(p, 0.0), totals[p]), (p, found.shared.get(p), totals[p])
+    assert_same_as_eager(tape.gradients(X), f, params, X)
 
 
 # -- gather groups as lookups ---------------------------------------------------------

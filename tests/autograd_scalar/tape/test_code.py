@@ -27,7 +27,7 @@ from autograd_scalar.tape.dense import Dense
 from autograd_scalar.tape.groups import Group
 from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.random_programs import programs, with_shared_leaves
-from tests.autograd_scalar.sample_functions import Cube
+from tests.autograd_scalar.sample_functions import Cube, NumpyCos
 from tests.autograd_scalar.tape.test_tape import assert_close, build, eager, mlps
 
 STRATEGIES = ("grouped", "scalar", "vector", "auto")
@@ -240,17 +240,6 @@ def test_sums_of_thousands_of_terms_compile(strategy) -> None:
     tape = compile(fn, [0.5, 1.0])
     check_strategy(tape, strategy, ps[:50], fn, rng.normal(size=(3, 2)))
 
-
-class NumpyCos(Function):
-    """cos with a rule written with NumPy: it runs on floats and arrays, not on Values."""
-
-    @staticmethod
-    def forward(x):
-        return math.cos(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (-np.sin(x),)
 
 
 class Branchy(Function):

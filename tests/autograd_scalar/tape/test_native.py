@@ -20,13 +20,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
-from autograd_scalar import Function, Value, compile
+from autograd_scalar import Value, compile
 from autograd_scalar.tape import native
 from autograd_scalar.tape.code import Code
 from autograd_scalar.tape.numeric import numeric_rule
 from autograd_scalar.tape.rules import derive
 from autograd_scalar.tape.translate import Untranslatable, translate
 from tests.autograd_scalar.random_programs import programs, with_shared_leaves
+from tests.autograd_scalar.sample_functions import NumpyCos
 from tests.autograd_scalar.tape.test_tape import assert_close, eager
 
 
@@ -166,17 +167,6 @@ def test_a_compiler_that_fails_leaves_the_python_code(monkeypatch) -> None:
     assert kernels_built(tape, 1) == 0
     assert_runs_equal(compiled, runs(tape, "off", "scalar", X))
 
-
-class NumpyCos(Function):
-    """A rule written with NumPy: neither readable on Values nor as rows."""
-
-    @staticmethod
-    def forward(x):
-        return math.cos(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (-np.sin(x),)
 
 
 def test_code_the_c_writer_does_not_translate_runs_as_python() -> None:
