@@ -183,10 +183,7 @@ class Dense:
             matrix.weight_product(U, X, out=self.weight_grad)
         else:
             matrix.W.add(shared, matrix.weight_product(U, X))  # type: ignore[union-attr]
-        if self.bias_grad is not None:
-            matrix.bias_product(U, out=self.bias_grad)
-        elif matrix.b is not None:
-            matrix.b.add(shared, matrix.bias_product(U))
+        self._bias_backward(U, shared)
         wanted = matrix.input_grads[with_inputs]
         if wanted.none:
             return
@@ -194,6 +191,15 @@ class Dense:
             matrix.input_product(W, U, out=grads[matrix.inputs])
             return
         _add_input_grads(matrix.input_product(W, U), wanted, matrix.inputs, grads)
+
+    def _bias_backward(self, U: np.ndarray, shared: SharedArrays) -> None:
+        """db = U summed over the batch (and the P vectors): assigned where this step alone
+        has b, else added. A sum has no zero local derivative, so one path serves any U."""
+        matrix = self.matrix
+        if self.bias_grad is not None:
+            matrix.bias_product(U, out=self.bias_grad)
+        elif matrix.b is not None:
+            matrix.b.add(shared, matrix.bias_product(U))
 
     def _backward_not_finite(self, U: np.ndarray, W: np.ndarray, X: np.ndarray,
                              grads: np.ndarray, shared: SharedArrays,
@@ -211,10 +217,7 @@ class Dense:
             self.weight_grad[...] = dW
         else:
             matrix.W.add(shared, dW)  # type: ignore[union-attr]
-        if self.bias_grad is not None:
-            matrix.bias_product(U, out=self.bias_grad)
-        elif matrix.b is not None:
-            matrix.b.add(shared, matrix.bias_product(U))
+        self._bias_backward(U, shared)
         wanted = matrix.input_grads[with_inputs]
         if wanted.none:
             return
