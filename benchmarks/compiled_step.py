@@ -51,10 +51,10 @@ def weights(mlp: Any) -> list[tuple[np.ndarray, np.ndarray]]:
              np.array([neuron.b.data for neuron in layer.neurons])) for layer in mlp.layers]
 
 
-def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
-         ) -> Callable[[], float]:
+def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any,
+         dtype: str = "float64") -> Callable[[], float]:
     mlp = model(sizes)
-    training = CompiledTraining(mlp, loss, nn.optim.SGD(mlp.parameters(), lr=LR))
+    training = CompiledTraining(mlp, loss, nn.optim.SGD(mlp.parameters(), lr=LR), dtype=dtype)
     training.trace(X, T)
 
     def step() -> float:
@@ -64,9 +64,10 @@ def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
     return step
 
 
-def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
-               ) -> Callable[[], float]:
-    layers = [(W.copy(), b.copy()) for W, b in weights(model(sizes))]
+def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any,
+               dtype: str = "float64") -> Callable[[], float]:
+    """The same step by hand with matrices, the layers in ``dtype`` (X and T given in it)."""
+    layers = [(W.astype(dtype), b.astype(dtype)) for W, b in weights(model(sizes))]
     n = len(X)
     classify = T.shape[1] > 1
 

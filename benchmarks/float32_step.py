@@ -23,10 +23,7 @@ from typing import Any
 
 import numpy as np
 
-import nn
-from nn.compiled import CompiledTraining
-
-from . import compiled_step, hand_numpy
+from . import compiled_step
 from .timing import alternating_rounds, ratio_by_round
 
 NETWORKS = ((784, 128, 128, 10), (784, 256, 256, 10))
@@ -40,36 +37,12 @@ def problem(sizes: tuple[int, ...], n: int = 64) -> tuple[np.ndarray, np.ndarray
 
 def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
          ) -> Callable[[], float]:
-    mlp = compiled_step.model(sizes)
-    training = CompiledTraining(mlp, loss, nn.optim.SGD(mlp.parameters(), lr=LR),
-                                dtype="float32")
-    training.trace(X, T)
-
-    def step() -> float:
-        return training.step(X, T)[0]
-
-    return step
+    return compiled_step.ours(sizes, X, T, loss, dtype="float32")
 
 
 def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
                ) -> Callable[[], float]:
-    layers = [(W.astype(np.float32), b.astype(np.float32))
-              for W, b in compiled_step.weights(compiled_step.model(sizes))]
-    n = len(X)
-
-    def step() -> float:
-        hs, zs = hand_numpy.forward(layers, X)
-        shifted = zs[-1] - zs[-1].max(axis=1, keepdims=True)
-        exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
-        value = float(np.mean(np.log(total[:, 0]) - (shifted * T).sum(axis=1)))
-        grads = hand_numpy.backward(layers, hs, zs, (exp / total - T) / n)
-        for (W, b), gW, gb in zip(layers, grads[::2], grads[1::2]):
-            W -= LR * gW
-            b -= LR * gb
-        return value
-
-    return step
+    return compiled_step.numpy_step(sizes, X, T, loss, dtype="float32")
 
 
 def torch_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
