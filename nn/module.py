@@ -23,7 +23,7 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from autograd_scalar import Value, scope, write_atomically
+from autograd_scalar import Value, mirror, scope, write_atomically
 from autograd_scalar.validate import flag, is_real
 
 from . import serialize
@@ -138,22 +138,23 @@ class Module:
         """Every parameter, in the order of ``named_parameters()``.
 
         The same walk without building the names (training loops call this through
-        ``zero_grad`` at every step): a list of Values joins in one dict update.
+        ``zero_grad`` at every step): a list of Values joins in one ``extend``, and the
+        repeats of a shared parameter are dropped only when there are any.
         """
-        found: dict[Value, None] = {}
+        found: list[Value] = []
         for _, module in self.named_modules():
             if type(module).named_own_parameters is not Module.named_own_parameters:
-                found.update(dict.fromkeys(p for _, p in module.named_own_parameters()))
+                found.extend(p for _, p in module.named_own_parameters())
                 continue
             for value in vars(module).values():
                 if isinstance(value, Value):
-                    found.setdefault(value)
+                    found.append(value)
                 elif isinstance(value, (list, tuple)):
                     if set(map(type, value)) == _ONLY_VALUES:
-                        found.update(dict.fromkeys(value))
+                        found.extend(value)
                     else:
-                        found.update(dict.fromkeys(p for p in value if isinstance(p, Value)))
-        return list(found)
+                        found.extend(p for p in value if isinstance(p, Value))
+        return list(dict.fromkeys(found)) if mirror.repeats(found) else found
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0 (``backward()`` accumulates into it)."""

@@ -40,7 +40,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from autograd_scalar import Value
+from autograd_scalar import Value, mirror
 from autograd_scalar.validate import flag, integer, real
 
 State = dict[str, np.ndarray]
@@ -132,7 +132,7 @@ def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
         names = pairs
     if not values:
         raise ValueError("params is empty; an optimizer needs at least one parameter")
-    if _repeats(values):
+    if mirror.repeats(values):
         first: dict[Value, int] = {}
         for i, value in enumerate(values):
             if value in first:
@@ -141,14 +141,6 @@ def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
                                  "twice per step)")
             first[value] = i
     return values, names
-
-
-def _repeats(values: list[Value]) -> bool:
-    """Whether a Value is listed twice: their ids sorted (16 bytes a parameter, where a
-    set of them would take 30 to 60 and keep much of it from the system afterwards)."""
-    ids = np.fromiter(map(id, values), np.intp, len(values))
-    ids.sort()
-    return bool((ids[1:] == ids[:-1]).any())
 
 
 _REAL = (int, float, np.integer, np.floating)

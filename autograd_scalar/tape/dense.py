@@ -23,7 +23,11 @@ dtype by :func:`_maximum_is_relu`: relu(-0.0) = -0.0, relu(NaN) = NaN; else the
 row's own vector forward), and U = relu'(Z) dH as dH times the mask not (Z <= 0)
 (relu'(x) = 0 for x <= 0, else 1, so relu'(NaN) = 1), the same products the
 row's rule gives. A finite dH then makes U finite, so one finiteness test serves
-both; a dH with an inf or NaN takes the careful path.
+both; a dH with an inf or NaN takes the careful path. When only the relu reads Z
+(:meth:`Dense.in_place`), Z is computed in H's own rows and relu applied there,
+and U overwrites dH: H <= 0 exactly where Z <= 0 (relu keeps -0.0 and NaN), so
+the mask and relu's rule read H for Z, and Z's rows, set apart by the layout, are
+not allocated at all (a run that writes every node's value still writes them).
 
 Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
@@ -87,21 +91,27 @@ class Dense:
     def groups(self) -> tuple[Group, ...]:
         return (self.affine,) if self.activation is None else (self.affine, self.activation)
 
+    def in_place(self, dtype: Any) -> bool:
+        """Whether relu runs in place, Z computed in H's rows and never written in its own:
+        a relu that alone reads Z, where ``np.maximum`` is relu (unless a run writes
+        every node's value)."""
+        return self.relu and self.alone.z and _maximum_is_relu(np.dtype(dtype))
+
     def _bind(self, values: np.ndarray, grads: np.ndarray | None) -> None:
         """Views of this step's rows in the run's arrays, made again only when the tape
         makes new arrays (a new batch size)."""
         if values is not self._values:
             inputs = self.matrix.inputs
             self._values = values
-            self._Z = values[self.zrows]
+            self._Z = _rows(values, self.zrows)  # None where Z's rows are left out
             self._H = None if self.hrows is None else values[self.hrows]
             self._X = values[inputs] if isinstance(inputs, slice) and self.external is None \
                 else None  # external inputs have no rows in the array
             if self.relu:  # relu's mask, kept for this batch size
-                self._mask = np.empty(self._Z.shape, dtype=bool)
+                self._mask = np.empty(values[self.hrows].shape, dtype=bool)
         if grads is not None and grads is not self._grads:
             self._grads = grads
-            self._gZ = grads[self.zrows]
+            self._gZ = _rows(grads, self.zrows)
             self._gH = None if self.hrows is None else grads[self.hrows]
 
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
@@ -114,7 +124,8 @@ class Dense:
             X = batch[argument][:, start:stop].T
         else:
             X = self._X if self._X is not None else values[self.matrix.inputs]
-        Z = self._Z
+        in_place = not everything and self.in_place(values.dtype)
+        Z = self._H if in_place else self._Z
         matrix = self.matrix
         matrix.forward(W, X, Z)
         if self._b is not None:
@@ -133,29 +144,30 @@ class Dense:
                 except ValueError as error:
                     raise array_error(row, "forward", error) from error
             self._H[...] = H  # type: ignore[index]
-        return W, X
+        return W, X, in_place
 
     def backward(self, saved: Any, values: np.ndarray, grads: np.ndarray,
                  shared: SharedArrays, with_inputs: bool) -> None:
         self._bind(values, grads)
-        W, X = saved
+        W, X, in_place = saved
         activation = self.activation
         checked = False  # whether U is known to be finite
+        # relu'(Z) read from H = relu(Z) when Z was not kept: H <= 0 exactly where Z <= 0
+        Z = self._H if in_place else self._Z
         if activation is None:
             U = self._gZ
         elif self.relu and self._gH is not None and finite(self._gH):
-            Z, mask, gH = self._Z, self._mask, self._gH
+            mask, gH = self._mask, self._gH
             np.less_equal(Z, 0.0, out=mask)
             np.logical_not(mask, out=mask)
-            if self.alone.z:  # U is Z's gradient: written into its rows
-                U = np.multiply(gH, mask, out=self._gZ)
+            if self.alone.z:  # U is Z's gradient: written into its rows, or over dH's
+                U = np.multiply(gH, mask, out=gH if in_place else self._gZ)
                 checked = True
             else:
                 U = np.multiply(gH, mask, dtype=Z.dtype)
                 U += self._gZ
         else:
             row = activation.row
-            Z = self._Z
             result = call_rule(row, "derivatives", row.derivatives, (Z, self._H))
             if not isinstance(result, (tuple, list)) or len(result) != 1:
                 raise array_error(row, "derivatives", ValueError(
@@ -228,10 +240,19 @@ class Dense:
             _add_input_grads(input_grads, wanted, matrix.inputs, grads)
 
     def owned_rows(self, with_inputs: bool) -> list[Any]:
-        """Rows of the per-example gradients this step assigns before anyone reads them."""
+        """Rows of the per-example gradients this step assigns before anyone reads them
+        (or, Z's when only the activation reads Z, that no one else reads)."""
+        owned = [self.zrows] if self.alone.z else []
         if self.alone.x and self.matrix.input_grads[with_inputs].every:
-            return [self.matrix.inputs]
-        return []
+            owned.append(self.matrix.inputs)
+        return owned
+
+
+def _rows(array: np.ndarray, rows: Any) -> np.ndarray | None:
+    """``array[rows]`` for a run of rows, or None if the array leaves them out."""
+    if isinstance(rows, slice) and rows.stop > len(array):
+        return None
+    return array[rows]
 
 
 _MAXIMUM_IS_RELU: dict[np.dtype[Any], bool] = {}

@@ -6,12 +6,15 @@ interior nodes after them. A run stores them in two places:
 
 - per-example arrays (rows, n), values and gradients, with one column per example:
   the interior nodes first (row = index - first_interior), then the placeholders,
-  argument by argument in reverse order (the first argument's last). A run
-  allocates only the rows it uses: the interior nodes, and the placeholders of the
-  arguments some step reads from the array. A network's inputs (usually the first
-  argument), which its first dense layer reads straight from the batch, and every
-  placeholder's gradient row unless the inputs' gradients are asked for, are then
-  never allocated (see :mod:`autograd_scalar.tape.run`);
+  argument by argument in reverse order (the first argument's last), then the
+  interior runs set ``apart``. A run allocates only the rows it uses: the interior
+  nodes, the placeholders of the arguments some step reads from the array, and
+  the runs apart only when some step reads them. A network's inputs (usually the
+  first argument), which its first dense layer reads straight from the batch,
+  every placeholder's gradient row unless the inputs' gradients are asked for,
+  and a relu layer's pre-activations (a dense step computes relu in place, in
+  the activations' rows) are then never allocated (see
+  :mod:`autograd_scalar.tape.run`);
 - ``SharedArrays``: the shared leaves' data and gradients as two 1-D arrays
   (shared,) of the tape's dtype, never widened to the batch. The leaves given as
   ``parameters`` come first, in the order given, so an optimizer over those
@@ -86,7 +89,7 @@ class Layout:
     """
 
     def __init__(self, first_shared: int, first_interior: int, size: int,
-                 widths: Sequence[int] | None = None) -> None:
+                 widths: Sequence[int] | None = None, apart: Sequence[slice] = ()) -> None:
         widths = (first_shared,) if widths is None else tuple(widths)
         if sum(widths) != first_shared:
             raise ValueError(f"the arguments' widths {widths} must add up to the "
@@ -96,14 +99,36 @@ class Layout:
         self.size = size
         self.widths = widths
         self.interior = size - first_interior
-        # each placeholder's row: the arguments' runs after the interior rows, last first
+        runs = sorted(apart, key=lambda run: run.start)
+        set_apart = sum(run.stop - run.start for run in runs)
+        self.kept = self.interior - set_apart
+        """Rows of the interior nodes not set apart: rows [0, kept)."""
+        # each placeholder's row: the arguments' runs after the kept interior rows, last
+        # first; then the runs set apart, in order
         rows = np.empty(first_shared, dtype=np.intp)
-        start, row = 0, self.interior + first_shared
+        start, row = 0, self.kept + first_shared
         for width in widths:
             row -= width
             rows[start:start + width] = np.arange(row, row + width)
             start += width
         self._placeholder_rows = rows
+        self._interior_rows: np.ndarray | None = None
+        self.apart: tuple[slice, ...] = ()
+        if runs:
+            interior_rows = np.empty(self.interior, dtype=np.intp)
+            keep = np.ones(self.interior, dtype=bool)
+            at = self.kept + first_shared
+            for run in runs:
+                local = slice(run.start - first_interior, run.stop - first_interior)
+                if local.start < 0 or local.stop > self.interior or not keep[local].all():
+                    raise ValueError(f"the runs set apart must be distinct runs of interior "
+                                     f"indices, got {run.start}..{run.stop - 1}")
+                keep[local] = False
+                interior_rows[local] = np.arange(at, at + local.stop - local.start)
+                at += local.stop - local.start
+            interior_rows[keep] = np.arange(self.kept)
+            self._interior_rows = interior_rows
+            self.apart = (slice(self.kept + first_shared, self.rows),)
 
     @property
     def shared(self) -> int:
@@ -115,6 +140,11 @@ class Layout:
         placeholders."""
         return self.size - self.shared
 
+    @property
+    def interior_rows(self) -> tuple[slice, ...]:
+        """The runs of rows that hold interior nodes: the kept ones, then those apart."""
+        return (slice(0, self.kept), *self.apart)
+
     def argument_rows(self, argument: int) -> slice:
         """The rows of one argument's placeholders (a run, in the argument's order)."""
         start = sum(self.widths[:argument])
@@ -125,24 +155,36 @@ class Layout:
 
     def row(self, indices: Any) -> Any:
         """The per-example row of each index (none of them a shared leaf); a slice of
-        interior nodes, or of one argument's placeholders, gives a slice."""
+        interior nodes in one run of rows, or of one argument's placeholders, gives a
+        slice."""
         first = self.first_interior
+        moved = self._interior_rows
         if isinstance(indices, slice):
             start, stop = indices.start, indices.stop
-            if start >= first:
-                return slice(start - first, stop - first)
             if stop <= start:
                 return slice(0, 0)
+            if start >= first:
+                if moved is None:
+                    return slice(start - first, stop - first)
+                row = int(moved[start - first])
+                if int(moved[stop - 1 - first]) != row + stop - 1 - start or not np.array_equal(
+                        moved[start - first:stop - first], np.arange(row, row + stop - start)):
+                    raise ValueError(f"indices {start}..{stop - 1} are not one run of rows")
+                return slice(row, row + stop - start)
             row = int(self._placeholder_rows[start])
             if stop > self.first_shared or int(self._placeholder_rows[stop - 1]) != \
                     row + stop - 1 - start:
                 raise ValueError(f"indices {start}..{stop - 1} are not one run of rows")
             return slice(row, row + stop - start)
         if isinstance(indices, (int, np.integer)):
-            return int(indices) - first if indices >= first else \
-                int(self._placeholder_rows[indices])
+            if indices >= first:
+                return int(indices) - first if moved is None else int(moved[indices - first])
+            return int(self._placeholder_rows[indices])
         indices = np.asarray(indices)
         found = indices - first
+        if moved is not None:
+            interior = indices >= first
+            found[interior] = moved[found[interior]]
         inputs = indices < self.first_shared
         if inputs.any():
             found[inputs] = self._placeholder_rows[indices[inputs]]

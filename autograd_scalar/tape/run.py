@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import RELU
 from .code import Code, CodeFallback, Segment, program_nodes
 from .cost import Choice, choose, costs
 from .dense import Dense, alone
@@ -87,19 +88,19 @@ class Runner:
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
+        self.outputs = outputs = program.outputs
+        counts = np.bincount(outputs, minlength=program.size).astype(np.int32)
+        for group in program.groups:  # how many times each index is read, a group at a time
+            counts += np.bincount(group.children.ravel(), minlength=program.size)
+        self.reads = counts
         layout = Layout(program.first_shared, program.first_interior, program.size,
-                        [1 if width is None else width for width in widths])
+                        [1 if width is None else width for width in widths],
+                        apart=_relu_inputs(program, counts))
         self.traced = program
         self.widths = tuple(widths)
         self.layout = layout
         self.dtype = np.dtype(dtype)
         self.arrays = SharedArrays(program.shared, self.dtype)
-        self.outputs = outputs = program.outputs
-        groups = program.groups
-        counts = np.bincount(outputs, minlength=program.size).astype(np.int32)
-        for group in groups:  # how many times each index is read, a group at a time
-            counts += np.bincount(group.children.ravel(), minlength=program.size)
-        self.reads = counts
         self._groups: dict[int, Group] = {}
         self._dense: dict[int, Dense] = {}
         self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
@@ -236,7 +237,11 @@ class Runner:
                       default=0)
         single = steps[0] if len(steps) == 1 and isinstance(steps[0], Code) else None
         copied = _read_from_batch(layout, steps, self.reads)
-        value_rows = max([layout.interior, *(rows.stop for rows in copied if rows is not None)])
+        apart = sum(step.affine.size for step in steps
+                    if isinstance(step, Dense) and step.in_place(self.dtype))
+        # the rows set apart (relu layers' pre-activations) when some step reads them
+        value_rows = layout.rows if apart < layout.interior - layout.kept else max(
+            [layout.kept, *(rows.stop for rows in copied if rows is not None)])
         # without the inputs' gradients, the gradient rows are those of the values (code
         # sends a gradient to every operand it reads, wanted or not) and those of an
         # output that is a placeholder (its seed goes there, unread)
@@ -303,7 +308,8 @@ class Runner:
 
     def _run_plan(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
              with_inputs: bool, everything: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        values = self.buffer(len(columns[0]), 0, plan.rows[0])
+        # a run that writes every node's value writes the pre-activations in their rows
+        values = self.buffer(len(columns[0]), 0, self.layout.rows if everything else plan.rows[0])
         for part, rows in zip(columns, plan.copied):  # the placeholders' rows, by argument
             if rows is not None:
                 values[rows] = part.T
@@ -313,21 +319,23 @@ class Runner:
             if seed is None:
                 single.forward_only(values, arrays, everything)
                 return values, None
-            grads = self._seeded(plan, values.shape[1], seed, with_inputs)
+            grads = self._seeded(plan, values.shape[1], seed, with_inputs, everything)
             single.both(values, grads, arrays, with_inputs, everything)
             return values, grads
         saved = [step.run(values, arrays, full, columns, everything) for step in plan.steps]
         if seed is None:
             return values, None
-        grads = self._seeded(plan, values.shape[1], seed, with_inputs)
+        grads = self._seeded(plan, values.shape[1], seed, with_inputs, everything)
         for step, kept in zip(reversed(plan.steps), reversed(saved)):
             step.backward(kept, values, grads, arrays, with_inputs)
         return values, grads
 
-    def _seeded(self, plan: Plan, n: int, seed: np.ndarray, with_inputs: bool) -> np.ndarray:
+    def _seeded(self, plan: Plan, n: int, seed: np.ndarray, with_inputs: bool,
+                everything: bool = False) -> np.ndarray:
         """The gradients array, zeroed where steps add, with the seed on the outputs (a
         shared leaf's, batch-summed, in ``arrays.grad``)."""
-        grads = self.buffer(n, 1, self.layout.rows if with_inputs else plan.rows[1])
+        every_row = with_inputs or everything
+        grads = self.buffer(n, 1, self.layout.rows if every_row else plan.rows[1])
         for rows in plan.zero[with_inputs]:
             grads[rows] = 0.0
         shared_grads = self.arrays.grad
@@ -382,13 +390,32 @@ def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
     return bool(shared[:m].all() or shared[m:2 * m].all())
 
 
+def _relu_inputs(program: Program, reads: np.ndarray) -> list[slice]:
+    """The groups read only by a relu group over exactly their nodes (a relu layer's
+    pre-activations): a dense step computes that relu in place, so their rows are set
+    apart, to be left out of the runs that do not write them."""
+    starts = {group.nodes.start: group for group in program.groups}
+    found = []
+    for group in program.groups:
+        if group.row is not RELU or group.invariant:
+            continue
+        kids = group.children[0]
+        inner = starts.get(int(kids[0]))
+        if (inner is not None and not inner.invariant and inner.size == group.size
+                and np.array_equal(kids, np.arange(inner.nodes.start, inner.nodes.stop))
+                and bool((reads[inner.nodes] == 1).all())):
+            found.append(inner.nodes)
+    return found
+
+
 def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[slice]:
     """The runs of per-example gradient rows to set to zero before a backward pass:
     the interior rows (and the placeholders' with ``with_inputs``), but for those a
     step assigns before anything reads them, or that no step reads (code keeps its
     own nodes' gradients in local variables)."""
     zero = np.zeros(layout.rows, dtype=bool)
-    zero[:layout.rows if with_inputs else layout.interior] = True
+    for rows in (slice(0, layout.rows),) if with_inputs else layout.interior_rows:
+        zero[rows] = True
     for step in steps:
         for rows in step.owned_rows(with_inputs):
             zero[rows] = False

@@ -281,7 +281,8 @@ class Tape(Runner):
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
         (the placeholders' rows of ``values`` are not all written, see ``copied``)."""
-        return max(magnitude(values[:self.layout.interior]), magnitude(self.arrays.data),
+        return max(*(magnitude(values[rows]) for rows in self.layout.interior_rows),
+                   magnitude(self.arrays.data),
                    *(magnitude(part) for part in columns))
 
     def backward_arrays(self, *batches: Any, reduction: str = "mean"

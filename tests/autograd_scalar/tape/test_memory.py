@@ -53,11 +53,50 @@ def test_a_network_input_read_only_by_its_first_layer_gets_no_rows() -> None:
     assert tape.layout.interior == interior
     tape.backward_arrays(X, T)
     values, grads = tape._buffers
-    # the values: interior nodes and the targets (read by the loss); no row for the 30 inputs
-    assert values.shape == (interior + 4, 50)
-    assert grads.shape == (interior + 4, 50)
+    # the values: interior nodes and the targets (read by the loss); no row for the 30
+    # inputs, nor for the 8 pre-activations of the relu layer (relu runs in place)
+    assert tape.layout.kept == interior - 8
+    assert values.shape == (interior - 8 + 4, 50)
+    assert grads.shape == (interior - 8 + 4, 50)
     assert tape.memory(50) == values.nbytes + grads.nbytes + 2 * 8 * len(tape.shared)
     assert tape.memory(50) < 8 * 2 * tape.layout.rows * 50
+
+
+def test_layout_sets_runs_apart_after_the_placeholders() -> None:
+    layout = Layout(first_shared=2, first_interior=3, size=9, apart=[slice(4, 6)])
+    assert layout.kept == 4 and layout.rows == 8
+    assert [layout.row(i) for i in range(3, 9)] == [0, 6, 7, 1, 2, 3]
+    assert [layout.row(i) for i in range(2)] == [4, 5]
+    assert layout.row(slice(4, 6)) == slice(6, 8) and layout.row(slice(6, 9)) == slice(1, 4)
+    assert layout.row(np.array([8, 0, 5])).tolist() == [3, 4, 7]
+    assert layout.interior_rows == (slice(0, 4), slice(6, 8))
+    with pytest.raises(ValueError, match="not one run of rows"):
+        layout.row(slice(3, 6))
+    with pytest.raises(ValueError, match="distinct runs of interior"):
+        Layout(first_shared=2, first_interior=3, size=9, apart=[slice(4, 6), slice(5, 7)])
+
+
+def test_relu_layers_in_place_give_the_results_of_a_run_with_every_row() -> None:
+    """A relu layer's pre-activations have no rows in a training run (relu runs in place in
+    the activations' rows, its derivative read from them); a run that writes every node
+    has them. Both give the same loss and gradients, bit for bit, as the eager graph
+    does to rounding, at relu's edges (-0.0, exact zeros) too."""
+    sizes = (6, 5, 4, 3)
+    model, fn = _mlp_loss(sizes, seed=9)
+    X, T = _batch(sizes, 11, seed=10)
+    X[3] = 0.0  # every pre-activation of example 3 is a bias alone
+    for neuron in model.layers[0].neurons[:2]:
+        neuron.b.data = -0.0  # relu(-0.0) and relu(0.0) at example 3
+    tape = compile(fn, X[0], T[0], parameters=model.parameters())
+    tape.strategy = "grouped"
+    mean, _ = tape.backward_arrays(X, T)
+    short = tape.arrays.grad.copy()
+    assert tape._buffers[0].shape[0] == tape.layout.kept + 3  # the targets' rows after
+    assert tape.layout.rows - tape.layout.kept - tape.layout.first_shared == 9
+    everything = tape.gradients(X, T, seed=np.full(len(X), 1 / len(X)))
+    assert float(np.add.reduce(everything.outputs)) / len(X) == mean
+    assert np.array_equal(tape.arrays.grad, short)
+    tape.check(X, T)
 
 
 def test_training_results_are_those_of_a_run_with_every_row() -> None:
@@ -93,7 +132,9 @@ def test_inputs_read_by_another_op_too_are_copied_and_get_their_rows() -> None:
     tape.strategy = "grouped"
     assert tape.copied[0] is not None
     tape.backward_arrays(X, T)
-    assert tape._buffers[0].shape == (tape.layout.rows, 7)
+    # every placeholder's row; none for the 5 pre-activations of the relu layer
+    assert tape._buffers[0].shape == (tape.layout.kept + tape.layout.first_shared, 7)
+    assert tape.layout.kept + tape.layout.first_shared == tape.layout.rows - 5
     tape.check(X, T)
 
 
