@@ -4,6 +4,9 @@ A group of k like nodes with a operands each can run three ways on a batch of n:
 
 - **grouped** (:mod:`autograd_scalar.tape.groups`): a few NumPy calls for the
   whole group, forward and backward, whatever k: cost ~ w (group + group_element k n);
+  a row with a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) makes its calls on
+  all operands at once, so its calls cost as a one-operand row's, 2 group, and only
+  its elements w group_element k n;
 - **vector** code (:mod:`autograd_scalar.tape.code`): a NumPy expression per node
   over the batch's columns: ~ w k (vector + vector_element n);
 - **scalar** code: a Python float expression per node, per example: ~ w k n scalar;
@@ -49,8 +52,9 @@ class Costs:
     segment_example: float
     vector_segment: float
 
-    def grouped(self, k: int, arity: int, n: int) -> float:
-        return (1 + arity) * (self.group + self.group_element * k * n)
+    def grouped(self, k: int, arity: int, n: int, stacked: bool = False) -> float:
+        calls = 2 if stacked else 1 + arity
+        return calls * self.group + (1 + arity) * self.group_element * k * n
 
     def code(self, k: int, arity: int, n: int, vector: bool) -> float:
         work = (1 + arity) * k
@@ -85,6 +89,7 @@ class Choice:
     k: int
     arity: int
     fixed: bool
+    stacked: bool = False
 
 
 def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
@@ -108,7 +113,7 @@ def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
         if group.fixed:
             chosen.append("grouped")
             continue
-        options = {"grouped": model.grouped(group.k, group.arity, n),
+        options = {"grouped": model.grouped(group.k, group.arity, n, group.stacked),
                    "scalar": model.code(group.k, group.arity, n, False),
                    "vector": model.code(group.k, group.arity, n, True)}
         chosen.append(min(options, key=options.__getitem__))
@@ -121,14 +126,15 @@ def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
             continue
         vector = before == "vector"
         code = sum(model.code(g.k, g.arity, n, vector) for g in span)
-        if code <= sum(model.grouped(g.k, g.arity, n) for g in span) + model.overhead(n, vector):
+        grouped = sum(model.grouped(g.k, g.arity, n, g.stacked) for g in span)
+        if code <= grouped + model.overhead(n, vector):
             chosen[start:stop] = [before] * (stop - start)
     for kind, start, stop in _runs(chosen):
         if kind != "grouped":
             span = groups[start:stop]
             code = model.overhead(n, kind == "vector") + sum(
                 model.code(g.k, g.arity, n, kind == "vector") for g in span)
-            if code > sum(model.grouped(g.k, g.arity, n) for g in span):
+            if code > sum(model.grouped(g.k, g.arity, n, g.stacked) for g in span):
                 chosen[start:stop] = ["grouped"] * (stop - start)
     return chosen
 

@@ -204,8 +204,8 @@ class Runner:
         program = self.traced
         fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
         fused = {a for a in fixed.values() if a is not None}
-        choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused)
-                   for i, g in enumerate(program.groups)]
+        choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused,
+                          g.row.stacked is not None) for i, g in enumerate(program.groups)]
         if strategy == "numpy":  # what runs when scalar code raised: the cheapest but it
             model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)

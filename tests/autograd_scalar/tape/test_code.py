@@ -157,6 +157,18 @@ def test_the_cost_model_picks_code_for_narrow_graphs_and_matrices_for_layers() -
     assert choose(narrow, 7, "scalar", None) == ["scalar"] * len(narrow)
 
 
+def test_a_stacked_row_pays_its_calls_once_whatever_its_operands() -> None:
+    """A loss's logsumexp over 10 logits at a batch of 64: as vector code, a NumPy call per
+    operand; grouped, its stacked form's few calls. Without the stacked form, its grouped
+    cost would count a call per operand too, and vector code would win."""
+    model = Costs(scalar=3e-8, vector=7e-7, vector_element=1e-9, group=2e-6,
+                  group_element=1e-9, segment=1e-5, segment_example=6e-7, vector_segment=2e-6)
+    assert model.grouped(1, 10, 64, stacked=True) < model.code(1, 10, 64, True) \
+        < model.grouped(1, 10, 64)
+    assert choose([Choice(1, 10, False, stacked=True)], 64, "auto", model) == ["grouped"]
+    assert choose([Choice(1, 10, False)], 64, "auto", model) == ["vector"]
+
+
 def test_calibration_measures_every_unit_cost() -> None:
     """Positive and finite, and a float statement cheaper than a NumPy call (by ~40x)."""
     from autograd_scalar.tape.run import Runner
