@@ -114,6 +114,12 @@ class Dense:
             self._gZ = _rows(grads, self.zrows)
             self._gH = None if self.hrows is None else grads[self.hrows]
 
+    def _pre_activations(self, in_place: bool) -> np.ndarray:
+        """Where Z is: its own rows, or H's when relu runs in place."""
+        rows = self._H if in_place else self._Z
+        assert rows is not None
+        return rows
+
     def run(self, values: np.ndarray, shared: SharedArrays, full: bool,
             batch: Sequence[np.ndarray], everything: bool = False) -> Any:
         self._bind(values, None)
@@ -125,7 +131,7 @@ class Dense:
         else:
             X = self._X if self._X is not None else values[self.matrix.inputs]
         in_place = not everything and self.in_place(values.dtype)
-        Z = self._H if in_place else self._Z
+        Z = self._pre_activations(in_place)
         matrix = self.matrix
         matrix.forward(W, X, Z)
         if self._b is not None:
@@ -153,7 +159,7 @@ class Dense:
         activation = self.activation
         checked = False  # whether U is known to be finite
         # relu'(Z) read from H = relu(Z) when Z was not kept: H <= 0 exactly where Z <= 0
-        Z = self._H if in_place else self._Z
+        Z = self._pre_activations(in_place)
         if activation is None:
             U = self._gZ
         elif self.relu and self._gH is not None and finite(self._gH):
@@ -248,7 +254,7 @@ class Dense:
         return owned
 
 
-def _rows(array: np.ndarray, rows: Any) -> np.ndarray | None:
+def _rows(array: np.ndarray, rows: Any) -> Any:
     """``array[rows]`` for a run of rows, or None if the array leaves them out."""
     if isinstance(rows, slice) and rows.stop > len(array):
         return None
