@@ -71,7 +71,7 @@ class Op:
     group of such nodes with two calls.
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
-    for the tape's straight-line code (:mod:`autograd_scalar.tape.code`): a format
+    for the tape's straight-line code (:mod:`autograd_scalar.tape.source`): a format
     string over the operands' names ``{0}``, ``{1}``, ... (plain variables, so a name
     may appear twice), or for an n-ary row a function of the names returning the
     expression. The scalar one may call the ``math`` module's functions by their

@@ -7,7 +7,7 @@ A group of k like nodes with a operands each can run three ways on a batch of n:
   a row with a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) makes its calls on
   all operands at once, so its calls cost as a one-operand row's, 2 group, and only
   its elements w group_element k n;
-- **vector** code (:mod:`autograd_scalar.tape.code`): a NumPy expression per node
+- **vector** code (:mod:`autograd_scalar.tape.source`): a NumPy expression per node
   over the batch's columns: ~ w k (vector + vector_element n);
 - **scalar** code: a Python float expression per node, per example: ~ w k n scalar;
 

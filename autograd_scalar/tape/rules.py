@@ -6,7 +6,7 @@ Called once with placeholder Values, x_1 .. x_k and out, a rule therefore builds
 the graph of its own partial derivatives: ``1.0 - out * out`` for tanh is the
 nodes ``t = out * out`` and ``1.0 - t``. :func:`derive` reads that graph back as
 :class:`Rule`: steps, each a row applied to earlier references, and one reference
-per partial derivative. The tape's code generator (:mod:`autograd_scalar.tape.code`)
+per partial derivative. The tape's code generator (:mod:`autograd_scalar.tape.source`)
 writes each step with the row's own forward expression, so the rule stays the
 only definition of the derivative; constant partials (sum's 1.0, a step's 0.0)
 are known as constants, so the code adds the upstream gradient without

@@ -37,12 +37,13 @@ from typing import Any
 import numpy as np
 
 from ..ops import RELU
-from .code import Code, CodeFallback, Segment, program_nodes
+from .code import Code, CodeFallback
 from .cost import Choice, choose, costs
 from .dense import Dense, alone
 from .groups import Group, make_group
 from .layout import Layout, SharedArrays, distinct
 from .program import Program
+from .source import Segment, program_nodes
 
 PLANS_KEPT = 16
 """How many batch sizes' plans a runner keeps (the least recently used go first)."""

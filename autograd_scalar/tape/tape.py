@@ -20,8 +20,9 @@ model measured on the machine finds cheapest for the batch's size
   row's own ``derivatives`` rule on the same arrays, times the upstream gradient,
   scattered back onto the children (:mod:`~autograd_scalar.tape.groups`); for wide
   levels and large batches;
-- straight-line code (:mod:`~autograd_scalar.tape.code`): consecutive groups
-  written out as one Python function, a statement per node, forward and backward
+- straight-line code (written by :mod:`~autograd_scalar.tape.source`, run by
+  :mod:`~autograd_scalar.tape.code`): consecutive groups written out as one Python
+  function, a statement per node, forward and backward
   (reverse accumulation into local variables), compiled once; scalar code runs
   each example on floats, vector code the batch's columns with NumPy; for narrow,
   irregular graphs, where a group is a node or two and NumPy's cost per call would
@@ -201,7 +202,7 @@ class Tape(Runner):
         """The Python source of the straight-line code a batch of ``n`` runs (forward and
         backward, the gradients with respect to the inputs included unless
         ``with_inputs=False``); "" where the plan has none (see
-        :mod:`autograd_scalar.tape.code`)."""
+        :mod:`autograd_scalar.tape.source`)."""
         return self._code_text(n, with_inputs, "source")
 
     def native_source(self, n: int = 1, with_inputs: bool = True) -> str:

@@ -1,6 +1,6 @@
 """Scalar straight-line code, translated from its Python source into C.
 
-:mod:`autograd_scalar.tape.code` writes a segment of a program as one Python
+:mod:`autograd_scalar.tape.source` writes a segment of a program as one Python
 function over floats (``tape.source()`` shows it). That source is a small, closed
 language: assignments to local names of expressions made of arithmetic
 (``+ - * / **``), comparisons, conditional expressions, named expressions

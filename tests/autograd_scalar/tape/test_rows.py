@@ -18,7 +18,7 @@ from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.sample_functions import Cube
 
 SCALAR_NAMES = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
-"""What scalar templates may call besides the builtins (``code.SCALAR_NAMES``)."""
+"""What scalar templates may call besides the builtins (``source.SCALAR_NAMES``)."""
 VECTOR_NAMES = {"np": np, "inf": math.inf, "nan": math.nan}
 
 ROWS = [row for row in ops.TABLE if row.template != ("", "")] + [
