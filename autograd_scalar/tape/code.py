@@ -172,7 +172,8 @@ class Code:
 
     def source(self, kind: str, with_inputs: bool = False, everything: bool = False,
                careful: bool = False) -> str:
-        """The Python source of one of its functions (see :meth:`Segment.source`)."""
+        """The Python source of one of its functions (see
+        :meth:`autograd_scalar.tape.source.Segment.source`)."""
         return self.segment.source(self.vector, kind, with_inputs, everything, careful)[0]
 
     def function(self, kind: str, with_inputs: bool = False, everything: bool = False,

@@ -4,9 +4,10 @@ A group of k like nodes with a operands each can run three ways on a batch of n:
 
 - **grouped** (:mod:`autograd_scalar.tape.groups`): a few NumPy calls for the
   whole group, forward and backward, whatever k: cost ~ w (group + group_element k n);
-  a row with a ``stacked`` form (``sum``, ``dot``, ``logsumexp``) makes its calls on
-  all operands at once, so its calls cost as a one-operand row's, 2 group, and only
-  its elements w group_element k n;
+  a group that runs through its row's ``stacked`` form (``sum``, ``dot``,
+  ``logsumexp``, with every operand read alike) makes its calls on all operands at
+  once, so its calls cost as a one-operand row's, 2 group, and only its elements
+  w group_element k n;
 - **vector** code (:mod:`autograd_scalar.tape.source`): a NumPy expression per node
   over the batch's columns: ~ w k (vector + vector_element n);
 - **scalar** code: a Python float expression per node, per example: ~ w k n scalar;
@@ -84,7 +85,9 @@ def costs(runner: Callable[..., Any]) -> Costs:
 @dataclass(frozen=True)
 class Choice:
     """A group of the program, as the cost model sees it: its size and operand count,
-    and whether it must stay grouped (a dense layer and its activation)."""
+    whether it must stay grouped (a dense layer and its activation), and whether it
+    runs grouped through its row's stacked form
+    (:func:`~autograd_scalar.tape.groups.runs_stacked`)."""
 
     k: int
     arity: int

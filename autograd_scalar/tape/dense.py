@@ -19,15 +19,16 @@ out each term whose factor is 0, as the eager chain rule does edge by edge.
 
 A relu activation runs in place, in arrays kept per batch size: H = relu(Z) by
 ``np.maximum(0, Z, out=H)`` where that keeps relu's edge values (checked once per
-dtype by :func:`_maximum_is_relu`: relu(-0.0) = -0.0, relu(NaN) = NaN; else the
+dtype by :func:`maximum_is_relu`: relu(-0.0) = -0.0, relu(NaN) = NaN; else the
 row's own vector forward), and U = relu'(Z) dH as dH times the mask not (Z <= 0)
 (relu'(x) = 0 for x <= 0, else 1, so relu'(NaN) = 1), the same products the
 row's rule gives. A finite dH then makes U finite, so one finiteness test serves
 both; a dH with an inf or NaN takes the careful path. When only the relu reads Z
 (:meth:`Dense.in_place`), Z is computed in H's own rows and relu applied there,
-and U overwrites dH: H <= 0 exactly where Z <= 0 (relu keeps -0.0 and NaN), so
-the mask and relu's rule read H for Z, and Z's rows, set apart by the layout, are
-not allocated at all (a run that writes every node's value still writes them).
+and on the finite path U overwrites dH (the careful path makes U anew): H <= 0
+exactly where Z <= 0 (relu keeps -0.0 and NaN), so the mask and relu's rule read H
+for Z, and Z's rows, set apart by the layout, are not allocated at all (a run that
+writes every node's value still writes them).
 
 Every other group is its own step. A step writes its gradients by assignment
 instead of ``+=`` where it is the only one to write them (it alone reads those
@@ -95,7 +96,7 @@ class Dense:
         """Whether relu runs in place, Z computed in H's rows and never written in its own:
         a relu that alone reads Z, where ``np.maximum`` is relu (unless a run writes
         every node's value)."""
-        return self.relu and self.alone.z and _maximum_is_relu(np.dtype(dtype))
+        return self.relu and self.alone.z and maximum_is_relu(np.dtype(dtype))
 
     def _bind(self, values: np.ndarray, grads: np.ndarray | None) -> None:
         """Views of this step's rows in the run's arrays, made again only when the tape
@@ -139,7 +140,7 @@ class Dense:
         elif matrix.b is not None:
             matrix.add_bias(Z, matrix.read("b", shared)[:, None])
         activation = self.activation
-        if self.relu and _maximum_is_relu(Z.dtype):
+        if self.relu and maximum_is_relu(Z.dtype):
             np.maximum(0.0, Z, out=self._H)
         elif activation is not None:
             row = activation.row
@@ -264,7 +265,7 @@ def _rows(array: np.ndarray, rows: Any) -> Any:
 _MAXIMUM_IS_RELU: dict[np.dtype[Any], bool] = {}
 
 
-def _maximum_is_relu(dtype: np.dtype[Any]) -> bool:
+def maximum_is_relu(dtype: np.dtype[Any]) -> bool:
     """Whether ``np.maximum(0, x)`` gives relu(x) = (0 if x < 0 else x) to the bit in
     this dtype: NumPy does not say which of two equal zeros maximum returns (relu
     keeps -0.0) and SIMD and scalar loops may differ, so it is tried once, at every

@@ -392,8 +392,7 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
     ``invariant[r]`` tells whether index r is the same for every example (a shared
     leaf, or a node computed from shared leaves only, such as an L2 term).
     """
-    shared = invariant[rows].all(axis=1)
-    uniform = (rows == rows[:, :1]).all(axis=1)
+    shared, uniform = _read_kinds(rows, invariant)
     group_invariant = bool(shared.all())
     matrix = None if group_invariant else matrix_dot(row, rows, shared, uniform, invariant,
                                                       layout)
@@ -413,7 +412,7 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
         order = [0] * len(sequence)
         for place, position in enumerate(sequence):
             order[position] = place
-    stacked = row.stacked if len(gathers) == 1 else None
+    stacked = row.stacked if len(gathers) == 1 else None  # one gather: runs_stacked
     plans = (_plan(rows, layout, False, stacked is not None),
              _plan(rows, layout, True, stacked is not None))
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
@@ -421,6 +420,22 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,
                  group_invariant, reads_in_full, stacked, None,
                  lookup_form(row, rows, invariant, layout))
+
+
+def _read_kinds(rows: np.ndarray, invariant: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per operand position: whether it reads only invariant indices (shared leaves and
+    what is made of them), and whether every node reads the same index there."""
+    return invariant[rows].all(axis=1), (rows == rows[:, :1]).all(axis=1)
+
+
+def runs_stacked(row: Op, rows: np.ndarray, invariant: np.ndarray) -> bool:
+    """Whether a group of ``row`` over operands ``rows`` runs through the row's stacked
+    form: the row has one and every position is read alike (one gather in
+    :func:`make_group`), as the cost model needs to know before any group is made."""
+    if row.stacked is None:
+        return False
+    shared, uniform = _read_kinds(rows, invariant)
+    return bool((shared == shared[0]).all() and (uniform == uniform[0]).all())
 
 
 def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:

@@ -7,13 +7,15 @@ interior nodes after them. A run stores them in two places:
 - per-example arrays (rows, n), values and gradients, with one column per example:
   the interior nodes first (row = index - first_interior), then the placeholders,
   argument by argument in reverse order (the first argument's last), then the
-  interior runs set ``apart``. A run allocates only the rows it uses: the interior
-  nodes, the placeholders of the arguments some step reads from the array, and
-  the runs apart only when some step reads them. A network's inputs (usually the
-  first argument), which its first dense layer reads straight from the batch,
-  every placeholder's gradient row unless the inputs' gradients are asked for,
-  and a relu layer's pre-activations (a dense step computes relu in place, in
-  the activations' rows) are then never allocated (see
+  interior runs set ``apart``: the pre-activations of dense layers whose relu a
+  dense step runs in place, in the activations' rows. A run allocates only the
+  rows it uses: the interior nodes, the placeholders of the arguments some step
+  reads from the array, and the runs apart only when its plan writes them (one
+  that runs those layers as code, or a run that writes every node's value, then
+  allocates every row). A network's inputs (usually the first argument), which its
+  first dense layer reads straight from the batch, every placeholder's gradient
+  row unless the inputs' gradients are asked for, and a relu layer's
+  pre-activations are then never allocated in training (see
   :mod:`autograd_scalar.tape.run`);
 - ``SharedArrays``: the shared leaves' data and gradients as two 1-D arrays
   (shared,) of the tape's dtype, never widened to the batch. The leaves given as
@@ -85,7 +87,10 @@ class Layout:
     """The program's index space and where each index is stored (see the module docstring).
 
     ``widths``: how many placeholders each argument has, in argument order (they sum
-    to ``first_shared``; by default all of them are one argument).
+    to ``first_shared``; by default all of them are one argument). ``apart``: runs
+    of interior indices (distinct, each one group's nodes) whose rows come after the
+    placeholders', in order, so that a run that never writes them can leave them out
+    (``kept`` interior rows come first).
     """
 
     def __init__(self, first_shared: int, first_interior: int, size: int,

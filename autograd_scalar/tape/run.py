@@ -15,8 +15,10 @@ gradients, reused run after run (a fresh array each run would cost page faults
 every time), each only as tall as the plan needs (``Plan.rows``): the interior
 nodes' rows, the values of the placeholders some step reads from the array (not
 those of an argument only dense layers read, straight from the batch), and the
-placeholders' gradients only when they are asked for (see
-:mod:`autograd_scalar.tape.layout`, which puts those rows last). It runs the
+placeholders' gradients only when they are asked for, and no rows for the
+pre-activations of dense layers whose relu runs in place (see
+:mod:`autograd_scalar.tape.layout`, which puts those rows last; a run that writes
+every node's value, as ``Tape.check``'s does, allocates every row). It runs the
 steps: the forward in order, each step keeping what its backward needs; the
 backward in reverse, from a seed on the outputs. A plan that
 is one code segment runs forward and backward in one call (per example, for
@@ -39,8 +41,8 @@ import numpy as np
 from ..ops import RELU
 from .code import Code, CodeFallback
 from .cost import Choice, choose, costs
-from .dense import Dense, alone
-from .groups import Group, make_group
+from .dense import Dense, alone, maximum_is_relu
+from .groups import Group, make_group, runs_stacked
 from .layout import Layout, SharedArrays, distinct
 from .program import Program
 from .source import Segment, program_nodes
@@ -58,7 +60,8 @@ class Plan:
     (all but those a dense step assigns whole);
     ``copied``: per argument, the placeholders' rows to copy from the batch (or None);
     ``rows``: how many rows of the values, and of the gradients when the inputs'
-    gradients are not wanted, a run uses (every row of the layout when they are);
+    gradients are not wanted, a run uses (every row of the layout when they are, and
+    for a run that writes every node's value);
     ``full``: invariant groups write every column; ``product``: the largest matrix
     product's multiply-adds per example; ``single``: the one code step, when the
     plan is just that (it then runs forward and backward in one call).
@@ -94,9 +97,9 @@ class Runner:
         for group in program.groups:  # how many times each index is read, a group at a time
             counts += np.bincount(group.children.ravel(), minlength=program.size)
         self.reads = counts
-        layout = Layout(program.first_shared, program.first_interior, program.size,
-                        [1 if width is None else width for width in widths],
-                        apart=_relu_inputs(program, counts))
+        sizes = [1 if width is None else width for width in widths]
+        layout = Layout(program.first_shared, program.first_interior, program.size, sizes,
+                        apart=_relu_inputs(program, counts, sizes, np.dtype(dtype)))
         self.traced = program
         self.widths = tuple(widths)
         self.layout = layout
@@ -206,7 +209,8 @@ class Runner:
         fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
         fused = {a for a in fixed.values() if a is not None}
         choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused,
-                          g.row.stacked is not None) for i, g in enumerate(program.groups)]
+                          runs_stacked(g.row, g.children, program.invariant))
+                   for i, g in enumerate(program.groups)]
         if strategy == "numpy":  # what runs when scalar code raised: the cheapest but it
             model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)
@@ -362,7 +366,7 @@ class Runner:
         rows (default: every row of the layout), reused run after run.
 
         The results handed out are copies, so reusing the two arrays is safe. Their
-        rows are the interior nodes' then the placeholders' (see
+        rows are the interior nodes', the placeholders', then the runs set apart (see
         :mod:`autograd_scalar.tape.layout`); a run asks for those it uses (``Plan.rows``),
         and an array is made anew only for another batch size or more rows.
         """
@@ -391,11 +395,16 @@ def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
     return bool(shared[:m].all() or shared[m:2 * m].all())
 
 
-def _relu_inputs(program: Program, reads: np.ndarray) -> list[slice]:
-    """The groups read only by a relu group over exactly their nodes (a relu layer's
-    pre-activations): a dense step computes that relu in place, so their rows are set
-    apart, to be left out of the runs that do not write them."""
+def _relu_inputs(program: Program, reads: np.ndarray, widths: Sequence[int],
+                 dtype: np.dtype[Any]) -> list[slice]:
+    """The dense layers whose relu runs in place (a dense step computes Z in H's rows):
+    groups with a matrix form, read only by a relu group over exactly their nodes, in a
+    dtype where ``np.maximum`` is relu. Their rows are set apart, to be left out of the
+    runs that do not write them (every run whose dense steps run grouped)."""
+    if not maximum_is_relu(dtype):
+        return []
     starts = {group.nodes.start: group for group in program.groups}
+    plain = Layout(program.first_shared, program.first_interior, program.size, widths)
     found = []
     for group in program.groups:
         if group.row is not RELU or group.invariant:
@@ -404,7 +413,10 @@ def _relu_inputs(program: Program, reads: np.ndarray) -> list[slice]:
         inner = starts.get(int(kids[0]))
         if (inner is not None and not inner.invariant and inner.size == group.size
                 and np.array_equal(kids, np.arange(inner.nodes.start, inner.nodes.stop))
-                and bool((reads[inner.nodes] == 1).all())):
+                and bool((reads[inner.nodes] == 1).all())
+                and _may_be_dense(inner.row, inner.children, plain)
+                and make_group(inner.row, inner.nodes, inner.children, plain,
+                               program.invariant).matrix is not None):
             found.append(inner.nodes)
     return found
 

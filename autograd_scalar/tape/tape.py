@@ -442,8 +442,9 @@ class Tape(Runner):
 
     def memory(self, n: int) -> int:
         """Bytes of the arrays a training run (:meth:`backward_arrays`) on a batch of ``n``
-        keeps: the values of every op and of the placeholders read from the array, the
-        gradients of every op, for every example (``Plan.rows``), and the shared arrays."""
+        keeps: the values and gradients of every op but the pre-activations of relu
+        layers run in place, the values of the placeholders read from the array, for
+        every example (``Plan.rows``), and the shared arrays."""
         value_rows, grad_rows = self.plan_for(_batch_size(n), self.strategy).rows
         return self.dtype.itemsize * ((value_rows + grad_rows) * n + 2 * len(self.shared))
 

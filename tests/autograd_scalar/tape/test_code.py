@@ -24,7 +24,7 @@ from autograd_scalar.tape import cost as tape_cost
 from autograd_scalar.tape.code import Code
 from autograd_scalar.tape.cost import Choice, Costs, choose
 from autograd_scalar.tape.dense import Dense
-from autograd_scalar.tape.groups import Group
+from autograd_scalar.tape.groups import Group, runs_stacked
 from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.random_programs import programs, with_shared_leaves
 from tests.autograd_scalar.sample_functions import Cube, NumpyCos
@@ -167,6 +167,22 @@ def test_a_stacked_row_pays_its_calls_once_whatever_its_operands() -> None:
         < model.grouped(1, 10, 64)
     assert choose([Choice(1, 10, False, stacked=True)], 64, "auto", model) == ["grouped"]
     assert choose([Choice(1, 10, False)], 64, "auto", model) == ["vector"]
+
+
+def test_only_a_group_read_alike_is_charged_as_stacked() -> None:
+    """A sum whose operands are all per-example runs through its stacked form; one that
+    adds a shared leaf to them reads two ways and runs elementwise: the cost model is
+    told which (``runs_stacked``), as the group made later runs."""
+    p = Value(0.5)
+    tape = compile(lambda x: [ag.sum(x), ag.sum([*x, p])], [1.0, 2.0, 3.0], parameters=[p])
+    tape.strategy = "grouped"
+    program = tape.traced
+    for g, group in enumerate(program.groups):
+        made = tape.group(g)
+        assert runs_stacked(group.row, group.children, program.invariant) == \
+            (made.stacked is not None)
+    assert sorted(runs_stacked(g.row, g.children, program.invariant)
+                  for g in program.groups) == [False, True]
 
 
 def test_calibration_measures_every_unit_cost() -> None:

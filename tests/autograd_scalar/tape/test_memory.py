@@ -74,29 +74,60 @@ def test_layout_sets_runs_apart_after_the_placeholders() -> None:
         layout.row(slice(3, 6))
     with pytest.raises(ValueError, match="distinct runs of interior"):
         Layout(first_shared=2, first_interior=3, size=9, apart=[slice(4, 6), slice(5, 7)])
+    # two arguments: their runs after the kept rows, the last argument's first
+    two = Layout(first_shared=5, first_interior=6, size=12, widths=(3, 2),
+                 apart=[slice(9, 11), slice(6, 7)])
+    assert two.kept == 3 and two.rows == 11
+    assert [two.row(i) for i in range(5)] == [5, 6, 7, 3, 4]
+    assert [two.row(i) for i in range(6, 12)] == [8, 0, 1, 9, 10, 2]
+    assert two.argument_rows(0) == slice(5, 8) and two.argument_rows(1) == slice(3, 5)
 
 
-def test_relu_layers_in_place_give_the_results_of_a_run_with_every_row() -> None:
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_relu_layers_in_place_give_the_results_of_a_run_with_every_row(dtype) -> None:
     """A relu layer's pre-activations have no rows in a training run (relu runs in place in
     the activations' rows, its derivative read from them); a run that writes every node
-    has them. Both give the same loss and gradients, bit for bit, as the eager graph
-    does to rounding, at relu's edges (-0.0, exact zeros) too."""
+    (as ``Tape.check``'s) has them. Both give the same loss and gradients bit for bit, at
+    relu's edges (-0.0, exact zeros) too, and agree with the eager graph."""
     sizes = (6, 5, 4, 3)
     model, fn = _mlp_loss(sizes, seed=9)
     X, T = _batch(sizes, 11, seed=10)
     X[3] = 0.0  # every pre-activation of example 3 is a bias alone
     for neuron in model.layers[0].neurons[:2]:
         neuron.b.data = -0.0  # relu(-0.0) and relu(0.0) at example 3
-    tape = compile(fn, X[0], T[0], parameters=model.parameters())
+    tape = compile(fn, X[0], T[0], parameters=model.parameters(), dtype=dtype)
     tape.strategy = "grouped"
     mean, _ = tape.backward_arrays(X, T)
-    short = tape.arrays.grad.copy()
+    in_place = tape.arrays.grad.copy()
     assert tape._buffers[0].shape[0] == tape.layout.kept + 3  # the targets' rows after
     assert tape.layout.rows - tape.layout.kept - tape.layout.first_shared == 9
-    everything = tape.gradients(X, T, seed=np.full(len(X), 1 / len(X)))
-    assert float(np.add.reduce(everything.outputs)) / len(X) == mean
-    assert np.array_equal(tape.arrays.grad, short)
+    # the same run writing every node's value (a private entry: no public run does both)
+    seeds = np.zeros((len(tape.outputs), len(X)), tape.dtype)
+    seeds[0] = tape.dtype.type(1 / len(X))
+    values, _ = tape._execute(tape._columns((X, T)), False, seeds, everything=True)
+    assert tape._buffers[0].shape[0] == tape.layout.rows
+    assert float(np.add.reduce(tape.output_values(values)[0])) / len(X) == mean
+    assert in_place.tobytes() == tape.arrays.grad.tobytes()
     tape.check(X, T)
+
+
+def test_only_dense_layers_set_their_pre_activations_apart() -> None:
+    """A relu over an elementwise group (no dense step to run it in place) keeps its input's
+    rows among the others: nothing is set apart, and nothing more allocated."""
+    W = [[ag.Value(0.5), ag.Value(-1.0)], [ag.Value(2.0), ag.Value(0.25)]]
+
+    def fn(x):
+        dense = [z.relu() for z in ag.linear(W, x, [ag.Value(0.0), ag.Value(0.1)])]
+        squares = [(h * h - 0.5).relu() for h in dense]  # relu of an elementwise group
+        return ag.sum(squares)
+
+    X = np.random.default_rng(2).normal(size=(9, 2))
+    tape = compile(fn, X[0], parameters=[w for row in W for w in row])
+    tape.strategy = "grouped"
+    assert tape.layout.rows - tape.layout.kept - tape.layout.first_shared == 2  # dense only
+    tape.backward_arrays(X)
+    assert tape._buffers[0].shape[0] == tape.layout.kept  # no input rows, none apart
+    tape.check(X)
 
 
 def test_training_results_are_those_of_a_run_with_every_row() -> None:
