@@ -398,9 +398,11 @@ def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
 def _relu_inputs(program: Program, reads: np.ndarray, widths: Sequence[int],
                  dtype: np.dtype[Any]) -> list[slice]:
     """The dense layers whose relu runs in place (a dense step computes Z in H's rows):
-    groups with a matrix form, read only by a relu group over exactly their nodes, in a
-    dtype where ``np.maximum`` is relu. Their rows are set apart, to be left out of the
-    runs that do not write them (every run whose dense steps run grouped)."""
+    groups that may have a matrix form (:func:`_may_be_dense`, the cheap test: making
+    the group here would cost the trace its memory twice), read only by a relu group
+    over exactly their nodes, in a dtype where ``np.maximum`` is relu. Their rows are
+    set apart, to be left out of the runs that do not write them (a group that passes
+    the test without a matrix form, a rare one, only makes every run allocate them)."""
     if not maximum_is_relu(dtype):
         return []
     starts = {group.nodes.start: group for group in program.groups}
@@ -414,9 +416,7 @@ def _relu_inputs(program: Program, reads: np.ndarray, widths: Sequence[int],
         if (inner is not None and not inner.invariant and inner.size == group.size
                 and np.array_equal(kids, np.arange(inner.nodes.start, inner.nodes.stop))
                 and bool((reads[inner.nodes] == 1).all())
-                and _may_be_dense(inner.row, inner.children, plain)
-                and make_group(inner.row, inner.nodes, inner.children, plain,
-                               program.invariant).matrix is not None):
+                and _may_be_dense(inner.row, inner.children, plain)):
             found.append(inner.nodes)
     return found
 
