@@ -384,7 +384,7 @@ class _Kept:
 
     def __init__(self, tape: Tape | None, key: Any, loss_key: Any, widths: tuple[int, int],
                  dtype: np.dtype[Any], parameters: Sequence[Value] | None, count: int,
-                 optimizer_params: list[Value], optimizer: weakref.ReferenceType[Optimizer],
+                 optimizer_params: Sequence[Value], optimizer: weakref.ReferenceType[Optimizer],
                  refused: str | None = None) -> None:
         self.tape, self.key, self.loss_key, self.widths = tape, key, loss_key, widths
         self.dtype = dtype

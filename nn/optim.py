@@ -68,7 +68,7 @@ class PositionNames(Sequence[str]):
     parameter up front, which for a large model would hold as much memory as its
     Values."""
 
-    def __init__(self, values: list[Value]) -> None:
+    def __init__(self, values: Sequence[Value]) -> None:
         self._values = values
 
     def __len__(self) -> int:
@@ -100,23 +100,25 @@ class PositionNames(Sequence[str]):
         return f"PositionNames({len(self)} parameters)"
 
 
-def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
+def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]:
     """Parameters and their names from a model (``named_parameters()``), (name, Value)
     pairs or Values (named by position and label, see :class:`PositionNames`). Each
-    parameter may appear once."""
+    parameter may appear once. The parameters come as a tuple: a compiled tape takes
+    the same tuple as its leading shared leaves, with no second copy of it."""
     if hasattr(params, "named_parameters"):
-        items = list(params.named_parameters())
+        items = tuple(params.named_parameters())
     elif isinstance(params, Value) or not isinstance(params, Iterable):
         raise TypeError("params must be a model, an iterable of Values or of (name, Value) "
                         f"pairs, got {type(params).__name__}")
     else:
-        items = list(params)
+        items = tuple(params)
     names: Sequence[str]
+    values: tuple[Value, ...]
     if all(map(isinstance, items, repeat(Value))):
-        values: list[Value] = items
+        values = items
         names = PositionNames(values)
     else:
-        values, pairs = [], []
+        found, pairs = [], []
         for i, item in enumerate(items):
             if isinstance(item, Value):
                 value = item
@@ -127,9 +129,9 @@ def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
             else:
                 raise TypeError(f"params[{i}] must be a Value or a (name, Value) pair, "
                                 f"got {type(item).__name__}")
-            values.append(value)
+            found.append(value)
             pairs.append(name)
-        names = pairs
+        values, names = tuple(found), pairs
     if not values:
         raise ValueError("params is empty; an optimizer needs at least one parameter")
     if mirror.repeats(values):
@@ -146,7 +148,7 @@ def named_parameter_list(params: Any) -> tuple[list[Value], Sequence[str]]:
 _REAL = (int, float, np.integer, np.floating)
 
 
-def gradient_array(params: list[Value], names: Sequence[str]) -> np.ndarray:
+def gradient_array(params: Sequence[Value], names: Sequence[str]) -> np.ndarray:
     """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
     grads = np.empty(len(params))
     for i, p in enumerate(params):
@@ -159,7 +161,7 @@ def gradient_array(params: list[Value], names: Sequence[str]) -> np.ndarray:
     return grads
 
 
-def check_finite_gradients(grads: np.ndarray, params: list[Value], names: Sequence[str]
+def check_finite_gradients(grads: np.ndarray, params: Sequence[Value], names: Sequence[str]
                            ) -> None:
     """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf.
 
@@ -177,7 +179,7 @@ def check_finite_gradients(grads: np.ndarray, params: list[Value], names: Sequen
             "autograd_scalar.detect_anomaly()", names[i], params[i])
 
 
-def _write(params: list[Value], values: np.ndarray, attribute: str) -> None:
+def _write(params: Sequence[Value], values: np.ndarray, attribute: str) -> None:
     """Set ``attribute`` of every parameter from ``values``, with Ctrl-C held back until
     all are set (a float store cannot fail, so the loop runs to its end)."""
     floats = values.tolist()

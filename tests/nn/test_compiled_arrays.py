@@ -157,6 +157,18 @@ def test_values_are_current_for_callbacks_and_their_changes_are_kept() -> None:
     assert not np.allclose(seen[2], 0.1) and np.allclose(seen[2], parameters(model))
 
 
+def test_the_tape_holds_the_optimizers_parameters_not_a_copy() -> None:
+    """The optimizer keeps its parameters as a tuple, and the tape takes that very tuple as
+    its leading shared leaves: one sequence of a model's Values, not two."""
+    X, y = problem("cross_entropy", 3, 3)
+    model = nn.MLP(3, [4, 3], seed=3)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    assert type(opt.params) is tuple and list(opt.params) == model.parameters()
+    training = CompiledTraining(model, nn.losses.get("cross_entropy"), opt)
+    training.trace(X, nn.losses.get("cross_entropy").encode(y, width=3))
+    assert training.tape.shared is opt.params
+
+
 def test_a_training_step_reads_and_writes_no_value() -> None:
     X, y = problem("cross_entropy", 3, 3)
     model = nn.MLP(3, [4, 3], seed=3)
