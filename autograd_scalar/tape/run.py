@@ -97,9 +97,9 @@ class Runner:
         for group in program.groups:  # how many times each index is read, a group at a time
             counts += np.bincount(group.children.ravel(), minlength=program.size)
         self.reads = counts
-        sizes = [1 if width is None else width for width in widths]
-        layout = Layout(program.first_shared, program.first_interior, program.size, sizes,
-                        apart=_relu_inputs(program, counts, sizes, np.dtype(dtype)))
+        layout = Layout(program.first_shared, program.first_interior, program.size,
+                        [1 if width is None else width for width in widths],
+                        apart=_relu_inputs(program, counts, np.dtype(dtype)))
         self.traced = program
         self.widths = tuple(widths)
         self.layout = layout
@@ -144,23 +144,11 @@ class Runner:
         (:mod:`autograd_scalar.tape.matrix`); its activation, a one-input group over
         exactly its nodes."""
         if self._fixed is None:
-            program, layout = self.traced, self.layout
-            activation: dict[int, int] = {}
-            for g, group in enumerate(program.groups):
-                if group.row.arity == 1 and not group.invariant:
-                    activation.setdefault(int(group.children[0, 0]), g)
-            self._fixed = {}
-            for g, group in enumerate(program.groups):
-                if not _may_be_dense(group.row, group.children, layout) or \
-                        self.group(g).matrix is None:
-                    continue
-                a = activation.get(group.nodes.start)
-                if a is not None:
-                    kids = program.groups[a].children[0]
-                    if program.groups[a].size != group.size or not np.array_equal(
-                            kids, np.arange(group.nodes.start, group.nodes.stop)):
-                        a = None
-                self._fixed[g] = a
+            program = self.traced
+            activations = _activations(program)
+            self._fixed = {g: activations.get(g) for g, group in enumerate(program.groups)
+                           if _may_be_dense(group.row, group.children, program)
+                           and self.group(g).matrix is not None}
         return self._fixed
 
     def needs(self) -> tuple[np.ndarray, np.ndarray]:
@@ -382,7 +370,7 @@ class Runner:
         return found
 
 
-def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
+def _may_be_dense(row: Any, children: np.ndarray, program: Program) -> bool:
     """Whether a group could be a dense layer: a ``bilinear`` row, one half of whose
     operands (the ws or the xs) are all shared leaves (a cheap test before the real one)."""
     if not row.bilinear or children.shape[1] < 1:
@@ -391,34 +379,41 @@ def _may_be_dense(row: Any, children: np.ndarray, layout: Layout) -> bool:
     m = (arity - row.bias) // 2
     if m < 1:
         return False
-    shared = layout.is_shared(children)
+    shared = (children >= program.first_shared) & (children < program.first_interior)
     return bool(shared[:m].all() or shared[m:2 * m].all())
 
 
-def _relu_inputs(program: Program, reads: np.ndarray, widths: Sequence[int],
-                 dtype: np.dtype[Any]) -> list[slice]:
+def _activations(program: Program) -> dict[int, int]:
+    """Group -> its activation group: the first one-input group (not invariant) that reads
+    the group's first node, when it reads exactly the group's nodes, in order."""
+    first_reader: dict[int, int] = {}
+    for a, group in enumerate(program.groups):
+        if group.row.arity == 1 and not group.invariant:
+            first_reader.setdefault(int(group.children[0, 0]), a)
+    found = {}
+    for g, group in enumerate(program.groups):
+        reader = first_reader.get(group.nodes.start)
+        if reader is not None and program.groups[reader].size == group.size and np.array_equal(
+                program.groups[reader].children[0],
+                np.arange(group.nodes.start, group.nodes.stop)):
+            found[g] = reader
+    return found
+
+
+def _relu_inputs(program: Program, reads: np.ndarray, dtype: np.dtype[Any]) -> list[slice]:
     """The dense layers whose relu runs in place (a dense step computes Z in H's rows):
     groups that may have a matrix form (:func:`_may_be_dense`, the cheap test: making
-    the group here would cost the trace its memory twice), read only by a relu group
-    over exactly their nodes, in a dtype where ``np.maximum`` is relu. Their rows are
-    set apart, to be left out of the runs that do not write them (a group that passes
-    the test without a matrix form, a rare one, only makes every run allocate them)."""
+    the group here would cost the trace its memory twice) whose activation
+    (:func:`_activations`, as :meth:`Runner.fixed` fuses it) is a relu and alone reads
+    them, in a dtype where ``np.maximum`` is relu. Their rows are set apart, to be left
+    out of the runs that do not write them (a group that passes the test without a
+    matrix form, a rare one, only makes every run allocate them)."""
     if not maximum_is_relu(dtype):
         return []
-    starts = {group.nodes.start: group for group in program.groups}
-    plain = Layout(program.first_shared, program.first_interior, program.size, widths)
-    found = []
-    for group in program.groups:
-        if group.row is not RELU or group.invariant:
-            continue
-        kids = group.children[0]
-        inner = starts.get(int(kids[0]))
-        if (inner is not None and not inner.invariant and inner.size == group.size
-                and np.array_equal(kids, np.arange(inner.nodes.start, inner.nodes.stop))
-                and bool((reads[inner.nodes] == 1).all())
-                and _may_be_dense(inner.row, inner.children, plain)):
-            found.append(inner.nodes)
-    return found
+    groups = program.groups
+    return [groups[g].nodes for g, a in _activations(program).items()
+            if groups[a].row is RELU and bool((reads[groups[g].nodes] == 1).all())
+            and _may_be_dense(groups[g].row, groups[g].children, program)]
 
 
 def _zeroed(layout: Layout, steps: Sequence[Any], with_inputs: bool) -> list[slice]:
