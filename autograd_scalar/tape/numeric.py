@@ -69,36 +69,6 @@ class Symbol:
         refs = (self._ref_of(other), self.ref) if reflected else (self.ref, self._ref_of(other))
         return self._apply(ROW_OF[name], refs)
 
-    def __add__(self, other: Any) -> Symbol:
-        return self._binary("add", other, False)
-
-    def __radd__(self, other: Any) -> Symbol:
-        return self._binary("add", other, True)
-
-    def __sub__(self, other: Any) -> Symbol:
-        return self._binary("sub", other, False)
-
-    def __rsub__(self, other: Any) -> Symbol:
-        return self._binary("sub", other, True)
-
-    def __mul__(self, other: Any) -> Symbol:
-        return self._binary("mul", other, False)
-
-    def __rmul__(self, other: Any) -> Symbol:
-        return self._binary("mul", other, True)
-
-    def __truediv__(self, other: Any) -> Symbol:
-        return self._binary("truediv", other, False)
-
-    def __rtruediv__(self, other: Any) -> Symbol:
-        return self._binary("truediv", other, True)
-
-    def __pow__(self, other: Any) -> Symbol:
-        return self._binary("pow", other, False)
-
-    def __rpow__(self, other: Any) -> Symbol:
-        return self._binary("pow", other, True)
-
     def __neg__(self) -> Symbol:
         return self._apply(ops.NEG, (self.ref,))
 
@@ -115,6 +85,21 @@ class Symbol:
         raise Unreadable("a comparison")
 
     __lt__ = __le__ = __gt__ = __ge__ = _compare
+
+
+def _operator(name: str, reflected: bool) -> Any:
+    """Symbol's ``__name__`` (or ``__rname__``): the operator recorded as its row."""
+
+    def operator(self: Symbol, other: Any) -> Symbol:
+        return self._binary(name, other, reflected)
+
+    operator.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return operator
+
+
+for _name in ROW_OF:  # + - * / ** and their reflections, from the table of rows above
+    setattr(Symbol, f"__{_name}__", _operator(_name, False))
+    setattr(Symbol, f"__r{_name}__", _operator(_name, True))
 
 
 def _unwrap(x: Any) -> Any:
