@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from ..mirror import repeats
 from ..mode import current_mode, tracing
 from ..ops import Op, is_real
 from ..value import Value, data_of
@@ -475,9 +476,7 @@ def parameter_list(parameters: Sequence[Value]) -> tuple[Value, ...]:
             if p.children:
                 raise TraceError(f"compile: parameters[{i}] ({p.label or p.op!r}) is not a "
                                  "leaf; parameters must be leaves")
-    ids = np.fromiter(map(id, found), np.intp, len(found))  # no set of every parameter
-    ids.sort()
-    if (ids[1:] == ids[:-1]).any():
+    if repeats(found):  # by sorted ids: no set of every parameter
         raise ValueError("compile: a parameter is listed twice; list each once")
     return found
 
