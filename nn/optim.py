@@ -393,32 +393,23 @@ class SGD(Optimizer):
         self.nesterov = nesterov
         super().__init__(params, lr, weight_decay)
 
-    CHUNK = 1 << 15
+    CHUNK = 1 << 16
     """Parameters per block of :meth:`step_arrays`' plain step (a block's work array
     stays in the cache)."""
 
     def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
         """As :meth:`Optimizer.step_arrays`. The plain step p -= lr g (no momentum, no
-        weight decay) runs block by block: once to see that every new value is finite
-        (which a NaN or infinite gradient never leaves them: lr >= 0), then again to write
-        them, the same numbers, with no work array of the parameters' size and no copy
-        of one."""
+        weight decay) is written in one pass, block by block, when two dot products
+        show every new value finite beforehand (:func:`finite_step`); otherwise the
+        general step checks each value and names the one that is not. The numbers are
+        the same either way, with no work array of the parameters' size."""
         if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \
-                or grad.shape != data.shape:
+                or grad.shape != data.shape or not finite_step(data, grad, self.lr):
             super().step_arrays(data, grad)
             return
         lr, n, size = self.lr, len(data), self.CHUNK
         work = self._temporary(data[:size])
-        total = 0.0
-        with np.errstate(all="ignore"):  # a non-finite result is refused below, not warned of
-            for start in range(0, n, size):
-                block = work[:min(size, n - start)]
-                np.multiply(grad[start:start + size], lr, out=block)
-                total += np.add.reduce(np.subtract(data[start:start + size], block, out=block))
-        if not math.isfinite(total):  # a NaN or inf gradient gives one (lr >= 0), as does an
-            super().step_arrays(data, grad)  # overflow: the general step names the parameter
-            return
-        with interrupts_deferred(), np.errstate(all="ignore"):
+        with interrupts_deferred():
             for start in range(0, n, size):
                 block = work[:min(size, n - start)]
                 np.multiply(grad[start:start + size], lr, out=block)
@@ -437,6 +428,30 @@ class SGD(Optimizer):
             b = g.copy()  # kept as state: never the caller's gradient array itself
         direction = g + self.momentum * b if self.nesterov else b
         return p - self.lr * direction, {"momentum": b}
+
+
+def finite_step(data: np.ndarray, grad: np.ndarray, lr: float) -> bool:
+    """Whether every p - lr g is sure to be finite, from two dot products (one pass each
+    in BLAS, no work array): for any i, |p_i| <= sqrt(p . p) and |g_i| <= sqrt(g . g), so
+
+        |p_i - lr g_i| <= sqrt(p . p) + lr sqrt(g . g),
+
+    and rounding adds a few ulps to that. A NaN or infinity in either array makes its
+    dot product one, and so does a sum of squares past the largest float (values over
+    about 1e154 in float64): then the answer is False, never wrongly True, and the
+    caller checks value by value. A dot product of n squares is computed to a
+    relative error below n eps (all its terms are positive); it is allowed for, and
+    past n eps = 1/2 (float32 with 8 million values) the answer is False."""
+    info = np.finfo(data.dtype)
+    slack = 1.0 - len(data) * float(info.eps)
+    if slack < 0.5:
+        return False
+    with np.errstate(all="ignore"):
+        squares = float(np.dot(data, data)), float(np.dot(grad, grad))
+    if not (math.isfinite(squares[0]) and math.isfinite(squares[1])):
+        return False
+    bound = math.sqrt(squares[0] / slack) + lr * math.sqrt(squares[1] / slack)
+    return bound < float(info.max) / 4
 
 
 def _betas(betas: object) -> tuple[float, float]:

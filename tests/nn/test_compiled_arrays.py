@@ -310,7 +310,34 @@ def test_plain_sgd_on_arrays_steps_in_blocks_to_the_same_bits(monkeypatch) -> No
     with pytest.raises(optim.NonFiniteGradientError, match="non-finite gradient"):
         plain.step_arrays(data, np.where(np.arange(10) == 6, np.inf, 0.0))
     assert data.tobytes() == expected.tobytes() and plain.steps == 1
+    big, big_grad = np.full(10, 1e200), np.full(10, 1e199)          # p . p overflows: the
+    plain.step_arrays(big, big_grad)                                # general step, which
+    assert (big == 1e200 - 0.3 * 1e199).all() and plain.steps == 2  # takes it
     plain.lr = 0.0                                                  # 0 * inf is NaN: still seen
     with pytest.raises(optim.NonFiniteGradientError, match="non-finite gradient"):
         plain.step_arrays(data, np.where(np.arange(10) == 2, -np.inf, 0.0))
-    assert data.tobytes() == expected.tobytes() and plain.steps == 1
+    assert data.tobytes() == expected.tobytes() and plain.steps == 2
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_finite_step_is_never_wrongly_sure(dtype: str) -> None:
+    """finite_step's bound says True only when every p - lr g is finite: checked against
+    the step itself over magnitudes up to the dtype's largest, NaN and infinities."""
+    rng = np.random.default_rng(7)
+    top = np.log10(np.finfo(dtype).max)
+    seen = set()
+    for _ in range(400):
+        scale_p, scale_g, scale_lr = 10.0 ** rng.uniform(-5, top, size=3)
+        with np.errstate(over="ignore"):  # a cast past float32's largest: inf, as wanted
+            p = (rng.normal(size=20) * scale_p).astype(dtype)
+            g = (rng.normal(size=20) * scale_g).astype(dtype)
+        if rng.random() < 0.1:
+            g[rng.integers(20)] = rng.choice([np.nan, np.inf, -np.inf])
+        lr = float(min(scale_lr, 1e30))
+        with np.errstate(all="ignore"):
+            finite = bool(np.isfinite(p - np.multiply(g, lr)).all())
+        sure = optim.finite_step(p, g, lr)
+        assert finite or not sure
+        seen.add((sure, finite))
+    assert (True, True) in seen and (False, False) in seen and (False, True) in seen
+    assert optim.finite_step(np.ones(4, dtype), np.ones(4, dtype), 0.1)
