@@ -73,19 +73,36 @@ class Route:
 
     ``targets`` are rows of the per-example gradients, or (``shared``) places in
     the shared leaves' batch sums; ``uniform``: all k nodes read one child, so the
-    k contributions are summed first.
+    k contributions are summed first. ``m`` > 1: every per-example target is read
+    by exactly m of the nodes (a token's scale read by each of its features); the
+    contributions, taken in ``order`` (None: as they are) so that each target's m
+    are adjacent, are summed m at a time into the targets in increasing order.
     """
 
     position: int
     targets: Any
     shared: bool
     uniform: bool
+    m: int = 1
+    order: Any = None
+
+
+def _repeated(targets: np.ndarray) -> tuple[Any, int, Any] | None:
+    """(distinct targets, m, order) when every target appears exactly m times: ``order``
+    sorts the nodes by target, stably (None when they already are); None otherwise."""
+    order = np.argsort(targets, kind="stable")
+    unique, counts = np.unique(targets[order], return_counts=True)
+    if (counts != counts[0]).any():
+        return None
+    in_order = bool((order == np.arange(len(order))).all())
+    return as_rows(unique), int(counts[0]), None if in_order else as_rows(order)
 
 
 def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
             ) -> tuple[Route, ...] | None:
     """One route per needed position, or None if some position needs the general scatter
-    (a child met twice in one position, or shared leaves mixed with other nodes)."""
+    (children met unequally often in one position, a shared leaf met twice in one, or
+    shared leaves mixed with other nodes)."""
     lowest = 0 if with_inputs else layout.first_shared
     routes = []
     for position, kids in enumerate(children):
@@ -108,6 +125,8 @@ def _routes(children: np.ndarray, layout: Layout, with_inputs: bool
                                 shared, True))
         elif distinct(targets):
             routes.append(Route(position, as_rows(targets), shared, False))
+        elif not shared and (repeated := _repeated(targets)) is not None:
+            routes.append(Route(position, repeated[0], False, False, repeated[1], repeated[2]))
         else:
             return None
     return tuple(routes)
@@ -128,8 +147,9 @@ class BackwardPlan:
 
 def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
           ) -> BackwardPlan:
-    """The plan; ``scatter`` plans the stacked scatter even where routes would do (a
-    stacked row's partials are one array: one scatter beats a route per position)."""
+    """The plan; ``scatter`` plans the stacked scatter even where routes would do, and
+    no routes (a stacked row's partials are one array: one scatter beats a route per
+    position)."""
     arity = children.shape[0]
     lowest = 0 if with_inputs else layout.first_shared
     needed = (children >= lowest).any(axis=1)
@@ -141,7 +161,7 @@ def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
     shared_entries = entries[is_shared]
     scatters = []
     example_entries = entries[is_example]
-    routes = _routes(children, layout, with_inputs)
+    routes = () if scatter else _routes(children, layout, with_inputs)
     if len(example_entries) and (routes is None or scatter):
         targets_all = layout.row(kept[example_entries])
         order = np.argsort(targets_all, kind="stable")
@@ -380,6 +400,10 @@ def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.nda
                 shared_grads[route.targets] += contribution.sum(axis=1)
         elif route.uniform:
             grads[route.targets] += contribution.sum(axis=0, keepdims=True)
+        elif route.m > 1:
+            if route.order is not None:
+                contribution = contribution[route.order]
+            grads[route.targets] += contribution.reshape(-1, route.m, shape[1]).sum(axis=1)
         else:
             grads[route.targets] += contribution
 

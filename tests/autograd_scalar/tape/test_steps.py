@@ -175,3 +175,41 @@ def test_a_stacked_group_sends_its_gradients_in_one_scatter() -> None:
     assert summed.strategy == "stacked" and len(summed.plans[False].scatters) == 1
     found = tape.gradients(np.array([[2.0], [3.0]]))
     assert np.allclose([found.shared[p] for p in ps], [5 * 2 * p.data for p in ps])
+
+
+@given(st.integers(1, 3), st.integers(2, 4), st.booleans(), st.integers(1, 5),
+       st.integers(0, 2**32 - 1))
+@settings(max_examples=30, deadline=None)
+def test_a_child_read_equally_often_routes_its_sums(tokens, features, interleaved, n,
+                                                    seed) -> None:
+    """rmsnorm's x_i * scale: each token's scale is read by each of its features, so
+    the scale's position routes its contributions summed ``features`` at a time (in
+    order, or sorted first when the nodes interleave the tokens); the same numbers
+    as eagerly. A child read unequally often still takes the general scatter."""
+    rng = np.random.default_rng(seed)
+    w = Value(rng.normal(), "w")
+    width = tokens * features
+
+    def scaled(x):
+        scales = [(x[t] * x[t] + w).exp() for t in range(tokens)]
+        pairs = [(t, i) for i in range(features) for t in range(tokens)] if interleaved \
+            else [(t, i) for t in range(tokens) for i in range(features)]
+        return [x[t * features + i] * scales[t] for t, i in pairs]
+
+    check_against_eager(scaled, [w], rng.uniform(-1, 1, size=(n, width)))
+    (product,) = [g for g in compile(scaled, np.zeros(width)).groups
+                  if g.row is ops.MUL and g.size == width]
+    plan = product.plans[True]
+    assert plan.routes is not None and not plan.scatters
+    repeated = [route for route in plan.routes if route.m > 1]
+    if tokens > 1:  # (one token's scale is read by every node: a uniform route)
+        assert [route.m for route in repeated] == [features]
+        assert (repeated[0].order is not None) == interleaved
+
+    def unequal(x):
+        scale = x[0] * x[0]
+        return [x[1] * scale, x[2] * scale, x[3] * (x[1] * x[2])]
+
+    check_against_eager(unequal, [], rng.uniform(-1, 1, size=(n, 4)))
+    (last,) = [g for g in compile(unequal, np.zeros(4)).groups if g.size == 3]
+    assert last.plans[True].routes is None and last.plans[True].scatters
