@@ -234,6 +234,7 @@ class CompiledTraining:
             tape = compile(function, X[0], T[0], parameters=[*own, *others] if others else own,
                            dtype=self.dtype)
             tape.strategy = self.strategy
+            tape.plan_for(len(X), tape.strategy)  # ready to run this batch: no plan made mid-run
             count = len(own) + len(others)
             kept = _Kept(tape, key, object_key(self.loss), widths, self.dtype,
                          listed,
