@@ -328,7 +328,7 @@ class Group:
             return
         upstream = grads[self.rows]
         if self.invariant:
-            upstream = upstream.sum(axis=1, keepdims=True)
+            upstream = np.add.reduce(upstream, axis=1, keepdims=True)
             grads = grads[:, :1]
         if type(inputs) is Selected:
             self.lookup.backward(inputs, upstream, grads, shared_grads,  # type: ignore[union-attr]
@@ -368,7 +368,7 @@ class Group:
             partials = _stack(self.row, picked, (self.size, n))
             contributions = multiply(partials, upstream).reshape(-1, n)
         if plan.shared_targets is not None:
-            sums = contributions[plan.shared_entries].sum(axis=1)
+            sums = np.add.reduce(contributions[plan.shared_entries], axis=1)
             if plan.shared_unique:
                 shared_grads[plan.shared_targets] += sums
             else:
@@ -377,7 +377,7 @@ class Group:
         for scatter in plan.scatters:
             part = contributions[scatter.entries]
             if scatter.m > 1:
-                part = part.reshape(-1, scatter.m, n).sum(axis=1)
+                part = np.add.reduce(part.reshape(-1, scatter.m, n), axis=1)
             grads[scatter.targets] += part
 
 
@@ -395,15 +395,16 @@ def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.nda
             contribution = np.broadcast_to(contribution, shape)
         if route.shared:
             if route.uniform:
-                shared_grads[route.targets] += contribution.sum()
+                shared_grads[route.targets] += np.add.reduce(contribution, axis=None)
             else:
-                shared_grads[route.targets] += contribution.sum(axis=1)
+                shared_grads[route.targets] += np.add.reduce(contribution, axis=1)
         elif route.uniform:
-            grads[route.targets] += contribution.sum(axis=0, keepdims=True)
+            grads[route.targets] += np.add.reduce(contribution, axis=0, keepdims=True)
         elif route.m > 1:
             if route.order is not None:
                 contribution = contribution[route.order]
-            grads[route.targets] += contribution.reshape(-1, route.m, shape[1]).sum(axis=1)
+            grads[route.targets] += np.add.reduce(
+                contribution.reshape(-1, route.m, shape[1]), axis=1)
         else:
             grads[route.targets] += contribution
 
