@@ -1,5 +1,7 @@
 # Static types for compiling mirror.py with Cython (the .py file stays plain Python).
 cimport cython
+from cpython.list cimport PyList_GET_ITEM
+from cpython.tuple cimport PyTuple_GET_ITEM
 
 from autograd_scalar.value cimport Value
 
@@ -17,6 +19,6 @@ cpdef void write_data(tuple nodes, object data) except *
 cpdef void write_data_and_grad(tuple nodes, object data, object grad) except *
 @cython.locals(found=tuple, i=Py_ssize_t)
 cpdef tuple only_values(object items)
-@cython.locals(count=Py_ssize_t, i=Py_ssize_t, as_list=list, as_tuple=tuple)
+@cython.locals(count=Py_ssize_t, i=Py_ssize_t)
 cpdef bint same_items(object items, tuple previous) except -1
 cdef void _check(Py_ssize_t count, object array, str name) except *

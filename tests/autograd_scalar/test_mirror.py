@@ -81,4 +81,13 @@ def test_same_items_compares_by_address() -> None:
     assert not mirror.same_items(nodes[:3], before)
     nodes[2] = Value(nodes[2].data)  # the same number, another Value
     assert not mirror.same_items(nodes, before)
+    assert not mirror.same_items(tuple(nodes), before)
     assert mirror.same_items([], ())
+
+
+def test_mirror_is_compiled_with_the_core() -> None:
+    """The compiled core's mirror takes its address-only path (mirror.COMPILED), the
+    interpreted one its Python loop: same_items' speed at fit's every call rests on it."""
+    import autograd_scalar
+
+    assert mirror.COMPILED == autograd_scalar.compiled()
