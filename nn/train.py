@@ -21,6 +21,7 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -327,7 +328,11 @@ def check_inputs(X: Any, name: str = "X") -> np.ndarray:
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
                          f"got shape {array.shape}")
-    if not np.isfinite(array).all():
+    # a finite sum means every number is (one pass, no mask); an overflowing sum of
+    # finite numbers is told apart by the mask
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(array, axis=None)
+    if not math.isfinite(total) and not np.isfinite(array).all():
         row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
         raise ValueError(f"{name} must be finite; row {row} is {array[row].tolist()}")
     return array

@@ -498,3 +498,21 @@ def test_a_history_prints_as_a_short_table():
     history.stopped_early = True
     assert repr(history).startswith("History(10 epochs, stopped early)")
     assert repr(History()) == "History(0 epochs)"
+
+
+def test_inputs_are_checked_finite_whatever_their_sum() -> None:
+    """check_inputs tests a sum first: an overflowing sum of finite inputs is accepted,
+    and an infinity is found wherever it is, even where +inf and -inf would cancel."""
+    from nn.train import check_inputs
+
+    huge = np.full((3, 2), 1e308)                       # sums to inf, every number finite
+    assert check_inputs(huge, "X") is not None
+    for bad, row in ((np.inf, 2), (-np.inf, 1), (np.nan, 0)):
+        X = np.ones((3, 2))
+        X[row, 1] = bad
+        with pytest.raises(ValueError, match=f"X must be finite; row {row}"):
+            check_inputs(X, "X")
+    both = np.ones((3, 2))
+    both[1, 0], both[2, 1] = np.inf, -np.inf
+    with pytest.raises(ValueError, match="X must be finite; row 1"):
+        check_inputs(both, "X")
