@@ -101,14 +101,17 @@ def demo_rows(rounds: int) -> tuple[list[tuple[str, float]], dict[str, float]]:
     return list(times.items()), times
 
 
-def interpreted_rows(args: argparse.Namespace) -> list[str]:
-    """``python -m benchmarks.microgpt`` in a process that loads the interpreted core."""
+def microgpt_rows(args: argparse.Namespace, interpreted: bool) -> list[str]:
+    """``python -m benchmarks.microgpt`` in a fresh process, which loads the compiled core
+    or (``interpreted``) the interpreted one: its steps are timed apart from the state
+    the other benchmarks leave in this process."""
     import subprocess
 
+    variables = {"AUTOGRAD_SCALAR_PURE_PYTHON": "1"} if interpreted else {}
     done = subprocess.run([sys.executable, "-m", "benchmarks.microgpt",
                            *(["--quick"] if args.quick else [])],
                           capture_output=True, text=True, check=True,
-                          env={**os.environ, "AUTOGRAD_SCALAR_PURE_PYTHON": "1"},
+                          env={**os.environ, **variables},
                           cwd=Path(__file__).resolve().parents[1])
     return done.stdout.splitlines()
 
@@ -145,18 +148,10 @@ def table(args: argparse.Namespace) -> str:
     lines += ["", *blas_threads.rows(3 if args.quick else 9)]
     lines += ["", *narrow_graph.rows(3 if args.quick else 9)]
     lines += ["", "### microgpt's training step (4,192-parameter GPT, one name per step)", "",
-              f"Core: {'compiled' if ag.compiled() else 'pure Python'}. microgpt's algorithm "
-              "verbatim with its own 30-line Value, then with ours dropped in; same weights, "
-              "same names, alternating blocks of steps.", "",
-              "| cyclic collector | microgpt's Value | ours | microgpt / ours (target >= 1.5x) "
-              "| largest loss difference |", "| --- | ---: | ---: | ---: | ---: |"]
-    rounds, steps = (3, 4) if args.quick else (7, 8)
-    for collector in (True, False):
-        reference, ours, worst = microgpt.compare(ag.Value, rounds, steps, collector)
-        lines.append(f"| {'on' if collector else 'off'} | {_duration(reference)} "
-                     f"| {_duration(ours)} | {reference / ours:.2f}x | {worst:.1e} |")
+              *microgpt_rows(args, interpreted=False)]
     lines += ["", "### microgpt's training step on the interpreted core (no C compiler)", "",
-              *interpreted_rows(args)]
+              *microgpt_rows(args, interpreted=True)]
+    rounds, steps = (3, 4) if args.quick else (7, 8)
     lines += ["", "### microgpt's step as nn.gpt's GPT module, eager", "",
               "nn.gpt.GPT (Embedding and target through the gather row, softmax through "
               "logsumexp, nn.optim.Adam with LinearLR) from microgpt's weights, against "
@@ -368,7 +363,7 @@ def batched_rows(args: argparse.Namespace) -> list[str]:
         return ["", "Batched GPT training against PyTorch: not measured (PyTorch is not "
                 "installed: `pip install torch`)."]
     g = gpt_compiled
-    rounds, steps, batch = (2, 3, 32) if args.quick else (5, 10, 32)
+    rounds, steps, batch = (2, 3, 32) if args.quick else (15, 20, 32)
     model, _, batches = g.batches(batch, rounds * steps)
     twin, _, _ = g.batches(batch, rounds * steps)
     ours = g.ours_batched_step(model, batches, rounds * steps)

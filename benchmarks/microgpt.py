@@ -97,17 +97,20 @@ def core_rows(rounds: int = 7, steps: int = 8) -> list[str]:
     """The table of microgpt's step with its Value and ours, for the core this process
     loaded (compiled, or interpreted under ``AUTOGRAD_SCALAR_PURE_PYTHON=1``): medians of
     the alternating blocks, and the ratio's median and range over rounds of one block
-    each (target for the interpreted core: microgpt / ours >= 1 with the collector off)."""
+    each (target: microgpt / ours >= 1.5 on the compiled core, >= 1 on the interpreted
+    one with the collector off)."""
     import statistics
 
     import autograd_scalar as ag
 
     core = "compiled" if ag.compiled() else "interpreted (AUTOGRAD_SCALAR_PURE_PYTHON=1)"
+    target = ">= 1.5x" if ag.compiled() else ">= 1x with the collector off"
     lines = [f"Core: {core}. microgpt's algorithm verbatim with its own 30-line Value, then "
              "with ours dropped in; same weights, same names; rounds of alternating blocks "
-             f"of {steps} steps.", "",
-             "| cyclic collector | microgpt's Value | ours | microgpt / ours, median (range) "
-             "| largest loss difference |", "| --- | ---: | ---: | ---: | ---: |"]
+             f"of {steps} steps, in a process of their own.", "",
+             f"| cyclic collector | microgpt's Value | ours | microgpt / ours, median (range) "
+             f"(target {target}) | largest loss difference |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     for collector in (True, False):
         ratios, refs, ourss, worst = [], [], [], 0.0
         for _ in range(rounds):
