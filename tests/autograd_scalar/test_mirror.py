@@ -90,4 +90,4 @@ def test_mirror_is_compiled_with_the_core() -> None:
     interpreted one its Python loop: same_items' speed at fit's every call rests on it."""
     import autograd_scalar
 
-    assert mirror.COMPILED == autograd_scalar.compiled()
+    assert autograd_scalar.compiled() == mirror.COMPILED
