@@ -65,10 +65,14 @@ class Op:
     one term per operand, F(x_1, ..., x_n) = sum_j F(x_j) (``sum``): its forward on one
     operand is that operand's term, so moving one operand changes F by that term alone.
     An n-ary row may give ``stacked``, its forward and rule on all operands at once: the
-    pair ``(forward(S), derivatives(S, out))`` for the operands stacked on a new first
-    axis, S = (operands, ...), the forward reducing that axis and the rule returning
+    triple ``(forward(S), derivatives(S, out), pad)`` for the operands stacked on a new
+    first axis, S = (operands, ...), the forward reducing that axis and the rule returning
     every partial as one array (or number) that broadcasts to S's shape; the tape runs a
-    group of such nodes with two calls.
+    group of such nodes with two calls. ``pad`` gives the row's neutral operands: the
+    operands are ``len(pad)`` lists of equal length (dot's ws and xs), and appending
+    ``pad[j]`` to list j changes neither the forward's value, to the bit, nor the
+    partials of the other operands, so nodes with different operand counts can run as
+    one stack (:mod:`autograd_scalar.tape.ragged`).
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
     for the tape's straight-line code (:mod:`autograd_scalar.tape.source`): a format
@@ -100,7 +104,8 @@ class Op:
     method: bool = False
     index: bool = False
     separable: bool = False
-    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None = None
+    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any], tuple[float, ...]] | None \
+        = None
     template: tuple[Template, Template] = ("", "")
 
     def __call__(self, *args: Any) -> Any:
@@ -644,10 +649,11 @@ def _affine_code(*wxb: str) -> str:
 
 SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
          formula="d/dx_i = 1", symbol="Σ", separable=True,
-         stacked=(_sum_stacked, _sum_stacked_derivatives), template=(_sum_code, _sum_code))
+         stacked=(_sum_stacked, _sum_stacked_derivatives, (-0.0,)),
+         template=(_sum_code, _sum_code))
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
-         bilinear=True, stacked=(_dot_stacked, _dot_stacked_derivatives),
+         bilinear=True, stacked=(_dot_stacked, _dot_stacked_derivatives, (-0.0, 0.0)),
          template=(_dot_code, _dot_code))
 AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
             check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
@@ -717,7 +723,7 @@ def _logsumexp_code(*xs: str) -> str:
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
                formula="d/dx_i = exp(x_i - out) (the softmax)",
-               stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives),
+               stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives, (-math.inf,)),
                template=(_logsumexp_code, ""))
 
 

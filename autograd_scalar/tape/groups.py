@@ -145,7 +145,7 @@ class BackwardPlan:
     picked: Any = None  # ``positions`` as a slice when they are a run (else the list)
 
 
-def _plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
+def backward_plan(children: np.ndarray, layout: Layout, with_inputs: bool, scatter: bool
           ) -> BackwardPlan:
     """The plan; ``scatter`` plans the stacked scatter even where routes would do, and
     no routes (a stacked row's partials are one array: one scatter beats a route per
@@ -232,7 +232,7 @@ class Group:
     plans: tuple[BackwardPlan, BackwardPlan]
     invariant: bool
     reads_invariant_in_full: bool
-    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any]] | None
+    stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any], tuple[float, ...]] | None
     matrix: MatrixDot | None
     lookup: Lookup | None = None
 
@@ -338,21 +338,8 @@ class Group:
         out = values[self.rows, :1] if self.invariant else values[self.rows]
         multiply = np.multiply if finite(upstream) else times
         if self.stacked:
-            arity = len(inputs)
-            partials = call_rule(self.row, "derivatives", self.stacked[1], (inputs, out))
-            if type(partials) is np.ndarray and partials.shape == (arity, self.size, n):
-                if plan.picked is not None:  # only the needed positions' partials
-                    partials = partials[plan.picked]
-                contributions = multiply(partials, upstream).reshape(-1, n)
-            else:
-                try:
-                    contributions = np.broadcast_to(multiply(partials, upstream),
-                                                    (arity, self.size, n))
-                except ValueError as error:
-                    raise array_error(self.row, "derivatives", error) from error
-                if plan.picked is not None:
-                    contributions = contributions[plan.picked]
-                contributions = contributions.reshape(-1, n)
+            contributions = stacked_contributions(self.row, inputs, out, upstream, plan,
+                                                  multiply)
         else:
             result = call_rule(self.row, "derivatives", self.row.derivatives, (*inputs, out))
             if not isinstance(result, (tuple, list)) or len(result) != len(inputs):
@@ -367,18 +354,46 @@ class Group:
             picked = result if plan.positions is None else [result[j] for j in plan.positions]
             partials = _stack(self.row, picked, (self.size, n))
             contributions = multiply(partials, upstream).reshape(-1, n)
-        if plan.shared_targets is not None:
-            sums = np.add.reduce(contributions[plan.shared_entries], axis=1)
-            if plan.shared_unique:
-                shared_grads[plan.shared_targets] += sums
-            else:
-                shared_grads += np.bincount(plan.shared_targets, sums,
-                                            minlength=len(shared_grads))
-        for scatter in plan.scatters:
-            part = contributions[scatter.entries]
-            if scatter.m > 1:
-                part = np.add.reduce(part.reshape(-1, scatter.m, n), axis=1)
-            grads[scatter.targets] += part
+        send(plan, contributions, grads, shared_grads)
+
+
+def stacked_contributions(row: Op, stack: np.ndarray, out: np.ndarray, upstream: np.ndarray,
+                          plan: BackwardPlan, multiply: Callable[[Any, Any], Any]
+                          ) -> np.ndarray:
+    """A stacked row's partials (its rule's one call on ``stack``, (arity, k|1, n|1))
+    times the upstream gradient (k, n): the needed positions' contributions as rows."""
+    assert row.stacked is not None
+    arity = len(stack)
+    k, n = upstream.shape
+    partials = call_rule(row, "derivatives", row.stacked[1], (stack, out))
+    if type(partials) is np.ndarray and partials.shape == (arity, k, n):
+        if plan.picked is not None:  # only the needed positions' partials
+            partials = partials[plan.picked]
+        return multiply(partials, upstream).reshape(-1, n)
+    try:
+        contributions = np.broadcast_to(multiply(partials, upstream), (arity, k, n))
+    except ValueError as error:
+        raise array_error(row, "derivatives", error) from error
+    if plan.picked is not None:
+        contributions = contributions[plan.picked]
+    return contributions.reshape(-1, n)
+
+
+def send(plan: BackwardPlan, contributions: np.ndarray, grads: np.ndarray,
+         shared_grads: np.ndarray) -> None:
+    """Add the contributions (rows, n) where ``plan`` says: summed over the batch into the
+    shared leaves' gradients, and scattered onto the per-example gradient rows."""
+    if plan.shared_targets is not None:
+        sums = np.add.reduce(contributions[plan.shared_entries], axis=1)
+        if plan.shared_unique:
+            shared_grads[plan.shared_targets] += sums
+        else:
+            shared_grads += np.bincount(plan.shared_targets, sums, minlength=len(shared_grads))
+    for scatter in plan.scatters:
+        part = contributions[scatter.entries]
+        if scatter.m > 1:
+            part = np.add.reduce(part.reshape(-1, scatter.m, part.shape[1]), axis=1)
+        grads[scatter.targets] += part
 
 
 def _follow(routes: tuple[Route, ...], partials: Sequence[Any], upstream: np.ndarray,
@@ -438,8 +453,8 @@ def make_group(row: Op, nodes: slice, rows: np.ndarray, layout: Layout,
         for place, position in enumerate(sequence):
             order[position] = place
     stacked = row.stacked if len(gathers) == 1 else None  # one gather: runs_stacked
-    plans = (_plan(rows, layout, False, stacked is not None),
-             _plan(rows, layout, True, stacked is not None))
+    plans = (backward_plan(rows, layout, False, stacked is not None),
+             backward_plan(rows, layout, True, stacked is not None))
     interior_invariant = invariant & (np.arange(len(invariant)) >= layout.first_interior)
     reads_in_full = bool(interior_invariant[rows[~shared]].any())
     return Group(row, nodes, layout.row(nodes), rows, tuple(gathers), order, plans,

@@ -45,6 +45,7 @@ from .dense import Dense, alone, maximum_is_relu
 from .groups import Group, make_group, runs_stacked
 from .layout import Layout, SharedArrays, distinct
 from .program import Program
+from .ragged import Ragged, joinable, make_ragged, ragged_pays
 from .source import Segment, program_nodes
 
 PLANS_KEPT = 16
@@ -108,6 +109,7 @@ class Runner:
         self._groups: dict[int, Group] = {}
         self._dense: dict[int, Dense] = {}
         self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
+        self._raggeds: dict[tuple[tuple[int, ...], int], Ragged] = {}
         self._plans: OrderedDict[tuple[int | None, str], Plan] = OrderedDict()
         self._needs: tuple[np.ndarray, np.ndarray] | None = None
         self._fixed: dict[int, int | None] | None = None
@@ -182,7 +184,7 @@ class Runner:
 
     def plan_for(self, n: int | None, strategy: str = "auto") -> Plan:
         """The plan for a batch of n (None: any, for a fixed strategy)."""
-        key = (n if strategy in ("auto", "numpy") else None, strategy)
+        key = (n, strategy)
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
@@ -207,14 +209,21 @@ class Runner:
         # within a level, grouped groups first: code groups then join the next level's
         order = sorted(range(len(chosen)), key=lambda g: (program.groups[g].level,
                                                           chosen[g] != "grouped"))
+        joined = _joined(program, [g for g in order if chosen[g] == "grouped"
+                                   and g not in fixed and g not in fused], n)
         steps: list[Any] = []
+        pads = self.layout.rows  # the ragged steps' pads, in rows after every other
         start = 0
         while start < len(order):
             kind = chosen[order[start]]
             if kind == "grouped":
                 g = order[start]
                 start += 1
-                if g in fused:
+                if g in fused or (g in joined and joined[g][0] != g):
+                    continue
+                if g in joined:
+                    steps.append(self._ragged(joined[g], pads))
+                    pads = steps[-1].pads.stop
                     continue
                 steps.append(self._dense_step(g, fixed[g]) if g in fixed else self.group(g))
                 continue
@@ -235,6 +244,8 @@ class Runner:
         # the rows set apart (relu layers' pre-activations) when some step reads them
         value_rows = layout.rows if apart < layout.interior - layout.kept else max(
             [layout.kept, *(rows.stop for rows in copied if rows is not None)])
+        if pads > layout.rows:  # a ragged step's pads, after every row of the layout
+            value_rows = pads
         # without the inputs' gradients, the gradient rows are those of the values (code
         # sends a gradient to every operand it reads, wanted or not) and those of an
         # output that is a placeholder (its seed goes there, unread)
@@ -251,6 +262,15 @@ class Runner:
             fused = None if activation is None else self.group(activation)
             found = self._dense[g] = Dense(affine, fused, alone(affine, fused, self.reads,
                                                                 self.layout))
+        return found
+
+    def _ragged(self, groups: tuple[int, ...], pad_row: int) -> Ragged:
+        """The ragged step of these groups, its pads from row ``pad_row``, made (and
+        kept) when first needed."""
+        key = (groups, pad_row)
+        found = self._raggeds.get(key)
+        if found is None:
+            found = self._raggeds[key] = make_ragged(groups, self.traced, self.layout, pad_row)
         return found
 
     def _code(self, groups: tuple[int, ...], vector: bool) -> Code:
@@ -302,7 +322,8 @@ class Runner:
     def _run_plan(self, plan: Plan, columns: Sequence[np.ndarray], seed: np.ndarray | None,
              with_inputs: bool, everything: bool) -> tuple[np.ndarray, np.ndarray | None]:
         # a run that writes every node's value writes the pre-activations in their rows
-        values = self.buffer(len(columns[0]), 0, self.layout.rows if everything else plan.rows[0])
+        values = self.buffer(len(columns[0]), 0, max(self.layout.rows, plan.rows[0])
+                             if everything else plan.rows[0])
         for part, rows in zip(columns, plan.copied):  # the placeholders' rows, by argument
             if rows is not None:
                 values[rows] = part.T
@@ -368,6 +389,23 @@ class Runner:
             buffers[which] = None
             found = buffers[which] = np.empty((wanted, n), self.dtype)
         return found
+
+
+def _joined(program: Program, grouped: Sequence[int], n: int) -> dict[int, tuple[int, ...]]:
+    """Group -> the groups it runs with as one ragged step (:mod:`autograd_scalar.tape.
+    ragged`): of the groups that run grouped, those of one level and one row that may
+    join, two or more, where the cost model finds one padded stack on a batch of n
+    cheaper than the groups apart (the pads' elements against the calls saved)."""
+    together: dict[tuple[int, int], list[int]] = {}
+    for g in grouped:
+        group = program.groups[g]
+        if joinable(group, program):
+            together.setdefault((group.level, id(group.row)), []).append(g)
+    found: dict[int, tuple[int, ...]] = {}
+    for run in together.values():
+        if len(run) > 1 and ragged_pays([program.groups[g] for g in run], n, costs(Runner)):
+            found.update(dict.fromkeys(run, tuple(run)))
+    return found
 
 
 def _may_be_dense(row: Any, children: np.ndarray, program: Program) -> bool:

@@ -86,6 +86,7 @@ from .program import (
     trace,
     width_of,
 )
+from .ragged import Ragged
 from .run import Runner
 from .threads import Threads, blas_threads
 
@@ -456,14 +457,16 @@ class Tape(Runner):
         activation), the number of nodes, the strategy ("matrix": a dense layer as
         matrix products; "stacked": the row's stacked form on one array; "once":
         made of shared leaves only, run once per batch; "elementwise": the row's
-        vector forward and rule; "scalar" and "vector": straight-line code, whose
+        vector forward and rule; "ragged": groups of one level with different operand
+        counts as one padded stack; "scalar" and "vector": straight-line code, whose
         line names no row) and the index range of its nodes.
         """
         lines = [repr(self)]
         steps = self.steps if n is None else self.plan(n)
         for i, step in enumerate(steps):
-            if isinstance(step, Code):
-                lines.append(f"  step {i:3d}: {'code':<14} x{step.size:<6} "
+            if isinstance(step, (Code, Ragged)):
+                name = step.row.name if isinstance(step, Ragged) else "code"
+                lines.append(f"  step {i:3d}: {name:<14} x{step.size:<6} "
                              f"{step.strategy:<11} nodes {step.first}..{step.last}")
                 continue
             groups = getattr(step, "groups", (step,))

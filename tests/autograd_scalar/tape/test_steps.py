@@ -12,6 +12,8 @@ are not laid out as views.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -130,7 +132,7 @@ def test_weights_not_laid_out_as_a_view_are_read_and_written_by_index() -> None:
 def test_stacked_forms_agree_with_the_rows_own_forward_and_rule(row) -> None:
     rng = np.random.default_rng(3)
     S = rng.normal(size=(6, 4, 5)) * 3
-    forward, derivatives = row.stacked
+    forward, derivatives, _ = row.stacked
     out = forward(S)
     assert np.allclose(out, row.vector(*S), rtol=1e-13, atol=1e-13)
     for k in range(4):                                   # each node against the float forward
@@ -139,6 +141,35 @@ def test_stacked_forms_agree_with_the_rows_own_forward_and_rule(row) -> None:
     partials = np.broadcast_to(derivatives(S, out), S.shape)
     for i, partial in enumerate(row.derivatives(*S, out)):
         assert np.allclose(partials[i], partial, rtol=1e-13, atol=1e-13)
+
+
+EDGES = [0.0, -0.0, 1.0, -2.5, 1e308, -1e308, 5e-324, math.inf, -math.inf, math.nan]
+
+
+@pytest.mark.parametrize("row", [ops.SUM, ops.DOT, ops.LOGSUMEXP])
+@given(st.integers(1, 4), st.integers(1, 3), st.data())
+@settings(max_examples=60, deadline=None)
+def test_a_stacked_rows_pads_change_nothing_to_the_bit(row, count, extra, data) -> None:
+    """Appending the row's neutral operand (``stacked[2][j]``) to each operand list leaves
+    the stacked forward's value, and every real operand's partial, bit for bit the same,
+    at the edges too (signed zeros, infinities, NaN): what lets a ragged step pad."""
+    forward, derivatives, pads = row.stacked
+    lists = len(pads)
+    numbers = st.sampled_from(EDGES) | st.floats(-1e3, 1e3)
+    S = np.array(data.draw(st.lists(st.lists(numbers, min_size=3, max_size=3),
+                                    min_size=lists * count, max_size=lists * count)))[:, :, None]
+    padded = np.concatenate([np.concatenate([S[j * count:(j + 1) * count],
+                                             np.full((extra, 3, 1), pad)])
+                             for j, pad in enumerate(pads)])
+    with np.errstate(all="ignore"):
+        out, out_padded = forward(S), forward(padded)
+        assert out.tobytes() == out_padded.tobytes()
+        partials = np.broadcast_to(derivatives(S, out), S.shape)
+        padded_partials = np.broadcast_to(derivatives(padded, out_padded), padded.shape)
+    longest = count + extra
+    for j in range(lists):
+        assert partials[j * count:(j + 1) * count].tobytes() == \
+            np.ascontiguousarray(padded_partials[j * longest:j * longest + count]).tobytes()
 
 
 def test_the_strategy_comes_from_the_row_not_its_name() -> None:
