@@ -1,6 +1,6 @@
 """Run every benchmark, print one table, and write it to benchmarks/RESULTS.md.
 
-    python -m benchmarks            # the full run (about three and a half minutes)
+    python -m benchmarks            # the full run (about 13 minutes on 2 cores)
     python -m benchmarks --quick    # fewer rounds, no 1M-node graph, no MNIST
 
 All timings come from one process, the libraries alternating round by round, and
