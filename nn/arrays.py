@@ -7,6 +7,7 @@ something other than what the user holds. :func:`real_array` refuses both.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -34,3 +35,13 @@ def real_array(x: Any, what: str) -> np.ndarray:
     elif kind not in "biuf":
         raise TypeError(f"{what} must be real numbers, got an array of dtype {array.dtype}")
     return array.astype(np.float64, copy=False)
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every number of a float array is finite, in one pass without a mask in the
+    usual case: a NaN or an infinity makes the sum non-finite, so a finite sum clears
+    them all; only a sum that is not (or that overflowed from finite numbers) builds the
+    mask that tells them apart."""
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is expected
+        total = np.add.reduce(array, axis=None)
+    return math.isfinite(total) or bool(np.isfinite(array).all())

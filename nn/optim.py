@@ -43,6 +43,8 @@ import numpy as np
 from autograd_scalar import Value, mirror
 from autograd_scalar.validate import flag, integer, real
 
+from .arrays import all_finite
+
 State = dict[str, np.ndarray]
 
 
@@ -165,13 +167,9 @@ def check_finite_gradients(grads: np.ndarray, params: Sequence[Value], names: Se
                            ) -> None:
     """NonFiniteGradientError naming the first parameter whose gradient is NaN or inf.
 
-    A NaN or an infinity makes the sum non-finite, so a finite sum (one pass, no
-    temporary) clears every gradient; only a non-finite sum (or one that overflowed)
-    looks at them one by one.
+    One pass, and no temporary unless some gradient is not finite (:func:`all_finite`).
     """
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflowing sum is expected
-        total = np.add.reduce(grads)
-    if not math.isfinite(total) and not np.isfinite(grads).all():
+    if not all_finite(grads):
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
             f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
@@ -310,8 +308,7 @@ class Optimizer:
         check_finite_gradients(grad, self.params, self.names)
         with np.errstate(all="ignore"):  # a non-finite result is refused below, not warned of
             new, state = self.update(data, grad, self.steps + 1)
-            total = np.add.reduce(new)
-        if not math.isfinite(total) and not np.isfinite(new).all():
+        if not all_finite(new):
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "

@@ -21,7 +21,6 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from autograd_scalar import Value, no_grad, tape_dtype
 from autograd_scalar.validate import integer, real
 
 from . import losses as losses_module
-from .arrays import real_array
+from .arrays import all_finite, real_array
 from .callbacks import History
 from .compiled import compiled_predict, kept_key, kept_training
 from .init import generator
@@ -328,11 +327,7 @@ def check_inputs(X: Any, name: str = "X") -> np.ndarray:
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array (n examples, d inputs), "
                          f"got shape {array.shape}")
-    # a finite sum means every number is (one pass, no mask); an overflowing sum of
-    # finite numbers is told apart by the mask
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = np.add.reduce(array, axis=None)
-    if not math.isfinite(total) and not np.isfinite(array).all():
+    if not all_finite(array):
         row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
         raise ValueError(f"{name} must be finite; row {row} is {array[row].tolist()}")
     return array
