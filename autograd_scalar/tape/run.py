@@ -183,8 +183,9 @@ class Runner:
         return self.plan_for(None, "grouped").product
 
     def plan_for(self, n: int | None, strategy: str = "auto") -> Plan:
-        """The plan for a batch of n (None: any, for a fixed strategy)."""
-        key = (n, strategy)
+        """The plan for a batch of n (None: any). Code of one kind does not depend on n;
+        the cost model's choices and the ragged steps of grouped plans do."""
+        key = (None if strategy in ("scalar", "vector") else n, strategy)
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
