@@ -10,7 +10,8 @@ The modules in the order a run meets them:
 - :mod:`.groups`, :mod:`.matrix`, :mod:`.dense`, :mod:`.lookup`: grouped steps, dense
   layers (and one matrix over several input vectors) as matrix products fused with their
   activation, ``index`` rows as fancy indexing; :mod:`.ragged`: one level's nodes of a
-  stacked row with different operand counts as one padded stack; :mod:`.products`: a zero
+  stacked row with different operand counts as one padded stack; :mod:`.batched`: dots
+  over per-example operands (attention) as batched matrix products; :mod:`.products`: a zero
   partial passes nothing back; :mod:`.rules` and :mod:`.code`: straight-line code written
   from each row's own rule.
 - :mod:`.run`: a plan per batch size, forward then backward.

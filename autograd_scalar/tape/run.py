@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import RELU
+from .batched import Batched, Blocks, find_blocks, may_be_products
 from .code import Code, CodeFallback
 from .cost import Choice, choose, costs
 from .dense import Dense, alone, maximum_is_relu
@@ -110,6 +111,8 @@ class Runner:
         self._dense: dict[int, Dense] = {}
         self._codes: dict[tuple[tuple[int, ...], bool], Code] = {}
         self._raggeds: dict[tuple[tuple[int, ...], int], Ragged] = {}
+        self._blocks: dict[tuple[int, ...], Blocks | None] = {}
+        self._batched: dict[tuple[tuple[int, ...], int], Batched] = {}
         self._plans: OrderedDict[tuple[int | None, str], Plan] = OrderedDict()
         self._needs: tuple[np.ndarray, np.ndarray] | None = None
         self._fixed: dict[int, int | None] | None = None
@@ -210,17 +213,24 @@ class Runner:
         # within a level, grouped groups first: code groups then join the next level's
         order = sorted(range(len(chosen)), key=lambda g: (program.groups[g].level,
                                                           chosen[g] != "grouped"))
-        joined = _joined(program, [g for g in order if chosen[g] == "grouped"
-                                   and g not in fixed and g not in fused], n)
+        grouped = [g for g in order if chosen[g] == "grouped" and g not in fixed
+                   and g not in fused]
+        products = self._products(grouped)
+        joined = _joined(program, [g for g in grouped if g not in products], n)
         steps: list[Any] = []
-        pads = self.layout.rows  # the ragged steps' pads, in rows after every other
+        pads = self.layout.rows  # the pads of ragged and batched steps, after every row
         start = 0
         while start < len(order):
             kind = chosen[order[start]]
             if kind == "grouped":
                 g = order[start]
                 start += 1
-                if g in fused or (g in joined and joined[g][0] != g):
+                if g in fused or (g in joined and joined[g][0] != g) or (
+                        g in products and products[g].members[0] != g):
+                    continue
+                if g in products:
+                    steps.append(self._batched_step(products[g], pads))
+                    pads += 1
                     continue
                 if g in joined:
                     steps.append(self._ragged(joined[g], pads))
@@ -245,7 +255,7 @@ class Runner:
         # the rows set apart (relu layers' pre-activations) when some step reads them
         value_rows = layout.rows if apart < layout.interior - layout.kept else max(
             [layout.kept, *(rows.stop for rows in copied if rows is not None)])
-        if pads > layout.rows:  # a ragged step's pads, after every row of the layout
+        if pads > layout.rows:  # ragged and batched steps' pads, after every row
             value_rows = pads
         # without the inputs' gradients, the gradient rows are those of the values (code
         # sends a gradient to every operand it reads, wanted or not) and those of an
@@ -263,6 +273,36 @@ class Runner:
             fused = None if activation is None else self.group(activation)
             found = self._dense[g] = Dense(affine, fused, alone(affine, fused, self.reads,
                                                                 self.layout))
+        return found
+
+    def _products(self, grouped: Sequence[int]) -> dict[int, Blocks]:
+        """Group -> the blocks of batched products it runs in (:mod:`autograd_scalar.tape.
+        batched`): of the groups that run grouped, the joinable ``dot`` groups of one
+        level whose nodes are the entries of matrix products."""
+        program = self.traced
+        levels: dict[int, list[int]] = {}
+        for g in grouped:
+            group = program.groups[g]
+            if may_be_products(group, program):
+                levels.setdefault(group.level, []).append(g)
+        found: dict[int, Blocks] = {}
+        for run in levels.values():
+            key = tuple(run)
+            if key not in self._blocks:
+                self._blocks[key] = find_blocks(run, program)
+            blocks = self._blocks[key]
+            if blocks is not None:
+                found.update(dict.fromkeys(blocks.members, blocks))
+        return found
+
+    def _batched_step(self, blocks: Blocks, pad_row: int) -> Batched:
+        """The batched step of these blocks, its pad in row ``pad_row``, made (and kept)
+        when first needed."""
+        key = (blocks.members, pad_row)
+        found = self._batched.get(key)
+        if found is None:
+            found = self._batched[key] = Batched(
+                blocks, [self.group(g) for g in blocks.members], self.layout, pad_row)
         return found
 
     def _ragged(self, groups: tuple[int, ...], pad_row: int) -> Ragged:

@@ -73,6 +73,7 @@ from ..mode import is_grad_enabled
 from ..validate import flag, integer
 from ..value import Value
 from . import check as tape_check
+from .batched import Batched
 from .check import EagerRun, TraceMismatchError, magnitude
 from .code import Code
 from .cost import STRATEGIES
@@ -458,14 +459,15 @@ class Tape(Runner):
         matrix products; "stacked": the row's stacked form on one array; "once":
         made of shared leaves only, run once per batch; "elementwise": the row's
         vector forward and rule; "ragged": groups of one level with different operand
-        counts as one padded stack; "scalar" and "vector": straight-line code, whose
+        counts as one padded stack; "batched": a level's dots over per-example operands
+        as batched matrix products; "scalar" and "vector": straight-line code, whose
         line names no row) and the index range of its nodes.
         """
         lines = [repr(self)]
         steps = self.steps if n is None else self.plan(n)
         for i, step in enumerate(steps):
-            if isinstance(step, (Code, Ragged)):
-                name = step.row.name if isinstance(step, Ragged) else "code"
+            if isinstance(step, (Code, Ragged, Batched)):
+                name = "code" if isinstance(step, Code) else step.row.name
                 lines.append(f"  step {i:3d}: {name:<14} x{step.size:<6} "
                              f"{step.strategy:<11} nodes {step.first}..{step.last}")
                 continue

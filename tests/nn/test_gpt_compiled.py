@@ -103,6 +103,8 @@ def test_a_padded_batch_is_the_mean_of_each_documents_own_loss() -> None:
     assert weights[0].tolist() == [1 / 3] * 3 + [0.0] * 9
     assert tokens[0, 4:].tolist() == [tokenizer.bos] * 9
     tape = runner.trace(tokens, weights)
+    # attention's scores and weighted sums, per layer, as batched matrix products
+    assert tape.program(3).count(" batched ") == 2 * model.n_layer
     found, _ = tape.backward_arrays(tokens, weights, reduction="mean")
     losses = [model.loss(doc) for doc in docs]
     assert found == pytest.approx(np.mean([loss.data for loss in losses]), rel=1e-12)
