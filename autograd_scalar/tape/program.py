@@ -277,23 +277,25 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     params = parameter_list(parameters)  # checked before the graph exists
     placeholders, arguments = make_arguments(widths, numbers, TracedValue)
     reads = Reads()
-    with tracing(reads):
-        result = fn(*arguments)
-    data_reads = reads.found()
-    if data_reads and not allow_data_reads:
-        raise DataDependenceError(data_reads)
-    single = isinstance(result, Value)
-    outputs = [result] if single else output_list(result)
-    del result, arguments
     with _collector_paused():
+        with tracing(reads):
+            result = fn(*arguments)
+        data_reads = reads.found()
+        if data_reads and not allow_data_reads:
+            raise DataDependenceError(data_reads)
+        single = isinstance(result, Value)
+        outputs = [result] if single else output_list(result)
+        del result, arguments
         return _read(placeholders, outputs, params, single, data_reads)
 
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector: reading a graph of n nodes allocates
-    O(n) containers that hold no cycles, and each full collection would walk all of
-    them again, making the reading superlinear in n."""
+    """Pause Python's cyclic garbage collector: building and reading a graph of n nodes
+    allocates O(n) containers that hold no cycles (Values link to their inputs only),
+    and each full collection would walk all of them again, and every other object of
+    the process (a notebook with PyTorch imported holds hundreds of thousands), making
+    the trace superlinear in n. Any cycle made meanwhile is collected after."""
     enabled = gc.isenabled()
     gc.disable()
     try:
