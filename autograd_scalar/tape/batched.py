@@ -280,5 +280,6 @@ def _add(grads: np.ndarray, targets: np.ndarray, unique: bool, rows: np.ndarray)
 
 def may_be_products(group: ProgramGroup, program: Program) -> bool:
     """Whether a program group's nodes may be entries of batched products: ``dot`` nodes
-    whose operands are all per-example nodes (:func:`~autograd_scalar.tape.ragged.joinable`)."""
-    return group.row is DOT and joinable(group, program)
+    of at least one pair, whose operands are all per-example nodes
+    (:func:`~autograd_scalar.tape.ragged.joinable`)."""
+    return group.row is DOT and group.children.shape[0] >= 2 and joinable(group, program)
