@@ -38,7 +38,7 @@ import numpy as np
 
 from ..ops import DOT
 from .groups import Group
-from .layout import Layout, SharedArrays, as_rows, distinct
+from .layout import Layout, SharedArrays, add_at, as_rows, distinct
 from .products import finite
 from .program import Program, ProgramGroup
 from .ragged import joinable
@@ -195,21 +195,11 @@ class Batched:
         self.members = blocks.members
         self.groups = tuple(groups)
         self.pad = pad
-        self.a = np.where(blocks.a >= 0, layout.row(np.maximum(blocks.a, 0)), pad)
-        self.b = np.where(blocks.b >= 0, layout.row(np.maximum(blocks.b, 0)), pad)
+        self.a, self.b = (_Operands(indices, layout, pad) for indices in (blocks.a, blocks.b))
         flat_nodes = blocks.nodes.ravel()
         self.present = np.flatnonzero(flat_nodes >= 0)
         self.full = len(self.present) == len(flat_nodes)
         self.rows = as_rows(layout.row(flat_nodes[self.present]))
-        flat_a = blocks.a.ravel()
-        self.a_real = np.flatnonzero(flat_a >= 0)
-        self.a_targets = layout.row(flat_a[self.a_real])
-        self.a_distinct = distinct(self.a_targets)
-        flat_b = blocks.b.ravel()
-        self.b_real = np.flatnonzero(flat_b >= 0)
-        self.b_all = len(self.b_real) == len(flat_b)
-        self.b_targets = layout.row(flat_b[self.b_real])
-        self.b_distinct = distinct(self.b_targets)
         self.shape = blocks.nodes.shape
         self.first = int(flat_nodes[self.present].min())
         self.last = int(flat_nodes[self.present].max())
@@ -228,8 +218,8 @@ class Batched:
         operand not finite, the member groups' runs, kept as a list."""
         values[self.pad] = 0.0
         n = values.shape[1]
-        A = _batch_first(values, self.a)
-        B = _batch_first(values, self.b)
+        A = _batch_first(values, self.a.index)
+        B = _batch_first(values, self.b.index)
         if not (finite(A) and finite(B)):
             return [group.run(values, shared, full, batch, everything) for group in self.groups]
         C = np.matmul(A, B).reshape(n, -1)
@@ -257,12 +247,8 @@ class Batched:
             dC = np.zeros((n, self.shape[0] * self.shape[1] * self.shape[2]), values.dtype)
             dC[:, self.present] = upstream.T
             dC = dC.reshape(n, *self.shape)
-        dA = np.matmul(dC, B.swapaxes(-1, -2)).reshape(n, -1)[:, self.a_real].T
-        dB = np.matmul(A.swapaxes(-1, -2), dC).reshape(n, -1)
-        if not self.b_all:
-            dB = dB[:, self.b_real]
-        _add(grads, self.a_targets, self.a_distinct, dA)
-        _add(grads, self.b_targets, self.b_distinct, dB.T)
+        self.a.add(grads, np.matmul(dC, B.swapaxes(-1, -2)))
+        self.b.add(grads, np.matmul(A.swapaxes(-1, -2), dC))
 
 
 def _batch_first(values: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -271,11 +257,23 @@ def _batch_first(values: np.ndarray, index: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(gathered.T).reshape(values.shape[1], *index.shape)
 
 
-def _add(grads: np.ndarray, targets: np.ndarray, unique: bool, rows: np.ndarray) -> None:
-    if unique:
-        grads[targets] += rows
-    else:
-        np.add.at(grads, targets, rows)
+class _Operands:
+    """One side's operand indices (blocks, rows, columns), -1 where a pad is read: the rows
+    to gather (``index``, the pad's row there) and where their gradients go."""
+
+    def __init__(self, indices: np.ndarray, layout: Layout, pad: int) -> None:
+        self.index = np.where(indices >= 0, layout.row(np.maximum(indices, 0)), pad)
+        flat = indices.ravel()
+        self.real = np.flatnonzero(flat >= 0)
+        self.every = len(self.real) == len(flat)
+        self.targets = layout.row(flat[self.real])
+        self.unique = distinct(self.targets)
+
+    def add(self, grads: np.ndarray, partials: np.ndarray) -> None:
+        """Add the gradients (n, *index.shape) of this side's real entries to their rows."""
+        flat = partials.reshape(len(partials), -1)
+        add_at(grads, self.targets, (flat if self.every else flat[:, self.real]).T,
+               self.unique)
 
 
 def may_be_products(group: ProgramGroup, program: Program) -> bool:

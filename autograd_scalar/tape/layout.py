@@ -243,6 +243,16 @@ def distinct(indices: np.ndarray) -> bool:
     return len(np.unique(flat)) == len(flat)
 
 
+def add_at(array: np.ndarray, indices: Any, contribution: Any, unique: bool) -> None:
+    """array[indices] += contribution where ``indices`` may repeat: ``unique`` (found once
+    by :func:`distinct`) takes the plain ``+=``, which would keep one add of a repeated
+    index, and otherwise ``np.add.at``, which adds each."""
+    if unique:
+        array[indices] += contribution
+    else:
+        np.add.at(array, indices, contribution)
+
+
 def as_rows(indices: np.ndarray) -> Any:
     """A slice when the indices are a contiguous increasing run (no fancy-index copy)."""
     n = len(indices)

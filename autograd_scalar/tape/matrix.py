@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import Op
-from .layout import Layout, SharedArrays, as_rows, distinct, strided, strided_view
+from .layout import Layout, SharedArrays, add_at, as_rows, distinct, strided, strided_view
 from .products import times
 
 
@@ -65,10 +65,8 @@ class Block:
     def add(self, shared: SharedArrays, contribution: np.ndarray) -> None:
         if self.grad is not None:
             self.grad += contribution
-        elif self.unique:
-            shared.grad[self.indices] += contribution
         else:
-            np.add.at(shared.grad, self.indices, contribution)
+            add_at(shared.grad, self.indices, contribution, self.unique)
 
 
 @dataclass(frozen=True)

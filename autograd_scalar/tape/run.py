@@ -44,7 +44,7 @@ from .code import Code, CodeFallback
 from .cost import Choice, choose, costs
 from .dense import Dense, alone, maximum_is_relu
 from .groups import Group, make_group, runs_stacked
-from .layout import Layout, SharedArrays, distinct
+from .layout import Layout, SharedArrays, add_at, distinct
 from .program import Program
 from .ragged import Ragged, joinable, make_ragged, ragged_pays
 from .source import Segment, program_nodes
@@ -401,10 +401,7 @@ class Runner:
             np.add.at(shared_grads, self.outputs[shared] - self.layout.first_shared,
                       seed[shared].sum(axis=1))
             seed = seed[~shared]
-        if self.unique_seed_rows:
-            grads[self.seed_rows] += seed
-        else:
-            np.add.at(grads, self.seed_rows, seed)
+        add_at(grads, self.seed_rows, seed, self.unique_seed_rows)
         return grads
 
     def output_values(self, values: np.ndarray) -> np.ndarray:
