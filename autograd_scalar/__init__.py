@@ -48,9 +48,12 @@ from .tape import (
     peek,
     tape_dtype,
 )
-from .value import Value
+from .tape.rules import scalar_rule
+from .value import INTERPRETED, Value, write_out
 
 register_value_display()
+if INTERPRETED:  # the rules written into the operators, now that the tape can read them
+    write_out(scalar_rule)
 
 
 def __getattr__(name: str) -> object:

@@ -295,7 +295,13 @@ _OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
 """Value's two-operand operators: (method, row, reflected)."""
 
 
-def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., Any]:
+RuleCode = tuple[list[str], list[str]]
+"""A row's rule written out: statements, then one expression per partial derivative, over
+the operands' names and ``out`` (see :func:`written_out`)."""
+
+
+def written_out(name: str, row: Op, reflected: bool = False, rule: RuleCode | None = None
+                ) -> Callable[..., Any]:
     """The method ``name`` of Value for ``row``, as one Python function: the interpreted
     core's form of ``_unary`` / ``_binary`` / ``_reflected``.
 
@@ -303,7 +309,9 @@ def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., An
     mode; the other operand a Value, a float or an int) is written out in one frame:
     a number operand's constant leaf, the domain check, the forward from the row's
     scalar ``template`` (``{0} * {1}`` becomes ``a * b``), the row's rule and
-    :func:`_fill`'s assignments. It gives the numbers and errors the general way gives
+    :func:`_fill`'s assignments. ``rule``, the rule read as code over ``a``, ``b`` and
+    ``out`` (multiplication's is ``d0 = b``, ``d1 = a``), is written in place of a
+    call of the rule; None calls it. It gives the numbers and errors the general way gives
     (a template equals its row's scalar forward), and anything else (another operand
     type, another mode, a forward or rule that raises where IEEE gives inf or NaN, an
     int beyond float range) goes that way. The compiled core keeps its typed
@@ -331,9 +339,14 @@ def written_out(name: str, row: Op, reflected: bool = False) -> Callable[..., An
     if row.check is not None:
         lines += [f"error = row.check({', '.join(operands)})", "if error is not None:",
                   "    raise error"]
-    partials = "d0 = row.derivatives(a, out)[0]" if unary else (
-        "d0, d1 = row.derivatives(a, b, out)")
-    lines += ["try:", f"    out = {forward}", f"    {partials}",
+    if rule is None:
+        partials = ["d0 = row.derivatives(a, out)[0]"] if unary else [
+            "d0, d1 = row.derivatives(a, b, out)"]
+    else:
+        statements, expressions = rule
+        partials = [*statements, *(f"d{i} = {expression}"
+                                   for i, expression in enumerate(expressions))]
+    lines += ["try:", f"    out = {forward}", *_indent(partials),
               "except (ArithmeticError, ValueError):", f"    return {slow}",
               "node = new(Value)",
               *_assignments("node", data="out", children="(self,)" if unary else
@@ -587,6 +600,22 @@ WRITTEN_OUT = (*_OPERATORS, ("__neg__", ops.NEG, False),
                *((name, row, False) for name, row in ops.METHODS.items()))
 """Every method :func:`written_out` writes in the interpreted core: (method, row, reflected)."""
 
+
+
+def write_out(rule: Callable[[Op, Sequence[str], str], RuleCode | None] | None = None) -> None:
+    """Give Value the interpreted core's operators and methods, one :func:`written_out`
+    function per entry of :data:`WRITTEN_OUT`; ``rule(row, operands, "out")`` writes a
+    row's rule as code, or gives None to call it (as no ``rule`` does for every row).
+
+    This module writes them with calls of the rules when it is loaded; the package,
+    once the tape can read rules as code (:func:`autograd_scalar.tape.rules.scalar_rule`,
+    which runs them on Values), writes them again with the rules inlined.
+    """
+    for name, row, reflected in WRITTEN_OUT:
+        operands = ("a",) if row.arity == 1 else ("a", "b")
+        code = None if rule is None else rule(row, operands, "out")
+        setattr(Value, name, written_out(name, row, reflected, code))
+
+
 if INTERPRETED:
-    for _name, _row, _reflected_operator in WRITTEN_OUT:
-        setattr(Value, _name, written_out(_name, _row, _reflected_operator))
+    write_out()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import FrameType
@@ -132,3 +133,68 @@ def _derive(row: Op, arity: int) -> Rule:
             return opaque
         partials.append(None if ref == ("const", 0.0) else ref)
     return Rule(arity, tuple(steps), tuple(partials))
+
+
+def literal(value: float) -> str:
+    """A float as Python source (``inf`` and ``nan`` are names in the code's namespaces)."""
+    text = repr(float(value))
+    return f"({text})" if text.startswith("-") else text
+
+
+def partial_expressions(rule: Rule, operands: Sequence[str], out: str,
+                        step: Callable[[Op, tuple[str, ...]], str],
+                        wanted: Sequence[bool] | None = None) -> list[str | None]:
+    """Each wanted partial of ``rule`` as Python source over the operands' names and
+    ``out``'s; None where it is 0 or not wanted.
+
+    A reference becomes a name (an operand, ``out``) or a literal (a constant); a
+    step becomes the name ``step(row, arguments)`` gives it, with its arguments
+    written first. ``step`` is called once per step the wanted partials use, in an
+    order where a step follows the steps it reads; the caller writes the statement
+    (and may share it with other rules: value numbering).
+    """
+    made: dict[int, str] = {}
+
+    def expression(ref: Ref) -> str:
+        kind, value = ref
+        if kind == "const":
+            return literal(value)
+        if kind == "in":
+            return operands[int(value)]
+        if kind == "out":
+            return out
+        j = int(value)
+        if j not in made:
+            step_row, refs = rule.steps[j]
+            made[j] = step(step_row, tuple(expression(r) for r in refs))
+        return made[j]
+
+    return [expression(ref) if ref is not None and (wanted is None or wanted[p]) else None
+            for p, ref in enumerate(rule.partials)]
+
+
+def scalar_rule(row: Op, operands: Sequence[str], out: str
+                ) -> tuple[list[str], list[str]] | None:
+    """``row``'s rule on floats as Python statements and one expression per partial
+    (``"0.0"`` for a zero), over the operands' names and ``out``'s; None where the
+    rule cannot be read (:attr:`Rule.opaque`) or a step's row has no scalar template.
+
+    The statements assign temporaries named ``_r0``, ``_r1``, ...; each expression is
+    the row's own scalar template, so the numbers are those the rule computes on
+    floats, and a template raises where the rule's arithmetic raises.
+    The interpreted core writes Value's operators with these in place of a call of
+    the rule (``value.write_out``).
+    """
+    rule = derive(row, len(operands))
+    if rule.opaque or not all(isinstance(step_row.template[0], str) and step_row.template[0]
+                              for step_row, _ in rule.steps):
+        return None
+    lines: list[str] = []
+
+    def step(step_row: Op, arguments: tuple[str, ...]) -> str:
+        name = f"_r{len(lines)}"
+        lines.append(f"{name} = {str(step_row.template[0]).format(*arguments)}")
+        return name
+
+    partials = partial_expressions(rule, operands, out, step)
+    return lines, ["0.0" if partial is None else partial for partial in partials]

@@ -43,7 +43,7 @@ from .groups import times
 from .layout import Layout
 from .numeric import numeric_rule
 from .program import Program
-from .rules import Ref, derive
+from .rules import derive, partial_expressions
 
 SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
                                 if not name.startswith("_")}
@@ -93,12 +93,6 @@ def program_nodes(program: Program, groups: Sequence[int]) -> list[Node]:
         found.extend(zip(range(group.nodes.start, group.nodes.stop), itertools.repeat(row),
                          group.children.T.tolist()))
     return found
-
-
-def _literal(value: float) -> str:
-    """A float as Python source (``inf`` and ``nan`` are names in both namespaces)."""
-    text = repr(float(value))
-    return f"({text})" if text.startswith("-") else text
 
 
 def _checked(row: Op) -> Callable[..., float]:
@@ -432,32 +426,22 @@ class Segment:
             used.add(f"v{u}")
             lines.append(f"{name} = {function}({', '.join([*operands, f'v{u}'])})")
             return [f"{name}[{p}]" if wanted[p] else None for p in range(len(kids))]
-        made: dict[int, str] = {}
+        own = {*operands, f"v{u}"}
 
-        def expression(ref: Ref) -> str:
-            kind, value = ref
-            if kind == "const":
-                return _literal(value)
-            if kind == "in" or kind == "out":
-                name = operands[int(value)] if kind == "in" else f"v{u}"
-                used.add(name)
-                return name
-            j = int(value)
-            if j not in made:
-                step_row, refs = rule.steps[j]
-                arguments = tuple(expression(r) for r in refs)
-                key = (step_row, arguments)
-                found = cse.get(key)
-                if found is None:
-                    found = cse[key] = writer.temporary()
-                    lines.append(f"{found} = {writer.expression(step_row, arguments)}")
-                elif found.startswith("v"):  # a node's own value, computed by the forward
-                    used.add(found)
-                made[j] = found
-            return made[j]
+        def step(step_row: Op, arguments: tuple[str, ...]) -> str:
+            used.update(own.intersection(arguments))
+            key = (step_row, arguments)
+            found = cse.get(key)
+            if found is None:
+                found = cse[key] = writer.temporary()
+                lines.append(f"{found} = {writer.expression(step_row, arguments)}")
+            elif found.startswith("v"):  # a node's own value, computed by the forward
+                used.add(found)
+            return found
 
-        return [expression(ref) if ref is not None and wanted[p] else None
-                for p, ref in enumerate(rule.partials)]
+        partials = partial_expressions(rule, operands, f"v{u}", step, wanted)
+        used.update(own.intersection(partials))
+        return partials
 
 
 def _chunks(terms: Sequence[tuple[str, str]]) -> list[str]:

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from autograd_scalar import ops
-from autograd_scalar.tape.rules import derive
+from autograd_scalar.tape.rules import derive, scalar_rule
+from autograd_scalar.value import WRITTEN_OUT
 from tests.autograd_scalar.sample_functions import Cube
 
 SCALAR_NAMES = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
@@ -112,6 +113,49 @@ def test_rules_read_as_expression_graphs_equal_the_rules(row) -> None:
         found = [0.0 if ref is None else value(ref) for ref in rule.partials]
         expected = [float(e) for e in row.derivatives(*xs, out)]
         np.testing.assert_allclose(found, expected, rtol=1e-14, atol=1e-300)
+
+
+def _bits(x: float) -> object:
+    """A float's bit pattern as a comparable value (NaN equal to NaN, -0.0 not 0.0)."""
+    return "nan" if x != x else (x, math.copysign(1.0, x))
+
+
+@pytest.mark.parametrize("row", [row for row in ROWS if row.arity in (1, 2)],
+                         ids=lambda row: row.name)
+def test_scalar_rules_compute_the_rules_numbers_to_the_bit(row) -> None:
+    """The rule written as statements (``scalar_rule``, what the interpreted core's
+    operators inline) gives the rule's own numbers on floats, to the bit, and raises
+    wherever the rule raises (the operators then take the general path)."""
+    operands = ("a", "b")[:row.arity]
+    code = scalar_rule(row, operands, "out")
+    if code is None:  # called as it is: never so for an operator Value writes out
+        assert row not in {written for _, written, _ in WRITTEN_OUT}, row
+        return
+    statements, expressions = code
+    source = "\n".join([f"def rule({', '.join(operands)}, out):",
+                        *(f"    {line}" for line in statements),
+                        f"    return ({', '.join(expressions)},)"])
+    names = dict(SCALAR_NAMES)
+    exec(source, names)
+    rng = np.random.default_rng(3)
+    points = [[float(v) for v in rng.choice(SPECIAL, row.arity)] for _ in range(400)]
+    points += [[float(v) for v in rng.normal(scale=3.0, size=row.arity)] for _ in range(400)]
+    for xs in points:
+        try:
+            out = row.scalar(*xs)
+        except (ArithmeticError, ValueError):
+            continue
+        try:
+            expected = [_bits(float(d)) for d in row.derivatives(*xs, out)]
+        except (ArithmeticError, ValueError):
+            with pytest.raises((ArithmeticError, ValueError)):
+                names["rule"](*xs, out)
+            continue
+        try:
+            found = [_bits(d) for d in names["rule"](*xs, out)]
+        except (ArithmeticError, ValueError):
+            continue
+        assert found == expected, (row, xs)
 
 
 def test_a_replaced_forward_drops_its_template() -> None:
