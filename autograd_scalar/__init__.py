@@ -11,7 +11,7 @@ from .purepython import compiled, prefer_source
 
 prefer_source(__name__, __path__[0])
 
-from . import mirror, ops, validate
+from . import mirror, ops, validate, value
 from .backward import grad, gradients, topological_order
 from .check.check_graph import GraphReport, check_graph
 from .check.diff import Difference, DiffReport, diff
@@ -48,12 +48,13 @@ from .tape import (
     peek,
     tape_dtype,
 )
-from .tape.rules import scalar_rule
-from .value import INTERPRETED, Value, write_out
+from .value import Value
 
 register_value_display()
-if INTERPRETED:  # the rules written into the operators, now that the tape can read them
-    write_out(scalar_rule)
+if value.INTERPRETED:  # the rules written into the operators, now that the tape reads them
+    from .tape.rules import scalar_rule
+
+    value.write_out(scalar_rule)
 
 
 def __getattr__(name: str) -> object:

@@ -601,7 +601,6 @@ WRITTEN_OUT = (*_OPERATORS, ("__neg__", ops.NEG, False),
 """Every method :func:`written_out` writes in the interpreted core: (method, row, reflected)."""
 
 
-
 def write_out(rule: Callable[[Op, Sequence[str], str], RuleCode | None] | None = None) -> None:
     """Give Value the interpreted core's operators and methods, one :func:`written_out`
     function per entry of :data:`WRITTEN_OUT`; ``rule(row, operands, "out")`` writes a

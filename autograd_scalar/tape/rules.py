@@ -135,7 +135,7 @@ def _derive(row: Op, arity: int) -> Rule:
     return Rule(arity, tuple(steps), tuple(partials))
 
 
-def literal(value: float) -> str:
+def python_literal(value: float) -> str:
     """A float as Python source (``inf`` and ``nan`` are names in the code's namespaces)."""
     text = repr(float(value))
     return f"({text})" if text.startswith("-") else text
@@ -158,7 +158,7 @@ def partial_expressions(rule: Rule, operands: Sequence[str], out: str,
     def expression(ref: Ref) -> str:
         kind, value = ref
         if kind == "const":
-            return literal(value)
+            return python_literal(value)
         if kind == "in":
             return operands[int(value)]
         if kind == "out":
@@ -179,11 +179,12 @@ def scalar_rule(row: Op, operands: Sequence[str], out: str
     (``"0.0"`` for a zero), over the operands' names and ``out``'s; None where the
     rule cannot be read (:attr:`Rule.opaque`) or a step's row has no scalar template.
 
-    The statements assign temporaries named ``_r0``, ``_r1``, ...; each expression is
-    the row's own scalar template, so the numbers are those the rule computes on
-    floats, and a template raises where the rule's arithmetic raises.
-    The interpreted core writes Value's operators with these in place of a call of
-    the rule (``value.write_out``).
+    The statements assign temporaries named ``_r0``, ``_r1``, ...: one per step of the
+    rule, each the step's row's scalar template; the expressions are names and
+    literals. Where the rule gives a number, the code gives the same one, or raises
+    (a template may raise where the row's forward gives inf or NaN): the caller then
+    calls the rule instead. The interpreted core writes Value's operators with these
+    in place of a call of the rule (``value.write_out``).
     """
     rule = derive(row, len(operands))
     if rule.opaque or not all(isinstance(step_row.template[0], str) and step_row.template[0]
