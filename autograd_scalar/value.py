@@ -285,8 +285,8 @@ class Value:
 # ---------------------------------------------------------------------------
 
 INTERPRETED = __file__.endswith(".py")
-"""Whether this module runs as Python source (no compiled core): then the operators and
-methods below are replaced by the ones :func:`written_out` makes."""
+"""Whether this module runs as Python source (no compiled core): then the package replaces
+the operators and methods below by the ones :func:`written_out` makes (:func:`write_out`)."""
 
 _OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
               ("__sub__", ops.SUB, False), ("__rsub__", ops.SUB, True),
@@ -295,12 +295,12 @@ _OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
 """Value's two-operand operators: (method, row, reflected)."""
 
 
-RuleCode = tuple[list[str], list[str]]
-"""A row's rule written out: statements, then one expression per partial derivative, over
-the operands' names and ``out`` (see :func:`written_out`)."""
+RuleReader = Callable[[Op, Sequence[str], str], Union[tuple[list[str], list[str]], None]]
+"""``read(row, operands, out)``: the row's rule as code over those names, as statements
+and one expression per partial derivative; None where it cannot be written so."""
 
 
-def written_out(name: str, row: Op, reflected: bool = False, rule: RuleCode | None = None
+def written_out(name: str, row: Op, reflected: bool = False, read_rule: RuleReader | None = None
                 ) -> Callable[..., Any]:
     """The method ``name`` of Value for ``row``, as one Python function: the interpreted
     core's form of ``_unary`` / ``_binary`` / ``_reflected``.
@@ -309,9 +309,10 @@ def written_out(name: str, row: Op, reflected: bool = False, rule: RuleCode | No
     mode; the other operand a Value, a float or an int) is written out in one frame:
     a number operand's constant leaf, the domain check, the forward from the row's
     scalar ``template`` (``{0} * {1}`` becomes ``a * b``), the row's rule and
-    :func:`_fill`'s assignments. ``rule``, the rule read as code over ``a``, ``b`` and
-    ``out`` (multiplication's is ``d0 = b``, ``d1 = a``), is written in place of a
-    call of the rule; None calls it. It gives the numbers and errors the general way gives
+    :func:`_fill`'s assignments. ``read_rule`` gives the rule as code over ``a``, ``b``
+    and ``out`` (multiplication's is ``d0 = b``, ``d1 = a``), written in place of a
+    call of the rule; where it gives None, or there is none, the code calls it. It
+    gives the numbers and errors the general way gives
     (a template equals its row's scalar forward), and anything else (another operand
     type, another mode, a forward or rule that raises where IEEE gives inf or NaN, an
     int beyond float range) goes that way. The compiled core keeps its typed
@@ -339,6 +340,7 @@ def written_out(name: str, row: Op, reflected: bool = False, rule: RuleCode | No
     if row.check is not None:
         lines += [f"error = row.check({', '.join(operands)})", "if error is not None:",
                   "    raise error"]
+    rule = None if read_rule is None else read_rule(row, operands, "out")
     if rule is None:
         partials = ["d0 = row.derivatives(a, out)[0]"] if unary else [
             "d0, d1 = row.derivatives(a, b, out)"]
@@ -601,20 +603,14 @@ WRITTEN_OUT = (*_OPERATORS, ("__neg__", ops.NEG, False),
 """Every method :func:`written_out` writes in the interpreted core: (method, row, reflected)."""
 
 
-def write_out(rule: Callable[[Op, Sequence[str], str], RuleCode | None] | None = None) -> None:
-    """Give Value the interpreted core's operators and methods, one :func:`written_out`
-    function per entry of :data:`WRITTEN_OUT`; ``rule(row, operands, "out")`` writes a
-    row's rule as code, or gives None to call it (as no ``rule`` does for every row).
+def write_out(read_rule: RuleReader | None = None) -> None:
+    """Give Value the interpreted core's operators and methods: one :func:`written_out`
+    function per entry of :data:`WRITTEN_OUT`, each rule read as code by ``read_rule``.
 
-    This module writes them with calls of the rules when it is loaded; the package,
-    once the tape can read rules as code (:func:`autograd_scalar.tape.rules.scalar_rule`,
-    which runs them on Values), writes them again with the rules inlined.
+    The package calls it once it has loaded the tape, whose reader
+    (:func:`autograd_scalar.tape.rules.scalar_rule`) runs the rules on Values; until
+    then Value's operators are the ones its class body defines, which give the same
+    nodes more slowly.
     """
     for name, row, reflected in WRITTEN_OUT:
-        operands = ("a",) if row.arity == 1 else ("a", "b")
-        code = None if rule is None else rule(row, operands, "out")
-        setattr(Value, name, written_out(name, row, reflected, code))
-
-
-if INTERPRETED:
-    write_out()
+        setattr(Value, name, written_out(name, row, reflected, read_rule))
