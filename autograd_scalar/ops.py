@@ -26,8 +26,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import operator
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache, reduce
 from typing import TYPE_CHECKING, Any, TypeGuard, Union
 
 import numpy as np
@@ -510,9 +511,28 @@ def leaky_relu(slope: float) -> Op:
 # n-ary rows: one node for a whole sum, dot product, affine map or log-sum-exp
 # ---------------------------------------------------------------------------
 
+def added(terms: Iterable[Any], start: Any = 0) -> Any:
+    """start + t_0 + t_1 + ...: added left to right, each addition rounded once.
+
+    This is the order every n-ary row documents and its straight-line code computes
+    (``0.0 + x0 + x1 + ...``). Python's ``sum`` adds so up to 3.11; from 3.12 on it
+    compensates the rounding of a run of floats (Neumaier's summation), which gives
+    other last bits (``sum([1e16, 1.0, -1e16])`` is 1.0, not 0.0). So ``sum`` serves
+    where it adds plainly, and a fold of ``+`` everywhere else: the same numbers on
+    every version of Python."""
+    return _added(terms, start)
+
+
+def _fold(terms: Iterable[Any], start: Any = 0) -> Any:
+    return reduce(operator.add, terms, start)
+
+
+_added: Callable[..., Any] = sum if sys.version_info < (3, 12) else _fold
+
+
 def dot_forward(ws: Sequence[Any], xs: Sequence[Any]) -> Any:
     """w . x = sum_i ws[i] * xs[i], added left to right: the ``dot`` row's forward."""
-    return sum(map(operator.mul, ws, xs))
+    return added(map(operator.mul, ws, xs))
 
 
 def dot_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -523,7 +543,7 @@ def dot_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
 def affine_forward(ws: Sequence[Any], xs: Sequence[Any], b: Any) -> Any:
     """b + w . x = b + sum_i ws[i] * xs[i], added left to right from b (as micrograd's
     neuron adds): the ``affine`` row's forward."""
-    return sum(map(operator.mul, ws, xs), b)
+    return added(map(operator.mul, ws, xs), b)
 
 
 def affine_partials(ws: tuple[Any, ...], xs: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -575,13 +595,26 @@ def _stacked(xs: tuple[Any, ...]) -> Any:
 def _sum_array(*xs: Any) -> Any:
     """The n-ary sum on arrays, added in the same order as on floats (x0 + x1 + ...)."""
     stacked = _stacked(xs)
-    return sum(xs) if stacked is None else _sum_stacked(stacked)
+    return added(xs) if stacked is None else _sum_stacked(stacked)
 
 
 def _sum_stacked(S: Any) -> Any:
-    """sum_i S[i]: a reduction over the first axis adds the rows in order, as on floats
-    (from +0.0, as Python's ``sum`` starts: a sum of -0.0s is +0.0, as in PyTorch)."""
-    return S.sum(axis=0)
+    """sum_i S[i], the rows added in order from +0.0, as :func:`added` adds floats (a sum
+    of -0.0s is +0.0, as in PyTorch)."""
+    return rows_added(S)
+
+
+def rows_added(S: Any) -> Any:
+    """0.0 + S[0] + S[1] + ... over the first axis, in that order, at every shape.
+
+    NumPy's reduction over the first axis adds the rows so (from +0.0) when a row holds
+    more than one number. A single column (a batch of one) it sums pairwise instead,
+    which gives other last bits than the float order, so there the running sum is
+    taken: ``np.add.accumulate`` adds in order from S[0], and 0.0 + that is the sum
+    from +0.0 (only an all -0.0 column differs, -0.0 against +0.0)."""
+    if S.size > len(S):
+        return S.sum(axis=0)
+    return 0.0 + np.add.accumulate(S, axis=0)[-1]
 
 
 def _sum_stacked_derivatives(S: Any, out: Any) -> float:
@@ -591,7 +624,7 @@ def _sum_stacked_derivatives(S: Any, out: Any) -> float:
 def _dot_stacked(S: Any) -> Any:
     """sum_i ws[i] * xs[i] for S = ws + xs stacked: the products, then their sum in order."""
     n = len(S) // 2
-    return (S[:n] * S[n:]).sum(axis=0)
+    return rows_added(S[:n] * S[n:])
 
 
 def _dot_stacked_derivatives(S: Any, out: Any) -> Any:
@@ -612,6 +645,8 @@ def _dot_array(*wx: Any) -> Any:
     xs = _stacked(wx[n:])
     if ws is None or xs is None:
         return _dot(*wx)
+    if math.prod(np.broadcast_shapes(ws.shape, xs.shape)[1:]) == 1:
+        return rows_added(ws * xs)  # one column: einsum, too, would add pairwise
     return np.einsum("i...,i...->...", ws, xs)
 
 
@@ -647,7 +682,7 @@ def _affine_code(*wxb: str) -> str:
     return "(" + " + ".join([wxb[-1], *(f"{w} * {x}" for w, x in zip(wxb[:n], wxb[n:2 * n]))]) + ")"
 
 
-SUM = Op("sum", lambda *xs: sum(xs), _sum_array, _sum_derivatives, arity=None,
+SUM = Op("sum", lambda *xs: added(xs), _sum_array, _sum_derivatives, arity=None,
          formula="d/dx_i = 1", symbol="Σ", separable=True,
          stacked=(_sum_stacked, _sum_stacked_derivatives, (-0.0,)),
          template=(_sum_code, _sum_code))
@@ -666,7 +701,7 @@ def _logsumexp(*xs: float) -> float:
     top = max(xs)
     if math.isinf(top):
         return top
-    return top + math.log(sum(math.exp(x - top) for x in xs))
+    return top + math.log(added([math.exp(x - top) for x in xs]))
 
 
 def _logsumexp_array(*xs: Any) -> Any:
@@ -677,7 +712,7 @@ def _logsumexp_stacked(S: Any) -> Any:
     """m + log(sum_i e^(S[i] - m)) over the first axis, with m the finite maximum."""
     top = S.max(axis=0)
     finite_top = np.where(np.isfinite(top), top, 0.0)
-    return finite_top + np.log(np.exp(S - finite_top).sum(axis=0))
+    return finite_top + np.log(rows_added(np.exp(S - finite_top)))
 
 
 def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
@@ -694,6 +729,11 @@ def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
     the other partials stay e^(x_i - out), small, with 1 - p_i close to 1.
     """
     xs, out = xs_out[:-1], xs_out[-1]
+    if type(out) is float:  # the eager graph's case: the C library's exp, as EXP calls it
+        try:
+            return tuple([math.exp(x - out) for x in xs])
+        except OverflowError:  # no x - out > 0 for out = logsumexp(xs); another out: IEEE
+            pass
     if type(out) in _PLAIN:
         return tuple(EXP(x - out) for x in xs)
     data = [getattr(x, "data", x) for x in xs]

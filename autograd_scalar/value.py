@@ -550,7 +550,8 @@ def lift(x: object, what: str) -> Value:
 
 def apply(row: Op, args: Iterable[Any]) -> Value:
     """Make the node ``row(*args)``: the generic path, for any arity (numbers are lifted)."""
-    children = tuple(lift(a, row.name) for a in args)
+    name = row.name
+    children = tuple([lift(a, name) for a in args])
     if row.arity is not None and len(children) != row.arity:
         raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
     return _node(row, children, numbers(children))

@@ -25,6 +25,7 @@ from autograd_scalar.tape.dense import Dense
 from autograd_scalar.tape.program import Program
 from autograd_scalar.value import apply
 from tests.autograd_scalar.tape.test_paths import check_against_eager
+from tests.autograd_scalar.test_edge_values import assert_same_as_eager
 
 ACTIVATIONS = {
     "relu": lambda v: v.relu(),
@@ -170,6 +171,63 @@ def test_a_stacked_rows_pads_change_nothing_to_the_bit(row, count, extra, data) 
     for j in range(lists):
         assert partials[j * count:(j + 1) * count].tobytes() == \
             np.ascontiguousarray(padded_partials[j * longest:j * longest + count]).tobytes()
+
+
+WIDE = st.floats(-1e3, 1e3).flatmap(lambda x: st.sampled_from([x, x * 1e12, x * 1e-9]))
+"""Floats over 24 orders of magnitude: sums of them round, and cancel, so two orders of
+adding give other last bits."""
+
+
+def _float_order(terms, start=0.0) -> float:
+    """start + t0 + t1 + ..., one rounding per addition: the order the n-ary rows document."""
+    total = start
+    for term in terms:
+        total = total + term
+    return total
+
+
+@given(st.lists(WIDE, min_size=1, max_size=40), WIDE)
+@settings(max_examples=100, deadline=None)
+def test_the_n_ary_rows_add_in_the_float_order(terms, start) -> None:
+    """``sum``, ``dot`` and ``affine`` on floats add left to right, as their straight-line
+    code does, on every Python (``sum`` compensates floats from 3.12 on)."""
+    assert ops.added([1e16, 1.0, -1e16]) == 0.0
+    n = len(terms)
+    assert ops.SUM.scalar(*terms) == _float_order(terms)
+    ones = [1.0] * n
+    assert ops.DOT.scalar(*terms, *ones) == _float_order(terms)
+    assert ops.AFFINE.scalar(*terms, *ones, start) == _float_order(terms, start)
+
+
+@pytest.mark.parametrize("row", [ops.SUM, ops.DOT])
+@given(st.integers(8, 40), st.integers(1, 3), st.data())
+@settings(max_examples=60, deadline=None)
+def test_stacked_and_array_forms_add_in_the_float_order_at_any_batch(row, k, n, data) -> None:
+    """A stacked row's forward on a batch of n examples gives each column the float
+    forward's bits, n = 1 included (NumPy sums a single column pairwise, from 8 terms)."""
+    S = np.array(data.draw(st.lists(st.lists(WIDE, min_size=n, max_size=n),
+                                    min_size=2 * k, max_size=2 * k)))
+    stacked, vector = row.stacked[0](S), row.vector(*S)
+    for j in range(n):
+        expected = row.scalar(*S[:, j].tolist())
+        assert stacked[j] == expected and vector[j] == expected, (j, stacked, vector, expected)
+
+
+def test_a_batch_of_one_sums_as_the_eager_graph_to_the_bit() -> None:
+    """A tape run on one example gives the eager graph's bits for a stacked sum of many
+    products (before, the stacked sum of one column was pairwise)."""
+    k = 30
+    rng = np.random.default_rng(3)
+
+    def f(x):
+        return ag.sum([x[i] * x[i + 1] for i in range(k)])
+
+    tape = compile(f, np.zeros(k + 1))
+    assert any(step.strategy == "stacked" for step in tape.steps)
+    for _ in range(40):
+        X = rng.normal(size=(1, k + 1)) * 10.0 ** rng.integers(-5, 12, size=(1, k + 1))
+        found = tape.gradients(X)
+        assert_same_as_eager(found, f, [], X)
 
 
 def test_the_strategy_comes_from_the_row_not_its_name() -> None:
