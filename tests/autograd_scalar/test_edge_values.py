@@ -19,6 +19,16 @@ def same(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
+def same_bits(a, b) -> bool:
+    """Arrays equal bit for bit (0.0 differs from -0.0), a NaN equal to any NaN: IEEE 754
+    leaves the sign and payload of an operation's NaN open, and NumPy's vector loops
+    combine two NaNs in either order."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    nan = np.isnan(a)
+    return (a.shape == b.shape and bool((nan == np.isnan(b)).all())
+            and a[~nan].tobytes() == b[~nan].tobytes())
+
+
 def eager_and_compiled(f, x: float) -> tuple[tuple[float, float], tuple[float, float]]:
     """(output, d output / dx) at x, from an eager graph and from a compiled tape."""
     leaf = Value(x)

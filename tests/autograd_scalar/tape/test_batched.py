@@ -22,6 +22,7 @@ from autograd_scalar.tape import run as tape_run
 from autograd_scalar.tape.batched import Batched, find_blocks
 from tests.autograd_scalar.tape.test_paths import check_against_eager
 from tests.autograd_scalar.tape.test_tape import assert_close
+from tests.autograd_scalar.test_edge_values import same_bits
 
 
 def attention(T: int, H: int, D: int, w: Value):
@@ -58,10 +59,6 @@ def tape_of(fn, width: int, batched: bool, monkeypatch: pytest.MonkeyPatch):
 
 def batched_steps(tape, n: int) -> list[Batched]:
     return [step for step in tape.plan_for(n, "grouped").steps if isinstance(step, Batched)]
-
-
-def same_bits(a, b) -> bool:
-    return np.asarray(a, dtype=np.float64).tobytes() == np.asarray(b, dtype=np.float64).tobytes()
 
 
 def test_attention_runs_as_two_batched_steps_that_agree_with_the_eager_graph() -> None:

@@ -27,6 +27,7 @@ from autograd_scalar.tape.program import ProgramGroup
 from autograd_scalar.tape.ragged import Ragged, ragged_pays
 from tests.autograd_scalar.tape.test_paths import check_against_eager
 from tests.autograd_scalar.tape.test_tape import assert_close
+from tests.autograd_scalar.test_edge_values import same_bits
 
 # Costs under which every join pays (a call costs, an element does not), and under
 # which none does (an element costs, a call does not).
@@ -68,10 +69,6 @@ def runs(tape, X):
     with np.errstate(all="ignore"):
         found = tape.gradients(X)
     return found, tape.plan_for(len(X), "grouped").steps
-
-
-def same_bits(a, b) -> bool:
-    return np.asarray(a, dtype=np.float64).tobytes() == np.asarray(b, dtype=np.float64).tobytes()
 
 
 EDGES = st.floats(-5, 5) | st.sampled_from([0.0, -0.0, 1e300, -1e300, math.inf, -math.inf])
