@@ -179,6 +179,17 @@ def test_the_narrow_graph_is_rogozhnikovs_and_every_tape_agrees() -> None:
     assert any(g != 0.0 for g in grads) and math.isfinite(value)
 
 
+def test_the_narrow_graphs_math_calls_are_counted_as_run() -> None:
+    """The floor row counts each math call the code makes for one example: one log1p per
+    softplus and one log per log-sum-exp (250 each at 1,000 ops), exps for the rest."""
+    from benchmarks import narrow_graph
+
+    tape = narrow_graph.trace(1_000)
+    counts = narrow_graph.math_calls(tape, narrow_graph.inputs(1)[0].tolist())
+    assert counts["log1p"] == 250 and counts["log"] == 250 and counts["exp"] > 1_000
+    assert narrow_graph.math_floor(counts, 100, repeats=2) > 0
+
+
 def test_the_playground_benchmark_page_stand_in_answers_every_frame() -> None:
     """Play with the stand-in page runs at the cap, not at the no-page timeout's pace."""
     from benchmarks import playground
