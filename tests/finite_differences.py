@@ -13,14 +13,23 @@ def step(x: float) -> float:
     return 1e-6 * max(1.0, abs(x))
 
 
-def partial(f: Callable[..., float], xs: Sequence[float], i: int) -> float:
-    """d f / d xs[i] at xs by a central difference."""
-    h = step(xs[i])
+def partial(f: Callable[..., float], xs: Sequence[float], i: int,
+            h: float | None = None) -> float:
+    """d f / d xs[i] at xs by a central difference (of step ``h``, else :func:`step`)."""
+    h = step(xs[i]) if h is None else h
     up = list(xs)
     down = list(xs)
     up[i] += h
     down[i] -= h
     return (f(*up) - f(*down)) / (2 * h)
+
+
+def settled_partial(f: Callable[..., float], xs: Sequence[float], i: int) -> float | None:
+    """:func:`partial`, or None where it is no reference: where halving the step moves it
+    by more than :func:`close` allows, the O(h^2 f''') error dominates (f oscillates or
+    grows faster than the step resolves, cos(e^(e^4)) say) and no step is trustworthy."""
+    estimate = partial(f, xs, i)
+    return estimate if close(estimate, partial(f, xs, i, step(xs[i]) / 2)) else None
 
 
 def gradient(f: Callable[..., float], xs: Sequence[float]) -> list[float]:

@@ -6,7 +6,7 @@ import math
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from autograd_scalar import Value, ops
@@ -290,6 +290,8 @@ formulas = st.recursive(_leaf(), _extend, max_leaves=8)
 
 
 @given(formula=formulas, point=points)
+@example(formula=("cos(exp(exp((x) + (x))))", lambda x, y: math.cos(math.exp(math.exp(x + x)))),
+         point=(2.0, 1.0))  # cos of 5e23: no finite difference resolves it
 def test_random_formulas_match_their_python_twin(formula, point):
     text, reference = formula
     try:
@@ -304,8 +306,8 @@ def test_random_formulas_match_their_python_twin(formula, point):
         return
     out.backward()
     for i, name in enumerate(("x", "y")):
-        if name in leaves:
-            numeric = fd.partial(reference, list(point), i)
+        numeric = fd.settled_partial(reference, list(point), i)
+        if name in leaves and numeric is not None:
             assert fd.close(leaves[name].grad, numeric, rtol=1e-3, atol=1e-5), (text, name)
 
 
