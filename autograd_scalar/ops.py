@@ -814,18 +814,6 @@ def _gather_derivatives(*operands_out: Any) -> tuple[Any, ...]:
     return (*[STEP(0.5 - ABS(index - i)) for i in range(n)], 0.0)
 
 
-def scatter_add(grad: Any, index: Any, n: int) -> Any:
-    """The gather row's backward on arrays: g_i[b] = grad[b] * [k[b] == i], shape (n, ...).
-
-    It is the sum of the one-hot partials times ``grad``, put in place at each
-    selected row (``np.put_along_axis`` over the batch) instead of n multiplications.
-    """
-    grad, index = np.broadcast_arrays(np.asarray(grad, dtype=np.float64), np.asarray(index))
-    result = np.zeros((n, *grad.shape))
-    np.put_along_axis(result, index.astype(np.intp)[None], grad[None], axis=0)
-    return result
-
-
 GATHER = Op("gather", _gather, _gather_array, _gather_derivatives, arity=None,
             check=_gather_check, formula="d/dv_i = 1 if i == k else 0, d/dk = 0",
             symbol="v[k]", index=True)
