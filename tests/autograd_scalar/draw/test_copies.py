@@ -20,6 +20,7 @@ from autograd_scalar.draw.copies import LONGEST_EDGE, far_copies
 from autograd_scalar.draw.layout import svg_of
 from nn.cli import main
 from tests.autograd_scalar.graph_dot import edges, nodes, records
+from tests.graphviz_builds import needs_webassembly
 
 
 def horner(steps: int, x: Value | None = None) -> Value:
@@ -81,6 +82,7 @@ def test_a_horner_polynomial_draws_with_copies_of_x(compact: bool) -> None:
     assert "<svg" in short_edges_svg(source)
 
 
+@needs_webassembly
 def test_a_summarised_horner_polynomial_draws_without_dot(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))

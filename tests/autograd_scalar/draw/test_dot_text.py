@@ -31,6 +31,7 @@ from tests.autograd_scalar.untrusted_text import (
     shown_texts,
     tooltips,
 )
+from tests.graphviz_builds import needs_webassembly
 
 
 def shown(text: str) -> str:
@@ -141,6 +142,7 @@ def test_a_drawing_of_awkward_text_displays_in_a_notebook() -> None:
     assert_inert(bundle["image/svg+xml"])
 
 
+@needs_webassembly
 @pytest.mark.parametrize("text", [SCRIPT, IMAGE, "\\N \\G end\\", "<x & y>"])
 def test_without_dot_the_webassembly_layout_shows_the_same_text(
         text: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

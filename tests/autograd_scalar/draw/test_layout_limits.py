@@ -23,6 +23,7 @@ import autograd_scalar.draw.wasm_graphviz as wasm_graphviz
 from autograd_scalar import LayoutTimeout, Value, draw_graph, explore, render
 from autograd_scalar.draw.wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 from nn.cli import main
+from tests.graphviz_builds import needs_webassembly
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
@@ -112,6 +113,7 @@ def test_dot_is_stopped_at_the_limit(short_limit: list[tuple[str, float, str]],
     assert list(tmp_path.iterdir()) == []                   # no file, not half of one
 
 
+@needs_webassembly
 def test_the_webassembly_layout_is_stopped_at_the_limit(
         short_limit: list[tuple[str, float, str]], no_dot: None) -> None:
     source = slow_source()
@@ -121,6 +123,7 @@ def test_the_webassembly_layout_is_stopped_at_the_limit(
     assert b"<svg" in svg_from_dot("digraph { a -> b }")    # the next layout is unharmed
 
 
+@needs_webassembly
 def test_the_webassembly_timeout_is_its_own_error(no_dot: None,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     svg_from_dot("digraph { a -> b }")

@@ -28,12 +28,13 @@ from autograd_scalar.draw.reading import (
     reading_order,
 )
 from tests.autograd_scalar.graph_dot import edges, nodes, record_fields, records
+from tests.graphviz_builds import needs_webassembly
 
 SVG = "{http://www.w3.org/2000/svg}"
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-@pytest.fixture(params=["dot", "wasm"])
+@pytest.fixture(params=["dot", pytest.param("wasm", marks=needs_webassembly)])
 def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Lay out with Graphviz's dot program, then with the WebAssembly fallback (no dot)."""
     if request.param == "dot" and shutil.which("dot") is None:

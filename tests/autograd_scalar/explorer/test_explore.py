@@ -4,6 +4,7 @@ static picture in every output and clear errors for bad arguments."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 from pathlib import Path
@@ -24,6 +25,7 @@ from autograd_scalar.explorer.notebook import (
 )
 from autograd_scalar.explorer.positions import BOX, NODE
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
+from tests.graphviz_builds import needs_webassembly, without_graphviz
 from tests.work import lines_run
 
 
@@ -103,10 +105,14 @@ def test_an_mlp_reads_in_index_order_with_parameter_names() -> None:
         assert column == sorted(column)          # laid out top to bottom in index order
 
 
+@pytest.mark.parametrize("graphviz", [True, False], ids=["graphviz", "no-graphviz"])
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
-def test_a_layers_neuron_boxes_are_laid_out_in_index_order(rankdir: str) -> None:
+def test_a_layers_neuron_boxes_are_laid_out_in_index_order(
+        rankdir: str, graphviz: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """layers.k.neurons.0 above layers.k.neurons.1 above ... (left of, top to bottom),
     read from the laid-out centres: Graphviz alone puts unconnected boxes last first."""
+    if not graphviz:
+        without_graphviz(monkeypatch, tmp_path)
     model, loss = mlp_loss(3, nouts=[6, 5, 1])
     groups = explore(loss, names=model, rankdir=rankdir).data["groups"]
     along = 1 if rankdir == "LR" else 0
@@ -192,7 +198,11 @@ def test_groups_follow_modules_and_none_shows_more_than_its_budget() -> None:
     assert names == {name for name, _ in model.named_parameters()}
 
 
-def test_layouts_keep_items_apart() -> None:
+@pytest.mark.parametrize("graphviz", [True, False], ids=["graphviz", "no-graphviz"])
+def test_layouts_keep_items_apart(graphviz: bool, monkeypatch: pytest.MonkeyPatch,
+                                  tmp_path: Path) -> None:
+    if not graphviz:
+        without_graphviz(monkeypatch, tmp_path)
     model, loss = mlp_loss(3)
     for group in explore(loss, names=model).data["groups"]:
         boxes = []
@@ -207,6 +217,33 @@ def test_layouts_keep_items_apart() -> None:
                     or a[3] <= b[1] + 1e-6 or b[3] <= a[1] + 1e-6
 
 
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_without_any_graphviz_every_edge_runs_from_input_to_user(
+        rankdir: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """With neither dot nor its WebAssembly build (Python 3.10 without Graphviz), the view
+    lays itself out: each node's column comes after those of the nodes it uses, and
+    nodes of one column do not overlap."""
+    without_graphviz(monkeypatch, tmp_path)
+    x, w = Value(0.5, "x"), Value(-1.5, "w")
+    h = (x * w + x.tanh()) * (w.exp() + x)
+    out = (h * h + w).relu() + h
+    view = explore(out, rankdir=rankdir)
+    (group,) = view.data["groups"]
+    assert group["items"] == list(range(len(view.data["data"])))
+    across = 0 if rankdir == "LR" else 1
+    place = {item: group["centres"][2 * k + across] for k, item in enumerate(group["items"])}
+    edges = [(child, node) for node, kids in enumerate(view.data["kids"]) for child in kids]
+    assert len(edges) >= 10
+    assert all(place[child] < place[node] for child, node in edges)
+    along = 1 - across
+    spots = sorted((round(place[k]), group["centres"][2 * i + along])
+                   for i, k in enumerate(group["items"]))
+    size = NODE[along]
+    for (c1, y1), (c2, y2) in itertools.pairwise(spots):
+        assert c1 != c2 or y2 - y1 >= size
+
+
+@needs_webassembly
 def test_layout_works_without_the_dot_program(monkeypatch: pytest.MonkeyPatch,
                                               tmp_path: Path) -> None:
     values = neuron()
