@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
@@ -39,10 +39,17 @@ RANDOM_PROGRAMS = 100
 
 
 def directional_difference(f, point, v, h=1e-6):
-    """(f(x + h v) - f(x - h v)) / 2h: the derivative of f along v, numerically."""
-    up = [x + h * c for x, c in zip(point, v)]
-    down = [x - h * c for x, c in zip(point, v)]
-    return (f(*up) - f(*down)) / (2 * h)
+    """(f(x + h v) - f(x - h v)) / 2h: the derivative of f along v, numerically; None where
+    it has not settled (halving h moves it beyond :func:`close`'s tolerance: f changes
+    faster than the step resolves, as cos of a huge argument does, and no step serves)."""
+    def difference(step):
+        up = [x + step * c for x, c in zip(point, v)]
+        down = [x - step * c for x, c in zip(point, v)]
+        return (f(*up) - f(*down)) / (2 * step)
+
+    coarse, fine = difference(h), difference(h / 2)
+    settled = all(close(a, b) for a, b in zip(np.atleast_1d(coarse), np.atleast_1d(fine)))
+    return coarse if settled else None
 
 
 def torch_run(steps, inputs):
@@ -79,6 +86,9 @@ tangent_vectors = st.lists(st.floats(-2, 2), min_size=4, max_size=4)
 
 @settings(max_examples=RANDOM_PROGRAMS, deadline=None)
 @given(programs(), tangent_vectors)
+@example(([("unary", "cos", [0]), ("nary", "dot", [2]), ("nary", "dot", [2, 0, 5]),
+           ("nary", "dot", [0, 6, 0]), ("nary", "dot", [7]), ("unary", "cos", [8])],
+          [0.0, 0.0, 2.0, 0.0]), [0.0, 0.0, 1.0, 0.0])  # cos of x^16-sized terms: no step
 def test_jvp_on_random_programs_matches_reverse_differences_and_torch(program, raw) -> None:
     steps, point = program
     v = raw[:len(point)]
@@ -90,7 +100,7 @@ def test_jvp_on_random_programs_matches_reverse_differences_and_torch(program, r
     assert tangent == pytest.approx(math.fsum(g * c for g, c in zip(reverse, v)),
                                     rel=1e-9, abs=1e-9), (steps, point, v)
     numeric = directional_difference(as_float_function(steps), point, v)
-    assert close(tangent, numeric, rtol=1e-4, atol=1e-5), (steps, point, v)
+    assert numeric is None or close(tangent, numeric, rtol=1e-4, atol=1e-5), (steps, point, v)
     if torch is not None:
         torch_out, torch_tangent = torch_jvp(steps, point, v)
         assert out == pytest.approx(torch_out, rel=1e-12, abs=1e-12)
@@ -132,7 +142,7 @@ def test_hvp_on_random_programs_equals_hessian_times_v_and_differences(program, 
         return np.array(grad(run(steps, leaves), leaves))
 
     numeric = directional_difference(gradient, point, v)
-    for a, n in zip(found, numeric):
+    for a, n in zip(found, [] if numeric is None else numeric):
         assert close(a, n, rtol=1e-4, atol=1e-4), (steps, point, v)
 
 
