@@ -11,7 +11,7 @@ import autograd_scalar as ag
 from autograd_scalar import AnomalyError, Value, detect_anomaly, grad, no_grad
 from tests.autograd_scalar.depth import no_recursion_depth
 from tests.autograd_scalar.random_programs import as_float_function, programs, run
-from tests.finite_differences import close, gradient
+from tests.finite_differences import close, settled_partial
 
 
 @given(programs())
@@ -20,9 +20,11 @@ def test_backward_on_random_graphs_matches_finite_differences(program) -> None:
     leaves = [Value(x) for x in point]
     out = run(steps, leaves)
     out.backward()
-    numeric = gradient(as_float_function(steps), point)
-    for leaf, expected in zip(leaves, numeric, strict=True):
-        assert close(leaf.grad, expected, rtol=1e-4, atol=1e-5), (steps, point)
+    f = as_float_function(steps)
+    for i, leaf in enumerate(leaves):
+        expected = settled_partial(f, point, i)  # None: no step resolves f there
+        assert expected is None or close(leaf.grad, expected, rtol=1e-4, atol=1e-5), \
+            (steps, point)
 
 
 @given(programs())
