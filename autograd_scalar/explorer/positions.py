@@ -87,9 +87,11 @@ def layered(group: Group, edges: dict[tuple[int, int], int], rankdir: str
 
     Each item's column (rank) is the longest path to it from an item with no edge
     into it, so every edge points forward (an edge that closes a cycle, between
-    collapsed boxes, is left out of the ranking); each column holds its items in
-    reading order, centred on the tallest column, with Graphviz's gaps between
-    neighbours (``NODESEP``) and columns (``RANKSEP``)."""
+    collapsed boxes, is left out of the ranking); an item with no edge into it (a
+    leaf, a constant) then moves up to the column just before its first user, as
+    dot keeps edges short. Each column holds its items in reading order, centred on
+    the tallest column, with Graphviz's gaps between neighbours (``NODESEP``) and
+    columns (``RANKSEP``)."""
     items = group.items
     index = {id(item): k for k, item in enumerate(items)}
     successors: list[list[int]] = [[] for _ in items]
@@ -99,6 +101,7 @@ def layered(group: Group, edges: dict[tuple[int, int], int], rankdir: str
         if a != b:
             successors[a].append(b)
             waiting[b] += 1
+    fed = [count > 0 for count in waiting]  # whether an edge comes into the item
     rank = [0] * len(items)
     done = [False] * len(items)
     ready = [k for k, count in enumerate(waiting) if count == 0]
@@ -118,10 +121,15 @@ def layered(group: Group, edges: dict[tuple[int, int], int], rankdir: str
                 waiting[b] -= 1
                 if waiting[b] == 0:
                     ready.append(b)
-    across, along = (0, 1) if rankdir == "LR" else (1, 0)
-    columns: list[list[int]] = [[] for _ in range(max(rank, default=-1) + 1)]
+    for k, users in enumerate(successors):  # a leaf goes just before its first user
+        if users and not fed[k]:
+            rank[k] = max(min(rank[b] for b in users) - 1, 0)
+    used = sorted(set(rank))
+    columns: list[list[int]] = [[] for _ in used]
+    column_of = {r: c for c, r in enumerate(used)}
     for k, r in enumerate(rank):
-        columns[r].append(k)
+        columns[column_of[r]].append(k)
+    across, along = (0, 1) if rankdir == "LR" else (1, 0)
     gap, step = NODESEP * POINTS, RANKSEP * POINTS
     extents = [sum(item_size(items[k])[along] for k in column) + gap * (len(column) - 1)
                for column in columns]
