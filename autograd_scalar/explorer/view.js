@@ -5,8 +5,9 @@
 
    Positions: every group was laid out on its own by Graphviz (item centres in its
    frame). Expanding a group stretches its frame's plane at the group's centre by
-   the growth (items to the right move right, items below move down), which keeps
-   all other boxes clear, and draws the group's own layout inside.
+   the growth (items to the right move right; items below move down where they share
+   columns with the group or with another item moving down), which keeps all other
+   boxes clear, and draws the group's own layout inside.
 
    Drawing: only what lies within a screen of the visible part is drawn (panning or
    zooming past it draws again), and nodes' text is left out when zoomed far out. A change
@@ -212,10 +213,20 @@ var AutogradScalarView = (function () {
         rects.forEach(function (o) { if (o !== r && o.cx > x0) { o.cx += dw; } });
         r.w = Math.max(r.w, sub.w); r.h = Math.max(r.h, sub.h);
         r.cx = left + r.w / 2; r.cy = top + r.h / 2; r.sub = sub;
-        rects.forEach(function (o) {  /* only what shares the grown box's columns moves down */
-          if (o !== r && o.cy > r.cy - r.h / 2 + (r.h - dh) / 2 &&
-              o.cx + o.w / 2 > left && o.cx - o.w / 2 < left + r.w) { o.cy += dh; }
-        });
+        /* Down moves what lies below the box's old centre in its columns, and then, in
+           turn, whatever below that centre shares columns with something moving: a box
+           kept in place could otherwise end under one moved onto it. */
+        var cut = top + (r.h - dh) / 2, moving = [r];
+        var beside = function (a, b) { return a.cx + a.w / 2 > b.cx - b.w / 2 && a.cx - a.w / 2 < b.cx + b.w / 2; };
+        for (var found = true; found;) {
+          found = false;
+          rects.forEach(function (o) {
+            if (o.cy > cut && moving.indexOf(o) < 0 && moving.some(function (m) { return beside(o, m); })) {
+              moving.push(o); found = true;
+            }
+          });
+        }
+        moving.forEach(function (o) { if (o !== r) { o.cy += dh; } });
       });
       var width = G.width, height = G.height;
       rects.forEach(function (r) {

@@ -306,3 +306,44 @@ def test_a_packed_page_unpacks_to_the_views_own_data(browser: Any, tmp_path: Pat
     time.sleep(0.2)
     k = view.data["names"].index(name)
     assert panel_number(browser, "grad") == pytest.approx(view.data["grad"][k], rel=1e-3)
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_open_boxes_push_aside_everything_they_would_cover(
+        browser: Any, artefacts: Path, tmp_path: Path, rankdir: str) -> None:
+    """An MLP loss with its layers open, left to right and top to bottom: no node or closed
+    box is drawn over another, and each lies inside an open frame or clear of it. (Top to
+    bottom, a constant beside layer 1 once ended under it: layer 0 opening moved layer 1
+    down, and not the constant, which shared no column with layer 0.)"""
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.2 * k]) - 1.0) ** 2 for k in range(2)])
+    loss.backward()
+    view = explore(loss, names=model, rankdir=rankdir)
+    open_view(browser, view.save(tmp_path / "v.html"))
+    from selenium.webdriver.common.by import By
+
+    for g, group in enumerate(view.data["groups"]):
+        if group["title"] in ("layers.0", "layers.1", "layers.2") and shown(
+                browser).find_elements(By.CSS_SELECTOR, f'.agv-box[data-g="{g}"]'):
+            click(browser, f'.agv-box[data-g="{g}"]')       # open it where it opened closed
+    browser.save_screenshot(str(artefacts / f"mlp_open_{rankdir}.png"))
+    found = browser.execute_script(
+        "function boxes(css) { return Array.from(" + ROOT + ".querySelectorAll(css)).map("
+        "  function (e) { var r = e.getBoundingClientRect();"
+        "                 return [r.left, r.top, r.right, r.bottom]; }); }"
+        "return [boxes('.agv-node rect, .agv-box rect'), boxes('.agv-frame > rect')];")
+    items, frames = found
+    assert len(frames) >= 3 and len(items) >= 15
+
+    def apart(a: list[float], b: list[float]) -> bool:
+        return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+
+    def inside(a: list[float], b: list[float]) -> bool:
+        return (a[0] >= b[0] - 0.5 and a[1] >= b[1] - 0.5
+                and a[2] <= b[2] + 0.5 and a[3] <= b[3] + 0.5)
+
+    for i, a in enumerate(items):
+        assert all(apart(a, b) for b in items[i + 1:]), a
+        assert all(apart(a, f) or inside(a, f) for f in frames), a
+    for i, f in enumerate(frames):
+        assert all(apart(f, g) or inside(f, g) or inside(g, f) for g in frames[i + 1:]), f
