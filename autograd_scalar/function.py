@@ -156,10 +156,32 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
     if domain is not None:
         expected = getattr(cls, "expected", "") or f"inputs inside the domain of {name}"
         check = requires(domain, name, expected)
-    row = Op(name, checked_forward, np.vectorize(checked_forward, otypes=[float]),
+    row = Op(name, checked_forward, elementwise(checked_forward),
              checked_derivatives, arity=arity, check=check,
              formula=getattr(cls, "formula", ""), kinks=_kinks(cls))
     return row
+
+
+UFUNC_OPERANDS = 32
+"""The most operands a NumPy ufunc takes, so :func:`np.vectorize` too: 32 in NumPy 1, 64
+in NumPy 2 (a sum of 60 inputs fails in one, of 70 in both)."""
+
+
+def elementwise(function: Callable[..., float]) -> Callable[..., Any]:
+    """``function`` of floats as a function of arrays, applied element by element after
+    broadcasting, for any number of arguments: :func:`np.vectorize` up to
+    :data:`UFUNC_OPERANDS` of them, a loop over the broadcast elements beyond."""
+    vectorized = np.vectorize(function, otypes=[float])
+
+    def on_arrays(*arrays: Any) -> Any:
+        if len(arrays) < UFUNC_OPERANDS:
+            return vectorized(*arrays)
+        columns = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in arrays))
+        flat = [column.ravel().tolist() for column in columns]
+        found = np.array([function(*numbers) for numbers in zip(*flat)], dtype=float)
+        return found.reshape(columns[0].shape)
+
+    return on_arrays
 
 
 def _kinks(cls: type) -> tuple[float, ...]:

@@ -9,9 +9,9 @@ docs/images/sources.json, which records for each picture the SHA-256 of its byte
 and of its *source*: what the code draws, independent of the Graphviz and
 matplotlib versions that turned it into pixels. A drawing's source is its DOT text;
 the backward animation's, the DOT text of its frames; the playground's screenshot's,
-its cell, its script and style and the frame its kernel sends; the demo's, its printed
-report (losses and accuracy, without the time taken) and the text of its neuron
-drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
+its cell, its script and style and the frame its kernel sends (to 10 significant
+digits); the demo's, its printed report (losses and accuracy, without the time taken)
+and the text of its neuron drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
 screenshot of the interactive view's, the view's data without its coordinates (which
 Graphviz versions place differently), its script and style, and what the screenshot
 does (window size, search). tests/test_pictures.py makes every source again and fails,
@@ -233,9 +233,23 @@ pg"""
 """The notebook cell of the playground's screenshot: 150 steps, then the widget."""
 
 
+def significant(thing: Any, digits: int = 10) -> Any:
+    """``thing`` (JSON-like) with every float to ``digits`` significant digits: NumPy
+    versions differ in the last bits of a sum (150 training steps leave 4e-14 apart),
+    which no picture shows."""
+    if isinstance(thing, float):
+        return float(f"{thing:.{digits}g}")
+    if isinstance(thing, dict):
+        return {key: significant(value, digits) for key, value in thing.items()}
+    if isinstance(thing, (list, tuple)):
+        return [significant(value, digits) for value in thing]
+    return thing
+
+
 def playground_source() -> str:
     """What the playground's screenshot is made from: the cell, the widget's script and
-    style, and the frame the kernel sends after the cell's steps (made here alike)."""
+    style, and the frame the kernel sends after the cell's steps (made here alike, its
+    numbers to 10 significant digits)."""
     from nn.playground import widget
 
     namespace: dict[str, Any] = {}
@@ -243,7 +257,7 @@ def playground_source() -> str:
     folder = Path(widget.__file__).parent
     return "\n".join([PLAYGROUND_CELL, (folder / "playground.js").read_text(encoding="utf-8"),
                       (folder / "playground.css").read_text(encoding="utf-8"),
-                      json.dumps(namespace["pg"].frame, sort_keys=True),
+                      json.dumps(significant(namespace["pg"].frame), sort_keys=True),
                       json.dumps({"window": EXPLORE_WINDOW})])
 
 

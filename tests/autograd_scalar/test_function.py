@@ -106,6 +106,33 @@ def test_numbers_are_lifted_and_the_row_runs_on_floats_and_arrays() -> None:
     assert np.array_equal(Cube.row(np.array([1.0, 2.0])), [1.0, 8.0])
 
 
+@pytest.mark.parametrize("count", [3, 70])
+def test_a_rows_array_form_takes_any_number_of_inputs(count: int) -> None:
+    """The row's forward on arrays, element by element after broadcasting, past the 32
+    (NumPy 1) and 64 (NumPy 2) operands a ufunc takes; the compiled tape runs it."""
+
+    class Total(Function):
+        @staticmethod
+        def forward(*xs):
+            return math.fsum(x * (i + 1) for i, x in enumerate(xs))
+
+        @staticmethod
+        def derivatives(*xs_out):
+            return tuple(float(i + 1) for i in range(len(xs_out) - 1))
+
+    rng = np.random.default_rng(count)
+    columns = [rng.normal(size=(4, 1)) for _ in range(count - 1)] + [np.float64(0.5)]
+    found = Total.row.vector(*columns)
+    assert found.shape == (4, 1)
+    for j in range(4):
+        numbers = [float(c[j, 0]) for c in columns[:-1]] + [0.5]
+        assert found[j, 0] == Total.forward(*numbers)
+    tape = ag.compile(lambda x: Total.apply(*x), np.zeros(count))
+    tape.strategy = "grouped"
+    X = rng.normal(size=(3, count))
+    assert np.array_equal(np.ravel(tape.gradients(X).outputs), [Total.forward(*r) for r in X])
+
+
 def test_higher_order_through_a_rule_written_with_table_rows() -> None:
     x = Value(0.7)
     (d1,) = grad(Sinc.apply(x), [x], create_graph=True)
