@@ -611,7 +611,7 @@ def rows_added(S: Any) -> Any:
     more than one number. A single column (a batch of one) it sums pairwise instead,
     which gives other last bits than the float order, so there the running sum is
     taken: ``np.add.accumulate`` adds in order from S[0], and 0.0 + that is the sum
-    from +0.0 (only an all -0.0 column differs, -0.0 against +0.0)."""
+    from +0.0 (the two differ only on a column of -0.0s)."""
     if S.size > len(S):
         return S.sum(axis=0)
     return 0.0 + np.add.accumulate(S, axis=0)[-1]
