@@ -511,23 +511,20 @@ def leaky_relu(slope: float) -> Op:
 # n-ary rows: one node for a whole sum, dot product, affine map or log-sum-exp
 # ---------------------------------------------------------------------------
 
-def added(terms: Iterable[Any], start: Any = 0) -> Any:
-    """start + t_0 + t_1 + ...: added left to right, each addition rounded once.
-
-    This is the order every n-ary row documents and its straight-line code computes
-    (``0.0 + x0 + x1 + ...``). Python's ``sum`` adds so up to 3.11; from 3.12 on it
-    compensates the rounding of a run of floats (Neumaier's summation), which gives
-    other last bits (``sum([1e16, 1.0, -1e16])`` is 1.0, not 0.0). So ``sum`` serves
-    where it adds plainly, and a fold of ``+`` everywhere else: the same numbers on
-    every version of Python."""
-    return _added(terms, start)
-
-
 def _fold(terms: Iterable[Any], start: Any = 0) -> Any:
     return reduce(operator.add, terms, start)
 
 
-_added: Callable[..., Any] = sum if sys.version_info < (3, 12) else _fold
+added: Callable[..., Any] = sum if sys.version_info < (3, 12) else _fold
+"""``added(terms, start=0)``: start + t_0 + t_1 + ..., added left to right, each addition
+rounded once.
+
+This is the order every n-ary row documents and its straight-line code computes
+(``0.0 + x0 + x1 + ...``). Python's ``sum`` adds so up to 3.11; from 3.12 on it
+compensates the rounding of a run of floats (Neumaier's summation), which gives other
+last bits (``sum([1e16, 1.0, -1e16])`` is 1.0, not 0.0). So ``sum`` serves where it adds
+plainly, and a fold of ``+`` everywhere else: the same numbers on every version of
+Python."""
 
 
 def dot_forward(ws: Sequence[Any], xs: Sequence[Any]) -> Any:

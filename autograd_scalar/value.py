@@ -553,7 +553,7 @@ def apply(row: Op, args: Iterable[Any]) -> Value:
     name = row.name
     children = tuple([lift(a, name) for a in args])
     if row.arity is not None and len(children) != row.arity:
-        raise TypeError(f"{row.name} takes {row.arity} operand(s), got {len(children)}")
+        raise TypeError(f"{name} takes {row.arity} operand(s), got {len(children)}")
     return _node(row, children, numbers(children))
 
 
