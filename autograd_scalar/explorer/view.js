@@ -216,14 +216,12 @@ var AutogradScalarView = (function () {
         /* Down moves what lies below the box's old centre in its columns, and then, in
            turn, whatever below that centre shares columns with something moving: a box
            kept in place could otherwise end under one moved onto it. */
-        var cut = top + (r.h - dh) / 2, moving = [r];
-        var beside = function (a, b) { return a.cx + a.w / 2 > b.cx - b.w / 2 && a.cx - a.w / 2 < b.cx + b.w / 2; };
-        for (var found = true; found;) {
-          found = false;
+        var cut = top + (r.h - dh) / 2, moving = [r], taken = new Set(moving);
+        for (var i = 0; i < moving.length; i += 1) {  /* each mover once: n^2 at most */
+          var m = moving[i];
           rects.forEach(function (o) {
-            if (o.cy > cut && moving.indexOf(o) < 0 && moving.some(function (m) { return beside(o, m); })) {
-              moving.push(o); found = true;
-            }
+            if (!taken.has(o) && o.cy > cut && o.cx + o.w / 2 > m.cx - m.w / 2 &&
+                o.cx - o.w / 2 < m.cx + m.w / 2) { taken.add(o); moving.push(o); }
           });
         }
         moving.forEach(function (o) { if (o !== r) { o.cy += dh; } });
