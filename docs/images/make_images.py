@@ -11,11 +11,12 @@ matplotlib versions that turned it into pixels. A drawing's source is its DOT te
 the backward animation's, the DOT text of its frames; the playground's screenshot's,
 its cell, its script and style and the frame its kernel sends (to 10 significant
 digits); the demo's, its printed report (losses and accuracy, without the time taken)
-and the text of its neuron drawing; the GPT's attention picture, its attention weights (rounded to 1e-8); the
-screenshot of the interactive view's, the view's data without its coordinates (which
-Graphviz versions place differently), its script and style, and what the screenshot
-does (window size, search). tests/test_pictures.py makes every source again and fails,
-naming the picture, when a stored one no longer matches what the code draws.
+and the text of its neuron drawing; the GPT's attention picture, its attention weights
+(rounded to 1e-8); the screenshot of the interactive view's, the view's data without
+its coordinates (which Graphviz versions place differently), its script and style, and
+what the screenshot does (window size, search). tests/test_pictures.py makes every
+source again and fails, naming the picture, when a stored one no longer matches what
+the code draws.
 """
 
 from __future__ import annotations
