@@ -3,7 +3,7 @@ cimport cython
 from cpython.list cimport PyList_GET_ITEM
 from cpython.tuple cimport PyTuple_GET_ITEM
 
-from autograd_scalar.value cimport Value
+from autograd_scalar.value cimport Value, note_data_writes
 
 
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t, node=Value, view="double[::1]")

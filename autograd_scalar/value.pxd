@@ -1,5 +1,6 @@
 # Static types for compiling value.py with Cython (the .py file stays plain Python).
 cimport cython
+from cpython.object cimport PyObject_GenericSetAttr
 
 from autograd_scalar.mode cimport Mode, current_mode
 from autograd_scalar.ops cimport Op, evaluate, is_real, local_derivatives
@@ -35,5 +36,8 @@ cdef object _reflected(Op row, Value x, object other)
 cdef object _operand(object x, str what)
 cpdef Value lift(object x, str what)
 cpdef double data_of(Value node)
+cdef Py_ssize_t _DATA_WRITES
+cpdef void note_data_writes()
+cpdef object data_writes()
 @cython.locals(node=Value, found=list)
 cpdef tuple numbers(object nodes)

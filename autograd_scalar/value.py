@@ -111,6 +111,14 @@ class Value:
         _fill(self, as_float(data), (), None, 0.0, 0.0, None, current_mode().scope)
         self.label = label
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute from Python, counting a write of ``data`` (see
+        :func:`data_writes`). The compiled core's own stores skip this method; the
+        interpreted class has none (it would slow every store of the core)."""
+        if name == "data":
+            note_data_writes()
+        PyObject_GenericSetAttr(self, name, value)  # type: ignore[name-defined]  # noqa: F821
+
     # -- inspection -----------------------------------------------------------
 
     @property
@@ -287,6 +295,32 @@ class Value:
 INTERPRETED = __file__.endswith(".py")
 """Whether this module runs as Python source (no compiled core): then the package replaces
 the operators and methods below by the ones :func:`written_out` makes (:func:`write_out`)."""
+
+if INTERPRETED:
+    del Value.__setattr__  # writes are not counted: see data_writes
+
+_DATA_WRITES = 0
+
+
+def note_data_writes() -> None:
+    """Count a change of some Values' ``data`` made outside the node factory: a store
+    from Python (``Value.__setattr__``), or a pass of :mod:`autograd_scalar.mirror`."""
+    global _DATA_WRITES
+    _DATA_WRITES += 1
+
+
+def data_writes() -> int | None:
+    """How many times any existing Value's ``data`` was changed in this process, as far
+    as the count goes; None in the interpreted core, which does not count.
+
+    Two equal readings mean that no Value's ``data`` changed in between: compiled
+    training's arrays (:class:`autograd_scalar.tape.layout.SharedArrays`) then need
+    not read 100,000 parameters again to know that they still hold their numbers.
+    Not counted: a store through the slot's descriptor itself
+    (``Value.__dict__["data"].__set__``), which no code of the package makes on a
+    node it did not just create.
+    """
+    return None if INTERPRETED else _DATA_WRITES
 
 _OPERATORS = (("__add__", ops.ADD, False), ("__radd__", ops.ADD, True),
               ("__sub__", ops.SUB, False), ("__rsub__", ops.SUB, True),

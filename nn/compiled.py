@@ -257,7 +257,7 @@ class CompiledTraining:
         current = self.tape
         assert current is not None
         count = self._count
-        tape.arrays.data[:count] = current.arrays.data[:count]
+        tape.arrays.writable()[:count] = current.arrays.data[:count]
         tape.arrays.grad[:count] = current.arrays.grad[:count]
         self.tape = tape
         return tape
@@ -341,7 +341,7 @@ class CompiledTraining:
         grad = tape.arrays.grad[:count]
         if self.clip is not None:
             clip_norm_arrays(grad, self.clip)
-        self.optimizer.step_arrays(tape.arrays.data[:count], grad)
+        self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
         self._unpushed = True
         return value, outputs[:, 1:]
 

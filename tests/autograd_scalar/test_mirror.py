@@ -91,3 +91,45 @@ def test_mirror_is_compiled_with_the_core() -> None:
     import autograd_scalar
 
     assert autograd_scalar.compiled() == mirror.COMPILED
+
+
+def test_data_writes_count_changes_of_existing_values_only() -> None:
+    """Compiled, every store of ``data`` from Python and every mirror pass that writes
+    data counts once; gradients, labels and new nodes do not. Interpreted, nothing is
+    counted (None), and whoever relies on the count reads the Values instead."""
+    import autograd_scalar
+    from autograd_scalar.value import data_writes
+
+    nodes = values(4)
+    start = data_writes()
+    if not autograd_scalar.compiled():
+        nodes[0].data = 1.0
+        assert start is None and data_writes() is None
+        return
+    assert isinstance(start, int)
+    nodes[0].grad, nodes[1].label = 2.0, "w"
+    (nodes[0] * nodes[1] + 3.0).backward()
+    assert data_writes() == start
+    nodes[0].data = 1.5
+    assert data_writes() == start + 1 and nodes[0].data == 1.5
+    mirror.write_data(nodes, np.zeros(4))
+    mirror.write_data_and_grad(nodes, np.ones(4), np.ones(4))
+    mirror.read_data(nodes, np.empty(4))
+    assert data_writes() == start + 3
+
+
+def test_stores_keep_their_checks_with_the_count() -> None:
+    """Counting goes around the field's own setter, not instead of it: a bad number is
+    refused as before (by the compiled field; the interpreted slot takes any object),
+    an unknown attribute too, and the node keeps its number."""
+    import autograd_scalar
+
+    node = Value(2.0)
+    if autograd_scalar.compiled():
+        with pytest.raises(TypeError):
+            node.data = "3"  # type: ignore[assignment]
+        assert node.data == 2.0
+        node.data = np.float64(0.5)  # type: ignore[assignment]
+        assert node.data == 0.5 and type(node.data) is float
+    with pytest.raises(AttributeError):
+        node.weight = 1.0  # type: ignore[attr-defined]
