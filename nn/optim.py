@@ -45,6 +45,13 @@ from autograd_scalar.validate import flag, integer, real
 
 from .arrays import all_finite
 
+try:  # signal's C functions, without its wrappers' conversions to enums (6 us a step)
+    from _signal import getsignal as _handler
+    from _signal import signal as _install
+except ImportError:  # an interpreter without that module: the public functions
+    from signal import getsignal as _handler
+    from signal import signal as _install
+
 State = dict[str, np.ndarray]
 
 
@@ -199,15 +206,15 @@ def interrupts_deferred() -> Iterator[None]:
     to stores of prepared values.
     """
     if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is None):
+            or _handler(signal.SIGINT) is None):
         yield
         return
     held: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    previous = _install(signal.SIGINT, lambda signum, frame: held.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _install(signal.SIGINT, previous)
         if held:
             signal.raise_signal(signal.SIGINT)
 
