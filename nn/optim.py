@@ -304,6 +304,10 @@ class Optimizer:
             raise ValueError(f"step_arrays: data and grad must both have shape "
                              f"({len(self.params)},), one entry per parameter, got "
                              f"{data.shape} and {grad.shape}")
+        if not data.flags.writeable:
+            raise ValueError("step_arrays: data is read-only; a tape's parameters are "
+                             "stepped in place through tape.arrays.writable(), not "
+                             "tape.arrays.data")
         new, state = self._prepare(data, grad)
         with interrupts_deferred():
             data[:] = new
@@ -408,7 +412,8 @@ class SGD(Optimizer):
         general step checks each value and names the one that is not. The numbers are
         the same either way, with no work array of the parameters' size."""
         if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \
-                or grad.shape != data.shape or not finite_step(data, grad, self.lr):
+                or grad.shape != data.shape or not data.flags.writeable \
+                or not finite_step(data, grad, self.lr):
             super().step_arrays(data, grad)
             return
         lr, n, size = self.lr, len(data), self.CHUNK

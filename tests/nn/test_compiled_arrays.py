@@ -120,6 +120,22 @@ def test_step_arrays_refuses_a_non_finite_gradient_and_changes_nothing() -> None
         opt.step_arrays(np.zeros(3), np.zeros(3))
 
 
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+def test_step_arrays_on_a_tapes_read_only_data_names_the_way(kind: str) -> None:
+    """A tape's ``arrays.data`` is read-only (see SharedArrays.writable): stepping on it
+    is refused before anything changes, with the array to step on named."""
+    values = [Value(1.0), Value(2.0)]
+    tape = ag.compile(lambda x: values[0] * x[0] + values[1], np.zeros(1), parameters=values)
+    opt = getattr(optim, kind)(values, lr=0.1)
+    with pytest.raises(ValueError, match=r"read-only.*tape\.arrays\.writable\(\)"):
+        opt.step_arrays(tape.arrays.data, np.ones(2))
+    assert tape.arrays.data.tolist() == [1.0, 2.0] and opt.steps == 0
+    opt.step_arrays(tape.arrays.writable(), np.ones(2))
+    expected = np.array([1.0, 2.0])
+    getattr(optim, kind)(values, lr=0.1).step_arrays(expected, np.ones(2))
+    assert tape.arrays.data.tolist() == expected.tolist() != [1.0, 2.0] and opt.steps == 1
+
+
 def test_eager_and_compiled_training_are_interchangeable_mid_run() -> None:
     X, y = problem("cross_entropy", 3, 1)
     models = [nn.MLP(3, [6, 3], seed=1) for _ in range(2)]
