@@ -317,8 +317,10 @@ def data_writes() -> int | None:
     training's arrays (:class:`autograd_scalar.tape.layout.SharedArrays`) then need
     not read 100,000 parameters again to know that they still hold their numbers.
     Not counted: a store through the slot's descriptor itself
-    (``Value.__dict__["data"].__set__``), which no code of the package makes on a
-    node it did not just create.
+    (``Value.__dict__["data"].__set__``), and ``__init__`` called again on a live
+    node; no code of the package does either to a node it did not just create.
+    (``object.__setattr__(v, "data", x)``, which would pass the count by, is refused
+    by Python for a class with its own ``__setattr__``.)
     """
     return None if INTERPRETED else _DATA_WRITES
 

@@ -59,15 +59,17 @@ class SharedArrays:
     compiled core; the interpreted core always reads).
     """
 
+    _numbers: np.ndarray
+    data: np.ndarray
+    _synced: int | None
+    """``data_writes()`` when ``data`` last held every leaf's number, or None."""
+
     def __init__(self, leaves: Sequence[Value], dtype: Any = np.float64) -> None:
         self.leaves = tuple(leaves)
         self.dtype = np.dtype(dtype)
-        self._numbers = np.zeros(len(self.leaves), dtype=self.dtype)
-        self.data = self._numbers.view()
-        self.data.flags.writeable = False
         self.grad = np.zeros(len(self.leaves), dtype=self.dtype)
-        self._synced: int | None = None
-        """``data_writes()`` when ``data`` last held every leaf's number, or None."""
+        self.__setstate__({"_numbers": np.zeros(len(self.leaves), dtype=self.dtype),
+                           "_synced": None})
         self.pull()
 
     def __len__(self) -> int:
@@ -98,11 +100,29 @@ class SharedArrays:
         count = len(self.leaves) if count is None else count
         leaves = self.leaves if count == len(self.leaves) else self.leaves[:count]
         data = self._numbers[:count].astype(np.float64, copy=False)
+        before = data_writes()
         if grads:
             write_data_and_grad(leaves, data, self.grad[:count].astype(np.float64, copy=False))
         else:
             write_data(leaves, data)
-        self._synced = data_writes() if count == len(self.leaves) else None
+        after = data_writes()
+        # in sync only if this write-back was the one write since ``before``: a store of
+        # another thread's around it (the playground steps in one) may be newer
+        whole = count == len(self.leaves)
+        self._synced = after if whole and before is not None and after == before + 1 else None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """For copy and pickle: the numbers without the view of them, and not in sync
+        (a copy's count means nothing to the Values it is later used with)."""
+        state = dict(self.__dict__)
+        del state["data"]
+        state["_synced"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.data = self._numbers.view()
+        self.data.flags.writeable = False
 
     def __repr__(self) -> str:
         return f"SharedArrays({len(self.leaves)} leaves)"

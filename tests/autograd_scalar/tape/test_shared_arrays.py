@@ -105,3 +105,41 @@ def test_every_pull_leaves_the_arrays_equal_to_the_values(events: list[tuple]) -
             (which,) = rest
             tapes[which].pull()
             assert tapes[which].data.tolist() == numbers(leaves)
+
+
+def test_a_store_landing_with_the_write_back_is_not_taken_for_it(monkeypatch) -> None:
+    """Another thread's store just before or after ``push`` writes the Values (the
+    playground steps in a thread while a cell may set a parameter): the arrays are
+    then not marked in sync, and the next pull reads it."""
+    from autograd_scalar.tape import layout
+
+    leaves = tuple(Value(float(i)) for i in range(LEAVES))
+    arrays = SharedArrays(leaves)
+    write_back = layout.write_data_and_grad
+
+    def with_a_store_after(nodes, data, grad) -> None:
+        write_back(nodes, data, grad)
+        leaves[2].data = 99.0  # as if another thread ran here
+
+    monkeypatch.setattr(layout, "write_data_and_grad", with_a_store_after)
+    arrays.writable()[:] = 1.0
+    arrays.push()
+    monkeypatch.undo()
+    arrays.pull()
+    assert arrays.data[2] == 99.0 and arrays.data.tolist() == numbers(leaves)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_copy_keeps_data_a_read_only_view_and_reads_again(how: str) -> None:
+    import copy
+    import pickle
+
+    leaves = tuple(Value(float(i)) for i in range(LEAVES))
+    original = SharedArrays(leaves)
+    arrays = copy.deepcopy(original) if how == "deepcopy" else pickle.loads(
+        pickle.dumps(original))
+    assert np.shares_memory(arrays.data, arrays.writable()) and not arrays.data.flags.writeable
+    copied = arrays.leaves
+    copied[0].data = 10.0
+    arrays.pull()
+    assert arrays.data.tolist() == numbers(copied)
