@@ -89,16 +89,22 @@ def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> No
 # ---------------------------------------------------------------------------
 
 def decision_grid(model: Any, X: np.ndarray, resolution: int, margin: float,
-                  threshold: float, compiled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The class the model predicts at each point of a resolution x resolution grid
-    covering X plus ``margin``: returns (xs, ys, classes[row=y, column=x])."""
+                  threshold: float, compiled: bool
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The model on a resolution x resolution grid covering X plus ``margin``: returns
+    (xs, ys, classes, score), ``classes[row=y, column=x]`` the predicted class and, for
+    a model of one output, ``score`` its output minus ``threshold`` (positive exactly
+    where class 1 is predicted; None for several outputs)."""
     low = X.min(axis=0) - margin
     high = X.max(axis=0) + margin
     xs = np.linspace(low[0], high[0], resolution)
     ys = np.linspace(low[1], high[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
     raw = predict(model, np.column_stack([gx.ravel(), gy.ravel()]), compiled=compiled)
-    return xs, ys, classes_from_outputs(raw, threshold).reshape(resolution, resolution)
+    classes = classes_from_outputs(raw, threshold).reshape(resolution, resolution)
+    single = raw.ndim == 1 or raw.shape[1] == 1
+    score = (raw.reshape(resolution, resolution) - threshold) if single else None
+    return xs, ys, classes, score
 
 
 def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = None,
@@ -120,17 +126,25 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
         raise ValueError(f"y must hold one class index >= 0 per row of X ({len(X)}), "
                          f"got shape {labels.shape} and dtype {labels.dtype}")
     integer("resolution", resolution, 2)
-    xs, ys, classes = decision_grid(model, X, resolution, float(margin), threshold, compiled)
+    xs, ys, classes, score = decision_grid(model, X, resolution, float(margin), threshold,
+                                           compiled)
     count = int(max(classes.max(), labels.max())) + 1
     from matplotlib.colors import ListedColormap
 
-    colours = ListedColormap([PALETTE[k % len(PALETTE)] for k in range(count)])
+    palette = [PALETTE[k % len(PALETTE)] for k in range(count)]
+    colours = ListedColormap(palette)
     figure = new_figure(5, 5)
     ax = figure.add_subplot()
-    step = (xs[1] - xs[0]) / 2, (ys[1] - ys[0]) / 2
-    ax.imshow(classes, origin="lower", cmap=colours, vmin=-0.5, vmax=count - 0.5,
-              alpha=REGION_ALPHA, interpolation="nearest", aspect="auto",
-              extent=(xs[0] - step[0], xs[-1] + step[0], ys[0] - step[1], ys[-1] + step[1]))
+    # filled contours: the boundary of one score where it crosses the threshold,
+    # interpolated between grid points; of several, between the argmax's classes
+    if score is not None:
+        finite = score[np.isfinite(score)]
+        bound = 1.0 + (float(np.abs(finite).max()) if finite.size else 0.0)
+        ax.contourf(xs, ys, score, levels=[-bound, 0.0, bound], colors=palette[:2],
+                    alpha=REGION_ALPHA)
+    else:
+        ax.contourf(xs, ys, classes, levels=np.arange(count + 1) - 0.5, cmap=colours,
+                    vmin=-0.5, vmax=count - 0.5, alpha=REGION_ALPHA)
     ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=colours, vmin=-0.5, vmax=count - 0.5,
                s=25, edgecolors="black", linewidths=0.5)
     ax.set_xlabel("x[0]")

@@ -52,9 +52,21 @@ def test_decision_boundary_colours_each_side_by_the_predicted_class(tmp_path, co
     ax = figure.axes[0]
     for point, k in [((0.8, -0.4), 1), ((-0.4, 0.8), 0), ((1.3, 0.2), 1), ((-1.3, -0.2), 0)]:
         assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
-    faces = ax.collections[0].get_facecolors()[:, :3]
+    faces = ax.collections[-1].get_facecolors()[:, :3]  # the points, drawn last
     assert np.allclose(faces, [to_rgb(plot.PALETTE[k]) for k in y], atol=1e-3)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_decision_boundary_of_one_output_is_where_it_crosses_the_threshold():
+    """Between grid points the boundary follows the score, not the grid: output
+    x[0] - 0.3 on a grid at -1, 0 and 1 changes class at x[0] = 0.3 (the score is
+    linear, so interpolating it is exact), not half way between 0 and 1."""
+    model = linear_neuron(1.0, 0.0, -0.3)
+    X = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    figure = plot.plot_decision_boundary(model, X, np.array([0, 1]), resolution=3, margin=0.0)
+    ax = figure.axes[0]
+    for point, k in [((0.22, 0.5), 0), ((0.38, 0.5), 1), ((0.45, -0.5), 1), ((-0.8, 0.0), 0)]:
+        assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
 
 
 def test_decision_boundary_of_several_outputs_takes_the_argmax():
