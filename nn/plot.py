@@ -88,23 +88,25 @@ def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> No
 # Decision boundary
 # ---------------------------------------------------------------------------
 
-def decision_grid(model: Any, X: np.ndarray, resolution: int, margin: float,
-                  threshold: float, compiled: bool
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """The model on a resolution x resolution grid covering X plus ``margin``: returns
-    (xs, ys, classes, score), ``classes[row=y, column=x]`` the predicted class and, for
-    a model of one output, ``score`` its output minus ``threshold`` (positive exactly
-    where class 1 is predicted; None for several outputs)."""
+def grid_outputs(model: Any, X: np.ndarray, resolution: int, margin: float,
+                 compiled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's raw outputs on a resolution x resolution grid covering X plus
+    ``margin``: returns (xs, ys, raw), raw (resolution**2,) or (resolution**2, k), row
+    by row of the grid (y), each row along x."""
     low = X.min(axis=0) - margin
     high = X.max(axis=0) + margin
     xs = np.linspace(low[0], high[0], resolution)
     ys = np.linspace(low[1], high[1], resolution)
     gx, gy = np.meshgrid(xs, ys)
-    raw = predict(model, np.column_stack([gx.ravel(), gy.ravel()]), compiled=compiled)
-    classes = classes_from_outputs(raw, threshold).reshape(resolution, resolution)
-    single = raw.ndim == 1 or raw.shape[1] == 1
-    score = (raw.reshape(resolution, resolution) - threshold) if single else None
-    return xs, ys, classes, score
+    return xs, ys, predict(model, np.column_stack([gx.ravel(), gy.ravel()]), compiled=compiled)
+
+
+def decision_grid(model: Any, X: np.ndarray, resolution: int, margin: float,
+                  threshold: float, compiled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The class the model predicts at each point of a resolution x resolution grid
+    covering X plus ``margin``: returns (xs, ys, classes[row=y, column=x])."""
+    xs, ys, raw = grid_outputs(model, X, resolution, margin, compiled)
+    return xs, ys, classes_from_outputs(raw, threshold).reshape(resolution, resolution)
 
 
 def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = None,
@@ -126,8 +128,10 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
         raise ValueError(f"y must hold one class index >= 0 per row of X ({len(X)}), "
                          f"got shape {labels.shape} and dtype {labels.dtype}")
     integer("resolution", resolution, 2)
-    xs, ys, classes, score = decision_grid(model, X, resolution, float(margin), threshold,
-                                           compiled)
+    xs, ys, raw = grid_outputs(model, X, resolution, float(margin), compiled)
+    classes = classes_from_outputs(raw, threshold).reshape(resolution, resolution)
+    one_output = raw.ndim == 1 or raw.shape[1] == 1
+    score = raw.reshape(resolution, resolution) - threshold if one_output else None
     count = int(max(classes.max(), labels.max())) + 1
     from matplotlib.colors import ListedColormap
 
@@ -138,9 +142,13 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     # filled contours: the boundary of one score where it crosses the threshold,
     # interpolated between grid points; of several, between the argmax's classes
     if score is not None:
-        finite = score[np.isfinite(score)]
-        bound = 1.0 + (float(np.abs(finite).max()) if finite.size else 0.0)
-        ax.contourf(xs, ys, score, levels=[-bound, 0.0, bound], colors=palette[:2],
+        # scaled into [-1, 1], which moves no crossing; an infinite score to +-2, and a
+        # NaN to -1: class 0, as classes_from_outputs decides it
+        finite = np.abs(score[np.isfinite(score)])
+        scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        with np.errstate(invalid="ignore"):
+            field = np.nan_to_num(score / scale, nan=-1.0, posinf=2.0, neginf=-2.0)
+        ax.contourf(xs, ys, field, levels=[-3.0, 0.0, 3.0], colors=palette[:2],
                     alpha=REGION_ALPHA)
     else:
         ax.contourf(xs, ys, classes, levels=np.arange(count + 1) - 0.5, cmap=colours,

@@ -69,6 +69,17 @@ def test_decision_boundary_of_one_output_is_where_it_crosses_the_threshold():
         assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
 
 
+def test_decision_boundary_fills_scores_at_the_ends_of_float_range():
+    """Scores of 1e308 and more (inf where the two terms add up past the largest
+    float) still colour each side by its class."""
+    model = linear_neuron(1e308, 1e308)
+    X = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    figure = plot.plot_decision_boundary(model, X, np.array([0, 1]), resolution=20, margin=0.0)
+    ax = figure.axes[0]
+    for point, k in [((0.8, 0.8), 1), ((-0.8, -0.8), 0), ((0.9, -0.5), 1), ((-0.9, 0.5), 0)]:
+        assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
+
+
 def test_decision_boundary_of_several_outputs_takes_the_argmax():
     layer = nn.Layer(2, 3, activation="linear")
     for j, (w0, w1) in enumerate([(-1.0, 0.0), (1.0, 0.0), (0.0, 1.5)]):
