@@ -135,8 +135,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     count = int(max(classes.max(), labels.max())) + 1
     from matplotlib.colors import ListedColormap
 
-    palette = [PALETTE[k % len(PALETTE)] for k in range(count)]
-    colours = ListedColormap(palette)
+    colours = ListedColormap([PALETTE[k % len(PALETTE)] for k in range(count)])
     figure = new_figure(5, 5)
     ax = figure.add_subplot()
     # filled contours: the boundary of one score where it crosses the threshold,
@@ -145,10 +144,10 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
         # scaled into [-1, 1], which moves no crossing; an infinite score to +-2, and a
         # NaN to -1: class 0, as classes_from_outputs decides it
         finite = np.abs(score[np.isfinite(score)])
-        scale = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+        largest = float(finite.max()) if finite.size else 0.0
         with np.errstate(invalid="ignore"):
-            field = np.nan_to_num(score / scale, nan=-1.0, posinf=2.0, neginf=-2.0)
-        ax.contourf(xs, ys, field, levels=[-3.0, 0.0, 3.0], colors=palette[:2],
+            field = np.nan_to_num(score / (largest or 1.0), nan=-1.0, posinf=2.0, neginf=-2.0)
+        ax.contourf(xs, ys, field, levels=[-3.0, 0.0, 3.0], colors=PALETTE[:2],
                     alpha=REGION_ALPHA)
     else:
         ax.contourf(xs, ys, classes, levels=np.arange(count + 1) - 0.5, cmap=colours,
