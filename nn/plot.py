@@ -138,20 +138,18 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     colours = ListedColormap([PALETTE[k % len(PALETTE)] for k in range(count)])
     figure = new_figure(5, 5)
     ax = figure.add_subplot()
-    # filled contours: the boundary of one score where it crosses the threshold,
-    # interpolated between grid points; of several, between the argmax's classes
+    # filled contours, their edges interpolated between grid points: one score where it
+    # crosses the threshold; several, each class's margin where it crosses 0
     if score is not None:
-        # scaled into [-1, 1], which moves no crossing; an infinite score to +-2, and a
-        # NaN to -1: class 0, as classes_from_outputs decides it
-        finite = np.abs(score[np.isfinite(score)])
-        largest = float(finite.max()) if finite.size else 0.0
-        with np.errstate(invalid="ignore"):
-            field = np.nan_to_num(score / (largest or 1.0), nan=-1.0, posinf=2.0, neginf=-2.0)
-        ax.contourf(xs, ys, field, levels=[-3.0, 0.0, 3.0], colors=PALETTE[:2],
-                    alpha=REGION_ALPHA)
+        ax.contourf(xs, ys, _contour_field(score, score > 0), levels=[-3.0, 0.0, 3.0],
+                    colors=PALETTE[:2], alpha=REGION_ALPHA)
     else:
-        ax.contourf(xs, ys, classes, levels=np.arange(count + 1) - 0.5, cmap=colours,
-                    vmin=-0.5, vmax=count - 0.5, alpha=REGION_ALPHA)
+        rows = raw.reshape(resolution, resolution, -1)
+        for k in range(rows.shape[2]):
+            if (classes == k).any():
+                field = _contour_field(class_margin(rows, k), classes == k)
+                ax.contourf(xs, ys, field, levels=[0.0, 3.0],
+                            colors=[PALETTE[k % len(PALETTE)]], alpha=REGION_ALPHA)
     ax.scatter(X[:, 0], X[:, 1], c=labels, cmap=colours, vmin=-0.5, vmax=count - 0.5,
                s=25, edgecolors="black", linewidths=0.5)
     ax.set_xlabel("x[0]")
@@ -161,12 +159,38 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     return figure
 
 
+def class_margin(outputs: np.ndarray, k: int) -> np.ndarray:
+    """z_k - max_{j != k} z_j over the last axis of ``outputs`` (..., K), K >= 2: positive
+    exactly where class k alone is the argmax. Where k and j are the two largest the
+    margins of k and j are each other's negatives, so their zero lines coincide and the
+    regions of neighbouring classes meet without a gap or a band between them."""
+    others = np.delete(outputs, k, axis=-1)
+    with np.errstate(invalid="ignore"):
+        return outputs[..., k] - others.max(axis=-1)
+
+
+def _contour_field(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``values`` scaled into [-1, 1] (which moves no zero crossing) for contouring at 0,
+    a non-finite one set to +-2 as ``inside`` says: the region then covers exactly the
+    grid points that :func:`nn.metrics.classes_from_outputs` puts in it, including
+    those whose outputs are infinite or NaN."""
+    finite = np.isfinite(values)
+    magnitudes = np.abs(values[finite])
+    largest = float(magnitudes.max()) if magnitudes.size else 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values / (largest or 1.0)
+    return np.where(finite, scaled, np.where(inside, 2.0, -2.0))
+
+
 # ---------------------------------------------------------------------------
 # Learning curves
 # ---------------------------------------------------------------------------
 
 def plot_history(history: History, *, path: str | None = None, title: str = "") -> Any:
-    """Loss (and, for classification, accuracy) per epoch, training and validation."""
+    """Loss (and, for classification, accuracy) per epoch, training and validation.
+
+    Epochs are numbered from 0, as ``History`` prints them and callbacks receive them
+    (``EarlyStopping.best_epoch`` is a point of this axis), with whole-number ticks."""
     if not isinstance(history, History):
         raise TypeError(f"plot_history needs the History that fit returns, got "
                         f"{type(history).__name__}")
@@ -174,13 +198,19 @@ def plot_history(history: History, *, path: str | None = None, title: str = "") 
     if "accuracy" in history.metrics:
         panels.append(("accuracy", "val_accuracy"))
     figure = new_figure(5 * len(panels), 3.5)
+    from matplotlib.ticker import MaxNLocator
+
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
     for ax, (train, validation) in zip(axes, panels):
-        epochs = np.arange(1, history.epochs + 1)
-        ax.plot(epochs, getattr(history, train), label="training", color=PALETTE[0])
+        epochs = np.arange(history.epochs)
+        marker = "o" if history.epochs == 1 else None  # one epoch: a point, not a line
+        ax.plot(epochs, getattr(history, train), label="training", color=PALETTE[0],
+                marker=marker)
         if getattr(history, validation):
-            ax.plot(epochs, getattr(history, validation), label="validation", color=PALETTE[1])
+            ax.plot(epochs, getattr(history, validation), label="validation", color=PALETTE[1],
+                    marker=marker)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
         ax.set_ylabel(train)
         ax.grid(alpha=0.3)
         ax.legend()

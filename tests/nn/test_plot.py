@@ -91,6 +91,25 @@ def test_decision_boundary_of_several_outputs_takes_the_argmax():
         assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
 
 
+def test_decision_boundary_between_two_classes_shows_no_third():
+    """Where classes 0 and 2 meet, class 1 (lower than both there) does not appear as a
+    band between them: each region is its own margin's, z_k - max_{j != k} z_j, and the
+    edge follows it between grid points (here exactly x[0] = 0)."""
+    layer = nn.Layer(2, 3, activation="linear")
+    for j, (w0, b) in enumerate([(-1.0, 0.0), (0.0, -1.0), (1.0, 0.0)]):
+        neuron = layer.neurons[j]
+        neuron.w[0].data, neuron.w[1].data, neuron.b.data = w0, 0.0, b
+    X = np.array([[-1.0, -1.0], [1.0, 1.0]])
+    figure = plot.plot_decision_boundary(layer, X, np.array([0, 2]), resolution=4, margin=0.0)
+    ax = figure.axes[0]
+    for point, k in [((-0.12, 0.5), 0), ((0.12, 0.5), 2), ((-0.9, -0.8), 0), ((0.9, 0.8), 2)]:
+        assert np.allclose(colour_at(figure, ax, *point), region_colour(k), atol=0.02), point
+    image = pixels(figure)
+    (left, row), (right, _) = ax.transData.transform([(-0.95, 0.3), (0.95, 0.3)])
+    line = image[image.shape[0] - round(float(row)), round(float(left)):round(float(right))]
+    assert not np.isclose(line, region_colour(1), atol=0.06).all(axis=1).any()
+
+
 @pytest.mark.parametrize("X, y, options, message", [
     (np.zeros((3, 3)), [0, 1, 0], {}, "needs 2-D inputs"),
     (np.zeros((3, 2)), [0, 1], {}, "one class index >= 0 per row of X (3)"),
@@ -113,8 +132,21 @@ def test_history_curves_show_the_recorded_numbers(tmp_path):
     assert [list(line.get_ydata()) for line in loss_ax.lines] == [history.loss, history.val_loss]
     assert [list(line.get_ydata()) for line in accuracy_ax.lines] == [history.accuracy,
                                                                     history.val_accuracy]
-    assert list(loss_ax.lines[0].get_xdata()) == [1, 2, 3]
+    assert list(loss_ax.lines[0].get_xdata()) == [0, 1, 2]  # as History numbers them
     assert (tmp_path / "curves.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_history_axis_counts_whole_epochs_from_zero():
+    """The epochs of the axis are those callbacks see (EarlyStopping.best_epoch), and
+    its ticks whole numbers at any length; a single epoch shows as a point."""
+    figure = plot.plot_history(History(metrics=("loss",), loss=list(np.linspace(1, 0, 20))))
+    ax = figure.axes[0]
+    figure.canvas.draw()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks)
+    assert ax.lines[0].get_xdata()[[0, -1]].tolist() == [0, 19]
+    single = plot.plot_history(History(metrics=("loss",), loss=[0.5])).axes[0].lines[0]
+    assert single.get_marker() == "o" and list(single.get_xdata()) == [0]
 
 
 def test_regression_history_has_one_panel_and_no_validation_line():
