@@ -23,6 +23,10 @@ from .model import GPT
 from .tokenizer import CharTokenizer
 
 
+MASKED = "#d9d9d9"
+"""The colour of the cells a position cannot attend to (the positions after it)."""
+
+
 def attention_weights(model: GPT, tokens: Sequence[int]) -> np.ndarray:
     """Array (n_layer, n_head, T, T): weights[l, h, t, s] = attention of position t on s
     in block l, head h, reading ``tokens`` (T of them); 0 above the diagonal."""
@@ -50,19 +54,23 @@ def token_labels(tokenizer: CharTokenizer, tokens: Sequence[int]) -> list[str]:
 def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: int = 0,
                    path: str | None = None) -> Any:
     """One heat map per head of block ``layer``: row t shows where position t looks as
-    the model reads [bos] + ``text`` (darker is more attention)."""
+    the model reads [bos] + ``text`` (darker is more attention; the later positions,
+    which the causal model cannot see, in grey: ``MASKED``)."""
     integer("layer", layer, 0, model.n_layer - 1)
     tokens = tokenizer.encode(text)[:-1][:model.block_size]
     weights = attention_weights(model, tokens)[layer]
     labels = token_labels(tokenizer, tokens)
     figure = new_figure(3.0 * model.n_head, 3.2)
+    from matplotlib import colormaps
+
+    colours = colormaps["Blues"].with_extremes(bad=MASKED)
     axes = figure.subplots(1, model.n_head, squeeze=False)[0]
     for h, ax in enumerate(axes):
         shown = np.where(np.tril(np.ones_like(weights[h])) > 0, weights[h], np.nan)
-        image = ax.imshow(shown, cmap="Blues", vmin=0.0, vmax=1.0)
+        image = ax.imshow(shown, cmap=colours, vmin=0.0, vmax=1.0)
         ax.set_title(f"head {h}")
-        ax.set_xticks(range(len(labels)), labels, fontsize=7, rotation=90)
-        ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xticks(range(len(labels)), labels, fontsize=9, rotation=90)
+        ax.set_yticks(range(len(labels)), labels, fontsize=9)
         ax.set_xlabel("attends to")
     axes[0].set_ylabel("position")
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")

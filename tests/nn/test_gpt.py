@@ -9,10 +9,12 @@ import re
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 
 import nn
 from autograd_scalar import draw_graph, explore, no_grad
 from nn.gpt import GPT, CharTokenizer, sample, samples, train
+from nn.gpt import inspection
 from nn.gpt.inspection import attention_weights, plot_attention, position_loss
 from reproductions.microgpt import MicrogptValue, Trainer, gpt_state
 
@@ -204,6 +206,17 @@ def test_attention_weights_are_causal_rows_of_a_softmax(tmp_path) -> None:
     assert np.all(np.triu(weights[0, 0], k=1) == 0.0)
     figure = plot_attention(model, tokenizer, "mia", path=tmp_path / "attention.png")
     assert len(figure.axes) == 3 and (tmp_path / "attention.png").stat().st_size > 1000
+    # the positions after t (masked) are grey, not the white of a weight of 0
+    figure.canvas.draw()
+    image = np.asarray(figure.canvas.buffer_rgba())[..., :3] / 255.0
+    ax = figure.axes[0]
+    for (t, s), expected in [((0, 3), to_rgb(inspection.MASKED)), ((3, 0), None)]:
+        column, row = ax.transData.transform((s, t))
+        seen = image[image.shape[0] - round(float(row)), round(float(column))]
+        if expected is None:  # a weight: the colour map's, never the masked grey
+            assert not np.allclose(seen, to_rgb(inspection.MASKED), atol=0.02)
+        else:
+            assert np.allclose(seen, expected, atol=0.02), (t, s, seen)
     with pytest.raises(ValueError, match="layer must be an int from 0 to 0"):
         plot_attention(model, tokenizer, "mia", layer=1)
 
