@@ -4,7 +4,9 @@ promises, every dotted name resolves, and Sphinx builds the site with no warning
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -85,3 +87,25 @@ def test_the_speed_page_shows_the_code_the_tape_writes() -> None:
         exec(compile(example.code, example.name, "exec"), namespace)
     listing = page.split("def both(r, u):", 1)[1].split("```", 1)[0]
     assert "def both(r, u):" + listing == namespace["code"]
+
+
+def test_the_check_graph_picture_is_what_the_example_above_it_draws() -> None:
+    """The check-derivatives page shows docs/images/check_graph.svg under the example that
+    draws it: that example's drawing has the source sources.json records for the picture
+    (docs/images/make_images.py draws it with the same code)."""
+    page = DOCS / "tutorials" / "check-derivatives.md"
+    text = page.read_text(encoding="utf-8")
+    (example,) = [e for e in examples(page) if "highlight=report" in e.code]
+    after = text.split(example.code, 1)[1].split("```python", 1)[0]
+    assert "](../images/check_graph.svg)" in after
+    namespace: dict[str, object] = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(example.code, example.name, "exec"), namespace)
+    source = namespace["drawing"].source  # type: ignore[attr-defined]
+    manifest = json.loads((DOCS / "images" / "sources.json").read_text(encoding="utf-8"))
+    recorded = manifest["docs/images/check_graph.svg"]["source"]
+    assert hashlib.sha256(source.encode("utf-8")).hexdigest() == recorded, (
+        "the check_graph example no longer draws docs/images/check_graph.svg: make the "
+        "example and make_images.py's planted_mistake() agree, then run "
+        "python docs/images/make_images.py")
+

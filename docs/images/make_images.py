@@ -90,6 +90,9 @@ def neuron() -> Value:
 
 
 def planted_mistake() -> tuple[Value, Any]:
+    """The check_graph example of docs/tutorials/check-derivatives.md, line for line (with
+    :class:`Softsign` and the title in :func:`drawings`): its output and its report.
+    tests/test_docs.py runs the page's example and checks that it draws this picture."""
     x, w, b = Value(0.7, "x"), Value(-1.3, "w"), Value(0.4, "b")
     z = x * w + b
     z.label = "z"
@@ -97,8 +100,9 @@ def planted_mistake() -> tuple[Value, Any]:
     y.label = "y"
     out = (y * y).tanh()
     out.label = "out"
+    report = check_graph(out)
     out.backward()
-    return out, check_graph(out)
+    return out, report
 
 
 def summary_loss() -> tuple[Value, nn.MLP]:
