@@ -109,3 +109,27 @@ def test_the_check_graph_picture_is_what_the_example_above_it_draws() -> None:
         "example and make_images.py's planted_mistake() agree, then run "
         "python docs/images/make_images.py")
 
+
+def test_the_train_defaults_table_gives_the_split_the_command_makes(monkeypatch) -> None:
+    """The command-line page's table of `train --data NAME` with its defaults: each row's
+    training examples are what the command prints (its training is stopped before the
+    first step: the split is made before training)."""
+    import nn.train
+    from nn.cli import main
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    page = (DOCS / "howto" / "command-line.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `(\w+)`[^|]*\| ([\d,]+) \|", page, re.M)
+    assert [name for name, _ in rows] == ["moons", "circles", "spirals", "xor", "blobs",
+                                          "digits", "mnist_5k"]
+    monkeypatch.setattr(nn.train, "fit", stop)
+    for name, shown in rows:
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(io.StringIO()):
+            status = main(["train", "--data", name, "--quiet"])
+        assert status == 130, printed.getvalue()
+        made = re.search(r"^\w+: (\d+) training examples", printed.getvalue(), re.M)
+        assert made is not None, printed.getvalue()
+        assert shown == f"{int(made.group(1)):,}", (name, shown, printed.getvalue())
