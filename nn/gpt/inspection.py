@@ -22,7 +22,6 @@ from ..plot import new_figure, save
 from .model import GPT
 from .tokenizer import CharTokenizer
 
-
 MASKED = "#d9d9d9"
 """The colour of the cells a position cannot attend to (the positions after it)."""
 

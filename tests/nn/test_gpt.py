@@ -13,8 +13,7 @@ from matplotlib.colors import to_rgb
 
 import nn
 from autograd_scalar import draw_graph, explore, no_grad
-from nn.gpt import GPT, CharTokenizer, sample, samples, train
-from nn.gpt import inspection
+from nn.gpt import GPT, CharTokenizer, inspection, sample, samples, train
 from nn.gpt.inspection import attention_weights, plot_attention, position_loss
 from reproductions.microgpt import MicrogptValue, Trainer, gpt_state
 
