@@ -3,12 +3,13 @@
 ``jacobian(f, point)``, J[k][i] = d f_k / d x_i, takes one reverse pass per output;
 ``hessian(f, point)``, H[i][j] = d^2 f / dx_i dx_j, one more reverse pass per entry of
 the gradient from ``grad(..., create_graph=True)``. The checks of a point, a function
-and its outputs (:func:`as_point`, :func:`call`, :func:`outputs_of`) are shared with
-forward mode and the derivative checkers.
+and its outputs (:func:`as_point`, :func:`check_arity`, :func:`call`, :func:`outputs_of`)
+are shared with forward mode and the derivative checkers.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -63,6 +64,27 @@ def check_callable(f: Any, who: str) -> None:
         raise RuntimeError(f"{who} needs gradient tracking; it was called inside no_grad()")
 
 
+def check_arity(f: Callable[..., Any], n: int, who: str) -> None:
+    """A TypeError when f's signature shows that it cannot take ``n`` inputs, one
+    positional argument each. A function with ``*args``, or one whose signature cannot be
+    read, is left to the call itself; so is a TypeError raised inside f."""
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):
+        return
+    if any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in parameters):
+        return
+    positional = [p for p in parameters if p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                                                      inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    most = len(positional)
+    least = sum(p.default is inspect.Parameter.empty for p in positional)
+    if least <= n <= most:
+        return
+    takes = f"{most}" if least == most else f"{least} to {most}"
+    raise TypeError(f"{who}: f takes {takes} argument{'' if most == 1 else 's'}, got {n} "
+                    f"input{'' if n == 1 else 's'}; expected one input per argument")
+
+
 def call(f: Callable[..., Any], xs: Sequence[Value], who: str) -> Value:
     """``f(*xs)``, which must be a Value (a plain number is lifted to a constant)."""
     out = f(*xs)
@@ -108,6 +130,7 @@ def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """
     check_callable(f, "jacobian")
     xs = leaves(as_point(point, "jacobian"))
+    check_arity(f, len(xs), "jacobian")
     outputs, _ = outputs_of("jacobian", f(*xs))
     return np.array([grad(out, xs) for out in outputs], dtype=np.float64)
 
@@ -123,6 +146,7 @@ def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     """
     check_callable(f, "hessian")
     xs = leaves(as_point(point, "hessian"))
+    check_arity(f, len(xs), "hessian")
     out = call(f, xs, "hessian")
     first = grad(out, xs, create_graph=True)
     return np.array([grad(g, xs) for g in first], dtype=np.float64)

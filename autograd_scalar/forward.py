@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .derivatives import as_items, as_point, check_callable, leaves, outputs_of
+from .derivatives import as_items, as_point, check_arity, check_callable, leaves, outputs_of
 from .ops import is_real
 from .value import Value
 
@@ -161,6 +161,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     """
     check_callable(f, "jvp")
     point = as_point(primals, "jvp")
+    check_arity(f, len(point), "jvp")
     direction = as_vector("jvp", tangents, len(point), "tangents")
     xs = leaves(point, primals)
     outputs, single = outputs_of("jvp", f(*xs))
@@ -182,6 +183,7 @@ def jacfwd(f: Callable[..., Any], point: Sequence[Any]) -> np.ndarray:
     """
     check_callable(f, "jacfwd")
     xs = leaves(as_point(point, "jacfwd"), point)
+    check_arity(f, len(xs), "jacfwd")
     outputs, _ = outputs_of("jacfwd", f(*xs))
     return _columns(outputs, xs)
 
@@ -212,6 +214,7 @@ def hvp(f: Callable[..., Any], point: Sequence[Any], v: Sequence[Any]) -> np.nda
     """
     check_callable(f, "hvp")
     point_ = as_point(point, "hvp")
+    check_arity(f, len(point_), "hvp")
     direction = as_vector("hvp", v, len(point_), "v")
     xs = leaves(point_, point)
     outputs, single = outputs_of("hvp", f(*xs))

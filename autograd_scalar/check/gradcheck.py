@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backward import grad, topological_order
-from ..derivatives import as_point, call, check_callable, leaves
+from ..derivatives import as_point, call, check_arity, check_callable, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
 from ..value import Value, apply
@@ -121,6 +121,7 @@ def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
     items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
         inputs, (str, bytes)) else inputs
     point = as_point(items, who)
+    check_arity(f, len(point), who)
     check_tolerances(eps, atol, rtol, who)
     names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
     return point, names, items

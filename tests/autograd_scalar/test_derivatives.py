@@ -262,7 +262,10 @@ def test_a_single_output_is_a_one_row_jacobian_and_inputs_keep_their_grad() -> N
     (lambda: jacobian(lambda x: [], [1.0]), TypeError, r"non-empty list or tuple"),
     (lambda: jacobian(lambda x: None, [1.0]), TypeError, r"got NoneType"),
     (lambda: jacobian(lambda x: [x, "y"], [1.0]), TypeError, r"output 1 of f is a str"),
-    (lambda: hessian(lambda x, y: x, [1.0]), TypeError, r"missing 1 required"),
+    (lambda: hessian(lambda x, y: x, [1.0]), TypeError,
+     r"hessian: f takes 2 arguments, got 1 input; expected one input per argument"),
+    (lambda: jacobian(lambda x: [x], [1.0, 2.0]), TypeError,
+     r"jacobian: f takes 1 argument, got 2 inputs"),
 ])
 def test_bad_arguments_are_named(call, error, message) -> None:
     with pytest.raises(error, match=message):

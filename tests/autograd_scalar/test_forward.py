@@ -309,6 +309,16 @@ def test_jvp_refuses_bad_primals_and_outputs() -> None:
         ag.jvp(lambda x: x, [1.0], [1.0])
 
 
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: ag.jvp(lambda x, y: x * y, [1.0], [1.0]), "jvp: f takes 2 arguments, got 1 input"),
+    (lambda: ag.jacfwd(lambda x: x, [1.0, 2.0]), "jacfwd: f takes 1 argument, got 2 inputs"),
+    (lambda: ag.hvp(lambda x, y: x * y, [1.0], [1.0]), "hvp: f takes 2 arguments, got 1 input"),
+])
+def test_the_number_of_inputs_must_fit_f(call, message) -> None:
+    with pytest.raises(TypeError, match=message):
+        call()
+
+
 def test_hvp_and_jacfwd_refuse_bad_inputs() -> None:
     with pytest.raises(TypeError, match="hvp: f must return one Value, got a list of 2"):
         ag.hvp(lambda x: [x, x], [1.0], [1.0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -287,6 +288,23 @@ def test_many_inputs_show_only_the_failing_rows() -> None:
 def test_bad_arguments_are_named(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize(("check", "f", "inputs", "message"), [
+    (gradcheck, lambda x, y: x * y, [1.0], "gradcheck: f takes 2 arguments, got 1 input"),
+    (gradgradcheck, lambda x: x, [1.0, 2.0], "gradgradcheck: f takes 1 argument, got 2 inputs"),
+    (gradcheck, lambda x, y=2.0: x * y, [1.0, 2.0, 3.0],
+     "gradcheck: f takes 1 to 2 arguments, got 3 inputs"),
+])
+def test_the_number_of_inputs_must_fit_f(check, f, inputs, message) -> None:
+    with pytest.raises(TypeError, match=re.escape(message + "; expected one input per argument")):
+        check(f, inputs, modes=("fwd", "rev"))
+
+
+def test_functions_of_any_number_and_their_own_type_errors_are_left_alone() -> None:
+    assert gradcheck(lambda *xs: ag.sum(xs), [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="not callable"):
+        gradcheck(lambda x, y: x(y), [1.0, 2.0])
 
 
 def test_inputs_may_be_a_numpy_row_or_a_generator() -> None:

@@ -181,6 +181,10 @@ def test_bad_points_and_functions_are_named() -> None:
         taylor_test(lambda x: x, [1.0], [1.0, 1.0])
     with pytest.raises(TypeError, match="taylorcheck: f must be a function"):
         taylorcheck(None, [1.0])
+    with pytest.raises(TypeError, match="taylorcheck: f takes 2 arguments, got 1 input"):
+        taylorcheck(lambda x, y: x * y, [1.0])
+    with pytest.raises(TypeError, match="taylor_test: f takes 1 argument, got 2 inputs"):
+        taylor_test(lambda x: x, [1.0, 2.0], [1.0, 1.0])
 
 
 def test_raise_exception_false_returns_the_verdict() -> None:
