@@ -246,6 +246,9 @@ class Hinge(Loss):
     classification = True
 
     def encode_array(self, targets: np.ndarray, width: int | None) -> np.ndarray:
+        if width is not None and width != 1:
+            raise ValueError(f"{self.name}: needs a model with 1 output (a binary score), "
+                             f"but this model has {width} outputs")
         columns = _columns(targets, self.name)
         if columns.shape[1] != 1:
             raise ValueError(f"{self.name}: needs one output per example (a binary score), "

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, no_grad, tape_dtype
-from autograd_scalar.validate import integer, real
+from autograd_scalar.validate import flag, integer, real
 
 from . import losses as losses_module
 from .arrays import all_finite, real_array
@@ -364,10 +364,9 @@ def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
     None or a schedule of this optimizer."""
     if seed is not None:
         integer("seed", seed, 0, what="None or an int >= 0")
-    if not (isinstance(compiled, bool) or compiled == "auto") or not isinstance(progress,
-                                                                                  bool):
-        raise TypeError(f"compiled must be True, False or 'auto' and progress True or False, "
-                        f"got compiled={compiled!r}, progress={progress!r}")
+    if not (isinstance(compiled, bool) or (isinstance(compiled, str) and compiled == "auto")):
+        raise TypeError(f"compiled must be True, False or 'auto', got {compiled!r}")
+    flag("progress", progress)
     if schedule is not None and (not isinstance(schedule, Schedule)
                                  or schedule.optimizer is not optimizer):
         raise ValueError("schedule must be an nn.schedules schedule attached to this optimizer")

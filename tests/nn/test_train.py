@@ -418,7 +418,8 @@ def bad_calls():
         (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
         (dict(callbacks=EarlyStopping()), TypeError, "callbacks must be a list"),
         (dict(seed=-1), ValueError, "seed must be None or an int >= 0"),
-        (dict(compiled="yes"), TypeError, "compiled must be True, False or 'auto'"),
+        (dict(compiled="yes"), TypeError, "compiled must be True, False or 'auto', got 'yes'"),
+        (dict(progress="yes"), TypeError, "progress must be True or False, got 'yes'"),
         (dict(schedule="cosine"), ValueError, "schedule must be an nn.schedules schedule"),
         (dict(clip=0.0), ValueError, "clip must be a positive number"),
     ]
