@@ -111,8 +111,7 @@ def parse_formula(text: str) -> Formula:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        raise FormulaError(f"column {(error.offset or 1) + indent}: not a formula: "
-                           f"{error.msg}") from None
+        raise _syntax_error(error, text.strip(), indent) from None
     except ValueError as error:
         raise FormulaError(f"not a formula: {error}") from None
     except (RecursionError, MemoryError):
@@ -122,6 +121,16 @@ def parse_formula(text: str) -> Formula:
     reader = _Reader(text.strip(), indent)
     root = reader.term(tree.body)
     return Formula(text.strip(), tuple(dict.fromkeys(reader.variables)), root)
+
+
+def _syntax_error(error: SyntaxError, text: str, indent: int) -> FormulaError:
+    """Python's syntax error in ``text`` (the formula without its ``indent`` leading
+    spaces) at its column. Python gives no column (offset 0) when the formula stops where
+    more was needed (``x +``, ``x *``): that is reported at the end of the formula."""
+    if not error.offset:
+        return FormulaError(f"column {indent + len(text) + 1}: not a formula: unexpected "
+                            "end of formula")
+    return FormulaError(f"column {error.offset + indent}: not a formula: {error.msg}")
 
 
 @dataclass(frozen=True)

@@ -706,6 +706,9 @@ def test_error_columns_count_characters_not_bytes(capsys):
     assert_one_line_error(err, "column 5: attribute access (.y)")
     status, _, err = run(capsys, "graph", "  ééé * x + )", "--at", "x=1")
     assert_one_line_error(err, "column 13: not a formula")
+    status, _, err = run(capsys, "graph", "x + y +", "--at", "x=1,y=2")
+    assert status == 2
+    assert_one_line_error(err, "column 8: not a formula: unexpected end of formula")
 
 
 def test_at_names_are_normalised_as_formula_names(capsys, tmp_path):

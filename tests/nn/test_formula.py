@@ -180,6 +180,19 @@ def test_anything_outside_the_whitelist_is_named(text, problem):
         parse_formula(text)
 
 
+@pytest.mark.parametrize("text, message", [
+    ("x + y +", "column 8: not a formula: unexpected end of formula"),
+    ("x*", "column 3: not a formula: unexpected end of formula"),
+    ("  é * ", "column 6: not a formula: unexpected end of formula"),
+    ("x + (y", "column 5: not a formula: '(' was never closed"),
+    ("sum(x, y", "column 4: not a formula: '(' was never closed"),
+])
+def test_a_formula_that_stops_short_is_reported_where_it_ends(text, message):
+    with pytest.raises(FormulaError) as raised:
+        parse_formula(text)
+    assert str(raised.value) == message
+
+
 def test_huge_exponents_fail_fast_instead_of_computing():
     with pytest.raises(FormulaError, match="overflows to inf"):
         parse_formula("9 ** 9 ** 9 * x")
