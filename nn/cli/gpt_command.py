@@ -18,8 +18,12 @@ SMOOTHING = 50
 
 
 def run_gpt(args: argparse.Namespace) -> int:
-    """Check every option (sizes, --save, --temperature, --prompt) before the first step,
-    so a bad one is an error at once rather than after training, with the model lost."""
+    """Check every option (sizes, --steps, --save, --temperature, --prompt) before the
+    first step, so a bad one is an error at once rather than after training, with the
+    model lost."""
+    if args.steps == 0 and args.load is None:
+        raise UsageError("--steps 0 (only sampling) is for a model given by --load; "
+                         "a new model needs --steps 1 or more")
     if args.save is not None:
         check_file_target("--save", args.save)
     try:
@@ -58,7 +62,7 @@ def run_gpt(args: argparse.Namespace) -> int:
     print(f"{args.samples} names sampled at temperature {args.temperature:g}:")
     for name in samples(model, tokenizer, args.samples, temperature=temperature,
                         prompt=args.prompt, seed=args.seed):
-        print(f"  {name}")
+        print(f"  {name or repr(name)}")  # an empty name shows as ''
     return EXIT_OK
 
 

@@ -48,9 +48,11 @@ def test_gpt_trains_compiled_in_batches(capsys) -> None:
 @pytest.mark.parametrize("argv, message", [
     (["--n-embd", "10"], r"n_embd \(10\) must be a multiple of n_head \(4\)"),
     (["--steps", "-1"], "expected a whole number >= 0, got -1"),
+    (["--steps", "0"], r"--steps 0 \(only sampling\) is for a model given by --load; a new "
+                       r"model needs --steps 1 or more"),
     (["--batch-size", "0"], "--batch-size"),
     (["--temperature", "0"], "expected a finite number > 0, got 0"),
-    (["--prompt", "A1", "--steps", "0"], "character 'A' at position 0"),
+    (["--prompt", "A1"], "character 'A' at position 0"),
 ])
 def test_bad_options_are_one_line_errors(capsys, argv, message) -> None:
     assert main(["gpt", *argv, "--quiet"]) == 2
@@ -97,12 +99,22 @@ def test_a_loaded_model_too_short_for_the_prompt_is_refused_before_training(
         capsys, monkeypatch, tmp_path) -> None:
     import nn.cli.gpt_command as command
     path = tmp_path / "gpt.json"
-    assert main(["gpt", "--steps", "0", "--samples", "0", "--save", str(path),
+    assert main(["gpt", "--steps", "1", "--samples", "0", "--save", str(path),
                  "--block-size", "4", "--quiet"]) == 0
     capsys.readouterr()
     monkeypatch.setattr(command, "train", None)
     assert main(["gpt", "--load", str(path), "--prompt", "emma", "--quiet"]) == 2
     assert "at most 3 fit in block_size 4" in capsys.readouterr().err
+
+
+def test_an_empty_sampled_name_is_shown_as_quotes(capsys, monkeypatch, tmp_path) -> None:
+    import nn.cli.gpt_command as command
+    path = tmp_path / "gpt.json"
+    assert main(["gpt", "--steps", "1", "--samples", "0", "--save", str(path), *SMALL]) == 0
+    monkeypatch.setattr(command, "samples", lambda *args, **kwargs: ["ava", ""])
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("2 names sampled at temperature 0.5:\n  ava\n  ''\n")
 
 
 def test_running_out_of_memory_is_a_failure_not_a_bug(capsys, monkeypatch) -> None:
