@@ -442,7 +442,7 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
                    tooltip=f"{box.hidden_inputs:,} input edge(s) lead to nodes left out "
                            "of this summary")
         return
-    what = "chain" if box.kind == "chain" else f"module {box.scope}"
+    what = {"chain": "chain", "parallel": "in parallel"}.get(box.kind, f"module {box.scope}")
     label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
     attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",

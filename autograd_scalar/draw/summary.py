@@ -10,7 +10,10 @@ step by step until it fits:
 1. chains of single-use nodes (each node the only input of the next) become one box;
 2. the nodes made inside nn modules become one box per module, from the innermost
    scopes (neurons) outwards (layers) until the count fits; at each step a module
-   less deep than the cut is boxed whole (a model's embedding beside its blocks' parts);
+   less deep than the cut is boxed whole (a model's embedding beside its blocks' parts).
+   Nodes outside modules that apply the same op to inputs drawn alike (the same box or
+   node, or a constant of their own) become one box "in parallel": a batch's loss terms
+   ``(out_i - y_i) ** 2`` are one box of subtractions and one of squares;
 3. what is still over the budget, farthest from the output first, is left out, and
    the drawn nodes that had inputs left out get a small "... not drawn" stub (stubs
    count against the budget too). The output and any highlighted node stay visible.
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..value import Value
+from .reading import parent_module
 
 EXPLORE_FACTOR = 20
 EXPLORE_MINIMUM = 5000
@@ -122,12 +126,14 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
         for node in box.members:
             owner[node] = box
     if count_items(order, owner) > budget:
+        collapse_parallel(order, owner, pinned)
         depths = sorted({node.scope.count(".") + 1 for node in order if node.scope},
                         reverse=True)
         for depth in depths:
-            collapse_scopes(order, owner, pinned, depth)
             if count_items(order, owner) <= budget:
                 break
+            collapse_scopes(order, owner, pinned, depth)
+            collapse_parallel(order, owner, pinned)
     items = list(dict.fromkeys([root, *(n for n in order if n in pinned),
                                 *(owner[n] for n in order)]))
     keep_count = min(len(items), budget)
@@ -186,6 +192,44 @@ def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[
         box.members = [node for node in order if owner[node] is box]
 
 
+def collapse_parallel(order: list[Value], owner: dict[Value, object],
+                      pinned: set[Value]) -> None:
+    """Box the nodes outside modules that apply the same op to the same sources: each
+    input the same box or node, or a constant used by that node alone. Boxing one rank
+    (the subtractions of a batch) makes the next one alike (their squares), so the pass
+    repeats until nothing more joins; constants then join their box."""
+    users = Counter(child for node in order for child in inputs(node) if child in owner)
+
+    def source(child: Value) -> object:
+        home = owner.get(child)
+        if isinstance(home, Box):
+            return id(home)
+        if home is not None and not child.children and users[child] == 1 \
+                and child not in pinned:
+            return "constant"
+        return id(child)
+
+    made: list[Box] = []
+    while True:
+        alike: dict[tuple[object, ...], list[Value]] = {}
+        for node in order:
+            if node.children and not node.scope and node not in pinned \
+                    and owner[node] is node:
+                key = (node.op, len(node.children), *map(source, inputs(node)))
+                alike.setdefault(key, []).append(node)
+        groups = [members for members in alike.values() if len(members) > 1]
+        if not groups:
+            break
+        for members in groups:
+            box = Box("parallel", "", members)
+            made.append(box)
+            for node in members:
+                owner[node] = box
+    absorb_leaves(order, owner, pinned)
+    for box in made:
+        box.members = [node for node in order if owner[node] is box]
+
+
 def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Value]) -> None:
     """A leaf used only inside one module's box (its weights and bias) joins that box.
 
@@ -228,8 +272,10 @@ def assemble(order: list[Value], seen: set[Value], owner: dict[Value, object],
                 cut += 1
         if cut:
             stub = stubs.get(id(target))
-            if stub is None:
-                stub = stubs[id(target)] = Box("stub", getattr(target, "scope", ""))
+            if stub is None:  # beside its target: a module's box is inside the module around it
+                home = parent_module(target.scope) if isinstance(target, Box) \
+                    and target.kind == "scope" else target.scope
+                stub = stubs[id(target)] = Box("stub", home)
                 edges[(stub, target)] += 1
             stub.hidden_inputs += cut
     nodes = [item for item in dict.fromkeys(owner[n] for n in order)

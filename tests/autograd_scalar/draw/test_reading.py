@@ -224,7 +224,9 @@ def test_summary_bundles_the_edges_between_layer_boxes(engine: str) -> None:
     assert len(into_first) == 12   # one per input leaf (2 inputs x 6 examples), not 96
     assert len([e for e in edges(source) if not e[0].endswith("op")]) < 40
     boxes = {k: v for k, v in nodes(source).items() if v.get("shape") == "box3d"}
-    assert len(boxes) == 17
+    labels = sorted(box["label"] for box in boxes.values())
+    assert len(boxes) == 18   # the 17 neurons, and the 6 squares outside them as one box
+    assert labels[0].startswith("in parallel: 6 nodes") and "**2 ×6" in labels[0]
     _, clusters = laid_out(source)   # lays out with compound edges, both engines
     assert {"layers.0", "layers.1", "layers.2"} <= set(clusters)
     assert clusters["layers.0"][2] < clusters["layers.1"][0]

@@ -193,3 +193,42 @@ def test_a_node_with_300000_inputs_is_summarised_in_one_light_pass_over_them() -
     assert hidden == n - (len(records(source)) - 1)
     tip = next(a for a in records(source).values() if "op: sum" in a["tooltip"])["tooltip"]
     assert f"... and {n - 16:,} more inputs" in tip
+
+
+def batch_loss(examples: int) -> tuple[nn.MLP, Value]:
+    """sum_i (model(x_i) - 1)^2 over ``examples`` points: a model's nodes in modules, and
+    per example a subtraction and a square outside them."""
+    model = nn.MLP(2, [4, 1], seed=0)
+    points = np.random.default_rng(0).normal(size=(examples, 2))
+    loss = ag_sum([(model(point) - 1.0) ** 2 for point in points.tolist()])
+    loss.backward()
+    return model, loss
+
+
+def test_the_terms_of_a_batch_loss_are_boxed_in_parallel_not_left_out() -> None:
+    """139 squares feeding one sum, over a budget of 40: not 20 squares drawn one by one
+    with their inputs cut, but one box of the squares and one of the subtractions, wired
+    to the model's module boxes (each constant 1.0 inside its subtraction's box)."""
+    model, loss = batch_loss(139)
+    source = draw_graph(loss, max_nodes=40, names=model).source
+    assert drawn_items(source) <= 40
+    labels = sorted(b["label"] for b in boxes(source).values())
+    parallel = [label for label in labels if label.startswith("in parallel")]
+    assert parallel == ["in parallel: 139 nodes\\n**2 ×139",
+                        "in parallel: 278 nodes\\n- ×139, leaf ×139"]
+    assert any(label.startswith("module layers.1") for label in labels)
+    assert not [a for a in records(source).values() if "op: **2" in a["tooltip"]]
+    assert "0 collapsed boxes" not in graph_label(source)
+
+
+def test_parallel_boxes_need_the_same_op_on_the_same_sources() -> None:
+    """Without modules, x_i * w + b for shared w and b: the products are alike (each its
+    own constant x_i and the same w, which only they use and so joins their box), and so
+    are the sums; a term with another weight is not one of them."""
+    w, b, other = Value(0.5, "w"), Value(0.1, "b"), Value(2.0, "v")
+    terms = [Value(float(i)) * w + b for i in range(60)] + [Value(3.0) * other + b]
+    source = draw_graph(ag_sum(terms), max_nodes=12).source
+    labels = sorted(b["label"] for b in boxes(source).values())
+    assert labels == ["in parallel: 121 nodes\\nleaf ×61, * ×60",
+                      "in parallel: 60 nodes\\n+ ×60"], labels
+    assert drawn_items(source) <= 12
