@@ -122,11 +122,13 @@ class GraphView(anywidget.AnyWidget):
         return self
 
     def _drawing(self) -> Any:
-        """``draw_graph``'s drawing of the graph, summarised to at most PICTURE_NODES
-        items: a notebook shows the picture at the output's width, where a bigger one's
-        text would be too small to read."""
+        """``draw_graph``'s drawing of the graph as the view opens: its nodes boxed by
+        module and, with ``heatmap``, coloured by |grad|; summarised to at most
+        PICTURE_NODES items, since a notebook shows the picture at the output's width,
+        where a bigger one's text would be too small to read."""
         budget = min(self._options.max_nodes, PICTURE_NODES)
-        return build(self._outputs[0], dataclasses.replace(self._options, max_nodes=budget))
+        return build(self._outputs[0], dataclasses.replace(
+            self._options, max_nodes=budget, cluster=True, heatmap=self._heatmap))
 
     @property
     def picture(self) -> str:

@@ -23,6 +23,7 @@ from autograd_scalar.explorer.notebook import (
     set_display,
     value_bundle,
 )
+from autograd_scalar.explorer import widget
 from autograd_scalar.explorer.positions import BOX, NODE
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 from tests.graphviz_builds import needs_webassembly, without_graphviz
@@ -273,6 +274,35 @@ def test_every_output_carries_the_widget_and_a_static_picture() -> None:
     assert json.loads(view.payload)["data"] == view.data["data"]
     only, _ = view._repr_mimebundle_(include=["image/svg+xml"])
     assert only == {"image/svg+xml": view.picture}
+
+
+def test_the_static_picture_shows_the_views_module_boxes_and_heat_map() -> None:
+    """Where the widget cannot run, the picture stands for the view as it opens: nodes in
+    their modules' boxes, coloured by |grad| when the view opens with its heat map."""
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=1)
+    loss = ag.sum([(model(x) - y) ** 2 for x, y in [([0.5, -1.5], 1.0), ([1.0, 0.5], -1.0)]])
+    loss.backward()
+    source = explore(loss, names=model, heatmap=True)._drawing().source
+    assert "subgraph cluster_layers.0" in source or 'subgraph "cluster_layers.0' in source
+    assert "heat map: |grad|" in source
+    plain = explore(loss, names=model)._drawing().source
+    assert "heat map" not in plain and "cluster_layers.0" in plain
+
+
+def test_the_static_picture_of_a_big_batch_loss_is_a_summary_by_module() -> None:
+    """A loss over 139 examples (10,000 nodes): its picture boxes the per-example squares
+    and subtractions in parallel and the model's nodes by module, each stub of inputs not
+    drawn beside its box (not in a box of its own), within the picture's budget."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    points = [[0.01 * i, -0.02 * i] for i in range(139)]
+    loss = ag.sum([(model(p) - 1.0) ** 2 for p in points])
+    loss.backward()
+    source = explore(loss, names=model)._drawing().source
+    clusters = set(re.findall(r'subgraph "?cluster_([\w.]+)', source))
+    assert clusters == {"layers.1", "layers.2"}, clusters  # none holds a stub alone
+    assert "in parallel: 139 nodes" in source and "module layers.1" in source
+    assert source.count("shape=record") + source.count("shape=box3d") \
+        + source.count("shape=plaintext") <= widget.PICTURE_NODES
 
 
 def test_refresh_shows_new_numbers_and_keeps_the_layout_of_the_same_structure() -> None:
