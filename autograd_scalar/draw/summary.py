@@ -274,7 +274,7 @@ def assemble(order: list[Value], seen: set[Value], owner: dict[Value, object],
             stub = stubs.get(id(target))
             if stub is None:  # beside its target: a module's box is inside the module around it
                 home = parent_module(target.scope) if isinstance(target, Box) \
-                    and target.kind == "scope" else target.scope
+                    and target.kind == "scope" else getattr(target, "scope", "")
                 stub = stubs[id(target)] = Box("stub", home)
                 edges[(stub, target)] += 1
             stub.hidden_inputs += cut

@@ -17,13 +17,13 @@ import nn
 from autograd_scalar import Function, Value, check_graph, explore, topological_order
 from autograd_scalar.draw.animate import backward_steps
 from autograd_scalar.draw.reading import display_name, reading_order
+from autograd_scalar.explorer import widget
 from autograd_scalar.explorer.model import FRAME_BUDGET
 from autograd_scalar.explorer.notebook import (
     register_value_display,
     set_display,
     value_bundle,
 )
-from autograd_scalar.explorer import widget
 from autograd_scalar.explorer.positions import BOX, NODE
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 from tests.graphviz_builds import needs_webassembly, without_graphviz
