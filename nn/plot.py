@@ -258,6 +258,10 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
 # Hinton diagram
 # ---------------------------------------------------------------------------
 
+HINTON_FILL = 0.9
+"""Side of a Hinton square of |w| = max_weight, as a fraction of its cell: a grey margin
+stays around even the largest squares, so neighbouring ones do not merge."""
+
 NEURON_WEIGHT = re.compile(r"^(?:(?P<layer>.+)\.)?neurons\.(?P<neuron>\d+)\.w\[(?P<input>\d+)\]$")
 
 
@@ -283,10 +287,12 @@ def layer_weights(model: Any) -> dict[str, np.ndarray]:
 def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | None = None,
                 title: str = "") -> Any:
     """Weights as a Hinton diagram: one square per weight, its area proportional to
-    |w| / max_weight, white for positive and black for negative, on grey.
+    |w| / max_weight, white for positive and black for negative, on grey. A weight of
+    |w| >= max_weight gets the largest square, HINTON_FILL of its cell's side.
 
-    ``weights`` is a 2-D array (rows: neurons, columns: inputs) or a model whose
-    layers of neurons each get a panel. ``max_weight`` defaults to the largest |w|.
+    ``weights`` is a 2-D array (rows: neurons, columns: inputs), drawn as one panel
+    without a title of its own, or a model whose layers of neurons each get a panel
+    named after the layer. ``max_weight`` defaults to the largest |w|.
     """
     if hasattr(weights, "named_parameters"):
         panels = layer_weights(weights)
@@ -298,7 +304,7 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
         if matrix.ndim != 2 or matrix.size == 0 or not np.isfinite(matrix).all():
             raise ValueError("weights must be a model or a non-empty finite 2-D array, got "
                              f"shape {matrix.shape}")
-        panels = {"weights": matrix}
+        panels = {"": matrix}
     largest = max(float(np.abs(m).max()) for m in panels.values())
     if max_weight is None:
         max_weight = largest if largest > 0 else 1.0
@@ -314,7 +320,7 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
         ax.set_facecolor("grey")
         ax.set_aspect("equal")
         for (row, column), w in np.ndenumerate(matrix):
-            side = min(np.sqrt(abs(w) / max_weight), 1.0)
+            side = HINTON_FILL * min(np.sqrt(abs(w) / max_weight), 1.0)
             ax.add_patch(Rectangle((column - side / 2, row - side / 2), side, side,
                                    facecolor="white" if w > 0 else "black", edgecolor="none"))
         ax.set_xlim(-0.5, matrix.shape[1] - 0.5)
@@ -323,7 +329,8 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
         ax.set_yticks([])
         ax.set_xlabel(f"inputs ({matrix.shape[1]})")
         ax.set_ylabel(f"neurons ({matrix.shape[0]})")
-        ax.set_title(name)
+        if name:
+            ax.set_title(name)
     if title:
         figure.suptitle(title)
     save(figure, path)

@@ -176,14 +176,44 @@ def test_confusion_matrix_picture_holds_the_counts():
 # -- Hinton diagram -------------------------------------------------------------------------
 
 def test_hinton_squares_have_area_proportional_to_the_weight_and_colour_by_sign():
+    """Area is |w| / max_weight of the largest square's, which is HINTON_FILL of its cell's
+    side; a weight past max_weight gets the largest square too."""
     weights = np.array([[1.0, -0.25], [0.0, -0.5]])
     figure = plot.plot_hinton(weights)
     squares = {(round(p.get_x() + p.get_width() / 2), round(p.get_y() + p.get_height() / 2)):
                p for p in figure.axes[0].patches}
     for (row, column), w in np.ndenumerate(weights):
         square = squares[(column, row)]
-        assert square.get_width() ** 2 == pytest.approx(abs(w))
+        assert square.get_width() == square.get_height()
+        assert square.get_width() ** 2 == pytest.approx(plot.HINTON_FILL ** 2 * abs(w))
         assert to_rgb(square.get_facecolor()) == to_rgb("white" if w > 0 else "black")
+    capped = plot.plot_hinton(np.array([[2.0, 0.5]]), max_weight=1.0).axes[0].patches
+    assert [p.get_width() for p in capped] == pytest.approx(
+        [plot.HINTON_FILL, plot.HINTON_FILL * np.sqrt(0.5)])
+
+
+def test_hinton_keeps_a_grey_margin_between_the_largest_squares():
+    """Squares of the largest |w| side by side stay apart: grey shows between them and
+    around them, so a row or column of big weights does not merge into a stripe."""
+    figure = plot.plot_hinton(np.array([[1.0, 1.0], [-1.0, -1.0]]))
+    ax = figure.axes[0]
+    grey = to_rgb("grey")
+    assert 0 < plot.HINTON_FILL < 1
+    assert np.allclose(colour_at(figure, ax, 0.5, 0.0), grey, atol=0.02)    # white | white
+    assert np.allclose(colour_at(figure, ax, 0.5, 1.0), grey, atol=0.02)    # black | black
+    assert np.allclose(colour_at(figure, ax, 0.0, 0.5), grey, atol=0.02)    # white over black
+    assert np.allclose(colour_at(figure, ax, 0.0, 0.0), (1, 1, 1), atol=0.02)
+    assert np.allclose(colour_at(figure, ax, 1.0, 1.0), (0, 0, 0), atol=0.02)
+
+
+def test_hinton_of_an_array_has_only_the_figure_title():
+    figure = plot.plot_hinton(np.array([[1.0, -0.5]]), title="input -> hidden")
+    assert figure.get_suptitle() == "input -> hidden"
+    assert [ax.get_title() for ax in figure.axes] == [""]
+    figure.canvas.draw()
+    texts = [t.get_text() for t in figure.findobj(lambda a: hasattr(a, "get_text"))
+             if t.get_visible() and t.get_text()]
+    assert texts.count("input -> hidden") == 1 and "weights" not in texts
 
 
 def test_hinton_of_a_model_draws_one_panel_per_layer(tmp_path):
@@ -196,7 +226,8 @@ def test_hinton_of_a_model_draws_one_panel_per_layer(tmp_path):
     square = next(p for p in figure.axes[0].patches
                   if abs(p.get_x() + p.get_width() / 2) < 1e-9
                   and abs(p.get_y() + p.get_height() / 2) < 1e-9)
-    assert square.get_width() ** 2 == pytest.approx(abs(first) / largest)
+    assert square.get_width() ** 2 == pytest.approx(
+        plot.HINTON_FILL ** 2 * abs(first) / largest)
     assert os.path.getsize(tmp_path / "weights.png") > 0
 
 
