@@ -11,6 +11,8 @@ prefix of ``named_parameters()``), and the value's module scope says which neuro
 an MLP, or a free-form network with skip connections.
 
 Edges are as wide as |w| (relative to the largest) and blue for w > 0, red for w < 0.
+With weight labels, each edge runs through a white tag holding its weight
+(``draw_weight_tag``), so a weight is never read off a crossing edge.
 Units are ranked by their longest path from the inputs, so layers line up.
 Unit names and the title may come from a model file, so every text goes into the
 drawing through ``GraphDrawing.plain`` (``plain_tooltip`` for a tooltip): shown as it
@@ -31,6 +33,11 @@ POSITIVE = "#2166ac"
 NEGATIVE = "#b2182b"
 MAX_PENWIDTH = 6.0
 MIN_PENWIDTH = 0.4
+TAG_TEXT = "#222222"
+"""A weight's text: near black on its white tag, readable whatever the edge's colour."""
+LABELLED_RANKSEP = "0.45"
+"""Between a unit and its weights' tags, and the tags and the next unit: with the tags
+(about 0.3 in), units stand as far apart as the 1.2 in of a drawing without them."""
 
 
 @dataclass(frozen=True)
@@ -194,8 +201,11 @@ def layout(net: TracedNetwork, rankdir: str, precision: int, weight_labels: bool
            title: str) -> GraphDrawing:
     """The drawing of ``net``: one column per rank, edges as wide as |w|, a legend."""
     names, neurons, connections, params = net.inputs, net.neurons, net.connections, net.params
+    show = len(connections) <= 20 if weight_labels is None else weight_labels
+    spacing = {"ranksep": LABELLED_RANKSEP, "outputorder": "edgesfirst"} if show else \
+        {"ranksep": "1.2"}
     graph = GraphDrawing(name="network",
-                         graph_attr={"rankdir": rankdir, "ranksep": "1.2", "nodesep": "0.25",
+                         graph_attr={"rankdir": rankdir, **spacing, "nodesep": "0.25",
                                      "ordering": "out",
                                      "fontname": "Helvetica", "labelloc": "t", "tooltip": " "},
                          node_attr={"fontname": "Helvetica", "fontsize": "10"},
@@ -210,16 +220,16 @@ def layout(net: TracedNetwork, rankdir: str, precision: int, weight_labels: bool
             for unit in members:
                 draw_unit(column, unit, ids[unit], unit in names, params, precision)
     largest = max((abs(c.weight) for c in connections), default=0.0) or 1.0
-    show = len(connections) <= 20 if weight_labels is None else weight_labels
-    for c in connections:
+    for i, c in enumerate(connections):
         width = MIN_PENWIDTH + (MAX_PENWIDTH - MIN_PENWIDTH) * abs(c.weight) / largest
         attrs = {"penwidth": f"{width:.2f}", "color": POSITIVE if c.weight >= 0 else NEGATIVE,
                  "tooltip": plain_tooltip(f"{c.name} = {c.weight:.{precision}g} "
                                  f"({c.source} -> {c.target})")}
         if show:
-            attrs.update(label=f"{c.weight:.{precision}g}", fontsize="8",
-                         fontcolor=attrs["color"])
-        graph.edge(ids[c.source], ids[c.target], **attrs)
+            draw_weight_tag(graph, f"w{i}", ids[c.source], ids[c.target],
+                            f"{c.weight:.{precision}g}", attrs)
+        else:
+            graph.edge(ids[c.source], ids[c.target], **attrs)
     for i, out in enumerate(net.outputs):
         producer = unit_of(out, neurons)
         if producer is not None:
@@ -230,6 +240,25 @@ def layout(net: TracedNetwork, rankdir: str, precision: int, weight_labels: bool
               f"neuron fill: bias (blue > 0, red < 0)")
     graph.attr(label=plain("\n".join(part for part in (title, legend) if part)), fontsize="11")
     return graph
+
+
+def draw_weight_tag(graph: Any, tag_id: str, source: str, target: str, text: str,
+                    attrs: dict[str, str]) -> None:
+    """A connection with its weight written on it: the edge runs from ``source`` into a
+    small white tag holding the weight and on to ``target``.
+
+    The tag is a node, so Graphviz gives it room of its own and routes other edges
+    around it: the weight sits on its own edge, never on a crossing one. The two halves
+    run to the tag's centre and edges are drawn before nodes, so the edge reads as one
+    line through its tag. The tag's first half weighs more, so a connection that skips
+    a layer has its tag beside the unit it leaves.
+    """
+    graph.node(tag_id, label=plain(text), shape="box", style="rounded,filled",
+               fillcolor="#ffffff", color=attrs["color"], penwidth="0.6",
+               fontcolor=TAG_TEXT, fontsize="8", margin="0.04,0.02", width="0",
+               height="0", tooltip=attrs["tooltip"])
+    graph.edge(source, tag_id, arrowhead="none", headclip="false", weight="2", **attrs)
+    graph.edge(tag_id, target, tailclip="false", **attrs)
 
 
 def draw_unit(graph: Any, unit: str, node_id: str, is_input: bool, params: dict[str, Value],
