@@ -11,10 +11,10 @@ data, so every colour and number is decided here, once:
   largest unit on a square-root scale (so units a hundred times quieter than the
   loudest still show), on a white-to-dark-red ramp;
 - the plane (2-D data only): a square around the data, the model's predicted
-  class on a ``resolution`` x ``resolution`` grid of cell centres (compiled
-  prediction, one batched forward), each cell the class's colour faded towards
-  white as the model is less sure (see :func:`.session.classes_and_confidence`),
-  as RGBA bytes, top row first;
+  class on a ``resolution`` x ``resolution`` grid (compiled prediction at the cell
+  centres, one batched forward), the class's colour faded towards white as the
+  model is less sure (see :func:`.session.classes_and_confidence`), each cell the
+  mean colour over its area (:func:`grid_rgba`), as RGBA bytes, top row first;
 - a frame: the step count, the loss and accuracy curves (at most CURVE_POINTS
   points, evenly thinned), the optimizer's state (its step count, learning rate
   and the norm of each of its state buffers, e.g. Adam's moments m and v) and
@@ -23,6 +23,7 @@ data, so every colour and number is decided here, once:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,10 @@ HEAT = ("#ffffff", "#fee8c8", "#fdbb84", "#e34a33", "#7f0000")
 """The heat map's colour ramp, from no gradient to the largest."""
 PADDING = 0.15
 """The plane extends this fraction of the data's range beyond it on each side."""
+SAMPLES = 4
+"""A grid cell's colour is the mean of SAMPLES x SAMPLES points spread over the cell."""
+FAR = 1e300
+"""An infinite output is read as this far out, so that reading between cells stays finite."""
 
 
 def network_layout(session: Session) -> dict[str, Any]:
@@ -119,16 +124,53 @@ def rgb_rows(colours: Sequence[str]) -> np.ndarray:
 
 
 def grid_rgba(session: Session, points: np.ndarray) -> bytes:
-    """The plane's picture: one RGBA pixel per grid cell, the top row first."""
-    classes, confidence = classes_and_confidence(session.loss, grid_outputs(session, points),
-                                                 session.codes)
-    colours = rgb_rows(PALETTE)[classes]
-    strength = 0.12 + 0.55 * confidence[:, None]
-    rgb = 255 - (255 - colours) * strength
+    """The plane's picture: one RGBA pixel per grid cell, the top row first.
+
+    ``points`` are :func:`grid_points`'s cell centres, where the model is run. A
+    cell's colour is the mean over SAMPLES x SAMPLES points spread evenly over it,
+    the model's raw outputs read linearly between the centres (:func:`across_cells`).
+    Coloured by its centre alone, a boundary sharper than a cell shows as a chain of
+    pale beads, at the cells whose centres happen to fall in its uncertain band, once
+    the page smooths the grid up to its size; a cell's mean colour holds as much of
+    the band as crosses the cell, so the band runs evenly along the boundary.
+    """
+    resolution = math.isqrt(len(points))
+    if resolution * resolution != len(points):
+        raise ValueError(f"grid_rgba: expected the {len(points)} points of a square grid")
+    raw = np.asarray(grid_outputs(session, points), dtype=np.float64)
+    raw = np.nan_to_num(raw, nan=np.nan, posinf=FAR, neginf=-FAR)
+    outputs = raw.reshape(len(points), -1)
+    spread = across_cells(outputs.reshape(resolution, resolution, -1), SAMPLES)
+    classes, confidence = classes_and_confidence(
+        session.loss, spread.reshape(-1, outputs.shape[1]), session.codes)
+    # a point's colour is 255 - (255 - its class's colour) * strength, so a cell's mean
+    # is 255 - sum over classes of (255 - colour) * (the class's strengths / SAMPLES^2)
+    row, column = np.divmod(np.arange(len(classes)), resolution * SAMPLES)
+    cell = (row // SAMPLES) * resolution + column // SAMPLES
+    palette = rgb_rows(PALETTE)
+    strength = np.bincount(cell * len(palette) + classes, weights=0.12 + 0.55 * confidence,
+                           minlength=len(points) * len(palette)) / SAMPLES ** 2
+    rgb = 255 - strength.reshape(len(points), len(palette)) @ (255 - palette)
     pixels = np.empty((len(points), 4), dtype=np.uint8)
     pixels[:, :3] = np.round(rgb).astype(np.uint8)
     pixels[:, 3] = 255
     return pixels.tobytes()
+
+
+def across_cells(values: np.ndarray, samples: int) -> np.ndarray:
+    """``values`` at the centres of a grid's cells (rows, columns, k), read linearly
+    between the centres (and as the nearest centre's beyond the outer ones) at
+    ``samples`` x ``samples`` points evenly spread over each cell: an array of
+    (rows * samples, columns * samples, k), each cell's points in a square block."""
+    def weights(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        at = np.clip((np.arange(n * samples) + 0.5) / samples - 0.5, 0, n - 1)
+        low = np.minimum(np.floor(at).astype(np.intp), max(n - 2, 0))
+        return low, np.minimum(low + 1, n - 1), at - low
+
+    low, high, t = weights(values.shape[0])
+    rows = values[low] * (1 - t)[:, None, None] + values[high] * t[:, None, None]
+    low, high, t = weights(values.shape[1])
+    return rows[:, low] * (1 - t)[None, :, None] + rows[:, high] * t[None, :, None]
 
 
 def point_list(session: Session) -> list[list[float]]:

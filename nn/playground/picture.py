@@ -4,8 +4,9 @@ A stored notebook opened without its kernel, an untrusted one, GitHub or nbviewe
 cannot run the widget; they show this picture instead (it is in the widget's MIME
 bundle, see :meth:`nn.playground.widget.Playground._repr_mimebundle_`). It draws
 the same data the page draws (:mod:`.frames`): the network with its heat map, the
-plane as an embedded PNG of the grid's colours with the points on top, and the
-loss and accuracy curves, laid out as the page lays them out. It needs nothing
+plane as an embedded PNG of the grid's colours (smoothed up to the panel's size, as
+the page's canvas is) with the points on top, and the loss and accuracy curves with
+their keys above the axes, laid out as the page lays them out. It needs nothing
 beyond the standard library and NumPy.
 """
 
@@ -109,7 +110,8 @@ def plane_svg(grid: bytes, resolution: int, points: list[list[float]],
         return parts
     encoded = base64.b64encode(png(grid, resolution, resolution)).decode("ascii")
     parts.append(f'<image x="{left}" y="{TOP}" width="{PANEL}" height="{PANEL}" '
-                 f'preserveAspectRatio="none" href="data:image/png;base64,{encoded}"/>')
+                 f'preserveAspectRatio="none" image-rendering="optimizeQuality" '
+                 f'href="data:image/png;base64,{encoded}"/>')
     parts.append(f'<rect x="{left}" y="{TOP}" width="{PANEL}" height="{PANEL}" fill="none" '
                  f'stroke="#d0d7de"/>')
     x0, x1, y0, y1 = bounds
@@ -131,7 +133,7 @@ def plane_svg(grid: bytes, resolution: int, points: list[list[float]],
 def curve_svg(frame: dict[str, Any], left: float) -> list[str]:
     """The loss and accuracy curves over the steps, and the optimizer's state."""
     parts = [_text(left, TOP - 8, "loss and accuracy per step", 12, weight="bold")]
-    box_left, box_right, box_top, box_bottom = left + 40, left + PANEL - 8, TOP + 10, TOP + 150
+    box_left, box_right, box_top, box_bottom = left + 40, left + PANEL - 8, TOP + 22, TOP + 162
     parts.append(f'<rect x="{box_left}" y="{box_top}" width="{box_right - box_left}" '
                  f'height="{box_bottom - box_top}" fill="#ffffff" stroke="#d0d7de"/>')
     curve = frame["curve"]
@@ -151,10 +153,13 @@ def curve_svg(frame: dict[str, Any], left: float) -> list[str]:
         if curve["accuracy"]:
             parts.append(line(curve["accuracy"], 1.0, 'stroke="#2ca02c" stroke-width="1.2" '
                                                       'stroke-dasharray="4 3"'))
-            parts.append(_text(box_left + 6, box_top + 28, "accuracy (0 to 1)", 10,
-                               fill="#2ca02c"))
         parts.append(line(curve["loss"], highest, 'stroke="#1f77b4" stroke-width="1.6"'))
-        parts.append(_text(box_left + 6, box_top + 14, "loss", 10, fill="#1f77b4"))
+        # the keys sit above the axes, where no curve can run over them (as on the page)
+        key_right = box_right - 92 if curve["accuracy"] else box_right
+        parts.append(_text(key_right, box_top - 7, "loss", 10, "end", fill="#1f77b4"))
+        if curve["accuracy"]:
+            parts.append(_text(box_right, box_top - 7, "accuracy (0 to 1)", 10, "end",
+                               fill="#2ca02c"))
         parts.append(_text(box_left - 4, box_top + 8, _number(highest, 3), 10, "end"))
         parts.append(_text(box_left - 4, box_bottom, "0", 10, "end"))
         parts.append(_text(box_left, box_bottom + 14, str(first), 10))

@@ -421,6 +421,80 @@ def test_the_mime_bundle_carries_a_picture_and_a_line_of_text() -> None:
     assert html.startswith("<img") and "data:image/svg+xml;base64," in html
 
 
+def svg_texts(svg: str) -> dict[str, ElementTree.Element]:
+    return {e.text or "": e for e in ElementTree.fromstring(svg).iter() if e.tag.endswith("text")}
+
+
+def test_the_pictures_curve_keys_sit_above_the_axes_as_on_the_page() -> None:
+    """Over noisy curves a key inside the axes cannot be read: the page puts the keys
+    above the axes, right-aligned, and so does the picture."""
+    X, y = spirals(60, noise=0.05, seed=0)
+    model = nn.MLP(2, [8, 1], seed=0)
+    pg = nn.playground(model, X, y, loss="bce_with_logits", batch_size=10, seed=0,
+                       optimizer=optim.Adam(model.parameters(), lr=0.05))
+    pg.step(60)
+    svg = pg.picture()
+    texts = svg_texts(svg)
+    axes = [e for e in ElementTree.fromstring(svg).iter() if e.tag.endswith("rect")
+            and e.get("fill") == "#ffffff" and e.get("stroke") == "#d0d7de"]
+    assert len(axes) == 1
+    left, top = float(axes[0].get("x", 0)), float(axes[0].get("y", 0))
+    right = left + float(axes[0].get("width", 0))
+    curves = [e for e in ElementTree.fromstring(svg).iter() if e.tag.endswith("polyline")]
+    highest = min(float(point.split(",")[1]) for curve in curves
+                  for point in curve.get("points", "").split())
+    assert highest >= top
+    caption = float(texts["loss and accuracy per step"].get("y", 0))
+    loss, accuracy = texts["loss"], texts["accuracy (0 to 1)"]
+    for key in (loss, accuracy):
+        baseline = float(key.get("y", 0))
+        assert caption + 10 <= baseline <= top - 3          # between the caption and the axes
+        assert key.get("text-anchor") == "end" and left < float(key.get("x", 0)) <= right
+    assert float(accuracy.get("x", 0)) == right
+    # "accuracy (0 to 1)" is about 85 wide at 10 px; "loss" ends before it starts
+    assert float(loss.get("x", 0)) <= right - 0.5 * 10 * len("accuracy (0 to 1)")
+
+
+def slanted_boundary(slope: float) -> Any:
+    """A playground on a linear model whose boundary is a slanted line, as sharp as
+    ``slope`` (the logit's change per unit across the line)."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(60, 2))
+    normal = np.array([math.sin(0.35), -math.cos(0.35)])
+    y = (X @ normal + 0.03 > 0).astype(int)
+    model = nn.MLP(2, [1], seed=0)
+    neuron = model.layers[0].neurons[0]
+    for w, value in zip(neuron.w, slope * normal):
+        w.data = float(value)
+    neuron.b.data = slope * 0.03
+    return nn.playground(model, X, y, loss="bce_with_logits",
+                         optimizer=optim.SGD(model.parameters(), lr=0.1))
+
+
+@pytest.mark.parametrize("slope", [60.0, 200.0])
+def test_the_uncertain_band_runs_evenly_along_a_sharp_boundary(slope: float) -> None:
+    """The band of a boundary sharper than a grid cell is as pale in every column of the
+    plane, not a chain of pale beads where a cell's centre falls into it.
+
+    Green tells the band from both classes: the two class colours at full strength have
+    green 164 and 169, the faded band up to 240; what every column holds above 170 is
+    how much band it shows (the page smooths the grid linearly, which keeps that sum)."""
+    pg = slanted_boundary(slope)
+    pixels = np.frombuffer(pg._grid, np.uint8).reshape(48, 48, 4)
+    green = pixels[:, 4:-4, 1].astype(int)      # the line crosses every column
+    band = np.clip(green - 170, 0, None).sum(axis=0)
+    assert band.min() > 0, "columns without any of the band"
+    assert band.max() - band.min() <= 0.25 * band.max() + 3, band.tolist()
+
+
+def test_the_pictures_plane_is_smoothed_up_to_its_size() -> None:
+    pg = slanted_boundary(60.0)
+    images = [e for e in ElementTree.fromstring(pg.picture()).iter() if e.tag.endswith("image")]
+    assert images[0].get("image-rendering") == "optimizeQuality"
+    png = base64.b64decode(images[0].get("href", "").split(",", 1)[1])
+    assert int.from_bytes(png[16:20], "big") == 48 and images[0].get("width") == "300"
+
+
 def test_data_that_is_not_2d_shows_the_network_and_the_curves_only() -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(30, 3))
