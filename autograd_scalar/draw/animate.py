@@ -23,15 +23,23 @@ import html
 import io
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from textwrap import wrap
 from typing import Any
 
 from ..backward import gradients, topological_order
 from ..files import write_atomically
 from ..value import Value
 from .graph import Options, Overlay, build, check_options, number, parameter_names
-from .layout import INSTALL_HINT, GraphvizNotFound, has_dot, image_bytes
+from .layout import (
+    INSTALL_HINT,
+    GraphvizNotFound,
+    has_dot,
+    has_graphviz,
+    image_bytes,
+    plain_layouts,
+)
 from .reading import display_name as reading_name
 from .render import check_target
 from .summary import explore
@@ -151,9 +159,60 @@ def backward_frames(root: Value, *, rankdir: str = "LR", precision: int = 4,
 
 
 def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
+    """The DOT text and the caption of every frame, drawn so that no node moves from one
+    frame to the next.
+
+    Graphviz places each frame's nodes anew, and a node's size follows its text: "grad
+    ?" is narrower than the gradient that replaces it, and a caption wider than the
+    graph widens the picture around it, so nodes would slide between steps. So every
+    node gets, in every frame, its size in the frame where it is largest (the first,
+    all gradients unknown, or the last, all known: its text is one or the other), and
+    each caption is wrapped to the graph's width and padded to as many lines as the
+    longest. Without any Graphviz to measure sizes, the frames are left as they are.
+    """
     overlays = frame_overlays(backward_steps(root), options)
-    return [build(root, options, overlay).source for overlay in overlays], \
-        [overlay.caption for overlay in overlays]
+    captions = [overlay.caption for overlay in overlays]
+    if not has_graphviz():
+        return [build(root, options, overlay).source for overlay in overlays], captions
+    bare = [build(root, options, replace(overlays[i], caption="")).source for i in (0, -1)]
+    sizes, width = largest_sizes(plain_layouts(bare))
+    wrapped = [wrap(caption, caption_characters(width)) or [""] for caption in captions]
+    lines = max(map(len, wrapped))
+    sources = []
+    for overlay, caption in zip(overlays, wrapped):
+        padded = "\n".join(caption + [" "] * (lines - len(caption)))
+        drawing = build(root, options, replace(overlay, caption=padded))
+        for name, (node_width, node_height) in sizes.items():
+            drawing.node(name, width=f"{node_width:g}", height=f"{node_height:g}",
+                         fixedsize="true")
+        sources.append(drawing.source)
+    return sources, captions
+
+
+CAPTION_POINTS = 12 * 0.62
+"""Width in points that a character of a caption takes at most on average (the graph's
+12-point Helvetica, digits and capitals being its widest letters)."""
+
+
+def caption_characters(inches: float) -> int:
+    """How many characters of caption fit on one line across ``inches`` of graph."""
+    return max(24, int(inches * 72 / CAPTION_POINTS))
+
+
+def largest_sizes(layouts: list[str]) -> tuple[dict[str, tuple[float, float]], float]:
+    """Each node's largest width and height over Graphviz ``plain`` layouts, in inches,
+    and the widest graph's width."""
+    sizes: dict[str, tuple[float, float]] = {}
+    width = 0.0
+    for layout in layouts:
+        for line in layout.splitlines():
+            words = line.split()
+            if words[:1] == ["graph"]:
+                width = max(width, float(words[2]))
+            elif words[:1] == ["node"]:
+                old = sizes.get(words[1], (0.0, 0.0))
+                sizes[words[1]] = (max(old[0], float(words[4])), max(old[1], float(words[5])))
+    return sizes, width
 
 
 def require_gif_tools() -> None:

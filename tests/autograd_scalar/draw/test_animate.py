@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+import autograd_scalar as ag
 from autograd_scalar import GraphvizNotFound, Value, animate_backward, topological_order
-from autograd_scalar.draw.animate import CURRENT, backward_steps, frame_overlays
+from autograd_scalar.draw.animate import CURRENT, backward_frames, backward_steps, frame_overlays
 from autograd_scalar.draw.graph import Options
+from autograd_scalar.draw.layout import has_graphviz, plain_layouts
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
-from tests.graphviz_builds import needs_webassembly
+from tests.graphviz_builds import needs_webassembly, without_graphviz
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -90,6 +92,43 @@ def test_html_works_without_dot(values: dict[str, Value], tmp_path: Path,
     monkeypatch.setenv("PATH", str(tmp_path))
     page = animate_backward(values["o"], tmp_path / "a.html").read_text()
     assert len(frames_of(page)) == 10
+
+
+def node_places(layout: str) -> dict[str, tuple[float, float]]:
+    """Each node's centre in a Graphviz ``plain`` layout."""
+    return {words[1]: (float(words[2]), float(words[3]))
+            for words in map(str.split, layout.splitlines()) if words[:1] == ["node"]}
+
+
+def fan_out() -> Value:
+    """x used by five products: its step's caption, a sum of five terms, is wider than
+    the graph."""
+    x = Value(0.5, "x")
+    out = ag.sum([x * float(i) for i in range(1, 6)])
+    out.label = "out"
+    return out
+
+
+@pytest.mark.skipif(not has_graphviz(), reason="laying frames out needs Graphviz")
+@pytest.mark.parametrize("graph", ["neuron", "fan out"])
+def test_no_node_moves_from_one_frame_to_the_next(graph: str) -> None:
+    """A gradient shown is wider than "grad ?", and a long caption widens the picture:
+    yet every frame puts every node at the same point, in a picture of the same size."""
+    root = neuron()["o"] if graph == "neuron" else fan_out()
+    sources, captions = backward_frames(root)
+    layouts = plain_layouts(sources)
+    first = node_places(layouts[0])
+    assert len(first) >= 6 and all(node_places(layout) == first for layout in layouts)
+    assert len({layout.splitlines()[0] for layout in layouts}) == 1  # the same picture size
+    if graph == "fan out":  # its last caption, wider than the graph, wrapped in the frame
+        assert len(captions[-1]) > 100 and "\\n" in sources[-1].split("label=")[-1]
+
+
+def test_frames_are_drawn_unpinned_without_any_graphviz(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    without_graphviz(monkeypatch, tmp_path)
+    sources, captions = backward_frames(fan_out())
+    assert len(sources) == len(captions) == 12 and "fixedsize" not in sources[0]
 
 
 STEPPER = """
