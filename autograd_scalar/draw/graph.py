@@ -443,6 +443,8 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
                            "of this summary")
         return
     what = {"chain": "chain", "parallel": "in parallel"}.get(box.kind, f"module {box.scope}")
+    if box.part:
+        what += f", part {box.part}"
     label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
     attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",

@@ -45,6 +45,7 @@ class Box:
     scope: str
     members: list[Value] = field(default_factory=list)
     hidden_inputs: int = 0
+    part: str = ""
 
     def op_counts(self, most: int = 3) -> str:
         counts = Counter(node.op or "leaf" for node in self.members)
@@ -134,6 +135,7 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
                 break
             collapse_scopes(order, owner, pinned, depth)
             collapse_parallel(order, owner, pinned)
+        split_loops(order, owner)
     items = list(dict.fromkeys([root, *(n for n in order if n in pinned),
                                 *(owner[n] for n in order)]))
     keep_count = min(len(items), budget)
@@ -228,6 +230,79 @@ def collapse_parallel(order: list[Value], owner: dict[Value, object],
     absorb_leaves(order, owner, pinned)
     for box in made:
         box.members = [node for node in order if owner[node] is box]
+
+
+def inputs_first(order: list[Value], owner: dict[Value, object]) -> list[Value]:
+    """The explored nodes, each after its explored inputs (an iterative depth-first walk)."""
+    done: set[Value] = set()
+    found: list[Value] = []
+    for start in order:
+        if start in done:
+            continue
+        stack = [(start, iter(inputs(start)))]
+        done.add(start)
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                found.append(node)
+            elif child in owner and child not in done:
+                done.add(child)
+                stack.append((child, iter(inputs(child))))
+    return found
+
+
+def split_loops(order: list[Value], owner: dict[Value, object]) -> None:
+    """Split a module's box that would feed and be fed by the same other boxes.
+
+    A module's own nodes boxed whole beside the boxes of its parts (a transformer
+    block's two residual adds, one after its attention and one after its MLP) make one
+    box both before and after those parts: a loop drawn in a graph that has none. Such
+    a box becomes one box per stage, "part 1 of 2", "part 2 of 2": a node's stage is
+    one more than the latest stage of the box that reaches it through other boxes (the
+    box's own inputs and parameters go with the first stage that uses them).
+    """
+    topo = inputs_first(order, owner)
+
+    def box_of(node: Value) -> Box | None:
+        home = owner.get(node)
+        return home if isinstance(home, Box) and home.kind == "scope" else None
+
+    after: dict[Value, frozenset[int]] = {}
+    looped: dict[int, Box] = {}
+    for node in topo:
+        mine, found = box_of(node), set[int]()
+        for child in inputs(node):
+            if child in after:
+                found |= after[child]
+                theirs = box_of(child)
+                if theirs is not None and theirs is not mine:
+                    found.add(id(theirs))
+        after[node] = frozenset(found)
+        if mine is not None and id(mine) in found:
+            looped[id(mine)] = mine
+    for box in looped.values():
+        stage: dict[Value, int] = {}
+        reach: dict[Value, int] = {}
+        for node in topo:
+            inside = [stage[c] for c in inputs(node) if c in stage]
+            outside = [reach[c] for c in inputs(node) if c in reach and c not in stage]
+            if box_of(node) is box and node.children:
+                stage[node] = max([*inside, *(r + 1 for r in outside if r >= 0), 0])
+                reach[node] = stage[node]
+            else:
+                reach[node] = max([*inside, *outside, -1])
+        for node in box.members:  # inputs and parameters: with the first stage using them
+            if node not in stage:
+                users = [stage[user] for user in box.members if user in stage
+                         and any(child is node for child in inputs(user))]
+                stage[node] = min(users, default=0)
+        count = max(stage.values(), default=0) + 1
+        parts = [Box("scope", box.scope, [], part=f"{k + 1} of {count}") for k in range(count)]
+        for node in box.members:
+            parts[stage[node]].members.append(node)
+            owner[node] = parts[stage[node]]
 
 
 def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Value]) -> None:

@@ -232,3 +232,36 @@ def test_parallel_boxes_need_the_same_op_on_the_same_sources() -> None:
     assert labels == ["in parallel: 121 nodes\\nleaf ×61, * ×60",
                       "in parallel: 60 nodes\\n+ ×60"], labels
     assert drawn_items(source) <= 12
+
+
+def test_a_residual_blocks_own_nodes_are_split_where_its_parts_come_between() -> None:
+    """A transformer block adds its input back after its attention and after its MLP:
+    its own adds, boxed whole beside the boxes of its parts, would be one box both
+    before and after them. They are two, "part 1 of 2" and "part 2 of 2", and the boxes
+    and their edges form no loop."""
+    from nn.gpt import GPT, CharTokenizer
+    from nn.gpt.inspection import position_loss
+
+    tokenizer = CharTokenizer.from_documents(["emma", "olivia", "ava"])
+    model = GPT(tokenizer.vocab_size, n_embd=8, n_head=2, n_layer=1, block_size=8, seed=0)
+    loss = position_loss(model, tokenizer.encode("emma"), 3)
+    loss.backward()
+    source = draw_graph(loss, names=model, max_nodes=40).source
+    labels = {name: b["label"] for name, b in boxes(source).items()}
+    parts = sorted(label.split(":")[0] for label in labels.values()
+                   if label.startswith("module blocks.0,"))
+    assert parts == ["module blocks.0, part 1 of 2", "module blocks.0, part 2 of 2"]
+    following: dict[str, set[str]] = {}
+    for tail, head, _ in edges(source):
+        following.setdefault(tail, set()).add(head.removesuffix("op"))
+    state: dict[str, int] = {}
+
+    def loops_from(name: str) -> bool:  # depth-first search for a back edge
+        state[name] = 1
+        for after in following.get(name, ()):
+            if state.get(after) == 1 or (after not in state and loops_from(after)):
+                return True
+        state[name] = 2
+        return False
+
+    assert not any(loops_from(name) for name in list(following) if name not in state)
