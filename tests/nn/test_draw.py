@@ -18,6 +18,7 @@ import nn
 from autograd_scalar import GraphDrawing, Value, affine, dot, ops
 from nn.draw import weighted_pairs
 from tests.autograd_scalar.graph_dot import edges, nodes
+from tests.nn.test_network import xor_network as the_xor_network
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -188,18 +189,12 @@ XOR_TRAINED = {("x1", "h"): -8.33, ("x2", "h"): -8.33, ("h", "y"): -14.8,
 
 
 def xor_network(weights: dict[tuple[str, str], float] | None = None) -> nn.Network:
-    """Notebook 06's XOR network: two inputs, one hidden unit, skip connections; with
-    seed 0's weights, or ``weights``."""
-    net = nn.Network(seed=0)
-    net.add_input("x1")
-    net.add_input("x2")
-    net.add_neuron("h", activation="sigmoid")
-    net.add_neuron("y", activation="sigmoid")
-    for source, target in [("x1", "h"), ("x2", "h"), ("h", "y"), ("x1", "y"), ("x2", "y")]:
-        net.connect(source, target)
-        if weights is not None:
-            net.weight(source, target).data = weights[source, target]
+    """Notebook 06's XOR network (:func:`tests.nn.test_network.xor_network`), with seed
+    0's weights, or ``weights``."""
+    net = the_xor_network(seed=0)
     if weights is not None:
+        for (source, target), weight in weights.items():
+            net.weight(source, target).data = weight
         net.bias("h").data, net.bias("y").data = 3.28, 10.4
     return net
 
