@@ -232,8 +232,9 @@ def collapse_parallel(order: list[Value], owner: dict[Value, object],
         box.members = [node for node in order if owner[node] is box]
 
 
-def inputs_first(order: list[Value], owner: dict[Value, object]) -> list[Value]:
-    """The explored nodes, each after its explored inputs (an iterative depth-first walk)."""
+def explored_inputs_first(order: list[Value], owner: dict[Value, object]) -> list[Value]:
+    """The explored nodes, each after its explored inputs (an iterative depth-first walk
+    that, unlike :func:`autograd_scalar.forward.inputs_first`, never leaves them)."""
     done: set[Value] = set()
     found: list[Value] = []
     for start in order:
@@ -263,7 +264,7 @@ def split_loops(order: list[Value], owner: dict[Value, object]) -> None:
     one more than the latest stage of the box that reaches it through other boxes (the
     box's own inputs and parameters go with the first stage that uses them).
     """
-    topo = inputs_first(order, owner)
+    topo = explored_inputs_first(order, owner)
 
     def box_of(node: Value) -> Box | None:
         home = owner.get(node)
@@ -293,11 +294,14 @@ def split_loops(order: list[Value], owner: dict[Value, object]) -> None:
                 reach[node] = stage[node]
             else:
                 reach[node] = max([*inside, *outside, -1])
-        for node in box.members:  # inputs and parameters: with the first stage using them
-            if node not in stage:
-                users = [stage[user] for user in box.members if user in stage
-                         and any(child is node for child in inputs(user))]
-                stage[node] = min(users, default=0)
+        first: dict[Value, int] = {}  # inputs and parameters: with the first stage using them
+        for user in box.members:
+            if user in stage:
+                for child in inputs(user):
+                    if child not in stage:
+                        first[child] = min(first.get(child, stage[user]), stage[user])
+        for node in box.members:
+            stage.setdefault(node, first.get(node, 0))
         count = max(stage.values(), default=0) + 1
         parts = [Box("scope", box.scope, [], part=f"{k + 1} of {count}") for k in range(count)]
         for node in box.members:
