@@ -64,6 +64,7 @@ class GraphView(anywidget.AnyWidget):
         data, self._layouts = view_data(self._outputs, self._options, self._report, earlier,
                                         lazy=None)
         data["heatmap"] = self._heatmap
+        self._source: str | None = None
         self._picture: str | None = None
         self._plain: dict[str, Any] | None = None
         return data
@@ -130,11 +131,17 @@ class GraphView(anywidget.AnyWidget):
         return build(self._outputs[0], dataclasses.replace(
             self._options, max_nodes=budget, cluster=True, heatmap=self._heatmap))
 
+    def _picture_source(self) -> str:
+        """The DOT text of :meth:`_drawing`, made once for each reading of the graph."""
+        if self._source is None:
+            self._source = self._drawing().source
+        return self._source
+
     @property
     def picture(self) -> str:
         """The static picture: the SVG of :meth:`_drawing`."""
         if self._picture is None:
-            self._picture = svg_of(self._drawing().source)
+            self._picture = svg_of(self._picture_source())
         return self._picture
 
     def __repr__(self) -> str:
@@ -162,6 +169,5 @@ class GraphView(anywidget.AnyWidget):
         """The widget's view and, for where it cannot run, the static picture."""
         shown = super()._repr_mimebundle_(**kwargs)
         bundle, metadata = shown if shown is not None else ({}, {})
-        source = self._drawing().source
-        bundle = {**bundle, **picture_bundle(source, repr(self), self.picture)}
+        bundle = {**bundle, **picture_bundle(self._picture_source(), repr(self), self.picture)}
         return chosen(bundle, include, exclude), metadata
