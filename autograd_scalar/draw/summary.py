@@ -7,7 +7,8 @@ breadth-first from the output, and never further than a fixed number of nodes
 fits in the budget it is drawn node by node. Otherwise it is summarised, coarser
 step by step until it fits:
 
-1. chains of single-use nodes (each node the only input of the next) become one box;
+1. chains of single-use nodes (each node the only input of the next) become one box,
+   and so do running totals (a Python ``sum`` of a batch's terms: one add per term);
 2. the nodes made inside nn modules become one box per module, from the innermost
    scopes (neurons) outwards (layers) until the count fits; at each step a module
    less deep than the cut is boxed whole (a model's embedding beside its blocks' parts).
@@ -39,7 +40,8 @@ MOST_INPUTS = 10_000
 
 @dataclass(eq=False)
 class Box:
-    """Several nodes drawn as one: a chain, a module's nodes, or inputs left out."""
+    """Several nodes drawn as one: a chain, a running total, a module's nodes, nodes
+    in parallel, or inputs left out."""
 
     kind: str
     scope: str
@@ -148,19 +150,45 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
 
 
 def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box]:
-    """Runs of nodes where each is the only input of the next and is used nowhere else."""
+    """Runs of at least ``SHORTEST_CHAIN`` single-use nodes, each boxed whole (none of
+    them pinned, all in one scope):
+
+    - a chain: each node the only input of the next (``x.exp().log().tanh()``);
+    - a running total: nodes of one op, each the one input of the next that has that
+      op, beside inputs of their own (``sum(terms)`` in Python adds term after term:
+      ``((t0 + t1) + t2) + ...``), so the terms feed one box instead of a row of sums
+      as long as the batch.
+    """
     users = Counter(child for node in order for child in inputs(node) if child in seen)
+
+    def single_use(child: Value, node: Value) -> bool:
+        return (child in seen and users[child] == 1 and child not in pinned
+                and child.scope == node.scope)
+
     below: dict[Value, Value] = {}
-    above: dict[Value, Value] = {}
     for node in order:
-        if len(node.children) != 1 or node in pinned:
+        if len(node.children) == 1 and node not in pinned \
+                and single_use(node.children[0], node):
+            below[node] = node.children[0]
+    found = [Box("chain", run[0].scope, run) for run in runs(below)]
+    boxed = {node for box in found for node in box.members}
+    totals: dict[Value, Value] = {}
+    for node in order:
+        if len(node.children) < 2 or node in pinned or node in boxed:
             continue
-        child = node.children[0]
-        if child in seen and users[child] == 1 and child not in pinned \
-                and child.scope == node.scope:
-            below[node] = child
-            above[child] = node
-    boxes = []
+        same = [child for child in inputs(node) if child.op == node.op
+                and len(child.children) >= 2 and child not in boxed]
+        if len(same) == 1 and single_use(same[0], node):
+            totals[node] = same[0]
+    found += [Box("running", run[0].scope, run) for run in runs(totals)]
+    return found
+
+
+def runs(below: dict[Value, Value]) -> list[list[Value]]:
+    """The maximal runs of ``node, below[node], below[below[node]], ...`` at least
+    ``SHORTEST_CHAIN`` long (each node below at most one other)."""
+    above = set(below.values())
+    found = []
     for top in below:
         if top in above:
             continue
@@ -168,8 +196,8 @@ def chains(order: list[Value], seen: set[Value], pinned: set[Value]) -> list[Box
         while run[-1] in below:
             run.append(below[run[-1]])
         if len(run) >= SHORTEST_CHAIN:
-            boxes.append(Box("chain", top.scope, run))
-    return boxes
+            found.append(run)
+    return found
 
 
 def collapse_scopes(order: list[Value], owner: dict[Value, object], pinned: set[Value],
@@ -326,6 +354,7 @@ def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Va
         home = boxes[next(iter(found))]
         if len(found) == 1 and owner[leaf] is leaf and isinstance(home, Box):
             owner[leaf] = home
+            home.members.append(leaf)
 
 
 def count_items(order: list[Value], owner: dict[Value, object]) -> int:

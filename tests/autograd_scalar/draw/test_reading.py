@@ -225,8 +225,11 @@ def test_summary_bundles_the_edges_between_layer_boxes(engine: str) -> None:
     assert len([e for e in edges(source) if not e[0].endswith("op")]) < 40
     boxes = {k: v for k, v in nodes(source).items() if v.get("shape") == "box3d"}
     labels = sorted(box["label"] for box in boxes.values())
-    assert len(boxes) == 18   # the 17 neurons, and the 6 squares outside them as one box
+    # the 17 neurons, the 6 squares outside them as one box, and the adds of sum() but the
+    # last (the output, drawn as itself) as another
+    assert len(boxes) == 19
     assert labels[0].startswith("in parallel: 6 nodes") and "**2 ×6" in labels[0]
+    assert labels[-1] == "running sum: 6 nodes\\n+ ×5, leaf ×1"   # with sum()'s start
     _, clusters = laid_out(source)   # lays out with compound edges, both engines
     assert {"layers.0", "layers.1", "layers.2"} <= set(clusters)
     assert clusters["layers.0"][2] < clusters["layers.1"][0]

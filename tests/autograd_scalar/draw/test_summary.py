@@ -221,6 +221,50 @@ def test_the_terms_of_a_batch_loss_are_boxed_in_parallel_not_left_out() -> None:
     assert "0 collapsed boxes" not in graph_label(source)
 
 
+def test_a_python_sum_over_a_batch_is_one_running_sum_not_a_row_of_adds() -> None:
+    """Python's sum() adds the terms one after another: 139 adds in a row, each the only
+    user of the one before, would make the drawing 139 ranks wide. They are one box (the
+    last add is the output, drawn as itself), fed by the box of the squares."""
+    model = nn.MLP(2, [4, 1], seed=0)
+    points = np.random.default_rng(0).normal(size=(139, 2))
+    loss = sum(((model(point) - 1.0) ** 2 for point in points.tolist()), Value(0.0))
+    source = draw_graph(loss, max_nodes=40, names=model).source
+    assert drawn_items(source) <= 40
+    labels = {b["label"]: name for name, b in boxes(source).items()}
+    running = labels["running sum: 139 nodes\\n+ ×138, leaf ×1"]   # and the start, 0.0
+    squares = labels["in parallel: 139 nodes\\n**2 ×139"]
+    assert (squares, running) in {(a, b) for a, b, _ in edges(source)}
+    adds = [a for a in records(source).values() if a["tooltip"].startswith("op: +")]
+    assert len(adds) == 1 and f"data: {loss.data:.4g}" in adds[0]["tooltip"]
+
+
+def test_a_running_total_needs_one_op_and_partial_totals_used_once() -> None:
+    """A running product is boxed as one too; totals that are also read elsewhere (a
+    running mean printed at each step, say) or that change op are not a running total."""
+    xs = [Value(1.0 + 0.01 * i) for i in range(50)]
+    product = xs[0]
+    for x in xs[1:]:
+        product = product * x
+    source = draw_graph(product, max_nodes=20).source
+    labels = [b["label"] for b in boxes(source).values()]
+    # the 48 products below the output, and the 49 inputs only they use
+    assert labels == ["running product: 97 nodes\\nleaf ×49, * ×48"]
+    assert "2 drawn one by one, 97 hidden (97 of them inside 1 collapsed boxes)" \
+        in graph_label(source)
+    total, partials = xs[0], []
+    for x in xs[1:]:
+        total = total + x
+        partials.append(total)
+    read = total + ag_sum(partials)   # every partial total has a second user
+    labels = [b["label"] for b in boxes(draw_graph(read, max_nodes=20).source).values()]
+    assert not [label for label in labels if label.startswith("running")]
+    mixed = xs[0]
+    for k, x in enumerate(xs[1:]):
+        mixed = mixed + x if k % 2 else mixed * x
+    labels = [b["label"] for b in boxes(draw_graph(mixed, max_nodes=20).source).values()]
+    assert not [label for label in labels if label.startswith("running")]
+
+
 def test_parallel_boxes_need_the_same_op_on_the_same_sources() -> None:
     """Without modules, x_i * w + b for shared w and b: the products are alike (each its
     own constant x_i and the same w, which only they use and so joins their box), and so
