@@ -29,6 +29,7 @@ from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
 from .dot_text import plain, plain_tooltip, record
 from .layout import chosen, picture_bundle, svg_of
+from .orientation import choose_rankdir
 from .reading import (
     display_name,
     home_scope,
@@ -38,7 +39,7 @@ from .reading import (
 )
 from .summary import Box, Plan, plan
 
-RANKDIRS = ("LR", "RL", "TB", "BT")
+RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
@@ -99,7 +100,7 @@ class Overlay:
 
 @dataclass
 class Options:
-    rankdir: str = "LR"
+    rankdir: str = "auto"
     precision: int = 4
     compact: bool = False
     heatmap: bool = False
@@ -110,13 +111,16 @@ class Options:
     names: dict[Value, str] = field(default_factory=dict)
 
 
-def draw_graph(root: Value, *, rankdir: str = "LR", precision: int = 4, compact: bool = False,
+def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compact: bool = False,
                highlight: Any = None, heatmap: bool = False, cluster: bool = False,
                names: Any = None, max_nodes: int = DEFAULT_MAX_NODES,
                title: str = "") -> GraphDrawing:
     """The computation graph that produced ``root``, as a Graphviz Digraph.
 
-    - ``rankdir``: "LR" (inputs left, output right, the default), "RL", "TB" or "BT".
+    - ``rankdir``: "LR" (inputs left, output right), "RL", "TB" (inputs on top) or "BT";
+      "auto" (the default) is "LR", except for a summary that would be far wider than
+      tall (a deep model's chain of module boxes), then "TB" (see
+      :mod:`autograd_scalar.draw.orientation`).
     - ``precision``: significant digits of data, gradients and derivatives.
     - ``compact``: put the op inside the node's record instead of a separate bubble.
     - ``highlight``: Values, a ``check_graph`` report (its failing nodes) or a ``diff``
@@ -194,8 +198,10 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
     into their modules' boxes (:mod:`autograd_scalar.draw.boxes`).
     """
     layout = plan(root, options.max_nodes, options.highlighted)
+    rankdir = options.rankdir if options.rankdir != "auto" else choose_rankdir(
+        layout, box_label, separate_ops=not options.compact)
     graph = GraphDrawing(name="computation_graph",
-                         graph_attr={"rankdir": options.rankdir, "fontname": "Helvetica",
+                         graph_attr={"rankdir": rankdir, "fontname": "Helvetica",
                                      "fontsize": "12", "labelloc": "t", "tooltip": " ",
                                      "mclimit": MCLIMIT},
                          node_attr={"fontname": "Helvetica", "fontsize": "11"},
@@ -439,18 +445,12 @@ def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
 def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None) -> None:
     """A box standing for several nodes (a chain, a module) or for inputs not drawn."""
     if box.kind == "stub":
-        graph.node(ids(box), label=f"... {box.hidden_inputs:,} input(s) not drawn",
+        graph.node(ids(box), label=box_label(box),
                    shape="plaintext", fontcolor="#7f7f7f",
                    tooltip=f"{box.hidden_inputs:,} input edge(s) lead to nodes left out "
                            "of this summary")
         return
-    what = {"chain": "chain", "parallel": "in parallel"}.get(box.kind, f"module {box.scope}")
-    if box.kind == "running":
-        op = box.members[0].op
-        what = f"running {RUNNING_NAMES.get(op, op)}"
-    if box.part:
-        what += f", part {box.part}"
-    label = f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
+    label = box_label(box)
     attrs = {"shape": "box3d", "label": plain(label), "style": "filled",
              "fillcolor": "#dfe9f5",
              "tooltip": plain_tooltip(f"{label}\ncollapsed to fit the drawing budget "
@@ -461,6 +461,20 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
     if any(n in options.highlighted for n in box.members):
         attrs.update(color=HIGHLIGHT, penwidth="3")
     graph.node(ids(box), **attrs)
+
+
+def box_label(box: Box) -> str:
+    """What a box says: what it stands for, how many nodes, their ops (a stub: how
+    many inputs were left out)."""
+    if box.kind == "stub":
+        return f"... {box.hidden_inputs:,} input(s) not drawn"
+    what = {"chain": "chain", "parallel": "in parallel"}.get(box.kind, f"module {box.scope}")
+    if box.kind == "running":
+        op = box.members[0].op
+        what = f"running {RUNNING_NAMES.get(op, op)}"
+    if box.part:
+        what += f", part {box.part}"
+    return f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
 
 
 def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options,
