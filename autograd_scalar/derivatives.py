@@ -3,7 +3,7 @@
 ``jacobian(f, point)``, J[k][i] = d f_k / d x_i, takes one reverse pass per output;
 ``hessian(f, point)``, H[i][j] = d^2 f / dx_i dx_j, one more reverse pass per entry of
 the gradient from ``grad(..., create_graph=True)``. The checks of a point, a function
-and its outputs (:func:`as_point`, :func:`check_arity`, :func:`call`, :func:`outputs_of`)
+and its outputs (:func:`checked_point`, :func:`call`, :func:`outputs_of`)
 are shared with forward mode and the derivative checkers.
 """
 
@@ -54,6 +54,17 @@ def as_point(point: Any, who: str) -> list[float]:
             raise ValueError(f"{who}: input {i} is {float(x)}; expected a finite number")
         values.append(float(x))
     return values
+
+
+def checked_point(f: Any, point: Any, who: str) -> list[float]:
+    """What every derivative tool checks first, naming ``who``: ``f`` callable (and
+    gradient tracking on, :func:`check_callable`), ``point`` a non-empty sequence of
+    finite numbers (:func:`as_point`, which it returns), and ``f`` able to take one
+    argument per number (:func:`check_arity`)."""
+    check_callable(f, who)
+    found = as_point(point, who)
+    check_arity(f, len(found), who)
+    return found
 
 
 def check_callable(f: Any, who: str) -> None:
@@ -128,9 +139,7 @@ def jacobian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     ``f`` takes one Value per coordinate and returns a sequence of Values (numbers
     count as constant outputs); a single Value is one output, a 1 x n matrix.
     """
-    check_callable(f, "jacobian")
-    xs = leaves(as_point(point, "jacobian"))
-    check_arity(f, len(xs), "jacobian")
+    xs = leaves(checked_point(f, point, "jacobian"))
     outputs, _ = outputs_of("jacobian", f(*xs))
     return np.array([grad(out, xs) for out in outputs], dtype=np.float64)
 
@@ -144,9 +153,7 @@ def hessian(f: Callable[..., Any], point: Sequence[float]) -> np.ndarray:
     intermediate overflows (1/x at a subnormal x) one entry can be inf or NaN while
     its mirror is finite: IEEE arithmetic, reported as computed.
     """
-    check_callable(f, "hessian")
-    xs = leaves(as_point(point, "hessian"))
-    check_arity(f, len(xs), "hessian")
+    xs = leaves(checked_point(f, point, "hessian"))
     out = call(f, xs, "hessian")
     first = grad(out, xs, create_graph=True)
     return np.array([grad(g, xs) for g in first], dtype=np.float64)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .backward import grad
-from .derivatives import as_items, as_point, check_arity, check_callable, leaves, outputs_of
+from .derivatives import as_items, checked_point, leaves, outputs_of
 from .ops import is_real
 from .value import Value
 
@@ -159,9 +159,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     floats for a list. tangent_out = sum_i d out / d x_i * v_i, from the local
     derivatives stored on the graph of f(x) (see the module docstring).
     """
-    check_callable(f, "jvp")
-    point = as_point(primals, "jvp")
-    check_arity(f, len(point), "jvp")
+    point = checked_point(f, primals, "jvp")
     direction = as_vector("jvp", tangents, len(point), "tangents")
     xs = leaves(point, primals)
     outputs, single = outputs_of("jvp", f(*xs))
@@ -181,9 +179,7 @@ def jacfwd(f: Callable[..., Any], point: Sequence[Any]) -> np.ndarray:
     Value is one output. Forward mode costs one pass per input, reverse mode one
     per output: jacfwd suits functions of few inputs and many outputs.
     """
-    check_callable(f, "jacfwd")
-    xs = leaves(as_point(point, "jacfwd"), point)
-    check_arity(f, len(xs), "jacfwd")
+    xs = leaves(checked_point(f, point, "jacfwd"), point)
     outputs, _ = outputs_of("jacfwd", f(*xs))
     return _columns(outputs, xs)
 
@@ -212,9 +208,7 @@ def hvp(f: Callable[..., Any], point: Sequence[Any], v: Sequence[Any]) -> np.nda
     at the cost of about three evaluations of f, however many inputs there are
     (``hessian`` makes n reverse passes, one per row). An array of shape (n,).
     """
-    check_callable(f, "hvp")
-    point_ = as_point(point, "hvp")
-    check_arity(f, len(point_), "hvp")
+    point_ = checked_point(f, point, "hvp")
     direction = as_vector("hvp", v, len(point_), "v")
     xs = leaves(point_, point)
     outputs, single = outputs_of("hvp", f(*xs))

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..backward import grad, topological_order
-from ..derivatives import as_point, call, check_arity, check_callable, leaves
+from ..derivatives import call, checked_point, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
 from ..value import Value, apply
@@ -117,11 +117,9 @@ def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
           who: str) -> tuple[list[float], list[str], list[Any]]:
     """The checks every checker makes of its arguments: (the point, the inputs' names as the
     table shows them, the inputs as a list)."""
-    check_callable(f, who)
     items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
         inputs, (str, bytes)) else inputs
-    point = as_point(items, who)
-    check_arity(f, len(point), who)
+    point = checked_point(f, items, who)
     check_tolerances(eps, atol, rtol, who)
     names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
     return point, names, items

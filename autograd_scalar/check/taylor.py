@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..backward import grad
-from ..derivatives import as_point, call, check_arity, check_callable, leaves
+from ..derivatives import call, checked_point, leaves
 from ..forward import as_vector, check_modes, inputs_first, push
 from ..value import Value
 from .check_graph import check_graph, format_table
@@ -284,10 +284,8 @@ def taylor_test(f: Callable[..., Any], point: Sequence[Any], direction: Sequence
     The result holds the steps and remainders, for a plot of log |R| against log h.
     """
     who = "taylor_test"
-    check_callable(f, who)
+    x = checked_point(f, point, who)
     (mode,) = check_modes([mode], who)
-    x = as_point(point, who)
-    check_arity(f, len(x), who)
     v = _direction(direction, len(x), who)
     xs, out = evaluate_at(f, x, point, who, "the point")
     return _ladder(f, x, point, out, v, [_Directional(mode, out, xs)], who)[0]
