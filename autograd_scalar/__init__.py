@@ -68,17 +68,24 @@ globals().update(ops.METHODS)  # exp, log, tanh, erf, gelu, ...: the table's row
 
 __version__ = "0.1.0"
 
+BUILTIN_NAMES = ("abs", "compile", "sum")
+"""Public names that are also Python builtins: ``autograd_scalar.sum``, ``.abs`` and
+``.compile`` are the engine's, but they stay out of ``__all__``, so that
+``from autograd_scalar import *`` leaves Python's own ``sum``, ``abs`` and ``compile``
+as they were (a ``sum`` of floats in the same notebook must stay a float)."""
+
 __all__ = [
     "AnomalyError", "DataDependenceError", "DiffReport", "Difference", "Function",
     "GradcheckError", "GraphDrawing",
     "GraphReport", "GraphView", "GraphvizNotFound", "LayoutTimeout", "Op", "Tape",
     "TapeGradients", "TraceError", "TraceMismatchError", "Value", "__version__", "affine",
-    "animate_backward", "check_graph", "compile", "compiled", "current_scope",
+    "animate_backward", "check_graph", "compiled", "current_scope",
     "detect_anomaly", "diff", "dot", "draw_graph", "explore", "gather", "grad", "gradcheck",
     "gradcheck_report", "gradgradcheck", "gradients", "hessian", "is_grad_enabled", "jacobian",
     "joined_scope", "linear", "logsumexp", "mirror", "no_grad", "ops", "peek", "render", "scope",
-    "set_display", "sum", "tape_dtype", "validate",
+    "set_display", "tape_dtype", "validate",
     "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
     "taylor_report", "taylor_test", "taylorcheck",
-    "topological_order", "write_atomically", *ELEMENTWISE,
+    "topological_order", "write_atomically",
+    *(name for name in ELEMENTWISE if name not in BUILTIN_NAMES),
 ]

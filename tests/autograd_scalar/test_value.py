@@ -175,6 +175,23 @@ def test_sum_and_dot_make_one_node_each() -> None:
     assert mixed.data == 11.0
 
 
+def test_a_star_import_keeps_pythons_sum_abs_and_compile() -> None:
+    """``from autograd_scalar import *`` in a notebook must not turn ``sum`` of floats into
+    a Value; the engine's versions stay reachable by the module's name."""
+    import builtins
+
+    import autograd_scalar
+
+    names: dict[str, object] = {}
+    exec("from autograd_scalar import *", names)
+    assert {"Value", "exp", "logsumexp", "gradcheck"} <= set(names)
+    shadowing = {n for n in names if not n.startswith("_") and hasattr(builtins, n)}
+    assert shadowing == set(), shadowing
+    assert isinstance(autograd_scalar.sum([Value(1.0), 2.0]), Value)
+    assert autograd_scalar.abs(Value(-2.0)).data == 2.0
+    assert set(autograd_scalar.BUILTIN_NAMES) == {"abs", "compile", "sum"}
+
+
 def test_affine_is_one_node_adding_in_micrograds_order() -> None:
     ws = [Value(0.1), Value(-0.7), Value(0.3)]
     xs = [Value(1.9), Value(0.2), Value(-4.4)]
