@@ -26,7 +26,8 @@ from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
 from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
-from .free_functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp, sum
+from .free_functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp
+from .free_functions import sum as sum  # public, out of __all__ (BUILTIN_NAMES)
 from .function import Function
 from .mode import (
     AnomalyError,
@@ -44,10 +45,10 @@ from .tape import (
     TapeGradients,
     TraceError,
     TraceMismatchError,
-    compile,
     peek,
     tape_dtype,
 )
+from .tape import compile as compile  # public, out of __all__ (BUILTIN_NAMES)
 from .value import Value
 
 register_value_display()

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .mode import AnomalyError, current_mode
@@ -302,7 +303,17 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
-    targets = [inputs] if isinstance(inputs, Value) else list(inputs)
+    if isinstance(inputs, Value):
+        targets = [inputs]
+    elif isinstance(inputs, (AbstractSet, Mapping)):  # the answer's order would be theirs
+        raise TypeError(f"grad: inputs must be a Value or a list or tuple of Values, got a "
+                        f"{type(inputs).__name__}, which has no order")
+    else:
+        try:
+            targets = list(inputs)
+        except TypeError:
+            raise TypeError(f"grad: inputs must be a Value or a list or tuple of Values, "
+                            f"got {type(inputs).__name__}") from None
     for i, target in enumerate(targets):
         if not isinstance(target, Value):
             raise TypeError(f"grad: input {i} is a {type(target).__name__}, expected a Value")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -25,10 +26,14 @@ from .value import Value
 def as_items(sequence: Any, who: str, what: str, example: str) -> list[Any]:
     """The items of ``sequence``, a one-dimensional sequence with one entry per input;
     TypeError for a single number, a Value or a string (``example`` shows the fix: a
-    single one wrapped in a list), ValueError for an array of more dimensions."""
+    single one wrapped in a list) and for a set or a dict (no order to match f's
+    arguments with), ValueError for an array of more dimensions."""
     if isinstance(sequence, (Value, str, bytes)) or is_real(sequence):
         raise TypeError(f"{who}: {what} must be a sequence of numbers, one per input, got "
                         f"{type(sequence).__name__}; wrap a single one in a list: [{example}]")
+    if isinstance(sequence, UNORDERED):
+        raise TypeError(f"{who}: {what} must be a list, tuple or 1-D array, in the order of "
+                        f"f's arguments, got a {type(sequence).__name__}, which has no order")
     if isinstance(sequence, np.ndarray) and sequence.ndim != 1:
         raise ValueError(f"{who}: {what} must be one-dimensional, got an array of shape "
                          f"{sequence.shape}")
@@ -37,6 +42,11 @@ def as_items(sequence: Any, who: str, what: str, example: str) -> list[Any]:
     except TypeError:
         raise TypeError(f"{who}: {what} must be a sequence of numbers, "
                         f"got {type(sequence).__name__}") from None
+
+
+UNORDERED = (AbstractSet, Mapping)
+"""Collections whose order is not the caller's (sets, dicts and their views): refused
+where each item must meet the argument in the same place."""
 
 
 def as_point(point: Any, who: str) -> list[float]:

@@ -21,12 +21,12 @@ lost outside the graph. ``docs/tutorials/check-derivatives.md`` shows each case.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..backward import grad, topological_order
-from ..derivatives import call, checked_point, leaves
+from ..derivatives import as_items, call, checked_point, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
 from ..value import Value, apply
@@ -117,8 +117,7 @@ def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
           who: str) -> tuple[list[float], list[str], list[Any]]:
     """The checks every checker makes of its arguments: (the point, the inputs' names as the
     table shows them, the inputs as a list)."""
-    items = list(inputs) if isinstance(inputs, Iterable) and not isinstance(
-        inputs, (str, bytes)) else inputs
+    items = as_items(inputs, who, "the point", "x")
     point = checked_point(f, items, who)
     check_tolerances(eps, atol, rtol, who)
     names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]

@@ -266,6 +266,22 @@ def test_a_single_output_is_a_one_row_jacobian_and_inputs_keep_their_grad() -> N
      r"hessian: f takes 2 arguments, got 1 input; expected one input per argument"),
     (lambda: jacobian(lambda x: [x], [1.0, 2.0]), TypeError,
      r"jacobian: f takes 1 argument, got 2 inputs"),
+    # a set or a dict has no order of its own to match f's arguments with
+    (lambda: jacobian(lambda x, y: [x * y], {3.0, 1.0}), TypeError,
+     r"jacobian: the point must be a list, tuple or 1-D array, in the order of f's "
+     r"arguments, got a set, which has no order"),
+    (lambda: ag.jvp(lambda x, y: x * y, {"x": 1.0, "y": 2.0}, [1.0, 0.0]), TypeError,
+     r"jvp: the point .*got a dict, which has no order"),
+    (lambda: ag.gradcheck(lambda x, y: x * y, frozenset([1.0, 2.0])), TypeError,
+     r"gradcheck: the point .*got a frozenset, which has no order"),
+    (lambda: ag.gradcheck(lambda x: x * x, np.array(1.0)), ValueError,
+     r"gradcheck: the point must be one-dimensional, got an array of shape \(\)"),
+    (lambda: ag.taylorcheck(lambda x: x * x, np.array([[1.0, 2.0]])), ValueError,
+     r"taylorcheck: the point must be one-dimensional, got an array of shape \(1, 2\)"),
+    (lambda: ag.grad(Value(1.0) * 2, 3.0), TypeError,
+     r"grad: inputs must be a Value or a list or tuple of Values, got float"),
+    (lambda: ag.grad(Value(1.0) * 2, {Value(1.0)}), TypeError,
+     r"grad: inputs .*got a set, which has no order"),
 ])
 def test_bad_arguments_are_named(call, error, message) -> None:
     with pytest.raises(error, match=message):
