@@ -12,10 +12,11 @@ passes when |analytic - numeric| <= atol + rtol * |numeric|; the step is the one
 for (no retry at finer steps, unlike ``check_graph``).
 
 On failure :class:`GradcheckError` (an AssertionError; bad arguments raise TypeError or
-ValueError) shows the table and says where the fault is, in this order: an input within
-h of a kink (:func:`kink_near`), the node whose rule is wrong (``check_graph``), the step
-(the entry moves when differenced again at a step 100 times smaller), else a gradient
-lost outside the graph. ``docs/tutorials/check-derivatives.md`` shows each case.
+ValueError) shows the table and says where the fault is, in this order: a kink the step
+moves a node's input across (:func:`kink_near`), the node whose rule is wrong
+(``check_graph``), the step (the entry moves when differenced again at a step 100 times
+smaller), else a gradient lost outside the graph. ``docs/tutorials/check-derivatives.md``
+shows each case.
 """
 
 from __future__ import annotations
@@ -234,7 +235,7 @@ def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], in
                 a, n = values[j][i], numeric[i][j]
                 ok = agrees(a, n, atol, rtol)
                 if not ok and i not in kinks:
-                    kinks[i] = kink_near(out, xs, i, step(point[i], eps))
+                    kinks[i] = kink_near(out, xs, unit(len(xs), i), step(point[i], eps))
                     if not kinks[i]:
                         finer[i] = column(i, _finer(point[i], eps))
                 entries.append(Entry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
@@ -357,21 +358,24 @@ def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> flo
         return None
 
 
-def kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
-    """Describe the kinked nodes that x_i reaches and that x_i +- h crosses or nears.
+def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: float) -> str:
+    """Describe the kinked nodes whose input the step moves across or onto a kink.
 
-    The recorded graph is replayed (each row's forward on floats) with x_i moved up
-    and down by the step h; a kinked node is reported when its input sits within h
-    of a kink, or lies on different sides of it in the two replays.
+    The recorded graph is replayed (each row's forward on floats) with the inputs moved
+    by +h and -h along ``direction`` (one number per input: a unit vector for d/dx_i);
+    a kinked node is reported when a kink lies between the lowest and the highest of
+    its input's three numbers, the recorded one and the two replayed. So the kink is
+    measured in the input's own units: a relu of 1e-9 x at x = 0.5 is 5e-10 from its
+    kink, but a step of 1e-6 in x moves it by 1e-15, and it is not blamed.
     """
     order = topological_order(out)
-    target = xs[i]
-    depends: set[Value] = {target}
+    moved = {x: c for x, c in zip(xs, direction) if c}
+    depends: set[Value] = set(moved)
     for node in order:
         if any(child in depends for child in node.children):
             depends.add(node)
-    up = _replay(order, target, target.data + h)
-    down = _replay(order, target, target.data - h)
+    up = _replay(order, {x: x.data + h * c for x, c in moved.items()})
+    down = _replay(order, {x: x.data - h * c for x, c in moved.items()})
     found = []
     for index, node in enumerate(order):
         points = node.row.kinks if node.row is not None else ()
@@ -380,9 +384,10 @@ def kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
         for child in node.children:
             if child not in depends:
                 continue
-            u, hi, lo = child.data, up[child], down[child]
-            if any(abs(u - k) <= h or (hi - k) * (lo - k) <= 0 for k in points):
-                found.append(f"{node.op} node #{index} (its input is {u:.3g})")
+            swept = [u for u in (child.data, up[child], down[child]) if u == u]  # no NaN
+            low, high = min(swept), max(swept)
+            if any(low <= k <= high for k in points):
+                found.append(f"{node.op} node #{index} (its input is {child.data:.3g})")
                 break
     if not found:
         return ""
@@ -390,13 +395,19 @@ def kink_near(out: Value, xs: Sequence[Value], i: int, h: float) -> str:
     return "at a kink: " + ", ".join(found[:3]) + more
 
 
-def _replay(order: Sequence[Value], target: Value, x: float) -> dict[Value, float]:
-    """Every node's data recomputed from its row's forward with ``target`` set to x."""
+def unit(n: int, i: int) -> list[float]:
+    """The i-th of n unit vectors: the direction of d/dx_i."""
+    return [1.0 if k == i else 0.0 for k in range(n)]
+
+
+def _replay(order: Sequence[Value], moved: dict[Value, float]) -> dict[Value, float]:
+    """Every node's data recomputed from its row's forward with the leaves in ``moved``
+    set to their numbers there."""
     data: dict[Value, float] = {}
     for node in order:
         row = node.row
         if row is None:
-            data[node] = x if node is target else node.data
+            data[node] = moved.get(node, node.data)
             continue
         try:
             data[node] = evaluate(row, tuple(data[c] for c in node.children))

@@ -430,7 +430,7 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
 
         numeric = central(along, point[i], step(point[i], eps))[0]
         for mode, result in zip(chosen, _ladder(f, point, items, out, unit, directionals, who)):
-            kink = "" if result.ok else kink_near(out, xs, i, _smallest(result))
+            kink = "" if result.ok else kink_near(out, xs, unit, _smallest(result))
             rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result, kink))
     for k, v in enumerate(extra):
@@ -441,8 +441,9 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
 
         numeric = central(line, 0.0, step(scale, eps) / max(abs(c) for c in v))[0]
         for mode, result in zip(chosen, _ladder(f, point, items, out, v, directionals, who)):
+            kink = "" if result.ok else kink_near(out, xs, v, _smallest(result))
             rows.append(TaylorRow(f"along v{k}", mode, result.derivative, numeric,
-                                  agrees(result.derivative, numeric, atol, rtol), result))
+                                  agrees(result.derivative, numeric, atol, rtol), result, kink))
     report = TaylorReport(f"taylorcheck of {function_name(f)}", describe_point(names, point), rows,
                           eps, atol, rtol)
     if any(not row.ok and not row.kink for row in rows):

@@ -197,6 +197,16 @@ def test_a_kink_that_does_not_depend_on_the_failing_input_is_not_blamed() -> Non
     assert "BadCube" in str(error)
 
 
+def test_a_kink_the_step_cannot_reach_is_not_blamed_for_a_wrong_rule() -> None:
+    """relu(1e-9 x) at x = 0.5 is 5e-10 from its kink: fewer than the step h = 1e-6 in
+    the numbers of x, but a step of h in x moves it by 1e-15 only. The kink is measured
+    in its input's units, so the wrong rule beside it is the one named."""
+    error = _error(lambda: gradcheck(lambda x: BadCube.apply(x) + (x * 1e-9).relu(), [0.5]))
+    (entry,) = error.report.entries
+    assert entry.kink == ""
+    assert "BadCube" in str(error) and "<-- wrong" in str(error)
+
+
 def test_second_derivatives_of_a_rule_that_leaves_the_graph_are_caught() -> None:
     error = _error(lambda: gradgradcheck(lambda x: DataSin.apply(x) * x, [0.3]))
     (entry,) = error.report.entries

@@ -111,6 +111,17 @@ def test_near_a_kink_the_smallest_steps_decide_and_at_it_the_kink_is_named() -> 
         taylorcheck(f, [0.0])
 
 
+def test_a_direction_through_a_kink_is_named_a_kink_too() -> None:
+    """abs at 0 along v = -1: the row of that direction says kink, as d/dx's does, and no
+    rule is blamed."""
+    with pytest.raises(TaylorError) as caught:
+        taylorcheck(lambda x: abs(x), [0.0], directions=[[-1.0]])
+    rows = {row.name: row for row in caught.value.report.rows}
+    assert rows["along v0"].kink.startswith("at a kink: abs node #")
+    assert rows["d/dx[0]"].kink.startswith("at a kink: abs node #")
+    assert "the derivative is off" not in str(caught.value)
+
+
 def test_a_linear_function_is_at_rounding_level() -> None:
     report = taylor_report(lambda x, y: 3 * x - y + 1, [0.25, 4.0])
     assert report.ok
