@@ -361,6 +361,9 @@ def _diagnosis(row: TaylorRow) -> str:
     """Why a row failed, in words: the order read as a wrong derivative, a kink, or no data."""
     result = row.taylor
     order = result.order
+    if not math.isfinite(result.derivative):
+        return (f"the derivative is {result.derivative}: f has no finite slope here (a "
+                "singular point, such as sqrt at 0), so no test can pass; move the point")
     if not result.used:
         return "f failed at every step along this direction (outside its domain)"
     if row.kink:

@@ -122,6 +122,13 @@ def test_a_direction_through_a_kink_is_named_a_kink_too() -> None:
     assert "the derivative is off" not in str(caught.value)
 
 
+def test_an_infinite_derivative_is_named_not_a_domain_failure() -> None:
+    """sqrt at 0: f is defined on the side the steps go, its slope is not finite."""
+    with pytest.raises(TaylorError, match=r"the derivative is inf: f has no finite slope "
+                                          r"here \(a singular point"):
+        taylorcheck(lambda x: x.sqrt(), [0.0])
+
+
 def test_a_linear_function_is_at_rounding_level() -> None:
     report = taylor_report(lambda x, y: 3 * x - y + 1, [0.25, 4.0])
     assert report.ok
