@@ -11,6 +11,7 @@ planted in a shared folder cannot redirect a write.
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import stat
@@ -34,15 +35,24 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Replace the regular file ``path`` with ``data`` (text is written as UTF-8) in one step.
 
     ValueError if ``path`` exists and is neither a regular file nor a symbolic link (which
-    is replaced itself); an OSError (FileNotFoundError for a missing folder,
-    PermissionError, ...) names ``path``. In every failure the old file is left as it was
-    and no temporary remains.
+    is replaced itself), or names a folder by its form (``out/``, ``out/.``); an OSError
+    (FileNotFoundError for a missing folder, PermissionError, ...) names ``path``. A
+    regular file this process may not write (mode 0444 for its owner) is a
+    PermissionError too, as ``open(path, "w")`` would give, although the folder would
+    let it be replaced. In every failure the old file is left as it was and no
+    temporary remains.
     """
     shown = os.fspath(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if os.path.basename(shown) in ("", ".", "..") or shown.endswith(("/", os.sep)):
+        raise ValueError(f"{shown!r} names a folder, not a file; give the path of a file "
+                         "to write (such as out/model.json)")
     target = Path(shown)
     try:
         existing = regular_file_status(target, shown)
+        if existing is not None and not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied (the file is read-only "
+                                  "for this user; it was left as it was)", shown)
         with _signals_clean_up():
             _replace(target, shown, payload, existing)
     except OSError as error:

@@ -123,11 +123,30 @@ def check_file_target(option: str, path: str,
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
+def output_folder(option: str, name: str) -> Path:
+    """The output folder ``name`` given by ``option``, made (with its parents) if it does
+    not exist; before any work, CommandFailed when it exists and is not a folder and
+    UsageError when it cannot be written (the pictures of a finished run would be lost)."""
+    folder = Path(name)
+    if folder.exists() and not folder.is_dir():
+        raise CommandFailed(f"{option} {name}: exists and is not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {name}: the folder is not writable")
+    return folder
+
+
 def check_output_file(option: str, path: str,
                       failure: type[Exception] = CommandFailed) -> None:
     """``failure`` (by default CommandFailed, exit 1, as for any file that cannot be
     written) when the folder of the output file ``path`` given by ``option`` does not
-    exist; checked before any work."""
+    exist; UsageError when ``path`` is empty or has the form of a folder (``out/``);
+    checked before any work."""
+    if not path:
+        raise UsageError(f"{option}: the path is empty; give the path of a file")
+    if os.path.basename(path) in ("", ".", "..") or path.endswith(("/", os.sep)):
+        raise UsageError(f"{option} {path}: names a folder, not a file; give the path of a "
+                         "file (such as out/model.json)")
     folder = Path(path).parent
     if not folder.is_dir():
         raise failure(f"{option} {path}: the folder {folder} does not exist")

@@ -28,15 +28,15 @@ from .common import (
     EXIT_OK,
     OPTIMIZERS,
     SYNTHETIC,
-    CommandFailed,
     UsageError,
     check_file_target,
+    output_folder,
 )
 
 
 def run_demo(args: argparse.Namespace) -> int:
     require_matplotlib()
-    out = _folder(args.out)
+    out = output_folder("--out", args.out)
     X, y = moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], init="uniform", seed=args.seed)  # micrograd's own init
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
@@ -73,8 +73,7 @@ def run_train(args: argparse.Namespace) -> int:
         raise UsageError("--momentum is for --optimizer sgd")
     if args.epochs is None:
         args.epochs = DEFAULT_EPOCHS["synthetic" if args.data in SYNTHETIC else "real"]
-    X, y = _load_data(args)
-    classes = int(y.max()) + 1
+    X, y, classes = _load_data(args)
     loss = args.loss or ("hinge" if classes == 2 else "cross_entropy")
     if classes > 2 and loss != "cross_entropy":
         raise UsageError(f"--loss {loss} is for two classes, and {args.data} has {classes}; "
@@ -82,7 +81,7 @@ def run_train(args: argparse.Namespace) -> int:
     plots = None
     if args.plots is not None:
         require_matplotlib()
-        plots = _folder(args.plots)
+        plots = output_folder("--plots", args.plots)
     X, y, val, scaler = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
     _check_memory(args, [X.shape[1], *args.hidden, nout], len(X))
@@ -181,24 +180,28 @@ def _active_neuron(model: Any, X: Any) -> Any:
     return first
 
 
-def _load_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    """The data set ``--data`` with the size, noise and classes asked for."""
+def _load_data(args: argparse.Namespace) -> tuple[Any, Any, int]:
+    """The data set ``--data`` with the size, noise and classes asked for, and its number
+    of classes: the data set's, not the largest label of a ``--samples`` subset (five
+    digits may hold no 9, and the model still needs ten outputs)."""
     if args.classes is not None and args.data not in ("spirals", "blobs"):
         raise UsageError(f"--classes is for spirals and blobs, not {args.data}")
     if args.data not in SYNTHETIC:
         if args.noise is not None:
             raise UsageError(f"--noise is for the synthetic data sets, not {args.data}")
         X, y = _read(args, getattr(datasets, args.data))
+        classes = int(y.max()) + 1
         if args.samples is not None and args.samples < len(X):
             keep = np.random.default_rng(args.seed).permutation(len(X))[:args.samples]
             X, y = X[keep], y[keep]
-        return X, y
+        return X, y, classes
     options: dict[str, Any] = {"n": args.samples or 200, "seed": args.seed}
     if args.noise is not None:
         options["std" if args.data == "blobs" else "noise"] = args.noise
     if args.classes is not None:
         options["centers" if args.data == "blobs" else "classes"] = args.classes
-    return _read(args, getattr(datasets, args.data), **options)
+    X, y = _read(args, getattr(datasets, args.data), **options)
+    return X, y, args.classes or int(y.max()) + 1
 
 
 def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) -> Any:
@@ -227,12 +230,3 @@ def _describe(model: Any) -> str:
 def _epochs(args: argparse.Namespace) -> str:
     count = f"{args.epochs} epoch" + ("s" if args.epochs != 1 else "")
     return f"{count}, {'compiled' if args.compiled else 'eager'}"
-
-
-def _folder(name: str) -> Path:
-    """The folder ``name``, made (with its parents) if it does not exist."""
-    folder = Path(name)
-    if folder.exists() and not folder.is_dir():
-        raise CommandFailed(f"{name} exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -75,6 +76,33 @@ def refuse_any_write(monkeypatch) -> None:
     monkeypatch.setattr(files.tempfile, "mkstemp", no_temporary)
 
 
+@pytest.mark.parametrize("name", ["new/", "new/.", "new/..", "file.json/"])
+def test_a_path_in_the_form_of_a_folder_is_refused_and_nothing_written(tmp_path,
+                                                                       name) -> None:
+    """``out/`` names a folder: writing it as a file named ``out`` would surprise anyone."""
+    before = sorted(tmp_path.iterdir())
+    with pytest.raises(ValueError, match=r"names a folder, not a file"):
+        write_atomically(f"{tmp_path}/{name}", "x")
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_a_file_read_only_for_this_user_is_refused_and_kept(tmp_path, monkeypatch) -> None:
+    """Mode 0444: the folder would let it be replaced, but ``open(path, "w")`` would not be
+    allowed, and neither is the save. Root may write any file, as open may; there the
+    refusal is shown by the access check answering no."""
+    target = tmp_path / "keep.json"
+    target.write_text("old")
+    target.chmod(0o444)
+    if os.geteuid() == 0:
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if Path(path) == target
+                            else real(path, mode, **kw))
+    with pytest.raises(PermissionError, match=r"read-only for this user") as caught:
+        write_atomically(target, "new")
+    assert caught.value.filename == str(target)
+    assert target.read_text() == "old" and sorted(tmp_path.iterdir()) == [target]
+
+
 def test_a_directory_is_refused_and_left_alone(tmp_path, monkeypatch) -> None:
     folder = tmp_path / "folder"
     folder.mkdir()
@@ -127,7 +155,7 @@ def test_a_symlink_to_anything_is_replaced_without_touching_what_it_names(
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
 
-@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444], ids=["0600", "0640", "0444"])
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664], ids=["0600", "0640", "0664"])
 def test_an_existing_file_keeps_its_permissions(tmp_path, mode) -> None:
     target = tmp_path / "private.json"
     target.write_text("old")

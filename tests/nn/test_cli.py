@@ -741,6 +741,66 @@ def test_a_missing_output_folder_is_status_1_for_every_command(capsys, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(("argv", "words"), [
+    (["graph", "x * 2", "--at", "x=1", "-o", "g.svg/"], "-o g.svg/: names a folder"),
+    (["train", "--epochs", "1", "--quiet", "--save", "out/"], "--save out/: names a folder"),
+    (["gpt", "--steps", "1", "--quiet", "--save", "gpt/."], "--save gpt/.: names a folder"),
+    (["train", "--epochs", "1", "--quiet", "--save", ""], "--save: the path is empty"),
+])
+def test_an_output_file_in_the_form_of_a_folder_is_refused_before_any_work(
+        capsys, tmp_path, monkeypatch, argv, words):
+    """`--save out/` wrote a file named out after the training."""
+    import nn.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert_one_line_error(err, words)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("argv", "option"), [
+    (["demo", "--out", "pictures", "--epochs", "1", "--quiet"], "--out"),
+    (["train", "--epochs", "1", "--quiet", "--plots", "pictures"], "--plots"),
+])
+def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
+        capsys, tmp_path, monkeypatch, argv, option):
+    """The pictures come after the training: a folder that cannot take them is found
+    first. (Root may write any folder, so the check's answer is what is set here.)"""
+    import nn.train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pictures").mkdir(mode=0o555)
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False
+                        if Path(path).name == "pictures" else real(path, mode, **kw))
+    status, out, err = run(capsys, *argv)
+    assert (status, out) == (2, "")
+    assert_one_line_error(err, f"{option} pictures: the folder is not writable")
+
+
+def test_digits_subsets_keep_the_data_sets_ten_classes(capsys, tmp_path):
+    """Five digits hold at most five classes; the model still needs all ten outputs."""
+    path = tmp_path / "d.json"
+    status, out, err = run(capsys, "train", "--data", "digits", "--samples", "5", "--epochs",
+                           "1", "--quiet", "--save", str(path))
+    assert status == 0, err
+    assert "10 classes; MLP 64-16-16-10" in out
+    import numpy as np
+
+    import nn
+
+    assert nn.predict(nn.load(path), np.zeros((1, 64))).shape == (1, 10)
+
+
 def test_gradcheck_at_a_huge_point_agrees(capsys):
     status, out, err = run(capsys, "gradcheck", "x*2", "--at", "x=1e12")
     assert (status, err) == (0, "")
