@@ -33,14 +33,8 @@ class Standardized(Module):
         if not isinstance(scaler, Standardizer):
             raise TypeError(f"Standardized needs a fitted nn.data.Standardizer, got "
                             f"{type(scaler).__name__}")
-        mean = np.asarray(scaler.mean, dtype=np.float64)
-        std = np.asarray(scaler.std, dtype=np.float64)
-        if (mean.ndim != 1 or mean.shape != std.shape or not np.isfinite(mean).all()
-                or not np.isfinite(std).all() or not (std > 0).all()):
-            raise ValueError("the scaler needs one finite mean and one finite std > 0 per "
-                             f"feature, got shapes {mean.shape} and {std.shape}")
         self.model = model
-        self.scaler = Standardizer(mean, std)
+        self.scaler = checked_scaling(scaler.mean, scaler.std)
 
     def forward(self, x: Any) -> Any:
         """``model((x - mean) / std)``: in floats for numbers, in graph nodes for Values."""
@@ -68,9 +62,15 @@ class Standardized(Module):
         return serialize.parameter_count(config.get("model"))
 
     def load_document(self, document: Any) -> None:
-        """Load the model's parameters and the file's scaling (both checked first)."""
+        """Load the model's parameters and the file's scaling (both checked first). A
+        file of version 2 or later must record the scaling; version 1 files record none,
+        and the model keeps its own."""
         description = document.get("model")
         config = description.get("config") if isinstance(description, dict) else None
+        if not isinstance(config, dict) and document.get("version", 1) >= 2:
+            raise ValueError("the file records no scaling for this Standardized (its "
+                             "\"model\" has no \"config\" with \"mean\" and \"std\"); "
+                             "nothing was loaded")
         scaler = _scaler(config) if isinstance(config, dict) else None
         if scaler is not None and scaler.mean.shape != self.scaler.mean.shape:
             raise ValueError(f"the file scales {len(scaler.mean)} features, this model "
@@ -94,7 +94,21 @@ def _scaler(config: dict[str, Any]) -> Standardizer:
                 is_real(v) for v in values):
             raise ValueError(f"\"{key}\" must be a list of numbers")
         arrays.append(np.array(values, dtype=np.float64))
-    mean, std = arrays
-    if mean.shape != std.shape or not (std > 0).all():
-        raise ValueError("\"mean\" and \"std\" need one number per feature, std > 0")
+    return checked_scaling(*arrays)
+
+
+def checked_scaling(mean: Any, std: Any) -> Standardizer:
+    """The scaling (x - mean) / std as a Standardizer of float64 arrays; ValueError unless
+    there is one finite mean and one std per feature with 1 / std finite and > 0 (a
+    subnormal std, 1e-320, would make every scaled input infinite)."""
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        inverse = 1.0 / std
+    if (mean.ndim != 1 or mean.shape != std.shape or not np.isfinite(mean).all()
+            or not np.isfinite(std).all() or not (std > 0).all()
+            or not np.isfinite(inverse).all()):
+        raise ValueError("the scaler needs one finite mean and one finite std > 0 (with "
+                         f"1 / std finite) per feature, got shapes {mean.shape} and "
+                         f"{std.shape}")
     return Standardizer(mean, std)

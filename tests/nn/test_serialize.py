@@ -152,6 +152,38 @@ def test_standardized_in_place_load_takes_the_files_scaling(tmp_path: Path) -> N
     assert outputs(target, [1.0, 2.0]) == outputs(source, [1.0, 2.0])
 
 
+@pytest.mark.parametrize("config", [None, "scaled", []])
+def test_a_standardized_file_without_its_scaling_loads_nothing(tmp_path: Path,
+                                                               config: Any) -> None:
+    """A version-2 file whose Standardized records no scaling: loading it into a model
+    would join the file's weights to the model's own, unrelated scaling."""
+    path = tmp_path / "model.json"
+    standardized(MLP(2, [3, 1], seed=0), 2).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["config"] = config
+    path.write_text(json.dumps(document))
+    target = Standardized(MLP(2, [3, 1], seed=1), Standardizer(np.full(2, 5.0), np.full(2, 2.0)))
+    before = (target.state_dict(), outputs(target, [1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"records no scaling for this Standardized"):
+        target.load(path)
+    assert (target.state_dict(), outputs(target, [1.0, 2.0])) == before
+    assert target.scaler.mean.tolist() == [5.0, 5.0]
+
+
+def test_a_subnormal_std_is_refused_in_a_file_and_in_the_constructor(tmp_path: Path) -> None:
+    """std = 1e-320 is finite and > 0, but 1 / std is not: every scaled input would be
+    infinite."""
+    with pytest.raises(ValueError, match=r"1 / std finite"):
+        Standardized(MLP(2, [1], seed=0), Standardizer(np.zeros(2), np.array([1e-320, 1.0])))
+    path = tmp_path / "model.json"
+    standardized(MLP(2, [3, 1], seed=0), 2).save(path)
+    document = json.loads(path.read_text())
+    document["model"]["config"]["std"] = [1e-320, 1.0]
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"1 / std finite"):
+        nn.load(path)
+
+
 def test_standardized_scales_values_and_numbers_alike() -> None:
     model = standardized(MLP(2, [3, 1], seed=0), 2)
     from autograd_scalar import Value
