@@ -34,6 +34,10 @@ MAX_DEPTH = 64
 PathLike = str | os.PathLike[str]
 
 
+class FileTooLarge(ValueError):
+    """A file over the ``max_bytes`` limit: refused unread, whatever it holds."""
+
+
 def read_json(path: PathLike, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
     """The JSON value in the regular file ``path``, read strictly (see the module's doc).
 
@@ -69,7 +73,7 @@ def _read_text(where: str, max_bytes: int) -> str:
             raise ValueError(f"{where}: not a regular file (a device, FIFO, socket or "
                              "directory); a saved model is a regular file")
         if status.st_size > max_bytes:
-            raise ValueError(f"{where}: {status.st_size:,} bytes, more than the limit of "
+            raise FileTooLarge(f"{where}: {status.st_size:,} bytes, more than the limit of "
                              f"{max_bytes:,} bytes (pass max_bytes= to raise it)")
     except BaseException:
         os.close(descriptor)
@@ -81,7 +85,7 @@ def _read_text(where: str, max_bytes: int) -> str:
         if len(raw) > status.st_size:
             raw += stream.read(max_bytes + 1 - len(raw))
     if len(raw) > max_bytes:
-        raise ValueError(f"{where}: more than the limit of {max_bytes:,} bytes (the file "
+        raise FileTooLarge(f"{where}: more than the limit of {max_bytes:,} bytes (the file "
                          "grew while being read)")
     try:
         return raw.decode("utf-8")

@@ -41,7 +41,7 @@ from typing import Any, overload
 import numpy as np
 
 from autograd_scalar import Value, mirror
-from autograd_scalar.validate import flag, integer, real
+from autograd_scalar.validate import flag, integer, is_real, real
 
 from .arrays import all_finite
 
@@ -246,10 +246,17 @@ class Optimizer:
 
     Subclasses implement ``update(p, g, t) -> (new p, new state)`` on arrays, without
     touching ``self.state``; ``step`` commits the result only if it is finite.
-    ``buffers`` names the state arrays a subclass may keep.
+    ``buffers`` names the state arrays a subclass may keep, ``squares`` those that sum
+    or average squares (never negative).
     """
 
     buffers: tuple[str, ...] = ()
+    squares: tuple[str, ...] = ()
+
+    def buffers_of_a_step(self) -> tuple[str, ...]:
+        """The buffers every step leaves in the state with these settings (a state of
+        one step or more without one of them comes from other settings)."""
+        return ()
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
         self._lr = check_lr(lr)
@@ -354,15 +361,21 @@ class Optimizer:
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
                              f"{list(self.buffers)}, got {buffers!r}"[:300])
+        missing = [name for name in self.buffers_of_a_step() if name not in buffers]
+        if steps and missing:
+            raise ValueError(f"{kind}.load_state_dict: after {steps} step(s) this optimizer "
+                             f"keeps the buffers {list(self.buffers_of_a_step())}; the state "
+                             f"has no {missing} (it comes from other settings)")
         arrays = {}
         for name, values in buffers.items():
-            try:
-                array = np.asarray(values, dtype=np.float64)
-            except (TypeError, ValueError):
-                array = np.full(0, np.nan)
+            numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))
+            array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
             if array.shape != (len(self.params),) or not np.isfinite(array).all():
-                raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must hold "
+                raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must be a list of "
                                  f"{len(self.params)} finite numbers, one per parameter")
+            if name in self.squares and (array < 0).any():
+                raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
+                                 "none of its numbers can be negative")
             arrays[name] = array
         self._lr, self.steps, self.state = lr, steps, arrays
 
@@ -389,6 +402,9 @@ class SGD(Optimizer):
     weight decay (which adds ``weight_decay * p`` to the gradient)."""
 
     buffers = ("momentum",)
+
+    def buffers_of_a_step(self) -> tuple[str, ...]:
+        return ("momentum",) if self.momentum else ()
 
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
@@ -476,6 +492,10 @@ class Adam(Optimizer):
 
     decoupled = False
     buffers = ("m", "v")
+    squares = ("v",)
+
+    def buffers_of_a_step(self) -> tuple[str, ...]:
+        return self.buffers
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
@@ -523,6 +543,10 @@ class RMSProp(Optimizer):
     recent gradients (decay ``alpha``); optional momentum on the scaled step."""
 
     buffers = ("square_avg", "momentum")
+    squares = ("square_avg",)
+
+    def buffers_of_a_step(self) -> tuple[str, ...]:
+        return self.buffers if self.momentum else ("square_avg",)
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
@@ -546,6 +570,10 @@ class Adagrad(Optimizer):
     root of the sum of all its squared gradients so far."""
 
     buffers = ("sum",)
+    squares = ("sum",)
+
+    def buffers_of_a_step(self) -> tuple[str, ...]:
+        return self.buffers
 
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,

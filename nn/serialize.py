@@ -25,7 +25,9 @@ import math
 import os
 from typing import Any
 
-from .jsonfile import MAX_BYTES, PathLike, read_json
+from autograd_scalar.validate import integer
+
+from .jsonfile import MAX_BYTES, FileTooLarge, PathLike, read_json
 
 FORMAT = "autograd-scalar/module"
 """The ``format`` field of a saved module file."""
@@ -146,8 +148,11 @@ def read(path: PathLike, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     what is refused while reading.
     """
     where = os.fspath(path)
+    integer("max_bytes", max_bytes, 1, what="an int >= 1 (a number of bytes)")
     try:
         value = read_json(where, max_bytes)
+    except FileTooLarge:  # nothing was read: it may well be a saved module
+        raise
     except ValueError as error:
         raise ValueError(f"{error} (not a saved module)") from None
     if not isinstance(value, dict) or value.get("format") != FORMAT:

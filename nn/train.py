@@ -266,6 +266,7 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     Shape (n,) when the model has one output, (n, k) for k outputs.
     """
     X = check_inputs(X, "X")
+    flag("compiled", compiled)
     if compiled:
         return compiled_predict(model, X)
     with no_grad():

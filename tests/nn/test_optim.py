@@ -308,8 +308,17 @@ def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
     (lambda s: s | {"steps": -1}, "steps must be an int >= 0"),
     (lambda s: s | {"lr": 0.0} | {"lr": -1.0}, "lr must be"),
     (lambda s: s | {"state": {"velocity": [0.0] * 3}}, "state buffers must be among"),
-    (lambda s: s | {"state": {"m": [0.0] * 2, "v": [0.0] * 3}}, "buffer 'm' must hold 3"),
-    (lambda s: s | {"state": {"m": [0.0, math.nan, 0.0]}}, "finite numbers"),
+    (lambda s: s | {"state": {"m": [0.0] * 2, "v": [0.0] * 3}},
+     "buffer 'm' must be a list of 3"),
+    (lambda s: s | {"state": {"m": [0.0, math.nan, 0.0], "v": [0.0] * 3}}, "finite numbers"),
+    # numbers in name only: text and bools are not numbers, as in a model file
+    (lambda s: s | {"state": {"m": ["0.5"] * 3, "v": [0.0] * 3}}, "must be a list of 3 finite"),
+    (lambda s: s | {"state": {"m": [True] * 3, "v": [0.0] * 3}}, "must be a list of 3 finite"),
+    (lambda s: s | {"state": {"m": [0.0] * 3, "v": [-1.0, 0.0, 0.0]}},
+     "buffer 'v' sums squares, so none of its numbers can be negative"),
+    # after steps, Adam keeps both moments: a state without them is from other settings
+    (lambda s: s | {"state": {"m": [0.0] * 3}}, "the state has no ['v']"),
+    (lambda s: s | {"state": {}}, "the state has no ['m', 'v']"),
     (lambda s: {"lr": 0.1}, "expected a dict with keys"),
 ])
 def test_a_bad_state_dict_changes_nothing(change, message):

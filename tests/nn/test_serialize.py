@@ -378,10 +378,19 @@ def test_a_file_over_the_size_limit_is_refused_before_reading(tmp_path: Path) ->
     with pytest.raises(ValueError, match=rf"{size:,} bytes, more than the limit of 100 bytes "
                                          r"\(pass max_bytes= to raise it\)"):
         model.load(path, max_bytes=100)
-    with pytest.raises(ValueError, match="more than the limit of 100 bytes"):
+    with pytest.raises(ValueError, match="more than the limit of 100 bytes") as caught:
         nn.load(path, max_bytes=100)
+    assert "not a saved module" not in str(caught.value)  # unread: it may well be one
     assert raw_parameters(model) == before
     assert nn.load(path, max_bytes=size).state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize("limit", ["abc", None, -1, 0, 1.5, True])
+def test_a_bad_size_limit_is_named(tmp_path: Path, limit: Any) -> None:
+    path = tmp_path / "model.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    with pytest.raises((TypeError, ValueError), match=r"max_bytes must be an int >= 1"):
+        nn.load(path, max_bytes=limit)
 
 
 # -- the command line's --standardize ------------------------------------------

@@ -386,6 +386,13 @@ def test_predict_returns_raw_outputs_in_the_contract_shapes():
     assert predict(three, X).tolist() == [[v.data for v in three(row)] for row in X.tolist()]
 
 
+@pytest.mark.parametrize("compiled", ["yes", 1, None])
+def test_predict_takes_compiled_as_fit_does_a_bool(compiled):
+    model = nn.MLP(2, [3, 1], seed=0)
+    with pytest.raises(TypeError, match=r"compiled must be True or False, got"):
+        nn.predict(model, np.zeros((2, 2)), compiled=compiled)
+
+
 def test_predict_builds_no_graph():
     model = nn.MLP(2, [3, 1], seed=0)
     predict(model, np.ones((2, 2)))
