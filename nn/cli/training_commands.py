@@ -204,6 +204,11 @@ def _load_data(args: argparse.Namespace) -> tuple[Any, Any, int]:
     return X, y, args.classes or int(y.max()) + 1
 
 
+OPTION_OF = {"n": "--samples", "noise": "--noise", "std": "--noise", "classes": "--classes",
+             "centers": "--classes"}
+"""The command-line option that sets each argument of the data sets' loaders."""
+
+
 def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) -> Any:
     """``load(**options)``, its complaints about them put in terms of the command line."""
     try:
@@ -211,7 +216,12 @@ def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) ->
     except ValueError as error:
         given = [f"--{name} {getattr(args, name)}" for name in ("samples", "noise", "classes")
                  if getattr(args, name) is not None]
-        raise UsageError(f"{' '.join(['--data', args.data, *given])}: {error}") from None
+        said = str(error)
+        name, _, rest = said.partition(" ")
+        if name in OPTION_OF and rest.startswith("must"):  # the loader's name, the user's
+            said = f"{OPTION_OF[name]} {rest}"
+        raise UsageError(f"{' '.join(['--data', args.data, *given])}: {said}") from None
+
 
 
 def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,

@@ -551,7 +551,7 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     (["--activation", "swish"], "invalid choice: 'swish'"),
     (["--compiled", "--eager"], "not allowed with argument"),
     (["--samples", "1000000000"], "at most 1,000,000 examples"),
-    (["--data", "xor", "--samples", "3"], "--data xor --samples 3: n must be an int >= 4"),
+    (["--data", "xor", "--samples", "3"], "--data xor --samples 3: --samples must be an int >= 4"),
     (["--data", "blobs", "--classes", "1"], "expected at least 2 classes"),
     (["--samples", "4"], "leaves 0 held out"),
     (["--hidden", "16,100000"], "at most 10,000 neurons per layer"),
@@ -785,6 +785,12 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
     status, out, err = run(capsys, *argv)
     assert (status, out) == (2, "")
     assert_one_line_error(err, f"{option} pictures: the folder is not writable")
+
+
+def test_a_data_set_complaint_names_the_option_not_the_loaders_argument(capsys):
+    status, out, err = run(capsys, "train", "--samples", "1", "--quiet")
+    assert (status, out) == (2, "")
+    assert_one_line_error(err, "--data moons --samples 1: --samples must be an int >= 2")
 
 
 def test_digits_subsets_keep_the_data_sets_ten_classes(capsys, tmp_path):
