@@ -122,6 +122,33 @@ def test_a_direction_through_a_kink_is_named_a_kink_too() -> None:
     assert "the derivative is off" not in str(caught.value)
 
 
+@pytest.mark.parametrize(("f", "x"), [
+    (lambda x: 1 / x, 1e-14), (lambda x: x.log(), 1e-20), (lambda x: x ** -2, 1e-13),
+])
+def test_right_derivatives_pass_at_points_far_below_one(f, x) -> None:
+    """With s = max(1, |x|) every step reaches past x = 1e-14, where 1/x is another
+    function; measured again with s = |x|, the right derivative shows order 2."""
+    report = taylor_report(f, [x])
+    assert report.ok, str(report)
+    assert report.rows[0].taylor.steps[0] == pytest.approx(0.1 * x)
+
+
+def test_a_wrong_derivative_still_fails_far_below_one() -> None:
+    """The second ladder counts only where it passes above rounding: a rule off by 10%
+    at x = 1e-14 fails both."""
+    class Off(ag.Function):
+        @staticmethod
+        def forward(x):
+            return 1 / x
+
+        @staticmethod
+        def derivatives(x, out):
+            return (-1.1 / (x * x),)
+
+    with pytest.raises(TaylorError, match=r"the derivative is off"):
+        taylorcheck(lambda x: Off.apply(x), [1e-14])
+
+
 def test_an_infinite_derivative_is_named_not_a_domain_failure() -> None:
     """sqrt at 0: f is defined on the side the steps go, its slope is not finite."""
     with pytest.raises(TaylorError, match=r"the derivative is inf: f has no finite slope "
