@@ -134,8 +134,8 @@ def evaluate_at(f: Callable[..., Any], point: Sequence[float], like: Any, who: s
     try:
         out = call(f, xs, who)
     except (ArithmeticError, ValueError) as error:
-        raise ValueError(f"{who}: f failed{where}: {error}; keep the point at least a step "
-                         "inside f's domain") from error
+        raise ValueError(f"{who}: f failed{where}: {error}; if that is the edge of f's "
+                         "domain, keep the point at least a step inside it") from error
     if not math.isfinite(out.data):
         raise ValueError(f"{who}: f is {out.data}{where}; expected a finite value")
     return xs, out
