@@ -62,7 +62,9 @@ def split(X: Any, y: Any, fraction: float = 0.2, seed: Seed = None, stratify: bo
     held = rng.permutation(np.concatenate(held_parts))
     kept = rng.permutation(np.concatenate(kept_parts))
     if len(held) == 0 or len(kept) == 0:
-        raise ValueError(f"fraction {fraction} of {len(labels)} examples leaves "
+        each = (f", class by class ({len(groups)} classes of {len(labels) / len(groups):.3g} "
+                "examples on average, each share rounded)") if stratify else ""
+        raise ValueError(f"fraction {fraction} of {len(labels)} examples{each} leaves "
                          f"{len(held)} held out and {len(kept)} for training; both must be "
                          f"non-empty")
     return (features[kept], labels[kept]), (features[held], labels[held])

@@ -248,6 +248,15 @@ def test_bad_splits_are_value_errors(X: object, y: object, fraction: object,
         split(X, y, fraction, seed=0)  # type: ignore[arg-type]
 
 
+def test_a_stratified_split_that_holds_nothing_out_says_it_went_class_by_class() -> None:
+    """50 classes of 1.2 examples: 0.2 of each rounds to 0, though 0.2 of 60 is 12."""
+    y = np.arange(60) % 50
+    with pytest.raises(ValueError, match=r"fraction 0.2 of 60 examples, class by class "
+                                         r"\(50 classes of 1.2 examples on average, each "
+                                         r"share rounded\) leaves 0 held out"):
+        split(np.zeros((60, 2)), y, 0.2, seed=0, stratify=True)
+
+
 def test_standardize_fits_on_train_only() -> None:
     rng = np.random.default_rng(0)
     train = rng.normal([3.0, -1.0, 7.0], [2.0, 0.5, 0.0], size=(200, 3))
