@@ -18,18 +18,14 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from .ops import is_real  # the core's test of a number, asked here too
+
 INTEGERS = (int, np.integer)
-REALS = (int, float, np.integer, np.floating)
 
 
 def is_integer(value: Any) -> TypeGuard[int | np.integer[Any]]:
     """Whether ``value`` is an int or a NumPy integer (a bool is not)."""
     return isinstance(value, INTEGERS) and not isinstance(value, bool)
-
-
-def is_real(value: Any) -> TypeGuard[int | float | np.integer[Any] | np.floating[Any]]:
-    """Whether ``value`` is a real number: int, float or NumPy scalar (a bool is not)."""
-    return isinstance(value, REALS) and not isinstance(value, bool)
 
 
 def _prefix(who: str) -> str:
