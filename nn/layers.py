@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, affine, current_scope, joined_scope, linear
-from autograd_scalar.validate import integer
+from autograd_scalar.validate import integer, is_real
 
 from . import activations
 from . import init as weight_init
@@ -45,8 +45,7 @@ def as_inputs(x: Any, nin: int, who: str,
     kind = type(x)
     if kind is tuple or kind is list:
         items: Sequence[Any] = x
-    elif isinstance(x, Value) or (isinstance(x, (int, float, np.number)) and
-                                  not isinstance(x, bool)):
+    elif isinstance(x, Value) or is_real(x):
         items = (x,)
     elif isinstance(x, np.ndarray):
         if x.ndim != 1:

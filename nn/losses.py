@@ -36,7 +36,7 @@ import numpy as np
 
 import autograd_scalar as ag
 from autograd_scalar import Value
-from autograd_scalar.validate import integer
+from autograd_scalar.validate import integer, is_real
 
 from .arrays import real_array
 from .metrics import classes_from_outputs
@@ -309,8 +309,7 @@ def _single(raw: np.ndarray) -> bool:
 
 def _as_list(output: Any) -> list[Value]:
     """A model output (a Value, a number or a sequence of them) as a list of Values."""
-    if isinstance(output, (Value, int, float, np.integer, np.floating)) and \
-            not isinstance(output, bool):
+    if isinstance(output, Value) or is_real(output):
         return [output if isinstance(output, Value) else Value(output)]
     if isinstance(output, (list, tuple)) and output:
         return [o if isinstance(o, Value) else Value(o) for o in output]

@@ -154,15 +154,12 @@ def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]
     return values, names
 
 
-_REAL = (int, float, np.integer, np.floating)
-
-
 def gradient_array(params: Sequence[Value], names: Sequence[str]) -> np.ndarray:
     """The parameters' gradients as floats; NonFiniteGradientError at the first NaN or inf."""
     grads = np.empty(len(params))
     for i, p in enumerate(params):
         g = p.grad
-        if type(g) is not float and (isinstance(g, bool) or not isinstance(g, _REAL)):
+        if type(g) is not float and not is_real(g):
             raise TypeError(f"{names[i]}: gradient must be a real number, got "
                             f"{type(g).__name__}: {g!r}"[:200])
         grads[i] = g

@@ -52,7 +52,7 @@ class Symbol:
     def _ref_of(self, other: Any) -> Ref:
         if isinstance(other, Symbol):
             return other.ref
-        if is_real(other) and not isinstance(other, bool):
+        if is_real(other):
             return ("const", float(other))
         raise Unreadable(f"an operand of type {type(other).__name__}")
 
@@ -131,7 +131,7 @@ def numeric_rule(row: Op, arity: int) -> Rule | None:
         for partial in map(_unwrap, result):
             if isinstance(partial, Symbol):
                 partials.append(partial.ref)
-            elif is_real(partial) and not isinstance(partial, bool):
+            elif is_real(partial):
                 partials.append(None if float(partial) == 0.0 else ("const", float(partial)))
             else:
                 return None
