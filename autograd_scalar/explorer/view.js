@@ -123,6 +123,7 @@ var AutogradScalarView = (function () {
 
     /* ---- state ---- */
     var expanded = new Set([0]), moved = false;  /* moved: the user moved the view or went somewhere in it */
+    var fitNote = false;  /* the note tells of the opening view: dropped once the view moves */
     var state = { step: -1, selected: -1, matches: new Set(), matchList: [], matchAt: -1,
                   path: new Set(), heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
 
@@ -433,13 +434,17 @@ var AutogradScalarView = (function () {
       });
       drawn.boxes.forEach(function (e, g) {
         e.setAttribute("class", boxClass(g, marks));
-        e.firstChild.style.fill = state.heat ? heatFill(groupHeat[g])[0] : "";
+        var fill = state.heat ? heatFill(groupHeat[g]) : null;  /* light text on dark fills */
+        e.firstChild.style.fill = fill ? fill[0] : "";
+        var texts = e.querySelectorAll("text");
+        for (var i = 0; i < texts.length; i += 1) { texts[i].style.fill = fill ? fill[1] : ""; }
       });
       root.setAttribute("data-step", String(state.step));
     }
 
     /* ---- pan and zoom ---- */
     function apply() {
+      if (moved && fitNote) { note.textContent = ""; fitNote = false; }
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
       var view = visible(), region = drawn.region;
       var outside = !region || view.x0 < region.x0 || view.y0 < region.y0 || view.x1 > region.x1 || view.y1 > region.y1;
@@ -496,6 +501,7 @@ var AutogradScalarView = (function () {
           "Drag or ctrl + wheel to move, 'fit' for the whole, search to find a node.";
       }
       root.setAttribute("data-fit", mode);
+      fitNote = note.textContent !== "";
       apply();
     }
     function zoomBy(factor, cx, cy) {
@@ -609,7 +615,7 @@ var AutogradScalarView = (function () {
       root.setAttribute("data-fetching", String(waiting.length));
       ready.forEach(function (w) { w[1](); });
     }
-    function say(text) { note.textContent = text; }
+    function say(text) { note.textContent = text; fitNote = false; }
     function reveal(v) {  /* open every box around v; true if any was closed */
       var opened = false;
       for (var g = home[v]; g > 0; g = groups[g].parent) { if (!expanded.has(g)) { expanded.add(g); opened = true; } }
@@ -618,7 +624,7 @@ var AutogradScalarView = (function () {
     /* Show node v: open its boxes, bring it into view, draw what changed. */
     function show(v) {
       moved = true;
-      if (root.getAttribute("data-fit") !== "whole") { note.textContent = ""; }  /* it told of the opening view */
+      if (fitNote) { note.textContent = ""; fitNote = false; }  /* it told of the opening view */
       withLayouts(around(v), function () { showLaidOut(v); });
     }
     function showLaidOut(v) {
@@ -768,6 +774,7 @@ var AutogradScalarView = (function () {
     }
     function goTo(k) {
       state.step = Math.max(-1, Math.min(steps.length - 1, k));
+      narration.classList.toggle("agv-stepping", state.step >= 0);  /* one height for every step */
       if (state.step < 0) {
         narration.textContent = ""; counter.textContent = "backward pass: " + (steps.length - 1) + " steps";
         restyle();
@@ -833,6 +840,7 @@ var AutogradScalarView = (function () {
           centreOn(placed.nodes.get(v));
         }
         describe(v);
+        fitNote = false;  /* this note stays: it tells of the check, not of the zoom */
         note.textContent = "Opened on the failing node " + who(v) + " (in red): " + data.failed.length +
           " node" + (data.failed.length > 1 ? "s" : "") + " failed the check.";
       }

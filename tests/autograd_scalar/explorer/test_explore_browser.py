@@ -347,3 +347,78 @@ def test_open_boxes_push_aside_everything_they_would_cover(
         assert all(apart(a, f) or inside(a, f) for f in frames), a
     for i, f in enumerate(frames):
         assert all(apart(f, g) or inside(f, g) or inside(g, f) for g in frames[i + 1:]), f
+
+
+def batch_loss(examples: int) -> tuple[nn.MLP, Value]:
+    """An MLP 2-8-8-1's squared loss over ``examples`` points, after backward: each weight
+    of the first layer has ``examples`` users, so its step narrates that many terms."""
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(examples)])
+    loss.backward()
+    return model, loss
+
+
+def test_the_graph_stays_put_while_the_steps_narrate_sums_of_any_length(
+        browser: Any, tmp_path: Path) -> None:
+    """A step's sentence may list sixty terms: the narration keeps one height while
+    stepping (it scrolls), so the canvas under it does not jump from step to step."""
+    model, loss = batch_loss(60)
+    view = explore(loss, names=model)
+    open_view(browser, view.save(tmp_path / "long.html"))
+    top = ("return " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().top")
+    tops, lengths = set(), []
+    for _ in range(40):
+        click(browser, ".agv-step")
+        tops.add(round(browser.execute_script(top)))
+        lengths.append(len(browser.execute_script(
+            "return " + ROOT + ".querySelector('.agv-narration').textContent")))
+    click(browser, ".agv-end")                       # a weight of the first layer: 60 uses
+    tops.add(round(browser.execute_script(top)))
+    lengths.append(len(browser.execute_script(
+        "return " + ROOT + ".querySelector('.agv-narration').textContent")))
+    assert max(lengths) > 10 * min(lengths)            # short and very long sentences
+    assert len(tops) == 1, tops
+
+
+def test_box_titles_are_light_on_dark_heat(browser: Any, tmp_path: Path) -> None:
+    """With the heat map, a box as dark red as a node writes its title in white, as the
+    node does; light boxes keep dark text."""
+    model, loss = batch_loss(6)
+    view = explore(loss, names=model, heatmap=True)
+    open_view(browser, view.save(tmp_path / "heat.html"))
+    boxes = browser.execute_script(
+        "return Array.from(" + ROOT + ".querySelectorAll('.agv-box')).map(function (b) {"
+        "  var fill = getComputedStyle(b.querySelector('rect')).fill.match(/\\d+/g).map(Number);"
+        "  var ink = getComputedStyle(b.querySelector('text')).fill.match(/\\d+/g).map(Number);"
+        "  return [fill, ink]; });")
+    assert boxes
+
+    def luminance(rgb: list[int]) -> float:
+        return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+
+    dark = [ink for fill, ink in boxes if luminance(fill) < 0.35]
+    assert dark, boxes                                   # the hottest boxes are dark
+    assert all(luminance(ink) > 0.9 for ink in dark), boxes
+    assert all(luminance(ink) < 0.3 for fill, ink in boxes if luminance(fill) > 0.7)
+
+
+def test_the_canvas_fits_its_output_and_the_zoom_note_goes_when_the_view_moves(
+        browser: Any, tmp_path: Path) -> None:
+    """No horizontal scrollbar under a view (the canvas's border inside its width); the
+    note about the opening zoom ("the whole graph at 40%") is dropped once the view is
+    zoomed, and a failing node's note is not."""
+    model, loss = batch_loss(20)
+    view = explore(loss, names=model)
+    root = open_view(browser, view.save(tmp_path / "note.html"))
+    sizes = browser.execute_script(
+        "var R = " + ROOT + ";"
+        "return [R.querySelector('.agv-canvas').getBoundingClientRect().width,"
+        "        R.querySelector('.agv').getBoundingClientRect().width,"
+        "        document.documentElement.scrollWidth, window.innerWidth];")
+    assert sizes[0] <= sizes[1] and sizes[2] <= sizes[3], sizes
+    note = "return " + ROOT + ".querySelector('.agv-note').textContent"
+    click(browser, ".agv-fit")
+    assert root.get_attribute("data-fit") == "whole"
+    assert "The whole graph at" in browser.execute_script(note)
+    click(browser, ".agv-zoom-in")
+    assert browser.execute_script(note) == ""
