@@ -153,7 +153,7 @@ class Op:
 
     @property
     def shown(self) -> str:
-        """How drawings show the op: its symbol, else its name."""
+        """How drawings show the op (its symbol, else its name)."""
         return self.symbol or self.name
 
     def split(self, operands: Sequence[Any]) -> tuple[Sequence[Any], Sequence[Any], Any]:

@@ -47,7 +47,7 @@ def mnist_row(run: MnistRun) -> tuple[str, str, str]:
     return ("MNIST 784-16-16-10, test accuracy after 5 epochs of batch 64",
             f"{100 * REFERENCE_ACCURACY:.2f}% (hand-written NumPy, 60,000 training images)",
             f"{100 * run.test_accuracy:.2f}% ({run.n_train:,} training and {run.n_test:,} "
-            f"test images of mnist_5k, {epochs} epochs, {run.seconds:.0f} s)")
+            f"test images of mnist_5k, {epochs} epochs, {run.seconds:.1f} s)")
 
 
 def table(symmetry: SymmetrySummary, family: Sequence[Sequence[FamilyTreesRun]],

@@ -127,7 +127,7 @@ class DiffReport:
 
     @property
     def structure(self) -> list[Difference]:
-        """The rows about structure (``only in``, ``op``, ``name``, ``input j``): where
+        """The rows about structure (``only in``, ``op``, ``name``, ``input j``), where
         the two graphs stop being the same computation."""
         return [row for row in self.rows if row.structural]
 

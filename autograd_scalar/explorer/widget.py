@@ -92,7 +92,7 @@ class GraphView(anywidget.AnyWidget):
 
     @property
     def data(self) -> dict[str, Any]:
-        """What the script draws: :mod:`autograd_scalar.explorer.records`' columns, as
+        """What the script draws (:mod:`autograd_scalar.explorer.records`' columns), as
         plain lists (:func:`~autograd_scalar.explorer.records.plain`; made when first
         asked for)."""
         if self._plain is None:
@@ -139,7 +139,7 @@ class GraphView(anywidget.AnyWidget):
 
     @property
     def picture(self) -> str:
-        """The static picture: the SVG of :meth:`_drawing`."""
+        """The static picture, the SVG of :meth:`_drawing`."""
         if self._picture is None:
             self._picture = svg_of(self._picture_source())
         return self._picture

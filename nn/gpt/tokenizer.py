@@ -56,7 +56,7 @@ class CharTokenizer:
 
     @property
     def vocab_size(self) -> int:
-        """The number of tokens: the characters and ``bos``."""
+        """The number of tokens, the characters and ``bos``."""
         return len(self.chars) + 1
 
     def encode(self, text: str, boundaries: bool = True) -> list[int]:
