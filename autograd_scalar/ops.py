@@ -419,7 +419,7 @@ _step, _sign = plain_function(STEP), plain_function(SIGN)
 ABS = Op("abs", abs, np.abs, lambda x, out: (_sign(x),), formula="d/dx = sign(x)",
          kinks=(0.0,), method=True, template=("abs({0})", "np.abs({0})"))
 RELU = Op("relu", lambda x: 0.0 if x < 0 else x, _relu_array,
-          lambda x, out: (_step(x),), formula="d/dx = 1 if x > 0 else 0", kinks=(0.0,),
+          lambda x, out: (_step(x),), formula="d/dx = 0 if x <= 0 else 1", kinks=(0.0,),
           method=True,
           template=("(0.0 if {0} < 0 else {0})", ""))
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
@@ -503,7 +503,7 @@ def leaky_relu(slope: float) -> Op:
     return Op(f"leaky_relu({slope:g})", lambda x: slope * x if x <= 0 else x,
               lambda x: np.where(x <= 0, slope * x, x),
               lambda x, out: (slope + (1.0 - slope) * _step(x),),
-              formula=f"d/dx = 1 if x > 0 else {slope:g}", kinks=(0.0,),
+              formula=f"d/dx = {slope:g} if x <= 0 else 1", kinks=(0.0,),
               template=(f"({slope!r} * {{0}} if {{0}} <= 0 else {{0}})", ""))
 
 
