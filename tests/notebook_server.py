@@ -209,24 +209,24 @@ def shadow(browser: Any, host: Any, script: str, *args: Any) -> Any:
 HIT_TEST = """
 var box = root.querySelector('.agv-canvas').getBoundingClientRect();
 var seen = 0, hit = 0, misses = [], sizes = [];
-root.querySelectorAll('.agv-node').forEach(function (node) {
+root.querySelectorAll('.agv-node, .agv-box').forEach(function (node) {
   var r = node.querySelector('rect').getBoundingClientRect();
   var x = r.left + r.width / 2, y = r.top + r.height / 2;
   if (x < box.left || x > box.right || y < box.top || y > box.bottom) { return; }
   if (document.elementFromPoint(x, y) !== host) { return; }  /* scrolled away, under a bar */
   seen += 1;
-  var found = root.elementFromPoint(x, y), owner = found && found.closest('[data-n]');
+  var found = root.elementFromPoint(x, y), owner = found && found.closest('[data-n], [data-g]');
   if (owner === node) { hit += 1; }
-  else if (misses.length < 5) { misses.push(node.getAttribute('data-n')); }
-  var label = node.querySelector('.agv-name');
+  else if (misses.length < 5) { misses.push(node.getAttribute('data-n') || node.getAttribute('data-g')); }
+  var label = node.querySelector('.agv-name, .agv-box-title');
   if (label) { sizes.push(label.getBoundingClientRect().height); }
 });
 return {seen: seen, hit: hit, misses: misses, canvas: box.toJSON(),
         smallest: sizes.length ? Math.min.apply(null, sizes) : 0};
 """
-"""Every node whose centre lies inside the canvas, where the page shows the view (not
-scrolled away, not under the front end's bars): does a click there land on it
-(``elementFromPoint``), and how tall is the smallest label drawn."""
+"""Every node and closed box whose centre lies inside the canvas, where the page shows
+the view (not scrolled away, not under the front end's bars): does a click there land
+on it (``elementFromPoint``), and how tall is the smallest label drawn."""
 
 
 def poll(seconds: float, condition: Any, what: str, step: float = 0.1) -> Any:

@@ -43,8 +43,6 @@ RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
-RUNNING_NAMES = {"+": "sum", "*": "product"}
-"""What a summary calls a running total of these ops (others: "running <op>")."""
 MCLIMIT = "0.01"
 """Almost no crossing reduction: Graphviz keeps the reading order nodes are written in."""
 TOOLTIP_INPUTS = 16
@@ -468,13 +466,7 @@ def box_label(box: Box) -> str:
     many inputs were left out)."""
     if box.kind == "stub":
         return f"... {box.hidden_inputs:,} input(s) not drawn"
-    what = {"chain": "chain", "parallel": "in parallel"}.get(box.kind, f"module {box.scope}")
-    if box.kind == "running":
-        op = box.members[0].op
-        what = f"running {RUNNING_NAMES.get(op, op)}"
-    if box.part:
-        what += f", part {box.part}"
-    return f"{what}: {len(box.members):,} nodes\n{box.op_counts()}"
+    return f"{box.what()}: {len(box.members):,} nodes\n{box.op_counts()}"
 
 
 def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options,

@@ -36,6 +36,8 @@ EXPLORE_FACTOR = 20
 EXPLORE_MINIMUM = 5000
 SHORTEST_CHAIN = 3
 MOST_INPUTS = 10_000
+RUNNING_NAMES = {"+": "sum", "*": "product"}
+"""What a running total of these ops is called (others: "running <op>")."""
 
 
 @dataclass(eq=False)
@@ -48,6 +50,15 @@ class Box:
     members: list[Value] = field(default_factory=list)
     hidden_inputs: int = 0
     part: str = ""
+
+    def what(self) -> str:
+        """What the box is, as its label says: "chain", "running sum", "in parallel",
+        "module layers.0" (", part 1 of 2")."""
+        if self.kind == "running":
+            op = self.members[0].op
+            return f"running {RUNNING_NAMES.get(op, op)}"
+        what = {"chain": "chain", "parallel": "in parallel"}.get(self.kind, f"module {self.scope}")
+        return what + (f", part {self.part}" if self.part else "")
 
     def op_counts(self, most: int = 3) -> str:
         counts = Counter(node.op or "leaf" for node in self.members)

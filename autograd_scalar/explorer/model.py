@@ -8,6 +8,12 @@ collapsed into one item or expanded to show what is inside:
   innermost module around all its users (a network's inputs, used by every neuron
   of ``layers.0``, go in ``layers.0``: a loss over many examples then opens as a
   few columns of per-example nodes, not one tall column of inputs);
+- at the top, when the nodes made outside any module would be more than
+  ``FRAME_BUDGET`` items (a loss over a batch), the boxes a summary drawing makes of
+  them (:mod:`autograd_scalar.draw.summary`): one per op done alike on every example
+  (``in parallel: - ×60``), one per running total (Python's ``sum``: ``running sum``),
+  and the examples' inputs by the module that reads them (``inputs of layers.0``);
+  the output stays a node of its own, in view when the graph opens;
 - inside any group (and at the top) with more than ``FRAME_BUDGET`` items, runs of
   consecutive items in reading order (``nodes 1-120``), so that no group ever
   shows more than that many items and each is laid out quickly.
@@ -34,6 +40,7 @@ import numpy as np
 
 from ..draw.graph import Options
 from ..draw.reading import home_scope, module_path, parent_module, reading_order_of, value_list
+from ..draw.summary import Box, chains, collapse_parallel
 from ..value import Value
 
 FRAME_BUDGET = 120
@@ -81,7 +88,7 @@ def outputs_of(target: Any) -> tuple[list[Value], Any]:
 def graph_of(outputs: list[Value], options: Options) -> Graph:
     """Every node behind ``outputs`` in reading order, grouped by module and then into runs."""
     order = reading_order_of(outputs)
-    scopes = module_of(order, options)
+    scopes, readers = module_of(order, options)
     top = Group("", "graph", None)
     modules: dict[str, Group] = {"": top}
 
@@ -93,9 +100,12 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
             parent.items.append(group)
         return group
 
+    batch = batch_groups(order, scopes, readers, outputs, top)
     home: dict[Value, Group] = {}
     for node in order:
-        group = module(scopes[node])
+        group = batch.get(node) or module(scopes[node])
+        if group.parent is top and not group.items:
+            top.items.append(group)  # a batch's box, where its first node comes
         group.items.append(node)
         home[node] = group
     groups: list[Group] = []
@@ -105,8 +115,51 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
     return Graph(order, top, groups, home, outputs)
 
 
-def module_of(order: list[Value], options: Options) -> dict[Value, str]:
-    """Each node's module: where it was made, where its parameter name puts it, or, for
+def batch_groups(order: list[Value], scopes: dict[Value, str], readers: dict[Value, set[str]],
+                 outputs: list[Value], top: Group) -> dict[Value, Group]:
+    """The box (a group in ``top``, still empty) of each of a batch's nodes outside
+    modules that goes in one (see the module docstring); none when those nodes fit one
+    box of FRAME_BUDGET items. ``readers``: the modules that read each leaf made outside
+    them (:func:`module_of`). Only the nodes outside modules are walked."""
+    head = {scope: module_path(scope)[0] for scope in set(scopes.values()) if scope}
+    outside = [node for node in order if not scopes[node]]
+    if len(outside) + len(set(head.values())) <= FRAME_BUDGET:
+        return {}
+    modules = {name: Box("scope", name) for name in set(head.values())}
+    owner: dict[Value, object] = {node: modules[head[scopes[node]]] if scopes[node] else node
+                                  for node in order}
+    pinned, made = set(outputs), []
+    for box in chains(outside, set(outside), pinned):
+        if box.kind == "running":
+            made.append(box)
+            for node in box.members:
+                owner[node] = box
+    collapse_parallel(outside, owner, pinned)
+    made += [box for box in dict.fromkeys(owner[node] for node in outside)
+             if isinstance(box, Box) and box.kind == "parallel"]
+    home: dict[Value, Group] = {}
+    for k, box in enumerate(made):
+        ops = Counter(node.op for node in box.members if node.op)  # its constants unsaid
+        title = ", ".join(f"{op} ×{n:,}" for op, n in ops.most_common(2))
+        group = Group(f"#{box.kind}.{k}", f"{box.what()}: {title}", top)
+        home.update((node, group) for node in box.members)
+    inputs: dict[str, Group] = {}
+    for leaf in outside:
+        found = {head.get(scope, "") for scope in readers.get(leaf, ())}
+        if leaf.children or leaf in home or leaf in pinned or len(found) != 1 or "" in found:
+            continue
+        (name,) = found
+        if name not in inputs:
+            inputs[name] = Group(f"#inputs.{name}", f"inputs of {name}", top)
+        home[leaf] = inputs[name]
+    return home
+
+
+def module_of(order: list[Value], options: Options
+              ) -> tuple[dict[Value, str], dict[Value, set[str]]]:
+    """Each node's module, and the modules that read each leaf made outside any.
+
+    A node's module: where it was made, where its parameter name puts it, or, for
     an unnamed leaf, the one module its users were made in, or else the innermost
     module around all of them (``layers.0`` for ``layers.0.neurons.0`` and
     ``layers.0.neurons.1``; "" if none). The last only while that module's box stays
@@ -138,7 +191,7 @@ def module_of(order: list[Value], options: Options) -> dict[Value, str]:
     for leaf, scope in shared.items():
         if items[scope] <= FRAME_BUDGET:
             scopes[leaf] = scope
-    return scopes
+    return scopes, users
 
 
 def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> None:
@@ -179,8 +232,9 @@ def run_titles(graph: Graph, index: dict[Value, int]) -> None:
             continue
         first, last = spans[id(group)]
         group.title = f"nodes {first + 1:,}-{last + 1:,}" if first <= last else "nodes"
-        if group.parent is not None and group.parent.key and group.parent.title:
-            group.title = f"{group.parent.title}: {group.title}"
+        parent = group.parent
+        if parent is not None and parent.key and parent.title and not parent.key.startswith("#"):
+            group.title = f"{parent.title}: {group.title}"  # a module's runs say whose
 
 
 def ancestors(group: Group | None) -> list[Group]:

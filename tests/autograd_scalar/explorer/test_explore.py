@@ -147,6 +147,30 @@ def test_a_networks_inputs_go_in_its_first_layer_while_that_box_stays_small() ->
             assert all(len(g["items"]) <= FRAME_BUDGET for g in groups)
 
 
+def test_a_batch_loss_opens_as_boxes_of_its_terms_with_the_output_a_node() -> None:
+    """Sixty examples: the nodes outside the model are more than a box shows. They go in
+    the boxes a summary drawing makes (each op done alike on every example, the running
+    sum of Python's sum(), the examples' inputs by the layer that reads them), not in
+    runs of node ids; the output is a node at the top. Six examples stay as they were."""
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(60)), Value(0.0))
+    loss.backward()
+    data = explore(loss, names=model).data
+    groups = data["groups"]
+    top = groups[0]
+    titles = sorted(groups[-1 - item]["title"] for item in top["items"] if item < 0)
+    assert titles == ["in parallel: **2 ×60", "in parallel: - ×60", "inputs of layers.0",
+                      "layers.0", "layers.1", "layers.2", "running sum: + ×59"]
+    assert [item for item in top["items"] if item >= 0] == data["outputs"]
+    assert all(not g["title"].startswith("nodes") for g in groups)
+    size = {g["title"]: len(g["items"]) for g in groups}
+    assert size["inputs of layers.0"] == 120 and size["in parallel: - ×60"] == 120
+    assert size["running sum: + ×59"] == 60                   # and sum()'s start, 0.0
+    model, loss = mlp_loss(6)
+    titles = {g["title"] for g in explore(loss, names=model).data["groups"]}
+    assert not any(t.startswith(("in parallel", "inputs of", "running")) for t in titles)
+
+
 def parameter_names_of(model: nn.Module) -> dict[Value, str]:
     return {value: name for name, value in model.named_parameters()}
 

@@ -79,7 +79,8 @@ huge"""
 
 
 def assert_readable_and_clickable(browser: Any, host: Any, name: str, artefacts: Path) -> dict:
-    """Text at least 9 px on screen, and every node drawn in view is where a click lands."""
+    """Text at least 9 px on screen, and every node and box drawn in view (three at
+    least) is where a click lands."""
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", host)
     time.sleep(0.4)
     browser.save_screenshot(str(artefacts / f"{name}.png"))
@@ -87,7 +88,7 @@ def assert_readable_and_clickable(browser: Any, host: Any, name: str, artefacts:
                   "return t ? parseFloat(getComputedStyle(t).fontSize) * view.state.s : 0;")
     assert font >= 9, f"{name}: labels drawn {font:.1f} px high"
     hits = shadow(browser, host, HIT_TEST)
-    assert hits["seen"] >= 3, f"{name}: only {hits['seen']} nodes in view: {hits}"
+    assert hits["seen"] >= 3, f"{name}: only {hits['seen']} nodes and boxes in view: {hits}"
     assert hits["hit"] == hits["seen"], f"{name}: labels not where clicks land: {hits}"
     assert hits["canvas"]["height"] > 150
     return hits
@@ -131,6 +132,16 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     assert int(output_text(cell).split()[0]) > 10_000
     big = view_in(browser, cell)
     assert_readable_and_clickable(browser, big, f"{front_end}_10k", artefacts)
+    # the loss over a batch opens on its output, a node of its own beside the boxes of
+    # the batch's terms (not inside a closed run of node ids)
+    titles = shadow(browser, big, "return view.data.groups.map(function (g) { return g.title; });")
+    assert any(title.startswith("in parallel: **2") for title in titles), titles
+    assert shadow(browser, big, "var o = root.querySelector('[data-n=\"' + view.data.outputs[0]"
+                  " + '\"] rect'), c = root.querySelector('.agv-canvas');"
+                  "if (!o) { return false; } var r = o.getBoundingClientRect(),"
+                  " b = c.getBoundingClientRect();"
+                  "return r.left >= b.left && r.right <= b.right && r.top >= b.top"
+                  " && r.bottom <= b.bottom;")
     # a big graph's closed boxes are laid out in the kernel when first opened
     closed = shadow(browser, big, LAZY_BOX)
     assert closed > 0, "every box of the 10k view was laid out up front"
