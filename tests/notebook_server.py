@@ -217,7 +217,9 @@ root.querySelectorAll('.agv-node, .agv-box').forEach(function (node) {
   seen += 1;
   var found = root.elementFromPoint(x, y), owner = found && found.closest('[data-n], [data-g]');
   if (owner === node) { hit += 1; }
-  else if (misses.length < 5) { misses.push(node.getAttribute('data-n') || node.getAttribute('data-g')); }
+  else if (misses.length < 5) {
+    misses.push(node.getAttribute('data-n') || node.getAttribute('data-g'));
+  }
   var label = node.querySelector('.agv-name, .agv-box-title');
   if (label) { sizes.push(label.getBoundingClientRect().height); }
 });

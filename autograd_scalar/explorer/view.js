@@ -345,8 +345,16 @@ var AutogradScalarView = (function () {
       return cls;
     }
     function nodeFill(v) { return state.heat ? heatFill(shownGrad(v) === "?" ? 0 : shownGrad(v)) : null; }
-    function shortName(v) {  /* the end of a long name says most: ...neurons.2.w[3] */
+    /* A node's name as drawn. A parameter inside its module's box says only what the box
+       does not (w[3] in layers.1.neurons.2), else its end, which says most
+       (...neurons.2.w[3]); a label its start, as written. */
+    function shortName(v) {
       var name = names[v] || tag(v);
+      if (!isParam[v]) { return name.length > 16 ? name.slice(0, 15) + "\u2026" : name; }
+      for (var g = home[v]; g > 0; g = groups[g].parent) {
+        var module = groups[g].module ? groups[g].title + "." : "";
+        if (module && name.lastIndexOf(module, 0) === 0) { name = name.slice(module.length); break; }
+      }
       return name.length > 16 ? "\u2026" + name.slice(-15) : name;
     }
 

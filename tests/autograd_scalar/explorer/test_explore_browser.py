@@ -422,3 +422,22 @@ def test_the_canvas_fits_its_output_and_the_zoom_note_goes_when_the_view_moves(
     assert "The whole graph at" in browser.execute_script(note)
     click(browser, ".agv-zoom-in")
     assert browser.execute_script(note) == ""
+
+
+def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
+        browser: Any, tmp_path: Path) -> None:
+    """Inside its neuron's open box a weight is drawn as w[0] (the box's title says the
+    rest); a long label keeps its start, as written."""
+    model = nn.MLP(2, [3, 1], seed=0)
+    x = Value(0.5, label="a_very_long_input_label_that_goes_on")
+    out = model([x, Value(-1.0)])
+    out.label = "result with spaces"
+    out.backward()
+    view = explore(out, names=model)
+    open_view(browser, view.save(tmp_path / "names.html"))
+    drawn = browser.execute_script(
+        "return Array.from(" + ROOT + ".querySelectorAll('.agv-node .agv-name'))"
+        ".map(function (t) { return t.textContent; });")
+    assert "w[0]" in drawn and "b" in drawn
+    assert not any(name.startswith("\u2026") and "neurons" in name for name in drawn), drawn
+    assert "a_very_long_inp\u2026" in drawn and "result with spa\u2026" in drawn
