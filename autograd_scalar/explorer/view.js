@@ -482,7 +482,9 @@ var AutogradScalarView = (function () {
       var sw = Math.min(1.25, room.w / Math.max(placed.w, 1));
       var mode = whole || s >= READABLE ? "whole" : sw >= READABLE ? "width" : "near";
       if (mode === "width") { s = sw; } else if (mode === "near") { s = 1; }
-      var height = (mode === "whole" ? Math.max(140, Math.min(placed.h * s, room.h)) : room.h) + 2 * MARGIN;
+      /* as tall as the graph at that zoom, up to the room: a short graph too wide for a
+         narrow cell is not a band in the middle of an empty canvas */
+      var height = (mode === "width" ? room.h : Math.max(140, Math.min(placed.h * s, room.h))) + 2 * MARGIN;
       var width = canvas.clientWidth || room.w + 2 * MARGIN;
       canvas.style.height = height + "px";
       state.s = s; state.tx = MARGIN;

@@ -441,3 +441,22 @@ def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
     assert "w[0]" in drawn and "b" in drawn
     assert not any(name.startswith("\u2026") and "neurons" in name for name in drawn), drawn
     assert "a_very_long_inp\u2026" in drawn and "result with spa\u2026" in drawn
+
+
+def test_a_short_graph_in_a_narrow_cell_gets_a_short_canvas(browser: Any, tmp_path: Path) -> None:
+    """A neuron's six nodes in a 380 px window are too wide to read whole, so the view
+    opens on the output at 100%; its canvas is as tall as the graph, not the room."""
+    values = neuron()
+    values["o"].backward()
+    view = explore(values["o"])
+    size = browser.get_window_size()
+    browser.set_window_size(380, 900)
+    try:
+        root = open_view(browser, view.save(tmp_path / "narrow.html"))
+        assert root.get_attribute("data-fit") == "near"
+        canvas, drawn = browser.execute_script(
+            "var R = " + ROOT + "; return [R.querySelector('.agv-canvas').getBoundingClientRect()"
+            ".height, R.querySelector('.agv-svg > g').getBoundingClientRect().height];")
+        assert canvas < drawn + 100, (canvas, drawn)
+    finally:
+        browser.set_window_size(size["width"], size["height"])
