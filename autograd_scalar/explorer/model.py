@@ -8,7 +8,7 @@ collapsed into one item or expanded to show what is inside:
   innermost module around all its users (a network's inputs, used by every neuron
   of ``layers.0``, go in ``layers.0``: a loss over many examples then opens as a
   few columns of per-example nodes, not one tall column of inputs);
-- at the top, when the nodes made outside any module would be more than
+- at the top, when the nodes made outside a model's modules would be more than
   ``FRAME_BUDGET`` items (a loss over a batch), the boxes a summary drawing makes of
   them (:mod:`autograd_scalar.draw.summary`): one per op done alike on every example
   (``in parallel: - ×60``), one per running total (Python's ``sum``: ``running sum``),
@@ -119,12 +119,13 @@ def batch_groups(order: list[Value], scopes: dict[Value, str], readers: dict[Val
                  outputs: list[Value], top: Group) -> dict[Value, Group]:
     """The box (a group in ``top``, still empty) of each of a batch's nodes outside
     modules that goes in one (see the module docstring); none when those nodes fit one
-    box of FRAME_BUDGET items. ``readers``: the modules that read each leaf made outside
-    them (:func:`module_of`). Only the nodes outside modules are walked."""
+    box of FRAME_BUDGET items, or when there is no module (a graph of plain Values keeps
+    its runs). ``readers``: the modules that read each leaf made outside them
+    (:func:`module_of`). Only the nodes outside modules are walked."""
     head = {scope: module_path(scope)[0] for scope in set(scopes.values()) if scope}
     outside = [node for node in order if not scopes[node]]
-    if len(outside) + len(set(head.values())) <= FRAME_BUDGET:
-        return {}
+    if not head or len(outside) + len(set(head.values())) <= FRAME_BUDGET:
+        return {}  # no model, or nothing to gather: no walk either
     modules = {name: Box("scope", name) for name in set(head.values())}
     owner: dict[Value, object] = {node: modules[head[scopes[node]]] if scopes[node] else node
                                   for node in order}
