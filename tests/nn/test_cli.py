@@ -42,6 +42,17 @@ def without_timings(lines: list[str]) -> list[str]:
 EXAMPLES = page_examples()
 
 
+@pytest.fixture
+def no_training(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fit fails the test if called: a command refused before any work never reaches it."""
+    import nn.train
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(nn.train, "fit", never)
+
+
 def run(capture: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
     captured = capture.readouterr()
@@ -277,13 +288,8 @@ def test_png_without_dot_names_graphviz_and_writes_nothing(capsys, tmp_path, mon
 
 @pytest.mark.parametrize("argv", [["demo", "--out", "pictures"],
                                   ["train", "--plots", "pictures"]])
-def test_missing_matplotlib_is_named_before_training(capsys, tmp_path, monkeypatch, argv):
-    import nn.train
-
-    def never(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(nn.train, "fit", never)
+def test_missing_matplotlib_is_named_before_training(capsys, tmp_path, monkeypatch,
+                                                     no_training, argv):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
@@ -556,13 +562,8 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     (["--samples", "4"], "leaves 0 held out"),
     (["--hidden", "16,100000"], "at most 10,000 neurons per layer"),
 ])
-def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch, argv, problem):
-    import nn.train
-
-    def never(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(nn.train, "fit", never)
+def test_bad_train_options_exit_2_before_training(capsys, tmp_path, monkeypatch, no_training,
+                                                   argv, problem):
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, "train", *argv)
     assert (status, out) == (2, "")
@@ -727,13 +728,7 @@ def test_at_names_are_normalised_as_formula_names(capsys, tmp_path):
     ["gpt", "--steps", "1", "--quiet", "--save", "missing/gpt.json"],
 ])
 def test_a_missing_output_folder_is_status_1_for_every_command(capsys, tmp_path, monkeypatch,
-                                                                argv):
-    import nn.train
-
-    def never(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(nn.train, "fit", never)
+                                                                no_training, argv):
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
     assert (status, out) == (1, "")
@@ -748,14 +743,8 @@ def test_a_missing_output_folder_is_status_1_for_every_command(capsys, tmp_path,
     (["train", "--epochs", "1", "--quiet", "--save", ""], "--save: the path is empty"),
 ])
 def test_an_output_file_in_the_form_of_a_folder_is_refused_before_any_work(
-        capsys, tmp_path, monkeypatch, argv, words):
+        capsys, tmp_path, monkeypatch, no_training, argv, words):
     """`--save out/` wrote a file named out after the training."""
-    import nn.train
-
-    def never(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(nn.train, "fit", never)
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
     assert (status, out) == (2, "")
@@ -768,15 +757,9 @@ def test_an_output_file_in_the_form_of_a_folder_is_refused_before_any_work(
     (["train", "--epochs", "1", "--quiet", "--plots", "pictures"], "--plots"),
 ])
 def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
-        capsys, tmp_path, monkeypatch, argv, option):
+        capsys, tmp_path, monkeypatch, no_training, argv, option):
     """The pictures come after the training: a folder that cannot take them is found
     first. (Root may write any folder, so the check's answer is what is set here.)"""
-    import nn.train
-
-    def never(*args, **kwargs):
-        raise AssertionError("training started")
-
-    monkeypatch.setattr(nn.train, "fit", never)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pictures").mkdir(mode=0o555)
     real = os.access
