@@ -53,6 +53,7 @@ from .gradcheck import (
     function_name,
     kink_near,
     setup,
+    unit,
     verdict,
 )
 
@@ -248,22 +249,22 @@ def _ladder(f: Callable[..., Any], point: Sequence[float], like: Any, out: Value
     function; so a mode that fails there is measured again with s = |x|, and takes
     that ladder's verdict if it passes above rounding (at rounding level a step that
     small could not tell a wrong derivative)."""
-    norm = max(abs(v) for v in direction)
-    unit = [v / norm for v in direction]
-    own = max(abs(x) for x, v in zip(point, unit) if v)
-    results = _measured(f, point, like, out, direction, unit, max(1.0, own), modes, who)
+    own = max(abs(x) for x, v in zip(point, direction) if v)
+    results = _measured(f, point, like, out, direction, max(1.0, own), modes, who)
     if 0.0 < own < 1.0 and not all(result.ok for result in results):
-        closer = _measured(f, point, like, out, direction, unit, own, modes, who)
+        closer = _measured(f, point, like, out, direction, own, modes, who)
         results = [near if not wide.ok and near.ok and not near.at_rounding else wide
                    for wide, near in zip(results, closer)]
     return results
 
 
 def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Value,
-              direction: Sequence[float], unit: Sequence[float], scale: float,
-              modes: Sequence[_Directional], who: str) -> list[TaylorResult]:
-    """Each mode's Taylor result over the steps ``LADDER`` times ``scale`` along ``unit``."""
+              direction: Sequence[float], scale: float, modes: Sequence[_Directional],
+              who: str) -> list[TaylorResult]:
+    """Each mode's Taylor result over the steps ``LADDER`` times ``scale`` along
+    ``direction`` scaled to a largest entry of 1."""
     norm = max(abs(v) for v in direction)
+    along = [v / norm for v in direction]
     f0 = out.data
     e0 = _rounding_bound(out)
     steps: list[float] = []
@@ -271,7 +272,7 @@ def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Val
     bounds: list[list[float]] = [[] for _ in modes]
     for multiple in LADDER:
         h = multiple * scale
-        moved = [x + h * v for x, v in zip(point, unit)]
+        moved = [x + h * v for x, v in zip(point, along)]
         delta = [m - x for m, x in zip(moved, point)]
         steps.append(h)
         there = _evaluate(f, moved, like, who) if any(delta) else None
@@ -444,15 +445,14 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
 
     rows = []
     for i in range(n):
-        unit = [0.0] * n
-        unit[i] = 1.0
+        axis = unit(n, i)
 
         def along(x: float, i: int = i) -> float:
             return value_at([*point[:i], x, *point[i + 1:]])
 
         numeric = central(along, point[i], step(point[i], eps))[0]
-        for mode, result in zip(chosen, _ladder(f, point, items, out, unit, directionals, who)):
-            kink = "" if result.ok else kink_near(out, xs, unit, _smallest(result))
+        for mode, result in zip(chosen, _ladder(f, point, items, out, axis, directionals, who)):
+            kink = "" if result.ok else kink_near(out, xs, axis, _smallest(result))
             rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
                                   agrees(result.derivative, numeric, atol, rtol), result, kink))
     for k, v in enumerate(extra):
