@@ -60,8 +60,10 @@ class Box:
         what = {"chain": "chain", "parallel": "in parallel"}.get(self.kind, f"module {self.scope}")
         return what + (f", part {self.part}" if self.part else "")
 
-    def op_counts(self, most: int = 3) -> str:
-        counts = Counter(node.op or "leaf" for node in self.members)
+    def op_counts(self, most: int = 3, leaves: bool = True) -> str:
+        """The commonest ops among the members and how many of each ("- ×60, leaf ×60");
+        without ``leaves``, the ops alone (a batch's constants go unsaid)."""
+        counts = Counter(node.op or "leaf" for node in self.members if leaves or node.op)
         shown = ", ".join(f"{op} ×{n:,}" for op, n in counts.most_common(most))
         return shown + (", ..." if len(counts) > most else "")
 

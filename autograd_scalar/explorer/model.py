@@ -140,9 +140,8 @@ def batch_groups(order: list[Value], scopes: dict[Value, str], readers: dict[Val
              if isinstance(box, Box) and box.kind == "parallel"]
     home: dict[Value, Group] = {}
     for k, box in enumerate(made):
-        ops = Counter(node.op for node in box.members if node.op)  # its constants unsaid
-        title = ", ".join(f"{op} ×{n:,}" for op, n in ops.most_common(2))
-        group = Group(f"#{box.kind}.{k}", f"{box.what()}: {title}", top)
+        group = Group(f"#{box.kind}.{k}", f"{box.what()}: {box.op_counts(2, leaves=False)}",
+                      top)
         home.update((node, group) for node in box.members)
     inputs: dict[str, Group] = {}
     for leaf in outside:
