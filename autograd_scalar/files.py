@@ -22,6 +22,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from .validate import names_a_folder
+
 CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
 """Signals whose default action (ending the process) waits until the temporary is removed."""
@@ -44,7 +46,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
     """
     shown = os.fspath(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    if os.path.basename(shown) in ("", ".", "..") or shown.endswith(("/", os.sep)):
+    if names_a_folder(shown):
         raise ValueError(f"{shown!r} names a folder, not a file; give the path of a file "
                          "to write (such as out/model.json)")
     target = Path(shown)

@@ -14,6 +14,7 @@ the message when given.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -89,3 +90,9 @@ def flag(name: str, value: Any, *, who: str = "") -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{_prefix(who)}{name} must be True or False, got {value!r}")
+
+
+def names_a_folder(path: str) -> bool:
+    """Whether ``path`` has the form of a folder (``out/``, ``out/.``, ``..``, ""), so that
+    writing it as a file would make one named otherwise than the caller wrote."""
+    return os.path.basename(path) in ("", ".", "..") or path.endswith(("/", os.sep))

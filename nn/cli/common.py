@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from autograd_scalar.validate import names_a_folder
+
 from .. import optim
 from ..activations import ACTIVATIONS
 from ..formula import FUNCTIONS, FormulaError, parse_formula
@@ -144,7 +146,7 @@ def check_output_file(option: str, path: str,
     checked before any work."""
     if not path:
         raise UsageError(f"{option}: the path is empty; give the path of a file")
-    if os.path.basename(path) in ("", ".", "..") or path.endswith(("/", os.sep)):
+    if names_a_folder(path):
         raise UsageError(f"{option} {path}: names a folder, not a file; give the path of a "
                          "file (such as out/model.json)")
     folder = Path(path).parent
