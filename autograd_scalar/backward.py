@@ -35,6 +35,10 @@ from typing import Any
 from .mode import AnomalyError, current_mode
 from .value import BACKWARD, Value, as_float, describe
 
+UNORDERED = (AbstractSet, Mapping)
+"""Collections whose order is not the caller's (sets, dicts and their views): refused
+where each item must meet an argument or an answer in the same place."""
+
 PASS_LOCK = threading.RLock()
 """Held by every pass over a graph: passes keep scratch counts and sums on the nodes, so
 two threads walking graphs that share nodes (a model's parameters) take turns."""
@@ -305,7 +309,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
     if isinstance(inputs, Value):
         targets = [inputs]
-    elif isinstance(inputs, (AbstractSet, Mapping)):  # the answer's order would be theirs
+    elif isinstance(inputs, UNORDERED):  # the answer's order would be theirs
         raise TypeError(f"grad: inputs must be a Value or a list or tuple of Values, got a "
                         f"{type(inputs).__name__}, which has no order")
     else:

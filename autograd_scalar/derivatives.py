@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .backward import grad
+from .backward import UNORDERED, grad
 from .mode import is_grad_enabled
 from .ops import is_real
 from .value import Value
@@ -42,11 +41,6 @@ def as_items(sequence: Any, who: str, what: str, example: str) -> list[Any]:
     except TypeError:
         raise TypeError(f"{who}: {what} must be a sequence of numbers, "
                         f"got {type(sequence).__name__}") from None
-
-
-UNORDERED = (AbstractSet, Mapping)
-"""Collections whose order is not the caller's (sets, dicts and their views): refused
-where each item must meet the argument in the same place."""
 
 
 def as_point(point: Any, who: str) -> list[float]:
