@@ -13,7 +13,8 @@ rounding), and the denominator is the step actually taken, (x + h) - (x - h).
 A disagreement is confirmed at finer steps before anyone calls it wrong
 (:func:`finer_steps`): a wrong derivative disagrees at every step, while a
 difference that straddles a pole, a sharp bend or many periods of ``sin``
-recovers at a smaller one. Near the edge of a domain bounded at 0 (``log`` at
+recovers at a smaller one; and the finest differences must have settled
+(:func:`unsettled`), or no verdict is possible. Near the edge of a domain bounded at 0 (``log`` at
 1e-7) :func:`derivative` shrinks the step until both sides are inside.
 
 ``f`` may map floats to floats or NumPy arrays to arrays (elementwise); the same
@@ -98,6 +99,37 @@ def finer_steps(x: float, eps: float) -> list[float]:
     return steps
 
 
+def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
+              rtol: float) -> str:
+    """Why differences of f at x cannot judge a derivative, or "" when they can.
+
+    They can when they have settled: at the finest step :func:`finer_steps` takes, h,
+    and at 2h the slopes agree with each other (as :func:`agrees` asks of a
+    derivative). A disagreement with a rule counts only then. Where f changes on a
+    scale the floats near x cannot resolve (``sin`` at 1e13, where they are 0.002
+    apart and the finest step is 0.125, truncates by h**2 / 6 = 0.3%), the slopes
+    still move with the step, and nothing can be said.
+    """
+    for h in reversed(finer_steps(x, eps)):
+        (fine, fine_noise), (coarse, coarse_noise) = derivative(f, x, h), derivative(f, x, 2 * h)
+        if not (resolving(fine, fine_noise, atol, rtol)
+                and resolving(coarse, coarse_noise, atol, rtol)):
+            continue  # a coarser step of finer_steps may still tell
+        if agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise):
+            return ""
+        return (f"its forward's differences do not settle at {x:.6g}: slopes {fine:.8g} at "
+                f"step {h:.3g} and {coarse:.8g} at {2 * h:.3g} (floats there are "
+                f"{math.ulp(x):.2g} apart, too coarse for how fast it changes)")
+    return ""
+
+
+def resolving(slope: float, noise: float, atol: float, rtol: float) -> bool:
+    """Whether a difference can tell a derivative from ``slope``: it is finite and its
+    rounding noise is within the tolerance (at a step of a few floats' spacing the
+    noise of f = 2x at 1e13 is 0.14, so a rule off by 0.01 would pass within it)."""
+    return math.isfinite(slope) and noise <= atol + rtol * abs(slope)
+
+
 def agrees(analytic: float, numeric: float, atol: float, rtol: float,
            noise: float = 0.0) -> bool:
     """|analytic - numeric| <= atol + rtol * |numeric| + noise (False for a NaN numeric)."""
@@ -116,14 +148,15 @@ def confirmed(f: Callable[[float], float], x: float, eps: float, analytic: float
     retrying at :func:`finer_steps` when they disagree.
 
     Returns (numeric, noise, agrees): the numeric slope kept is the first finite one
-    that agrees, else the first finite one found (NaN if none is finite).
+    that agrees, else the first finite one found (NaN if none is finite). A finer step
+    whose rounding noise exceeds the tolerance is passed over (see :func:`resolving`).
     """
     numeric, noise = first
     if math.isfinite(numeric) and agrees(analytic, numeric, atol, rtol, noise):
         return numeric, noise, True
     for h in finer_steps(x, eps):
         finer, finer_noise = derivative(f, x, h)
-        if not math.isfinite(finer):
+        if not resolving(finer, finer_noise, atol, rtol):
             continue
         ok = agrees(analytic, finer, atol, rtol, finer_noise)
         if not math.isfinite(numeric) or ok:

@@ -31,7 +31,13 @@ from ..derivatives import as_items, call, checked_point, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
 from ..value import Value, apply
-from .check_graph import SMALLEST_EPS, check_graph, check_tolerances, format_table
+from .check_graph import (
+    SMALLEST_EPS,
+    SMALLEST_EPS_TEXT,
+    check_graph,
+    check_tolerances,
+    format_table,
+)
 from .differences import agrees, central, step
 
 _SHOW_ALL_ROWS = 20
@@ -280,10 +286,16 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     found = check_graph(out, eps=report.eps, atol=report.atol, rtol=report.rtol)
     if found.failures:
         return str(found).splitlines()
+    unchecked = [line for line in str(found).splitlines() if line.startswith("not checked")]
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
                 and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
     if unsteady:
-        return _blame_the_step(report, unsteady)
+        return _blame_the_step(report, unsteady, unchecked)
+    if unchecked:
+        return ["check_graph finds no node inconsistent with its own forward, but cannot "
+                "check every node:", *unchecked,
+                "so finite differences cannot judge f at this point: check it where they "
+                "settle (a smaller |x|), or with a Taylor test (taylorcheck)"]
     if order == 2:
         rules = _rules_not_differentiable(out, report.eps, report.atol, report.rtol)
         if rules:
@@ -300,19 +312,33 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
             "it)?"]
 
 
-def _blame_the_step(report: CheckReport, unsteady: list[Entry]) -> list[str]:
-    """Lines saying that the finite differences, not the graph, are inaccurate here."""
+def _blame_the_step(report: CheckReport, unsteady: list[Entry], unchecked: list[str]
+                    ) -> list[str]:
+    """Lines saying that the finite differences, not the graph, are inaccurate here, and
+    which smaller eps to try: the finer one, where it agreed, else the smallest there
+    is (:data:`SMALLEST_EPS`), if the finer one was not already that."""
     finer_eps = max(report.eps / FINER, SMALLEST_EPS)
-    lines = ["check_graph finds every node consistent with its own forward, and the central "
-             "differences change with the step, so they are what is inaccurate here (their "
-             "error grows as h^2 times f's third derivative):"]
+    graph = ("check_graph finds every node consistent with its own forward" if not unchecked
+             else "check_graph finds no node inconsistent with its own forward (see below)")
+    lines = [f"{graph}, and the central differences change with the step, so they are what "
+             "is inaccurate here (their error grows as h^2 times f's third derivative):"]
+    recovered = False
     for e in unsteady:
-        verdict = ("agrees with" if agrees(e.analytic, e.finer, report.atol, report.rtol)
-                   else "still differs from")
+        agreeing = agrees(e.analytic, e.finer, report.atol, report.rtol)
+        recovered = recovered or agreeing
+        verdict = "agrees with" if agreeing else "still differs from"
         lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
                      f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
-    lines.append(f"use a smaller eps (eps={finer_eps:.2g}), or a Taylor test: the remainder "
-                 "f(x + t v) - f(x) - t grad.v must shrink as t**2 when t is halved")
+    lines.extend(unchecked)
+    if recovered:
+        advice = f"use a smaller eps (eps={finer_eps:.2g})"
+    elif finer_eps > SMALLEST_EPS:
+        advice = (f"try a smaller eps, down to {SMALLEST_EPS_TEXT} (the step is eps * "
+                  "max(1, |x|))")
+    else:
+        advice = "no smaller eps is possible here: check f at a smaller |x|"
+    lines.append(f"{advice}, or a Taylor test: the remainder f(x + t v) - f(x) - t grad.v "
+                 "must shrink as t**2 when t is halved")
     return lines
 
 

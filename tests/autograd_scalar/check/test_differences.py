@@ -10,7 +10,14 @@ import pytest
 
 import autograd_scalar as ag
 from autograd_scalar import check_graph, gradcheck, gradgradcheck, ops
-from autograd_scalar.check.differences import central, confirmed, derivative, finer_steps, step
+from autograd_scalar.check.differences import (
+    central,
+    confirmed,
+    derivative,
+    finer_steps,
+    step,
+    unsettled,
+)
 from autograd_scalar.value import apply
 
 
@@ -48,6 +55,14 @@ def test_a_disagreement_is_confirmed_at_finer_steps() -> None:
     assert ok and numeric == pytest.approx(math.cos(x), abs=1e-4)
     wrong = confirmed(math.sin, 1.0, 1e-6, 2.0, central(math.sin, 1.0, 1e-6), 1e-5, 1e-3)
     assert wrong[2] is False and wrong[0] == pytest.approx(math.cos(1.0))
+
+
+def test_differences_have_settled_unless_floats_are_too_coarse_for_f() -> None:
+    assert unsettled(math.sin, 1e8, 1e-6, 1e-5, 1e-3) == ""
+    assert unsettled(lambda x: 3 * x, 1e15, 1e-6, 1e-5, 1e-3) == ""
+    why = unsettled(math.sin, 1e13, 1e-6, 1e-5, 1e-3)
+    assert why.startswith("its forward's differences do not settle at 1e+13: slopes ")
+    assert "at step 0.125" in why and "floats there are 0.002 apart" in why
 
 
 def test_gradcheck_at_a_huge_point_does_not_divide_by_zero() -> None:
