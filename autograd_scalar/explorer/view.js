@@ -558,14 +558,19 @@ var AutogradScalarView = (function () {
       window.removeEventListener("pointerup", onPointerUp);
     });
     /* A change of the canvas's width refits, unless the user has moved the view or gone
-       somewhere in it (a search, a step, a box opened): then it only draws what came into view. */
+       somewhere in it (a search, a step, a box opened): then what was at the canvas's
+       centre stays there (a narrower window does not leave it outside, on the right),
+       and what came into view is drawn. */
     var lastWidth = 0;
     if (typeof ResizeObserver !== "undefined") {
       var observer = new ResizeObserver(function () {
         var w = canvas.clientWidth;
         if (!w || w === lastWidth) { return; }
+        var before = lastWidth;
         lastWidth = w;
-        if (moved) { apply(); } else { opening(); }
+        if (!moved) { opening(); return; }
+        if (before) { state.tx += (w - before) / 2; }
+        apply();
       });
       observer.observe(canvas);
       cleanup.push(function () { observer.disconnect(); });

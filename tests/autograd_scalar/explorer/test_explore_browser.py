@@ -460,3 +460,53 @@ def test_a_short_graph_in_a_narrow_cell_gets_a_short_canvas(browser: Any, tmp_pa
         assert canvas < drawn + 100, (canvas, drawn)
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_after_a_pan_a_narrower_window_keeps_the_centre_in_view(browser: Any,
+                                                                tmp_path: Path) -> None:
+    """A view the user has dragged is not refitted when the window narrows (that would
+    undo the pan); the node at the canvas's centre stays at its centre, in view, where
+    it used to end up beyond the canvas's new right edge."""
+    x = Value(0.3, "x")
+    out = x
+    for _ in range(40):
+        out = (out * 1.1 + 0.2).tanh()
+    out.backward()
+    size = browser.get_window_size()
+    browser.set_window_size(1200, 900)
+    centre_node = (
+        "var R = " + ROOT + ", c = R.querySelector('.agv-canvas').getBoundingClientRect();"
+        "var best = null, far = 1e9;"
+        "R.querySelectorAll('.agv-node').forEach(function (e) {"
+        "  var r = e.getBoundingClientRect(), d = Math.abs(r.left + r.width / 2 - c.left"
+        "    - c.width / 2) + Math.abs(r.top + r.height / 2 - c.top - c.height / 2);"
+        "  if (d < far) { far = d; best = e; } });"
+        "var r = best.getBoundingClientRect();"
+        "return [best.getAttribute('data-n'), c.left, c.right, r.left, r.right, far];")
+    try:
+        open_view(browser, explore(out).save(tmp_path / "pan.html"))
+        browser.execute_script(
+            "var c = " + ROOT + ".querySelector('.agv-canvas'), b = c.getBoundingClientRect();"
+            "var x = b.left + b.width / 2, y = b.top + b.height / 2;"
+            "c.dispatchEvent(new PointerEvent('pointerdown', {clientX: x, clientY: y,"
+            "  bubbles: true}));"
+            "window.dispatchEvent(new PointerEvent('pointermove', {clientX: x - 150,"
+            "  clientY: y}));"
+            "window.dispatchEvent(new PointerEvent('pointerup', {clientX: x - 150,"
+            "  clientY: y}));")
+        node, *_, off_before = browser.execute_script(centre_node)
+        browser.set_window_size(600, 900)
+        deadline = time.time() + 5
+        while True:
+            now, left, right, node_left, node_right, off = browser.execute_script(centre_node)
+            if right - left < 700 or time.time() > deadline:
+                break
+            time.sleep(0.05)
+        assert right - left < 700
+        time.sleep(0.2)  # the observer's frame
+        now, left, right, node_left, node_right, off = browser.execute_script(centre_node)
+        assert now == node and left <= node_left and node_right <= right, (
+            now, node, left, right, node_left, node_right)
+        assert abs(off - off_before) < 2, (off, off_before)
+    finally:
+        browser.set_window_size(size["width"], size["height"])
