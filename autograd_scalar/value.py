@@ -21,6 +21,7 @@ compiled class leaves them out of the cyclic garbage collector.
 from __future__ import annotations
 
 import math
+import numbers as number_kinds
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Union
 
@@ -58,8 +59,10 @@ def as_float(x: object, what: str = "Value") -> float:
             raise OverflowError(f"{what} expects a real number within float range (up to "
                                 f"about 1.8e308), got {x!r}"[:300])
         return number
-    raise TypeError(f"{what} expects a real number (int, float or NumPy scalar), "
-                    f"got {type(x).__name__}: {x!r}"[:300])
+    exact = isinstance(x, number_kinds.Number) and not isinstance(x, (bool, complex))
+    hint = "; convert it with float() first" if exact else ""  # a Fraction, a Decimal
+    raise TypeError((f"{what} expects a real number (int, float or NumPy scalar), "
+                     f"got {type(x).__name__}: {x!r}")[:300] + hint)
 
 
 def _method(row: Op) -> Callable[[Value], Value]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -26,6 +28,18 @@ def test_real_numbers_of_every_kind_make_a_leaf(number) -> None:
 def test_anything_else_is_a_type_error_naming_the_type(bad) -> None:
     with pytest.raises(TypeError, match=type(bad).__name__):
         Value(bad)
+
+
+@pytest.mark.parametrize("exact", [Fraction(1, 3), Decimal("0.1")])
+def test_an_exact_number_is_refused_with_how_to_pass_it(exact) -> None:
+    """A Fraction or Decimal would lose its exactness as a float: the caller decides."""
+    with pytest.raises(TypeError, match=r"got (Fraction|Decimal): .*; convert it with "
+                                        r"float\(\) first$"):
+        Value(exact)
+    assert Value(float(exact)).data == float(exact)
+    with pytest.raises(TypeError, match="Value expects a real number") as caught:
+        Value(1 + 2j)
+    assert "float()" not in str(caught.value)
 
 
 def test_a_label_must_be_text() -> None:
