@@ -81,20 +81,48 @@ def display_name(node: Value, options: Options) -> str:
 
 def describe_step(index: int, total: int, step: Step, options: Options,
                   name_of: Callable[[Value], str] | None = None) -> str:
-    """The frame's caption: who receives which gradient, as the sum it is.
+    """The frame's caption: the chain rule that gives the node its gradient, in symbols
+    and in numbers (:func:`chain_rule_text`), as the explorer's panel writes it.
 
     ``name_of`` names the nodes (:func:`display_name` by default; the explorer's view
     says the same sentence with its own names, which can point at node ids it shows).
     """
-    p = options.precision
     call = name_of if name_of is not None else (lambda node: display_name(node, options))
     name = call(step.node)
     if not step.sources:
-        return f"Step 0 of {total}: the output {name} is seeded with grad 1"
-    terms = " + ".join(
-        f"d({call(user)})/d({name}) {number(local, p)} × {number(upstream, p)}"
-        for user, local, upstream in step.sources)
-    return f"Step {index} of {total}: {name} receives grad {number(step.grad, p)} = {terms}"
+        return f"Step 0 of {total}: dL/d({name}) = 1 (the seed of the backward pass)"
+    text = chain_rule_text(name, step.sources, step.grad, call, options.precision)
+    return f"Step {index} of {total}: {text}"
+
+
+TERMS_SHOWN = 12
+"""Distinct numeric terms a chain rule's text writes out before "… (k more)"."""
+
+
+def chain_rule_text(name: str, sources: list[tuple[Value, float, float]], grad: float,
+                    name_of: Callable[[Value], str], precision: int) -> str:
+    """dL/dv = sum over the uses (p, dp/dv, dL/dp) of dL/dp · dp/dv, in symbols (up to
+    three uses; past that, the sum in words), then in numbers, then the total::
+
+        dL/d(x) = dL/d(u) · d(u)/d(x) + dL/d(v) · d(v)/d(x) = 2 × 0.3 + 1 × 0.4 = 1
+
+    Identical numeric terms are counted once ("20 × (0.5 × 1)"), and at most
+    :data:`TERMS_SHOWN` distinct ones are written.
+    """
+    if len(sources) > 3:
+        symbols = f"the sum over its {len(sources)} users u of dL/du · du/d({name})"
+    else:
+        symbols = " + ".join(f"dL/d({name_of(user)}) · d({name_of(user)})/d({name})"
+                             for user, _, _ in sources)
+    counts: dict[str, int] = {}
+    for _, local, upstream in sources:
+        key = f"{number(upstream, precision)} × {number(local, precision)}"
+        counts[key] = counts.get(key, 0) + 1
+    parts = [f"{n} × ({key})" if n > 1 else key for key, n in counts.items()]
+    shown = " + ".join(parts[:TERMS_SHOWN])
+    if len(parts) > TERMS_SHOWN:
+        shown += f" + … ({len(parts) - TERMS_SHOWN} more)"
+    return f"dL/d({name}) = {symbols} = {shown} = {number(grad, precision)}"
 
 
 def frame_overlays(steps: list[Step], options: Options) -> list[Overlay]:

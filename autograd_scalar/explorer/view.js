@@ -684,6 +684,11 @@ var AutogradScalarView = (function () {
       counts.forEach(function (n, key) { parts.push(n > 1 ? n + " \u00D7 (" + key + ")" : key); });
       return parts.length > 12 ? parts.slice(0, 12).join(" + ") + " + \u2026 (" + (parts.length - 12) + " more)" : parts.join(" + ");
     }
+    /* animate.chain_rule_text: "dL/d(x) = dL/d(u) \u00B7 d(u)/d(x) = 2 \u00D7 0.3 = 0.6", for
+       the panel and the narration alike. */
+    function chainText(v, used, sum) {
+      return "dL/d(" + who(v) + ") = " + chainSymbols(v, used) + " = " + chainNumbers(used) + " = " + num(sum, p);
+    }
     function describe(v) {
       var op = ops[data.op[v]];
       panel.innerHTML = "";
@@ -719,8 +724,7 @@ var AutogradScalarView = (function () {
         rule.textContent = "output: dL/d(" + who(v) + ") = 1 (the seed of the backward pass)";
       } else if (k > 0) {
         var used = terms(v), sum = data.stepGrads[k];
-        rule.textContent = "chain rule: dL/d(" + who(v) + ") = " + chainSymbols(v, used) + " = " +
-          chainNumbers(used) + " = " + num(sum, p);
+        rule.textContent = "chain rule: " + chainText(v, used, sum);
         if (used.length > 1) {
           rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
@@ -783,9 +787,8 @@ var AutogradScalarView = (function () {
     /* ---- stepping through backward: animate.describe_step's words, from the numbers ---- */
     function narrate(k) {
       var v = steps[k], name = who(v), total = steps.length - 1, used = terms(v);
-      if (!used.length) { return "Step 0 of " + total + ": the output " + name + " is seeded with grad 1"; }
-      return "Step " + k + " of " + total + ": " + name + " receives grad " + num(data.stepGrads[k], p) + " = " +
-        used.map(function (t) { return "d(" + who(t[0]) + ")/d(" + name + ") " + num(t[1], p) + " \u00D7 " + num(t[2], p); }).join(" + ");
+      if (!used.length) { return "Step 0 of " + total + ": dL/d(" + name + ") = 1 (the seed of the backward pass)"; }
+      return "Step " + k + " of " + total + ": " + chainText(v, used, data.stepGrads[k]);
     }
     function goTo(k) {
       state.step = Math.max(-1, Math.min(steps.length - 1, k));

@@ -78,9 +78,8 @@ def test_html_is_self_contained_with_one_frame_per_step(values: dict[str, Value]
     page = animate_backward(values["o"], tmp_path / "a.html").read_text()
     captions = [html.unescape(c) for c in frames_of(page)]
     assert len(captions) == len(topological_order(values["o"]))
-    assert captions[0] == "Step 0 of 9: the output o is seeded with grad 1"
-    assert any(c.startswith("Step 1 of 9: n receives grad 0.5 = d(o)/d(n) 0.5 × 1")
-               for c in captions)
+    assert captions[0] == "Step 0 of 9: dL/d(o) = 1 (the seed of the backward pass)"
+    assert "Step 1 of 9: dL/d(n) = dL/d(o) · d(o)/d(n) = 1 × 0.5 = 0.5" in captions
     assert page.count("<svg") == len(captions)
     assert not re.search(r'<(script|link|img)[^>]+(src|href)=', page)
     assert "@import" not in page and "url(http" not in page

@@ -360,7 +360,7 @@ def batch_loss(examples: int) -> tuple[nn.MLP, Value]:
 
 def test_the_graph_stays_put_while_the_steps_narrate_sums_of_any_length(
         browser: Any, tmp_path: Path) -> None:
-    """A step's sentence may list sixty terms: the narration keeps one height while
+    """A step's sentence may sum sixty terms: the narration keeps one height while
     stepping (it scrolls), so the canvas under it does not jump from step to step."""
     model, loss = batch_loss(60)
     view = explore(loss, names=model)
@@ -376,7 +376,7 @@ def test_the_graph_stays_put_while_the_steps_narrate_sums_of_any_length(
     tops.add(round(browser.execute_script(top)))
     lengths.append(len(browser.execute_script(
         "return " + ROOT + ".querySelector('.agv-narration').textContent")))
-    assert max(lengths) > 10 * min(lengths)            # short and very long sentences
+    assert max(lengths) > 3 * min(lengths)              # a line, and several lines
     assert len(tops) == 1, tops
 
 
