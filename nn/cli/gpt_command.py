@@ -31,6 +31,9 @@ def run_gpt(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UsageError(f"--temperature: {error}") from None
     docs = names()
+    if args.batch_size > len(docs):
+        raise UsageError(f"--batch-size {args.batch_size:,}: a step takes at most the "
+                         f"{len(docs):,} names once each")
     random.Random(args.seed).shuffle(docs)
     tokenizer = CharTokenizer.from_documents(docs)
     if args.load is None:

@@ -253,7 +253,10 @@ def _add_gpt(commands: Any) -> None:
     training.add_argument("--lr", type=arguments.positive, default=0.01,
                           help="initial learning rate of Adam (default: 0.01)")
     training.add_argument("--batch-size", type=arguments.count, default=1, metavar="N",
-                          help="names per step, each step's loss their mean (default: 1)")
+                          help="names per step, each step's loss their mean; eagerly a "
+                               "step keeps every name's graph, about 1 MB a name at the "
+                               "default sizes, so large batches want --compiled "
+                               "(default: 1)")
     training.add_argument("--compiled", action="store_true",
                           help="train on traced programs, one per name length, with the "
                                "parameters as arrays: the same losses, many times faster")

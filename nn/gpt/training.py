@@ -69,6 +69,9 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
     steps = check_size("steps", steps)
     batch_size = check_size("batch_size", batch_size)
     encoded = encode_documents(tokenizer, docs)
+    if batch_size > len(encoded):  # a batch would hold some documents twice
+        raise ValueError(f"batch_size must be at most the number of documents "
+                         f"({len(encoded):,}), got {batch_size:,}")
     flags = {"progress": progress, "decay": decay, "compiled": compiled}
     for name, flag in flags.items():
         check_flag(name, flag)

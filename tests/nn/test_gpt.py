@@ -122,6 +122,9 @@ def test_bad_training_input_changes_nothing() -> None:
         train(model, CharTokenizer("abc"), ["abc"], steps=1, progress=False)
     with pytest.raises(ValueError, match="docs must be a non-empty list"):
         train(model, tokenizer, [], steps=1, progress=False)
+    with pytest.raises(ValueError, match=rf"batch_size must be at most the number of "
+                                         rf"documents \({len(DOCS)}\), got {len(DOCS) + 1}"):
+        train(model, tokenizer, DOCS, steps=1, batch_size=len(DOCS) + 1, progress=False)
     assert model.state_dict() == before
 
 

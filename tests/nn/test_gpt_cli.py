@@ -80,6 +80,8 @@ def test_load_refuses_a_missing_file_and_a_model_that_is_not_a_gpt(capsys, tmp_p
     (["--prompt", "a" * 16], "--prompt 'a+': the prompt has 16 characters; at most 15 fit "
                              "in block_size 16"),
     (["--temperature", "5e-324"], "--temperature: temperature 5e-324 is too small"),
+    (["--batch-size", "100000"], "--batch-size 100,000: a step takes at most the 32,033 "
+                                 "names once each"),
 ])
 def test_every_option_is_checked_before_the_first_step(capsys, monkeypatch, tmp_path, argv,
                                                        message) -> None:
