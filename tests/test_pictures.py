@@ -80,6 +80,14 @@ def test_a_change_in_a_drawing_is_caught(script: ModuleType,
     assert script.digest(changed) != manifest["docs/images/neuron.svg"]["source"]
 
 
+def test_a_change_in_a_tooltip_of_the_demos_drawing_is_caught(script: ModuleType) -> None:
+    """The demo's drawing is fingerprinted by its words, its tooltips (an op's rule, a
+    node's numbers) among them."""
+    svg = (ROOT / "docs" / "cli" / "neuron.svg").read_text(encoding="utf-8")
+    changed = svg.replace("d/db = 1", "d/db = 0", 1)
+    assert changed != svg and script.svg_words(changed) != script.svg_words(svg)
+
+
 def test_the_summary_node_count_agrees_in_the_docs_script_and_title(script: ModuleType) -> None:
     count = script.summary_nodes()
     page = (ROOT / "docs" / "tutorials" / "see-backprop.md").read_text(encoding="utf-8")

@@ -298,10 +298,15 @@ def run_demo(folder: Path) -> str:
     return re.sub(r"wrote \S+[/\\]", "wrote ", report)
 
 
+SHOWN_TEXT = re.compile(r'>([^<>]+)</(?:text|title)>|xlink:title="([^"]*)"')
+"""A text element or title (group 1), or a tooltip (group 2), in Graphviz's SVG."""
+
+
 def svg_words(svg: str) -> str:
-    """The text an SVG drawing shows (its labels and titles), without coordinates,
-    which differ from one Graphviz version to another."""
-    return "\n".join(re.findall(r">([^<>]+)</(?:text|title)>", svg))
+    """The text an SVG drawing shows (its labels, titles and tooltips: a node's numbers,
+    an op's rule), without coordinates, which differ from one Graphviz version to
+    another."""
+    return "\n".join(text + tooltip for text, tooltip in SHOWN_TEXT.findall(svg))
 
 
 def demo_source(folder: Path) -> str:
