@@ -273,8 +273,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
             continue
         if result is None:
             continue
-        at_kink = all(row.distance_to_kink(result.inputs[j]) <= step(result.inputs[j], eps)
-                      for j in result.wrong)
+        at_kink = all(_at_kink(row, result.inputs[j], eps) for j in result.wrong)
         (kinks if at_kink else failures).append(result)
     checked = sum(map(len, rows.values())) - len(skipped)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
@@ -392,8 +391,8 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         if ok:
             continue
         if math.isfinite(n):
-            near_kink = row.distance_to_kink(xs[j]) <= step(xs[j], eps)  # check_graph says
-            why = "" if near_kink else unsettled(_moving(row, xs, j), xs[j], eps, atol, rtol)
+            why = "" if _at_kink(row, xs[j], eps) else unsettled(_moving(row, xs, j), xs[j],
+                                                                  eps, atol, rtol)
             if why:
                 unchecked = why
             else:
@@ -408,6 +407,13 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     if unchecked:
         return Skipped(node, row.name, index, unchecked)
     return None
+
+
+def _at_kink(row: Op, x: float, eps: float) -> bool:
+    """Whether a disagreement at input x is explained by a kink of ``row``: even the
+    finest step confirming it (:func:`finer_steps`) reaches across one. A step that
+    stays on one side judged the rule there: a wrong relu rule at 5e-7 is wrong."""
+    return row.distance_to_kink(x) <= min(finer_steps(x, eps))
 
 
 def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],

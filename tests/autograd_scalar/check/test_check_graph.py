@@ -182,6 +182,30 @@ def test_a_wrong_rule_that_floats_can_resolve_is_still_wrong_at_a_huge_input(x) 
     assert len(check_graph(NegatedSin.apply(Value(1e8))).failures) == 1
 
 
+class DoubledRelu(Function):
+    """relu whose rule gives 2 for x > 0: wrong everywhere right of its kink."""
+
+    kinks = (0.0,)
+
+    @staticmethod
+    def forward(x):
+        return x if x > 0 else 0.0
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2.0 if x > 0 else 0.0,)
+
+
+@pytest.mark.parametrize("x", [5e-7, 1e-9, 2e-6])
+def test_a_wrong_rule_beside_a_kink_is_wrong_where_a_finer_step_stays_on_one_side(x) -> None:
+    """The first step straddles the kink, but the finer one (at most |x| / 1000) stays
+    right of it and measures slope 1 against the rule's 2: a failure, not a kink."""
+    report = check_graph(DoubledRelu.apply(Value(x)))
+    assert not report.ok and report.kinks == []
+    assert [f.op for f in report.failures] == ["DoubledRelu"]
+    assert check_graph(DoubledRelu.apply(Value(0.0))).kinks != []
+
+
 def test_an_input_beside_a_kink_is_checked_with_a_finer_step() -> None:
     assert check_graph(Value(3e-7).relu()).kinks == []
     assert check_graph(Value(2.0) / Value(3e-7)).ok
