@@ -48,8 +48,9 @@ class Lookup:
     node's values; ``local`` (k, V): each entry's place among the table's distinct
     leaves ``leaves`` (shared tables), for the backward's bincount; ``unique``: no
     row appears twice in a per-example table (then ``+=`` is a safe scatter);
-    ``lowest``: the first per-example row whose gradient is wanted, without and
-    with the inputs'; ``index``: how to read the indices, (k, n) or (k, 1).
+    ``input_rows``: for a per-example table holding placeholders (the function's
+    inputs), a mask over rows, True at theirs: their gradients are written only when
+    asked for (``with_inputs``); ``index``: how to read the indices, (k, n) or (k, 1).
     """
 
     table: np.ndarray
@@ -57,7 +58,7 @@ class Lookup:
     local: np.ndarray | None
     leaves: Any
     unique: bool
-    lowest: tuple[int, int]
+    input_rows: np.ndarray | None
     index: Read
 
     def forward(self, values: np.ndarray, data: np.ndarray, width: int
@@ -89,9 +90,10 @@ class Lookup:
             return
         rows, columns = selected.picked, selected.columns
         assert columns is not None  # a per-example table keeps its columns
-        lowest = self.lowest[with_inputs]
-        if lowest > 0:  # placeholders whose gradient is not asked for get nothing
-            wanted = rows >= lowest
+        if self.input_rows is not None and not with_inputs:
+            # placeholders whose gradient is not asked for get nothing (rows are not in
+            # node order: a computed node's row may come before an input's)
+            wanted = ~self.input_rows[rows]
             if not wanted.all():
                 columns = np.broadcast_to(columns, rows.shape)[wanted]
                 rows, upstream = rows[wanted], upstream[wanted]
@@ -114,9 +116,13 @@ def lookup_form(row: Op, rows: np.ndarray, invariant: np.ndarray, layout: Layout
     index = layout.reader(indices, one_column)
     if layout.is_shared(table).all():
         leaves, local = np.unique(table - layout.first_shared, return_inverse=True)
-        return Lookup(table, True, local.reshape(table.shape), leaves, True, (0, 0), index)
+        return Lookup(table, True, local.reshape(table.shape), leaves, True, None, index)
     if invariant[table].any():
         return None
-    first = layout.first_shared
-    return Lookup(layout.row(table), False, None, None, distinct(table),
-                  (first, 0), index)
+    rows = layout.row(table)
+    inputs = table < layout.first_shared
+    input_rows = None
+    if inputs.any():
+        input_rows = np.zeros(int(rows.max()) + 1, dtype=bool)
+        input_rows[rows[inputs]] = True
+    return Lookup(rows, False, None, None, distinct(table), input_rows, index)

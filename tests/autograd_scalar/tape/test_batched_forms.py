@@ -176,6 +176,29 @@ def test_a_lookup_passes_nothing_to_unselected_values_against_an_infinite_gradie
     assert same(found.shared[a], totals[a]) and same(found.shared[b], totals[b])
 
 
+@pytest.mark.parametrize("strategy", ["auto", "grouped", "scalar"])
+@pytest.mark.parametrize("make", [lambda x, q: x[0] * q, lambda x, q: x[0] / q,
+                                  lambda x, q: ag.dot([x[0], x[1]], [q, q]),
+                                  lambda x, q: (x[0] + q).relu()])
+def test_a_lookup_over_computed_nodes_and_inputs_sends_every_gradient(strategy, make) -> None:
+    """A table of a computed node and an input: the computed node's row may come before
+    the input's, and only the input's gradient is left out when it is not asked for
+    (``backward``, ``backward_arrays``), never the computed node's, whose gradient
+    reaches the parameter behind it."""
+    q = Value(2.0, "q")
+    tape = compile(lambda x: ag.gather([make(x, q), x[1]], x[2]), [0.1, 0.2, 0.0])
+    tape.strategy = strategy
+    X = np.array([[0.5, 0.7, 0.0], [1.0, -2.0, 1.0], [-1.5, 3.0, 0.0]])
+    expected = sum(ag.grad(ag.gather([make([Value(a), Value(b)], q), Value(b)], int(k)), [q])[0]
+                   for a, b, k in X)
+    q.grad = 0.0
+    tape.backward(X, reduction="sum")
+    assert q.grad == pytest.approx(expected, rel=1e-14) and expected != 0.0
+    tape.backward_arrays(X, reduction="sum")
+    assert tape.arrays.grad[tape.shared.index(q)] == pytest.approx(expected, rel=1e-14)
+    tape.check(X)
+
+
 def test_an_index_out_of_range_gets_the_rows_own_error() -> None:
     table = [Value(1.0), Value(2.0), Value(3.0)]
     tape = compile(lambda x: ag.gather(table, x[0]) * x[1], [1.0, 2.0])
