@@ -15,13 +15,19 @@ its class and every attribute, by name:
   even of the same number, changes the key; changing its ``data`` does not;
 - a number, string, bytes, bool or None by value (a float by its exact bits);
 - a NumPy array or scalar by dtype, shape and contents;
-- a list, tuple or dict item by item;
-- a submodule (or a list or tuple of them) in its turn, as ``named_modules`` walks;
+- a list, tuple or dict item by item, a set or frozenset of such numbers and Values
+  by its members, an ``array.array`` or ``bytearray`` by its contents;
+- a submodule (or a list or tuple of them) in its turn, as ``named_modules`` walks,
+  and a module inside another container (a dict of modules) the same way;
 - any other object by identity and, if it has attributes (a dataclass such as
-  :class:`nn.data.Standardizer`), by those too, down to ``DEPTH`` levels.
+  :class:`nn.data.Standardizer`, or a class with ``__slots__``), by those too, down
+  to ``DEPTH`` levels.
 
-What the key cannot see: state outside the module tree (globals, a closure's
-variables, class attributes changed after the trace). A model that is not a Module
+What cannot be compared by contents, a container or object past ``DEPTH`` levels or a
+set of other objects, makes a key that equals no other: the model is traced again at
+every call, slower but never stale. What the key cannot see at all: state outside the
+module tree (globals, a closure's variables, class attributes changed after the trace)
+and inside objects with neither attributes nor a known form. A model that is not a Module
 (a plain function) has no key: ``model_key`` returns None, and callers retrace.
 Objects compared by identity are held weakly where Python allows, so a kept key
 keeps no model alive.
@@ -29,6 +35,7 @@ keeps no model alive.
 
 from __future__ import annotations
 
+import array
 import types
 import weakref
 from collections.abc import Callable
@@ -74,6 +81,22 @@ class _Same:
     __hash__ = None  # type: ignore[assignment]
 
 
+class _Unknown:
+    """Stands for what cannot be compared by contents: equal to nothing, not even
+    itself, so a key holding one is never reused (see the module docstring)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_HASHABLE_MEMBERS = frozenset((type(None), bool, int, float, str, bytes, Value))
+"""What a set may hold to be compared by its members (Values compare by identity)."""
+
+
 def _identity(thing: Any) -> Any:
     """A stand-in for ``thing`` equal to another only for the same object, that keeps
     nothing alive where Python allows: a key kept in a cache beside its model must not
@@ -110,6 +133,12 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
     """
     if not isinstance(model, Module):
         return None
+    return _walk(model, previous, 0)
+
+
+def _walk(model: Module, previous: tuple[Any, ...] | None, depth: int) -> tuple[Any, ...]:
+    """:func:`model_key` of a module met ``depth`` containers deep (its attributes' contents
+    are compared down to ``DEPTH`` in all, so modules that hold each other end)."""
     before = previous if type(previous) is tuple else ()
     key: list[Any] = []
     stack: list[Module] = [model]
@@ -145,9 +174,9 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
                     key += (Module, len(thing))
                     found.extend(thing)
                 else:
-                    key.append(_contents(thing, 0))
+                    key.append(_contents(thing, depth))
             else:
-                key.append(_contents(thing, 0))
+                key.append(_contents(thing, depth))
         stack.extend(reversed(found))
     return tuple(key)
 
@@ -170,15 +199,38 @@ def _contents(thing: Any, depth: int) -> Any:
         return (np.ndarray, thing.dtype.str, thing.shape, thing.tobytes())
     if isinstance(thing, np.generic):
         return (np.generic, thing.dtype.str, thing.tobytes())
-    if depth >= DEPTH:
+    if kind is array.array:
+        return (kind, thing.typecode, thing.tobytes())
+    if kind is bytearray:
+        return (kind, bytes(thing))
+    if kind in _FUNCTIONS or isinstance(thing, (type, types.ModuleType)):
         return _identity(thing)
+    if depth >= DEPTH:
+        return _Unknown()
+    if isinstance(thing, Module):
+        return (Module, _walk(thing, None, depth + 1))
     if kind is list or kind is tuple:
         return (kind, tuple(_contents(item, depth + 1) for item in thing))
     if kind is dict:
         return (dict, tuple((_contents(k, depth + 1), _contents(v, depth + 1))
                             for k, v in thing.items()))
+    if kind is set or kind is frozenset:
+        if all(type(item) in _HASHABLE_MEMBERS for item in thing):
+            return (kind, frozenset(thing))
+        return _Unknown()
     same = _identity(thing)
-    attributes = getattr(thing, "__dict__", None)
-    if attributes and type(attributes) is dict and not isinstance(thing, types.ModuleType):
+    attributes = _attributes(thing)
+    if attributes:
         return (same, _contents(attributes, depth + 1))
     return same
+
+
+def _attributes(thing: Any) -> dict[str, Any]:
+    """An object's attributes: its ``__dict__`` and the ``__slots__`` of its classes."""
+    found = dict(getattr(thing, "__dict__", None) or {})
+    for klass in type(thing).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(thing, name):
+                found[name] = getattr(thing, name)
+    return found

@@ -252,3 +252,58 @@ def test_a_key_taken_with_the_previous_one_is_the_same_key() -> None:
     model.model.layers[0].neurons[1].w = [inner[0], *inner[1:]]  # a new list, the same Values
     assert model_key(model, changed) == changed
     assert model_key(model, ("not", "a", "key")) == changed
+
+
+class SlotsScale:
+    """A setting kept in __slots__, not in a __dict__."""
+
+    __slots__ = ("scale",)
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+
+class Scaled(nn.Module):
+    """An MLP whose output is scaled by settings held in several kinds of containers."""
+
+    def __init__(self) -> None:
+        self.inner = nn.MLP(2, [3, 1], seed=0)
+        self.slots = SlotsScale(2.0)
+        self.features = {0}
+        self.factors = __import__("array").array("d", [1.5])
+        self.deep = [[[[[[[[[[0.5]]]]]]]]]]  # ten lists deep, past DEPTH
+        self.parts = {"extra": nn.MLP(2, [1], seed=1)}
+
+    def forward(self, x):
+        value = self.inner(x) * self.slots.scale * self.factors[0] \
+            + self.parts["extra"](x) * self.deep[0][0][0][0][0][0][0][0][0][0]
+        return value + sum(x[i] for i in sorted(self.features))
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: setattr(m.slots, "scale", 5.0),
+    lambda m: m.features.add(1),
+    lambda m: m.factors.__setitem__(0, 4.0),
+    lambda m: m.deep[0][0][0][0][0][0][0][0][0].__setitem__(0, -3.0),
+    lambda m: m.parts["extra"].layers[0].neurons[0].w.__setitem__(0, Value(9.0)),
+])
+def test_a_change_inside_slots_sets_arrays_dicts_of_modules_or_deep_lists_is_seen(
+        change) -> None:
+    """Each of these kept a stale tape: a __slots__ object and a set were compared by
+    identity, an array.array too, and a module in a dict or a list past DEPTH levels was
+    cut off. Now each is compared by its contents, or (past DEPTH) never reused."""
+    model = Scaled()
+    X, _ = data(6)
+    assert_same_predictions(model, X)
+    change(model)
+    assert_same_predictions(model, X)
+
+
+def test_modules_that_hold_each_other_in_containers_have_a_key() -> None:
+    """A module in a dict of its child's: the walk through containers ends at DEPTH."""
+    parent = nn.MLP(2, [1], seed=0)
+    child = nn.MLP(2, [1], seed=1)
+    parent.helpers = {"child": child}
+    child.helpers = {"parent": parent}
+    key = model_key(parent)
+    assert key is not None and key != model_key(parent)  # past DEPTH: never reused
