@@ -60,7 +60,9 @@ parameter's own ``.data``).
 
 from __future__ import annotations
 
+import functools
 import operator
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -99,6 +101,19 @@ every index (as many as a model has parameters) are not kept with the tape."""
 
 __all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
            "TraceMismatchError", "compile", "tape_dtype"]
+
+
+def _one_run_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` holding the tape's lock: a run writes the tape's reused buffers and
+    arrays, so runs of one tape from several threads take turns (two threads
+    predicting with one model would otherwise read each other's numbers)."""
+
+    @functools.wraps(method)
+    def alone(self: Tape, *args: Any, **kwargs: Any) -> Any:
+        with self._runs:
+            return method(self, *args, **kwargs)
+
+    return alone
 
 
 @dataclass(frozen=True)
@@ -142,6 +157,8 @@ class Tape(Runner):
     layers as matrix products), "scalar" (straight-line Python float code per
     example) or "vector" (straight-line NumPy code over the batch's columns). The
     results are the same whichever runs, to rounding.
+
+    A tape runs one batch at a time: calls from several threads take turns.
     """
 
     threads: Threads = 1
@@ -163,6 +180,7 @@ class Tape(Runner):
         super().__init__(self.traced, self.widths, self.dtype)
         self._last_wrt: tuple[tuple[Value, ...], np.ndarray] | None = None
         self._seeds: np.ndarray | None = None  # backward_arrays' seed, kept for its batch size
+        self._runs = threading.RLock()  # see _one_run_at_a_time
 
     # names the tests, nn and users read
     @property
@@ -288,6 +306,7 @@ class Tape(Runner):
                    magnitude(self.arrays.data),
                    *(magnitude(part) for part in columns))
 
+    @_one_run_at_a_time
     def backward_arrays(self, *batches: Any, reduction: str = "mean"
                         ) -> tuple[float, np.ndarray]:
         """The reduced first output, its gradient in ``self.arrays.grad``, and all outputs.
@@ -313,6 +332,7 @@ class Tape(Runner):
         total = float(np.add.reduce(outputs[0]))
         return (total / n if reduction == "mean" else total), outputs.T.copy()
 
+    @_one_run_at_a_time
     def forward(self, *batches: Any) -> np.ndarray:
         """The outputs for every example: (n,) for one output Value, (n, k) for k."""
         values, _ = self._execute(self._columns(batches), True, None)
@@ -320,6 +340,7 @@ class Tape(Runner):
 
     __call__ = forward
 
+    @_one_run_at_a_time
     def gradients(self, *batches: Any, seed: Any = None) -> TapeGradients:
         """Outputs and the gradients of sum(seed * outputs); seed defaults to ones."""
         columns = self._columns(batches)
@@ -342,6 +363,7 @@ class Tape(Runner):
         return TapeGradients(self._shape(self.output_values(values)), shared,
                              tuple(inputs))
 
+    @_one_run_at_a_time
     def backward(self, *batches: Any, reduction: str = "mean",
                  wrt: Sequence[Value] | None = None) -> float:
         """Add d(reduced output)/d leaf to ``leaf.grad``; return the reduced output.
@@ -398,6 +420,7 @@ class Tape(Runner):
         largest magnitude: ``CHECK_RTOL``."""
         return CHECK_RTOL[self.dtype.name]
 
+    @_one_run_at_a_time
     def check(self, *batches: Any, rtol: float | None = None,
               reference: EagerRun | None = None) -> None:
         """Compare the tape with the eager graph on every example of a batch.
