@@ -694,10 +694,13 @@ AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
 
 
 def _logsumexp(*xs: float) -> float:
-    """log(sum_i e^(x_i)) = m + log(sum_i e^(x_i - m)) with m = max_i x_i: no overflow."""
+    """log(sum_i e^(x_i)) = m + log(sum_i e^(x_i - m)) with m = max_i x_i: no overflow.
+
+    An infinite m is the answer, unless some x_i is NaN: then NaN, as NumPy's and
+    PyTorch's (Python's ``max`` skips a NaN after the first operand)."""
     top = max(xs)
     if math.isinf(top):
-        return top
+        return math.nan if any(x != x for x in xs) else top
     return top + math.log(added([math.exp(x - top) for x in xs]))
 
 
@@ -752,10 +755,14 @@ def _logsumexp_stacked_derivatives(S: Any, out: Any) -> Any:
 
 
 def _logsumexp_code(*xs: str) -> str:
-    """``_logsumexp`` as one expression: the top m, then m + log(sum_i e^(x_i - m))."""
+    """``_logsumexp`` as one expression: the top m, then m + log(sum_i e^(x_i - m)); an
+    infinite m is the answer unless some x_i is NaN (then their sum, NaN)."""
     shifted = " + ".join(f"exp({x} - _m)" for x in xs)
     top = f"max({', '.join(xs)})" if len(xs) > 1 else xs[0]
-    return f"(_m if isinf(_m := {top}) else _m + log({shifted}))"
+    nans = " + ".join(f"isnan({x})" for x in xs)
+    total = " + ".join(xs)
+    return (f"((_m if {nans} == 0 else {total}) if isinf(_m := {top}) "
+            f"else _m + log({shifted}))")
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,

@@ -153,6 +153,24 @@ def test_edge_values_follow_pytorch_eager_and_compiled(name, f, x, expected) -> 
         assert same(found[1] + 0.0, expected[1] + 0.0), (name, x, eager, compiled, expected)
 
 
+@pytest.mark.parametrize("row", [[0.0, math.inf, NAN], [NAN, math.inf, 0.0],
+                                 [math.inf, 1.0, NAN], [-math.inf, NAN]])
+@pytest.mark.parametrize("strategy", ["scalar", "grouped", "vector"])
+def test_logsumexp_of_an_infinity_and_a_nan_is_nan_in_any_order_and_strategy(
+        row, strategy) -> None:
+    """Python's max skipped a NaN after the first operand, so [0, inf, nan] gave inf
+    eagerly (and scalar) while NumPy, PyTorch and the grouped tape gave NaN, and a
+    trace at such a row was refused."""
+    xs = [Value(v) for v in row]
+    out = ag.logsumexp(xs)
+    assert math.isnan(out.data)
+    assert all(math.isnan(g) for g in ag.grad(out, xs))
+    tape = ag.compile(ag.logsumexp, row)
+    tape.strategy = strategy
+    found = tape.gradients(np.array([row]))
+    assert math.isnan(found.outputs[0]) and np.isnan(found.inputs[0]).all()
+
+
 def test_sums_of_negative_zeros_in_a_batch_are_positive_zero() -> None:
     """The stacked forms (one NumPy reduction for a group) start from +0.0, as ``sum``."""
     for f in (lambda xs: ag.sum(xs), lambda xs: ag.dot(xs, xs[::-1])):
