@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_scalar.validate import integer, real
+from autograd_scalar.validate import flag, integer, real
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -96,7 +96,11 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
     epochs; with ``restore_best`` put back the parameters of the best epoch.
 
-    Losses improve by going down, accuracies by going up.
+    Losses improve by going down, accuracies by going up. A validation metric is
+    measured after the epoch's updates, so the best epoch's parameters are those it
+    ended with; a training metric (``loss``, ``accuracy``) is measured during the
+    epoch, each batch before its update, so they are those it began with (with one
+    batch per epoch, exactly the ones that scored it).
     """
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
@@ -109,13 +113,14 @@ class EarlyStopping(Callback):
         self.monitor = monitor
         self.patience = patience
         self.min_delta = float(min_delta)
-        self.restore_best = bool(restore_best)
+        self.restore_best = flag("restore_best", restore_best, who="EarlyStopping")
         self.sign = 1.0 if monitor.endswith("loss") else -1.0
         self.best = math.inf
         self.best_epoch: int | None = None
         self.wait = 0
         self._params: list[Any] = []
         self._best_data: list[float] = []
+        self._began: list[float] = []  # the epoch's first numbers, for a training metric
 
     def on_train_begin(self, model: Any, history: History) -> None:
         if self.monitor not in history.metrics:
@@ -125,13 +130,26 @@ class EarlyStopping(Callback):
         self._params = list(model.parameters())
         self.best, self.best_epoch, self.wait = math.inf, None, 0
         self._best_data = []
+        self._began = self._numbers() if self._during_the_epoch else []
+
+    @property
+    def _during_the_epoch(self) -> bool:
+        """Whether the monitored metric is measured during the epoch (see the class)."""
+        return self.restore_best and not self.monitor.startswith("val_")
+
+    def _numbers(self) -> list[float]:
+        return [p.data for p in self._params]
 
     def on_epoch_end(self, epoch: int, history: History) -> bool:
         score = self.sign * getattr(history, self.monitor)[-1]
-        if score < self.best - self.min_delta:
+        ended = self._numbers() if self._during_the_epoch else []
+        improved = score < self.best - self.min_delta
+        if improved:
             self.best, self.best_epoch, self.wait = score, epoch, 0
             if self.restore_best:
-                self._best_data = [p.data for p in self._params]
+                self._best_data = self._began if self._during_the_epoch else self._numbers()
+        self._began = ended
+        if improved:
             return False
         self.wait += 1
         return self.wait >= self.patience

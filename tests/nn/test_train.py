@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_scalar import Value
+from autograd_scalar import Value, no_grad
 from nn import losses, optim, schedules
 from nn.callbacks import Callback, EarlyStopping, History
 from nn.data import blobs, moons
@@ -286,6 +286,30 @@ def test_early_stopping_inside_fit():
     history = fit(model, X, y, loss="hinge", optimizer=opt, epochs=10, callbacks=[stopper],
                   progress=False)
     assert history.epochs == 2 and history.stopped_early and stopper.best_epoch == 0
+
+
+def test_early_stopping_on_the_training_loss_restores_the_parameters_that_scored_it():
+    """The training loss is measured before each update: with one batch per epoch, the
+    best epoch's loss is the loss of the parameters it began with, and those are put
+    back (they were the next epoch's before)."""
+    X, y = nn.data.moons(60, noise=0.3, seed=0)
+    model = nn.MLP(2, [8, 1], seed=0)
+    stopper = EarlyStopping(monitor="loss", patience=2)
+    history = fit(model, X, y, loss="bce_with_logits", optimizer=optim.SGD(model, lr=3.0),
+                  epochs=50, callbacks=[stopper], progress=False)
+    assert history.stopped_early and stopper.best_epoch < history.epochs - 1
+    loss = nn.losses.get("bce_with_logits")
+    with no_grad():
+        now = loss.reduce(nn.predict(model, X).reshape(-1, 1).tolist(),
+                          loss.encode(y, width=1)).data
+    assert now == pytest.approx(stopper.best_value, rel=1e-12)
+    assert now != pytest.approx(history.loss[stopper.best_epoch + 1], rel=1e-9)
+
+
+def test_restore_best_is_a_flag():
+    with pytest.raises(TypeError, match="EarlyStopping: restore_best must be True or False, "
+                                        "got 'no'"):
+        EarlyStopping(restore_best="no")
 
 
 def test_early_stopping_rejects_a_metric_the_run_does_not_record():
