@@ -303,7 +303,8 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     Like ``torch.autograd.grad``: the list has one entry per input, in order, each a
     float (a Value with ``create_graph=True``, which can be differentiated again
     for second, third, ... derivatives). An input the output does not depend on
-    gets zero.
+    gets zero. ``grad_output`` (the seed) may be a Value: with ``create_graph`` the
+    answer then depends on it in the graph, else only its number is used.
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
@@ -322,7 +323,9 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
         if not isinstance(target, Value):
             raise TypeError(f"grad: input {i} is a {type(target).__name__}, expected a Value")
     if isinstance(grad_output, Value):
-        seed: Any = grad_output
+        # without create_graph the answer is numbers (a Value seed would make Values
+        # whose graph holds only the seed, differentiating to 0 in x): its number
+        seed: Any = grad_output if create_graph else grad_output.data
     else:
         seed = as_float(grad_output, "grad(grad_output=...)")
         if create_graph:

@@ -15,6 +15,7 @@ they were added.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -82,6 +83,8 @@ class Network(Module):
         exists already or one that would close a cycle; nothing changes then.
         """
         given = None if weight is None else Value(weight).data
+        if given is not None and not math.isfinite(given):
+            raise ValueError(f"Network.connect: weight must be finite, got {given}")
         dst = self._connectable(source, target)
         path = self._path(target, source)
         if path is not None:

@@ -393,6 +393,17 @@ def test_grad_returns_what_readme_says() -> None:
     assert isinstance(second, Value) and second.data == -12.0
 
 
+def test_a_value_seed_gives_numbers_unless_the_graph_is_asked_for() -> None:
+    """A Value grad_output without create_graph gave Values whose graph held only the
+    seed: differentiated again in x they gave 0 instead of -sin(x) v."""
+    x, v = Value(1.0), Value(2.0)
+    (first,) = ag.grad(x.sin(), [x], grad_output=v)
+    assert type(first) is float and first == math.cos(1.0) * 2.0
+    (again,) = ag.grad(x.sin(), [x], grad_output=v, create_graph=True)
+    assert ag.grad(again, [x, v]) == [pytest.approx(-math.sin(1.0) * 2.0),
+                                      pytest.approx(math.cos(1.0))]
+
+
 HUGE_EXPONENTS = [2.0 ** 53, 2.0 ** 53 + 2, 2.0 ** 60, 1e20, 1e300, -(2.0 ** 54), -1e20]
 NEAR_ONE = [-1.0, 1.0, -(1 - 2.0 ** -53), -(1 + 2.0 ** -52), 1 - 2.0 ** -53, -0.5, -2.0, 0.0]
 

@@ -197,6 +197,17 @@ def test_bad_weight_range(bad: object) -> None:
         Network(weight_range=bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_a_connection_weight_must_be_finite(bad: float) -> None:
+    """A NaN weight made the network output NaN, and its own save refused it."""
+    net = Network()
+    net.add_input("x")
+    net.add_neuron("y")
+    with pytest.raises(ValueError, match=r"Network\.connect: weight must be finite"):
+        net.connect("x", "y", weight=bad)
+    assert net.connections == []
+
+
 def test_weights_are_seeded_and_within_range() -> None:
     a, b = xor_network(seed=3), xor_network(seed=3)
     assert a.state_dict() == b.state_dict()
