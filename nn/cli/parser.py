@@ -123,8 +123,9 @@ def _add_train(commands: Any) -> None:
                           help="learning rate (default: 0.01)")
     training.add_argument("--momentum", type=arguments.non_negative, default=0.0,
                           help="momentum, for sgd only (default: 0)")
-    training.add_argument("--weight-decay", type=arguments.non_negative, default=0.0,
-                          help="L2 weight decay (default: 0)")
+    training.add_argument("--weight-decay", type=arguments.non_negative, default=None,
+                          help="weight decay: an L2 term in the gradient, except for adamw, "
+                               "whose decay is decoupled (default: 0, and adamw's own 0.01)")
     training.add_argument("--epochs", type=arguments.count, default=None, metavar="N",
                           help=f"passes over the training set (default: "
                                f"{DEFAULT_EPOCHS['synthetic']} for the generated sets, "

@@ -88,8 +88,9 @@ def run_train(args: argparse.Namespace) -> int:
     model = MLP(X.shape[1], [*args.hidden, nout], activation=args.activation, init=args.init,
                 seed=args.seed)
     extra = {"momentum": args.momentum} if args.optimizer == "sgd" else {}
-    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr,
-                                            weight_decay=args.weight_decay, **extra)
+    if args.weight_decay is not None:  # else the optimizer's own default (adamw's is 0.01)
+        extra["weight_decay"] = args.weight_decay
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **extra)
     held = f", {len(val[0])} held out" if val is not None else ""
     print(f"{args.data}: {len(X)} training examples{held}, {X.shape[1]} inputs, "
           f"{classes} classes; {_describe(model)}; {loss} loss; {args.optimizer} "

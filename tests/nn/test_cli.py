@@ -541,6 +541,29 @@ def test_progress_bar_and_mode_reach_fit(capsys, tmp_path, monkeypatch, argv, ex
     assert {key: seen[key] for key in expected} == expected
 
 
+@pytest.mark.parametrize(("argv", "decay"), [
+    (["--optimizer", "adamw"], 1e-2),                       # AdamW's own default
+    (["--optimizer", "adamw", "--weight-decay", "0"], 0.0),
+    (["--optimizer", "adam"], 0.0),
+    (["--optimizer", "sgd", "--weight-decay", "0.5"], 0.5),
+])
+def test_weight_decay_defaults_to_the_optimizers_own(capsys, tmp_path, monkeypatch, argv,
+                                                     decay):
+    """--weight-decay's default of 0 used to replace AdamW's 0.01: adamw trained as adam."""
+    import nn.train
+
+    seen = {}
+
+    def record(*args, **kwargs):
+        seen["optimizer"] = kwargs["optimizer"]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nn.train, "fit", record)
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "train", *argv)[0] == 130
+    assert seen["optimizer"].weight_decay == decay
+
+
 @pytest.mark.parametrize(("argv", "problem"), [
     (["--data", "blobs", "--loss", "hinge"], "--loss hinge is for two classes"),
     (["--optimizer", "adam", "--momentum", "0.9"], "--momentum is for --optimizer sgd"),
