@@ -105,10 +105,13 @@ def checked_scaling(mean: Any, std: Any) -> Standardizer:
     std = np.asarray(std, dtype=np.float64)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         inverse = 1.0 / std
-    if (mean.ndim != 1 or mean.shape != std.shape or not np.isfinite(mean).all()
-            or not np.isfinite(std).all() or not (std > 0).all()
-            or not np.isfinite(inverse).all()):
-        raise ValueError("the scaler needs one finite mean and one finite std > 0 (with "
-                         f"1 / std finite) per feature, got shapes {mean.shape} and "
-                         f"{std.shape}")
+    if mean.ndim != 1 or mean.shape != std.shape:
+        raise ValueError("the scaler needs one mean and one std per feature, got shapes "
+                         f"{mean.shape} and {std.shape}")
+    if not np.isfinite(mean).all():
+        raise ValueError(f"the scaler's mean must be finite, got {mean.tolist()}"[:300])
+    if not (np.isfinite(std).all() and (std > 0).all() and np.isfinite(inverse).all()):
+        raise ValueError("the scaler's std must be finite and > 0 with 1 / std finite (a "
+                         f"subnormal std makes every scaled input infinite), got "
+                         f"{std.tolist()}"[:300])
     return Standardizer(mean, std)

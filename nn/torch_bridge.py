@@ -25,7 +25,7 @@ from autograd_scalar.validate import is_integer, is_real
 from .layers import MLP
 from .module import Module
 from .network import Network
-from .standardized import Standardized
+from .standardized import Standardized, checked_scaling
 
 INSTALL = "pip install torch  (or: pip install 'autograd-scalar[torch]')"
 KINDS = "nn.MLP, nn.Network, nn.gpt.GPT, or nn.Standardized around one of them"
@@ -300,8 +300,6 @@ def _array(key: Any, value: Any) -> np.ndarray:
 
 
 def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
-    from .data.split import Standardizer
-
     features = model.scaler.mean.shape
     found = []
     for key in ("mean", "std"):
@@ -313,9 +311,10 @@ def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
             raise ValueError(f"nn.load_torch_state_dict: {key!r} has shape {array.shape}, "
                              f"expected {features} finite numbers")
         found.append(array)
-    if not (found[1] > 0).all():
-        raise ValueError("nn.load_torch_state_dict: 'std' must be > 0 for every feature")
-    return Standardizer(found[0], found[1])
+    try:
+        return checked_scaling(found[0], found[1])
+    except ValueError as error:
+        raise ValueError(f"nn.load_torch_state_dict: {error}") from None
 
 
 def _by_order(entries: list[Entry], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

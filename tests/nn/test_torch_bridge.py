@@ -249,6 +249,20 @@ def test_bad_state_dicts_are_refused_and_change_nothing() -> None:
     assert model.state_dict() == before
 
 
+def test_a_scaling_the_library_refuses_elsewhere_is_refused_from_a_state_dict() -> None:
+    """A subnormal std made every prediction NaN and a file nn.load refused; arrays do
+    for tensors, so this needs no torch."""
+    model = nn.Standardized(nn.MLP(2, [1], seed=0),
+                            nn.data.Standardizer(np.zeros(2), np.ones(2)))
+    before = model.state_dict()
+    state = {"0.weight": np.ones((1, 2)), "0.bias": np.zeros(1), "mean": np.zeros(2),
+             "std": np.array([1e-320, 1.0])}
+    with pytest.raises(ValueError, match=r"load_torch_state_dict: the scaler's std must be "
+                                         r"finite and > 0 with 1 / std finite"):
+        nn.load_torch_state_dict(model, state)
+    assert model.state_dict() == before
+
+
 @with_torch
 def test_what_cannot_be_exported_or_imported_says_why() -> None:
     with pytest.raises(TypeError, match=r"support nn\.MLP, nn\.Network, nn\.gpt\.GPT"):
