@@ -358,11 +358,20 @@ class Optimizer:
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
                              f"{list(self.buffers)}, got {buffers!r}"[:300])
-        missing = [name for name in self.buffers_of_a_step() if name not in buffers]
+        kept = self.buffers_of_a_step()
+        missing = [name for name in kept if name not in buffers]
         if steps and missing:
             raise ValueError(f"{kind}.load_state_dict: after {steps} step(s) this optimizer "
-                             f"keeps the buffers {list(self.buffers_of_a_step())}; the state "
-                             f"has no {missing} (it comes from other settings)")
+                             f"keeps the buffers {list(kept)}; the state has no {missing} "
+                             "(it comes from other settings)")
+        foreign = [name for name in buffers if name not in kept]
+        if foreign:  # they would be dropped at the next step
+            raise ValueError(f"{kind}.load_state_dict: this optimizer's settings keep "
+                             f"{list(kept) or 'no buffers'}; the state has {foreign} (it "
+                             "comes from other settings, e.g. momentum > 0)")
+        if not steps and buffers:
+            raise ValueError(f"{kind}.load_state_dict: a state of 0 steps has no buffers, "
+                             f"got {list(buffers)} (they would skew the next step)")
         arrays = {}
         for name, values in buffers.items():
             numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))

@@ -319,6 +319,8 @@ def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
     # after steps, Adam keeps both moments: a state without them is from other settings
     (lambda s: s | {"state": {"m": [0.0] * 3}}, "the state has no ['v']"),
     (lambda s: s | {"state": {}}, "the state has no ['m', 'v']"),
+    # Adam's moments at 0 steps would skip the bias correction's start
+    (lambda s: s | {"steps": 0}, "a state of 0 steps has no buffers, got ['m', 'v']"),
     (lambda s: {"lr": 0.1}, "expected a dict with keys"),
 ])
 def test_a_bad_state_dict_changes_nothing(change, message):
@@ -331,6 +333,22 @@ def test_a_bad_state_dict_changes_nothing(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         opt.load_state_dict(change(opt.state_dict()))
     assert opt.state_dict() == before
+
+
+def test_a_momentum_buffer_is_refused_by_an_sgd_without_momentum():
+    """It would have been dropped, silently, at the next step."""
+    params = [Value(x) for x in START]
+    with_momentum = optim.SGD(params, lr=0.1, momentum=0.9)
+    for p in params:
+        p.grad = 1.0
+    with_momentum.step()
+    plain = optim.SGD(params, lr=0.1)
+    before = plain.state_dict()
+    with pytest.raises(ValueError, match=re.escape("SGD.load_state_dict: this optimizer's "
+                                                   "settings keep no buffers; the state has "
+                                                   "['momentum']")):
+        plain.load_state_dict(with_momentum.state_dict())
+    assert plain.state_dict() == before
 
 
 @pytest.mark.parametrize("bad", ["3", b"3", None, Value(1.0), True])
