@@ -471,9 +471,25 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
     if any(not row.ok and not row.kink for row in rows):
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0
         found = check_graph(out, eps=eps, atol=0.0, rtol=rtol)
-        if found.failures:
-            report.where = str(found).splitlines()
+        report.where = (str(found).splitlines() if found.failures
+                        else _unexplained(found, max(1.0, *map(abs, point))))
     return report
+
+
+def _unexplained(found: Any, scale: float) -> list[str]:
+    """Why a row may fail when check_graph finds no rule wrong: nodes it could not check
+    (floats too coarse for f there), or else the two causes left, the gradient lost
+    outside the graph or f changing faster than the ladder's smallest step."""
+    unchecked = [line for line in str(found).splitlines() if line.startswith("not checked")]
+    if unchecked:
+        return ["check_graph finds no node inconsistent with its own forward, but cannot "
+                "check every node:", *unchecked,
+                "so no difference can judge f at this point: test it at a smaller |x|"]
+    return ["check_graph finds every node consistent with its own forward: either the "
+            "gradient is lost outside the graph (does f use .data, or math functions on "
+            "it?), or f changes faster than this test's smallest step "
+            f"({LADDER[-1] * scale:.2g} here, 1e-13 s) resolves, as sin far from 0 does: "
+            "then test it at a smaller |x|"]
 
 
 def _smallest(result: TaylorResult) -> float:

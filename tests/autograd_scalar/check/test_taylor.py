@@ -133,6 +133,19 @@ def test_right_derivatives_pass_at_points_far_below_one(f, x) -> None:
     assert report.rows[0].taylor.steps[0] == pytest.approx(0.1 * x)
 
 
+@pytest.mark.parametrize(("x", "said"), [
+    (1e12, "or f changes faster than this test's smallest step (0.1 here, 1e-13 s)"),
+    (1e14, "not checked: #1 sin: its forward's differences do not settle at 1e+14"),
+])
+def test_sin_far_from_zero_fails_with_why_and_no_rule_blamed(x, said) -> None:
+    """The ladder's smallest step, 1e-13 |x|, spans radians of sin there: the test fails,
+    and what is printed under it says that no rule is wrong and what to do."""
+    report = taylor_report(lambda v: v.sin(), [x])
+    assert not report.ok
+    where = "\n".join(report.where)
+    assert said in where and "<-- wrong" not in where and "a smaller |x|" in where
+
+
 def test_a_wrong_derivative_still_fails_far_below_one() -> None:
     """The second ladder counts only where it passes above rounding: a rule off by 10%
     at x = 1e-14 fails both."""
