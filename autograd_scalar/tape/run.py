@@ -405,8 +405,11 @@ class Runner:
         return grads
 
     def output_values(self, values: np.ndarray) -> np.ndarray:
-        """The outputs' rows (outputs, n) of a run."""
-        return self.output_read(values, self.arrays.data)
+        """The outputs' rows (outputs, n) of a run; outputs that are the same for every
+        example (a parameter, a constant), read once, are repeated for each."""
+        found = self.output_read(values, self.arrays.data)
+        n = values.shape[1]
+        return found if found.shape[1] == n else np.broadcast_to(found, (found.shape[0], n))
 
     def buffer(self, n: int, which: int, rows: int | None = None) -> np.ndarray:
         """The values (0) or gradients (1) array for a batch of n, with at least ``rows``

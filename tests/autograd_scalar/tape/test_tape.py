@@ -126,6 +126,23 @@ def test_sum_reduction_and_forward_shapes() -> None:
     assert w.grad == 9.0 + 3.0
 
 
+@pytest.mark.parametrize("output", [lambda x, w: w, lambda x, w: Value(2.5),
+                                    lambda x, w: w * 2.0])
+def test_an_output_the_same_for_every_example_has_one_row_per_example(output) -> None:
+    """A parameter, a constant or a node of parameters alone was read once: forward gave
+    shape (1,) for a batch of 3, and backward's mean divided its one number by 3."""
+    w = Value(0.7)
+    tape = compile(lambda x: output(x, w), [0.3])
+    X = np.ones((3, 1))
+    value = output([Value(1.0)], w).data
+    np.testing.assert_array_equal(tape.forward(X), [value] * 3)
+    assert tape.gradients(X).outputs.shape == (3,)
+    assert tape.backward(X, reduction="mean") == pytest.approx(value)
+    assert tape.backward(X, reduction="sum") == pytest.approx(3 * value)
+    both = compile(lambda x: [output(x, w), x[0]], [0.3])
+    assert both.forward(X).shape == (3, 2)
+
+
 def test_shared_leaves_read_their_current_data() -> None:
     w = Value(1.0)
     tape = compile(lambda x: (x[0] * w).tanh(), [0.5])
