@@ -36,9 +36,8 @@ import numpy as np
 
 import autograd_scalar as ag
 from autograd_scalar import Value
-from autograd_scalar.validate import integer, is_real
+from autograd_scalar.validate import integer, is_real, real_array
 
-from .arrays import real_array
 from .metrics import classes_from_outputs
 
 REDUCTIONS = ("mean", "sum")

@@ -41,9 +41,7 @@ from typing import Any, overload
 import numpy as np
 
 from autograd_scalar import Value, mirror
-from autograd_scalar.validate import flag, integer, is_real, real
-
-from .arrays import all_finite
+from autograd_scalar.validate import all_finite, flag, integer, is_real, real
 
 try:  # signal's C functions, without its wrappers' conversions to enums (6 us a step)
     from _signal import getsignal as _handler

@@ -29,10 +29,9 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import Value, no_grad, tape_dtype
-from autograd_scalar.validate import flag, integer, real
+from autograd_scalar.validate import all_finite, flag, integer, real, real_array
 
 from . import losses as losses_module
-from .arrays import all_finite, real_array
 from .callbacks import History
 from .compiled import compiled_predict, kept_key, kept_training
 from .init import generator

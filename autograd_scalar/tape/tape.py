@@ -72,7 +72,7 @@ from typing import Any
 import numpy as np
 
 from ..mode import is_grad_enabled
-from ..validate import flag, integer
+from ..validate import flag, integer, real_array
 from ..value import Value
 from . import check as tape_check
 from .batched import Batched
@@ -172,7 +172,8 @@ class Tape(Runner):
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
         self.widths: tuple[int | None, ...] = tuple(width_of(x, i) for i, x in enumerate(example))
-        numbers = np.concatenate([np.asarray(x, dtype=np.float64).ravel() for x in example])
+        numbers = np.concatenate([real_array(x, f"the example's argument {i}").ravel()
+                                  for i, x in enumerate(example)])
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
@@ -254,12 +255,8 @@ class Tape(Runner):
         parts = []
         n = None
         for i, (batch, width) in enumerate(zip(batches, self.widths)):
-            try:
-                array = batch if type(batch) is np.ndarray and batch.dtype == self.dtype else (
-                    np.asarray(batch, dtype=np.float64).astype(self.dtype, copy=False))
-            except (TypeError, ValueError) as error:
-                raise TypeError(f"batch argument {i} must be an array of real numbers: "
-                                f"{error}") from None
+            array = batch if type(batch) is np.ndarray and batch.dtype == self.dtype else (
+                real_array(batch, f"batch argument {i}").astype(self.dtype, copy=False))
             expected = "(n,)" if width is None else f"(n, {width})"
             if array.ndim != (1 if width is None else 2) or (width is not None
                                                               and array.shape[1] != width):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from autograd_scalar.validate import flag, integer, is_integer, is_real, real
+from autograd_scalar.validate import flag, integer, is_integer, is_real, real, real_array
 
 
 @pytest.mark.parametrize("value", [True, False, np.bool_(True)])
@@ -61,3 +61,25 @@ def test_a_flag_is_true_or_false_only(value) -> None:
     with pytest.raises(TypeError, match=f"heatmap must be True or False, got {value!r}"):
         flag("heatmap", value, who="explore")
     assert flag("x", True) is True and flag("x", np.bool_(False)) is False
+
+
+@pytest.mark.parametrize(("x", "error", "message"), [
+    ([[1 + 5j]], TypeError, r"got complex numbers \(dtype complex128\); pass the real part"),
+    ([["0.5"]], TypeError, r"got an array of dtype <U3"),
+    ([[None]], TypeError, r"got NoneType: None"),  # once passed: None was the 'not found'
+    (np.array([[1.0, None]], dtype=object), TypeError, r"got NoneType: None"),
+    ([[1.0, 2.0], [3.0]], ValueError, r"must be a rectangular array, every row of one "
+                                      r"length"),
+])
+def test_a_real_array_refuses_what_a_float_conversion_would_hide(x, error, message) -> None:
+    with pytest.raises(error, match=r"^X " + message if message.startswith("must") else
+                       message):
+        real_array(x, "X")
+
+
+def test_a_real_array_takes_numbers_of_every_real_kind() -> None:
+    for x in ([[1, 2]], [[True, False]], np.array([[1.5]], dtype=np.float32),
+              np.array([[1.0, np.int64(2)]], dtype=object)):
+        found = real_array(x, "X")
+        assert found.dtype == np.float64 and found.shape == np.shape(x)
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -238,6 +239,21 @@ def test_bad_examples_and_outputs_are_errors() -> None:
         compile(lambda: Value(1.0))
     with no_grad(), pytest.raises(TraceError, match="no_grad"):
         compile(lambda x: x[0] * 2, [1.0])
+
+
+@pytest.mark.parametrize(("batch", "message"), [
+    ([[1 + 5j]], "batch argument 0 must be real numbers, got complex numbers"),
+    ([["0.5"]], "batch argument 0 must be real numbers, got an array of dtype <U3"),
+    ([[None]], "batch argument 0 must be real numbers, got NoneType"),
+])
+def test_a_batch_of_what_is_not_real_numbers_is_refused_as_eager_refuses_it(
+        batch, message) -> None:
+    """The imaginary part was dropped with a warning, text was parsed, None became NaN."""
+    tape = compile(lambda x: x[0] * 2, [0.1])
+    with pytest.raises(TypeError, match=re.escape(message)):
+        tape.forward(batch)
+    with pytest.raises(TypeError, match="the example's argument 0 must be real numbers"):
+        compile(lambda x: x[0] * 2, ["0.1"])
 
 
 def test_bad_batches_are_errors_and_change_nothing() -> None:
