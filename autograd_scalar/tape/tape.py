@@ -103,6 +103,20 @@ __all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceE
            "TraceMismatchError", "compile", "tape_dtype"]
 
 
+def _leaves(wrt: Any) -> tuple[Value, ...]:
+    """``backward``'s ``wrt``: a Value or a list or tuple of them; TypeError otherwise."""
+    if isinstance(wrt, Value):
+        return (wrt,)
+    if not isinstance(wrt, (list, tuple)):
+        raise TypeError(f"backward: wrt must be a Value or a list or tuple of Values, got "
+                        f"{type(wrt).__name__}")
+    for i, leaf in enumerate(wrt):
+        if not isinstance(leaf, Value):
+            raise TypeError(f"backward: wrt[{i}] is a {type(leaf).__name__}, expected a "
+                            "Value")
+    return tuple(wrt)
+
+
 def _one_run_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` holding the tape's lock: a run writes the tape's reused buffers and
     arrays, so runs of one tape from several threads take turns (two threads
@@ -366,8 +380,9 @@ class Tape(Runner):
         """Add d(reduced output)/d leaf to ``leaf.grad``; return the reduced output.
 
         The traced function must return one Value (a per-example loss); ``reduction``
-        is "mean" or "sum" over the batch. ``wrt`` names the leaves to update (default:
-        every shared leaf); a leaf the tape does not use gets nothing. Nothing is
+        is "mean" or "sum" over the batch. ``wrt`` names the leaves to update, a Value or
+        a list or tuple of them (default: every shared leaf); a leaf the tape does not use
+        gets nothing. Nothing is
         written before everything is computed.
         """
         if not self.single:
@@ -384,7 +399,7 @@ class Tape(Runner):
         if wrt is None:
             leaves, updates = self.shared, shared_grads
         else:
-            leaves = tuple(wrt)
+            leaves = _leaves(wrt)
             positions = self._positions(leaves)
             updates = np.where(positions >= 0, shared_grads[positions], 0.0)
         try:

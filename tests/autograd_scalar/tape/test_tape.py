@@ -256,6 +256,21 @@ def test_a_batch_of_what_is_not_real_numbers_is_refused_as_eager_refuses_it(
         compile(lambda x: x[0] * 2, ["0.1"])
 
 
+def test_wrt_is_a_value_or_a_list_of_values() -> None:
+    """A float in wrt raised AttributeError ('float' has no attribute 'grad'), a single
+    Value 'not iterable'; a single Value is taken as a list of one."""
+    p, q = Value(2.0), Value(5.0)
+    tape = compile(lambda x: x[0] * p * q, [1.0])
+    X = np.ones((2, 1))
+    assert tape.backward(X, wrt=p) == 10.0 and (p.grad, q.grad) == (5.0, 0.0)
+    with pytest.raises(TypeError, match=r"backward: wrt\[1\] is a float, expected a Value"):
+        tape.backward(X, wrt=[q, 1.0])
+    with pytest.raises(TypeError, match="wrt must be a Value or a list or tuple of Values, "
+                                        "got set"):
+        tape.backward(X, wrt={p})
+    assert (p.grad, q.grad) == (5.0, 0.0)
+
+
 def test_bad_batches_are_errors_and_change_nothing() -> None:
     w = Value(1.0)
     tape = compile(lambda x, t: (x[0] * w - t) ** 2, [1.0, 2.0], 0.5)
