@@ -453,15 +453,19 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _gelu(x: float) -> float:
-    """x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)), with Phi the standard normal CDF."""
-    return 0.5 * x * (1.0 + math.erf(x * _INV_SQRT2))
+    """x * Phi(x) = x/2 * erfc(-x / sqrt 2), with Phi the standard normal CDF.
+
+    Written with erfc, not as x/2 * (1 + erf(x / sqrt 2)): for x < 0 that sum cancels
+    (relative error 4e-11 at -5, 2% at -8, and -0.0 for -7.6e-23 at -10), while erfc
+    keeps Phi's few-ulp accuracy where it is tiny."""
+    return 0.5 * x * math.erfc(-x * _INV_SQRT2)
 
 
 GELU = Op("gelu", _gelu, np.vectorize(_gelu, otypes=[np.float64]),
           lambda x, out: (0.5 * (1.0 + _erf(x * _INV_SQRT2))
                           + x * _INV_SQRT_2PI * _exp(-0.5 * (x * x)),),
           formula="d/dx = Phi(x) + x * phi(x)", method=True,
-          template=(f"0.5 * {{0}} * (1.0 + erf({{0}} * {_INV_SQRT2!r}))", ""))
+          template=(f"0.5 * {{0}} * erfc(-{{0}} * {_INV_SQRT2!r})", ""))
 
 
 def _sigmoid(x: float) -> float:
