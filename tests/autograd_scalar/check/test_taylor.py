@@ -146,6 +146,15 @@ def test_sin_far_from_zero_fails_with_why_and_no_rule_blamed(x, said) -> None:
     assert said in where and "<-- wrong" not in where and "a smaller |x|" in where
 
 
+def test_a_slope_below_float_range_is_said_to_be_so_not_called_off() -> None:
+    """1/x at 1e300 has slope -1e-600, a 0 in floats: the remainder shrinks as h. The
+    report said "the remainder points to 0, not 0"; now it says why, and blames nothing."""
+    report = taylor_report(lambda x: 1 / x, [1e300])
+    text = str(report)
+    assert "below float64's range" in text and "no rule is wrong" in text
+    assert "points to 0, not 0" not in text and not report.where
+
+
 def test_a_wrong_derivative_still_fails_far_below_one() -> None:
     """The second ladder counts only where it passes above rounding: a rule off by 10%
     at x = 1e-14 fails both."""
