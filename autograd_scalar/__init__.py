@@ -21,7 +21,7 @@ from .derivatives import hessian, jacobian
 from .draw.animate import animate_backward
 from .draw.graph import GraphDrawing, draw_graph
 from .draw.layout import GraphvizNotFound, LayoutTimeout
-from .draw.render import render
+from .draw.render import DRAWING_SUFFIXES, render
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import write_atomically
@@ -76,7 +76,8 @@ BUILTIN_NAMES = ("abs", "compile", "sum")
 as they were (a ``sum`` of floats in the same notebook must stay a float)."""
 
 __all__ = [
-    "AnomalyError", "DataDependenceError", "DiffReport", "Difference", "Function",
+    "AnomalyError", "DRAWING_SUFFIXES", "DataDependenceError", "DiffReport", "Difference",
+    "Function",
     "GradcheckError", "GraphDrawing",
     "GraphReport", "GraphView", "GraphvizNotFound", "LayoutTimeout", "Op", "Tape",
     "TapeGradients", "TraceError", "TraceMismatchError", "Value", "__version__", "affine",

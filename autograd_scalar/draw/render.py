@@ -24,6 +24,9 @@ from .graph import draw_graph
 from .layout import image_bytes
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+"""Graphviz's output format for each file ending :func:`render` writes."""
+DRAWING_SUFFIXES = tuple(sorted(FORMATS))
+"""The file endings :func:`render` writes: ``.dot``, ``.gv``, ``.pdf``, ``.png``, ``.svg``."""
 PathLike = Union[str, "os.PathLike[str]"]
 
 

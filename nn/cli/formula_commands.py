@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from autograd_scalar import draw_graph, explore, gradcheck_report, render
+from autograd_scalar import DRAWING_SUFFIXES, draw_graph, explore, gradcheck_report, render
 
 from ..formula import parse_formula, parse_point
 from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_file
@@ -29,6 +29,11 @@ def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) ->
 
 def run_graph(args: argparse.Namespace) -> int:
     check_output_file("-o", args.output)
+    suffix = Path(args.output).suffix.lower()
+    if suffix not in PAGES and suffix not in DRAWING_SUFFIXES:
+        endings = ", ".join(sorted({*DRAWING_SUFFIXES, *PAGES}))
+        raise UsageError(f"-o {args.output}: expected a file name ending in one of {endings} "
+                         "(.html: the interactive page)")
     text, out, leaves = _formula_at(args)
     out.backward()
     if Path(args.output).suffix.lower() in PAGES:

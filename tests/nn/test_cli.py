@@ -258,7 +258,8 @@ def test_hostile_formulas_are_refused_in_one_line(capfd, tmp_path, command, form
     (["graph", "x", "--at", "x=one"], "'one' is not a number"),
     (["graph", "log(x)", "--at", "x=-1"], "log: expected x > 0"),
     (["graph", "1 / x", "--at", "x=0"], "non-zero divisor"),
-    (["graph", "x", "--at", "x=1", "-o", "g.jpg"], "format"),
+    (["graph", "x", "--at", "x=1", "-o", "g.jpg"], "-o g.jpg: expected a file name ending "
+                                                   "in one of .dot, .gv, .htm, .html, .pdf"),
     (["graph", "x", "--at", "x=1", "--precision", "0"], "expected a whole number >= 1"),
     (["graph", "x", "--at", "x=1", "--rankdir", "UP"], "invalid choice"),
     (["graph"], "required: FORMULA"),
