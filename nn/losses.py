@@ -24,7 +24,9 @@ Per example, with z the model's k outputs and t the encoded row:
 s = sigmoid(z), rewritten with softplus(-z) = softplus(z) - z, so it never takes
 the log of a sigmoid that has rounded to 0 or 1. ``cross_entropy`` works from
 logits through a max-shifted log-sum-exp for the same reason. The mean reduction
-of mse, l1 and bce is therefore the mean over all n * k entries, as PyTorch's.
+of mse, l1 and bce is therefore the mean over all n * k entries, as PyTorch's. The
+sum reduction sums the examples' losses, each still the mean over its k outputs: it
+is PyTorch's ``reduction="sum"`` divided by k (the same for one output).
 """
 
 from __future__ import annotations
