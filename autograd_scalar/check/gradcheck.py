@@ -208,6 +208,10 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
         report.where = _locate(out, report, order)
+    elif not report.ok:  # every failure at a kink: a wrong rule may still sit beside it
+        found = check_graph(out, eps=eps, atol=atol, rtol=rtol)
+        if found.failures:
+            report.where = str(found).splitlines()
     return report
 
 
@@ -318,6 +322,16 @@ def _blame_the_step(report: CheckReport, unsteady: list[Entry], unchecked: list[
     which smaller eps to try: the finer one, where it agreed, else the smallest there
     is (:data:`SMALLEST_EPS`), if the finer one was not already that."""
     finer_eps = max(report.eps / FINER, SMALLEST_EPS)
+    # a difference across a jump J is J / 2h: the same J (to rtol) at both steps
+    jumps = [e for e in unsteady if e.numeric != 0.0 and abs(
+        e.numeric * report.eps - e.finer * finer_eps) <= report.rtol * abs(e.numeric * report.eps)]
+    if jumps and len(jumps) == len(unsteady):
+        return ["check_graph finds every node consistent with its own forward, and the "
+                "central differences grow as 1/h as the step shrinks:",
+                *(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
+                  f"eps={finer_eps:.2g}" for e in jumps),
+                "so f jumps within the step of the point (a branch on .data, a floor, a "
+                "step): it has no derivative there; move the point"]
     graph = ("check_graph finds every node consistent with its own forward" if not unchecked
              else "check_graph finds no node inconsistent with its own forward (see below)")
     lines = [f"{graph}, and the central differences change with the step, so they are what "

@@ -175,6 +175,39 @@ def test_where_floats_cannot_resolve_f_gradcheck_says_so_and_blames_no_rule() ->
     assert "lost outside the graph" not in message and "a smaller |x|" in message
 
 
+def test_a_jump_from_a_branch_on_data_is_named_a_jump_not_an_inaccurate_step() -> None:
+    """The difference across a jump J is J / 2h: it grows 100 times when the step shrinks
+    100 times. The message blamed the step's h^2 error and suggested a smaller eps."""
+    def jump(x):
+        return x * x if x.data > 1.0 else x * x + 1.0
+
+    message = str(_error(lambda: gradcheck(jump, [1.0 + 1e-8])))
+    assert "grow as 1/h" in message and "f jumps within the step" in message
+    assert "smaller eps" not in message and "h^2" not in message
+
+
+class DoubledSin(Function):
+    """sin with its rule doubled."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2.0 * ops.COS(x),)
+
+
+def test_a_wrong_rule_beside_a_kink_is_named_though_the_kink_explains_the_failure() -> None:
+    """relu(x) + DoubledSin(x) at 0: the failing entry is at relu's kink, and gradcheck
+    said only that; check_graph, run anyway, names the wrong rule beside it."""
+    error = _error(lambda: gradcheck(lambda x: x.relu() + DoubledSin.apply(x), [0.0]))
+    (entry,) = error.report.entries
+    assert entry.kink
+    wrong = [line for line in error.report.where if "<-- wrong" in line]
+    assert len(wrong) == 1 and "DoubledSin" in wrong[0]
+
+
 def test_a_rule_giving_nan_at_a_smooth_point_is_named_by_gradcheck() -> None:
     class NanRule(Function):
         @staticmethod
