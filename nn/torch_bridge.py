@@ -266,21 +266,24 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
     entries = layout(model)
     arrays = {key: _array(key, value) for key, value in state_dict.items()}
     scaler = None
+    given = {key: key for key in arrays}  # each entry's key as the caller wrote it
     if isinstance(model, Standardized):
         scaler = _scaling(model, arrays)
-        arrays = {key[len("model."):] if key.startswith("model.") else key: array
-                  for key, array in arrays.items()}
+        given = {key[len("model."):] if key.startswith("model.") else key: key
+                 for key in arrays}
+        arrays = dict(zip(given, arrays.values()))
         entries = [Entry(e.key[len("model."):], e.shape, e.values, e.names) for e in entries]
     if set(arrays) != {e.key for e in entries} and isinstance(
             model.model if isinstance(model, Standardized) else model, MLP):
+        given = dict(zip((e.key for e in entries), given.values()))
         arrays = _by_order(entries, arrays)
     _check_keys([e.key for e in entries], list(arrays))
     state: dict[str, float] = {}
     for entry in entries:
         array = arrays[entry.key]
         if array.shape != entry.shape:
-            raise ValueError(f"nn.load_torch_state_dict: {entry.key!r} has shape "
-                             f"{tuple(array.shape)}, expected {entry.shape}")
+            raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r} "
+                             f"has shape {tuple(array.shape)}, expected {entry.shape}")
         state.update(zip(entry.names, array.reshape(-1).tolist()))
     model.load_state_dict(state)
     if scaler is not None:

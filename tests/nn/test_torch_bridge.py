@@ -249,6 +249,16 @@ def test_bad_state_dicts_are_refused_and_change_nothing() -> None:
     assert model.state_dict() == before
 
 
+def test_a_shape_error_names_the_entry_by_the_callers_key() -> None:
+    """Keys of the caller's own are matched by order; a wrong shape was reported under
+    the internal name ('0.weight') the caller never wrote."""
+    model = nn.MLP(3, [2], seed=0)
+    with pytest.raises(ValueError, match=r"'fc1\.weight' has shape \(3, 2\), expected "
+                                         r"\(2, 3\)"):
+        nn.load_torch_state_dict(model, {"fc1.weight": np.ones((3, 2)),
+                                         "fc1.bias": np.zeros(2)})
+
+
 def test_a_scaling_the_library_refuses_elsewhere_is_refused_from_a_state_dict() -> None:
     """A subnormal std made every prediction NaN and a file nn.load refused; arrays do
     for tensors, so this needs no torch."""
