@@ -200,11 +200,23 @@ class GraphReport:
                     f"{_name(failure)} {failure.op}: its rule gives {failure.analytic[j]} "
                     f"(NaN or inf) for input {j} = {failure.inputs[j]:.6g}, where its forward "
                     f"is smooth with slope {failure.numeric[j]:.8g}")
-        for skipped in self.skipped[:5]:
-            lines.append(f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}")
+        lines.extend(self.unchecked_lines())
+        return "\n".join(lines)
+
+    def unchecked_lines(self) -> list[str]:
+        """A line per node that could not be checked, and why (the first five, then how
+        many more)."""
+        lines = [f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}"
+                 for skipped in self.skipped[:5]]
         if len(self.skipped) > 5:
             lines.append(f"not checked: {len(self.skipped) - 5} more")
-        return "\n".join(lines)
+        return lines
+
+    def partly_checked(self, conclusion: str) -> list[str]:
+        """Lines for a checker whose failure no rule explains: no node is wrong, some could
+        not be checked (listed), then ``conclusion``."""
+        return ["check_graph finds no node inconsistent with its own forward, but cannot "
+                "check every node:", *self.unchecked_lines(), conclusion]
 
     def __repr__(self) -> str:
         return f"<GraphReport ok={self.ok} failures={len(self.failures)} checked={self.checked}>"

@@ -14,8 +14,9 @@ A disagreement is confirmed at finer steps before anyone calls it wrong
 (:func:`finer_steps`): a wrong derivative disagrees at every step, while a
 difference that straddles a pole, a sharp bend or many periods of ``sin``
 recovers at a smaller one; and the finest differences must have settled
-(:func:`unsettled`), or no verdict is possible. Near the edge of a domain bounded at 0 (``log`` at
-1e-7) :func:`derivative` shrinks the step until both sides are inside.
+(:func:`unsettled`), or no verdict is possible. Near the edge of a domain bounded
+at 0 (``log`` at 1e-7) :func:`derivative` shrinks the step until both sides are
+inside.
 
 ``f`` may map floats to floats or NumPy arrays to arrays (elementwise); the same
 formula serves ``gradcheck``, ``gradgradcheck`` (f is then the gradient, an array)
