@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from autograd_scalar import Function
+from autograd_scalar import Function, ops
 
 
 class Cube(Function):
@@ -59,3 +59,16 @@ class NumpyCos(Function):
     @staticmethod
     def derivatives(x, out):
         return (-np.sin(x),)
+
+
+class DoubledSin(Function):
+    """sin with its rule doubled, written with a table row (so it differentiates again)."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2.0 * ops.COS(x),)
+

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
-from tests.autograd_scalar.sample_functions import BadCube, Slightly
+from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly
 from tests.work import lines_run
 
 
@@ -150,23 +150,11 @@ def test_periodic_ops_far_from_zero_are_checked_at_a_fine_step(x) -> None:
     assert report.ok and report.kinks == [] and report.skipped == []
 
 
-class NegatedSin(Function):
-    """sin with the sign of its rule flipped: d/dx = -cos(x)."""
-
-    @staticmethod
-    def forward(x):
-        return math.sin(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (-math.cos(x),)
-
-
 @pytest.mark.parametrize("x", [1e13, -3e14, 1e15])
 def test_where_floats_cannot_resolve_a_node_it_is_not_checkable_not_wrong(x) -> None:
     """At 1e13 floats are 0.002 apart: no step they allow settles sin's slope, so neither
     sin's right rule nor a wrong one can be judged; the node is listed with why."""
-    for node in (Value(x).sin(), NegatedSin.apply(Value(x))):
+    for node in (Value(x).sin(), DoubledSin.apply(Value(x))):
         report = check_graph(node)
         assert report.ok and report.failures == [] and len(report.skipped) == 1
         assert "differences do not settle" in report.skipped[0].reason
@@ -179,7 +167,7 @@ def test_a_wrong_rule_that_floats_can_resolve_is_still_wrong_at_a_huge_input(x) 
     """Slightly's 2x is straight, so its differences settle at any x and its rule's
     0.5% error is caught; sin's wrong rule is caught where floats resolve sin."""
     assert [f.op for f in check_graph(Slightly.apply(Value(x))).failures] == ["Slightly"]
-    assert len(check_graph(NegatedSin.apply(Value(1e8))).failures) == 1
+    assert len(check_graph(DoubledSin.apply(Value(1e8))).failures) == 1
 
 
 class DoubledRelu(Function):

@@ -20,7 +20,7 @@ from autograd_scalar import (
     no_grad,
     ops,
 )
-from tests.autograd_scalar.sample_functions import BadCube, Slightly
+from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly
 
 
 class MathSin(Function):
@@ -184,18 +184,6 @@ def test_a_jump_from_a_branch_on_data_is_named_a_jump_not_an_inaccurate_step() -
     message = str(_error(lambda: gradcheck(jump, [1.0 + 1e-8])))
     assert "grow as 1/h" in message and "f jumps within the step" in message
     assert "smaller eps" not in message and "h^2" not in message
-
-
-class DoubledSin(Function):
-    """sin with its rule doubled."""
-
-    @staticmethod
-    def forward(x):
-        return math.sin(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (2.0 * ops.COS(x),)
 
 
 def test_a_wrong_rule_beside_a_kink_is_named_though_the_kink_explains_the_failure() -> None:
