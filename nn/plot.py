@@ -228,7 +228,11 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
                           path: str | None = None, title: str = "") -> Any:
     """A confusion matrix (rows: true class, columns: predicted) as a grid of counts,
     darker for more."""
-    counts = np.asarray(matrix)
+    try:
+        counts = np.asarray(matrix)
+    except ValueError:  # rows of several lengths
+        raise ValueError("matrix must be a square array of counts >= 0 (see "
+                         "nn.confusion_matrix), got rows of several lengths") from None
     if (counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.size == 0
             or counts.dtype.kind not in "iu" or (counts < 0).any()):
         raise ValueError("matrix must be a square array of counts >= 0 (see "

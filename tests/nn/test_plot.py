@@ -169,6 +169,9 @@ def test_confusion_matrix_picture_holds_the_counts():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
     with pytest.raises(ValueError, match="square array of counts"):
         plot.plot_confusion_matrix(np.ones((2, 3), dtype=int))
+    with pytest.raises(ValueError, match=r"square array of counts .* got rows of several "
+                                         r"lengths"):
+        plot.plot_confusion_matrix([[1, 2], [3]])
     with pytest.raises(ValueError, match="labels has 2 names for 3 classes"):
         plot.plot_confusion_matrix(matrix, labels=["a", "b"])
 
