@@ -296,6 +296,28 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     return found
 
 
+def value_list(items: Any, who: str, name: str, item: str) -> list[Value]:
+    """``items`` (the argument ``name`` of ``who``) as a list of Values: a Value alone is a
+    list of one, else an ordered collection of Values. TypeError otherwise, naming a
+    wrong item as ``item`` formatted with its position; sets and dicts are refused, since
+    their order is not the caller's and each answer must meet its item."""
+    if isinstance(items, Value):
+        return [items]
+    if isinstance(items, UNORDERED):
+        raise TypeError(f"{who}: {name} must be a Value or a list or tuple of Values, got a "
+                        f"{type(items).__name__}, which has no order")
+    try:
+        found = list(items)
+    except TypeError:
+        raise TypeError(f"{who}: {name} must be a Value or a list or tuple of Values, got "
+                        f"{type(items).__name__}") from None
+    for i, value in enumerate(found):
+        if not isinstance(value, Value):
+            raise TypeError(f"{who}: {item.format(i)} is a {type(value).__name__}, expected "
+                            "a Value")
+    return found
+
+
 def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = False,
          grad_output: Any = 1.0) -> list[Any]:
     """d output / d input for each input, as a list; no ``.grad`` is changed.
@@ -308,20 +330,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
-    if isinstance(inputs, Value):
-        targets = [inputs]
-    elif isinstance(inputs, UNORDERED):  # the answer's order would be theirs
-        raise TypeError(f"grad: inputs must be a Value or a list or tuple of Values, got a "
-                        f"{type(inputs).__name__}, which has no order")
-    else:
-        try:
-            targets = list(inputs)
-        except TypeError:
-            raise TypeError(f"grad: inputs must be a Value or a list or tuple of Values, "
-                            f"got {type(inputs).__name__}") from None
-    for i, target in enumerate(targets):
-        if not isinstance(target, Value):
-            raise TypeError(f"grad: input {i} is a {type(target).__name__}, expected a Value")
+    targets = value_list(inputs, "grad", "inputs", "input {}")
     if isinstance(grad_output, Value):
         # without create_graph the answer is numbers (a Value seed would make Values
         # whose graph holds only the seed, differentiating to 0 in x): its number

@@ -71,6 +71,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backward import value_list
 from ..mode import is_grad_enabled
 from ..validate import flag, integer, real_array
 from ..value import Value
@@ -101,20 +102,6 @@ every index (as many as a model has parameters) are not kept with the tape."""
 
 __all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
            "TraceMismatchError", "compile", "tape_dtype"]
-
-
-def _leaves(wrt: Any) -> tuple[Value, ...]:
-    """``backward``'s ``wrt``: a Value or a list or tuple of them; TypeError otherwise."""
-    if isinstance(wrt, Value):
-        return (wrt,)
-    if not isinstance(wrt, (list, tuple)):
-        raise TypeError(f"backward: wrt must be a Value or a list or tuple of Values, got "
-                        f"{type(wrt).__name__}")
-    for i, leaf in enumerate(wrt):
-        if not isinstance(leaf, Value):
-            raise TypeError(f"backward: wrt[{i}] is a {type(leaf).__name__}, expected a "
-                            "Value")
-    return tuple(wrt)
 
 
 def _one_run_at_a_time(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -399,7 +386,7 @@ class Tape(Runner):
         if wrt is None:
             leaves, updates = self.shared, shared_grads
         else:
-            leaves = _leaves(wrt)
+            leaves = tuple(value_list(wrt, "backward", "wrt", "wrt[{}]"))
             positions = self._positions(leaves)
             updates = np.where(positions >= 0, shared_grads[positions], 0.0)
         try:

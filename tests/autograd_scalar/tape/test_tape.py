@@ -266,7 +266,7 @@ def test_wrt_is_a_value_or_a_list_of_values() -> None:
     with pytest.raises(TypeError, match=r"backward: wrt\[1\] is a float, expected a Value"):
         tape.backward(X, wrt=[q, 1.0])
     with pytest.raises(TypeError, match="wrt must be a Value or a list or tuple of Values, "
-                                        "got set"):
+                                        "got a set, which has no order"):
         tape.backward(X, wrt={p})
     assert (p.grad, q.grad) == (5.0, 0.0)
 
