@@ -104,6 +104,8 @@ def names_a_folder(path: str) -> bool:
 # other than what the user holds.
 
 REAL_ELEMENTS = (int, float, np.integer, np.floating, np.bool_)
+_NONE = object()
+"""What :func:`real_array`'s search for a non-number finds when there is none."""
 
 
 def real_array(x: Any, what: str) -> np.ndarray:
@@ -122,9 +124,8 @@ def real_array(x: Any, what: str) -> np.ndarray:
         raise TypeError(f"{what} must be real numbers, got complex numbers (dtype "
                         f"{array.dtype}); pass the real part (x.real) if that is what you mean")
     if kind == "O":
-        found = [e for e in array.flat if not isinstance(e, REAL_ELEMENTS)][:1]
-        if found:  # a list, not a default: the element may itself be None
-            bad = found[0]
+        bad = next((e for e in array.flat if not isinstance(e, REAL_ELEMENTS)), _NONE)
+        if bad is not _NONE:  # not None as the default: the element may itself be None
             raise TypeError(f"{what} must be real numbers, got {type(bad).__name__}: "
                             f"{bad!r}"[:200])
     elif kind not in "biuf":
