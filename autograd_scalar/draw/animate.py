@@ -80,19 +80,22 @@ def display_name(node: Value, options: Options) -> str:
 
 
 def describe_step(index: int, total: int, step: Step, options: Options,
-                  name_of: Callable[[Value], str] | None = None) -> str:
+                  name_of: Callable[[Value], str] | None = None,
+                  definition: Callable[[Value], str] | None = None) -> str:
     """The frame's caption: the chain rule that gives the node its gradient, in symbols
     and in numbers (:func:`chain_rule_text`), as the explorer's panel writes it.
 
-    ``name_of`` names the nodes (:func:`display_name` by default; the explorer's view
-    says the same sentence with its own names, which can point at node ids it shows).
+    ``name_of`` names the nodes (:func:`display_name` by default). The explorer's view
+    says the same sentence with its own names, the ids its boxes show, and with
+    ``definition`` saying what an unnamed node is before its formula: "Step 3 of 9
+    (n4 = relu of n3): dL/d(n4) = ...".
     """
     call = name_of if name_of is not None else (lambda node: display_name(node, options))
     name = call(step.node)
+    head = f"Step {index} of {total}{definition(step.node) if definition else ''}: "
     if not step.sources:
-        return f"Step 0 of {total}: dL/d({name}) = 1 (the seed of the backward pass)"
-    text = chain_rule_text(name, step.sources, step.grad, call, options.precision)
-    return f"Step {index} of {total}: {text}"
+        return f"{head}dL/d({name}) = 1 (the seed of the backward pass)"
+    return head + chain_rule_text(name, step.sources, step.grad, call, options.precision)
 
 
 TERMS_SHOWN = 12

@@ -109,16 +109,24 @@ var AutogradScalarView = (function () {
     measureHeat();
     /* A node's short id, shown on unnamed nodes and found by search: n0, n1, ... */
     function tag(v) { return "n" + v; }
-    /* How the panel and the narration name a node: its label or parameter name, else
-       what it computes from what ("relu of n3", "* of x, w"), else its id. */
+    /* How formulas name a node: its label or parameter name, else its id (what its box shows). */
+    function symbol(v) { return names[v] || tag(v); }
+    /* What an op node computes from what: "relu of n3", "* of x, w", "+ of 5 inputs". */
+    function what(v) {
+      var op = ops[data.op[v]][0], inputs = kids[v];
+      if (inputs.length <= 2) { return op + " of " + inputs.map(symbol).join(", "); }
+      return op + " of " + inputs.length + " inputs";
+    }
+    /* How the panel's title names a node: its label or parameter name, else what it
+       computes and its id ("relu of n3 (n4)"), or "leaf n5". */
     function who(v) {
       if (names[v]) { return names[v]; }
-      var op = ops[data.op[v]][0], inputs = kids[v];
-      if (!op) { return "leaf " + tag(v); }
-      if (inputs.length <= 2) {
-        return op + " of " + inputs.map(function (c) { return names[c] || tag(c); }).join(", ") + " (" + tag(v) + ")";
-      }
-      return op + " of " + inputs.length + " inputs (" + tag(v) + ")";
+      return ops[data.op[v]][0] ? what(v) + " (" + tag(v) + ")" : "leaf " + tag(v);
+    }
+    /* What the narration says of an unnamed node before its formula: " (n4 = relu of n3)". */
+    function definition(v) {
+      if (names[v]) { return ""; }
+      return " (" + tag(v) + (ops[data.op[v]][0] ? " = " + what(v) : " is a leaf") + ")";
     }
 
     /* ---- state ---- */
@@ -349,7 +357,7 @@ var AutogradScalarView = (function () {
        does not (w[3] in layers.1.neurons.2), else its end, which says most
        (...neurons.2.w[3]); a label its start, as written. */
     function shortName(v) {
-      var name = names[v] || tag(v);
+      var name = symbol(v);
       if (!isParam[v]) { return name.length > 16 ? name.slice(0, 15) + "\u2026" : name; }
       for (var g = home[v]; g > 0; g = groups[g].parent) {
         var module = groups[g].module ? groups[g].title + "." : "";
@@ -667,10 +675,10 @@ var AutogradScalarView = (function () {
        the sum over the uses when there are many. */
     function chainSymbols(v, used) {
       if (used.length > 3) {
-        return "the sum over its " + used.length + " users u of dL/du \u00B7 du/d(" + who(v) + ")";
+        return "the sum over its " + used.length + " users u of dL/du \u00B7 du/d(" + symbol(v) + ")";
       }
       return used.map(function (t) {
-        return "dL/d(" + who(t[0]) + ") \u00B7 d(" + who(t[0]) + ")/d(" + who(v) + ")";
+        return "dL/d(" + symbol(t[0]) + ") \u00B7 d(" + symbol(t[0]) + ")/d(" + symbol(v) + ")";
       }).join(" + ");
     }
     /* The same terms in numbers, identical ones counted once: "20 \u00D7 (0.5 \u00D7 1)". */
@@ -687,7 +695,7 @@ var AutogradScalarView = (function () {
     /* animate.chain_rule_text: "dL/d(x) = dL/d(u) \u00B7 d(u)/d(x) = 2 \u00D7 0.3 = 0.6", for
        the panel and the narration alike. */
     function chainText(v, used, sum) {
-      return "dL/d(" + who(v) + ") = " + chainSymbols(v, used) + " = " + chainNumbers(used) + " = " + num(sum, p);
+      return "dL/d(" + symbol(v) + ") = " + chainSymbols(v, used) + " = " + chainNumbers(used) + " = " + num(sum, p);
     }
     function describe(v) {
       var op = ops[data.op[v]];
@@ -713,7 +721,7 @@ var AutogradScalarView = (function () {
         panel.appendChild(el("div", "agv-panel-head", "local derivatives d(this)/d(input), stored at the forward pass:"));
         var list = el("ul", "agv-locals");
         inputs.slice(0, 16).forEach(function (c, i) {
-          list.appendChild(el("li", "", "d(" + who(v) + ")/d(" + who(c) + " = " + num(data.data[c], p) +
+          list.appendChild(el("li", "", "d(" + symbol(v) + ")/d(" + symbol(c) + " = " + num(data.data[c], p) +
             ") = " + num(data.locals[v][i], p)));
         });
         if (inputs.length > 16) { list.appendChild(el("li", "", "\u2026 and " + (inputs.length - 16) + " more inputs")); }
@@ -721,7 +729,7 @@ var AutogradScalarView = (function () {
       }
       var k = stepOf[v], rule = el("div", "agv-chain");
       if (k === 0) {
-        rule.textContent = "output: dL/d(" + who(v) + ") = 1 (the seed of the backward pass)";
+        rule.textContent = "output: dL/d(" + symbol(v) + ") = 1 (the seed of the backward pass)";
       } else if (k > 0) {
         var used = terms(v), sum = data.stepGrads[k];
         rule.textContent = "chain rule: " + chainText(v, used, sum);
@@ -786,9 +794,10 @@ var AutogradScalarView = (function () {
 
     /* ---- stepping through backward: animate.describe_step's words, from the numbers ---- */
     function narrate(k) {
-      var v = steps[k], name = who(v), total = steps.length - 1, used = terms(v);
-      if (!used.length) { return "Step 0 of " + total + ": dL/d(" + name + ") = 1 (the seed of the backward pass)"; }
-      return "Step " + k + " of " + total + ": " + chainText(v, used, data.stepGrads[k]);
+      var v = steps[k], total = steps.length - 1, used = terms(v);
+      var head = "Step " + k + " of " + total + definition(v) + ": ";
+      if (!used.length) { return head + "dL/d(" + symbol(v) + ") = 1 (the seed of the backward pass)"; }
+      return head + chainText(v, used, data.stepGrads[k]);
     }
     function goTo(k) {
       state.step = Math.max(-1, Math.min(steps.length - 1, k));

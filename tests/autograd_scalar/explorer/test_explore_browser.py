@@ -3,6 +3,7 @@ own numbers, groups open and close, backward steps narrate, search finds paramet
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -176,27 +177,29 @@ def test_check_graph_failures_show_in_red_with_their_table(
     assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
 
 
-def view_names(view: Any, root: Value) -> Any:
-    """How the view names a node, as its docs say: its label or parameter name, else
-    "op of its inputs (its id)", an id being n and the node's place in reading order."""
+def view_names(view: Any, root: Value) -> tuple[Any, Any]:
+    """How the view's formulas name a node and what its narration says an unnamed node
+    is, as its docs say: its label or parameter name, else its id, n and the node's
+    place in reading order; " (n4 = relu of n3)" before an unnamed node's formula."""
     order = reading_order(root)
     ids = {node: k for k, node in enumerate(order)}
     names = view.data["names"]
 
-    def short(node: Value) -> str:
+    def symbol(node: Value) -> str:
         return names[ids[node]] or f"n{ids[node]}"
 
-    def name_of(node: Value) -> str:
-        k = ids[node]
-        if names[k]:
-            return str(names[k])
+    def definition(node: Value) -> str:
+        if names[ids[node]]:
+            return ""
         if not node.op:
-            return f"leaf n{k}"
+            return f" ({symbol(node)} is a leaf)"
         if len(node.children) <= 2:
-            return f"{node.op} of {', '.join(short(c) for c in node.children)} (n{k})"
-        return f"{node.op} of {len(node.children)} inputs (n{k})"
+            inputs = ", ".join(symbol(c) for c in node.children)
+        else:
+            inputs = f"{len(node.children)} inputs"
+        return f" ({symbol(node)} = {node.op} of {inputs})"
 
-    return name_of
+    return symbol, definition
 
 
 def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: Path) -> None:
@@ -212,10 +215,11 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     said = browser.execute_script(
         "var a = " + ROOT + ".querySelector('.agv').agv;"
         "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
-    name_of = view_names(view, y)
-    assert said == [describe_step(k, len(steps) - 1, step, Options(), name_of)
+    symbol, definition = view_names(view, y)
+    assert said == [describe_step(k, len(steps) - 1, step, Options(), symbol, definition)
                     for k, step in enumerate(steps)]
-    assert "tanh of n" in said[1]
+    assert re.match(r"Step 1 of \d+ \((n\d+) = tanh of n\d+\): dL/d\(\1\) = dL/d\(y\)",
+                    said[1]), said[1]
     numbers = [0.0, -0.0, 1.0, 0.5, 123456.0, 1234.5678, 1e-5, -2.5e-7, 0.00012345, 9.99995,
                1e20, 3.14159e-300, 99999.0, -0.1]
     shown = browser.execute_script(
