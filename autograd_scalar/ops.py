@@ -448,6 +448,12 @@ ERF = Op("erf", math.erf, np.vectorize(math.erf, otypes=[np.float64]),
          formula="d/dx = 2/sqrt(pi) * exp(-x**2)", method=True,
          template=("erf({0})", ""))
 _erf: Callable[[Any], Any] = plain_function(ERF)
+ERFC = Op("erfc", math.erfc, np.vectorize(math.erfc, otypes=[np.float64]),
+          lambda x, out: (-_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
+          formula="d/dx = -2/sqrt(pi) * exp(-x**2)", template=("erfc({0})", ""))
+"""erfc(x) = 1 - erf(x), computed without that difference: for gelu's rule, where Phi(x) =
+erfc(-x / sqrt 2) / 2 keeps its few-ulp accuracy at large negative x."""
+_erfc: Callable[[Any], Any] = plain_function(ERFC)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
@@ -462,7 +468,7 @@ def _gelu(x: float) -> float:
 
 
 GELU = Op("gelu", _gelu, np.vectorize(_gelu, otypes=[np.float64]),
-          lambda x, out: (0.5 * (1.0 + _erf(x * _INV_SQRT2))
+          lambda x, out: (0.5 * _erfc(-x * _INV_SQRT2)
                           + x * _INV_SQRT_2PI * _exp(-0.5 * (x * x)),),
           formula="d/dx = Phi(x) + x * phi(x)", method=True,
           template=(f"0.5 * {{0}} * erfc(-{{0}} * {_INV_SQRT2!r})", ""))
@@ -827,7 +833,7 @@ GATHER = Op("gather", _gather, _gather_array, _gather_derivatives, arity=None,
             symbol="v[k]", index=True)
 
 TABLE: tuple[Op, ...] = (ADD, SUB, MUL, DIV, NEG, POW, STEP, SIGN, ABS, RELU, EXP, LOG, SQRT,
-                         SIN, COS, TANH, ERF, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
+                         SIN, COS, TANH, ERF, ERFC, GELU, SIGMOID, SOFTPLUS, SUM, DOT, AFFINE,
                          LOGSUMEXP, GATHER)
 """The fixed rows; ``power(p)`` and ``leaky_relu(slope)`` add a row per constant."""
 

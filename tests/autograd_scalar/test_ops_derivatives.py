@@ -41,6 +41,7 @@ DOMAINS = {
     ops.COS: st.tuples(real),
     ops.TANH: st.tuples(real),
     ops.ERF: st.tuples(real),
+    ops.ERFC: st.tuples(real),
     ops.GELU: st.tuples(real),
     ops.SIGMOID: st.tuples(real),
     ops.SOFTPLUS: st.tuples(real),
