@@ -6,29 +6,34 @@ It uses the pictures of :mod:`nn.plot` and the callback protocol of
 
 from __future__ import annotations
 
+import os
 from io import BytesIO
 from typing import Any
 
 from autograd_scalar.validate import integer
 
 from .callbacks import Callback, History
-from .plot import plot_history, require_matplotlib
+from .plot import figure_path, plot_history, require_matplotlib
 
 
 class LivePlot(Callback):
     """Redraw the loss and accuracy curves after every ``every`` epochs.
 
-    In a notebook the figure is replaced in place (one output cell, updated);
-    with ``path`` it is also written to that file each time. Needs matplotlib.
+    In a notebook the figure is replaced in place (one output, updated; each ``fit``
+    run draws its own, below the cell that runs it); with ``path`` it is also written
+    to that file each time (checked here, before any training). Needs matplotlib.
     """
 
-    def __init__(self, every: int = 1, path: str | None = None) -> None:
+    def __init__(self, every: int = 1, path: str | os.PathLike[str] | None = None) -> None:
         integer("every", every, 1, who="LivePlot")
         require_matplotlib()
         self.every = every
-        self.path = path
+        self.path = None if path is None else figure_path(path, "LivePlot")
         self.handle: Any = None
         self.redraws = 0
+
+    def on_train_begin(self, model: Any, history: History) -> None:
+        self.handle = None  # a new run draws in its own output, not over the last one's
 
     def on_epoch_end(self, epoch: int, history: History) -> bool:
         if (epoch + 1) % self.every == 0:

@@ -55,32 +55,55 @@ def require_matplotlib() -> Any:
 
 
 def new_figure(width: float, height: float) -> Any:
-    """A Figure on an Agg canvas, not registered with pyplot."""
+    """A Figure on an Agg canvas, not registered with pyplot, that a notebook shows as a
+    PNG picture (IPython's ``_repr_png_``) whether or not pyplot has set up its own
+    display of figures (the inline backend does so only once pyplot has drawn)."""
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(width, height), layout="constrained")
+    class PictureFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    figure = PictureFigure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
+
+
+def figure_path(path: Any, who: str = "") -> str:
+    """``path`` as a string, checked to name a file a figure can be written to: a str or
+    PathLike whose suffix matplotlib's Agg canvas writes (.png, .svg, .pdf, ...), in a
+    folder that exists. ``who`` names the caller in the errors."""
+    said = f"{who}: " if who else ""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{said}path must be a file path (str or Path), got "
+                        f"{type(path).__name__}")
+    path = os.fspath(path)
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    if suffix not in formats:
+        raise ValueError(f"{said}cannot save a figure as {path!r}: the suffix must be one "
+                         f"of {sorted('.' + f for f in formats)}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{said}cannot save a figure as {path!r}: the folder "
+                                f"{folder!r} does not exist")
+    return str(path)
 
 
 def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> None:
     """Write ``figure`` to ``path`` atomically (nothing is written if it fails)."""
     if path is None:
         return
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1].lower().lstrip(".")
-    formats = figure.canvas.get_supported_filetypes()
-    if suffix not in formats:
-        raise ValueError(f"cannot save a figure as {path!r}: the suffix must be one of "
-                         f"{sorted('.' + f for f in formats)}")
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save a figure as {path!r}: the folder {folder!r} "
-                                "does not exist")
+    path = figure_path(path)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=suffix, dpi=dpi)
+    figure.savefig(buffer, format=os.path.splitext(path)[1].lower().lstrip("."), dpi=dpi)
     write_atomically(path, buffer.getvalue())
 
 
@@ -211,6 +234,9 @@ def plot_history(history: History, *, path: str | None = None, title: str = "") 
                     marker=marker)
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 5, 10]))
+        if history.epochs == 1:  # else matplotlib spans -0.06..0.06 and ticks fractions
+            ax.set_xlim(-0.5, 0.5)
+            ax.set_xticks([0])
         ax.set_ylabel(train)
         ax.grid(alpha=0.3)
         ax.legend()

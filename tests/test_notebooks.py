@@ -209,3 +209,18 @@ def test_the_stored_first_notebook_shows_the_big_graph_as_a_picture() -> None:
     outputs = [o for c in notebook.cells for o in c.get("outputs", [])
                if "GraphView of 10," in o.get("data", {}).get("text/plain", "")]
     assert len(outputs) == 1 and "data:image/svg+xml;base64," in outputs[0]["data"]["text/html"]
+
+
+def test_a_figure_shows_as_a_picture_in_a_fresh_kernel(tmp_path: Path,
+                                                        kernel_env: dict[str, str]) -> None:
+    """A cell ending in an nn.plot figure shows a PNG even before pyplot has drawn
+    anything (matplotlib's inline backend registers its display of figures only then)."""
+    cell = ("import nn\n"
+            "history = nn.callbacks.History(metrics=('loss',), loss=[1.0, 0.5])\n"
+            "nn.plot.plot_history(history)")
+    path = tmp_path / "figure.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)]), path)
+    notebook, _ = execute(path, tmp_path, kernel_env)
+    outputs = notebook.cells[0].outputs  # type: ignore[attr-defined]
+    assert any(output.get("data", {}).get("image/png", "").startswith("iVBORw0KGgo")
+               for output in outputs), outputs

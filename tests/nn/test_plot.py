@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import os
 import re
+import types
 
 import numpy as np
 import pytest
@@ -145,8 +146,12 @@ def test_history_axis_counts_whole_epochs_from_zero():
     ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks)
     assert ax.lines[0].get_xdata()[[0, -1]].tolist() == [0, 19]
-    single = plot.plot_history(History(metrics=("loss",), loss=[0.5])).axes[0].lines[0]
+    one = plot.plot_history(History(metrics=("loss",), loss=[0.5]))
+    single = one.axes[0].lines[0]
     assert single.get_marker() == "o" and list(single.get_xdata()) == [0]
+    one.canvas.draw()
+    low, high = one.axes[0].get_xlim()
+    assert [t for t in one.axes[0].get_xticks() if low <= t <= high] == [0]
 
 
 def test_regression_history_has_one_panel_and_no_validation_line():
@@ -293,6 +298,38 @@ def test_live_plot_writes_the_file_and_updates_one_notebook_output(monkeypatch, 
     assert (tmp_path / "live.png").stat().st_size > 0
     with pytest.raises(ValueError, match="every must be a positive int"):
         LivePlot(every=0)
+
+
+def test_live_plot_draws_each_fit_run_in_an_output_of_its_own(monkeypatch):
+    """A LivePlot given to a second ``fit`` (the next cell) shows there, and leaves the
+    first run's picture as it was."""
+    shown = []
+
+    def display(image, display_id):
+        shown.append("display")
+        return types.SimpleNamespace(update=lambda image: shown.append("update"))
+
+    monkeypatch.setattr("nn.liveplot.notebook_display", lambda: display)
+    X, y = nn.data.moons(20, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    live = LivePlot(every=1)
+    for _ in range(2):
+        nn.fit(model, X, y, loss="bce_with_logits", epochs=2, callbacks=[live],
+               optimizer=nn.optim.SGD(model.parameters(), lr=0.1), progress=False)
+    assert shown == ["display", "update", "display", "update"]
+
+
+@pytest.mark.parametrize("path, error, message", [
+    (123, TypeError, "LivePlot: path must be a file path (str or Path), got int"),
+    ("curves.txt", ValueError, "LivePlot: cannot save a figure as 'curves.txt': the suffix"),
+    ("missing/curves.png", FileNotFoundError, "the folder"),
+])
+def test_live_plot_checks_its_path_before_training(tmp_path, path, error, message):
+    """A bad path is refused when the LivePlot is made, not after fit's first update."""
+    if isinstance(path, str) and "/" in path:
+        path = str(tmp_path / path)
+    with pytest.raises(error, match=re.escape(message)):
+        LivePlot(path=path)
 
 
 def test_live_plot_outside_a_notebook_only_writes_the_file(tmp_path):
