@@ -24,6 +24,10 @@ update), or ACK_TIMEOUT passed (no page shows the widget), and at least
 1 / max_rate seconds since the last update began. So the kernel drives the pace, a
 slow page slows it instead of queueing frames, and a cell run meanwhile is not
 blocked. A lock serialises the thread and the commands, so each sees a whole step.
+Play with no page (started from code, the widget never shown) goes on at the
+timeout's pace; but once a page has answered during this play, play pauses when no
+page has answered for PAGE_GONE_AFTER seconds and PAGE_GONE_FRAMES frames: its view
+was closed, or its cell run again, and nothing could show or stop the training.
 """
 
 from __future__ import annotations
@@ -57,6 +61,10 @@ ACK_TIMEOUT = 0.5
 """Seconds the play loop waits for a page to answer a frame before going on."""
 IN_FLIGHT = 2
 """Frames the play loop sends ahead of the page's answers."""
+PAGE_GONE_AFTER = 10.0
+"""Seconds without an answer, once a page has answered, after which play pauses."""
+PAGE_GONE_FRAMES = 10
+"""Frames published without an answer (as well as the seconds) before play pauses."""
 RATE_WINDOW = 50
 """Updates over which ``updates_per_second`` is measured."""
 _PRIVATE = ("owned", "weights")
@@ -101,6 +109,7 @@ class Playground(anywidget.AnyWidget):
         self._lock = threading.RLock()
         self._answered = threading.Condition()
         self._acked = 0
+        self._answered_at: float | None = None  # when a page last answered during play
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._playing = False
@@ -142,6 +151,7 @@ class Playground(anywidget.AnyWidget):
             self._playing = True
             self._stop.clear()
             self._times.clear()
+            self._answered_at = None
             self._publish()
             self._thread = threading.Thread(target=self._play_loop, name="nn-playground",
                                             daemon=True)
@@ -178,6 +188,13 @@ class Playground(anywidget.AnyWidget):
                     self._error = f"stopped playing: {type(error).__name__}: {error}"
                     self._publish()
                     break
+                if self._page_gone():
+                    self._stop.set()
+                    self._playing = False
+                    self._error = (f"paused: no page answered for {PAGE_GONE_AFTER:g} s (the "
+                                   "view was closed or its cell run again)")
+                    self._publish()
+                    break
                 self._publish()
                 self._times.append(time.perf_counter())
                 wanted = self._frame_id - IN_FLIGHT
@@ -192,6 +209,13 @@ class Playground(anywidget.AnyWidget):
         """The state last shown (see :func:`.frames.frame`), with the frame's ``id``,
         ``playing``, ``error`` and ``steps_per_update``; a copy."""
         return json.loads(self._frame)
+
+    def _page_gone(self) -> bool:
+        """Whether the page that answered during this play has stopped answering: for
+        PAGE_GONE_AFTER seconds and the last PAGE_GONE_FRAMES frames."""
+        return (self._answered_at is not None
+                and self._frame_id - self._acked >= PAGE_GONE_FRAMES
+                and time.monotonic() - self._answered_at > PAGE_GONE_AFTER)
 
     def _answered_after(self, frame_id: int) -> bool:
         """Whether a page answered a frame after ``frame_id``, or play is stopping."""
@@ -308,6 +332,8 @@ class Playground(anywidget.AnyWidget):
             if is_integer(frame_id):
                 with self._answered:
                     self._acked = max(self._acked, int(frame_id))
+                    if self._playing:
+                        self._answered_at = time.monotonic()
                     self._answered.notify_all()
             return
         commands = {

@@ -358,6 +358,28 @@ def test_play_without_a_page_goes_on_at_the_timeout_pace(
     assert pg.session.count == len(waits) * pg.steps_per_update
 
 
+def test_play_pauses_when_the_page_that_answered_is_gone(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A view closed, or its cell run again, while playing: the page stops answering,
+    and play pauses instead of training on with nothing to show or stop it."""
+    from nn.playground import widget
+
+    pg = make()[0]
+    monkeypatch.setattr(widget, "ACK_TIMEOUT", 0.01)
+    monkeypatch.setattr(widget, "PAGE_GONE_AFTER", 0.3)
+    monkeypatch.setattr(widget, "PAGE_GONE_FRAMES", 3)
+    answering(pg)
+    pg.play()
+    wait_until(lambda: pg.session.count >= 5)
+    pg.unobserve_all("_frame")  # the page is gone
+    wait_until(lambda: not pg.frame["playing"])
+    assert not pg.playing and not pg._thread.is_alive()
+    assert pg.frame["error"].startswith("paused: no page answered for 0.3 s")
+    stopped = pg.session.count
+    time.sleep(0.1)
+    assert pg.session.count == stopped
+
+
 def test_play_stops_at_a_non_finite_gradient_and_shows_why() -> None:
     pg = answering(make(optimizer="sgd")[0])
     pg.lr = 1e300
