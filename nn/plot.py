@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import write_atomically
-from autograd_scalar.validate import integer
+from autograd_scalar.validate import integer, real
 
 from .callbacks import History
 from .metrics import classes_from_outputs
@@ -146,12 +146,11 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     if X.shape[1] != 2:
         raise ValueError(f"a decision boundary needs 2-D inputs, got X with {X.shape[1]} "
                          "columns")
-    labels = np.asarray(y)
-    if labels.shape != (len(X),) or labels.dtype.kind not in "iu" or (labels < 0).any():
-        raise ValueError(f"y must hold one class index >= 0 per row of X ({len(X)}), "
-                         f"got shape {labels.shape} and dtype {labels.dtype}")
+    labels = _class_indices(y, len(X))
     integer("resolution", resolution, 2)
-    xs, ys, raw = grid_outputs(model, X, resolution, float(margin), compiled)
+    margin = real("margin", margin, 0.0, who="plot_decision_boundary")
+    threshold = real("threshold", threshold, who="plot_decision_boundary")
+    xs, ys, raw = grid_outputs(model, X, resolution, margin, compiled)
     classes = classes_from_outputs(raw, threshold).reshape(resolution, resolution)
     one_output = raw.ndim == 1 or raw.shape[1] == 1
     score = raw.reshape(resolution, resolution) - threshold if one_output else None
@@ -190,6 +189,21 @@ def class_margin(outputs: np.ndarray, k: int) -> np.ndarray:
     others = np.delete(outputs, k, axis=-1)
     with np.errstate(invalid="ignore"):
         return outputs[..., k] - others.max(axis=-1)
+
+
+def _class_indices(y: Any, n: int) -> np.ndarray:
+    """``y`` as n class indices >= 0: ints, bools or whole floats (0.0 and 1.0, as ``fit``
+    takes them for a binary loss); ValueError otherwise."""
+    labels = np.asarray(y)
+    if labels.dtype.kind in "bf" and labels.shape == (n,):
+        whole = labels.dtype.kind == "b" or bool(
+            np.isfinite(labels).all() and (labels == np.round(labels)).all())
+        if whole:
+            labels = labels.astype(np.int64)
+    if labels.shape != (n,) or labels.dtype.kind not in "iu" or (labels < 0).any():
+        raise ValueError(f"y must hold one class index >= 0 per row of X ({n}), "
+                         f"got shape {labels.shape} and dtype {labels.dtype}")
+    return labels
 
 
 def _contour_field(values: np.ndarray, inside: np.ndarray) -> np.ndarray:
@@ -338,8 +352,8 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
     largest = max(float(np.abs(m).max()) for m in panels.values())
     if max_weight is None:
         max_weight = largest if largest > 0 else 1.0
-    elif not (isinstance(max_weight, (int, float)) and max_weight > 0):
-        raise ValueError(f"max_weight must be a number > 0, got {max_weight!r}")
+    else:
+        max_weight = real("max_weight", max_weight, 0.0, low_open=True, who="plot_hinton")
     from matplotlib.patches import Rectangle
 
     widths = [m.shape[1] + 1 for m in panels.values()]

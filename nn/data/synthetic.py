@@ -116,7 +116,8 @@ def xor(n: int = 100, noise: float = 0.1, seed: Seed = None) -> Dataset:
 
 def blobs(n: int = 300, centers: int | np.ndarray = 3, dim: int = 2, std: float = 1.0,
           seed: Seed = None) -> Dataset:
-    """Gaussian blobs: class k is N(center_k, std^2 I); point i belongs to class i % K.
+    """Gaussian blobs: class k is N(center_k, std^2 I); the n points are split among the K
+    classes as evenly as can be (n // K or n // K + 1 each) and shuffled.
 
     ``centers`` is a number K of centers drawn uniformly from [-10, 10]^dim, or a
     (K, dim) array of centers (then ``dim`` is taken from it).

@@ -205,12 +205,11 @@ class Session:
         2-D data only; the coordinates must be finite numbers.
         """
         self._check_plane("add a point")
-        point = np.array([_number("x", x), _number("y", y)])
-        if not np.isfinite(point).all():
-            raise ValueError(f"a point needs finite coordinates, got ({x!r}, {y!r})")
+        point = _point(x, y)
         if not is_integer(class_index) or not 0 <= class_index < len(self.classes):
+            shown = ", ".join(map(class_label, self.classes))
             raise ValueError(f"class must be an index from 0 to {len(self.classes) - 1} "
-                             f"(classes {self.classes}), got {class_index!r}")
+                             f"(classes {shown}), got {class_index!r}")
         labels = np.append(self.labels, self.classes[int(class_index)])
         encoded = self.loss.encode(labels, width=self.width)
         self.X = np.vstack([self.X, point])
@@ -219,10 +218,9 @@ class Session:
         return len(self.X)
 
     def nearest(self, x: Any, y: Any) -> int:
-        """The index of the point nearest to (x, y)."""
+        """The index of the point nearest to (x, y), finite numbers."""
         self._check_plane("find a point")
-        where = np.array([_number("x", x), _number("y", y)])
-        return int(np.argmin(((self.X - where) ** 2).sum(axis=1)))
+        return int(np.argmin(((self.X - _point(x, y)) ** 2).sum(axis=1)))
 
     def remove_point(self, index: Any) -> int:
         """Remove the point at ``index``; returns the new count. The last point stays."""
@@ -308,6 +306,19 @@ def _classes(loss: Any, y: Any, n: int, width: int) -> tuple[list[float], np.nda
         raise ValueError(f"the playground colours the points by class: y must hold from 2 "
                          f"to {MAX_CLASSES} distinct labels, got {len(found)}")
     return found, labels
+
+
+def class_label(value: float) -> str:
+    """How a class is shown: 1 rather than 1.0, 0.5 as it is."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _point(x: Any, y: Any) -> np.ndarray:
+    """(x, y) as an array of two finite numbers; ValueError saying which is not."""
+    point = np.array([_number("x", x), _number("y", y)])
+    if not np.isfinite(point).all():
+        raise ValueError(f"a point needs finite coordinates, got ({x!r}, {y!r})")
+    return point
 
 
 def _number(name: str, value: Any) -> float:

@@ -55,7 +55,7 @@ from ..optim import Optimizer
 from ..plot import PALETTE
 from .frames import frame, grid_points, grid_rgba, network_layout, plane_bounds, point_list
 from .picture import picture
-from .session import Session
+from .session import Session, class_label
 
 ACK_TIMEOUT = 0.5
 """Seconds the play loop waits for a page to answer a frame before going on."""
@@ -117,7 +117,7 @@ class Playground(anywidget.AnyWidget):
         self._frame_id = 0
         self._shown: dict[str, Any] = {}
         self._times: collections.deque[float] = collections.deque(maxlen=RATE_WINDOW)
-        classes = [{"label": _label(c), "colour": PALETTE[i]}
+        classes = [{"label": class_label(c), "colour": PALETTE[i]}
                    for i, c in enumerate(session.classes)]
         note = "" if plane else (f"no decision boundary: the data has {session.X.shape[1]} "
                                  "input columns; the plane needs 2")
@@ -403,10 +403,6 @@ class Playground(anywidget.AnyWidget):
 
 def _asset(name: str) -> str:
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
-
-
-def _label(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:

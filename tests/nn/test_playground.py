@@ -148,7 +148,10 @@ def test_points_from_the_page_are_added_and_removed() -> None:
 @pytest.mark.parametrize(("call", "message"), [
     (lambda pg: pg.add_point(float("nan"), 0.0, 0), "finite coordinates"),
     (lambda pg: pg.add_point(0.0, "left", 0), "y must be a number"),
-    (lambda pg: pg.add_point(0.0, 0.0, 2), r"class must be an index from 0 to 1"),
+    (lambda pg: pg.add_point(0.0, 0.0, 2),
+     re.escape("class must be an index from 0 to 1 (classes 0, 1), got 2")),
+    (lambda pg: pg.remove_nearest(float("nan"), 0.0), "finite coordinates"),
+    (lambda pg: pg.remove_nearest(0.0, float("inf")), "finite coordinates"),
     (lambda pg: pg.add_point(0.0, 0.0, True), "class must be an index"),
     (lambda pg: pg.remove_point(40), "from 0 to 39"),
 ])

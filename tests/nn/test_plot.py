@@ -116,10 +116,28 @@ def test_decision_boundary_between_two_classes_shows_no_third():
     (np.zeros((3, 2)), [0, 1], {}, "one class index >= 0 per row of X (3)"),
     (np.zeros((3, 2)), [0.5, 1, 0], {}, "one class index"),
     (np.zeros((3, 2)), [0, 1, 0], {"resolution": 1}, "resolution must be an int >= 2"),
+    (np.zeros((3, 2)), [0, 1, 0], {"threshold": float("nan")},
+     "plot_decision_boundary: threshold must be a finite number, got nan"),
+    (np.zeros((3, 2)), [0, 1, 0], {"threshold": "0"}, "threshold must be a finite number"),
+    (np.zeros((3, 2)), [0, 1, 0], {"margin": float("nan")},
+     "plot_decision_boundary: margin must be a finite number >= 0, got nan"),
+    (np.zeros((3, 2)), [0, 1, 0], {"margin": -5}, "margin must be a finite number >= 0"),
+    (np.zeros((3, 2)), [0, 1, 0], {"margin": "a"}, "margin must be a finite number >= 0"),
 ])
 def test_decision_boundary_rejects_bad_inputs(X, y, options, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         plot.plot_decision_boundary(linear_neuron(1, 0), X, np.asarray(y), **options)
+
+
+@pytest.mark.parametrize("labels", [[False, True, True], [0.0, 1.0, 1.0]])
+def test_decision_boundary_takes_the_labels_fit_takes(labels):
+    """Bools and whole floats, as fit takes them for a binary loss, colour the points as
+    the same class indices do."""
+    X = np.array([[-1.0, 0.0], [1.0, 0.0], [0.5, 0.5]])
+    colours = [plot.plot_decision_boundary(linear_neuron(1, 0), X, np.asarray(y),
+                                           resolution=4).axes[0].collections[-1].get_array()
+               for y in (labels, [0, 1, 1])]
+    np.testing.assert_array_equal(colours[0], colours[1])
 
 
 # -- learning curves ------------------------------------------------------------------
@@ -246,6 +264,9 @@ def test_hinton_rejects_what_it_cannot_draw():
         plot.plot_hinton(nn.Network())
     with pytest.raises(ValueError, match="max_weight must be"):
         plot.plot_hinton(np.ones((2, 2)), max_weight=0)
+    with pytest.raises(ValueError, match="max_weight must be a finite number > 0, got True"):
+        plot.plot_hinton(np.ones((2, 2)), max_weight=True)
+    assert plot.plot_hinton(np.ones((2, 2)), max_weight=np.float32(2.0)) is not None
 
 
 # -- saving ---------------------------------------------------------------------------------
