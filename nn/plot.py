@@ -281,19 +281,26 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
     names = [str(i) for i in range(k)] if labels is None else [str(n) for n in labels]
     if len(names) != k:
         raise ValueError(f"labels has {len(names)} names for {k} classes")
-    figure = new_figure(1.5 + 0.6 * k, 1.2 + 0.6 * k)
+    from matplotlib.ticker import MaxNLocator
+
+    longest = max(len(name) for name in names)
+    slanted = longest > 3  # longer names would run into each other under the columns
+    label_inches = 0.08 * longest  # about a character's width at the default 10 pt
+    figure = new_figure(max(3.5, 1.8 + 0.6 * k + label_inches),
+                        max(3.0, 1.4 + 0.6 * k + (0.75 * label_inches if slanted else 0)))
     ax = figure.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
     for (i, j), count in np.ndenumerate(counts):
         dark = count > 0.6 * counts.max()
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if dark else "black")
-    ax.set_xticks(range(k), names)
+    ax.set_xticks(range(k), names, rotation=45 if slanted else 0,
+                  ha="right" if slanted else "center", rotation_mode="anchor")
     ax.set_yticks(range(k), names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title or "confusion matrix")
-    figure.colorbar(image, ax=ax, shrink=0.8)
+    figure.colorbar(image, ax=ax, shrink=0.8, ticks=MaxNLocator(integer=True))  # counts
     save(figure, path)
     return figure
 

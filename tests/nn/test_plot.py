@@ -199,6 +199,33 @@ def test_confusion_matrix_picture_holds_the_counts():
         plot.plot_confusion_matrix(matrix, labels=["a", "b"])
 
 
+@pytest.mark.parametrize("matrix, labels", [
+    (np.zeros((2, 2), dtype=int), None),
+    (np.array([[1, 0], [0, 1]]), None),
+    (np.array([[5, 1, 0], [0, 7, 2], [1, 0, 9]]), ["a very long class name", "another", "c"]),
+    (np.arange(100).reshape(10, 10), [f"digit {k}" for k in range(10)]),
+])
+def test_confusion_matrix_text_is_whole_and_apart(matrix, labels):
+    """Every label, tick and title lies inside the figure, column names do not run into
+    each other, and the colour bar counts in whole numbers."""
+    figure = plot.plot_confusion_matrix(matrix, labels=labels)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    inside = figure.bbox.padded(1)
+    colour_bar = figure.axes[1]
+    low, high = colour_bar.get_ylim()
+    shown = [t for t in colour_bar.get_yticklabels() if low <= t.get_position()[1] <= high]
+    texts = [figure.axes[0].title, *figure.axes[0].get_xticklabels(),
+             *figure.axes[0].get_yticklabels(), *shown]
+    for text in texts:
+        if text.get_text():
+            box = text.get_window_extent(renderer)
+            assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), text
+    columns = [t.get_window_extent(renderer) for t in figure.axes[0].get_xticklabels()]
+    assert not any(a.overlaps(b) for a, b in zip(columns, columns[1:]))
+    assert shown and all(float(t.get_position()[1]).is_integer() for t in shown)
+
+
 # -- Hinton diagram -------------------------------------------------------------------------
 
 def test_hinton_squares_have_area_proportional_to_the_weight_and_colour_by_sign():
