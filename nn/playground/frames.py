@@ -48,6 +48,10 @@ PADDING = 0.15
 """The plane extends this fraction of the data's range beyond it on each side."""
 SAMPLES = 4
 """A grid cell's colour is the mean of SAMPLES x SAMPLES points spread over the cell."""
+NAME_LINE = 11
+"""Drawing units between the input names written beside the network (9 units high): where
+inputs are closer (a digit's 64 pixels), every k-th one is named, each keeping its name as
+a tooltip."""
 FAR = 1e300
 """An infinite output is read as this far out, so that reading between cells stays finite."""
 
@@ -73,6 +77,9 @@ def network_layout(session: Session) -> dict[str, Any]:
         placed.append({"name": unit, "label": short_name(unit), "column": c,
                        "row": rows.get(c, 0), "input": unit in net.inputs})
         rows[c] = rows.get(c, 0) + 1
+    every = math.ceil(NAME_LINE / _row_spacing(max(rows.values()), len(net.inputs)))
+    for unit in placed:  # input names a line apart: every k-th one where rows are closer
+        unit["named"] = bool(unit["input"] and unit["row"] % every == 0)
     position = {unit: i for i, unit in enumerate(units)}
     owned: list[list[int]] = [[] for _ in units]
     for name, p in net.params.items():
@@ -85,6 +92,17 @@ def network_layout(session: Session) -> dict[str, Any]:
             "columns": max(column.values(), default=0) + 1,
             "rows": max(rows.values(), default=1), "positive": POSITIVE,
             "negative": NEGATIVE}
+
+
+def panel_height(rows: int) -> float:
+    """The network panel's height in its drawing units, for a column of ``rows`` units
+    at most (as the page and the static picture draw it)."""
+    return min(420, max(170, max(rows, 2) * 16 + 20))
+
+
+def _row_spacing(rows: int, count: int) -> float:
+    """The distance between the units of a column of ``count`` in the network panel."""
+    return (panel_height(rows) - 24) / max(count, 1)
 
 
 def plane_bounds(X: np.ndarray) -> list[float]:

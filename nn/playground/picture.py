@@ -18,6 +18,8 @@ import struct
 import zlib
 from typing import Any
 
+from .frames import panel_height
+
 PANEL = 300
 GAP = 20
 TOP = 52
@@ -60,7 +62,7 @@ def network_svg(layout: dict[str, Any], frame: dict[str, Any], left: float) -> l
         parts.append(_text(left, TOP + 16, layout.get("reason", ""), 11))
         return parts
     units = layout["units"]
-    height = min(420, max(170, max(layout["rows"], 2) * 16 + 20))
+    height = panel_height(layout["rows"])
     scale = min(1.0, (HEIGHT - TOP - 50) / height)
     columns = max(layout["columns"], 2)
     counts: dict[int, int] = {}
@@ -89,7 +91,8 @@ def network_svg(layout: dict[str, Any], frame: dict[str, Any], left: float) -> l
             parts.append(f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" '
                          f'height="{2 * r:.1f}" rx="2" fill="#f0f0f0" stroke="#57606a" '
                          f'stroke-width="0.8"/>')
-            parts.append(_text(x - r - 3, y + 3, unit["name"], 9, "end"))
+            if unit["named"]:
+                parts.append(_text(x - r - 3, y + 3, unit["name"], 9, "end"))
         else:
             parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{fill}" '
                          f'stroke="#57606a" stroke-width="0.8"/>')

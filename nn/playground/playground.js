@@ -211,7 +211,7 @@ class View {
       shape.append(title);
       units.append(shape);
       this.circles.push([shape, title, unit]);
-      if (unit.input) {
+      if (unit.named) { /* frames.network_layout: names a line apart, the rest as tooltips */
         const text = svg("text", { x: x - r - 3, y: y + 3, "text-anchor": "end",
                                    class: "pg-unit-label" });
         text.textContent = unit.name;
@@ -266,8 +266,9 @@ class View {
     const bounds = this.model.get("_bounds");
     if (!bounds || bounds.length !== 4) return;
     const box = this.plot.getBoundingClientRect();
-    const fx = (event.clientX - box.left) / box.width;
-    const fy = (event.clientY - box.top) / box.height;
+    /* on the plane, a click on its border included (the kernel refuses points off it) */
+    const fx = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
+    const fy = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
     const [x0, x1, y0, y1] = bounds;
     const x = x0 + fx * (x1 - x0);
     const y = y1 - fy * (y1 - y0);

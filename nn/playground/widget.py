@@ -293,8 +293,20 @@ class Playground(anywidget.AnyWidget):
                 "accuracy": list(self.session.accuracies)}
 
     def add_point(self, x: float, y: float, label: int) -> int:
-        """Add the point (x, y) of class index ``label``; returns the number of points."""
-        return int(self._change(partial(self.session.add_point, x, y, label), points=True))
+        """Add the point (x, y) of class index ``label``; returns the number of points.
+
+        The point must lie on the plane shown (its bounds are fixed when the widget is
+        made): a point off it would be trained on but never seen."""
+        return int(self._change(partial(self._add_on_plane, x, y, label), points=True))
+
+    def _add_on_plane(self, x: Any, y: Any, label: Any) -> int:
+        if self._bounds and all(is_real(v) and math.isfinite(v) for v in (x, y)):
+            x0, x1, y0, y1 = self._bounds
+            if not (x0 <= float(x) <= x1 and y0 <= float(y) <= y1):
+                raise ValueError(f"the point ({x!r}, {y!r}) is off the plane shown, which "
+                                 f"spans x from {x0:.4g} to {x1:.4g} and y from {y0:.4g} "
+                                 f"to {y1:.4g}")
+        return self.session.add_point(x, y, label)
 
     def remove_point(self, index: int) -> int:
         """Remove the point at ``index``; returns the number of points left."""

@@ -151,6 +151,8 @@ def test_points_from_the_page_are_added_and_removed() -> None:
     (lambda pg: pg.add_point(0.0, 0.0, 2),
      re.escape("class must be an index from 0 to 1 (classes 0, 1), got 2")),
     (lambda pg: pg.remove_nearest(float("nan"), 0.0), "finite coordinates"),
+    (lambda pg: pg.add_point(1e6, 0.0, 0), r"the point \(1000000\.0, 0\.0\) is off the "
+                                            r"plane shown, which spans x from -?\d"),
     (lambda pg: pg.remove_nearest(0.0, float("inf")), "finite coordinates"),
     (lambda pg: pg.add_point(0.0, 0.0, True), "class must be an index"),
     (lambda pg: pg.remove_point(40), "from 0 to 39"),
@@ -510,6 +512,30 @@ def test_the_uncertain_band_runs_evenly_along_a_sharp_boundary(slope: float) -> 
     band = np.clip(green - 170, 0, None).sum(axis=0)
     assert band.min() > 0, "columns without any of the band"
     assert band.max() - band.min() <= 0.25 * band.max() + 3, band.tolist()
+
+
+def test_input_names_stay_a_line_apart() -> None:
+    """64 inputs (a digit's pixels) are named every few rows, a line apart, in the
+    picture as on the page (both draw the layout's ``named`` units); two are both named."""
+    from nn.playground.frames import NAME_LINE
+
+    X, y = nn.data.digits()
+    X, y = X[:30], y[:30]
+    model = nn.MLP(64, [4, 10], seed=0)
+    pg = nn.playground(model, X, y, loss="cross_entropy",
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    inputs = [unit for unit in pg._layout["units"] if unit["input"]]
+    named = [unit for unit in inputs if unit["named"]]
+    assert 1 < len(named) < len(inputs) == 64
+    texts = svg_texts(pg.picture())
+    ys = sorted(float(texts[unit["name"]].get("y")) for unit in named)
+    gaps = [b - a for a, b in zip(ys, ys[1:])]
+    # NAME_LINE apart in the layout's units; the picture scales its panel down a little,
+    # and names 9 units high then still do not touch
+    assert min(gaps) >= 9 and NAME_LINE >= 9
+    assert not any(unit["name"] in texts for unit in inputs if not unit["named"])
+    small = make()[0]
+    assert all(unit["named"] for unit in small._layout["units"] if unit["input"])
 
 
 def test_the_pictures_plane_is_smoothed_up_to_its_size() -> None:
