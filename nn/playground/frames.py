@@ -78,8 +78,10 @@ def network_layout(session: Session) -> dict[str, Any]:
                        "row": rows.get(c, 0), "input": unit in net.inputs})
         rows[c] = rows.get(c, 0) + 1
     every = math.ceil(NAME_LINE / _row_spacing(max(rows.values()), len(net.inputs)))
-    for unit in placed:  # input names a line apart: every k-th one where rows are closer
-        unit["named"] = bool(unit["input"] and unit["row"] % every == 0)
+    for k, drawn in enumerate(placed[:len(net.inputs)]):  # the inputs, rows 0, 1, ...
+        drawn["named"] = k % every == 0  # a line apart: every k-th where rows are closer
+    for drawn in placed[len(net.inputs):]:
+        drawn["named"] = False
     position = {unit: i for i, unit in enumerate(units)}
     owned: list[list[int]] = [[] for _ in units]
     for name, p in net.params.items():

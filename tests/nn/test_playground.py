@@ -4,6 +4,7 @@ play loop, static picture and its refusals of bad input."""
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import math
 import re
@@ -529,7 +530,7 @@ def test_input_names_stay_a_line_apart() -> None:
     assert 1 < len(named) < len(inputs) == 64
     texts = svg_texts(pg.picture())
     ys = sorted(float(texts[unit["name"]].get("y")) for unit in named)
-    gaps = [b - a for a, b in zip(ys, ys[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(ys)]
     # NAME_LINE apart in the layout's units; the picture scales its panel down a little,
     # and names 9 units high then still do not touch
     assert min(gaps) >= 9 and NAME_LINE >= 9

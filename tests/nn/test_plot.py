@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import itertools
 import os
 import re
 import types
@@ -222,7 +223,7 @@ def test_confusion_matrix_text_is_whole_and_apart(matrix, labels):
             box = text.get_window_extent(renderer)
             assert inside.contains(box.x0, box.y0) and inside.contains(box.x1, box.y1), text
     columns = [t.get_window_extent(renderer) for t in figure.axes[0].get_xticklabels()]
-    assert not any(a.overlaps(b) for a, b in zip(columns, columns[1:]))
+    assert not any(a.overlaps(b) for a, b in itertools.pairwise(columns))
     assert shown and all(float(t.get_position()[1]).is_integer() for t in shown)
 
 
