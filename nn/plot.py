@@ -12,6 +12,7 @@ display to save, and are freed like any object. matplotlib is the optional extra
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -58,19 +59,31 @@ def new_figure(width: float, height: float) -> Any:
     """A Figure on an Agg canvas, not registered with pyplot, that a notebook shows as a
     PNG picture (IPython's ``_repr_png_``) whether or not pyplot has set up its own
     display of figures (the inline backend does so only once pyplot has drawn)."""
-    require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    class PictureFigure(Figure):
+    figure = _figure_class()(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+@functools.cache
+def _figure_class() -> type:
+    """``nn.plot.Figure``: a matplotlib Figure with ``_repr_png_``, made once matplotlib
+    is imported (it is an optional extra), and kept in this module so figures pickle."""
+    require_matplotlib()
+    from matplotlib import figure
+
+    class Figure(figure.Figure):
+        """A matplotlib Figure that a notebook shows as a PNG picture."""
+
         def _repr_png_(self) -> bytes:
             buffer = io.BytesIO()
             self.savefig(buffer, format="png")
             return buffer.getvalue()
 
-    figure = PictureFigure(figsize=(width, height), layout="constrained")
-    FigureCanvasAgg(figure)
-    return figure
+    Figure.__qualname__ = "Figure"
+    globals()["Figure"] = Figure
+    return Figure
 
 
 def figure_path(path: Any, who: str = "") -> str:

@@ -11,7 +11,7 @@ from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
 from ..gpt.sampling import check_temperature, prompt_tokens
 from ..serialize import load
-from .common import EXIT_OK, MAX_GPT_PARAMETERS, UsageError, check_file_target
+from .common import EXIT_OK, MAX_GPT_PARAMETERS, CommandFailed, UsageError, check_file_target
 
 SMOOTHING = 50
 """The final loss is reported as the mean over this many last steps (one name each)."""
@@ -56,15 +56,21 @@ def run_gpt(args: argparse.Namespace) -> int:
         tail = history.loss[-SMOOTHING:]
         each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
         how = "compiled" if args.compiled else "eagerly"
-        print(f"trained {args.steps} steps {how}, {each}: first loss {history.loss[0]:.4f}, "
+        steps = f"{args.steps:,} step{'s' if args.steps != 1 else ''}"
+        print(f"trained {steps} {how}, {each}: first loss {history.loss[0]:.4f}, "
               f"mean of the last {len(tail)} {sum(tail) / len(tail):.4f}; done in "
               f"{seconds:.1f} s")
     if args.save is not None:
         model.save(args.save)
         print(f"wrote {args.save}")
-    print(f"{args.samples} names sampled at temperature {args.temperature:g}:")
-    for name in samples(model, tokenizer, args.samples, temperature=temperature,
-                        prompt=args.prompt, seed=args.seed):
+    try:  # every option was checked before training: what is left is the model itself
+        drawn = samples(model, tokenizer, args.samples, temperature=temperature,
+                        prompt=args.prompt, seed=args.seed)
+    except ValueError as error:  # logits that are not finite: the model diverged
+        raise CommandFailed(str(error)) from None
+    print(f"{args.samples:,} name{'s' if args.samples != 1 else ''} sampled at temperature "
+          f"{args.temperature:g}:")
+    for name in drawn:
         print(f"  {name or repr(name)}")  # an empty name shows as ''
     return EXIT_OK
 

@@ -249,13 +249,13 @@ def _add_gpt(commands: Any) -> None:
                        help="positions the model reads; longer names are cut (default: 16)")
     training = gpt.add_argument_group("training")
     training.add_argument("--steps", type=arguments.zero_or_more, default=1000, metavar="N",
-                          help="training steps, one name each; 0 to only sample a "
-                               "model given by --load (default: 1000)")
+                          help="training steps, each on --batch-size names; 0 to only "
+                               "sample a model given by --load (default: 1000)")
     training.add_argument("--lr", type=arguments.positive, default=0.01,
                           help="initial learning rate of Adam (default: 0.01)")
     training.add_argument("--batch-size", type=arguments.count, default=1, metavar="N",
                           help="names per step, each step's loss their mean; eagerly a "
-                               "step keeps every name's graph, about 1 MB a name at the "
+                               "step keeps every name's graph, about 3 MB a name at the "
                                "default sizes, so large batches want --compiled "
                                "(default: 1)")
     training.add_argument("--compiled", action="store_true",

@@ -37,6 +37,7 @@ from itertools import chain
 import numpy as np
 
 from autograd_scalar import Value, dot
+from autograd_scalar.validate import integer
 
 from ..compiled import CompiledTraining
 from ..optim import Optimizer
@@ -80,8 +81,10 @@ def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: i
     Document d is read at n_d = min(block_size, len - 1) positions; n_max is the
     largest n_d. Its row of tokens is padded with ``bos`` (token vocab_size - 1) and its
     weights are 1 / n_d on its positions, 0 on the padding (see the module docstring).
-    Every token is checked against the vocabulary.
+    Every token read (a document's first n_d + 1) is checked against the vocabulary.
     """
+    integer("vocab_size", vocab_size, 1, who="pad_batch")
+    integer("block_size", block_size, 1, who="pad_batch")
     if not documents:
         raise ValueError("a batch needs at least one document, got none")
     lengths = []

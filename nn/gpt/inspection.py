@@ -81,6 +81,9 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
 def position_loss(model: GPT, tokens: Sequence[int], position: int) -> Value:
     """The loss at ``position`` alone, -log p(tokens[position + 1] | tokens[:position + 1]),
     with the earlier positions run without a graph: the graph of one position."""
+    if len(tokens) < 2:
+        raise ValueError(f"position_loss: a document needs at least 2 tokens (one to read, "
+                         f"one to predict), got {len(tokens)}")
     if not is_integer(position) \
             or not 0 <= position < min(model.block_size, len(tokens) - 1):
         raise ValueError(f"position must be an int from 0 to "
@@ -90,4 +93,4 @@ def position_loss(model: GPT, tokens: Sequence[int], position: int) -> Value:
         for t in range(position):
             model.step(tokens[t], t, caches)
     logits = model.step(tokens[position], position, caches)
-    return logsumexp(logits) - gather(logits, tokens[position + 1])
+    return logsumexp(logits) - gather(logits, tokens[int(position) + 1])

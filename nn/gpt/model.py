@@ -21,6 +21,7 @@ from typing import Any
 
 from autograd_scalar import Value, gather, logsumexp, scope
 from autograd_scalar import sum as value_sum
+from autograd_scalar.validate import is_integer
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -99,9 +100,10 @@ class GPT(Module):
     def step(self, token: Any, position: int, caches: list[KVCache]) -> list[Value]:
         """The logits of the token after ``token`` at ``position`` (0-based); the
         position's keys and values join ``caches`` (one per block, from ``new_caches``)."""
-        if not isinstance(position, int) or not 0 <= position < self.block_size:
+        if not is_integer(position) or not 0 <= position < self.block_size:
             raise ValueError(f"GPT: position must be an int from 0 to {self.block_size - 1} "
                              f"(block_size {self.block_size}), got {position!r}")
+        position = int(position)
         if len(caches) != self.n_layer or any(len(c) != position for c in caches):
             raise ValueError(f"GPT: expected {self.n_layer} cache(s) holding the {position} "
                              f"position(s) before position {position}, got lengths "

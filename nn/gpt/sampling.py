@@ -41,6 +41,11 @@ def prompt_tokens(model: GPT, tokenizer: CharTokenizer, prompt: str) -> list[int
 
     Everything ``sample`` checks, so a caller can check it before training for long.
     """
+    if not isinstance(model, GPT):
+        raise TypeError(f"model must be an nn.gpt.GPT, got {type(model).__name__}")
+    if not isinstance(tokenizer, CharTokenizer):
+        raise TypeError(f"tokenizer must be an nn.gpt.CharTokenizer, got "
+                        f"{type(tokenizer).__name__}")
     if tokenizer.vocab_size != model.vocab_size:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's "
                          f"vocab_size is {model.vocab_size}")
@@ -70,7 +75,8 @@ def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
             logits = model.step(tokens[position], position, caches)
             if position + 1 < len(tokens):
                 continue  # still reading the prompt
-            token = generator.choices(choices, weights=weights(logits, temperature))[0]
+            token = generator.choices(choices, weights=weights(logits, temperature,
+                                                               position))[0]
             if token == tokenizer.bos:
                 break
             tokens.append(token)
@@ -91,19 +97,33 @@ def python_random(rng: object) -> random.Random:
                     f"or None, got {type(rng).__name__}: {rng!r}"[:200])
 
 
-def weights(logits: list[Value], temperature: float) -> list[float]:
+def weights(logits: list[Value], temperature: float, position: int = 0) -> list[float]:
     """exp((l_i - max l) / T): softmax(logits / T) times a constant, which is all
     ``random.choices`` needs. Subtracting the largest logit before dividing keeps every
-    exponent <= 0, so a tiny T cannot overflow (l / T could: 3 / 1e-308 is inf)."""
+    exponent <= 0, so a tiny T cannot overflow (l / T could: 3 / 1e-308 is inf).
+
+    ValueError if a logit is not finite (a model that diverged in training), naming
+    ``position``, the place of the token being drawn."""
     data = [logit.data for logit in logits]
+    if not all(map(math.isfinite, data)):
+        bad = next(x for x in data if not math.isfinite(x))
+        raise ValueError(f"cannot sample: the model's logits at position {position} are "
+                         f"not finite ({bad}); its parameters have diverged (train it again "
+                         "with a smaller learning rate)")
     top = max(data)
     return [math.exp((x - top) / temperature) for x in data]
 
 
 def samples(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float = 0.5,
             prompt: str = "", seed: int | None = None) -> list[str]:
-    """``n`` documents drawn in turn from one generator seeded with ``seed``."""
+    """``n`` documents drawn in turn from one generator seeded with ``seed`` (an int,
+    NumPy's included, or None); every argument is checked first, ``n = 0`` too."""
     integer("n", n, 0)
-    rng = random.Random(seed)
+    check_temperature(temperature)
+    prompt_tokens(model, tokenizer, prompt)
+    if not (seed is None or is_integer(seed)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: "
+                        f"{seed!r}"[:200])
+    rng = python_random(seed)
     return [sample(model, tokenizer, temperature=temperature, prompt=prompt, rng=rng)
             for _ in range(n)]

@@ -183,6 +183,42 @@ def test_rng_may_be_a_numpy_generator_and_anything_else_is_refused_clearly() -> 
             sample(model, tokenizer, rng=bad)
 
 
+def test_samples_takes_the_seeds_sample_takes_and_checks_everything_first() -> None:
+    model, tokenizer = tiny(5)
+    assert samples(model, tokenizer, 3, seed=np.int64(4)) == samples(model, tokenizer, 3,
+                                                                     seed=4)
+    for bad in (1.5, "abc", True):
+        with pytest.raises(TypeError, match=r"seed must be an int or None, got"):
+            samples(model, tokenizer, 2, seed=bad)
+    with pytest.raises(ValueError, match="temperature must be"):
+        samples(model, tokenizer, 0, temperature=-1)
+    with pytest.raises(ValueError, match="character 'z' at position 0 of 'zzz' is not in"):
+        samples(model, tokenizer, 0, prompt="zzz")
+    with pytest.raises(TypeError, match=r"model must be an nn\.gpt\.GPT, got str"):
+        samples("not a model", tokenizer, 0)
+
+
+def test_a_diverged_model_is_named_when_sampling() -> None:
+    """Logits that are not finite (training at lr 1e300) were Python's "Total of weights
+    must be finite" from deep inside random.choices."""
+    model, tokenizer = tiny(5)
+    for p in model.parameters():
+        p.data = math.nan
+    with pytest.raises(ValueError, match=r"cannot sample: the model's logits at position 0 "
+                                         r"are not finite \(nan\); its parameters have "
+                                         r"diverged"):
+        sample(model, tokenizer, rng=0)
+
+
+def test_positions_may_be_numpy_integers() -> None:
+    model, tokenizer = tiny(5)
+    tokens = tokenizer.encode("emma")
+    assert position_loss(model, tokens, np.int64(2)).data == position_loss(model, tokens, 2).data
+    with pytest.raises(ValueError, match=r"position_loss: a document needs at least 2 "
+                                         r"tokens \(one to read, one to predict\), got 1"):
+        position_loss(model, tokens[:1], 0)
+
+
 def test_save_and_load_give_the_same_model(tmp_path) -> None:
     model, tokenizer = tiny(6)
     train(model, tokenizer, DOCS, steps=5, progress=False)

@@ -128,3 +128,22 @@ def test_running_out_of_memory_is_a_failure_not_a_bug(capsys, monkeypatch) -> No
     assert main(["gpt", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "out of memory" in err and "bug" not in err
+
+
+def test_a_diverged_model_is_a_failure_that_says_so(capsys, monkeypatch) -> None:
+    """Options all valid, the model diverged in training: exit 1 naming the cause, not a
+    usage error with random.choices' words ("Total of weights must be finite")."""
+    from nn.cli import gpt_command
+
+    def diverging(model, *args, **kwargs):
+        history = nn.gpt.train(model, *args, **kwargs)
+        for p in model.parameters():
+            p.data = float("nan")
+        return history
+
+    monkeypatch.setattr(gpt_command, "train", diverging)
+    assert main(["gpt", "--steps", "1", "--samples", "1", *SMALL]) == 1
+    captured = capsys.readouterr()
+    assert "trained 1 step eagerly" in captured.out
+    assert "error: cannot sample: the model's logits at position 0 are not finite (nan); " \
+           "its parameters have diverged" in captured.err

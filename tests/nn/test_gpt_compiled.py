@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import numpy as np
 import pytest
@@ -174,3 +175,14 @@ def test_bad_inputs_are_clear_errors_that_change_nothing() -> None:
     with pytest.raises(ValueError, match="batch_size must be a positive int"):
         train(model, tokenizer, ["emma"], steps=1, batch_size=0, progress=False)
     assert np.array_equal(parameters(model), before)
+
+
+@pytest.mark.parametrize("vocab_size, block_size, message", [
+    (27, 0, "pad_batch: block_size must be a positive int, got 0"),
+    (27, 2.0, "pad_batch: block_size must be a positive int, got 2.0"),
+    (0, 4, "pad_batch: vocab_size must be a positive int, got 0"),
+])
+def test_pad_batch_refuses_sizes_it_cannot_pad_to(vocab_size, block_size, message) -> None:
+    """A block of 0 divided by zero into an empty batch."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        pad_batch([[26, 1, 26]], vocab_size, block_size)
