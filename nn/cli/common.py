@@ -150,5 +150,7 @@ def check_output_file(option: str, path: str,
         raise UsageError(f"{option} {path}: names a folder, not a file; give the path of a "
                          "file (such as out/model.json)")
     folder = Path(path).parent
+    if folder.exists() and not folder.is_dir():
+        raise failure(f"{option} {path}: {folder} is a file, not a folder")
     if not folder.is_dir():
         raise failure(f"{option} {path}: the folder {folder} does not exist")

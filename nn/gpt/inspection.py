@@ -57,6 +57,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     which the causal model cannot see, in grey: ``MASKED``)."""
     integer("layer", layer, 0, model.n_layer - 1)
     tokens = tokenizer.encode(text)[:-1][:model.block_size]
+    read = text[:len(tokens) - 1]  # the characters of the block, after [bos]
     weights = attention_weights(model, tokens)[layer]
     labels = token_labels(tokenizer, tokens)
     figure = new_figure(3.0 * model.n_head, 3.2)
@@ -73,7 +74,9 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
         ax.set_xlabel("attends to")
     axes[0].set_ylabel("position")
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
-    figure.suptitle(f"attention of block {layer} reading {text!r}")
+    cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
+        if len(read) < len(text) else ""
+    figure.suptitle(f"attention of block {layer} reading {read!r}{cut}")
     save(figure, path)
     return figure
 

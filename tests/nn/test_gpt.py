@@ -257,6 +257,11 @@ def test_attention_weights_are_causal_rows_of_a_softmax(tmp_path) -> None:
             assert np.allclose(seen, expected, atol=0.02), (t, s, seen)
     with pytest.raises(ValueError, match="layer must be an int from 0 to 0"):
         plot_attention(model, tokenizer, "mia", layer=1)
+    assert figure.get_suptitle() == "attention of block 0 reading 'mia'"
+    long = plot_attention(model, tokenizer, "isabellamia")  # block_size 8: [bos] and 7
+    assert len(long.axes[0].get_xticklabels()) == 8
+    assert long.get_suptitle() == ("attention of block 0 reading 'isabell' (the first 7 of "
+                                   "its 11 characters fill the block)")
 
 
 def test_the_graph_of_one_position_is_its_loss_and_is_summarised_by_module() -> None:

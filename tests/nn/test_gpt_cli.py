@@ -147,3 +147,11 @@ def test_a_diverged_model_is_a_failure_that_says_so(capsys, monkeypatch) -> None
     assert "trained 1 step eagerly" in captured.out
     assert "error: cannot sample: the model's logits at position 0 are not finite (nan); " \
            "its parameters have diverged" in captured.err
+
+
+def test_a_save_path_through_a_file_says_so_before_training(capsys, tmp_path) -> None:
+    (tmp_path / "notes").write_text("a file, not a folder")
+    target = tmp_path / "notes" / "gpt.json"
+    assert main(["gpt", "--steps", "1000", "--save", str(target), *SMALL]) == 1
+    assert f"--save {target}: {tmp_path / 'notes'} is a file, not a folder" in \
+        capsys.readouterr().err
