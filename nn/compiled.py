@@ -336,12 +336,13 @@ class CompiledTraining:
         tape = self.tape
         if tape is None or not _fits(tape, X, encoded_targets):
             tape = self.trace(X, encoded_targets)
-        value, outputs = tape.backward_arrays(X, encoded_targets, reduction="mean")
-        count = len(self.optimizer.params)
-        grad = tape.arrays.grad[:count]
-        if self.clip is not None:
-            clip_norm_arrays(grad, self.clip)
-        self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
+        with tape.blas_limit(len(X)):  # the optimizer's products too (Tape.threads)
+            value, outputs = tape.backward_arrays(X, encoded_targets, reduction="mean")
+            count = len(self.optimizer.params)
+            grad = tape.arrays.grad[:count]
+            if self.clip is not None:
+                clip_norm_arrays(grad, self.clip)
+            self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
         self._unpushed = True
         return value, outputs[:, 1:]
 

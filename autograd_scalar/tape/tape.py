@@ -60,6 +60,7 @@ parameter's own ``.data``).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import operator
 import threading
@@ -293,9 +294,14 @@ class Tape(Runner):
         elif self.native not in POLICIES:
             raise ValueError(f"Tape.native must be None or one of "
                              f"{', '.join(map(repr, POLICIES))}, got {self.native!r}")
-        product = self.plan_for(n, self.strategy).product
-        with blas_threads(self.threads, product * n), np.errstate(all="ignore"):
+        with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
+
+    def blas_limit(self, n: int) -> contextlib.AbstractContextManager[Any]:
+        """The context a run of a batch of ``n`` holds BLAS's threads in (``threads``):
+        compiled training holds it around the whole step, the optimizer's products
+        (its finiteness check, clipping's norm) included, not only the tape's run."""
+        return blas_threads(self.threads, self.plan_for(n, self.strategy).product * n)
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves

@@ -19,8 +19,12 @@ Nor is anything changed when BLAS already uses at most ``n`` threads (as with
 ``OPENBLAS_NUM_THREADS=1``).
 
 Otherwise the limit is applied for the duration of the run and the previous count
-restored after it. A BLAS library's thread count is process-wide: while a tape
-runs, BLAS calls made by other threads of the process are limited too. Runs of
+restored after it; compiled training (``nn.compiled.CompiledTraining``) holds it for
+its whole step (``Tape.blas_limit``), so that the optimizer's products, such as its
+finiteness check over every parameter, do not run on every thread either: on a
+machine with one core busy they had made a step many times slower. A BLAS library's
+thread count is process-wide: while a tape runs, BLAS calls made by other threads of
+the process are limited too. Runs of
 tapes in several threads at once share one limit (the lowest asked for): it is
 set when the first run starts and restored when the last one ends, so the
 previous count always comes back. Set ``Tape.threads = None`` where another thread

@@ -306,6 +306,32 @@ def test_blas_threads_inside_a_tape_run_follow_the_setting(nin, setting, expecte
     assert seen and all(threads == expected_counts for threads in seen)
 
 
+def test_a_compiled_training_step_limits_blas_for_the_optimizer_too() -> None:
+    """The optimizer's products (SGD's finiteness check, two dot products over every
+    parameter) ran on every BLAS thread after the tape's run had restored them: with
+    another process busy on a core, a step took 24 ms instead of 1.3 (benchmarks'
+    blas_threads). The whole step now holds the tape's limit."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from nn.compiled import CompiledTraining
+
+    seen = []
+
+    class Watched(optim.SGD):
+        def step_arrays(self, data, grad):
+            seen.append(blas_counts(threadpoolctl))
+            super().step_arrays(data, grad)
+
+    model = nn.MLP(300, [300, 2], seed=0)
+    training = CompiledTraining(model, nn.losses.get("cross_entropy"),
+                                Watched(model.parameters(), lr=0.1))
+    X, T = np.ones((5, 300)), np.eye(2)[[0, 1, 0, 1, 0]]
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_counts(threadpoolctl)
+        training.step(X, T)
+        assert blas_counts(threadpoolctl) == before          # restored after the step
+    assert seen == [[1] * len(before)]
+
+
 def test_plain_sgd_on_arrays_steps_in_blocks_to_the_same_bits(monkeypatch) -> None:
     """SGD without momentum steps block by block with a work array of one block, and
     gives exactly the numbers of the general step, which it leaves to an overflow."""
