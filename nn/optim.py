@@ -569,6 +569,10 @@ class RMSProp(Optimizer):
         return p - self.lr * b, {"square_avg": v, "momentum": b}
 
 
+RMSprop = RMSProp
+"""PyTorch's spelling of :class:`RMSProp` (the same class: saved states name it RMSProp)."""
+
+
 class Adagrad(Optimizer):
     """Adagrad (Duchi, Hazan and Singer, 2011): each parameter's step is divided by the
     root of the sum of all its squared gradients so far."""

@@ -100,7 +100,7 @@ def adagrad_reference(lr, lr_decay=0.0, wd=0.0, initial=0.0, eps=1e-10):
     (lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.1),
      adam_reference(0.05, 0.9, 0.999, 1e-8, wd=0.1, decoupled=True)),
     (lambda ps: optim.RMSProp(ps, lr=0.01), rmsprop_reference(0.01, 0.99, 1e-8)),
-    (lambda ps: optim.RMSProp(ps, lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.2),
+    (lambda ps: optim.RMSprop(ps, lr=0.01, alpha=0.9, momentum=0.5, weight_decay=0.2),
      rmsprop_reference(0.01, 0.9, 1e-8, momentum=0.5, wd=0.2)),
     (lambda ps: optim.Adagrad(ps, lr=0.1), adagrad_reference(0.1)),
     (lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.5, weight_decay=0.1,
