@@ -39,6 +39,28 @@ def test_every_data_file_of_the_packages_is_package_data() -> None:
                 assert relative in patterns.get(top, []), f"{top}/{relative} is not package data"
 
 
+SPDX = {"names.LICENSE": "MIT", "digits.LICENSE": "CC-BY-4.0 AND BSD-3-Clause",
+        "mnist_5k.LICENSE": "CC-BY-SA-3.0 AND BSD-3-Clause"}
+"""The licences each shipped data file's LICENSE gives, as SPDX identifiers."""
+
+
+def test_the_package_licence_names_every_shipped_data_licence() -> None:
+    """The wheel carries data under licences other than the code's MIT (MNIST's
+    ShareAlike among them): its metadata must say so and carry each data LICENSE file."""
+    config = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    expression = re.search(r'^license = "([^"]+)"$', config, re.M)
+    files = re.search(r"^license-files = \[([^\]]*)\]$", config, re.M)
+    assert expression is not None and files is not None
+    shipped = sorted(p.name for p in (ROOT / "nn" / "data").glob("*.LICENSE"))
+    assert shipped == sorted(SPDX)
+    named = set(expression.group(1).split(" AND "))
+    for licence in SPDX.values():
+        assert set(licence.split(" AND ")) <= named
+    globs = re.findall(r'"([^"]+)"', files.group(1))
+    for name in shipped:
+        assert any(Path("nn/data", name).match(glob) for glob in globs), name
+
+
 def test_notebooks_import_the_installed_packages_without_editing_sys_path() -> None:
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         text = notebook.read_text(encoding="utf-8")
