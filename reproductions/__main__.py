@@ -1,6 +1,6 @@
 """``python -m reproductions``: run every reproduction and print the table of the docs.
 
-Options: ``--seeds N`` runs of each experiment but MNIST (default 10), ``--max-sweeps`` the symmetry
+Options: ``--seeds N`` runs of each experiment (default 10), ``--max-sweeps`` the symmetry
 budget per run (default 20000), ``--eager`` to build one graph per example instead
 of the compiled tape (same numbers, much slower).
 """
@@ -22,8 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description="Reproduce the published figures of the "
                                                  "reproductions table and print the table.")
     parser.add_argument("--seeds", type=int, default=10,
-                        help="runs (seeds 0..N-1) of the symmetry and family-trees "
-                             "experiments (default 10)")
+                        help="runs (seeds 0..N-1) of each experiment (default 10)")
     parser.add_argument("--max-sweeps", type=int, default=20000,
                         help="symmetry: give up on a run after this many sweeps (default 20000)")
     parser.add_argument("--eager", action="store_true",
@@ -35,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     seeds = range(args.seeds)
     symmetry = reproduce_symmetry(seeds, args.max_sweeps, compiled=compiled)
     family = [reproduce_family_trees(seeds, settings, compiled) for settings in (PAPER, ADJUSTED)]
-    mnist = train_mnist(compiled=compiled)
+    mnist = [train_mnist(seed, compiled=compiled) for seed in seeds]
     print(table(symmetry, family, mnist))
     print()
     print(details(symmetry, family, mnist))

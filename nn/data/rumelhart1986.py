@@ -13,25 +13,25 @@ here from their definitions, not stored.
 
 The trees (``=`` joins a married couple; children stand below their parents)::
 
-    Christopher = Penelope                 Andrew = Christine
-             |                                    |
-      -------------                       -------------
-      |           |                       |           |
-    Margaret = Arthur      Victoria  =  James      Jennifer = Charles
-                                    |
-                             -------------
-                             |           |
-                           Colin     Charlotte
+                Christopher = Penelope       Andrew = Christine
+                           |                          |
+                  -------------------        -------------------
+                  |                 |        |                 |
+    Margaret = Arthur           Victoria = James           Jennifer = Charles
+                                        |
+                                  ---------------
+                                  |             |
+                                Colin       Charlotte
 
-    Roberto = Maria                        Pierro = Francesca
-            |                                     |
-      -------------                       -------------
-      |           |                       |           |
-    Gina  =  Emilio        Lucia    =   Marco       Angela  = Tomaso
-                                    |
-                             -------------
-                             |           |
-                          Alfonso      Sophia
+                Roberto = Maria           Pierro = Francesca
+                       |                           |
+              --------------------       ---------------------
+              |                  |       |                   |
+    Gina = Emilio              Lucia = Marco              Angela = Tomaso
+                                     |
+                                --------------
+                                |            |
+                             Alfonso      Sophia
 
 Relationships are read "the <relationship> of <person> is <answer>": (Colin,
 father, James) says James is Colin's father. Uncles and aunts include those by

@@ -40,7 +40,9 @@ def split(X: Any, y: Any, fraction: float = 0.2, seed: Seed = None, stratify: bo
 
     The held-out part has round(fraction * n) examples, at least one, and leaves at
     least one for training. With ``stratify=True`` each class is split on its own in
-    that proportion (for classification labels), so both parts keep the class mix.
+    that proportion (for classification labels), so both parts keep the class mix: the
+    held-out part then has the sum over the classes of round(fraction * n_class), which
+    may differ from round(fraction * n) by a few (Python's round halves to even).
     """
     features = as_features(X)
     labels = np.asarray(y)

@@ -63,3 +63,27 @@ def test_a_run_holds_out_four_facts_and_scores_them_by_the_papers_test():
 def test_train_family_trees_rejects_a_bad_number_of_sweeps(sweeps):
     with pytest.raises(ValueError, match="sweeps must be an int >= 1"):
         train_family_trees(seed=0, sweeps=sweeps)
+
+
+def test_the_papers_schedule_changes_epsilon_after_20_sweeps_in_its_own_units():
+    """Fig. 4: epsilon 0.005 and alpha 0.5 for 20 sweeps, then 0.01 and 0.9, each change
+    dw(t) = -epsilon dE/dw + alpha dw(t-1) (the last change kept as it was made)."""
+    from autograd_scalar import Value
+    from nn.optim import SGD
+    from reproductions.family_trees import _change_epsilon
+
+    assert (PAPER.epsilon_early, PAPER.epsilon, ADJUSTED.epsilon_early) == (0.005, 0.01, 0.02)
+    assert "epsilon 0.005 then 0.01 after 20 sweeps" in PAPER.describe()
+    assert "epsilon 0.02," in ADJUSTED.describe()
+    p = Value(1.0)
+    optimizer = SGD([p], lr=0.005, momentum=0.5)
+    changes, gradients = [], [0.3, -0.7, 1.1]
+    for k, g in enumerate(gradients):
+        if k == 2:
+            optimizer.momentum = 0.9
+            _change_epsilon(optimizer, 0.01)
+        before, p.grad = p.data, g
+        optimizer.step()
+        changes.append(p.data - before)
+    assert changes[1] == pytest.approx(-0.005 * -0.7 + 0.5 * changes[0], rel=1e-12)
+    assert changes[2] == pytest.approx(-0.01 * 1.1 + 0.9 * changes[1], rel=1e-12)
