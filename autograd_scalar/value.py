@@ -88,8 +88,16 @@ class Value:
 
     ``Value(data, label="")`` makes a leaf. Arithmetic (``+ - * / **``, unary ``-``,
     ``abs``) and the methods below make new nodes. ``backward()`` fills ``grad``:
-    d output / d node for every node the output depends on. ``scope`` names the
-    nn module (if any) inside whose call the node was made.
+    d output / d node for every node the output depends on.
+
+    Attributes:
+        data: the node's number (a float); assigning it changes a leaf's value for the
+            next forward pass, not the nodes already made from it.
+        grad: d output / d node after ``backward()``, summed over the calls until it
+            is set back to 0.0 (a module's or an optimizer's ``zero_grad()`` does so).
+        label: a name for drawings and messages ("" if none).
+        children: the nodes this one was computed from (empty for a leaf).
+        scope: the nn module (if any) inside whose call the node was made.
     """
 
     __slots__ = ("data", "grad", "label", "scope", "children", "_row", "_d0", "_d1", "_local",

@@ -43,10 +43,10 @@ exclude_patterns = ["_build", "images/*.py", "cli"]
 myst_enable_extensions = ["colon_fence", "dollarmath", "deflist"]
 myst_heading_anchors = 3
 
+# An option present is an option on, whatever its value: undocumented members and base
+# classes are left out by leaving "undoc-members" and "show-inheritance" out.
 autodoc_default_options = {
     "members": True,
-    "undoc-members": False,
-    "show-inheritance": False,
     "member-order": "bysource",
 }
 autodoc_typehints = "signature"
