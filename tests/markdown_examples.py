@@ -2,9 +2,11 @@
 
 A page's ```python blocks are examples a reader copies one at a time, so each must run
 by itself: in a fresh namespace, in a scratch directory (examples that write files
-leave the repository alone), with matplotlib on its Agg canvas. Where a top-level
-``print(...)`` line carries a comment, the comment is the promised output line.
-Blocks fenced as ```text or ```console are shown, not run.
+leave the repository alone), with matplotlib on its Agg canvas. Where a ``print(...)``
+line carries a comment (inside a ``try`` or ``with`` too), the comment is the promised
+output line, "..." standing for text the page leaves out; the promises must be printed
+in the order the block writes them. Blocks fenced as ```text or ```console are shown,
+not run.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
-SHOWN = re.compile(r"^(print\(.*\))\s+#\s*(.+)$")
+SHOWN = re.compile(r"^\s*(print\(.*\))\s+#\s*(.+)$")
 # a dotted name, not part of a path or a longer name (docs/api/nn.md is a file)
 DOTTED = re.compile(r"(?<![\w/.-])((?:nn|autograd_scalar|ag)(?:\.[A-Za-z_]\w*)+)")
 PLACEHOLDERS = {"autograd_scalar.name"}  # "autograd_scalar.name(x)": any method row's name
@@ -42,8 +44,14 @@ def examples(page: Path) -> list[Example]:
 
 
 def expected_lines(code: str) -> list[str]:
-    """The outputs a block promises: the comment after each top-level print call."""
+    """The outputs a block promises: the comment after each print call."""
     return [m.group(2).strip() for line in code.splitlines() if (m := SHOWN.match(line))]
+
+
+def fulfils(line: str, promise: str) -> bool:
+    """Whether a printed line is the promised one, "..." in the promise matching anything."""
+    pattern = ".*".join(re.escape(part) for part in promise.split("..."))
+    return re.fullmatch(pattern, line.strip()) is not None
 
 
 def run_alone(example: Example) -> list[str]:
@@ -58,9 +66,11 @@ def run_alone(example: Example) -> list[str]:
             raise AssertionError(
                 f"{example.name} failed when run alone: {error!r}\n{example.code}") from error
     printed = captured.getvalue().splitlines()
+    rest = iter(printed)  # each promise is looked for after the one before it
     for promise in expected_lines(example.code):
-        assert any(line.strip() == promise for line in printed), (
-            f"{example.name} promised {promise!r}; it printed {printed}")
+        assert any(fulfils(line, promise) for line in rest), (
+            f"{example.name} promised {promise!r} (after the promises before it); it "
+            f"printed {printed}")
     return printed
 
 

@@ -42,6 +42,23 @@ def test_docs_example_runs_alone_and_prints_what_it_promises(example, tmp_path,
     run_alone(example)
 
 
+def test_a_promise_is_checked_inside_blocks_in_order_with_its_gaps() -> None:
+    """A promise in a ``try`` counts; promises are kept in order; "..." stands for text the
+    page leaves out and nothing else."""
+    from tests.markdown_examples import Example
+
+    def promised(code: str) -> None:
+        run_alone(Example(DOCS / "index.md", 1, code))
+
+    promised("try:\n    print('a long message, cut')   # a long ...\nexcept Exception:\n    pass\n")
+    with pytest.raises(AssertionError, match="promised 'b'"):
+        promised("try:\n    print('a')   # b\nfinally:\n    pass\n")
+    with pytest.raises(AssertionError, match="promised 'a short'"):
+        promised("print('a long one')   # a short\n")
+    with pytest.raises(AssertionError, match="after the promises before it"):
+        promised("print(1)\nprint(2)   # 2\nprint(3)   # 1\n")
+
+
 def test_every_dotted_name_in_the_docs_is_reachable_as_written() -> None:
     names = dotted_names(*PAGES)
     assert "nn.optim.Adam" in names and "autograd_scalar.Value" in names
