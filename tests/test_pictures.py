@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "images" / "make_images.py"
 MANIFEST = ROOT / "docs" / "images" / "sources.json"
 REFRESH = "python docs/images/make_images.py"
-PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+\.(?:svg|png|gif))\)")
+PICTURE = re.compile(r"(?:!\[[^\]]*\]\(|^```\{image\} )([^)\s]+\.(?:svg|png|gif))", re.M)
+"""A picture a page shows: ``![alt](path)``, or ``{image} path`` (a wide one, linked to
+its full size)."""
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +93,7 @@ def test_a_change_in_a_tooltip_of_the_demos_drawing_is_caught(script: ModuleType
 def test_the_summary_node_count_agrees_in_the_docs_script_and_title(script: ModuleType) -> None:
     count = script.summary_nodes()
     page = (ROOT / "docs" / "tutorials" / "see-backprop.md").read_text(encoding="utf-8")
-    said = re.search(r"!\[A loss over six examples, ([\d,]+) nodes", page)
+    said = re.search(r"(?:!\[|:alt: )A loss over six examples, ([\d,]+) nodes", page)
     assert said is not None and int(said.group(1).replace(",", "")) == count
     source = script.drawings()["summary"].source
     assert f"a loss over six examples: {count:,} nodes" in source
