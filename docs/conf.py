@@ -34,6 +34,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    # MathJax shipped with the site (copied into _static) rather than fetched from a CDN,
+    # so that the formulas render in a site read offline, as a local build is
+    "sphinx-mathjax-offline",
 ]
 
 source_suffix = {".md": "markdown"}

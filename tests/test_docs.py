@@ -83,6 +83,12 @@ def test_sphinx_builds_the_site_with_warnings_as_errors(tmp_path) -> None:
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "html" / "api" / "nn.html").is_file()
+    # the formulas render offline: MathJax is the site's own copy, not a CDN's
+    page = (tmp_path / "html" / "tutorials" / "see-backprop.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script[^>]*src="([^"]*mathjax[^"]*)"', page)
+    assert scripts and all(not src.startswith(("http:", "https:", "//")) for src in scripts)
+    for src in scripts:
+        assert (tmp_path / "html" / "tutorials" / src).resolve().is_file(), src
 
 
 def test_the_op_table_page_lists_every_row_with_its_rule() -> None:
