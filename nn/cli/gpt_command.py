@@ -49,9 +49,15 @@ def run_gpt(args: argparse.Namespace) -> int:
           f"heads, {model.n_layer} layer(s), block size {model.block_size})")
     if args.steps:
         start = time.perf_counter()
-        history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
-                        batch_size=args.batch_size, compiled=args.compiled,
-                        progress=not args.quiet)
+        try:
+            history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
+                            batch_size=args.batch_size, compiled=args.compiled,
+                            progress=not args.quiet)
+        except KeyboardInterrupt:  # a long run stopped: keep what it learned
+            if args.save is not None:
+                model.save(args.save)  # whole steps only: train leaves no step half done
+                print(f"interrupted: wrote {args.save}, the model after its last whole step")
+            raise
         seconds = time.perf_counter() - start
         tail = history.loss[-SMOOTHING:]
         each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"

@@ -155,3 +155,22 @@ def test_a_save_path_through_a_file_says_so_before_training(capsys, tmp_path) ->
     assert main(["gpt", "--steps", "1000", "--save", str(target), *SMALL]) == 1
     assert f"--save {target}: {tmp_path / 'notes'} is a file, not a folder" in \
         capsys.readouterr().err
+
+
+def test_ctrl_c_while_training_saves_what_was_learned(capsys, monkeypatch, tmp_path) -> None:
+    """A long run stopped with Ctrl-C writes --save with the steps it finished, then
+    exits 130 as an interrupted command does."""
+    from nn.cli import gpt_command
+
+    def interrupted(model, *args, **kwargs):
+        kwargs["steps"] = 2
+        nn.gpt.train(model, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gpt_command, "train", interrupted)
+    path = tmp_path / "gpt.json"
+    assert main(["gpt", "--steps", "1000", "--save", str(path), *SMALL]) == 130
+    captured = capsys.readouterr()
+    assert f"interrupted: wrote {path}" in captured.out and "interrupted" in captured.err
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "1",
+                 "--quiet"]) == 0
