@@ -26,7 +26,7 @@ def classes_from_outputs(raw: Any, threshold: float = 0.0) -> np.ndarray:
     raise ValueError(f"raw outputs must have shape (n,) or (n, k), got {array.shape}")
 
 
-def _labels(values: Any, what: str) -> np.ndarray:
+def class_indices(values: Any, what: str) -> np.ndarray:
     """Class indices as int64: integers, integral floats, or booleans (False 0, True 1)."""
     array = np.asarray(values)
     if array.dtype.kind == "b":
@@ -38,15 +38,15 @@ def _labels(values: Any, what: str) -> np.ndarray:
         raise ValueError(f"{what} must hold integer class indices, got dtype {array.dtype}")
     whole = np.isfinite(array) & (array == np.round(array))
     if not whole.all():
-        raise ValueError(f"{what} must hold integer class indices, got {array[~whole][0]!r}")
+        raise ValueError(f"{what} must hold integer class indices, got {array[~whole][0].item()!r}")
     if (array < 0).any():
         raise ValueError(f"{what} must hold class indices >= 0, got {array[array < 0][0]}")
     return array.astype(np.int64)
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
-    true = _labels(y_true, "y_true")
-    pred = _labels(y_pred, "y_pred")
+    true = class_indices(y_true, "y_true")
+    pred = class_indices(y_pred, "y_pred")
     if true.shape != pred.shape:
         raise ValueError(f"y_true has {true.size} labels but y_pred has {pred.size}; "
                          "they must have the same length")

@@ -12,11 +12,11 @@ display to save, and are freed like any object. matplotlib is the optional extra
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import re
 import sys
+import threading
 from typing import Any
 
 import numpy as np
@@ -25,10 +25,10 @@ from autograd_scalar import write_atomically
 from autograd_scalar.validate import integer, real
 
 from .callbacks import History
-from .metrics import classes_from_outputs
+from .metrics import class_indices, classes_from_outputs
 from .train import check_inputs, predict
 
-INSTALL_HINT = 'pip install "autograd-scalar[plots]"'
+INSTALL_HINT = 'pip install matplotlib (the "plots" extra)'
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
@@ -59,31 +59,45 @@ def new_figure(width: float, height: float) -> Any:
     """A Figure on an Agg canvas, not registered with pyplot, that a notebook shows as a
     PNG picture (IPython's ``_repr_png_``) whether or not pyplot has set up its own
     display of figures (the inline backend does so only once pyplot has drawn)."""
+    figure_class = _figure_class()  # first: without matplotlib, the error says what to install
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    figure = _figure_class()(figsize=(width, height), layout="constrained")
+    figure = figure_class(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
 
-@functools.cache
+_FIGURE: list[type] = []
+_FIGURE_MADE = threading.Lock()
+
+
 def _figure_class() -> type:
-    """``nn.plot.Figure``: a matplotlib Figure with ``_repr_png_``, made once matplotlib
-    is imported (it is an optional extra), and kept in this module so figures pickle."""
-    require_matplotlib()
-    from matplotlib import figure
+    """``nn.plot.Figure``: a matplotlib Figure with ``_repr_png_``, made once, when first
+    asked for (matplotlib is an optional extra, imported only then)."""
+    with _FIGURE_MADE:
+        if not _FIGURE:
+            require_matplotlib()
+            from matplotlib import figure
 
-    class Figure(figure.Figure):
-        """A matplotlib Figure that a notebook shows as a PNG picture."""
+            class Figure(figure.Figure):
+                """A matplotlib Figure that a notebook shows as a PNG picture."""
 
-        def _repr_png_(self) -> bytes:
-            buffer = io.BytesIO()
-            self.savefig(buffer, format="png")
-            return buffer.getvalue()
+                def _repr_png_(self) -> bytes:
+                    buffer = io.BytesIO()
+                    self.savefig(buffer, format="png")
+                    return buffer.getvalue()
 
-    Figure.__qualname__ = "Figure"
-    globals()["Figure"] = Figure
-    return Figure
+            Figure.__module__, Figure.__qualname__ = __name__, "Figure"
+            _FIGURE.append(Figure)
+    return _FIGURE[0]
+
+
+def __getattr__(name: str) -> Any:
+    """``nn.plot.Figure`` made on first use, so that a pickled figure loads in a process
+    that has drawn none yet (PEP 562's module ``__getattr__``)."""
+    if name == "Figure":
+        return _figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def figure_path(path: Any, who: str = "") -> str:
@@ -115,8 +129,9 @@ def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> No
     if path is None:
         return
     path = figure_path(path)
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")  # figure_path checked it
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=os.path.splitext(path)[1].lower().lstrip("."), dpi=dpi)
+    figure.savefig(buffer, format=suffix, dpi=dpi)
     write_atomically(path, buffer.getvalue())
 
 
@@ -168,10 +183,10 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     one_output = raw.ndim == 1 or raw.shape[1] == 1
     score = raw.reshape(resolution, resolution) - threshold if one_output else None
     count = int(max(classes.max(), labels.max())) + 1
+    figure = new_figure(5, 5)
     from matplotlib.colors import ListedColormap
 
     colours = ListedColormap([PALETTE[k % len(PALETTE)] for k in range(count)])
-    figure = new_figure(5, 5)
     ax = figure.add_subplot()
     # filled contours, their edges interpolated between grid points: one score where it
     # crosses the threshold; several, each class's margin where it crosses 0
@@ -205,17 +220,12 @@ def class_margin(outputs: np.ndarray, k: int) -> np.ndarray:
 
 
 def _class_indices(y: Any, n: int) -> np.ndarray:
-    """``y`` as n class indices >= 0: ints, bools or whole floats (0.0 and 1.0, as ``fit``
-    takes them for a binary loss); ValueError otherwise."""
-    labels = np.asarray(y)
-    if labels.dtype.kind in "bf" and labels.shape == (n,):
-        whole = labels.dtype.kind == "b" or bool(
-            np.isfinite(labels).all() and (labels == np.round(labels)).all())
-        if whole:
-            labels = labels.astype(np.int64)
-    if labels.shape != (n,) or labels.dtype.kind not in "iu" or (labels < 0).any():
+    """``y`` as n class indices >= 0 (ints, bools or whole floats, as ``fit`` takes them
+    for a binary loss: :func:`nn.metrics.class_indices`); ValueError otherwise."""
+    labels = class_indices(y, "y")
+    if labels.shape != (n,):
         raise ValueError(f"y must hold one class index >= 0 per row of X ({n}), "
-                         f"got shape {labels.shape} and dtype {labels.dtype}")
+                         f"got shape {labels.shape}")
     return labels
 
 
@@ -294,13 +304,13 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
     names = [str(i) for i in range(k)] if labels is None else [str(n) for n in labels]
     if len(names) != k:
         raise ValueError(f"labels has {len(names)} names for {k} classes")
-    from matplotlib.ticker import MaxNLocator
-
     longest = max(len(name) for name in names)
     slanted = longest > 3  # longer names would run into each other under the columns
     label_inches = 0.08 * longest  # about a character's width at the default 10 pt
     figure = new_figure(max(3.5, 1.8 + 0.6 * k + label_inches),
                         max(3.0, 1.4 + 0.6 * k + (0.75 * label_inches if slanted else 0)))
+    from matplotlib.ticker import MaxNLocator
+
     ax = figure.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0, vmax=max(int(counts.max()), 1))
     for (i, j), count in np.ndenumerate(counts):
@@ -374,11 +384,11 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
         max_weight = largest if largest > 0 else 1.0
     else:
         max_weight = real("max_weight", max_weight, 0.0, low_open=True, who="plot_hinton")
-    from matplotlib.patches import Rectangle
-
     widths = [m.shape[1] + 1 for m in panels.values()]
     height = max(m.shape[0] for m in panels.values())
     figure = new_figure(min(2 + 0.3 * sum(widths), 30), min(1.5 + 0.3 * height, 30))
+    from matplotlib.patches import Rectangle
+
     axes = figure.subplots(1, len(panels), squeeze=False, width_ratios=widths)[0]
     for ax, (name, matrix) in zip(axes, panels.items()):
         ax.set_facecolor("grey")

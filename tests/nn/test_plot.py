@@ -115,7 +115,7 @@ def test_decision_boundary_between_two_classes_shows_no_third():
 @pytest.mark.parametrize("X, y, options, message", [
     (np.zeros((3, 3)), [0, 1, 0], {}, "needs 2-D inputs"),
     (np.zeros((3, 2)), [0, 1], {}, "one class index >= 0 per row of X (3)"),
-    (np.zeros((3, 2)), [0.5, 1, 0], {}, "one class index"),
+    (np.zeros((3, 2)), [0.5, 1, 0], {}, "y must hold integer class indices, got 0.5"),
     (np.zeros((3, 2)), [0, 1, 0], {"resolution": 1}, "resolution must be an int >= 2"),
     (np.zeros((3, 2)), [0, 1, 0], {"threshold": float("nan")},
      "plot_decision_boundary: threshold must be a finite number, got nan"),
@@ -317,8 +317,40 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", without_matplotlib)
-    with pytest.raises(ImportError, match=r'pip install "autograd-scalar\[plots\]"'):
+    with pytest.raises(ImportError, match=r'pip install matplotlib \(the "plots" extra\)'):
         plot.require_matplotlib()
+    monkeypatch.setattr(plot, "_FIGURE", [])  # as in a process that has drawn nothing yet
+    history = History(metrics=("loss",), loss=[1.0, 0.5])
+    X, y = np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1])
+    calls = [lambda: plot.plot_history(history),
+             lambda: plot.plot_confusion_matrix(np.eye(2, dtype=int)),
+             lambda: plot.plot_hinton(np.ones((2, 2))),
+             lambda: plot.plot_decision_boundary(linear_neuron(1, 0), X, y, resolution=2)]
+    for call in calls:  # each says what to install, none fails on its own import
+        with pytest.raises(ImportError, match=r'pip install matplotlib'):
+            call()
+
+
+def test_a_figure_pickled_in_one_process_loads_in_another(tmp_path):
+    """nn.plot.Figure is made on first use; a process that has drawn nothing yet still
+    finds it when it loads a pickled figure."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "figure.pickle"
+    write = ("import pickle, sys, nn\n"
+             "figure = nn.plot.plot_history(nn.callbacks.History(metrics=('loss',), "
+             "loss=[1.0, 0.5]))\n"
+             "open(sys.argv[1], 'wb').write(pickle.dumps(figure))\n")
+    read = ("import pickle, sys\n"
+            "figure = pickle.loads(open(sys.argv[1], 'rb').read())\n"
+            "print(type(figure).__module__, type(figure).__name__, "
+            "figure._repr_png_()[:4] == b'\\x89PNG')\n")
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    subprocess.run([sys.executable, "-c", write, str(path)], check=True, env=env)
+    done = subprocess.run([sys.executable, "-c", read, str(path)], check=True, env=env,
+                          capture_output=True, text=True)
+    assert done.stdout.split() == ["nn.plot", "Figure", "True"]
 
 
 # -- live plotting ------------------------------------------------------------------------------
