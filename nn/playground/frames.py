@@ -77,7 +77,7 @@ def network_layout(session: Session) -> dict[str, Any]:
         placed.append({"name": unit, "label": short_name(unit), "column": c,
                        "row": rows.get(c, 0), "input": unit in net.inputs})
         rows[c] = rows.get(c, 0) + 1
-    every = math.ceil(NAME_LINE / _row_spacing(max(rows.values()), len(net.inputs)))
+    every = math.ceil(NAME_LINE / row_spacing(max(rows.values()), len(net.inputs)))
     for k, drawn in enumerate(placed[:len(net.inputs)]):  # the inputs, rows 0, 1, ...
         drawn["named"] = k % every == 0  # a line apart: every k-th where rows are closer
     for drawn in placed[len(net.inputs):]:
@@ -102,7 +102,7 @@ def panel_height(rows: int) -> float:
     return min(420, max(170, max(rows, 2) * 16 + 20))
 
 
-def _row_spacing(rows: int, count: int) -> float:
+def row_spacing(rows: int, count: int) -> float:
     """The distance between the units of a column of ``count`` in the network panel."""
     return (panel_height(rows) - 24) / max(count, 1)
 

@@ -18,7 +18,7 @@ import struct
 import zlib
 from typing import Any
 
-from .frames import panel_height
+from .frames import panel_height, row_spacing
 
 PANEL = 300
 GAP = 20
@@ -71,7 +71,7 @@ def network_svg(layout: dict[str, Any], frame: dict[str, Any], left: float) -> l
     place = []
     for unit in units:
         x = 34 + unit["column"] * (PANEL - 68) / (columns - 1)
-        spacing = (height - 24) / max(counts[unit["column"]], 1)
+        spacing = row_spacing(layout["rows"], counts[unit["column"]])
         place.append((left + x, TOP + (12 + spacing * (unit["row"] + 0.5)) * scale,
                       max(2.5, min(9.0, spacing * 0.38)) * scale))
     widths = frame.get("width", [0.5] * len(layout["edges"]))

@@ -270,8 +270,8 @@ class View {
     const fx = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
     const fy = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
     const [x0, x1, y0, y1] = bounds;
-    const x = x0 + fx * (x1 - x0);
-    const y = y1 - fy * (y1 - y0);
+    const x = fx === 1 ? x1 : x0 + fx * (x1 - x0); /* the far edge exactly, not past it */
+    const y = fy === 1 ? y0 : y1 - fy * (y1 - y0);
     if (event.shiftKey || this.remove.checked) this.send({ type: "remove", x, y });
     else this.send({ type: "add", x, y, label: this.chosen });
   }

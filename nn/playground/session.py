@@ -205,14 +205,14 @@ class Session:
         2-D data only; the coordinates must be finite numbers.
         """
         self._check_plane("add a point")
-        point = _point(x, y)
+        where = point(x, y)
         if not is_integer(class_index) or not 0 <= class_index < len(self.classes):
             shown = ", ".join(map(class_label, self.classes))
             raise ValueError(f"class must be an index from 0 to {len(self.classes) - 1} "
                              f"(classes {shown}), got {class_index!r}")
         labels = np.append(self.labels, self.classes[int(class_index)])
         encoded = self.loss.encode(labels, width=self.width)
-        self.X = np.vstack([self.X, point])
+        self.X = np.vstack([self.X, where])
         self.labels, self.encoded = labels, encoded
         self._pending = []
         return len(self.X)
@@ -220,7 +220,7 @@ class Session:
     def nearest(self, x: Any, y: Any) -> int:
         """The index of the point nearest to (x, y), finite numbers."""
         self._check_plane("find a point")
-        return int(np.argmin(((self.X - _point(x, y)) ** 2).sum(axis=1)))
+        return int(np.argmin(((self.X - point(x, y)) ** 2).sum(axis=1)))
 
     def remove_point(self, index: Any) -> int:
         """Remove the point at ``index``; returns the new count. The last point stays."""
@@ -313,7 +313,7 @@ def class_label(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def _point(x: Any, y: Any) -> np.ndarray:
+def point(x: Any, y: Any) -> np.ndarray:
     """(x, y) as an array of two finite numbers; ValueError saying which is not."""
     point = np.array([_number("x", x), _number("y", y)])
     if not np.isfinite(point).all():

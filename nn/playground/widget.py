@@ -55,7 +55,7 @@ from ..optim import Optimizer
 from ..plot import PALETTE
 from .frames import frame, grid_points, grid_rgba, network_layout, plane_bounds, point_list
 from .picture import picture
-from .session import Session, class_label
+from .session import Session, class_label, point
 
 ACK_TIMEOUT = 0.5
 """Seconds the play loop waits for a page to answer a frame before going on."""
@@ -300,13 +300,17 @@ class Playground(anywidget.AnyWidget):
         return int(self._change(partial(self._add_on_plane, x, y, label), points=True))
 
     def _add_on_plane(self, x: Any, y: Any, label: Any) -> int:
-        if self._bounds and all(is_real(v) and math.isfinite(v) for v in (x, y)):
+        """Add the point if it lies on the plane (to a millionth of its side, which a
+        click's rounding never reaches past); numbers or text, as ``add_point`` takes."""
+        a, b = (float(v) for v in point(x, y))
+        if self._bounds:
             x0, x1, y0, y1 = self._bounds
-            if not (x0 <= float(x) <= x1 and y0 <= float(y) <= y1):
+            slack = 1e-6 * (x1 - x0)
+            if not (x0 - slack <= a <= x1 + slack and y0 - slack <= b <= y1 + slack):
                 raise ValueError(f"the point ({x!r}, {y!r}) is off the plane shown, which "
                                  f"spans x from {x0:.4g} to {x1:.4g} and y from {y0:.4g} "
                                  f"to {y1:.4g}")
-        return self.session.add_point(x, y, label)
+        return self.session.add_point(a, b, label)
 
     def remove_point(self, index: int) -> int:
         """Remove the point at ``index``; returns the number of points left."""

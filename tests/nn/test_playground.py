@@ -154,6 +154,7 @@ def test_points_from_the_page_are_added_and_removed() -> None:
     (lambda pg: pg.remove_nearest(float("nan"), 0.0), "finite coordinates"),
     (lambda pg: pg.add_point(1e6, 0.0, 0), r"the point \(1000000\.0, 0\.0\) is off the "
                                             r"plane shown, which spans x from -?\d"),
+    (lambda pg: pg.add_point("1e6", "0", 0), r"the point \('1e6', '0'\) is off the plane"),
     (lambda pg: pg.remove_nearest(0.0, float("inf")), "finite coordinates"),
     (lambda pg: pg.add_point(0.0, 0.0, True), "class must be an index"),
     (lambda pg: pg.remove_point(40), "from 0 to 39"),
@@ -164,6 +165,16 @@ def test_bad_edits_are_refused_and_change_nothing(call: Any, message: str) -> No
         call(pg)
     np.testing.assert_array_equal(pg.X, X)
     np.testing.assert_array_equal(pg.y, y)
+
+
+def test_a_click_on_the_planes_far_edge_is_on_the_plane() -> None:
+    """The page sends x0 + 1 * (x1 - x0) for a click on the right edge, which rounding
+    may put a hair past x1: it is still a point of the plane."""
+    pg = make(n=40)[0]
+    x0, x1, y0, y1 = pg._bounds
+    for x, y in [(x1, y0), (x0 + 1.0 * (x1 - x0) * (1 + 1e-15), y1), (x0, y1)]:
+        pg.add_point(x, y, 0)
+    assert len(pg.X) == 43
 
 
 def test_the_last_point_stays() -> None:
@@ -516,9 +527,10 @@ def test_the_uncertain_band_runs_evenly_along_a_sharp_boundary(slope: float) -> 
 
 
 def test_input_names_stay_a_line_apart() -> None:
-    """64 inputs (a digit's pixels) are named every few rows, a line apart, in the
-    picture as on the page (both draw the layout's ``named`` units); two are both named."""
-    from nn.playground.frames import NAME_LINE
+    """64 inputs (a digit's pixels) are named every few rows, in the layout both the page
+    and the picture draw from (its ``named`` units), at least NAME_LINE apart; the
+    picture shows exactly those names, apart; two inputs are both named."""
+    from nn.playground.frames import NAME_LINE, row_spacing
 
     X, y = nn.data.digits()
     X, y = X[:30], y[:30]
@@ -530,10 +542,11 @@ def test_input_names_stay_a_line_apart() -> None:
     assert 1 < len(named) < len(inputs) == 64
     texts = svg_texts(pg.picture())
     ys = sorted(float(texts[unit["name"]].get("y")) for unit in named)
+    rows = [unit["row"] for unit in named]
+    spacing = row_spacing(pg._layout["rows"], len(inputs))
+    assert min(b - a for a, b in itertools.pairwise(rows)) * spacing >= NAME_LINE
     gaps = [b - a for a, b in itertools.pairwise(ys)]
-    # NAME_LINE apart in the layout's units; the picture scales its panel down a little,
-    # and names 9 units high then still do not touch
-    assert min(gaps) >= 9 and NAME_LINE >= 9
+    assert min(gaps) >= 9  # the picture scales its panel down a little: 9-unit names apart
     assert not any(unit["name"] in texts for unit in inputs if not unit["named"])
     small = make()[0]
     assert all(unit["named"] for unit in small._layout["units"] if unit["input"])
