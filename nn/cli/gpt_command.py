@@ -9,7 +9,7 @@ import time
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
-from ..gpt.sampling import check_temperature, prompt_tokens
+from ..gpt.sampling import DivergedModelError, check_temperature, prompt_tokens
 from ..serialize import load
 from .common import EXIT_OK, MAX_GPT_PARAMETERS, CommandFailed, UsageError, check_file_target
 
@@ -69,10 +69,10 @@ def run_gpt(args: argparse.Namespace) -> int:
     if args.save is not None:
         model.save(args.save)
         print(f"wrote {args.save}")
-    try:  # every option was checked before training: what is left is the model itself
+    try:
         drawn = samples(model, tokenizer, args.samples, temperature=temperature,
                         prompt=args.prompt, seed=args.seed)
-    except ValueError as error:  # logits that are not finite: the model diverged
+    except DivergedModelError as error:  # the options were right; the training diverged
         raise CommandFailed(str(error)) from None
     print(f"{args.samples:,} name{'s' if args.samples != 1 else ''} sampled at temperature "
           f"{args.temperature:g}:")

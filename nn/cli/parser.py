@@ -61,7 +61,7 @@ def _add_demo(commands: Any) -> None:
             "with weight decay, learning rate falling from 1.0 to 0.1: micrograd's demo "
             "recipe), then write the decision boundary and the loss curves as PNG and the "
             "computation graph of one neuron as SVG into --out, and print their paths. "
-            "Needs matplotlib (pip install \"autograd-scalar[plots]\"); no display and no "
+            "Needs matplotlib (pip install matplotlib, the \"plots\" extra); no display and no "
             "Graphviz install are needed."),
         epilog=examples("demo",
                         "demo --out pictures --epochs 50 --seed 7"),

@@ -83,17 +83,21 @@ def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
     return tokenizer.decode(tokens)
 
 
-def python_random(rng: object) -> random.Random:
-    """The ``random.Random`` that draws the tokens, from what ``sample`` takes as ``rng``;
-    TypeError naming what is accepted for anything else (a float or a str would
-    otherwise seed Python's generator silently)."""
+class DivergedModelError(ValueError):
+    """Sampling met logits that are not finite: the model's parameters diverged."""
+
+
+def python_random(rng: object, name: str = "rng") -> random.Random:
+    """The ``random.Random`` that draws the tokens, from what ``sample`` takes as ``rng``
+    (``samples`` as ``seed``, its ``name``); TypeError naming what is accepted for
+    anything else (a float or a str would otherwise seed Python's generator silently)."""
     if isinstance(rng, random.Random):
         return rng
     if rng is None or is_integer(rng):
         return random.Random(None if rng is None else int(rng))
     if isinstance(rng, np.random.Generator):
         return random.Random(int(rng.integers(2**63)))
-    raise TypeError(f"rng must be a random.Random, an int seed, a numpy.random.Generator "
+    raise TypeError(f"{name} must be a random.Random, an int seed, a numpy.random.Generator "
                     f"or None, got {type(rng).__name__}: {rng!r}"[:200])
 
 
@@ -102,12 +106,12 @@ def weights(logits: list[Value], temperature: float, position: int = 0) -> list[
     ``random.choices`` needs. Subtracting the largest logit before dividing keeps every
     exponent <= 0, so a tiny T cannot overflow (l / T could: 3 / 1e-308 is inf).
 
-    ValueError if a logit is not finite (a model that diverged in training), naming
-    ``position``, the place of the token being drawn."""
+    DivergedModelError if a logit is not finite (a model that diverged in training),
+    naming ``position``, the place of the token being drawn."""
     data = [logit.data for logit in logits]
     if not all(map(math.isfinite, data)):
         bad = next(x for x in data if not math.isfinite(x))
-        raise ValueError(f"cannot sample: the model's logits at position {position} are "
+        raise DivergedModelError(f"cannot sample: the model's logits at position {position} are "
                          f"not finite ({bad}); its parameters have diverged (train it again "
                          "with a smaller learning rate)")
     top = max(data)
@@ -116,14 +120,12 @@ def weights(logits: list[Value], temperature: float, position: int = 0) -> list[
 
 def samples(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float = 0.5,
             prompt: str = "", seed: int | None = None) -> list[str]:
-    """``n`` documents drawn in turn from one generator seeded with ``seed`` (an int,
-    NumPy's included, or None); every argument is checked first, ``n = 0`` too."""
+    """``n`` documents drawn in turn from one generator: ``seed`` is what ``sample`` takes
+    as ``rng`` (an int seed, NumPy's included, a ``random.Random``, a NumPy Generator or
+    None); every argument is checked first, ``n = 0`` too."""
     integer("n", n, 0)
     check_temperature(temperature)
     prompt_tokens(model, tokenizer, prompt)
-    if not (seed is None or is_integer(seed)):
-        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}: "
-                        f"{seed!r}"[:200])
-    rng = python_random(seed)
+    rng = python_random(seed, "seed")
     return [sample(model, tokenizer, temperature=temperature, prompt=prompt, rng=rng)
             for _ in range(n)]

@@ -187,8 +187,10 @@ def test_samples_takes_the_seeds_sample_takes_and_checks_everything_first() -> N
     model, tokenizer = tiny(5)
     assert samples(model, tokenizer, 3, seed=np.int64(4)) == samples(model, tokenizer, 3,
                                                                      seed=4)
+    assert samples(model, tokenizer, 2, seed=random.Random(4)) == samples(model, tokenizer,
+                                                                          2, seed=4)
     for bad in (1.5, "abc", True):
-        with pytest.raises(TypeError, match=r"seed must be an int or None, got"):
+        with pytest.raises(TypeError, match=r"seed must be a random.Random, an int seed"):
             samples(model, tokenizer, 2, seed=bad)
     with pytest.raises(ValueError, match="temperature must be"):
         samples(model, tokenizer, 0, temperature=-1)
@@ -204,7 +206,9 @@ def test_a_diverged_model_is_named_when_sampling() -> None:
     model, tokenizer = tiny(5)
     for p in model.parameters():
         p.data = math.nan
-    with pytest.raises(ValueError, match=r"cannot sample: the model's logits at position 0 "
+    from nn.gpt.sampling import DivergedModelError
+
+    with pytest.raises(DivergedModelError, match=r"cannot sample: the model's logits at position 0 "
                                          r"are not finite \(nan\); its parameters have "
                                          r"diverged"):
         sample(model, tokenizer, rng=0)
