@@ -93,8 +93,9 @@ class Value:
     Attributes:
         data: the node's number (a float); assigning it changes a leaf's value for the
             next forward pass, not the nodes already made from it.
-        grad: d output / d node after ``backward()``, summed over the calls until it
-            is set back to 0.0 (a module's or an optimizer's ``zero_grad()`` does so).
+        grad: d output / d node after ``backward()``. A leaf's is summed over the calls
+            until it is set back to 0.0 (a module's or an optimizer's ``zero_grad()``
+            does so); a node computed from others holds the last pass's.
         label: a name for drawings and messages ("" if none).
         children: the nodes this one was computed from (empty for a leaf).
         scope: the nn module (if any) inside whose call the node was made.

@@ -27,7 +27,7 @@ from .module import Module
 from .network import Network
 from .standardized import Standardized, checked_scaling
 
-INSTALL = "pip install torch  (or: pip install 'autograd-scalar[torch]')"
+INSTALL = 'pip install torch (the "torch" extra)'
 KINDS = "nn.MLP, nn.Network, nn.gpt.GPT, or nn.Standardized around one of them"
 
 

@@ -363,8 +363,8 @@ class TaylorReport(CheckReport):
         lines = [f"{self.title} at {self.point}: {verdict}",
                  "(Taylor: |f(x + h v) - f(x) - h g.v| ~ h^order for h = 0.1 s .. 1e-13 s, "
                  "s = max(1, |x|),",
-                 f" then s = |x| where 0 < |x| < 1; pass when order >= {PASS_ORDER:g} or at "
-                 "rounding level. Central differences beside",
+                 f" a failing row again with s = |x| where 0 < |x| < 1; pass when order >= "
+                 f"{PASS_ORDER:g} or at rounding level. Central differences beside",
                  f" it: eps={self.eps:g}, pass when |analytic - numeric| <= {self.atol:g} + "
                  f"{self.rtol:g} * |numeric|)", ""]
         table = [("derivative", "mode", "analytic", "numeric", "central", "Taylor order",

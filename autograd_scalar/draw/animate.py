@@ -255,7 +255,7 @@ def require_gif_tools() -> None:
     try:
         import PIL.Image  # noqa: F401
     except ImportError:
-        raise ImportError("a GIF needs Pillow: pip install 'autograd-scalar[gif]' "
+        raise ImportError("a GIF needs Pillow: pip install pillow (the \"gif\" extra) "
                           "(or write .html, which needs nothing more)") from None
 
 

@@ -295,7 +295,7 @@ def test_missing_matplotlib_is_named_before_training(capsys, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
     assert (status, out) == (1, "")
-    assert_one_line_error(err, "matplotlib", "autograd-scalar[plots]")
+    assert_one_line_error(err, "matplotlib", 'pip install matplotlib (the "plots" extra)')
     assert list(tmp_path.iterdir()) == []
 
 
