@@ -22,6 +22,9 @@ TRACEBACK_VARIABLE = "AUTOGRAD_SCALAR_TRACEBACK"
 """Set this environment variable to see the traceback of an unexpected error."""
 MAX_SAMPLES = 1_000_000
 MAX_LAYER_SIZE = 10_000
+GPT_SIZES = {"n_embd": 16, "n_head": 4, "n_layer": 1, "block_size": 16}
+"""The ``gpt`` command's model sizes when none is given: microgpt's."""
+
 MAX_GPT_PARAMETERS = 1_000_000
 """The largest GPT the ``gpt`` command builds: every parameter is a Value and every
 training step a graph through all of them, so 1,000,000 parameters (240 times microgpt's)

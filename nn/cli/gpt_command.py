@@ -11,7 +11,14 @@ from ..data import names
 from ..gpt import GPT, CharTokenizer, samples, train
 from ..gpt.sampling import DivergedModelError, check_temperature, prompt_tokens
 from ..serialize import load
-from .common import EXIT_OK, MAX_GPT_PARAMETERS, CommandFailed, UsageError, check_file_target
+from .common import (
+    EXIT_OK,
+    GPT_SIZES,
+    MAX_GPT_PARAMETERS,
+    CommandFailed,
+    UsageError,
+    check_file_target,
+)
 
 SMOOTHING = 50
 """The final loss is reported as the mean over this many last steps (one name each)."""
@@ -40,6 +47,12 @@ def run_gpt(args: argparse.Namespace) -> int:
         model = new_gpt(args, tokenizer.vocab_size)
     else:
         model = load_gpt(args.load, tokenizer.vocab_size)
+        for name in GPT_SIZES:  # sizes are the file's; one given otherwise is a mistake
+            given = getattr(args, name)
+            if given is not None and given != getattr(model, name):
+                raise UsageError(f"--{name.replace('_', '-')} {given}: the model in "
+                                 f"{args.load} has {name} {getattr(model, name)} (with "
+                                 "--load the sizes are the file's; leave them out)")
     try:
         prompt_tokens(model, tokenizer, args.prompt)
     except ValueError as error:
@@ -81,15 +94,21 @@ def run_gpt(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def sizes(args: argparse.Namespace) -> dict[str, int]:
+    """The size options given, each missing one at its default (GPT_SIZES)."""
+    return {name: default if getattr(args, name) is None else getattr(args, name)
+            for name, default in GPT_SIZES.items()}
+
+
 def new_gpt(args: argparse.Namespace, vocab_size: int) -> GPT:
     """The GPT of the size options; UsageError, before anything is built, if it would
     have more than MAX_GPT_PARAMETERS parameters."""
-    config = {"vocab_size": vocab_size, "n_embd": args.n_embd, "n_head": args.n_head,
-              "n_layer": args.n_layer, "block_size": args.block_size}
+    config = {"vocab_size": vocab_size, **sizes(args)}
     count = GPT.parameter_count(config) or 0
     if count > MAX_GPT_PARAMETERS:
-        raise UsageError(f"--n-embd {args.n_embd} --n-layer {args.n_layer} --block-size "
-                         f"{args.block_size} make a GPT of {count:,} parameters; at most "
+        raise UsageError(f"--n-embd {config['n_embd']} --n-layer {config['n_layer']} "
+                         f"--block-size {config['block_size']} make a GPT of {count:,} "
+                         f"parameters; at most "
                          f"{MAX_GPT_PARAMETERS:,} (every parameter is a Value: a larger "
                          "model needs more memory than a machine has)"[:400])
     return GPT(**config, seed=args.seed)

@@ -16,6 +16,7 @@ from .common import (
     DEFAULT_EPOCHS,
     FORMATTER,
     FORMULA_HELP,
+    GPT_SIZES,
     LOSS_CHOICES,
     OPTIMIZERS,
     PROG,
@@ -238,15 +239,14 @@ def _add_gpt(commands: Any) -> None:
                         "gpt --n-embd 32 --n-head 4 --n-layer 2 --save gpt.json",
                         "gpt --load gpt.json --steps 0 --prompt ma --temperature 0.8"),
     )
-    model = gpt.add_argument_group("model")
-    model.add_argument("--n-embd", type=arguments.count, default=16, metavar="N",
-                       help="numbers per embedding, a multiple of --n-head (default: 16)")
-    model.add_argument("--n-head", type=arguments.count, default=4, metavar="N",
-                       help="attention heads (default: 4)")
-    model.add_argument("--n-layer", type=arguments.count, default=1, metavar="N",
-                       help="transformer blocks (default: 1)")
-    model.add_argument("--block-size", type=arguments.count, default=16, metavar="N",
-                       help="positions the model reads; longer names are cut (default: 16)")
+    model = gpt.add_argument_group("model", "with --load the sizes are the file's: a size "
+                                   "given too must match it")
+    sizes = {"n_embd": "numbers per embedding, a multiple of --n-head",
+             "n_head": "attention heads", "n_layer": "transformer blocks",
+             "block_size": "positions the model reads; longer names are cut"}
+    for name, what in sizes.items():  # None when not given: --load tells them apart
+        model.add_argument(f"--{name.replace('_', '-')}", type=arguments.count, default=None,
+                           metavar="N", help=f"{what} (default: {GPT_SIZES[name]})")
     training = gpt.add_argument_group("training")
     training.add_argument("--steps", type=arguments.zero_or_more, default=1000, metavar="N",
                           help="training steps, each on --batch-size names; 0 to only "

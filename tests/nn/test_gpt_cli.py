@@ -174,3 +174,16 @@ def test_ctrl_c_while_training_saves_what_was_learned(capsys, monkeypatch, tmp_p
     assert f"interrupted: wrote {path}" in captured.out and "interrupted" in captured.err
     assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "1",
                  "--quiet"]) == 0
+
+
+def test_a_size_given_with_load_must_match_the_file(capsys, tmp_path) -> None:
+    """With --load the sizes are the file's: one given that differs is refused before
+    anything runs, one that matches (or none) is fine."""
+    path = tmp_path / "gpt.json"
+    assert main(["gpt", "--steps", "1", "--samples", "0", "--save", str(path), *SMALL]) == 0
+    capsys.readouterr()
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--n-embd", "32",
+                 "--quiet"]) == 2
+    assert f"--n-embd 32: the model in {path} has n_embd 8" in capsys.readouterr().err
+    assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "1",
+                 "--n-embd", "8", "--quiet"]) == 0
