@@ -11,6 +11,7 @@ import and the parity check all read it.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from .network import Network
 from .standardized import Standardized, checked_scaling
 
 INSTALL = 'pip install torch (the "torch" extra)'
-KINDS = "nn.MLP, nn.Network, nn.gpt.GPT, or nn.Standardized around one of them"
+KINDS = "nn.MLP, nn.Network, nn.gpt.GPT, or nn.Standardized around an MLP or a Network"
 
 
 def require_torch(who: str) -> Any:
@@ -109,14 +110,35 @@ def _is_gpt(model: Module) -> bool:
 
 
 def _network_neurons(model: Network) -> list[tuple[str, list[str], bool, str]]:
-    """Each neuron in topological order: (name, its sources in weight order, whether it
-    has a bias, its activation)."""
-    units = {unit["name"]: unit for unit in model.config()["units"]}
-    sources: dict[str, list[str]] = {name: [] for name in model.neurons}
+    """Each neuron in the exported order: (name, its sources in weight order, whether it
+    has a bias, its activation).
+
+    The order is topological with ties broken by the order the units were added, which
+    the network's config keeps: a network rebuilt from its config (``from_torch``,
+    ``nn.load``) gets the same order, so the state_dict's ``units.K`` name the same
+    neurons. (``Network.topological_order`` breaks ties by the order connections were
+    made, which a config does not keep.)"""
+    units = model.config()["units"]
+    place = {unit["name"]: k for k, unit in enumerate(units)}
+    sources: dict[str, list[str]] = {name: [] for name in place}
+    feeds: dict[str, list[str]] = {name: [] for name in place}
     for source, target, _ in model.connections:
         sources[target].append(source)
-    return [(name, sources[name], units[name]["bias"], units[name]["activation"])
-            for name in model.topological_order() if name in sources]
+        feeds[source].append(target)
+    waiting = {name: len(sources[name]) for name in place}
+    ready = [(place[name], name) for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        order.append(name)
+        for target in feeds[name]:
+            waiting[target] -= 1
+            if waiting[target] == 0:
+                heapq.heappush(ready, (place[target], target))
+    neurons = set(model.neurons)
+    return [(name, sources[name], units[place[name]]["bias"], units[place[name]]["activation"])
+            for name in order if name in neurons]
 
 
 # ---------------------------------------------------------------------------
@@ -146,6 +168,9 @@ def _empty_module(model: Module) -> Any:
     from . import torch_modules as tm
 
     if isinstance(model, Standardized):
+        if not isinstance(model.model, (MLP, Network)):  # a GPT reads tokens, not scaled rows
+            raise TypeError(f"nn.to_torch exports a Standardized around an MLP or a Network; "
+                            f"got one around {type(model.model).__name__}")
         return tm.StandardizedModule(_empty_module(model.model), model.scaler.mean.tolist(),
                                      model.scaler.std.tolist())
     if isinstance(model, MLP):
@@ -234,6 +259,9 @@ def _mlp_arguments(module: Any) -> dict[str, Any]:
         if name is None or not activations or activations[-1] != "linear":
             what = ("an activation nn does not have" if name is None
                     else "an activation not right after a Linear layer")
+            if name is None and isinstance(part, torch.nn.Softplus):
+                what = (f"Softplus(beta={part.beta:g}, threshold={part.threshold:g}), not "
+                        "nn's log(1 + e^x): only beta=1 with the default threshold 20 is")
             raise ValueError(f"nn.from_torch: module {index} ({type(part).__name__}) is {what};"
                              " expected Linear layers, each followed by at most one of ReLU, "
                              "Tanh, Sigmoid, LeakyReLU(0.01), Softplus, Identity")

@@ -52,8 +52,8 @@ def activation_name(module: torch.nn.Module) -> str | None:
     if isinstance(module, torch.nn.Sigmoid):
         return "sigmoid"
     if isinstance(module, Softplus) or (isinstance(module, torch.nn.Softplus)
-                                        and module.beta == 1):
-        return "softplus"
+                                        and module.beta == 1 and module.threshold == 20):
+        return "softplus"  # torch's default threshold: within 2e-9 of nn's exact softplus
     if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope == 0.01:
         return "leaky_relu"
     if isinstance(module, torch.nn.Identity):

@@ -123,6 +123,77 @@ def test_network_round_trips_and_agrees() -> None:
 
 
 @with_torch
+def test_a_network_rebuilt_from_its_file_takes_its_own_weights(tmp_path) -> None:
+    """Units named by their exported order must name the same neurons in a network
+    rebuilt from its config: Network's own topological order breaks ties by the order
+    connections were made, which a config does not keep, and h and b swapped weights."""
+    net = nn.Network(seed=0)
+    net.add_input("x")
+    for name in ("a", "b", "h"):
+        net.add_neuron(name, "linear")
+    for source, target, weight in [("x", "h", 1.0), ("h", "a", 1.0), ("x", "b", 5.0),
+                                   ("x", "a", 1.0)]:
+        net.connect(source, target, weight)
+    expected = [v.data for v in net([1.0])]
+    assert expected == [2.0, 5.0]
+    module = nn.to_torch(net)
+    assert [v.data for v in nn.from_torch(module)([1.0])] == expected
+    path = tmp_path / "net.json"
+    net.save(path)
+    loaded = nn.load(path)
+    nn.load_torch_state_dict(loaded, module.state_dict())
+    assert [v.data for v in loaded([1.0])] == expected
+
+
+def test_a_state_dict_of_a_network_loads_into_the_network_rebuilt_from_its_file(
+        tmp_path) -> None:
+    """The same without PyTorch: a state_dict laid out as to_torch lays it out (numbers
+    in arrays) loads into the network nn.load rebuilds, each weight where it was."""
+    from nn.torch_bridge import layout
+
+    net = nn.Network(seed=0)
+    net.add_input("x")
+    for name in ("a", "b", "h"):
+        net.add_neuron(name, "linear")
+    for source, target, weight in [("x", "h", 1.0), ("h", "a", 1.0), ("x", "b", 5.0),
+                                   ("x", "a", 1.0)]:
+        net.connect(source, target, weight)
+    state = {entry.key: np.array([v.data for v in entry.values]).reshape(entry.shape)
+             for entry in layout(net)}
+    path = tmp_path / "net.json"
+    net.save(path)
+    loaded = nn.load(path)
+    nn.load_torch_state_dict(loaded, state)
+    assert [v.data for v in loaded([1.0])] == [v.data for v in net([1.0])] == [2.0, 5.0]
+
+
+@with_torch
+def test_a_standardized_gpt_is_refused_at_export() -> None:
+    """A GPT reads tokens, not scaled rows: its export failed later with torch's dtype error."""
+    from nn.data import Standardizer
+
+    model = nn.Standardized(GPT(5, n_embd=4, n_head=1, block_size=4, seed=0),
+                            Standardizer(np.zeros(1), np.ones(1)))
+    with pytest.raises(TypeError, match="a Standardized around an MLP or a Network; got one "
+                                        "around GPT"):
+        nn.to_torch(model)
+
+
+@with_torch
+@pytest.mark.parametrize("threshold", [1.0, 50.0])
+def test_a_softplus_other_than_nns_is_refused(threshold) -> None:
+    """torch's Softplus returns x above its threshold: with 1 it is 0.2 off log(1 + e^x)
+    at 1.5; only the default 20 (2e-9 off) is nn's softplus."""
+    seq = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Softplus(threshold=threshold),
+                              torch.nn.Linear(1, 1)).double()
+    with pytest.raises(ValueError, match=rf"Softplus\(beta=1, threshold={threshold:g}\), "
+                                         r"not nn's log\(1 \+ e\^x\)"):
+        nn.from_torch(seq)
+    assert nn.from_torch(torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Softplus(),
+                                             torch.nn.Linear(1, 1)).double()) is not None
+
+
+@with_torch
 def test_gpt_round_trips_and_agrees() -> None:
     model = GPT(11, n_embd=8, n_head=2, n_layer=2, block_size=6, seed=3)
     optimizer = nn.optim.Adam(model.parameters(), lr=0.01)
