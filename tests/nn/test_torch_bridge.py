@@ -122,11 +122,10 @@ def test_network_round_trips_and_agrees() -> None:
     assert_parity(net, np.random.default_rng(1).normal(size=(6, 2)))
 
 
-@with_torch
-def test_a_network_rebuilt_from_its_file_takes_its_own_weights(tmp_path) -> None:
-    """Units named by their exported order must name the same neurons in a network
-    rebuilt from its config: Network's own topological order breaks ties by the order
-    connections were made, which a config does not keep, and h and b swapped weights."""
+def tied_network() -> nn.Network:
+    """x -> h -> a, x -> b, x -> a, its units added as a, b, h: an order of connections
+    that Network's own topological order follows and a network rebuilt from its config
+    does not (there h and b change places). It computes [a, b] = [2, 5] at x = 1."""
     net = nn.Network(seed=0)
     net.add_input("x")
     for name in ("a", "b", "h"):
@@ -134,6 +133,15 @@ def test_a_network_rebuilt_from_its_file_takes_its_own_weights(tmp_path) -> None
     for source, target, weight in [("x", "h", 1.0), ("h", "a", 1.0), ("x", "b", 5.0),
                                    ("x", "a", 1.0)]:
         net.connect(source, target, weight)
+    return net
+
+
+@with_torch
+def test_a_network_rebuilt_from_its_file_takes_its_own_weights(tmp_path) -> None:
+    """Units named by their exported order must name the same neurons in a network
+    rebuilt from its config: Network's own topological order breaks ties by the order
+    connections were made, which a config does not keep, and h and b swapped weights."""
+    net = tied_network()
     expected = [v.data for v in net([1.0])]
     assert expected == [2.0, 5.0]
     module = nn.to_torch(net)
@@ -151,13 +159,7 @@ def test_a_state_dict_of_a_network_loads_into_the_network_rebuilt_from_its_file(
     in arrays) loads into the network nn.load rebuilds, each weight where it was."""
     from nn.torch_bridge import layout
 
-    net = nn.Network(seed=0)
-    net.add_input("x")
-    for name in ("a", "b", "h"):
-        net.add_neuron(name, "linear")
-    for source, target, weight in [("x", "h", 1.0), ("h", "a", 1.0), ("x", "b", 5.0),
-                                   ("x", "a", 1.0)]:
-        net.connect(source, target, weight)
+    net = tied_network()
     state = {entry.key: np.array([v.data for v in entry.values]).reshape(entry.shape)
              for entry in layout(net)}
     path = tmp_path / "net.json"
