@@ -15,8 +15,8 @@ they were added.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -199,20 +199,29 @@ class Network(Module):
         return self._order
 
     def _kahn(self) -> tuple[list[Unit], dict[str, int]]:
-        """Kahn's algorithm, in time linear in units + connections: the units in an order
-        where each comes after the units feeding it, and the units left out with how many
-        of their sources were left out too (none unless the connections hold a cycle)."""
+        """Kahn's algorithm: the units in an order where each comes after the units feeding
+        it, and the units left out with how many of their sources were left out too (none
+        unless the connections hold a cycle).
+
+        Of the units ready at once, the one added first goes first (a heap on the order
+        of ``add_input``/``add_neuron``, in time (units + connections) log units). The
+        order thus depends on the units and which feed which, not on the order the
+        connections were made, which a saved network's config does not keep: a network
+        rebuilt from it (``nn.load``, ``nn.from_torch``) orders its units the same, and
+        the PyTorch export's ``units.K`` name the same neurons in both."""
+        place = {name: k for k, name in enumerate(self._units)}
         waiting = {u.name: len(u.weights) for u in self._units.values()}
-        ready = deque(n for n, count in waiting.items() if count == 0)
+        ready = [(place[n], n) for n, count in waiting.items() if count == 0]
+        heapq.heapify(ready)
         order: list[Unit] = []
         while ready:
-            name = ready.popleft()
+            _, name = heapq.heappop(ready)
             del waiting[name]
             order.append(self._units[name])
             for nxt in self._feeds.get(name, ()):
                 waiting[nxt] -= 1
                 if waiting[nxt] == 0:
-                    ready.append(nxt)
+                    heapq.heappush(ready, (place[nxt], nxt))
         return order, waiting
 
     def _cycle_message(self, waiting: dict[str, int], made: list[Any]) -> str:

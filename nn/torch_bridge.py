@@ -11,7 +11,6 @@ import and the parity check all read it.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -110,35 +109,15 @@ def _is_gpt(model: Module) -> bool:
 
 
 def _network_neurons(model: Network) -> list[tuple[str, list[str], bool, str]]:
-    """Each neuron in the exported order: (name, its sources in weight order, whether it
-    has a bias, its activation).
-
-    The order is topological with ties broken by the order the units were added, which
-    the network's config keeps: a network rebuilt from its config (``from_torch``,
-    ``nn.load``) gets the same order, so the state_dict's ``units.K`` name the same
-    neurons. (``Network.topological_order`` breaks ties by the order connections were
-    made, which a config does not keep.)"""
-    units = model.config()["units"]
-    place = {unit["name"]: k for k, unit in enumerate(units)}
-    sources: dict[str, list[str]] = {name: [] for name in place}
-    feeds: dict[str, list[str]] = {name: [] for name in place}
+    """Each neuron in topological order, the same for a network rebuilt from its config
+    (see ``Network._kahn``): (name, its sources in weight order, whether it has a bias,
+    its activation)."""
+    units = {unit["name"]: unit for unit in model.config()["units"]}
+    sources: dict[str, list[str]] = {name: [] for name in model.neurons}
     for source, target, _ in model.connections:
         sources[target].append(source)
-        feeds[source].append(target)
-    waiting = {name: len(sources[name]) for name in place}
-    ready = [(place[name], name) for name, count in waiting.items() if count == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, name = heapq.heappop(ready)
-        order.append(name)
-        for target in feeds[name]:
-            waiting[target] -= 1
-            if waiting[target] == 0:
-                heapq.heappush(ready, (place[target], target))
-    neurons = set(model.neurons)
-    return [(name, sources[name], units[place[name]]["bias"], units[place[name]]["activation"])
-            for name in order if name in neurons]
+    return [(name, sources[name], units[name]["bias"], units[name]["activation"])
+            for name in model.topological_order() if name in sources]
 
 
 # ---------------------------------------------------------------------------

@@ -313,3 +313,19 @@ def test_a_file_whose_connections_make_a_cycle_is_refused_naming_it(
     with pytest.raises(ValueError, match=rf"cycle.json: cannot rebuild Network from its "
                                          rf"config: {message}$"):
         nn.load(path)
+
+
+def test_the_order_of_units_follows_their_adding_not_their_connecting() -> None:
+    """Two networks with the same units and connections, connected in other orders,
+    order their units alike (as a network rebuilt from its config must)."""
+    edges = [("x", "h"), ("h", "a"), ("x", "b"), ("x", "a")]
+    orders = []
+    for made in (edges, edges[::-1], sorted(edges, key=lambda edge: edge[1])):
+        net = Network(seed=0)
+        net.add_input("x")
+        for name in ("a", "b", "h"):
+            net.add_neuron(name, "linear")
+        for source, target in made:
+            net.connect(source, target, 1.0)
+        orders.append(net.topological_order())
+    assert orders == [["x", "b", "h", "a"]] * 3
