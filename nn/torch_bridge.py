@@ -20,7 +20,7 @@ import numpy as np
 
 from autograd_scalar import Value, no_grad
 from autograd_scalar import sum as value_sum
-from autograd_scalar.validate import is_integer, is_real
+from autograd_scalar.validate import all_finite, is_integer, is_real, real_array
 
 from .layers import MLP
 from .module import Module
@@ -271,16 +271,20 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
         raise TypeError(f"nn.load_torch_state_dict expects a state_dict (a mapping of names "
                         f"to tensors), got {type(state_dict).__name__}")
     entries = layout(model)
+    for key in state_dict:
+        if not isinstance(key, str):
+            raise TypeError(f"nn.load_torch_state_dict: the state_dict's keys are names (str), "
+                            f"got {type(key).__name__} {key!r}"[:200])
     arrays = {key: _array(key, value) for key, value in state_dict.items()}
     scaler = None
     given = {key: key for key in arrays}  # each entry's key as the caller wrote it
     if isinstance(model, Standardized):
         scaler = _scaling(model, arrays)
-        given = {key[len("model."):] if key.startswith("model.") else key: key
-                 for key in arrays}
-        arrays = dict(zip(given, arrays.values()))
+        given = _inner_keys(list(arrays))
+        arrays = {inner: arrays[key] for inner, key in given.items()}
         entries = [Entry(e.key[len("model."):], e.shape, e.values, e.names) for e in entries]
-    if set(arrays) != {e.key for e in entries} and isinstance(
+    expected = {e.key for e in entries}
+    if not set(arrays) <= expected and isinstance(
             model.model if isinstance(model, Standardized) else model, MLP):
         given = dict(zip((e.key for e in entries), given.values()))
         arrays = _by_order(entries, arrays)
@@ -299,14 +303,51 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
     return model
 
 
-def _array(key: Any, value: Any) -> np.ndarray:
-    if hasattr(value, "detach"):  # a torch tensor, on any device, with or without grad
-        value = value.detach().cpu().double().numpy()
+def _array(key: str, value: Any) -> np.ndarray:
+    """A state_dict entry as a float64 array; ValueError naming the entry for anything
+    but real numbers (see :func:`_real_numbers`)."""
     try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"nn.load_torch_state_dict: {key!r} is a {type(value).__name__}, "
-                         "expected a tensor or array of numbers") from None
+        return _real_numbers(value, f"nn.load_torch_state_dict: {key!r}")
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _real_numbers(value: Any, what: str) -> np.ndarray:
+    """``value`` (a tensor on any device that holds numbers, with or without grad, or
+    anything NumPy reads) as a float64 array of its real numbers.
+
+    TypeError naming ``what`` for what would otherwise lose information on the way:
+    a complex or bool tensor or array (its imaginary part dropped, True read as 1.0), a
+    sparse tensor, a tensor on the meta device (it has a shape but no numbers)."""
+    if hasattr(value, "detach") and hasattr(value, "layout"):  # a torch tensor
+        import torch
+        if value.layout != torch.strided:
+            raise TypeError(f"{what} is a sparse tensor ({value.layout}); expected a dense "
+                            "one (tensor.to_dense())")
+        if value.device.type == "meta":
+            raise TypeError(f"{what} is a tensor on the meta device, which has a shape but "
+                            "no numbers; expected one holding its values")
+        if value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{what} has dtype {value.dtype}; expected real numbers (a "
+                            "floating-point or integer tensor)")
+        value = value.detach().cpu().double().numpy()
+    elif np.asarray(value).dtype.kind == "b":
+        raise TypeError(f"{what} holds booleans; expected real numbers")
+    return real_array(value, what)
+
+
+def _inner_keys(keys: list[str]) -> dict[str, str]:
+    """The inner model's key of each of a Standardized's entries (``model.0.weight`` or
+    ``0.weight`` alike: ``0.weight``), mapped to the key as written; ValueError if two
+    keys name one entry, where one would silently replace the other."""
+    inner: dict[str, str] = {}
+    for key in keys:
+        name = key[len("model."):] if key.startswith("model.") else key
+        if name in inner:
+            raise ValueError(f"nn.load_torch_state_dict: {inner[name]!r} and {key!r} both name "
+                             f"the inner model's {name!r}; expected each entry once")
+        inner[name] = key
+    return inner
 
 
 def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
@@ -463,10 +504,7 @@ def _batch_run(torch: Any, model: Module, module: Any, X: Any,
                y: Any) -> tuple[dict[str, Any], dict[str, Any], int]:
     """The loss (1/n) sum (out - y)^2 and its gradients, by the nn model and by PyTorch."""
     nin = _inputs_of(model)
-    try:
-        rows = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"nn.torch_parity: X must be numbers, (examples, {nin})") from None
+    rows = _finite(X, "nn.torch_parity: X")
     if rows.ndim != 2 or rows.shape[1] != nin or rows.shape[0] < 1:
         raise ValueError(f"nn.torch_parity: X must have shape (examples, {nin}) with at least "
                          f"one example, got {rows.shape}")
@@ -476,7 +514,7 @@ def _batch_run(torch: Any, model: Module, module: Any, X: Any,
         out = model(xs)
         outs.append([out] if isinstance(out, Value) else list(out))
     n, nout = len(outs), len(outs[0])
-    targets = np.zeros((n, nout)) if y is None else np.asarray(y, dtype=np.float64)
+    targets = np.zeros((n, nout)) if y is None else _finite(y, "nn.torch_parity: y")
     if targets.ndim == 1 and nout == 1:
         targets = targets[:, None]
     if targets.shape != (n, nout):
@@ -496,9 +534,22 @@ def _batch_run(torch: Any, model: Module, module: Any, X: Any,
     return ours, theirs, n
 
 
+def _finite(x: Any, what: str) -> np.ndarray:
+    """``x`` (numbers, an array or a tensor) as a float64 array of finite numbers, or an
+    error naming ``what``: a comparison on NaN would agree with anything."""
+    try:
+        array = _real_numbers(x, what)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+    if not all_finite(array):
+        raise ValueError(f"{what} must be finite numbers; it holds NaN or infinity")
+    return array
+
+
 def _documents(X: Any) -> list[list[int]]:
-    """One document of token ids, or a list of them, as lists of ints."""
-    if isinstance(X, np.ndarray):
+    """One document of token ids, or a list of them, as lists of ints (from lists, arrays
+    or integer tensors alike)."""
+    if isinstance(X, np.ndarray) or (hasattr(X, "detach") and hasattr(X, "tolist")):
         X = X.tolist()
     if not isinstance(X, Sequence) or isinstance(X, (str, bytes)) or not len(X):
         raise ValueError("nn.torch_parity: for a GPT, X is a document of token ids or a "

@@ -73,6 +73,15 @@ def mlp_module(sizes: Sequence[int], activations: Sequence[str]) -> torch.nn.Seq
     return torch.nn.Sequential(*layers)
 
 
+def check_width(x: torch.Tensor, width: int, what: str) -> None:
+    """ValueError unless ``x`` is (..., width): a narrower x would fail deep inside, and a
+    wider one (or, against the scaling, one column broadcast) would run on the wrong
+    numbers."""
+    if x.dim() == 0 or x.shape[-1] != width:
+        raise ValueError(f"expected inputs of shape (..., {width}), one per {what}, "
+                         f"got {tuple(x.shape)}")
+
+
 class UnitModule(torch.nn.Module):
     """One neuron of a Network: act(w . inputs + b), w one weight per source, b optional."""
 
@@ -110,6 +119,7 @@ class NetworkModule(torch.nn.Module):
                                          for _, sources, bias, activation in neurons)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_width(x, len(self.input_names), "input unit of the Network")
         values = {name: x[..., i] for i, name in enumerate(self.input_names)}
         for name, sources, unit in zip(self.unit_names, self.sources, self.units):
             if sources:
@@ -239,4 +249,5 @@ class StandardizedModule(torch.nn.Module):
         self.register_buffer("std", torch.tensor(list(std), dtype=DTYPE))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_width(x, len(self.mean), "feature the scaling was fitted on")
         return self.model((x - self.mean) / self.std)

@@ -304,8 +304,10 @@ def test_bad_state_dicts_are_refused_and_change_nothing() -> None:
     wrong_shape = {**good, "2.weight": torch.zeros(3, 1, dtype=torch.float64)}
     with pytest.raises(ValueError, match=r"'2.weight' has shape \(3, 1\), expected \(1, 3\)"):
         nn.load_torch_state_dict(model, wrong_shape)
-    with pytest.raises(ValueError, match="has 3 entries, this MLP's 2 layers need 4"):
+    with pytest.raises(ValueError, match=r"missing '2\.bias'"):
         nn.load_torch_state_dict(model, {k: good[k] for k in list(good)[:3]})
+    with pytest.raises(ValueError, match="has 3 entries, this MLP's 2 layers need 4"):
+        nn.load_torch_state_dict(model, {f"fc.{k}": good[k] for k in list(good)[:3]})
     swapped = {"a.bias": good["0.bias"], "a.weight": good["0.weight"],
                "b.weight": good["2.weight"], "b.bias": good["2.bias"]}
     with pytest.raises(ValueError, match=r"'a\.bias' stands where this MLP expects a weight"):
@@ -378,3 +380,90 @@ def test_bad_parity_inputs_say_what_was_expected() -> None:
         nn.torch_parity(model, [[1.0, 2.0]], atol=-1)
     with pytest.raises(ValueError, match="list of int token ids"):
         nn.torch_parity(GPT(5, n_embd=4, n_head=2, seed=0), [[0.5, 1.0]])
+
+
+def standardized_mlp() -> nn.Standardized:
+    return nn.Standardized(nn.MLP(2, [3, 1], seed=0),
+                           nn.data.Standardizer(np.array([1.0, 2.0]), np.array([3.0, 4.0])))
+
+
+def test_a_standardized_entry_given_twice_is_refused() -> None:
+    """'model.0.weight' and '0.weight' name one entry of a Standardized: with both, the
+    keys collapsed into one while the arrays did not, and the weights moved by a layer."""
+    model = standardized_mlp()
+    before = model.state_dict()
+    shapes = {"0.weight": (3, 2), "0.bias": (3,), "2.weight": (1, 3), "2.bias": (1,)}
+    state = {key: np.full(shape, 0.5) for key, shape in shapes.items()}
+    state = {"mean": np.zeros(2), "std": np.ones(2), "model.0.weight": np.ones((3, 2)),
+             **state}
+    with pytest.raises(ValueError, match=r"'model\.0\.weight' and '0\.weight' both name"):
+        nn.load_torch_state_dict(model, state)
+    assert model.state_dict() == before
+    del state["model.0.weight"]
+    nn.load_torch_state_dict(model, state)  # each entry once, without the prefix: loads
+    assert {v.data for v in model.parameters()} == {0.5}
+
+
+def test_state_dict_entries_that_are_not_real_numbers_are_refused() -> None:
+    """A complex array lost its imaginary part and a bool array read as 0/1, with a
+    warning at most; a key that is not a name failed with AttributeError."""
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    good = {"0.weight": np.ones((1, 2)), "0.bias": np.zeros(1)}
+    cases = [({**good, "0.weight": np.ones((1, 2)) * 1j}, "complex", ValueError),
+             ({**good, "0.bias": np.array([True])}, "booleans", ValueError),
+             ({**good, 3: np.zeros(1)}, r"keys are names \(str\), got int 3", TypeError)]
+    for state, message, error in cases:
+        with pytest.raises(error, match=message):
+            nn.load_torch_state_dict(model, state)
+    assert model.state_dict() == before
+
+
+@with_torch
+def test_tensors_that_hold_no_plain_real_numbers_are_refused() -> None:
+    model = nn.MLP(2, [1], seed=0)
+    before = model.state_dict()
+    good = nn.to_torch(model).state_dict()
+    cases = [
+        (torch.ones(1, 2, dtype=torch.complex128), r"'0\.weight' has dtype torch\.complex128"),
+        (torch.ones(1, 2, dtype=torch.bool), r"has dtype torch\.bool"),
+        (torch.ones(1, 2, dtype=torch.float64).to_sparse(), "sparse tensor"),
+        (torch.empty(1, 2, device="meta"), "meta device"),
+    ]
+    for tensor, message in cases:
+        with pytest.raises(ValueError, match=message):
+            nn.load_torch_state_dict(model, {**good, "0.weight": tensor})
+    assert model.state_dict() == before
+    half = {key: value.half() for key, value in good.items()}  # any real dtype is read
+    nn.load_torch_state_dict(model, half)
+    assert model.state_dict() == {k: float(torch.tensor(v).half()) for k, v in before.items()}
+
+
+@with_torch
+def test_exported_modules_check_the_width_of_their_inputs() -> None:
+    """A wider input ran on its first columns, and one column broadcast against the
+    scaling's two: numbers with no error."""
+    for model, width in ((network(), 2), (standardized_mlp(), 2)):
+        module = nn.to_torch(model)
+        for bad in (torch.ones(4, width + 1, dtype=torch.float64),
+                    torch.ones(4, 1, dtype=torch.float64)):
+            with pytest.raises(ValueError, match=rf"expected inputs of shape \(\.\.\., "
+                                                 rf"{width}\).*got \(4, {bad.shape[1]}\)"):
+                module(bad)
+        assert module(torch.ones(4, width, dtype=torch.float64)).shape[0] == 4
+
+
+@with_torch
+def test_parity_takes_tensors_and_refuses_what_would_agree_vacuously() -> None:
+    """Inputs that require grad crashed in NumPy's conversion, token ids as a tensor were
+    refused, and NaN inputs 'agreed' (a NaN matches a NaN)."""
+    model = nn.MLP(2, [2, 1], seed=0)
+    X = torch.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=torch.float64, requires_grad=True)
+    assert nn.torch_parity(model, X, torch.ones(2, 1, dtype=torch.float64)).ok
+    assert nn.torch_parity(model, X).loss == nn.torch_parity(model, X.detach().numpy()).loss
+    for bad_X, bad_y in (([[np.nan, 1.0]], None), ([[1.0, 2.0]], [[np.inf]])):
+        with pytest.raises(ValueError, match="must be finite numbers; it holds NaN"):
+            nn.torch_parity(model, bad_X, bad_y)
+    gpt = GPT(5, n_embd=4, n_head=2, seed=0)
+    tokens = [0, 3, 1, 4]
+    assert nn.torch_parity(gpt, torch.tensor(tokens)).loss == nn.torch_parity(gpt, tokens).loss
