@@ -220,6 +220,24 @@ class Value:
         raise TypeError(f"a Value has no truth value ({self!r}); test its number "
                         "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
+    def __hash__(self) -> int:
+        """By identity, as ``==`` is (ordering the class drops the hash it inherits)."""
+        return id(self)
+
+    def __lt__(self, other: Any) -> bool:
+        """Refused, as ``bool`` is: ``value < 1`` would branch on the number where the
+        graph cannot see it (see :func:`_uncomparable`). So are ``<=``, ``>`` and ``>=``."""
+        raise _uncomparable(self, "<", other)
+
+    def __le__(self, other: Any) -> bool:
+        raise _uncomparable(self, "<=", other)
+
+    def __gt__(self, other: Any) -> bool:
+        raise _uncomparable(self, ">", other)
+
+    def __ge__(self, other: Any) -> bool:
+        raise _uncomparable(self, ">=", other)
+
     # -- elementary functions: the table's method rows (ops.METHODS), one each ---
 
     abs = _method(ops.ABS)
@@ -312,6 +330,16 @@ if INTERPRETED:
     del Value.__setattr__  # writes are not counted: see data_writes
 
 _DATA_WRITES = 0
+
+
+def _uncomparable(value: Value, operator: str, other: Any) -> TypeError:
+    """The error for ``value <operator> other``: an order is a branch, which the graph does
+    not record (the result would not depend on it), so it is written on the numbers.
+    ``==`` stays identity, so that Values can be dict keys and set members."""
+    right = "other.data" if isinstance(other, Value) else repr(other)[:40]
+    return TypeError(f"Values are not ordered ({value!r} {operator} {right}): a comparison "
+                     f"is a branch the graph cannot see; compare the numbers, e.g. "
+                     f"`value.data {operator} {right}`")
 
 
 def note_data_writes() -> None:

@@ -380,6 +380,28 @@ def test_a_value_has_no_truth_value(test, number) -> None:
         test(Value(number))
 
 
+@pytest.mark.parametrize("compare, shown", [
+    (lambda v: v < 1, "value.data < 1"),
+    (lambda v: 1 <= v, "value.data >= 1"),  # noqa: SIM300 (the reflected operator)
+    (lambda v: v > Value(2.0), "value.data > other.data"),
+    (lambda v: np.float64(1.5) > v, "value.data < np.float64(1.5)"),
+    (lambda v: max([v, Value(2.0)]), "value.data > other.data"),
+    (lambda v: sorted([v, v]), "value.data < other.data")])
+def test_values_are_not_ordered_and_the_error_says_what_to_compare(compare, shown) -> None:
+    """An order is a branch the graph does not record; the error was Python's bare
+    "'<' not supported", which did not say why or what to write instead."""
+    with pytest.raises(TypeError, match=r"Values are not ordered \(Value\(data=.*"
+                                        rf"compare the numbers, e\.g\. `{re.escape(shown)}"):
+        compare(Value(0.5))
+
+
+def test_values_stay_equal_and_hashed_by_identity() -> None:
+    """Ordering the class must keep == and hash as identity: Values are dict keys."""
+    a, b = Value(1.0), Value(1.0)
+    assert a == a and a != b and (a == 1.0) is False and a != 1.0
+    assert {a: "a", b: "b"}[b] == "b" and len({a, b, a}) == 2
+
+
 def test_grad_returns_what_readme_says() -> None:
     """A list, one entry per input in order (a list of one for a single Value); floats
     scaled by grad_output; 0.0 for an unused input; no .grad written anywhere."""
