@@ -247,6 +247,9 @@ class Optimizer:
 
     buffers: tuple[str, ...] = ()
     squares: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ("weight_decay",)
+    """The constructor's arguments beside ``params`` and ``lr``, each kept as the attribute
+    of its name: saved by :meth:`state_dict` and restored by :meth:`load_state_dict`."""
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         """The buffers every step leaves in the state with these settings (a state of
@@ -333,22 +336,30 @@ class Optimizer:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
-        """The optimizer's progress as plain numbers: its kind, ``lr``, the step count and
-        each state buffer as a list with one entry per parameter (JSON-ready)."""
+        """The optimizer's progress and settings as plain numbers (JSON-ready): its kind,
+        ``lr``, the step count, each state buffer as a list with one entry per parameter,
+        and ``settings``, the other hyperparameters (momentum, betas, ...)."""
+        settings = {name: getattr(self, name) for name in self.settings}
         return {"optimizer": type(self).__name__, "lr": self.lr, "steps": self.steps,
-                "state": {name: buffer.tolist() for name, buffer in self.state.items()}}
+                "state": {name: buffer.tolist() for name, buffer in self.state.items()},
+                "settings": {name: list(value) if isinstance(value, tuple) else value
+                             for name, value in settings.items()}}
 
     def load_state_dict(self, state: Any) -> None:
-        """Restore what ``state_dict`` gave, checked whole first: a different optimizer,
-        unknown buffers, wrong lengths or non-finite numbers are ValueErrors that change
-        nothing."""
+        """Restore what ``state_dict`` gave, settings included (as PyTorch restores a
+        param group's), checked whole first: a different optimizer, settings its
+        constructor refuses, unknown buffers, wrong lengths or non-finite numbers are
+        ValueErrors that change nothing. A state without ``settings`` (saved before they
+        were kept) leaves this optimizer's own."""
         kind = type(self).__name__
-        if not isinstance(state, dict) or set(state) != {"optimizer", "lr", "steps", "state"}:
+        keys = {"optimizer", "lr", "steps", "state"}
+        if not isinstance(state, dict) or not keys <= set(state) <= keys | {"settings"}:
             raise ValueError(f"{kind}.load_state_dict: expected a dict with keys optimizer, "
-                             f"lr, steps and state, got {state!r}"[:300])
+                             f"lr, steps, state and settings, got {state!r}"[:300])
         if state["optimizer"] != kind:
             raise ValueError(f"{kind}.load_state_dict: the state is from a "
                              f"{state['optimizer']!r} optimizer")
+        settled = self._settled(state.get("settings"))
         lr = hyperparameter("lr", state["lr"], 0.0)
         steps = state["steps"]
         integer("steps", steps, 0, who=f"{kind}.load_state_dict")
@@ -356,7 +367,7 @@ class Optimizer:
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
                              f"{list(self.buffers)}, got {buffers!r}"[:300])
-        kept = self.buffers_of_a_step()
+        kept = settled.buffers_of_a_step()
         missing = [name for name in kept if name not in buffers]
         if steps and missing:
             raise ValueError(f"{kind}.load_state_dict: after {steps} step(s) this optimizer "
@@ -381,7 +392,24 @@ class Optimizer:
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
                                  "none of its numbers can be negative")
             arrays[name] = array
+        for name in self.settings:
+            setattr(self, name, getattr(settled, name))
         self._lr, self.steps, self.state = lr, steps, arrays
+
+    def _settled(self, settings: Any) -> Optimizer:
+        """An optimizer of this kind with the saved ``settings`` (this one if there are
+        none), made by the constructor so that it checks them as it checks its arguments."""
+        if settings is None:
+            return self
+        kind = type(self).__name__
+        if not isinstance(settings, dict) or set(settings) != set(self.settings):
+            raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
+                             f"{', '.join(self.settings)}, got {settings!r}"[:300])
+        try:
+            return type(self)([Value(0.0)], 1.0, **settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
+                             f"{error}") from None
 
     def _buffer(self, name: str, like: np.ndarray) -> np.ndarray:
         return self.state.get(name, np.zeros_like(like))
@@ -406,6 +434,7 @@ class SGD(Optimizer):
     weight decay (which adds ``weight_decay * p`` to the gradient)."""
 
     buffers = ("momentum",)
+    settings = ("momentum", "dampening", "nesterov", "weight_decay")
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
@@ -497,6 +526,7 @@ class Adam(Optimizer):
     decoupled = False
     buffers = ("m", "v")
     squares = ("v",)
+    settings = ("betas", "eps", "weight_decay")
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers
@@ -548,6 +578,7 @@ class RMSProp(Optimizer):
 
     buffers = ("square_avg", "momentum")
     squares = ("square_avg",)
+    settings = ("alpha", "eps", "momentum", "weight_decay")
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers if self.momentum else ("square_avg",)
@@ -579,6 +610,7 @@ class Adagrad(Optimizer):
 
     buffers = ("sum",)
     squares = ("sum",)
+    settings = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers

@@ -335,8 +335,9 @@ def test_a_bad_state_dict_changes_nothing(change, message):
     assert opt.state_dict() == before
 
 
-def test_a_momentum_buffer_is_refused_by_an_sgd_without_momentum():
-    """It would have been dropped, silently, at the next step."""
+def test_a_momentum_buffer_without_its_settings_is_refused_by_an_sgd_without_momentum():
+    """A state saved without its settings: the buffer would have been dropped, silently,
+    at the next step."""
     params = [Value(x) for x in START]
     with_momentum = optim.SGD(params, lr=0.1, momentum=0.9)
     for p in params:
@@ -344,11 +345,64 @@ def test_a_momentum_buffer_is_refused_by_an_sgd_without_momentum():
     with_momentum.step()
     plain = optim.SGD(params, lr=0.1)
     before = plain.state_dict()
+    saved = with_momentum.state_dict()
+    del saved["settings"]
     with pytest.raises(ValueError, match=re.escape("SGD.load_state_dict: this optimizer's "
                                                    "settings keep no buffers; the state has "
                                                    "['momentum']")):
-        plain.load_state_dict(with_momentum.state_dict())
+        plain.load_state_dict(saved)
     assert plain.state_dict() == before
+
+
+@pytest.mark.parametrize("make, other", [
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+     lambda ps: optim.SGD(ps, lr=0.5)),
+    (lambda ps: optim.Adam(ps, lr=0.05, betas=(0.8, 0.95), eps=1e-6),
+     lambda ps: optim.Adam(ps)),
+    (lambda ps: optim.AdamW(ps, lr=0.05, weight_decay=0.1), lambda ps: optim.AdamW(ps)),
+    (lambda ps: optim.RMSProp(ps, lr=0.01, alpha=0.9, momentum=0.5),
+     lambda ps: optim.RMSProp(ps)),
+    (lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.1, initial_accumulator_value=0.5),
+     lambda ps: optim.Adagrad(ps)),
+])
+def test_a_state_carries_its_settings_into_an_optimizer_made_with_others(make, other):
+    """Only lr was saved: a state of Adam with betas (0.8, 0.95) loaded into an Adam with
+    the defaults went on with the defaults, its moments no longer the ones it kept.
+    Loaded now, the settings come along (as PyTorch restores a param group's) and the
+    run continues exactly as the optimizer that saved it would have."""
+    import json
+
+    whole = run(make)
+    params = [Value(x) for x in START]
+    first = make(params)
+    for g in GRADS[:2]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        first.step()
+    second = other(params)
+    second.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    assert second.state_dict() == first.state_dict()
+    for g in GRADS[2:]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        second.step()
+    assert [p.data for p in params] == pytest.approx(list(whole[-1]), rel=1e-12)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"betas": [0.9, 1.5], "eps": 1e-8, "weight_decay": 0.0}, r"betas\[1\] must be"),
+    ({"betas": [0.9, 0.999], "eps": 1e-8}, "settings must be a dict of betas, eps, "
+                                            "weight_decay"),
+    ({"betas": [0.9, 0.999], "eps": -1.0, "weight_decay": 0.0}, "eps must be"),
+    ([0.9], "settings must be a dict"),
+])
+def test_saved_settings_are_checked_as_the_constructor_checks_them(settings, message):
+    params = [Value(x) for x in START]
+    opt = optim.Adam(params, lr=0.05)
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(before | {"settings": settings})
+    assert opt.state_dict() == before and opt.betas == (0.9, 0.999)
 
 
 @pytest.mark.parametrize("bad", ["3", b"3", None, Value(1.0), True])
