@@ -37,7 +37,7 @@ from itertools import chain
 import numpy as np
 
 from autograd_scalar import Value, dot
-from autograd_scalar.validate import integer
+from autograd_scalar.validate import integer, is_real
 
 from ..compiled import CompiledTraining
 from ..optim import Optimizer
@@ -93,6 +93,12 @@ def pad_batch(documents: Sequence[Sequence[int]], vocab_size: int, block_size: i
             raise ValueError(f"document {i}: a document needs at least 2 tokens (one to read, "
                              f"one to predict), got {len(doc)}")
         lengths.append(min(block_size, len(doc) - 1))
+    for i, (doc, length) in enumerate(zip(documents, lengths)):
+        for j, token in enumerate(doc[:length + 1]):
+            if isinstance(token, bool) or not is_real(token):  # True would read as 1
+                raise TypeError(f"document {i}: token {j} is {type(token).__name__} "
+                                f"{token!r}, expected int token ids from 0 to "
+                                f"{vocab_size - 1}"[:300])
     n = max(lengths)
     counts = np.array(lengths) + 1  # tokens read from each document
     flat = np.fromiter(chain.from_iterable(doc[:length + 1] for doc, length

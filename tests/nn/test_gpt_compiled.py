@@ -186,3 +186,13 @@ def test_pad_batch_refuses_sizes_it_cannot_pad_to(vocab_size, block_size, messag
     """A block of 0 divided by zero into an empty batch."""
     with pytest.raises(ValueError, match=re.escape(message)):
         pad_batch([[26, 1, 26]], vocab_size, block_size)
+
+
+@pytest.mark.parametrize("token, shown", [(True, "bool True"), ("a", "str 'a'"),
+                                          (None, "NoneType None")])
+def test_pad_batch_refuses_tokens_that_are_not_numbers(token, shown) -> None:
+    """True was read as token 1, as eager training refuses it; text failed inside NumPy
+    with no document named."""
+    with pytest.raises(TypeError, match=re.escape(f"document 1: token 2 is {shown}, "
+                                                  "expected int token ids from 0 to 26")):
+        pad_batch([[26, 1, 26], [26, 3, token, 26]], 27, 8)
