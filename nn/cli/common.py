@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
@@ -124,7 +125,7 @@ def check_file_target(option: str, path: str,
     if target.exists() and not target.is_file():
         raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not writable_folder(folder):
         raise UsageError(f"{option} {path}: the folder {folder} is not writable")
 
 
@@ -136,9 +137,22 @@ def output_folder(option: str, name: str) -> Path:
     if folder.exists() and not folder.is_dir():
         raise CommandFailed(f"{option} {name}: exists and is not a folder")
     folder.mkdir(parents=True, exist_ok=True)
-    if not os.access(folder, os.W_OK | os.X_OK):
+    if not writable_folder(folder):
         raise UsageError(f"{option} {name}: the folder is not writable")
     return folder
+
+
+def writable_folder(folder: Path) -> bool:
+    """Whether a file can be made in ``folder``, found by making (and removing) an empty
+    one: permission bits answer yes to root for folders that take no new files (such as
+    ``/proc``), whose files would then fail only once the work is done."""
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(name)
+    return True
 
 
 def check_output_file(option: str, path: str,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nn.cli import main
+from nn.cli import common, main
 from tests import finite_differences as fd
 from tests.graphviz_builds import needs_webassembly, without_graphviz
 
@@ -786,9 +786,9 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
     first. (Root may write any folder, so the check's answer is what is set here.)"""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pictures").mkdir(mode=0o555)
-    real = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False
-                        if Path(path).name == "pictures" else real(path, mode, **kw))
+    real = common.writable_folder
+    monkeypatch.setattr(common, "writable_folder",
+                        lambda folder: folder.name != "pictures" and real(folder))
     status, out, err = run(capsys, *argv)
     assert (status, out) == (2, "")
     assert_one_line_error(err, f"{option} pictures: the folder is not writable")
@@ -832,3 +832,14 @@ def test_train_defaults_reach_good_accuracy_on_every_data_set(capsys, data, leas
     validation = re.search(r"validation accuracy (\d+\.\d)%", out)
     assert validation is not None, out
     assert float(validation.group(1)) / 100 >= least
+
+
+def test_a_folder_is_writable_when_a_file_can_be_made_in_it(tmp_path) -> None:
+    """Permission bits said yes to root for /proc, which takes no new files: a --save
+    there passed the check and failed after the training. The check makes a file."""
+    assert common.writable_folder(tmp_path) and list(tmp_path.iterdir()) == []
+    assert not common.writable_folder(tmp_path / "missing")
+    proc = Path("/proc")
+    if proc.is_dir():  # Linux: no new file can be made there, by root either
+        with pytest.raises(common.UsageError, match="/proc is not writable"):
+            common.check_file_target("--save", str(proc / "model.json"))
