@@ -31,6 +31,15 @@ and inside objects with neither attributes nor a known form. A model that is not
 (a plain function) has no key: ``model_key`` returns None, and callers retrace.
 Objects compared by identity are held weakly where Python allows, so a kept key
 keeps no model alive.
+
+Taking the key again when nothing changed costs one look at each list and mutable
+object, not a walk of the tree: the last key of each model is kept (weakly) with the
+count of module attribute writes at its walk (:func:`nn.module.attribute_writes`) and
+the places whose contents may change in place (lists, tuples, arrays, dicts, other
+objects). While the count is the same, no attribute of any module was bound anew, so
+the key still holds exactly when those places hold what they held. (An attribute
+written straight into ``vars(module)`` or ``module.__dict__`` goes around ``__setattr__``
+and so around that count; assign attributes as usual.)
 """
 
 from __future__ import annotations
@@ -45,7 +54,7 @@ import numpy as np
 
 from autograd_scalar import Value, mirror
 
-from .module import Module
+from .module import Module, attribute_writes
 
 DEPTH = 8
 """How many containers and objects deep an attribute is compared by its contents;
@@ -133,12 +142,80 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
     """
     if not isinstance(model, Module):
         return None
-    return _walk(model, previous, 0)
+    writes = attribute_writes()
+    try:
+        last = _last_walks.get(model)
+    except TypeError:  # a module that cannot be a dict key: walked every time
+        return _walk(model, previous, 0)
+    if last is not None and last.writes == writes and last.holds():
+        return last.key
+    places: list[_Place] = []
+    key = _walk(model, previous, 0, places)
+    _last_walks[model] = _LastWalk(key, writes, places)
+    return key
 
 
-def _walk(model: Module, previous: tuple[Any, ...] | None, depth: int) -> tuple[Any, ...]:
+class _Place:
+    """An attribute whose contents may change in place (see the module docstring): the
+    module holding it (weakly), its name, and its entry in the key (or, for a list of
+    modules, weak references to them)."""
+
+    __slots__ = ("module", "name", "entry", "depth")
+
+    def __init__(self, module: Module, name: str, entry: Any, depth: int) -> None:
+        self.module = weakref.ref(module)
+        self.name, self.entry, self.depth = name, entry, depth
+
+    def holds(self) -> bool:
+        """Whether the attribute still holds what it held at the walk."""
+        module = self.module()
+        if module is None:
+            return False
+        thing = vars(module).get(self.name, _MISSING)
+        entry = self.entry
+        if type(entry) is _Modules:
+            return (type(thing) is list or type(thing) is tuple) and entry.same(thing)
+        if type(entry) is tuple and entry and type(entry[0]) is Value:
+            return ((type(thing) is list or type(thing) is tuple)
+                    and mirror.same_items(thing, entry))
+        return bool(_contents(thing, self.depth) == entry)
+
+
+class _Modules:
+    """The modules of a list or tuple attribute at the walk, held weakly."""
+
+    __slots__ = ("refs",)
+
+    def __init__(self, modules: list[Any] | tuple[Any, ...]) -> None:
+        self.refs = tuple(map(weakref.ref, modules))
+
+    def same(self, items: list[Any] | tuple[Any, ...]) -> bool:
+        return len(items) == len(self.refs) and all(
+            ref() is item for ref, item in zip(self.refs, items))
+
+
+class _LastWalk:
+    """A model's last key, the attribute writes counted when its walk began, and the
+    places whose contents it must still find."""
+
+    __slots__ = ("key", "writes", "places")
+
+    def __init__(self, key: tuple[Any, ...], writes: int, places: list[_Place]) -> None:
+        self.key, self.writes, self.places = key, writes, places
+
+    def holds(self) -> bool:
+        return all(place.holds() for place in self.places)
+
+
+_last_walks: weakref.WeakKeyDictionary[Module, _LastWalk] = weakref.WeakKeyDictionary()
+_MISSING = object()
+
+
+def _walk(model: Module, previous: tuple[Any, ...] | None, depth: int,
+          places: list[_Place] | None = None) -> tuple[Any, ...]:
     """:func:`model_key` of a module met ``depth`` containers deep (its attributes' contents
-    are compared down to ``DEPTH`` in all, so modules that hold each other end)."""
+    are compared down to ``DEPTH`` in all, so modules that hold each other end). Each
+    attribute whose contents may change in place is added to ``places``."""
     before = previous if type(previous) is tuple else ()
     key: list[Any] = []
     stack: list[Module] = [model]
@@ -152,33 +229,48 @@ def _walk(model: Module, previous: tuple[Any, ...] | None, depth: int) -> tuple[
             continue
         seen.add(id(module))
         found: list[Module] = []
-        for thing in attributes.values():
+        for name, thing in attributes.items():
             kind = type(thing)
             if kind in _BY_VALUE:
                 key.append(thing)
-            elif kind in _FUNCTIONS and not getattr(thing, "__dict__", None):
+                continue
+            if kind in _FUNCTIONS and not getattr(thing, "__dict__", None):
                 key.append(_identity(thing))  # as _contents would, without its tests
-            elif isinstance(thing, Module):
+                continue
+            if isinstance(thing, Module):
                 key.append(Module)
                 found.append(thing)
-            elif (kind is list or kind is tuple) and thing:
+                continue
+            if (kind is list or kind is tuple) and thing:
                 old = before[len(key)] if len(key) < len(before) else None
                 if (type(old) is tuple and old and type(old[0]) is Value
                         and mirror.same_items(thing, old)):
-                    key.append(old)  # the same Values, already checked to be Values
-                    continue
-                values = mirror.only_values(thing)
-                if values is not None:
-                    key.append(values)
+                    entry: Any = old  # the same Values, already checked to be Values
+                else:
+                    entry = mirror.only_values(thing)
+                if entry is not None:
+                    key.append(entry)
                 elif all(isinstance(item, Module) for item in thing):
                     key += (Module, len(thing))
                     found.extend(thing)
+                    entry = _Modules(thing)
                 else:
-                    key.append(_contents(thing, depth))
+                    entry = _contents(thing, depth)
+                    key.append(entry)
             else:
-                key.append(_contents(thing, depth))
+                entry = _contents(thing, depth)
+                key.append(entry)
+                if kind is float or isinstance(thing, _IMMUTABLE):
+                    continue
+            if places is not None:
+                places.append(_Place(module, name, entry, depth))
         stack.extend(reversed(found))
     return tuple(key)
+
+
+_IMMUTABLE = (float, np.generic, type, types.ModuleType, *_FUNCTIONS)
+"""What an attribute may hold whose entry in the key cannot change unless the attribute
+is set anew (a function is compared by identity)."""
 
 
 def object_key(thing: Any) -> Any:

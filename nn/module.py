@@ -31,6 +31,24 @@ from .jsonfile import MAX_BYTES
 
 PathLike = str | os.PathLike[str]
 _ONLY_VALUES = {Value}
+_attribute_writes = 0
+
+
+def attribute_writes() -> int:
+    """How many times an attribute of any Module was set or deleted in this process.
+
+    A number that changes whenever any module's attributes are bound anew (an
+    assignment, ``del``, ``train()``/``eval()``), and not when a list or array held
+    by an attribute changes in place: :mod:`nn.model_key` uses it to know, at one
+    read, that no module was reassigned since a key was taken. (A write straight
+    into ``vars(module)`` goes around it, as it goes around ``__setattr__``.)
+    """
+    return _attribute_writes
+
+
+def _note_attribute_write() -> None:
+    global _attribute_writes
+    _attribute_writes += 1
 
 
 class class_or_instance_method:
@@ -71,6 +89,11 @@ class Module:
                 if isinstance(item, Module):
                     object.__setattr__(item, "_scope_name", f"{name}.{i}")
         object.__setattr__(self, name, value)
+        _note_attribute_write()
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+        _note_attribute_write()
 
     # -- calling ---------------------------------------------------------------
 
@@ -166,6 +189,7 @@ class Module:
         flag("mode", mode, who="train")
         for _, module in self.named_modules():
             object.__setattr__(module, "training", mode)
+        _note_attribute_write()
         return self
 
     def eval(self) -> Module:
