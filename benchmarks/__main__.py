@@ -4,7 +4,8 @@
     python -m benchmarks --quick    # fewer rounds, no 1M-node graph, no MNIST
 
 All timings come from one process, the libraries alternating round by round, and
-every ratio is a ratio of medians from that same run.
+every ratio is a ratio of medians from that same run. Each figure with a target is
+marked met or missed, and the misses are listed on top (:mod:`benchmarks.verdicts`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from . import (
     notebook_view,
     playground,
     scale,
+    verdicts,
 )
 from .timing import alternating, alternating_rounds, ratio_by_round
 
@@ -419,7 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true",
                         help=f"print only; do not write {RESULTS.name}")
     args = parser.parse_args(argv)
-    text = table(args)
+    text, found = verdicts.mark(table(args))
+    machine_line, rest = text.split("\n", 1)
+    text = f"{machine_line}\n\n{verdicts.summary(found)}\n{rest}"
     print(text)
     if not args.no_write:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
