@@ -2,7 +2,7 @@
 
 The benchmarks print a target beside each figure that has one, in one of two forms:
 
-- a column named ``target`` (``<= 3x``, ``>= 30x``, ``<= 1 s``; a bare ``1 s`` is an
+- a column named ``target`` (``<= 3x``, ``>= 30x``, ``< 1 s``; a bare ``1 s`` is an
   upper bound), the figure in the next column;
 - a column whose header ends in ``(target <= 1.3x)`` (or ``(aim >= 1x)``): every row's
   figure in that column, except in rows whose first cell says ``not the target's row``.
@@ -28,8 +28,8 @@ _NUMBER = r"(\d[\d,]*(?:\.\d+)?(?:e[-+]?\d+)?)"
 _UNIT = r"(x|ns|µs|ms|s|B|kB|MB|KiB|MiB)?(?![\w/])"
 FIGURE = re.compile(rf"^\s*{_NUMBER}\s*(?:\([^)]*\)\s*)?{_UNIT}")
 """A cell's first number, an optional range in brackets, then its unit."""
-TARGET = re.compile(rf"^\s*(<=|>=)?\s*{_NUMBER}\s*{_UNIT}\s*$")
-IN_HEADER = re.compile(rf"\((?:target|aim) (<=|>=) {_NUMBER}\s*{_UNIT}\)\s*$")
+TARGET = re.compile(rf"^\s*(<=|>=|<|>)?\s*{_NUMBER}\s*{_UNIT}\s*$")
+IN_HEADER = re.compile(rf"\((?:target|aim) (<=|>=|<|>) {_NUMBER}\s*{_UNIT}\)\s*$")
 NOT_THE_TARGETS_ROW = "not the target's row"
 MET, MISSED = " (met)", " (**missed**)"
 
@@ -55,15 +55,17 @@ def quantity(number: str, unit: str | None) -> tuple[str, float] | None:
 
 
 def judged(cell: str, comparison: str, bound: tuple[str, float]) -> bool | None:
-    """Whether the figure in ``cell`` meets ``comparison`` ``bound``; None if the cell holds
-    no figure in the bound's dimension."""
+    """Whether the figure in ``cell`` meets ``comparison`` (<=, >=, < or >) ``bound``; None
+    if the cell holds no figure in the bound's dimension."""
     match = FIGURE.match(cell)
     if match is None:
         return None
     figure = quantity(match.group(1), match.group(2))
     if figure is None or figure[0] != bound[0]:
         return None
-    return figure[1] <= bound[1] if comparison == "<=" else figure[1] >= bound[1]
+    value, limit = figure[1], bound[1]
+    return {"<=": value <= limit, ">=": value >= limit, "<": value < limit,
+            ">": value > limit}[comparison]
 
 
 def _cells(line: str) -> list[str] | None:
