@@ -397,16 +397,18 @@ class Optimizer:
         self._lr, self.steps, self.state = lr, steps, arrays
 
     def _settled(self, settings: Any) -> Optimizer:
-        """An optimizer of this kind with the saved ``settings`` (this one if there are
-        none), made by the constructor so that it checks them as it checks its arguments."""
+        """An optimizer with the saved ``settings`` (this one if there are none), made by
+        the constructor of the class that declares them (a subclass may take other
+        arguments), so that they are checked as its arguments are."""
         if settings is None:
             return self
         kind = type(self).__name__
         if not isinstance(settings, dict) or set(settings) != set(self.settings):
             raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
                              f"{', '.join(self.settings)}, got {settings!r}"[:300])
+        owner = next(c for c in type(self).__mro__ if "settings" in vars(c))
         try:
-            return type(self)([Value(0.0)], 1.0, **settings)
+            return owner([Value(0.0)], 1.0, **settings)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
                              f"{error}") from None

@@ -558,3 +558,23 @@ def test_ctrl_c_in_eager_fit_stops_between_steps(monkeypatch):
     assert opt.steps == 3
     assert model.state_dict() == reference.state_dict()
     assert all(np.array_equal(opt.state[k], reference_opt.state[k]) for k in ("m", "v"))
+
+
+class HalfMomentumAdam(optim.Adam):
+    """A subclass with a constructor of its own: the settings are Adam's."""
+
+    def __init__(self, params, lr=0.05):
+        super().__init__(params, lr, betas=(0.5, 0.9))
+
+
+def test_a_subclass_with_its_own_constructor_reloads_its_state():
+    """The settings are checked by the constructor of the class that declares them, not
+    by the subclass's, whose arguments may be others."""
+    params = [Value(x) for x in START]
+    first = HalfMomentumAdam(params)
+    for p in params:
+        p.grad = 1.0
+    first.step()
+    second = HalfMomentumAdam(params, lr=0.1)
+    second.load_state_dict(first.state_dict())
+    assert second.state_dict() == first.state_dict() and second.betas == (0.5, 0.9)
