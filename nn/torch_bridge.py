@@ -331,8 +331,13 @@ def _real_numbers(value: Any, what: str) -> np.ndarray:
             raise TypeError(f"{what} has dtype {value.dtype}; expected real numbers (a "
                             "floating-point or integer tensor)")
         value = value.detach().cpu().double().numpy()
-    elif np.asarray(value).dtype.kind == "b":
-        raise TypeError(f"{what} holds booleans; expected real numbers")
+    else:
+        try:
+            kind: str = np.asarray(value).dtype.kind
+        except (TypeError, ValueError):  # ragged or not numbers: real_array says which
+            kind = ""
+        if kind == "b":
+            raise TypeError(f"{what} holds booleans; expected real numbers")
     return real_array(value, what)
 
 

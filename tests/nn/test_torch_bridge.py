@@ -464,6 +464,8 @@ def test_parity_takes_tensors_and_refuses_what_would_agree_vacuously() -> None:
     for bad_X, bad_y in (([[np.nan, 1.0]], None), ([[1.0, 2.0]], [[np.inf]])):
         with pytest.raises(ValueError, match="must be finite numbers; it holds NaN"):
             nn.torch_parity(model, bad_X, bad_y)
+    with pytest.raises(ValueError, match="X must be a rectangular array"):
+        nn.torch_parity(model, [[1.0, 2.0], [1.0]])
     gpt = GPT(5, n_embd=4, n_head=2, seed=0)
     tokens = [0, 3, 1, 4]
     assert nn.torch_parity(gpt, torch.tensor(tokens)).loss == nn.torch_parity(gpt, tokens).loss
