@@ -24,7 +24,7 @@ from .draw.layout import GraphvizNotFound, LayoutTimeout
 from .draw.render import DRAWING_SUFFIXES, render
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
-from .files import write_atomically
+from .files import output_file, write_atomically
 from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
 from .free_functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp
 from .free_functions import sum as sum  # public, out of __all__ (BUILTIN_NAMES)
@@ -88,6 +88,6 @@ __all__ = [
     "set_display", "tape_dtype", "validate",
     "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
     "taylor_report", "taylor_test", "taylorcheck",
-    "topological_order", "write_atomically",
+    "output_file", "topological_order", "write_atomically",
     *(name for name in ELEMENTWISE if name not in BUILTIN_NAMES),
 ]

@@ -33,6 +33,28 @@ KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
          (stat.S_ISSOCK, "a socket"))
 
 
+def output_file(path: Any, who: str) -> Path:
+    """``path`` as a Path to write a file to, checked before any work is done: a str or
+    PathLike that is not a folder (an existing one, or ``out/`` by its form) and whose
+    folder exists. The errors (TypeError, ValueError for "", IsADirectoryError,
+    FileNotFoundError) begin with
+    ``who``, the function or method the path was given to. A symbolic link passes: it is
+    replaced, not followed (see :func:`write_atomically`)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a file path (str or Path), got "
+                        f"{type(path).__name__}")
+    shown = os.fspath(path)
+    if not shown:
+        raise ValueError(f"{who}: the path is empty; expected a file name")
+    target = Path(shown)
+    if names_a_folder(shown) or (target.is_dir() and not target.is_symlink()):
+        raise IsADirectoryError(f"{who}: {shown!r} is a folder; expected a file name")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{who}: cannot write {shown!r}: the folder "
+                                f"{str(target.parent)!r} does not exist")
+    return target
+
+
 def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
     """Replace the regular file ``path`` with ``data`` (text is written as UTF-8) in one step.
 

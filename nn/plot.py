@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import write_atomically
+from autograd_scalar import output_file, write_atomically
 from autograd_scalar.validate import integer, real
 
 from .callbacks import History
@@ -100,35 +100,29 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def figure_path(path: Any, who: str = "") -> str:
-    """``path`` as a string, checked to name a file a figure can be written to: a str or
-    PathLike whose suffix matplotlib's Agg canvas writes (.png, .svg, .pdf, ...), in a
-    folder that exists. ``who`` names the caller in the errors."""
-    said = f"{who}: " if who else ""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"{said}path must be a file path (str or Path), got "
-                        f"{type(path).__name__}")
-    path = os.fspath(path)
+def figure_path(path: Any, who: str) -> str:
+    """``path`` as a string, checked to name a file a figure can be written to
+    (:func:`autograd_scalar.output_file`) whose suffix matplotlib's Agg canvas writes
+    (.png, .svg, .pdf, ...). ``who`` names the caller in the errors."""
+    target = str(output_file(path, who))
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     formats = FigureCanvasAgg.get_supported_filetypes()
-    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    suffix = os.path.splitext(target)[1].lower().lstrip(".")
     if suffix not in formats:
-        raise ValueError(f"{said}cannot save a figure as {path!r}: the suffix must be one "
-                         f"of {sorted('.' + f for f in formats)}")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"{said}cannot save a figure as {path!r}: the folder "
-                                f"{folder!r} does not exist")
-    return str(path)
+        raise ValueError(f"{who}: cannot save a figure as {target!r}: the suffix "
+                         f"must be one of {sorted('.' + f for f in formats)}")
+    return target
 
 
-def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100) -> None:
-    """Write ``figure`` to ``path`` atomically (nothing is written if it fails)."""
+def save(figure: Any, path: str | os.PathLike[str] | None, dpi: int = 100,
+         who: str = "save") -> None:
+    """Write ``figure`` to ``path`` atomically (nothing is written if it fails); ``who``
+    names the caller in the errors."""
     if path is None:
         return
-    path = figure_path(path)
+    path = figure_path(path, who)
     suffix = os.path.splitext(path)[1].lower().lstrip(".")  # figure_path checked it
     buffer = io.BytesIO()
     figure.savefig(buffer, format=suffix, dpi=dpi)
@@ -205,7 +199,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
     ax.set_title(title or "decision boundary")
-    save(figure, path)
+    save(figure, path, who="plot_decision_boundary")
     return figure
 
 
@@ -279,7 +273,7 @@ def plot_history(history: History, *, path: str | None = None, title: str = "") 
         ax.legend()
     if title:
         figure.suptitle(title)
-    save(figure, path)
+    save(figure, path, who="plot_history")
     return figure
 
 
@@ -324,7 +318,7 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
     ax.set_ylabel("true class")
     ax.set_title(title or "confusion matrix")
     figure.colorbar(image, ax=ax, shrink=0.8, ticks=MaxNLocator(integer=True))  # counts
-    save(figure, path)
+    save(figure, path, who="plot_confusion_matrix")
     return figure
 
 
@@ -407,5 +401,5 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
             ax.set_title(name)
     if title:
         figure.suptitle(title)
-    save(figure, path)
+    save(figure, path, who="plot_hinton")
     return figure

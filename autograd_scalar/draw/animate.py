@@ -29,7 +29,7 @@ from textwrap import wrap
 from typing import Any
 
 from ..backward import gradients, topological_order
-from ..files import write_atomically
+from ..files import output_file, write_atomically
 from ..value import Value
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .layout import (
@@ -41,7 +41,6 @@ from .layout import (
     plain_layouts,
 )
 from .reading import display_name as reading_name
-from .render import check_target
 from .summary import explore
 
 CURRENT = {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "3", "color": "#b07800"}
@@ -154,7 +153,7 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
                       max_nodes=max_nodes, names=parameter_names(names, "animate_backward"))
     check_options(root, options, "animate_backward")
-    target = check_target(path)
+    target = output_file(path, "animate_backward")
     suffix = target.suffix.lower()
     if suffix not in ANIMATION_FORMATS:
         raise ValueError(f"animate_backward: cannot tell the format of {str(target)!r}: "

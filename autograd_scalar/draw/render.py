@@ -18,7 +18,7 @@ from typing import Any, Union
 
 import graphviz
 
-from ..files import write_atomically
+from ..files import output_file, write_atomically
 from ..value import Value
 from .graph import draw_graph
 from .layout import image_bytes
@@ -53,19 +53,6 @@ def target_format(path: Path) -> str:
     return fmt
 
 
-def check_target(path: PathLike) -> Path:
-    """``path`` as a Path whose folder exists and that is not itself a folder (a symbolic
-    link is replaced by the file, not followed: see :func:`write_atomically`)."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"render expects a file path (str or Path), got {type(path).__name__}")
-    target = Path(path)
-    if target.is_dir() and not target.is_symlink():
-        raise IsADirectoryError(f"render: {str(target)!r} is a folder; expected a file name")
-    if not target.parent.is_dir():
-        raise FileNotFoundError(f"render: the folder {str(target.parent)!r} does not exist")
-    return target
-
-
 def render(drawing: Any, path: PathLike, **options: Any) -> Path:
     """Draw a Value's graph (or a ready Digraph) into ``path``; returns the path.
 
@@ -73,7 +60,7 @@ def render(drawing: Any, path: PathLike, **options: Any) -> Path:
     the DOT text itself. ``options`` go to ``draw_graph`` when ``drawing`` is a Value.
     Nothing is written unless the whole drawing succeeded.
     """
-    target = check_target(path)
+    target = output_file(path, "render")
     fmt = target_format(target)
     source = dot_source(drawing, **options)
     data = source.encode("utf-8") if fmt == "dot" else image_bytes(source, fmt)

@@ -22,8 +22,7 @@ import traitlets
 
 from ..draw.graph import Options, build
 from ..draw.layout import chosen, picture_bundle, svg_of
-from ..draw.render import check_target
-from ..files import write_atomically
+from ..files import output_file, write_atomically
 from ..value import Value
 from .model import outputs_of
 from .page import page, payload_json, widget_module
@@ -156,7 +155,7 @@ class GraphView(anywidget.AnyWidget):
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page to ``path`` (``.html`` or ``.htm``), whole or not at all."""
-        target = check_target(path)
+        target = output_file(path, "GraphView.save")
         if target.suffix.lower() not in (".html", ".htm"):
             raise ValueError(f"GraphView.save writes an HTML page: expected a file name "
                              f"ending in .html or .htm, got {str(target)!r}")

@@ -1,4 +1,5 @@
-"""write_atomically: the old file or the new one, never half, with ordinary permissions."""
+"""write_atomically: the old file or the new one, never half, with ordinary permissions;
+output_file: a path checked before the work that would be written to it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+import autograd_scalar as ag
 from autograd_scalar import files
-from autograd_scalar.files import write_atomically
+from autograd_scalar.files import output_file, write_atomically
 
 
 def test_text_and_bytes_replace_the_file(tmp_path) -> None:
@@ -201,3 +203,33 @@ def test_a_termination_signal_mid_save_leaves_the_old_file_and_no_temporary(tmp_
     assert child.wait(timeout=30) == -getattr(signal, name)  # ended by the signal, as asked
     assert os.listdir(tmp_path) == ["model.json"]
     assert target.read_text() == "old"
+
+
+def test_an_output_file_is_checked_before_any_work_and_names_who_was_given_it(
+        tmp_path) -> None:
+    """render, animate_backward and GraphView.save named themselves all "render"; and
+    nn's figures had checks of their own that let a folder through."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "link.svg").symlink_to(tmp_path / "elsewhere.svg")
+    cases = [(3, TypeError, r"who: path must be a file path \(str or Path\), got int"),
+             ("", ValueError, "who: the path is empty; expected a file name"),
+             (tmp_path / "out", IsADirectoryError, "is a folder; expected a file name"),
+             (f"{tmp_path}/new/", IsADirectoryError, "is a folder; expected a file name"),
+             (tmp_path / "missing" / "x.svg", FileNotFoundError,
+              "who: cannot write .*x.svg': the folder .*missing' does not exist")]
+    for path, error, message in cases:
+        with pytest.raises(error, match=message):
+            output_file(path, "who")
+    assert output_file(tmp_path / "x.svg", "who") == tmp_path / "x.svg"
+    assert output_file(str(tmp_path / "link.svg"), "who") == tmp_path / "link.svg"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.svg", "out"]
+
+
+def test_each_writer_of_a_picture_or_page_names_itself(tmp_path) -> None:
+    x = ag.Value(2.0)
+    y = x * x
+    for write, who in [(lambda p: ag.render(y, p), "render"),
+                       (lambda p: ag.animate_backward(y, p), "animate_backward"),
+                       (lambda p: ag.explore(y).save(p), "GraphView.save")]:
+        with pytest.raises(FileNotFoundError, match=f"^{who}: cannot write"):
+            write(tmp_path / "missing" / "picture.svg")
