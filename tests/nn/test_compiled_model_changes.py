@@ -26,18 +26,23 @@ from nn.model_key import _walk, model_key
 RTOL = 1e-12
 
 
-@pytest.fixture
-def traces(monkeypatch):
-    """Counts the traces nn.compiled makes."""
+def counted_calls(monkeypatch, module, name):
+    """A list whose one number counts the calls of ``module.name`` from now on."""
     count = [0]
-    original = nn.compiled.compile
+    original = getattr(module, name)
 
     def counted(*args, **kwargs):
         count[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(nn.compiled, "compile", counted)
+    monkeypatch.setattr(module, name, counted)
     return count
+
+
+@pytest.fixture
+def traces(monkeypatch):
+    """Counts the traces nn.compiled makes."""
+    return counted_calls(monkeypatch, nn.compiled, "compile")
 
 
 def data(n=40, seed=0):
@@ -312,15 +317,7 @@ def test_modules_that_hold_each_other_in_containers_have_a_key() -> None:
 @pytest.fixture
 def walks(monkeypatch):
     """Counts the walks of a module tree that model_key makes."""
-    count = [0]
-    original = nn.model_key._walk
-
-    def counted(*args, **kwargs):
-        count[0] += 1
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(nn.model_key, "_walk", counted)
-    return count
+    return counted_calls(monkeypatch, nn.model_key, "_walk")
 
 
 def test_an_unchanged_models_key_is_taken_again_without_a_walk(walks) -> None:

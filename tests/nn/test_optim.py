@@ -277,6 +277,27 @@ def test_clipping_a_non_finite_gradient_raises_and_changes_nothing():
 
 # -- state dicts ------------------------------------------------------------------------
 
+def resumed(make, other):
+    """Two steps by ``make(params)``, its state through JSON into ``other(params)``, the
+    remaining steps by that one: (the first optimizer, the second, the parameters)."""
+    import json
+
+    params = [Value(x) for x in START]
+    first = make(params)
+    for g in GRADS[:2]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        first.step()
+    second = other(params)
+    second.load_state_dict(json.loads(json.dumps(first.state_dict())))
+    saved = second.state_dict()
+    for g in GRADS[2:]:
+        for p, gi in zip(params, g):
+            p.grad = gi
+        second.step()
+    return first.state_dict(), saved, params
+
+
 @pytest.mark.parametrize("make", [
     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
     lambda ps: optim.Adam(ps, lr=0.05),
@@ -284,23 +305,8 @@ def test_clipping_a_non_finite_gradient_raises_and_changes_nothing():
     lambda ps: optim.Adagrad(ps, lr=0.1, lr_decay=0.1),
 ])
 def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
-    import json
-
-    whole = run(make)
-    params = [Value(x) for x in START]
-    first = make(params)
-    for g in GRADS[:2]:
-        for p, gi in zip(params, g):
-            p.grad = gi
-        first.step()
-    saved = json.loads(json.dumps(first.state_dict()))
-    second = make(params)
-    second.load_state_dict(saved)
-    for g in GRADS[2:]:
-        for p, gi in zip(params, g):
-            p.grad = gi
-        second.step()
-    assert [p.data for p in params] == pytest.approx(list(whole[-1]), rel=1e-12)
+    _, _, params = resumed(make, make)
+    assert [p.data for p in params] == pytest.approx(list(run(make)[-1]), rel=1e-12)
 
 
 @pytest.mark.parametrize("change, message", [
@@ -370,23 +376,9 @@ def test_a_state_carries_its_settings_into_an_optimizer_made_with_others(make, o
     the defaults went on with the defaults, its moments no longer the ones it kept.
     Loaded now, the settings come along (as PyTorch restores a param group's) and the
     run continues exactly as the optimizer that saved it would have."""
-    import json
-
-    whole = run(make)
-    params = [Value(x) for x in START]
-    first = make(params)
-    for g in GRADS[:2]:
-        for p, gi in zip(params, g):
-            p.grad = gi
-        first.step()
-    second = other(params)
-    second.load_state_dict(json.loads(json.dumps(first.state_dict())))
-    assert second.state_dict() == first.state_dict()
-    for g in GRADS[2:]:
-        for p, gi in zip(params, g):
-            p.grad = gi
-        second.step()
-    assert [p.data for p in params] == pytest.approx(list(whole[-1]), rel=1e-12)
+    saved, loaded, params = resumed(make, other)
+    assert loaded == saved
+    assert [p.data for p in params] == pytest.approx(list(run(make)[-1]), rel=1e-12)
 
 
 @pytest.mark.parametrize("settings, message", [
