@@ -34,7 +34,7 @@ class Standardized(Module):
             raise TypeError(f"Standardized needs a fitted nn.data.Standardizer, got "
                             f"{type(scaler).__name__}")
         self.model = model
-        self.scaler = checked_scaling(scaler.mean, scaler.std)
+        self.scaler = Standardizer(scaler.mean, scaler.std)  # checked again: arrays change
 
     def forward(self, x: Any) -> Any:
         """``model((x - mean) / std)``: in floats for numbers, in graph nodes for Values."""
@@ -94,24 +94,4 @@ def _scaler(config: dict[str, Any]) -> Standardizer:
                 is_real(v) for v in values):
             raise ValueError(f"\"{key}\" must be a list of numbers")
         arrays.append(np.array(values, dtype=np.float64))
-    return checked_scaling(*arrays)
-
-
-def checked_scaling(mean: Any, std: Any) -> Standardizer:
-    """The scaling (x - mean) / std as a Standardizer of float64 arrays; ValueError unless
-    there is one finite mean and one std per feature with 1 / std finite and > 0 (a
-    subnormal std, 1e-320, would make every scaled input infinite)."""
-    mean = np.asarray(mean, dtype=np.float64)
-    std = np.asarray(std, dtype=np.float64)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        inverse = 1.0 / std
-    if mean.ndim != 1 or mean.shape != std.shape:
-        raise ValueError("the scaler needs one mean and one std per feature, got shapes "
-                         f"{mean.shape} and {std.shape}")
-    if not np.isfinite(mean).all():
-        raise ValueError(f"the scaler's mean must be finite, got {mean.tolist()}"[:300])
-    if not (np.isfinite(std).all() and (std > 0).all() and np.isfinite(inverse).all()):
-        raise ValueError("the scaler's std must be finite and > 0 with 1 / std finite (a "
-                         f"subnormal std makes every scaled input infinite), got "
-                         f"{std.tolist()}"[:300])
-    return Standardizer(mean, std)
+    return Standardizer(*arrays)

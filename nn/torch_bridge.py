@@ -22,10 +22,11 @@ from autograd_scalar import Value, no_grad
 from autograd_scalar import sum as value_sum
 from autograd_scalar.validate import all_finite, is_integer, is_real, real_array
 
+from .data.split import Standardizer
 from .layers import MLP
 from .module import Module
 from .network import Network
-from .standardized import Standardized, checked_scaling
+from .standardized import Standardized
 
 INSTALL = 'pip install torch (the "torch" extra)'
 KINDS = "nn.MLP, nn.Network, nn.gpt.GPT, or nn.Standardized around an MLP or a Network"
@@ -185,8 +186,6 @@ def from_torch(module: Any) -> Module:
         raise TypeError(f"nn.from_torch expects a torch.nn.Module, got {type(module).__name__}")
     if isinstance(module, tm.StandardizedModule):
         inner = from_torch(module.model)
-        from .data.split import Standardizer
-
         scaler = Standardizer(module.mean.detach().cpu().double().numpy(),
                               module.std.detach().cpu().double().numpy())
         model: Module = Standardized(inner, scaler)
@@ -368,7 +367,7 @@ def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
                              f"expected {features} finite numbers")
         found.append(array)
     try:
-        return checked_scaling(found[0], found[1])
+        return Standardizer(found[0], found[1])
     except ValueError as error:
         raise ValueError(f"nn.load_torch_state_dict: {error}") from None
 

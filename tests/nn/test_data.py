@@ -235,7 +235,6 @@ def test_stratified_split_keeps_the_class_mix() -> None:
     (np.zeros((4, 2)), np.zeros(3), 0.5, r"y must be 1-D with one label per row of X \(4\)"),
     (np.zeros((4, 2)), np.zeros((4, 1)), 0.5, "y must be 1-D"),
     (np.zeros(4), np.zeros(4), 0.5, r"X must be 2-D \(examples x features\), got shape \(4,\)"),
-    ([["a", "b"]], [0], 0.5, "X must be a 2-D array of numbers"),
     (np.full((4, 1), np.nan), np.zeros(4), 0.5, "X contains NaN or infinite values"),
     (np.zeros((4, 2)), np.zeros(4), 0.0, "fraction must be a number strictly between 0 and 1"),
     (np.zeros((4, 2)), np.zeros(4), 1.0, "fraction must be"),
@@ -246,6 +245,41 @@ def test_bad_splits_are_value_errors(X: object, y: object, fraction: object,
                                      message: str) -> None:
     with pytest.raises(ValueError, match=message):
         split(X, y, fraction, seed=0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("X", [[["a", "b"]], [["1", "2"]], np.array([[1 + 5j, 2.0]])])
+def test_features_that_are_not_real_numbers_are_refused_not_converted(X) -> None:
+    """A complex number lost its imaginary part (with a warning at most) and the text
+    "1" was read as 1.0, where fit and the losses refuse both."""
+    with pytest.raises(TypeError, match="X must be real numbers"):
+        split(X, [0], 0.5, seed=0)
+    with pytest.raises(TypeError, match="X must be real numbers"):
+        Standardizer.fit(X)
+    with pytest.raises(TypeError, match="X must be real numbers"):
+        Standardizer.fit([[0.0, 1.0], [2.0, 3.0]])(X)
+
+
+@pytest.mark.parametrize("y, message", [
+    ([0, 1, np.nan, np.nan, 0, 1, 0, 1, 0, 1], r"y has a NaN label \(example 2\)"),
+    ([None] * 10, "stratify=True needs labels that can be sorted"),
+    ([0, "a"] * 5, "stratify=True needs labels that can be sorted"),
+])
+def test_a_stratified_split_refuses_labels_it_would_drop_or_cannot_sort(y, message) -> None:
+    """A NaN label is no class: its examples fell out of both parts, 10 in and 8 out."""
+    with pytest.raises(ValueError, match=message):
+        split(np.arange(10.0)[:, None], np.array(y, dtype=object if None in y or "a" in y
+                                                 else float), 0.2, seed=0, stratify=True)
+
+
+def test_a_split_checks_everything_before_drawing_from_the_generator() -> None:
+    """A failed call drew from a Generator passed in, so the caller's next numbers were
+    others; and stratify took any value as a flag."""
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="leaves 0 held out"):
+        split(np.zeros((10, 1)), np.zeros(10), 0.01, seed=rng)
+    with pytest.raises(TypeError, match="stratify must be True or False"):
+        split(np.zeros((10, 1)), np.zeros(10), 0.2, seed=rng, stratify="yes")
+    assert rng.random() == np.random.default_rng(0).random()
 
 
 def test_a_stratified_split_that_holds_nothing_out_says_it_went_class_by_class() -> None:
@@ -280,3 +314,52 @@ def test_standardize_rejects_mismatched_or_empty_data() -> None:
         Standardizer.fit(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="X contains NaN"):
         standardize(np.array([[1.0], [np.inf]]))
+
+
+@pytest.mark.parametrize("column", [0.1, 0.7, 1e-300, -3.3, 1e308])
+def test_a_constant_feature_is_only_centred(column) -> None:
+    """n copies of 0.1 have a mean that is not 0.1 in binary, and the std of the rounding,
+    1.4e-17, was taken for a spread: the column became all +1 or all -1, and a new point
+    at 0.2 became 7.2e15 (scikit-learn's StandardScaler gives 0 and 0.1)."""
+    X = np.column_stack([np.linspace(0.0, 1.0, 7), np.full(7, column)])
+    scaler = Standardizer.fit(X)
+    assert scaler.std[1] == 1.0
+    assert np.all(np.abs(scaler(X)[:, 1]) <= 1e-15 * abs(column))
+    if abs(column) < 1e300:
+        assert scaler(np.array([[0.0, 2 * column]]))[0, 1] == pytest.approx(column, rel=1e-15)
+
+
+def test_the_statistics_of_huge_features_do_not_overflow() -> None:
+    """The squares of 1e200 are inf: [1e200, -1e200] standardised to [0, -0]; the mean of
+    two 1e308 was inf, giving NaN."""
+    assert standardize(np.array([[1e200], [-1e200]]))[0].ravel().tolist() == [1.0, -1.0]
+    assert standardize(np.array([[1e308], [1e308]]))[0].ravel().tolist() == [0.0, 0.0]
+    assert standardize(np.array([[1.5e308], [-1.5e308], [0.0]]))[0].ravel() == \
+        pytest.approx([1.224744871391589, -1.224744871391589, 0.0], rel=1e-15)
+
+
+def test_the_statistics_are_numpys_where_numpy_neither_overflows_nor_underflows() -> None:
+    X = np.random.default_rng(3).normal(loc=[5.0, -2e6, 3e-7], scale=[2.0, 1e5, 1e-8],
+                                        size=(50, 3))
+    scaler = Standardizer.fit(X)
+    assert scaler.mean.tolist() == X.mean(axis=0).tolist()
+    assert scaler.std.tolist() == X.std(axis=0).tolist()
+
+
+def test_a_feature_that_varies_too_little_to_divide_by_is_refused() -> None:
+    """[1e-320, 0] had a variance that underflowed to 0, so the column was left unscaled;
+    its std is subnormal, and 1 / std overflows."""
+    with pytest.raises(ValueError, match="feature 0 of X varies by 5e-321, too little"):
+        Standardizer.fit(np.array([[1e-320], [0.0]]))
+
+
+@pytest.mark.parametrize("mean, std, message", [
+    (np.zeros(2), np.zeros(2), "std must be finite and > 0"),
+    (np.zeros(2), np.array([1e-320, 1.0]), "1 / std finite"),
+    (np.array([np.nan, 0.0]), np.ones(2), "mean must be finite"),
+    (np.zeros(2), np.ones(3), "one mean and one std per feature"),
+])
+def test_a_standardizer_made_directly_checks_its_statistics(mean, std, message) -> None:
+    """Made directly, any statistics were taken: a std of 0 scaled every input to inf."""
+    with pytest.raises(ValueError, match=message):
+        Standardizer(mean, std)
