@@ -38,13 +38,34 @@ def test_classes_from_outputs_thresholds_one_output_and_takes_argmax_of_several(
     (lambda: accuracy([], []), "non-empty 1-D"),
     (lambda: accuracy([[0, 1]], [[0, 1]]), "non-empty 1-D"),
     (lambda: accuracy([0.5], [0]), "integer class indices"),
-    (lambda: accuracy(["a"], [0]), "integer class indices"),
     (lambda: accuracy([-1], [0]), ">= 0"),
     (lambda: confusion_matrix([0, 3], [0, 1], num_classes=2), "num_classes must be an int >= 4"),
     (lambda: classes_from_outputs(np.zeros((2, 2, 2))), "(n,) or (n, k)"),
 ])
 def test_bad_labels_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: accuracy(["a"], [0]), TypeError, "y_true must hold integer class indices, got "
+                                              "dtype <U1"),
+    (lambda: accuracy([0j, 1], [0, 1]), TypeError, "got dtype complex128"),
+    (lambda: accuracy([[0, 1], [1]], [0, 1]), ValueError,
+     "y_true must be a 1-D array of class indices, one number per example"),
+    (lambda: accuracy([1e20], [1e20 + 1e5]), ValueError,
+     r"y_true must hold class indices below 2\*\*53, got 1e\+20"),
+    (lambda: accuracy([0], [2.0 ** 64]), ValueError, r"y_pred must hold class indices below"),
+    (lambda: confusion_matrix([1e19, 0], [0, 0]), ValueError, "below 2\\*\\*53"),
+    (lambda: confusion_matrix([0], [10 ** 6]), ValueError,
+     "a confusion matrix of 1,000,001 classes would hold 1,000,001\\^2 counts; at most 10,000"),
+])
+def test_labels_that_are_not_class_numbers_are_refused(call, error, message):
+    """Labels of 2**63 and above wrapped to negative int64: 1e20 and 1e20 + 1e5 were
+    "equal" (accuracy 1.0) and a confusion matrix failed with a bare IndexError; a label
+    of a million asked for 7 TiB. Text and complex numbers are TypeErrors, as in the
+    losses."""
+    with pytest.raises(error, match=message):
         call()
 
 
