@@ -193,6 +193,20 @@ def test_check_catches_python_branches_on_data() -> None:
         tape.check(np.array([[1.0], [-2.0]]))
 
 
+def test_the_check_compares_finite_outputs_to_rounding_beside_an_infinite_one() -> None:
+    """An infinite loss beside other outputs made the whole row compare exactly, so one
+    rounding in another output was reported as a graph that depends on the data."""
+    from autograd_scalar.tape.check import close
+
+    inf, nan = math.inf, math.nan
+    assert close(np.array([inf, 0.21696847607996175]), np.array([inf, 0.21696847607996173]),
+                 1e-12)
+    assert close(np.array([nan, 1.0]), np.array([nan, 1.0 + 1e-15]), 1e-12)
+    assert not close(np.array([inf, 1.0]), np.array([-inf, 1.0]), 1e-12)
+    assert not close(np.array([1.0, 1.0]), np.array([inf, 1.0]), 1e-12)
+    assert not close(np.array([inf, 1.0]), np.array([inf, 1.1]), 1e-12)
+
+
 def test_check_catches_gradient_differences() -> None:
     w = Value(2.0)
 
