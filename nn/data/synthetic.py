@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar.validate import integer, is_integer, real
+from autograd_scalar.validate import integer, is_integer, real, real_array
 
 from ..init import Seed, generator
 
@@ -26,9 +26,15 @@ def check_count(name: str, n: Any, least: int) -> int:
     return integer(name, n, least, what=f"an int >= {least}")
 
 
+LARGEST_SCALE = 1e300
+"""The largest noise, spread or number of turns: far beyond any use, and small enough that
+no point overflows (a noise of 1e308 drew -inf, 1e308 turns gave NaN points)."""
+
+
 def check_scale(name: str, x: Any, positive: bool = False) -> float:
-    """``x`` as a float if it is a finite real number >= 0 (> 0 if ``positive``)."""
-    return real(name, x, 0, low_open=positive)
+    """``x`` as a float if it is a real number from 0 (excluded if ``positive``) to
+    ``LARGEST_SCALE``."""
+    return real(name, x, 0, LARGEST_SCALE, low_open=positive)
 
 
 def finish(points: np.ndarray, labels: np.ndarray, noise: float, rng: np.random.Generator,
@@ -122,27 +128,30 @@ def blobs(n: int = 300, centers: int | np.ndarray = 3, dim: int = 2, std: float 
     ``centers`` is a number K of centers drawn uniformly from [-10, 10]^dim, or a
     (K, dim) array of centers (then ``dim`` is taken from it).
     """
-    rng = generator(seed)
     if is_integer(centers):
         k = check_count("centers", centers, 1)
         dim = check_count("dim", dim, 1)
-        middles = rng.uniform(-10.0, 10.0, size=(k, dim))
     else:
         middles = center_array(centers)
         k = len(middles)
     n = check_count("n", n, k)
     std = check_scale("std", std)
+    rng = generator(seed)  # drawn from only once every argument is checked
+    if is_integer(centers):
+        middles = rng.uniform(-10.0, 10.0, size=(k, dim))
     labels = np.arange(n) % k
     return finish(middles[labels], labels, std, rng)
 
 
 def center_array(centers: Any) -> np.ndarray:
-    """``centers`` as a (K, dim) float array of finite numbers; ValueError otherwise."""
+    """``centers`` as a (K, dim) float array of finite numbers of at most
+    ``LARGEST_SCALE``; TypeError for text or complex numbers, ValueError otherwise."""
     try:
-        middles = np.asarray(centers, dtype=np.float64)
-    except (TypeError, ValueError):
+        middles = real_array(centers, "centers")
+    except ValueError:  # rows of several lengths
         middles = np.empty((0, 0))
-    if middles.ndim != 2 or middles.size == 0 or not np.isfinite(middles).all():
+    if middles.ndim != 2 or middles.size == 0 or not np.isfinite(middles).all() \
+            or (np.abs(middles) > LARGEST_SCALE).any():
         raise ValueError(f"centers must be a positive int or a (K, dim) array of finite "
                          f"numbers, got {centers!r}"[:300])
     return middles

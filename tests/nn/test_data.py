@@ -108,27 +108,43 @@ def test_blobs_gather_around_their_centers() -> None:
     (lambda: moons(1), "n must be an int >= 2, got 1"),
     (lambda: moons(10.0), "n must be an int >= 2, got 10.0"),
     (lambda: moons(True), "n must be an int >= 2"),
-    (lambda: moons(10, noise=-0.1), "noise must be a finite number >= 0, got -0.1"),
-    (lambda: moons(10, noise=math.nan), "noise must be a finite number >= 0"),
+    (lambda: moons(10, noise=-0.1), r"noise must be a finite number from 0 to 1e\+300, got -0.1"),
+    (lambda: moons(10, noise=math.nan), "noise must be a finite number from 0 to"),
+    (lambda: moons(10, noise=1e301), r"noise must be a finite number from 0 to 1e\+300"),
     (lambda: moons(10, seed=-3), "seed must be a non-negative int"),
     (lambda: circles(0), "n must be an int >= 2"),
     (lambda: circles(10, factor=1.0), r"factor must be a number in \(0, 1\), got 1.0"),
-    (lambda: circles(10, factor=0), "factor must be a finite number > 0"),
+    (lambda: circles(10, factor=0), r"factor must be a finite number from 0 \(excluded\)"),
     (lambda: spirals(2, classes=3), "n must be an int >= 3, got 2"),
     (lambda: spirals(10, classes=1), "classes must be an int >= 2"),
-    (lambda: spirals(10, turns=0), "turns must be a finite number > 0"),
+    (lambda: spirals(10, turns=0), r"turns must be a finite number from 0 \(excluded\)"),
+    (lambda: spirals(10, turns=1e308), "turns must be a finite number from 0"),
     (lambda: xor(3), "n must be an int >= 4, got 3"),
     (lambda: blobs(2, centers=3), "n must be an int >= 3, got 2"),
     (lambda: blobs(10, centers=0), "centers must be an int >= 1"),
     (lambda: blobs(10, dim=0), "dim must be an int >= 1"),
-    (lambda: blobs(10, std=math.inf), "std must be a finite number >= 0"),
+    (lambda: blobs(10, std=math.inf), "std must be a finite number from 0 to"),
+    (lambda: blobs(10, std=1e308), "std must be a finite number from 0 to"),
     (lambda: blobs(10, centers=[1.0, 2.0]), r"centers must be a positive int or a \(K, dim\)"),
-    (lambda: blobs(10, centers=[["a"]]), r"centers must be a positive int or a \(K, dim\)"),
     (lambda: blobs(10, centers=[[math.nan, 0.0]]), "finite numbers"),
 ])
 def test_bad_arguments_are_value_errors(call: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()  # type: ignore[operator]
+
+
+def test_a_failed_blobs_call_draws_nothing_from_a_generator_passed_in() -> None:
+    """The centres were drawn before n and std were checked."""
+    rng = np.random.default_rng(0)
+    for bad in (lambda: blobs(1, centers=3, seed=rng), lambda: blobs(9, std=-1.0, seed=rng)):
+        with pytest.raises(ValueError):
+            bad()
+    assert rng.random() == np.random.default_rng(0).random()
+
+
+def test_centres_as_text_are_refused_not_parsed() -> None:
+    with pytest.raises(TypeError, match="centers must be real numbers"):
+        blobs(4, centers=[["1", "2"], ["3", "4"]], seed=0)
 
 
 # -- real digits -------------------------------------------------------------
