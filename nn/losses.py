@@ -213,15 +213,17 @@ class CrossEntropy(Loss):
             bad = targets[(targets != np.round(targets)) | (targets < 0)][0]
             raise ValueError(f"{self.name}: targets must be class indices 0, 1, 2, ..., "
                              f"got {bad!r}")
-        largest = float(targets.max())
+        largest = targets.max()
+        # a float from 2**53 on is no exact integer: shown as the float it is
+        shown = f"{largest:g}" if largest >= 2 ** 53 else str(int(largest))
         if width is None and largest >= MAX_CLASSES:
-            raise ValueError(f"{self.name}: target class {largest:.0f} would need "
-                             f"{largest + 1:.0f} outputs; at most {MAX_CLASSES:,} classes")
+            raise ValueError(f"{self.name}: target class {shown} would need more than "
+                             f"{MAX_CLASSES:,} outputs; at most {MAX_CLASSES:,} classes")
         k = int(largest) + 1 if width is None else width
         if k < 2:
             raise ValueError(f"{self.name}: needs at least 2 classes (model outputs), got {k}")
         if largest >= k:
-            raise ValueError(f"{self.name}: target class {largest:.0f} is out of range "
+            raise ValueError(f"{self.name}: target class {shown} is out of range "
                              f"for a model with {k} outputs (classes 0..{k - 1})")
         return one_hot(targets.astype(np.int64), k)
 

@@ -339,7 +339,11 @@ def _output_width(model: Any, X: np.ndarray) -> int:
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
-    targets = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    try:
+        targets = np.asarray(y) if not isinstance(y, np.ndarray) else y
+    except ValueError:  # rows of several lengths
+        raise ValueError(f"{name} must be a rectangular array of targets, every row of one "
+                         "length") from None
     if targets.ndim == 0 or len(targets) != n:
         raise ValueError(f"{name} must have one target per example ({n}), got "
                          f"{'a scalar' if targets.ndim == 0 else len(targets)}")

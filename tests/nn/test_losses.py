@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import nn
 from autograd_scalar import Value
 from nn import losses
 
@@ -257,3 +258,18 @@ def test_complex_or_text_targets_are_refused_not_truncated():
         losses.mse([Value(1.0)], np.array(["1.5"]))
     with pytest.raises(TypeError, match="real numbers, got str"):
         losses.mse([Value(1.0), Value(2.0)], np.array([1.0, "2"], dtype=object))
+
+
+@pytest.mark.parametrize("target, shown", [(2 ** 62 + 1, "4.61169e+18"), (1e308, "1e+308"),
+                                           (7, "7")])
+def test_a_class_out_of_range_is_shown_as_the_number_it_is(target, shown) -> None:
+    """Huge classes were printed with :.0f: 2**62 + 1 as ...904 and 1e308 as 309 digits."""
+    with pytest.raises(ValueError, match=rf"target class {re.escape(shown)} is out of range"):
+        nn.losses.get("cross_entropy").encode(np.array([target]), width=3)
+
+
+def test_ragged_targets_name_y() -> None:
+    model = nn.MLP(1, [1], seed=0)
+    with pytest.raises(ValueError, match="y must be a rectangular array of targets"):
+        nn.fit(model, [[1.0]] * 3, [[1.0], [2.0], [1.0, 2.0]], loss="mse",
+               optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
