@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, str(error), EXIT_FAILED)
     except KeyboardInterrupt:
         return _fail(command, "interrupted", 130)
+    except BrokenPipeError:  # the reader stopped (`| head`): nothing more to say to it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (FormulaError, ValueError, TypeError) as error:
         return _fail(command, str(error), EXIT_USAGE)
     except MemoryError:

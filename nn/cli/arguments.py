@@ -46,6 +46,15 @@ def sample_count(text: str) -> int:
     return value
 
 
+def digits(text: str) -> int:
+    """Significant digits of a printed number: 1 to 17 (a float64's all), for argparse."""
+    value = count(text)
+    if value > 17:
+        raise argparse.ArgumentTypeError(f"at most 17 significant digits (all a float has), "
+                                         f"got {value}")
+    return value
+
+
 def count(text: str) -> int:
     """A whole number >= 1, for argparse."""
     return whole_number(text, 1)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import tempfile
 import textwrap
 from collections.abc import Iterable
@@ -65,11 +67,17 @@ class Parser(argparse.ArgumentParser):
         return super()._parse_optional(arg_string)
 
 
+OPTION_FORM = re.compile(r"--?[A-Za-z][\w-]*")
+"""What an option looks like: a word that does not is no option, whatever follows."""
+
+
 def _reads_as_formula(word: str, options: Iterable[str]) -> bool:
     """Whether ``word`` is a formula that starts with a minus sign, not an option.
 
     A word starting with ``--`` that argparse would take as an abbreviation of a long
-    option (``--a`` for ``--at``) stays the option; ``--`` alone ends the options.
+    option (``--a`` for ``--at``) stays the option; ``--`` alone ends the options. A word
+    that does not parse is still the formula unless it has the form of an option, so
+    that ``-x.real`` gets the formula's own error, not "FORMULA is required".
     """
     names = list(options)
     if not word.startswith("-") or word in names:
@@ -79,7 +87,7 @@ def _reads_as_formula(word: str, options: Iterable[str]) -> bool:
     try:
         parse_formula(word)
     except FormulaError:
-        return False
+        return not OPTION_FORM.fullmatch(word)
     return True
 
 
@@ -117,28 +125,54 @@ def examples(*commands: str) -> str:
 def check_file_target(option: str, path: str,
                       no_folder: type[Exception] = CommandFailed) -> None:
     """Whether the output file ``path`` given by ``option`` can be written, found before
-    any work, not when the work is done and would be lost: ``no_folder`` when its folder
-    does not exist (:func:`check_output_file`); UsageError (exit 2) when it exists and is
-    not a regular file (a folder, device or pipe), or its folder cannot be written."""
+    any work, not when the work is done and would be lost: UsageError (exit 2) for a
+    path of the wrong kind (empty, the form of a folder, an existing folder, device or
+    pipe); ``no_folder`` (by default CommandFailed, exit 1, as for any file that cannot
+    be written) when its folder does not exist or cannot be written."""
     check_output_file(option, path, no_folder)
     target, folder = Path(path), Path(path).parent
     if target.exists() and not target.is_file():
         raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
     if not writable_folder(folder):
-        raise UsageError(f"{option} {path}: the folder {folder} is not writable")
+        raise no_folder(f"{option} {path}: the folder {folder} is not writable")
 
 
 def output_folder(option: str, name: str) -> Path:
-    """The output folder ``name`` given by ``option``, made (with its parents) if it does
-    not exist; before any work, CommandFailed when it exists and is not a folder and
-    UsageError when it cannot be written (the pictures of a finished run would be lost)."""
+    """The output folder ``name`` given by ``option``, checked before any work and made
+    only when something is written into it (:func:`made`), so that a run that fails
+    leaves no empty folder: UsageError (exit 2) when it is empty or exists and is not a
+    folder, CommandFailed (exit 1) when it could not be made or written (the pictures of
+    a finished run would be lost)."""
+    if not name:
+        raise UsageError(f"{option}: the path is empty; give the path of a folder")
     folder = Path(name)
     if folder.exists() and not folder.is_dir():
-        raise CommandFailed(f"{option} {name}: exists and is not a folder")
+        raise UsageError(f"{option} {name}: exists and is not a folder")
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise CommandFailed(f"{option} {name}: {existing} is a file, not a folder")
+    if not writable_folder(existing):
+        raise CommandFailed(f"{option} {name}: the folder {existing} is not writable")
+    return folder
+
+
+def loss_text(loss: float) -> str:
+    """A loss as a summary line shows it: four decimals, in powers of ten once large."""
+    return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
+
+
+def check_converged(losses: list[float], cause: str) -> None:
+    """CommandFailed (exit 1) for a run whose last loss is not finite: a run that
+    diverged, whose model is not saved nor drawn. ``cause`` names the option to lower."""
+    if losses and not math.isfinite(losses[-1]):
+        raise CommandFailed(f"training diverged: the loss is {losses[-1]} after epoch "
+                            f"{len(losses)}; nothing was saved. Lower {cause}")
+
+
+def made(folder: Path) -> Path:
+    """``folder`` (from :func:`output_folder`), made with its parents if it is not there."""
     folder.mkdir(parents=True, exist_ok=True)
-    if not writable_folder(folder):
-        raise UsageError(f"{option} {name}: the folder is not writable")
     return folder
 
 

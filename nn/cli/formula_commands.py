@@ -9,7 +9,7 @@ from typing import Any
 from autograd_scalar import DRAWING_SUFFIXES, draw_graph, explore, gradcheck_report, render
 
 from ..formula import parse_formula, parse_point
-from .common import EXIT_FAILED, EXIT_OK, UsageError, check_output_file
+from .common import EXIT_FAILED, EXIT_OK, UsageError, check_file_target
 
 
 def _formula_at(args: argparse.Namespace) -> tuple[str, Any, dict[str, Any]]:
@@ -28,7 +28,7 @@ def _print_point(text: str, out: Any, leaves: dict[str, Any], precision: int) ->
 
 
 def run_graph(args: argparse.Namespace) -> int:
-    check_output_file("-o", args.output)
+    check_file_target("-o", args.output)
     suffix = Path(args.output).suffix.lower()
     if suffix not in PAGES and suffix not in DRAWING_SUFFIXES:
         endings = ", ".join(sorted({*DRAWING_SUFFIXES, *PAGES}))

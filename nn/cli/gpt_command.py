@@ -4,12 +4,13 @@ or compiled, and print new ones."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import time
 
 from ..data import names
-from ..gpt import GPT, CharTokenizer, samples, train
-from ..gpt.sampling import DivergedModelError, check_temperature, prompt_tokens
+from ..gpt import GPT, CharTokenizer, train
+from ..gpt.sampling import DivergedModelError, check_temperature, drawn, prompt_tokens
 from ..serialize import load
 from .common import (
     EXIT_OK,
@@ -18,6 +19,7 @@ from .common import (
     CommandFailed,
     UsageError,
     check_file_target,
+    loss_text,
 )
 
 SMOOTHING = 50
@@ -57,6 +59,8 @@ def run_gpt(args: argparse.Namespace) -> int:
         prompt_tokens(model, tokenizer, args.prompt)
     except ValueError as error:
         raise UsageError(f"--prompt {args.prompt!r}: {error}") from None
+    if args.steps and not args.compiled:
+        check_eager_memory(args, len(model.parameters()))
     print(f"names: {len(docs):,} documents, {tokenizer.vocab_size} tokens; GPT with "
           f"{len(model.parameters()):,} parameters (n_embd {model.n_embd}, {model.n_head} "
           f"heads, {model.n_layer} layer(s), block size {model.block_size})")
@@ -76,22 +80,42 @@ def run_gpt(args: argparse.Namespace) -> int:
         each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
         how = "compiled" if args.compiled else "eagerly"
         steps = f"{args.steps:,} step{'s' if args.steps != 1 else ''}"
-        print(f"trained {steps} {how}, {each}: first loss {history.loss[0]:.4f}, "
-              f"mean of the last {len(tail)} {sum(tail) / len(tail):.4f}; done in "
+        print(f"trained {steps} {how}, {each}: first loss {loss_text(history.loss[0])}, "
+              f"mean of the last {len(tail)} {loss_text(sum(tail) / len(tail))}; done in "
               f"{seconds:.1f} s")
     if args.save is not None:
         model.save(args.save)
         print(f"wrote {args.save}")
-    try:
-        drawn = samples(model, tokenizer, args.samples, temperature=temperature,
+    names_drawn = drawn(model, tokenizer, args.samples, temperature=temperature,
                         prompt=args.prompt, seed=args.seed)
+    try:  # the first: a model that diverged cannot be sampled at all
+        first = next(names_drawn, None)
     except DivergedModelError as error:  # the options were right; the training diverged
         raise CommandFailed(str(error)) from None
     print(f"{args.samples:,} name{'s' if args.samples != 1 else ''} sampled at temperature "
           f"{args.temperature:g}:")
-    for name in drawn:
-        print(f"  {name or repr(name)}")  # an empty name shows as ''
+    # each shown as it is drawn, so that many names come one by one; '' for an empty one
+    for name in itertools.chain([] if first is None else [first], names_drawn):
+        print(f"  {name or repr(name)}", flush=True)
     return EXIT_OK
+
+
+EAGER_BYTES_PER_NAME = 3e6
+"""What an eager step keeps per name of its batch at microgpt's sizes (4,192 parameters):
+every position's graph until backward (tracemalloc: 2.6 MiB)."""
+MICROGPT_PARAMETERS = 4_192
+
+
+def check_eager_memory(args: argparse.Namespace, parameters: int) -> None:
+    """Refuse, before the first step, an eager batch whose graphs would exceed
+    ``--memory-budget``: a name's graph grows with the model, taken as in proportion to
+    its parameters."""
+    needed = args.batch_size * EAGER_BYTES_PER_NAME * parameters / MICROGPT_PARAMETERS
+    if needed > args.memory_budget * 2**30:
+        raise UsageError(f"--batch-size {args.batch_size:,}: an eager step keeps every name's "
+                         f"graph, about {needed / 2**30:.1f} GiB for this batch, over the "
+                         f"memory budget of {args.memory_budget:g} GiB; use --compiled, a "
+                         "smaller --batch-size, or raise --memory-budget")
 
 
 def sizes(args: argparse.Namespace) -> dict[str, int]:
@@ -111,13 +135,24 @@ def new_gpt(args: argparse.Namespace, vocab_size: int) -> GPT:
                          f"parameters; at most "
                          f"{MAX_GPT_PARAMETERS:,} (every parameter is a Value: a larger "
                          "model needs more memory than a machine has)"[:400])
-    return GPT(**config, seed=args.seed)
+    try:
+        return GPT(**config, seed=args.seed)
+    except ValueError as error:  # sizes that do not fit together: in the options' names
+        message = str(error)
+        for name in GPT_SIZES:
+            message = message.replace(name, f"--{name.replace('_', '-')}")
+        raise UsageError(message) from None
 
 
 def load_gpt(path: str, vocab_size: int) -> GPT:
     """The GPT saved in ``path`` (sizes from the file); UsageError if it is not one over
     ``vocab_size`` tokens."""
-    model = load(path)
+    if not path:
+        raise UsageError("--load: the path is empty; give the path of a saved model")
+    try:
+        model = load(path)
+    except OSError as error:
+        raise CommandFailed(f"--load {path}: {error.strerror or error}") from None
     if not isinstance(model, GPT) or model.vocab_size != vocab_size:
         raise UsageError(f"--load {path}: expected a GPT over the names' {vocab_size} tokens, "
                          f"got {type(model).__name__}"

@@ -136,8 +136,8 @@ def _add_train(commands: Any) -> None:
     training.add_argument("--seed", type=arguments.zero_or_more, default=0,
                           help="seed of the data, the weights and the shuffling (default: 0)")
     training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
-                          metavar="GIB", help="refuse a compiled run whose estimated memory "
-                          "exceeds this many GiB (default: 4)")
+                          metavar="GIB", help="refuse a run (compiled or --eager) whose "
+                          "estimated memory exceeds this many GiB (default: 4)")
     _add_mode_arguments(training)
     output = train.add_argument_group("output")
     output.add_argument("--save", metavar="PATH", default=None,
@@ -181,8 +181,8 @@ def _add_graph(commands: Any) -> None:
                             "(default: graph.svg)")
     graph.add_argument("--rankdir", choices=("LR", "RL", "TB", "BT"), default="LR",
                        help="direction of the graph, inputs first (default: LR)")
-    graph.add_argument("--precision", type=arguments.count, default=4, metavar="N",
-                       help="significant digits shown (default: 4)")
+    graph.add_argument("--precision", type=arguments.digits, default=4, metavar="N",
+                       help="significant digits shown, 1 to 17 (default: 4)")
     graph.add_argument("--compact", action="store_true",
                        help="put each op inside its node instead of a separate bubble")
     graph.add_argument("--heatmap", action="store_true",
@@ -261,12 +261,15 @@ def _add_gpt(commands: Any) -> None:
     training.add_argument("--compiled", action="store_true",
                           help="train on traced programs, one per name length, with the "
                                "parameters as arrays: the same losses, many times faster")
+    training.add_argument("--memory-budget", type=arguments.positive, default=4.0,
+                          metavar="GIB", help="refuse an eager run whose batches' graphs "
+                          "are estimated to exceed this many GiB (default: 4)")
     training.add_argument("--seed", type=arguments.zero_or_more, default=42,
                           help="seed of the shuffling, the weights and the sampling "
                                "(default: 42)")
     training.add_argument("--load", metavar="PATH", default=None,
                           help="start from a model saved by --save (its sizes come from "
-                               "the file; the size options are ignored)")
+                               "the file: a size option given too must match it)")
     training.add_argument("--quiet", action="store_true", help="no progress bar")
     output = gpt.add_argument_group("sampling and output")
     output.add_argument("--samples", type=arguments.zero_or_more, default=20, metavar="N",

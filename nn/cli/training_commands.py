@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +30,10 @@ from .common import (
     OPTIMIZERS,
     SYNTHETIC,
     UsageError,
+    check_converged,
     check_file_target,
+    loss_text,
+    made,
     output_folder,
 )
 
@@ -45,8 +49,9 @@ def run_demo(args: argparse.Namespace) -> int:
           f"1.0 falling to 0.1; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
                                   epochs=args.epochs, schedule=schedule)
+    check_converged(history.loss, "--epochs")
     print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
-    boundary = out / "decision_boundary.png"
+    boundary = made(out) / "decision_boundary.png"
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
                            title="MLP 2-16-16-1 on two moons")
     curves = out / "loss.png"
@@ -82,6 +87,10 @@ def run_train(args: argparse.Namespace) -> int:
     if args.plots is not None:
         require_matplotlib()
         plots = output_folder("--plots", args.plots)
+        if args.save is not None and Path(args.save).resolve() in {
+                (plots / name).resolve() for name in TRAINING_PICTURES}:
+            raise UsageError(f"--save {args.save}: --plots {args.plots} writes a picture of "
+                             "that name; save the model elsewhere")
     X, y, val, scaler = _hold_out(X, y, args)
     nout = classes if loss == "cross_entropy" else 1
     _check_memory(args, [X.shape[1], *args.hidden, nout], len(X))
@@ -97,6 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
           f"lr={args.lr:g}; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
+    check_converged(history.loss, "--lr")
     print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
     if args.save is not None:
         (model if scaler is None else Standardized(model, scaler)).save(args.save)
@@ -107,17 +117,33 @@ def run_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EAGER_BYTES_PER_PARAMETER = 114
+"""What an MLP's parameter costs eagerly (its Value, its place in the lists), measured with
+tracemalloc on 2-300-300-1."""
+EAGER_BYTES_PER_EDGE = 63
+"""What one example's graph costs per parameter at its peak: the affine node's children
+and local derivatives, one float and two references per weight (measured alike)."""
+
+
+def eager_memory(sizes: list[int], batch: int) -> int:
+    """Estimated bytes of eager training of an MLP of ``sizes`` on batches of ``batch``:
+    the parameters, and every example's graph of the batch, alive until backward."""
+    parameters = sum((nin + 1) * nout for nin, nout in itertools.pairwise(sizes))
+    return parameters * (EAGER_BYTES_PER_PARAMETER + batch * EAGER_BYTES_PER_EDGE)
+
+
 def _check_memory(args: argparse.Namespace, sizes: list[int], n: int) -> None:
-    """Refuse, before anything is allocated, a compiled run over ``--memory-budget``."""
-    if not args.compiled:
-        return
+    """Refuse, before anything is allocated, a run over ``--memory-budget``: compiled (the
+    tape's arrays) or eager (the Values)."""
     batch = n if args.batch_size is None else min(args.batch_size, n)
-    needed = compiled_memory(sizes, batch)
+    how = "compiled" if args.compiled else "eager"
+    needed = compiled_memory(sizes, batch) if args.compiled else eager_memory(sizes, batch)
     budget = args.memory_budget * 2**30
     if needed > budget:
-        raise UsageError(f"a compiled {'-'.join(map(str, sizes))} network on batches of {batch} "
-                         f"needs about {needed / 2**30:.1f} GiB, over the memory budget of "
-                         f"{args.memory_budget:g} GiB; use a smaller --batch-size or "
+        hint = "" if args.compiled else " (compiled, the default, needs far less)"
+        raise UsageError(f"an {how} {'-'.join(map(str, sizes))} network on batches of {batch} "
+                         f"needs about {needed / 2**30:.1f} GiB{hint}, over the memory budget "
+                         f"of {args.memory_budget:g} GiB; use a smaller --batch-size or "
                          "--hidden, or raise --memory-budget")
 
 
@@ -125,7 +151,7 @@ def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
              val: tuple[Any, Any] | None, args: argparse.Namespace) -> str:
     """The last epoch's loss, and the trained model's accuracy for a classification loss."""
     loss = losses.get(loss_name)
-    parts = [f"loss {history.loss[-1]:.4f}"]
+    parts = [f"loss {loss_text(history.loss[-1])}"]
     for name, data in (("training", train), ("validation", val)):
         if data is None:
             continue
@@ -136,14 +162,19 @@ def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
     return ", ".join(parts)
 
 
+TRAINING_PICTURES = ("loss.png", "decision_boundary.png")
+"""The files ``train --plots`` writes into its folder."""
+
+
 def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
                        args: argparse.Namespace) -> list[Path]:
-    """Write the loss curves, and the decision boundary of 2-D data, into ``folder``."""
-    curves = folder / "loss.png"
+    """Write the loss curves, and the decision boundary of 2-D data, into ``folder``
+    (``TRAINING_PICTURES``)."""
+    curves = made(folder) / TRAINING_PICTURES[0]
     plot_history(history, path=str(curves), title=f"training on {args.data}")
     if X.shape[1] != 2:
         return [curves]
-    boundary = folder / "decision_boundary.png"
+    boundary = folder / TRAINING_PICTURES[1]
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
                            title=f"{_describe(model)} on {args.data}")
     return [curves, boundary]
@@ -156,7 +187,11 @@ def _hold_out(X: Any, y: Any, args: argparse.Namespace
     model so that the saved model takes raw features."""
     val = None
     if args.val > 0:
-        (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
+        try:
+            (X, y), val = split(X, y, fraction=args.val, seed=args.seed, stratify=True)
+        except ValueError as error:
+            raise UsageError(f"--val {args.val:g}: {error}; give more --samples, or --val 0 "
+                             "to hold nothing out") from None
     if not args.standardize:
         return X, y, val, None
     scaler = Standardizer.fit(X)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -123,9 +124,16 @@ def samples(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float 
     """``n`` documents drawn in turn from one generator: ``seed`` is what ``sample`` takes
     as ``rng`` (an int seed, NumPy's included, a ``random.Random``, a NumPy Generator or
     None); every argument is checked first, ``n = 0`` too."""
+    return list(drawn(model, tokenizer, n, temperature=temperature, prompt=prompt, seed=seed))
+
+
+def drawn(model: GPT, tokenizer: CharTokenizer, n: int, *, temperature: float = 0.5,
+          prompt: str = "", seed: int | None = None) -> Iterator[str]:
+    """:func:`samples` one at a time, each drawn when it is asked for (the arguments are
+    checked at once): for a caller that shows each as it comes."""
     integer("n", n, 0)
     check_temperature(temperature)
     prompt_tokens(model, tokenizer, prompt)
     rng = python_random(seed, "seed")
-    return [sample(model, tokenizer, temperature=temperature, prompt=prompt, rng=rng)
-            for _ in range(n)]
+    return (sample(model, tokenizer, temperature=temperature, prompt=prompt, rng=rng)
+            for _ in range(n))

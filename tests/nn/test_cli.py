@@ -436,8 +436,8 @@ def test_demo_into_a_file_instead_of_a_folder_fails_in_one_line(capsys, tmp_path
     clash = tmp_path / "out"
     clash.write_text("not a folder")
     status, _, err = run(capsys, "demo", "--out", str(clash), "--epochs", "1", "--quiet")
-    assert status == 1
-    assert_one_line_error(err, "is not a folder")
+    assert status == 2  # a path of the wrong kind, as a folder given for --save is
+    assert_one_line_error(err, "exists and is not a folder")
     assert clash.read_text() == "not a folder"
 
 
@@ -679,7 +679,8 @@ def test_train_refuses_a_compiled_run_over_the_memory_budget_before_allocating(
                           "memory budget of 1 GiB")
     eager = run(capsys, "train", "--data", "moons", "--samples", "40", "--hidden", "4",
                 "--memory-budget", "0.000001", "--eager", "--epochs", "1", "--quiet")
-    assert eager[0] == 0
+    assert eager[0] == 2
+    assert_one_line_error(eager[2], "an eager 2-4-1 network on batches of 32 needs about")
 
 
 # ---------------------------------------------------------------------------
@@ -790,8 +791,8 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
     monkeypatch.setattr(common, "writable_folder",
                         lambda folder: folder.name != "pictures" and real(folder))
     status, out, err = run(capsys, *argv)
-    assert (status, out) == (2, "")
-    assert_one_line_error(err, f"{option} pictures: the folder is not writable")
+    assert (status, out) == (1, "")  # a file that cannot be written: 1, as for --save
+    assert_one_line_error(err, f"{option} pictures: the folder pictures is not writable")
 
 
 def test_a_data_set_complaint_names_the_option_not_the_loaders_argument(capsys):
@@ -841,5 +842,124 @@ def test_a_folder_is_writable_when_a_file_can_be_made_in_it(tmp_path) -> None:
     assert not common.writable_folder(tmp_path / "missing")
     proc = Path("/proc")
     if proc.is_dir():  # Linux: no new file can be made there, by root either
-        with pytest.raises(common.UsageError, match="/proc is not writable"):
+        with pytest.raises(common.CommandFailed, match="/proc is not writable"):
             common.check_file_target("--save", str(proc / "model.json"))
+
+
+def test_a_run_whose_loss_diverges_fails_and_saves_nothing(capsys, tmp_path) -> None:
+    """The hinge loss overflows while its gradients stay finite: the run printed "loss
+    inf", wrote the blown-up model and its pictures, and exited 0."""
+    model, plots = tmp_path / "m.json", tmp_path / "plots"
+    status, out, err = run(capsys, "train", "--optimizer", "rmsprop", "--lr", "1e300",
+                           "--epochs", "3", "--hidden", "4", "--quiet", "--save", str(model),
+                           "--plots", str(plots))
+    assert status == 1 and "done in" not in out
+    assert_one_line_error(err, "training diverged: the loss is", "nothing was saved",
+                          "Lower --lr")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_eager_run_over_the_memory_budget_is_refused_before_the_model_is_made(
+        capsys, monkeypatch) -> None:
+    """--memory-budget held only compiled runs: --hidden 10000,10000 --eager grew past 6 GB
+    with no output, toward about 200."""
+    from nn.cli import training_commands
+
+    monkeypatch.setattr(training_commands, "MLP", lambda *a, **k: pytest.fail("model made"))
+    status, _, err = run(capsys, "train", "--hidden", "10000,10000", "--eager", "--quiet")
+    assert status == 2
+    assert_one_line_error(err, "an eager 2-10000-10000-1 network on batches of 32 needs about "
+                               "198.5 GiB (compiled, the default, needs far less)")
+
+
+def test_an_eager_gpt_batch_over_the_memory_budget_is_refused(capsys, no_training) -> None:
+    status, _, err = run(capsys, "gpt", "--batch-size", "32033", "--steps", "1", "--quiet")
+    assert status == 2
+    assert_one_line_error(err, "--batch-size 32,033: an eager step keeps every name's graph, "
+                               "about 89.5 GiB", "use --compiled")
+
+
+def test_a_failed_run_leaves_no_empty_picture_folder(capsys, tmp_path) -> None:
+    """--plots and --out were made before the inputs were checked and the run done."""
+    plots = tmp_path / "new" / "plots"
+    status, _, err = run(capsys, "train", "--samples", "2", "--epochs", "1", "--quiet",
+                         "--plots", str(plots))
+    assert status == 2
+    assert_one_line_error(err, "--val 0.2: fraction 0.2 of 2 examples",
+                          "give more --samples, or --val 0")
+    assert list(tmp_path.iterdir()) == []
+    status, _, _ = run(capsys, "train", "--samples", "40", "--epochs", "1", "--quiet",
+                       "--plots", str(plots))
+    assert status == 0 and sorted(p.name for p in plots.iterdir()) == [
+        "decision_boundary.png", "loss.png"]
+
+
+@pytest.mark.parametrize("argv", [["train", "--epochs", "1", "--quiet", "--plots", ""],
+                                  ["demo", "--epochs", "1", "--quiet", "--out", ""]])
+def test_an_empty_folder_name_is_refused(capsys, tmp_path, monkeypatch, argv) -> None:
+    """An empty --plots or --out wrote the pictures into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert_one_line_error(err, ": the path is empty; give the path of a folder")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_may_not_name_a_picture_of_plots(capsys, tmp_path, no_training) -> None:
+    """--save plots/loss.png --plots plots: the model was written, then the picture over it."""
+    status, _, err = run(capsys, "train", "--quiet", "--save", str(tmp_path / "loss.png"),
+                         "--plots", str(tmp_path))
+    assert status == 2
+    assert_one_line_error(err, "writes a picture of that name; save the model elsewhere")
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("-x.real", "column 2: attribute access (.real) is not allowed"),
+    ("-foo(x)", "column 2: unknown function foo"),
+    ("-sin(x", "'(' was never closed"),
+])
+def test_a_bad_formula_starting_with_minus_gets_its_own_error(capsys, tmp_path, formula,
+                                                              words) -> None:
+    """It was taken for an unknown option: "the following arguments are required: FORMULA"."""
+    status, _, err = run(capsys, "graph", formula, "--at", "x=1", "-o",
+                         str(tmp_path / "g.dot"))
+    assert status == 2
+    assert_one_line_error(err, words)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["gpt", "--n-embd", "15", "--steps", "1", "--quiet"],
+     "--n-embd (15) must be a multiple of --n-head (4)"),
+    (["gpt", "--load", "", "--steps", "0"], "--load: the path is empty"),
+    (["gpt", "--load", "missing.json", "--steps", "0"], "--load missing.json: No such file"),
+    (["graph", "x", "--at", "x=1", "--precision", "18", "-o", "g.dot"],
+     "--precision: at most 17 significant digits"),
+])
+def test_errors_name_the_option_at_fault(capsys, tmp_path, monkeypatch, argv, words) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(capsys, *argv)
+    assert status in (1, 2)
+    assert_one_line_error(err, words)
+
+
+def test_a_huge_loss_is_shown_in_powers_of_ten(capsys) -> None:
+    """--noise 1e200 printed the loss as 200 digits."""
+    status, out, _ = run(capsys, "train", "--noise", "1e200", "--epochs", "1", "--quiet")
+    assert status == 0
+    assert re.search(r"done in [\d.]+ s: loss \d\.\d{3}e\+\d+,", out), out
+
+
+def test_names_are_printed_as_they_are_drawn_and_a_closed_pipe_ends_quietly() -> None:
+    """Names came only once all were drawn (a large --samples looked hung); `| head`
+    ended with "error: [Errno 32] Broken pipe" and status 1."""
+    command = [sys.executable, "-m", "nn", "gpt", "--steps", "1", "--quiet", "--samples",
+               "100000"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        assert process.stdout is not None and process.stderr is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        process.stdout.close()  # the reader stops, as head does
+        error = process.stderr.read()
+        status = process.wait(timeout=60)
+    assert lines[2].startswith("100,000 names sampled") and lines[3].startswith("  ")
+    assert (status, error) == (0, "")

@@ -46,7 +46,7 @@ def test_gpt_trains_compiled_in_batches(capsys) -> None:
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--n-embd", "10"], r"n_embd \(10\) must be a multiple of n_head \(4\)"),
+    (["--n-embd", "10"], r"--n-embd \(10\) must be a multiple of --n-head \(4\)"),
     (["--steps", "-1"], "expected a whole number >= 0, got -1"),
     (["--steps", "0"], r"--steps 0 \(only sampling\) is for a model given by --load; a new "
                        r"model needs --steps 1 or more"),
@@ -113,7 +113,7 @@ def test_an_empty_sampled_name_is_shown_as_quotes(capsys, monkeypatch, tmp_path)
     import nn.cli.gpt_command as command
     path = tmp_path / "gpt.json"
     assert main(["gpt", "--steps", "1", "--samples", "0", "--save", str(path), *SMALL]) == 0
-    monkeypatch.setattr(command, "samples", lambda *args, **kwargs: ["ava", ""])
+    monkeypatch.setattr(command, "drawn", lambda *args, **kwargs: iter(["ava", ""]))
     assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "2", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.endswith("2 names sampled at temperature 0.5:\n  ava\n  ''\n")
