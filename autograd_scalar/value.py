@@ -221,7 +221,9 @@ class Value:
                         "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
     def __hash__(self) -> int:
-        """By identity, as ``==`` is (ordering the class drops the hash it inherits)."""
+        """By identity, as ``==`` is: ordering the class (below) drops the hash a compiled
+        class inherits. The interpreted class has none of its own (it inherits object's,
+        with no call of Python per hash)."""
         return id(self)
 
     def __lt__(self, other: Any) -> bool:
@@ -328,6 +330,7 @@ the operators and methods below by the ones :func:`written_out` makes (:func:`wr
 
 if INTERPRETED:
     del Value.__setattr__  # writes are not counted: see data_writes
+    del Value.__hash__  # object's own, the same identity (see Value.__hash__)
 
 _DATA_WRITES = 0
 
