@@ -31,10 +31,13 @@ def sizes(text: str) -> list[int]:
 
 
 def class_count(text: str) -> int:
-    """A number of classes: 2 or more, for argparse."""
+    """A number of classes: 2 to MAX_SAMPLES (each class needs an example), for argparse."""
     value = count(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"expected at least 2 classes, got {value}")
+    if value > MAX_SAMPLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_SAMPLES:,} classes (each needs one "
+                                         f"of at most {MAX_SAMPLES:,} examples), got {value:,}")
     return value
 
 

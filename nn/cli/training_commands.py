@@ -29,6 +29,7 @@ from .common import (
     EXIT_OK,
     OPTIMIZERS,
     SYNTHETIC,
+    CommandFailed,
     UsageError,
     check_converged,
     check_file_target,
@@ -262,9 +263,15 @@ def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) ->
 
 def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
                **settings: Any) -> tuple[Any, float]:
+    """fit, timed; a gradient that diverged is a failed run, its hint in options' terms
+    (the library's names clipping and detect_anomaly, which the command does not offer)."""
     start = time.perf_counter()
-    history = training.fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
-                  seed=args.seed, **settings)
+    try:
+        history = training.fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
+                               seed=args.seed, **settings)
+    except optim.NonFiniteGradientError as error:
+        what = str(error).split(". Lower the learning rate")[0]
+        raise CommandFailed(f"training diverged: {what}. Lower --lr") from None
     return history, time.perf_counter() - start
 
 

@@ -600,8 +600,9 @@ def test_a_diverging_training_is_status_1_in_one_line(capsys, tmp_path):
     status, out, err = run(capsys, "train", "--optimizer", "sgd", "--lr", "1e300",
                            "--epochs", "3", "--quiet", "--save", str(saved))
     assert status == 1
-    assert_one_line_error(err, "non-finite gradient", "Lower the learning rate")
-    assert "wrote" not in out and not saved.exists()
+    # the hint names the option, not clipping or detect_anomaly, which the command lacks
+    assert_one_line_error(err, "training diverged:", "non-finite gradient", "Lower --lr")
+    assert "clip" not in err and "wrote" not in out and not saved.exists()
 
 
 def test_an_unexpected_error_is_one_line_unless_the_traceback_is_asked_for(capsys,
@@ -715,7 +716,7 @@ def test_a_huge_learning_rate_is_one_error_line_without_numpy_warnings(capsys, m
                              "--samples", "40", "--hidden", "4", "--epochs", "2", mode,
                              "--quiet")
     assert status == 1
-    assert_one_line_error(err, "nothing was updated. Lower the learning rate")
+    assert_one_line_error(err, "nothing was updated. Lower --lr")
 
 
 def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):
@@ -963,3 +964,11 @@ def test_names_are_printed_as_they_are_drawn_and_a_closed_pipe_ends_quietly() ->
         status = process.wait(timeout=60)
     assert lines[2].startswith("100,000 names sampled") and lines[3].startswith("  ")
     assert (status, error) == (0, "")
+
+
+def test_too_many_classes_are_refused_as_classes(capsys, no_training) -> None:
+    """--classes 10**24 was reported as "--samples must be an int >= 10**24, got 200"."""
+    status, _, err = run(capsys, "train", "--data", "blobs", "--classes", str(10 ** 24),
+                         "--quiet")
+    assert status == 2
+    assert_one_line_error(err, "--classes: at most 1,000,000 classes")
