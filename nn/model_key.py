@@ -45,6 +45,7 @@ and so around that count; assign attributes as usual.)
 from __future__ import annotations
 
 import array
+import contextlib
 import types
 import weakref
 from collections.abc import Callable
@@ -143,16 +144,39 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
     if not isinstance(model, Module):
         return None
     writes = attribute_writes()
-    try:
-        last = _last_walks.get(model)
-    except TypeError:  # a module that cannot be a dict key: walked every time
-        return _walk(model, previous, 0)
+    last = _recalled(model)
     if last is not None and last.writes == writes and last.holds():
         return last.key
     places: list[_Place] = []
     key = _walk(model, previous, 0, places)
-    _last_walks[model] = _LastWalk(key, writes, places)
+    _remember(model, _LastWalk(key, writes, places))
     return key
+
+
+_last_walks: dict[int, tuple[weakref.ref[Module], _LastWalk]] = {}
+"""Each model's last walk, by the model's identity (a module may define ``==`` and hash
+by value, and two equal models must not share a key), held with a weak reference that
+removes the entry when the model goes."""
+
+
+def _recalled(model: Module) -> _LastWalk | None:
+    """The last walk of this very model, if one is kept."""
+    entry = _last_walks.get(id(model))
+    return entry[1] if entry is not None and entry[0]() is model else None
+
+
+def _remember(model: Module, walk: _LastWalk) -> None:
+    """Keep ``walk`` as ``model``'s last (not for a model that cannot be referred to
+    weakly: it is walked every time)."""
+    key = id(model)
+
+    def forget(reference: weakref.ref[Module]) -> None:
+        entry = _last_walks.get(key)
+        if entry is not None and entry[0] is reference:
+            del _last_walks[key]
+
+    with contextlib.suppress(TypeError):
+        _last_walks[key] = (weakref.ref(model, forget), walk)
 
 
 class _Place:
@@ -207,7 +231,6 @@ class _LastWalk:
         return all(place.holds() for place in self.places)
 
 
-_last_walks: weakref.WeakKeyDictionary[Module, _LastWalk] = weakref.WeakKeyDictionary()
 _MISSING = object()
 
 
@@ -268,9 +291,10 @@ def _walk(model: Module, previous: tuple[Any, ...] | None, depth: int,
     return tuple(key)
 
 
-_IMMUTABLE = (float, np.generic, type, types.ModuleType, *_FUNCTIONS)
+_IMMUTABLE = (float, np.number, np.bool_, type, types.ModuleType, *_FUNCTIONS)
 """What an attribute may hold whose entry in the key cannot change unless the attribute
-is set anew (a function is compared by identity)."""
+is set anew (a function is compared by identity). Not every NumPy scalar: a structured
+one (``np.void``) taken from an array is a view of it."""
 
 
 def object_key(thing: Any) -> Any:

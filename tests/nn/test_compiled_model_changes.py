@@ -376,8 +376,41 @@ def test_the_kept_walk_keeps_no_model_alive() -> None:
     X, _ = data()
     model = standardized(0, X)
     model_key(model)
-    assert model in nn.model_key._last_walks
-    alive = weakref.ref(model)
+    assert id(model) in nn.model_key._last_walks
+    alive, kept = weakref.ref(model), id(model)
     del model
     gc.collect()
-    assert alive() is None
+    assert alive() is None and kept not in nn.model_key._last_walks
+
+
+class SameArchitecture(nn.MLP):
+    """A module whose == (and hash) say "the same architecture", not "the same model"."""
+
+    def __eq__(self, other):
+        return isinstance(other, nn.MLP) and self.nouts == other.nouts
+
+    def __hash__(self):
+        return hash(tuple(self.nouts))
+
+
+def test_two_models_equal_by_their_own_eq_never_share_a_key() -> None:
+    """The kept walks were looked up by the model's own == and hash: b got a's key back,
+    and a compiled prediction of b ran a's tape."""
+    X, _ = data(6)
+    a, b = SameArchitecture(2, [4, 1], seed=0), SameArchitecture(2, [4, 1], seed=1)
+    assert a == b and model_key(a) != model_key(b)
+    for model in (a, b):
+        assert_same_predictions(model, X)
+    assert not np.allclose(nn.predict(a, X), nn.predict(b, X))
+
+
+def test_a_structured_numpy_scalar_is_looked_at_again() -> None:
+    """A structured scalar taken from an array is a view of it: the array changed, the
+    kept key did not."""
+    model = nn.MLP(2, [1], seed=0)
+    table = np.zeros(2, dtype=[("scale", "f8")])
+    model.setting = table[0]
+    before = model_key(model)
+    table["scale"][0] = 3.0
+    after = model_key(model)
+    assert after != before and after == _walk(model, None, 0)
