@@ -34,7 +34,7 @@ class Standardized(Module):
             raise TypeError(f"Standardized needs a fitted nn.data.Standardizer, got "
                             f"{type(scaler).__name__}")
         self.model = model
-        self.scaler = Standardizer(scaler.mean, scaler.std)  # checked again: arrays change
+        self.scaler = Standardizer(scaler.mean, scaler.std)  # its own copies, checked again
 
     def forward(self, x: Any) -> Any:
         """``model((x - mean) / std)``: in floats for numbers, in graph nodes for Values."""

@@ -95,15 +95,17 @@ class Standardizer:
 
     Made directly, its statistics are checked: one finite mean and one std per feature,
     every std finite and > 0 with 1 / std finite (a subnormal std, 1e-320, would make
-    every scaled input infinite); ValueError otherwise. They are kept as float64 arrays.
+    every scaled input infinite); ValueError otherwise. They are kept as float64 arrays of
+    its own.
     """
 
     mean: np.ndarray
     std: np.ndarray
 
     def __post_init__(self) -> None:
-        mean = real_array(self.mean, "the scaler's mean")
-        std = real_array(self.std, "the scaler's std")
+        # copies: the caller's arrays may change after the check
+        mean = np.array(real_array(self.mean, "the scaler's mean"))
+        std = np.array(real_array(self.std, "the scaler's std"))
         if mean.ndim != 1 or mean.shape != std.shape:
             raise ValueError("the scaler needs one mean and one std per feature, got shapes "
                              f"{mean.shape} and {std.shape}")

@@ -77,7 +77,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
         if len(read) < len(text) else ""
     figure.suptitle(f"attention of block {layer} reading {read!r}{cut}")
-    save(figure, path)
+    save(figure, path, who="plot_attention")
     return figure
 
 
