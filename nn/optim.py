@@ -56,13 +56,24 @@ State = dict[str, np.ndarray]
 class NonFiniteGradientError(FloatingPointError):
     """A NaN or infinite gradient (or update) met by an optimizer or a clipping function.
 
-    ``name`` names the parameter and ``parameter`` is its Value.
+    ``problem`` says what happened, ``hint`` what to do (the message is both); ``name``
+    names the parameter and ``parameter`` is its Value.
     """
 
-    def __init__(self, message: str, name: str, parameter: Value) -> None:
-        super().__init__(message)
+    HINT = ("Lower the learning rate, clip gradients, or find the op with "
+            "autograd_scalar.detect_anomaly()")
+
+    def __init__(self, problem: str, name: str, parameter: Value, hint: str = HINT) -> None:
+        super().__init__(f"{problem}. {hint}")
+        self.problem, self.hint = problem, hint
         self.name = name
         self.parameter = parameter
+
+    def renamed(self, where: str, name: str) -> NonFiniteGradientError:
+        """The same error said of ``where`` (an epoch, a step), the parameter called
+        ``name`` (its name in the model)."""
+        return NonFiniteGradientError(f"{where}: " + self.problem.replace(self.name, name, 1),
+                                      name, self.parameter, self.hint)
 
 
 # ---------------------------------------------------------------------------
@@ -174,9 +185,8 @@ def check_finite_gradients(grads: np.ndarray, params: Sequence[Value], names: Se
     if not all_finite(grads):
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
-            f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated. "
-            "Lower the learning rate, clip gradients, or find the op with "
-            "autograd_scalar.detect_anomaly()", names[i], params[i])
+            f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated",
+            names[i], params[i])
 
 
 def _write(params: Sequence[Value], values: np.ndarray, attribute: str) -> None:
@@ -328,8 +338,8 @@ class Optimizer:
             i = int(np.flatnonzero(~np.isfinite(new))[0])
             raise NonFiniteGradientError(
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
-                "updated. Lower the learning rate or clip gradients",
-                self.names[i], self.params[i])
+                "updated", self.names[i], self.params[i],
+                "Lower the learning rate or clip gradients")
         return new, state
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:

@@ -301,9 +301,7 @@ def _validate(model: Any, loss: Loss, validation: tuple[np.ndarray, np.ndarray],
 def _renamed(error: NonFiniteGradientError, model: Any, epoch: int) -> NonFiniteGradientError:
     """The error with the parameter's name in the model and the epoch it happened in."""
     names = {id(p): name for name, p in getattr(model, "named_parameters", list)()}
-    name = names.get(id(error.parameter), error.name)
-    return NonFiniteGradientError(f"epoch {epoch}: " + str(error).replace(error.name, name, 1),
-                                  name, error.parameter)
+    return error.renamed(f"epoch {epoch}", names.get(id(error.parameter), error.name))
 
 
 # ---------------------------------------------------------------------------

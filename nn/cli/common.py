@@ -162,12 +162,18 @@ def loss_text(loss: float) -> str:
     return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
 
 
-def check_converged(losses: list[float], cause: str) -> None:
+def diverged(problem: str, cause: str | None) -> str:
+    """The one line of a training run that diverged: what happened, and the option to
+    lower (``cause``; None for a command without one, as ``demo``)."""
+    return f"training diverged: {problem}" + (f"; lower {cause}" if cause else "")
+
+
+def check_converged(losses: list[float], cause: str | None, unit: str = "epoch") -> None:
     """CommandFailed (exit 1) for a run whose last loss is not finite: a run that
-    diverged, whose model is not saved nor drawn. ``cause`` names the option to lower."""
+    diverged, whose model is not saved nor drawn (see :func:`diverged`)."""
     if losses and not math.isfinite(losses[-1]):
-        raise CommandFailed(f"training diverged: the loss is {losses[-1]} after epoch "
-                            f"{len(losses)}; nothing was saved. Lower {cause}")
+        raise CommandFailed(diverged(f"the loss is {losses[-1]} after {unit} {len(losses)}; "
+                                     "nothing was saved", cause))
 
 
 def made(folder: Path) -> Path:

@@ -33,6 +33,7 @@ from .common import (
     UsageError,
     check_converged,
     check_file_target,
+    diverged,
     loss_text,
     made,
     output_folder,
@@ -48,9 +49,9 @@ def run_demo(args: argparse.Namespace) -> int:
     schedule = LinearLR(optimizer, start_factor=1.0, end_factor=0.1, total=args.epochs)
     print(f"moons: {len(X)} points; {_describe(model)}; hinge loss; SGD, learning rate "
           f"1.0 falling to 0.1; {_epochs(args)}")
-    history, seconds = _timed_fit(model, X, y, args, loss="hinge", optimizer=optimizer,
-                                  epochs=args.epochs, schedule=schedule)
-    check_converged(history.loss, "--epochs")
+    history, seconds = _timed_fit(model, X, y, args, None, loss="hinge",
+                                  optimizer=optimizer, epochs=args.epochs, schedule=schedule)
+    check_converged(history.loss, None)
     print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
     boundary = made(out) / "decision_boundary.png"
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
@@ -105,7 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
     print(f"{args.data}: {len(X)} training examples{held}, {X.shape[1]} inputs, "
           f"{classes} classes; {_describe(model)}; {loss} loss; {args.optimizer} "
           f"lr={args.lr:g}; {_epochs(args)}")
-    history, seconds = _timed_fit(model, X, y, args, loss=loss, optimizer=optimizer,
+    history, seconds = _timed_fit(model, X, y, args, "--lr", loss=loss, optimizer=optimizer,
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
     check_converged(history.loss, "--lr")
     print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
@@ -261,17 +262,16 @@ def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) ->
 
 
 
-def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace,
+def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace, cause: str | None,
                **settings: Any) -> tuple[Any, float]:
-    """fit, timed; a gradient that diverged is a failed run, its hint in options' terms
+    """fit, timed; a gradient that diverged is a failed run, its hint the option ``cause``
     (the library's names clipping and detect_anomaly, which the command does not offer)."""
     start = time.perf_counter()
     try:
         history = training.fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
                                seed=args.seed, **settings)
     except optim.NonFiniteGradientError as error:
-        what = str(error).split(". Lower the learning rate")[0]
-        raise CommandFailed(f"training diverged: {what}. Lower --lr") from None
+        raise CommandFailed(diverged(error.problem, cause)) from None
     return history, time.perf_counter() - start
 
 

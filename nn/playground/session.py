@@ -155,9 +155,7 @@ class Session:
             named: list[tuple[str, Any]] = list(getattr(self.model, "named_parameters",
                                                         list)())
             name = {id(p): n for n, p in named}.get(id(error.parameter), error.name)
-            message = str(error).replace(error.name, name, 1)
-            raise NonFiniteGradientError(f"step {self.count + 1}: {message}", name,
-                                         error.parameter) from None
+            raise error.renamed(f"step {self.count + 1}", name) from None
         finally:
             self.trainer.push()
         self.count += 1

@@ -601,7 +601,7 @@ def test_a_diverging_training_is_status_1_in_one_line(capsys, tmp_path):
                            "--epochs", "3", "--quiet", "--save", str(saved))
     assert status == 1
     # the hint names the option, not clipping or detect_anomaly, which the command lacks
-    assert_one_line_error(err, "training diverged:", "non-finite gradient", "Lower --lr")
+    assert_one_line_error(err, "training diverged:", "non-finite gradient", "lower --lr")
     assert "clip" not in err and "wrote" not in out and not saved.exists()
 
 
@@ -716,7 +716,7 @@ def test_a_huge_learning_rate_is_one_error_line_without_numpy_warnings(capsys, m
                              "--samples", "40", "--hidden", "4", "--epochs", "2", mode,
                              "--quiet")
     assert status == 1
-    assert_one_line_error(err, "nothing was updated. Lower --lr")
+    assert_one_line_error(err, "nothing was updated; lower --lr")
 
 
 def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):
@@ -856,7 +856,7 @@ def test_a_run_whose_loss_diverges_fails_and_saves_nothing(capsys, tmp_path) -> 
                            "--plots", str(plots))
     assert status == 1 and "done in" not in out
     assert_one_line_error(err, "training diverged: the loss is", "nothing was saved",
-                          "Lower --lr")
+                          "lower --lr")
     assert list(tmp_path.iterdir()) == []
 
 
