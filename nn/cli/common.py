@@ -8,7 +8,7 @@ import os
 import re
 import tempfile
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -123,19 +123,19 @@ def examples(*commands: str) -> str:
 
 
 def check_file_target(option: str, path: str,
-                      no_folder: type[Exception] = CommandFailed) -> None:
+                      failure: type[Exception] = CommandFailed) -> None:
     """Whether the output file ``path`` given by ``option`` can be written, found before
     any work, not when the work is done and would be lost: UsageError (exit 2) for a
     path of the wrong kind (empty, the form of a folder, an existing folder, device or
-    pipe); ``no_folder`` (by default CommandFailed, exit 1, as for any file that cannot
-    be written) when its folder does not exist or cannot be written."""
-    check_output_file(option, path, no_folder)
+    pipe); ``failure`` (by default CommandFailed, exit 1, as for any file that cannot be
+    written) when its folder does not exist or cannot be written."""
+    check_output_file(option, path, failure)
     target, folder = Path(path), Path(path).parent
     if target.exists() and not target.is_file():
         raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
     if not writable_folder(folder):
-        raise no_folder(f"{option} {path}: the folder {folder} is not writable")
+        raise failure(f"{option} {path}: the folder {folder} is not writable")
 
 
 def output_folder(option: str, name: str) -> Path:
@@ -162,18 +162,24 @@ def loss_text(loss: float) -> str:
     return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
 
 
-def diverged(problem: str, cause: str | None) -> str:
-    """The one line of a training run that diverged: what happened, and the option to
-    lower (``cause``; None for a command without one, as ``demo``)."""
+def trained(train: Callable[[], Any], cause: str | None, unit: str = "epoch") -> Any:
+    """``train()``'s history, or CommandFailed (exit 1) for a run that diverged: a gradient
+    that was not finite (the optimizer refused the step), or a last loss that is not (its
+    model is then neither saved nor drawn). The line names the option to lower,
+    ``cause`` (None for a command without one, as ``demo``), not the library's hint of
+    clipping and detect_anomaly, which the commands do not offer."""
+    try:
+        history = train()
+    except optim.NonFiniteGradientError as error:
+        raise CommandFailed(_diverged(error.problem, cause)) from None
+    if history.loss and not math.isfinite(history.loss[-1]):
+        raise CommandFailed(_diverged(f"the loss is {history.loss[-1]} after {unit} "
+                                      f"{len(history.loss)}; nothing was saved", cause))
+    return history
+
+
+def _diverged(problem: str, cause: str | None) -> str:
     return f"training diverged: {problem}" + (f"; lower {cause}" if cause else "")
-
-
-def check_converged(losses: list[float], cause: str | None, unit: str = "epoch") -> None:
-    """CommandFailed (exit 1) for a run whose last loss is not finite: a run that
-    diverged, whose model is not saved nor drawn (see :func:`diverged`)."""
-    if losses and not math.isfinite(losses[-1]):
-        raise CommandFailed(diverged(f"the loss is {losses[-1]} after {unit} {len(losses)}; "
-                                     "nothing was saved", cause))
 
 
 def made(folder: Path) -> Path:

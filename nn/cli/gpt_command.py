@@ -11,7 +11,6 @@ import time
 from ..data import names
 from ..gpt import GPT, CharTokenizer, train
 from ..gpt.sampling import DivergedModelError, check_temperature, drawn, prompt_tokens
-from ..optim import NonFiniteGradientError
 from ..serialize import load
 from .common import (
     EXIT_OK,
@@ -19,10 +18,9 @@ from .common import (
     MAX_GPT_PARAMETERS,
     CommandFailed,
     UsageError,
-    check_converged,
     check_file_target,
-    diverged,
     loss_text,
+    trained,
 )
 
 SMOOTHING = 50
@@ -70,18 +68,16 @@ def run_gpt(args: argparse.Namespace) -> int:
     if args.steps:
         start = time.perf_counter()
         try:
-            history = train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
-                            batch_size=args.batch_size, compiled=args.compiled,
-                            progress=not args.quiet)
-        except NonFiniteGradientError as error:
-            raise CommandFailed(diverged(error.problem, "--lr")) from None
+            history = trained(lambda: train(model, tokenizer, docs, steps=args.steps,
+                                            lr=args.lr, batch_size=args.batch_size,
+                                            compiled=args.compiled, progress=not args.quiet),
+                              "--lr", "step")
         except KeyboardInterrupt:  # a long run stopped: keep what it learned
             if args.save is not None:
                 model.save(args.save)  # whole steps only: train leaves no step half done
                 print(f"interrupted: wrote {args.save}, the model after its last whole step")
             raise
         seconds = time.perf_counter() - start
-        check_converged(history.loss, "--lr", "step")
         tail = history.loss[-SMOOTHING:]
         each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
         how = "compiled" if args.compiled else "eagerly"

@@ -29,14 +29,12 @@ from .common import (
     EXIT_OK,
     OPTIMIZERS,
     SYNTHETIC,
-    CommandFailed,
     UsageError,
-    check_converged,
     check_file_target,
-    diverged,
     loss_text,
     made,
     output_folder,
+    trained,
 )
 
 
@@ -51,7 +49,6 @@ def run_demo(args: argparse.Namespace) -> int:
           f"1.0 falling to 0.1; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, None, loss="hinge",
                                   optimizer=optimizer, epochs=args.epochs, schedule=schedule)
-    check_converged(history.loss, None)
     print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
     boundary = made(out) / "decision_boundary.png"
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
@@ -108,7 +105,6 @@ def run_train(args: argparse.Namespace) -> int:
           f"lr={args.lr:g}; {_epochs(args)}")
     history, seconds = _timed_fit(model, X, y, args, "--lr", loss=loss, optimizer=optimizer,
                                   epochs=args.epochs, batch_size=args.batch_size, val=val)
-    check_converged(history.loss, "--lr")
     print(f"done in {seconds:.1f} s: {_summary(model, loss, history, (X, y), val, args)}")
     if args.save is not None:
         (model if scaler is None else Standardized(model, scaler)).save(args.save)
@@ -264,14 +260,11 @@ def _read(args: argparse.Namespace, load: Callable[..., Any], **options: Any) ->
 
 def _timed_fit(model: Any, X: Any, y: Any, args: argparse.Namespace, cause: str | None,
                **settings: Any) -> tuple[Any, float]:
-    """fit, timed; a gradient that diverged is a failed run, its hint the option ``cause``
-    (the library's names clipping and detect_anomaly, which the command does not offer)."""
+    """fit, timed; a run that diverged is a failed one, naming ``cause`` (:func:`trained`)."""
     start = time.perf_counter()
-    try:
-        history = training.fit(model, X, y, compiled=args.compiled, progress=not args.quiet,
-                               seed=args.seed, **settings)
-    except optim.NonFiniteGradientError as error:
-        raise CommandFailed(diverged(error.problem, cause)) from None
+    history = trained(lambda: training.fit(model, X, y, compiled=args.compiled,
+                                           progress=not args.quiet, seed=args.seed,
+                                           **settings), cause)
     return history, time.perf_counter() - start
 
 
