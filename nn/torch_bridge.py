@@ -274,7 +274,8 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
         if not isinstance(key, str):
             raise TypeError(f"nn.load_torch_state_dict: the state_dict's keys are names (str), "
                             f"got {type(key).__name__} {key!r}"[:200])
-    arrays = {key: _array(key, value) for key, value in state_dict.items()}
+    arrays = {key: _real_numbers(value, f"nn.load_torch_state_dict: {key!r}")
+              for key, value in state_dict.items()}
     scaler = None
     given = {key: key for key in arrays}  # each entry's key as the caller wrote it
     if isinstance(model, Standardized):
@@ -302,33 +303,25 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
     return model
 
 
-def _array(key: str, value: Any) -> np.ndarray:
-    """A state_dict entry as a float64 array; ValueError naming the entry for anything
-    but real numbers (see :func:`_real_numbers`)."""
-    try:
-        return _real_numbers(value, f"nn.load_torch_state_dict: {key!r}")
-    except TypeError as error:
-        raise ValueError(str(error)) from None
-
-
 def _real_numbers(value: Any, what: str) -> np.ndarray:
     """``value`` (a tensor on any device that holds numbers, with or without grad, or
     anything NumPy reads) as a float64 array of its real numbers.
 
-    TypeError naming ``what`` for what would otherwise lose information on the way:
-    a complex or bool tensor or array (its imaginary part dropped, True read as 1.0), a
-    sparse tensor, a tensor on the meta device (it has a shape but no numbers)."""
+    ValueError naming ``what`` for what would otherwise lose information on the way (a
+    complex or bool tensor or array: its imaginary part dropped, True read as 1.0), a
+    sparse tensor, a tensor on the meta device (it has a shape but no numbers), or
+    anything else that is not real numbers."""
     if hasattr(value, "detach") and hasattr(value, "layout"):  # a torch tensor
         import torch
         if value.layout != torch.strided:
-            raise TypeError(f"{what} is a sparse tensor ({value.layout}); expected a dense "
-                            "one (tensor.to_dense())")
+            raise ValueError(f"{what} is a sparse tensor ({value.layout}); expected a dense "
+                             "one (tensor.to_dense())")
         if value.device.type == "meta":
-            raise TypeError(f"{what} is a tensor on the meta device, which has a shape but "
-                            "no numbers; expected one holding its values")
+            raise ValueError(f"{what} is a tensor on the meta device, which has a shape but "
+                             "no numbers; expected one holding its values")
         if value.is_complex() or value.dtype == torch.bool:
-            raise TypeError(f"{what} has dtype {value.dtype}; expected real numbers (a "
-                            "floating-point or integer tensor)")
+            raise ValueError(f"{what} has dtype {value.dtype}; expected real numbers (a "
+                             "floating-point or integer tensor)")
         value = value.detach().cpu().double().numpy()
     else:
         try:
@@ -336,8 +329,11 @@ def _real_numbers(value: Any, what: str) -> np.ndarray:
         except (TypeError, ValueError):  # ragged or not numbers: real_array says which
             kind = ""
         if kind == "b":
-            raise TypeError(f"{what} holds booleans; expected real numbers")
-    return real_array(value, what)
+            raise ValueError(f"{what} holds booleans; expected real numbers")
+    try:
+        return real_array(value, what)
+    except TypeError as error:  # complex numbers, text: wrong values, as the rest here
+        raise ValueError(str(error)) from None
 
 
 def _inner_keys(keys: list[str]) -> dict[str, str]:
@@ -541,10 +537,7 @@ def _batch_run(torch: Any, model: Module, module: Any, X: Any,
 def _finite(x: Any, what: str) -> np.ndarray:
     """``x`` (numbers, an array or a tensor) as a float64 array of finite numbers, or an
     error naming ``what``: a comparison on NaN would agree with anything."""
-    try:
-        array = _real_numbers(x, what)
-    except TypeError as error:
-        raise ValueError(str(error)) from None
+    array = _real_numbers(x, what)
     if not all_finite(array):
         raise ValueError(f"{what} must be finite numbers; it holds NaN or infinity")
     return array
