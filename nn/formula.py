@@ -174,6 +174,26 @@ class Formula:
                   for name in self.variables}
         return self(*leaves.values()), leaves
 
+    def first_not_finite(self, point: Mapping[str, float]) -> tuple[str, float] | None:
+        """The first term (innermost, then leftmost) whose value at ``point`` is inf or
+        NaN, as (its source, that value); None when every term is finite. This is where
+        an overflow or an undefined operation entered a non-finite result."""
+        found: list[tuple[str, float]] = []
+
+        def value(term: _Term) -> Scalar:
+            if isinstance(term, _Const):
+                return term.value
+            if isinstance(term, _Var):
+                return float(point[term.name])
+            result = term.fn(*(value(arg) for arg in term.args))
+            number = result.data if isinstance(result, Value) else float(result)
+            if not found and not math.isfinite(number):
+                found.append((term.source, number))
+            return result
+
+        value(self._root)
+        return found[0] if found else None
+
 
 def _number(name: str, value: Any) -> float:
     """The value given for variable ``name``; TypeError unless a real number (a string

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +45,21 @@ def run_graph(args: argparse.Namespace) -> int:
                              compact=args.compact, heatmap=args.heatmap)
         path = render(drawing, args.output)
     _print_point(text, out, leaves, args.precision)
+    _warn_if_not_finite(args, out)
     for name, leaf in leaves.items():
         print(f"df/d{name} = {leaf.grad:.{args.precision}g}")
     print(f"wrote {path}")
     return EXIT_OK
+
+
+def _warn_if_not_finite(args: argparse.Namespace, out: Any) -> None:
+    """Say on stderr where a non-finite f became so; the drawing still shows it, as
+    computed, since seeing where is what the drawing is for."""
+    if math.isfinite(out.data):
+        return
+    first = parse_formula(args.formula).first_not_finite(parse_point(args.at))
+    where = f": {first[0]} = {first[1]} first" if first else ""
+    print(f"warning: f is {out.data} at this point{where}", file=sys.stderr)
 
 
 PAGES = (".html", ".htm")

@@ -122,8 +122,8 @@ def _add_train(commands: Any) -> None:
                           help="optimizer (default: adam)")
     training.add_argument("--lr", type=arguments.positive, default=0.01,
                           help="learning rate (default: 0.01)")
-    training.add_argument("--momentum", type=arguments.non_negative, default=0.0,
-                          help="momentum, for sgd only (default: 0)")
+    training.add_argument("--momentum", type=arguments.fraction, default=0.0,
+                          help="momentum in [0, 1), for sgd only (default: 0)")
     training.add_argument("--weight-decay", type=arguments.non_negative, default=None,
                           help="weight decay: an L2 term in the gradient, except for adamw, "
                                "whose decay is decoupled (default: 0, and adamw's own 0.01)")

@@ -108,6 +108,20 @@ def test_graph_prints_value_and_gradient_and_writes_svg(capsys, tmp_path, monkey
     assert f"wrote {target}" in out
 
 
+def test_graph_of_a_non_finite_value_draws_it_and_says_where_it_began(capsys, tmp_path,
+                                                                       monkeypatch):
+    no_dot_on_path(monkeypatch, tmp_path)
+    target = tmp_path / "g.svg"
+    status, out, err = run(capsys, "graph", "exp(x) * y + 1", "--at", "x=1000,y=0",
+                           "-o", str(target))
+    assert status == 0 and target.exists()
+    assert math.isnan(printed_number(out, "f"))
+    assert err.strip() == "warning: f is nan at this point: exp(x) = inf first"
+    status, out, err = run(capsys, "graph", "exp(x) * y + 1", "--at", "x=1,y=0",
+                           "-o", str(target))
+    assert (status, err) == (0, "")
+
+
 def test_graph_writes_the_interactive_page_for_html(capsys, tmp_path):
     target = tmp_path / "page.html"
     status, out, err = run(capsys, "graph", "tanh(x * w + b)", "--at", "x=2,w=-0.5,b=0.3",
@@ -573,6 +587,8 @@ def test_weight_decay_defaults_to_the_optimizers_own(capsys, tmp_path, monkeypat
     (["--hidden", "16,x"], "layer sizes are whole numbers"),
     (["--hidden", "16,0"], "layer sizes are whole numbers"),
     (["--val", "1"], "expected a fraction in [0, 1)"),
+    (["--momentum", "5"], "--momentum: expected a fraction in [0, 1)"),
+    (["--momentum", "1"], "--momentum: expected a fraction in [0, 1)"),
     (["--lr", "0"], "expected a finite number > 0"),
     (["--lr", "inf"], "expected a finite number > 0"),
     (["--epochs", "2.5"], "'2.5' is not a whole number"),

@@ -377,3 +377,15 @@ def test_the_nesting_limit_is_exactly_max_depth_operators_or_calls():
     assert parse_formula("(" * 150 + "x" + ")" * 150).variables == ("x",)
     assert parse_formula("dot([" + ", ".join(["x"] * 200) + "], [" + ", ".join(["1"] * 200)
                          + "])").variables == ("x",)
+
+
+@pytest.mark.parametrize(("text", "point", "first"), [
+    ("exp(x) * y + 1", {"x": 1000.0, "y": 0.0}, ("exp(x)", math.inf)),
+    ("x * y + exp(x)", {"x": 1000.0, "y": 1e308}, ("x * y", math.inf)),
+    ("log(exp(x) - exp(x))", {"x": 800.0}, ("exp(x)", math.inf)),
+    ("tanh(x) + x ** 2", {"x": 3.0}, None),
+])
+def test_first_not_finite_names_the_innermost_leftmost_term(text, point, first):
+    assert parse_formula(text).first_not_finite(point) == first
+    out, _ = parse_formula(text).build(point)
+    assert math.isfinite(out.data) == (first is None)
