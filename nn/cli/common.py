@@ -171,14 +171,15 @@ def trained(train: Callable[[], Any], cause: str | None, unit: str = "epoch") ->
     try:
         history = train()
     except optim.NonFiniteGradientError as error:
-        raise CommandFailed(_diverged(error.problem, cause)) from None
+        raise CommandFailed(diverged(error.problem, cause)) from None
     if history.loss and not math.isfinite(history.loss[-1]):
-        raise CommandFailed(_diverged(f"the loss is {history.loss[-1]} after {unit} "
+        raise CommandFailed(diverged(f"the loss is {history.loss[-1]} after {unit} "
                                       f"{len(history.loss)}; nothing was saved", cause))
     return history
 
 
-def _diverged(problem: str, cause: str | None) -> str:
+def diverged(problem: str, cause: str | None) -> str:
+    """The line saying a run diverged: ``problem``, then the option to lower, if any."""
     return f"training diverged: {problem}" + (f"; lower {cause}" if cause else "")
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import random
 import time
+
+from autograd_scalar import no_grad
 
 from ..data import names
 from ..gpt import GPT, CharTokenizer, train
@@ -19,6 +22,7 @@ from .common import (
     CommandFailed,
     UsageError,
     check_file_target,
+    diverged,
     loss_text,
     trained,
 )
@@ -72,6 +76,7 @@ def run_gpt(args: argparse.Namespace) -> int:
                                             lr=args.lr, batch_size=args.batch_size,
                                             compiled=args.compiled, progress=not args.quiet),
                               "--lr", "step")
+            check_logits(model, tokenizer, docs)
         except KeyboardInterrupt:  # a long run stopped: keep what it learned
             if args.save is not None:
                 model.save(args.save)  # whole steps only: train leaves no step half done
@@ -100,6 +105,21 @@ def run_gpt(args: argparse.Namespace) -> int:
     for name in itertools.chain([] if first is None else [first], names_drawn):
         print(f"  {name or repr(name)}", flush=True)
     return EXIT_OK
+
+
+def check_logits(model: GPT, tokenizer: CharTokenizer, docs: list[str]) -> None:
+    """CommandFailed (nothing saved) when the trained model's logits are not finite on
+    the longest of the first names, read to the block size: the last update can blow
+    the parameters up after the last loss was taken, and such a model cannot sample."""
+    doc = max(docs[:100], key=len)
+    with no_grad():
+        logits = model.forward(tokenizer.encode(doc)[:model.block_size])
+    for position, row in enumerate(logits):
+        bad = next((x.data for x in row if not math.isfinite(x.data)), None)
+        if bad is not None:
+            raise CommandFailed(diverged(f"after the last step the logits at position "
+                                         f"{position} of {doc!r} are {bad}; nothing was "
+                                         "saved", "--lr"))
 
 
 EAGER_BYTES_PER_NAME = 3e6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -130,23 +131,32 @@ def test_running_out_of_memory_is_a_failure_not_a_bug(capsys, monkeypatch) -> No
     assert "out of memory" in err and "bug" not in err
 
 
-def test_a_diverged_model_is_a_failure_that_says_so(capsys, monkeypatch) -> None:
-    """Options all valid, the model diverged in training: exit 1 naming the cause, not a
-    usage error with random.choices' words ("Total of weights must be finite")."""
-    from nn.cli import gpt_command
-
-    def diverging(model, *args, **kwargs):
-        history = nn.gpt.train(model, *args, **kwargs)
-        for p in model.parameters():
-            p.data = float("nan")
-        return history
-
-    monkeypatch.setattr(gpt_command, "train", diverging)
-    assert main(["gpt", "--steps", "1", "--samples", "1", *SMALL]) == 1
+def test_a_run_whose_last_step_blew_the_model_up_saves_nothing(capsys, tmp_path) -> None:
+    """Finite losses, but the last update made the logits NaN: exit 1 naming the cause,
+    and no model written that could not sample."""
+    target = tmp_path / "gpt.json"
+    status = main(["gpt", "--steps", "3", "--lr", "1e200", "--save", str(target)])
     captured = capsys.readouterr()
-    assert "trained 1 step eagerly" in captured.out
-    assert "error: cannot sample: the model's logits at position 0 are not finite (nan); " \
-           "its parameters have diverged" in captured.err
+    assert status == 1 and not target.exists()
+    assert "trained" not in captured.out
+    assert re.search(r"error: training diverged: after the last step the logits at "
+                     r"position \d+ of '\w+' are nan; nothing was saved; lower --lr$",
+                     captured.err.strip()), captured.err
+
+
+def test_a_diverged_model_loaded_is_a_failure_that_says_so(capsys, tmp_path) -> None:
+    """Options all valid, the model given diverged: exit 1 naming the cause, not a
+    usage error with random.choices' words ("Total of weights must be finite")."""
+    docs = nn.data.names()
+    random.Random(0).shuffle(docs)  # as the command does for --seed 0
+    tokenizer = nn.gpt.CharTokenizer.from_documents(docs)
+    model = nn.gpt.GPT(tokenizer.vocab_size, seed=0)
+    nn.gpt.train(model, tokenizer, docs, steps=3, lr=1e200, progress=False)
+    model.save(tmp_path / "gpt.json")  # finite parameters, whose logits overflow
+    assert main(["gpt", "--steps", "0", "--load", str(tmp_path / "gpt.json"),
+                 "--samples", "1"]) == 1
+    assert re.search(r"error: cannot sample: the model's logits at position \d+ are not "
+                     r"finite \(nan\); its parameters have diverged", capsys.readouterr().err)
 
 
 def test_a_save_path_through_a_file_says_so_before_training(capsys, tmp_path) -> None:
