@@ -72,6 +72,8 @@ def _fail(command: str, message: str, status: int) -> int:
 
 
 def _one_line(error: BaseException) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.strerror or error}: {error.filename}"
+    """The error as the system says it: an OSError's text and file (no "[Errno 28]"),
+    as Unix commands print one."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror + ("" if error.filename is None else f": {error.filename}")
     return str(error) or type(error).__name__

@@ -347,6 +347,16 @@ def test_the_installed_command_reports_errors_without_traceback(tmp_path):
     assert done.stdout == ""
 
 
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_output_to_a_full_disk_is_status_1_in_the_systems_words(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([str(COMMAND), "graph", "x * 2", "--at", "x=1", "-o",
+                               str(tmp_path / "g.dot")], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr == "autograd-scalar graph: error: No space left on device\n"
+
 # ---------------------------------------------------------------------------
 # demo and train
 # ---------------------------------------------------------------------------
