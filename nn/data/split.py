@@ -95,8 +95,8 @@ class Standardizer:
 
     Made directly, its statistics are checked: one finite mean and one std per feature,
     every std finite and > 0 with 1 / std finite (a subnormal std, 1e-320, would make
-    every scaled input infinite); ValueError otherwise. They are kept as float64 arrays of
-    its own.
+    every scaled input infinite); ValueError otherwise. They are kept as read-only float64
+    arrays of its own: a Standardizer is frozen, and a new one is made to change them.
     """
 
     mean: np.ndarray
@@ -117,6 +117,7 @@ class Standardizer:
             raise ValueError("the scaler's std must be finite and > 0 with 1 / std finite (a "
                              f"subnormal std makes every scaled input infinite), got "
                              f"{std.tolist()}"[:300])
+        mean.flags.writeable = std.flags.writeable = False  # frozen all the way down
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
 
