@@ -13,10 +13,25 @@ prefer_source(__name__, __path__[0])
 
 from . import mirror, ops, validate, value
 from .backward import grad, gradients, topological_order
-from .check.check_graph import GraphReport, check_graph
+from .check.check_graph import GraphReport, NodeFailure, SkippedNode, check_graph
 from .check.diff import Difference, DiffReport, diff
-from .check.gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
-from .check.taylor import TaylorError, taylor_report, taylor_test, taylorcheck
+from .check.gradcheck import (
+    CheckEntry,
+    CheckReport,
+    GradcheckError,
+    gradcheck,
+    gradcheck_report,
+    gradgradcheck,
+)
+from .check.taylor import (
+    TaylorError,
+    TaylorReport,
+    TaylorResult,
+    TaylorRow,
+    taylor_report,
+    taylor_test,
+    taylorcheck,
+)
 from .derivatives import hessian, jacobian
 from .draw.animate import animate_backward
 from .draw.graph import GraphDrawing, draw_graph
@@ -25,7 +40,7 @@ from .draw.render import DRAWING_SUFFIXES, render
 from .explorer import explore
 from .explorer.notebook import register_value_display, set_display
 from .files import output_file, write_atomically
-from .forward import dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
+from .forward import DualLevel, dual, forward_ad, hvp, jacfwd, jvp, tangent, tangents
 from .free_functions import ELEMENTWISE, affine, dot, gather, linear, logsumexp
 from .free_functions import sum as sum  # public, out of __all__ (BUILTIN_NAMES)
 from .function import Function
@@ -41,6 +56,8 @@ from .mode import (
 from .ops import Op
 from .tape import (
     DataDependenceError,
+    DataRead,
+    EagerRun,
     Tape,
     TapeGradients,
     TraceError,
@@ -76,8 +93,9 @@ BUILTIN_NAMES = ("abs", "compile", "sum")
 as they were (a ``sum`` of floats in the same notebook must stay a float)."""
 
 __all__ = [
-    "AnomalyError", "DRAWING_SUFFIXES", "DataDependenceError", "DiffReport", "Difference",
-    "Function",
+    "AnomalyError", "CheckEntry", "CheckReport", "DRAWING_SUFFIXES", "DataDependenceError",
+    "DataRead", "DiffReport", "Difference", "DualLevel", "EagerRun", "Function", "NodeFailure",
+    "SkippedNode", "TaylorReport", "TaylorResult", "TaylorRow",
     "GradcheckError", "GraphDrawing",
     "GraphReport", "GraphView", "GraphvizNotFound", "LayoutTimeout", "Op", "Tape",
     "TapeGradients", "TraceError", "TraceMismatchError", "Value", "__version__", "affine",

@@ -287,7 +287,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     """d root / d node for every node root depends on, as a dict; ``.grad`` is untouched.
 
     With ``create_graph`` the gradients are Values whose own graph can be
-    differentiated (see :func:`chain_rule`).
+    differentiated (see ``chain_rule``).
     """
     with PASS_LOCK:
         order = chain_rule(root, seed, create_graph)

@@ -73,10 +73,10 @@ class Op:
     operands are ``len(pad)`` lists of equal length (dot's ws and xs), and appending
     ``pad[j]`` to list j changes neither the forward's value, to the bit, nor the
     partials of the other operands, so nodes with different operand counts can run as
-    one stack (:mod:`autograd_scalar.tape.ragged`).
+    one stack (``autograd_scalar.tape.ragged``).
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
-    for the tape's straight-line code (:mod:`autograd_scalar.tape.source`): a format
+    for the tape's straight-line code (``autograd_scalar.tape.source``): a format
     string over the operands' names ``{0}``, ``{1}``, ... (plain variables, so a name
     may appear twice), or for an n-ary row a function of the names returning the
     expression. The scalar one may call the ``math`` module's functions by their

@@ -58,6 +58,19 @@ autodoc_member_order = "bysource"
 # module that defines it), so the reference survives moves between private modules.
 add_module_names = True
 
+# Every cross-reference must resolve (a warning, so an error in the -W build), so that a
+# docstring can name nothing the reference does not document. The site is built offline
+# (no intersphinx inventories to fetch), so the names of other libraries are let through,
+# as are private names (a leading underscore) that dataclass signatures show.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(numpy|np|collections|typing|t|os|pathlib|threading|contextlib|weakref|"
+               r"random|types|enum|dataclasses|matplotlib|IPython|torch|ipywidgets|anywidget|"
+               r"traitlets|builtins|io|signal|abc)(\..*)?"),
+    (r"py:.*", r".*\._\w+"),
+    (r"py:class", r"tuple\[str"),  # traitlets' own annotation, as autodoc splits it
+]
+
 html_theme = "furo"
 html_title = "autograd-scalar"
 html_static_path: list[str] = []

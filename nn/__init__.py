@@ -19,7 +19,7 @@ from .network import Network
 from .playground import playground
 from .serialize import load
 from .standardized import Standardized
-from .summary import summary
+from .summary import ModuleSummary, SummaryRow, summary
 from .torch_bridge import (
     TorchParity,
     from_torch,
@@ -30,8 +30,9 @@ from .torch_bridge import (
 from .train import fit, predict
 
 __all__ = [
-    "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "Network", "Neuron",
-    "Standardized", "TorchParity", "accuracy", "activations", "callbacks", "confusion_matrix",
+    "MLP", "EarlyStopping", "History", "Layer", "LivePlot", "Module", "ModuleSummary", "Network",
+    "Neuron", "Playground", "Standardized", "SummaryRow", "TorchParity", "accuracy",
+    "activations", "callbacks", "confusion_matrix",
     "data", "draw_network", "fit", "from_torch", "init", "load", "load_torch_state_dict",
     "losses", "metrics", "optim", "playground", "predict", "schedules", "summary", "to_torch",
     "torch_parity",
@@ -42,7 +43,12 @@ _SUBMODULES = frozenset(info.name for info in pkgutil.iter_modules(__path__))
 
 
 def __getattr__(name: str) -> Any:
-    """A submodule of nn not yet imported (``nn.formula``, ``nn.cli``), imported now."""
+    """A submodule of nn not yet imported (``nn.formula``, ``nn.cli``), imported now; and
+    ``Playground``, the widget ``playground`` returns, imported with anywidget on first use."""
+    if name == "Playground":
+        from .playground.widget import Playground
+
+        return Playground
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

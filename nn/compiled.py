@@ -157,7 +157,7 @@ class CompiledTraining:
     function of one example (``loss`` is then unused and ``step`` returns no model
     outputs): the GPT traces its masked sequence loss this way
     (:func:`nn.gpt.compiled.gpt_training`). ``strategy`` is each tape's
-    :attr:`~autograd_scalar.Tape.strategy`.
+    ``Tape.strategy``.
     """
 
     def __init__(self, model: Any, loss: Any, optimizer: Optimizer,
@@ -357,7 +357,7 @@ class CompiledTraining:
         """Read every parameter's Value into the arrays (after anyone changed them).
 
         If the model itself changed (its key: a parameter or layer replaced, a
-        scaling loaded, see :mod:`nn.model_key`), the tape no longer stands for it
+        scaling loaded, see :func:`nn.model_key.model_key`), the tape no longer stands for it
         and is dropped instead; the next ``step`` (or ``trace``) traces anew.
         """
         if self.tape is None:

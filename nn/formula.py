@@ -137,7 +137,7 @@ def _syntax_error(error: SyntaxError, text: str, indent: int) -> FormulaError:
 class Formula:
     """A checked formula: its text, its variables in order of first use, and its terms.
 
-    Call it with one number or Value per variable (in :attr:`variables` order) to
+    Call it with one number or Value per variable (in ``variables`` order) to
     build its graph; :meth:`build` does the same from a mapping of names to numbers.
     """
 

@@ -138,7 +138,7 @@ def model_key(model: Any, previous: tuple[Any, ...] | None = None) -> tuple[Any,
     ``previous``, a key taken of the model before (the one it will be compared with),
     makes that pass cheaper and changes nothing else: a list of Values that still holds
     exactly the Values the previous key holds at the same place is stood for by that
-    same tuple (compared by address, :func:`autograd_scalar.mirror.same_items`) instead
+    same tuple (compared by address, ``autograd_scalar.mirror.same_items``) instead
     of a new one made by visiting every Value.
     """
     if not isinstance(model, Module):

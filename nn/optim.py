@@ -259,7 +259,8 @@ class Optimizer:
     squares: tuple[str, ...] = ()
     settings: tuple[str, ...] = ("weight_decay",)
     """The constructor's arguments beside ``params`` and ``lr``, each kept as the attribute
-    of its name: saved by :meth:`state_dict` and restored by :meth:`load_state_dict`."""
+    of its name: saved by :meth:`~Optimizer.state_dict` and restored by
+    :meth:`~Optimizer.load_state_dict`."""
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         """The buffers every step leaves in the state with these settings (a state of
@@ -469,7 +470,7 @@ class SGD(Optimizer):
     def step_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
         """As :meth:`Optimizer.step_arrays`. The plain step p -= lr g (no momentum, no
         weight decay) is written in one pass, block by block, when two dot products
-        show every new value finite beforehand (:func:`finite_step`); otherwise the
+        show every new value finite beforehand (``finite_step``); otherwise the
         general step checks each value and names the one that is not. The numbers are
         the same either way, with no work array of the parameters' size."""
         if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \

@@ -144,7 +144,7 @@ def document(model: Any) -> dict[str, Any]:
 def read(path: PathLike, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """The checked top level of a saved model file: right format, a readable version.
 
-    ValueError (starting with the path) for anything else; see :mod:`nn.jsonfile` for
+    ValueError (starting with the path) for anything else; see ``nn.jsonfile`` for
     what is refused while reading.
     """
     where = os.fspath(path)
@@ -176,7 +176,7 @@ def load(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
 
     Every problem is a ValueError starting with the path: not a model file, an
     unsupported or old version, an unknown class, damaged or hostile JSON (see
-    :mod:`nn.jsonfile`), parameters that do not fit. Files over ``max_bytes``
+    ``nn.jsonfile``), parameters that do not fit. Files over ``max_bytes``
     (256 MiB by default) are refused before they are read. Before anything is built,
     the number of parameters the config implies must equal the number the file holds,
     so a few bytes of config cannot ask for a model that exhausts memory.

@@ -31,7 +31,7 @@ class SummaryRow:
 
 @dataclass(frozen=True)
 class ModuleSummary:
-    """The rows of :func:`summary` and the model's parameter count; prints as a table."""
+    """The rows of :func:`nn.summary` and the model's parameter count; prints as a table."""
 
     rows: list[SummaryRow]
     total: int

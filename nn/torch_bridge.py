@@ -129,7 +129,7 @@ def to_torch(model: Module) -> Any:
     """``model`` as an equivalent ``torch.nn.Module`` in float64, parameters copied.
 
     An MLP becomes a ``torch.nn.Sequential``; a Network, GPT or Standardized one of
-    the modules of :mod:`nn.torch_modules`. ``module.state_dict()`` holds the weights;
+    the modules of ``nn.torch_modules``. ``module.state_dict()`` holds the weights;
     :func:`from_torch` makes the nn model back from the module.
     """
     torch = require_torch("nn.to_torch")

@@ -50,20 +50,20 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
         clip: float | None = None, dtype: str = "float64") -> History:
     """Train ``model`` on inputs ``X`` (n, d) and targets ``y`` for ``epochs`` epochs.
 
-    ``loss`` is a Loss or its name (see :mod:`nn.losses`); ``optimizer`` an
-    :mod:`nn.optim` optimizer over (some of) the model's parameters; ``batch_size``
+    ``loss`` is a Loss or its name (see ``nn.losses``); ``optimizer`` an
+    ``nn.optim`` optimizer over (some of) the model's parameters; ``batch_size``
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
     after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
     ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
     gradient norm. ``callbacks`` get ``on_epoch_end(epoch, history)`` and stop
     training by returning True. With ``progress``, a bar shows the epochs on a
-    terminal and in a notebook (:mod:`nn.progress`).
+    terminal and in a notebook (``nn.progress``).
 
     ``compiled``: "auto" traces the model at the first batch, checks the tape
     against the eager graph on a few of its examples and trains compiled, or
     eagerly with one line on stderr saying why; True compiles (an error if it
     cannot); False trains eagerly. Inside compiled steps BLAS uses one thread
-    (``Tape.threads``; see :mod:`autograd_scalar.tape.threads`).
+    (``Tape.threads``; see ``autograd_scalar.tape.threads``).
     The tape (and the check's verdict) stays with the model between calls and is
     traced again only when what it stands for changed: the model (its
     :func:`nn.model_key.model_key`), the loss, the width of the inputs or targets,

@@ -118,7 +118,7 @@ class NodeFailure:
 
 
 @dataclass(frozen=True)
-class Skipped:
+class SkippedNode:
     """A node that could not be checked, and why."""
 
     node: Value
@@ -139,7 +139,7 @@ class GraphReport:
 
     failures: list[NodeFailure]
     kinks: list[NodeFailure]
-    skipped: list[Skipped]
+    skipped: list[SkippedNode]
     checked: int
     seconds: float
     eps: float
@@ -225,7 +225,7 @@ class GraphReport:
         return html_table(self.summary(), self.rows(), lambda row: row[-1] == "<-- wrong")
 
 
-def _name(item: NodeFailure | Skipped) -> str:
+def _name(item: NodeFailure | SkippedNode) -> str:
     label = f" {item.node.label!r}" if item.node.label else ""
     return f"#{item.index}{label}"
 
@@ -263,7 +263,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
     start = time.perf_counter()
     failures: list[NodeFailure] = []
     kinks: list[NodeFailure] = []
-    skipped: list[Skipped] = []
+    skipped: list[SkippedNode] = []
     order = topological_order(output)
     rows: dict[tuple[Op, int], list[int]] = {}
     for index, node in enumerate(order):
@@ -280,7 +280,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
         row = node.row
         assert row is not None
         result = _check_node(node, row, index, float(eps), float(atol), float(rtol))
-        if isinstance(result, Skipped):
+        if isinstance(result, SkippedNode):
             skipped.append(result)
             continue
         if result is None:
@@ -366,21 +366,21 @@ def _checked_domain(row: Op, values: list[float], point: np.ndarray, moved: int,
 
 
 def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
-                rtol: float) -> NodeFailure | Skipped | None:
+                rtol: float) -> NodeFailure | SkippedNode | None:
     """None if the node agrees, else what disagrees or why it cannot be checked."""
     xs = tuple(child.data for child in node.children)
     analytic = tuple(float(getattr(d, "data", d)) for d in node.local_grads)
     try:
         out = evaluate(row, xs)
     except (ArithmeticError, ValueError) as error:
-        return Skipped(node, row.name, index, f"its forward fails at its inputs now ({error})")
+        return SkippedNode(node, row.name, index, f"its forward fails at its inputs now ({error})")
     if not close(out, node.data, ROUNDING):
-        return Skipped(node, row.name, index, "its inputs changed since the forward pass "
+        return SkippedNode(node, row.name, index, "its inputs changed since the forward pass "
                        f"(data {node.data:.6g}, forward now {out:.6g})")
     if not all(map(math.isfinite, xs)) or not math.isfinite(out):
-        return Skipped(node, row.name, index, "its inputs or output are not finite")
+        return SkippedNode(node, row.name, index, "its inputs or output are not finite")
     if len(analytic) != len(xs):
-        return Skipped(node, row.name, index, "it stores no local derivatives (no_grad)")
+        return SkippedNode(node, row.name, index, "it stores no local derivatives (no_grad)")
     moved = len(xs) - row.index  # an index operand is held fixed: its derivative is 0
     if row.arity is None and len(xs) > _VECTOR_FROM:
         differences = vector_differences(row, xs, eps)
@@ -417,7 +417,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
         return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(sorted(wrong)),
                            index)
     if unchecked:
-        return Skipped(node, row.name, index, unchecked)
+        return SkippedNode(node, row.name, index, unchecked)
     return None
 
 

@@ -54,7 +54,7 @@ class GradcheckError(AssertionError):
 
 
 @dataclass(frozen=True)
-class Entry:
+class CheckEntry:
     """One derivative compared: its name, the analytic and numeric values, the verdict."""
 
     name: str
@@ -84,7 +84,7 @@ class CheckReport:
     title: str
     point: str
     entries: list[Any]
-    """An :class:`Entry` per derivative compared (a ``TaylorRow`` for taylorcheck)."""
+    """An :class:`CheckEntry` per derivative compared (a ``TaylorRow`` for taylorcheck)."""
     eps: float
     atol: float
     rtol: float
@@ -166,7 +166,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6
     ``raise_exception`` is False). :func:`gradcheck_report` gives the table always.
     ``modes`` (as JAX's ``check_grads``): "rev" checks the gradient from the
     reverse pass, "fwd" the one from forward mode (a tangent pass per input,
-    :mod:`autograd_scalar.forward`); ``("fwd", "rev")`` checks both.
+    :func:`jvp`); ``("fwd", "rev")`` checks both.
     """
     report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return verdict(report, raise_exception, GradcheckError)
@@ -217,7 +217,7 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
 
 def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], inputs: Any,
                  xs: list[Value], out: Value, eps: float, atol: float, rtol: float,
-                 modes: tuple[str, ...], order: int) -> list[Entry]:
+                 modes: tuple[str, ...], order: int) -> list[CheckEntry]:
     """The entries of the table: d/dx_i (order 1), or d2/dx_j dx_i (order 2), by each mode,
     against central differences of f (order 1) or of its gradient by backward (order 2),
     moving x_i; a disagreeing column i is checked for a kink and differenced again at the
@@ -248,7 +248,7 @@ def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], in
                     kinks[i] = kink_near(out, xs, unit(len(xs), i), step(point[i], eps))
                     if not kinks[i]:
                         finer[i] = column(i, _finer(point[i], eps))
-                entries.append(Entry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
+                entries.append(CheckEntry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
                                      finer[i][j] if not ok and i in finer else math.nan))
     return entries
 
@@ -315,7 +315,7 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
             "it)?"]
 
 
-def _blame_the_step(report: CheckReport, unsteady: list[Entry], unchecked: list[str]
+def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str]
                     ) -> list[str]:
     """Lines saying that the finite differences, not the graph, are inaccurate here, and
     which smaller eps to try: the finer one, where it agreed, else the smallest there

@@ -99,7 +99,7 @@ class TaylorResult:
 
     @property
     def at_rounding(self) -> bool:
-        """Whether |R(h)| stays at rounding level: f is linear along v to working precision."""
+        """True when |R(h)| stays at rounding level, f being linear along v to working precision."""
         return not self.used and any(math.isfinite(r) for r in self.remainders)
 
     @property

@@ -69,7 +69,7 @@ def clean(text: str) -> str:
 def plain(text: str) -> str:
     """``text`` as a DOT label or caption that Graphviz shows as it is.
 
-    Clipped and cleaned (:func:`clean`), backslashes doubled, line breaks as DOT's
+    Clipped and cleaned (``clean``), backslashes doubled, line breaks as DOT's
     ``\\n``, and marked not HTML, so the graphviz package always quotes it (it escapes
     the double quotes itself).
     """

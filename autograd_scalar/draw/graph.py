@@ -60,7 +60,7 @@ class GraphDrawing(graphviz.Digraph):
     as HTML and SVG: an untrusted notebook shows it too.
     ``GraphDrawing.plain(text)`` (a label or caption) and ``GraphDrawing.plain_tooltip(text)``
     are the way user text goes into a drawing, shown as it is, never as HTML or DOT
-    escapes (see :mod:`autograd_scalar.draw.dot_text`), for drawings made outside this package
+    escapes (see ``autograd_scalar.draw.dot_text``), for drawings made outside this package
     too (``nn.draw_network``).
     """
 
@@ -118,7 +118,7 @@ def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compac
     - ``rankdir``: "LR" (inputs left, output right), "RL", "TB" (inputs on top) or "BT";
       "auto" (the default) is "LR", except for a summary that would be far wider than
       tall (a deep model's chain of module boxes), then "TB" (see
-      :mod:`autograd_scalar.draw.orientation`).
+      ``autograd_scalar.draw.orientation``).
     - ``precision``: significant digits of data, gradients and derivatives.
     - ``compact``: put the op inside the node's record instead of a separate bubble.
     - ``highlight``: Values, a ``check_graph`` report (its failing nodes) or a ``diff``
@@ -129,7 +129,7 @@ def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compac
       a {name: Value} dict;
       a parameter's name goes into its tooltip and, if it has no label, its record.
     - ``max_nodes``: above this many nodes the drawing is a summary (see
-      :mod:`autograd_scalar.draw.summary`).
+      ``autograd_scalar.draw.summary``).
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact, heatmap=heatmap,
                       cluster=cluster, max_nodes=max_nodes, title=title,

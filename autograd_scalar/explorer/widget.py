@@ -91,8 +91,8 @@ class GraphView(anywidget.AnyWidget):
 
     @property
     def data(self) -> dict[str, Any]:
-        """What the script draws (:mod:`autograd_scalar.explorer.records`' columns), as
-        plain lists (:func:`~autograd_scalar.explorer.records.plain`; made when first
+        """What the script draws (``autograd_scalar.explorer.records``' columns), as
+        plain lists (``plain``; made when first
         asked for)."""
         if self._plain is None:
             self._plain = plain(self._data)
@@ -138,7 +138,7 @@ class GraphView(anywidget.AnyWidget):
 
     @property
     def picture(self) -> str:
-        """The static picture, the SVG of :meth:`_drawing`."""
+        """The static picture, the SVG of the drawing."""
         if self._picture is None:
             self._picture = svg_of(self._picture_source())
         return self._picture

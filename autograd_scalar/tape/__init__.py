@@ -20,9 +20,9 @@ The modules in the order a run meets them:
 - :mod:`.tape`: :class:`Tape` and :func:`compile`, the public face of all of it.
 """
 
-from .check import TraceMismatchError
-from .program import DataDependenceError, TraceError, peek
+from .check import EagerRun, TraceMismatchError
+from .program import DataDependenceError, DataRead, TraceError, peek
 from .tape import CHECK_RTOL, Tape, TapeGradients, compile, tape_dtype
 
-__all__ = ["CHECK_RTOL", "DataDependenceError", "Tape", "TapeGradients", "TraceError",
-           "TraceMismatchError", "compile", "peek", "tape_dtype"]
+__all__ = ["CHECK_RTOL", "DataDependenceError", "DataRead", "EagerRun", "Tape", "TapeGradients",
+           "TraceError", "TraceMismatchError", "compile", "peek", "tape_dtype"]

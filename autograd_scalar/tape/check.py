@@ -78,7 +78,7 @@ def check_rows(program: Program, rtol: float = 1e-9) -> None:
 
 
 class TraceMismatchError(AssertionError):
-    """The tape disagrees with the eager graph on some example (see :func:`check`)."""
+    """The tape disagrees with the eager graph on some example (see :meth:`Tape.check`)."""
 
 
 @dataclass(frozen=True)

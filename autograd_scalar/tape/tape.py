@@ -135,12 +135,12 @@ class TapeGradients:
 class Tape(Runner):
     """A traced per-example function, run on batches (see the module docstring).
 
-    The seams: :mod:`~autograd_scalar.tape.program` traces ``fn`` into an inert
-    :class:`~autograd_scalar.tape.program.Program` (``tape.traced``, printable); a
-    Tape is the :class:`~autograd_scalar.tape.run.Runner` of that program, which lays
+    The seams: ``autograd_scalar.tape.program`` traces ``fn`` into an inert
+    ``autograd_scalar.tape.program.Program`` (``tape.traced``, printable); a
+    Tape is the ``autograd_scalar.tape.run.Runner`` of that program, which lays
     it out (``tape.arrays``, ``tape.layout``), plans each batch size's steps
     (``tape.steps``, listed by :meth:`program`) and runs them; this class adds the
-    public calls on batches; :mod:`~autograd_scalar.tape.check` verifies a run against
+    public calls on batches; ``autograd_scalar.tape.check`` verifies a run against
     the eager graph.
 
     ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
@@ -151,10 +151,10 @@ class Tape(Runner):
     ``threads``: how many threads BLAS may use during a run whose largest product
     reaches 65,536 multiply-adds: 1 (the default) or an int, at most that many, for
     the run (BLAS's count is process-wide); None, BLAS left as the user set it
-    (``OPENBLAS_NUM_THREADS``; see :mod:`autograd_scalar.tape.threads`).
+    (``OPENBLAS_NUM_THREADS``; see ``autograd_scalar.tape.threads``).
 
     ``strategy``: how each group runs: "auto" (the default) as the measured cost
-    model finds cheapest for the batch's size (:mod:`autograd_scalar.tape.cost`),
+    model finds cheapest for the batch's size (``autograd_scalar.tape.cost``),
     or one strategy for every group: "grouped" (NumPy calls per group, dense
     layers as matrix products), "scalar" (straight-line Python float code per
     example) or "vector" (straight-line NumPy code over the batch's columns). The
@@ -218,20 +218,20 @@ class Tape(Runner):
 
     def plan(self, n: int) -> list[Any]:
         """The steps a batch of ``n`` runs under ``strategy``: groups, dense layers and
-        :class:`~autograd_scalar.tape.code.Code` segments (straight-line code)."""
+        ``autograd_scalar.tape.code.Code`` segments (straight-line code)."""
         return self.plan_for(_batch_size(n), self.strategy).steps
 
     def source(self, n: int = 1, with_inputs: bool = True) -> str:
         """The Python source of the straight-line code a batch of ``n`` runs (forward and
         backward, the gradients with respect to the inputs included unless
         ``with_inputs=False``); "" where the plan has none (see
-        :mod:`autograd_scalar.tape.source`)."""
+        ``autograd_scalar.tape.source``)."""
         return self._code_text(n, with_inputs, "source")
 
     def native_source(self, n: int = 1, with_inputs: bool = True) -> str:
         """The C that :meth:`source`'s code is compiled from, where the native path runs
-        it (see :mod:`autograd_scalar.tape.native`); "" where the plan has no code.
-        Raises :class:`~autograd_scalar.tape.translate.Untranslatable` for code the
+        it (see ``autograd_scalar.tape.native``); "" where the plan has no code.
+        Raises ``autograd_scalar.tape.translate.Untranslatable`` for code the
         C writer does not translate (it then runs as Python)."""
         return self._code_text(n, with_inputs, "native_source")
 

@@ -124,7 +124,7 @@ class Standardizer:
     @classmethod
     def fit(cls, X: Any) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X``
-        (:func:`column_statistics`); ValueError for a column whose spread is too small to
+        (``column_statistics``); ValueError for a column whose spread is too small to
         divide by (1 / std overflows: values near 1e-308 and below)."""
         features = as_features(X)
         if len(features) == 0:

@@ -131,7 +131,7 @@ class Playground(anywidget.AnyWidget):
     # -- training ------------------------------------------------------------
 
     def step(self, count: int = 1) -> float:
-        """Take ``count`` updates (see :meth:`Session.step`), show the result, return the
+        """Take ``count`` updates (see ``Session.step``), show the result, return the
         last batch's loss."""
         with self._lock:
             self._error = ""
@@ -206,7 +206,7 @@ class Playground(anywidget.AnyWidget):
 
     @property
     def frame(self) -> dict[str, Any]:
-        """The state last shown (see :func:`.frames.frame`), with the frame's ``id``,
+        """The state last shown (see ``frames.frame``), with the frame's ``id``,
         ``playing``, ``error`` and ``steps_per_update``; a copy."""
         return json.loads(self._frame)
 
@@ -230,7 +230,7 @@ class Playground(anywidget.AnyWidget):
         return (len(times) - 1) / (times[-1] - times[0])
 
     def reset(self) -> None:
-        """Back to the initial parameters and optimizer state (see :meth:`Session.reset`)."""
+        """Back to the initial parameters and optimizer state (see ``Session.reset``)."""
         self._change(self.session.reset)
 
     def _change(self, apply: Callable[[], Any], points: bool = False) -> Any:
@@ -288,7 +288,7 @@ class Playground(anywidget.AnyWidget):
 
     @property
     def history(self) -> dict[str, list[float]]:
-        """Per step since the last reset: the step number, the batch's loss and accuracy."""
+        """The steps since the last reset, each with its number, the batch's loss and accuracy."""
         return {"step": list(self.session.steps), "loss": list(self.session.losses),
                 "accuracy": list(self.session.accuracies)}
 
