@@ -19,7 +19,7 @@ import numpy as np
 from .backward import UNORDERED, grad
 from .mode import is_grad_enabled
 from .ops import is_real
-from .value import Value
+from .value import Value, as_float
 
 
 def as_items(sequence: Any, who: str, what: str, example: str) -> list[Any]:
@@ -54,9 +54,13 @@ def as_point(point: Any, who: str) -> list[float]:
         if not is_real(x):
             raise TypeError(f"{who}: input {i} must be a real number or a Value, "
                             f"got {type(item).__name__}: {item!r}"[:200])
-        if not math.isfinite(float(x)):
-            raise ValueError(f"{who}: input {i} is {float(x)}; expected a finite number")
-        values.append(float(x))
+        try:
+            number = as_float(x, f"{who}: input {i}")
+        except OverflowError as error:  # an int past 1.8e308: as a finite number would be
+            raise ValueError(str(error)) from None
+        if not math.isfinite(number):
+            raise ValueError(f"{who}: input {i} is {number}; expected a finite number")
+        values.append(number)
     return values
 
 

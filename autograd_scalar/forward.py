@@ -129,7 +129,10 @@ def _rate(who: str, rate: Any, what: str) -> float:
     if isinstance(rate, Value) or not is_real(rate):
         raise TypeError(f"{who}: {what} must be a real number, got "
                         f"{type(rate).__name__}: {rate!r}"[:200])
-    number = float(rate)
+    try:
+        number = float(rate)
+    except OverflowError:  # an int past float range
+        number = math.inf
     if not math.isfinite(number):
         raise ValueError(f"{who}: {what} is {number}; expected a finite number")
     return number

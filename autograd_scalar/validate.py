@@ -51,7 +51,7 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
             what = f"an int <= {high}"
         else:
             what = "an int"
-    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}")
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}"[:300])
 
 
 def real(name: str, value: Any, low: float | None = None, high: float | None = None, *,
@@ -62,7 +62,10 @@ def real(name: str, value: Any, low: float | None = None, high: float | None = N
     ValueError otherwise. ``what`` replaces the generated description
     ("a finite number > 0", "a number from 0 to 1")."""
     if is_real(value):
-        x = float(value)
+        try:
+            x = float(value)
+        except OverflowError:  # an int past float range: out of any finite bound
+            x = math.copysign(math.inf, value)
         inside = ((low is None or (x > low if low_open else x >= low))
                   and (high is None or (x < high if high_open else x <= high)))
         if inside and not math.isnan(x) and (math.isfinite(x) or not finite):
@@ -81,7 +84,7 @@ def real(name: str, value: Any, low: float | None = None, high: float | None = N
             what = f"{kind} {'<' if high_open else '<='} {high:g}"
         else:
             what = kind
-    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}")
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}"[:300])
 
 
 def flag(name: str, value: Any, *, who: str = "") -> bool:
@@ -130,7 +133,11 @@ def real_array(x: Any, what: str) -> np.ndarray:
                             f"{bad!r}"[:200])
     elif kind not in "biuf":
         raise TypeError(f"{what} must be real numbers, got an array of dtype {array.dtype}")
-    return array.astype(np.float64, copy=False)
+    try:
+        return array.astype(np.float64, copy=False)
+    except OverflowError:  # Python ints past 1.8e308, kept as objects
+        raise ValueError(f"{what} must be numbers within float range (up to about 1.8e308); "
+                         "it holds a larger integer") from None
 
 
 def all_finite(array: np.ndarray) -> bool:

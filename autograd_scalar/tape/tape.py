@@ -352,7 +352,7 @@ class Tape(Runner):
         if seed is None:
             seeds = np.ones((len(self.outputs), n), self.dtype)
         else:
-            seeds = np.asarray(seed, dtype=np.float64)
+            seeds = real_array(seed, "seed")
             wanted = (n,) if self.single else (n, len(self.outputs))
             if seeds.shape != wanted:
                 raise ValueError(f"seed must have the outputs' shape {wanted}, got {seeds.shape}")

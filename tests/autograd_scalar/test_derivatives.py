@@ -282,6 +282,15 @@ def test_a_single_output_is_a_one_row_jacobian_and_inputs_keep_their_grad() -> N
      r"grad: inputs must be a Value or a list or tuple of Values, got float"),
     (lambda: ag.grad(Value(1.0) * 2, {Value(1.0)}), TypeError,
      r"grad: inputs .*got a set, which has no order"),
+    # an int past float range is as far from a finite point as inf, named, not an OverflowError
+    (lambda: ag.gradcheck(lambda x: x * x, [10**400]), ValueError,
+     r"gradcheck: input 0 expects a real number within float range .* of 401 digits"),
+    (lambda: hessian(lambda x: x * x, [1.0, 10**400]), ValueError,
+     r"hessian: input 1 expects a real number within float range"),
+    (lambda: ag.jvp(lambda x: x * x, [1.0], [10**400]), ValueError,
+     r"jvp: tangents\[0\] is inf; expected a finite number"),
+    (lambda: ag.taylorcheck(lambda x: x * x, [1.0], directions=[[-10**400]]), ValueError,
+     r"taylorcheck: direction 0: direction\[0\] is inf; expected a finite number"),
 ])
 def test_bad_arguments_are_named(call, error, message) -> None:
     with pytest.raises(error, match=message):

@@ -307,6 +307,10 @@ def test_bad_batches_are_errors_and_change_nothing() -> None:
         many.backward(np.ones((2, 2)))
     with pytest.raises(ValueError, match="seed"):
         many.gradients(np.ones((2, 2)), seed=np.ones(2))
+    with pytest.raises(TypeError, match="seed must be real numbers"):
+        many.gradients(np.ones((2, 2)), seed=[["a", "b"], ["c", "d"]])
+    with pytest.raises(ValueError, match="batch argument 0 must be numbers within float range"):
+        tape.forward([[10**400, 1.0]], [1.0])
 
 
 def _dot_like(name: str, bilinear: bool) -> ag.Op:
