@@ -410,8 +410,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
             else:
                 wrong.append(j)
         else:
-            unchecked = (f"its forward is not finite or not defined on both sides of "
-                         f"input {j} = {xs[j]:.6g} (the edge of its domain)")
+            unchecked = _no_difference(_moving(row, xs, j), xs[j], eps, j)
     numeric.extend([0.0] * (len(xs) - moved))
     if wrong:
         return NodeFailure(node, row.name, xs, analytic, tuple(numeric), tuple(sorted(wrong)),
@@ -419,6 +418,23 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     if unchecked:
         return SkippedNode(node, row.name, index, unchecked)
     return None
+
+
+def _no_difference(f: Callable[[float], float], x: float, eps: float, j: int) -> str:
+    """Why no finite difference of f (input ``j`` of a row) exists at x: f is not finite
+    or not defined at x +- h, or it is, and only the quotient overflows (f moves by more
+    than the largest float across the step)."""
+    h = step(x, eps)
+    try:
+        ends = (f(x - h), f(x + h))
+    except (ArithmeticError, ValueError):
+        ends = (math.nan, math.nan)
+    if all(math.isfinite(end) for end in ends):
+        return (f"its forward is finite on both sides of input {j} = {x:.6g} but changes "
+                "across the step by more than a float can hold (the difference quotient "
+                "overflows)")
+    return (f"its forward is not finite or not defined on both sides of input {j} = "
+            f"{x:.6g} (the edge of its domain)")
 
 
 def _at_kink(row: Op, x: float, eps: float) -> bool:

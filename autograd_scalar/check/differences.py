@@ -133,13 +133,22 @@ def resolving(slope: float, noise: float, atol: float, rtol: float) -> bool:
 
 def agrees(analytic: float, numeric: float, atol: float, rtol: float,
            noise: float = 0.0) -> bool:
-    """|analytic - numeric| <= atol + rtol * |numeric| + noise (False for a NaN numeric)."""
+    """|analytic - numeric| <= atol + rtol * |numeric| + noise (False for a NaN numeric).
+    An infinity agrees only with itself: against inf the tolerance is inf, and any
+    number would pass."""
+    if math.isinf(analytic) or math.isinf(numeric):
+        return analytic == numeric
     return abs(analytic - numeric) <= atol + rtol * abs(numeric) + noise
 
 
 def close(x: float, y: float, rtol: float, atol: float = 0.0) -> bool:
-    """Whether two numbers agree: |x - y| <= atol + rtol * max(|x|, |y|), NaN with NaN."""
-    return x == y or (x != x and y != y) or abs(x - y) <= atol + rtol * max(abs(x), abs(y))
+    """Whether two numbers agree: |x - y| <= atol + rtol * max(|x|, |y|), NaN with NaN,
+    and an infinity only with itself (inf is not close to 5, nor to -inf)."""
+    if x == y or (x != x and y != y):
+        return True
+    if math.isinf(x) or math.isinf(y):
+        return False
+    return abs(x - y) <= atol + rtol * max(abs(x), abs(y))
 
 
 def confirmed(f: Callable[[float], float], x: float, eps: float, analytic: float,

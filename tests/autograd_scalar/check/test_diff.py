@@ -85,6 +85,23 @@ def test_a_changed_leaf_is_named_and_what_follows_is_not_an_origin() -> None:
     assert "first: #3 'b', value 0.25 in a, 0.2 in b" in report.summary()
 
 
+@pytest.mark.parametrize(("w_a", "w_b"), [(math.inf, 1.0), (-math.inf, math.inf)])
+def test_a_leaf_that_overflowed_is_where_the_graphs_part(w_a, w_b) -> None:
+    """inf was "close" to every number (|inf - 1| <= rtol * inf), so the leaf and the
+    product were missed and a later tanh was named the origin."""
+    def model(w0: float) -> Value:
+        w, x = Value(w0, "w"), Value(0.5, "x")
+        y = (w * x).tanh() * 3.0
+        y.backward()
+        return y
+
+    report = diff(model(w_a), model(w_b))
+    first = report.first
+    assert first is not None and (first.name, first.what) == ("#0 'w'", "value")
+    assert [row.name for row in report.origins] == ["#0 'w'"]
+    assert (first.a, first.b) == (w_a, w_b)
+
+
 def test_tolerances_decide_what_agrees() -> None:
     a, b = neuron(b=0.2 + 1e-13), neuron()
     assert diff(a, b).ok

@@ -11,7 +11,9 @@ import pytest
 import autograd_scalar as ag
 from autograd_scalar import check_graph, gradcheck, gradgradcheck, ops
 from autograd_scalar.check.differences import (
+    agrees,
     central,
+    close,
     confirmed,
     derivative,
     finer_steps,
@@ -134,3 +136,33 @@ def test_a_wrong_partial_of_a_separable_row_is_pinpointed() -> None:
     (failure,) = report.failures
     assert failure.wrong == (4_321,)
     assert failure.numeric[4_321] == pytest.approx(1.0) and failure.analytic[4_321] == 0.5
+
+
+@pytest.mark.parametrize(("x", "y", "expected"), [
+    (math.inf, math.inf, True), (-math.inf, -math.inf, True), (math.nan, math.nan, True),
+    (math.inf, 5.0, False), (5.0, -math.inf, False), (math.inf, -math.inf, False),
+    (math.inf, 1e308, False), (1.0, 1.0 + 1e-12, True), (math.nan, 1.0, False),
+])
+def test_an_infinity_is_close_only_to_itself(x, y, expected) -> None:
+    """Against an infinity the tolerance rtol * max(|x|, |y|) is inf, so any number passed."""
+    assert close(x, y, 1e-9, 1e-12) is expected
+    assert agrees(x, y, 1e-5, 1e-3) is (expected and not math.isnan(x))
+
+
+def test_a_slope_that_overflows_is_not_called_an_agreement_or_the_edge_of_a_domain() -> None:
+    """A forward finite everywhere whose differences overflow (it climbs 3e305 within a
+    step): its wrong rule was printed as agreeing with a numeric slope of inf."""
+    class Cliff(ag.Function):
+        @staticmethod
+        def forward(x: float) -> float:
+            return 1.5e308 * math.tanh(1e3 * (x - 1.0))
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[float]:
+            return (1.0,)
+
+    report = ag.gradcheck_report(lambda x: Cliff.apply(x), [1.0])
+    assert not report.ok
+    (skipped,) = check_graph(Cliff.apply(ag.Value(1.0))).skipped
+    assert "finite on both sides of input 0 = 1" in skipped.reason
+    assert "the difference quotient overflows" in skipped.reason
