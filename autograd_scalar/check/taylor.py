@@ -99,8 +99,16 @@ class TaylorResult:
 
     @property
     def at_rounding(self) -> bool:
-        """True when |R(h)| stays at rounding level, f being linear along v to working precision."""
-        return not self.used and any(math.isfinite(r) for r in self.remainders)
+        """True when |R(h)| stays at rounding level, f being linear along v to working
+        precision: no run of steps shows an order, and at the last FIT_MIN steps where R
+        and its bound are finite, R is within ABOVE_ROUNDING times the bound. Fewer such
+        steps (f failed at the others, or its bound is inf) judge nothing."""
+        if self.used:
+            return False
+        judged = [k for k, (r, b) in enumerate(zip(self.remainders, self.bounds))
+                  if math.isfinite(r) and math.isfinite(b)][-FIT_MIN:]
+        return len(judged) == FIT_MIN and all(
+            abs(self.remainders[k]) <= ABOVE_ROUNDING * self.bounds[k] for k in judged)
 
     @property
     def estimate(self) -> float:
@@ -191,7 +199,8 @@ def _rounding_bound(out: Value) -> float:
         carried = 0.0
         for local, child in zip(node.local_grads, children):
             size = abs(local)
-            own += size * abs(child.data)
+            if child.data:  # 0 * inf (sqrt at 0) is no rounding, not NaN
+                own += size * abs(child.data)
             if bound[child]:
                 carried += size * bound[child]
         bound[node] = UNIT * own + TINY + carried
@@ -388,6 +397,22 @@ def _underflowed(result: TaylorResult) -> bool:
             and abs(result.estimate) < TINY_SLOPE)
 
 
+def _too_few_steps(result: TaylorResult) -> str:
+    """Why a row with no order and not at rounding level judged nothing: f failed at
+    every step, or at all but a few (near the edge of its domain), or its rounding bound
+    is not finite (a local derivative of inf times a number that is not 0)."""
+    defined = [math.isfinite(r) for r in result.remainders]
+    bounded = [d and math.isfinite(b) for d, b in zip(defined, result.bounds)]
+    if not any(defined):
+        return "f failed at every step along this direction (outside its domain)"
+    if sum(bounded) < FIT_MIN <= sum(defined):
+        return ("f's rounding error has no finite bound along this direction (a local "
+                "derivative of inf in f), so no step can be judged; move the point")
+    return (f"f is defined at only {sum(defined)} of the {len(defined)} steps along this "
+            f"direction (outside its domain at the others), fewer than the {FIT_MIN} the "
+            "test needs; move the point further inside f's domain")
+
+
 def _diagnosis(row: TaylorRow) -> str:
     """Why a row failed, in words: the order read as a wrong derivative, a kink, or no data."""
     result = row.taylor
@@ -396,7 +421,7 @@ def _diagnosis(row: TaylorRow) -> str:
         return (f"the derivative is {result.derivative}: f has no finite slope here (a "
                 "singular point, such as sqrt at 0), so no test can pass; move the point")
     if not result.used:
-        return "f failed at every step along this direction (outside its domain)"
+        return _too_few_steps(result)
     if row.kink:
         return (f"order {order:.2f}; {row.kink}: f has no derivative there, so no test can "
                 "pass at this point; move the point")

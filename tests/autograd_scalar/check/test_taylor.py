@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from autograd_scalar import (
     Function,
     GradcheckError,
     TaylorError,
+    Value,
     gradcheck,
     ops,
     taylor_report,
@@ -310,3 +312,51 @@ def test_whatever_gradcheck_catches_in_random_programs_the_taylor_test_catches(
 
 def test_the_taylor_test_is_exported() -> None:
     assert ag.taylorcheck is taylorcheck and ag.TaylorError is TaylorError
+
+
+class _HalfWrongSin(Function):
+    """sin with a derivative twice too large."""
+
+    @staticmethod
+    def forward(x: float) -> float:
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x: float, out: float) -> tuple[Any]:
+        return (2 * ops.COS(x),)
+
+
+class _WrongSqrt(Function):
+    """sqrt with a derivative twice too large."""
+
+    domain = staticmethod(lambda x: x >= 0)
+
+    @staticmethod
+    def forward(x: float) -> float:
+        return math.sqrt(x)
+
+    @staticmethod
+    def derivatives(x: float, out: float) -> tuple[Any]:
+        return (1.0 / out,)
+
+
+def test_a_constant_with_an_infinite_slope_beside_f_hides_no_wrong_rule() -> None:
+    """sqrt(0)'s local derivative is inf: inf * 0 made the rounding bound NaN at every
+    step, no step was judged, and that counted as 'at rounding level', a pass."""
+    with pytest.raises(TaylorError, match="1 of 1 derivatives fail"):
+        taylorcheck(lambda x: _HalfWrongSin.apply(x) + Value(0.0).sqrt(), [0.7])
+    result = taylor_test(lambda x: _HalfWrongSin.apply(x) + Value(0.0).sqrt(), [0.7], [1.0])
+    assert all(math.isfinite(b) for b in result.bounds)
+    assert not result.ok and result.order == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_few_steps_inside_the_domain_judge_nothing() -> None:
+    """1 - 5e-13 from sqrt's edge, only 2 steps of the ladder are inside: both stood 100
+    times above rounding, and the wrong rule passed as 'at rounding level'."""
+    f = lambda x: _WrongSqrt.apply(1 - x)  # noqa: E731
+    result = taylor_test(f, [1 - 5e-13], [1.0])
+    assert sum(math.isfinite(r) for r in result.remainders) == 2
+    assert not result.at_rounding and not result.ok
+    with pytest.raises(TaylorError, match="f is defined at only 2 of the 25 steps along this "
+                                          "direction"):
+        taylorcheck(f, [1 - 5e-13])
