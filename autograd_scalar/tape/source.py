@@ -21,7 +21,9 @@ local variables): node c's gradient is one statement,
 written once every reader's gradient is known. Each partial derivative is the
 row's own rule, read as an expression graph by :mod:`autograd_scalar.tape.rules`
 and written with the rows' expressions: a constant partial 1 adds g_u itself (a
-sum's operands), a zero adds nothing, and an expression already computed is not
+sum's operands), a zero adds nothing (a node reached only through zeros still has
+gradient 0, and sends 0 times its own partials on, NaN for an infinite one, as
+eager does), and an expression already computed is not
 computed again (value numbering: the rule of ``logsumexp``, exp(x_i - out), is
 the softmax the forward already made when the graph computes it). Everything
 comes from the rows: no op is known here by name.
@@ -361,7 +363,11 @@ class Segment:
                 else:
                     terms.insert(0, ("+", f"u{i}"))
             if not terms:
-                continue
+                if all(partials.get(u) is None for u, _ in readers.get(i, ())):
+                    continue  # no reader sends it anything: off the backward's path
+                # only zero partials reach i: its gradient is 0, as eager's, and 0 times
+                # an infinite partial of its own must still send NaN on
+                terms = [("+", "0.0")]
             first, *rest = _chunks(terms)
             # an upstream gradient's row is read, not overwritten: a careful run reads it again
             local = i in self.upstream

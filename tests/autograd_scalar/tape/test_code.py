@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import autograd_scalar as ag
-from autograd_scalar import Function, Value, compile
+from autograd_scalar import Function, Value, compile, ops
 from autograd_scalar.tape import cost as tape_cost
 from autograd_scalar.tape.code import Code
 from autograd_scalar.tape.cost import Choice, Costs, choose
@@ -326,3 +326,24 @@ def test_a_bad_strategy_or_batch_size_is_an_error() -> None:
             tape.source(bad)
     with pytest.raises(ValueError, match="strategy must be one of"):
         choose([Choice(1, 1, False)], 1, "fast", None)
+
+
+@pytest.mark.parametrize(("fn", "point"), [
+    (lambda x: x[0].sqrt() ** 0 + x[0], [0.0]),  # d/dx = 0 * inf + 1
+    (lambda x: x[0].sqrt() ** 0 + x[0], [4.0]),
+    (lambda x: ops.STEP(x[0] * x[1]) + x[1], [math.nan, 2.0]),
+    (lambda x: ops.SIGN(x[0] * x[1]) + x[1], [math.inf, 2.0]),
+])
+@pytest.mark.parametrize("strategy", ["grouped", "scalar", "vector"])
+@pytest.mark.parametrize("native_policy", ["off", "always"])
+def test_a_node_reached_only_through_zero_partials_still_sends_nan_as_eager(
+        fn, point, strategy, native_policy) -> None:
+    """Straight-line code wrote no gradient for a node whose readers' partials are all 0,
+    so its own infinite partial never met that 0: d/dx was 1.0 where eager gives NaN."""
+    xs = [Value(v) for v in point]
+    fn(xs).backward()
+    tape = compile(fn, [1.0] * len(point))
+    tape.strategy, tape.native = strategy, native_policy
+    found = tape.gradients(np.array([point] * 3)).inputs[0]
+    for row in found:
+        np.testing.assert_array_equal(row, [x.grad for x in xs], strict=True)
