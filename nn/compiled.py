@@ -342,8 +342,12 @@ class CompiledTraining:
             grad = tape.arrays.grad[:count]
             if self.clip is not None:
                 clip_norm_arrays(grad, self.clip)
-            self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
-        self._unpushed = True
+            steps = self.optimizer.steps
+            try:
+                self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
+            finally:  # a Ctrl-C held through the update is raised as it ends: push it still
+                if self.optimizer.steps != steps:
+                    self._unpushed = True
         return value, outputs[:, 1:]
 
     def push(self) -> None:

@@ -552,6 +552,47 @@ def test_ctrl_c_in_eager_fit_stops_between_steps(monkeypatch):
     assert all(np.array_equal(opt.state[k], reference_opt.state[k]) for k in ("m", "v"))
 
 
+class InterruptedAtStep(optim.SGD):
+    """SGD that meets a real SIGINT while it stores its ``at``-th update (held back by
+    interrupts_deferred, raised as the store ends)."""
+
+    at: int | None = None
+
+    def __setattr__(self, name, value):
+        import signal
+        if name == "state" and self.at is not None and self.steps + 1 == self.at:
+            signal.raise_signal(signal.SIGINT)
+        super().__setattr__(name, value)
+
+
+@pytest.mark.parametrize("val", [False, True])
+def test_ctrl_c_in_compiled_fit_leaves_the_model_at_the_optimizers_step(val):
+    """After validation (a push), a Ctrl-C raised as step_arrays ended skipped the
+    step's write-back: the Values stayed a step behind the optimizer's count and state."""
+    import nn
+    from nn.data import moons
+
+    X, y = moons(40, noise=0.1, seed=0)
+    held = (X, y) if val else None
+
+    def trained(optimizer_class, epochs):
+        model = nn.MLP(2, [4, 1], seed=0)
+        opt = optimizer_class(model.parameters(), lr=0.1, momentum=0.9)
+        opt.at = 3 if optimizer_class is InterruptedAtStep else None
+        try:
+            nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, compiled=True,
+                   progress=False, val=held)
+        except KeyboardInterrupt:
+            pass
+        return model, opt
+
+    model, opt = trained(InterruptedAtStep, 5)
+    assert opt.steps == 3
+    reference, _ = trained(optim.SGD, 3)
+    np.testing.assert_allclose([p.data for p in model.parameters()],
+                               [p.data for p in reference.parameters()], rtol=1e-12)
+
+
 class HalfMomentumAdam(optim.Adam):
     """A subclass with a constructor of its own: the settings are Adam's."""
 
