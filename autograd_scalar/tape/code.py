@@ -283,8 +283,8 @@ class Code:
         count = self._sink_count
         if count:
             grads[self._sink_rows] += sent[:count]
-        if len(self._shared):
-            shared.grad[self._shared] += sent[count:].sum(axis=1)
+        if len(self._shared):  # summed from one layout, so machine code and Python agree
+            shared.grad[self._shared] += np.ascontiguousarray(sent[count:]).sum(axis=1)
 
     def both(self, values: np.ndarray, grads: np.ndarray, shared: SharedArrays,
              with_inputs: bool, everything: bool) -> None:

@@ -89,6 +89,22 @@ def test_random_programs_native_equals_python_code_and_eager(program, n_shared, 
     assert tape.fallbacks == 0
 
 
+def test_a_shared_leafs_batch_sum_is_the_same_from_machine_code() -> None:
+    """The Python code's per-example gradients came transposed and were added in order,
+    the kernel's contiguous and added pairwise: from 9 examples on, d/dp differed in
+    its last bit, and native="auto" switches between them when a compile ends."""
+    p = Value(0.9)
+    tape = compile(lambda x: [p / 0.75, x[0] + x[1]], [1.0, 2.0], parameters=[p])
+    X = np.random.default_rng(1).uniform(-3, 3, (50, 2))
+    seed = np.random.default_rng(2).uniform(-3, 3, (50, 2))
+    found = {}
+    for policy in ("off", "always"):
+        tape.native, tape.strategy = policy, "scalar"
+        found[policy] = tape.gradients(X, seed=seed).shared[p]
+    assert kernels_built(tape, 50)
+    assert found["off"] == found["always"]
+
+
 def test_a_mixed_plan_runs_its_code_segments_natively() -> None:
     """Code between grouped steps: a separate forward (saving values) and backward."""
     from autograd_scalar.tape import cost as tape_cost
