@@ -33,7 +33,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any
 
 from .mode import AnomalyError, current_mode
-from .value import BACKWARD, Value, as_float, describe
+from .value import BACKWARD, Value, as_float, data_of, describe
 
 UNORDERED = (AbstractSet, Mapping)
 """Collections whose order is not the caller's (sets, dicts and their views): refused
@@ -113,7 +113,15 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
     local derivatives are the rows' rules run on Values, so the sums are Values
     whose own graph can be differentiated. Under ``detect_anomaly`` a non-finite
     contribution raises :class:`AnomalyError` naming the two nodes.
+
+    Inside a function being traced, numbers summed from a traced root (not Values:
+    ``create_graph`` False) are a read of its data, as ``.data`` is, and the trace is
+    told (``tracing.numbers_from``): the tape would replay them frozen.
     """
+    if not create_graph:
+        reads = current_mode().tracing
+        if reads is not None:
+            reads.numbers_from(root)
     with PASS_LOCK:
         return _chain_rule(root, seed, create_graph)
 
@@ -204,12 +212,14 @@ def _times(local: float, upstream: Any) -> Any:
 
 def _scaled(local: Any, upstream: Any) -> Any:
     """local * upstream for any operands (Values under create_graph); a local derivative
-    that is 0 against a non-finite upstream gradient gives a constant zero, not NaN."""
+    that is 0 against a non-finite upstream gradient gives a constant zero, not NaN.
+    The numbers are read as the engine's own (``data_of``): a trace does not count them
+    as the traced function's reads of its data."""
     product = local * upstream
-    number = product.data if isinstance(product, Value) else product
+    number = data_of(product) if isinstance(product, Value) else product
     if number == number:
         return product
-    if getattr(local, "data", local) != 0.0:
+    if (data_of(local) if isinstance(local, Value) else local) != 0.0:
         return product
     return Value(0.0) if isinstance(product, Value) else 0.0
 

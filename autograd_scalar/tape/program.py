@@ -26,7 +26,12 @@ nodes (the mode's ``tracing`` switch, see :mod:`autograd_scalar.mode`), whose
 line, function). Reads by the engine itself (``autograd_scalar``'s own files,
 computing each op's forward and rule, which the tape replays per example) are not
 counted; the compiled core reads the field directly and never calls the property.
-Any other read makes :func:`trace` raise :class:`DataDependenceError` naming the
+Numbers the engine computes from a traced node for the function are reads too:
+gradients (``grad`` and ``gradients`` without ``create_graph``, ``backward`` then
+``.grad``), tangents, ``local_grads`` and a pickled placeholder; they count at the
+function's own line that asked for them. Text (``repr``, ``format``) is not counted:
+it shows the traced example's number, and printing one to debug is common. Any
+other read makes :func:`trace` raise :class:`DataDependenceError` naming the
 place, unless ``allow_data_reads`` (then the places are in ``Program.data_reads``).
 Every other Value is untouched: eager code never meets the property. What a
 trace cannot see: a read of a parameter's (or another leaf's) own ``.data``, which
@@ -81,8 +86,8 @@ class DataRead:
 
 
 class DataDependenceError(TraceError):
-    """The traced function read ``.data`` of a traced Value, so its graph may depend on
-    the example: ``reads`` lists the places (see the module docstring).
+    """The traced function read the number of a traced Value (``.data``, or numbers the
+    engine computed from it), so its graph may depend on the example: ``reads`` lists the places (see the module docstring).
 
     The first line of the message names the first place; the rest says what to do.
     """
@@ -92,11 +97,12 @@ class DataDependenceError(TraceError):
         first, others = self.reads[0], self.reads[1:]
         more = f" (and {len(others)} more place{'s' if len(others) > 1 else ''})" if others \
             else ""
-        lines = [f"compile: the function reads .data of a traced Value at {first}{more}, "
-                 "so its graph may depend on the data",
+        lines = [f"compile: the function reads the number of a traced Value at "
+                 f"{first}{more}, so its graph may depend on the data",
                  "A trace sees one example: a Python branch on a Value's number, a comparison "
                  "of it or a number made from it (float(v.data), Value(v.data), v.item(), "
-                 "v.detach()) would be replayed for every example as it went for that one. "
+                 "v.detach(), or gradients, tangents and local derivatives as numbers: "
+                 "grad without create_graph, backward then .grad) would be replayed for every example as it went for that one. "
                  "Compute with Value ops instead (relu, abs, ...), run eagerly "
                  "(compiled=False), or, if the read does not change the graph, read it with "
                  "autograd_scalar.peek(v) (or pass allow_data_reads=True and check the tape "
@@ -132,6 +138,23 @@ class TracedValue(Value):
     def data(self, value: float) -> None:
         _DATA.__set__(self, value)
 
+    @property
+    def local_grads(self) -> tuple[Any, ...]:
+        """As :attr:`Value.local_grads`: numbers of the example, so during its trace the
+        reading place (the first outside the engine) is recorded."""
+        reads = current_mode().tracing
+        if reads is not None:
+            reads.numbers_from(self)
+        return Value.local_grads.__get__(self, Value)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """As :meth:`Value.__reduce__`: a leaf pickled by its number, frozen by a trace, so
+        the place is recorded."""
+        reads = current_mode().tracing
+        if reads is not None:
+            reads.numbers_from(self)
+        return Value.__reduce__(self)
+
     def item(self) -> float:
         """``data``, as :meth:`Value.item`; during its trace the reading place is recorded."""
         _seen(sys._getframe(1))
@@ -165,17 +188,33 @@ class Reads:
         """An empty node for the core to fill: op nodes made during the trace are traced."""
         return TracedValue.__new__(TracedValue)
 
+    def _in_engine(self, file: str) -> bool:
+        engine = self._engine.get(file)
+        if engine is None:
+            engine = self._engine[file] = os.path.abspath(file).startswith(_ENGINE)
+        return engine
+
     def saw(self, frame: FrameType) -> None:
         """Record the place ``frame`` is at, unless it is in the engine's own files."""
         code = frame.f_code
         file = code.co_filename
-        engine = self._engine.get(file)
-        if engine is None:
-            engine = self._engine[file] = os.path.abspath(file).startswith(_ENGINE)
         key = (file, frame.f_lineno)
-        if not engine and key not in self.places:
+        if not self._in_engine(file) and key not in self.places:
             self.places[key] = DataRead(file, frame.f_lineno, code.co_name,
                                         linecache.getline(file, frame.f_lineno).strip())
+
+    def numbers_from(self, value: Value) -> None:
+        """Record the first place outside the engine on the way to this call, if ``value``
+        is a traced node: numbers the engine computes from it for the caller (gradients
+        by ``grad``, ``gradients`` or ``backward``, tangents, local derivatives) are
+        frozen at the traced example as surely as its ``.data``."""
+        if not isinstance(value, TracedValue):
+            return
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None and self._in_engine(frame.f_code.co_filename):
+            frame = frame.f_back
+        if frame is not None:
+            self.saw(frame)
 
     def found(self) -> tuple[DataRead, ...]:
         """Every place recorded, in the order first met."""

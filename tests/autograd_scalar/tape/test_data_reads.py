@@ -66,8 +66,51 @@ def inside_no_grad_and_a_scope(x):
     return x[1] if positive else x[0]
 
 
+def slope_by_grad(x):
+    y = (W * x[0]).tanh()
+    (slope,) = ag.grad(y, [x[0]])  # READ
+    return y * slope
+
+
+def slope_by_gradients(x):
+    y = x[0] * x[1]
+    return x[0] * ag.gradients(y)[x[1]]  # READ
+
+
+def slope_by_backward(x):
+    (x[1] * x[1]).backward()  # READ
+    return x[0] * x[1].grad
+
+
+def slope_by_jvp(x):
+    return x[0] * ag.jvp(lambda v: v * v, [x[1]], [1.0])[1]  # READ
+
+
+def relus_local_derivative(x):
+    return x[0] * x[1].relu().local_grads[0]  # READ
+
+
+def pickled(x):
+    return x[0] * __import__("pickle").loads(__import__("pickle").dumps(x[1]))  # READ
+
+
 READERS = [branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
-           inside_no_grad_and_a_scope]
+           inside_no_grad_and_a_scope, slope_by_grad, slope_by_gradients, slope_by_backward,
+           slope_by_jvp, relus_local_derivative, pickled]
+
+
+def test_a_second_derivative_as_a_graph_is_no_read() -> None:
+    """grad(create_graph=True) gives Values, which the tape replays per example; it was
+    refused by the compiled core, which reads a product's number to keep a zero
+    local derivative's contribution at 0."""
+    def fn(x):
+        (slope,) = ag.grad((W * x[0]).tanh() * x[1], [x[0]], create_graph=True)
+        return slope * x[1]
+
+    tape = compile(fn, [0.5, 2.0])
+    X = np.array([[0.1, 1.0], [-0.7, 3.0], [2.0, -0.5]])
+    expected = [fn([Value(a), Value(b)]).data for a, b in X]
+    np.testing.assert_allclose(tape.forward(X), expected, rtol=1e-12)
 
 
 def marked_line(fn) -> int:
@@ -87,7 +130,7 @@ def test_a_read_of_a_traced_number_is_refused_naming_file_and_line(fn) -> None:
     assert read.function == ("<genexpr>" if fn is frozen_max else fn.__name__)
     assert read.code.endswith("# READ")
     first = str(error).splitlines()[0]
-    assert first.startswith("compile: the function reads .data of a traced Value at "
+    assert first.startswith("compile: the function reads the number of a traced Value at "
                             f"{__file__}:{read.line} in {read.function} (")
     assert first.endswith("so its graph may depend on the data")
     assert "allow_data_reads=True" in str(error)
