@@ -87,7 +87,8 @@ class DataRead:
 
 class DataDependenceError(TraceError):
     """The traced function read the number of a traced Value (``.data``, or numbers the
-    engine computed from it), so its graph may depend on the example: ``reads`` lists the places (see the module docstring).
+    engine computed from it), so its graph may depend on the example: ``reads`` lists
+    the places (see the module docstring).
 
     The first line of the message names the first place; the rest says what to do.
     """
@@ -102,7 +103,8 @@ class DataDependenceError(TraceError):
                  "A trace sees one example: a Python branch on a Value's number, a comparison "
                  "of it or a number made from it (float(v.data), Value(v.data), v.item(), "
                  "v.detach(), or gradients, tangents and local derivatives as numbers: "
-                 "grad without create_graph, backward then .grad) would be replayed for every example as it went for that one. "
+                 "grad without create_graph, backward then .grad) would be replayed for "
+                 "every example as it went for that one. "
                  "Compute with Value ops instead (relu, abs, ...), run eagerly "
                  "(compiled=False), or, if the read does not change the graph, read it with "
                  "autograd_scalar.peek(v) (or pass allow_data_reads=True and check the tape "
