@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 import re
 
@@ -579,11 +581,9 @@ def test_ctrl_c_in_compiled_fit_leaves_the_model_at_the_optimizers_step(val):
         model = nn.MLP(2, [4, 1], seed=0)
         opt = optimizer_class(model.parameters(), lr=0.1, momentum=0.9)
         opt.at = 3 if optimizer_class is InterruptedAtStep else None
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             nn.fit(model, X, y, loss="hinge", optimizer=opt, epochs=epochs, compiled=True,
                    progress=False, val=held)
-        except KeyboardInterrupt:
-            pass
         return model, opt
 
     model, opt = trained(InterruptedAtStep, 5)
