@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .validate import names_a_folder
+from .validate import names_a_folder, writable_folder
 
 CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
@@ -36,8 +36,9 @@ KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
 def output_file(path: Any, who: str) -> Path:
     """``path`` as a Path to write a file to, checked before any work is done: a str or
     PathLike that is not a folder (an existing one, or ``out/`` by its form) and whose
-    folder exists. The errors (TypeError, ValueError for "", IsADirectoryError,
-    FileNotFoundError) begin with
+    folder exists and takes new files. The errors (TypeError, ValueError for "",
+    IsADirectoryError, FileNotFoundError, PermissionError, OSError for a name the
+    system refuses) begin with
     ``who``, the function or method the path was given to. A symbolic link passes: it is
     replaced, not followed (see :func:`write_atomically`)."""
     if not isinstance(path, (str, os.PathLike)):
@@ -47,11 +48,19 @@ def output_file(path: Any, who: str) -> Path:
     if not shown:
         raise ValueError(f"{who}: the path is empty; expected a file name")
     target = Path(shown)
-    if names_a_folder(shown) or (target.is_dir() and not target.is_symlink()):
+    try:
+        folder_named = names_a_folder(shown) or (target.is_dir() and not target.is_symlink())
+        folder_there = target.parent.is_dir()
+    except OSError as error:  # a name longer than the system takes, ...
+        raise OSError(f"{who}: cannot write {shown!r}: {error.strerror}") from None
+    if folder_named:
         raise IsADirectoryError(f"{who}: {shown!r} is a folder; expected a file name")
-    if not target.parent.is_dir():
+    if not folder_there:
         raise FileNotFoundError(f"{who}: cannot write {shown!r}: the folder "
                                 f"{str(target.parent)!r} does not exist")
+    if not writable_folder(target.parent):
+        raise PermissionError(f"{who}: cannot write {shown!r}: the folder "
+                              f"{str(target.parent)!r} takes no new files (not writable)")
     return target
 
 

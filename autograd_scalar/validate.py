@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -105,6 +106,19 @@ def names_a_folder(path: str) -> bool:
 # ``np.asarray(x, dtype=float)`` drops the imaginary part of complex numbers (with a
 # warning at most) and parses strings such as "1.5"; either would compute with something
 # other than what the user holds.
+
+def writable_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether a file can be made in ``folder``, found by making (and removing) an empty
+    one: permission bits answer yes to root for folders that take no new files (such as
+    ``/proc``), whose files would then fail only once the work is done."""
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
+    except OSError:
+        return False
+    os.close(handle)
+    os.unlink(name)
+    return True
+
 
 REAL_ELEMENTS = (int, float, np.integer, np.floating, np.bool_)
 _NONE = object()

@@ -15,9 +15,15 @@ gives such text several meanings besides itself, and this module takes every one
   tooltip is read for escapes twice (once as a DOT string, once for ``\\N`` and
   friends), so there each backslash is written four times.
 - **Records.** ``{ } | < >`` structure a record label; inside a field they are escaped.
+- **Entities.** Graphviz decodes ``&lt;``, ``&amp;``, ``&#8238;`` ... in every label,
+  so ``&lt;b&gt;`` would show as ``<b>`` (and ``&#8238;`` as a hidden control): each
+  ``&`` is written ``&amp;``.
 - **Characters dot cannot take.** NUL ends dot's input, other control characters make
   SVG that is not XML, and a lone surrogate cannot be written as UTF-8: each becomes
   U+FFFD. A tab, which a record field drops, becomes a space.
+- **Direction controls.** U+202E and its kin reverse the text after them, so a label
+  holding one would show ``0.1807 x -3 = -0.5421`` as ``1245.0- = 3- x 7081.0``. They
+  become U+FFFD too, here and in every view (:func:`shown`).
 - **Length.** dot refuses a quoted string over 16,384 bytes. Each line of a text is
   cut to ``LINE_CHARS`` characters and a whole text to ``TEXT_CHARS``, visibly, with
   an ellipsis: escaped, a character takes at most 4 bytes, so no string comes near
@@ -46,14 +52,24 @@ ELLIPSIS = "…"
 NAME_CHARS = 200
 """The longest user text kept readable in a DOT name; longer ones become a digest."""
 RECORD_SPECIALS = "\\{}|<>\""
-UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
-"""Control characters other than tab and line breaks, and lone surrogates."""
+DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Unicode's bidirectional formatting characters: marks, embeddings, overrides, isolates."""
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff" + DIRECTION_CONTROLS + "]")
+"""Control characters other than tab and line breaks, lone surrogates and direction
+controls."""
+REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
 SIMPLE_NAME = re.compile(r"[\w.\[\]\- ]+")
 
 
 def clip(text: str, limit: int) -> str:
     """``text`` cut to at most ``limit`` characters, the last being an ellipsis if cut."""
     return text if len(text) <= limit else text[:limit - 1] + ELLIPSIS
+
+
+def shown(text: str) -> str:
+    """User text as any view shows it (the explorer, captions): direction controls
+    replaced by U+FFFD, so that no name can reorder the numbers beside it."""
+    return REORDERING.sub("\ufffd", text)
 
 
 def clean(text: str) -> str:
@@ -85,12 +101,13 @@ def plain_tooltip(text: str) -> str:
 def escaped(text: str, backslash: str) -> str:
     """``text`` cleaned, each backslash written as ``backslash``, line breaks as DOT's
     ``\\n``, marked not HTML."""
-    return graphviz.nohtml(clean(text).replace("\\", backslash).replace("\n", "\\n"))
+    return graphviz.nohtml(clean(text).replace("&", "&amp;").replace("\\", backslash)
+                           .replace("\n", "\\n"))
 
 
 def record_field(text: str) -> str:
     """One field of a record label: cleaned, on one line, its structure characters escaped."""
-    field = clean(text).replace("\n", " ")
+    field = clean(text).replace("\n", " ").replace("&", "&amp;")
     for ch in RECORD_SPECIALS:
         field = field.replace(ch, "\\" + ch)
     return field

@@ -489,17 +489,26 @@ def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options,
 # Heat map of |grad|
 # ---------------------------------------------------------------------------
 
+NAN_FILL = "#b0b0b0"
+"""The heat map's fill for a NaN gradient: grey, apart from the scale (a NaN has no size;
+dark red would read as the largest gradient)."""
+
+
 @dataclass
 class Heat:
-    """Colours from |grad| / the largest |grad| drawn: white, orange, red, dark red."""
+    """Colours from |grad| / the largest |grad| drawn: white, orange, red, dark red (inf
+    too), and grey for NaN; ``nan`` says whether any gradient drawn is NaN."""
 
     largest: float
+    nan: bool = False
 
     def colours(self, grad: Any) -> tuple[str, str]:
         try:
             size = abs(float(grad.data if isinstance(grad, Value) else grad))
         except (TypeError, ValueError):
             return "#ffffff", "#000000"
+        if math.isnan(size):
+            return NAN_FILL, "#000000"
         if not math.isfinite(size):
             return "#7f0000", "#ffffff"
         t = 0.0 if self.largest == 0 else min(size / self.largest, 1.0)
@@ -513,14 +522,16 @@ class Heat:
 def heat_scale(layout: Plan, options: Options, overlay: Overlay | None) -> Heat | None:
     if not options.heatmap:
         return None
-    sizes = [abs(float(g)) for g in (shown_grad(n, overlay) for n in layout.nodes)
-             if isinstance(g, (int, float)) and math.isfinite(g)]
+    grads = [g for g in (shown_grad(n, overlay) for n in layout.nodes)
+             if isinstance(g, (int, float))]
     for box in layout.boxes:
-        sizes += [abs(n.grad) for n in box.members if math.isfinite(n.grad)]
-    return Heat(max(sizes, default=0.0))
+        grads += [n.grad for n in box.members]
+    sizes = [abs(float(g)) for g in grads if math.isfinite(g)]
+    return Heat(max(sizes, default=0.0), any(math.isnan(g) for g in grads))
 
 
 def heat_legend(heat: Heat | None, precision: int) -> str:
     if heat is None:
         return ""
-    return f"heat map: |grad| from 0 (white) to {number(heat.largest, precision)} (dark red)"
+    nan = "; NaN grey" if heat.nan else ""
+    return f"heat map: |grad| from 0 (white) to {number(heat.largest, precision)} (dark red){nan}"

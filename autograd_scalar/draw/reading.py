@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..value import Value
+from .dot_text import shown
 
 ModuleTree = dict[str, "ModuleTree"]
 
@@ -111,8 +112,9 @@ def parameter_names(names: Any, who: str) -> dict[Value, str]:
 def display_name(node: Value, names: Mapping[Value, str]) -> str:
     """What a drawing calls ``node``: its parameter name if ``names`` has one
     (``layers.0.neurons.3.w[1]``, which says which neuron's weight it is, where the
-    label alone, ``w[1]``, does not), else its label ("" when it has neither)."""
-    return names.get(node) or node.label
+    label alone, ``w[1]``, does not), else its label ("" when it has neither), with no
+    direction control to reorder what is written beside it (:func:`~.dot_text.shown`)."""
+    return shown(names.get(node) or node.label)
 
 
 def home_scope(node: Value, names: Mapping[Value, str]) -> str:

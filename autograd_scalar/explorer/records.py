@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..backward import gradients, topological_order
+from ..draw.dot_text import shown
 from ..draw.graph import Options
 from ..draw.reading import display_name
 from ..forward import open_tangents
@@ -159,18 +160,20 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
         if node.op not in ops:
             ops[node.op] = len(op_rows)
             row = node.row
-            op_rows.append([node.op, row.shown if row else "", row.formula if row else ""])
+            op_rows.append([shown(node.op), shown(row.shown) if row else "",
+                            shown(row.formula) if row else ""])
     order = graph.order
     children = list(map(_children, order))
     failures = report_table(report)
+    scope = _integers([scopes.setdefault(shown(name), len(scopes)) for name in map(_scope, order)])
     return {
         "names": [display_name(node, options.names) for node in order],
-        "labels": list(map(_label, order)),
+        "labels": [shown(node.label) for node in order],
         "params": [ids[node] for node in order if node in options.names],
         "ops": op_rows,
         "op": _integers([ops[name] for name in map(_op, order)]),
-        "scopes": list(scopes),
-        "scope": _integers([scopes.setdefault(scope, len(scopes)) for scope in map(_scope, order)]),
+        "scopes": list(scopes),  # filled by ``scope`` above
+        "scope": scope,
         "kids": _integers(list(map(ids.__getitem__, chain.from_iterable(children)))),
         "arity": _integers(list(map(len, children))),
         "failed": [ids[node] for node in order if node in options.highlighted],
@@ -181,7 +184,6 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
 
 
 _children = attrgetter("children")
-_label = attrgetter("label")
 _op = attrgetter("op")
 _scope = attrgetter("scope")
 _data = attrgetter("data")

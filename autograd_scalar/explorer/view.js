@@ -24,6 +24,10 @@
 var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
+  /* The characters of bold 11 px text that fit a node's and a box's first line. */
+  var NAME_CHARS = 16, OP_CHARS = 8, BOX_TITLE_CHARS = 20;
+  /* The heat map's fill for a NaN gradient, as draw_graph's (graph.NAN_FILL). */
+  var NAN_FILL = "#b0b0b0";
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
   var READABLE = 9 / 11; /* the least zoom the view opens at: 11px text drawn 9px high */
   var TALLEST = 0.8;     /* the view is at most this part of the window's height */
@@ -49,13 +53,21 @@ var AutogradScalarView = (function () {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
       .replace(/"/g, "&quot;");
   }
+  /* text cut to at most n characters, the last an ellipsis if cut */
+  function clipped(text, n) { return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
+  /* the same with the ellipsis in the middle: both ends kept (module names differ at the end) */
+  function clippedMiddle(text, n) {
+    var head = Math.floor((n - 1) / 2);
+    return text.length > n ? text.slice(0, head) + "\u2026" + text.slice(text.length - (n - 1 - head)) : text;
+  }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) { e.className = cls; }
     if (text !== undefined) { e.textContent = text; }
     return e;
   }
-  function magnitude(x) { return typeof x === "string" ? Infinity : Math.abs(x); }
+  /* |x| of a number as the page holds it: "inf" and "-inf" are Infinity, "nan" NaN */
+  function magnitude(x) { return typeof x === "string" ? (x === "nan" ? NaN : Infinity) : Math.abs(x); }
   function flags(count, list) {
     var out = new Uint8Array(count);
     list.forEach(function (k) { out[k] = 1; });
@@ -311,6 +323,7 @@ var AutogradScalarView = (function () {
     function heatFill(x) {
       var colours = [[255, 255, 255], [253, 174, 97], [215, 48, 39], [127, 0, 0]];
       var m = magnitude(x);
+      if (m !== m) { return [NAN_FILL, "#000"]; }  /* no size at all: not the hottest */
       if (!isFinite(m)) { return ["#7f0000", "#fff"]; }
       var t = largest === 0 ? 0 : Math.min(m / largest, 1), pos = t * 3;
       var low = Math.min(Math.floor(pos), 2), mix = pos - low;
@@ -356,15 +369,18 @@ var AutogradScalarView = (function () {
     /* A node's name as drawn. A parameter inside its module's box says only what the box
        does not (w[3] in layers.1.neurons.2), else its end, which says most
        (...neurons.2.w[3]); a label its start, as written. */
-    function shortName(v) {
+    function shortName(v, limit) {
       var name = symbol(v);
-      if (!isParam[v]) { return name.length > 16 ? name.slice(0, 15) + "\u2026" : name; }
+      if (!isParam[v]) { return clipped(name, limit); }
       for (var g = home[v]; g > 0; g = groups[g].parent) {
         var module = groups[g].module ? groups[g].title + "." : "";
         if (module && name.lastIndexOf(module, 0) === 0) { name = name.slice(module.length); break; }
       }
-      return name.length > 16 ? "\u2026" + name.slice(-15) : name;
+      return name.length > limit ? "\u2026" + name.slice(-(limit - 1)) : name;
     }
+    /* The op's symbol as a node shows it, beside the name: a Function's long class name
+       is cut (the panel gives it whole). */
+    function opSymbol(op) { return clipped(op[1], OP_CHARS); }
 
     /* ---- drawing what is near the visible part ---- */
     var drawn = { nodes: new Map(), boxes: new Map(), region: null, text: true };
@@ -411,7 +427,8 @@ var AutogradScalarView = (function () {
         var G = groups[g];
         html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
-          '" y="' + (r.y + 17) + '" class="agv-box-title">\u25B8 ' + esc(G.title) + '</text><text x="' +
+          '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
+          esc(clippedMiddle(G.title, BOX_TITLE_CHARS)) + '</text><text x="' +
           (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text></g>");
       });
       placed.nodes.forEach(function (r, v) {
@@ -419,8 +436,9 @@ var AutogradScalarView = (function () {
         var op = ops[data.op[v]];
         html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
-          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' + esc(shortName(v)) + "</text>" +
-          (op[0] ? '<text x="' + (r.x + r.w - 6) + '" y="' + (r.y + 14) + '" class="agv-op">' + esc(op[1]) + "</text>" : "") +
+          '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' +
+          esc(shortName(v, op[0] ? NAME_CHARS - opSymbol(op).length - 1 : NAME_CHARS)) + "</text>" +
+          (op[0] ? '<text x="' + (r.x + r.w - 6) + '" y="' + (r.y + 14) + '" class="agv-op">' + esc(opSymbol(op)) + "</text>" : "") +
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 29) + '">data ' + num(data.data[v], p) + "</text>" +
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 44) + '" class="agv-grad">grad ' +
           num(shownGrad(v), p) + "</text>" : "") + "</g>");
@@ -765,12 +783,18 @@ var AutogradScalarView = (function () {
     function runSearch(text) {
       var q = text.trim().toLowerCase();
       if (!lowered) { lowered = names.map(function (n, v) { return (n + "\n" + labels[v]).toLowerCase(); }); }
-      if (/^n\d+$/.test(q) && +q.slice(1) < N) { state.matchList = [+q.slice(1)]; state.matches = new Set(state.matchList); found.textContent = "1 found"; goToMatch(0); return; }
-      state.matchList = [];
-      if (q) { for (var v = 0; v < N; v += 1) { if (lowered[v].indexOf(q) >= 0) { state.matchList.push(v); } } }
+      /* an id ("n12") first, then every node whose name or label holds the text */
+      var byId = /^n\d+$/.test(q) && +q.slice(1) < N ? +q.slice(1) : -1;
+      state.matchList = byId >= 0 ? [byId] : [];
+      if (q) { for (var v = 0; v < N; v += 1) { if (v !== byId && lowered[v].indexOf(q) >= 0) { state.matchList.push(v); } } }
       state.matches = new Set(state.matchList);
       found.textContent = q ? state.matchList.length + " found" : "";
-      if (state.matchList.length) { goToMatch(0); } else { restyle(); }
+      if (state.matchList.length) { goToMatch(0); return; }
+      restyle();
+      if (q) {  /* not the last match's numbers, which would read as this search's */
+        panel.removeAttribute("data-node");
+        panel.textContent = "No node's id, name or label holds \u201C" + text.trim() + "\u201D.";
+      }
     }
     function goToMatch(i) {
       var v = state.matchList[i];

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd_scalar.validate import names_a_folder
+from autograd_scalar.validate import names_a_folder, writable_folder
 
 from .. import optim
 from ..activations import ACTIVATIONS
@@ -187,19 +185,6 @@ def made(folder: Path) -> Path:
     """``folder`` (from :func:`output_folder`), made with its parents if it is not there."""
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def writable_folder(folder: Path) -> bool:
-    """Whether a file can be made in ``folder``, found by making (and removing) an empty
-    one: permission bits answer yes to root for folders that take no new files (such as
-    ``/proc``), whose files would then fail only once the work is done."""
-    try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
-    except OSError:
-        return False
-    os.close(handle)
-    os.unlink(name)
-    return True
 
 
 def check_output_file(option: str, path: str,

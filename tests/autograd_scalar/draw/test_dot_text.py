@@ -25,6 +25,7 @@ from autograd_scalar.draw.dot_text import (
 from autograd_scalar.draw.layout import svg_of
 from tests.autograd_scalar.untrusted_text import (
     AWKWARD,
+    DIRECTION_CONTROLS,
     IMAGE,
     SCRIPT,
     assert_inert,
@@ -36,9 +37,10 @@ from tests.graphviz_builds import needs_webassembly
 
 def shown(text: str) -> str:
     """What a drawing shows for ``text``: a tab as a space, characters dot cannot take
-    as U+FFFD."""
+    and direction controls as U+FFFD."""
     return "".join(" " if ch == "\t" else "\ufffd" if (ord(ch) < 32 and ch not in "\n\r")
-                   or 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+                   or 0xD800 <= ord(ch) <= 0xDFFF or ch in DIRECTION_CONTROLS else ch
+                   for ch in text)
 
 
 def draw_svg(root: Value, **options: object) -> str:

@@ -3,6 +3,7 @@ own numbers, groups open and close, backward steps narrate, search finds paramet
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -444,7 +445,10 @@ def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
         ".map(function (t) { return t.textContent; });")
     assert "w[0]" in drawn and "b" in drawn
     assert not any(name.startswith("\u2026") and "neurons" in name for name in drawn), drawn
-    assert "a_very_long_inp\u2026" in drawn and "result with spa\u2026" in drawn
+    assert "a_very_long_inp\u2026" in drawn  # a leaf: the whole first line
+    # an op node's name leaves room for its op's symbol
+    assert any(len(name) > 6 and name.endswith("\u2026")
+               and "result with spaces".startswith(name[:-1]) for name in drawn), drawn
 
 
 def test_a_short_graph_in_a_narrow_cell_gets_a_short_canvas(browser: Any, tmp_path: Path) -> None:
@@ -514,3 +518,131 @@ def test_after_a_pan_a_narrower_window_keeps_the_centre_in_view(browser: Any,
         assert abs(off - off_before) < 2, (off, off_before)
     finally:
         browser.set_window_size(size["width"], size["height"])
+
+
+def test_the_panel_names_a_nodes_module(browser: Any, tmp_path: Path) -> None:
+    """The "module" row was always empty: the scope table was listed before it was filled."""
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    out = model([0.5, -1.0])
+    out.backward()
+    open_view(browser, explore(out, names=model).save(tmp_path / "modules.html"))
+    inside = next(n for n in reading_order(out) if n.scope == "layers.0.neurons.1" and n.op)
+    click(browser, f'[data-n="{reading_order(out).index(inside)}"]')
+    rows = {row.find_element(By.CSS_SELECTOR, "th").text: row.find_element(By.CSS_SELECTOR,
+                                                                            "td").text
+            for row in shown(browser).find_elements(By.CSS_SELECTOR, ".agv-facts tr")}
+    assert rows["module"] == "layers.0.neurons.1"
+
+
+def test_search_finds_an_id_and_a_label_like_it_and_a_miss_clears_the_panel(
+        browser: Any, tmp_path: Path) -> None:
+    """"n1" went straight to the node with id n1, never to the node labelled n1; a search
+    that found nothing left the last match's numbers in the panel."""
+    from selenium.webdriver.common.by import By
+
+    a, b, c = Value(1.5, label="a"), Value(-2.0, label="b"), Value(0.25, label="n1")
+    y = (a * b + c).relu()
+    y.label = "y"
+    y.backward()
+    open_view(browser, explore(y).save(tmp_path / "search.html"))
+    search = shown(browser).find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys("n1")
+    time.sleep(0.2)
+    found = shown(browser).find_element(By.CSS_SELECTOR, ".agv-found")
+    assert found.text.endswith("2 found")
+    titles = [shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel-title").text]
+    search.send_keys("\n")
+    time.sleep(0.1)
+    titles.append(shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel-title").text)
+    assert "n1" in titles and any(t != "n1" for t in titles)
+    search.clear()
+    search.send_keys("nothing like it")
+    time.sleep(0.2)
+    panel = shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel")
+    assert found.text == "0 found"
+    assert panel.text == "No node's id, name or label holds \u201cnothing like it\u201d."
+    assert not panel.find_elements(By.CSS_SELECTOR, ".agv-data-value")
+
+
+def test_long_op_names_and_box_titles_stay_inside_their_shapes(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    """A Function's class name ran over the node's label and out of the node; a box's
+    title ran out of its fixed-width box."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    long_op = type("SmoothClippedActivation", (ag.Function,), {
+        "forward": staticmethod(lambda x: 2 * x),
+        "derivatives": staticmethod(lambda x, out: (2.0,)),
+    })
+    total = Value(0.0)
+    for k in range(3):
+        with ag.scope(f"a_rather_long_module_name_{k}"):
+            h = long_op.apply(Value(0.5 * k, label="x") * Value(1.5, label="w"))
+            h.label = "hidden_activation"
+            total = total + h
+    total.backward()
+    browser.get(explore(total).save(tmp_path / "long.html").as_uri())
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(
+        "return !!" + ROOT + ".querySelector('.agv[data-mounted] .agv-box')"))
+    titles = [t.text for t in shown(browser).find_elements(By.CSS_SELECTOR, ".agv-box-title")]
+    assert len(set(titles)) == 3  # clipped in the middle: the ends that differ stay
+    browser.save_screenshot(str(artefacts / "long_titles.png"))
+    for box in shown(browser).find_elements(By.CSS_SELECTOR, ".agv-box")[:1]:
+        click(browser, f'.agv-box[data-g="{box.get_attribute("data-g")}"]')
+    browser.save_screenshot(str(artefacts / "long_names.png"))
+    assert shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node .agv-op")
+    overflow = browser.execute_script(
+        "var out = [];"
+        "function inside(t, r) { var a = t.getBoundingClientRect(), b = r.getBoundingClientRect();"
+        "  return a.left >= b.left - 1 && a.right <= b.right + 1; }"
+        + ROOT + ".querySelectorAll('.agv-node, .agv-box').forEach(function (g) {"
+        "  var r = g.querySelector('rect');"
+        "  g.querySelectorAll('text').forEach(function (t) {"
+        "    if (!inside(t, r)) { out.push(t.textContent); } }); });"
+        + ROOT + ".querySelectorAll('.agv-node').forEach(function (g) {"
+        "  var name = g.querySelector('.agv-name'), op = g.querySelector('.agv-op');"
+        "  if (name && op && name.getBoundingClientRect().right > op.getBoundingClientRect().left)"
+        "    { out.push(name.textContent + ' / ' + op.textContent); } });"
+        "return out;")
+    assert overflow == []
+    whole = browser.execute_script(
+        "return Array.prototype.map.call(" + ROOT + ".querySelectorAll('.agv-box-title title'),"
+        " function (t) { return t.textContent; });")
+    assert whole and all(re.fullmatch(r"a_rather_long_module_name_\d", t) for t in whole)
+
+
+def test_a_nan_gradient_is_grey_in_the_heat_map_not_the_hottest(
+        browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    x = Value(0.0, label="x")
+    y = x.sqrt() * 0.0 + x * 3.0   # x.grad = 0 * inf + 3: NaN
+    y.label = "y"
+    y.backward()
+    assert math.isnan(x.grad)
+    open_view(browser, explore(y, heatmap=True).save(tmp_path / "nan.html"))
+    order = reading_order(y)
+    fills = {label: browser.execute_script(
+        "return getComputedStyle(arguments[0].querySelector('rect')).fill",
+        shown(browser).find_element(By.CSS_SELECTOR, f'[data-n="{order.index(node)}"]'))
+        for label, node in (("x", x), ("y", y))}
+    assert fills["x"] == "rgb(176, 176, 176)"
+    assert fills["y"] != fills["x"]
+
+
+def test_a_direction_control_in_a_label_reorders_no_number(browser: Any, tmp_path: Path) -> None:
+    """U+202E in a label showed "0.1807 x -3 = -0.5421" reversed, as 1245.0- = 3- x 7081.0."""
+    from selenium.webdriver.common.by import By
+
+    x, w = Value(0.5, label="\u202ex"), Value(-3.0, label="w")
+    y = (x * w).tanh()
+    y.label = "y"
+    y.backward()
+    open_view(browser, explore(y).save(tmp_path / "bidi.html"))
+    click(browser, f'[data-n="{reading_order(y).index(x)}"]')
+    chain = shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text
+    assert "\u202e" not in chain and "\ufffdx" in chain
+    assert browser.execute_script("return " + ROOT + ".textContent.indexOf('\\u202e')") == -1
