@@ -143,7 +143,7 @@ def eager_run(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
           outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
           parameter_count: int, scale: float, rtol: float,
-          reference: EagerRun | None = None) -> None:
+          reference: EagerRun | None = None, dtype: Any = np.float64) -> None:
     """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
     ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
     eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
@@ -153,7 +153,9 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
     before the tape (:meth:`EagerRun.serves`). The first ``parameter_count`` shared
     leaves (the parameters) are all compared: one that a branch left out on one side
     has a zero gradient there. The others are compared where the eager graphs reach
-    them too (constants made while tracing are the tape's own).
+    them too (constants made while tracing are the tape's own). ``dtype`` is the tape's:
+    in float32, a result that is not finite where the eager one is, is said to be
+    float32's range, not a graph that depends on the data.
     """
     if reference is None or not reference.serves(columns, shared, parameter_count):
         reference = eager_run(fn, widths, columns, shared, parameter_count)
@@ -161,8 +163,7 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
         if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
             raise TraceMismatchError(
                 f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
-                f"function gives {got}; the function's graph depends on the data "
-                "(a Python branch on .data?), so it cannot be compiled as traced")
+                f"function gives {got}; " + _cause(dtype, outputs[i], got))
     compared = np.ones(len(shared), dtype=bool)
     compared[parameter_count:] = [leaf in reference.reached
                                   for leaf in shared[parameter_count:]]
@@ -175,8 +176,20 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
         leaf = shared[int(leaves[worst])]
         raise TraceMismatchError(
             f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
-            f"tape and {eager_grads[worst]} eagerly; the function's graph depends on the "
-            "data (a Python branch on .data?), so it cannot be compiled as traced")
+            f"tape and {eager_grads[worst]} eagerly; "
+            + _cause(dtype, tape_grads[worst:worst + 1], [eager_grads[worst]]))
+
+
+def _cause(dtype: Any, found: Any, expected: Any) -> str:
+    """Why a tape's numbers differ from the eager ones: float32's range, where the tape
+    in float32 is not finite and eager float64 is; else a graph that depends on the data."""
+    if np.dtype(dtype) != np.float64 and not np.isfinite(found).all() \
+            and np.isfinite(expected).all():
+        return (f"a value of this computation is beyond {np.dtype(dtype).name}'s range "
+                f"(about {float(np.finfo(dtype).max):.1e}) where float64 holds it: run it "
+                "in float64 (dtype='float64', the default)")
+    return ("the function's graph depends on the data (a Python branch on .data?), so it "
+            "cannot be compiled as traced")
 
 
 def close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:

@@ -205,7 +205,10 @@ class Runner:
         choices = [Choice(g.size, g.children.shape[0], i in fixed or i in fused,
                           runs_stacked(g.row, g.children, program.invariant))
                    for i, g in enumerate(program.groups)]
-        if strategy == "numpy":  # what runs when scalar code raised: the cheapest but it
+        # "numpy": what runs when scalar code raised, the cheapest but it; in float32,
+        # "auto" too, since scalar code computes in Python's float64: a batch size must
+        # not decide whether an intermediate past float32's range is inf or finite
+        if strategy == "numpy" or (strategy == "auto" and self.dtype != np.float64):
             model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)
         else:

@@ -146,7 +146,8 @@ class Tape(Runner):
     ``dtype``: the arrays' float64 (the default) or float32 (see :func:`compile`),
     whichever strategy runs: grouped steps compute in it, straight-line code reads
     its operands from and writes its results to arrays of it (scalar code computes
-    each example in Python floats between them, vector code in the arrays' dtype).
+    each example in Python floats between them, so "auto" picks it in float64 only,
+    vector code in the arrays' dtype).
 
     ``threads``: how many threads BLAS may use during a run whose largest product
     reaches 65,536 multiply-adds: 1 (the default) or an int, at most that many, for
@@ -454,7 +455,7 @@ class Tape(Runner):
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
                          self.shared, self.arrays.grad, self.parameter_count, scale,
-                         self.rtol if rtol is None else rtol, reference)
+                         self.rtol if rtol is None else rtol, reference, self.dtype)
 
     @staticmethod
     def eager_reference(fn: Callable[..., Any], *batches: Any,

@@ -17,7 +17,7 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Value
+from autograd_scalar import TraceMismatchError, Value, compile
 from autograd_scalar.tape import CHECK_RTOL
 
 RTOL = CHECK_RTOL["float32"]
@@ -152,3 +152,17 @@ def test_a_float32_dense_layer_into_sqrt_passes_back_no_nan(strategy) -> None:
     assert not np.isnan(shared).any() and not np.isnan(narrow.inputs[0]).any()
     close(shared, np.array(list(wide.shared.values())))
     close(narrow.inputs[0], wide.inputs[0])
+
+
+def test_float32_gives_one_answer_at_every_batch_size_and_check_says_why() -> None:
+    """Scalar code (what auto chose at small batches) computes in Python's float64, so
+    exp(100) / exp(99) was e at a batch of 4 and NaN at 1,000, and a check on 4 rows
+    passed. In float32, auto no longer picks scalar code, and the check names the range."""
+    f = lambda x: x[0].exp() / (x[0] - 1.0).exp()  # noqa: E731
+    tape = compile(f, [1.0], dtype="float32")
+    small, large = tape.forward(np.full((4, 1), 100.0)), tape.forward(np.full((1000, 1), 100.0))
+    assert np.isnan(small).all() and np.isnan(large).all()
+    np.testing.assert_allclose(tape.forward(np.full((4, 1), 2.0)), np.e, rtol=1e-6)
+    with pytest.raises(TraceMismatchError, match=r"beyond float32's range \(about 3\.4e\+38\) "
+                                                  r"where float64 holds it"):
+        tape.check(np.full((4, 1), 100.0))
