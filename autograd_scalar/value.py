@@ -220,6 +220,14 @@ class Value:
         raise TypeError(f"a Value has no truth value ({self!r}); test its number "
                         "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
+    def __float__(self) -> float:
+        """Refused, as ``bool`` is: ``float(value)`` (``np.float64(value)``, ``math.exp(value)``)
+        would leave the graph with the number; the number is ``value.data``."""
+        raise _not_a_number(self, "float")
+
+    def __int__(self) -> int:
+        raise _not_a_number(self, "int")
+
     def __hash__(self) -> int:
         """By identity, as ``==`` is: ordering the class (below) drops the hash a compiled
         class inherits. The interpreted class has none of its own (it inherits object's,
@@ -333,6 +341,16 @@ if INTERPRETED:
     del Value.__hash__  # object's own, the same identity (see Value.__hash__)
 
 _DATA_WRITES = 0
+
+
+def _not_a_number(value: Value, kind: str) -> TypeError:
+    """The error for ``float(value)`` or ``int(value)``: a number made from a Value leaves
+    the graph (its gradient stops there), so it is read explicitly."""
+    article = "an" if kind == "int" else "a"
+    return TypeError(f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not "
+                     f"{article} {kind}; its number is value.data (a number taken from it leaves the "
+                     "graph), and math on it is the Value's own (value.exp(), value.log(), "
+                     "...)"[:400])
 
 
 def _uncomparable(value: Value, operator: str, other: Any) -> TypeError:
