@@ -395,6 +395,19 @@ def test_values_are_not_ordered_and_the_error_says_what_to_compare(compare, show
         compare(Value(0.5))
 
 
+@pytest.mark.parametrize(("convert", "kind"), [
+    (float, "float"), (int, "int"), (np.float64, "float"), (math.exp, "float"),
+    (lambda v: np.array([v], dtype=float), "float")])
+def test_a_value_is_not_a_number_and_the_error_says_where_its_number_is(convert, kind) -> None:
+    """float(v) gave Python's "must be a string or a real number, not 'Value'" (inside a
+    trace, 'TracedValue'), which did not say that v.data is the number."""
+    article = "an" if kind == "int" else "a"
+    with pytest.raises(TypeError, match=rf"{kind}\(\) of a Value \(Value\(data=1\.5.*\): a "
+                                        rf"Value is a node of a graph, not {article} {kind}; "
+                                        r"its number is value\.data"):
+        convert(Value(1.5))
+
+
 def test_values_stay_equal_and_hashed_by_identity() -> None:
     """Ordering the class must keep == and hash as identity: Values are dict keys."""
     a, b = Value(1.0), Value(1.0)
