@@ -194,7 +194,10 @@ var AutogradScalarView = (function () {
     var note = el("div", "agv-note", "");
     var canvas = el("div", "agv-canvas");
     canvas.tabIndex = 0;
-    canvas.title = "drag to pan; click the graph, then the wheel zooms (or ctrl + wheel anywhere)";
+    canvas.title = "drag to pan; click the graph, then the wheel zooms (or ctrl + wheel anywhere); " +
+      "keys: arrows pan, + and \u2212 zoom, 0 fits, Tab reaches each node and box, Enter opens or selects";
+    canvas.setAttribute("aria-label", "computation graph: arrows pan, + and - zoom, 0 fits; " +
+      "Tab to a node or box, Enter or Space to select or open it");
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
     var viewport = document.createElementNS(SVGNS, "g");
@@ -399,7 +402,8 @@ var AutogradScalarView = (function () {
       placed.frames.forEach(function (f) {
         var r = f.rect;
         if (!meets(r, region)) { return; }
-        html[0].push('<g class="agv-frame" data-g="' + f.g + '"><rect x="' + r.x + '" y="' + r.y +
+        html[0].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
+          esc("open box " + groups[f.g].title + " (Enter closes it)") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect><text class="agv-frame-title" x="' +
           (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text></g>");
       });
@@ -425,7 +429,8 @@ var AutogradScalarView = (function () {
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
         var G = groups[g];
-        html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '"><rect x="' + r.x + '" y="' + r.y +
+        html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
+          esc("box " + G.title + ", " + G.size + " nodes") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
           esc(clippedMiddle(G.title, BOX_TITLE_CHARS)) + '</text><text x="' +
@@ -434,7 +439,8 @@ var AutogradScalarView = (function () {
       placed.nodes.forEach(function (r, v) {
         if (!meets(r, region)) { return; }
         var op = ops[data.op[v]];
-        html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '"><rect x="' + r.x + '" y="' + r.y +
+        html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
+          esc(who(v)) + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' +
           esc(shortName(v, op[0] ? NAME_CHARS - opSymbol(op).length - 1 : NAME_CHARS)) + "</text>" +
@@ -605,7 +611,22 @@ var AutogradScalarView = (function () {
     /* ---- clicks and hover ---- */
     svg.addEventListener("click", function (event) {
       if (drag && drag.moved) { return; }
-      var target = event.target.closest("[data-n],[data-g]");
+      activate(event.target.closest("[data-n],[data-g]"));
+    });
+    /* The keyboard does what the mouse does: on the focused canvas the arrows pan, + and
+       - zoom, 0 fits; Tab reaches each drawn node and box, Enter or Space clicks it. */
+    canvas.addEventListener("keydown", function (event) {
+      var target = event.target.closest ? event.target.closest("[data-n],[data-g]") : null;
+      if (target && (event.key === "Enter" || event.key === " ")) {
+        event.preventDefault(); activate(target); return;
+      }
+      var pan = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] }[event.key];
+      if (pan) { event.preventDefault(); moved = true; state.tx += pan[0]; state.ty += pan[1]; apply(); return; }
+      if (event.key === "+" || event.key === "=") { event.preventDefault(); moved = true; zoomBy(1.25); return; }
+      if (event.key === "-" || event.key === "_") { event.preventDefault(); moved = true; zoomBy(0.8); return; }
+      if (event.key === "0") { event.preventDefault(); moved = false; fit(true); }
+    });
+    function activate(target) {
       if (!target) { return; }
       if (target.hasAttribute("data-n")) {
         var v = +target.getAttribute("data-n");
@@ -617,7 +638,7 @@ var AutogradScalarView = (function () {
       moved = true;
       if (expanded.has(g)) { collapse(g); placed = flatten(); paint(); return; }
       withLayouts([g], function () { expanded.add(g); placed = flatten(); paint(); });
-    });
+    }
     svg.addEventListener("mouseover", function (event) {
       var target = event.target.closest("[data-n]");
       if (target && state.selected < 0) { describe(+target.getAttribute("data-n")); }

@@ -646,3 +646,49 @@ def test_a_direction_control_in_a_label_reorders_no_number(browser: Any, tmp_pat
     chain = shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text
     assert "\u202e" not in chain and "\ufffdx" in chain
     assert browser.execute_script("return " + ROOT + ".textContent.indexOf('\\u202e')") == -1
+
+
+def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
+        browser: Any, tmp_path: Path) -> None:
+    """Without a mouse nothing could be selected or opened: no node or box took focus."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    loss.backward()
+    root = open_view(browser, explore(loss, names=model, max_nodes=120).save(
+        tmp_path / "keys.html"))
+
+    def state() -> dict:
+        return browser.execute_script(
+            "var s = " + ROOT + ".querySelector('.agv').agv.state;"
+            "return {tx: s.tx, ty: s.ty, s: s.s, selected: s.selected};")
+
+    canvas = shown(browser).find_element(By.CSS_SELECTOR, ".agv-canvas")
+    browser.execute_script("arguments[0].focus()", canvas)
+    before = state()
+    canvas.send_keys(Keys.ARROW_LEFT)
+    canvas.send_keys(Keys.ARROW_UP)
+    after = state()
+    assert (after["tx"], after["ty"]) == (before["tx"] + 60, before["ty"] + 60)
+    canvas.send_keys("+")
+    assert state()["s"] == pytest.approx(before["s"] * 1.25)
+    canvas.send_keys("0")
+
+    box = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-box")[0]
+    assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "button"
+    on_view = int(root.get_attribute("data-shown"))
+    browser.execute_script("arguments[0].focus()", box)
+    box.send_keys(Keys.ENTER)
+    assert int(root.get_attribute("data-shown")) > on_view
+
+    node = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node")[0]
+    v = int(node.get_attribute("data-n"))
+    browser.execute_script("arguments[0].focus()", node)
+    node.send_keys(" ")
+    assert state()["selected"] == v
+    panel = shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel")
+    assert panel.get_attribute("data-node") == str(v)
+    assert node.get_attribute("aria-label") == panel.find_element(
+        By.CSS_SELECTOR, ".agv-panel-title").text
