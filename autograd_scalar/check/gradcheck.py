@@ -151,8 +151,15 @@ def _moved(point: Sequence[float], i: int, x: float) -> list[float]:
     return [*point[:i], x, *point[i + 1:]]
 
 
+def _number(x: float) -> str:
+    """x to 6 significant digits, or as many as it takes when 6 would show another number
+    (0.99999999995 is not 1: near the edge of a domain the digits are the point)."""
+    short = f"{x:.6g}"
+    return short if float(short) == x else repr(x)
+
+
 def describe_point(names: Sequence[str], point: Sequence[float]) -> str:
-    shown = ", ".join(f"{n}={x:.6g}" for n, x in zip(names[:6], point[:6]))
+    shown = ", ".join(f"{n}={_number(x)}" for n, x in zip(names[:6], point[:6]))
     return f"({shown}{', ...' if len(point) > 6 else ''})"
 
 

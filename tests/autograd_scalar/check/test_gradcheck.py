@@ -365,3 +365,12 @@ def test_inputs_may_be_a_numpy_row_or_a_generator() -> None:
 def test_no_grad_is_an_error() -> None:
     with no_grad(), pytest.raises(RuntimeError, match=r"gradcheck needs gradient tracking"):
         gradcheck(ag.exp, [1.0])
+
+
+@pytest.mark.parametrize(("x", "shown"), [(0.7, "0.7"), (0.99999999995, "0.99999999995"),
+                                          (1 - 5e-13, "0.9999999999995"), (1e-7, "1e-07")])
+def test_the_header_shows_the_point_with_the_digits_it_needs(x, shown) -> None:
+    """Six digits showed 0.99999999995 as 1, next to a domain edge at 1."""
+    report = ag.gradcheck_report(lambda v: v * v, [x])
+    assert str(report).splitlines()[0] == (f"gradcheck of <lambda> at (x[0]={shown}): "
+                                           "all 1 derivatives agree")
