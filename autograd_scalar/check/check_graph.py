@@ -447,13 +447,23 @@ def _at_kink(row: Op, x: float, eps: float) -> bool:
 def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],
             atol: float, rtol: float) -> bool:
     """Whether f has a finite slope at x: the difference is finite at the step eps gives and
-    at a finer one, and the two agree. A rule's NaN or inf is then wrong, not a singular
-    point (sqrt at 0 has no difference that fits; 1/x at 0 gives ones that disagree)."""
+    at a finer one, the two agree, and so do the one-sided slopes at the finer step (within
+    half their size: a cusp's, sqrt(|x|) at 0, have opposite signs, while its central
+    differences are all 0). A rule's NaN or inf is then wrong, not a singular point (sqrt
+    at 0 has no difference that fits; 1/x at 0 gives ones that disagree)."""
     slope, noise = first
     if not math.isfinite(slope):
         return False
-    finer, finer_noise = derivative(f, x, finer_steps(x, eps)[0])
-    return math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)
+    h = finer_steps(x, eps)[0]
+    finer, finer_noise = derivative(f, x, h)
+    if not (math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)):
+        return False
+    try:
+        middle = f(x)
+        right, left = (f(x + h) - middle) / h, (middle - f(x - h)) / h
+    except (ArithmeticError, ValueError):
+        return False
+    return abs(right - left) <= atol + noise + finer_noise + 0.5 * max(abs(right), abs(left))
 
 
 def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:

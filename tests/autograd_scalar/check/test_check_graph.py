@@ -373,3 +373,21 @@ def test_a_node_whose_input_left_the_domain_among_others_of_its_row_is_skipped()
     assert report.ok and report.checked == 30
     assert [(s.node, s.reason.split(" (")[0]) for s in report.skipped] == [
         (logs[7], "its forward fails at its inputs now")]
+
+
+def test_a_cusp_is_a_singular_point_not_a_smooth_one() -> None:
+    """sqrt(|x|) at 0 has central differences of 0 at every step; its rule's inf was
+    reported wrong, 'where its forward is smooth with slope 0'."""
+    class Cusp(Function):
+        @staticmethod
+        def forward(x: float) -> float:
+            return math.sqrt(abs(x))
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[float]:
+            return (math.inf,)
+
+    report = check_graph(Cusp.apply(Value(0.0)))
+    assert report.ok and not report.failures
+    (skipped,) = report.skipped
+    assert skipped.reason == "its derivative for input 0 is inf (a singular point)"
