@@ -18,6 +18,7 @@ import html
 import shutil
 import subprocess
 import time
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -54,7 +55,9 @@ class LayoutTimeout(RuntimeError):
 def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
             advice: str = DRAWING_ADVICE) -> bytes:
     """``dot -T<fmt>`` on ``source``: its output, or LayoutTimeout after ``seconds`` (the
-    process is killed), or RuntimeError with dot's own message."""
+    process is killed), or RuntimeError with dot's own message. What dot says beside a
+    drawing it made is passed on as a RuntimeWarning: "graph is too large for
+    cairo-renderer bitmaps. Scaling by 0.67 to fit" shrinks a PNG's text unreadably."""
     try:
         done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"),
                               capture_output=True, timeout=seconds, check=False)
@@ -64,6 +67,10 @@ def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
         reason = done.stderr.decode("utf-8", errors="replace").strip()
         raise RuntimeError(f"Graphviz dot could not draw {what} as {fmt}: "
                            f"{reason or 'no reason given'}")
+    said = " ".join(done.stderr.decode("utf-8", errors="replace").split())
+    if said:
+        warnings.warn(f"Graphviz dot drew {what} as {fmt} and said: {said[:500]}",
+                      RuntimeWarning, stacklevel=2)
     return done.stdout
 
 

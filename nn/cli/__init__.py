@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 from ..formula import FormulaError
@@ -39,7 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         command = f"{PROG} {args.command}"
         run: Callable[[argparse.Namespace], int] = args.run
-        return run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(command)
+            return run(args)
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_OK
     except UsageError as error:
@@ -64,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(command, f"internal error: {type(error).__name__}: {error} (this is a "
                               f"bug; run again with {TRACEBACK_VARIABLE}=1 to see where)",
                      EXIT_FAILED)
+
+
+def _one_line_warning(command: str) -> Callable[..., None]:
+    """How a warning reads on the command line: one line on stderr, as errors do, not
+    Python's file, line and source."""
+    def show(message: Warning | str, *args: object, **kwargs: object) -> None:
+        print(f"{command}: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    return show
 
 
 def _fail(command: str, message: str, status: int) -> int:

@@ -998,3 +998,24 @@ def test_too_many_classes_are_refused_as_classes(capsys, no_training) -> None:
                          "--quiet")
     assert status == 2
     assert_one_line_error(err, "--classes: at most 1,000,000 classes")
+
+
+def test_a_warning_is_one_line_on_stderr(capsys, tmp_path, monkeypatch):
+    """As errors are: not Python's file, line and source line."""
+    import warnings
+
+    from nn.cli import formula_commands
+
+    def warning_render(drawing, path):
+        warnings.warn("Graphviz dot drew the graph as png and said: Warning: graph is "
+                      "too large for cairo-renderer bitmaps.\nScaling by 0.67 to fit",
+                      RuntimeWarning, stacklevel=2)
+        return Path(path)
+
+    monkeypatch.setattr(formula_commands, "render", warning_render)
+    status, out, err = run(capsys, "graph", "x * 2", "--at", "x=1", "-o",
+                           str(tmp_path / "g.png"))
+    assert status == 0 and "wrote" in out
+    assert err == ("autograd-scalar graph: warning: Graphviz dot drew the graph as png and "
+                   "said: Warning: graph is too large for cairo-renderer bitmaps. Scaling by "
+                   "0.67 to fit\n")

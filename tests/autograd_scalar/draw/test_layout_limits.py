@@ -173,3 +173,17 @@ def test_the_command_line_reports_a_timeout_as_an_error_not_a_bug(
     assert status == 1
     assert "could not lay out the graph within" in err and "this is a bug" not in err
     assert not (tmp_path / "g.svg").exists()
+
+
+@needs_dot
+def test_what_dot_says_beside_a_drawing_is_passed_on(tmp_path) -> None:
+    """A 60-term Horner chain as PNG: dot shrank the bitmap to fit cairo's limit (text
+    about 7 px high) and said so on stderr, which was dropped."""
+    x = Value(0.9, label="x")
+    p = Value(1.0)
+    for k in range(60):
+        p = p * x + Value(0.01 * k)
+    with pytest.warns(RuntimeWarning, match=r"Graphviz dot drew the graph as png and said: "
+                                            r".*too large for cairo-renderer bitmaps"):
+        render(p, tmp_path / "horner.png")
+    assert (tmp_path / "horner.png").read_bytes().startswith(b"\x89PNG")
