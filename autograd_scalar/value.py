@@ -349,8 +349,8 @@ def _not_a_number(value: Value, kind: str) -> TypeError:
     article = "an" if kind == "int" else "a"
     return TypeError(f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not "
                      f"{article} {kind}; its number is value.data (a number taken from it "
-                     "leaves the graph), and math on it is the Value's own (value.exp(), value.log(), "
-                     "...)"[:400])
+                     "leaves the graph), and math on it is the Value's own (value.exp(), "
+                     "value.log(), ...)"[:400])
 
 
 def _uncomparable(value: Value, operator: str, other: Any) -> TypeError:
