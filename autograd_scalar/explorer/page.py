@@ -144,7 +144,11 @@ def unpacked(text: str) -> dict[str, Any]:
 def significant(x: np.ndarray, digits: int) -> np.ndarray:
     """``x`` rounded to ``digits`` significant digits, as :func:`rounded` rounds a number
     (up to the last binary digit), non-finite numbers as they are; from 17 digits on,
-    ``x`` itself (every float64 is exact there)."""
+    ``x`` itself (every float64 is exact there).
+
+    Scaled by a power of ten, a number is rounded in binary: near a tie (0.10005 times
+    1e4 is 1000.4999999999999) that can round the other way than its decimal value, so
+    those few are rounded as :func:`rounded` does, one by one."""
     if digits >= 17:
         return x.astype(np.float64)
     with np.errstate(all="ignore"):
@@ -152,8 +156,13 @@ def significant(x: np.ndarray, digits: int) -> np.ndarray:
         shift = (digits - 1 - np.floor(np.log10(np.where(size > 0, size, 1.0)))).astype(int)
         up = shift >= 0
         scale = 10.0 ** np.abs(shift)
-        result = np.where(up, np.round(x * scale) / scale, np.round(x / scale) * scale)
-    return np.where(np.isfinite(result), result, x)
+        scaled = np.where(up, x * scale, x / scale)
+        result = np.where(up, np.round(scaled) / scale, np.round(scaled) * scale)
+        near_tie = np.abs(np.abs(scaled - np.floor(scaled)) - 0.5) < 1e-6
+    result = np.where(np.isfinite(result), result, x)
+    for i in np.flatnonzero(near_tie & np.isfinite(x)):
+        result.flat[i] = float(f"{float(x.flat[i]):.{digits}g}")
+    return result
 
 
 def page_fragment(data: dict[str, Any], picture: str) -> str:

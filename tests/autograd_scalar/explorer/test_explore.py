@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import autograd_scalar as ag
@@ -555,3 +556,17 @@ def test_runs_inside_a_run_are_titled_by_their_nodes_alone() -> None:
     nested = [title for title in titles[2:] if title.startswith("nodes")]
     assert len(nested) > 50 and "nodes 121-240" in nested
     assert not [title for title in titles if title.startswith(":") or title.endswith(": ")]
+
+
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6])
+def test_a_big_graphs_packed_numbers_round_as_a_small_graphs_do(digits: int) -> None:
+    """Graphs over 5,000 nodes round their numbers in arrays: scaled by a power of ten in
+    binary, 0.10005 became 1000.4999999999999 and showed as 0.1 where a small graph and
+    draw_graph show 0.1001."""
+    from autograd_scalar.explorer.page import significant
+    from autograd_scalar.explorer.records import rounded
+
+    rng = np.random.default_rng(digits)
+    ties = np.round(rng.uniform(-2, 2, 20_000), digits + 1)  # many end in a 5
+    x = np.concatenate([ties, [0.10005, 0.015, 0.0105, 0.1005, 123456.5, 0.0, -0.0]])
+    assert significant(x, digits).tolist() == [rounded(v, digits) for v in x]
