@@ -69,7 +69,7 @@ def clip(text: str, limit: int) -> str:
 def shown(text: str) -> str:
     """User text as any view shows it (the explorer, captions): direction controls
     replaced by U+FFFD, so that no name can reorder the numbers beside it."""
-    return REORDERING.sub("\ufffd", text)
+    return text if text.isascii() else REORDERING.sub("\ufffd", text)
 
 
 def clean(text: str) -> str:
