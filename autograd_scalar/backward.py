@@ -262,12 +262,13 @@ def _rule_on_values(node: Value) -> tuple[Any, ...]:
 
 
 def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None:
-    number = contribution.data if isinstance(contribution, Value) else contribution
+    # the engine's reads (data_of): under a trace they are not the traced function's
+    number = data_of(contribution) if isinstance(contribution, Value) else contribution
     if math.isfinite(number):
         return
     raise AnomalyError(
         f"detect_anomaly: the gradient reaching {describe(child)} from {user.op} node "
-        f"({user.data:.6g}) is {number} (upstream gradient x local derivative)", child)
+        f"({data_of(user):.6g}) is {number} (upstream gradient x local derivative)", child)
 
 
 def backward(root: Value, grad: Any = 1.0) -> None:

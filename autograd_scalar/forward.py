@@ -132,7 +132,7 @@ def _rate(who: str, rate: Any, what: str) -> float:
     try:
         number = float(rate)
     except OverflowError:  # an int past float range
-        number = math.inf
+        number = math.inf if rate > 0 else -math.inf
     if not math.isfinite(number):
         raise ValueError(f"{who}: {what} is {number}; expected a finite number")
     return number

@@ -66,7 +66,7 @@ def real(name: str, value: Any, low: float | None = None, high: float | None = N
         try:
             x = float(value)
         except OverflowError:  # an int past float range: out of any finite bound
-            x = math.copysign(math.inf, value)
+            x = math.inf if value > 0 else -math.inf
         inside = ((low is None or (x > low if low_open else x >= low))
                   and (high is None or (x < high if high_open else x <= high)))
         if inside and not math.isnan(x) and (math.isfinite(x) or not finite):

@@ -45,6 +45,7 @@ import linecache
 import operator
 import os
 import sys
+import sysconfig
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -118,6 +119,8 @@ _DATA = Value.__dict__["data"]
 
 _ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 """The package's folder: reads of .data by the engine's own code are not the user's."""
+_STANDARD_LIBRARY = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
+"""Python's own modules (``copy``): a read made through them is their caller's."""
 
 
 class TracedValue(Value):
@@ -144,17 +147,31 @@ class TracedValue(Value):
     def local_grads(self) -> tuple[Any, ...]:
         """As :attr:`Value.local_grads`: numbers of the example, so during its trace the
         reading place (the first outside the engine) is recorded."""
+        self._freezing()
+        return Value.local_grads.__get__(self, Value)
+
+    def __copy__(self) -> Value:
+        """As :meth:`Value.__copy__`: a node holding this one's number, frozen by a trace,
+        so the place is recorded."""
+        self._freezing()
+        return Value.__copy__(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """As :meth:`Value.__deepcopy__`: a graph of numbers frozen by a trace, so the
+        place is recorded."""
+        self._freezing()
+        return Value.__deepcopy__(self, memo)
+
+    def _freezing(self) -> None:
+        """Tell the trace in progress that the caller is freezing this node's number."""
         reads = current_mode().tracing
         if reads is not None:
             reads.numbers_from(self)
-        return Value.local_grads.__get__(self, Value)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """As :meth:`Value.__reduce__`: a leaf pickled by its number, frozen by a trace, so
         the place is recorded."""
-        reads = current_mode().tracing
-        if reads is not None:
-            reads.numbers_from(self)
+        self._freezing()
         return Value.__reduce__(self)
 
     def item(self) -> float:
@@ -213,7 +230,8 @@ class Reads:
         if not isinstance(value, TracedValue):
             return
         frame: FrameType | None = sys._getframe(1)
-        while frame is not None and self._in_engine(frame.f_code.co_filename):
+        while frame is not None and (self._in_engine(frame.f_code.co_filename) or os.path.abspath(
+                frame.f_code.co_filename).startswith(_STANDARD_LIBRARY)):
             frame = frame.f_back
         if frame is not None:
             self.saw(frame)

@@ -90,13 +90,21 @@ def relus_local_derivative(x):
     return x[0] * x[1].relu().local_grads[0]  # READ
 
 
+def copied(x):
+    return x[0] * __import__("copy").copy(x[1])  # READ
+
+
+def deep_copied(x):
+    return x[0] * __import__("copy").deepcopy(x[1] * 2)  # READ
+
+
 def pickled(x):
     return x[0] * __import__("pickle").loads(__import__("pickle").dumps(x[1]))  # READ
 
 
 READERS = [branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
            inside_no_grad_and_a_scope, slope_by_grad, slope_by_gradients, slope_by_backward,
-           slope_by_jvp, relus_local_derivative, pickled]
+           slope_by_jvp, relus_local_derivative, copied, deep_copied, pickled]
 
 
 def test_a_second_derivative_as_a_graph_is_no_read() -> None:
@@ -111,6 +119,8 @@ def test_a_second_derivative_as_a_graph_is_no_read() -> None:
     X = np.array([[0.1, 1.0], [-0.7, 3.0], [2.0, -0.5]])
     expected = [fn([Value(a), Value(b)]).data for a, b in X]
     np.testing.assert_allclose(tape.forward(X), expected, rtol=1e-12)
+    with ag.detect_anomaly():  # which checks each contribution's number, as the engine's
+        np.testing.assert_allclose(compile(fn, [0.5, 2.0]).forward(X), expected, rtol=1e-12)
 
 
 def marked_line(fn) -> int:
