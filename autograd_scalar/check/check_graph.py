@@ -48,6 +48,7 @@ from .differences import (
     confirmed,
     derivative,
     finer_steps,
+    point_text,
     step,
     unsettled,
 )
@@ -198,8 +199,8 @@ class GraphReport:
             for j in failure.not_finite:
                 lines.append(
                     f"{_name(failure)} {failure.op}: its rule gives {failure.analytic[j]} "
-                    f"(NaN or inf) for input {j} = {failure.inputs[j]:.6g}, where its forward "
-                    f"is smooth with slope {failure.numeric[j]:.8g}")
+                    f"(NaN or inf) for input {j} = {point_text(failure.inputs[j])}, where its "
+                    f"forward is smooth with slope {failure.numeric[j]:.8g}")
         lines.extend(self.unchecked_lines())
         return "\n".join(lines)
 
@@ -430,11 +431,11 @@ def _no_difference(f: Callable[[float], float], x: float, eps: float, j: int) ->
     except (ArithmeticError, ValueError):
         ends = (math.nan, math.nan)
     if all(math.isfinite(end) for end in ends):
-        return (f"its forward is finite on both sides of input {j} = {x:.6g} but changes "
-                "across the step by more than a float can hold (the difference quotient "
-                "overflows)")
+        return (f"its forward is finite on both sides of input {j} = {point_text(x)} but "
+                "changes across the step by more than a float can hold (the difference "
+                "quotient overflows)")
     return (f"its forward is not finite or not defined on both sides of input {j} = "
-            f"{x:.6g} (the edge of its domain)")
+            f"{point_text(x)} (the edge of its domain)")
 
 
 def _at_kink(row: Op, x: float, eps: float) -> bool:

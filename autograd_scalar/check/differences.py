@@ -124,6 +124,13 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
     return ""
 
 
+def point_text(x: float) -> str:
+    """x to 6 significant digits, or as many as it takes when 6 would show another number
+    (0.99999999995 is not 1: near the edge of a domain the digits are the point)."""
+    short = f"{x:.6g}"
+    return short if float(short) == x else repr(x)
+
+
 def resolving(slope: float, noise: float, atol: float, rtol: float) -> bool:
     """Whether a difference can tell a derivative from ``slope``: it is finite and its
     rounding noise is within the tolerance (at a step of a few floats' spacing the

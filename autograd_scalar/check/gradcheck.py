@@ -38,7 +38,7 @@ from .check_graph import (
     check_tolerances,
     format_table,
 )
-from .differences import agrees, central, step
+from .differences import agrees, central, point_text, step
 
 _SHOW_ALL_ROWS = 20
 _RULE_INPUTS_MAX = 32
@@ -151,15 +151,8 @@ def _moved(point: Sequence[float], i: int, x: float) -> list[float]:
     return [*point[:i], x, *point[i + 1:]]
 
 
-def _number(x: float) -> str:
-    """x to 6 significant digits, or as many as it takes when 6 would show another number
-    (0.99999999995 is not 1: near the edge of a domain the digits are the point)."""
-    short = f"{x:.6g}"
-    return short if float(short) == x else repr(x)
-
-
 def describe_point(names: Sequence[str], point: Sequence[float]) -> str:
-    shown = ", ".join(f"{n}={_number(x)}" for n, x in zip(names[:6], point[:6]))
+    shown = ", ".join(f"{n}={point_text(x)}" for n, x in zip(names[:6], point[:6]))
     return f"({shown}{', ...' if len(point) > 6 else ''})"
 
 

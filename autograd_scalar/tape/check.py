@@ -185,9 +185,10 @@ def _cause(dtype: Any, found: Any, expected: Any) -> str:
     in float32 is not finite and eager float64 is; else a graph that depends on the data."""
     if np.dtype(dtype) != np.float64 and not np.isfinite(found).all() \
             and np.isfinite(expected).all():
-        return (f"a value of this computation is beyond {np.dtype(dtype).name}'s range "
-                f"(about {float(np.finfo(dtype).max):.1e}) where float64 holds it: run it "
-                "in float64 (dtype='float64', the default)")
+        return (f"most likely a value of this computation is beyond "
+                f"{np.dtype(dtype).name}'s range (about {float(np.finfo(dtype).max):.1e}) "
+                "where float64 holds it: run it in float64 (dtype='float64', the default) "
+                "to see")
     return ("the function's graph depends on the data (a Python branch on .data?), so it "
             "cannot be compiled as traced")
 

@@ -76,13 +76,13 @@ def run_gpt(args: argparse.Namespace) -> int:
                                             lr=args.lr, batch_size=args.batch_size,
                                             compiled=args.compiled, progress=not args.quiet),
                               "--lr", "step")
-            check_logits(model, tokenizer, docs)
         except KeyboardInterrupt:  # a long run stopped: keep what it learned
             if args.save is not None:
                 model.save(args.save)  # whole steps only: train leaves no step half done
                 print(f"interrupted: wrote {args.save}, the model after its last whole step")
             raise
         seconds = time.perf_counter() - start
+        check_logits(model, tokenizer, docs)
         tail = history.loss[-SMOOTHING:]
         each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
         how = "compiled" if args.compiled else "eagerly"

@@ -121,6 +121,11 @@ class Standardizer:
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copies and pickles are made by the constructor, so they are checked and their
+        arrays read-only too (a copy of the fields would come back writable)."""
+        return (Standardizer, (self.mean, self.std))
+
     @classmethod
     def fit(cls, X: Any) -> Standardizer:
         """Learn the mean and standard deviation of each column of ``X``

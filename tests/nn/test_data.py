@@ -379,3 +379,17 @@ def test_a_standardizer_made_directly_checks_its_statistics(mean, std, message) 
     """Made directly, any statistics were taken: a std of 0 scaled every input to inf."""
     with pytest.raises(ValueError, match=message):
         Standardizer(mean, std)
+
+
+def test_a_copied_or_unpickled_standardizer_stays_read_only() -> None:
+    """Only the constructor made the arrays read-only: a deepcopy (of a model, say) or a
+    pickle came back with writable copies."""
+    import copy
+    import pickle
+
+    scaler = Standardizer(np.array([1.0, 2.0]), np.array([0.5, 4.0]))
+    for other in (copy.copy(scaler), copy.deepcopy(scaler), pickle.loads(pickle.dumps(scaler))):
+        assert np.array_equal(other.mean, scaler.mean) and np.array_equal(other.std, scaler.std)
+        for array in (other.mean, other.std):
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = 0.0
