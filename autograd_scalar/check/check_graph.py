@@ -448,10 +448,12 @@ def _at_kink(row: Op, x: float, eps: float) -> bool:
 def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],
             atol: float, rtol: float) -> bool:
     """Whether f has a finite slope at x: the difference is finite at the step eps gives and
-    at a finer one, the two agree, and so do the one-sided slopes at the finer step (within
-    half their size: a cusp's, sqrt(|x|) at 0, have opposite signs, while its central
-    differences are all 0). A rule's NaN or inf is then wrong, not a singular point (sqrt
-    at 0 has no difference that fits; 1/x at 0 gives ones that disagree)."""
+    at a finer one, the two agree, and the one-sided slopes close in on each other as the
+    step shrinks. Their gap, (f(x+h) - 2 f(x) + f(x-h)) / h, is about f''(x) h where f is
+    smooth, shrinking tenfold with h; at a kink it stays (|x|), at a cusp it grows
+    (sqrt(|x|) at 0, whose central differences are all 0). A rule's NaN or inf is then
+    wrong, not a singular point (sqrt at 0 has no difference that fits; 1/x at 0 gives
+    ones that disagree)."""
     slope, noise = first
     if not math.isfinite(slope):
         return False
@@ -461,10 +463,11 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
         return False
     try:
         middle = f(x)
-        right, left = (f(x + h) - middle) / h, (middle - f(x - h)) / h
+        gaps = [(f(x + k) - 2 * middle + f(x - k)) / k for k in (h, h / 10)]
     except (ArithmeticError, ValueError):
         return False
-    return abs(right - left) <= atol + noise + finer_noise + 0.5 * max(abs(right), abs(left))
+    rounding = 4 * ROUNDING * abs(middle) / (h / 10)  # what rounding f adds to the finer gap
+    return not (abs(gaps[1]) > atol + rounding and abs(gaps[1]) >= 0.5 * abs(gaps[0]))
 
 
 def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:

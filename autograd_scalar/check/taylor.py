@@ -84,7 +84,8 @@ class TaylorResult:
     max |v_i| = 1); ``remainders`` the signed R(h) (NaN where f failed: outside
     its domain), ``bounds`` their rounding bounds, ``used`` the steps looked at
     for the order (the slope is between the last two). ``order`` is NaN when no
-    three consecutive steps stand above rounding: then ``at_rounding``.
+    three consecutive steps stand above rounding: then ``at_rounding`` if the last three
+    judged steps are at rounding level, else nothing could be judged.
     """
 
     direction: tuple[float, ...]
@@ -120,7 +121,7 @@ class TaylorResult:
         return self.derivative + self.remainders[k] / self.steps[k] * self.norm
 
     def summary(self) -> str:
-        """The order as the table shows it: "2.00", "rounding", or "-" (f failed)."""
+        """The order as the table shows it: "2.00", "rounding", or "-" (nothing judged: f failed, or no order)."""
         if self.at_rounding:
             return "rounding"
         return f"{self.order:.2f}" if self.used else "-"
@@ -405,12 +406,16 @@ def _too_few_steps(result: TaylorResult) -> str:
     bounded = [d and math.isfinite(b) for d, b in zip(defined, result.bounds)]
     if not any(defined):
         return "f failed at every step along this direction (outside its domain)"
-    if sum(bounded) < FIT_MIN <= sum(defined):
+    if sum(defined) < FIT_MIN:
+        return (f"f is defined at only {sum(defined)} of the {len(defined)} steps along "
+                f"this direction (outside its domain at the others), fewer than the "
+                f"{FIT_MIN} the test needs; move the point further inside f's domain")
+    if sum(bounded) < FIT_MIN:
         return ("f's rounding error has no finite bound along this direction (a local "
                 "derivative of inf in f), so no step can be judged; move the point")
-    return (f"f is defined at only {sum(defined)} of the {len(defined)} steps along this "
-            f"direction (outside its domain at the others), fewer than the {FIT_MIN} the "
-            "test needs; move the point further inside f's domain")
+    return (f"R stands above rounding at some steps but never at {FIT_MIN} in a row with one "
+            "sign, so no order can be read: f changes sign or oscillates at these steps, "
+            "or its rounding is larger than bounded; try another point or direction")
 
 
 def _diagnosis(row: TaylorRow) -> str:

@@ -391,3 +391,21 @@ def test_a_cusp_is_a_singular_point_not_a_smooth_one() -> None:
     assert report.ok and not report.failures
     (skipped,) = report.skipped
     assert skipped.reason == "its derivative for input 0 is inf (a singular point)"
+
+
+@pytest.mark.parametrize(("scale", "x"), [(1e4, 0.0), (1.0, 1000.0), (3.0, -250.0)])
+def test_a_nan_rule_at_a_curved_smooth_point_is_still_wrong(scale: float, x: float) -> None:
+    """The one-sided slopes of a smooth f differ by f'' h: a cusp test that read any gap
+    as a cusp skipped these NaN rules as 'a singular point'."""
+    class Curved(Function):
+        @staticmethod
+        def forward(t: float) -> float:
+            return scale * t * t
+
+        @staticmethod
+        def derivatives(t: float, out: float) -> tuple[float]:
+            return (math.nan,)
+
+    report = check_graph(Curved.apply(Value(x)))
+    assert not report.ok and not report.skipped
+    assert report.failures[0].wrong == (0,)
