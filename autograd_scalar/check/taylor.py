@@ -121,7 +121,8 @@ class TaylorResult:
         return self.derivative + self.remainders[k] / self.steps[k] * self.norm
 
     def summary(self) -> str:
-        """The order as the table shows it: "2.00", "rounding", or "-" (nothing judged: f failed, or no order)."""
+        """The order as the table shows it: "2.00", "rounding", or "-" (nothing judged: f
+        failed, or no order could be read)."""
         if self.at_rounding:
             return "rounding"
         return f"{self.order:.2f}" if self.used else "-"
