@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import shutil
 import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterable
@@ -55,9 +57,10 @@ class LayoutTimeout(RuntimeError):
 def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
             advice: str = DRAWING_ADVICE) -> bytes:
     """``dot -T<fmt>`` on ``source``: its output, or LayoutTimeout after ``seconds`` (the
-    process is killed), or RuntimeError with dot's own message. What dot says beside a
-    drawing it made is passed on as a RuntimeWarning: "graph is too large for
-    cairo-renderer bitmaps. Scaling by 0.67 to fit" shrinks a PNG's text unreadably."""
+    process is killed), or RuntimeError with dot's own message. What dot warns of beside
+    a drawing it made is passed on as a RuntimeWarning (:func:`dots_warnings`): "graph is
+    too large for cairo-renderer bitmaps. Scaling by 0.67 to fit" shrinks a PNG's text
+    unreadably."""
     try:
         done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"),
                               capture_output=True, timeout=seconds, check=False)
@@ -67,11 +70,36 @@ def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
         reason = done.stderr.decode("utf-8", errors="replace").strip()
         raise RuntimeError(f"Graphviz dot could not draw {what} as {fmt}: "
                            f"{reason or 'no reason given'}")
-    said = " ".join(done.stderr.decode("utf-8", errors="replace").split())
+    said = dots_warnings(done.stderr.decode("utf-8", errors="replace"))
     if said:
         warnings.warn(f"Graphviz dot drew {what} as {fmt} and said: {said[:500]}",
-                      RuntimeWarning, stacklevel=2)
+                      RuntimeWarning, stacklevel=_callers_level())
     return done.stdout
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _callers_level() -> int:
+    """The ``stacklevel`` of the first frame outside this package, seen from the function
+    that calls this one: a warning then points at the user's line (a render, an explore)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def dots_warnings(stderr: str) -> str:
+    """dot's own warnings in its stderr, on one line: the lines starting with "dot:",
+    "Warning:" or "Error:", and the indented lines that continue them (fontconfig's
+    complaints about its cache, common in containers, say nothing about the drawing)."""
+    kept, keeping = [], False
+    for line in stderr.splitlines():
+        keeping = line.startswith(("dot:", "Warning:", "Error:")) or (
+            keeping and line[:1].isspace())
+        if keeping and line.strip():
+            kept.append(line.strip())
+    return " ".join(kept)
 
 
 def run_wasm(fmt: str, source: str, seconds: float) -> bytes:

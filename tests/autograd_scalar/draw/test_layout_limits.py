@@ -184,6 +184,18 @@ def test_what_dot_says_beside_a_drawing_is_passed_on(tmp_path) -> None:
     for k in range(60):
         p = p * x + Value(0.01 * k)
     with pytest.warns(RuntimeWarning, match=r"Graphviz dot drew the graph as png and said: "
-                                            r".*too large for cairo-renderer bitmaps"):
+                                            r".*too large for cairo-renderer bitmaps") as seen:
         render(p, tmp_path / "horner.png")
+    assert seen[0].filename == __file__  # the caller's line, not the library's
     assert (tmp_path / "horner.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_only_dots_own_words_are_passed_on() -> None:
+    """fontconfig's complaints about its cache (common in containers) are not the
+    drawing's; dot's own lines, and what continues them, are."""
+    noise = "Fontconfig error: No writable cache directories\n"
+    assert layout.dots_warnings(noise) == ""
+    assert layout.dots_warnings(noise + "dot: graph is too large for cairo-renderer bitmaps. "
+                                "Scaling by 0.8 to fit\n") == (
+        "dot: graph is too large for cairo-renderer bitmaps. Scaling by 0.8 to fit")
+    assert layout.dots_warnings("Warning: a\n  b\nFontconfig error: c\n") == "Warning: a b"
