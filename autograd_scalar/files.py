@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .validate import names_a_folder, writable_folder
+from .validate import folder_refusal, names_a_folder
 
 CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
@@ -58,9 +58,11 @@ def output_file(path: Any, who: str) -> Path:
     if not folder_there:
         raise FileNotFoundError(f"{who}: cannot write {shown!r}: the folder "
                                 f"{str(target.parent)!r} does not exist")
-    if not writable_folder(target.parent):
-        raise PermissionError(f"{who}: cannot write {shown!r}: the folder "
-                              f"{str(target.parent)!r} takes no new files (not writable)")
+    refusal = folder_refusal(target.parent)
+    if refusal is not None:
+        kind = PermissionError if isinstance(refusal, PermissionError) else OSError
+        raise kind(f"{who}: cannot write {shown!r}: the folder {str(target.parent)!r} takes "
+                   f"no new files ({refusal.strerror or refusal})")
     return target
 
 

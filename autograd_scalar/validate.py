@@ -13,6 +13,7 @@ the message when given.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
@@ -102,23 +103,30 @@ def names_a_folder(path: str) -> bool:
     return os.path.basename(path) in ("", ".", "..") or path.endswith(("/", os.sep))
 
 
+def folder_refusal(folder: str | os.PathLike[str]) -> OSError | None:
+    """Why no file can be made in ``folder`` (the system's error: no permission, a
+    read-only or full file system), or None; found by making (and removing) an empty one:
+    permission bits answer yes to root for folders that take no new files (such as
+    ``/proc``), whose files would then fail only once the work is done."""
+    try:
+        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
+    except OSError as error:
+        return error
+    os.close(handle)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return None
+
+
+def writable_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether a file can be made in ``folder`` (see :func:`folder_refusal`)."""
+    return folder_refusal(folder) is None
+
+
 # -- arrays of numbers: what a float conversion would hide --------------------------
 # ``np.asarray(x, dtype=float)`` drops the imaginary part of complex numbers (with a
 # warning at most) and parses strings such as "1.5"; either would compute with something
 # other than what the user holds.
-
-def writable_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether a file can be made in ``folder``, found by making (and removing) an empty
-    one: permission bits answer yes to root for folders that take no new files (such as
-    ``/proc``), whose files would then fail only once the work is done."""
-    try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
-    except OSError:
-        return False
-    os.close(handle)
-    os.unlink(name)
-    return True
-
 
 REAL_ELEMENTS = (int, float, np.integer, np.floating, np.bool_)
 _NONE = object()

@@ -233,3 +233,24 @@ def test_each_writer_of_a_picture_or_page_names_itself(tmp_path) -> None:
                        (lambda p: ag.explore(y).save(p), "GraphView.save")]:
         with pytest.raises(FileNotFoundError, match=f"^{who}: cannot write"):
             write(tmp_path / "missing" / "picture.svg")
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_files_or_a_name_too_long_is_refused_before_any_work(
+        tmp_path, monkeypatch) -> None:
+    """render('/proc/x.svg') failed after the whole layout, and a 300-character name with
+    a raw OSError from inside the path check."""
+    import autograd_scalar.draw.render as render_module
+
+    def no_layout(*args, **kwargs):
+        raise AssertionError("laid out before the path was checked")
+
+    monkeypatch.setattr(render_module, "image_bytes", no_layout)
+    y = ag.Value(1.0) * 2
+    with pytest.raises(OSError, match=r"^render: cannot write '/proc/x\.svg': the folder "
+                                      r"'/proc' takes no new files \("):
+        ag.render(y, "/proc/x.svg")
+    with pytest.raises(OSError, match=r"^render: cannot write '.*a{200}.*\.svg': File name too "
+                                      r"long"):
+        ag.render(y, str(tmp_path / ("a" * 300 + ".svg")))
+    assert list(tmp_path.iterdir()) == []
