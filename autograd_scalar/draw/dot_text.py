@@ -26,8 +26,9 @@ gives such text several meanings besides itself, and this module takes every one
   become U+FFFD too, here and in every view (:func:`shown`).
 - **Length.** dot refuses a quoted string over 16,384 bytes. Each line of a text is
   cut to ``LINE_CHARS`` characters and a whole text to ``TEXT_CHARS``, visibly, with
-  an ellipsis: escaped, a character takes at most 4 bytes, so no string comes near
-  the limit (and a label of thousands of characters is unreadable anyway).
+  an ellipsis: escaped, a character takes at most 5 bytes (``&amp;``; 4 for a tooltip's
+  backslash, or a character in UTF-8), so no string passes 15,000 bytes (and a label of
+  thousands of characters is unreadable anyway).
 
 One place does this, so that no drawing can forget a case: :func:`plain` for a label
 or caption, :func:`plain_tooltip` for a tooltip, :func:`record` for a record's fields,
@@ -45,9 +46,9 @@ import graphviz
 LINE_CHARS = 500
 """The most characters of one line of text that a drawing shows."""
 TEXT_CHARS = 3000
-"""The most characters of one text (a tooltip, a caption); with escapes (a backslash in a
-tooltip is four) and UTF-8 at most 4 bytes each, so below dot's limit of 16,384 bytes on
-one quoted string."""
+"""The most characters of one text (a tooltip, a caption); with escapes (``&amp;`` is five
+bytes, a backslash in a tooltip four) and UTF-8 at most 4 bytes each, at most 15,000
+bytes, below dot's limit of 16,384 on one quoted string."""
 ELLIPSIS = "…"
 NAME_CHARS = 200
 """The longest user text kept readable in a DOT name; longer ones become a digest."""

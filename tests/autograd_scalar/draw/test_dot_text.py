@@ -69,6 +69,7 @@ def test_long_text_is_cut_visibly_and_stays_under_dots_limit() -> None:
     worst = plain("\\" * 50_000 + "\n".join(["𝔵" * 600] * 50))
     assert len(worst.encode("utf-8")) < 16_384
     assert len(record(["{" * 20_000, "é" * 20_000]).encode("utf-8")) < 16_384
+    assert len(plain_tooltip("&" * 20_000).encode("utf-8")) < 16_384  # &amp;: 5 bytes each
 
 
 def test_dot_names_are_readable_when_simple_and_digests_otherwise() -> None:
