@@ -558,7 +558,7 @@ def test_runs_inside_a_run_are_titled_by_their_nodes_alone() -> None:
     assert not [title for title in titles if title.startswith(":") or title.endswith(": ")]
 
 
-@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6])
+@pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 10, 12, 15])
 def test_a_big_graphs_packed_numbers_round_as_a_small_graphs_do(digits: int) -> None:
     """Graphs over 5,000 nodes round their numbers in arrays: scaled by a power of ten in
     binary, 0.10005 became 1000.4999999999999 and showed as 0.1 where a small graph and
