@@ -454,7 +454,7 @@ def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None
              "tooltip": plain_tooltip(f"{label}\ncollapsed to fit the drawing budget "
                                       f"(max_nodes={options.max_nodes})")}
     if heat is not None:
-        fill, ink = heat.colours(max((abs(float(n.grad)) for n in box.members), default=0.0))
+        fill, ink = heat.colours(hottest([float(n.grad) for n in box.members]))
         attrs.update(fillcolor=fill, fontcolor=ink)
     if any(n in options.highlighted for n in box.members):
         attrs.update(color=HIGHLIGHT, penwidth="3")
@@ -517,6 +517,13 @@ class Heat:
         mix = position - low
         rgb = [round(a + (b - a) * mix) for a, b in zip(HEAT_COLOURS[low], HEAT_COLOURS[low + 1])]
         return "#{:02x}{:02x}{:02x}".format(*rgb), "#ffffff" if t > 0.6 else "#000000"
+
+
+def hottest(grads: list[float]) -> float:
+    """A box's heat: the largest |grad| of its members that are not NaN (inf counts), NaN
+    when they all are, 0 for none; the same whatever the members' order."""
+    sizes = [abs(g) for g in grads if not math.isnan(g)]
+    return max(sizes) if sizes else (math.nan if grads else 0.0)
 
 
 def heat_scale(layout: Plan, options: Options, overlay: Overlay | None) -> Heat | None:

@@ -179,7 +179,7 @@ def structure_of(graph: Graph, ids: dict[Value, int], outputs: list[Value], opti
         "failed": [ids[node] for node in order if node in options.highlighted],
         "failures": failures, "summary": report.summary() if failures else "",
         "outputs": [ids[o] for o in outputs], "precision": options.precision,
-        "budget": options.max_nodes, "rankdir": options.rankdir, "title": options.title,
+        "budget": options.max_nodes, "rankdir": options.rankdir, "title": shown(options.title),
     }
 
 
@@ -287,7 +287,7 @@ def group_records(graph: Graph, ids: dict[Value, int],
     records = []
     for k, group in enumerate(graph.groups):
         records.append({
-            "title": group.title, "module": int(bool(group.key) and "#" not in group.key),
+            "title": shown(group.title), "module": int(bool(group.key) and "#" not in group.key),
             "parent": group_ids[id(group.parent)] if group.parent is not None else -1,
             "items": [-1 - group_ids[id(i)] if isinstance(i, Group) else ids[i]
                       for i in group.items],

@@ -106,17 +106,21 @@ var AutogradScalarView = (function () {
     for (var k0 = steps.length - 1; k0 >= 0; k0 -= 1) { addUses(steps[k0]); }
     for (var u0 = 0; u0 < N; u0 += 1) { if (stepOf[u0] < 0) { addUses(u0); } }
     var largest = 0, groupHeat = new Float64Array(groups.length), groupFailed = new Uint8Array(groups.length);
-    /* The heat map's scale (the largest finite |grad|) and each box's hottest node. */
+    /* The heat map's scale (the largest finite |grad|) and each box's hottest node: the
+       largest |grad| not NaN, NaN when all its nodes' are (graph.hottest, as drawn). */
     function measureHeat() {
+      var known = new Uint8Array(groups.length), unknown = new Uint8Array(groups.length);
       largest = 0; groupHeat.fill(0);
       for (var v1 = 0; v1 < N; v1 += 1) {
         var m1 = magnitude(data.grad[v1]);
         if (isFinite(m1)) { largest = Math.max(largest, m1); }
         for (var g1 = home[v1]; g1 > 0; g1 = groups[g1].parent) {
+          if (m1 !== m1) { unknown[g1] = 1; } else { known[g1] = 1; }
           if (m1 > groupHeat[g1]) { groupHeat[g1] = m1; }
           if (failed[v1]) { groupFailed[g1] = 1; }
         }
       }
+      for (var g2 = 0; g2 < groups.length; g2 += 1) { if (unknown[g2] && !known[g2]) { groupHeat[g2] = NaN; } }
     }
     measureHeat();
     /* A node's short id, shown on unnamed nodes and found by search: n0, n1, ... */

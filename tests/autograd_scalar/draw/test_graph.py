@@ -334,3 +334,13 @@ def test_nan_and_infinity_are_drawn_and_coloured() -> None:
     assert record_fields(by_label(source, "y"))[1] == "data nan"
     assert record_fields(by_label(source, "x"))[1] == "data inf"
     assert by_label(source, "x")["fillcolor"].startswith("#")
+
+
+def test_a_boxs_heat_ignores_nan_members_whatever_their_order() -> None:
+    """max() of |grad|s kept a NaN only when it came first: a box was grey or hot by the
+    order of its members."""
+    from autograd_scalar.draw.graph import hottest
+
+    assert hottest([math.nan, 1.0]) == hottest([1.0, math.nan]) == 1.0
+    assert math.isnan(hottest([math.nan, math.nan]))
+    assert hottest([]) == 0.0 and hottest([-math.inf, 2.0]) == math.inf

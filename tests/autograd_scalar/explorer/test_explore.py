@@ -570,3 +570,15 @@ def test_a_big_graphs_packed_numbers_round_as_a_small_graphs_do(digits: int) -> 
     ties = np.round(rng.uniform(-2, 2, 20_000), digits + 1)  # many end in a 5
     x = np.concatenate([ties, [0.10005, 0.015, 0.0105, 0.1005, 123456.5, 0.0, -0.0]])
     assert significant(x, digits).tolist() == [rounded(v, digits) for v in x]
+
+
+def test_no_text_of_the_page_holds_a_direction_control() -> None:
+    """Labels were cleaned, but box titles, module names and the view's title were not:
+    a scope holding U+202E showed reversed in its box."""
+    with ag.scope("\u202elayer"):
+        x = Value(1.0, label="\u202ex")
+        y = (x * 2.0).tanh()
+    y.backward()
+    view = ag.explore(y, title="loss \u202e1")
+    text = json.dumps(view.data, ensure_ascii=False)
+    assert "\u202e" not in text and "\ufffdlayer" in text
