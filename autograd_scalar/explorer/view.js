@@ -453,7 +453,15 @@ var AutogradScalarView = (function () {
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 44) + '" class="agv-grad">grad ' +
           num(shownGrad(v), p) + "</text>" : "") + "</g>");
       });
+      /* the keyboard's focus survives the redraw: on the same node or box (an opened box's
+         frame), else on the canvas */
+      var focused = shadow.activeElement, key = null;
+      if (focused && focused.getAttribute && svg.contains(focused)) {
+        key = focused.hasAttribute("data-n") ? '[data-n="' + focused.getAttribute("data-n") + '"]'
+          : focused.hasAttribute("data-g") ? '[data-g="' + focused.getAttribute("data-g") + '"]' : null;
+      }
       layers.forEach(function (layer, i) { layer.innerHTML = html[i].join(""); });
+      if (key) { (svg.querySelector(key) || canvas).focus({ preventScroll: true }); }
       drawn = { nodes: new Map(), boxes: new Map(), region: region, text: text };
       Array.prototype.forEach.call(layers[3].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
       Array.prototype.forEach.call(layers[2].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
@@ -620,15 +628,17 @@ var AutogradScalarView = (function () {
     /* The keyboard does what the mouse does: on the focused canvas the arrows pan, + and
        - zoom, 0 fits; Tab reaches each drawn node and box, Enter or Space clicks it. */
     canvas.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }  /* the browser's zoom, ... */
       var target = event.target.closest ? event.target.closest("[data-n],[data-g]") : null;
-      if (target && (event.key === "Enter" || event.key === " ")) {
-        event.preventDefault(); activate(target); return;
-      }
       var pan = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] }[event.key];
-      if (pan) { event.preventDefault(); moved = true; state.tx += pan[0]; state.ty += pan[1]; apply(); return; }
-      if (event.key === "+" || event.key === "=") { event.preventDefault(); moved = true; zoomBy(1.25); return; }
-      if (event.key === "-" || event.key === "_") { event.preventDefault(); moved = true; zoomBy(0.8); return; }
-      if (event.key === "0") { event.preventDefault(); moved = false; fit(true); }
+      if (target && (event.key === "Enter" || event.key === " ")) { activate(target); }
+      else if (pan) { moved = true; state.tx += pan[0]; state.ty += pan[1]; apply(); }
+      else if (event.key === "+" || event.key === "=") { moved = true; zoomBy(1.25); }
+      else if (event.key === "-" || event.key === "_") { moved = true; zoomBy(0.8); }
+      else if (event.key === "0") { moved = false; fit(true); }
+      else { return; }
+      /* handled here: not the page's (a notebook's own shortcuts: 0,0 restarts a kernel) */
+      event.preventDefault(); event.stopPropagation();
     });
     function activate(target) {
       if (!target) { return; }

@@ -650,7 +650,9 @@ def test_a_direction_control_in_a_label_reorders_no_number(browser: Any, tmp_pat
 
 def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
         browser: Any, tmp_path: Path) -> None:
-    """Without a mouse nothing could be selected or opened: no node or box took focus."""
+    """Without a mouse nothing could be selected or opened: no node or box took focus.
+    Tab reaches the boxes and nodes; the focus stays on what Enter opened."""
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -665,30 +667,47 @@ def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
             "var s = " + ROOT + ".querySelector('.agv').agv.state;"
             "return {tx: s.tx, ty: s.ty, s: s.s, selected: s.selected};")
 
+    def focused() -> dict:
+        return browser.execute_script(
+            "var e = " + ROOT + ".activeElement; return e ? {cls: e.getAttribute('class'),"
+            " n: e.getAttribute('data-n'), g: e.getAttribute('data-g')} : null;")
+
+    def press(*keys: str) -> None:
+        ActionChains(browser).send_keys(*keys).perform()
+
     canvas = shown(browser).find_element(By.CSS_SELECTOR, ".agv-canvas")
     browser.execute_script("arguments[0].focus()", canvas)
     before = state()
-    canvas.send_keys(Keys.ARROW_LEFT)
-    canvas.send_keys(Keys.ARROW_UP)
+    press(Keys.ARROW_LEFT, Keys.ARROW_UP)
     after = state()
     assert (after["tx"], after["ty"]) == (before["tx"] + 60, before["ty"] + 60)
-    canvas.send_keys("+")
+    press("+")
     assert state()["s"] == pytest.approx(before["s"] * 1.25)
-    canvas.send_keys("0")
+    press("0")                        # as the fit button: the whole graph in view
+    assert root.get_attribute("data-fit") == "whole" and state()["s"] < before["s"]
 
-    box = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-box")[0]
-    assert box.get_attribute("tabindex") == "0" and box.get_attribute("role") == "button"
     on_view = int(root.get_attribute("data-shown"))
-    browser.execute_script("arguments[0].focus()", box)
-    box.send_keys(Keys.ENTER)
-    assert int(root.get_attribute("data-shown")) > on_view
 
-    node = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node")[0]
-    v = int(node.get_attribute("data-n"))
-    browser.execute_script("arguments[0].focus()", node)
-    node.send_keys(" ")
+    def tab_to(kind: str) -> dict:
+        for _ in range(300):
+            press(Keys.TAB)
+            now = focused() or {}
+            if kind in (now.get("cls") or "").split():
+                return now
+        raise AssertionError(f"Tab never reached an {kind}")
+
+    box = tab_to("agv-box")["g"]      # Tab from the canvas to the first closed box
+    press(Keys.ENTER)
+    assert int(root.get_attribute("data-shown")) > on_view
+    assert focused()["g"] == box and "agv-frame" in focused()["cls"]  # still there, opened
+    v = int(tab_to("agv-node")["n"])  # and on to a node
+    press(" ")
     assert state()["selected"] == v
     panel = shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel")
     assert panel.get_attribute("data-node") == str(v)
+    node = shown(browser).find_element(By.CSS_SELECTOR, f'.agv-node[data-n="{v}"]')
     assert node.get_attribute("aria-label") == panel.find_element(
         By.CSS_SELECTOR, ".agv-panel-title").text
+    tx = state()["tx"]
+    press(Keys.ARROW_RIGHT)           # the keys still reach the view after all that
+    assert state()["tx"] == tx - 60
