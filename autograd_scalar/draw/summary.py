@@ -95,10 +95,11 @@ class Plan:
         total = f"{self.explored:,}" if self.complete else f"more than {self.explored:,}"
         hidden = self.explored - self.drawn
         hidden_text = f"{hidden:,}" if self.complete else f"at least {hidden + 1:,}"
+        boxes = sum(b.kind != "stub" for b in self.boxes)
+        inside = (f" ({self.boxed:,} of them inside {boxes:,} collapsed "
+                  f"box{'es' if boxes != 1 else ''})") if boxes else ""
         return (f"Summary of a graph of {total} nodes (budget {budget:,} boxes): "
-                f"{self.drawn:,} drawn one by one, {hidden_text} hidden "
-                f"({self.boxed:,} of them inside {sum(b.kind != 'stub' for b in self.boxes)} "
-                f"collapsed boxes)")
+                f"{self.drawn:,} drawn one by one, {hidden_text} hidden{inside}")
 
 
 def explore(root: Value, limit: int) -> tuple[list[Value], set[Value], bool]:

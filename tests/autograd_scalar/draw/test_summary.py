@@ -249,7 +249,7 @@ def test_a_running_total_needs_one_op_and_partial_totals_used_once() -> None:
     labels = [b["label"] for b in boxes(source).values()]
     # the 48 products below the output, and the 49 inputs only they use
     assert labels == ["running product: 97 nodes\\nleaf ×49, * ×48"]
-    assert "2 drawn one by one, 97 hidden (97 of them inside 1 collapsed boxes)" \
+    assert "2 drawn one by one, 97 hidden (97 of them inside 1 collapsed box)" \
         in graph_label(source)
     total, partials = xs[0], []
     for x in xs[1:]:
@@ -309,3 +309,10 @@ def test_a_residual_blocks_own_nodes_are_split_where_its_parts_come_between() ->
         return False
 
     assert not any(loops_from(name) for name in list(following) if name not in state)
+
+
+def test_a_summary_with_no_collapsed_box_says_nothing_of_boxes() -> None:
+    """A wide sum's summary said '(0 of them inside 0 collapsed boxes)'."""
+    total = ag_sum([Value(float(k)) for k in range(5000)]).tanh()
+    source = draw_graph(total, max_nodes=250).source
+    assert "hidden" in source and "collapsed" not in source
