@@ -22,6 +22,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable
+from types import FrameType
 from typing import Any
 
 from . import wasm_graphviz
@@ -83,7 +84,8 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 def _callers_level() -> int:
     """The ``stacklevel`` of the first frame outside this package, seen from the function
     that calls this one: a warning then points at the user's line (a render, an explore)."""
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
