@@ -12,6 +12,7 @@ errors, as in the test suite's ``tests/test_docs.py``).
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import sys
@@ -87,5 +88,19 @@ def escape_absolute_values(app, what, name, obj, options, lines: list[str]) -> N
             lines[index] = ABSOLUTE_VALUE.sub(r"\\|\1\\|", line)
 
 
+def widget_signature(app, what, name, obj, options, signature, return_annotation):
+    """A notebook widget's signature is its ``__init__``'s: traitlets' ``HasTraits``
+    defines ``__new__(*args, **kwargs)``, which autodoc would show instead."""
+    bases = [base.__name__ for base in getattr(obj, "__mro__", ())]
+    if what != "class" or "HasTraits" not in bases:
+        return None
+    init = inspect.signature(obj.__init__)
+    parameters = [p.replace(annotation=inspect.Parameter.empty)
+                  for p in list(init.parameters.values())[1:]]
+    return str(init.replace(parameters=parameters,
+                            return_annotation=inspect.Signature.empty)), None
+
+
 def setup(app) -> None:
     app.connect("autodoc-process-docstring", escape_absolute_values)
+    app.connect("autodoc-process-signature", widget_signature)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import html
 import io
 import json
 import os
@@ -89,6 +90,10 @@ def test_sphinx_builds_the_site_with_warnings_as_errors(tmp_path) -> None:
     assert scripts and all(not src.startswith(("http:", "https:", "//")) for src in scripts)
     for src in scripts:
         assert (tmp_path / "html" / "tutorials" / src).resolve().is_file(), src
+    # a notebook widget shows how it is made, not traitlets' (*args, **kwargs)
+    api = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "html" / "api" / "nn.html")
+                               .read_text(encoding="utf-8")))
+    assert "class nn.Playground(model, X, y, *, loss, optimizer," in api
 
 
 def test_the_op_table_page_lists_every_row_with_its_rule() -> None:
