@@ -449,9 +449,9 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
             atol: float, rtol: float) -> bool:
     """Whether f has a finite slope at x: the difference is finite at the step eps gives and
     at a finer one, the two agree, and the one-sided slopes close in on each other as the
-    step shrinks. Their gap, (f(x+h) - 2 f(x) + f(x-h)) / h, is about f''(x) h where f is
-    smooth, shrinking tenfold with h; at a kink it stays (|x|), at a cusp it grows
-    (sqrt(|x|) at 0, whose central differences are all 0). A rule's NaN or inf is then
+    step shrinks. Their gap, the right slope less the left, is about f''(x) h where f is
+    smooth, shrinking tenfold from the step 10 h to h; at a kink it stays (|x|), at a cusp
+    it grows (sqrt(|x|) at 0, whose central differences are all 0). A rule's NaN or inf is then
     wrong, not a singular point (sqrt at 0 has no difference that fits; 1/x at 0 gives
     ones that disagree)."""
     slope, noise = first
@@ -462,12 +462,21 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
     if not (math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)):
         return False
     try:
-        middle = f(x)
-        gaps = [(f(x + k) - 2 * middle + f(x - k)) / k for k in (h, h / 10)]
+        gaps = [_one_sided_gap(f, x, k) for k in (10 * h, h)]
     except (ArithmeticError, ValueError):
         return False
-    rounding = 4 * ROUNDING * abs(middle) / (h / 10)  # what rounding f adds to the finer gap
-    return not (abs(gaps[1]) > atol + rounding and abs(gaps[1]) >= 0.5 * abs(gaps[0]))
+    (wide, _), (fine, rounding) = gaps
+    return not (abs(fine) > atol + rounding and abs(fine) >= 0.5 * abs(wide))
+
+
+def _one_sided_gap(f: Callable[[float], float], x: float, k: float) -> tuple[float, float]:
+    """(right slope - left slope of f at x with step k, the rounding that gap may hold).
+    Each slope is divided by the step actually taken (x + k - x is not k near a power of
+    two); the rounding is that of the three values, over the smaller step."""
+    ahead, here, behind = f(x + k), f(x), f(x - k)
+    right, left = (x + k) - x, x - (x - k)
+    size = max(abs(ahead), abs(here), abs(behind))
+    return (ahead - here) / right - (here - behind) / left, 4 * ROUNDING * size / min(right, left)
 
 
 def _moving(row: Op, xs: tuple[float, ...], j: int) -> Callable[[float], float]:

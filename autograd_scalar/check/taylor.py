@@ -414,9 +414,10 @@ def _too_few_steps(result: TaylorResult) -> str:
     if sum(bounded) < FIT_MIN:
         return ("f's rounding error has no finite bound along this direction (a local "
                 "derivative of inf in f), so no step can be judged; move the point")
-    return (f"R stands above rounding at some steps but never at {FIT_MIN} in a row with one "
-            "sign, so no order can be read: f changes sign or oscillates at these steps, "
-            "or its rounding is larger than bounded; try another point or direction")
+    return (f"R stands above rounding at some steps but at no {FIT_MIN} in a row the order "
+            "can be read from (one sign, not just past a change of sign): R changes sign or "
+            "oscillates along these steps, or f's rounding is larger than bounded; try "
+            "another point or direction")
 
 
 def _diagnosis(row: TaylorRow) -> str:

@@ -409,3 +409,18 @@ def test_a_nan_rule_at_a_curved_smooth_point_is_still_wrong(scale: float, x: flo
     report = check_graph(Curved.apply(Value(x)))
     assert not report.ok and not report.skipped
     assert report.failures[0].wrong == (0,)
+
+
+@pytest.mark.parametrize(("forward", "x", "verdict"), [
+    (lambda t: 1000 * math.log(t), 1.0, "wrong"),       # at a power of two, f(x) = 0
+    (lambda t: 100 * math.tanh(t - 1), 1.0, "wrong"),
+    (lambda t: 1e6 + abs(t), 0.0, "skipped"),           # a kink under a large value
+    (lambda t: abs(t), 0.0, "skipped"),
+])
+def test_a_nan_rule_is_wrong_at_smooth_points_and_skipped_at_kinks(forward, x, verdict) -> None:
+    """The one-sided gap was divided by the nominal step (near a power of two the steps
+    taken differ) and judged against rounding at the finer step only."""
+    rule = type("Rule", (Function,), {"forward": staticmethod(forward),
+                                       "derivatives": staticmethod(lambda t, out: (math.nan,))})
+    report = check_graph(rule.apply(Value(x)))
+    assert ("wrong" if report.failures else "skipped" if report.skipped else "ok") == verdict
