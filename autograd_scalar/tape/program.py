@@ -40,12 +40,14 @@ is a Value of yours, not the trace's, and numbers computed under ``no_grad``.
 
 from __future__ import annotations
 
+import copy
+import copyreg
 import gc
 import linecache
 import operator
 import os
+import pickle
 import sys
-import sysconfig
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,8 +121,8 @@ _DATA = Value.__dict__["data"]
 
 _ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 """The package's folder: reads of .data by the engine's own code are not the user's."""
-_STANDARD_LIBRARY = os.path.abspath(sysconfig.get_paths()["stdlib"]) + os.sep
-"""Python's own modules (``copy``): a read made through them is their caller's."""
+_COPIERS = frozenset(os.path.abspath(module.__file__ or "") for module in (copy, copyreg, pickle))
+"""Python's copying modules: a copy made through them is their caller's read."""
 
 
 class TracedValue(Value):
@@ -151,9 +153,11 @@ class TracedValue(Value):
         return Value.local_grads.__get__(self, Value)
 
     def __copy__(self) -> Value:
-        """As :meth:`Value.__copy__`: a node holding this one's number, frozen by a trace,
-        so the place is recorded."""
-        self._freezing()
+        """As :meth:`Value.__copy__`: a copy of an op node keeps its inputs (the graph
+        goes on through it), but a copy of a placeholder is a leaf holding its number,
+        frozen by a trace, so the place is recorded."""
+        if not self.children:
+            self._freezing()
         return Value.__copy__(self)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
@@ -230,8 +234,8 @@ class Reads:
         if not isinstance(value, TracedValue):
             return
         frame: FrameType | None = sys._getframe(1)
-        while frame is not None and (self._in_engine(frame.f_code.co_filename) or os.path.abspath(
-                frame.f_code.co_filename).startswith(_STANDARD_LIBRARY)):
+        while frame is not None and (self._in_engine(frame.f_code.co_filename) or
+                                     os.path.abspath(frame.f_code.co_filename) in _COPIERS):
             frame = frame.f_back
         if frame is not None:
             self.saw(frame)

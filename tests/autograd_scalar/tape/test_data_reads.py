@@ -240,3 +240,16 @@ def test_a_traced_value_reads_and_writes_as_a_value() -> None:
     leaf.data = 4.0
     assert leaf.data == 4.0 and leaf.item() == 4.0 and math.isclose((leaf * 2).data, 8.0)
     assert type(leaf.detach()) is Value and leaf.detach().data == 4.0
+
+
+def test_a_copy_of_an_op_node_is_no_read() -> None:
+    """A copy of an op node keeps its inputs, so the graph goes on through it per example;
+    only a copy of a placeholder is a number frozen."""
+    import copy
+
+    def fn(x):
+        return copy.copy(x[0] * W) + x[1]
+
+    tape = compile(fn, [1.0, 2.0])
+    X = np.array([[0.5, 1.0], [-2.0, 3.0]])
+    np.testing.assert_allclose(tape.forward(X), [fn([Value(a), Value(b)]).data for a, b in X])
