@@ -103,9 +103,11 @@ def graph_of(outputs: list[Value], options: Options) -> Graph:
     batch = batch_groups(order, scopes, readers, outputs, top)
     home: dict[Value, Group] = {}
     for node in order:
-        group = batch.get(node) or module(scopes[node])
-        if group.parent is top and not group.items:
-            top.items.append(group)  # a batch's box, where its first node comes
+        in_batch = batch.get(node)
+        group = in_batch or module(scopes[node])
+        if in_batch is not None and group.parent is top and not group.items:
+            top.items.append(group)  # a batch's box, where its first node comes (a module's
+            # box is placed by module() when made)
         group.items.append(node)
         home[node] = group
     groups: list[Group] = []

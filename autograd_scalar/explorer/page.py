@@ -148,11 +148,11 @@ def significant(x: np.ndarray, digits: int) -> np.ndarray:
 
     Scaled by a power of ten, a number is rounded in binary: near a tie (0.10005 times
     1e4 is 1000.4999999999999) that can round the other way than its decimal value, so
-    those few are rounded as :func:`rounded` does, one by one; from 11 digits on the
+    those few are rounded as :func:`rounded` does, one by one; from 10 digits on the
     scaled number's own rounding reaches the tie, and every number is."""
     if digits >= 17:
         return x.astype(np.float64)
-    if digits > 10:
+    if digits >= 10:
         return np.array([float(f"{v:.{digits}g}") if math.isfinite(v) else v
                          for v in x.astype(np.float64).ravel().tolist()]).reshape(x.shape)
     with np.errstate(all="ignore"):

@@ -578,7 +578,8 @@ var AutogradScalarView = (function () {
     /* The wheel scrolls the notebook, unless the view has focus (after a click on the
        graph) or ctrl (cmd) is held: then it zooms. */
     canvas.addEventListener("wheel", function (event) {
-      if (shadow.activeElement !== canvas && !event.ctrlKey && !event.metaKey) { return; }
+      var active = shadow.activeElement;
+      if (!(active && canvas.contains(active)) && !event.ctrlKey && !event.metaKey) { return; }
       event.preventDefault(); moved = true;
       var box = canvas.getBoundingClientRect();
       zoomBy(Math.exp(-event.deltaY * 0.0015), event.clientX - box.left, event.clientY - box.top);
@@ -639,6 +640,15 @@ var AutogradScalarView = (function () {
       else { return; }
       /* handled here: not the page's (a notebook's own shortcuts: 0,0 restarts a kernel) */
       event.preventDefault(); event.stopPropagation();
+    });
+    /* A node or box Tab reached off the visible part is brought into view (redrawn, the
+       focus kept on it); an open box's frame, often larger than the view, stays. */
+    svg.addEventListener("focusin", function (event) {
+      var target = event.target;
+      if (!target.getAttribute) { return; }
+      var rect = target.hasAttribute("data-n") ? placed.nodes.get(+target.getAttribute("data-n"))
+        : target.classList.contains("agv-box") ? placed.boxes.get(+target.getAttribute("data-g")) : null;
+      if (rect && !inView(rect)) { moved = true; centreOn(rect); paint(); }
     });
     function activate(target) {
       if (!target) { return; }

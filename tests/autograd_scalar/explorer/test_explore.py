@@ -582,3 +582,18 @@ def test_no_text_of_the_page_holds_a_direction_control() -> None:
     view = ag.explore(y, title="loss \u202e1")
     text = json.dumps(view.data, ensure_ascii=False)
     assert "\u202e" not in text and "\ufffdlayer" in text
+
+
+def test_a_top_level_module_is_one_box_counted_once() -> None:
+    """Its box was added to the graph twice (when made, and again at its first node): the
+    same frame drawn twice, and the graph's size counted its nodes twice."""
+    from autograd_scalar.draw.graph import Options
+    from autograd_scalar.explorer.model import graph_of
+
+    with ag.scope("a"):
+        x = Value(1.0, label="x")
+        y = (x * 2.0).tanh()
+    y.backward()
+    graph = graph_of([y], Options())
+    assert [getattr(item, "title", None) for item in graph.top.items] == ["a"]
+    assert graph.top.size == len(topological_order(y))

@@ -700,7 +700,18 @@ def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
     press(Keys.ENTER)
     assert int(root.get_attribute("data-shown")) > on_view
     assert focused()["g"] == box and "agv-frame" in focused()["cls"]  # still there, opened
-    v = int(tab_to("agv-node")["n"])  # and on to a node
+    v = int(tab_to("agv-node")["n"])  # and on to a node, brought into view if need be
+    inside = browser.execute_script(
+        "var c = " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect(),"
+        " r = " + ROOT + ".activeElement.querySelector('rect').getBoundingClientRect();"
+        "return r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom;")
+    assert inside
+    scale = state()["s"]              # the wheel zooms while a node in the view has focus
+    browser.execute_script(
+        "var c = " + ROOT + ".querySelector('.agv-canvas'), b = c.getBoundingClientRect();"
+        "c.dispatchEvent(new WheelEvent('wheel', {deltaY: -200, clientX: b.left + 50,"
+        " clientY: b.top + 50, bubbles: true, cancelable: true}));")
+    assert state()["s"] > scale
     press(" ")
     assert state()["selected"] == v
     panel = shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel")
