@@ -118,11 +118,6 @@ def folder_refusal(folder: str | os.PathLike[str]) -> OSError | None:
     return None
 
 
-def writable_folder(folder: str | os.PathLike[str]) -> bool:
-    """Whether a file can be made in ``folder`` (see :func:`folder_refusal`)."""
-    return folder_refusal(folder) is None
-
-
 # -- arrays of numbers: what a float conversion would hide --------------------------
 # ``np.asarray(x, dtype=float)`` drops the imaginary part of complex numbers (with a
 # warning at most) and parses strings such as "1.5"; either would compute with something

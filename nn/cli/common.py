@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd_scalar.validate import names_a_folder, writable_folder
+from autograd_scalar.validate import folder_refusal, names_a_folder
 
 from .. import optim
 from ..activations import ACTIVATIONS
@@ -132,8 +132,9 @@ def check_file_target(option: str, path: str,
     if target.exists() and not target.is_file():
         raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
                          "device or pipe); give the path of a file")
-    if not writable_folder(folder):
-        raise failure(f"{option} {path}: the folder {folder} is not writable")
+    refusal = folder_refusal(folder)
+    if refusal is not None:
+        raise failure(f"{option} {path}: {_refused(folder, refusal)}")
 
 
 def output_folder(option: str, name: str) -> Path:
@@ -150,9 +151,16 @@ def output_folder(option: str, name: str) -> Path:
     existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise CommandFailed(f"{option} {name}: {existing} is a file, not a folder")
-    if not writable_folder(existing):
-        raise CommandFailed(f"{option} {name}: the folder {existing} is not writable")
+    refusal = folder_refusal(existing)
+    if refusal is not None:
+        raise CommandFailed(f"{option} {name}: {_refused(existing, refusal)}")
     return folder
+
+
+def _refused(folder: Path, refusal: OSError) -> str:
+    """Why ``folder`` takes no new files, in the system's words: no permission, a
+    read-only or a full file system."""
+    return f"the folder {folder} takes no new files ({refusal.strerror or refusal})"
 
 
 def loss_text(loss: float) -> str:

@@ -814,12 +814,13 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_training(
     first. (Root may write any folder, so the check's answer is what is set here.)"""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pictures").mkdir(mode=0o555)
-    real = common.writable_folder
-    monkeypatch.setattr(common, "writable_folder",
-                        lambda folder: folder.name != "pictures" and real(folder))
+    real = common.folder_refusal
+    monkeypatch.setattr(common, "folder_refusal", lambda folder: PermissionError(
+        13, "Permission denied") if folder.name == "pictures" else real(folder))
     status, out, err = run(capsys, *argv)
     assert (status, out) == (1, "")  # a file that cannot be written: 1, as for --save
-    assert_one_line_error(err, f"{option} pictures: the folder pictures is not writable")
+    assert_one_line_error(err, f"{option} pictures: the folder pictures takes no new files "
+                               "(Permission denied)")
 
 
 def test_a_data_set_complaint_names_the_option_not_the_loaders_argument(capsys):
@@ -865,11 +866,11 @@ def test_train_defaults_reach_good_accuracy_on_every_data_set(capsys, data, leas
 def test_a_folder_is_writable_when_a_file_can_be_made_in_it(tmp_path) -> None:
     """Permission bits said yes to root for /proc, which takes no new files: a --save
     there passed the check and failed after the training. The check makes a file."""
-    assert common.writable_folder(tmp_path) and list(tmp_path.iterdir()) == []
-    assert not common.writable_folder(tmp_path / "missing")
+    assert common.folder_refusal(tmp_path) is None and list(tmp_path.iterdir()) == []
+    assert isinstance(common.folder_refusal(tmp_path / "missing"), FileNotFoundError)
     proc = Path("/proc")
     if proc.is_dir():  # Linux: no new file can be made there, by root either
-        with pytest.raises(common.CommandFailed, match="/proc is not writable"):
+        with pytest.raises(common.CommandFailed, match="/proc takes no new files"):
             common.check_file_target("--save", str(proc / "model.json"))
 
 
