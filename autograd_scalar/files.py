@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from .validate import folder_refusal, names_a_folder
+from .validate import folder_refusal, names_a_folder, refused_folder
 
 CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
@@ -61,8 +61,8 @@ def output_file(path: Any, who: str) -> Path:
     refusal = folder_refusal(target.parent)
     if refusal is not None:
         kind = PermissionError if isinstance(refusal, PermissionError) else OSError
-        raise kind(f"{who}: cannot write {shown!r}: the folder {str(target.parent)!r} takes "
-                   f"no new files ({refusal.strerror or refusal})")
+        raise kind(f"{who}: cannot write {shown!r}: "
+                   f"{refused_folder(repr(str(target.parent)), refusal)}")
     return target
 
 

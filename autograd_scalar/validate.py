@@ -8,7 +8,8 @@ they are what indexing and reductions of arrays give back.
 Each checker returns the value in its plain Python type (``int``, ``float``, ``bool``) or
 raises with a message that names the argument, what was expected and what came:
 ``"fit: epochs must be a positive int, got 2.5"``. ``who`` (the function's name) prefixes
-the message when given.
+the message when given. Beside them: whether a folder takes new files, and where a call
+into the engine came from (a read a trace counts, a warning's line).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import contextlib
 import math
 import os
 import tempfile
+from types import FrameType
 from typing import Any, TypeGuard
 
 import numpy as np
@@ -116,6 +118,38 @@ def folder_refusal(folder: str | os.PathLike[str]) -> OSError | None:
     with contextlib.suppress(OSError):
         os.unlink(name)
     return None
+
+
+def refused_folder(folder: object, refusal: OSError) -> str:
+    """How a folder that takes no new files is said (``folder`` as it should be shown),
+    with the system's reason from :func:`folder_refusal`."""
+    return f"the folder {folder} takes no new files ({refusal.strerror or refusal})"
+
+
+# -- where a call came from: the engine's files and its user's --------------------
+
+ENGINE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+"""The package's folder: code there is the engine's, not its user's."""
+_IN_ENGINE: dict[str, bool] = {}
+
+
+def in_engine(file: str) -> bool:
+    """Whether the source file ``file`` is one of the engine's own (kept per name)."""
+    found = _IN_ENGINE.get(file)
+    if found is None:
+        found = _IN_ENGINE[file] = os.path.abspath(file).startswith(ENGINE_FOLDER)
+    return found
+
+
+def first_outside(frame: FrameType | None, also: frozenset[str] = frozenset()
+                  ) -> tuple[FrameType | None, int]:
+    """The first frame, from ``frame`` outward, whose file is neither the engine's nor in
+    ``also`` (absolute paths), and how many frames were passed on the way."""
+    passed = 0
+    while frame is not None and (in_engine(frame.f_code.co_filename) or (
+            also and os.path.abspath(frame.f_code.co_filename) in also)):
+        frame, passed = frame.f_back, passed + 1
+    return frame, passed
 
 
 # -- arrays of numbers: what a float conversion would hide --------------------------

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import shutil
 import subprocess
 import sys
 import time
 import warnings
 from collections.abc import Iterable
-from types import FrameType
 from typing import Any
 
+from ..validate import first_outside
 from . import wasm_graphviz
 from .wasm_graphviz import WasmGraphvizTimeout, svg_from_dot, text_from_dot
 
@@ -78,17 +77,11 @@ def run_dot(dot: str, fmt: str, source: str, seconds: float, what: str,
     return done.stdout
 
 
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
 def _callers_level() -> int:
     """The ``stacklevel`` of the first frame outside this package, seen from the function
     that calls this one: a warning then points at the user's line (a render, an explore)."""
-    frame: FrameType | None = sys._getframe(1)
-    level = 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
+    _, passed = first_outside(sys._getframe(1))
+    return passed + 1
 
 
 def dots_warnings(stderr: str) -> str:

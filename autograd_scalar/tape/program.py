@@ -60,6 +60,7 @@ import numpy as np
 from ..mirror import repeats
 from ..mode import current_mode, tracing
 from ..ops import Op, is_real
+from ..validate import first_outside, in_engine
 from ..value import Value, data_of
 
 _children = operator.attrgetter("children")
@@ -119,8 +120,6 @@ class DataDependenceError(TraceError):
 _DATA = Value.__dict__["data"]
 """Every Value's own ``data`` field (a slot; a C double in the compiled core)."""
 
-_ENGINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-"""The package's folder: reads of .data by the engine's own code are not the user's."""
 _COPIERS = frozenset(os.path.abspath(module.__file__ or "") for module in (copy, copyreg, pickle))
 """Python's copying modules: a copy made through them is their caller's read."""
 
@@ -204,25 +203,18 @@ class Reads:
 
     def __init__(self) -> None:
         self.places: dict[tuple[str, int], DataRead] = {}
-        self._engine: dict[str, bool] = {}
 
     @staticmethod
     def new_node() -> Value:
         """An empty node for the core to fill: op nodes made during the trace are traced."""
         return TracedValue.__new__(TracedValue)
 
-    def _in_engine(self, file: str) -> bool:
-        engine = self._engine.get(file)
-        if engine is None:
-            engine = self._engine[file] = os.path.abspath(file).startswith(_ENGINE)
-        return engine
-
     def saw(self, frame: FrameType) -> None:
         """Record the place ``frame`` is at, unless it is in the engine's own files."""
         code = frame.f_code
         file = code.co_filename
         key = (file, frame.f_lineno)
-        if not self._in_engine(file) and key not in self.places:
+        if not in_engine(file) and key not in self.places:
             self.places[key] = DataRead(file, frame.f_lineno, code.co_name,
                                         linecache.getline(file, frame.f_lineno).strip())
 
@@ -233,10 +225,7 @@ class Reads:
         frozen at the traced example as surely as its ``.data``."""
         if not isinstance(value, TracedValue):
             return
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None and (self._in_engine(frame.f_code.co_filename) or
-                                     os.path.abspath(frame.f_code.co_filename) in _COPIERS):
-            frame = frame.f_back
+        frame, _ = first_outside(sys._getframe(1), _COPIERS)
         if frame is not None:
             self.saw(frame)
 

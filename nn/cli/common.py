@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from autograd_scalar.validate import folder_refusal, names_a_folder
+from autograd_scalar.validate import folder_refusal, names_a_folder, refused_folder
 
 from .. import optim
 from ..activations import ACTIVATIONS
@@ -134,7 +134,7 @@ def check_file_target(option: str, path: str,
                          "device or pipe); give the path of a file")
     refusal = folder_refusal(folder)
     if refusal is not None:
-        raise failure(f"{option} {path}: {_refused(folder, refusal)}")
+        raise failure(f"{option} {path}: {refused_folder(folder, refusal)}")
 
 
 def output_folder(option: str, name: str) -> Path:
@@ -153,14 +153,8 @@ def output_folder(option: str, name: str) -> Path:
         raise CommandFailed(f"{option} {name}: {existing} is a file, not a folder")
     refusal = folder_refusal(existing)
     if refusal is not None:
-        raise CommandFailed(f"{option} {name}: {_refused(existing, refusal)}")
+        raise CommandFailed(f"{option} {name}: {refused_folder(existing, refusal)}")
     return folder
-
-
-def _refused(folder: Path, refusal: OSError) -> str:
-    """Why ``folder`` takes no new files, in the system's words: no permission, a
-    read-only or a full file system."""
-    return f"the folder {folder} takes no new files ({refusal.strerror or refusal})"
 
 
 def loss_text(loss: float) -> str:
