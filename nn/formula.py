@@ -180,18 +180,12 @@ class Formula:
         an overflow or an undefined operation entered a non-finite result."""
         found: list[tuple[str, float]] = []
 
-        def value(term: _Term) -> Scalar:
-            if isinstance(term, _Const):
-                return term.value
-            if isinstance(term, _Var):
-                return float(point[term.name])
-            result = term.fn(*(value(arg) for arg in term.args))
+        def note(term: _Apply, result: Scalar) -> None:
             number = result.data if isinstance(result, Value) else float(result)
             if not found and not math.isfinite(number):
                 found.append((term.source, number))
-            return result
 
-        value(self._root)
+        _build(self._root, {name: float(point[name]) for name in self.variables}, note)
         return found[0] if found else None
 
 
@@ -360,17 +354,22 @@ class _Reader:
         return _Const(number)
 
 
-def _build(term: _Term, inputs: Mapping[str, Scalar]) -> Scalar:
-    """The number or Value ``term`` denotes, with ``inputs`` for its variables."""
+def _build(term: _Term, inputs: Mapping[str, Scalar],
+           visit: Callable[[_Apply, Scalar], None] | None = None) -> Scalar:
+    """The number or Value ``term`` denotes, with ``inputs`` for its variables;
+    ``visit(term, result)`` is told each applied term's result, innermost first."""
     if isinstance(term, _Const):
         return term.value
     if isinstance(term, _Var):
         return inputs[term.name]
-    args = [_build(arg, inputs) for arg in term.args]
+    args = [_build(arg, inputs, visit) for arg in term.args]
     try:
-        return term.fn(*args)
+        result = term.fn(*args)
     except (ArithmeticError, ValueError) as error:
         raise FormulaError(f"{error} (in {term.source})") from None
+    if visit is not None:
+        visit(term, result)
+    return result
 
 
 def parse_point(specs: str | Iterable[str]) -> dict[str, float]:
