@@ -568,6 +568,20 @@ var AutogradScalarView = (function () {
       var q = visible();
       return rect && rect.x >= q.x0 && rect.y >= q.y0 && rect.x + rect.w <= q.x1 && rect.y + rect.h <= q.y1;
     }
+    /* Pan the least that shows rect (a box just opened into its frame) whole; one
+       larger than the view shows its top left corner, its title, at the view's. The
+       caller draws. */
+    function bringIn(rect) {
+      var s = state.s, w = canvas.clientWidth || 800, h = canvas.clientHeight || 400;
+      state.tx += shift(state.tx + rect.x * s, rect.w * s, w);
+      state.ty += shift(state.ty + rect.y * s, rect.h * s, h);
+      viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
+    }
+    function shift(start, size, room) {  /* along one axis: start and size on screen */
+      if (start < MARGIN) { return MARGIN - start; }
+      var over = start + size - (room - MARGIN);
+      return over > 0 ? -Math.min(over, start - MARGIN) : 0;
+    }
     function centreOn(rect) {  /* moves the view; the caller draws */
       if (!rect) { return; }
       if (state.s < READABLE) { state.s = 1; }
@@ -661,7 +675,12 @@ var AutogradScalarView = (function () {
       var g = +target.getAttribute("data-g");
       moved = true;
       if (expanded.has(g)) { collapse(g); placed = flatten(); paint(); return; }
-      withLayouts([g], function () { expanded.add(g); placed = flatten(); paint(); });
+      withLayouts([g], function () {
+        expanded.add(g); placed = flatten();
+        var opened = placed.frames.filter(function (f) { return f.g === g; })[0];
+        if (opened) { bringIn(opened.rect); }
+        paint();
+      });
     }
     svg.addEventListener("mouseover", function (event) {
       var target = event.target.closest("[data-n]");

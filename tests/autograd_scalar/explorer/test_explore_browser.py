@@ -157,6 +157,41 @@ def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_p
     assert len(shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")) == 1
 
 
+def test_an_opened_box_is_panned_to_show_as_much_of_its_contents_as_fit(
+        browser: Any, artefacts: Path, tmp_path: Path) -> None:
+    """A box opened near the bottom of the view grew into a frame mostly below it: its
+    contents stayed out of sight until dragged up. Now along each axis the frame lies
+    wholly inside the canvas, or starts at its edge and runs past the far one."""
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    loss.backward()
+    view = explore(loss, names=model, max_nodes=120)
+    open_view(browser, view.save(tmp_path / "pan.html"))
+    titles = {group["title"]: g for g, group in enumerate(view.data["groups"])}
+    edge = 8                                    # the view's margin (MARGIN in view.js), px
+    for title in ("layers.0", "layers.1.neurons.5"):
+        g = titles[title]
+        click(browser, f'.agv-box[data-g="{g}"]')
+        browser.save_screenshot(str(artefacts / f"opened_{title}.png"))
+        canvas, frame = browser.execute_script(
+            "var r = " + ROOT + ".querySelector('.agv-frame[data-g=\"' + arguments[0] +"
+            " '\"] > rect').getBoundingClientRect();"
+            "return [" + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().toJSON(),"
+            " r.toJSON()];", g)
+        for start, end in (("left", "right"), ("top", "bottom")):
+            low, high = canvas[start] + edge, canvas[end] - edge
+            inside = frame[start] >= low - 2 and frame[end] <= high + 2
+            from_edge = abs(frame[start] - low) <= 2 and frame[end] > high
+            assert inside or from_edge, (title, start, frame, canvas)
+        on_screen = [r for r in (e.rect for e in shown(browser).find_elements(
+            By.CSS_SELECTOR, ".agv-node rect"))
+            if frame["top"] <= r["y"] and r["y"] + r["height"] <= canvas["bottom"]
+            and frame["left"] <= r["x"] and r["x"] + r["width"] <= frame["right"]]
+        assert len(on_screen) >= 3, title                  # its contents, in sight
+
+
 def test_check_graph_failures_show_in_red_with_their_table(
         browser: Any, artefacts: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
