@@ -37,6 +37,15 @@ def _prefix(who: str) -> str:
     return f"{who}: " if who else ""
 
 
+def shown(value: Any) -> str:
+    """``repr(value)`` for a message, an int of more than 20 digits said by its size (its
+    digits are noise there, and past 4,300 of them ``str`` itself refuses)."""
+    if is_integer(value) and abs(int(value)).bit_length() > 66:
+        digits = int(abs(int(value)).bit_length() * math.log10(2)) + 1
+        return f"{'a negative' if value < 0 else 'an'} int of about {digits} digits"
+    return repr(value)
+
+
 def integer(name: str, value: Any, low: int | None = None, high: int | None = None, *,
             who: str = "", what: str | None = None) -> int:
     """``value`` as an int if it is an integer with ``low <= value <= high`` (either bound
@@ -55,7 +64,7 @@ def integer(name: str, value: Any, low: int | None = None, high: int | None = No
             what = f"an int <= {high}"
         else:
             what = "an int"
-    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}"[:300])
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {shown(value)}"[:300])
 
 
 def real(name: str, value: Any, low: float | None = None, high: float | None = None, *,
@@ -88,7 +97,7 @@ def real(name: str, value: Any, low: float | None = None, high: float | None = N
             what = f"{kind} {'<' if high_open else '<='} {high:g}"
         else:
             what = kind
-    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {value!r}"[:300])
+    raise ValueError(f"{_prefix(who)}{name} must be {what}, got {shown(value)}"[:300])
 
 
 def flag(name: str, value: Any, *, who: str = "") -> bool:
