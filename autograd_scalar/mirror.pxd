@@ -21,4 +21,6 @@ cpdef void write_data_and_grad(tuple nodes, object data, object grad) except *
 cpdef tuple only_values(object items)
 @cython.locals(count=Py_ssize_t, i=Py_ssize_t)
 cpdef bint same_items(object items, tuple previous) except -1
+@cython.locals(i=Py_ssize_t, node=Value)
+cpdef Py_ssize_t first_made(tuple nodes) except -2
 cdef void _check(Py_ssize_t count, object array, str name) except *

@@ -15,7 +15,12 @@ name (g is the gradient, p the parameter, t = 1, 2, ... the step number):
 A step works on all parameters at once as NumPy arrays. It first checks every
 gradient: a NaN or infinite gradient raises :class:`NonFiniteGradientError` naming
 the parameter, and nothing changes (parameters, momentum buffers, step count). A
-step whose result would not be finite is refused the same way.
+step whose result would not be finite is refused the same way, and so is one whose
+state would not be (a gradient of 1e200, finite, squared into Adam's v: inf, after
+which the parameter would never move again).
+
+The hyperparameters beside ``lr`` (momentum, betas, eps, ...) are :class:`Setting`
+attributes: setting one later is checked as the constructor checks it.
 
 A step is all or nothing, also under Ctrl-C: the new values and state are computed
 first, changing nothing, and then written in one block during which a
@@ -33,7 +38,8 @@ from __future__ import annotations
 import math
 import signal
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from itertools import repeat
 from typing import Any, overload
@@ -51,6 +57,9 @@ except ImportError:  # an interpreter without that module: the public functions
     from signal import signal as _install
 
 State = dict[str, np.ndarray]
+MAX_STEPS = 2 ** 53
+"""The most steps a loaded state may count: every count up to it is exact as a float (a
+step's bias corrections and decays take t as one)."""
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -128,6 +137,10 @@ def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]
     elif isinstance(params, Value) or not isinstance(params, Iterable):
         raise TypeError("params must be a model, an iterable of Values or of (name, Value) "
                         f"pairs, got {type(params).__name__}")
+    elif isinstance(params, (AbstractSet, Mapping)):
+        raise TypeError(f"params must be in an order of your own (a list, a tuple, or "
+                        f"model.parameters()), got a {type(params).__name__}, whose order "
+                        "changes from run to run: a saved state would meet other parameters")
     else:
         items = tuple(params)
     names: Sequence[str]
@@ -152,6 +165,11 @@ def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]
         values, names = tuple(found), pairs
     if not values:
         raise ValueError("params is empty; an optimizer needs at least one parameter")
+    made = mirror.first_made(values)
+    if made >= 0:
+        raise ValueError(f"{names[made]} is the result of an op ({values[made].op}), not a "
+                         "leaf: an optimizer updates leaves only, the Values a computation "
+                         "starts from (a step would overwrite what the op computed)")
     if mirror.repeats(values):
         first: dict[Value, int] = {}
         for i, value in enumerate(values):
@@ -242,6 +260,55 @@ def check_lr(lr: object) -> float:
     return hyperparameter("lr", lr, 0.0, closed_low=False)
 
 
+class Setting:
+    """A hyperparameter beside ``lr`` (momentum, betas, eps, ...): an attribute checked
+    by ``check(name, value)`` whenever it is set, in the constructor or later, so that
+    ``opt.eps = -1`` is refused as ``Adam(..., eps=-1)`` is, and the optimizer is left
+    as it was. Once the optimizer is made, the settings must also agree with each other
+    (:meth:`Optimizer.check_settings`). The settings a class declares are what
+    :meth:`Optimizer.state_dict` saves (``Optimizer.settings``)."""
+
+    def __init__(self, check: Callable[[str, Any], Any]) -> None:
+        self.check = check
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting: ...
+
+    @overload
+    def __get__(self, instance: Optimizer, owner: type) -> Any: ...
+
+    def __get__(self, instance: Optimizer | None, owner: type) -> Any:
+        return self if instance is None else instance.__dict__[self.name]
+
+    def __set__(self, instance: Optimizer, value: Any) -> None:
+        kept = instance.__dict__
+        checked = self.check(self.name, value)
+        missing = object()
+        before = kept.get(self.name, missing)
+        kept[self.name] = checked
+        if "params" in kept:  # made: the settings must still agree with each other
+            try:
+                instance.check_settings()
+            except ValueError:
+                if before is missing:
+                    del kept[self.name]
+                else:
+                    kept[self.name] = before
+                raise
+
+
+def _at_least_zero(name: str, value: object) -> float:
+    return hyperparameter(name, value, 0.0)
+
+
+def _above_zero(name: str, value: object) -> float:
+    return hyperparameter(name, value, 0.0, closed_low=False)
+
+
 # ---------------------------------------------------------------------------
 # Optimizers
 # ---------------------------------------------------------------------------
@@ -257,10 +324,18 @@ class Optimizer:
 
     buffers: tuple[str, ...] = ()
     squares: tuple[str, ...] = ()
+    weight_decay = Setting(_at_least_zero)
     settings: tuple[str, ...] = ("weight_decay",)
-    """The constructor's arguments beside ``params`` and ``lr``, each kept as the attribute
-    of its name: saved by :meth:`~Optimizer.state_dict` and restored by
-    :meth:`~Optimizer.load_state_dict`."""
+    """The constructor's arguments beside ``params`` and ``lr``, each a :class:`Setting`
+    of its name (a class that declares new ones gets them added here): saved by
+    :meth:`~Optimizer.state_dict` and restored by :meth:`~Optimizer.load_state_dict`."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = [name for name, thing in vars(cls).items() if isinstance(thing, Setting)]
+        if own:
+            inherited = [name for name in cls.settings if name not in own]
+            cls.settings = (*own, *inherited)
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         """The buffers every step leaves in the state with these settings (a state of
@@ -269,11 +344,16 @@ class Optimizer:
 
     def __init__(self, params: Any, lr: float, weight_decay: float = 0.0) -> None:
         self._lr = check_lr(lr)
-        self.weight_decay = hyperparameter("weight_decay", weight_decay, 0.0)
+        self.weight_decay = weight_decay
+        self.check_settings()
         self.params, self.names = named_parameter_list(params)
         self.state: State = {}
         self.steps = 0
         self._scratch: dict[tuple[int, Any, int], np.ndarray] = {}
+
+    def check_settings(self) -> None:
+        """ValueError unless the settings agree with each other (each :class:`Setting`
+        checks itself): run when the optimizer is made and when a setting changes."""
 
     @property
     def lr(self) -> float:
@@ -341,6 +421,14 @@ class Optimizer:
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
                 "updated", self.names[i], self.params[i],
                 "Lower the learning rate or clip gradients")
+        for name, buffer in state.items():  # g^2 past float range: the parameter, stuck
+            if not all_finite(buffer):
+                i = int(np.flatnonzero(~np.isfinite(buffer))[0])
+                raise NonFiniteGradientError(
+                    f"{self.names[i]}'s {name} buffer would become {buffer[i]} (gradient "
+                    f"{grad[i]}); nothing was updated", self.names[i], self.params[i],
+                    "Clip gradients (fit's clip, nn.optim.clip_grad_norm) or scale the "
+                    "loss down")
         return new, state
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -371,9 +459,12 @@ class Optimizer:
             raise ValueError(f"{kind}.load_state_dict: the state is from a "
                              f"{state['optimizer']!r} optimizer")
         settled = self._settled(state.get("settings"))
-        lr = hyperparameter("lr", state["lr"], 0.0)
-        steps = state["steps"]
-        integer("steps", steps, 0, who=f"{kind}.load_state_dict")
+        try:
+            lr = hyperparameter("lr", state["lr"], 0.0)
+        except ValueError as error:
+            raise ValueError(f"{kind}.load_state_dict: {error}") from None
+        steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
+                        what="an int from 0 to 2**53")
         buffers = state["state"]
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
@@ -395,7 +486,10 @@ class Optimizer:
         arrays = {}
         for name, values in buffers.items():
             numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))
-            array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
+            try:
+                array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
+            except OverflowError:  # an int past float range (from an edited file)
+                array = np.full(0, np.nan)
             if array.shape != (len(self.params),) or not np.isfinite(array).all():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must be a list of "
                                  f"{len(self.params)} finite numbers, one per parameter")
@@ -447,21 +541,25 @@ class SGD(Optimizer):
     weight decay (which adds ``weight_decay * p`` to the gradient)."""
 
     buffers = ("momentum",)
-    settings = ("momentum", "dampening", "nesterov", "weight_decay")
+    momentum = Setting(_at_least_zero)
+    dampening = Setting(lambda name, value: hyperparameter(name, value, 0.0, 1.0,
+                                                           closed_high=True))
+    nesterov = Setting(lambda name, value: flag(name, value))
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum else ()
 
     def __init__(self, params: Any, lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        self.momentum = hyperparameter("momentum", momentum, 0.0)
-        self.dampening = hyperparameter("dampening", dampening, 0.0, 1.0, closed_high=True)
-        flag("nesterov", nesterov)
-        if nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
-            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
-                             f"momentum={momentum!r}, dampening={dampening!r}")
+        self.momentum = momentum
+        self.dampening = dampening
         self.nesterov = nesterov
         super().__init__(params, lr, weight_decay)
+
+    def check_settings(self) -> None:
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError("nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={self.momentum!r}, dampening={self.dampening!r}")
 
     CHUNK = 1 << 16
     """Parameters per block of :meth:`step_arrays`' plain step (a block's work array
@@ -539,15 +637,16 @@ class Adam(Optimizer):
     decoupled = False
     buffers = ("m", "v")
     squares = ("v",)
-    settings = ("betas", "eps", "weight_decay")
+    betas = Setting(lambda name, value: _betas(value))
+    eps = Setting(_above_zero)
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers
 
     def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
-        self.betas = _betas(betas)
-        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
+        self.betas = betas
+        self.eps = eps
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -591,16 +690,18 @@ class RMSProp(Optimizer):
 
     buffers = ("square_avg", "momentum")
     squares = ("square_avg",)
-    settings = ("alpha", "eps", "momentum", "weight_decay")
+    alpha = Setting(lambda name, value: hyperparameter(name, value, 0.0, 1.0))
+    eps = Setting(_above_zero)
+    momentum = Setting(_at_least_zero)
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers if self.momentum else ("square_avg",)
 
     def __init__(self, params: Any, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, weight_decay: float = 0.0) -> None:
-        self.alpha = hyperparameter("alpha", alpha, 0.0, 1.0)
-        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
-        self.momentum = hyperparameter("momentum", momentum, 0.0)
+        self.alpha = alpha
+        self.eps = eps
+        self.momentum = momentum
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:
@@ -623,7 +724,9 @@ class Adagrad(Optimizer):
 
     buffers = ("sum",)
     squares = ("sum",)
-    settings = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    lr_decay = Setting(_at_least_zero)
+    initial_accumulator_value = Setting(_at_least_zero)
+    eps = Setting(_above_zero)
 
     def buffers_of_a_step(self) -> tuple[str, ...]:
         return self.buffers
@@ -631,10 +734,9 @@ class Adagrad(Optimizer):
     def __init__(self, params: Any, lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10) -> None:
-        self.lr_decay = hyperparameter("lr_decay", lr_decay, 0.0)
-        self.initial_accumulator_value = hyperparameter("initial_accumulator_value",
-                                                 initial_accumulator_value, 0.0)
-        self.eps = hyperparameter("eps", eps, 0.0, closed_low=False)
+        self.lr_decay = lr_decay
+        self.initial_accumulator_value = initial_accumulator_value
+        self.eps = eps
         super().__init__(params, lr, weight_decay)
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:

@@ -312,7 +312,7 @@ def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
 
 @pytest.mark.parametrize("change, message", [
     (lambda s: s | {"optimizer": "SGD"}, "from a 'SGD' optimizer"),
-    (lambda s: s | {"steps": -1}, "steps must be an int >= 0"),
+    (lambda s: s | {"steps": -1}, "steps must be an int from 0 to 2**53"),
     (lambda s: s | {"lr": 0.0} | {"lr": -1.0}, "lr must be"),
     (lambda s: s | {"state": {"velocity": [0.0] * 3}}, "state buffers must be among"),
     (lambda s: s | {"state": {"m": [0.0] * 2, "v": [0.0] * 3}},
@@ -610,3 +610,100 @@ def test_a_subclass_with_its_own_constructor_reloads_its_state():
     second = HalfMomentumAdam(params, lr=0.1)
     second.load_state_dict(first.state_dict())
     assert second.state_dict() == first.state_dict() and second.betas == (0.5, 0.9)
+
+
+# ---------------------------------------------------------------------------
+# Settings changed later, state past float range, parameters that cannot be stepped
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, name, bad, message", [
+    (lambda ps: optim.Adam(ps, lr=0.1), "eps", -1.0, "eps must be a number in (0, inf)"),
+    (lambda ps: optim.Adam(ps, lr=0.1), "betas", (0.9, 1.0), "betas[1] must be"),
+    (lambda ps: optim.AdamW(ps, lr=0.1), "weight_decay", math.nan, "weight_decay must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1), "momentum", "0.5", "momentum must be"),
+    (lambda ps: optim.SGD(ps, lr=0.1), "nesterov", 1, "nesterov must be True or False"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True), "dampening", 0.5,
+     "nesterov=True needs momentum > 0 and dampening = 0"),
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True), "momentum", 0.0,
+     "nesterov=True needs momentum > 0"),
+    (lambda ps: optim.RMSProp(ps, lr=0.1), "alpha", 2.0, "alpha must be a number in [0, 1)"),
+    (lambda ps: optim.Adagrad(ps, lr=0.1), "initial_accumulator_value", -1.0,
+     "initial_accumulator_value must be"),
+])
+def test_a_setting_changed_later_is_checked_as_the_constructor_checks_it(make, name, bad,
+                                                                         message):
+    """Only lr was checked when set after the constructor: eps = -1 made Adam climb."""
+    params, opt = stepped_once(make)
+    before, settings = progress_of(params, opt), opt.state_dict()["settings"]
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
+        setattr(opt, name, bad)
+    assert opt.state_dict()["settings"] == settings
+    opt.step()                                    # and it still steps as it did
+    expected_params, expected = stepped_once(make)
+    expected.step()
+    assert progress_of(params, opt) == progress_of(expected_params, expected) != before
+
+
+def test_settings_are_kept_as_plain_python_numbers_so_the_state_stays_json_ready():
+    import json
+    opt = optim.SGD([Value(1.0)], lr=0.1, momentum=np.float64(0.9), nesterov=np.True_)
+    opt.momentum = np.float32(0.5)
+    state = opt.state_dict()
+    state["steps"] = np.int64(3)
+    state["state"] = {"momentum": [0.25]}
+    opt.load_state_dict(state)
+    assert type(opt.nesterov) is bool and type(opt.momentum) is float
+    assert type(opt.steps) is int
+    assert json.loads(json.dumps(opt.state_dict())) == opt.state_dict()
+
+
+@pytest.mark.parametrize("make, buffer", [
+    (lambda ps: optim.Adam(ps, lr=0.1), "v"),
+    (lambda ps: optim.RMSProp(ps, lr=0.1), "square_avg"),
+    (lambda ps: optim.Adagrad(ps, lr=0.1), "sum"),
+])
+@pytest.mark.parametrize("arrays", [False, True])
+def test_a_state_that_would_overflow_is_refused_like_a_non_finite_step(make, buffer, arrays):
+    """A gradient of 1e200 is finite; its square, inf, made v infinite and the parameter
+    never moved again (its step g / sqrt(inf) is 0), and the saved state would not load."""
+    params, opt = stepped_once(make)
+    params[1].grad = 1e200
+    before = progress_of(params, opt)
+    with pytest.raises(optim.NonFiniteGradientError,
+                       match=re.escape(f"parameter 1 ('p1')'s {buffer} buffer would "
+                                       "become inf (gradient 1e+200)")) as caught:
+        if arrays:
+            data = np.array([p.data for p in params])
+            opt.step_arrays(data, np.array([p.grad for p in params]))
+            assert data.tolist() == before[0]
+        else:
+            opt.step()
+    assert caught.value.parameter is params[1]
+    assert progress_of(params, opt) == before
+
+
+def test_params_in_a_set_are_refused_for_their_order_changes_from_run_to_run():
+    with pytest.raises(TypeError, match="got a set, whose order changes"):
+        optim.SGD({Value(1.0), Value(2.0)}, lr=0.1)
+
+
+def test_a_value_an_op_made_is_not_a_parameter():
+    a = Value(1.0)
+    with pytest.raises(ValueError, match=re.escape("parameter 1 is the result of an op (*), "
+                                                   "not a leaf")):
+        optim.Adam([a, a * 2], lr=0.1)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s | {"steps": 10 ** 400}, "steps must be an int from 0 to 2**53, got an int of "
+     "about 401 digits"),
+    (lambda s: s | {"state": {"m": [10 ** 400, 0.0, 0.0], "v": [0.0] * 3}},
+     "buffer 'm' must be a list of 3 finite numbers"),
+    (lambda s: s | {"lr": math.inf}, "Adam.load_state_dict: lr must be"),
+])
+def test_numbers_past_float_range_in_a_state_are_named_errors(change, message):
+    _, opt = stepped_once(lambda ps: optim.Adam(ps, lr=0.05))
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=re.escape(message)):
+        opt.load_state_dict(change(opt.state_dict()))
+    assert opt.state_dict() == before
