@@ -3,7 +3,9 @@
 A schedule is attached to an optimizer when it is made; it remembers the
 optimizer's learning rate then as ``base_lr``, sets ``lr = lr_at(0)`` at once and
 ``lr = lr_at(t)`` at its t-th ``step()`` (``fit`` steps it once per epoch). With
-base rate a and step count t (formulas as PyTorch documents them):
+base rate a and step count t (PyTorch's formulas, but for one difference: past T
+steps CosineAnnealingLR stays at its minimum, where PyTorch's turns back up along
+the cosine):
 
     StepLR             a gamma^floor(t / step_size)
     ExponentialLR      a gamma^t
@@ -12,19 +14,28 @@ base rate a and step count t (formulas as PyTorch documents them):
 
 ``LinearLR(opt, 1.0, 0.1, 100)`` is micrograd's demo schedule, 1.0 - 0.9 t / 100, and
 ``LinearLR(opt, 1.0, 0.0, T)`` microgpt's linear decay to zero, a (1 - t / T).
+
+A schedule's ``state_dict()`` (its base rate, step count and settings, JSON-ready) and
+``load_state_dict`` carry it across a save, as an optimizer's do: a run resumed with
+both goes on with the rates it would have had.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
+from autograd_scalar import Value
 from autograd_scalar.validate import integer
 
-from .optim import Optimizer, hyperparameter
+from .optim import MAX_STEPS, SGD, Optimizer, check_lr, hyperparameter
 
 
 class Schedule:
-    """Base class: subclasses define ``lr_at(t)`` from ``self.base_lr``."""
+    """Base class: subclasses define ``lr_at(t)`` from ``self.base_lr``, and list their
+    constructor's arguments beside the optimizer in ``settings``."""
+
+    settings: tuple[str, ...] = ()
 
     def __init__(self, optimizer: Optimizer) -> None:
         self.optimizer = _require_optimizer(optimizer)
@@ -43,6 +54,51 @@ class Schedule:
         self.steps += 1
         return lr
 
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's kind, base rate, step count and settings, as plain numbers."""
+        return {"schedule": type(self).__name__, "base_lr": self.base_lr, "steps": self.steps,
+                "settings": {name: getattr(self, name) for name in self.settings}}
+
+    def load_state_dict(self, state: Any) -> None:
+        """Go on from what ``state_dict`` gave: its base rate, step count and settings (the
+        optimizer's ``lr`` set to the rate at that step). Checked whole first: another
+        kind of schedule, or numbers its constructor refuses, are ValueErrors that change
+        nothing."""
+        kind = type(self).__name__
+        keys = {"schedule", "base_lr", "steps", "settings"}
+        if not isinstance(state, dict) or set(state) != keys:
+            raise ValueError(f"{kind}.load_state_dict: expected a dict with keys schedule, "
+                             f"base_lr, steps and settings, got {state!r}"[:300])
+        if state["schedule"] != kind:
+            raise ValueError(f"{kind}.load_state_dict: the state is from a "
+                             f"{state['schedule']!r} schedule"[:300])
+        try:
+            base_lr = check_lr(state["base_lr"])
+        except ValueError as error:
+            raise ValueError(f"{kind}.load_state_dict: base_{error}") from None
+        steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
+                        what="an int from 0 to 2**53")
+        settled = self._settled(state["settings"], base_lr)
+        for name in self.settings:
+            setattr(self, name, getattr(settled, name))
+        self.base_lr, self.steps = base_lr, steps
+        self.optimizer.lr = self.lr_at(steps)
+
+    def _settled(self, settings: Any, base_lr: float) -> Schedule:
+        """A schedule with the saved ``settings`` on an optimizer of rate ``base_lr``, made
+        by the constructor of the class that declares them, so that they are checked as
+        its arguments are."""
+        kind = type(self).__name__
+        if not isinstance(settings, dict) or set(settings) != set(self.settings):
+            raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
+                             f"{', '.join(self.settings) or 'nothing'}, got {settings!r}"[:300])
+        owner = next(c for c in type(self).__mro__ if "settings" in vars(c))
+        try:
+            return owner(SGD([Value(0.0)], lr=base_lr), **settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
+                             f"{error}") from None
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_lr={self.base_lr:g}, steps={self.steps})"
 
@@ -57,6 +113,8 @@ def _require_optimizer(optimizer: object) -> Optimizer:
 class StepLR(Schedule):
     """Multiply the learning rate by ``gamma`` every ``step_size`` steps."""
 
+    settings = ("step_size", "gamma")
+
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
         self.step_size = integer("step_size", step_size, 1)
         self.gamma = hyperparameter("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
@@ -69,6 +127,8 @@ class StepLR(Schedule):
 class ExponentialLR(Schedule):
     """Multiply the learning rate by ``gamma`` every step."""
 
+    settings = ("gamma",)
+
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
         self.gamma = hyperparameter("gamma", gamma, 0.0, 1.0, closed_low=False, closed_high=True)
         super().__init__(optimizer)
@@ -80,6 +140,8 @@ class ExponentialLR(Schedule):
 class LinearLR(Schedule):
     """Scale the learning rate by a factor going linearly from ``start_factor`` (in (0, 1])
     to ``end_factor`` (in [0, 1]) over ``total`` steps, then staying there."""
+
+    settings = ("start_factor", "end_factor", "total")
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0,
                  end_factor: float = 0.1, total: int = 100) -> None:
@@ -97,7 +159,9 @@ class LinearLR(Schedule):
 
 class CosineAnnealingLR(Schedule):
     """Anneal the learning rate from ``base_lr`` to ``min_lr`` along half a cosine
-    over ``total`` steps, then stay at ``min_lr``."""
+    over ``total`` steps, then stay at ``min_lr`` (PyTorch's turns back up)."""
+
+    settings = ("total", "min_lr")
 
     def __init__(self, optimizer: Optimizer, total: int, min_lr: float = 0.0) -> None:
         self.total = integer("total", total, 1)

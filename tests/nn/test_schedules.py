@@ -82,3 +82,52 @@ def test_bad_schedule_arguments_are_errors_that_leave_the_rate_alone(make, messa
 def test_a_schedule_needs_an_optimizer():
     with pytest.raises(TypeError, match=r"attaches to an nn\.optim optimizer"):
         schedules.ExponentialLR(object(), gamma=0.5)
+
+
+MAKERS = [
+    lambda o: schedules.StepLR(o, step_size=3, gamma=0.5),
+    lambda o: schedules.ExponentialLR(o, gamma=0.9),
+    lambda o: schedules.LinearLR(o, start_factor=1.0, end_factor=0.1, total=10),
+    lambda o: schedules.CosineAnnealingLR(o, total=10, min_lr=0.01),
+]
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_a_saved_schedule_resumes_the_rates_of_an_unbroken_run(make):
+    """A schedule made anew on a resumed optimizer took the scheduled rate as its base
+    and began again at step 0 (LinearLR's 6th rate was 0.5005 for 0.46)."""
+    import json
+    straight = lrs(make(sgd(1.0)), 10)
+    first = make(sgd(1.0))
+    begun = lrs(first, 5)
+    saved = json.loads(json.dumps([first.optimizer.state_dict(), first.state_dict()]))
+    opt = sgd(0.3)
+    opt.load_state_dict(saved[0])
+    again = make(opt)
+    again.load_state_dict(saved[1])
+    assert begun + lrs(again, 5)[1:] == straight
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s | {"schedule": "LinearLR"}, "the state is from a 'LinearLR' schedule"),
+    (lambda s: s | {"base_lr": 0.0}, "base_lr must be a number in (0, inf), got 0.0"),
+    (lambda s: s | {"steps": -1}, "steps must be an int from 0 to 2**53"),
+    (lambda s: s | {"settings": {"step_size": 0, "gamma": 0.5}},
+     "the saved settings are refused: step_size must be a positive int"),
+    (lambda s: s | {"settings": {"gamma": 0.5}}, "settings must be a dict of step_size, gamma"),
+    (lambda s: {"steps": 1}, "expected a dict with keys schedule"),
+])
+def test_a_bad_schedule_state_changes_nothing(change, message):
+    import re
+    schedule = MAKERS[0](sgd(1.0))
+    lrs(schedule, 4)
+    before = (schedule.state_dict(), schedule.optimizer.lr)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        schedule.load_state_dict(change(schedule.state_dict()))
+    assert (schedule.state_dict(), schedule.optimizer.lr) == before
+
+
+def test_cosine_annealing_stays_at_its_minimum_after_total_steps():
+    """Unlike PyTorch's, which turns back up along the cosine (documented)."""
+    schedule = schedules.CosineAnnealingLR(sgd(1.0), total=4, min_lr=0.1)
+    assert lrs(schedule, 8)[4:] == [pytest.approx(0.1)] * 5
