@@ -19,6 +19,8 @@ from typing import Any
 
 from autograd_scalar.validate import flag, integer, real
 
+from .optim import interrupts_deferred
+
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
@@ -156,8 +158,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, model: Any, history: History) -> None:
         if self.restore_best and self._best_data:
-            for p, data in zip(self._params, self._best_data):
-                p.data = data
+            with interrupts_deferred():  # never some parameters of one epoch, some of another
+                for p, data in zip(self._params, self._best_data):
+                    p.data = data
 
     @property
     def best_value(self) -> float:

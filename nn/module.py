@@ -28,6 +28,7 @@ from autograd_scalar.validate import flag, is_real
 
 from . import serialize
 from .jsonfile import MAX_BYTES
+from .optim import interrupts_deferred
 
 PathLike = str | os.PathLike[str]
 _ONLY_VALUES = {Value}
@@ -207,8 +208,8 @@ class Module:
 
         ``state`` must name exactly this module's parameters, each with a finite
         real number. Everything is checked before anything is set, so on an
-        error (ValueError naming the problem) the parameters are unchanged.
-        Gradients are left as they are.
+        error (ValueError naming the problem) the parameters are unchanged, and a
+        Ctrl-C never leaves some of them set. Gradients are left as they are.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict expects a mapping of parameter names to numbers, "
@@ -216,8 +217,9 @@ class Module:
         named = self.named_parameters()
         check_names([name for name, _ in named], list(state))
         values = [finite_number(name, state[name]) for name, _ in named]
-        for (_, p), v in zip(named, values):
-            p.data = v
+        with interrupts_deferred():  # a Ctrl-C is raised once every parameter is set
+            for (_, p), v in zip(named, values):
+                p.data = v
 
     def architecture(self) -> list[str]:
         """One line per module, ``path: Class(config)`` (the root without a path): what a
@@ -358,8 +360,11 @@ def check_names(expected: list[str], given: list[str]) -> None:
 
 def finite_number(name: str, value: Any) -> float:
     """``value`` as a float if it is a finite real number; ValueError naming ``name``."""
-    if is_real(value) and math.isfinite(value):
-        return float(value)
+    try:
+        if is_real(value) and math.isfinite(value):
+            return float(value)
+    except OverflowError:  # an int past float range
+        pass
     raise ValueError(f"parameter {name!r} must be a finite real number, got {value!r}"[:300])
 
 

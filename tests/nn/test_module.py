@@ -116,6 +116,7 @@ def test_load_state_dict_accepts_ints_and_numpy_numbers_and_keeps_grads() -> Non
     (lambda s: s.update(b=True), r"'b' must be a finite real number, got True"),
     (lambda s: s.update(b=None), r"'b' must be a finite real number, got None"),
     (lambda s: s.update(b=1 + 2j), r"'b' must be a finite real number"),
+    (lambda s: s.update(b=10 ** 400), r"'b' must be a finite real number"),  # not OverflowError
 ])
 def test_bad_state_dicts_raise_and_change_nothing(change: object, message: str) -> None:
     model = Neuron(2, seed=0)
@@ -135,6 +136,31 @@ def test_missing_and_unexpected_names_are_both_listed() -> None:
     with pytest.raises(ValueError, match=r"33 missing \('layers.0.neurons.0.w\[0\]'.*"
                                          r"\(28 more\)\) and 33 unexpected"):
         model.load_state_dict(state)
+
+
+@pytest.mark.parametrize("written", [0, 1, 2])
+def test_ctrl_c_while_a_state_is_set_lands_once_every_parameter_holds_it(
+        monkeypatch: pytest.MonkeyPatch, written: int) -> None:
+    """A SIGINT that came in the loop setting the parameters stopped it half way: a
+    model of some new and some old numbers. It is held back to the loop's end now."""
+    import builtins
+    import signal
+
+    import nn.module
+    model = Neuron(2, seed=0)
+    state = {name: 7.0 + i for i, name in enumerate(model.state_dict())}
+    count = [0]
+
+    def zip_that_interrupts(*iterables: object) -> object:
+        for item in builtins.zip(*iterables):  # type: ignore[call-overload]
+            if count[0] == written:
+                signal.raise_signal(signal.SIGINT)
+            count[0] += 1
+            yield item
+    monkeypatch.setattr(nn.module, "zip", zip_that_interrupts, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        model.load_state_dict(state)
+    assert model.state_dict() == state
 
 
 def test_load_state_dict_needs_a_mapping() -> None:

@@ -265,6 +265,38 @@ def test_early_stopping_stops_after_patience_and_restores_the_best_parameters():
     assert p.data == 1.0
 
 
+def test_ctrl_c_while_early_stopping_restores_lands_after_the_last_parameter(monkeypatch):
+    """The restore loop could stop half way: some parameters of the best epoch, some of
+    the last. A SIGINT during it is held back to its end."""
+    import builtins
+    import signal
+
+    import nn.callbacks
+    model = nn.MLP(2, [3, 1], seed=0)
+    history = History(metrics=("loss", "val_loss"))
+    stopper = EarlyStopping(monitor="val_loss", patience=1)
+    stopper.on_train_begin(model, history)
+    best = [p.data for p in model.parameters()]
+    history.val_loss.append(1.0)
+    stopper.on_epoch_end(0, history)
+    for p in model.parameters():
+        p.data += 1.0
+    history.val_loss.append(2.0)
+    stopper.on_epoch_end(1, history)
+    count = [0]
+
+    def zip_that_interrupts(*iterables):
+        for item in builtins.zip(*iterables):
+            if count[0] == 3:
+                signal.raise_signal(signal.SIGINT)
+            count[0] += 1
+            yield item
+    monkeypatch.setattr(nn.callbacks, "zip", zip_that_interrupts, raising=False)
+    with pytest.raises(KeyboardInterrupt):
+        stopper.on_train_end(model, history)
+    assert [p.data for p in model.parameters()] == best
+
+
 def test_early_stopping_on_accuracy_waits_for_a_rise():
     history = History(metrics=("loss", "accuracy"))
     stopper = EarlyStopping(monitor="accuracy", patience=1, restore_best=False)
