@@ -61,7 +61,8 @@ class CythonBuildExt(build_ext):
 
         generated = {extension.name: extension for extension in cythonize(
             self.extensions, quiet=True,
-            compiler_directives={"language_level": 3, "annotation_typing": False})}
+            compiler_directives={"language_level": 3, "annotation_typing": False,
+                                 "nonecheck": True})}
         for extension in self.extensions:
             extension.sources = generated[extension.name].sources
             extension.depends = generated[extension.name].depends

@@ -48,6 +48,7 @@ from .mode import (
     AnomalyError,
     current_scope,
     detect_anomaly,
+    interrupts_deferred,
     is_grad_enabled,
     joined_scope,
     no_grad,
@@ -106,6 +107,6 @@ __all__ = [
     "set_display", "tape_dtype", "validate",
     "TaylorError", "dual", "forward_ad", "hvp", "jacfwd", "jvp", "tangent", "tangents",
     "taylor_report", "taylor_test", "taylorcheck",
-    "output_file", "topological_order", "write_atomically",
+    "interrupts_deferred", "output_file", "topological_order", "write_atomically",
     *(name for name in ELEMENTWISE if name not in BUILTIN_NAMES),
 ]

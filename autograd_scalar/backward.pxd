@@ -5,12 +5,12 @@ from autograd_scalar.value cimport Value
 
 
 @cython.locals(order=list, ready=list, node=Value, child=Value, left=Py_ssize_t)
-cpdef list users_first(Value root)
+cpdef list users_first(object root)
 @cython.locals(stack=list, child=Value, users=Py_ssize_t)
 cdef void _count_users(Value root) except *
 @cython.locals(seen=set, stack=list, child=Value)
 cdef void _reset(Value root) except *
-cpdef list chain_rule(Value root, object seed, bint create_graph=*)
+cpdef list chain_rule(object root, object seed, bint create_graph=*)
 @cython.locals(order=list, ready=list, node=Value, children=tuple, local=tuple,
                upstream=object, anomaly=bint, plain=bint, i=Py_ssize_t, count=Py_ssize_t,
                child=Value, pending=object, scalar=double, d0=double, d1=double,

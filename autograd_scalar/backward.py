@@ -26,14 +26,25 @@ An infinite local derivative times a zero upstream gradient stays NaN (as there)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
-from .mode import AnomalyError, current_mode
+from .mode import AnomalyError, current_mode, interrupts_deferred
+from .validate import flag
 from .value import BACKWARD, Value, as_float, data_of, describe
+
+try:
+    import cython
+
+    COMPILED = bool(cython.compiled)
+    """Whether this module runs as compiled C (then no Ctrl-C can stop a pass half way:
+    a signal is handled at the next Python bytecode, and its loops have none)."""
+except ImportError:  # no Cython installed: this module runs as plain Python
+    COMPILED = False
 
 UNORDERED = (AbstractSet, Mapping)
 """Collections whose order is not the caller's (sets, dicts and their views): refused
@@ -44,13 +55,28 @@ PASS_LOCK = threading.RLock()
 two threads walking graphs that share nodes (a model's parameters) take turns."""
 
 
+def _whole() -> contextlib.AbstractContextManager[Any]:
+    """Where a pass runs: to its end under Ctrl-C, which is then raised, so that no
+    gradient is half written and no scratch field is left behind. Compiled, the pass's
+    loops are C, which no signal cuts; interpreted, :func:`interrupts_deferred`."""
+    return contextlib.nullcontext() if COMPILED else interrupts_deferred()
+
+
+def _a_value(root: Any, who: str) -> Value:
+    """``root`` if it is a Value; TypeError naming ``who`` otherwise."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
+    return root
+
+
 def users_first(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each before all the nodes it uses (root first).
 
     Kahn's algorithm with the edge counts kept on the nodes (``_users``, counted by
     :func:`_count_users`); the counts are back to 0 when it returns.
     """
-    with PASS_LOCK:
+    _a_value(root, "users_first")
+    with PASS_LOCK, _whole():
         order: list[Value] = []
         try:
             _count_users(root)
@@ -97,7 +123,7 @@ def _reset(root: Value) -> None:
 
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after all the nodes it uses (root last)."""
-    order = users_first(root)
+    order = users_first(_a_value(root, "topological_order"))
     order.reverse()
     return order
 
@@ -118,6 +144,7 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
     ``create_graph`` False) are a read of its data, as ``.data`` is, and the trace is
     told (``tracing.numbers_from``): the tape would replay them frozen.
     """
+    _a_value(root, "chain_rule")
     if not create_graph:
         reads = current_mode().tracing
         if reads is not None:
@@ -283,7 +310,7 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     seed = as_float(grad, "backward(grad=...)")
     if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    with PASS_LOCK:
+    with PASS_LOCK, _whole():
         order = chain_rule(root, seed)
         for node in order:
             total = node._pending
@@ -300,7 +327,11 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     With ``create_graph`` the gradients are Values whose own graph can be
     differentiated (see ``chain_rule``).
     """
-    with PASS_LOCK:
+    _a_value(root, "gradients")
+    flag("create_graph", create_graph, who="gradients")
+    if not (create_graph and isinstance(seed, Value)):
+        seed = as_float(seed, "gradients(seed=...)")
+    with PASS_LOCK, _whole():
         order = chain_rule(root, seed, create_graph)
         found = {node: node._pending for node in order}
         release(order)
@@ -341,6 +372,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad expects a Value output, got {type(output).__name__}")
+    flag("create_graph", create_graph, who="grad")
     targets = value_list(inputs, "grad", "inputs", "input {}")
     if isinstance(grad_output, Value):
         # without create_graph the answer is numbers (a Value seed would make Values
@@ -353,7 +385,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph and not current_mode().grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    with PASS_LOCK:
+    with PASS_LOCK, _whole():
         order = chain_rule(output, seed, create_graph)
         try:
             zero: Any = Value(0.0) if create_graph else 0.0

@@ -8,6 +8,8 @@ naming the op and its operands. Both nest, and restore the previous mode on exit
 traces: every op node made inside the block is made by ``reads.new_node()`` (a node
 whose ``.data`` reads are recorded), and ``reads`` is ``current_mode().tracing``.
 Outside a trace ``tracing`` is None, and making a node costs one test more.
+``interrupts_deferred()`` holds a Ctrl-C back to the end of its block: a backward pass
+writing its gradients, an optimizer its parameters, is never cut half way.
 
 The mode belongs to the running thread (and asyncio task): it lives in a
 :class:`contextvars.ContextVar`, so a ``no_grad()`` block in one thread never strips
@@ -19,9 +21,18 @@ a block sets a new one and leaving it puts the old one back.
 from __future__ import annotations
 
 import contextvars
+import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+try:  # signal's C functions, without its wrappers' conversions to enums (6 us a call)
+    from _signal import getsignal as _handler
+    from _signal import signal as _install
+except ImportError:  # an interpreter without that module: the public functions
+    from signal import getsignal as _handler
+    from signal import signal as _install
 
 
 class Mode:
@@ -139,3 +150,29 @@ def current_scope() -> str:
 def is_grad_enabled() -> bool:
     """Whether new operations record their inputs for backward."""
     return get_mode().grad_enabled
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Run the block whole: a SIGINT (Ctrl-C) arriving meanwhile is held and delivered
+    again when the block ends, to whatever handler was there before (by default a
+    KeyboardInterrupt, raised after the block).
+
+    Python raises KeyboardInterrupt between any two bytecodes, so a loop writing
+    many parameters could otherwise stop half way. Signal handlers run in the main
+    thread only; elsewhere, or when the handler was not set from Python (it could not
+    be put back), the block runs as it is. The block itself must not raise: keep it
+    to stores of prepared values.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or _handler(signal.SIGINT) is None):
+        yield
+        return
+    held: list[int] = []
+    previous = _install(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield
+    finally:
+        _install(signal.SIGINT, previous)
+        if held:
+            signal.raise_signal(signal.SIGINT)

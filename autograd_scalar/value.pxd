@@ -12,7 +12,7 @@ cdef class Value:
     cdef public double grad
     cdef public str label
     cdef public str scope
-    cdef public tuple children
+    cdef readonly tuple children
     cdef public object _row
     cdef public double _d0
     cdef public double _d1

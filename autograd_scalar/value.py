@@ -97,7 +97,7 @@ class Value:
             until it is set back to 0.0 (a module's or an optimizer's ``zero_grad()``
             does so); a node computed from others holds the last pass's.
         label: a name for drawings and messages ("" if none).
-        children: the nodes this one was computed from (empty for a leaf).
+        children: the nodes this one was computed from (empty for a leaf; read-only).
         scope: the nn module (if any) inside whose call the node was made.
     """
 

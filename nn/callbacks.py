@@ -17,9 +17,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from autograd_scalar import interrupts_deferred
 from autograd_scalar.validate import flag, integer, real
-
-from .optim import interrupts_deferred
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 

@@ -23,12 +23,11 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from autograd_scalar import Value, mirror, scope, write_atomically
+from autograd_scalar import Value, interrupts_deferred, mirror, scope, write_atomically
 from autograd_scalar.validate import flag, is_real
 
 from . import serialize
 from .jsonfile import MAX_BYTES
-from .optim import interrupts_deferred
 
 PathLike = str | os.PathLike[str]
 _ONLY_VALUES = {Value}

@@ -36,25 +36,15 @@ Value. Both share one update and one step count, so a run may switch between the
 from __future__ import annotations
 
 import math
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from itertools import repeat
 from typing import Any, overload
 
 import numpy as np
 
-from autograd_scalar import Value, mirror
+from autograd_scalar import Value, interrupts_deferred, mirror
 from autograd_scalar.validate import all_finite, flag, integer, is_real, real
-
-try:  # signal's C functions, without its wrappers' conversions to enums (6 us a step)
-    from _signal import getsignal as _handler
-    from _signal import signal as _install
-except ImportError:  # an interpreter without that module: the public functions
-    from signal import getsignal as _handler
-    from signal import signal as _install
 
 State = dict[str, np.ndarray]
 MAX_STEPS = 2 ** 53
@@ -214,32 +204,6 @@ def _write(params: Sequence[Value], values: np.ndarray, attribute: str) -> None:
     with interrupts_deferred():
         for p, v in zip(params, floats):
             setattr(p, attribute, v)
-
-
-@contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Run the block whole: a SIGINT (Ctrl-C) arriving meanwhile is held and delivered
-    again when the block ends, to whatever handler was there before (by default a
-    KeyboardInterrupt, raised after the block).
-
-    Python raises KeyboardInterrupt between any two bytecodes, so a loop writing
-    many parameters could otherwise stop half way. Signal handlers run in the main
-    thread only; elsewhere, or when the handler was not set from Python (it could not
-    be put back), the block runs as it is. The block itself must not raise: keep it
-    to stores of prepared values.
-    """
-    if (threading.current_thread() is not threading.main_thread()
-            or _handler(signal.SIGINT) is None):
-        yield
-        return
-    held: list[int] = []
-    previous = _install(signal.SIGINT, lambda signum, frame: held.append(signum))
-    try:
-        yield
-    finally:
-        _install(signal.SIGINT, previous)
-        if held:
-            signal.raise_signal(signal.SIGINT)
 
 
 # ---------------------------------------------------------------------------

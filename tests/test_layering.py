@@ -7,7 +7,8 @@ explains the layering they keep):
 
 (a) no import cycles among the modules of ``autograd_scalar``, nor among those of ``nn``;
 (b) the engine's core is layered: ``ops`` imports nothing from the package,
-    ``value`` only ``ops`` and ``mode``, ``backward`` only ``value``, ``mode`` and ``ops``;
+    ``value`` only ``ops`` and ``mode``, ``backward`` only ``value``, ``mode``, ``ops``
+    and ``validate`` (the argument checks, which import only ``ops``);
 (c) ``autograd_scalar`` never imports ``nn``;
 (d) ``nn`` uses ``autograd_scalar`` through its public API only: ``import autograd_scalar``
     or ``from autograd_scalar import name`` with ``name`` in ``autograd_scalar.__all__``;
@@ -197,7 +198,7 @@ CORE = {
     "autograd_scalar.value": {"autograd_scalar.ops", "autograd_scalar.mode",
                               "autograd_scalar.purepython"},
     "autograd_scalar.backward": {"autograd_scalar.value", "autograd_scalar.mode",
-                                 "autograd_scalar.ops"},
+                                 "autograd_scalar.ops", "autograd_scalar.validate"},
 }
 
 

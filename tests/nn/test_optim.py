@@ -494,19 +494,6 @@ def test_ctrl_c_during_the_commit_lands_after_the_whole_step(monkeypatch, make, 
     assert opt.steps == 2
 
 
-def test_interrupts_deferred_holds_ctrl_c_to_the_end_and_restores_the_handler():
-    import signal
-    before = signal.getsignal(signal.SIGINT)
-    done = []
-    with pytest.raises(KeyboardInterrupt), optim.interrupts_deferred():
-        signal.raise_signal(signal.SIGINT)
-        done.append("the rest of the block")
-    assert done == ["the rest of the block"]
-    assert signal.getsignal(signal.SIGINT) is before
-    with optim.interrupts_deferred():  # nothing held: nothing raised
-        done.append("again")
-
-
 class InterruptedArray(np.ndarray):
     """Parameter data whose write is interrupted by a real SIGINT as it happens."""
 
