@@ -30,7 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .ops import Op, is_real, requires
-from .value import Value, apply
+from .value import Value, apply, as_float
 
 _RESERVED_FIRST = ("self", "ctx", "cls")
 
@@ -129,7 +129,7 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
     def checked_forward(*xs: Any) -> float:
         out = forward(*xs)
         if is_real(out):
-            return float(out)
+            return as_float(out, f"{name}.forward")
         raise TypeError(f"{name}.forward must return a real number (int or float), "
                         f"got {_describe(out)}")
 
@@ -142,14 +142,20 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
         if len(partials) != inputs:
             raise ValueError(f"{name}.derivatives returned {len(partials)} partial "
                              f"derivative(s) for {inputs} input(s); expected one per input")
+        on_values = any(isinstance(x, Value) for x in xs_out)  # create_graph
         on_arrays = any(isinstance(x, np.ndarray) for x in xs_out)  # the compiled tape
+        found: list[Any] = []
         for i, partial in enumerate(partials):
-            if is_real(partial) or isinstance(partial, Value) or (
+            if (on_values and isinstance(partial, Value)) or (
                     on_arrays and isinstance(partial, np.ndarray)):
-                continue
-            raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
-                            f"must be a real number, got {_describe(partial)}")
-        return tuple(partials)
+                found.append(partial)
+            elif is_real(partial):  # a float (NumPy's float32 widened, as the core stores it)
+                found.append(as_float(partial, f"{name}.derivatives"))
+            else:
+                kind = "a real number or a Value" if on_values else "a real number"
+                raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
+                                f"must be {kind} on these inputs, got {_describe(partial)}")
+        return tuple(found)
 
     domain = getattr(cls, "domain", None)
     check = None

@@ -219,6 +219,42 @@ class NonePartial(Function):
         return (1.0, None)
 
 
+def _partials(*given):
+    """A Function of len(given) inputs whose rule returns ``given``."""
+    def forward(*xs):
+        return sum(xs)
+
+    def derivatives(*xs_out):
+        return given
+    return type("Partials", (Function,), {"forward": staticmethod(forward),
+                                          "derivatives": staticmethod(derivatives)})
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_a_value_for_a_partial_on_numbers_is_refused_at_the_call(count: int) -> None:
+    """On floats the interpreted core stored the Value and backward made x.grad a Value;
+    the compiled core failed with float()'s message, for three inputs only in backward."""
+    xs = [Value(1.0) for _ in range(count)]
+    with pytest.raises(TypeError, match=r"Partials.derivatives: the partial derivative for "
+                                        r"input 0 must be a real number on these inputs, "
+                                        r"got Value"):
+        _partials(*([Value(3.0)] * count)).apply(*xs)
+
+
+def test_a_numpy_float32_partial_is_stored_as_the_float_it_stands_for() -> None:
+    """The interpreted core kept np.float32, so gradients then added in single precision."""
+    x = Value(2.0)
+    node = _partials(np.float32(0.1)).apply(x)
+    node.backward()
+    node.backward()
+    assert type(x.grad) is float and x.grad == 2 * float(np.float32(0.1))
+
+
+def test_a_forward_past_float_range_names_the_class() -> None:
+    with pytest.raises(OverflowError, match=r"Returns\.forward"):
+        _returns(10 ** 400).apply(Value(1.0))
+
+
 def test_wrong_rules_are_errors_naming_the_class_and_make_no_node() -> None:
     x = Value(1.0)
     with pytest.raises(ValueError, match=r"TwoPartials.derivatives returned 2 partial "
@@ -227,7 +263,8 @@ def test_wrong_rules_are_errors_naming_the_class_and_make_no_node() -> None:
     with pytest.raises(TypeError, match=r"NotATuple.derivatives must return a tuple"):
         NotATuple.apply(x)
     with pytest.raises(TypeError, match=r"NonePartial.derivatives: the partial derivative "
-                                        r"for input 1 must be a real number, got NoneType"):
+                                        r"for input 1 must be a real number on these "
+                                        r"inputs, got NoneType"):
         NonePartial.apply(x, 2.0)
     assert x.grad == 0.0
 
@@ -333,5 +370,6 @@ def test_a_rule_returning_an_array_for_scalar_inputs_is_refused_by_name() -> Non
             return (np.array([2.0, 2.0]),)
 
     with pytest.raises(TypeError, match=r"Twice.derivatives: the partial derivative for "
-                                        r"input 0 must be a real number, got .*ndarray"):
+                                        r"input 0 must be a real number on these "
+                                        r"inputs, got .*ndarray"):
         Twice.apply(Value(1.0))
