@@ -18,7 +18,7 @@ cpdef list chain_rule(object root, object seed, bint create_graph=*)
 cdef list _chain_rule(Value root, object seed, bint create_graph)
 @cython.locals(scalar=double, product=double)
 cdef inline object _times(double local, object upstream)
-@cython.locals(pending=object)
+@cython.locals(pending=object, total=object)
 cdef inline void _accumulate(Value user, Value child, object contribution, bint anomaly) except *
 @cython.locals(node=Value)
 cpdef void release(list nodes)

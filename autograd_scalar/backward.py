@@ -256,7 +256,13 @@ def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> 
     if anomaly:
         _check_finite_gradient(user, child, contribution)
     pending = child._pending
-    child._pending = contribution if pending is None else pending + contribution
+    if pending is None:
+        child._pending = contribution
+        return
+    total = pending + contribution
+    if anomaly:
+        _check_finite_sum(child, total, "its users' shares")
+    child._pending = total
 
 
 def release(nodes: list[Value]) -> None:
@@ -298,6 +304,15 @@ def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None
         f"({data_of(user):.6g}) is {number} (upstream gradient x local derivative)", child)
 
 
+def _check_finite_sum(node: Value, total: Any, what: str) -> None:
+    """AnomalyError unless ``total``, finite numbers added up into ``node``'s gradient, is
+    finite (1e308 + 1e308: each share finite, the sum inf)."""
+    number = data_of(total) if isinstance(total, Value) else total
+    if not math.isfinite(number):
+        raise AnomalyError(f"detect_anomaly: the gradient of {describe(node)} is {number}, "
+                           f"the sum of {what}, each finite", node)
+
+
 def backward(root: Value, grad: Any = 1.0) -> None:
     """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
 
@@ -312,6 +327,15 @@ def backward(root: Value, grad: Any = 1.0) -> None:
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
     with PASS_LOCK, _whole():
         order = chain_rule(root, seed)
+        if current_mode().anomaly:  # a leaf's old + new gradient, each finite, past float range
+            for node in order:
+                if not node.children:
+                    try:
+                        _check_finite_sum(node, node.grad + node._pending,
+                                          "its gradient before and this pass's")
+                    except AnomalyError:
+                        release(order)
+                        raise
         for node in order:
             total = node._pending
             node._pending = None

@@ -1,9 +1,11 @@
 """What the engine records: gradient tracking, anomaly checks, module scopes, tracing.
 
 ``no_grad()`` makes every new node a leaf (no children, no local derivatives), for
-inference and parameter updates. ``detect_anomaly()`` checks every new value and
-every gradient for NaN and infinity and raises :class:`AnomalyError` at the first,
-naming the op and its operands. Both nest, and restore the previous mode on exit.
+inference and parameter updates. ``detect_anomaly()`` checks every value an op makes
+(and every number given to an op), every gradient and every sum of gradients for NaN
+and infinity, and raises :class:`AnomalyError` at the first, naming the op and its
+operands (a leaf made by ``Value(nan)`` is the user's own, and is not checked). Both
+nest, and restore the previous mode on exit.
 ``tracing(reads)`` is how :func:`autograd_scalar.compile` watches the function it
 traces: every op node made inside the block is made by ``reads.new_node()`` (a node
 whose ``.data`` reads are recorded), and ``reads`` is ``current_mode().tracing``.
