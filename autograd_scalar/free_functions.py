@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from . import ops
+from .backward import UNORDERED
 from .value import Value, affine_nodes, apply, lift
 
 globals().update(ops.METHODS)
@@ -94,8 +95,14 @@ def _pair(ws: Any, xs: Any, name: str) -> tuple[tuple[Any, ...], tuple[Any, ...]
 
 
 def _sequence(items: Any, name: str, what: str) -> tuple[Any, ...]:
+    """``items`` as a tuple; TypeError for text, for what is not iterable, and for a set or
+    a dict, whose order is not the caller's (which weight meets which input would be
+    chance)."""
     if type(items) is tuple:
         return items
+    if isinstance(items, UNORDERED):
+        raise TypeError(f"{name}: {what} must be a sequence in an order of your own (a list "
+                        f"or a tuple), got a {type(items).__name__}, which has no order")
     if type(items) is not list and (isinstance(items, (str, bytes))
                                     or not isinstance(items, Iterable)):
         raise TypeError(f"{name}: {what} must be a sequence, got {type(items).__name__}")

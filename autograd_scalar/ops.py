@@ -123,6 +123,8 @@ class Op:
             if type(x) is np.ndarray:
                 with np.errstate(all="ignore"):
                     return self.vector(x)
+        if self.arity is not None and len(args) != self.arity:  # np.exp(x, y) would write y
+            raise TypeError(f"{self.name} takes {self.arity} operand(s), got {len(args)}")
         for a in args:
             apply_row = getattr(type(a), "__apply_row__", None)
             if apply_row is not None:
@@ -452,7 +454,7 @@ ERFC = Op("erfc", math.erfc, np.vectorize(math.erfc, otypes=[np.float64]),
           lambda x, out: (-_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
           formula="d/dx = -2/sqrt(pi) * exp(-x**2)", template=("erfc({0})", ""))
 """erfc(x) = 1 - erf(x), computed without that difference: for gelu's rule, where Phi(x) =
-erfc(-x / sqrt 2) / 2 keeps its few-ulp accuracy at large negative x."""
+erfc(-x / sqrt 2) / 2 keeps its relative accuracy at large negative x (see ``_gelu``)."""
 _erfc: Callable[[Any], Any] = plain_function(ERFC)
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -463,7 +465,9 @@ def _gelu(x: float) -> float:
 
     Written with erfc, not as x/2 * (1 + erf(x / sqrt 2)): for x < 0 that sum cancels
     (relative error 4e-11 at -5, 2% at -8, and -0.0 for -7.6e-23 at -10), while erfc
-    keeps Phi's few-ulp accuracy where it is tiny."""
+    keeps Phi's relative accuracy where it is tiny: 40 ulps off at -10 and 530 at -30,
+    from the rounding of -x / sqrt 2 (a relative error of x^2 ulps in e^(-x^2/2)), where
+    PyTorch's gives -0.0."""
     return 0.5 * x * math.erfc(-x * _INV_SQRT2)
 
 
@@ -728,7 +732,8 @@ def _logsumexp_stacked(S: Any) -> Any:
 def _logsumexp_derivatives(*xs_out: Any) -> tuple[Any, ...]:
     """d/dx_i = p_i = e^(x_i - out), the softmax; the largest input's as a graph of its own.
 
-    On floats and arrays e^(x_i - out) is accurate to a few ulps. Differentiated again
+    On floats and arrays e^(x_i - out) has the relative error of out's rounding, |out|
+    ulps of 1 (5.5e-14 at inputs of 1000, 1.9e-9 at -1e8), as PyTorch's. Differentiated again
     (``create_graph``: the rule runs on Values), the largest input m's partial would carry
     1 - p_m, a cancellation when m dominates (p_m = 1 - 2e-9 at a lead of 20 loses
     half the digits of every higher derivative). There it is written

@@ -119,16 +119,29 @@ class Value:
 
     def __init__(self, data: Number, label: str = "") -> None:
         if type(label) is not str:
-            raise TypeError(f"Value label must be a str, got {type(label).__name__}")
+            hint = ("; Value(data, children, op), micrograd's way of making a node, is an "
+                    "op of your own here: a Function (autograd_scalar.Function)"
+                    if isinstance(label, (tuple, list, set)) else "")
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}{hint}")
         _fill(self, as_float(data), (), None, 0.0, 0.0, None, current_mode().scope)
         self.label = label
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Set an attribute from Python, counting a write of ``data`` (see
-        :func:`data_writes`). The compiled core's own stores skip this method; the
-        interpreted class has none (it would slow every store of the core)."""
-        if name == "data":
-            note_data_writes()
+        :func:`data_writes`), and checking ``data`` and ``grad`` (real numbers, as the
+        constructor takes them) and ``label`` (a str). The compiled core's own stores
+        skip this method; the interpreted class has none (it would slow every store of
+        the core), and takes what it is given."""
+        if name == "data" or name == "grad":
+            if type(value) is not float:
+                if not is_real(value):
+                    raise TypeError(f"Value.{name} must be a real number (an int, a float or "
+                                    f"a NumPy scalar), got {type(value).__name__}")
+                value = as_float(value, f"Value.{name}")
+            if name == "data":
+                note_data_writes()
+        elif name == "label" and type(value) is not str:
+            raise TypeError(f"Value.label must be a str, got {type(value).__name__}")
         PyObject_GenericSetAttr(self, name, value)  # type: ignore[name-defined]  # noqa: F821
 
     # -- inspection -----------------------------------------------------------
@@ -553,8 +566,11 @@ def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
         _fill(node, data, children, row, local[0] if count else 0.0,
               local[1] if count == 2 else 0.0, None, mode.scope)
     if mode.anomaly and not math.isfinite(data):
-        raise AnomalyError(f"detect_anomaly: {row.name if row else 'a leaf'} returned {data} "
-                           f"from operands {', '.join(map(describe, children))}", node)
+        if row is None:  # a number given to an op, lifted to a constant leaf
+            raise AnomalyError(f"detect_anomaly: the number {data} was given to an op (it "
+                               "became a constant of the graph)", node)
+        raise AnomalyError(f"detect_anomaly: {row.name} returned {data} from operands "
+                           f"{', '.join(map(describe, children))}", node)
     return node
 
 

@@ -515,3 +515,42 @@ def test_a_leaf_pickles_and_an_op_node_is_refused_clearly() -> None:
     with pytest.raises(TypeError, match=r"cannot pickle Value\(data=3.0.*made by '\*': only a "
                                         r"leaf Value .* copy.deepcopy copies a graph"):
         pickle.dumps(x * 2)
+
+
+@pytest.mark.parametrize("name, bad", [("data", "3"), ("data", True), ("data", None),
+                                       ("grad", [1.0]), ("label", 3)])
+def test_a_wrong_type_set_on_a_value_is_refused_by_the_compiled_core(name, bad) -> None:
+    """The interpreted core takes what it is given (a check on every store would slow
+    every op); compiled, the message names the attribute and what it takes."""
+    v = Value(1.0)
+    if ag.compiled():
+        with pytest.raises(TypeError, match=f"Value.{name} must be a"):
+            setattr(v, name, bad)
+        assert (v.data, v.grad, v.label) == (1.0, 0.0, "")
+    else:
+        setattr(v, name, bad)
+        assert getattr(v, name) == bad
+
+
+def test_micrograds_way_of_making_a_node_points_to_function() -> None:
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="micrograd's way of making a node, is an op of your "
+                                        "own here: a Function"):
+        Value(math.exp(x.data), (x,))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [lambda: ag.exp(np.zeros(2), np.zeros(2)),
+                                  lambda: ag.exp(1.0, 2.0), lambda: ag.exp()])
+def test_a_row_called_with_the_wrong_count_names_itself(call) -> None:
+    """np.exp(x, y) wrote its answer into y, the caller's array."""
+    with pytest.raises(TypeError, match=r"exp takes 1 operand\(s\), got"):
+        call()
+
+
+@pytest.mark.parametrize("call", [lambda v: ag.dot([1.0, 0.0], {v, Value(2.0)}),
+                                  lambda v: ag.linear([[1.0, 0.0]], {v, Value(2.0)}, [0.0]),
+                                  lambda v: ag.gather({v, Value(2.0)}, 0)])
+def test_a_set_where_order_matters_is_refused(call) -> None:
+    """Which weight met which input depended on hash order, which differs between cores."""
+    with pytest.raises(TypeError, match="got a set, which has no order"):
+        call(Value(1.0))
