@@ -56,23 +56,27 @@ class NonFiniteGradientError(FloatingPointError):
     """A NaN or infinite gradient (or update) met by an optimizer or a clipping function.
 
     ``problem`` says what happened, ``hint`` what to do (the message is both); ``name``
-    names the parameter and ``parameter`` is its Value.
+    names the parameter and ``parameter`` is its Value; ``buffer`` names the state
+    buffer that would have become infinite ("" when the gradient or the step was not
+    finite): then the gradient is too large to square, whatever the learning rate.
     """
 
     HINT = ("Lower the learning rate, clip gradients, or find the op with "
             "autograd_scalar.detect_anomaly()")
 
-    def __init__(self, problem: str, name: str, parameter: Value, hint: str = HINT) -> None:
+    def __init__(self, problem: str, name: str, parameter: Value, hint: str = HINT,
+                 buffer: str = "") -> None:
         super().__init__(f"{problem}. {hint}")
         self.problem, self.hint = problem, hint
         self.name = name
         self.parameter = parameter
+        self.buffer = buffer
 
     def renamed(self, where: str, name: str) -> NonFiniteGradientError:
         """The same error said of ``where`` (an epoch, a step), the parameter called
         ``name`` (its name in the model)."""
         return NonFiniteGradientError(f"{where}: " + self.problem.replace(self.name, name, 1),
-                                      name, self.parameter, self.hint)
+                                      name, self.parameter, self.hint, self.buffer)
 
 
 # ---------------------------------------------------------------------------
@@ -392,7 +396,7 @@ class Optimizer:
                     f"{self.names[i]}'s {name} buffer would become {buffer[i]} (gradient "
                     f"{grad[i]}); nothing was updated", self.names[i], self.params[i],
                     "Clip gradients (fit's clip, nn.optim.clip_grad_norm) or scale the "
-                    "loss down")
+                    "data or the loss down", buffer=name)
         return new, state
 
     def update(self, p: np.ndarray, g: np.ndarray, t: int) -> tuple[np.ndarray, State]:

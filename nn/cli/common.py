@@ -171,6 +171,10 @@ def trained(train: Callable[[], Any], cause: str | None, unit: str = "epoch") ->
     try:
         history = train()
     except optim.NonFiniteGradientError as error:
+        if error.buffer:  # a gradient too large to square: no learning rate helps
+            raise CommandFailed(diverged(f"{error.problem}; the gradients are too large for "
+                                         "the optimizer's running squares: scale the data "
+                                         "down, or use sgd", None)) from None
         raise CommandFailed(diverged(error.problem, cause)) from None
     if history.loss and not math.isfinite(history.loss[-1]):
         raise CommandFailed(diverged(f"the loss is {history.loss[-1]} after {unit} "

@@ -875,12 +875,14 @@ def test_a_folder_is_writable_when_a_file_can_be_made_in_it(tmp_path) -> None:
 
 
 def test_a_run_whose_loss_diverges_fails_and_saves_nothing(capsys, tmp_path) -> None:
-    """The hinge loss overflows while its gradients stay finite: the run printed "loss
-    inf", wrote the blown-up model and its pictures, and exited 0."""
+    """A loss can end NaN (or inf) while every gradient and step stays finite: the run
+    printed "loss nan", wrote the blown-up model and its pictures, and exited 0. (Here
+    bce_with_logits, whose gradient is bounded, under RMSProp at lr 1e154: a step that
+    overflowed, the optimizer now refuses, and says so, before any loss does.)"""
     model, plots = tmp_path / "m.json", tmp_path / "plots"
-    status, out, err = run(capsys, "train", "--optimizer", "rmsprop", "--lr", "1e300",
-                           "--epochs", "3", "--hidden", "4", "--quiet", "--save", str(model),
-                           "--plots", str(plots))
+    status, out, err = run(capsys, "train", "--optimizer", "rmsprop", "--lr", "1e154",
+                           "--loss", "bce_with_logits", "--epochs", "30", "--hidden", "4",
+                           "--quiet", "--save", str(model), "--plots", str(plots))
     assert status == 1 and "done in" not in out
     assert_one_line_error(err, "training diverged: the loss is", "nothing was saved",
                           "lower --lr")
@@ -971,10 +973,20 @@ def test_errors_name_the_option_at_fault(capsys, tmp_path, monkeypatch, argv, wo
 
 
 def test_a_huge_loss_is_shown_in_powers_of_ten(capsys) -> None:
-    """--noise 1e200 printed the loss as 200 digits."""
-    status, out, _ = run(capsys, "train", "--noise", "1e200", "--epochs", "1", "--quiet")
+    """--noise 1e200 printed the loss as 200 digits (1e200 is now refused: Adam cannot
+    square its gradients; 1e100's can be)."""
+    status, out, _ = run(capsys, "train", "--noise", "1e100", "--epochs", "1", "--quiet")
     assert status == 0
     assert re.search(r"done in [\d.]+ s: loss \d\.\d{3}e\+\d+,", out), out
+
+
+def test_gradients_too_large_to_square_are_not_blamed_on_the_learning_rate(capsys) -> None:
+    """Adam's v of gradients near 1e198 would be inf (the parameter then never moves):
+    the run fails, saying to scale the data down, since no --lr helps."""
+    status, out, err = run(capsys, "train", "--noise", "1e200", "--epochs", "1", "--quiet")
+    assert status == 1 and "done in" not in out
+    assert_one_line_error(err, "v buffer would become inf", "scale the data down")
+    assert "lower --lr" not in err
 
 
 def test_names_are_printed_as_they_are_drawn_and_a_closed_pipe_ends_quietly() -> None:
