@@ -643,9 +643,21 @@ def _reflected(row: Op, x: Value, other: Any) -> Value:
 
 def _operand(x: Any, what: str) -> Value | None:
     """An operand met beside a Value: itself if a Value (or subclass), a constant
-    leaf if a real number, else None (the operator then returns NotImplemented)."""
+    leaf if a real number, else None (the operator then returns NotImplemented).
+
+    NumPy's arrays and its other scalars (bools, complex numbers) defer to Value
+    (``__array_ufunc__ = None``), so nothing else would take them up: NumPy's own
+    message would then be about ufuncs or concatenation. They are refused here."""
     if type(x) is float or isinstance(x, Value) or is_real(x):  # float: the usual constant
         return lift(x, what)
+    if isinstance(x, np.ndarray):
+        raise TypeError(f"{what}: a Value combines with real numbers and Values, got a NumPy "
+                        f"array of shape {x.shape} (a Value holds one number: apply the op "
+                        "to each number, or take float(a) of an array of one)")
+    if isinstance(x, np.generic):
+        raise TypeError(f"{what}: a Value combines with real numbers and Values, got "
+                        f"{type(x).__name__} (neither a bool nor a complex number is one "
+                        "here)")
     return None
 
 
