@@ -276,8 +276,9 @@ class Module:
         mixture. Non-finite parameters are refused, and so is a path that is not a
         regular file (see ``autograd_scalar.write_atomically``).
         """
+        where = serialize.path_text(path, "save")
         text = json.dumps(serialize.document(self), indent=1, allow_nan=False)
-        write_atomically(os.fspath(path), text)
+        write_atomically(where, text)
 
     @class_or_instance_method
     def load(self_or_cls: Any, path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
@@ -285,7 +286,9 @@ class Module:
         ``model.load(path)`` sets this model's parameters in place and returns it.
 
         On the class it is ``nn.load(path)`` and also checks that the file holds this
-        class. On an instance the file's architecture must match this model's. Any
+        class. On an instance the file's architecture must match this model's; how the
+        file says to rebuild the model (its ``"model"`` entry, which ``nn.load`` builds
+        from and checks) is not read, since this model is already built. Any
         problem (not a model file, damaged or hostile JSON, another architecture) is a
         ValueError naming the file and what is wrong, and the parameters are unchanged.
         """
@@ -295,7 +298,7 @@ class Module:
                 raise ValueError(f"{os.fspath(path)}: holds a {type(model).__name__}, not a "
                                  f"{self_or_cls.__name__}; nn.load(path) loads any model")
             return model
-        where = os.fspath(path)
+        where = serialize.path_text(path, "load")
         document = serialize.read(where, max_bytes)
         try:
             self_or_cls.load_document(document)

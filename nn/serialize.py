@@ -141,20 +141,28 @@ def document(model: Any) -> dict[str, Any]:
             "parameters": state}
 
 
+def path_text(path: Any, who: str) -> str:
+    """``path`` (a str or an ``os.PathLike``) as text; TypeError naming ``who`` otherwise."""
+    if isinstance(path, (str, os.PathLike)):
+        return str(os.fspath(path))
+    raise TypeError(f"{who}: the path must be a str or a pathlib.Path, got "
+                    f"{type(path).__name__}")
+
+
 def read(path: PathLike, max_bytes: int = MAX_BYTES) -> dict[str, Any]:
     """The checked top level of a saved model file: right format, a readable version.
 
     ValueError (starting with the path) for anything else; see ``nn.jsonfile`` for
     what is refused while reading.
     """
-    where = os.fspath(path)
+    where = path_text(path, "load")
     integer("max_bytes", max_bytes, 1, what="an int >= 1 (a number of bytes)")
     try:
         value = read_json(where, max_bytes)
     except FileTooLarge:  # nothing was read: it may well be a saved module
         raise
-    except ValueError as error:
-        raise ValueError(f"{error} (not a saved module)") from None
+    except ValueError as error:  # damaged or hand-edited: no module can be read from it
+        raise ValueError(f"{error} (no saved module can be read from it)") from None
     if not isinstance(value, dict) or value.get("format") != FORMAT:
         raise ValueError(f"{where}: not a saved module (expected a JSON object with "
                          f"\"format\": \"{FORMAT}\")")
@@ -181,7 +189,7 @@ def load(path: PathLike, *, max_bytes: int = MAX_BYTES) -> Any:
     the number of parameters the config implies must equal the number the file holds,
     so a few bytes of config cannot ask for a model that exhausts memory.
     """
-    where = os.fspath(path)
+    where = path_text(path, "load")
     saved = read(where, max_bytes)
     if saved["version"] < 2:
         shown = saved.get("architecture")

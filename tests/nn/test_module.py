@@ -270,9 +270,19 @@ def test_nan_in_a_file_is_rejected(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace('"b": 0.0', '"b": NaN'))
     model = Neuron(2, seed=1)
     before = snapshot(model)
-    with pytest.raises(ValueError, match=r"model\.json: NaN is not allowed"):
+    with pytest.raises(ValueError, match=r"model\.json: NaN is not allowed") as caught:
         model.load(path)
     assert snapshot(model) == before
+    assert "not a saved module" not in str(caught.value)  # it is one, damaged
+
+
+@pytest.mark.parametrize("call", [lambda m: m.save(3), lambda m: m.load(None),
+                                  lambda m: nn.load(b"model.json"[0])])
+def test_a_path_of_another_type_names_save_or_load(call: object) -> None:
+    """Python's own "expected str, bytes or os.PathLike object" named neither."""
+    with pytest.raises(TypeError, match=r"(save|load): the path must be a str or a "
+                                        r"pathlib\.Path, got"):
+        call(Neuron(2, seed=0))  # type: ignore[operator]
 
 
 @pytest.mark.parametrize("other", [
@@ -298,7 +308,7 @@ def test_truncated_or_binary_files_are_value_errors(tmp_path: Path, cut: int) ->
     path.write_bytes(path.read_bytes()[:cut])
     model = Neuron(2, seed=1)
     before = snapshot(model)
-    with pytest.raises(ValueError, match="not a saved module"):
+    with pytest.raises(ValueError, match="no saved module can be read from it"):
         model.load(path)
     path.write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(ValueError, match="not UTF-8 text"):
