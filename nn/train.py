@@ -45,7 +45,8 @@ from .steps import Trainer, output_data, trainer
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
         batch_size: int | None = None, val: tuple[Any, Any] | None = None,
-        progress: bool = True, callbacks: Iterable[Any] = (), seed: int | None = None,
+        progress: bool = True, callbacks: Iterable[Any] = (),
+        seed: int | np.random.Generator | None = None,
         compiled: bool | str = "auto", schedule: Schedule | None = None,
         clip: float | None = None, dtype: str = "float64") -> History:
     """Train ``model`` on inputs ``X`` (n, d) and targets ``y`` for ``epochs`` epochs.
@@ -54,10 +55,13 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     ``nn.optim`` optimizer over (some of) the model's parameters; ``batch_size``
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
     after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
-    ``random``); ``schedule`` is stepped once per epoch; ``clip`` is a maximum global
-    gradient norm. ``callbacks`` get ``on_epoch_end(epoch, history)`` and stop
-    training by returning True. With ``progress``, a bar shows the epochs on a
-    terminal and in a notebook (``nn.progress``).
+    ``random``; a ``numpy.random.Generator`` is drawn from as it stands, so that fit
+    called twice for 2 epochs with one Generator shuffles as one call for 4 does, and
+    stopping to save and resume changes nothing); ``schedule`` is stepped once per
+    epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
+    ``on_epoch_end(epoch, history)`` and stop training by returning True. With
+    ``progress``, a bar shows the epochs on a terminal and in a notebook
+    (``nn.progress``).
 
     ``compiled``: "auto" traces the model at the first batch, checks the tape
     against the eager graph on a few of its examples and trains compiled, or
@@ -135,7 +139,7 @@ class Run:
 
 def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
                 epochs: int, batch_size: int | None, val: tuple[Any, Any] | None,
-                progress: bool, callbacks: Iterable[Any], seed: int | None,
+                progress: bool, callbacks: Iterable[Any], seed: int | np.random.Generator | None,
                 compiled: bool | str,
                 schedule: Schedule | None, clip: float | None, dtype: str = "float64",
                 kept: Any = None) -> Run:
@@ -362,10 +366,10 @@ def _checked_validation(val: Any, X: np.ndarray, loss: Loss, width: int
 
 def _check_settings(seed: Any, compiled: Any, progress: Any, schedule: Any,
                     optimizer: Optimizer) -> None:
-    """``seed`` None or an int >= 0, ``compiled`` and ``progress`` bools, and ``schedule``
-    None or a schedule of this optimizer."""
-    if seed is not None:
-        integer("seed", seed, 0, what="None or an int >= 0")
+    """``seed`` None, an int >= 0 or a NumPy Generator, ``compiled`` and ``progress``
+    bools, and ``schedule`` None or a schedule of this optimizer."""
+    if seed is not None and not isinstance(seed, np.random.Generator):
+        integer("seed", seed, 0, what="None, an int >= 0 or a numpy.random.Generator")
     if not (isinstance(compiled, bool) or (isinstance(compiled, str) and compiled == "auto")):
         raise TypeError(f"compiled must be True, False or 'auto', got {compiled!r}")
     flag("progress", progress)
