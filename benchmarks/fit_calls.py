@@ -9,6 +9,10 @@ training by hand in NumPy: the same shuffle (``fit``'s generator), the same
 batches taken with the same fancy indexing, the same loss recorded per batch.
 
     python -m benchmarks.fit_calls          # 784-128-128-10, one BLAS thread and default
+
+On BLAS's default threads the hand epoch uses them all, while fit holds its steps to
+one (``Tape.threads = 1``, see ``autograd_scalar.tape.threads``); a third row lets fit
+use them too, so that the ratio is the cost of a call on equal threads.
 """
 
 from __future__ import annotations
@@ -94,19 +98,27 @@ def by_hand(sizes: tuple[int, ...], X: np.ndarray, y: np.ndarray, dtype: str = "
 
 
 def measure(sizes: tuple[int, ...] = SIZES, rounds: int = 9, threads: int | None = 1,
-            dtype: str = "float64") -> dict[str, Any]:
+            dtype: str = "float64", tape_threads: int | None = 1) -> dict[str, Any]:
     """Seconds per call (median and range over the rounds), the ratio per round, and
-    the first call's seconds, with BLAS on ``threads`` threads (None: its default)."""
+    the first call's seconds, with BLAS on ``threads`` threads (None: its default) and
+    ``Tape.threads`` (fit's own limit during its steps, 1 by default) at ``tape_threads``."""
     import contextlib
 
     from threadpoolctl import threadpool_limits
 
+    import autograd_scalar as ag
+
     X, y = problem(sizes)
     limit = threadpool_limits(limits=threads) if threads else contextlib.nullcontext()
-    with limit:
-        fit_step, first = ours(sizes, X, y, dtype)
-        hand_step = by_hand(sizes, X, y, dtype)
-        samples = alternating_rounds({"fit": (fit_step, 3), "hand": (hand_step, 3)}, rounds)
+    default, ag.Tape.threads = ag.Tape.threads, tape_threads
+    try:
+        with limit:
+            fit_step, first = ours(sizes, X, y, dtype)
+            hand_step = by_hand(sizes, X, y, dtype)
+            samples = alternating_rounds({"fit": (fit_step, 3), "hand": (hand_step, 3)},
+                                         rounds)
+    finally:
+        ag.Tape.threads = default
     return {"first": first, "fit": samples["fit"], "hand": samples["hand"],
             "ratio": ratio_by_round(samples, "fit", "hand")}
 
@@ -116,14 +128,22 @@ def _range(times: list[float]) -> str:
             f"{max(times) * 1e3:.1f})")
 
 
+SETTINGS = (
+    (1, 1, "1 BLAS thread"),
+    (None, 1, "default BLAS threads (fit's steps on one, as Tape.threads = 1 holds them)"),
+    (None, None, "default BLAS threads, fit's too (Tape.threads = None)"),
+)
+"""(BLAS threads, Tape.threads, how the row says it): the hand epoch runs on BLAS's
+threads; fit's steps on at most Tape.threads of them."""
+
+
 def rows(rounds: int = 9) -> list[str]:
-    """Markdown rows: per BLAS setting, fit per call, hand epoch, ratio, first call."""
+    """Markdown rows: per thread setting, fit per call, hand epoch, ratio, first call."""
     lines = []
-    for threads in (1, None):
-        found = measure(rounds=rounds, threads=threads)
+    for threads, tape_threads, said in SETTINGS:
+        found = measure(rounds=rounds, threads=threads, tape_threads=tape_threads)
         ratio, low, high = found["ratio"]
-        lines.append(f"| {'-'.join(map(str, SIZES))}, {threads or 'default'} BLAS "
-                     f"thread{'s' if threads != 1 else ''} | {_range(found['fit'])} | "
+        lines.append(f"| {'-'.join(map(str, SIZES))}, {said} | {_range(found['fit'])} | "
                      f"{_range(found['hand'])} | {ratio:.2f}x ({low:.2f}-{high:.2f}) | "
                      f"{found['first']:.2f} s |")
     return lines
