@@ -365,3 +365,20 @@ def test_interrupts_deferred_holds_ctrl_c_to_the_end_and_restores_the_handler():
     assert signal.getsignal(signal.SIGINT) is before
     with ag.interrupts_deferred():  # nothing held: nothing raised
         done.append("again")
+
+
+def test_anomaly_finds_a_gradient_that_finite_shares_sum_past_float_range() -> None:
+    """a*x + a*x with a = 1e308: each share of x's gradient finite, their sum inf; and a
+    leaf's old gradient plus this pass's. Nothing raised, x.grad was inf."""
+    a, x = Value(1e308, label="a"), Value(1e-10, label="x")
+    y = a * x + a * x
+    with detect_anomaly(), pytest.raises(AnomalyError, match=re.escape(
+            "the gradient of 'x' (1e-10) is inf, the sum of its users' shares")):
+        y.backward()
+    assert x.grad == 0.0 and all(n._pending is None for n in ag.topological_order(y))
+    x.grad = 1e308
+    z = a * x
+    with detect_anomaly(), pytest.raises(AnomalyError, match=re.escape(
+            "the sum of its gradient before and this pass's")):
+        z.backward()
+    assert x.grad == 1e308
