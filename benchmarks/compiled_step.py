@@ -155,7 +155,7 @@ def step_memory(sizes: tuple[int, ...] = (784, 256, 256, 10), n: int = 1024
 
 def pairs() -> list[tuple[tuple[int, ...], dict[str, Callable[[], float]]]]:
     """For each network, its steps by implementation (torch left out when missing)."""
-    found = []
+    found: list[tuple[tuple[int, ...], dict[str, Callable[[], float]]]] = []
     for sizes in NETWORKS:
         X, T, loss = problem(sizes)
         steps = {"ours": ours(sizes, X, T, loss), "numpy": numpy_step(sizes, X, T, loss)}

@@ -83,7 +83,7 @@ def measure(rounds: int = 9) -> list[tuple[tuple[int, ...], dict[str, list[float
     threads = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(1)
-    found = []
+    found: list[tuple[tuple[int, ...], dict[str, list[float]]]] = []
     try:
         with threadpool_limits(limits=1):
             for sizes in NETWORKS:

@@ -58,7 +58,7 @@ def page_stand_in() -> type:
 
     pack = _packer()
 
-    class PageStandIn(BaseComm):  # type: ignore[misc]
+    class PageStandIn(BaseComm):
         def publish_msg(self, msg_type: str, data: Any = None, metadata: Any = None,
                         buffers: Any = None, **keys: Any) -> None:
             pack(data)
