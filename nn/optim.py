@@ -36,7 +36,7 @@ Value. Both share one update and one step count, so a run may switch between the
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, ItemsView, Iterable, KeysView, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import repeat
 from typing import Any, overload
@@ -131,7 +131,7 @@ def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]
     elif isinstance(params, Value) or not isinstance(params, Iterable):
         raise TypeError("params must be a model, an iterable of Values or of (name, Value) "
                         f"pairs, got {type(params).__name__}")
-    elif isinstance(params, (AbstractSet, Mapping)):
+    elif isinstance(params, AbstractSet) and not isinstance(params, (KeysView, ItemsView)):
         raise TypeError(f"params must be in an order of your own (a list, a tuple, or "
                         f"model.parameters()), got a {type(params).__name__}, whose order "
                         "changes from run to run: a saved state would meet other parameters")
@@ -159,11 +159,6 @@ def named_parameter_list(params: Any) -> tuple[tuple[Value, ...], Sequence[str]]
         values, names = tuple(found), pairs
     if not values:
         raise ValueError("params is empty; an optimizer needs at least one parameter")
-    made = mirror.first_made(values)
-    if made >= 0:
-        raise ValueError(f"{names[made]} is the result of an op ({values[made].op}), not a "
-                         "leaf: an optimizer updates leaves only, the Values a computation "
-                         "starts from (a step would overwrite what the op computed)")
     if mirror.repeats(values):
         first: dict[Value, int] = {}
         for i, value in enumerate(values):
@@ -234,7 +229,10 @@ class Setting:
     ``opt.eps = -1`` is refused as ``Adam(..., eps=-1)`` is, and the optimizer is left
     as it was. Once the optimizer is made, the settings must also agree with each other
     (:meth:`Optimizer.check_settings`). The settings a class declares are what
-    :meth:`Optimizer.state_dict` saves (``Optimizer.settings``)."""
+    :meth:`Optimizer.state_dict` saves (``Optimizer.settings``), and
+    :meth:`Optimizer.load_state_dict` checks saved ones by calling the constructor of
+    the last class that declared a setting with all of them as keywords: a subclass
+    that declares one takes every setting of its bases as a keyword too."""
 
     def __init__(self, check: Callable[[str, Any], Any]) -> None:
         self.check = check
@@ -250,7 +248,13 @@ class Setting:
     def __get__(self, instance: Optimizer, owner: type) -> Any: ...
 
     def __get__(self, instance: Optimizer | None, owner: type) -> Any:
-        return self if instance is None else instance.__dict__[self.name]
+        if instance is None:
+            return self
+        try:
+            return instance.__dict__[self.name]
+        except KeyError:
+            raise AttributeError(f"{type(instance).__name__} has no {self.name} yet (its "
+                                 "constructor sets it)") from None
 
     def __set__(self, instance: Optimizer, value: Any) -> None:
         kept = instance.__dict__
@@ -315,6 +319,12 @@ class Optimizer:
         self.weight_decay = weight_decay
         self.check_settings()
         self.params, self.names = named_parameter_list(params)
+        made = mirror.first_made(self.params)
+        if made >= 0:
+            raise ValueError(f"{self.names[made]} is the result of an op "
+                             f"({self.params[made].op}), not a leaf: an optimizer updates "
+                             "leaves only, the Values a computation starts from (a step "
+                             "would overwrite what the op computed)")
         self.state: State = {}
         self.steps = 0
         self._scratch: dict[tuple[int, Any, int], np.ndarray] = {}
@@ -389,8 +399,9 @@ class Optimizer:
                 f"{self.names[i]} would become {new[i]} (gradient {grad[i]}); nothing was "
                 "updated", self.names[i], self.params[i],
                 "Lower the learning rate or clip gradients")
-        for name, buffer in state.items():  # g^2 past float range: the parameter, stuck
-            if not all_finite(buffer):
+        for name in self.squares:  # g^2 past float range: the parameter, stuck (an inf in
+            buffer = state.get(name)  # another buffer makes the new parameter inf or NaN)
+            if buffer is not None and not all_finite(buffer):
                 i = int(np.flatnonzero(~np.isfinite(buffer))[0])
                 raise NonFiniteGradientError(
                     f"{self.names[i]}'s {name} buffer would become {buffer[i]} (gradient "
@@ -465,8 +476,8 @@ class Optimizer:
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
                                  "none of its numbers can be negative")
             arrays[name] = array
-        for name in self.settings:
-            setattr(self, name, getattr(settled, name))
+        # checked as a whole by _settled: written together, not one by one against the rest
+        vars(self).update({name: getattr(settled, name) for name in self.settings})
         self._lr, self.steps, self.state = lr, steps, arrays
 
     def _settled(self, settings: Any) -> Optimizer:

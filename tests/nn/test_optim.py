@@ -694,3 +694,40 @@ def test_numbers_past_float_range_in_a_state_are_named_errors(change, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         opt.load_state_dict(change(opt.state_dict()))
     assert opt.state_dict() == before
+
+
+@pytest.mark.parametrize("saved, into", [
+    (dict(momentum=0.0), dict(momentum=0.9, nesterov=True)),
+    (dict(momentum=0.9, nesterov=True), dict(momentum=0.0)),
+    (dict(momentum=0.9, dampening=0.1), dict(momentum=0.5, nesterov=True)),
+])
+def test_settings_that_depend_on_each_other_load_together(saved, into):
+    """Loading set them one by one, each checked against the rest as they stood: a
+    Nesterov SGD refused a plain one's valid state, and kept the settings set before."""
+    source = optim.SGD([Value(1.0)], lr=0.1, **saved)
+    target = optim.SGD([Value(1.0)], lr=0.1, **into)
+    target.load_state_dict(source.state_dict())
+    assert target.state_dict() == source.state_dict()
+
+
+def test_a_refused_state_leaves_every_setting_as_it_was():
+    target = optim.SGD([Value(1.0)], lr=0.1, momentum=0.5, nesterov=True)
+    state = optim.SGD([Value(1.0)], lr=0.1, momentum=0.9).state_dict()
+    state["settings"]["dampening"] = 2.0
+    before = target.state_dict()
+    with pytest.raises(ValueError, match=r"SGD\.load_state_dict: the saved settings are "
+                                         r"refused"):
+        target.load_state_dict(state)
+    assert target.state_dict() == before
+
+
+def test_ordered_views_and_made_values_are_taken_where_they_may_be():
+    """A dict's items keep their order (only a set is refused), and clipping writes
+    gradients, so it takes a Value an op made (only optimizers refuse one)."""
+    x = Value(2.0)
+    y = x * x
+    y.grad = 5.0
+    named = {"x": x}
+    assert optim.SGD(named.items(), lr=0.1).names == ["x"]
+    optim.clip_grad_value([y], 1.0)
+    assert y.grad == 1.0
