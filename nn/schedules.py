@@ -28,7 +28,7 @@ from typing import Any
 from autograd_scalar import Value
 from autograd_scalar.validate import integer
 
-from .optim import MAX_STEPS, SGD, Optimizer, check_lr, hyperparameter
+from .optim import MAX_STEPS, SGD, Optimizer, hyperparameter
 
 
 class Schedule:
@@ -72,10 +72,10 @@ class Schedule:
         if state["schedule"] != kind:
             raise ValueError(f"{kind}.load_state_dict: the state is from a "
                              f"{state['schedule']!r} schedule"[:300])
-        try:
-            base_lr = check_lr(state["base_lr"])
+        try:  # 0 when the schedule was made on an optimizer at rate 0 (as lr may be)
+            base_lr = hyperparameter("base_lr", state["base_lr"], 0.0)
         except ValueError as error:
-            raise ValueError(f"{kind}.load_state_dict: base_{error}") from None
+            raise ValueError(f"{kind}.load_state_dict: {error}") from None
         steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
                         what="an int from 0 to 2**53")
         settled = self._settled(state["settings"], base_lr)
@@ -93,8 +93,10 @@ class Schedule:
             raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
                              f"{', '.join(self.settings) or 'nothing'}, got {settings!r}"[:300])
         owner = next(c for c in type(self).__mro__ if "settings" in vars(c))
+        stand_in = SGD([Value(0.0)], lr=1.0)
+        stand_in.lr = base_lr  # as a rate set later, it may be 0
         try:
-            return owner(SGD([Value(0.0)], lr=base_lr), **settings)
+            return owner(stand_in, **settings)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
                              f"{error}") from None

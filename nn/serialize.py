@@ -142,9 +142,10 @@ def document(model: Any) -> dict[str, Any]:
 
 
 def path_text(path: Any, who: str) -> str:
-    """``path`` (a str or an ``os.PathLike``) as text; TypeError naming ``who`` otherwise."""
-    if isinstance(path, (str, os.PathLike)):
-        return str(os.fspath(path))
+    """``path`` (a str, bytes or an ``os.PathLike``) as text, decoded as the file system
+    does; TypeError naming ``who`` otherwise."""
+    if isinstance(path, (str, bytes, os.PathLike)):
+        return os.fsdecode(os.fspath(path))
     raise TypeError(f"{who}: the path must be a str or a pathlib.Path, got "
                     f"{type(path).__name__}")
 

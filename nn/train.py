@@ -56,8 +56,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
     None means full batch; ``val=(X_val, y_val)`` adds validation loss and accuracy
     after each epoch; ``seed`` fixes the shuffling (None: seeded from Python's
     ``random``; a ``numpy.random.Generator`` is drawn from as it stands, so that fit
-    called twice for 2 epochs with one Generator shuffles as one call for 4 does, and
-    stopping to save and resume changes nothing); ``schedule`` is stepped once per
+    called twice for 2 epochs with one Generator shuffles as one call for 4 does; to
+    resume in another process, save ``rng.bit_generator.state`` beside the model and
+    set it back); ``schedule`` is stepped once per
     epoch; ``clip`` is a maximum global gradient norm. ``callbacks`` get
     ``on_epoch_end(epoch, history)`` and stop training by returning True. With
     ``progress``, a bar shows the epochs on a terminal and in a notebook

@@ -110,7 +110,7 @@ def test_a_saved_schedule_resumes_the_rates_of_an_unbroken_run(make):
 
 @pytest.mark.parametrize("change, message", [
     (lambda s: s | {"schedule": "LinearLR"}, "the state is from a 'LinearLR' schedule"),
-    (lambda s: s | {"base_lr": 0.0}, "base_lr must be a number in (0, inf), got 0.0"),
+    (lambda s: s | {"base_lr": -1.0}, "base_lr must be a number in [0, inf), got -1.0"),
     (lambda s: s | {"steps": -1}, "steps must be an int from 0 to 2**53"),
     (lambda s: s | {"settings": {"step_size": 0, "gamma": 0.5}},
      "the saved settings are refused: step_size must be a positive int"),
@@ -131,3 +131,15 @@ def test_cosine_annealing_stays_at_its_minimum_after_total_steps():
     """Unlike PyTorch's, which turns back up along the cosine (documented)."""
     schedule = schedules.CosineAnnealingLR(sgd(1.0), total=4, min_lr=0.1)
     assert lrs(schedule, 8)[4:] == [pytest.approx(0.1)] * 5
+
+
+def test_a_schedule_made_at_rate_zero_reloads_its_own_state():
+    """A rate may be set to 0 (cosine annealing ends there); a schedule made then saved
+    base_lr 0, which its load refused."""
+    opt = sgd(1.0)
+    opt.lr = 0.0
+    schedule = schedules.StepLR(opt, step_size=2)
+    lrs(schedule, 3)
+    again = schedules.StepLR(sgd(1.0), step_size=2)
+    again.load_state_dict(schedule.state_dict())
+    assert again.state_dict() == schedule.state_dict() and again.optimizer.lr == 0.0
