@@ -26,10 +26,9 @@ An infinite local derivative times a zero upstream gradient stays NaN (as there)
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -55,11 +54,18 @@ PASS_LOCK = threading.RLock()
 two threads walking graphs that share nodes (a model's parameters) take turns."""
 
 
-def _whole() -> contextlib.AbstractContextManager[Any]:
-    """Where a pass runs: to its end under Ctrl-C, which is then raised, so that no
-    gradient is half written and no scratch field is left behind. Compiled, the pass's
-    loops are C, which no signal cuts; interpreted, :func:`interrupts_deferred`."""
-    return contextlib.nullcontext() if COMPILED else interrupts_deferred()
+def _uncut(store: Callable[[Any], None], nodes: Any) -> None:
+    """``store(nodes)``, a loop of stores that ends a pass, run to its end under Ctrl-C,
+    which is then raised: no gradient is half written, no scratch field left behind.
+    Compiled, the loop is C, which no signal cuts (a signal is handled at the next
+    Python bytecode, and none runs here); interpreted, under :func:`interrupts_deferred`.
+    (The summing before the stores needs no such care: an interrupt there clears what
+    it left, see :func:`_chain_rule`.)"""
+    if COMPILED:
+        store(nodes)
+        return
+    with interrupts_deferred():
+        store(nodes)
 
 
 def _a_value(root: Any, who: str) -> Value:
@@ -76,7 +82,7 @@ def users_first(root: Value) -> list[Value]:
     :func:`_count_users`); the counts are back to 0 when it returns.
     """
     _a_value(root, "users_first")
-    with PASS_LOCK, _whole():
+    with PASS_LOCK:
         order: list[Value] = []
         try:
             _count_users(root)
@@ -108,7 +114,12 @@ def _count_users(root: Value) -> None:
 
 
 def _reset(root: Value) -> None:
-    """Clear the scratch fields (``_users``, ``_pending``) of every node under ``root``."""
+    """Clear the scratch fields (``_users``, ``_pending``) of every node under ``root``
+    (all of them, whatever Ctrl-C does meanwhile)."""
+    _uncut(_clear_from, root)
+
+
+def _clear_from(root: Value) -> None:
     root._pending = None
     seen = {root}
     stack = [root]
@@ -261,14 +272,30 @@ def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> 
         return
     total = pending + contribution
     if anomaly:
-        _check_finite_sum(child, total, "its users' shares")
+        _check_finite_sum(child, total, "its users' shares, each finite")
     child._pending = total
 
 
 def release(nodes: list[Value]) -> None:
-    """Clear the scratch sums a :func:`chain_rule` pass left on ``nodes``."""
+    """Clear the scratch sums a :func:`chain_rule` pass left on ``nodes`` (all of them,
+    whatever Ctrl-C does meanwhile)."""
+    _uncut(_clear, nodes)
+
+
+def _clear(nodes: list[Value]) -> None:
     for node in nodes:
         node._pending = None
+
+
+def _store_gradients(nodes: list[Value]) -> None:
+    """Each node's summed gradient into ``.grad`` (added to a leaf's), the sums cleared."""
+    for node in nodes:
+        total = node._pending
+        node._pending = None
+        if node.children:
+            node.grad = total
+        else:
+            node.grad += total
 
 
 def _rule_on_values(node: Value) -> tuple[Any, ...]:
@@ -305,12 +332,12 @@ def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None
 
 
 def _check_finite_sum(node: Value, total: Any, what: str) -> None:
-    """AnomalyError unless ``total``, finite numbers added up into ``node``'s gradient, is
-    finite (1e308 + 1e308: each share finite, the sum inf)."""
+    """AnomalyError unless ``total``, numbers added up into ``node``'s gradient, is finite
+    (1e308 + 1e308: each share finite, the sum inf); ``what`` says which numbers."""
     number = data_of(total) if isinstance(total, Value) else total
     if not math.isfinite(number):
         raise AnomalyError(f"detect_anomaly: the gradient of {describe(node)} is {number}, "
-                           f"the sum of {what}, each finite", node)
+                           f"the sum of {what}", node)
 
 
 def backward(root: Value, grad: Any = 1.0) -> None:
@@ -325,24 +352,19 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     seed = as_float(grad, "backward(grad=...)")
     if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    with PASS_LOCK, _whole():
+    with PASS_LOCK:
         order = chain_rule(root, seed)
-        if current_mode().anomaly:  # a leaf's old + new gradient, each finite, past float range
-            for node in order:
-                if not node.children:
-                    try:
+        try:
+            if current_mode().anomaly:  # a leaf's old + new gradient, past float range
+                for node in order:
+                    if not node.children:
                         _check_finite_sum(node, node.grad + node._pending,
-                                          "its gradient before and this pass's")
-                    except AnomalyError:
-                        release(order)
-                        raise
-        for node in order:
-            total = node._pending
-            node._pending = None
-            if node.children:
-                node.grad = total
-            else:
-                node.grad += total
+                                          f"its gradient before ({node.grad:g}) and this "
+                                          f"pass's ({node._pending:g})")
+            _uncut(_store_gradients, order)
+        except BaseException:  # an anomaly, or a Ctrl-C before the stores: none made
+            release(order)  # (after them, it finds nothing left to clear)
+            raise
 
 
 def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[Value, Any]:
@@ -353,13 +375,16 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     """
     _a_value(root, "gradients")
     flag("create_graph", create_graph, who="gradients")
-    if not (create_graph and isinstance(seed, Value)):
+    if isinstance(seed, Value):  # as grad takes grad_output: without create_graph, its number
+        seed = seed if create_graph else data_of(seed)
+    else:
         seed = as_float(seed, "gradients(seed=...)")
-    with PASS_LOCK, _whole():
+    with PASS_LOCK:
         order = chain_rule(root, seed, create_graph)
-        found = {node: node._pending for node in order}
-        release(order)
-    return found
+        try:
+            return {node: node._pending for node in order}
+        finally:
+            release(order)
 
 
 def value_list(items: Any, who: str, name: str, item: str) -> list[Value]:
@@ -409,7 +434,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph and not current_mode().grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    with PASS_LOCK, _whole():
+    with PASS_LOCK:
         order = chain_rule(output, seed, create_graph)
         try:
             zero: Any = Value(0.0) if create_graph else 0.0
