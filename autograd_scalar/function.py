@@ -35,6 +35,11 @@ from .value import Value, apply, as_float
 _RESERVED_FIRST = ("self", "ctx", "cls")
 
 
+def _any_of(kind: type, items: tuple[Any, ...]) -> bool:
+    """Whether any of ``items`` is a ``kind``."""
+    return any(isinstance(item, kind) for item in items)
+
+
 def _describe(x: object) -> str:
     return f"{type(x).__name__}: {x!r}"[:120]
 
@@ -142,17 +147,18 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
         if len(partials) != inputs:
             raise ValueError(f"{name}.derivatives returned {len(partials)} partial "
                              f"derivative(s) for {inputs} input(s); expected one per input")
-        on_values = any(isinstance(x, Value) for x in xs_out)  # create_graph
-        on_arrays = any(isinstance(x, np.ndarray) for x in xs_out)  # the compiled tape
         found: list[Any] = []
         for i, partial in enumerate(partials):
-            if (on_values and isinstance(partial, Value)) or (
-                    on_arrays and isinstance(partial, np.ndarray)):
+            if type(partial) is float:  # the usual case, first
                 found.append(partial)
-            elif is_real(partial):  # a float (NumPy's float32 widened, as the core stores it)
+            elif is_real(partial):  # NumPy's float32 widened, as the core stores a number
                 found.append(as_float(partial, f"{name}.derivatives"))
+            elif ((isinstance(partial, Value) and _any_of(Value, xs_out))  # create_graph
+                  or (isinstance(partial, np.ndarray) and _any_of(np.ndarray, xs_out))):
+                found.append(partial)  # the tape's arrays
             else:
-                kind = "a real number or a Value" if on_values else "a real number"
+                kind = ("a real number or a Value" if _any_of(Value, xs_out)
+                        else "a real number")
                 raise TypeError(f"{name}.derivatives: the partial derivative for input {i} "
                                 f"must be {kind} on these inputs, got {_describe(partial)}")
         return tuple(found)

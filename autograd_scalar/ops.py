@@ -116,6 +116,9 @@ class Op:
         (Value has one), so the table knows nothing of the node class. NumPy
         scalars are numbers like floats: their domain is checked.
         """
+        arity = self.arity
+        if arity is not None and len(args) != arity:  # np.exp(x, y) would write y
+            raise TypeError(f"{self.name} takes {arity} operand(s), got {len(args)}")
         if len(args) == 1:
             x = args[0]
             if type(x) is float:  # first: a rule on floats (relu's step) comes here
@@ -123,8 +126,6 @@ class Op:
             if type(x) is np.ndarray:
                 with np.errstate(all="ignore"):
                     return self.vector(x)
-        if self.arity is not None and len(args) != self.arity:  # np.exp(x, y) would write y
-            raise TypeError(f"{self.name} takes {self.arity} operand(s), got {len(args)}")
         for a in args:
             apply_row = getattr(type(a), "__apply_row__", None)
             if apply_row is not None:

@@ -655,9 +655,8 @@ def _operand(x: Any, what: str) -> Value | None:
                         f"array of shape {x.shape} (a Value holds one number: apply the op "
                         "to each number, or take float(a) of an array of one)")
     if isinstance(x, np.generic):
-        raise TypeError(f"{what}: a Value combines with real numbers and Values, got "
-                        f"{type(x).__name__} (neither a bool nor a complex number is one "
-                        "here)")
+        raise TypeError(f"{what}: a Value combines with real numbers and Values, got NumPy's "
+                        f"{type(x).__name__}, which is not one")
     return None
 
 

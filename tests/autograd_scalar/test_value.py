@@ -559,8 +559,8 @@ def test_a_set_where_order_matters_is_refused(call) -> None:
 @pytest.mark.parametrize("call, what", [
     (lambda v: np.array(1.0) + v, "a NumPy array of shape ()"),
     (lambda v: v * np.array([1.0, 2.0]), "a NumPy array of shape (2,)"),
-    (lambda v: v * np.bool_(True), "got bool"),
-    (lambda v: np.complex128(1) - v, "got complex128"),
+    (lambda v: v * np.bool_(True), "got NumPy's bool"),
+    (lambda v: np.complex128(1) - v, "got NumPy's complex128"),
 ])
 def test_a_numpy_array_or_non_real_scalar_beside_a_value_is_named(call, what) -> None:
     """NumPy's own messages spoke of concatenation or of ufuncs."""
