@@ -171,8 +171,9 @@ def interrupts_deferred() -> Iterator[None]:
         yield
         return
     held: list[int] = []
-    previous = _install(signal.SIGINT, lambda signum, frame: held.append(signum))
-    try:
+    previous = _handler(signal.SIGINT)
+    try:  # the handler put back whatever happens once it is replaced
+        _install(signal.SIGINT, lambda signum, frame: held.append(signum))
         yield
     finally:
         _install(signal.SIGINT, previous)

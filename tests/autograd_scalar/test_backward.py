@@ -335,6 +335,7 @@ def test_ctrl_c_at_any_moment_of_backward_leaves_all_or_none_of_its_gradients() 
     out.backward()
     took = time.perf_counter() - started
     previous = signal.signal(signal.SIGALRM, lambda *_: signal.raise_signal(signal.SIGINT))
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C's own here
     try:
         rng = random.Random(0)
         for _ in range(30):
@@ -352,19 +353,23 @@ def test_ctrl_c_at_any_moment_of_backward_leaves_all_or_none_of_its_gradients() 
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0.0)
         signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGINT, outside)
 
 
 def test_interrupts_deferred_holds_ctrl_c_to_the_end_and_restores_the_handler():
     import signal
-    before = signal.getsignal(signal.SIGINT)
-    done = []
-    with pytest.raises(KeyboardInterrupt), ag.interrupts_deferred():
-        signal.raise_signal(signal.SIGINT)
-        done.append("the rest of the block")
-    assert done == ["the rest of the block"]
-    assert signal.getsignal(signal.SIGINT) is before
-    with ag.interrupts_deferred():  # nothing held: nothing raised
-        done.append("again")
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C's own here
+    try:
+        done = []
+        with pytest.raises(KeyboardInterrupt), ag.interrupts_deferred():
+            signal.raise_signal(signal.SIGINT)
+            done.append("the rest of the block")
+        assert done == ["the rest of the block"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with ag.interrupts_deferred():  # nothing held: nothing raised
+            done.append("again")
+    finally:
+        signal.signal(signal.SIGINT, outside)
 
 
 def test_anomaly_finds_a_gradient_that_finite_shares_sum_past_float_range() -> None:
