@@ -26,6 +26,7 @@ An infinite local derivative times a zero upstream gradient stays NaN (as there)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -55,17 +56,24 @@ two threads walking graphs that share nodes (a model's parameters) take turns.""
 
 
 def _uncut(store: Callable[[Any], None], nodes: Any) -> None:
-    """``store(nodes)``, a loop of stores that ends a pass, run to its end under Ctrl-C,
-    which is then raised: no gradient is half written, no scratch field left behind.
-    Compiled, the loop is C, which no signal cuts (a signal is handled at the next
-    Python bytecode, and none runs here); interpreted, under :func:`interrupts_deferred`.
-    (The summing before the stores needs no such care: an interrupt there clears what
-    it left, see :func:`_chain_rule`.)"""
+    """``store(nodes)``, a loop of stores, run to its end under Ctrl-C, which is then
+    raised: no gradient half written, no scratch field left behind. Compiled, the loop
+    is C, which no signal cuts (a signal is handled at the next Python bytecode, and
+    none runs here); interpreted, under :func:`interrupts_deferred`."""
     if COMPILED:
         store(nodes)
         return
     with interrupts_deferred():
         store(nodes)
+
+
+def _whole_pass() -> contextlib.AbstractContextManager[Any]:
+    """Where a pass that leaves sums on the nodes runs, from its first sum to its last
+    store: interpreted, under :func:`interrupts_deferred`, since a Ctrl-C between the
+    summing and the stores (or while the sums are cleared) would leave sums that every
+    later pass adds in; compiled, as it is, its loops being C, which no signal cuts. In
+    both a Ctrl-C is raised once the pass is done, as the compiled core always did."""
+    return contextlib.nullcontext() if COMPILED else interrupts_deferred()
 
 
 def _a_value(root: Any, who: str) -> Value:
@@ -272,7 +280,7 @@ def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> 
         return
     total = pending + contribution
     if anomaly:
-        _check_finite_sum(child, total, "its users' shares, each finite")
+        _check_finite_sum(child, total, None)
     child._pending = total
 
 
@@ -331,13 +339,17 @@ def _check_finite_gradient(user: Value, child: Value, contribution: Any) -> None
         f"({data_of(user):.6g}) is {number} (upstream gradient x local derivative)", child)
 
 
-def _check_finite_sum(node: Value, total: Any, what: str) -> None:
+def _check_finite_sum(node: Value, total: Any, leaf: Any) -> None:
     """AnomalyError unless ``total``, numbers added up into ``node``'s gradient, is finite
-    (1e308 + 1e308: each share finite, the sum inf); ``what`` says which numbers."""
+    (1e308 + 1e308: each share finite, the sum inf): its users' shares, or, given the
+    ``leaf`` (whose scratch sum holds the pass's), its gradient before and the pass's."""
     number = data_of(total) if isinstance(total, Value) else total
-    if not math.isfinite(number):
-        raise AnomalyError(f"detect_anomaly: the gradient of {describe(node)} is {number}, "
-                           f"the sum of {what}", node)
+    if math.isfinite(number):
+        return
+    what = ("its users' shares, each finite" if leaf is None else
+            f"its gradient before ({leaf.grad:g}) and this pass's ({leaf._pending:g})")
+    raise AnomalyError(f"detect_anomaly: the gradient of {describe(node)} is {number}, "
+                       f"the sum of {what}", node)
 
 
 def backward(root: Value, grad: Any = 1.0) -> None:
@@ -352,18 +364,16 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     seed = as_float(grad, "backward(grad=...)")
     if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    with PASS_LOCK:
+    with PASS_LOCK, _whole_pass():
         order = chain_rule(root, seed)
         try:
             if current_mode().anomaly:  # a leaf's old + new gradient, past float range
                 for node in order:
                     if not node.children:
-                        _check_finite_sum(node, node.grad + node._pending,
-                                          f"its gradient before ({node.grad:g}) and this "
-                                          f"pass's ({node._pending:g})")
-            _uncut(_store_gradients, order)
-        except BaseException:  # an anomaly, or a Ctrl-C before the stores: none made
-            release(order)  # (after them, it finds nothing left to clear)
+                        _check_finite_sum(node, node.grad + node._pending, node)
+            _store_gradients(order)
+        except BaseException:  # an anomaly: no store made, the sums cleared
+            release(order)
             raise
 
 
@@ -379,7 +389,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
         seed = seed if create_graph else data_of(seed)
     else:
         seed = as_float(seed, "gradients(seed=...)")
-    with PASS_LOCK:
+    with PASS_LOCK, _whole_pass():
         order = chain_rule(root, seed, create_graph)
         try:
             return {node: node._pending for node in order}
@@ -434,7 +444,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph and not current_mode().grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    with PASS_LOCK:
+    with PASS_LOCK, _whole_pass():
         order = chain_rule(output, seed, create_graph)
         try:
             zero: Any = Value(0.0) if create_graph else 0.0

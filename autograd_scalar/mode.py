@@ -174,13 +174,21 @@ class interrupts_deferred:  # a context manager, named as it is called
         self.previous: Any = None
 
     def __enter__(self) -> None:
+        if self.previous is not None:
+            raise RuntimeError("interrupts_deferred: this block is already open; make a "
+                               "new interrupts_deferred() for each with-statement")
+        self.held = []
         if threading.current_thread() is not threading.main_thread():
             return
         previous = _handler(signal.SIGINT)
         if previous is None:
             return
+        try:
+            _install(signal.SIGINT, self._hold)
+        except BaseException:  # another signal's handler raised as it was put in
+            _install(signal.SIGINT, previous)
+            raise
         self.previous = previous
-        _install(signal.SIGINT, self._hold)
 
     def _hold(self, signum: int, frame: Any) -> None:
         self.held.append(signum)

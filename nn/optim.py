@@ -35,6 +35,7 @@ Value. Both share one update and one step count, so a run may switch between the
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, ItemsView, Iterable, KeysView, Sequence
 from collections.abc import Set as AbstractSet
@@ -476,8 +477,17 @@ class Optimizer:
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
                                  "none of its numbers can be negative")
             arrays[name] = array
-        # checked as a whole by _settled: written together, not one by one against the rest
-        vars(self).update({name: getattr(settled, name) for name in self.settings})
+        # checked as a whole by _settled, and by this optimizer's own check_settings on a
+        # copy: written together, not one by one against the rest
+        chosen = {name: getattr(settled, name) for name in self.settings}
+        trial = copy.copy(self)
+        vars(trial).update(chosen)
+        try:
+            trial.check_settings()
+        except ValueError as error:
+            raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
+                             f"{error}") from None
+        vars(self).update(chosen)
         self._lr, self.steps, self.state = lr, steps, arrays
 
     def _settled(self, settings: Any) -> Optimizer:

@@ -387,3 +387,72 @@ def test_anomaly_finds_a_gradient_that_finite_shares_sum_past_float_range() -> N
             "the sum of its gradient before (1e+308) and this pass's (1e+308)")):
         z.backward()
     assert x.grad == 1e308
+
+
+@pytest.mark.parametrize("name", ["backward", "grad", "gradients"])
+def test_a_sigint_at_each_bytecode_of_a_pass_leaves_no_sum_and_all_or_no_gradients(name):
+    """Holding Ctrl-C only around the stores left two windows in the interpreted core:
+    after the summing, and on the way into the clearing; a Ctrl-C there left sums
+    that the next pass added in (6.0 per leaf for 2.0). A SIGINT is raised here at each
+    bytecode of the core's own frames in turn. (Compiled, the pass runs no bytecode:
+    nothing is traced, and the pass is whole by construction.)"""
+    import signal
+    import sys
+
+    core = ("autograd_scalar/backward.py", "autograd_scalar/mode.py")
+
+    def interrupted_at(k: int, call) -> int:
+        count = [0]
+
+        def tracer(frame, event, arg):
+            if not frame.f_code.co_filename.endswith(core):
+                return None
+            frame.f_trace_opcodes = True
+            if event == "opcode":
+                count[0] += 1
+                if count[0] == k:
+                    signal.raise_signal(signal.SIGINT)
+            return tracer
+        sys.settrace(tracer)
+        try:
+            call()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(None)
+        return count[0]
+
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        k = 1
+        while True:
+            leaves = [Value(1.0) for _ in range(3)]
+            out = ag.sum([leaf * 2.0 for leaf in leaves])
+            nodes = ag.topological_order(out)
+            call = {"backward": out.backward,
+                    "grad": lambda out=out, leaves=leaves: grad(out, leaves),
+                    "gradients": lambda out=out: ag.gradients(out)}[name]
+            ran = interrupted_at(k, call)
+            assert all(node._pending is None for node in nodes), k
+            assert len({leaf.grad for leaf in leaves}) == 1, k
+            if ran < k:
+                break
+            k += 1
+    finally:
+        signal.signal(signal.SIGINT, outside)
+
+
+def test_an_interrupts_deferred_block_opens_once_at_a_time():
+    import signal
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        block = ag.interrupts_deferred()
+        with block, pytest.raises(RuntimeError, match="already open"), block:
+            pass
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt), block:   # reused: holds its own Ctrl-C
+            signal.raise_signal(signal.SIGINT)
+        with block:                                     # and none left from before
+            pass
+    finally:
+        signal.signal(signal.SIGINT, outside)

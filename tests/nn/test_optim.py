@@ -731,3 +731,22 @@ def test_ordered_views_and_made_values_are_taken_where_they_may_be():
     assert optim.SGD(named.items(), lr=0.1).names == ["x"]
     optim.clip_grad_value([y], 1.0)
     assert y.grad == 1.0
+
+
+def test_a_loaded_state_meets_the_optimizers_own_check_of_its_settings():
+    """The saved settings were checked by the class that declares them and written
+    straight in: a subclass refusing momentum 0.9 when set took it from a file."""
+
+    class CappedSGD(optim.SGD):
+        def check_settings(self):
+            super().check_settings()
+            if self.momentum > 0.5:
+                raise ValueError(f"momentum at most 0.5 here, got {self.momentum}")
+
+    capped = CappedSGD([Value(1.0)], lr=0.1, momentum=0.5)
+    before = capped.state_dict()
+    saved = capped.state_dict()
+    saved["settings"]["momentum"] = 0.9
+    with pytest.raises(ValueError, match=re.escape("refused: momentum at most 0.5 here, got 0.9")):
+        capped.load_state_dict(saved)
+    assert capped.state_dict() == before
