@@ -136,7 +136,8 @@ def test_a_float32_zero_local_derivative_passes_back_zero(strategy) -> None:
 def test_a_float32_dense_layer_into_sqrt_passes_back_no_nan(strategy) -> None:
     """A relu layer whose zero outputs feed sqrt: an infinite upstream gradient against
     relu's zero derivative, through the dense step's careful path or the code's."""
-    layer = nn.Layer(3, 4, activation="relu")
+    layer = nn.Layer(3, 4, activation="relu", seed=0)  # fixed: a random one may put a
+    # relu output so near 0 that sqrt's slope there tells float32 from float64
 
     def total(x):
         return ag.sum([o.sqrt() for o in layer(x)])
