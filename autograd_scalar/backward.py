@@ -72,7 +72,10 @@ def _whole_pass() -> contextlib.AbstractContextManager[Any]:
     store: interpreted, under :func:`interrupts_deferred`, since a Ctrl-C between the
     summing and the stores (or while the sums are cleared) would leave sums that every
     later pass adds in; compiled, as it is, its loops being C, which no signal cuts. In
-    both a Ctrl-C is raised once the pass is done, as the compiled core always did."""
+    both a Ctrl-C is raised once the pass is done, as the compiled core always did.
+    It is entered before ``PASS_LOCK`` and left after it: a KeyboardInterrupt at the
+    moment a with-statement ends skips its ``__exit__``, which for the lock would
+    leave it held, and every other thread's pass waiting for good."""
     return contextlib.nullcontext() if COMPILED else interrupts_deferred()
 
 
@@ -90,7 +93,7 @@ def users_first(root: Value) -> list[Value]:
     :func:`_count_users`); the counts are back to 0 when it returns.
     """
     _a_value(root, "users_first")
-    with PASS_LOCK:
+    with _whole_pass(), PASS_LOCK:
         order: list[Value] = []
         try:
             _count_users(root)
@@ -364,7 +367,7 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     seed = as_float(grad, "backward(grad=...)")
     if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
-    with PASS_LOCK, _whole_pass():
+    with _whole_pass(), PASS_LOCK:
         order = chain_rule(root, seed)
         try:
             if current_mode().anomaly:  # a leaf's old + new gradient, past float range
@@ -389,7 +392,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
         seed = seed if create_graph else data_of(seed)
     else:
         seed = as_float(seed, "gradients(seed=...)")
-    with PASS_LOCK, _whole_pass():
+    with _whole_pass(), PASS_LOCK:
         order = chain_rule(root, seed, create_graph)
         try:
             return {node: node._pending for node in order}
@@ -444,7 +447,7 @@ def grad(output: Value, inputs: Value | Sequence[Value], create_graph: bool = Fa
     if create_graph and not current_mode().grad_enabled:
         raise RuntimeError("grad(create_graph=True) needs gradient tracking; "
                            "it was called inside no_grad()")
-    with PASS_LOCK, _whole_pass():
+    with _whole_pass(), PASS_LOCK:
         order = chain_rule(output, seed, create_graph)
         try:
             zero: Any = Value(0.0) if create_graph else 0.0
