@@ -10,7 +10,7 @@ cpdef list users_first(object root)
 cdef void _count_users(Value root) except *
 cdef void _reset(Value root) except *
 @cython.locals(seen=set, stack=list, child=Value)
-cpdef void _clear_from(Value root) except *
+cdef void _clear_from(Value root) except *
 cpdef list chain_rule(object root, object seed, bint create_graph=*)
 @cython.locals(order=list, ready=list, node=Value, children=tuple, local=tuple,
                upstream=object, anomaly=bint, plain=bint, i=Py_ssize_t, count=Py_ssize_t,
@@ -23,8 +23,8 @@ cdef inline object _times(double local, object upstream)
 cdef inline void _accumulate(Value user, Value child, object contribution, bint anomaly) except *
 cpdef void release(list nodes) except *
 @cython.locals(node=Value)
-cpdef void _clear(list nodes) except *
+cdef void _clear(list nodes) except *
 @cython.locals(node=Value, total=object)
-cpdef void _store_gradients(list nodes) except *
+cdef void _store_gradients(list nodes) except *
 @cython.locals(order=list, node=Value, seed=double)
 cpdef backward(object root, object grad=*)

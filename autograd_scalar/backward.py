@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
@@ -55,24 +55,14 @@ PASS_LOCK = threading.RLock()
 two threads walking graphs that share nodes (a model's parameters) take turns."""
 
 
-def _uncut(store: Callable[[Any], None], nodes: Any) -> None:
-    """``store(nodes)``, a loop of stores, run to its end under Ctrl-C, which is then
-    raised: no gradient half written, no scratch field left behind. Compiled, the loop
-    is C, which no signal cuts (a signal is handled at the next Python bytecode, and
-    none runs here); interpreted, under :func:`interrupts_deferred`."""
-    if COMPILED:
-        store(nodes)
-        return
-    with interrupts_deferred():
-        store(nodes)
-
-
 def _whole_pass() -> contextlib.AbstractContextManager[Any]:
     """Where a pass that leaves sums on the nodes runs, from its first sum to its last
     store: interpreted, under :func:`interrupts_deferred`, since a Ctrl-C between the
     summing and the stores (or while the sums are cleared) would leave sums that every
-    later pass adds in; compiled, as it is, its loops being C, which no signal cuts. In
-    both a Ctrl-C is raised once the pass is done, as the compiled core always did.
+    later pass adds in; compiled, as it is, its loops being C, which no signal cuts (a
+    signal is handled at the next Python bytecode, and they run none). In both a Ctrl-C
+    is raised once the pass is done, as the compiled core always did. Clearing the sums
+    (:func:`release`, and after an error :func:`_reset`) runs the same way.
     It is entered before ``PASS_LOCK`` and left after it: a KeyboardInterrupt at the
     moment a with-statement ends skips its ``__exit__``, which for the lock would
     leave it held, and every other thread's pass waiting for good."""
@@ -127,7 +117,8 @@ def _count_users(root: Value) -> None:
 def _reset(root: Value) -> None:
     """Clear the scratch fields (``_users``, ``_pending``) of every node under ``root``
     (all of them, whatever Ctrl-C does meanwhile)."""
-    _uncut(_clear_from, root)
+    with _whole_pass():
+        _clear_from(root)
 
 
 def _clear_from(root: Value) -> None:
@@ -290,7 +281,8 @@ def _accumulate(user: Value, child: Value, contribution: Any, anomaly: bool) -> 
 def release(nodes: list[Value]) -> None:
     """Clear the scratch sums a :func:`chain_rule` pass left on ``nodes`` (all of them,
     whatever Ctrl-C does meanwhile)."""
-    _uncut(_clear, nodes)
+    with _whole_pass():
+        _clear(nodes)
 
 
 def _clear(nodes: list[Value]) -> None:
