@@ -258,20 +258,10 @@ class Setting:
                                  "constructor sets it)") from None
 
     def __set__(self, instance: Optimizer, value: Any) -> None:
-        kept = instance.__dict__
         checked = self.check(self.name, value)
-        missing = object()
-        before = kept.get(self.name, missing)
-        kept[self.name] = checked
-        if "params" in kept:  # made: the settings must still agree with each other
-            try:
-                instance.check_settings()
-            except ValueError:
-                if before is missing:
-                    del kept[self.name]
-                else:
-                    kept[self.name] = before
-                raise
+        if "params" in instance.__dict__:  # made: the settings must still agree
+            instance._agreeing({self.name: checked})
+        instance.__dict__[self.name] = checked
 
 
 def _at_least_zero(name: str, value: object) -> float:
@@ -329,6 +319,14 @@ class Optimizer:
         self.state: State = {}
         self.steps = 0
         self._scratch: dict[tuple[int, Any, int], np.ndarray] = {}
+
+    def _agreeing(self, changes: dict[str, Any]) -> None:
+        """ValueError, this optimizer unchanged, unless its settings with ``changes`` (new
+        values by name, each checked on its own) pass :meth:`check_settings`: they are
+        tried on a copy."""
+        trial = copy.copy(self)
+        vars(trial).update(changes)
+        trial.check_settings()
 
     def check_settings(self) -> None:
         """ValueError unless the settings agree with each other (each :class:`Setting`
@@ -480,10 +478,8 @@ class Optimizer:
         # checked as a whole by _settled, and by this optimizer's own check_settings on a
         # copy: written together, not one by one against the rest
         chosen = {name: getattr(settled, name) for name in self.settings}
-        trial = copy.copy(self)
-        vars(trial).update(chosen)
         try:
-            trial.check_settings()
+            self._agreeing(chosen)
         except ValueError as error:
             raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
                              f"{error}") from None
