@@ -492,16 +492,7 @@ class Optimizer:
         arguments), so that they are checked as its arguments are."""
         if settings is None:
             return self
-        kind = type(self).__name__
-        if not isinstance(settings, dict) or set(settings) != set(self.settings):
-            raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
-                             f"{', '.join(self.settings)}, got {settings!r}"[:300])
-        owner = next(c for c in type(self).__mro__ if "settings" in vars(c))
-        try:
-            return owner([Value(0.0)], 1.0, **settings)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
-                             f"{error}") from None
+        return remade_with(self, settings, [Value(0.0)], 1.0)
 
     def _buffer(self, name: str, like: np.ndarray) -> np.ndarray:
         return self.state.get(name, np.zeros_like(like))
@@ -606,6 +597,24 @@ def finite_step(data: np.ndarray, grad: np.ndarray, lr: float) -> bool:
         return False
     bound = math.sqrt(squares[0] / slack) + lr * math.sqrt(squares[1] / slack)
     return bound < float(info.max) / 4
+
+
+def remade_with(thing: Any, settings: Any, *first: Any) -> Any:
+    """A new object like ``thing`` (an optimizer or a schedule) with saved ``settings``,
+    made by the constructor of the class that declares them (``settings`` in its body;
+    a subclass may take other arguments) from ``first`` and the settings as keywords,
+    so that they are checked as its arguments are. ValueError (prefixed with
+    ``Kind.load_state_dict``) for settings of other names, or refused."""
+    kind = type(thing).__name__
+    if not isinstance(settings, dict) or set(settings) != set(thing.settings):
+        raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
+                         f"{', '.join(thing.settings) or 'nothing'}, got {settings!r}"[:300])
+    owner = next(c for c in type(thing).__mro__ if "settings" in vars(c))
+    try:
+        return owner(*first, **settings)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
+                         f"{error}") from None
 
 
 def _betas(betas: object) -> tuple[float, float]:

@@ -28,7 +28,7 @@ from typing import Any
 from autograd_scalar import Value
 from autograd_scalar.validate import integer
 
-from .optim import MAX_STEPS, SGD, Optimizer, hyperparameter
+from .optim import MAX_STEPS, SGD, Optimizer, hyperparameter, remade_with
 
 
 class Schedule:
@@ -85,21 +85,11 @@ class Schedule:
         self.optimizer.lr = self.lr_at(steps)
 
     def _settled(self, settings: Any, base_lr: float) -> Schedule:
-        """A schedule with the saved ``settings`` on an optimizer of rate ``base_lr``, made
-        by the constructor of the class that declares them, so that they are checked as
-        its arguments are."""
-        kind = type(self).__name__
-        if not isinstance(settings, dict) or set(settings) != set(self.settings):
-            raise ValueError(f"{kind}.load_state_dict: settings must be a dict of "
-                             f"{', '.join(self.settings) or 'nothing'}, got {settings!r}"[:300])
-        owner = next(c for c in type(self).__mro__ if "settings" in vars(c))
+        """A schedule with the saved ``settings`` on an optimizer of rate ``base_lr``
+        (:func:`nn.optim.remade_with`)."""
         stand_in = SGD([Value(0.0)], lr=1.0)
         stand_in.lr = base_lr  # as a rate set later, it may be 0
-        try:
-            return owner(stand_in, **settings)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
-                             f"{error}") from None
+        return remade_with(self, settings, stand_in)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_lr={self.base_lr:g}, steps={self.steps})"
