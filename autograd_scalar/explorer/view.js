@@ -496,7 +496,7 @@ var AutogradScalarView = (function () {
 
     /* ---- pan and zoom ---- */
     function apply() {
-      if (moved && fitNote) { note.textContent = ""; fitNote = false; }
+      if (moved) { forgetFitNote(); }
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
       var view = visible(), region = drawn.region;
       var outside = !region || view.x0 < region.x0 || view.y0 < region.y0 || view.x1 > region.x1 || view.y1 > region.y1;
@@ -679,6 +679,7 @@ var AutogradScalarView = (function () {
         expanded.add(g); placed = flatten();
         var opened = placed.frames.filter(function (f) { return f.g === g; })[0];
         if (opened) { bringIn(opened.rect); }
+        forgetFitNote();
         paint();
       });
     }
@@ -721,6 +722,9 @@ var AutogradScalarView = (function () {
       ready.forEach(function (w) { w[1](); });
     }
     function say(text) { note.textContent = text; fitNote = false; }
+    function forgetFitNote() {  /* the note told of the opening view, which has moved */
+      if (fitNote) { note.textContent = ""; fitNote = false; }
+    }
     function reveal(v) {  /* open every box around v; true if any was closed */
       var opened = false;
       for (var g = home[v]; g > 0; g = groups[g].parent) { if (!expanded.has(g)) { expanded.add(g); opened = true; } }
@@ -729,7 +733,7 @@ var AutogradScalarView = (function () {
     /* Show node v: open its boxes, bring it into view, draw what changed. */
     function show(v) {
       moved = true;
-      if (fitNote) { note.textContent = ""; fitNote = false; }  /* it told of the opening view */
+      forgetFitNote();
       withLayouts(around(v), function () { showLaidOut(v); });
     }
     function showLaidOut(v) {

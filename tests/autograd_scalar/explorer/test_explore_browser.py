@@ -171,9 +171,12 @@ def test_an_opened_box_is_panned_to_show_as_much_of_its_contents_as_fit(
     open_view(browser, view.save(tmp_path / "pan.html"))
     titles = {group["title"]: g for g, group in enumerate(view.data["groups"])}
     edge = 8                                    # the view's margin (MARGIN in view.js), px
+    note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-note")
+    assert note.text.startswith("Fitted")       # it tells of the opening view, which moves:
     for title in ("layers.0", "layers.1.neurons.5"):
         g = titles[title]
         click(browser, f'.agv-box[data-g="{g}"]')
+        assert note.text == ""                  # said no longer
         browser.save_screenshot(str(artefacts / f"opened_{title}.png"))
         canvas, frame = browser.execute_script(
             "var r = " + ROOT + ".querySelector('.agv-frame[data-g=\"' + arguments[0] +"
