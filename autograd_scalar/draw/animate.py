@@ -31,6 +31,7 @@ from typing import Any
 from ..backward import gradients, topological_order
 from ..files import output_file, write_atomically
 from ..value import Value
+from .dot_text import isolated
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .layout import (
     INSTALL_HINT,
@@ -74,8 +75,9 @@ def backward_steps(root: Value) -> list[Step]:
 
 def display_name(node: Value, options: Options) -> str:
     """What a caption calls ``node``: its name in the drawings (parameter name or
-    label), else what made it: ``tanh node``, ``leaf node``."""
-    return reading_name(node, options.names) or f"{node.op or 'leaf'} node"
+    label; a right-to-left one as an isolate, :func:`~.dot_text.isolated`), else what
+    made it: ``tanh node``, ``leaf node``."""
+    return isolated(reading_name(node, options.names)) or f"{node.op or 'leaf'} node"
 
 
 def describe_step(index: int, total: int, step: Step, options: Options,

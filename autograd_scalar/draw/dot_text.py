@@ -23,7 +23,12 @@ gives such text several meanings besides itself, and this module takes every one
   U+FFFD. A tab, which a record field drops, becomes a space.
 - **Direction controls.** U+202E and its kin reverse the text after them, so a label
   holding one would show ``0.1807 x -3 = -0.5421`` as ``1245.0- = 3- x 7081.0``. They
-  become U+FFFD too, here and in every view (:func:`shown`).
+  become U+FFFD too, here and in every view (:func:`shown`), except an isolate that
+  closes (U+2068 ... U+2069 with no control inside), which reorders nothing outside it.
+- **Right-to-left names.** An Arabic or Hebrew name takes the numbers written after
+  it into its own direction: ``dL/d(وزن) = -3 x 0.501`` reads ``0.501 x 3- = (وزن)``
+  from the name on. A name with a right-to-left letter is set in a sentence as an
+  isolate (:func:`isolated`).
 - **Length.** dot refuses a quoted string over 16,384 bytes. Each line of a text is
   cut to ``LINE_CHARS`` characters and a whole text to ``TEXT_CHARS``, visibly, with
   an ellipsis: escaped, a character takes at most 5 bytes (``&amp;``; 4 for a tooltip's
@@ -59,6 +64,13 @@ UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff" + DIRECTION_CONTR
 """Control characters other than tab and line breaks, lone surrogates and direction
 controls."""
 REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
+CLOSED_ISOLATE = re.compile("(\u2068[^" + DIRECTION_CONTROLS + "]*\u2069)")
+"""An isolate that closes, with no direction control inside: it reorders nothing
+outside itself (what :func:`isolated` writes)."""
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
+                           "\U00010800-\U00010fff\U0001e800-\U0001efff]")
+"""The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...);
+the explorer's script tests the same ranges."""
 SIMPLE_NAME = re.compile(r"[\w.\[\]\- ]+")
 
 
@@ -69,8 +81,27 @@ def clip(text: str, limit: int) -> str:
 
 def shown(text: str) -> str:
     """User text as any view shows it (the explorer, captions): direction controls
-    replaced by U+FFFD, so that no name can reorder the numbers beside it."""
-    return text if text.isascii() else REORDERING.sub("\ufffd", text)
+    replaced by U+FFFD, so that no name can reorder the numbers beside it (an isolate
+    that closes is kept: it cannot)."""
+    return text if text.isascii() else _without_reordering(text, REORDERING)
+
+
+def _without_reordering(text: str, unsafe: re.Pattern[str]) -> str:
+    """``text`` with what ``unsafe`` matches replaced by U+FFFD, but for the two ends of
+    each closed isolate."""
+    parts = CLOSED_ISOLATE.split(text)  # odd positions: the closed isolates
+    return "".join(f"\u2068{unsafe.sub(chr(0xfffd), part[1:-1])}\u2069" if k % 2
+                   else unsafe.sub("\ufffd", part) for k, part in enumerate(parts))
+
+
+def isolated(name: str) -> str:
+    """``name`` set apart from the sentence around it when it holds a right-to-left
+    letter: between U+2068 (first strong isolate) and U+2069 (pop directional isolate),
+    so that it keeps its own direction and the numbers after it keep theirs. Other
+    names are returned as they are (no invisible characters in copied text)."""
+    if name.isascii() or not RIGHT_TO_LEFT.search(name):
+        return name
+    return f"\u2068{name}\u2069"
 
 
 def clean(text: str) -> str:
@@ -78,7 +109,7 @@ def clean(text: str) -> str:
     field would drop them), characters dot cannot take replaced by U+FFFD, each line
     clipped to LINE_CHARS and the whole to TEXT_CHARS."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    text = UNSAFE.sub("\ufffd", text)
+    text = _without_reordering(text, UNSAFE)
     lines = [clip(line, LINE_CHARS) for line in text.split("\n")]
     return clip("\n".join(lines), TEXT_CHARS)
 

@@ -27,7 +27,7 @@ from ..validate import integer
 from ..value import Value
 from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
-from .dot_text import plain, plain_tooltip, record
+from .dot_text import isolated, plain, plain_tooltip, record, shown
 from .layout import chosen, picture_bundle, svg_of
 from .orientation import choose_rankdir
 from .reading import (
@@ -392,7 +392,8 @@ def tooltip(node: Value, options: Options, grad: Any) -> str:
         lines.append("local derivatives d(this)/d(input):")
         pairs = islice(zip(node.children, node.local_grads), TOOLTIP_INPUTS)
         for i, (child, d) in enumerate(pairs):
-            who = child.label or options.names.get(child) or f"{child.op or 'leaf'} node"
+            who = isolated(shown(child.label or options.names.get(child, ""))
+                           ) or f"{child.op or 'leaf'} node"
             lines.append(f"  input {i} ({who} = {number(child.data, p)}): {number(d, p)}")
         if len(node.children) > TOOLTIP_INPUTS:
             lines.append(f"  ... and {len(node.children) - TOOLTIP_INPUTS:,} more inputs")
@@ -411,7 +412,7 @@ def draw_copy(graph: Any, copy: Copy, ids: Ids, options: Options, heat: Heat | N
     node = copy.original
     grad = shown_grad(node, overlay)
     data = number(node.data, options.precision)
-    name = display_name(node, options.names)
+    name = isolated(display_name(node, options.names))
     label = f"{name} = {data}" if name else f"{op_shown(node)} = {data}" if node.op else data
     note = (f"(a copy: this node is used by {copy.users:,} nodes across the drawing; it is "
             f"drawn in full once, and as a copy like this beside each far user)")

@@ -125,8 +125,13 @@ var AutogradScalarView = (function () {
     measureHeat();
     /* A node's short id, shown on unnamed nodes and found by search: n0, n1, ... */
     function tag(v) { return "n" + v; }
+    /* A name with a right-to-left letter (Hebrew, Arabic, ...: the ranges of dot_text.py's
+       RIGHT_TO_LEFT) set apart as an isolate, U+2068 ... U+2069, so that the numbers
+       written after it in a sentence keep their own direction. */
+    var RIGHT_TO_LEFT = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]|[\uD802\uD803\uD83A\uD83B][\uDC00-\uDFFF]/;
+    function isolated(name) { return RIGHT_TO_LEFT.test(name) ? "\u2068" + name + "\u2069" : name; }
     /* How formulas name a node: its label or parameter name, else its id (what its box shows). */
-    function symbol(v) { return names[v] || tag(v); }
+    function symbol(v) { return names[v] ? isolated(names[v]) : tag(v); }
     /* What an op node computes from what: "relu of n3", "* of x, w", "+ of 5 inputs". */
     function what(v) {
       var op = ops[data.op[v]][0], inputs = kids[v];
@@ -136,7 +141,7 @@ var AutogradScalarView = (function () {
     /* How the panel's title names a node: its label or parameter name, else what it
        computes and its id ("relu of n3 (n4)"), or "leaf n5". */
     function who(v) {
-      if (names[v]) { return names[v]; }
+      if (names[v]) { return isolated(names[v]); }
       return ops[data.op[v]][0] ? what(v) + " (" + tag(v) + ")" : "leaf " + tag(v);
     }
     /* What the narration says of an unnamed node before its formula: " (n4 = relu of n3)". */
@@ -377,7 +382,7 @@ var AutogradScalarView = (function () {
        does not (w[3] in layers.1.neurons.2), else its end, which says most
        (...neurons.2.w[3]); a label its start, as written. */
     function shortName(v, limit) {
-      var name = symbol(v);
+      var name = names[v] || tag(v);
       if (!isParam[v]) { return clipped(name, limit); }
       for (var g = home[v]; g > 0; g = groups[g].parent) {
         var module = groups[g].module ? groups[g].title + "." : "";

@@ -158,3 +158,28 @@ def test_without_dot_the_webassembly_layout_shows_the_same_text(
     assert_inert(svg)
     assert shown_texts(svg).count(text) == 3          # the record, the box and the title
     assert any(f"label: {text}" in tip.split("\n") for tip in tooltips(svg))
+
+
+def test_a_right_to_left_name_is_set_apart_and_only_closed_isolates_are_kept() -> None:
+    """An Arabic or Hebrew name takes the numbers after it into its own direction, so
+    the views write it between U+2068 and U+2069; a closed isolate reorders nothing
+    outside it, so cleaning keeps it, and every other direction control still goes."""
+    from autograd_scalar.draw.animate import backward_steps, describe_step
+    from autograd_scalar.draw.dot_text import clean, isolated
+    from autograd_scalar.draw.dot_text import shown as view_text
+    from autograd_scalar.draw.graph import Options
+
+    assert isolated("وزن") == "\u2068وزن\u2069" and isolated("משקל w1") == "\u2068משקל w1\u2069"
+    assert isolated("w1") == "w1" and isolated("poids é") == "poids é" and isolated("") == ""
+    for keep in (view_text, clean):
+        assert keep("\u2068وزن\u2069 = 2") == "\u2068وزن\u2069 = 2"
+        assert keep("a\u2068b") == "a\ufffdb"                       # never closed
+        assert keep("\u2068a\u202eb\u2069") == "\ufffda\ufffdb\ufffd"  # a control inside
+        assert keep("\u2069a\u2068") == "\ufffda\ufffd"
+    assert clean("\u2068a\x00b\u2069") == "\u2068a\ufffdb\u2069"
+    x = Value(2.0, label="وزن")
+    y = x * -3.0
+    y.backward()
+    step = next(step for step in backward_steps(y) if step.node is x)
+    caption = describe_step(2, 2, step, Options())
+    assert caption.startswith("Step 2 of 2: dL/d(\u2068وزن\u2069) = ")

@@ -15,6 +15,7 @@ import autograd_scalar as ag
 import nn
 from autograd_scalar import Value, explore, topological_order
 from autograd_scalar.draw.animate import backward_steps, describe_step
+from autograd_scalar.draw.dot_text import isolated
 from autograd_scalar.draw.graph import Options
 from autograd_scalar.draw.reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
@@ -225,7 +226,7 @@ def view_names(view: Any, root: Value) -> tuple[Any, Any]:
     names = view.data["names"]
 
     def symbol(node: Value) -> str:
-        return names[ids[node]] or f"n{ids[node]}"
+        return isolated(names[ids[node]]) or f"n{ids[node]}"
 
     def definition(node: Value) -> str:
         if names[ids[node]]:
@@ -685,6 +686,48 @@ def test_a_direction_control_in_a_label_reorders_no_number(browser: Any, tmp_pat
     chain = shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text
     assert "\u202e" not in chain and "\ufffdx" in chain
     assert browser.execute_script("return " + ROOT + ".textContent.indexOf('\\u202e')") == -1
+
+
+def test_a_right_to_left_name_leaves_the_numbers_after_it_in_order(
+        browser: Any, tmp_path: Path) -> None:
+    """An Arabic label took the numbers after it into its direction: the chain rule
+    "dL/d(وزن) = ... = 0.501 × -3 = -1.503" showed "1.503- = 3- × 0.501", and "* of
+    وزن, משקל" named the operands in the other order. Read where the characters land."""
+    from selenium.webdriver.common.by import By
+
+    x, w = Value(2.0, label="وزن"), Value(-3.0, label="משקל")
+    y = (x * w + 6.88).tanh()
+    y.label = "y"
+    y.backward()
+    view = explore(y)
+    open_view(browser, view.save(tmp_path / "rtl.html"))
+    click(browser, f'[data-n="{reading_order(y).index(x)}"]')
+    lefts = ("var t = " + ROOT + ".querySelector(arguments[0]).firstChild, s = t.data,"
+             "    r = document.createRange();"
+             "return arguments[1].map(function (piece) { var i = s.indexOf(piece);"
+             "  if (i < 0) { return null; }"
+             "  r.setStart(t, i); r.setEnd(t, i + 1); return r.getBoundingClientRect().left; });")
+    chain = shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text
+    numbers = f"= 0.501 × -3 = {x.grad:.4g}"
+    assert numbers in chain, chain
+    minus, three, times, total = browser.execute_script(
+        lefts, ".agv-chain", ["-3", "3 =", "×", f"{x.grad:.4g}"])
+    assert minus < three and times < minus < total, (minus, three, times, total)
+    steps = backward_steps(y)
+    said = browser.execute_script(
+        "var a = " + ROOT + ".querySelector('.agv').agv;"
+        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
+    symbol, definition = view_names(view, y)
+    assert said == [describe_step(k, len(steps) - 1, step, Options(), symbol, definition)
+                    for k, step in enumerate(steps)]
+    step = next(k for k, line in enumerate(said)
+                if " of \u2068وزن\u2069, \u2068משקל\u2069)" in line)
+    for _ in range(step + 1):  # the first click shows step 0
+        click(browser, ".agv-step")
+    assert browser.execute_script(
+        "return " + ROOT + ".querySelector('.agv-narration').textContent") == said[step]
+    first, second = browser.execute_script(lefts, ".agv-narration", ["وزن", "משקל"])
+    assert first < second   # both right-to-left words, each in its place in the sentence
 
 
 def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
