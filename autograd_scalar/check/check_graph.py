@@ -393,8 +393,9 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     unchecked = ""
     for j, (a, first) in enumerate(zip(analytic[:moved], differences)):
         if not math.isfinite(a):
-            numeric.append(first[0])
-            if _smooth(_moving(row, xs, j), xs[j], eps, first, atol, rtol):
+            slope = _smooth(_moving(row, xs, j), xs[j], eps, first, atol, rtol)
+            numeric.append(first[0] if slope is None else slope)
+            if slope is not None:
                 wrong.append(j)  # a NaN or inf from the rule where the forward is smooth
             else:
                 unchecked = f"its derivative for input {j} is {a} (a singular point)"
@@ -446,18 +447,40 @@ def _at_kink(row: Op, x: float, eps: float) -> bool:
 
 
 def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],
-            atol: float, rtol: float) -> bool:
-    """Whether f has a finite slope at x: the difference is finite at the step eps gives and
-    at a finer one, the two agree, and the one-sided slopes close in on each other as the
-    step shrinks. Their gap, the right slope less the left, is about f''(x) h where f is
-    smooth, shrinking tenfold from the step 10 h to h; at a kink it stays (|x|), at a cusp
-    it grows (sqrt(|x|) at 0, whose central differences are all 0). A rule's NaN or inf is then
+            atol: float, rtol: float) -> float | None:
+    """f's slope at x if f has a finite one there (else None): at the step eps gives, or
+    failing that at each finer step :func:`finer_steps` takes in turn, :func:`_smooth_at`
+    finds one (the slope is then the central difference at that step).
+
+    The finer steps see a slope where the step eps gives is too coarse for f: sin at
+    2^20 (a step of 1.05 spans a sixth of its period) or sqrt at 1e-6 (a step of 1e-6
+    reaches 0). They cannot make a singular point smooth: at a kink or a cusp the
+    one-sided slopes part at every step, and a finer step counts only where rounding
+    leaves the gap between them readable to the tolerance of a slope, atol + rtol |slope|
+    (1e6 + |x| at 0 is a kink, but at a step of 1e-10 the rounding of 1e6 hides it)."""
+    if _smooth_at(f, x, step(x, eps), first, atol, rtol):
+        return first[0]
+    for h in finer_steps(x, eps):
+        finer = derivative(f, x, h)
+        if _smooth_at(f, x, h, finer, atol, rtol, readable=atol + rtol * abs(finer[0])):
+            return finer[0]
+    return None
+
+
+def _smooth_at(f: Callable[[float], float], x: float, h: float, first: tuple[float, float],
+               atol: float, rtol: float, readable: float = math.inf) -> bool:
+    """Whether f has a finite slope at x, seen from the step h (``first`` is the central
+    difference with it): the difference is finite at h and at a finer step, the two
+    agree, and the one-sided slopes close in on each other as the step shrinks. Their
+    gap, the right slope less the left, is about f''(x) h where f is smooth, shrinking
+    tenfold from the step 10 h to h; at a kink it stays (|x|), at a cusp it grows
+    (sqrt(|x|) at 0, whose central differences are all 0). A rule's NaN or inf is then
     wrong, not a singular point (sqrt at 0 has no difference that fits; 1/x at 0 gives
-    ones that disagree)."""
+    ones that disagree). ``readable``: the most rounding the gap may hold."""
     slope, noise = first
     if not math.isfinite(slope):
         return False
-    h = finer_steps(x, eps)[0]
+    h = min(h / 100, abs(x) * 1e-3) or h / 100
     finer, finer_noise = derivative(f, x, h)
     if not (math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)):
         return False
@@ -466,7 +489,8 @@ def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[floa
     except (ArithmeticError, ValueError):
         return False
     (wide, _), (fine, rounding) = gaps
-    return not (abs(fine) > atol + rounding and abs(fine) >= 0.5 * abs(wide))
+    return rounding <= readable and not (abs(fine) > atol + rounding
+                                         and abs(fine) >= 0.5 * abs(wide))
 
 
 def _one_sided_gap(f: Callable[[float], float], x: float, k: float) -> tuple[float, float]:

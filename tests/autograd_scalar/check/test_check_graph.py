@@ -424,3 +424,19 @@ def test_a_nan_rule_is_wrong_at_smooth_points_and_skipped_at_kinks(forward, x, v
                                        "derivatives": staticmethod(lambda t, out: (math.nan,))})
     report = check_graph(rule.apply(Value(x)))
     assert ("wrong" if report.failures else "skipped" if report.skipped else "ok") == verdict
+
+
+@pytest.mark.parametrize(("forward", "x", "slope"), [
+    (math.sin, 2.0 ** 20, math.cos(2.0 ** 20)),   # eps |x| = 1.05 spans a sixth of a period
+    (math.sqrt, 1e-6, 500.0),                      # eps = 1e-6 reaches 0
+    (lambda t: 1e3 * math.atan(1e6 * t), 1e-7, 1e9 / (1 + 0.01)),  # bends within the step
+])
+def test_a_nan_rule_is_wrong_where_only_a_finer_step_sees_the_slope(forward, x, slope) -> None:
+    """The step eps gives was too coarse to see these slopes, so each point was called
+    singular and its NaN rule skipped; a finer step sees the slope, and shows it."""
+    rule = type("Rule", (Function,), {"forward": staticmethod(forward),
+                                       "derivatives": staticmethod(lambda t, out: (math.nan,))})
+    report = check_graph(rule.apply(Value(x)))
+    assert report.failures and report.failures[0].wrong == (0,)
+    assert report.failures[0].numeric[0] == pytest.approx(slope, rel=1e-4)
+    assert f"smooth with slope {report.failures[0].numeric[0]:.8g}" in str(report)
