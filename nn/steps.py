@@ -72,7 +72,7 @@ class EagerTrainer:
              ) -> tuple[float, np.ndarray | None]:
         for p in self.params:
             p.grad = 0.0
-        outputs = [self.model(x) for x in X.tolist()]
+        outputs = [self.model(example_inputs(x)) for x in X.tolist()]
         total = self.loss.reduce(outputs, encoded)
         total.backward()
         raw = np.array([output_data(o) for o in outputs]) if want_outputs else None
@@ -167,6 +167,13 @@ def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,
         key = model_key(model)
     return CompiledTrainer(model, loss, optimizer, params, clip, check=compiled == "auto",
                            key=key, dtype=dtype)
+
+
+def example_inputs(row: list[float]) -> list[Value]:
+    """One example as ``fit`` and ``predict`` hand it to the model: a list of Values, one
+    per input (constants here; the trace hands placeholders in their place), so that a
+    ``forward`` may call Value methods on its inputs whichever way it is run."""
+    return [Value(x) for x in row]
 
 
 def output_data(output: Any) -> list[float]:

@@ -40,7 +40,7 @@ from .model_key import model_key
 from .optim import NonFiniteGradientError, Optimizer
 from .progress import progress_bar
 from .schedules import Schedule
-from .steps import Trainer, output_data, trainer
+from .steps import Trainer, example_inputs, output_data, trainer
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
@@ -274,7 +274,7 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     if compiled:
         return compiled_predict(model, X)
     with no_grad():
-        rows = [output_data(model(x)) for x in X.tolist()]
+        rows = [output_data(model(example_inputs(x))) for x in X.tolist()]
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -338,7 +338,7 @@ def check_inputs(X: Any, name: str = "X") -> np.ndarray:
 
 def _output_width(model: Any, X: np.ndarray) -> int:
     with no_grad():
-        return len(output_data(model(X[0].tolist())))
+        return len(output_data(model(example_inputs(X[0].tolist()))))
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:

@@ -150,7 +150,8 @@ def test_mini_batches_visit_every_example_once_per_epoch_in_a_seeded_order():
             self.w = Value(0.5)
 
         def forward(self, x):
-            seen.append(tuple(x))
+            assert all(type(v) is Value for v in x)  # Values, as a trace hands them
+            seen.append(tuple(v.data for v in x))
             return self.w * x[0]
 
     def run(seed):
@@ -598,3 +599,42 @@ def test_fit_called_twice_with_one_generator_shuffles_as_one_call(compiled):
         return [p.data for p in model.parameters()]
 
     assert trained(2, 2) == trained(1, 4)
+
+
+@pytest.mark.parametrize("compiled", ["auto", True, False])
+def test_a_forward_may_call_value_methods_on_its_inputs(compiled) -> None:
+    """fit and predict called a model with plain floats (the trace with Values), so a
+    forward of one's own that applied tanh to an input failed with AttributeError."""
+    class Feature(nn.Module):
+        def __init__(self) -> None:
+            self.mlp = nn.MLP(3, [4, 1], seed=0)
+
+        def forward(self, x):
+            return self.mlp([x[0], x[1], (x[0] * x[1]).tanh()])
+
+    X, y = small_moons(20)
+    model = Feature()
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                  epochs=2, progress=False, compiled=compiled)
+    assert len(history.loss) == 2
+    expected = [model([Value(a), Value(b)]).data for a, b in X[:3].tolist()]
+    assert predict(model, X[:3]).tolist() == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_model_that_reads_its_inputs_numbers_trains_eagerly_under_auto(capfd) -> None:
+    """The compiled-training page's own example of a model the trace refuses: "auto"
+    said so and fell back to eager training, which then failed on x[0].data."""
+    class Branchy(nn.Module):
+        def __init__(self) -> None:
+            self.mlp = nn.MLP(2, [4, 1], seed=0)
+
+        def forward(self, x):
+            if x[0].data > 1.5:
+                return self.mlp(x) * 2.0
+            return self.mlp(x)
+
+    X, y = small_moons(20)
+    model = Branchy()
+    history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                  epochs=1, progress=False)
+    assert len(history.loss) == 1 and "training eagerly" in capfd.readouterr().err
