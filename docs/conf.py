@@ -74,7 +74,8 @@ nitpick_ignore_regex = [
 
 html_theme = "furo"
 html_title = "autograd-scalar"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["drawings.css"]  # wide graph drawings scroll at a readable size
 
 # The docstrings write absolute values and norms as in mathematics, |x| and |grad|, which
 # reST would read as substitution references. They stay as written (they read right in

@@ -125,7 +125,7 @@ def test_the_check_graph_picture_is_what_the_example_above_it_draws() -> None:
     text = page.read_text(encoding="utf-8")
     (example,) = [e for e in examples(page) if "highlight=report" in e.code]
     after = text.split(example.code, 1)[1].split("```python", 1)[0]
-    assert "{image} ../images/check_graph.svg" in after
+    assert "{figure} ../images/check_graph.svg" in after
     namespace: dict[str, object] = {}
     with contextlib.redirect_stdout(io.StringIO()):
         exec(compile(example.code, example.name, "exec"), namespace)

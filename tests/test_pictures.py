@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "images" / "make_images.py"
 MANIFEST = ROOT / "docs" / "images" / "sources.json"
 REFRESH = "python docs/images/make_images.py"
-PICTURE = re.compile(r"(?:!\[[^\]]*\]\(|^```\{image\} )([^)\s]+\.(?:svg|png|gif))", re.M)
-"""A picture a page shows: ``![alt](path)``, or ``{image} path`` (a wide one, linked to
-its full size)."""
+PICTURE = re.compile(r"(?:!\[[^\]]*\]\(|^```\{(?:image|figure)\} )([^)\s]+\.(?:svg|png|gif))",
+                     re.M)
+"""A picture a page shows: ``![alt](path)``, ``{image} path`` or ``{figure} path`` (a wide
+drawing, scrolled at a readable size)."""
 
 
 @pytest.fixture(scope="module")
