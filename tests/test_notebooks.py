@@ -36,7 +36,7 @@ PROMISES: dict[str, list[str]] = {
         r"o = 0\.7071, do/dx1 = -1\.5000, do/dw1 = 1\.0000",
         r"chain rule by hand agrees: True",
         r"animation frames: \d+",
-        r"10,\d{3} nodes in \d+ boxes: [0-2]\.\d MB of data",
+        r"10,\d{3} nodes in \d+ boxes>: [0-2]\.\d MB of data",
         r"loss after 5 steps: 0\.0\d{3}",
         r"10,\d{3} nodes \(\d+ leaves; ops: .*\), over the display budget of 2,000",
     ],

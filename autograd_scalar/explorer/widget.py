@@ -144,10 +144,10 @@ class GraphView(anywidget.AnyWidget):
         return self._picture
 
     def __repr__(self) -> str:
-        nodes, groups = len(self._data["data"]), len(self._data["groups"])
+        nodes, boxes = len(self._data["data"]), len(self._data["groups"]) - 1  # 0: the graph
         failing = len(self._data["failed"])
         marked = f", {failing} marked" if failing else ""
-        return f"<GraphView of {nodes:,} nodes in {groups:,} groups{marked}>"
+        return f"<GraphView of {nodes:,} nodes in {boxes:,} boxes{marked}>"
 
     def page(self) -> str:
         """The view as a whole HTML page, self-contained (nothing is fetched)."""

@@ -295,7 +295,7 @@ def test_every_output_carries_the_widget_and_a_static_picture() -> None:
     found = re.search(r'<img [^>]*src="data:image/svg\+xml;base64,([^"]+)"', bundle["text/html"])
     assert found and base64.b64decode(found.group(1)).decode() == view.picture
     assert "<script" not in bundle["text/html"]
-    assert bundle["text/plain"] == f"<GraphView of {len(view.data['data'])} nodes in 1 groups>"
+    assert bundle["text/plain"] == f"<GraphView of {len(view.data['data'])} nodes in 0 boxes>"
     assert json.loads(view.payload)["data"] == view.data["data"]
     only, _ = view._repr_mimebundle_(include=["image/svg+xml"])
     assert only == {"image/svg+xml": view.picture}
