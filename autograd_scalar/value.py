@@ -241,6 +241,9 @@ class Value:
     def __int__(self) -> int:
         raise _not_a_number(self, "int")
 
+    def __round__(self, ndigits: Any = None) -> Any:
+        raise _not_a_number(self, "round")
+
     def __hash__(self) -> int:
         """By identity, as ``==`` is: ordering the class (below) drops the hash a compiled
         class inherits. The interpreted class has none of its own (it inherits object's,
@@ -357,11 +360,11 @@ _DATA_WRITES = 0
 
 
 def _not_a_number(value: Value, kind: str) -> TypeError:
-    """The error for ``float(value)`` or ``int(value)``: a number made from a Value leaves
-    the graph (its gradient stops there), so it is read explicitly."""
-    article = "an" if kind == "int" else "a"
+    """The error for ``float(value)``, ``int(value)`` or ``round(value)``: a number made from
+    a Value leaves the graph (its gradient stops there), so it is read explicitly."""
+    number = {"int": "an int", "float": "a float"}.get(kind, "a number")
     return TypeError(f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not "
-                     f"{article} {kind}; its number is value.data (a number taken from it "
+                     f"{number}; its number is value.data (a number taken from it "
                      "leaves the graph), and math on it is the Value's own (value.exp(), "
                      "value.log(), ...)"[:400])
 

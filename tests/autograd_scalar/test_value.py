@@ -395,15 +395,17 @@ def test_values_are_not_ordered_and_the_error_says_what_to_compare(compare, show
         compare(Value(0.5))
 
 
-@pytest.mark.parametrize(("convert", "kind"), [
-    (float, "float"), (int, "int"), (np.float64, "float"), (math.exp, "float"),
-    (lambda v: np.array([v], dtype=float), "float")])
-def test_a_value_is_not_a_number_and_the_error_says_where_its_number_is(convert, kind) -> None:
+@pytest.mark.parametrize(("convert", "kind", "number"), [
+    (float, "float", "a float"), (int, "int", "an int"), (np.float64, "float", "a float"),
+    (math.exp, "float", "a float"), (lambda v: np.array([v], dtype=float), "float", "a float"),
+    (round, "round", "a number"), (lambda v: round(v, 2), "round", "a number")])
+def test_a_value_is_not_a_number_and_the_error_says_where_its_number_is(
+        convert, kind, number) -> None:
     """float(v) gave Python's "must be a string or a real number, not 'Value'" (inside a
-    trace, 'TracedValue'), which did not say that v.data is the number."""
-    article = "an" if kind == "int" else "a"
+    trace, 'TracedValue'), and round(v) "type Value doesn't define __round__ method":
+    neither said that v.data is the number."""
     with pytest.raises(TypeError, match=rf"{kind}\(\) of a Value \(Value\(data=1\.5.*\): a "
-                                        rf"Value is a node of a graph, not {article} {kind}; "
+                                        rf"Value is a node of a graph, not {number}; "
                                         r"its number is value\.data"):
         convert(Value(1.5))
 
