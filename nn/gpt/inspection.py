@@ -60,7 +60,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     read = text[:len(tokens) - 1]  # the characters of the block, after [bos]
     weights = attention_weights(model, tokens)[layer]
     labels = token_labels(tokenizer, tokens)
-    figure = new_figure(3.0 * model.n_head, 3.2)
+    figure = new_figure(3.0 * model.n_head, 3.6)
     from matplotlib import colormaps
 
     colours = colormaps["Blues"].with_extremes(bad=MASKED)
@@ -77,6 +77,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
         if len(read) < len(text) else ""
     figure.suptitle(f"attention of block {layer} reading {read!r}{cut}")
+    figure.get_layout_engine().set(h_pad=0.12)  # the title apart from the heads' titles
     save(figure, path, who="plot_attention")
     return figure
 

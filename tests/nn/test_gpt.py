@@ -306,3 +306,17 @@ def test_summary_lists_every_module_with_its_parameters() -> None:
     assert len(nn.summary(GPT(27, seed=0), depth=1).rows) == 6
     with pytest.raises(TypeError, match="summary expects an nn Module"):
         nn.summary("model")  # type: ignore[arg-type]
+
+
+def test_the_attention_plots_title_stands_apart_from_the_heads_titles() -> None:
+    """The figure's title touched the titles of the middle heads (four heads, as the docs'
+    picture has)."""
+    model = GPT(vocab_size=27, n_embd=16, n_head=4, n_layer=1, block_size=8, seed=0)
+    tokenizer = CharTokenizer.from_documents(["emma", "olivia", "ava"])
+    figure = plot_attention(model, tokenizer, "emma")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    title = figure._suptitle.get_window_extent(renderer)
+    for ax in figure.axes[:4]:
+        head = ax.title.get_window_extent(renderer)
+        assert title.y0 - head.y1 >= 4, (ax.title.get_text(), title, head)  # pixels between
