@@ -77,9 +77,10 @@ def details(symmetry: SymmetrySummary, family: Sequence[Sequence[FamilyTreesRun]
     lines = ["Mirror symmetry, per seed:"]
     for run in symmetry.runs:
         shape = "; ".join(
-            f"antisymmetry {p.antisymmetry:.3f}, ratios "
+            f"hidden unit {k}: antisymmetry {p.antisymmetry:.3f}, ratios "
             + ":".join(f"{r:.2f}" for r in p.ratios)
-            for p in (mirror_pattern(w) for w in run.hidden_weights)) if run.solved else ""
+            for k, p in enumerate(mirror_pattern(w) for w in run.hidden_weights)
+        ) if run.solved else ""
         lines.append(f"  seed {run.seed}: "
                      + (f"{run.sweeps} sweeps; {shape}" if run.solved else "not solved"))
     for runs in family:

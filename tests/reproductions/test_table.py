@@ -11,7 +11,7 @@ from reproductions.__main__ import main
 from reproductions.family_trees import ADJUSTED, FamilyTreesNetwork, FamilyTreesRun
 from reproductions.mnist import MnistRun
 from reproductions.symmetry import SymmetryRun, SymmetrySummary
-from reproductions.table import table
+from reproductions.table import details, table
 
 PAPER_WEIGHTS = np.array([[-2.5, 5.0, 10.0, -10.0, -5.0, 2.5], [2.5, -5.0, -10.0, 10.0, 5.0, -2.5]])
 
@@ -43,6 +43,20 @@ def test_the_table_puts_each_published_figure_beside_the_measured_one():
     assert "first two runs 4 of 4, 2 of 4; over 3 runs mean 3.0 of 4, 1 with 4 of 4, 2 with " \
            "3 or more (median 97 of 100 training facts right)" in text
     assert "88.97%" in text and "seed 0 90.12%; over 3 seeds mean 88.54% (87.00-90.12)" in text
+
+
+def test_the_per_seed_lines_name_each_hidden_unit():
+    """The mirror-symmetry line wrote each hidden unit's shape with nothing to tell them
+    apart ("antisymmetry 0.000, ratios 1.00:2.00:4.00" twice), as if a line repeated."""
+    symmetry = SymmetrySummary([symmetry_run(0, 1000), symmetry_run(1, None)], max_sweeps=20000)
+    history = History(metrics=("loss", "accuracy", "val_loss", "val_accuracy"), loss=[1.0],
+                      val_accuracy=[0.9])
+    mnist = [MnistRun(None, 0.9, history, np.eye(10), 1.0, 40, 10)]  # type: ignore[arg-type]
+    lines = details(symmetry, [[family_run(0, 4)]], mnist).splitlines()
+    assert lines[1] == ("  seed 0: 1000 sweeps; hidden unit 0: antisymmetry 0.000, ratios "
+                        "1.00:2.00:4.00; hidden unit 1: antisymmetry 0.000, ratios "
+                        "1.00:2.00:4.00")
+    assert lines[2] == "  seed 1: not solved"
 
 
 def test_one_seed_reads_as_one():
