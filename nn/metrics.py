@@ -55,7 +55,10 @@ def class_indices(values: Any, what: str) -> np.ndarray:
         raise TypeError(f"{what} must hold integer class indices, got dtype {array.dtype}")
     whole = np.isfinite(array) & (array == np.round(array))
     if not whole.all():
-        raise ValueError(f"{what} must hold integer class indices, got {array[~whole][0].item()!r}")
+        raise ValueError(f"{what} must hold integer class indices, got "
+                         f"{array[~whole][0].item()!r} (for a model's raw outputs, take the "
+                         "classes first: scores > 0 for one output, scores.argmax(axis=1) "
+                         "for several)")
     if (array < 0).any():
         raise ValueError(f"{what} must hold class indices >= 0, got {array[array < 0][0]}")
     if (array >= LARGEST_CLASS).any():
