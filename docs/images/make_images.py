@@ -56,7 +56,7 @@ SUMMARY_BUDGET = 60
 DEMO = ("demo", "--seed", "1337")
 GIF_SECONDS_PER_STEP = 1.5
 EXPLORE_WINDOW = (1100, 900)
-EXPLORE_SEARCH = "layers.1.neurons.2.w[3]"
+EXPLORE_SEARCH = "layers.1.neurons.1.w[4]"
 LAYOUT_KEYS = ("centres", "width", "height")
 GPT_STEPS = 50
 GPT_TEXT = "emma"
@@ -141,9 +141,9 @@ def drawings() -> dict[str, Any]:
 
 
 def explore_view() -> GraphView:
-    """The README's picture: an MLP 2-8-8-1 loss over twenty examples, parameters by name."""
+    """The README's picture: an MLP 2-8-8-1 loss over eight examples, parameters by name."""
     model = nn.MLP(2, [8, 8, 1], seed=0)
-    loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)), Value(0.0, "zero"))
+    loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(8)), Value(0.0, "zero"))
     loss.label = "loss"
     loss.backward()
     return explore(loss, names=model, max_nodes=120)
@@ -164,7 +164,7 @@ def explore_source(view: GraphView) -> str:
 EXPLORE_CELL = """import autograd_scalar as ag, nn
 from autograd_scalar import Value
 model = nn.MLP(2, [8, 8, 1], seed=0)
-loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)), Value(0.0, "zero"))
+loss = sum(((model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(8)), Value(0.0, "zero"))
 loss.label = "loss"
 loss.backward()
 ag.explore(loss, names=model, max_nodes=120)"""
