@@ -42,6 +42,7 @@ from .layout import (
     plain_layouts,
 )
 from .reading import display_name as reading_name
+from .reading import reading_order
 from .summary import explore
 
 CURRENT = {"style": "filled", "fillcolor": "#ffd54f", "penwidth": "3", "color": "#b07800"}
@@ -75,9 +76,18 @@ def backward_steps(root: Value) -> list[Step]:
 
 def display_name(node: Value, options: Options) -> str:
     """What a caption calls ``node``: its name in the drawings (parameter name or
-    label; a right-to-left one as an isolate, :func:`~.dot_text.isolated`), else what
+    label; a right-to-left one as an isolate, :func:`~.dot_text.isolated`), else the id
+    its record shows (``options.ids``: ``n4``, the explore view's id of it), else what
     made it: ``tanh node``, ``leaf node``."""
-    return isolated(reading_name(node, options.names)) or f"{node.op or 'leaf'} node"
+    return (isolated(reading_name(node, options.names)) or options.ids.get(node)
+            or f"{node.op or 'leaf'} node")
+
+
+def unnamed_ids(root: Value, names: dict[Value, str]) -> dict[Value, str]:
+    """``n<k>`` for each node without a label or parameter name, k its place in reading
+    order: the id the explore view shows on it, so that both views call it the same."""
+    return {node: f"n{k}" for k, node in enumerate(reading_order(root))
+            if not reading_name(node, names)}
 
 
 def describe_step(index: int, total: int, step: Step, options: Options,
@@ -155,6 +165,7 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
                       max_nodes=max_nodes, names=parameter_names(names, "animate_backward"))
     check_options(root, options, "animate_backward")
+    options = replace(options, ids=unnamed_ids(root, options.names))
     target = output_file(path, "animate_backward")
     suffix = target.suffix.lower()
     if suffix not in ANIMATION_FORMATS:

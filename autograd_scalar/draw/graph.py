@@ -107,6 +107,9 @@ class Options:
     title: str = ""
     highlighted: set[Value] = field(default_factory=set)
     names: dict[Value, str] = field(default_factory=dict)
+    ids: dict[Value, str] = field(default_factory=dict)
+    """Names drawn on nodes that have neither a label nor a parameter name: the ids the
+    animation's captions call them by (``n4``, as the explore view does)."""
 
 
 def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compact: bool = False,
@@ -318,7 +321,7 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
     p = options.precision
     grad = shown_grad(node, overlay)
     fields = [f"data {number(node.data, p)}", f"grad {number(grad, p)}"]
-    name = display_name(node, options.names)
+    name = display_name(node, options.names) or options.ids.get(node, "")
     if name:
         fields.insert(0, name)
     attrs = {"shape": "record", "tooltip": plain_tooltip(tooltip(node, options, grad))}

@@ -85,6 +85,29 @@ def test_html_is_self_contained_with_one_frame_per_step(values: dict[str, Value]
     assert "@import" not in page and "url(http" not in page
 
 
+def test_a_node_without_a_name_is_called_by_the_id_its_frame_shows(tmp_path: Path) -> None:
+    """Captions called every unnamed node "<op> node": "dL/d(+ node) = dL/d(+ node) ·
+    d(+ node)/d(+ node)", two products both "* node", and nothing in the frame to tell
+    which. Now each is called by the id the explore view shows on it, drawn on it too."""
+    from autograd_scalar.draw.reading import reading_order
+
+    x1, w1, x2, w2 = (Value(v, label=k) for v, k in ((2.0, "x1"), (-3.0, "w1"),
+                                                      (0.0, "x2"), (1.0, "w2")))
+    o = (x1 * w1 + x2 * w2 + 6.88).tanh()
+    o.backward()
+    ids = {node: f"n{k}" for k, node in enumerate(reading_order(o))}
+    page = animate_backward(o, tmp_path / "a.html").read_text()
+    captions = [html.unescape(c) for c in frames_of(page)]
+    product = next(node for node in topological_order(o) if node.children == (x1, w1))
+    name = ids[product]
+    assert any(f"dL/d(x1) = dL/d({name}) · d({name})/d(x1) = " in c for c in captions)
+    assert not any(" node)" in caption for caption in captions)
+    frames = page.split('<div class="frame"')[1:]
+    for caption, frame in zip(captions, frames):
+        for name in set(re.findall(r"d\((n\d+)\)", caption)):
+            assert f">{name}</text>" in frame, (name, caption)  # drawn where it is named
+
+
 @needs_webassembly
 def test_html_works_without_dot(values: dict[str, Value], tmp_path: Path,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
