@@ -29,6 +29,15 @@ The steps and the rounding level come from the number type, not from the user:
   stays at rounding level for every smaller step, the run was a kink passed
   at some distance (R ~ h beyond it, 0 within): f is linear at the smallest
   steps, and the test passes.
+- Where that slope falls short, the step just past the run may still decide: R there
+  has fallen to within ten times its bound but stands above the bound (Wilkinson's
+  alone, without the margin of the level) with the run's sign, and every smaller step
+  is at rounding level. If even the least slope the exact remainders can have
+  between the run's last step a and that step b, log((|R_a| - e_a) / (|R_b| + e_b)) /
+  log(h_a / h_b), is at least 1.75, the test passes: a saturating f (tanh moved by
+  hundreds beside a coordinate of 800) shows its h^2 only there, while a wrong
+  derivative's h (g_true - g).v could not stand above a few times the bound at that
+  step, nor ten times it at any smaller one.
 """
 
 from __future__ import annotations
@@ -129,7 +138,8 @@ class TaylorResult:
 
 
 def observed_order(steps: Sequence[float], remainders: Sequence[float],
-                   bounds: Sequence[float]) -> tuple[float, tuple[int, ...]]:
+                   bounds: Sequence[float], certain: Sequence[float] | None = None
+                   ) -> tuple[float, tuple[int, ...]]:
     """(the slope of log |R| against log h at the smallest steps, those steps), or (NaN, ()).
 
     ``remainders`` are the signed R(h), ``steps`` decreasing. The slope is taken
@@ -139,7 +149,10 @@ def observed_order(steps: Sequence[float], remainders: Sequence[float],
     the change is left out too), and for h small enough the leading term alone
     decides the sign. With no such run, R is at rounding level (NaN, ()); so it
     is too when R collapses below the run's trend at the next step and stays at
-    rounding level for every smaller step (:func:`_collapses`).
+    rounding level for every smaller step (:func:`_collapses`). A slope below
+    PASS_ORDER gives way to the least slope the exact remainders can have down to the
+    next step, when that one passes (:func:`_beyond`; ``certain`` are the rigorous
+    bounds it uses, ``bounds`` when None).
     """
     runs: list[list[int]] = []
     run: list[int] = []
@@ -164,7 +177,36 @@ def observed_order(steps: Sequence[float], remainders: Sequence[float],
     slope = math.log(abs(remainders[a] / remainders[b])) / math.log(steps[a] / steps[b])
     if _collapses(steps, remainders, b, slope) and not any(k > b for run in runs for k in run):
         return math.nan, ()
+    if slope < PASS_ORDER:
+        least = _beyond(steps, remainders, bounds, bounds if certain is None else certain, b)
+        if least >= PASS_ORDER:
+            return least, (*used[1:], b + 1)
     return slope, tuple(used)
+
+
+def _beyond(steps: Sequence[float], remainders: Sequence[float], bounds: Sequence[float],
+            certain: Sequence[float], last: int) -> float:
+    """The least slope of log |R| the exact remainders can have between step ``last``
+    (the end of a run) and the next, or NaN where that next step cannot tell.
+
+    The exact R lies within ``certain`` (its rounding bound) of the computed one, so
+    |R_exact| >= |R| - e at ``last`` and <= |R| + e at the next step. That step counts
+    only where R stands above its bound with the run's sign (the exact R keeps it: no
+    dip through 0) and every smaller step is at rounding level (no h (g_true - g).v
+    shows anywhere below).
+    """
+    k = last + 1
+    if k >= len(steps):
+        return math.nan
+    r, e = remainders[k], certain[k]
+    if not (math.isfinite(r) and math.isfinite(e)) or abs(r) <= e or \
+            math.copysign(1.0, r) != math.copysign(1.0, remainders[last]):
+        return math.nan
+    if any(math.isfinite(rj) and math.isfinite(bj) and abs(rj) > ABOVE_ROUNDING * bj
+           for rj, bj in zip(remainders[k + 1:], bounds[k + 1:])):
+        return math.nan
+    least = (abs(remainders[last]) - certain[last]) / (abs(r) + e)
+    return math.log(least) / math.log(steps[last] / steps[k])
 
 
 def _collapses(steps: Sequence[float], remainders: Sequence[float], last: int,
@@ -285,24 +327,30 @@ def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Val
     steps: list[float] = []
     remainders: list[list[float]] = [[] for _ in modes]
     bounds: list[list[float]] = [[] for _ in modes]
+    certain: list[list[float]] = [[] for _ in modes]  # without the level's margin
     for multiple in LADDER:
         h = multiple * scale
         moved = [x + h * v for x, v in zip(point, along)]
         delta = [m - x for m, x in zip(moved, point)]
         steps.append(h)
         there = _evaluate(f, moved, like, who) if any(delta) else None
-        values = e0 + UNIT * abs(f0) + (math.nan if there is None else
-                                          _rounding_bound(there) + UNIT * abs(there.data))
+        e1, f1 = (math.nan, math.nan) if there is None else (_rounding_bound(there), there.data)
+        values = e0 + UNIT * abs(f0) + e1 + UNIT * abs(f1)
         for k, directional in enumerate(modes):
             if there is None:
                 remainders[k].append(math.nan)
                 bounds[k].append(math.nan)
+                certain[k].append(math.nan)
                 continue
-            remainders[k].append(math.fsum((there.data, -f0, -directional(delta))))
-            bounds[k].append(values + 16 * UNIT * directional.magnitude(delta))
+            remainder = math.fsum((there.data, -f0, -directional(delta)))
+            dot = 16 * UNIT * directional.magnitude(delta)
+            remainders[k].append(remainder)
+            bounds[k].append(values + dot)
+            # fsum rounds the exact sum once: f's two bounds, g.d's, and that rounding
+            certain[k].append(e0 + e1 + dot + UNIT * abs(remainder))
     results = []
     for k, directional in enumerate(modes):
-        order, used = observed_order(steps, remainders[k], bounds[k])
+        order, used = observed_order(steps, remainders[k], bounds[k], certain[k])
         result = TaylorResult(
             direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),
             remainders=tuple(remainders[k]), bounds=tuple(bounds[k]), used=used, order=order,
@@ -440,9 +488,28 @@ def _diagnosis(row: TaylorRow) -> str:
     if abs(order - 1) < 0.35:
         return (f"order {order:.2f}: the remainder shrinks as h, not h^2, so the derivative "
                 f"is off: the remainder points to {result.estimate:.8g}, not "
-                f"{result.derivative:.8g}")
+                f"{result.derivative:.8g}{_coarse_steps(result)}")
     return (f"order {order:.2f}: the remainder does not shrink as h^2; f is not smooth here "
-            "(a kink or a jump), or its derivative is off")
+            f"(a kink or a jump), or its derivative is off{_coarse_steps(result)}")
+
+
+COARSE_STEP = 0.1
+"""A step past which the order read may not be f's Taylor order (see :func:`_coarse_steps`)."""
+
+
+def _coarse_steps(result: TaylorResult) -> str:
+    """A note, when the order was read only at steps of COARSE_STEP and more set by a
+    large coordinate (s = max(1, |x_i|) > 1): along another coordinate those steps may
+    reach past f's Taylor series (tanh moved by hundreds beside a coordinate of 800),
+    where a right derivative reads as this too, and R was at rounding level below them."""
+    scale = result.steps[0] / LADDER[0]
+    smallest = result.steps[result.used[-1]]
+    if scale <= 1.0 or smallest < COARSE_STEP:
+        return ""
+    return (f" (but the order was read at steps of {smallest:.2g} and more, set by a "
+            f"coordinate of size {scale:.3g}: if f varies on a scale of 1 along another "
+            "input this direction moves, such steps reach past its Taylor series, where a "
+            "right derivative can read so too; test along that input alone to tell)")
 
 
 class TaylorError(AssertionError):

@@ -360,3 +360,66 @@ def test_a_few_steps_inside_the_domain_judge_nothing() -> None:
     with pytest.raises(TaylorError, match="f is defined at only 2 of the 25 steps along this "
                                           "direction"):
         taylorcheck(f, [1 - 5e-13])
+
+
+class _TwiceTanh(Function):
+    """tanh with a derivative twice too large."""
+
+    @staticmethod
+    def forward(x: float) -> float:
+        return math.tanh(x)
+
+    @staticmethod
+    def derivatives(x: float, out: float) -> tuple[Any]:
+        return (2 * (1.0 - out * out),)
+
+
+_FAR = ([-804.6850750614242, -14.552835410331568], [-0.1909954140427914, -0.9187875666742402])
+
+
+def test_a_saturating_function_beside_a_large_coordinate_shows_its_order_past_the_run() -> None:
+    """s = 805 moves y by hundreds, past tanh's Taylor series: R's slope climbs 1.0 .. 1.73
+    while it stands ten times above its bound and 1.9 just below. The step past the run,
+    above its (Wilkinson) bound, certifies the order; a rule twice too large still fails."""
+    result = taylor_test(lambda x, y: y.tanh(), *_FAR)
+    assert result.ok and result.order >= 1.75 and result.used[-1] == 6
+    assert result.estimate == pytest.approx(result.derivative, rel=0.1)
+    wrong = taylor_test(lambda x, y: _TwiceTanh.apply(y), *_FAR)
+    assert not wrong.ok and wrong.order == pytest.approx(1.0, abs=0.05)
+
+
+def test_observed_order_reads_past_the_run_only_where_rounding_cannot_explain_it() -> None:
+    h = np.array(LADDER[:8])
+    bounds = [1e-3] * 8
+    # slope about 1 while ten times above the bound, then a step at 2.5 times it: the
+    # exact R falls at least as h^1.83 between the last two, as no wrong slope lets it
+    rising = [10.0, 3.2, 1.0, 0.33, 0.12, 0.03, 2.5e-3, 1e-6]
+    order, used = observed_order(h, rising, bounds)
+    assert order >= 1.75 and used[-1] == 6
+    assert observed_order(h, [*rising[:6], -2.5e-3, 1e-6], bounds)[0] < 1.75  # sign flip
+    assert observed_order(h, [*rising[:6], 9e-4, 1e-6], bounds)[0] < 1.75  # at rounding
+    assert observed_order(h, [*rising[:7], 0.02], bounds)[0] < 1.75  # R rises again below
+
+
+def test_an_order_read_only_at_coarse_steps_says_so() -> None:
+    """Where a large coordinate sets steps that carry tanh beside it past its Taylor series,
+    a right rule can read order 1.17 and fail; the message said only that the derivative
+    is off. It now says where the order was read and how to tell; a wrong rule read at
+    small steps gets no such note."""
+    with pytest.raises(TaylorError) as caught:
+        taylorcheck(lambda x, y: x + y.tanh(), [2063.4346174998436, -12.927049488026936],
+                    directions=[[-0.356120484946044, -0.7851193304191535]])
+    assert "(but the order was read at steps of 2.1 and more, set by a coordinate of size " \
+           "2.06e+03:" in str(caught.value)
+    class SlopedSin(Function):  # a rule 10% off, at a coordinate of 1000 as well
+        @staticmethod
+        def forward(x: float) -> float:
+            return math.sin(x)
+
+        @staticmethod
+        def derivatives(x: float, out: float) -> tuple[Any]:
+            return (1.1 * math.cos(x),)
+
+    with pytest.raises(TaylorError) as wrong:
+        taylorcheck(lambda x: SlopedSin.apply(x), [1000.0])
+    assert "derivative is off" in str(wrong.value) and "but the order" not in str(wrong.value)
