@@ -190,8 +190,11 @@ class interrupts_deferred:  # a context manager, named as it is called
         previous = _handler(signal.SIGINT)
         if previous is None:
             return
-        opener: Any = sys._getframe()
-        if opener.f_code is _ENTER_CODE:  # interpreted: this method's own frame
+        try:
+            opener: Any = sys._getframe()
+        except ValueError:  # no Python frame at all (called from C): no self-healing
+            opener = None
+        if opener is not None and opener.f_code is _ENTER_CODE:  # interpreted: its own frame
             opener = opener.f_back
         self.opener = opener
         try:
@@ -206,6 +209,8 @@ class interrupts_deferred:  # a context manager, named as it is called
         """The handler inside the block: hold the signal, unless the block has ended
         without ``__exit__`` (its opener's frame is no longer among the running ones)."""
         self.held.append(signum)
+        if self.opener is None:
+            return
         running = frame
         while running is not None and running is not self.opener:
             running = running.f_back
