@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import contextvars
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -166,19 +165,13 @@ class interrupts_deferred:  # a context manager, named as it is called
     be put back), the block runs as it is. The block itself must not raise: keep it
     to stores of prepared values. (A class, not a generator: it runs at every
     optimizer step, where a generator's context manager costs twice as much.)
-
-    Another signal's handler may raise (a SIGALRM timeout) just as the block ends,
-    before ``__exit__`` puts Ctrl-C's handler back. So a Ctrl-C that finds the
-    function which opened the block no longer running puts the handler back itself
-    and is delivered at once: Ctrl-C is never held for good.
     """
 
-    __slots__ = ("held", "previous", "opener")
+    __slots__ = ("held", "previous")
 
     def __init__(self) -> None:
         self.held: list[int] = []
         self.previous: Any = None
-        self.opener: Any = None  # the frame of the function that opened the block
 
     def __enter__(self) -> None:
         if self.previous is not None:
@@ -191,41 +184,19 @@ class interrupts_deferred:  # a context manager, named as it is called
         if previous is None:
             return
         try:
-            opener: Any = sys._getframe()
-        except ValueError:  # no Python frame at all (called from C): no self-healing
-            opener = None
-        if opener is not None and opener.f_code is _ENTER_CODE:  # interpreted: its own frame
-            opener = opener.f_back
-        self.opener = opener
-        try:
             _install(signal.SIGINT, self._hold)
         except BaseException:  # another signal's handler raised as it was put in
             _install(signal.SIGINT, previous)
-            self.opener = None
             raise
         self.previous = previous
 
     def _hold(self, signum: int, frame: Any) -> None:
-        """The handler inside the block: hold the signal, unless the block has ended
-        without ``__exit__`` (its opener's frame is no longer among the running ones)."""
         self.held.append(signum)
-        if self.opener is None:
-            return
-        running = frame
-        while running is not None and running is not self.opener:
-            running = running.f_back
-        if running is None:
-            self.__exit__()
 
     def __exit__(self, *exception: object) -> None:
         if self.previous is None:
             return
         _install(signal.SIGINT, self.previous)
-        self.previous = self.opener = None
+        self.previous = None
         if self.held:
             signal.raise_signal(signal.SIGINT)
-
-
-_ENTER_CODE = getattr(interrupts_deferred.__enter__, "__code__", None)
-"""The code of ``interrupts_deferred.__enter__``: interpreted, its frame is the first
-found (compiled, it runs in its caller's)."""

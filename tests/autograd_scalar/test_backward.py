@@ -372,36 +372,6 @@ def test_interrupts_deferred_holds_ctrl_c_to_the_end_and_restores_the_handler():
         signal.signal(signal.SIGINT, outside)
 
 
-def test_a_block_left_without_its_exit_gives_ctrl_c_back():
-    """Another signal's handler raising as a with-statement ends skips the block's
-    ``__exit__``: Ctrl-C's handler was left to hold every later Ctrl-C for good. A Ctrl-C
-    that finds the block's function gone now puts the handler back and is delivered."""
-    import signal
-    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        def opened_and_left() -> None:
-            ag.interrupts_deferred().__enter__()  # as if __exit__ never ran
-
-        opened_and_left()
-        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-        with pytest.raises(KeyboardInterrupt):
-            signal.raise_signal(signal.SIGINT)
-            for _ in range(3):  # a few bytecodes for the handler to run at
-                pass
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-
-        def still_open() -> list[str]:
-            done = []
-            with pytest.raises(KeyboardInterrupt), ag.interrupts_deferred():
-                signal.raise_signal(signal.SIGINT)  # its opener runs: held to the end
-                done.append("the rest of the block")
-            return done
-
-        assert still_open() == ["the rest of the block"]
-    finally:
-        signal.signal(signal.SIGINT, outside)
-
-
 def test_anomaly_finds_a_gradient_that_finite_shares_sum_past_float_range() -> None:
     """a*x + a*x with a = 1e308: each share of x's gradient finite, their sum inf; and a
     leaf's old gradient plus this pass's. Nothing raised, x.grad was inf."""
