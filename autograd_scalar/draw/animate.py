@@ -31,7 +31,7 @@ from typing import Any
 from ..backward import gradients, topological_order
 from ..files import output_file, write_atomically
 from ..value import Value
-from .dot_text import isolated
+from .dot_text import CLOSED_ISOLATE, isolated
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .layout import (
     INSTALL_HINT,
@@ -165,7 +165,6 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
                       max_nodes=max_nodes, names=parameter_names(names, "animate_backward"))
     check_options(root, options, "animate_backward")
-    options = replace(options, ids=unnamed_ids(root, options.names))
     target = output_file(path, "animate_backward")
     suffix = target.suffix.lower()
     if suffix not in ANIMATION_FORMATS:
@@ -212,14 +211,17 @@ def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
     all gradients unknown, or the last, all known: its text is one or the other), and
     each caption is wrapped to the graph's width and padded to as many lines as the
     longest. Without any Graphviz to measure sizes, the frames are left as they are.
+    A node without a name is drawn, and called in the captions, by its id
+    (:func:`unnamed_ids`).
     """
+    options = replace(options, ids=unnamed_ids(root, options.names))
     overlays = frame_overlays(backward_steps(root), options)
     captions = [overlay.caption for overlay in overlays]
     if not has_graphviz():
         return [build(root, options, overlay).source for overlay in overlays], captions
     bare = [build(root, options, replace(overlays[i], caption="")).source for i in (0, -1)]
     sizes, width = largest_sizes(plain_layouts(bare))
-    wrapped = [wrap(caption, caption_characters(width)) or [""] for caption in captions]
+    wrapped = [wrapped_caption(caption, caption_characters(width)) for caption in captions]
     lines = max(map(len, wrapped))
     sources = []
     for overlay, caption in zip(overlays, wrapped):
@@ -230,6 +232,15 @@ def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
                          fixedsize="true")
         sources.append(drawing.source)
     return sources, captions
+
+
+def wrapped_caption(caption: str, width: int) -> list[str]:
+    """``caption`` in lines of about ``width`` characters, never broken inside a word or a
+    name set apart as an isolate (:func:`~.dot_text.isolated`): each line is a paragraph of
+    its own, where the rest of a name would take the numbers after it into its direction."""
+    kept = CLOSED_ISOLATE.sub(lambda name: name.group(0).replace(" ", "\u00a0"), caption)
+    lines = wrap(kept, width, break_long_words=False)  # a name longer than a line stays whole
+    return [line.replace("\u00a0", " ") for line in lines] or [""]
 
 
 CAPTION_POINTS = 12 * 0.62

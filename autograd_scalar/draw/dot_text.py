@@ -23,8 +23,9 @@ gives such text several meanings besides itself, and this module takes every one
   U+FFFD. A tab, which a record field drops, becomes a space.
 - **Direction controls.** U+202E and its kin reverse the text after them, so a label
   holding one would show ``0.1807 x -3 = -0.5421`` as ``1245.0- = 3- x 7081.0``. They
-  become U+FFFD too, here and in every view (:func:`shown`), except an isolate that
-  closes (U+2068 ... U+2069 with no control inside), which reorders nothing outside it.
+  become U+FFFD too, here and in every view (:func:`shown`). Only an isolate that closes
+  on its line with no control inside (U+2068 ... U+2069, as :func:`isolated` writes)
+  is kept: it reorders nothing outside itself.
 - **Right-to-left names.** An Arabic or Hebrew name takes the numbers written after
   it into its own direction: ``dL/d(وزن) = -3 x 0.501`` reads ``0.501 x 3- = (وزن)``
   from the name on. A name with a right-to-left letter is set in a sentence as an
@@ -64,9 +65,9 @@ UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff" + DIRECTION_CONTR
 """Control characters other than tab and line breaks, lone surrogates and direction
 controls."""
 REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
-CLOSED_ISOLATE = re.compile("(\u2068[^" + DIRECTION_CONTROLS + "]*\u2069)")
-"""An isolate that closes, with no direction control inside: it reorders nothing
-outside itself (what :func:`isolated` writes)."""
+CLOSED_ISOLATE = re.compile("(\u2068[^\n" + DIRECTION_CONTROLS + "]*\u2069)")
+"""An isolate that closes on its line, with no direction control inside: it reorders
+nothing outside itself (what :func:`isolated` writes)."""
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
                            "\U00010800-\U00010fff\U0001e800-\U0001efff]")
 """The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...);
@@ -81,9 +82,9 @@ def clip(text: str, limit: int) -> str:
 
 def shown(text: str) -> str:
     """User text as any view shows it (the explorer, captions): direction controls
-    replaced by U+FFFD, so that no name can reorder the numbers beside it (an isolate
-    that closes is kept: it cannot)."""
-    return text if text.isascii() else _without_reordering(text, REORDERING)
+    replaced by U+FFFD, so that no name can reorder the numbers beside it. (The
+    isolates the views put around a name, :func:`isolated`, come after this.)"""
+    return text if text.isascii() else REORDERING.sub("\ufffd", text)
 
 
 def _without_reordering(text: str, unsafe: re.Pattern[str]) -> str:
@@ -101,7 +102,7 @@ def isolated(name: str) -> str:
     names are returned as they are (no invisible characters in copied text)."""
     if name.isascii() or not RIGHT_TO_LEFT.search(name):
         return name
-    return f"\u2068{name}\u2069"
+    return "\n".join(f"\u2068{line}\u2069" for line in name.split("\n"))  # a line each
 
 
 def clean(text: str) -> str:
@@ -109,9 +110,9 @@ def clean(text: str) -> str:
     field would drop them), characters dot cannot take replaced by U+FFFD, each line
     clipped to LINE_CHARS and the whole to TEXT_CHARS."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    text = _without_reordering(text, UNSAFE)
     lines = [clip(line, LINE_CHARS) for line in text.split("\n")]
-    return clip("\n".join(lines), TEXT_CHARS)
+    # after clipping, so that an isolate cut short is not kept open
+    return _without_reordering(clip("\n".join(lines), TEXT_CHARS), UNSAFE)
 
 
 def plain(text: str) -> str:

@@ -102,6 +102,8 @@ def test_a_node_without_a_name_is_called_by_the_id_its_frame_shows(tmp_path: Pat
     name = ids[product]
     assert any(f"dL/d(x1) = dL/d({name}) · d({name})/d(x1) = " in c for c in captions)
     assert not any(" node)" in caption for caption in captions)
+    sources, _ = backward_frames(o)  # what the pictures' manifest is made from: the ids too
+    assert f'label="{{ {name} |' in sources[0] or f"{{ {name} |" in sources[0]
     frames = page.split('<div class="frame"')[1:]
     for caption, frame in zip(captions, frames):
         for name in set(re.findall(r"d\((n\d+)\)", caption)):
@@ -259,3 +261,18 @@ def test_bad_arguments_are_clear_errors_and_write_nothing(
     with pytest.raises(error, match=words):
         animate_backward(values["o"], tmp_path / name, **kwargs)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_caption_is_never_wrapped_inside_a_right_to_left_name() -> None:
+    """Each line of a wrapped caption is a paragraph of its own: a multi-word Arabic name
+    broken across two lines left its second part out of its isolate, and the numbers
+    after it on that line read right to left again ("-3 = 3- x 1 = (")."""
+    from autograd_scalar.draw.animate import wrapped_caption
+    from autograd_scalar.draw.dot_text import isolated
+
+    name = isolated("وزن الطبقة الأولى")
+    caption = f"Step 1 of 3: dL/d({name}) = dL/d(n2) · d(n2)/d({name}) = 1 × -3 = -3"
+    for width in range(24, 60):
+        lines = wrapped_caption(caption, width)
+        assert " ".join(lines) == caption
+        assert all(line.count("\u2068") == line.count("\u2069") for line in lines), lines

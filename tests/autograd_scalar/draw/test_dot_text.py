@@ -171,12 +171,18 @@ def test_a_right_to_left_name_is_set_apart_and_only_closed_isolates_are_kept() -
 
     assert isolated("وزن") == "\u2068وزن\u2069" and isolated("משקל w1") == "\u2068משקל w1\u2069"
     assert isolated("w1") == "w1" and isolated("poids é") == "poids é" and isolated("") == ""
-    for keep in (view_text, clean):
-        assert keep("\u2068وزن\u2069 = 2") == "\u2068وزن\u2069 = 2"
-        assert keep("a\u2068b") == "a\ufffdb"                       # never closed
-        assert keep("\u2068a\u202eb\u2069") == "\ufffda\ufffdb\ufffd"  # a control inside
-        assert keep("\u2069a\u2068") == "\ufffda\ufffd"
+    assert view_text("\u2068وزن\u2069 = 2") == "\ufffdوزن\ufffd = 2"  # user text: none kept
+    assert clean("\u2068وزن\u2069 = 2") == "\u2068وزن\u2069 = 2"      # a closed one is
+    assert clean("a\u2068b") == "a\ufffdb"                            # never closed
+    assert clean("\u2068a\u202eb\u2069") == "\ufffda\ufffdb\ufffd"  # a control inside
+    assert clean("\u2069a\u2068") == "\ufffda\ufffd"
+    assert clean("\u2068a\nb\u2069") == "\ufffda\nb\ufffd"          # across lines
     assert clean("\u2068a\x00b\u2069") == "\u2068a\ufffdb\u2069"
+    # a name that held an isolate of its own is set apart all the same
+    assert clean(isolated(view_text("وزن\u2068\u2069"))) == "\u2068وزن\ufffd\ufffd\u2069"
+    assert isolated("و\nز") == "\u2068و\u2069\n\u2068ز\u2069"                # a line each
+    cut = clean(isolated("ز" * 2 * LINE_CHARS))                              # cut short
+    assert cut.startswith("\ufffdز") and cut.endswith("…") and "\u2068" not in cut
     x = Value(2.0, label="وزن")
     y = x * -3.0
     y.backward()
