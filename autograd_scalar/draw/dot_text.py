@@ -68,11 +68,13 @@ REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
 CLOSED_ISOLATE = re.compile("(\u2068[^\n" + DIRECTION_CONTROLS + "]*\u2069)")
 """An isolate that closes on its line, with no direction control inside: it reorders
 nothing outside itself (what :func:`isolated` writes)."""
-RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
+RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe"
                            "\U00010800-\U00010fff\U0001e800-\U0001efff]")
 """The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...);
 the explorer's script tests the same ranges."""
 SIMPLE_NAME = re.compile(r"[\w.\[\]\- ]+")
+AFTER_NON_ASCII = re.compile("(?<=[^\x00-\x7f]) ")
+"""A space right after a character outside ASCII, which Graphviz's record parser drops."""
 
 
 def clip(text: str, limit: int) -> str:
@@ -139,8 +141,12 @@ def escaped(text: str, backslash: str) -> str:
 
 
 def record_field(text: str) -> str:
-    """One field of a record label: cleaned, on one line, its structure characters escaped."""
+    """One field of a record label: cleaned, on one line, its structure characters escaped.
+    Graphviz's record parser drops a space that follows a character outside ASCII
+    ("é è" showed as "éè"): such a space is written as a no-break space."""
     field = clean(text).replace("\n", " ").replace("&", "&amp;")
+    if not field.isascii():
+        field = AFTER_NON_ASCII.sub("\u00a0", field)
     for ch in RECORD_SPECIALS:
         field = field.replace(ch, "\\" + ch)
     return field

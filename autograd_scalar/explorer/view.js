@@ -128,7 +128,7 @@ var AutogradScalarView = (function () {
     /* A name with a right-to-left letter (Hebrew, Arabic, ...: the ranges of dot_text.py's
        RIGHT_TO_LEFT) set apart as an isolate, U+2068 ... U+2069, so that the numbers
        written after it in a sentence keep their own direction. */
-    var RIGHT_TO_LEFT = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]|[\uD802\uD803\uD83A\uD83B][\uDC00-\uDFFF]/;
+    var RIGHT_TO_LEFT = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFE]|[\uD802\uD803\uD83A\uD83B][\uDC00-\uDFFF]/;
     function isolated(name) { return RIGHT_TO_LEFT.test(name) ? "\u2068" + name + "\u2069" : name; }
     /* How formulas name a node: its label or parameter name, else its id (what its box shows). */
     function symbol(v) { return names[v] ? isolated(names[v]) : tag(v); }

@@ -189,3 +189,12 @@ def test_a_right_to_left_name_is_set_apart_and_only_closed_isolates_are_kept() -
     step = next(step for step in backward_steps(y) if step.node is x)
     caption = describe_step(2, 2, step, Options())
     assert caption.startswith("Step 2 of 2: dL/d(\u2068وزن\u2069) = ")
+
+
+def test_a_record_keeps_the_spaces_between_words_outside_ascii() -> None:
+    """Graphviz's record parser dropped a space after a character outside ASCII: the
+    label "é è" showed as "éè", an Arabic name of two words as one."""
+    for label in ("é è", "وزن الطبقة"):
+        x = Value(1.0, label=label)
+        texts = shown_texts(draw_svg(x * 2.0))
+        assert label.replace(" ", "\u00a0") in texts, texts
