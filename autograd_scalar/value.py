@@ -244,6 +244,15 @@ class Value:
     def __round__(self, ndigits: Any = None) -> Any:
         raise _not_a_number(self, "round")
 
+    def __trunc__(self) -> Any:
+        raise _not_a_number(self, "math.trunc")
+
+    def __floor__(self) -> Any:
+        raise _not_a_number(self, "math.floor")
+
+    def __ceil__(self) -> Any:
+        raise _not_a_number(self, "math.ceil")
+
     def __hash__(self) -> int:
         """By identity, as ``==`` is: ordering the class (below) drops the hash a compiled
         class inherits. The interpreted class has none of its own (it inherits object's,

@@ -398,7 +398,9 @@ def test_values_are_not_ordered_and_the_error_says_what_to_compare(compare, show
 @pytest.mark.parametrize(("convert", "kind", "number"), [
     (float, "float", "a float"), (int, "int", "an int"), (np.float64, "float", "a float"),
     (math.exp, "float", "a float"), (lambda v: np.array([v], dtype=float), "float", "a float"),
-    (round, "round", "a number"), (lambda v: round(v, 2), "round", "a number")])
+    (round, "round", "a number"), (lambda v: round(v, 2), "round", "a number"),
+    (math.trunc, "math\\.trunc", "a number"), (math.floor, "math\\.floor", "a number"),
+    (math.ceil, "math\\.ceil", "a number")])
 def test_a_value_is_not_a_number_and_the_error_says_where_its_number_is(
         convert, kind, number) -> None:
     """float(v) gave Python's "must be a string or a real number, not 'Value'" (inside a
