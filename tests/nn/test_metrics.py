@@ -51,6 +51,9 @@ def test_bad_labels_are_clear_errors(call, message):
     (lambda: accuracy(["a"], [0]), TypeError, "y_true must hold integer class indices, got "
                                               "dtype <U1"),
     (lambda: accuracy([0j, 1], [0, 1]), TypeError, "got dtype complex128"),
+    (lambda: accuracy([0, 1], [[0.1, 0.9], [0.8, 0.2]]), ValueError,  # raw scores of 2 classes
+     r"y_pred must be a non-empty 1-D array of class indices, got shape \(2, 2\) \(for a "
+     r"model's raw outputs \(n, k\), take the classes first: scores\.argmax\(axis=1\)\)"),
     (lambda: accuracy([0, 1], [0.46, -0.2]), ValueError,  # a model's raw scores
      r"y_pred must hold integer class indices, got 0\.46 \(for a model's raw outputs, take "
      r"the classes first: scores > 0 for one output, scores\.argmax\(axis=1\) for several\)"),
