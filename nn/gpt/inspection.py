@@ -11,6 +11,7 @@ holds one position's embedding, attention heads, MLP and head, and nothing else.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from textwrap import fill
 from typing import Any
 
 import numpy as np
@@ -60,7 +61,8 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     read = text[:len(tokens) - 1]  # the characters of the block, after [bos]
     weights = attention_weights(model, tokens)[layer]
     labels = token_labels(tokenizer, tokens)
-    figure = new_figure(3.0 * model.n_head, 3.6)
+    width = 3.0 * model.n_head
+    figure = new_figure(width, 3.6)
     from matplotlib import colormaps
 
     colours = colormaps["Blues"].with_extremes(bad=MASKED)
@@ -76,7 +78,8 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
     cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
         if len(read) < len(text) else ""
-    figure.suptitle(f"attention of block {layer} reading {read!r}{cut}")
+    # wrapped to the figure's width (about ten characters an inch at the title's size)
+    figure.suptitle(fill(f"attention of block {layer} reading {read!r}{cut}", int(width * 10)))
     figure.get_layout_engine().set(h_pad=0.12)  # the title apart from the heads' titles
     save(figure, path, who="plot_attention")
     return figure
