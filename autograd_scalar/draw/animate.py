@@ -31,7 +31,7 @@ from typing import Any
 from ..backward import gradients, topological_order
 from ..files import output_file, write_atomically
 from ..value import Value
-from .dot_text import CLOSED_ISOLATE, isolated
+from .dot_text import isolated
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .layout import (
     INSTALL_HINT,
@@ -235,12 +235,18 @@ def frames(root: Value, options: Options) -> tuple[list[str], list[str]]:
 
 
 def wrapped_caption(caption: str, width: int) -> list[str]:
-    """``caption`` in lines of about ``width`` characters, never broken inside a word or a
-    name set apart as an isolate (:func:`~.dot_text.isolated`): each line is a paragraph of
-    its own, where the rest of a name would take the numbers after it into its direction."""
-    kept = CLOSED_ISOLATE.sub(lambda name: name.group(0).replace(" ", "\u00a0"), caption)
-    lines = wrap(kept, width, break_long_words=False)  # a name longer than a line stays whole
-    return [line.replace("\u00a0", " ") for line in lines] or [""]
+    """``caption`` in lines of at most ``width`` characters (as ``textwrap.wrap`` breaks
+    them), each line a paragraph of its own: a name set apart as an isolate
+    (:func:`~.dot_text.isolated`) and broken across lines is closed at the end of one
+    line and opened again at the start of the next, so that its rest never takes the
+    numbers after it into its direction."""
+    lines = []
+    open_isolate = False
+    for line in wrap(caption, width) or [""]:
+        text = ("\u2068" if open_isolate else "") + line
+        open_isolate = text.count("\u2068") > text.count("\u2069")
+        lines.append(text + ("\u2069" if open_isolate else ""))
+    return lines
 
 
 CAPTION_POINTS = 12 * 0.62

@@ -73,6 +73,8 @@ RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe"
 """The blocks of right-to-left scripts (Hebrew, Arabic, Syriac, Thaana, N'Ko, ...);
 the explorer's script tests the same ranges."""
 SIMPLE_NAME = re.compile(r"[\w.\[\]\- ]+")
+LINE_BREAK = re.compile("(\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])")
+"""What ends a line or a paragraph (as ``str.splitlines`` has it), and with it an isolate."""
 AFTER_NON_ASCII = re.compile("(?<=[^\x00-\x7f]) ")
 """A space right after a character outside ASCII, which Graphviz's record parser drops."""
 
@@ -104,7 +106,8 @@ def isolated(name: str) -> str:
     names are returned as they are (no invisible characters in copied text)."""
     if name.isascii() or not RIGHT_TO_LEFT.search(name):
         return name
-    return "\n".join(f"\u2068{line}\u2069" for line in name.split("\n"))  # a line each
+    parts = LINE_BREAK.split(name)  # odd positions: the breaks; an isolate ends at each
+    return "".join(part if k % 2 else f"\u2068{part}\u2069" for k, part in enumerate(parts))
 
 
 def clean(text: str) -> str:

@@ -266,13 +266,18 @@ def test_bad_arguments_are_clear_errors_and_write_nothing(
 def test_a_caption_is_never_wrapped_inside_a_right_to_left_name() -> None:
     """Each line of a wrapped caption is a paragraph of its own: a multi-word Arabic name
     broken across two lines left its second part out of its isolate, and the numbers
-    after it on that line read right to left again ("-3 = 3- x 1 = (")."""
+    after it on that line read right to left again ("-3 = 3- x 1 = ("). Each line now
+    closes the isolates it opens, and the next opens the rest again."""
+    from textwrap import wrap
+
     from autograd_scalar.draw.animate import wrapped_caption
     from autograd_scalar.draw.dot_text import isolated
 
-    name = isolated("وزن الطبقة الأولى")
-    caption = f"Step 1 of 3: dL/d({name}) = dL/d(n2) · d(n2)/d({name}) = 1 × -3 = -3"
-    for width in range(24, 60):
-        lines = wrapped_caption(caption, width)
-        assert " ".join(lines) == caption
-        assert all(line.count("\u2068") == line.count("\u2069") for line in lines), lines
+    for words in ("وزن الطبقة الأولى", "وزن-الطبقة-الأولى-الثانية-الثالثة"):
+        name = isolated(words)
+        caption = f"Step 1 of 3: dL/d({name}) = dL/d(n2) · d(n2)/d({name}) = 1 × -3 = -3"
+        for width in range(24, 60):
+            lines = wrapped_caption(caption, width)
+            assert len(lines) == len(wrap(caption, width))  # broken where textwrap breaks
+            assert all(line.count("\u2068") == line.count("\u2069") for line in lines), lines
+            assert all(line.count("\u2068") <= 2 for line in lines)

@@ -181,6 +181,9 @@ def test_a_right_to_left_name_is_set_apart_and_only_closed_isolates_are_kept() -
     # a name that held an isolate of its own is set apart all the same
     assert clean(isolated(view_text("وزن\u2068\u2069"))) == "\u2068وزن\ufffd\ufffd\u2069"
     assert isolated("و\nز") == "\u2068و\u2069\n\u2068ز\u2069"                # a line each
+    assert isolated("و\r\nز\u2029ق") == "\u2068و\u2069\r\n\u2068ز\u2069\u2029\u2068ق\u2069"
+    assert clean(isolated("و\rز")) == "\u2068و\u2069\n\u2068ز\u2069"      # \r kept apart too
+    assert isolated("\ufeffname") == "\ufeffname"                      # a BOM is not a letter
     cut = clean(isolated("ز" * 2 * LINE_CHARS))                              # cut short
     assert cut.startswith("\ufffdز") and cut.endswith("…") and "\u2068" not in cut
     x = Value(2.0, label="وزن")
