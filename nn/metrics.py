@@ -50,7 +50,8 @@ def class_indices(values: Any, what: str) -> np.ndarray:
         array = array.astype(np.int64)
     if array.ndim != 1 or array.size == 0:
         hint = (" (for a model's raw outputs (n, k), take the classes first: "
-                "scores.argmax(axis=1))" if array.ndim == 2 and array.size else "")
+                "scores.argmax(axis=1))" if what == "y_pred" and array.ndim == 2
+                and array.shape[1] > 1 and array.size else "")
         raise ValueError(f"{what} must be a non-empty 1-D array of class indices, "
                          f"got shape {array.shape}{hint}")
     if array.dtype.kind not in "iuf":

@@ -54,6 +54,9 @@ def test_bad_labels_are_clear_errors(call, message):
     (lambda: accuracy([0, 1], [[0.1, 0.9], [0.8, 0.2]]), ValueError,  # raw scores of 2 classes
      r"y_pred must be a non-empty 1-D array of class indices, got shape \(2, 2\) \(for a "
      r"model's raw outputs \(n, k\), take the classes first: scores\.argmax\(axis=1\)\)"),
+    (lambda: accuracy([0, 1], [[0.4], [-0.2]]), ValueError,  # one output: argmax is no help
+     r"got shape \(2, 1\)$"),
+    (lambda: accuracy([[0, 1], [1, 0]], [0, 1]), ValueError, r"y_true .* got shape \(2, 2\)$"),
     (lambda: accuracy([0, 1], [0.46, -0.2]), ValueError,  # a model's raw scores
      r"y_pred must hold integer class indices, got 0\.46 \(for a model's raw outputs, take "
      r"the classes first: scores > 0 for one output, scores\.argmax\(axis=1\) for several\)"),
