@@ -78,8 +78,8 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     figure.colorbar(image, ax=list(axes), shrink=0.8, label="attention weight")
     cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
         if len(read) < len(text) else ""
-    # wrapped to the figure's width (about ten characters an inch at the title's size)
-    figure.suptitle(fill(f"attention of block {layer} reading {read!r}{cut}", int(width * 10)))
+    # wrapped to the figure's width (at most eight of the title's widest letters an inch)
+    figure.suptitle(fill(f"attention of block {layer} reading {read!r}{cut}", int(width * 8)))
     figure.get_layout_engine().set(h_pad=0.12)  # the title apart from the heads' titles
     save(figure, path, who="plot_attention")
     return figure
