@@ -411,15 +411,6 @@ def test_an_order_read_only_at_coarse_steps_says_so() -> None:
                     directions=[[-0.356120484946044, -0.7851193304191535]])
     assert "(but the order was read at steps of 2.1 and more, set by a coordinate of size " \
            "2.06e+03:" in str(caught.value)
-    class SlopedSin(Function):  # a rule 10% off, at a coordinate of 1000 as well
-        @staticmethod
-        def forward(x: float) -> float:
-            return math.sin(x)
-
-        @staticmethod
-        def derivatives(x: float, out: float) -> tuple[Any]:
-            return (1.1 * math.cos(x),)
-
-    with pytest.raises(TaylorError) as wrong:
-        taylorcheck(lambda x: SlopedSin.apply(x), [1000.0])
+    with pytest.raises(TaylorError) as wrong:  # a wrong rule, at a coordinate of 1000 too
+        taylorcheck(lambda x: _HalfWrongSin.apply(x), [1000.0])
     assert "derivative is off" in str(wrong.value) and "but the order" not in str(wrong.value)

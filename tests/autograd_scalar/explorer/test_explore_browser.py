@@ -217,6 +217,19 @@ def test_check_graph_failures_show_in_red_with_their_table(
     assert cells[:2] == ["BrokenSoftsign node", "BrokenSoftsign"] or "BrokenSoftsign" in cells
 
 
+def narration_as_pythons(browser: Any, view: Any, root: Value) -> list[str]:
+    """Every step as the open view's script words it, asserted to be describe_step's
+    words with the view's names (:func:`view_names`)."""
+    steps = backward_steps(root)
+    said = browser.execute_script(
+        "var a = " + ROOT + ".querySelector('.agv').agv;"
+        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
+    symbol, definition = view_names(view, root)
+    assert said == [describe_step(k, len(steps) - 1, step, Options(), symbol, definition)
+                    for k, step in enumerate(steps)]
+    return list(said)
+
+
 def view_names(view: Any, root: Value) -> tuple[Any, Any]:
     """How the view's formulas name a node and what its narration says an unnamed node
     is, as its docs say: its label or parameter name, else its id, n and the node's
@@ -251,13 +264,7 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     y.backward()
     view = explore(y)
     open_view(browser, view.save(tmp_path / "reused.html"))
-    steps = backward_steps(y)
-    said = browser.execute_script(
-        "var a = " + ROOT + ".querySelector('.agv').agv;"
-        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
-    symbol, definition = view_names(view, y)
-    assert said == [describe_step(k, len(steps) - 1, step, Options(), symbol, definition)
-                    for k, step in enumerate(steps)]
+    said = narration_as_pythons(browser, view, y)
     assert re.match(r"Step 1 of \d+ \((n\d+) = tanh of n\d+\): dL/d\(\1\) = dL/d\(y\)",
                     said[1]), said[1]
     numbers = [0.0, -0.0, 1.0, 0.5, 123456.0, 1234.5678, 1e-5, -2.5e-7, 0.00012345, 9.99995,
@@ -713,13 +720,7 @@ def test_a_right_to_left_name_leaves_the_numbers_after_it_in_order(
     minus, three, times, total = browser.execute_script(
         lefts, ".agv-chain", ["-3", "3 =", "×", f"{x.grad:.4g}"])
     assert minus < three and times < minus < total, (minus, three, times, total)
-    steps = backward_steps(y)
-    said = browser.execute_script(
-        "var a = " + ROOT + ".querySelector('.agv').agv;"
-        "return a.data.steps.map(function (v, k) { return a.narrate(k); });")
-    symbol, definition = view_names(view, y)
-    assert said == [describe_step(k, len(steps) - 1, step, Options(), symbol, definition)
-                    for k, step in enumerate(steps)]
+    said = narration_as_pythons(browser, view, y)
     step = next(k for k, line in enumerate(said)
                 if " of \u2068وزن\u2069, \u2068משקל\u2069)" in line)
     for _ in range(step + 1):  # the first click shows step 0
