@@ -112,3 +112,24 @@ def test_the_views_screenshot_is_fingerprinted_by_its_data_not_its_layout(
     assert script.explore_source(view) == source
     view.data["precision"] += 1
     assert script.explore_source(view) != source
+
+
+DRAWING_FIGURE = re.compile(r"^```\{figure\} ([^\s]+\.svg)\n(?::[^\n]*\n)*?:width: (\d+)px\n"
+                            r"(?::[^\n]*\n)*?:figclass: drawing\n", re.M)
+"""A wide drawing on a docs page: its path and the width it is shown at."""
+
+
+def test_each_wide_drawing_is_shown_at_one_pixel_a_point() -> None:
+    """A drawing's figure width is its own width in points (docs/_static/drawings.css:
+    records' 11-point text at 11 px), so a drawing made wider or narrower keeps its
+    text size only if its page says its new width."""
+    found = []
+    for page in sorted((ROOT / "docs").rglob("*.md")):
+        for target, width in DRAWING_FIGURE.findall(page.read_text(encoding="utf-8")):
+            svg = (page.parent / target).read_text(encoding="utf-8")[:2000]
+            points = re.search(r'<svg width="(\d+)pt"', svg)
+            assert points is not None, target
+            found.append(target)
+            assert int(width) == int(points.group(1)), f"{page.name}: {target} is " \
+                f"{points.group(1)} pt wide; show it at :width: {points.group(1)}px"
+    assert len(found) >= 4
