@@ -48,6 +48,7 @@ from .differences import (
     confirmed,
     derivative,
     finer_steps,
+    hundredth,
     point_text,
     step,
     unsettled,
@@ -480,7 +481,7 @@ def _smooth_at(f: Callable[[float], float], x: float, h: float, first: tuple[flo
     slope, noise = first
     if not math.isfinite(slope):
         return False
-    h = min(h / 100, abs(x) * 1e-3) or h / 100
+    h = hundredth(x, h)
     finer, finer_noise = derivative(f, x, h)
     if not (math.isfinite(finer) and agrees(slope, finer, atol, rtol, noise + finer_noise)):
         return False

@@ -84,6 +84,12 @@ def derivative(f: Callable[[float], float], x: float, first: float) -> tuple[flo
     return math.nan, 0.0
 
 
+def hundredth(x: float, h: float) -> float:
+    """The step 100 times smaller than ``h`` at x, at most |x| / 1e3 (a step that stays on
+    x's side of 0 where x is small), and h / 100 at x = 0."""
+    return min(h / 100, abs(x) * 1e-3) or h / 100
+
+
 def finer_steps(x: float, eps: float) -> list[float]:
     """Steps that confirm a disagreement: 100 times smaller (at most |x| / 1e3), then
     eps itself (at least 64 units in the last place of x, so that x +- h differ).
@@ -92,8 +98,7 @@ def finer_steps(x: float, eps: float) -> list[float]:
     sharp bend (1 / y with |y| < h) recovers at the first, and one that spans
     periods of ``sin`` at x = 1e8 (where h = eps |x|) recovers at the second.
     """
-    first = step(x, eps)
-    steps = [min(first / 100, abs(x) * 1e-3) or first / 100]
+    steps = [hundredth(x, step(x, eps))]
     absolute = max(eps, 64 * math.ulp(x))
     if absolute < steps[0]:
         steps.append(absolute)
