@@ -31,7 +31,7 @@ from typing import Any
 from ..backward import gradients, topological_order
 from ..files import output_file, write_atomically
 from ..value import Value
-from .dot_text import isolated
+from .dot_text import CLOSE_ISOLATE, OPEN_ISOLATE, isolated
 from .graph import Options, Overlay, build, check_options, number, parameter_names
 from .layout import (
     INSTALL_HINT,
@@ -243,9 +243,9 @@ def wrapped_caption(caption: str, width: int) -> list[str]:
     lines = []
     open_isolate = False
     for line in wrap(caption, width) or [""]:
-        text = ("\u2068" if open_isolate else "") + line
-        open_isolate = text.count("\u2068") > text.count("\u2069")
-        lines.append(text + ("\u2069" if open_isolate else ""))
+        text = (OPEN_ISOLATE if open_isolate else "") + line
+        open_isolate = text.count(OPEN_ISOLATE) > text.count(CLOSE_ISOLATE)
+        lines.append(text + (CLOSE_ISOLATE if open_isolate else ""))
     return lines
 
 

@@ -65,7 +65,10 @@ UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff" + DIRECTION_CONTR
 """Control characters other than tab and line breaks, lone surrogates and direction
 controls."""
 REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
-CLOSED_ISOLATE = re.compile("(\u2068[^\n" + DIRECTION_CONTROLS + "]*\u2069)")
+OPEN_ISOLATE, CLOSE_ISOLATE = "\u2068", "\u2069"
+"""First strong isolate and pop directional isolate: what :func:`isolated` puts around a
+name."""
+CLOSED_ISOLATE = re.compile(f"({OPEN_ISOLATE}[^\n{DIRECTION_CONTROLS}]*{CLOSE_ISOLATE})")
 """An isolate that closes on its line, with no direction control inside: it reorders
 nothing outside itself (what :func:`isolated` writes)."""
 RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefe"
@@ -91,12 +94,12 @@ def shown(text: str) -> str:
     return text if text.isascii() else REORDERING.sub("\ufffd", text)
 
 
-def _without_reordering(text: str, unsafe: re.Pattern[str]) -> str:
-    """``text`` with what ``unsafe`` matches replaced by U+FFFD, but for the two ends of
+def _safe(text: str) -> str:
+    """``text`` with each UNSAFE character replaced by U+FFFD, but for the two ends of
     each closed isolate."""
     parts = CLOSED_ISOLATE.split(text)  # odd positions: the closed isolates
-    return "".join(f"\u2068{unsafe.sub(chr(0xfffd), part[1:-1])}\u2069" if k % 2
-                   else unsafe.sub("\ufffd", part) for k, part in enumerate(parts))
+    return "".join(OPEN_ISOLATE + UNSAFE.sub("\ufffd", part[1:-1]) + CLOSE_ISOLATE if k % 2
+                   else UNSAFE.sub("\ufffd", part) for k, part in enumerate(parts))
 
 
 def isolated(name: str) -> str:
@@ -107,7 +110,8 @@ def isolated(name: str) -> str:
     if name.isascii() or not RIGHT_TO_LEFT.search(name):
         return name
     parts = LINE_BREAK.split(name)  # odd positions: the breaks; an isolate ends at each
-    return "".join(part if k % 2 else f"\u2068{part}\u2069" for k, part in enumerate(parts))
+    return "".join(part if k % 2 else OPEN_ISOLATE + part + CLOSE_ISOLATE
+                   for k, part in enumerate(parts))
 
 
 def clean(text: str) -> str:
@@ -117,7 +121,7 @@ def clean(text: str) -> str:
     text = str(text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     lines = [clip(line, LINE_CHARS) for line in text.split("\n")]
     # after clipping, so that an isolate cut short is not kept open
-    return _without_reordering(clip("\n".join(lines), TEXT_CHARS), UNSAFE)
+    return _safe(clip("\n".join(lines), TEXT_CHARS))
 
 
 def plain(text: str) -> str:
