@@ -24,9 +24,10 @@ translated into C (:mod:`autograd_scalar.tape.translate`), built and loaded
 (:mod:`autograd_scalar.tape.native`) when ``Tape.native`` says so. The compiled
 function reads the operands gathered into one array (reads, n) and writes the values
 and the gradients sent into arrays the Python side puts in place as the scalar code's
-results are put, so the numbers are the scalar code's to the bit; a run it flags (a
-math call, division or power that was not finite, where Python may have raised) or
-whose gradients hold a NaN runs as Python instead.
+results are put, so the numbers are the scalar code's to the bit (vector code's runs
+several examples at once, the same numbers to rounding: see :meth:`Code.kernel`); a
+run it flags (a math call, division or power that was not finite, where Python may
+have raised) or whose gradients hold a NaN runs as Python instead.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from .layout import SharedArrays
-from .native import UNITS, Kernel, Kernels, default_policy
+from .native import UNITS, Kernel, Kernels, default_policy, vector_math
 from .source import Segment, compile_function, has_nan
 from .translate import translate, translate_units
 
@@ -95,7 +96,7 @@ class Code:
         self._all_rows = np.array([layout.row(i) for i in nodes], dtype=np.intp)
         self._internal_rows = np.array([layout.row(i) for i in nodes
                                         if i not in segment.upstream], dtype=np.intp)
-        self.kernels = Kernels(self.native_sources, self.size)
+        self.kernels = Kernels(self.native_sources, self.size, lanes=vector)
 
     # -- machine code ----------------------------------------------------------
 
@@ -106,25 +107,28 @@ class Code:
         found = getattr(self.owner, "native", None)
         return default_policy() if found is None else found
 
-    def native_sources(self, key: tuple[str, bool, bool]) -> list[str]:
+    def native_sources(self, key: tuple[str, bool, bool], use_mvec: bool) -> list[str]:
         """The C of one function, as files to compile apart: its scalar code (the fast
-        variant) translated."""
+        variant) translated, in the lanes dialect for vector code."""
         kind, with_inputs, everything = key
         return translate_units(self.segment.source(False, kind, with_inputs, everything)[0],
-                               UNITS)
+                               UNITS, lanes=self.vector, use_mvec=use_mvec)
 
     def native_source(self, kind: str, with_inputs: bool = False,
                       everything: bool = False) -> str:
         """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
-        return translate(self.segment.source(False, kind, with_inputs, everything)[0])
+        return translate(self.segment.source(False, kind, with_inputs, everything)[0],
+                         lanes=self.vector, use_mvec=self.vector and vector_math())
 
     def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
         """The compiled function, if there is one (or the policy builds it now).
 
-        Compiled code computes as scalar code does, to the bit. For vector code that is
-        the same numbers to rounding only (NumPy's math functions are not the C
-        library's), so "auto", which switches when timing says so, compiles scalar
-        code only: no result then depends on when the switch came."""
+        Compiled scalar code computes as scalar code does, to the bit. Vector code
+        compiles to the lanes dialect, several examples at once in vector registers,
+        with glibc's vector math functions where it has them: the same numbers as
+        the Python vector code to rounding only (neither's math functions are the C
+        library's scalar ones), so "auto", which switches when timing says so,
+        compiles scalar code only: no result then depends on when the switch came."""
         policy = self.policy
         if policy == "off" or (policy == "auto" and self.vector):
             return None

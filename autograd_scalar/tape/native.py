@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import ctypes.util
+import functools
 import hashlib
 import os
 import shlex
@@ -55,6 +57,16 @@ FLAGS = ("-Og", "-fPIC", "-ffp-contract=off", "-fno-builtin")
 """How the C is compiled (see the module docstring); ``-Og`` compiles fastest of the
 levels that keep values in registers (``-O0`` compiles a third faster, and runs the
 benchmark graph's code twice as slowly)."""
+
+LANES_FLAGS = ("-march=native",)
+"""Added for the lanes dialect (vector code): the vector registers this machine has
+(the code is built where it runs, and never kept past the process)."""
+
+
+@functools.cache
+def vector_math() -> bool:
+    """Whether glibc's vector math library (libmvec) is there to link lanes code to."""
+    return ctypes.util.find_library("mvec") is not None
 
 UNITS = max(1, min(os.cpu_count() or 1, 8))
 """Into how many files a long piece of code is split, each compiled by its own process."""
@@ -116,7 +128,8 @@ BUILT: dict[str, Kernel] = {}
 
 
 class Kernel:
-    """A loaded C function over a batch (see :mod:`autograd_scalar.tape.translate`)."""
+    """A loaded C function over a batch (see :mod:`autograd_scalar.tape.translate`),
+    running ``lanes`` examples at once."""
 
     def __init__(self, library: ctypes.CDLL, path: str) -> None:
         self.library = library
@@ -125,15 +138,34 @@ class Kernel:
         function.restype = ctypes.c_int
         function.argtypes = [ctypes.c_void_p] * 7 + [ctypes.c_long]
         self._run = function
-        library.slots.restype = ctypes.c_long
+        library.slots.restype = library.lanes.restype = ctypes.c_long
         self.scratch = np.empty(int(library.slots()), dtype=np.float64)
+        self.lanes = int(library.lanes())
 
     def __call__(self, n: int, R: np.ndarray | None = None, U: np.ndarray | None = None,
                  KI: np.ndarray | None = None, W: np.ndarray | None = None,
                  KO: np.ndarray | None = None, SK: np.ndarray | None = None) -> bool:
-        """Run on n examples (arrays (count, n), C-ordered float64); True if flagged."""
-        pointers = [None if a is None or not a.size else a.ctypes.data
-                    for a in (R, U, KI, W, KO, SK)]
+        """Run on n examples (arrays (count, n), C-ordered float64); True if flagged.
+
+        Where ``lanes`` does not divide n, the kernel runs on copies widened to a
+        multiple of it by repeating the last example (which computes as that example
+        does: no flag that the batch itself would not raise), and the outputs' first
+        n columns are copied back."""
+        width = -(-n // self.lanes) * self.lanes
+        if width == n:
+            return self._call(n, R, U, KI, W, KO, SK)
+        inputs = [None if a is None else np.pad(a, ((0, 0), (0, width - n)), mode="edge")
+                  for a in (R, U, KI)]
+        outputs = [None if a is None else np.empty((a.shape[0], width)) for a in (W, KO, SK)]
+        if self._call(width, *inputs, *outputs):
+            return True
+        for given, found in zip((W, KO, SK), outputs):
+            if given is not None and found is not None:
+                given[...] = found[:, :n]
+        return False
+
+    def _call(self, n: int, *arrays: np.ndarray | None) -> bool:
+        pointers = [None if a is None or not a.size else a.ctypes.data for a in arrays]
         return bool(self._run(*pointers, self.scratch.ctypes.data, n))
 
 
@@ -142,7 +174,8 @@ class Build:
     :meth:`result`: one compiler process per source (they compile in parallel), then
     a link of their objects."""
 
-    def __init__(self, sources: list[str], size: int, started: float | None = None) -> None:
+    def __init__(self, sources: list[str], size: int, started: float | None = None,
+                 lanes: bool = False, use_mvec: bool = False) -> None:
         self.size = size
         self._started = time.perf_counter() if started is None else started
         self.key = hashlib.sha256("\0".join(sources).encode()).hexdigest()[:24]
@@ -156,6 +189,8 @@ class Build:
             self.failed = True
             return
         self._command = command
+        flags = [*FLAGS, *LANES_FLAGS] if lanes else list(FLAGS)
+        self._libraries = ["-lmvec", "-lm"] if use_mvec else ["-lm"]
         base = os.path.join(directory(), f"code_{self.key}")
         self._library = base + ".so"
         self._objects = []
@@ -164,10 +199,11 @@ class Build:
                 with open(f"{base}_{k}.c", "w", encoding="ascii") as file:
                     file.write(source)
                 if len(sources) == 1:
-                    arguments = [*FLAGS, "-shared", "-o", self._library, f"{base}_{k}.c", "-lm"]
+                    arguments = [*flags, "-shared", "-o", self._library, f"{base}_{k}.c",
+                                 *self._libraries]
                 else:
                     self._objects.append(f"{base}_{k}.o")
-                    arguments = [*FLAGS, "-c", "-o", f"{base}_{k}.o", f"{base}_{k}.c"]
+                    arguments = [*flags, "-c", "-o", f"{base}_{k}.o", f"{base}_{k}.c"]
                 self._processes.append(subprocess.Popen(
                     [*command, *arguments], stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -196,7 +232,8 @@ class Build:
             return None
         try:
             if self._objects and subprocess.run(
-                    [*self._command, "-shared", "-o", self._library, *self._objects, "-lm"],
+                    [*self._command, "-shared", "-o", self._library, *self._objects,
+                     *self._libraries],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL).returncode:
                 self.failed = True
@@ -238,13 +275,16 @@ Key = tuple[str, bool, bool]
 class Kernels:
     """The compiled functions of one piece of code, each built when its budget says so.
 
-    ``source(key)`` writes a function's C, as files (it may raise
+    ``source(key, use_mvec)`` writes a function's C, as files (it may raise
     :class:`~autograd_scalar.tape.translate.Untranslatable`); ``size`` is the code's
-    length in nodes, by which the expected compile time is reckoned."""
+    length in nodes, by which the expected compile time is reckoned; ``lanes``, that
+    the C is the lanes dialect's (built with :data:`LANES_FLAGS`)."""
 
-    def __init__(self, source: Callable[[Key], list[str]], size: int) -> None:
+    def __init__(self, source: Callable[[Key, bool], list[str]], size: int,
+                 lanes: bool = False) -> None:
         self.source = source
         self.size = size
+        self.lanes = lanes
         self.kernels: dict[Key, Kernel | Build | None] = {}
         self.budgets: dict[Key, Budget] = {}
 
@@ -260,12 +300,14 @@ class Kernels:
             if not budget.buy(policy):
                 return None
             started = time.perf_counter()
+            use_mvec = self.lanes and vector_math()
             try:
-                source = self.source(key)
+                source = self.source(key, use_mvec)
             except Untranslatable:
                 self.kernels[key] = None
                 return None
-            found = self.kernels[key] = Build(source, self.size, started)
+            found = self.kernels[key] = Build(source, self.size, started, self.lanes,
+                                              use_mvec)
         kernel = found.result(wait=policy == "always")
         if kernel is not None or found.failed:
             self.kernels[key] = kernel

@@ -1,4 +1,4 @@
-"""Scalar straight-line code, translated from its Python source into C.
+"""Scalar straight-line code, translated from its Python source into C, in two dialects.
 
 :mod:`autograd_scalar.tape.source` writes a segment of a program as one Python
 function over floats (``tape.source()`` shows it). That source is a small, closed
@@ -28,6 +28,16 @@ checked: its result must be finite, else the run is flagged (the function return
 Python raises only where such a result is inf or NaN, so a run that is not flagged
 raised nowhere in Python either (a flagged run may be a false alarm: an inf that
 Python computes without raising, which costs a slower run, not a wrong number).
+
+The C is written once, in macros (``NUM``, ``BC``, ``SEL``, ``CK``, ``FN``, ``AT``,
+...) that two dialects define: :data:`SCALAR`, one example per call, each name a
+double, and :data:`LANES` (vector code), as many examples per call as a vector
+register holds, each name a vector of them. In lanes both branches of a conditional
+expression are computed and selected per lane; a branch's checks and walrus
+assignments count only in the lanes that take it (``CKM``, and ``SEL`` of the old
+value), so a lane computes what its example's Python run computes. With the C
+library's scalar math functions lane by lane, lanes give scalar code's numbers to
+the bit; with glibc's vector ones (``use_mvec``), to rounding.
 
 The C function runs a batch of ``n`` examples, example j at column j of arrays of
 shape (count, n): it reads the operands (``r``) from ``R``, the upstream
@@ -63,11 +73,10 @@ calls (checked for a finite result)."""
 TWO_ARGUMENTS = frozenset({"atan2", "pow"})
 """``math`` functions of two floats, likewise (checked)."""
 
-EXACT = {"fabs": "__builtin_fabs", "copysign": "__builtin_copysign"}
-"""``math`` functions that never raise, and the C that computes them."""
-
-TESTS = {"isinf": "isinf", "isnan": "isnan", "isfinite": "isfinite"}
-"""``math`` functions returning a bool, as C's classification macros."""
+EXACT = {"fabs": ("ABS", 1), "copysign": ("COPYSIGN", 2), "isinf": ("ISINF", 1),
+         "isnan": ("ISNAN", 1), "isfinite": ("ISFINITE", 1)}
+"""``math`` functions that never raise (the tests give 1.0 or 0.0, as Python's ``bool``
+counts), the dialects' macro that computes each, and its argument count."""
 
 CONSTANTS = {"inf": math.inf, "nan": math.nan, "pi": math.pi, "e": math.e, "tau": math.tau}
 """Names of ``math`` constants the code may read."""
@@ -79,14 +88,114 @@ ARITHMETIC = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*"}
 PRELUDE = """\
 #include <math.h>
 /* Generated from a tape's straight-line Python code: numbers and generated names only. */
-static inline double max_(double a, double b) { return b > a ? b : a; }
-static inline double min_(double a, double b) { return b < a ? b : a; }
-/* e, adding e - e to the chunk's check: 0 for a finite e, NaN for inf and NaN */
-#define CK(e) ({ double c_ = (e); check += c_ - c_; c_; })
+/* e, adding e - e to the chunk's check: 0 for a finite e, NaN for inf and NaN; CKM
+   counts only the lanes of mask m (the examples that take the branch e is in) */
+#define CK(e) ({ NUM c_ = (e); check += c_ - c_; c_; })
 #define CHUNK __attribute__((noinline, visibility("hidden")))
 #define ARGS const double *restrict R, const double *restrict U, const double *restrict KI, \\
     double *restrict W, double *restrict KO, double *restrict SK, double *restrict x, long n, long j
 """
+
+SCALAR = """\
+#define LANES 1
+typedef double NUM;
+typedef int MASK;
+#define BC(c) (c)
+#define BOOL(m) ((double)(m))
+#define NOT(m) (!(m))
+#define SEL(m, a, b) ((m) ? (a) : (b))
+#define CKM(e, m) CK(e)
+#define ABS(a) __builtin_fabs(a)
+#define COPYSIGN(a, b) __builtin_copysign(a, b)
+#define FN(f) f
+#define ISNAN(a) ((double)(isnan(a) != 0))
+#define ISINF(a) ((double)(isinf(a) != 0))
+#define ISFINITE(a) ((double)(isfinite(a) != 0))
+#define AT(A, k) A[(k)*n+j]
+#define XS(k) x[k]
+#define FLAGGED(c) ((c) != (c))
+static inline double max_(double a, double b) { return b > a ? b : a; }
+static inline double min_(double a, double b) { return b < a ? b : a; }
+"""
+"""The scalar dialect: one example per call of a chunk, each name a double."""
+
+LANES = """\
+#if defined(__AVX512F__)
+#define LANES 8
+#define MVEC(f, v) _ZGVeN8##v##_##f
+#elif defined(__AVX2__)
+#define LANES 4
+#define MVEC(f, v) _ZGVdN4##v##_##f
+#elif defined(__SSE2__) && defined(__x86_64__)
+#define LANES 2
+#define MVEC(f, v) _ZGVbN2##v##_##f
+#else
+#define LANES 2
+#endif
+#if defined(MVEC) && USE_MVEC && defined(__GLIBC__)
+#define MVEC_2_22 (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 22)
+#define MVEC_2_35 (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 35)
+#else
+#define MVEC_2_22 0
+#define MVEC_2_35 0
+#endif
+typedef double NUM __attribute__((vector_size(8 * LANES)));
+typedef __typeof__((NUM){} < (NUM){}) MASK;
+typedef double UNALIGNED __attribute__((vector_size(8 * LANES), aligned(8)));
+#define BC(c) ((c) - (NUM){})
+#define BOOL(m) ((NUM)((m) & (MASK)BC(1.0)))
+#define NOT(m) (~(m))
+#define SEL(m, a, b) ((NUM)(((m) & (MASK)(a)) | (~(m) & (MASK)(b))))
+#define CKM(e, m) ({ NUM c_ = (e); check += (NUM)((MASK)(c_ - c_) & (m)); c_; })
+#define SIGN ((MASK)BC(-0.0))
+#define ABS(a) ((NUM)((MASK)(a) & ~SIGN))
+#define COPYSIGN(a, b) ((NUM)(((MASK)(a) & ~SIGN) | ((MASK)(b) & SIGN)))
+#define FN(f) v_##f
+#define AT(A, k) (*(UNALIGNED *)((A) + (k)*n + j))
+#define XS(k) (*(UNALIGNED *)(x + (k)*LANES))
+static inline int FLAGGED(NUM c) {
+    for (int i = 0; i < LANES; i++) if (c[i] != c[i]) return 1;
+    return 0;
+}
+static inline NUM ISNAN(NUM a) { return BOOL(a != a); }
+static inline NUM ISINF(NUM a) { return BOOL(ABS(a) == BC(INFINITY)); }
+static inline NUM ISFINITE(NUM a) { return BOOL(ABS(a) < BC(INFINITY)); }
+static inline NUM max_(NUM a, NUM b) { MASK m = b > a; return SEL(m, b, a); }
+static inline NUM min_(NUM a, NUM b) { MASK m = b < a; return SEL(m, b, a); }
+"""
+"""The lanes dialect: LANES examples per call of a chunk (as many doubles as a vector
+register of the machine holds), each name a vector of them. Arithmetic is the same
+IEEE arithmetic lane by lane; a conditional expression computes both branches and
+selects (a branch's checks and walrus assignments count only in its own lanes); the
+math functions are glibc's vector ones (libmvec) where the C library has them and
+``USE_MVEC`` is set, else the scalar ones lane by lane."""
+
+MVEC_SINCE = {"exp": "2_22", "log": "2_22", "sin": "2_22", "cos": "2_22", "pow": "2_22"}
+"""The glibc version that brought each vector math function (the rest, but sqrt, 2.35)."""
+
+
+def lanes_math(use_mvec: bool) -> str:
+    """The lanes dialect's math functions, ``v_<name>``, one per ``math`` function the
+    code may call: glibc's vector function where it has one, else a loop over lanes."""
+    lines = [f"#define USE_MVEC {int(use_mvec)}", LANES]
+    for name, count in [*((f, 1) for f in sorted(ONE_ARGUMENT)),
+                        *((f, 2) for f in sorted(TWO_ARGUMENTS))]:
+        parameters = ", ".join(f"NUM a{k}" for k in range(count))
+        arguments = ", ".join(f"a{k}" for k in range(count))
+        lanes = ", ".join(f"a{k}[i]" for k in range(count))
+        scalar = "__builtin_sqrt" if name == "sqrt" else name
+        loop = (f"static inline NUM v_{name}({parameters}) {{ NUM r; "
+                f"for (int i = 0; i < LANES; i++) r[i] = {scalar}({lanes}); return r; }}")
+        if name == "sqrt":
+            lines.append(loop)
+            continue
+        vector = f"MVEC({name}, {'v' * count})"
+        lines += [f"#if MVEC_{MVEC_SINCE.get(name, '2_35')}",
+                  f"NUM {vector}({', '.join(['NUM'] * count)});",
+                  f"static inline NUM v_{name}({parameters}) {{ return {vector}({arguments}); }}",
+                  "#else", loop, "#endif"]
+    return "\n".join(lines) + "\n"
+
 
 ARRAYS = {"r": "R", "u": "U", "s": "KI"}
 """The Python function's parameters and the arrays that hold them."""
@@ -133,6 +242,8 @@ class Function:
 HEADER = re.compile(r"def (\w+)\(([\w, ]*)\):")
 ASSIGNMENT = re.compile(r"    ([\w, ]+?) = (.+)")
 RETURN = re.compile(r"    return (.+)")
+CHECKS = re.compile(r"\bCKM?\(")
+"""A checked value in written C."""
 NAMES = re.compile(r"((?<![\w.])[A-Za-z_]\w*)")
 """A name in Python source (not an attribute, not a number's exponent), kept by split."""
 
@@ -196,11 +307,45 @@ class Expressions:
     """Writes Python expressions as C: each as (hoisted assignments, pure expression).
 
     A local name is written as a token ``@name@`` (and noted in ``read``), replaced
-    once every statement is written and it is known where each name lives."""
+    once every statement is written and it is known where each name lives. The C is
+    the same for both dialects (their macros differ): a conditional expression is a
+    ``SEL`` of its branches, under a mask named by its depth (``q1``, ``q2``, ...);
+    ``context`` is the C of the mask of the lanes the expression being written runs
+    for (None outside every branch), which its checks and walrus assignments heed."""
 
     def __init__(self, locals_: set[str]) -> None:
         self.locals = locals_
         self.read: set[str] = set()
+        self.context: str | None = None
+        self.depth = 0
+
+    def checked(self, value: str) -> str:
+        """``value`` whose finiteness counts toward the run's flag (in its lanes only)."""
+        return f"CK({value})" if self.context is None else f"CKM({value}, {self.context})"
+
+    def mask(self, node: ast.expr) -> tuple[list[str], str]:
+        """The truth of ``node`` as a mask (a comparison's own, else Python's: nonzero)."""
+        if isinstance(node, ast.Compare):
+            return self.comparison(node)
+        hoisted, value = self.write(node)
+        return hoisted, f"(({value}) != BC(0.0))"
+
+    def comparison(self, node: ast.Compare) -> tuple[list[str], str]:
+        if len(node.ops) != 1 or type(node.ops[0]) not in COMPARISONS:
+            raise Untranslatable("a chained comparison or one without C")
+        (left_hoisted, left), (right_hoisted, right) = self.operands(
+            [node.left, node.comparators[0]])
+        symbol = COMPARISONS[type(node.ops[0])]
+        return left_hoisted + right_hoisted, f"({left} {symbol} {right})"
+
+    def branch(self, node: ast.expr, context: str) -> str:
+        """A branch of a conditional expression, written for the lanes of ``context``."""
+        outer = self.context
+        self.context = context
+        try:
+            return self.statement(node)
+        finally:
+            self.context = outer
 
     def statement(self, node: ast.expr) -> str:
         """The expression as one C expression, its hoisted assignments first."""
@@ -213,19 +358,21 @@ class Expressions:
                 raise Untranslatable(f"constant {type(node.value).__name__}")
             if isinstance(node.value, int) and abs(node.value) > 2 ** 53:
                 raise Untranslatable("an integer beyond a double's exact range")
-            return [], literal(node.value)
+            return [], f"BC({literal(node.value)})"
         if isinstance(node, ast.Name):
             if node.id in self.locals:
                 self.read.add(node.id)
                 return [], f"@{node.id}@"
             if node.id in CONSTANTS:
-                return [], literal(CONSTANTS[node.id])
+                return [], f"BC({literal(CONSTANTS[node.id])})"
             raise Untranslatable(f"unknown name {node.id!r}")
         if isinstance(node, ast.NamedExpr):
             hoisted, value = self.write(node.value)
             name = node.target.id
             if name not in self.locals:
                 raise Untranslatable(f"unknown name {name!r}")
+            if self.context is not None:  # the other lanes keep the name's value
+                value = f"SEL({self.context}, {value}, @{name}@)"
             return [*hoisted, f"@{name}@ = {value}"], f"@{name}@"
         if isinstance(node, ast.BinOp):
             (left_hoisted, left), (right_hoisted, right) = self.operands([node.left,
@@ -235,9 +382,9 @@ class Expressions:
             if operator in ARITHMETIC:
                 return hoisted, f"({left} {ARITHMETIC[operator]} {right})"
             if operator is ast.Div:
-                return hoisted, f"CK({left} / {right})"
+                return hoisted, self.checked(f"{left} / {right}")
             if operator is ast.Pow:
-                return hoisted, f"CK(pow({left}, {right}))"
+                return hoisted, self.checked(f"FN(pow)({left}, {right})")
             raise Untranslatable(f"operator {operator.__name__}")
         if isinstance(node, ast.UnaryOp):
             hoisted, operand = self.write(node.operand)
@@ -246,20 +393,24 @@ class Expressions:
             if isinstance(node.op, ast.UAdd):
                 return hoisted, operand
             if isinstance(node.op, ast.Not):
-                return hoisted, f"((double)!({operand}))"
+                return hoisted, f"BOOL(({operand}) == BC(0.0))"
             raise Untranslatable(f"operator {type(node.op).__name__}")
         if isinstance(node, ast.Compare):
-            if len(node.ops) != 1 or type(node.ops[0]) not in COMPARISONS:
-                raise Untranslatable("a chained comparison or one without C")
-            (left_hoisted, left), (right_hoisted, right) = self.operands(
-                [node.left, node.comparators[0]])
-            symbol = COMPARISONS[type(node.ops[0])]
-            return left_hoisted + right_hoisted, f"((double)({left} {symbol} {right}))"
+            hoisted, test = self.comparison(node)
+            return hoisted, f"BOOL{test}"
         if isinstance(node, ast.IfExp):
-            hoisted, test = self.write(node.test)
-            body = self.statement(node.body)
-            orelse = self.statement(node.orelse)
-            return hoisted, f"({test} ? ({body}) : ({orelse}))"
+            hoisted, test = self.mask(node.test)
+            self.depth += 1
+            try:
+                mask = f"q{self.depth}"
+                inside, outside = mask, f"NOT({mask})"
+                if self.context is not None:
+                    inside, outside = (f"({m} & {self.context})" for m in (inside, outside))
+                body = self.branch(node.body, inside)
+                orelse = self.branch(node.orelse, outside)
+            finally:
+                self.depth -= 1
+            return hoisted, f"({{ MASK {mask} = {test}; SEL({mask}, ({body}), ({orelse})); }})"
         if isinstance(node, ast.Call):
             return self.call(node)
         raise Untranslatable(f"expression {type(node).__name__}")
@@ -286,17 +437,15 @@ class Expressions:
         if name in self.locals:
             raise Untranslatable(f"a call of the local {name!r}")
         if (name in ONE_ARGUMENT and count == 1) or (name in TWO_ARGUMENTS and count == 2):
-            return hoisted, f"CK({name}({', '.join(values)}))"
+            return hoisted, self.checked(f"FN({name})({', '.join(values)})")
         if name == "pow" and count == 2:  # the builtin: float ** float
-            return hoisted, f"CK(pow({values[0]}, {values[1]}))"
-        if name in ("abs", "fabs") and count == 1:
-            return hoisted, f"__builtin_fabs({values[0]})"
-        if name in EXACT and count == (2 if name == "copysign" else 1):
-            return hoisted, f"{EXACT[name]}({', '.join(values)})"
-        if name in TESTS and count == 1:
-            return hoisted, f"((double)({TESTS[name]}({values[0]}) != 0))"
+            return hoisted, self.checked(f"FN(pow)({values[0]}, {values[1]})")
+        if name == "abs":
+            name = "fabs"
+        if name in EXACT and count == EXACT[name][1]:
+            return hoisted, f"{EXACT[name][0]}({', '.join(values)})"
         if name == "float" and count == 1:
-            return hoisted, f"((double)({values[0]}))"
+            return hoisted, f"({values[0]})"
         if name in ("max", "min") and count >= 2:
             folded = values[0]
             for value in values[1:]:
@@ -365,29 +514,33 @@ class Shapes:
         names the walrus names in C."""
         found: dict[str, tuple[str, str]] = {}
         for shape, (code, count) in self.written.items():
-            if self.uses[shape] < 2 or not ("?" in code or code.count("CK(") > 1):
+            if self.uses[shape] < 2 or not ("SEL(" in code or len(CHECKS.findall(code)) > 1):
                 continue
             name = f"s{len(found)}"
-            parameters = ", ".join([*(f"double p_{k}" for k in range(count)), "double *out"])
+            parameters = ", ".join([*(f"NUM p_{k}" for k in range(count)), "NUM *out"])
             body = re.sub(r"@(\w+)@", lambda m: temporaries.get(m.group(1), m.group(1)), code)
             used = ", ".join(sorted(set(re.findall(r"\bt\d+\b", body))))
-            declared = f"    double {used};\n" if used else ""
-            found[shape] = (name, f"__attribute__((noinline)) static double {name}("
-                            f"{parameters}) {{\n    double check = 0.0;\n{declared}"
-                            f"    double value = {body};\n    *out += check;\n"
+            declared = f"    NUM {used.replace(',', ' = BC(0.0),')} = BC(0.0);\n" if used else ""
+            found[shape] = (name, f"__attribute__((noinline)) static NUM {name}("
+                            f"{parameters}) {{\n    NUM check = BC(0.0);\n{declared}"
+                            f"    NUM value = {body};\n    *out += check;\n"
                             f"    return value;\n}}")
         return found
 
 
-def translate(source: str, chunk: int = CHUNK) -> str:
+def translate(source: str, chunk: int = CHUNK, lanes: bool = False,
+              use_mvec: bool = False) -> str:
     """C source of ``source`` (one function of scalar straight-line code): a function
     ``int run(R, U, KI, W, KO, SK, x, n)`` over n examples, returning 1 if a checked
-    result was not finite (see the module docstring), and its number of scratch
-    slots as ``long slots(void)``. Raises :class:`Untranslatable`."""
-    return translate_units(source, 1, chunk)[0]
+    result was not finite (see the module docstring), its number of scratch doubles
+    as ``long slots(void)`` and the examples it runs at once as ``long lanes(void)``
+    (1, or with ``lanes`` the lanes dialect's, by which n must then divide; ``use_mvec``
+    lets it call glibc's vector math). Raises :class:`Untranslatable`."""
+    return translate_units(source, 1, chunk, lanes, use_mvec)[0]
 
 
-def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
+def translate_units(source: str, units: int, chunk: int = CHUNK, lanes: bool = False,
+                    use_mvec: bool = False) -> list[str]:
     """:func:`translate`'s C as up to ``units`` files that compile apart (in parallel)
     and link into one library: the chunk functions shared out among them, the last
     one holding ``run``."""
@@ -423,11 +576,13 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
         for _, _, read, _ in part:
             crossing.update(name for name in read if home.get(name, c) != c)
     slots = {name: k for k, name in enumerate(sorted(crossing, key=lambda s: (len(s), s)))}
-    base: dict[str, str] = {name: f"{array}[{k}*n+j]"
+    base: dict[str, str] = {name: f"AT({array}, {k})"
                             for name, (array, k) in function.inputs.items()}
-    base.update((name, f"x[{k}]") for name, k in slots.items())
+    base.update((name, f"XS({k})") for name, k in slots.items())
     base.update(temporaries)
-    head = "\n".join([PRELUDE, *(definition for _, definition in functions.values())])
+    dialect = lanes_math(use_mvec) if lanes else SCALAR
+    head = "\n".join([PRELUDE + dialect,
+                      *(definition for _, definition in functions.values())])
     bodies = []
     for c, part in enumerate(chunks):
         local = [target for target, _, _, _ in part if isinstance(target, str)
@@ -435,9 +590,9 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
         name_of = dict(base)
         name_of.update((name, f"l{k}") for k, name in enumerate(local))
 
-        lines = [f"CHUNK int chunk{c}(ARGS) {{", "    double check = 0.0;"]
+        lines = [f"CHUNK int chunk{c}(ARGS) {{", "    NUM check = BC(0.0);"]
         if temporaries:
-            lines.append(f"    double {', '.join(temporaries.values())};")
+            lines.append(f"    NUM {' = BC(0.0), '.join(temporaries.values())} = BC(0.0);")
         for target, code, read, key in part:
             called = functions.get(key)
             if called is not None:
@@ -445,20 +600,21 @@ def translate_units(source: str, units: int, chunk: int = CHUNK) -> list[str]:
             else:
                 value = "".join(_resolved(code, read, name_of))
             if isinstance(target, tuple):
-                lines.append(f"    {target[0]}[{target[1]}*n+j] = {value};")
+                lines.append(f"    AT({target[0]}, {target[1]}) = {value};")
             elif target in slots:
                 lines.append(f"    {name_of[target]} = {value};")
             else:
-                lines.append(f"    double {name_of[target]} = {value};")
-        lines += ["    return check != check;", "}"]
+                lines.append(f"    NUM {name_of[target]} = {value};")
+        lines += ["    return FLAGGED(check);", "}"]
         bodies.append("\n".join(lines))
     calls = "".join(f"        bad |= chunk{c}(R, U, KI, W, KO, SK, x, n, j);\n"
                     for c in range(len(chunks)))
-    main = (f"long slots(void) {{ return {max(len(slots), 1)}; }}\n"
+    main = (f"long slots(void) {{ return {max(len(slots), 1)} * LANES; }}\n"
+            "long lanes(void) { return LANES; }\n"
             "int run(const double *R, const double *U, const double *KI, double *W, "
             "double *KO, double *SK, double *x, long n) {\n"
             "    int bad = 0;\n"
-            "    for (long j = 0; j < n && !bad; j++) {\n"
+            "    for (long j = 0; j < n && !bad; j += LANES) {\n"
             f"{calls}"
             "    }\n"
             "    return bad;\n"
