@@ -17,13 +17,15 @@ runs as Python (rent) until the time its Python runs took reaches the time its
 compilation is expected to take (buy); then it is compiled, in the background
 (the compiler is a process of its own; runs go on in Python until it is done).
 The expected time is the compile time per C statement measured on this process's
-latest compilation (before any, :data:`SECONDS_PER_STATEMENT`). No sequence of
+latest compilation (before any, :data:`SECONDS_PER_NODE`). No sequence of
 runs then costs more than twice what the better choice in hindsight would have.
 
 ``AUTOGRAD_SCALAR_NATIVE`` sets the default policy: "auto" (that rule, for scalar code;
 also when unset), "always" (compile at the first run, and wait for it) or "off" (never);
-``Tape.native`` sets it per tape. Compiled code computes as scalar code does, so "auto"
-leaves vector code, whose numbers would change at rounding level, to "always" (see
+``Tape.native`` sets it per tape. Compiled scalar code computes as scalar code does;
+vector code compiles to the lanes dialect (:data:`LANES_FLAGS`, and glibc's vector
+math library where :func:`vector_math` finds it), whose numbers are the Python vector
+code's to rounding only, so "auto" leaves it to "always" (see
 :meth:`autograd_scalar.tape.code.Code.kernel`)."""
 
 from __future__ import annotations
