@@ -6,8 +6,9 @@ import argparse
 import math
 import re
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 from autograd_scalar.validate import folder_refusal, names_a_folder, refused_folder
@@ -54,9 +55,20 @@ class Parser(argparse.ArgumentParser):
     """
 
     takes_formula = False
+    subcommands: Mapping[str, Parser] = MappingProxyType({})
+    """The parsers of its subcommands, by name (set on the top parser)."""
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)", self.prog)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """argparse's, but words left over are the subcommand's error: its name and its
+        --help, which lists the options meant (the top parser's does not)."""
+        found, extra = self.parse_known_args(args, namespace)
+        if extra:
+            owner = self.subcommands.get(getattr(found, "command", None) or "", self)
+            owner.error(f"unrecognized arguments: {' '.join(extra)}")
+        return found
 
     def _parse_optional(self, arg_string: str) -> Any:
         # argparse's hook that tells options from positionals: None means positional

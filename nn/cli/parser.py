@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph(commands)
     _add_gradcheck(commands)
     _add_gpt(commands)
+    parser.subcommands = dict(commands.choices)
     return parser
 
 

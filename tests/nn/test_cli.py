@@ -292,6 +292,17 @@ def test_bad_command_lines_exit_2_with_one_line(capsys, tmp_path, monkeypatch, a
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["train", "gpt", "graph"])
+def test_an_unknown_option_is_the_subcommands_error_with_its_help(capsys, command) -> None:
+    """The top parser's --help does not list a subcommand's options: point at the one
+    that does."""
+    extra = ["x", "--at", "x=1"] if command == "graph" else []
+    status, _, err = run(capsys, command, *extra, "--stpes", "5")
+    assert status == 2
+    assert_one_line_error(err, f"autograd-scalar {command}: error: unrecognized arguments: "
+                               f"--stpes 5 (see autograd-scalar {command} --help)")
+
+
 def test_png_without_dot_names_graphviz_and_writes_nothing(capsys, tmp_path, monkeypatch):
     no_dot_on_path(monkeypatch, tmp_path)
     target = tmp_path / "g.png"
