@@ -174,20 +174,26 @@ def loss_text(loss: float) -> str:
     return f"{loss:.4f}" if abs(loss) < 1e6 else f"{loss:.4g}"
 
 
-def trained(train: Callable[[], Any], cause: str | None, unit: str = "epoch") -> Any:
+def trained(train: Callable[[], Any], cause: str | None, unit: str = "epoch",
+            where: Callable[[], tuple[str, bool]] | None = None) -> Any:
     """``train()``'s history, or CommandFailed (exit 1) for a run that diverged: a gradient
     that was not finite (the optimizer refused the step), or a last loss that is not (its
     model is then neither saved nor drawn). The line names the option to lower,
     ``cause`` (None for a command without one, as ``demo``), not the library's hint of
-    clipping and detect_anomaly, which the commands do not offer."""
+    clipping and detect_anomaly, which the commands do not offer. ``where()``, if given,
+    says where a refused step came in the run, and whether ``cause`` can be to blame."""
     try:
         history = train()
     except optim.NonFiniteGradientError as error:
+        problem = error.problem
+        if where is not None:
+            place, blamed = where()
+            problem, cause = f"{place}: {problem}", cause if blamed else None
         if error.buffer:  # a gradient too large to square: no learning rate helps
-            raise CommandFailed(diverged(f"{error.problem}; the gradients are too large for "
+            raise CommandFailed(diverged(f"{problem}; the gradients are too large for "
                                          "the optimizer's running squares: scale the data "
                                          "down, or use sgd", None)) from None
-        raise CommandFailed(diverged(error.problem, cause)) from None
+        raise CommandFailed(diverged(problem, cause)) from None
     if history.loss and not math.isfinite(history.loss[-1]):
         raise CommandFailed(diverged(f"the loss is {history.loss[-1]} after {unit} "
                                       f"{len(history.loss)}; nothing was saved", cause))

@@ -11,6 +11,7 @@ import time
 
 from autograd_scalar import no_grad
 
+from ..callbacks import History
 from ..data import names
 from ..gpt import GPT, CharTokenizer, train
 from ..gpt.sampling import DivergedModelError, check_temperature, drawn, prompt_tokens
@@ -71,20 +72,37 @@ def run_gpt(args: argparse.Namespace) -> int:
           f"heads, {model.n_layer} layer(s), block size {model.block_size})")
     if args.steps:
         start = time.perf_counter()
+        history = History(metrics=("loss",))  # the steps done, if the run stops early
+
+        def where() -> tuple[str, bool]:
+            """Where a refused step came, and whether --lr can be to blame (not for a
+            loaded model's first step: its gradient was computed before any update)."""
+            done = len(history.loss)
+            if done == 0 and args.load is not None:
+                return f"at step 1, on the model as loaded from {args.load}", False
+            before = "the one before it was" if done == 1 else f"the {done:,} before it were"
+            return f"at step {done + 1:,} of {args.steps:,}" + (
+                f" ({before} applied)" if done else ""), True
+
         try:
-            history = trained(lambda: train(model, tokenizer, docs, steps=args.steps,
-                                            lr=args.lr, batch_size=args.batch_size,
-                                            compiled=args.compiled, progress=not args.quiet),
-                              "--lr", "step")
+            trained(lambda: train(model, tokenizer, docs, steps=args.steps, lr=args.lr,
+                                  batch_size=args.batch_size, compiled=args.compiled,
+                                  progress=not args.quiet, history=history),
+                    "--lr", "step", where)
         except KeyboardInterrupt:  # a long run stopped: keep what it learned
             if args.save is not None:
                 model.save(args.save)  # whole steps only: train leaves no step half done
-                print(f"interrupted: wrote {args.save}, the model after its last whole step")
+                done = len(history.loss)
+                print(f"interrupted after step {done:,} of {args.steps:,}: wrote {args.save}, "
+                      + ("the model as it was before training" if done == 0 else
+                         "the model after that step")
+                      + " (--load it to train on: a new run, its schedule and names from "
+                        "the start)")
             raise
         seconds = time.perf_counter() - start
         check_logits(model, tokenizer, docs)
         tail = history.loss[-SMOOTHING:]
-        each = "one name each" if args.batch_size == 1 else f"{args.batch_size} names each"
+        each = "one name each" if args.batch_size == 1 else f"{args.batch_size:,} names each"
         how = "compiled" if args.compiled else "eagerly"
         steps = f"{args.steps:,} step{'s' if args.steps != 1 else ''}"
         print(f"trained {steps} {how}, {each}: first loss {loss_text(history.loss[0])}, "
@@ -99,8 +117,9 @@ def run_gpt(args: argparse.Namespace) -> int:
         first = next(names_drawn, None)
     except DivergedModelError as error:  # the options were right; the training diverged
         raise CommandFailed(str(error)) from None
-    print(f"{args.samples:,} name{'s' if args.samples != 1 else ''} sampled at temperature "
-          f"{args.temperature:g}:")
+    if args.samples:
+        print(f"{args.samples:,} name{'s' if args.samples != 1 else ''} sampled at "
+              f"temperature {args.temperature:g}:")
     # each shown as it is drawn, so that many names come one by one; '' for an empty one
     for name in itertools.chain([] if first is None else [first], names_drawn):
         print(f"  {name or repr(name)}", flush=True)
@@ -135,7 +154,7 @@ def check_eager_memory(args: argparse.Namespace, parameters: int) -> None:
     needed = args.batch_size * EAGER_BYTES_PER_NAME * parameters / MICROGPT_PARAMETERS
     if needed > args.memory_budget * 2**30:
         raise UsageError(f"--batch-size {args.batch_size:,}: an eager step keeps every name's "
-                         f"graph, about {needed / 2**30:.1f} GiB for this batch, over the "
+                         f"graph, about {needed / 2**30:.3g} GiB for this batch, over the "
                          f"memory budget of {args.memory_budget:g} GiB; use --compiled, a "
                          "smaller --batch-size, or raise --memory-budget")
 

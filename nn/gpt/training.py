@@ -48,7 +48,8 @@ def encode_documents(tokenizer: CharTokenizer, docs: Sequence[str]) -> list[list
 def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: int,
           lr: float = 0.01, betas: tuple[float, float] = (0.85, 0.99),
           eps: float = 1e-8, decay: bool = True, batch_size: int = 1,
-          compiled: bool = False, progress: bool = True) -> History:
+          compiled: bool = False, progress: bool = True,
+          history: History | None = None) -> History:
     """Train ``model`` for ``steps`` steps, ``batch_size`` documents of ``docs`` per step,
     in order (see the module docstring).
 
@@ -57,7 +58,13 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
     the first update (the documents against the tokenizer, the tokenizer against the
     model), so a bad call changes nothing. ``decay`` False keeps lr constant.
     ``compiled`` True trains on traced programs (the model's Values are written at the
-    end, also when training stops on an error or an interrupt).
+    end, also when training stops on an error or an interrupt). ``history``: a
+    :class:`~nn.History` to append the steps to (a new one by default), which keeps
+    the steps done when training stops on an error or Ctrl-C: their count is
+    ``len(history.loss)``.
+
+    Each call is a new run: a new Adam and schedule, from the first document. Calling
+    it again continues from the model's weights, not from where a run stopped.
     """
     if not isinstance(model, GPT):
         raise TypeError(f"train expects a GPT, got {type(model).__name__}")
@@ -78,18 +85,23 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
     opt = Adam(model, lr=lr, betas=betas, eps=eps)
     schedule = LinearLR(opt, 1.0, 0.0, steps) if decay else None
     runner = gpt_training(model, opt) if compiled else None
-    history = History(metrics=("loss",))
+    if history is None:
+        history = History(metrics=("loss",))
+    elif not isinstance(history, History):
+        raise TypeError(f"history must be an nn.History, got {type(history).__name__}")
     bar: Any = progress_bar(steps, progress, unit="step")
     try:
         for step in range(steps):
             first = step * batch_size
             batch = [encoded[(first + i) % len(encoded)] for i in range(batch_size)]
-            history.lr.append(opt.lr)
+            rate = opt.lr
             if runner is not None:
                 tokens, weights = pad_batch(batch, model.vocab_size, model.block_size)
-                history.loss.append(runner.step(tokens, weights)[0])
+                loss = runner.step(tokens, weights)[0]
             else:
-                history.loss.append(train_step(model, opt, batch))
+                loss = train_step(model, opt, batch)
+            history.loss.append(loss)  # a step is in the history once it is done
+            history.lr.append(rate)
             if schedule is not None:
                 schedule.step()
             bar.set_postfix({"loss": f"{history.loss[-1]:.4f}"}, refresh=False)

@@ -111,6 +111,34 @@ def test_training_lowers_the_loss_and_decays_the_rate_linearly() -> None:
     assert np.mean(history.loss[-8:]) < np.mean(history.loss[:8]) - 0.3
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_history_given_keeps_the_steps_done_when_training_stops(monkeypatch,
+                                                                  compiled) -> None:
+    """Ctrl-C at step 4: the history passed in holds the 3 steps done, a loss and a
+    rate each."""
+    from nn.gpt import training
+
+    model, tokenizer = tiny(3)
+    calls = []
+    original = training.pad_batch if compiled else training.train_step
+    name = "pad_batch" if compiled else "train_step"
+
+    def counted(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return original(*args)
+
+    monkeypatch.setattr(training, name, counted)
+    history = nn.History(metrics=("loss",))
+    with pytest.raises(KeyboardInterrupt):
+        train(model, tokenizer, DOCS, steps=10, progress=False, compiled=compiled,
+              history=history)
+    assert len(history.loss) == len(history.lr) == 3
+    with pytest.raises(TypeError, match=r"history must be an nn\.History, got list"):
+        train(model, tokenizer, DOCS, steps=1, progress=False, history=[])
+
+
 def test_bad_training_input_changes_nothing() -> None:
     model, tokenizer = tiny()
     before = model.state_dict()

@@ -159,6 +159,34 @@ def test_a_diverged_model_loaded_is_a_failure_that_says_so(capsys, tmp_path) -> 
                      r"finite \(nan\); its parameters have diverged", capsys.readouterr().err)
 
 
+def test_a_refused_step_is_named_with_the_steps_applied_before_it(capsys) -> None:
+    assert main(["gpt", "--steps", "30", "--lr", "1e100", "--quiet"]) == 1
+    found = re.search(r"error: training diverged: at step (\d+) of 30 \((the one before it "
+                      r"was|the (\d+) before it were) applied\): .*; lower --lr$",
+                      capsys.readouterr().err.strip())
+    assert found is not None and int(found.group(1)) >= 2
+
+
+def test_a_loaded_model_whose_first_step_fails_is_blamed_not_the_rate(capsys,
+                                                                      tmp_path) -> None:
+    """Its first gradient is computed before any update: no --lr can help."""
+    docs = nn.data.names()
+    random.Random(0).shuffle(docs)
+    tokenizer = nn.gpt.CharTokenizer.from_documents(docs)
+    model = nn.gpt.GPT(tokenizer.vocab_size, seed=0)
+    nn.gpt.train(model, tokenizer, docs, steps=3, lr=1e200, progress=False)
+    model.save(tmp_path / "gpt.json")
+    assert main(["gpt", "--steps", "5", "--load", str(tmp_path / "gpt.json"), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert f"training diverged: at step 1, on the model as loaded from {tmp_path / 'gpt.json'}" \
+        in err and "--lr" not in err
+
+
+def test_no_samples_asked_prints_no_heading_for_them(capsys) -> None:
+    assert main(["gpt", "--steps", "1", "--samples", "0", *SMALL]) == 0
+    assert "sampled" not in capsys.readouterr().out
+
+
 def test_a_save_path_through_a_file_says_so_before_training(capsys, tmp_path) -> None:
     (tmp_path / "notes").write_text("a file, not a folder")
     target = tmp_path / "notes" / "gpt.json"
@@ -181,7 +209,8 @@ def test_ctrl_c_while_training_saves_what_was_learned(capsys, monkeypatch, tmp_p
     path = tmp_path / "gpt.json"
     assert main(["gpt", "--steps", "1000", "--save", str(path), *SMALL]) == 130
     captured = capsys.readouterr()
-    assert f"interrupted: wrote {path}" in captured.out and "interrupted" in captured.err
+    assert (f"interrupted after step 2 of 1,000: wrote {path}, the model after that step"
+            in captured.out and "interrupted" in captured.err)
     assert main(["gpt", "--load", str(path), "--steps", "0", "--samples", "1",
                  "--quiet"]) == 0
 
