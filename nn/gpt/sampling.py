@@ -50,6 +50,8 @@ def prompt_tokens(model: GPT, tokenizer: CharTokenizer, prompt: str) -> list[int
     if tokenizer.vocab_size != model.vocab_size:
         raise ValueError(f"the tokenizer has {tokenizer.vocab_size} tokens but the model's "
                          f"vocab_size is {model.vocab_size}")
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str ('' for none), got {type(prompt).__name__}")
     start = [tokenizer.bos, *tokenizer.encode(prompt, boundaries=False)]
     if len(start) > model.block_size:
         raise ValueError(f"the prompt has {len(prompt)} characters; at most "
@@ -94,6 +96,8 @@ def python_random(rng: object, name: str = "rng") -> random.Random:
     anything else (a float or a str would otherwise seed Python's generator silently)."""
     if isinstance(rng, random.Random):
         return rng
+    if is_integer(rng) and int(rng) < 0:  # random.Random(-3) would be random.Random(3)
+        raise ValueError(f"{name}: a seed must be >= 0, got {rng}")
     if rng is None or is_integer(rng):
         return random.Random(None if rng is None else int(rng))
     if isinstance(rng, np.random.Generator):

@@ -226,6 +226,10 @@ def test_samples_takes_the_seeds_sample_takes_and_checks_everything_first() -> N
         samples(model, tokenizer, 0, prompt="zzz")
     with pytest.raises(TypeError, match=r"model must be an nn\.gpt\.GPT, got str"):
         samples("not a model", tokenizer, 0)
+    with pytest.raises(ValueError, match="seed: a seed must be >= 0, got -3"):
+        samples(model, tokenizer, 2, seed=-3)  # Python's Random(-3) is Random(3)
+    with pytest.raises(TypeError, match=r"prompt must be a str \(\'\' for none\), got NoneType"):
+        samples(model, tokenizer, 1, prompt=None)
 
 
 def test_a_diverged_model_is_named_when_sampling() -> None:
