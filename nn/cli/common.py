@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
@@ -138,28 +139,45 @@ def check_file_target(option: str, path: str,
     any work, not when the work is done and would be lost: UsageError (exit 2) for a
     path of the wrong kind (empty, the form of a folder, an existing folder, device or
     pipe); ``failure`` (by default CommandFailed, exit 1, as for any file that cannot be
-    written) when its folder does not exist or cannot be written."""
+    written) when its folder does not exist or cannot be written, or it is a file this
+    user may not write (mode 0444: it would be refused once the work is done)."""
     check_output_file(option, path, failure)
     target, folder = Path(path), Path(path).parent
-    if target.exists() and not target.is_file():
-        raise UsageError(f"{option} {path}: exists and is not a regular file (a folder, "
-                         "device or pipe); give the path of a file")
+    _check_replaceable(option, path, target, failure)
     refusal = folder_refusal(folder)
     if refusal is not None:
         raise failure(f"{option} {path}: {refused_folder(folder, refusal)}")
 
 
-def output_folder(option: str, name: str) -> Path:
+def _check_replaceable(option: str, shown: str, target: Path,
+                       failure: type[Exception] = CommandFailed) -> None:
+    """UsageError if ``target`` exists and is not a regular file (a symbolic link is
+    replaced, as the writers do); ``failure`` if it is one this user may not write."""
+    if target.is_symlink() or not target.exists():
+        return
+    if not target.is_file():
+        raise UsageError(f"{option} {shown}: {target} exists and is not a regular file (a "
+                         "folder, device or pipe); give the path of a file")
+    if not os.access(target, os.W_OK):
+        raise failure(f"{option} {shown}: {target} is read-only for this user and would "
+                      "be left as it was; make it writable (chmod u+w) or write elsewhere")
+
+
+def output_folder(option: str, name: str, files: Iterable[str] = ()) -> Path:
     """The output folder ``name`` given by ``option``, checked before any work and made
     only when something is written into it (:func:`made`), so that a run that fails
     leaves no empty folder: UsageError (exit 2) when it is empty or exists and is not a
     folder, CommandFailed (exit 1) when it could not be made or written (the pictures of
-    a finished run would be lost)."""
+    a finished run would be lost), or one of the ``files`` the command writes there
+    exists and cannot be replaced (as :func:`check_file_target` says of a file)."""
     if not name:
         raise UsageError(f"{option}: the path is empty; give the path of a folder")
     folder = Path(name)
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{option} {name}: exists and is not a folder")
+    if folder.is_dir():
+        for file in files:
+            _check_replaceable(option, name, folder / file)
     existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
     if not existing.is_dir():
         raise CommandFailed(f"{option} {name}: {existing} is a file, not a folder")

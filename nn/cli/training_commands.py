@@ -20,7 +20,7 @@ from .. import train as training  # fit is looked up when called, so it can be r
 from ..compiled import compiled_memory
 from ..data import Standardizer, moons, split
 from ..layers import MLP
-from ..metrics import accuracy
+from ..metrics import accuracy, classes_from_outputs
 from ..plot import plot_decision_boundary, plot_history, require_matplotlib
 from ..schedules import LinearLR
 from ..standardized import Standardized
@@ -40,7 +40,7 @@ from .common import (
 
 def run_demo(args: argparse.Namespace) -> int:
     require_matplotlib()
-    out = output_folder("--out", args.out)
+    out = output_folder("--out", args.out, DEMO_PICTURES)
     X, y = moons(100, noise=0.1, seed=args.seed)
     model = MLP(2, [16, 16, 1], init="uniform", seed=args.seed)  # micrograd's own init
     optimizer = optim.SGD(model.parameters(), lr=1.0, weight_decay=2e-4)
@@ -50,24 +50,28 @@ def run_demo(args: argparse.Namespace) -> int:
     history, seconds = _timed_fit(model, X, y, args, None, loss="hinge",
                                   optimizer=optimizer, epochs=args.epochs, schedule=schedule)
     print(f"done in {seconds:.1f} s: {_summary(model, 'hinge', history, (X, y), None, args)}")
-    boundary = made(out) / "decision_boundary.png"
+    boundary, curves, svg, source = (made(out) / name for name in DEMO_PICTURES)
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
                            title="MLP 2-16-16-1 on two moons")
-    curves = out / "loss.png"
+    print(f"wrote {boundary}")  # each as it is written: a failure or Ctrl-C after it
     plot_history(history, path=str(curves), title="training on two moons")
+    print(f"wrote {curves}")
     activation = _active_neuron(model, X)
     model.zero_grad()
     activation.backward()
     drawing = draw_graph(activation, names=model)
     try:
-        graph = render(drawing, out / "neuron.svg")
+        graph = render(drawing, svg)
     except GraphvizNotFound as missing:  # no dot, and Python 3.10: no WebAssembly build
-        graph = render(drawing, out / "neuron.gv")
-        print(f"neuron.svg not drawn: {missing}. Its Graphviz source is in {graph}.",
+        graph = render(drawing, source)
+        print(f"{svg.name} not drawn: {missing}. Its Graphviz source is in {graph}.",
               file=sys.stderr)
-    for path in (boundary, curves, graph):
-        print(f"wrote {path}")
+    print(f"wrote {graph}")
     return EXIT_OK
+
+
+DEMO_PICTURES = ("decision_boundary.png", "loss.png", "neuron.svg", "neuron.gv")
+"""The files ``demo`` writes into its folder (the last only where Graphviz is missing)."""
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -85,7 +89,7 @@ def run_train(args: argparse.Namespace) -> int:
     plots = None
     if args.plots is not None:
         require_matplotlib()
-        plots = output_folder("--plots", args.plots)
+        plots = output_folder("--plots", args.plots, TRAINING_PICTURES)
         if args.save is not None and Path(args.save).resolve() in {
                 (plots / name).resolve() for name in TRAINING_PICTURES}:
             raise UsageError(f"--save {args.save}: --plots {args.plots} writes a picture of "
@@ -110,8 +114,7 @@ def run_train(args: argparse.Namespace) -> int:
         (model if scaler is None else Standardized(model, scaler)).save(args.save)
         print(f"wrote {args.save}")
     if plots is not None:
-        for path in _training_pictures(model, history, X, y, plots, args):
-            print(f"wrote {path}")
+        _training_pictures(model, loss, history, X, y, plots, args)
     return EXIT_OK
 
 
@@ -139,7 +142,8 @@ def _check_memory(args: argparse.Namespace, sizes: list[int], n: int) -> None:
     budget = args.memory_budget * 2**30
     if needed > budget:
         hint = "" if args.compiled else " (compiled, the default, needs far less)"
-        raise UsageError(f"an {how} {'-'.join(map(str, sizes))} network on batches of {batch} "
+        raise UsageError(f"{'an' if how == 'eager' else 'a'} {how} "
+                         f"{'-'.join(map(str, sizes))} network on batches of {batch} "
                          f"needs about {needed / 2**30:.1f} GiB{hint}, over the memory budget "
                          f"of {args.memory_budget:g} GiB; use a smaller --batch-size or "
                          "--hidden, or raise --memory-budget")
@@ -154,28 +158,38 @@ def _summary(model: Any, loss_name: str, history: Any, train: tuple[Any, Any],
         if data is None:
             continue
         raw = training.predict(model, data[0], compiled=args.compiled)
-        predicted = loss.predicted_classes(raw)
+        predicted = (classes_from_outputs(raw, LABELS_THRESHOLD) if not loss.classification
+                     else loss.predicted_classes(raw))
         if predicted is not None:
             parts.append(f"{name} accuracy {100 * accuracy(data[1], predicted):.1f}%")
     return ", ".join(parts)
+
+
+LABELS_THRESHOLD = 0.5
+"""Where a regression loss's one output (``--loss mse`` or ``l1``, fitted to the class
+labels 0 and 1) changes class: half way between the two."""
 
 
 TRAINING_PICTURES = ("loss.png", "decision_boundary.png")
 """The files ``train --plots`` writes into its folder."""
 
 
-def _training_pictures(model: Any, history: Any, X: Any, y: Any, folder: Path,
-                       args: argparse.Namespace) -> list[Path]:
+def _training_pictures(model: Any, loss_name: str, history: Any, X: Any, y: Any,
+                       folder: Path, args: argparse.Namespace) -> None:
     """Write the loss curves, and the decision boundary of 2-D data, into ``folder``
-    (``TRAINING_PICTURES``)."""
+    (``TRAINING_PICTURES``), saying each as it is written. A regression loss's boundary
+    is drawn at :data:`LABELS_THRESHOLD`, the others' at 0 (logits, hinge scores)."""
     curves = made(folder) / TRAINING_PICTURES[0]
     plot_history(history, path=str(curves), title=f"training on {args.data}")
+    print(f"wrote {curves}")
     if X.shape[1] != 2:
-        return [curves]
+        return
     boundary = folder / TRAINING_PICTURES[1]
+    regression = not losses.get(loss_name).classification
     plot_decision_boundary(model, X, y, path=str(boundary), compiled=args.compiled,
-                           title=f"{_describe(model)} on {args.data}")
-    return [curves, boundary]
+                           title=f"{_describe(model)} on {args.data}",
+                           threshold=LABELS_THRESHOLD if regression else 0.0)
+    print(f"wrote {boundary}")
 
 
 def _hold_out(X: Any, y: Any, args: argparse.Namespace

@@ -514,13 +514,21 @@ def test_train_saves_the_model_the_library_trains_with_the_same_settings(capsys,
         assert percent_after(out, words) == pytest.approx(100 * right / len(labels), abs=0.05)
 
 
-def test_train_with_a_regression_loss_reports_the_loss_only(capsys):
+def test_train_with_a_regression_loss_reads_its_output_as_class_1_past_half(capsys,
+                                                                              tmp_path):
+    """The labels are 0 and 1: the accuracy printed is of the output thresholded at 0.5."""
+    saved = str(tmp_path / "m.json")
     status, out, err = run(capsys, "train", "--loss", "mse", "--samples", "40", "--hidden", "3",
-                           "--epochs", "2", "--quiet")
+                           "--epochs", "2", "--quiet", "--val", "0", "--save", saved)
     assert status == 0, err
     assert "mse loss" in out
-    (done,) = [line for line in out.splitlines() if line.startswith("done in")]
-    assert "loss " in done and "accuracy" not in done
+    import nn
+
+    X, y = nn.data.moons(40, seed=0)  # as the command reads it
+    scores = nn.predict(nn.load(saved), X)
+    right = sum((score > 0.5) == label for score, label in zip(scores, y))
+    assert percent_after(out, "training accuracy ") == pytest.approx(100 * right / len(y),
+                                                                     abs=0.05)
 
 
 def test_train_writes_loss_curves_and_a_boundary_for_2d_data_only(capsys, tmp_path):
@@ -1043,3 +1051,78 @@ def test_a_warning_is_one_line_on_stderr(capsys, tmp_path, monkeypatch):
     assert err == ("autograd-scalar graph: warning: Graphviz dot drew the graph as png and "
                    "said: Warning: graph is too large for cairo-renderer bitmaps. Scaling by "
                    "0.67 to fit\n")
+
+
+def read_only(monkeypatch, *targets: Path) -> None:
+    """Make ``targets`` read-only for this user: mode 0444, and for root (who may write
+    any file) the access check answering no for them."""
+    for target in targets:
+        target.chmod(0o444)
+    if os.geteuid() == 0:
+        real = os.access
+        refused = {t.resolve() for t in targets}
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if mode == os.W_OK
+                            and Path(path).resolve() in refused else real(path, mode, **kw))
+
+
+@pytest.mark.parametrize("argv", [["train", "--quiet", "--save"], ["gpt", "--quiet", "--save"],
+                                  ["graph", "x", "--at", "x=1", "-o"]])
+def test_a_read_only_file_to_write_is_refused_before_any_work(capsys, tmp_path, monkeypatch,
+                                                              no_training, argv) -> None:
+    """It trained (a GPT for minutes) and only then failed to write the file."""
+    import nn.cli.gpt_command
+
+    monkeypatch.setattr(nn.cli.gpt_command, "train", lambda *a, **k: pytest.fail("trained"))
+    target = tmp_path / ("kept.svg" if argv[0] == "graph" else "kept.json")
+    target.write_text("old")
+    read_only(monkeypatch, target)
+    status, out, err = run(capsys, *argv, str(target))
+    assert status == 1 and out == ""
+    assert_one_line_error(err, f"{argv[-1]} {target}: {target} is read-only for this user")
+    assert target.read_text() == "old"
+
+
+@pytest.mark.parametrize("argv, picture", [(["train", "--quiet", "--plots"], "loss.png"),
+                                           (["demo", "--quiet", "--out"], "neuron.svg")])
+def test_a_read_only_picture_in_the_folder_is_refused_before_any_work(
+        capsys, tmp_path, monkeypatch, no_training, argv, picture) -> None:
+    """The run trained, replaced the other pictures, then failed on this one."""
+    (tmp_path / picture).write_text("old")
+    read_only(monkeypatch, tmp_path / picture)
+    status, _, err = run(capsys, *argv, str(tmp_path))
+    assert status == 1
+    assert_one_line_error(err, f"{argv[-1]} {tmp_path}: {tmp_path / picture} is read-only")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [picture]
+
+
+def test_each_picture_is_reported_as_it_is_written(capsys, tmp_path, monkeypatch) -> None:
+    """A failure after the first picture: its 'wrote' line was never printed."""
+    import nn.cli.training_commands as commands
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(commands, "plot_decision_boundary", broken)
+    status, out, _ = run(capsys, "train", "--quiet", "--epochs", "1", "--plots",
+                         str(tmp_path / "p"))
+    assert status == 1 and f"wrote {tmp_path / 'p' / 'loss.png'}" in out
+
+
+def test_a_regression_loss_on_class_labels_has_accuracy_and_its_boundary_at_half(
+        capsys, tmp_path, monkeypatch) -> None:
+    """--loss mse fits the labels 0 and 1: class 1 where the output passes 0.5, in the
+    summary's accuracy and in the picture (drawn at 0, it put class-0 points in class 1's
+    region)."""
+    import nn.cli.training_commands as commands
+
+    thresholds = []
+    real = commands.plot_decision_boundary
+    monkeypatch.setattr(commands, "plot_decision_boundary", lambda *a, **k: thresholds.append(
+        k["threshold"]) or real(*a, **k))
+    for loss in ("mse", "l1", "hinge"):
+        status, out, _ = run(capsys, "train", "--quiet", "--epochs", "60", "--loss", loss,
+                             "--plots", str(tmp_path / loss))
+        assert status == 0
+        found = re.search(r"training accuracy ([\d.]+)%", out)
+        assert found is not None and float(found.group(1)) > 90, out
+    assert thresholds == [0.5, 0.5, 0.0]
