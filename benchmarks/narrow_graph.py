@@ -325,9 +325,9 @@ def measure(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> dict[str, Any]
                                         "always": (batch_run("always"), 1)}, rounds, warmup=0)
     found["batch"] = [t / batch for t in batch_samples["off"]]
     found["batch_native"] = [t / batch for t in batch_samples["always"]]
-    found["lanes"] = next(kernel.lanes for step in tape.plan(batch)
-                          if isinstance(step, Code) for kernel in step.kernels.kernels.values()
-                          if isinstance(kernel, native_code.Kernel))
+    found["lanes"] = next((kernel.lanes for step in tape.plan(batch)
+                           if isinstance(step, Code) for kernel in step.kernels.kernels.values()
+                           if isinstance(kernel, native_code.Kernel)), None)
     found["tape"] = repr(tape)
     found["calls"] = math_calls(tape, X[0].tolist())
     found["floor"] = math_floor(found["calls"], batch)
@@ -357,6 +357,8 @@ def rows(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> list[str]:
     samples = found["samples"]
     math_kind = ("glibc's vector math functions" if native_code.vector_math()
                  else "the C library's math functions lane by lane")
+    lanes = ("not built: it ran as Python" if found["lanes"] is None else
+             f"{found['lanes']} examples a call, {math_kind}")
     return [
         f"### Rogozhnikov's narrow graph ({n_ops:,} ops; {found['tape']})", "",
         "His benchmark graph (softplus, a sum of 4, a product, a softmax of 4, reading "
@@ -388,8 +390,8 @@ def rows(rounds: int, n_ops: int = OPS, batch: int = BATCH) -> list[str]:
         f"compiles it) | | {_spread(found['first_native'])} |",
         f"| ours compiled, batch {batch:,}, per example, Python code (first run at this "
         f"size {found['first_batch_off']:.2f} s) | | {_spread(found['batch'], 1e6, 'µs', 0)} |",
-        f"| ours compiled, batch {batch:,}, per example, machine code ({found['lanes']} "
-        f"examples a call, {math_kind}; first run at this size "
+        f"| ours compiled, batch {batch:,}, per example, machine code ({lanes}; "
+        f"first run at this size "
         f"{found['first_batch_always']:.2f} s) | <= 10 µs | "
         f"{_spread(found['batch_native'], 1e6, 'µs', 0)} |",
         f"| the least time per example at batch {batch:,}: the code's math-function "

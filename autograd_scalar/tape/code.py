@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from . import native
 from .layout import SharedArrays
-from .native import UNITS, Kernel, Kernels, default_policy, vector_math
+from .native import UNITS, Kernel, Kernels, default_policy
 from .source import Segment, compile_function, has_nan
 from .translate import translate, translate_units
 
@@ -118,7 +119,7 @@ class Code:
                       everything: bool = False) -> str:
         """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
         return translate(self.segment.source(False, kind, with_inputs, everything)[0],
-                         lanes=self.vector, use_mvec=self.vector and vector_math())
+                         lanes=self.vector, use_mvec=self.vector and native.vector_math())
 
     def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
         """The compiled function, if there is one (or the policy builds it now).
@@ -126,9 +127,10 @@ class Code:
         Compiled scalar code computes as scalar code does, to the bit. Vector code
         compiles to the lanes dialect, several examples at once in vector registers,
         with glibc's vector math functions where it has them: the same numbers as
-        the Python vector code to rounding only (neither's math functions are the C
-        library's scalar ones), so "auto", which switches when timing says so,
-        compiles scalar code only: no result then depends on when the switch came."""
+        the Python vector code to rounding only (NumPy's math functions are not the C
+        library's, nor are glibc's vector ones), so "auto", which switches when timing
+        says so, compiles scalar code only: no result then depends on when the switch
+        came."""
         policy = self.policy
         if policy == "off" or (policy == "auto" and self.vector):
             return None

@@ -43,7 +43,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,10 +55,12 @@ POLICIES = ("auto", "always", "off")
 
 ENVIRONMENT = "AUTOGRAD_SCALAR_NATIVE"
 
-FLAGS = ("-Og", "-fPIC", "-ffp-contract=off", "-fno-builtin")
+FLAGS = ("-Og", "-fPIC", "-ffp-contract=off", "-fno-builtin", "-frounding-math")
 """How the C is compiled (see the module docstring); ``-Og`` compiles fastest of the
 levels that keep values in registers (``-O0`` compiles a third faster, and runs the
-benchmark graph's code twice as slowly)."""
+benchmark graph's code twice as slowly). ``-frounding-math`` forbids folds that hold
+only when rounding to nearest, such as ``0.0 - fabs(x)`` into ``-fabs(x)``, which
+GCC makes even at ``-O0`` and which gives -0.0 where Python gives 0.0."""
 
 LANES_FLAGS = ("-march=native",)
 """Added for the lanes dialect (vector code): the vector registers this machine has
@@ -125,8 +127,11 @@ class Measured:
 MEASURED = Measured()
 
 
-BUILT: dict[str, Kernel] = {}
-"""Libraries built by this process, by the hash of their source (one per source)."""
+BUILT: dict[str, tuple[ctypes.CDLL, str]] = {}
+"""Libraries built by this process (and their paths), by the hash of their flags and
+source: one per source. Each :class:`Build` of one makes its own :class:`Kernel`,
+whose scratch array no other piece of code shares (two tapes of the same code may run
+in two threads)."""
 
 
 class Kernel:
@@ -177,11 +182,13 @@ class Build:
     a link of their objects."""
 
     def __init__(self, sources: list[str], size: int, started: float | None = None,
-                 lanes: bool = False, use_mvec: bool = False) -> None:
+                 flags: Sequence[str] = FLAGS, use_mvec: bool = False) -> None:
         self.size = size
+        self.flags = tuple(flags)
         self._started = time.perf_counter() if started is None else started
-        self.key = hashlib.sha256("\0".join(sources).encode()).hexdigest()[:24]
-        self.kernel: Kernel | None = BUILT.get(self.key)
+        self.key = hashlib.sha256("\0".join([*flags, *sources]).encode()).hexdigest()[:24]
+        built = BUILT.get(self.key)
+        self.kernel: Kernel | None = None if built is None else Kernel(*built)
         self.failed = False
         self._processes: list[subprocess.Popen[bytes]] = []
         if self.kernel is not None:
@@ -191,7 +198,6 @@ class Build:
             self.failed = True
             return
         self._command = command
-        flags = [*FLAGS, *LANES_FLAGS] if lanes else list(FLAGS)
         self._libraries = ["-lmvec", "-lm"] if use_mvec else ["-lm"]
         base = os.path.join(directory(), f"code_{self.key}")
         self._library = base + ".so"
@@ -201,11 +207,11 @@ class Build:
                 with open(f"{base}_{k}.c", "w", encoding="ascii") as file:
                     file.write(source)
                 if len(sources) == 1:
-                    arguments = [*flags, "-shared", "-o", self._library, f"{base}_{k}.c",
-                                 *self._libraries]
+                    arguments = [*self.flags, "-shared", "-o", self._library,
+                                 f"{base}_{k}.c", *self._libraries]
                 else:
                     self._objects.append(f"{base}_{k}.o")
-                    arguments = [*flags, "-c", "-o", f"{base}_{k}.o", f"{base}_{k}.c"]
+                    arguments = [*self.flags, "-c", "-o", f"{base}_{k}.o", f"{base}_{k}.c"]
                 self._processes.append(subprocess.Popen(
                     [*command, *arguments], stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -246,7 +252,7 @@ class Build:
             return None
         finished = self._finished or time.perf_counter()
         MEASURED.per_node = (finished - self._started) / max(self.size, 1)
-        BUILT[self.key] = self.kernel
+        BUILT[self.key] = (self.kernel.library, self.kernel.path)
         return self.kernel
 
 
@@ -280,7 +286,10 @@ class Kernels:
     ``source(key, use_mvec)`` writes a function's C, as files (it may raise
     :class:`~autograd_scalar.tape.translate.Untranslatable`); ``size`` is the code's
     length in nodes, by which the expected compile time is reckoned; ``lanes``, that
-    the C is the lanes dialect's (built with :data:`LANES_FLAGS`)."""
+    the C is the lanes dialect's: built with :data:`LANES_FLAGS` and glibc's vector
+    math where :func:`vector_math` finds it, and, should that fail (a compiler that
+    knows no ``-march=native``, or whose C library has no libmvec), once more without
+    either, for the machine's baseline vectors and the scalar math functions."""
 
     def __init__(self, source: Callable[[Key, bool], list[str]], size: int,
                  lanes: bool = False) -> None:
@@ -301,19 +310,32 @@ class Kernels:
                 budget = self.budgets[key] = Budget(self.size)
             if not budget.buy(policy):
                 return None
-            started = time.perf_counter()
-            use_mvec = self.lanes and vector_math()
-            try:
-                source = self.source(key, use_mvec)
-            except Untranslatable:
-                self.kernels[key] = None
+            found = self._build(key, self.lanes)
+            if found is None:
                 return None
-            found = self.kernels[key] = Build(source, self.size, started, self.lanes,
-                                              use_mvec)
         kernel = found.result(wait=policy == "always")
+        if kernel is None and found.failed and found.flags != FLAGS:  # once more, plainly
+            retry = self._build(key, False)
+            if retry is None:
+                return None
+            found, kernel = retry, retry.result(wait=policy == "always")
         if kernel is not None or found.failed:
             self.kernels[key] = kernel
         return kernel
+
+    def _build(self, key: Key, machine: bool) -> Build | None:
+        """Start building ``key`` (with the machine's own vectors and vector math if
+        ``machine``); None, and no kernel for good, if its code has no C."""
+        started = time.perf_counter()
+        use_mvec = machine and vector_math()
+        try:
+            source = self.source(key, use_mvec)
+        except Untranslatable:
+            self.kernels[key] = None
+            return None
+        flags = (*FLAGS, *LANES_FLAGS) if machine else FLAGS
+        found = self.kernels[key] = Build(source, self.size, started, flags, use_mvec)
+        return found
 
     def pay(self, key: Key, seconds: float) -> None:
         """Count ``seconds`` of Python running ``key`` toward its budget."""

@@ -101,6 +101,7 @@ SCALAR = """\
 typedef double NUM;
 typedef int MASK;
 #define BC(c) (c)
+#define QNAN ((double)NAN)
 #define BOOL(m) ((double)(m))
 #define NOT(m) (!(m))
 #define SEL(m, a, b) ((m) ? (a) : (b))
@@ -143,6 +144,8 @@ typedef double NUM __attribute__((vector_size(8 * LANES)));
 typedef __typeof__((NUM){} < (NUM){}) MASK;
 typedef double UNALIGNED __attribute__((vector_size(8 * LANES), aligned(8)));
 #define BC(c) ((c) - (NUM){})
+/* NaN out of the compiler's sight: it folds x - C into x + (-C), flipping a NaN's sign */
+#define QNAN ({ NUM n_ = BC((double)NAN); __asm__("" : "+m"(n_)); n_; })
 #define BOOL(m) ((NUM)((m) & (MASK)BC(1.0)))
 #define NOT(m) (~(m))
 #define SEL(m, a, b) ((NUM)(((m) & (MASK)(a)) | (~(m) & (MASK)(b))))
@@ -216,6 +219,11 @@ def literal(value: float) -> str:
     if math.isinf(value):
         return "(double)INFINITY" if value > 0 else "(-(double)INFINITY)"
     return f"({value.hex()})"
+
+
+def constant(value: float) -> str:
+    """A number in either dialect: :func:`literal`, broadcast (``BC``); NaN as ``QNAN``."""
+    return "QNAN" if math.isnan(value) else f"BC({literal(value)})"
 
 
 @dataclass
@@ -316,6 +324,7 @@ class Expressions:
     def __init__(self, locals_: set[str]) -> None:
         self.locals = locals_
         self.read: set[str] = set()
+        self.assigned: list[str] = []  # every walrus name written, hoisted or in a branch
         self.context: str | None = None
         self.depth = 0
 
@@ -358,13 +367,13 @@ class Expressions:
                 raise Untranslatable(f"constant {type(node.value).__name__}")
             if isinstance(node.value, int) and abs(node.value) > 2 ** 53:
                 raise Untranslatable("an integer beyond a double's exact range")
-            return [], f"BC({literal(node.value)})"
+            return [], constant(node.value)
         if isinstance(node, ast.Name):
             if node.id in self.locals:
                 self.read.add(node.id)
                 return [], f"@{node.id}@"
             if node.id in CONSTANTS:
-                return [], f"BC({literal(CONSTANTS[node.id])})"
+                return [], constant(CONSTANTS[node.id])
             raise Untranslatable(f"unknown name {node.id!r}")
         if isinstance(node, ast.NamedExpr):
             hoisted, value = self.write(node.value)
@@ -373,6 +382,7 @@ class Expressions:
                 raise Untranslatable(f"unknown name {name!r}")
             if self.context is not None:  # the other lanes keep the name's value
                 value = f"SEL({self.context}, {value}, @{name}@)"
+            self.assigned.append(f"@{name}@")
             return [*hoisted, f"@{name}@ = {value}"], f"@{name}@"
         if isinstance(node, ast.BinOp):
             (left_hoisted, left), (right_hoisted, right) = self.operands([node.left,
@@ -416,14 +426,17 @@ class Expressions:
         raise Untranslatable(f"expression {type(node).__name__}")
 
     def operands(self, nodes: Sequence[ast.expr]) -> list[tuple[list[str], str]]:
-        """Operands evaluated left to right: no operand's hoisted assignment may change a
-        name an earlier operand reads (their pure parts are evaluated after all of them)."""
-        written = [self.write(node) for node in nodes]
+        """Operands evaluated left to right: no operand may assign a walrus name that an
+        earlier one reads, hoisted or inside a conditional's branch (their pure parts
+        are evaluated after all the hoisted ones, and in no order C defines)."""
+        written, assigned = [], []
+        for node in nodes:
+            start = len(self.assigned)
+            written.append(self.write(node))
+            assigned.append(set(self.assigned[start:]))
         for k, (_, value) in enumerate(written):
-            for hoisted, _ in written[k + 1:]:
-                for assignment in hoisted:
-                    if assignment.split(" = ", 1)[0] in value:
-                        raise Untranslatable("a walrus name reassigned after it was read")
+            if any(name in value for later in assigned[k + 1:] for name in later):
+                raise Untranslatable("a walrus name reassigned after it was read")
         return written
 
     def call(self, node: ast.Call) -> tuple[list[str], str]:
