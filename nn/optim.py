@@ -464,13 +464,18 @@ class Optimizer:
         arrays = {}
         for name, values in buffers.items():
             numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))
+            found = (f"{len(values):,} numbers (a state of another model?)"
+                     if numbers and len(values) != len(self.params) else
+                     "a number that is not finite" if numbers else
+                     f"{type(values).__name__} {values!r:.60}")
             try:
                 array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
             except OverflowError:  # an int past float range (from an edited file)
-                array = np.full(0, np.nan)
+                array, found = np.full(0, np.nan), "a number past float range"
             if array.shape != (len(self.params),) or not np.isfinite(array).all():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must be a list of "
-                                 f"{len(self.params)} finite numbers, one per parameter")
+                                 f"{len(self.params):,} finite numbers, one per parameter; "
+                                 f"got {found}")
             if name in self.squares and (array < 0).any():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
                                  "none of its numbers can be negative")

@@ -685,7 +685,11 @@ def test_a_value_an_op_made_is_not_a_parameter():
     (lambda s: s | {"steps": 10 ** 400}, "steps must be an int from 0 to 2**53, got an int of "
      "about 401 digits"),
     (lambda s: s | {"state": {"m": [10 ** 400, 0.0, 0.0], "v": [0.0] * 3}},
-     "buffer 'm' must be a list of 3 finite numbers"),
+     "buffer 'm' must be a list of 3 finite numbers, one per parameter; got a number past "
+     "float range"),
+    (lambda s: s | {"state": {"m": [0.0] * 5, "v": [0.0] * 5}},
+     "buffer 'm' must be a list of 3 finite numbers, one per parameter; got 5 numbers (a "
+     "state of another model?)"),
     (lambda s: s | {"lr": math.inf}, "Adam.load_state_dict: lr must be"),
 ])
 def test_numbers_past_float_range_in_a_state_are_named_errors(change, message):
