@@ -155,12 +155,14 @@ def _check_replaceable(option: str, shown: str, target: Path,
     replaced, as the writers do); ``failure`` if it is one this user may not write."""
     if target.is_symlink() or not target.exists():
         return
+    named = "" if str(target) == shown else f"{target} "  # a file inside the folder shown
     if not target.is_file():
-        raise UsageError(f"{option} {shown}: {target} exists and is not a regular file (a "
+        raise UsageError(f"{option} {shown}: {named}exists and is not a regular file (a "
                          "folder, device or pipe); give the path of a file")
     if not os.access(target, os.W_OK):
-        raise failure(f"{option} {shown}: {target} is read-only for this user and would "
-                      "be left as it was; make it writable (chmod u+w) or write elsewhere")
+        raise failure(f"{option} {shown}: {named or 'it '}is read-only for this user and "
+                      "would be left as it was; make it writable (chmod u+w) or write "
+                      "elsewhere")
 
 
 def output_folder(option: str, name: str, files: Iterable[str] = ()) -> Path:

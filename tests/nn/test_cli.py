@@ -1078,7 +1078,7 @@ def test_a_read_only_file_to_write_is_refused_before_any_work(capsys, tmp_path, 
     read_only(monkeypatch, target)
     status, out, err = run(capsys, *argv, str(target))
     assert status == 1 and out == ""
-    assert_one_line_error(err, f"{argv[-1]} {target}: {target} is read-only for this user")
+    assert_one_line_error(err, f"{argv[-1]} {target}: it is read-only for this user")
     assert target.read_text() == "old"
 
 
