@@ -185,7 +185,10 @@ def output_folder(option: str, name: str, files: Iterable[str] = ()) -> Path:
         raise CommandFailed(f"{option} {name}: {existing} is a file, not a folder")
     refusal = folder_refusal(existing)
     if refusal is not None:
-        raise CommandFailed(f"{option} {name}: {refused_folder(existing, refusal)}")
+        reason = refused_folder(existing, refusal)
+        if existing != folder:  # the folder is to be made there: say so
+            reason = f"it cannot be made, as {reason}"
+        raise CommandFailed(f"{option} {name}: {reason}")
     return folder
 
 

@@ -891,6 +891,10 @@ def test_a_folder_is_writable_when_a_file_can_be_made_in_it(tmp_path) -> None:
     if proc.is_dir():  # Linux: no new file can be made there, by root either
         with pytest.raises(common.CommandFailed, match="/proc takes no new files"):
             common.check_file_target("--save", str(proc / "model.json"))
+        # a folder to be made there: not "the folder /proc takes no new files" alone
+        with pytest.raises(common.CommandFailed, match=r"--plots /proc/x: it cannot be made, "
+                                                       r"as the folder /proc takes no new"):
+            common.output_folder("--plots", str(proc / "x"))
 
 
 def test_a_run_whose_loss_diverges_fails_and_saves_nothing(capsys, tmp_path) -> None:
