@@ -137,13 +137,12 @@ def _check_memory(args: argparse.Namespace, sizes: list[int], n: int) -> None:
     """Refuse, before anything is allocated, a run over ``--memory-budget``: compiled (the
     tape's arrays) or eager (the Values)."""
     batch = n if args.batch_size is None else min(args.batch_size, n)
-    how = "compiled" if args.compiled else "eager"
+    how = "a compiled" if args.compiled else "an eager"
     needed = compiled_memory(sizes, batch) if args.compiled else eager_memory(sizes, batch)
     budget = args.memory_budget * 2**30
     if needed > budget:
         hint = "" if args.compiled else " (compiled, the default, needs far less)"
-        raise UsageError(f"{'an' if how == 'eager' else 'a'} {how} "
-                         f"{'-'.join(map(str, sizes))} network on batches of {batch} "
+        raise UsageError(f"{how} {'-'.join(map(str, sizes))} network on batches of {batch} "
                          f"needs about {needed / 2**30:.1f} GiB{hint}, over the memory budget "
                          f"of {args.memory_budget:g} GiB; use a smaller --batch-size or "
                          "--hidden, or raise --memory-budget")
