@@ -259,6 +259,7 @@ class CompiledTraining:
         count = self._count
         tape.arrays.writable()[:count] = current.arrays.data[:count]
         tape.arrays.grad[:count] = current.arrays.grad[:count]
+        current.release()  # one batch's arrays at a time, not one per shape met
         self.tape = tape
         return tape
 

@@ -86,6 +86,7 @@ class Dense:
         self.bias_grad = b.grad if b is not None and alone.b else None
         self._values: np.ndarray | None = None
         self._grads: np.ndarray | None = None
+        self._mask: np.ndarray = np.empty(0, dtype=bool)  # relu's, for the bound batch
         self.relu = activation is not None and activation.row is RELU
 
     @property
@@ -114,6 +115,13 @@ class Dense:
             self._grads = grads
             self._gZ = _rows(grads, self.zrows)
             self._gH = None if self.hrows is None else grads[self.hrows]
+
+    def unbind(self) -> None:
+        """Drop the views of the run's arrays (and relu's mask), so that arrays the tape
+        lets go of are freed; the next run binds its own."""
+        self._values = self._grads = None
+        self._Z = self._H = self._X = self._gZ = self._gH = None
+        self._mask = np.empty(0, dtype=bool)
 
     def _pre_activations(self, in_place: bool) -> np.ndarray:
         """Where Z is: its own rows, or H's when relu runs in place."""

@@ -93,6 +93,31 @@ def test_switching_lengths_carries_the_parameters_over() -> None:
     assert np.abs(parameters(compiled) - parameters(eager)).max() < 1e-12
 
 
+def test_the_programs_of_other_lengths_keep_no_batch_arrays() -> None:
+    """Each length's program kept the arrays of its last batch: a run meeting four
+    lengths held four batches' worth (674 MB against 322 MB for one, 1,024 names a
+    step). Only the current program's are kept now."""
+    import tracemalloc
+
+    tokenizer = CharTokenizer.from_documents(nn.data.names())
+    model = GPT(tokenizer.vocab_size, n_embd=8, n_head=2, block_size=8, seed=0)
+    runner = gpt_training(model, SGD(model, lr=0.01))
+    by_length = {len(name): name for name in shuffled_names(2000) if 4 <= len(name) <= 7}
+    batches = {n: [tokenizer.encode(by_length[n])] * 200 for n in sorted(by_length)}
+    tracemalloc.start()
+    try:
+        runner.step(*padded(model, batches[7]))
+        one = tracemalloc.get_traced_memory()[0]
+        for n in (4, 5, 6, 7, 4, 5, 6):
+            runner.step(*padded(model, batches[n]))
+        every = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(runner.tapes) == 4
+    assert one > 2_000_000  # the batch's arrays are most of it
+    assert every < 1.3 * one
+
+
 def test_a_padded_batch_is_the_mean_of_each_documents_own_loss() -> None:
     """Padding with bos and weight 0 changes nothing: causal attention, masked loss."""
     tokenizer = CharTokenizer.from_documents(nn.data.names())
