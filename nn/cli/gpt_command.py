@@ -8,6 +8,7 @@ import itertools
 import math
 import random
 import time
+from collections import Counter
 
 from autograd_scalar import no_grad
 
@@ -65,8 +66,8 @@ def run_gpt(args: argparse.Namespace) -> int:
         prompt_tokens(model, tokenizer, args.prompt)
     except ValueError as error:
         raise UsageError(f"--prompt {args.prompt!r}: {error}") from None
-    if args.steps and not args.compiled:
-        check_eager_memory(args, len(model.parameters()))
+    if args.steps:
+        check_memory(args, model, docs)
     print(f"names: {len(docs):,} documents, {tokenizer.vocab_size} tokens; GPT with "
           f"{len(model.parameters()):,} parameters (n_embd {model.n_embd}, {model.n_head} "
           f"heads, {model.n_layer} layer(s), block size {model.block_size})")
@@ -141,22 +142,38 @@ def check_logits(model: GPT, tokenizer: CharTokenizer, docs: list[str]) -> None:
                                          "saved", "--lr"))
 
 
-EAGER_BYTES_PER_NAME = 3e6
-"""What an eager step keeps per name of its batch at microgpt's sizes (4,192 parameters):
-every position's graph until backward (tracemalloc: 2.6 MiB)."""
-MICROGPT_PARAMETERS = 4_192
+EAGER_BYTES_PER_OP = 1_100
+"""What an eager step keeps per op node of a name's graph until backward: a Value, its
+children and local derivatives (measured: peak RSS grows by 1.08 kB an op with the
+batch at microgpt's sizes)."""
+COMPILED_BYTES_PER_OP = 32
+"""What a compiled step keeps per op node and name of its batch: the value and the
+gradient, and the step's temporaries (measured: peak RSS grows by 27-32 bytes)."""
 
 
-def check_eager_memory(args: argparse.Namespace, parameters: int) -> None:
-    """Refuse, before the first step, an eager batch whose graphs would exceed
-    ``--memory-budget``: a name's graph grows with the model, taken as in proportion to
-    its parameters."""
-    needed = args.batch_size * EAGER_BYTES_PER_NAME * parameters / MICROGPT_PARAMETERS
+def check_memory(args: argparse.Namespace, model: GPT, docs: list[str]) -> None:
+    """Refuse, before the first step, a batch whose step would exceed ``--memory-budget``:
+    an eager step keeps every name's graph (``GPT.graph_ops`` of its positions, on
+    average over the names), a compiled one every op of the program of the batch's
+    longest name for each name."""
+    def positions(doc: str) -> int:
+        return min(model.block_size, len(doc) + 1)
+
+    if args.compiled:
+        ops: float = model.graph_ops(max(map(positions, docs)))
+        needed = args.batch_size * ops * COMPILED_BYTES_PER_OP
+        what = "a compiled step keeps a value and a gradient of every op for each name"
+    else:
+        ops = sum(model.graph_ops(n) * count
+                  for n, count in Counter(map(positions, docs)).items()) / len(docs)
+        needed = args.batch_size * ops * EAGER_BYTES_PER_OP
+        what = "an eager step keeps every name's graph"
     if needed > args.memory_budget * 2**30:
-        raise UsageError(f"--batch-size {args.batch_size:,}: an eager step keeps every name's "
-                         f"graph, about {needed / 2**30:.3g} GiB for this batch, over the "
-                         f"memory budget of {args.memory_budget:g} GiB; use --compiled, a "
-                         "smaller --batch-size, or raise --memory-budget")
+        instead = ("" if args.compiled else "--compiled, ") + "a smaller --batch-size"
+        raise UsageError(f"--batch-size {args.batch_size:,}: {what}, about "
+                         f"{needed / 2**30:.3g} GiB for this batch, over the memory budget "
+                         f"of {args.memory_budget:g} GiB; use {instead}, or raise "
+                         "--memory-budget")
 
 
 def sizes(args: argparse.Namespace) -> dict[str, int]:

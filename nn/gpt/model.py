@@ -166,6 +166,24 @@ class GPT(Module):
             "block_size", args["block_size"])
         return (2 * vocab + block) * embd + layers * 12 * embd * embd
 
+    def graph_ops(self, positions: int) -> int:
+        """The op nodes of the loss graph of one document read at ``positions`` positions:
+        what a training step keeps per document (eagerly as Values, compiled as rows of
+        its arrays, the shorter documents of a batch padded to its longest).
+
+        With E = n_embd, H = n_head, L = n_layer, V = vocab_size and n = positions: at
+        each position t (from 0), the embeddings and their sum 3E, the first RMSNorm
+        E + 4, the logits and the loss V + 3; per block its two RMSNorms 2E + 8, q, k,
+        v and the output map 4E, the heads' outputs E, the MLP 9E, the residuals 2E,
+        and per head the scores, their scaling and softmax over the t + 1 positions
+        seen, 4 (t + 1) + 1; then 2 for the mean:
+
+            n (4E + 7 + V + L (18E + 8 + H)) + 2 H L n (n + 1) + 2
+        """
+        n = check_size("positions", positions)
+        E, H, L, V = self.n_embd, self.n_head, self.n_layer, self.vocab_size
+        return n * (4 * E + 7 + V + L * (18 * E + 8 + H)) + 2 * H * L * n * (n + 1) + 2
+
     def extra_repr(self) -> str:
         return (f"vocab_size={self.vocab_size}, n_embd={self.n_embd}, n_head={self.n_head}, "
                 f"n_layer={self.n_layer}, block_size={self.block_size}")

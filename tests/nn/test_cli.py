@@ -929,7 +929,30 @@ def test_an_eager_gpt_batch_over_the_memory_budget_is_refused(capsys, no_trainin
     status, _, err = run(capsys, "gpt", "--batch-size", "32033", "--steps", "1", "--quiet")
     assert status == 2
     assert_one_line_error(err, "--batch-size 32,033: an eager step keeps every name's graph, "
-                               "about 89.5 GiB", "use --compiled")
+                               "about 109 GiB", "use --compiled")
+
+
+def test_a_compiled_gpt_batch_over_the_memory_budget_is_refused(capsys, monkeypatch) -> None:
+    """A compiled batch of every name took about 8 GB with no check; within the budget
+    the same batch reaches training."""
+    from nn.cli import gpt_command
+
+    calls = []
+
+    def reached(*args: object, **kwargs: object) -> None:
+        calls.append(kwargs["batch_size"])
+        raise KeyboardInterrupt  # stopped at once, as by Ctrl-C
+
+    monkeypatch.setattr(gpt_command, "train", reached)
+    argv = ["gpt", "--compiled", "--batch-size", "32033", "--steps", "1", "--quiet"]
+    status, _, err = run(capsys, *argv)
+    assert status == 2
+    assert_one_line_error(err, "--batch-size 32,033: a compiled step keeps a value and a "
+                               "gradient of every op for each name, about 8.16 GiB",
+                          "use a smaller --batch-size")
+    assert calls == []
+    run(capsys, *argv, "--memory-budget", "9")
+    assert calls == [32033]
 
 
 def test_a_failed_run_leaves_no_empty_picture_folder(capsys, tmp_path) -> None:

@@ -33,6 +33,25 @@ def test_microgpt_sizes_give_4192_parameters_and_other_sizes_the_formula() -> No
     assert nn.summary(model).total == len(model.parameters())
 
 
+@pytest.mark.parametrize("sizes", [(27, 16, 4, 1, 16), (11, 12, 3, 2, 5), (9, 8, 1, 3, 4)])
+def test_graph_ops_counts_the_op_nodes_of_a_documents_loss(sizes) -> None:
+    """The count that sizes a step's memory, against the nodes of a real loss graph."""
+    vocab, embd, heads, layers, block = sizes
+    model = GPT(vocab, n_embd=embd, n_head=heads, n_layer=layers, block_size=block, seed=0)
+    for positions in range(1, block + 1):
+        tokens = [(3 * i) % vocab for i in range(positions + 1)]
+        ops, seen, stack = 0, set(), [model.loss(tokens)]
+        while stack:
+            node = stack.pop()
+            if id(node) not in seen:
+                seen.add(id(node))
+                ops += bool(node.children)
+                stack.extend(node.children)
+        assert model.graph_ops(positions) == ops
+    with pytest.raises(ValueError, match="positions"):
+        model.graph_ops(0)
+
+
 def test_same_losses_as_microgpt_from_its_own_weights() -> None:
     """microgpt's 30-line Value and training step (reproductions/microgpt.py) are the reference."""
     reference = Trainer(MicrogptValue, nn.data.names())
