@@ -207,7 +207,10 @@ def shadow(browser: Any, host: Any, script: str, *args: Any) -> Any:
 
 
 HIT_TEST = """
-var box = root.querySelector('.agv-canvas').getBoundingClientRect();
+var canvas = root.querySelector('.agv-canvas'), edge = canvas.getBoundingClientRect();
+var box = {left: edge.left + canvas.clientLeft, top: edge.top + canvas.clientTop,  /* in its border */
+           right: edge.left + canvas.clientLeft + canvas.clientWidth,
+           bottom: edge.top + canvas.clientTop + canvas.clientHeight, height: edge.height};
 var seen = 0, hit = 0, misses = [], sizes = [];
 root.querySelectorAll('.agv-node, .agv-box').forEach(function (node) {
   var r = node.querySelector('rect').getBoundingClientRect();
@@ -223,7 +226,7 @@ root.querySelectorAll('.agv-node, .agv-box').forEach(function (node) {
   var label = node.querySelector('.agv-name, .agv-box-title');
   if (label) { sizes.push(label.getBoundingClientRect().height); }
 });
-return {seen: seen, hit: hit, misses: misses, canvas: box.toJSON(),
+return {seen: seen, hit: hit, misses: misses, canvas: edge.toJSON(),
         smallest: sizes.length ? Math.min.apply(null, sizes) : 0};
 """
 """Every node and closed box whose centre lies inside the canvas, where the page shows

@@ -65,7 +65,7 @@ def summary_bundle(value: Value, order: list[Value]) -> dict[str, Any]:
               "autograd_scalar.set_display(max_nodes=...) raises the budget")
     text = f"{value!r}\n{facts}.\n{advice}."
     page = (f"<div><code>{html.escape(repr(value))}</code><br>{html.escape(facts)}.<br>"
-            f"<span style='color:#555'>{html.escape(advice)}.</span></div>")
+            f"<span style='opacity:0.75'>{html.escape(advice)}.</span></div>")
     return {"text/plain": text, "text/html": page}
 
 

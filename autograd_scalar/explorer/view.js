@@ -32,6 +32,7 @@ var AutogradScalarView = (function () {
   var READABLE = 9 / 11; /* the least zoom the view opens at: 11px text drawn 9px high */
   var TALLEST = 0.8;     /* the view is at most this part of the window's height */
   var MARGIN = 8;
+  var PANEL_PEEK = 72;   /* the panel's title and first lines, kept in a notebook's view */
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
@@ -210,7 +211,8 @@ var AutogradScalarView = (function () {
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
     var viewport = document.createElementNS(SVGNS, "g");
-    var layers = ["frames", "edges", "boxes", "nodes"].map(function (name) {
+    /* an open box's title goes above the edges, which would cross it, its frame below */
+    var layers = ["frames", "edges", "titles", "boxes", "nodes"].map(function (name) {
       var g = document.createElementNS(SVGNS, "g");
       g.setAttribute("class", "agv-layer-" + name); viewport.appendChild(g); return g;
     });
@@ -407,14 +409,15 @@ var AutogradScalarView = (function () {
     function paint() {
       var view = visible(), dx = view.x1 - view.x0, dy = view.y1 - view.y0;
       var region = { x0: view.x0 - dx, y0: view.y0 - dy, x1: view.x1 + dx, y1: view.y1 + dy };
-      var text = state.s >= TEXT_SCALE, marks = boxMarks(), html = [[], [], [], []];
+      var text = state.s >= TEXT_SCALE, marks = boxMarks(), html = [[], [], [], [], []];
       placed.frames.forEach(function (f) {
         var r = f.rect;
         if (!meets(r, region)) { return; }
         html[0].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
           esc("open box " + groups[f.g].title + " (Enter closes it)") + '"><rect x="' + r.x + '" y="' + r.y +
-          '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect><text class="agv-frame-title" x="' +
-          (r.x + 8) + '" y="' + (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text></g>");
+          '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect></g>');
+        html[2].push('<text class="agv-frame-title" data-g="' + f.g + '" x="' + (r.x + 8) + '" y="' +
+          (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text>");
       });
       var base = placed.edgeBase;
       placed.edges.forEach(function (count, key) {
@@ -438,7 +441,7 @@ var AutogradScalarView = (function () {
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
         var G = groups[g];
-        html[2].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
+        html[3].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
           esc("box " + G.title + ", " + G.size + " nodes") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
@@ -448,7 +451,7 @@ var AutogradScalarView = (function () {
       placed.nodes.forEach(function (r, v) {
         if (!meets(r, region)) { return; }
         var op = ops[data.op[v]];
-        html[3].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
+        html[4].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
           esc(who(v)) + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' +
@@ -468,8 +471,8 @@ var AutogradScalarView = (function () {
       layers.forEach(function (layer, i) { layer.innerHTML = html[i].join(""); });
       if (key) { (svg.querySelector(key) || canvas).focus({ preventScroll: true }); }
       drawn = { nodes: new Map(), boxes: new Map(), region: region, text: text };
-      Array.prototype.forEach.call(layers[3].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
-      Array.prototype.forEach.call(layers[2].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
+      Array.prototype.forEach.call(layers[4].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
+      Array.prototype.forEach.call(layers[3].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
       if (state.heat) { restyle(); }
       root.setAttribute("data-step", String(state.step));
       root.setAttribute("data-shown", String(placed.nodes.size));
@@ -510,10 +513,28 @@ var AutogradScalarView = (function () {
         requestAnimationFrame(function () { pending = false; paint(); });
       }
     }
-    /* The room a fit has: the canvas's width and at most TALLEST of the window's height. */
+    /* The room a fit has: the canvas's width, and in height at most TALLEST of the
+       window's, and within a scrolling area that holds the view (a notebook's) no more
+       than leaves the bars above the canvas and the panel's first lines below it in
+       that area: a node hovered shows its numbers where they can be read. */
     function roomFor() {
-      var tall = TALLEST * (window.innerHeight || 800);
+      var tall = TALLEST * (window.innerHeight || 800), area = scrollingHeight();
+      if (area) {
+        var above = canvas.getBoundingClientRect().top - root.getBoundingClientRect().top;
+        tall = Math.min(tall, area - above - PANEL_PEEK);
+      }
       return { w: (canvas.clientWidth || 800) - 2 * MARGIN, h: Math.max(140, tall) - 2 * MARGIN };
+    }
+    /* The visible height of the outermost scrolling ancestor of the view's host: a
+       notebook's cells (an output area that scrolls grows with its contents; 0 if the
+       page itself scrolls). */
+    function scrollingHeight() {
+      var found = 0;
+      for (var e = host.parentElement; e && e !== document.body; e = e.parentElement) {
+        var y = getComputedStyle(e).overflowY;
+        if ((y === "auto" || y === "scroll") && e.clientHeight > 0) { found = e.clientHeight; }
+      }
+      return found;
     }
     /* The zoom that shows a w x h graph whole in the room: min(width ratio, height
        ratio), never above 1.25. */
@@ -531,13 +552,20 @@ var AutogradScalarView = (function () {
       var sw = Math.min(1.25, room.w / Math.max(placed.w, 1));
       var mode = whole || s >= READABLE ? "whole" : sw >= READABLE ? "width" : "near";
       if (mode === "width") { s = sw; } else if (mode === "near") { s = 1; }
-      /* as tall as the graph at that zoom, up to the room: a short graph too wide for a
-         narrow cell is not a band in the middle of an empty canvas */
-      var height = (mode === "width" ? room.h : Math.max(140, Math.min(placed.h * s, room.h))) + 2 * MARGIN;
       var width = canvas.clientWidth || room.w + 2 * MARGIN;
-      canvas.style.height = height + "px";
       state.s = s; state.tx = MARGIN;
       var out = rectOf(placed.rep[data.outputs[0]]) || { x: placed.w, y: placed.h / 2, w: 0, h: 0 };
+      /* as tall as the graph at that zoom (left to right, near the output: its columns
+         in view), up to the room: a short graph too wide for a narrow cell is not a band
+         in the middle of an empty canvas */
+      var tall = placed.h, columns = null;
+      if (mode === "near" && data.rankdir !== "TB") {
+        state.tx = Math.min(MARGIN, width - MARGIN - (out.x + out.w) * s);
+        columns = across("x", -state.tx / s, (width - state.tx) / s);
+        tall = columns[1] - columns[0];
+      }
+      var height = (mode === "width" ? room.h : Math.max(140, Math.min(tall * s, room.h))) + 2 * MARGIN;
+      canvas.style.height = height + "px";
       var zoom = Math.round(100 * s) + "%";
       if (mode === "whole") {
         state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
@@ -545,15 +573,17 @@ var AutogradScalarView = (function () {
           ": too small to read; zoom in, search, or click a box.";
       } else if (mode === "width") {
         var middle = out.y + out.h / 2;
-        state.ty = Math.min(MARGIN, Math.max(height - MARGIN - placed.h * s, height / 2 - middle * s));
+        state.ty = within(height / 2 - middle * s, height, [0, placed.h]);
         note.textContent = "Fitted to the width at " + zoom + ": the whole graph is " +
           (placed.h * s / (height - 2 * MARGIN)).toFixed(1) + " times the view's height, so the view shows the output's end; " +
           "drag, ctrl + wheel or 'fit' to see the rest.";
       } else {
         if (data.rankdir === "TB") {
-          state.tx = width / 2 - (out.x + out.w / 2) * s; state.ty = height - MARGIN - (out.y + out.h) * s;
+          state.ty = height - MARGIN - (out.y + out.h) * s;
+          state.tx = within(width / 2 - (out.x + out.w / 2) * s, width,
+                            across("y", -state.ty / s, (height - state.ty) / s));
         } else {
-          state.tx = Math.min(MARGIN, width - MARGIN - (out.x + out.w) * s); state.ty = height / 2 - (out.y + out.h / 2) * s;
+          state.ty = within(height / 2 - (out.y + out.h / 2) * s, height, columns);
         }
         note.textContent = "Showing the output's neighbourhood at " + zoom + ": the whole graph would need " +
           Math.round(100 * fitScale(placed.w, placed.h, room)) + "% to fit, too small to read. " +
@@ -562,6 +592,28 @@ var AutogradScalarView = (function () {
       root.setAttribute("data-fit", mode);
       fitNote = note.textContent !== "";
       apply();
+    }
+    /* An offset along one axis for a view of ``room`` px at the current zoom, where
+       the part of the graph in view spans ``extent`` ([start, end], in the graph's
+       units): centred if it fits, else moved the least from ``offset`` that leaves no
+       empty margin before its start or after its end. */
+    function within(offset, room, extent) {
+      var s = state.s, first = MARGIN - extent[0] * s, last = room - MARGIN - extent[1] * s;
+      return last >= first ? (first + last) / 2 : Math.min(first, Math.max(last, offset));
+    }
+    /* The extent along the other axis of what is drawn between ``from`` and ``to`` along
+       ``axis`` ("x": the columns in view; "y": the rows): nodes, boxes and open frames. */
+    function across(axis, from, to) {
+      var other = axis === "x" ? "y" : "x", size = axis === "x" ? "w" : "h",
+          along = axis === "x" ? "h" : "w", lo = Infinity, hi = -Infinity;
+      function add(r) {
+        if (r && r[axis] < to && r[axis] + r[size] > from) {
+          lo = Math.min(lo, r[other]); hi = Math.max(hi, r[other] + r[along]);
+        }
+      }
+      placed.nodes.forEach(add); placed.boxes.forEach(add);
+      placed.frames.forEach(function (f) { add(f.rect); });
+      return lo <= hi ? [lo, hi] : [0, axis === "x" ? placed.h : placed.w];
     }
     function zoomBy(factor, cx, cy) {
       if (cx === undefined) { cx = canvas.clientWidth / 2; cy = canvas.clientHeight / 2; }

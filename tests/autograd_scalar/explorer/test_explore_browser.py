@@ -143,7 +143,7 @@ def test_an_mlp_loss_opens_summarised_and_groups_open_close_and_search_finds_a_p
     browser.save_screenshot(str(artefacts / "mlp_group_opened.png"))
     assert opened > on_view
     assert shown(browser).find_elements(By.CSS_SELECTOR, f'.agv-frame[data-g="{group}"]')
-    click(browser, f'.agv-frame[data-g="{group}"] .agv-frame-title')
+    click(browser, f'.agv-frame-title[data-g="{group}"]')
     assert int(root.get_attribute("data-shown")) == on_view
 
     name = "layers.1.neurons.2.w[3]"
@@ -319,6 +319,11 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
         "return e.getBoundingClientRect().toJSON();")
     assert canvas["top"] <= output["top"] and output["bottom"] <= canvas["bottom"]
     assert canvas["left"] <= output["left"] and output["right"] <= canvas["right"]
+    # the graph, taller than the canvas, covers it: no empty band above or below
+    graph = browser.execute_script(
+        "return " + ROOT + ".querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
+    assert graph["top"] <= canvas["top"] + 10 and graph["bottom"] >= canvas["bottom"] - 10, (
+        graph, canvas)
 
     name = "layers.1.neurons.3.w[0]"
     search = shown(browser).find_element(By.CSS_SELECTOR, ".agv-search")
@@ -331,6 +336,39 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
     matched = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-node.agv-match")
     assert [m.get_attribute("data-n") for m in matched] == [
         str(view.data["names"].index(name))]
+
+
+CONTRAST = """
+function luminance(colour) {
+  var c = colour.match(/[\\d.]+/g).slice(0, 3).map(function (v) {
+    v = v / 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+var R = document.querySelector('.agv-host').shadowRoot, card = R.querySelector('.agv');
+var back = getComputedStyle(card).backgroundColor, found = {background: back};
+arguments[0].forEach(function (css) {
+  var e = R.querySelector(css), a = luminance(getComputedStyle(e).color), b = luminance(back);
+  found[css] = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+});
+return found;
+"""
+"""The contrast ratio (WCAG's) of each element's text against the view's background."""
+
+
+def test_the_views_text_is_legible_on_a_dark_page(browser: Any, tmp_path: Path) -> None:
+    """In a dark notebook theme the title, the step narration, the counter and the note
+    were dark grey and brown on the page's #111 (contrast 1.2 to 2.5): the view is a light
+    card of its own, every text at least 4.5 times its background's luminance."""
+    values = neuron()
+    values["o"].backward()
+    open_view(browser, explore(values["o"], title="A neuron").save(tmp_path / "dark.html"))
+    browser.execute_script("document.body.style.background = '#111';"
+                           "document.body.style.color = '#eee';")
+    click(browser, ".agv-step")
+    found = browser.execute_script(CONTRAST, [".agv-title", ".agv-narration", ".agv-counter",
+                                              ".agv-panel"])
+    assert found.pop("background") == "rgb(255, 255, 255)"
+    assert min(found.values()) >= 4.5, found
 
 
 def test_a_packed_page_unpacks_to_the_views_own_data(browser: Any, tmp_path: Path) -> None:

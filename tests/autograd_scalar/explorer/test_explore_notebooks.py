@@ -91,7 +91,23 @@ def assert_readable_and_clickable(browser: Any, host: Any, name: str, artefacts:
     assert hits["seen"] >= 3, f"{name}: only {hits['seen']} nodes and boxes in view: {hits}"
     assert hits["hit"] == hits["seen"], f"{name}: labels not where clicks land: {hits}"
     assert hits["canvas"]["height"] > 150
+    # the view's top in the notebook's scrolling area, the panel a hovered node fills
+    # starts within it too (the canvas was sized to the window, pushing it out of sight)
+    room = shadow(browser, host, PANEL_IN_VIEW)
+    assert room["panel"] + 40 <= room["area"], f"{name}: the node panel is out of view: {room}"
     return hits
+
+
+PANEL_IN_VIEW = """
+var area = document.documentElement;
+for (var e = root.host.parentElement; e && e !== document.body; e = e.parentElement) {
+  if (/auto|scroll/.test(getComputedStyle(e).overflowY)) { area = e; }
+}
+return {panel: root.querySelector('.agv-panel').getBoundingClientRect().top,
+        area: area.getBoundingClientRect().bottom, where: area.className};
+"""
+"""Where the node panel starts and the notebook's scrolling area (the outermost that
+holds the view) ends, on screen."""
 
 
 @pytest.mark.parametrize("front_end", ["jupyterlab", "notebook7"])
