@@ -208,7 +208,8 @@ def shadow(browser: Any, host: Any, script: str, *args: Any) -> Any:
 
 HIT_TEST = """
 var canvas = root.querySelector('.agv-canvas'), edge = canvas.getBoundingClientRect();
-var box = {left: edge.left + canvas.clientLeft, top: edge.top + canvas.clientTop,  /* in its border */
+/* inside the canvas's border */
+var box = {left: edge.left + canvas.clientLeft, top: edge.top + canvas.clientTop,
            right: edge.left + canvas.clientLeft + canvas.clientWidth,
            bottom: edge.top + canvas.clientTop + canvas.clientHeight, height: edge.height};
 var seen = 0, hit = 0, misses = [], sizes = [];
