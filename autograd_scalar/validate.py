@@ -143,10 +143,13 @@ _IN_ENGINE: dict[str, bool] = {}
 
 
 def in_engine(file: str) -> bool:
-    """Whether the source file ``file`` is one of the engine's own (kept per name)."""
+    """Whether the source file ``file`` is one of the engine's own (kept per name), or
+    the pseudo-file ``<Value.name>`` of a method the interpreted core writes out from
+    its row (:func:`autograd_scalar.value.written_out`)."""
     found = _IN_ENGINE.get(file)
     if found is None:
-        found = _IN_ENGINE[file] = os.path.abspath(file).startswith(ENGINE_FOLDER)
+        found = _IN_ENGINE[file] = (file.startswith("<Value.")
+                                    or os.path.abspath(file).startswith(ENGINE_FOLDER))
     return found
 
 

@@ -304,10 +304,12 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
+        _taken_out(self)
         return Value(self.data, self.label)
 
     def item(self) -> float:
         """``data`` as a Python float, as ``torch.Tensor.item()``: a plain number, no graph."""
+        _taken_out(self)
         return self.data
 
     def __format__(self, spec: str) -> str:
@@ -319,6 +321,8 @@ class Value:
     def __copy__(self) -> Value:
         """A new node with this one's data, grad, label, scope, row, local derivatives and
         the same children (not copies of them)."""
+        if not self.children:  # a leaf's copy holds its number; an op node's goes on
+            _taken_out(self)
         return _copied(self, self.children)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
@@ -326,6 +330,7 @@ class Value:
         nodes needs no recursion): every node keeps its data, grad, label, scope, row and
         local derivatives, and the copies link to each other as the originals do (a
         node used twice is copied once). Rows are shared, not copied: they are read-only."""
+        _taken_out(self)
         stack: list[tuple[Value, bool]] = [(self, False)]
         while stack:  # depth first: a node is copied once its inputs are
             node, inputs_done = stack.pop()
@@ -345,6 +350,7 @@ class Value:
         store by value, and a graph's worth of nested nodes would recurse once per node.
         Save numbers instead (a leaf, ``v.data``, or a model's ``save``, which writes JSON).
         """
+        _taken_out(self)
         if self._row is not None:
             raise TypeError(
                 f"cannot pickle {self!r}, made by {self.op!r}: only a leaf Value (no op) can "
@@ -504,7 +510,7 @@ def _indent(lines: list[str]) -> list[str]:
 def _copied(node: Value, children: tuple[Value, ...]) -> Value:
     """A new node like ``node`` (data, grad, label, scope, row, local derivatives) on
     ``children``."""
-    copy = _fill(Value.__new__(Value), node.data, children, node._row, node._d0, node._d1,
+    copy = _fill(Value.__new__(Value), data_of(node), children, node._row, node._d0, node._d1,
                  node._local if len(children) > 2 else None, node.scope)
     copy.grad = node.grad
     copy.label = node.label
@@ -564,10 +570,22 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
     return _made(get_mode(), data, children, row, local)
 
 
+def _taken_out(node: Value) -> None:
+    """Tell a trace in progress (:func:`autograd_scalar.compile`) that the caller takes
+    ``node``'s number out of the graph (a copy, a detached leaf, a float): frozen at
+    the traced example if ``node`` is one of its Values, so the trace refuses it."""
+    reads = current_mode().tracing
+    if reads is not None:
+        reads.numbers_from(node)
+
+
 def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,
           local: Any) -> Value:
     """:func:`new_node` under a mode the caller has already looked up."""
     if not mode.grad_enabled:
+        if mode.tracing is not None:  # a number made from a traced Value: frozen by a trace
+            for child in children:
+                mode.tracing.numbers_from(child)
         children, row, local = (), None, ()
     tracing = mode.tracing
     node = Value.__new__(Value) if tracing is None or not children else tracing.new_node()
@@ -591,7 +609,7 @@ def _node(row: Op, children: tuple[Value, ...], xs: tuple[float, ...]) -> Value:
     out = evaluate(row, xs)
     mode = current_mode()
     if not mode.grad_enabled:
-        return _made(mode, out, (), None, ())
+        return _made(mode, out, children, None, ())
     return _made(mode, out, children, row, local_derivatives(row, xs, out))
 
 

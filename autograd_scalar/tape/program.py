@@ -23,7 +23,9 @@ therefore watches for those reads, as JAX refuses ``float()`` of a tracer: the
 placeholders and every op node made while ``fn`` runs are :class:`TracedValue`
 nodes (the mode's ``tracing`` switch, see :mod:`autograd_scalar.mode`), whose
 ``data`` is read through a property that records where it was read from (file,
-line, function). Reads by the engine itself (``autograd_scalar``'s own files,
+line, function); so do ``item()``, ``detach()``, copies and pickles, and an op made
+under ``no_grad`` from one (its result a number frozen at the example). Reads by the
+engine itself (``autograd_scalar``'s own files,
 computing each op's forward and rule, which the tape replays per example) are not
 counted; the compiled core reads the field directly and never calls the property.
 Numbers the engine computes from a traced node for the function are reads too:
@@ -35,7 +37,7 @@ other read makes :func:`trace` raise :class:`DataDependenceError` naming the
 place, unless ``allow_data_reads`` (then the places are in ``Program.data_reads``).
 Every other Value is untouched: eager code never meets the property. What a
 trace cannot see: a read of a parameter's (or another leaf's) own ``.data``, which
-is a Value of yours, not the trace's, and numbers computed under ``no_grad``.
+is a Value of yours, not the trace's.
 """
 
 from __future__ import annotations
@@ -128,8 +130,10 @@ class TracedValue(Value):
     """A node of a function being traced: a placeholder, or an op node made while it runs.
 
     A Value in every respect, except that reading its number from Python (``.data``,
-    ``item()``, ``detach()``) during the trace records where it was read from; see
-    the module docstring. Outside the trace that made it, it is read as any Value.
+    ``local_grads``) during the trace records where it was read from; see the module
+    docstring (``item()``, ``detach()``, copies, pickling and ops under ``no_grad`` tell
+    the trace from :class:`~autograd_scalar.Value`'s own methods). Outside the trace
+    that made it, it is read as any Value.
     """
 
     __slots__ = ()
@@ -151,42 +155,11 @@ class TracedValue(Value):
         self._freezing()
         return Value.local_grads.__get__(self, Value)
 
-    def __copy__(self) -> Value:
-        """As :meth:`Value.__copy__`: a copy of an op node keeps its inputs (the graph
-        goes on through it), but a copy of a placeholder is a leaf holding its number,
-        frozen by a trace, so the place is recorded."""
-        if not self.children:
-            self._freezing()
-        return Value.__copy__(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
-        """As :meth:`Value.__deepcopy__`: a graph of numbers frozen by a trace, so the
-        place is recorded."""
-        self._freezing()
-        return Value.__deepcopy__(self, memo)
-
     def _freezing(self) -> None:
         """Tell the trace in progress that the caller is freezing this node's number."""
         reads = current_mode().tracing
         if reads is not None:
             reads.numbers_from(self)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """As :meth:`Value.__reduce__`: a leaf pickled by its number, frozen by a trace, so
-        the place is recorded."""
-        self._freezing()
-        return Value.__reduce__(self)
-
-    def item(self) -> float:
-        """``data``, as :meth:`Value.item`; during its trace the reading place is recorded."""
-        _seen(sys._getframe(1))
-        return _DATA.__get__(self, Value)
-
-    def detach(self) -> Value:
-        """A new leaf with this number, as :meth:`Value.detach`: a number frozen by a trace,
-        so the place is recorded."""
-        _seen(sys._getframe(1))
-        return Value(_DATA.__get__(self, Value), self.label)
 
 
 def _seen(frame: FrameType) -> None:

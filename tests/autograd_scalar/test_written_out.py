@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 import autograd_scalar as ag
 from autograd_scalar import Value, ops
 from autograd_scalar import value as value_module
+from autograd_scalar.validate import in_engine
 
 pytestmark = pytest.mark.skipif(ag.compiled(), reason="the compiled core keeps its typed "
                                 "_unary and _binary; this runs in the interpreted pass")
@@ -52,6 +53,7 @@ def test_every_operator_and_method_is_written_out() -> None:
     for name in written:
         code = getattr(Value, name).__code__
         assert code.co_filename == f"<Value.{name}>", name
+        assert in_engine(code.co_filename)  # a trace counts no read of the engine's own
         assert "derivatives" not in code.co_names, name  # the rule inlined, not called
 
 

@@ -102,9 +102,30 @@ def pickled(x):
     return x[0] * __import__("pickle").loads(__import__("pickle").dumps(x[1]))  # READ
 
 
+def item_as_a_key(x):
+    return max(x, key=Value.item) * 1.0  # READ
+
+
+def detached_as_a_function(x):
+    return x[1] * Value.detach(x[0])  # READ
+
+
+def copied_as_a_function(x):
+    return x[0] * Value.__copy__(x[1])  # READ
+
+
+def an_op_under_no_grad(x):
+    """A stop-gradient: the product, a number under no_grad, was replayed as the traced
+    example's for every example (and fit trained on it)."""
+    with no_grad():
+        c = x[0] * 2  # READ
+    return x[1] * c
+
+
 READERS = [branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
            inside_no_grad_and_a_scope, slope_by_grad, slope_by_gradients, slope_by_backward,
-           slope_by_jvp, relus_local_derivative, copied, deep_copied, pickled]
+           slope_by_jvp, relus_local_derivative, copied, deep_copied, pickled,
+           item_as_a_key, detached_as_a_function, copied_as_a_function, an_op_under_no_grad]
 
 
 def test_a_second_derivative_as_a_graph_is_no_read() -> None:
