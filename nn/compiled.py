@@ -355,7 +355,7 @@ class CompiledTraining:
         """Write the arrays' parameters and gradients to the model's Values (if a step
         changed them since the last ``push`` or ``pull``)."""
         if self.tape is not None and self._unpushed:
-            self.tape.arrays.push(self._count)
+            self.tape.arrays.push(self._count, changed=len(self.optimizer.params))
             self._unpushed = False
 
     def pull(self) -> None:

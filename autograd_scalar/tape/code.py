@@ -130,9 +130,12 @@ class Code:
         the Python vector code to rounding only (NumPy's math functions are not the C
         library's, nor are glibc's vector ones), so "auto", which switches when timing
         says so, compiles scalar code only: no result then depends on when the switch
-        came."""
+        came. The C computes in double, so a float32 tape's vector code, which NumPy
+        runs in float32, is never compiled (its scalar code computes in float64 either
+        way)."""
         policy = self.policy
-        if policy == "off" or (policy == "auto" and self.vector):
+        if policy == "off" or (self.vector and (policy == "auto" or getattr(
+                self.owner, "dtype", np.float64) != np.float64)):
             return None
         return self.kernels.get((kind, with_inputs, everything), policy)
 

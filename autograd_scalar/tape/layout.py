@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..mirror import read_data, write_data, write_data_and_grad
+from ..mirror import read_data, write_data, write_data_and_grad, write_grad
 from ..value import Value, data_writes
 
 
@@ -95,20 +95,28 @@ class SharedArrays:
             self._numbers[:] = numbers
         self._synced = now
 
-    def push(self, count: int | None = None, grads: bool = True) -> None:
-        """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves."""
+    def push(self, count: int | None = None, grads: bool = True,
+             changed: int | None = None) -> None:
+        """leaves[i].data = data[i] (and .grad = grad[i]) for the first ``count`` leaves;
+        of those past the first ``changed`` (default: all), which the caller did not
+        change (parameters left out of a training's optimizer), only the gradients:
+        in float32 their data would come back rounded."""
         count = len(self.leaves) if count is None else count
-        leaves = self.leaves if count == len(self.leaves) else self.leaves[:count]
-        data = self._numbers[:count].astype(np.float64, copy=False)
+        changed = count if changed is None else min(changed, count)
+        leaves = self.leaves if changed == len(self.leaves) else self.leaves[:changed]
+        data = self._numbers[:changed].astype(np.float64, copy=False)
         before = data_writes()
         if grads:
-            write_data_and_grad(leaves, data, self.grad[:count].astype(np.float64, copy=False))
+            write_data_and_grad(leaves, data, self.grad[:changed].astype(np.float64, copy=False))
+            if changed < count:
+                write_grad(self.leaves[changed:count],
+                           self.grad[changed:count].astype(np.float64, copy=False))
         else:
             write_data(leaves, data)
         after = data_writes()
         # in sync only if this write-back was the one write since ``before``: a store of
         # another thread's around it (the playground steps in one) may be newer
-        whole = count == len(self.leaves)
+        whole = changed == len(self.leaves)
         self._synced = after if whole and before is not None and after == before + 1 else None
 
     def __getstate__(self) -> dict[str, Any]:

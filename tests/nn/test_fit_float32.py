@@ -57,6 +57,21 @@ def test_float32_training_ends_near_float64_training(name, loss) -> None:
     assert {type(p.data) for p in model.parameters()} == {float}
 
 
+def test_parameters_left_out_of_the_optimizer_come_back_unrounded() -> None:
+    """They were written back from the float32 arrays, rounded to float32; their
+    gradients are written back as the trained parameters' are."""
+    X, y = problem()
+    model = nn.MLP(X.shape[1], [8, 3], seed=0)
+    params = model.parameters()
+    frozen = params[len(params) // 2:]
+    before = [p.data for p in frozen]
+    optimizer = optim.SGD(params[:len(params) // 2], lr=0.1)
+    nn.fit(model, X, y, loss="cross_entropy", optimizer=optimizer, epochs=1, batch_size=16,
+           seed=0, progress=False, compiled=True, dtype="float32")
+    assert [p.data for p in frozen] == before
+    assert any(p.grad != 0.0 for p in frozen)
+
+
 def test_the_dtype_is_part_of_what_the_kept_tape_stands_for(monkeypatch) -> None:
     count = [0]
     original = nn.compiled.compile

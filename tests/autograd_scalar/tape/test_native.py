@@ -324,6 +324,17 @@ def test_a_float32_tape_compiled_gives_its_scalar_codes_numbers() -> None:
     assert kernels_built(tape, 3) >= 1
 
 
+def test_a_float32_tapes_vector_code_is_not_compiled_to_double() -> None:
+    """Machine code computes in double: compiled, a float32 tape's vector code gave
+    3.6e19 where its float32 NumPy code overflows to inf (and finite gradients for inf)."""
+    tape = compile(lambda x: (x[0] * x[0] + x[1] * x[1]).sqrt(), [1.0, 2.0], dtype="float32")
+    X = np.array([[2e19, 3e19], [1.0, 2.0], [1e-30, 1e-30]], dtype=np.float32)
+    found = runs(tape, "always", "vector", X)
+    assert kernels_built(tape, 3) == 0
+    assert_runs_equal(found, runs(tape, "off", "vector", X))
+    assert np.isinf(found[1][0])
+
+
 def test_auto_leaves_vector_code_to_python() -> None:
     """Vector code compiled computes as scalar code does: the same numbers to rounding
     only, so "auto" does not switch it (the switch would show), "always" does."""
