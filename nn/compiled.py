@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Tape, Value, compile, tape_dtype
+from autograd_scalar import Tape, Value, compile, interrupts_deferred, tape_dtype
 from autograd_scalar.validate import flag
 
 from .model_key import model_key, object_key
@@ -327,12 +327,16 @@ class CompiledTraining:
             with contextlib.suppress(TypeError):
                 _kept_tapes[self.model] = refused
 
-    def step(self, X: Any, encoded_targets: Any) -> tuple[float, np.ndarray]:
+    def step(self, X: Any, encoded_targets: Any, then: Callable[[float], Any] | None = None
+             ) -> tuple[float, np.ndarray]:
         """One training step on a batch: (mean loss before the update, raw outputs (n, k)).
 
         The gradient of the batch's mean loss is computed into the arrays,
         clipped, and the optimizer steps on the arrays. On an error (a non-finite
         gradient) the arrays, the optimizer and the Values are left as they were.
+        ``then(loss)``, if given, runs as the update is applied, with it as one: a
+        Ctrl-C held through the update is raised after both (a caller's record of
+        the step never lags the parameters).
         """
         tape = self.tape
         if tape is None or not _fits(tape, X, encoded_targets):
@@ -345,7 +349,10 @@ class CompiledTraining:
                 clip_norm_arrays(grad, self.clip)
             steps = self.optimizer.steps
             try:
-                self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
+                with interrupts_deferred():
+                    self.optimizer.step_arrays(tape.arrays.writable()[:count], grad)
+                    if then is not None:
+                        then(value)
             finally:  # a Ctrl-C held through the update is raised as it ends: push it still
                 if self.optimizer.steps != steps:
                     self._unpushed = True

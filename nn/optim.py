@@ -488,8 +488,9 @@ class Optimizer:
         except ValueError as error:
             raise ValueError(f"{kind}.load_state_dict: the saved settings are refused: "
                              f"{error}") from None
-        vars(self).update(chosen)
-        self._lr, self.steps, self.state = lr, steps, arrays
+        with interrupts_deferred():  # every field, or none
+            vars(self).update(chosen)
+            self._lr, self.steps, self.state = lr, steps, arrays
 
     def _settled(self, settings: Any) -> Optimizer:
         """An optimizer with the saved ``settings`` (this one if there are none), made by

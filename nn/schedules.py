@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from autograd_scalar import Value
+from autograd_scalar import Value, interrupts_deferred
 from autograd_scalar.validate import integer
 
 from .optim import MAX_STEPS, SGD, Optimizer, hyperparameter, remade_with
@@ -50,8 +50,9 @@ class Schedule:
     def step(self) -> float:
         """Advance one step and set the optimizer's learning rate; returns it."""
         lr = self.lr_at(self.steps + 1)
-        self.optimizer.lr = lr
-        self.steps += 1
+        with interrupts_deferred():  # the rate and the count, never one without the other
+            self.optimizer.lr = lr
+            self.steps += 1
         return lr
 
     def state_dict(self) -> dict[str, Any]:
@@ -79,10 +80,12 @@ class Schedule:
         steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
                         what="an int from 0 to 2**53")
         settled = self._settled(state["settings"], base_lr)
-        for name in self.settings:
-            setattr(self, name, getattr(settled, name))
-        self.base_lr, self.steps = base_lr, steps
-        self.optimizer.lr = self.lr_at(steps)
+        lr = settled.lr_at(steps)
+        with interrupts_deferred():  # every field, or none
+            for name in self.settings:
+                setattr(self, name, getattr(settled, name))
+            self.base_lr, self.steps = base_lr, steps
+            self.optimizer.lr = lr
 
     def _settled(self, settings: Any, base_lr: float) -> Schedule:
         """A schedule with the saved ``settings`` on an optimizer of rate ``base_lr``

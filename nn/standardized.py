@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value
+from autograd_scalar import Value, interrupts_deferred
 from autograd_scalar.validate import is_real
 
 from . import serialize
@@ -75,9 +75,10 @@ class Standardized(Module):
         if scaler is not None and scaler.mean.shape != self.scaler.mean.shape:
             raise ValueError(f"the file scales {len(scaler.mean)} features, this model "
                              f"{len(self.scaler.mean)}")
-        super().load_document(document)
-        if scaler is not None:
-            self.scaler = scaler
+        with interrupts_deferred():  # never the file's parameters with the old scaling
+            super().load_document(document)
+            if scaler is not None:
+                self.scaler = scaler
 
     def extra_repr(self) -> str:
         return f"{len(self.scaler.mean)} features"

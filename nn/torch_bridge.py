@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd_scalar import Value, no_grad
+from autograd_scalar import Value, interrupts_deferred, no_grad
 from autograd_scalar import sum as value_sum
 from autograd_scalar.validate import all_finite, is_integer, is_real, real_array
 
@@ -296,10 +296,11 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
             raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r} "
                              f"has shape {tuple(array.shape)}, expected {entry.shape}")
         state.update(zip(entry.names, array.reshape(-1).tolist()))
-    model.load_state_dict(state)
-    if scaler is not None:
-        assert isinstance(model, Standardized)
-        model.scaler = scaler
+    with interrupts_deferred():  # never the new parameters with the old scaling
+        model.load_state_dict(state)
+        if scaler is not None:
+            assert isinstance(model, Standardized)
+            model.scaler = scaler
     return model
 
 

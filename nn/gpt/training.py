@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from autograd_scalar import interrupts_deferred
 from autograd_scalar import sum as value_sum
 from autograd_scalar.validate import flag as check_flag
 
@@ -95,13 +96,21 @@ def train(model: GPT, tokenizer: CharTokenizer, docs: Sequence[str], *, steps: i
             first = step * batch_size
             batch = [encoded[(first + i) % len(encoded)] for i in range(batch_size)]
             rate = opt.lr
+
+            def record(loss: float, rate: float = rate) -> None:
+                """A step is in the history as its update is applied: a Ctrl-C held
+                through the update is raised after both."""
+                history.loss.append(loss)
+                history.lr.append(rate)
+
             if runner is not None:
                 tokens, weights = pad_batch(batch, model.vocab_size, model.block_size)
-                loss = runner.step(tokens, weights)[0]
+                runner.step(tokens, weights, then=record)
             else:
-                loss = train_step(model, opt, batch)
-            history.loss.append(loss)  # a step is in the history once it is done
-            history.lr.append(rate)
+                loss = _backpropagated(model, opt, batch)
+                with interrupts_deferred():
+                    opt.step()
+                    record(loss)
             if schedule is not None:
                 schedule.step()
             bar.set_postfix({"loss": f"{history.loss[-1]:.4f}"}, refresh=False)
@@ -120,6 +129,13 @@ def train_step(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) 
     L = (1/B) sum_d loss_d, with loss_d = ``model.loss(tokens_d)``; for B = 1 the
     document's own loss node, with no extra node.
     """
+    loss = _backpropagated(model, optimizer, documents)
+    optimizer.step()
+    return loss
+
+
+def _backpropagated(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) -> float:
+    """:func:`train_step` up to its update: the batch's loss, the gradients in place."""
     if not documents:
         raise ValueError("train_step needs at least one document, got none")
     if not isinstance(documents[0], (list, tuple)):
@@ -129,5 +145,4 @@ def train_step(model: GPT, optimizer: Adam, documents: Sequence[Sequence[int]]) 
     losses = [model.loss(tokens) for tokens in documents]
     loss = losses[0] if len(losses) == 1 else (1 / len(losses)) * value_sum(losses)
     loss.backward()
-    optimizer.step()
     return loss.data

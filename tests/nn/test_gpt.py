@@ -139,8 +139,8 @@ def test_a_history_given_keeps_the_steps_done_when_training_stops(monkeypatch,
 
     model, tokenizer = tiny(3)
     calls = []
-    original = training.pad_batch if compiled else training.train_step
-    name = "pad_batch" if compiled else "train_step"
+    original = training.pad_batch if compiled else training._backpropagated
+    name = "pad_batch" if compiled else "_backpropagated"
 
     def counted(*args):
         calls.append(1)
@@ -156,6 +156,37 @@ def test_a_history_given_keeps_the_steps_done_when_training_stops(monkeypatch,
     assert len(history.loss) == len(history.lr) == 3
     with pytest.raises(TypeError, match=r"history must be an nn\.History, got list"):
         train(model, tokenizer, DOCS, steps=1, progress=False, history=[])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_ctrl_c_during_an_update_comes_after_the_step_is_recorded(monkeypatch,
+                                                                    compiled) -> None:
+    """A Ctrl-C held through the optimizer's update was raised as the update ended,
+    before the history took the step: it held one step fewer than the parameters."""
+    import signal
+
+    from nn.optim import Adam
+
+    model, tokenizer = tiny(3)
+    name = "step_arrays" if compiled else "step"
+    original, calls = getattr(Adam, name), []
+
+    def interrupted(self, *args):
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # arrives during the update
+        return original(self, *args)
+
+    monkeypatch.setattr(Adam, name, interrupted)
+    history = nn.History(metrics=("loss",))
+    with pytest.raises(KeyboardInterrupt):
+        train(model, tokenizer, DOCS, steps=10, progress=False, compiled=compiled,
+              history=history, decay=False)
+    assert len(history.loss) == len(history.lr) == 3
+    expected, _ = tiny(3)
+    train(expected, tokenizer, DOCS, steps=3, progress=False, compiled=compiled, decay=False)
+    assert [p.data for p in model.parameters()] == pytest.approx(
+        [p.data for p in expected.parameters()], abs=1e-12)
 
 
 def test_bad_training_input_changes_nothing() -> None:

@@ -152,6 +152,34 @@ def test_standardized_in_place_load_takes_the_files_scaling(tmp_path: Path) -> N
     assert outputs(target, [1.0, 2.0]) == outputs(source, [1.0, 2.0])
 
 
+def test_a_ctrl_c_while_loading_never_leaves_the_files_weights_with_the_old_scaling(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C held through the parameters' writes was raised as they ended, before the
+    file's scaling was set: a model that scored as neither. Both come, or neither."""
+    import signal
+
+    import nn.module
+
+    source = standardized(MLP(2, [3, 1], seed=0), 2)
+    source.save(tmp_path / "model.json")
+    state = nn.to_torch(source).state_dict()
+    deferred = nn.module.interrupts_deferred
+
+    class CtrlCDuringTheWrites(deferred):  # type: ignore[misc, valid-type]
+        def __enter__(self) -> None:
+            super().__enter__()
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(nn.module, "interrupts_deferred", CtrlCDuringTheWrites)
+    for load in (lambda m: m.load(tmp_path / "model.json"),
+                 lambda m: nn.load_torch_state_dict(m, state)):
+        target = Standardized(MLP(2, [3, 1], seed=1), Standardizer(np.zeros(2), np.ones(2)))
+        with pytest.raises(KeyboardInterrupt):
+            load(target)
+        assert np.array_equal(target.scaler.mean, source.scaler.mean)
+        assert outputs(target, [1.0, 2.0]) == outputs(source, [1.0, 2.0])
+
+
 @pytest.mark.parametrize("config", [None, "scaled", []])
 def test_a_standardized_file_without_its_scaling_loads_nothing(tmp_path: Path,
                                                                config: Any) -> None:
