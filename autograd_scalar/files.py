@@ -118,16 +118,17 @@ def regular_file_status(target: Path, shown: str) -> os.stat_result | None:
 def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result | None
              ) -> None:
     """Write a temporary beside ``target``, give it the old file's mode, and rename it over."""
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, CLEANUP_SIGNALS) \
-        if CLEANUP_SIGNALS and hasattr(signal, "pthread_sigmask") else None
+    held = (*CLEANUP_SIGNALS, signal.SIGINT)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) \
+        if hasattr(signal, "pthread_sigmask") else None
     temporary = None
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=target.parent)
-    finally:
-        if blocked is not None:  # a signal that came meanwhile is handled from here on
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-    try:
+        try:  # made and named whole: a signal waits until the name is known
+            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                                 dir=target.parent)
+        finally:
+            if blocked is not None:  # a signal that came meanwhile is handled here, and
+                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # removes the file
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
@@ -139,7 +140,8 @@ def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result 
         regular_file_status(target, shown)  # still a regular file, or still absent
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise
 
 

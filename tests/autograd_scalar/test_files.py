@@ -205,6 +205,40 @@ def test_a_termination_signal_mid_save_leaves_the_old_file_and_no_temporary(tmp_
     assert target.read_text() == "old"
 
 
+SIGNALLED_AS_MADE = """
+import os, signal, sys, tempfile
+from autograd_scalar import files
+for number in (signal.SIGTERM, signal.SIGHUP):
+    signal.signal(number, signal.SIG_DFL)
+made = tempfile.mkstemp
+
+def mkstemp_then_signal(*args, **kwargs):  # as if the signal came while the file was made
+    found = made(*args, **kwargs)
+    os.kill(os.getpid(), getattr(signal, sys.argv[2]))
+    return found
+
+tempfile.mkstemp = mkstemp_then_signal
+files.write_atomically(sys.argv[1], b"new")
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_as_the_temporary_is_made_leaves_no_temporary(tmp_path, name) -> None:
+    """A signal held while the temporary was made was raised as the mask came back,
+    before the block that removes it: a .model.json.*.tmp file stayed."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "model.json"
+    target.write_text("old")
+    done = subprocess.run([sys.executable, "-c", SIGNALLED_AS_MADE, str(target), name],
+                          capture_output=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode != 0
+    assert os.listdir(tmp_path) == ["model.json"]
+    assert target.read_text() == "old"
+
+
 def test_an_output_file_is_checked_before_any_work_and_names_who_was_given_it(
         tmp_path) -> None:
     """render, animate_backward and GraphView.save named themselves all "render"; and
