@@ -768,10 +768,21 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
 
 
 def clip_norm_arrays(grad: np.ndarray, max_norm: float) -> float:
-    """:func:`clip_grad_norm` on an array of gradients, in place; returns the norm before."""
+    """:func:`clip_grad_norm` on an array of gradients, in place; returns the norm before.
+
+    Past about 1e154 the squares overflow: then, with m = max_i |g_i| finite, the norm is
+    m ||g / m|| and the gradients become (g / m) max_norm / ||g / m|| (the 1e-6 is below
+    their rounding there), not g times max_norm / inf = 0, which lost the direction."""
     limit = hyperparameter("max_norm", max_norm, 0.0, closed_low=False)
-    norm = float(np.linalg.norm(grad))
+    with np.errstate(over="ignore"):
+        norm = float(np.linalg.norm(grad))
     if norm > limit:
+        top = float(np.max(np.abs(grad))) if math.isinf(norm) else math.inf
+        if math.isfinite(top):
+            np.divide(grad, top, out=grad)
+            ratio = float(np.linalg.norm(grad))
+            grad *= limit / ratio
+            return top * ratio
         grad *= limit / (norm + 1e-6)
     return norm
 

@@ -252,6 +252,18 @@ def test_clip_grad_norm_scales_the_whole_gradient_to_the_limit():
     assert np.allclose(clipped / np.linalg.norm(clipped), np.array([3, -4, 12]) / 13)
 
 
+def test_clip_grad_norm_scales_gradients_whose_squares_overflow():
+    """Past 1e154 the squares overflow and the norm was inf: every gradient became 0."""
+    import warnings
+
+    params = with_grads([3e200, -4e200])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norm = optim.clip_grad_norm(params, 1.0)
+    assert norm == pytest.approx(5e200, rel=1e-15)
+    assert [p.grad for p in params] == pytest.approx([0.6, -0.8], rel=1e-15)
+
+
 def test_clip_grad_norm_leaves_small_gradients_alone():
     params = with_grads([0.3, -0.4])
     assert optim.clip_grad_norm(params, 1.0) == pytest.approx(0.5)
