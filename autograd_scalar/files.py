@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -117,35 +117,43 @@ def regular_file_status(target: Path, shown: str) -> os.stat_result | None:
 
 def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result | None
              ) -> None:
-    """Write a temporary beside ``target``, give it the old file's mode, and rename it over."""
-    held = (*CLEANUP_SIGNALS, signal.SIGINT)
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, held) \
-        if hasattr(signal, "pthread_sigmask") else None
-    temporary = None
+    """Write a temporary beside ``target``, give it the old file's mode, and rename it over.
+
+    The temporary's name is chosen before it is made (``O_EXCL``: never someone else's
+    file), so that an exception or a signal at any point, even as it is being made,
+    knows what to remove (``tempfile.mkstemp`` gives the name only once it returns)."""
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    made = False
     try:
-        try:  # made and named whole: a signal waits until the name is known
-            handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                                 dir=target.parent)
-        finally:
-            if blocked is not None:  # a signal that came meanwhile is handled here, and
-                signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # removes the file
+        handle = _create(temporary)
+        made = True
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
             os.fsync(stream.fileno())
         if existing is None:
-            os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's files are private; ours are not
+            os.chmod(temporary, 0o666 & ~_umask())  # made private; ours are not
         else:
             _keep_owner_and_mode(temporary, existing)
         regular_file_status(target, shown)  # still a regular file, or still absent
         os.replace(temporary, target)
+    except FileExistsError:
+        if made:
+            temporary.unlink(missing_ok=True)
+        raise  # the name is another file's (a chance of 2**-48): it stays
     except BaseException:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
-def _keep_owner_and_mode(temporary: str, existing: os.stat_result) -> None:
+def _create(path: Path) -> int:
+    """A new private file at ``path``, open for writing (``O_EXCL``: never one that is
+    there already; ``O_BINARY``, Windows' flag for bytes, where there is one)."""
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                   0o600)
+
+
+def _keep_owner_and_mode(temporary: Path, existing: os.stat_result) -> None:
     if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
         with suppress(PermissionError):  # only root may give a file away
             os.chown(temporary, existing.st_uid, existing.st_gid)

@@ -230,6 +230,7 @@ class Value:
         """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
         the number silently (and Values were always true), while a branch the graph
         cannot see is one to write out, on ``value.data``."""
+        _taken_out(self)
         raise TypeError(f"a Value has no truth value ({self!r}); test its number "
                         "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
 
@@ -377,6 +378,7 @@ _DATA_WRITES = 0
 def _not_a_number(value: Value, kind: str) -> TypeError:
     """The error for ``float(value)``, ``int(value)`` or ``round(value)``: a number made from
     a Value leaves the graph (its gradient stops there), so it is read explicitly."""
+    _taken_out(value)
     number = {"int": "an int", "float": "a float"}.get(kind, "a number")
     return TypeError(f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not "
                      f"{number}; its number is value.data (a number taken from it "
@@ -388,6 +390,7 @@ def _uncomparable(value: Value, operator: str, other: Any) -> TypeError:
     """The error for ``value <operator> other``: an order is a branch, which the graph does
     not record (the result would not depend on it), so it is written on the numbers.
     ``==`` stays identity, so that Values can be dict keys and set members."""
+    _taken_out(value)
     right = "other.data" if isinstance(other, Value) else repr(other)[:40]
     return TypeError(f"Values are not ordered ({value!r} {operator} {right}): a comparison "
                      f"is a branch the graph cannot see; compare the numbers, e.g. "
@@ -572,8 +575,9 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
 
 def _taken_out(node: Value) -> None:
     """Tell a trace in progress (:func:`autograd_scalar.compile`) that the caller takes
-    ``node``'s number out of the graph (a copy, a detached leaf, a float): frozen at
-    the traced example if ``node`` is one of its Values, so the trace refuses it."""
+    ``node``'s number out of the graph (a copy, a detached leaf), or asks for it where
+    a Value refuses (``int(v)``, ``v > 0``): frozen at the traced example if ``node``
+    is one of its Values, so the trace refuses the function."""
     reads = current_mode().tracing
     if reads is not None:
         reads.numbers_from(node)

@@ -30,6 +30,7 @@ again traces once.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -124,8 +125,10 @@ class CompiledTrainer:
             try:
                 rows = X[:CHECKED_ROWS], encoded[:CHECKED_ROWS]
                 # the eager graphs before the trace: their memory serves the trace after
-                reference = (None if training.checked_for(X, encoded, key)
-                             else training.reference(*rows))
+                reference = None
+                if not training.checked_for(X, encoded, key):
+                    with contextlib.suppress(TypeError):  # int(v), v > 0: the trace says where
+                        reference = training.reference(*rows)
                 tape = training.trace(X, encoded, key)
                 if not training.checked:
                     tape.check(*rows, reference=reference)

@@ -303,8 +303,13 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
     placeholders, arguments = make_arguments(widths, numbers, TracedValue)
     reads = Reads()
     with _collector_paused():
-        with tracing(reads):
-            result = fn(*arguments)
+        try:
+            with tracing(reads):
+                result = fn(*arguments)
+        except TypeError as error:  # int(v), v > 0: a number the function asked for
+            if reads.found():
+                raise DataDependenceError(reads.found()) from error
+            raise
         data_reads = reads.found()
         if data_reads and not allow_data_reads:
             raise DataDependenceError(data_reads)

@@ -6,6 +6,7 @@ import inspect
 import io
 import re
 from contextlib import redirect_stderr
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 import nn
 from autograd_scalar import DataDependenceError, Value
 from nn.compiled import CompiledLoss, compiled_predict
+from nn.losses import Loss
 
 RTOL = 1e-12
 
@@ -191,3 +193,39 @@ def test_a_model_branching_on_few_rows_is_caught_at_the_trace_not_after() -> Non
     assert [p.data for p in model.parameters()] == before
     with pytest.raises(DataDependenceError, match=place):
         nn.predict(model, X, compiled=True)
+
+
+class ClassWeightedHinge(Loss):
+    """A custom loss reading its target as a number: eagerly a float, traced a Value."""
+
+    name = "class_weighted_hinge"
+    classification = False
+
+    def encode_array(self, targets: np.ndarray, width: int) -> np.ndarray:
+        return targets.reshape(-1, 1).astype(float)
+
+    def example(self, output: Any, encoded_row: Any) -> Any:
+        target = encoded_row[0]
+        weight = (1.0, 3.0)[int(target)]  # the read
+        return (1.0 - (2.0 * target - 1.0) * output).relu() * weight
+
+
+def test_a_loss_that_asks_a_target_for_an_int_trains_eagerly_under_auto() -> None:
+    """int(target) stopped compiled="auto" (the default) with a TypeError, where it is
+    documented to fall back to eager training; compiled=True now names the place."""
+    X, y = nn.data.moons(40, noise=0.1, seed=0)
+    results = []
+    for compiled in ("auto", False):
+        model = nn.MLP(2, [4, 1], seed=0)
+        err = io.StringIO()
+        with redirect_stderr(err):
+            history = nn.fit(model, X, y, loss=ClassWeightedHinge(), epochs=2, seed=0,
+                             optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                             progress=False, compiled=compiled)
+        results.append((history.loss, [p.data for p in model.parameters()], err.getvalue()))
+    assert results[0][:2] == results[1][:2]
+    assert "fit: training eagerly" in results[0][2] and "int(target)" in results[0][2]
+    model = nn.MLP(2, [4, 1], seed=0)
+    with pytest.raises(DataDependenceError, match=r"int\(target\)"):
+        nn.fit(model, X, y, loss=ClassWeightedHinge(), epochs=1, progress=False,
+               compiled=True, optimizer=nn.optim.SGD(model.parameters(), lr=0.1))

@@ -453,7 +453,7 @@ def test_saving_a_model_over_dev_null_or_a_directory_is_refused(tmp_path: Path,
     def no_temporary(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a temporary file was about to be made")
 
-    monkeypatch.setattr(autograd_scalar.files.tempfile, "mkstemp", no_temporary)
+    monkeypatch.setattr(autograd_scalar.files, "_create", no_temporary)
     with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
         MLP(2, [3, 1], seed=0).save("/dev/null")
     with pytest.raises(ValueError, match=r"is a directory, not a regular file"):

@@ -122,7 +122,22 @@ def an_op_under_no_grad(x):
     return x[1] * c
 
 
-READERS = [branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
+def an_int_asked_of_a_value(x):
+    """A Value refuses int(), so the function stopped with a TypeError, not the trace's
+    refusal (and fit(compiled="auto") did not fall back to eager training)."""
+    return x[1] * (1.0, 3.0)[int(x[0]) % 2]  # READ
+
+
+def a_comparison_of_values(x):
+    return x[1] if x[0] > 0.5 else -x[1]  # READ
+
+
+def a_truth_value(x):
+    return x[1] if x[0] - 1.0 else -x[1]  # READ
+
+
+READERS = [an_int_asked_of_a_value, a_comparison_of_values, a_truth_value,
+           branch, branch_on_a_node, frozen_float, frozen_value, frozen_max, item, detach,
            inside_no_grad_and_a_scope, slope_by_grad, slope_by_gradients, slope_by_backward,
            slope_by_jvp, relus_local_derivative, copied, deep_copied, pickled,
            item_as_a_key, detached_as_a_function, copied_as_a_function, an_op_under_no_grad]
