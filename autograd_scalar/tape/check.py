@@ -53,7 +53,7 @@ def check_rows(program: Program, rtol: float = 1e-9) -> None:
             operands = [np.repeat(numbers[position][:, None], 2, axis=1)
                         for position in children]
             expected = numbers[nodes]
-            result = call_rule(row, "forward", row.vector, operands)
+            result = call_rule(row, "forward", row.vector, operands, running=False)
             try:
                 found = np.broadcast_to(np.asarray(result, dtype=np.float64), (k, 2))
             except (TypeError, ValueError) as error:
@@ -66,7 +66,8 @@ def check_rows(program: Program, rtol: float = 1e-9) -> None:
                     f"gave {expected[worst]!r} on floats, at operands "
                     f"{[float(x[worst, 0]) for x in operands]}; its vector forward must "
                     "compute what its float forward does")
-            partials = call_rule(row, "derivatives", row.derivatives, (*operands, found))
+            partials = call_rule(row, "derivatives", row.derivatives, (*operands, found),
+                                 running=False)
             if not isinstance(partials, (tuple, list)) or len(partials) != arity:
                 raise array_error(row, "derivatives", ValueError(
                     f"it returned {partials!r:.80} instead of {arity} partial derivatives"))

@@ -478,11 +478,43 @@ def runs_stacked(row: Op, rows: np.ndarray, invariant: np.ndarray) -> bool:
     return bool((shared == shared[0]).all() and (uniform == uniform[0]).all())
 
 
-def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
+def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[Any],
+              running: bool = True) -> Any:
+    """``rule(*arguments)`` of ``row`` on arrays whose last axis is the batch's examples.
+
+    Its errors: the rule cannot run on arrays (:func:`array_error`), found as the trace
+    checks each row (``running`` False); or, once it has run on the traced example, a
+    ValueError or ArithmeticError raised at a run is a number of the batch outside the
+    op's domain (an index out of range, a custom op's log of -1): a ValueError naming
+    the first example that raises alone."""
     try:
         return rule(*arguments)
     except Exception as error:
+        if running and isinstance(error, (ValueError, ArithmeticError)):
+            example = _first_failing(rule, arguments)
+            where = "" if example is None else f"at example {example} of the batch, "
+            said = str(error)
+            named = said if said.startswith(f"{row.name}:") else f"{row.name}: {said}"
+            raise ValueError(f"{named} ({where}in its {what}; the traced example was inside "
+                             "the op's domain)") from error
         raise array_error(row, what, error) from error
+
+
+def _first_failing(rule: Callable[..., Any], arguments: Sequence[Any]) -> int | None:
+    """The first example (index along the arrays' last axis) on which ``rule`` raises by
+    itself, or None if the arrays disagree on their examples or none raises alone."""
+    widths = {a.shape[-1] for a in arguments if isinstance(a, np.ndarray) and a.ndim >= 2}
+    widths.discard(1)
+    if len(widths) != 1:
+        return None
+    n = widths.pop()
+    for j in range(n):
+        try:
+            rule(*(a[..., j:j + 1] if isinstance(a, np.ndarray) and a.ndim >= 2
+                   and a.shape[-1] == n else a for a in arguments))
+        except Exception:
+            return j
+    return None
 
 
 def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarray:

@@ -181,6 +181,18 @@ def test_a_function_whose_rule_needs_floats_is_a_clear_error() -> None:
         compile(lambda x: MathCos.apply(x[0]), [0.5])
 
 
+def test_an_example_outside_an_ops_domain_at_a_run_is_named() -> None:
+    """An index out of range in one example was "compile: the forward of op 'gather'
+    cannot run on NumPy arrays; write it with arithmetic...": a trace-time message,
+    blaming correct code, naming no example."""
+    tape = compile(lambda x: ag.gather([x[0], x[1], x[2]], x[3]), [1.0, 2.0, 3.0, 0.0])
+    tape.strategy = "grouped"
+    X = np.array([[1.0, 2.0, 3.0, 0.0], [1.0, 2.0, 3.0, 1.0], [1.0, 2.0, 3.0, 3.0]])
+    with pytest.raises(ValueError, match=r"^gather: expected every index to be an integer "
+                                         r"from 0 to 2, got 3\.0 \(at example 2 of the batch"):
+        tape.forward(X)
+
+
 def test_check_catches_python_branches_on_data() -> None:
     w = Value(2.0)
 
