@@ -23,7 +23,14 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
-from autograd_scalar import Value, interrupts_deferred, mirror, scope, write_atomically
+from autograd_scalar import (
+    Value,
+    interrupts_deferred,
+    mirror,
+    output_file,
+    scope,
+    write_atomically,
+)
 from autograd_scalar.validate import flag, is_real
 
 from . import serialize
@@ -276,8 +283,14 @@ class Module:
         mixture. Non-finite parameters are refused, and so is a path that is not a
         regular file (see ``autograd_scalar.write_atomically``).
         """
-        where = serialize.path_text(path, "save")
-        text = json.dumps(serialize.document(self), indent=1, allow_nan=False)
+        where = output_file(serialize.path_text(path, "save"), "save")
+        document = serialize.document(self)
+        try:
+            text = json.dumps(document, indent=1, allow_nan=False)
+        except (TypeError, ValueError) as error:  # config() holds what JSON cannot write
+            raise TypeError(f"save: {type(self).__name__}.config() must give JSON numbers, "
+                            f"strings, lists and dicts (a NumPy number as int() or "
+                            f"float()); {error}"[:300]) from None
         write_atomically(where, text)
 
     @class_or_instance_method

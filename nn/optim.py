@@ -463,15 +463,19 @@ class Optimizer:
                              f"got {list(buffers)} (they would skew the next step)")
         arrays = {}
         for name, values in buffers.items():
-            numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))
+            listed = isinstance(values, (list, tuple))
+            numbers = listed and all(map(is_real, values))
+            odd = next((i for i, v in enumerate(values) if not is_real(v)), None) \
+                if listed else None
             found = (f"{len(values):,} numbers (a state of another model?)"
                      if numbers and len(values) != len(self.params) else
-                     "a number that is not finite" if numbers else
-                     f"{type(values).__name__} {values!r:.60}")
+                     _first_not_finite(values) if numbers else
+                     f"{type(values[odd]).__name__} {values[odd]!r:.40} at index {odd}"
+                     if odd is not None else f"{type(values).__name__} {values!r:.60}")
             try:
                 array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
             except OverflowError:  # an int past float range (from an edited file)
-                array, found = np.full(0, np.nan), "a number past float range"
+                array, found = np.full(0, np.nan), _first_not_finite(values)
             if array.shape != (len(self.params),) or not np.isfinite(array).all():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must be a list of "
                                  f"{len(self.params):,} finite numbers, one per parameter; "
@@ -579,6 +583,17 @@ class SGD(Optimizer):
             b = g.copy()  # kept as state: never the caller's gradient array itself
         direction = g + self.momentum * b if self.nesterov else b
         return p - self.lr * direction, {"momentum": b}
+
+
+def _first_not_finite(values: Any) -> str:
+    """Which of a list of real numbers is not finite (for a message)."""
+    for i, value in enumerate(values):
+        try:
+            if not math.isfinite(value):
+                return f"{value!r} at index {i}"
+        except OverflowError:  # an int past float range (from an edited file)
+            return f"a number past float range at index {i}"
+    return "a number that is not finite"
 
 
 def finite_step(data: np.ndarray, grad: np.ndarray, lr: float) -> bool:

@@ -359,9 +359,13 @@ def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
         if array is None:
             raise ValueError(f"nn.load_torch_state_dict: a Standardized needs {key!r} in the "
                              "state_dict (its scaling)")
-        if array.shape != features or not np.isfinite(array).all():
+        if array.shape != features:
             raise ValueError(f"nn.load_torch_state_dict: {key!r} has shape {array.shape}, "
-                             f"expected {features} finite numbers")
+                             f"expected {features} (one number per feature)")
+        if not np.isfinite(array).all():
+            bad = int(np.flatnonzero(~np.isfinite(array))[0])
+            raise ValueError(f"nn.load_torch_state_dict: {key!r}[{bad}] is {array[bad]}; "
+                             "expected finite numbers")
         found.append(array)
     try:
         return Standardizer(found[0], found[1])

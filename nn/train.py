@@ -350,7 +350,12 @@ def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
     if targets.ndim == 0 or len(targets) != n:
         raise ValueError(f"{name} must have one target per example ({n}), got "
                          f"{'a scalar' if targets.ndim == 0 else len(targets)}")
-    return loss.encode(targets, width=width)
+    if name == "y":
+        return loss.encode(targets, width=width)
+    try:  # the loss's message names "the targets": say which
+        return loss.encode(targets, width=width)
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
 
 
 def _checked_validation(val: Any, X: np.ndarray, loss: Loss, width: int

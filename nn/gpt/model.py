@@ -21,7 +21,7 @@ from typing import Any
 
 from autograd_scalar import Value, gather, logsumexp, scope
 from autograd_scalar import sum as value_sum
-from autograd_scalar.validate import is_integer
+from autograd_scalar.validate import is_integer, real
 
 from ..init import Seed, generator
 from ..layers import check_size
@@ -85,7 +85,7 @@ class GPT(Module):
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({n_embd}) must be a multiple of n_head ({n_head}): "
                              "each head takes an equal slice")
-        self.std = float(std)
+        self.std = real("std", std, 0.0, who="GPT")
         rng = generator(seed)
         self.wte = Embedding(self.vocab_size, self.n_embd, std, rng)
         self.wpe = Embedding(self.block_size, self.n_embd, std, rng)

@@ -120,6 +120,9 @@ def test_bad_model_arguments_and_calls_are_clear_errors() -> None:
         model.step(0, 0, caches)
     with pytest.raises(ValueError, match="at least 2 tokens"):
         model.loss([tokenizer.bos])
+    for std in ("x", None, -0.1, float("nan")):  # float(std) said "could not convert..."
+        with pytest.raises(ValueError, match=r"^GPT: std must be a finite number >= 0"):
+            GPT(5, std=std)
 
 
 def test_training_lowers_the_loss_and_decays_the_rate_linearly() -> None:

@@ -329,10 +329,15 @@ def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
     (lambda s: s | {"state": {"velocity": [0.0] * 3}}, "state buffers must be among"),
     (lambda s: s | {"state": {"m": [0.0] * 2, "v": [0.0] * 3}},
      "buffer 'm' must be a list of 3"),
-    (lambda s: s | {"state": {"m": [0.0, math.nan, 0.0], "v": [0.0] * 3}}, "finite numbers"),
+    (lambda s: s | {"state": {"m": [0.0, math.nan, 0.0], "v": [0.0] * 3}},
+     "finite numbers, one per parameter; got nan at index 1"),
+    (lambda s: s | {"state": {"m": [0.0, 0.0, 10 ** 400], "v": [0.0] * 3}},
+     "got a number past float range at index 2"),
     # numbers in name only: text and bools are not numbers, as in a model file
-    (lambda s: s | {"state": {"m": ["0.5"] * 3, "v": [0.0] * 3}}, "must be a list of 3 finite"),
-    (lambda s: s | {"state": {"m": [True] * 3, "v": [0.0] * 3}}, "must be a list of 3 finite"),
+    (lambda s: s | {"state": {"m": [0.0, 0.0, "0.5"], "v": [0.0] * 3}},
+     "must be a list of 3 finite numbers, one per parameter; got str '0.5' at index 2"),
+    (lambda s: s | {"state": {"m": [True] * 3, "v": [0.0] * 3}},
+     "must be a list of 3 finite numbers, one per parameter; got bool True at index 0"),
     (lambda s: s | {"state": {"m": [0.0] * 3, "v": [-1.0, 0.0, 0.0]}},
      "buffer 'v' sums squares, so none of its numbers can be negative"),
     # after steps, Adam keeps both moments: a state without them is from other settings

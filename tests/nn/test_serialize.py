@@ -152,6 +152,29 @@ def test_standardized_in_place_load_takes_the_files_scaling(tmp_path: Path) -> N
     assert outputs(target, [1.0, 2.0]) == outputs(source, [1.0, 2.0])
 
 
+def test_save_names_what_is_wrong_with_its_path_and_its_config(tmp_path: Path) -> None:
+    """A missing folder was a bare "[Errno 2] No such file or directory", and a config()
+    holding a NumPy int the json module's own "Object of type int64 is not JSON
+    serializable"; render and the plots said which folder and who was given it."""
+    with pytest.raises(FileNotFoundError, match=r"^save: cannot write .*m\.json': the "
+                                                r"folder .*missing' does not exist"):
+        MLP(2, [3, 1], seed=0).save(tmp_path / "missing" / "m.json")
+
+    class Scaled(Module):
+        def __init__(self, k: Any = 1) -> None:
+            self.k = k
+
+        def forward(self, x: Any) -> Any:
+            return x[0] * self.k
+
+        def config(self) -> dict[str, Any]:
+            return {"k": self.k}
+
+    with pytest.raises(TypeError, match=r"^save: Scaled\.config\(\) must give JSON numbers"):
+        Scaled(np.int64(3)).save(tmp_path / "scaled.json")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_ctrl_c_while_loading_never_leaves_the_files_weights_with_the_old_scaling(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A Ctrl-C held through the parameters' writes was raised as they ended, before the
@@ -456,7 +479,7 @@ def test_saving_a_model_over_dev_null_or_a_directory_is_refused(tmp_path: Path,
     monkeypatch.setattr(autograd_scalar.files, "_create", no_temporary)
     with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
         MLP(2, [3, 1], seed=0).save("/dev/null")
-    with pytest.raises(ValueError, match=r"is a directory, not a regular file"):
+    with pytest.raises(IsADirectoryError, match=r"^save: .* is a folder; expected a file name"):
         MLP(2, [3, 1], seed=0).save(tmp_path)
 
 

@@ -345,6 +345,12 @@ def test_a_scaling_the_library_refuses_elsewhere_is_refused_from_a_state_dict() 
     with pytest.raises(ValueError, match=r"load_torch_state_dict: the scaler's std must be "
                                          r"finite and > 0 with 1 / std finite"):
         nn.load_torch_state_dict(model, state)
+    # a NaN read as a shape mismatch: "'mean' has shape (2,), expected (2,) finite numbers"
+    with pytest.raises(ValueError, match=r"'mean'\[1\] is nan; expected finite numbers$"):
+        nn.load_torch_state_dict(model, state | {"mean": np.array([0.0, np.nan]),
+                                                 "std": np.ones(2)})
+    with pytest.raises(ValueError, match=r"'mean' has shape \(3,\), expected \(2,\) \(one "):
+        nn.load_torch_state_dict(model, state | {"mean": np.zeros(3), "std": np.ones(2)})
     assert model.state_dict() == before
 
 

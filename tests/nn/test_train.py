@@ -186,6 +186,17 @@ def test_validation_metrics_are_measured_after_each_epoch():
     assert len(history.val_loss) == len(history.val_accuracy) == 3
 
 
+def test_a_bad_validation_target_is_named_as_y_val():
+    """The loss's message said "the targets", which read as y."""
+    X, y = small_moons(20, seed=1)
+    model = nn.MLP(2, [4, 1], seed=1)
+    y_val = y.astype(float)
+    y_val[-1] = 2.0
+    with pytest.raises(ValueError, match=r"^y_val: bce_with_logits: targets must lie in"):
+        fit(model, X, y, loss="bce_with_logits", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, val=(X, y_val), progress=False)
+
+
 def test_cross_entropy_training_learns_three_blobs_eagerly():
     X, y = blobs(60, centers=3, std=0.5, seed=4)
     model = nn.MLP(2, [8, 3], seed=2)
