@@ -21,6 +21,7 @@ Every argument is checked before the first update, so a bad call changes nothing
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -230,7 +231,29 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
     try:
         return step.step(X, encoded, run.classify)
     except NonFiniteGradientError as error:
+        step.push()
+        _blame(run, batch, epoch)
         raise _renamed(error, run.model, epoch) from None
+
+
+def _blame(run: Run, batch: np.ndarray, epoch: int) -> None:
+    """After a refused step (a non-finite gradient), a ValueError naming the cause when
+    it is not the learning rate: a parameter that was not finite before the step (a
+    model that diverged earlier), or an example outside an op's domain (a compiled
+    step computes log(-1) as NaN where the eager graph raises); else nothing."""
+    for name, p in getattr(run.model, "named_parameters", list)():
+        if not math.isfinite(p.data):
+            raise ValueError(f"epoch {epoch}: parameter {name} is {p.data} before the step; a "
+                             "model must be finite to train (load it again or make it anew); "
+                             "nothing was updated")
+    with no_grad():
+        for i in batch.tolist():
+            try:
+                run.loss.reduce([run.model(example_inputs(run.X[i].tolist()))],
+                                run.encoded[i:i + 1])
+            except (ValueError, ArithmeticError) as error:
+                raise ValueError(f"epoch {epoch}: example {i} of X: {error}; nothing was "
+                                 "updated") from None
 
 
 def _in_order(batch: np.ndarray) -> bool:

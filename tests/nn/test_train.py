@@ -197,6 +197,36 @@ def test_a_bad_validation_target_is_named_as_y_val():
             epochs=1, val=(X, y_val), progress=False)
 
 
+class LogOfInput(nn.Module):
+    def __init__(self) -> None:
+        self.mlp = nn.MLP(1, [3, 1], seed=0)
+
+    def forward(self, x):
+        return self.mlp([x[0].log()])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_refused_step_names_a_nan_parameter_or_an_example_outside_a_domain(compiled):
+    """Both were "w[0] has a non-finite gradient (nan) ... Lower the learning rate": a
+    NaN the model held before fit, or (compiled) an input whose log the tape took as NaN."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    X[33, 0] = -1.0
+    model = LogOfInput()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^(epoch 0: example 33 of X: )?log: expected x > 0, "
+                                         r"got -1\.0"):
+        fit(model, X, np.zeros(40), loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.01),
+            epochs=1, batch_size=40, progress=False, compiled=compiled)
+    assert model.state_dict() == before
+    model = nn.MLP(2, [3, 1], seed=0)
+    model.layers[1].neurons[0].b.data = math.nan
+    X, y = small_moons(20, seed=1)
+    with pytest.raises(ValueError, match=r"^epoch 0: parameter layers\.1\.neurons\.0\.b is nan "
+                                         r"before the step"):
+        fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False, compiled=compiled)
+
+
 def test_cross_entropy_training_learns_three_blobs_eagerly():
     X, y = blobs(60, centers=3, std=0.5, seed=4)
     model = nn.MLP(2, [8, 3], seed=2)
