@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,16 @@ from .records import Layouts, plain, view_data
 
 PICTURE_NODES = 40
 """The most items the static picture under the view draws (the rest summarised)."""
+
+PICTURE_WIDTH = 1100.0
+"""The widest static picture, in points, drawn as it is: a notebook shows it at the
+output's width (about 900 px), where a wider one's 11 pt text would come out under 9 px.
+A wider drawing is tried the other way round (top to bottom for left to right), then
+summarised to fewer items (see ``GraphView._picture_source``)."""
+
+PICTURE_TRIES = ((PICTURE_NODES, False), (PICTURE_NODES, True), (10, True), (10, False))
+"""(items, turned) in the order tried for the static picture: the first at most
+PICTURE_WIDTH wide is drawn, else the narrowest."""
 
 
 class GraphView(anywidget.AnyWidget):
@@ -121,26 +132,40 @@ class GraphView(anywidget.AnyWidget):
         self.payload = payload_json(self._data)
         return self
 
-    def _drawing(self) -> Any:
+    def _drawing(self, budget: int = PICTURE_NODES, turned: bool = False) -> Any:
         """``draw_graph``'s drawing of the graph as the view opens: its nodes boxed by
         module and, with ``heatmap``, coloured by |grad|; summarised to at most
-        PICTURE_NODES items, since a notebook shows the picture at the output's width,
-        where a bigger one's text would be too small to read."""
-        budget = min(self._options.max_nodes, PICTURE_NODES)
+        ``budget`` items, since a notebook shows the picture at the output's width,
+        where a bigger one's text would be too small to read; ``turned``, laid out
+        across the view's direction (top to bottom for left to right)."""
+        rankdir = self._options.rankdir
+        if turned:  # "auto" draws left to right where it can
+            rankdir = "LR" if rankdir in ("TB", "BT") else "TB"
         return build(self._outputs[0], dataclasses.replace(
-            self._options, max_nodes=budget, cluster=True, heatmap=self._heatmap))
+            self._options, max_nodes=min(self._options.max_nodes, budget), cluster=True,
+            heatmap=self._heatmap, rankdir=rankdir))
 
     def _picture_source(self) -> str:
-        """The DOT text of :meth:`_drawing`, made once for each reading of the graph."""
+        """The DOT text of the static picture: the first drawing of PICTURE_TRIES at most
+        PICTURE_WIDTH wide, else the narrowest (made once for each reading of the graph,
+        with its SVG)."""
         if self._source is None:
-            self._source = self._drawing().source
+            drawn = []
+            for budget, turned in PICTURE_TRIES:
+                source = self._drawing(budget, turned).source
+                picture = svg_of(source)
+                drawn.append((svg_width(picture), source, picture))
+                if drawn[-1][0] <= PICTURE_WIDTH:
+                    break
+            _, self._source, self._picture = min(drawn, key=lambda found: found[0])
         return self._source
 
     @property
     def picture(self) -> str:
         """The static picture, the SVG of the drawing."""
         if self._picture is None:
-            self._picture = svg_of(self._picture_source())
+            self._picture_source()
+        assert self._picture is not None
         return self._picture
 
     def __repr__(self) -> str:
@@ -170,3 +195,9 @@ class GraphView(anywidget.AnyWidget):
         bundle, metadata = shown if shown is not None else ({}, {})
         bundle = {**bundle, **picture_bundle(self._picture_source(), repr(self), self.picture)}
         return chosen(bundle, include, exclude), metadata
+
+
+def svg_width(svg: str) -> float:
+    """The width, in points, that an SVG of Graphviz's declares (0 if none)."""
+    found = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    return float(found.group(1)) if found else 0.0

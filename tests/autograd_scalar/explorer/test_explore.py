@@ -330,6 +330,20 @@ def test_the_static_picture_of_a_big_batch_loss_is_a_summary_by_module() -> None
         + source.count("shape=plaintext") <= widget.PICTURE_NODES
 
 
+@pytest.mark.parametrize("examples", [4, 145])
+def test_the_static_picture_is_narrow_enough_to_read_at_a_notebooks_width(examples) -> None:
+    """An MLP loss over 4 examples drew 1,740 pt wide (its 16 neurons side by side, then
+    the chain of layers), shown at the output's 900 px: its text came out 6 px high.
+    Turned top to bottom or summarised further, it is at most PICTURE_WIDTH."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    X, y = nn.data.moons(examples, noise=0.1, seed=0)
+    loss = ag.sum([(model(list(x)) - float(t)) ** 2 for x, t in zip(X, y)])
+    loss.backward()
+    view = explore(loss, names=model)
+    assert 200 < widget.svg_width(view.picture) <= widget.PICTURE_WIDTH
+    assert "module layers.1" in view.picture  # still boxed by module
+
+
 def test_refresh_shows_new_numbers_and_keeps_the_layout_of_the_same_structure() -> None:
     model = nn.MLP(2, [3, 1], seed=0)
     X = [[0.5, -1.0], [1.5, 0.25]]
