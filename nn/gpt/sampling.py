@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -69,21 +70,43 @@ def sample(model: GPT, tokenizer: CharTokenizer, *, temperature: float = 0.5,
     """
     temperature = check_temperature(temperature)
     start = prompt_tokens(model, tokenizer, prompt)
+    before = _state(rng)
     generator = python_random(rng)
     tokens = list(start)
     choices = range(model.vocab_size)
-    with no_grad():
-        caches = model.new_caches()
-        for position in range(model.block_size):
-            logits = model.step(tokens[position], position, caches)
-            if position + 1 < len(tokens):
-                continue  # still reading the prompt
-            token = generator.choices(choices, weights=weights(logits, temperature,
-                                                               position))[0]
-            if token == tokenizer.bos:
-                break
-            tokens.append(token)
+    try:
+        with no_grad():
+            caches = model.new_caches()
+            for position in range(model.block_size):
+                logits = model.step(tokens[position], position, caches)
+                if position + 1 < len(tokens):
+                    continue  # still reading the prompt
+                token = generator.choices(choices, weights=weights(logits, temperature,
+                                                                   position))[0]
+                if token == tokenizer.bos:
+                    break
+                tokens.append(token)
+    except DivergedModelError:  # the caller's generator as it was: no name was drawn
+        _restore(rng, before)
+        raise
     return tokenizer.decode(tokens)
+
+
+def _state(rng: object) -> Any:
+    """The state of a generator the caller shares (a ``random.Random`` or a NumPy
+    Generator), to put back if no document comes of its draws; None for a seed."""
+    if isinstance(rng, random.Random):
+        return rng.getstate()
+    if isinstance(rng, np.random.Generator):
+        return rng.bit_generator.state
+    return None
+
+
+def _restore(rng: object, state: Any) -> None:
+    if isinstance(rng, random.Random):
+        rng.setstate(state)
+    elif isinstance(rng, np.random.Generator):
+        rng.bit_generator.state = state
 
 
 class DivergedModelError(ValueError):

@@ -297,6 +297,13 @@ def test_a_diverged_model_is_named_when_sampling() -> None:
                                          r"are not finite \(nan\); its parameters have "
                                          r"diverged"):
         sample(model, tokenizer, rng=0)
+    # the caller's generators were advanced by the draws of a name that never came
+    shared, numpy_rng = random.Random(3), np.random.default_rng(3)
+    states = shared.getstate(), numpy_rng.bit_generator.state
+    for rng in (shared, numpy_rng):
+        with pytest.raises(DivergedModelError):
+            sample(model, tokenizer, rng=rng)
+    assert (shared.getstate(), numpy_rng.bit_generator.state) == states
 
 
 def test_positions_may_be_numpy_integers() -> None:
