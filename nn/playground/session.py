@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from autograd_scalar import interrupts_deferred
 from autograd_scalar.validate import integer, is_integer
 
 from ..init import generator
@@ -148,8 +149,15 @@ class Session:
     def _one_step(self) -> float:
         batch = self._next_batch()
         self.trainer.pull()
-        try:
-            value, raw = self.trainer.step(self.X[batch], self.encoded[batch], True)
+        try:  # a step on the playground's few points is short: it and its record are one
+            with interrupts_deferred():  # (a Ctrl-C during the update comes after both)
+                value, raw = self.trainer.step(self.X[batch], self.encoded[batch], True)
+                self.count += 1
+                self.steps.append(self.count)
+                self.losses.append(float(value))
+                if raw is not None:
+                    predicted = self.predicted_classes(raw)
+                    self.accuracies.append(float(np.mean(predicted == self.class_index[batch])))
         except NonFiniteGradientError as error:
             self._pending = []
             named: list[tuple[str, Any]] = list(getattr(self.model, "named_parameters",
@@ -158,12 +166,6 @@ class Session:
             raise error.renamed(f"step {self.count + 1}", name) from None
         finally:
             self.trainer.push()
-        self.count += 1
-        self.steps.append(self.count)
-        self.losses.append(float(value))
-        if raw is not None:
-            predicted = self.predicted_classes(raw)
-            self.accuracies.append(float(np.mean(predicted == self.class_index[batch])))
         return float(value)
 
     def _next_batch(self) -> np.ndarray:

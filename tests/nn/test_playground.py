@@ -67,6 +67,29 @@ def test_a_step_changes_the_parameters_exactly_as_one_fit_step(compiled: Any) ->
 
 
 @pytest.mark.parametrize("compiled", [True, False])
+def test_a_ctrl_c_during_an_update_comes_after_the_step_is_counted(
+        compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Ctrl-C held through the optimizer's update was raised as it ended, before the
+    session counted the step: the optimizer had taken 3 steps, the session 2."""
+    import signal
+
+    pg, _, _, _ = make(compiled=compiled)
+    name = "step_arrays" if compiled else "step"
+    original, calls = getattr(optim.Adam, name), []
+
+    def interrupted(self: Any, *args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # arrives during the update
+        return original(self, *args)
+
+    monkeypatch.setattr(optim.Adam, name, interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pg.session.step(5)
+    assert pg.session.count == len(pg.session.losses) == pg.session.optimizer.steps == 3
+
+
+@pytest.mark.parametrize("compiled", [True, False])
 def test_mini_batch_steps_follow_fits_seeded_order_across_epochs(compiled: bool) -> None:
     X, y = moons(30, noise=0.1, seed=2)
     model, twin = nn.MLP(2, [8, 1], seed=2), nn.MLP(2, [8, 1], seed=2)
