@@ -230,9 +230,9 @@ class Value:
         """Refused, as ``float()``, ``int()`` and ``<`` are: ``if value:`` would branch on
         the number silently (and Values were always true), while a branch the graph
         cannot see is one to write out, on ``value.data``."""
-        _taken_out(self)
-        raise TypeError(f"a Value has no truth value ({self!r}); test its number "
-                        "explicitly, e.g. `if value.data != 0:` or `if value.data > 0:`")
+        raise _refused(self, TypeError(
+            f"a Value has no truth value ({self!r}); test its number explicitly, e.g. "
+            "`if value.data != 0:` or `if value.data > 0:`"))
 
     def __float__(self) -> float:
         """Refused, as ``bool`` is: ``float(value)`` (``np.float64(value)``, ``math.exp(value)``)
@@ -305,12 +305,14 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
-        _taken_out(self)
+        if type(self) is not Value:  # a traced node (see _taken_out)
+            _taken_out(self)
         return Value(self.data, self.label)
 
     def item(self) -> float:
         """``data`` as a Python float, as ``torch.Tensor.item()``: a plain number, no graph."""
-        _taken_out(self)
+        if type(self) is not Value:  # a traced node (see _taken_out)
+            _taken_out(self)
         return self.data
 
     def __format__(self, spec: str) -> str:
@@ -322,7 +324,7 @@ class Value:
     def __copy__(self) -> Value:
         """A new node with this one's data, grad, label, scope, row, local derivatives and
         the same children (not copies of them)."""
-        if not self.children:  # a leaf's copy holds its number; an op node's goes on
+        if type(self) is not Value and not self.children:  # a traced leaf's copy: its number
             _taken_out(self)
         return _copied(self, self.children)
 
@@ -378,23 +380,21 @@ _DATA_WRITES = 0
 def _not_a_number(value: Value, kind: str) -> TypeError:
     """The error for ``float(value)``, ``int(value)`` or ``round(value)``: a number made from
     a Value leaves the graph (its gradient stops there), so it is read explicitly."""
-    _taken_out(value)
     number = {"int": "an int", "float": "a float"}.get(kind, "a number")
-    return TypeError(f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not "
-                     f"{number}; its number is value.data (a number taken from it "
-                     "leaves the graph), and math on it is the Value's own (value.exp(), "
-                     "value.log(), ...)"[:400])
+    return _refused(value, TypeError(
+        f"{kind}() of a Value ({value!r}): a Value is a node of a graph, not {number}; its "
+        "number is value.data (a number taken from it leaves the graph), and math on it is "
+        "the Value's own (value.exp(), value.log(), ...)"[:400]))
 
 
 def _uncomparable(value: Value, operator: str, other: Any) -> TypeError:
     """The error for ``value <operator> other``: an order is a branch, which the graph does
     not record (the result would not depend on it), so it is written on the numbers.
     ``==`` stays identity, so that Values can be dict keys and set members."""
-    _taken_out(value)
     right = "other.data" if isinstance(other, Value) else repr(other)[:40]
-    return TypeError(f"Values are not ordered ({value!r} {operator} {right}): a comparison "
-                     f"is a branch the graph cannot see; compare the numbers, e.g. "
-                     f"`value.data {operator} {right}`")
+    return _refused(value, TypeError(
+        f"Values are not ordered ({value!r} {operator} {right}): a comparison is a branch "
+        f"the graph cannot see; compare the numbers, e.g. `value.data {operator} {right}`"))
 
 
 def note_data_writes() -> None:
@@ -575,12 +575,22 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
 
 def _taken_out(node: Value) -> None:
     """Tell a trace in progress (:func:`autograd_scalar.compile`) that the caller takes
-    ``node``'s number out of the graph (a copy, a detached leaf), or asks for it where
-    a Value refuses (``int(v)``, ``v > 0``): frozen at the traced example if ``node``
-    is one of its Values, so the trace refuses the function."""
+    ``node``'s number out of the graph (a copy, a detached leaf): frozen at the traced
+    example if ``node`` is one of its Values, so the trace refuses the function."""
     reads = current_mode().tracing
     if reads is not None:
         reads.numbers_from(node)
+
+
+def _refused(node: Value, error: TypeError) -> TypeError:
+    """``error``, for a number asked of ``node`` that a Value refuses (``int(v)``, ``v > 0``,
+    ``bool(v)``); a trace in progress is told where, so that if the error ends it, it
+    names the place as a read of the data (the function would branch on the number)."""
+    if type(node) is not Value:
+        reads = current_mode().tracing
+        if reads is not None:
+            reads.refusing(node, error)
+    return error
 
 
 def _made(mode: Mode, data: float, children: tuple[Value, ...], row: Op | None,

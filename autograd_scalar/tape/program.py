@@ -176,6 +176,7 @@ class Reads:
 
     def __init__(self) -> None:
         self.places: dict[tuple[str, int], DataRead] = {}
+        self.refusals: dict[int, tuple[TypeError, DataRead]] = {}
 
     @staticmethod
     def new_node() -> Value:
@@ -184,12 +185,23 @@ class Reads:
 
     def saw(self, frame: FrameType) -> None:
         """Record the place ``frame`` is at, unless it is in the engine's own files."""
-        code = frame.f_code
-        file = code.co_filename
-        key = (file, frame.f_lineno)
-        if not in_engine(file) and key not in self.places:
-            self.places[key] = DataRead(file, frame.f_lineno, code.co_name,
-                                        linecache.getline(file, frame.f_lineno).strip())
+        key = (frame.f_code.co_filename, frame.f_lineno)
+        if not in_engine(key[0]) and key not in self.places:
+            self.places[key] = _place(frame)
+
+    def refusing(self, value: Value, error: TypeError) -> None:
+        """Remember where the function asked a traced node for a number a Value refuses
+        (``int(v)``, ``v > 0``): if ``error`` ends the trace, that place is why (a
+        function that catches it goes on, and its trace with it)."""
+        if isinstance(value, TracedValue):
+            frame, _ = first_outside(sys._getframe(1), _COPIERS)
+            if frame is not None:
+                self.refusals[id(error)] = (error, _place(frame))
+
+    def refusal(self, error: BaseException) -> DataRead | None:
+        """The place of ``error`` if it is a refusal :meth:`refusing` recorded."""
+        found = self.refusals.get(id(error))
+        return found[1] if found is not None and found[0] is error else None
 
     def numbers_from(self, value: Value) -> None:
         """Record the first place outside the engine on the way to this call, if ``value``
@@ -205,6 +217,13 @@ class Reads:
     def found(self) -> tuple[DataRead, ...]:
         """Every place recorded, in the order first met."""
         return tuple(self.places.values())
+
+
+def _place(frame: FrameType) -> DataRead:
+    """The file, line, function and code of the place ``frame`` is at."""
+    code = frame.f_code
+    return DataRead(code.co_filename, frame.f_lineno, code.co_name,
+                    linecache.getline(code.co_filename, frame.f_lineno).strip())
 
 
 def peek(value: Value) -> float:
@@ -307,8 +326,9 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
             with tracing(reads):
                 result = fn(*arguments)
         except TypeError as error:  # int(v), v > 0: a number the function asked for
-            if reads.found():
-                raise DataDependenceError(reads.found()) from error
+            place = reads.refusal(error)
+            if place is not None:
+                raise DataDependenceError([place, *reads.found()]) from error
             raise
         data_reads = reads.found()
         if data_reads and not allow_data_reads:

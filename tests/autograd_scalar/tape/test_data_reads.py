@@ -182,6 +182,29 @@ def test_a_read_of_a_traced_number_is_refused_naming_file_and_line(fn) -> None:
     assert "allow_data_reads=True" in str(error)
 
 
+def test_a_refused_number_the_function_catches_is_no_read() -> None:
+    """int(v) or a comparison refused by a Value is a read only if its TypeError ends
+    the trace: caught by the function, the graph does not depend on the number; and an
+    unrelated TypeError stays a TypeError, with allow_data_reads too."""
+    def caught(x):
+        try:
+            scale = float(x[0])
+        except TypeError:
+            scale = 2.0
+        return x[1] * scale
+
+    tape = compile(caught, [1.0, 3.0])
+    np.testing.assert_array_equal(tape.forward(np.array([[1.0, 3.0], [5.0, -1.0]])), [6.0, -2.0])
+
+    def unrelated(x):
+        if peek(x[0]) > 0:
+            pass
+        return len(x[0])
+
+    with pytest.raises(TypeError, match="has no len"):
+        compile(unrelated, [1.0, 3.0], allow_data_reads=True)
+
+
 def test_every_place_is_listed_once() -> None:
     def twice(x):
         total = x[0] * 0
