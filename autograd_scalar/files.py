@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
-import signal
 import stat
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from .validate import folder_refusal, names_a_folder, refused_folder
-
-CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
-                        if hasattr(signal, name))
-"""Signals whose default action (ending the process) waits until the temporary is removed."""
+from .validate import (
+    folder_refusal,
+    names_a_folder,
+    new_private_file,
+    refused_folder,
+    signals_clean_up,
+)
 
 KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
@@ -88,7 +86,7 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str) -> None:
         if existing is not None and not os.access(target, os.W_OK):
             raise PermissionError(errno.EACCES, "Permission denied (the file is read-only "
                                   "for this user; it was left as it was)", shown)
-        with _signals_clean_up():
+        with signals_clean_up():
             _replace(target, shown, payload, existing)
     except OSError as error:
         if error.filename in (None, shown):
@@ -122,11 +120,10 @@ def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result 
     The temporary's name is chosen before it is made (``O_EXCL``: never someone else's
     file), so that an exception or a signal at any point, even as it is being made,
     knows what to remove (``tempfile.mkstemp`` gives the name only once it returns)."""
-    temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    made = False
+    tried: list[str] = []
     try:
-        handle = _create(temporary)
-        made = True
+        handle = new_private_file(str(target.parent / f".{target.name}"), tried)
+        temporary = Path(tried[-1])
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()
@@ -137,20 +134,10 @@ def _replace(target: Path, shown: str, payload: bytes, existing: os.stat_result 
             _keep_owner_and_mode(temporary, existing)
         regular_file_status(target, shown)  # still a regular file, or still absent
         os.replace(temporary, target)
-    except FileExistsError:
-        if made:
-            temporary.unlink(missing_ok=True)
-        raise  # the name is another file's (a chance of 2**-48): it stays
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        if tried:  # made (or about to be) under the last name tried
+            Path(tried[-1]).unlink(missing_ok=True)
         raise
-
-
-def _create(path: Path) -> int:
-    """A new private file at ``path``, open for writing (``O_EXCL``: never one that is
-    there already; ``O_BINARY``, Windows' flag for bytes, where there is one)."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                   0o600)
 
 
 def _keep_owner_and_mode(temporary: Path, existing: os.stat_result) -> None:
@@ -158,46 +145,6 @@ def _keep_owner_and_mode(temporary: Path, existing: os.stat_result) -> None:
         with suppress(PermissionError):  # only root may give a file away
             os.chown(temporary, existing.st_uid, existing.st_gid)
     os.chmod(temporary, stat.S_IMODE(existing.st_mode))
-
-
-class _Terminated(BaseException):
-    """Raised inside a write by a termination signal, so that ``finally`` blocks run."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"signal {signum} during a file write")
-        self.signum = signum
-
-
-@contextmanager
-def _signals_clean_up() -> Iterator[None]:
-    """While the body runs, SIGTERM and SIGHUP (if left at their default, ending the
-    process) raise instead; once the body has cleaned up, the signal is sent again
-    with the default action restored, so the process ends as it would have."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous: dict[int, Any] = {}
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise _Terminated(signum)
-
-    for number in CLEANUP_SIGNALS:
-        if signal.getsignal(number) is signal.SIG_DFL:
-            previous[number] = signal.signal(number, interrupt)
-    try:
-        yield
-    except _Terminated as stopped:
-        _restore(previous)
-        os.kill(os.getpid(), stopped.signum)
-        raise  # reached only if the signal is blocked: the caller still sees the write fail
-    finally:
-        _restore(previous)
-
-
-def _restore(previous: dict[int, Any]) -> None:
-    for number, handler in previous.items():
-        signal.signal(number, handler)
-    previous.clear()
 
 
 def _umask() -> int:

@@ -15,9 +15,14 @@ into the engine came from (a read a trace counts, a warning's line).
 from __future__ import annotations
 
 import contextlib
+import errno
 import math
 import os
-import tempfile
+import re
+import secrets
+import signal
+import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any, TypeGuard
 
@@ -35,6 +40,21 @@ def is_integer(value: Any) -> TypeGuard[int | np.integer[Any]]:
 
 def _prefix(who: str) -> str:
     return f"{who}: " if who else ""
+
+
+DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+"""Unicode's bidirectional formatting characters: marks, embeddings, overrides, isolates."""
+UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff" + DIRECTION_CONTROLS + "]")
+"""Control characters other than tab and line breaks, lone surrogates and direction
+controls."""
+
+
+def printable(text: str) -> str:
+    """``text`` as a terminal, a page or a picture shows it: each UNSAFE character
+    replaced by U+FFFD, so that no name from a file moves a terminal's cursor, reorders
+    the text beside it, or leaves a picture's file unreadable (XML takes no control
+    characters, UTF-8 no lone surrogates)."""
+    return UNSAFE.sub("\ufffd", text)
 
 
 def shown(value: Any) -> str:
@@ -114,19 +134,83 @@ def names_a_folder(path: str) -> bool:
     return os.path.basename(path) in ("", ".", "..") or path.endswith(("/", os.sep))
 
 
+CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
+                        if hasattr(signal, name))
+"""Signals whose default action (ending the process) waits until the temporary is removed."""
+
+class _Terminated(BaseException):
+    """Raised inside a write by a termination signal, so that ``finally`` blocks run."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum} during a file write")
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_clean_up() -> Iterator[None]:
+    """While the body runs, SIGTERM and SIGHUP (if left at their default, ending the
+    process) raise instead; once the body has cleaned up, the signal is sent again
+    with the default action restored, so the process ends as it would have."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise _Terminated(signum)
+
+    for number in CLEANUP_SIGNALS:
+        if signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    except _Terminated as stopped:
+        _restore(previous)
+        os.kill(os.getpid(), stopped.signum)
+        raise  # reached only if the signal is blocked: the caller still sees the write fail
+    finally:
+        _restore(previous)
+
+
+def _restore(previous: dict[int, Any]) -> None:
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+    previous.clear()
+
+
 def folder_refusal(folder: str | os.PathLike[str]) -> OSError | None:
     """Why no file can be made in ``folder`` (the system's error: no permission, a
     read-only or full file system), or None; found by making (and removing) an empty one:
     permission bits answer yes to root for folders that take no new files (such as
     ``/proc``), whose files would then fail only once the work is done."""
+    tried: list[str] = []
     try:
-        handle, name = tempfile.mkstemp(dir=folder, prefix=".writable-")
+        with signals_clean_up():
+            try:
+                os.close(new_private_file(os.path.join(folder, ".writable"), tried))
+            finally:  # also on an interrupt or a signal: the probe never stays
+                if tried:
+                    with contextlib.suppress(OSError):
+                        os.unlink(tried[-1])
     except OSError as error:
         return error
-    os.close(handle)
-    with contextlib.suppress(OSError):
-        os.unlink(name)
     return None
+
+
+def new_private_file(stem: str, tried: list[str]) -> int:
+    """A new file ``stem.XXXXXXXX.tmp`` (eight random hex digits, as long as
+    ``tempfile.mkstemp``'s names), private and open for writing: its descriptor. Each
+    name is put in ``tried`` before the file is made (``O_EXCL``: never one that is
+    there already, which is passed over), so that a signal or an error at any point
+    leaves the caller the name to remove, which ``mkstemp`` gives only once it returns."""
+    for _ in range(100):
+        tried.append(f"{stem}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tried[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL
+                           | getattr(os, "O_BINARY", 0), 0o600)  # Windows' flag for bytes
+        except FileExistsError:
+            tried.pop()  # another file's: not the caller's to remove
+    raise FileExistsError(errno.EEXIST, "no free name for a new file", stem)
 
 
 def refused_folder(folder: object, refusal: OSError) -> str:

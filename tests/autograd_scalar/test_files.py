@@ -75,7 +75,7 @@ def refuse_any_write(monkeypatch) -> None:
     def no_temporary(*args, **kwargs):
         raise AssertionError("a temporary file was about to be made")
 
-    monkeypatch.setattr(files, "_create", no_temporary)
+    monkeypatch.setattr(files, "new_private_file", no_temporary)
 
 
 @pytest.mark.parametrize("name", ["new/", "new/.", "new/..", "file.json/"])
@@ -207,33 +207,39 @@ def test_a_termination_signal_mid_save_leaves_the_old_file_and_no_temporary(tmp_
 
 SIGNALLED_AS_MADE = """
 import os, signal, sys
-from autograd_scalar import files
+from autograd_scalar import files, validate
 for number in (signal.SIGTERM, signal.SIGHUP):
     signal.signal(number, signal.SIG_DFL)
-create = files._create
+module = {"files": files, "validate": validate}[sys.argv[3]]
+create = module.new_private_file
 
-def create_then_signal(path):  # as if the signal came while the file was made
-    found = create(path)
+def create_then_signal(stem, tried):  # as if the signal came while the file was made
+    found = create(stem, tried)
     os.kill(os.getpid(), getattr(signal, sys.argv[2]))
     return found
 
-files._create = create_then_signal
-files.write_atomically(sys.argv[1], b"new")
+module.new_private_file = create_then_signal
+if module is files:
+    files.write_atomically(sys.argv[1], b"new")
+else:  # the check that a folder takes new files, as a new file's writer makes it
+    validate.folder_refusal(os.path.dirname(sys.argv[1]))
 """
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
-def test_a_signal_as_the_temporary_is_made_leaves_no_temporary(tmp_path, name) -> None:
+@pytest.mark.parametrize("made_by", ["files", "validate"])
+def test_a_signal_as_a_file_is_made_leaves_no_file(tmp_path, name, made_by) -> None:
     """A signal held while the temporary was made was raised as the mask came back,
     before the block that removes it (or reached another thread, which no mask of
-    this one holds): a .model.json.*.tmp file stayed."""
+    this one holds): a .model.json.*.tmp file stayed; and so did the empty file that
+    tells whether the folder takes new files (``made_by`` validate)."""
     import subprocess
     import sys
 
     target = tmp_path / "model.json"
     target.write_text("old")
-    done = subprocess.run([sys.executable, "-c", SIGNALLED_AS_MADE, str(target), name],
-                          capture_output=True, timeout=60,
+    done = subprocess.run([sys.executable, "-c", SIGNALLED_AS_MADE, str(target), name,
+                           made_by], capture_output=True, timeout=60,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert done.returncode != 0
     assert os.listdir(tmp_path) == ["model.json"]

@@ -4,6 +4,7 @@ unknown classes, and damaged or hostile files refused with parameters left byte-
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import struct
@@ -172,6 +173,9 @@ def test_save_names_what_is_wrong_with_its_path_and_its_config(tmp_path: Path) -
 
     with pytest.raises(TypeError, match=r"^save: Scaled\.config\(\) must give JSON numbers"):
         Scaled(np.int64(3)).save(tmp_path / "scaled.json")
+    with pytest.raises(ValueError, match=r"^save: Scaled\.config\(\) holds a number that "
+                                         r"is not finite"):
+        Scaled(math.inf).save(tmp_path / "scaled.json")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -476,7 +480,7 @@ def test_saving_a_model_over_dev_null_or_a_directory_is_refused(tmp_path: Path,
     def no_temporary(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a temporary file was about to be made")
 
-    monkeypatch.setattr(autograd_scalar.files, "_create", no_temporary)
+    monkeypatch.setattr(autograd_scalar.files, "new_private_file", no_temporary)
     with pytest.raises(ValueError, match=r"^/dev/null is a character device, not a regular"):
         MLP(2, [3, 1], seed=0).save("/dev/null")
     with pytest.raises(IsADirectoryError, match=r"^save: .* is a folder; expected a file name"):
