@@ -287,10 +287,13 @@ class Module:
         document = serialize.document(self)
         try:
             text = json.dumps(document, indent=1, allow_nan=False)
-        except (TypeError, ValueError) as error:  # config() holds what JSON cannot write
+        except TypeError as error:  # config() holds what JSON cannot write
             raise TypeError(f"save: {type(self).__name__}.config() must give JSON numbers, "
                             f"strings, lists and dicts (a NumPy number as int() or "
                             f"float()); {error}"[:300]) from None
+        except ValueError:  # the parameters were checked: a number of config()
+            raise ValueError(f"save: {type(self).__name__}.config() holds a number that is "
+                             "not finite (inf or NaN), which a model file cannot hold") from None
         write_atomically(where, text)
 
     @class_or_instance_method

@@ -463,23 +463,15 @@ class Optimizer:
                              f"got {list(buffers)} (they would skew the next step)")
         arrays = {}
         for name, values in buffers.items():
-            listed = isinstance(values, (list, tuple))
-            numbers = listed and all(map(is_real, values))
-            odd = next((i for i, v in enumerate(values) if not is_real(v)), None) \
-                if listed else None
-            found = (f"{len(values):,} numbers (a state of another model?)"
-                     if numbers and len(values) != len(self.params) else
-                     _first_not_finite(values) if numbers else
-                     f"{type(values[odd]).__name__} {values[odd]!r:.40} at index {odd}"
-                     if odd is not None else f"{type(values).__name__} {values!r:.60}")
+            numbers = isinstance(values, (list, tuple)) and all(map(is_real, values))
             try:
                 array = np.asarray(values, dtype=np.float64) if numbers else np.full(0, np.nan)
             except OverflowError:  # an int past float range (from an edited file)
-                array, found = np.full(0, np.nan), _first_not_finite(values)
+                array = np.full(0, np.nan)
             if array.shape != (len(self.params),) or not np.isfinite(array).all():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} must be a list of "
                                  f"{len(self.params):,} finite numbers, one per parameter; "
-                                 f"got {found}")
+                                 f"got {_what_is_wrong(values, len(self.params))}")
             if name in self.squares and (array < 0).any():
                 raise ValueError(f"{kind}.load_state_dict: buffer {name!r} sums squares, so "
                                  "none of its numbers can be negative")
@@ -585,8 +577,16 @@ class SGD(Optimizer):
         return p - self.lr * direction, {"momentum": b}
 
 
-def _first_not_finite(values: Any) -> str:
-    """Which of a list of real numbers is not finite (for a message)."""
+def _what_is_wrong(values: Any, count: int) -> str:
+    """What a saved buffer holds instead of ``count`` finite numbers (for a message):
+    another type, another length, or the first entry that is not a finite number."""
+    if not isinstance(values, (list, tuple)):
+        return f"{type(values).__name__} {values!r:.60}"
+    for i, value in enumerate(values):
+        if not is_real(value):
+            return f"{type(value).__name__} {value!r:.40} at index {i}"
+    if len(values) != count:
+        return f"{len(values):,} numbers (a state of another model?)"
     for i, value in enumerate(values):
         try:
             if not math.isfinite(value):

@@ -232,22 +232,34 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
         return step.step(X, encoded, run.classify)
     except NonFiniteGradientError as error:
         step.push()
-        _blame(run, batch, epoch)
+        _blame(run, step, batch, epoch)
         raise _renamed(error, run.model, epoch) from None
 
 
-def _blame(run: Run, batch: np.ndarray, epoch: int) -> None:
+SUSPECTS = 8
+"""The most examples a refused compiled step runs eagerly to find one the graph refuses."""
+
+
+def _blame(run: Run, step: Trainer, batch: np.ndarray, epoch: int) -> None:
     """After a refused step (a non-finite gradient), a ValueError naming the cause when
     it is not the learning rate: a parameter that was not finite before the step (a
-    model that diverged earlier), or an example outside an op's domain (a compiled
-    step computes log(-1) as NaN where the eager graph raises); else nothing."""
+    model that diverged earlier), or an example outside an op's domain, which the eager
+    graph refuses where a compiled step computes it as NaN (log(-1)): of the batch's
+    examples whose compiled loss is not finite, the first SUSPECTS are run eagerly.
+    Else nothing (an eager step raises an op's own error itself)."""
     for name, p in getattr(run.model, "named_parameters", list)():
         if not math.isfinite(p.data):
             raise ValueError(f"epoch {epoch}: parameter {name} is {p.data} before the step; a "
                              "model must be finite to train (load it again or make it anew); "
                              "nothing was updated")
+    tape = getattr(getattr(step, "training", None), "tape", None)
+    if tape is None:
+        return
+    with np.errstate(all="ignore"):
+        losses = np.asarray(tape.forward(run.X[batch], run.encoded[batch]))
+    suspects = batch[~np.isfinite(losses.reshape(len(batch), -1)[:, 0])][:SUSPECTS]
     with no_grad():
-        for i in batch.tolist():
+        for i in suspects.tolist():
             try:
                 run.loss.reduce([run.model(example_inputs(run.X[i].tolist()))],
                                 run.encoded[i:i + 1])
@@ -373,11 +385,11 @@ def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
     if targets.ndim == 0 or len(targets) != n:
         raise ValueError(f"{name} must have one target per example ({n}), got "
                          f"{'a scalar' if targets.ndim == 0 else len(targets)}")
-    if name == "y":
+    try:
         return loss.encode(targets, width=width)
-    try:  # the loss's message names "the targets": say which
-        return loss.encode(targets, width=width)
-    except ValueError as error:
+    except ValueError as error:  # the loss's message says "the targets": y_val's are named
+        if name == "y":
+            raise
         raise ValueError(f"{name}: {error}") from None
 
 

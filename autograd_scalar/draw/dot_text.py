@@ -49,6 +49,8 @@ from collections.abc import Iterable
 
 import graphviz
 
+from ..validate import DIRECTION_CONTROLS, UNSAFE, printable
+
 LINE_CHARS = 500
 """The most characters of one line of text that a drawing shows."""
 TEXT_CHARS = 3000
@@ -59,12 +61,6 @@ ELLIPSIS = "…"
 NAME_CHARS = 200
 """The longest user text kept readable in a DOT name; longer ones become a digest."""
 RECORD_SPECIALS = "\\{}|<>\""
-DIRECTION_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-"""Unicode's bidirectional formatting characters: marks, embeddings, overrides, isolates."""
-UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff" + DIRECTION_CONTROLS + "]")
-"""Control characters other than tab and line breaks, lone surrogates and direction
-controls."""
-REORDERING = re.compile("[" + DIRECTION_CONTROLS + "]")
 OPEN_ISOLATE, CLOSE_ISOLATE = "\u2068", "\u2069"
 """First strong isolate and pop directional isolate: what :func:`isolated` puts around a
 name."""
@@ -88,10 +84,10 @@ def clip(text: str, limit: int) -> str:
 
 
 def shown(text: str) -> str:
-    """User text as any view shows it (the explorer, captions): direction controls
-    replaced by U+FFFD, so that no name can reorder the numbers beside it. (The
+    """User text as any view shows it (the explorer, captions): :func:`printable`, so
+    that no name can reorder the numbers beside it or break the page's text. (The
     isolates the views put around a name, :func:`isolated`, come after this.)"""
-    return text if text.isascii() else REORDERING.sub("\ufffd", text)
+    return text if text.isascii() and text.isprintable() else printable(text)
 
 
 def _safe(text: str) -> str:

@@ -212,6 +212,7 @@ var AutogradScalarView = (function () {
     svg.setAttribute("class", "agv-svg");
     var viewport = document.createElementNS(SVGNS, "g");
     /* an open box's title goes above the edges, which would cross it, its frame below */
+    var FRAMES = 0, EDGES = 1, TITLES = 2, BOXES = 3, NODES = 4;
     var layers = ["frames", "edges", "titles", "boxes", "nodes"].map(function (name) {
       var g = document.createElementNS(SVGNS, "g");
       g.setAttribute("class", "agv-layer-" + name); viewport.appendChild(g); return g;
@@ -413,10 +414,10 @@ var AutogradScalarView = (function () {
       placed.frames.forEach(function (f) {
         var r = f.rect;
         if (!meets(r, region)) { return; }
-        html[0].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
+        html[FRAMES].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
           esc("open box " + groups[f.g].title + " (Enter closes it)") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect></g>');
-        html[2].push('<text class="agv-frame-title" data-g="' + f.g + '" x="' + (r.x + 8) + '" y="' +
+        html[TITLES].push('<text class="agv-frame-title" data-g="' + f.g + '" x="' + (r.x + 8) + '" y="' +
           (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text>");
       });
       var base = placed.edgeBase;
@@ -435,13 +436,13 @@ var AutogradScalarView = (function () {
           d = "M" + sx + "," + sy + " C" + mx + "," + sy + " " + mx + "," + ey + " " + ex + "," + ey;
         }
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
-        html[1].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
+        html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
           '" stroke-width="' + Math.min(1 + Math.log2(count), 5) + '"></path>');
       });
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
         var G = groups[g];
-        html[3].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
+        html[BOXES].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
           esc("box " + G.title + ", " + G.size + " nodes") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
@@ -451,7 +452,7 @@ var AutogradScalarView = (function () {
       placed.nodes.forEach(function (r, v) {
         if (!meets(r, region)) { return; }
         var op = ops[data.op[v]];
-        html[4].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
+        html[NODES].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
           esc(who(v)) + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' +
@@ -471,8 +472,8 @@ var AutogradScalarView = (function () {
       layers.forEach(function (layer, i) { layer.innerHTML = html[i].join(""); });
       if (key) { (svg.querySelector(key) || canvas).focus({ preventScroll: true }); }
       drawn = { nodes: new Map(), boxes: new Map(), region: region, text: text };
-      Array.prototype.forEach.call(layers[4].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
-      Array.prototype.forEach.call(layers[3].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
+      Array.prototype.forEach.call(layers[NODES].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
+      Array.prototype.forEach.call(layers[BOXES].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
       if (state.heat) { restyle(); }
       root.setAttribute("data-step", String(state.step));
       root.setAttribute("data-shown", String(placed.nodes.size));

@@ -501,20 +501,32 @@ def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[
 
 
 def _first_failing(rule: Callable[..., Any], arguments: Sequence[Any]) -> int | None:
-    """The first example (index along the arrays' last axis) on which ``rule`` raises by
-    itself, or None if the arrays disagree on their examples or none raises alone."""
+    """The first example (index along the arrays' last axis) on which ``rule`` raises,
+    or None if the arrays disagree on their examples or none is found: by bisection,
+    running the rule on the first half of the examples left, about log2(n) calls on
+    halves of the arrays (an example raises alone as in any range that holds it)."""
     widths = {a.shape[-1] for a in arguments if isinstance(a, np.ndarray) and a.ndim >= 2}
     widths.discard(1)
     if len(widths) != 1:
         return None
     n = widths.pop()
-    for j in range(n):
+
+    def raises(start: int, stop: int) -> bool:
         try:
-            rule(*(a[..., j:j + 1] if isinstance(a, np.ndarray) and a.ndim >= 2
+            rule(*(a[..., start:stop] if isinstance(a, np.ndarray) and a.ndim >= 2
                    and a.shape[-1] == n else a for a in arguments))
         except Exception:
-            return j
-    return None
+            return True
+        return False
+
+    start, stop = 0, n  # a range that raises, as the whole batch did
+    while stop - start > 1:
+        middle = (start + stop) // 2
+        if raises(start, middle):
+            stop = middle
+        else:
+            start = middle
+    return start if raises(start, stop) else None
 
 
 def _stack(row: Op, partials: Sequence[Any], shape: tuple[int, int]) -> np.ndarray:

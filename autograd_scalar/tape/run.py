@@ -434,15 +434,6 @@ class Runner:
             found = buffers[which] = np.empty((wanted, n), self.dtype)
         return found
 
-    def release(self) -> None:
-        """Let go of the values and gradients arrays kept for the last batch (the next
-        run makes them anew): for a tape set aside while another runs, such as a
-        training's tape of another sequence length."""
-        self._buffers = [None, None]
-        for step in self._dense.values():
-            step.unbind()
-
-
 def _joined(program: Program, grouped: Sequence[int], n: int) -> dict[int, tuple[int, ...]]:
     """Group -> the groups it runs with as one ragged step (:mod:`autograd_scalar.tape.
     ragged`): of the groups that run grouped, those of one level and one row that may

@@ -471,6 +471,15 @@ class Tape(Runner):
         columns = np.concatenate([part.reshape(len(part), -1) for part in parts], axis=1)
         return tape_check.eager_run(fn, widths, columns, parameter_list(parameters))
 
+    @_one_run_at_a_time
+    def release(self) -> None:
+        """Let go of the values and gradients arrays kept for the last batch (the next
+        run makes them anew): for a tape set aside while another runs, such as a
+        training's tape of another sequence length."""
+        self._buffers = [None, None]
+        for step in self._dense.values():
+            step.unbind()
+
     def memory(self, n: int) -> int:
         """Bytes of the arrays a training run (:meth:`backward_arrays`) on a batch of ``n``
         keeps: the values and gradients of every op but the pre-activations of relu

@@ -87,11 +87,11 @@ class GPT(Module):
                              "each head takes an equal slice")
         self.std = real("std", std, 0.0, who="GPT")
         rng = generator(seed)
-        self.wte = Embedding(self.vocab_size, self.n_embd, std, rng)
-        self.wpe = Embedding(self.block_size, self.n_embd, std, rng)
+        self.wte = Embedding(self.vocab_size, self.n_embd, self.std, rng)
+        self.wpe = Embedding(self.block_size, self.n_embd, self.std, rng)
         self.norm = RMSNorm()
-        self.blocks = [Block(self.n_embd, self.n_head, std, rng) for _ in range(self.n_layer)]
-        self.lm_head = Linear(self.n_embd, self.vocab_size, std, rng)
+        self.blocks = [Block(self.n_embd, self.n_head, self.std, rng) for _ in range(self.n_layer)]
+        self.lm_head = Linear(self.n_embd, self.vocab_size, self.std, rng)
 
     def new_caches(self) -> list[KVCache]:
         """An empty key/value cache for each block: the start of a sequence."""
