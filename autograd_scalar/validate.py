@@ -50,11 +50,12 @@ controls."""
 
 
 def printable(text: str) -> str:
-    """``text`` as a terminal, a page or a picture shows it: each UNSAFE character
-    replaced by U+FFFD, so that no name from a file moves a terminal's cursor, reorders
-    the text beside it, or leaves a picture's file unreadable (XML takes no control
-    characters, UTF-8 no lone surrogates)."""
-    return UNSAFE.sub("\ufffd", text)
+    """``text`` as a terminal, a page or a picture shows it: a carriage return as a line
+    break (a terminal would go back over the line) and each UNSAFE character replaced
+    by U+FFFD, so that no name from a file moves a terminal's cursor, reorders the text
+    beside it, or leaves a picture's file unreadable (XML takes no control characters,
+    UTF-8 no lone surrogates)."""
+    return UNSAFE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def shown(value: Any) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from autograd_scalar import output_file, write_atomically
-from autograd_scalar.validate import integer, real
+from autograd_scalar.validate import integer, printable, real
 
 from .callbacks import History
 from .metrics import class_indices, classes_from_outputs
@@ -36,6 +36,13 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 
 REGION_ALPHA = 0.35
 """Opacity of the class regions behind the data points in a decision-boundary plot."""
+
+
+def literal(text: str) -> str:
+    """``text`` as a figure shows it, as written: ``printable`` (a control character
+    from a data set's names would leave a saved SVG unreadable) and each ``$`` escaped,
+    which matplotlib reads as the start of math ("$5 or $10" would come out "5or10")."""
+    return printable(str(text)).replace("$", r"\$")
 
 
 def require_matplotlib() -> Any:
@@ -198,7 +205,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any, *, path: str | None = Non
                s=25, edgecolors="black", linewidths=0.5)
     ax.set_xlabel("x[0]")
     ax.set_ylabel("x[1]")
-    ax.set_title(title or "decision boundary")
+    ax.set_title(literal(title) or "decision boundary")
     save(figure, path, who="plot_decision_boundary")
     return figure
 
@@ -272,7 +279,7 @@ def plot_history(history: History, *, path: str | None = None, title: str = "") 
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
-        figure.suptitle(title)
+        figure.suptitle(literal(title))
     save(figure, path, who="plot_history")
     return figure
 
@@ -311,12 +318,12 @@ def plot_confusion_matrix(matrix: Any, *, labels: list[str] | None = None,
         dark = count > 0.6 * counts.max()
         ax.text(j, i, str(count), ha="center", va="center",
                 color="white" if dark else "black")
-    ax.set_xticks(range(k), names, rotation=45 if slanted else 0,
+    ax.set_xticks(range(k), [literal(name) for name in names], rotation=45 if slanted else 0,
                   ha="right" if slanted else "center", rotation_mode="anchor")
-    ax.set_yticks(range(k), names)
+    ax.set_yticks(range(k), [literal(name) for name in names])
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(title or "confusion matrix")
+    ax.set_title(literal(title) or "confusion matrix")
     figure.colorbar(image, ax=ax, shrink=0.8, ticks=MaxNLocator(integer=True))  # counts
     save(figure, path, who="plot_confusion_matrix")
     return figure
@@ -398,8 +405,8 @@ def plot_hinton(weights: Any, *, path: str | None = None, max_weight: float | No
         ax.set_xlabel(f"inputs ({matrix.shape[1]})")
         ax.set_ylabel(f"neurons ({matrix.shape[0]})")
         if name:
-            ax.set_title(name)
+            ax.set_title(literal(name))
     if title:
-        figure.suptitle(title)
+        figure.suptitle(literal(title))
     save(figure, path, who="plot_hinton")
     return figure

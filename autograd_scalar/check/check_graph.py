@@ -38,7 +38,7 @@ import numpy as np
 
 from ..backward import topological_order
 from ..ops import Op, evaluate
-from ..validate import is_real
+from ..validate import is_real, printable
 from ..value import Value
 from .array_differences import column_differences, vector_differences
 from .differences import (
@@ -179,7 +179,8 @@ class GraphReport:
             for failure in group:
                 for j in failure.wrong:
                     a, n = failure.analytic[j], failure.numeric[j]
-                    table.append((_name(failure), failure.op, failure.node.scope or "-", str(j),
+                    table.append((_name(failure), _cell(failure.op),
+                                  _cell(failure.node.scope or "-"), str(j),
                                   f"{failure.inputs[j]:.6g}", f"{a:.8g}", f"{n:.8g}",
                                   f"{abs(a - n):.2e}", mark))
         return table
@@ -203,12 +204,12 @@ class GraphReport:
                     f"(NaN or inf) for input {j} = {point_text(failure.inputs[j])}, where its "
                     f"forward is smooth with slope {failure.numeric[j]:.8g}")
         lines.extend(self.unchecked_lines())
-        return "\n".join(lines)
+        return printable("\n".join(lines))  # op and scope names may come from a file
 
     def unchecked_lines(self) -> list[str]:
         """A line per node that could not be checked, and why (the first five, then how
         many more)."""
-        lines = [f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}"
+        lines = [printable(f"not checked: {_name(skipped)} {skipped.op}: {skipped.reason}")
                  for skipped in self.skipped[:5]]
         if len(self.skipped) > 5:
             lines.append(f"not checked: {len(self.skipped) - 5} more")
@@ -225,6 +226,11 @@ class GraphReport:
 
     def _repr_html_(self) -> str:
         return html_table(self.summary(), self.rows(), lambda row: row[-1] == "<-- wrong")
+
+
+def _cell(text: str) -> str:
+    """A name (an op's, a scope's: from a file, perhaps) as one cell of the table."""
+    return printable(text).replace("\n", " ")
 
 
 def _name(item: NodeFailure | SkippedNode) -> str:

@@ -30,6 +30,7 @@ from ..backward import grad, topological_order
 from ..derivatives import as_items, call, checked_point, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
+from ..validate import printable
 from ..value import Value, apply
 from .check_graph import (
     SMALLEST_EPS,
@@ -127,7 +128,7 @@ def setup(f: Any, inputs: Any, eps: Any, atol: Any, rtol: Any,
     items = as_items(inputs, who, "the point", "x")
     point = checked_point(f, items, who)
     check_tolerances(eps, atol, rtol, who)
-    names = [getattr(item, "label", "") or f"x[{i}]" for i, item in enumerate(items)]
+    names = [printable(getattr(item, "label", "")) or f"x[{i}]" for i, item in enumerate(items)]
     return point, names, items
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from autograd_scalar import Value, gather, logsumexp, no_grad
 from autograd_scalar.validate import integer, is_integer
 
-from ..plot import new_figure, save
+from ..plot import literal, new_figure, save
 from .model import GPT
 from .tokenizer import CharTokenizer
 
@@ -60,7 +60,7 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     tokens = tokenizer.encode(text)[:-1][:model.block_size]
     read = text[:len(tokens) - 1]  # the characters of the block, after [bos]
     weights = attention_weights(model, tokens)[layer]
-    labels = token_labels(tokenizer, tokens)
+    labels = [literal(label) for label in token_labels(tokenizer, tokens)]
     width = 3.0 * model.n_head
     figure = new_figure(width, 3.6)
     from matplotlib import colormaps
@@ -79,7 +79,8 @@ def plot_attention(model: GPT, tokenizer: CharTokenizer, text: str, *, layer: in
     cut = f" (the first {len(read)} of its {len(text)} characters fill the block)" \
         if len(read) < len(text) else ""
     # wrapped to the figure's width (at most eight of the title's widest letters an inch)
-    figure.suptitle(fill(f"attention of block {layer} reading {read!r}{cut}", int(width * 8)))
+    figure.suptitle(literal(fill(f"attention of block {layer} reading {read!r}{cut}",
+                                 int(width * 8))))
     figure.get_layout_engine().set(h_pad=0.12)  # the title apart from the heads' titles
     save(figure, path, who="plot_attention")
     return figure

@@ -18,6 +18,8 @@ import struct
 import zlib
 from typing import Any
 
+from autograd_scalar.validate import printable
+
 from .frames import panel_height, row_spacing
 
 PANEL = 300
@@ -51,7 +53,7 @@ def _number(x: float | None, digits: int = 4) -> str:
 def _text(x: float, y: float, text: str, size: int = 11, anchor: str = "start",
           fill: str = "#424a53", weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" '
-            f'fill="{fill}" font-weight="{weight}">{html.escape(text)}</text>')
+            f'fill="{fill}" font-weight="{weight}">{html.escape(printable(text))}</text>')
 
 
 def network_svg(layout: dict[str, Any], frame: dict[str, Any], left: float) -> list[str]:

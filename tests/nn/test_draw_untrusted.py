@@ -87,3 +87,38 @@ def test_any_input_names_are_drawn_literally() -> None:
 def test_draw_network_refuses_a_title_that_is_not_text() -> None:
     with pytest.raises(TypeError, match="draw_network: title must be a str, got int"):
         nn.draw_network(Named(["a"]), title=3)  # type: ignore[arg-type]
+
+
+CONTROLS = "h\x1bM\x1bM\rall\tgood\x07\u202eok\x08"
+"""A unit name a file may hold: a terminal's cursor moves (reverse index, carriage return,
+backspace), a bell and a direction override."""
+
+
+def test_control_characters_from_a_file_are_shown_replaced_in_reports_and_figures(
+        tmp_path: Path) -> None:
+    """A unit name from a model file moved a terminal's cursor through check_graph's
+    report, and a control character in a class name or a title left a saved figure's
+    SVG unreadable; "$5 or $10" came out as math."""
+    import xml.etree.ElementTree as ElementTree
+
+    from autograd_scalar import check_graph
+
+    net = nn.Network(seed=0)
+    net.add_input("x")
+    net.add_neuron(CONTROLS, "relu")
+    net.add_neuron("out", "linear")
+    net.connect("x", CONTROLS)
+    net.connect(CONTROLS, "out")
+    net.save(tmp_path / "model.json")
+    out = nn.load(tmp_path / "model.json")([0.0])  # relu at 0: a kink, a row of the report
+    out.backward()
+    report = check_graph(out)
+    shown = [str(report), *(cell for row in report.rows() for cell in row)]
+    assert not any(c in text for text in shown for c in "\x1b\r\x07\x08\u202e")
+    assert "h\ufffdM\ufffdM all\tgood\ufffd\ufffdok\ufffd" in str(report)
+
+    path = tmp_path / "confusion.svg"
+    nn.plot.plot_confusion_matrix([[3, 1], [0, 4]], labels=["cat\x01", "$5 or $10"],
+                                  title="run\x1b 7", path=path)
+    ElementTree.fromstring(path.read_bytes())  # well-formed
+    assert "$5 or $10" in path.read_text()  # as written, not as math
