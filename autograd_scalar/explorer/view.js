@@ -30,6 +30,8 @@ var AutogradScalarView = (function () {
   var NAN_FILL = "#b0b0b0";
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
   var READABLE = 9 / 11; /* the least zoom the view opens at: 11px text drawn 9px high */
+  var SMALL = 24, LEGIBLE = 0.7;  /* a graph of at most SMALL items opens whole down to
+                                     LEGIBLE (7.7px text): all of a neuron beats its end */
   var TALLEST = 0.8;     /* the view is at most this part of the window's height */
   var MARGIN = 8;
   var PANEL_PEEK = 72;   /* the panel's title and first lines, kept in a notebook's view */
@@ -544,14 +546,16 @@ var AutogradScalarView = (function () {
     }
     /* Open at a zoom where text is readable (at least READABLE, 9px on screen):
        - "whole": the whole graph, as large as fits the room (up to 125%), the canvas as
-         tall as the graph's aspect needs; always, when asked for (the fit button);
+         tall as the graph's aspect needs; always, when asked for (the fit button); and
+         for a graph of a few items down to LEGIBLE (a neuron in a narrow cell);
        - "width": else, if the width fits readably, the width, the output's end in view;
        - "near": else the output's neighbourhood at 100%.
        The note says which, and how to see the rest. */
     function fit(whole) {
       var room = roomFor(), s = fitScale(placed.w, placed.h, room);
       var sw = Math.min(1.25, room.w / Math.max(placed.w, 1));
-      var mode = whole || s >= READABLE ? "whole" : sw >= READABLE ? "width" : "near";
+      var few = s >= LEGIBLE && placed.nodes.size + placed.boxes.size <= SMALL;
+      var mode = whole || s >= READABLE || few ? "whole" : sw >= READABLE ? "width" : "near";
       if (mode === "width") { s = sw; } else if (mode === "near") { s = 1; }
       var width = canvas.clientWidth || room.w + 2 * MARGIN;
       state.s = s; state.tx = MARGIN;
@@ -570,7 +574,8 @@ var AutogradScalarView = (function () {
       var zoom = Math.round(100 * s) + "%";
       if (mode === "whole") {
         state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
-        note.textContent = s >= READABLE ? "" : "The whole graph at " + zoom +
+        note.textContent = s >= READABLE ? "" : s >= LEGIBLE ? "The whole graph at " + zoom +
+          ", small: + or ctrl + wheel zooms in." : "The whole graph at " + zoom +
           ": too small to read; zoom in, search, or click a box.";
       } else if (mode === "width") {
         var middle = out.y + out.h / 2;

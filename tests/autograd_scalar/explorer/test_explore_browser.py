@@ -554,6 +554,33 @@ def test_a_short_graph_in_a_narrow_cell_gets_a_short_canvas(browser: Any, tmp_pa
         browser.set_window_size(size["width"], size["height"])
 
 
+def test_a_neuron_a_little_too_wide_to_read_opens_whole(browser: Any, tmp_path: Path) -> None:
+    """In a notebook cell of about 450 px README's neuron needs 74% to fit: it opened on
+    its output at 100%, x and w off the canvas. A graph of a few items opens whole down
+    to 70% (text 7.7 px), with a note saying so."""
+    from selenium.webdriver.common.by import By
+
+    values = neuron()
+    values["o"].backward()
+    view = explore(values["o"])
+    size = browser.get_window_size()
+    try:
+        for width in range(420, 700, 20):  # the narrowest window that fits it at >= 70%
+            browser.set_window_size(width, 900)
+            root = open_view(browser, view.save(tmp_path / "neuron.html"))
+            scale = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.state.s")
+            if 0.7 <= scale < 9 / 11:
+                break
+        else:
+            pytest.fail("no window width opened the neuron between 70% and 9/11")
+        assert root.get_attribute("data-fit") == "whole"
+        assert_fits_whole(browser)
+        note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-note").text
+        assert note.startswith("The whole graph at") and "small" in note
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
+
 def test_after_a_pan_a_narrower_window_keeps_the_centre_in_view(browser: Any,
                                                                 tmp_path: Path) -> None:
     """A view the user has dragged is not refitted when the window narrows (that would
