@@ -295,6 +295,10 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
         if array.shape != entry.shape:
             raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r} "
                              f"has shape {tuple(array.shape)}, expected {entry.shape}")
+        if not np.isfinite(array).all():
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r}"
+                             f"{list(bad)} is {array[bad]}; expected finite numbers")
         state.update(zip(entry.names, array.reshape(-1).tolist()))
     with interrupts_deferred():  # never the new parameters with the old scaling
         model.load_state_dict(state)

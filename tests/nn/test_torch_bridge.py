@@ -312,7 +312,7 @@ def test_bad_state_dicts_are_refused_and_change_nothing() -> None:
                "b.weight": good["2.weight"], "b.bias": good["2.bias"]}
     with pytest.raises(ValueError, match=r"'a\.bias' stands where this MLP expects a weight"):
         nn.load_torch_state_dict(model, swapped)
-    with pytest.raises(ValueError, match="must be a finite real number"):
+    with pytest.raises(ValueError, match=r"'0\.bias'\[1\] is nan; expected finite numbers"):
         nn.load_torch_state_dict(model, {**good, "0.bias": torch.tensor([1.0, np.nan, 0.0])})
     with pytest.raises(TypeError, match="expects a state_dict"):
         nn.load_torch_state_dict(model, [1, 2])  # type: ignore[arg-type]
@@ -351,6 +351,12 @@ def test_a_scaling_the_library_refuses_elsewhere_is_refused_from_a_state_dict() 
                                                  "std": np.ones(2)})
     with pytest.raises(ValueError, match=r"'mean' has shape \(3,\), expected \(2,\) \(one "):
         nn.load_torch_state_dict(model, state | {"mean": np.zeros(3), "std": np.ones(2)})
+    # the model's own name of the parameter, without the function's: "parameter
+    # 'layers.0.neurons.0.b' must be a finite real number"
+    with pytest.raises(ValueError, match=r"^nn\.load_torch_state_dict: '0\.weight'\[0, 1\] is "
+                                         r"nan; expected finite numbers$"):
+        nn.load_torch_state_dict(model, state | {"0.weight": np.array([[1.0, np.nan]]),
+                                                 "std": np.ones(2)})
     assert model.state_dict() == before
 
 
