@@ -189,7 +189,11 @@ def test_a_ctrl_c_while_loading_never_leaves_the_files_weights_with_the_old_scal
 
     source = standardized(MLP(2, [3, 1], seed=0), 2)
     source.save(tmp_path / "model.json")
-    state = nn.to_torch(source).state_dict()
+    layers = source.model.layers  # a state_dict as PyTorch's MLP names it, as arrays
+    state = {"mean": source.scaler.mean, "std": source.scaler.std}
+    for i, layer in enumerate(layers):
+        state[f"{2 * i}.weight"] = np.array([[w.data for w in n.w] for n in layer.neurons])
+        state[f"{2 * i}.bias"] = np.array([n.b.data for n in layer.neurons])
     deferred = nn.module.interrupts_deferred
 
     class CtrlCDuringTheWrites(deferred):  # type: ignore[misc, valid-type]
