@@ -98,3 +98,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                      if item.nodeid.startswith(start)), len(LONGEST_FIRST))
 
     items.sort(key=rank)
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """SIGINT raising KeyboardInterrupt, as at an interactive prompt, for the test: a run
+    started in the background (a non-interactive shell's ``&``) has it ignored."""
+    import signal
+
+    outside = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, outside)

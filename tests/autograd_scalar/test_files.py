@@ -210,6 +210,7 @@ import os, signal, sys
 from autograd_scalar import files, validate
 for number in (signal.SIGTERM, signal.SIGHUP):
     signal.signal(number, signal.SIG_DFL)
+signal.signal(signal.SIGINT, signal.default_int_handler)  # ignored in a background run
 module = {"files": files, "validate": validate}[sys.argv[3]]
 create = module.new_private_file
 

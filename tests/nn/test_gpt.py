@@ -162,7 +162,7 @@ def test_a_history_given_keeps_the_steps_done_when_training_stops(monkeypatch,
 
 
 @pytest.mark.parametrize("compiled", [False, True])
-def test_a_ctrl_c_during_an_update_comes_after_the_step_is_recorded(monkeypatch,
+def test_a_ctrl_c_during_an_update_comes_after_the_step_is_recorded(monkeypatch, ctrl_c,
                                                                     compiled) -> None:
     """A Ctrl-C held through the optimizer's update was raised as the update ended,
     before the history took the step: it held one step fewer than the parameters."""

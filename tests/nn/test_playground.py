@@ -68,7 +68,7 @@ def test_a_step_changes_the_parameters_exactly_as_one_fit_step(compiled: Any) ->
 
 @pytest.mark.parametrize("compiled", [True, False])
 def test_a_ctrl_c_during_an_update_comes_after_the_step_is_counted(
-        compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+        compiled: bool, monkeypatch: pytest.MonkeyPatch, ctrl_c: None) -> None:
     """A Ctrl-C held through the optimizer's update was raised as it ended, before the
     session counted the step: the optimizer had taken 3 steps, the session 2."""
     import signal

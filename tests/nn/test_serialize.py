@@ -180,7 +180,7 @@ def test_save_names_what_is_wrong_with_its_path_and_its_config(tmp_path: Path) -
 
 
 def test_a_ctrl_c_while_loading_never_leaves_the_files_weights_with_the_old_scaling(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ctrl_c: None) -> None:
     """A Ctrl-C held through the parameters' writes was raised as they ended, before the
     file's scaling was set: a model that scored as neither. Both come, or neither."""
     import signal
