@@ -144,7 +144,7 @@ class View {
     this.remove = html("input", { type: "checkbox", class: "pg-remove" });
     this.count = html("div", { class: "pg-count" });
     this.planeNote = html("div", { class: "pg-note" });
-    this.planePanel = html("div", { class: "pg-panel" },
+    this.planePanel = html("div", { class: "pg-panel pg-plane-panel" },
       html("div", { class: "pg-caption" }, "decision boundary"),
       this.plot, this.planeNote, this.classes,
       html("label", { class: "pg-remove-label" }, this.remove, " remove the nearest point"),

@@ -142,6 +142,22 @@ def test_the_page_drives_the_kernel_and_shows_what_it_sends(
     wait_for(30, lambda: step_of(root) == 0, "reset to step 0")
     assert text(root, ".pg-error") == ""
 
+    # a narrow cell (900 px, the file browser open) takes one panel a row: the decision
+    # boundary comes first, under the controls, not after the network's 600 px
+    size = browser.get_window_size()
+    browser.set_window_size(900, 700)
+    try:
+        time.sleep(0.5)
+        tops = browser.execute_script(
+            "var r = arguments[0]; return Array.from(r.querySelectorAll('.pg-panel'))"
+            ".map(function (p) { return [p.className, p.getBoundingClientRect().top]; });",
+            root)
+        browser.save_screenshot(str(artefacts / "playground_narrow.png"))
+        assert len({top for _, top in tops}) == 3, tops  # one a row
+        assert min(tops, key=lambda found: found[1])[0].endswith("pg-plane-panel"), tops
+    finally:
+        browser.set_window_size(size["width"], size["height"])
+
 
 def test_notebook_7_runs_the_same_widget(browser: Any, artefacts: Path,
                                          server: Server) -> None:
