@@ -139,6 +139,7 @@ CLEANUP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP")
                         if hasattr(signal, name))
 """Signals whose default action (ending the process) waits until the temporary is removed."""
 
+
 class _Terminated(BaseException):
     """Raised inside a write by a termination signal, so that ``finally`` blocks run."""
 

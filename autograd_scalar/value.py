@@ -159,6 +159,8 @@ class Value:
     @property
     def local_grads(self) -> tuple[Any, ...]:
         """d self / d child for each child, as stored at the forward pass."""
+        if type(self) is not Value:  # a traced node's: numbers of its example
+            _taken_out(self)
         count = len(self.children)
         if count > 2:
             return tuple(self._local or ())
@@ -333,7 +335,8 @@ class Value:
         nodes needs no recursion): every node keeps its data, grad, label, scope, row and
         local derivatives, and the copies link to each other as the originals do (a
         node used twice is copied once). Rows are shared, not copied: they are read-only."""
-        _taken_out(self)
+        if type(self) is not Value:  # a traced graph's copy: numbers of its example
+            _taken_out(self)
         stack: list[tuple[Value, bool]] = [(self, False)]
         while stack:  # depth first: a node is copied once its inputs are
             node, inputs_done = stack.pop()
@@ -353,7 +356,8 @@ class Value:
         store by value, and a graph's worth of nested nodes would recurse once per node.
         Save numbers instead (a leaf, ``v.data``, or a model's ``save``, which writes JSON).
         """
-        _taken_out(self)
+        if type(self) is not Value:  # a traced leaf's pickle: its example's number
+            _taken_out(self)
         if self._row is not None:
             raise TypeError(
                 f"cannot pickle {self!r}, made by {self.op!r}: only a leaf Value (no op) can "
@@ -575,8 +579,10 @@ def new_node(data: float, children: tuple[Value, ...], row: Op | None, local: An
 
 def _taken_out(node: Value) -> None:
     """Tell a trace in progress (:func:`autograd_scalar.compile`) that the caller takes
-    ``node``'s number out of the graph (a copy, a detached leaf): frozen at the traced
-    example if ``node`` is one of its Values, so the trace refuses the function."""
+    ``node``'s numbers out of the graph (a copy, a detached leaf, its local derivatives):
+    frozen at the traced example if ``node`` is one of its Values, so the trace refuses
+    the function. (Callers ask only for a node of a subclass, as traced nodes are: a
+    plain Value skips the lookup.)"""
     reads = current_mode().tracing
     if reads is not None:
         reads.numbers_from(node)

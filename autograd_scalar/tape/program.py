@@ -129,11 +129,11 @@ _COPIERS = frozenset(os.path.abspath(module.__file__ or "") for module in (copy,
 class TracedValue(Value):
     """A node of a function being traced: a placeholder, or an op node made while it runs.
 
-    A Value in every respect, except that reading its number from Python (``.data``,
-    ``local_grads``) during the trace records where it was read from; see the module
-    docstring (``item()``, ``detach()``, copies, pickling and ops under ``no_grad`` tell
-    the trace from :class:`~autograd_scalar.Value`'s own methods). Outside the trace
-    that made it, it is read as any Value.
+    A Value in every respect, except that reading its number from Python (``.data``)
+    during the trace records where it was read from; see the module docstring
+    (``item()``, ``detach()``, ``local_grads``, copies, pickling and ops under
+    ``no_grad`` tell the trace from :class:`~autograd_scalar.Value`'s own code). Outside
+    the trace that made it, it is read as any Value.
     """
 
     __slots__ = ()
@@ -147,19 +147,6 @@ class TracedValue(Value):
     @data.setter
     def data(self, value: float) -> None:
         _DATA.__set__(self, value)
-
-    @property
-    def local_grads(self) -> tuple[Any, ...]:
-        """As :attr:`Value.local_grads`: numbers of the example, so during its trace the
-        reading place (the first outside the engine) is recorded."""
-        self._freezing()
-        return Value.local_grads.__get__(self, Value)
-
-    def _freezing(self) -> None:
-        """Tell the trace in progress that the caller is freezing this node's number."""
-        reads = current_mode().tracing
-        if reads is not None:
-            reads.numbers_from(self)
 
 
 def _seen(frame: FrameType) -> None:

@@ -434,6 +434,7 @@ class Runner:
             found = buffers[which] = np.empty((wanted, n), self.dtype)
         return found
 
+
 def _joined(program: Program, grouped: Sequence[int], n: int) -> dict[int, tuple[int, ...]]:
     """Group -> the groups it runs with as one ragged step (:mod:`autograd_scalar.tape.
     ragged`): of the groups that run grouped, those of one level and one row that may
