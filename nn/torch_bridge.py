@@ -295,10 +295,7 @@ def load_torch_state_dict(model: Module, state_dict: Mapping[str, Any]) -> Modul
         if array.shape != entry.shape:
             raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r} "
                              f"has shape {tuple(array.shape)}, expected {entry.shape}")
-        if not np.isfinite(array).all():
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-            raise ValueError(f"nn.load_torch_state_dict: {given.get(entry.key, entry.key)!r}"
-                             f"{list(bad)} is {array[bad]}; expected finite numbers")
+        _check_finite(given.get(entry.key, entry.key), array)
         state.update(zip(entry.names, array.reshape(-1).tolist()))
     with interrupts_deferred():  # never the new parameters with the old scaling
         model.load_state_dict(state)
@@ -355,6 +352,15 @@ def _inner_keys(keys: list[str]) -> dict[str, str]:
     return inner
 
 
+def _check_finite(key: str, array: np.ndarray) -> None:
+    """ValueError naming the state_dict's ``key`` and the index of the first entry of its
+    ``array`` that is not finite (if one is not)."""
+    if not np.isfinite(array).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(f"nn.load_torch_state_dict: {key!r}{list(bad)} is {array[bad]}; "
+                         "expected finite numbers")
+
+
 def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
     features = model.scaler.mean.shape
     found = []
@@ -366,10 +372,7 @@ def _scaling(model: Standardized, arrays: dict[str, np.ndarray]) -> Any:
         if array.shape != features:
             raise ValueError(f"nn.load_torch_state_dict: {key!r} has shape {array.shape}, "
                              f"expected {features} (one number per feature)")
-        if not np.isfinite(array).all():
-            bad = int(np.flatnonzero(~np.isfinite(array))[0])
-            raise ValueError(f"nn.load_torch_state_dict: {key!r}[{bad}] is {array[bad]}; "
-                             "expected finite numbers")
+        _check_finite(key, array)
         found.append(array)
     try:
         return Standardizer(found[0], found[1])
