@@ -450,7 +450,6 @@ ERF = Op("erf", math.erf, np.vectorize(math.erf, otypes=[np.float64]),
          lambda x, out: (_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
          formula="d/dx = 2/sqrt(pi) * exp(-x**2)", method=True,
          template=("erf({0})", ""))
-_erf: Callable[[Any], Any] = plain_function(ERF)
 ERFC = Op("erfc", math.erfc, np.vectorize(math.erfc, otypes=[np.float64]),
           lambda x, out: (-_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
           formula="d/dx = -2/sqrt(pi) * exp(-x**2)", template=("erfc({0})", ""))

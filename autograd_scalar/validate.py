@@ -129,6 +129,14 @@ def flag(name: str, value: Any, *, who: str = "") -> bool:
     raise TypeError(f"{_prefix(who)}{name} must be True or False, got {value!r}")
 
 
+def choice(name: str, value: Any, options: tuple[str, ...], *, who: str = "") -> str:
+    """``value`` if it is one of ``options`` (strings); ValueError naming them otherwise."""
+    if isinstance(value, str) and value in options:
+        return value
+    raise ValueError(f"{_prefix(who)}{name} must be one of {', '.join(map(repr, options))}, "
+                     f"got {shown(value)}"[:300])
+
+
 def names_a_folder(path: str) -> bool:
     """Whether ``path`` has the form of a folder (``out/``, ``out/.``, ``..``, ""), so that
     writing it as a file would make one named otherwise than the caller wrote."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from autograd_scalar import interrupts_deferred
-from autograd_scalar.validate import flag, integer, real
+from autograd_scalar.validate import choice, flag, integer, real
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -106,9 +106,7 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True) -> None:
-        if monitor not in METRICS:
-            raise ValueError(f"EarlyStopping: monitor must be one of {list(METRICS)}, "
-                             f"got {monitor!r}")
+        choice("monitor", monitor, tuple(METRICS), who="EarlyStopping")
         patience = integer("patience", patience, 1, who="EarlyStopping")
         min_delta = real("min_delta", min_delta, 0, who="EarlyStopping", what="a number >= 0")
         self.monitor = monitor

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from autograd_scalar import GraphDrawing, Value
-from autograd_scalar.validate import integer, is_integer
+from autograd_scalar.validate import choice, integer, is_integer
 
 plain, plain_tooltip = GraphDrawing.plain, GraphDrawing.plain_tooltip
 POSITIVE = "#2166ac"
@@ -59,8 +59,7 @@ def draw_network(model: Any, *, rankdir: str = "LR", precision: int = 3,
     if not hasattr(model, "named_parameters") or not callable(model):
         raise TypeError(f"draw_network expects a model with named_parameters() and a call, "
                         f"got {type(model).__name__}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_network: rankdir must be one of LR, RL, TB, BT, got {rankdir!r}")
+    choice("rankdir", rankdir, ("LR", "RL", "TB", "BT"), who="draw_network")
     integer("precision", precision, 1, 17, who="draw_network")
     if not isinstance(title, str):
         raise TypeError(f"draw_network: title must be a str, got {type(title).__name__}")

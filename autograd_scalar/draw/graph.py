@@ -23,7 +23,7 @@ import graphviz
 
 from ..check.diff import DiffReport
 from ..ops import Op
-from ..validate import integer
+from ..validate import choice, integer
 from ..value import Value
 from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
 from .copies import Copy, far_copies
@@ -147,9 +147,7 @@ def check_options(root: Value, options: Options, who: str) -> None:
     user called)."""
     if not isinstance(root, Value):
         raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
-    if options.rankdir not in RANKDIRS:
-        raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, "
-                         f"got {options.rankdir!r}")
+    choice("rankdir", options.rankdir, RANKDIRS, who=who)
     check_budget_options(options, who)
 
 

@@ -11,7 +11,7 @@ in the same order with the same names and the same module boxes:
 - :func:`parameter_names` and :func:`display_name`: a parameter's dotted name from a
   model (``layers.0.neurons.3.w[1]``) is what a drawing shows for it; other nodes
   show their label.
-- :func:`home_scope`, :func:`parent_module` and :func:`module_tree`: the module box
+- :func:`home_scope`, :func:`parent_module` and :func:`module_path`: the module box
   a node belongs in and how the boxes nest (``layers.0.neurons.3`` inside
   ``layers.0``; ``layers`` names a list of modules, not a module, so gets no box).
 """
@@ -23,8 +23,6 @@ from typing import Any
 
 from ..value import Value
 from .dot_text import shown
-
-ModuleTree = dict[str, "ModuleTree"]
 
 
 def reading_order(root: Value, within: Iterable[Value] | None = None) -> list[Value]:
@@ -138,25 +136,6 @@ def parent_module(scope: str) -> str:
     if last.isdigit() and parts:
         parts.pop()
     return ".".join(parts)
-
-
-def module_tree(scopes: Iterable[str]) -> ModuleTree:
-    """The module boxes for these scopes, nested: {"layers.0": {"layers.0.neurons.3": {}}}.
-
-    Every module on the way to a scope gets a box, except a prefix followed by an
-    index (``layers`` in ``layers.0``), which names a list of modules. Boxes keep the
-    order in which their scopes first appear.
-    """
-    tree: ModuleTree = {}
-    for scope in scopes:
-        if not scope:
-            continue
-        parts = scope.split(".")
-        level = tree
-        for depth in range(1, len(parts) + 1):
-            if depth == len(parts) or not parts[depth].isdigit():
-                level = level.setdefault(".".join(parts[:depth]), {})
-    return tree
 
 
 def module_path(scope: str) -> list[str]:

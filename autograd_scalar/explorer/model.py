@@ -239,14 +239,6 @@ def run_titles(graph: Graph, index: dict[Value, int]) -> None:
             group.title = f"{parent.title}: {group.title}"  # a module's runs say whose
 
 
-def ancestors(group: Group | None) -> list[Group]:
-    found = []
-    while group is not None:
-        found.append(group)
-        group = group.parent
-    return found
-
-
 class Edges:
     """Each group's edges between its items: (from item, to item) -> how many edges, by
     the group's id and the items' ids (what :func:`~autograd_scalar.explorer.positions.lay_out`

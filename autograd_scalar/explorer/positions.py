@@ -179,7 +179,8 @@ def in_reading_order(items: Sequence[object], centres: list[float], rankdir: str
 def lay_out(groups: Sequence[Group], edges: dict[int, dict[tuple[int, int], int]],
             rankdir: str) -> list[dict[str, Any]]:
     """For each of ``groups``, in order: its items' centres (flattened) and its frame's
-    width and height. ``edges``: :func:`~autograd_scalar.explorer.model.edges_by_group`."""
+    width and height. ``edges``: each group's edge counts by the group's id, as
+    :class:`~autograd_scalar.explorer.model.Edges` gives them."""
     if has_graphviz():
         sources = [dot_source(group, edges[id(group)], rankdir) for group in groups]
         unique = list(dict.fromkeys(sources))   # a layer's neuron boxes are often alike

@@ -117,7 +117,7 @@ def view_data(outputs: list[Value], options: Options, report: Any,
     wanted = opening_groups(graph, options.max_nodes, data["failed"]) if lazy \
         else range(len(graph.groups))
     data["groups"] = group_records(graph, ids, layouts.of(wanted))
-    data.update(numbers_of(graph.order, ids, outputs[0], options.precision))
+    data.update(numbers_of(graph.order, ids, outputs[0]))
     return data, layouts
 
 
@@ -217,15 +217,14 @@ def report_table(report: Any) -> list[Any]:
     return []
 
 
-def numbers_of(order: list[Value], ids: dict[Value, int], output: Value,
-               precision: int) -> dict[str, Any]:
+def numbers_of(order: list[Value], ids: dict[Value, int], output: Value) -> dict[str, Any]:
     """Each node's data, grad and local derivatives (and tangent, when the graph has
     them), and the backward pass of the first output: its steps (backprop finalises the
     nodes in the reverse of their topological order) and the gradient each step gives
     (this pass's own, as :func:`autograd_scalar.draw.animate.backward_steps` has them).
 
     The numbers are NumPy float64 arrays, ``locals`` every node's one after the other
-    (as ``kids``), unrounded: :func:`plain` and the payload round them to ``precision``."""
+    (as ``kids``), unrounded: :func:`plain` and the payload round them to the view's precision."""
     final = gradients(output)
     backward = topological_order(output)
     backward.reverse()

@@ -105,9 +105,6 @@ def choose(groups: Sequence[Choice], n: int, strategy: str, model: Costs | None
     the segment that joining saves; then each segment is checked as a whole, its
     call included, against running its groups grouped.
     """
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
-                         f"got {strategy!r}")
     if strategy != "auto":
         return [strategy] * len(groups)
     assert model is not None

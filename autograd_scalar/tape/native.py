@@ -48,6 +48,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validate import choice
 from .translate import Untranslatable
 
 POLICIES = ("auto", "always", "off")
@@ -85,9 +86,7 @@ with its cores busy; each compilation then measures it again."""
 def default_policy() -> str:
     """``AUTOGRAD_SCALAR_NATIVE``, checked ("auto" when unset)."""
     found = os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto"
-    if found not in POLICIES:
-        raise ValueError(f"{ENVIRONMENT} must be one of {', '.join(POLICIES)}, got {found!r}")
-    return found
+    return choice(ENVIRONMENT, found, POLICIES)
 
 
 def compiler() -> list[str] | None:

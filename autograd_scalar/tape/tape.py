@@ -74,7 +74,7 @@ import numpy as np
 
 from ..backward import value_list
 from ..mode import is_grad_enabled
-from ..validate import flag, integer, real_array
+from ..validate import choice, flag, integer, real_array
 from ..value import Value
 from . import check as tape_check
 from .batched import Batched
@@ -287,9 +287,7 @@ class Tape(Runner):
         if pull:
             self.arrays.pull()
         n = len(columns[0])
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"Tape.strategy must be one of {', '.join(map(repr, STRATEGIES))}, "
-                             f"got {self.strategy!r}")
+        choice("Tape.strategy", self.strategy, STRATEGIES)
         if self.native is None:
             default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
         elif self.native not in POLICIES:

@@ -8,7 +8,15 @@ import math
 import numpy as np
 import pytest
 
-from autograd_scalar.validate import flag, integer, is_integer, is_real, real, real_array
+from autograd_scalar.validate import (
+    choice,
+    flag,
+    integer,
+    is_integer,
+    is_real,
+    real,
+    real_array,
+)
 
 
 @pytest.mark.parametrize("value", [True, False, np.bool_(True)])
@@ -61,6 +69,15 @@ def test_a_flag_is_true_or_false_only(value) -> None:
     with pytest.raises(TypeError, match=f"heatmap must be True or False, got {value!r}"):
         flag("heatmap", value, who="explore")
     assert flag("x", True) is True and flag("x", np.bool_(False)) is False
+
+
+@pytest.mark.parametrize("value", ["up", "lr", ["LR"], None, 10 ** 400])
+def test_a_choice_is_one_of_the_named_strings_only(value) -> None:
+    with pytest.raises(ValueError, match=r"^draw: rankdir must be one of 'LR', 'TB', got ") \
+            as caught:
+        choice("rankdir", value, ("LR", "TB"), who="draw")
+    assert len(str(caught.value)) < 120  # a huge int said by its size, not its digits
+    assert choice("rankdir", "TB", ("LR", "TB")) == "TB"
 
 
 @pytest.mark.parametrize(("x", "error", "message"), [

@@ -68,5 +68,5 @@ def test_ranks_are_longest_paths_and_a_cycle_does_not_hang() -> None:
 
 
 def test_auto_is_a_rankdir_and_others_are_refused() -> None:
-    with pytest.raises(ValueError, match="rankdir must be one of auto, LR, RL, TB, BT"):
+    with pytest.raises(ValueError, match="rankdir must be one of 'auto', 'LR', 'RL', 'TB', 'BT'"):
         draw_graph(Value(1.0), rankdir="sideways")

@@ -22,7 +22,6 @@ from autograd_scalar.draw.reading import (
     display_name,
     home_scope,
     module_path,
-    module_tree,
     parameter_names,
     parent_module,
     reading_order,
@@ -136,9 +135,6 @@ def test_module_scopes_nest_by_name() -> None:
     assert parent_module("encoder.attn") == "encoder"
     assert module_path("layers.0.neurons.3") == ["layers.0", "layers.0.neurons.3"]
     assert module_path("") == []
-    assert module_tree(["layers.0.neurons.1", "layers.0.neurons.0", "layers.1.neurons.0"]) == {
-        "layers.0": {"layers.0.neurons.1": {}, "layers.0.neurons.0": {}},
-        "layers.1": {"layers.1.neurons.0": {}}}
 
 
 def test_bad_names_say_what_was_expected() -> None:
