@@ -258,6 +258,40 @@ def html_table(summary: str, rows: Sequence[Sequence[str]],
     return f"<p>{html.escape(summary)}</p>{table}{more}"
 
 
+TIGHTEST_RTOL = 1e-8
+"""The least relative tolerance :func:`wrong_nodes` tries."""
+NONE_WRONG = ("check_graph finds every node consistent with its own forward (also with "
+              f"atol=0 and rtol down to {TIGHTEST_RTOL:g})")
+"""What a check says when :func:`wrong_nodes` names no node."""
+
+
+def wrong_nodes(output: Value, eps: float, atol: float, rtol: float) -> GraphReport:
+    """The nodes to blame for a failing check of f's derivatives: :func:`check_graph` at
+    the check's tolerances, and, where that names none, again with atol = 0 and rtol ten
+    times smaller each time down to :data:`TIGHTEST_RTOL`, until a pass names one.
+
+    A rule's error can be small beside its own node's numbers and large in f's gradient:
+    a node of size 1e-12 whose output f multiplies by 1e12, or two large terms whose
+    difference f takes. The tighter passes find it, the node with the largest relative
+    error first; their report says the tolerances it used. A right rule is not named at
+    any of them: a disagreement counts only where the differences at two steps agree with
+    each other and not with the rule. Where none names a node, the report is the first.
+    """
+    found = check_graph(output, eps=eps, atol=atol, rtol=rtol)
+    if found.failures:
+        return found
+    tighter = max(rtol, TIGHTEST_RTOL)
+    tolerances = [tighter] if atol > 0.0 else []
+    while tighter > TIGHTEST_RTOL:
+        tighter = max(tighter / 10.0, TIGHTEST_RTOL)
+        tolerances.append(tighter)
+    for tolerance in tolerances:
+        closer = check_graph(output, eps=eps, atol=0.0, rtol=tolerance)
+        if closer.failures:
+            return closer
+    return found
+
+
 def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
                 rtol: float = 1e-3) -> GraphReport:
     """Check every node's stored local derivatives against its row's forward.

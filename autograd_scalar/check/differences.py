@@ -5,8 +5,9 @@ For f at x, with a step h scaled to the point,
     f'(x)  ~  (f(x + h) - f(x - h)) / ((x + h) - (x - h)),     h = eps * max(1, |x|)
 
 The error is O(h**2 f''') from the Taylor series plus the rounding of the two
-forward values, about ``ROUNDING * (|f(x + h)| + |f(x - h)|) / 2h`` (the
-``noise`` returned with each slope). The step is relative so that x +- h stay
+forward values, about ``(ROUNDING * (|f(x + h)| + |f(x - h)|) + 2 TINY) / 2h`` (the
+``noise`` returned with each slope; TINY, the spacing of the subnormal floats, is the
+least rounding a value can have, and all there is to a value that underflowed). The step is relative so that x +- h stay
 distinct numbers however large x is (at x = 1e12 an absolute 1e-6 vanishes in
 rounding), and the denominator is the step actually taken, (x + h) - (x - h).
 
@@ -33,6 +34,9 @@ import numpy as np
 
 ROUNDING = 4 * 2.0 ** -52
 """Relative rounding error allowed in each forward value of a difference."""
+TINY = 2.0 ** -1074
+"""The spacing of float64 numbers near 0: the absolute rounding a forward value can have
+beside its relative one (a product of two numbers near 1e-200 is 0 or a subnormal)."""
 
 
 def step(x: Any, eps: float) -> Any:
@@ -53,12 +57,13 @@ def central(f: Callable[[Any], Any], x: Any, h: Any) -> tuple[Any, Any]:
     if isinstance(up, float) and isinstance(down, float) and not isinstance(span, np.ndarray):
         if not span > 0:
             return math.nan, 0.0
-        return (up - down) / span, ROUNDING * (abs(up) + abs(down)) / span
+        return (up - down) / span, (ROUNDING * (abs(up) + abs(down)) + 2 * TINY) / span
     up, down = np.asarray(up, dtype=np.float64), np.asarray(down, dtype=np.float64)
     span = np.asarray(span, dtype=np.float64)
     with np.errstate(all="ignore"):
         slope = np.where(span > 0, (up - down) / span, math.nan)
-        noise = np.where(span > 0, ROUNDING * (np.abs(up) + np.abs(down)) / span, 0.0)
+        noise = np.where(span > 0, (ROUNDING * (np.abs(up) + np.abs(down)) + 2 * TINY) / span,
+                         0.0)
     if slope.ndim == 0:
         return float(slope), float(noise)
     return slope, noise

@@ -33,11 +33,13 @@ from ..ops import Op, evaluate, local_derivatives
 from ..validate import printable
 from ..value import Value, apply
 from .check_graph import (
+    NONE_WRONG,
     SMALLEST_EPS,
     SMALLEST_EPS_TEXT,
     check_graph,
     check_tolerances,
     format_table,
+    wrong_nodes,
 )
 from .differences import agrees, central, point_text, step
 
@@ -288,7 +290,7 @@ def verdict(report: CheckReport, raise_exception: bool,
 
 def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     """Lines naming the nodes whose rule is wrong, or the likely cause if none is."""
-    found = check_graph(out, eps=report.eps, atol=report.atol, rtol=report.rtol)
+    found = wrong_nodes(out, report.eps, report.atol, report.rtol)
     if found.failures:
         return str(found).splitlines()
     unchecked = found.unchecked_lines()
@@ -311,9 +313,8 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
         return ["every node's first and second derivatives agree with its own forward, so "
                 "the gradient is lost outside the graph: does f use .data (or "
                 "math functions on it)?"]
-    return ["check_graph finds every node consistent with its own forward, so the gradient "
-            "is lost outside the graph: does f use .data (or math functions on "
-            "it)?"]
+    return [f"{NONE_WRONG}, so the gradient is lost outside the graph: does f use .data "
+            "(or math functions on it)?"]
 
 
 def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str]
@@ -326,13 +327,13 @@ def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: 
     jumps = [e for e in unsteady if e.numeric != 0.0 and abs(
         e.numeric * report.eps - e.finer * finer_eps) <= report.rtol * abs(e.numeric * report.eps)]
     if jumps and len(jumps) == len(unsteady):
-        return ["check_graph finds every node consistent with its own forward, and the "
-                "central differences grow as 1/h as the step shrinks:",
+        return [f"{NONE_WRONG}, and the central differences grow as 1/h as the step "
+                "shrinks:",
                 *(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
                   f"eps={finer_eps:.2g}" for e in jumps),
                 "so f jumps within the step of the point (a branch on .data, a floor, a "
                 "step): it has no derivative there; move the point"]
-    graph = ("check_graph finds every node consistent with its own forward" if not unchecked
+    graph = (NONE_WRONG if not unchecked
              else "check_graph finds no node inconsistent with its own forward (see below)")
     lines = [f"{graph}, and the central differences change with the step, so they are what "
              "is inaccurate here (their error grows as h^2 times f's third derivative):"]

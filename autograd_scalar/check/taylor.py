@@ -54,7 +54,7 @@ from ..backward import grad
 from ..derivatives import call, checked_point, leaves
 from ..forward import as_vector, check_modes, inputs_first, push
 from ..value import Value
-from .check_graph import GraphReport, check_graph, format_table
+from .check_graph import NONE_WRONG, GraphReport, format_table, wrong_nodes
 from .differences import agrees, central, step
 from .gradcheck import (
     CheckReport,
@@ -527,9 +527,11 @@ def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
     """Whether f's gradient passes the Taylor test along every input (and direction).
 
     Raises :class:`TaylorError` on a failure (or returns False when
-    ``raise_exception`` is False). ``eps``, ``atol`` and ``rtol`` are only for the
-    central-difference column shown beside it: the Taylor verdict has no step
-    size or tolerance to set.
+    ``raise_exception`` is False). ``eps``, ``atol`` and ``rtol`` are for the
+    central-difference column shown beside it, and ``eps`` and ``rtol`` for the first
+    search of a failing row's wrong node (with atol = 0, then tighter rtol, see
+    :func:`~autograd_scalar.check.check_graph.wrong_nodes`): the Taylor verdict has no
+    step size or tolerance to set.
     """
     report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
                            atol=atol, rtol=rtol)
@@ -585,7 +587,7 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
                           eps, atol, rtol)
     if any(not row.ok and not row.kink and not _underflowed(row.taylor) for row in rows):
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0
-        found = check_graph(out, eps=eps, atol=0.0, rtol=rtol)
+        found = wrong_nodes(out, eps, 0.0, rtol)
         report.where = (str(found).splitlines() if found.failures
                         else _unexplained(found, max(1.0, *map(abs, point))))
     return report
@@ -598,9 +600,9 @@ def _unexplained(found: GraphReport, scale: float) -> list[str]:
     if found.skipped:
         return found.partly_checked("so no difference can judge f at this point: test it "
                                     "at a smaller |x|")
-    return ["check_graph finds every node consistent with its own forward: either the "
-            "gradient is lost outside the graph (does f use .data, or math functions on "
-            "it?), or f changes faster than this test's smallest step "
+    return [f"{NONE_WRONG}: either the gradient is lost outside the graph (does f use "
+            ".data, or math functions on it?), or f changes faster than this test's smallest "
+            "step "
             f"({LADDER[-1] * scale:.2g} here, 1e-13 s) resolves, as sin far from 0 does: "
             "then test it at a smaller |x|"]
 

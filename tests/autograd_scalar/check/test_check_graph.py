@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
+from autograd_scalar.check.check_graph import wrong_nodes
+from tests.autograd_scalar.random_programs import programs, run
 from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly
 from tests.work import lines_run
 
@@ -440,3 +442,19 @@ def test_a_nan_rule_is_wrong_where_only_a_finer_step_sees_the_slope(forward, x, 
     assert report.failures and report.failures[0].wrong == (0,)
     assert report.failures[0].numeric[0] == pytest.approx(slope, rel=1e-4)
     assert f"smooth with slope {report.failures[0].numeric[0]:.8g}" in str(report)
+
+
+@given(programs())
+def test_the_search_for_a_wrong_node_names_no_right_rule_however_tight(program) -> None:
+    """``wrong_nodes`` tightens rtol down to 1e-8 with atol = 0: every rule of the table
+    is right, so none may be named at any of those tolerances (subnormal numbers
+    included, whose rounding is absolute)."""
+    steps, point = program
+    found = wrong_nodes(run(steps, [Value(x) for x in point]), 1e-6, 1e-5, 1e-3)
+    assert not found.failures, str(found)
+
+
+def test_a_product_that_underflows_is_not_called_wrong_with_no_absolute_tolerance() -> None:
+    x = Value(5e-324)
+    report = check_graph(ag.dot([x], [x]), atol=0.0)  # d/dx = 5e-324; x * x is 0 nearby
+    assert report.ok and not report.failures

@@ -374,3 +374,51 @@ def test_the_header_shows_the_point_with_the_digits_it_needs(x, shown) -> None:
     report = ag.gradcheck_report(lambda v: v * v, [x])
     assert str(report).splitlines()[0] == (f"gradcheck of <lambda> at (x[0]={shown}): "
                                            "all 1 derivatives agree")
+
+
+class _TinyTwice(Function):
+    """1e-12 sin(x) with a rule twice too large: at its own node the error is 1e-12."""
+
+    @staticmethod
+    def forward(x):
+        return 1e-12 * math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2e-12 * ops.COS(x),)
+
+
+class _ExpOff(Function):
+    """exp with a rule 0.05% too large: within rtol = 1e-3 at its own node."""
+
+    @staticmethod
+    def forward(x):
+        return math.exp(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (out * (1 + 5e-4),)
+
+
+@pytest.mark.parametrize(("f", "x", "node"), [
+    (lambda x: _TinyTwice.apply(x) * 1e12, 0.7, "_TinyTwice"),  # scaled up afterwards
+    (lambda x: _ExpOff.apply(x) - x.exp() + 0.1 * x, 2.0, "_ExpOff"),  # large terms cancel
+])
+def test_a_rule_wrong_by_less_than_the_tolerances_at_its_node_is_still_named(f, x, node) -> None:
+    """The gradient is off by 100% and 3.7%; at the node, the error is under atol or rtol.
+    The search for the node goes on with atol = 0 and tighter rtol, and says so."""
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [x])
+    where = "\n".join(caught.value.report.where)
+    assert f"#1    {node}" in where and "<-- wrong" in where and ".data" not in where
+    assert "atol=0" in where
+
+
+def test_when_no_node_is_wrong_the_message_says_how_closely_it_looked() -> None:
+    def leaks(x):
+        return x * Value(x.data)  # half the gradient is lost through .data
+
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(leaks, [1.5])
+    assert "also with atol=0 and rtol down to 1e-08" in str(caught.value)
+    assert "does f use .data" in str(caught.value)

@@ -414,3 +414,24 @@ def test_an_order_read_only_at_coarse_steps_says_so() -> None:
     with pytest.raises(TaylorError) as wrong:  # a wrong rule, at a coordinate of 1000 too
         taylorcheck(lambda x: _HalfWrongSin.apply(x), [1000.0])
     assert "derivative is off" in str(wrong.value) and "but the order" not in str(wrong.value)
+
+
+class _ExpSlightlyOff(Function):
+    """exp with a rule 0.02% too large: the Taylor test sees it; rtol = 1e-3 at the node
+    does not."""
+
+    @staticmethod
+    def forward(x):
+        return math.exp(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (out * (1 + 2e-4),)
+
+
+def test_a_rule_off_by_less_than_rtol_is_named_where_the_taylor_test_fails() -> None:
+    with pytest.raises(TaylorError) as caught:
+        taylorcheck(lambda x: _ExpSlightlyOff.apply(x), [0.5])
+    message = str(caught.value)
+    assert "#1    _ExpSlightlyOff" in message and "rtol=0.0001" in message
+    assert ".data" not in message
