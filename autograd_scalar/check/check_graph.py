@@ -181,7 +181,7 @@ class GraphReport:
                     a, n = failure.analytic[j], failure.numeric[j]
                     table.append((_name(failure), _cell(failure.op),
                                   _cell(failure.node.scope or "-"), str(j),
-                                  f"{failure.inputs[j]:.6g}", f"{a:.8g}", f"{n:.8g}",
+                                  point_text(failure.inputs[j]), f"{a:.8g}", f"{n:.8g}",
                                   f"{abs(a - n):.2e}", mark))
         return table
 
@@ -447,7 +447,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
             continue
         if math.isfinite(n):
             why = "" if _at_kink(row, xs[j], eps) else unsettled(_moving(row, xs, j), xs[j],
-                                                                  eps, atol, rtol)
+                                                                  eps, atol, rtol, a)
             if why:
                 unchecked = why
             else:

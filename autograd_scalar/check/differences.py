@@ -7,9 +7,10 @@ For f at x, with a step h scaled to the point,
 The error is O(h**2 f''') from the Taylor series plus the rounding of the two
 forward values, about ``(ROUNDING * (|f(x + h)| + |f(x - h)|) + 2 TINY) / 2h`` (the
 ``noise`` returned with each slope; TINY, the spacing of the subnormal floats, is the
-least rounding a value can have, and all there is to a value that underflowed). The step is relative so that x +- h stay
-distinct numbers however large x is (at x = 1e12 an absolute 1e-6 vanishes in
-rounding), and the denominator is the step actually taken, (x + h) - (x - h).
+least rounding a value can have, and all there is to a value that underflowed). The
+step is relative so that x +- h stay distinct numbers however large x is (at x = 1e12
+an absolute 1e-6 vanishes in rounding), and the denominator is the step actually
+taken, (x + h) - (x - h).
 
 A disagreement is confirmed at finer steps before anyone calls it wrong
 (:func:`finer_steps`): a wrong derivative disagrees at every step, while a
@@ -110,28 +111,78 @@ def finer_steps(x: float, eps: float) -> list[float]:
     return steps
 
 
+FAR = 10.0
+"""How many times the two finest slopes' spread a rule must lie from them to be judged
+wrong though they have not settled (see :func:`unsettled`)."""
+NEAR = 0.05
+"""The largest relative spread of those slopes for which that judgement is made."""
+SQUARE_LAW = (2.5, 6.5)
+"""The range of s(2h) - s(4h) over s(h) - s(2h) taken as the step's error shrinking as
+h^2 (4 exactly, for s(h) = f' + c h^2)."""
+
+
 def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
-              rtol: float) -> str:
-    """Why differences of f at x cannot judge a derivative, or "" when they can.
+              rtol: float, analytic: float | None = None) -> str:
+    """Why differences of f at x cannot judge a derivative (``analytic``, if given), or ""
+    when they can.
 
     They can when they have settled: at the finest step :func:`finer_steps` takes, h,
     and at 2h the slopes agree with each other (as :func:`agrees` asks of a
-    derivative). A disagreement with a rule counts only then. Where f changes on a
-    scale the floats near x cannot resolve (``sin`` at 1e13, where they are 0.002
-    apart and the finest step is 0.125, truncates by h**2 / 6 = 0.3%), the slopes
-    still move with the step, and nothing can be said.
+    derivative); where rounding noise hides the slope at a step beyond the tolerance
+    (:func:`resolving`), the next coarser one decides, and last the check's own step,
+    with its noise allowed in the comparison. A disagreement with a rule counts only then, or where the step's error
+    is seen to shrink as h^2 and the rule lies far from the slopes: s(h) = f' + c h^2 +
+    O(h^4) makes the differences s(h) - s(2h) and s(2h) - s(4h) stand as 1 to 4
+    (:data:`SQUARE_LAW`, with the rounding noise well below them), and then s(h) is
+    within about d / 3 of f', d = |s(h) - s(2h)|; the slopes within NEAR of each other
+    and the rule more than FAR times d (noise included) from s(h), beyond the tolerance,
+    is thirty times further. A kink within the step breaks the law (s(h) - s(2h) grows
+    as h shrinks), and so do steps spanning periods of ``sin``.
+
+    Otherwise nothing can be said, and the reason tells which limit the step met: the
+    floats near x (``sin`` at 1e13, where they are 0.002 apart and the finest step is
+    0.125, truncates by h**2 / 6 = 0.3%), or f bending sharply within the finest step
+    this check takes (``acosh`` 1e-7 from its edge at 1, at a step of 1e-8, where a
+    smaller ``eps`` reaches further).
     """
-    for h in reversed(finer_steps(x, eps)):
+    steps = finer_steps(x, eps)
+    own = step(x, eps)
+    for h in [*reversed(steps), own]:
         (fine, fine_noise), (coarse, coarse_noise) = derivative(f, x, h), derivative(f, x, 2 * h)
-        if not (resolving(fine, fine_noise, atol, rtol)
-                and resolving(coarse, coarse_noise, atol, rtol)):
-            continue  # a coarser step of finer_steps may still tell
-        if agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise):
+        if h == own:  # the last resort: its noise counts in the comparison below
+            if not (math.isfinite(fine) and math.isfinite(coarse)):
+                return ""
+        elif not (resolving(fine, fine_noise, atol, rtol)
+                  and resolving(coarse, coarse_noise, atol, rtol)):
+            continue  # a coarser step may still tell
+        if agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise) or (
+                analytic is not None and _far_from_square_law(f, x, h, analytic, atol, rtol)):
             return ""
-        return (f"its forward's differences do not settle at {x:.6g}: slopes {fine:.8g} at "
-                f"step {h:.3g} and {coarse:.8g} at {2 * h:.3g} (floats there are "
-                f"{math.ulp(x):.2g} apart, too coarse for how fast it changes)")
+        at = point_text(x)
+        if h == steps[-1] and h > eps:  # the step is the 64 floats finer_steps keeps
+            why = f"floats there are {math.ulp(x):.2g} apart, too coarse for how fast it changes"
+        else:
+            why = (f"f bends too sharply near {at} for a step of {h:.3g}; a "
+                   "smaller eps may settle them")
+        return (f"its forward's differences do not settle at {at}: slopes {fine:.8g} at "
+                f"step {h:.3g} and {coarse:.8g} at {2 * h:.3g} ({why})")
     return ""
+
+
+def _far_from_square_law(f: Callable[[float], float], x: float, h: float, analytic: float,
+                         atol: float, rtol: float) -> bool:
+    """Whether the slopes at h, 2h and 4h shrink their error as h^2 and ``analytic`` lies
+    far beyond it (see :func:`unsettled`)."""
+    (fine, fine_noise), (coarse, coarse_noise), (coarser, coarser_noise) = (
+        derivative(f, x, h), derivative(f, x, 2 * h), derivative(f, x, 4 * h))
+    near, far = fine - coarse, coarse - coarser
+    noise = fine_noise + coarse_noise + coarser_noise
+    if not (math.isfinite(coarser) and near != 0.0 and noise <= abs(near) / 4):
+        return False
+    low, high = SQUARE_LAW
+    spread = abs(near) + noise
+    return (low <= far / near <= high and spread <= NEAR * abs(fine)
+            and not agrees(analytic, fine, atol, rtol, FAR * spread))
 
 
 def point_text(x: float) -> str:

@@ -529,9 +529,8 @@ def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
     Raises :class:`TaylorError` on a failure (or returns False when
     ``raise_exception`` is False). ``eps``, ``atol`` and ``rtol`` are for the
     central-difference column shown beside it, and ``eps`` and ``rtol`` for the first
-    search of a failing row's wrong node (with atol = 0, then tighter rtol, see
-    :func:`~autograd_scalar.check.check_graph.wrong_nodes`): the Taylor verdict has no
-    step size or tolerance to set.
+    search of a failing row's wrong node (with atol = 0, then rtol ten times smaller
+    each time down to 1e-8): the Taylor verdict has no step size or tolerance to set.
     """
     report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
                            atol=atol, rtol=rtol)

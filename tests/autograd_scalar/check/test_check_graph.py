@@ -152,16 +152,66 @@ def test_periodic_ops_far_from_zero_are_checked_at_a_fine_step(x) -> None:
     assert report.ok and report.kinks == [] and report.skipped == []
 
 
-@pytest.mark.parametrize("x", [1e13, -3e14, 1e15])
+@pytest.mark.parametrize("x", [-3e14, 1e15])
 def test_where_floats_cannot_resolve_a_node_it_is_not_checkable_not_wrong(x) -> None:
-    """At 1e13 floats are 0.002 apart: no step they allow settles sin's slope, so neither
-    sin's right rule nor a wrong one can be judged; the node is listed with why."""
+    """At 1e15 floats are 0.125 apart: no step they allow settles sin's slope (the finest
+    spans 8 radians), so neither sin's right rule nor a wrong one can be judged; the node
+    is listed with why."""
     for node in (Value(x).sin(), DoubledSin.apply(Value(x))):
         report = check_graph(node)
         assert report.ok and report.failures == [] and len(report.skipped) == 1
         assert "differences do not settle" in report.skipped[0].reason
         assert f"floats there are {math.ulp(x):.2g} apart" in report.skipped[0].reason
         assert "not checked: #1" in str(report)
+
+
+def test_a_rule_far_beyond_slopes_whose_error_shrinks_as_h_squared_is_wrong() -> None:
+    """At 1e13 the finest step floats allow, 0.125, leaves sin's slope 0.3% off: more than
+    rtol, so the right rule cannot be judged. But the slopes at h, 2h and 4h shrink their
+    error as h^2, so a rule twice the slope is judged wrong, as is a rule 10% too large
+    1e-7 from the edge of its domain, where the finest step is 1e-8."""
+    right, doubled = check_graph(Value(1e13).sin()), check_graph(DoubledSin.apply(Value(1e13)))
+    assert right.ok and len(right.skipped) == 1
+    assert "floats there are 0.002 apart" in right.skipped[0].reason
+    assert not doubled.ok and doubled.failures[0].op == "DoubledSin"
+
+    def acosh(factor: float) -> type[Function]:
+        class Acosh(Function):
+            domain = staticmethod(lambda x: x >= 1)
+            expected = "x >= 1"
+
+            @staticmethod
+            def forward(x):
+                return math.acosh(x)
+
+            @staticmethod
+            def derivatives(x, out):
+                return (factor / (x * x - 1) ** 0.5,)
+
+        return Acosh
+
+    report = check_graph(acosh(1.1).apply(Value(1 + 1e-7)))
+    assert not report.ok and "1.0000001" in str(report)
+    assert check_graph(acosh(1.0).apply(Value(1 + 1e-7))).failures == []
+
+
+def test_a_kink_within_the_finest_step_leaves_the_node_unchecked_with_advice() -> None:
+    class Hinge(Function):
+        """max(0, x - 1) with its kink undeclared."""
+
+        @staticmethod
+        def forward(x):
+            return max(0.0, x - 1.0)
+
+        @staticmethod
+        def derivatives(x, out):
+            return (1.0 if x > 1.0 else 0.0,)
+
+    report = check_graph(Hinge.apply(Value(1 + 1e-9)))
+    assert report.ok and len(report.skipped) == 1
+    assert ("do not settle at 1.000000001" in report.skipped[0].reason
+            and "a smaller eps may settle them" in report.skipped[0].reason)
+    assert check_graph(Hinge.apply(Value(1 + 1e-9)), eps=1e-11).skipped == []
 
 
 @pytest.mark.parametrize("x", [1e13, 1e15])
