@@ -130,14 +130,15 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
     and at 2h the slopes agree with each other (as :func:`agrees` asks of a
     derivative); where rounding noise hides the slope at a step beyond the tolerance
     (:func:`resolving`), the next coarser one decides, and last the check's own step,
-    with its noise allowed in the comparison. A disagreement with a rule counts only then, or where the step's error
-    is seen to shrink as h^2 and the rule lies far from the slopes: s(h) = f' + c h^2 +
-    O(h^4) makes the differences s(h) - s(2h) and s(2h) - s(4h) stand as 1 to 4
-    (:data:`SQUARE_LAW`, with the rounding noise well below them), and then s(h) is
-    within about d / 3 of f', d = |s(h) - s(2h)|; the slopes within NEAR of each other
-    and the rule more than FAR times d (noise included) from s(h), beyond the tolerance,
-    is thirty times further. A kink within the step breaks the law (s(h) - s(2h) grows
-    as h shrinks), and so do steps spanning periods of ``sin``.
+    with its noise allowed in the comparison. A disagreement with a rule counts only
+    then, or where the step's error is seen to shrink as h^2 and the rule lies far from
+    the slopes: s(h) = f' + c h^2 + O(h^4) makes s(h) - s(2h) and s(2h) - s(4h) stand as
+    1 to 4 (:data:`SQUARE_LAW`, with the rounding noise well below them), and then s(h)
+    is within about d / 3 of f', d = |s(h) - s(2h)|; with the slopes within NEAR of each
+    other, a rule more than FAR times d (noise included) from s(h), beyond the
+    tolerance, is thirty times further from them than f' is. A kink within the step
+    breaks the law (s(h) - s(2h) grows as h shrinks), and so do steps spanning periods
+    of ``sin``.
 
     Otherwise nothing can be said, and the reason tells which limit the step met: the
     floats near x (``sin`` at 1e13, where they are 0.002 apart and the finest step is
