@@ -239,15 +239,15 @@ def _rounding_bound(out: Value) -> float:
         if not children:
             bound[node] = 0.0
             continue
-        own = abs(node.data)
+        own = UNIT * abs(node.data)  # UNIT first: exp(709)'s 8e307 * 709 would overflow
         carried = 0.0
         for local, child in zip(node.local_grads, children):
             size = abs(local)
             if child.data:  # 0 * inf (sqrt at 0) is no rounding, not NaN
-                own += size * abs(child.data)
+                own += UNIT * size * abs(child.data)
             if bound[child]:
                 carried += size * bound[child]
-        bound[node] = UNIT * own + TINY + carried
+        bound[node] = own + TINY + carried
     return bound[out]
 
 
@@ -473,8 +473,10 @@ def _diagnosis(row: TaylorRow) -> str:
     result = row.taylor
     order = result.order
     if not math.isfinite(result.derivative):
-        return (f"the derivative is {result.derivative}: f has no finite slope here (a "
-                "singular point, such as sqrt at 0), so no test can pass; move the point")
+        return (f"the derivative is {result.derivative}: f has no finite slope here in "
+                "float64, at a singular point (such as sqrt at 0) or where the slope is past "
+                "float64's range (about 1.8e308, as exp(x * x) has at 26.6 while f is still "
+                "finite), so no test can pass; move the point")
     if not result.used:
         return _too_few_steps(result)
     if row.kink:
@@ -584,11 +586,18 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
                                   agrees(result.derivative, numeric, atol, rtol), result, kink))
     report = TaylorReport(f"taylorcheck of {function_name(f)}", describe_point(names, point), rows,
                           eps, atol, rtol)
-    if any(not row.ok and not row.kink and not _underflowed(row.taylor) for row in rows):
+    failing = [row for row in rows
+               if not row.ok and not row.kink and not _underflowed(row.taylor)]
+    if failing:
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0
         found = wrong_nodes(out, eps, 0.0, rtol)
-        report.where = (str(found).splitlines() if found.failures
-                        else _unexplained(found, max(1.0, *map(abs, point))))
+        if found.failures:
+            report.where = str(found).splitlines()
+        elif all(not math.isfinite(row.taylor.derivative) for row in failing):
+            report.where = [f"{NONE_WRONG}, none giving inf or NaN where its forward is "
+                            "smooth: the infinite slope is f's own"]
+        else:
+            report.where = _unexplained(found, max(1.0, *map(abs, point)))
     return report
 
 

@@ -176,8 +176,23 @@ def test_a_wrong_derivative_still_fails_far_below_one() -> None:
 def test_an_infinite_derivative_is_named_not_a_domain_failure() -> None:
     """sqrt at 0: f is defined on the side the steps go, its slope is not finite."""
     with pytest.raises(TaylorError, match=r"the derivative is inf: f has no finite slope "
-                                          r"here \(a singular point"):
+                                          r"here in float64, at a singular point"):
         taylorcheck(lambda x: x.sqrt(), [0.0])
+
+
+@pytest.mark.parametrize("x", [705.0, 709.0])
+def test_exp_near_the_top_of_float_range_passes(x) -> None:
+    """The rounding bound multiplied exp(709)'s slope, 8e307, by 709 before the unit
+    roundoff, and came out inf: every step was "unjudgeable"."""
+    assert taylorcheck(lambda v: v.exp(), [x])
+
+
+def test_a_slope_past_float_range_is_named_so_with_no_advice_to_shrink_x() -> None:
+    with pytest.raises(TaylorError) as caught:  # exp(707.6) is finite; 53 times it is not
+        taylorcheck(lambda v: (v * v).exp(), [26.6])
+    message = str(caught.value)
+    assert "past float64's range" in message and "the infinite slope is f's own" in message
+    assert "smaller |x|" not in message
 
 
 def test_a_linear_function_is_at_rounding_level() -> None:
