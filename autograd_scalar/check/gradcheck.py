@@ -30,7 +30,7 @@ from ..backward import grad, topological_order
 from ..derivatives import as_items, call, checked_point, leaves
 from ..forward import check_modes, gradient_by, hessian_by
 from ..ops import Op, evaluate, local_derivatives
-from ..validate import printable
+from ..validate import flag, printable
 from ..value import Value, apply
 from .check_graph import (
     NONE_WRONG,
@@ -171,6 +171,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 1e-6
     reverse pass, "fwd" the one from forward mode (a tangent pass per input,
     :func:`jvp`); ``("fwd", "rev")`` checks both.
     """
+    flag("raise_exception", raise_exception, who="gradcheck")
     report = gradcheck_report(f, inputs, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return verdict(report, raise_exception, GradcheckError)
 
@@ -186,6 +187,7 @@ def gradgradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, eps: float = 
     first derivatives. ``modes``: "rev" differentiates the gradient graph by
     reverse passes, "fwd" by tangent passes (forward-over-reverse).
     """
+    flag("raise_exception", raise_exception, who="gradgradcheck")
     report = gradcheck_report(f, inputs, order=2, eps=eps, atol=atol, rtol=rtol, modes=modes)
     return verdict(report, raise_exception, GradcheckError)
 

@@ -53,6 +53,7 @@ import numpy as np
 from ..backward import grad
 from ..derivatives import call, checked_point, leaves
 from ..forward import as_vector, check_modes, inputs_first, push
+from ..validate import flag
 from ..value import Value
 from .check_graph import NONE_WRONG, GraphReport, format_table, wrong_nodes
 from .differences import agrees, central, step
@@ -534,6 +535,7 @@ def taylorcheck(f: Callable[..., Any], inputs: Sequence[Any], *,
     search of a failing row's wrong node (with atol = 0, then rtol ten times smaller
     each time down to 1e-8): the Taylor verdict has no step size or tolerance to set.
     """
+    flag("raise_exception", raise_exception, who="taylorcheck")
     report = taylor_report(f, inputs, modes=modes, directions=directions, eps=eps,
                            atol=atol, rtol=rtol)
     return verdict(report, raise_exception, TaylorError)

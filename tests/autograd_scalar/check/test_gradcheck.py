@@ -422,3 +422,16 @@ def test_when_no_node_is_wrong_the_message_says_how_closely_it_looked() -> None:
         gradcheck(leaks, [1.5])
     assert "also with atol=0 and rtol down to 1e-08" in str(caught.value)
     assert "does f use .data" in str(caught.value)
+
+
+@pytest.mark.parametrize("check", [gradcheck, gradgradcheck, ag.taylorcheck])
+def test_raise_exception_must_be_a_flag(check) -> None:
+    calls = []
+
+    def f(x):
+        calls.append(x)
+        return x * x
+
+    with pytest.raises(TypeError, match=r"raise_exception must be True or False, got 'no'"):
+        check(f, [1.0], raise_exception="no")
+    assert calls == []  # refused before any work
