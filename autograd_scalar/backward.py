@@ -392,21 +392,28 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
             release(order)
 
 
-def value_list(items: Any, who: str, name: str, item: str) -> list[Value]:
+def value_list(items: Any, who: str, name: str, item: str, *,
+               expected: str = "a Value or a list or tuple of Values",
+               empty: bool = True) -> list[Value]:
     """``items`` (the argument ``name`` of ``who``) as a list of Values: a Value alone is a
-    list of one, else an ordered collection of Values. TypeError otherwise, naming a
-    wrong item as ``item`` formatted with its position; sets and dicts are refused, since
+    list of one, else an ordered collection of Values (none at all only if ``empty``).
+    TypeError otherwise, saying what was ``expected`` and naming a wrong item as ``item``
+    formatted with its position; text, sets and dicts are refused, the last two since
     their order is not the caller's and each answer must meet its item."""
     if isinstance(items, Value):
         return [items]
     if isinstance(items, UNORDERED):
-        raise TypeError(f"{who}: {name} must be a Value or a list or tuple of Values, got a "
-                        f"{type(items).__name__}, which has no order")
+        raise TypeError(f"{who}: {name} must be {expected}, got a {type(items).__name__}, "
+                        "which has no order")
+    if isinstance(items, (str, bytes)):
+        raise TypeError(f"{who}: {name} must be {expected}, got {type(items).__name__}")
     try:
         found = list(items)
     except TypeError:
-        raise TypeError(f"{who}: {name} must be a Value or a list or tuple of Values, got "
+        raise TypeError(f"{who}: {name} must be {expected}, got "
                         f"{type(items).__name__}") from None
+    if not found and not empty:
+        raise ValueError(f"{who}: {name} is an empty list; expected at least one Value")
     for i, value in enumerate(found):
         if not isinstance(value, Value):
             raise TypeError(f"{who}: {item.format(i)} is a {type(value).__name__}, expected "

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .backward import grad
+from .backward import grad, value_list
 from .derivatives import as_items, checked_point, leaves, outputs_of
 from .ops import is_real
 from .value import Value
@@ -93,23 +93,10 @@ def tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, Any]) -> li
     (see the module docstring). A seeded node that is itself computed from others
     is treated as an input: its tangent is its seed, as ``grad`` treats it.
     """
-    targets = _outputs("tangents", outputs)
+    targets = value_list(outputs, "tangents", "outputs", "output {}")
     known = _seeds("tangents", seeds)
     push(inputs_first(targets, known), known)
     return [known[out] for out in targets]
-
-
-def _outputs(who: str, outputs: Any) -> list[Value]:
-    if isinstance(outputs, Value):
-        return [outputs]
-    if isinstance(outputs, (str, bytes)) or not isinstance(outputs, Iterable):
-        raise TypeError(f"{who}: outputs must be a Value or a sequence of Values, "
-                        f"got {type(outputs).__name__}")
-    found = list(outputs)
-    for k, out in enumerate(found):
-        if not isinstance(out, Value):
-            raise TypeError(f"{who}: output {k} is a {type(out).__name__}, expected a Value")
-    return found
 
 
 def _seeds(who: str, seeds: Any) -> dict[Value, float]:

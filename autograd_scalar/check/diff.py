@@ -43,7 +43,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..draw.reading import display_name, parameter_names, reading_order_of, value_list
+from ..backward import value_list
+from ..draw.reading import display_name, parameter_names, reading_order_of
 from ..validate import flag
 from ..value import Value
 from .check_graph import format_table, html_table, tolerance
@@ -207,8 +208,8 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
     difference, in the order of the computation), ``report.rows``; it prints as a
     table and ``explore(b, highlight=report)`` marks where differences start.
     """
-    outputs_a, outputs_b = (value_list(x, "diff", f"a Value or a list of Values for {which}",
-                                       which) for x, which in ((a, "a"), (b, "b")))
+    outputs_a, outputs_b = (value_list(x, "diff", which, f"{which}[{{}}]", empty=False)
+                            for x, which in ((a, "a"), (b, "b")))
     if len(outputs_a) != len(outputs_b):
         raise ValueError(f"diff: a has {len(outputs_a)} outputs and b has {len(outputs_b)}; "
                          "expected as many in each")

@@ -54,23 +54,6 @@ def reading_order(root: Value, within: Iterable[Value] | None = None) -> list[Va
     return order
 
 
-def value_list(target: Any, who: str, expected: str, what: str) -> list[Value]:
-    """``target``, a Value or an iterable of Values, as a list; TypeError naming ``who``
-    and what it ``expected`` for anything else, ValueError when ``what`` is empty."""
-    if isinstance(target, Value):
-        return [target]
-    if isinstance(target, (str, bytes)) or not isinstance(target, Iterable):
-        raise TypeError(f"{who} expects {expected}, got {type(target).__name__}")
-    values = list(target)
-    if not values:
-        raise ValueError(f"{who}: {what} is an empty list; expected at least one Value")
-    for value in values:
-        if not isinstance(value, Value):
-            raise TypeError(f"{who} expects Values in {what}, got a {type(value).__name__} "
-                            "among them")
-    return values
-
-
 def reading_order_of(outputs: Iterable[Value]) -> list[Value]:
     """Every node behind the outputs in reading order, the first output's first."""
     seen: dict[Value, None] = {}

@@ -38,8 +38,9 @@ from typing import Any
 
 import numpy as np
 
+from ..backward import value_list
 from ..draw.graph import Options
-from ..draw.reading import home_scope, module_path, parent_module, reading_order_of, value_list
+from ..draw.reading import home_scope, module_path, parent_module, reading_order_of
 from ..draw.summary import Box, chains, collapse_parallel
 from ..value import Value
 
@@ -80,8 +81,8 @@ def outputs_of(target: Any) -> tuple[list[Value], Any]:
             raise ValueError("explore: this check_graph report does not know its output "
                              "Value; pass the Value and highlight=report instead")
         return [target.output], target
-    values = value_list(target, "explore", "a Value, a list of Values or a check_graph report",
-                        "root")
+    values = value_list(target, "explore", "the root", "root {}", empty=False,
+                        expected="a Value, a list of Values or a check_graph report")
     return list(dict.fromkeys(values)), None
 
 

@@ -336,6 +336,8 @@ def test_tangents_refuses_bad_seeds_and_outputs() -> None:
         ag.tangents(x, {1.0: 1.0})
     with pytest.raises(TypeError, match="tangents: output 1 is a float, expected a Value"):
         ag.tangents([x, 2.0], {x: 1.0})
+    with pytest.raises(TypeError, match=r"tangents: outputs must be .* got a set, which has no"):
+        ag.tangents({x, 2 * x}, {x: 1.0})  # the answers would come in the set's order
     with pytest.raises(TypeError, match=r"the tangent of .* must be a real number, got str"):
         ag.tangents(x, {x: "1"})
 

@@ -252,8 +252,11 @@ def test_a_graph_deeper_than_the_recursion_limit_is_compared() -> None:
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "message"), [
-    (("x", Value(1.0)), {}, TypeError, "diff expects a Value or a list of Values for a, got str"),
-    ((Value(1.0), [Value(1.0), 2.0]), {}, TypeError, "got a float among them"),
+    (("x", Value(1.0)), {}, TypeError,
+     "diff: a must be a Value or a list or tuple of Values, got str"),
+    ((Value(1.0), [Value(1.0), 2.0]), {}, TypeError, r"diff: b\[1\] is a float, expected a Value"),
+    (({Value(1.0), Value(2.0)}, [Value(1.0), Value(2.0)]), {}, TypeError,
+     "got a set, which has no order"),
     (([], Value(1.0)), {}, ValueError, "a is an empty list"),
     (([Value(1.0)], [Value(1.0), Value(2.0)]), {}, ValueError,
      "a has 1 outputs and b has 2"),

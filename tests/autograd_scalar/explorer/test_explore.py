@@ -422,9 +422,10 @@ def test_save_writes_one_self_contained_page(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("target", "kwargs", "error", "words"), [
-    ("text", {}, TypeError, "expects a Value, a list of Values or a check_graph report"),
+    ("text", {}, TypeError,
+     "the root must be a Value, a list of Values or a check_graph report, got str"),
     ([], {}, ValueError, "at least one Value"),
-    ([1.0], {}, TypeError, "got a float among them"),
+    ([1.0], {}, TypeError, "root 0 is a float, expected a Value"),
     (None, {"rankdir": "RL"}, ValueError, "rankdir must be 'LR' or 'TB'"),
     (None, {"precision": 0}, ValueError, "precision must be an int from 1 to 17"),
     (None, {"max_nodes": 1}, ValueError, "max_nodes must be an int >= 2"),
