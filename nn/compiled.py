@@ -52,6 +52,7 @@ import numpy as np
 from autograd_scalar import Tape, Value, compile, interrupts_deferred, tape_dtype
 from autograd_scalar.validate import flag
 
+from .losses import check_reduction
 from .model_key import model_key, object_key
 from .optim import Optimizer, clip_norm_arrays
 
@@ -113,8 +114,7 @@ class CompiledLoss:
         ``X`` is (n, d), ``encoded_targets`` is (n, k) as ``loss.encode`` gives it;
         ``reduction`` is "mean" or "sum" over the batch.
         """
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        check_reduction(reduction, "CompiledLoss.step")
         X = _rows(X, "X")
         T = _rows(encoded_targets, "encoded_targets")
         if len(T) != len(X):

@@ -38,7 +38,7 @@ import numpy as np
 
 import autograd_scalar as ag
 from autograd_scalar import Value
-from autograd_scalar.validate import integer, is_real, real_array
+from autograd_scalar.validate import choice, integer, is_real, real_array
 
 from .metrics import classes_from_outputs
 
@@ -50,8 +50,9 @@ MAX_CLASSES = 1_000_000
 class Loss:
     """A loss: ``encode`` the targets, score one ``example``, reduce over a batch.
 
-    Subclasses set ``name`` and ``classification`` and implement ``encode_array``
-    (validated targets -> (n, k) floats) and ``example``.
+    Subclasses set ``name`` and ``classification``, implement ``example``, and may
+    override ``encode_array`` (validated targets -> (n, k) floats; by default the targets
+    as columns of numbers, as the regression losses take them).
     """
 
     name = "loss"
@@ -79,7 +80,7 @@ class Loss:
         return encoded
 
     def encode_array(self, targets: np.ndarray, width: int | None) -> np.ndarray:
-        raise NotImplementedError
+        return _columns(targets, self.name)
 
     # -- the loss -----------------------------------------------------------------
 
@@ -144,9 +145,6 @@ class MSE(Loss):
 
     name = "mse"
 
-    def encode_array(self, targets: np.ndarray, width: int | None) -> np.ndarray:
-        return _columns(targets, self.name)
-
     def example(self, output: Any, encoded_row: Sequence[Any]) -> Value:
         zs, ts = self._row(output, encoded_row)
         return _mean([(z - t) ** 2 for z, t in zip(zs, ts)])
@@ -156,9 +154,6 @@ class L1(Loss):
     """Mean absolute error, (1/k) sum_i |z_i - t_i| per example; robust to outliers."""
 
     name = "l1"
-
-    def encode_array(self, targets: np.ndarray, width: int | None) -> np.ndarray:
-        return _columns(targets, self.name)
 
     def example(self, output: Any, encoded_row: Sequence[Any]) -> Value:
         zs, ts = self._row(output, encoded_row)
@@ -295,8 +290,7 @@ def get(name: str | Loss) -> Loss:
 
 def check_reduction(reduction: object, name: str) -> None:
     """ValueError unless ``reduction`` is "mean" or "sum"."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean' or 'sum', got {reduction!r}")
+    choice("reduction", reduction, REDUCTIONS, who=name)
 
 
 def one_hot(classes: np.ndarray, k: int) -> np.ndarray:

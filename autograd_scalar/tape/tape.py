@@ -97,6 +97,9 @@ from .threads import Threads, blas_threads
 
 _grad = operator.attrgetter("grad")
 
+REDUCTIONS = ("mean", "sum")
+"""How a batch's per-example losses combine: their mean or their sum."""
+
 _CHECKED = np.zeros(0)
 """A program's ``numbers`` once its rows are checked: the traced example's numbers at
 every index (as many as a model has parameters) are not kept with the tape."""
@@ -320,8 +323,7 @@ class Tape(Runner):
         caller syncs with ``self.arrays.push``). The other outputs (a model's raw
         outputs traced beside its loss) are returned too, as (n, k), for free.
         """
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        choice("reduction", reduction, REDUCTIONS, who="Tape.backward_arrays")
         columns = self._columns(batches)
         n = len(columns[0])
         seeds = self._seeds
@@ -380,8 +382,7 @@ class Tape(Runner):
         if not self.single:
             raise TypeError(f"backward needs a function that returns one Value; this one "
                             f"returns {len(self.outputs)}")
-        if reduction not in ("mean", "sum"):
-            raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        choice("reduction", reduction, REDUCTIONS, who="Tape.backward")
         columns = self._columns(batches)
         n = len(columns[0])
         weight = 1.0 / n if reduction == "mean" else 1.0

@@ -181,7 +181,8 @@ def test_get_finds_each_loss_by_name_and_passes_losses_through():
 # -- errors -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: losses.mse([Value(1.0)], [1.0], reduction="avg"), "reduction must be 'mean' or"),
+    (lambda: losses.mse([Value(1.0)], [1.0], reduction="avg"),
+     "mse: reduction must be one of 'mean', 'sum', got 'avg'"),
     (lambda: losses.mse([Value(1.0), Value(2.0)], [1.0]), "2 outputs but 1 targets"),
     (lambda: losses.mse([[Value(1.0), Value(2.0)]], [1.0]), "1 column"),
     (lambda: losses.mse([Value(1.0)], [math.nan]), "finite"),
