@@ -8,11 +8,12 @@ So a row that cannot run batched is a :class:`TraceError` at ``compile``, naming
 the row, whichever strategy later runs it.
 
 :func:`check` runs the traced function eagerly on each row of a batch
-(:func:`eager_run`) and compares its outputs, and the gradients of the outputs'
-sum with respect to the parameters and the other shared leaves the eager graphs
-reach too, with what the tape gives. The eager run may be made before the trace
-(:class:`EagerRun`, ``Tape.eager_reference``): the eager graphs and the trace's
-then never live at once, and the trace reuses their memory. The two sum in
+(:func:`eager_run`) and compares its outputs, the gradients of the outputs' sum
+with respect to each example's inputs, and those with respect to the parameters and
+the other shared leaves the eager graphs reach too, with what the tape gives. The
+eager run may be made before the trace (:class:`EagerRun`, ``Tape.eager_reference``):
+the eager graphs and the trace's then never live at once, and the trace reuses their
+memory. The two sum in
 different orders (a matrix product against the eager left-to-right sum), so they
 are compared relative to the magnitude of what was summed (:func:`close`).
 """
@@ -85,12 +86,14 @@ class TraceMismatchError(AssertionError):
 @dataclass(frozen=True)
 class EagerRun:
     """The eager graph of a function on every row of a batch: ``columns`` (n, inputs),
-    each row's ``outputs``, and ``grads``, d(sum over the rows of the outputs' sum) / d
-    leaf for each of ``leaves``; ``reached``: which of the leaves after the first
-    ``compared`` (the parameters) the graphs reached."""
+    each row's ``outputs``, ``inputs`` (n, inputs), d(the row's outputs' sum) / d each of
+    its inputs, and ``grads``, d(sum over the rows of the outputs' sum) / d leaf for each
+    of ``leaves``; ``reached``: which of the leaves after the first ``compared`` (the
+    parameters) the graphs reached."""
 
     columns: np.ndarray
     outputs: list[list[float]]
+    inputs: np.ndarray
     leaves: tuple[Value, ...]
     grads: np.ndarray
     reached: set[Value]
@@ -120,12 +123,14 @@ def eager_run(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.
     extra = set(leaves[count:])
     reached: set[Value] = set()
     outputs = []
+    inputs = np.empty(columns.shape)
     try:
         zeros = np.zeros(len(leaves))
         write_grad(leaves, zeros)
         del zeros  # nothing of the leaves' size beside ``saved`` while the graphs live
-        for row in columns.tolist():
-            result = fn(*make_arguments(widths, row)[1])
+        for k, row in enumerate(columns.tolist()):
+            placeholders, arguments = make_arguments(widths, row)
+            result = fn(*arguments)
             eager = [result] if isinstance(result, Value) else output_list(result)
             outputs.append([o.data for o in eager])
             root = eager[0] if len(eager) == 1 else value_sum(eager)  # one backward per row
@@ -133,22 +138,26 @@ def eager_run(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.
             if extra:
                 reached |= extra.intersection(users_first(root))
             root.backward()
-            del root  # the graph goes before the next row's is made
+            inputs[k] = [leaf.grad for leaf in placeholders]
+            del root, arguments  # the graph goes before the next row's is made
         grads = np.empty(len(leaves))
         read_grad(leaves, grads)
     finally:
         write_grad(leaves, saved)
-    return EagerRun(columns, outputs, leaves, grads, reached)
+    return EagerRun(columns, outputs, inputs, leaves, grads, reached)
 
 
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
-          outputs: np.ndarray, shared: tuple[Value, ...], shared_grads: np.ndarray,
-          parameter_count: int, scale: float, rtol: float,
+          outputs: np.ndarray, input_grads: np.ndarray, shared: tuple[Value, ...],
+          shared_grads: np.ndarray, parameter_count: int, scale: float, rtol: float,
           reference: EagerRun | None = None, dtype: Any = np.float64) -> None:
     """Raise :class:`TraceMismatchError` at the first disagreement of the tape's
-    ``outputs`` (n, k) and gradients ``shared_grads`` of its ``shared`` leaves with the
-    eager graph of ``fn`` on each row of ``columns`` (n, inputs); ``scale`` is the
-    magnitude of the tape's run.
+    ``outputs`` (n, k), gradients ``input_grads`` (n, inputs) of each example's outputs'
+    sum with respect to its inputs, and gradients ``shared_grads`` of its ``shared``
+    leaves with the eager graph of ``fn`` on each row of ``columns`` (n, inputs);
+    ``scale`` is the magnitude of the tape's run. (A branch on the data can leave the
+    outputs and the parameters' gradients alike and change only the inputs': a
+    ``detach()`` taken on one side of it.)
 
     The eager graph is run by :func:`eager_run`, unless ``reference`` is one made
     before the tape (:meth:`EagerRun.serves`). The first ``parameter_count`` shared
@@ -165,6 +174,16 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
             raise TraceMismatchError(
                 f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
                 f"function gives {got}; " + _cause(dtype, outputs[i], got))
+    found = np.asarray(input_grads, dtype=np.float64)
+    size = magnitude(reference.inputs)
+    for i, expected in enumerate(reference.inputs):
+        if not close(found[i], expected, rtol, size):
+            with np.errstate(invalid="ignore"):
+                j = int(np.nanargmax(np.abs(found[i] - expected)))
+            raise TraceMismatchError(
+                f"example {i}: the gradient with respect to input {j} is {found[i, j]} on "
+                f"the tape and {expected[j]} eagerly; "
+                + _cause(dtype, found[i, j:j + 1], [expected[j]]))
     compared = np.ones(len(shared), dtype=bool)
     compared[parameter_count:] = [leaf in reference.reached
                                   for leaf in shared[parameter_count:]]

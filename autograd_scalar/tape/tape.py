@@ -430,8 +430,9 @@ class Tape(Runner):
               reference: EagerRun | None = None) -> None:
         """Compare the tape with the eager graph on every example of a batch.
 
-        Runs the traced function eagerly on each row, and compares its outputs and
-        the gradients of the outputs' sum with respect to every ``parameters`` leaf
+        Runs the traced function eagerly on each row, and compares its outputs, the
+        gradients of each row's outputs' sum with respect to its inputs, and the
+        gradients of the outputs' sum with respect to every ``parameters`` leaf
         given to :func:`compile` and every other shared leaf the eager graphs reach
         too (constants made while tracing are the tape's own), to ``rtol`` relative
         to the largest magnitude (by default :attr:`rtol`: 1e-9 in float64, 1e-4 in
@@ -447,12 +448,15 @@ class Tape(Runner):
         """
         parts = self._columns(batches)
         n = len(parts[0])
-        values, _ = self._execute(parts, True, np.ones((len(self.outputs), n), self.dtype),
-                              everything=True)
+        values, grads = self._execute(parts, True, np.ones((len(self.outputs), n), self.dtype),
+                                      with_inputs=True, everything=True)
+        assert grads is not None
         outputs = self._shape(self.output_values(values)).reshape(n, -1)
+        inputs = np.concatenate([grads[self.layout.argument_rows(argument)].T
+                                 for argument in range(len(self.widths))], axis=1)
         scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
-        tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs,
+        tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs, inputs,
                          self.shared, self.arrays.grad, self.parameter_count, scale,
                          self.rtol if rtol is None else rtol, reference, self.dtype)
 

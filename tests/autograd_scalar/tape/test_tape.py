@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, TraceError, TraceMismatchError, Value, compile, no_grad
-from tests.autograd_scalar.random_programs import programs, with_shared_leaves
+from tests.autograd_scalar.random_programs import programs, run, with_shared_leaves
 from tests.autograd_scalar.sample_functions import Cube
 
 RTOL = 1e-12
@@ -360,3 +360,25 @@ def test_an_affine_groups_bias_comes_from_the_row() -> None:
     (group,) = tape.groups
     assert ag.ops.AFFINE.bias and group.matrix is not None and group.matrix.biases is not None
     assert_close(tape(np.array([[1.0, 2.0], [3.0, -4.0]])), [0.125 - 1.5, 0.125 + 5.5])
+
+
+def test_check_compares_each_examples_input_gradients() -> None:
+    """A branch on the data that detaches x on one side leaves the outputs and the
+    (absent) parameters' gradients alike: only d/dx differs, and check must see it."""
+    def gated(x):
+        return x[0] * 3 if x[0].data >= 0 else x[0].detach() * 3
+
+    tape = compile(gated, [1.0], allow_data_reads=True)
+    tape.check(np.array([[2.0], [5.0]]))  # the traced side only: the tape is right there
+    with pytest.raises(TraceMismatchError, match=r"example 1: the gradient with respect to "
+                                                 r"input 0 is 3\.0 on the tape and 0\.0 "
+                                                 r"eagerly"):
+        tape.check(np.array([[2.0], [-2.0]]))
+
+
+@given(programs())
+def test_check_passes_every_random_program_input_gradients_included(program) -> None:
+    steps, point = program
+    tape = compile(lambda x: run(steps, x), point)
+    rng = np.random.default_rng(0)
+    tape.check(np.asarray(point) + rng.normal(scale=0.01, size=(3, len(point))))
