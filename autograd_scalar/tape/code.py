@@ -51,6 +51,17 @@ row's domain check raises outside its domain): scalar code that raises one of th
 is run again with NumPy."""
 
 
+def _vector(function: Callable[..., Any], *arrays: np.ndarray) -> Any:
+    """Vector code run on the batch's arrays. It raises only where a row of the user's
+    (a Function's forward or rule) does on some example: a :class:`CodeFallback`, so
+    that the grouped steps run it again and name the op and the example, as they do
+    whatever strategy the batch size chose."""
+    try:
+        return function(*arrays)
+    except FLOAT_ERRORS as error:
+        raise CodeFallback(str(error)) from error
+
+
 class CodeFallback(Exception):
     """Scalar code raised one of :data:`FLOAT_ERRORS`: the tape runs the batch again
     with NumPy (the caller catches this; the original exception is its ``__cause__``)."""
@@ -233,7 +244,7 @@ class Code:
 
     def _python_run(self, values: np.ndarray, shared: SharedArrays, everything: bool) -> Any:
         if self.vector:
-            self.function("saved", everything=everything)(values, shared.data)
+            _vector(self.function("saved", everything=everything), values, shared.data)
             return None
         function = self.function("saved", everything=everything)
         try:
@@ -268,9 +279,10 @@ class Code:
     def _python_backward(self, saved: Any, values: np.ndarray, grads: np.ndarray,
                          shared: SharedArrays, with_inputs: bool) -> None:
         if self.vector:
-            if self.function("backward", with_inputs)(values, shared.data, grads, shared.grad):
-                self.function("backward", with_inputs, careful=True)(
-                    values, shared.data, grads, shared.grad)
+            if _vector(self.function("backward", with_inputs), values, shared.data, grads,
+                       shared.grad):
+                _vector(self.function("backward", with_inputs, careful=True), values,
+                        shared.data, grads, shared.grad)
             return
         n = values.shape[1]
         upstream = (grads[self.upstream_rows].T.tolist() if len(self.upstream_rows)
@@ -310,9 +322,9 @@ class Code:
                      with_inputs: bool, everything: bool) -> None:
         function = self.function("both", with_inputs, everything)
         if self.vector:
-            if function(values, shared.data, grads, shared.grad):
-                self.function("both", with_inputs, everything, careful=True)(
-                    values, shared.data, grads, shared.grad)
+            if _vector(function, values, shared.data, grads, shared.grad):
+                _vector(self.function("both", with_inputs, everything, careful=True), values,
+                        shared.data, grads, shared.grad)
             return
         n = values.shape[1]
         upstream = (grads[self.upstream_rows].T.tolist() if len(self.upstream_rows)
@@ -348,7 +360,7 @@ class Code:
     def _python_forward(self, values: np.ndarray, shared: SharedArrays,
                         everything: bool) -> None:
         if self.vector:
-            self.function("forward", everything=everything)(values, shared.data)
+            _vector(self.function("forward", everything=everything), values, shared.data)
             return
         function = self.function("forward", everything=everything)
         try:
