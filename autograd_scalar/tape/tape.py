@@ -74,7 +74,7 @@ import numpy as np
 
 from ..backward import value_list
 from ..mode import is_grad_enabled
-from ..validate import choice, flag, integer, real_array
+from ..validate import choice, flag, integer, real_array, shown
 from ..value import Value
 from . import check as tape_check
 from .batched import Batched
@@ -93,7 +93,7 @@ from .program import (
 )
 from .ragged import Ragged
 from .run import Runner
-from .threads import Threads, blas_threads
+from .threads import Threads, blas_threads, check_threads
 
 _grad = operator.attrgetter("grad")
 
@@ -169,6 +169,17 @@ class Tape(Runner):
 
     threads: Threads = 1
     strategy: str = "auto"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set an attribute, checking ``strategy``, ``native`` and ``threads`` as they are
+        set (a bad one would otherwise fail every later run, far from the assignment)."""
+        if name == "strategy":
+            choice("Tape.strategy", value, STRATEGIES)
+        elif name == "native":
+            _check_native(value)
+        elif name == "threads":
+            check_threads(value)
+        super().__setattr__(name, value)
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
                  parameters: Sequence[Value] = (), allow_data_reads: bool = False,
@@ -290,12 +301,8 @@ class Tape(Runner):
         if pull:
             self.arrays.pull()
         n = len(columns[0])
-        choice("Tape.strategy", self.strategy, STRATEGIES)
         if self.native is None:
             default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
-        elif self.native not in POLICIES:
-            raise ValueError(f"Tape.native must be None or one of "
-                             f"{', '.join(map(repr, POLICIES))}, got {self.native!r}")
         with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
 
@@ -545,6 +552,13 @@ def tape_dtype(dtype: Any) -> np.dtype[Any]:
     if found is None or found.name not in CHECK_RTOL or isinstance(dtype, bool):
         raise ValueError(f"dtype must be 'float64' or 'float32', got {dtype!r}")
     return found
+
+
+def _check_native(native: object) -> None:
+    """ValueError unless ``native`` is None or one of :data:`POLICIES`."""
+    if native is not None and not (isinstance(native, str) and native in POLICIES):
+        raise ValueError(f"Tape.native must be None or one of "
+                         f"{', '.join(map(repr, POLICIES))}, got {shown(native)}"[:300])
 
 
 def _batch_size(n: Any) -> int:

@@ -317,16 +317,16 @@ def test_scalar_code_that_raises_gives_the_ieee_results(fn, X) -> None:
 
 def test_a_bad_strategy_or_batch_size_is_an_error() -> None:
     tape = compile(lambda x: x[0] * 2.0, [1.0])
-    tape.strategy = "fastest"
-    with pytest.raises(ValueError, match="strategy must be one of 'auto', 'grouped'"):
-        tape(np.ones((2, 1)))
-    tape.strategy = "auto"
+    for name, bad, message in [("strategy", "fastest", "strategy must be one of 'auto', 'grouped'"),
+                               ("strategy", None, r"Tape\.strategy must be one of .*, got None"),
+                               ("threads", 0, "threads must be None or a positive int")]:
+        with pytest.raises(ValueError, match=message):
+            setattr(tape, name, bad)  # refused where it is set, not at the next run
+    assert (tape.strategy, tape.threads) == ("auto", 1)
+    tape(np.ones((2, 1)))
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError, match="positive integer"):
             tape.source(bad)
-    tape.strategy = None
-    with pytest.raises(ValueError, match=r"Tape\.strategy must be one of .*, got None"):
-        tape(np.ones((2, 1)))
 
 
 @pytest.mark.parametrize(("fn", "point"), [
