@@ -20,7 +20,10 @@ gradient U_t (k', n) of each run,
 
 All P m inputs must be distinct per-example nodes: a vector read twice, or two
 vectors sharing an entry, would need their gradients added together, and such a
-group runs elementwise instead (:mod:`autograd_scalar.tape.groups`).
+group runs elementwise instead (:mod:`autograd_scalar.tape.groups`). A W of one entry
+(``x * 0.5``: a constant is a shared leaf) is no matrix form either: its product is
+the multiplication itself, and a dense step, which always runs grouped, would cut the
+straight-line code around it in two.
 """
 
 from __future__ import annotations
@@ -248,6 +251,8 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
         if vectors is None:
             continue
         width = rows.shape[1] // vectors
+        if width * m < 2:
+            return None  # W has one entry (see the module docstring)
         if biases is not None and vectors > 1:
             runs = biases.reshape(vectors, width)
             if not (runs == runs[:1]).all():
