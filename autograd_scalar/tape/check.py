@@ -209,8 +209,10 @@ def _cause(dtype: Any, found: Any, expected: Any) -> str:
                 f"{np.dtype(dtype).name}'s range (about {float(np.finfo(dtype).max):.1e}) "
                 "where float64 holds it: run it in float64 (dtype='float64', the default) "
                 "to see")
-    return ("the function's graph depends on the data (a Python branch on .data?), so it "
-            "cannot be compiled as traced")
+    return ("the function's graph depends on the data (a Python branch on .data?), or it "
+            "reads a number that changed since the trace or is random (a global, a closure, "
+            "random.gauss: the tape keeps the traced one), so it cannot be compiled as "
+            "traced")
 
 
 def close(found: np.ndarray, expected: np.ndarray, rtol: float, scale: float = 0.0) -> bool:

@@ -111,8 +111,9 @@ class DataDependenceError(TraceError):
                  "v.detach(), or gradients, tangents and local derivatives as numbers: "
                  "grad without create_graph, backward then .grad) would be replayed for "
                  "every example as it went for that one. "
-                 "Compute with Value ops instead (relu, abs, ...), run eagerly "
-                 "(compiled=False), or, if the read does not change the graph, read it with "
+                 "Compute with Value ops instead (relu, abs, ...: max(a, b) is "
+                 "b + (a - b).relu()), run it eagerly (fit and predict take "
+                 "compiled=False), or, if the read does not change the graph, read it with "
                  "autograd_scalar.peek(v) (or pass allow_data_reads=True and check the tape "
                  "with Tape.check)."]
         lines += [f"  also at {read}" for read in others[:10]]
@@ -317,6 +318,13 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
             if place is not None:
                 raise DataDependenceError([place, *reads.found()]) from error
             raise
+        except (ArithmeticError, ValueError) as error:
+            if type(error) not in _PLAIN_ERRORS:
+                raise
+            raise type(error)(f"compile: the function raised at the example it was traced "
+                              f"at: {error}. Trace it at an example inside every op's domain; "
+                              "the tape then takes any example (a built-in op gives NaN "
+                              "outside its domain, as NumPy does)") from error
         data_reads = reads.found()
         if data_reads and not allow_data_reads:
             raise DataDependenceError(data_reads)
@@ -324,6 +332,11 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         outputs = [result] if single else output_list(result)
         del result, arguments
         return _read(placeholders, outputs, params, single, data_reads)
+
+
+_PLAIN_ERRORS = (ValueError, ArithmeticError, ZeroDivisionError, OverflowError,
+                 FloatingPointError)
+"""The errors an op raises outside its domain, which a trace names as the example's."""
 
 
 @contextmanager

@@ -9,6 +9,7 @@ DataDependenceError naming the file and line, unless ``allow_data_reads=True``.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -312,3 +313,24 @@ def test_a_copy_of_an_op_node_is_no_read() -> None:
     tape = compile(fn, [1.0, 2.0])
     X = np.array([[0.5, 1.0], [-2.0, 3.0]])
     np.testing.assert_allclose(tape.forward(X), [fn([Value(a), Value(b)]).data for a, b in X])
+
+
+@pytest.mark.parametrize(("fn", "error", "op"), [
+    (lambda x: x[0].log(), ValueError, "log: expected x > 0"),
+    (lambda x: 1 / x[0], ZeroDivisionError, "/: expected a non-zero divisor"),
+])
+def test_an_example_outside_an_ops_domain_is_named_as_the_traced_example(fn, error, op) -> None:
+    """Zeros are a natural placeholder example; the message says it is the example that
+    must change, since the tape takes any example once traced."""
+    with pytest.raises(error, match=rf"^compile: the function raised at the example it was "
+                                    rf"traced at: {re.escape(op)}.*inside every op's domain"):
+        compile(fn, [0.0])
+    assert compile(fn, [1.0]).forward(np.array([[0.0]])).shape == (1,)
+
+
+def test_a_mismatch_names_changed_or_random_numbers_as_a_cause_too() -> None:
+    scale = [2.0]
+    tape = compile(lambda x: x[0] * scale[0], [1.0])  # a Python number: frozen at 2
+    scale[0] = 3.0
+    with pytest.raises(TraceMismatchError, match="changed since the trace or is random"):
+        tape.check(np.array([[1.0]]))
