@@ -163,6 +163,8 @@ def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[...
                                 f"must be {kind} on these inputs, got {_describe(partial)}")
         return tuple(found)
 
+    for wrapper, method in ((checked_forward, "forward"), (checked_derivatives, "derivatives")):
+        wrapper.__name__, wrapper.__qualname__ = method, f"{name}.{method}"  # in messages
     domain = getattr(cls, "domain", None)
     check = None
     if domain is not None:

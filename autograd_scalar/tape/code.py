@@ -43,7 +43,7 @@ from . import native
 from .layout import SharedArrays
 from .native import UNITS, Kernel, Kernels, default_policy
 from .source import Segment, compile_function, has_nan
-from .translate import translate, translate_units
+from .translate import Untranslatable, translate, translate_units
 
 FLOAT_ERRORS = (ArithmeticError, ValueError)
 """What Python's float arithmetic and ``math`` raise where IEEE gives inf or NaN (and a
@@ -128,9 +128,19 @@ class Code:
 
     def native_source(self, kind: str, with_inputs: bool = False,
                       everything: bool = False) -> str:
-        """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`)."""
-        return translate(self.segment.source(False, kind, with_inputs, everything)[0],
-                         lanes=self.vector, use_mvec=self.vector and native.vector_math())
+        """The C source of one of its functions (see :mod:`autograd_scalar.tape.translate`);
+        Untranslatable names a function the code calls by what it calls (a Function's
+        forward, ``Swish.forward``), not by the name the code gives it (``F0``)."""
+        source, names = self.segment.source(False, kind, with_inputs, everything)
+        try:
+            return translate(source, lanes=self.vector,
+                             use_mvec=self.vector and native.vector_math())
+        except Untranslatable as error:
+            text = str(error)
+            for name, function in names.items():
+                called = getattr(function, "__qualname__", None) or repr(function)
+                text = text.replace(repr(name), f"{called} (as {name})")
+            raise Untranslatable(text) from error
 
     def kernel(self, kind: str, with_inputs: bool, everything: bool) -> Kernel | None:
         """The compiled function, if there is one (or the policy builds it now).
