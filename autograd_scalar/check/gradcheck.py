@@ -212,7 +212,7 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
-        report.where = _locate(out, report, order)
+        report.where = _locate(out, report, order, dict(zip(names, point)))
     elif not report.ok:  # every failure at a kink: a wrong rule may still sit beside it
         found = check_graph(out, eps=eps, atol=atol, rtol=rtol)
         if found.failures:
@@ -290,7 +290,8 @@ def verdict(report: CheckReport, raise_exception: bool,
     return False
 
 
-def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
+def _locate(out: Value, report: CheckReport, order: int, point: dict[str, float]
+            ) -> list[str]:
     """Lines naming the nodes whose rule is wrong, or the likely cause if none is."""
     found = wrong_nodes(out, report.eps, report.atol, report.rtol)
     if found.failures:
@@ -299,7 +300,7 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
                 and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
     if unsteady:
-        return _blame_the_step(report, unsteady, unchecked)
+        return _blame_the_step(report, unsteady, unchecked, point)
     if unchecked:
         return found.partly_checked("so finite differences cannot judge f at this point: "
                                     "check it where they settle (a smaller |x|), or with a "
@@ -319,8 +320,8 @@ def _locate(out: Value, report: CheckReport, order: int) -> list[str]:
             "(or math functions on it)?"]
 
 
-def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str]
-                    ) -> list[str]:
+def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str],
+                    point: dict[str, float]) -> list[str]:
     """Lines saying that the finite differences, not the graph, are inaccurate here, and
     which smaller eps to try: the finer one, where it agreed, else the smallest there
     is (:data:`SMALLEST_EPS`), if the finer one was not already that."""
@@ -347,6 +348,16 @@ def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: 
         lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
                      f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
     lines.extend(unchecked)
+    spanning = {name: x for name, x in point.items() if abs(x) < step(x, report.eps)}
+    if spanning and not recovered:
+        lines.extend(f"  {name} +- h spans 0 (|{name}| = {abs(x):.3g} < h = "
+                     f"{step(x, report.eps):.3g}): where f has a pole or a kink at 0 (1/x, "
+                     "abs), no difference across it can find the slope"
+                     for name, x in spanning.items())
+        if any(abs(x) < step(x, SMALLEST_EPS) for x in spanning.values()):
+            lines.append("no eps makes the step smaller than that |x|: check f at a point "
+                         "further from 0, or with a Taylor test (taylorcheck)")
+            return lines
     if recovered:
         advice = f"use a smaller eps (eps={finer_eps:.2g})"
     elif finer_eps > SMALLEST_EPS:

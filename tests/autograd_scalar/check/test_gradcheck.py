@@ -435,3 +435,13 @@ def test_raise_exception_must_be_a_flag(check) -> None:
     with pytest.raises(TypeError, match=r"raise_exception must be True or False, got 'no'"):
         check(f, [1.0], raise_exception="no")
     assert calls == []  # refused before any work
+
+
+@pytest.mark.parametrize(("x", "any_eps"), [(1e-7, True), (1e-154, False)])
+def test_a_step_across_a_pole_at_zero_is_named_with_whether_an_eps_can_help(x, any_eps) -> None:
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda v: 1 / v, [x])
+    message = str(caught.value)
+    assert f"x[0] +- h spans 0 (|x[0]| = {x:.3g} < h = 1e-06)" in message
+    assert ("try a smaller eps" in message) == any_eps
+    assert ("no eps makes the step smaller than that |x|" in message) != any_eps
