@@ -196,7 +196,8 @@ class GraphReport:
             lines.append(f"  ... and {len(self.kinks) - _KINK_ROWS} more nodes at a kink")
         if self.kinks:
             lines.append("kink: the input is within h of a point where the op has no "
-                         "derivative; the difference straddles it, so no check is possible.")
+                         "derivative; the difference straddles it, so no check is possible "
+                         "(an op of yours says where with kinks, e.g. kinks = (1.0,)).")
         for failure in self.failures:
             for j in failure.not_finite:
                 lines.append(
@@ -327,7 +328,10 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
             continue
         if result is None:
             continue
-        at_kink = all(_at_kink(row, result.inputs[j], eps) for j in result.wrong)
+        at_kink = all(_at_kink(row, result.inputs[j], eps)
+                      or _undeclared_kink(row, result.inputs, j, result.analytic[j], eps,
+                                          float(atol), float(rtol))
+                      for j in result.wrong)
         (kinks if at_kink else failures).append(result)
     checked = sum(map(len, rows.values())) - len(skipped)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
@@ -485,6 +489,28 @@ def _at_kink(row: Op, x: float, eps: float) -> bool:
     finest step confirming it (:func:`finer_steps`) reaches across one. A step that
     stays on one side judged the rule there: a wrong relu rule at 5e-7 is wrong."""
     return row.distance_to_kink(x) <= min(finer_steps(x, eps))
+
+
+def _undeclared_kink(row: Op, xs: tuple[float, ...], j: int, analytic: float, eps: float,
+                     atol: float, rtol: float) -> bool:
+    """Whether the row's forward has a kink at input j = x that its ``kinks`` do not name,
+    and the rule gives one of the one-sided slopes there: max(0, x - 1) at 1 with the
+    rule's 0 or 1. The slopes from either side, at the finest step that confirms a
+    disagreement and ten times it, stay apart by more than the tolerance and rounding
+    (where f is smooth their gap shrinks with the step as f'' h), so f has no derivative
+    at x, and any one-sided slope is as right as the other."""
+    f, x = _moving(row, xs, j), xs[j]
+    h = min(finer_steps(x, eps))
+    try:
+        (wide, _), (fine, rounding) = (_one_sided_gap(f, x, k) for k in (10 * h, h))
+        right = (f(x + h) - f(x)) / ((x + h) - x)
+    except (ArithmeticError, ValueError):
+        return False
+    left = right - fine
+    parted = abs(fine) > atol + rtol * max(abs(left), abs(right)) + rounding \
+        and abs(fine) >= 0.5 * abs(wide)
+    return parted and any(agrees(analytic, side, atol, rtol, rounding)
+                          for side in (left, right))
 
 
 def _smooth(f: Callable[[float], float], x: float, eps: float, first: tuple[float, float],

@@ -294,7 +294,7 @@ def _locate(out: Value, report: CheckReport, order: int, point: dict[str, float]
             ) -> list[str]:
     """Lines naming the nodes whose rule is wrong, or the likely cause if none is."""
     found = wrong_nodes(out, report.eps, report.atol, report.rtol)
-    if found.failures:
+    if found.failures or found.kinks:  # a kink an op of the user's does not declare
         return str(found).splitlines()
     unchecked = found.unchecked_lines()
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)

@@ -508,3 +508,34 @@ def test_a_product_that_underflows_is_not_called_wrong_with_no_absolute_toleranc
     x = Value(5e-324)
     report = check_graph(ag.dot([x], [x]), atol=0.0)  # d/dx = 5e-324; x * x is 0 nearby
     assert report.ok and not report.failures
+
+
+def _hinge(rule: float) -> type[Function]:
+    class Hinge(Function):
+        """max(0, x - 1), its kink at 1 not declared."""
+
+        @staticmethod
+        def forward(x):
+            return max(0.0, x - 1.0)
+
+        @staticmethod
+        def derivatives(x, out):
+            return (rule if x == 1.0 else float(x > 1.0),)
+
+    return Hinge
+
+
+@pytest.mark.parametrize("rule", [0.0, 1.0])
+def test_an_undeclared_kink_with_a_one_sided_slope_is_a_kink_not_a_wrong_rule(rule) -> None:
+    report = check_graph(_hinge(rule).apply(Value(1.0)))
+    assert report.ok and report.failures == [] and len(report.kinks) == 1
+    assert "kinks = (1.0,)" in str(report)
+    with pytest.raises(ag.GradcheckError) as caught:  # the difference straddles the kink
+        ag.gradcheck(lambda x: _hinge(rule).apply(x), [1.0])
+    assert "kink" in "\n".join(caught.value.report.where)
+    assert ".data" not in "\n".join(caught.value.report.where)
+
+
+def test_at_an_undeclared_kink_a_rule_giving_neither_slope_is_wrong() -> None:
+    report = check_graph(_hinge(3.0).apply(Value(1.0)))
+    assert not report.ok and report.failures[0].op == "Hinge"
