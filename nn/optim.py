@@ -429,20 +429,9 @@ class Optimizer:
         ValueErrors that change nothing. A state without ``settings`` (saved before they
         were kept) leaves this optimizer's own."""
         kind = type(self).__name__
-        keys = {"optimizer", "lr", "steps", "state"}
-        if not isinstance(state, dict) or not keys <= set(state) <= keys | {"settings"}:
-            raise ValueError(f"{kind}.load_state_dict: expected a dict with keys optimizer, "
-                             f"lr, steps, state and settings, got {state!r}"[:300])
-        if state["optimizer"] != kind:
-            raise ValueError(f"{kind}.load_state_dict: the state is from a "
-                             f"{state['optimizer']!r} optimizer")
+        lr, steps = saved_header(self, state, ("optimizer", "lr", "steps", "state", "settings"),
+                                 optional="settings")
         settled = self._settled(state.get("settings"))
-        try:
-            lr = hyperparameter("lr", state["lr"], 0.0)
-        except ValueError as error:
-            raise ValueError(f"{kind}.load_state_dict: {error}") from None
-        steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
-                        what="an int from 0 to 2**53")
         buffers = state["state"]
         if not isinstance(buffers, dict) or not set(buffers) <= set(self.buffers):
             raise ValueError(f"{kind}.load_state_dict: state buffers must be among "
@@ -618,6 +607,30 @@ def finite_step(data: np.ndarray, grad: np.ndarray, lr: float) -> bool:
         return False
     bound = math.sqrt(squares[0] / slack) + lr * math.sqrt(squares[1] / slack)
     return bound < float(info.max) / 4
+
+
+def saved_header(thing: Any, state: Any, keys: tuple[str, ...], optional: str = ""
+                 ) -> tuple[float, int]:
+    """The rate and step count of a saved optimizer's or schedule's ``state``, whose
+    ``keys`` are (kind, rate, steps, ...): ValueError (prefixed with
+    ``Kind.load_state_dict``) for another dict, another kind of ``thing``, a rate that
+    is not a finite number >= 0 or a count that is not an int from 0 to 2**53.
+    ``optional``: a key the state may lack."""
+    kind = type(thing).__name__
+    who = f"{kind}.load_state_dict"
+    required = set(keys) - {optional}
+    if not isinstance(state, dict) or not required <= set(state) <= set(keys):
+        raise ValueError(f"{who}: expected a dict with keys {', '.join(keys[:-1])} and "
+                         f"{keys[-1]}, got {state!r}"[:300])
+    role, rate, steps = keys[:3]
+    if state[role] != kind:
+        raise ValueError(f"{who}: the state is from a {state[role]!r} {role}"[:300])
+    try:  # 0 when made on an optimizer at rate 0 (as lr may be)
+        found = hyperparameter(rate, state[rate], 0.0)
+    except ValueError as error:
+        raise ValueError(f"{who}: {error}") from None
+    return found, integer("steps", state[steps], 0, MAX_STEPS, who=who,
+                          what="an int from 0 to 2**53")
 
 
 def remade_with(thing: Any, settings: Any, *first: Any) -> Any:

@@ -28,7 +28,7 @@ from typing import Any
 from autograd_scalar import Value, interrupts_deferred
 from autograd_scalar.validate import integer
 
-from .optim import MAX_STEPS, SGD, Optimizer, hyperparameter, remade_with
+from .optim import SGD, Optimizer, hyperparameter, remade_with, saved_header
 
 
 class Schedule:
@@ -65,20 +65,7 @@ class Schedule:
         optimizer's ``lr`` set to the rate at that step). Checked whole first: another
         kind of schedule, or numbers its constructor refuses, are ValueErrors that change
         nothing."""
-        kind = type(self).__name__
-        keys = {"schedule", "base_lr", "steps", "settings"}
-        if not isinstance(state, dict) or set(state) != keys:
-            raise ValueError(f"{kind}.load_state_dict: expected a dict with keys schedule, "
-                             f"base_lr, steps and settings, got {state!r}"[:300])
-        if state["schedule"] != kind:
-            raise ValueError(f"{kind}.load_state_dict: the state is from a "
-                             f"{state['schedule']!r} schedule"[:300])
-        try:  # 0 when the schedule was made on an optimizer at rate 0 (as lr may be)
-            base_lr = hyperparameter("base_lr", state["base_lr"], 0.0)
-        except ValueError as error:
-            raise ValueError(f"{kind}.load_state_dict: {error}") from None
-        steps = integer("steps", state["steps"], 0, MAX_STEPS, who=f"{kind}.load_state_dict",
-                        what="an int from 0 to 2**53")
+        base_lr, steps = saved_header(self, state, ("schedule", "base_lr", "steps", "settings"))
         settled = self._settled(state["settings"], base_lr)
         lr = settled.lr_at(steps)
         with interrupts_deferred():  # every field, or none
