@@ -69,7 +69,7 @@ def _whole_pass() -> contextlib.AbstractContextManager[Any]:
     return contextlib.nullcontext() if COMPILED else interrupts_deferred()
 
 
-def _a_value(root: Any, who: str) -> Value:
+def a_value(root: Any, who: str) -> Value:
     """``root`` if it is a Value; TypeError naming ``who`` otherwise."""
     if not isinstance(root, Value):
         raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
@@ -82,7 +82,7 @@ def users_first(root: Value) -> list[Value]:
     Kahn's algorithm with the edge counts kept on the nodes (``_users``, counted by
     :func:`_count_users`); the counts are back to 0 when it returns.
     """
-    _a_value(root, "users_first")
+    a_value(root, "users_first")
     with _whole_pass(), PASS_LOCK:
         order: list[Value] = []
         try:
@@ -136,7 +136,7 @@ def _clear_from(root: Value) -> None:
 
 def topological_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, each after all the nodes it uses (root last)."""
-    order = users_first(_a_value(root, "topological_order"))
+    order = users_first(a_value(root, "topological_order"))
     order.reverse()
     return order
 
@@ -157,7 +157,7 @@ def chain_rule(root: Value, seed: Any, create_graph: bool = False) -> list[Value
     ``create_graph`` False) are a read of its data, as ``.data`` is, and the trace is
     told (``tracing.numbers_from``): the tape would replay them frozen.
     """
-    _a_value(root, "chain_rule")
+    a_value(root, "chain_rule")
     if not create_graph:
         reads = current_mode().tracing
         if reads is not None:
@@ -354,8 +354,7 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     whole pass is summed before anything is written, so an error, an anomaly or an
     interrupt (Ctrl-C) leaves every gradient, leaf and interior, as it was.
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"backward expects a Value, got {type(root).__name__}")
+    a_value(root, "backward")
     seed = as_float(grad, "backward(grad=...)")
     if current_mode().anomaly and not math.isfinite(seed):
         raise AnomalyError(f"detect_anomaly: backward seeded with {seed}", root)
@@ -378,7 +377,7 @@ def gradients(root: Value, seed: Any = 1.0, create_graph: bool = False) -> dict[
     With ``create_graph`` the gradients are Values whose own graph can be
     differentiated (see ``chain_rule``).
     """
-    _a_value(root, "gradients")
+    a_value(root, "gradients")
     flag("create_graph", create_graph, who="gradients")
     if isinstance(seed, Value):  # as grad takes grad_output: without create_graph, its number
         seed = seed if create_graph else data_of(seed)

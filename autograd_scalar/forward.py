@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .backward import grad, value_list
+from .backward import a_value, grad, value_list
 from .derivatives import as_items, checked_point, leaves, outputs_of
 from .ops import is_real
 from .value import Value
@@ -293,8 +293,7 @@ class DualLevel:
     def tangent(self, y: Value) -> float:
         """dy along the duals' tangents: sum over duals d of dy/dd * t(d); 0 if none."""
         self._check_open("tangent")
-        if not isinstance(y, Value):
-            raise TypeError(f"tangent expects a Value, got {type(y).__name__}")
+        a_value(y, "tangent")
         known = self._known
         if y not in known:
             push(inputs_first([y], known), known)

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backward import topological_order
+from ..backward import a_value, topological_order
 from ..ops import Op, evaluate
 from ..validate import is_real, printable
 from ..value import Value
@@ -300,8 +300,7 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
     Returns a :class:`GraphReport`; ``report.failures[i].node`` is the Value
     whose rule is wrong (``draw_graph(output, highlight=report)`` marks them).
     """
-    if not isinstance(output, Value):
-        raise TypeError(f"check_graph expects a Value, got {type(output).__name__}")
+    a_value(output, "check_graph")
     check_tolerances(eps, atol, rtol, "check_graph")
     start = time.perf_counter()
     failures: list[NodeFailure] = []

@@ -21,6 +21,7 @@ from typing import Any
 
 import graphviz
 
+from ..backward import a_value
 from ..check.diff import DiffReport
 from ..ops import Op
 from ..validate import choice, integer
@@ -145,8 +146,7 @@ def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compac
 def check_options(root: Value, options: Options, who: str) -> None:
     """TypeError or ValueError for a bad root or option, naming ``who`` (the function the
     user called)."""
-    if not isinstance(root, Value):
-        raise TypeError(f"{who} expects a Value, got {type(root).__name__}")
+    a_value(root, who)
     choice("rankdir", options.rankdir, RANKDIRS, who=who)
     check_budget_options(options, who)
 

@@ -59,6 +59,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backward import a_value
 from ..mirror import repeats
 from ..mode import current_mode, tracing
 from ..ops import Op, is_real
@@ -222,8 +223,7 @@ def peek(value: Value) -> float:
     on the number. ``peek`` is for reads that cannot change the graph: a check that
     only raises (an index against a table's size) or a number kept for display.
     """
-    if not isinstance(value, Value):
-        raise TypeError(f"peek expects a Value, got {type(value).__name__}")
+    a_value(value, "peek")
     return data_of(value)
 
 
