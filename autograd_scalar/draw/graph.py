@@ -298,11 +298,13 @@ class Ids:
 
 
 def number(x: Any, precision: int) -> str:
-    """A float with ``precision`` significant digits (nan and inf spelled out)."""
+    """A float with ``precision`` significant digits (nan and inf spelled out), and zero
+    as 0 whatever its sign: a product -1 x 0 is -0.0 in IEEE arithmetic, but a learner
+    reads "-0" as another number than the 0.0 a leaf's ``.grad`` holds after it."""
     if isinstance(x, Value):
         x = x.data
     try:
-        return f"{float(x):.{precision}g}"
+        return f"{float(x) + 0.0:.{precision}g}"  # -0.0 + 0.0 is 0.0
     except (TypeError, ValueError):
         return str(x)
 

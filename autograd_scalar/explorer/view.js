@@ -38,10 +38,11 @@ var AutogradScalarView = (function () {
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
-     and above, trailing zeros dropped (the numbers of animate.describe_step). */
+     and above, trailing zeros dropped, and zero as 0 whatever its sign (the numbers of
+     draw.graph.number and animate.describe_step). */
   function num(x, p) {
     if (typeof x === "string") { return x; }
-    if (x === 0) { return 1 / x < 0 ? "-0" : "0"; }
+    if (x === 0) { return "0"; }
     var parts = x.toExponential(p - 1).split("e"), e = parseInt(parts[1], 10), s;
     if (e < -4 || e >= p) {
       s = parts[0];

@@ -344,3 +344,10 @@ def test_a_boxs_heat_ignores_nan_members_whatever_their_order() -> None:
     assert hottest([math.nan, 1.0]) == hottest([1.0, math.nan]) == 1.0
     assert math.isnan(hottest([math.nan, math.nan]))
     assert hottest([]) == 0.0 and hottest([-math.inf, 2.0]) == math.inf
+
+
+def test_a_negative_zero_is_shown_as_zero() -> None:
+    """-1 x 0 is -0.0 in IEEE arithmetic; a learner would read "-0" as another number."""
+    from autograd_scalar.draw.graph import number
+
+    assert [number(x, 4) for x in (-0.0, 0.0, -1e-30, 2.5)] == ["0", "0", "-1e-30", "2.5"]

@@ -16,7 +16,7 @@ import nn
 from autograd_scalar import Value, explore, topological_order
 from autograd_scalar.draw.animate import backward_steps, describe_step
 from autograd_scalar.draw.dot_text import isolated
-from autograd_scalar.draw.graph import Options
+from autograd_scalar.draw.graph import Options, number
 from autograd_scalar.draw.reading import reading_order
 from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import neuron
@@ -272,7 +272,8 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     shown = browser.execute_script(
         "return arguments[0].map(function (x) { return AutogradScalarView.num(x, 4); })",
         numbers)
-    assert shown == [f"{x:.4g}" for x in numbers]
+    assert shown == [number(x, 4) for x in numbers]  # Python's .4g, zero as 0 either sign
+    assert shown[:2] == ["0", "0"]
 
 
 def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
