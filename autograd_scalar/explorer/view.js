@@ -35,6 +35,7 @@ var AutogradScalarView = (function () {
   var TALLEST = 0.8;     /* the view is at most this part of the window's height */
   var MARGIN = 8;
   var PANEL_PEEK = 72;   /* the panel's title and first lines, kept in a notebook's view */
+  var PATIENCE = 20000;  /* ms to wait for the kernel's layouts before saying it is silent */
   var SVGNS = "http://www.w3.org/2000/svg";
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
@@ -79,7 +80,9 @@ var AutogradScalarView = (function () {
   }
 
   /* Draw the view of `data` (records.py's columns) in `host`'s shadow root. `hooks`
-     is the kernel's side, when there is one: select(v) hears of the node clicked. */
+     is the kernel's side, when there is one: select(v) hears of the node clicked,
+     fetch(groups) asks for boxes' layouts (receive() takes them), and patience is how
+     many ms to wait for them (PATIENCE). */
   function mount(host, data, hooks) {
     hooks = hooks || {};
     if (host.agv) { host.agv.destroy(); }
@@ -768,10 +771,18 @@ var AutogradScalarView = (function () {
       var missing = gs.filter(function (g) { return !groups[g].centres; });
       if (!missing.length) { then(); return; }
       if (!hooks.fetch) { note.textContent = "This box was not laid out, and there is no kernel to ask."; return; }
-      waiting.push([missing, then]);
+      var request = [missing, then];
+      waiting.push(request);
       note.textContent = "Laying out " + missing.length + (missing.length > 1 ? " boxes" : " box") + " in the kernel\u2026";
       root.setAttribute("data-fetching", String(waiting.length));
       hooks.fetch(missing);
+      /* a kernel restarted since the view was drawn never answers (its comm is gone) */
+      setTimeout(function () {
+        if (waiting.indexOf(request) >= 0) {
+          note.textContent = "The kernel has not answered for " + Math.round((hooks.patience || PATIENCE) / 1000) +
+            " s: it is busy, or it was restarted since this view was drawn (then run the cell again).";
+        }
+      }, hooks.patience || PATIENCE);
     }
     /* The kernel's layouts arrive: keep them, and run what waited for them. */
     function receive(records) {
@@ -847,23 +858,27 @@ var AutogradScalarView = (function () {
     function chainText(v, used, sum) {
       return "dL/d(" + symbol(v) + ") = " + chainSymbols(v, used) + " = " + chainNumbers(used) + " = " + num(sum, p);
     }
+    /* The panel, in the order a reader wants it within the lines a notebook shows
+       (PANEL_PEEK): the node, the chain rule that gave its grad, its data and grad, then
+       what it is (op, id, label, parameter, module) and its local derivatives. */
     function describe(v) {
       var op = ops[data.op[v]];
       panel.innerHTML = "";
       panel.setAttribute("data-node", String(v));
       panel.appendChild(el("div", "agv-panel-title", who(v)));
+      panel.appendChild(chainRule(v));
       var facts = el("table", "agv-facts");
       function fact(key, value, cls) {
         var tr = el("tr", cls); tr.appendChild(el("th", "", key)); tr.appendChild(el("td", "", value));
         facts.appendChild(tr);
       }
-      fact("node", tag(v));
-      if (labels[v]) { fact("label", labels[v]); }
-      if (isParam[v]) { fact("parameter", names[v]); }
-      fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
       fact("data", num(data.data[v], p), "agv-data-value");
       fact("grad", num(data.grad[v], p), "agv-grad-value");
       if (data.tangents) { fact("tangent", num(data.tangents[v], p), "agv-tangent-value"); }
+      fact("op", op[0] ? op[0] + (op[2] ? "   (" + op[2] + ")" : "") : "none (leaf)");
+      fact("node", tag(v));
+      if (labels[v]) { fact("label", labels[v]); }
+      if (isParam[v]) { fact("parameter", names[v]); }
       if (data.scope[v]) { fact("module", data.scopes[data.scope[v]]); }
       panel.appendChild(facts);
       var inputs = kids[v];
@@ -877,6 +892,12 @@ var AutogradScalarView = (function () {
         if (inputs.length > 16) { list.appendChild(el("li", "", "\u2026 and " + (inputs.length - 16) + " more inputs")); }
         panel.appendChild(list);
       }
+      if (failed[v]) {
+        panel.appendChild(el("div", "agv-panel-failed", "check_graph: this node's stored local derivative disagrees with finite differences of its op's forward (see the table below)"));
+      }
+    }
+    /* The line that says how backprop reached the node's grad. */
+    function chainRule(v) {
       var k = stepOf[v], rule = el("div", "agv-chain");
       if (k === 0) {
         rule.textContent = "output: dL/d(" + symbol(v) + ") = 1 (the seed of the backward pass)";
@@ -887,20 +908,26 @@ var AutogradScalarView = (function () {
           rule.appendChild(el("div", "agv-reused", "reused: " + used.length +
             " uses, each adds its term to the gradient (it accumulates)"));
         }
-        if (differs(data.grad[v], sum)) {
-          var times = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? data.grad[v] / sum : NaN;
-          rule.appendChild(el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
-            " differs from this pass's sum " + num(sum, p) + ": .grad accumulates over backward() calls" +
-            (Math.abs(times - Math.round(times)) < 1e-6 && times > 1 ? " (" + Math.round(times) + " passes added up)" : "") +
-            ". Set the grads to 0 (model.zero_grad()) before each backward()."));
-        }
+        if (differs(data.grad[v], sum)) { rule.appendChild(stale(v, sum)); }
       } else {
         rule.textContent = "not on the backward pass of the first output";
       }
-      panel.appendChild(rule);
-      if (failed[v]) {
-        panel.appendChild(el("div", "agv-panel-failed", "check_graph: this node's stored local derivative disagrees with finite differences of its op's forward (see the table below)"));
+      return rule;
+    }
+    /* Why the stored grad is not this pass's sum: no backward() yet (every grad 0), or
+       backward() called more than once without zeroing the grads. */
+    function stale(v, sum) {
+      if (steps.length && data.grad[steps[0]] === 0) {  /* the output's grad: 1 after backward() */
+        return el("div", "agv-accumulated", "backward() has not been run: .grad is still " +
+          num(data.grad[v], p) + ". The chain rule above is what backward() would give; " +
+          "stepping shows it.");
       }
+      /* passes: how many times this pass's sum the stored grad is, to the numbers' rounding */
+      var passes = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? Math.round(data.grad[v] / sum) : NaN;
+      return el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
+        " differs from this pass's sum " + num(sum, p) + ": .grad accumulates over backward() calls" +
+        (passes > 1 && !differs(data.grad[v], passes * sum) ? " (" + passes + " passes added up)" : "") +
+        ". Set the grads to 0 (model.zero_grad()) before each backward().");
     }
 
     /* ---- search and paths ---- */

@@ -871,3 +871,67 @@ def test_the_keyboard_pans_zooms_and_opens_what_the_mouse_does(
     tx = state()["tx"]
     press(Keys.ARROW_RIGHT)           # the keys still reach the view after all that
     assert state()["tx"] == tx - 60
+
+
+def test_the_panel_puts_the_chain_rule_first_and_knows_a_graph_without_backward(
+        browser: Any, tmp_path: Path) -> None:
+    """A notebook shows the panel's first lines only (PANEL_PEEK): the chain rule came
+    after six facts and the local derivatives, below the window. And a graph explored
+    before backward() said its grads had accumulated and to zero them."""
+    from selenium.webdriver.common.by import By
+
+    x, w = Value(0.5, label="x"), Value(-3.0, label="w")
+    y = (x * w).tanh()
+    y.label = "y"
+    open_view(browser, explore(y).save(tmp_path / "no_backward.html"))  # no backward()
+    click(browser, f'[data-n="{reading_order(y).index(x)}"]')
+    panel = shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel")
+    kinds = browser.execute_script(
+        "return Array.from(arguments[0].children).map(function (c) { return c.className; })",
+        panel)
+    assert kinds[:3] == ["agv-panel-title", "agv-chain", "agv-facts"], kinds
+    top = panel.rect["y"]
+    chain = panel.find_element(By.CSS_SELECTOR, ".agv-chain")
+    assert chain.rect["y"] - top < 40  # right under the title
+    note = panel.find_element(By.CSS_SELECTOR, ".agv-accumulated").text
+    assert note.startswith("backward() has not been run: .grad is still 0")
+    assert "zero_grad" not in note
+    y.backward()
+    y.backward()  # twice: now the grads have accumulated
+    open_view(browser, explore(y).save(tmp_path / "twice.html"))
+    click(browser, f'[data-n="{reading_order(y).index(x)}"]')
+    note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-accumulated").text
+    assert "accumulates over backward() calls (2 passes added up)" in note
+
+
+def test_a_box_whose_layout_the_kernel_never_sends_says_so(browser: Any, tmp_path: Path) -> None:
+    """After a kernel restart, opening a box of a big graph said "Laying out 1 box in
+    the kernel..." for ever: the new kernel knows nothing of the view."""
+    from autograd_scalar.explorer.page import page
+    from autograd_scalar.explorer.records import view_data
+
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.01 * k, -0.02 * k]) - 1.0) ** 2 for k in range(70)])
+    loss.backward()
+    view = explore(loss, names=model)
+    data, _ = view_data([loss], view._options, None, lazy=True)
+    missing = [g for g, group in enumerate(data["groups"]) if group.get("centres") is None]
+    assert missing, "the graph is laid out lazily: some boxes wait for the kernel"
+    html = page(data, "").replace("AutogradScalarView.mount(host, whole);",
+                                  "AutogradScalarView.mount(host, whole, "
+                                  "{fetch: function () {}, patience: 300});")
+    path = tmp_path / "silent_kernel.html"
+    path.write_text(html, encoding="utf-8")
+    open_view(browser, path)
+    clicked = browser.execute_script(
+        "var m = arguments[0], box = Array.from(" + ROOT + ".querySelectorAll('.agv-box'))"
+        ".find(function (e) { return m.indexOf(+e.getAttribute('data-g')) >= 0; });"
+        "if (!box) { return -1; }"
+        "box.dispatchEvent(new MouseEvent('click', {bubbles: true}));"
+        "return +box.getAttribute('data-g');", missing)
+    assert clicked in missing  # a closed box on screen whose layout the kernel keeps
+    note = "return " + ROOT + ".querySelector('.agv-note').textContent"
+    assert browser.execute_script(note).startswith("Laying out 1 box in the kernel")
+    time.sleep(0.6)
+    assert browser.execute_script(note).startswith(
+        "The kernel has not answered for 0 s: it is busy, or it was restarted")
