@@ -60,6 +60,11 @@ var AutogradScalarView = (function () {
   }
   /* text cut to at most n characters, the last an ellipsis if cut */
   function clipped(text, n) { return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
+  /* A box's title in n characters: a run's "lm_head: nodes 4,458-4,572" first loses the
+     word "nodes", then any title its middle (module names differ at the end). */
+  function boxTitle(text, n) {
+    return clippedMiddle(text.length > n ? text.replace(/: nodes /, ": ") : text, n);
+  }
   /* the same with the ellipsis in the middle: both ends kept (module names differ at the end) */
   function clippedMiddle(text, n) {
     var head = Math.floor((n - 1) / 2);
@@ -452,7 +457,7 @@ var AutogradScalarView = (function () {
           esc("box " + G.title + ", " + G.size + " nodes") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
-          esc(clippedMiddle(G.title, BOX_TITLE_CHARS)) + '</text><text x="' +
+          esc(boxTitle(G.title, BOX_TITLE_CHARS)) + '</text><text x="' +
           (r.x + 8) + '" y="' + (r.y + 34) + '">' + G.size.toLocaleString("en") + " nodes</text></g>");
       });
       placed.nodes.forEach(function (r, v) {
@@ -1133,5 +1138,5 @@ var AutogradScalarView = (function () {
     };
   }
 
-  return { mount: mount, render: render, unpack: unpack, num: num };
+  return { mount: mount, render: render, unpack: unpack, num: num, boxTitle: boxTitle };
 })();

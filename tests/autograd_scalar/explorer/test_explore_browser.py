@@ -274,6 +274,12 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
         numbers)
     assert shown == [number(x, 4) for x in numbers]  # Python's .4g, zero as 0 either sign
     assert shown[:2] == ["0", "0"]
+    titles = browser.execute_script(
+        "return arguments[0].map(function (t) { return AutogradScalarView.boxTitle(t, 20); })",
+        ["lm_head: nodes 4,458-4,572", "layers.0.neurons.12", "blocks.3.attention.heads.7",
+         "a very long name: nodes 1-4,457"])
+    assert titles == ["lm_head: 4,458-4,572", "layers.0.neurons.12",  # a run's range whole
+                      "blocks.3.…on.heads.7", "a very lo…e: 1-4,457"]
 
 
 def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
