@@ -29,14 +29,15 @@ import html
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from operator import attrgetter
 from typing import Any
 
 import numpy as np
 
-from ..backward import a_value, topological_order
+from ..backward import a_value, gradients, topological_order
+from ..forward import inputs_first, push
 from ..ops import Op, evaluate
 from ..validate import is_real, printable
 from ..value import Value
@@ -112,6 +113,9 @@ class NodeFailure:
     numeric: tuple[float, ...]
     wrong: tuple[int, ...]
     index: int
+    declared: bool = True
+    """Whether the row names the kink the node is at (``kinks``); False where the
+    forward's one-sided slopes found one the row does not declare."""
 
     @property
     def not_finite(self) -> tuple[int, ...]:
@@ -196,8 +200,9 @@ class GraphReport:
             lines.append(f"  ... and {len(self.kinks) - _KINK_ROWS} more nodes at a kink")
         if self.kinks:
             lines.append("kink: the input is within h of a point where the op has no "
-                         "derivative; the difference straddles it, so no check is possible "
-                         "(an op of yours says where with kinks, e.g. kinks = (1.0,)).")
+                         "derivative; the difference straddles it, so no check is possible"
+                         + (" (an op of yours says where with kinks, e.g. kinks = (1.0,))."
+                            if self.undeclared_kinks else "."))
         for failure in self.failures:
             for j in failure.not_finite:
                 lines.append(
@@ -206,6 +211,11 @@ class GraphReport:
                     f"forward is smooth with slope {failure.numeric[j]:.8g}")
         lines.extend(self.unchecked_lines())
         return printable("\n".join(lines))  # op and scope names may come from a file
+
+    @property
+    def undeclared_kinks(self) -> list[NodeFailure]:
+        """The nodes at a kink their op does not declare (see ``NodeFailure.declared``)."""
+        return [kink for kink in self.kinks if not kink.declared]
 
     def unchecked_lines(self) -> list[str]:
         """A line per node that could not be checked, and why (the first five, then how
@@ -261,26 +271,38 @@ def html_table(summary: str, rows: Sequence[Sequence[str]],
 
 TIGHTEST_RTOL = 1e-8
 """The least relative tolerance :func:`wrong_nodes` tries."""
+EXPLAINED = 0.1
+"""The least share of a check's error a node named by a tighter pass must account for."""
 NONE_WRONG = ("check_graph finds every node consistent with its own forward (also with "
-              f"atol=0 and rtol down to {TIGHTEST_RTOL:g})")
+              f"atol=0 and rtol down to {TIGHTEST_RTOL:g} where its error would show)")
 """What a check says when :func:`wrong_nodes` names no node."""
 
+Failing = Sequence[tuple[Sequence[float], float]]
+"""A check's failures: (a direction, one number per input; the error seen along it)."""
 
-def wrong_nodes(output: Value, eps: float, atol: float, rtol: float) -> GraphReport:
+
+def wrong_nodes(output: Value, eps: float, atol: float, rtol: float,
+                inputs: Sequence[Value] = (), failing: Failing = ()) -> GraphReport:
     """The nodes to blame for a failing check of f's derivatives: :func:`check_graph` at
     the check's tolerances, and, where that names none, again with atol = 0 and rtol ten
-    times smaller each time down to :data:`TIGHTEST_RTOL`, until a pass names one.
+    times smaller each time down to :data:`TIGHTEST_RTOL`, until a pass names a node that
+    explains the check's error.
 
     A rule's error can be small beside its own node's numbers and large in f's gradient:
     a node of size 1e-12 whose output f multiplies by 1e12, or two large terms whose
-    difference f takes. The tighter passes find it, the node with the largest relative
-    error first; their report says the tolerances it used. A right rule is not named at
-    any of them: a disagreement counts only where the differences at two steps agree with
-    each other and not with the rule. Where none names a node, the report is the first.
+    difference f takes. The tighter passes find it. But at such tolerances a right rule
+    of a forward that rounds worse than the differences allow for (1 - cos(x) near 0, a
+    naive log(1 + exp(x))) can disagree too. So a node they name counts only where its
+    error, carried to the output, accounts for at least :data:`EXPLAINED` of the error
+    along one of the ``failing`` directions of the ``inputs``: a node p whose local
+    derivative for input c is off by d moves d(out)/dv by (d out / d p) d t_v(c), t_v
+    being c's tangent along v. Without ``failing`` only the first pass runs. Where no
+    pass names a node, the report is the first.
     """
     found = check_graph(output, eps=eps, atol=atol, rtol=rtol)
-    if found.failures:
+    if found.failures or not failing:
         return found
+    explains = _explaining(output, inputs, failing)
     tighter = max(rtol, TIGHTEST_RTOL)
     tolerances = [tighter] if atol > 0.0 else []
     while tighter > TIGHTEST_RTOL:
@@ -288,9 +310,31 @@ def wrong_nodes(output: Value, eps: float, atol: float, rtol: float) -> GraphRep
         tolerances.append(tighter)
     for tolerance in tolerances:
         closer = check_graph(output, eps=eps, atol=0.0, rtol=tolerance)
-        if closer.failures:
-            return closer
+        named = [failure for failure in closer.failures if explains(failure)]
+        if named:
+            return replace(closer, failures=named)
     return found
+
+
+def _explaining(output: Value, inputs: Sequence[Value], failing: Failing
+                ) -> Callable[[NodeFailure], bool]:
+    """Whether a node's wrong local derivatives account for at least EXPLAINED of the
+    error along one of the ``failing`` directions (see :func:`wrong_nodes`)."""
+    adjoints = gradients(output)
+    along = []
+    for direction, error in failing:
+        known = {x: float(v) for x, v in zip(inputs, direction) if v}
+        push(inputs_first([output], known), known)
+        along.append((known, error))
+
+    def explains(failure: NodeFailure) -> bool:
+        reach = abs(adjoints.get(failure.node, 0.0))
+        children = failure.node.children
+        return any(reach * max(abs(failure.analytic[j] - failure.numeric[j])
+                               * abs(known.get(children[j], 0.0)) for j in failure.wrong)
+                   >= EXPLAINED * error for known, error in along)
+
+    return explains
 
 
 def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
@@ -327,11 +371,14 @@ def check_graph(output: Value, *, eps: float = 1e-6, atol: float = 1e-5,
             continue
         if result is None:
             continue
-        at_kink = all(_at_kink(row, result.inputs[j], eps)
-                      or _undeclared_kink(row, result.inputs, j, result.analytic[j], eps,
-                                          float(atol), float(rtol))
-                      for j in result.wrong)
-        (kinks if at_kink else failures).append(result)
+        if all(_at_kink(row, result.inputs[j], eps) for j in result.wrong):
+            kinks.append(result)
+        elif all(_at_kink(row, result.inputs[j], eps)
+                 or _undeclared_kink(row, result.inputs, j, result.analytic[j], eps,
+                                     float(atol), float(rtol)) for j in result.wrong):
+            kinks.append(replace(result, declared=False))
+        else:
+            failures.append(result)
     checked = sum(map(len, rows.values())) - len(skipped)
     return GraphReport(failures, kinks, skipped, checked, time.perf_counter() - start,
                        float(eps), float(atol), float(rtol), len(order), output)
@@ -508,7 +555,8 @@ def _undeclared_kink(row: Op, xs: tuple[float, ...], j: int, analytic: float, ep
     left = right - fine
     parted = abs(fine) > atol + rtol * max(abs(left), abs(right)) + rounding \
         and abs(fine) >= 0.5 * abs(wide)
-    return parted and any(agrees(analytic, side, atol, rtol, rounding)
+    # a one-sided slope's rounding is half the gap's: two values of f, not three
+    return parted and any(agrees(analytic, side, atol, rtol, rounding / 2)
                           for side in (left, right))
 
 

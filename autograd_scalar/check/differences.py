@@ -152,7 +152,10 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
         (fine, fine_noise), (coarse, coarse_noise) = derivative(f, x, h), derivative(f, x, 2 * h)
         if h == own:  # the last resort: its noise counts in the comparison below
             if not (math.isfinite(fine) and math.isfinite(coarse)):
-                return ""
+                return (f"its forward's differences do not settle at {point_text(x)}: no two "
+                        "steps, h and 2h, give finite slopes there that the tolerance can "
+                        "read (the edge of its domain, or where it is not finite, is within "
+                        "them); a smaller eps may reach")
         elif not (resolving(fine, fine_noise, atol, rtol)
                   and resolving(coarse, coarse_noise, atol, rtol)):
             continue  # a coarser step may still tell

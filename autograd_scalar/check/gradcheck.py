@@ -212,7 +212,8 @@ def gradcheck_report(f: Callable[..., Any], inputs: Sequence[Any], *, order: int
     report = CheckReport(f"{who} of {function_name(f)}", describe_point(names, point), entries,
                          eps, atol, rtol)
     if any(not e.ok and not e.kink for e in report.entries):
-        report.where = _locate(out, report, order, dict(zip(names, point)))
+        moved = [(k // len(chosen)) % len(point) for k in range(len(entries))]  # as made
+        report.where = _locate(out, xs, report, order, [(i, names[i], point[i]) for i in moved])
     elif not report.ok:  # every failure at a kink: a wrong rule may still sit beside it
         found = check_graph(out, eps=eps, atol=atol, rtol=rtol)
         if found.failures:
@@ -290,17 +291,23 @@ def verdict(report: CheckReport, raise_exception: bool,
     return False
 
 
-def _locate(out: Value, report: CheckReport, order: int, point: dict[str, float]
-            ) -> list[str]:
-    """Lines naming the nodes whose rule is wrong, or the likely cause if none is."""
-    found = wrong_nodes(out, report.eps, report.atol, report.rtol)
-    if found.failures or found.kinks:  # a kink an op of the user's does not declare
+def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
+            moved: list[tuple[int, str, float]]) -> list[str]:
+    """Lines naming the nodes whose rule is wrong, or the likely cause if none is.
+    ``moved``: the (position, name, number) of the input each entry of the report moves."""
+    failing = [(unit(len(xs), moved[k][0]), abs(e.analytic - e.numeric))
+               for k, e in enumerate(report.entries) if not e.ok and not e.kink] \
+        if order == 1 else []  # a second derivative's error is not one of the nodes' rules
+    found = wrong_nodes(out, report.eps, report.atol, report.rtol, xs, failing)
+    if found.failures or found.undeclared_kinks:
         return str(found).splitlines()
     unchecked = found.unchecked_lines()
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
                 and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
     if unsteady:
-        return _blame_the_step(report, unsteady, unchecked, point)
+        spanning = {moved[k][1]: moved[k][2] for k, e in enumerate(report.entries)
+                    if any(e is u for u in unsteady)}
+        return _blame_the_step(report, unsteady, unchecked, spanning)
     if unchecked:
         return found.partly_checked("so finite differences cannot judge f at this point: "
                                     "check it where they settle (a smaller |x|), or with a "
@@ -321,7 +328,7 @@ def _locate(out: Value, report: CheckReport, order: int, point: dict[str, float]
 
 
 def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str],
-                    point: dict[str, float]) -> list[str]:
+                    moved: dict[str, float]) -> list[str]:
     """Lines saying that the finite differences, not the graph, are inaccurate here, and
     which smaller eps to try: the finer one, where it agreed, else the smallest there
     is (:data:`SMALLEST_EPS`), if the finer one was not already that."""
@@ -348,7 +355,7 @@ def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: 
         lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
                      f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
     lines.extend(unchecked)
-    spanning = {name: x for name, x in point.items() if abs(x) < step(x, report.eps)}
+    spanning = {name: x for name, x in moved.items() if 0.0 < abs(x) < step(x, report.eps)}
     if spanning and not recovered:
         lines.extend(f"  {name} +- h spans 0 (|{name}| = {abs(x):.3g} < h = "
                      f"{step(x, report.eps):.3g}): where f has a pole or a kink at 0 (1/x, "

@@ -592,7 +592,9 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
                if not row.ok and not row.kink and not _underflowed(row.taylor)]
     if failing:
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0
-        found = wrong_nodes(out, eps, 0.0, rtol)
+        found = wrong_nodes(out, eps, 0.0, rtol, xs, [
+            (row.taylor.direction, abs(row.taylor.estimate - row.taylor.derivative))
+            for row in failing])
         if found.failures:
             report.where = str(found).splitlines()
         elif all(not math.isfinite(row.taylor.derivative) for row in failing):

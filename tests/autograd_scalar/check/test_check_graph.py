@@ -539,3 +539,42 @@ def test_an_undeclared_kink_with_a_one_sided_slope_is_a_kink_not_a_wrong_rule(ru
 def test_at_an_undeclared_kink_a_rule_giving_neither_slope_is_wrong() -> None:
     report = check_graph(_hinge(3.0).apply(Value(1.0)))
     assert not report.ok and report.failures[0].op == "Hinge"
+
+
+def test_a_right_rule_just_inside_a_domain_edge_is_not_called_wrong() -> None:
+    """At 1 + 1.5e-8 only the finest step fits inside acosh's domain: its slope spans most
+    of the distance to the edge and cannot judge the rule."""
+    class Acosh(Function):
+        domain = staticmethod(lambda x: x >= 1)
+        expected = "x >= 1"
+
+        @staticmethod
+        def forward(x):
+            return math.acosh(x)
+
+        @staticmethod
+        def derivatives(x, out):
+            return (1.0 / (x * x - 1) ** 0.5,)
+
+    for gap in (1.33e-8, 1.5e-8, 1.78e-8):
+        report = check_graph(Acosh.apply(Value(1 + gap)))
+        assert report.failures == [], (gap, str(report))
+
+
+def test_a_rule_beyond_both_sides_of_an_undeclared_kink_under_an_offset_is_wrong() -> None:
+    """f = 1e8 + 100 max(0, x - 1): the offset's rounding made a rule of 130 look like
+    one of the slopes, 0 and 100."""
+    def hinge(rule: float) -> type[Function]:
+        class OffsetHinge(Function):
+            @staticmethod
+            def forward(x):
+                return 1e8 + 100.0 * max(0.0, x - 1.0)
+
+            @staticmethod
+            def derivatives(x, out):
+                return (rule,)
+
+        return OffsetHinge
+
+    assert [len(check_graph(hinge(rule).apply(Value(1.0))).failures)
+            for rule in (0.0, 100.0, 130.0)] == [0, 0, 1]

@@ -445,3 +445,47 @@ def test_a_step_across_a_pole_at_zero_is_named_with_whether_an_eps_can_help(x, a
     assert f"x[0] +- h spans 0 (|x[0]| = {x:.3g} < h = 1e-06)" in message
     assert ("try a smaller eps" in message) == any_eps
     assert ("no eps makes the step smaller than that |x|" in message) != any_eps
+
+
+class _NaiveSoftplus(Function):
+    """log(1 + e^x), the textbook formula, which rounds worse than differences allow for;
+    its rule sigmoid(x) is right."""
+
+    @staticmethod
+    def forward(x):
+        return math.log(1.0 + math.exp(x))
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1.0 / (1.0 + math.exp(-x)),)
+
+
+@pytest.mark.parametrize("x", [-12.0, -30.0])
+def test_the_tighter_search_names_no_right_rule_that_cannot_explain_the_error(x) -> None:
+    """At atol=0 and rtol 1e-7 the right rule disagrees with the staircase its forward
+    makes; a node counts only if its error carried to the output explains the check's."""
+    def f(v):  # the real fault: half the gradient of v*v is lost through .data
+        return _NaiveSoftplus.apply(v) + v * Value(v.data)
+
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [x])
+    where = "\n".join(caught.value.report.where)
+    assert "<-- wrong" not in where and "does f use .data" in where
+
+
+def test_a_declared_kink_elsewhere_does_not_hide_the_cause() -> None:
+    def f(x, y):
+        return x * Value(x.data) + (y - 1.0).relu()  # relu at 0 is innocent
+
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(f, [1.5, 1.0])
+    assert "does f use .data" in "\n".join(caught.value.report.where)
+
+
+def test_only_a_failing_input_off_zero_is_said_to_span_it() -> None:
+    """x needs a smaller eps; y = 0 takes no part in that and spans no pole."""
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x, y: (3e7 * x).sin() + y * y, [1.0, 0.0])
+    message = str(caught.value)
+    assert "spans 0" not in message and "try a smaller eps" in message
+    assert gradcheck(lambda x, y: (3e7 * x).sin() + y * y, [1.0, 0.0], eps=1e-10)
