@@ -236,7 +236,8 @@ def ieee(fn: Callable[..., Any], xs: Sequence[float]) -> Any:
 
 def requires(predicate: Callable[..., bool], name: str, expected: str,
              error: type[Exception] = ValueError) -> Check:
-    """A domain check: ``None`` when ``predicate(*xs)`` holds, else an error to raise.
+    """A domain check: ``None`` when ``predicate(*xs)`` holds, else an error to raise,
+    whose ``outside_domain`` names the op (a trace says so of its example).
 
     NaN inputs pass (they propagate, and ``detect_anomaly`` reports them).
     """
@@ -245,7 +246,9 @@ def requires(predicate: Callable[..., bool], name: str, expected: str,
         if predicate(*xs) or any(x != x for x in xs):
             return None
         shown = ", ".join(repr(float(x)) for x in xs)
-        return error(f"{name}: expected {expected}, got {shown}")
+        found = error(f"{name}: expected {expected}, got {shown}")
+        found.outside_domain = name  # type: ignore[attr-defined]
+        return found
 
     return check
 

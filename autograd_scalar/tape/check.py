@@ -86,17 +86,17 @@ class TraceMismatchError(AssertionError):
 @dataclass(frozen=True)
 class EagerRun:
     """The eager graph of a function on every row of a batch: ``columns`` (n, inputs),
-    each row's ``outputs``, ``inputs`` (n, inputs), d(the row's outputs' sum) / d each of
-    its inputs, and ``grads``, d(sum over the rows of the outputs' sum) / d leaf for each
-    of ``leaves``; ``reached``: which of the leaves after the first ``compared`` (the
-    parameters) the graphs reached."""
+    each row's ``outputs``, and ``grads``, d(sum over the rows of the outputs' sum) / d
+    leaf for each of ``leaves``; ``reached``: which of the leaves after the first
+    ``compared`` (the parameters) the graphs reached; ``inputs`` (n, inputs), d(the
+    row's outputs' sum) / d each of its inputs."""
 
     columns: np.ndarray
     outputs: list[list[float]]
-    inputs: np.ndarray
     leaves: tuple[Value, ...]
     grads: np.ndarray
     reached: set[Value]
+    inputs: np.ndarray
 
     def serves(self, columns: np.ndarray, shared: tuple[Value, ...], parameter_count: int
                ) -> bool:
@@ -144,7 +144,7 @@ def eager_run(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.
         read_grad(leaves, grads)
     finally:
         write_grad(leaves, saved)
-    return EagerRun(columns, outputs, inputs, leaves, grads, reached)
+    return EagerRun(columns, outputs, leaves, grads, reached, inputs)
 
 
 def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndarray,
@@ -175,7 +175,7 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
                 f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
                 f"function gives {got}; " + _cause(dtype, outputs[i], got))
     found = np.asarray(input_grads, dtype=np.float64)
-    size = magnitude(reference.inputs)
+    size = max(magnitude(reference.inputs), scale)  # summed in other orders, as outputs
     for i, expected in enumerate(reference.inputs):
         if not close(found[i], expected, rtol, size):
             with np.errstate(invalid="ignore"):

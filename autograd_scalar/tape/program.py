@@ -319,7 +319,8 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
                 raise DataDependenceError([place, *reads.found()]) from error
             raise
         except (ArithmeticError, ValueError) as error:
-            if type(error) not in _PLAIN_ERRORS:
+            if getattr(error, "outside_domain", None) is None or type(error) not in (
+                    ValueError, ZeroDivisionError):  # not an op's domain check's own error
                 raise
             raise type(error)(f"compile: the function raised at the example it was traced "
                               f"at: {error}. Trace it at an example inside every op's domain; "
@@ -332,11 +333,6 @@ def trace(fn: Callable[..., Any], widths: Sequence[int | None], numbers: list[fl
         outputs = [result] if single else output_list(result)
         del result, arguments
         return _read(placeholders, outputs, params, single, data_reads)
-
-
-_PLAIN_ERRORS = (ValueError, ArithmeticError, ZeroDivisionError, OverflowError,
-                 FloatingPointError)
-"""The errors an op raises outside its domain, which a trace names as the example's."""
 
 
 @contextmanager

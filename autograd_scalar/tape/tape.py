@@ -301,8 +301,11 @@ class Tape(Runner):
         if pull:
             self.arrays.pull()
         n = len(columns[0])
+        choice("Tape.strategy", self.strategy, STRATEGIES)  # as set on the class, too
         if self.native is None:
             default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
+        else:
+            _check_native(self.native)
         with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
 

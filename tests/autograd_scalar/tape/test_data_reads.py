@@ -334,3 +334,13 @@ def test_a_mismatch_names_changed_or_random_numbers_as_a_cause_too() -> None:
     scale[0] = 3.0
     with pytest.raises(TraceMismatchError, match="changed since the trace or is random"):
         tape.check(np.array([[1.0]]))
+
+
+def test_an_error_of_the_functions_own_is_not_said_to_be_the_examples_domain() -> None:
+    def f(x):
+        if len(x) != 3:
+            raise ValueError(f"expected 3 features, got {len(x)}")
+        return x[0]
+
+    with pytest.raises(ValueError, match=r"^expected 3 features, got 2$"):
+        compile(f, [1.0, 2.0])

@@ -382,3 +382,21 @@ def test_check_passes_every_random_program_input_gradients_included(program) -> 
     tape = compile(lambda x: run(steps, x), point)
     rng = np.random.default_rng(0)
     tape.check(np.asarray(point) + rng.normal(scale=0.01, size=(3, len(point))))
+
+
+def test_a_bad_setting_made_on_the_class_is_refused_at_the_next_run() -> None:
+    tape = compile(lambda x: x[0] * 2.0, [1.0])
+    for name, bad in (("strategy", "Vector"), ("native", "on")):
+        setattr(ag.Tape, name, bad)  # type.__setattr__: Tape's own check does not run
+        try:
+            with pytest.raises(ValueError, match=f"Tape.{name} must be"):
+                tape(np.ones((1, 1)))
+        finally:
+            delattr(ag.Tape, name) if name == "native" else setattr(ag.Tape, name, "auto")
+
+
+def test_check_allows_float32_rounding_of_input_gradients_summed_from_large_terms() -> None:
+    w1, w2 = Value(1e5), Value(-1e5 + 1.003)
+    tape = compile(lambda x: w1 * x[0] + w2 * x[0], [1.0], parameters=[w1, w2],
+                   dtype="float32")
+    tape.check(np.ones((3, 1)))  # d/dx is 1.0 in float32, 1.003 eagerly: rounding only
