@@ -782,12 +782,13 @@ var AutogradScalarView = (function () {
       root.setAttribute("data-fetching", String(waiting.length));
       hooks.fetch(missing);
       /* a kernel restarted since the view was drawn never answers (its comm is gone) */
-      setTimeout(function () {
+      var timer = setTimeout(function () {
         if (waiting.indexOf(request) >= 0) {
           note.textContent = "The kernel has not answered for " + Math.round((hooks.patience || PATIENCE) / 1000) +
             " s: it is busy, or it was restarted since this view was drawn (then run the cell again).";
         }
       }, hooks.patience || PATIENCE);
+      cleanup.push(function () { clearTimeout(timer); });
     }
     /* The kernel's layouts arrive: keep them, and run what waited for them. */
     function receive(records) {
@@ -919,10 +920,16 @@ var AutogradScalarView = (function () {
       }
       return rule;
     }
+    /* Whether every node's grad is 0: no backward() has reached this graph (a backward()
+       of a loss beyond it gives its output a grad; one node's 0 says nothing). */
+    function noGrads() {
+      for (var u = 0; u < N; u += 1) { if (data.grad[u] !== 0) { return false; } }
+      return true;
+    }
     /* Why the stored grad is not this pass's sum: no backward() yet (every grad 0), or
        backward() called more than once without zeroing the grads. */
     function stale(v, sum) {
-      if (steps.length && data.grad[steps[0]] === 0) {  /* the output's grad: 1 after backward() */
+      if (noGrads()) {
         return el("div", "agv-accumulated", "backward() has not been run: .grad is still " +
           num(data.grad[v], p) + ". The chain rule above is what backward() would give; " +
           "stepping shows it.");

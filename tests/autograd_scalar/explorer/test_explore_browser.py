@@ -941,3 +941,19 @@ def test_a_box_whose_layout_the_kernel_never_sends_says_so(browser: Any, tmp_pat
     time.sleep(0.6)
     assert browser.execute_script(note).startswith(
         "The kernel has not answered for 0 s: it is busy, or it was restarted")
+
+
+def test_a_node_whose_grad_is_zero_after_backward_is_not_said_to_lack_one(
+        browser: Any, tmp_path: Path) -> None:
+    """h feeds a dead relu: after loss.backward() its grad is 0, but backward() ran."""
+    from selenium.webdriver.common.by import By
+
+    x, w = Value(2.0, label="x"), Value(-1.0, label="w")
+    h = x * w
+    h.label = "h"
+    loss = h.relu() + x
+    loss.backward()
+    open_view(browser, explore(h).save(tmp_path / "dead.html"))
+    click(browser, f'[data-n="{reading_order(h).index(x)}"]')
+    notes = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-accumulated")
+    assert all("has not been run" not in note.text for note in notes)
