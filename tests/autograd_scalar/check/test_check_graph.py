@@ -165,6 +165,23 @@ def test_where_floats_cannot_resolve_a_node_it_is_not_checkable_not_wrong(x) -> 
         assert "not checked: #1" in str(report)
 
 
+def _acosh(factor: float) -> type[Function]:
+    """acosh, domain x >= 1, with its rule times ``factor`` (1: right)."""
+    class Acosh(Function):
+        domain = staticmethod(lambda x: x >= 1)
+        expected = "x >= 1"
+
+        @staticmethod
+        def forward(x):
+            return math.acosh(x)
+
+        @staticmethod
+        def derivatives(x, out):
+            return (factor / (x * x - 1) ** 0.5,)
+
+    return Acosh
+
+
 def test_a_rule_far_beyond_slopes_whose_error_shrinks_as_h_squared_is_wrong() -> None:
     """At 1e13 the finest step floats allow, 0.125, leaves sin's slope 0.3% off: more than
     rtol, so the right rule cannot be judged. But the slopes at h, 2h and 4h shrink their
@@ -175,38 +192,13 @@ def test_a_rule_far_beyond_slopes_whose_error_shrinks_as_h_squared_is_wrong() ->
     assert "floats there are 0.002 apart" in right.skipped[0].reason
     assert not doubled.ok and doubled.failures[0].op == "DoubledSin"
 
-    def acosh(factor: float) -> type[Function]:
-        class Acosh(Function):
-            domain = staticmethod(lambda x: x >= 1)
-            expected = "x >= 1"
-
-            @staticmethod
-            def forward(x):
-                return math.acosh(x)
-
-            @staticmethod
-            def derivatives(x, out):
-                return (factor / (x * x - 1) ** 0.5,)
-
-        return Acosh
-
-    report = check_graph(acosh(1.1).apply(Value(1 + 1e-7)))
+    report = check_graph(_acosh(1.1).apply(Value(1 + 1e-7)))
     assert not report.ok and "1.0000001" in str(report)
-    assert check_graph(acosh(1.0).apply(Value(1 + 1e-7))).failures == []
+    assert check_graph(_acosh(1.0).apply(Value(1 + 1e-7))).failures == []
 
 
 def test_a_kink_within_the_finest_step_leaves_the_node_unchecked_with_advice() -> None:
-    class Hinge(Function):
-        """max(0, x - 1) with its kink undeclared."""
-
-        @staticmethod
-        def forward(x):
-            return max(0.0, x - 1.0)
-
-        @staticmethod
-        def derivatives(x, out):
-            return (1.0 if x > 1.0 else 0.0,)
-
+    Hinge = _hinge(0.0)  # max(0, x - 1), its kink undeclared
     report = check_graph(Hinge.apply(Value(1 + 1e-9)))
     assert report.ok and len(report.skipped) == 1
     assert ("do not settle at 1.000000001" in report.skipped[0].reason
@@ -544,20 +536,8 @@ def test_at_an_undeclared_kink_a_rule_giving_neither_slope_is_wrong() -> None:
 def test_a_right_rule_just_inside_a_domain_edge_is_not_called_wrong() -> None:
     """At 1 + 1.5e-8 only the finest step fits inside acosh's domain: its slope spans most
     of the distance to the edge and cannot judge the rule."""
-    class Acosh(Function):
-        domain = staticmethod(lambda x: x >= 1)
-        expected = "x >= 1"
-
-        @staticmethod
-        def forward(x):
-            return math.acosh(x)
-
-        @staticmethod
-        def derivatives(x, out):
-            return (1.0 / (x * x - 1) ** 0.5,)
-
     for gap in (1.33e-8, 1.5e-8, 1.78e-8):
-        report = check_graph(Acosh.apply(Value(1 + gap)))
+        report = check_graph(_acosh(1.0).apply(Value(1 + gap)))
         assert report.failures == [], (gap, str(report))
 
 
