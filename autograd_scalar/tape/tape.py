@@ -529,6 +529,14 @@ class Tape(Runner):
                          f"{step.strategy:<11} nodes {first}..{last}")
         return "\n".join(lines)
 
+    def __reduce__(self) -> Any:
+        """A tape is not copied or pickled: it holds its function, compiled code and a
+        lock, and its shared leaves are the caller's own Values (a copy's would train
+        other numbers). TypeError saying so, for ``copy``, ``deepcopy`` and ``pickle``."""
+        raise TypeError("a Tape cannot be copied or pickled (it holds its function, "
+                        "compiled code and the caller's own parameters); compile the "
+                        "function again where another is needed")
+
     def __repr__(self) -> str:
         kind = "" if self.dtype == np.float64 else f", {self.dtype.name}"
         return (f"Tape({len(self.placeholders)} inputs, {len(self.shared)} shared leaves, "

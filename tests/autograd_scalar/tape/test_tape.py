@@ -400,3 +400,14 @@ def test_check_allows_float32_rounding_of_input_gradients_summed_from_large_term
     tape = compile(lambda x: w1 * x[0] + w2 * x[0], [1.0], parameters=[w1, w2],
                    dtype="float32")
     tape.check(np.ones((3, 1)))  # d/dx is 1.0 in float32, 1.003 eagerly: rounding only
+
+
+def test_a_tape_is_not_copied_or_pickled_and_says_why() -> None:
+    import copy
+    import pickle
+
+    tape = compile(lambda x: x[0] * 2.0, [1.0])
+    for make in (copy.copy, copy.deepcopy, pickle.dumps):
+        with pytest.raises(TypeError, match=r"a Tape cannot be copied or pickled .*compile "
+                                            "the function again"):
+            make(tape)
