@@ -191,9 +191,12 @@ def _far_from_square_law(f: Callable[[float], float], x: float, h: float, analyt
 
 def point_text(x: float) -> str:
     """x to 6 significant digits, or as many as it takes when 6 would show another number
-    (0.99999999995 is not 1: near the edge of a domain the digits are the point)."""
+    by more than rounding, 4 units in the last place (0.99999999995 is not 1: near the
+    edge of a domain the digits are the point; 0.3 - 0.81 is -0.51)."""
     short = f"{x:.6g}"
-    return short if float(short) == x else repr(x)
+    if not math.isfinite(x) or abs(float(short) - x) <= 4 * math.ulp(x):
+        return short
+    return repr(x)
 
 
 def resolving(slope: float, noise: float, atol: float, rtol: float) -> bool:

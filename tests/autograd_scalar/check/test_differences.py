@@ -166,3 +166,12 @@ def test_a_slope_that_overflows_is_not_called_an_agreement_or_the_edge_of_a_doma
     (skipped,) = check_graph(Cliff.apply(ag.Value(1.0))).skipped
     assert "finite on both sides of input 0 = 1" in skipped.reason
     assert "the difference quotient overflows" in skipped.reason
+
+
+def test_a_point_shows_its_digits_only_where_they_are_more_than_rounding() -> None:
+    from autograd_scalar.check.differences import point_text
+
+    assert point_text(0.3 - 0.81) == "-0.51"  # -0.5099999999999999: one ulp off
+    assert point_text(1 + 1e-7) == "1.0000001"  # the edge of a domain at 1 is near
+    assert point_text(1 + 1e-13) == "1.0000000000001"
+    assert point_text(float("inf")) == "inf"
