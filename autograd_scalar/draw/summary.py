@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from ..value import Value
-from .reading import parent_module
+from .reading import module_path, parent_module
 
 EXPLORE_FACTOR = 20
 EXPLORE_MINIMUM = 5000
@@ -144,8 +144,11 @@ def summarise(root: Value, order: list[Value], seen: set[Value], complete: bool,
             owner[node] = box
     if count_items(order, owner) > budget:
         collapse_parallel(order, owner, pinned)
-        depths = sorted({node.scope.count(".") + 1 for node in order if node.scope},
-                        reverse=True)
+        # every depth at which a module's box can stand (layers.0 and layers.0.neurons.3,
+        # not layers.0.neurons, which names a list): so a model too big as neurons is
+        # drawn as its layers, not as the neurons nearest the output
+        depths = sorted({module.count(".") + 1 for node in order if node.scope
+                         for module in module_path(node.scope)}, reverse=True)
         for depth in depths:
             if count_items(order, owner) <= budget:
                 break
@@ -352,7 +355,8 @@ def split_loops(order: list[Value], owner: dict[Value, object]) -> None:
 
 
 def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Value]) -> None:
-    """A leaf used only inside one module's box (its weights and bias) joins that box.
+    """A leaf used only inside one module's box (its weights and bias) joins that box,
+    and moves on with the box's nodes when they join an enclosing module's box.
 
     Parameters are made outside any call, so they carry no scope of their own.
     """
@@ -365,8 +369,11 @@ def absorb_leaves(order: list[Value], owner: dict[Value, object], pinned: set[Va
                 homes.setdefault(child, set()).add(id(home))
                 boxes[id(home)] = home
     for leaf, found in homes.items():
-        home = boxes[next(iter(found))]
-        if len(found) == 1 and owner[leaf] is leaf and isinstance(home, Box):
+        home, now = boxes[next(iter(found))], owner[leaf]
+        if len(found) != 1 or not isinstance(home, Box) or home is now:
+            continue
+        if now is leaf or (isinstance(now, Box) and now.kind == home.kind == "scope"
+                           and now.scope.startswith(home.scope + ".")):
             owner[leaf] = home
             home.members.append(leaf)
 

@@ -316,3 +316,18 @@ def test_a_summary_with_no_collapsed_box_says_nothing_of_boxes() -> None:
     total = ag_sum([Value(float(k)) for k in range(5000)]).tanh()
     source = draw_graph(total, max_nodes=250).source
     assert "hidden" in source and "collapsed" not in source
+
+
+def test_a_model_too_big_as_neurons_is_drawn_as_its_layers_not_some_neurons() -> None:
+    """An MLP loss at a budget of 10: neurons' boxes did not fit, and no coarser depth was
+    tried (no node has a layer's scope itself), so the summary kept the two neurons
+    nearest the output and left out the rest, layers.0 with them. Every layer is drawn
+    now, its weights inside it."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag_sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(20)])
+    source = draw_graph(loss, max_nodes=10, names=model).source
+    labels = [b["label"] for b in boxes(source).values()]
+    modules = sorted(re.match(r"module ([\w.]+):", label).group(1)
+                     for label in labels if label.startswith("module "))
+    assert modules == ["layers.0", "layers.1", "layers.2"], labels
+    assert not any("not drawn" in label for label in labels), labels
