@@ -173,12 +173,7 @@ class Tape(Runner):
     def __setattr__(self, name: str, value: Any) -> None:
         """Set an attribute, checking ``strategy``, ``native`` and ``threads`` as they are
         set (a bad one would otherwise fail every later run, far from the assignment)."""
-        if name == "strategy":
-            choice("Tape.strategy", value, STRATEGIES)
-        elif name == "native":
-            _check_native(value)
-        elif name == "threads":
-            check_threads(value)
+        _check_setting(name, value)
         super().__setattr__(name, value)
 
     def __init__(self, fn: Callable[..., Any], example: Sequence[Any],
@@ -301,11 +296,10 @@ class Tape(Runner):
         if pull:
             self.arrays.pull()
         n = len(columns[0])
-        choice("Tape.strategy", self.strategy, STRATEGIES)  # as set on the class, too
+        for name in ("strategy", "native"):  # as set on the class, too
+            _check_setting(name, getattr(self, name))
         if self.native is None:
             default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
-        else:
-            _check_native(self.native)
         with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
 
@@ -314,6 +308,11 @@ class Tape(Runner):
         compiled training holds it around the whole step, the optimizer's products
         (its finiteness check, clipping's norm) included, not only the tape's run."""
         return blas_threads(self.threads, self.plan_for(n, self.strategy).product * n)
+
+    def _argument_grads(self, grads: np.ndarray) -> list[np.ndarray]:
+        """Each argument's rows of a run's gradients, as (n, width) arrays of their own."""
+        return [grads[self.layout.argument_rows(argument)].T.copy()
+                for argument in range(len(self.widths))]
 
     def _magnitude(self, values: np.ndarray, columns: Sequence[np.ndarray]) -> float:
         """The largest finite |number| of a run: interior nodes, inputs and shared leaves
@@ -371,10 +370,8 @@ class Tape(Runner):
         values, grads = self._execute(columns, True, seeds, True)
         assert grads is not None
         shared = dict(zip(self.shared, self.arrays.grad.tolist()))
-        inputs = []
-        for argument, width in enumerate(self.widths):
-            block = grads[self.layout.argument_rows(argument)].T.copy()
-            inputs.append(block[:, 0] if width is None else block)
+        inputs = [block[:, 0] if width is None else block
+                  for block, width in zip(self._argument_grads(grads), self.widths)]
         return TapeGradients(self._shape(self.output_values(values)), shared,
                              tuple(inputs))
 
@@ -462,8 +459,7 @@ class Tape(Runner):
                                       with_inputs=True, everything=True)
         assert grads is not None
         outputs = self._shape(self.output_values(values)).reshape(n, -1)
-        inputs = np.concatenate([grads[self.layout.argument_rows(argument)].T
-                                 for argument in range(len(self.widths))], axis=1)
+        inputs = np.concatenate(self._argument_grads(grads), axis=1)
         scale = self._magnitude(values, parts)
         columns = np.concatenate(parts, axis=1)
         tape_check.check(self.fn, self.widths, columns.astype(np.float64), outputs, inputs,
@@ -565,11 +561,17 @@ def tape_dtype(dtype: Any) -> np.dtype[Any]:
     return found
 
 
-def _check_native(native: object) -> None:
-    """ValueError unless ``native`` is None or one of :data:`POLICIES`."""
-    if native is not None and not (isinstance(native, str) and native in POLICIES):
+def _check_setting(name: str, value: object) -> None:
+    """ValueError for a bad ``strategy`` (one of STRATEGIES), ``native`` (None or one of
+    POLICIES) or ``threads`` (None or a positive int); other names pass."""
+    if name == "strategy":
+        choice("Tape.strategy", value, STRATEGIES)
+    elif name == "native" and value is not None \
+            and not (isinstance(value, str) and value in POLICIES):
         raise ValueError(f"Tape.native must be None or one of "
-                         f"{', '.join(map(repr, POLICIES))}, got {shown(native)}"[:300])
+                         f"{', '.join(map(repr, POLICIES))}, got {shown(value)}"[:300])
+    elif name == "threads":
+        check_threads(value)
 
 
 def _batch_size(n: Any) -> int:
