@@ -922,9 +922,13 @@ var AutogradScalarView = (function () {
     }
     /* Whether every node's grad is 0: no backward() has reached this graph (a backward()
        of a loss beyond it gives its output a grad; one node's 0 says nothing). */
+    var gradless = null;  /* noGrads' answer for the numbers shown, found when first asked */
     function noGrads() {
-      for (var u = 0; u < N; u += 1) { if (data.grad[u] !== 0) { return false; } }
-      return true;
+      if (gradless === null) {
+        gradless = true;
+        for (var u = 0; u < N && gradless; u += 1) { gradless = data.grad[u] === 0; }
+      }
+      return gradless;
     }
     /* Why the stored grad is not this pass's sum: no backward() yet (every grad 0), or
        backward() called more than once without zeroing the grads. */
@@ -1032,6 +1036,7 @@ var AutogradScalarView = (function () {
         if (next.data[v] !== data.data[v] || next.grad[v] !== data.grad[v]) { changed.push(v); }
       }
       numeric.forEach(function (key) { data[key] = next[key]; });
+      gradless = null;
       measureHeat();
       paint();
       changed.forEach(function (v) { var e = drawn.nodes.get(v); if (e) { e.classList.add("agv-changed"); } });
