@@ -1,5 +1,5 @@
-"""Function subclasses the tests share: a correct cube, rules wrong by much or little, and
-a rule written with NumPy."""
+"""Function subclasses the tests share: a correct cube, rules wrong by much or little, a
+log with no domain, and a rule written with NumPy."""
 
 from __future__ import annotations
 
@@ -72,3 +72,34 @@ class DoubledSin(Function):
     def derivatives(x, out):
         return (2.0 * ops.COS(x),)
 
+
+class TinySin(Function):
+    """1e-12 sin(x): a derivative far below gradcheck's atol."""
+
+    @staticmethod
+    def forward(x):
+        return 1e-12 * math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1e-12 * ops.COS(x),)
+
+
+class TinyWrong(TinySin):
+    """The same forward with a rule twice too large: wrong, yet below atol."""
+
+    @staticmethod
+    def derivatives(x, out):
+        return (2e-12 * ops.COS(x),)
+
+
+class MathLog(Function):
+    """log by math.log, no domain declared: it raises outside it, on floats and per element."""
+
+    @staticmethod
+    def forward(x):
+        return math.log(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1 / x,)

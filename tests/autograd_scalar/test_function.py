@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import autograd_scalar as ag
 from autograd_scalar import Function, Value, grad, no_grad, ops
-from tests.autograd_scalar.sample_functions import Cube
+from tests.autograd_scalar.sample_functions import Cube, MathLog
 from tests.finite_differences import close, gradient
 
 
@@ -40,21 +40,13 @@ class Hypot(Function):
         return tuple(x / out for x in xs)
 
 
-class LogOf(Function):
+class LogOf(MathLog):
     expected = "x > 0"
     kinks = ()
 
     @staticmethod
     def domain(x):
         return x > 0
-
-    @staticmethod
-    def forward(x):
-        return math.log(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (1 / x,)
 
 
 class Ramp(Function):

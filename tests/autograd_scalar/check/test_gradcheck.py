@@ -20,7 +20,7 @@ from autograd_scalar import (
     no_grad,
     ops,
 )
-from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly
+from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly, TinyWrong
 
 
 class MathSin(Function):
@@ -376,18 +376,6 @@ def test_the_header_shows_the_point_with_the_digits_it_needs(x, shown) -> None:
                                            "all 1 derivatives agree")
 
 
-class _TinyTwice(Function):
-    """1e-12 sin(x) with a rule twice too large: at its own node the error is 1e-12."""
-
-    @staticmethod
-    def forward(x):
-        return 1e-12 * math.sin(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (2e-12 * ops.COS(x),)
-
-
 class _ExpOff(Function):
     """exp with a rule 0.05% too large: within rtol = 1e-3 at its own node."""
 
@@ -401,7 +389,7 @@ class _ExpOff(Function):
 
 
 @pytest.mark.parametrize(("f", "x", "node"), [
-    (lambda x: _TinyTwice.apply(x) * 1e12, 0.7, "_TinyTwice"),  # scaled up afterwards
+    (lambda x: TinyWrong.apply(x) * 1e12, 0.7, "TinyWrong"),  # scaled up afterwards
     (lambda x: _ExpOff.apply(x) - x.exp() + 0.1 * x, 2.0, "_ExpOff"),  # large terms cancel
 ])
 def test_a_rule_wrong_by_less_than_the_tolerances_at_its_node_is_still_named(f, x, node) -> None:

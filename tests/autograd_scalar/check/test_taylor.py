@@ -24,31 +24,11 @@ from autograd_scalar import (
 )
 from autograd_scalar.check.taylor import LADDER, observed_order
 from tests.autograd_scalar.random_programs import BINARY, NARY, UNARY, programs
-from tests.autograd_scalar.sample_functions import BadCube
+from tests.autograd_scalar.sample_functions import BadCube, TinySin, TinyWrong
 
 
 def steep(x):
     return (x * 1e5).sin()
-
-
-class TinySin(Function):
-    """1e-12 sin(x): a derivative far below gradcheck's atol."""
-
-    @staticmethod
-    def forward(x):
-        return 1e-12 * math.sin(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (1e-12 * ops.COS(x),)
-
-
-class TinyWrong(TinySin):
-    """The same forward with a rule twice too large: wrong, yet below atol."""
-
-    @staticmethod
-    def derivatives(x, out):
-        return (2e-12 * ops.COS(x),)
 
 
 def test_a_steep_function_fails_fixed_eps_wrongly_and_passes_the_taylor_test() -> None:

@@ -27,7 +27,7 @@ from autograd_scalar.tape.dense import Dense
 from autograd_scalar.tape.groups import Group, runs_stacked
 from autograd_scalar.tape.rules import derive
 from tests.autograd_scalar.random_programs import programs, with_shared_leaves
-from tests.autograd_scalar.sample_functions import Cube, NumpyCos
+from tests.autograd_scalar.sample_functions import Cube, MathLog, NumpyCos
 from tests.autograd_scalar.tape.test_tape import assert_close, build, eager, mlps
 
 STRATEGIES = ("grouped", "scalar", "vector", "auto")
@@ -350,26 +350,14 @@ def test_a_node_reached_only_through_zero_partials_still_sends_nan_as_eager(
         np.testing.assert_array_equal(row, [x.grad for x in xs], strict=True)
 
 
-class _MathLog(Function):
-    """log by math.log: it raises outside its domain, on floats and per element."""
-
-    @staticmethod
-    def forward(x):
-        return math.log(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (1 / x,)
-
-
 @pytest.mark.parametrize("strategy", ["auto", "grouped", "scalar", "vector"])
 @pytest.mark.parametrize("n", [3, 2_000])
 def test_a_functions_error_names_the_op_and_example_whatever_code_runs(strategy, n) -> None:
-    tape = compile(lambda x: _MathLog.apply(x[0]) * x[1], [1.0, 2.0])
+    tape = compile(lambda x: MathLog.apply(x[0]) * x[1], [1.0, 2.0])
     tape.strategy = strategy
     X = np.ones((n, 2))
     X[1, 0] = -1.0
-    with pytest.raises(ValueError, match=r"^_MathLog: math domain error \(at example 1 of "
+    with pytest.raises(ValueError, match=r"^MathLog: math domain error \(at example 1 of "
                                          r"the batch, in its forward"):
         tape.forward(X)
     X[1, 0] = 2.0
