@@ -160,7 +160,8 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
                   and resolving(coarse, coarse_noise, atol, rtol)):
             continue  # a coarser step may still tell
         if agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise) or (
-                analytic is not None and _far_from_square_law(f, x, h, analytic, atol, rtol)):
+                analytic is not None and _far_from_square_law(
+                    f, x, h, (fine, fine_noise), (coarse, coarse_noise), analytic, atol, rtol)):
             return ""
         at = point_text(x)
         if h == steps[-1] and h > eps:  # the step is the 64 floats finer_steps keeps
@@ -173,12 +174,14 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
     return ""
 
 
-def _far_from_square_law(f: Callable[[float], float], x: float, h: float, analytic: float,
-                         atol: float, rtol: float) -> bool:
-    """Whether the slopes at h, 2h and 4h shrink their error as h^2 and ``analytic`` lies
+def _far_from_square_law(f: Callable[[float], float], x: float, h: float,
+                         at_h: tuple[float, float], at_2h: tuple[float, float],
+                         analytic: float, atol: float, rtol: float) -> bool:
+    """Whether the slopes at h, 2h (``at_h``, ``at_2h``: slope and noise, as
+    :func:`derivative` gave them) and 4h shrink their error as h^2 and ``analytic`` lies
     far beyond it (see :func:`unsettled`)."""
-    (fine, fine_noise), (coarse, coarse_noise), (coarser, coarser_noise) = (
-        derivative(f, x, h), derivative(f, x, 2 * h), derivative(f, x, 4 * h))
+    (fine, fine_noise), (coarse, coarse_noise) = at_h, at_2h
+    coarser, coarser_noise = derivative(f, x, 4 * h)
     near, far = fine - coarse, coarse - coarser
     noise = fine_noise + coarse_noise + coarser_noise
     if not (math.isfinite(coarser) and near != 0.0 and noise <= abs(near) / 4):
