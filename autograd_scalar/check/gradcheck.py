@@ -305,9 +305,9 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
                 and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
     if unsteady:
-        spanning = {moved[k][1]: moved[k][2] for k, e in enumerate(report.entries)
-                    if any(e is u for u in unsteady)}
-        return _blame_the_step(report, unsteady, unchecked, spanning)
+        inputs = {moved[k][1]: moved[k][2] for k, e in enumerate(report.entries)
+                  if any(e is u for u in unsteady)}
+        return _blame_the_step(report, unsteady, unchecked, inputs)
     if unchecked:
         return found.partly_checked("so finite differences cannot judge f at this point: "
                                     "check it where they settle (a smaller |x|), or with a "
@@ -328,10 +328,12 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
 
 
 def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str],
-                    moved: dict[str, float]) -> list[str]:
+                    inputs: dict[str, float]) -> list[str]:
     """Lines saying that the finite differences, not the graph, are inaccurate here, and
     which smaller eps to try: the finer one, where it agreed, else the smallest there
-    is (:data:`SMALLEST_EPS`), if the finer one was not already that."""
+    is (:data:`SMALLEST_EPS`), if the finer one was not already that. ``inputs``: the
+    name and number of the input each unsteady entry moves; one whose step spans 0 is
+    named, with whether any eps can help."""
     finer_eps = max(report.eps / FINER, SMALLEST_EPS)
     # a difference across a jump J is J / 2h: the same J (to rtol) at both steps
     jumps = [e for e in unsteady if e.numeric != 0.0 and abs(
@@ -355,7 +357,7 @@ def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: 
         lines.append(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
                      f"eps={finer_eps:.2g}, which {verdict} the analytic {e.analytic:.8g}")
     lines.extend(unchecked)
-    spanning = {name: x for name, x in moved.items() if 0.0 < abs(x) < step(x, report.eps)}
+    spanning = {name: x for name, x in inputs.items() if 0.0 < abs(x) < step(x, report.eps)}
     if spanning and not recovered:
         lines.extend(f"  {name} +- h spans 0 (|{name}| = {abs(x):.3g} < h = "
                      f"{step(x, report.eps):.3g}): where f has a pole or a kink at 0 (1/x, "
