@@ -103,11 +103,13 @@ var area = document.documentElement;
 for (var e = root.host.parentElement; e && e !== document.body; e = e.parentElement) {
   if (/auto|scroll/.test(getComputedStyle(e).overflowY)) { area = e; }
 }
+var chain = root.querySelector('.agv-chain');
 return {panel: root.querySelector('.agv-panel').getBoundingClientRect().top,
+        chain: chain ? chain.getBoundingClientRect().top : null,
         area: area.getBoundingClientRect().bottom, where: area.className};
 """
-"""Where the node panel starts and the notebook's scrolling area (the outermost that
-holds the view) ends, on screen."""
+"""Where the node panel and its chain-rule line (if a node is shown) start, and the
+notebook's scrolling area (the outermost that holds the view) ends, on screen."""
 
 
 @pytest.mark.parametrize("front_end", ["jupyterlab", "notebook7"])
@@ -133,6 +135,9 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     shadow(browser, host, "root.querySelector('[data-n=\"' + args[0] + '\"] rect')"
            ".dispatchEvent(new MouseEvent('click', {bubbles: true}));", output)
     assert shadow(browser, host, "return view.state.selected;") == output
+    # the chain-rule line of the node clicked is on screen with the view's top
+    room = shadow(browser, host, PANEL_IN_VIEW)
+    assert room["chain"] is not None and room["chain"] + 14 <= room["area"], room
     time.sleep(1.0)  # the click's message reaches the kernel (a person is slower still)
     assert "selected: True" in output_text(run_cell(browser, 1))
 
