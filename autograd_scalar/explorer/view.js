@@ -230,8 +230,12 @@ var AutogradScalarView = (function () {
     });
     svg.appendChild(viewport); canvas.appendChild(svg);
     var panel = el("div", "agv-panel", "Hover over or click a node for its numbers; click a box to open it.");
-    root.appendChild(bar); root.appendChild(stepper); root.appendChild(narration);
-    root.appendChild(note); root.appendChild(canvas); root.appendChild(panel);
+    /* over the canvas (view.css): their coming and going moves nothing */
+    canvas.appendChild(note); canvas.appendChild(narration);
+    ["pointerdown", "wheel"].forEach(function (kind) {  /* the narration scrolls, not the graph */
+      narration.addEventListener(kind, function (event) { event.stopPropagation(); });
+    });
+    root.appendChild(bar); root.appendChild(stepper); root.appendChild(canvas); root.appendChild(panel);
     if (data.failures.length) {
       var failures = el("div", "agv-failures");
       failures.appendChild(el("div", "agv-failures-title", data.summary));
@@ -636,9 +640,13 @@ var AutogradScalarView = (function () {
       state.tx = cx - (cx - state.tx) * (s / state.s); state.ty = cy - (cy - state.ty) * (s / state.s);
       state.s = s; apply();
     }
-    function inView(rect) {  /* wholly visible */
+    function inView(rect) {  /* wholly visible, and not under the narration */
       var q = visible();
-      return rect && rect.x >= q.x0 && rect.y >= q.y0 && rect.x + rect.w <= q.x1 && rect.y + rect.h <= q.y1;
+      return rect && rect.x >= q.x0 && rect.y >= q.y0 && rect.x + rect.w <= q.x1 &&
+        rect.y + rect.h <= q.y1 - covered() / state.s;
+    }
+    function covered() {  /* px at the canvas's foot under the stepping narration */
+      return state.step >= 0 ? narration.offsetHeight : 0;
     }
     /* Pan the least that shows rect (a box just opened into its frame) whole; one
        larger than the view shows its top left corner, its title, at the view's. The
@@ -658,7 +666,7 @@ var AutogradScalarView = (function () {
       if (!rect) { return; }
       if (state.s < READABLE) { state.s = 1; }
       state.tx = canvas.clientWidth / 2 - (rect.x + rect.w / 2) * state.s;
-      state.ty = canvas.clientHeight / 2 - (rect.y + rect.h / 2) * state.s;
+      state.ty = (canvas.clientHeight - covered()) / 2 - (rect.y + rect.h / 2) * state.s;
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
     /* The wheel scrolls the notebook, unless the view has focus (after a click on the

@@ -457,23 +457,31 @@ def batch_loss(examples: int) -> tuple[nn.MLP, Value]:
 def test_the_graph_stays_put_while_the_steps_narrate_sums_of_any_length(
         browser: Any, tmp_path: Path) -> None:
     """A step's sentence may sum sixty terms: the narration keeps one height while
-    stepping (it scrolls), so the canvas under it does not jump from step to step."""
+    stepping (it scrolls), and it and the opening zoom's note lie over the canvas, so
+    neither the canvas nor the panel under it moves when stepping starts, from step to
+    step, or when the note goes; the current node is never hidden under the narration."""
     model, loss = batch_loss(60)
     view = explore(loss, names=model)
     open_view(browser, view.save(tmp_path / "long.html"))
-    top = ("return " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().top")
-    tops, lengths = set(), []
-    for _ in range(40):
-        click(browser, ".agv-step")
-        tops.add(round(browser.execute_script(top)))
-        lengths.append(len(browser.execute_script(
-            "return " + ROOT + ".querySelector('.agv-narration').textContent")))
-    click(browser, ".agv-end")                       # a weight of the first layer: 60 uses
-    tops.add(round(browser.execute_script(top)))
-    lengths.append(len(browser.execute_script(
-        "return " + ROOT + ".querySelector('.agv-narration').textContent")))
+    where = ("var R = " + ROOT + ", c = R.querySelector('.agv-current rect');"
+             "return [R.querySelector('.agv-canvas').getBoundingClientRect().top,"
+             "        R.querySelector('.agv-panel').getBoundingClientRect().top,"
+             "        c ? c.getBoundingClientRect().bottom : null,"
+             "        R.querySelector('.agv-narration').getBoundingClientRect().top,"
+             "        R.querySelector('.agv-narration').textContent.length,"
+             "        R.querySelector('.agv-note').textContent];")
+    canvas, panel, _, _, _, note = browser.execute_script(where)
+    assert note                                         # the opening zoom is explained
+    places, lengths = {(round(canvas), round(panel))}, []
+    for k in range(41):
+        click(browser, ".agv-step" if k < 40 else ".agv-end")  # the end: 60 uses
+        canvas, panel, current, narration, length, note = browser.execute_script(where)
+        places.add((round(canvas), round(panel)))
+        lengths.append(length)
+        assert current is not None and current <= narration + 1, (k, current, narration)
+    assert note == ""                                   # gone once the view moved
     assert max(lengths) > 3 * min(lengths)              # a line, and several lines
-    assert len(tops) == 1, tops
+    assert len(places) == 1, places
 
 
 def test_box_titles_are_light_on_dark_heat(browser: Any, tmp_path: Path) -> None:
