@@ -14,7 +14,8 @@ scratch field ``_pending`` and writes nothing else, so that ``backward`` (which
 then writes ``.grad``), ``grad`` and ``gradients`` (which read the sums), the
 higher-order pass (``create_graph``: local derivatives rebuilt as Values by each
 row's rule) and ``detect_anomaly`` (every contribution checked) all share it, and
-an error or an interrupt anywhere in a pass changes no gradient at all.
+an error anywhere in a pass changes no gradient at all (a Ctrl-C is held to the end
+of the pass: see :func:`_whole_pass`).
 
 A zero local derivative contributes exactly zero, even when the upstream gradient
 is infinite or NaN: IEEE arithmetic gives 0 * inf = NaN, but dp/dv = 0 means v
@@ -351,8 +352,9 @@ def backward(root: Value, grad: Any = 1.0) -> None:
     """Fill ``.grad``: accumulate into leaves, set interior nodes to this pass's value.
 
     A leaf gets old + (this pass's total); an interior node this pass's total. The
-    whole pass is summed before anything is written, so an error, an anomaly or an
-    interrupt (Ctrl-C) leaves every gradient, leaf and interior, as it was.
+    whole pass is summed before anything is written, so an error or an anomaly leaves
+    every gradient, leaf and interior, as it was. A Ctrl-C is held until the pass is
+    done and raised after it: the pass is stored whole, never in part.
     """
     a_value(root, "backward")
     seed = as_float(grad, "backward(grad=...)")
