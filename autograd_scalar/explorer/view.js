@@ -565,7 +565,9 @@ var AutogradScalarView = (function () {
        - "near": else the output's neighbourhood at 100%.
        The note says which, and how to see the rest. */
     function fit(whole) {
-      var room = roomFor(), s = fitScale(placed.w, placed.h, room);
+      var room = roomFor(), foot = footRoom();
+      room.h = Math.max(100, room.h - foot);
+      var s = fitScale(placed.w, placed.h, room);
       var sw = Math.min(1.25, room.w / Math.max(placed.w, 1));
       var few = s >= LEGIBLE && placed.nodes.size + placed.boxes.size <= SMALL;
       var mode = whole || s >= READABLE || few ? "whole" : sw >= READABLE ? "width" : "near";
@@ -583,9 +585,9 @@ var AutogradScalarView = (function () {
         tall = columns[1] - columns[0];
       }
       var height = (mode === "width" ? room.h : Math.max(140, Math.min(tall * s, room.h))) + 2 * MARGIN;
-      canvas.style.height = height + "px";
+      canvas.style.height = (height + foot) + "px";
       var zoom = Math.round(100 * s) + "%";
-      if (mode === "whole") {
+      if (mode === "whole") {  /* above the foot, where the narration will lie */
         state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
         note.textContent = s >= READABLE ? "" : s >= LEGIBLE ? "The whole graph at " + zoom +
           ", small: + or ctrl + wheel zooms in." : "The whole graph at " + zoom +
@@ -648,11 +650,22 @@ var AutogradScalarView = (function () {
     function covered() {  /* px at the canvas's foot under the stepping narration */
       return state.step >= 0 ? narration.offsetHeight : 0;
     }
+    /* The narration's height, kept free at the canvas's foot by the opening fit, so that
+       stepping through a graph shown whole hides none of it (measured once). */
+    var foot = null;
+    function footRoom() {
+      if (foot === null && steps.length > 1) {
+        narration.classList.add("agv-stepping");
+        foot = narration.offsetHeight || null;
+        narration.classList.toggle("agv-stepping", state.step >= 0);
+      }
+      return foot || 0;
+    }
     /* Pan the least that shows rect (a box just opened into its frame) whole; one
        larger than the view shows its top left corner, its title, at the view's. The
        caller draws. */
     function bringIn(rect) {
-      var s = state.s, w = canvas.clientWidth || 800, h = canvas.clientHeight || 400;
+      var s = state.s, w = canvas.clientWidth || 800, h = (canvas.clientHeight || 400) - covered();
       state.tx += shift(state.tx + rect.x * s, rect.w * s, w);
       state.ty += shift(state.ty + rect.y * s, rect.h * s, h);
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
@@ -828,7 +841,10 @@ var AutogradScalarView = (function () {
     function showLaidOut(v) {
       if (reveal(v)) { placed = flatten(); centreOn(placed.nodes.get(v)); paint(); return; }
       var rect = placed.nodes.get(v);
-      if (!inView(rect)) { centreOn(rect); paint(); } else { restyle(); }
+      if (inView(rect)) { restyle(); return; }
+      /* partly in view at a readable zoom (under the narration): moved the least */
+      if (state.s >= READABLE && meets(rect, visible())) { bringIn(rect); } else { centreOn(rect); }
+      paint();
     }
 
     /* ---- the panel: a node's numbers and the chain rule that gave its grad ---- */

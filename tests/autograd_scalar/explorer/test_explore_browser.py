@@ -484,6 +484,32 @@ def test_the_graph_stays_put_while_the_steps_narrate_sums_of_any_length(
     assert len(places) == 1, places
 
 
+def test_a_graph_shown_whole_stays_whole_and_still_while_stepping(
+        browser: Any, tmp_path: Path) -> None:
+    """The opening fit keeps the narration's height free at the canvas's foot: stepping
+    through a graph shown whole neither pans it (a node 4 px under the narration made
+    the view jump by hundreds of px, off the node its gradient came from) nor hides a
+    node under the narration."""
+    x = [Value(0.1 * k, f"x{k}") for k in range(3)]
+    loss = ag.sum([(xi * (xi + 1.0)).tanh() for xi in x]) ** 2    # no box: nothing opens
+    loss.backward()
+    root = open_view(browser, explore(loss).save(tmp_path / "whole.html"))
+    assert root.get_attribute("data-fit") == "whole"
+    where = ("var R = " + ROOT + ", a = R.querySelector('.agv').agv.state;"
+             "var n = R.querySelector('.agv-narration').getBoundingClientRect().top;"
+             "var low = Math.max.apply(null, Array.from(R.querySelectorAll("
+             "  '.agv-node rect, .agv-box rect')).map(function (e) {"
+             "  return e.getBoundingClientRect().bottom; }));"
+             "return [a.tx, a.ty, a.s, low, n];")
+    opened = browser.execute_script(where)[:3]
+    steps = len(backward_steps(loss))
+    for k in range(steps):
+        click(browser, ".agv-step")
+        tx, ty, s, lowest, narration = browser.execute_script(where)
+        assert [tx, ty, s] == opened, k
+        assert lowest <= narration + 1, (k, lowest, narration)
+
+
 def test_box_titles_are_light_on_dark_heat(browser: Any, tmp_path: Path) -> None:
     """With the heat map, a box as dark red as a node writes its title in white, as the
     node does; light boxes keep dark text."""
