@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import operator
 import weakref
 from collections.abc import Callable, Sequence
@@ -327,8 +328,8 @@ class CompiledTraining:
             with contextlib.suppress(TypeError):
                 _kept_tapes[self.model] = refused
 
-    def step(self, X: Any, encoded_targets: Any, then: Callable[[float], Any] | None = None
-             ) -> tuple[float, np.ndarray]:
+    def step(self, X: Any, encoded_targets: Any, then: Callable[[float], Any] | None = None,
+             vet: Callable[[np.ndarray], None] | None = None) -> tuple[float, np.ndarray]:
         """One training step on a batch: (mean loss before the update, raw outputs (n, k)).
 
         The gradient of the batch's mean loss is computed into the arrays,
@@ -336,13 +337,17 @@ class CompiledTraining:
         gradient) the arrays, the optimizer and the Values are left as they were.
         ``then(loss)``, if given, runs as the update is applied, with it as one: a
         Ctrl-C held through the update is raised after both (a caller's record of
-        the step never lags the parameters).
+        the step never lags the parameters). ``vet(losses)``, if given, is shown the
+        examples' losses when their mean is not finite, before the update: it raises
+        to refuse the step (an example the eager graph refuses), or returns.
         """
         tape = self.tape
         if tape is None or not _fits(tape, X, encoded_targets):
             tape = self.trace(X, encoded_targets)
         with tape.blas_limit(len(X)):  # the optimizer's products too (Tape.threads)
             value, outputs = tape.backward_arrays(X, encoded_targets, reduction="mean")
+            if vet is not None and not math.isfinite(value):
+                vet(outputs[:, 0])
             count = len(self.optimizer.params)
             grad = tape.arrays.grad[:count]
             if self.clip is not None:

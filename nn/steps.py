@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -47,12 +47,17 @@ from .optim import Optimizer, clip_grad_norm
 CHECKED_ROWS = 4
 """How many examples of the first batch ``compiled="auto"`` checks eagerly."""
 
+Vet = Callable[[np.ndarray], None]
+"""Given the examples' losses of a compiled batch whose mean loss is not finite, raises if
+the eager graph would refuse one of them (an op outside its domain, which the tape
+computes as NaN), before the update; else returns, and the step goes on as eagerly."""
+
 
 class Trainer(Protocol):
     compiled: bool
 
-    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
-             ) -> tuple[float, np.ndarray | None]: ...
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool,
+             vet: Vet | None = None) -> tuple[float, np.ndarray | None]: ...
 
     def push(self) -> None: ...
 
@@ -69,12 +74,15 @@ class EagerTrainer:
         self.model, self.loss, self.optimizer = model, loss, optimizer
         self.params, self.clip = params, clip
 
-    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
-             ) -> tuple[float, np.ndarray | None]:
-        for p in self.params:
-            p.grad = 0.0
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool,
+             vet: Vet | None = None) -> tuple[float, np.ndarray | None]:
+        """The step; an op's error in the forward leaves the gradients as they were (they
+        are zeroed once the loss is built). ``vet`` is for compiled steps only: an
+        eager graph raises the op's error itself."""
         outputs = [self.model(example_inputs(x)) for x in X.tolist()]
         total = self.loss.reduce(outputs, encoded)
+        for p in self.params:
+            p.grad = 0.0
         total.backward()
         raw = np.array([output_data(o) for o in outputs]) if want_outputs else None
         if self.clip is not None:
@@ -143,13 +151,13 @@ class CompiledTrainer:
             print(f"fit: training eagerly, the model could not be compiled: {reason}",
                   file=sys.stderr)
 
-    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool
-             ) -> tuple[float, np.ndarray | None]:
+    def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool,
+             vet: Vet | None = None) -> tuple[float, np.ndarray | None]:
         if self.compiled and self.training.tape is None:
             self._start(X, encoded)
         if not self.compiled:
             return self.eager.step(X, encoded, want_outputs)
-        return self.training.step(X, encoded)
+        return self.training.step(X, encoded, vet=vet)
 
     def push(self) -> None:
         self.training.push()

@@ -101,7 +101,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
             _train_epoch(run, step, batches, epoch, history)
             if run.validation is not None or run.callbacks:
                 step.push()  # they read the model
-            _evaluate(run, history, step.compiled)
+            _evaluate(run, history, step.compiled, epoch)
             if run.schedule is not None:
                 run.schedule.step()
             _show_progress(bar, history)
@@ -228,12 +228,22 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
     X, encoded = run.X, run.encoded
     if len(batch) != len(X) or not _in_order(batch):
         X, encoded = X[batch], encoded[batch]
+
+    def vet(losses: np.ndarray) -> None:  # a compiled batch loss that is not finite
+        step.push()  # the eager graphs read the Values: the parameters before this step
+        _name_refused(run, batch[~np.isfinite(losses)][:SUSPECTS], epoch)
+
     try:
-        return step.step(X, encoded, run.classify)
+        return step.step(X, encoded, run.classify, vet)
     except NonFiniteGradientError as error:
         step.push()
         _blame(run, step, batch, epoch)
         raise _renamed(error, run.model, epoch) from None
+    except (ValueError, ArithmeticError):
+        if step.compiled:
+            raise
+        _name_refused(run, batch, epoch)  # an op of the eager graph: name its example
+        raise
 
 
 SUSPECTS = 8
@@ -257,15 +267,37 @@ def _blame(run: Run, step: Trainer, batch: np.ndarray, epoch: int) -> None:
         return
     with np.errstate(all="ignore"):
         losses = np.asarray(tape.forward(run.X[batch], run.encoded[batch]))
-    suspects = batch[~np.isfinite(losses.reshape(len(batch), -1)[:, 0])][:SUSPECTS]
+    _name_refused(run, batch[~np.isfinite(losses.reshape(len(batch), -1)[:, 0])][:SUSPECTS],
+                  epoch)
+
+
+def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
+    """ValueError "epoch E: example i of X: <the op's error>; nothing was updated" for the
+    first of ``examples`` (indices into X) whose eager graph, model and loss, an op
+    refuses; nothing if every one of them runs."""
+    found = refused_example(run.model, run.X, examples, run.loss, run.encoded)
+    if found is not None:
+        i, error = found
+        raise ValueError(f"epoch {epoch}: example {i} of X: {error}; nothing was "
+                         "updated") from error
+
+
+def refused_example(model: Any, X: np.ndarray, rows: Iterable[int], loss: Loss | None = None,
+                    encoded: np.ndarray | None = None) -> tuple[int, Exception] | None:
+    """The first of ``rows`` (indices into X) whose eager graph an op refuses, with the
+    op's error: the model's output, and with ``loss`` the example's loss against its
+    row of ``encoded``. None if each of them runs. The compiled tape computes such an
+    example as NaN (log(-1)), where the eager graph names the op and its argument:
+    run on the examples a compiled result left not finite, it finds the cause."""
     with no_grad():
-        for i in suspects.tolist():
+        for i in map(int, rows):
             try:
-                run.loss.reduce([run.model(example_inputs(run.X[i].tolist()))],
-                                run.encoded[i:i + 1])
+                output = model(example_inputs(X[i].tolist()))
+                if loss is not None and encoded is not None:
+                    loss.reduce([output], encoded[i:i + 1])
             except (ValueError, ArithmeticError) as error:
-                raise ValueError(f"epoch {epoch}: example {i} of X: {error}; nothing was "
-                                 "updated") from None
+                return i, error
+    return None
 
 
 def _in_order(batch: np.ndarray) -> bool:
@@ -273,10 +305,14 @@ def _in_order(batch: np.ndarray) -> bool:
     return bool(batch[0] == 0 and (np.diff(batch) == 1).all())
 
 
-def _evaluate(run: Run, history: History, compiled: bool) -> None:
-    """Validation loss (and accuracy) after the epoch, when ``fit`` was given ``val``."""
+def _evaluate(run: Run, history: History, compiled: bool, epoch: int) -> None:
+    """Validation loss (and accuracy) after the epoch, when ``fit`` was given ``val``; a
+    row of X_val an op refuses is named with the epoch (whose updates stand)."""
     if run.validation is not None:
-        _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
+        try:
+            _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
+        except ValueError as error:
+            raise ValueError(f"epoch {epoch}, validation: {error}") from error
 
 
 def _show_progress(bar: Any, history: History) -> None:
@@ -302,14 +338,32 @@ def _end(run: Run, history: History) -> None:
 def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
     """The model's raw outputs for each row of ``X`` (n, d), without building a graph.
 
-    Shape (n,) when the model has one output, (n, k) for k outputs.
+    Shape (n,) when the model has one output, (n, k) for k outputs. A row an op
+    refuses (log of a negative number) is a ValueError naming the row, compiled or
+    not: the compiled tape's NaN outputs are run again eagerly to find it.
     """
     X = check_inputs(X, "X")
     flag("compiled", compiled)
+    return _predicted(model, X, compiled, "X")
+
+
+def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarray:
+    """:func:`predict` of checked inputs called ``name`` in its messages."""
     if compiled:
-        return compiled_predict(model, X)
+        raw = compiled_predict(model, X)
+        if not all_finite(raw):
+            bad = np.flatnonzero(~np.isfinite(raw.reshape(len(X), -1)).all(axis=1))
+            found = refused_example(model, X, bad[:SUSPECTS])
+            if found is not None:
+                raise ValueError(f"row {found[0]} of {name}: {found[1]}") from found[1]
+        return raw
+    rows = []
     with no_grad():
-        rows = [output_data(model(example_inputs(x))) for x in X.tolist()]
+        for i, x in enumerate(X.tolist()):
+            try:
+                rows.append(output_data(model(example_inputs(x))))
+            except (ValueError, ArithmeticError) as error:
+                raise ValueError(f"row {i} of {name}: {error}") from error
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -329,7 +383,7 @@ def _batch_accuracy(loss: Loss, outputs: list[tuple[np.ndarray, Any]],
 def _validate(model: Any, loss: Loss, validation: tuple[np.ndarray, np.ndarray],
               history: History, compiled: bool, classify: bool) -> None:
     X_val, encoded = validation
-    raw = predict(model, X_val, compiled=compiled)
+    raw = _predicted(model, X_val, compiled, "X_val")
     rows = raw.reshape(len(X_val), -1)
     with no_grad():
         history.val_loss.append(loss.reduce(rows.tolist(), encoded).data)

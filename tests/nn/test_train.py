@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
+import autograd_scalar as ag
 import nn
 from autograd_scalar import Value, no_grad
 from nn import losses, optim, schedules
@@ -213,8 +214,8 @@ def test_a_refused_step_names_a_nan_parameter_or_an_example_outside_a_domain(com
     X[33, 0] = -1.0
     model = LogOfInput()
     before = model.state_dict()
-    with pytest.raises(ValueError, match=r"^(epoch 0: example 33 of X: )?log: expected x > 0, "
-                                         r"got -1\.0"):
+    with pytest.raises(ValueError, match=r"^epoch 0: example 33 of X: log: expected x > 0, "
+                                         r"got -1\.0; nothing was updated"):
         fit(model, X, np.zeros(40), loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.01),
             epochs=1, batch_size=40, progress=False, compiled=compiled)
     assert model.state_dict() == before
@@ -225,6 +226,63 @@ def test_a_refused_step_names_a_nan_parameter_or_an_example_outside_a_domain(com
                                          r"before the step"):
         fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
             epochs=1, progress=False, compiled=compiled)
+
+
+class LogOfTarget(nn.losses.Loss):
+    """Squared error plus log(t + 100) * 0: a term whose gradient is 0, whose value needs
+    t > -100 (the eager graph refuses t = -200; the tape computes NaN, gradients finite)."""
+
+    name = "log_of_target"
+
+    def example(self, output, encoded_row):
+        zs, ts = self._row(output, encoded_row)
+        return (zs[0] - ts[0]) ** 2 + ag.log(ts[0] + 100.0) * 0.0
+
+
+@pytest.mark.parametrize("compiled", [False, True, "auto"])
+def test_compiled_refuses_what_the_eager_graph_refuses_with_the_same_message(compiled):
+    """The tape computes log(-1) as NaN where the eager graph raises. A NaN that reached no
+    gradient went through compiled: predict gave NaN, fit's validation loss was NaN, and
+    a loss term outside its domain trained on. Each is now the eager graph's error,
+    naming the row (and the epoch), on both paths; the step refused changes nothing."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    bad = X.copy()
+    bad[37, 0] = -1.0
+    model = LogOfInput()
+    if compiled != "auto":
+        with pytest.raises(ValueError, match=r"^row 37 of X: log: expected x > 0, got -1\.0$"):
+            predict(model, bad, compiled=compiled)
+    before = model.state_dict()
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(ValueError, match=r"^epoch 0, validation: row 37 of X_val: log: "
+                                         r"expected x > 0, got -1\.0$"):
+        fit(model, X, np.zeros(40), loss="mse", optimizer=optimizer, epochs=2, batch_size=40,
+            val=(bad, np.zeros(40)), progress=False, compiled=compiled)
+    assert optimizer.steps == 1                       # the epoch before the validation stands
+    model = nn.MLP(1, [3, 1], seed=0)
+    y = 2 * X[:, 0]
+    y[37] = -200.0
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^epoch 0: example 37 of X: log: expected x > 0, "
+                                         r"got -100\.0; nothing was updated$"):
+        fit(model, X, y, loss=LogOfTarget(), optimizer=optimizer, epochs=1, batch_size=40,
+            progress=False, compiled=compiled)
+    assert optimizer.steps == 0 and model.state_dict() == before
+
+
+def test_an_eager_step_refused_by_an_op_leaves_the_gradients_as_they_were():
+    """The eager step zeroed the gradients before building the loss: an op's error there
+    left them all 0, not as the caller had them."""
+    X = np.abs(np.random.default_rng(0).normal(size=(8, 1))) + 0.1
+    X[5, 0] = -1.0
+    model = LogOfInput()
+    for p in model.parameters():
+        p.grad = 0.25
+    with pytest.raises(ValueError, match=r"^epoch 0: example 5 of X: log"):
+        fit(model, X, np.zeros(8), loss="mse", optimizer=optim.SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False, compiled=False)
+    assert [p.grad for p in model.parameters()] == [0.25] * len(model.parameters())
 
 
 def test_cross_entropy_training_learns_three_blobs_eagerly():
