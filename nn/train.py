@@ -174,6 +174,10 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
     kind = _checked_dtype(dtype, compiled)
     classify = loss.target_classes(encoded) is not None
     if kind != "float64":  # rounded once here, not batch by batch
+        _within_range(kind, ("X", X), ("y", encoded),
+                      *(() if validation is None else (("X_val", validation[0]),)))
+        if compiled is True:  # "auto" trains such a model eagerly, in float64
+            _parameters_within_range(kind, model, params)
         X, encoded = X.astype(kind), encoded.astype(kind)
     return Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
                callbacks, compiled, schedule, clip, classify=classify, dtype=kind)
@@ -500,6 +504,31 @@ def _checked_dtype(dtype: Any, compiled: bool | str) -> str:
         raise ValueError(f"dtype={kind!r} needs compiled training (compiled=True or 'auto'); "
                          "eager training computes in float64")
     return kind
+
+
+def _within_range(kind: str, *arrays: tuple[str, np.ndarray]) -> None:
+    """ValueError naming the first row of a named array with a number beyond ``kind``'s
+    range (float32's 3.4e38), which rounding to it would make infinite."""
+    top = float(np.finfo(kind).max)
+    for name, array in arrays:
+        rows = np.abs(array.reshape(len(array), -1)) > top
+        if rows.any():
+            row = int(np.flatnonzero(rows.any(axis=1))[0])
+            raise ValueError(f"{name} row {row} holds {array[row].tolist()!r:.80}, beyond "
+                             f"{kind}'s range (about {top:.1e}); train it in float64 "
+                             "(dtype='float64', the default)")
+
+
+def _parameters_within_range(kind: str, model: Any, params: Sequence[Value]) -> None:
+    """ValueError naming a parameter beyond ``kind``'s range (its array would hold inf)."""
+    top = float(np.finfo(kind).max)
+    if not any(abs(p.data) > top for p in params):
+        return
+    names = {id(p): name for name, p in getattr(model, "named_parameters", list)()}
+    name, value = next((names.get(id(p), f"parameter {i}"), p.data)
+                       for i, p in enumerate(params) if abs(p.data) > top)
+    raise ValueError(f"{name} is {value:g}, beyond {kind}'s range (about {top:.1e}); train "
+                     "in float64 (dtype='float64', the default)")
 
 
 def _positive_int(name: str, value: Any) -> int:
