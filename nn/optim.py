@@ -51,6 +51,8 @@ State = dict[str, np.ndarray]
 MAX_STEPS = 2 ** 53
 """The most steps a loaded state may count: every count up to it is exact as a float (a
 step's bias corrections and decays take t as one)."""
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+"""What :meth:`Optimizer.step_arrays` steps: a tape's arrays, in either of its dtypes."""
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -373,6 +375,22 @@ class Optimizer:
         ``step``, a Ctrl-C never leaves ``data`` updated and the state not, or the
         other way round.
         """
+        self._check_arrays(data, grad)
+        new, state = self._prepare(data, grad)
+        with interrupts_deferred():
+            data[:] = new
+            self.state, self.steps = state, self.steps + 1
+
+    def _check_arrays(self, data: Any, grad: Any) -> None:
+        """TypeError unless ``data`` and ``grad`` are float arrays (float64 or float32: an
+        int array cannot take a step, a complex or bool gradient is no gradient),
+        ValueError unless both are (len(params),) and ``data`` is writable."""
+        for name, array in (("data", data), ("grad", grad)):
+            if not isinstance(array, np.ndarray) or array.dtype not in FLOAT_DTYPES:
+                kind = (f"an array of {array.dtype}" if isinstance(array, np.ndarray)
+                        else type(array).__name__)
+                raise TypeError(f"step_arrays: {name} must be a NumPy array of float64 or "
+                                f"float32, got {kind}")
         if data.shape != (len(self.params),) or grad.shape != data.shape:
             raise ValueError(f"step_arrays: data and grad must both have shape "
                              f"({len(self.params)},), one entry per parameter, got "
@@ -381,10 +399,6 @@ class Optimizer:
             raise ValueError("step_arrays: data is read-only; a tape's parameters are "
                              "stepped in place through tape.arrays.writable(), not "
                              "tape.arrays.data")
-        new, state = self._prepare(data, grad)
-        with interrupts_deferred():
-            data[:] = new
-            self.state, self.steps = state, self.steps + 1
 
     def _prepare(self, data: np.ndarray, grad: np.ndarray) -> tuple[np.ndarray, State]:
         """The next step's parameters and state, computed without changing anything;
@@ -538,9 +552,8 @@ class SGD(Optimizer):
         show every new value finite beforehand (``finite_step``); otherwise the
         general step checks each value and names the one that is not. The numbers are
         the same either way, with no work array of the parameters' size."""
-        if self.momentum != 0.0 or self.weight_decay or data.shape != (len(self.params),) \
-                or grad.shape != data.shape or not data.flags.writeable \
-                or not finite_step(data, grad, self.lr):
+        self._check_arrays(data, grad)
+        if self.momentum != 0.0 or self.weight_decay or not finite_step(data, grad, self.lr):
             super().step_arrays(data, grad)
             return
         lr, n, size = self.lr, len(data), self.CHUNK

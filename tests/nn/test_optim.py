@@ -771,3 +771,26 @@ def test_a_loaded_state_meets_the_optimizers_own_check_of_its_settings():
     with pytest.raises(ValueError, match=re.escape("refused: momentum at most 0.5 here, got 0.9")):
         capped.load_state_dict(saved)
     assert capped.state_dict() == before
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1),
+                                  lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+                                  lambda p: optim.Adam(p, lr=0.1)])
+@pytest.mark.parametrize("data, grad, message", [
+    (np.arange(3), np.ones(3), "data must be a NumPy array of float64 or float32, got an "
+                               "array of int64"),
+    ([0.0] * 3, [1.0] * 3, "data must be a NumPy array of float64 or float32, got list"),
+    (np.zeros(3), np.ones(3) + 0j, "grad must be a NumPy array of float64 or float32, got an "
+                                   "array of complex128"),
+    (np.zeros(3), np.ones(3, dtype=bool), "grad must be a NumPy array of float64 or float32, "
+                                          "got an array of bool"),
+])
+def test_step_arrays_names_arrays_of_the_wrong_kind(make, data, grad, message) -> None:
+    """Int data gave NumPy's "not inexact" (Adam: UFuncTypeError), lists an AttributeError,
+    a complex gradient a ComplexWarning and then a casting error, and a bool gradient
+    was taken as 0/1."""
+    optimizer = make([Value(float(i)) for i in range(3)])
+    kept = np.array(data, copy=True)
+    with pytest.raises(TypeError, match=f"^step_arrays: {re.escape(message)}$"):
+        optimizer.step_arrays(data, grad)
+    assert optimizer.steps == 0 and np.array_equal(np.asarray(data), kept)
