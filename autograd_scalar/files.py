@@ -24,6 +24,7 @@ from .validate import (
     new_private_file,
     refused_folder,
     signals_clean_up,
+    without_nul,
 )
 
 KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -42,7 +43,7 @@ def output_file(path: Any, who: str) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{who}: path must be a file path (str or Path), got "
                         f"{type(path).__name__}")
-    shown = os.fspath(path)
+    shown = without_nul(os.fspath(path), who)
     if not shown:
         raise ValueError(f"{who}: the path is empty; expected a file name")
     target = Path(shown)

@@ -58,6 +58,16 @@ def printable(text: str) -> str:
     return UNSAFE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
+def without_nul(shown: str, who: str) -> str:
+    """``shown``, a path as text; ValueError beginning with ``who`` if it holds a NUL
+    character, which no system takes in a file name (Python's own error, "embedded
+    null byte", names neither the call nor the path)."""
+    if "\0" in shown:
+        raise ValueError(f"{who}: {shown!r} holds a NUL character (\\0), which no file "
+                         "name can; expected a file path")
+    return shown
+
+
 def shown(value: Any) -> str:
     """``repr(value)`` for a message, an int of more than 20 digits said by its size (its
     digits are noise there, and past 4,300 of them ``str`` itself refuses)."""

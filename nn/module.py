@@ -31,7 +31,7 @@ from autograd_scalar import (
     scope,
     write_atomically,
 )
-from autograd_scalar.validate import flag, is_real
+from autograd_scalar.validate import flag, is_real, shown
 
 from . import serialize
 from .jsonfile import MAX_BYTES
@@ -383,7 +383,8 @@ def finite_number(name: str, value: Any) -> float:
             return float(value)
     except OverflowError:  # an int past float range
         pass
-    raise ValueError(f"parameter {name!r} must be a finite real number, got {value!r}"[:300])
+    raise ValueError(f"parameter {name!r} must be a finite real number within float range, "
+                     f"got {shown(value)}"[:300])
 
 
 def shorten(names: list[Any], limit: int = 5) -> str:

@@ -25,7 +25,7 @@ import math
 import os
 from typing import Any
 
-from autograd_scalar.validate import integer
+from autograd_scalar.validate import integer, without_nul
 
 from .jsonfile import MAX_BYTES, FileTooLarge, PathLike, read_json
 
@@ -145,7 +145,7 @@ def path_text(path: Any, who: str) -> str:
     """``path`` (a str, bytes or an ``os.PathLike``) as text, decoded as the file system
     does; TypeError naming ``who`` otherwise."""
     if isinstance(path, (str, bytes, os.PathLike)):
-        return os.fsdecode(os.fspath(path))
+        return without_nul(os.fsdecode(os.fspath(path)), who)
     raise TypeError(f"{who}: the path must be a str or a pathlib.Path, got "
                     f"{type(path).__name__}")
 

@@ -296,3 +296,15 @@ def test_a_folder_that_takes_no_files_or_a_name_too_long_is_refused_before_any_w
                                       r"long"):
         ag.render(y, str(tmp_path / ("a" * 300 + ".svg")))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_nul_in_a_path_is_named_with_the_call_and_the_path() -> None:
+    """Python's own "embedded null byte" named neither the call nor the path."""
+    import nn
+
+    model = nn.MLP(2, [1], seed=0)
+    calls = {"save": lambda: model.save("out\0.json"), "load": lambda: nn.load("in\0.json"),
+             "render": lambda: ag.render(ag.Value(1.0), "a\0.svg")}
+    for who, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^{who}: '.*\\x00.*' holds a NUL character"):
+            call()
