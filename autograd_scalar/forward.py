@@ -16,6 +16,11 @@ same numbers outputs-first to get v^T J, so no op has a forward-mode rule of its
 A tangent that is exactly 0 is not multiplied (as JAX's symbolic zeros): a node
 that no seeded input reaches gets 0, even where a local derivative is infinite
 (sqrt at 0), instead of 0 * inf = nan.
+
+The pass reads the recorded graph only: a value computed under ``no_grad()`` or taken
+out with ``detach()`` is a leaf, held still (tangent 0), as ``jax.lax.stop_gradient``
+holds it; PyTorch's forward AD, which is not a pass over a graph, carries tangents
+through ``torch.no_grad()``.
 """
 
 from __future__ import annotations
