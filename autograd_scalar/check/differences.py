@@ -142,9 +142,12 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
 
     Otherwise nothing can be said, and the reason tells which limit the step met: the
     floats near x (``sin`` at 1e13, where they are 0.002 apart and the finest step is
-    0.125, truncates by h**2 / 6 = 0.3%), or f bending sharply within the finest step
+    0.125, truncates by h**2 / 6 = 0.3%), f bending sharply within the finest step
     this check takes (``acosh`` 1e-7 from its edge at 1, at a step of 1e-8, where a
-    smaller ``eps`` reaches further).
+    smaller ``eps`` reaches further), or f's values rounding worse than the noise
+    allowed for (a forward that cancels: the slopes part more as the step shrinks,
+    as rounding over h does, where a bend's error shrinks as h^2; a larger ``eps``
+    settles them).
     """
     steps = finer_steps(x, eps)
     own = step(x, eps)
@@ -166,12 +169,26 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
         at = point_text(x)
         if h == steps[-1] and h > eps:  # the step is the 64 floats finer_steps keeps
             why = f"floats there are {math.ulp(x):.2g} apart, too coarse for how fast it changes"
+        elif _rounding_over_h(fine, coarse, derivative(f, x, 4 * h)[0]):
+            why = (f"f's values round worse than a few ulps near {at}, as where its forward "
+                   "cancels (1 - cos(x) at small x); a larger eps may settle them")
         else:
             why = (f"f bends too sharply near {at} for a step of {h:.3g}; a "
                    "smaller eps may settle them")
         return (f"its forward's differences do not settle at {at}: slopes {fine:.8g} at "
                 f"step {h:.3g} and {coarse:.8g} at {2 * h:.3g} ({why})")
     return ""
+
+
+def _rounding_over_h(fine: float, coarse: float, coarser: float) -> bool:
+    """Whether slopes at h, 2h and 4h part more as the step shrinks, and erratically: the
+    rounding of f's values over 2h (a bend's error shrinks as h^2). A kink within the
+    steps parts them as 1/h too, but smoothly: s(h) - s(2h) is then twice s(2h) - s(4h),
+    with the same sign, where rounding's noise has no such order."""
+    near, far = fine - coarse, coarse - coarser
+    if abs(far) >= abs(near):
+        return False
+    return not (near * far > 0 and 1.5 <= near / far <= 2.5)
 
 
 def _far_from_square_law(f: Callable[[float], float], x: float, h: float,

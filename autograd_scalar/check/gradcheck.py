@@ -268,6 +268,12 @@ FINER = 100.0
 """How much smaller the second step is, at which a disagreement is measured again."""
 
 
+ROUNDING_GROWTH = 3.0
+"""How many times farther from the analytic value the difference at the finer step must be
+than at eps for the differences' error to be read as rounding (which grows as 1/h: about
+:data:`FINER` times) rather than truncation (which shrinks as h^2)."""
+
+
 def _finer(x: float, eps: float) -> float:
     """The second step: step(x, eps) / FINER, but no smaller than the smallest eps allows."""
     return max(eps / FINER, SMALLEST_EPS) * max(1.0, abs(x))
@@ -324,7 +330,8 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
                 "the gradient is lost outside the graph: does f use .data (or "
                 "math functions on it)?"]
     return [f"{NONE_WRONG}, so the gradient is lost outside the graph: does f use .data "
-            "(or math functions on it)?"]
+            "(or math functions on it)? Or a rule is off by less than that, and f magnifies "
+            "it (a cancellation: f subtracts nearly equal values)"]
 
 
 def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: list[str],
@@ -347,6 +354,17 @@ def _blame_the_step(report: CheckReport, unsteady: list[CheckEntry], unchecked: 
                 "step): it has no derivative there; move the point"]
     graph = (NONE_WRONG if not unchecked
              else "check_graph finds no node inconsistent with its own forward (see below)")
+    # truncation shrinks as h^2 with the step; rounding in f's values, over 2h, grows as 1/h
+    rounding = [e for e in unsteady if abs(e.finer - e.analytic) > ROUNDING_GROWTH * abs(
+        e.numeric - e.analytic)]
+    if rounding and len(rounding) == len(unsteady):
+        return [f"{graph}, and the central differences get worse as the step shrinks, so "
+                "they are what is inaccurate here: the rounding of f's values, divided by the "
+                "step, outgrows the slope (as where f's forward cancels, 1 - cos(x) at small x):",
+                *(f"  {e.name}: {e.numeric:.8g} at eps={report.eps:g}, {e.finer:.8g} at "
+                  f"eps={finer_eps:.2g}, against the analytic {e.analytic:.8g}" for e in rounding),
+                *unchecked,
+                f"try a larger eps (eps={report.eps * FINER:.2g}; the step is eps * max(1, |x|))"]
     lines = [f"{graph}, and the central differences change with the step, so they are what "
              "is inaccurate here (their error grows as h^2 times f's third derivative):"]
     recovered = False

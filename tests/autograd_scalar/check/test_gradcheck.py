@@ -156,6 +156,32 @@ def test_inaccurate_differences_blame_the_step_not_the_graph(f, point, analytic,
     assert gradcheck(f, point, eps=1e-8)
 
 
+class Versine(Function):
+    """(1 - cos x) / x^2 written as one would, its rule right: at small x the forward
+    cancels, and its values are off by about 90 ulps."""
+
+    @staticmethod
+    def forward(x):
+        return (1 - math.cos(x)) / (x * x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return ((x * ops.SIN(x) - 2 * (1 - ops.COS(x))) / x ** 3,)
+
+
+def test_differences_that_worsen_as_the_step_shrinks_ask_for_a_larger_eps() -> None:
+    """The differences' error was always read as the step's h^2 truncation, so the advice
+    was a smaller eps: for a forward that cancels, whose rounding over h grows as the
+    step shrinks, that moved away from the slope (-0.0054 at 1e-8 against -8.3e-5); a
+    larger eps passes. check_graph's reason for leaving the node unchecked says so too."""
+    message = str(_error(lambda: gradcheck(lambda x: Versine.apply(x), [1e-3])))
+    assert "the central differences get worse as the step shrinks" in message
+    assert "try a larger eps (eps=0.0001" in message
+    assert "smaller eps" not in message and "h^2" not in message
+    assert "f's values round worse than a few ulps near 0.001" in message
+    assert gradcheck(lambda x: Versine.apply(x), [1e-3], eps=1e-4)
+
+
 def test_at_a_huge_point_the_advice_is_an_eps_that_works() -> None:
     """At x = 1e12 the relative steps (1e6, then 1e4) span many periods of sin; the
     advice names the smallest eps there is, and at it the check passes."""
