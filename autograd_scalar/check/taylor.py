@@ -46,6 +46,7 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,7 @@ UNIT = 2.0 ** -52
 a library function's (sin, exp) within UNIT."""
 TINY = 2.0 ** -1074
 """The spacing of float64 numbers near 0 (subnormals): the least rounding of any result."""
+
 LADDER = tuple(10.0 ** (-1 - k / 2) for k in range(25))
 """The steps, as multiples of the scale s of x: 0.1 down to 1e-13, two per decade."""
 TINY_SLOPE = sys.float_info.min
@@ -225,6 +227,31 @@ def _collapses(steps: Sequence[float], remainders: Sequence[float], last: int,
     return abs(remainders[k]) < trend / 10
 
 
+NOISE_STEPS = 8
+"""The smallest steps of the ladder (h <= 3e-10 s), where a smooth f's R(h) is far below
+any rounding: what R is there is f's rounding, which they measure."""
+
+
+def _measured_noise(remainders: Sequence[float]) -> float:
+    """The largest |R(h)| at the :data:`NOISE_STEPS` smallest steps when it is noise, else 0.
+
+    There a smooth f's R(h) = h^2 f''/2 is far below rounding, and what R holds is f's
+    rounding: a forward that cancels rounds far beyond :func:`_rounding_bound`'s bound
+    ((1 - cos x) / x^2 in a Function, 90 units at 0.1). Noise has no order in h:
+    |R| rises between steps as often as it falls, and it varies by half its size or
+    more (f(x)'s own error, one number, may give it one sign). A signal is never
+    taken for it: a wrong derivative's R = h e falls at every step, a jump's R = J
+    stays the same."""
+    tail = [abs(r) for r in remainders[-NOISE_STEPS:] if math.isfinite(r)]
+    if len(tail) < NOISE_STEPS // 2:
+        return 0.0
+    rises = sum(later > earlier for earlier, later in pairwise(tail))
+    largest = max(tail)
+    if rises < 2 or largest - min(tail) < 0.5 * largest:
+        return 0.0
+    return largest
+
+
 def _rounding_bound(out: Value) -> float:
     """Wilkinson's running error bound on f's computed value, through f's graph.
 
@@ -351,6 +378,11 @@ def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Val
             certain[k].append(e0 + e1 + dot + UNIT * abs(remainder))
     results = []
     for k, directional in enumerate(modes):
+        noise = _measured_noise(remainders[k])
+        if noise:  # f rounds worse than bounded (a Function's forward that cancels): R's
+            # floor, measured, is the bound
+            bounds[k] = [max(b, noise) for b in bounds[k]]
+            certain[k] = [max(c, noise) for c in certain[k]]
         order, used = observed_order(steps, remainders[k], bounds[k], certain[k])
         result = TaylorResult(
             direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),

@@ -20,7 +20,13 @@ from autograd_scalar import (
     no_grad,
     ops,
 )
-from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly, TinyWrong
+from tests.autograd_scalar.sample_functions import (
+    BadCube,
+    DoubledSin,
+    Slightly,
+    TinyWrong,
+    Versine,
+)
 
 
 class MathSin(Function):
@@ -154,19 +160,6 @@ def test_inaccurate_differences_blame_the_step_not_the_graph(f, point, analytic,
     assert "smaller eps (eps=1e-08)" in message and "Taylor test" in message
     assert ".data" not in message
     assert gradcheck(f, point, eps=1e-8)
-
-
-class Versine(Function):
-    """(1 - cos x) / x^2 written as one would, its rule right: at small x the forward
-    cancels, and its values are off by about 90 ulps."""
-
-    @staticmethod
-    def forward(x):
-        return (1 - math.cos(x)) / (x * x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return ((x * ops.SIN(x) - 2 * (1 - ops.COS(x))) / x ** 3,)
 
 
 def test_differences_that_worsen_as_the_step_shrinks_ask_for_a_larger_eps() -> None:

@@ -24,7 +24,7 @@ from autograd_scalar import (
 )
 from autograd_scalar.check.taylor import LADDER, observed_order
 from tests.autograd_scalar.random_programs import BINARY, NARY, UNARY, programs
-from tests.autograd_scalar.sample_functions import BadCube, TinySin, TinyWrong
+from tests.autograd_scalar.sample_functions import BadCube, TinySin, TinyWrong, Versine
 
 
 def steep(x):
@@ -41,6 +41,29 @@ def test_a_steep_function_fails_fixed_eps_wrongly_and_passes_the_taylor_test() -
     assert row.analytic == pytest.approx(1e5 * math.cos(1e5), rel=1e-9)
     assert not row.central_ok and row.ok
     assert row.taylor.order == pytest.approx(2.0, abs=0.1)
+
+
+class _VersineOff(Versine):
+    """Versine with its rule 0.1% too large."""
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1.001 * (x * ops.SIN(x) - 2 * (1 - ops.COS(x))) / x ** 3,)
+
+
+@pytest.mark.parametrize("x", [0.1, 1e-2, 1e-3])
+def test_a_function_whose_forward_cancels_passes_and_a_wrong_rule_in_it_fails(x) -> None:
+    """(1 - cos x) / x^2 in a Function rounds to about 90 units at 0.1 (1e4 at 0.01), far
+    beyond the Wilkinson bound of one library call: its R(h) flattened at that noise,
+    read as order 0.17 with a kink, a .data leak or "a smaller |x|" as the causes. The
+    noise the smallest steps measure is now the bound; a rule 0.1% off still fails
+    wherever the noise leaves it visible."""
+    assert taylorcheck(lambda v: Versine.apply(v), [x])
+    noise = taylor_test(lambda v: Versine.apply(v), [x], [1.0])
+    assert noise.order >= 1.75 and min(noise.bounds) > 10 * 2.0 ** -52 * abs(noise.derivative)
+    if x >= 0.1:
+        with pytest.raises(TaylorError, match=r"order (0\.9|1\.0)\d: the remainder shrinks as h"):
+            taylorcheck(lambda v: _VersineOff.apply(v), [x])
 
 
 def test_a_tiny_wrong_derivative_passes_fixed_atol_and_fails_the_taylor_test() -> None:
