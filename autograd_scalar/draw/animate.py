@@ -312,7 +312,9 @@ def inline_svg(svg: str) -> str:
 
 
 def html_page(svgs: list[str], captions: list[str], seconds_per_step: float) -> str:
-    """A page that shows one frame at a time: slider, previous, next, play/pause, arrow keys."""
+    """A page that shows one frame at a time: slider, previous, next, play/pause, and the
+    arrow and page keys (a presenter's clicker sends PageDown and PageUp), one step a key
+    press wherever the focus is."""
     frames = "\n".join(
         f'<div class="frame" data-caption="{html.escape(caption)}"{"" if i == 0 else " hidden"}>'
         f"{inline_svg(svg)}</div>"
@@ -386,9 +388,12 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     if (timer === null) {{ start(); }} else {{ stop(); }}
   }});
   slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
+  var keys = {{ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1}};
   document.addEventListener("keydown", function (event) {{
-    if (event.key === "ArrowRight") {{ step(1); }}
-    if (event.key === "ArrowLeft") {{ step(-1); }}
+    var by = keys[event.key];
+    if (!by || event.altKey || event.ctrlKey || event.metaKey) {{ return; }}
+    event.preventDefault();  // one step: not the slider's own move, nor a page scroll too
+    step(by);
   }});
   show(0);
 }})();

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,10 +17,12 @@ from autograd_scalar import GraphvizNotFound, Value, animate_backward, topologic
 from autograd_scalar.draw.animate import CURRENT, backward_frames, backward_steps, frame_overlays
 from autograd_scalar.draw.graph import Options
 from autograd_scalar.draw.layout import has_graphviz, plain_layouts
+from tests.autograd_scalar.browser import browser, needs_chromium
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 from tests.graphviz_builds import needs_webassembly, without_graphviz
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+__all__ = ["browser"]
 
 
 @pytest.fixture
@@ -281,3 +284,38 @@ def test_a_caption_is_never_wrapped_inside_a_right_to_left_name() -> None:
             assert len(lines) == len(wrap(caption, width))  # broken where textwrap breaks
             assert all(line.count("\u2068") == line.count("\u2069") for line in lines), lines
             assert all(line.count("\u2068") <= 2 for line in lines)
+
+
+def counter_after(browser: Any, presses: list[tuple[str, str]]) -> list[str]:
+    """The step counter after each key press, each with the focus on the element of that
+    id first (on the page itself for "page")."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    seen = []
+    for target, key in presses:
+        browser.execute_script("var e = document.getElementById(arguments[0]);"
+                               "if (e) { e.focus(); } else { document.activeElement.blur(); }",
+                               target)
+        ActionChains(browser).send_keys(key).perform()
+        seen.append(browser.find_element(By.ID, "counter").text)
+    return seen
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_one_key_press_is_one_step_whatever_has_the_focus(
+        values: dict[str, Value], tmp_path: Path, browser: Any) -> None:
+    """ArrowRight on the focused slider moved two steps: the page's key handler stepped,
+    then the slider's own arrow key moved it again. Every key press is one step now, and
+    PageDown and PageUp, which presenters' clickers send, step too."""
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(animate_backward(values["o"], tmp_path / "a.html").as_uri())
+    presses = [("slider", Keys.ARROW_RIGHT), ("slider", Keys.ARROW_RIGHT),
+               ("slider", Keys.ARROW_LEFT), ("next", Keys.ARROW_RIGHT),
+               ("play", Keys.ARROW_LEFT), ("page", Keys.PAGE_DOWN), ("page", Keys.PAGE_DOWN),
+               ("slider", Keys.PAGE_DOWN), ("slider", Keys.PAGE_UP), ("page", Keys.PAGE_UP)]
+    assert counter_after(browser, presses) == [
+        f"step {k} of 9" for k in (1, 2, 1, 2, 1, 2, 3, 4, 3, 2)]
+    assert browser.execute_script("return window.scrollY") == 0  # PageDown stepped, no scroll
