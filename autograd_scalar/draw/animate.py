@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -160,7 +161,9 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
     """Write the backward pass of ``root``'s graph as ``.html`` (slider) or ``.gif``.
 
     One frame per node, so graphs over ``max_nodes`` nodes are refused (draw them
-    with ``draw_graph``, which summarises). Returns the path written.
+    with ``draw_graph``, which summarises). On the page, a frame wider than the window
+    is drawn no smaller than its text can be read and scrolls sideways ("Fit width"
+    shows it whole). Returns the path written.
     """
     options = Options(rankdir=rankdir, precision=precision, compact=compact,
                       max_nodes=max_nodes, names=parameter_names(names, "animate_backward"))
@@ -314,14 +317,41 @@ def inline_svg(svg: str) -> str:
 def html_page(svgs: list[str], captions: list[str], seconds_per_step: float) -> str:
     """A page that shows one frame at a time: slider, previous, next, play/pause, and the
     arrow and page keys (a presenter's clicker sends PageDown and PageUp), one step a key
-    press wherever the focus is."""
+    press wherever the focus is.
+
+    A frame is drawn at its natural size, shrunk to the page's width only as far as its
+    text stays readable (:func:`frame_widths`); past that it scrolls sideways under the
+    controls and caption, which stay in view, to keep each step's amber node in view, and
+    "Fit width" shows it whole.
+    """
     frames = "\n".join(
-        f'<div class="frame" data-caption="{html.escape(caption)}"{"" if i == 0 else " hidden"}>'
-        f"{inline_svg(svg)}</div>"
+        f'<div class="frame" data-caption="{html.escape(caption)}" style="{frame_widths(svg)}"'
+        f'{"" if i == 0 else " hidden"}>{inline_svg(svg)}</div>'
         for i, (svg, caption) in enumerate(zip(svgs, captions)))
     last = len(svgs) - 1
     return PAGE.format(frames=frames, last=last, first_caption=html.escape(captions[0]),
-                       interval=round(seconds_per_step * 1000))
+                       interval=round(seconds_per_step * 1000),
+                       current_fill=CURRENT["fillcolor"])
+
+
+MIN_TEXT_PX = 9.0
+"""The smallest, in CSS pixels, that a frame's text is shrunk to on the page: smaller,
+a node's numbers cannot be read, so a wider frame scrolls instead."""
+
+
+def frame_widths(svg: str) -> str:
+    """The CSS variables the page sizes a frame by: ``--natural``, the width Graphviz
+    gave it, and ``--readable``, the narrowest it may be drawn, at which its smallest text
+    is :data:`MIN_TEXT_PX` tall (text of size s in a viewBox w wide, drawn d pixels wide,
+    is s·d/w pixels)."""
+    tag = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
+    natural = re.search(r'\bwidth="([^"]+)"', tag)
+    box = re.search(r'\bviewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', tag)
+    sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+    if natural is None or box is None or not sizes:
+        return "--natural: 100%; --readable: 0px"
+    readable = float(box.group(1)) * MIN_TEXT_PX / min(sizes)
+    return f"--natural: {natural.group(1)}; --readable: {readable:.0f}px"
 
 
 PAGE = """<!DOCTYPE html>
@@ -333,22 +363,30 @@ PAGE = """<!DOCTYPE html>
 body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
 #controls {{ display: flex; gap: 0.5em; align-items: center; margin-bottom: 0.5em; }}
 #slider {{ width: 20em; }}
-#caption {{ min-height: 2.5em; }}
-.frame svg {{ max-width: 100%; height: auto; }}
+#bar {{ position: sticky; top: 0; z-index: 1; background: white; padding-top: 0.25em; }}
+#caption {{ min-height: 2.5em; margin: 0 0 0.5em; }}
+#frames {{ overflow-x: auto; }}
+.frame svg {{ width: min(var(--natural), max(100%, var(--readable))); height: auto; }}
+body.fit .frame svg {{ width: min(var(--natural), 100%); }}
+#fit[aria-pressed="true"] {{ background: #cfe3f7; }}
 </style>
 </head>
 <body data-frame="0">
 <h1>Backward pass, step by step</h1>
 <p>Amber: the node receiving its gradient at this step, along the blue edges, as the sum
 over its users of (local derivative × the user's gradient). Green: done. "grad ?": not yet.</p>
+<div id="bar">
 <div id="controls">
 <button id="prev" type="button">&#9664; Previous</button>
 <button id="play" type="button">Play</button>
 <button id="next" type="button">Next &#9654;</button>
 <input id="slider" type="range" min="0" max="{last}" value="0" aria-label="step">
 <span id="counter">step 0 of {last}</span>
+<button id="fit" type="button" aria-pressed="false" hidden
+  title="Shrink the frame to the page's width, text and all">Fit width</button>
 </div>
 <p id="caption">{first_caption}</p>
+</div>
 <div id="frames">
 {frames}
 </div>
@@ -359,6 +397,8 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
   var counter = document.getElementById("counter");
   var caption = document.getElementById("caption");
   var play = document.getElementById("play");
+  var fit = document.getElementById("fit");
+  var box = document.getElementById("frames");
   var last = frames.length - 1;
   var current = 0;
   var timer = null;
@@ -369,6 +409,19 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     counter.textContent = "step " + current + " of " + last;
     caption.textContent = frames[current].getAttribute("data-caption");
     document.body.setAttribute("data-frame", String(current));
+    offerFit();
+    follow(frames[current].querySelector('[fill="{current_fill}"]'));
+  }}
+  function follow(node) {{  // a frame scrolled sideways keeps its amber node in view
+    if (node === null) {{ return; }}
+    var at = node.getBoundingClientRect(), view = box.getBoundingClientRect();
+    if (at.left < view.left || at.right > view.right) {{
+      box.scrollLeft += at.left - view.left - (view.width - at.width) / 2;
+    }}
+  }}
+  function offerFit() {{  // only a frame too wide to read whole needs it
+    fit.hidden = fit.getAttribute("aria-pressed") !== "true"
+                 && box.scrollWidth <= box.clientWidth;
   }}
   function stop() {{
     if (timer !== null) {{ clearInterval(timer); timer = null; }}
@@ -387,6 +440,11 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
   play.addEventListener("click", function () {{
     if (timer === null) {{ start(); }} else {{ stop(); }}
   }});
+  fit.addEventListener("click", function () {{
+    var on = document.body.classList.toggle("fit");
+    fit.setAttribute("aria-pressed", String(on));
+  }});
+  window.addEventListener("resize", offerFit);
   slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
   var keys = {{ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1}};
   document.addEventListener("keydown", function (event) {{

@@ -14,15 +14,21 @@ import pytest
 
 import autograd_scalar as ag
 from autograd_scalar import GraphvizNotFound, Value, animate_backward, topological_order
-from autograd_scalar.draw.animate import CURRENT, backward_frames, backward_steps, frame_overlays
+from autograd_scalar.draw.animate import (
+    CURRENT,
+    MIN_TEXT_PX,
+    backward_frames,
+    backward_steps,
+    frame_overlays,
+)
 from autograd_scalar.draw.graph import Options
 from autograd_scalar.draw.layout import has_graphviz, plain_layouts
-from tests.autograd_scalar.browser import browser, needs_chromium
+from tests.autograd_scalar.browser import artefacts, browser, needs_chromium
 from tests.autograd_scalar.graph_dot import expected_neuron_grads, neuron
 from tests.graphviz_builds import needs_webassembly, without_graphviz
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-__all__ = ["browser"]
+__all__ = ["artefacts", "browser"]
 
 
 @pytest.fixture
@@ -319,3 +325,94 @@ def test_one_key_press_is_one_step_whatever_has_the_focus(
     assert counter_after(browser, presses) == [
         f"step {k} of 9" for k in (1, 2, 1, 2, 1, 2, 3, 4, 3, 2)]
     assert browser.execute_script("return window.scrollY") == 0  # PageDown stepped, no scroll
+
+
+def mlp_loss() -> Value:
+    """A squared loss over two examples of a 2-3-1 MLP: 38 nodes, a frame about 2,100
+    points wide."""
+    import nn
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    return ag.sum([(model(x) - y) ** 2 for x, y in (([1.0, -2.0], 1.0), ([0.5, 3.0], -1.0))])
+
+
+ON_SCREEN = """
+var frame = document.querySelector(".frame:not([hidden])");
+var svg = frame.querySelector("svg");
+var box = document.getElementById("frames");
+var fit = document.getElementById("fit");
+var sizes = Array.prototype.map.call(frame.querySelectorAll("text"), function (t) {
+  return parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a; });
+function rect(id) { return document.getElementById(id).getBoundingClientRect().toJSON(); }
+return {text: Math.min.apply(null, sizes), frame: svg.getBoundingClientRect().width,
+        natural: svg.width.baseVal.value, box: box.clientWidth,
+        scrolls: box.scrollWidth, page: document.documentElement.scrollWidth,
+        window: [innerWidth, innerHeight], fit: !(fit === null || fit.hidden),
+        counter: rect("counter"), caption: rect("caption"), frames: rect("frames"),
+        amber: frame.querySelector('[fill="' + arguments[0] + '"]').getBoundingClientRect()};
+"""
+
+
+@pytest.fixture
+def laptop(browser: Any) -> Any:
+    """The browser in a 1366 by 768 window (a common laptop's and projector's), put back
+    to its size after."""
+    size = browser.get_window_size()
+    browser.set_window_size(1366, 768)
+    yield browser
+    browser.set_window_size(size["width"], size["height"])
+
+
+def in_view(rect: dict[str, float], window: list[int]) -> bool:
+    return rect["left"] >= 0 and rect["top"] >= 0 and rect["right"] <= window[0] \
+        and rect["bottom"] <= window[1]
+
+
+def across(inner: dict[str, float], outer: dict[str, float]) -> bool:
+    """Whether ``inner`` lies within ``outer`` from left to right."""
+    return outer["left"] <= inner["left"] and inner["right"] <= outer["right"]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_wide_frame_keeps_its_text_readable_and_scrolls(
+        values: dict[str, Value], tmp_path: Path, laptop: Any, artefacts: Path) -> None:
+    """A 38-node loss's frames, over 2,000 points wide, were shrunk to the page's width
+    and their 11-point text with them, to under 7 pixels on a 1366-pixel screen. A frame
+    now shrinks only as far as its text stays 9 pixels tall and scrolls sideways past
+    that, under the controls and caption, which stay in view, following the amber node
+    from step to step; "Fit width" shows it whole. The neuron, which fits readably, is
+    drawn as before: as wide as the page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    laptop.get(animate_backward(mlp_loss(), tmp_path / "mlp.html").as_uri())
+    seen = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    laptop.save_screenshot(str(artefacts / "animate_mlp.png"))
+    assert seen["window"][0] == 1366
+    assert seen["text"] >= MIN_TEXT_PX - 0.01, seen
+    assert seen["scrolls"] > seen["box"] and seen["page"] <= seen["window"][0], seen
+    assert seen["fit"]
+    assert across(seen["amber"], seen["frames"]), seen  # the output, at the far right
+    laptop.find_element(By.ID, "slider").send_keys(Keys.END)
+    last = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    assert laptop.find_element(By.ID, "counter").text == "step 37 of 37"
+    assert across(last["amber"], last["frames"]), last  # a leaf, at the left
+    laptop.execute_script("document.getElementById('frames').scrollLeft = 1e6;"
+                          "window.scrollTo(0, 1e6);")
+    scrolled = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    laptop.save_screenshot(str(artefacts / "animate_mlp_scrolled.png"))
+    assert in_view(scrolled["counter"], scrolled["window"]), scrolled
+    assert in_view(scrolled["caption"], scrolled["window"]), scrolled
+
+    laptop.find_element(By.ID, "fit").click()
+    fitted = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    laptop.save_screenshot(str(artefacts / "animate_mlp_fitted.png"))
+    assert fitted["frame"] <= fitted["box"] and fitted["scrolls"] <= fitted["box"], fitted
+    assert laptop.find_element(By.ID, "fit").get_attribute("aria-pressed") == "true"
+
+    laptop.get(animate_backward(values["o"], tmp_path / "neuron.html").as_uri())
+    small = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    laptop.save_screenshot(str(artefacts / "animate_neuron.png"))
+    assert small["frame"] == pytest.approx(min(small["natural"], small["box"]), abs=0.5)
+    assert small["text"] >= MIN_TEXT_PX and not small["fit"], small
