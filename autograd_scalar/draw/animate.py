@@ -180,9 +180,11 @@ def animate_backward(root: Value, path: str | os.PathLike[str], *, rankdir: str 
         require_gif_tools()
     _, _, complete = explore(root, max_nodes)
     if not complete:
-        raise ValueError(f"animate_backward draws one frame per node and the graph has more "
-                         f"than max_nodes={max_nodes} nodes; raise max_nodes or animate a "
-                         "smaller graph (draw_graph summarises large ones)")
+        count = len(topological_order(root))
+        raise ValueError(f"animate_backward draws one frame per node and the graph has "
+                         f"{count} nodes, more than max_nodes={max_nodes}: pass "
+                         f"max_nodes={count} to animate them all, or animate a smaller graph "
+                         "(draw_graph summarises large ones)")
     sources, captions = frames(root, options)
     if suffix == ".gif":
         data = gif_bytes([image_bytes(source, "png") for source in sources], seconds_per_step)

@@ -257,7 +257,8 @@ def test_gif_without_dot_is_a_clear_error(values: dict[str, Value], tmp_path: Pa
 
 @pytest.mark.parametrize(("kwargs", "name", "error", "words"), [
     ({}, "a.mp4", ValueError, "expected a file name ending in .html or .gif"),
-    ({"max_nodes": 5}, "a.html", ValueError, "more than max_nodes=5 nodes"),
+    ({"max_nodes": 5}, "a.html", ValueError,
+     "the graph has 10 nodes, more than max_nodes=5: pass max_nodes=10 to animate them all"),
     ({"seconds_per_step": 0}, "a.html", ValueError, "seconds_per_step must be a number"),
     ({"rankdir": "sideways"}, "a.html", ValueError, "^animate_backward: rankdir"),
     ({"names": 5}, "a.html", TypeError, "^animate_backward: names expects"),
