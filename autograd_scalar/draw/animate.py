@@ -285,7 +285,7 @@ def require_gif_tools() -> None:
     if not has_dot():
         raise GraphvizNotFound("a GIF is made of PNG frames, which need Graphviz's dot "
                                "program (not on PATH); the .html animation works without it. "
-                               + INSTALL_HINT)
+                               "To make a GIF, " + INSTALL_HINT)
     try:
         import PIL.Image  # noqa: F401
     except ImportError:
