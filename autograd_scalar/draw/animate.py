@@ -293,8 +293,15 @@ def require_gif_tools() -> None:
                           "(or write .html, which needs nothing more)") from None
 
 
+LAST_FRAME_STEPS = 3
+"""How many steps' time a GIF shows its last frame, at least :data:`LAST_FRAME_SECONDS`:
+looping straight from the end back to the seed, a viewer never saw the pass finish."""
+LAST_FRAME_SECONDS = 2.0
+
+
 def gif_bytes(pngs: list[bytes], seconds_per_step: float) -> bytes:
-    """The PNG frames as one looping GIF, each frame padded to the largest size."""
+    """The PNG frames as one looping GIF, each frame padded to the largest size, the last
+    held longer (:data:`LAST_FRAME_STEPS`) so that the end shows before the loop."""
     from PIL import Image
 
     frames = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
@@ -305,9 +312,11 @@ def gif_bytes(pngs: list[bytes], seconds_per_step: float) -> bytes:
         canvas = Image.new("RGB", (width, height), "white")
         canvas.paste(frame, (0, 0))
         padded.append(canvas)
+    last = max(LAST_FRAME_STEPS * seconds_per_step, LAST_FRAME_SECONDS)
+    durations = [round(seconds_per_step * 1000)] * (len(padded) - 1) + [round(last * 1000)]
     out = io.BytesIO()
     padded[0].save(out, format="GIF", save_all=True, append_images=padded[1:],
-                   duration=round(seconds_per_step * 1000), loop=0)
+                   duration=durations, loop=0)
     return out.getvalue()
 
 

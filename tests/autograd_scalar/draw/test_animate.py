@@ -244,7 +244,16 @@ def test_gif_has_one_frame_per_step(values: dict[str, Value], tmp_path: Path) ->
     with Image.open(path) as gif:
         assert gif.format == "GIF"
         assert gif.n_frames == len(topological_order(values["o"]))
-        assert gif.info["duration"] == 500
+        durations = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            durations.append(gif.info["duration"])
+    # the last frame is held (3 steps, at least 2 s): the loop does not hide the end
+    assert durations == [500] * (len(durations) - 1) + [2000]
+    path = animate_backward(values["o"], tmp_path / "slow.gif", seconds_per_step=1.5)
+    with Image.open(path) as gif:
+        gif.seek(gif.n_frames - 1)
+        assert gif.info["duration"] == 4500
 
 
 def test_gif_without_dot_is_a_clear_error(values: dict[str, Value], tmp_path: Path,
