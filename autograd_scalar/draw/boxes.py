@@ -12,7 +12,14 @@ a drawing with boxes readable:
   reading order of :mod:`autograd_scalar.draw.reading`), each box where its first
   node comes, so Graphviz stacks neurons, weights and inputs by index, first on top
   (the drawing also asks Graphviz for little crossing reduction, ``mclimit``, which
-  would otherwise reorder them).
+  would otherwise reorder them). Inside a box that is not enough, as Graphviz
+  releases disagree there: 2.43 reverses a box's column in a top-to-bottom drawing,
+  and newer ones (16.1, the WebAssembly build) read a box's nodes the other way
+  round, which fixes that but reverses the column in a left-to-right drawing (a
+  neuron's ``b, w[1], w[0]``). So each box asks for ``ordering=in``: the inputs of a
+  node that come from its own box, a neuron's weights and bias, are put in the order
+  of their edges, by every release alike, and :func:`written_order` writes those
+  edges in the order that reads first on top.
 - **columns**: two boxes sharing a rank (a column, in a left-to-right drawing)
   must be stacked, not side by side. A layer's weights are leaves, ranked one step
   before the node that uses them, which is the rank of the previous layer's
@@ -31,13 +38,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .dot_text import dot_name, plain, plain_tooltip
 
 Emit = Callable[[Any], None]
 CLUSTER_PREFIX = "cluster_"
 MINLEN_INTO_BOX = "2"
+FLIPPED = ("LR", "RL")
+"""The rankdirs that turn dot's layout, so that its rows become columns."""
+Edge = TypeVar("Edge", bound=tuple[Any, ...])
 
 
 def emit_boxes(graph: Any, entries: Sequence[tuple[str, Emit]]) -> None:
@@ -56,9 +66,37 @@ def emit_boxes(graph: Any, entries: Sequence[tuple[str, Emit]]) -> None:
             continue
         with graph.subgraph(name=box_name(home)) as box:
             box.attr(label=plain(home), style="rounded", color="#7f7f7f", fontcolor="#404040",
-                     tooltip=plain_tooltip(f"module {home}"))
+                     tooltip=plain_tooltip(f"module {home}"), ordering="in")
             for emit in emits:
                 emit(box)
+
+
+def written_order(edges: Sequence[Edge], home: Callable[[Any], str],
+                  rankdir: str) -> list[Edge]:
+    """``edges`` (source, target, ...) in the order to write them, so that a box's
+    ``ordering=in`` puts a node's inputs from its own box first on top (left in a
+    top-to-bottom drawing).
+
+    dot puts the input of the earlier edge first in its unturned layout, left to
+    right. A left-to-right (or right-to-left) drawing turns that, and at the top level
+    of a graph dot turns the order too, but inside a box it does not (2.43 and 16.1
+    alike): there the first input comes out at the bottom, so in such a drawing these
+    edges go in reverse. They are written together, just before the node's first
+    other edge: an edge from outside the box written among them (a neuron's ``x[0]``
+    between its ``w[1]`` and ``b``) undoes the order in newer releases.
+    """
+    inside = {i for i, (source, target, *_) in enumerate(edges)
+              if home(target) and home(source) == home(target)}
+    groups: dict[int, list[Edge]] = {}
+    for i in sorted(inside):
+        groups.setdefault(id(edges[i][1]), []).append(edges[i])
+    written: list[Edge] = []
+    for i, edge in enumerate(edges):
+        group = groups.pop(id(edge[1]), [])
+        written += group[::-1] if rankdir in FLIPPED else group
+        if i not in inside:
+            written.append(edge)
+    return written
 
 
 def box_name(home: str) -> str:

@@ -26,7 +26,7 @@ from ..check.diff import DiffReport
 from ..ops import Op
 from ..validate import choice, integer
 from ..value import Value
-from .boxes import bundle, bundle_attrs, emit_boxes, entering_attrs
+from .boxes import Edge, bundle, bundle_attrs, emit_boxes, entering_attrs, written_order
 from .copies import Copy, far_copies
 from .dot_text import isolated, plain, plain_tooltip, record, shown
 from .layout import chosen, picture_bundle, svg_of
@@ -227,9 +227,9 @@ def build(root: Value, options: Options, overlay: Overlay | None = None) -> Grap
         entries.append((item_home(item, options), emit))
     emit_boxes(graph, entries)
     if layout.summarised:
-        draw_summary_edges(graph, layout, ids, options, copies)
+        draw_summary_edges(graph, layout, ids, options, copies, rankdir)
     else:
-        draw_edges(graph, layout.nodes, ids, options, overlay, copies)
+        draw_edges(graph, layout.nodes, ids, options, overlay, copies, rankdir)
     caption = "\n".join(part for part in (
         options.title, overlay.caption if overlay else "", layout.note(options.max_nodes),
         heat_legend(heat, options.precision)) if part)
@@ -432,16 +432,26 @@ def draw_copy(graph: Any, copy: Copy, ids: Ids, options: Options, heat: Heat | N
 
 
 def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
-               overlay: Overlay | None, copies: Mapping[tuple[int, int], Copy]) -> None:
+               overlay: Overlay | None, copies: Mapping[tuple[int, int], Copy],
+               rankdir: str) -> None:
+    """An edge from each input (or its copy) to its user, in :func:`in_written_order`."""
     extra = edge_homes(options)
-    for node in nodes:
+    edges = [(copies.get((id(child), id(node))) or child, node, child)
+             for node in nodes for child in node.children]
+    for source, node, child in in_written_order(edges, options, rankdir):
+        attrs = extra(source, node)
+        if overlay is not None:
+            attrs.update(overlay.edge_attrs.get((child, node), {}))
         target = ids(node) if options.compact or not node.op else ids(node) + "op"
-        for child in node.children:
-            copy = copies.get((id(child), id(node)))
-            attrs = extra(copy or child, node)
-            if overlay is not None:
-                attrs.update(overlay.edge_attrs.get((child, node), {}))
-            graph.edge(ids(copy or child), target, **attrs)
+        graph.edge(ids(source), target, **attrs)
+
+
+def in_written_order(edges: list[Edge], options: Options, rankdir: str) -> list[Edge]:
+    """Edges (source, target, ...) in the order that holds each box's inputs first on
+    top (see :func:`autograd_scalar.draw.boxes.written_order`), without boxes as given."""
+    if not options.cluster:
+        return edges
+    return written_order(edges, lambda item: item_home(item, options), rankdir)
 
 
 def draw_box(graph: Any, box: Box, ids: Ids, options: Options, heat: Heat | None) -> None:
@@ -474,13 +484,13 @@ def box_label(box: Box) -> str:
 
 
 def draw_summary_edges(graph: Any, layout: Plan, ids: Ids, options: Options,
-                       copies: Mapping[tuple[int, int], Copy]) -> None:
+                       copies: Mapping[tuple[int, int], Copy], rankdir: str) -> None:
     """The summary's edges, each as wide as the log of the edges it stands for; with
     ``cluster``, the edges from one box (or node) into another box are bundled. An edge
     to a far user starts at the source's copy beside that user."""
     extra = edge_homes(options)
-    edges = [(copies.get((id(source), id(target)), source), target, count)
-             for source, target, count in layout.edges]
+    edges = in_written_order([(copies.get((id(source), id(target)), source), target, count)
+                              for source, target, count in layout.edges], options, rankdir)
     for group in bundle(edges, lambda item: item_home(item, options)):
         source, target, attrs = bundle_attrs(group)
         end = ids(target)

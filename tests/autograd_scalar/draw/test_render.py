@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import nn
 from autograd_scalar import GraphvizNotFound, Value, draw_graph, render
 from autograd_scalar.draw.wasm_graphviz import WasmGraphvizError, svg_from_dot
 from tests.autograd_scalar.graph_dot import neuron
@@ -71,6 +72,46 @@ def test_svg_without_dot_uses_the_webassembly_graphviz(root: Value, tmp_path: Pa
 def test_svg_with_dot_has_the_same_labels(root: Value, tmp_path: Path) -> None:
     path = render(root, tmp_path / "g.svg")
     assert sorted(svg_texts(path)) == sorted(expected_texts(root))
+
+
+def parameters_in_order(path: Path, rankdir: str) -> dict[str, list[str]]:
+    """Each neuron box's parameters as the SVG shows them, top to bottom (left to right
+    in a top-to-bottom drawing): ``{"layers.0.neurons.1": ["w[0]", "w[1]", "b"], ...}``."""
+    across = "y" if rankdir == "LR" else "x"
+    found: dict[str, list[tuple[float, str]]] = {}
+    for text in ET.parse(path).getroot().iter(f"{SVG}text"):
+        name = re.fullmatch(r"(layers\.\d+\.neurons\.\d+)\.(w\[\d+\]|b)", text.text or "")
+        if name:
+            found.setdefault(name[1], []).append((float(text.get(across, "nan")), name[2]))
+    return {neuron: [name for _, name in sorted(names)] for neuron, names in found.items()}
+
+
+def draw_boxed_mlp(path: Path, rankdir: str) -> dict[str, list[str]]:
+    model = nn.MLP(2, [2, 1], seed=3)
+    out = model([0.5, -1.0])
+    out.backward()
+    render(draw_graph(out, cluster=True, compact=True, names=model, rankdir=rankdir), path)
+    return parameters_in_order(path, rankdir)
+
+
+FIRST_ON_TOP = {f"layers.{layer}.neurons.{i}": ["w[0]", "w[1]", "b"]
+                for layer, i in ((0, 0), (0, 1), (1, 0))}
+
+
+@needs_webassembly
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_neurons_parameters_come_first_on_top_without_dot(tmp_path: Path, no_dot: None,
+                                                            rankdir: str) -> None:
+    """Graphviz releases disagree on the order of a box's column (see draw.boxes): the
+    WebAssembly build reversed it in a left-to-right drawing."""
+    assert draw_boxed_mlp(tmp_path / "mlp.svg", rankdir) == FIRST_ON_TOP
+
+
+@needs_dot
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_a_neurons_parameters_come_first_on_top_with_dot(tmp_path: Path, rankdir: str) -> None:
+    """Older releases of dot reversed a box's column in a top-to-bottom drawing."""
+    assert draw_boxed_mlp(tmp_path / "mlp.svg", rankdir) == FIRST_ON_TOP
 
 
 @needs_dot
