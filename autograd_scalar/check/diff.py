@@ -10,14 +10,18 @@ Pairing. Both graphs are read in the same deterministic order
 inputs in operand order), and each node is reduced to a token: its op and number
 of inputs, and for a leaf its name (its parameter name when ``names_a`` /
 ``names_b`` give a model's, else its label). Equal token sequences pair node for
-node. Otherwise a leaf whose name occurs once in each graph is an anchor, paired with
-its namesake wherever the two graphs read it, and the other nodes are aligned as a
-text diff aligns lines (the common start and end, then
-:class:`difflib.SequenceMatcher` in between). A run of one graph that replaces a run of
-the other is aligned again by op and number of inputs, then by number of inputs alone
-(a user's ``Function`` standing for a built-in row still pairs). Very long runs that
-differ are paired by occurrence instead, in linear time. Labels of op nodes are not
-compared.
+node. Otherwise nodes are paired by content first: a node's content is its op and the
+contents of its inputs in order, down to the leaves, named leaves by name and the
+others (constants) by value, so that a subgraph such as ``(x * 2).exp()`` has the same
+content wherever the graph reads it. A node whose content occurs once in each graph is
+an anchor, paired with its counterpart wherever the two graphs read it (a named leaf
+is one such): ``p + q`` against ``q + p`` pairs ``p`` with ``p``, and says at ``+``
+that its inputs come in another order. The other nodes are aligned as a text diff
+aligns lines (the common start and end, then :class:`difflib.SequenceMatcher` in
+between). A run of one graph that replaces a run of the other is aligned again by op
+and number of inputs, then by number of inputs alone (a user's ``Function`` standing
+for a built-in row still pairs). Very long runs that differ are paired by occurrence
+instead, in linear time. Labels of op nodes are not compared.
 
 Numbers. Two numbers x (in a) and y (in b) agree when
 |x - y| <= atol + rtol * max(|x|, |y|) (NaN agrees with NaN).
@@ -67,8 +71,9 @@ class Difference:
       name).
     - ``what``: ``value``, ``d/d input j`` (the local derivative for input j),
       ``gradient``, ``op`` (paired nodes made by different ops), ``input j`` (the
-      inputs are not paired nodes), ``name`` (paired leaves of different names),
-      ``only in a`` or ``only in b``.
+      inputs are not paired nodes), ``input order`` (the inputs are paired, but come
+      in another order: ``b`` lists b's as the nodes of a they pair with), ``name``
+      (paired leaves of different names), ``only in a`` or ``only in b``.
     - ``a``, ``b``: the two numbers, or for a structural row the two descriptions
       (None where one graph has no such node).
     - ``difference``: a - b for numbers, None otherwise.
@@ -128,8 +133,8 @@ class DiffReport:
 
     @property
     def structure(self) -> list[Difference]:
-        """The rows about structure (``only in``, ``op``, ``name``, ``input j``), where
-        the two graphs stop being the same computation."""
+        """The rows about structure (``only in``, ``op``, ``name``, ``input j``,
+        ``input order``), where the two graphs stop being the same computation."""
         return [row for row in self.rows if row.structural]
 
     def highlighted(self) -> set[Value]:
@@ -245,15 +250,18 @@ def _align(order_a: list[Value], order_b: list[Value], names_a: Mapping[Value, s
     """The two reading orders merged: (node of a, node of b) for each pair, with None
     for a node the other graph has no partner for, in the order of the computation.
 
-    Equal token sequences pair position by position. Otherwise the anchors (leaves
-    whose name occurs once in each graph) pair by name, the other nodes are aligned
-    as sequences, and the anchors are put back at their places in ``a``.
+    Equal token sequences pair position by position. Otherwise the anchors (nodes
+    whose content occurs once in each graph, see :func:`_contents`) pair by content,
+    the other nodes are aligned as sequences, and the anchors are put back at their
+    places in ``a``.
     """
     tokens_a = [_token(node, names_a) for node in order_a]
     tokens_b = [_token(node, names_b) for node in order_b]
     if tokens_a == tokens_b:
         return list(zip(order_a, order_b))
-    anchors = _anchors(order_a, order_b, tokens_a, tokens_b)
+    contents: dict[tuple[Any, ...], int] = {}
+    anchors = _anchors(order_a, order_b, _contents(order_a, names_a, contents),
+                       _contents(order_b, names_b, contents))
     rest_a = [(n, t) for n, t in zip(order_a, tokens_a) if n not in anchors]
     anchored_b = set(anchors.values())
     rest_b = [(n, t) for n, t in zip(order_b, tokens_b) if n not in anchored_b]
@@ -269,15 +277,37 @@ def _align(order_a: list[Value], order_b: list[Value], names_a: Mapping[Value, s
     return [pair for _, pair in keyed]
 
 
-def _anchors(order_a: list[Value], order_b: list[Value], tokens_a: list[Token],
-             tokens_b: list[Token]) -> dict[Value, Value]:
-    """Leaf of a -> leaf of b, for each leaf name found exactly once in each graph."""
-    def unique(order: list[Value], tokens: list[Token]) -> dict[str, Value]:
-        counts = Counter(t[2] for t in tokens if t[2])
-        return {t[2]: n for n, t in zip(order, tokens) if t[2] and counts[t[2]] == 1}
+def _contents(order: list[Value], names: Mapping[Value, str],
+              known: dict[tuple[Any, ...], int]) -> list[int]:
+    """Each node's content as a number, equal for equal contents in both graphs.
 
-    once_a, once_b = unique(order_a, tokens_a), unique(order_b, tokens_b)
-    return {node: once_b[name] for name, node in once_a.items() if name in once_b}
+    A leaf's content is its name, or its value when it has none (a constant); an op
+    node's, its op and its inputs' contents in order. No other value is part of it:
+    two graphs that differ in a named leaf's value have the same contents, pair, and
+    show the difference as a value. ``known`` numbers the contents seen
+    so far (shared by the two graphs); each node is looked up once, after its inputs
+    (reading order), so this takes time linear in the graph.
+    """
+    number: dict[Value, int] = {}
+    for node in order:
+        if node.children:
+            key: tuple[Any, ...] = (node.op, *(number[child] for child in node.children))
+        else:
+            name = display_name(node, names)
+            key = ("", name) if name else ("", "", repr(float(node.data)))
+        number[node] = known.setdefault(key, len(known))
+    return [number[node] for node in order]
+
+
+def _anchors(order_a: list[Value], order_b: list[Value], contents_a: list[int],
+             contents_b: list[int]) -> dict[Value, Value]:
+    """Node of a -> node of b, for each content found exactly once in each graph."""
+    def unique(order: list[Value], contents: list[int]) -> dict[int, Value]:
+        counts = Counter(contents)
+        return {c: n for n, c in zip(order, contents) if counts[c] == 1}
+
+    once_a, once_b = unique(order_a, contents_a), unique(order_b, contents_b)
+    return {node: once_b[content] for content, node in once_a.items() if content in once_b}
 
 
 def _align_sequences(order_a: list[Value], order_b: list[Value], tokens_a: Sequence[Any],
@@ -474,14 +504,34 @@ class _Comparison:
             if shown_a != shown_b:
                 rows.append(Difference(self.name(x, y), "name", repr(shown_a), repr(shown_b),
                                        None, x, y, True))
-        for j, (cx, cy) in enumerate(zip(x.children, y.children)):
-            if self.partner.get(cx) is not cy:
-                rows.append(Difference(self.name(x, y), f"input {j}",
-                                       self.describe(cx, "a"), self.describe(cy, "b"), None,
-                                       x, y, True))
+        if self.reordered(x, y):
+            rows.append(Difference(
+                self.name(x, y), "input order",
+                ", ".join(self.describe(cx, "a") for cx in x.children),
+                ", ".join(self.describe(self.partner_b[cy], "a") for cy in y.children),
+                None, x, y, True))
+        else:
+            for j, (cx, cy) in enumerate(zip(x.children, y.children)):
+                if self.partner.get(cx) is not cy:
+                    rows.append(Difference(self.name(x, y), f"input {j}",
+                                           self.describe(cx, "a"), self.describe(cy, "b"),
+                                           None, x, y, True))
         if rows:
             self.unpaired.update((x, y))
         return rows
+
+    def reordered(self, x: Value, y: Value) -> bool:
+        """Whether y's inputs are x's partners in another order, and not all leaves.
+
+        Such inputs are one row, ``input order``. Leaves moved between inputs keep a
+        row each, ``input 0`` ``'x'`` against ``'y'``: a leaf is known by its name, so
+        those rows read as the swap they are, while an op node is known by its place,
+        which differs between the graphs, and rows of such would read as other nodes.
+        """
+        partners = [self.partner.get(cx) for cx in x.children]
+        return (partners != list(y.children)
+                and Counter(map(id, partners)) == Counter(map(id, y.children))
+                and any(cx.children for cx in x.children))
 
     def numbers(self, x: Value, y: Value) -> list[Difference]:
         rows = []

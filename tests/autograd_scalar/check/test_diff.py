@@ -165,6 +165,39 @@ def test_leaves_are_anchored_by_name() -> None:
     assert [(row.what, row.a, row.b) for row in named.rows] == [("name", "'y'", "'x'")]
 
 
+def two_chains(swap: bool) -> Value:
+    """tanh(exp(x * 2)) + tanh(sin(y * 3)), the sum's operands swapped or not."""
+    x, y = Value(0.3, "x"), Value(-0.7, "y")
+    p, q = (x * 2.0).exp().tanh(), (y * 3.0).sin().tanh()
+    out = q + p if swap else p + q
+    out.backward()
+    return out
+
+
+def test_swapped_subgraphs_are_paired_by_content_and_the_swap_is_one_row() -> None:
+    report = diff(two_chains(False), two_chains(True))
+    assert report.paired == report.nodes_a == report.nodes_b == 11
+    assert [(row.name, row.what, row.a, row.b, row.origin) for row in report.rows] == [
+        ("#10 +", "input order", "#4 tanh, #9 tanh", "#9 tanh, #4 tanh", True)]
+    assert report.first is report.rows[0] and report.first.node_a.op == "+"
+    assert "first: #10 +, input order" in str(report)
+    x, y = Value(0.3, "x"), Value(-0.7, "y")
+    a, b = x.exp() + y.sin(), y.sin() + x.exp()
+    small = diff(a, b, grads=False)
+    assert [(row.what, row.a, row.b) for row in small.rows] == [
+        ("input order", "#1 exp, #3 sin", "#3 sin, #1 exp")]
+
+
+def test_a_changed_constant_in_a_swapped_subgraph_is_still_a_value() -> None:
+    x, y = Value(0.3, "x"), Value(-0.7, "y")
+    a = (x * 2.0).exp() + (y * 3.0).sin()
+    b = (y * 3.0).sin() + (x * 2.5).exp()
+    report = diff(a, b, grads=False)
+    assert report.first is not None
+    assert (report.first.what, report.first.a, report.first.b) == ("value", 2.0, 2.5)
+    assert [row.what for row in report.structure] == ["input order"]
+
+
 def models(seed_b: int = 0) -> tuple[nn.MLP, nn.MLP, Value, Value]:
     model_a, model_b = nn.MLP(2, [3, 1], seed=0), nn.MLP(2, [3, 1], seed=seed_b)
     loss_a = (model_a([0.5, -1.0]) - 1.0) ** 2
