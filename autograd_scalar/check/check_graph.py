@@ -467,8 +467,9 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
     except (ArithmeticError, ValueError) as error:
         return SkippedNode(node, row.name, index, f"its forward fails at its inputs now ({error})")
     if not close(out, node.data, ROUNDING):
-        return SkippedNode(node, row.name, index, "its inputs changed since the forward pass "
-                       f"(data {node.data:.6g}, forward now {out:.6g})")
+        return SkippedNode(node, row.name, index, "its forward gives another value at its "
+                           f"inputs now (data {node.data:.6g}, forward now {out:.6g}): an input "
+                           "changed since the forward pass, or the forward reads state that did")
     if not all(map(math.isfinite, xs)) or not math.isfinite(out):
         return SkippedNode(node, row.name, index, "its inputs or output are not finite")
     if len(analytic) != len(xs):

@@ -558,3 +558,30 @@ def test_a_rule_beyond_both_sides_of_an_undeclared_kink_under_an_offset_is_wrong
 
     assert [len(check_graph(hinge(rule).apply(Value(1.0))).failures)
             for rule in (0.0, 100.0, 130.0)] == [0, 0, 1]
+
+
+class _Tempered(Function):
+    """tanh(x / T) with T a class attribute, as an annealed temperature."""
+
+    T = 1.0
+
+    @staticmethod
+    def forward(x):
+        return math.tanh(x / _Tempered.T)
+
+    @staticmethod
+    def derivatives(x, out):
+        return ((1 - out * out) / _Tempered.T,)
+
+
+def test_a_forward_that_reads_changed_state_is_skipped_saying_so() -> None:
+    """The reason said "its inputs changed since the forward pass" while the input was
+    still 0.3: the forward's state (T) had changed."""
+    y = _Tempered.apply(Value(0.3))
+    _Tempered.T = 2.0
+    try:
+        (skipped,) = check_graph(y).skipped
+    finally:
+        _Tempered.T = 1.0
+    assert "the forward reads state that did" in skipped.reason
+    assert "forward now 0.148885" in skipped.reason
