@@ -107,14 +107,17 @@ def test_load_state_dict_accepts_ints_and_numpy_numbers_and_keeps_grads() -> Non
     assert model.w[0].grad == 5.0
 
 
+FINITE = "must be a finite real number within float range, got"
+
+
 @pytest.mark.parametrize("change, message", [
     (lambda s: s.pop("b"), r"1 missing \('b'\).*model has 3 parameters, the state has 2"),
     (lambda s: s.update(c=1.0), r"1 unexpected \('c'\)"),
-    (lambda s: s.update({"w[0]": math.nan}), r"'w\[0\]' must be a finite real number within float range, got nan"),
-    (lambda s: s.update({"w[1]": math.inf}), r"'w\[1\]' must be a finite real number within float range, got inf"),
-    (lambda s: s.update(b="1.0"), r"'b' must be a finite real number within float range, got '1.0'"),
-    (lambda s: s.update(b=True), r"'b' must be a finite real number within float range, got True"),
-    (lambda s: s.update(b=None), r"'b' must be a finite real number within float range, got None"),
+    (lambda s: s.update({"w[0]": math.nan}), r"'w\[0\]' " + FINITE + " nan"),
+    (lambda s: s.update({"w[1]": math.inf}), r"'w\[1\]' " + FINITE + " inf"),
+    (lambda s: s.update(b="1.0"), r"'b' " + FINITE + " '1.0'"),
+    (lambda s: s.update(b=True), r"'b' " + FINITE + " True"),
+    (lambda s: s.update(b=None), r"'b' " + FINITE + " None"),
     (lambda s: s.update(b=1 + 2j), r"'b' must be a finite real number"),
     (lambda s: s.update(b=10 ** 400),  # not OverflowError, nor 300 characters of digits
      r"'b' must be a finite real number within float range, got an int of about 401 digits$"),

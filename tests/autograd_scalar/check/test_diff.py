@@ -308,3 +308,20 @@ def test_bad_arguments_say_what_was_expected(args: tuple, kwargs: dict, error: t
 def test_the_report_is_exported() -> None:
     assert ag.diff is diff and ag.DiffReport is DiffReport
     assert isinstance(diff(Value(1.0), Value(1.0)), DiffReport)
+
+
+def test_one_graph_without_backward_is_named_not_diffed_gradient_by_gradient() -> None:
+    """b never went through backward(): the report said "first: gradient 1 in a, 0 in b"
+    and listed every gradient as a difference."""
+    def graph():
+        x = Value(0.3, "x")
+        return (x * 2.0).exp() + x
+
+    a, b = graph(), graph()
+    a.backward()
+    with pytest.raises(ValueError, match=r"^diff: b has no gradients \(every grad is 0\) "
+                                         r"while the other has: run backward\(\) on b"):
+        ag.diff(a, b)
+    assert ag.diff(a, b, grads=False).ok
+    b.backward()
+    assert ag.diff(a, b).ok
