@@ -263,3 +263,24 @@ def test_without_any_graphviz_a_drawing_says_what_to_install(
     with pytest.raises(GraphvizNotFound, match=message):
         draw_graph(root)._repr_mimebundle_()
     assert render(root, tmp_path / "g.gv").read_text().startswith("digraph")
+
+
+@needs_dot
+def test_dpi_sets_a_pngs_resolution_and_is_refused_elsewhere(root: Value, tmp_path: Path) -> None:
+    """PNGs came out at Graphviz's 96 dpi, soft on a projector, with no option to change it."""
+    import struct
+
+    def size(path: Path) -> tuple[int, int]:
+        return struct.unpack(">II", path.read_bytes()[16:24])
+
+    plain, sharp = render(root, tmp_path / "a.png"), render(root, tmp_path / "b.png", dpi=192)
+    (w, h), (w2, h2) = size(plain), size(sharp)
+    assert abs(w2 - 2 * w) <= 2 and abs(h2 - 2 * h) <= 2
+    drawing = draw_graph(root)
+    render(drawing, tmp_path / "c.png", dpi=150)
+    assert "dpi" not in drawing.source                  # the caller's Digraph is left as it was
+    with pytest.raises(ValueError, match=r"^render: dpi applies to a PNG .*\.svg is vector"):
+        render(root, tmp_path / "d.svg", dpi=200)
+    with pytest.raises(ValueError, match=r"^render: dpi must be a number from 1 to 2400, got 0"):
+        render(root, tmp_path / "e.png", dpi=0)
+    assert not (tmp_path / "d.svg").exists() and not (tmp_path / "e.png").exists()
