@@ -221,6 +221,7 @@ var AutogradScalarView = (function () {
       "Tab to a node or box, Enter or Space to select or open it");
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
+    svg.setAttribute("tabindex", "-1");  /* Tab goes from the canvas to its nodes, not here */
     var viewport = document.createElementNS(SVGNS, "g");
     /* an open box's title goes above the edges, which would cross it, its frame below */
     var FRAMES = 0, EDGES = 1, TITLES = 2, BOXES = 3, NODES = 4;
@@ -747,6 +748,17 @@ var AutogradScalarView = (function () {
       else { return; }
       /* handled here: not the page's (a notebook's own shortcuts: 0,0 restarts a kernel) */
       event.preventDefault(); event.stopPropagation();
+    });
+    /* Stepping by keyboard anywhere in the view: PageDown and PageUp (what a presenter's
+       clicker sends), and the arrows on the step buttons (on the canvas they pan). */
+    root.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || steps.length < 2) { return; }
+      var onButtons = stepper.contains(event.target) && event.target.tagName === "BUTTON";
+      var by = event.key === "PageDown" || (onButtons && event.key === "ArrowRight") ? 1
+        : event.key === "PageUp" || (onButtons && event.key === "ArrowLeft") ? -1 : 0;
+      if (!by) { return; }
+      stop(); goTo(state.step + by);
+      event.preventDefault(); event.stopPropagation();  /* not the page's scroll */
     });
     /* A node or box Tab reached off the visible part is brought into view (redrawn, the
        focus kept on it); an open box's frame, often larger than the view, stays. */

@@ -991,3 +991,37 @@ def test_a_node_whose_grad_is_zero_after_backward_is_not_said_to_lack_one(
     click(browser, f'[data-n="{reading_order(h).index(x)}"]')
     notes = shown(browser).find_elements(By.CSS_SELECTOR, ".agv-accumulated")
     assert all("has not been run" not in note.text for note in notes)
+
+
+def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
+        browser: Any, tmp_path: Path) -> None:
+    """The view had no key for stepping (a presenter's clicker sends PageDown and PageUp,
+    and the arrows on the step buttons did nothing), and Tab stopped on the bare svg
+    between the canvas and the first node."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    values = neuron()
+    values["o"].backward()
+    root = open_view(browser, explore(values["o"]).save(tmp_path / "keys.html"))
+    shown(browser).find_element(By.CSS_SELECTOR, ".agv-canvas").click()
+    keys = ActionChains(browser)
+    keys.send_keys(Keys.PAGE_DOWN).send_keys(Keys.PAGE_DOWN).perform()
+    assert root.get_attribute("data-step") == "1"
+    ActionChains(browser).send_keys(Keys.PAGE_UP).perform()
+    assert root.get_attribute("data-step") == "0"
+    shown(browser).find_element(By.CSS_SELECTOR, ".agv-step").click()   # step 1, focused
+    ActionChains(browser).send_keys(Keys.ARROW_RIGHT).send_keys(Keys.ARROW_RIGHT).perform()
+    assert root.get_attribute("data-step") == "3"
+    ActionChains(browser).send_keys(Keys.ARROW_LEFT).perform()
+    assert root.get_attribute("data-step") == "2"
+    assert browser.execute_script("return window.scrollY") == 0       # the page did not scroll
+    model, loss = batch_loss(2)                        # boxes, the svg's first children
+    open_view(browser, explore(loss, names=model).save(tmp_path / "tabs.html"))
+    browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
+    ActionChains(browser).send_keys(Keys.TAB).perform()
+    focused = browser.execute_script(
+        "var a = " + ROOT + ".activeElement; return a ? a.tagName + ' ' + "
+        "(a.getAttribute('class') || '') : null")
+    assert focused is not None and focused.split()[0] == "g", focused
