@@ -61,9 +61,11 @@ class Box:
         return what + (f", part {self.part}" if self.part else "")
 
     def op_counts(self, most: int = 3, leaves: bool = True) -> str:
-        """The commonest ops among the members and how many of each ("- ×60, leaf ×60");
-        without ``leaves``, the ops alone (a batch's constants go unsaid)."""
-        counts = Counter(node.op or "leaf" for node in self.members if leaves or node.op)
+        """The commonest ops among the members, each as its nodes' corners show it (``^2``,
+        ``w·x+b``), and how many of each ("- ×60, leaf ×60"); without ``leaves``, the ops
+        alone (a batch's constants go unsaid)."""
+        counts = Counter(node.row.shown if node.row is not None else node.op or "leaf"
+                         for node in self.members if leaves or node.op)
         shown = ", ".join(f"{op} ×{n:,}" for op, n in counts.most_common(most))
         return shown + (", ..." if len(counts) > most else "")
 

@@ -144,9 +144,10 @@ var AutogradScalarView = (function () {
     function isolated(name) { return RIGHT_TO_LEFT.test(name) ? "\u2068" + name + "\u2069" : name; }
     /* How formulas name a node: its label or parameter name, else its id (what its box shows). */
     function symbol(v) { return names[v] ? isolated(names[v]) : tag(v); }
-    /* What an op node computes from what: "relu of n3", "* of x, w", "+ of 5 inputs". */
+    /* What an op node computes from what, the op as its node's corner shows it: "relu of
+       n3", "* of x, w", "^2 of n7", "w·x+b of 5 inputs". */
     function what(v) {
-      var op = ops[data.op[v]][0], inputs = kids[v];
+      var op = ops[data.op[v]][1] || ops[data.op[v]][0], inputs = kids[v];
       if (inputs.length <= 2) { return op + " of " + inputs.map(symbol).join(", "); }
       return op + " of " + inputs.length + " inputs";
     }

@@ -224,7 +224,7 @@ def test_summary_bundles_the_edges_between_layer_boxes(engine: str) -> None:
     # the 17 neurons, the 6 squares outside them as one box, and the adds of sum() but the
     # last (the output, drawn as itself) as another
     assert len(boxes) == 19
-    assert labels[0].startswith("in parallel: 6 nodes") and "**2 ×6" in labels[0]
+    assert labels[0].startswith("in parallel: 6 nodes") and "^2 ×6" in labels[0]
     assert labels[-1] == "running sum: 6 nodes\\n+ ×5, leaf ×1"   # with sum()'s start
     _, clusters = laid_out(source)   # lays out with compound edges, both engines
     assert {"layers.0", "layers.1", "layers.2"} <= set(clusters)

@@ -82,7 +82,7 @@ def test_million_node_chain_is_summarised_as_cheaply_as_a_short_one_without_a_fu
     (box,) = boxes(source).values()
     hidden = int(re.search(r"chain: ([\d,]+) nodes", box["label"]).group(1).replace(",", ""))
     assert 1000 < hidden < CHAIN_LENGTH
-    assert f"neg ×{hidden:,}" in box["label"]
+    assert f"- ×{hidden:,}" in box["label"]  # neg, as its nodes' corners show it
     note = graph_label(source)
     assert "Summary of a graph of more than" in note and "hidden" in note
     assert any("not drawn" in v.get("label", "") for v in nodes(source).values())
@@ -214,7 +214,7 @@ def test_the_terms_of_a_batch_loss_are_boxed_in_parallel_not_left_out() -> None:
     assert drawn_items(source) <= 40
     labels = sorted(b["label"] for b in boxes(source).values())
     parallel = [label for label in labels if label.startswith("in parallel")]
-    assert parallel == ["in parallel: 139 nodes\\n**2 ×139",
+    assert parallel == ["in parallel: 139 nodes\\n^2 ×139",
                         "in parallel: 278 nodes\\n- ×139, leaf ×139"]
     assert any(label.startswith("module layers.1") for label in labels)
     assert not [a for a in records(source).values() if "op: **2" in a["tooltip"]]
@@ -232,7 +232,7 @@ def test_a_python_sum_over_a_batch_is_one_running_sum_not_a_row_of_adds() -> Non
     assert drawn_items(source) <= 40
     labels = {b["label"]: name for name, b in boxes(source).items()}
     running = labels["running sum: 139 nodes\\n+ ×138, leaf ×1"]   # and the start, 0.0
-    squares = labels["in parallel: 139 nodes\\n**2 ×139"]
+    squares = labels["in parallel: 139 nodes\\n^2 ×139"]
     assert (squares, running) in {(a, b) for a, b, _ in edges(source)}
     adds = [a for a in records(source).values() if a["tooltip"].startswith("op: +")]
     assert len(adds) == 1 and f"data: {loss.data:.4g}" in adds[0]["tooltip"]

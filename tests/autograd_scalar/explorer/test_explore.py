@@ -160,7 +160,7 @@ def test_a_batch_loss_opens_as_boxes_of_its_terms_with_the_output_a_node() -> No
     groups = data["groups"]
     top = groups[0]
     titles = sorted(groups[-1 - item]["title"] for item in top["items"] if item < 0)
-    assert titles == ["in parallel: **2 ×60", "in parallel: - ×60", "inputs of layers.0",
+    assert titles == ["in parallel: - ×60", "in parallel: ^2 ×60", "inputs of layers.0",
                       "layers.0", "layers.1", "layers.2", "running sum: + ×59"]
     assert [item for item in top["items"] if item >= 0] == data["outputs"]
     assert all(not g["title"].startswith("nodes") for g in groups)

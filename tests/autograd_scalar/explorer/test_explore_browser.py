@@ -250,7 +250,7 @@ def view_names(view: Any, root: Value) -> tuple[Any, Any]:
             inputs = ", ".join(symbol(c) for c in node.children)
         else:
             inputs = f"{len(node.children)} inputs"
-        return f" ({symbol(node)} = {node.op} of {inputs})"
+        return f" ({symbol(node)} = {node.row.shown} of {inputs})"
 
     return symbol, definition
 

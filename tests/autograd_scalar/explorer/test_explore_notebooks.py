@@ -156,7 +156,7 @@ def test_live_views_are_readable_clickable_and_follow_the_kernel(
     # the loss over a batch opens on its output, a node of its own beside the boxes of
     # the batch's terms (not inside a closed run of node ids)
     titles = shadow(browser, big, "return view.data.groups.map(function (g) { return g.title; });")
-    assert any(title.startswith("in parallel: **2") for title in titles), titles
+    assert any(title.startswith("in parallel: ^2") for title in titles), titles
     assert shadow(browser, big, "var o = root.querySelector('[data-n=\"' + view.data.outputs[0]"
                   " + '\"] rect'), c = root.querySelector('.agv-canvas');"
                   "if (!o) { return false; } var r = o.getBoundingClientRect(),"
