@@ -155,4 +155,5 @@ class CosineAnnealingLR(Schedule):
 
     def lr_at(self, t: int) -> float:
         progress = min(t, self.total) / self.total
-        return self.min_lr + (self.base_lr - self.min_lr) * (1 + math.cos(math.pi * progress)) / 2
+        # the half-cosine's weight first: (base - min) * 2 overflows for a rate near 1e308
+        return self.min_lr + (self.base_lr - self.min_lr) * ((1 + math.cos(math.pi * progress)) / 2)

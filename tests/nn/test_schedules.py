@@ -46,6 +46,13 @@ def test_cosine_annealing_follows_half_a_cosine_to_the_minimum():
     assert seen[5] == pytest.approx((0.5 + 0.01) / 2)
 
 
+def test_cosine_annealing_takes_a_rate_near_the_largest_float():
+    """base_lr = 1e308 was refused as "got inf": (base - min) * (1 + cos) overflowed
+    before the halving."""
+    seen = lrs(schedules.CosineAnnealingLR(sgd(1e308), total=10), 6)
+    assert seen[0] == 1e308 and seen[5] == pytest.approx(5e307)
+
+
 def test_cosine_annealing_may_end_at_zero():
     assert lrs(schedules.CosineAnnealingLR(sgd(0.5), total=4), 4)[-1] == pytest.approx(0.0)
 
