@@ -37,6 +37,7 @@ var AutogradScalarView = (function () {
   var PANEL_PEEK = 72;   /* the panel's title and first lines, kept in a notebook's view */
   var PATIENCE = 20000;  /* ms to wait for the kernel's layouts before saying it is silent */
   var SVGNS = "http://www.w3.org/2000/svg";
+  var viewCount = 0;     /* views made on this page: each names its arrowheads apart */
 
   /* Python's format(x, ".{p}g"): p significant digits, exponent below 1e-4 or at 10^p
      and above, trailing zeros dropped, and zero as 0 whatever its sign (the numbers of
@@ -223,6 +224,15 @@ var AutogradScalarView = (function () {
     var svg = document.createElementNS(SVGNS, "svg");
     svg.setAttribute("class", "agv-svg");
     svg.setAttribute("tabindex", "-1");  /* Tab goes from the canvas to its nodes, not here */
+    /* Arrowheads where an edge meets the node that uses its input, as in the drawings:
+       grey, and blue on a highlighted path (ids unique on the page, views being many). */
+    var arrow = "agv-arrow-" + (++viewCount), defs = document.createElementNS(SVGNS, "defs");
+    defs.innerHTML = [["", "#888"], ["-path", "#1f77b4"]].map(function (m) {
+      return '<marker id="' + arrow + m[0] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
+        'markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7" orient="auto">' +
+        '<path d="M0,0 L10,5 L0,10 z" fill="' + m[1] + '"></path></marker>';
+    }).join("");
+    svg.appendChild(defs);
     var viewport = document.createElementNS(SVGNS, "g");
     /* an open box's title goes above the edges, which would cross it, its frame below */
     var FRAMES = 0, EDGES = 1, TITLES = 2, BOXES = 3, NODES = 4;
@@ -454,7 +464,8 @@ var AutogradScalarView = (function () {
         }
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
         html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
-          '" stroke-width="' + Math.min(1 + Math.log2(count), 5) + '"></path>');
+          '" stroke-width="' + Math.min(1 + Math.log2(count), 5) + '" marker-end="url(#' + arrow +
+          (on ? "-path" : "") + ')"></path>');
       });
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }

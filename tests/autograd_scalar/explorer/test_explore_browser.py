@@ -1025,3 +1025,23 @@ def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
         "var a = " + ROOT + ".activeElement; return a ? a.tagName + ' ' + "
         "(a.getAttribute('class') || '') : null")
     assert focused is not None and focused.split()[0] == "g", focused
+
+
+def test_edges_end_in_arrowheads_at_the_node_that_uses_them(browser: Any, tmp_path: Path) -> None:
+    """The view drew edges with no arrowhead, where the drawings have them: the direction
+    was left to the layout's convention. Each edge now ends in its view's marker, the tip
+    at the user's border (refX at the tip)."""
+    values = neuron()
+    values["o"].backward()
+    open_view(browser, explore(values["o"]).save(tmp_path / "arrows.html"))
+    ends = browser.execute_script(
+        "var R = " + ROOT + ";"
+        "return Array.from(R.querySelectorAll('.agv-edge')).map(function (e) {"
+        "  var id = e.getAttribute('marker-end').slice(5, -1), m = R.getElementById(id);"
+        "  var tip = m && m.querySelector('path');"
+        "  return [id, !!m, tip ? tip.getAttribute('fill') : null, m ? m.getAttribute('refX') : null];"
+        "});")
+    edges = sum(len(node.children) for node in topological_order(values["o"]))
+    assert len(ends) == edges and all(found and fill == "#888" and ref_x == "10"
+                                  for _, found, fill, ref_x in ends), ends
+    assert len({end[0] for end in ends}) == 1
