@@ -57,6 +57,7 @@ PROMISES: dict[str, list[str]] = {
         r"solved after \d+ sweeps",
         r"mirror pairs equal and opposite: True",
         r"per-unit backprop agrees with the engine: True",
+        r"<GraphView of 35 nodes in 5 boxes>",      # the same pass, to explore
         r"held-out facts right: \d of 4",
     ],
     "05_mnist.ipynb": [
