@@ -100,8 +100,21 @@ def tangents(outputs: Value | Sequence[Value], seeds: Mapping[Value, Any]) -> li
     """
     targets = value_list(outputs, "tangents", "outputs", "output {}")
     known = _seeds("tangents", seeds)
-    push(inputs_first(targets, known), known)
+    order = inputs_first(targets, known)
+    if known and not _reaches(targets, order, known):
+        raise ValueError("tangents: no seeded Value is in the outputs' graph, so every tangent "
+                         "would be 0; seed the Values the outputs were computed from (x itself, "
+                         "not a new x * x made for the seed)")
+    push(order, known)
     return [known[out] for out in targets]
+
+
+def _reaches(targets: Sequence[Value], order: Sequence[Value], seeds: Mapping[Value, float]
+             ) -> bool:
+    """Whether a seed is an output, or an input of a node of ``order`` (the graph walked
+    up to the seeds)."""
+    return any(out in seeds for out in targets) or any(
+        child in seeds for node in order for child in node.children)
 
 
 def _seeds(who: str, seeds: Any) -> dict[Value, float]:

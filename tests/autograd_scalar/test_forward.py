@@ -400,3 +400,14 @@ def test_hvp_needs_rules_that_run_on_values_as_hessian_does() -> None:
     # .data read makes the second derivative 0 there, exactly as hessian sees it
     assert ag.hvp(lambda x: Tiny.apply(x), [0.3], [1.0])[0] == hessian(
         lambda x: Tiny.apply(x), [0.3])[0][0]
+
+
+def test_seeds_that_no_output_uses_are_named_not_answered_with_zeros() -> None:
+    """A seed made anew for the call (x * x, not the node the output used) gave tangent 0
+    without a word; seeds of which at least one is reached still pass."""
+    x, y = Value(0.5), Value(2.0)
+    out = (x * x).sin()
+    with pytest.raises(ValueError, match="tangents: no seeded Value is in the outputs' graph"):
+        ag.tangents([out], {x * x: 1.0})
+    assert ag.tangents([out], {x: 1.0, y: 1.0}) == [pytest.approx(math.cos(0.25))]
+    assert ag.tangents([x], {x: 2.0}) == [2.0]

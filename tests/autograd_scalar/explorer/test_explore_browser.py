@@ -1039,7 +1039,8 @@ def test_edges_end_in_arrowheads_at_the_node_that_uses_them(browser: Any, tmp_pa
         "return Array.from(R.querySelectorAll('.agv-edge')).map(function (e) {"
         "  var id = e.getAttribute('marker-end').slice(5, -1), m = R.getElementById(id);"
         "  var tip = m && m.querySelector('path');"
-        "  return [id, !!m, tip ? tip.getAttribute('fill') : null, m ? m.getAttribute('refX') : null];"
+        "  return [id, !!m, tip ? tip.getAttribute('fill') : null,"
+        "          m ? m.getAttribute('refX') : null];"
         "});")
     edges = sum(len(node.children) for node in topological_order(values["o"]))
     assert len(ends) == edges and all(found and fill == "#888" and ref_x == "10"
