@@ -109,6 +109,26 @@ class TaylorResult:
     order: float
     ok: bool
     norm: float = 1.0
+    noise: float = 0.0
+    """The floor of |R| the smallest steps measured (:func:`_measured_noise`), where f
+    rounds beyond its computed bound; 0 where it does not."""
+
+    @property
+    def resolution(self) -> float:
+        """The least error e in g.v that R shows above the measured noise N. R(h) = h e
+        stands ABOVE_ROUNDING times above N only for e > ABOVE_ROUNDING N / h, best at
+        the smallest step read (the largest step, where R stayed at rounding level); and
+        it shows as order 1 only where it outweighs the curvature's h^2 c, h < e / c: both
+        at once need e > sqrt(ABOVE_ROUNDING N c), c read from R at the largest step read.
+        0 where no noise was measured: the computed bound is then small enough not to
+        matter."""
+        if not self.noise:
+            return 0.0
+        h = self.steps[self.used[-1]] if self.used else self.steps[0]
+        k = self.used[0] if self.used else 0
+        curvature = abs(self.remainders[k]) / self.steps[k] ** 2
+        floor = ABOVE_ROUNDING * self.noise
+        return max(floor / h, math.sqrt(floor) * math.sqrt(curvature)) * self.norm
 
     @property
     def at_rounding(self) -> bool:
@@ -232,6 +252,11 @@ NOISE_STEPS = 8
 any rounding: what R is there is f's rounding, which they measure."""
 
 
+SIGNAL_FALL = 2.0
+"""A step of the tail at which |R| falls this many times (h e falls sqrt(10) times) is
+still a signal's, not noise."""
+
+
 def _measured_noise(remainders: Sequence[float]) -> float:
     """The largest |R(h)| at the :data:`NOISE_STEPS` smallest steps when it is noise, else 0.
 
@@ -239,17 +264,19 @@ def _measured_noise(remainders: Sequence[float]) -> float:
     rounding: a forward that cancels rounds far beyond :func:`_rounding_bound`'s bound
     ((1 - cos x) / x^2 in a Function, 90 units at 0.1). Noise has no order in h:
     |R| rises between steps as often as it falls, and it varies by half its size or
-    more (f(x)'s own error, one number, may give it one sign). A signal is never
-    taken for it: a wrong derivative's R = h e falls at every step, a jump's R = J
-    stays the same."""
+    more (f(x)'s own error, one number, may give it one sign). A wrong derivative's
+    R = h e falls at every step (by sqrt(10)) until rounding takes over: those first
+    steps are left out (:data:`SIGNAL_FALL`); a jump's R = J stays the same: neither is
+    taken for noise. Where
+    noise is taken, the test resolves only errors above :attr:`TaylorResult.resolution`,
+    which :func:`taylor_report` holds against the tolerance."""
     tail = [abs(r) for r in remainders[-NOISE_STEPS:] if math.isfinite(r)]
-    if len(tail) < NOISE_STEPS // 2:
+    while len(tail) > NOISE_STEPS // 2 and tail[0] >= SIGNAL_FALL * tail[1]:
+        tail = tail[1:]  # a signal's end (h e falls sqrt(10) a step) before rounding's floor
+    if len(tail) < NOISE_STEPS // 2 or sum(b > a for a, b in pairwise(tail)) < 2:
         return 0.0
-    rises = sum(later > earlier for earlier, later in pairwise(tail))
     largest = max(tail)
-    if rises < 2 or largest - min(tail) < 0.5 * largest:
-        return 0.0
-    return largest
+    return largest if largest - min(tail) >= 0.5 * largest else 0.0
 
 
 def _rounding_bound(out: Value) -> float:
@@ -379,6 +406,8 @@ def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Val
     results = []
     for k, directional in enumerate(modes):
         noise = _measured_noise(remainders[k])
+        if noise <= max(bounds[k][-NOISE_STEPS:], default=0.0):
+            noise = 0.0  # within the computed bound: f rounds as bounded
         if noise:  # f rounds worse than bounded (a Function's forward that cancels): R's
             # floor, measured, is the bound
             bounds[k] = [max(b, noise) for b in bounds[k]]
@@ -387,7 +416,7 @@ def _measured(f: Callable[..., Any], point: Sequence[float], like: Any, out: Val
         result = TaylorResult(
             direction=tuple(direction), derivative=directional(direction), steps=tuple(steps),
             remainders=tuple(remainders[k]), bounds=tuple(bounds[k]), used=used, order=order,
-            ok=order >= PASS_ORDER, norm=norm)
+            ok=order >= PASS_ORDER, norm=norm, noise=noise)
         results.append(replace(result, ok=True) if result.at_rounding else result)
     return results
 
@@ -433,10 +462,13 @@ class TaylorRow:
     central_ok: bool
     taylor: TaylorResult
     kink: str = ""
+    unresolved: str = ""
+    """Why the test cannot judge this derivative to the tolerance (f's values round
+    too coarsely here), if so: then the row fails, saying so."""
 
     @property
     def ok(self) -> bool:
-        return self.taylor.ok
+        return self.taylor.ok and not self.unresolved
 
 
 class TaylorReport(CheckReport):
@@ -501,8 +533,25 @@ def _too_few_steps(result: TaylorResult) -> str:
             "another point or direction")
 
 
+def _unresolved(result: TaylorResult, atol: float, rtol: float) -> str:
+    """Why the test cannot judge ``result``'s derivative to atol + rtol |g.v| (the central
+    column's tolerance): the noise f's rounding puts on R hides any error in g.v below
+    :attr:`TaylorResult.resolution`, and that is coarser; "" where it can judge."""
+    tolerance = atol + rtol * abs(result.derivative)
+    if result.resolution <= tolerance:
+        return ""
+    return (f"f's values round to about {result.noise:.2g} here, far beyond their computed "
+            "bound (a forward that cancels?), so R shows an error in this derivative only "
+            f"above {result.resolution:.2g}, coarser than the tolerance {tolerance:.2g}: the "
+            "test cannot judge it here; test at a point where f rounds less, or write f's "
+            "forward so that it does not cancel")
+
+
 def _diagnosis(row: TaylorRow) -> str:
-    """Why a row failed, in words: the order read as a wrong derivative, a kink, or no data."""
+    """Why a row failed, in words: f's rounding too coarse to judge, the order read as a
+    wrong derivative, a kink, or no data."""
+    if row.unresolved:
+        return row.unresolved
     result = row.taylor
     order = result.order
     if not math.isfinite(result.derivative):
@@ -614,7 +663,8 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
         for mode, result in zip(chosen, _ladder(f, point, items, out, axis, directionals, who)):
             kink = "" if result.ok else kink_near(out, xs, axis, _smallest(result))
             rows.append(TaylorRow(f"d/d{names[i]}", mode, result.derivative, numeric,
-                                  agrees(result.derivative, numeric, atol, rtol), result, kink))
+                                  agrees(result.derivative, numeric, atol, rtol), result, kink,
+                                  _unresolved(result, atol, rtol)))
     for k, v in enumerate(extra):
         scale = max([1.0, *(abs(x) for x, c in zip(point, v) if c)])
 
@@ -625,11 +675,12 @@ def taylor_report(f: Callable[..., Any], inputs: Sequence[Any], *,
         for mode, result in zip(chosen, _ladder(f, point, items, out, v, directionals, who)):
             kink = "" if result.ok else kink_near(out, xs, v, _smallest(result))
             rows.append(TaylorRow(f"along v{k}", mode, result.derivative, numeric,
-                                  agrees(result.derivative, numeric, atol, rtol), result, kink))
+                                  agrees(result.derivative, numeric, atol, rtol), result, kink,
+                                  _unresolved(result, atol, rtol)))
     report = TaylorReport(f"taylorcheck of {function_name(f)}", describe_point(names, point), rows,
                           eps, atol, rtol)
-    failing = [row for row in rows
-               if not row.ok and not row.kink and not _underflowed(row.taylor)]
+    failing = [row for row in rows if not row.ok and not row.kink and not row.unresolved
+               and not _underflowed(row.taylor)]
     if failing:
         # the Taylor test knows no absolute scale, so neither does the search: atol = 0
         found = wrong_nodes(out, eps, 0.0, rtol, xs, [

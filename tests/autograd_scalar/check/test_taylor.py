@@ -43,12 +43,15 @@ def test_a_steep_function_fails_fixed_eps_wrongly_and_passes_the_taylor_test() -
     assert row.taylor.order == pytest.approx(2.0, abs=0.1)
 
 
-class _VersineOff(Versine):
-    """Versine with its rule 0.1% too large."""
+def _versine_times(factor: float) -> Any:
+    """Versine whose rule is ``factor`` times the right one."""
 
-    @staticmethod
-    def derivatives(x, out):
-        return (1.001 * (x * ops.SIN(x) - 2 * (1 - ops.COS(x))) / x ** 3,)
+    class Scaled(Versine):
+        @staticmethod
+        def derivatives(x, out):
+            return (factor * (x * ops.SIN(x) - 2 * (1 - ops.COS(x))) / x ** 3,)
+
+    return lambda v: Scaled.apply(v)
 
 
 @pytest.mark.parametrize("x", [0.1, 1e-2, 1e-3])
@@ -56,14 +59,46 @@ def test_a_function_whose_forward_cancels_passes_and_a_wrong_rule_in_it_fails(x)
     """(1 - cos x) / x^2 in a Function rounds to about 90 units at 0.1 (1e4 at 0.01), far
     beyond the Wilkinson bound of one library call: its R(h) flattened at that noise,
     read as order 0.17 with a kink, a .data leak or "a smaller |x|" as the causes. The
-    noise the smallest steps measure is now the bound; a rule 0.1% off still fails
-    wherever the noise leaves it visible."""
-    assert taylorcheck(lambda v: Versine.apply(v), [x])
-    noise = taylor_test(lambda v: Versine.apply(v), [x], [1.0])
-    assert noise.order >= 1.75 and min(noise.bounds) > 10 * 2.0 ** -52 * abs(noise.derivative)
-    if x >= 0.1:
-        with pytest.raises(TaylorError, match=r"order (0\.9|1\.0)\d: the remainder shrinks as h"):
-            taylorcheck(lambda v: _VersineOff.apply(v), [x])
+    noise the smallest steps measure is now the bound, and the row passes only where
+    that noise still resolves the derivative to the tolerance: a rule off by more than
+    the tolerance fails at every x here (0.1% off, where its error exceeds atol)."""
+    assert taylorcheck(_versine_times(1.0), [x])
+    noise = taylor_test(_versine_times(1.0), [x], [1.0])
+    assert noise.order >= 1.75 and noise.noise > 10 * 2.0 ** -52 * abs(noise.derivative)
+    tolerance = 1e-5 + 1e-3 * abs(noise.derivative)
+    for factor in (1.001, 1.5, 0.0, -1.0):
+        error = abs(factor - 1) * abs(noise.derivative)
+        if error > tolerance:
+            with pytest.raises(TaylorError):
+                taylorcheck(_versine_times(factor), [x])
+
+
+def test_where_f_rounds_too_coarsely_the_row_cannot_pass() -> None:
+    """At 1e-4 the forward's noise (8e-9) hides any error in the derivative below 8e-5,
+    coarser than the tolerance: a derivative of 0 or of the wrong sign passed there,
+    with order 1.97. The row now fails, saying the test cannot judge it."""
+    for factor in (1.0, 0.0, -1.0):
+        with pytest.raises(TaylorError, match="the test cannot judge it here") as caught:
+            taylorcheck(_versine_times(factor), [1e-4])
+        assert "check_graph" not in str(caught.value)     # no node is blamed for f's noise
+
+
+class _Cube(Function):
+    """x^3 with its rule 1e-6 too large: the signal h e fades into rounding at the smallest
+    steps, where it must not be taken for noise."""
+
+    @staticmethod
+    def forward(x):
+        return x * x * x
+
+    @staticmethod
+    def derivatives(x, out):
+        return (3 * x * x + 1e-6,)
+
+
+def test_a_wrong_rule_fading_into_rounding_is_not_taken_for_noise() -> None:
+    with pytest.raises(TaylorError, match=r"order (0\.9|1\.0)\d"):
+        taylorcheck(lambda v: _Cube.apply(v), [0.3])
 
 
 def test_a_tiny_wrong_derivative_passes_fixed_atol_and_fails_the_taylor_test() -> None:
