@@ -363,11 +363,13 @@ class CompiledTraining:
                     self._unpushed = True
         return value, outputs[:, 1:]
 
-    def push(self) -> None:
+    def push(self, grads: bool = True) -> None:
         """Write the arrays' parameters and gradients to the model's Values (if a step
-        changed them since the last ``push`` or ``pull``)."""
+        changed them since the last ``push`` or ``pull``). ``grads=False`` writes the
+        parameters only: the arrays' gradients are a refused batch's, and the Values'
+        keep theirs (what they held when the Values were last written)."""
         if self.tape is not None and self._unpushed:
-            self.tape.arrays.push(self._count, changed=len(self.optimizer.params))
+            self.tape.arrays.push(self._count, grads=grads, changed=len(self.optimizer.params))
             self._unpushed = False
 
     def pull(self) -> None:

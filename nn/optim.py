@@ -376,6 +376,10 @@ class Optimizer:
         other way round.
         """
         self._check_arrays(data, grad)
+        self._step_checked_arrays(data, grad)
+
+    def _step_checked_arrays(self, data: np.ndarray, grad: np.ndarray) -> None:
+        """:meth:`step_arrays` on arrays already checked."""
         new, state = self._prepare(data, grad)
         with interrupts_deferred():
             data[:] = new
@@ -554,7 +558,7 @@ class SGD(Optimizer):
         the same either way, with no work array of the parameters' size."""
         self._check_arrays(data, grad)
         if self.momentum != 0.0 or self.weight_decay or not finite_step(data, grad, self.lr):
-            super().step_arrays(data, grad)
+            self._step_checked_arrays(data, grad)
             return
         lr, n, size = self.lr, len(data), self.CHUNK
         work = self._temporary(data[:size])

@@ -59,7 +59,7 @@ class Trainer(Protocol):
     def step(self, X: np.ndarray, encoded: np.ndarray, want_outputs: bool,
              vet: Vet | None = None) -> tuple[float, np.ndarray | None]: ...
 
-    def push(self) -> None: ...
+    def push(self, grads: bool = True) -> None: ...
 
     def pull(self) -> None: ...
 
@@ -90,7 +90,7 @@ class EagerTrainer:
         self.optimizer.step()
         return total.data, raw
 
-    def push(self) -> None:
+    def push(self, grads: bool = True) -> None:
         pass
 
     def pull(self) -> None:
@@ -159,8 +159,8 @@ class CompiledTrainer:
             return self.eager.step(X, encoded, want_outputs)
         return self.training.step(X, encoded, vet=vet)
 
-    def push(self) -> None:
-        self.training.push()
+    def push(self, grads: bool = True) -> None:
+        self.training.push(grads)
 
     def pull(self) -> None:
         self.training.pull()

@@ -41,7 +41,7 @@ from .model_key import model_key
 from .optim import NonFiniteGradientError, Optimizer
 from .progress import progress_bar
 from .schedules import Schedule
-from .steps import Trainer, example_inputs, output_data, trainer
+from .steps import CHECKED_ROWS, Trainer, example_inputs, output_data, trainer
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, epochs: int,
@@ -174,8 +174,7 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
     kind = _checked_dtype(dtype, compiled)
     classify = loss.target_classes(encoded) is not None
     if kind != "float64":  # rounded once here, not batch by batch
-        _within_range(kind, ("X", X), ("y", encoded),
-                      *(() if validation is None else (("X_val", validation[0]),)))
+        _within_range(kind, ("X", X), ("y", encoded))  # validation stays in float64
         if compiled is True:  # "auto" trains such a model eagerly, in float64
             _parameters_within_range(kind, model, params)
         X, encoded = X.astype(kind), encoded.astype(kind)
@@ -234,19 +233,22 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
         X, encoded = X[batch], encoded[batch]
 
     def vet(losses: np.ndarray) -> None:  # a compiled batch loss that is not finite
-        step.push()  # the eager graphs read the Values: the parameters before this step
+        # the eager graphs read the Values: the parameters before this step; its
+        # gradients, of a batch that may be refused, are not written
+        step.push(grads=False)
         _name_refused(run, batch[~np.isfinite(losses)][:SUSPECTS], epoch)
 
     try:
         return step.step(X, encoded, run.classify, vet)
     except NonFiniteGradientError as error:
         step.push()
-        _blame(run, step, batch, epoch)
+        _refuse_a_model_not_finite(run, epoch)
         raise _renamed(error, run.model, epoch) from None
-    except (ValueError, ArithmeticError):
-        if step.compiled:
-            raise
-        _name_refused(run, batch, epoch)  # an op of the eager graph: name its example
+    except (ValueError, ArithmeticError) as error:
+        if not hasattr(error, "example"):  # an op's own error, its example not yet named:
+            # eagerly, anywhere in the batch; compiled, in the rows the first batch's check
+            # ran eagerly (elsewhere the tape computes NaN, which vet names)
+            _name_refused(run, batch if not step.compiled else batch[:CHECKED_ROWS], epoch)
         raise
 
 
@@ -254,36 +256,40 @@ SUSPECTS = 8
 """The most examples a refused compiled step runs eagerly to find one the graph refuses."""
 
 
-def _blame(run: Run, step: Trainer, batch: np.ndarray, epoch: int) -> None:
-    """After a refused step (a non-finite gradient), a ValueError naming the cause when
-    it is not the learning rate: a parameter that was not finite before the step (a
-    model that diverged earlier), or an example outside an op's domain, which the eager
-    graph refuses where a compiled step computes it as NaN (log(-1)): of the batch's
-    examples whose compiled loss is not finite, the first SUSPECTS are run eagerly.
-    Else nothing (an eager step raises an op's own error itself)."""
+def _refuse_a_model_not_finite(run: Run, epoch: int) -> None:
+    """After a refused step (a non-finite gradient), a ValueError when the cause is not
+    the learning rate but a parameter that was not finite before the step (a model
+    that diverged earlier). (An example outside an op's domain, whose loss the tape
+    computes as NaN, was named before the update: see ``vet``.)"""
     for name, p in getattr(run.model, "named_parameters", list)():
         if not math.isfinite(p.data):
             raise ValueError(f"epoch {epoch}: parameter {name} is {p.data} before the step; a "
                              "model must be finite to train (load it again or make it anew); "
                              "nothing was updated")
-    tape = getattr(getattr(step, "training", None), "tape", None)
-    if tape is None:
-        return
-    with np.errstate(all="ignore"):
-        losses = np.asarray(tape.forward(run.X[batch], run.encoded[batch]))
-    _name_refused(run, batch[~np.isfinite(losses.reshape(len(batch), -1)[:, 0])][:SUSPECTS],
-                  epoch)
 
 
 def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
-    """ValueError "epoch E: example i of X: <the op's error>; nothing was updated" for the
-    first of ``examples`` (indices into X) whose eager graph, model and loss, an op
-    refuses; nothing if every one of them runs."""
+    """The op's error, of its own class (a ValueError, a ZeroDivisionError, ...), said
+    as "epoch E: example i of X: <the error>; nothing was updated", for the first of
+    ``examples`` (indices into X) whose eager graph, model and loss, an op refuses;
+    nothing if every one of them runs. The error's ``example`` is i."""
     found = refused_example(run.model, run.X, examples, run.loss, run.encoded)
     if found is not None:
         i, error = found
-        raise ValueError(f"epoch {epoch}: example {i} of X: {error}; nothing was "
-                         "updated") from error
+        raise said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated",
+                      i) from error
+
+
+def said_of(error: Exception, message: str, example: int) -> Exception:
+    """``error``'s class (ValueError, ZeroDivisionError: what a caller catches) with
+    ``message``, its ``example`` attribute the row it names; a ValueError for a class
+    that takes no message."""
+    try:
+        named = type(error)(message)
+    except Exception:  # a class of its own with another signature
+        named = ValueError(message)
+    named.example = example  # type: ignore[attr-defined]
+    return named
 
 
 def refused_example(model: Any, X: np.ndarray, rows: Iterable[int], loss: Loss | None = None,
@@ -315,8 +321,9 @@ def _evaluate(run: Run, history: History, compiled: bool, epoch: int) -> None:
     if run.validation is not None:
         try:
             _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
-        except ValueError as error:
-            raise ValueError(f"epoch {epoch}, validation: {error}") from error
+        except (ValueError, ArithmeticError) as error:
+            raise said_of(error, f"epoch {epoch}, validation: {error}",
+                          getattr(error, "example", -1)) from error
 
 
 def _show_progress(bar: Any, history: History) -> None:
@@ -359,7 +366,8 @@ def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarr
             bad = np.flatnonzero(~np.isfinite(raw.reshape(len(X), -1)).all(axis=1))
             found = refused_example(model, X, bad[:SUSPECTS])
             if found is not None:
-                raise ValueError(f"row {found[0]} of {name}: {found[1]}") from found[1]
+                raise said_of(found[1], f"row {found[0]} of {name}: {found[1]}",
+                              found[0]) from found[1]
         return raw
     rows = []
     with no_grad():
@@ -367,7 +375,7 @@ def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarr
             try:
                 rows.append(output_data(model(example_inputs(x))))
             except (ValueError, ArithmeticError) as error:
-                raise ValueError(f"row {i} of {name}: {error}") from error
+                raise said_of(error, f"row {i} of {name}: {error}", i) from error
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
 

@@ -223,7 +223,7 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
     named_a, named_b = parameter_names(names_a, "diff"), parameter_names(names_b, "diff")
     order_a, order_b = reading_order_of(outputs_a), reading_order_of(outputs_b)
     if grads:
-        _both_or_neither_backward(order_a, order_b)
+        _both_or_neither_backward(outputs_a, outputs_b)
     pairs = _align(order_a, order_b, named_a, named_b)
     comparison = _Comparison(pairs, order_a, order_b, named_a, named_b, rtol, atol)
     rows = comparison.forward_rows()
@@ -238,16 +238,17 @@ def diff(a: Value | Sequence[Value], b: Value | Sequence[Value], *, rtol: float 
 # Checking the arguments
 # ---------------------------------------------------------------------------
 
-def _both_or_neither_backward(order_a: list[Value], order_b: list[Value]) -> None:
-    """ValueError when one graph has been through ``backward()`` and the other not (every
-    grad 0: ``backward`` gives its root 1), whose gradient rows would each read as a
-    difference ("gradient 1 in a, 0 in b") where the graphs may well agree."""
-    ran = [any(node.grad != 0.0 for node in order) for order in (order_a, order_b)]
+def _both_or_neither_backward(outputs_a: list[Value], outputs_b: list[Value]) -> None:
+    """ValueError when one graph has been through ``backward()`` and the other not, whose
+    gradient rows would each read as a difference ("gradient 1 in a, 0 in b") where the
+    graphs may well agree. Told by the outputs' grads, which ``backward`` sets (its root
+    gets 1): a leaf's may come from another graph over the same leaves."""
+    ran = [any(out.grad != 0.0 for out in outputs) for outputs in (outputs_a, outputs_b)]
     if ran[0] != ran[1]:
         which = "b" if ran[0] else "a"
-        raise ValueError(f"diff: {which} has no gradients (every grad is 0) while the other "
-                         f"has: run backward() on {which} as on the other, or pass grads=False "
-                         "to compare values and local derivatives only")
+        raise ValueError(f"diff: {which} has no gradients (its outputs' grads are 0) while "
+                         f"the other has: run backward() on {which} as on the other, or pass "
+                         "grads=False to compare values and local derivatives only")
 
 
 # ---------------------------------------------------------------------------

@@ -358,7 +358,7 @@ def frame_widths(svg: str) -> str:
     tag = svg[svg.index("<svg"):svg.index(">", svg.index("<svg"))]
     natural = re.search(r'\bwidth="([^"]+)"', tag)
     box = re.search(r'\bviewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', tag)
-    sizes = [float(size) for size in re.findall(r'font-size="([\d.]+)"', svg)]
+    sizes = [size for size in map(float, re.findall(r'font-size="([\d.]+)"', svg)) if size > 0]
     if natural is None or box is None or not sizes:
         return "--natural: 100%; --readable: 0px"
     readable = float(box.group(1)) * MIN_TEXT_PX / min(sizes)

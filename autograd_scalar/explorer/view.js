@@ -623,6 +623,11 @@ var AutogradScalarView = (function () {
           Math.round(100 * fitScale(placed.w, placed.h, room)) + "% to fit, too small to read. " +
           "Drag or ctrl + wheel to move, 'fit' for the whole, search to find a node.";
       }
+      if (mode === "whole" && note.textContent) {  /* the whole graph below its note */
+        var head = note.offsetHeight;
+        canvas.style.height = (height + foot + head) + "px";
+        state.ty += head;
+      }
       root.setAttribute("data-fit", mode);
       fitNote = note.textContent !== "";
       apply();
@@ -765,7 +770,9 @@ var AutogradScalarView = (function () {
        clicker sends), and the arrows on the step buttons (on the canvas they pan). */
     root.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey || steps.length < 2) { return; }
-      var onButtons = stepper.contains(event.target) && event.target.tagName === "BUTTON";
+      var tag = event.target.tagName;
+      if (tag === "SELECT" || tag === "INPUT") { return; }  /* their own keys */
+      var onButtons = stepper.contains(event.target) && tag === "BUTTON";
       var by = event.key === "PageDown" || (onButtons && event.key === "ArrowRight") ? 1
         : event.key === "PageUp" || (onButtons && event.key === "ArrowLeft") ? -1 : 0;
       if (!by) { return; }

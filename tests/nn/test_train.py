@@ -240,11 +240,12 @@ class LogOfTarget(nn.losses.Loss):
 
 
 @pytest.mark.parametrize("compiled", [False, True, "auto"])
-def test_compiled_refuses_what_the_eager_graph_refuses_with_the_same_message(compiled):
+def test_a_non_finite_compiled_result_is_named_as_the_eager_graph_names_it(compiled):
     """The tape computes log(-1) as NaN where the eager graph raises. A NaN that reached no
     gradient went through compiled: predict gave NaN, fit's validation loss was NaN, and
     a loss term outside its domain trained on. Each is now the eager graph's error,
-    naming the row (and the epoch), on both paths; the step refused changes nothing."""
+    naming the row (and the epoch), on both paths; the step refused changes nothing.
+    (A refused value that leaves the result finite, tanh(1/0), is not seen compiled.)"""
     X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
     bad = X.copy()
     bad[37, 0] = -1.0
@@ -269,6 +270,55 @@ def test_compiled_refuses_what_the_eager_graph_refuses_with_the_same_message(com
         fit(model, X, y, loss=LogOfTarget(), optimizer=optimizer, epochs=1, batch_size=40,
             progress=False, compiled=compiled)
     assert optimizer.steps == 0 and model.state_dict() == before
+
+
+@pytest.mark.parametrize("compiled", [False, True, "auto"])
+def test_an_example_the_first_check_runs_is_named_and_keeps_its_errors_class(compiled):
+    """With "auto", the first batch's first rows are run eagerly to check the tape: an op
+    refusing one of them raised a bare "log: expected x > 0", naming no example. And a
+    named error was always a ValueError, where the op raised a ZeroDivisionError."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    X[2, 0] = -1.0
+    with pytest.raises(ValueError, match=r"^epoch 0: example 2 of X: log: expected x > 0"):
+        _fit_log_of_input(X, compiled)
+    X = np.abs(X)
+    X[37, 0] = 0.0
+    with pytest.raises(ZeroDivisionError, match=r"^row 37 of X: /: expected a non-zero"):
+        predict(ReciprocalOfInput(), X, compiled=compiled is not False)
+    with pytest.raises(ZeroDivisionError, match=r"^epoch 0: example 37 of X: /: expected a "):
+        model = ReciprocalOfInput()
+        fit(model, X, np.zeros(40), loss="mse", epochs=1, batch_size=40, progress=False,
+            optimizer=optim.SGD(model.parameters(), lr=0.01), compiled=compiled)
+
+
+class ReciprocalOfInput(nn.Module):
+    def __init__(self) -> None:
+        self.mlp = nn.MLP(1, [3, 1], seed=0)
+
+    def forward(self, x):
+        return self.mlp([1.0 / x[0]])
+
+
+def _fit_log_of_input(X: np.ndarray, compiled: bool | str) -> None:
+    model = LogOfInput()
+    fit(model, X, np.zeros(len(X)), loss="mse", epochs=1, batch_size=len(X), progress=False,
+        optimizer=optim.SGD(model.parameters(), lr=0.01), compiled=compiled)
+
+
+def test_a_compiled_step_refused_for_its_loss_writes_no_gradient():
+    """A refused compiled step wrote its batch's NaN gradients into .grad. The Values'
+    gradients are now left as they were when fit last wrote them (here: as the caller
+    set them, the refused batch being the first)."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    y = 2 * X[:, 0]
+    y[37] = -200.0
+    model = nn.MLP(1, [3, 1], seed=0)
+    for p in model.parameters():
+        p.grad = 0.25
+    with pytest.raises(ValueError, match=r"^epoch 0: example 37 of X"):
+        fit(model, X, y, loss=LogOfTarget(), optimizer=optim.SGD(model.parameters(), lr=0.01),
+            epochs=1, batch_size=40, progress=False, compiled=True)
+    assert [p.grad for p in model.parameters()] == [0.25] * len(model.parameters())
 
 
 def test_an_eager_step_refused_by_an_op_leaves_the_gradients_as_they_were():

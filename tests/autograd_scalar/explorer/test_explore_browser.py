@@ -618,6 +618,12 @@ def test_a_neuron_a_little_too_wide_to_read_opens_whole(browser: Any, tmp_path: 
         assert_fits_whole(browser)
         note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-note").text
         assert note.startswith("The whole graph at") and "small" in note
+        below, top = browser.execute_script(  # the note, over the canvas, hides no node
+            "var R = " + ROOT + ";"
+            "return [R.querySelector('.agv-note').getBoundingClientRect().bottom,"
+            "  Math.min.apply(null, Array.from(R.querySelectorAll('.agv-node rect'))"
+            "    .map(function (e) { return e.getBoundingClientRect().top; }))];")
+        assert top >= below - 1, (top, below)
     finally:
         browser.set_window_size(size["width"], size["height"])
 
@@ -1017,6 +1023,9 @@ def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
     ActionChains(browser).send_keys(Keys.ARROW_LEFT).perform()
     assert root.get_attribute("data-step") == "2"
     assert browser.execute_script("return window.scrollY") == 0       # the page did not scroll
+    browser.execute_script(ROOT + ".querySelector('.agv-speed').focus()")
+    ActionChains(browser).send_keys(Keys.PAGE_DOWN).perform()          # the menu's own key
+    assert root.get_attribute("data-step") == "2"
     model, loss = batch_loss(2)                        # boxes, the svg's first children
     open_view(browser, explore(loss, names=model).save(tmp_path / "tabs.html"))
     browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
