@@ -110,8 +110,8 @@ class TaylorResult:
     ok: bool
     norm: float = 1.0
     noise: float = 0.0
-    """The floor of |R| the smallest steps measured (:func:`_measured_noise`), where f
-    rounds beyond its computed bound; 0 where it does not."""
+    """The floor of |R| the smallest steps measured, where f rounds beyond its computed
+    bound (a forward that cancels); 0 where it does not."""
 
     @property
     def resolution(self) -> float:
