@@ -236,7 +236,7 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
         # the eager graphs read the Values: the parameters before this step; its
         # gradients, of a batch that may be refused, are not written
         step.push(grads=False)
-        _name_refused(run, batch[~np.isfinite(losses)][:SUSPECTS], epoch)
+        _name_refused(run, suspects(batch, losses), epoch)
 
     try:
         return step.step(X, encoded, run.classify, vet)
@@ -245,15 +245,34 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
         _refuse_a_model_not_finite(run, epoch)
         raise _renamed(error, run.model, epoch) from None
     except (ValueError, ArithmeticError) as error:
-        if not hasattr(error, "example"):  # an op's own error, its example not yet named:
-            # eagerly, anywhere in the batch; compiled, in the rows the first batch's check
-            # ran eagerly (elsewhere the tape computes NaN, which vet names)
-            _name_refused(run, batch if not step.compiled else batch[:CHECKED_ROWS], epoch)
+        if not hasattr(error, "example"):  # an op's own error, its example not yet named
+            if step.compiled:  # the Values first, as the step's start found them
+                step.push(grads=False)
+            _name_refused(run, _refusing_rows(batch, error, step.compiled), epoch)
         raise
 
 
 SUSPECTS = 8
 """The most examples a refused compiled step runs eagerly to find one the graph refuses."""
+
+
+def suspects(rows: np.ndarray, results: np.ndarray) -> np.ndarray:
+    """The first SUSPECTS of ``rows`` whose compiled ``results`` (one per row, or a row
+    each) are not finite: NaN ones first (an op outside its domain gives NaN on the
+    tape), then infinite ones (often an overflow the eager graph computes too)."""
+    values = results.reshape(len(rows), -1)
+    nan, inf = np.isnan(values).any(axis=1), np.isinf(values).any(axis=1)
+    return np.concatenate([rows[nan], rows[inf & ~nan]])[:SUSPECTS]
+
+
+def _refusing_rows(batch: np.ndarray, error: Exception, compiled: bool) -> np.ndarray:
+    """Where an op's error raised in a step came from: eagerly, anywhere in the batch;
+    compiled, the example the tape names (a Function raising on the tape), else the rows
+    the first batch's check ran eagerly (elsewhere the tape computes NaN: see vet)."""
+    if not compiled:
+        return batch
+    k = getattr(error, "batch_example", None)
+    return batch[[k]] if k is not None else batch[:CHECKED_ROWS]
 
 
 def _refuse_a_model_not_finite(run: Run, epoch: int) -> None:
@@ -278,6 +297,14 @@ def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
         i, error = found
         raise said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated",
                       i) from error
+
+
+def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str) -> None:
+    """The op's error, of its own class, said as "row i of <name>: <the error>", for the
+    first of ``rows`` whose eager graph an op refuses; nothing if each runs."""
+    found = refused_example(model, X, rows)
+    if found is not None:
+        raise said_of(found[1], f"row {found[0]} of {name}: {found[1]}", found[0]) from found[1]
 
 
 def said_of(error: Exception, message: str, example: int) -> Exception:
@@ -361,13 +388,13 @@ def predict(model: Any, X: Any, compiled: bool = False) -> np.ndarray:
 def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarray:
     """:func:`predict` of checked inputs called ``name`` in its messages."""
     if compiled:
-        raw = compiled_predict(model, X)
+        try:
+            raw = compiled_predict(model, X)
+        except (ValueError, ArithmeticError) as error:  # the trace at row 0, or a Function
+            _name_refused_row(model, X, [getattr(error, "batch_example", None) or 0], name)
+            raise
         if not all_finite(raw):
-            bad = np.flatnonzero(~np.isfinite(raw.reshape(len(X), -1)).all(axis=1))
-            found = refused_example(model, X, bad[:SUSPECTS])
-            if found is not None:
-                raise said_of(found[1], f"row {found[0]} of {name}: {found[1]}",
-                              found[0]) from found[1]
+            _name_refused_row(model, X, suspects(np.arange(len(X)), raw), name)
         return raw
     rows = []
     with no_grad():
@@ -438,8 +465,14 @@ def check_inputs(X: Any, name: str = "X") -> np.ndarray:
 
 
 def _output_width(model: Any, X: np.ndarray) -> int:
+    """The model's number of outputs, from its output for X's first row (an op refusing
+    that row is said of it, as a step would)."""
     with no_grad():
-        return len(output_data(model(example_inputs(X[0].tolist()))))
+        try:
+            return len(output_data(model(example_inputs(X[0].tolist()))))
+        except (ValueError, ArithmeticError) as error:
+            raise said_of(error, f"epoch 0: example 0 of X: {error}; nothing was updated",
+                          0) from error
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:

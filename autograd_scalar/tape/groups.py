@@ -495,8 +495,10 @@ def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[
             where = "" if example is None else f"at example {example} of the batch, "
             said = str(error)
             named = said if said.startswith(f"{row.name}:") else f"{row.name}: {said}"
-            raise ValueError(f"{named} ({where}in its {what}; the traced example was inside "
-                             "the op's domain)") from error
+            refused = ValueError(f"{named} ({where}in its {what}; the traced example was "
+                                 "inside the op's domain)")
+            refused.batch_example = example  # type: ignore[attr-defined]  # for callers
+            raise refused from error
         raise array_error(row, what, error) from error
 
 

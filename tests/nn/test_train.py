@@ -7,13 +7,14 @@ import math
 import re
 import sys
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Value, no_grad
+from autograd_scalar import Function, Value, no_grad
 from nn import losses, optim, schedules
 from nn.callbacks import Callback, EarlyStopping, History
 from nn.data import blobs, moons
@@ -303,6 +304,86 @@ def _fit_log_of_input(X: np.ndarray, compiled: bool | str) -> None:
     model = LogOfInput()
     fit(model, X, np.zeros(len(X)), loss="mse", epochs=1, batch_size=len(X), progress=False,
         optimizer=optim.SGD(model.parameters(), lr=0.01), compiled=compiled)
+
+
+class DomainLog(Function):
+    """log by math.log with its domain declared: on the tape it raises per example."""
+
+    domain = staticmethod(lambda x: x > 0)
+    expected = "x > 0"
+
+    @staticmethod
+    def forward(x):
+        return math.log(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (1.0 / x,)
+
+
+class LogOfWeighted(nn.Module):
+    def __init__(self, log: Any = None) -> None:
+        self.w = Value(1.0)
+        self.log = log
+
+    def forward(self, x):
+        z = x[0] * self.w
+        return DomainLog.apply(z) if self.log is None else self.log(z)
+
+
+@pytest.mark.parametrize("compiled", [False, True, "auto"])
+def test_every_refused_row_is_named_alike_compiled_or_not(compiled):
+    """Fuzzing eager against compiled found rows named only eagerly, or the wrong one:
+    row 0 (fit's check of the model ran it bare; compiled predict traced at it), a
+    Function raising on the tape past the first rows (the tape's "example 5 of the
+    batch"), an example named with the parameters of before the epoch (the Values were
+    not written first: w = 1 named x = 1, where w = -199 refuses x = -1's partner), and a
+    log(-1) behind eight rows that overflow to inf eagerly too."""
+    def refused(call: Any, message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+    def fitted(model: Any, X: Any, y: Any, **options: Any) -> Any:
+        return fit(model, X, y, loss="mse", epochs=1, progress=False, compiled=compiled,
+                   optimizer=optim.SGD(model.parameters(), lr=options.pop("lr", 0.01)),
+                   **options)
+
+    first_bad = np.array([[-1.0], [2.0]])
+    refused(lambda: fitted(LogOfWeighted(Value.log), first_bad, np.zeros(2)),
+            r"^epoch 0: example 0 of X: log: expected x > 0, got -1\.0; nothing was updated$")
+    if compiled != "auto":
+        refused(lambda: predict(LogOfWeighted(Value.log), first_bad, compiled=bool(compiled)),
+                r"^row 0 of X: log: expected x > 0, got -1\.0$")
+    refused(lambda: fitted(LogOfWeighted(Value.log), np.array([[1.0], [2.0]]), np.zeros(2),
+                           val=(first_bad, np.zeros(2))),
+            r"^epoch 0, validation: row 0 of X_val: log: expected x > 0")
+    late = np.array([[1.0], [2.0], [3.0], [4.0], [5.0], [-1.0]])
+    refused(lambda: fitted(LogOfWeighted(), late, np.zeros(6)),
+            r"^epoch 0: example 5 of X: DomainLog: expected x > 0, got -1\.0; nothing")
+    if compiled != "auto":
+        refused(lambda: predict(LogOfWeighted(), late, compiled=bool(compiled)),
+                r"^row 5 of X: DomainLog: expected x > 0, got -1\.0$")
+    seed = next(s for s in range(100) if list(np.random.default_rng(s).permutation(4)[:3])
+                in ([0, 1, 2], [1, 0, 2]))
+    refused(lambda: fitted(LogOfWeighted(), np.array([[1.0], [1.0], [-1.0], [1.0]]),
+                           np.array([-100.0, -100.0, 0.0, 0.0]), batch_size=2, seed=seed,
+                           lr=1.0),
+            r"^epoch 0: example 3 of X: DomainLog: expected x > 0, got -199\.0")
+
+    class CubeAndLog(nn.Module):
+        def __init__(self) -> None:
+            self.w = Value(1.0)
+
+        def forward(self, x):
+            z = x[0] * self.w
+            return z * z * z + (x[1] * self.w).log()
+
+    overflowing = np.array([[1e120, 1.0]] * 8 + [[1.0, -1.0]])
+    refused(lambda: fitted(CubeAndLog(), overflowing, np.zeros(9)),
+            r"^epoch 0: example 8 of X: log: expected x > 0, got -1\.0")
+    if compiled != "auto":
+        refused(lambda: predict(CubeAndLog(), overflowing, compiled=bool(compiled)),
+                r"^row 8 of X: log: expected x > 0, got -1\.0$")
 
 
 def test_a_compiled_step_refused_for_its_loss_writes_no_gradient():
