@@ -491,6 +491,10 @@ def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[
         return rule(*arguments)
     except Exception as error:
         if running and isinstance(error, (ValueError, ArithmeticError)):
+            if what == "forward":  # as the eager graph retries it: 1 / 0 is inf there
+                found = _in_ieee(rule, arguments)
+                if found is not None:
+                    return found
             example = _first_failing(rule, arguments)
             where = "" if example is None else f"at example {example} of the batch, "
             said = str(error)
@@ -500,6 +504,20 @@ def call_rule(row: Op, what: str, rule: Callable[..., Any], arguments: Sequence[
             refused.batch_example = example  # type: ignore[attr-defined]  # for callers
             raise refused from error
         raise array_error(row, what, error) from error
+
+
+def _in_ieee(rule: Callable[..., Any], arguments: Sequence[Any]) -> Any:
+    """``rule`` (a Function's forward, element by element) on the arguments' numbers as
+    NumPy scalars, where 1 / 0 is inf and not an exception, as the eager graph's
+    :func:`~autograd_scalar.ops.ieee` retries it; None if it still raises there (a
+    number outside the op's domain, which the caller names)."""
+    as_numpy = np.frompyfunc(np.float64, 1, 1)
+    try:
+        with np.errstate(all="ignore"):
+            return rule(*(as_numpy(a) if isinstance(a, np.ndarray) else np.float64(a)
+                          for a in arguments))
+    except (ValueError, ArithmeticError):
+        return None
 
 
 def _first_failing(rule: Callable[..., Any], arguments: Sequence[Any]) -> int | None:

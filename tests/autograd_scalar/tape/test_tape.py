@@ -193,6 +193,30 @@ def test_an_example_outside_an_ops_domain_at_a_run_is_named() -> None:
         tape.forward(X)
 
 
+class _Reciprocal(Function):
+    """1 / x by Python's division: it raises at 0, where the eager graph gives inf."""
+
+    @staticmethod
+    def forward(x):
+        return 1.0 / x
+
+    @staticmethod
+    def derivatives(x, out):
+        return (-out * out,)
+
+
+@pytest.mark.parametrize("strategy", ["grouped", "scalar", "vector"])
+def test_a_function_raising_where_ieee_has_an_answer_runs_as_eagerly(strategy) -> None:
+    """Eagerly, a Function's forward that raises past its domain check (1 / 0) is retried
+    on NumPy scalars and gives inf; the tape refused the batch ("at example 1 of the
+    batch"), so fit and predict failed compiled where eager trained."""
+    tape = compile(lambda x: _Reciprocal.apply(x[0]).tanh(), [1.0])
+    tape.strategy = strategy
+    X = np.array([[1.0], [0.0], [-0.0]])
+    eager = [_Reciprocal.apply(Value(float(x))).tanh().data for x in X[:, 0]]
+    assert tape.forward(X).tolist() == eager == [math.tanh(1.0), 1.0, -1.0]
+
+
 def test_check_catches_python_branches_on_data() -> None:
     w = Value(2.0)
 
