@@ -221,8 +221,8 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
 
 
 def run_titles(graph: Graph, index: dict[Value, int]) -> None:
-    """A run is titled by the positions (in reading order) of the nodes it holds:
-    ``nodes 241-360``."""
+    """A run is titled by the ids of the first and last nodes it holds (their places in
+    reading order, as the nodes show them and search finds them): ``nodes n240-n359``."""
     spans: dict[int, tuple[int, int]] = {}  # a group's first and last node, subgroups first
     for group in reversed(graph.groups):
         ends = [spans[id(item)] if isinstance(item, Group) else (index[item], index[item])
@@ -234,7 +234,7 @@ def run_titles(graph: Graph, index: dict[Value, int]) -> None:
         if group.title:
             continue
         first, last = spans[id(group)]
-        group.title = f"nodes {first + 1:,}-{last + 1:,}" if first <= last else "nodes"
+        group.title = f"nodes n{first}-n{last}" if first <= last else "nodes"  # their ids
         parent = group.parent
         if parent is not None and parent.key and parent.title and not parent.key.startswith("#"):
             group.title = f"{parent.title}: {group.title}"  # a module's runs say whose

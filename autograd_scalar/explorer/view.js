@@ -61,7 +61,7 @@ var AutogradScalarView = (function () {
   }
   /* text cut to at most n characters, the last an ellipsis if cut */
   function clipped(text, n) { return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
-  /* A box's title in n characters: a run's "lm_head: nodes 4,458-4,572" first loses the
+  /* A box's title in n characters: a run's "lm_head: nodes n4457-n4571" first loses the
      word "nodes", then any title its middle (module names differ at the end). */
   function boxTitle(text, n) {
     return clippedMiddle(text.length > n ? text.replace(/: nodes /, ": ") : text, n);
@@ -227,10 +227,13 @@ var AutogradScalarView = (function () {
     /* Arrowheads where an edge meets the node that uses its input, as in the drawings:
        grey, and blue on a highlighted path (ids unique on the page, views being many). */
     var arrow = "agv-arrow-" + (++viewCount), defs = document.createElementNS(SVGNS, "defs");
+    /* a bundle's thick edge (stroke 3 to 5) gets a head three strokes wide, in its units */
     defs.innerHTML = [["", "#888"], ["-path", "#1f77b4"]].map(function (m) {
-      return '<marker id="' + arrow + m[0] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
-        'markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7" orient="auto">' +
-        '<path d="M0,0 L10,5 L0,10 z" fill="' + m[1] + '"></path></marker>';
+      return [["", 'markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7"'],
+              ["-wide", 'markerUnits="strokeWidth" markerWidth="3" markerHeight="3"']].map(function (size) {
+        return '<marker id="' + arrow + m[0] + size[0] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
+          size[1] + ' orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="' + m[1] + '"></path></marker>';
+      }).join("");
     }).join("");
     svg.appendChild(defs);
     var viewport = document.createElementNS(SVGNS, "g");
@@ -463,9 +466,10 @@ var AutogradScalarView = (function () {
           d = "M" + sx + "," + sy + " C" + mx + "," + sy + " " + mx + "," + ey + " " + ex + "," + ey;
         }
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
+        var width = Math.min(1 + Math.log2(count), 5);
         html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
-          '" stroke-width="' + Math.min(1 + Math.log2(count), 5) + '" marker-end="url(#' + arrow +
-          (on ? "-path" : "") + ')"></path>');
+          '" stroke-width="' + width + '" marker-end="url(#' + arrow + (on ? "-path" : "") +
+          (width > 2 ? "-wide" : "") + ')"></path>');
       });
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
@@ -623,10 +627,15 @@ var AutogradScalarView = (function () {
           Math.round(100 * fitScale(placed.w, placed.h, room)) + "% to fit, too small to read. " +
           "Drag or ctrl + wheel to move, 'fit' for the whole, search to find a node.";
       }
-      if (mode === "whole" && note.textContent) {  /* the whole graph below its note */
+      if (note.textContent) {  /* the note lies over the canvas: the whole graph below it,
+                                  or at least the output's end (the view goes on past it) */
         var head = note.offsetHeight;
-        canvas.style.height = (height + foot + head) + "px";
-        state.ty += head;
+        if (mode === "whole") {
+          canvas.style.height = (height + foot + head) + "px";
+          state.ty += head;
+        } else {
+          state.ty += Math.max(0, head + MARGIN - (state.ty + out.y * s));
+        }
       }
       root.setAttribute("data-fit", mode);
       fitNote = note.textContent !== "";
@@ -870,12 +879,28 @@ var AutogradScalarView = (function () {
       withLayouts(around(v), function () { showLaidOut(v); });
     }
     function showLaidOut(v) {
-      if (reveal(v)) { placed = flatten(); centreOn(placed.nodes.get(v)); paint(); return; }
-      var rect = placed.nodes.get(v);
-      if (inView(rect)) { restyle(); return; }
-      /* partly in view at a readable zoom (under the narration): moved the least */
-      if (state.s >= READABLE && meets(rect, visible())) { bringIn(rect); } else { centreOn(rect); }
+      var opened = reveal(v);
+      if (opened) { placed = flatten(); }
+      var rect = placed.nodes.get(v), both = withUser(v, rect);
+      if (inView(both)) { if (opened) { paint(); } else { restyle(); } return; }
+      /* at a readable zoom, the least pan that shows the node and the user its step reads
+         from (or the node alone); else centred */
+      if (state.s >= READABLE && fitsView(both)) { bringIn(both); }
+      else if (state.s >= READABLE && fitsView(rect)) { bringIn(rect); } else { centreOn(rect); }
       paint();
+    }
+    /* rect and its node's first user on the backward pass (whose gradient its step
+       multiplies), as one rectangle; rect alone if it has none drawn */
+    function withUser(v, rect) {
+      var used = stepOf[v] >= 0 ? terms(v) : [], other = used.length ? rectOf(placed.rep[used[0][0]]) : null;
+      if (!rect || !other) { return rect; }
+      var x = Math.min(rect.x, other.x), y = Math.min(rect.y, other.y);
+      return { x: x, y: y, w: Math.max(rect.x + rect.w, other.x + other.w) - x,
+               h: Math.max(rect.y + rect.h, other.y + other.h) - y };
+    }
+    function fitsView(rect) {
+      var s = state.s, w = canvas.clientWidth || 800, h = (canvas.clientHeight || 400) - covered();
+      return rect && rect.w * s <= w - 2 * MARGIN && rect.h * s <= h - 2 * MARGIN;
     }
 
     /* ---- the panel: a node's numbers and the chain rule that gave its grad ---- */
@@ -1056,6 +1081,7 @@ var AutogradScalarView = (function () {
     function goTo(k) {
       state.step = Math.max(-1, Math.min(steps.length - 1, k));
       narration.classList.toggle("agv-stepping", state.step >= 0);  /* one height for every step */
+      canvas.classList.toggle("agv-stepping", state.step >= 0);
       if (state.step < 0) {
         narration.textContent = ""; counter.textContent = "backward pass: " + (steps.length - 1) + " steps";
         restyle();
@@ -1063,6 +1089,7 @@ var AutogradScalarView = (function () {
         narration.textContent = narrate(state.step);
         counter.textContent = "step " + state.step + " of " + (steps.length - 1);
         show(steps[state.step]);
+        describe(steps[state.step]);  /* the panel reads the step's node */
       }
     }
     function stop() {

@@ -569,14 +569,14 @@ def test_edges_are_the_same_found_by_table_or_sort_and_by_scan_or_sorted_groups(
 
 def test_runs_inside_a_run_are_titled_by_their_nodes_alone() -> None:
     """A long graph with no modules is cut into runs of runs; a nested run's title is its
-    node range ("nodes 121-240"), never a prefix of its parent's that is still empty."""
+    node range ("nodes n120-n239"), never a prefix of its parent's that is still empty."""
     x = Value(0.3, "x")
     y = x
     for _ in range(4000):
         y = (y * 0.5 + x).tanh()
     titles = [group["title"] for group in explore(y).data["groups"]]
     nested = [title for title in titles[2:] if title.startswith("nodes")]
-    assert len(nested) > 50 and "nodes 121-240" in nested
+    assert len(nested) > 50 and "nodes n120-n239" in nested
     assert not [title for title in titles if title.startswith(":") or title.endswith(": ")]
 
 

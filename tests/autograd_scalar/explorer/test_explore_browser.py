@@ -276,10 +276,10 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     assert shown[:2] == ["0", "0"]
     titles = browser.execute_script(
         "return arguments[0].map(function (t) { return AutogradScalarView.boxTitle(t, 20); })",
-        ["lm_head: nodes 4,458-4,572", "layers.0.neurons.12", "blocks.3.attention.heads.7",
-         "a very long name: nodes 1-4,457"])
-    assert titles == ["lm_head: 4,458-4,572", "layers.0.neurons.12",  # a run's range whole
-                      "blocks.3.…on.heads.7", "a very lo…e: 1-4,457"]
+        ["lm_head: nodes n4457-n4571", "layers.0.neurons.12", "blocks.3.attention.heads.7",
+         "a very long name: nodes n0-n4456"])
+    assert titles == ["lm_head: n4457-n4571", "layers.0.neurons.12",  # a run's range whole
+                      "blocks.3.…on.heads.7", "a very lo…: n0-n4456"]
 
 
 def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
@@ -326,10 +326,13 @@ def test_a_10000_node_view_opens_summarised_fits_and_draws_only_what_is_near(
         "return e.getBoundingClientRect().toJSON();")
     assert canvas["top"] <= output["top"] and output["bottom"] <= canvas["bottom"]
     assert canvas["left"] <= output["left"] and output["right"] <= canvas["right"]
-    # the graph, taller than the canvas, covers it: no empty band above or below
-    graph = browser.execute_script(
-        "return " + ROOT + ".querySelector('.agv-svg > g').getBoundingClientRect().toJSON()")
-    assert graph["top"] <= canvas["top"] + 10 and graph["bottom"] >= canvas["bottom"] - 10, (
+    # the graph, taller than the canvas, covers it: no empty band above (but the note's,
+    # which lies over the canvas and must not hide the output) or below
+    graph, note_box = browser.execute_script(
+        "var R = " + ROOT + "; return [R.querySelector('.agv-svg > g').getBoundingClientRect()"
+        ".toJSON(), R.querySelector('.agv-note').getBoundingClientRect().toJSON()];")
+    assert output["top"] >= note_box["bottom"], (output, note_box)
+    assert graph["top"] <= note_box["bottom"] + 10 and graph["bottom"] >= canvas["bottom"] - 10, (
         graph, canvas)
 
     name = "layers.1.neurons.3.w[0]"
@@ -1055,3 +1058,58 @@ def test_edges_end_in_arrowheads_at_the_node_that_uses_them(browser: Any, tmp_pa
     assert len(ends) == edges and all(found and fill == "#888" and ref_x == "10"
                                   for _, found, fill, ref_x in ends), ends
     assert len({end[0] for end in ends}) == 1
+
+
+def test_stepping_shows_the_node_and_its_user_and_the_panel_reads_the_step(
+        browser: Any, tmp_path: Path) -> None:
+    """Stepping an MLP's batch loss moved the view on 7 of 11 steps, centring each node
+    with its user, whose gradient the narration multiplies by, off screen on 6; the
+    panel kept what was last hovered; the heat map's fill hid the current node's amber;
+    the opening note stayed over the canvas while stepping; a bundle's thick edge ended
+    in a head no wider than itself."""
+    model, loss = batch_loss(6)                       # opens summarised: bundles of edges
+    open_view(browser, explore(loss, names=model).save(tmp_path / "bundles.html"))
+    thick = browser.execute_script(
+        "return Array.from(" + ROOT + ".querySelectorAll('.agv-edge')).filter(function (e) {"
+        "  return +e.getAttribute('stroke-width') > 2; }).map(function (e) {"
+        "  return e.getAttribute('marker-end'); });")
+    assert thick and all(end.endswith("-wide)") for end in thick), thick
+    model, loss = batch_loss(20)
+    root = open_view(browser, explore(loss, names=model, heatmap=True).save(tmp_path / "u.html"))
+    where = ("var R = " + ROOT + ", a = R.querySelector('.agv').agv, v = a.data.steps["
+             "a.state.step];"
+             "var cur = R.querySelector('.agv-current rect');"
+             "return [R.querySelector('.agv-panel').getAttribute('data-node'), String(v),"
+             "  cur ? getComputedStyle(cur).fill : null,"
+             "  getComputedStyle(R.querySelector('.agv-note')).display];")
+    for _ in range(12):
+        click(browser, ".agv-step")
+        panel_node, current, fill, note = browser.execute_script(where)
+        assert panel_node == current and fill == "rgb(255, 213, 79)" and note == "none"
+    on_screen = ("var R = " + ROOT + ", c = R.querySelector('.agv-canvas')"
+                 ".getBoundingClientRect(), n = R.querySelector('.agv-narration')"
+                 ".getBoundingClientRect(), e = R.querySelector('[data-n=\"' + arguments[0] +"
+                 " '\"] rect'); if (!e) { return null; } var r = e.getBoundingClientRect();"
+                 "return r.left >= c.left && r.right <= c.right && r.top >= c.top &&"
+                 "  r.bottom <= n.top + 1;")
+    fits = ("var R = " + ROOT + ", a = R.querySelector('.agv').agv, P = a.rects(),"
+            " p = P.nodes.get(arguments[0]), q = P.nodes.get(arguments[1]), s = a.state.s;"
+            "if (!p || !q) { return false; }"
+            "var c = R.querySelector('.agv-canvas'), n = R.querySelector('.agv-narration');"
+            "var w = (Math.max(p.x + p.w, q.x + q.w) - Math.min(p.x, q.x)) * s,"
+            "    h = (Math.max(p.y + p.h, q.y + q.h) - Math.min(p.y, q.y)) * s;"
+            "return w <= c.clientWidth - 16 && h <= c.clientHeight - n.offsetHeight - 16;")
+    shown_with_user = 0
+    for _ in range(11):
+        click(browser, ".agv-step")
+        said = browser.execute_script("return " + ROOT + ".querySelector('.agv-narration')"
+                                      ".textContent")
+        current = browser.execute_script(
+            "var a = " + ROOT + ".querySelector('.agv').agv; return a.data.steps[a.state.step]")
+        user = re.search(r"= dL/d\(n(\d+)\)", said)
+        assert browser.execute_script(on_screen, current), said
+        if user is not None and browser.execute_script(fits, current, int(user.group(1))):
+            assert browser.execute_script(on_screen, user.group(1)), said
+            shown_with_user += 1
+    assert shown_with_user >= 5
+    assert root.get_attribute("data-step") == "22"
