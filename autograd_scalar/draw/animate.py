@@ -376,7 +376,7 @@ body {{ font-family: Helvetica, Arial, sans-serif; margin: 1.5em; }}
 #slider {{ width: 20em; }}
 #bar {{ position: sticky; top: 0; z-index: 1; background: white; padding-top: 0.25em; }}
 #caption {{ min-height: 2.5em; margin: 0 0 0.5em; }}
-#frames {{ overflow-x: auto; }}
+#frames {{ overflow: auto; max-height: 80vh; }}
 .frame svg {{ width: min(var(--natural), max(100%, var(--readable))); height: auto; }}
 body.fit .frame svg {{ width: min(var(--natural), 100%); }}
 #fit[aria-pressed="true"] {{ background: #cfe3f7; }}
@@ -410,6 +410,7 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
   var play = document.getElementById("play");
   var fit = document.getElementById("fit");
   var box = document.getElementById("frames");
+  var MIN_BOX = 240;  // px: a box never shorter, below a header taller than the window
   var last = frames.length - 1;
   var current = 0;
   var timer = null;
@@ -423,11 +424,14 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     offerFit();
     follow(frames[current].querySelector('[fill="{current_fill}"]'));
   }}
-  function follow(node) {{  // a frame scrolled sideways keeps its amber node in view
+  function follow(node) {{  // a frame larger than its box keeps its amber node in view
     if (node === null) {{ return; }}
     var at = node.getBoundingClientRect(), view = box.getBoundingClientRect();
     if (at.left < view.left || at.right > view.right) {{
       box.scrollLeft += at.left - view.left - (view.width - at.width) / 2;
+    }}
+    if (at.top < view.top || at.bottom > view.bottom) {{
+      box.scrollTop += at.top - view.top - (view.height - at.height) / 2;
     }}
   }}
   function offerFit() {{  // only a frame too wide to read whole needs it
@@ -455,7 +459,11 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     var on = document.body.classList.toggle("fit");
     fit.setAttribute("aria-pressed", String(on));
   }});
-  window.addEventListener("resize", offerFit);
+  function sizeBox() {{  // the frames' box ends at the window's foot: its scrollbars in view
+    var top = box.getBoundingClientRect().top + window.scrollY;
+    box.style.maxHeight = Math.max(MIN_BOX, window.innerHeight - top - 8) + "px";
+  }}
+  window.addEventListener("resize", function () {{ sizeBox(); offerFit(); }});
   slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
   var keys = {{ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1}};
   document.addEventListener("keydown", function (event) {{
@@ -464,6 +472,7 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     event.preventDefault();  // one step: not the slider's own move, nor a page scroll too
     step(by);
   }});
+  sizeBox();
   show(0);
 }})();
 </script>

@@ -427,3 +427,34 @@ def test_a_wide_frame_keeps_its_text_readable_and_scrolls(
     laptop.save_screenshot(str(artefacts / "animate_neuron.png"))
     assert small["frame"] == pytest.approx(min(small["natural"], small["box"]), abs=0.5)
     assert small["text"] >= MIN_TEXT_PX and not small["fit"], small
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_tall_frame_keeps_its_amber_node_on_screen_at_every_step(
+        tmp_path: Path, laptop: Any, artefacts: Path) -> None:
+    """A 3,600-pixel frame (an MLP's loss over three examples) opened on a blank screen,
+    its amber node 1,800 pixels below the fold, and stepping scrolled only sideways; its
+    sideways scrollbar was at the frame's foot. The frames now scroll both ways in a box
+    that ends at the window's foot, following the amber node."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    import nn
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    loss = ag.sum([(model(x) - 1.0) ** 2 for x in ([1.0, -2.0], [0.5, 3.0], [2.0, 1.0])])
+    laptop.get(animate_backward(loss, tmp_path / "tall.html", max_nodes=200).as_uri())
+    seen = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+    assert seen["frames"]["bottom"] <= seen["window"][1] + 1, seen   # the box's scrollbars too
+    slider = laptop.find_element(By.ID, "slider")
+    last = int(slider.get_attribute("max"))
+    for step in range(0, last + 1, max(1, last // 12)):
+        laptop.execute_script("arguments[0].value = arguments[1];"
+                              "arguments[0].dispatchEvent(new Event('input'));", slider, step)
+        at = laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])
+        assert in_view(at["amber"], at["window"]), (step, at["amber"])
+    laptop.save_screenshot(str(artefacts / "animate_tall.png"))
+    slider.send_keys(Keys.HOME)
+    assert in_view(laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])["amber"],
+                   seen["window"])
