@@ -14,11 +14,12 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Function, Value, no_grad
+from autograd_scalar import Value, no_grad
 from nn import losses, optim, schedules
 from nn.callbacks import Callback, EarlyStopping, History
 from nn.data import blobs, moons
 from nn.train import fit, predict
+from tests.autograd_scalar.sample_functions import MathLog
 
 
 def small_moons(n=24, seed=0):
@@ -306,19 +307,11 @@ def _fit_log_of_input(X: np.ndarray, compiled: bool | str) -> None:
         optimizer=optim.SGD(model.parameters(), lr=0.01), compiled=compiled)
 
 
-class DomainLog(Function):
-    """log by math.log with its domain declared: on the tape it raises per example."""
+class DomainLog(MathLog):
+    """MathLog with its domain declared: on the tape it raises per example."""
 
     domain = staticmethod(lambda x: x > 0)
     expected = "x > 0"
-
-    @staticmethod
-    def forward(x):
-        return math.log(x)
-
-    @staticmethod
-    def derivatives(x, out):
-        return (1.0 / x,)
 
 
 class LogOfWeighted(nn.Module):
