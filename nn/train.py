@@ -236,7 +236,7 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
         # the eager graphs read the Values: the parameters before this step; its
         # gradients, of a batch that may be refused, are not written
         step.push(grads=False)
-        _name_refused(run, suspects(batch, losses), epoch)
+        _name_refused(run, _suspects(batch, losses), epoch)
 
     try:
         return step.step(X, encoded, run.classify, vet)
@@ -256,7 +256,7 @@ SUSPECTS = 8
 """The most examples a refused compiled step runs eagerly to find one the graph refuses."""
 
 
-def suspects(rows: np.ndarray, results: np.ndarray) -> np.ndarray:
+def _suspects(rows: np.ndarray, results: np.ndarray) -> np.ndarray:
     """The first SUSPECTS of ``rows`` whose compiled ``results`` (one per row, or a row
     each) are not finite: NaN ones first (an op outside its domain gives NaN on the
     tape), then infinite ones (often an overflow the eager graph computes too)."""
@@ -292,22 +292,22 @@ def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
     as "epoch E: example i of X: <the error>; nothing was updated", for the first of
     ``examples`` (indices into X) whose eager graph, model and loss, an op refuses;
     nothing if every one of them runs. The error's ``example`` is i."""
-    found = refused_example(run.model, run.X, examples, run.loss, run.encoded)
+    found = _refused_example(run.model, run.X, examples, run.loss, run.encoded)
     if found is not None:
         i, error = found
-        raise said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated",
+        raise _said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated",
                       i) from error
 
 
 def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str) -> None:
     """The op's error, of its own class, said as "row i of <name>: <the error>", for the
     first of ``rows`` whose eager graph an op refuses; nothing if each runs."""
-    found = refused_example(model, X, rows)
+    found = _refused_example(model, X, rows)
     if found is not None:
-        raise said_of(found[1], f"row {found[0]} of {name}: {found[1]}", found[0]) from found[1]
+        raise _said_of(found[1], f"row {found[0]} of {name}: {found[1]}", found[0]) from found[1]
 
 
-def said_of(error: Exception, message: str, example: int) -> Exception:
+def _said_of(error: Exception, message: str, example: int) -> Exception:
     """``error``'s class (ValueError, ZeroDivisionError: what a caller catches) with
     ``message``, its ``example`` attribute the row it names; a ValueError for a class
     that takes no message."""
@@ -319,7 +319,7 @@ def said_of(error: Exception, message: str, example: int) -> Exception:
     return named
 
 
-def refused_example(model: Any, X: np.ndarray, rows: Iterable[int], loss: Loss | None = None,
+def _refused_example(model: Any, X: np.ndarray, rows: Iterable[int], loss: Loss | None = None,
                     encoded: np.ndarray | None = None) -> tuple[int, Exception] | None:
     """The first of ``rows`` (indices into X) whose eager graph an op refuses, with the
     op's error: the model's output, and with ``loss`` the example's loss against its
@@ -349,7 +349,7 @@ def _evaluate(run: Run, history: History, compiled: bool, epoch: int) -> None:
         try:
             _validate(run.model, run.loss, run.validation, history, compiled, run.classify)
         except (ValueError, ArithmeticError) as error:
-            raise said_of(error, f"epoch {epoch}, validation: {error}",
+            raise _said_of(error, f"epoch {epoch}, validation: {error}",
                           getattr(error, "example", -1)) from error
 
 
@@ -394,7 +394,7 @@ def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarr
             _name_refused_row(model, X, [getattr(error, "batch_example", None) or 0], name)
             raise
         if not all_finite(raw):
-            _name_refused_row(model, X, suspects(np.arange(len(X)), raw), name)
+            _name_refused_row(model, X, _suspects(np.arange(len(X)), raw), name)
         return raw
     rows = []
     with no_grad():
@@ -402,7 +402,7 @@ def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarr
             try:
                 rows.append(output_data(model(example_inputs(x))))
             except (ValueError, ArithmeticError) as error:
-                raise said_of(error, f"row {i} of {name}: {error}", i) from error
+                raise _said_of(error, f"row {i} of {name}: {error}", i) from error
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -471,7 +471,7 @@ def _output_width(model: Any, X: np.ndarray) -> int:
         try:
             return len(output_data(model(example_inputs(X[0].tolist()))))
         except (ValueError, ArithmeticError) as error:
-            raise said_of(error, f"epoch 0: example 0 of X: {error}; nothing was updated",
+            raise _said_of(error, f"epoch 0: example 0 of X: {error}; nothing was updated",
                           0) from error
 
 
