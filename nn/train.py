@@ -295,8 +295,7 @@ def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
     found = _refused_example(run.model, run.X, examples, run.loss, run.encoded)
     if found is not None:
         i, error = found
-        raise _said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated",
-                      i) from error
+        raise _refused_step(error, epoch, i) from error
 
 
 def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str) -> None:
@@ -305,6 +304,12 @@ def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str)
     found = _refused_example(model, X, rows)
     if found is not None:
         raise _said_of(found[1], f"row {found[0]} of {name}: {found[1]}", found[0]) from found[1]
+
+
+def _refused_step(error: Exception, epoch: int, i: int) -> Exception:
+    """The op's ``error`` said of a training step: "epoch E: example i of X: <the error>;
+    nothing was updated"."""
+    return _said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated", i)
 
 
 def _said_of(error: Exception, message: str, example: int) -> Exception:
@@ -471,8 +476,7 @@ def _output_width(model: Any, X: np.ndarray) -> int:
         try:
             return len(output_data(model(example_inputs(X[0].tolist()))))
         except (ValueError, ArithmeticError) as error:
-            raise _said_of(error, f"epoch 0: example 0 of X: {error}; nothing was updated",
-                          0) from error
+            raise _refused_step(error, 0, 0) from error
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
