@@ -41,7 +41,8 @@ def core_script() -> str:
 
     Safe to inline in a ``<script>`` element: no ``</script`` occurs in it.
     """
-    script = f"var STYLE = {json.dumps(asset('view.css'))};\n{asset('view.js')}"
+    script = (f"var STYLE = {json.dumps(asset('view.css'))};\n"
+              f"{asset('routes.js')}\n{asset('view.js')}")
     return re.sub("</(script)", r"<\\/\1", script, flags=re.IGNORECASE)
 
 

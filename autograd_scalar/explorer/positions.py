@@ -3,9 +3,9 @@
 Each group is laid out on its own, as a small graph: its items (nodes, and its
 subgroups drawn collapsed, as one box) and the edges between them, counted. The
 view expands a group in place: it stretches the plane at the group's centre by
-the difference between the group's expanded and collapsed size (everything to
-the right moves right, everything below moves down), which keeps every other box
-clear of it, and draws the group's own layout inside. So one layout per group
+the difference between the group's expanded and collapsed size (everything past
+the centre along the layout moves on, and what shares its columns moves across), which
+keeps every other box clear of it, and draws the group's own layout inside. So one layout per group
 serves every combination of expanded and collapsed groups.
 
 All groups go through one ``dot`` process (Graphviz reads graph after graph), or

@@ -5,9 +5,10 @@
 
    Positions: every group was laid out on its own by Graphviz (item centres in its
    frame). Expanding a group stretches its frame's plane at the group's centre by
-   the growth (items to the right move right; items below move down where they share
-   columns with the group or with another item moving down), which keeps all other
-   boxes clear, and draws the group's own layout inside.
+   the growth (along the layout, every item past the centre moves on; across it, items
+   move where they share columns with the group or with another item moving), which
+   keeps all other boxes clear and the ranks in order, and draws the group's own
+   layout inside. Edges are routed around the items they pass (routes.js).
 
    Drawing: only what lies within a screen of the visible part is drawn (panning or
    zooming past it draws again), and nodes' text is left out when zoomed far out. A change
@@ -272,25 +273,29 @@ var AutogradScalarView = (function () {
         var size = item >= 0 ? NODE : BOX;
         return { id: item, cx: G.centres[2 * k], cy: G.centres[2 * k + 1], w: size[0], h: size[1], sub: null };
       });
+      /* Along the layout (x left to right, y top to bottom) everything past the box's
+         old centre moves on by its growth, so ranks stay in order; across, only what
+         lies past the centre in its columns, and then, in turn, whatever past it shares
+         columns with something moving: a box kept in place could otherwise end under
+         one moved onto it. */
+      var lr = data.rankdir !== "TB", U = lr ? "cx" : "cy", V = lr ? "cy" : "cx";
+      var UW = lr ? "w" : "h", VW = lr ? "h" : "w";
       rects.forEach(function (r) {
         if (r.id >= 0 || !expanded.has(-1 - r.id)) { return; }
-        var sub = frame(-1 - r.id), dw = Math.max(0, sub.w - r.w), dh = Math.max(0, sub.h - r.h);
-        var x0 = r.cx, left = r.cx - r.w / 2, top = r.cy - r.h / 2;
-        rects.forEach(function (o) { if (o !== r && o.cx > x0) { o.cx += dw; } });
+        var sub = frame(-1 - r.id), grow = { w: Math.max(0, sub.w - r.w), h: Math.max(0, sub.h - r.h) };
+        var left = r.cx - r.w / 2, top = r.cy - r.h / 2, centre = r[U], cut = r[V];
+        rects.forEach(function (o) { if (o !== r && o[U] > centre) { o[U] += grow[UW]; } });
         r.w = Math.max(r.w, sub.w); r.h = Math.max(r.h, sub.h);
         r.cx = left + r.w / 2; r.cy = top + r.h / 2; r.sub = sub;
-        /* Down moves what lies below the box's old centre in its columns, and then, in
-           turn, whatever below that centre shares columns with something moving: a box
-           kept in place could otherwise end under one moved onto it. */
-        var cut = top + (r.h - dh) / 2, moving = [r], taken = new Set(moving);
+        var moving = [r], taken = new Set(moving);
         for (var i = 0; i < moving.length; i += 1) {  /* each mover once: n^2 at most */
           var m = moving[i];
           rects.forEach(function (o) {
-            if (!taken.has(o) && o.cy > cut && o.cx + o.w / 2 > m.cx - m.w / 2 &&
-                o.cx - o.w / 2 < m.cx + m.w / 2) { taken.add(o); moving.push(o); }
+            if (!taken.has(o) && o[V] > cut && o[U] + o[UW] / 2 > m[U] - m[UW] / 2 &&
+                o[U] - o[UW] / 2 < m[U] + m[UW] / 2) { taken.add(o); moving.push(o); }
           });
         }
-        moving.forEach(function (o) { if (o !== r) { o.cy += dh; } });
+        moving.forEach(function (o) { if (o !== r) { o[V] += grow[VW]; } });
       });
       var width = G.width, height = G.height;
       rects.forEach(function (r) {
@@ -335,6 +340,10 @@ var AutogradScalarView = (function () {
       }
       out.rep = rep;
       out.edges = edges; out.edgeBase = [G, M];
+      /* edges go around what they do not join (routes.js), each routed when first drawn */
+      out.obstacles = AutogradScalarRoutes.obstacles(
+        Array.from(out.nodes.values()).concat(Array.from(out.boxes.values())), data.rankdir);
+      out.routes = new Map();
       return out;
     }
     function rectOf(r) { return r >= 0 ? placed.nodes.get(r) : placed.boxes.get(-1 - r); }
@@ -455,19 +464,12 @@ var AutogradScalarView = (function () {
         var ra = Math.floor(key / base[1]) - base[0], rb = key % base[1] - base[0];
         var a = rectOf(ra), b = rectOf(rb);
         if (!a || !b) { return; }
-        var x0 = Math.min(a.x, b.x), y0 = Math.min(a.y, b.y);
-        if (!meets({ x: x0, y: y0, w: Math.max(a.x + a.w, b.x + b.w) - x0, h: Math.max(a.y + a.h, b.y + b.h) - y0 }, region)) { return; }
-        var d;
-        if (data.rankdir === "TB") {
-          var x1 = a.x + a.w / 2, y1 = a.y + a.h, x2 = b.x + b.w / 2, y2 = b.y, my = (y1 + y2) / 2;
-          d = "M" + x1 + "," + y1 + " C" + x1 + "," + my + " " + x2 + "," + my + " " + x2 + "," + y2;
-        } else {
-          var sx = a.x + a.w, sy = a.y + a.h / 2, ex = b.x, ey = b.y + b.h / 2, mx = (sx + ex) / 2;
-          d = "M" + sx + "," + sy + " C" + mx + "," + sy + " " + mx + "," + ey + " " + ex + "," + ey;
-        }
+        var path = placed.routes.get(key);
+        if (!path) { path = AutogradScalarRoutes.route(placed.obstacles, a, b); placed.routes.set(key, path); }
+        if (!meets(path.box, region)) { return; }
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
         var width = Math.min(1 + Math.log2(count), 5);
-        html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + d +
+        html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + path.d +
           '" stroke-width="' + width + '" marker-end="url(#' + arrow + (on ? "-path" : "") +
           (width > 2 ? "-wide" : "") + ')"></path>');
       });

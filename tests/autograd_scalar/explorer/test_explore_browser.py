@@ -1113,3 +1113,62 @@ def test_stepping_shows_the_node_and_its_user_and_the_panel_reads_the_step(
             shown_with_user += 1
     assert shown_with_user >= 5
     assert root.get_attribute("data-step") == "22"
+
+
+EDGES_UNDER_ITEMS = (
+    "var R = " + ROOT + ", P = R.querySelector('.agv').agv.rects(), rects = [];"
+    "P.nodes.forEach(function (r) { rects.push(r); });"
+    "P.boxes.forEach(function (r) { rects.push(r); });"
+    "function inside(p, r, by) { return p.x > r.x + by && p.x < r.x + r.w - by &&"
+    "                                   p.y > r.y + by && p.y < r.y + r.h - by; }"
+    "function on(p, r) { return !inside(p, r, 0.5) && inside(p, r, -0.5); }"
+    "return Array.from(R.querySelectorAll('.agv-edge')).map(function (e) {"
+    "  var length = e.getTotalLength(), under = 0;"
+    "  for (var t = 0; t <= length; t += 2) {"
+    "    var p = e.getPointAtLength(t);"
+    "    under += rects.filter(function (r) { return inside(p, r, 2); }).length; }"
+    "  var first = e.getPointAtLength(0), last = e.getPointAtLength(length);"
+    "  return [under, rects.some(function (r) { return on(first, r); }),"
+    "          rects.some(function (r) { return on(last, r); })];"
+    "});")
+"""For each edge drawn: how many of its points, taken every 2 units along it, lie inside
+a node or a closed box (2 units in from its border), and whether it starts and ends on
+an item's border."""
+
+
+def skipping_graph(seed: int, size: int = 36) -> Value:
+    """A graph whose nodes use earlier nodes from anywhere: many edges pass columns."""
+    import random
+
+    draw = random.Random(seed)
+    pool = [Value(draw.uniform(-1, 1), label=f"x{k}") for k in range(4)]
+    while len(pool) < size:
+        a, b = draw.choice(pool), draw.choice(pool[-6:])
+        pool.append(draw.choice([a * b, a + b, (a - b).tanh(), a * 0.5 + b.exp()]))
+    return sum(pool[-5:], Value(0.0))
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("graphviz", [True, False], ids=["dot", "no-dot"])
+def test_no_edge_passes_under_an_item_it_does_not_join(
+        browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rankdir: str,
+        graphviz: bool) -> None:
+    """Edges were curves from column to column and passed under the nodes between: in
+    x**3 + 2x - exp(x), x's edges to later columns ran under five nodes, and read as
+    coming from them. An edge now goes through the gaps of the columns it passes."""
+    import autograd_scalar.explorer.positions as positions
+
+    if not graphviz:
+        monkeypatch.setattr(positions, "has_graphviz", lambda: False)
+    x = Value(1.5, label="x")
+    model, loss = batch_loss(3)
+    for k, root in enumerate([(x * x * x + 2 * x - x.exp()) * x + x.tanh(),
+                              skipping_graph(1), skipping_graph(2), loss]):
+        root.backward()
+        names = model if root is loss else None
+        open_view(browser, explore(root, rankdir=rankdir, names=names)
+                  .save(tmp_path / f"g{k}.html"))
+        edges = browser.execute_script(EDGES_UNDER_ITEMS)
+        assert len(edges) > 8, edges
+        bad = [e for e in edges if not (e[0] == 0 and e[1] and e[2])]
+        assert not bad, (k, bad)

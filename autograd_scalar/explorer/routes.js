@@ -1,0 +1,133 @@
+/* Edge routes for the explore view: an edge that passes columns of other items goes
+   through the gaps between them, never under an item it does not join.
+
+   Coordinates: "along" is the layout's direction (x in a left-to-right view, y in a
+   top-to-bottom one), "across" the other. An edge runs along from the end of its
+   source (u = su, v = sv) to the start of its target (eu, ev). The items between
+   fall into columns: items whose extents along overlap. Through each column the route
+   keeps one line across, v, inside a free gap of the column (clear of its items),
+   the gap whose v is nearest the straight way from where the route stands to the
+   target. Between columns, and at both ends, it bends as every edge of the view does:
+   a cubic S whose ends are level. The strip between two columns holds no item and a
+   run through a column lies in a free gap, so no part of the route meets an item.
+
+   Only items within a band across around the edge are gathered, and a gap is taken
+   only inside the band, where it is known to be free; failing that the band doubles. */
+var AutogradScalarRoutes = (function () {
+  "use strict";
+  var CLEAR = 5;      /* the least room between a route and an item, in points */
+  var ROOMY = 12;     /* the room a route keeps from items where the gap allows */
+  var BAND = 150;     /* the first band's reach across, beyond the edge's own span */
+  var SHORT = 12;     /* a strip narrower than this is no room to bend in */
+
+  /* Obstacles from rectangles {x, y, w, h}: their extents along and across, sorted by
+     where they start along, and the longest extent along (to find them by position). */
+  function obstacles(rects, rankdir) {
+    var lr = rankdir !== "TB";
+    var items = rects.map(function (r) {
+      return lr ? { u0: r.x, u1: r.x + r.w, v0: r.y, v1: r.y + r.h, rect: r }
+                : { u0: r.y, u1: r.y + r.h, v0: r.x, v1: r.x + r.w, rect: r };
+    });
+    items.sort(function (a, b) { return a.u0 - b.u0; });
+    var longest = 0;
+    items.forEach(function (it) { longest = Math.max(longest, it.u1 - it.u0); });
+    return { items: items, longest: longest, lr: lr };
+  }
+
+  /* The items that start before eu and end after su, but for the edge's own two. */
+  function between(index, su, eu, a, b) {
+    var items = index.items, lo = 0, hi = items.length, from = su - index.longest;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (items[mid].u0 < from) { lo = mid + 1; } else { hi = mid; } }
+    var found = [];
+    for (var k = lo; k < items.length && items[k].u0 < eu; k += 1) {
+      var it = items[k];
+      if (it.u1 > su && it.rect !== a && it.rect !== b) { found.push(it); }
+    }
+    return found;
+  }
+
+  /* Columns of the items (sorted by u0) whose extents along overlap, each cut to the
+     edge's span [su, eu], with its items' extents across. */
+  function columns(items, su, eu) {
+    var out = [], cur = null;
+    items.forEach(function (it) {
+      if (cur && it.u0 < cur.u1) {
+        cur.u1 = Math.max(cur.u1, it.u1); cur.spans.push([it.v0, it.v1]);
+      } else {
+        cur = { u0: it.u0, u1: it.u1, spans: [[it.v0, it.v1]] }; out.push(cur);
+      }
+    });
+    out.forEach(function (c) { c.u0 = Math.max(c.u0, su); c.u1 = Math.min(c.u1, eu); });
+    return out;
+  }
+
+  /* The v nearest target in a free gap of a column, or null if that v lies outside
+     [lo, hi], where items were not gathered. A gap is free at least CLEAR from its
+     items, and up to ROOMY where it is wide enough, so that a route does not hug an
+     item's side; a gap narrower than 2 CLEAR is no gap. */
+  function gapNear(spans, target, lo, hi) {
+    spans.sort(function (a, b) { return a[0] - b[0]; });
+    var best = null, start = -Infinity;
+    function offer(a, z) {
+      var keep = Math.min(ROOMY, (z - a) / 2);
+      if (keep < CLEAR) { return; }
+      var v = Math.min(Math.max(target, a + keep), z - keep);
+      if (best === null || Math.abs(v - target) < Math.abs(best - target)) { best = v; }
+    }
+    spans.forEach(function (s) {
+      offer(start, s[0]);
+      start = Math.max(start, s[1]);
+    });
+    offer(start, Infinity);
+    return best >= lo && best <= hi ? best : null;
+  }
+
+  /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev). */
+  function runs(index, su, sv, eu, ev, a, b) {
+    var items = between(index, su, eu, a, b);
+    if (!items.length) { return []; }
+    for (var band = BAND; ; band *= 2) {
+      var lo = Math.min(sv, ev) - band, hi = Math.max(sv, ev) + band;
+      var near = items.filter(function (it) { return it.v1 > lo && it.v0 < hi; });
+      var out = [], u = su, v = sv, last = columns(near, su, eu), whole = true;
+      for (var k = 0; k < last.length; k += 1) {
+        var c = last[k], target;
+        if (c.u0 - u < SHORT) { target = v; }              /* no room to bend before it */
+        else if (eu - c.u1 < SHORT) { target = ev; }      /* nor after it */
+        else { target = v + (ev - v) * ((c.u0 + c.u1) / 2 - u) / (eu - u); }
+        var w = gapNear(c.spans, target, lo, hi);
+        if (w === null) { whole = false; break; }
+        out.push([c.u0, c.u1, w]); u = c.u1; v = w;
+      }
+      if (whole || band > 1e7) { return out; }
+    }
+  }
+
+  /* The SVG path of an edge from rectangle a to rectangle b (both among the index's),
+     and the box it stays in {x, y, w, h}. A backward edge (between closed boxes, in a
+     cycle) is drawn as one bend. */
+  function route(index, a, b) {
+    var lr = index.lr, su, sv, eu, ev;
+    if (lr) { su = a.x + a.w; sv = a.y + a.h / 2; eu = b.x; ev = b.y + b.h / 2; }
+    else { su = a.y + a.h; sv = a.x + a.w / 2; eu = b.y; ev = b.x + b.w / 2; }
+    var through = eu > su ? runs(index, su, sv, eu, ev, a, b) : [];
+    function at(u, v) { return lr ? u + "," + v : v + "," + u; }
+    var d = "M" + at(su, sv), u = su, v = sv, low = Math.min(sv, ev), high = Math.max(sv, ev);
+    function bend(u2, v2) {
+      if (v2 === v) { d += " L" + at(u2, v2); }
+      else { var m = (u + u2) / 2; d += " C" + at(m, v) + " " + at(m, v2) + " " + at(u2, v2); }
+      u = u2; v = v2;
+    }
+    through.forEach(function (r) {
+      bend(r[0], r[2]);
+      if (r[1] > u) { d += " L" + at(r[1], r[2]); u = r[1]; }
+      low = Math.min(low, r[2]); high = Math.max(high, r[2]);
+    });
+    bend(eu, ev);
+    var u0 = Math.min(su, eu), span = Math.abs(eu - su);
+    return { d: d, box: lr ? { x: u0, y: low, w: span, h: high - low }
+                            : { x: low, y: u0, w: high - low, h: span } };
+  }
+
+  return { obstacles: obstacles, route: route };
+})();
