@@ -42,6 +42,18 @@ RANKSEP = 0.35
 """Graphviz's gap between columns, in inches."""
 
 
+CHAIN_WEIGHT = 4
+"""How much more dot pulls straight an edge from a computed item than one from a leaf
+(a constant, a parameter): a chain of ``tanh(y * 1.01)`` runs level with its constants
+beside it, where equal weights set each product between its inputs and the chain
+drifted down by half a slot a step."""
+
+
+def is_leaf(item: object) -> bool:
+    """Whether the item is a node with no inputs (a box is never one)."""
+    return not isinstance(item, Group) and not getattr(item, "children", ())
+
+
 def item_size(item: object) -> tuple[float, float]:
     return BOX if isinstance(item, Group) else NODE
 
@@ -59,7 +71,8 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
         width, height = item_size(item)
         lines.append(f"i{k} [width={width / POINTS:.4f}, height={height / POINTS:.4f}];")
     for (source, target), count in edges.items():
-        lines.append(f"i{index[source]} -> i{index[target]} [weight={min(count, 100)}];")
+        weight = min(count, 100) * (1 if is_leaf(group.items[index[source]]) else CHAIN_WEIGHT)
+        lines.append(f"i{index[source]} -> i{index[target]} [weight={weight}];")
     lines.append("}")
     return "\n".join(lines)
 

@@ -121,15 +121,39 @@ def view_data(outputs: list[Value], options: Options, report: Any,
     return data, layouts
 
 
+def steps_from_outputs(graph: Graph) -> dict[int, int]:
+    """For each group (by id): the fewest edges from an output back to a node in it."""
+    steps = {id(output): 0 for output in graph.outputs}
+    frontier = list(dict.fromkeys(graph.outputs))
+    while frontier:
+        later = []
+        for node in frontier:
+            for child in node.children:
+                if id(child) not in steps:
+                    steps[id(child)] = steps[id(node)] + 1
+                    later.append(child)
+        frontier = later
+    near: dict[int, int] = {}
+    for node in graph.order:
+        group: Group | None = graph.home[node]
+        while group is not None and near.get(id(group), math.inf) > steps[id(node)]:
+            near[id(group)] = steps[id(node)]
+            group = group.parent
+    return near
+
+
 def opening_groups(graph: Graph, budget: int, marked: list[int]) -> list[int]:
-    """The groups the view may open at first: level by level, outermost first, while
-    the items shown stay within ``budget`` (the view's own rule, which may keep some of
-    them closed to fit), and every group around a marked node (which the view opens)."""
+    """The groups the view may open at first: level by level, outermost first, and in a
+    group the boxes nearest an output first (fewest edges back from it; the view opens
+    on the output), while the items shown stay within ``budget`` (the view's own rule,
+    which may keep some of them closed to fit), and every group around a marked node
+    (which the view opens)."""
     number = {id(group): k for k, group in enumerate(graph.groups)}
+    near = steps_from_outputs(graph)
     chosen, shown, queue = [0], len(graph.top.items), [graph.top]
     while queue:
         group = queue.pop(0)
-        for item in group.items:
+        for item in sorted(group.items, key=lambda item: near.get(id(item), 0)):
             if isinstance(item, Group) and shown + len(item.items) - 1 <= budget:
                 chosen.append(number[id(item)])
                 shown += len(item.items) - 1

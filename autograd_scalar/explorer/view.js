@@ -348,20 +348,44 @@ var AutogradScalarView = (function () {
     }
     function rectOf(r) { return r >= 0 ? placed.nodes.get(r) : placed.boxes.get(-1 - r); }
 
-    /* Open boxes level by level, outermost first, while the items shown stay within
-       the budget; a module's box whose opening would stop the graph fitting the view
-       whole at a readable zoom stays closed, so a graph that fits closed opens whole.
-       (Runs of nodes open on the budget alone: a graph that needs them is too big to
-       fit whole anyway, and is fitted to the width.) */
+    /* For each group: the fewest edges from an output back to a node in it. */
+    function stepsFromOutputs() {
+      var steps = new Int32Array(N).fill(-1), frontier = [], near = new Float64Array(groups.length).fill(Infinity);
+      data.outputs.forEach(function (v) { if (steps[v] < 0) { steps[v] = 0; frontier.push(v); } });
+      for (var i = 0; i < frontier.length; i += 1) {
+        var b = frontier[i], list = kids[b];
+        for (var j = 0; j < list.length; j += 1) {
+          if (steps[list[j]] < 0) { steps[list[j]] = steps[b] + 1; frontier.push(list[j]); }
+        }
+      }
+      for (var v = 0; v < N; v += 1) {
+        for (var g = home[v]; g >= 0 && near[g] > steps[v]; g = g > 0 ? groups[g].parent : -1) { near[g] = steps[v]; }
+      }
+      return near;
+    }
+
+    /* Open boxes level by level, outermost first, and in a group the boxes nearest an
+       output first (fewest edges back from it, as records.opening_groups: the view
+       opens on the output), while the items shown stay within the budget. A module's
+       box whose opening would stop the graph fitting the view whole at a readable zoom
+       stays closed, so a graph that fits closed opens whole. (Runs of nodes open on
+       the budget alone: a graph that needs them is too big to fit whole anyway, and
+       is fitted to the width.) */
     function openWithinBudget() {
       var shown = groups[0].items.length, queue = [0], room = roomFor();
+      var near = stepsFromOutputs();
       function fits() {
         var top = frame(0);
         return fitScale(top.w - 2 * PAD, top.h - 2 * PAD - HEADER, room) >= READABLE;
       }
+      function nearestFirst(items) {
+        var order = items.map(function (item, k) { return [item < 0 ? near[-1 - item] : 0, k, item]; });
+        order.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; });
+        return order.map(function (o) { return o[2]; });
+      }
       while (queue.length) {
         var g = queue.shift();
-        groups[g].items.forEach(function (item) {
+        nearestFirst(groups[g].items).forEach(function (item) {
           if (item >= 0) { return; }
           var sub = -1 - item, more = groups[sub].items.length - 1;
           if (shown + more > data.budget || !groups[sub].centres) { return; }

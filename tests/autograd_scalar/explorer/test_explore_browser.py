@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -1172,3 +1173,63 @@ def test_no_edge_passes_under_an_item_it_does_not_join(
         assert len(edges) > 8, edges
         bad = [e for e in edges if not (e[0] == 0 and e[1] and e[2])]
         assert not bad, (k, bad)
+
+
+def test_a_deep_chain_opens_on_its_output_running_level(browser: Any, tmp_path: Path) -> None:
+    """A chain of 450 nodes opened its first run of nodes, which lay far from the
+    output, and showed the output inside a closed box beside an empty frame; and Graphviz
+    set each product between its two inputs, so the chain drifted down half a slot a
+    step. Boxes nearest the output now open first, and the chain runs level."""
+    from selenium.webdriver.common.by import By
+
+    y = Value(0.5, label="x")
+    for _ in range(150):
+        y = (y * 1.01).tanh()
+    y.backward()
+    root = open_view(browser, explore(y).save(tmp_path / "deep.html"))
+    output = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.data.outputs[0]")
+    canvas = browser.execute_script(
+        "return " + ROOT + ".querySelector('.agv-canvas').getBoundingClientRect().toJSON()")
+    on_screen = {int(e.get_attribute("data-n")): e.find_element(By.CSS_SELECTOR, "rect").rect
+                 for e in root.find_elements(By.CSS_SELECTOR, ".agv-node")}
+    on_screen = {v: r for v, r in on_screen.items()
+                 if r["x"] >= canvas["left"] and r["x"] + r["width"] <= canvas["right"]
+                 and r["y"] >= canvas["top"] and r["y"] + r["height"] <= canvas["bottom"]}
+    assert output in on_screen and len(on_screen) >= 8, (output, sorted(on_screen))
+    if shutil.which("dot"):                     # Graphviz's layout; without it, columns centre
+        chain = browser.execute_script(
+            "var a = " + ROOT + ".querySelector('.agv').agv;"
+            "return arguments[0].filter(function (v) { return a.data.kids[v].length; });",
+            list(on_screen))
+        assert len(chain) >= 5 and len({round(on_screen[v]["y"]) for v in chain}) == 1, chain
+
+
+def test_the_kernel_lays_out_at_first_every_box_the_view_opens(
+        browser: Any, tmp_path: Path) -> None:
+    """A big graph's view gets at first only the layouts of the boxes it opens
+    (records.opening_groups, the view's rule said in Python): a box the view would open
+    but whose layout did not come stays closed. The view opens the same boxes with the
+    kernel's first layouts as with all of them."""
+    from autograd_scalar.explorer.page import page
+    from autograd_scalar.explorer.records import view_data
+
+    y = Value(0.5, label="x")
+    for _ in range(400):
+        y = (y * 1.01).tanh()
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = ag.sum([(model([0.01 * k, -0.02 * k]) - 1.0) ** 2 for k in range(70)])
+    frames = ("return Array.from(" + ROOT + ".querySelector('.agv').agv.rects().frames)"
+              ".map(function (f) { return f.g; }).sort(function (a, b) { return a - b; });")
+    for k, (root, names) in enumerate([(y, None), (loss, model)]):
+        root.backward()
+        view = explore(root, names=names)
+        open_view(browser, view.save(tmp_path / f"whole{k}.html"))
+        opened = browser.execute_script(frames)
+        data, _ = view_data([root], view._options, None, lazy=True)
+        assert any(group.get("centres") is None for group in data["groups"])
+        path = tmp_path / f"lazy{k}.html"
+        path.write_text(page(data, "").replace(
+            "AutogradScalarView.mount(host, whole);",
+            "AutogradScalarView.mount(host, whole, {fetch: function () {}});"), encoding="utf-8")
+        open_view(browser, path)
+        assert opened and browser.execute_script(frames) == opened
