@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..draw.graph import MCLIMIT
+from ..draw.graph import CHAIN_WEIGHT, MCLIMIT
 from ..draw.layout import has_graphviz, plain_layouts
 from .model import Group
 
@@ -40,13 +40,6 @@ NODESEP = 0.15
 """Graphviz's gap between neighbours in a column, in inches."""
 RANKSEP = 0.35
 """Graphviz's gap between columns, in inches."""
-
-
-CHAIN_WEIGHT = 4
-"""How much more dot pulls straight an edge from a computed item than one from a leaf
-(a constant, a parameter): a chain of ``tanh(y * 1.01)`` runs level with its constants
-beside it, where equal weights set each product between its inputs and the chain
-drifted down by half a slot a step."""
 
 
 def is_leaf(item: object) -> bool:
@@ -71,7 +64,7 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
         width, height = item_size(item)
         lines.append(f"i{k} [width={width / POINTS:.4f}, height={height / POINTS:.4f}];")
     for (source, target), count in edges.items():
-        weight = min(count, 100) * (1 if is_leaf(group.items[index[source]]) else CHAIN_WEIGHT)
+        weight = min(count, 100) * (1 if is_leaf(group.items[index[source]]) else int(CHAIN_WEIGHT))
         lines.append(f"i{index[source]} -> i{index[target]} [weight={weight}];")
     lines.append("}")
     return "\n".join(lines)
