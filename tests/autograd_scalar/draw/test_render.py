@@ -284,3 +284,21 @@ def test_dpi_sets_a_pngs_resolution_and_is_refused_elsewhere(root: Value, tmp_pa
     with pytest.raises(ValueError, match=r"^render: dpi must be a number from 1 to 2400, got 0"):
         render(root, tmp_path / "e.png", dpi=0)
     assert not (tmp_path / "d.svg").exists() and not (tmp_path / "e.png").exists()
+
+
+@needs_dot
+@pytest.mark.parametrize("compact", [False, True])
+def test_a_long_chain_runs_level_however_long(compact: bool) -> None:
+    """Graphviz set each product of tanh(y * 1.01) between its two inputs, so the chain
+    drifted down half a slot a step: 12 steps drew 544 px tall. Edges from computed nodes
+    now pull harder than edges from leaves, and the drawing is as tall at 24 steps as at 6."""
+    from autograd_scalar.draw.layout import plain_layouts
+
+    def height(steps: int) -> float:
+        y = Value(0.5, label="x")
+        for _ in range(steps):
+            y = (y * 1.01).tanh()
+        plain = plain_layouts([draw_graph(y, compact=compact, rankdir="LR").source])[0]
+        return float(plain.split()[3])
+
+    assert height(24) == height(6)
