@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..backward import grad, topological_order
@@ -305,6 +305,12 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
                for k, e in enumerate(report.entries) if not e.ok and not e.kink] \
         if order == 1 else []  # a second derivative's error is not one of the nodes' rules
     found = wrong_nodes(out, report.eps, report.atol, report.rtol, xs, failing)
+    if found.undeclared_kinks and not found.failures and order == 1:
+        kinks = [f"{k.op} node #{k.index}, undeclared" for k in found.undeclared_kinks]
+        more = f" and {len(kinks) - 3} more" if len(kinks) > 3 else ""
+        report.entries = [e if e.ok or e.kink else
+                          replace(e, kink="at a kink: " + ", ".join(kinks[:3]) + more)
+                          for e in report.entries]
     if found.failures or found.undeclared_kinks:
         return str(found).splitlines()
     unchecked = found.unchecked_lines()

@@ -526,6 +526,10 @@ def test_an_undeclared_kink_with_a_one_sided_slope_is_a_kink_not_a_wrong_rule(ru
         ag.gradcheck(lambda x: _hinge(rule).apply(x), [1.0])
     assert "kink" in "\n".join(caught.value.report.where)
     assert ".data" not in "\n".join(caught.value.report.where)
+    # the table says so too: it had marked the entry "<-- wrong" above the kink's line
+    entry, = caught.value.report.entries
+    assert entry.kink == "at a kink: Hinge node #1, undeclared"
+    assert "<-- kink" in str(caught.value) and "<-- wrong" not in str(caught.value)
 
 
 def test_at_an_undeclared_kink_a_rule_giving_neither_slope_is_wrong() -> None:
