@@ -38,6 +38,10 @@ The steps and the rounding level come from the number type, not from the user:
   hundreds beside a coordinate of 800) shows its h^2 only there, while a wrong
   derivative's h (g_true - g).v could not stand above a few times the bound at that
   step, nor ten times it at any smaller one.
+- A run whose slope rises from step to step (1.2, then 1.5) had not settled: a wrong
+  derivative's slope only falls towards 1 as h shrinks. The step past it decides when it
+  reads PASS_ORDER and its least slope still rises; otherwise the row cannot be judged
+  (``TaylorRow.unresolved``), and is never called wrong.
 """
 
 from __future__ import annotations
@@ -201,16 +205,67 @@ def observed_order(steps: Sequence[float], remainders: Sequence[float],
     if _collapses(steps, remainders, b, slope) and not any(k > b for run in runs for k in run):
         return math.nan, ()
     if slope < PASS_ORDER:
-        least = _beyond(steps, remainders, bounds, bounds if certain is None else certain, b)
+        least, read = _beyond(steps, remainders, bounds, bounds if certain is None else certain,
+                              b)
         if least >= PASS_ORDER:
             return least, (*used[1:], b + 1)
+        if read >= PASS_ORDER and least > slope and _rising(steps, remainders, run_of(runs, b)):
+            return read, (*used[1:], b + 1)
     return slope, tuple(used)
 
 
+def run_of(runs: Sequence[Sequence[int]], last: int) -> Sequence[int]:
+    """The run that ends at step ``last``."""
+    return next(run for run in runs if run and run[-1] == last)
+
+
+def whole_run(result: TaylorResult) -> list[int]:
+    """The steps of the run whose last ones ``result.used`` holds: back from them while R
+    stands above rounding with their sign (as :func:`observed_order` reads runs)."""
+    if not result.used:
+        return []
+    first, r = result.used[0], result.remainders
+    while first > 0 and math.isfinite(r[first - 1]) and \
+            abs(r[first - 1]) > ABOVE_ROUNDING * result.bounds[first - 1] and \
+            math.copysign(1.0, r[first - 1]) == math.copysign(1.0, r[first]):
+        first -= 1
+    return list(range(first, result.used[-1] + 1))
+
+
+def _rising(steps: Sequence[float], remainders: Sequence[float], run: Sequence[int]) -> bool:
+    """Whether the slope of log |R| rises from each pair of steps of ``run`` (a whole run)
+    to the next.
+
+    R = sum c_n h^n: where its terms share a sign, the slope is their exponents' average
+    weighted by the terms, and it falls as h shrinks and the low terms gain, towards 1
+    for a wrong derivative. A slope that rises instead, from a higher term of the other
+    sign fading (tanh saturating: R = c h^2 (1 - k h)), is heading for an order above
+    the one read: with the step past the run reading PASS_ORDER or more and its least
+    slope still higher than the run's, the order is that step's."""
+    slopes = run_slopes(steps, remainders, run)
+    return len(slopes) >= 2 and slopes[-1] >= RISEN and \
+        all(y - x >= RISE for x, y in pairwise(slopes))
+
+
+RISEN = 1.25
+"""A rising slope counts from here: a wrong derivative's slope falls to 1 from above, or
+rises to it from below (a term of the other sign fading), never past it."""
+RISE = 0.1
+"""The least rise from one slope to the next that counts (rounding moves a slope less)."""
+
+
+def run_slopes(steps: Sequence[float], remainders: Sequence[float], run: Sequence[int]
+               ) -> list[float]:
+    """The slope of log |R| against log h between each pair of consecutive steps of ``run``."""
+    return [math.log(abs(remainders[a] / remainders[b])) / math.log(steps[a] / steps[b])
+            for a, b in pairwise(run)]
+
+
 def _beyond(steps: Sequence[float], remainders: Sequence[float], bounds: Sequence[float],
-            certain: Sequence[float], last: int) -> float:
+            certain: Sequence[float], last: int) -> tuple[float, float]:
     """The least slope of log |R| the exact remainders can have between step ``last``
-    (the end of a run) and the next, or NaN where that next step cannot tell.
+    (the end of a run) and the next, and the slope read there; NaN, NaN where that
+    next step cannot tell.
 
     The exact R lies within ``certain`` (its rounding bound) of the computed one, so
     |R_exact| >= |R| - e at ``last`` and <= |R| + e at the next step. That step counts
@@ -219,17 +274,19 @@ def _beyond(steps: Sequence[float], remainders: Sequence[float], bounds: Sequenc
     shows anywhere below).
     """
     k = last + 1
+    unknown = (math.nan, math.nan)
     if k >= len(steps):
-        return math.nan
+        return unknown
     r, e = remainders[k], certain[k]
     if not (math.isfinite(r) and math.isfinite(e)) or abs(r) <= e or \
             math.copysign(1.0, r) != math.copysign(1.0, remainders[last]):
-        return math.nan
+        return unknown
     if any(math.isfinite(rj) and math.isfinite(bj) and abs(rj) > ABOVE_ROUNDING * bj
            for rj, bj in zip(remainders[k + 1:], bounds[k + 1:])):
-        return math.nan
+        return unknown
     least = (abs(remainders[last]) - certain[last]) / (abs(r) + e)
-    return math.log(least) / math.log(steps[last] / steps[k])
+    span = math.log(steps[last] / steps[k])
+    return math.log(least) / span, math.log(abs(remainders[last] / r)) / span
 
 
 def _collapses(steps: Sequence[float], remainders: Sequence[float], last: int,
@@ -537,6 +594,13 @@ def _unresolved(result: TaylorResult, atol: float, rtol: float) -> str:
     """Why the test cannot judge ``result``'s derivative to atol + rtol |g.v| (the central
     column's tolerance): the noise f's rounding puts on R hides any error in g.v below
     :attr:`TaylorResult.resolution`, and that is coarser; "" where it can judge."""
+    run = whole_run(result)
+    if not result.ok and len(run) >= FIT_MIN and _rising(result.steps, result.remainders, run):
+        slopes = run_slopes(result.steps, result.remainders, run)
+        return (f"R's slope was still rising ({', '.join(f'{x:.2f}' for x in slopes)}) where R "
+                "met f's rounding: it had not settled to f's order, which a wrong derivative "
+                "would pull down towards 1, so the test cannot judge it here (a saturating f, "
+                "flat to within rounding, reads so); test where f is less flat")
     tolerance = atol + rtol * abs(result.derivative)
     if result.resolution <= tolerance:
         return ""
