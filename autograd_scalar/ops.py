@@ -299,12 +299,23 @@ def _zero_times(a: Any, b: Any) -> Any:
     return GATHER(a * b, 0.0, index)
 
 
-POW = Op("**", operator.pow, np.power, _pow_derivatives, arity=2,
+def _pow_where_defined(x: Any, y: Any) -> Any:
+    """x ** y on arrays, but NaN where x <= 0: outside the domain the row checks on floats
+    (a NaN base passes the check, and IEEE's NaN ** 0 is 1).
+
+    IEEE's pow has a value at (-1, 2), but d/dy = out * log(x) has none there, and the
+    eager graph refuses the base; so the compiled tape computes NaN, as it does for
+    log(-1), and the step that meets it names the example the eager graph refuses."""
+    return np.where(x <= 0, np.nan, np.power(x, y))
+
+
+POW = Op("**", operator.pow, _pow_where_defined, _pow_derivatives, arity=2,
          check=requires(_pow_base_positive, "**",
                         "a base > 0 when the exponent is a Value (x ** y); "
                         "raise to a plain number for integer powers of any base"),
          formula="d/dx = y * x**(y-1) (0 at y = 0), d/dy = out * log(x)",
-         template=("pow({0}, {1})", "np.power({0}, {1})"))
+         template=("(nan if {0} <= 0 else pow({0}, {1}))",
+                   "np.where({0} <= 0, nan, np.power({0}, {1}))"))
 
 
 def _power_check(p: float) -> Check | None:

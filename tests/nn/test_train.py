@@ -274,6 +274,35 @@ def test_a_non_finite_compiled_result_is_named_as_the_eager_graph_names_it(compi
     assert optimizer.steps == 0 and model.state_dict() == before
 
 
+class PowerOfLearnt(nn.Module):
+    """(w x) ** p with a learnt exponent p: the eager graph refuses a base <= 0."""
+
+    def __init__(self) -> None:
+        self.w = Value(1.0)
+        self.p = Value(2.0)
+
+    def forward(self, x):
+        return (x[0] * self.w) ** self.p
+
+
+@pytest.mark.parametrize("compiled", [False, True, "auto"])
+def test_a_value_exponent_of_a_negative_base_is_named_compiled_as_eagerly(compiled):
+    """IEEE's pow gives (-1) ** 2.0 = 1, and the tape computed it so, with d/dp = out *
+    log(-1) NaN: compiled training said "p has a non-finite gradient ... lower the
+    learning rate" where eager names the example. The tape now computes NaN there, as
+    for log(-1), and the step names example 37 either way, changing nothing."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    X[37, 0] = -1.0
+    model = PowerOfLearnt()
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^epoch 0: example 37 of X: \*\*: expected a base "
+                                         r"> 0 when the exponent is a Value"):
+        fit(model, X, X[:, 0] ** 2, loss="mse", optimizer=optimizer, epochs=1, batch_size=40,
+            progress=False, compiled=compiled)
+    assert optimizer.steps == 0 and model.state_dict() == before
+
+
 @pytest.mark.parametrize("compiled", [False, True, "auto"])
 def test_an_example_the_first_check_runs_is_named_and_keeps_its_errors_class(compiled):
     """With "auto", the first batch's first rows are run eagerly to check the tape: an op

@@ -8,6 +8,7 @@ by step, what the rule itself computes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -39,7 +40,9 @@ def _format(template, names):
 @pytest.mark.parametrize("row", ROWS, ids=lambda row: row.name)
 def test_scalar_templates_give_the_rows_float_forward(row) -> None:
     """Wherever the row's float forward gives a number, the template gives the same one
-    (or raises, which sends the run to NumPy); NaN where it gives NaN."""
+    (or raises, which sends the run to NumPy); NaN where it gives NaN. Where the row's
+    check refuses the point (as the eager graph does), the template gives NaN or raises:
+    the compiled run never has a number where eager has none."""
     arity = _arity(row)
     names = [f"x{i}" for i in range(arity)]
     function = eval(f"lambda {', '.join(names)}: {_format(row.template[0], names)}",
@@ -48,6 +51,10 @@ def test_scalar_templates_give_the_rows_float_forward(row) -> None:
     points = [[float(v) for v in rng.choice(SPECIAL, arity)] for _ in range(400)]
     points += [[float(v) for v in rng.normal(scale=3.0, size=arity)] for _ in range(400)]
     for xs in points:
+        if row.check is not None and row.check(*xs) is not None:
+            with contextlib.suppress(ArithmeticError, ValueError):
+                assert math.isnan(function(*xs)), (row, xs)
+            continue
         try:
             expected = row.scalar(*xs)
         except (ArithmeticError, ValueError):
