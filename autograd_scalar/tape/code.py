@@ -114,9 +114,12 @@ class Code:
 
     @property
     def policy(self) -> str:
-        """When to compile to machine code: the owner's ``native`` (a Tape's), else
-        ``AUTOGRAD_SCALAR_NATIVE`` (see :mod:`autograd_scalar.tape.native`)."""
-        found = getattr(self.owner, "native", None)
+        """When to compile to machine code: the owner's policy for the run under way (a
+        Tape's ``native``, else ``AUTOGRAD_SCALAR_NATIVE``, read as the run starts; see
+        :mod:`autograd_scalar.tape.native`)."""
+        found = getattr(self.owner, "run_policy", None)
+        if found is None:
+            found = getattr(self.owner, "native", None)
         return default_policy() if found is None else found
 
     def native_sources(self, key: tuple[str, bool, bool], use_mvec: bool) -> list[str]:

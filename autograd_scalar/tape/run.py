@@ -91,6 +91,10 @@ class Runner:
     """
 
     native: str | None = None
+    run_policy: str | None = None
+    """The policy of the run under way: ``native``, else the environment's, read once at
+    the run's start (each code step asks for it: reading the environment costs a
+    microsecond, a tenth of a small network's step)."""
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:

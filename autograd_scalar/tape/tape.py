@@ -298,8 +298,7 @@ class Tape(Runner):
         n = len(columns[0])
         for name in ("strategy", "native"):  # as set on the class, too
             _check_setting(name, getattr(self, name))
-        if self.native is None:
-            default_policy()  # checks AUTOGRAD_SCALAR_NATIVE
+        self.run_policy = default_policy() if self.native is None else self.native
         with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
 
