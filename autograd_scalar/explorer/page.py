@@ -185,8 +185,11 @@ def page_fragment(data: dict[str, Any], picture: str) -> str:
 
 
 def page(data: dict[str, Any], picture: str) -> str:
-    """A whole self-contained HTML page holding the view (nothing is fetched)."""
+    """A whole self-contained HTML page holding the view (nothing is fetched). The page
+    keeps room for a scrollbar from the start: the panel growing as steps are taken
+    would otherwise bring one, and the view would narrow and its graph jump."""
     title = html.escape(data.get("title") or "Computation graph")
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            f"<title>{title}</title>\n</head>\n<body>\n{page_fragment(data, picture)}\n"
+            f"<title>{title}</title>\n<style>html {{ scrollbar-gutter: stable; }}</style>\n"
+            f"</head>\n<body>\n{page_fragment(data, picture)}\n"
             "</body>\n</html>\n")

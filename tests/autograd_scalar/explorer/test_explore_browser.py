@@ -1233,3 +1233,24 @@ def test_the_kernel_lays_out_at_first_every_box_the_view_opens(
             "AutogradScalarView.mount(host, whole, {fetch: function () {}});"), encoding="utf-8")
         open_view(browser, path)
         assert opened and browser.execute_script(frames) == opened
+
+
+def test_a_saved_page_does_not_narrow_the_view_when_stepping_brings_a_scrollbar(
+        browser: Any, tmp_path: Path) -> None:
+    """At 1366x768 the first backward step grew the panel and the page past the window:
+    a scrollbar came, the canvas narrowed by its 15 px, and the graph jumped. The saved
+    page keeps the scrollbar's room from the start."""
+    model, loss = batch_loss(6)
+    size = browser.get_window_size()
+    browser.set_window_size(1366, 768)
+    try:
+        open_view(browser, explore(loss, names=model).save(tmp_path / "gutter.html"))
+        measure = ("return [" + ROOT + ".querySelector('.agv-canvas').clientWidth,"
+                   " document.documentElement.scrollHeight > window.innerHeight];")
+        width, scrolls = browser.execute_script(measure)
+        click(browser, ".agv-step")
+        time.sleep(0.3)
+        assert browser.execute_script(measure) == [width, True]   # the page now scrolls
+        assert not scrolls
+    finally:
+        browser.set_window_size(size["width"], size["height"])
