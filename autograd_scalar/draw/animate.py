@@ -459,11 +459,21 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     var on = document.body.classList.toggle("fit");
     fit.setAttribute("aria-pressed", String(on));
   }});
+  function sizeCaption() {{  // as tall as the longest caption at this width: no jumps
+    caption.style.minHeight = "";
+    var tallest = 0;
+    frames.forEach(function (frame) {{
+      caption.textContent = frame.getAttribute("data-caption");
+      tallest = Math.max(tallest, caption.getBoundingClientRect().height);
+    }});
+    caption.style.minHeight = tallest + "px";
+    caption.textContent = frames[current].getAttribute("data-caption");
+  }}
   function sizeBox() {{  // the frames' box ends at the window's foot: its scrollbars in view
     var top = box.getBoundingClientRect().top + window.scrollY;
     box.style.maxHeight = Math.max(MIN_BOX, window.innerHeight - top - 8) + "px";
   }}
-  window.addEventListener("resize", function () {{ sizeBox(); offerFit(); }});
+  window.addEventListener("resize", function () {{ sizeCaption(); sizeBox(); offerFit(); }});
   slider.addEventListener("input", function () {{ stop(); show(parseInt(slider.value, 10)); }});
   var keys = {{ArrowRight: 1, PageDown: 1, ArrowLeft: -1, PageUp: -1}};
   document.addEventListener("keydown", function (event) {{
@@ -472,6 +482,7 @@ over its users of (local derivative × the user's gradient). Green: done. "grad 
     event.preventDefault();  // one step: not the slider's own move, nor a page scroll too
     step(by);
   }});
+  sizeCaption();
   sizeBox();
   show(0);
 }})();

@@ -458,3 +458,29 @@ def test_a_tall_frame_keeps_its_amber_node_on_screen_at_every_step(
     slider.send_keys(Keys.HOME)
     assert in_view(laptop.execute_script(ON_SCREEN, CURRENT["fillcolor"])["amber"],
                    seen["window"])
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_frames_stay_put_whatever_the_captions_length(
+        tmp_path: Path, laptop: Any) -> None:
+    """The caption held two lines, and a step whose chain rule took three pushed the frame
+    down a line, and back at the next step. It is now as tall as the longest caption."""
+    import nn
+
+    model = nn.MLP(2, [4, 4, 1], seed=0)
+    model.layers[0].neurons[0].w[0].label = "a_weight_with_a_rather_long_name_" * 3
+    loss = ag.sum([(model(x) - 1.0) ** 2 for x in ([1.0, -2.0], [0.5, 3.0])])
+    laptop.get(animate_backward(loss, tmp_path / "captions.html", max_nodes=200).as_uri())
+    slider = laptop.find_element("id", "slider")
+    tops, lines = set(), set()
+    for step in range(int(slider.get_attribute("max")) + 1):
+        laptop.execute_script("arguments[0].value = arguments[1];"
+                              "arguments[0].dispatchEvent(new Event('input'));", slider, step)
+        top, words = laptop.execute_script(
+            "return [document.getElementById('frames').getBoundingClientRect().top + scrollY,"
+            " document.getElementById('caption').textContent.length];")
+        tops.add(round(top))
+        lines.add(words > 160)
+    assert lines == {True, False}     # captions of one line and of several
+    assert len(tops) == 1, tops
