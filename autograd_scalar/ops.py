@@ -306,7 +306,7 @@ def _pow_where_defined(x: Any, y: Any) -> Any:
     IEEE's pow has a value at (-1, 2), but d/dy = out * log(x) has none there, and the
     eager graph refuses the base; so the compiled tape computes NaN, as it does for
     log(-1), and the step that meets it names the example the eager graph refuses."""
-    return np.where(x <= 0, np.nan, np.power(x, y))
+    return np.where(x <= 0, np.nan, np.power(x, y))[()]  # [()]: a number for numbers
 
 
 POW = Op("**", operator.pow, _pow_where_defined, _pow_derivatives, arity=2,
@@ -316,6 +316,19 @@ POW = Op("**", operator.pow, _pow_where_defined, _pow_derivatives, arity=2,
          formula="d/dx = y * x**(y-1) (0 at y = 0), d/dy = out * log(x)",
          template=("(nan if {0} <= 0 else pow({0}, {1}))",
                    "np.where({0} <= 0, nan, np.power({0}, {1}))"))
+
+
+POW_ON_FLOATS = POW.replace(check=None, vector=np.power,
+                            template=("pow({0}, {1})", "np.power({0}, {1})"))
+"""Python's ``x ** y`` on floats, with no domain: what a derivative rule computes when it
+writes ``x ** y`` (a rule runs on floats, where ``(-3.0) ** 2.0`` is 9), and so the row
+its step is read as (:func:`in_rules`), where POW's own forward refuses a base <= 0."""
+
+
+def in_rules(row: Op) -> Op:
+    """The row a step of a derivative rule read from Values stands for: the row itself,
+    but for POW, whose check is the user's ``Value ** Value`` domain, not arithmetic's."""
+    return POW_ON_FLOATS if row is POW else row
 
 
 def _power_check(p: float) -> Check | None:

@@ -122,7 +122,8 @@ def _derive(row: Op, arity: int) -> Rule:
                 continue
             node_row = node.row
             assert node_row is not None
-            steps.append((node_row, tuple(refs[id(child)] for child in node.children)))
+            steps.append((ops.in_rules(node_row),
+                          tuple(refs[id(child)] for child in node.children)))
             refs[id(node)] = ("step", float(len(steps) - 1))
         return refs[id(value)]
 

@@ -362,3 +362,31 @@ def test_a_functions_error_names_the_op_and_example_whatever_code_runs(strategy,
         tape.forward(X)
     X[1, 0] = 2.0
     np.testing.assert_allclose(tape.forward(X), np.log(X[:, 0]) * X[:, 1])  # still usable
+
+
+class WholePower(Function):
+    """x ** n for a whole n and a base of either sign; its rule writes x ** (n - 1)."""
+
+    @staticmethod
+    def forward(x, n):
+        return x ** n
+
+    @staticmethod
+    def derivatives(x, n, out):
+        return (n * x ** (n - 1.0), 0.0)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_a_rules_power_of_a_negative_base_is_the_rules_own(strategy) -> None:
+    """A rule runs on floats, where (-3.0) ** 1.0 is -3: the tape read its Value ** Value
+    as the POW row, whose forward now refuses a base <= 0 as eager does, and the code
+    strategies gave NaN gradients where eager gives -6, 3 and 0. A rule's ** is Python's."""
+    X, N = np.array([-3.0, -1.0, 0.0, 2.0]), np.array([2.0, 3.0, 2.0, 2.0])
+    tape = compile(lambda x, n: WholePower.apply(x, n), 1.0, 2.0)
+    tape.strategy = strategy
+    expected = []
+    for x, n in zip(X, N):
+        v = Value(x)
+        WholePower.apply(v, n).backward()
+        expected.append(v.grad)
+    assert tape.gradients(X, N).inputs[0].tolist() == expected == [-6.0, 3.0, 0.0, 4.0]
