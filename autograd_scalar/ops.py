@@ -318,17 +318,18 @@ POW = Op("**", operator.pow, _pow_where_defined, _pow_derivatives, arity=2,
                    "np.where({0} <= 0, nan, np.power({0}, {1}))"))
 
 
-POW_ON_FLOATS = POW.replace(check=None, vector=np.power,
-                            template=("pow({0}, {1})", "np.power({0}, {1})"))
-"""Python's ``x ** y`` on floats, with no domain: what a derivative rule computes when it
-writes ``x ** y`` (a rule runs on floats, where ``(-3.0) ** 2.0`` is 9), and so the row
-its step is read as (:func:`in_rules`), where POW's own forward refuses a base <= 0."""
+_IN_RULES = {id(POW): POW.replace(check=None, vector=np.power,
+                                  template=("pow({0}, {1})", "np.power({0}, {1})"))}
+"""The rows that a step of a derivative rule stands for where it is not the row itself
+(by the id of the row the step was made with): a rule runs on floats, and its ``x ** y``
+is Python's, with no domain ((-3.0) ** 2.0 is 9), where POW's forward refuses a base
+<= 0."""
 
 
 def in_rules(row: Op) -> Op:
-    """The row a step of a derivative rule read from Values stands for: the row itself,
-    but for POW, whose check is the user's ``Value ** Value`` domain, not arithmetic's."""
-    return POW_ON_FLOATS if row is POW else row
+    """The row a step of a derivative rule read from Values stands for (:data:`_IN_RULES`;
+    the row itself for every other)."""
+    return _IN_RULES.get(id(row), row)
 
 
 def _power_check(p: float) -> Check | None:

@@ -38,10 +38,10 @@ The steps and the rounding level come from the number type, not from the user:
   hundreds beside a coordinate of 800) shows its h^2 only there, while a wrong
   derivative's h (g_true - g).v could not stand above a few times the bound at that
   step, nor ten times it at any smaller one.
-- A run whose slope rises from step to step (1.2, then 1.5) had not settled: a wrong
-  derivative's slope only falls towards 1 as h shrinks. The step past it decides when it
-  reads PASS_ORDER and its least slope still rises; otherwise the row cannot be judged
-  (``TaylorRow.unresolved``), and is never called wrong.
+- A failing run whose slope rises from step to step (1.2, then 1.5), with no step past
+  it reading a lower slope, had not settled to an order: a right derivative of a flat f
+  (tanh saturated) reads so, and so does a wrong one whose error cancels the curvature.
+  The row is then not judged (``TaylorRow.unresolved``): it fails, saying so.
 """
 
 from __future__ import annotations
@@ -205,51 +205,59 @@ def observed_order(steps: Sequence[float], remainders: Sequence[float],
     if _collapses(steps, remainders, b, slope) and not any(k > b for run in runs for k in run):
         return math.nan, ()
     if slope < PASS_ORDER:
-        least, read = _beyond(steps, remainders, bounds, bounds if certain is None else certain,
-                              b)
+        least = _beyond(steps, remainders, bounds, bounds if certain is None else certain, b)
         if least >= PASS_ORDER:
             return least, (*used[1:], b + 1)
-        if read >= PASS_ORDER and least > slope and _rising(steps, remainders, run_of(runs, b)):
-            return read, (*used[1:], b + 1)
     return slope, tuple(used)
 
 
-def run_of(runs: Sequence[Sequence[int]], last: int) -> Sequence[int]:
-    """The run that ends at step ``last``."""
-    return next(run for run in runs if run and run[-1] == last)
+def _in_a_run(result: TaylorResult, k: int, sign: float) -> bool:
+    """Whether step k stands above rounding with ``sign``, as a step of a run does."""
+    r = result.remainders[k]
+    return math.isfinite(r) and abs(r) > ABOVE_ROUNDING * result.bounds[k] and \
+        math.copysign(1.0, r) == sign
 
 
 def whole_run(result: TaylorResult) -> list[int]:
-    """The steps of the run whose last ones ``result.used`` holds: back from them while R
-    stands above rounding with their sign (as :func:`observed_order` reads runs)."""
+    """The steps of the run whose last ones ``result.used`` holds, as
+    :func:`observed_order` reads runs: back from them while R stands above rounding with
+    their sign, leaving out a step just after a change of sign."""
     if not result.used:
         return []
-    first, r = result.used[0], result.remainders
-    while first > 0 and math.isfinite(r[first - 1]) and \
-            abs(r[first - 1]) > ABOVE_ROUNDING * result.bounds[first - 1] and \
-            math.copysign(1.0, r[first - 1]) == math.copysign(1.0, r[first]):
+    first, sign = result.used[0], math.copysign(1.0, result.remainders[result.used[0]])
+    while first > 0 and _in_a_run(result, first - 1, sign) and not (
+            first > 1 and _in_a_run(result, first - 2, -sign)):
         first -= 1
     return list(range(first, result.used[-1] + 1))
 
 
-def _rising(steps: Sequence[float], remainders: Sequence[float], run: Sequence[int]) -> bool:
-    """Whether the slope of log |R| rises from each pair of steps of ``run`` (a whole run)
-    to the next.
+def _still_rising(result: TaylorResult) -> list[float]:
+    """The slopes of log |R| along the run the order was read from, if they rise from
+    step to step (by RISE at least, to RISEN or more) and no step past the run that
+    stands above its bound with the run's sign reads a lower slope; else [].
 
-    R = sum c_n h^n: where its terms share a sign, the slope is their exponents' average
-    weighted by the terms, and it falls as h shrinks and the low terms gain, towards 1
-    for a wrong derivative. A slope that rises instead, from a higher term of the other
-    sign fading (tanh saturating: R = c h^2 (1 - k h)), is heading for an order above
-    the one read: with the step past the run reading PASS_ORDER or more and its least
-    slope still higher than the run's, the order is that step's."""
-    slopes = run_slopes(steps, remainders, run)
-    return len(slopes) >= 2 and slopes[-1] >= RISEN and \
-        all(y - x >= RISE for x, y in pairwise(slopes))
+    R = sum c_n h^n. Where its terms share a sign, the slope is their exponents'
+    average weighted by the terms, and it falls as h shrinks: towards 1 for a wrong
+    derivative. A rising slope comes from terms of opposite signs: a right derivative's
+    h^2 bent by a fading h^3 (tanh saturating), or a wrong derivative's h (g_true - g)
+    against the curvature, R heading for a zero. Either way the order has not shown."""
+    run = whole_run(result)
+    slopes = run_slopes(result.steps, result.remainders, run)
+    if len(slopes) < 2 or slopes[-1] < RISEN or any(y - x < RISE for x, y in pairwise(slopes)):
+        return []
+    sign, last, k = math.copysign(1.0, result.remainders[run[-1]]), slopes[-1], run[-1]
+    while k + 1 < len(result.steps) and math.isfinite(result.remainders[k + 1]) and \
+            abs(result.remainders[k + 1]) > result.bounds[k + 1] and \
+            math.copysign(1.0, result.remainders[k + 1]) == sign:
+        past = run_slopes(result.steps, result.remainders, (k, k + 1))[0]
+        if past < last:
+            return []
+        last, k = past, k + 1
+    return slopes
 
 
 RISEN = 1.25
-"""A rising slope counts from here: a wrong derivative's slope falls to 1 from above, or
-rises to it from below (a term of the other sign fading), never past it."""
+"""A rising slope counts from here (a right derivative's heads for 2 or more)."""
 RISE = 0.1
 """The least rise from one slope to the next that counts (rounding moves a slope less)."""
 
@@ -262,10 +270,9 @@ def run_slopes(steps: Sequence[float], remainders: Sequence[float], run: Sequenc
 
 
 def _beyond(steps: Sequence[float], remainders: Sequence[float], bounds: Sequence[float],
-            certain: Sequence[float], last: int) -> tuple[float, float]:
+            certain: Sequence[float], last: int) -> float:
     """The least slope of log |R| the exact remainders can have between step ``last``
-    (the end of a run) and the next, and the slope read there; NaN, NaN where that
-    next step cannot tell.
+    (the end of a run) and the next, or NaN where that next step cannot tell.
 
     The exact R lies within ``certain`` (its rounding bound) of the computed one, so
     |R_exact| >= |R| - e at ``last`` and <= |R| + e at the next step. That step counts
@@ -274,19 +281,17 @@ def _beyond(steps: Sequence[float], remainders: Sequence[float], bounds: Sequenc
     shows anywhere below).
     """
     k = last + 1
-    unknown = (math.nan, math.nan)
     if k >= len(steps):
-        return unknown
+        return math.nan
     r, e = remainders[k], certain[k]
     if not (math.isfinite(r) and math.isfinite(e)) or abs(r) <= e or \
             math.copysign(1.0, r) != math.copysign(1.0, remainders[last]):
-        return unknown
+        return math.nan
     if any(math.isfinite(rj) and math.isfinite(bj) and abs(rj) > ABOVE_ROUNDING * bj
            for rj, bj in zip(remainders[k + 1:], bounds[k + 1:])):
-        return unknown
+        return math.nan
     least = (abs(remainders[last]) - certain[last]) / (abs(r) + e)
-    span = math.log(steps[last] / steps[k])
-    return math.log(least) / span, math.log(abs(remainders[last] / r)) / span
+    return math.log(least) / math.log(steps[last] / steps[k])
 
 
 def _collapses(steps: Sequence[float], remainders: Sequence[float], last: int,
@@ -591,16 +596,16 @@ def _too_few_steps(result: TaylorResult) -> str:
 
 
 def _unresolved(result: TaylorResult, atol: float, rtol: float) -> str:
-    """Why the test cannot judge ``result``'s derivative to atol + rtol |g.v| (the central
-    column's tolerance): the noise f's rounding puts on R hides any error in g.v below
-    :attr:`TaylorResult.resolution`, and that is coarser; "" where it can judge."""
-    run = whole_run(result)
-    if not result.ok and len(run) >= FIT_MIN and _rising(result.steps, result.remainders, run):
-        slopes = run_slopes(result.steps, result.remainders, run)
+    """Why the test cannot judge ``result``'s failing derivative: R's slope still rising
+    where R meets rounding (:func:`_still_rising`), or to atol + rtol |g.v| (the central
+    column's tolerance), the noise f's rounding puts on R hiding any error in g.v below
+    :attr:`TaylorResult.resolution`, which is coarser; "" where it can judge."""
+    slopes = [] if result.ok else _still_rising(result)
+    if slopes:
         return (f"R's slope was still rising ({', '.join(f'{x:.2f}' for x in slopes)}) where R "
-                "met f's rounding: it had not settled to f's order, which a wrong derivative "
-                "would pull down towards 1, so the test cannot judge it here (a saturating f, "
-                "flat to within rounding, reads so); test where f is less flat")
+                "met f's rounding, and no order showed: a right derivative of a flat f reads "
+                "so (tanh saturated), and so does a wrong one whose error cancels the "
+                "curvature, so the test cannot judge it here; test where f is less flat")
     tolerance = atol + rtol * abs(result.derivative)
     if result.resolution <= tolerance:
         return ""
@@ -614,8 +619,6 @@ def _unresolved(result: TaylorResult, atol: float, rtol: float) -> str:
 def _diagnosis(row: TaylorRow) -> str:
     """Why a row failed, in words: f's rounding too coarse to judge, the order read as a
     wrong derivative, a kink, or no data."""
-    if row.unresolved:
-        return row.unresolved
     result = row.taylor
     order = result.order
     if not math.isfinite(result.derivative):
@@ -623,11 +626,13 @@ def _diagnosis(row: TaylorRow) -> str:
                 "float64, at a singular point (such as sqrt at 0) or where the slope is past "
                 "float64's range (about 1.8e308, as exp(x * x) has at 26.6 while f is still "
                 "finite), so no test can pass; move the point")
-    if not result.used:
-        return _too_few_steps(result)
-    if row.kink:
+    if row.kink and result.used:
         return (f"order {order:.2f}; {row.kink}: f has no derivative there, so no test can "
                 "pass at this point; move the point")
+    if row.unresolved:
+        return row.unresolved
+    if not result.used:
+        return _too_few_steps(result)
     if _underflowed(result):
         return (f"order {order:.2f}: the remainder shrinks as h, so f's slope is not 0, but "
                 f"it is below float64's range (under {TINY_SLOPE:.2g} in size): 0 is the "

@@ -320,7 +320,9 @@ def test_random_programs_pass_the_taylor_test_in_both_modes(program) -> None:
 
     steps, point = program
     report = taylor_report(lambda *xs: run(steps, list(xs)), point, modes=("fwd", "rev"))
-    assert all(row.ok or row.unresolved for row in report.rows), str(report)  # never "wrong"
+    # never called wrong; a saturated f may leave the order unsettled (see below)
+    assert all(row.ok or row.unresolved.startswith("R's slope was still rising")
+               for row in report.rows), str(report)
 
 
 _SATURATED = [('unary', 'cos', [0])] * 5 + [('binary', '*', [0, 0]), ('unary', 'neg', [9])]
@@ -328,45 +330,56 @@ _SATURATED = [('unary', 'cos', [0])] * 5 + [('binary', '*', [0, 0]), ('unary', '
 f is 1 to within 1e-11 and its slope is 1e-12."""
 
 
-@pytest.mark.parametrize(("tail", "verdict"), [
-    ([('unary', 'cos', [0]), ('nary', 'dot', [9, 2, 9, 10]), ('unary', 'exp_tanh', [12]),
-      ('unary', 'cos', [0]), ('unary', 'cos', [13])], "ok"),
-    ([('binary', '*', [0, 9]), ('nary', 'dot', [10, 11, 2, 9]), ('unary', 'exp_tanh', [12]),
-      ('unary', 'cos', [0]), ('unary', 'cos', [13])], "cannot judge"),
-])
-def test_a_saturated_function_whose_order_is_still_rising_is_never_called_wrong(
-        tail, verdict) -> None:
+_SATURATED_TAILS = [
+    [('unary', 'cos', [0]), ('nary', 'dot', [9, 2, 9, 10]), ('unary', 'exp_tanh', [12]),
+     ('unary', 'cos', [0]), ('unary', 'cos', [13])],
+    [('binary', '*', [0, 9]), ('nary', 'dot', [10, 11, 2, 9]), ('unary', 'exp_tanh', [12]),
+     ('unary', 'cos', [0]), ('unary', 'cos', [13])],
+]
+
+
+@pytest.mark.parametrize("tail", _SATURATED_TAILS)
+def test_a_saturated_function_whose_order_is_still_rising_is_not_judged(tail) -> None:
     """R stands above rounding at three steps only, where its slope rises 1.2, 1.5: its
     h^2 is still bent by higher terms when R meets f's rounding. A right derivative was
-    called wrong there ("order 1.54"). Where the step past the run reads the rise going on
-    (1.82, at least 1.67 within rounding), the order is read there; where rounding hides
-    it, the test says it cannot judge, and why."""
+    called wrong there ("order 1.54"); the test now says that it cannot judge, and why."""
     from tests.autograd_scalar.random_programs import run
 
     point = [1.59375, 0.0, -0.25, 0.0]
     report = taylor_report(lambda *xs: run(_SATURATED + tail, list(xs)), point)
     row = report.rows[0]
-    if verdict == "ok":
-        assert row.ok and row.taylor.order >= 1.75, str(report)
-    else:
-        assert not row.ok and row.unresolved.startswith("R's slope was still rising (1.19, "
-                                                        "1.52) where R met f's rounding")
-        assert "derivative is off" not in str(report)
+    assert not row.ok and row.unresolved.startswith("R's slope was still rising (1.")
+    assert "derivative is off" not in str(report)
 
 
-def test_observed_order_reads_a_rising_slope_past_the_run_only_while_it_rises() -> None:
-    """R = c h^2 (1 - k h) read at steps 0.16 .. 0.005: slopes 1.21, 1.54, then 1.82 at a
-    step six times above its bound. A slope that falls there (a wrong derivative's h
-    taking over), or one whose least value within rounding does not rise, fails."""
-    h = np.array(LADDER[:8]) * 1.59375
-    bounds = [1.064e-15] * 8
-    rising = [-1.271e-12, -3.171e-13, -5.388e-14, -6.645e-15, -6.8e-16, -9.8e-17, 4e-17, 1e-18]
-    order, used = observed_order(h, rising, bounds)
-    assert order == pytest.approx(1.82, abs=0.01) and used[-1] == 3
-    assert observed_order(h, [*rising[:3], -1.5e-14, *rising[4:]], bounds)[0] < 1.75  # 1.11
-    assert observed_order(h, [*rising[:3], -1.0e-14, *rising[4:]], bounds)[0] < 1.75  # 1.45
-    falling = [-1.271e-12, -4.5e-13, -1.5e-13, -2.5e-14, *rising[4:]]        # 0.9, 0.95, 1.56
-    assert observed_order(h, falling, bounds)[0] < 1.75
+def _tanh_scaled(scale: float) -> type[Function]:
+    class ScaledTanh(Function):
+        """tanh, its rule ``scale`` times the right one."""
+
+        @staticmethod
+        def forward(x):
+            return math.tanh(x)
+
+        @staticmethod
+        def derivatives(x, out):
+            return ((1 - out * out) * scale,)
+
+    return ScaledTanh
+
+
+@pytest.mark.parametrize(("x", "shift", "scale", "verdict"), [
+    (150.0, 134.1, 1.0, "cannot judge"), (150.0, 134.1, 0.95, "cannot judge"),
+    (60.0, 45.5, 1.0, "ok"), (60.0, 45.5, 1.05, "wrong"), (150.0, 134.1, 1.3, "wrong"),
+])
+def test_a_rising_order_is_never_read_as_a_pass(x, shift, scale, verdict) -> None:
+    """Saturated tanh's R rises in slope as a right derivative's h^2 shows through, and
+    as a wrong one's error, of the other sign, cancels the curvature: a rule 5% low read
+    slopes 1.07, 1.25, 1.64, 2.18. Neither passes; a slope that falls past the run (a
+    rule 5% high: 1.66, then 1.61, 1.35) is still wrong."""
+    Tanh = _tanh_scaled(scale)
+    row = taylor_report(lambda t: Tanh.apply(t - shift), [x]).rows[0]
+    found = "ok" if row.ok else "cannot judge" if row.unresolved else "wrong"
+    assert found == verdict, (row.taylor.order, row.unresolved)
 
 
 def planted(error):
