@@ -305,14 +305,34 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
                for k, e in enumerate(report.entries) if not e.ok and not e.kink] \
         if order == 1 else []  # a second derivative's error is not one of the nodes' rules
     found = wrong_nodes(out, report.eps, report.atol, report.rtol, xs, failing)
-    if found.undeclared_kinks and not found.failures and order == 1:
-        kinks = [f"{k.op} node #{k.index}, undeclared" for k in found.undeclared_kinks]
-        more = f" and {len(kinks) - 3} more" if len(kinks) > 3 else ""
-        report.entries = [e if e.ok or e.kink else
-                          replace(e, kink="at a kink: " + ", ".join(kinks[:3]) + more)
-                          for e in report.entries]
-    if found.failures or found.undeclared_kinks:
+    if found.failures:
         return str(found).splitlines()
+    if found.undeclared_kinks:
+        if order == 1:
+            _mark_kinks(report, found.undeclared_kinks, xs, [i for i, _, _ in moved])
+        if all(e.ok or e.kink for e in report.entries) or order == 2:
+            return str(found).splitlines()
+        # rows the kinks do not reach fail for a cause of their own: said after them
+        return [*str(found).splitlines(), "", *_elsewhere(out, report, order, moved, found)]
+    return _elsewhere(out, report, order, moved, found)
+
+
+def _mark_kinks(report: CheckReport, kinks: Sequence[Any], xs: list[Value],
+                moved: list[int]) -> None:
+    """Mark the failing rows that move an input of one of the nodes at an undeclared kink
+    (``kinks``) as at that kink. ``moved``: the position of each row's input."""
+    names = [f"{k.op} node #{k.index}, undeclared" for k in kinks]
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    reached = _inputs_under([k.node for k in kinks], xs)
+    report.entries = [replace(e, kink="at a kink: " + ", ".join(names[:3]) + more)
+                      if not e.ok and not e.kink and i in reached else e
+                      for i, e in zip(moved, report.entries)]
+
+
+def _elsewhere(out: Value, report: CheckReport, order: int,
+               moved: list[tuple[int, str, float]], found: Any) -> list[str]:
+    """Lines on the likely cause of the failing rows when no node's rule is wrong: the
+    step, points finite differences cannot judge, or the gradient lost outside the graph."""
     unchecked = found.unchecked_lines()
     unsteady = [e for e in report.entries if not e.ok and not e.kink and math.isfinite(e.finer)
                 and not agrees(e.finer, e.numeric, report.atol, report.rtol)]
@@ -443,6 +463,18 @@ def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> flo
         return central(partial, xs[i], h)[0]
     except (ArithmeticError, ValueError):
         return None
+
+
+def _inputs_under(nodes: Sequence[Value], xs: Sequence[Value]) -> set[int]:
+    """The positions in ``xs`` of the inputs that any of ``nodes`` is computed from."""
+    seen: set[int] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(node.children)
+    return {i for i, x in enumerate(xs) if id(x) in seen}
 
 
 def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: float) -> str:

@@ -532,6 +532,20 @@ def test_an_undeclared_kink_with_a_one_sided_slope_is_a_kink_not_a_wrong_rule(ru
     assert "<-- kink" in str(caught.value) and "<-- wrong" not in str(caught.value)
 
 
+def test_a_row_the_undeclared_kink_does_not_reach_keeps_its_own_cause() -> None:
+    """f(x, y) = Hinge(x) + y * Value(y.data): d/dy is wrong through .data, not the kink;
+    it was marked "<-- kink" and told to move the point, which moving y never reaches."""
+    def f(x, y):
+        return _hinge(0.0).apply(x) + y * Value(y.data)
+
+    with pytest.raises(ag.GradcheckError) as caught:
+        ag.gradcheck(f, [1.0, 3.0])
+    by_x, by_y = caught.value.report.entries
+    assert by_x.kink == "at a kink: Hinge node #1, undeclared" and by_y.kink == ""
+    where = "\n".join(caught.value.report.where)
+    assert "kinks = (1.0,)" in where and "does f use .data" in where
+
+
 def test_at_an_undeclared_kink_a_rule_giving_neither_slope_is_wrong() -> None:
     report = check_graph(_hinge(3.0).apply(Value(1.0)))
     assert not report.ok and report.failures[0].op == "Hinge"
