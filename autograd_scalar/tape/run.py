@@ -45,6 +45,7 @@ from .cost import Choice, choose, costs
 from .dense import Dense, alone, maximum_is_relu
 from .groups import Group, make_group, runs_stacked
 from .layout import Layout, SharedArrays, add_at, distinct
+from .native import default_policy
 from .program import Program
 from .ragged import Ragged, joinable, make_ragged, ragged_pays
 from .source import Segment, program_nodes
@@ -92,9 +93,9 @@ class Runner:
 
     native: str | None = None
     run_policy: str | None = None
-    """The policy of the run under way: ``native``, else the environment's, read once at
-    the run's start (each code step asks for it: reading the environment costs a
-    microsecond, a tenth of a small network's step)."""
+    """The policy of the latest run (:meth:`run`): ``native``, else the environment's,
+    read once as the run starts, where every code step of the run asks for it (reading
+    the environment costs a microsecond, a hundredth of a small network's step)."""
 
     def __init__(self, program: Program, widths: Sequence[int | None],
                  dtype: Any = np.float64) -> None:
@@ -359,6 +360,7 @@ class Runner:
         only what other steps and the outputs read). Run inside
         ``np.errstate(all="ignore")``: IEEE results, as documented.
         """
+        self.run_policy = default_policy() if self.native is None else self.native
         plan = self.plan_for(len(columns[0]), strategy)
         while True:
             try:

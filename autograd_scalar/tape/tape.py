@@ -81,7 +81,7 @@ from .batched import Batched
 from .check import EagerRun, TraceMismatchError, magnitude
 from .code import Code
 from .cost import STRATEGIES
-from .native import POLICIES, default_policy
+from .native import POLICIES
 from .program import (
     DataDependenceError,
     DataRead,
@@ -298,7 +298,6 @@ class Tape(Runner):
         n = len(columns[0])
         for name in ("strategy", "native"):  # as set on the class, too
             _check_setting(name, getattr(self, name))
-        self.run_policy = default_policy() if self.native is None else self.native
         with self.blas_limit(n), np.errstate(all="ignore"):
             return self.run(columns, seed, with_inputs, everything, self.strategy)
 
