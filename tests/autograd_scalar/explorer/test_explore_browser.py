@@ -689,8 +689,12 @@ def test_the_panel_names_a_nodes_module(browser: Any, tmp_path: Path) -> None:
     model = nn.MLP(2, [3, 1], seed=0)
     out = model([0.5, -1.0])
     out.backward()
-    open_view(browser, explore(out, names=model).save(tmp_path / "modules.html"))
+    view = explore(out, names=model)
+    open_view(browser, view.save(tmp_path / "modules.html"))
     inside = next(n for n in reading_order(out) if n.scope == "layers.0.neurons.1" and n.op)
+    box = [g["title"] for g in view.data["groups"]].index("layers.0.neurons.1")
+    if shown(browser).find_elements(By.CSS_SELECTOR, f'.agv-box[data-g="{box}"]'):
+        click(browser, f'.agv-box[data-g="{box}"]')   # kept closed to fit: the user opens it
     click(browser, f'[data-n="{reading_order(out).index(inside)}"]')
     rows = {row.find_element(By.CSS_SELECTOR, "th").text: row.find_element(By.CSS_SELECTOR,
                                                                             "td").text
