@@ -103,6 +103,13 @@ var AutogradScalarRoutes = (function () {
     }
   }
 
+  /* Where an edge from a to b lies along the layout: [start, end], its route's extent
+     that way (known before routing it: a route keeps to the span between its ends). */
+  function span(index, a, b) {
+    var su = index.lr ? a.x + a.w : a.y + a.h, eu = index.lr ? b.x : b.y;
+    return [Math.min(su, eu), Math.max(su, eu)];
+  }
+
   /* The SVG path of an edge from rectangle a to rectangle b (both among the index's),
      and the box it stays in {x, y, w, h}. A backward edge (between closed boxes, in a
      cycle) is drawn as one bend. */
@@ -129,5 +136,5 @@ var AutogradScalarRoutes = (function () {
                             : { x: low, y: u0, w: high - low, h: span } };
   }
 
-  return { obstacles: obstacles, route: route };
+  return { obstacles: obstacles, route: route, span: span };
 })();

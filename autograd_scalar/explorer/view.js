@@ -340,7 +340,8 @@ var AutogradScalarView = (function () {
       }
       out.rep = rep;
       out.edges = edges; out.edgeBase = [G, M];
-      /* edges go around what they do not join (routes.js), each routed when first drawn */
+      /* edges go around what they do not join (routes.js), each routed when it first
+         comes near the view */
       out.obstacles = AutogradScalarRoutes.obstacles(
         Array.from(out.nodes.values()).concat(Array.from(out.boxes.values())), data.rankdir);
       out.routes = new Map();
@@ -483,13 +484,18 @@ var AutogradScalarView = (function () {
         html[TITLES].push('<text class="agv-frame-title" data-g="' + f.g + '" x="' + (r.x + 8) + '" y="' +
           (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text>");
       });
-      var base = placed.edgeBase;
+      var base = placed.edgeBase, lr = data.rankdir !== "TB";
       placed.edges.forEach(function (count, key) {
         var ra = Math.floor(key / base[1]) - base[0], rb = key % base[1] - base[0];
         var a = rectOf(ra), b = rectOf(rb);
         if (!a || !b) { return; }
         var path = placed.routes.get(key);
-        if (!path) { path = AutogradScalarRoutes.route(placed.obstacles, a, b); placed.routes.set(key, path); }
+        if (!path) {  /* routed once it comes near the view: along the layout, its span is known */
+          var along = AutogradScalarRoutes.span(placed.obstacles, a, b);
+          if (along[1] < (lr ? region.x0 : region.y0) || along[0] > (lr ? region.x1 : region.y1)) { return; }
+          path = AutogradScalarRoutes.route(placed.obstacles, a, b);
+          placed.routes.set(key, path);
+        }
         if (!meets(path.box, region)) { return; }
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
         var width = Math.min(1 + Math.log2(count), 5);
