@@ -44,7 +44,7 @@ RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 HIGHLIGHT = "#d62728"
 HEAT_COLOURS = ((255, 255, 255), (253, 174, 97), (215, 48, 39), (127, 0, 0))
 DEFAULT_MAX_NODES = 250
-CHAIN_WEIGHT = "4"
+CHAIN_WEIGHT = 4
 """How much more Graphviz pulls straight an edge from a computed node than one from a
 leaf (a constant, a parameter): a chain of ``tanh(y * 1.01)`` runs level with its
 constants beside it, where equal weights set each product between its inputs and the
@@ -346,7 +346,7 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
                    style="filled", fillcolor="#eeeeee",
                    tooltip=plain_tooltip(f"op {node.op}: {node.row.formula if node.row else ''}"),
                    **bubble)
-        graph.edge(ids(node) + "op", ids(node), weight=CHAIN_WEIGHT)
+        graph.edge(ids(node) + "op", ids(node), weight=str(CHAIN_WEIGHT))
 
 
 def op_shown(node: Value) -> str:
@@ -446,7 +446,7 @@ def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
     for source, node, child in in_written_order(edges, options, rankdir):
         attrs = extra(source, node)
         if child.children:
-            attrs["weight"] = CHAIN_WEIGHT
+            attrs["weight"] = str(CHAIN_WEIGHT)
         if overlay is not None:
             attrs.update(overlay.edge_attrs.get((child, node), {}))
         target = ids(node) if options.compact or not node.op else ids(node) + "op"

@@ -63,8 +63,9 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
     for k, item in enumerate(group.items):
         width, height = item_size(item)
         lines.append(f"i{k} [width={width / POINTS:.4f}, height={height / POINTS:.4f}];")
+    leaves = {id(item) for item in group.items if is_leaf(item)}
     for (source, target), count in edges.items():
-        weight = min(count, 100) * (1 if is_leaf(group.items[index[source]]) else int(CHAIN_WEIGHT))
+        weight = min(count, 100) * (1 if source in leaves else CHAIN_WEIGHT)
         lines.append(f"i{index[source]} -> i{index[target]} [weight={weight}];")
     lines.append("}")
     return "\n".join(lines)
