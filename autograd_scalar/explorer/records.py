@@ -153,7 +153,7 @@ def opening_groups(graph: Graph, budget: int, marked: list[int]) -> list[int]:
     chosen, shown, queue = [0], len(graph.top.items), [graph.top]
     while queue:
         group = queue.pop(0)
-        for item in sorted(group.items, key=lambda item: near.get(id(item), 0)):
+        for item in sorted(group.items, key=lambda item: near.get(id(item), math.inf)):
             if isinstance(item, Group) and shown + len(item.items) - 1 <= budget:
                 chosen.append(number[id(item)])
                 shown += len(item.items) - 1
