@@ -120,7 +120,8 @@ var AutogradScalarRoutes = (function () {
     var through = eu > su ? runs(index, su, sv, eu, ev, a, b) : [];
     function at(u, v) { return lr ? u + "," + v : v + "," + u; }
     var d = "M" + at(su, sv), u = su, v = sv, low = Math.min(sv, ev), high = Math.max(sv, ev);
-    function bend(u2, v2) {
+    function bend(u2, v2) {  /* no segment of length 0: the arrowhead takes the last one's way */
+      if (u2 === u && v2 === v) { return; }
       if (v2 === v) { d += " L" + at(u2, v2); }
       else { var m = (u + u2) / 2; d += " C" + at(m, v) + " " + at(m, v2) + " " + at(u2, v2); }
       u = u2; v = v2;

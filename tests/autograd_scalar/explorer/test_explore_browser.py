@@ -1121,7 +1121,7 @@ def test_stepping_shows_the_node_and_its_user_and_the_panel_reads_the_step(
 
 
 EDGES_UNDER_ITEMS = (
-    "var R = " + ROOT + ", P = R.querySelector('.agv').agv.rects(), rects = [];"
+    "var R = " + ROOT + ", P = R.querySelector('.agv').agv.rects(), rects = [], tb = arguments[0];"
     "P.nodes.forEach(function (r) { rects.push(r); });"
     "P.boxes.forEach(function (r) { rects.push(r); });"
     "function inside(p, r, by) { return p.x > r.x + by && p.x < r.x + r.w - by &&"
@@ -1133,12 +1133,17 @@ EDGES_UNDER_ITEMS = (
     "    var p = e.getPointAtLength(t);"
     "    under += rects.filter(function (r) { return inside(p, r, 2); }).length; }"
     "  var first = e.getPointAtLength(0), last = e.getPointAtLength(length);"
+    "  var n = e.getAttribute('d').match(/-?[0-9.]+(e-?[0-9]+)?/g).map(Number), k = n.length;"
+    "  var dx = n[k - 2] - n[k - 4], dy = n[k - 1] - n[k - 3];"  # the way the head takes
+    "  var along = tb ? dy : dx, across = tb ? dx : dy;"
     "  return [under, rects.some(function (r) { return on(first, r); }),"
-    "          rects.some(function (r) { return on(last, r); })];"
+    "          rects.some(function (r) { return on(last, r); }),"
+    "          along > 0 && Math.abs(across) < along];"
     "});")
 """For each edge drawn: how many of its points, taken every 2 units along it, lie inside
-a node or a closed box (2 units in from its border), and whether it starts and ends on
-an item's border."""
+a node or a closed box (2 units in from its border), whether it starts and ends on an
+item's border, and whether its path's last point is reached heading along the layout
+(``arguments[0]``: a top-to-bottom view), the way its arrowhead points."""
 
 
 def skipping_graph(seed: int, size: int = 36) -> Value:
@@ -1160,22 +1165,26 @@ def test_no_edge_passes_under_an_item_it_does_not_join(
         graphviz: bool) -> None:
     """Edges were curves from column to column and passed under the nodes between: in
     x**3 + 2x - exp(x), x's edges to later columns ran under five nodes, and read as
-    coming from them. An edge now goes through the gaps of the columns it passes."""
+    coming from them. An edge now goes through the gaps of the columns it passes, and
+    ends heading into its node (a last segment of length 0 turned an arrowhead sideways)."""
     import autograd_scalar.explorer.positions as positions
 
     if not graphviz:
         monkeypatch.setattr(positions, "has_graphviz", lambda: False)
     x = Value(1.5, label="x")
     model, loss = batch_loss(3)
-    for k, root in enumerate([(x * x * x + 2 * x - x.exp()) * x + x.tanh(),
-                              skipping_graph(1), skipping_graph(2), loss]):
+    small = nn.MLP(2, [4, 1], seed=0)
+    boxed = (small([0.0, -0.3]) - 1.0) ** 2       # max_nodes=10: closed boxes in ranks
+    for k, (root, names, budget) in enumerate([
+            ((x * x * x + 2 * x - x.exp()) * x + x.tanh(), None, 250),
+            (skipping_graph(1), None, 250), (skipping_graph(2), None, 250),
+            (loss, model, 250), (boxed, small, 10)]):
         root.backward()
-        names = model if root is loss else None
-        open_view(browser, explore(root, rankdir=rankdir, names=names)
+        open_view(browser, explore(root, rankdir=rankdir, names=names, max_nodes=budget)
                   .save(tmp_path / f"g{k}.html"))
-        edges = browser.execute_script(EDGES_UNDER_ITEMS)
-        assert len(edges) > 8, edges
-        bad = [e for e in edges if not (e[0] == 0 and e[1] and e[2])]
+        edges = browser.execute_script(EDGES_UNDER_ITEMS, rankdir == "TB")
+        assert len(edges) > 4, edges
+        bad = [e for e in edges if not (e[0] == 0 and e[1] and e[2] and e[3])]
         assert not bad, (k, bad)
 
 
