@@ -104,21 +104,22 @@ var AutogradScalarRoutes = (function () {
   }
 
   /* Where an edge from a to b lies along the layout: [start, end], its route's extent
-     that way (known before routing it: a route keeps to the span between its ends). */
+     that way (known before routing it: a route keeps to the span between its ends, a
+     loop to ROOMY past them). */
   function span(index, a, b) {
     var su = index.lr ? a.x + a.w : a.y + a.h, eu = index.lr ? b.x : b.y;
-    return [Math.min(su, eu), Math.max(su, eu)];
+    return eu > su ? [su, eu] : [eu - ROOMY, su + ROOMY];
   }
 
   /* The SVG path of an edge from rectangle a to rectangle b (both among the index's),
-     and the box it stays in {x, y, w, h}. A backward edge (between closed boxes, in a
-     cycle) is drawn as one bend. */
+     and the box it stays in {x, y, w, h}. */
   function route(index, a, b) {
     var lr = index.lr, su, sv, eu, ev;
     if (lr) { su = a.x + a.w; sv = a.y + a.h / 2; eu = b.x; ev = b.y + b.h / 2; }
     else { su = a.y + a.h; sv = a.x + a.w / 2; eu = b.y; ev = b.x + b.w / 2; }
-    var through = eu > su ? runs(index, su, sv, eu, ev, a, b) : [];
     function at(u, v) { return lr ? u + "," + v : v + "," + u; }
+    if (eu <= su) { return loop(lr, a, b, su, sv, eu, ev, at); }
+    var through = runs(index, su, sv, eu, ev, a, b);
     var d = "M" + at(su, sv), u = su, v = sv, low = Math.min(sv, ev), high = Math.max(sv, ev);
     function bend(u2, v2) {  /* no segment of length 0: the arrowhead takes the last one's way */
       if (u2 === u && v2 === v) { return; }
@@ -135,6 +136,22 @@ var AutogradScalarRoutes = (function () {
     var u0 = Math.min(su, eu), span = Math.abs(eu - su);
     return { d: d, box: lr ? { x: u0, y: low, w: span, h: high - low }
                             : { x: low, y: u0, w: high - low, h: span } };
+  }
+
+  /* An edge whose target does not start past its source's end (a cycle between closed
+     boxes, or items side by side): out of the source's end, round the nearer side of
+     both, and into the target's start, heading along the layout, so that it shows, and
+     shows which way it goes, instead of running back under its own ends. */
+  function loop(lr, a, b, su, sv, eu, ev, at) {
+    var v0 = lr ? Math.min(a.y, b.y) : Math.min(a.x, b.x);
+    var v1 = lr ? Math.max(a.y + a.h, b.y + b.h) : Math.max(a.x + a.w, b.x + b.w);
+    var side = (sv + ev) / 2 - v0 <= v1 - (sv + ev) / 2 ? v0 - ROOMY : v1 + ROOMY;
+    var out = su + ROOMY, back = eu - ROOMY;
+    var d = "M" + at(su, sv) + " L" + at(out, sv) + " L" + at(out, side) + " L" +
+            at(back, side) + " L" + at(back, ev) + " L" + at(eu, ev);
+    var low = Math.min(side, sv, ev), high = Math.max(side, sv, ev);
+    return { d: d, box: lr ? { x: back, y: low, w: out - back, h: high - low }
+                            : { x: low, y: back, w: high - low, h: out - back } };
   }
 
   return { obstacles: obstacles, route: route, span: span };
