@@ -36,6 +36,8 @@ from .check_graph import (
     NONE_WRONG,
     SMALLEST_EPS,
     SMALLEST_EPS_TEXT,
+    GraphReport,
+    NodeFailure,
     check_graph,
     check_tolerances,
     format_table,
@@ -317,7 +319,7 @@ def _locate(out: Value, xs: list[Value], report: CheckReport, order: int,
     return _elsewhere(out, report, order, moved, found)
 
 
-def _mark_kinks(report: CheckReport, kinks: Sequence[Any], xs: list[Value],
+def _mark_kinks(report: CheckReport, kinks: Sequence[NodeFailure], xs: list[Value],
                 moved: list[int]) -> None:
     """Mark the failing rows that move an input of one of the nodes at an undeclared kink
     (``kinks``) as at that kink. ``moved``: the position of each row's input."""
@@ -330,7 +332,7 @@ def _mark_kinks(report: CheckReport, kinks: Sequence[Any], xs: list[Value],
 
 
 def _elsewhere(out: Value, report: CheckReport, order: int,
-               moved: list[tuple[int, str, float]], found: Any) -> list[str]:
+               moved: list[tuple[int, str, float]], found: GraphReport) -> list[str]:
     """Lines on the likely cause of the failing rows when no node's rule is wrong: the
     step, points finite differences cannot judge, or the gradient lost outside the graph."""
     unchecked = found.unchecked_lines()

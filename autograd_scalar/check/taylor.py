@@ -218,7 +218,7 @@ def _in_a_run(result: TaylorResult, k: int, sign: float) -> bool:
         math.copysign(1.0, r) == sign
 
 
-def whole_run(result: TaylorResult) -> list[int]:
+def _whole_run(result: TaylorResult) -> list[int]:
     """The steps of the run whose last ones ``result.used`` holds, as
     :func:`observed_order` reads runs: back from them while R stands above rounding with
     their sign, leaving out a step just after a change of sign."""
@@ -241,15 +241,15 @@ def _still_rising(result: TaylorResult) -> list[float]:
     derivative. A rising slope comes from terms of opposite signs: a right derivative's
     h^2 bent by a fading h^3 (tanh saturating), or a wrong derivative's h (g_true - g)
     against the curvature, R heading for a zero. Either way the order has not shown."""
-    run = whole_run(result)
-    slopes = run_slopes(result.steps, result.remainders, run)
+    run = _whole_run(result)
+    slopes = _run_slopes(result.steps, result.remainders, run)
     if len(slopes) < 2 or slopes[-1] < RISEN or any(y - x < RISE for x, y in pairwise(slopes)):
         return []
     sign, last, k = math.copysign(1.0, result.remainders[run[-1]]), slopes[-1], run[-1]
     while k + 1 < len(result.steps) and math.isfinite(result.remainders[k + 1]) and \
             abs(result.remainders[k + 1]) > result.bounds[k + 1] and \
             math.copysign(1.0, result.remainders[k + 1]) == sign:
-        past = run_slopes(result.steps, result.remainders, (k, k + 1))[0]
+        past = _run_slopes(result.steps, result.remainders, (k, k + 1))[0]
         if past < last:
             return []
         last, k = past, k + 1
@@ -262,7 +262,7 @@ RISE = 0.1
 """The least rise from one slope to the next that counts (rounding moves a slope less)."""
 
 
-def run_slopes(steps: Sequence[float], remainders: Sequence[float], run: Sequence[int]
+def _run_slopes(steps: Sequence[float], remainders: Sequence[float], run: Sequence[int]
                ) -> list[float]:
     """The slope of log |R| against log h between each pair of consecutive steps of ``run``."""
     return [math.log(abs(remainders[a] / remainders[b])) / math.log(steps[a] / steps[b])
