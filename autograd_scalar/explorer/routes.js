@@ -82,10 +82,32 @@ var AutogradScalarRoutes = (function () {
     return best >= lo && best <= hi ? best : null;
   }
 
-  /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev). */
+  /* Whether the one bend from (su, sv) to (eu, ev), the S every edge of the view is
+     when nothing is in its way, keeps CLEAR from every one of ``items``. Along it,
+     u = su + (eu - su) f(t), f(t) = 3t/2 - 3t^2/2 + t^3, and v = sv + (ev - sv) g(t),
+     g(t) = 3t^2 - 2t^3 (its control points at the middle along, level with its ends):
+     both rise with t, so over an item's extent along, v spans its values at the ends. */
+  function straightIsClear(items, su, sv, eu, ev) {
+    function at(u) {  /* v where the bend passes u, t found by halving */
+      var x = (u - su) / (eu - su), lo = 0, hi = 1;
+      for (var k = 0; k < 40; k += 1) {
+        var t = (lo + hi) / 2;
+        if (1.5 * t - 1.5 * t * t + t * t * t < x) { lo = t; } else { hi = t; }
+      }
+      var m = (lo + hi) / 2;
+      return sv + (ev - sv) * (3 * m * m - 2 * m * m * m);
+    }
+    return items.every(function (it) {
+      var p = at(Math.max(it.u0, su)), q = at(Math.min(it.u1, eu));
+      return Math.max(p, q) < it.v0 - CLEAR || Math.min(p, q) > it.v1 + CLEAR;
+    });
+  }
+
+  /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev):
+     none where the one bend is clear. */
   function runs(index, su, sv, eu, ev, a, b) {
     var items = between(index, su, eu, a, b);
-    if (!items.length) { return []; }
+    if (!items.length || straightIsClear(items, su, sv, eu, ev)) { return []; }
     for (var band = BAND; ; band *= 2) {
       var lo = Math.min(sv, ev) - band, hi = Math.max(sv, ev) + band;
       var near = items.filter(function (it) { return it.v1 > lo && it.v0 < hi; });
