@@ -49,6 +49,13 @@ CHAIN_WEIGHT = 4
 leaf (a constant, a parameter): a chain of ``tanh(y * 1.01)`` runs level with its
 constants beside it, where equal weights set each product between its inputs and the
 chain drifted down by half a slot a step. The explorer's layouts use it too."""
+
+
+def chain_weight(source: object) -> int:
+    """The weight of an edge from ``source``: 1 from a leaf (a Value with no inputs),
+    CHAIN_WEIGHT from a computed node or anything else (a box)."""
+    children = getattr(source, "children", None)  # a box has none
+    return CHAIN_WEIGHT if children is None or children else 1
 MCLIMIT = "0.01"
 """Almost no crossing reduction: Graphviz keeps the reading order nodes are written in."""
 TOOLTIP_INPUTS = 16
@@ -346,7 +353,7 @@ def draw_value(graph: Any, node: Value, ids: Ids, options: Options, heat: Heat |
                    style="filled", fillcolor="#eeeeee",
                    tooltip=plain_tooltip(f"op {node.op}: {node.row.formula if node.row else ''}"),
                    **bubble)
-        graph.edge(ids(node) + "op", ids(node), weight=str(CHAIN_WEIGHT))
+        graph.edge(ids(node) + "op", ids(node), weight=str(chain_weight(node)))
 
 
 def op_shown(node: Value) -> str:
@@ -445,8 +452,9 @@ def draw_edges(graph: Any, nodes: list[Value], ids: Ids, options: Options,
              for node in nodes for child in node.children]
     for source, node, child in in_written_order(edges, options, rankdir):
         attrs = extra(source, node)
-        if child.children:
-            attrs["weight"] = str(CHAIN_WEIGHT)
+        weight = chain_weight(child)
+        if weight != 1:  # Graphviz's own default
+            attrs["weight"] = str(weight)
         if overlay is not None:
             attrs.update(overlay.edge_attrs.get((child, node), {}))
         target = ids(node) if options.compact or not node.op else ids(node) + "op"

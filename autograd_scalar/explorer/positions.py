@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..draw.graph import CHAIN_WEIGHT, MCLIMIT
+from ..draw.graph import MCLIMIT, chain_weight
 from ..draw.layout import has_graphviz, plain_layouts
 from .model import Group
 
@@ -40,11 +40,6 @@ NODESEP = 0.15
 """Graphviz's gap between neighbours in a column, in inches."""
 RANKSEP = 0.35
 """Graphviz's gap between columns, in inches."""
-
-
-def is_leaf(item: object) -> bool:
-    """Whether the item is a node with no inputs (a box is never one)."""
-    return not isinstance(item, Group) and not getattr(item, "children", ())
 
 
 def item_size(item: object) -> tuple[float, float]:
@@ -63,9 +58,9 @@ def dot_source(group: Group, edges: dict[tuple[int, int], int], rankdir: str) ->
     for k, item in enumerate(group.items):
         width, height = item_size(item)
         lines.append(f"i{k} [width={width / POINTS:.4f}, height={height / POINTS:.4f}];")
-    leaves = {id(item) for item in group.items if is_leaf(item)}
+    pulls = {id(item): chain_weight(item) for item in group.items}
     for (source, target), count in edges.items():
-        weight = min(count, 100) * (1 if source in leaves else CHAIN_WEIGHT)
+        weight = min(count, 100) * pulls[source]
         lines.append(f"i{index[source]} -> i{index[target]} [weight={weight}];")
     lines.append("}")
     return "\n".join(lines)
