@@ -469,13 +469,7 @@ def _rule_slope(row: Op, xs: tuple[float, ...], i: int, j: int, h: float) -> flo
 
 def _inputs_under(nodes: Sequence[Value], xs: Sequence[Value]) -> set[int]:
     """The positions in ``xs`` of the inputs that any of ``nodes`` is computed from."""
-    seen: set[int] = set()
-    stack = list(nodes)
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            stack.extend(node.children)
+    seen = {id(under) for node in nodes for under in topological_order(node)}
     return {i for i, x in enumerate(xs) if id(x) in seen}
 
 

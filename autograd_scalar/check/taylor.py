@@ -201,7 +201,7 @@ def observed_order(steps: Sequence[float], remainders: Sequence[float],
         return math.nan, ()
     used = long_enough[-1][-FIT_MIN:]
     a, b = used[-2], used[-1]
-    slope = math.log(abs(remainders[a] / remainders[b])) / math.log(steps[a] / steps[b])
+    slope = _run_slopes(steps, remainders, (a, b))[0]
     if _collapses(steps, remainders, b, slope) and not any(k > b for run in runs for k in run):
         return math.nan, ()
     if slope < PASS_ORDER:
