@@ -97,7 +97,9 @@ var AutogradScalarRoutes = (function () {
       var m = (lo + hi) / 2;
       return sv + (ev - sv) * (3 * m * m - 2 * m * m * m);
     }
+    var low = Math.min(sv, ev) - CLEAR, high = Math.max(sv, ev) + CLEAR;
     return items.every(function (it) {
+      if (it.v1 < low || it.v0 > high) { return true; }  /* beside the bend's whole span */
       var p = at(Math.max(it.u0, su)), q = at(Math.min(it.u1, eu));
       return Math.max(p, q) < it.v0 - CLEAR || Math.min(p, q) > it.v1 + CLEAR;
     });
