@@ -168,7 +168,7 @@ var AutogradScalarView = (function () {
     /* ---- state ---- */
     var expanded = new Set([0]), moved = false;  /* moved: the user moved the view or went somewhere in it */
     var fitNote = false;  /* the note tells of the opening view: dropped once the view moves */
-    var state = { step: -1, selected: -1, matches: new Set(), matchList: [], matchAt: -1,
+    var state = { step: -1, selected: -1, focus: -1, matches: new Set(), matchList: [], matchAt: -1,
                   path: new Set(), heat: !!data.heatmap, timer: null, s: 1, tx: 0, ty: 0 };
 
     /* ---- DOM ---- */
@@ -226,10 +226,11 @@ var AutogradScalarView = (function () {
     svg.setAttribute("class", "agv-svg");
     svg.setAttribute("tabindex", "-1");  /* Tab goes from the canvas to its nodes, not here */
     /* Arrowheads where an edge meets the node that uses its input, as in the drawings:
-       grey, and blue on a highlighted path (ids unique on the page, views being many). */
+       grey, blue on a highlighted path, black on an edge of the node the panel reads
+       (ids unique on the page, views being many). */
     var arrow = "agv-arrow-" + (++viewCount), defs = document.createElementNS(SVGNS, "defs");
     /* a bundle's thick edge (stroke 3 to 5) gets a head three strokes wide, in its units */
-    defs.innerHTML = [["", "#888"], ["-path", "#1f77b4"]].map(function (m) {
+    defs.innerHTML = [["", "#888"], ["-path", "#1f77b4"], ["-near", "#222"]].map(function (m) {
       return [["", 'markerUnits="userSpaceOnUse" markerWidth="7" markerHeight="7"'],
               ["-wide", 'markerUnits="strokeWidth" markerWidth="3" markerHeight="3"']].map(function (size) {
         return '<marker id="' + arrow + m[0] + size[0] + '" viewBox="0 0 10 10" refX="10" refY="5" ' +
@@ -462,7 +463,7 @@ var AutogradScalarView = (function () {
     function opSymbol(op) { return clipped(op[1], OP_CHARS); }
 
     /* ---- drawing what is near the visible part ---- */
-    var drawn = { nodes: new Map(), boxes: new Map(), region: null, text: true };
+    var drawn = { nodes: new Map(), boxes: new Map(), lit: [], region: null, text: true };
     var pending = false;
 
     function visible() {
@@ -500,8 +501,8 @@ var AutogradScalarView = (function () {
         var on = state.path.size && inPath(ra, marks) && inPath(rb, marks);
         var width = Math.min(1 + Math.log2(count), 5);
         html[EDGES].push('<path class="agv-edge' + (on ? " agv-path" : "") + '" d="' + path.d +
-          '" stroke-width="' + width + '" marker-end="url(#' + arrow + (on ? "-path" : "") +
-          (width > 2 ? "-wide" : "") + ')"></path>');
+          '" data-a="' + ra + '" data-b="' + rb + '" stroke-width="' + width +
+          '" marker-end="url(#' + arrow + (on ? "-path" : "") + (width > 2 ? "-wide" : "") + ')"></path>');
       });
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
@@ -535,15 +536,39 @@ var AutogradScalarView = (function () {
       }
       layers.forEach(function (layer, i) { layer.innerHTML = html[i].join(""); });
       if (key) { (svg.querySelector(key) || canvas).focus({ preventScroll: true }); }
-      drawn = { nodes: new Map(), boxes: new Map(), region: region, text: text };
+      drawn = { nodes: new Map(), boxes: new Map(), lit: [], region: region, text: text };
       Array.prototype.forEach.call(layers[NODES].children, function (e) { drawn.nodes.set(+e.getAttribute("data-n"), e); });
       Array.prototype.forEach.call(layers[BOXES].children, function (e) { drawn.boxes.set(+e.getAttribute("data-g"), e); });
+      light();
       if (state.heat) { restyle(); }
       root.setAttribute("data-step", String(state.step));
       root.setAttribute("data-shown", String(placed.nodes.size));
       root.setAttribute("data-drawn", String(drawn.nodes.size));
     }
     function inPath(r, marks) { return r >= 0 ? state.path.has(r) : marks.path.has(-1 - r); }
+
+    /* The edges of the node the panel reads (hovered, clicked, found or stepped to) in
+       black and on top of the others, so that they can be followed through a dense
+       layer's many edges; those of the node before go back as they were. */
+    function light() {
+      drawn.lit.forEach(function (e) {
+        e.classList.remove("agv-near");
+        e.setAttribute("marker-end", e.getAttribute("data-marker"));
+        e.setAttribute("stroke-width", e.getAttribute("data-width"));
+      });
+      var f = state.focus;
+      drawn.lit = f < 0 ? [] : Array.prototype.slice.call(
+        layers[EDGES].querySelectorAll('[data-a="' + f + '"], [data-b="' + f + '"]'));
+      drawn.lit.forEach(function (e) {
+        var marker = e.getAttribute("marker-end"), width = +e.getAttribute("stroke-width");
+        e.setAttribute("data-marker", marker);
+        e.setAttribute("data-width", String(width));
+        e.classList.add("agv-near");
+        e.setAttribute("marker-end", "url(#" + arrow + "-near" + (width > 2 ? "-wide" : "") + ")");
+        e.setAttribute("stroke-width", String(Math.max(width, 2)));
+        layers[EDGES].appendChild(e);
+      });
+    }
 
     /* The marks of what is drawn, brought up to date without drawing anything anew. */
     function restyle() {
@@ -981,6 +1006,7 @@ var AutogradScalarView = (function () {
        what it is (op, id, label, parameter, module) and its local derivatives. */
     function describe(v) {
       var op = ops[data.op[v]];
+      state.focus = v; light();
       panel.innerHTML = "";
       panel.setAttribute("data-node", String(v));
       panel.appendChild(el("div", "agv-panel-title", who(v)));
@@ -1080,6 +1106,7 @@ var AutogradScalarView = (function () {
       restyle();
       if (q) {  /* not the last match's numbers, which would read as this search's */
         panel.removeAttribute("data-node");
+        state.focus = -1; light();
         panel.textContent = "No node's id, name or label holds \u201C" + text.trim() + "\u201D.";
       }
     }

@@ -1065,6 +1065,63 @@ def test_edges_end_in_arrowheads_at_the_node_that_uses_them(browser: Any, tmp_pa
     assert len({end[0] for end in ends}) == 1
 
 
+def test_the_edges_of_the_node_the_panel_reads_stand_out_on_top(
+        browser: Any, tmp_path: Path) -> None:
+    """In a dense layer (the README's view: 9 parameters each feeding 8 examples' neurons)
+    the edges of a parameter found by search were lost in the wall of grey edges. The
+    edges of the node the panel reads are now black, at least 2 wide and drawn last; those
+    of the node read before go back to grey when the panel moves on (here, on hover)."""
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    loss = ag.sum([(model([0.1 * k, -0.3]) - 1.0) ** 2 for k in range(8)])
+    loss.backward()
+    view = explore(loss, names=model, max_nodes=120)
+    open_view(browser, view.save(tmp_path / "near.html"))
+    order = reading_order(loss)
+    weight = dict(model.named_parameters())["layers.1.neurons.1.w[4]"]
+    v = order.index(weight)
+
+    def edges() -> list[dict[str, Any]]:
+        return browser.execute_script(
+            "var R = " + ROOT + ";"
+            "return Array.from(R.querySelectorAll('.agv-edge')).map(function (e) {"
+            "  var m = R.getElementById(e.getAttribute('marker-end').slice(5, -1));"
+            "  return {a: +e.getAttribute('data-a'), b: +e.getAttribute('data-b'),"
+            "          near: e.classList.contains('agv-near'), stroke: getComputedStyle(e).stroke,"
+            "          width: parseFloat(getComputedStyle(e).strokeWidth),"
+            "          tip: m.querySelector('path').getAttribute('fill')};"
+            "});")
+
+    search = shown(browser).find_element(By.CSS_SELECTOR, ".agv-search")
+    search.send_keys("layers.1.neurons.1.w[4]")
+    time.sleep(0.2)
+    drawn = edges()
+    touching = [e for e in drawn if v in (e["a"], e["b"])]
+    users = sum(1 for node in order if any(c is weight for c in node.children))
+    assert len(touching) == users == 8                   # all of them drawn, as it opens
+    assert all(e["near"] and e["stroke"] == "rgb(34, 34, 34)" and e["width"] >= 2
+               and e["tip"] == "#222" for e in touching), touching
+    assert all(e in touching for e in drawn[-len(touching):])      # on top of the rest
+    assert not any(e["near"] or e["tip"] != "#888" for e in drawn if e not in touching)
+
+    other = next(e["b"] for e in touching)               # a user of the weight, hovered
+    element = shown(browser).find_element(By.CSS_SELECTOR, f'.agv-node[data-n="{other}"]')
+    browser.execute_script(
+        "arguments[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}))", element)
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-panel").get_attribute(
+        "data-node") == str(other)
+    again = edges()
+    lit = [e for e in again if e["near"]]
+    assert lit and all(other in (e["a"], e["b"]) for e in lit)
+    assert {(e["a"], e["b"]) for e in lit} == {
+        (e["a"], e["b"]) for e in again if other in (e["a"], e["b"])}
+    back = [e for e in again if v in (e["a"], e["b"]) and other not in (e["a"], e["b"])]
+    assert len(back) == 7 and all(
+        e["stroke"] == "rgb(136, 136, 136)" and e["width"] == 1 and e["tip"] == "#888"
+        for e in back), back
+
+
 def test_stepping_shows_the_node_and_its_user_and_the_panel_reads_the_step(
         browser: Any, tmp_path: Path) -> None:
     """Stepping an MLP's batch loss moved the view on 7 of 11 steps, centring each node
