@@ -691,7 +691,16 @@ var AutogradScalarView = (function () {
           canvas.style.height = (height + foot + head) + "px";
           state.ty += head;
         } else {
-          state.ty += Math.max(0, head + MARGIN - (state.ty + out.y * s));
+          /* the output below the note, and the items it reads that are in view too, as
+             far as the output stays in view */
+          var top = out.y, x0 = -state.tx / s, x1 = (width - state.tx) / s;
+          kids[data.outputs[0]].forEach(function (c) {
+            var r = rectOf(placed.rep[c]);
+            if (r && r.x < x1 && r.x + r.w > x0) { top = Math.min(top, r.y); }
+          });
+          var below = height - MARGIN - (state.ty + (out.y + out.h) * s);
+          state.ty += Math.max(Math.max(0, head + MARGIN - (state.ty + out.y * s)),
+                               Math.min(head + MARGIN - (state.ty + top * s), below));
         }
       }
       root.setAttribute("data-fit", mode);

@@ -558,6 +558,36 @@ def test_the_canvas_fits_its_output_and_the_zoom_note_goes_when_the_view_moves(
     assert browser.execute_script(note) == ""
 
 
+def test_the_outputs_inputs_open_below_the_zoom_note(browser: Any, tmp_path: Path) -> None:
+    """A GPT position opens on its output's neighbourhood, the output at the top of the
+    layout: the logsumexp it reads lay half under the zoom note, its name hidden. Now every
+    input of the output in view lies below the note, and the output stays in view."""
+    from nn.gpt import GPT, CharTokenizer
+    from nn.gpt.inspection import position_loss
+
+    tokenizer = CharTokenizer.from_documents(nn.data.names()[:200])
+    gpt = GPT(tokenizer.vocab_size, seed=42)
+    position = position_loss(gpt, tokenizer.encode("emma"), 3)
+    position.backward()
+    root = open_view(browser, explore(position, names=gpt).save(tmp_path / "gpt.html"))
+    assert root.get_attribute("data-fit") == "near"
+    order = reading_order(position)
+    ends = [order.index(position)] + [order.index(c) for c in position.children]
+    note, canvas, rects = browser.execute_script(
+        "var R = " + ROOT + ";"
+        "return [R.querySelector('.agv-note').getBoundingClientRect().bottom,"
+        "        R.querySelector('.agv-canvas').getBoundingClientRect().toJSON(),"
+        "        arguments[0].map(function (v) {"
+        "          var e = R.querySelector('.agv-node[data-n=\"' + v + '\"] rect');"
+        "          return e ? e.getBoundingClientRect().toJSON() : null; })];", ends)
+    assert all(rects), rects                       # the output and both its inputs drawn
+    seen = [r for r in rects if r["left"] < canvas["right"] and r["right"] > canvas["left"]]
+    assert len(seen) == 3, (rects, canvas)
+    assert all(r["top"] >= note for r in seen), (note, seen)
+    out = rects[0]
+    assert out["bottom"] <= canvas["bottom"] and out["right"] <= canvas["right"]
+
+
 def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
         browser: Any, tmp_path: Path) -> None:
     """Inside its neuron's open box a weight is drawn as w[0] (the box's title says the
