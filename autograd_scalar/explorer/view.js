@@ -661,8 +661,9 @@ var AutogradScalarView = (function () {
       var height = (mode === "width" ? room.h : Math.max(140, Math.min(tall * s, room.h))) + 2 * MARGIN;
       canvas.style.height = (height + foot) + "px";
       var zoom = Math.round(100 * s) + "%";
-      if (mode === "whole") {  /* above the foot, where the narration will lie */
+      if (mode === "whole") {  /* centred, above the foot, where the narration will lie */
         state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
+        state.tx = Math.max(MARGIN, (width - placed.w * s) / 2);
         note.textContent = s >= READABLE ? "" : s >= LEGIBLE ? "The whole graph at " + zoom +
           ", small: + or ctrl + wheel zooms in." : "The whole graph at " + zoom +
           ": too small to read; zoom in, search, or click a box.";

@@ -558,6 +558,24 @@ def test_the_canvas_fits_its_output_and_the_zoom_note_goes_when_the_view_moves(
     assert browser.execute_script(note) == ""
 
 
+def test_fit_centres_a_tall_graph_across_the_canvas(browser: Any, tmp_path: Path) -> None:
+    """'fit' on a loss over 20 examples (a graph three times as tall as wide) drew it at
+    17% against the canvas's left border, four fifths of the canvas empty on its right. The
+    whole graph is now centred both ways."""
+    model, loss = batch_loss(20)
+    open_view(browser, explore(loss, names=model, max_nodes=120).save(tmp_path / "tall.html"))
+    click(browser, ".agv-fit")
+    canvas, drawn = browser.execute_script(
+        "var R = " + ROOT + ", b = {left: 1e9, right: -1e9};"
+        "R.querySelectorAll('.agv-node rect, .agv-box rect, .agv-frame rect').forEach("
+        "  function (e) { var r = e.getBoundingClientRect();"
+        "    b.left = Math.min(b.left, r.left); b.right = Math.max(b.right, r.right); });"
+        "return [R.querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
+    assert drawn["right"] - drawn["left"] < 0.5 * canvas["width"]    # tall: room to spare
+    left, right = drawn["left"] - canvas["left"], canvas["right"] - drawn["right"]
+    assert abs(left - right) <= 4, (left, right)
+
+
 def test_the_outputs_inputs_open_below_the_zoom_note(browser: Any, tmp_path: Path) -> None:
     """A GPT position opens on its output's neighbourhood, the output at the top of the
     layout: the logsumexp it reads lay half under the zoom note, its name hidden. Now every
