@@ -27,6 +27,7 @@ and ``check_graph`` (f is a row's forward with one operand moved).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -116,6 +117,9 @@ FAR = 10.0
 wrong though they have not settled (see :func:`unsettled`)."""
 NEAR = 0.05
 """The largest relative spread of those slopes for which that judgement is made."""
+COARSE = 1e-2
+"""How much of its size f may move between neighbouring floats, other than along a line,
+for them to resolve it (see :func:`_uneven_between_floats`)."""
 SQUARE_LAW = (2.5, 6.5)
 """The range of s(2h) - s(4h) over s(h) - s(2h) taken as the step's error shrinking as
 h^2 (4 exactly, for s(h) = f' + c h^2)."""
@@ -162,12 +166,13 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
         elif not (resolving(fine, fine_noise, atol, rtol)
                   and resolving(coarse, coarse_noise, atol, rtol)):
             continue  # a coarser step may still tell
-        if agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise) or (
-                analytic is not None and _far_from_square_law(
-                    f, x, h, (fine, fine_noise), (coarse, coarse_noise), analytic, atol, rtol)):
+        settled = agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise) or (
+            analytic is not None and _far_from_square_law(
+                f, x, h, (fine, fine_noise), (coarse, coarse_noise), analytic, atol, rtol))
+        if settled and not _uneven_between_floats(f, x, rtol):
             return ""
         at = point_text(x)
-        if h == steps[-1] and h > eps:  # the step is the 64 floats finer_steps keeps
+        if settled or (h == steps[-1] and h > eps):  # no step finer than the floats there
             why = f"floats there are {math.ulp(x):.2g} apart, too coarse for how fast it changes"
         elif _rounding_over_h(fine, coarse, derivative(f, x, 4 * h)[0]):
             why = (f"f's values round worse than a few ulps near {at}, as where its forward "
@@ -178,6 +183,43 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
         return (f"its forward's differences do not settle at {at}: slopes {fine:.8g} at "
                 f"step {h:.3g} and {coarse:.8g} at {2 * h:.3g} ({why})")
     return ""
+
+
+def _uneven_between_floats(f: Callable[[float], float], x: float, rtol: float) -> bool:
+    """Whether f changes on a scale finer than the floats around x, u = ulp(x) apart:
+    from one float to the next it moves by more than COARSE of its size, and not along
+    a line: the slopes
+
+        t_k = (f(x + k u) - f(x + (k - 1) u)) / u,    k = -3, ..., 4,
+
+    differ by more than ``rtol`` of the largest (and their rounding noise), on one side
+    or both of any one place (a kink between two floats near x breaks the line once).
+    Then differences over any step the floats allow alias f: ``sin`` at 1e17, floats 16
+    apart, where steps of 64 and 128 floats, near multiples of its period, give two
+    small slopes that agree with each other and not with cos x; or at 1.7e30, where the
+    floats step 0.126 rad on from a multiple of 2 pi, so that sin seems slow. A function
+    the floats resolve moves by a sliver of itself between them (``sin`` at 1e13:
+    0.2%), or along a line (``x - 1e17`` near 1e17: 16 at each float, exactly; ``sin``
+    through 0). Scale-free, as it must be: at 1e100 the slope of a jump of 1 between
+    floats is 1e-84, inside any atol."""
+    u = math.ulp(x)
+    try:
+        values = [f(x + k * u) for k in range(-4, 5)]
+    except (ArithmeticError, ValueError):
+        return False
+    if not all(map(math.isfinite, values)):
+        return False
+    pairs = list(itertools.pairwise(values))
+    if max(abs(high - low) for low, high in pairs) <= COARSE * max(map(abs, values)):
+        return False
+    slopes = [(high - low) / u for low, high in pairs]
+    noise = max((ROUNDING * (abs(high) + abs(low)) + 2 * TINY) / u for low, high in pairs)
+    allowed = rtol * max(map(abs, slopes)) + 2 * noise
+
+    def straight(part: list[float]) -> bool:
+        return not part or max(part) - min(part) <= allowed
+
+    return not any(straight(slopes[:k]) and straight(slopes[k:]) for k in range(len(slopes)))
 
 
 def _rounding_over_h(fine: float, coarse: float, coarser: float) -> bool:

@@ -73,6 +73,18 @@ class DoubledSin(Function):
         return (2.0 * ops.COS(x),)
 
 
+class RightSin(Function):
+    """sin with its right rule, as a user writes it (the built-in row's twin)."""
+
+    @staticmethod
+    def forward(x):
+        return math.sin(x)
+
+    @staticmethod
+    def derivatives(x, out):
+        return (ops.COS(x),)
+
+
 class TinySin(Function):
     """1e-12 sin(x): a derivative far below gradcheck's atol."""
 

@@ -14,7 +14,7 @@ import autograd_scalar as ag
 from autograd_scalar import Function, GraphReport, Value, check_graph, no_grad
 from autograd_scalar.check.check_graph import wrong_nodes
 from tests.autograd_scalar.random_programs import programs, run
-from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, Slightly
+from tests.autograd_scalar.sample_functions import BadCube, DoubledSin, RightSin, Slightly
 from tests.work import lines_run
 
 
@@ -204,6 +204,53 @@ def test_a_kink_within_the_finest_step_leaves_the_node_unchecked_with_advice() -
     assert ("do not settle at 1.000000001" in report.skipped[0].reason
             and "a smaller eps may settle them" in report.skipped[0].reason)
     assert check_graph(Hinge.apply(Value(1 + 1e-9)), eps=1e-11).skipped == []
+
+
+@pytest.mark.parametrize("x", [1e17, 1e20, 1.7240123669728187e30, 1e100, 1e300])
+def test_a_right_rule_where_floats_alias_the_forward_is_unchecked_not_wrong(x) -> None:
+    """From 1e17 up, steps of 64 and 128 floats (1024 and 2048 at 1e17, near multiples of
+    2 pi) gave sin two small slopes that agreed with each other, and its right rule was
+    called wrong by all three checkers; at 1.7e30 the floats step 0.126 rad on from a
+    multiple of 2 pi, so that sin seems slow there. The node is now unchecked: the floats
+    are too coarse, as at 1e13 to 1e16."""
+    for root in (Value(x).sin(), Value(x).cos(), RightSin.apply(Value(x))):
+        report = check_graph(root)
+        assert report.ok and report.failures == [] and len(report.skipped) == 1, (x, report)
+        assert f"floats there are {math.ulp(x):.2g} apart" in report.skipped[0].reason
+    with pytest.raises(ag.GradcheckError) as caught:
+        ag.gradcheck(lambda v: v.sin(), [x])
+    assert "finite differences cannot judge f at this point" in str(caught.value)
+
+
+def test_a_wrong_rule_is_still_wrong_between_floats_that_resolve_a_line_or_a_kink() -> None:
+    """What tells aliasing apart: x - 1e17 moves by all of its size between floats 16
+    apart near 1e17, but along a line, so a rule off by half a percent is still wrong
+    there; a kink between floats breaks the line once and stays a kink."""
+    class Shifted(Function):
+        @staticmethod
+        def forward(x):
+            return x - 1e17
+
+        @staticmethod
+        def derivatives(x, out):
+            return (1.005,)
+
+    report = check_graph(Shifted.apply(Value(1e17 + 32)))
+    assert [f.op for f in report.failures] == ["Shifted"] and report.skipped == []
+    assert check_graph(Value(1e17 + 32) - 1e17).ok
+    class FarHinge(Function):
+        """max(0, x - 1e17), its kink at 1e17 not declared."""
+
+        @staticmethod
+        def forward(x):
+            return max(0.0, x - 1e17)
+
+        @staticmethod
+        def derivatives(x, out):
+            return (float(x > 1e17),)
+
+    kinked = check_graph(FarHinge.apply(Value(1e17)))
+    assert kinked.ok and kinked.skipped == [] and len(kinked.kinks) == 1
 
 
 @pytest.mark.parametrize("x", [1e13, 1e15])
