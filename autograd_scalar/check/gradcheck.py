@@ -474,14 +474,19 @@ def _inputs_under(nodes: Sequence[Value], xs: Sequence[Value]) -> set[int]:
 
 
 def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: float) -> str:
-    """Describe the kinked nodes whose input the step moves across or onto a kink.
+    """Describe the kinked nodes whose input the step moves across or onto a kink, and
+    whose kink changes f there.
 
     The recorded graph is replayed (each row's forward on floats) with the inputs moved
     by +h and -h along ``direction`` (one number per input: a unit vector for d/dx_i);
-    a kinked node is reported when a kink lies between the lowest and the highest of
-    its input's three numbers, the recorded one and the two replayed. So the kink is
-    measured in the input's own units: a relu of 1e-9 x at x = 0.5 is 5e-10 from its
-    kink, but a step of 1e-6 in x moves it by 1e-15, and it is not blamed.
+    a kinked node counts when its input moves and a kink lies between the lowest and
+    the highest of that input's three numbers, the recorded one and the two replayed.
+    So the kink is measured in the input's own units: a relu of 1e-9 x at x = 0.5 is
+    5e-10 from its kink, but a step of 1e-6 in x moves it by 1e-15, and it is not
+    blamed. It is reported when f's replayed values change with the node taken
+    straight instead, data + sum_j d_j (moved input j - input j) with its recorded
+    local derivatives d_j: a relu of 0 * x (a unit with a zero weight) or one whose
+    output is multiplied by 0 leaves f smooth, and a wrong rule beside it is named.
     """
     order = topological_order(out)
     moved = {x: c for x, c in zip(xs, direction) if c}
@@ -489,8 +494,9 @@ def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: fl
     for node in order:
         if any(child in depends for child in node.children):
             depends.add(node)
-    up = _replay(order, {x: x.data + h * c for x, c in moved.items()})
-    down = _replay(order, {x: x.data - h * c for x, c in moved.items()})
+    at_up = {x: x.data + h * c for x, c in moved.items()}
+    at_down = {x: x.data - h * c for x, c in moved.items()}
+    up, down = _replay(order, at_up), _replay(order, at_down)
     found = []
     for index, node in enumerate(order):
         points = node.row.kinks if node.row is not None else ()
@@ -501,7 +507,8 @@ def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: fl
                 continue
             swept = [u for u in (child.data, up[child], down[child]) if u == u]  # no NaN
             low, high = min(swept), max(swept)
-            if any(low <= k <= high for k in points):
+            if low < high and any(low <= k <= high for k in points) and _kink_shows(
+                    order, out, node, ((at_up, up), (at_down, down))):
                 found.append(f"{node.op} node #{index} (its input is {child.data:.3g})")
                 break
     if not found:
@@ -515,12 +522,32 @@ def unit(n: int, i: int) -> list[float]:
     return [1.0 if k == i else 0.0 for k in range(n)]
 
 
-def _replay(order: Sequence[Value], moved: dict[Value, float]) -> dict[Value, float]:
+def _kink_shows(order: Sequence[Value], out: Value, node: Value,
+                replays: Sequence[tuple[dict[Value, float], dict[Value, float]]]) -> bool:
+    """Whether f's replayed value changes, on either side (``replays``: the moved leaves
+    and the replay from them), when ``node`` is taken straight: its data plus its
+    recorded local derivatives times its inputs' moves. Whether its kink reaches f."""
+    slopes = [float(getattr(d, "data", d)) for d in node.local_grads]
+    for moved, replayed in replays:
+        straight = node.data + sum(d * (replayed[c] - c.data)
+                                   for d, c in zip(slopes, node.children))
+        again = _replay(order, moved, {node: straight})
+        if not (again[out] == replayed[out]
+                or (math.isnan(again[out]) and math.isnan(replayed[out]))):
+            return True
+    return False
+
+
+def _replay(order: Sequence[Value], moved: dict[Value, float],
+            pinned: dict[Value, float] | None = None) -> dict[Value, float]:
     """Every node's data recomputed from its row's forward with the leaves in ``moved``
-    set to their numbers there."""
+    set to their numbers there (and the nodes in ``pinned`` held at theirs)."""
     data: dict[Value, float] = {}
     for node in order:
         row = node.row
+        if pinned and node in pinned:
+            data[node] = pinned[node]
+            continue
         if row is None:
             data[node] = moved.get(node, node.data)
             continue

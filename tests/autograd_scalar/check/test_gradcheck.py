@@ -256,6 +256,32 @@ def test_a_kink_that_does_not_depend_on_the_failing_input_is_not_blamed() -> Non
     assert "BadCube" in str(error)
 
 
+@pytest.mark.parametrize("dead", [
+    lambda x: (x * 0.0).relu(),          # a unit whose weight is 0: its input never moves
+    lambda x: abs(x * 0.0),
+    lambda x: x.relu() * 0.0,            # its input crosses the kink, its output counts 0
+])
+def test_a_kink_that_leaves_f_smooth_is_not_blamed_for_a_wrong_rule(dead) -> None:
+    """relu(0 * x) beside a wrong rule was marked "<-- kink" with "move the point", at
+    every point, and taylorcheck said f had no derivative there, naming no rule: f is
+    smooth (the same f with a right rule passes both). A kink now counts only where
+    taking its node straight changes f's values across the step."""
+    def f(x):
+        return dead(x) + BadCube.apply(x + 2.0)
+
+    for point in (0.0, 1.0):
+        error = _error(lambda at=point: gradcheck(f, [at]))
+        (entry,) = error.report.entries
+        assert entry.kink == "" and str(error).splitlines()[4].endswith("<-- wrong")
+        assert "BadCube" in str(error) and "move the point" not in str(error)
+        with pytest.raises(ag.TaylorError) as caught:
+            ag.taylorcheck(f, [point])
+        rows = [line for line in str(caught.value).splitlines() if line.startswith("d/dx")]
+        assert rows and not any("at a kink" in row for row in rows), rows
+        assert "BadCube" in str(caught.value)
+    assert gradcheck(lambda x: dead(x) + (x + 2.0) ** 3, [0.0])
+
+
 def test_a_kink_the_step_cannot_reach_is_not_blamed_for_a_wrong_rule() -> None:
     """relu(1e-9 x) at x = 0.5 is 5e-10 from its kink: fewer than the step h = 1e-6 in
     the numbers of x, but a step of h in x moves it by 1e-15 only. The kink is measured
