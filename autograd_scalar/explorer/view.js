@@ -736,13 +736,16 @@ var AutogradScalarView = (function () {
       state.tx = cx - (cx - state.tx) * (s / state.s); state.ty = cy - (cy - state.ty) * (s / state.s);
       state.s = s; apply();
     }
-    function inView(rect) {  /* wholly visible, and not under the narration */
+    function inView(rect) {  /* wholly visible, and not under the note or the narration */
       var q = visible();
-      return rect && rect.x >= q.x0 && rect.y >= q.y0 && rect.x + rect.w <= q.x1 &&
+      return rect && rect.x >= q.x0 && rect.y >= q.y0 + headed() / state.s && rect.x + rect.w <= q.x1 &&
         rect.y + rect.h <= q.y1 - covered() / state.s;
     }
     function covered() {  /* px at the canvas's foot under the stepping narration */
       return state.step >= 0 ? narration.offsetHeight : 0;
+    }
+    function headed() {  /* px at the canvas's top under the note, while it shows */
+      return note.offsetHeight;
     }
     /* The narration's height, kept free at the canvas's foot by the opening fit, so that
        stepping through a graph shown whole hides none of it (measured once). */
@@ -759,9 +762,10 @@ var AutogradScalarView = (function () {
        larger than the view shows its top left corner, its title, at the view's. The
        caller draws. */
     function bringIn(rect) {
-      var s = state.s, w = canvas.clientWidth || 800, h = (canvas.clientHeight || 400) - covered();
+      var s = state.s, w = canvas.clientWidth || 800, top = headed();
+      var h = (canvas.clientHeight || 400) - covered() - top;
       state.tx += shift(state.tx + rect.x * s, rect.w * s, w);
-      state.ty += shift(state.ty + rect.y * s, rect.h * s, h);
+      state.ty += shift(state.ty - top + rect.y * s, rect.h * s, h);
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
     function shift(start, size, room) {  /* along one axis: start and size on screen */
@@ -773,7 +777,7 @@ var AutogradScalarView = (function () {
       if (!rect) { return; }
       if (state.s < READABLE) { state.s = 1; }
       state.tx = canvas.clientWidth / 2 - (rect.x + rect.w / 2) * state.s;
-      state.ty = (canvas.clientHeight - covered()) / 2 - (rect.y + rect.h / 2) * state.s;
+      state.ty = headed() + (canvas.clientHeight - covered() - headed()) / 2 - (rect.y + rect.h / 2) * state.s;
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
     /* The wheel scrolls the notebook, unless the view has focus (after a click on the
@@ -878,8 +882,8 @@ var AutogradScalarView = (function () {
       withLayouts([g], function () {
         expanded.add(g); placed = flatten();
         var opened = placed.frames.filter(function (f) { return f.g === g; })[0];
+        forgetFitNote();  /* first: the note it drops no longer covers the top */
         if (opened) { bringIn(opened.rect); }
-        forgetFitNote();
         paint();
       });
     }
@@ -966,7 +970,8 @@ var AutogradScalarView = (function () {
                h: Math.max(rect.y + rect.h, other.y + other.h) - y };
     }
     function fitsView(rect) {
-      var s = state.s, w = canvas.clientWidth || 800, h = (canvas.clientHeight || 400) - covered();
+      var s = state.s, w = canvas.clientWidth || 800;
+      var h = (canvas.clientHeight || 400) - covered() - headed();
       return rect && rect.w * s <= w - 2 * MARGIN && rect.h * s <= h - 2 * MARGIN;
     }
 
@@ -1213,14 +1218,14 @@ var AutogradScalarView = (function () {
         var v = data.failed[0];
         if (reveal(v)) { placed = flatten(); }
         state.selected = v;
-        if (!inView(placed.nodes.get(v)) || state.s < READABLE) {
+        fitNote = false;  /* this note stays: it tells of the check, not of the zoom */
+        note.textContent = "Opened on the failing node " + who(v) + " (in red): " + data.failed.length +
+          " node" + (data.failed.length > 1 ? "s" : "") + " failed the check.";
+        if (!inView(placed.nodes.get(v)) || state.s < READABLE) {  /* below the note */
           if (state.s < READABLE) { state.s = 1; }
           centreOn(placed.nodes.get(v));
         }
         describe(v);
-        fitNote = false;  /* this note stays: it tells of the check, not of the zoom */
-        note.textContent = "Opened on the failing node " + who(v) + " (in red): " + data.failed.length +
-          " node" + (data.failed.length > 1 ? "s" : "") + " failed the check.";
       }
       paint();
     }

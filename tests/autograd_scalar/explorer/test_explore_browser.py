@@ -14,7 +14,7 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from autograd_scalar import Value, explore, topological_order
+from autograd_scalar import Function, Value, explore, topological_order
 from autograd_scalar.draw.animate import backward_steps, describe_step
 from autograd_scalar.draw.dot_text import isolated
 from autograd_scalar.draw.graph import Options, number
@@ -604,6 +604,43 @@ def test_the_outputs_inputs_open_below_the_zoom_note(browser: Any, tmp_path: Pat
     assert all(r["top"] >= note for r in seen), (note, seen)
     out = rects[0]
     assert out["bottom"] <= canvas["bottom"] and out["right"] <= canvas["right"]
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080), (1100, 900)])
+def test_a_report_opens_on_its_failing_node_below_the_note(
+        browser: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """A check_graph report opened with the first line of its failing node (its id and
+    its op, the point of the report) under the note that names it, at three window
+    sizes. The view now keeps what it shows clear of the note as of the narration."""
+    from selenium.webdriver.common.by import By
+
+    class Softsign(Function):
+        @staticmethod
+        def forward(x):
+            return x / (1 + abs(x))
+
+        @staticmethod
+        def derivatives(x, out):
+            return (1 / (1 + abs(x)) ** 2,)
+
+    class BrokenSoftsign(Softsign):
+        @staticmethod
+        def derivatives(x, out):
+            return (1 / (1 + abs(x)),)
+
+    model = nn.MLP(3, [4, 1], activation="tanh", seed=0)
+    hidden = model([0.2, -0.4, 0.9])
+    report = ag.check_graph(BrokenSoftsign.apply(hidden) * 2.0 + Softsign.apply(hidden))
+    before = browser.get_window_size()
+    browser.set_window_size(*size)
+    try:
+        open_view(browser, explore(report, names=model).save(tmp_path / "report.html"))
+        note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-note")
+        assert note.text.startswith("Opened on the failing node")
+        failed = shown(browser).find_element(By.CSS_SELECTOR, ".agv-node.agv-failed rect")
+        assert failed.rect["y"] >= note.rect["y"] + note.rect["height"], (failed.rect, note.rect)
+    finally:
+        browser.set_window_size(before["width"], before["height"])
 
 
 def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
