@@ -1060,6 +1060,7 @@ var AutogradScalarView = (function () {
       var k = stepOf[v], rule = el("div", "agv-chain");
       if (k === 0) {
         rule.textContent = "output: dL/d(" + symbol(v) + ") = 1 (the seed of the backward pass)";
+        if (differs(data.grad[v], 1)) { rule.appendChild(stale(v, 1)); }
       } else if (k > 0) {
         var used = terms(v), sum = data.stepGrads[k];
         rule.textContent = "chain rule: " + chainText(v, used, sum);

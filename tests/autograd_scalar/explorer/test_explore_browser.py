@@ -1035,12 +1035,21 @@ def test_the_panel_puts_the_chain_rule_first_and_knows_a_graph_without_backward(
     note = panel.find_element(By.CSS_SELECTOR, ".agv-accumulated").text
     assert note.startswith("backward() has not been run: .grad is still 0")
     assert "zero_grad" not in note
+    # the output too: its box and the narration say 1 while stepping, its stored grad 0
+    click(browser, f'[data-n="{reading_order(y).index(y)}"]')
+    note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-accumulated").text
+    assert note.startswith("backward() has not been run: .grad is still 0")
     y.backward()
     y.backward()  # twice: now the grads have accumulated
     open_view(browser, explore(y).save(tmp_path / "twice.html"))
     click(browser, f'[data-n="{reading_order(y).index(x)}"]')
     note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-accumulated").text
     assert "accumulates over backward() calls (2 passes added up)" in note
+    click(browser, f'[data-n="{reading_order(y).index(x)}"]')        # unselect
+    click(browser, f'[data-n="{reading_order(y).index(y)}"]')        # the output: grad 1
+    assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text.startswith(
+        "output: dL/d(y) = 1") and not shown(browser).find_elements(
+        By.CSS_SELECTOR, ".agv-accumulated")
 
 
 def test_a_box_whose_layout_the_kernel_never_sends_says_so(browser: Any, tmp_path: Path) -> None:
