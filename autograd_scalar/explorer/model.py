@@ -221,23 +221,39 @@ def split_runs(group: Group, groups: list[Group], home: dict[Value, Group]) -> N
 
 
 def run_titles(graph: Graph, index: dict[Value, int]) -> None:
-    """A run is titled by the ids of the first and last nodes it holds (their places in
-    reading order, as the nodes show them and search finds them): ``nodes n240-n359``."""
-    spans: dict[int, tuple[int, int]] = {}  # a group's first and last node, subgroups first
+    """A run is titled by the ids of the nodes it holds (their places in reading order,
+    as the nodes show them and search finds them), as spans of consecutive ids:
+    ``nodes n240-n359``, or ``nodes n0-n63, n4402-n4456`` for a run of a module's weights
+    and what it computes from them, and past two spans the first and the last with an
+    ellipsis between (a single range from the first id to the last would claim the ids
+    of other boxes between them)."""
+    ids: dict[int, list[int]] = {}  # a group's nodes' ids, subgroups first
     for group in reversed(graph.groups):
-        ends = [spans[id(item)] if isinstance(item, Group) else (index[item], index[item])
-                for item in group.items]
-        ends = [span for span in ends if span[0] <= span[1]]
-        spans[id(group)] = (min(a for a, _ in ends), max(b for _, b in ends)) if ends \
-            else (1, 0)
+        found = [index[item] for item in group.items if not isinstance(item, Group)]
+        for item in group.items:
+            if isinstance(item, Group):
+                found.extend(ids[id(item)])
+        ids[id(group)] = found
     for group in reversed(graph.groups):
         if group.title:
             continue
-        first, last = spans[id(group)]
-        group.title = f"nodes n{first}-n{last}" if first <= last else "nodes"  # their ids
+        group.title = "nodes " + id_spans(ids[id(group)]) if ids[id(group)] else "nodes"
         parent = group.parent
         if parent is not None and parent.key and parent.title and not parent.key.startswith("#"):
             group.title = f"{parent.title}: {group.title}"  # a module's runs say whose
+
+
+def id_spans(numbers: list[int]) -> str:
+    """Node ids as spans of consecutive ones: ``n3-n7, n12``; past two spans the first,
+    an ellipsis and the last (``n0-n63, …, n9000-n9010``)."""
+    spans: list[list[int]] = []
+    for k in sorted(numbers):
+        if spans and k == spans[-1][1] + 1:
+            spans[-1][1] = k
+        else:
+            spans.append([k, k])
+    text = [f"n{a}" if a == b else f"n{a}-n{b}" for a, b in spans]
+    return ", ".join(text) if len(text) <= 2 else f"{text[0]}, \u2026, {text[-1]}"
 
 
 class Edges:

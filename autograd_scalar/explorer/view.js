@@ -65,7 +65,18 @@ var AutogradScalarView = (function () {
   /* A box's title in n characters: a run's "lm_head: nodes n4457-n4571" first loses the
      word "nodes", then any title its middle (module names differ at the end). */
   function boxTitle(text, n) {
-    return clippedMiddle(text.length > n ? text.replace(/: nodes /, ": ") : text, n);
+    var run = text.length > n && /^(.*): nodes (.*)$/.exec(text);
+    if (!run) { return clippedMiddle(text, n); }
+    /* a module's run: the ids whole and the module's end, or the module's end in 8 and
+       the ids cut after a whole span or id, never inside a number */
+    var ids = run[2], room = n - ids.length - 2;
+    if (room >= 5) { return clippedStart(run[1], room) + ": " + ids; }
+    var module = clippedStart(run[1], 8), left = n - module.length - 3;
+    var cut = Math.max(ids.lastIndexOf(",", left), ids.lastIndexOf("-", left));
+    return module + ": " + (cut > 0 ? ids.slice(0, cut) : "") + "\u2026";
+  }
+  function clippedStart(text, n) {  /* the end kept: module names differ at the end */
+    return text.length > n ? "\u2026" + text.slice(text.length - (n - 1)) : text;
   }
   /* the same with the ellipsis in the middle: both ends kept (module names differ at the end) */
   function clippedMiddle(text, n) {

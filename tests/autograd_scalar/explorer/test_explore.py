@@ -580,6 +580,37 @@ def test_runs_inside_a_run_are_titled_by_their_nodes_alone() -> None:
     assert not [title for title in titles if title.startswith(":") or title.endswith(": ")]
 
 
+def test_a_runs_title_names_exactly_the_ids_it_holds() -> None:
+    """A GPT position's first lm_head run was titled "nodes n0-n4456" but held 115 nodes:
+    its 16 weights and the 99 nodes it computes near the end, and n2000, inside the
+    range, is an attention weight. A run's title now lists its ids' spans."""
+    from nn.gpt import GPT, CharTokenizer
+    from nn.gpt.inspection import position_loss
+
+    tokenizer = CharTokenizer.from_documents(nn.data.names()[:200])
+    gpt = GPT(tokenizer.vocab_size, seed=42)
+    groups = explore(position_loss(gpt, tokenizer.encode("emma"), 3), names=gpt).data["groups"]
+
+    def ids(g: int) -> set[int]:
+        found: set[int] = set()
+        for item in groups[g]["items"]:
+            found |= {item} if item >= 0 else ids(-1 - item)
+        return found
+
+    runs = [(g, group["title"]) for g, group in enumerate(groups) if "nodes n" in group["title"]]
+    assert len(runs) > 10 and any(", n" in title for _, title in runs)
+    for g, title in runs:
+        spans = title.split("nodes ", 1)[1]
+        named: set[int] = set()
+        for span in spans.split(", "):
+            if span == "\u2026":
+                continue
+            first, _, last = span.partition("-")
+            named |= set(range(int(first[1:]), int((last or first)[1:]) + 1))
+        held = ids(g)
+        assert named <= held if "\u2026" in spans else named == held, (title, sorted(held))
+
+
 @pytest.mark.parametrize("digits", [1, 2, 3, 4, 6, 10, 12, 15])
 def test_a_big_graphs_packed_numbers_round_as_a_small_graphs_do(digits: int) -> None:
     """Graphs over 5,000 nodes round their numbers in arrays: scaled by a power of ten in

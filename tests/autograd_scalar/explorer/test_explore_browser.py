@@ -278,9 +278,13 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
     titles = browser.execute_script(
         "return arguments[0].map(function (t) { return AutogradScalarView.boxTitle(t, 20); })",
         ["lm_head: nodes n4457-n4571", "layers.0.neurons.12", "blocks.3.attention.heads.7",
-         "a very long name: nodes n0-n4456"])
-    assert titles == ["lm_head: n4457-n4571", "layers.0.neurons.12",  # a run's range whole
-                      "blocks.3.…on.heads.7", "a very lo…: n0-n4456"]
+         "a very long name: nodes n0-n4456", "layers.2.neurons.0: nodes n4673-n10063",
+         "lm_head: nodes n0-n15, n4358-n4456", "layers.2.neurons.0: nodes n4673-n10063, n12"])
+    # a run's ids whole, after its module's end (which tells neurons.0 from neurons.1); else
+    # cut after a whole span or id: "layers.2.…673-n10063" had read as the ids 673-10063
+    assert titles == ["lm_head: n4457-n4571", "layers.0.neurons.12",
+                      "blocks.3.…on.heads.7", "…long name: n0-n4456", "…ons.0: n4673-n10063",
+                      "lm_head: n0-n15…", "…urons.0: n4673…"]
 
 
 def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
