@@ -779,6 +779,13 @@ var AutogradScalarView = (function () {
       state.ty += shift(state.ty - top + rect.y * s, rect.h * s, h);
       viewport.setAttribute("transform", "translate(" + state.tx + "," + state.ty + ") scale(" + state.s + ")");
     }
+    /* After a box closes, the graph shrinks under the view: no empty margin where the
+       graph would fit (centred where all of it does), and the closed box in view. */
+    function settle(box) {
+      state.tx = within(state.tx, canvas.clientWidth || 800, [0, placed.w]);
+      state.ty = within(state.ty, (canvas.clientHeight || 400) - covered(), [0, placed.h]);
+      if (box) { bringIn(box); }
+    }
     function shift(start, size, room) {  /* along one axis: start and size on screen */
       if (start < MARGIN) { return MARGIN - start; }
       var over = start + size - (room - MARGIN);
@@ -889,7 +896,7 @@ var AutogradScalarView = (function () {
       }
       var g = +target.getAttribute("data-g");
       moved = true;
-      if (expanded.has(g)) { collapse(g); placed = flatten(); paint(); return; }
+      if (expanded.has(g)) { collapse(g); placed = flatten(); settle(placed.boxes.get(g)); paint(); return; }
       withLayouts([g], function () {
         expanded.add(g); placed = flatten();
         var opened = placed.frames.filter(function (f) { return f.g === g; })[0];

@@ -197,6 +197,39 @@ def test_an_opened_box_is_panned_to_show_as_much_of_its_contents_as_fit(
         assert len(on_screen) >= 3, title                  # its contents, in sight
 
 
+def test_closing_a_box_leaves_the_graph_in_view(browser: Any, tmp_path: Path) -> None:
+    """The tutorial's MLP: opening layers.0.neurons.1 pans down to it; closing it left the
+    view there, the graph's top (the output's inputs, a box title) cut off and an empty
+    band below. The graph now settles back: all of it in view when it fits."""
+    from selenium.webdriver.common.by import By
+
+    model = nn.MLP(2, [3, 1], seed=0)
+    data = [([0.5, -1.5], 1.0), ([1.0, 0.5], -1.0)]
+    loss = ag.sum([(model(x) - y) ** 2 for x, y in data])
+    loss.backward()
+    view = explore(loss, names=model)
+    before = browser.get_window_size()
+    browser.set_window_size(1366, 768)
+    try:
+        open_view(browser, view.save(tmp_path / "close.html"))
+        g = next(k for k, group in enumerate(view.data["groups"])
+                 if group["title"] == "layers.0.neurons.1")
+        click(browser, f'.agv-box[data-g="{g}"]')
+        assert shown(browser).find_elements(By.CSS_SELECTOR, f'.agv-frame[data-g="{g}"]')
+        click(browser, f'.agv-frame-title[data-g="{g}"]')
+        canvas, drawn = browser.execute_script(
+            "var R = " + ROOT + ", b = {top: 1e9, bottom: -1e9};"
+            "R.querySelectorAll('.agv-node rect, .agv-box rect, .agv-frame rect').forEach("
+            "  function (e) { var r = e.getBoundingClientRect();"
+            "    b.top = Math.min(b.top, r.top); b.bottom = Math.max(b.bottom, r.bottom); });"
+            "return [R.querySelector('.agv-canvas').getBoundingClientRect().toJSON(), b];")
+    finally:
+        browser.set_window_size(before["width"], before["height"])
+    assert shown(browser).find_elements(By.CSS_SELECTOR, f'.agv-box[data-g="{g}"]')
+    assert drawn["bottom"] - drawn["top"] < canvas["height"]     # it fits ...
+    assert drawn["top"] >= canvas["top"] and drawn["bottom"] <= canvas["bottom"]  # ... and shows
+
+
 def test_check_graph_failures_show_in_red_with_their_table(
         browser: Any, artefacts: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
