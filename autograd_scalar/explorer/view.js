@@ -457,15 +457,22 @@ var AutogradScalarView = (function () {
       return cls;
     }
     function nodeFill(v) { return state.heat ? heatFill(shownGrad(v) === "?" ? 0 : shownGrad(v)) : null; }
-    /* A node's name as drawn. A parameter inside its module's box says only what the box
-       does not (w[3] in layers.1.neurons.2), else its end, which says most
-       (...neurons.2.w[3]); a label its start, as written. */
+    /* A node's name as drawn. A parameter inside its module's box says what the box does
+       not, after the box's own last name (neurons.2.w[3] in layers.1.neurons.2, with its
+       number; wq.weight[3][5] in blocks.0.attn.wq), so that it reads alone when the box's
+       title is out of view (a GPT's tall matrices side by side); cut, its end, which says
+       most (...q.weight[10][15]); a label its start, as written. */
     function shortName(v, limit) {
       var name = names[v] || tag(v);
       if (!isParam[v]) { return clipped(name, limit); }
       for (var g = home[v]; g > 0; g = groups[g].parent) {
         var module = groups[g].module ? groups[g].title + "." : "";
-        if (module && name.lastIndexOf(module, 0) === 0) { name = name.slice(module.length); break; }
+        if (module && name.lastIndexOf(module, 0) === 0) {
+          var parts = groups[g].title.split(".");
+          var own = parts.slice(parts.length > 1 && /^\d+$/.test(parts[parts.length - 1]) ? -2 : -1);
+          name = own.join(".") + "." + name.slice(module.length);
+          break;
+        }
       }
       return name.length > limit ? "\u2026" + name.slice(-(limit - 1)) : name;
     }

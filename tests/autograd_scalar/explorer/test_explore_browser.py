@@ -682,8 +682,9 @@ def test_a_report_opens_on_its_failing_node_below_the_note(
 
 def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
         browser: Any, tmp_path: Path) -> None:
-    """Inside its neuron's open box a weight is drawn as w[0] (the box's title says the
-    rest); a long label keeps its start, as written."""
+    """Inside its neuron's open box a weight is drawn as neurons.0.w[0]: the box's title
+    says the rest, but may be out of view (a GPT's matrices side by side read alike as
+    weight[3][4], weight[3][5], ...); a long label keeps its start, as written."""
     model = nn.MLP(2, [3, 1], seed=0)
     x = Value(0.5, label="a_very_long_input_label_that_goes_on")
     out = model([x, Value(-1.0)])
@@ -694,7 +695,7 @@ def test_names_are_shortened_where_the_rest_is_said_or_where_they_start(
     drawn = browser.execute_script(
         "return Array.from(" + ROOT + ".querySelectorAll('.agv-node .agv-name'))"
         ".map(function (t) { return t.textContent; });")
-    assert "w[0]" in drawn and "b" in drawn
+    assert "neurons.0.w[0]" in drawn and "neurons.0.b" in drawn and "w[0]" not in drawn
     assert not any(name.startswith("\u2026") and "neurons" in name for name in drawn), drawn
     assert "a_very_long_inp\u2026" in drawn  # a leaf: the whole first line
     # an op node's name leaves room for its op's symbol
