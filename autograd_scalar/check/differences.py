@@ -118,8 +118,13 @@ wrong though they have not settled (see :func:`unsettled`)."""
 NEAR = 0.05
 """The largest relative spread of those slopes for which that judgement is made."""
 COARSE = 1e-2
-"""How much of its size f may move between neighbouring floats, other than along a line,
-for them to resolve it (see :func:`_uneven_between_floats`)."""
+"""How much of its size f may move between neighbouring floats for them to resolve it
+surely (see :func:`_aliased`)."""
+ALIASED = 4.0
+"""How many times slope * u a move of f between neighbouring floats may stray from it,
+beyond rounding, for a difference to describe f (see :func:`_aliased`)."""
+ALIAS_STEPS = 1024
+"""The widest step, in floats, that :func:`_aliased` asks about."""
 SQUARE_LAW = (2.5, 6.5)
 """The range of s(2h) - s(4h) over s(h) - s(2h) taken as the step's error shrinking as
 h^2 (4 exactly, for s(h) = f' + c h^2)."""
@@ -169,7 +174,7 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
         settled = agrees(fine, coarse, atol, rtol, fine_noise + coarse_noise) or (
             analytic is not None and _far_from_square_law(
                 f, x, h, (fine, fine_noise), (coarse, coarse_noise), analytic, atol, rtol))
-        if settled and not _uneven_between_floats(f, x, rtol):
+        if settled and not _aliased(f, x, h, fine, rtol):
             return ""
         at = point_text(x)
         if settled or (h == steps[-1] and h > eps):  # no step finer than the floats there
@@ -185,24 +190,27 @@ def unsettled(f: Callable[[float], float], x: float, eps: float, atol: float,
     return ""
 
 
-def _uneven_between_floats(f: Callable[[float], float], x: float, rtol: float) -> bool:
-    """Whether f changes on a scale finer than the floats around x, u = ulp(x) apart:
-    from one float to the next it moves by more than COARSE of its size, and not along
-    a line: the slopes
+def _aliased(f: Callable[[float], float], x: float, h: float, slope: float, rtol: float) -> bool:
+    """Whether the floats around x, u = ulp(x) apart, alias f at the step h that gave
+    ``slope``: differences over h, a few floats wide, then describe the floats' sampling
+    of f, not f (``sin`` at 1e17, floats 16 apart: steps of 64 and 128 floats, near
+    multiples of its period, give two small slopes that agree with each other and not
+    with cos x; at 1.7e30 the floats step 0.126 rad on from a multiple of 2 pi).
 
-        t_k = (f(x + k u) - f(x + (k - 1) u)) / u,    k = -3, ..., 4,
-
-    differ by more than ``rtol`` of the largest (and their rounding noise), on one side
-    or both of any one place (a kink between two floats near x breaks the line once).
-    Then differences over any step the floats allow alias f: ``sin`` at 1e17, floats 16
-    apart, where steps of 64 and 128 floats, near multiples of its period, give two
-    small slopes that agree with each other and not with cos x; or at 1.7e30, where the
-    floats step 0.126 rad on from a multiple of 2 pi, so that sin seems slow. A function
-    the floats resolve moves by a sliver of itself between them (``sin`` at 1e13:
-    0.2%), or along a line (``x - 1e17`` near 1e17: 16 at each float, exactly; ``sin``
-    through 0). Scale-free, as it must be: at 1e100 the slope of a jump of 1 between
-    floats is 1e-84, inside any atol."""
+    f's moves from one float to the next, d_k = f(x + k u) - f(x + (k - 1) u) for
+    k = -3, ..., 4, tell: they are aliased when they are more than COARSE of f's size
+    (f resolved by the floats moves by a sliver of itself between them: ``sin`` at 1e13,
+    0.2%), stray from slope * u by more than ALIASED times it beyond their rounding
+    (a zero of x * x - 1e16 at 1e8, 3 a float, rounds by 2 where the product does), and
+    do not run along one line on each side of one place, within ``rtol`` (a kink between
+    two floats). A step of many floats (1e-8 at sqrt 2, 45 million of them) samples f
+    finely, and is not asked. Scale-free, as it must be: at 1e100 the slope of a move of
+    1 between floats is 1e-84, inside any atol. Floats that step f on from a multiple of
+    its period by under COARSE of its size (``sin`` near 2.6e246) sample a slow function,
+    and no test on floats can tell it from one."""
     u = math.ulp(x)
+    if h > ALIAS_STEPS * u:
+        return False
     try:
         values = [f(x + k * u) for k in range(-4, 5)]
     except (ArithmeticError, ValueError):
@@ -210,16 +218,19 @@ def _uneven_between_floats(f: Callable[[float], float], x: float, rtol: float) -
     if not all(map(math.isfinite, values)):
         return False
     pairs = list(itertools.pairwise(values))
-    if max(abs(high - low) for low, high in pairs) <= COARSE * max(map(abs, values)):
+    moves = [high - low for low, high in pairs]
+    noises = [ROUNDING * (abs(high) + abs(low)) + 2 * TINY for low, high in pairs]
+    if max(map(abs, moves)) <= COARSE * max(map(abs, values)):
         return False
-    slopes = [(high - low) / u for low, high in pairs]
-    noise = max((ROUNDING * (abs(high) + abs(low)) + 2 * TINY) / u for low, high in pairs)
-    allowed = rtol * max(map(abs, slopes)) + 2 * noise
+    if all(abs(d - slope * u) <= ALIASED * abs(slope) * u + 2 * noise
+           for d, noise in zip(moves, noises)):
+        return False
+    allowed = rtol * max(map(abs, moves)) + 2 * max(noises)
 
     def straight(part: list[float]) -> bool:
         return not part or max(part) - min(part) <= allowed
 
-    return not any(straight(slopes[:k]) and straight(slopes[k:]) for k in range(len(slopes)))
+    return not any(straight(moves[:k]) and straight(moves[k:]) for k in range(len(moves)))
 
 
 def _rounding_over_h(fine: float, coarse: float, coarser: float) -> bool:

@@ -22,7 +22,7 @@ shows each case.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -253,7 +253,8 @@ def _derivatives(f: Callable[..., Any], point: list[float], names: list[str], in
                 a, n = values[j][i], numeric[i][j]
                 ok = agrees(a, n, atol, rtol)
                 if not ok and i not in kinks:
-                    kinks[i] = kink_near(out, xs, unit(len(xs), i), step(point[i], eps))
+                    kinks[i] = kink_near(out, xs, unit(len(xs), i), step(point[i], eps),
+                                         reaches=order == 1)
                     if not kinks[i]:
                         finer[i] = column(i, _finer(point[i], eps))
                 entries.append(CheckEntry(name + _by(mode, modes), a, n, ok, "" if ok else kinks[i],
@@ -473,9 +474,10 @@ def _inputs_under(nodes: Sequence[Value], xs: Sequence[Value]) -> set[int]:
     return {i for i, x in enumerate(xs) if id(x) in seen}
 
 
-def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: float) -> str:
-    """Describe the kinked nodes whose input the step moves across or onto a kink, and
-    whose kink changes f there.
+def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: float,
+              reaches: bool = True) -> str:
+    """Describe the kinked nodes whose input the step moves across or onto a kink
+    (and, with ``reaches``, whose kinks change f there).
 
     The recorded graph is replayed (each row's forward on floats) with the inputs moved
     by +h and -h along ``direction`` (one number per input: a unit vector for d/dx_i);
@@ -483,10 +485,12 @@ def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: fl
     the highest of that input's three numbers, the recorded one and the two replayed.
     So the kink is measured in the input's own units: a relu of 1e-9 x at x = 0.5 is
     5e-10 from its kink, but a step of 1e-6 in x moves it by 1e-15, and it is not
-    blamed. It is reported when f's replayed values change with the node taken
-    straight instead, data + sum_j d_j (moved input j - input j) with its recorded
-    local derivatives d_j: a relu of 0 * x (a unit with a zero weight) or one whose
-    output is multiplied by 0 leaves f smooth, and a wrong rule beside it is named.
+    blamed. With ``reaches`` (first derivatives: f's values are differenced) they are
+    reported only if f's replayed values change with those nodes taken straight, each
+    its data plus its recorded local derivatives times its inputs' moves: a relu of
+    0 * x (a unit with a zero weight) or one whose output is multiplied by 0 leaves f
+    smooth, and a wrong rule beside it is named. Second derivatives difference the
+    gradient, which such a kink still reaches (relu(x) * w at w = 0).
     """
     order = topological_order(out)
     moved = {x: c for x, c in zip(xs, direction) if c}
@@ -497,7 +501,7 @@ def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: fl
     at_up = {x: x.data + h * c for x, c in moved.items()}
     at_down = {x: x.data - h * c for x, c in moved.items()}
     up, down = _replay(order, at_up), _replay(order, at_down)
-    found = []
+    found: dict[Value, str] = {}
     for index, node in enumerate(order):
         points = node.row.kinks if node.row is not None else ()
         if not points or node not in depends:
@@ -507,14 +511,21 @@ def kink_near(out: Value, xs: Sequence[Value], direction: Sequence[float], h: fl
                 continue
             swept = [u for u in (child.data, up[child], down[child]) if u == u]  # no NaN
             low, high = min(swept), max(swept)
-            if low < high and any(low <= k <= high for k in points) and _kink_shows(
-                    order, out, node, ((at_up, up), (at_down, down))):
-                found.append(f"{node.op} node #{index} (its input is {child.data:.3g})")
+            if low < high and any(low <= k <= high for k in points):
+                found[node] = f"{node.op} node #{index} (its input is {child.data:.3g})"
                 break
-    if not found:
+    if not found or (reaches and not any(
+            _differs(_replay(order, at, set(found))[out], replayed[out])
+            for at, replayed in ((at_up, up), (at_down, down)))):
         return ""
-    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
-    return "at a kink: " + ", ".join(found[:3]) + more
+    named = list(found.values())
+    more = f" and {len(named) - 3} more" if len(named) > 3 else ""
+    return "at a kink: " + ", ".join(named[:3]) + more
+
+
+def _differs(a: float, b: float) -> bool:
+    """Whether two replayed values differ (NaN matching NaN)."""
+    return not (a == b or (math.isnan(a) and math.isnan(b)))
 
 
 def unit(n: int, i: int) -> list[float]:
@@ -522,31 +533,19 @@ def unit(n: int, i: int) -> list[float]:
     return [1.0 if k == i else 0.0 for k in range(n)]
 
 
-def _kink_shows(order: Sequence[Value], out: Value, node: Value,
-                replays: Sequence[tuple[dict[Value, float], dict[Value, float]]]) -> bool:
-    """Whether f's replayed value changes, on either side (``replays``: the moved leaves
-    and the replay from them), when ``node`` is taken straight: its data plus its
-    recorded local derivatives times its inputs' moves. Whether its kink reaches f."""
-    slopes = [float(getattr(d, "data", d)) for d in node.local_grads]
-    for moved, replayed in replays:
-        straight = node.data + sum(d * (replayed[c] - c.data)
-                                   for d, c in zip(slopes, node.children))
-        again = _replay(order, moved, {node: straight})
-        if not (again[out] == replayed[out]
-                or (math.isnan(again[out]) and math.isnan(replayed[out]))):
-            return True
-    return False
-
-
 def _replay(order: Sequence[Value], moved: dict[Value, float],
-            pinned: dict[Value, float] | None = None) -> dict[Value, float]:
+            straight: Collection[Value] = ()) -> dict[Value, float]:
     """Every node's data recomputed from its row's forward with the leaves in ``moved``
-    set to their numbers there (and the nodes in ``pinned`` held at theirs)."""
+    set to their numbers there; a node in ``straight`` is taken as its tangent at the
+    recorded point instead: data + sum_j d_j (input j now - input j recorded), with its
+    recorded local derivatives d_j."""
     data: dict[Value, float] = {}
     for node in order:
         row = node.row
-        if pinned and node in pinned:
-            data[node] = pinned[node]
+        if node in straight:
+            slopes = [float(getattr(d, "data", d)) for d in node.local_grads]
+            data[node] = node.data + sum(d * (data[c] - c.data)
+                                         for d, c in zip(slopes, node.children))
             continue
         if row is None:
             data[node] = moved.get(node, node.data)

@@ -222,6 +222,29 @@ def test_a_right_rule_where_floats_alias_the_forward_is_unchecked_not_wrong(x) -
     assert "finite differences cannot judge f at this point" in str(caught.value)
 
 
+@pytest.mark.parametrize("forward, x", [
+    (lambda x: x * x - 2, math.sqrt(2)), (lambda x: 0.1 * x - 0.3, 3.0),
+    (lambda x: math.log(x) - 1, math.e), (lambda x: math.cos(x) - 0.5, math.pi / 3),
+    (lambda x: x * x - 1e16, 1e8)])
+def test_a_wrong_rule_at_a_zero_of_the_forward_is_still_wrong(forward, x) -> None:
+    """At a zero of f its values are the rounding of the larger numbers it subtracts, and
+    move between floats by most of themselves: the aliasing test took that for floats too
+    coarse, and skipped these rules 50% off. It now asks only about steps a few floats
+    wide, and about moves that stray from the slope by more than rounding explains."""
+    class OffByHalf(Function):
+        @staticmethod
+        def forward(v):
+            return forward(v)
+
+        @staticmethod
+        def derivatives(v, out):
+            h = 1e-7 * max(1.0, abs(v))
+            return (1.5 * (forward(v + h) - forward(v - h)) / (2 * h),)
+
+    report = check_graph(OffByHalf.apply(Value(x)))
+    assert [f.op for f in report.failures] == ["OffByHalf"] and report.skipped == [], report
+
+
 def test_a_wrong_rule_is_still_wrong_between_floats_that_resolve_a_line_or_a_kink() -> None:
     """What tells aliasing apart: x - 1e17 moves by all of its size between floats 16
     apart near 1e17, but along a line, so a rule off by half a percent is still wrong

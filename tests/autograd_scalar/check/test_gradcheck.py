@@ -282,6 +282,16 @@ def test_a_kink_that_leaves_f_smooth_is_not_blamed_for_a_wrong_rule(dead) -> Non
     assert gradcheck(lambda x: dead(x) + (x + 2.0) ** 3, [0.0])
 
 
+@pytest.mark.parametrize("x", [0.0, 3e-7])
+def test_a_kink_that_leaves_f_flat_still_reaches_its_second_derivatives(x) -> None:
+    """relu(x) * w at w = 0 is flat in x, but d2f/dw dx = step(x) jumps at the kink the
+    step straddles: gradgradcheck differences the gradient, which the kink reaches, so
+    the entry is a kink, not a wrong relu rule."""
+    report = ag.gradcheck_report(lambda x, w: x.relu() * w, [x, 0.0], order=2)
+    failing = [entry for entry in report.entries if not entry.ok]
+    assert failing and all(entry.kink.startswith("at a kink: relu node") for entry in failing)
+
+
 def test_a_kink_the_step_cannot_reach_is_not_blamed_for_a_wrong_rule() -> None:
     """relu(1e-9 x) at x = 0.5 is 5e-10 from its kink: fewer than the step h = 1e-6 in
     the numbers of x, but a step of h in x moves it by 1e-15 only. The kink is measured
