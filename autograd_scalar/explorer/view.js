@@ -65,15 +65,21 @@ var AutogradScalarView = (function () {
   /* A box's title in n characters: a run's "lm_head: nodes n4457-n4571" first loses the
      word "nodes", then any title its middle (module names differ at the end). */
   function boxTitle(text, n) {
-    var run = text.length > n && /^(.*): nodes (.*)$/.exec(text);
+    var run = text.length > n && /^(?:(.*): )?nodes (.*)$/.exec(text);
     if (!run) { return clippedMiddle(text, n); }
-    /* a module's run: the ids whole and the module's end, or the module's end in 8 and
-       the ids cut after a whole span or id, never inside a number */
-    var ids = run[2], room = n - ids.length - 2;
+    /* a run: its ids whole after its module's end, or the module's end in 8 and the ids
+       cut after a whole span or id, never inside a number */
+    var ids = run[2];
+    if (!run[1]) { return "nodes " + idsCut(ids, n - 6); }
+    var room = n - ids.length - 2;
     if (room >= 5) { return clippedStart(run[1], room) + ": " + ids; }
-    var module = clippedStart(run[1], 8), left = n - module.length - 3;
-    var cut = Math.max(ids.lastIndexOf(",", left), ids.lastIndexOf("-", left));
-    return module + ": " + (cut > 0 ? ids.slice(0, cut) : "") + "\u2026";
+    var module = clippedStart(run[1], 8);
+    return module + ": " + idsCut(ids, n - module.length - 2);
+  }
+  function idsCut(ids, n) {  /* at most n characters: whole spans or ids, then an ellipsis */
+    if (ids.length <= n) { return ids; }
+    var cut = Math.max(ids.lastIndexOf(",", n - 1), ids.lastIndexOf("-", n - 1));
+    return (cut > 0 ? ids.slice(0, cut).replace(/[,\s\u2026]+$/, "") : "") + "\u2026";
   }
   function clippedStart(text, n) {  /* the end kept: module names differ at the end */
     return text.length > n ? "\u2026" + text.slice(text.length - (n - 1)) : text;
@@ -1109,13 +1115,21 @@ var AutogradScalarView = (function () {
       }
       return gradless;
     }
-    /* Why the stored grad is not this pass's sum: no backward() yet (every grad 0), or
+    /* Why the stored grad is not this pass's sum: no backward() yet (every grad 0),
+       backward() run from a node beyond the view (the output's own grad is not 1), or
        backward() called more than once without zeroing the grads. */
     function stale(v, sum) {
       if (noGrads()) {
         return el("div", "agv-accumulated", "backward() has not been run: .grad is still " +
           num(data.grad[v], p) + ". The chain rule above is what backward() would give; " +
           "stepping shows it.");
+      }
+      var seed = data.grad[data.outputs[0]];
+      if (typeof seed === "number" && seed !== 0 && differs(seed, 1)) {
+        return el("div", "agv-accumulated", "The stored grad " + num(data.grad[v], p) +
+          " differs from this pass's sum " + num(sum, p) + ", which starts from 1 at the output: " +
+          "the output's own .grad is " + num(seed, p) + ", so backward() ran from a node beyond " +
+          "this view (which weighs every grad by it), or more than once without zeroing the grads.");
       }
       /* passes: how many times this pass's sum the stored grad is, to the numbers' rounding */
       var passes = typeof data.grad[v] === "number" && typeof sum === "number" && sum !== 0 ? Math.round(data.grad[v] / sum) : NaN;

@@ -312,12 +312,14 @@ def test_the_scripts_narration_and_numbers_are_pythons(browser: Any, tmp_path: P
         "return arguments[0].map(function (t) { return AutogradScalarView.boxTitle(t, 20); })",
         ["lm_head: nodes n4457-n4571", "layers.0.neurons.12", "blocks.3.attention.heads.7",
          "a very long name: nodes n0-n4456", "layers.2.neurons.0: nodes n4673-n10063",
-         "lm_head: nodes n0-n15, n4358-n4456", "layers.2.neurons.0: nodes n4673-n10063, n12"])
+         "lm_head: nodes n0-n15, n4358-n4456", "layers.2.neurons.0: nodes n4673-n10063, n12",
+         "lm_head: nodes n0-n15, \u2026, n9000-n9010", "nodes n120-n239, \u2026, n9000-n9010"])
     # a run's ids whole, after its module's end (which tells neurons.0 from neurons.1); else
     # cut after a whole span or id: "layers.2.…673-n10063" had read as the ids 673-10063
     assert titles == ["lm_head: n4457-n4571", "layers.0.neurons.12",
                       "blocks.3.…on.heads.7", "…long name: n0-n4456", "…ons.0: n4673-n10063",
-                      "lm_head: n0-n15…", "…urons.0: n4673…"]
+                      "lm_head: n0-n15…", "…urons.0: n4673…", "lm_head: n0-n15…",
+                      "nodes n120-n239…"]
 
 
 def test_stepping_opens_the_box_of_the_current_node(browser: Any, tmp_path: Path) -> None:
@@ -1088,6 +1090,16 @@ def test_the_panel_puts_the_chain_rule_first_and_knows_a_graph_without_backward(
     assert shown(browser).find_element(By.CSS_SELECTOR, ".agv-chain").text.startswith(
         "output: dL/d(y) = 1") and not shown(browser).find_elements(
         By.CSS_SELECTOR, ".agv-accumulated")
+    # backward() once, from a node beyond the view: not "3 passes added up"
+    for node in topological_order(y):
+        node.grad = 0.0
+    (3 * y).backward()
+    open_view(browser, explore(y).save(tmp_path / "beyond.html"))
+    for node in (x, y):
+        click(browser, f'[data-n="{reading_order(y).index(node)}"]')
+        note = shown(browser).find_element(By.CSS_SELECTOR, ".agv-accumulated").text
+        assert "the output's own .grad is 3, so backward() ran from a node beyond" in note
+        assert "passes added up" not in note
 
 
 def test_a_box_whose_layout_the_kernel_never_sends_says_so(browser: Any, tmp_path: Path) -> None:
