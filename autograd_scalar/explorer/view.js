@@ -62,13 +62,13 @@ var AutogradScalarView = (function () {
   }
   /* text cut to at most n characters, the last an ellipsis if cut */
   function clipped(text, n) { return text.length > n ? text.slice(0, n - 1) + "\u2026" : text; }
-  /* A box's title in n characters: a run's "lm_head: nodes n4457-n4571" first loses the
-     word "nodes", then any title its middle (module names differ at the end). */
+  /* A box's title in n characters. A run's ("lm_head: nodes n4457-n4571") loses the word
+     "nodes", and keeps its ids whole after its module's end ("...ons.0: n4673-n10063"),
+     or the module's end in 8 and its ids cut after a whole span or id, never inside a
+     number; any other title loses its middle (module names differ at the end). */
   function boxTitle(text, n) {
     var run = text.length > n && /^(?:(.*): )?nodes (.*)$/.exec(text);
     if (!run) { return clippedMiddle(text, n); }
-    /* a run: its ids whole after its module's end, or the module's end in 8 and the ids
-       cut after a whole span or id, never inside a number */
     var ids = run[2];
     if (!run[1]) { return "nodes " + idsCut(ids, n - 6); }
     var room = n - ids.length - 2;
