@@ -43,10 +43,12 @@ requestAnimationFrame(function () {
 });
 """
 ACTIONS = {
-    "open a group": "function (r) { r.querySelector('.agv-box').dispatchEvent("
-                    "new MouseEvent('click', {bubbles: true})); }",
-    "close it": "function (r) { r.querySelector('.agv-frame .agv-frame-title').dispatchEvent("
-                "new MouseEvent('click', {bubbles: true})); }",
+    "open a group": "function (r) { var box = r.querySelector('.agv-box');"
+                    " r.dataset.opened = box.getAttribute('data-g');"
+                    " box.dispatchEvent(new MouseEvent('click', {bubbles: true})); }",
+    # the open box's title, which lies in a layer of its own, above the edges
+    "close it": "function (r) { r.querySelector('.agv-frame-title[data-g=\"' + r.dataset.opened"
+                " + '\"]').dispatchEvent(new MouseEvent('click', {bubbles: true})); }",
     "one backward step": "function (r) { r.querySelector('.agv-step').click(); }",
     "search": "function (r) { var s = r.querySelector('.agv-search'); s.value = 'w[3]';"
               " s.dispatchEvent(new Event('input')); }",
