@@ -682,52 +682,41 @@ var AutogradScalarView = (function () {
         columns = across("x", -state.tx / s, (width - state.tx) / s);
         tall = columns[1] - columns[0];
       }
-      var height = (mode === "width" ? room.h : Math.max(140, Math.min(tall * s, room.h))) + 2 * MARGIN;
-      canvas.style.height = (height + foot) + "px";
       var zoom = Math.round(100 * s) + "%";
-      if (mode === "whole") {  /* centred, above the foot, where the narration will lie */
-        state.ty = Math.max(MARGIN, (height - placed.h * s) / 2);
-        state.tx = Math.max(MARGIN, (width - placed.w * s) / 2);
+      if (mode === "whole") {
         note.textContent = s >= READABLE ? "" : s >= LEGIBLE ? "The whole graph at " + zoom +
           ", small: + or ctrl + wheel zooms in." : "The whole graph at " + zoom +
           ": too small to read; zoom in, search, or click a box.";
       } else if (mode === "width") {
-        var middle = out.y + out.h / 2;
-        state.ty = within(height / 2 - middle * s, height, [0, placed.h]);
         note.textContent = "Fitted to the width at " + zoom + ": the whole graph is " +
-          (placed.h * s / (height - 2 * MARGIN)).toFixed(1) + " times the view's height, so the view shows the output's end; " +
+          (placed.h * s / room.h).toFixed(1) + " times the view's height, so the view shows the output's end; " +
           "drag, ctrl + wheel or 'fit' to see the rest.";
       } else {
-        if (data.rankdir === "TB") {
-          state.ty = height - MARGIN - (out.y + out.h) * s;
-          state.tx = within(width / 2 - (out.x + out.w / 2) * s, width,
-                            across("y", -state.ty / s, (height - state.ty) / s));
-        } else {
-          state.ty = within(height / 2 - (out.y + out.h / 2) * s, height, columns);
-        }
         note.textContent = "Showing the output's neighbourhood at " + zoom + ": the whole graph would need " +
           Math.round(100 * fitScale(placed.w, placed.h, room)) + "% to fit, too small to read. " +
           "Drag or ctrl + wheel to move, 'fit' for the whole, search to find a node.";
       }
-      if (note.textContent) {  /* the note lies over the canvas: the whole graph below it,
-                                  or at least the output's end (the view goes on past it) */
-        var head = note.offsetHeight;
-        if (mode === "whole") {
-          canvas.style.height = (height + foot + head) + "px";
-          state.ty += head;
-        } else {
-          /* the output below the note, and the items it reads that are in view too, as
-             far as the output stays in view */
-          var top = out.y, x0 = -state.tx / s, x1 = (width - state.tx) / s;
-          kids[data.outputs[0]].forEach(function (c) {
-            var r = rectOf(placed.rep[c]);
-            if (r && r.x < x1 && r.x + r.w > x0) { top = Math.min(top, r.y); }
-          });
-          var below = height - MARGIN - (state.ty + (out.y + out.h) * s);
-          state.ty += Math.max(Math.max(0, head + MARGIN - (state.ty + out.y * s)),
-                               Math.min(head + MARGIN - (state.ty + top * s), below));
-        }
+      /* the note lies over the canvas's top: what the fit shows lies below it (a box's
+         title too), the canvas growing by it, past the room for a whole graph and within
+         it otherwise */
+      var head = note.textContent ? note.offsetHeight : 0;
+      var height = (mode === "width" ? room.h : Math.max(140, Math.min(
+        tall * s + (mode === "whole" ? 0 : head), room.h))) + 2 * MARGIN;
+      var below = height - (mode === "whole" ? 0 : head);  /* the canvas under the note */
+      if (mode === "whole") {  /* centred, above the foot, where the narration will lie */
+        state.ty = head + Math.max(MARGIN, (height - placed.h * s) / 2);
+        state.tx = Math.max(MARGIN, (width - placed.w * s) / 2);
+        height += head;
+      } else if (mode === "width") {
+        state.ty = head + within(below / 2 - (out.y + out.h / 2) * s, below, [0, placed.h]);
+      } else if (data.rankdir === "TB") {
+        state.ty = height - MARGIN - (out.y + out.h) * s;
+        state.tx = within(width / 2 - (out.x + out.w / 2) * s, width,
+                          across("y", -state.ty / s, (height - state.ty) / s));
+      } else {
+        state.ty = head + within(below / 2 - (out.y + out.h / 2) * s, below, columns);
       }
+      canvas.style.height = (height + foot) + "px";
       root.setAttribute("data-fit", mode);
       fitNote = note.textContent !== "";
       apply();
@@ -1225,6 +1214,7 @@ var AutogradScalarView = (function () {
     var numeric = ["data", "grad", "locals", "steps", "stepGrads", "tangents"];
     /* Take `next`'s numbers when the graph is the same (its structure serial is), marking
        the nodes whose data or grad changed for a moment; else draw the new graph. */
+    var unmark = null;
     function update(next) {
       if (next.structure !== data.structure) { return mount(host, next, hooks); }
       var changed = [];
@@ -1236,7 +1226,10 @@ var AutogradScalarView = (function () {
       measureHeat();
       paint();
       changed.forEach(function (v) { var e = drawn.nodes.get(v); if (e) { e.classList.add("agv-changed"); } });
-      setTimeout(function () {
+      /* one mark at a time: refreshes closer than its 700 ms (a training loop's) keep the
+         nodes that change marked, where each refresh's timer had cleared the next's marks */
+      clearTimeout(unmark);
+      unmark = setTimeout(function () {
         drawn.nodes.forEach(function (e) { e.classList.remove("agv-changed"); });
       }, 700);
       var shown = panel.getAttribute("data-node");
@@ -1245,6 +1238,7 @@ var AutogradScalarView = (function () {
       return handle;
     }
     function destroy() {
+      clearTimeout(unmark);
       cleanup.forEach(function (undo) { undo(); });
       cleanup = [];
       host.agv = null;

@@ -230,6 +230,31 @@ def test_closing_a_box_leaves_the_graph_in_view(browser: Any, tmp_path: Path) ->
     assert drawn["top"] >= canvas["top"] and drawn["bottom"] <= canvas["bottom"]  # ... and shows
 
 
+def test_refreshes_closer_than_the_mark_keep_the_changing_nodes_marked(
+        browser: Any, tmp_path: Path) -> None:
+    """A view refreshed in a training loop every 280 ms flashed white: each refresh's
+    700 ms timer cleared the marks of the refresh after it. A node that changes at every
+    refresh now stays marked, and the mark goes 700 ms after the last refresh."""
+    from selenium.webdriver.common.by import By
+
+    values = neuron()
+    values["o"].backward()
+    open_view(browser, explore(values["o"]).save(tmp_path / "refresh.html"))
+    w1 = reading_order(values["o"]).index(values["w1"])
+    refresh = ("var a = " + ROOT + ".querySelector('.agv').agv;"
+               "var next = JSON.parse(JSON.stringify(a.data));"
+               "next.data[arguments[0]] += 0.125; a.update(next);")
+    marked = f'.agv-node.agv-changed[data-n="{w1}"]'
+    browser.execute_script(refresh, w1)
+    assert shown(browser).find_elements(By.CSS_SELECTOR, marked)
+    time.sleep(0.45)
+    browser.execute_script(refresh, w1)
+    time.sleep(0.45)                     # 0.9 s after the first refresh, 0.45 after this one
+    assert shown(browser).find_elements(By.CSS_SELECTOR, marked)
+    time.sleep(0.5)
+    assert not shown(browser).find_elements(By.CSS_SELECTOR, marked)
+
+
 def test_check_graph_failures_show_in_red_with_their_table(
         browser: Any, artefacts: Path, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
@@ -678,6 +703,33 @@ def test_a_report_opens_on_its_failing_node_below_the_note(
         assert note.text.startswith("Opened on the failing node")
         failed = shown(browser).find_element(By.CSS_SELECTOR, ".agv-node.agv-failed rect")
         assert failed.rect["y"] >= note.rect["y"] + note.rect["height"], (failed.rect, note.rect)
+    finally:
+        browser.set_window_size(before["width"], before["height"])
+
+
+def test_nothing_opens_under_the_zoom_note(browser: Any, tmp_path: Path) -> None:
+    """An MLP(2, [4, 1]) loss over 12 moons in a cell 1,000 px wide opens on the output's
+    neighbourhood, and its note lay over the open layers.1 box's title: its name showed as
+    a grey ghost. The fit now places the graph in the canvas below the note (which grows
+    by it, within its room): nothing starts under it (what the view cuts at its top runs
+    on above the canvas)."""
+    X, y = nn.data.moons(12, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    loss = ag.sum([(model(list(x)) - float(t)) ** 2 for x, t in zip(X, y)])
+    loss.backward()
+    before = browser.get_window_size()
+    browser.set_window_size(1000, 900)
+    try:
+        root = open_view(browser, explore(loss, names=model).save(tmp_path / "under.html"))
+        assert root.get_attribute("data-fit") == "near"
+        note, canvas, top = browser.execute_script(
+            "var R = " + ROOT + ", top = Infinity;"
+            "R.querySelectorAll('.agv-node rect, .agv-box rect, .agv-frame-title').forEach("
+            "  function (e) { top = Math.min(top, e.getBoundingClientRect().top); });"
+            "return [R.querySelector('.agv-note').getBoundingClientRect().bottom,"
+            "        R.querySelector('.agv-canvas').getBoundingClientRect().top, top];")
+        # the graph's top is below the note, or cut off above the canvas (it runs on)
+        assert top >= note or top < canvas, (top, note, canvas)
     finally:
         browser.set_window_size(before["width"], before["height"])
 
