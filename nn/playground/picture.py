@@ -178,9 +178,9 @@ def curve_svg(frame: dict[str, Any], left: float) -> list[str]:
     parts.append(_text(left, box_bottom + 38, summary, 12, fill="#1d1d1f"))
     optimizer = frame["optimizer"]
     state = [f"|{name}| {_number(norm, 3)}" for name, norm in optimizer["state"]]
+    steps = f"{optimizer['steps']} step{'' if optimizer['steps'] == 1 else 's'}"
     parts.append(_text(left, box_bottom + 56, " · ".join(
-        [f"{optimizer['name']}: {optimizer['steps']} steps", f"lr {_number(optimizer['lr'])}",
-         *state]), 10))
+        [f"{optimizer['name']}: {steps}", f"lr {_number(optimizer['lr'])}", *state]), 10))
     mode = frame["mode"] + (f" ({frame['reason']})" if frame.get("reason") else "")
     parts.append(_text(left, box_bottom + 72, f"training {mode}", 10))
     return parts

@@ -338,6 +338,10 @@ class View {
         if (v !== null) coordinates.push(`${xOf(steps[i]).toFixed(1)},${(bottom - (v / scale) * (bottom - top)).toFixed(1)}`);
       });
       this.curve.append(svg("polyline", { points: coordinates.join(" "), class: cls }));
+      if (coordinates.length === 1) {  // a line of one point draws nothing: a dot, after one step
+        const [x, y] = coordinates[0].split(",");
+        this.curve.append(svg("circle", { cx: x, cy: y, r: 2.5, class: cls }));
+      }
     };
     if (curve.accuracy.length) line(curve.accuracy, 1, "pg-accuracy-line");
     line(curve.loss, highest, "pg-loss-line");
@@ -393,7 +397,7 @@ class View {
     const optimizer = frame.optimizer;
     const state = optimizer.state.map(([name, norm]) => `|${name}| ${number(norm, 3)}`);
     // each part unbroken ("|v| 1.90e-4" must not wrap after its "e-"); lines break between parts
-    const parts = [`${optimizer.name}: ${optimizer.steps} steps`, `lr ${number(optimizer.lr)}`,
+    const parts = [`${optimizer.name}: ${optimizer.steps} step${optimizer.steps === 1 ? "" : "s"}`, `lr ${number(optimizer.lr)}`,
       ...state];
     this.optimizer.replaceChildren(...parts.flatMap((part, i) =>
       [...(i ? [" · "] : []), html("span", { class: "pg-part" }, part)]));

@@ -91,6 +91,9 @@ def test_the_page_drives_the_kernel_and_shows_what_it_sends(
     wait_for(30, lambda: step_of(root) == 1, "step 1 from the kernel")
     first = text(root, ".pg-loss-text")
     assert re.search(r"loss 0\.\d+", first), first
+    # one step, one point: a dot, where a line of one point had drawn nothing
+    dot = root.find_element(By.CSS_SELECTOR, "circle.pg-loss-line")
+    assert dot.rect["width"] > 3 and dot.is_displayed()
     click(root, ".pg-step")
     wait_for(30, lambda: step_of(root) == 2, "step 2 from the kernel")
     assert text(root, ".pg-loss-text") != first
