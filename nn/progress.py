@@ -10,6 +10,7 @@ ipywidgets. Elsewhere (piped output, ``progress=False``) there is no bar at all.
 
 from __future__ import annotations
 
+import html
 import math
 import sys
 import time
@@ -77,7 +78,13 @@ class NotebookBar:
             self.handle.update(self._bundle(), raw=True)
 
     def _bundle(self) -> dict[str, str]:
-        return {"text/plain": self.line()}
+        """The line as text, and as HTML that wraps a line too wide for its cell between
+        its parts, never inside a number (a front end's own text output may break it
+        anywhere: ``val_accuracy=0.9`` / ``067``)."""
+        line = self.line()
+        return {"text/plain": line,
+                "text/html": '<pre style="margin: 0; white-space: pre-wrap; word-break: normal; '
+                             f'overflow-wrap: normal">{html.escape(line)}</pre>'}
 
 
 class QuietBar:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import math
 import re
@@ -675,6 +676,10 @@ def test_a_notebook_gets_one_output_line_redrawn_in_place(monkeypatch, widgets):
     assert len(displays) == 1 and shown[0].startswith("  0%")
     assert "\n" not in shown[-1] and "\r" not in shown[-1]
     assert shown[-1].startswith("100%") and "3/3" in shown[-1] and "loss=" in shown[-1]
+    # as HTML, a line too wide for its cell wraps between its parts, not inside a number
+    page = displays[0]["text/html"]
+    assert page.startswith("<pre ") and "word-break: normal" in page
+    assert html.unescape(page[page.index(">") + 1:-len("</pre>")]) == shown[0]
 
 
 def test_outside_a_notebook_the_kernel_check_says_no():
