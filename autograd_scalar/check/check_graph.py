@@ -72,6 +72,11 @@ SMALLEST_EPS_TEXT = f"{math.ceil(SMALLEST_EPS * 1e16) / 1e16:.3g}"
 """SMALLEST_EPS rounded up to three digits, as messages show it: a number one can pass."""
 
 
+def stored_number(d: Any) -> float:
+    """A stored local derivative as a float (a Value's data under ``create_graph``)."""
+    return float(getattr(d, "data", d))
+
+
 def tolerance(name: str, value: Any, who: str, positive: bool = False) -> float:
     """``value`` as a finite float >= 0 (> 0 if ``positive``); TypeError or ValueError naming
     ``name`` and ``who`` otherwise."""
@@ -461,7 +466,7 @@ def _check_node(node: Value, row: Op, index: int, eps: float, atol: float,
                 rtol: float) -> NodeFailure | SkippedNode | None:
     """None if the node agrees, else what disagrees or why it cannot be checked."""
     xs = tuple(child.data for child in node.children)
-    analytic = tuple(float(getattr(d, "data", d)) for d in node.local_grads)
+    analytic = tuple(map(stored_number, node.local_grads))
     try:
         out = evaluate(row, xs)
     except (ArithmeticError, ValueError) as error:

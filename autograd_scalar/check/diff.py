@@ -51,7 +51,7 @@ from ..backward import value_list
 from ..draw.reading import display_name, parameter_names, reading_order_of
 from ..validate import flag
 from ..value import Value
-from .check_graph import format_table, html_table, tolerance
+from .check_graph import format_table, html_table, stored_number, tolerance
 from .differences import close
 
 Token = tuple[str, int, str]
@@ -425,11 +425,6 @@ _MATCHER_CELLS = 4_000_000
 # Comparing
 # ---------------------------------------------------------------------------
 
-def _number(d: Any) -> float:
-    """A stored local derivative as a float (a Value's data under ``create_graph``)."""
-    return float(getattr(d, "data", d))
-
-
 def _cell(x: float | str | None) -> str:
     if x is None:
         return "-"
@@ -557,7 +552,7 @@ class _Comparison:
             rows.append(Difference(self.name(x, y), "value", x.data, y.data, x.data - y.data,
                                    x, y, settled))
         for j, (da, db) in enumerate(zip(x.local_grads, y.local_grads)):
-            da, db = _number(da), _number(db)
+            da, db = stored_number(da), stored_number(db)
             if not close(da, db, self.rtol, self.atol):
                 self.local_differs.add(x)
                 rows.append(Difference(self.name(x, y), f"d/d input {j}", da, db, da - db,

@@ -48,6 +48,12 @@ def step(x: Any, eps: float) -> Any:
     return eps * max(1.0, abs(x))
 
 
+def rounding(up: Any, down: Any) -> Any:
+    """The rounding two forward values may carry, ROUNDING of their sizes and TINY each
+    (floats or arrays): the noise of their difference, before it is divided by a step."""
+    return ROUNDING * (abs(up) + abs(down)) + 2 * TINY
+
+
 def central(f: Callable[[Any], Any], x: Any, h: Any) -> tuple[Any, Any]:
     """(slope, noise) of f at x with step h: (f(x+h) - f(x-h)) / ((x+h) - (x-h)).
 
@@ -59,13 +65,12 @@ def central(f: Callable[[Any], Any], x: Any, h: Any) -> tuple[Any, Any]:
     if isinstance(up, float) and isinstance(down, float) and not isinstance(span, np.ndarray):
         if not span > 0:
             return math.nan, 0.0
-        return (up - down) / span, (ROUNDING * (abs(up) + abs(down)) + 2 * TINY) / span
+        return (up - down) / span, rounding(up, down) / span
     up, down = np.asarray(up, dtype=np.float64), np.asarray(down, dtype=np.float64)
     span = np.asarray(span, dtype=np.float64)
     with np.errstate(all="ignore"):
         slope = np.where(span > 0, (up - down) / span, math.nan)
-        noise = np.where(span > 0, (ROUNDING * (np.abs(up) + np.abs(down)) + 2 * TINY) / span,
-                         0.0)
+        noise = np.where(span > 0, rounding(up, down) / span, 0.0)
     if slope.ndim == 0:
         return float(slope), float(noise)
     return slope, noise
@@ -219,7 +224,7 @@ def _aliased(f: Callable[[float], float], x: float, h: float, slope: float, rtol
         return False
     pairs = list(itertools.pairwise(values))
     moves = [high - low for low, high in pairs]
-    noises = [ROUNDING * (abs(high) + abs(low)) + 2 * TINY for low, high in pairs]
+    noises = [rounding(high, low) for low, high in pairs]
     if max(map(abs, moves)) <= COARSE * max(map(abs, values)):
         return False
     if all(abs(d - slope * u) <= ALIASED * abs(slope) * u + 2 * noise

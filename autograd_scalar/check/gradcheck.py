@@ -41,6 +41,7 @@ from .check_graph import (
     check_graph,
     check_tolerances,
     format_table,
+    stored_number,
     wrong_nodes,
 )
 from .differences import agrees, central, point_text, step
@@ -543,9 +544,8 @@ def _replay(order: Sequence[Value], moved: dict[Value, float],
     for node in order:
         row = node.row
         if node in straight:
-            slopes = [float(getattr(d, "data", d)) for d in node.local_grads]
-            data[node] = node.data + sum(d * (data[c] - c.data)
-                                         for d, c in zip(slopes, node.children))
+            data[node] = node.data + sum(stored_number(d) * (data[c] - c.data)
+                                         for d, c in zip(node.local_grads, node.children))
             continue
         if row is None:
             data[node] = moved.get(node, node.data)
