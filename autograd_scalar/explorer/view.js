@@ -699,7 +699,7 @@ var AutogradScalarView = (function () {
       /* the note lies over the canvas's top: what the fit shows lies below it (a box's
          title too), the canvas growing by it, past the room for a whole graph and within
          it otherwise */
-      var head = note.textContent ? note.offsetHeight : 0;
+      var head = headed();
       var height = (mode === "width" ? room.h : Math.max(140, Math.min(
         tall * s + (mode === "whole" ? 0 : head), room.h))) + 2 * MARGIN;
       var below = height - (mode === "whole" ? 0 : head);  /* the canvas under the note */

@@ -397,8 +397,8 @@ class View {
     const optimizer = frame.optimizer;
     const state = optimizer.state.map(([name, norm]) => `|${name}| ${number(norm, 3)}`);
     // each part unbroken ("|v| 1.90e-4" must not wrap after its "e-"); lines break between parts
-    const parts = [`${optimizer.name}: ${optimizer.steps} step${optimizer.steps === 1 ? "" : "s"}`, `lr ${number(optimizer.lr)}`,
-      ...state];
+    const steps = `${optimizer.steps} step${optimizer.steps === 1 ? "" : "s"}`;
+    const parts = [`${optimizer.name}: ${steps}`, `lr ${number(optimizer.lr)}`, ...state];
     this.optimizer.replaceChildren(...parts.flatMap((part, i) =>
       [...(i ? [" · "] : []), html("span", { class: "pg-part" }, part)]));
     this.count.textContent = `${frame.points} points · batches of ${frame.batch}`;
