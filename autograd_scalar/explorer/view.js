@@ -291,18 +291,31 @@ var AutogradScalarView = (function () {
         var size = item >= 0 ? NODE : BOX;
         return { id: item, cx: G.centres[2 * k], cy: G.centres[2 * k + 1], w: size[0], h: size[1], sub: null };
       });
-      /* Along the layout (x left to right, y top to bottom) everything past the box's
-         old centre moves on by its growth, so ranks stay in order; across, only what
-         lies past the centre in its columns, and then, in turn, whatever past it shares
-         columns with something moving: a box kept in place could otherwise end under
-         one moved onto it. */
+      /* An open box keeps its top left corner and grows right and down. Along the layout
+         (x left to right, y top to bottom) every later rank moves on by the most any
+         box of an earlier rank grew, so ranks stay in order and a rank's boxes stay
+         lined up at its start (boxes opened in one rank pushing each other on drew a
+         staircase); across, only what lies past the centre in its columns, and then,
+         in turn, whatever past it shares columns with something moving: a box kept in
+         place could otherwise end under one moved onto it. */
       var lr = data.rankdir !== "TB", U = lr ? "cx" : "cy", V = lr ? "cy" : "cx";
       var UW = lr ? "w" : "h", VW = lr ? "h" : "w";
+      var open = [], rankGrowth = new Map();
       rects.forEach(function (r) {
         if (r.id >= 0 || !expanded.has(-1 - r.id)) { return; }
         var sub = frame(-1 - r.id), grow = { w: Math.max(0, sub.w - r.w), h: Math.max(0, sub.h - r.h) };
-        var left = r.cx - r.w / 2, top = r.cy - r.h / 2, centre = r[U], cut = r[V];
-        rects.forEach(function (o) { if (o !== r && o[U] > centre) { o[U] += grow[UW]; } });
+        open.push([r, sub, grow]);
+        rankGrowth.set(r[U], Math.max(rankGrowth.get(r[U]) || 0, grow[UW]));
+      });
+      var ranks = Array.from(rankGrowth.keys()).sort(function (a, b) { return a - b; });
+      rects.forEach(function (o) {
+        var on = 0;
+        for (var k = 0; k < ranks.length && ranks[k] < o[U]; k += 1) { on += rankGrowth.get(ranks[k]); }
+        o[U] += on;
+      });
+      open.forEach(function (entry) {
+        var r = entry[0], sub = entry[1], grow = entry[2];
+        var left = r.cx - r.w / 2, top = r.cy - r.h / 2, cut = r[V];
         r.w = Math.max(r.w, sub.w); r.h = Math.max(r.h, sub.h);
         r.cx = left + r.w / 2; r.cy = top + r.h / 2; r.sub = sub;
         var moving = [r], taken = new Set(moving);
