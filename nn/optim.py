@@ -55,6 +55,10 @@ FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 """What :meth:`Optimizer.step_arrays` steps: a tape's arrays, in either of its dtypes."""
 
 
+NOTHING_UPDATED = "nothing was updated"
+"""How a refused step ends its message: the parameters and the state are as they were."""
+
+
 class NonFiniteGradientError(FloatingPointError):
     """A NaN or infinite gradient (or update) met by an optimizer or a clipping function.
 
@@ -75,11 +79,15 @@ class NonFiniteGradientError(FloatingPointError):
         self.parameter = parameter
         self.buffer = buffer
 
-    def renamed(self, where: str, name: str) -> NonFiniteGradientError:
+    def renamed(self, where: str, name: str, outcome: str = "") -> NonFiniteGradientError:
         """The same error said of ``where`` (an epoch, a step), the parameter called
-        ``name`` (its name in the model)."""
-        return NonFiniteGradientError(f"{where}: " + self.problem.replace(self.name, name, 1),
-                                      name, self.parameter, self.hint, self.buffer)
+        ``name`` (its name in the model); ``outcome``, if given, in place of "nothing was
+        updated" (a training call whose earlier updates stand says so)."""
+        problem = self.problem.replace(self.name, name, 1)
+        if outcome:
+            problem = problem.replace(NOTHING_UPDATED, outcome)
+        return NonFiniteGradientError(f"{where}: {problem}", name, self.parameter, self.hint,
+                                      self.buffer)
 
 
 # ---------------------------------------------------------------------------
@@ -195,7 +203,7 @@ def check_finite_gradients(grads: np.ndarray, params: Sequence[Value], names: Se
     if not all_finite(grads):
         i = int(np.flatnonzero(~np.isfinite(grads))[0])
         raise NonFiniteGradientError(
-            f"{names[i]} has a non-finite gradient ({grads[i]}); nothing was updated",
+            f"{names[i]} has a non-finite gradient ({grads[i]}); {NOTHING_UPDATED}",
             names[i], params[i])
 
 
@@ -422,7 +430,7 @@ class Optimizer:
                 i = int(np.flatnonzero(~np.isfinite(buffer))[0])
                 raise NonFiniteGradientError(
                     f"{self.names[i]}'s {name} buffer would become {buffer[i]} (gradient "
-                    f"{grad[i]}); nothing was updated", self.names[i], self.params[i],
+                    f"{grad[i]}); {NOTHING_UPDATED}", self.names[i], self.params[i],
                     "Clip gradients (fit's clip, nn.optim.clip_grad_norm) or scale the "
                     "data or the loss down", buffer=name)
         return new, state

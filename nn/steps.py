@@ -21,7 +21,7 @@ trainer works on the Values themselves, so both do nothing there.
   the file and line of such a read) and training goes on eagerly, from the same
   parameters.
 
-When the model itself changes during training (a callback replaces a layer or
+When the model itself changes during training (a callback replaces a frozen layer or
 loads a file), ``pull()`` drops the tape and the next batch traces, and checks,
 anew. Between ``fit`` calls the tape and the check's verdict stay with the model
 (see :class:`CompiledTrainer`), so a cell that runs ``fit`` for one epoch again and
@@ -63,6 +63,8 @@ class Trainer(Protocol):
 
     def pull(self) -> None: ...
 
+    def use_parameters(self, params: Sequence[Value]) -> None: ...
+
 
 class EagerTrainer:
     """One graph per example, ``backward()``, and the optimizer on the Values."""
@@ -95,6 +97,11 @@ class EagerTrainer:
 
     def pull(self) -> None:
         pass
+
+    def use_parameters(self, params: Sequence[Value]) -> None:
+        """The model's parameters, whose gradients each step zeroes, after a callback
+        changed them (the optimizer's stay its own)."""
+        self.params = params
 
 
 class CompiledTrainer:
@@ -164,6 +171,9 @@ class CompiledTrainer:
 
     def pull(self) -> None:
         self.training.pull()
+
+    def use_parameters(self, params: Sequence[Value]) -> None:
+        self.eager.use_parameters(params)
 
 
 def trainer(compiled: bool | str, model: Any, loss: Loss, optimizer: Optimizer,

@@ -16,11 +16,15 @@ when the model's key is unchanged, ``fit`` also takes the model's parameter list
 number of outputs from it, and trusts the optimizer it already checked, instead of
 walking the model and running it eagerly once more.
 
-Every argument is checked before the first update, so a bad call changes nothing.
+Every argument is checked before the first update, so a bad call changes nothing; an
+example an op refuses later stops the call at that step, which is not taken, and the
+message says how many updates of the call stand.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import math
 import operator
 from collections.abc import Iterable, Iterator, Sequence
@@ -38,7 +42,7 @@ from .compiled import compiled_predict, kept_key, kept_training
 from .init import generator
 from .losses import Loss
 from .model_key import model_key
-from .optim import NonFiniteGradientError, Optimizer
+from .optim import NOTHING_UPDATED, NonFiniteGradientError, Optimizer
 from .progress import progress_bar
 from .schedules import Schedule
 from .steps import CHECKED_ROWS, Trainer, example_inputs, output_data, trainer
@@ -90,7 +94,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
                       kept=kept_training(model, key) if compiled is not False else None)
     history = _begin(run)
     if any(hasattr(callback, "on_train_begin") for callback in run.callbacks):
-        key = model_key(model, key)  # a callback may have changed the model
+        run, key = _as_callbacks_left_it(run, key, "on_train_begin")
     step = trainer(compiled, model, run.loss, run.optimizer, run.params, run.clip, key,
                    run.dtype)
     rng = generator(seed)
@@ -108,6 +112,8 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
             stop = _callbacks_stop(run.callbacks, epoch, history)
             if run.callbacks:
                 step.pull()  # they may have changed it
+                run, key = _as_callbacks_left_it(run, key, f"epoch {epoch}'s on_epoch_end")
+                step.use_parameters(run.params)
             if stop:
                 history.stopped_early = epoch + 1 < run.epochs
                 break
@@ -137,6 +143,18 @@ class Run:
     clip: float | None
     classify: bool
     dtype: str
+    start_steps: int = 0
+    """The optimizer's step count when the call began: a refused step says whether the
+    updates before it, in this call, stand."""
+
+    def outcome(self) -> str:
+        """How a refused step leaves the training: "nothing was updated" in a call that
+        has not updated yet, else that this step was not taken and the earlier ones stand."""
+        done = self.optimizer.steps - self.start_steps
+        if done <= 0:
+            return NOTHING_UPDATED
+        return (f"this step was not taken; the {done} update{'s' if done > 1 else ''} "
+                "before it in this call stand")
 
 
 def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
@@ -179,7 +197,8 @@ def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Opti
             _parameters_within_range(kind, model, params)
         X, encoded = X.astype(kind), encoded.astype(kind)
     return Run(model, params, X, encoded, loss, optimizer, epochs, size, validation,
-               callbacks, compiled, schedule, clip, classify=classify, dtype=kind)
+               callbacks, compiled, schedule, clip, classify=classify, dtype=kind,
+               start_steps=optimizer.steps)
 
 
 def _begin(run: Run) -> History:
@@ -243,7 +262,7 @@ def _train_batch(run: Run, step: Trainer, batch: np.ndarray, epoch: int
     except NonFiniteGradientError as error:
         step.push()
         _refuse_a_model_not_finite(run, epoch)
-        raise _renamed(error, run.model, epoch) from None
+        raise _renamed(error, run, epoch) from None
     except (ValueError, ArithmeticError) as error:
         if not hasattr(error, "example"):  # an op's own error, its example not yet named
             if step.compiled:  # the Values first, as the step's start found them
@@ -284,18 +303,20 @@ def _refuse_a_model_not_finite(run: Run, epoch: int) -> None:
         if not math.isfinite(p.data):
             raise ValueError(f"epoch {epoch}: parameter {name} is {p.data} before the step; a "
                              "model must be finite to train (load it again or make it anew); "
-                             "nothing was updated")
+                             f"{run.outcome()}")
 
 
 def _name_refused(run: Run, examples: np.ndarray, epoch: int) -> None:
     """The op's error, of its own class (a ValueError, a ZeroDivisionError, ...), said
-    as "epoch E: example i of X: <the error>; nothing was updated", for the first of
+    as "epoch E: example i of X: <the error>; nothing was updated" (or that the call's
+    earlier updates stand, see :meth:`Run.outcome`), for the first of
     ``examples`` (indices into X) whose eager graph, model and loss, an op refuses;
     nothing if every one of them runs. The error's ``example`` is i."""
     found = _refused_example(run.model, run.X, examples, run.loss, run.encoded)
     if found is not None:
         i, error = found
-        raise _refused_step(error, epoch, i) from error
+        raise _said_of(error, f"epoch {epoch}: example {i} of X: {error}; {run.outcome()}",
+                       i) from error
 
 
 def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str) -> None:
@@ -304,12 +325,6 @@ def _name_refused_row(model: Any, X: np.ndarray, rows: Iterable[int], name: str)
     found = _refused_example(model, X, rows)
     if found is not None:
         raise _said_of(found[1], f"row {found[0]} of {name}: {found[1]}", found[0]) from found[1]
-
-
-def _refused_step(error: Exception, epoch: int, i: int) -> Exception:
-    """The op's ``error`` said of a training step: "epoch E: example i of X: <the error>;
-    nothing was updated"."""
-    return _said_of(error, f"epoch {epoch}: example {i} of X: {error}; nothing was updated", i)
 
 
 def _said_of(error: Exception, message: str, example: int) -> Exception:
@@ -369,6 +384,28 @@ def _callbacks_stop(callbacks: list[Any], epoch: int, history: History) -> bool:
     """Every callback's ``on_epoch_end``; True if any of them asks to stop."""
     stop = [bool(callback.on_epoch_end(epoch, history)) for callback in callbacks]
     return any(stop)
+
+
+def _as_callbacks_left_it(run: Run, key: Any, when: str) -> tuple[Run, Any]:
+    """The run with the model's parameters as its callbacks left them (``when``: which
+    calls), and the model's key. A callback that replaced parameters the optimizer
+    steps (a layer swapped in) would leave it updating Values the model no longer
+    uses while the new ones never train: refused before the next update, naming one
+    (the updates so far stand). Parameters outside the optimizer may change (a frozen
+    layer swapped): the steps then zero the new ones' gradients."""
+    now = model_key(run.model, key)
+    if now == key:
+        return run, key
+    params = _model_parameters(run.model)
+    try:
+        _check_optimizer(run.optimizer, params)
+    except ValueError as error:
+        done = run.optimizer.steps - run.start_steps
+        stand = (f"the {done} update{'s' if done > 1 else ''} of this call stand" if done
+                 else "nothing was trained")
+        raise ValueError(f"after the callbacks' {when}: {error}; a callback changed the "
+                         f"model ({stand})") from None
+    return dataclasses.replace(run, params=params), now
 
 
 def _end(run: Run, history: History) -> None:
@@ -436,10 +473,12 @@ def _validate(model: Any, loss: Loss, validation: tuple[np.ndarray, np.ndarray],
         history.val_accuracy.append(float(np.mean(predicted == loss.target_classes(encoded))))
 
 
-def _renamed(error: NonFiniteGradientError, model: Any, epoch: int) -> NonFiniteGradientError:
-    """The error with the parameter's name in the model and the epoch it happened in."""
-    names = {id(p): name for name, p in getattr(model, "named_parameters", list)()}
-    return error.renamed(f"epoch {epoch}", names.get(id(error.parameter), error.name))
+def _renamed(error: NonFiniteGradientError, run: Run, epoch: int) -> NonFiniteGradientError:
+    """The error with the parameter's name in the model, the epoch it happened in, and
+    whether earlier updates of the call stand."""
+    names = {id(p): name for name, p in getattr(run.model, "named_parameters", list)()}
+    return error.renamed(f"epoch {epoch}", names.get(id(error.parameter), error.name),
+                         run.outcome())
 
 
 # ---------------------------------------------------------------------------
@@ -476,7 +515,8 @@ def _output_width(model: Any, X: np.ndarray) -> int:
         try:
             return len(output_data(model(example_inputs(X[0].tolist()))))
         except (ValueError, ArithmeticError) as error:
-            raise _refused_step(error, 0, 0) from error
+            raise _said_of(error, f"example 0 of X (run before training, to count the "
+                                  f"model's outputs): {error}; {NOTHING_UPDATED}", 0) from error
 
 
 def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
@@ -585,12 +625,48 @@ def _positive_number(name: str, value: Any) -> float:
                 what="a positive number (a maximum gradient norm)")
 
 
+HOOKS = (("on_epoch_end", "(epoch, history)"), ("on_train_begin", "(model, history)"),
+         ("on_train_end", "(model, history)"))
+"""A callback's methods as fit calls them: on_epoch_end (required), and the optional
+hooks at either end of the training."""
+
+
 def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
+    """The callbacks as a list, each checked before anything trains: an object (not its
+    class) whose hooks are methods taking fit's two arguments. A hook that could not be
+    called would otherwise raise only once an epoch had trained, or all of them."""
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
         raise TypeError(f"callbacks must be a list of callbacks, got {type(callbacks).__name__}")
     found = list(callbacks)
     for i, callback in enumerate(found):
-        if not callable(getattr(callback, "on_epoch_end", None)):
-            raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
-                            "on_epoch_end(epoch, history) method")
+        if isinstance(callback, type):
+            raise TypeError(f"callbacks[{i}] is the class {callback.__name__}, not a callback "
+                            f"made from it: pass {callback.__name__}(...)")
+        for k, (name, arguments) in enumerate(HOOKS):
+            if not hasattr(callback, name):
+                if k > 0:
+                    continue  # an optional hook it does not have
+                raise TypeError(f"callbacks[{i}] ({type(callback).__name__}) has no "
+                                f"{name}{arguments} method")
+            hook = getattr(callback, name)
+            if not callable(hook):
+                raise TypeError(f"callbacks[{i}].{name} must be a method {name}{arguments}, "
+                                f"got {type(hook).__name__}")
+            if not _takes_two(hook):
+                raise TypeError(f"callbacks[{i}].{name} must take {arguments}; its signature is "
+                                f"{name}{inspect.signature(hook)}")
     return found
+
+
+def _takes_two(hook: Any) -> bool:
+    """Whether ``hook(a, b)`` binds to the hook's signature (True when it has none to
+    read, as some built-in callables)."""
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        return False
+    return True

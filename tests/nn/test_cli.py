@@ -761,7 +761,8 @@ def test_a_huge_learning_rate_is_one_error_line_without_numpy_warnings(capsys, m
                              "--samples", "40", "--hidden", "4", "--epochs", "2", mode,
                              "--quiet")
     assert status == 1
-    assert_one_line_error(err, "nothing was updated; lower --lr")
+    assert_one_line_error(err, "this step was not taken; the ", " before it in this call "
+                          "stand; lower --lr")
 
 
 def test_a_word_that_abbreviates_an_option_stays_the_option(capsys):

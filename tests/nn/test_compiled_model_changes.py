@@ -10,6 +10,7 @@ again. fit's compiled training traces anew when a callback changes the model.
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 
 import numpy as np
@@ -178,23 +179,52 @@ class ReplaceLayerAfterFirstEpoch:
 
 @pytest.mark.parametrize("compiled", [True, "auto"])
 def test_compiled_training_follows_a_model_changed_by_a_callback(tmp_path, compiled) -> None:
+    """A file loaded onto the model, and a new first layer where the optimizer trains only
+    the last (the first frozen): compiled and eager training agree after the change, and
+    the new layer's gradients are the last batch's, not summed over the steps."""
     X, y = data()
     standardized(1, X * 2.0).save(tmp_path / "other.json")
-    for make, callback in ((lambda: standardized(0, X), LoadAfterFirstEpoch),
-                           (lambda: nn.MLP(2, [8, 1], seed=0), ReplaceLayerAfterFirstEpoch)):
+    for make, callback, trained in (
+            (lambda: standardized(0, X), LoadAfterFirstEpoch, lambda m: m.parameters()),
+            (lambda: nn.MLP(2, [8, 1], seed=0), ReplaceLayerAfterFirstEpoch,
+             lambda m: m.layers[1].parameters())):
         runs = []
         for mode in (compiled, False):
             model = make()
             hook = (callback(model, tmp_path / "other.json") if callback is LoadAfterFirstEpoch
                     else callback(model))
             history = nn.fit(model, X, y, loss="hinge", epochs=3, val=(X, y), callbacks=[hook],
-                             optimizer=nn.optim.SGD(model.parameters(), lr=0.1),
+                             optimizer=nn.optim.SGD(trained(model), lr=0.1),
                              batch_size=16, seed=2, progress=False, compiled=mode)
-            runs.append((history, [p.data for p in model.parameters()]))
+            runs.append((history, [(p.data, p.grad) for p in model.parameters()]))
         (found, found_params), (eager, eager_params) = runs
         np.testing.assert_allclose(found.loss, eager.loss, rtol=1e-9)
         np.testing.assert_allclose(found.val_loss, eager.val_loss, rtol=1e-9)
         np.testing.assert_allclose(found_params, eager_params, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("compiled", [True, "auto", False])
+def test_a_callback_that_replaces_trained_parameters_is_refused_before_the_next_step(
+        compiled) -> None:
+    """A callback that swapped in a new layer the optimizer trains left it stepping the old
+    layer's Values, no longer in the model, while the new layer never trained, with no
+    word said (and the next fit call refused that optimizer). Now the step after the
+    callback is refused, naming a parameter; the epoch before it stands."""
+    X, y = data()
+    model = nn.MLP(2, [8, 1], seed=0)
+    old = model.layers[0]
+    optimizer = nn.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=re.escape(
+            "after the callbacks' epoch 0's on_epoch_end: the optimizer's parameter 0 "
+            "('w[0]') is not a parameter of this model; make the optimizer "
+            "from model.parameters(); a callback changed the model (the 3 updates of this "
+            "call stand)")):
+        nn.fit(model, X, y, loss="hinge", epochs=3, callbacks=[ReplaceLayerAfterFirstEpoch(
+            model)], optimizer=optimizer, batch_size=16, seed=2, progress=False,
+            compiled=compiled)
+    assert optimizer.steps == 3 and model.layers[0] is not old
+    fresh = Layer(2, 8, seed=9)
+    assert [p.data for p in model.layers[0].parameters()] == [p.data for p in fresh.parameters()]
 
 
 def test_a_model_that_is_not_a_module_is_traced_at_every_call(traces) -> None:

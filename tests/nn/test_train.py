@@ -275,6 +275,24 @@ def test_a_non_finite_compiled_result_is_named_as_the_eager_graph_names_it(compi
     assert optimizer.steps == 0 and model.state_dict() == before
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_step_refused_after_updates_says_they_stand(compiled):
+    """Row 25 refused in a later batch said "nothing was updated" while the call's updates
+    before it stood; it now says how many stand."""
+    X = np.abs(np.random.default_rng(0).normal(size=(40, 1))) + 0.1
+    X[25, 0] = -1.0
+    done = list(nn.init.generator(7).permutation(40)).index(25) // 10  # fit's batches
+    assert done >= 2
+    model = LogOfInput()
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    with pytest.raises(ValueError, match=rf"^epoch 0: example 25 of X: log: expected x > 0, "
+                                         rf"got -1\.0; this step was not taken; the {done} "
+                                         rf"updates before it in this call stand$"):
+        fit(model, X, np.zeros(40), loss="mse", optimizer=optimizer, epochs=1, batch_size=10,
+            seed=7, progress=False, compiled=compiled)
+    assert optimizer.steps == done
+
+
 class PowerOfLearnt(nn.Module):
     """(w x) ** p with a learnt exponent p: the eager graph refuses a base <= 0."""
 
@@ -373,7 +391,8 @@ def test_every_refused_row_is_named_alike_compiled_or_not(compiled):
 
     first_bad = np.array([[-1.0], [2.0]])
     refused(lambda: fitted(LogOfWeighted(Value.log), first_bad, np.zeros(2)),
-            r"^epoch 0: example 0 of X: log: expected x > 0, got -1\.0; nothing was updated$")
+            r"^example 0 of X \(run before training, to count the model's outputs\): log: "
+            r"expected x > 0, got -1\.0; nothing was updated$")
     if compiled != "auto":
         refused(lambda: predict(LogOfWeighted(Value.log), first_bad, compiled=bool(compiled)),
                 r"^row 0 of X: log: expected x > 0, got -1\.0$")
@@ -737,6 +756,14 @@ def bad_calls():
         (dict(val=(X[:, :1], y)), ValueError, "X_val has 1 columns but X has 2"),
         (dict(val=(X, y[:3])), ValueError, "y_val must have one target per example (10)"),
         (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
+        (dict(callbacks=[EarlyStopping]), TypeError,      # the class, not one made from it
+         "callbacks[0] is the class EarlyStopping, not a callback made from it"),
+        (dict(callbacks=[WrongHook()]), TypeError,
+         "callbacks[0].on_epoch_end must take (epoch, history); its signature is "
+         "on_epoch_end(epoch)"),
+        (dict(callbacks=[EarlyStopping(), EndIsNone()]), TypeError,
+         "callbacks[1].on_train_end must be a method on_train_end(model, history), got "
+         "NoneType"),
         (dict(callbacks=EarlyStopping()), TypeError, "callbacks must be a list"),
         (dict(seed=-1), ValueError,
          "seed must be None, an int >= 0 or a numpy.random.Generator"),
@@ -745,6 +772,18 @@ def bad_calls():
         (dict(schedule="cosine"), ValueError, "schedule must be an nn.schedules schedule"),
         (dict(clip=0.0), ValueError, "clip must be a positive number"),
     ]
+
+
+class WrongHook:
+    def on_epoch_end(self, epoch):
+        return False
+
+
+class EndIsNone:
+    on_train_end = None
+
+    def on_epoch_end(self, epoch, history):
+        return False
 
 
 @pytest.mark.parametrize("change, error, message", bad_calls())
