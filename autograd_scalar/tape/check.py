@@ -169,21 +169,21 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
     """
     if reference is None or not reference.serves(columns, shared, parameter_count):
         reference = eager_run(fn, widths, columns, shared, parameter_count)
+    edge = scale if scale > EDGE else None
     for i, got in enumerate(reference.outputs):
         if len(got) != outputs.shape[1] or not close(outputs[i], np.array(got), rtol, scale):
             raise TraceMismatchError(
                 f"example {i}: the tape gives outputs {outputs[i].tolist()}, the eager "
-                f"function gives {got}; " + _cause(dtype, outputs[i], got))
+                f"function gives {got}; " + _cause(dtype, outputs[i], got, edge))
     found = np.asarray(input_grads, dtype=np.float64)
     size = max(magnitude(reference.inputs), scale)  # summed in other orders, as outputs
     for i, expected in enumerate(reference.inputs):
         if not close(found[i], expected, rtol, size):
-            with np.errstate(invalid="ignore"):
-                j = int(np.nanargmax(np.abs(found[i] - expected)))
+            j = int(np.argmax(_disagreement(found[i], expected)))
             raise TraceMismatchError(
                 f"example {i}: the gradient with respect to input {j} is {found[i, j]} on "
                 f"the tape and {expected[j]} eagerly; "
-                + _cause(dtype, found[i, j:j + 1], [expected[j]]))
+                + _cause(dtype, found[i, j:j + 1], [expected[j]], edge))
     compared = np.ones(len(shared), dtype=bool)
     compared[parameter_count:] = [leaf in reference.reached
                                   for leaf in shared[parameter_count:]]
@@ -191,24 +191,54 @@ def check(fn: Callable[..., Any], widths: Sequence[int | None], columns: np.ndar
     tape_grads = np.asarray(shared_grads, dtype=np.float64)[leaves]
     eager_grads = reference.grads[leaves]
     if not close(tape_grads, eager_grads, rtol):
-        with np.errstate(invalid="ignore"):  # inf - inf: the NaN is not the worst
-            worst = int(np.argmax(np.abs(tape_grads - eager_grads)))
+        worst = int(np.argmax(_disagreement(tape_grads, eager_grads)))
         leaf = shared[int(leaves[worst])]
         raise TraceMismatchError(
             f"the gradient for leaf {leaf.label or worst!r} is {tape_grads[worst]} on the "
             f"tape and {eager_grads[worst]} eagerly; "
-            + _cause(dtype, tape_grads[worst:worst + 1], [eager_grads[worst]]))
+            + _cause(dtype, tape_grads[worst:worst + 1], [eager_grads[worst]], edge))
 
 
-def _cause(dtype: Any, found: Any, expected: Any) -> str:
+def _disagreement(found: Any, expected: Any) -> np.ndarray:
+    """|found - expected| entry by entry: 0 where they agree exactly (equal infinities,
+    two NaNs), inf where only one is NaN; so that the largest names a real difference
+    (inf - inf is NaN, which argmax would take for the largest)."""
+    found, expected = np.asarray(found, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(found - expected)
+    difference[(found == expected) | (np.isnan(found) & np.isnan(expected))] = 0.0
+    difference[np.isnan(difference)] = np.inf
+    return difference
+
+
+EDGE = 1e300
+"""A run whose numbers reach past this is at the end of float64's range: sums in other
+orders there overflow, or round by more than any tolerance, differently."""
+
+
+def _cause(dtype: Any, found: Any, expected: Any, edge: float | None = None) -> str:
     """Why a tape's numbers differ from the eager ones: float32's range, where the tape
-    in float32 is not finite and eager float64 is; else a graph that depends on the data."""
-    if np.dtype(dtype) != np.float64 and not np.isfinite(found).all() \
-            and np.isfinite(expected).all():
+    in float32 is not finite and eager float64 is; a run at the end of float64's range
+    (``edge``, its largest finite magnitude, when it passes EDGE); an inf or NaN on
+    either side, which the order of the sums decides (not the data); else a graph that
+    depends on the data."""
+    finite = np.isfinite(found).all(), np.isfinite(expected).all()
+    if np.dtype(dtype) != np.float64 and not finite[0] and finite[1]:
         return (f"most likely a value of this computation is beyond "
                 f"{np.dtype(dtype).name}'s range (about {float(np.finfo(dtype).max):.1e}) "
                 "where float64 holds it: run it in float64 (dtype='float64', the default) "
                 "to see")
+    if edge is not None:
+        return (f"the run's numbers reach the end of float range (up to {edge:.1e}), "
+                "where sums in another order (a matrix product's, the eager "
+                "graph's left to right) overflow or round differently: scale the data or "
+                "the model down")
+    if not all(finite):
+        return ("a value is not finite: where an infinite derivative meets a zero gradient, "
+                "or sums overflow, the tape's order of the sums (over the batch, then "
+                "through the graph) and the eager graph's can end in inf on one side and "
+                "NaN or another number on the other; find where it arises with "
+                "autograd_scalar.detect_anomaly(), eagerly")
     return ("the function's graph depends on the data (a Python branch on .data?), or it "
             "reads a number that changed since the trace or is random (a global, a closure, "
             "random.gauss: the tape keeps the traced one), so it cannot be compiled as "

@@ -143,11 +143,14 @@ class Dense:
         Z = self._pre_activations(in_place)
         matrix = self.matrix
         matrix.forward(W, X, Z)
-        if self._b is not None:
-            matrix.add_bias(Z, self._b)
-        elif matrix.b is not None:
-            matrix.add_bias(Z, matrix.read("b", shared)[:, None])
+        b = self._b
+        if b is None and matrix.b is not None:
+            b = matrix.read("b", shared)[:, None]
+        if b is not None:
+            matrix.add_bias(Z, b)
         activation = self.activation
+        matrix.in_eager_order(Z, W, X, b, () if activation is None else activation.row.kinks,
+                              shared)
         if self.relu and maximum_is_relu(Z.dtype):
             np.maximum(0.0, Z, out=self._H)
         elif activation is not None:

@@ -28,6 +28,7 @@ straight-line code around it in two.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,6 +115,7 @@ class MatrixDot:
     vectors: int = 1
     W: Block | None = field(default=None, repr=False)
     b: Block | None = field(default=None, repr=False)
+    _span: slice | None = field(default=None, repr=False)
 
     @property
     def width(self) -> int:
@@ -126,9 +128,15 @@ class MatrixDot:
         return self.vectors * int(self.weights.size)
 
     def bind(self, shared: SharedArrays) -> None:
-        """W and b as blocks of the shared arrays (views where the layout allows)."""
+        """W and b as blocks of the shared arrays (views where the layout allows), and the
+        run of the shared arrays they fill together, if they do."""
         self.W = Block(self.weights, shared)
         self.b = None if self.biases is None else Block(self.biases, shared)
+        indices = self.weights.ravel() if self.biases is None else np.concatenate(
+            (self.weights.ravel(), self.biases.ravel()))
+        low, high = int(indices.min()), int(indices.max()) + 1
+        self._span = slice(low, high) if high - low == len(indices) and distinct(indices) \
+            else None
 
     def read(self, name: str, shared: SharedArrays) -> np.ndarray:
         """The current W or b, (k', m) or (k',)."""
@@ -154,6 +162,66 @@ class MatrixDot:
             Z += column
         else:
             _into(Z, np.add(self._split(Z), column, out=_view(self._split, Z)))
+
+    def in_eager_order(self, Z: np.ndarray, W: np.ndarray, X: np.ndarray,
+                       b: np.ndarray | None, points: tuple[float, ...],
+                       shared: SharedArrays) -> None:
+        """Z's entries that the summation order could put on the other side of a kink at
+        one of ``points`` (or give another zero's sign), added again as the eager graph
+        adds them: b + w_0 x_0 + w_1 x_1 + ... left to right (0.0 + ... without a bias).
+
+        A product adds in its own order (blocked, with fused multiply-adds), and eagerly
+        z is added from b. Each sum of the m + 1 terms is within gamma S of the exact one,
+        gamma = (m + 2) u / (1 - (m + 2) u) with u the unit roundoff and S the sum of the
+        terms' magnitudes (the product's sum, then its bias, rounds m + 2 times at most), so
+        the two differ by at most 2 gamma S, and
+
+            S <= sqrt(|W|_F^2 + |b|^2) sqrt(|X|_F^2 + 1)       (Cauchy-Schwarz)
+
+        bounds it for every entry. An entry further than that from every point is on the
+        same side of it both ways and is left as the product gave it; the others (exact
+        ties, as quantised data and hand-set weights make, and every zero, whose sign the
+        order decides) are added again. Float64 only; a bound that is not finite (an inf
+        among the operands) leaves Z as it is."""
+        if Z.dtype != np.float64:
+            return
+        if not points:  # only zeros' signs
+            if np.count_nonzero(Z) == Z.size:
+                return
+            near = Z == 0.0
+        else:
+            m = W.shape[1]
+            gamma = (m + 2) * UNIT / (1 - (m + 2) * UNIT)
+            bound = 2.0 * gamma * math.sqrt(self.weight_squares(shared, W, b)
+                                            * (_squares(X) + 1.0))
+            if not math.isfinite(bound):
+                return
+            if points == (0.0,):  # the usual kink (relu, abs): one pass when none is near
+                magnitudes = np.abs(Z)
+                if not magnitudes.min() <= bound:
+                    return
+                near = magnitudes <= bound
+            else:
+                near = Z == 0.0
+                for point in points:
+                    near |= np.abs(Z - point) <= bound
+        rows, columns = np.nonzero(near)
+        if not len(rows):
+            return
+        vectors, r = np.divmod(rows, self.width)
+        m = W.shape[1]
+        terms = W[r] * self._split(X)[vectors[:, None], np.arange(m)[None, :], columns[:, None]]
+        start = np.zeros(len(rows)) if b is None else b.reshape(-1)[r]
+        Z[rows, columns] = np.add.accumulate(np.column_stack((start, terms)), axis=1)[:, -1]
+
+    def weight_squares(self, shared: SharedArrays, W: np.ndarray, b: np.ndarray | None
+                       ) -> float:
+        """|W|_F^2 + |b|^2: one pass over the shared arrays where W and b fill a run of
+        them (a layer's neurons, each its weights and bias), else over each."""
+        if self._span is not None:
+            run = shared.data[self._span]
+            return float(np.vdot(run, run))
+        return _squares(W) + (0.0 if b is None else _squares(b))
 
     def weight_product(self, U: np.ndarray, X: np.ndarray, out: np.ndarray | None = None
                        ) -> np.ndarray:
@@ -191,6 +259,18 @@ class MatrixDot:
         """dX as :meth:`input_product`, term by term, a zero w giving 0."""
         terms = times(W[None, :, :, None], self._split(U)[:, :, None, :])
         return terms.sum(axis=1).reshape(-1, U.shape[1])
+
+
+UNIT = float(np.finfo(np.float64).eps) / 2
+"""The unit roundoff of float64, u = 2^-53."""
+
+
+def _squares(array: np.ndarray) -> float:
+    """The sum of the squares of an array's numbers, |A|_F^2 (a copy only of an array
+    that is not contiguous either way round)."""
+    if not array.flags.c_contiguous and array.T.flags.c_contiguous:
+        array = array.T
+    return float(np.vdot(array, array))
 
 
 def _view(split: Any, array: np.ndarray) -> np.ndarray | None:

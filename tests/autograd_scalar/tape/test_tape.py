@@ -255,6 +255,35 @@ def test_check_catches_gradient_differences() -> None:
         tape.check(np.array([[1.0], [-1.0]]))
 
 
+def test_checks_message_names_a_real_difference_and_blames_no_branch_for_inf() -> None:
+    """A tape and an eager graph that differ only in inf against NaN (sqrt(p) at p = 0: the
+    tape sums the batch's upstream gradient before the infinite derivative multiplies
+    it) were said to depend on the data; and two equal infinities (inf - inf is NaN,
+    which argmax took for the largest difference) were named as the difference. A run
+    at the end of float range was blamed on a branch too."""
+    p = Value(0.0, "p")
+    tape = compile(lambda x: p.sqrt() * x[0], [1.0], parameters=[p])
+    with pytest.raises(TraceMismatchError, match=r"leaf 'p' is inf on the tape and nan "
+                                                 r"eagerly; a value is not finite") as caught:
+        tape.check(np.array([[1.0], [0.0]]))
+    assert "branch" not in str(caught.value)
+    q, w = Value(0.0, "q"), Value(2.0, "w")
+
+    def detached_below_zero(x):  # the same outputs; w's gradient differs on one side
+        return q.sqrt() * x[0] + (w if x[0].data > 0 else w.detach()) * x[0]
+
+    tape = compile(detached_below_zero, [1.0], parameters=[q, w], allow_data_reads=True)
+    with pytest.raises(TraceMismatchError, match=r"leaf 'w' is -1\.0 on the tape and 0\.0 "
+                                                 r"eagerly; the function's graph depends on "
+                                                 r"the data"):
+        tape.check(np.array([[-1.0]]))           # q's -inf on both sides is no difference
+    W, b = [[Value(0.9), Value(0.9)]], [Value(0.9)]
+    tape = compile(lambda x: [abs(z) for z in ag.linear(W, x, b)], [1.0, 1.0],
+                   parameters=[*W[0], *b])
+    with pytest.raises(TraceMismatchError, match=r"end of float range \(up to 1\.5e\+308\)"):
+        tape.check(np.array([[1.5e308, -1.5e308], [1e308, 1e308]]))
+
+
 def test_check_leaves_every_grad_as_it_was_and_compares_unreached_parameters() -> None:
     w, v = Value(2.0), Value(-1.5)
     w.grad, v.grad = 0.25, -3.0
