@@ -390,9 +390,17 @@ def power(p: float) -> Op:
             return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
         formula = f"d/dx = {p:g} * x**{p - 1:g}"
 
-    return Op(f"**{p:g}", lambda x: x ** p, lambda x: np.power(x, p), rule,
-              check=_power_check(p), symbol=f"^{p:g}", formula=formula,
-              template=(f"pow({{0}}, {p!r})", f"np.power({{0}}, {p!r})"))
+    if p != p or p.is_integer():
+        vector, template = (lambda x: np.power(x, p)), (f"pow({{0}}, {p!r})",
+                                                       f"np.power({{0}}, {p!r})")
+    else:  # a negative base is outside the domain: NaN, where IEEE's pow has some finite
+        # answers ((-inf) ** -0.5 is 0, (-1) ** inf is 1) that the eager graph refuses
+        def vector(x: Any) -> Any:
+            return np.where(x < 0, np.nan, np.power(x, p))[()]
+        template = (f"(nan if {{0}} < 0 else pow({{0}}, {p!r}))",
+                    f"np.where({{0}} < 0, nan, np.power({{0}}, {p!r}))")
+    return Op(f"**{p:g}", lambda x: x ** p, vector, rule, check=_power_check(p),
+              symbol=f"^{p:g}", formula=formula, template=template)
 
 
 # ---------------------------------------------------------------------------

@@ -278,10 +278,17 @@ _NONE = object()
 """What :func:`real_array`'s search for a non-number finds when there is none."""
 
 
-def real_array(x: Any, what: str) -> np.ndarray:
+def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
     """``x`` as a float64 array (``x`` itself if it is one: a copy of a large array would
-    cost every call); TypeError naming ``what`` for complex, text or other non-numbers
-    (the array is not checked for shape or finiteness here)."""
+    cost every call); TypeError naming ``what`` for complex, text or other non-numbers,
+    and for booleans unless ``booleans`` (targets may be True/False; a Value's number may
+    not, as ``Value(True)`` is refused); ValueError for a masked array with masked
+    entries, whose hidden numbers would be used as they are (the array is not checked
+    for shape or finiteness here)."""
+    if isinstance(x, np.ma.MaskedArray) and np.ma.is_masked(x):
+        raise ValueError(f"{what} has masked entries (a numpy.ma array): fill them "
+                         "(x.filled(value)) or drop their rows; the numbers under the mask "
+                         "would be used as they are")
     try:
         array = np.asarray(x)
     except TypeError as error:
@@ -290,6 +297,11 @@ def real_array(x: Any, what: str) -> np.ndarray:
         raise ValueError(f"{what} must be a rectangular array, every row of one length: "
                          f"{str(error).splitlines()[0]}"[:300]) from None
     kind = array.dtype.kind
+    if not booleans and (kind == "b" or (kind == "O" and any(
+            isinstance(e, (bool, np.bool_)) for e in array.flat))):
+        raise TypeError(f"{what} must be real numbers, got booleans: a bool is not a number "
+                        "of the graph (Value(True) is refused too); pass x.astype(float) "
+                        "for 0 and 1")
     if kind == "c":
         raise TypeError(f"{what} must be real numbers, got complex numbers (dtype "
                         f"{array.dtype}); pass the real part (x.real) if that is what you mean")

@@ -50,7 +50,7 @@ import operator
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, compress, islice, repeat
@@ -514,7 +514,13 @@ def _interior_order(outputs: list[Value]) -> tuple[list[Value], dict[Value, list
 
 
 def parameter_list(parameters: Sequence[Value]) -> tuple[Value, ...]:
-    """The parameters checked: Values, leaves, each once."""
+    """The parameters checked: Values, leaves, each once (a single Value is a list of one,
+    as ``grad``'s wrt takes it); TypeError for what is not a sequence of them."""
+    if isinstance(parameters, Value):
+        return parameter_list([parameters])
+    if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Iterable):
+        raise TypeError(f"compile: parameters must be a list of Values, got "
+                        f"{type(parameters).__name__}")
     found = tuple(parameters)
     if not all(map(isinstance, found, repeat(Value))) or any(map(_children, found)):
         for i, p in enumerate(found):

@@ -184,8 +184,9 @@ class Tape(Runner):
             raise TraceError("compile needs gradient tracking; it was called inside no_grad()")
         self.fn = fn
         self.widths: tuple[int | None, ...] = tuple(width_of(x, i) for i, x in enumerate(example))
-        numbers = np.concatenate([real_array(x, f"the example's argument {i}").ravel()
-                                  for i, x in enumerate(example)])
+        numbers = np.concatenate([
+            real_array(x, f"the example's argument {i}", booleans=False).ravel()
+            for i, x in enumerate(example)])
         self.traced: Program = trace(fn, self.widths, numbers.tolist(), parameters,
                                      allow_data_reads)
         tape_check.check_rows(self.traced)
@@ -268,7 +269,8 @@ class Tape(Runner):
         n = None
         for i, (batch, width) in enumerate(zip(batches, self.widths)):
             array = batch if type(batch) is np.ndarray and batch.dtype == self.dtype else (
-                real_array(batch, f"batch argument {i}").astype(self.dtype, copy=False))
+                real_array(batch, f"batch argument {i}", booleans=False).astype(
+                    self.dtype, copy=False))
             expected = "(n,)" if width is None else f"(n, {width})"
             if array.ndim != (1 if width is None else 2) or (width is not None
                                                               and array.shape[1] != width):

@@ -743,6 +743,8 @@ def bad_calls():
         (dict(X=X[:, :1]), ValueError, "MLP expects 2 inputs, got 1"),
         (dict(X=np.ones(10)), ValueError, "non-empty 2-D array"),
         (dict(X=np.full((10, 2), math.nan)), ValueError, "X must be finite; row 0"),
+        (dict(X=np.ma.array(X, mask=X > 1)), ValueError, "X (a numeric array (n, d)) has "
+         "masked entries"),                             # their hidden numbers were trained on
         (dict(y=y[:5]), ValueError, "one target per example (10), got 5"),
         (dict(y=y + 2), ValueError, "0/1 or -1/+1"),
         (dict(loss="hinj"), ValueError, "unknown loss 'hinj'"),

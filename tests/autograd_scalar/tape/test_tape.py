@@ -307,6 +307,23 @@ def test_out_of_domain_inputs_give_ieee_results() -> None:
     assert np.isnan(tape(np.array([[-1.0]]))[0])
 
 
+@pytest.mark.parametrize("strategy", ["grouped", "scalar", "vector"])
+@pytest.mark.parametrize(("power", "base"), [(-0.5, -math.inf), (math.inf, -1.0),
+                                             (-math.inf, -1.0), (1.5, -math.inf)])
+def test_a_power_outside_its_domain_is_nan_where_ieee_has_a_number(strategy, power,
+                                                                    base) -> None:
+    """(-inf) ** -0.5 is 0 and (-1) ** inf is 1 by IEEE's pow, while the eager graph refuses
+    a negative base for a power that is not a whole number: the tape gave those numbers,
+    and fit, which runs again only the rows whose results are not finite, trained on them
+    silently. It now gives NaN there, as for log(-1)."""
+    with pytest.raises(ValueError, match="a base"):
+        Value(base) ** power
+    tape = compile(lambda x: x[0] ** power, [2.0])
+    tape.strategy = strategy
+    found = tape(np.array([[base], [2.0]]))
+    assert np.isnan(found[0]) and found[1] == 2.0 ** power
+
+
 def test_bad_examples_and_outputs_are_errors() -> None:
     with pytest.raises(TraceError, match="example argument 0"):
         compile(lambda x: x, [[1.0, 2.0]])
@@ -324,15 +341,42 @@ def test_bad_examples_and_outputs_are_errors() -> None:
     ([[1 + 5j]], "batch argument 0 must be real numbers, got complex numbers"),
     ([["0.5"]], "batch argument 0 must be real numbers, got an array of dtype <U3"),
     ([[None]], "batch argument 0 must be real numbers, got NoneType"),
+    ([[True]], "batch argument 0 must be real numbers, got booleans"),
+    (np.array([[True]], dtype=object), "batch argument 0 must be real numbers, got booleans"),
 ])
 def test_a_batch_of_what_is_not_real_numbers_is_refused_as_eager_refuses_it(
         batch, message) -> None:
-    """The imaginary part was dropped with a warning, text was parsed, None became NaN."""
+    """The imaginary part was dropped with a warning, text was parsed, None became NaN,
+    True became 1 (where Value(True) is refused)."""
     tape = compile(lambda x: x[0] * 2, [0.1])
     with pytest.raises(TypeError, match=re.escape(message)):
         tape.forward(batch)
     with pytest.raises(TypeError, match="the example's argument 0 must be real numbers"):
         compile(lambda x: x[0] * 2, ["0.1"])
+    with pytest.raises(TypeError, match="the example's argument 0 must be real numbers, got "
+                                        "booleans"):
+        compile(lambda x: x[0] * 2, [True])
+    with pytest.raises(TypeError):
+        Value(True)
+
+
+def test_parameters_are_a_list_of_values_or_one_value() -> None:
+    """A single Value raised the bare "'Value' object is not iterable"."""
+    w = Value(3.0, "w")
+    tape = compile(lambda x: x[0] * w, [2.0], parameters=w)
+    assert tape.gradients(np.array([[2.0]])).shared[w] == 2.0
+    with pytest.raises(TypeError, match=r"compile: parameters must be a list of Values, got "
+                                        r"float"):
+        compile(lambda x: x[0] * w, [2.0], parameters=3.0)
+
+
+def test_a_masked_batch_is_refused_rather_than_read_under_its_mask() -> None:
+    """np.asarray drops a mask: the hidden numbers were used as they are."""
+    tape = compile(lambda x: x[0] * 2 + x[1], [1.0, 2.0])
+    masked = np.ma.array([[1.0, 2.0]], mask=[[True, False]])
+    with pytest.raises(ValueError, match=r"batch argument 0 has masked entries"):
+        tape.forward(masked)
+    assert tape.forward(np.ma.array([[1.0, 2.0]], mask=False))[0] == 4.0
 
 
 def test_wrt_is_a_value_or_a_list_of_values() -> None:
