@@ -24,7 +24,7 @@ from autograd_scalar.validate import integer, is_real
 from . import activations
 from . import init as weight_init
 from .init import Seed
-from .module import Module
+from .module import Fixed, Module
 
 
 def check_size(name: str, n: Any) -> int:
@@ -97,6 +97,8 @@ class Neuron(Module):
     ``fan_out`` (the width of the neuron's layer) matters only to Glorot's init.
     """
 
+    activation = Fixed()
+
     def __init__(self, nin: int, activation: str = "relu", init: str = weight_init.DEFAULT,
                  seed: Seed = None, fan_out: int = 1) -> None:
         self.nin = check_size("nin", nin)
@@ -142,6 +144,8 @@ class Layer(Module):
     micrograd). The neurons draw their weights in turn from one generator made
     from ``seed``.
     """
+
+    activation = Fixed()
 
     repr_children = False
 
@@ -203,6 +207,9 @@ class MLP(Module):
     Hidden layers use ``activation``, the last one ``output_activation``.
     ``MLP(2, [16, 16, 1])`` has (2+1)*16 + (16+1)*16 + (16+1)*1 = 337 parameters.
     """
+
+    activation = Fixed()
+    output_activation = Fixed()
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  output_activation: str = "linear", init: str = weight_init.DEFAULT,

@@ -70,6 +70,29 @@ class class_or_instance_method:
         return types.MethodType(self.function, owner if instance is None else instance)
 
 
+class Fixed:
+    """A module's setting that decides what it computes (``activation``): given once, when
+    the module is made, and refused afterwards. Setting it later changed nothing the
+    module computed, while ``save`` wrote the new name: a file that loads as another
+    model, or not at all."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_{name}"
+
+    def __get__(self, module: Any, owner: type | None = None) -> Any:
+        if module is None:
+            return self
+        return module.__dict__[self.slot]
+
+    def __set__(self, module: Any, value: Any) -> None:
+        if self.slot in module.__dict__:
+            kind = type(module).__name__
+            raise AttributeError(f"{kind}.{self.name} is set when the {kind} is made and "
+                                 f"does not change (what it computes is built from it); "
+                                 f"make a new {kind}(..., {self.name}={value!r})")
+        module.__dict__[self.slot] = value
+
+
 class Module:
     """Base class of models: parameters, submodules, modes, saving and loading.
 

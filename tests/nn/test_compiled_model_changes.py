@@ -114,8 +114,7 @@ def test_changing_an_attribute_that_shapes_the_function_traces_anew(traces) -> N
     X, _ = data()
     model = nn.MLP(2, [8, 1], seed=0)
     assert_same_predictions(model, X)
-    for neuron in model.layers[0].neurons:
-        neuron.activation = "tanh"
+    for neuron in model.layers[0].neurons:  # activation itself is fixed: the function
         neuron._act = nn.activations.get("tanh")
     assert_same_predictions(model, X)
     assert traces[0] == 2

@@ -350,3 +350,22 @@ def test_the_default_init_is_pytorchs_linear_rule() -> None:
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.99 * bound and np.any(b != 0)
     assert w.var() == pytest.approx(bound ** 2 / 3, rel=0.02)
+
+
+def test_an_activation_is_fixed_when_the_module_is_made(tmp_path) -> None:
+    """Setting .activation (or an MLP's output_activation) after making the module changed
+    nothing it computed, while save wrote the new name: a file that loaded as another model
+    (outputs [0.35, -0.25] became [0.59, 0.44]), or not at all. It is refused now, and the
+    module is as it was."""
+    model = nn.MLP(2, [4, 1], seed=0)
+    before = nn.predict(model, np.array([[0.5, -1.0]]))
+    for module, name in ((model, "output_activation"), (model, "activation"),
+                         (model.layers[-1], "activation"),
+                         (model.layers[-1].neurons[0], "activation")):
+        with pytest.raises(AttributeError, match=rf"\.{name} is set when the "
+                                                 rf"{type(module).__name__} is made"):
+            setattr(module, name, "sigmoid")
+    assert model.output_activation == "linear" and model.layers[-1].activation == "linear"
+    model.save(tmp_path / "m.json")
+    loaded = nn.load(tmp_path / "m.json")
+    np.testing.assert_array_equal(nn.predict(loaded, np.array([[0.5, -1.0]])), before)
