@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..optim import Optimizer
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .widget import Playground
 
 __all__ = ["Playground", "playground"]
@@ -22,13 +24,14 @@ __all__ = ["Playground", "playground"]
 
 def playground(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Optimizer,
                batch_size: int | None = None, compiled: bool | str = "auto",
-               seed: int | None = None, clip: float | None = None, resolution: int = 48,
-               steps_per_update: int = 1, max_rate: float = 30.0,
+               seed: int | np.random.Generator | None = None, clip: float | None = None,
+               resolution: int = 48, steps_per_update: int = 1, max_rate: float = 30.0,
                title: str = "") -> Playground:
     """A training playground widget for ``model`` on inputs ``X`` (n, d) and labels ``y``.
 
     ``loss``, ``optimizer``, ``batch_size`` (None: the whole data set), ``compiled``,
-    ``seed`` (the mini-batches' order) and ``clip`` are ``nn.fit``'s, checked as
+    ``seed`` (the mini-batches' order; a Generator is copied, so the playground's steps
+    and ``reset`` leave yours as it is) and ``clip`` are ``nn.fit``'s, checked as
     ``fit`` checks them; one step is one of ``fit``'s updates. ``y`` holds one class
     label per example: the model's output index with ``cross_entropy``, else one of
     2 to 10 distinct labels for a one-output model. With 2-D inputs the plane shows

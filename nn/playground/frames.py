@@ -108,20 +108,29 @@ def row_spacing(rows: int, count: int) -> float:
 
 
 def plane_bounds(X: np.ndarray) -> list[float]:
-    """[x0, x1, y0, y1]: a square holding every point of 2-D ``X`` with some room."""
+    """[x0, x1, y0, y1]: a square holding every point of 2-D ``X`` with some room, within
+    float range (halves first: points at +-1e308 have a span past it, whose inf made the
+    grid NaN)."""
     low, high = X.min(axis=0), X.max(axis=0)
-    centre = (low + high) / 2
-    half = max(float((high - low).max()) / 2, 1e-6) * (1 + 2 * PADDING)
-    return [float(centre[0] - half), float(centre[0] + half), float(centre[1] - half),
-            float(centre[1] + half)]
+    centre = low / 2 + high / 2
+    half = max(float((high / 2 - low / 2).max()), 1e-6) * (1 + 2 * PADDING)
+    top = float(np.finfo(np.float64).max)
+    return [float(np.clip(value, -top, top)) for value in
+            (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)]
 
 
 def grid_points(bounds: list[float], resolution: int) -> np.ndarray:
-    """The centres of the grid's cells (resolution^2, 2), the top row first."""
+    """The centres of the grid's cells (resolution^2, 2), the top row first. Bounds whose
+    span passes float range (points near +-1e308) are interpolated instead, each centre
+    a weighted mean of the two ends."""
     x0, x1, y0, y1 = bounds
     step_x, step_y = (x1 - x0) / resolution, (y1 - y0) / resolution
-    xs = x0 + (np.arange(resolution) + 0.5) * step_x
-    ys = y1 - (np.arange(resolution) + 0.5) * step_y
+    offsets = np.arange(resolution) + 0.5
+    if math.isfinite(step_x * resolution) and math.isfinite(step_y * resolution):
+        xs, ys = x0 + offsets * step_x, y1 - offsets * step_y
+    else:
+        t = offsets / resolution
+        xs, ys = x0 * (1 - t) + x1 * t, y1 * (1 - t) + y0 * t
     gx, gy = np.meshgrid(xs, ys)
     return np.column_stack([gx.ravel(), gy.ravel()])
 
@@ -195,7 +204,10 @@ def across_cells(values: np.ndarray, samples: int) -> np.ndarray:
 
 def point_list(session: Session) -> list[list[float]]:
     """The data as [x, y, class index] rows (2-D data; rounded for a small message)."""
-    rounded = np.round(session.X[:, :2], 5).tolist()
+    points = session.X[:, :2]
+    with np.errstate(over="ignore", invalid="ignore"):  # rounding scales by 1e5 first
+        rounded = np.round(points, 5)
+    rounded = np.where(np.isfinite(rounded), rounded, points).tolist()
     return [[x, y, c] for (x, y), c in zip(rounded, session.class_index.tolist())]
 
 

@@ -22,6 +22,7 @@ there: the classes are :func:`_classes`'s, the class of an output is
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -50,7 +51,8 @@ class Session:
 
     def __init__(self, model: Any, X: Any, y: Any, *, loss: Any, optimizer: Optimizer,
                  batch_size: int | None = None, compiled: bool | str = "auto",
-                 seed: int | None = None, clip: float | None = None) -> None:
+                 seed: int | np.random.Generator | None = None, clip: float | None = None
+                 ) -> None:
         run = checked_run(model, X, y, loss=loss, optimizer=optimizer, epochs=1,
                           batch_size=batch_size, val=None, progress=False, callbacks=(),
                           seed=seed, compiled=compiled, schedule=None, clip=clip)
@@ -65,7 +67,10 @@ class Session:
         self.encoded = run.encoded
         self.batch_size = None if batch_size is None else int(batch_size)
         self.trainer = trainer(compiled, model, self.loss, optimizer, self.params, run.clip)
-        self.rng = generator(seed)
+        # a Generator of the caller's is copied: steps draw from the copy, and reset()
+        # rewinds the copy, not the caller's own
+        self.rng = copy.deepcopy(seed) if isinstance(seed, np.random.Generator) else \
+            generator(seed)
         self._start_rng = self.rng.bit_generator.state
         self._pending: list[np.ndarray] = []
         self._initial_params = [p.data for p in self.params]

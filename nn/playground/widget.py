@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import html
 import json
 import math
@@ -88,8 +89,9 @@ class Playground(anywidget.AnyWidget):
 
     def __init__(self, model: Any, X: Any, y: Any, *, loss: Any, optimizer: Optimizer,
                  batch_size: int | None = None, compiled: bool | str = "auto",
-                 seed: int | None = None, clip: float | None = None, resolution: int = 48,
-                 steps_per_update: int = 1, max_rate: float = 30.0, title: str = "") -> None:
+                 seed: int | np.random.Generator | None = None, clip: float | None = None,
+                 resolution: int = 48, steps_per_update: int = 1, max_rate: float = 30.0,
+                 title: str = "") -> None:
         resolution = _whole("resolution", resolution, 8, 256)
         steps_per_update = _whole("steps_per_update", steps_per_update, 1, 10_000)
         if not is_real(max_rate) or not (math.isfinite(max_rate) and max_rate > 0):
@@ -136,9 +138,13 @@ class Playground(anywidget.AnyWidget):
         with self._lock:
             self._error = ""
             try:
-                return self.session.step(count)
-            finally:
-                self._publish()
+                loss = self.session.step(count)
+            except BaseException:
+                with contextlib.suppress(Exception):  # shown as the error left it; a failure
+                    self._publish()                   # to show must not hide the error
+                raise
+            self._publish()
+            return loss
 
     def play(self) -> None:
         """Train in the kernel until :meth:`pause`: ``steps_per_update`` steps per update,

@@ -9,6 +9,7 @@ import json
 import math
 import re
 import time
+import warnings
 import xml.etree.ElementTree as ElementTree
 from typing import Any
 
@@ -138,6 +139,29 @@ def test_a_non_finite_gradient_names_the_step_and_parameter_and_changes_nothing(
                     str(caught.value))
     assert parameters(model) == before
     assert len(pg.history["loss"]) == taken
+
+
+@pytest.mark.parametrize("compiled", [False, "auto"])
+def test_points_near_the_end_of_float_range_draw_and_a_steps_error_is_not_hidden(
+        compiled: Any) -> None:
+    """Points at +-1e308, which fit takes, were refused as "X must be finite; row 0 is
+    [nan, nan]": the plane's span overflowed, and so did rounding the points for the
+    page. The refusal came again after a step, in place of the step's own error."""
+    X = np.array([[1e308, 0.0], [-1e308, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    model = nn.MLP(2, [4, 1], seed=0)
+    with warnings.catch_warnings():  # not even an overflow NumPy would warn about
+        warnings.simplefilter("error", RuntimeWarning)
+        pg = nn.playground(model, X, np.array([0, 1, 0, 1]), loss="bce_with_logits",
+                           optimizer=optim.SGD(model.parameters(), lr=1e300),
+                           compiled=compiled)
+    assert all(math.isfinite(b) for b in pg._bounds) and pg._bounds[0] < -1e308 < 1e308 < \
+        pg._bounds[1]
+    assert np.isfinite(pg._grid_at).all()
+    assert [point[:2] for point in pg._points] == X.tolist()
+    before = parameters(model)
+    with pytest.raises(optim.NonFiniteGradientError, match=r"^step 1: layers\.0"):
+        pg.step()
+    assert parameters(model) == before
 
 
 # -- the data ---------------------------------------------------------------------
@@ -655,3 +679,18 @@ def test_a_session_steps_without_any_widget() -> None:
     assert math.isfinite(session.step(3)) and session.count == 3
     with pytest.raises(ValueError, match="count must be a positive int"):
         session.step(0)
+
+
+def test_a_generator_given_as_seed_is_copied_not_rewound() -> None:
+    """reset() set the caller's own Generator back to its state at the start: its next draw
+    repeated one it had made."""
+    rng = np.random.default_rng(0)
+    X, y = moons(40, noise=0.1, seed=0)
+    model = nn.MLP(2, [4, 1], seed=0)
+    pg = nn.playground(model, X, y, loss="bce_with_logits", batch_size=8, seed=rng,
+                       optimizer=optim.SGD(model.parameters(), lr=0.1))
+    pg.step(3)
+    first = rng.random()
+    assert first == np.random.default_rng(0).random()  # the steps drew from a copy
+    pg.reset()
+    assert rng.random() != first                       # and reset rewound the copy only
