@@ -73,6 +73,13 @@ class Function:
                             "a Function needs forward(*xs) and derivatives(*xs, out)")
         cls.row = _build_row(cls, forward, derivatives)
 
+    def __call__(self, *inputs: Any) -> Any:
+        """A Function is not made into an object to call (as a torch.nn module is): its
+        op is the class's ``apply``, as torch.autograd.Function's."""
+        kind = type(self).__name__
+        raise TypeError(f"{kind}() is an object of the class, not the op: call "
+                        f"{kind}.apply(...) on the inputs, as torch.autograd.Function's")
+
     @classmethod
     def apply(cls, *inputs: Any) -> Value:
         """The node ``cls(*inputs)``; numbers among the inputs become constant leaves."""
@@ -126,20 +133,36 @@ def _check_rule_signature(cls: type, derivatives: Callable[..., Any], arity: int
                             f"its signature is {signature}") from None
 
 
+def _on_floats(error: AttributeError, name: str, method: str, xs: tuple[Any, ...]
+               ) -> Exception:
+    """A Value method called on a float inside a Function (``x.exp()`` in forward): a
+    TypeError saying that the method is given numbers; any other AttributeError as it is."""
+    if not any(type(x) is float for x in xs) or "'float' object" not in str(error):
+        return error
+    return TypeError(f"{name}.{method} is given numbers, not Values ({error}): write it with "
+                     "math's functions (math.exp(x)), and the derivative in derivatives")
+
+
 def _build_row(cls: type, forward: Callable[..., Any], derivatives: Callable[..., Any]) -> Op:
     name = cls.__name__
     arity = _arity(cls, forward)
     _check_rule_signature(cls, derivatives, arity)
 
     def checked_forward(*xs: Any) -> float:
-        out = forward(*xs)
+        try:
+            out = forward(*xs)
+        except AttributeError as error:
+            raise _on_floats(error, name, "forward", xs) from error
         if is_real(out):
             return as_float(out, f"{name}.forward")
         raise TypeError(f"{name}.forward must return a real number (int or float), "
                         f"got {_describe(out)}")
 
     def checked_derivatives(*xs_out: Any) -> tuple[Any, ...]:
-        partials = derivatives(*xs_out)
+        try:
+            partials = derivatives(*xs_out)
+        except AttributeError as error:
+            raise _on_floats(error, name, "derivatives", xs_out) from error
         inputs = len(xs_out) - 1
         if not isinstance(partials, (tuple, list)):
             raise TypeError(f"{name}.derivatives must return a tuple with one partial "

@@ -158,6 +158,10 @@ def draw_graph(root: Value, *, rankdir: str = "auto", precision: int = 4, compac
 def check_options(root: Value, options: Options, who: str) -> None:
     """TypeError or ValueError for a bad root or option, naming ``who`` (the function the
     user called)."""
+    if isinstance(root, (list, tuple)):
+        raise TypeError(f"{who} draws the graph behind one Value, got a {type(root).__name__}; "
+                        "for several outputs, draw their sum (autograd_scalar.sum(values)), or "
+                        "explore(values), which takes a list")
     a_value(root, who)
     choice("rankdir", options.rankdir, RANKDIRS, who=who)
     check_budget_options(options, who)

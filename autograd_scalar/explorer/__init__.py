@@ -33,7 +33,8 @@ def __getattr__(name: str) -> Any:
 def explore(root: Any, *, names: Any = None, highlight: Any = None, rankdir: str = "LR",
             precision: int = 4, max_nodes: int = DEFAULT_MAX_NODES, heatmap: bool = False,
             title: str = "") -> GraphView:
-    """An interactive view of the graph behind ``root``; displays itself in a notebook.
+    """An interactive view of the graph behind ``root``; a notebook shows it as a cell's
+    last expression (or with ``IPython.display.display(view)``).
 
     - ``root``: a Value, a list of Values (their graphs together), or a
       ``check_graph`` report (its output's graph, the failing nodes in red).

@@ -365,3 +365,25 @@ def test_a_rule_returning_an_array_for_scalar_inputs_is_refused_by_name() -> Non
                                         r"input 0 must be a real number on these "
                                         r"inputs, got .*ndarray"):
         Twice.apply(Value(1.0))
+
+
+def test_a_value_method_in_forward_and_a_call_of_an_instance_say_what_to_do() -> None:
+    """A forward written with x.exp() met a float and raised a bare AttributeError; Swish()(x),
+    as a torch module is called, said only that the object is not callable."""
+
+    class ExpOfValue(Function):
+        @staticmethod
+        def forward(x):
+            return x.exp()
+
+        @staticmethod
+        def derivatives(x, out):
+            return (out,)
+
+    with pytest.raises(TypeError, match=r"ExpOfValue\.forward is given numbers, not Values "
+                                        r"\('float' object has no attribute 'exp'\): write it "
+                                        r"with math's functions"):
+        ExpOfValue.apply(Value(1.0))
+    with pytest.raises(TypeError, match=r"Cube\(\) is an object of the class, not the op: "
+                                        r"call Cube\.apply\(\.\.\.\)"):
+        Cube()(Value(2.0))

@@ -306,6 +306,10 @@ def test_bad_options_are_clear_errors(trained: dict[str, Value], options: dict[s
 def test_root_must_be_a_value() -> None:
     with pytest.raises(TypeError, match="draw_graph expects a Value, got float"):
         draw_graph(1.0)  # type: ignore[arg-type]
+    a = Value(1.0)       # a list, which explore takes, was "expects a Value, got list"
+    with pytest.raises(TypeError, match=r"draw_graph draws the graph behind one Value, got a "
+                                        r"list; for several outputs, draw their sum"):
+        draw_graph([a, a * 2])  # type: ignore[arg-type]
 
 
 def test_with_names_parameters_sit_in_their_modules_box() -> None:
