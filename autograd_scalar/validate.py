@@ -291,8 +291,10 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
                          "would be used as they are")
     try:
         array = np.asarray(x)
-    except TypeError as error:
-        raise TypeError(f"{what} must be real numbers, got {type(x).__name__}") from error
+    except (TypeError, RuntimeError) as error:  # a torch tensor needing grad, of bfloat16
+        reason = str(error).splitlines()[0][:160] if str(error) else ""
+        raise TypeError(f"{what} must be real numbers, got {type(x).__name__}"
+                        + (f" that NumPy cannot read: {reason}" if reason else "")) from error
     except ValueError as error:  # rows of several lengths
         raise ValueError(f"{what} must be a rectangular array, every row of one length: "
                          f"{str(error).splitlines()[0]}"[:300]) from None

@@ -174,8 +174,9 @@ class BCEWithLogits(Loss):
         columns = _columns(targets, self.name)
         bad = (columns < 0) | (columns > 1)
         if bad.any():
+            i, j = (int(k) for k in np.argwhere(bad)[0])
             raise ValueError(f"{self.name}: targets must lie in [0, 1], got "
-                             f"{columns[bad][0]!r}")
+                             f"{float(columns[i, j]):g} (target {i})")
         return columns
 
     def example(self, output: Any, encoded_row: Sequence[Any]) -> Value:
@@ -205,9 +206,9 @@ class CrossEntropy(Loss):
             raise ValueError(f"{self.name}: targets must be 1-D class indices (n,), "
                              f"got shape {targets.shape}")
         if (targets != np.round(targets)).any() or (targets < 0).any():
-            bad = targets[(targets != np.round(targets)) | (targets < 0)][0]
+            i = int(np.flatnonzero((targets != np.round(targets)) | (targets < 0))[0])
             raise ValueError(f"{self.name}: targets must be class indices 0, 1, 2, ..., "
-                             f"got {bad!r}")
+                             f"got {float(targets[i]):g} (target {i})")
         largest = targets.max()
         # a float from 2**53 on is no exact integer: shown as the float it is
         shown = f"{largest:g}" if largest >= 2 ** 53 else str(int(largest))
@@ -253,8 +254,11 @@ class Hinge(Loss):
                              f"got targets of shape {targets.shape}")
         labels = set(np.unique(columns).tolist())
         if not (labels <= {0.0, 1.0} or labels <= {-1.0, 1.0}):
+            allowed = [0.0, 1.0] if -1.0 not in labels else [-1.0, 1.0]
+            i = int(np.flatnonzero(~np.isin(columns[:, 0], allowed))[0])
             raise ValueError(f"{self.name}: targets must be class labels 0/1 or -1/+1, "
-                             f"got the values {sorted(labels)[:5]}")
+                             f"got the values {sorted(labels)[:5]} (target {i} is "
+                             f"{float(columns[i, 0]):g})")
         return np.where(columns > 0, 1.0, -1.0)
 
     def example(self, output: Any, encoded_row: Sequence[Any]) -> Value:
@@ -331,5 +335,8 @@ def _numeric_array(targets: Any, name: str) -> np.ndarray:
         raise ValueError(f"{name}: targets must be a non-empty (n,) or (n, k) array, "
                          f"got shape {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError(f"{name}: targets must be finite, got {array[~np.isfinite(array)][0]}")
+        rows = array.reshape(len(array), -1)
+        i = int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        value = float(rows[i][~np.isfinite(rows[i])][0])
+        raise ValueError(f"{name}: targets must be finite, got {value} (target {i})")
     return array

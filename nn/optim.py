@@ -644,9 +644,15 @@ def saved_header(thing: Any, state: Any, keys: tuple[str, ...], optional: str = 
     kind = type(thing).__name__
     who = f"{kind}.load_state_dict"
     required = set(keys) - {optional}
-    if not isinstance(state, dict) or not required <= set(state) <= set(keys):
-        raise ValueError(f"{who}: expected a dict with keys {', '.join(keys[:-1])} and "
-                         f"{keys[-1]}, got {state!r}"[:300])
+    expected = f"expected a dict with keys {', '.join(keys[:-1])} and {keys[-1]}"
+    if not isinstance(state, dict):
+        raise ValueError(f"{who}: {expected}, got {type(state).__name__} {state!r}"[:300])
+    missing = [key for key in keys if key in required and key not in state]
+    extra = [key for key in state if key not in keys]
+    if missing or extra:
+        said = [f"lacks {', '.join(map(repr, missing))}"] if missing else []
+        said += [f"has {', '.join(repr(key)[:40] for key in extra[:5])} too"] if extra else []
+        raise ValueError(f"{who}: {expected}; this one {' and '.join(said)}")
     role, rate, steps = keys[:3]
     if state[role] != kind:
         raise ValueError(f"{who}: the state is from a {state[role]!r} {role}"[:300])

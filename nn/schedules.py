@@ -149,8 +149,9 @@ class CosineAnnealingLR(Schedule):
         self.total = integer("total", total, 1)
         self.min_lr = hyperparameter("min_lr", min_lr, 0.0)
         if self.min_lr >= _require_optimizer(optimizer).lr:
-            raise ValueError(f"min_lr ({min_lr!r}) must be below the optimizer's lr "
-                             f"({optimizer.lr:g})")
+            raise ValueError(f"min_lr ({min_lr!r}) must be below the rate it anneals from, "
+                             f"{optimizer.lr:g} (the optimizer's lr; in a state being loaded, "
+                             "its base_lr)")
         super().__init__(optimizer)
 
     def lr_at(self, t: int) -> float:

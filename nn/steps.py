@@ -204,5 +204,9 @@ def output_data(output: Any) -> list[float]:
     if isinstance(output, (list, tuple)) and output and all(isinstance(o, Value)
                                                             for o in output):
         return [o.data for o in output]
+    if isinstance(output, (list, tuple)) and output:
+        i, item = next((i, o) for i, o in enumerate(output) if not isinstance(o, Value))
+        raise TypeError(f"the model must return a Value or a list of Values, got a "
+                        f"{type(output).__name__} whose item {i} is {type(item).__name__}")
     raise TypeError(f"the model must return a Value or a list of Values, "
                     f"got {type(output).__name__}")

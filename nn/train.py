@@ -445,6 +445,10 @@ def _predicted(model: Any, X: np.ndarray, compiled: bool, name: str) -> np.ndarr
                 rows.append(output_data(model(example_inputs(x))))
             except (ValueError, ArithmeticError) as error:
                 raise _said_of(error, f"row {i} of {name}: {error}", i) from error
+            if len(rows[-1]) != len(rows[0]):
+                raise ValueError(f"row {i} of {name}: the model gave {len(rows[-1])} "
+                                 f"output(s) where row 0 gave {len(rows[0])}; a model gives "
+                                 "every example the same number of outputs")
     raw = np.array(rows, dtype=np.float64)
     return raw[:, 0] if raw.shape[1] == 1 else raw
 
@@ -527,7 +531,7 @@ def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
                          "length") from None
     if targets.ndim == 0 or len(targets) != n:
         raise ValueError(f"{name} must have one target per example ({n}), got "
-                         f"{'a scalar' if targets.ndim == 0 else len(targets)}")
+                         f"{_a_scalar(y) if targets.ndim == 0 else len(targets)}")
     try:
         return loss.encode(targets, width=width)
     except ValueError as error:  # the loss's message says "the targets": y_val's are named
@@ -536,12 +540,18 @@ def _encode(loss: Loss, y: Any, n: int, width: int, name: str) -> np.ndarray:
         raise ValueError(f"{name}: {error}") from None
 
 
+def _a_scalar(y: Any) -> str:
+    """How a message names targets given as one object: None as itself, else a scalar."""
+    return "None" if y is None else f"a scalar ({type(y).__name__})"
+
+
 def _checked_validation(val: Any, X: np.ndarray, loss: Loss, width: int
                         ) -> tuple[np.ndarray, np.ndarray]:
     """``val=(X_val, y_val)`` as inputs with as many columns as X and encoded targets."""
     if not (isinstance(val, (tuple, list)) and len(val) == 2):
-        raise ValueError("val must be a pair (X_val, y_val), got "
-                         f"{type(val).__name__}")
+        got = (f"a {type(val).__name__} of {len(val)}" if isinstance(val, (tuple, list))
+               else type(val).__name__)
+        raise ValueError(f"val must be a pair (X_val, y_val), got {got}")
     X_val = check_inputs(val[0], "X_val")
     if X_val.shape[1] != X.shape[1]:
         raise ValueError(f"X_val has {X_val.shape[1]} columns but X has {X.shape[1]}")

@@ -4,6 +4,7 @@ names the argument, what was expected and what came."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -100,3 +101,25 @@ def test_a_real_array_takes_numbers_of_every_real_kind() -> None:
         found = real_array(x, "X")
         assert found.dtype == np.float64 and found.shape == np.shape(x)
 
+
+
+class Unreadable:
+    """What NumPy cannot read, as a torch tensor that needs grad (RuntimeError) or holds
+    bfloat16 (TypeError)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __array__(self, *args: object, **kwargs: object) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [RuntimeError("Can't call numpy() on Tensor that requires "
+                                                "grad. Use tensor.detach().numpy() instead."),
+                                   TypeError("Got unsupported ScalarType BFloat16")])
+def test_an_array_numpy_cannot_read_is_refused_with_numpys_reason(error) -> None:
+    """A tensor that needs grad raised torch's own RuntimeError; one of bfloat16 was 'not
+    real numbers' with no reason."""
+    with pytest.raises(TypeError, match=r"^X must be real numbers, got Unreadable that NumPy "
+                                        r"cannot read: " + re.escape(str(error))):
+        real_array(Unreadable(error), "X")

@@ -274,3 +274,17 @@ def test_ragged_targets_name_y() -> None:
     with pytest.raises(ValueError, match="y must be a rectangular array of targets"):
         nn.fit(model, [[1.0]] * 3, [[1.0], [2.0], [1.0, 2.0]], loss="mse",
                optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+
+
+@pytest.mark.parametrize(("name", "targets", "width", "message"), [
+    ("cross_entropy", [0, 1, -1.0, 2], 3,
+     "targets must be class indices 0, 1, 2, ..., got -1 (target 2)"),
+    ("hinge", [0, 1, 2, 1], 1, "got the values [0.0, 1.0, 2.0] (target 2 is 2)"),
+    ("bce_with_logits", [0.0, 1.5, 1.0], 1, "targets must lie in [0, 1], got 1.5 (target 1)"),
+    ("mse", [0.0, 1.0, float("nan")], 1, "targets must be finite, got nan (target 2)"),
+])
+def test_a_bad_target_is_named_by_its_row_and_shown_as_a_number(name, targets, width,
+                                                                 message) -> None:
+    """They said 'got np.float64(-1.0)' and named no example."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        losses.get(name).encode(np.array(targets), width=width)

@@ -346,6 +346,9 @@ def test_a_reloaded_optimizer_continues_exactly_where_it_stopped(make):
     # Adam's moments at 0 steps would skip the bias correction's start
     (lambda s: s | {"steps": 0}, "a state of 0 steps has no buffers, got ['m', 'v']"),
     (lambda s: {"lr": 0.1}, "expected a dict with keys"),
+    # one key short or one too many was a 300-character dump of the dict, naming neither
+    (lambda s: {k: v for k, v in s.items() if k != "steps"}, "this one lacks 'steps'"),
+    (lambda s: s | {"epoch": 3}, "this one has 'epoch' too"),
 ])
 def test_a_bad_state_dict_changes_nothing(change, message):
     params = [Value(x) for x in START]

@@ -134,6 +134,17 @@ def test_a_bad_schedule_state_changes_nothing(change, message):
     assert (schedule.state_dict(), schedule.optimizer.lr) == before
 
 
+def test_a_saved_base_rate_below_min_lr_is_said_of_the_state_not_the_optimizer():
+    """The refusal said "below the optimizer's lr (0)" of an optimizer at 0.08: the number
+    checked was the state's base_lr."""
+    import re
+    schedule = schedules.CosineAnnealingLR(sgd(0.08), total=10, min_lr=0.01)
+    with pytest.raises(ValueError, match=re.escape(
+            "min_lr (0.01) must be below the rate it anneals from, 0 (the optimizer's lr; in "
+            "a state being loaded, its base_lr)")):
+        schedule.load_state_dict(schedule.state_dict() | {"base_lr": 0.0})
+
+
 def test_cosine_annealing_stays_at_its_minimum_after_total_steps():
     """Unlike PyTorch's, which turns back up along the cosine (documented)."""
     schedule = schedules.CosineAnnealingLR(sgd(1.0), total=4, min_lr=0.1)

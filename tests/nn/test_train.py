@@ -754,7 +754,9 @@ def bad_calls():
         (dict(epochs=0), ValueError, "epochs must be a positive int"),
         (dict(epochs=2.0), ValueError, "epochs must be a positive int"),
         (dict(batch_size=0), ValueError, "batch_size must be a positive int"),
-        (dict(val=X), ValueError, "val must be a pair"),
+        (dict(val=X), ValueError, "val must be a pair (X_val, y_val), got ndarray"),
+        (dict(val=(X, y, 1)), ValueError, "val must be a pair (X_val, y_val), got a tuple of 3"),
+        (dict(y=None), ValueError, "one target per example (10), got None"),
         (dict(val=(X[:, :1], y)), ValueError, "X_val has 1 columns but X has 2"),
         (dict(val=(X, y[:3])), ValueError, "y_val must have one target per example (10)"),
         (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
@@ -936,3 +938,34 @@ def test_a_model_that_reads_its_inputs_numbers_trains_eagerly_under_auto(capfd) 
     history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
                   epochs=1, progress=False)
     assert len(history.loss) == 1 and "training eagerly" in capfd.readouterr().err
+
+
+class WidthOfInput(nn.Module):
+    """As many outputs as the example's first input says (1 or 2): no model a fit could use."""
+
+    def __init__(self) -> None:
+        self.w = Value(1.0, "w")
+
+    def forward(self, x):
+        return [x[0] * self.w] * (1 if x[0].data < 0.5 else 2)
+
+
+class ListWithANumber(nn.Module):
+    def __init__(self) -> None:
+        self.w = Value(1.0, "w")
+
+    def forward(self, x):
+        return [x[0] * self.w, 1.0]
+
+
+def test_predict_names_a_row_whose_outputs_differ_and_an_item_that_is_no_value():
+    """A model whose width changed from row to row got NumPy's 'inhomogeneous shape'; one
+    returning [v, 1.0] was told only 'got list'."""
+    X = np.array([[0.0], [0.2], [0.9]])
+    with pytest.raises(ValueError, match=re.escape(
+            "row 2 of X: the model gave 2 output(s) where row 0 gave 1")):
+        predict(WidthOfInput(), X)
+    with pytest.raises(TypeError, match=re.escape(
+            "the model must return a Value or a list of Values, got a list whose item 1 is "
+            "float")):
+        predict(ListWithANumber(), X)
