@@ -156,6 +156,22 @@ def test_a_dense_layer_takes_each_kink_on_the_eager_graphs_side(kink, numbers, r
     check_against_eager(f, [w for row in W for w in row] + b, X)
 
 
+def test_a_map_applied_to_several_vectors_takes_each_kink_on_the_eager_graphs_side() -> None:
+    """The same for one weight matrix applied to two vectors per example (a sequence
+    model's per-position map, one batched product): the tie in the second vector of the
+    first example and in the first vector of the second."""
+    W = [[Value(1.0), Value(1.0), Value(1.0)], [Value(0.5), Value(-1.0), Value(0.7)]]
+    b = [Value(0.3), Value(0.0)]
+
+    def f(xs):
+        return [z.relu() for t in range(2) for z in ag.linear(W, xs[3 * t:3 * t + 3], b)]
+
+    X = np.array([[0.5, 0.5, 0.5, 0.1, 0.3, -0.7], [0.1, 0.3, -0.7, 0.2, 0.2, 0.2]])
+    tape = compile(f, X[0])
+    assert [step.matrix.vectors for step in tape.steps if step.strategy == "matrix"] == [2]
+    check_against_eager(f, [w for row in W for w in row] + b, X)
+
+
 def test_a_dense_layer_keeps_a_zeros_sign_as_the_eager_graph() -> None:
     """With b = -0.0 and zero products the eager affine is -0.0 (added from b); the tape
     added b to the product's +0.0 and got +0.0, so sqrt's derivative was -inf for inf."""
