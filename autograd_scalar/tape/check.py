@@ -222,7 +222,7 @@ def _cause(dtype: Any, found: Any, expected: Any, edge: float | None = None) -> 
     (``edge``, its largest finite magnitude, when it passes EDGE); an inf or NaN on
     either side, which the order of the sums decides (not the data); else a graph that
     depends on the data."""
-    finite = np.isfinite(found).all(), np.isfinite(expected).all()
+    finite = bool(np.isfinite(found).all()), bool(np.isfinite(expected).all())
     if np.dtype(dtype) != np.float64 and not finite[0] and finite[1]:
         return (f"most likely a value of this computation is beyond "
                 f"{np.dtype(dtype).name}'s range (about {float(np.finfo(dtype).max):.1e}) "
@@ -232,8 +232,9 @@ def _cause(dtype: Any, found: Any, expected: Any, edge: float | None = None) -> 
         return (f"the run's numbers reach the end of float range (up to {edge:.1e}), "
                 "where sums in another order (a matrix product's, the eager "
                 "graph's left to right) overflow or round differently: scale the data or "
-                "the model down")
-    if not all(finite):
+                "the model down; if they still differ, the graph depends on the data (a "
+                "Python branch on .data?)")
+    if not any(finite):  # inf against NaN, or -inf: one side's order of the sums
         return ("a value is not finite: where an infinite derivative meets a zero gradient, "
                 "or sums overflow, the tape's order of the sums (over the batch, then "
                 "through the graph) and the eager graph's can end in inf on one side and "

@@ -115,6 +115,8 @@ class MatrixDot:
     vectors: int = 1
     W: Block | None = field(default=None, repr=False)
     b: Block | None = field(default=None, repr=False)
+    summed: bool = True
+    """Whether a node adds its products (``dot``, ``affine``), or is one product (``*``)."""
     _span: slice | None = field(default=None, repr=False)
 
     @property
@@ -166,62 +168,93 @@ class MatrixDot:
     def in_eager_order(self, Z: np.ndarray, W: np.ndarray, X: np.ndarray,
                        b: np.ndarray | None, points: tuple[float, ...],
                        shared: SharedArrays) -> None:
-        """Z's entries that the summation order could put on the other side of a kink at
-        one of ``points`` (or give another zero's sign), added again as the eager graph
-        adds them: b + w_0 x_0 + w_1 x_1 + ... left to right (0.0 + ... without a bias).
+        """Z's entries that the summation order could put on the other side of 0 or of a
+        kink at one of ``points`` (or give another zero's sign), added again as the eager
+        graph adds them: b + w_0 x_0 + w_1 x_1 + ... left to right (from +0.0 without a
+        bias; a ``*`` row's single product as it is).
 
         A product adds in its own order (blocked, with fused multiply-adds), and eagerly
         z is added from b. Each sum of the m + 1 terms is within gamma S of the exact one,
         gamma = (m + 2) u / (1 - (m + 2) u) with u the unit roundoff and S the sum of the
         terms' magnitudes (the product's sum, then its bias, rounds m + 2 times at most), so
-        the two differ by at most 2 gamma S, and
+        the two differ by at most 2 gamma S, and for the entries of column n
 
-            S <= sqrt(|W|_F^2 + |b|^2) sqrt(|X|_F^2 + 1)       (Cauchy-Schwarz)
+            S <= |[W b]|_F |[x_n; 1]|                          (Cauchy-Schwarz)
 
-        bounds it for every entry. An entry further than that from every point is on the
-        same side of it both ways and is left as the product gave it; the others (exact
-        ties, as quantised data and hand-set weights make, and every zero, whose sign the
-        order decides) are added again. Float64 only; a bound that is not finite (an inf
-        among the operands) leaves Z as it is."""
-        if Z.dtype != np.float64:
+        (the norms taken with scaling, so that squares past float range or below it
+        bound them still). An entry further than that from each point is on the same side
+        of it both ways and is left as the product gave it; the others (exact ties, as
+        quantised data and hand-set weights make: 0 is always a point, the kink of relu,
+        abs and leaky_relu and the edge of sqrt's and log's domains, which a reader of Z
+        further on may have) are added again, a chunk at a time. A column of zeros takes
+        b, or the zero whose sign the eager sum gives, at once. Float64 only; a column
+        with an inf or NaN (or a W with one) is left as the product gave it."""
+        if Z.dtype != np.float64 or not Z.size:
             return
-        if not points:  # only zeros' signs
-            if np.count_nonzero(Z) == Z.size:
-                return
-            near = Z == 0.0
-        else:
-            m = W.shape[1]
-            gamma = (m + 2) * UNIT / (1 - (m + 2) * UNIT)
-            bound = 2.0 * gamma * math.sqrt(self.weight_squares(shared, W, b)
-                                            * (_squares(X) + 1.0))
-            if not math.isfinite(bound):
-                return
-            if points == (0.0,):  # the usual kink (relu, abs): one pass when none is near
-                magnitudes = np.abs(Z)
-                if not magnitudes.min() <= bound:
-                    return
-                near = magnitudes <= bound
-            else:
-                near = Z == 0.0
-                for point in points:
-                    near |= np.abs(Z - point) <= bound
-        rows, columns = np.nonzero(near)
-        if not len(rows):
-            return
-        vectors, r = np.divmod(rows, self.width)
         m = W.shape[1]
-        terms = W[r] * self._split(X)[vectors[:, None], np.arange(m)[None, :], columns[:, None]]
-        start = np.zeros(len(rows)) if b is None else b.reshape(-1)[r]
-        Z[rows, columns] = np.add.accumulate(np.column_stack((start, terms)), axis=1)[:, -1]
+        gamma = (m + 2) * UNIT / (1 - (m + 2) * UNIT)
+        scale = 2.0 * gamma * self.weight_norm(shared, W, b)
+        # the run's arrays ignore floating-point errors (see Tape._execute): an overflow
+        # here is an inf bound, an inf or NaN operand a NaN one
+        whole = scale * math.sqrt(_squares(X) + 1.0)  # one bound for every column first:
+        # usually nothing is near
+        others = [point for point in points if point != 0.0]
+        if math.isfinite(whole) and not np.abs(Z).min() <= whole and all(
+                not np.abs(Z - point).min() <= whole for point in others):
+            return
+        bound = scale * _column_norms(X)
+        near = np.abs(Z) <= bound  # NaN bounds (a column with an inf or NaN) compare False
+        for point in others:
+            near |= np.abs(Z - point) <= bound
+        if not near.any():
+            return
+        empty = np.count_nonzero(X, axis=0) == 0
+        if empty.any():
+            near &= ~self._zero_columns(Z, W, X, b, empty)
+        rows, columns = np.nonzero(near)
+        vectors, r = np.divmod(rows, self.width)
+        X3 = self._split(X)
+        every = np.arange(m)[None, :]
+        chunk = max(1, CHUNK_TERMS // (m + 1))
+        for first in range(0, len(rows), chunk):
+            part = slice(first, first + chunk)
+            terms = W[r[part]] * X3[vectors[part, None], every, columns[part, None]]
+            if not self.summed:  # a '*' node: its one product
+                Z[rows[part], columns[part]] = terms[:, 0]
+                continue
+            start = np.zeros(len(terms)) if b is None else b.reshape(-1)[r[part]]
+            Z[rows[part], columns[part]] = np.add.accumulate(
+                np.column_stack((start, terms)), axis=1)[:, -1]
 
-    def weight_squares(self, shared: SharedArrays, W: np.ndarray, b: np.ndarray | None
-                       ) -> float:
-        """|W|_F^2 + |b|^2: one pass over the shared arrays where W and b fill a run of
-        them (a layer's neurons, each its weights and bias), else over each."""
+    def _zero_columns(self, Z: np.ndarray, W: np.ndarray, X: np.ndarray,
+                      b: np.ndarray | None, empty: np.ndarray) -> np.ndarray:
+        """Z's columns whose inputs are all +0.0, as the eager sum gives them: b where b is
+        not 0; else -0.0 where the sum starts from a -0.0 bias and every product is -0.0
+        (every weight negative), +0.0 otherwise; a '*' node's product w * 0.0. Returns the
+        columns so set (those with a -0.0 input are left to the entry by entry sums)."""
+        done = empty & ~np.signbit(X).any(axis=0)
+        if not done.any():
+            return np.zeros(Z.shape[1], dtype=bool)
+        negative = np.signbit(W).all(axis=1)  # every product w * (+0.0) is -0.0
+        if not self.summed:
+            column = np.where(negative, -0.0, 0.0)
+        elif b is None:
+            column = np.zeros(len(W))
+        else:
+            bias = b.reshape(-1)
+            column = np.where(bias != 0.0, bias,
+                              np.where(np.signbit(bias) & negative, -0.0, 0.0))
+        Z[:, done] = np.tile(column, self.vectors)[:, None]
+        return done
+
+    def weight_norm(self, shared: SharedArrays, W: np.ndarray, b: np.ndarray | None
+                    ) -> float:
+        """|[W b]|_F: one pass over the shared arrays where W and b fill a run of them (a
+        layer's neurons, each its weights and bias), else over each; scaled where the
+        squares leave float range (inf or NaN for an operand that is not finite)."""
         if self._span is not None:
-            run = shared.data[self._span]
-            return float(np.vdot(run, run))
-        return _squares(W) + (0.0 if b is None else _squares(b))
+            return _norm(shared.data[self._span])
+        return math.hypot(_norm(W), 0.0 if b is None else _norm(b))
 
     def weight_product(self, U: np.ndarray, X: np.ndarray, out: np.ndarray | None = None
                        ) -> np.ndarray:
@@ -265,12 +298,43 @@ UNIT = float(np.finfo(np.float64).eps) / 2
 """The unit roundoff of float64, u = 2^-53."""
 
 
+CHUNK_TERMS = 1 << 20
+"""The most terms :meth:`MatrixDot.in_eager_order` holds at once (8 MiB of them)."""
+
+SQUARES_RANGE = (2.0 ** -960, 2.0 ** 960)
+"""Sums of squares inside which the norm from them is exact to rounding: below, squares of
+small numbers may have lost their digits; above, near overflow."""
+
+
 def _squares(array: np.ndarray) -> float:
-    """The sum of the squares of an array's numbers, |A|_F^2 (a copy only of an array
+    """|A|_F^2 in one pass, read in the array's memory order (a copy only of an array
     that is not contiguous either way round)."""
     if not array.flags.c_contiguous and array.T.flags.c_contiguous:
         array = array.T
     return float(np.vdot(array, array))
+
+
+def _norm(array: np.ndarray) -> float:
+    """|A|_F, from one pass over the squares (a copy only of an array that is not
+    contiguous either way round); scaled by the largest magnitude where the sum of the
+    squares leaves :data:`SQUARES_RANGE` but the array is finite."""
+    squares = _squares(array)
+    if SQUARES_RANGE[0] <= squares <= SQUARES_RANGE[1] or (squares == 0.0 and not array.any()):
+        return math.sqrt(squares)
+    top = float(np.max(np.abs(array), initial=0.0))
+    if not math.isfinite(top) or top == 0.0:
+        return top if top == top else math.nan
+    scaled = array / top
+    return top * math.sqrt(float(np.vdot(scaled, scaled)))
+
+
+def _column_norms(X: np.ndarray) -> np.ndarray:
+    """|[x_n; 1]| for each column n of X (m, n), scaled where the squares leave
+    :data:`SQUARES_RANGE` (NaN or inf for a column with a NaN or an inf)."""
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X) + 1.0)
+    for n in np.flatnonzero(~(norms <= math.sqrt(SQUARES_RANGE[1]))):
+        norms[n] = math.hypot(_norm(np.ascontiguousarray(X[:, n])), 1.0)
+    return norms
 
 
 def _view(split: Any, array: np.ndarray) -> np.ndarray | None:
@@ -353,5 +417,6 @@ def matrix_dot(row: Op, rows: np.ndarray, shared: np.ndarray, uniform: np.ndarra
         first = layout.first_shared
         return MatrixDot(weights[:, :width].T - first, as_rows(layout.row(children)),
                          (wanted[0], wanted[1]),
-                         None if biases is None else biases[:width] - first, children, vectors)
+                         None if biases is None else biases[:width] - first, children, vectors,
+                         summed=row.arity is None)
     return None

@@ -172,6 +172,68 @@ def test_a_map_applied_to_several_vectors_takes_each_kink_on_the_eager_graphs_si
     check_against_eager(f, [w for row in W for w in row] + b, X)
 
 
+TIE = [0.1, 0.3, -0.7]
+"""An input at which w = (1, 1, 1), b = 0.3 sums to 0.0 left to right, 5.6e-17 otherwise."""
+
+
+def _tie_layer(b0: float = 0.3, scale: float = 1.0) -> tuple[list[list[Value]], list[Value]]:
+    return ([[Value(scale), Value(scale), Value(scale)], [Value(0.5), Value(-0.5), Value(0.2)]],
+            [Value(b0 * scale), Value(0.1)])
+
+
+@pytest.mark.parametrize(("name", "reader", "rows"), [
+    # one row the bound cannot cover (an inf, a NaN, an input past 1e154) left every other
+    # row of the batch as the product gave it
+    ("relu", Value.relu, [TIE, [math.nan, 0.0, 0.0]]),
+    ("relu", Value.relu, [TIE, [math.inf, 0.0, 0.0]]),
+    ("relu", Value.relu, [TIE, [1e155, 0.0, 0.0]]),
+    # a reader of the product that is not a fused activation: relu of z * 1.0, the edge of
+    # sqrt's domain
+    ("relu of z * 1", lambda z: (z * 1.0).relu(), [TIE]),
+    ("sqrt", Value.sqrt, [TIE]),
+])
+def test_every_row_a_bound_covers_takes_the_eager_graphs_side(name, reader, rows) -> None:
+    W, b = _tie_layer()
+    if name == "sqrt":  # both units at the edge of sqrt's domain at TIE
+        W[1], b[1] = [Value(1.0), Value(1.0), Value(1.0)], Value(0.3)
+
+    def f(xs):
+        return [reader(z) for z in ag.linear(W, xs, b)]
+
+    X = np.array(rows, dtype=float)
+    tape = compile(f, [1.0, 2.0, 3.0])
+    found = tape.gradients(X)
+    xs = [Value(v) for v in TIE]
+    out = f(xs)
+    assert found.outputs[0].tolist() == [o.data for o in out]
+    assert found.inputs[0][0].tolist() == ag.grad(ag.sum(out), xs)
+
+
+def test_tiny_weights_and_zero_columns_sum_as_the_eager_graph(monkeypatch) -> None:
+    """Weights of 2^-1000 squared to 0, so the bound was 0 and a tie of 1e-181 went
+    uncorrected; columns of zero inputs (blank or padded examples) were each added again
+    through arrays of (entries, m) terms, 85 times the layer's time; they take b, or the
+    zero whose sign the eager sum gives, at once. Entries added again are taken a chunk at
+    a time (here 4 terms)."""
+    import autograd_scalar.tape.matrix as matrix
+
+    monkeypatch.setattr(matrix, "CHUNK_TERMS", 4)
+    W, b = _tie_layer(scale=2.0 ** -1000)
+    X = np.array([[v * 2.0 ** 400 for v in TIE], [0.0, 0.0, 0.0]])
+    W[1] = [Value(-1.0), Value(-2.0), Value(-0.5)]
+    b[1] = Value(-0.0)
+
+    def f(xs):
+        return [z.relu() for z in ag.linear(W, xs, b)]  # relu keeps a -0.0: its sign shows
+
+    tape = compile(f, [-1.0, -1.0, -1.0])
+    found = tape.gradients(X)
+    for i, row in enumerate(X):
+        xs = [Value(v) for v in row]
+        out = f(xs)
+        assert all(same(a, o.data) for a, o in zip(found.outputs[i], out)), (i, out)
+
+
 def test_a_dense_layer_keeps_a_zeros_sign_as_the_eager_graph() -> None:
     """With b = -0.0 and zero products the eager affine is -0.0 (added from b); the tape
     added b to the product's +0.0 and got +0.0, so sqrt's derivative was -inf for inf."""
@@ -185,6 +247,15 @@ def test_a_dense_layer_keeps_a_zeros_sign_as_the_eager_graph() -> None:
     assert any(step.strategy == "matrix" for step in tape.steps)
     X = np.array([[0.0], [-0.0], [-1.0]])
     assert_same_as_eager(tape.gradients(X), f, [w for row in W for w in row] + b, X)
+    ws = [Value(1.0), Value(2.0)]                 # x * w_r: one product, not 0.0 + a sum
+
+    def products(xs):
+        return ag.sum([(xs[0] * w).sqrt() for w in ws])
+
+    tape = compile(products, [1.0])
+    assert any(step.strategy == "matrix" for step in tape.steps)
+    X = np.array([[0.0], [-0.0]])
+    assert_same_as_eager(tape.gradients(X), products, ws, X)
 
 
 # -- gather groups as lookups ---------------------------------------------------------
