@@ -378,16 +378,27 @@ def power(p: float) -> Op:
                             check=_power_check(0.5), method=False)
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
-            return (p * x * x ** (p - 2.0),)
+            derivative = p * x * x ** (p - 2.0)
+            if type(x) is np.ndarray and not p.is_integer():  # p = +-inf: as below
+                derivative = np.where(x < 0, np.nan, derivative)
+            return (derivative,)
         formula = f"d/dx = {p!r} * x * x**{p - 2.0!r} (p * x**(p-1), with p-1 not a float)"
     elif p == 1.5:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (1.5 * _sqrt(x),)
         formula = "d/dx = 1.5 * sqrt(x)"
-    else:
+    elif p != p or p.is_integer():
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
             return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
+        formula = f"d/dx = {p:g} * x**{p - 1:g}"
+    else:
+        def rule(x: Any, out: Any) -> tuple[Any, ...]:
+            derivative = p * x ** (p - 1.0)
+            if type(x) is np.ndarray:  # NaN for a negative base, as the forward gives
+                # (IEEE's pow has (-inf) ** -1.5 = 0 and (-1) ** inf = 1)
+                derivative = np.where(x < 0, np.nan, derivative)
+            return (derivative,)
         formula = f"d/dx = {p:g} * x**{p - 1:g}"
 
     if p != p or p.is_integer():

@@ -15,6 +15,7 @@ import autograd_scalar as ag
 from autograd_scalar import Function, TraceError, TraceMismatchError, Value, compile, no_grad
 from tests.autograd_scalar.random_programs import programs, run, with_shared_leaves
 from tests.autograd_scalar.sample_functions import Cube
+from tests.autograd_scalar.test_edge_values import same
 
 RTOL = 1e-12
 
@@ -326,6 +327,9 @@ def test_a_power_outside_its_domain_is_nan_where_ieee_has_a_number(strategy, pow
     tape.strategy = strategy
     found = tape(np.array([[base], [2.0]]))
     assert np.isnan(found[0]) and found[1] == 2.0 ** power
+    slopes = tape.gradients(np.array([[base], [2.0]])).inputs[0][:, 0]  # the rule too: it
+    two = Value(2.0)                                                    # gave 0 or inf
+    assert np.isnan(slopes[0]) and same(slopes[1], ag.grad(two ** power, [two])[0])
 
 
 def test_bad_examples_and_outputs_are_errors() -> None:
