@@ -112,11 +112,12 @@ def fit(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer, e
             stop = _callbacks_stop(run.callbacks, epoch, history)
             if run.callbacks:
                 step.pull()  # they may have changed it
-                run, key = _as_callbacks_left_it(run, key, f"epoch {epoch}'s on_epoch_end")
-                step.use_parameters(run.params)
             if stop:
                 history.stopped_early = epoch + 1 < run.epochs
                 break
+            if run.callbacks and epoch + 1 < run.epochs:  # another update is coming
+                run, key = _as_callbacks_left_it(run, key, f"epoch {epoch}'s on_epoch_end")
+                step.use_parameters(run.params)
     finally:
         step.push()
         bar.close()
@@ -642,16 +643,14 @@ hooks at either end of the training."""
 
 
 def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
-    """The callbacks as a list, each checked before anything trains: an object (not its
-    class) whose hooks are methods taking fit's two arguments. A hook that could not be
-    called would otherwise raise only once an epoch had trained, or all of them."""
+    """The callbacks as a list, each checked before anything trains: an object whose
+    hooks are methods taking fit's two arguments (a class serves if its hooks are static
+    methods). A hook that could not be called would otherwise raise only once an epoch
+    had trained, or all of them."""
     if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
         raise TypeError(f"callbacks must be a list of callbacks, got {type(callbacks).__name__}")
     found = list(callbacks)
     for i, callback in enumerate(found):
-        if isinstance(callback, type):
-            raise TypeError(f"callbacks[{i}] is the class {callback.__name__}, not a callback "
-                            f"made from it: pass {callback.__name__}(...)")
         for k, (name, arguments) in enumerate(HOOKS):
             if not hasattr(callback, name):
                 if k > 0:
@@ -662,19 +661,29 @@ def _callbacks(callbacks: Iterable[Any]) -> list[Any]:
             if not callable(hook):
                 raise TypeError(f"callbacks[{i}].{name} must be a method {name}{arguments}, "
                                 f"got {type(hook).__name__}")
-            if not _takes_two(hook):
-                raise TypeError(f"callbacks[{i}].{name} must take {arguments}; its signature is "
-                                f"{name}{inspect.signature(hook)}")
+            if _takes_two(hook):
+                continue
+            if isinstance(callback, type):
+                raise TypeError(f"callbacks[{i}] is the class {callback.__name__}, whose "
+                                f"{name} needs an object of it: pass {callback.__name__}(...)")
+            raise TypeError(f"callbacks[{i}].{name} must take {arguments}; its signature is "
+                            f"{name}{inspect.signature(hook, follow_wrapped=False)}")
     return found
 
 
 def _takes_two(hook: Any) -> bool:
-    """Whether ``hook(a, b)`` binds to the hook's signature (True when it has none to
-    read, as some built-in callables)."""
+    """Whether ``hook(a, b)`` binds to the hook's own signature (not the one a decorator's
+    ``functools.wraps`` copies from what it wraps); True when it has none to read, as
+    some built-in callables."""
     try:
-        signature = inspect.signature(hook)
+        signature = inspect.signature(hook, follow_wrapped=False)
     except (TypeError, ValueError):
         return True
+    try:
+        signature.bind(None, None)
+    except TypeError:
+        return False
+    return True
     try:
         signature.bind(None, None)
     except TypeError:

@@ -761,7 +761,8 @@ def bad_calls():
         (dict(val=(X, y[:3])), ValueError, "y_val must have one target per example (10)"),
         (dict(callbacks=[object()]), TypeError, "has no on_epoch_end"),
         (dict(callbacks=[EarlyStopping]), TypeError,      # the class, not one made from it
-         "callbacks[0] is the class EarlyStopping, not a callback made from it"),
+         "callbacks[0] is the class EarlyStopping, whose on_epoch_end needs an object of it: "
+         "pass EarlyStopping(...)"),
         (dict(callbacks=[WrongHook()]), TypeError,
          "callbacks[0].on_epoch_end must take (epoch, history); its signature is "
          "on_epoch_end(epoch)"),
@@ -969,3 +970,63 @@ def test_predict_names_a_row_whose_outputs_differ_and_an_item_that_is_no_value()
             "the model must return a Value or a list of Values, got a list whose item 1 is "
             "float")):
         predict(ListWithANumber(), X)
+
+
+class StaticHooks:
+    """A class whose hooks are static methods: a callback as it stands."""
+
+    @staticmethod
+    def on_epoch_end(epoch, history):
+        return False
+
+
+def logged(hook):
+    """A decorator that gives the hook a third argument of its own (functools.wraps copies
+    the hook's signature, which inspect would follow)."""
+    import functools
+
+    @functools.wraps(hook)
+    def wrapper(*args):
+        return hook(*args, None)
+    return wrapper
+
+
+class WrappedHook:
+    @logged
+    def on_epoch_end(self, epoch, history, log):
+        return False
+
+
+class SwapBestAndStop:
+    """Puts back a copy of the first layer and stops: no update follows the swap."""
+
+    def __init__(self, model, at):
+        self.model, self.at, self.ended = model, at, False
+
+    def on_epoch_end(self, epoch, history):
+        if epoch == self.at:
+            self.model.layers[0] = nn.Layer(2, 3, seed=5)
+            return True
+        return False
+
+    def on_train_end(self, model, history):
+        self.ended = True
+
+
+@pytest.mark.parametrize("compiled", [False, "auto"])
+def test_callbacks_that_worked_still_do(compiled):
+    """The up-front check refused a class with static hooks, a hook whose decorator adds
+    an argument, and a callback that swaps layers as it stops, or in the last epoch: no
+    update follows, so the optimizer has nothing left to step wrongly."""
+    X, y = small_moons(20)
+    for callbacks, epochs in (([StaticHooks], 2), ([WrappedHook()], 2)):
+        model = nn.MLP(2, [3, 1], seed=0)
+        history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                      epochs=epochs, callbacks=callbacks, progress=False, compiled=compiled)
+        assert len(history.loss) == epochs
+    for at, epochs in ((0, 3), (1, 2)):  # stops at once; swaps in the last epoch
+        model = nn.MLP(2, [3, 1], seed=0)
+        hook = SwapBestAndStop(model, at)
+        history = fit(model, X, y, loss="hinge", optimizer=optim.SGD(model.parameters(), lr=0.1),
+                      epochs=epochs, callbacks=[hook], progress=False, compiled=compiled)
+        assert len(history.loss) == at + 1 and hook.ended
