@@ -71,8 +71,9 @@ class class_or_instance_method:
 
 
 class Fixed:
-    """A module's setting that decides what it computes (``activation``): given once, when
-    the module is made, and refused afterwards. Setting it later changed nothing the
+    """A module's setting that decides what it computes (``activation``): given when the
+    module is made, and refused if changed afterwards (setting the same again, as an
+    ``__init__`` run twice does, is allowed). Setting it later changed nothing the
     module computed, while ``save`` wrote the new name: a file that loads as another
     model, or not at all."""
 
@@ -82,15 +83,27 @@ class Fixed:
     def __get__(self, module: Any, owner: type | None = None) -> Any:
         if module is None:
             return self
-        return module.__dict__[self.slot]
+        found = vars(module)
+        if self.slot in found:
+            return found[self.slot]
+        if self.name in found:  # a module pickled before the setting was fixed
+            return found[self.name]
+        raise AttributeError(f"{type(module).__name__!r} object has no attribute "
+                             f"{self.name!r} (it is set when the module is made)")
 
     def __set__(self, module: Any, value: Any) -> None:
-        if self.slot in module.__dict__:
+        found = vars(module)
+        if self.slot in found and found[self.slot] != value:
             kind = type(module).__name__
             raise AttributeError(f"{kind}.{self.name} is set when the {kind} is made and "
                                  f"does not change (what it computes is built from it); "
                                  f"make a new {kind}(..., {self.name}={value!r})")
-        module.__dict__[self.slot] = value
+        found[self.slot] = value
+
+    def __delete__(self, module: Any) -> None:
+        kind = type(module).__name__
+        raise AttributeError(f"{kind}.{self.name} is set when the {kind} is made and cannot "
+                             "be deleted")
 
 
 class Module:

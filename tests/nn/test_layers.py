@@ -366,6 +366,13 @@ def test_an_activation_is_fixed_when_the_module_is_made(tmp_path) -> None:
                                                  rf"{type(module).__name__} is made"):
             setattr(module, name, "sigmoid")
     assert model.output_activation == "linear" and model.layers[-1].activation == "linear"
+    model.layers[-1].activation = "linear"            # the same again (an __init__ run twice)
+    with pytest.raises(AttributeError, match=r"Layer\.activation .* cannot be deleted"):
+        del model.layers[-1].activation
+    assert getattr(Layer.__new__(Layer), "activation", "unset") == "unset"  # not yet set
+    old = Layer.__new__(Layer)                       # as a module pickled before held it
+    vars(old)["activation"] = "tanh"
+    assert old.activation == "tanh"
     model.save(tmp_path / "m.json")
     loaded = nn.load(tmp_path / "m.json")
     np.testing.assert_array_equal(nn.predict(loaded, np.array([[0.5, -1.0]])), before)
