@@ -123,8 +123,9 @@ def plane_svg(grid: bytes, resolution: int, points: list[list[float]],
     by_class: dict[int, list[str]] = {}
     for x, y, c in points:
         if x0 <= x <= x1 and y0 <= y <= y1:
-            cx = left + (x - x0) / (x1 - x0) * PANEL
-            cy = TOP + (y1 - y) / (y1 - y0) * PANEL
+            # in halves: the same numbers, and no inf where a side passes float range
+            cx = left + (x / 2 - x0 / 2) / (x1 / 2 - x0 / 2) * PANEL
+            cy = TOP + (y1 / 2 - y / 2) / (y1 / 2 - y0 / 2) * PANEL
             by_class.setdefault(int(c), []).append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" '
                                                    f'r="3.6"/>')
     for c, circles in sorted(by_class.items()):

@@ -270,8 +270,12 @@ class View {
     const fx = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
     const fy = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
     const [x0, x1, y0, y1] = bounds;
-    const x = fx === 1 ? x1 : x0 + fx * (x1 - x0); /* the far edge exactly, not past it */
-    const y = fy === 1 ? y0 : y1 - fy * (y1 - y0);
+    /* f (b - a), as two halves where the side b - a passes float range */
+    const offset = (a, b, f) => Number.isFinite(b - a) ? [f * (b - a), 0]
+      : [f * (b / 2 - a / 2), f * (b / 2 - a / 2)];
+    const [dx, dx2] = offset(x0, x1, fx), [dy, dy2] = offset(y0, y1, fy);
+    const x = fx === 1 ? x1 : x0 + dx + dx2; /* the far edge exactly, not past it */
+    const y = fy === 1 ? y0 : y1 - dy - dy2;
     if (event.shiftKey || this.remove.checked) this.send({ type: "remove", x, y });
     else this.send({ type: "add", x, y, label: this.chosen });
   }
@@ -290,8 +294,9 @@ class View {
     const [x0, x1, y0, y1] = bounds;
     const group = svg("g");
     for (const [x, y, c] of points) {
-      const cx = ((x - x0) / (x1 - x0)) * PLANE;
-      const cy = ((y1 - y) / (y1 - y0)) * PLANE;
+      /* in halves: the same numbers, and no inf where a side passes float range */
+      const cx = ((x / 2 - x0 / 2) / (x1 / 2 - x0 / 2)) * PLANE;
+      const cy = ((y1 / 2 - y / 2) / (y1 / 2 - y0 / 2)) * PLANE;
       group.append(svg("circle", { cx, cy, r: 13, class: "pg-point",
                                    fill: classes[c] ? classes[c].colour : "#777" }));
     }

@@ -311,7 +311,7 @@ class Playground(anywidget.AnyWidget):
         a, b = (float(v) for v in point(x, y))
         if self._bounds:
             x0, x1, y0, y1 = self._bounds
-            slack = 1e-6 * (x1 - x0)
+            slack = 2e-6 * (x1 / 2 - x0 / 2)  # a millionth of the side, in halves
             if not (x0 - slack <= a <= x1 + slack and y0 - slack <= b <= y1 + slack):
                 raise ValueError(f"the point ({x!r}, {y!r}) is off the plane shown, which "
                                  f"spans x from {x0:.4g} to {x1:.4g} and y from {y0:.4g} "

@@ -158,6 +158,12 @@ def test_points_near_the_end_of_float_range_draw_and_a_steps_error_is_not_hidden
         pg._bounds[1]
     assert np.isfinite(pg._grid_at).all()
     assert [point[:2] for point in pg._points] == X.tolist()
+    drawn = re.findall(r'<circle cx="([^"]+)" cy="([^"]+)" r="3.6"', pg.picture())  # points
+    assert len(drawn) == 4 and all(math.isfinite(float(v)) for xy in drawn for v in xy)
+    xs = [float(x) for x, _ in drawn]                     # by class: rows 0, 2, then 1, 3
+    assert xs[2] < xs[1] == xs[3] < xs[0]                 # -1e308 < 0 < 1e308, not on edges
+    with pytest.raises(ValueError, match="off the plane shown"):
+        pg.add_point(1.7e308, 1e300, 0)
     before = parameters(model)
     with pytest.raises(optim.NonFiniteGradientError, match=r"^step 1: layers\.0"):
         pg.step()
