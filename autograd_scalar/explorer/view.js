@@ -25,6 +25,7 @@
 var AutogradScalarView = (function () {
   "use strict";
   var NODE = [128, 50], BOX = [156, 44], PAD = 10, HEADER = 20;
+  var SAME_RANK = 20;  /* open boxes whose centres along the layout lie closer are one rank */
   /* The characters of bold 11 px text that fit a node's and a box's first line. */
   var NAME_CHARS = 16, OP_CHARS = 8, BOX_TITLE_CHARS = 20;
   /* The heat map's fill for a NaN gradient, as draw_graph's (graph.NAN_FILL). */
@@ -300,17 +301,25 @@ var AutogradScalarView = (function () {
          place could otherwise end under one moved onto it. */
       var lr = data.rankdir !== "TB", U = lr ? "cx" : "cy", V = lr ? "cy" : "cx";
       var UW = lr ? "w" : "h", VW = lr ? "h" : "w";
-      var open = [], rankGrowth = new Map();
+      var open = [], grown = [];
       rects.forEach(function (r) {
         if (r.id >= 0 || !expanded.has(-1 - r.id)) { return; }
         var sub = frame(-1 - r.id), grow = { w: Math.max(0, sub.w - r.w), h: Math.max(0, sub.h - r.h) };
         open.push([r, sub, grow]);
-        rankGrowth.set(r[U], Math.max(rankGrowth.get(r[U]) || 0, grow[UW]));
+        grown.push([r[U], grow[UW]]);
       });
-      var ranks = Array.from(rankGrowth.keys()).sort(function (a, b) { return a - b; });
+      /* a rank: open boxes whose centres lie within SAME_RANK of the next (the layouts give
+         one centre per rank; ranks lie a box and a gap apart), [its last centre, growth] */
+      grown.sort(function (a, b) { return a[0] - b[0]; });
+      var ranks = [];
+      grown.forEach(function (g) {
+        var last = ranks[ranks.length - 1];
+        if (last && g[0] - last[0] <= SAME_RANK) { last[0] = g[0]; last[1] = Math.max(last[1], g[1]); }
+        else { ranks.push([g[0], g[1]]); }
+      });
       rects.forEach(function (o) {
         var on = 0;
-        for (var k = 0; k < ranks.length && ranks[k] < o[U]; k += 1) { on += rankGrowth.get(ranks[k]); }
+        for (var k = 0; k < ranks.length && ranks[k][0] + SAME_RANK < o[U]; k += 1) { on += ranks[k][1]; }
         o[U] += on;
       });
       open.forEach(function (entry) {
