@@ -472,6 +472,11 @@ def test_a_packed_page_unpacks_to_the_views_own_data(browser: Any, tmp_path: Pat
     assert panel_number(browser, "grad") == pytest.approx(view.data["grad"][k], rel=1e-3)
 
 
+def apart(a: list[float], b: list[float]) -> bool:
+    """Whether two screen rectangles [left, top, right, bottom] do not overlap (to 0.5 px)."""
+    return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
+
+
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
 def test_open_boxes_push_aside_everything_they_would_cover(
         browser: Any, artefacts: Path, tmp_path: Path, rankdir: str) -> None:
@@ -498,9 +503,6 @@ def test_open_boxes_push_aside_everything_they_would_cover(
         "return [boxes('.agv-node rect, .agv-box rect'), boxes('.agv-frame > rect')];")
     items, frames = found
     assert len(frames) >= 3 and len(items) >= 15
-
-    def apart(a: list[float], b: list[float]) -> bool:
-        return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
 
     def inside(a: list[float], b: list[float]) -> bool:
         return (a[0] >= b[0] - 0.5 and a[1] >= b[1] - 0.5
@@ -548,9 +550,7 @@ def test_boxes_opened_in_one_rank_line_up_at_its_start(
     scale = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.state.s")
     assert max(r[start] for r in rects) - min(r[start] for r in rects) <= jitter * scale + 0.5
     for i, a in enumerate(rects):
-        for b in rects[i + 1:]:
-            assert (a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5
-                    or b[3] <= a[1] + 0.5), (a, b)
+        assert all(apart(a, b) for b in rects[i + 1:]), a
     layer = shown_frames["layers.0"]
     assert layer[end] - max(r[end] for r in rects) <= 3 * 10 * scale + 1, (layer, rects)
 
