@@ -22,7 +22,7 @@ import anywidget
 import traitlets
 
 from ..draw.graph import Options, build
-from ..draw.layout import chosen, picture_bundle, svg_of
+from ..draw.layout import GraphvizNotFound, chosen, picture_bundle, svg_of
 from ..files import output_file, write_atomically
 from ..value import Value
 from .model import outputs_of
@@ -37,6 +37,13 @@ PICTURE_WIDTH = 1100.0
 output's width (about 900 px), where a wider one's 11 pt text would come out under 9 px.
 A wider drawing is tried the other way round (top to bottom for left to right), then
 summarised to fewer items (see ``GraphView._picture_source``)."""
+
+NO_PICTURE = ('<svg xmlns="http://www.w3.org/2000/svg" width="520" height="40" '
+              'viewBox="0 0 520 40"><text x="8" y="24" font-family="sans-serif" '
+              'font-size="13" fill="#57606a">The static picture of this graph needs Graphviz '
+              '(dot, or Python 3.11+).</text></svg>')
+"""What stands for the static picture where no Graphviz is installed (Python 3.10 without
+the dot program): the interactive view lays itself out without it."""
 
 PICTURE_TRIES = ((PICTURE_NODES, False), (PICTURE_NODES, True), (10, True), (10, False))
 """(items, turned) in the order tried for the static picture: the first at most
@@ -153,7 +160,11 @@ class GraphView(anywidget.AnyWidget):
             drawn = []
             for budget, turned in PICTURE_TRIES:
                 source = self._drawing(budget, turned).source
-                picture = svg_of(source)
+                try:
+                    picture = svg_of(source)
+                except GraphvizNotFound:  # the view itself needs no Graphviz
+                    self._source, self._picture = source, NO_PICTURE
+                    return source
                 drawn.append((svg_width(picture), source, picture))
                 if drawn[-1][0] <= PICTURE_WIDTH:
                     break

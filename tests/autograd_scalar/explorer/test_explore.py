@@ -650,3 +650,18 @@ def test_a_top_level_module_is_one_box_counted_once() -> None:
     graph = graph_of([y], Options())
     assert [getattr(item, "title", None) for item in graph.top.items] == ["a"]
     assert graph.top.size == len(topological_order(y))
+
+
+def test_without_any_graphviz_a_view_saves_and_displays_with_a_note_for_its_picture(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The view lays itself out without Graphviz, but save() and a notebook's display
+    raised GraphvizNotFound for the static picture beneath it. The picture is now a note
+    saying what it needs."""
+    without_graphviz(monkeypatch, tmp_path)
+    model, loss = mlp_loss(2)
+    view = explore(loss, names=model)
+    page = view.save(tmp_path / "view.html").read_text()
+    assert "AutogradScalarView" in page and "needs Graphviz" in view.picture
+    assert base64.b64encode(view.picture.encode()).decode() in page  # the page's <img>
+    bundle, _ = view._repr_mimebundle_()
+    assert "needs Graphviz" in bundle["image/svg+xml"]
