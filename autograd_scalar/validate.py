@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -285,7 +286,8 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
     not, as ``Value(True)`` is refused); ValueError for a masked array with masked
     entries, whose hidden numbers would be used as they are (the array is not checked
     for shape or finiteness here)."""
-    if isinstance(x, np.ma.MaskedArray) and np.ma.is_masked(x):
+    masked = sys.modules.get("numpy.ma")  # not np.ma: that would import it, 5 MiB
+    if masked is not None and isinstance(x, masked.MaskedArray) and masked.is_masked(x):
         raise ValueError(f"{what} has masked entries (a numpy.ma array): fill them "
                          "(x.filled(value)) or drop their rows; the numbers under the mask "
                          "would be used as they are")

@@ -134,11 +134,16 @@ class MatrixDot:
         run of the shared arrays they fill together, if they do."""
         self.W = Block(self.weights, shared)
         self.b = None if self.biases is None else Block(self.biases, shared)
-        indices = self.weights.ravel() if self.biases is None else np.concatenate(
-            (self.weights.ravel(), self.biases.ravel()))
-        low, high = int(indices.min()), int(indices.max()) + 1
-        self._span = slice(low, high) if high - low == len(indices) and distinct(indices) \
-            else None
+        parts = [self.weights.ravel()] + ([] if self.biases is None else [self.biases.ravel()])
+        low = min(int(part.min()) for part in parts)
+        high = max(int(part.max()) for part in parts) + 1
+        self._span = None
+        if high - low == sum(len(part) for part in parts):  # as many indices as the run holds:
+            covered = np.zeros(high - low, dtype=bool)       # they fill it if none repeats
+            for part in parts:
+                covered[part - low] = True
+            if covered.all():
+                self._span = slice(low, high)
 
     def read(self, name: str, shared: SharedArrays) -> np.ndarray:
         """The current W or b, (k', m) or (k',)."""
@@ -192,15 +197,14 @@ class MatrixDot:
         if Z.dtype != np.float64 or not Z.size:
             return
         m = W.shape[1]
-        gamma = (m + 2) * UNIT / (1 - (m + 2) * UNIT)
-        scale = 2.0 * gamma * self.weight_norm(shared, W, b)
+        scale = 2.0 * (m + 2) * UNIT / (1 - (m + 2) * UNIT) * self.weight_norm(shared, W, b)
         # the run's arrays ignore floating-point errors (see Tape._execute): an overflow
-        # here is an inf bound, an inf or NaN operand a NaN one
-        whole = scale * math.sqrt(_squares(X) + 1.0)  # one bound for every column first:
-        # usually nothing is near
-        others = [point for point in points if point != 0.0]
-        if math.isfinite(whole) and not np.abs(Z).min() <= whole and all(
-                not np.abs(Z - point).min() <= whole for point in others):
+        # here is an inf bound, an inf or NaN operand a NaN one. One bound for every
+        # column first: usually nothing is near
+        whole = scale * math.sqrt(_squares(X) + 1.0)
+        others = [point for point in points if point != 0.0] if points else points
+        if math.isfinite(whole) and not _distance(Z, 0.0) <= whole and (not others or all(
+                not _distance(Z, point) <= whole for point in others)):
             return
         bound = scale * _column_norms(X)
         near = np.abs(Z) <= bound  # NaN bounds (a column with an inf or NaN) compare False
@@ -253,7 +257,11 @@ class MatrixDot:
         layer's neurons, each its weights and bias), else over each; scaled where the
         squares leave float range (inf or NaN for an operand that is not finite)."""
         if self._span is not None:
-            return _norm(shared.data[self._span])
+            run = shared.data[self._span]
+            squares = float(np.vdot(run, run))  # _norm's usual case, written out
+            if SQUARES_RANGE[0] <= squares <= SQUARES_RANGE[1]:
+                return math.sqrt(squares)
+            return _norm(run)
         return math.hypot(_norm(W), 0.0 if b is None else _norm(b))
 
     def weight_product(self, U: np.ndarray, X: np.ndarray, out: np.ndarray | None = None
@@ -304,6 +312,19 @@ CHUNK_TERMS = 1 << 20
 SQUARES_RANGE = (2.0 ** -960, 2.0 ** 960)
 """Sums of squares inside which the norm from them is exact to rounding: below, squares of
 small numbers may have lost their digits; above, near overflow."""
+
+
+NEAR_BLOCK = 1 << 16
+"""The most entries of Z whose distances :func:`_distance` holds at once (512 KiB)."""
+
+
+def _distance(Z: np.ndarray, point: float) -> float:
+    """min |Z - point| (NaN if Z holds one), a block of rows at a time: a batch of 1,024
+    examples' distances would otherwise be a temporary as large as Z."""
+    step = max(1, NEAR_BLOCK // max(Z.shape[1], 1))
+    if step >= len(Z):
+        return float(np.abs(Z - point).min() if point else np.abs(Z).min())
+    return min(float(np.abs(Z[k:k + step] - point).min()) for k in range(0, len(Z), step))
 
 
 def _squares(array: np.ndarray) -> float:
