@@ -355,6 +355,13 @@ EXACT_INTEGERS = 2.0 ** 53
 """Every float of at least this size is an even integer: p - 1 is odd, and not a float."""
 
 
+def _nan_for_negative_base(derivative: Any, x: Any) -> Any:
+    """The rule of x ** p for a p that is not whole, on arrays: NaN for a negative base, as
+    its forward gives (IEEE's pow has (-inf) ** -1.5 = 0 and (-1) ** inf = 1, which the
+    eager graph refuses); on numbers and Values as it is."""
+    return np.where(x < 0, np.nan, derivative) if type(x) is np.ndarray else derivative
+
+
 @lru_cache(maxsize=ROW_CACHE_SIZE)
 def power(p: float) -> Op:
     """The row for ``x ** p`` with a constant exponent ``p``: d/dx = p * x**(p-1).
@@ -376,32 +383,27 @@ def power(p: float) -> Op:
     if p == 0.5:
         return SQRT.replace(name="**0.5", symbol="^0.5", formula="d/dx = 0.5 / out",
                             check=_power_check(0.5), method=False)
+    whole = p != p or p.is_integer()  # a NaN exponent gives NaN whatever the base
     if abs(p) >= EXACT_INTEGERS:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             derivative = p * x * x ** (p - 2.0)
-            if type(x) is np.ndarray and not p.is_integer():  # p = +-inf: as below
-                derivative = np.where(x < 0, np.nan, derivative)
-            return (derivative,)
+            return (derivative if whole else _nan_for_negative_base(derivative, x),)
         formula = f"d/dx = {p!r} * x * x**{p - 2.0!r} (p * x**(p-1), with p-1 not a float)"
     elif p == 1.5:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             return (1.5 * _sqrt(x),)
         formula = "d/dx = 1.5 * sqrt(x)"
-    elif p != p or p.is_integer():
+    elif whole:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
             # x ** 0 is constant: its rule must not build x ** -1, undefined at 0
             return (0.0,) if p == 0 else (p * x ** (p - 1.0),)
         formula = f"d/dx = {p:g} * x**{p - 1:g}"
     else:
         def rule(x: Any, out: Any) -> tuple[Any, ...]:
-            derivative = p * x ** (p - 1.0)
-            if type(x) is np.ndarray:  # NaN for a negative base, as the forward gives
-                # (IEEE's pow has (-inf) ** -1.5 = 0 and (-1) ** inf = 1)
-                derivative = np.where(x < 0, np.nan, derivative)
-            return (derivative,)
+            return (_nan_for_negative_base(p * x ** (p - 1.0), x),)
         formula = f"d/dx = {p:g} * x**{p - 1:g}"
 
-    if p != p or p.is_integer():
+    if whole:
         vector, template = (lambda x: np.power(x, p)), (f"pow({{0}}, {p!r})",
                                                        f"np.power({{0}}, {p!r})")
     else:  # a negative base is outside the domain: NaN, where IEEE's pow has some finite

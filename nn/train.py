@@ -148,14 +148,18 @@ class Run:
     """The optimizer's step count when the call began: a refused step says whether the
     updates before it, in this call, stand."""
 
+    def updates(self) -> str:
+        """The updates this call has made, as a message counts them ("" for none)."""
+        done = self.optimizer.steps - self.start_steps
+        return f"the {done} update{'s' if done > 1 else ''}" if done > 0 else ""
+
     def outcome(self) -> str:
         """How a refused step leaves the training: "nothing was updated" in a call that
         has not updated yet, else that this step was not taken and the earlier ones stand."""
-        done = self.optimizer.steps - self.start_steps
-        if done <= 0:
+        updates = self.updates()
+        if not updates:
             return NOTHING_UPDATED
-        return (f"this step was not taken; the {done} update{'s' if done > 1 else ''} "
-                "before it in this call stand")
+        return f"this step was not taken; {updates} before it in this call stand"
 
 
 def checked_run(model: Any, X: Any, y: Any, *, loss: str | Loss, optimizer: Optimizer,
@@ -401,9 +405,8 @@ def _as_callbacks_left_it(run: Run, key: Any, when: str) -> tuple[Run, Any]:
     try:
         _check_optimizer(run.optimizer, params)
     except ValueError as error:
-        done = run.optimizer.steps - run.start_steps
-        stand = (f"the {done} update{'s' if done > 1 else ''} of this call stand" if done
-                 else "nothing was trained")
+        updates = run.updates()
+        stand = f"{updates} of this call stand" if updates else "nothing was trained"
         raise ValueError(f"after the callbacks' {when}: {error}; a callback changed the "
                          f"model ({stand})") from None
     return dataclasses.replace(run, params=params), now

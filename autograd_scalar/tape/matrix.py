@@ -257,11 +257,7 @@ class MatrixDot:
         layer's neurons, each its weights and bias), else over each; scaled where the
         squares leave float range (inf or NaN for an operand that is not finite)."""
         if self._span is not None:
-            run = shared.data[self._span]
-            squares = float(np.vdot(run, run))  # _norm's usual case, written out
-            if SQUARES_RANGE[0] <= squares <= SQUARES_RANGE[1]:
-                return math.sqrt(squares)
-            return _norm(run)
+            return _norm(shared.data[self._span])
         return math.hypot(_norm(W), 0.0 if b is None else _norm(b))
 
     def weight_product(self, U: np.ndarray, X: np.ndarray, out: np.ndarray | None = None
