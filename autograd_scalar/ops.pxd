@@ -16,6 +16,7 @@ cdef class Op:
     cdef readonly bint method
     cdef readonly bint index
     cdef readonly bint separable
+    cdef readonly bint smooth
     cdef readonly object stacked
     cdef readonly tuple template
 

@@ -73,7 +73,11 @@ class Op:
     operands are ``len(pad)`` lists of equal length (dot's ws and xs), and appending
     ``pad[j]`` to list j changes neither the forward's value, to the bit, nor the
     partials of the other operands, so nodes with different operand counts can run as
-    one stack (``autograd_scalar.tape.ragged``).
+    one stack (``autograd_scalar.tape.ragged``). A ``smooth`` row is analytic in every
+    operand on the whole real line (no kink, pole or domain edge), so operands that
+    differ by rounding give a value and partials that differ by as little: the tape lets
+    such a row read a matrix product summed in the product's own order (see
+    ``autograd_scalar.tape.matrix``).
 
     ``template`` = (scalar, vector) writes the forward as one Python expression each,
     for the tape's straight-line code (``autograd_scalar.tape.source``): a format
@@ -105,6 +109,7 @@ class Op:
     method: bool = False
     index: bool = False
     separable: bool = False
+    smooth: bool = False
     stacked: tuple[Callable[[Any], Any], Callable[[Any, Any], Any], tuple[float, ...]] | None \
         = None
     template: tuple[Template, Template] = ("", "")
@@ -258,17 +263,18 @@ def requires(predicate: Callable[..., bool], name: str, expected: str,
 # ---------------------------------------------------------------------------
 
 ADD: Op = Op("+", operator.add, np.add, lambda x, y, out: (1.0, 1.0), arity=2,
-         formula="d/dx = 1, d/dy = 1", template=("{0} + {1}", "{0} + {1}"))
+         formula="d/dx = 1, d/dy = 1", smooth=True, template=("{0} + {1}", "{0} + {1}"))
 SUB = Op("-", operator.sub, np.subtract, lambda x, y, out: (1.0, -1.0), arity=2,
-         formula="d/dx = 1, d/dy = -1", template=("{0} - {1}", "{0} - {1}"))
+         formula="d/dx = 1, d/dy = -1", smooth=True, template=("{0} - {1}", "{0} - {1}"))
 MUL = Op("*", operator.mul, np.multiply, lambda x, y, out: (y, x), arity=2,
-         formula="d/dx = y, d/dy = x", bilinear=True, template=("{0} * {1}", "{0} * {1}"))
+         formula="d/dx = y, d/dy = x", bilinear=True, smooth=True,
+         template=("{0} * {1}", "{0} * {1}"))
 DIV = Op("/", operator.truediv, np.divide, lambda x, y, out: (1.0 / y, -out / y), arity=2,
          check=requires(lambda x, y: y != 0, "/", "a non-zero divisor (x / y)",
                         ZeroDivisionError),
          formula="d/dx = 1/y, d/dy = -out/y", template=("{0} / {1}", "{0} / {1}"))
 NEG = Op("neg", operator.neg, np.negative, lambda x, out: (-1.0,), formula="d/dx = -1",
-         symbol="-", template=("-{0}", "-{0}"))
+         symbol="-", smooth=True, template=("-{0}", "-{0}"))
 
 
 def _pow_base_positive(x: float, y: float) -> bool:
@@ -413,7 +419,8 @@ def power(p: float) -> Op:
         template = (f"(nan if {{0}} < 0 else pow({{0}}, {p!r}))",
                     f"np.where({{0}} < 0, nan, np.power({{0}}, {p!r}))")
     return Op(f"**{p:g}", lambda x: x ** p, vector, rule, check=_power_check(p),
-              symbol=f"^{p:g}", formula=formula, template=template)
+              symbol=f"^{p:g}", formula=formula, template=template,
+              smooth=whole and 0 <= p < EXACT_INTEGERS)  # a polynomial
 
 
 # ---------------------------------------------------------------------------
@@ -475,7 +482,7 @@ RELU = Op("relu", lambda x: 0.0 if x < 0 else x, _relu_array,
           method=True,
           template=("(0.0 if {0} < 0 else {0})", ""))
 EXP = Op("exp", math.exp, np.exp, lambda x, out: (out,), formula="d/dx = out",
-         method=True, template=("exp({0})", "np.exp({0})"))
+         method=True, smooth=True, template=("exp({0})", "np.exp({0})"))
 _exp: Callable[[Any], Any] = plain_function(EXP)
 LOG: Op = Op("log", math.log, np.log, lambda x, out: (1.0 / x,),
          check=requires(lambda x: x > 0, "log", "x > 0"), formula="d/dx = 1/x",
@@ -485,23 +492,24 @@ SQRT = Op("sqrt", math.sqrt, np.sqrt, lambda x, out: (0.5 / out,),
           method=True, template=("sqrt({0})", "np.sqrt({0})"))
 _sqrt: Callable[[Any], Any] = plain_function(SQRT)
 SIN: Op = Op("sin", math.sin, np.sin, lambda x, out: (_cos(x),), formula="d/dx = cos(x)",
-             method=True, template=("sin({0})", "np.sin({0})"))
+             method=True, smooth=True, template=("sin({0})", "np.sin({0})"))
 COS: Op = Op("cos", math.cos, np.cos, lambda x, out: (-_sin(x),), formula="d/dx = -sin(x)",
-             method=True, template=("cos({0})", "np.cos({0})"))
+             method=True, smooth=True, template=("cos({0})", "np.cos({0})"))
 _sin: Callable[[Any], Any] = plain_function(SIN)
 _cos: Callable[[Any], Any] = plain_function(COS)
 TANH = Op("tanh", math.tanh, np.tanh, lambda x, out: (1.0 - out * out,),
-          formula="d/dx = 1 - out**2", method=True,
+          formula="d/dx = 1 - out**2", method=True, smooth=True,
           template=("tanh({0})", "np.tanh({0})"))
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 ERF = Op("erf", math.erf, np.vectorize(math.erf, otypes=[np.float64]),
          lambda x, out: (_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
-         formula="d/dx = 2/sqrt(pi) * exp(-x**2)", method=True,
+         formula="d/dx = 2/sqrt(pi) * exp(-x**2)", method=True, smooth=True,
          template=("erf({0})", ""))
 ERFC = Op("erfc", math.erfc, np.vectorize(math.erfc, otypes=[np.float64]),
           lambda x, out: (-_TWO_OVER_SQRT_PI * _exp(-(x * x)),),
-          formula="d/dx = -2/sqrt(pi) * exp(-x**2)", template=("erfc({0})", ""))
+          formula="d/dx = -2/sqrt(pi) * exp(-x**2)", smooth=True,
+          template=("erfc({0})", ""))
 """erfc(x) = 1 - erf(x), computed without that difference: for gelu's rule, where Phi(x) =
 erfc(-x / sqrt 2) / 2 keeps its relative accuracy at large negative x (see ``_gelu``)."""
 _erfc: Callable[[Any], Any] = plain_function(ERFC)
@@ -523,7 +531,7 @@ def _gelu(x: float) -> float:
 GELU = Op("gelu", _gelu, np.vectorize(_gelu, otypes=[np.float64]),
           lambda x, out: (0.5 * _erfc(-x * _INV_SQRT2)
                           + x * _INV_SQRT_2PI * _exp(-0.5 * (x * x)),),
-          formula="d/dx = Phi(x) + x * phi(x)", method=True,
+          formula="d/dx = Phi(x) + x * phi(x)", method=True, smooth=True,
           template=(f"0.5 * {{0}} * erfc(-{{0}} * {_INV_SQRT2!r})", ""))
 
 
@@ -541,7 +549,7 @@ def _sigmoid_array(x: Any) -> Any:
 
 
 SIGMOID = Op("sigmoid", _sigmoid, _sigmoid_array, lambda x, out: (out * (1.0 - out),),
-             formula="d/dx = out * (1 - out)", method=True,
+             formula="d/dx = out * (1 - out)", method=True, smooth=True,
              template=("(1.0 / (1.0 + exp(-{0})) if {0} >= 0 else (_z := exp({0})) / (1.0 + _z))",
                        ""))
 _sigmoid_function = plain_function(SIGMOID)
@@ -555,7 +563,7 @@ def _softplus(x: float) -> float:
 SOFTPLUS = Op("softplus", _softplus,
               lambda x: np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))),
               lambda x, out: (_sigmoid_function(x),), formula="d/dx = sigmoid(x)",
-              method=True,
+              method=True, smooth=True,
               # max(x, 0) + log1p(e^-|x|), each side of 0 written out (the same floats)
               template=("({0} + log1p(exp(-{0})) if {0} > 0 else log1p(exp({0})))", ""))
 
@@ -743,16 +751,17 @@ def _affine_code(*wxb: str) -> str:
 
 
 SUM = Op("sum", lambda *xs: added(xs), _sum_array, _sum_derivatives, arity=None,
-         formula="d/dx_i = 1", symbol="Σ", separable=True,
+         formula="d/dx_i = 1", symbol="Σ", separable=True, smooth=True,
          stacked=(_sum_stacked, _sum_stacked_derivatives, (-0.0,)),
          template=(_sum_code, _sum_code))
 DOT = Op("dot", _dot, _dot_array, _dot_derivatives, arity=None,
          check=_operand_count("dot", 0), formula="d/dw_i = x_i, d/dx_i = w_i", symbol="w·x",
-         bilinear=True, stacked=(_dot_stacked, _dot_stacked_derivatives, (-0.0, 0.0)),
+         bilinear=True, smooth=True,
+         stacked=(_dot_stacked, _dot_stacked_derivatives, (-0.0, 0.0)),
          template=(_dot_code, _dot_code))
 AFFINE = Op("affine", _affine, _affine, _affine_derivatives, arity=None,
             check=_operand_count("affine", 1), formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
-            symbol="w·x+b", bilinear=True, bias=True,
+            symbol="w·x+b", bilinear=True, bias=True, smooth=True,
             template=(_affine_code, _affine_code))
 
 
@@ -830,7 +839,7 @@ def _logsumexp_code(*xs: str) -> str:
 
 
 LOGSUMEXP = Op("logsumexp", _logsumexp, _logsumexp_array, _logsumexp_derivatives, arity=None,
-               formula="d/dx_i = exp(x_i - out) (the softmax)",
+               formula="d/dx_i = exp(x_i - out) (the softmax)", smooth=True,
                stacked=(_logsumexp_stacked, _logsumexp_stacked_derivatives, (-math.inf,)),
                template=(_logsumexp_code, ""))
 

@@ -102,8 +102,8 @@ def test_the_op_table_page_lists_every_row_with_its_rule() -> None:
 
     page = (DOCS / "design" / "op-table.md").read_text(encoding="utf-8")
     rows = {id(row): row for row in vars(ops).values() if isinstance(row, ops.Op)}.values()
-    listed = re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|", page, re.M)
-    assert listed == [(row.name, row.formula) for row in rows]
+    listed = re.findall(r"^\| `([^`]+)` \| `([^`]+)` \|.*\|\s*(yes)?\s*\|$", page, re.M)
+    assert listed == [(row.name, row.formula, "yes" if row.smooth else "") for row in rows]
 
 
 def test_the_speed_page_shows_the_code_the_tape_writes() -> None:

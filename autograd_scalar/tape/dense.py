@@ -61,12 +61,17 @@ class Dense:
     assigned, into ``weight_grad`` and ``bias_grad``, views of the shared arrays) and
     ``x`` (no other group reads the inputs X, and all their gradients are wanted).
     ``external`` = (argument, start, stop) when X is a run of one argument's
-    columns: X is then read from the batch itself, set by the tape.
+    columns: X is then read from the batch itself, set by the tape. ``eager_order``:
+    whether Z's entries near a kink are added again in the eager order
+    (:meth:`~autograd_scalar.tape.matrix.MatrixDot.in_eager_order`); False where only
+    smooth rows read Z, directly or through each other (as a network's last layer is
+    read by its loss: :func:`~autograd_scalar.tape.run.order_matters`).
     """
 
     strategy = "matrix"
 
-    def __init__(self, affine: Group, activation: Group | None, alone: Alone) -> None:
+    def __init__(self, affine: Group, activation: Group | None, alone: Alone,
+                 eager_order: bool = True) -> None:
         matrix = affine.matrix
         assert matrix is not None
         self.affine = affine
@@ -88,6 +93,7 @@ class Dense:
         self._grads: np.ndarray | None = None
         self._mask: np.ndarray = np.empty(0, dtype=bool)  # relu's, for the bound batch
         self.relu = activation is not None and activation.row is RELU
+        self.eager_order = eager_order
 
     @property
     def groups(self) -> tuple[Group, ...]:
@@ -149,8 +155,9 @@ class Dense:
         if b is not None:
             matrix.add_bias(Z, b)
         activation = self.activation
-        matrix.in_eager_order(Z, W, X, b, () if activation is None else activation.row.kinks,
-                              shared)
+        if self.eager_order:
+            matrix.in_eager_order(Z, W, X, b,
+                                  () if activation is None else activation.row.kinks, shared)
         if self.relu and maximum_is_relu(Z.dtype):
             np.maximum(0.0, Z, out=self._H)
         elif activation is not None:

@@ -120,6 +120,7 @@ class Runner:
         self._batched: dict[tuple[tuple[int, ...], int], Batched] = {}
         self._plans: OrderedDict[tuple[int | None, str], Plan] = OrderedDict()
         self._needs: tuple[np.ndarray, np.ndarray] | None = None
+        self._order_matters: np.ndarray | None = None
         self._fixed: dict[int, int | None] | None = None
         self.shared_outputs = layout.is_shared(outputs)
         self.any_shared_output = bool(self.shared_outputs.any())
@@ -279,8 +280,11 @@ class Runner:
         if found is None:
             affine = self.group(g)
             fused = None if activation is None else self.group(activation)
-            found = self._dense[g] = Dense(affine, fused, alone(affine, fused, self.reads,
-                                                                self.layout))
+            if self._order_matters is None:
+                self._order_matters = order_matters(self.traced)
+            found = self._dense[g] = Dense(
+                affine, fused, alone(affine, fused, self.reads, self.layout),
+                eager_order=bool(self._order_matters[self.traced.groups[g].nodes].any()))
         return found
 
     def _products(self, grouped: Sequence[int]) -> dict[int, Blocks]:
@@ -456,6 +460,24 @@ def _joined(program: Program, grouped: Sequence[int], n: int) -> dict[int, tuple
         if len(run) > 1 and ragged_pays([program.groups[g] for g in run], n, costs(Runner)):
             found.update(dict.fromkeys(run, tuple(run)))
     return found
+
+
+def order_matters(program: Program) -> np.ndarray:
+    """For each index, whether a change by rounding in its value could change more than
+    values by rounding further on: whether a row that is not ``smooth`` (relu, abs, log,
+    division, a user's Function...) reads it, or a smooth row whose node is one of these.
+    Only the indices a smooth path leads from to the outputs alone are False (a network's
+    last layer, read by the loss's logsumexp, dot, sums and squares)."""
+    matters = np.zeros(program.size, dtype=bool)
+    for group in reversed(program.groups):  # every reader of an index after it
+        children = group.children
+        if group.row.smooth:
+            read = matters[group.nodes]
+            if read.any():
+                matters[children[:, read]] = True
+        else:
+            matters[children] = True
+    return matters
 
 
 def _may_be_dense(row: Any, children: np.ndarray, program: Program) -> bool:

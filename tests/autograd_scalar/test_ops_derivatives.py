@@ -223,3 +223,34 @@ def test_replace_copies_a_row_with_changed_fields_and_refuses_unknown_ones() -> 
     assert variant(Value(0.3)).data == math.tanh(0.3) and ops.TANH.name == "tanh"
     with pytest.raises(TypeError, match="no field colour"):
         ops.TANH.replace(colour="red")
+
+
+ANALYTIC = [row for row in DOMAINS if row.smooth]
+"""The rows the tape lets read a matrix product in the product's own summation order."""
+anywhere = st.sampled_from([0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300]) | real
+
+
+@pytest.mark.parametrize("row", ANALYTIC, ids=lambda row: row.name)
+@given(data=st.data())
+def test_a_smooth_row_has_no_kink_edge_or_pole(row: ops.Op, data) -> None:
+    """``smooth`` rows are defined at every real operand (0 and its neighbours included),
+    and their partials do not jump: at operands moved by rounding they are as close as the
+    moves (relu, abs, a division, sqrt or log would each fail one of these)."""
+    count = len(data.draw(DOMAINS[row]))
+    xs = tuple(data.draw(st.lists(anywhere, min_size=count, max_size=count)))
+    assert not row.kinks and (row.check is None or row.check(*xs) is None), (row.name, xs)
+    here = ops.local_derivatives(row, xs, ops.evaluate(row, xs))
+    for step in (1e-9, -1e-9):
+        moved = tuple(x + step for x in xs)
+        there = ops.local_derivatives(row, moved, ops.evaluate(row, moved))
+        for a, b in zip(here, there, strict=True):
+            assert math.isfinite(float(a)) and close(float(a), float(b), atol=1e-6), (
+                row.name, xs, here, there)
+
+
+def test_the_rows_with_a_kink_edge_or_pole_are_not_smooth() -> None:
+    assert {ops.power(2.0).name, ops.power(3.0).name} <= {row.name for row in ANALYTIC}
+    for row in (ops.RELU, ops.ABS, ops.STEP, ops.SIGN, ops.DIV, ops.LOG, ops.SQRT, ops.POW,
+                ops.leaky_relu(0.1), ops.power(-1.0), ops.power(0.5), ops.power(1.5),
+                ops.power(math.nan), ops.power(2.0 ** 60), ops.GATHER):
+        assert not row.smooth, row.name

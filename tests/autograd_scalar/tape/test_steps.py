@@ -95,6 +95,59 @@ def test_an_mlp_runs_as_one_step_per_layer_and_reads_its_inputs_from_the_batch()
         assert np.allclose(found.inputs[0][i], [grads.get(x, 0.0) for x in xs], atol=1e-12)
 
 
+class Softsign(ag.Function):
+    @staticmethod
+    def forward(x: float) -> float:
+        return x / (1.0 + abs(x))
+
+    @staticmethod
+    def derivatives(x: float, out: float) -> tuple[float]:
+        return (1.0 / (1.0 + abs(x)) ** 2,)
+
+
+def test_a_layer_read_through_smooth_rows_alone_keeps_the_products_order() -> None:
+    """A dense layer's entries near a kink are added again in the eager order (the test
+    in test_batched_forms), but only where a kink, edge or pole can be reached from them
+    through smooth rows: the loss's logsumexp and dot read a classifier's logits, and a
+    tanh network with a squared error has nothing on either side of any point. Through
+    tanh to a relu, a tie at 0 still takes the eager graph's side."""
+    rng = np.random.default_rng(2)
+    W1, b1, _ = layer(rng, 3, 4, "a")
+    W2, b2, _ = layer(rng, 4, 2, "b")
+
+    def classifier(x, t):
+        z = ag.linear(W2, [v.relu() for v in ag.linear(W1, x, b1)], b2)
+        return ag.logsumexp(z) - ag.dot(t, z)
+
+    def regression(x, t):
+        z = ag.linear(W2, [v.tanh() for v in ag.linear(W1, x, b1)], b2)
+        return ag.sum([(zi - ti) ** 2 for zi, ti in zip(z, t)])
+
+    def through(act):
+        return lambda x, t: ag.sum([act(v) for v in ag.linear(W2, ag.linear(W1, x, b1), b2)])
+
+    def flags(fn):
+        tape = compile(fn, np.zeros(3), np.zeros(2))
+        return [step.eager_order for step in tape.steps if isinstance(step, Dense)]
+
+    assert flags(classifier) == [True, False]
+    assert flags(regression) == [False, False]
+    assert flags(through(lambda v: v.tanh().relu())) == [True, True]
+    assert flags(through(lambda v: v.tanh().exp())) == [False, False]
+    assert flags(through(Softsign.apply)) == [True, True]  # a user's row: smooth or not, unknown
+
+    W = [[Value(1.0), Value(1.0), Value(1.0)], [Value(0.7), Value(-0.1), Value(0.3)]]
+    b = [Value(0.3), Value(-0.3)]
+
+    def tied(xs):  # 0.3 + 0.1 + 0.3 - 0.7 is 0.0 eagerly, 5.6e-17 in the product's order
+        return [z.tanh().relu() for z in ag.linear(W, xs, b)]
+
+    tape = compile(tied, [0.0, 0.0, 0.0])
+    assert [step.eager_order for step in tape.steps if isinstance(step, Dense)] == [True]
+    check_against_eager(tied, [w for row in W for w in row] + b,
+                        np.array([[0.1, 0.3, -0.7], [0.3, 0.1, -0.7], [1.0, -0.7, 0.0]]))
+
+
 def test_inputs_read_by_two_layers_get_both_gradients() -> None:
     rng = np.random.default_rng(1)
     W1, b1, p1 = layer(rng, 3, 2, "a")
