@@ -45,12 +45,6 @@ def model(sizes: tuple[int, ...]) -> Any:
     return nn.MLP(sizes[0], list(sizes[1:]), init="he", seed=0)
 
 
-def weights(mlp: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-    """An nn.MLP's weights as (W (nin, nout), b (nout,)) per layer."""
-    return [(np.array([[w.data for w in neuron.w] for neuron in layer.neurons]).T,
-             np.array([neuron.b.data for neuron in layer.neurons])) for layer in mlp.layers]
-
-
 def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any,
          dtype: str = "float64") -> Callable[[], float]:
     mlp = model(sizes)
@@ -67,7 +61,7 @@ def ours(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any,
 def numpy_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any,
                dtype: str = "float64") -> Callable[[], float]:
     """The same step by hand with matrices, the layers in ``dtype`` (X and T given in it)."""
-    layers = [(W.astype(dtype), b.astype(dtype)) for W, b in weights(model(sizes))]
+    layers = hand_numpy.layers_of(model(sizes), dtype)
     n = len(X)
     classify = T.shape[1] > 1
 
@@ -100,7 +94,7 @@ def torch_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
     except ImportError:
         return None
     modules: list[Any] = []
-    for i, (W, b) in enumerate(weights(model(sizes))):
+    for i, (W, b) in enumerate(hand_numpy.layers_of(model(sizes))):
         linear = torch.nn.Linear(*W.shape).double()
         with torch.no_grad():
             linear.weight.copy_(torch.tensor(W.T))

@@ -150,18 +150,12 @@ def ours_compiled_step(X: np.ndarray, y: np.ndarray, model: Any = None
     return step
 
 
-def mlp_weights(model: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-    """An nn.MLP's weights as (W of shape (nin, nout), b of shape (nout,)) per layer."""
-    return [(np.array([[w.data for w in neuron.w] for neuron in layer.neurons]).T,
-             np.array([neuron.b.data for neuron in layer.neurons])) for layer in model.layers]
-
-
 def numpy_step(X: np.ndarray, y: np.ndarray,
                weights: list[tuple[np.ndarray, np.ndarray]] | None = None
                ) -> Callable[[], float]:
     """The same network and loss by hand: matrices, and the backward written out.
 
-    ``weights`` (copied) start the network where an nn.MLP is (see ``mlp_weights``);
+    ``weights`` (copied) start the network where an nn.MLP is (``hand_numpy.layers_of``);
     the step's ``Ws`` and ``bs`` attributes expose the current ones.
     """
     if weights is None:

@@ -67,9 +67,7 @@ def by_hand(sizes: tuple[int, ...], X: np.ndarray, y: np.ndarray, dtype: str = "
     """One epoch by hand per call: shuffle, then per batch forward, backward, SGD."""
     model = nn.MLP(sizes[0], list(sizes[1:]), init="he", seed=0)
     kind = np.dtype(dtype)
-    layers = [(np.array([[w.data for w in n.w] for n in layer.neurons], dtype=kind).T.copy(),
-               np.array([n.b.data for n in layer.neurons], dtype=kind))
-              for layer in model.layers]
+    layers = hand_numpy.layers_of(model, kind)
     data = X.astype(kind)
     targets = np.eye(sizes[-1], dtype=kind)[y]
     calls = [0]

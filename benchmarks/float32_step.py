@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from . import compiled_step
+from . import compiled_step, hand_numpy
 from .timing import alternating_rounds, ratio_by_round
 
 NETWORKS = ((784, 128, 128, 10), (784, 256, 256, 10))
@@ -52,7 +52,7 @@ def torch_step(sizes: tuple[int, ...], X: np.ndarray, T: np.ndarray, loss: Any
     except ImportError:
         return None
     modules: list[Any] = []
-    for i, (W, b) in enumerate(compiled_step.weights(compiled_step.model(sizes))):
+    for i, (W, b) in enumerate(hand_numpy.layers_of(compiled_step.model(sizes))):
         linear = torch.nn.Linear(*W.shape)
         with torch.no_grad():
             linear.weight.copy_(torch.tensor(W.T, dtype=torch.float32))

@@ -8,9 +8,22 @@ d <- (d W_i^T) * [z_{i-1} > 0] for the layer below.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 Layers = list[tuple[np.ndarray, np.ndarray]]
+
+
+def layers_of(model: Any, dtype: Any = np.float64) -> Layers:
+    """An nn.MLP's weights as hand-written code holds them: (W (nin, nout), b (nout,))
+    per layer, each a C-ordered array of its own (as ``rng.normal(size=(nin, nout))``
+    makes it; a transposed view would make every update ``W -= lr * gW`` a strided
+    pass, 1.2x slower at 784-128-128-10)."""
+    return [(np.array([[w.data for w in neuron.w] for neuron in layer.neurons],
+                      dtype=dtype).T.copy(),
+             np.array([neuron.b.data for neuron in layer.neurons], dtype=dtype))
+            for layer in model.layers]
 
 
 def forward(layers: Layers, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -37,8 +37,7 @@ def numpy_train(epochs: int = 10, batch_size: int = 64) -> tuple[float, float]:
     """The same training by hand: (seconds, training accuracy afterwards)."""
     X, y = nn.data.mnist_5k()
     model = nn.MLP(784, [16, 16, 10], init="he", seed=0)
-    layers = [(np.array([[w.data for w in n.w] for n in layer.neurons]).T,
-               np.array([n.b.data for n in layer.neurons])) for layer in model.layers]
+    layers = hand_numpy.layers_of(model)
     params = [p for W, b in layers for p in (W, b)]
     m = [np.zeros_like(p) for p in params]
     v = [np.zeros_like(p) for p in params]

@@ -10,14 +10,14 @@ import pytest
 
 import autograd_scalar as ag
 import nn
-from benchmarks import demo_step, scale
+from benchmarks import demo_step, hand_numpy, scale
 
 
 def test_hand_numpy_eager_and_compiled_steps_agree() -> None:
     X, y = demo_step.data(30)
     eager_model = nn.MLP(2, [16, 16, 1], seed=3)
     compiled_model = nn.MLP(2, [16, 16, 1], seed=3)
-    by_hand = demo_step.numpy_step(X, y, demo_step.mlp_weights(eager_model))
+    by_hand = demo_step.numpy_step(X, y, hand_numpy.layers_of(eager_model))
     eager = demo_step.ours_mlp_step(X, y, eager_model)
     compiled = demo_step.ours_compiled_step(X, y, compiled_model)
     for _ in range(3):
@@ -25,7 +25,7 @@ def test_hand_numpy_eager_and_compiled_steps_agree() -> None:
         assert losses[1] == pytest.approx(losses[0], rel=1e-12)
         assert losses[2] == pytest.approx(losses[0], rel=1e-12)
     for model in (eager_model, compiled_model):
-        for (W, b), (W_hand, b_hand) in zip(demo_step.mlp_weights(model),
+        for (W, b), (W_hand, b_hand) in zip(hand_numpy.layers_of(model),
                                             zip(by_hand.Ws, by_hand.bs)):
             np.testing.assert_allclose(W, W_hand, rtol=1e-10, atol=1e-13)
             np.testing.assert_allclose(b, b_hand, rtol=1e-10, atol=1e-13)
