@@ -11,6 +11,13 @@
    a cubic S whose ends are level. The strip between two columns holds no item and a
    run through a column lies in a free gap, so no part of the route meets an item.
 
+   A column may reach past an end (items beside the source or the target, across, as
+   sibling frames whose inner columns are offset make): there is no strip to bend in
+   at that end, so the column's run is level with it, or, where an item of the column
+   stands in that line, ends (starts) after (before) it and bends in the free room
+   that leaves before the target (after the source). A route reaching its target bends
+   in the strip before the last column however narrow, rather than not at all.
+
    Only items within a band across around the edge are gathered, and a gap is taken
    only inside the band, where it is known to be free; failing that the band doubles. */
 var AutogradScalarRoutes = (function () {
@@ -18,7 +25,7 @@ var AutogradScalarRoutes = (function () {
   var CLEAR = 5;      /* the least room between a route and an item, in points */
   var ROOMY = 12;     /* the room a route keeps from items where the gap allows */
   var BAND = 150;     /* the first band's reach across, beyond the edge's own span */
-  var SHORT = 12;     /* a strip narrower than this is no room to bend in */
+  var SHORT = 12;     /* a strip narrower than this is room to bend in only if it must */
 
   /* Obstacles from rectangles {x, y, w, h}: their extents along and across, sorted by
      where they start along, and the longest extent along (to find them by position). */
@@ -52,9 +59,9 @@ var AutogradScalarRoutes = (function () {
     var out = [], cur = null;
     items.forEach(function (it) {
       if (cur && it.u0 < cur.u1) {
-        cur.u1 = Math.max(cur.u1, it.u1); cur.spans.push([it.v0, it.v1]);
+        cur.u1 = Math.max(cur.u1, it.u1); cur.spans.push([it.v0, it.v1]); cur.items.push(it);
       } else {
-        cur = { u0: it.u0, u1: it.u1, spans: [[it.v0, it.v1]] }; out.push(cur);
+        cur = { u0: it.u0, u1: it.u1, spans: [[it.v0, it.v1]], items: [it] }; out.push(cur);
       }
     });
     out.forEach(function (c) { c.u0 = Math.max(c.u0, su); c.u1 = Math.min(c.u1, eu); });
@@ -82,6 +89,19 @@ var AutogradScalarRoutes = (function () {
     return best >= lo && best <= hi ? best : null;
   }
 
+  /* The items whose extent across comes within CLEAR of [v0, v1] (or [v1, v0]): those a
+     bend from v0 to v1 must pass before or after. */
+  function across(items, v0, v1) {
+    var lo = Math.min(v0, v1) - CLEAR, hi = Math.max(v0, v1) + CLEAR;
+    return items.filter(function (it) { return it.v1 > lo && it.v0 < hi; });
+  }
+
+  /* Whether a line across at v passes under none of the spans (a route's own end
+     level, even nearer an item than CLEAR, rather than a jump across items). */
+  function clearOf(spans, v) {
+    return spans.every(function (s) { return v <= s[0] || v >= s[1]; });
+  }
+
   /* Whether the one bend from (su, sv) to (eu, ev), the S every edge of the view is
      when nothing is in its way, keeps CLEAR from every one of ``items``. Along it,
      u = su + (eu - su) f(t), f(t) = 3t/2 - 3t^2/2 + t^3, and v = sv + (ev - sv) g(t),
@@ -105,6 +125,12 @@ var AutogradScalarRoutes = (function () {
     });
   }
 
+  /* straightIsClear for the bend from (u0, v0) to (u1, v1) among the items it passes. */
+  function bendIsClear(items, u0, v0, u1, v1) {
+    var passed = items.filter(function (it) { return it.u1 > u0 && it.u0 < u1; });
+    return straightIsClear(passed, u0, v0, u1, v1);
+  }
+
   /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev):
      none where the one bend is clear. */
   function runs(index, su, sv, eu, ev, a, b) {
@@ -116,12 +142,29 @@ var AutogradScalarRoutes = (function () {
       var out = [], u = su, v = sv, last = columns(near, su, eu), whole = true;
       for (var k = 0; k < last.length; k += 1) {
         var c = last[k], target;
-        if (c.u0 - u < SHORT) { target = v; }              /* no room to bend before it */
-        else if (eu - c.u1 < SHORT) { target = ev; }      /* nor after it */
+        /* a column that reaches an end (an item beside the source or the target, across)
+           leaves no strip to bend in there: its run is level with that end */
+        var first = k === 0 && c.u0 <= su, final = c.u1 >= eu;
+        if (first) { target = sv; }
+        else if (eu - c.u1 < SHORT) { target = ev; }      /* no room to bend after it */
+        else if (c.u0 - u < SHORT) { target = v; }         /* nor before it */
         else { target = v + (ev - v) * ((c.u0 + c.u1) / 2 - u) / (eu - u); }
         var w = gapNear(c.spans, target, lo, hi);
+        if (first && clearOf(c.spans, sv)) { w = sv; }
+        else if (final && clearOf(c.spans, ev)) { w = ev; }
         if (w === null) { whole = false; break; }
-        out.push([c.u0, c.u1, w]); u = c.u1; v = w;
+        var start = c.u0, stop = c.u1, pocket;
+        if (first && w !== sv) {  /* bend from sv to the gap before the first item between */
+          pocket = Math.min.apply(null, [stop].concat(across(c.items, sv, w).map(
+            function (it) { return it.u0; })));
+          if (pocket > su && bendIsClear(c.items, su, sv, pocket, w)) { start = pocket; }
+        }
+        if (final && w !== ev) {  /* and from the gap to ev after the last one */
+          pocket = Math.max.apply(null, [start].concat(across(c.items, w, ev).map(
+            function (it) { return it.u1; })));
+          if (pocket < eu && bendIsClear(c.items, pocket, w, eu, ev)) { stop = pocket; }
+        }
+        out.push([start, stop, w]); u = stop; v = w;
       }
       if (whole || band > 1e7) { return out; }
     }

@@ -28,6 +28,7 @@ var AutogradScalarView = (function () {
   var SAME_RANK = 20;  /* open boxes whose centres along the layout lie closer are one rank */
   /* The characters of bold 11 px text that fit a node's and a box's first line. */
   var NAME_CHARS = 16, OP_CHARS = 8, BOX_TITLE_CHARS = 20;
+  var TITLE_CHAR = 7;    /* the width a bold title's character takes at most, on average */
   /* The heat map's fill for a NaN gradient, as draw_graph's (graph.NAN_FILL). */
   var NAN_FILL = "#b0b0b0";
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
@@ -528,8 +529,10 @@ var AutogradScalarView = (function () {
         html[FRAMES].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
           esc("open box " + groups[f.g].title + " (Enter closes it)") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect></g>');
+        var title = groups[f.g].title, room = Math.floor((r.w - 16) / TITLE_CHAR) - 2;
         html[TITLES].push('<text class="agv-frame-title" data-g="' + f.g + '" x="' + (r.x + 8) + '" y="' +
-          (r.y + 14) + '">\u25BE ' + esc(groups[f.g].title) + "</text>");
+          (r.y + 14) + '"><title>' + esc(title) + '</title>\u25BE ' +
+          esc(boxTitle(title, Math.max(room, 8))) + "</text>");
       });
       var base = placed.edgeBase, lr = data.rankdir !== "TB";
       placed.edges.forEach(function (count, key) {
