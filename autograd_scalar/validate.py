@@ -287,7 +287,9 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
     entries, whose hidden numbers would be used as they are (the array is not checked
     for shape or finiteness here)."""
     masked = sys.modules.get("numpy.ma")  # not np.ma: that would import it, 5 MiB
-    if masked is not None and isinstance(x, masked.MaskedArray) and masked.is_masked(x):
+    inside = None if type(x) is np.ndarray else _lost_in_conversion(x, masked, booleans)
+    if inside == "masked" or (masked is not None and isinstance(x, masked.MaskedArray)
+                              and masked.is_masked(x)):
         raise ValueError(f"{what} has masked entries (a numpy.ma array): fill them "
                          "(x.filled(value)) or drop their rows; the numbers under the mask "
                          "would be used as they are")
@@ -301,7 +303,7 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
         raise ValueError(f"{what} must be a rectangular array, every row of one length: "
                          f"{str(error).splitlines()[0]}"[:300]) from None
     kind = array.dtype.kind
-    if not booleans and (kind == "b" or (kind == "O" and any(
+    if not booleans and (inside == "bool" or kind == "b" or (kind == "O" and any(
             isinstance(e, (bool, np.bool_)) for e in array.flat))):
         raise TypeError(f"{what} must be real numbers, got booleans: a bool is not a number "
                         "of the graph (Value(True) is refused too); pass x.astype(float) "
@@ -321,6 +323,29 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
     except OverflowError:  # Python ints past 1.8e308, kept as objects
         raise ValueError(f"{what} must be numbers within float range (up to about 1.8e308); "
                          "it holds a larger integer") from None
+
+
+def _lost_in_conversion(x: Any, masked: Any, booleans: bool) -> str | None:
+    """What ``np.asarray`` would hide in a list or tuple (nested, or of arrays): "masked"
+    for a row with masked entries (its mask dropped), "bool" for a bool among numbers
+    (made 1.0 or 0.0) unless ``booleans``; None otherwise. One look at each item."""
+    if not isinstance(x, (list, tuple)):
+        return None
+    stack = [x]
+    while stack:
+        for item in stack.pop():
+            kind = type(item)
+            if kind is list or kind is tuple:
+                stack.append(item)
+            elif (kind is bool or kind is np.bool_) and not booleans:
+                return "bool"
+            elif isinstance(item, np.ndarray):
+                if masked is not None and isinstance(item, masked.MaskedArray) \
+                        and masked.is_masked(item):
+                    return "masked"
+                if item.dtype.kind == "b" and not booleans:
+                    return "bool"
+    return None
 
 
 def all_finite(array: np.ndarray) -> bool:

@@ -351,6 +351,9 @@ def test_bad_examples_and_outputs_are_errors() -> None:
     ([[None]], "batch argument 0 must be real numbers, got NoneType"),
     ([[True]], "batch argument 0 must be real numbers, got booleans"),
     (np.array([[True]], dtype=object), "batch argument 0 must be real numbers, got booleans"),
+    ([[0.5], [True]], "batch argument 0 must be real numbers, got booleans"),  # made 1.0
+    ([np.array([0.5]), np.array([np.True_])], "batch argument 0 must be real numbers, got "
+                                              "booleans"),
 ])
 def test_a_batch_of_what_is_not_real_numbers_is_refused_as_eager_refuses_it(
         batch, message) -> None:
@@ -385,6 +388,10 @@ def test_a_masked_batch_is_refused_rather_than_read_under_its_mask() -> None:
     with pytest.raises(ValueError, match=r"batch argument 0 has masked entries"):
         tape.forward(masked)
     assert tape.forward(np.ma.array([[1.0, 2.0]], mask=False))[0] == 4.0
+    rows = [np.ma.array([1.0, 2.0], mask=[False, True]), np.array([3.0, 4.0])]
+    with pytest.raises(ValueError, match=r"batch argument 0 has masked entries"):
+        tape.forward(rows)                                   # a list's rows lost theirs too
+    assert tape.forward([np.ma.array([1.0, 2.0]), (3.0, 4.0)]).tolist() == [4.0, 10.0]
 
 
 def test_wrt_is_a_value_or_a_list_of_values() -> None:
