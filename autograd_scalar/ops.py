@@ -147,7 +147,9 @@ class Op:
         """A new row with the same fields as this one but for ``changes`` (by name).
 
         A new ``scalar`` or ``vector`` forward drops the matching ``template`` (which
-        wrote the old one), unless a template is given too.
+        wrote the old one), unless a template is given too; a new forward, rule, domain
+        check or kinks drop ``smooth`` (the variant may have a kink or an edge), unless
+        it is given too.
         """
         unknown = set(changes) - set(FIELDS)
         if unknown:
@@ -157,6 +159,8 @@ class Op:
             scalar, vector = self.template
             changes["template"] = ("" if "scalar" in changes else scalar,
                                    "" if "vector" in changes else vector)
+        if "smooth" not in changes and not changes.keys().isdisjoint(_SMOOTHNESS):
+            changes["smooth"] = False
         return dataclasses.replace(self, **changes)
 
     @property
@@ -178,6 +182,9 @@ class Op:
 
 FIELDS: tuple[str, ...] = tuple(field.name for field in dataclasses.fields(Op))
 """The fields of a row, in the order :class:`Op` takes them."""
+
+_SMOOTHNESS = frozenset(("scalar", "vector", "derivatives", "check", "kinks"))
+"""The fields whose change may make a ``smooth`` row's variant another function."""
 
 
 REAL_TYPES = (int, float, np.integer, np.floating)

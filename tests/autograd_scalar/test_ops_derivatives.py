@@ -220,6 +220,10 @@ def test_step_and_sign_are_flat_away_from_zero(row: ops.Op, x: float) -> None:
 def test_replace_copies_a_row_with_changed_fields_and_refuses_unknown_ones() -> None:
     variant = ops.TANH.replace(name="my_tanh", kinks=(0.5,))
     assert (variant.name, variant.kinks, variant.formula) == ("my_tanh", (0.5,), ops.TANH.formula)
+    # smooth stays only where the function does: a kink, a new forward or rule drop it
+    assert not variant.smooth and ops.TANH.replace(name="t2").smooth
+    assert not ops.TANH.replace(scalar=ops.RELU.scalar, vector=ops.RELU.vector).smooth
+    assert ops.RELU.replace(smooth=True, kinks=()).smooth
     assert variant(Value(0.3)).data == math.tanh(0.3) and ops.TANH.name == "tanh"
     with pytest.raises(TypeError, match="no field colour"):
         ops.TANH.replace(colour="red")

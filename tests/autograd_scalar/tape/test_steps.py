@@ -135,6 +135,10 @@ def test_a_layer_read_through_smooth_rows_alone_keeps_the_products_order() -> No
     assert flags(through(lambda v: v.tanh().relu())) == [True, True]
     assert flags(through(lambda v: v.tanh().exp())) == [False, False]
     assert flags(through(Softsign.apply)) == [True, True]  # a user's row: smooth or not, unknown
+    relu_from_tanh = ops.TANH.replace(name="relu_from_tanh", scalar=ops.RELU.scalar,
+                                      vector=ops.RELU.vector, kinks=(0.0,),
+                                      derivatives=ops.RELU.derivatives)
+    assert flags(through(relu_from_tanh)) == [True, True]  # a variant is smooth no more
 
     W = [[Value(1.0), Value(1.0), Value(1.0)], [Value(0.7), Value(-0.1), Value(0.3)]]
     b = [Value(0.3), Value(-0.3)]
