@@ -131,6 +131,44 @@ var AutogradScalarRoutes = (function () {
     return straightIsClear(passed, u0, v0, u1, v1);
   }
 
+  /* The run [start, stop, v] through column c: v in a free gap, nearest target, unless
+     the column reaches an end (``first``: past the source's end; ``final``: past the
+     target's start), where the run must leave from or arrive at that end's level. It
+     may do so level with it (sv or ev, where the column leaves that line free), or bend
+     from it to v in the room before the first item between the two (after the last),
+     if that bend is clear. The choices are tried in turn: the source's level, the
+     target's, the gap nearest target, nearest sv, nearest ev; the first that meets
+     both ends wins, else the gap nearest target across the whole column (its end a
+     line across). Null where no gap lies within [lo, hi]. */
+  function levelRun(c, target, first, final, lo, hi, su, sv, eu, ev) {
+    var nearest = gapNear(c.spans, target, lo, hi);
+    if (nearest === null) { return null; }
+    var choices = [];
+    if (first && clearOf(c.spans, sv)) { choices.push(sv); }
+    if (final && clearOf(c.spans, ev)) { choices.push(ev); }
+    choices.push(nearest);
+    if (first) { choices.push(gapNear(c.spans, sv, lo, hi)); }
+    if (final) { choices.push(gapNear(c.spans, ev, lo, hi)); }
+    for (var k = 0; k < choices.length; k += 1) {
+      var w = choices[k], start = c.u0, stop = c.u1, pocket;
+      if (w === null) { continue; }
+      if (first && w !== sv) {  /* bend from sv to w before the first item between them */
+        pocket = Math.min.apply(null, [stop].concat(across(c.items, sv, w).map(
+          function (it) { return it.u0; })));
+        if (!(pocket > su && bendIsClear(c.items, su, sv, pocket, w))) { continue; }
+        start = pocket;
+      }
+      if (final && w !== ev) {  /* and from w to ev after the last one */
+        pocket = Math.max.apply(null, [start].concat(across(c.items, w, ev).map(
+          function (it) { return it.u1; })));
+        if (!(pocket < eu && bendIsClear(c.items, pocket, w, eu, ev))) { continue; }
+        stop = pocket;
+      }
+      return [start, stop, w];
+    }
+    return [c.u0, c.u1, nearest];
+  }
+
   /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev):
      none where the one bend is clear. */
   function runs(index, su, sv, eu, ev, a, b) {
@@ -149,21 +187,9 @@ var AutogradScalarRoutes = (function () {
         else if (eu - c.u1 < SHORT) { target = ev; }      /* no room to bend after it */
         else if (c.u0 - u < SHORT) { target = v; }         /* nor before it */
         else { target = v + (ev - v) * ((c.u0 + c.u1) / 2 - u) / (eu - u); }
-        var w = gapNear(c.spans, target, lo, hi);
-        if (first && clearOf(c.spans, sv)) { w = sv; }
-        else if (final && clearOf(c.spans, ev)) { w = ev; }
-        if (w === null) { whole = false; break; }
-        var start = c.u0, stop = c.u1, pocket;
-        if (first && w !== sv) {  /* bend from sv to the gap before the first item between */
-          pocket = Math.min.apply(null, [stop].concat(across(c.items, sv, w).map(
-            function (it) { return it.u0; })));
-          if (pocket > su && bendIsClear(c.items, su, sv, pocket, w)) { start = pocket; }
-        }
-        if (final && w !== ev) {  /* and from the gap to ev after the last one */
-          pocket = Math.max.apply(null, [start].concat(across(c.items, w, ev).map(
-            function (it) { return it.u1; })));
-          if (pocket < eu && bendIsClear(c.items, pocket, w, eu, ev)) { stop = pocket; }
-        }
+        var run = levelRun(c, target, first, final, lo, hi, su, sv, eu, ev);
+        if (run === null) { whole = false; break; }
+        var start = run[0], stop = run[1], w = run[2];
         out.push([start, stop, w]); u = stop; v = w;
       }
       if (whole || band > 1e7) { return out; }

@@ -1650,18 +1650,34 @@ ROUTE_UNDER = (
 left-to-right layout): its path, the items a point of it lies under, and its end."""
 
 
+ROUTED = {
+    # the GPT's: a stack of nodes with 11-unit gaps, a 7-unit strip, then a column whose
+    # nodes start 18 units before the target and end past it
+    "gpt": [(1539, 952, 128, 44), (1893, 6461, 156, 44),
+            *[(1722, 1040 + 61 * k, 128, 50) for k in range(87)],
+            (1712, 6366, 156, 44), (1712, 6461, 156, 44), (1893, 6366, 156, 44),
+            (1875, 4822, 128, 50), (1875, 5798, 128, 50), (2074, 6461, 156, 44)],
+    # one column past both ends: an item beside the source across, one level with it
+    # running past the target's start (the route left the source down through the first)
+    "past both, level with the source": [(0, 0, 100, 40), (140, 160, 100, 40),
+                                         (0, 60, 120, 40), (115, 0, 150, 40)],
+    # the same, the second item between the two ends across (the route kept the source's
+    # level and dropped to the target through it)
+    "past both, between": [(0, 0, 100, 40), (300, 200, 100, 40), (0, 300, 150, 40),
+                           (140, 100, 200, 40)],
+}
+"""Layouts (x, y, w, h) of an edge's source, its target, and the items around them."""
+
+
 @pytest.mark.parametrize("rankdir", ["LR", "TB"])
+@pytest.mark.parametrize("layout", list(ROUTED))
 def test_a_route_reaches_its_target_beside_a_column_that_passes_its_start(
-        browser: Any, tmp_path: Path, rankdir: str) -> None:
-    """The GPT's geometry by itself: a stack of nodes with 11-unit gaps, a 7-unit strip,
-    then a column whose nodes start 18 units before the target and end past it."""
+        browser: Any, tmp_path: Path, rankdir: str, layout: str) -> None:
+    """Columns that reach past a route's start or end, alone or both at once: the route
+    passes under no item and ends level with its target, heading into it."""
     model, loss = batch_loss(1)
     open_view(browser, explore(loss, names=model).save(tmp_path / "any.html"))
-    source, target = (1539, 952, 128, 44), (1893, 6461, 156, 44)
-    stack = [(1722, 1040 + 61 * k, 128, 50) for k in range(87)]
-    beside = [(1712, 6366, 156, 44), (1712, 6461, 156, 44), (1893, 6366, 156, 44),
-              (1875, 4822, 128, 50), (1875, 5798, 128, 50), (2074, 6461, 156, 44)]
-    rects = [source, target, *stack, *beside]
+    rects = ROUTED[layout]
     lr = rankdir == "LR"
     shaped = [dict(zip("xywh", r if lr else (r[1], r[0], r[3], r[2]))) for r in rects]
     path, under, end = browser.execute_script(ROUTE_UNDER, shaped, lr)
@@ -1669,3 +1685,7 @@ def test_a_route_reaches_its_target_beside_a_column_that_passes_its_start(
     t = shaped[1]
     assert end == pytest.approx([t["x"], t["y"] + t["h"] / 2] if lr
                                 else [t["x"] + t["w"] / 2, t["y"]]), path
+    numbers = [float(n) for n in re.findall(r"-?[0-9.]+(?:e-?[0-9]+)?", path)]
+    along, across = ((numbers[-2] - numbers[-4], numbers[-1] - numbers[-3]) if lr
+                     else (numbers[-1] - numbers[-3], numbers[-2] - numbers[-4]))
+    assert along > 0 and abs(across) < along, path  # the arrowhead points into the target
