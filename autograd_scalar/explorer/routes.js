@@ -181,7 +181,7 @@ var AutogradScalarRoutes = (function () {
       for (var k = 0; k < last.length; k += 1) {
         var c = last[k], target;
         /* a column that reaches an end (an item beside the source or the target, across)
-           leaves no strip to bend in there: its run is level with that end */
+           leaves no strip to bend in there: levelRun meets that end's level */
         var first = k === 0 && c.u0 <= su, final = c.u1 >= eu;
         if (first) { target = sv; }
         else if (eu - c.u1 < SHORT) { target = ev; }      /* no room to bend after it */
