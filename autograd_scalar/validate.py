@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from itertools import chain
 from types import FrameType
 from typing import Any, TypeGuard
 
@@ -287,7 +288,7 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
     entries, whose hidden numbers would be used as they are (the array is not checked
     for shape or finiteness here)."""
     masked = sys.modules.get("numpy.ma")  # not np.ma: that would import it, 5 MiB
-    inside = None if type(x) is np.ndarray else _lost_in_conversion(x, masked, booleans)
+    inside = _lost_in_conversion(x, masked, booleans)
     if inside == "masked" or (masked is not None and isinstance(x, masked.MaskedArray)
                               and masked.is_masked(x)):
         raise ValueError(f"{what} has masked entries (a numpy.ma array): fill them "
@@ -325,26 +326,49 @@ def real_array(x: Any, what: str, booleans: bool = True) -> np.ndarray:
                          "it holds a larger integer") from None
 
 
+_PLAIN_NUMBERS = frozenset((float, int, np.float64, np.float32, np.int64, np.int32))
+"""Item types a list of numbers usually holds: nothing for :func:`_lost_in_conversion`
+to look into."""
+
+_ROWS = frozenset((list, tuple))
+
+
 def _lost_in_conversion(x: Any, masked: Any, booleans: bool) -> str | None:
-    """What ``np.asarray`` would hide in a list or tuple (nested, or of arrays): "masked"
-    for a row with masked entries (its mask dropped), "bool" for a bool among numbers
-    (made 1.0 or 0.0) unless ``booleans``; None otherwise. One look at each item."""
-    if not isinstance(x, (list, tuple)):
+    """What ``np.asarray`` would hide in a list or tuple (nested, of arrays, or an object
+    array of them): "masked" for a row with masked entries (its mask dropped), "bool"
+    for a bool among numbers (made 1.0 or 0.0) unless ``booleans``; None otherwise.
+    The item types of a list (or of all its rows, for a list of lists) are gathered in
+    one C-level pass; only a list holding something else is looked at item by item. A
+    list that holds itself is looked at once (``np.asarray`` refuses it)."""
+    if not isinstance(x, (list, tuple)) and not (type(x) is np.ndarray and x.dtype == object):
         return None
-    stack = [x]
+    seen: set[int] = set()
+    stack = [x.ravel() if isinstance(x, np.ndarray) else x]
     while stack:
-        for item in stack.pop():
-            kind = type(item)
-            if kind is list or kind is tuple:
+        items = stack.pop()
+        if id(items) in seen:
+            continue
+        seen.add(id(items))
+        kinds = set(map(type, items))
+        if kinds and kinds <= _ROWS:  # rows: their items' types in one pass as well
+            kinds = set(map(type, chain.from_iterable(items)))
+        if not kinds - _PLAIN_NUMBERS:
+            continue
+        for item in items:
+            if type(item) in _PLAIN_NUMBERS:
+                continue
+            if isinstance(item, (list, tuple)):
                 stack.append(item)
-            elif (kind is bool or kind is np.bool_) and not booleans:
-                return "bool"
-            elif isinstance(item, np.ndarray):
-                if masked is not None and isinstance(item, masked.MaskedArray) \
-                        and masked.is_masked(item):
-                    return "masked"
-                if item.dtype.kind == "b" and not booleans:
+            elif isinstance(item, (bool, np.bool_)):
+                if not booleans:
                     return "bool"
+            elif masked is not None and isinstance(item, masked.MaskedArray) \
+                    and masked.is_masked(item):
+                return "masked"
+            elif isinstance(item, np.ndarray) and item.dtype == object:
+                stack.append(item.ravel())
+            elif getattr(getattr(item, "dtype", None), "kind", None) == "b" and not booleans:
+                return "bool"  # an array of bools, a pandas Series of them
     return None
 
 

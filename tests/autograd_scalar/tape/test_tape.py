@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
 import re
@@ -345,6 +346,9 @@ def test_bad_examples_and_outputs_are_errors() -> None:
         compile(lambda x: x[0] * 2, [1.0])
 
 
+Pair = collections.namedtuple("Pair", "first second")
+
+
 @pytest.mark.parametrize(("batch", "message"), [
     ([[1 + 5j]], "batch argument 0 must be real numbers, got complex numbers"),
     ([["0.5"]], "batch argument 0 must be real numbers, got an array of dtype <U3"),
@@ -354,6 +358,7 @@ def test_bad_examples_and_outputs_are_errors() -> None:
     ([[0.5], [True]], "batch argument 0 must be real numbers, got booleans"),  # made 1.0
     ([np.array([0.5]), np.array([np.True_])], "batch argument 0 must be real numbers, got "
                                               "booleans"),
+    ([Pair(True, 0.5)], "batch argument 0 must be real numbers, got booleans"),  # a tuple too
 ])
 def test_a_batch_of_what_is_not_real_numbers_is_refused_as_eager_refuses_it(
         batch, message) -> None:
@@ -379,6 +384,14 @@ def test_parameters_are_a_list_of_values_or_one_value() -> None:
     with pytest.raises(TypeError, match=r"compile: parameters must be a list of Values, got "
                                         r"float"):
         compile(lambda x: x[0] * w, [2.0], parameters=3.0)
+
+
+def test_a_list_that_holds_itself_is_refused_not_walked_for_ever() -> None:
+    tape = compile(lambda x: x[0] * 2, [0.1])
+    rows: list = [[0.5]]
+    rows.append(rows)
+    with pytest.raises(ValueError, match="batch argument 0 must be a rectangular array"):
+        tape.forward(rows)
 
 
 def test_a_masked_batch_is_refused_rather_than_read_under_its_mask() -> None:
