@@ -138,8 +138,8 @@ var AutogradScalarRoutes = (function () {
      from it to v in the room before the first item between the two (after the last),
      if that bend is clear. The choices are tried in turn: the source's level, the
      target's, the gap nearest target, nearest sv, nearest ev; the first that meets
-     both ends wins, else the gap nearest target across the whole column (its end a
-     line across). Null where no gap lies within [lo, hi]. */
+     both ends wins, else the one whose run across the whole column crosses fewest
+     items with the lines across at its ends. Null where no gap lies within [lo, hi]. */
   function levelRun(c, target, first, final, lo, hi, su, sv, eu, ev) {
     var nearest = gapNear(c.spans, target, lo, hi);
     if (nearest === null) { return null; }
@@ -155,7 +155,7 @@ var AutogradScalarRoutes = (function () {
       if (first && w !== sv) {  /* bend from sv to w before the first item between them */
         pocket = Math.min.apply(null, [stop].concat(across(c.items, sv, w).map(
           function (it) { return it.u0; })));
-        if (!(pocket > su && bendIsClear(c.items, su, sv, pocket, w))) { continue; }
+        if (!(pocket >= su && bendIsClear(c.items, su, sv, pocket, w))) { continue; }
         start = pocket;
       }
       if (final && w !== ev) {  /* and from w to ev after the last one */
@@ -166,7 +166,21 @@ var AutogradScalarRoutes = (function () {
       }
       return [start, stop, w];
     }
-    return [c.u0, c.u1, nearest];
+    var fewest = null, least = Infinity;  /* else the run whose ends cross fewest items */
+    choices.forEach(function (w) {
+      if (w === null) { return; }
+      var crossed = (first ? lineUnder(c.items, su, sv, w) : 0) +
+                    (final ? lineUnder(c.items, eu, w, ev) : 0);
+      if (crossed < least) { fewest = w; least = crossed; }
+    });
+    return [c.u0, c.u1, fewest];
+  }
+
+  /* How many items a line across at u, from v0 to v1, passes under. */
+  function lineUnder(items, u, v0, v1) {
+    var lo = Math.min(v0, v1), hi = Math.max(v0, v1);
+    return items.filter(function (it) {
+      return it.u0 < u && it.u1 > u && it.v0 < hi && it.v1 > lo; }).length;
   }
 
   /* The runs [u0, u1, v] of the route through the columns between (su, sv) and (eu, ev):

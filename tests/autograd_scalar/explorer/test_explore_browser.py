@@ -1665,6 +1665,9 @@ ROUTED = {
     # level and dropped to the target through it)
     "past both, between": [(0, 0, 100, 40), (300, 200, 100, 40), (0, 300, 150, 40),
                            (140, 100, 200, 40)],
+    # an item starting exactly at the source's end, running past the target's start
+    "touching the source's end": [(0, 200, 100, 60), (400, 260, 250, 40),
+                                  (100, 220, 550, 20)],
 }
 """Layouts (x, y, w, h) of an edge's source, its target, and the items around them."""
 
