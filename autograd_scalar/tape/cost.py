@@ -26,13 +26,17 @@ strategy at two batch sizes, and reads the constants off the times.
 :func:`costs` calibrates once per process; ``tape_cost.COSTS`` may be set to
 fixed :class:`Costs` instead (the tests do, for plans that do not depend on the
 machine).
+
+Code that runs as machine code from its first run (``Tape.native = "always"``) costs
+nanoseconds a node, and is planned with its own constants (:func:`calibrate_machine`,
+``tape_cost.MACHINE_COSTS``): the same chains, compiled, timed as whole runs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 STRATEGIES = ("auto", "grouped", "scalar", "vector")
@@ -52,6 +56,9 @@ class Costs:
     segment: float
     segment_example: float
     vector_segment: float
+    lanes: int = 1
+    """Examples that vector code computes at once (machine code's vector registers; 1 for
+    NumPy): on a smaller batch it computes padding, and scalar code runs instead."""
 
     def grouped(self, k: int, arity: int, n: int, stacked: bool = False) -> float:
         calls = 2 if stacked else 1 + arity
@@ -59,6 +66,8 @@ class Costs:
 
     def code(self, k: int, arity: int, n: int, vector: bool) -> float:
         work = (1 + arity) * k
+        if vector and n < self.lanes:
+            return float("inf")
         if vector:
             return work * (self.vector + self.vector_element * n)
         return work * self.scalar * n
@@ -186,20 +195,8 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
     from ..value import Value
     from .program import trace
 
+    (short, short_work), (long, long_work) = _chains(runner)
     w = Value(0.5)
-    rng = np.random.default_rng(0)
-    runners = []
-    for length in CHAINS:
-        def chain(x: Any, length: int = length) -> Any:
-            v = x[0]
-            for i in range(length // 3):
-                v = (v.tanh() * w) + x[i % 2]
-            return v
-
-        program = trace(chain, (2,), [0.25, -0.5], ())
-        work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
-        runners.append((runner(program, (2,)), work))
-    (short, short_work), (long, long_work) = runners
 
     def crossed(x: Any) -> Any:
         """:data:`ACROSS` chains side by side, each node reading its neighbour's."""
@@ -210,22 +207,11 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
 
     program = trace(crossed, (ACROSS,), [0.1 * j for j in range(ACROSS)], ())
     wide = runner(program, (ACROSS,))
-    wide_work = sum((1 + group.children.shape[0]) * group.size for group in program.groups)
-
-    def run(made: Any, strategy: str, n: int) -> float:
-        """The time of a whole run (forward and backward) on a batch of n."""
-        columns = [rng.uniform(-1, 1, size=(n, made.widths[0]))]
-        seed = np.ones((len(made.outputs), n))
-
-        def once() -> Any:
-            with np.errstate(all="ignore"):
-                return made.run(columns, seed, False, strategy=strategy)
-
-        return _fastest(once, repeats)
+    wide_work = _work(program)
 
     def function(made: Any, strategy: str, n: int, calls: int) -> float:
         """The time of the plan's one code function alone, on a batch of n."""
-        run(made, strategy, n)  # compiles it and sizes the arrays
+        _run_time(made, strategy, n, repeats)  # compiles it and sizes the arrays
         (step,) = made.plan_for(n, strategy).steps
         code = step.function("both", False, False)
         values, grads = made.buffer(n, 0), made.buffer(n, 1)
@@ -244,6 +230,9 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
                     code(operands, upstream)
         return _fastest(once, repeats) / calls
 
+    def run(made: Any, strategy: str, n: int) -> float:
+        return _run_time(made, strategy, n, repeats)
+
     group = (run(long, "grouped", 1) - run(short, "grouped", 1)) / (long_work - short_work)
     # per example, on groups of ACROSS nodes whose operands are gathered and scattered
     group_element = (run(wide, "grouped", WIDE) - run(wide, "grouped", 1)) / (
@@ -261,6 +250,130 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
                  group=max(group, 0.0), group_element=max(group_element, 0.0),
                  segment=max(segment - example, 0.0), segment_example=example,
                  vector_segment=max(vector_segment, 0.0))
+
+
+LANES = 8
+"""The smaller batch of the machine code calibration of vector code: a multiple of the
+lanes of every vector unit's float64 registers (up to 512 bits), so no run pads."""
+
+MACHINE_CALLS = 20
+"""Runs per timing in :func:`calibrate_machine`: a run of machine code takes tens of
+microseconds, which one timing alone overstates (its first touch of the arrays)."""
+
+MACHINE_COSTS: Costs | None = None
+"""The costs when code runs as machine code (``Tape.native = "always"``), measured on
+first need (None until then), or set by hand as :data:`COSTS` is."""
+
+
+def machine_costs(runner: Callable[..., Any]) -> Costs:
+    """The unit costs of code compiled to machine code, measured on first use (see
+    :func:`calibrate_machine`); Python's costs where no kernel could be built."""
+    global MACHINE_COSTS
+    if MACHINE_COSTS is None:
+        MACHINE_COSTS = calibrate_machine(runner, costs(runner)) or costs(runner)
+    return MACHINE_COSTS
+
+
+def calibrate_machine(runner: Callable[..., Any], python: Costs, repeats: int = 5
+                      ) -> Costs | None:
+    """Code's unit costs as machine code: the chains of :func:`calibrate` run whole,
+    forward and backward, compiled at their first run (``native = "always"``).
+
+    Machine code costs nanoseconds a node, too little to time one function call
+    against the call's own cost, so the figures come from whole runs, each timed
+    over :data:`MACHINE_CALLS` runs: the long chain's time beyond the short one's,
+    over the work between them, is a unit's cost on that batch. Scalar code is timed
+    on batches of 1 and :data:`WIDE`; vector code (lanes of examples at once) on
+    :data:`LANES` and :data:`WIDE`, batches that fill its lanes (on a batch smaller than
+    its kernel's lanes, scalar code runs). What the short chain's
+    run costs beyond its work and the fixed cost of every run (the grouped runs', as
+    :func:`calibrate` reads it) is a segment's call. Grouped steps make the same NumPy
+    calls either way: those costs are ``python``'s. None where a kernel was not built
+    (no compiler).
+    """
+    (short, short_work), (long, long_work) = _chains(runner)
+    extra = long_work - short_work
+
+    def run(made: Any, strategy: str, n: int) -> float:
+        made.native = "always"
+        return _run_time(made, strategy, n, repeats, MACHINE_CALLS)
+
+    grouped = [run(made, "grouped", 1) for made in (short, long)]
+    fixed = grouped[0] - short_work * max(grouped[1] - grouped[0], 0.0) / extra
+    batches = {"scalar": (1, WIDE), "vector": (LANES, WIDE)}
+    times = {(strategy, n): (run(short, strategy, n), run(long, strategy, n))
+             for strategy, pair in batches.items() for n in pair}
+    kernels = [_kernel(made, strategy, n) for made in (short, long) for strategy, n in times]
+    if any(kernel is None for kernel in kernels):
+        return None
+
+    def unit(strategy: str, n: int) -> float:
+        """A unit of work's cost on a batch of n: the long run's beyond the short's."""
+        found_short, found_long = times[strategy, n]
+        return max(found_long - found_short, 0.0) / extra
+
+    def call(strategy: str, n: int, per_unit: float) -> float:
+        """A segment's call on a batch of n: the short run beyond its work and ``fixed``."""
+        return times[strategy, n][0] - fixed - short_work * per_unit
+
+    scalar = unit("scalar", WIDE) / WIDE
+    vector_element = max(unit("vector", WIDE) - unit("vector", LANES), 0.0) / (WIDE - LANES)
+    vector = max(unit("vector", LANES) - LANES * vector_element, 0.0)
+    segments = [call("scalar", n, scalar * n) for n in (1, WIDE)]
+    segment_example = max(segments[1] - segments[0], 0.0) / (WIDE - 1)
+    vector_segment = call("vector", LANES, vector + LANES * vector_element)
+    return replace(python, scalar=scalar, vector=vector, vector_element=vector_element,
+                   segment=max(segments[0] - segment_example, 0.0),
+                   segment_example=segment_example, vector_segment=max(vector_segment, 0.0),
+                   lanes=max(kernel.lanes for kernel in kernels))
+
+
+def _chains(runner: Callable[..., Any]) -> list[tuple[Any, int]]:
+    """The two calibration chains, each a runner of its own and its work:
+    x -> tanh -> * w -> + x -> tanh -> ..., :data:`CHAINS` nodes long."""
+    from ..value import Value
+    from .program import trace
+
+    w = Value(0.5)
+    found = []
+    for length in CHAINS:
+        def chain(x: Any, length: int = length) -> Any:
+            v = x[0]
+            for i in range(length // 3):
+                v = (v.tanh() * w) + x[i % 2]
+            return v
+
+        program = trace(chain, (2,), [0.25, -0.5], ())
+        found.append((runner(program, (2,)), _work(program)))
+    return found
+
+
+def _work(program: Any) -> int:
+    """A program's work: the sum over its nodes of 1 + operands."""
+    return sum((1 + group.children.shape[0]) * group.size for group in program.groups)
+
+
+def _run_time(made: Any, strategy: str, n: int, repeats: int, calls: int = 1) -> float:
+    """The time of a whole run of ``made`` (forward and backward) on a batch of n: the
+    fastest of ``repeats`` timings of ``calls`` runs, over ``calls``."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    columns = [rng.uniform(-1, 1, size=(n, made.widths[0]))]
+    seed = np.ones((len(made.outputs), n))
+
+    def once() -> Any:
+        with np.errstate(all="ignore"):
+            for _ in range(calls):
+                made.run(columns, seed, False, strategy=strategy)
+
+    return _fastest(once, repeats) / calls
+
+
+def _kernel(made: Any, strategy: str, n: int) -> Any:
+    """The machine code the plan's one code step ran as (None if it was not built)."""
+    (step,) = made.plan_for(n, strategy).steps
+    return step.kernel("both", False, False)
 
 
 def _fastest(run: Callable[[], Any], repeats: int) -> float:

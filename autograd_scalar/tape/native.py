@@ -91,14 +91,22 @@ def default_policy() -> str:
 
 def compiler() -> list[str] | None:
     """The C compiler's command (``CC``, else Python's own), or None if it is not there."""
-    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    found = _compiler(os.environ.get("CC"), os.environ.get("PATH"))
+    return None if found is None else list(found)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiler(cc: str | None, path: str | None) -> tuple[str, ...] | None:
+    """:func:`compiler` for these ``CC`` and ``PATH`` (looked up once: plans ask at
+    every run whether code is compiled)."""
+    command = cc or sysconfig.get_config_var("CC") or "cc"
     try:
         words = shlex.split(command)
     except ValueError:
         return None
-    if not words or shutil.which(words[0]) is None:
+    if not words or shutil.which(words[0], path=path) is None:
         return None
-    return words
+    return tuple(words)
 
 
 _directory: str | None = None

@@ -41,11 +41,11 @@ import numpy as np
 from ..ops import RELU
 from .batched import Batched, Blocks, find_blocks, may_be_products
 from .code import Code, CodeFallback
-from .cost import Choice, choose, costs
+from .cost import Choice, choose, costs, machine_costs
 from .dense import Dense, alone, maximum_is_relu
 from .groups import Group, make_group, runs_stacked
 from .layout import Layout, SharedArrays, add_at, distinct
-from .native import default_policy
+from .native import compiler, default_policy
 from .program import Program
 from .ragged import Ragged, joinable, make_ragged, ragged_pays
 from .source import Segment, program_nodes
@@ -118,7 +118,7 @@ class Runner:
         self._raggeds: dict[tuple[tuple[int, ...], int], Ragged] = {}
         self._blocks: dict[tuple[int, ...], Blocks | None] = {}
         self._batched: dict[tuple[tuple[int, ...], int], Batched] = {}
-        self._plans: OrderedDict[tuple[int | None, str], Plan] = OrderedDict()
+        self._plans: OrderedDict[tuple[int | None, str, bool], Plan] = OrderedDict()
         self._needs: tuple[np.ndarray, np.ndarray] | None = None
         self._order_matters: np.ndarray | None = None
         self._fixed: dict[int, int | None] | None = None
@@ -193,18 +193,27 @@ class Runner:
 
     def plan_for(self, n: int | None, strategy: str = "auto") -> Plan:
         """The plan for a batch of n (None: any). Code of one kind does not depend on n;
-        the cost model's choices and the ragged steps of grouped plans do."""
-        key = (None if strategy in ("scalar", "vector") else n, strategy)
+        the cost model's choices and the ragged steps of grouped plans do, and so does
+        whether code runs as machine code (:meth:`machine_code`)."""
+        key = (None if strategy in ("scalar", "vector") else n, strategy,
+               strategy == "auto" and self.machine_code())
         found = self._plans.get(key)
         if found is not None:
             self._plans.move_to_end(key)
             return found
-        found = self._plans[key] = self._make_plan(n or 1, strategy)
+        found = self._plans[key] = self._make_plan(n or 1, strategy, key[2])
         while len(self._plans) > PLANS_KEPT:
             self._plans.popitem(last=False)
         return found
 
-    def _make_plan(self, n: int, strategy: str) -> Plan:
+    def machine_code(self) -> bool:
+        """Whether this tape's code runs as machine code from its first run: the policy
+        (``native``, else the environment's) is "always", in float64 (a float32 tape's
+        vector code is never compiled), where a C compiler is there."""
+        policy = default_policy() if self.native is None else self.native
+        return policy == "always" and self.dtype == np.float64 and compiler() is not None
+
+    def _make_plan(self, n: int, strategy: str, machine: bool = False) -> Plan:
         program = self.traced
         fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
         fused = {a for a in fixed.values() if a is not None}
@@ -217,6 +226,13 @@ class Runner:
         if strategy == "numpy" or (strategy == "auto" and self.dtype != np.float64):
             model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)
+        elif machine:
+            # code costs nanoseconds a node as machine code, but no code comes near a
+            # batched product's GEMM: the groups that run as one stay grouped
+            products = self._products([g for g, c in enumerate(choices) if not c.fixed])
+            choices = [replace(c, fixed=True) if g in products else c
+                       for g, c in enumerate(choices)]
+            chosen = choose(choices, n, strategy, machine_costs(Runner))
         else:
             chosen = choose(choices, n, strategy, costs(Runner) if strategy == "auto" else None)
         # within a level, grouped groups first: code groups then join the next level's

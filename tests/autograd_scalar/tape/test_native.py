@@ -165,8 +165,8 @@ def test_a_mixed_plan_runs_its_code_segments_natively() -> None:
     def fn(x):
         return [x[0].tanh(), x[1].tanh(), (x[0] * x[1] + 1.0).log().sin()]
 
-    saved = tape_cost.COSTS
-    tape_cost.COSTS = SCALAR_FOR_SINGLES
+    saved = tape_cost.COSTS, tape_cost.MACHINE_COSTS
+    tape_cost.COSTS = tape_cost.MACHINE_COSTS = SCALAR_FOR_SINGLES
     try:
         tape = compile(fn, [0.5, 2.0])
         X = np.array([[0.5, 2.0]])
@@ -175,7 +175,125 @@ def test_a_mixed_plan_runs_its_code_segments_natively() -> None:
         assert len(tape.plan(1)) > 1 and kernels_built(tape, 1) >= 2
         assert_runs_equal(compiled, python)
     finally:
-        tape_cost.COSTS = saved
+        tape_cost.COSTS, tape_cost.MACHINE_COSTS = saved
+
+
+@contextmanager
+def plan_costs(python, machine):
+    """Python code's and machine code's costs set for a block, the measured ones after."""
+    from autograd_scalar.tape import cost as tape_cost
+
+    saved = tape_cost.COSTS, tape_cost.MACHINE_COSTS
+    tape_cost.COSTS, tape_cost.MACHINE_COSTS = python, machine
+    try:
+        yield
+    finally:
+        tape_cost.COSTS, tape_cost.MACHINE_COSTS = saved
+
+
+def test_machine_code_is_planned_with_its_own_costs() -> None:
+    """Python's costs here run each two-node group grouped, between code segments;
+    machine code's, where code costs a tenth as much, join the program into one
+    segment. The plan follows the policy ("auto" plans as Python: its code is
+    compiled later, if at all) and both give the eager graph's numbers."""
+    from autograd_scalar.tape.cost import Costs
+    from tests.autograd_scalar.tape.test_code import VECTOR_FOR_SINGLES
+
+    if native.compiler() is None:
+        pytest.skip("no C compiler: code runs as Python, planned with Python's costs")
+    cheap = Costs(scalar=math.inf, vector=0.1, vector_element=0.0, group=1.5,
+                  group_element=0.0, segment=0.0, segment_example=0.0, vector_segment=0.0)
+    w = Value(0.75)
+
+    def fn(x):
+        a = (x[0] * w).tanh()
+        pair = [(a + x[1]).sin(), (a + x[0]).sin()]
+        return (pair[0] * pair[1]).exp() + a
+
+    X = np.random.default_rng(3).uniform(-1, 1, (6, 2))
+    with plan_costs(VECTOR_FOR_SINGLES, cheap):
+        tape = compile(fn, X[0])
+        steps = {}
+        for policy in ("off", "auto", "always"):
+            tape.native = policy
+            steps[policy] = [type(step).__name__ for step in tape.plan(6)]
+            found = tape.gradients(X)
+            outputs, shared, inputs = eager(fn, [w], X)
+            assert_close(found.outputs, outputs[:, 0])
+            assert_close(found.shared[w], shared[w])
+            assert_close(found.inputs[0], inputs[0])
+    assert steps["off"] == steps["auto"] and "Group" in steps["off"]
+    assert steps["always"] == ["Code"] and kernels_built(tape, 6) >= 1
+
+
+def test_machine_code_leaves_batched_products_to_matrix_products() -> None:
+    """However cheap machine code is, dots that are the entries of matrix products (of
+    per-example operands, as attention's) run as one batched product under "always"
+    too."""
+    from autograd_scalar.tape.batched import Batched
+    from autograd_scalar.tape.cost import Costs
+
+    if native.compiler() is None:
+        pytest.skip("no C compiler: code runs as Python, planned with Python's costs")
+    free = Costs(scalar=0.0, vector=0.0, vector_element=0.0, group=1.0, group_element=1.0,
+                 segment=0.0, segment_example=0.0, vector_segment=0.0)
+
+    def fn(x):
+        """Per example, two heads' 2 x 3 by 3 x 2 products, entry by entry."""
+        found = []
+        for h in range(2):
+            rows = [x[12 * h + 3 * p:12 * h + 3 * p + 3] for p in range(2)]
+            columns = [[x[12 * h + 6 + 2 * s + q] for s in range(3)] for q in range(2)]
+            found += [ag.dot(row, column).tanh() for row in rows for column in columns]
+        return found
+
+    X = np.random.default_rng(4).uniform(-1, 1, (5, 24))
+    with plan_costs(free, free):
+        tape = compile(fn, X[0])
+        tape.native = "always"
+        plan = tape.plan(5)
+        found = tape.forward(X)
+    assert any(isinstance(step, Batched) for step in plan)
+    assert any(isinstance(step, Code) for step in plan)  # the tanh nodes: code
+    assert_close(found, eager(fn, [], X)[0])
+
+
+def test_vector_machine_code_is_planned_only_for_batches_that_fill_its_lanes() -> None:
+    """Lanes code computes ``lanes`` examples at once: below that, what it costs is
+    padding, and scalar code (one example at a time) runs instead."""
+    from autograd_scalar.tape.cost import Choice, Costs, choose
+
+    machine = Costs(scalar=4e-9, vector=0.0, vector_element=5e-10, group=3e-6,
+                    group_element=1e-9, segment=1e-6, segment_example=0.0,
+                    vector_segment=1e-6, lanes=8)
+    groups = [Choice(1, 1, False), Choice(1, 2, False)] * 50
+    assert set(choose(groups, 1, "auto", machine)) == {"scalar"}
+    assert set(choose(groups, 7, "auto", machine)) == {"scalar"}
+    assert set(choose(groups, 8, "auto", machine)) == {"vector"}
+    assert set(choose(groups, 1000, "auto", machine)) == {"vector"}
+
+
+def test_machine_code_costs_are_measured_where_kernels_build(monkeypatch) -> None:
+    """Measured on whole runs of compiled chains: per unit of work, scalar machine code
+    and vector code's lanes; the grouped costs are Python's. Without a compiler there
+    is nothing to measure (and plans keep Python's costs)."""
+    from autograd_scalar.tape import cost as tape_cost
+    from autograd_scalar.tape.run import Runner
+
+    python = tape_cost.costs(Runner)
+    if native.compiler() is not None:
+        found = tape_cost.calibrate_machine(Runner, python, repeats=1)
+        assert found is not None
+        assert (found.group, found.group_element) == (python.group, python.group_element)
+        numbers = [getattr(found, name) for name in ("scalar", "vector", "vector_element",
+                                                     "segment", "segment_example",
+                                                     "vector_segment")]
+        assert all(math.isfinite(x) and x >= 0.0 for x in numbers)
+        assert found.scalar > 0.0 or found.vector_element > 0.0
+        assert found.lanes >= 1 and python.lanes == 1
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    monkeypatch.setattr(native, "BUILT", {})  # none built before by the usual compiler
+    assert tape_cost.calibrate_machine(Runner, python, repeats=1) is None
 
 
 def test_logsumexp_and_softplus_partials_are_read_on_numbers() -> None:
