@@ -85,7 +85,14 @@ with its cores busy; each compilation then measures it again."""
 
 def default_policy() -> str:
     """``AUTOGRAD_SCALAR_NATIVE``, checked ("auto" when unset)."""
-    found = os.environ.get(ENVIRONMENT, "auto").strip().lower() or "auto"
+    return _policy(os.environ.get(ENVIRONMENT))
+
+
+@functools.lru_cache(maxsize=8)
+def _policy(setting: str | None) -> str:
+    """:func:`default_policy` for this value of the variable (checked once: every run
+    asks)."""
+    found = (setting or "auto").strip().lower() or "auto"
     return choice(ENVIRONMENT, found, POLICIES)
 
 
