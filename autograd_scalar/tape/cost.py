@@ -34,6 +34,7 @@ nanoseconds a node, and is planned with its own constants (:func:`calibrate_mach
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -195,7 +196,7 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
     from ..value import Value
     from .program import trace
 
-    (short, short_work), (long, long_work) = _chains(runner)
+    (short, short_work), (long, long_work) = _chains(runner, "off")
     w = Value(0.5)
 
     def crossed(x: Any) -> Any:
@@ -207,6 +208,7 @@ def calibrate(runner: Callable[..., Any], repeats: int = 5) -> Costs:
 
     program = trace(crossed, (ACROSS,), [0.1 * j for j in range(ACROSS)], ())
     wide = runner(program, (ACROSS,))
+    wide.native = "off"  # Python's costs, whatever AUTOGRAD_SCALAR_NATIVE says
     wide_work = _work(program)
 
     def function(made: Any, strategy: str, n: int, calls: int) -> float:
@@ -261,17 +263,32 @@ MACHINE_CALLS = 20
 microseconds, which one timing alone overstates (its first touch of the arrays)."""
 
 MACHINE_COSTS: Costs | None = None
-"""The costs when code runs as machine code (``Tape.native = "always"``), measured on
-first need (None until then), or set by hand as :data:`COSTS` is."""
+"""Costs of machine code set by hand (as :data:`COSTS` may be; the tests do), else None:
+they are measured, once per process and C compiler (:func:`machine_costs`)."""
+
+_MEASURED: dict[tuple[str, ...] | None, Costs] = {}
+"""The measured machine code costs, by compiler command."""
+
+_MEASURING = threading.Lock()
+"""Held while machine code costs are measured: plans made meanwhile in other threads wait
+for the figures (and two calibrations would compile the same files at once)."""
 
 
 def machine_costs(runner: Callable[..., Any]) -> Costs:
-    """The unit costs of code compiled to machine code, measured on first use (see
-    :func:`calibrate_machine`); Python's costs where no kernel could be built."""
-    global MACHINE_COSTS
-    if MACHINE_COSTS is None:
-        MACHINE_COSTS = calibrate_machine(runner, costs(runner)) or costs(runner)
-    return MACHINE_COSTS
+    """The unit costs of code compiled to machine code: :data:`MACHINE_COSTS` if set,
+    else measured on first use with this compiler (see :func:`calibrate_machine`), or
+    Python's costs where no kernel could be built with it."""
+    if MACHINE_COSTS is not None:
+        return MACHINE_COSTS
+    from .native import compiler
+
+    command = compiler()
+    key = None if command is None else tuple(command)
+    with _MEASURING:
+        found = _MEASURED.get(key)
+        if found is None:
+            found = _MEASURED[key] = calibrate_machine(runner, costs(runner)) or costs(runner)
+    return found
 
 
 def calibrate_machine(runner: Callable[..., Any], python: Costs, repeats: int = 5
@@ -291,11 +308,10 @@ def calibrate_machine(runner: Callable[..., Any], python: Costs, repeats: int = 
     calls either way: those costs are ``python``'s. None where a kernel was not built
     (no compiler).
     """
-    (short, short_work), (long, long_work) = _chains(runner)
+    (short, short_work), (long, long_work) = _chains(runner, "always")
     extra = long_work - short_work
 
     def run(made: Any, strategy: str, n: int) -> float:
-        made.native = "always"
         return _run_time(made, strategy, n, repeats, MACHINE_CALLS)
 
     grouped = [run(made, "grouped", 1) for made in (short, long)]
@@ -328,9 +344,10 @@ def calibrate_machine(runner: Callable[..., Any], python: Costs, repeats: int = 
                    lanes=max(kernel.lanes for kernel in kernels))
 
 
-def _chains(runner: Callable[..., Any]) -> list[tuple[Any, int]]:
-    """The two calibration chains, each a runner of its own and its work:
-    x -> tanh -> * w -> + x -> tanh -> ..., :data:`CHAINS` nodes long."""
+def _chains(runner: Callable[..., Any], native: str) -> list[tuple[Any, int]]:
+    """The two calibration chains, each a runner of its own (its code run under the
+    ``native`` policy) and its work: x -> tanh -> * w -> + x -> tanh -> ...,
+    :data:`CHAINS` nodes long."""
     from ..value import Value
     from .program import trace
 
@@ -344,7 +361,9 @@ def _chains(runner: Callable[..., Any]) -> list[tuple[Any, int]]:
             return v
 
         program = trace(chain, (2,), [0.25, -0.5], ())
-        found.append((runner(program, (2,)), _work(program)))
+        made = runner(program, (2,))
+        made.native = native
+        found.append((made, _work(program)))
     return found
 
 

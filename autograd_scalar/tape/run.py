@@ -48,7 +48,7 @@ from .layout import Layout, SharedArrays, add_at, distinct
 from .native import compiler, default_policy
 from .program import Program
 from .ragged import Ragged, joinable, make_ragged, ragged_pays
-from .source import Segment, program_nodes
+from .source import Segment, program_nodes, writes_math_only
 
 PLANS_KEPT = 16
 """How many batch sizes' plans a runner keeps (the least recently used go first)."""
@@ -121,6 +121,7 @@ class Runner:
         self._plans: OrderedDict[tuple[int | None, str, bool], Plan] = OrderedDict()
         self._needs: tuple[np.ndarray, np.ndarray] | None = None
         self._order_matters: np.ndarray | None = None
+        self._translatable: bool | None = None
         self._fixed: dict[int, int | None] | None = None
         self.shared_outputs = layout.is_shared(outputs)
         self.any_shared_output = bool(self.shared_outputs.any())
@@ -213,6 +214,17 @@ class Runner:
         policy = default_policy() if self.native is None else self.native
         return policy == "always" and self.dtype == np.float64 and compiler() is not None
 
+    def translatable(self) -> bool:
+        """Whether every node's code can be written in C: its row's forward and each
+        step of its rule have a scalar template (code otherwise calls the row's own
+        functions, which C cannot, and that code runs as Python: it is planned with
+        Python's costs)."""
+        if self._translatable is None:
+            program = self.traced
+            self._translatable = all(writes_math_only(row, arity) for row, arity in {
+                (group.row, group.children.shape[0]) for group in program.groups})
+        return self._translatable
+
     def _make_plan(self, n: int, strategy: str, machine: bool = False) -> Plan:
         program = self.traced
         fixed = self.fixed() if strategy in ("auto", "grouped", "numpy") else {}
@@ -226,12 +238,7 @@ class Runner:
         if strategy == "numpy" or (strategy == "auto" and self.dtype != np.float64):
             model = replace(costs(Runner), scalar=float("inf"))
             chosen = choose(choices, n, "auto", model)
-        elif machine:
-            # code costs nanoseconds a node as machine code, but no code comes near a
-            # batched product's GEMM: the groups that run as one stay grouped
-            products = self._products([g for g, c in enumerate(choices) if not c.fixed])
-            choices = [replace(c, fixed=True) if g in products else c
-                       for g, c in enumerate(choices)]
+        elif machine and self.translatable():
             chosen = choose(choices, n, strategy, machine_costs(Runner))
         else:
             chosen = choose(choices, n, strategy, costs(Runner) if strategy == "auto" else None)

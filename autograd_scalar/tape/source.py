@@ -145,6 +145,21 @@ class Writer:
         return f"{self.bind(function)}({', '.join(operands)})"
 
 
+def writes_math_only(row: Op, arity: int) -> bool:
+    """Whether the scalar code of a node of ``row`` with ``arity`` operands is all
+    templates (arithmetic and math calls, which :mod:`~autograd_scalar.tape.translate`
+    writes in C), its forward and each step of its rule: a row without a scalar
+    template, more operands than :data:`LONGEST`, or a rule read only by calling it
+    make the code call a function of the row's (``F0``), which C cannot."""
+    if arity > LONGEST or not row.template[0]:
+        return False
+    rule = derive(row, arity)
+    if rule.opaque:
+        rule = numeric_rule(row, arity) or rule
+    return not rule.opaque and all(
+        bool(step_row.template[0]) and len(refs) <= LONGEST for step_row, refs in rule.steps)
+
+
 class Segment:
     """Nodes of a program written as straight-line code, and their edges.
 

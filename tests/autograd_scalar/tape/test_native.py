@@ -226,36 +226,68 @@ def test_machine_code_is_planned_with_its_own_costs() -> None:
     assert steps["always"] == ["Code"] and kernels_built(tape, 6) >= 1
 
 
-def test_machine_code_leaves_batched_products_to_matrix_products() -> None:
-    """However cheap machine code is, dots that are the entries of matrix products (of
-    per-example operands, as attention's) run as one batched product under "always"
-    too."""
-    from autograd_scalar.tape.batched import Batched
+def test_code_that_calls_a_function_is_planned_with_pythons_costs() -> None:
+    """A Function without a template is called by the code (``F0``), which C cannot do:
+    that code runs as Python, so under "always" the plan is Python's, not one joined
+    segment of code that would run as Python at machine code's reckoning."""
     from autograd_scalar.tape.cost import Costs
+    from tests.autograd_scalar.tape.test_code import VECTOR_FOR_SINGLES
 
     if native.compiler() is None:
         pytest.skip("no C compiler: code runs as Python, planned with Python's costs")
-    free = Costs(scalar=0.0, vector=0.0, vector_element=0.0, group=1.0, group_element=1.0,
-                 segment=0.0, segment_example=0.0, vector_segment=0.0)
+    cheap = Costs(scalar=math.inf, vector=0.1, vector_element=0.0, group=1.5,
+                  group_element=0.0, segment=0.0, segment_example=0.0, vector_segment=0.0)
 
     def fn(x):
-        """Per example, two heads' 2 x 3 by 3 x 2 products, entry by entry."""
-        found = []
-        for h in range(2):
-            rows = [x[12 * h + 3 * p:12 * h + 3 * p + 3] for p in range(2)]
-            columns = [[x[12 * h + 6 + 2 * s + q] for s in range(3)] for q in range(2)]
-            found += [ag.dot(row, column).tanh() for row in rows for column in columns]
-        return found
+        a = NumpyCos.apply(x[0] * 0.5)
+        pair = [(a + x[1]).sin(), (a + x[0]).sin()]
+        return pair[0] * pair[1]
 
-    X = np.random.default_rng(4).uniform(-1, 1, (5, 24))
-    with plan_costs(free, free):
+    X = np.random.default_rng(5).uniform(-1, 1, (6, 2))
+    with plan_costs(VECTOR_FOR_SINGLES, cheap):
         tape = compile(fn, X[0])
-        tape.native = "always"
-        plan = tape.plan(5)
-        found = tape.forward(X)
-    assert any(isinstance(step, Batched) for step in plan)
-    assert any(isinstance(step, Code) for step in plan)  # the tanh nodes: code
-    assert_close(found, eager(fn, [], X)[0])
+        plans = {}
+        for policy in ("off", "always"):
+            tape.native = policy
+            plans[policy] = [type(step).__name__ for step in tape.plan(6)]
+            outputs, _, inputs = eager(fn, [], X)
+            found = tape.gradients(X)
+            assert_close(found.outputs, outputs[:, 0])
+            assert_close(found.inputs[0], inputs[0])
+    assert not tape.translatable()
+    assert plans["always"] == plans["off"] and "Group" in plans["off"]
+
+
+def test_pythons_costs_are_measured_on_python_code(monkeypatch) -> None:
+    """Under AUTOGRAD_SCALAR_NATIVE=always the calibration's chains ran as machine code,
+    so the costs every Python plan is made from were machine code's."""
+    from autograd_scalar.tape import cost as tape_cost
+    from autograd_scalar.tape.run import Runner
+
+    monkeypatch.setenv(native.ENVIRONMENT, "always")
+    monkeypatch.setattr(native, "BUILT", {})
+    tape_cost.calibrate(Runner, repeats=1)
+    assert native.BUILT == {}
+
+
+def test_machine_code_costs_are_measured_for_each_compiler(monkeypatch) -> None:
+    """A compiler that fails gives Python's costs, for that compiler only: the next one
+    is measured."""
+    from autograd_scalar.tape import cost as tape_cost
+    from autograd_scalar.tape.run import Runner
+
+    if native.compiler() is None:
+        pytest.skip("no C compiler: nothing to measure")
+    monkeypatch.setattr(tape_cost, "MACHINE_COSTS", None)
+    monkeypatch.setattr(tape_cost, "_MEASURED", {})
+    monkeypatch.setattr(native, "BUILT", {})
+    usual = native.compiler()
+    monkeypatch.setenv("CC", "false")  # a program that exits with an error
+    assert tape_cost.machine_costs(Runner) == tape_cost.costs(Runner)
+    monkeypatch.setenv("CC", " ".join(usual))
+    measured = tape_cost.machine_costs(Runner)
+    assert measured.lanes >= 1 and measured != tape_cost.costs(Runner)
+    assert set(tape_cost._MEASURED) == {("false",), tuple(usual)}
 
 
 def test_vector_machine_code_is_planned_only_for_batches_that_fill_its_lanes() -> None:
