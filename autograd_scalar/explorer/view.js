@@ -526,7 +526,7 @@ var AutogradScalarView = (function () {
       placed.frames.forEach(function (f) {
         var r = f.rect;
         if (!meets(r, region)) { return; }
-        html[FRAMES].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="0" role="button" aria-label="' +
+        html[FRAMES].push('<g class="agv-frame" data-g="' + f.g + '" tabindex="-1" role="button" aria-label="' +
           esc("open box " + groups[f.g].title + " (Enter closes it)") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="6"></rect></g>');
         var title = groups[f.g].title, room = Math.floor((r.w - 16) / TITLE_CHAR) - 2;
@@ -556,7 +556,7 @@ var AutogradScalarView = (function () {
       placed.boxes.forEach(function (r, g) {
         if (!meets(r, region)) { return; }
         var G = groups[g];
-        html[BOXES].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="0" role="button" aria-label="' +
+        html[BOXES].push('<g class="' + boxClass(g, marks) + '" data-g="' + g + '" tabindex="-1" role="button" aria-label="' +
           esc("box " + G.title + ", " + G.size + " nodes") + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect><text x="' + (r.x + 8) +
           '" y="' + (r.y + 17) + '" class="agv-box-title"><title>' + esc(G.title) + '</title>\u25B8 ' +
@@ -566,7 +566,7 @@ var AutogradScalarView = (function () {
       placed.nodes.forEach(function (r, v) {
         if (!meets(r, region)) { return; }
         var op = ops[data.op[v]];
-        html[NODES].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="0" role="button" aria-label="' +
+        html[NODES].push('<g class="' + nodeClass(v) + '" data-n="' + v + '" tabindex="-1" role="button" aria-label="' +
           esc(who(v)) + '"><rect x="' + r.x + '" y="' + r.y +
           '" width="' + r.w + '" height="' + r.h + '" rx="4"></rect>' + (text ?
           '<text x="' + (r.x + 6) + '" y="' + (r.y + 14) + '" class="agv-name' + (names[v] ? "" : " agv-id") + '">' +
@@ -877,10 +877,15 @@ var AutogradScalarView = (function () {
       activate(event.target.closest("[data-n],[data-g]"));
     });
     /* The keyboard does what the mouse does: on the focused canvas the arrows pan, + and
-       - zoom, 0 fits; Tab reaches each drawn node and box, Enter or Space clicks it. */
+       - zoom, 0 fits; Tab and Shift+Tab go from node to box in reading order (tabTo),
+       Enter or Space clicks what has the focus. */
     canvas.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) { return; }  /* the browser's zoom, ... */
       var target = event.target.closest ? event.target.closest("[data-n],[data-g]") : null;
+      if (event.key === "Tab") {
+        if (tabTo(target, event.shiftKey ? -1 : 1)) { event.preventDefault(); event.stopPropagation(); }
+        return;
+      }
       var pan = { ArrowLeft: [60, 0], ArrowRight: [-60, 0], ArrowUp: [0, 60], ArrowDown: [0, -60] }[event.key];
       if (target && (event.key === "Enter" || event.key === " ")) { activate(target); }
       else if (pan) { moved = true; state.tx += pan[0]; state.ty += pan[1]; apply(); }
@@ -891,6 +896,59 @@ var AutogradScalarView = (function () {
       /* handled here: not the page's (a notebook's own shortcuts: 0,0 restarts a kernel) */
       event.preventDefault(); event.stopPropagation();
     });
+    /* The canvas is the view's one stop in the page's Tab order (its nodes, boxes and
+       frames take focus by click or by tabTo, not by the browser's order, which is the
+       order they are painted in: every frame, then every box, then every node). From
+       the canvas, Tab goes to the first item in view in reading order (along the layout,
+       then across; an open box's frame before what it holds); from an item, to the next
+       or (Shift) the one before, drawn and brought into view if need be. Past either
+       end it returns false and the browser moves the focus on, out of the view. */
+    var reading = null;  /* placed's items in reading order, made when first needed */
+    function readingOrder() {
+      if (reading && reading.placed === placed) { return reading; }
+      var lr = data.rankdir !== "TB", items = [];
+      function add(key, rect, frame) {  /* a frame by its start, where its title is */
+        var along = lr ? rect.x + (frame ? 0 : rect.w / 2) : rect.y + (frame ? 0 : rect.h / 2);
+        items.push({ key: key, rect: rect, frame: frame, along: along,
+          across: lr ? rect.y + rect.h / 2 : rect.x + rect.w / 2 });
+      }
+      placed.frames.forEach(function (f) { add('.agv-frame[data-g="' + f.g + '"]', f.rect, true); });
+      placed.boxes.forEach(function (r, g) { add('.agv-box[data-g="' + g + '"]', r, false); });
+      placed.nodes.forEach(function (r, v) { add('.agv-node[data-n="' + v + '"]', r, false); });
+      items.sort(function (a, b) { return a.along - b.along || a.across - b.across; });
+      var at = new Map();
+      items.forEach(function (item, k) { at.set(item.key, k); });
+      reading = { placed: placed, items: items, at: at };
+      return reading;
+    }
+    function keyOf(item) {
+      return item.hasAttribute("data-n") ? '.agv-node[data-n="' + item.getAttribute("data-n") + '"]'
+        : (item.classList.contains("agv-frame") ? ".agv-frame" : ".agv-box") +
+          '[data-g="' + item.getAttribute("data-g") + '"]';
+    }
+    function tabTo(from, by) {
+      var order = readingOrder(), items = order.items, next = -1;
+      if (from && (from.classList.contains("agv-node") || from.classList.contains("agv-box") ||
+                   from.classList.contains("agv-frame"))) {
+        var at = order.at.get(keyOf(from));
+        if (at === undefined) { return false; }
+        next = at + by;
+      } else if (by > 0) {
+        for (var k = 0; k < items.length && next < 0; k += 1) { if (inView(items[k].rect)) { next = k; } }
+        if (next < 0) { next = 0; }
+      }
+      if (next < 0 || next >= items.length) { return false; }
+      var item = items[next], element = svg.querySelector(item.key);
+      if (!element || (item.frame ? !meets(item.rect, visible()) : !inView(item.rect))) {
+        moved = true;
+        if (item.frame) { bringIn(item.rect); } else { centreOn(item.rect); }
+        paint();
+        element = svg.querySelector(item.key);
+      }
+      if (!element) { return false; }
+      element.focus({ preventScroll: true });
+      return true;
+    }
     /* Stepping by keyboard anywhere in the view: PageDown and PageUp (what a presenter's
        clicker sends), and the arrows on the step buttons (on the canvas they pan). */
     root.addEventListener("keydown", function (event) {

@@ -1240,6 +1240,68 @@ def test_a_node_whose_grad_is_zero_after_backward_is_not_said_to_lack_one(
     assert all("has not been run" not in note.text for note in notes)
 
 
+def test_tab_goes_through_nodes_and_boxes_in_reading_order(browser: Any, tmp_path: Path) -> None:
+    """Tab followed the order the view paints in (every box, then every node), so it
+    jumped from the output's end of the graph back to its inputs and took a box's 300
+    presses to reach a node. It now reads along the layout, then across, from the first
+    item in view; an opened box's frame comes just before what it holds; Shift+Tab goes
+    back; past the last item the focus leaves the view."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    model, loss = batch_loss(3)
+    root = open_view(browser, explore(loss, names=model).save(tmp_path / "order.html"))
+
+    def press(*keys: str) -> None:
+        ActionChains(browser).send_keys(*keys).perform()
+
+    def focused() -> dict | None:
+        """The focused item: its kind, id and layout rectangle (its own coordinates, which
+        panning leaves alone), and whether it is wholly on screen."""
+        return browser.execute_script(
+            "var R = " + ROOT + ", e = R.activeElement;"
+            "if (!e || !e.closest || !e.closest('[data-n],[data-g]')) { return null; }"
+            "var r = e.querySelector('rect'), c = R.querySelector('.agv-canvas')"
+            ".getBoundingClientRect(), b = r.getBoundingClientRect();"
+            "return {kind: e.getAttribute('class').split(' ')[0],"
+            " id: e.getAttribute('data-n') || e.getAttribute('data-g'),"
+            " x: +r.getAttribute('x'), y: +r.getAttribute('y'), w: +r.getAttribute('width'),"
+            " h: +r.getAttribute('height'), seen: b.left >= c.left && b.right <= c.right"
+            " && b.top >= c.top && b.bottom <= c.bottom};")
+
+    browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
+    seen = []
+    for _ in range(24):
+        press(Keys.TAB)
+        item = focused()
+        assert item is not None and item["seen"], item
+        seen.append(item)
+    kinds = {item["kind"] for item in seen}
+    assert {"agv-box", "agv-node"} <= kinds, kinds
+    assert len({(item["kind"], item["id"]) for item in seen}) == len(seen)
+    keys = [(item["x"] + (0 if item["kind"] == "agv-frame" else item["w"] / 2),  # a frame by
+             item["y"] + item["h"] / 2) for item in seen]                        # its title
+    assert keys == sorted(keys), keys        # along the layout (left to right), then down
+    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    assert focused()["id"] == seen[-2]["id"]
+    box = next(item for item in seen if item["kind"] == "agv-box")
+    browser.execute_script(ROOT + ".querySelector('.agv-box[data-g=\"" + box["id"] +
+                           "\"]').focus()")
+    press(Keys.ENTER)                        # opened: its frame keeps the focus
+    frame = focused()
+    assert frame["kind"] == "agv-frame" and frame["id"] == box["id"]
+    press(Keys.TAB)                          # and Tab goes on into the frame
+    inner = focused()
+    assert frame["x"] <= inner["x"] and inner["x"] + inner["w"] <= frame["x"] + frame["w"]
+    assert frame["y"] <= inner["y"] and inner["y"] + inner["h"] <= frame["y"] + frame["h"]
+    count = int(root.get_attribute("data-shown"))
+    for _ in range(count + 40):              # through the end, and out of the view
+        press(Keys.TAB)
+        if focused() is None:
+            break
+    assert focused() is None
+
+
 def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
         browser: Any, tmp_path: Path) -> None:
     """The view had no key for stepping (a presenter's clicker sends PageDown and PageUp,
