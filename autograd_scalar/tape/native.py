@@ -35,6 +35,7 @@ import ctypes
 import ctypes.util
 import functools
 import hashlib
+import itertools
 import os
 import shlex
 import shutil
@@ -190,6 +191,10 @@ class Kernel:
         return bool(self._run(*pointers, self.scratch.ctypes.data, n))
 
 
+_BUILDS = itertools.count()
+"""Numbers for the files of each build (``next`` on it is atomic under the GIL)."""
+
+
 class Build:
     """One compilation of C sources into a library, running in the background until
     :meth:`result`: one compiler process per source (they compile in parallel), then
@@ -213,7 +218,8 @@ class Build:
             return
         self._command = command
         self._libraries = ["-lmvec", "-lm"] if use_mvec else ["-lm"]
-        base = os.path.join(directory(), f"code_{self.key}")
+        # a name of its own: another thread may be building the same code meanwhile
+        base = os.path.join(directory(), f"code_{self.key}_{next(_BUILDS)}")
         self._library = base + ".so"
         self._objects = []
         try:

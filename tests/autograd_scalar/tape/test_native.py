@@ -377,6 +377,23 @@ def test_without_a_compiler_the_python_code_runs(monkeypatch) -> None:
     assert_runs_equal(compiled, runs(tape, "off", "scalar", X))
 
 
+def test_two_builds_of_the_same_code_at_once_each_get_a_library(monkeypatch) -> None:
+    """Two threads compiling the same code wrote the same files at once (the first to
+    load could read the other's half-written library): each build has files of its own."""
+    if native.compiler() is None:
+        pytest.skip("no C compiler: nothing is compiled")
+    tape = compile(lambda x: (x[0] * x[1]).sin() + x[0].exp() * 1.5, [0.5, 2.0])
+    tape.native, tape.strategy = "off", "scalar"
+    tape.gradients(np.array([[0.5, 2.0]]))
+    (code,) = codes(tape, 1)
+    sources = code.native_sources(("both", False, False), False)
+    monkeypatch.setattr(native, "BUILT", {})
+    first, second = native.Build(sources, code.size), native.Build(sources, code.size)
+    built = [build.result(wait=True) for build in (first, second)]
+    assert all(isinstance(kernel, native.Kernel) for kernel in built)
+    assert built[0].path != built[1].path
+
+
 def test_a_compiler_that_fails_leaves_the_python_code(monkeypatch) -> None:
     monkeypatch.setenv("CC", "false")  # a program that exits with an error
     tape = compile(lambda x: (x[0] * x[1]).cos() * 3.0, [0.5, 2.0])
