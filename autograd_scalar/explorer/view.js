@@ -29,6 +29,7 @@ var AutogradScalarView = (function () {
   /* The characters of bold 11 px text that fit a node's and a box's first line. */
   var NAME_CHARS = 16, OP_CHARS = 8, BOX_TITLE_CHARS = 20;
   var TITLE_CHAR = 7;    /* the width a bold title's character takes at most, on average */
+  var FRAME_TITLE_SEEN = 160;  /* an open box's title, from its start, in view when its frame has the focus */
   /* The heat map's fill for a NaN gradient, as draw_graph's (graph.NAN_FILL). */
   var NAN_FILL = "#b0b0b0";
   var TEXT_SCALE = 0.3;  /* below this zoom, nodes are drawn without text (boxes keep theirs) */
@@ -899,23 +900,33 @@ var AutogradScalarView = (function () {
     /* The canvas is the view's one stop in the page's Tab order (its nodes, boxes and
        frames take focus by click or by tabTo, not by the browser's order, which is the
        order they are painted in: every frame, then every box, then every node). From
-       the canvas, Tab goes to the first item in view in reading order (along the layout,
-       then across; an open box's frame before what it holds); from an item, to the next
-       or (Shift) the one before, drawn and brought into view if need be. Past either
-       end it returns false and the browser moves the focus on, out of the view. */
+       the canvas, Tab goes to the first item in view in reading order: each group's
+       items along its layout, then across, an open box's frame followed by what it
+       holds; from an item, to the next or (Shift) the one before, drawn and brought
+       into view if need be. Past the last the focus goes back to the canvas and the
+       browser moves it on, out of the view; before the first, to the canvas. */
     var reading = null;  /* placed's items in reading order, made when first needed */
     function readingOrder() {
       if (reading && reading.placed === placed) { return reading; }
-      var lr = data.rankdir !== "TB", items = [];
-      function add(key, rect, frame) {  /* a frame by its start, where its title is */
-        var along = lr ? rect.x + (frame ? 0 : rect.w / 2) : rect.y + (frame ? 0 : rect.h / 2);
-        items.push({ key: key, rect: rect, frame: frame, along: along,
-          across: lr ? rect.y + rect.h / 2 : rect.x + rect.w / 2 });
-      }
-      placed.frames.forEach(function (f) { add('.agv-frame[data-g="' + f.g + '"]', f.rect, true); });
-      placed.boxes.forEach(function (r, g) { add('.agv-box[data-g="' + g + '"]', r, false); });
-      placed.nodes.forEach(function (r, v) { add('.agv-node[data-n="' + v + '"]', r, false); });
-      items.sort(function (a, b) { return a.along - b.along || a.across - b.across; });
+      var along = data.rankdir !== "TB" ? 0 : 1, items = [], frames = new Map();
+      placed.frames.forEach(function (f) { frames.set(f.g, f.rect); });
+      (function visit(g) {
+        var G = groups[g], c = G.centres, order = G.items.map(function (item, k) { return k; });
+        order.sort(function (a, b) {
+          return c[2 * a + along] - c[2 * b + along] || c[2 * a + 1 - along] - c[2 * b + 1 - along];
+        });
+        order.forEach(function (k) {
+          var item = G.items[k], sub = -1 - item;
+          if (item >= 0) {
+            if (placed.nodes.has(item)) { items.push({ key: '.agv-node[data-n="' + item + '"]', rect: placed.nodes.get(item) }); }
+          } else if (frames.has(sub)) {
+            items.push({ key: '.agv-frame[data-g="' + sub + '"]', rect: frames.get(sub), frame: true });
+            visit(sub);
+          } else if (placed.boxes.has(sub)) {
+            items.push({ key: '.agv-box[data-g="' + sub + '"]', rect: placed.boxes.get(sub) });
+          }
+        });
+      })(0);
       var at = new Map();
       items.forEach(function (item, k) { at.set(item.key, k); });
       reading = { placed: placed, items: items, at: at };
@@ -926,20 +937,44 @@ var AutogradScalarView = (function () {
         : (item.classList.contains("agv-frame") ? ".agv-frame" : ".agv-box") +
           '[data-g="' + item.getAttribute("data-g") + '"]';
     }
+    /* What must be on screen for an item's focus to be seen: a frame's title, the rest
+       whole. */
+    function seenPart(item) {
+      var r = item.rect;
+      return item.frame ? { x: r.x, y: r.y, w: Math.min(r.w, FRAME_TITLE_SEEN), h: HEADER } : r;
+    }
+    function firstInView(items) {  /* wholly, else partly, else the one nearest the centre */
+      var view = visible(), k, best = 0, distance = Infinity;
+      for (k = 0; k < items.length; k += 1) { if (inView(seenPart(items[k]))) { return k; } }
+      for (k = 0; k < items.length; k += 1) { if (meets(items[k].rect, view)) { return k; } }
+      var cx = (view.x0 + view.x1) / 2, cy = (view.y0 + view.y1) / 2;
+      items.forEach(function (item, j) {
+        var r = item.rect, d = Math.hypot(r.x + r.w / 2 - cx, r.y + r.h / 2 - cy);
+        if (d < distance) { distance = d; best = j; }
+      });
+      return best;
+    }
     function tabTo(from, by) {
-      var order = readingOrder(), items = order.items, next = -1;
+      var order = readingOrder(), items = order.items, next;
+      if (!items.length) { return false; }
       if (from && (from.classList.contains("agv-node") || from.classList.contains("agv-box") ||
                    from.classList.contains("agv-frame"))) {
         var at = order.at.get(keyOf(from));
-        if (at === undefined) { return false; }
-        next = at + by;
+        next = at === undefined ? -1 : at + by;
       } else if (by > 0) {
-        for (var k = 0; k < items.length && next < 0; k += 1) { if (inView(items[k].rect)) { next = k; } }
-        if (next < 0) { next = 0; }
+        next = firstInView(items);
+      } else {
+        return false;  /* Shift+Tab from the canvas: out of the view, backwards */
       }
-      if (next < 0 || next >= items.length) { return false; }
+      if (next < 0 || next >= items.length) {
+        canvas.focus({ preventScroll: true });  /* the browser moves on from here */
+        return next < 0;
+      }
       var item = items[next], element = svg.querySelector(item.key);
-      if (!element || (item.frame ? !meets(item.rect, visible()) : !inView(item.rect))) {
+      if (!element || !inView(seenPart(item))) {
+        /* off the item first: the redraw keeps the focus where it is, and an item it
+           kept would be brought back into view, the view moved back */
+        canvas.focus({ preventScroll: true });
         moved = true;
         if (item.frame) { bringIn(item.rect); } else { centreOn(item.rect); }
         paint();

@@ -1241,28 +1241,37 @@ def test_a_node_whose_grad_is_zero_after_backward_is_not_said_to_lack_one(
 
 
 def test_tab_goes_through_nodes_and_boxes_in_reading_order(browser: Any, tmp_path: Path) -> None:
-    """Tab followed the order the view paints in (every box, then every node), so it
-    jumped from the output's end of the graph back to its inputs and took a box's 300
-    presses to reach a node. It now reads along the layout, then across, from the first
-    item in view; an opened box's frame comes just before what it holds; Shift+Tab goes
-    back; past the last item the focus leaves the view."""
+    """Tab followed the order the view paints in (every frame, then every box, then
+    every node), so it jumped from the graph's output end back to its inputs and took
+    hundreds of presses to reach a node. It now reads along the layout, then across,
+    from the first item in view; an open box's frame comes just before what it holds
+    (all of it, and nothing else between); each item it reaches is on screen (a
+    frame's title); Shift+Tab goes back; past the last item the focus leaves the view
+    for what follows it on the page."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     model, loss = batch_loss(3)
-    root = open_view(browser, explore(loss, names=model).save(tmp_path / "order.html"))
+    open_view(browser, explore(loss, names=model).save(tmp_path / "order.html"))
+    browser.execute_script("var b = document.createElement('button'); b.id = 'after';"
+                           "b.textContent = 'after'; document.body.appendChild(b);")
 
     def press(*keys: str) -> None:
         ActionChains(browser).send_keys(*keys).perform()
 
+    def back() -> None:
+        ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+
     def focused() -> dict | None:
         """The focused item: its kind, id and layout rectangle (its own coordinates, which
-        panning leaves alone), and whether it is wholly on screen."""
+        panning leaves alone), and whether it (a frame: its title) is on screen."""
         return browser.execute_script(
             "var R = " + ROOT + ", e = R.activeElement;"
             "if (!e || !e.closest || !e.closest('[data-n],[data-g]')) { return null; }"
-            "var r = e.querySelector('rect'), c = R.querySelector('.agv-canvas')"
-            ".getBoundingClientRect(), b = r.getBoundingClientRect();"
+            "var c = R.querySelector('.agv-canvas').getBoundingClientRect(),"
+            " r = e.querySelector('rect'), frame = e.classList.contains('agv-frame'),"
+            " b = (frame ? R.querySelector('.agv-frame-title[data-g=\"' +"
+            " e.getAttribute('data-g') + '\"]') : r).getBoundingClientRect();"
             "return {kind: e.getAttribute('class').split(' ')[0],"
             " id: e.getAttribute('data-n') || e.getAttribute('data-g'),"
             " x: +r.getAttribute('x'), y: +r.getAttribute('y'), w: +r.getAttribute('width'),"
@@ -1270,36 +1279,78 @@ def test_tab_goes_through_nodes_and_boxes_in_reading_order(browser: Any, tmp_pat
             " && b.top >= c.top && b.bottom <= c.bottom};")
 
     browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
-    seen = []
-    for _ in range(24):
+    walk = []
+    for _ in range(2000):
         press(Keys.TAB)
         item = focused()
-        assert item is not None and item["seen"], item
-        seen.append(item)
-    kinds = {item["kind"] for item in seen}
-    assert {"agv-box", "agv-node"} <= kinds, kinds
-    assert len({(item["kind"], item["id"]) for item in seen}) == len(seen)
-    keys = [(item["x"] + (0 if item["kind"] == "agv-frame" else item["w"] / 2),  # a frame by
-             item["y"] + item["h"] / 2) for item in seen]                        # its title
-    assert keys == sorted(keys), keys        # along the layout (left to right), then down
-    ActionChains(browser).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
-    assert focused()["id"] == seen[-2]["id"]
-    box = next(item for item in seen if item["kind"] == "agv-box")
-    browser.execute_script(ROOT + ".querySelector('.agv-box[data-g=\"" + box["id"] +
-                           "\"]').focus()")
-    press(Keys.ENTER)                        # opened: its frame keeps the focus
-    frame = focused()
-    assert frame["kind"] == "agv-frame" and frame["id"] == box["id"]
-    press(Keys.TAB)                          # and Tab goes on into the frame
-    inner = focused()
-    assert frame["x"] <= inner["x"] and inner["x"] + inner["w"] <= frame["x"] + frame["w"]
-    assert frame["y"] <= inner["y"] and inner["y"] + inner["h"] <= frame["y"] + frame["h"]
-    count = int(root.get_attribute("data-shown"))
-    for _ in range(count + 40):              # through the end, and out of the view
-        press(Keys.TAB)
-        if focused() is None:
+        if item is None:
             break
-    assert focused() is None
+        assert item["seen"], item
+        walk.append(item)
+        if len(walk) == 3:        # Shift+Tab goes back, and Tab on again
+            back()
+            assert focused()["id"] == walk[1]["id"]
+            press(Keys.TAB)
+    assert browser.execute_script("return document.activeElement.id") == "after"
+    assert len({(item["kind"], item["id"]) for item in walk}) == len(walk)
+    assert {"agv-box", "agv-node", "agv-frame"} <= {item["kind"] for item in walk}
+
+    def inside(item: dict, frame: dict) -> bool:
+        return (frame["x"] <= item["x"] and item["x"] + item["w"] <= frame["x"] + frame["w"]
+                and frame["y"] <= item["y"] and item["y"] + item["h"] <= frame["y"] + frame["h"])
+
+    frames = [k for k, item in enumerate(walk) if item["kind"] == "agv-frame"]
+    for k in frames:              # what a frame holds comes right after it, whole
+        held = [j for j, item in enumerate(walk) if j != k and inside(item, walk[k])]
+        assert held and held == list(range(k + 1, k + 1 + len(held))), (walk[k], held)
+    outer = [item for item in walk if item["kind"] != "agv-frame"
+             and not any(inside(item, walk[k]) for k in frames)]
+    along = [item["x"] + item["w"] / 2 for item in outer]
+    assert len(outer) >= 2 and along == sorted(along), along  # left to right, as laid out
+    browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
+    press(Keys.TAB)
+    first = focused()
+    back()                        # before the first item: the canvas
+    assert focused() is None and browser.execute_script(
+        "return " + ROOT + ".activeElement.classList.contains('agv-canvas')")
+    assert first["seen"]
+
+
+def test_tab_back_through_a_gpt_shows_each_frames_title(browser: Any, tmp_path: Path) -> None:
+    """Shift+Tab from a box to the frame around it (larger than the view) left the view
+    on the box, the frame's title far off screen: the redraw kept the focus on the box
+    and brought it back into view. Walked back from the output through a GPT's loss,
+    every item Tab reaches is on screen, a frame by its title, each item once."""
+    from nn.gpt import GPT
+
+    gpt = GPT(8, seed=42)
+    loss = gpt.loss([0, 3, 5])
+    loss.backward()
+    open_view(browser, explore(loss, names=gpt).save(tmp_path / "gpt.html"))
+    walked = browser.execute_script(
+        "var R = " + ROOT + ", c = R.querySelector('.agv-canvas'),"
+        " box = c.getBoundingClientRect(), seen = [], hidden = [];"
+        "function press(shift) { var t = R.activeElement || c, e = new KeyboardEvent("
+        "  'keydown', {key: 'Tab', shiftKey: shift, bubbles: true, cancelable: true,"
+        "  composed: true}); t.dispatchEvent(e); return e.defaultPrevented; }"
+        "function shown(e) { var b = e.getBoundingClientRect(); return b.left >= box.left"
+        "  && b.right <= box.right && b.top >= box.top && b.bottom <= box.bottom; }"
+        "c.focus(); press(false);"
+        "while (press(true) && seen.length < 5000) {"
+        "  var a = R.activeElement;"
+        "  if (!a || !a.closest('[data-n],[data-g]')) { break; }"
+        "  var g = a.getAttribute('data-g'), n = a.getAttribute('data-n');"
+        "  var frame = a.classList.contains('agv-frame');"
+        "  var id = (frame ? 'f' + g : n !== null ? 'n' + n : 'b' + g);"
+        "  var part = frame ? R.querySelector('.agv-frame-title[data-g=\"' + g + '\"]')"
+        "    : a.querySelector('rect');"
+        "  if (!shown(part)) { hidden.push(id); }"
+        "  seen.push(id); }"
+        "return {seen: seen, hidden: hidden,"
+        "  frames: seen.filter(function (i) { return i[0] === 'f'; }).length};")
+    assert walked["frames"] >= 5 and len(walked["seen"]) > 100, walked["frames"]
+    assert walked["hidden"] == [], walked["hidden"]
+    assert len(set(walked["seen"])) == len(walked["seen"])
 
 
 def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
