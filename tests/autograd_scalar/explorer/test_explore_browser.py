@@ -1321,12 +1321,7 @@ def test_tab_back_through_a_gpt_shows_each_frames_title(browser: Any, tmp_path: 
     on the box, the frame's title far off screen: the redraw kept the focus on the box
     and brought it back into view. Walked back from the output through a GPT's loss,
     every item Tab reaches is on screen, a frame by its title, each item once."""
-    from nn.gpt import GPT
-
-    gpt = GPT(8, seed=42)
-    loss = gpt.loss([0, 3, 5])
-    loss.backward()
-    open_view(browser, explore(loss, names=gpt).save(tmp_path / "gpt.html"))
+    open_small_gpt(browser, tmp_path)
     walked = browser.execute_script(
         "var R = " + ROOT + ", c = R.querySelector('.agv-canvas'),"
         " box = c.getBoundingClientRect(), seen = [], hidden = [];"
@@ -1677,12 +1672,7 @@ def test_an_edge_back_between_closed_boxes_shows_which_way_it_goes(
     """A GPT's run boxes read each other both ways: an edge from a box back to one before
     it was drawn straight back under both, 1,552 uses hidden, and read the wrong way
     when a box opened. It now loops out of its source, round both, into its target."""
-    from nn.gpt import GPT
-
-    model = GPT(8, seed=42)
-    loss = model.loss([0, 3, 5])
-    loss.backward()
-    open_view(browser, explore(loss, names=model).save(tmp_path / "gpt.html"))
+    open_small_gpt(browser, tmp_path)
     back = browser.execute_script(
         "var P = " + ROOT + ".querySelector('.agv').agv.rects(), n = 0;"
         "P.edges.forEach(function (count, key) {"
@@ -1729,6 +1719,17 @@ def test_an_edge_ends_level_with_a_box_beside_another_frames_column(
     assert len(edges) > 20
     bad = [e for e in edges if not (e[0] == 0 and e[1] and e[2] and e[3])]
     assert not bad, bad
+
+
+def open_small_gpt(browser: Any, tmp_path: Path) -> Any:
+    """The view of a GPT over 8 tokens, its loss on the sequence 0, 3, 5 after
+    backward(), opened in the browser."""
+    from nn.gpt import GPT
+
+    model = GPT(8, seed=42)
+    loss = model.loss([0, 3, 5])
+    loss.backward()
+    return open_view(browser, explore(loss, names=model).save(tmp_path / "gpt.html"))
 
 
 @functools.lru_cache(maxsize=1)
