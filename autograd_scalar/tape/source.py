@@ -45,7 +45,7 @@ from .groups import times
 from .layout import Layout
 from .numeric import numeric_rule
 from .program import Program
-from .rules import derive, partial_expressions
+from .rules import Rule, derive, partial_expressions
 
 SCALAR_NAMES: dict[str, Any] = {name: getattr(math, name) for name in dir(math)
                                 if not name.startswith("_")}
@@ -145,6 +145,13 @@ class Writer:
         return f"{self.bind(function)}({', '.join(operands)})"
 
 
+def code_rule(row: Op, arity: int) -> Rule:
+    """The rule the code writes for a node of ``row`` with ``arity`` operands: read on
+    Values, else as it runs on numbers; opaque (the code calls it) where neither reads."""
+    rule = derive(row, arity)
+    return (numeric_rule(row, arity) or rule) if rule.opaque else rule
+
+
 def writes_math_only(row: Op, arity: int) -> bool:
     """Whether the scalar code of a node of ``row`` with ``arity`` operands is all
     templates (arithmetic and math calls, which :mod:`~autograd_scalar.tape.translate`
@@ -153,9 +160,7 @@ def writes_math_only(row: Op, arity: int) -> bool:
     make the code call a function of the row's (``F0``), which C cannot."""
     if arity > LONGEST or not row.template[0]:
         return False
-    rule = derive(row, arity)
-    if rule.opaque:
-        rule = numeric_rule(row, arity) or rule
+    rule = code_rule(row, arity)
     return not rule.opaque and all(
         bool(step_row.template[0]) and len(refs) <= LONGEST for step_row, refs in rule.steps)
 
@@ -433,9 +438,7 @@ class Segment:
         """Node u's partial derivatives as expressions (None where none is needed or
         it is zero), writing the statements of its rule's steps they use; the values
         they read are added to ``used``."""
-        rule = derive(row, len(kids))
-        if rule.opaque:  # perhaps readable as it runs on numbers
-            rule = numeric_rule(row, len(kids)) or rule
+        rule = code_rule(row, len(kids))
         operands = [f"v{c}" for c in kids]
         wanted = [c in needs for c in kids]
         if rule.opaque:
