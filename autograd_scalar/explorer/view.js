@@ -918,12 +918,12 @@ var AutogradScalarView = (function () {
         order.forEach(function (k) {
           var item = G.items[k], sub = -1 - item;
           if (item >= 0) {
-            if (placed.nodes.has(item)) { items.push({ key: '.agv-node[data-n="' + item + '"]', rect: placed.nodes.get(item) }); }
+            if (placed.nodes.has(item)) { items.push({ key: selector("agv-node", item), rect: placed.nodes.get(item) }); }
           } else if (frames.has(sub)) {
-            items.push({ key: '.agv-frame[data-g="' + sub + '"]', rect: frames.get(sub), frame: true });
+            items.push({ key: selector("agv-frame", sub), rect: frames.get(sub), frame: true });
             visit(sub);
           } else if (placed.boxes.has(sub)) {
-            items.push({ key: '.agv-box[data-g="' + sub + '"]', rect: placed.boxes.get(sub) });
+            items.push({ key: selector("agv-box", sub), rect: placed.boxes.get(sub) });
           }
         });
       })(0);
@@ -932,10 +932,14 @@ var AutogradScalarView = (function () {
       reading = { placed: placed, items: items, at: at };
       return reading;
     }
+    /* An item's selector in the svg, its key in the reading order: its kind and id. */
+    function selector(kind, id) {
+      return "." + kind + (kind === "agv-node" ? '[data-n="' : '[data-g="') + id + '"]';
+    }
     function keyOf(item) {
-      return item.hasAttribute("data-n") ? '.agv-node[data-n="' + item.getAttribute("data-n") + '"]'
-        : (item.classList.contains("agv-frame") ? ".agv-frame" : ".agv-box") +
-          '[data-g="' + item.getAttribute("data-g") + '"]';
+      return item.hasAttribute("data-n") ? selector("agv-node", item.getAttribute("data-n"))
+        : selector(item.classList.contains("agv-frame") ? "agv-frame" : "agv-box",
+                   item.getAttribute("data-g"));
     }
     /* What must be on screen for an item's focus to be seen: a frame's title, the rest
        whole. */
@@ -996,15 +1000,6 @@ var AutogradScalarView = (function () {
       if (!by) { return; }
       stop(); goTo(state.step + by);
       event.preventDefault(); event.stopPropagation();  /* not the page's scroll */
-    });
-    /* A node or box Tab reached off the visible part is brought into view (redrawn, the
-       focus kept on it); an open box's frame, often larger than the view, stays. */
-    svg.addEventListener("focusin", function (event) {
-      var target = event.target;
-      if (!target.getAttribute) { return; }
-      var rect = target.hasAttribute("data-n") ? placed.nodes.get(+target.getAttribute("data-n"))
-        : target.classList.contains("agv-box") ? placed.boxes.get(+target.getAttribute("data-g")) : null;
-      if (rect && !inView(rect)) { moved = true; centreOn(rect); paint(); }
     });
     function activate(target) {
       if (!target) { return; }

@@ -1348,6 +1348,26 @@ def test_tab_back_through_a_gpt_shows_each_frames_title(browser: Any, tmp_path: 
     assert len(set(walked["seen"])) == len(walked["seen"])
 
 
+def test_the_arrows_pan_away_from_the_node_tab_reached(browser: Any, tmp_path: Path) -> None:
+    """With a node focused, the arrows moved the view a step or two and no further: each
+    redraw kept the focus on the node, and bringing a focused node into view moved the
+    view back to it. Tab brings what it reaches into view itself; the arrows pan freely."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    open_small_gpt(browser, tmp_path)
+    browser.execute_script(ROOT + ".querySelector('.agv-canvas').focus()")
+    for _ in range(10):           # on to the first node in view
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        if browser.execute_script("return " + ROOT + ".activeElement.hasAttribute('data-n')"):
+            break
+    assert browser.execute_script("return " + ROOT + ".activeElement.hasAttribute('data-n')")
+    tx = browser.execute_script("return " + ROOT + ".querySelector('.agv').agv.state.tx")
+    ActionChains(browser).send_keys(*[Keys.ARROW_LEFT] * 40).perform()
+    assert browser.execute_script(
+        "return " + ROOT + ".querySelector('.agv').agv.state.tx") == tx + 40 * 60
+
+
 def test_the_keyboard_steps_the_backward_pass_and_tab_skips_the_bare_svg(
         browser: Any, tmp_path: Path) -> None:
     """The view had no key for stepping (a presenter's clicker sends PageDown and PageUp,
